@@ -1,0 +1,99 @@
+# Tame - plain GNU Makefile with pkg-config.
+#
+#   make          build build/tamed and build/tame
+#   make run      install what is missing, build, start tamed on ./var
+#   make check    install, build, run unit, end-to-end and sanitizer tests
+#   make asan     unit and end-to-end tests under ASan+UBSan
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (60)
+#   make bench    the benchmarks, each figure beside its target
+#   make clean
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+PKGS    := libulfius libmicrohttpd jansson sqlite3 gmime-3.0 libcurl libsodium gumbo
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -D_GNU_SOURCE
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+B       ?= build
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/mail/*.c)
+NET_SRC := $(wildcard src/net/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+WEB_SRC := $(wildcard web/*.html web/*.js web/*.css)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/web_assets.o
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all run check unit e2e asan fuzz bench eval clean deps
+all: $(B)/tamed $(B)/tame
+
+deps:
+	@./scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# Static web files compiled into the binary: one file is the whole server.
+$(B)/web_assets.c: $(WEB_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	./scripts/embed.sh $(WEB_SRC) > $@
+$(B)/obj/web_assets.o: $(B)/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/tamed: $(B)/obj/src/tamed.o $(NET_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tame: $(CLI_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) $(filter-out $(B)/obj/src/tamed.o,$(NET_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: deps all
+	./scripts/run.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+e2e: all
+	TAME_BUILD=$(B) $(PYTHON) -m pytest -q tests/e2e
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) e2e
+	$(MAKE) asan
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e
+
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c
+	$(MAKE) B=build/fuzzobj CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzzobj/tame
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -D_GNU_SOURCE -o $@ $< \
+	    $(filter-out build/fuzzobj/obj/src/cli/%,$(wildcard build/fuzzobj/obj/src/*/*.o)) $(LDLIBS)
+fuzz: deps $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus-$$(basename $$f); \
+	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -3; done
+
+bench: deps all
+	./bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

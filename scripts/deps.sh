@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages Tame builds, tests and benchmarks with.
+# Idempotent: when everything is present it prints nothing and exits 0.
+set -e
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
+libgmime-3.0-dev libcurl4-gnutls-dev libsodium-dev libgumbo-dev
+libcmocka-dev python3 python3-pytest wrk curl"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,108 @@
+/*
+ * model.h - the plain structs of the help desk that several modules share:
+ * ticket status and priority, agents, mailboxes, and a new message as the
+ * ingest path and the API hand it to the store.
+ *
+ * Strings in these structs are heap-allocated and owned by the struct;
+ * each *_clear() frees them and zeroes the struct.
+ */
+#ifndef TAME_MODEL_H
+#define TAME_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+enum ticket_status {
+	TICKET_NEW = 0,
+	TICKET_OPEN,
+	TICKET_PENDING,
+	TICKET_SOLVED,
+	TICKET_CLOSED,
+	TICKET_STATUS_COUNT
+};
+
+enum ticket_priority {
+	PRIORITY_LOW = 0,
+	PRIORITY_NORMAL,
+	PRIORITY_HIGH,
+	PRIORITY_URGENT,
+	PRIORITY_COUNT
+};
+
+enum agent_role { ROLE_AGENT = 0, ROLE_ADMIN = 1 };
+
+enum msg_direction { MSG_IN = 0, MSG_OUT, MSG_NOTE };
+
+enum delivery_state {
+	DELIVERY_NONE = 0, /* inbound messages and notes */
+	DELIVERY_QUEUED,
+	DELIVERY_SENT,
+	DELIVERY_FAILED
+};
+
+/* Names as the API spells them ("new", "open", ...). Static strings. */
+const char *ticket_status_name(enum ticket_status st);
+/* Parses a name; TAME_EINVAL if unknown. */
+enum tame_err ticket_status_parse(const char *s, enum ticket_status *out);
+const char *ticket_priority_name(enum ticket_priority p);
+enum tame_err ticket_priority_parse(const char *s, enum ticket_priority *out);
+const char *agent_role_name(enum agent_role r);
+enum tame_err agent_role_parse(const char *s, enum agent_role *out);
+const char *msg_direction_name(enum msg_direction d);
+const char *delivery_state_name(enum delivery_state d); /* NULL for NONE */
+
+struct agent {
+	int64_t id;
+	char *email;
+	char *name;
+	enum agent_role role;
+	char *pw_hash;      /* argon2id string from libsodium, may be NULL */
+	int disabled;
+	int64_t created_at;
+};
+void agent_clear(struct agent *a);
+
+struct mailbox {
+	int64_t id;
+	char *address;      /* lower-case */
+	char *name;
+	int ack_enabled;
+	char *ack_template; /* may contain {{ticket.id}}, {{ticket.subject}} */
+	int64_t created_at;
+};
+void mailbox_clear(struct mailbox *m);
+
+/* What threading needs to know about an existing ticket. */
+struct ticket_ref {
+	int64_t id;
+	enum ticket_status status;
+	int64_t mailbox_id;
+	int64_t customer_id;
+	int64_t updated_at;
+	int64_t closed_at;  /* 0 unless closed */
+};
+
+/* A message to be stored. All strings borrowed from the caller. */
+struct message_new {
+	int64_t ticket_id;
+	enum msg_direction direction;
+	const char *from_email;
+	const char *from_name;
+	const char *to_json;      /* JSON array of addresses, may be NULL */
+	const char *cc_json;      /* JSON array of addresses, may be NULL */
+	const char *subject;
+	const char *text;
+	const char *html;         /* sanitised HTML or NULL */
+	const char *message_id;   /* without <>, may be NULL for notes */
+	const char *in_reply_to;
+	const char *references;   /* space-separated ids without <> */
+	int64_t raw_id;           /* row of the raw message, 0 if none */
+	int64_t agent_id;         /* author of out/note, 0 otherwise */
+	enum delivery_state delivery;
+	int unparsed;             /* 1: raw kept, content unknown */
+	int auto_submitted;       /* 1: automatic mail (RFC 3834 etc.) */
+	int64_t created_at;
+};
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * util.c - time, bounded parsing, logging. See util.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "util.h"
+
+static enum tame_log_level log_level = TAME_LOG_INFO;
+
+int64_t
+tame_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum tame_err
+tame_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return TAME_EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return TAME_EINVAL;
+	*out = (int64_t)v;
+	return TAME_OK;
+}
+
+char *
+tame_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *
+tame_strndup(const char *s, size_t n)
+{
+	return s ? strndup(s, n) : NULL;
+}
+
+char *
+tame_ascii_lower(char *s)
+{
+	char *p;
+
+	for (p = s; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+void
+tame_time_iso(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+void
+tame_log_set_level(enum tame_log_level lvl)
+{
+	log_level = lvl;
+}
+
+void
+tame_log(enum tame_log_level lvl, const char *fmt, ...)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	char line[2048], ts[32];
+	va_list ap;
+	int n;
+
+	if (lvl < log_level)
+		return;
+	tame_time_iso(tame_now_ms(), ts);
+	n = snprintf(line, sizeof(line), "%s tamed[%s] ", ts, names[lvl]);
+	if (n < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* one fputs per line keeps lines from threads whole */
+	fprintf(stderr, "%s\n", line);
+}
+
+const char *
+tame_strerror(enum tame_err rc)
+{
+	switch (rc) {
+	case TAME_OK: return "ok";
+	case TAME_ENOMEM: return "out of memory";
+	case TAME_EINVAL: return "invalid input";
+	case TAME_ENOTFOUND: return "not found";
+	case TAME_EEXIST: return "already exists";
+	case TAME_ESTORE: return "storage error";
+	case TAME_EBUSY: return "busy, try again later";
+	case TAME_ETOOBIG: return "too large";
+	case TAME_EPARSE: return "could not be parsed";
+	case TAME_EIO: return "I/O error";
+	case TAME_EAUTH: return "not authenticated";
+	case TAME_EPERM: return "not allowed";
+	case TAME_ECONFLICT: return "conflict";
+	}
+	return "unknown error";
+}

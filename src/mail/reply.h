@@ -1,0 +1,44 @@
+/*
+ * reply.h - an agent's reply or note, from text to a queued email.
+ *
+ * A reply becomes a MIME message (mime_compose): From the ticket's
+ * mailbox, To the customer plus CCs, "Re: <subject> [#id]", a fresh
+ * Message-ID, In-Reply-To and References of the thread. In one
+ * transaction it is stored as an outbound message, queued in the outbox,
+ * the ticket status changes (default pending) and events are recorded.
+ */
+#ifndef TAME_REPLY_H
+#define TAME_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../core/err.h"
+#include "../core/model.h"
+#include "../store/store.h"
+
+struct reply_req {
+	int64_t ticket_id;
+	int64_t agent_id;
+	const char *text;             /* UTF-8, required, non-empty */
+	const char *html;             /* optional HTML alternative */
+	const char *const *cc;        /* extra recipients (addr-specs) */
+	size_t ncc;
+	int has_status;               /* set the ticket to status after */
+	enum ticket_status status;    /* default: pending */
+};
+
+/* Creates the reply in its own transaction on s. *msg_id gets the new
+ * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, bad CC
+ * address). The caller wakes the outbox afterwards. */
+enum tame_err reply_send(struct store *s, const struct reply_req *r,
+    int64_t now, int64_t *msg_id);
+
+/* An internal note (never emailed), in its own transaction. */
+enum tame_err reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
+    const char *text, int64_t now, int64_t *msg_id);
+
+/* 1 if s looks like a plain addr-spec (local@domain, no spaces, no
+ * CR/LF, sane length). */
+int reply_addr_valid(const char *s);
+
+#endif

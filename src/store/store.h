@@ -1,0 +1,297 @@
+/*
+ * store.h - everything Tame keeps, behind one interface.
+ *
+ * Model: a `struct store` is one connection to the data, owned by one
+ * thread at a time. Each thread of tamed opens its own. The functions
+ * below dispatch through a `struct store_backend` (store_backend.h): the
+ * SQLite backend (store_sqlite.c, WAL mode, FTS5) is the embedded default;
+ * a PostgreSQL twin implements the same table of functions. No SQL lives
+ * outside src/store.
+ *
+ * Conventions:
+ * - Time is UTC milliseconds (int64_t). Ids are int64_t > 0.
+ * - Strings passed in are borrowed. Strings and json_t returned are owned
+ *   by the caller (free() / json_decref()) unless stated otherwise.
+ * - "View" functions return JSON objects already in the API's shape
+ *   (docs/API.md), times as RFC 3339 strings, so both backends render the
+ *   same bytes.
+ * - Functions that change data do not open a transaction of their own;
+ *   callers group them with store_begin()/store_commit(). Outside a
+ *   transaction each statement commits on its own.
+ */
+#ifndef TAME_STORE_H
+#define TAME_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/model.h"
+
+struct store;
+
+/* ---- connection, schema, transactions ---- */
+
+/* Opens the store in directory datadir (creating tame.db there if needed;
+ * the directory must exist). Applies pending schema migrations when
+ * migrate is non-zero (tamed and tame do it once at start). *out is freed
+ * with store_close(). */
+enum tame_err store_open(const char *datadir, int migrate, struct store **out);
+void store_close(struct store *s);
+/* Last error text of this connection, for logs. Owned by s. */
+const char *store_errmsg(struct store *s);
+
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy
+ * timeout). */
+enum tame_err store_begin(struct store *s);
+/* COMMIT; durable on return (synchronous=FULL). */
+enum tame_err store_commit(struct store *s);
+enum tame_err store_rollback(struct store *s);
+/* Nested save points inside a transaction, for "this message failed,
+ * keep the others". name: a fixed identifier like "msg". */
+enum tame_err store_savepoint(struct store *s, const char *name);
+enum tame_err store_release(struct store *s, const char *name);
+enum tame_err store_rollback_to(struct store *s, const char *name);
+
+/* Online copy of the whole store into file path (SQLite backup API). */
+enum tame_err store_backup(struct store *s, const char *path);
+/* Writes every mailbox, agent (without password), customer, ticket with
+ * its messages and events as one JSON document to f. */
+enum tame_err store_export_json(struct store *s, FILE *f);
+
+/* ---- agents, tokens, sessions ---- */
+
+/* Creates an agent; TAME_EEXIST if the email is taken. email is stored
+ * lower-cased. pw_hash may be NULL (cannot log in). */
+enum tame_err store_agent_create(struct store *s, const char *email,
+    const char *name, enum agent_role role, const char *pw_hash,
+    int64_t now, int64_t *id);
+/* Fills *out (caller calls agent_clear). TAME_ENOTFOUND. */
+enum tame_err store_agent_get(struct store *s, int64_t id, struct agent *out);
+enum tame_err store_agent_by_email(struct store *s, const char *email,
+    struct agent *out);
+/* Changes the given fields: name NULL = keep, role -1 = keep, pw_hash
+ * NULL = keep, disabled -1 = keep. */
+enum tame_err store_agent_update(struct store *s, int64_t id,
+    const char *name, int role, const char *pw_hash, int disabled);
+/* {"agents":[{id,email,name,role,disabled,created_at}]} */
+enum tame_err store_agents_view(struct store *s, json_t **out);
+/* {id,email,name,role,disabled,created_at}; TAME_ENOTFOUND. */
+enum tame_err store_agent_view(struct store *s, int64_t id, json_t **out);
+
+/* API tokens are stored as a hash (hex SHA-256 of the token). */
+enum tame_err store_token_add(struct store *s, int64_t agent_id,
+    const char *token_hash, int64_t now, int64_t *id);
+/* Finds the agent of a token hash; TAME_ENOTFOUND. */
+enum tame_err store_token_lookup(struct store *s, const char *token_hash,
+    int64_t *agent_id);
+
+/* Sessions: id_hash is the hex SHA-256 of the cookie value. */
+enum tame_err store_session_add(struct store *s, const char *id_hash,
+    int64_t agent_id, const char *csrf, int64_t now, int64_t expires_at);
+/* Finds a live session (expires_at > now); *csrf is malloc'd.
+ * TAME_ENOTFOUND if none or expired. */
+enum tame_err store_session_lookup(struct store *s, const char *id_hash,
+    int64_t now, int64_t *agent_id, char **csrf);
+enum tame_err store_session_delete(struct store *s, const char *id_hash);
+
+/* ---- mailboxes ---- */
+
+/* address is stored lower-cased; TAME_EEXIST if taken. */
+enum tame_err store_mailbox_create(struct store *s, const char *address,
+    const char *name, int64_t now, int64_t *id);
+/* TAME_ENOTFOUND. Caller calls mailbox_clear. address compared
+ * case-insensitively. */
+enum tame_err store_mailbox_by_address(struct store *s, const char *address,
+    struct mailbox *out);
+enum tame_err store_mailbox_get(struct store *s, int64_t id,
+    struct mailbox *out);
+/* name NULL = keep; ack_enabled -1 = keep; ack_template NULL = keep. */
+enum tame_err store_mailbox_update(struct store *s, int64_t id,
+    const char *name, int ack_enabled, const char *ack_template);
+/* {"mailboxes":[{id,address,name,ack_enabled,ack_template,created_at}]} */
+enum tame_err store_mailboxes_view(struct store *s, json_t **out);
+enum tame_err store_mailbox_view(struct store *s, int64_t id, json_t **out);
+/* Sets *n to the number of mailboxes. */
+enum tame_err store_mailbox_count(struct store *s, int64_t *n);
+
+/* ---- customers ---- */
+
+/* Finds the customer by email (case-insensitive) or creates it; fills a
+ * missing name when name is given. */
+enum tame_err store_customer_upsert(struct store *s, const char *email,
+    const char *name, int64_t now, int64_t *id);
+/* Creates; TAME_EEXIST if the email is known. */
+enum tame_err store_customer_create(struct store *s, const char *email,
+    const char *name, const char *organization, int64_t now, int64_t *id);
+/* NULL = keep. */
+enum tame_err store_customer_update(struct store *s, int64_t id,
+    const char *name, const char *organization);
+/* {"customers":[{id,email,name,organization,created_at,ticket_count}],
+ *  "next_cursor": "..."|null}; cursor NULL for the first page. */
+enum tame_err store_customers_view(struct store *s, const char *cursor,
+    int limit, json_t **out);
+enum tame_err store_customer_view(struct store *s, int64_t id, json_t **out);
+
+/* ---- raw messages (the durable copy of every accepted mail) ---- */
+
+/* Stores the raw bytes as received, with the envelope. rcpts: the
+ * accepted recipients joined by ','. */
+enum tame_err store_raw_add(struct store *s, const char *data, size_t len,
+    const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id);
+/* Appends the raw bytes to out. TAME_ENOTFOUND. */
+enum tame_err store_raw_get(struct store *s, int64_t raw_id, struct buf *out);
+/* Number of raw messages stored. */
+enum tame_err store_raw_count(struct store *s, int64_t *n);
+
+/* ---- tickets and messages: the ingest path ---- */
+
+/* Finds a stored message by its Message-ID (without <>). Any out pointer
+ * may be NULL. TAME_ENOTFOUND. */
+enum tame_err store_message_find(struct store *s, const char *message_id,
+    int64_t *msg_id, int64_t *ticket_id, enum msg_direction *dir);
+/* Of the given Message-IDs, finds the ticket of the most recent stored
+ * message that has one of them. TAME_ENOTFOUND if none. */
+enum tame_err store_ticket_by_message_ids(struct store *s,
+    const char *const *ids, size_t n, int64_t *ticket_id);
+enum tame_err store_ticket_ref(struct store *s, int64_t ticket_id,
+    struct ticket_ref *out);
+/* Participants: addresses (lower-cased) that wrote to or were written to
+ * in the ticket; used for the [#id] subject token rule. */
+enum tame_err store_participant_add(struct store *s, int64_t ticket_id,
+    const char *email);
+/* *yes = 1 if email is a participant of the ticket. */
+enum tame_err store_participant_has(struct store *s, int64_t ticket_id,
+    const char *email, int *yes);
+enum tame_err store_ticket_create(struct store *s, int64_t mailbox_id,
+    int64_t customer_id, const char *subject, enum ticket_status status,
+    int unparsed, int64_t now, int64_t *id);
+/* Links a new ticket to an earlier one (reply to a long-closed ticket). */
+enum tame_err store_ticket_link(struct store *s, int64_t ticket_id,
+    int64_t previous_id);
+/* Adds a message, indexes subject and text for search, bumps the ticket's
+ * message_count and updated_at (and last_customer_at for MSG_IN).
+ * TAME_EEXIST if message_id is already stored. */
+enum tame_err store_message_add(struct store *s, const struct message_new *m,
+    int64_t *id);
+/* Stores the bytes once under their SHA-256 (content-addressed blob) and
+ * links them to the message. */
+enum tame_err store_attachment_add(struct store *s, int64_t message_id,
+    const char *filename, const char *content_type, const char *content_id,
+    int is_inline, const void *data, size_t len, int64_t *id);
+enum tame_err store_ticket_set_status(struct store *s, int64_t ticket_id,
+    enum ticket_status st, int64_t now);
+/* Marks an outbound message's delivery; error may be NULL. */
+enum tame_err store_message_set_delivery(struct store *s, int64_t msg_id,
+    enum delivery_state st, const char *error);
+
+/* Appends to the ticket's history. actor_agent_id 0 = the system or the
+ * customer. data: a JSON object (borrowed), may be NULL. ticket_id may
+ * be 0 for events not about a ticket. */
+enum tame_err store_event_add(struct store *s, int64_t ticket_id,
+    int64_t actor_agent_id, const char *kind, json_t *data, int64_t now);
+
+/* Acknowledgement throttle: sets *allowed = 1 and records the send if no
+ * acknowledgement went to sender from this mailbox within window_ms. */
+enum tame_err store_ack_allow(struct store *s, int64_t mailbox_id,
+    const char *sender, int64_t now, int64_t window_ms, int *allowed);
+
+/* ---- tickets: the API ---- */
+
+struct ticket_query {
+	unsigned status_mask;  /* bit (1u << enum ticket_status); 0 = any */
+	const char *q;         /* full-text query as the user typed it, or NULL */
+	int64_t assignee_id;   /* 0 = any, -1 = unassigned */
+	int64_t mailbox_id;    /* 0 = any */
+	int64_t customer_id;   /* 0 = any */
+	const char *tag;       /* NULL = any */
+	int limit;             /* 1..TAME_LIST_LIMIT_MAX */
+	const char *cursor;    /* from a previous next_cursor, or NULL */
+};
+
+/* {"tickets":[ticket...], "next_cursor": "..."|null}, newest first.
+ * A ticket: {id, subject, status, priority, customer:{id,email,name},
+ * assignee:{id,email,name}|null, mailbox_id, message_count, unparsed,
+ * created_at, updated_at, tags:[...], preview}. TAME_EINVAL for a bad
+ * cursor. */
+enum tame_err store_tickets_view(struct store *s, const struct ticket_query *q,
+    json_t **out);
+/* {"ticket":{...ticket fields..., "messages":[{id, direction,
+ * from:{email,name}, to:[...], cc:[...], subject, text, html,
+ * attachments:[{id,filename,content_type,size,inline}], message_id,
+ * created_at, unparsed, auto_submitted, author_id, delivery:
+ * {state, error}|null}], "events":[{kind, actor_id, data, created_at}]}}
+ * TAME_ENOTFOUND. */
+enum tame_err store_ticket_view(struct store *s, int64_t id, json_t **out);
+
+/* What a reply needs to know about its ticket. Strings owned by the
+ * struct; free with store_reply_ctx_clear(). */
+struct reply_ctx {
+	int64_t ticket_id;
+	enum ticket_status status;
+	char *subject;            /* the ticket's subject */
+	char *mailbox_address;
+	char *mailbox_name;
+	char *customer_email;
+	char *customer_name;
+	char *last_message_id;    /* latest message with a Message-ID */
+	char *references;         /* all Message-IDs of the thread, oldest
+	                             first, space separated, at most
+	                             TAME_REFERENCES_MAX */
+};
+enum tame_err store_reply_ctx(struct store *s, int64_t ticket_id,
+    struct reply_ctx *out);
+void store_reply_ctx_clear(struct reply_ctx *c);
+
+struct ticket_patch {
+	int has_status;    enum ticket_status status;
+	int has_priority;  enum ticket_priority priority;
+	int has_assignee;  int64_t assignee_id;   /* 0 = unassign */
+	int has_tags;      const char *const *tags; size_t ntags; /* replace */
+};
+/* Applies the patch; TAME_ENOTFOUND (ticket or assignee). */
+enum tame_err store_ticket_update(struct store *s, int64_t id,
+    const struct ticket_patch *p, int64_t now);
+
+/* Finds attachment aid of ticket tid: file name, type (malloc'd) and
+ * bytes appended to data. TAME_ENOTFOUND. */
+enum tame_err store_attachment_get(struct store *s, int64_t tid, int64_t aid,
+    char **filename, char **content_type, struct buf *data);
+
+enum tame_err store_ticket_count(struct store *s, int64_t *n);
+
+/* ---- outbox ---- */
+
+struct outbox_item {
+	int64_t id;
+	int64_t message_id;   /* messages row, 0 for system mail (acks) */
+	int64_t ticket_id;    /* 0 for none */
+	char *mail_from;
+	char *rcpts;          /* recipients joined by ',' */
+	struct buf raw;       /* the MIME message */
+	int attempts;
+	int64_t created_at;
+};
+void store_outbox_item_clear(struct outbox_item *it);
+
+enum tame_err store_outbox_add(struct store *s, int64_t message_id,
+    int64_t ticket_id, const char *mail_from, const char *rcpts,
+    const char *raw, size_t len, int64_t now, int64_t *id);
+/* The oldest queued item due at or before now; TAME_ENOTFOUND if none.
+ * *it must be zeroed or cleared; caller calls store_outbox_item_clear.
+ * *next_due (may be NULL) gets the earliest due time of any queued item
+ * or 0 if none, so the sender knows how long to sleep. */
+enum tame_err store_outbox_next(struct store *s, int64_t now,
+    struct outbox_item *it, int64_t *next_due);
+/* Sent: item done, message delivery "sent". */
+enum tame_err store_outbox_sent(struct store *s, int64_t id, int64_t now);
+/* Temporary failure: try again at next_at; attempts++. */
+enum tame_err store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
+    const char *error);
+/* Permanent failure: item done, message delivery "failed" with error. */
+enum tame_err store_outbox_failed(struct store *s, int64_t id,
+    const char *error);
+
+#endif

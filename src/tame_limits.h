@@ -1,0 +1,71 @@
+/*
+ * tame_limits.h - every size and count limit of tamed in one place
+ * (after SQLite's sqliteLimit.h). Each limit says why it has its value.
+ * Nothing from outside is trusted: every input is bounded by one of these.
+ */
+#ifndef TAME_LIMITS_H
+#define TAME_LIMITS_H
+
+/* SMTP (RFC 5321 4.5.3.1). */
+/* A command line: RFC 5321 allows 512 octets; extensions (SIZE, BODY)
+ * make longer lines legitimate, so allow 2 kB and answer 500 above. */
+#define TAME_SMTP_CMD_LINE_MAX      2048
+/* A text line in DATA: RFC 5321 says 1000 octets, but real mail breaks
+ * it; we accept up to 100 kB per line so that no mail is refused for a
+ * long header, which the MIME parser copes with. */
+#define TAME_SMTP_DATA_LINE_MAX     (100 * 1024 + 2)
+/* A whole message: 25 MB covers attachments teams actually send; more
+ * gets 552 at MAIL (SIZE=) or as soon as DATA passes it. */
+#define TAME_SMTP_MESSAGE_MAX       (25 * 1024 * 1024)
+/* Recipients per transaction: RFC 5321 requires at least 100. */
+#define TAME_SMTP_RCPT_MAX          100
+/* Seconds a client may stay silent (RFC 5321 4.5.3.2 suggests 5 min). */
+#define TAME_SMTP_IDLE_SECONDS      300
+/* Concurrent SMTP/LMTP connections; the rest get 421. */
+#define TAME_SMTP_CONN_MAX          512
+/* Messages committed in one group transaction at most; bounds latency. */
+#define TAME_GROUP_COMMIT_MAX       256
+
+/* HTTP. */
+/* Request body for JSON endpoints: replies with pasted logs fit in 1 MB. */
+#define TAME_HTTP_BODY_MAX          (1024 * 1024)
+/* Before login only small bodies make sense (Redis' idea). */
+#define TAME_HTTP_BODY_MAX_ANON     (8 * 1024)
+/* Nesting depth of a JSON body; ours are at most 3 deep. */
+#define TAME_JSON_DEPTH_MAX         16
+/* Rows in one page of a list. */
+#define TAME_LIST_LIMIT_MAX         500
+#define TAME_LIST_LIMIT_DEFAULT     50
+/* Length of a full-text query. */
+#define TAME_QUERY_MAX              512
+/* Failed logins per address before it must wait (throttle). */
+#define TAME_LOGIN_FAILS_MAX        5
+#define TAME_LOGIN_LOCK_SECONDS     60
+/* Session lifetime. */
+#define TAME_SESSION_SECONDS        (14 * 24 * 3600)
+
+/* Mail content. */
+/* Attachments kept per message; more is abuse. */
+#define TAME_ATTACHMENTS_MAX        100
+/* Subject kept in the ticket (the raw message keeps everything). */
+#define TAME_SUBJECT_MAX            998
+/* Text kept for display/search per message part. */
+#define TAME_TEXT_MAX               (8 * 1024 * 1024)
+/* References kept per message for threading. */
+#define TAME_REFERENCES_MAX         64
+/* Short field (name, email, tag). */
+#define TAME_FIELD_MAX              320
+/* Tags per ticket. */
+#define TAME_TAGS_MAX               50
+
+/* Outbox. */
+/* A reply is retried with back-off for up to two days. */
+#define TAME_OUTBOX_GIVEUP_SECONDS  (2 * 24 * 3600)
+/* Acknowledgement: at most one per sender per hour. */
+#define TAME_ACK_WINDOW_SECONDS     3600
+
+/* Import. */
+/* Messages per transaction in `tame import`. */
+#define TAME_IMPORT_BATCH           2000
+
+#endif
