@@ -1,0 +1,19 @@
+/*
+ * cli.h - pieces of the `tame` command shared between its files.
+ */
+#ifndef TAME_CLI_H
+#define TAME_CLI_H
+
+#include "../core/err.h"
+#include "../store/store.h"
+
+/* The value after option name in argv, or NULL. Borrowed. */
+const char *cli_opt(int argc, char **argv, const char *name);
+/* sysexits(3) code for rc. */
+int cli_exit_code(enum tame_err rc);
+/* `tame import mbox FILE` / `tame import maildir DIR`: returns the exit
+ * code. Messages go in batches of TAME_IMPORT_BATCH per transaction,
+ * with a progress line on stderr. */
+int cli_import(struct store *s, const char *kind, const char *path);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * tame.c - the `tame` administration command.
+ *
+ *   tame --data DIR init
+ *   tame --data DIR user add --email E --name N --role admin|agent
+ *                            --password-stdin
+ *   tame --data DIR token add --email E
+ *   tame --data DIR mailbox add --address A --name N
+ *   tame --data DIR deliver [--from ADDR] [--to ADDR]
+ *   tame --data DIR import mbox FILE | import maildir DIR
+ *   tame --data DIR export json
+ *   tame --data DIR backup FILE
+ *
+ * Works on the store directly (the SQLite file is shared safely with a
+ * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
+ * usage, 65 bad data, 67 unknown user, 73 cannot create, 75 try later.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../core/auth.h"
+#include "../core/util.h"
+#include "../mail/ingest.h"
+#include "../mail/mime.h"
+#include "../mail/reply.h"
+#include "../store/store.h"
+#include "../tame_limits.h"
+#include "cli.h"
+
+#define EX_OK_ 0
+#define EX_USAGE_ 64
+#define EX_DATAERR_ 65
+#define EX_NOUSER_ 67
+#define EX_SOFTWARE_ 70
+#define EX_CANTCREAT_ 73
+#define EX_TEMPFAIL_ 75
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tame --data DIR COMMAND\n"
+	    "  init                          first admin and mailbox, if none\n"
+	    "  user add --email E --name N --role admin|agent --password-stdin\n"
+	    "  token add --email E           prints a new API token\n"
+	    "  mailbox add --address A --name N\n"
+	    "  deliver [--from A] [--to A]   one message on stdin\n"
+	    "  import mbox FILE | import maildir DIR\n"
+	    "  export json                   everything as JSON on stdout\n"
+	    "  backup FILE                   online copy of the store\n");
+	exit(EX_USAGE_);
+}
+
+const char *
+cli_opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+int
+cli_exit_code(enum tame_err rc)
+{
+	switch (rc) {
+	case TAME_OK: return EX_OK_;
+	case TAME_EBUSY: case TAME_ENOMEM: case TAME_EIO: case TAME_ESTORE:
+		return EX_TEMPFAIL_;
+	case TAME_ENOTFOUND: return EX_NOUSER_;
+	default: return EX_DATAERR_;
+	}
+}
+
+static int
+cmd_user_add(struct store *s, int argc, char **argv)
+{
+	const char *email = cli_opt(argc, argv, "--email");
+	const char *name = cli_opt(argc, argv, "--name");
+	const char *role_s = cli_opt(argc, argv, "--role");
+	char pw[1024], hash[AUTH_PWHASH_MAX];
+	enum agent_role role;
+	enum tame_err rc;
+	int64_t id;
+	size_t n;
+	int i, from_stdin = 0;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--password-stdin") == 0)
+			from_stdin = 1;
+	if (!email || !name || !from_stdin || agent_role_parse(role_s ?
+	    role_s : "agent", &role))
+		usage();
+	if (!reply_addr_valid(email)) {
+		fprintf(stderr, "tame: invalid email address: %s\n", email);
+		return EX_DATAERR_;
+	}
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "tame: no password on stdin\n");
+		return EX_DATAERR_;
+	}
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (n < 8) {
+		fprintf(stderr, "tame: password must have at least 8 "
+		    "characters\n");
+		return EX_DATAERR_;
+	}
+	if ((rc = auth_password_hash(pw, hash)))
+		return cli_exit_code(rc);
+	rc = store_agent_create(s, email, name, role, hash, tame_now_ms(), &id);
+	if (rc == TAME_EEXIST) {
+		fprintf(stderr, "tame: %s already exists\n", email);
+		return EX_DATAERR_;
+	}
+	if (rc) {
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		return cli_exit_code(rc);
+	}
+	printf("%lld\n", (long long)id);
+	return EX_OK_;
+}
+
+static int
+cmd_token_add(struct store *s, int argc, char **argv)
+{
+	const char *email = cli_opt(argc, argv, "--email");
+	char tok[AUTH_TOKEN_HEX + 1], hash[AUTH_HASH_HEX + 1];
+	struct agent a;
+	enum tame_err rc;
+
+	if (!email)
+		usage();
+	memset(&a, 0, sizeof(a));
+	if ((rc = store_agent_by_email(s, email, &a))) {
+		fprintf(stderr, "tame: no agent %s\n", email);
+		return cli_exit_code(rc);
+	}
+	auth_token_new(tok);
+	auth_sha256_hex(tok, strlen(tok), hash);
+	rc = store_token_add(s, a.id, hash, tame_now_ms(), NULL);
+	agent_clear(&a);
+	if (rc) {
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		return cli_exit_code(rc);
+	}
+	printf("%s\n", tok);
+	return EX_OK_;
+}
+
+static int
+cmd_mailbox_add(struct store *s, int argc, char **argv)
+{
+	const char *addr = cli_opt(argc, argv, "--address");
+	const char *name = cli_opt(argc, argv, "--name");
+	enum tame_err rc;
+	int64_t id;
+
+	if (!addr)
+		usage();
+	if (!reply_addr_valid(addr)) {
+		fprintf(stderr, "tame: invalid address: %s\n", addr);
+		return EX_DATAERR_;
+	}
+	rc = store_mailbox_create(s, addr, name ? name : addr, tame_now_ms(),
+	    &id);
+	if (rc == TAME_EEXIST) {
+		fprintf(stderr, "tame: mailbox %s already exists\n", addr);
+		return EX_DATAERR_;
+	}
+	if (rc) {
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		return cli_exit_code(rc);
+	}
+	printf("%lld\n", (long long)id);
+	return EX_OK_;
+}
+
+/* First start: an admin with a random password (printed once) and the
+ * support@localhost mailbox, each only if there is none yet. */
+static int
+cmd_init(struct store *s)
+{
+	char tok[AUTH_TOKEN_HEX + 1], pw[17], hash[AUTH_PWHASH_MAX];
+	struct agent a;
+	enum tame_err rc;
+	int64_t n = 0, id;
+
+	memset(&a, 0, sizeof(a));
+	if (store_mailbox_count(s, &n) == TAME_OK && n == 0) {
+		if ((rc = store_mailbox_create(s, "support@localhost",
+		    "Support", tame_now_ms(), &id)))
+			return cli_exit_code(rc);
+		printf("mailbox: support@localhost\n");
+	}
+	if (store_agent_by_email(s, "admin@localhost", &a) == TAME_OK) {
+		agent_clear(&a);
+		return EX_OK_;
+	}
+	auth_token_new(tok);
+	memcpy(pw, tok, 16);
+	pw[16] = '\0';
+	if ((rc = auth_password_hash(pw, hash)) ||
+	    (rc = store_agent_create(s, "admin@localhost", "Admin", ROLE_ADMIN,
+	    hash, tame_now_ms(), &id)))
+		return cli_exit_code(rc);
+	printf("admin: admin@localhost\npassword: %s\n"
+	    "(shown once; change it after logging in)\n", pw);
+	return EX_OK_;
+}
+
+static int
+cmd_deliver(struct store *s, int argc, char **argv)
+{
+	const char *from = cli_opt(argc, argv, "--from");
+	const char *to = cli_opt(argc, argv, "--to");
+	struct buf in;
+	struct ingest_result res;
+	char chunk[65536];
+	size_t n;
+	enum tame_err rc;
+
+	if (!from)
+		from = getenv("SENDER");
+	if (!to)
+		to = getenv("ORIGINAL_RECIPIENT") ? getenv("ORIGINAL_RECIPIENT")
+		    : getenv("RECIPIENT");
+	buf_init(&in, TAME_SMTP_MESSAGE_MAX);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if ((rc = buf_add(&in, chunk, n))) {
+			fprintf(stderr, "tame: message larger than %d bytes\n",
+			    TAME_SMTP_MESSAGE_MAX);
+			buf_free(&in);
+			return EX_DATAERR_;
+		}
+	}
+	if (ferror(stdin) || in.len == 0) {
+		fprintf(stderr, "tame: no message on stdin\n");
+		buf_free(&in);
+		return EX_DATAERR_;
+	}
+	if ((rc = store_begin(s)) == TAME_OK) {
+		rc = ingest_message(s, in.data, in.len, from ? from : "",
+		    to ? to : "", tame_now_ms(), &res);
+		if (rc == TAME_OK)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+	}
+	buf_free(&in);
+	if (rc) {
+		fprintf(stderr, "tame: not stored (%s): %s\n",
+		    tame_strerror(rc), store_errmsg(s));
+		return rc == TAME_ENOTFOUND ? EX_TEMPFAIL_ : cli_exit_code(rc);
+	}
+	if (res.duplicate)
+		fprintf(stderr, "tame: already stored (same Message-ID)\n");
+	else
+		fprintf(stderr, "tame: stored in ticket %lld\n",
+		    (long long)res.ticket_id);
+	return EX_OK_;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *data = NULL;
+	struct store *s = NULL;
+	enum tame_err rc;
+	int i, code;
+
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "--data") == 0)
+			data = argv[i + 1];
+		else
+			usage();
+	}
+	if (!data || i >= argc)
+		usage();
+	argc -= i;
+	argv += i;
+	if (auth_init()) {
+		fprintf(stderr, "tame: libsodium cannot start\n");
+		return EX_SOFTWARE_;
+	}
+	mime_init();
+	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
+		fprintf(stderr, "tame: cannot use data directory %s\n", data);
+		return EX_CANTCREAT_;
+	}
+	if ((rc = store_open(data, 1, &s))) {
+		fprintf(stderr, "tame: cannot open store in %s: %s\n", data,
+		    tame_strerror(rc));
+		return EX_TEMPFAIL_;
+	}
+	if (strcmp(argv[0], "init") == 0)
+		code = cmd_init(s);
+	else if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
+	    strcmp(argv[1], "add") == 0)
+		code = cmd_user_add(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "token") == 0 &&
+	    strcmp(argv[1], "add") == 0)
+		code = cmd_token_add(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
+	    strcmp(argv[1], "add") == 0)
+		code = cmd_mailbox_add(s, argc - 2, argv + 2);
+	else if (strcmp(argv[0], "deliver") == 0)
+		code = cmd_deliver(s, argc - 1, argv + 1);
+	else if (argc >= 3 && strcmp(argv[0], "import") == 0)
+		code = cli_import(s, argv[1], argv[2]);
+	else if (argc >= 2 && strcmp(argv[0], "export") == 0 &&
+	    strcmp(argv[1], "json") == 0)
+		code = cli_exit_code(store_export_json(s, stdout));
+	else if (argc >= 2 && strcmp(argv[0], "backup") == 0)
+		code = cli_exit_code(store_backup(s, argv[1]));
+	else
+		usage();
+	store_close(s);
+	return code;
+}

@@ -1,0 +1,123 @@
+/*
+ * thread.c - threading rules for incoming mail. See thread.h.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "thread.h"
+
+static void
+decide_for(const struct ticket_ref *ref, struct thread_decision *out)
+{
+	out->ticket_id = ref->id;
+	if (ref->status == TICKET_CLOSED) {
+		out->action = THREAD_NEW_LINKED;
+		return;
+	}
+	out->action = THREAD_APPEND;
+	if (ref->status == TICKET_PENDING || ref->status == TICKET_SOLVED) {
+		out->set_status = 1;
+		out->status = TICKET_OPEN;
+	}
+}
+
+void
+thread_decide(const struct thread_input *in, struct thread_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = THREAD_NEW_TICKET;
+	if (in->has_header_match)
+		decide_for(&in->header_ref, out);
+	else if (in->has_token_match && in->token_sender_participant)
+		decide_for(&in->token_ref, out);
+}
+
+int64_t
+thread_subject_token(const char *subject)
+{
+	const char *p;
+	int64_t found = 0;
+
+	if (!subject)
+		return 0;
+	for (p = subject; (p = strstr(p, "[#")) != NULL; p++) {
+		const char *q = p + 2;
+		int64_t v = 0;
+		int digits = 0;
+
+		while (isdigit((unsigned char)*q) && digits < 18) {
+			v = v * 10 + (*q - '0');
+			q++;
+			digits++;
+		}
+		if (digits > 0 && *q == ']' && v > 0)
+			found = v;
+	}
+	return found;
+}
+
+/* Length of a reply/forward prefix at s ("Re:", "RE :", "Fwd:", "AW:",
+ * "Re[2]:"), 0 if none. */
+static size_t
+prefix_len(const char *s)
+{
+	static const char *pfx[] = { "re", "fwd", "fw", "aw", "sv", "vs", NULL };
+	size_t i, n;
+	const char *p;
+
+	for (i = 0; pfx[i]; i++) {
+		n = strlen(pfx[i]);
+		if (strncasecmp(s, pfx[i], n) != 0)
+			continue;
+		p = s + n;
+		if (*p == '[') {
+			while (isdigit((unsigned char)*++p))
+				;
+			if (*p != ']')
+				continue;
+			p++;
+		}
+		while (*p == ' ')
+			p++;
+		if (*p == ':')
+			return (size_t)(p + 1 - s);
+	}
+	return 0;
+}
+
+void
+thread_reply_subject(const char *subject, int64_t id, char *out,
+    size_t outlen)
+{
+	char clean[1024];
+	const char *s = subject ? subject : "";
+	size_t n, o = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if ((n = prefix_len(s)) == 0)
+			break;
+		s += n;
+	}
+	/* copy, dropping "[#digits]" tokens */
+	while (*s && o + 1 < sizeof(clean)) {
+		if (s[0] == '[' && s[1] == '#') {
+			const char *q = s + 2;
+
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (q > s + 2 && *q == ']') {
+				s = q + 1;
+				continue;
+			}
+		}
+		clean[o++] = *s++;
+	}
+	while (o > 0 && (clean[o - 1] == ' ' || clean[o - 1] == '\t'))
+		o--;
+	clean[o] = '\0';
+	if (snprintf(out, outlen, "Re: %s [#%lld]", clean, (long long)id) < 0)
+		out[0] = '\0';
+}

@@ -1,0 +1,433 @@
+/*
+ * ingest.c - one raw message in, ticket state out. See ingest.h.
+ *
+ * Order matters for the rule "no mail is lost": the message is parsed
+ * first (pure, cannot lose anything), a duplicate Message-ID is answered
+ * as stored without keeping a second copy, then the raw bytes are
+ * written, and only then the derived rows, inside a save point. When
+ * anything after the raw copy fails, the save point is rolled back and
+ * the message is kept as an unparsed ticket pointing at its raw copy.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "../core/thread.h"
+#include "../core/util.h"
+#include "../tame_limits.h"
+#include "ingest.h"
+#include "mime.h"
+
+/* Picks the mailbox: the first recipient that is one, else the first
+ * mailbox of the store. */
+static enum tame_err
+pick_mailbox(struct store *s, const char *rcpts, struct mailbox *mb)
+{
+	char *copy, *p, *save = NULL;
+	enum tame_err rc = TAME_ENOTFOUND;
+	json_t *all = NULL, *first;
+
+	if (rcpts && *rcpts && (copy = strdup(rcpts)) != NULL) {
+		for (p = strtok_r(copy, ",", &save); p;
+		    p = strtok_r(NULL, ",", &save)) {
+			if (store_mailbox_by_address(s, p, mb) == TAME_OK) {
+				rc = TAME_OK;
+				break;
+			}
+		}
+		free(copy);
+		if (rc == TAME_OK)
+			return rc;
+	}
+	if ((rc = store_mailboxes_view(s, &all)))
+		return rc;
+	first = json_array_get(json_object_get(all, "mailboxes"), 0);
+	if (!first)
+		rc = TAME_ENOTFOUND;
+	else
+		rc = store_mailbox_get(s, json_integer_value(
+		    json_object_get(first, "id")), mb);
+	json_decref(all);
+	return rc;
+}
+
+static char *
+addr_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	char *out;
+	size_t i;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static char *
+refs_joined(const struct mime_parsed *p)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 64 * 1024);
+	for (i = 0; i < p->nreferences; i++) {
+		if (i && buf_add(&b, " ", 1))
+			break;
+		if (buf_addstr(&b, p->references[i]))
+			break;
+	}
+	return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+}
+
+/* Builds the list of ids that may name our messages: In-Reply-To first,
+ * then References newest first. Returns the count; ids borrowed. */
+static size_t
+thread_ids(const struct mime_parsed *p, const char **ids, size_t max)
+{
+	size_t n = 0, i;
+
+	if (p->in_reply_to && n < max)
+		ids[n++] = p->in_reply_to;
+	for (i = p->nreferences; i > 0 && n < max; i--)
+		ids[n++] = p->references[i - 1];
+	return n;
+}
+
+static enum tame_err
+ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
+    const struct mime_parsed *p, int64_t now, int *acked)
+{
+	struct buf body, raw;
+	struct mime_out m;
+	char subject[1200], *mid = NULL, num[32];
+	const char *to[1], *t;
+	enum tame_err rc;
+	int allowed = 0;
+
+	*acked = 0;
+	if ((rc = store_ack_allow(s, mb->id, p->from_email, now,
+	    (int64_t)TAME_ACK_WINDOW_SECONDS * 1000, &allowed)) || !allowed)
+		return rc;
+	buf_init(&body, 64 * 1024);
+	buf_init(&raw, 1024 * 1024);
+	snprintf(num, sizeof(num), "%lld", (long long)ticket_id);
+	/* expand {{ticket.id}} and {{ticket.subject}} in the template */
+	for (t = mb->ack_template ? mb->ack_template : ""; *t; ) {
+		if (strncmp(t, "{{ticket.id}}", 13) == 0) {
+			rc = buf_addstr(&body, num);
+			t += 13;
+		} else if (strncmp(t, "{{ticket.subject}}", 18) == 0) {
+			rc = buf_addstr(&body, p->subject ? p->subject : "");
+			t += 18;
+		} else {
+			rc = buf_add(&body, t, 1);
+			t++;
+		}
+		if (rc)
+			goto out;
+	}
+	if (body.len == 0 && (rc = buf_printf(&body,
+	    "We received your message and opened ticket #%s.\n"
+	    "Reply to this email to add to it.\n", num)))
+		goto out;
+	thread_reply_subject(p->subject, ticket_id, subject, sizeof(subject));
+	if (!(mid = mime_new_message_id(strchr(mb->address, '@') ?
+	    strchr(mb->address, '@') + 1 : "localhost"))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	to[0] = p->from_email;
+	memset(&m, 0, sizeof(m));
+	m.from_email = mb->address;
+	m.from_name = mb->name;
+	m.to = to;
+	m.nto = 1;
+	m.subject = subject;
+	m.message_id = mid;
+	m.in_reply_to = p->message_id;
+	m.references = p->message_id;
+	m.text = buf_str(&body);
+	m.auto_submitted = 1;
+	m.date_ms = now;
+	if ((rc = mime_compose(&m, &raw)))
+		goto out;
+	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, p->from_email,
+	    raw.data, raw.len, now, NULL)))
+		goto out;
+	*acked = 1;
+out:
+	free(mid);
+	buf_free(&body);
+	buf_free(&raw);
+	return rc;
+}
+
+/* A bounce for a reply we sent: attach it to that ticket and mark the
+ * reply failed. Returns TAME_ENOTFOUND when it is not about our mail. */
+static enum tame_err
+ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
+    int64_t now, struct ingest_result *res)
+{
+	int64_t orig_msg, tid;
+	enum msg_direction dir;
+	struct message_new m;
+	json_t *ev;
+	enum tame_err rc;
+
+	if (!p->dsn_original_id)
+		return TAME_ENOTFOUND;
+	if ((rc = store_message_find(s, p->dsn_original_id, &orig_msg, &tid,
+	    &dir)))
+		return rc;
+	if (dir != MSG_OUT)
+		return TAME_ENOTFOUND;
+	memset(&m, 0, sizeof(m));
+	m.ticket_id = tid;
+	m.direction = MSG_IN;
+	m.from_email = p->from_email ? p->from_email : "mailer-daemon";
+	m.from_name = p->from_name;
+	m.subject = p->subject;
+	m.text = p->text;
+	m.message_id = p->message_id;
+	m.raw_id = raw_id;
+	m.auto_submitted = 1;
+	m.created_at = now;
+	if ((rc = store_message_add(s, &m, &res->message_id)))
+		return rc;
+	if (p->dsn_failed && (rc = store_message_set_delivery(s, orig_msg,
+	    DELIVERY_FAILED, p->dsn_diagnostic ? p->dsn_diagnostic :
+	    "bounced")))
+		return rc;
+	ev = json_pack("{sIss*}", "message_id", (json_int_t)orig_msg,
+	    "diagnostic", p->dsn_diagnostic);
+	rc = store_event_add(s, tid, 0, "reply.bounced", ev, now);
+	json_decref(ev);
+	res->ticket_id = tid;
+	return rc;
+}
+
+static enum tame_err
+store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
+{
+	enum tame_err rc;
+	size_t i;
+
+	for (i = 0; i < p->natt; i++) {
+		const struct mime_attachment *a = &p->att[i];
+
+		if ((rc = store_attachment_add(s, msg_id, a->filename,
+		    a->content_type, a->content_id, a->is_inline, a->data,
+		    a->len, NULL)))
+			return rc;
+	}
+	return TAME_OK;
+}
+
+/* The normal path: thread, create or update, store, acknowledge. */
+static enum tame_err
+ingest_parsed(struct store *s, const struct mime_parsed *p,
+    const char *sender, const char *rcpts, int64_t raw_id, int64_t now,
+    struct ingest_result *res)
+{
+	struct thread_input ti;
+	struct thread_decision td;
+	struct mailbox mb;
+	struct message_new m;
+	const char *ids[TAME_REFERENCES_MAX + 1];
+	char *to_json = NULL, *cc_json = NULL, *refs = NULL;
+	int64_t tid = 0, customer_id, token, header_tid;
+	size_t nids, i;
+	enum tame_err rc;
+	json_t *ev = NULL;
+
+	memset(&mb, 0, sizeof(mb));
+	memset(&ti, 0, sizeof(ti));
+	if ((rc = pick_mailbox(s, rcpts, &mb)))
+		goto out;
+	nids = thread_ids(p, ids, TAME_REFERENCES_MAX + 1);
+	if (nids && store_ticket_by_message_ids(s, ids, nids, &header_tid) ==
+	    TAME_OK && store_ticket_ref(s, header_tid, &ti.header_ref) ==
+	    TAME_OK)
+		ti.has_header_match = 1;
+	token = thread_subject_token(p->subject);
+	if (!ti.has_header_match && token &&
+	    store_ticket_ref(s, token, &ti.token_ref) == TAME_OK) {
+		ti.has_token_match = 1;
+		if ((rc = store_participant_has(s, token, sender,
+		    &ti.token_sender_participant)))
+			goto out;
+	}
+	thread_decide(&ti, &td);
+	if ((rc = store_customer_upsert(s, sender, p->from_name, now,
+	    &customer_id)))
+		goto out;
+	if (td.action == THREAD_APPEND) {
+		tid = td.ticket_id;
+	} else {
+		if ((rc = store_ticket_create(s, mb.id, customer_id,
+		    p->subject && *p->subject ? p->subject : "(no subject)",
+		    TICKET_NEW, p->unparsed, now, &tid)))
+			goto out;
+		res->new_ticket = 1;
+		if (td.action == THREAD_NEW_LINKED &&
+		    (rc = store_ticket_link(s, tid, td.ticket_id)))
+			goto out;
+		ev = json_pack("{sI}", "previous_ticket_id",
+		    (json_int_t)(td.action == THREAD_NEW_LINKED ?
+		    td.ticket_id : 0));
+		if ((rc = store_event_add(s, tid, 0, "ticket.created", ev, now)))
+			goto out;
+	}
+	if ((rc = store_participant_add(s, tid, sender)))
+		goto out;
+	for (i = 0; i < p->ncc; i++)
+		if ((rc = store_participant_add(s, tid, p->cc[i])))
+			goto out;
+	to_json = addr_json(p->to, p->nto);
+	cc_json = addr_json(p->cc, p->ncc);
+	refs = refs_joined(p);
+	memset(&m, 0, sizeof(m));
+	m.ticket_id = tid;
+	m.direction = MSG_IN;
+	m.from_email = sender;
+	m.from_name = p->from_name;
+	m.to_json = to_json;
+	m.cc_json = cc_json;
+	m.subject = p->subject;
+	m.text = p->text;
+	m.html = p->html;
+	m.message_id = p->message_id;
+	m.in_reply_to = p->in_reply_to;
+	m.references = refs;
+	m.raw_id = raw_id;
+	m.unparsed = p->unparsed;
+	m.auto_submitted = p->auto_submitted;
+	m.created_at = now;
+	if ((rc = store_message_add(s, &m, &res->message_id)))
+		goto out;
+	if ((rc = store_attachments(s, res->message_id, p)))
+		goto out;
+	if (td.set_status) {
+		if ((rc = store_ticket_set_status(s, tid, td.status, now)))
+			goto out;
+		json_decref(ev);
+		ev = json_pack("{ss}", "status", ticket_status_name(td.status));
+		if ((rc = store_event_add(s, tid, 0, "ticket.reopened", ev,
+		    now)))
+			goto out;
+	}
+	if (res->new_ticket && mb.ack_enabled && !p->auto_submitted &&
+	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
+	    now, &res->acked)))
+		goto out;
+	res->ticket_id = tid;
+	res->unparsed = p->unparsed;
+out:
+	json_decref(ev);
+	free(to_json);
+	free(cc_json);
+	free(refs);
+	mailbox_clear(&mb);
+	return rc;
+}
+
+/* Keeps a message that could not be processed as an unparsed ticket. */
+static enum tame_err
+ingest_fallback(struct store *s, const struct mime_parsed *p,
+    const char *sender, const char *rcpts, int64_t raw_id, int64_t now,
+    struct ingest_result *res)
+{
+	struct mailbox mb;
+	struct message_new m;
+	int64_t cid, tid;
+	enum tame_err rc;
+
+	memset(&mb, 0, sizeof(mb));
+	if ((rc = pick_mailbox(s, rcpts, &mb)))
+		goto out;
+	if ((rc = store_customer_upsert(s, sender, NULL, now, &cid)))
+		goto out;
+	if ((rc = store_ticket_create(s, mb.id, cid,
+	    p->subject && *p->subject ? p->subject : "(could not be parsed)",
+	    TICKET_NEW, 1, now, &tid)))
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.ticket_id = tid;
+	m.direction = MSG_IN;
+	m.from_email = sender;
+	m.subject = p->subject;
+	m.text = "";
+	m.raw_id = raw_id;
+	m.unparsed = 1;
+	m.created_at = now;
+	if ((rc = store_message_add(s, &m, &res->message_id)))
+		goto out;
+	res->ticket_id = tid;
+	res->unparsed = 1;
+	res->new_ticket = 1;
+out:
+	mailbox_clear(&mb);
+	return rc;
+}
+
+enum tame_err
+ingest_message(struct store *s, const char *raw, size_t len,
+    const char *mail_from, const char *rcpts, int64_t now,
+    struct ingest_result *res)
+{
+	struct mime_parsed p;
+	struct ingest_result local;
+	enum tame_err rc;
+	char *sender = NULL;
+
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	memset(&p, 0, sizeof(p));
+	if ((rc = mime_parse(raw, len, &p)))
+		goto out;
+	if (p.message_id && store_message_find(s, p.message_id, NULL, NULL,
+	    NULL) == TAME_OK) {
+		res->duplicate = 1;
+		goto out;
+	}
+	if ((rc = store_raw_add(s, raw, len, mail_from ? mail_from : "",
+	    rcpts ? rcpts : "", now, &res->raw_id)))
+		goto out;
+	sender = tame_strdup(p.from_email ? p.from_email :
+	    mail_from && *mail_from ? mail_from : "unknown@invalid");
+	if (!sender) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	tame_ascii_lower(sender);
+	if ((rc = store_savepoint(s, "ingest")))
+		goto out;
+	if (p.is_dsn)
+		rc = ingest_bounce(s, &p, res->raw_id, now, res);
+	if (!p.is_dsn || rc == TAME_ENOTFOUND)
+		rc = ingest_parsed(s, &p, sender, rcpts, res->raw_id, now, res);
+	if (rc == TAME_EEXIST) {
+		/* the same Message-ID arrived in this very batch */
+		store_rollback_to(s, "ingest");
+		store_release(s, "ingest");
+		res->duplicate = 1;
+		rc = TAME_OK;
+		goto out;
+	}
+	if (rc) {
+		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
+		    (long long)res->raw_id, tame_strerror(rc), store_errmsg(s));
+		store_rollback_to(s, "ingest");
+		rc = ingest_fallback(s, &p, sender, rcpts, res->raw_id, now,
+		    res);
+	}
+	store_release(s, "ingest");
+out:
+	free(sender);
+	mime_parsed_free(&p);
+	return rc;
+}

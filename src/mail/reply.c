@@ -1,0 +1,212 @@
+/*
+ * reply.c - agents' replies and notes. See reply.h.
+ *
+ * Everything a reply changes is written in one transaction: the outbound
+ * message, its outbox item (the exact bytes that will be sent), the CC
+ * participants, the ticket's status and the events. The outbox thread
+ * delivers it afterwards, so a crash between "agent pressed send" and
+ * "relay accepted" loses nothing and sends nothing twice.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "../core/thread.h"
+#include "../core/util.h"
+#include "../tame_limits.h"
+#include "mime.h"
+#include "reply.h"
+
+int
+reply_addr_valid(const char *s)
+{
+	const char *at, *p;
+	size_t n;
+
+	if (!s || (n = strlen(s)) < 3 || n > TAME_FIELD_MAX)
+		return 0;
+	if (!(at = strchr(s, '@')) || at == s || !at[1] || strchr(at + 1, '@'))
+		return 0;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    *p == ',' || *p == '"' || *p == '(' || *p == ')' ||
+		    *p == ';' || *p == '\\' || (unsigned char)*p == 0x7f)
+			return 0;
+	return strchr(at + 1, '.') != NULL || strcmp(at + 1, "localhost") == 0;
+}
+
+static char *
+json_list(const char *first, const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	char *out;
+	size_t i;
+
+	if (!a)
+		return NULL;
+	if (first)
+		json_array_append_new(a, json_string(first));
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+enum tame_err
+reply_send(struct store *s, const struct reply_req *r, int64_t now,
+    int64_t *msg_id)
+{
+	struct reply_ctx ctx;
+	struct agent ag;
+	struct mime_out m;
+	struct message_new mn;
+	struct buf raw, rcpts;
+	char subject[1200], *mid = NULL, *to_json = NULL, *cc_json = NULL;
+	const char *to[1], *domain;
+	enum ticket_status st = r->has_status ? r->status : TICKET_PENDING;
+	enum tame_err rc;
+	json_t *ev = NULL;
+	size_t i;
+	int began = 0;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&ag, 0, sizeof(ag));
+	buf_init(&raw, TAME_HTTP_BODY_MAX * 4);
+	buf_init(&rcpts, 64 * 1024);
+	if (!r->text || !*r->text)
+		return TAME_EINVAL;
+	for (i = 0; i < r->ncc; i++)
+		if (!reply_addr_valid(r->cc[i]))
+			return TAME_EINVAL;
+	if ((rc = store_begin(s)))
+		goto out;
+	began = 1;
+	if ((rc = store_reply_ctx(s, r->ticket_id, &ctx)))
+		goto out;
+	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
+		goto out;
+	domain = strchr(ctx.mailbox_address, '@');
+	domain = domain ? domain + 1 : "localhost";
+	if (!(mid = mime_new_message_id(domain))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	thread_reply_subject(ctx.subject, ctx.ticket_id, subject,
+	    sizeof(subject));
+	to[0] = ctx.customer_email;
+	memset(&m, 0, sizeof(m));
+	m.from_email = ctx.mailbox_address;
+	m.from_name = ctx.mailbox_name;
+	m.to = to;
+	m.nto = 1;
+	m.cc = r->cc;
+	m.ncc = r->ncc;
+	m.subject = subject;
+	m.message_id = mid;
+	m.in_reply_to = ctx.last_message_id;
+	m.references = ctx.references;
+	m.text = r->text;
+	m.html = r->html;
+	m.date_ms = now;
+	if ((rc = mime_compose(&m, &raw)))
+		goto out;
+	to_json = json_list(ctx.customer_email, NULL, 0);
+	cc_json = json_list(NULL, r->cc, r->ncc);
+	memset(&mn, 0, sizeof(mn));
+	mn.ticket_id = ctx.ticket_id;
+	mn.direction = MSG_OUT;
+	mn.from_email = ctx.mailbox_address;
+	mn.from_name = ag.name ? ag.name : ctx.mailbox_name;
+	mn.to_json = to_json;
+	mn.cc_json = cc_json;
+	mn.subject = subject;
+	mn.text = r->text;
+	mn.html = r->html;
+	mn.message_id = mid;
+	mn.in_reply_to = ctx.last_message_id;
+	mn.references = ctx.references;
+	mn.agent_id = r->agent_id;
+	mn.delivery = DELIVERY_QUEUED;
+	mn.created_at = now;
+	if ((rc = store_message_add(s, &mn, msg_id)))
+		goto out;
+	if ((rc = buf_addstr(&rcpts, ctx.customer_email)))
+		goto out;
+	for (i = 0; i < r->ncc; i++) {
+		if ((rc = buf_printf(&rcpts, ",%s", r->cc[i])))
+			goto out;
+		if ((rc = store_participant_add(s, ctx.ticket_id, r->cc[i])))
+			goto out;
+	}
+	if ((rc = store_outbox_add(s, *msg_id, ctx.ticket_id,
+	    ctx.mailbox_address, buf_str(&rcpts), raw.data, raw.len, now,
+	    NULL)))
+		goto out;
+	if (st != ctx.status &&
+	    (rc = store_ticket_set_status(s, ctx.ticket_id, st, now)))
+		goto out;
+	ev = json_pack("{sIss}", "message_id", (json_int_t)*msg_id, "status",
+	    ticket_status_name(st));
+	if ((rc = store_event_add(s, ctx.ticket_id, r->agent_id, "reply.sent",
+	    ev, now)))
+		goto out;
+	rc = store_commit(s);
+	began = 0;
+out:
+	if (began)
+		store_rollback(s);
+	json_decref(ev);
+	free(mid);
+	free(to_json);
+	free(cc_json);
+	buf_free(&raw);
+	buf_free(&rcpts);
+	agent_clear(&ag);
+	store_reply_ctx_clear(&ctx);
+	return rc;
+}
+
+enum tame_err
+reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	struct agent ag;
+	struct ticket_ref ref;
+	struct message_new mn;
+	enum tame_err rc;
+	json_t *ev = NULL;
+	int began = 0;
+
+	memset(&ag, 0, sizeof(ag));
+	if (!text || !*text)
+		return TAME_EINVAL;
+	if ((rc = store_begin(s)))
+		goto out;
+	began = 1;
+	if ((rc = store_ticket_ref(s, ticket_id, &ref)))
+		goto out;
+	if (agent_id && (rc = store_agent_get(s, agent_id, &ag)))
+		goto out;
+	memset(&mn, 0, sizeof(mn));
+	mn.ticket_id = ticket_id;
+	mn.direction = MSG_NOTE;
+	mn.from_email = ag.email ? ag.email : "";
+	mn.from_name = ag.name;
+	mn.text = text;
+	mn.agent_id = agent_id;
+	mn.created_at = now;
+	if ((rc = store_message_add(s, &mn, msg_id)))
+		goto out;
+	ev = json_pack("{sI}", "message_id", (json_int_t)*msg_id);
+	if ((rc = store_event_add(s, ticket_id, agent_id, "note.added", ev,
+	    now)))
+		goto out;
+	rc = store_commit(s);
+	began = 0;
+out:
+	if (began)
+		store_rollback(s);
+	json_decref(ev);
+	agent_clear(&ag);
+	return rc;
+}

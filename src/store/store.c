@@ -1,0 +1,641 @@
+/*
+ * store.c - the public store_* functions: argument checks common to every
+ * engine, then a call through the connection's backend table.
+ *
+ * Model: like OpenSMTPD's queue.c in front of queue_fs.c / queue_proc.c,
+ * this file knows no SQL. store_open() picks the engine (only SQLite
+ * today; a "postgresql://" data directory will select the PostgreSQL
+ * twin), and every later call goes through s->be. Checks that do not
+ * depend on the engine (NULL outputs, list limits, field lengths,
+ * savepoint names that end up inside SQL text) live here so both
+ * backends refuse the same input with the same error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../tame_limits.h"
+#include "../core/util.h"
+#include "store_backend.h"
+
+/* A required argument is missing: a bug in the caller, reported as
+ * TAME_EINVAL rather than a crash. */
+#define REQUIRE(cond) do {						\
+	if (!(cond)) {							\
+		store_set_errmsg(s, "%s: bad argument (%s)", __func__,	\
+		    #cond);						\
+		return TAME_EINVAL;					\
+	}								\
+} while (0)
+
+/* Records the last error text of s. See store_backend.h. */
+void
+store_set_errmsg(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap) < 0)
+		s->errmsg[0] = '\0';
+	va_end(ap);
+}
+
+/* Savepoint names are pasted into SQL text, so only short identifiers
+ * are allowed. */
+static enum tame_err
+check_savepoint_name(struct store *s, const char *name)
+{
+	size_t i;
+
+	if (!name || !name[0] || strlen(name) > 32)
+		goto bad;
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+
+		if (!(c == '_' || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9')))
+			goto bad;
+	}
+	return TAME_OK;
+bad:
+	store_set_errmsg(s, "bad savepoint name");
+	return TAME_EINVAL;
+}
+
+/* Short fields (emails, addresses) are bounded by TAME_FIELD_MAX. */
+static enum tame_err
+check_field(struct store *s, const char *what, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0) {
+		store_set_errmsg(s, "empty %s", what);
+		return TAME_EINVAL;
+	}
+	if (n > TAME_FIELD_MAX) {
+		store_set_errmsg(s, "%s longer than %d bytes", what,
+		    TAME_FIELD_MAX);
+		return TAME_ETOOBIG;
+	}
+	return TAME_OK;
+}
+
+/* Opens a connection. Only the SQLite engine exists so far. See store.h. */
+enum tame_err
+store_open(const char *datadir, int migrate, struct store **out)
+{
+	if (!datadir || !out)
+		return TAME_EINVAL;
+	*out = NULL;
+	return store_backend_sqlite.open(datadir, migrate, out);
+}
+
+/* Closes s and frees it; NULL is allowed. */
+void
+store_close(struct store *s)
+{
+	if (s)
+		s->be->close(s);
+}
+
+/* Last error text of s; owned by s. */
+const char *
+store_errmsg(struct store *s)
+{
+	if (!s)
+		return "no store";
+	return s->errmsg[0] ? s->errmsg : "no error";
+}
+
+/* Frees the strings of c and zeroes it. */
+void
+store_reply_ctx_clear(struct reply_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->subject);
+	free(c->mailbox_address);
+	free(c->mailbox_name);
+	free(c->customer_email);
+	free(c->customer_name);
+	free(c->last_message_id);
+	free(c->references);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Frees the strings and the buffer of it and zeroes it. */
+void
+store_outbox_item_clear(struct outbox_item *it)
+{
+	if (!it)
+		return;
+	free(it->mail_from);
+	free(it->rcpts);
+	buf_free(&it->raw);
+	memset(it, 0, sizeof(*it));
+}
+
+/* ---- connection, schema, transactions (see store.h for each contract) ---- */
+
+enum tame_err
+store_begin(struct store *s)
+{
+	return s->be->begin(s);
+}
+
+enum tame_err
+store_commit(struct store *s)
+{
+	return s->be->commit(s);
+}
+
+enum tame_err
+store_rollback(struct store *s)
+{
+	return s->be->rollback(s);
+}
+
+enum tame_err
+store_savepoint(struct store *s, const char *name)
+{
+	enum tame_err rc;
+
+	if ((rc = check_savepoint_name(s, name)))
+		return rc;
+	return s->be->savepoint(s, name);
+}
+
+enum tame_err
+store_release(struct store *s, const char *name)
+{
+	enum tame_err rc;
+
+	if ((rc = check_savepoint_name(s, name)))
+		return rc;
+	return s->be->release(s, name);
+}
+
+enum tame_err
+store_rollback_to(struct store *s, const char *name)
+{
+	enum tame_err rc;
+
+	if ((rc = check_savepoint_name(s, name)))
+		return rc;
+	return s->be->rollback_to(s, name);
+}
+
+enum tame_err
+store_backup(struct store *s, const char *path)
+{
+	REQUIRE(path);
+	return s->be->backup(s, path);
+}
+
+enum tame_err
+store_export_json(struct store *s, FILE *f)
+{
+	REQUIRE(f);
+	return s->be->export_json(s, f);
+}
+
+/* ---- agents, tokens, sessions (see store.h for each contract) ---- */
+
+enum tame_err
+store_agent_create(struct store *s, const char *email, const char *name,
+    enum agent_role role, const char *pw_hash, int64_t now, int64_t *id)
+{
+	enum tame_err rc;
+
+	REQUIRE(email);
+	REQUIRE(id);
+	if ((rc = check_field(s, "email", email)))
+		return rc;
+	return s->be->agent_create(s, email, name, role, pw_hash, now, id);
+}
+
+enum tame_err
+store_agent_get(struct store *s, int64_t id, struct agent *out)
+{
+	REQUIRE(out);
+	return s->be->agent_get(s, id, out);
+}
+
+enum tame_err
+store_agent_by_email(struct store *s, const char *email, struct agent *out)
+{
+	REQUIRE(email);
+	REQUIRE(out);
+	return s->be->agent_by_email(s, email, out);
+}
+
+enum tame_err
+store_agent_update(struct store *s, int64_t id, const char *name, int role,
+    const char *pw_hash, int disabled)
+{
+	return s->be->agent_update(s, id, name, role, pw_hash, disabled);
+}
+
+enum tame_err
+store_agents_view(struct store *s, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->agents_view(s, out);
+}
+
+enum tame_err
+store_agent_view(struct store *s, int64_t id, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->agent_view(s, id, out);
+}
+
+enum tame_err
+store_token_add(struct store *s, int64_t agent_id, const char *token_hash,
+    int64_t now, int64_t *id)
+{
+	REQUIRE(token_hash);
+	REQUIRE(id);
+	return s->be->token_add(s, agent_id, token_hash, now, id);
+}
+
+enum tame_err
+store_token_lookup(struct store *s, const char *token_hash, int64_t *agent_id)
+{
+	REQUIRE(token_hash);
+	REQUIRE(agent_id);
+	return s->be->token_lookup(s, token_hash, agent_id);
+}
+
+enum tame_err
+store_session_add(struct store *s, const char *id_hash, int64_t agent_id,
+    const char *csrf, int64_t now, int64_t expires_at)
+{
+	REQUIRE(id_hash);
+	REQUIRE(csrf);
+	return s->be->session_add(s, id_hash, agent_id, csrf, now, expires_at);
+}
+
+enum tame_err
+store_session_lookup(struct store *s, const char *id_hash, int64_t now,
+    int64_t *agent_id, char **csrf)
+{
+	REQUIRE(id_hash);
+	REQUIRE(agent_id);
+	REQUIRE(csrf);
+	return s->be->session_lookup(s, id_hash, now, agent_id, csrf);
+}
+
+enum tame_err
+store_session_delete(struct store *s, const char *id_hash)
+{
+	REQUIRE(id_hash);
+	return s->be->session_delete(s, id_hash);
+}
+
+/* ---- mailboxes (see store.h for each contract) ---- */
+
+enum tame_err
+store_mailbox_create(struct store *s, const char *address, const char *name,
+    int64_t now, int64_t *id)
+{
+	enum tame_err rc;
+
+	REQUIRE(address);
+	REQUIRE(id);
+	if ((rc = check_field(s, "address", address)))
+		return rc;
+	return s->be->mailbox_create(s, address, name, now, id);
+}
+
+enum tame_err
+store_mailbox_by_address(struct store *s, const char *address,
+    struct mailbox *out)
+{
+	REQUIRE(address);
+	REQUIRE(out);
+	return s->be->mailbox_by_address(s, address, out);
+}
+
+enum tame_err
+store_mailbox_get(struct store *s, int64_t id, struct mailbox *out)
+{
+	REQUIRE(out);
+	return s->be->mailbox_get(s, id, out);
+}
+
+enum tame_err
+store_mailbox_update(struct store *s, int64_t id, const char *name,
+    int ack_enabled, const char *ack_template)
+{
+	return s->be->mailbox_update(s, id, name, ack_enabled, ack_template);
+}
+
+enum tame_err
+store_mailboxes_view(struct store *s, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->mailboxes_view(s, out);
+}
+
+enum tame_err
+store_mailbox_view(struct store *s, int64_t id, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->mailbox_view(s, id, out);
+}
+
+enum tame_err
+store_mailbox_count(struct store *s, int64_t *n)
+{
+	REQUIRE(n);
+	return s->be->mailbox_count(s, n);
+}
+
+/* ---- customers (see store.h for each contract) ---- */
+
+enum tame_err
+store_customer_upsert(struct store *s, const char *email, const char *name,
+    int64_t now, int64_t *id)
+{
+	enum tame_err rc;
+
+	REQUIRE(email);
+	REQUIRE(id);
+	if ((rc = check_field(s, "email", email)))
+		return rc;
+	return s->be->customer_upsert(s, email, name, now, id);
+}
+
+enum tame_err
+store_customer_create(struct store *s, const char *email, const char *name,
+    const char *organization, int64_t now, int64_t *id)
+{
+	enum tame_err rc;
+
+	REQUIRE(email);
+	REQUIRE(id);
+	if ((rc = check_field(s, "email", email)))
+		return rc;
+	return s->be->customer_create(s, email, name, organization, now, id);
+}
+
+enum tame_err
+store_customer_update(struct store *s, int64_t id, const char *name,
+    const char *organization)
+{
+	return s->be->customer_update(s, id, name, organization);
+}
+
+enum tame_err
+store_customers_view(struct store *s, const char *cursor, int limit,
+    json_t **out)
+{
+	REQUIRE(out);
+	if (limit < 1 || limit > TAME_LIST_LIMIT_MAX) {
+		store_set_errmsg(s, "limit out of range");
+		return TAME_EINVAL;
+	}
+	return s->be->customers_view(s, cursor, limit, out);
+}
+
+enum tame_err
+store_customer_view(struct store *s, int64_t id, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->customer_view(s, id, out);
+}
+
+/* ---- raw messages (see store.h for each contract) ---- */
+
+enum tame_err
+store_raw_add(struct store *s, const char *data, size_t len,
+    const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id)
+{
+	REQUIRE(data || len == 0);
+	REQUIRE(raw_id);
+	return s->be->raw_add(s, data, len, mail_from, rcpts, now, raw_id);
+}
+
+enum tame_err
+store_raw_get(struct store *s, int64_t raw_id, struct buf *out)
+{
+	REQUIRE(out);
+	return s->be->raw_get(s, raw_id, out);
+}
+
+enum tame_err
+store_raw_count(struct store *s, int64_t *n)
+{
+	REQUIRE(n);
+	return s->be->raw_count(s, n);
+}
+
+/* ---- the ingest path (see store.h for each contract) ---- */
+
+enum tame_err
+store_message_find(struct store *s, const char *message_id, int64_t *msg_id,
+    int64_t *ticket_id, enum msg_direction *dir)
+{
+	REQUIRE(message_id);
+	return s->be->message_find(s, message_id, msg_id, ticket_id, dir);
+}
+
+enum tame_err
+store_ticket_by_message_ids(struct store *s, const char *const *ids, size_t n,
+    int64_t *ticket_id)
+{
+	REQUIRE(ids || n == 0);
+	REQUIRE(ticket_id);
+	return s->be->ticket_by_message_ids(s, ids, n, ticket_id);
+}
+
+enum tame_err
+store_ticket_ref(struct store *s, int64_t ticket_id, struct ticket_ref *out)
+{
+	REQUIRE(out);
+	return s->be->ticket_ref(s, ticket_id, out);
+}
+
+enum tame_err
+store_participant_add(struct store *s, int64_t ticket_id, const char *email)
+{
+	REQUIRE(email);
+	return s->be->participant_add(s, ticket_id, email);
+}
+
+enum tame_err
+store_participant_has(struct store *s, int64_t ticket_id, const char *email,
+    int *yes)
+{
+	REQUIRE(email);
+	REQUIRE(yes);
+	return s->be->participant_has(s, ticket_id, email, yes);
+}
+
+enum tame_err
+store_ticket_create(struct store *s, int64_t mailbox_id, int64_t customer_id,
+    const char *subject, enum ticket_status status, int unparsed, int64_t now,
+    int64_t *id)
+{
+	REQUIRE(id);
+	REQUIRE((unsigned)status < TICKET_STATUS_COUNT);
+	return s->be->ticket_create(s, mailbox_id, customer_id, subject, status,
+	    unparsed, now, id);
+}
+
+enum tame_err
+store_ticket_link(struct store *s, int64_t ticket_id, int64_t previous_id)
+{
+	return s->be->ticket_link(s, ticket_id, previous_id);
+}
+
+enum tame_err
+store_message_add(struct store *s, const struct message_new *m, int64_t *id)
+{
+	REQUIRE(m);
+	REQUIRE(m->ticket_id > 0);
+	return s->be->message_add(s, m, id);
+}
+
+enum tame_err
+store_attachment_add(struct store *s, int64_t message_id, const char *filename,
+    const char *content_type, const char *content_id, int is_inline,
+    const void *data, size_t len, int64_t *id)
+{
+	REQUIRE(data || len == 0);
+	return s->be->attachment_add(s, message_id, filename, content_type,
+	    content_id, is_inline, data, len, id);
+}
+
+enum tame_err
+store_ticket_set_status(struct store *s, int64_t ticket_id,
+    enum ticket_status st, int64_t now)
+{
+	REQUIRE((unsigned)st < TICKET_STATUS_COUNT);
+	return s->be->ticket_set_status(s, ticket_id, st, now);
+}
+
+enum tame_err
+store_message_set_delivery(struct store *s, int64_t msg_id,
+    enum delivery_state st, const char *error)
+{
+	REQUIRE((unsigned)st <= DELIVERY_FAILED);
+	return s->be->message_set_delivery(s, msg_id, st, error);
+}
+
+enum tame_err
+store_event_add(struct store *s, int64_t ticket_id, int64_t actor_agent_id,
+    const char *kind, json_t *data, int64_t now)
+{
+	REQUIRE(kind);
+	return s->be->event_add(s, ticket_id, actor_agent_id, kind, data, now);
+}
+
+enum tame_err
+store_ack_allow(struct store *s, int64_t mailbox_id, const char *sender,
+    int64_t now, int64_t window_ms, int *allowed)
+{
+	REQUIRE(sender);
+	REQUIRE(allowed);
+	return s->be->ack_allow(s, mailbox_id, sender, now, window_ms,
+	    allowed);
+}
+
+/* ---- tickets: the API (see store.h for each contract) ---- */
+
+enum tame_err
+store_tickets_view(struct store *s, const struct ticket_query *q, json_t **out)
+{
+	REQUIRE(q);
+	REQUIRE(out);
+	if (q->limit < 1 || q->limit > TAME_LIST_LIMIT_MAX) {
+		store_set_errmsg(s, "limit out of range");
+		return TAME_EINVAL;
+	}
+	return s->be->tickets_view(s, q, out);
+}
+
+enum tame_err
+store_ticket_view(struct store *s, int64_t id, json_t **out)
+{
+	REQUIRE(out);
+	return s->be->ticket_view(s, id, out);
+}
+
+enum tame_err
+store_reply_ctx(struct store *s, int64_t ticket_id, struct reply_ctx *out)
+{
+	REQUIRE(out);
+	return s->be->reply_ctx(s, ticket_id, out);
+}
+
+enum tame_err
+store_ticket_update(struct store *s, int64_t id, const struct ticket_patch *p,
+    int64_t now)
+{
+	REQUIRE(p);
+	return s->be->ticket_update(s, id, p, now);
+}
+
+enum tame_err
+store_attachment_get(struct store *s, int64_t tid, int64_t aid,
+    char **filename, char **content_type, struct buf *data)
+{
+	REQUIRE(filename);
+	REQUIRE(content_type);
+	REQUIRE(data);
+	return s->be->attachment_get(s, tid, aid, filename, content_type,
+	    data);
+}
+
+enum tame_err
+store_ticket_count(struct store *s, int64_t *n)
+{
+	REQUIRE(n);
+	return s->be->ticket_count(s, n);
+}
+
+/* ---- outbox (see store.h for each contract) ---- */
+
+enum tame_err
+store_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
+    const char *mail_from, const char *rcpts, const char *raw, size_t len,
+    int64_t now, int64_t *id)
+{
+	REQUIRE(mail_from);
+	REQUIRE(rcpts);
+	REQUIRE(raw || len == 0);
+	REQUIRE(id);
+	return s->be->outbox_add(s, message_id, ticket_id, mail_from, rcpts,
+	    raw, len, now, id);
+}
+
+enum tame_err
+store_outbox_next(struct store *s, int64_t now, struct outbox_item *it,
+    int64_t *next_due)
+{
+	REQUIRE(it);
+	return s->be->outbox_next(s, now, it, next_due);
+}
+
+enum tame_err
+store_outbox_sent(struct store *s, int64_t id, int64_t now)
+{
+	return s->be->outbox_sent(s, id, now);
+}
+
+enum tame_err
+store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
+    const char *error)
+{
+	return s->be->outbox_retry(s, id, next_at, error);
+}
+
+enum tame_err
+store_outbox_failed(struct store *s, int64_t id, const char *error)
+{
+	return s->be->outbox_failed(s, id, error);
+}

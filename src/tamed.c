@@ -1,0 +1,158 @@
+/*
+ * tamed.c - the Tame daemon's main.
+ *
+ * Starts, in order: the store (schema migrations), the group-commit
+ * ingest queue, the outbox sender, the SMTP/LMTP listener and the HTTP
+ * server; then waits for SIGINT or SIGTERM and stops them in reverse, so
+ * that every message that got a 250 is committed and every queued reply
+ * stays queued. Each thread owns its own store connection.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include "core/auth.h"
+#include "core/util.h"
+#include "mail/mime.h"
+#include "net/http_api.h"
+#include "net/ingestq.h"
+#include "net/outbox.h"
+#include "net/smtp_server.h"
+#include "store/store.h"
+
+#define TAME_VERSION "0.1.0"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tamed --data DIR [--http ADDR:PORT] [--smtp ADDR:PORT]\n"
+	    "             [--lmtp PATH|ADDR:PORT] [--relay URL] "
+	    "[--hostname NAME]\n"
+	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n");
+	exit(64);
+}
+
+static void
+kick_outbox(void *arg)
+{
+	outbox_kick(arg);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *data = NULL, *http = "127.0.0.1:8080";
+	const char *smtp = "127.0.0.1:2525", *lmtp = NULL, *relay = NULL;
+	const char *hostname = "localhost";
+	struct store *s = NULL;
+	struct ingestq *q = NULL;
+	struct outbox *ob = NULL;
+	struct smtp_server *srv = NULL;
+	struct http_api *api = NULL;
+	struct smtp_server_config sc;
+	struct http_api_config hc;
+	sigset_t set;
+	int i, sig, status = 1;
+	enum tame_err rc;
+	int64_t t0 = tame_now_ms();
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--version") == 0) {
+			printf("tamed %s\n", TAME_VERSION);
+			return 0;
+		}
+		if (!v)
+			usage();
+		if (strcmp(a, "--data") == 0)
+			data = v;
+		else if (strcmp(a, "--http") == 0)
+			http = v;
+		else if (strcmp(a, "--smtp") == 0)
+			smtp = *v ? v : NULL;
+		else if (strcmp(a, "--lmtp") == 0)
+			lmtp = v;
+		else if (strcmp(a, "--relay") == 0)
+			relay = v;
+		else if (strcmp(a, "--hostname") == 0)
+			hostname = v;
+		else
+			usage();
+		i++;
+	}
+	if (!data)
+		usage();
+	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)
+		tame_log_set_level(TAME_LOG_DEBUG);
+	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
+		fprintf(stderr, "tamed: cannot use data directory %s\n", data);
+		return 1;
+	}
+	/* every thread inherits the blocked signals; main waits for them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (auth_init() || curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "tamed: cannot initialise libraries\n");
+		return 1;
+	}
+	mime_init();
+	if ((rc = store_open(data, 1, &s))) {
+		fprintf(stderr, "tamed: cannot open store in %s: %s\n", data,
+		    tame_strerror(rc));
+		return 1;
+	}
+	store_close(s);
+	if ((rc = ingestq_start(data, &q)) ||
+	    (rc = outbox_start(data, relay, &ob))) {
+		fprintf(stderr, "tamed: cannot start: %s\n", tame_strerror(rc));
+		goto out;
+	}
+	ingestq_set_after_commit(q, kick_outbox, ob);
+	memset(&sc, 0, sizeof(sc));
+	sc.datadir = data;
+	sc.smtp_addr = smtp;
+	sc.lmtp_addr = lmtp;
+	sc.hostname = hostname;
+	sc.queue = q;
+	if ((smtp || lmtp) && (rc = smtp_server_start(&sc, &srv))) {
+		fprintf(stderr, "tamed: cannot listen for SMTP/LMTP: %s\n",
+		    tame_strerror(rc));
+		goto out;
+	}
+	memset(&hc, 0, sizeof(hc));
+	hc.datadir = data;
+	hc.listen = http;
+	hc.outbox = ob;
+	if ((rc = http_api_start(&hc, &api))) {
+		fprintf(stderr, "tamed: cannot listen for HTTP on %s: %s\n",
+		    http, tame_strerror(rc));
+		goto out;
+	}
+	tame_log(TAME_LOG_INFO, "tamed %s ready in %lld ms: http %s, smtp %s%s%s"
+	    ", relay %s", TAME_VERSION, (long long)(tame_now_ms() - t0), http,
+	    smtp ? smtp : "off", lmtp ? ", lmtp " : "", lmtp ? lmtp : "",
+	    relay ? relay : "none (replies stay queued)");
+	fflush(stderr);
+	if (sigwait(&set, &sig) == 0)
+		tame_log(TAME_LOG_INFO, "signal %d: stopping", sig);
+	status = 0;
+out:
+	if (api)
+		http_api_stop(api);
+	if (srv)
+		smtp_server_stop(srv);
+	ingestq_stop(q);
+	outbox_stop(ob);
+	curl_global_cleanup();
+	return status;
+}
