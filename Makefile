@@ -30,7 +30,7 @@ NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run check unit e2e asan fuzz bench eval clean deps
+.PHONY: all run check unit e2e asan fuzz fuzzobjs objs bench eval clean deps
 all: $(B)/tamed $(B)/tame
 
 deps:
@@ -80,15 +80,21 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c
-	$(MAKE) B=build/fuzzobj CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzzobj/tame
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+objs: $(LIB_OBJ) $(NET_OBJ)
+fuzzobjs:
+	$(MAKE) B=build/fuzzobj CC=clang WARN="-Wall -Wextra -Wno-unused-parameter" \
+	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" objs
+build/fuzz/%: tests/fuzz/%.c fuzzobjs
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -D_GNU_SOURCE -o $@ $< \
-	    $(filter-out build/fuzzobj/obj/src/cli/%,$(wildcard build/fuzzobj/obj/src/*/*.o)) $(LDLIBS)
+	clang -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    $(PKG_CFLAGS) -Isrc -D_GNU_SOURCE -o $@ $< \
+	    build/fuzzobj/obj/src/*/*.o build/fuzzobj/obj/*.o $(LDLIBS)
 fuzz: deps $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus-$$(basename $$f); \
-	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -3; done
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	      build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -2; done
 
 bench: deps all
 	./bench/run.sh

@@ -132,6 +132,7 @@ cmd_token_add(struct store *s, int argc, char **argv)
 	char tok[AUTH_TOKEN_HEX + 1], hash[AUTH_HASH_HEX + 1];
 	struct agent a;
 	enum tame_err rc;
+	int64_t id;
 
 	if (!email)
 		usage();
@@ -142,7 +143,7 @@ cmd_token_add(struct store *s, int argc, char **argv)
 	}
 	auth_token_new(tok);
 	auth_sha256_hex(tok, strlen(tok), hash);
-	rc = store_token_add(s, a.id, hash, tame_now_ms(), NULL);
+	rc = store_token_add(s, a.id, hash, tame_now_ms(), &id);
 	agent_clear(&a);
 	if (rc) {
 		fprintf(stderr, "tame: %s\n", store_errmsg(s));

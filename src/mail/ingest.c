@@ -106,6 +106,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	const char *to[1], *t;
 	enum tame_err rc;
 	int allowed = 0;
+	int64_t item;
 
 	*acked = 0;
 	if ((rc = store_ack_allow(s, mb->id, p->from_email, now,
@@ -155,7 +156,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
 	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, p->from_email,
-	    raw.data, raw.len, now, NULL)))
+	    raw.data, raw.len, now, &item)))
 		goto out;
 	*acked = 1;
 out:
@@ -213,6 +214,7 @@ static enum tame_err
 store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 {
 	enum tame_err rc;
+	int64_t aid;
 	size_t i;
 
 	for (i = 0; i < p->natt; i++) {
@@ -220,7 +222,7 @@ store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 
 		if ((rc = store_attachment_add(s, msg_id, a->filename,
 		    a->content_type, a->content_id, a->is_inline, a->data,
-		    a->len, NULL)))
+		    a->len, &aid)))
 			return rc;
 	}
 	return TAME_OK;

@@ -66,6 +66,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	enum ticket_status st = r->has_status ? r->status : TICKET_PENDING;
 	enum tame_err rc;
 	json_t *ev = NULL;
+	int64_t item;
 	size_t i;
 	int began = 0;
 
@@ -140,7 +141,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	}
 	if ((rc = store_outbox_add(s, *msg_id, ctx.ticket_id,
 	    ctx.mailbox_address, buf_str(&rcpts), raw.data, raw.len, now,
-	    NULL)))
+	    &item)))
 		goto out;
 	if (st != ctx.status &&
 	    (rc = store_ticket_set_status(s, ctx.ticket_id, st, now)))

@@ -292,7 +292,7 @@ smtp_proto_parse(const char *line, size_t len, struct smtp_cmd *cmd)
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->size = -1;
 	if (len > TAME_SMTP_CMD_LINE_MAX)
-		return fail(cmd, 500, "5.5.2 Line too long");
+		return fail(cmd, 500, "5.5.2 Error: line too long");
 	if (len && memchr(line, '\0', len))
 		return fail(cmd, 500, "5.5.2 NUL byte in command");
 	/* trailing blanks (and a stray CR) are not part of anything */

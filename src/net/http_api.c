@@ -1,0 +1,464 @@
+/*
+ * http_api.c - the HTTP server of tamed: routing, authentication, the
+ * static web app and the common answer headers. See http_api.h.
+ *
+ * Model: ulfius runs GNU libmicrohttpd with a pool of worker threads
+ * (epoll, HTTP/1.1, RFC 9110/9112). Every request reaches one callback,
+ * the dispatcher below, which owns routing so that an unknown path is a
+ * JSON 404 and a known path with the wrong method a 405 with Allow
+ * (RFC 9110 15.5.6) - ulfius' own router cannot tell the two apart. Each
+ * route names its handler and whether it is public; the dispatcher
+ * fetches the worker thread's store connection (a pthread key, opened on
+ * first use, closed when the thread ends), authenticates the caller
+ * (http_session.c), and calls the handler with a struct http_ctx.
+ *
+ * ulfius buffers a request body up to max_post_body_size and silently
+ * cuts the rest; we set that cap one byte above TAME_HTTP_BODY_MAX so a
+ * cut body is recognised as too large (413) rather than parsed.
+ *
+ * Every answer carries the security headers (CSP, nosniff, no referrer,
+ * no framing) through the instance's default headers.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include <ulfius.h>
+#include "http_api.h"
+#include "http_admin.h"
+#include "http_session.h"
+#include "http_tickets.h"
+#include "http_util.h"
+#include "web_assets.h"
+#include "../core/buf.h"
+#include "../core/util.h"
+#include "../store/store.h"
+#include "../tame_limits.h"
+
+#ifndef TAME_VERSION
+#define TAME_VERSION "0.1.0"
+#endif
+
+/* Worker threads answering requests; each holds one store connection. */
+#define HTTP_THREADS 4
+/* Seconds an idle connection is kept. */
+#define HTTP_IDLE_SECONDS 60
+/* Connections at once; more are refused by libmicrohttpd. */
+#define HTTP_CONN_MAX 1024
+/* Longest request path routed. */
+#define HTTP_PATH_MAX 2048
+/* Segments in the longest route. */
+#define ROUTE_SEGS 8
+
+struct http_api {
+	struct _u_instance inst;
+	struct sockaddr_in addr;
+	char *datadir;
+	struct outbox *outbox;
+	pthread_key_t store_key;
+	int key_made;
+	int started;
+};
+
+enum route_flags {
+	R_PUBLIC = 1    /* no authentication */
+};
+
+/* A route: pattern segments separated by '/', "#" matching a decimal id. */
+struct route {
+	const char *method;
+	const char *pattern;
+	http_handler handler;
+	unsigned flags;
+};
+
+static void health(struct http_ctx *c);
+
+static const struct route routes[] = {
+	{ "GET", "/api/v1/health", health, R_PUBLIC },
+	{ "POST", "/api/v1/session", http_session_login, R_PUBLIC },
+	{ "GET", "/api/v1/session", http_session_get, 0 },
+	{ "DELETE", "/api/v1/session", http_session_logout, 0 },
+
+	{ "GET", "/api/v1/tickets", http_tickets_list, 0 },
+	{ "GET", "/api/v1/tickets/#", http_tickets_get, 0 },
+	{ "PATCH", "/api/v1/tickets/#", http_tickets_patch, 0 },
+	{ "POST", "/api/v1/tickets/#/replies", http_tickets_reply, 0 },
+	{ "POST", "/api/v1/tickets/#/notes", http_tickets_note, 0 },
+	{ "GET", "/api/v1/tickets/#/attachments/#", http_tickets_attachment,
+	    0 },
+
+	{ "GET", "/api/v1/customers", http_admin_customers_list, 0 },
+	{ "POST", "/api/v1/customers", http_admin_customer_create, 0 },
+	{ "GET", "/api/v1/customers/#", http_admin_customer_get, 0 },
+	{ "PATCH", "/api/v1/customers/#", http_admin_customer_patch, 0 },
+
+	{ "GET", "/api/v1/agents", http_admin_agents_list, 0 },
+	{ "POST", "/api/v1/agents", http_admin_agent_create, 0 },
+	{ "GET", "/api/v1/agents/me", http_admin_agent_get, 0 },
+	{ "PATCH", "/api/v1/agents/me", http_admin_agent_patch, 0 },
+	{ "GET", "/api/v1/agents/#", http_admin_agent_get, 0 },
+	{ "PATCH", "/api/v1/agents/#", http_admin_agent_patch, 0 },
+
+	{ "GET", "/api/v1/mailboxes", http_admin_mailboxes_list, 0 },
+	{ "POST", "/api/v1/mailboxes", http_admin_mailbox_create, 0 },
+	{ "GET", "/api/v1/mailboxes/#", http_admin_mailbox_get, 0 },
+	{ "PATCH", "/api/v1/mailboxes/#", http_admin_mailbox_patch, 0 },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static void
+health(struct http_ctx *c)
+{
+	http_json(c, 200, json_pack("{s:s,s:s}", "status", "ok", "version",
+	    TAME_VERSION));
+}
+
+/* Splits path into at most max non-empty segments (pointers into path,
+ * with lengths). Returns the count, or max + 1 when there are more. */
+static size_t
+split_path(const char *path, const char **seg, size_t *len, size_t max)
+{
+	size_t n = 0;
+	const char *p = path, *e;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchr(p, '/');
+		if (!e)
+			e = p + strlen(p);
+		if (n == max)
+			return max + 1;
+		seg[n] = p;
+		len[n] = (size_t)(e - p);
+		n++;
+		p = e;
+	}
+	return n;
+}
+
+/* 1 if the path segments match route pattern pat; fills ids. */
+static int
+route_match(const char *pat, const char **seg, const size_t *len, size_t n,
+    int64_t *ids, size_t *nid)
+{
+	const char *pseg[ROUTE_SEGS];
+	size_t plen[ROUTE_SEGS], pn, i;
+	char num[24];
+
+	pn = split_path(pat, pseg, plen, ROUTE_SEGS);
+	if (pn != n)
+		return 0;
+	*nid = 0;
+	for (i = 0; i < n; i++) {
+		if (plen[i] == 1 && pseg[i][0] == '#') {
+			if (len[i] >= sizeof(num) || *nid >= HTTP_PATH_IDS)
+				return 0;
+			memcpy(num, seg[i], len[i]);
+			num[len[i]] = '\0';
+			if (tame_parse_i64(num, 1, INT64_MAX, &ids[*nid]))
+				return 0;
+			(*nid)++;
+			continue;
+		}
+		if (plen[i] != len[i] || memcmp(pseg[i], seg[i], len[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+store_key_free(void *p)
+{
+	store_close(p);
+}
+
+/* This thread's store connection, opened on first use; NULL on error. */
+static struct store *
+thread_store(struct http_api *api)
+{
+	struct store *s = pthread_getspecific(api->store_key);
+	enum tame_err rc;
+
+	if (s)
+		return s;
+	if ((rc = store_open(api->datadir, 0, &s))) {
+		tame_log(TAME_LOG_ERR, "http: cannot open store: %s",
+		    tame_strerror(rc));
+		return NULL;
+	}
+	if (pthread_setspecific(api->store_key, s) != 0) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Serves a file of web_assets[] for GET/HEAD; 404/405 otherwise. */
+static void
+serve_static(struct http_ctx *c)
+{
+	const char *path = strcmp(c->path, "/") == 0 ? "/index.html" : c->path;
+	const struct web_asset *a;
+
+	for (a = web_assets; a->path; a++) {
+		if (strcmp(a->path, path) != 0)
+			continue;
+		if (strcmp(c->method, "GET") != 0 &&
+		    strcmp(c->method, "HEAD") != 0) {
+			u_map_put(c->res->map_header, "Allow", "GET, HEAD");
+			http_error(c, 405, "method_not_allowed",
+			    "%s is not allowed here", c->method);
+			return;
+		}
+		http_send(c, 200, a->content_type, a->data, a->len);
+		u_map_put(c->res->map_header, "Cache-Control", "no-cache");
+		return;
+	}
+	http_error(c, 404, "not_found", "no such page");
+}
+
+/* Routes an /api/ request: 404, 405, or the handler (after the store and
+ * authentication). */
+static void
+route_api(struct http_api *api, struct http_ctx *c)
+{
+	const char *seg[ROUTE_SEGS];
+	size_t len[ROUTE_SEGS], n, i, nid = 0;
+	const struct route *hit = NULL;
+	const char *method = c->method;
+	int64_t ids[HTTP_PATH_IDS];
+	struct buf allow;
+
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	buf_init(&allow, 256);
+	n = split_path(c->path, seg, len, ROUTE_SEGS);
+	for (i = 0; i < NROUTES && n <= ROUTE_SEGS; i++) {
+		memset(ids, 0, sizeof(ids));
+		if (!route_match(routes[i].pattern, seg, len, n, ids, &nid))
+			continue;
+		if (strcmp(routes[i].method, method) == 0) {
+			hit = &routes[i];
+			memcpy(c->id, ids, sizeof(ids));
+			c->nid = nid;
+			break;
+		}
+		if (allow.len && buf_addstr(&allow, ", "))
+			continue;
+		buf_addstr(&allow, routes[i].method);
+	}
+	if (!hit) {
+		if (allow.len) {
+			u_map_put(c->res->map_header, "Allow", buf_str(&allow));
+			http_error(c, 405, "method_not_allowed",
+			    "%s is not allowed on %s", c->method, c->path);
+		} else {
+			http_error(c, 404, "not_found", "no such endpoint");
+		}
+		goto out;
+	}
+	if (hit->handler != health) {
+		if (!(c->store = thread_store(api))) {
+			http_error(c, 500, "internal", "store unavailable");
+			goto out;
+		}
+		if (!(hit->flags & R_PUBLIC) && http_session_authenticate(c))
+			goto out;
+	}
+	hit->handler(c);
+out:
+	buf_free(&allow);
+}
+
+static int
+dispatch(const struct _u_request *req, struct _u_response *res, void *data)
+{
+	struct http_api *api = data;
+	struct http_ctx c;
+	char path[HTTP_PATH_MAX + 1];
+	const char *url = req->url_path ? req->url_path : "/";
+	size_t n = strcspn(url, "?");
+
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.res = res;
+	c.outbox = api->outbox;
+	c.method = req->http_verb ? req->http_verb : "GET";
+	c.path = path;
+	if (n > HTTP_PATH_MAX) {
+		c.path = "/";
+		http_error(&c, 414, "uri_too_long", "the path is too long");
+		goto out;
+	}
+	memcpy(path, url, n);
+	path[n] = '\0';
+	if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+		route_api(api, &c);
+	else
+		serve_static(&c);
+	if (!c.answered)
+		http_error(&c, 500, "internal", "no answer");
+	if (res->status >= 500)
+		tame_log(TAME_LOG_WARN, "http: %s %s -> %ld", c.method, path,
+		    res->status);
+	else
+		tame_log(TAME_LOG_DEBUG, "http: %s %s -> %ld", c.method, path,
+		    res->status);
+out:
+	agent_clear(&c.agent);
+	free(c.csrf);
+	return U_CALLBACK_COMPLETE;
+}
+
+/* Parses "A.B.C.D:PORT" into api->addr. */
+static enum tame_err
+parse_listen(const char *listen, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon;
+	int64_t port;
+	size_t n;
+
+	if (!listen || !(colon = strrchr(listen, ':')))
+		return TAME_EINVAL;
+	n = (size_t)(colon - listen);
+	if (n == 0 || n >= sizeof(host))
+		return TAME_EINVAL;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (tame_parse_i64(colon + 1, 1, 65535, &port))
+		return TAME_EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return TAME_EINVAL;
+	return TAME_OK;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+		return;
+	line[strcspn(line, "\n")] = '\0';
+	tame_log(TAME_LOG_WARN, "http: %s", line);
+}
+
+/* Starts libmicrohttpd with flags; U_OK or an ulfius error. */
+static int
+start_mhd(struct http_api *api, unsigned flags)
+{
+	struct MHD_OptionItem ops[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed,
+		    NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger,
+		    NULL },
+		{ MHD_OPTION_SOCK_ADDR, 0, &api->addr },
+		{ MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_SECONDS, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_MAX, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	return ulfius_start_framework_with_mhd_options(&api->inst, flags, ops);
+}
+
+enum tame_err
+http_api_start(const struct http_api_config *cfg, struct http_api **out)
+{
+	static const char *const headers[][2] = {
+		{ "Content-Security-Policy", "default-src 'self'; img-src "
+		    "'self' data:; object-src 'none'; frame-ancestors 'none'; "
+		    "base-uri 'none'" },
+		{ "X-Content-Type-Options", "nosniff" },
+		{ "Referrer-Policy", "no-referrer" },
+		{ "X-Frame-Options", "DENY" },
+	};
+	struct http_api *api = NULL;
+	enum tame_err rc = TAME_OK;
+	size_t i;
+	int inst_made = 0;
+
+	*out = NULL;
+	if (!(api = calloc(1, sizeof(*api))) ||
+	    !(api->datadir = tame_strdup(cfg->datadir))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	api->outbox = cfg->outbox;
+	if ((rc = parse_listen(cfg->listen, &api->addr))) {
+		tame_log(TAME_LOG_ERR, "http: cannot parse listen address "
+		    "\"%s\" (want A.B.C.D:PORT)", cfg->listen ? cfg->listen : "");
+		goto out;
+	}
+	if (pthread_key_create(&api->store_key, store_key_free) != 0) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	api->key_made = 1;
+	if (ulfius_init_instance(&api->inst, ntohs(api->addr.sin_port),
+	    &api->addr, NULL) != U_OK) {
+		rc = TAME_EIO;
+		goto out;
+	}
+	inst_made = 1;
+	api->inst.max_post_body_size = TAME_HTTP_BODY_MAX + 1;
+	api->inst.allowed_post_processor = U_POST_PROCESS_NONE;
+	api->inst.check_utf8 = 1;
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+		u_map_put(api->inst.default_headers, headers[i][0],
+		    headers[i][1]);
+	if (ulfius_set_default_endpoint(&api->inst, dispatch, api) != U_OK) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	if (start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL) !=
+	    U_OK && start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_POLL) != U_OK) {
+		rc = TAME_EIO;
+		goto out;
+	}
+	api->started = 1;
+	*out = api;
+	api = NULL;
+out:
+	if (api) {
+		if (inst_made)
+			ulfius_clean_instance(&api->inst);
+		if (api->key_made)
+			pthread_key_delete(api->store_key);
+		free(api->datadir);
+		free(api);
+	}
+	return rc;
+}
+
+void
+http_api_stop(struct http_api *api)
+{
+	if (!api)
+		return;
+	if (api->started)
+		ulfius_stop_framework(&api->inst);
+	ulfius_clean_instance(&api->inst);
+	if (api->key_made)
+		pthread_key_delete(api->store_key);
+	free(api->datadir);
+	free(api);
+}

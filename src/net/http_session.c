@@ -1,0 +1,385 @@
+/*
+ * http_session.c - authentication of API requests and the session
+ * endpoints.
+ *
+ * Model: an agent logs in with email and password (argon2id) and gets a
+ * random session id in an HttpOnly, SameSite=Strict cookie (RFC 6265)
+ * plus a CSRF token that the web app sends back in X-CSRF-Token on every
+ * unsafe request (the "synchronizer token" pattern). The database keeps
+ * only the SHA-256 of the session id. Scripts use "Authorization: Bearer
+ * TOKEN" (RFC 6750) instead; a browser never sends that header by itself,
+ * so bearer requests need no CSRF token.
+ *
+ * Guessing passwords is slowed by an in-memory table of recent failures
+ * per email and per client address: after TAME_LOGIN_FAILS_MAX failures
+ * within TAME_LOGIN_LOCK_SECONDS the key must wait out the window. An
+ * unknown email costs the same argon2id verification as a known one so
+ * that timing does not tell which emails are agents.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include "http_session.h"
+#include "json_body.h"
+#include "../core/auth.h"
+#include "../core/util.h"
+#include "../tame_limits.h"
+
+/* Longest token or cookie value looked at; ours are AUTH_TOKEN_HEX. */
+#define TOKEN_MAX 256
+/* Keys remembered by the throttle; the oldest is forgotten first. */
+#define THROTTLE_SLOTS 1024
+#define THROTTLE_KEY_MAX (TAME_FIELD_MAX + 8)
+
+struct throttle_slot {
+	char key[THROTTLE_KEY_MAX];
+	int fails;
+	int64_t since;      /* ms of the first failure of the window */
+};
+
+static struct throttle_slot throttle[THROTTLE_SLOTS];
+static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[AUTH_PWHASH_MAX];
+
+static void
+dummy_init(void)
+{
+	char pw[AUTH_TOKEN_HEX + 1];
+
+	auth_token_new(pw);
+	if (auth_password_hash(pw, dummy_hash))
+		dummy_hash[0] = '\0';
+}
+
+static struct throttle_slot *
+throttle_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++)
+		if (throttle[i].key[0] && strcmp(throttle[i].key, key) == 0)
+			return &throttle[i];
+	return NULL;
+}
+
+/* 1 if key has used up its failures in the current window; sets *wait
+ * to the seconds left. */
+static int
+throttle_locked(const char *key, int64_t now, int64_t *wait)
+{
+	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
+	struct throttle_slot *t;
+	int locked = 0;
+
+	pthread_mutex_lock(&throttle_lock);
+	t = throttle_find(key);
+	if (t && t->fails >= TAME_LOGIN_FAILS_MAX && now - t->since < win) {
+		locked = 1;
+		*wait = (t->since + win - now + 999) / 1000;
+	}
+	pthread_mutex_unlock(&throttle_lock);
+	return locked;
+}
+
+static void
+throttle_fail(const char *key, int64_t now)
+{
+	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
+	struct throttle_slot *t;
+	size_t i, oldest = 0;
+
+	pthread_mutex_lock(&throttle_lock);
+	t = throttle_find(key);
+	if (!t) {
+		for (i = 0; i < THROTTLE_SLOTS; i++) {
+			if (!throttle[i].key[0]) {
+				oldest = i;
+				break;
+			}
+			if (throttle[i].since < throttle[oldest].since)
+				oldest = i;
+		}
+		t = &throttle[oldest];
+		snprintf(t->key, sizeof(t->key), "%s", key);
+		t->fails = 0;
+		t->since = now;
+	}
+	if (now - t->since >= win) {
+		t->fails = 0;
+		t->since = now;
+	}
+	t->fails++;
+	pthread_mutex_unlock(&throttle_lock);
+}
+
+static void
+throttle_clear(const char *key)
+{
+	struct throttle_slot *t;
+
+	pthread_mutex_lock(&throttle_lock);
+	if ((t = throttle_find(key)))
+		memset(t, 0, sizeof(*t));
+	pthread_mutex_unlock(&throttle_lock);
+}
+
+/* The client's address as text ("unknown" if not IPv4/IPv6). */
+static void
+client_ip(const struct http_ctx *c, char *out, size_t len)
+{
+	const struct sockaddr *sa = c->req->client_address;
+
+	snprintf(out, len, "unknown");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		if (!inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)len))
+			snprintf(out, len, "unknown");
+	}
+}
+
+static int
+unsafe_method(const char *m)
+{
+	return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+	    strcmp(m, "OPTIONS") != 0;
+}
+
+/* Looks up the agent of a bearer token. 0, or -1 after answering. */
+static int
+auth_bearer(struct http_ctx *c, const char *hdr, int64_t *agent_id)
+{
+	char hash[AUTH_HASH_HEX + 1];
+	enum tame_err rc;
+	size_t len;
+
+	if (strncasecmp(hdr, "Bearer ", 7) != 0) {
+		http_error(c, 401, "unauthorized",
+		    "use \"Authorization: Bearer TOKEN\"");
+		return -1;
+	}
+	hdr += 7;
+	while (*hdr == ' ')
+		hdr++;
+	len = strlen(hdr);
+	while (len > 0 && hdr[len - 1] == ' ')
+		len--;
+	if (len == 0 || len > TOKEN_MAX) {
+		http_error(c, 401, "unauthorized", "invalid token");
+		return -1;
+	}
+	auth_sha256_hex(hdr, len, hash);
+	rc = store_token_lookup(c->store, hash, agent_id);
+	if (rc == TAME_ENOTFOUND) {
+		http_error(c, 401, "unauthorized", "invalid token");
+		return -1;
+	}
+	if (rc) {
+		http_store_error(c, rc, "token lookup");
+		return -1;
+	}
+	return 0;
+}
+
+/* Looks up the session of the cookie value. 0, or -1 after answering. */
+static int
+auth_cookie(struct http_ctx *c, const char *val, int64_t *agent_id)
+{
+	enum tame_err rc;
+	size_t len = strlen(val);
+
+	if (len == 0 || len > TOKEN_MAX) {
+		http_error(c, 401, "unauthorized", "invalid session");
+		return -1;
+	}
+	auth_sha256_hex(val, len, c->session_hash);
+	rc = store_session_lookup(c->store, c->session_hash, tame_now_ms(),
+	    agent_id, &c->csrf);
+	if (rc == TAME_ENOTFOUND) {
+		c->session_hash[0] = '\0';
+		http_error(c, 401, "unauthorized",
+		    "the session has ended; log in again");
+		return -1;
+	}
+	if (rc) {
+		http_store_error(c, rc, "session lookup");
+		return -1;
+	}
+	c->via_cookie = 1;
+	return 0;
+}
+
+int
+http_session_authenticate(struct http_ctx *c)
+{
+	const char *hdr, *cookie, *tok;
+	int64_t agent_id = 0;
+	enum tame_err rc;
+
+	hdr = http_header(c, "Authorization");
+	cookie = u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE);
+	if (hdr) {
+		if (auth_bearer(c, hdr, &agent_id))
+			return -1;
+	} else if (cookie) {
+		if (auth_cookie(c, cookie, &agent_id))
+			return -1;
+	} else {
+		http_error(c, 401, "unauthorized", "authentication required");
+		return -1;
+	}
+	rc = store_agent_get(c->store, agent_id, &c->agent);
+	if (rc == TAME_ENOTFOUND || (rc == TAME_OK && c->agent.disabled)) {
+		agent_clear(&c->agent);
+		http_error(c, 401, "unauthorized", "the account is disabled");
+		return -1;
+	}
+	if (rc) {
+		http_store_error(c, rc, "agent lookup");
+		return -1;
+	}
+	if (c->via_cookie && unsafe_method(c->method)) {
+		tok = http_header(c, "X-CSRF-Token");
+		if (!tok || !c->csrf || !auth_str_equal(tok, c->csrf)) {
+			http_error(c, 403, "csrf",
+			    "missing or wrong X-CSRF-Token header");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error
+ * (answered). */
+static json_t *
+session_view(struct http_ctx *c, int64_t id, const char *csrf)
+{
+	json_t *agent = NULL;
+	enum tame_err rc;
+
+	if ((rc = store_agent_view(c->store, id, &agent))) {
+		http_store_error(c, rc, "agent");
+		return NULL;
+	}
+	return json_pack("{s:o,s:s?}", "agent", agent, "csrf_token", csrf);
+}
+
+void
+http_session_login(struct http_ctx *c)
+{
+	struct json_body_err err;
+	struct json_login in;
+	struct agent a = { 0 };
+	json_t *body = NULL, *view;
+	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
+	char token[AUTH_TOKEN_HEX + 1], csrf[AUTH_TOKEN_HEX + 1];
+	char hash[AUTH_HASH_HEX + 1], cookie[256], retry[32];
+	char *email = NULL;
+	int64_t now = tame_now_ms(), wait = 0;
+	enum tame_err rc;
+	int ok;
+
+	if (!(body = http_body(c, TAME_HTTP_BODY_MAX_ANON)))
+		goto out;
+	if (json_body_login(body, &in, &err)) {
+		http_body_error(c, &err);
+		goto out;
+	}
+	if (!(email = tame_strdup(in.email))) {
+		http_store_error(c, TAME_ENOMEM, "login");
+		goto out;
+	}
+	tame_ascii_lower(email);
+	client_ip(c, ip, sizeof(ip));
+	snprintf(kmail, sizeof(kmail), "e:%s", email);
+	snprintf(kip, sizeof(kip), "i:%s", ip);
+	if (throttle_locked(kmail, now, &wait) ||
+	    throttle_locked(kip, now, &wait)) {
+		snprintf(retry, sizeof(retry), "%lld", (long long)wait);
+		u_map_put(c->res->map_header, "Retry-After", retry);
+		http_error(c, 429, "too_many_attempts",
+		    "too many failed logins; try again in %lld seconds",
+		    (long long)wait);
+		goto out;
+	}
+	pthread_once(&dummy_once, dummy_init);
+	rc = store_agent_by_email(c->store, email, &a);
+	if (rc && rc != TAME_ENOTFOUND) {
+		http_store_error(c, rc, "agent lookup");
+		goto out;
+	}
+	if (rc == TAME_OK && a.pw_hash && a.pw_hash[0])
+		ok = auth_password_verify(a.pw_hash, in.password) &&
+		    !a.disabled;
+	else {
+		(void)auth_password_verify(dummy_hash, in.password);
+		ok = 0;
+	}
+	if (!ok) {
+		throttle_fail(kmail, now);
+		throttle_fail(kip, now);
+		tame_log(TAME_LOG_INFO, "http: failed login for %.64s from %s",
+		    email, ip);
+		http_error(c, 401, "invalid_credentials",
+		    "wrong email or password");
+		goto out;
+	}
+	throttle_clear(kmail);
+	throttle_clear(kip);
+	auth_token_new(token);
+	auth_token_new(csrf);
+	auth_sha256_hex(token, strlen(token), hash);
+	rc = store_session_add(c->store, hash, a.id, csrf, now,
+	    now + (int64_t)TAME_SESSION_SECONDS * 1000);
+	if (rc) {
+		http_store_error(c, rc, "session");
+		goto out;
+	}
+	if (!(view = session_view(c, a.id, csrf)))
+		goto out;
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; "
+	    "HttpOnly; SameSite=Strict", HTTP_SESSION_COOKIE, token,
+	    TAME_SESSION_SECONDS);
+	u_map_put(c->res->map_header, "Set-Cookie", cookie);
+	http_json(c, 201, view);
+out:
+	agent_clear(&a);
+	free(email);
+	json_decref(body);
+}
+
+void
+http_session_get(struct http_ctx *c)
+{
+	json_t *view = session_view(c, c->agent.id, c->csrf);
+
+	if (view)
+		http_json(c, 200, view);
+}
+
+void
+http_session_logout(struct http_ctx *c)
+{
+	enum tame_err rc;
+
+	if (c->via_cookie && c->session_hash[0]) {
+		rc = store_session_delete(c->store, c->session_hash);
+		if (rc && rc != TAME_ENOTFOUND) {
+			http_store_error(c, rc, "session");
+			return;
+		}
+		u_map_put(c->res->map_header, "Set-Cookie",
+		    HTTP_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
+		    "SameSite=Strict");
+	}
+	http_send(c, 204, NULL, "", 0);
+}

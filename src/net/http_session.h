@@ -1,0 +1,27 @@
+/*
+ * http_session.h - who is calling: the session cookie (with its CSRF
+ * token) or a bearer token; log in with throttling, log out.
+ */
+#ifndef TAME_HTTP_SESSION_H
+#define TAME_HTTP_SESSION_H
+
+#include "http_util.h"
+
+/* Name of the session cookie. */
+#define HTTP_SESSION_COOKIE "tame_session"
+
+/* Finds the agent of the request (bearer token first, then the session
+ * cookie) into c->agent, and for a cookie on an unsafe method checks the
+ * X-CSRF-Token header. 0 when authenticated; -1 after answering 401
+ * (unauthorized) or 403 (csrf). */
+int http_session_authenticate(struct http_ctx *c);
+
+/* POST /api/v1/session {email,password}: 201 with the agent and the CSRF
+ * token, Set-Cookie; 401 invalid_credentials; 429 too_many_attempts. */
+void http_session_login(struct http_ctx *c);
+/* GET /api/v1/session: the agent and CSRF token of the caller. */
+void http_session_get(struct http_ctx *c);
+/* DELETE /api/v1/session: ends the cookie's session; 204. */
+void http_session_logout(struct http_ctx *c);
+
+#endif

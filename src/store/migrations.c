@@ -1,0 +1,273 @@
+/*
+ * migrations.c - schema steps of the SQLite store, applied in order.
+ *
+ * Why this shape:
+ * - Ticket lists must answer in milliseconds at a million tickets, so
+ *   every list filter has an index ending in id (newest first is
+ *   "ORDER BY id DESC" read straight off the index), and the list row
+ *   keeps a denormalised preview and message_count so it needs no join
+ *   into messages.
+ * - Search is FTS5 over messages(subject, text) as an external-content
+ *   table keyed on messages.id: the text is stored once, the index
+ *   maps words to message ids.
+ * - Attachment bytes are content-addressed (blobs keyed by SHA-256), so
+ *   the logo in every signature is kept once.
+ * - events is append-only: the audit trail and the source of reports.
+ * - Times are UTC milliseconds; enums are small integers (model.h),
+ *   except outbox.state, which is text for whoever reads the table.
+ *
+ * Never edit a step that has shipped; append a new one.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "migrations.h"
+
+static const char *const steps[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE mailboxes ("
+	" id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" ack_enabled INTEGER NOT NULL DEFAULT 0,"
+	" ack_template TEXT,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE agents ("
+	" id INTEGER PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" role INTEGER NOT NULL DEFAULT 0,"
+	" pw_hash TEXT,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE customers ("
+	" id INTEGER PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE,"
+	" name TEXT,"
+	" organization TEXT,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE tickets ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox_id INTEGER REFERENCES mailboxes(id),"
+	" customer_id INTEGER REFERENCES customers(id),"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" status INTEGER NOT NULL DEFAULT 0,"
+	" priority INTEGER NOT NULL DEFAULT 1,"
+	" assignee_id INTEGER REFERENCES agents(id),"
+	" message_count INTEGER NOT NULL DEFAULT 0,"
+	" unparsed INTEGER NOT NULL DEFAULT 0,"
+	" preview TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" last_customer_at INTEGER,"
+	" closed_at INTEGER,"
+	" previous_ticket_id INTEGER REFERENCES tickets(id));"
+	"CREATE INDEX tickets_status ON tickets(status, id);"
+	"CREATE INDEX tickets_assignee ON tickets(assignee_id, status, id);"
+	"CREATE INDEX tickets_customer ON tickets(customer_id, id);"
+	"CREATE INDEX tickets_mailbox ON tickets(mailbox_id, id);"
+
+	"CREATE TABLE ticket_tags ("
+	" ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	" tag TEXT NOT NULL,"
+	" PRIMARY KEY (ticket_id, tag)) WITHOUT ROWID;"
+	"CREATE INDEX ticket_tags_tag ON ticket_tags(tag, ticket_id);"
+
+	"CREATE TABLE participants ("
+	" ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	" email TEXT NOT NULL,"
+	" PRIMARY KEY (ticket_id, email)) WITHOUT ROWID;"
+
+	"CREATE TABLE raw_messages ("
+	" id INTEGER PRIMARY KEY,"
+	" data BLOB NOT NULL,"
+	" mail_from TEXT,"
+	" rcpts TEXT,"
+	" received_at INTEGER NOT NULL);"
+
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	" direction INTEGER NOT NULL,"
+	" from_email TEXT,"
+	" from_name TEXT,"
+	" to_json TEXT,"
+	" cc_json TEXT,"
+	" subject TEXT,"
+	" text TEXT,"
+	" html TEXT,"
+	" message_id TEXT UNIQUE,"
+	" in_reply_to TEXT,"
+	" refs TEXT,"
+	" raw_id INTEGER REFERENCES raw_messages(id),"
+	" agent_id INTEGER REFERENCES agents(id),"
+	" delivery INTEGER NOT NULL DEFAULT 0,"
+	" delivery_error TEXT,"
+	" unparsed INTEGER NOT NULL DEFAULT 0,"
+	" auto_submitted INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
+
+	"CREATE VIRTUAL TABLE messages_fts USING fts5("
+	" subject, text, content='messages', content_rowid='id',"
+	" tokenize='unicode61 remove_diacritics 2');"
+
+	"CREATE TABLE blobs ("
+	" sha256 TEXT PRIMARY KEY,"
+	" data BLOB NOT NULL,"
+	" size INTEGER NOT NULL) WITHOUT ROWID;"
+
+	"CREATE TABLE attachments ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES messages(id),"
+	" blob_sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	" filename TEXT,"
+	" content_type TEXT,"
+	" content_id TEXT,"
+	" inline INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL);"
+	"CREATE INDEX attachments_message ON attachments(message_id);"
+
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER REFERENCES messages(id),"
+	" ticket_id INTEGER REFERENCES tickets(id),"
+	" mail_from TEXT NOT NULL,"
+	" rcpts TEXT NOT NULL,"
+	" raw BLOB NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (state IN ('queued', 'sent', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" last_error TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+
+	"CREATE TABLE api_tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" agent_id INTEGER NOT NULL REFERENCES agents(id),"
+	" token_hash TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE sessions ("
+	" id_hash TEXT PRIMARY KEY,"
+	" agent_id INTEGER NOT NULL REFERENCES agents(id),"
+	" csrf TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" ticket_id INTEGER REFERENCES tickets(id),"
+	" actor_agent_id INTEGER REFERENCES agents(id),"
+	" kind TEXT NOT NULL,"
+	" data TEXT,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX events_ticket ON events(ticket_id, id);"
+
+	"CREATE TABLE ack_log ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox_id INTEGER NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" sent_at INTEGER NOT NULL);"
+	"CREATE INDEX ack_log_sender ON ack_log(mailbox_id, sender, sent_at);",
+};
+
+#define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))
+
+/* Schema version this build expects. */
+int
+migrations_latest(void)
+{
+	return NSTEPS;
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int src;
+
+	src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return src;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		src = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return src;
+}
+
+static enum tame_err
+map(int src)
+{
+	src &= 0xff;
+	if (src == SQLITE_BUSY || src == SQLITE_LOCKED)
+		return TAME_EBUSY;
+	return TAME_ESTORE;
+}
+
+/* Applies the missing steps. See migrations.h. */
+enum tame_err
+migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
+{
+	enum tame_err rc = TAME_OK;
+	char sql[64];
+	char *msg = NULL;
+	int v = 0, src, intx = 0;
+
+	err[0] = '\0';
+	if ((src = user_version(db, &v)) != SQLITE_OK) {
+		snprintf(err, errlen, "schema version: %s", sqlite3_errmsg(db));
+		return map(src);
+	}
+	if (v > NSTEPS) {
+		snprintf(err, errlen, "schema version %d is newer than this "
+		    "build (%d)", v, NSTEPS);
+		return TAME_ESTORE;
+	}
+	if (v == NSTEPS)
+		return TAME_OK;
+	if (!apply) {
+		snprintf(err, errlen, "schema version %d, need %d: run the "
+		    "migrations first", v, NSTEPS);
+		return TAME_ESTORE;
+	}
+	/* Re-read under the write lock: another process may have migrated
+	 * while we waited. */
+	if ((src = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg)))
+		goto fail;
+	intx = 1;
+	if ((src = user_version(db, &v)) != SQLITE_OK)
+		goto fail;
+	for (; v < NSTEPS; v++) {
+		if ((src = sqlite3_exec(db, steps[v], NULL, NULL, &msg)))
+			goto fail;
+	}
+	if (snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NSTEPS) >=
+	    (int)sizeof(sql)) {
+		snprintf(err, errlen, "schema version text");
+		rc = TAME_ESTORE;
+		goto out;
+	}
+	if ((src = sqlite3_exec(db, sql, NULL, NULL, &msg)))
+		goto fail;
+	if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)))
+		goto fail;
+	intx = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "migration to %d: %s", v + 1,
+	    msg ? msg : sqlite3_errmsg(db));
+	rc = map(src);
+out:
+	sqlite3_free(msg);
+	if (rc && intx)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}

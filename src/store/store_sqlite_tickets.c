@@ -1,0 +1,690 @@
+/*
+ * store_sqlite_tickets.c - the SQLite backend's ingest path and ticket
+ * changes: threading look-ups, tickets, messages with their full-text
+ * index, attachments, events, the acknowledgement throttle, reply
+ * context and ticket patches.
+ *
+ * Model: a message is one row in messages plus one row in the FTS5
+ * index (external content, keyed on messages.id), and it bumps its
+ * ticket's counters and list preview in the same save point, so the
+ * ticket list never needs to look into messages and a failure leaves no
+ * half-stored message. Attachment bytes go to blobs under their SHA-256,
+ * so identical files are kept once. Threading relies on the unique index
+ * on messages.message_id (RFC 5322 Message-ID, without <>).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "../tame_limits.h"
+#include "../core/auth.h"
+#include "../core/util.h"
+#include "store_sqlite.h"
+
+#define PREVIEW_CHARS 140
+
+/* Length of the longest prefix of s (len bytes) that has at most max
+ * bytes and does not end inside a UTF-8 sequence. */
+static size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* The list preview: the first PREVIEW_CHARS characters of text with
+ * every run of white space turned into one space. Caller frees. */
+static char *
+make_preview(const char *text)
+{
+	char *out, *o;
+	const unsigned char *p;
+	size_t chars = 0;
+	int space = 0;
+
+	if (!(out = malloc(PREVIEW_CHARS * 4 + 1)))
+		return NULL;
+	o = out;
+	for (p = (const unsigned char *)(text ? text : ""); *p; p++) {
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
+			space = (o != out);
+			continue;
+		}
+		if ((*p & 0xc0) != 0x80) {
+			if (chars + space >= PREVIEW_CHARS)
+				break;
+			if (space) {
+				*o++ = ' ';
+				chars++;
+				space = 0;
+			}
+			chars++;
+		} else if (o == out)
+			continue;	/* stray continuation byte */
+		*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- threading look-ups ---- */
+
+/* Finds a message by Message-ID. See store.h. */
+enum tame_err
+store_sqlite_message_find(struct store *s, const char *message_id,
+    int64_t *msg_id, int64_t *ticket_id, enum msg_direction *dir)
+{
+	static const char sql[] = "SELECT id, ticket_id, direction"
+	    " FROM messages WHERE message_id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_text(q, st, 1, message_id);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		if (msg_id)
+			*msg_id = sqlite3_column_int64(st, 0);
+		if (ticket_id)
+			*ticket_id = sqlite3_column_int64(st, 1);
+		if (dir)
+			*dir = (enum msg_direction)sqlite3_column_int(st, 2);
+	}
+	sq_done(st);
+	return rc;
+}
+
+/* One index probe per id: ids come from References, at most a few
+ * dozen, and each probe costs microseconds. See store.h. */
+enum tame_err
+store_sqlite_ticket_by_message_ids(struct store *s, const char *const *ids,
+    size_t n, int64_t *ticket_id)
+{
+	int64_t best = 0, msg, tid;
+	enum tame_err rc;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!ids[i] || !ids[i][0])
+			continue;
+		rc = store_sqlite_message_find(s, ids[i], &msg, &tid, NULL);
+		if (rc == TAME_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		if (msg > best) {
+			best = msg;
+			*ticket_id = tid;
+		}
+	}
+	return best ? TAME_OK : TAME_ENOTFOUND;
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_ticket_ref(struct store *s, int64_t ticket_id,
+    struct ticket_ref *out)
+{
+	static const char sql[] = "SELECT id, status, mailbox_id, "
+	    "customer_id, updated_at, coalesce(closed_at, 0)"
+	    " FROM tickets WHERE id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	memset(out, 0, sizeof(*out));
+	sq_bind_int(q, st, 1, ticket_id);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->status = (enum ticket_status)sqlite3_column_int(st, 1);
+		out->mailbox_id = sqlite3_column_int64(st, 2);
+		out->customer_id = sqlite3_column_int64(st, 3);
+		out->updated_at = sqlite3_column_int64(st, 4);
+		out->closed_at = sqlite3_column_int64(st, 5);
+	}
+	sq_done(st);
+	return rc;
+}
+
+/* Adding a known participant is not an error. See store.h. */
+enum tame_err
+store_sqlite_participant_add(struct store *s, int64_t ticket_id,
+    const char *email)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO participants"
+	    "(ticket_id, email) VALUES (?1, ?2)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+
+	sq_bind_int(q, st, 1, ticket_id);
+	sq_bind_lower(q, st, 2, email);
+	return sq_run(q, st);
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_participant_has(struct store *s, int64_t ticket_id,
+    const char *email, int *yes)
+{
+	static const char sql[] = "SELECT 1 FROM participants"
+	    " WHERE ticket_id = ?1 AND email = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	*yes = 0;
+	sq_bind_int(q, st, 1, ticket_id);
+	sq_bind_lower(q, st, 2, email);
+	rc = sq_row(q, st);
+	sq_done(st);
+	if (rc == TAME_OK)
+		*yes = 1;
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* ---- tickets and messages ---- */
+
+/* mailbox_id or customer_id 0 stores "none". The subject is cut to
+ * TAME_SUBJECT_MAX bytes. See store.h. */
+enum tame_err
+store_sqlite_ticket_create(struct store *s, int64_t mailbox_id,
+    int64_t customer_id, const char *subject, enum ticket_status status,
+    int unparsed, int64_t now, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO tickets(mailbox_id, "
+	    "customer_id, subject, status, unparsed, created_at, updated_at, "
+	    "closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, "
+	    "CASE WHEN ?4 = 4 THEN ?6 END)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if (!subject)
+		subject = "";
+	sq_bind_id(q, st, 1, mailbox_id);
+	sq_bind_id(q, st, 2, customer_id);
+	sq_bind_textn(q, st, 3, subject,
+	    utf8_cut(subject, strlen(subject), TAME_SUBJECT_MAX));
+	sq_bind_int(q, st, 4, status);
+	sq_bind_int(q, st, 5, unparsed != 0);
+	sq_bind_int(q, st, 6, now);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*id = sqlite3_last_insert_rowid(q->db);
+	return rc;
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
+    int64_t previous_id)
+{
+	static const char sql[] = "UPDATE tickets SET previous_ticket_id = ?1"
+	    " WHERE id = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_id(q, st, 1, previous_id);
+	sq_bind_int(q, st, 2, ticket_id);
+	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
+		rc = TAME_ENOTFOUND;
+	return rc;
+}
+
+/* Row, search index and ticket counters in one save point; the message
+ * added last gives the ticket its preview. See store.h. */
+enum tame_err
+store_sqlite_message_add(struct store *s, const struct message_new *m,
+    int64_t *id)
+{
+	static const char ins[] = "INSERT INTO messages(ticket_id, "
+	    "direction, from_email, from_name, to_json, cc_json, subject, "
+	    "text, html, message_id, in_reply_to, refs, raw_id, agent_id, "
+	    "delivery, unparsed, auto_submitted, created_at) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+	    "?17, ?18)";
+	static const char fts[] = "INSERT INTO messages_fts(rowid, subject, "
+	    "text) VALUES (?1, ?2, ?3)";
+	static const char bump[] = "UPDATE tickets SET"
+	    " message_count = message_count + 1,"
+	    " preview = ?2,"
+	    " updated_at = max(updated_at, ?1),"
+	    " last_customer_at = CASE WHEN ?3 THEN"
+	    "  max(coalesce(last_customer_at, 0), ?1)"
+	    "  ELSE last_customer_at END"
+	    " WHERE id = ?4";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	const char *mid;
+	char *preview = NULL;
+	int64_t mrow = 0;
+	enum tame_err rc;
+	int own;
+
+	mid = m->message_id && m->message_id[0] ? m->message_id : NULL;
+	if (!(preview = make_preview(m->text)))
+		return TAME_ENOMEM;
+	if ((rc = sq_tx_begin(q, &own)))
+		goto done;
+	st = sq_stmt(q, ins);
+	sq_bind_int(q, st, 1, m->ticket_id);
+	sq_bind_int(q, st, 2, m->direction);
+	sq_bind_lower(q, st, 3, m->from_email);
+	sq_bind_text(q, st, 4, m->from_name);
+	sq_bind_text(q, st, 5, m->to_json);
+	sq_bind_text(q, st, 6, m->cc_json);
+	sq_bind_text(q, st, 7, m->subject);
+	sq_bind_text(q, st, 8, m->text);
+	sq_bind_text(q, st, 9, m->html);
+	sq_bind_text(q, st, 10, mid);
+	sq_bind_text(q, st, 11, m->in_reply_to);
+	sq_bind_text(q, st, 12, m->references);
+	sq_bind_id(q, st, 13, m->raw_id);
+	sq_bind_id(q, st, 14, m->agent_id);
+	sq_bind_int(q, st, 15, m->delivery);
+	sq_bind_int(q, st, 16, m->unparsed != 0);
+	sq_bind_int(q, st, 17, m->auto_submitted != 0);
+	sq_bind_int(q, st, 18, m->created_at);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	mrow = sqlite3_last_insert_rowid(q->db);
+
+	st = sq_stmt(q, fts);
+	sq_bind_int(q, st, 1, mrow);
+	sq_bind_text(q, st, 2, m->subject);
+	sq_bind_text(q, st, 3, m->text);
+	if ((rc = sq_run(q, st)))
+		goto out;
+
+	st = sq_stmt(q, bump);
+	sq_bind_int(q, st, 1, m->created_at);
+	sq_bind_text(q, st, 2, preview);
+	sq_bind_int(q, st, 3, m->direction == MSG_IN);
+	sq_bind_int(q, st, 4, m->ticket_id);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	if (sqlite3_changes(q->db) == 0) {
+		store_set_errmsg(s, "message_add: no ticket %lld",
+		    (long long)m->ticket_id);
+		rc = TAME_ENOTFOUND;
+	}
+out:
+	rc = sq_tx_end(q, own, rc);
+	if (rc == TAME_OK && id)
+		*id = mrow;
+done:
+	free(preview);
+	return rc;
+}
+
+/* Bytes are stored once per SHA-256; each attachment row points at
+ * them. See store.h. */
+enum tame_err
+store_sqlite_attachment_add(struct store *s, int64_t message_id,
+    const char *filename, const char *content_type, const char *content_id,
+    int is_inline, const void *data, size_t len, int64_t *id)
+{
+	static const char blob[] = "INSERT OR IGNORE INTO blobs(sha256, data, "
+	    "size) VALUES (?1, ?2, ?3)";
+	static const char att[] = "INSERT INTO attachments(message_id, "
+	    "blob_sha256, filename, content_type, content_id, inline, size)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	char sha[AUTH_HASH_HEX + 1];
+	enum tame_err rc;
+	int own;
+
+	auth_sha256_hex(len ? data : "", len, sha);
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	st = sq_stmt(q, blob);
+	sq_bind_text(q, st, 1, sha);
+	sq_bind_blob(q, st, 2, data, len);
+	sq_bind_int(q, st, 3, (int64_t)len);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	st = sq_stmt(q, att);
+	sq_bind_int(q, st, 1, message_id);
+	sq_bind_text(q, st, 2, sha);
+	sq_bind_text(q, st, 3, filename);
+	sq_bind_text(q, st, 4, content_type);
+	sq_bind_text(q, st, 5, content_id);
+	sq_bind_int(q, st, 6, is_inline != 0);
+	sq_bind_int(q, st, 7, (int64_t)len);
+	if ((rc = sq_run(q, st)) == TAME_OK && id)
+		*id = sqlite3_last_insert_rowid(q->db);
+out:
+	return sq_tx_end(q, own, rc);
+}
+
+/* closed_at is set when the ticket becomes closed and cleared when it
+ * leaves that state. See store.h. */
+enum tame_err
+store_sqlite_ticket_set_status(struct store *s, int64_t ticket_id,
+    enum ticket_status st_, int64_t now)
+{
+	static const char sql[] = "UPDATE tickets SET"
+	    " closed_at = CASE WHEN ?1 <> 4 THEN NULL"
+	    "  WHEN status = 4 THEN closed_at ELSE ?2 END,"
+	    " status = ?1, updated_at = ?2 WHERE id = ?3";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, st_);
+	sq_bind_int(q, st, 2, now);
+	sq_bind_int(q, st, 3, ticket_id);
+	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
+		rc = TAME_ENOTFOUND;
+	return rc;
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_message_set_delivery(struct store *s, int64_t msg_id,
+    enum delivery_state ds, const char *error)
+{
+	static const char sql[] = "UPDATE messages SET delivery = ?1,"
+	    " delivery_error = ?2 WHERE id = ?3";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, ds);
+	sq_bind_text(q, st, 2, error);
+	sq_bind_int(q, st, 3, msg_id);
+	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
+		rc = TAME_ENOTFOUND;
+	return rc;
+}
+
+/* data is kept as compact JSON text. See store.h. */
+enum tame_err
+store_sqlite_event_add(struct store *s, int64_t ticket_id,
+    int64_t actor_agent_id, const char *kind, json_t *data, int64_t now)
+{
+	static const char sql[] = "INSERT INTO events(ticket_id, "
+	    "actor_agent_id, kind, data, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	char *text = NULL;
+	enum tame_err rc;
+
+	if (data && !(text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY)))
+		return TAME_ENOMEM;
+	st = sq_stmt(q, sql);
+	sq_bind_id(q, st, 1, ticket_id);
+	sq_bind_id(q, st, 2, actor_agent_id);
+	sq_bind_text(q, st, 3, kind);
+	sq_bind_text(q, st, 4, text);
+	sq_bind_int(q, st, 5, now);
+	rc = sq_run(q, st);
+	free(text);
+	return rc;
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_ack_allow(struct store *s, int64_t mailbox_id,
+    const char *sender, int64_t now, int64_t window_ms, int *allowed)
+{
+	static const char recent[] = "SELECT 1 FROM ack_log"
+	    " WHERE mailbox_id = ?1 AND sender = ?2 AND sent_at > ?3 LIMIT 1";
+	static const char log[] = "INSERT INTO ack_log(mailbox_id, sender, "
+	    "sent_at) VALUES (?1, ?2, ?3)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	int own;
+
+	*allowed = 0;
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	st = sq_stmt(q, recent);
+	sq_bind_int(q, st, 1, mailbox_id);
+	sq_bind_lower(q, st, 2, sender);
+	sq_bind_int(q, st, 3, now - window_ms);
+	rc = sq_row(q, st);
+	sq_done(st);
+	if (rc != TAME_ENOTFOUND)
+		goto out;	/* sent recently, or an error */
+	st = sq_stmt(q, log);
+	sq_bind_int(q, st, 1, mailbox_id);
+	sq_bind_lower(q, st, 2, sender);
+	sq_bind_int(q, st, 3, now);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*allowed = 1;
+out:
+	return sq_tx_end(q, own, rc);
+}
+
+/* ---- what replies and the API change ---- */
+
+/* References keeps the first Message-ID of the thread and the latest
+ * ones, as RFC 5322 3.6.4 suggests when the list grows long. Notes are
+ * never mailed, so their ids are left out. See store.h. */
+enum tame_err
+store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
+    struct reply_ctx *out)
+{
+	static const char tsql[] = "SELECT t.id, t.status, t.subject, "
+	    "mb.address, mb.name, c.email, c.name FROM tickets t"
+	    " LEFT JOIN mailboxes mb ON mb.id = t.mailbox_id"
+	    " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?1";
+	static const char cnt[] = "SELECT count(*) FROM messages"
+	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
+	    " AND direction <> 2";
+	static const char ids[] = "SELECT message_id FROM messages"
+	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
+	    " AND direction <> 2 ORDER BY id";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	struct buf refs;
+	const char *mid;
+	int64_t n = 0, i = 0;
+	enum tame_err rc;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&refs, (size_t)TAME_REFERENCES_MAX * 1000);
+	st = sq_stmt(q, tsql);
+	sq_bind_int(q, st, 1, ticket_id);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		out->ticket_id = sqlite3_column_int64(st, 0);
+		out->status = (enum ticket_status)sqlite3_column_int(st, 1);
+		if (!(rc = sq_col_dup(st, 2, &out->subject)) &&
+		    !(rc = sq_col_dup(st, 3, &out->mailbox_address)) &&
+		    !(rc = sq_col_dup(st, 4, &out->mailbox_name)) &&
+		    !(rc = sq_col_dup(st, 5, &out->customer_email)))
+			rc = sq_col_dup(st, 6, &out->customer_name);
+	}
+	sq_done(st);
+	if (rc)
+		goto out;
+
+	st = sq_stmt(q, cnt);
+	sq_bind_int(q, st, 1, ticket_id);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		n = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	if (rc)
+		goto out;
+
+	st = sq_stmt(q, ids);
+	sq_bind_int(q, st, 1, ticket_id);
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		mid = (const char *)sqlite3_column_text(st, 0);
+		/* Keep index 0 and the last TAME_REFERENCES_MAX - 1. */
+		if (mid && (i == 0 || i >= n - (TAME_REFERENCES_MAX - 1))) {
+			if ((refs.len && (rc = buf_addstr(&refs, " "))) ||
+			    (rc = buf_addstr(&refs, mid)))
+				break;
+			free(out->last_message_id);
+			if (!(out->last_message_id = strdup(mid))) {
+				rc = TAME_ENOMEM;
+				break;
+			}
+		}
+		i++;
+	}
+	sq_done(st);
+	if (rc != TAME_ENOTFOUND)
+		goto out;
+	rc = TAME_OK;
+	if (refs.len && !(out->references = buf_take(&refs)))
+		rc = TAME_ENOMEM;
+out:
+	buf_free(&refs);
+	if (rc)
+		store_reply_ctx_clear(out);
+	return rc;
+}
+
+static enum tame_err
+exists(struct sq *q, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, id);
+	rc = sq_row(q, st);
+	sq_done(st);
+	return rc;
+}
+
+static enum tame_err
+check_tags(struct sq *q, const struct ticket_patch *p)
+{
+	size_t i, len;
+
+	if (p->ntags > TAME_TAGS_MAX) {
+		store_set_errmsg(&q->base, "more than %d tags", TAME_TAGS_MAX);
+		return TAME_ETOOBIG;
+	}
+	if (p->ntags && !p->tags)
+		return TAME_EINVAL;
+	for (i = 0; i < p->ntags; i++) {
+		len = p->tags[i] ? strlen(p->tags[i]) : 0;
+		if (len == 0 || len > TAME_FIELD_MAX) {
+			store_set_errmsg(&q->base, "bad tag");
+			return TAME_EINVAL;
+		}
+	}
+	return TAME_OK;
+}
+
+/* All fields of the patch in one UPDATE (each guarded by its has_
+ * flag); tags are replaced as a set. See store.h. */
+enum tame_err
+store_sqlite_ticket_update(struct store *s, int64_t id,
+    const struct ticket_patch *p, int64_t now)
+{
+	static const char tsql[] = "SELECT 1 FROM tickets WHERE id = ?1";
+	static const char asql[] = "SELECT 1 FROM agents WHERE id = ?1";
+	static const char upd[] = "UPDATE tickets SET"
+	    " closed_at = CASE WHEN NOT ?1 THEN closed_at"
+	    "  WHEN ?2 <> 4 THEN NULL"
+	    "  WHEN status = 4 THEN closed_at ELSE ?7 END,"
+	    " status = CASE WHEN ?1 THEN ?2 ELSE status END,"
+	    " priority = CASE WHEN ?3 THEN ?4 ELSE priority END,"
+	    " assignee_id = CASE WHEN ?5 THEN ?6 ELSE assignee_id END,"
+	    " updated_at = ?7 WHERE id = ?8";
+	static const char del[] = "DELETE FROM ticket_tags WHERE ticket_id = ?1";
+	static const char add[] = "INSERT OR IGNORE INTO ticket_tags"
+	    "(ticket_id, tag) VALUES (?1, ?2)";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	size_t i;
+	int own;
+
+	if ((p->has_status && (unsigned)p->status >= TICKET_STATUS_COUNT) ||
+	    (p->has_priority && (unsigned)p->priority >= PRIORITY_COUNT))
+		return TAME_EINVAL;
+	if (p->has_tags && (rc = check_tags(q, p)))
+		return rc;
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	if ((rc = exists(q, tsql, id)))
+		goto out;
+	if (p->has_assignee && p->assignee_id > 0 &&
+	    (rc = exists(q, asql, p->assignee_id)))
+		goto out;
+	st = sq_stmt(q, upd);
+	sq_bind_int(q, st, 1, p->has_status != 0);
+	sq_bind_int(q, st, 2, p->has_status ? p->status : 0);
+	sq_bind_int(q, st, 3, p->has_priority != 0);
+	sq_bind_int(q, st, 4, p->has_priority ? p->priority : 0);
+	sq_bind_int(q, st, 5, p->has_assignee != 0);
+	sq_bind_id(q, st, 6, p->has_assignee ? p->assignee_id : 0);
+	sq_bind_int(q, st, 7, now);
+	sq_bind_int(q, st, 8, id);
+	if ((rc = sq_run(q, st)) || !p->has_tags)
+		goto out;
+	st = sq_stmt(q, del);
+	sq_bind_int(q, st, 1, id);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	for (i = 0; i < p->ntags; i++) {
+		st = sq_stmt(q, add);
+		sq_bind_int(q, st, 1, id);
+		sq_bind_text(q, st, 2, p->tags[i]);
+		if ((rc = sq_run(q, st)))
+			goto out;
+	}
+out:
+	return sq_tx_end(q, own, rc);
+}
+
+/* Only an attachment of a message of ticket tid is found, so a URL
+ * cannot reach another ticket's files. See store.h. */
+enum tame_err
+store_sqlite_attachment_get(struct store *s, int64_t tid, int64_t aid,
+    char **filename, char **content_type, struct buf *data)
+{
+	static const char sql[] = "SELECT a.filename, a.content_type, b.data"
+	    " FROM attachments a JOIN messages m ON m.id = a.message_id"
+	    " JOIN blobs b ON b.sha256 = a.blob_sha256"
+	    " WHERE a.id = ?1 AND m.ticket_id = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	const void *p;
+	enum tame_err rc;
+
+	*filename = NULL;
+	*content_type = NULL;
+	sq_bind_int(q, st, 1, aid);
+	sq_bind_int(q, st, 2, tid);
+	if ((rc = sq_row(q, st)))
+		goto out;
+	if ((rc = sq_col_dup(st, 0, filename)) ||
+	    (rc = sq_col_dup(st, 1, content_type)))
+		goto out;
+	p = sqlite3_column_blob(st, 2);
+	rc = buf_add(data, p ? p : "", (size_t)sqlite3_column_bytes(st, 2));
+out:
+	sq_done(st);
+	if (rc) {
+		free(*filename);
+		free(*content_type);
+		*filename = NULL;
+		*content_type = NULL;
+	}
+	return rc;
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_ticket_count(struct store *s, int64_t *n)
+{
+	static const char sql[] = "SELECT count(*) FROM tickets";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*n = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	return rc;
+}

@@ -1,0 +1,1037 @@
+/*
+ * store_sqlite_views.c - the SQLite backend's JSON views (the API's
+ * shapes, docs/API.md), the ticket list with filters and full-text
+ * search, and the JSON export.
+ *
+ * Model: a list page is "newest first, ids below the cursor, limit + 1
+ * rows"; the extra row only tells whether there is a next page. Each
+ * filter has an index ending in id, so a page is read straight off an
+ * index instead of sorting the matches:
+ * - one status: (status, id);
+ * - several statuses, or an assignee without a status: one small
+ *   "ORDER BY id DESC LIMIT n" branch per status on (assignee_id,
+ *   status, id) or (status, id), merged - at most 5 * (n + 1) rows;
+ * - a search with few hits (a name, an order number): the FTS5 index
+ *   gives the matching messages, their tickets are then filtered and
+ *   sorted, so the cost follows the number of hits;
+ * - a search with many hits (a common word): walk the tickets newest
+ *   first as without search and probe each one's messages in the FTS5
+ *   index (MATCH with rowid =), stopping when the page is full.
+ * The page's ids are found first; the columns, joins and tags are then
+ * read for those rows only.
+ * The user's search text is never FTS5 syntax: each word becomes a
+ * quoted string and the words are ANDed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../tame_limits.h"
+#include "../core/util.h"
+#include "migrations.h"
+#include "store_sqlite.h"
+
+#define FTS_TERMS_MAX 32
+
+/* ---- JSON helpers (see store_sqlite.h) ---- */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if none. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < need || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become U+FFFD. */
+json_t *
+sq_json_strn(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	json_t *j;
+	char *fix, *o;
+	size_t i, k;
+
+	if ((j = json_stringn(s, len)))
+		return j;
+	if (len > (SIZE_MAX - 1) / 3 || !(fix = malloc(len * 3 + 1)))
+		return NULL;
+	o = fix;
+	for (i = 0; i < len; ) {
+		if ((k = utf8_seq(p + i, len - i))) {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	j = json_stringn(fix, (size_t)(o - fix));
+	free(fix);
+	return j;
+}
+
+/* Text column, null for SQL NULL. */
+json_t *
+sq_json_text(sqlite3_stmt *st, int i)
+{
+	const char *t;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	if (!(t = (const char *)sqlite3_column_text(st, i)))
+		return NULL;
+	return sq_json_strn(t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Millisecond column as RFC 3339 text, null for SQL NULL. */
+json_t *
+sq_json_time(sqlite3_stmt *st, int i)
+{
+	char iso[32];
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	tame_time_iso(sqlite3_column_int64(st, i), iso);
+	return json_string(iso);
+}
+
+/* Id column, null for NULL or 0. */
+json_t *
+sq_json_id(sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+
+	return v > 0 ? json_integer(v) : json_null();
+}
+
+/* Sets o[key] = v, taking v; 1 on failure. */
+int
+sq_jset(json_t *o, const char *key, json_t *v)
+{
+	return (!v || json_object_set_new(o, key, v) != 0);
+}
+
+/* A JSON array stored as text (to_json, cc_json, tags); [] when the
+ * column is NULL or not an array. */
+static json_t *
+json_array_col(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	json_t *a;
+
+	if (t && (a = json_loadb(t, (size_t)sqlite3_column_bytes(st, i),
+	    JSON_DECODE_ANY, NULL))) {
+		if (json_is_array(a))
+			return a;
+		json_decref(a);
+	}
+	return json_array();
+}
+
+/* Finishes a view: on failure frees o and reports ENOMEM. */
+static enum tame_err
+view_done(json_t *o, int bad, json_t **out)
+{
+	if (bad || !o) {
+		json_decref(o);
+		return TAME_ENOMEM;
+	}
+	*out = o;
+	return TAME_OK;
+}
+
+/* Parses an opaque cursor (the last id shown, as text). */
+static enum tame_err
+cursor_parse(struct sq *q, const char *cursor, int64_t *below)
+{
+	*below = INT64_MAX;
+	if (!cursor)
+		return TAME_OK;
+	if (tame_parse_i64(cursor, 1, INT64_MAX, below)) {
+		store_set_errmsg(&q->base, "bad cursor");
+		return TAME_EINVAL;
+	}
+	return TAME_OK;
+}
+
+static json_t *
+cursor_json(int more, int64_t last)
+{
+	char b[24];
+
+	if (!more || snprintf(b, sizeof(b), "%lld", (long long)last) < 0)
+		return json_null();
+	return json_string(b);
+}
+
+/* ---- agents and mailboxes ---- */
+
+#define AGENT_VIEW_COLS "id, email, name, role, disabled, created_at"
+
+static json_t *
+agent_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "email", sq_json_text(st, 1));
+	bad |= sq_jset(o, "name", sq_json_text(st, 2));
+	bad |= sq_jset(o, "role", json_string(agent_role_name(
+	    (enum agent_role)sqlite3_column_int(st, 3))));
+	bad |= sq_jset(o, "disabled",
+	    json_boolean(sqlite3_column_int(st, 4)));
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 5));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+#define MAILBOX_VIEW_COLS \
+	"id, address, name, ack_enabled, ack_template, created_at"
+
+static json_t *
+mailbox_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "address", sq_json_text(st, 1));
+	bad |= sq_jset(o, "name", sq_json_text(st, 2));
+	bad |= sq_jset(o, "ack_enabled",
+	    json_boolean(sqlite3_column_int(st, 3)));
+	bad |= sq_jset(o, "ack_template", sq_json_text(st, 4));
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 5));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+#define CUSTOMER_VIEW_COLS "id, email, name, organization, created_at," \
+	" (SELECT count(*) FROM tickets t WHERE t.customer_id = c.id)"
+
+static json_t *
+customer_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "email", sq_json_text(st, 1));
+	bad |= sq_jset(o, "name", sq_json_text(st, 2));
+	bad |= sq_jset(o, "organization", sq_json_text(st, 3));
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 4));
+	bad |= sq_jset(o, "ticket_count",
+	    json_integer(sqlite3_column_int64(st, 5)));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Runs st and collects make(row) for every row into a new array. */
+static enum tame_err
+rows_array(struct sq *q, sqlite3_stmt *st, json_t *(*make)(sqlite3_stmt *),
+    json_t **arr)
+{
+	enum tame_err rc;
+
+	if (!(*arr = json_array())) {
+		sq_done(st);
+		return TAME_ENOMEM;
+	}
+	while ((rc = sq_row(q, st)) == TAME_OK)
+		if (json_array_append_new(*arr, make(st))) {
+			rc = TAME_ENOMEM;
+			break;
+		}
+	sq_done(st);
+	if (rc == TAME_ENOTFOUND)
+		return TAME_OK;
+	json_decref(*arr);
+	*arr = NULL;
+	return rc;
+}
+
+/* One row as make(row); TAME_ENOTFOUND without one. */
+static enum tame_err
+one_row(struct sq *q, sqlite3_stmt *st, int64_t id,
+    json_t *(*make)(sqlite3_stmt *), json_t **out)
+{
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, id);
+	if ((rc = sq_row(q, st)) == TAME_OK && !(*out = make(st)))
+		rc = TAME_ENOMEM;
+	sq_done(st);
+	return rc;
+}
+
+/* Wraps arr as {key: arr}. */
+static enum tame_err
+wrap(const char *key, json_t *arr, json_t **out)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		json_decref(arr);
+		return TAME_ENOMEM;
+	}
+	return view_done(o, sq_jset(o, key, arr), out);
+}
+
+/* {"agents":[...]} */
+enum tame_err
+store_sqlite_agents_view(struct store *s, json_t **out)
+{
+	static const char sql[] = "SELECT " AGENT_VIEW_COLS
+	    " FROM agents ORDER BY id";
+	struct sq *q = SQ(s);
+	json_t *arr;
+	enum tame_err rc;
+
+	if ((rc = rows_array(q, sq_stmt(q, sql), agent_json, &arr)))
+		return rc;
+	return wrap("agents", arr, out);
+}
+
+/* {id,email,name,role,disabled,created_at} */
+enum tame_err
+store_sqlite_agent_view(struct store *s, int64_t id, json_t **out)
+{
+	static const char sql[] = "SELECT " AGENT_VIEW_COLS
+	    " FROM agents WHERE id = ?1";
+	struct sq *q = SQ(s);
+
+	return one_row(q, sq_stmt(q, sql), id, agent_json, out);
+}
+
+/* {"mailboxes":[...]} */
+enum tame_err
+store_sqlite_mailboxes_view(struct store *s, json_t **out)
+{
+	static const char sql[] = "SELECT " MAILBOX_VIEW_COLS
+	    " FROM mailboxes ORDER BY id";
+	struct sq *q = SQ(s);
+	json_t *arr;
+	enum tame_err rc;
+
+	if ((rc = rows_array(q, sq_stmt(q, sql), mailbox_json, &arr)))
+		return rc;
+	return wrap("mailboxes", arr, out);
+}
+
+/* {id,address,name,ack_enabled,ack_template,created_at} */
+enum tame_err
+store_sqlite_mailbox_view(struct store *s, int64_t id, json_t **out)
+{
+	static const char sql[] = "SELECT " MAILBOX_VIEW_COLS
+	    " FROM mailboxes WHERE id = ?1";
+	struct sq *q = SQ(s);
+
+	return one_row(q, sq_stmt(q, sql), id, mailbox_json, out);
+}
+
+/* ---- customers ---- */
+
+/* {"customers":[...], "next_cursor"} newest first. */
+enum tame_err
+store_sqlite_customers_view(struct store *s, const char *cursor, int limit,
+    json_t **out)
+{
+	static const char sql[] = "SELECT " CUSTOMER_VIEW_COLS
+	    " FROM customers c WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	json_t *arr, *o;
+	int64_t below, last;
+	size_t n;
+	enum tame_err rc;
+
+	if ((rc = cursor_parse(q, cursor, &below)))
+		return rc;
+	st = sq_stmt(q, sql);
+	sq_bind_int(q, st, 1, below);
+	sq_bind_int(q, st, 2, (int64_t)limit + 1);
+	if ((rc = rows_array(q, st, customer_json, &arr)))
+		return rc;
+	n = json_array_size(arr);
+	if (n > (size_t)limit)
+		json_array_remove(arr, n - 1);
+	last = json_integer_value(json_object_get(json_array_get(arr,
+	    (size_t)limit - 1), "id"));
+	if (!(o = json_object())) {
+		json_decref(arr);
+		return TAME_ENOMEM;
+	}
+	return view_done(o, sq_jset(o, "customers", arr) |
+	    sq_jset(o, "next_cursor", cursor_json(n > (size_t)limit, last)),
+	    out);
+}
+
+/* {id,email,name,organization,created_at,ticket_count} */
+enum tame_err
+store_sqlite_customer_view(struct store *s, int64_t id, json_t **out)
+{
+	static const char sql[] = "SELECT " CUSTOMER_VIEW_COLS
+	    " FROM customers c WHERE id = ?1";
+	struct sq *q = SQ(s);
+
+	return one_row(q, sq_stmt(q, sql), id, customer_json, out);
+}
+
+/* ---- tickets ---- */
+
+#define TICKET_COLS "t.id, t.subject, t.status, t.priority, c.id, "	\
+	"c.email, c.name, a.id, a.email, a.name, t.mailbox_id, "	\
+	"t.message_count, t.unparsed, t.created_at, t.updated_at, "	\
+	"(SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags " \
+	"WHERE ticket_id = t.id ORDER BY tag)), t.preview, "		\
+	"t.previous_ticket_id"
+#define TICKET_JOINS " LEFT JOIN customers c ON c.id = t.customer_id" \
+	" LEFT JOIN agents a ON a.id = t.assignee_id"
+
+/* {id,email,name} from three columns, null when the id is NULL. */
+static json_t *
+person_json(sqlite3_stmt *st, int i)
+{
+	json_t *o;
+	int bad;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	if (!(o = json_object()))
+		return NULL;
+	bad = sq_jset(o, "id", json_integer(sqlite3_column_int64(st, i)));
+	bad |= sq_jset(o, "email", sq_json_text(st, i + 1));
+	bad |= sq_jset(o, "name", sq_json_text(st, i + 2));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A ticket as the list shows it, from a row of TICKET_COLS. */
+static json_t *
+ticket_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "subject", sq_json_text(st, 1));
+	bad |= sq_jset(o, "status", json_string(ticket_status_name(
+	    (enum ticket_status)sqlite3_column_int(st, 2))));
+	bad |= sq_jset(o, "priority", json_string(ticket_priority_name(
+	    (enum ticket_priority)sqlite3_column_int(st, 3))));
+	bad |= sq_jset(o, "customer", person_json(st, 4));
+	bad |= sq_jset(o, "assignee", person_json(st, 7));
+	bad |= sq_jset(o, "mailbox_id", sq_json_id(st, 10));
+	bad |= sq_jset(o, "message_count",
+	    json_integer(sqlite3_column_int64(st, 11)));
+	bad |= sq_jset(o, "unparsed", json_boolean(sqlite3_column_int(st, 12)));
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 13));
+	bad |= sq_jset(o, "updated_at", sq_json_time(st, 14));
+	bad |= sq_jset(o, "tags", json_array_col(st, 15));
+	bad |= sq_jset(o, "preview", sq_json_text(st, 16));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Turns what the user typed into an FTS5 query: white-space separated
+ * words, each quoted ("" inside), joined by AND. Words without a letter
+ * or digit are dropped (they would be empty phrases). *terms gets the
+ * number of words; 0 means "match everything". */
+static enum tame_err
+fts_query(const char *in, struct buf *out, int *terms)
+{
+	const char *p = in, *w;
+	enum tame_err rc = TAME_OK;
+	size_t len, i;
+	int word;
+
+	*terms = 0;
+	while (*p && *terms < FTS_TERMS_MAX) {
+		while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+		w = p;
+		word = 0;
+		while (*p && !(*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
+			unsigned char c = (unsigned char)*p;
+
+			if (c >= 0x80 || (c >= '0' && c <= '9') ||
+			    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+				word = 1;
+			p++;
+		}
+		if (!word)
+			continue;
+		len = (size_t)(p - w);
+		if (*terms && (rc = buf_addstr(out, " AND ")))
+			return rc;
+		if ((rc = buf_add(out, "\"", 1)))
+			return rc;
+		for (i = 0; i < len; i++)
+			if ((rc = buf_add(out, w[i] == '"' ? "\"\"" : w + i,
+			    w[i] == '"' ? 2 : 1)))
+				return rc;
+		if ((rc = buf_add(out, "\"", 1)))
+			return rc;
+		(*terms)++;
+	}
+	return rc;
+}
+
+/* How a search is run (see the file comment). */
+enum search_plan {
+	SEARCH_NONE = 0,
+	SEARCH_DRIVE,   /* few hits: collect their tickets, sort them */
+	SEARCH_PROBE    /* many hits: walk tickets newest first, probe each */
+};
+
+/* Hits up to which collecting them beats probing tickets: collecting
+ * costs about 1 us a hit, a probe about 150 us, and with many hits a
+ * page needs few probes. */
+#ifndef SEARCH_DRIVE_MAX
+#define SEARCH_DRIVE_MAX 20000  /* tests build with a small value */
+#endif
+
+/* The WHERE terms every branch shares (bound as ?1 and ?3..?7). */
+static enum tame_err
+ticket_conds(const struct ticket_query *tq, enum search_plan plan,
+    struct buf *b)
+{
+	enum tame_err rc;
+
+	if ((rc = buf_addstr(b, " WHERE t.id < ?1")))
+		return rc;
+	if (tq->assignee_id > 0)
+		rc = buf_addstr(b, " AND t.assignee_id = ?3");
+	else if (tq->assignee_id < 0)
+		rc = buf_addstr(b, " AND t.assignee_id IS NULL");
+	if (!rc && tq->mailbox_id > 0)
+		rc = buf_addstr(b, " AND t.mailbox_id = ?4");
+	if (!rc && tq->customer_id > 0)
+		rc = buf_addstr(b, " AND t.customer_id = ?5");
+	if (!rc && tq->tag)
+		rc = buf_addstr(b, " AND t.id IN (SELECT ticket_id FROM "
+		    "ticket_tags WHERE tag = ?6)");
+	if (!rc && plan == SEARCH_PROBE)
+		rc = buf_addstr(b, " AND EXISTS (SELECT 1 FROM messages m "
+		    "CROSS JOIN messages_fts f ON f.rowid = m.id WHERE "
+		    "m.ticket_id = t.id AND messages_fts MATCH ?7)");
+	return rc;
+}
+
+/* " AND t.status IN (0,2,...)" for the bits of mask. */
+static enum tame_err
+status_in(unsigned mask, struct buf *b)
+{
+	enum tame_err rc;
+	int i, first = 1;
+
+	if ((rc = buf_addstr(b, " AND t.status IN (")))
+		return rc;
+	for (i = 0; i < TICKET_STATUS_COUNT && !rc; i++)
+		if (mask & (1u << i)) {
+			rc = buf_printf(b, "%s%d", first ? "" : ",", i);
+			first = 0;
+		}
+	return rc ? rc : buf_addstr(b, ")");
+}
+
+/* The ids of one page, newest first, at most ?2 of them. */
+static enum tame_err
+page_ids_sql(const struct ticket_query *tq, unsigned mask,
+    enum search_plan plan, struct buf *b)
+{
+	enum tame_err rc;
+	int i, nst = 0, first = 1;
+
+	for (i = 0; i < TICKET_STATUS_COUNT; i++)
+		nst += (mask >> i) & 1;
+	if (plan == SEARCH_DRIVE) {
+		if ((rc = buf_addstr(b, "SELECT t.id AS id FROM (SELECT "
+		    "DISTINCT m.ticket_id AS id FROM messages_fts f JOIN "
+		    "messages m ON m.id = f.rowid WHERE messages_fts MATCH ?7"
+		    " AND m.ticket_id < ?1) h CROSS JOIN tickets t ON "
+		    "t.id = h.id")) ||
+		    (rc = ticket_conds(tq, SEARCH_NONE, b)) ||
+		    (nst && (rc = status_in(mask, b))))
+			return rc;
+		return buf_addstr(b, " ORDER BY t.id DESC LIMIT ?2");
+	}
+	if (nst == 0 && tq->assignee_id != 0) {
+		/* Walk (assignee_id, status, id) once per status. */
+		mask = (1u << TICKET_STATUS_COUNT) - 1;
+		nst = TICKET_STATUS_COUNT;
+	}
+	if (nst <= 1) {
+		if ((rc = buf_addstr(b, "SELECT t.id AS id FROM tickets t")) ||
+		    (rc = ticket_conds(tq, plan, b)))
+			return rc;
+		if (nst == 1) {
+			for (i = 0; !(mask & (1u << i)); i++)
+				;
+			if ((rc = buf_printf(b, " AND t.status = %d", i)))
+				return rc;
+		}
+		return buf_addstr(b, " ORDER BY t.id DESC LIMIT ?2");
+	}
+	for (i = 0; i < TICKET_STATUS_COUNT; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if ((rc = buf_printf(b, "%sSELECT id FROM (SELECT t.id AS id"
+		    " FROM tickets t", first ? "" : " UNION ALL ")) ||
+		    (rc = ticket_conds(tq, plan, b)) ||
+		    (rc = buf_printf(b, " AND t.status = %d ORDER BY t.id DESC"
+		    " LIMIT ?2)", i)))
+			return rc;
+		first = 0;
+	}
+	return TAME_OK;
+}
+
+/* A page: its ids first, then the columns of just those rows. */
+static enum tame_err
+tickets_sql(const struct ticket_query *tq, unsigned mask,
+    enum search_plan plan, struct buf *b)
+{
+	enum tame_err rc;
+
+	if ((rc = buf_addstr(b, "SELECT " TICKET_COLS " FROM (")) ||
+	    (rc = page_ids_sql(tq, mask, plan, b)))
+		return rc;
+	return buf_addstr(b, ") p CROSS JOIN tickets t ON t.id = p.id"
+	    TICKET_JOINS " ORDER BY t.id DESC LIMIT ?2");
+}
+
+/* Picks the search plan from the number of hits, counted up to
+ * SEARCH_DRIVE_MAX (cheap: the FTS index stops there). */
+static enum tame_err
+search_plan(struct sq *q, const char *match, enum search_plan *plan)
+{
+	static const char sql[] = "SELECT count(*) FROM (SELECT 1 FROM "
+	    "messages_fts WHERE messages_fts MATCH ?1 LIMIT ?2)";
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_text(q, st, 1, match);
+	sq_bind_int(q, st, 2, SEARCH_DRIVE_MAX);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*plan = sqlite3_column_int64(st, 0) < SEARCH_DRIVE_MAX ?
+		    SEARCH_DRIVE : SEARCH_PROBE;
+	sq_done(st);
+	return rc;
+}
+
+/* {"tickets":[...], "next_cursor"}. See store.h. */
+enum tame_err
+store_sqlite_tickets_view(struct store *s, const struct ticket_query *tq,
+    json_t **out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	struct buf sql, match;
+	json_t *arr = NULL, *o = NULL, *t;
+	unsigned mask, all = (1u << TICKET_STATUS_COUNT) - 1;
+	enum search_plan plan = SEARCH_NONE;
+	int64_t below, last = 0;
+	int terms = 0, n = 0, more = 0;
+	enum tame_err rc;
+
+	buf_init(&sql, 16 * 1024);
+	buf_init(&match, TAME_QUERY_MAX * 2 + FTS_TERMS_MAX * 8);
+	if ((rc = cursor_parse(q, tq->cursor, &below)))
+		goto out;
+	mask = tq->status_mask & all;
+	if (tq->status_mask && !mask) {
+		store_set_errmsg(s, "bad status mask");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	if (mask == all)
+		mask = 0;
+	if (tq->q && strlen(tq->q) > TAME_QUERY_MAX) {
+		store_set_errmsg(s, "query longer than %d bytes",
+		    TAME_QUERY_MAX);
+		rc = TAME_ETOOBIG;
+		goto out;
+	}
+	if (tq->q && (rc = fts_query(tq->q, &match, &terms)))
+		goto out;
+	if (terms && (rc = search_plan(q, buf_str(&match), &plan)))
+		goto out;
+	if ((rc = tickets_sql(tq, mask, plan, &sql)))
+		goto out;
+	st = sq_stmt_dyn(q, buf_str(&sql));
+	sq_bind_int(q, st, 1, below);
+	sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
+	if (tq->assignee_id > 0)
+		sq_bind_int(q, st, 3, tq->assignee_id);
+	if (tq->mailbox_id > 0)
+		sq_bind_int(q, st, 4, tq->mailbox_id);
+	if (tq->customer_id > 0)
+		sq_bind_int(q, st, 5, tq->customer_id);
+	if (tq->tag)
+		sq_bind_text(q, st, 6, tq->tag);
+	if (terms)
+		sq_bind_text(q, st, 7, buf_str(&match));
+	if (!(arr = json_array())) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		if (n == tq->limit) {
+			more = 1;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		if (!(t = ticket_json(st)) || json_array_append_new(arr, t)) {
+			rc = TAME_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (rc != TAME_OK && rc != TAME_ENOTFOUND)
+		goto out;
+	if (!(o = json_object())) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	/* json_object_set_new takes arr even when it fails. */
+	if (sq_jset(o, "tickets", arr) ||
+	    sq_jset(o, "next_cursor", cursor_json(more, last))) {
+		arr = NULL;
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	arr = NULL;
+	*out = o;
+	o = NULL;
+	rc = TAME_OK;
+out:
+	sq_done(st);
+	json_decref(arr);
+	json_decref(o);
+	buf_free(&sql);
+	buf_free(&match);
+	return rc;
+}
+
+/* ---- one ticket ---- */
+
+static json_t *
+attachment_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "filename", sq_json_text(st, 1));
+	bad |= sq_jset(o, "content_type", sq_json_text(st, 2));
+	bad |= sq_jset(o, "size", json_integer(sqlite3_column_int64(st, 3)));
+	bad |= sq_jset(o, "inline", json_boolean(sqlite3_column_int(st, 4)));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {state, error} for outbound mail, null for inbound mail and notes. */
+static json_t *
+delivery_json(sqlite3_stmt *st, int dir_col, int state_col, int err_col)
+{
+	const char *name;
+	json_t *o;
+
+	if (sqlite3_column_int(st, dir_col) != MSG_OUT ||
+	    !(name = delivery_state_name((enum delivery_state)
+	    sqlite3_column_int(st, state_col))))
+		return json_null();
+	if (!(o = json_object()))
+		return NULL;
+	if (sq_jset(o, "state", json_string(name)) ||
+	    sq_jset(o, "error", sq_json_text(st, err_col))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static enum tame_err
+message_json(struct sq *q, sqlite3_stmt *st, json_t **out)
+{
+	static const char asql[] = "SELECT id, filename, content_type, size,"
+	    " inline FROM attachments WHERE message_id = ?1 ORDER BY id";
+	sqlite3_stmt *ast;
+	json_t *o, *from, *atts = NULL;
+	enum tame_err rc;
+	int bad;
+
+	if (!(o = json_object()) || !(from = json_object()))
+		return view_done(o, 1, out);
+	bad = sq_jset(from, "email", sq_json_text(st, 2));
+	bad |= sq_jset(from, "name", sq_json_text(st, 3));
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "direction", json_string(msg_direction_name(
+	    (enum msg_direction)sqlite3_column_int(st, 1))));
+	bad |= sq_jset(o, "from", from);
+	bad |= sq_jset(o, "to", json_array_col(st, 4));
+	bad |= sq_jset(o, "cc", json_array_col(st, 5));
+	bad |= sq_jset(o, "subject", sq_json_text(st, 6));
+	bad |= sq_jset(o, "text", sq_json_text(st, 7));
+	bad |= sq_jset(o, "html", sq_json_text(st, 8));
+	bad |= sq_jset(o, "message_id", sq_json_text(st, 9));
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 10));
+	bad |= sq_jset(o, "unparsed", json_boolean(sqlite3_column_int(st, 11)));
+	bad |= sq_jset(o, "auto_submitted",
+	    json_boolean(sqlite3_column_int(st, 12)));
+	bad |= sq_jset(o, "author_id", sq_json_id(st, 13));
+	bad |= sq_jset(o, "delivery", delivery_json(st, 1, 14, 15));
+	if (bad)
+		return view_done(o, 1, out);
+	ast = sq_stmt(q, asql);
+	sq_bind_int(q, ast, 1, sqlite3_column_int64(st, 0));
+	if ((rc = rows_array(q, ast, attachment_json, &atts))) {
+		json_decref(o);
+		return rc;
+	}
+	return view_done(o, sq_jset(o, "attachments", atts), out);
+}
+
+static json_t *
+event_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object(), *data = NULL;
+	const char *t;
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	if ((t = (const char *)sqlite3_column_text(st, 2)))
+		data = json_loadb(t, (size_t)sqlite3_column_bytes(st, 2),
+		    JSON_DECODE_ANY, NULL);
+	bad |= sq_jset(o, "kind", sq_json_text(st, 0));
+	bad |= sq_jset(o, "actor_id", sq_json_id(st, 1));
+	bad |= sq_jset(o, "data", data ? data : json_null());
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 3));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The ticket object of the ticket view (also used by the export). */
+static enum tame_err
+ticket_full(struct sq *q, int64_t id, json_t **out)
+{
+	static const char tsql[] = "SELECT " TICKET_COLS " FROM tickets t"
+	    TICKET_JOINS " WHERE t.id = ?1";
+	static const char msql[] = "SELECT id, direction, from_email, "
+	    "from_name, to_json, cc_json, subject, text, html, message_id, "
+	    "created_at, unparsed, auto_submitted, agent_id, delivery, "
+	    "delivery_error FROM messages WHERE ticket_id = ?1 ORDER BY id";
+	static const char esql[] = "SELECT kind, actor_agent_id, data, "
+	    "created_at FROM events WHERE ticket_id = ?1 ORDER BY id";
+	sqlite3_stmt *st;
+	json_t *t = NULL, *msgs = NULL, *m, *evs = NULL;
+	enum tame_err rc;
+	int bad = 0;
+
+	st = sq_stmt(q, tsql);
+	sq_bind_int(q, st, 1, id);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		if (!(t = ticket_json(st)) || sq_jset(t, "previous_ticket_id",
+		    sq_json_id(st, 17)))
+			rc = TAME_ENOMEM;
+	}
+	sq_done(st);
+	if (rc)
+		goto out;
+	if (!(msgs = json_array())) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	st = sq_stmt(q, msql);
+	sq_bind_int(q, st, 1, id);
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		if ((rc = message_json(q, st, &m)))
+			break;
+		if (json_array_append_new(msgs, m)) {
+			rc = TAME_ENOMEM;
+			break;
+		}
+	}
+	sq_done(st);
+	if (rc != TAME_ENOTFOUND)
+		goto out;
+	st = sq_stmt(q, esql);
+	sq_bind_int(q, st, 1, id);
+	if ((rc = rows_array(q, st, event_json, &evs)))
+		goto out;
+	bad |= sq_jset(t, "messages", msgs);
+	msgs = NULL;
+	bad |= sq_jset(t, "events", evs);
+	evs = NULL;
+	if (bad)
+		rc = TAME_ENOMEM;
+out:
+	json_decref(msgs);
+	json_decref(evs);
+	if (rc)
+		json_decref(t);
+	else
+		*out = t;
+	return rc;
+}
+
+/* {"ticket":{...}}. See store.h. */
+enum tame_err
+store_sqlite_ticket_view(struct store *s, int64_t id, json_t **out)
+{
+	json_t *t;
+	enum tame_err rc;
+
+	if ((rc = ticket_full(SQ(s), id, &t)))
+		return rc;
+	return wrap("ticket", t, out);
+}
+
+/* ---- export ---- */
+
+/* Writes "key":value, for a view built in memory (small tables). */
+static enum tame_err
+export_view(struct store *s, FILE *f, const char *key,
+    enum tame_err (*view)(struct store *, json_t **))
+{
+	json_t *o;
+	enum tame_err rc;
+
+	if ((rc = view(s, &o)))
+		return rc;
+	fprintf(f, "\"%s\":", key);
+	if (json_dumpf(json_object_get(o, key), f, JSON_COMPACT))
+		rc = TAME_EIO;
+	fputc(',', f);
+	json_decref(o);
+	return rc;
+}
+
+/* Streams "key":[rows...] one object at a time, so a million tickets
+ * need the memory of one. */
+static enum tame_err
+export_rows(struct sq *q, FILE *f, const char *key, const char *sql,
+    int full_ticket)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	json_t *o;
+	enum tame_err rc;
+	int n = 0;
+
+	fprintf(f, "\"%s\":[", key);
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		if (full_ticket)
+			rc = ticket_full(q, sqlite3_column_int64(st, 0), &o);
+		else if (!(o = customer_json(st)))
+			rc = TAME_ENOMEM;
+		if (rc)
+			break;
+		if (n++)
+			fputc(',', f);
+		if (json_dumpf(o, f, JSON_COMPACT))
+			rc = TAME_EIO;
+		json_decref(o);
+		if (rc)
+			break;
+	}
+	sq_done(st);
+	fputc(']', f);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* One JSON document of everything but secrets and raw mail, read in one
+ * snapshot when no transaction is open. See store.h. */
+enum tame_err
+store_sqlite_export_json(struct store *s, FILE *f)
+{
+	static const char csql[] = "SELECT " CUSTOMER_VIEW_COLS
+	    " FROM customers c ORDER BY id";
+	static const char tsql[] = "SELECT id FROM tickets ORDER BY id";
+	struct sq *q = SQ(s);
+	char iso[32];
+	enum tame_err rc = TAME_OK;
+	int own = sqlite3_get_autocommit(q->db);
+
+	if (own && (rc = sq_run(q, sq_stmt(q, "BEGIN"))))
+		return rc;
+	tame_time_iso(tame_now_ms(), iso);
+	fprintf(f, "{\"format\":\"tame-export\",\"schema_version\":%d,"
+	    "\"exported_at\":\"%s\",", migrations_latest(), iso);
+	if ((rc = export_view(s, f, "mailboxes",
+	    store_sqlite_mailboxes_view)) ||
+	    (rc = export_view(s, f, "agents", store_sqlite_agents_view)) ||
+	    (rc = export_rows(q, f, "customers", csql, 0)))
+		goto out;
+	fputc(',', f);
+	if ((rc = export_rows(q, f, "tickets", tsql, 1)))
+		goto out;
+	fputs("}\n", f);
+	if (fflush(f) || ferror(f)) {
+		store_set_errmsg(s, "export: write failed");
+		rc = TAME_EIO;
+	}
+out:
+	if (own)
+		sq_run(q, sq_stmt(q, rc ? "ROLLBACK" : "COMMIT"));
+	return rc;
+}

@@ -1,0 +1,571 @@
+"""The HTTP API as an agent's tools and outside scripts use it."""
+
+import csv
+import datetime
+import hashlib
+import http.client
+import io
+import json
+import os
+import time
+from urllib.parse import quote
+
+import pytest
+
+from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
+                      assert_error, make_message, wait_for)
+
+
+PROTECTED = [
+    ("GET", "/api/v1/tickets", None),
+    ("GET", "/api/v1/tickets?format=csv", None),
+    ("GET", "/api/v1/tickets/1", None),
+    ("PATCH", "/api/v1/tickets/1", {"status": "open"}),
+    ("POST", "/api/v1/tickets/1/replies", {"text": "hi"}),
+    ("POST", "/api/v1/tickets/1/notes", {"text": "hi"}),
+    ("GET", "/api/v1/tickets/1/attachments/1", None),
+    ("GET", "/api/v1/customers", None),
+    ("POST", "/api/v1/customers", {"email": "x@example.org"}),
+    ("GET", "/api/v1/customers/1", None),
+    ("PATCH", "/api/v1/customers/1", {"name": "X"}),
+    ("GET", "/api/v1/agents", None),
+    ("POST", "/api/v1/agents", {"email": "a@example.com", "name": "A",
+                                "password": "0123456789"}),
+    ("GET", "/api/v1/agents/me", None),
+    ("GET", "/api/v1/agents/1", None),
+    ("PATCH", "/api/v1/agents/1", {"name": "B"}),
+    ("GET", "/api/v1/mailboxes", None),
+    ("POST", "/api/v1/mailboxes", {"address": "x@example.com", "name": "X"}),
+    ("GET", "/api/v1/mailboxes/1", None),
+    ("PATCH", "/api/v1/mailboxes/1", {"ack_enabled": True}),
+    ("GET", "/api/v1/session", None),
+]
+
+
+def urlquote(s):
+    return quote(s, safe="")
+
+
+def time_ms(v):
+    """UTC milliseconds from an API time: a number, or ISO 8601 in UTC."""
+    if isinstance(v, (int, float)):
+        return v
+    assert isinstance(v, str) and v.endswith("Z"), v
+    dt = datetime.datetime.strptime(v[:-1], "%Y-%m-%dT%H:%M:%S.%f")
+    return dt.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+
+
+def unwrap(body, key):
+    """A single object: {"customer": {...}} like tickets, or bare."""
+    if isinstance(body, dict) and isinstance(body.get(key), dict):
+        return body[key]
+    return body
+
+
+def login(tame, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    """Answers (status, session cookie value or None, body)."""
+    st, h, body = tame.api("POST", "/api/v1/session",
+                           {"email": email, "password": password},
+                           token=None)
+    cookie = None
+    for sc in h.get_all("Set-Cookie") or []:
+        name, _, rest = sc.partition("=")
+        if name.strip() == "tame_session":
+            cookie = rest.split(";")[0]
+    return st, cookie, body, h
+
+
+def make_tickets(tame, items):
+    """items: (subject, text[, sender]) tuples, sent in one session."""
+    with tame.smtp() as s:
+        for it in items:
+            sender = it[2] if len(it) > 2 else "carol@example.org"
+            s.sendmail(sender, [MAILBOX],
+                       make_message(sender=sender, subject=it[0],
+                                    text=it[1]).as_bytes())
+    wait_for(lambda: len(tame.tickets()) >= len(items))
+    return {t["subject"]: t["id"] for t in tame.tickets()}
+
+
+def test_health_is_public(tame):
+    st, h, body = tame.api("GET", "/api/v1/health", token=None)
+    assert st == 200
+    assert "json" in h.get("Content-Type")
+    assert isinstance(body, dict)
+
+
+@pytest.mark.parametrize("method,path,body", PROTECTED)
+def test_401_without_credentials(tame, method, path, body):
+    st, _, ans = tame.api(method, path, body, token=None)
+    assert_error(st, ans, 401)
+    st, _, ans = tame.api(method, path, body, token="0" * 64)
+    assert_error(st, ans, 401)
+    st, _, ans = tame.api(method, path, body, token=None,
+                          headers={"Cookie": "tame_session=" + "1" * 64})
+    assert_error(st, ans, 401)
+
+
+def test_login_cookie_and_csrf(tame):
+    tame.send_mail(make_message(subject="Cookie ticket"))
+    tid = tame.wait_ticket("Cookie ticket")["id"]
+    st, cookie, body, h = login(tame)
+    assert st in (200, 201), body
+    assert cookie, h.get_all("Set-Cookie")
+    sc = [x for x in h.get_all("Set-Cookie") if x.startswith("tame_session")]
+    assert "httponly" in sc[0].lower()
+    assert "samesite" in sc[0].lower()
+    csrf = body["csrf_token"]
+    assert csrf
+    ck = {"Cookie": "tame_session=" + cookie}
+    # reads need only the cookie
+    st, _, ans = tame.api("GET", "/api/v1/tickets?status=any", token=None,
+                          headers=ck)
+    assert st == 200, ans
+    assert [t["id"] for t in ans["tickets"]] == [tid]
+    st, _, ans = tame.api("GET", "/api/v1/session", token=None, headers=ck)
+    assert st == 200 and ans["agent"]["email"] == ADMIN_EMAIL
+    # unsafe requests need the CSRF token too
+    path = "/api/v1/tickets/%d/notes" % tid
+    st, _, ans = tame.api("POST", path, {"text": "no csrf"}, token=None,
+                          headers=ck)
+    assert_error(st, ans, 403)
+    st, _, ans = tame.api("POST", path, {"text": "bad csrf"}, token=None,
+                          headers=dict(ck, **{"X-CSRF-Token": "0" * 64}))
+    assert_error(st, ans, 403)
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                          {"priority": "high"}, token=None, headers=ck)
+    assert_error(st, ans, 403)
+    st, _, ans = tame.api("POST", path, {"text": "with csrf"}, token=None,
+                          headers=dict(ck, **{"X-CSRF-Token": csrf}))
+    assert st == 201, ans
+    # a bearer token needs no CSRF token
+    st, _, ans = tame.api("POST", path, {"text": "bearer"})
+    assert st == 201, ans
+    notes = [m["text"] for m in tame.ticket(tid)["messages"]
+             if m["direction"] == "note"]
+    assert notes == ["with csrf", "bearer"]
+    # logout ends the session
+    st, _, _ = tame.api("DELETE", "/api/v1/session", token=None,
+                        headers=dict(ck, **{"X-CSRF-Token": csrf}))
+    assert st in (200, 204)
+    st, _, ans = tame.api("GET", "/api/v1/tickets", token=None, headers=ck)
+    assert_error(st, ans, 401)
+
+
+def test_wrong_password_and_throttle(tame):
+    st, cookie, body, _ = login(tame, password="wrong password!")
+    assert_error(st, body, 401)
+    assert cookie is None
+    st, _, body, _ = login(tame, email="nobody@example.com")
+    assert_error(st, body, 401)
+    codes = []
+    for _ in range(8):
+        st, _, body, _ = login(tame, password="still wrong")
+        codes.append(st)
+        if st == 429:
+            assert_error(st, body)
+            break
+    assert codes[-1] == 429, codes
+    assert set(codes[:-1]) <= {401}, codes
+    # even the right password waits now
+    st, cookie, body, h = login(tame)
+    assert_error(st, body, 429)
+    assert cookie is None
+    # bearer tokens are not affected
+    assert tame.get("/api/v1/tickets")
+
+
+def test_list_filters_status_and_full_text(tame):
+    ids = make_tickets(tame, [
+        ("Blue screen", "The laptop shows a blue screen after the update."),
+        ("Slow wifi", "Internet is slow on the third floor. xylophone"),
+        ("Invoice", "Please send the invoice for March."),
+    ])
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % ids["Invoice"],
+                          {"status": "solved"})
+    assert st == 200, ans
+    solved = tame.get("/api/v1/tickets?status=solved")["tickets"]
+    assert [t["id"] for t in solved] == [ids["Invoice"]]
+    active = tame.get("/api/v1/tickets?status=new,open")["tickets"]
+    assert sorted(t["id"] for t in active) == sorted(
+        [ids["Blue screen"], ids["Slow wifi"]])
+    every = tame.get("/api/v1/tickets?status=any")["tickets"]
+    assert len(every) == 3
+    # a word found only in a message body
+    found = tame.get("/api/v1/tickets?status=any&q=xylophone")["tickets"]
+    assert [t["id"] for t in found] == [ids["Slow wifi"]]
+    found = tame.get("/api/v1/tickets?status=any&q=invoice")["tickets"]
+    assert [t["id"] for t in found] == [ids["Invoice"]]
+    found = tame.get("/api/v1/tickets?status=any&q=nothinglikethis")
+    assert found["tickets"] == []
+    # stemming or not, a subject word is found
+    found = tame.get("/api/v1/tickets?status=any&q=screen")["tickets"]
+    assert [t["id"] for t in found] == [ids["Blue screen"]]
+    # search syntax from a user cannot break the query
+    for q in ['"unbalanced', "AND OR NOT", "a*b(", "');--", "NEAR("]:
+        st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
+                              urlquote(q))
+        assert st in (200, 400), (q, st, ans)
+        if st == 400:
+            assert_error(st, ans)
+    # a bad status is refused
+    st, _, ans = tame.api("GET", "/api/v1/tickets?status=bogus")
+    assert_error(st, ans, 400)
+
+
+def test_list_fields(tame):
+    tame.send_mail(make_message(sender="Fred Field <fred@example.org>",
+                                subject="Fields"))
+    t = tame.wait_ticket("Fields")
+    for k in ("id", "subject", "status", "priority", "customer", "assignee",
+              "message_count", "created_at", "updated_at", "tags"):
+        assert k in t, k
+    assert t["customer"]["email"] == "fred@example.org"
+    assert t["customer"]["name"] == "Fred Field"
+    assert isinstance(t["customer"]["id"], int)
+    assert t["assignee"] is None
+    assert t["tags"] == []
+    assert t["priority"] == "normal"
+    assert t["status"] == "new"
+    # UTC, to the millisecond (as a number or an ISO 8601 string)
+    now_ms = time.time() * 1000
+    assert abs(time_ms(t["created_at"]) - now_ms) < 600000
+    assert time_ms(t["updated_at"]) >= time_ms(t["created_at"])
+
+
+def test_pagination_covers_all_without_repeats(tame):
+    n = 23
+    make_tickets(tame, [("Page %02d" % i, "body %d" % i) for i in range(n)])
+    seen, cursor, pages = [], None, 0
+    while True:
+        path = "/api/v1/tickets?status=any&limit=5"
+        if cursor:
+            path += "&cursor=" + urlquote(cursor)
+        body = tame.get(path)
+        assert len(body["tickets"]) <= 5
+        seen += [t["id"] for t in body["tickets"]]
+        pages += 1
+        cursor = body.get("next_cursor")
+        assert pages <= 10
+        if not cursor:
+            break
+    assert pages == 5
+    assert len(seen) == n
+    assert len(set(seen)) == n
+    # new tickets arriving during paging do not cause repeats either
+    first = tame.get("/api/v1/tickets?status=any&limit=10")
+    make_tickets(tame, [("Late %d" % i, "late") for i in range(3)])
+    ids = [t["id"] for t in first["tickets"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        body = tame.get("/api/v1/tickets?status=any&limit=10&cursor=" +
+                        urlquote(cursor))
+        ids += [t["id"] for t in body["tickets"]]
+        cursor = body.get("next_cursor")
+    assert len(ids) == len(set(ids))
+    # bad paging parameters
+    for bad in ("limit=0", "limit=abc", "limit=100000", "cursor=%00%ff"):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?" + bad)
+        assert_error(st, ans, 400)
+
+
+def test_patch_status_priority_assignee_tags(tame):
+    tame.send_mail(make_message(subject="Patch me"))
+    tid = tame.wait_ticket("Patch me")["id"]
+    aid, _ = tame.add_agent("agnes@example.com")
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, {
+        "status": "pending", "priority": "urgent", "assignee_id": aid,
+        "tags": ["billing", "vip", "billing"]})
+    assert st == 200, ans
+    t = tame.ticket(tid)
+    assert t["status"] == "pending"
+    assert t["priority"] == "urgent"
+    assert t["assignee"]["id"] == aid
+    assert t["assignee"]["email"] == "agnes@example.com"
+    assert sorted(t["tags"]) == ["billing", "vip"]
+    listed = tame.get("/api/v1/tickets?status=pending")["tickets"]
+    assert [x["id"] for x in listed] == [tid]
+    # unassign, clear tags
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                          {"assignee_id": None, "tags": []})
+    assert st == 200, ans
+    t = tame.ticket(tid)
+    assert t["assignee"] is None and t["tags"] == []
+    assert t["priority"] == "urgent"
+    # refusals
+    for bad in ({"status": "sleeping"}, {"priority": "whenever"},
+                {"assignee_id": 999999}, {"tags": "notalist"},
+                {"tags": [1, 2]}, {"subject": "renamed"}):
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, bad)
+        assert_error(st, ans, (400, 404, 422))
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/999999",
+                          {"status": "open"})
+    assert_error(st, ans, 404)
+
+
+def test_notes_are_internal(tame, sink):
+    tame.send_mail(make_message(subject="Note this"))
+    tid = tame.wait_ticket("Note this")["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                          {"text": "Customer is a VIP, be nice."})
+    assert st == 201, ans
+    note = ans["message"]
+    assert note["direction"] == "note"
+    assert note["text"] == "Customer is a VIP, be nice."
+    # then a reply: the sink gets the reply and nothing else
+    tame.reply(tid, "Public answer.")
+    sink.wait_count(1)
+    time.sleep(0.5 * SLOW)
+    assert len(sink.messages) == 1
+    body = sink.messages[0]["data"].decode("utf-8", "replace")
+    assert "VIP" not in body
+    d = tame.ticket(tid)
+    assert [m["direction"] for m in d["messages"]] == ["in", "note", "out"]
+
+
+def test_reply_with_cc(tame, sink):
+    tame.send_mail(make_message(subject="CC my boss"))
+    tid = tame.wait_ticket("CC my boss")["id"]
+    out = tame.reply(tid, "Copying your boss.", cc=["boss@example.org"])
+    assert [c["email"] if isinstance(c, dict) else c
+            for c in out["cc"]] == ["boss@example.org"]
+    got = sink.wait_count(1)[0]
+    assert sorted(got["rcpts"]) == ["boss@example.org", "carol@example.org"]
+    assert "boss@example.org" in str(got["msg"]["Cc"])
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                          {"text": "x", "cc": ["not an address"]})
+    assert_error(st, ans, 400)
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                          {"text": "x", "cc": ["a@b.example\r\nBcc: x@y"]})
+    assert_error(st, ans, 400)
+
+
+def test_attachment_download_byte_identical(tame):
+    blob = os.urandom(70000)
+    html = b"<html><script>alert(1)</script></html>"
+    msg = make_message(subject="With files", attachments=[
+        ("report.bin", "application/octet-stream", blob),
+        ("page.html", "text/html", html),
+    ])
+    tame.send_mail(msg)
+    tid = tame.wait_ticket("With files")["id"]
+    m = tame.ticket(tid)["messages"][0]
+    atts = {a["filename"]: a for a in m["attachments"]}
+    assert set(atts) == {"report.bin", "page.html"}
+    assert atts["report.bin"]["size"] == len(blob)
+    assert atts["report.bin"]["content_type"] == "application/octet-stream"
+    for name, data in (("report.bin", blob), ("page.html", html)):
+        st, h, body = tame.api("GET", "/api/v1/tickets/%d/attachments/%d"
+                               % (tid, atts[name]["id"]))
+        assert st == 200
+        assert hashlib.sha256(body).hexdigest() == \
+            hashlib.sha256(data).hexdigest()
+        cd = h.get("Content-Disposition", "")
+        assert cd.lower().startswith("attachment"), cd
+        assert name in cd
+        # never rendered by the browser as a page of ours
+        assert "text/html" not in h.get("Content-Type", "")
+    st, _, ans = tame.api("GET", "/api/v1/tickets/%d/attachments/999999"
+                          % tid)
+    assert_error(st, ans, 404)
+    # an attachment id of another ticket is not served under this one
+    tame.send_mail(make_message(subject="Other files", attachments=[
+        ("other.txt", "text/plain", b"other")]))
+    t2 = tame.wait_ticket("Other files")["id"]
+    st, _, ans = tame.api("GET", "/api/v1/tickets/%d/attachments/%d"
+                          % (t2, atts["report.bin"]["id"]))
+    assert_error(st, ans, 404)
+
+
+def test_html_is_sanitised(tame):
+    msg = make_message(subject="HTML mail", text="plain part",
+                       html='<p onclick="steal()">Hi<script>evil()</script>'
+                       '<a href="javascript:alert(1)">x</a>'
+                       '<img src="http://tracker.example/p.gif"></p>')
+    tame.send_mail(msg)
+    tid = tame.wait_ticket("HTML mail")["id"]
+    html = tame.ticket(tid)["messages"][0]["html"] or ""
+    assert "Hi" in html
+    low = html.lower()
+    assert "<script" not in low and "onclick" not in low
+    assert "javascript:" not in low
+
+
+def test_customers_agents_mailboxes(tame):
+    tame.send_mail(make_message(sender="Gina Guest <gina@example.org>",
+                                subject="Who am I"))
+    tame.wait_ticket("Who am I")
+    custs = tame.get("/api/v1/customers")["customers"]
+    gina = [c for c in custs if c["email"] == "gina@example.org"]
+    assert len(gina) == 1 and gina[0]["name"] == "Gina Guest"
+    one = tame.get("/api/v1/customers/%d" % gina[0]["id"])
+    assert unwrap(one, "customer")["email"] == "gina@example.org"
+    agents = tame.get("/api/v1/agents")["agents"]
+    assert ADMIN_EMAIL in [a["email"] for a in agents]
+    for a in agents:
+        assert not any("hash" in k or "password" in k for k in a), a
+    me = unwrap(tame.get("/api/v1/agents/me"), "agent")
+    assert me["email"] == ADMIN_EMAIL and me["role"] == "admin"
+    mbs = tame.get("/api/v1/mailboxes")["mailboxes"]
+    assert [m["address"] for m in mbs] == [MAILBOX]
+    assert mbs[0]["ack_enabled"] is False
+
+    # admin creates
+    st, _, ans = tame.api("POST", "/api/v1/mailboxes",
+                          {"address": "billing@example.com",
+                           "name": "Billing"})
+    assert st == 201, ans
+    st, _, ans = tame.api("POST", "/api/v1/mailboxes",
+                          {"address": "billing@example.com",
+                           "name": "Billing"})
+    assert_error(st, ans, 409)
+    st, _, ans = tame.api("POST", "/api/v1/agents", {
+        "email": "new.agent@example.com", "name": "New Agent",
+        "role": "agent", "password": "a long enough password"})
+    assert st == 201, ans
+    st, _, ans = tame.api("POST", "/api/v1/customers", {
+        "email": "hank@example.org", "name": "Hank"})
+    assert st == 201, ans
+    # the new mailbox takes mail at once
+    tame.send_mail(make_message(to="billing@example.com",
+                                subject="To billing"),
+                   rcpts=["billing@example.com"])
+    tame.wait_ticket("To billing")
+    # the new agent can log in
+    st, cookie, body, _ = login(tame, "new.agent@example.com",
+                                "a long enough password")
+    assert st in (200, 201) and cookie, body
+
+    # an agent may read but not create
+    _, tok = tame.add_agent("plain.agent@example.com")
+    agent = Api(tame.http_port, tok)
+    st, _, ans = agent.call("GET", "/api/v1/mailboxes")
+    assert st == 200, ans
+    for path, body in (
+            ("/api/v1/mailboxes", {"address": "x@example.com", "name": "X"}),
+            ("/api/v1/agents", {"email": "evil@example.com", "name": "E",
+                                "role": "admin",
+                                "password": "a long enough password"}),
+            ("/api/v1/customers", {"email": "c@example.org"})):
+        st, _, ans = agent.call("POST", path, body)
+        assert_error(st, ans, 403)
+    st, _, ans = agent.call("PATCH", "/api/v1/mailboxes/%d" % mbs[0]["id"],
+                            {"ack_enabled": True})
+    assert_error(st, ans, 403)
+    st, _, ans = agent.call("PATCH", "/api/v1/agents/me", {"role": "admin"})
+    assert st == 403 or (st == 200 and unwrap(ans, "agent")["role"] ==
+                         "agent"), ans
+    me = unwrap(agent.call("GET", "/api/v1/agents/me")[2], "agent")
+    assert me["role"] == "agent"
+    assert "evil@example.com" not in [
+        a["email"] for a in tame.get("/api/v1/agents")["agents"]]
+
+
+def test_csv_lists(tame):
+    tricky = 'Hello, "world"; =SUM(A1)'
+    make_tickets(tame, [(tricky, "csv body"), ("Plain", "x")])
+    st, h, body = tame.api("GET", "/api/v1/tickets?status=any&format=csv")
+    assert st == 200
+    assert h.get("Content-Type", "").startswith("text/csv")
+    assert isinstance(body, bytes)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    header = rows[0]
+    assert "id" in header and "subject" in header
+    subjects = [r[header.index("subject")] for r in rows[1:]]
+    assert sorted(subjects) == sorted(["Plain", tricky])
+    assert b'"Hello, ""world""; =SUM(A1)"' in body
+    # a cell a spreadsheet would run is defused
+    make_tickets(tame, [("=HYPERLINK(\"http://evil.example\")", "y")])
+    body = tame.api("GET", "/api/v1/tickets?status=any&format=csv")[2]
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    subj = [r[header.index("subject")] for r in rows[1:]]
+    assert not any(s.startswith("=") for s in subj), subj
+    for path in ("/api/v1/customers?format=csv", "/api/v1/agents?format=csv",
+                 "/api/v1/mailboxes?format=csv"):
+        st, h, body = tame.api("GET", path)
+        assert st == 200, (path, body)
+        assert h.get("Content-Type", "").startswith("text/csv"), path
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8"),
+                                           newline="")))
+        assert len(rows) >= 2 and "id" in rows[0], (path, rows)
+    st, _, ans = tame.api("GET", "/api/v1/tickets?format=xml")
+    assert_error(st, ans, 400)
+
+
+def raw_request(port, method, path, body, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30 * SLOW)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        try:
+            data = json.loads(data)
+        except ValueError:
+            pass
+        return r.status, data
+    finally:
+        conn.close()
+
+
+def test_bad_bodies(tame):
+    tame.send_mail(make_message(subject="Bad bodies"))
+    tid = tame.wait_ticket("Bad bodies")["id"]
+    path = "/api/v1/tickets/%d/notes" % tid
+    cases = [
+        (b"{bad json", 400),
+        (b"", 400),
+        (b"[1,2,3]", 400),
+        (b'"just a string"', 400),
+        (b"[" * 10000 + b"]" * 10000, 400),
+        (b'{"text":' + b'{"a":' * 100 + b"1" + b"}" * 101, 400),
+        (b'{"text": 5}', 400),
+        (b'{"text": null}', 400),
+        (b'{"text": ["a"]}', 400),
+        (b'{}', 400),
+        (b'{"text": "ok", "unknown": 1}', 400),
+        (b'{"text": "a", "text": "b"}', 400),
+        (b'{"text": "\xff\xfe invalid utf-8"}', 400),
+        (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413),
+    ]
+    for raw, want in cases:
+        st, _, ans = tame.api("POST", path, raw=raw)
+        err = assert_error(st, ans, want)
+        assert err["code"], raw[:40]
+    # wrong types on PATCH
+    for bad in ({"status": 3}, {"priority": True}, {"assignee_id": "1"},
+                {"tags": [None]}):
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, bad)
+        assert_error(st, ans, 400)
+    # unknown field names the field
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                          {"colour": "red"})
+    err = assert_error(st, ans, 400)
+    assert "colour" in err["message"]
+    # not JSON at all
+    st, _, ans = tame.api("POST", path, raw=b"text=hello",
+                          content_type="application/x-www-form-urlencoded")
+    assert_error(st, ans, (400, 415))
+    # a big body before login is refused early
+    st, _, ans = tame.api("POST", "/api/v1/session", raw=b'{"email":"' +
+                          b"a" * 100000 + b'","password":"x"}', token=None)
+    assert_error(st, ans, 413)
+    # nothing of this landed on the ticket
+    assert tame.ticket(tid)["message_count"] == 1
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+
+
+def test_unknown_routes_and_ids(tame):
+    for method, path in (("GET", "/api/v1/nope"), ("GET", "/api/v2/tickets"),
+                         ("GET", "/api/v1/tickets/999999"),
+                         ("GET", "/api/v1/customers/999999"),
+                         ("GET", "/api/v1/mailboxes/999999"),
+                         ("POST", "/api/v1/tickets/999999/notes")):
+        st, _, ans = tame.api(method, path, {"text": "x"}
+                              if method == "POST" else None)
+        assert_error(st, ans, 404)
+    for path in ("/api/v1/tickets/abc", "/api/v1/tickets/-1",
+                 "/api/v1/tickets/99999999999999999999999"):
+        st, _, ans = tame.api("GET", path)
+        assert_error(st, ans, (400, 404))
+    st, _, ans = tame.api("DELETE", "/api/v1/tickets")
+    assert_error(st, ans, (404, 405))

@@ -1,0 +1,223 @@
+"""Broken mail from the outside world: each is taken (250), kept, and
+shown as a ticket; the daemon stays healthy."""
+
+import base64
+import socket
+import uuid
+
+import pytest
+
+from conftest import MAILBOX, wait_for
+
+
+def crlf(*lines):
+    """Joins header/body lines (str or bytes) with CRLF."""
+    out = []
+    for ln in lines:
+        out.append(ln.encode("utf-8") if isinstance(ln, str) else ln)
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def hdr(subject, extra=(), mid=True, ctype=None):
+    h = ["From: Carol <carol@example.org>", "To: " + MAILBOX]
+    if subject is not None:
+        h.append(subject if isinstance(subject, bytes)
+                 else "Subject: " + subject)
+    if mid:
+        h.append("Message-ID: <%s@example.org>" % uuid.uuid4().hex)
+    h.append("Date: Mon, 1 Jan 2024 10:00:00 +0000")
+    if ctype:
+        h.append("MIME-Version: 1.0")
+        h.append("Content-Type: " + ctype)
+    return list(h) + list(extra)
+
+
+def nested(depth):
+    lines = hdr("Deep nesting", ctype='multipart/mixed; boundary="b0"')
+    lines.append("")
+    for i in range(1, depth):
+        lines += ["--b%d" % (i - 1),
+                  'Content-Type: multipart/mixed; boundary="b%d"' % i, ""]
+    lines += ["--b%d" % (depth - 1), "Content-Type: text/plain", "",
+              "deep inside"]
+    for i in reversed(range(depth)):
+        lines.append("--b%d--" % i)
+    return crlf(*lines)
+
+
+def many_attachments(n):
+    lines = hdr("Many attachments", ctype='multipart/mixed; boundary="zz"')
+    lines += ["", "--zz", "Content-Type: text/plain", "", "see files"]
+    for i in range(n):
+        lines += ["--zz", "Content-Type: application/octet-stream",
+                  'Content-Disposition: attachment; filename="f%d.bin"' % i,
+                  "Content-Transfer-Encoding: base64", "",
+                  base64.b64encode(b"file %d" % i).decode()]
+    lines.append("--zz--")
+    return crlf(*lines)
+
+
+# (name, raw message, expected subject or None, text fragment or None)
+CASES = [
+    ("nul_in_body",
+     crlf(*hdr("NUL in body"), "", b"before\x00after", "more text"),
+     "NUL in body", "more text"),
+    ("nul_in_header",
+     crlf(*hdr(b"Subject: NUL\x00 in header"), "", "body of nul header"),
+     None, "body of nul header"),
+    ("utf8_raw_header",
+     crlf(*hdr(b"Subject: Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln"), "",
+          "Hallo"),
+     "Grüße aus Köln", "Hallo"),
+    ("latin1_raw_header",
+     crlf(*hdr(b"Subject: Caf\xe9 cr\xe8me"), "", "latin1 body"),
+     None, "latin1 body"),
+    ("header_line_100k",
+     crlf(*hdr("Long header line", ["X-Long: " + "a" * 100000]), "",
+          "after the long header"),
+     "Long header line", "after the long header"),
+    ("subject_100k",
+     crlf(*hdr("S" * 100000), "", "long subject body"),
+     None, "long subject body"),
+    ("missing_message_id",
+     crlf(*hdr("No Message-ID", mid=False), "", "no id here"),
+     "No Message-ID", "no id here"),
+    ("unknown_charset",
+     crlf(*hdr("Unknown charset",
+               ctype='text/plain; charset="x-no-such-charset-42"'),
+          "", "Hello in an unknown charset"),
+     "Unknown charset", "Hello in an unknown charset"),
+    ("broken_boundary",
+     crlf(*hdr("Broken boundary", ctype='multipart/mixed; boundary="AAA"'),
+          "", "--BBB", "Content-Type: text/plain", "",
+          "text under a wrong boundary", "--BBB"),
+     "Broken boundary", None),
+    ("unterminated_multipart",
+     crlf(*hdr("Unterminated multipart",
+               ctype='multipart/alternative; boundary="X"'),
+          "", "--X", "Content-Type: text/plain", "",
+          "first part never closed"),
+     "Unterminated multipart", "first part never closed"),
+    ("truncated_base64",
+     crlf(*hdr("Truncated base64", ["Content-Transfer-Encoding: base64"],
+               ctype="text/plain; charset=utf-8"),
+          "", base64.b64encode(b"Hello, this text is cut off somewhere "
+                               b"in the middle").decode()[:-7]),
+     "Truncated base64", "Hello, this text is cut"),
+    ("truncated_base64_attachment",
+     crlf(*hdr("Truncated attachment", ctype='multipart/mixed; boundary="q"'),
+          "", "--q", "Content-Type: text/plain", "", "see attachment",
+          "--q", "Content-Type: application/pdf",
+          'Content-Disposition: attachment; filename="cut.pdf"',
+          "Content-Transfer-Encoding: base64", "",
+          base64.b64encode(b"%PDF-1.4 " * 300).decode()[:333]),
+     "Truncated attachment", "see attachment"),
+    ("bad_encoded_word",
+     crlf(*hdr("=?utf-8?B?not*base64*at*all?= =?x-bogus?Q?=FF=FE?="),
+          "", "encoded word body"),
+     None, "encoded word body"),
+    ("bad_quoted_printable",
+     crlf(*hdr("Bad QP", ["Content-Transfer-Encoding: quoted-printable"],
+               ctype="text/plain; charset=utf-8"),
+          "", "broken =ZZ escape and soft break =", "end of qp"),
+     "Bad QP", "end of qp"),
+    ("no_headers_at_all",
+     crlf("just some words without any header", "and a second line"),
+     None, None),
+    ("header_without_colon",
+     crlf("From: carol@example.org", "this is not a header",
+          "Subject: Colonless", "", "colonless body"),
+     None, None),
+    ("only_headers_no_body",
+     crlf(*hdr("Headers only")),
+     "Headers only", None),
+    ("deep_nesting",
+     nested(300),
+     "Deep nesting", None),
+    ("many_attachments",
+     many_attachments(150),
+     "Many attachments", "see files"),
+    ("binary_junk",
+     bytes(range(256)) * 40,
+     None, None),
+]
+
+
+@pytest.mark.parametrize("raw,subject,fragment",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_mail_kept_as_ticket(tame, raw, subject, fragment):
+    with tame.smtp(timeout=60) as s:
+        s.ehlo()
+        code, _ = s.mail("carol@example.org", ["BODY=8BITMIME"])
+        assert code == 250
+        assert s.rcpt(MAILBOX)[0] == 250
+        code, resp = s.data(raw)
+        assert code == 250, resp
+    ts = wait_for(lambda: tame.tickets(), what="the ticket")
+    assert len(ts) == 1, ts
+    t = tame.ticket(ts[0]["id"])
+    assert isinstance(t["unparsed"], bool)
+    assert t["message_count"] == 1
+    assert len(t["messages"]) == 1
+    if subject is not None:
+        assert t["subject"] == subject
+    assert len(t["subject"]) <= 998 * 4
+    if fragment is not None:
+        assert fragment in (t["messages"][0]["text"] or ""), t["messages"][0]
+    # the daemon is still well
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+    tame.send_mail(subject="Healthy after %s" % (subject or "junk"))
+    tame.wait_ticket("Healthy after %s" % (subject or "junk"))
+
+
+def test_two_mails_without_message_id_are_both_kept(tame):
+    for i in range(2):
+        raw = crlf(*hdr("No id %d" % i, mid=False), "", "body %d" % i)
+        assert tame.send_raw(raw) == {}
+    wait_for(lambda: len(tame.tickets()) == 2, what="both tickets")
+    # the very same bytes twice without an id: an MTA retry; kept at
+    # least once
+    raw = crlf(*hdr("No id again", mid=False), "", "same")
+    tame.send_raw(raw)
+    tame.send_raw(raw)
+    wait_for(lambda: tame.tickets_with_subject("No id again"))
+
+
+def test_rfc2047_names_and_subjects_decoded(tame):
+    raw = crlf("From: =?iso-8859-1?q?J=FCrgen_M=FCller?= <jm@example.org>",
+               "To: " + MAILBOX,
+               "Subject: =?utf-8?B?w5xiZXJ3ZWlzdW5n?= =?utf-8?Q?_f=C3=A4llig?=",
+               "Message-ID: <rfc2047@example.org>",
+               "MIME-Version: 1.0",
+               "Content-Type: text/plain; charset=iso-8859-1",
+               "Content-Transfer-Encoding: quoted-printable",
+               "", "Gr=FC=DFe")
+    tame.send_raw(raw, mail_from="jm@example.org")
+    t = tame.wait_ticket("Überweisung fällig")
+    assert t["customer"]["name"] == "Jürgen Müller"
+    assert "Grüße" in tame.ticket(t["id"])["messages"][0]["text"]
+
+
+def test_smtp_garbage_commands(tame):
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port), timeout=10)
+    f = s.makefile("rb")
+    try:
+        assert f.readline().startswith(b"220")
+        for line in (b"EHLO " + b"x" * 5000, b"\x00\x01\x02\xff",
+                     b"MAIL FROM:<" + b"a" * 1000 + b"@example.org>",
+                     b"MAIL FROM:carol@example.org",
+                     b"RCPT TO:<support@example.com>",
+                     b"EHLO ok.example.org"):
+            s.sendall(line + b"\r\n")
+            while True:
+                ln = f.readline()
+                assert ln, "connection closed after %r" % line[:30]
+                if ln[3:4] != b"-":
+                    break
+            assert ln[:1] in (b"2", b"5"), (line[:30], ln)
+        s.sendall(b"QUIT\r\n")
+        assert f.readline().startswith(b"221")
+    finally:
+        f.close()
+        s.close()
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200

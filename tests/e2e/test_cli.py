@@ -1,0 +1,202 @@
+"""The `tame` command: deliver, import, export, backup."""
+
+import json
+import shutil
+import time
+
+from conftest import (MAILBOX, SLOW, Tame, make_message, run_tame,
+                      wait_for)
+
+
+def exported_tickets(doc):
+    """Every object with a "subject" and an "id" found in an export
+    whose top level holds the tickets (doc["tickets"] when present)."""
+    if isinstance(doc, dict) and isinstance(doc.get("tickets"), list):
+        return doc["tickets"]
+    found = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if "subject" in x and "id" in x and "status" in x:
+                found.append(x)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc)
+    return found
+
+
+def test_deliver_without_daemon_then_visible(tame_data):
+    msg = make_message(sender="Ivy <ivy@example.org>",
+                       subject="Delivered by pipe")
+    r = tame_data.cli("deliver", "--from", "ivy@example.org", "--to",
+                      MAILBOX, stdin=msg.as_bytes())
+    assert r.returncode == 0, r
+    # the same message again: still 0, stored once
+    r = tame_data.cli("deliver", "--from", "ivy@example.org", "--to",
+                      MAILBOX, stdin=msg.as_bytes())
+    assert r.returncode == 0, r
+    tame_data.start()
+    t = tame_data.wait_ticket("Delivered by pipe")
+    assert t["customer"]["email"] == "ivy@example.org"
+    assert t["message_count"] == 1
+
+
+def test_deliver_with_daemon_running(tame):
+    msg = make_message(sender="jack@example.org", subject="Pipe while up")
+    r = tame.cli("deliver", stdin=msg.as_bytes())      # --to from headers
+    assert r.returncode == 0, r
+    t = tame.wait_ticket("Pipe while up")
+    assert t["customer"]["email"] == "jack@example.org"
+    # and the daemon still takes SMTP afterwards
+    tame.send_mail(make_message(subject="SMTP after pipe"))
+    tame.wait_ticket("SMTP after pipe")
+
+
+def test_deliver_garbage_stored_unparsed(tame):
+    garbage = (b"\x00\x01\x02\xff\xfe not a mail at all \x00\r\n" * 50 +
+               b"\x80\x81\x82" * 100)
+    r = tame.cli("deliver", "--from", "weird@example.org", "--to", MAILBOX,
+                 stdin=garbage)
+    assert r.returncode == 0, r
+    t = wait_for(lambda: tame.tickets(), what="a ticket for the garbage")
+    assert len(t) == 1
+    assert t[0]["unparsed"] is True
+    assert tame.ticket(t[0]["id"])["unparsed"] is True
+
+
+def test_deliver_empty_input_is_bad_data(tame_data):
+    r = tame_data.cli("deliver", "--to", MAILBOX, stdin=b"", check=False)
+    assert r.returncode == 65, r
+
+
+def test_deliver_store_unavailable_is_temporary(tmp_path):
+    # a data directory that cannot be created: not stored, try later or
+    # cannot create; never 0
+    target = tmp_path / "file"
+    target.write_text("not a directory")
+    r = run_tame(target / "data", "deliver", stdin=make_message()
+                 .as_bytes(), check=False)
+    assert r.returncode != 0, r
+
+
+def write_mbox(path, n):
+    """An mbox of n messages; message 7 has a body line starting with
+    "From " (quoted as ">From " in the file)."""
+    with open(path, "wb") as f:
+        for i in range(n):
+            f.write(b"From sender%d@example.org Mon Jan  1 00:00:%02d 2024\n"
+                    % (i, i % 60))
+            body = "Body of message %d.\n" % i
+            if i == 7:
+                body += ">From here on the line was quoted.\n"
+                body += "The end.\n"
+            msg = ("From: Sender %d <sender%d@example.org>\n"
+                   "To: %s\n"
+                   "Subject: Imported %03d\n"
+                   "Message-ID: <imported-%d@example.org>\n"
+                   "Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
+                   "\n%s\n" % (i, i, MAILBOX, i, i, body))
+            f.write(msg.encode())
+
+
+def test_import_mbox(tame_data):
+    path = tame_data.dir / "old.mbox"
+    write_mbox(path, 200)
+    t0 = time.monotonic()
+    r = tame_data.cli("import", "mbox", path)
+    assert r.returncode == 0, r
+    assert time.monotonic() - t0 < 30 * SLOW
+    # importing again stores nothing new
+    tame_data.cli("import", "mbox", path)
+    tame_data.start()
+    ts = tame_data.tickets()
+    subjects = sorted(t["subject"] for t in ts)
+    assert subjects == ["Imported %03d" % i for i in range(200)]
+    seven = [t for t in ts if t["subject"] == "Imported 007"][0]
+    text = tame_data.ticket(seven["id"])["messages"][0]["text"]
+    lines = text.splitlines()
+    assert "From here on the line was quoted." in lines, text
+    assert ">From here on" not in text
+    # "From " lines inside bodies did not split messages
+    for t in ts:
+        assert t["message_count"] == 1
+
+
+def test_import_maildir(tame_data):
+    md = tame_data.dir / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    for i in range(5):
+        sub = "new" if i % 2 else "cur"
+        name = "1700000000.%d.host%s" % (i, ":2,S" if sub == "cur" else "")
+        (md / sub / name).write_bytes(make_message(
+            sender="m%d@example.org" % i, subject="Maildir %d" % i)
+            .as_bytes())
+    # a file in tmp/ is still being written: not imported
+    (md / "tmp" / "partial").write_bytes(make_message(
+        subject="Half written").as_bytes())
+    r = tame_data.cli("import", "maildir", md)
+    assert r.returncode == 0, r
+    tame_data.start()
+    assert sorted(t["subject"] for t in tame_data.tickets()) == [
+        "Maildir %d" % i for i in range(5)]
+
+
+def test_import_not_a_mailbox(tame_data):
+    p = tame_data.dir / "notmbox"
+    p.write_bytes(b"hello\n")
+    r = tame_data.cli("import", "mbox", p, check=False)
+    assert r.returncode != 0, r
+    r = tame_data.cli("import", "maildir", tame_data.dir / "nope",
+                      check=False)
+    assert r.returncode != 0, r
+
+
+def test_export_json(tame):
+    for s in ("Export one", "Export two"):
+        tame.send_mail(make_message(subject=s))
+    wait_for(lambda: len(tame.tickets()) == 2)
+    r = tame.cli("export", "json")
+    doc = json.loads(r.stdout)
+    subjects = sorted(t["subject"] for t in exported_tickets(doc))
+    assert subjects == ["Export one", "Export two"]
+    text = r.out
+    assert "carol@example.org" in text
+
+
+def test_backup_is_readable_copy(tame):
+    for s in ("Backup one", "Backup two"):
+        tame.send_mail(make_message(subject=s))
+    wait_for(lambda: len(tame.tickets()) == 2)
+    bk = tame.dir / "backup.db"
+    r = tame.cli("backup", bk)       # while tamed runs
+    assert r.returncode == 0, r
+    with open(bk, "rb") as f:
+        assert f.read(16) == b"SQLite format 3\x00"
+    # put it in place of the store file of a new data directory
+    dbs = [p for p in tame.data.iterdir() if p.is_file() and
+           not p.name.endswith(("-wal", "-shm", "-journal")) and
+           p.read_bytes()[:16] == b"SQLite format 3\x00"]
+    assert len(dbs) == 1, list(tame.data.iterdir())
+    copy = tame.dir / "restored"
+    copy.mkdir()
+    shutil.copy(bk, copy / dbs[0].name)
+    r = run_tame(copy, "export", "json")
+    subjects = sorted(t["subject"] for t in
+                      exported_tickets(json.loads(r.stdout)))
+    assert subjects == ["Backup one", "Backup two"]
+    # a daemon runs on the restored copy
+    (tame.dir / "t2").mkdir()
+    t2 = Tame(tame.dir / "t2")
+    t2.data = copy
+    t2.token = tame.token
+    t2.api_client.token = tame.token
+    try:
+        t2.start()
+        assert sorted(t["subject"] for t in t2.tickets()) == [
+            "Backup one", "Backup two"]
+    finally:
+        assert t2.stop() == 0

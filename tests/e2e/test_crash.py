@@ -1,0 +1,103 @@
+"""No mail is lost: kill -9 during an SMTP load, then every message that
+got a 250 is present exactly once."""
+
+import collections
+import smtplib
+import threading
+import time
+
+from conftest import MAILBOX, SLOW, make_message
+
+
+def load(tame, n_threads, stop, acked, unacked):
+    """n_threads clients, each sending new messages over one connection
+    (reconnecting after errors) until stop is set. acked/unacked collect
+    the subjects that got a 250 / that were sent without an answer."""
+    lock = threading.Lock()
+
+    def worker(k):
+        i = 0
+        while not stop.is_set():
+            try:
+                with smtplib.SMTP("127.0.0.1", tame.smtp_port,
+                                  timeout=10 * SLOW) as s:
+                    while not stop.is_set():
+                        subject = "Load %d-%05d" % (k, i)
+                        i += 1
+                        msg = make_message(sender="load%d@example.org" % k,
+                                           subject=subject)
+                        try:
+                            s.sendmail("load%d@example.org" % k, [MAILBOX],
+                                       msg.as_bytes())
+                        except (smtplib.SMTPException, OSError):
+                            with lock:
+                                unacked.append((subject, msg))
+                            raise
+                        with lock:
+                            acked.append(subject)
+            except (smtplib.SMTPException, OSError):
+                time.sleep(0.05)
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True)
+               for k in range(n_threads)]
+    for th in threads:
+        th.start()
+    return threads
+
+
+def test_kill9_during_load_loses_nothing(tame):
+    stop = threading.Event()
+    acked, unacked = [], []
+    threads = load(tame, 6, stop, acked, unacked)
+    # let the load run, then kill the daemon in the middle of it
+    deadline = time.monotonic() + 20 * SLOW
+    while len(acked) < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    tame.kill9()
+    n_acked_at_kill = len(acked)
+    time.sleep(0.3)
+    stop.set()
+    for th in threads:
+        th.join(30)
+    assert n_acked_at_kill >= 50, "the load did not get going: %d" % (
+        n_acked_at_kill)
+    assert len(acked) == n_acked_at_kill  # nothing got a 250 after kill
+
+    tame.start()
+    counts = collections.Counter(t["subject"] for t in tame.tickets())
+    missing = [s for s in acked if counts[s] == 0]
+    twice = [s for s, n in counts.items() if n > 1]
+    assert missing == [], "%d acknowledged messages lost, e.g. %s" % (
+        len(missing), missing[:5])
+    assert twice == [], "stored more than once: %s" % twice[:5]
+    # messages in flight may or may not be there, but not as strangers
+    for s in counts:
+        assert s.startswith("Load "), s
+
+    # the MTA retries what got no answer: then each is there exactly once
+    with tame.smtp() as s:
+        for subject, msg in unacked:
+            s.sendmail(msg["From"], [MAILBOX], msg.as_bytes())
+    counts = collections.Counter(t["subject"] for t in tame.tickets())
+    for subject, _ in unacked:
+        assert counts[subject] == 1, subject
+    assert all(n == 1 for n in counts.values())
+    assert sum(counts.values()) == len(acked) + len(unacked)
+
+
+def test_kill9_with_queued_reply_sends_it_after_restart(tame):
+    from conftest import SmtpSink, wait_for
+    tame.send_mail(make_message(subject="Crash with reply"))
+    tid = tame.wait_ticket("Crash with reply")["id"]
+    out = tame.reply(tid, "Survive the crash.")
+    tame.kill9()
+    tame.start()
+    sink = SmtpSink(tame.relay_port)
+    try:
+        sink.wait_count(1, timeout=30)
+        wait_for(lambda: tame.message(tid, out["id"])["delivery"]["state"]
+                 == "sent")
+        time.sleep(0.5 * SLOW)
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()

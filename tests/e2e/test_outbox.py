@@ -1,0 +1,255 @@
+"""Mail out: queueing while the relay is down, refusals, restarts,
+bounces, and acknowledgements that never loop."""
+
+import time
+
+import pytest
+
+from conftest import (MAILBOX, SLOW, SmtpSink, make_message, new_msgid,
+                      strip_angle, wait_for)
+
+
+def open_ticket(tame, subject, sender="carol@example.org"):
+    msg = make_message(sender=sender, subject=subject)
+    tame.send_mail(msg)
+    return tame.wait_ticket(subject)["id"], msg
+
+
+def delivery(tame, tid, mid):
+    return tame.message(tid, mid)["delivery"]
+
+
+def test_relay_down_reply_queued_then_sent(tame):
+    tid, _ = open_ticket(tame, "Relay is down")
+    out = tame.reply(tid, "We are on it.")
+    assert out["delivery"]["state"] == "queued"
+    # connection refused is temporary: it stays queued across retries
+    time.sleep(1.5 * SLOW)
+    d = delivery(tame, tid, out["id"])
+    assert d["state"] == "queued", d
+    sink = SmtpSink(tame.relay_port)
+    try:
+        sink.wait_count(1, timeout=30)
+        wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent",
+                 what="the reply marked sent")
+        assert sink.messages[0]["rcpts"] == ["carol@example.org"]
+        assert sink.messages[0]["msg"]["Subject"] == (
+            "Re: Relay is down [#%d]" % tid)
+        time.sleep(0.5 * SLOW)
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()
+
+
+def test_temporary_refusal_retried(tame, sink):
+    sink.fail = {"stage": "rcpt", "code": 451, "text": "4.3.0 try later"}
+    tid, _ = open_ticket(tame, "Greylisted")
+    out = tame.reply(tid, "Answer.")
+    wait_for(lambda: any(c.upper().startswith("RCPT") for c in
+                         sink.commands), what="a first attempt")
+    time.sleep(0.3 * SLOW)
+    assert delivery(tame, tid, out["id"])["state"] == "queued"
+    sink.fail = None
+    sink.wait_count(1, timeout=30)
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+
+
+def test_permanent_refusal_marks_reply_failed(tame, sink):
+    sink.fail = {"stage": "rcpt", "code": 550,
+                 "text": "5.1.1 <carol@example.org>: mailbox unknown"}
+    tid, _ = open_ticket(tame, "Relay refuses")
+    out = tame.reply(tid, "This will not arrive.")
+    d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        delivery(tame, tid, out["id"])), what="the reply marked failed")
+    assert d["error"], d
+    assert "550" in d["error"], d
+    # it is not retried after a permanent refusal
+    n = len([c for c in sink.commands if c.upper().startswith("RCPT")])
+    time.sleep(1.0 * SLOW)
+    assert len([c for c in sink.commands
+                if c.upper().startswith("RCPT")]) == n
+    assert sink.messages == []
+
+
+def test_refusal_after_data_marks_failed(tame, sink):
+    sink.fail = {"stage": "data", "code": 554,
+                 "text": "5.7.1 message rejected as spam"}
+    tid, _ = open_ticket(tame, "Spam filter")
+    out = tame.reply(tid, "Buy now.")
+    d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        delivery(tame, tid, out["id"])), what="the reply marked failed")
+    assert "554" in d["error"], d
+
+
+def test_restart_does_not_send_twice(tame, sink):
+    tid, _ = open_ticket(tame, "Send once")
+    out = tame.reply(tid, "Only once, please.")
+    sink.wait_count(1)
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+    tame.restart()
+    # queue something new so the sender certainly runs after the restart
+    tame.reply(tid, "Second answer.")
+    sink.wait_count(2)
+    time.sleep(1.0 * SLOW)
+    subjects = [m["msg"]["Subject"] for m in sink.messages]
+    assert len(sink.messages) == 2, subjects
+    texts = [m["msg"].get_body(("plain",)).get_content()
+             for m in sink.messages]
+    assert sum("Only once" in x for x in texts) == 1
+    assert sum("Second answer" in x for x in texts) == 1
+
+
+def test_queued_reply_survives_restart(tame):
+    tid, _ = open_ticket(tame, "Queued over restart")
+    out = tame.reply(tid, "Wait for the relay.")
+    tame.restart()
+    assert delivery(tame, tid, out["id"])["state"] == "queued"
+    sink = SmtpSink(tame.relay_port)
+    try:
+        sink.wait_count(1, timeout=30)
+        time.sleep(0.5 * SLOW)
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()
+
+
+def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown"):
+    """A delivery-status bounce (RFC 3464) for the message original_mid."""
+    boundary = "=_bounce_boundary_42"
+    return ("From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+            "To: %(mb)s\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            "Message-ID: %(mid)s\r\n"
+            "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+            "\tboundary=\"%(b)s\"\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "Your message could not be delivered to %(rcpt)s.\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: message/delivery-status\r\n"
+            "\r\n"
+            "Reporting-MTA: dns; mx.example.org\r\n"
+            "Arrival-Date: Mon, 1 Jan 2024 09:59:59 +0000\r\n"
+            "\r\n"
+            "Final-Recipient: rfc822; %(rcpt)s\r\n"
+            "Original-Recipient: rfc822;%(rcpt)s\r\n"
+            "Action: failed\r\n"
+            "Status: 5.1.1\r\n"
+            "Remote-MTA: dns; mail.example.org\r\n"
+            "Diagnostic-Code: smtp; %(diag)s\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/rfc822-headers\r\n"
+            "\r\n"
+            "From: Support <%(mb)s>\r\n"
+            "To: %(rcpt)s\r\n"
+            "Subject: Re: something\r\n"
+            "Message-ID: %(orig)s\r\n"
+            "\r\n"
+            "--%(b)s--\r\n" % {"mb": MAILBOX, "mid": new_msgid("mx.example.org"),
+                               "b": boundary, "rcpt": rcpt, "diag": diag,
+                               "orig": original_mid}).encode()
+
+
+def test_bounce_attached_and_marks_reply_failed(tame, sink):
+    tid, _ = open_ticket(tame, "Will bounce")
+    out = tame.reply(tid, "This answer will bounce.")
+    sent = sink.wait_count(1)[0]["msg"]
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+    refused = tame.send_raw(dsn(sent["Message-ID"]), mail_from="")
+    assert refused == {}
+    d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        delivery(tame, tid, out["id"])), what="the reply marked failed")
+    assert "User unknown" in d["error"] or "5.1.1" in d["error"], d
+    t = tame.ticket(tid)
+    assert t["message_count"] == 3
+    bounce = t["messages"][2]
+    assert bounce["subject"] == "Undelivered Mail Returned to Sender"
+    # the bounce is on the ticket, not a ticket of its own, and not
+    # answered
+    assert len(tame.tickets()) == 1
+    time.sleep(0.5 * SLOW)
+    assert len(sink.messages) == 1
+
+
+def test_bounce_for_unknown_message_still_stored(tame, sink):
+    refused = tame.send_raw(dsn("<not-ours@elsewhere.example>"), mail_from="")
+    assert refused == {}
+    t = tame.wait_ticket("Undelivered Mail Returned to Sender")
+    assert t["message_count"] == 1
+
+
+def set_ack(tame, enabled=True, template="Ticket {{ticket.id}} received"):
+    mbid = tame.mailbox_id()
+    st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mbid,
+                           {"ack_enabled": enabled, "ack_template": template})
+    assert st == 200, body
+    return mbid
+
+
+AUTOMATIC = [
+    ("bot1@example.org", {"Auto-Submitted": "auto-replied"}),
+    ("bot2@example.org", {"Auto-Submitted": "auto-generated"}),
+    ("bot3@example.org", {"Precedence": "bulk"}),
+    ("bot4@example.org", {"Precedence": "junk"}),
+    ("bot5@example.org", {"List-Id": "<announce.lists.example.org>"}),
+    ("mailer-daemon@example.org", {}),
+]
+
+
+def test_ack_not_sent_to_automatic_mail(tame, sink):
+    set_ack(tame)
+    for i, (sender, headers) in enumerate(AUTOMATIC):
+        tame.send_mail(make_message(sender=sender, subject="Auto %d" % i,
+                                    headers=headers))
+    wait_for(lambda: len(tame.tickets()) == len(AUTOMATIC),
+             what="every automatic mail as a ticket")
+    # a normal mail sent afterwards is acknowledged; by then any ack for
+    # the automatic ones would have gone too
+    tame.send_mail(make_message(sender="human@example.org",
+                                subject="A person writes"))
+    sink.wait_count(1)
+    time.sleep(1.0 * SLOW)
+    assert [m["rcpts"] for m in sink.messages] == [["human@example.org"]]
+
+
+def test_ack_once_per_sender_per_hour(tame, sink):
+    set_ack(tame)
+    tame.send_mail(make_message(sender="Alice <alice@example.org>",
+                                subject="First question"))
+    tid = tame.wait_ticket("First question")["id"]
+    ack = sink.wait_count(1)[0]
+    assert ack["rcpts"] == ["alice@example.org"]
+    m = ack["msg"]
+    assert "Ticket %d received" % tid in m.get_body(("plain",)).get_content()
+    assert m["Auto-Submitted"] and m["Auto-Submitted"].lower() != "no"
+    assert "[#%d]" % tid in m["Subject"]
+    assert m["From"].addresses[0].addr_spec == MAILBOX
+    # a second new ticket from the same sender within the hour: no ack
+    tame.send_mail(make_message(sender="alice@example.org",
+                                subject="Second question"))
+    tame.wait_ticket("Second question")
+    # another sender gets one
+    tame.send_mail(make_message(sender="bob@example.org",
+                                subject="Bob's question"))
+    wait_for(lambda: sink.to("bob@example.org"), what="Bob's ack")
+    time.sleep(1.0 * SLOW)
+    assert len(sink.to("alice@example.org")) == 1
+    assert len(sink.to("bob@example.org")) == 1
+    assert len(sink.messages) == 2
+
+
+def test_ack_off_by_default(tame, sink):
+    tid, _ = open_ticket(tame, "No ack please")
+    out = tame.reply(tid, "A real answer.")
+    sink.wait_count(1)
+    time.sleep(0.5 * SLOW)
+    assert len(sink.messages) == 1
+    assert "A real answer" in sink.messages[0]["msg"].get_body(
+        ("plain",)).get_content()

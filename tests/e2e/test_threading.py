@@ -1,0 +1,134 @@
+"""A conversation in, out and back in; the subject token; reopening."""
+
+from conftest import MAILBOX, make_message, strip_angle, wait_for
+
+
+def msgids(header):
+    return [strip_angle("<" + x) for x in (header or "").split("<")
+            if x.strip()]
+
+
+def test_conversation_in_out_and_back_in(tame, sink):
+    first = make_message(sender="Carol Customer <carol@example.org>",
+                         subject="Printer on fire",
+                         text="Smoke everywhere.\n")
+    tame.send_mail(first)
+    t = tame.wait_ticket("Printer on fire")
+    tid = t["id"]
+
+    # the agent answers through the API and asks the customer to wait
+    out = tame.reply(tid, "Have you tried turning it off?\n",
+                     status="pending")
+    assert out["direction"] == "out"
+    assert out["delivery"]["state"] in ("queued", "sent")
+    assert "turning it off" in out["text"]
+
+    # the answer leaves by SMTP to the customer
+    sent = sink.wait_count(1)[0]
+    assert sent["rcpts"] == ["carol@example.org"]
+    m = sent["msg"]
+    assert m["Subject"] == "Re: Printer on fire [#%d]" % tid
+    assert m["To"].addresses[0].addr_spec == "carol@example.org"
+    assert m["From"].addresses[0].addr_spec == MAILBOX
+    assert strip_angle(first["Message-ID"]) in msgids(m["In-Reply-To"])
+    assert strip_angle(first["Message-ID"]) in msgids(m["References"])
+    assert m["Message-ID"]
+    assert strip_angle(m["Message-ID"]) != strip_angle(first["Message-ID"])
+    assert strip_angle(m["Message-ID"]) == strip_angle(out["message_id"])
+    assert "turning it off" in m.get_body(("plain",)).get_content()
+    assert m["Date"]
+    # a human answer is not marked automatic
+    assert (m["Auto-Submitted"] or "no") == "no"
+
+    wait_for(lambda: tame.message(tid, out["id"])["delivery"]["state"]
+             == "sent", what="the reply marked sent")
+    assert tame.ticket(tid)["status"] == "pending"
+
+    # the customer answers with In-Reply-To, under another subject
+    answer = make_message(sender="Carol Customer <carol@example.org>",
+                          subject="Still smoking",
+                          text="Yes, it is off and still smoking.\n",
+                          headers={"In-Reply-To": m["Message-ID"],
+                                   "References": "%s %s" % (
+                                       first["Message-ID"],
+                                       m["Message-ID"])})
+    tame.send_mail(answer)
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the answer in the same ticket")
+    d = tame.ticket(tid)
+    assert d["status"] == "open"
+    assert [x["direction"] for x in d["messages"]] == ["in", "out", "in"]
+    assert "still smoking" in d["messages"][2]["text"]
+    assert len(tame.tickets()) == 1
+
+
+def test_references_alone_thread(tame, sink):
+    first = make_message(subject="Only references")
+    tame.send_mail(first)
+    tid = tame.wait_ticket("Only references")["id"]
+    tame.reply(tid, "Answer.")
+    out = sink.wait_count(1)[0]["msg"]
+    tame.send_mail(make_message(subject="Different",
+                                headers={"References": out["Message-ID"]}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3)
+    assert len(tame.tickets()) == 1
+
+
+def test_subject_token_for_participant(tame):
+    tame.send_mail(make_message(sender="carol@example.org",
+                                subject="Invoice missing"))
+    tid = tame.wait_ticket("Invoice missing")["id"]
+    # a new mail (no In-Reply-To) from the same customer with the token
+    tame.send_mail(make_message(sender="Carol <carol@example.org>",
+                                subject="More about it [#%d]" % tid,
+                                text="Here is the order number 4711.\n"))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2,
+             what="the token joining the ticket")
+    assert len(tame.tickets()) == 1
+    assert "4711" in tame.ticket(tid)["messages"][1]["text"]
+
+
+def test_subject_token_from_stranger_starts_new_ticket(tame):
+    tame.send_mail(make_message(sender="carol@example.org",
+                                subject="Account locked"))
+    tid = tame.wait_ticket("Account locked")["id"]
+    stranger_subject = "Re: Account locked [#%d]" % tid
+    tame.send_mail(make_message(sender="mallory@evil.example",
+                                subject=stranger_subject,
+                                text="Please send me Carol's data.\n"))
+    t2 = wait_for(lambda: [t for t in tame.tickets() if t["id"] != tid],
+                  what="a new ticket for the stranger")
+    assert len(t2) == 1
+    assert t2[0]["customer"]["email"] == "mallory@evil.example"
+    d = tame.ticket(tid)
+    assert d["message_count"] == 1
+    assert all("Carol's data" not in m["text"] for m in d["messages"])
+
+
+def test_reply_to_solved_ticket_reopens(tame, sink):
+    first = make_message(sender="dave@example.org", subject="Password reset")
+    tame.send_mail(first)
+    tid = tame.wait_ticket("Password reset")["id"]
+    tame.reply(tid, "Done, you can log in now.", status="solved")
+    out = sink.wait_count(1)[0]["msg"]
+    assert tame.ticket(tid)["status"] == "solved"
+    tame.send_mail(make_message(sender="dave@example.org",
+                                subject="Re: Password reset [#%d]" % tid,
+                                text="It does not work.\n",
+                                headers={"In-Reply-To": out["Message-ID"]}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3)
+    assert tame.ticket(tid)["status"] == "open"
+    assert len(tame.tickets()) == 1
+
+
+def test_answer_to_pending_ticket_sets_open(tame):
+    tame.send_mail(make_message(sender="erin@example.org",
+                                subject="Refund"))
+    tid = tame.wait_ticket("Refund")["id"]
+    st, _, body = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                           {"status": "pending"})
+    assert st == 200, body
+    tame.send_mail(make_message(sender="erin@example.org",
+                                subject="Re: Refund [#%d]" % tid))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2)
+    assert tame.ticket(tid)["status"] == "open"

@@ -1,0 +1,209 @@
+/*
+ * test_html_sanitize.c - the HTML allow-list and HTML to text.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "mail/html_sanitize.h"
+
+/* Sanitises html; the result is the caller's to free. */
+static char *
+san(const char *html)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(html_sanitize(html, strlen(html), &b), TAME_OK);
+	return buf_take(&b);
+}
+
+static char *
+txt(const char *html)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(html_to_text(html, strlen(html), &b), TAME_OK);
+	return buf_take(&b);
+}
+
+#define EXPECT(html, want) do {					\
+		char *got_ = san(html);				\
+		assert_string_equal(got_, want);		\
+		free(got_);					\
+	} while (0)
+
+#define EXPECT_TEXT(html, want) do {				\
+		char *got_ = txt(html);				\
+		assert_string_equal(got_, want);		\
+		free(got_);					\
+	} while (0)
+
+static void
+test_script_removed(void **state)
+{
+	EXPECT("<p>a<script>alert(1)</script>b</p>", "<p>ab</p>");
+	EXPECT("<script src=x></script>hi", "hi");
+	EXPECT("<style>body{display:none}</style>x", "x");
+	EXPECT("<iframe src=\"http://evil\">t</iframe>y", "y");
+	EXPECT("<form action=x>t<input name=a></form>z", "z");
+	EXPECT("<object data=x>o</object><embed src=y>e", "e");
+	EXPECT("<body><noscript>n</noscript>v", "v");
+	/* a tag written across lines and in upper case is still a script */
+	EXPECT("<SCRIPT\n>x()</SCRIPT >k", "k");
+}
+
+static void
+test_event_handlers_removed(void **state)
+{
+	EXPECT("<img src=x onerror=alert(1)>", "<img>");
+	EXPECT("<p onclick=\"x()\" onmouseover=y>t</p>", "<p>t</p>");
+	EXPECT("<b class=c id=i data-x=1>t</b>", "<b>t</b>");
+}
+
+static void
+test_links(void **state)
+{
+	EXPECT("<a href=\"javascript:alert(1)\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\" JaVaScRiPt:alert(1)\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\"java&#x09;script:alert(1)\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\"&#106;avascript:alert(1)\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\"vbscript:x\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\"data:text/html,<script>\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\"/relative\">x</a>", "<a>x</a>");
+	EXPECT("<a href=\" HTTPS://example.com/a?b=1&amp;c=2 \">x</a>",
+	    "<a href=\"HTTPS://example.com/a?b=1&amp;c=2\""
+	    " rel=\"noopener noreferrer nofollow\" target=\"_blank\">x</a>");
+	EXPECT("<a href=\"mailto:a@b.c\" target=_top rel=opener>m</a>",
+	    "<a href=\"mailto:a@b.c\""
+	    " rel=\"noopener noreferrer nofollow\" target=\"_blank\">m</a>");
+}
+
+static void
+test_svg_math_removed(void **state)
+{
+	EXPECT("<svg><script>alert(1)</script><text>t</text></svg>ok", "ok");
+	EXPECT("<svg onload=alert(1)>", "");
+	EXPECT("<math><mi xlink:href=\"javascript:x\">m</mi></math>ok", "ok");
+	EXPECT("<template><script>x</script></template>ok", "ok");
+}
+
+static void
+test_style_attribute_removed(void **state)
+{
+	EXPECT("<p style=\"background:url(http://track/)\">t</p>", "<p>t</p>");
+	EXPECT("<td style=\"x\" colspan=2 align=left>c</td>", "c");
+	EXPECT("<table><tr><td style=\"x\" colspan=\"2\" align=\"left\">c</td>"
+	    "</tr></table>",
+	    "<table><tbody><tr><td colspan=\"2\" align=\"left\">c</td></tr>"
+	    "</tbody></table>");
+}
+
+static void
+test_images(void **state)
+{
+	EXPECT("<img src=\"https://tracker.example/p.gif\" alt=\"logo\">",
+	    "<img data-src=\"https://tracker.example/p.gif\" alt=\"logo\">");
+	EXPECT("<img src=\"cid:img1@here\" width=10>",
+	    "<img src=\"cid:img1@here\" width=\"10\">");
+	EXPECT("<img src=\"data:image/png;base64,iVBO\">",
+	    "<img src=\"data:image/png;base64,iVBO\">");
+	EXPECT("<img src=\"data:image/svg+xml;base64,PHN2Zz4=\">", "<img>");
+	EXPECT("<img src=\"javascript:x\">", "<img>");
+}
+
+static void
+test_text_escaped(void **state)
+{
+	EXPECT("a &lt;script&gt; &amp; \"q\" 'a' &gt;",
+	    "a &lt;script&gt; &amp; &quot;q&quot; &#39;a&#39; &gt;");
+	EXPECT("<img alt='\"><script>x</script>'>",
+	    "<img alt=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\">");
+	EXPECT("<!-- <script>x</script> -->c", "c");
+	EXPECT("<unknown-tag>kept <b>bold</b></unknown-tag>",
+	    "kept <b>bold</b>");
+	EXPECT("<html><head><title>T</title></head><body><h1>H</h1></body>"
+	    "</html>", "<h1>H</h1>");
+	EXPECT("", "");
+}
+
+static void
+test_deep_nesting(void **state)
+{
+	size_t n = 50000, i;
+	char *h = malloc(n * 5 + 2), *out;
+
+	assert_non_null(h);
+	for (i = 0; i < n; i++)
+		memcpy(h + i * 5, "<div>", 5);
+	h[n * 5] = 'x';
+	h[n * 5 + 1] = '\0';
+	out = san(h);
+	assert_non_null(strstr(out, "x</div>"));
+	free(out);
+	free(h);
+}
+
+static void
+test_cap(void **state)
+{
+	struct buf b;
+
+	buf_init(&b, 10);
+	assert_int_equal(html_sanitize("<p>hello world</p>", 18, &b),
+	    TAME_ETOOBIG);
+	assert_true(b.len <= 10);
+	buf_free(&b);
+
+	/* past the parse limit: the prefix, and TAME_ETOOBIG */
+	{
+		size_t n = 700 * 1024;
+		char *h = malloc(n);
+
+		assert_non_null(h);
+		memset(h, 'a', n);
+		buf_init(&b, 1 << 21);
+		assert_int_equal(html_sanitize(h, n, &b), TAME_ETOOBIG);
+		assert_true(b.len >= 500 * 1024 && b.len < n);
+		buf_free(&b);
+		free(h);
+	}
+}
+
+static void
+test_to_text(void **state)
+{
+	EXPECT_TEXT("<p>One</p><p>Two</p>", "One\n\nTwo");
+	EXPECT_TEXT("a<br>b<br><br><br><br>c", "a\nb\n\nc");
+	EXPECT_TEXT("<div>x</div><div>y</div>", "x\ny");
+	EXPECT_TEXT("  lots   of\n\n  space  ", "lots of space");
+	EXPECT_TEXT("<style>p{}</style><script>x()</script><p>t</p>", "t");
+	EXPECT_TEXT("<ul><li>a</li><li>b</li></ul>", "- a\n- b");
+	EXPECT_TEXT("<pre>a  b\n  c</pre>", "a  b\n  c");
+	EXPECT_TEXT("Fish &amp; chips&nbsp;today", "Fish & chips today");
+	EXPECT_TEXT("<table><tr><td>a</td><td>b</td></tr></table>", "a b");
+	EXPECT_TEXT("", "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_script_removed),
+		cmocka_unit_test(test_event_handlers_removed),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_svg_math_removed),
+		cmocka_unit_test(test_style_attribute_removed),
+		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_text_escaped),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_to_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,235 @@
+/*
+ * test_ingest.c - the ingest path on a real store: threading, duplicate
+ * Message-IDs, bounces, acknowledgements and the unparsed fallback.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "mail/ingest.h"
+#include "mail/mime.h"
+#include "mail/reply.h"
+#include "store/store.h"
+
+struct fx {
+	char dir[64];
+	struct store *s;
+	int64_t mailbox;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	mime_init();
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tame-ingest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
+	assert_int_equal(store_mailbox_create(f->s, "support@example.com",
+	    "Support", 1000, &f->mailbox), TAME_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return 1;
+	free(f);
+	return 0;
+}
+
+static struct ingest_result
+deliver(struct fx *f, const char *raw)
+{
+	struct ingest_result r;
+
+	assert_int_equal(store_begin(f->s), TAME_OK);
+	assert_int_equal(ingest_message(f->s, raw, strlen(raw),
+	    "sender@example.org", "support@example.com", 5000, &r), TAME_OK);
+	assert_int_equal(store_commit(f->s), TAME_OK);
+	return r;
+}
+
+static const char *
+ticket_status(struct fx *f, int64_t id, char *out, size_t n)
+{
+	json_t *v;
+
+	assert_int_equal(store_ticket_view(f->s, id, &v), TAME_OK);
+	snprintf(out, n, "%s", json_string_value(json_object_get(
+	    json_object_get(v, "ticket"), "status")));
+	json_decref(v);
+	return out;
+}
+
+static void
+test_new_then_thread(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result a, b, c;
+	char st[16];
+
+	a = deliver(f, "From: Ann <ann@example.org>\r\nTo: support@example.com"
+	    "\r\nSubject: Printer\r\nMessage-ID: <a1@example.org>\r\n\r\n"
+	    "It is on fire.\r\n");
+	assert_true(a.new_ticket);
+	assert_false(a.unparsed);
+	/* a reply by header goes to the same ticket */
+	b = deliver(f, "From: ann@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Re: Printer\r\nMessage-ID: <a2@example.org>\r\n"
+	    "In-Reply-To: <a1@example.org>\r\n\r\nStill burning.\r\n");
+	assert_false(b.new_ticket);
+	assert_int_equal(b.ticket_id, a.ticket_id);
+	/* the same message again is stored once */
+	c = deliver(f, "From: ann@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Re: Printer\r\nMessage-ID: <a2@example.org>\r\n"
+	    "In-Reply-To: <a1@example.org>\r\n\r\nStill burning.\r\n");
+	assert_true(c.duplicate);
+	assert_string_equal(ticket_status(f, a.ticket_id, st, sizeof(st)),
+	    "new");
+}
+
+static void
+test_token_rule(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result a, b, c;
+	char raw[512];
+
+	a = deliver(f, "From: bob@example.org\r\nSubject: Login\r\n"
+	    "Message-ID: <b1@example.org>\r\n\r\nCannot log in.\r\n");
+	snprintf(raw, sizeof(raw), "From: mallory@evil.example\r\n"
+	    "Subject: Re: Login [#%lld]\r\nMessage-ID: <m1@evil.example>\r\n"
+	    "\r\nLet me in.\r\n", (long long)a.ticket_id);
+	b = deliver(f, raw);
+	assert_true(b.new_ticket);
+	assert_int_not_equal(b.ticket_id, a.ticket_id);
+	snprintf(raw, sizeof(raw), "From: bob@example.org\r\n"
+	    "Subject: Re: Login [#%lld]\r\nMessage-ID: <b2@example.org>\r\n"
+	    "\r\nMore detail.\r\n", (long long)a.ticket_id);
+	c = deliver(f, raw);
+	assert_false(c.new_ticket);
+	assert_int_equal(c.ticket_id, a.ticket_id);
+}
+
+static void
+test_reply_reopen_and_bounce(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result a, b;
+	struct reply_req r;
+	int64_t msg;
+	char st[16], raw[2048];
+	json_t *v, *msgs;
+	const char *mid;
+
+	a = deliver(f, "From: cy@example.org\r\nSubject: Refund\r\n"
+	    "Message-ID: <c1@example.org>\r\n\r\nWhere is my money?\r\n");
+	memset(&r, 0, sizeof(r));
+	r.ticket_id = a.ticket_id;
+	r.text = "On its way.";
+	r.has_status = 1;
+	r.status = TICKET_SOLVED;
+	assert_int_equal(reply_send(f->s, &r, 6000, &msg), TAME_OK);
+	assert_string_equal(ticket_status(f, a.ticket_id, st, sizeof(st)),
+	    "solved");
+	assert_int_equal(store_ticket_view(f->s, a.ticket_id, &v), TAME_OK);
+	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
+	mid = json_string_value(json_object_get(json_array_get(msgs, 1),
+	    "message_id"));
+	assert_non_null(mid);
+	snprintf(raw, sizeof(raw), "From: MAILER-DAEMON@example.org\r\n"
+	    "To: support@example.com\r\nSubject: Undelivered\r\n"
+	    "Message-ID: <dsn1@example.org>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n"
+	    "Content-Type: text/plain\r\n\r\nNo such user.\r\n--B\r\n"
+	    "Content-Type: message/delivery-status\r\n\r\n"
+	    "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+	    "Final-Recipient: rfc822; cy@example.org\r\nAction: failed\r\n"
+	    "Status: 5.1.1\r\n\r\n--B\r\nContent-Type: text/rfc822-headers"
+	    "\r\n\r\nMessage-ID: <%s>\r\nSubject: Re: Refund\r\n\r\n--B--\r\n",
+	    mid);
+	json_decref(v);
+	b = deliver(f, raw);
+	assert_int_equal(b.ticket_id, a.ticket_id);
+	assert_int_equal(store_ticket_view(f->s, a.ticket_id, &v), TAME_OK);
+	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(msgs, 1), "delivery"), "state")), "failed");
+	json_decref(v);
+	/* the customer writes again: the solved ticket opens */
+	b = deliver(f, "From: cy@example.org\r\nSubject: Re: Refund\r\n"
+	    "Message-ID: <c2@example.org>\r\nIn-Reply-To: <c1@example.org>"
+	    "\r\n\r\nNothing arrived.\r\n");
+	assert_int_equal(b.ticket_id, a.ticket_id);
+	assert_string_equal(ticket_status(f, a.ticket_id, st, sizeof(st)),
+	    "open");
+}
+
+static void
+test_garbage_kept(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result r;
+	static const char junk[] = "\x01\x02\xff\xfe not a mail at all \0 x";
+
+	assert_int_equal(store_begin(f->s), TAME_OK);
+	assert_int_equal(ingest_message(f->s, junk, sizeof(junk) - 1, "",
+	    "support@example.com", 7000, &r), TAME_OK);
+	assert_int_equal(store_commit(f->s), TAME_OK);
+	assert_true(r.ticket_id > 0);
+	assert_true(r.raw_id > 0);
+}
+
+static void
+test_ack_once_and_never_automatic(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result r;
+
+	assert_int_equal(store_mailbox_update(f->s, f->mailbox, NULL, 1,
+	    "Got it: #{{ticket.id}}"), TAME_OK);
+	r = deliver(f, "From: dee@example.org\r\nSubject: One\r\n"
+	    "Message-ID: <d1@example.org>\r\n\r\nHi.\r\n");
+	assert_true(r.acked);
+	r = deliver(f, "From: dee@example.org\r\nSubject: Two\r\n"
+	    "Message-ID: <d2@example.org>\r\n\r\nHi again.\r\n");
+	assert_false(r.acked);
+	r = deliver(f, "From: robot@example.org\r\nSubject: Out of office\r\n"
+	    "Auto-Submitted: auto-replied\r\n"
+	    "Message-ID: <e1@example.org>\r\n\r\nAway.\r\n");
+	assert_true(r.new_ticket);
+	assert_false(r.acked);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_then_thread, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_token_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_reopen_and_bounce,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_kept, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ack_once_and_never_automatic,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,605 @@
+/*
+ * test_mime.c - mime_parse and mime_compose on real-world shapes of mail,
+ * broken mail and round trips.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "mail/mime.h"
+#include "tame_limits.h"
+
+static void
+parse_str(const char *raw, struct mime_parsed *p)
+{
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(mime_parse(raw, strlen(raw), p), TAME_OK);
+	assert_non_null(p->subject);
+	assert_non_null(p->text);
+}
+
+static void
+test_plain(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: \"Ann Example\" <Ann@Example.COM>\r\n"
+	    "To: help@tame.test, Bob <BOB@x.org>\r\n"
+	    "Cc: carl@x.org\r\n"
+	    "Reply-To: <Replies@Example.com>\r\n"
+	    "Subject: Printer on fire\r\n"
+	    "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+	    "Message-ID: <abc.123@example.com>\r\n"
+	    "\r\n"
+	    "Hello,\r\nit burns.\r\n", &p);
+	assert_int_equal(p.unparsed, 0);
+	assert_string_equal(p.message_id, "abc.123@example.com");
+	assert_string_equal(p.subject, "Printer on fire");
+	assert_string_equal(p.from_email, "ann@example.com");
+	assert_string_equal(p.from_name, "Ann Example");
+	assert_string_equal(p.reply_to, "replies@example.com");
+	assert_int_equal(p.nto, 2);
+	assert_string_equal(p.to[0], "help@tame.test");
+	assert_string_equal(p.to[1], "bob@x.org");
+	assert_int_equal(p.ncc, 1);
+	assert_string_equal(p.cc[0], "carl@x.org");
+	assert_true(p.date_ms == INT64_C(1795428000000));
+	assert_string_equal(p.text, "Hello,\nit burns.\n");
+	assert_null(p.html);
+	assert_int_equal(p.natt, 0);
+	assert_int_equal(p.auto_submitted, 0);
+	assert_int_equal(p.is_dsn, 0);
+	mime_parsed_free(&p);
+}
+
+static void
+test_rfc2047(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.fr>\n"
+	    "Subject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?=\n"
+	    "Message-ID: <x@y>\n\nbody\n", &p);
+	assert_string_equal(p.subject, "Caf\xc3\xa9 cr\xc3\xa8me");
+	assert_string_equal(p.from_name, "Andr\xc3\xa9");
+	mime_parsed_free(&p);
+
+	/* "Grüße aus Köln" in UTF-8 base64 */
+	parse_str("From: a@b.c\nSubject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\n"
+	    "\nbody\n", &p);
+	assert_string_equal(p.subject, "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
+	assert_null(p.message_id);
+	mime_parsed_free(&p);
+}
+
+static void
+test_latin1_body(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: 8bit\n\n"
+	    "Ol\xe9, se\xf1or\n", &p);
+	assert_string_equal(p.text, "Ol\xc3\xa9, se\xc3\xb1or\n");
+	mime_parsed_free(&p);
+
+	/* 8-bit header without any declaration: Latin-1 fallback. */
+	parse_str("From: a@b.c\nSubject: R\xe9sum\xe9\n\nx\n", &p);
+	assert_string_equal(p.subject, "R\xc3\xa9sum\xc3\xa9");
+	mime_parsed_free(&p);
+
+	/* raw UTF-8 header is kept as UTF-8 */
+	parse_str("From: a@b.c\nSubject: R\xc3\xa9sum\xc3\xa9\n\nx\n", &p);
+	assert_string_equal(p.subject, "R\xc3\xa9sum\xc3\xa9");
+	mime_parsed_free(&p);
+}
+
+static void
+test_unknown_charset(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: =?x-klingon?Q?qapla=E9?=\n"
+	    "Content-Type: text/plain; charset=x-klingon\n\n"
+	    "Hello \xe9t\xe9\n", &p);
+	assert_int_equal(p.unparsed, 0);
+	assert_non_null(strstr(p.text, "Hello"));
+	assert_non_null(strstr(p.text, "\xc3\xa9t\xc3\xa9"));
+	assert_non_null(strstr(p.subject, "qapla"));
+	mime_parsed_free(&p);
+}
+
+static const char alternative[] =
+    "From: a@b.c\nSubject: alt\nMIME-Version: 1.0\n"
+    "Content-Type: multipart/alternative; boundary=\"XX\"\n\n"
+    "--XX\nContent-Type: text/plain; charset=utf-8\n\nplain version\n"
+    "--XX\nContent-Type: text/html; charset=utf-8\n\n"
+    "<html><head><style>p{}</style></head><body><p onclick=\"x()\">"
+    "html <b>version</b></p><script>alert(1)</script></body></html>\n"
+    "--XX--\n";
+
+static void
+test_alternative(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str(alternative, &p);
+	assert_string_equal(p.text, "plain version");
+	assert_non_null(p.html);
+	assert_non_null(strstr(p.html, "<p>html <b>version</b></p>"));
+	assert_null(strstr(p.html, "script"));
+	assert_null(strstr(p.html, "onclick"));
+	assert_null(strstr(p.html, "p{}"));
+	assert_int_equal(p.natt, 0);
+	mime_parsed_free(&p);
+}
+
+static void
+test_html_only(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: h\nContent-Type: text/html\n\n"
+	    "<p>First &amp; one</p><p>Second<br>line</p>"
+	    "<script>bad()</script>\n", &p);
+	assert_string_equal(p.text, "First & one\n\nSecond\nline");
+	assert_non_null(p.html);
+	mime_parsed_free(&p);
+}
+
+static void
+test_attachment(void **state)
+{
+	static const unsigned char png[] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0x00, 0xff, 0x10,
+	};
+	struct mime_parsed p;
+
+	/* base64 of the bytes above: iVBORw0KGgoA/xA= */
+	parse_str("From: a@b.c\nSubject: att\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain\n\nsee attached\n"
+	    "--b1\nContent-Type: image/PNG; name=\"x.png\"\n"
+	    "Content-Disposition: attachment; filename=\"../etc/x.png\"\n"
+	    "Content-Transfer-Encoding: base64\n\niVBORw0K\nGgoA/xA=\n"
+	    "--b1\nContent-Type: image/gif\nContent-ID: <img1@here>\n"
+	    "Content-Transfer-Encoding: base64\n\nR0lGODlh\n"
+	    "--b1--\n", &p);
+	assert_string_equal(p.text, "see attached");
+	assert_int_equal(p.natt, 2);
+	assert_string_equal(p.att[0].content_type, "image/png");
+	assert_string_equal(p.att[0].filename, ".._etc_x.png");
+	assert_int_equal(p.att[0].len, sizeof(png));
+	assert_memory_equal(p.att[0].data, png, sizeof(png));
+	assert_int_equal(p.att[0].is_inline, 0);
+	assert_null(p.att[0].content_id);
+	assert_string_equal(p.att[1].content_type, "image/gif");
+	assert_string_equal(p.att[1].filename, "attachment");
+	assert_string_equal(p.att[1].content_id, "img1@here");
+	assert_int_equal(p.att[1].is_inline, 1);
+	assert_int_equal(p.att[1].len, 6);
+	assert_memory_equal(p.att[1].data, "GIF89a", 6);
+	mime_parsed_free(&p);
+}
+
+static void
+test_nested_message(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: Fwd\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain\n\nforwarding\n"
+	    "--b1\nContent-Type: message/rfc822\n\n"
+	    "From: inner@x.org\nSubject: inner subject\n"
+	    "Message-ID: <inner@x.org>\n\ninner body text\n"
+	    "--b1--\n", &p);
+	assert_string_equal(p.text, "forwarding");
+	assert_string_equal(p.subject, "Fwd");
+	assert_int_equal(p.natt, 1);
+	assert_string_equal(p.att[0].filename, "message.eml");
+	assert_string_equal(p.att[0].content_type, "message/rfc822");
+	assert_non_null(memmem(p.att[0].data, p.att[0].len,
+	    "inner subject", 13));
+	assert_non_null(memmem(p.att[0].data, p.att[0].len,
+	    "inner body text", 15));
+	assert_int_equal(p.is_dsn, 0);
+	mime_parsed_free(&p);
+}
+
+static void
+test_missing_and_duplicate_ids(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: none\n\nno id\n", &p);
+	assert_null(p.message_id);
+	assert_int_equal(p.unparsed, 0);
+	mime_parsed_free(&p);
+
+	parse_str("From: a@b.c\nMessage-ID: <>\nMessage-ID: <two@x>\n"
+	    "In-Reply-To: <p1@x> <p2@x>\n"
+	    "References: <r1@x>\n <r2@x>\t<r3@x>\n\nbody\n", &p);
+	assert_true(p.message_id == NULL ||
+	    strcmp(p.message_id, "two@x") == 0);
+	assert_string_equal(p.in_reply_to, "p1@x");
+	assert_int_equal(p.nreferences, 3);
+	assert_string_equal(p.references[0], "r1@x");
+	assert_string_equal(p.references[2], "r3@x");
+	mime_parsed_free(&p);
+}
+
+static void
+test_references_newest_kept(void **state)
+{
+	struct mime_parsed p;
+	char raw[8192], *w = raw;
+	int i;
+
+	w += snprintf(w, 100, "From: a@b.c\nReferences:");
+	for (i = 0; i < TAME_REFERENCES_MAX + 10; i++)
+		w += snprintf(w, 100, " <r%d@x>", i);
+	snprintf(w, 100, "\n\nbody\n");
+	parse_str(raw, &p);
+	assert_int_equal(p.nreferences, TAME_REFERENCES_MAX);
+	assert_string_equal(p.references[0], "r10@x");
+	snprintf(raw, sizeof(raw), "r%d@x", TAME_REFERENCES_MAX + 9);
+	assert_string_equal(p.references[TAME_REFERENCES_MAX - 1], raw);
+	mime_parsed_free(&p);
+}
+
+static const char dsn[] =
+    "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n"
+    "To: help@tame.test\nSubject: Undelivered Mail Returned to Sender\n"
+    "Message-ID: <bounce1@mx.example.org>\nMIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\n"
+    "\tboundary=\"RB\"\n\n"
+    "--RB\nContent-Type: text/plain\n\nI'm sorry to have to inform you...\n"
+    "--RB\nContent-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.org\n\n"
+    "Final-Recipient: rfc822; gone@example.com\nAction: failed\n"
+    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <gone@example.com>:\n"
+    "    Recipient address rejected\n\n"
+    "--RB\nContent-Type: message/rfc822\n\n"
+    "From: help@tame.test\nTo: gone@example.com\nSubject: Re: ticket\n"
+    "Message-ID: <reply-42@tame.test>\n\nour reply\n"
+    "--RB--\n";
+
+static void
+test_dsn(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str(dsn, &p);
+	assert_int_equal(p.is_dsn, 1);
+	assert_int_equal(p.dsn_failed, 1);
+	assert_int_equal(p.auto_submitted, 1);
+	assert_string_equal(p.dsn_original_id, "reply-42@tame.test");
+	assert_non_null(p.dsn_diagnostic);
+	assert_non_null(strstr(p.dsn_diagnostic, "5.1.1"));
+	assert_non_null(strstr(p.dsn_diagnostic, "Recipient address rejected"));
+	assert_string_equal(p.message_id, "bounce1@mx.example.org");
+	assert_non_null(strstr(p.text, "sorry"));
+	mime_parsed_free(&p);
+}
+
+static void
+test_dsn_headers_only_and_lenient(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: postmaster@mx.example.org\nSubject: bounce\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=RB\n\n"
+	    "--RB\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; x@y\nAction: delayed\nStatus: 4.4.1\n\n"
+	    "--RB\nContent-Type: text/rfc822-headers\n\n"
+	    "From: help@tame.test\nMessage-ID: <orig-7@tame.test>\n"
+	    "--RB--\n", &p);
+	assert_int_equal(p.is_dsn, 1);
+	assert_int_equal(p.dsn_failed, 0);
+	assert_string_equal(p.dsn_original_id, "orig-7@tame.test");
+	assert_string_equal(p.dsn_diagnostic, "4.4.1");
+	mime_parsed_free(&p);
+
+	parse_str("From: MAILER-DAEMON@old.example\nSubject: failure notice\n"
+	    "Message-ID: <own@old.example>\n\n"
+	    "Hi. This is the qmail-send program.\n\n"
+	    "--- Below this line is a copy of the message.\n\n"
+	    "From: help@tame.test\nMessage-ID: <orig-9@tame.test>\n", &p);
+	assert_int_equal(p.is_dsn, 1);
+	assert_int_equal(p.dsn_failed, 1);
+	assert_string_equal(p.dsn_original_id, "orig-9@tame.test");
+	mime_parsed_free(&p);
+}
+
+static void
+check_auto(const char *header, int expect)
+{
+	struct mime_parsed p;
+	char raw[512];
+
+	snprintf(raw, sizeof(raw), "From: someone@example.com\n%s"
+	    "Subject: x\n\nbody\n", header);
+	parse_str(raw, &p);
+	if (p.auto_submitted != expect)
+		fail_msg("auto_submitted %d for \"%s\"", p.auto_submitted,
+		    header);
+	mime_parsed_free(&p);
+}
+
+static void
+test_auto_submitted(void **state)
+{
+	check_auto("", 0);
+	check_auto("Auto-Submitted: no\n", 0);
+	check_auto("Auto-Submitted: auto-replied\n", 1);
+	check_auto("Auto-Submitted: auto-generated; owner=x\n", 1);
+	check_auto("Precedence: bulk\n", 1);
+	check_auto("Precedence: junk\n", 1);
+	check_auto("Precedence: list\n", 1);
+	check_auto("Precedence: first-class\n", 0);
+	check_auto("List-Id: <news.example.com>\n", 1);
+	check_auto("List-Unsubscribe: <mailto:u@example.com>\n", 1);
+	check_auto("X-Autoreply: yes\n", 1);
+	check_auto("X-Autorespond: yes\n", 1);
+	check_auto("Return-Path: <>\n", 1);
+	check_auto("Return-Path: <MAILER-DAEMON@mx.example.com>\n", 1);
+	check_auto("Return-Path: <someone@example.com>\n", 0);
+
+	struct mime_parsed p;
+
+	parse_str("From: Postmaster <postmaster@example.com>\n\nx\n", &p);
+	assert_int_equal(p.auto_submitted, 1);
+	mime_parsed_free(&p);
+	parse_str("From: MAILER-DAEMON\n\nx\n", &p);
+	assert_int_equal(p.auto_submitted, 1);
+	mime_parsed_free(&p);
+}
+
+static void
+test_garbage(void **state)
+{
+	struct mime_parsed p;
+	static const char nul[] = "From: a@b.c\nSub\0ject: x\n\nbo\0dy\n";
+	unsigned char junk[4096];
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse("", 0, &p), TAME_OK);
+	assert_int_equal(p.unparsed, 1);
+	assert_string_equal(p.subject, "");
+	assert_string_equal(p.text, "");
+	mime_parsed_free(&p);
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse(NULL, 0, &p), TAME_OK);
+	mime_parsed_free(&p);
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse(nul, sizeof(nul) - 1, &p), TAME_OK);
+	assert_non_null(p.subject);
+	mime_parsed_free(&p);
+
+	srand(42);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)rand();
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse((char *)junk, sizeof(junk), &p), TAME_OK);
+	assert_non_null(p.subject);
+	assert_non_null(p.text);
+	mime_parsed_free(&p);
+
+	parse_str("\n\n\n", &p);
+	mime_parsed_free(&p);
+	parse_str("just one line, no header", &p);
+	assert_null(p.from_email);
+	mime_parsed_free(&p);
+}
+
+static void
+test_long_header(void **state)
+{
+	struct mime_parsed p;
+	size_t n = 100 * 1024, i;
+	char *raw = malloc(n + 200), *w = raw;
+
+	assert_non_null(raw);
+	w += snprintf(w, 100, "From: a@b.c\nSubject: ");
+	for (i = 0; i < n; i++)
+		*w++ = (char)('a' + i % 26);
+	w += snprintf(w, 100, "\nMessage-ID: <long@x>\n\nbody\n");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse(raw, (size_t)(w - raw), &p), TAME_OK);
+	assert_true(strlen(p.subject) <= TAME_SUBJECT_MAX);
+	assert_true(strlen(p.subject) > 100);
+	assert_string_equal(p.message_id, "long@x");
+	assert_string_equal(p.text, "body\n");
+	mime_parsed_free(&p);
+	free(raw);
+}
+
+static void
+test_subject_cut_utf8(void **state)
+{
+	struct mime_parsed p;
+	char raw[4096], *w = raw;
+	int i;
+
+	w += snprintf(w, 100, "From: a@b.c\nSubject: x");
+	for (i = 0; i < 600; i++)
+		w += snprintf(w, 10, "\xc3\xa9");
+	snprintf(w, 100, "\n\nbody\n");
+	parse_str(raw, &p);
+	/* 1 + 2 * 498 = 997 bytes: the 499th é would pass 998 */
+	assert_int_equal(strlen(p.subject), 997);
+	mime_parsed_free(&p);
+}
+
+static void
+test_truncated_base64(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: t\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain\n\nhi\n"
+	    "--b1\nContent-Type: application/octet-stream; name=f.bin\n"
+	    "Content-Transfer-Encoding: base64\n\nSGVsbG8gV29ybG", &p);
+	assert_int_equal(p.natt, 1);
+	assert_true(p.att[0].len >= 8);
+	assert_memory_equal(p.att[0].data, "Hello Wo", 8);
+	mime_parsed_free(&p);
+
+	/* broken boundary: never closed, wrong delimiter */
+	parse_str("From: a@b.c\nContent-Type: multipart/mixed; boundary=zz\n\n"
+	    "--yy\nContent-Type: text/plain\n\nlost\n", &p);
+	mime_parsed_free(&p);
+}
+
+static void
+test_compose_roundtrip(void **state)
+{
+	static const char *to[] = { "ann@example.com" };
+	static const char *cc[] = { "bob@example.org" };
+	static const unsigned char bin[] = { 0, 1, 2, 0xff, 'x' };
+	struct mime_out_attachment att = {
+		"r\xc3\xa9sum\xc3\xa9.bin", "application/octet-stream", bin,
+		sizeof(bin),
+	};
+	struct mime_out m = {
+		.from_email = "help@tame.test",
+		.from_name = "Tame \xe2\x80\x94 Help",
+		.to = to, .nto = 1, .cc = cc, .ncc = 1,
+		.subject = "Re: Gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93\r\nBcc: evil@x",
+		.message_id = "m1@tame.test",
+		.in_reply_to = "orig@example.com",
+		.references = "a@x  b@y orig@example.com",
+		.text = "Hello \xc3\xa9\nsecond line\r\nthird\n",
+		.html = "<p>Hello</p>",
+		.auto_submitted = 1,
+		.att = &att, .natt = 1,
+		.date_ms = INT64_C(1795428000000),
+	};
+	struct mime_parsed p;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(mime_compose(&m, &b), TAME_OK);
+	/* every line end is CRLF */
+	for (i = 0; i < b.len; i++)
+		if (b.data[i] == '\n')
+			assert_true(i > 0 && b.data[i - 1] == '\r');
+	assert_null(strstr(b.data, "\nBcc:"));
+	assert_non_null(strstr(b.data, "MIME-Version: 1.0\r\n"));
+	assert_non_null(strstr(b.data, "Auto-Submitted: auto-replied\r\n"));
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(mime_parse(b.data, b.len, &p), TAME_OK);
+	assert_string_equal(p.subject,
+	    "Re: Gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93  Bcc: evil@x");
+	assert_string_equal(p.from_email, "help@tame.test");
+	assert_string_equal(p.from_name, "Tame \xe2\x80\x94 Help");
+	assert_string_equal(p.message_id, "m1@tame.test");
+	assert_string_equal(p.in_reply_to, "orig@example.com");
+	assert_int_equal(p.nreferences, 3);
+	assert_string_equal(p.references[0], "a@x");
+	assert_string_equal(p.references[2], "orig@example.com");
+	assert_int_equal(p.nto, 1);
+	assert_int_equal(p.ncc, 1);
+	assert_true(p.date_ms == m.date_ms);
+	assert_string_equal(p.text, "Hello \xc3\xa9\nsecond line\nthird\n");
+	assert_non_null(p.html);
+	assert_int_equal(p.auto_submitted, 1);
+	assert_int_equal(p.natt, 1);
+	assert_string_equal(p.att[0].filename, "r\xc3\xa9sum\xc3\xa9.bin");
+	assert_int_equal(p.att[0].len, sizeof(bin));
+	assert_memory_equal(p.att[0].data, bin, sizeof(bin));
+	mime_parsed_free(&p);
+	buf_free(&b);
+
+	/* plain only: a single text/plain part */
+	m.html = NULL;
+	m.natt = 0;
+	m.auto_submitted = 0;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(mime_compose(&m, &b), TAME_OK);
+	assert_non_null(strstr(b.data, "Content-Type: text/plain; charset=utf-8"));
+	assert_non_null(strstr(b.data, "quoted-printable"));
+	assert_null(strstr(b.data, "multipart"));
+	assert_null(strstr(b.data, "Auto-Submitted"));
+	buf_free(&b);
+}
+
+static void
+test_compose_rejects(void **state)
+{
+	static const char *bad_to[] = { "a@b.c>\r\nBcc: x@y" };
+	struct mime_out m = {
+		.from_email = "help@tame.test", .to = bad_to, .nto = 1,
+		.subject = "s", .message_id = "id@x", .text = "t",
+	};
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(mime_compose(&m, &b), TAME_EINVAL);
+	assert_int_equal(b.len, 0);
+	m.nto = 0;
+	m.message_id = "bad id>";
+	assert_int_equal(mime_compose(&m, &b), TAME_EINVAL);
+	buf_free(&b);
+}
+
+static void
+test_message_id(void **state)
+{
+	char *a = mime_new_message_id("tame.test");
+	char *b = mime_new_message_id("tame.test");
+	char *c = mime_new_message_id("bad domain\r\n");
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_not_equal(a, b);
+	assert_non_null(strstr(a, "@tame.test"));
+	assert_true(strlen(a) == 32 + strlen("@tame.test"));
+	assert_non_null(strstr(c, "@localhost"));
+	free(a);
+	free(b);
+	free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_rfc2047),
+		cmocka_unit_test(test_latin1_body),
+		cmocka_unit_test(test_unknown_charset),
+		cmocka_unit_test(test_alternative),
+		cmocka_unit_test(test_html_only),
+		cmocka_unit_test(test_attachment),
+		cmocka_unit_test(test_nested_message),
+		cmocka_unit_test(test_missing_and_duplicate_ids),
+		cmocka_unit_test(test_references_newest_kept),
+		cmocka_unit_test(test_dsn),
+		cmocka_unit_test(test_dsn_headers_only_and_lenient),
+		cmocka_unit_test(test_auto_submitted),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_long_header),
+		cmocka_unit_test(test_subject_cut_utf8),
+		cmocka_unit_test(test_truncated_base64),
+		cmocka_unit_test(test_compose_roundtrip),
+		cmocka_unit_test(test_compose_rejects),
+		cmocka_unit_test(test_message_id),
+	};
+
+	mime_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

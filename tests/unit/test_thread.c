@@ -1,0 +1,121 @@
+/*
+ * test_thread.c - the threading rules of core/thread.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "core/thread.h"
+
+static struct ticket_ref
+ref(int64_t id, enum ticket_status st)
+{
+	struct ticket_ref r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.status = st;
+	return r;
+}
+
+static void
+test_headers_win(void **state)
+{
+	struct thread_input in;
+	struct thread_decision d;
+
+	memset(&in, 0, sizeof(in));
+	in.has_header_match = 1;
+	in.header_ref = ref(7, TICKET_OPEN);
+	in.has_token_match = 1;
+	in.token_ref = ref(9, TICKET_OPEN);
+	in.token_sender_participant = 1;
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	assert_int_equal(d.ticket_id, 7);
+	assert_int_equal(d.set_status, 0);
+}
+
+static void
+test_token_needs_participant(void **state)
+{
+	struct thread_input in;
+	struct thread_decision d;
+
+	memset(&in, 0, sizeof(in));
+	in.has_token_match = 1;
+	in.token_ref = ref(9, TICKET_OPEN);
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_NEW_TICKET);
+	in.token_sender_participant = 1;
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	assert_int_equal(d.ticket_id, 9);
+}
+
+static void
+test_reopen_and_closed(void **state)
+{
+	struct thread_input in;
+	struct thread_decision d;
+
+	memset(&in, 0, sizeof(in));
+	in.has_header_match = 1;
+	in.header_ref = ref(3, TICKET_SOLVED);
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	assert_int_equal(d.set_status, 1);
+	assert_int_equal(d.status, TICKET_OPEN);
+	in.header_ref = ref(3, TICKET_PENDING);
+	thread_decide(&in, &d);
+	assert_int_equal(d.status, TICKET_OPEN);
+	in.header_ref = ref(3, TICKET_NEW);
+	thread_decide(&in, &d);
+	assert_int_equal(d.set_status, 0);
+	in.header_ref = ref(3, TICKET_CLOSED);
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_NEW_LINKED);
+	assert_int_equal(d.ticket_id, 3);
+}
+
+static void
+test_subject_token(void **state)
+{
+	assert_int_equal(thread_subject_token("Re: help [#42]"), 42);
+	assert_int_equal(thread_subject_token("[#1] and [#77] fwd"), 77);
+	assert_int_equal(thread_subject_token("no token [#] [#x1] [42]"), 0);
+	assert_int_equal(thread_subject_token(NULL), 0);
+	assert_int_equal(thread_subject_token("[#99999999999999999999]"), 0);
+}
+
+static void
+test_reply_subject(void **state)
+{
+	char out[256];
+
+	thread_reply_subject("Printer on fire", 5, out, sizeof(out));
+	assert_string_equal(out, "Re: Printer on fire [#5]");
+	thread_reply_subject("RE: Re[2]: Fwd: Printer [#5]", 5, out,
+	    sizeof(out));
+	assert_string_equal(out, "Re: Printer [#5]");
+	thread_reply_subject("", 12, out, sizeof(out));
+	assert_string_equal(out, "Re:  [#12]");
+	thread_reply_subject("Record high", 1, out, sizeof(out));
+	assert_string_equal(out, "Re: Record high [#1]");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_headers_win),
+		cmocka_unit_test(test_token_needs_participant),
+		cmocka_unit_test(test_reopen_and_closed),
+		cmocka_unit_test(test_subject_token),
+		cmocka_unit_test(test_reply_subject),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
