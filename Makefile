@@ -10,13 +10,13 @@
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libulfius libmicrohttpd jansson sqlite3 gmime-3.0 libcurl libsodium gumbo
+PKGS    := libulfius libmicrohttpd jansson sqlite3 gmime-3.0 libcurl libsodium gumbo libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -D_GNU_SOURCE
-LDLIBS  := $(PKG_LIBS) -lpthread -lm
+LDLIBS  := $(PKG_LIBS) -lstemmer -lpthread -lm
 
 B       ?= build
 LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/mail/*.c)
@@ -98,6 +98,15 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps all
 	./bench/run.sh
+
+# Quality figures of the queue intelligence on the shared data sets.
+DATA ?= ../shared/data
+EVAL_SRC := $(wildcard bench/eval_*.c)
+EVAL_BIN := $(EVAL_SRC:bench/%.c=$(B)/%)
+$(B)/eval_%: bench/eval_%.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+eval: deps $(EVAL_BIN)
+	@set -e; for e in $(EVAL_BIN); do echo "== $$e"; $$e $(DATA); done
 
 clean:
 	rm -rf build
