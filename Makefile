@@ -2,7 +2,9 @@
 #
 #   make          build build/tamed and build/tame
 #   make run      install what is missing, build, start tamed on ./var
-#   make check    install, build, run unit, end-to-end and sanitizer tests
+#   make check    install, build, run unit, end-to-end, browser and
+#                 sanitizer tests
+#   make browser  the web app in headless chromium (tests/browser)
 #   make asan     unit and end-to-end tests under ASan+UBSan
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (60)
 #   make bench    the benchmarks, each figure beside its target
@@ -30,7 +32,7 @@ NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run check unit e2e asan fuzz fuzzobjs objs bench eval clean deps
+.PHONY: all run check unit e2e browser asan fuzz fuzzobjs objs bench eval clean deps
 all: $(B)/tamed $(B)/tame
 
 deps:
@@ -47,6 +49,16 @@ $(B)/web_assets.c: $(WEB_SRC) scripts/embed.sh
 $(B)/obj/web_assets.o: $(B)/web_assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Word lists compiled into the binary (scripts/lexicon.sh): each
+# data/NAME_lexicon.txt becomes $(B)/gen/NAME_lexicon.inc, included by the
+# core module that owns it, so no binary needs a data directory.
+LEX_INC := $(patsubst data/%.txt,$(B)/gen/%.inc,$(wildcard data/*_lexicon.txt))
+$(B)/gen/%_lexicon.inc: data/%_lexicon.txt scripts/lexicon.sh
+	@mkdir -p $(dir $@)
+	./scripts/lexicon.sh $< > $@.tmp && mv $@.tmp $@
+$(LIB_OBJ): ALL_CFLAGS += -I$(B)/gen
+$(LIB_OBJ): | $(LEX_INC)
 
 $(B)/tamed: $(B)/obj/src/tamed.o $(NET_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -67,10 +79,20 @@ unit: $(UNIT_BIN)
 e2e: all
 	TAME_BUILD=$(B) $(PYTHON) -m pytest -q tests/e2e
 
+# The web app in Debian's chromium, driven by playwright-core (npm; into
+# tests/browser/node_modules, once). TAME_SCREENSHOTS=docs also renews
+# the screenshots in docs/.
+BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
+$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+browser: all $(BROWSER_STAMP)
+	cd tests/browser && TAME_BUILD=$(abspath $(B)) node run.mjs
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) browser
 	$(MAKE) asan
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -7,7 +7,12 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libgmime-3.0-dev libcurl4-gnutls-dev libsodium-dev libgumbo-dev
 libutf8proc-dev libstemmer-dev
-libcmocka-dev python3 python3-pytest wrk curl"
+libcmocka-dev python3 python3-pytest wrk curl
+chromium"
+# The browser tests run on Node.js (playwright-core from npm); a machine
+# without it gets Debian's.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do

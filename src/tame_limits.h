@@ -68,4 +68,36 @@
 /* Messages per transaction in `tame import`. */
 #define TAME_IMPORT_BATCH           2000
 
+/* IMAP polling (src/net/imap_poll.c). */
+/* An IMAP URL as typed by an admin; real ones are under 200 bytes. */
+#define TAME_IMAP_URL_MAX           2048
+/* Default pause between polls of an idle folder: new mail shows up
+ * within seconds (libcurl has no IDLE), one STATUS command each time. */
+#define TAME_IMAP_POLL_MS_DEFAULT   2000
+/* Bounds of a configured poll interval: faster is abuse of the server,
+ * slower than an hour is not "connected" any more. */
+#define TAME_IMAP_POLL_MS_MIN       500
+#define TAME_IMAP_POLL_MS_MAX       (3600 * 1000)
+/* How often the poller re-reads the settings: a new or changed mailbox
+ * is picked up within this time (the promise is 5 s). */
+#define TAME_IMAP_RELOAD_MS         1000
+/* UIDs asked for per UID SEARCH: the answer is one line, and libcurl
+ * cuts lines longer than its 16 kB buffer; 1000 UIDs of 10 digits fit. */
+#define TAME_IMAP_SEARCH_SPAN       1000
+/* Messages fetched and handed to the ingest queue before waiting for
+ * their commit, then acted on (seen/move/delete) as one command: the
+ * same as one group commit. */
+#define TAME_IMAP_BATCH             TAME_GROUP_COMMIT_MAX
+/* Bytes of fetched messages waiting for their commit at most. */
+#define TAME_IMAP_BATCH_BYTES       (64 * 1024 * 1024)
+/* Seconds to connect (TCP and TLS) before "server not reachable". */
+#define TAME_IMAP_CONNECT_SECONDS   10
+/* A transfer slower than 1 byte/s for this long is "not answering". */
+#define TAME_IMAP_STALL_SECONDS     30
+/* The connection test answers within this time, whatever the server. */
+#define TAME_IMAP_TEST_SECONDS      20
+/* Longest wait before retrying a failing mailbox (doubling from the
+ * poll interval), so a wrong password does not hammer the server. */
+#define TAME_IMAP_BACKOFF_MAX_MS    (5 * 60 * 1000)
+
 #endif

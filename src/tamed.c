@@ -2,7 +2,8 @@
  * tamed.c - the Tame daemon's main.
  *
  * Starts, in order: the store (schema migrations), the group-commit
- * ingest queue, the outbox sender, the SMTP/LMTP listener and the HTTP
+ * ingest queue, the outbox sender, the IMAP poller (mail from existing
+ * mailboxes, into the queue), the SMTP/LMTP listener and the HTTP
  * server; then waits for SIGINT or SIGTERM and stops them in reverse, so
  * that every message that got a 250 is committed and every queued reply
  * stays queued. Each thread owns its own store connection.
@@ -19,6 +20,8 @@
 #include "core/util.h"
 #include "mail/mime.h"
 #include "net/http_api.h"
+#include "net/http_events.h"
+#include "net/imap_poll.h"
 #include "net/ingestq.h"
 #include "net/outbox.h"
 #include "net/smtp_server.h"
@@ -37,10 +40,13 @@ usage(void)
 	exit(64);
 }
 
+/* After the ingest writer commits: acknowledgements may wait in the
+ * outbox, and open inboxes show the new mail. */
 static void
 kick_outbox(void *arg)
 {
 	outbox_kick(arg);
+	http_events_poke();
 }
 
 int
@@ -52,6 +58,7 @@ main(int argc, char **argv)
 	struct store *s = NULL;
 	struct ingestq *q = NULL;
 	struct outbox *ob = NULL;
+	struct imap_poll *imap = NULL;
 	struct smtp_server *srv = NULL;
 	struct http_api *api = NULL;
 	struct smtp_server_config sc;
@@ -118,6 +125,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ingestq_set_after_commit(q, kick_outbox, ob);
+	/* mail from existing mailboxes (imap_poll.h); it feeds the queue */
+	if ((rc = imap_poll_start(data, q, &imap))) {
+		fprintf(stderr, "tamed: cannot start the IMAP poller: %s\n",
+		    tame_strerror(rc));
+		goto out;
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.datadir = data;
 	sc.smtp_addr = smtp;
@@ -151,6 +164,7 @@ out:
 		http_api_stop(api);
 	if (srv)
 		smtp_server_stop(srv);
+	imap_poll_stop(imap);   /* before the queue it waits on */
 	ingestq_stop(q);
 	outbox_stop(ob);
 	curl_global_cleanup();

@@ -16,4 +16,13 @@ int cli_exit_code(enum tame_err rc);
  * with a progress line on stderr. */
 int cli_import(struct store *s, const char *kind, const char *path);
 
+/* cli_imap.c. `mailbox add ... --imap URL`: creates the mailbox with
+ * its IMAP settings in one transaction (argv: the options after "add").
+ * Returns the exit code; prints the new id. */
+int cli_imap_mailbox_add(struct store *s, const char *address,
+    const char *name, int argc, char **argv);
+/* `mailbox set --address A ...`: changes the name and IMAP settings of
+ * an existing mailbox. Returns the exit code. */
+int cli_imap_mailbox_set(struct store *s, int argc, char **argv);
+
 #endif

@@ -8,9 +8,19 @@
  * mbox costs no copy. Maildir: every file in cur/ and new/.
  * Each message takes the same ingest path as SMTP (threading, dedupe by
  * Message-ID); batches of TAME_IMPORT_BATCH share one transaction.
+ *
+ * Model: a pipeline, because parsing a message costs about as much as
+ * storing it and the store has one writer. Worker threads take the next
+ * message from the source in file order (a sequence number each), copy
+ * it out and parse it (ingest_prepare); the main thread is the writer
+ * and stores the parsed messages strictly in sequence order
+ * (ingest_prepared), so a reply later in the file still finds the
+ * message it answers. A window bounds how far the workers run ahead,
+ * in messages and in bytes.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +32,49 @@
 #include "../tame_limits.h"
 #include "cli.h"
 
+/* Parser threads: the writer keeps one core busy, parsing the rest. */
+#define IMPORT_WORKERS       2
+/* Messages parsed ahead of the writer at most ... */
+#define IMPORT_WINDOW        512
+/* ... and their raw bytes at most (a few huge messages must not pile
+ * up: one message may be TAME_SMTP_MESSAGE_MAX). */
+#define IMPORT_WINDOW_BYTES  (64 * 1024 * 1024)
+
+enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_READY };
+
+/* One message on its way through the pipeline. */
+struct slot {
+	enum slot_state state;
+	char *raw;                 /* unquoted bytes, malloc'd */
+	size_t len;
+	size_t charge;             /* bytes counted in importer.bytes */
+	int skipped;               /* too big (counted, not stored) */
+	struct ingest_prep *ip;
+	enum tame_err rc;          /* of reading or parsing */
+};
+
+/* Where the messages come from: an mbox mapping or Maildir paths. */
+struct source {
+	const char *base, *p, *end;  /* mbox */
+	size_t maplen;
+	char **paths;                /* Maildir, in readdir order */
+	size_t npaths, next_path;
+};
+
 struct importer {
 	struct store *s;
+	struct source src;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_ready;     /* a slot became READY */
+	pthread_cond_t cv_room;      /* the writer freed a slot */
+	struct slot ring[IMPORT_WINDOW];
+	size_t next_seq;             /* next message a worker takes */
+	size_t write_seq;            /* next message the writer stores */
+	size_t bytes;                /* raw bytes of the taken slots */
+	int eof, stop;
 	size_t in_batch;
 	size_t total, stored, dups, unparsed, skipped;
 	int64_t t0, last_progress;
-	struct buf msg;
-	enum tame_err rc;
 };
 
 static void
@@ -46,6 +92,163 @@ import_progress(struct importer *im, int final)
 	    secs > 0 ? (double)im->total / secs : 0.0, final ? "\n" : "");
 }
 
+/* ---- the source (called with im->mu held) ---- */
+
+/* The next mbox message after its "From " line: *msg, *len. 0 at the
+ * end of the file. */
+static int
+mbox_next(struct source *src, const char **msg, size_t *len)
+{
+	const char *start, *nl, *p;
+
+	if (src->p >= src->end)
+		return 0;
+	/* src->p is at a "From " separator line: skip it */
+	nl = memchr(src->p, '\n', (size_t)(src->end - src->p));
+	start = nl ? nl + 1 : src->end;
+	/* find the next separator: "\nFrom " */
+	for (p = start; p < src->end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(src->end - p));
+		if (!nl) {
+			p = src->end;
+			break;
+		}
+		if (src->end - (nl + 1) >= 5 && memcmp(nl + 1, "From ", 5) == 0) {
+			p = nl + 1;
+			break;
+		}
+	}
+	src->p = p;
+	*msg = start;
+	*len = (size_t)(p - start);
+	return 1;
+}
+
+/* ---- reading one message (no lock held) ---- */
+
+/* Unquotes one mbox message (">From " lines) into a new buffer. */
+static enum tame_err
+mbox_unquote(const char *p, size_t len, char **out, size_t *outlen)
+{
+	const char *end = p + len, *nl, *q;
+	char *o;
+
+	if (!(*out = malloc(len ? len : 1)))
+		return TAME_ENOMEM;
+	o = *out;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		q = p;
+		while (q < nl && *q == '>')
+			q++;
+		if (q > p && nl - q >= 5 && memcmp(q, "From ", 5) == 0)
+			p++;
+		memcpy(o, p, (size_t)(nl - p));
+		o += nl - p;
+		p = nl;
+	}
+	*outlen = (size_t)(o - *out);
+	return TAME_OK;
+}
+
+/* Reads a Maildir file; a file moved away meanwhile is an empty
+ * message (Maildir semantics). */
+static enum tame_err
+file_read(const char *path, char **out, size_t *outlen, int *skipped)
+{
+	struct buf b;
+	char chunk[65536];
+	size_t n;
+	FILE *f;
+	enum tame_err rc = TAME_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!(f = fopen(path, "rb")))
+		return TAME_OK;
+	buf_init(&b, TAME_SMTP_MESSAGE_MAX);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if ((rc = buf_add(&b, chunk, n)))
+			break;
+	fclose(f);
+	if (rc == TAME_ETOOBIG) {
+		*skipped = 1;
+		rc = TAME_OK;
+	} else if (rc == TAME_OK && b.len) {
+		*outlen = b.len;
+		if (!(*out = buf_take(&b)))
+			rc = TAME_ENOMEM;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- workers ---- */
+
+static void *
+import_worker(void *arg)
+{
+	struct importer *im = arg;
+	const char *msg = NULL, *path = NULL;
+	struct slot *sl;
+	size_t seq, len = 0;
+	int more;
+
+	pthread_mutex_lock(&im->mu);
+	for (;;) {
+		while (!im->stop && !im->eof &&
+		    (im->next_seq - im->write_seq >= IMPORT_WINDOW ||
+		    (im->bytes >= IMPORT_WINDOW_BYTES &&
+		    im->next_seq != im->write_seq)))
+			pthread_cond_wait(&im->cv_room, &im->mu);
+		if (im->stop || im->eof)
+			break;
+		if (im->src.base) {
+			more = mbox_next(&im->src, &msg, &len);
+		} else if ((more = im->src.next_path < im->src.npaths)) {
+			path = im->src.paths[im->src.next_path++];
+		}
+		if (!more) {
+			im->eof = 1;
+			pthread_cond_broadcast(&im->cv_ready);
+			break;
+		}
+		seq = im->next_seq++;
+		sl = &im->ring[seq % IMPORT_WINDOW];
+		memset(sl, 0, sizeof(*sl));
+		sl->state = SLOT_BUSY;
+		sl->charge = im->src.base ? len : 0;
+		im->bytes += sl->charge;
+		pthread_mutex_unlock(&im->mu);
+
+		if (im->src.base) {
+			if (len > TAME_SMTP_MESSAGE_MAX)
+				sl->skipped = 1;
+			else
+				sl->rc = mbox_unquote(msg, len, &sl->raw,
+				    &sl->len);
+		} else {
+			sl->rc = file_read(path, &sl->raw, &sl->len,
+			    &sl->skipped);
+		}
+		if (!sl->rc && !sl->skipped && sl->len)
+			sl->rc = ingest_prepare(sl->raw, sl->len, "", &sl->ip);
+
+		pthread_mutex_lock(&im->mu);
+		if (!im->src.base) {
+			sl->charge = sl->len;
+			im->bytes += sl->charge;
+		}
+		sl->state = SLOT_READY;
+		pthread_cond_broadcast(&im->cv_ready);
+	}
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* ---- the writer ---- */
+
 static enum tame_err
 import_flush(struct importer *im)
 {
@@ -60,15 +263,15 @@ import_flush(struct importer *im)
 }
 
 static enum tame_err
-import_one(struct importer *im, const char *raw, size_t len)
+import_store(struct importer *im, struct slot *sl)
 {
 	struct ingest_result res;
 	enum tame_err rc;
 
-	if (len == 0)
+	if (sl->len == 0 && !sl->skipped)
 		return TAME_OK;
 	im->total++;
-	if (len > TAME_SMTP_MESSAGE_MAX) {
+	if (sl->skipped) {
 		im->skipped++;
 		fprintf(stderr, "\nimport: message %zu skipped: larger than "
 		    "%d bytes\n", im->total, TAME_SMTP_MESSAGE_MAX);
@@ -77,8 +280,8 @@ import_one(struct importer *im, const char *raw, size_t len)
 	if (im->in_batch == 0 && (rc = store_begin(im->s)))
 		return rc;
 	im->in_batch++;
-	if ((rc = ingest_message(im->s, raw, len, "", "", tame_now_ms(),
-	    &res)))
+	if ((rc = ingest_prepared(im->s, sl->ip, sl->raw, sl->len, "", "",
+	    tame_now_ms(), &res)))
 		return rc;
 	if (res.duplicate)
 		im->dups++;
@@ -92,35 +295,68 @@ import_one(struct importer *im, const char *raw, size_t len)
 	return TAME_OK;
 }
 
-/* Unquotes one mbox message (">From " lines) into im->msg. */
+/* Stores the messages in order as the workers finish them. */
 static enum tame_err
-mbox_unquote(struct importer *im, const char *p, size_t len)
+import_run(struct importer *im)
 {
-	const char *end = p + len, *nl, *q;
-	enum tame_err rc;
+	pthread_t th[IMPORT_WORKERS];
+	struct slot *sl, cur;
+	enum tame_err rc = TAME_OK;
+	int i, nth = 0;
 
-	buf_reset(&im->msg);
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		nl = nl ? nl + 1 : end;
-		q = p;
-		while (q < nl && *q == '>')
-			q++;
-		if (q > p && nl - q >= 5 && memcmp(q, "From ", 5) == 0)
-			p++;
-		if ((rc = buf_add(&im->msg, p, (size_t)(nl - p))))
-			return rc;
-		p = nl;
+	for (i = 0; i < IMPORT_WORKERS; i++) {
+		if (pthread_create(&th[i], NULL, import_worker, im) != 0)
+			break;
+		nth++;
 	}
-	return TAME_OK;
+	if (nth == 0)
+		return TAME_ENOMEM;
+	for (;;) {
+		pthread_mutex_lock(&im->mu);
+		sl = &im->ring[im->write_seq % IMPORT_WINDOW];
+		while (!(im->write_seq < im->next_seq &&
+		    sl->state == SLOT_READY) &&
+		    !(im->eof && im->write_seq == im->next_seq))
+			pthread_cond_wait(&im->cv_ready, &im->mu);
+		if (im->write_seq == im->next_seq) {
+			pthread_mutex_unlock(&im->mu);
+			break;
+		}
+		cur = *sl;
+		memset(sl, 0, sizeof(*sl));
+		im->write_seq++;
+		im->bytes -= cur.charge;
+		pthread_cond_broadcast(&im->cv_room);
+		pthread_mutex_unlock(&im->mu);
+
+		rc = cur.rc ? cur.rc : import_store(im, &cur);
+		ingest_prep_free(cur.ip);
+		free(cur.raw);
+		if (rc)
+			break;
+	}
+	pthread_mutex_lock(&im->mu);
+	im->stop = 1;
+	pthread_cond_broadcast(&im->cv_room);
+	pthread_mutex_unlock(&im->mu);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	/* what the workers finished after a failure */
+	while (im->write_seq < im->next_seq) {
+		sl = &im->ring[im->write_seq++ % IMPORT_WINDOW];
+		ingest_prep_free(sl->ip);
+		free(sl->raw);
+	}
+	return rc;
 }
 
+/* ---- sources ---- */
+
 static enum tame_err
-import_mbox(struct importer *im, const char *path)
+mbox_open(struct importer *im, const char *path)
 {
 	struct stat st;
-	const char *base, *p, *end, *start, *nl;
-	enum tame_err rc = TAME_OK;
+	const char *base;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
@@ -137,94 +373,63 @@ import_mbox(struct importer *im, const char *path)
 	if (base == MAP_FAILED)
 		return TAME_EIO;
 	madvise((void *)base, (size_t)st.st_size, MADV_SEQUENTIAL);
-	end = base + st.st_size;
-	p = base;
-	if ((size_t)(end - p) < 5 || memcmp(p, "From ", 5) != 0) {
-		munmap((void *)base, (size_t)st.st_size);
+	im->src.base = im->src.p = base;
+	im->src.maplen = (size_t)st.st_size;
+	im->src.end = base + st.st_size;
+	if (st.st_size < 5 || memcmp(base, "From ", 5) != 0) {
 		fprintf(stderr, "import: %s is not an mbox file (no \"From \" "
 		    "line at the start)\n", path);
 		return TAME_EPARSE;
 	}
-	while (p < end && rc == TAME_OK) {
-		/* p is at a "From " separator line: skip it */
-		nl = memchr(p, '\n', (size_t)(end - p));
-		start = nl ? nl + 1 : end;
-		/* find the next separator: "\nFrom " */
-		for (p = start; p < end; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl) {
-				p = end;
-				break;
-			}
-			if (end - (nl + 1) >= 5 && memcmp(nl + 1, "From ", 5) == 0) {
-				p = nl + 1;
-				break;
-			}
-		}
-		if ((rc = mbox_unquote(im, start, (size_t)(p - start))) == 0)
-			rc = import_one(im, im->msg.data, im->msg.len);
-		else if (rc == TAME_ETOOBIG) {
-			im->total++;
-			im->skipped++;
-			rc = TAME_OK;
-		}
-	}
-	munmap((void *)base, (size_t)st.st_size);
-	return rc;
+	return TAME_OK;
 }
 
 static enum tame_err
-import_file(struct importer *im, const char *path)
-{
-	FILE *f;
-	char chunk[65536];
-	size_t n;
-	enum tame_err rc = TAME_OK;
-
-	if (!(f = fopen(path, "rb")))
-		return TAME_OK; /* moved away meanwhile (Maildir semantics) */
-	buf_reset(&im->msg);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((rc = buf_add(&im->msg, chunk, n)))
-			break;
-	fclose(f);
-	if (rc == TAME_ETOOBIG) {
-		im->total++;
-		im->skipped++;
-		return TAME_OK;
-	}
-	return rc ? rc : import_one(im, im->msg.data, im->msg.len);
-}
-
-static enum tame_err
-import_maildir(struct importer *im, const char *dir)
+maildir_open(struct importer *im, const char *dir)
 {
 	static const char *subs[] = { "cur", "new" };
-	char path[4096];
+	struct buf path;
 	struct dirent *de;
-	DIR *d;
-	size_t i;
+	char **grown;
+	size_t i, cap = 0;
 	enum tame_err rc = TAME_OK;
+	DIR *d;
 	int found = 0;
 
+	buf_init(&path, 4096);
 	for (i = 0; i < 2 && rc == TAME_OK; i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >=
-		    (int)sizeof(path))
-			return TAME_EINVAL;
-		if (!(d = opendir(path)))
+		buf_reset(&path);
+		if ((rc = buf_printf(&path, "%s/%s", dir, subs[i])))
+			break;
+		if (!(d = opendir(buf_str(&path))))
 			continue;
 		found = 1;
 		while (rc == TAME_OK && (de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			if (snprintf(path, sizeof(path), "%s/%s/%s", dir,
-			    subs[i], de->d_name) >= (int)sizeof(path))
+			buf_reset(&path);
+			if (buf_printf(&path, "%s/%s/%s", dir, subs[i],
+			    de->d_name))
 				continue;
-			rc = import_file(im, path);
+			if (im->src.npaths == cap) {
+				cap = cap ? cap * 2 : 256;
+				if (!(grown = realloc(im->src.paths,
+				    cap * sizeof(*grown)))) {
+					rc = TAME_ENOMEM;
+					break;
+				}
+				im->src.paths = grown;
+			}
+			if (!(im->src.paths[im->src.npaths] = buf_take(&path)))
+				rc = TAME_ENOMEM;
+			else
+				im->src.npaths++;
+			buf_init(&path, 4096);
 		}
 		closedir(d);
 	}
-	if (!found) {
+	buf_free(&path);
+	if (rc == TAME_OK && !found) {
 		fprintf(stderr, "import: %s is not a Maildir (no cur/ or new/)\n",
 		    dir);
 		return TAME_ENOTFOUND;
@@ -232,35 +437,56 @@ import_maildir(struct importer *im, const char *dir)
 	return rc;
 }
 
+static void
+source_close(struct source *src)
+{
+	size_t i;
+
+	if (src->base)
+		munmap((void *)src->base, src->maplen);
+	for (i = 0; i < src->npaths; i++)
+		free(src->paths[i]);
+	free(src->paths);
+}
+
 int
 cli_import(struct store *s, const char *kind, const char *path)
 {
-	struct importer im;
+	struct importer *im;
 	enum tame_err rc;
+	int code = 0;
 
-	memset(&im, 0, sizeof(im));
-	im.s = s;
-	im.t0 = tame_now_ms();
-	buf_init(&im.msg, TAME_SMTP_MESSAGE_MAX);
-	if (strcmp(kind, "mbox") == 0)
-		rc = import_mbox(&im, path);
-	else if (strcmp(kind, "maildir") == 0)
-		rc = import_maildir(&im, path);
-	else {
+	if (strcmp(kind, "mbox") != 0 && strcmp(kind, "maildir") != 0) {
 		fprintf(stderr, "tame: import mbox FILE | import maildir DIR\n");
-		buf_free(&im.msg);
 		return 64;
 	}
+	if (!(im = calloc(1, sizeof(*im))))
+		return cli_exit_code(TAME_ENOMEM);
+	im->s = s;
+	im->t0 = tame_now_ms();
+	pthread_mutex_init(&im->mu, NULL);
+	pthread_cond_init(&im->cv_ready, NULL);
+	pthread_cond_init(&im->cv_room, NULL);
+	if (strcmp(kind, "mbox") == 0)
+		rc = mbox_open(im, path);
+	else
+		rc = maildir_open(im, path);
+	if (rc == TAME_OK && (im->src.base || im->src.npaths))
+		rc = import_run(im);
 	if (rc == TAME_OK)
-		rc = import_flush(&im);
-	else if (im.in_batch)
+		rc = import_flush(im);
+	else if (im->in_batch)
 		store_rollback(s);
-	import_progress(&im, 1);
-	buf_free(&im.msg);
+	import_progress(im, 1);
 	if (rc) {
 		fprintf(stderr, "import: stopped: %s (%s)\n", tame_strerror(rc),
 		    store_errmsg(s));
-		return cli_exit_code(rc);
+		code = cli_exit_code(rc);
 	}
-	return 0;
+	source_close(&im->src);
+	pthread_mutex_destroy(&im->mu);
+	pthread_cond_destroy(&im->cv_ready);
+	pthread_cond_destroy(&im->cv_room);
+	free(im);
+	return code;
 }

@@ -5,7 +5,9 @@
  *   tame --data DIR user add --email E --name N --role admin|agent
  *                            --password-stdin
  *   tame --data DIR token add --email E
- *   tame --data DIR mailbox add --address A --name N
+ *   tame --data DIR mailbox add --address A --name N [--imap URL
+ *                               [--after seen|delete|move:FOLDER]]
+ *   tame --data DIR mailbox set --address A [--imap URL] ... (cli_imap.c)
  *   tame --data DIR deliver [--from ADDR] [--to ADDR]
  *   tame --data DIR import mbox FILE | import maildir DIR
  *   tame --data DIR export json
@@ -45,7 +47,14 @@ usage(void)
 	    "  init                          first admin and mailbox, if none\n"
 	    "  user add --email E --name N --role admin|agent --password-stdin\n"
 	    "  token add --email E           prints a new API token\n"
-	    "  mailbox add --address A --name N\n"
+	    "  mailbox add --address A --name N [--imap URL "
+	    "[--after seen|delete|move:FOLDER]]\n"
+	    "      [--imap-ca FILE] [--imap-pin sha256//KEY] "
+	    "[--imap-poll-ms MS]\n"
+	    "      URL: imap[s]://USER:PASSWORD@HOST:PORT/FOLDER"
+	    "[?starttls]\n"
+	    "  mailbox set --address A [--name N] [--imap URL] [--after ...]"
+	    " [--no-imap]\n"
 	    "  deliver [--from A] [--to A]   one message on stdin\n"
 	    "  import mbox FILE | import maildir DIR\n"
 	    "  export json                   everything as JSON on stdout\n"
@@ -167,6 +176,9 @@ cmd_mailbox_add(struct store *s, int argc, char **argv)
 		fprintf(stderr, "tame: invalid address: %s\n", addr);
 		return EX_DATAERR_;
 	}
+	if (cli_opt(argc, argv, "--imap"))
+		return cli_imap_mailbox_add(s, addr, name ? name : addr, argc,
+		    argv);
 	rc = store_mailbox_create(s, addr, name ? name : addr, tame_now_ms(),
 	    &id);
 	if (rc == TAME_EEXIST) {
@@ -309,6 +321,9 @@ main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_mailbox_add(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
+	    strcmp(argv[1], "set") == 0)
+		code = cli_imap_mailbox_set(s, argc - 2, argv + 2);
 	else if (strcmp(argv[0], "deliver") == 0)
 		code = cmd_deliver(s, argc - 1, argv + 1);
 	else if (argc >= 3 && strcmp(argv[0], "import") == 0)

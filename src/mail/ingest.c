@@ -7,6 +7,12 @@
  * written, and only then the derived rows, inside a save point. When
  * anything after the raw copy fails, the save point is rolled back and
  * the message is kept as an unparsed ticket pointing at its raw copy.
+ *
+ * The parse and everything derived from the message alone (sender, the
+ * address lists as JSON, References joined) is ingest_prepare(), which
+ * needs no store, so callers can run it on other threads than the one
+ * that writes (tamed's parser pool, the importer's workers) and the
+ * single writer of the store only writes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,37 +23,37 @@
 #include "ingest.h"
 #include "mime.h"
 
+/* What ingest_prepare() works out before the store is involved. */
+struct ingest_prep {
+	struct mime_parsed p;
+	char *sender;    /* lower-cased author address */
+	char *to_json;   /* ["a@b",...] */
+	char *cc_json;
+	char *refs;      /* References ids joined by spaces, or NULL */
+};
+
 /* Picks the mailbox: the first recipient that is one, else the first
  * mailbox of the store. */
 static enum tame_err
 pick_mailbox(struct store *s, const char *rcpts, struct mailbox *mb)
 {
-	char *copy, *p, *save = NULL;
-	enum tame_err rc = TAME_ENOTFOUND;
-	json_t *all = NULL, *first;
+	const char *p, *e;
+	char addr[TAME_FIELD_MAX + 1];
+	size_t n;
 
-	if (rcpts && *rcpts && (copy = strdup(rcpts)) != NULL) {
-		for (p = strtok_r(copy, ",", &save); p;
-		    p = strtok_r(NULL, ",", &save)) {
-			if (store_mailbox_by_address(s, p, mb) == TAME_OK) {
-				rc = TAME_OK;
-				break;
-			}
-		}
-		free(copy);
-		if (rc == TAME_OK)
-			return rc;
+	for (p = rcpts; p && *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if (n == 0 || n >= sizeof(addr))
+			continue;
+		memcpy(addr, p, n);
+		addr[n] = '\0';
+		if (store_mailbox_by_address(s, addr, mb) == TAME_OK)
+			return TAME_OK;
 	}
-	if ((rc = store_mailboxes_view(s, &all)))
-		return rc;
-	first = json_array_get(json_object_get(all, "mailboxes"), 0);
-	if (!first)
-		rc = TAME_ENOTFOUND;
-	else
-		rc = store_mailbox_get(s, json_integer_value(
-		    json_object_get(first, "id")), mb);
-	json_decref(all);
-	return rc;
+	return store_mailbox_first(s, mb);
 }
 
 static char *
@@ -230,16 +236,17 @@ store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 
 /* The normal path: thread, create or update, store, acknowledge. */
 static enum tame_err
-ingest_parsed(struct store *s, const struct mime_parsed *p,
-    const char *sender, const char *rcpts, int64_t raw_id, int64_t now,
+ingest_parsed(struct store *s, const struct ingest_prep *ip,
+    const char *rcpts, int64_t raw_id, int64_t now,
     struct ingest_result *res)
 {
+	const struct mime_parsed *p = &ip->p;
+	const char *sender = ip->sender;
 	struct thread_input ti;
 	struct thread_decision td;
 	struct mailbox mb;
 	struct message_new m;
 	const char *ids[TAME_REFERENCES_MAX + 1];
-	char *to_json = NULL, *cc_json = NULL, *refs = NULL;
 	int64_t tid = 0, customer_id, token, header_tid;
 	size_t nids, i;
 	enum tame_err rc;
@@ -288,22 +295,19 @@ ingest_parsed(struct store *s, const struct mime_parsed *p,
 	for (i = 0; i < p->ncc; i++)
 		if ((rc = store_participant_add(s, tid, p->cc[i])))
 			goto out;
-	to_json = addr_json(p->to, p->nto);
-	cc_json = addr_json(p->cc, p->ncc);
-	refs = refs_joined(p);
 	memset(&m, 0, sizeof(m));
 	m.ticket_id = tid;
 	m.direction = MSG_IN;
 	m.from_email = sender;
 	m.from_name = p->from_name;
-	m.to_json = to_json;
-	m.cc_json = cc_json;
+	m.to_json = ip->to_json;
+	m.cc_json = ip->cc_json;
 	m.subject = p->subject;
 	m.text = p->text;
 	m.html = p->html;
 	m.message_id = p->message_id;
 	m.in_reply_to = p->in_reply_to;
-	m.references = refs;
+	m.references = ip->refs;
 	m.raw_id = raw_id;
 	m.unparsed = p->unparsed;
 	m.auto_submitted = p->auto_submitted;
@@ -329,9 +333,6 @@ ingest_parsed(struct store *s, const struct mime_parsed *p,
 	res->unparsed = p->unparsed;
 out:
 	json_decref(ev);
-	free(to_json);
-	free(cc_json);
-	free(refs);
 	mailbox_clear(&mb);
 	return rc;
 }
@@ -375,61 +376,108 @@ out:
 	return rc;
 }
 
+/* Parses and derives; see ingest.h. */
 enum tame_err
-ingest_message(struct store *s, const char *raw, size_t len,
-    const char *mail_from, const char *rcpts, int64_t now,
-    struct ingest_result *res)
+ingest_prepare(const char *raw, size_t len, const char *mail_from,
+    struct ingest_prep **out)
 {
-	struct mime_parsed p;
+	struct ingest_prep *ip;
+	enum tame_err rc;
+
+	*out = NULL;
+	if (!(ip = calloc(1, sizeof(*ip))))
+		return TAME_ENOMEM;
+	if ((rc = mime_parse(raw, len, &ip->p)))
+		goto out;
+	ip->sender = tame_strdup(ip->p.from_email ? ip->p.from_email :
+	    mail_from && *mail_from ? mail_from : "unknown@invalid");
+	ip->to_json = addr_json(ip->p.to, ip->p.nto);
+	ip->cc_json = addr_json(ip->p.cc, ip->p.ncc);
+	ip->refs = refs_joined(&ip->p);
+	if (!ip->sender || !ip->to_json || !ip->cc_json ||
+	    (ip->p.nreferences && !ip->refs)) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	tame_ascii_lower(ip->sender);
+	*out = ip;
+	ip = NULL;
+out:
+	ingest_prep_free(ip);
+	return rc;
+}
+
+void
+ingest_prep_free(struct ingest_prep *ip)
+{
+	if (!ip)
+		return;
+	mime_parsed_free(&ip->p);
+	free(ip->sender);
+	free(ip->to_json);
+	free(ip->cc_json);
+	free(ip->refs);
+	free(ip);
+}
+
+/* The store half of ingest_message; see ingest.h. */
+enum tame_err
+ingest_prepared(struct store *s, const struct ingest_prep *ip,
+    const char *raw, size_t len, const char *mail_from, const char *rcpts,
+    int64_t now, struct ingest_result *res)
+{
+	const struct mime_parsed *p = &ip->p;
 	struct ingest_result local;
 	enum tame_err rc;
-	char *sender = NULL;
 
 	if (!res)
 		res = &local;
 	memset(res, 0, sizeof(*res));
-	memset(&p, 0, sizeof(p));
-	if ((rc = mime_parse(raw, len, &p)))
-		goto out;
-	if (p.message_id && store_message_find(s, p.message_id, NULL, NULL,
+	if (p->message_id && store_message_find(s, p->message_id, NULL, NULL,
 	    NULL) == TAME_OK) {
 		res->duplicate = 1;
-		goto out;
+		return TAME_OK;
 	}
 	if ((rc = store_raw_add(s, raw, len, mail_from ? mail_from : "",
 	    rcpts ? rcpts : "", now, &res->raw_id)))
-		goto out;
-	sender = tame_strdup(p.from_email ? p.from_email :
-	    mail_from && *mail_from ? mail_from : "unknown@invalid");
-	if (!sender) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	tame_ascii_lower(sender);
+		return rc;
 	if ((rc = store_savepoint(s, "ingest")))
-		goto out;
-	if (p.is_dsn)
-		rc = ingest_bounce(s, &p, res->raw_id, now, res);
-	if (!p.is_dsn || rc == TAME_ENOTFOUND)
-		rc = ingest_parsed(s, &p, sender, rcpts, res->raw_id, now, res);
+		return rc;
+	if (p->is_dsn)
+		rc = ingest_bounce(s, p, res->raw_id, now, res);
+	if (!p->is_dsn || rc == TAME_ENOTFOUND)
+		rc = ingest_parsed(s, ip, rcpts, res->raw_id, now, res);
 	if (rc == TAME_EEXIST) {
 		/* the same Message-ID arrived in this very batch */
 		store_rollback_to(s, "ingest");
 		store_release(s, "ingest");
 		res->duplicate = 1;
-		rc = TAME_OK;
-		goto out;
+		return TAME_OK;
 	}
 	if (rc) {
 		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
 		    (long long)res->raw_id, tame_strerror(rc), store_errmsg(s));
 		store_rollback_to(s, "ingest");
-		rc = ingest_fallback(s, &p, sender, rcpts, res->raw_id, now,
+		rc = ingest_fallback(s, p, ip->sender, rcpts, res->raw_id, now,
 		    res);
 	}
 	store_release(s, "ingest");
-out:
-	free(sender);
-	mime_parsed_free(&p);
+	return rc;
+}
+
+enum tame_err
+ingest_message(struct store *s, const char *raw, size_t len,
+    const char *mail_from, const char *rcpts, int64_t now,
+    struct ingest_result *res)
+{
+	struct ingest_prep *ip;
+	enum tame_err rc;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if ((rc = ingest_prepare(raw, len, mail_from, &ip)))
+		return rc;
+	rc = ingest_prepared(s, ip, raw, len, mail_from, rcpts, now, res);
+	ingest_prep_free(ip);
 	return rc;
 }

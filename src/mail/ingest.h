@@ -39,4 +39,19 @@ enum tame_err ingest_message(struct store *s, const char *raw, size_t len,
     const char *mail_from, const char *rcpts, int64_t now,
     struct ingest_result *res);
 
+/* ingest_message in two halves, so that the parsing, which needs no
+ * store, can run on another thread than the store's single writer. */
+struct ingest_prep;
+/* Parses raw (len bytes) and works out what needs no store. mail_from
+ * as for ingest_message. *out is freed with ingest_prep_free(). Returns
+ * TAME_OK or TAME_ENOMEM (bad mail is never an error). */
+enum tame_err ingest_prepare(const char *raw, size_t len,
+    const char *mail_from, struct ingest_prep **out);
+/* The rest of ingest_message for a message prepared from the same raw,
+ * len and mail_from; same contract. ip stays the caller's. */
+enum tame_err ingest_prepared(struct store *s, const struct ingest_prep *ip,
+    const char *raw, size_t len, const char *mail_from, const char *rcpts,
+    int64_t now, struct ingest_result *res);
+void ingest_prep_free(struct ingest_prep *ip);
+
 #endif

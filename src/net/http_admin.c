@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http_admin.h"
+#include "http_imap.h"
 #include "json_body.h"
 #include "../core/auth.h"
 #include "../core/util.h"
@@ -384,7 +385,9 @@ http_admin_mailboxes_list(struct http_ctx *c)
 
 	if ((csv = http_want_csv(c)) < 0)
 		return;
-	if ((rc = store_mailboxes_view(c->store, &view))) {
+	if ((rc = store_mailboxes_view(c->store, &view)) ||
+	    (rc = http_imap_decorate_list(c->store, view))) {
+		json_decref(view);
 		http_store_error(c, rc, "mailboxes");
 		return;
 	}
@@ -395,7 +398,7 @@ http_admin_mailboxes_list(struct http_ctx *c)
 void
 http_admin_mailbox_get(struct http_ctx *c)
 {
-	answer_view(c, 200, c->id[0], "mailbox", store_mailbox_view);
+	answer_view(c, 200, c->id[0], "mailbox", http_imap_mailbox_view);
 }
 
 void
@@ -405,23 +408,43 @@ http_admin_mailbox_create(struct http_ctx *c)
 		{ "address", JF_LINE, 1, TAME_FIELD_MAX },
 		{ "name", JF_LINE, 1, TAME_FIELD_MAX },
 	};
-	json_t *body;
+	json_t *body, *imap = NULL;
+	struct imap_conf conf = { 0 };
 	int64_t id = 0;
 	enum tame_err rc;
+	int no_imap = 1;
 
 	if (!http_require_admin(c) ||
-	    !(body = read_checked(c, fields, NELEM(fields))))
+	    !(body = http_imap_read_body(c, fields, NELEM(fields), &imap)))
 		return;
-	if (check_addr(c, body, "address") || not_blank(c, body, "name"))
+	if (check_addr(c, body, "address") || not_blank(c, body, "name") ||
+	    (imap && http_imap_parse(c, 0, imap, &conf, &no_imap)))
 		goto out;
+	/* the mailbox and its IMAP settings together, or neither */
+	if (imap && !no_imap && (rc = store_begin(c->store))) {
+		http_store_error(c, rc, "mailbox");
+		goto out;
+	}
 	rc = store_mailbox_create(c->store, json_body_str(body, "address"),
 	    json_body_str(body, "name"), tame_now_ms(), &id);
+	if (imap && !no_imap) {
+		if (rc || http_imap_save(c, id, &conf, 0)) {
+			store_rollback(c->store);
+			if (rc)
+				http_store_error(c, rc, "mailbox with this "
+				    "address");
+			goto out;
+		}
+		rc = store_commit(c->store);
+	}
 	if (rc) {
 		http_store_error(c, rc, "mailbox with this address");
 		goto out;
 	}
-	answer_view(c, 201, id, "mailbox", store_mailbox_view);
+	answer_view(c, 201, id, "mailbox", http_imap_mailbox_view);
 out:
+	imap_conf_clear(&conf);
+	json_decref(imap);
 	json_decref(body);
 }
 
@@ -434,11 +457,13 @@ http_admin_mailbox_patch(struct http_ctx *c)
 		{ "ack_template", JF_TEXT, 0, ACK_TEMPLATE_MAX },
 	};
 	struct mailbox mb = { 0 };
-	json_t *body, *ack;
+	struct imap_conf conf = { 0 };
+	json_t *body, *ack, *imap = NULL;
 	enum tame_err rc;
+	int no_imap = 0;
 
 	if (!http_require_admin(c) ||
-	    !(body = read_checked(c, fields, NELEM(fields))))
+	    !(body = http_imap_read_body(c, fields, NELEM(fields), &imap)))
 		return;
 	if (not_blank(c, body, "name"))
 		goto out;
@@ -446,6 +471,10 @@ http_admin_mailbox_patch(struct http_ctx *c)
 		http_store_error(c, rc, "mailbox");
 		goto out;
 	}
+	/* IMAP first: a bad "imap" changes nothing */
+	if (imap && (http_imap_parse(c, c->id[0], imap, &conf, &no_imap) ||
+	    http_imap_save(c, c->id[0], &conf, no_imap)))
+		goto out;
 	ack = json_object_get(body, "ack_enabled");
 	rc = store_mailbox_update(c->store, c->id[0],
 	    json_body_str(body, "name"), ack ? json_is_true(ack) : -1,
@@ -454,8 +483,10 @@ http_admin_mailbox_patch(struct http_ctx *c)
 		http_store_error(c, rc, "mailbox");
 		goto out;
 	}
-	answer_view(c, 200, c->id[0], "mailbox", store_mailbox_view);
+	answer_view(c, 200, c->id[0], "mailbox", http_imap_mailbox_view);
 out:
 	mailbox_clear(&mb);
+	imap_conf_clear(&conf);
+	json_decref(imap);
 	json_decref(body);
 }

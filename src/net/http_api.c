@@ -31,6 +31,8 @@
 #include <ulfius.h>
 #include "http_api.h"
 #include "http_admin.h"
+#include "http_imap.h"
+#include "http_events.h"
 #include "http_session.h"
 #include "http_tickets.h"
 #include "http_util.h"
@@ -109,6 +111,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/mailboxes", http_admin_mailbox_create, 0 },
 	{ "GET", "/api/v1/mailboxes/#", http_admin_mailbox_get, 0 },
 	{ "PATCH", "/api/v1/mailboxes/#", http_admin_mailbox_patch, 0 },
+	{ "POST", "/api/v1/mailboxes/#/test", http_imap_test, 0 },
+
+	{ "GET", "/api/v1/events", http_events_stream, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -308,6 +313,10 @@ dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 		serve_static(&c);
 	if (!c.answered)
 		http_error(&c, 500, "internal", "no answer");
+	/* A change went through: live views look at the store now. */
+	if (res->status < 400 && strcmp(c.method, "GET") != 0 &&
+	    strcmp(c.method, "HEAD") != 0)
+		http_events_poke();
 	if (res->status >= 500)
 		tame_log(TAME_LOG_WARN, "http: %s %s -> %ld", c.method, path,
 		    res->status);
@@ -365,9 +374,10 @@ start_mhd(struct http_api *api, unsigned flags)
 {
 	struct MHD_OptionItem ops[] = {
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
-		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed,
-		    NULL },
-		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger,
+		/* ulfius' hooks, wrapped so event streams can suspend */
+		{ MHD_OPTION_NOTIFY_COMPLETED,
+		    (intptr_t)http_events_request_completed, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_events_uri_logger,
 		    NULL },
 		{ MHD_OPTION_SOCK_ADDR, 0, &api->addr },
 		{ MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, NULL },
@@ -428,9 +438,12 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 		rc = TAME_ENOMEM;
 		goto out;
 	}
-	if (start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL) !=
-	    U_OK && start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL) != U_OK) {
+	if ((rc = http_events_start(api->datadir)))
+		goto out;
+	if (start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME) != U_OK &&
+	    start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	    MHD_ALLOW_SUSPEND_RESUME) != U_OK) {
 		rc = TAME_EIO;
 		goto out;
 	}
@@ -439,6 +452,7 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 	api = NULL;
 out:
 	if (api) {
+		http_events_stop();
 		if (inst_made)
 			ulfius_clean_instance(&api->inst);
 		if (api->key_made)
@@ -454,6 +468,7 @@ http_api_stop(struct http_api *api)
 {
 	if (!api)
 		return;
+	http_events_stop();
 	if (api->started)
 		ulfius_stop_framework(&api->inst);
 	ulfius_clean_instance(&api->inst);

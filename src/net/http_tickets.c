@@ -29,6 +29,9 @@
 
 /* Longest ?status= list: all five names and commas fit. */
 #define STATUS_PARAM_MAX 64
+/* A page of the ticket list as JSON: TAME_LIST_LIMIT_MAX rows with the
+ * longest subjects and previews fit. */
+#define TICKETS_JSON_MAX (16 * 1024 * 1024)
 /* File name bytes kept in Content-Disposition. */
 #define FILENAME_MAX_BYTES 255
 
@@ -103,16 +106,39 @@ parse_assignee(struct http_ctx *c, int64_t *out)
 	return -1;
 }
 
+/* Parses ?sort=newest|oldest|priority. 0, or -1 after answering. */
+static int
+parse_sort(struct http_ctx *c, enum ticket_sort *out)
+{
+	const char *s = http_query(c, "sort");
+
+	*out = TICKET_SORT_NEWEST;
+	if (!s || strcmp(s, "newest") == 0)
+		return 0;
+	if (strcmp(s, "oldest") == 0) {
+		*out = TICKET_SORT_OLDEST;
+		return 0;
+	}
+	if (strcmp(s, "priority") == 0) {
+		*out = TICKET_SORT_PRIORITY;
+		return 0;
+	}
+	http_error(c, 400, "invalid_parameter",
+	    "parameter \"sort\" must be newest, oldest or priority");
+	return -1;
+}
+
 void
 http_tickets_list(struct http_ctx *c)
 {
 	struct ticket_query q = { 0 };
+	struct buf text;
 	json_t *view = NULL;
 	enum tame_err rc;
 	int csv;
 
 	if ((csv = http_want_csv(c)) < 0 || parse_status(c, &q.status_mask) ||
-	    parse_assignee(c, &q.assignee_id) ||
+	    parse_assignee(c, &q.assignee_id) || parse_sort(c, &q.sort) ||
 	    http_query_int(c, "mailbox", 1, INT64_MAX, 0, &q.mailbox_id) ||
 	    http_query_int(c, "customer", 1, INT64_MAX, 0, &q.customer_id) ||
 	    http_query_page(c, &q.limit, &q.cursor))
@@ -131,18 +157,21 @@ http_tickets_list(struct http_ctx *c)
 		    "parameter \"tag\" must be 1 to %d bytes", TAME_FIELD_MAX);
 		return;
 	}
-	rc = store_tickets_view(c->store, &q, &view);
-	if (rc == TAME_EINVAL) {
+	/* JSON, the common case, goes out as the store wrote it. */
+	buf_init(&text, TICKETS_JSON_MAX);
+	rc = csv ? store_tickets_view(c->store, &q, &view) :
+	    store_tickets_view_text(c->store, &q, &text);
+	if (rc == TAME_EINVAL)
 		http_error(c, 400, "invalid_parameter",
 		    "parameter \"cursor\" or \"q\" is not valid");
-		return;
-	}
-	if (rc) {
+	else if (rc)
 		http_store_error(c, rc, "tickets");
-		return;
-	}
-	http_list(c, view, csv, "tickets", ticket_cols,
-	    sizeof(ticket_cols) / sizeof(ticket_cols[0]));
+	else if (csv)
+		http_list(c, view, csv, "tickets", ticket_cols,
+		    sizeof(ticket_cols) / sizeof(ticket_cols[0]));
+	else
+		http_send(c, 200, "application/json", text.data, text.len);
+	buf_free(&text);
 }
 
 void

@@ -1,10 +1,11 @@
 /*
  * ingestq.h - group commit for incoming mail.
  *
- * Model: edges (the SMTP/LMTP server) submit jobs from any thread; one
- * writer thread with its own store connection takes every job waiting,
- * ingests them all in one transaction (ingest_message each, inside a
- * save point), commits once (durable), and then calls each job's done
+ * Model: edges (the SMTP/LMTP server) submit jobs from any thread; a
+ * few parser threads parse them (ingest_prepare); one writer thread
+ * with its own store connection takes every parsed job waiting, stores
+ * them all in one transaction (ingest_prepared each, inside a save
+ * point), commits once (durable), and then calls each job's done
  * callback. One fsync thus covers many concurrent deliveries, so
  * durability does not cap throughput at the disk's sync rate.
  */

@@ -86,10 +86,19 @@ check_field(struct store *s, const char *what, const char *v)
 enum tame_err
 store_open(const char *datadir, int migrate, struct store **out)
 {
+	enum tame_err rc;
+	int n;
+
 	if (!datadir || !out)
 		return TAME_EINVAL;
 	*out = NULL;
-	return store_backend_sqlite.open(datadir, migrate, out);
+	if ((rc = store_backend_sqlite.open(datadir, migrate, out)))
+		return rc;
+	/* the key of sealed secrets lives there (store_secret.h) */
+	n = snprintf((*out)->datadir, sizeof((*out)->datadir), "%s", datadir);
+	if (n < 0 || (size_t)n >= sizeof((*out)->datadir))
+		(*out)->datadir[0] = '\0';
+	return TAME_OK;
 }
 
 /* Closes s and frees it; NULL is allowed. */
@@ -327,6 +336,13 @@ store_mailbox_get(struct store *s, int64_t id, struct mailbox *out)
 }
 
 enum tame_err
+store_mailbox_first(struct store *s, struct mailbox *out)
+{
+	REQUIRE(out);
+	return s->be->mailbox_first(s, out);
+}
+
+enum tame_err
 store_mailbox_update(struct store *s, int64_t id, const char *name,
     int ack_enabled, const char *ack_template)
 {
@@ -501,6 +517,19 @@ store_message_add(struct store *s, const struct message_new *m, int64_t *id)
 }
 
 enum tame_err
+store_index_defer(struct store *s, int defer)
+{
+	return s->be->index_defer(s, defer != 0);
+}
+
+enum tame_err
+store_index_pending(struct store *s, int64_t max, int64_t *left)
+{
+	REQUIRE(max >= 0);
+	return s->be->index_pending(s, max, left);
+}
+
+enum tame_err
 store_attachment_add(struct store *s, int64_t message_id, const char *filename,
     const char *content_type, const char *content_id, int is_inline,
     const void *data, size_t len, int64_t *id)
@@ -559,6 +588,19 @@ store_tickets_view(struct store *s, const struct ticket_query *q, json_t **out)
 }
 
 enum tame_err
+store_tickets_view_text(struct store *s, const struct ticket_query *q,
+    struct buf *out)
+{
+	REQUIRE(q);
+	REQUIRE(out);
+	if (q->limit < 1 || q->limit > TAME_LIST_LIMIT_MAX) {
+		store_set_errmsg(s, "limit out of range");
+		return TAME_EINVAL;
+	}
+	return s->be->tickets_view_text(s, q, out);
+}
+
+enum tame_err
 store_ticket_view(struct store *s, int64_t id, json_t **out)
 {
 	REQUIRE(out);
@@ -596,6 +638,16 @@ store_ticket_count(struct store *s, int64_t *n)
 {
 	REQUIRE(n);
 	return s->be->ticket_count(s, n);
+}
+
+enum tame_err
+store_changes_after(struct store *s, int64_t *ev_pos, int64_t *msg_pos,
+    struct store_change *out, size_t max, size_t *n)
+{
+	REQUIRE(ev_pos && msg_pos);
+	REQUIRE(out || max == 0);
+	REQUIRE(n);
+	return s->be->changes_after(s, ev_pos, msg_pos, out, max, n);
 }
 
 /* ---- outbox (see store.h for each contract) ---- */

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include "../core/buf.h"
 #include "../core/err.h"
+#include "../core/imap_conf.h"
 #include "../core/model.h"
 
 struct store;
@@ -108,6 +109,9 @@ enum tame_err store_mailbox_by_address(struct store *s, const char *address,
     struct mailbox *out);
 enum tame_err store_mailbox_get(struct store *s, int64_t id,
     struct mailbox *out);
+/* The mailbox with the lowest id (where mail for no known address
+ * goes); TAME_ENOTFOUND when there is none. Caller calls mailbox_clear. */
+enum tame_err store_mailbox_first(struct store *s, struct mailbox *out);
 /* name NULL = keep; ack_enabled -1 = keep; ack_template NULL = keep. */
 enum tame_err store_mailbox_update(struct store *s, int64_t id,
     const char *name, int ack_enabled, const char *ack_template);
@@ -176,6 +180,18 @@ enum tame_err store_ticket_link(struct store *s, int64_t ticket_id,
  * TAME_EEXIST if message_id is already stored. */
 enum tame_err store_message_add(struct store *s, const struct message_new *m,
     int64_t *id);
+/* How this connection indexes the messages it adds for search. With
+ * defer 0 (the default) each message is indexed in its own transaction.
+ * With defer 1 it is queued for the index in that same transaction
+ * (durable, searches find it all the same) and indexed later by
+ * store_index_pending(), in large batches, which costs a bulk writer
+ * (the SMTP ingest queue) about half as much per message. */
+enum tame_err store_index_defer(struct store *s, int defer);
+/* Indexes the oldest max queued messages (max 0: all) in the caller's
+ * transaction or one of its own; *left (may be NULL) gets how many are
+ * still queued. */
+enum tame_err store_index_pending(struct store *s, int64_t max,
+    int64_t *left);
 /* Stores the bytes once under their SHA-256 (content-addressed blob) and
  * links them to the message. */
 enum tame_err store_attachment_add(struct store *s, int64_t message_id,
@@ -200,6 +216,14 @@ enum tame_err store_ack_allow(struct store *s, int64_t mailbox_id,
 
 /* ---- tickets: the API ---- */
 
+/* Orders of the ticket list. "Waiting" is since the customer's latest
+ * message (the ticket's creation when there is none). */
+enum ticket_sort {
+	TICKET_SORT_NEWEST = 0,  /* newest ticket first (id descending) */
+	TICKET_SORT_OLDEST,      /* waiting longest first */
+	TICKET_SORT_PRIORITY     /* most urgent first, then waiting longest */
+};
+
 struct ticket_query {
 	unsigned status_mask;  /* bit (1u << enum ticket_status); 0 = any */
 	const char *q;         /* full-text query as the user typed it, or NULL */
@@ -209,6 +233,7 @@ struct ticket_query {
 	const char *tag;       /* NULL = any */
 	int limit;             /* 1..TAME_LIST_LIMIT_MAX */
 	const char *cursor;    /* from a previous next_cursor, or NULL */
+	enum ticket_sort sort; /* TICKET_SORT_NEWEST (0) unless asked */
 };
 
 /* {"tickets":[ticket...], "next_cursor": "..."|null}, newest first.
@@ -218,6 +243,10 @@ struct ticket_query {
  * cursor. */
 enum tame_err store_tickets_view(struct store *s, const struct ticket_query *q,
     json_t **out);
+/* The same page as JSON text appended to out: the bytes the API sends,
+ * without building a json_t (the list is the busiest endpoint). */
+enum tame_err store_tickets_view_text(struct store *s,
+    const struct ticket_query *q, struct buf *out);
 /* {"ticket":{...ticket fields..., "messages":[{id, direction,
  * from:{email,name}, to:[...], cc:[...], subject, text, html,
  * attachments:[{id,filename,content_type,size,inline}], message_id,
@@ -262,6 +291,22 @@ enum tame_err store_attachment_get(struct store *s, int64_t tid, int64_t aid,
 
 enum tame_err store_ticket_count(struct store *s, int64_t *n);
 
+/* ---- changes, for live views ---- */
+
+/* A ticket that changed: an event was written about it or a message
+ * added to it. */
+struct store_change {
+	int64_t ticket_id;
+	int created;           /* its "ticket.created" event is among them */
+};
+/* The tickets changed after the positions *ev_pos (events) and *msg_pos
+ * (messages), at most max of them in out (one entry per ticket, oldest
+ * change first); advances both positions past what was returned. When
+ * a position is negative (a watcher's first call) nothing is returned
+ * and both are set to the newest rows, so a watcher starts from now. */
+enum tame_err store_changes_after(struct store *s, int64_t *ev_pos,
+    int64_t *msg_pos, struct store_change *out, size_t max, size_t *n);
+
 /* ---- outbox ---- */
 
 struct outbox_item {
@@ -293,5 +338,55 @@ enum tame_err store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
 /* Permanent failure: item done, message delivery "failed" with error. */
 enum tame_err store_outbox_failed(struct store *s, int64_t id,
     const char *error);
+
+/* ---- IMAP mailboxes (store_imap.c; the poller is src/net/imap_poll.c) */
+
+/* Sets (creates or replaces) the IMAP settings of mailbox c->mailbox_id.
+ * c->password NULL keeps the stored password (TAME_EINVAL when there is
+ * none yet); a password is sealed with the data directory's key
+ * (store_secret.h) before it reaches the engine. Bumps the version the
+ * poller watches and clears the last error. TAME_ENOTFOUND. */
+enum tame_err store_imap_set(struct store *s, const struct imap_conf *c,
+    int64_t now);
+/* Disconnects a mailbox from IMAP. The folder state is kept, so that
+ * connecting it again resumes where it stopped. TAME_ENOTFOUND. */
+enum tame_err store_imap_delete(struct store *s, int64_t mailbox_id);
+/* Fills *out (caller calls imap_conf_clear) with the settings, the
+ * password opened, and the mailbox's address. TAME_ENOTFOUND when the
+ * mailbox has none; TAME_EAUTH when the key does not open the password. */
+enum tame_err store_imap_get(struct store *s, int64_t mailbox_id,
+    struct imap_conf *out);
+
+/* One mailbox with IMAP settings, for the poller's change check. */
+struct store_imap_entry {
+	int64_t mailbox_id;
+	int64_t version;
+};
+/* Every mailbox with IMAP settings, by id. *out is malloc'd (NULL when
+ * *n is 0); caller frees. */
+enum tame_err store_imap_list(struct store *s, struct store_imap_entry **out,
+    size_t *n);
+
+/* Where the import of one folder stands. account is "user@host:port",
+ * so a mailbox pointed at another server starts afresh. TAME_ENOTFOUND
+ * when the folder was never polled. */
+enum tame_err store_imap_state_get(struct store *s, int64_t mailbox_id,
+    const char *account, const char *folder, int64_t *uidvalidity,
+    int64_t *last_uid);
+/* Records the folder's UIDVALIDITY and last imported UID, adds imported
+ * to the mailbox's count of imported messages and sets its backlog
+ * (messages known to wait on the server). One transaction. */
+enum tame_err store_imap_state_set(struct store *s, int64_t mailbox_id,
+    const char *account, const char *folder, int64_t uidvalidity,
+    int64_t last_uid, int64_t imported, int64_t backlog, int64_t now);
+/* Records how the last poll went: error NULL = fine (clears the error,
+ * sets last_ok_at); otherwise error (a short plain-language text) and
+ * detail (what the server or library said, may be NULL). */
+enum tame_err store_imap_status(struct store *s, int64_t mailbox_id,
+    const char *error, const char *detail, int64_t now);
+/* The "imap" object of the mailbox JSON (docs/API.md), without the
+ * password; TAME_ENOTFOUND when the mailbox has no IMAP settings. */
+enum tame_err store_imap_view(struct store *s, int64_t mailbox_id,
+    json_t **out);
 
 #endif

@@ -19,10 +19,14 @@
 
 #define STORE_ERRMSG_MAX 512
 
+#define STORE_DATADIR_MAX 4096
+
 /* The engine-independent head of every connection struct. */
 struct store {
 	const struct store_backend *be;
 	char errmsg[STORE_ERRMSG_MAX];  /* last error, for store_errmsg() */
+	char datadir[STORE_DATADIR_MAX]; /* set by store_open(); where the
+	                                    key of store_secret.h lives */
 };
 
 struct store_backend {
@@ -69,6 +73,7 @@ struct store_backend {
 	    const char *address, struct mailbox *out);
 	enum tame_err (*mailbox_get)(struct store *s, int64_t id,
 	    struct mailbox *out);
+	enum tame_err (*mailbox_first)(struct store *s, struct mailbox *out);
 	enum tame_err (*mailbox_update)(struct store *s, int64_t id,
 	    const char *name, int ack_enabled, const char *ack_template);
 	enum tame_err (*mailboxes_view)(struct store *s, json_t **out);
@@ -112,6 +117,9 @@ struct store_backend {
 	    int64_t previous_id);
 	enum tame_err (*message_add)(struct store *s,
 	    const struct message_new *m, int64_t *id);
+	enum tame_err (*index_defer)(struct store *s, int defer);
+	enum tame_err (*index_pending)(struct store *s, int64_t max,
+	    int64_t *left);
 	enum tame_err (*attachment_add)(struct store *s, int64_t message_id,
 	    const char *filename, const char *content_type,
 	    const char *content_id, int is_inline, const void *data,
@@ -128,6 +136,8 @@ struct store_backend {
 
 	enum tame_err (*tickets_view)(struct store *s,
 	    const struct ticket_query *q, json_t **out);
+	enum tame_err (*tickets_view_text)(struct store *s,
+	    const struct ticket_query *q, struct buf *out);
 	enum tame_err (*ticket_view)(struct store *s, int64_t id,
 	    json_t **out);
 	enum tame_err (*reply_ctx)(struct store *s, int64_t ticket_id,
@@ -138,6 +148,9 @@ struct store_backend {
 	    int64_t aid, char **filename, char **content_type,
 	    struct buf *data);
 	enum tame_err (*ticket_count)(struct store *s, int64_t *n);
+	enum tame_err (*changes_after)(struct store *s, int64_t *ev_pos,
+	    int64_t *msg_pos, struct store_change *out, size_t max,
+	    size_t *n);
 
 	enum tame_err (*outbox_add)(struct store *s, int64_t message_id,
 	    int64_t ticket_id, const char *mail_from, const char *rcpts,
@@ -149,6 +162,27 @@ struct store_backend {
 	    int64_t next_at, const char *error);
 	enum tame_err (*outbox_failed)(struct store *s, int64_t id,
 	    const char *error);
+
+	/* IMAP: store_imap.c seals and opens the password around these,
+	 * so an engine only ever holds the sealed text. imap_set keeps
+	 * the stored password when sealed is NULL. */
+	enum tame_err (*imap_set)(struct store *s, const struct imap_conf *c,
+	    const char *sealed, int64_t now);
+	enum tame_err (*imap_delete)(struct store *s, int64_t mailbox_id);
+	enum tame_err (*imap_get)(struct store *s, int64_t mailbox_id,
+	    struct imap_conf *out, char **sealed);
+	enum tame_err (*imap_list)(struct store *s,
+	    struct store_imap_entry **out, size_t *n);
+	enum tame_err (*imap_state_get)(struct store *s, int64_t mailbox_id,
+	    const char *account, const char *folder, int64_t *uidvalidity,
+	    int64_t *last_uid);
+	enum tame_err (*imap_state_set)(struct store *s, int64_t mailbox_id,
+	    const char *account, const char *folder, int64_t uidvalidity,
+	    int64_t last_uid, int64_t imported, int64_t backlog, int64_t now);
+	enum tame_err (*imap_status)(struct store *s, int64_t mailbox_id,
+	    const char *error, const char *detail, int64_t now);
+	enum tame_err (*imap_view)(struct store *s, int64_t mailbox_id,
+	    json_t **out);
 };
 
 /* The embedded default (store_sqlite.c). */

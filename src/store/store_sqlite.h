@@ -34,6 +34,13 @@ struct sq {
 	int bind_err;         /* first failed bind since the last run */
 	enum tame_err prep_rc; /* why the last sq_stmt*() gave NULL */
 	unsigned dyn_next;    /* round-robin victim in dyn[] */
+	int in_begin;         /* in a transaction of store_begin() */
+	int defer_index;      /* store_index_defer(): queue in fts_pending */
+	int pend_made;        /* temp tables of pending_hits() exist */
+	int pend_hits;        /* temp.pending_hits may hold rows */
+	struct sq_ckpt *ckpt; /* the checkpointer of this file */
+	int64_t fts_from;     /* lowest message id of that transaction not
+	                         yet in the search index; 0 = none */
 	struct sq_slot cache[SQ_CACHE_SLOTS];
 	struct sq_slot dyn[SQ_DYN_SLOTS];
 };
@@ -92,7 +99,39 @@ json_t *sq_json_strn(const char *s, size_t len);
  * 0 on success, 1 otherwise, so errors can be summed up. */
 int sq_jset(json_t *o, const char *key, json_t *v);
 
+/* store_sqlite_ckpt.c: WAL checkpoints on a thread of their own
+ * instead of inside the COMMIT that crosses the threshold. attach
+ * installs q's WAL hook (call once the connection is set up); detach
+ * removes it, and the last connection of a file stops its thread (call
+ * before sqlite3_close). */
+struct sq_ckpt;
+enum tame_err sq_ckpt_attach(struct sq *q, const char *path);
+void sq_ckpt_detach(struct sq *q);
+
+/* store_sqlite_json.c: JSON text written straight into a buf, for the
+ * busiest views. Each call does nothing once w->rc is set, so a row is
+ * written as a sequence of calls and checked once. */
+struct jw {
+	struct buf *b;
+	enum tame_err rc;     /* first failure (ENOMEM, ETOOBIG) */
+};
+void sq_jw_raw(struct jw *w, const char *s, size_t n);
+void sq_jw_lit(struct jw *w, const char *s);      /* as is */
+void sq_jw_strn(struct jw *w, const char *s, size_t n); /* "escaped" */
+void sq_jw_str(struct jw *w, const char *s);
+void sq_jw_int(struct jw *w, int64_t v);
+void sq_jw_time(struct jw *w, int64_t ms);        /* RFC 3339 string */
+void sq_jw_col_text(struct jw *w, sqlite3_stmt *st, int i); /* NULL: null */
+void sq_jw_col_time(struct jw *w, sqlite3_stmt *st, int i); /* NULL: null */
+void sq_jw_col_id(struct jw *w, sqlite3_stmt *st, int i); /* <= 0: null */
+
 /* store_sqlite_tickets.c: the ingest path and ticket changes. */
+/* Indexes for search the messages message_add left for the commit
+ * (q->fts_from); called by the commit right before COMMIT. */
+enum tame_err store_sqlite_fts_flush(struct sq *q);
+enum tame_err store_sqlite_index_defer(struct store *s, int defer);
+enum tame_err store_sqlite_index_pending(struct store *s, int64_t max,
+    int64_t *left);
 enum tame_err store_sqlite_message_find(struct store *s,
     const char *message_id, int64_t *msg_id, int64_t *ticket_id,
     enum msg_direction *dir);
@@ -131,6 +170,29 @@ enum tame_err store_sqlite_attachment_get(struct store *s, int64_t tid,
     int64_t aid, char **filename, char **content_type, struct buf *data);
 enum tame_err store_sqlite_ticket_count(struct store *s, int64_t *n);
 
+/* store_sqlite_changes.c: what changed, for live views. */
+enum tame_err store_sqlite_changes_after(struct store *s, int64_t *ev_pos,
+    int64_t *msg_pos, struct store_change *out, size_t max, size_t *n);
+
+/* store_sqlite_imap.c: IMAP settings and folder state. */
+enum tame_err store_sqlite_imap_set(struct store *s,
+    const struct imap_conf *c, const char *sealed, int64_t now);
+enum tame_err store_sqlite_imap_delete(struct store *s, int64_t mailbox_id);
+enum tame_err store_sqlite_imap_get(struct store *s, int64_t mailbox_id,
+    struct imap_conf *out, char **sealed);
+enum tame_err store_sqlite_imap_list(struct store *s,
+    struct store_imap_entry **out, size_t *n);
+enum tame_err store_sqlite_imap_state_get(struct store *s, int64_t mailbox_id,
+    const char *account, const char *folder, int64_t *uidvalidity,
+    int64_t *last_uid);
+enum tame_err store_sqlite_imap_state_set(struct store *s, int64_t mailbox_id,
+    const char *account, const char *folder, int64_t uidvalidity,
+    int64_t last_uid, int64_t imported, int64_t backlog, int64_t now);
+enum tame_err store_sqlite_imap_status(struct store *s, int64_t mailbox_id,
+    const char *error, const char *detail, int64_t now);
+enum tame_err store_sqlite_imap_view(struct store *s, int64_t mailbox_id,
+    json_t **out);
+
 /* store_sqlite_views.c: JSON views and export. */
 enum tame_err store_sqlite_agents_view(struct store *s, json_t **out);
 enum tame_err store_sqlite_agent_view(struct store *s, int64_t id,
@@ -144,6 +206,8 @@ enum tame_err store_sqlite_customer_view(struct store *s, int64_t id,
     json_t **out);
 enum tame_err store_sqlite_tickets_view(struct store *s,
     const struct ticket_query *q, json_t **out);
+enum tame_err store_sqlite_tickets_view_text(struct store *s,
+    const struct ticket_query *q, struct buf *out);
 enum tame_err store_sqlite_ticket_view(struct store *s, int64_t id,
     json_t **out);
 enum tame_err store_sqlite_export_json(struct store *s, FILE *f);

@@ -232,7 +232,15 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 }
 
 /* Row, search index and ticket counters in one save point; the message
- * added last gives the ticket its preview. See store.h. */
+ * added last gives the ticket its preview. See store.h.
+ *
+ * Inside a caller's transaction the search index is written at COMMIT
+ * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
+ * as a new segment at every SAVEPOINT and RELEASE once it is part of the
+ * transaction, and the ingest path opens several save points a message,
+ * so indexing each message on its own cost most of its time. Indexed at
+ * COMMIT, a batch becomes one segment, and the index is still committed
+ * with the rows it describes. */
 enum tame_err
 store_sqlite_message_add(struct store *s, const struct message_new *m,
     int64_t *id)
@@ -245,6 +253,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	    "?17, ?18)";
 	static const char fts[] = "INSERT INTO messages_fts(rowid, subject, "
 	    "text) VALUES (?1, ?2, ?3)";
+	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
 	    " preview = ?2,"
@@ -289,12 +298,21 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 		goto out;
 	mrow = sqlite3_last_insert_rowid(q->db);
 
-	st = sq_stmt(q, fts);
-	sq_bind_int(q, st, 1, mrow);
-	sq_bind_text(q, st, 2, m->subject);
-	sq_bind_text(q, st, 3, m->text);
-	if ((rc = sq_run(q, st)))
-		goto out;
+	if (q->defer_index) {
+		st = sq_stmt(q, later);
+		sq_bind_int(q, st, 1, mrow);
+		if ((rc = sq_run(q, st)))
+			goto out;
+	} else if (!q->in_begin) {
+		st = sq_stmt(q, fts);
+		sq_bind_int(q, st, 1, mrow);
+		sq_bind_text(q, st, 2, m->subject);
+		sq_bind_text(q, st, 3, m->text);
+		if ((rc = sq_run(q, st)))
+			goto out;
+	} else if (q->fts_from == 0 || mrow < q->fts_from) {
+		q->fts_from = mrow;
+	}
 
 	st = sq_stmt(q, bump);
 	sq_bind_int(q, st, 1, m->created_at);
@@ -315,6 +333,80 @@ out:
 done:
 	free(preview);
 	return rc;
+}
+
+/* Messages of this transaction have ids >= q->fts_from: ids are
+ * max(id) + 1 and only one writer runs at a time. A message rolled back
+ * to a save point is simply not selected. See store_sqlite.h. */
+enum tame_err
+store_sqlite_fts_flush(struct sq *q)
+{
+	static const char sql[] = "INSERT INTO messages_fts(rowid, subject, "
+	    "text) SELECT id, subject, text FROM messages WHERE id >= ?1";
+	sqlite3_stmt *st;
+	int64_t from = q->fts_from;
+
+	if (from == 0)
+		return TAME_OK;
+	q->fts_from = 0;
+	st = sq_stmt(q, sql);
+	sq_bind_int(q, st, 1, from);
+	return sq_run(q, st);
+}
+
+/* See store.h. */
+enum tame_err
+store_sqlite_index_defer(struct store *s, int defer)
+{
+	SQ(s)->defer_index = defer;
+	return TAME_OK;
+}
+
+/* The queue is indexed oldest first; ids are read from fts_pending and
+ * the text from messages, in one transaction with the removal from the
+ * queue. See store.h. */
+enum tame_err
+store_sqlite_index_pending(struct store *s, int64_t max, int64_t *left)
+{
+	static const char add[] = "INSERT INTO messages_fts(rowid, subject, "
+	    "text) SELECT m.id, m.subject, m.text FROM fts_pending p"
+	    " JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
+	static const char upto[] = "SELECT max(id) FROM (SELECT id FROM"
+	    " fts_pending ORDER BY id LIMIT ?1)";
+	static const char del[] = "DELETE FROM fts_pending WHERE id <= ?1";
+	static const char count[] = "SELECT count(*) FROM fts_pending";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int64_t last = 0;
+	enum tame_err rc;
+	int own;
+
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	st = sq_stmt(q, upto);
+	sq_bind_int(q, st, 1, max > 0 ? max : -1);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		last = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	if (rc || last == 0)
+		goto count;
+	st = sq_stmt(q, add);
+	sq_bind_int(q, st, 1, last);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	st = sq_stmt(q, del);
+	sq_bind_int(q, st, 1, last);
+	if ((rc = sq_run(q, st)))
+		goto out;
+count:
+	if (!rc && left) {
+		st = sq_stmt(q, count);
+		if ((rc = sq_row(q, st)) == TAME_OK)
+			*left = sqlite3_column_int64(st, 0);
+		sq_done(st);
+	}
+out:
+	return sq_tx_end(q, own, rc);
 }
 
 /* Bytes are stored once per SHA-256; each attachment row points at

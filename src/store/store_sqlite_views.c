@@ -14,9 +14,13 @@
  * - a search with few hits (a name, an order number): the FTS5 index
  *   gives the matching messages, their tickets are then filtered and
  *   sorted, so the cost follows the number of hits;
- * - a search with many hits (a common word): walk the tickets newest
- *   first as without search and probe each one's messages in the FTS5
- *   index (MATCH with rowid =), stopping when the page is full.
+ * - a search with many hits (a common word): read the hits newest
+ *   message first and keep the newest tickets that pass the filters,
+ *   stopping as soon as no older message can belong to a ticket newer
+ *   than the page's last (scan_hits); should that take too long (the
+ *   filters keep very few tickets), walk the tickets newest first as
+ *   without search and probe each one's messages in the FTS5 index
+ *   (MATCH with rowid =), stopping when the page is full.
  * The page's ids are found first; the columns, joins and tags are then
  * read for those rows only.
  * The user's search text is never FTS5 syntax: each word becomes a
@@ -31,6 +35,9 @@
 #include "store_sqlite.h"
 
 #define FTS_TERMS_MAX 32
+/* A page of the ticket list as text: TAME_LIST_LIMIT_MAX rows with the
+ * longest subjects and previews, every byte escaped, fit. */
+#define TICKETS_TEXT_MAX (16 * 1024 * 1024)
 
 /* ---- JSON helpers (see store_sqlite.h) ---- */
 
@@ -426,60 +433,85 @@ store_sqlite_customer_view(struct store *s, int64_t id, json_t **out)
 	"t.message_count, t.unparsed, t.created_at, t.updated_at, "	\
 	"(SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags " \
 	"WHERE ticket_id = t.id ORDER BY tag)), t.preview, "		\
-	"t.previous_ticket_id"
+	"t.previous_ticket_id, t.last_customer_at"
 #define TICKET_JOINS " LEFT JOIN customers c ON c.id = t.customer_id" \
 	" LEFT JOIN agents a ON a.id = t.assignee_id"
 
 /* {id,email,name} from three columns, null when the id is NULL. */
-static json_t *
-person_json(sqlite3_stmt *st, int i)
+static void
+person_text(struct jw *w, sqlite3_stmt *st, int i)
 {
-	json_t *o;
-	int bad;
-
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return json_null();
-	if (!(o = json_object()))
-		return NULL;
-	bad = sq_jset(o, "id", json_integer(sqlite3_column_int64(st, i)));
-	bad |= sq_jset(o, "email", sq_json_text(st, i + 1));
-	bad |= sq_jset(o, "name", sq_json_text(st, i + 2));
-	if (bad) {
-		json_decref(o);
-		return NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+		sq_jw_lit(w, "null");
+		return;
 	}
-	return o;
+	sq_jw_lit(w, "{\"id\":");
+	sq_jw_int(w, sqlite3_column_int64(st, i));
+	sq_jw_lit(w, ",\"email\":");
+	sq_jw_col_text(w, st, i + 1);
+	sq_jw_lit(w, ",\"name\":");
+	sq_jw_col_text(w, st, i + 2);
+	sq_jw_lit(w, "}");
 }
 
-/* A ticket as the list shows it, from a row of TICKET_COLS. */
+/* A ticket as the list shows it, from a row of TICKET_COLS, written as
+ * JSON text: the list is the busiest view, and jansson objects cost it
+ * two thirds of its time. The tags column is SQLite's own JSON array. */
+static void
+ticket_text(struct jw *w, sqlite3_stmt *st)
+{
+	const char *tags = (const char *)sqlite3_column_text(st, 15);
+	size_t ntags = (size_t)sqlite3_column_bytes(st, 15);
+
+	sq_jw_lit(w, "{\"id\":");
+	sq_jw_int(w, sqlite3_column_int64(st, 0));
+	sq_jw_lit(w, ",\"subject\":");
+	sq_jw_col_text(w, st, 1);
+	sq_jw_lit(w, ",\"status\":");
+	sq_jw_str(w, ticket_status_name(
+	    (enum ticket_status)sqlite3_column_int(st, 2)));
+	sq_jw_lit(w, ",\"priority\":");
+	sq_jw_str(w, ticket_priority_name(
+	    (enum ticket_priority)sqlite3_column_int(st, 3)));
+	sq_jw_lit(w, ",\"customer\":");
+	person_text(w, st, 4);
+	sq_jw_lit(w, ",\"assignee\":");
+	person_text(w, st, 7);
+	sq_jw_lit(w, ",\"mailbox_id\":");
+	sq_jw_col_id(w, st, 10);
+	sq_jw_lit(w, ",\"message_count\":");
+	sq_jw_int(w, sqlite3_column_int64(st, 11));
+	sq_jw_lit(w, sqlite3_column_int(st, 12) ? ",\"unparsed\":true" :
+	    ",\"unparsed\":false");
+	sq_jw_lit(w, ",\"created_at\":");
+	sq_jw_col_time(w, st, 13);
+	sq_jw_lit(w, ",\"updated_at\":");
+	sq_jw_col_time(w, st, 14);
+	sq_jw_lit(w, ",\"tags\":");
+	if (tags && ntags >= 2 && tags[0] == '[')
+		sq_jw_raw(w, tags, ntags);
+	else
+		sq_jw_lit(w, "[]");
+	sq_jw_lit(w, ",\"preview\":");
+	sq_jw_col_text(w, st, 16);
+	sq_jw_lit(w, ",\"last_customer_at\":");
+	sq_jw_col_time(w, st, 18);
+	sq_jw_lit(w, "}");
+}
+
+/* The same ticket as a json_t, for the views built in memory. */
 static json_t *
 ticket_json(sqlite3_stmt *st)
 {
-	json_t *o = json_object();
-	int bad = !o;
+	struct buf b;
+	struct jw w = { &b, TAME_OK };
+	json_t *o = NULL;
 
-	if (bad)
-		return NULL;
-	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	bad |= sq_jset(o, "subject", sq_json_text(st, 1));
-	bad |= sq_jset(o, "status", json_string(ticket_status_name(
-	    (enum ticket_status)sqlite3_column_int(st, 2))));
-	bad |= sq_jset(o, "priority", json_string(ticket_priority_name(
-	    (enum ticket_priority)sqlite3_column_int(st, 3))));
-	bad |= sq_jset(o, "customer", person_json(st, 4));
-	bad |= sq_jset(o, "assignee", person_json(st, 7));
-	bad |= sq_jset(o, "mailbox_id", sq_json_id(st, 10));
-	bad |= sq_jset(o, "message_count",
-	    json_integer(sqlite3_column_int64(st, 11)));
-	bad |= sq_jset(o, "unparsed", json_boolean(sqlite3_column_int(st, 12)));
-	bad |= sq_jset(o, "created_at", sq_json_time(st, 13));
-	bad |= sq_jset(o, "updated_at", sq_json_time(st, 14));
-	bad |= sq_jset(o, "tags", json_array_col(st, 15));
-	bad |= sq_jset(o, "preview", sq_json_text(st, 16));
-	if (bad) {
-		json_decref(o);
-		return NULL;
-	}
+	buf_init(&b, TAME_TEXT_MAX);
+	ticket_text(&w, st);
+	if (!w.rc)
+		o = json_loadb(b.data, b.len, 0, NULL);
+	buf_free(&b);
 	return o;
 }
 
@@ -531,8 +563,15 @@ fts_query(const char *in, struct buf *out, int *terms)
 enum search_plan {
 	SEARCH_NONE = 0,
 	SEARCH_DRIVE,   /* few hits: collect their tickets, sort them */
-	SEARCH_PROBE    /* many hits: walk tickets newest first, probe each */
+	SEARCH_SCAN,    /* many hits: newest hits first (scan_hits) */
+	SEARCH_PROBE    /* many hits, few tickets pass the filters: walk
+	                   tickets newest first, probe each */
 };
+
+/* Hits scan_hits reads before it leaves the page to SEARCH_PROBE: about
+ * 5 us a hit against 150 us a probe, and the probe plan reads one
+ * ticket per 1/hit-rate tickets. */
+#define SEARCH_SCAN_MAX 20000
 
 /* Hits up to which collecting them beats probing tickets: collecting
  * costs about 1 us a hit, a probe about 150 us, and with many hits a
@@ -540,6 +579,66 @@ enum search_plan {
 #ifndef SEARCH_DRIVE_MAX
 #define SEARCH_DRIVE_MAX 20000  /* tests build with a small value */
 #endif
+
+/* Messages not yet in messages_fts wait in fts_pending (see
+ * store_index_defer); a search must find them too. Before a search,
+ * pending_hits() indexes the queue (a few hundred messages at most) in
+ * a temporary FTS5 table of this connection, with the tokenizer of
+ * messages_fts (migrations.c), and writes the tickets of its matches to
+ * temp.pending_hits, which every search statement also takes in. When
+ * the queue is empty, as it nearly always is, that costs one probe. */
+#define PENDING_TOKENIZE "tokenize='unicode61 remove_diacritics 2'"
+#define PENDING_HITS "(SELECT ticket_id FROM temp.pending_hits)"
+#define PENDING_HITS_BELOW \
+	"SELECT ticket_id FROM temp.pending_hits WHERE ticket_id < ?1"
+
+static enum tame_err
+pending_hits(struct sq *q, const char *match)
+{
+	static const char mk[] = "CREATE TEMP TABLE IF NOT EXISTS "
+	    "pending_hits (ticket_id INTEGER PRIMARY KEY)";
+	static const char mkfts[] = "CREATE VIRTUAL TABLE IF NOT EXISTS "
+	    "temp.pending_fts USING fts5(subject, text, content='', "
+	    PENDING_TOKENIZE ")";
+	static const char any[] = "SELECT EXISTS (SELECT 1 FROM fts_pending)";
+	static const char clear[] = "DELETE FROM temp.pending_hits";
+	static const char reset[] = "INSERT INTO temp.pending_fts(pending_fts)"
+	    " VALUES ('delete-all')";
+	static const char fill[] = "INSERT INTO temp.pending_fts(rowid, "
+	    "subject, text) SELECT m.id, m.subject, m.text FROM fts_pending p"
+	    " JOIN messages m ON m.id = p.id";
+	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
+	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"
+	    " ON m.id = f.rowid WHERE pending_fts MATCH ?1";
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	int some = 0;
+
+	if (!q->pend_made) {
+		if ((rc = sq_run(q, sq_stmt(q, mk))) ||
+		    (rc = sq_run(q, sq_stmt(q, mkfts))))
+			return rc;
+		q->pend_made = 1;
+	}
+	if (q->pend_hits) {
+		if ((rc = sq_run(q, sq_stmt(q, clear))))
+			return rc;
+		q->pend_hits = 0;
+	}
+	st = sq_stmt(q, any);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		some = sqlite3_column_int(st, 0);
+	sq_done(st);
+	if (rc || !some)
+		return rc;
+	q->pend_hits = 1;
+	if ((rc = sq_run(q, sq_stmt(q, reset))) ||
+	    (rc = sq_run(q, sq_stmt(q, fill))))
+		return rc;
+	st = sq_stmt(q, hits);
+	sq_bind_text(q, st, 1, match);
+	return sq_run(q, st);
+}
 
 /* The WHERE terms every branch shares (bound as ?1 and ?3..?7). */
 static enum tame_err
@@ -562,9 +661,10 @@ ticket_conds(const struct ticket_query *tq, enum search_plan plan,
 		rc = buf_addstr(b, " AND t.id IN (SELECT ticket_id FROM "
 		    "ticket_tags WHERE tag = ?6)");
 	if (!rc && plan == SEARCH_PROBE)
-		rc = buf_addstr(b, " AND EXISTS (SELECT 1 FROM messages m "
+		rc = buf_addstr(b, " AND (EXISTS (SELECT 1 FROM messages m "
 		    "CROSS JOIN messages_fts f ON f.rowid = m.id WHERE "
-		    "m.ticket_id = t.id AND messages_fts MATCH ?7)");
+		    "m.ticket_id = t.id AND messages_fts MATCH ?7) OR "
+		    "t.id IN " PENDING_HITS ")");
 	return rc;
 }
 
@@ -599,8 +699,8 @@ page_ids_sql(const struct ticket_query *tq, unsigned mask,
 		if ((rc = buf_addstr(b, "SELECT t.id AS id FROM (SELECT "
 		    "DISTINCT m.ticket_id AS id FROM messages_fts f JOIN "
 		    "messages m ON m.id = f.rowid WHERE messages_fts MATCH ?7"
-		    " AND m.ticket_id < ?1) h CROSS JOIN tickets t ON "
-		    "t.id = h.id")) ||
+		    " AND m.ticket_id < ?1 UNION " PENDING_HITS_BELOW
+		    ") h CROSS JOIN tickets t ON t.id = h.id")) ||
 		    (rc = ticket_conds(tq, SEARCH_NONE, b)) ||
 		    (nst && (rc = status_in(mask, b))))
 			return rc;
@@ -651,6 +751,65 @@ tickets_sql(const struct ticket_query *tq, unsigned mask,
 	    TICKET_JOINS " ORDER BY t.id DESC LIMIT ?2");
 }
 
+/* Sorted pages (sort=oldest|priority) order by one integer key, then
+ * id, and page by "after (key, id)" (?8, ?9); the cursor is "KEY.ID".
+ * The key is when the customer started waiting; for priority the
+ * priority sits above it (times in ms stay below 2^42 until 2109). The
+ * open queue is small next to the solved history, so these read the
+ * status index and sort the matches rather than keep an index per
+ * order. A search keeps the tickets that have a matching message. */
+#define SORT_WAIT "coalesce(t.last_customer_at, t.created_at)"
+#define SORT_PRIO "((3 - t.priority) * 4398046511104 + " SORT_WAIT ")"
+
+static enum tame_err
+sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
+    struct buf *b)
+{
+	const char *key = tq->sort == TICKET_SORT_PRIORITY ? SORT_PRIO :
+	    SORT_WAIT;
+	enum tame_err rc;
+
+	if ((rc = buf_printf(b, "SELECT " TICKET_COLS ", %s FROM tickets t"
+	    TICKET_JOINS, key)) ||
+	    (rc = ticket_conds(tq, SEARCH_NONE, b)) ||
+	    (mask && (rc = status_in(mask, b))) ||
+	    (rc = buf_printf(b, " AND (%s > ?8 OR (%s = ?8 AND t.id > ?9))",
+	    key, key)))
+		return rc;
+	if (terms && (rc = buf_addstr(b, " AND (t.id IN (SELECT m.ticket_id"
+	    " FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE "
+	    "messages_fts MATCH ?7) OR t.id IN " PENDING_HITS ")")))
+		return rc;
+	return buf_printf(b, " ORDER BY %s, t.id LIMIT ?2", key);
+}
+
+/* Parses a sorted page's cursor "KEY.ID". */
+static enum tame_err
+sorted_cursor_parse(struct sq *q, const char *cursor, int64_t *key,
+    int64_t *id)
+{
+	char num[24];
+	const char *dot;
+	size_t n;
+
+	*key = INT64_MIN;
+	*id = 0;
+	if (!cursor)
+		return TAME_OK;
+	if (!(dot = strchr(cursor, '.')) || (n = (size_t)(dot - cursor)) == 0
+	    || n >= sizeof(num))
+		goto bad;
+	memcpy(num, cursor, n);
+	num[n] = '\0';
+	if (tame_parse_i64(num, INT64_MIN, INT64_MAX, key) ||
+	    tame_parse_i64(dot + 1, 1, INT64_MAX, id))
+		goto bad;
+	return TAME_OK;
+bad:
+	store_set_errmsg(&q->base, "bad cursor");
+	return TAME_EINVAL;
+}
+
 /* Picks the search plan from the number of hits, counted up to
  * SEARCH_DRIVE_MAX (cheap: the FTS index stops there). */
 static enum tame_err
@@ -665,30 +824,217 @@ search_plan(struct sq *q, const char *match, enum search_plan *plan)
 	sq_bind_int(q, st, 2, SEARCH_DRIVE_MAX);
 	if ((rc = sq_row(q, st)) == TAME_OK)
 		*plan = sqlite3_column_int64(st, 0) < SEARCH_DRIVE_MAX ?
-		    SEARCH_DRIVE : SEARCH_PROBE;
+		    SEARCH_DRIVE : SEARCH_SCAN;
 	sq_done(st);
 	return rc;
 }
 
-/* {"tickets":[...], "next_cursor"}. See store.h. */
-enum tame_err
-store_sqlite_tickets_view(struct store *s, const struct ticket_query *tq,
-    json_t **out)
+/* The newest tickets found so far, at most max, kept in descending
+ * order. */
+struct top_ids {
+	int64_t *id;
+	int n, max;
+};
+
+/* Runs the one-ticket filter fst for tid: *pass = 1 if it keeps it. */
+static enum tame_err
+filter_one(struct sq *q, sqlite3_stmt *fst, int64_t tid, int *pass)
 {
+	int src;
+
+	sqlite3_bind_int64(fst, 8, tid);
+	src = sqlite3_step(fst);
+	sqlite3_reset(fst);
+	*pass = src == SQLITE_ROW;
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return sq_err(q, src, "search filter");
+	return TAME_OK;
+}
+
+static int
+top_has(const struct top_ids *t, int64_t id)
+{
+	int lo = 0, hi = t->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (t->id[mid] == id)
+			return 1;
+		if (t->id[mid] > id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void
+top_add(struct top_ids *t, int64_t id)
+{
+	int i;
+
+	if (t->n == t->max && id <= t->id[t->n - 1])
+		return;
+	for (i = t->n == t->max ? t->n - 1 : t->n; i > 0 &&
+	    t->id[i - 1] < id; i--)
+		t->id[i] = t->id[i - 1];
+	t->id[i] = id;
+	if (t->n < t->max)
+		t->n++;
+}
+
+/* SEARCH_SCAN: the ids of the page's tickets, newest first, as a JSON
+ * array in ids (for json_each). Hits come newest message first; a hit's
+ * ticket joins the page if it is below the cursor, passes the filters
+ * and is among the limit + 1 newest so far. Once the page is full, let
+ * kth be its oldest ticket and bound the oldest message of any ticket
+ * from kth up to the cursor: a hit older than bound belongs to a ticket
+ * older than kth, so the scan stops there. The page is exact whatever
+ * order tickets and messages were created in. Tickets matching only
+ * through queued messages (temp.pending_hits) are taken first. Sets
+ * *gave_up when SEARCH_SCAN_MAX hits did not settle the page. */
+static enum tame_err
+scan_hits(struct sq *q, const struct ticket_query *tq, unsigned mask,
+    const char *match, int64_t below, struct buf *ids, int *gave_up)
+{
+	static const char hits[] = "SELECT f.rowid, m.ticket_id FROM "
+	    "messages_fts f CROSS JOIN messages m ON m.id = f.rowid WHERE "
+	    "messages_fts MATCH ?1 ORDER BY f.rowid DESC";
+	static const char pend[] = "SELECT ticket_id FROM temp.pending_hits"
+	    " WHERE ticket_id < ?1";
+	static const char oldest[] = "SELECT min(id) FROM messages"
+	    " WHERE ticket_id >= ?1 AND ticket_id < ?2";
+	sqlite3_stmt *hst = NULL, *fst = NULL, *st;
+	struct top_ids top;
+	struct buf fsql;
+	struct jw w = { ids, TAME_OK };
+	int64_t mid, tid, kth, bound = INT64_MAX, bound_kth = 0;
+	enum tame_err rc;
+	int i, seen = 0, pass;
+
+	*gave_up = 0;
+	top.n = 0;
+	top.max = tq->limit + 1;
+	if (!(top.id = calloc((size_t)top.max, sizeof(*top.id))))
+		return TAME_ENOMEM;
+	/* the filter, for one ticket at a time (?8) */
+	buf_init(&fsql, 16 * 1024);
+	if ((rc = buf_addstr(&fsql, "SELECT 1 FROM tickets t")) ||
+	    (rc = ticket_conds(tq, SEARCH_NONE, &fsql)) ||
+	    (mask && (rc = status_in(mask, &fsql))) ||
+	    (rc = buf_addstr(&fsql, " AND t.id = ?8")))
+		goto out;
+	fst = sq_stmt_dyn(q, buf_str(&fsql));
+	sq_bind_int(q, fst, 1, below);
+	if (tq->assignee_id > 0)
+		sq_bind_int(q, fst, 3, tq->assignee_id);
+	if (tq->mailbox_id > 0)
+		sq_bind_int(q, fst, 4, tq->mailbox_id);
+	if (tq->customer_id > 0)
+		sq_bind_int(q, fst, 5, tq->customer_id);
+	if (tq->tag)
+		sq_bind_text(q, fst, 6, tq->tag);
+	if (!fst) {
+		rc = q->prep_rc ? q->prep_rc : TAME_ESTORE;
+		goto out;
+	}
+
+	st = sq_stmt(q, pend);
+	sq_bind_int(q, st, 1, below);
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		tid = sqlite3_column_int64(st, 0);
+		if ((rc = filter_one(q, fst, tid, &pass)))
+			break;
+		if (pass)
+			top_add(&top, tid);
+	}
+	sq_done(st);
+	if (rc != TAME_ENOTFOUND)
+		goto out;
+
+	hst = sq_stmt(q, hits);
+	sq_bind_text(q, hst, 1, match);
+	while ((rc = sq_row(q, hst)) == TAME_OK) {
+		mid = sqlite3_column_int64(hst, 0);
+		tid = sqlite3_column_int64(hst, 1);
+		if (++seen > SEARCH_SCAN_MAX) {
+			*gave_up = 1;
+			break;
+		}
+		if (top.n == top.max) {
+			kth = top.id[top.n - 1];
+			if (mid < bound && bound_kth != kth) {
+				st = sq_stmt(q, oldest);
+				sq_bind_int(q, st, 1, kth);
+				sq_bind_int(q, st, 2, below);
+				if ((rc = sq_row(q, st)) == TAME_OK)
+					bound = sqlite3_column_int64(st, 0);
+				sq_done(st);
+				if (rc)
+					break;
+				bound_kth = kth;
+			}
+			if (mid < bound)
+				break;	/* the page is settled */
+			if (tid <= kth)
+				continue;
+		}
+		if (tid >= below || top_has(&top, tid))
+			continue;
+		if ((rc = filter_one(q, fst, tid, &pass)))
+			break;
+		if (pass)
+			top_add(&top, tid);
+	}
+	if (rc == TAME_ENOTFOUND)
+		rc = TAME_OK;
+	if (rc)
+		goto out;
+	sq_jw_lit(&w, "[");
+	for (i = 0; i < top.n; i++) {
+		if (i)
+			sq_jw_lit(&w, ",");
+		sq_jw_int(&w, top.id[i]);
+	}
+	sq_jw_lit(&w, "]");
+	rc = w.rc;
+out:
+	sq_done(hst);
+	sq_done(fst);
+	buf_free(&fsql);
+	free(top.id);
+	return rc;
+}
+
+/* {"tickets":[...], "next_cursor"} as JSON text appended to out. See
+ * store.h. */
+enum tame_err
+store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
+    struct buf *out)
+{
+	static const char scan_page[] = "SELECT " TICKET_COLS " FROM (SELECT"
+	    " value AS id FROM json_each(?1)) p CROSS JOIN tickets t ON"
+	    " t.id = p.id" TICKET_JOINS " ORDER BY t.id DESC LIMIT ?2";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
-	struct buf sql, match;
-	json_t *arr = NULL, *o = NULL, *t;
+	struct buf sql, match, ids;
+	struct jw w = { out, TAME_OK };
+	char cur[48];
 	unsigned mask, all = (1u << TICKET_STATUS_COUNT) - 1;
 	enum search_plan plan = SEARCH_NONE;
-	int64_t below, last = 0;
-	int terms = 0, n = 0, more = 0;
+	int64_t below, last = 0, key_after = 0, id_after = 0, last_key = 0;
+	int terms = 0, n = 0, more = 0, sorted = tq->sort != TICKET_SORT_NEWEST;
+	int gave_up = 0;
 	enum tame_err rc;
 
 	buf_init(&sql, 16 * 1024);
 	buf_init(&match, TAME_QUERY_MAX * 2 + FTS_TERMS_MAX * 8);
-	if ((rc = cursor_parse(q, tq->cursor, &below)))
+	buf_init(&ids, (size_t)TAME_LIST_LIMIT_MAX * 24 + 8);
+	if ((rc = sorted ? sorted_cursor_parse(q, tq->cursor, &key_after,
+	    &id_after) : cursor_parse(q, tq->cursor, &below)))
 		goto out;
+	if (sorted)
+		below = INT64_MAX;
 	mask = tq->status_mask & all;
 	if (tq->status_mask && !mask) {
 		store_set_errmsg(s, "bad status mask");
@@ -705,62 +1051,95 @@ store_sqlite_tickets_view(struct store *s, const struct ticket_query *tq,
 	}
 	if (tq->q && (rc = fts_query(tq->q, &match, &terms)))
 		goto out;
-	if (terms && (rc = search_plan(q, buf_str(&match), &plan)))
+	if (terms && (rc = pending_hits(q, buf_str(&match))))
 		goto out;
-	if ((rc = tickets_sql(tq, mask, plan, &sql)))
+	if (!sorted && terms && (rc = search_plan(q, buf_str(&match), &plan)))
 		goto out;
-	st = sq_stmt_dyn(q, buf_str(&sql));
-	sq_bind_int(q, st, 1, below);
-	sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
-	if (tq->assignee_id > 0)
-		sq_bind_int(q, st, 3, tq->assignee_id);
-	if (tq->mailbox_id > 0)
-		sq_bind_int(q, st, 4, tq->mailbox_id);
-	if (tq->customer_id > 0)
-		sq_bind_int(q, st, 5, tq->customer_id);
-	if (tq->tag)
-		sq_bind_text(q, st, 6, tq->tag);
-	if (terms)
-		sq_bind_text(q, st, 7, buf_str(&match));
-	if (!(arr = json_array())) {
-		rc = TAME_ENOMEM;
-		goto out;
+	if (plan == SEARCH_SCAN) {
+		if ((rc = scan_hits(q, tq, mask, buf_str(&match), below,
+		    &ids, &gave_up)))
+			goto out;
+		if (gave_up)
+			plan = SEARCH_PROBE;
 	}
+	if (plan == SEARCH_SCAN) {
+		/* the page's ids are known: read their rows */
+		st = sq_stmt(q, scan_page);
+		sq_bind_text(q, st, 1, buf_str(&ids));
+		sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
+	} else {
+		if ((rc = sorted ? sorted_sql(tq, mask, terms, &sql) :
+		    tickets_sql(tq, mask, plan, &sql)))
+			goto out;
+		st = sq_stmt_dyn(q, buf_str(&sql));
+		sq_bind_int(q, st, 1, below);
+		sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
+		if (tq->assignee_id > 0)
+			sq_bind_int(q, st, 3, tq->assignee_id);
+		if (tq->mailbox_id > 0)
+			sq_bind_int(q, st, 4, tq->mailbox_id);
+		if (tq->customer_id > 0)
+			sq_bind_int(q, st, 5, tq->customer_id);
+		if (tq->tag)
+			sq_bind_text(q, st, 6, tq->tag);
+		if (terms)
+			sq_bind_text(q, st, 7, buf_str(&match));
+	}
+	if (sorted) {
+		sq_bind_int(q, st, 8, key_after);
+		sq_bind_int(q, st, 9, id_after);
+	}
+	sq_jw_lit(&w, "{\"tickets\":[");
 	while ((rc = sq_row(q, st)) == TAME_OK) {
 		if (n == tq->limit) {
 			more = 1;
 			break;
 		}
 		last = sqlite3_column_int64(st, 0);
-		if (!(t = ticket_json(st)) || json_array_append_new(arr, t)) {
-			rc = TAME_ENOMEM;
-			goto out;
-		}
-		n++;
+		if (sorted)
+			last_key = sqlite3_column_int64(st, 19);
+		if (n++)
+			sq_jw_lit(&w, ",");
+		ticket_text(&w, st);
+		if (w.rc)
+			break;
 	}
 	if (rc != TAME_OK && rc != TAME_ENOTFOUND)
 		goto out;
-	if (!(o = json_object())) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	/* json_object_set_new takes arr even when it fails. */
-	if (sq_jset(o, "tickets", arr) ||
-	    sq_jset(o, "next_cursor", cursor_json(more, last))) {
-		arr = NULL;
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	arr = NULL;
-	*out = o;
-	o = NULL;
-	rc = TAME_OK;
+	sq_jw_lit(&w, "],\"next_cursor\":");
+	if (!more)
+		sq_jw_lit(&w, "null");
+	else if (sorted && snprintf(cur, sizeof(cur), "%lld.%lld",
+	    (long long)last_key, (long long)last) > 0)
+		sq_jw_str(&w, cur);
+	else if (!sorted && snprintf(cur, sizeof(cur), "%lld",
+	    (long long)last) > 0)
+		sq_jw_str(&w, cur);
+	else
+		sq_jw_lit(&w, "null");
+	sq_jw_lit(&w, "}");
+	rc = w.rc;
 out:
 	sq_done(st);
-	json_decref(arr);
-	json_decref(o);
 	buf_free(&sql);
 	buf_free(&match);
+	buf_free(&ids);
+	return rc;
+}
+
+/* The page as a json_t: the text, parsed. See store.h. */
+enum tame_err
+store_sqlite_tickets_view(struct store *s, const struct ticket_query *tq,
+    json_t **out)
+{
+	struct buf b;
+	enum tame_err rc;
+
+	buf_init(&b, TICKETS_TEXT_MAX);
+	if ((rc = store_sqlite_tickets_view_text(s, tq, &b)) == TAME_OK &&
+	    !(*out = json_loadb(b.data, b.len, 0, NULL)))
+		rc = TAME_ENOMEM;
+	buf_free(&b);
 	return rc;
 }
 

@@ -77,6 +77,12 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what=None):
         time.sleep(interval)
 
 
+def settle(seconds):
+    """Waits for something that must NOT happen (a second send, an ack)
+    to have had its chance. Sanitizer builds get twice the time."""
+    time.sleep(seconds * (2 if SLOW > 1 else 1))
+
+
 def new_msgid(domain="example.org"):
     return "<%s@%s>" % (uuid.uuid4().hex, domain)
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
-                      assert_error, make_message, wait_for)
+                      assert_error, make_message, settle, wait_for)
 
 
 PROTECTED = [
@@ -97,7 +97,7 @@ def test_health_is_public(tame):
 @pytest.mark.parametrize("method,path,body", PROTECTED)
 def test_401_without_credentials(tame, method, path, body):
     st, _, ans = tame.api(method, path, body, token=None)
-    assert_error(st, ans, 401)
+    assert assert_error(st, ans, 401)["code"] == "unauthorized"
     st, _, ans = tame.api(method, path, body, token="0" * 64)
     assert_error(st, ans, 401)
     st, _, ans = tame.api(method, path, body, token=None,
@@ -128,7 +128,7 @@ def test_login_cookie_and_csrf(tame):
     path = "/api/v1/tickets/%d/notes" % tid
     st, _, ans = tame.api("POST", path, {"text": "no csrf"}, token=None,
                           headers=ck)
-    assert_error(st, ans, 403)
+    assert assert_error(st, ans, 403)["code"] == "csrf"
     st, _, ans = tame.api("POST", path, {"text": "bad csrf"}, token=None,
                           headers=dict(ck, **{"X-CSRF-Token": "0" * 64}))
     assert_error(st, ans, 403)
@@ -154,7 +154,7 @@ def test_login_cookie_and_csrf(tame):
 
 def test_wrong_password_and_throttle(tame):
     st, cookie, body, _ = login(tame, password="wrong password!")
-    assert_error(st, body, 401)
+    assert assert_error(st, body, 401)["code"] == "invalid_credentials"
     assert cookie is None
     st, _, body, _ = login(tame, email="nobody@example.com")
     assert_error(st, body, 401)
@@ -169,8 +169,9 @@ def test_wrong_password_and_throttle(tame):
     assert set(codes[:-1]) <= {401}, codes
     # even the right password waits now
     st, cookie, body, h = login(tame)
-    assert_error(st, body, 429)
+    assert assert_error(st, body, 429)["code"] == "too_many_attempts"
     assert cookie is None
+    assert int(h.get("Retry-After")) > 0
     # bearer tokens are not affected
     assert tame.get("/api/v1/tickets")
 
@@ -294,10 +295,13 @@ def test_patch_status_priority_assignee_tags(tame):
     assert t["priority"] == "urgent"
     # refusals
     for bad in ({"status": "sleeping"}, {"priority": "whenever"},
-                {"assignee_id": 999999}, {"tags": "notalist"},
-                {"tags": [1, 2]}, {"subject": "renamed"}):
+                {"assignee_id": 999999}, {"assignee_id": 0},
+                {"tags": "notalist"}, {"tags": [1, 2]},
+                {"tags": ["x" * 400]}, {"tags": ["t%d" % i for i in range(51)]},
+                {"subject": "renamed"}):
         st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, bad)
-        assert_error(st, ans, (400, 404, 422))
+        assert_error(st, ans, 400)
+    assert tame.ticket(tid)["priority"] == "urgent"
     st, _, ans = tame.api("PATCH", "/api/v1/tickets/999999",
                           {"status": "open"})
     assert_error(st, ans, 404)
@@ -315,7 +319,7 @@ def test_notes_are_internal(tame, sink):
     # then a reply: the sink gets the reply and nothing else
     tame.reply(tid, "Public answer.")
     sink.wait_count(1)
-    time.sleep(0.5 * SLOW)
+    settle(0.5)
     assert len(sink.messages) == 1
     body = sink.messages[0]["data"].decode("utf-8", "replace")
     assert "VIP" not in body
@@ -375,6 +379,19 @@ def test_attachment_download_byte_identical(tame):
     st, _, ans = tame.api("GET", "/api/v1/tickets/%d/attachments/%d"
                           % (t2, atts["report.bin"]["id"]))
     assert_error(st, ans, 404)
+
+
+def test_large_attachment_round_trip(tame):
+    blob = os.urandom(6 * 1024 * 1024)
+    tame.send_mail(make_message(subject="Big file", attachments=[
+        ("dump.tar.gz", "application/gzip", blob)]))
+    tid = tame.wait_ticket("Big file", timeout=30)["id"]
+    att = tame.ticket(tid)["messages"][0]["attachments"][0]
+    assert att["size"] == len(blob)
+    st, h, body = tame.api("GET", "/api/v1/tickets/%d/attachments/%d" %
+                           (tid, att["id"]))
+    assert st == 200
+    assert len(body) == len(blob) and body == blob
 
 
 def test_html_is_sanitised(tame):
@@ -466,8 +483,10 @@ def test_csv_lists(tame):
     make_tickets(tame, [(tricky, "csv body"), ("Plain", "x")])
     st, h, body = tame.api("GET", "/api/v1/tickets?status=any&format=csv")
     assert st == 200
-    assert h.get("Content-Type", "").startswith("text/csv")
+    assert h.get("Content-Type", "").replace(" ", "").lower() == \
+        "text/csv;charset=utf-8"
     assert isinstance(body, bytes)
+    assert b"\r\n" in body
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
     header = rows[0]
     assert "id" in header and "subject" in header
@@ -488,6 +507,11 @@ def test_csv_lists(tame):
         rows = list(csv.reader(io.StringIO(body.decode("utf-8"),
                                            newline="")))
         assert len(rows) >= 2 and "id" in rows[0], (path, rows)
+    st, h, body = tame.api("GET", "/api/v1/tickets?status=any&format=csv"
+                           "&limit=1")
+    assert st == 200 and h.get("X-Next-Cursor")
+    assert len(list(csv.reader(io.StringIO(body.decode("utf-8"),
+                                           newline="")))) == 2
     st, _, ans = tame.api("GET", "/api/v1/tickets?format=xml")
     assert_error(st, ans, 400)
 
@@ -512,43 +536,52 @@ def test_bad_bodies(tame):
     tid = tame.wait_ticket("Bad bodies")["id"]
     path = "/api/v1/tickets/%d/notes" % tid
     cases = [
-        (b"{bad json", 400),
-        (b"", 400),
-        (b"[1,2,3]", 400),
-        (b'"just a string"', 400),
-        (b"[" * 10000 + b"]" * 10000, 400),
-        (b'{"text":' + b'{"a":' * 100 + b"1" + b"}" * 101, 400),
-        (b'{"text": 5}', 400),
-        (b'{"text": null}', 400),
-        (b'{"text": ["a"]}', 400),
-        (b'{}', 400),
-        (b'{"text": "ok", "unknown": 1}', 400),
-        (b'{"text": "a", "text": "b"}', 400),
-        (b'{"text": "\xff\xfe invalid utf-8"}', 400),
-        (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413),
+        (b"{bad json", 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b"[1,2,3]", 400, "invalid_json"),
+        (b'"just a string"', 400, "invalid_json"),
+        (b"[" * 10000 + b"]" * 10000, 400, "invalid_json"),
+        (b'{"text":' + b'{"a":' * 100 + b"1" + b"}" * 101, 400,
+         "invalid_json"),
+        (b'{"text": 5}', 400, "invalid_field"),
+        (b'{"text": null}', 400, "invalid_field"),
+        (b'{"text": ["a"]}', 400, "invalid_field"),
+        (b'{"text": ""}', 400, "invalid_field"),
+        (b'{}', 400, "missing_field"),
+        (b'{"text": "ok", "unknown": 1}', 400, "unknown_field"),
+        (b'{"text": "a", "text": "b"}', 400, "invalid_json"),
+        (b'{"text": "\xff\xfe invalid utf-8"}', 400, "invalid_json"),
+        (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413,
+         "too_large"),
     ]
-    for raw, want in cases:
+    for raw, want, code in cases:
         st, _, ans = tame.api("POST", path, raw=raw)
         err = assert_error(st, ans, want)
-        assert err["code"], raw[:40]
+        assert err["code"] == code, (raw[:40], err)
     # wrong types on PATCH
     for bad in ({"status": 3}, {"priority": True}, {"assignee_id": "1"},
-                {"tags": [None]}):
+                {"tags": [None]}, {"tags": {"a": 1}}):
         st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, bad)
-        assert_error(st, ans, 400)
-    # unknown field names the field
+        err = assert_error(st, ans, 400)
+        assert err["code"] == "invalid_field", (bad, err)
+        assert list(bad)[0] in err["message"], err
+    # an unknown field is named
     st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
                           {"colour": "red"})
     err = assert_error(st, ans, 400)
+    assert err["code"] == "unknown_field"
     assert "colour" in err["message"]
     # not JSON at all
     st, _, ans = tame.api("POST", path, raw=b"text=hello",
                           content_type="application/x-www-form-urlencoded")
-    assert_error(st, ans, (400, 415))
+    assert assert_error(st, ans, 415)["code"] == "unsupported_media_type"
+    st, _, ans = tame.api("POST", path, raw=b'{"text":"x"}',
+                          content_type=None)
+    assert_error(st, ans, 415)
     # a big body before login is refused early
     st, _, ans = tame.api("POST", "/api/v1/session", raw=b'{"email":"' +
-                          b"a" * 100000 + b'","password":"x"}', token=None)
-    assert_error(st, ans, 413)
+                          b"a" * 9000 + b'","password":"x"}', token=None)
+    assert assert_error(st, ans, 413)["code"] == "too_large"
     # nothing of this landed on the ticket
     assert tame.ticket(tid)["message_count"] == 1
     assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
@@ -567,5 +600,269 @@ def test_unknown_routes_and_ids(tame):
                  "/api/v1/tickets/99999999999999999999999"):
         st, _, ans = tame.api("GET", path)
         assert_error(st, ans, (400, 404))
-    st, _, ans = tame.api("DELETE", "/api/v1/tickets")
-    assert_error(st, ans, (404, 405))
+    st, h, ans = tame.api("DELETE", "/api/v1/tickets")
+    assert assert_error(st, ans, 405)["code"] == "method_not_allowed"
+    assert "GET" in h.get("Allow", "")
+    st, _, ans = tame.api("GET", "/api/v1/nope")
+    assert assert_error(st, ans, 404)["code"] == "not_found"
+
+
+def test_security_headers_on_every_answer(tame):
+    for method, path, token in (("GET", "/api/v1/health", None),
+                                ("GET", "/api/v1/tickets", "default"),
+                                ("GET", "/api/v1/tickets", None),
+                                ("GET", "/api/v1/nope", "default"),
+                                ("GET", "/", None)):
+        st, h, _ = tame.api(method, path, token=token)
+        assert h.get("X-Content-Type-Options") == "nosniff", path
+        assert h.get("X-Frame-Options") == "DENY", path
+        assert "frame-ancestors 'none'" in h.get(
+            "Content-Security-Policy", ""), path
+        assert h.get("Referrer-Policy") == "no-referrer", path
+
+
+def test_web_app_served(tame):
+    st, h, body = tame.api("GET", "/", token=None)
+    assert st == 200
+    assert h.get("Content-Type", "").startswith("text/html")
+    assert b"<" in body
+    st, _, ans = tame.api("GET", "/no/such/page.html", token=None)
+    assert_error(st, ans, 404)
+    st, _, ans = tame.api("GET", "/../../etc/passwd", token=None)
+    assert st in (400, 404)
+
+
+def test_default_list_hides_solved_and_more_filters(tame):
+    ids = make_tickets(tame, [
+        ("Filter a", "alpha", "ann@example.org"),
+        ("Filter b", "beta", "ben@example.org"),
+        ("Filter c", "gamma", "ann@example.org"),
+    ])
+    tame.api("PATCH", "/api/v1/tickets/%d" % ids["Filter c"],
+             {"status": "solved"})
+    default = [t["id"] for t in tame.get("/api/v1/tickets")["tickets"]]
+    assert sorted(default) == sorted([ids["Filter a"], ids["Filter b"]])
+    # newest first
+    every = [t["id"] for t in tame.get("/api/v1/tickets?status=any")
+             ["tickets"]]
+    assert every == sorted(every, reverse=True)
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % ids["Filter a"],
+                          {"assignee_id": tame.admin_id, "tags": ["vip"]})
+    assert st == 200, ans
+    mine = tame.get("/api/v1/tickets?status=any&assignee=me")["tickets"]
+    assert [t["id"] for t in mine] == [ids["Filter a"]]
+    none = tame.get("/api/v1/tickets?status=any&assignee=none")["tickets"]
+    assert sorted(t["id"] for t in none) == sorted(
+        [ids["Filter b"], ids["Filter c"]])
+    tagged = tame.get("/api/v1/tickets?status=any&tag=vip")["tickets"]
+    assert [t["id"] for t in tagged] == [ids["Filter a"]]
+    ann = tame.ticket(ids["Filter a"])["customer"]["id"]
+    hers = tame.get("/api/v1/tickets?status=any&customer=%d" % ann)
+    assert sorted(t["id"] for t in hers["tickets"]) == sorted(
+        [ids["Filter a"], ids["Filter c"]])
+    mb = tame.get("/api/v1/tickets?status=any&mailbox=%d" %
+                  tame.mailbox_id())["tickets"]
+    assert len(mb) == 3
+
+
+def test_changes_are_events(tame):
+    tame.send_mail(make_message(subject="Audit me"))
+    tid = tame.wait_ticket("Audit me")["id"]
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                          {"priority": "high"})
+    assert st == 200, ans
+    events = tame.ticket(tid)["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "ticket.created"
+    upd = [e for e in events if e["kind"] == "ticket.updated"]
+    assert len(upd) == 1
+    assert upd[0]["actor_id"] == tame.admin_id
+    assert upd[0]["data"]["priority"] == "high"
+    time_ms(upd[0]["created_at"])
+
+
+def test_agent_self_service_and_disabling(tame):
+    aid, tok = tame.add_agent("sam@example.com")
+    agent = Api(tame.http_port, tok)
+    st, _, ans = agent.call("PATCH", "/api/v1/agents/me",
+                            {"name": "Samantha"})
+    assert st == 200, ans
+    assert unwrap(ans, "agent")["name"] == "Samantha"
+    st, _, ans = agent.call("PATCH", "/api/v1/agents/me",
+                            {"password": "a new long password"})
+    assert st == 200, ans
+    st, cookie, _, _ = login(tame, "sam@example.com", "a new long password")
+    assert st == 201 and cookie
+    # another agent's record is not theirs to change
+    st, _, ans = agent.call("PATCH", "/api/v1/agents/%d" % tame.admin_id,
+                            {"password": "hijacked password"})
+    assert assert_error(st, ans, 403)["code"] == "forbidden"
+    st, _, ans = agent.call("PATCH", "/api/v1/agents/me", {"role": "admin"})
+    assert_error(st, ans, 403)
+    assert unwrap(agent.call("GET", "/api/v1/agents/me")[2],
+                  "agent")["id"] == aid
+    # an admin disables the agent: token and session stop at once
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % aid,
+                          {"disabled": True})
+    assert st == 200, ans
+    st, _, ans = agent.call("GET", "/api/v1/tickets")
+    assert assert_error(st, ans, 401)["code"] == "unauthorized"
+    st, _, ans = tame.api("GET", "/api/v1/tickets", token=None,
+                          headers={"Cookie": "tame_session=" + cookie})
+    assert_error(st, ans, 401)
+    st, _, ans, _ = login(tame, "sam@example.com", "a new long password")
+    assert_error(st, ans, 401)
+    # an admin cannot lock themself out
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {"disabled": True})
+    assert assert_error(st, ans, 409)["code"] == "conflict"
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {"role": "agent"})
+    assert_error(st, ans, 409)
+
+
+def test_attachment_types_and_names(tame):
+    png = (b"\x89PNG\r\n\x1a\n" + os.urandom(200))
+    tame.send_mail(make_message(subject="Names", attachments=[
+        ("screen.png", "image/png", png),
+        ("Überweisung März.pdf", "application/pdf", b"%PDF-1.4 x"),
+        ("script.js", "application/javascript", b"alert(1)"),
+    ]))
+    tid = tame.wait_ticket("Names")["id"]
+    atts = {a["filename"]: a for a in tame.ticket(tid)["messages"][0]
+            ["attachments"]}
+    assert set(atts) == {"screen.png", "Überweisung März.pdf", "script.js"}
+    st, h, body = tame.api("GET", "/api/v1/tickets/%d/attachments/%d" % (
+        tid, atts["screen.png"]["id"]))
+    assert st == 200 and body == png
+    assert h.get("Content-Type") == "image/png"
+    st, h, body = tame.api("GET", "/api/v1/tickets/%d/attachments/%d" % (
+        tid, atts["Überweisung März.pdf"]["id"]))
+    assert st == 200 and body == b"%PDF-1.4 x"
+    cd = h.get("Content-Disposition")
+    assert cd.startswith("attachment")
+    assert "filename*=UTF-8''" in cd, cd
+    assert quote("Überweisung März.pdf") in cd, cd
+    st, h, body = tame.api("GET", "/api/v1/tickets/%d/attachments/%d" % (
+        tid, atts["script.js"]["id"]))
+    assert h.get("Content-Type") == "application/octet-stream"
+    assert h.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_parallel_requests(tame):
+    import threading
+    make_tickets(tame, [("Parallel %d" % i, "p") for i in range(5)])
+    errors = []
+
+    def worker(k):
+        try:
+            for i in range(15):
+                if i % 5 == 4:
+                    tid = tame.tickets()[0]["id"]
+                    st, _, ans = tame.api(
+                        "POST", "/api/v1/tickets/%d/notes" % tid,
+                        {"text": "note %d-%d" % (k, i)})
+                    assert st == 201, ans
+                else:
+                    body = tame.get("/api/v1/tickets?status=any")
+                    assert len(body["tickets"]) == 5
+        except Exception as e:
+            errors.append(repr(e))
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    notes = sum(t["message_count"] - 1 for t in tame.tickets())
+    assert notes == 12 * 3
+
+
+def test_keep_alive_connection(tame):
+    conn = http.client.HTTPConnection("127.0.0.1", tame.http_port,
+                                      timeout=30 * SLOW)
+    try:
+        for i in range(30):
+            conn.request("GET", "/api/v1/tickets?status=any",
+                         headers={"Authorization": "Bearer " + tame.token})
+            r = conn.getresponse()
+            body = r.read()
+            assert r.status == 200, body
+            assert json.loads(body)["tickets"] == []
+    finally:
+        conn.close()
+
+
+def test_login_email_case_insensitive(tame):
+    st, cookie, body, _ = login(tame, email=ADMIN_EMAIL.upper())
+    assert st == 201 and cookie, body
+
+
+def test_api_writes_during_smtp_load(tame):
+    import threading
+    tame.send_mail(make_message(subject="Busy ticket"))
+    tid = tame.wait_ticket("Busy ticket")["id"]
+    stop = threading.Event()
+    errors = []
+
+    def smtp_load():
+        try:
+            with tame.smtp(timeout=60) as s:
+                i = 0
+                while not stop.is_set():
+                    s.sendmail("busy@example.org", [MAILBOX], make_message(
+                        sender="busy@example.org",
+                        subject="Busy %03d" % i).as_bytes())
+                    i += 1
+        except Exception as e:
+            errors.append("smtp: " + repr(e))
+    loaders = [threading.Thread(target=smtp_load) for _ in range(3)]
+    for th in loaders:
+        th.start()
+    try:
+        statuses = []
+        for i in range(40):
+            st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                                  {"tags": ["t%d" % i]})
+            statuses.append((st, ans if st != 200 else None))
+            st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                                  {"text": "n%d" % i})
+            statuses.append((st, ans if st != 201 else None))
+    finally:
+        stop.set()
+        for th in loaders:
+            th.join()
+    bad = [x for x in statuses if x[1] is not None]
+    assert bad == [], bad[:3]
+    assert errors == []
+    assert tame.ticket(tid)["message_count"] == 41
+
+
+def test_big_reply_goes_out(tame, sink):
+    tame.send_mail(make_message(subject="Paste logs"))
+    tid = tame.wait_ticket("Paste logs")["id"]
+    line = "2026-01-01 12:00:00 ERROR something failed in module x\n"
+    text = line * (900 * 1024 // len(line))
+    out = tame.reply(tid, text)
+    assert len(out["text"]) == len(text)
+    got = sink.wait_count(1, timeout=20)[0]["msg"]
+    assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") \
+        .rstrip("\n") == text.rstrip("\n")
+
+
+def test_create_validation(tame):
+    for path, body, field in (
+            ("/api/v1/mailboxes", {"address": "not an address", "name": "X"},
+             "address"),
+            ("/api/v1/mailboxes", {"address": "a@example.com"}, "name"),
+            ("/api/v1/agents", {"email": "a@example.com", "name": "A",
+                                "password": "short"}, "password"),
+            ("/api/v1/agents", {"email": "a@example.com", "name": "A",
+                                "password": "long enough pw",
+                                "role": "superuser"}, "role"),
+            ("/api/v1/customers", {"email": "bad@"}, "email"),
+            ("/api/v1/customers", {"name": "No email"}, "email")):
+        st, _, ans = tame.api("POST", path, body)
+        err = assert_error(st, ans, 400)
+        assert field in err["message"], (path, body, err)
+    st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
+                          "a" * 513)
+    assert assert_error(st, ans, 400)["code"] == "invalid_parameter"

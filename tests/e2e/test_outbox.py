@@ -1,11 +1,7 @@
 """Mail out: queueing while the relay is down, refusals, restarts,
 bounces, and acknowledgements that never loop."""
 
-import time
-
-import pytest
-
-from conftest import (MAILBOX, SLOW, SmtpSink, make_message, new_msgid,
+from conftest import (MAILBOX, SmtpSink, make_message, new_msgid, settle,
                       strip_angle, wait_for)
 
 
@@ -24,7 +20,7 @@ def test_relay_down_reply_queued_then_sent(tame):
     out = tame.reply(tid, "We are on it.")
     assert out["delivery"]["state"] == "queued"
     # connection refused is temporary: it stays queued across retries
-    time.sleep(1.5 * SLOW)
+    settle(1.5)
     d = delivery(tame, tid, out["id"])
     assert d["state"] == "queued", d
     sink = SmtpSink(tame.relay_port)
@@ -35,7 +31,7 @@ def test_relay_down_reply_queued_then_sent(tame):
         assert sink.messages[0]["rcpts"] == ["carol@example.org"]
         assert sink.messages[0]["msg"]["Subject"] == (
             "Re: Relay is down [#%d]" % tid)
-        time.sleep(0.5 * SLOW)
+        settle(0.5)
         assert len(sink.messages) == 1
     finally:
         sink.stop()
@@ -47,7 +43,7 @@ def test_temporary_refusal_retried(tame, sink):
     out = tame.reply(tid, "Answer.")
     wait_for(lambda: any(c.upper().startswith("RCPT") for c in
                          sink.commands), what="a first attempt")
-    time.sleep(0.3 * SLOW)
+    settle(0.3)
     assert delivery(tame, tid, out["id"])["state"] == "queued"
     sink.fail = None
     sink.wait_count(1, timeout=30)
@@ -65,7 +61,7 @@ def test_permanent_refusal_marks_reply_failed(tame, sink):
     assert "550" in d["error"], d
     # it is not retried after a permanent refusal
     n = len([c for c in sink.commands if c.upper().startswith("RCPT")])
-    time.sleep(1.0 * SLOW)
+    settle(1.0)
     assert len([c for c in sink.commands
                 if c.upper().startswith("RCPT")]) == n
     assert sink.messages == []
@@ -90,7 +86,7 @@ def test_restart_does_not_send_twice(tame, sink):
     # queue something new so the sender certainly runs after the restart
     tame.reply(tid, "Second answer.")
     sink.wait_count(2)
-    time.sleep(1.0 * SLOW)
+    settle(1.0)
     subjects = [m["msg"]["Subject"] for m in sink.messages]
     assert len(sink.messages) == 2, subjects
     texts = [m["msg"].get_body(("plain",)).get_content()
@@ -107,7 +103,7 @@ def test_queued_reply_survives_restart(tame):
     sink = SmtpSink(tame.relay_port)
     try:
         sink.wait_count(1, timeout=30)
-        time.sleep(0.5 * SLOW)
+        settle(0.5)
         assert len(sink.messages) == 1
     finally:
         sink.stop()
@@ -174,7 +170,7 @@ def test_bounce_attached_and_marks_reply_failed(tame, sink):
     # the bounce is on the ticket, not a ticket of its own, and not
     # answered
     assert len(tame.tickets()) == 1
-    time.sleep(0.5 * SLOW)
+    settle(0.5)
     assert len(sink.messages) == 1
 
 
@@ -215,7 +211,7 @@ def test_ack_not_sent_to_automatic_mail(tame, sink):
     tame.send_mail(make_message(sender="human@example.org",
                                 subject="A person writes"))
     sink.wait_count(1)
-    time.sleep(1.0 * SLOW)
+    settle(1.0)
     assert [m["rcpts"] for m in sink.messages] == [["human@example.org"]]
 
 
@@ -239,7 +235,7 @@ def test_ack_once_per_sender_per_hour(tame, sink):
     tame.send_mail(make_message(sender="bob@example.org",
                                 subject="Bob's question"))
     wait_for(lambda: sink.to("bob@example.org"), what="Bob's ack")
-    time.sleep(1.0 * SLOW)
+    settle(1.0)
     assert len(sink.to("alice@example.org")) == 1
     assert len(sink.to("bob@example.org")) == 1
     assert len(sink.messages) == 2
@@ -247,9 +243,29 @@ def test_ack_once_per_sender_per_hour(tame, sink):
 
 def test_ack_off_by_default(tame, sink):
     tid, _ = open_ticket(tame, "No ack please")
-    out = tame.reply(tid, "A real answer.")
+    tame.reply(tid, "A real answer.")
     sink.wait_count(1)
-    time.sleep(0.5 * SLOW)
+    settle(0.5)
     assert len(sink.messages) == 1
     assert "A real answer" in sink.messages[0]["msg"].get_body(
         ("plain",)).get_content()
+
+
+def test_answer_to_ack_joins_ticket(tame, sink):
+    set_ack(tame)
+    first = make_message(sender="ida@example.org", subject="Need help")
+    tame.send_mail(first)
+    tid = tame.wait_ticket("Need help")["id"]
+    ack = sink.wait_count(1)[0]["msg"]
+    assert strip_angle(first["Message-ID"]) in ack["In-Reply-To"]
+    # the customer answers the acknowledgement as mail clients do
+    tame.send_mail(make_message(
+        sender="ida@example.org", subject="Re: " + str(ack["Subject"]),
+        headers={"In-Reply-To": ack["Message-ID"],
+                 "References": "%s %s" % (first["Message-ID"],
+                                          ack["Message-ID"])}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2)
+    assert len(tame.tickets()) == 1
+    # no second acknowledgement for a message on an existing ticket
+    settle(0.5)
+    assert len(sink.messages) == 1

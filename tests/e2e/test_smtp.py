@@ -260,3 +260,213 @@ def test_concurrent_connections_all_stored_once(tame):
     assert errors == []
     got = [t["subject"] for t in tame.tickets()]
     assert sorted(got) == subjects
+
+
+def test_recipient_limit(tame):
+    with tame.smtp() as s:
+        s.ehlo()
+        assert s.mail("carol@example.org")[0] == 250
+        codes = [s.rcpt(MAILBOX)[0] for _ in range(101)]
+        assert set(codes[:100]) == {250}, codes
+        assert codes[100] in (452, 552), codes[100]
+        # the transaction still goes through with those accepted
+        code, _ = s.data(make_message(subject="Many rcpts").as_bytes())
+        assert code == 250
+    t = tame.wait_ticket("Many rcpts")
+    assert t["message_count"] == 1
+
+
+def test_no_smtp_smuggling(tame):
+    """A bare LF before the dot does not end the message (CVE-2023-51764
+    style smuggling): the second "message" stays inside the first."""
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                 timeout=10 * SLOW)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO c.example.org\r\n")
+        assert reply().startswith(b"250")
+        s.sendall(b"MAIL FROM:<carol@example.org>\r\n")
+        assert reply().startswith(b"250")
+        s.sendall(b"RCPT TO:<" + MAILBOX.encode() + b">\r\n")
+        assert reply().startswith(b"250")
+        s.sendall(b"DATA\r\n")
+        assert reply().startswith(b"354")
+        s.sendall(b"From: carol@example.org\r\nSubject: Outer\r\n"
+                  b"Message-ID: <outer@example.org>\r\n\r\n"
+                  b"outer body\n.\nMAIL FROM:<admin@example.com>\r\n"
+                  b"RCPT TO:<" + MAILBOX.encode() + b">\r\nDATA\r\n"
+                  b"From: admin@example.com\r\nSubject: Smuggled\r\n\r\n"
+                  b"evil\r\n.\r\n")
+        first = reply()
+        assert first.startswith(b"250"), first
+        s.sendall(b"QUIT\r\n")
+        rest = f.read()
+    finally:
+        f.close()
+        s.close()
+    # QUIT is answered with 221, nothing was read as commands
+    assert rest.startswith(b"221"), rest
+    tame.wait_ticket("Outer")
+    assert [t["subject"] for t in tame.tickets()] == ["Outer"]
+
+
+def test_greeting_and_helo_required(tame):
+    replies = raw_dialogue(tame.smtp_port, [
+        "MAIL FROM:<carol@example.org>",
+        "HELO client.example.org",
+        "MAIL FROM:<carol@example.org>",
+        "QUIT"])
+    assert replies[0][0] == 220
+    assert replies[1][0] == 503
+    assert replies[2][0] == 250
+    assert replies[3][0] == 250
+    assert replies[4][0] == 221
+
+
+def test_recipient_address_case_insensitive(tame):
+    with tame.smtp() as s:
+        s.ehlo()
+        assert s.mail("carol@example.org")[0] == 250
+        assert s.rcpt("Support@EXAMPLE.com")[0] == 250
+        assert s.data(make_message(subject="Case rcpt").as_bytes())[0] == 250
+    tame.wait_ticket("Case rcpt")
+
+
+def test_html_only_mail_has_text(tame):
+    m = make_message(subject="HTML only", text="x")
+    m.clear_content()
+    m.set_content("<html><body><p>Our <b>invoice</b> 77 is wrong.</p>"
+                  "<script>x()</script></body></html>", subtype="html")
+    tame.send_mail(m)
+    t = tame.wait_ticket("HTML only")
+    msg = tame.ticket(t["id"])["messages"][0]
+    assert "invoice" in msg["text"] and "77 is wrong" in msg["text"]
+    assert "<b>" not in msg["text"] and "x()" not in msg["text"]
+    found = tame.get("/api/v1/tickets?status=any&q=invoice")["tickets"]
+    assert [x["id"] for x in found] == [t["id"]]
+
+
+def test_inline_image_and_forwarded_message(tame):
+    inner = make_message(sender="boss@example.org", subject="Original",
+                         text="The forwarded text.\n")
+    m = make_message(subject="Fwd and image", text="See below.\n",
+                     html='<p>See <img src="cid:logo@x"></p>')
+    html_part = m.get_body(("html",))
+    html_part.add_related(b"\x89PNG\r\n\x1a\nfakepng", maintype="image",
+                          subtype="png", cid="<logo@x>")
+    m.add_attachment(inner)
+    tame.send_mail(m)
+    t = tame.wait_ticket("Fwd and image")
+    msg = tame.ticket(t["id"])["messages"][0]
+    assert "See below." in msg["text"]
+    atts = msg["attachments"]
+    kinds = sorted(a["content_type"] for a in atts)
+    assert "image/png" in kinds, atts
+    assert any(a["content_type"] == "message/rfc822" or
+               a["filename"].endswith(".eml") for a in atts), atts
+    # the forwarded message is an attachment, not a second ticket
+    assert len(tame.tickets()) == 1
+
+
+def test_pipelined_transactions_back_to_back(tame):
+    """The next transaction's commands arrive in the same packet as the
+    end of the previous message, while that one is being committed."""
+    m1 = make_message(subject="Back to back 1").as_bytes().replace(
+        b"\n", b"\r\n")
+    m2 = make_message(subject="Back to back 2").as_bytes().replace(
+        b"\n", b"\r\n")
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                 timeout=10 * SLOW)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO c.example.org\r\n")
+        assert reply().startswith(b"250")
+        tx = (b"MAIL FROM:<carol@example.org>\r\nRCPT TO:<" +
+              MAILBOX.encode() + b">\r\nDATA\r\n")
+        s.sendall(tx)
+        assert [reply()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        s.sendall(m1 + b".\r\n" + tx)
+        assert [reply()[:3] for _ in range(4)] == [b"250", b"250", b"250",
+                                                   b"354"]
+        s.sendall(m2 + b".\r\nQUIT\r\n")
+        assert [reply()[:3] for _ in range(2)] == [b"250", b"221"]
+    finally:
+        f.close()
+        s.close()
+    tame.wait_ticket("Back to back 1")
+    tame.wait_ticket("Back to back 2")
+
+
+def test_dot_stuffing_round_trip(tame):
+    text = ".hidden line\n..two dots\n. \nend\n"
+    tame.send_mail(make_message(subject="Dots", text=text))
+    t = tame.wait_ticket("Dots")
+    got = tame.ticket(t["id"])["messages"][0]["text"]
+    assert ".hidden line\n..two dots\n. \nend" in got.replace("\r\n", "\n")
+
+
+def test_display_names(tame):
+    for sender, name, subject in (
+            ('"Doe, John" <john@example.org>', "Doe, John", "Comma name"),
+            ("=?utf-8?q?Zo=C3=AB?= <zoe@example.org>", "Zoë", "Encoded name"),
+            ("plain@example.org", None, "No name")):
+        raw = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n\r\n"
+               "hi\r\n" % (sender, MAILBOX, subject, new_msgid())).encode()
+        tame.send_raw(raw)
+        t = tame.wait_ticket(subject)
+        if name:
+            assert t["customer"]["name"] == name
+        else:
+            assert t["customer"]["name"] in (None, "", "plain",
+                                             "plain@example.org")
+
+
+def test_client_gone_mid_data_stores_nothing(tame):
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                 timeout=10 * SLOW)
+    f = s.makefile("rb")
+    try:
+        f.readline()
+        s.sendall(b"HELO c.example.org\r\nMAIL FROM:<carol@example.org>\r\n"
+                  b"RCPT TO:<" + MAILBOX.encode() + b">\r\nDATA\r\n")
+        for _ in range(4):
+            f.readline()
+        s.sendall(b"From: carol@example.org\r\nSubject: Half\r\n\r\n"
+                  b"the first half of a message")
+    finally:
+        f.close()
+        s.close()
+    tame.send_mail(make_message(subject="Whole"))
+    tame.wait_ticket("Whole")
+    assert [t["subject"] for t in tame.tickets()] == ["Whole"]
+
+
+def test_many_idle_connections(tame):
+    idle = []
+    try:
+        for _ in range(150):
+            c = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                         timeout=10 * SLOW)
+            idle.append(c)
+        for c in idle[:5]:
+            assert c.recv(512).startswith(b"220")
+        tame.send_mail(make_message(subject="Among idlers"))
+        tame.wait_ticket("Among idlers")
+    finally:
+        for c in idle:
+            c.close()
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200

@@ -132,3 +132,72 @@ def test_answer_to_pending_ticket_sets_open(tame):
                                 subject="Re: Refund [#%d]" % tid))
     wait_for(lambda: tame.ticket(tid)["message_count"] == 2)
     assert tame.ticket(tid)["status"] == "open"
+
+
+def test_cc_participant_token_joins(tame, sink):
+    tame.send_mail(make_message(sender="carol@example.org",
+                                subject="Server down"))
+    tid = tame.wait_ticket("Server down")["id"]
+    tame.reply(tid, "Adding your IT team.", cc=["it@example.org"])
+    sink.wait_count(1)
+    # the IT person writes a fresh mail with the token: a participant now
+    tame.send_mail(make_message(sender="it@example.org",
+                                subject="Logs for [#%d]" % tid,
+                                text="Here are the logs.\n"))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the CC'd participant joining by token")
+    assert len(tame.tickets()) == 1
+
+
+def test_unknown_in_reply_to_starts_new_ticket(tame):
+    tame.send_mail(make_message(subject="Some ticket"))
+    tame.wait_ticket("Some ticket")
+    tame.send_mail(make_message(subject="Reply to something else",
+                                headers={"In-Reply-To":
+                                         "<never-seen@example.net>"}))
+    tame.wait_ticket("Reply to something else")
+    assert len(tame.tickets()) == 2
+
+
+def test_sender_address_case_is_same_customer(tame):
+    tame.send_mail(make_message(sender="Carol <carol@example.org>",
+                                subject="Case one"))
+    tid = tame.wait_ticket("Case one")["id"]
+    tame.send_mail(make_message(sender="Carol <Carol@Example.ORG>",
+                                subject="Case two [#%d]" % tid))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2,
+             what="the same customer, whatever the case of the address")
+    custs = tame.get("/api/v1/customers")["customers"]
+    assert len(custs) == 1
+
+
+def test_long_references_newest_last(tame, sink):
+    tame.send_mail(make_message(subject="Long thread"))
+    tid = tame.wait_ticket("Long thread")["id"]
+    tame.reply(tid, "Answer.")
+    ours = sink.wait_count(1)[0]["msg"]["Message-ID"]
+    refs = " ".join("<old%d@elsewhere.example>" % i for i in range(100))
+    tame.send_mail(make_message(subject="Different subject entirely",
+                                headers={"References": refs + " " + ours}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="threading by the last of 101 References")
+    assert len(tame.tickets()) == 1
+
+
+def test_reply_subject_not_doubled(tame, sink):
+    tame.send_mail(make_message(subject="Re: question about plans"))
+    tid = tame.wait_ticket("Re: question about plans")["id"]
+    tame.reply(tid, "First.")
+    s1 = sink.wait_count(1)[0]["msg"]["Subject"]
+    assert s1 == "Re: question about plans [#%d]" % tid
+    # the customer answers; our next reply keeps one Re: and one token
+    tame.send_mail(make_message(subject="RE: " + s1,
+                                headers={"In-Reply-To": sink.messages[0]
+                                         ["msg"]["Message-ID"]}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3)
+    tame.reply(tid, "Second.")
+    s2 = sink.wait_count(2)[1]["msg"]["Subject"]
+    assert s2 == s1
+    # and In-Reply-To points at the customer's latest message
+    latest = tame.ticket(tid)["messages"][2]["message_id"]
+    assert strip_angle(latest) in sink.messages[1]["msg"]["In-Reply-To"]

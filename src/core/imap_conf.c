@@ -1,0 +1,514 @@
+/*
+ * imap_conf.c - IMAP settings from and to their text forms. See
+ * imap_conf.h.
+ *
+ * The URL is the one form an admin types (`tame mailbox add --imap
+ * URL`, the API's "url"), so it is read strictly: a scheme we know, a
+ * user, a host, an optional port, one folder path and at most the
+ * "starttls" query. Decoded parts must not hold control characters:
+ * they end up in IMAP commands, where a CR LF would start a new one.
+ * Folder names travel as modified UTF-7 (RFC 3501 5.1.3), the only
+ * form every server understands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "imap_conf.h"
+#include "util.h"
+#include "../tame_limits.h"
+
+void
+imap_conf_clear(struct imap_conf *c)
+{
+	if (!c)
+		return;
+	free(c->address);
+	free(c->host);
+	free(c->user);
+	if (c->password) {
+		/* do not leave the secret in freed memory */
+		memset(c->password, 0, strlen(c->password));
+		free(c->password);
+	}
+	free(c->folder);
+	free(c->after_folder);
+	free(c->ca_file);
+	free(c->pinned_key);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+fail(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into a new string (*out, caller frees).
+ * TAME_EINVAL for a bad escape or a decoded control character. */
+static enum tame_err
+pct_decode(const char *s, size_t n, char **out)
+{
+	char *d;
+	size_t i, j = 0;
+	int hi, lo;
+	unsigned char ch;
+
+	*out = NULL;
+	if (!(d = malloc(n + 1)))
+		return TAME_ENOMEM;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '%') {
+			if (i + 2 >= n)
+				goto bad;
+			if ((hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				goto bad;
+			ch = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f)
+			goto bad;
+		d[j++] = (char)ch;
+	}
+	d[j] = '\0';
+	*out = d;
+	return TAME_OK;
+bad:
+	free(d);
+	return TAME_EINVAL;
+}
+
+/* Host: a DNS name or IPv4 address, or an IPv6 address (brackets
+ * removed by the caller). */
+static int
+host_ok(const char *h, size_t n, int v6)
+{
+	size_t i;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    (v6 && c == ':'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static enum tame_err
+set_str(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
+	return TAME_OK;
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
+    size_t errlen)
+{
+	const char *p, *auth, *auth_end, *at, *colon, *host, *host_end;
+	const char *path, *path_end, *query;
+	char *user = NULL, *pass = NULL, *folder = NULL, *hostname = NULL;
+	char portbuf[8];
+	int64_t port;
+	enum imap_tls tls;
+	enum tame_err rc = TAME_EINVAL;
+	int v6 = 0;
+
+	if (!url || strlen(url) > TAME_IMAP_URL_MAX) {
+		fail(err, errlen, "IMAP URL missing or too long");
+		return TAME_EINVAL;
+	}
+	if (strncasecmp(url, "imaps://", 8) == 0) {
+		tls = IMAP_TLS_IMPLICIT;
+		p = url + 8;
+	} else if (strncasecmp(url, "imap://", 7) == 0) {
+		tls = IMAP_TLS_NONE;
+		p = url + 7;
+	} else {
+		fail(err, errlen, "IMAP URL must start with imap:// or "
+		    "imaps://");
+		return TAME_EINVAL;
+	}
+	auth = p;
+	auth_end = auth + strcspn(auth, "/?#");
+	/* the last '@' ends the user part: passwords often hold an '@' */
+	for (at = NULL, p = auth; p < auth_end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at) {
+		fail(err, errlen, "IMAP URL has no user name "
+		    "(imap://USER:PASSWORD@HOST/FOLDER)");
+		return TAME_EINVAL;
+	}
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if ((rc = pct_decode(auth, (size_t)((colon ? colon : at) - auth),
+	    &user)) || (colon && (rc = pct_decode(colon + 1,
+	    (size_t)(at - colon - 1), &pass)))) {
+		fail(err, errlen, "IMAP URL: bad character or %-escape in "
+		    "the user name or password");
+		goto out;
+	}
+	if (!*user) {
+		fail(err, errlen, "IMAP URL has an empty user name");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	host = at + 1;
+	if (*host == '[') {
+		v6 = 1;
+		host++;
+		if (!(host_end = memchr(host, ']', (size_t)(auth_end - host)))) {
+			fail(err, errlen, "IMAP URL: unclosed [ in the host");
+			rc = TAME_EINVAL;
+			goto out;
+		}
+		p = host_end + 1;
+	} else {
+		host_end = host + strcspn(host, ":/?#");
+		if (host_end > auth_end)
+			host_end = auth_end;
+		p = host_end;
+	}
+	if (!host_ok(host, (size_t)(host_end - host), v6)) {
+		fail(err, errlen, "IMAP URL: missing or bad host name");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	port = tls == IMAP_TLS_IMPLICIT ? 993 : 143;
+	if (p < auth_end && *p == ':') {
+		size_t n = (size_t)(auth_end - p - 1);
+
+		if (n == 0 || n >= sizeof(portbuf)) {
+			fail(err, errlen, "IMAP URL: bad port");
+			rc = TAME_EINVAL;
+			goto out;
+		}
+		memcpy(portbuf, p + 1, n);
+		portbuf[n] = '\0';
+		if (tame_parse_i64(portbuf, 1, 65535, &port)) {
+			fail(err, errlen, "IMAP URL: port must be 1 to 65535");
+			rc = TAME_EINVAL;
+			goto out;
+		}
+	} else if (p != auth_end) {
+		fail(err, errlen, "IMAP URL: junk after the host name");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	path = auth_end;
+	if (*path == '/')
+		path++;
+	path_end = path + strcspn(path, "?#");
+	if (path_end > path && path_end[-1] == '/')
+		path_end--;
+	if ((rc = pct_decode(path, (size_t)(path_end - path), &folder))) {
+		fail(err, errlen, "IMAP URL: bad character or %-escape in "
+		    "the folder");
+		goto out;
+	}
+	if (strlen(folder) > TAME_FIELD_MAX) {
+		fail(err, errlen, "IMAP URL: folder name too long");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	if (!*folder) {
+		free(folder);
+		if (!(folder = strdup("INBOX"))) {
+			rc = TAME_ENOMEM;
+			goto out;
+		}
+	}
+	query = path + strcspn(path, "?#");
+	if (*query == '#') {
+		fail(err, errlen, "IMAP URL: a #fragment is not allowed");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	if (*query == '?') {
+		if (strcasecmp(query + 1, "starttls") != 0) {
+			fail(err, errlen, "IMAP URL: the only query known is "
+			    "?starttls");
+			rc = TAME_EINVAL;
+			goto out;
+		}
+		if (tls == IMAP_TLS_IMPLICIT) {
+			fail(err, errlen, "IMAP URL: ?starttls goes with "
+			    "imap://, imaps:// is TLS already");
+			rc = TAME_EINVAL;
+			goto out;
+		}
+		tls = IMAP_TLS_STARTTLS;
+	}
+	if (!(hostname = tame_strndup(host, (size_t)(host_end - host)))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	tame_ascii_lower(hostname);
+	set_str(&c->host, hostname);
+	set_str(&c->user, user);
+	if (c->password) {
+		memset(c->password, 0, strlen(c->password));
+	}
+	set_str(&c->password, pass);
+	set_str(&c->folder, folder);
+	c->port = (int)port;
+	c->tls = tls;
+	return TAME_OK;
+out:
+	free(user);
+	if (pass) {
+		memset(pass, 0, strlen(pass));
+		free(pass);
+	}
+	free(folder);
+	return rc;
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_parse_after(const char *s, struct imap_conf *c, char *err,
+    size_t errlen)
+{
+	char *f;
+	size_t i;
+
+	if (!s) {
+		fail(err, errlen, "missing after-import action");
+		return TAME_EINVAL;
+	}
+	if (strcmp(s, "seen") == 0 || strcmp(s, "delete") == 0) {
+		c->after = s[0] == 's' ? IMAP_AFTER_SEEN : IMAP_AFTER_DELETE;
+		free(c->after_folder);
+		c->after_folder = NULL;
+		return TAME_OK;
+	}
+	if (strncmp(s, "move:", 5) != 0 || !s[5] ||
+	    strlen(s + 5) > TAME_FIELD_MAX) {
+		fail(err, errlen, "after-import action must be seen, delete "
+		    "or move:FOLDER");
+		return TAME_EINVAL;
+	}
+	for (i = 5; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			fail(err, errlen, "move:FOLDER has a control "
+			    "character");
+			return TAME_EINVAL;
+		}
+	if (!(f = strdup(s + 5)))
+		return TAME_ENOMEM;
+	free(c->after_folder);
+	c->after_folder = f;
+	c->after = IMAP_AFTER_MOVE;
+	return TAME_OK;
+}
+
+const char *
+imap_conf_tls_name(enum imap_tls t)
+{
+	switch (t) {
+	case IMAP_TLS_IMPLICIT: return "imaps";
+	case IMAP_TLS_STARTTLS: return "starttls";
+	default: return "none";
+	}
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_pct(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	enum tame_err rc = TAME_OK;
+	char e[3];
+
+	for (; *s && !rc; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~' || ch == '/') {
+			rc = buf_add(out, s, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[ch >> 4];
+		e[2] = hex[ch & 15];
+		rc = buf_add(out, e, 3);
+	}
+	return rc;
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_url(const struct imap_conf *c, struct buf *out)
+{
+	enum tame_err rc;
+	int v6 = c->host && strchr(c->host, ':') != NULL;
+
+	if ((rc = buf_addstr(out, c->tls == IMAP_TLS_IMPLICIT ? "imaps://" :
+	    "imap://")) ||
+	    (rc = imap_conf_pct(c->user ? c->user : "", out)) ||
+	    (rc = buf_printf(out, "@%s%s%s:%d/", v6 ? "[" : "",
+	    c->host ? c->host : "", v6 ? "]" : "", c->port)) ||
+	    (rc = imap_conf_pct(c->folder ? c->folder : "INBOX", out)))
+		return rc;
+	if (c->tls == IMAP_TLS_STARTTLS)
+		rc = buf_addstr(out, "?starttls");
+	return rc;
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_after_text(const struct imap_conf *c, struct buf *out)
+{
+	switch (c->after) {
+	case IMAP_AFTER_DELETE:
+		return buf_addstr(out, "delete");
+	case IMAP_AFTER_MOVE:
+		return buf_printf(out, "move:%s",
+		    c->after_folder ? c->after_folder : "");
+	default:
+		return buf_addstr(out, "seen");
+	}
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_quote(const char *s, struct buf *out)
+{
+	enum tame_err rc = buf_add(out, "\"", 1);
+
+	for (; *s && !rc; s++) {
+		if (*s == '"' || *s == '\\')
+			rc = buf_add(out, "\\", 1);
+		if (!rc)
+			rc = buf_add(out, s, 1);
+	}
+	return rc ? rc : buf_add(out, "\"", 1);
+}
+
+/* Next code point of UTF-8 s at *i; -1 when invalid. */
+static long
+utf8_next(const unsigned char *s, size_t *i)
+{
+	unsigned char c = s[*i];
+	long cp;
+	int n, k;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return -1;
+	}
+	for (k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[*i + k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*i += (size_t)n + 1;
+	return cp;
+}
+
+/* Modified BASE64 of UTF-16BE units u[0..n), wrapped in & and -. */
+static enum tame_err
+mb64(const unsigned short *u, size_t n, struct buf *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+,";
+	enum tame_err rc = buf_add(out, "&", 1);
+	unsigned long acc = 0;
+	int bits = 0;
+	size_t i;
+	char ch;
+
+	for (i = 0; i < n && !rc; i++) {
+		acc = (acc << 16) | u[i];
+		bits += 16;
+		while (bits >= 6 && !rc) {
+			bits -= 6;
+			ch = tab[(acc >> bits) & 0x3f];
+			rc = buf_add(out, &ch, 1);
+		}
+		acc &= (1ul << bits) - 1;
+	}
+	if (!rc && bits > 0) {
+		ch = tab[(acc << (6 - bits)) & 0x3f];
+		rc = buf_add(out, &ch, 1);
+	}
+	return rc ? rc : buf_add(out, "-", 1);
+}
+
+/* See imap_conf.h. */
+enum tame_err
+imap_conf_mutf7(const char *utf8, struct buf *out)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	/* a folder name is at most TAME_FIELD_MAX bytes, so at most that
+	 * many UTF-16 units */
+	unsigned short u[TAME_FIELD_MAX];
+	size_t i = 0, n = 0;
+	enum tame_err rc = TAME_OK;
+	long cp;
+
+	while (s[i] && !rc) {
+		if ((cp = utf8_next(s, &i)) < 0)
+			return TAME_EINVAL;
+		if (cp < 0x20 || cp == 0x7f)
+			return TAME_EINVAL;
+		if (cp < 0x7f) {
+			if (n && (rc = mb64(u, n, out)))
+				break;
+			n = 0;
+			rc = cp == '&' ? buf_add(out, "&-", 2) :
+			    buf_add(out, &s[i - 1], 1);
+			continue;
+		}
+		if (n + 2 > sizeof(u) / sizeof(u[0]))
+			return TAME_ETOOBIG;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u[n++] = (unsigned short)(0xd800 | (cp >> 10));
+			u[n++] = (unsigned short)(0xdc00 | (cp & 0x3ff));
+		} else {
+			u[n++] = (unsigned short)cp;
+		}
+	}
+	if (!rc && n)
+		rc = mb64(u, n, out);
+	return rc;
+}

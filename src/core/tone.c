@@ -1,0 +1,158 @@
+/*
+ * tone.c - the tone of a customer message: what tone.h promises, put
+ * together from the parts of the module.
+ *
+ *   tone_token.c      tokens (case, punctuation runs, emoticons, emoji)
+ *                     and the phrase patterns cues are written in
+ *   tone_lexicon.c    the VADER lexicon and Tame's word lists
+ *   tone_vader.c      plain VADER, the baseline of `make eval`
+ *   tone_sentiment.c  Tame's sentiment
+ *   tone_cue.c        frustration, anger, confusion, urgency, cheer,
+ *                     abuse, register cues
+ *
+ * A dimension's score is 1 - exp(-w) for the sum w of its cue weights,
+ * so one strong cue ("ASAP", weight 1) gives 0.63, two give 0.86, and
+ * no pile of cues reaches 1. The register is formal unless the customer
+ * writes in a relaxed way and is not upset: an agent who errs should err
+ * on the formal side (see the TAHT essay among the design texts).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tone.h"
+#include "tone_impl.h"
+
+/* Sentiment words shown as evidence, the strongest first. */
+#define TONE_SENTIMENT_EVIDENCE 4
+
+static const char *const dim_names[TONE_DIM_COUNT] = {
+	"sentiment", "frustration", "anger", "confusion", "urgency", "cheer",
+	"abuse"
+};
+
+const char *
+tone_dim_name(enum tone_dim dim)
+{
+	if ((int)dim < 0 || dim >= TONE_DIM_COUNT)
+		return "?";
+	return dim_names[dim];
+}
+
+const char *
+tone_register_name(enum tone_register reg)
+{
+	return reg == TONE_RELAXED ? "relaxed" : "formal";
+}
+
+static double
+squash(double w)
+{
+	return w <= 0.0 ? 0.0 : 1.0 - exp(-w);
+}
+
+static void
+neutral(struct tone *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->reg = TONE_FORMAL;
+}
+
+enum tame_err
+tone_analyze(const char *text, size_t len, struct tone *out)
+{
+	struct tone_sent_word words[TONE_SENTIMENT_EVIDENCE];
+	struct tone_text tx;
+	struct tone_acc acc;
+	size_t nwords = TONE_SENTIMENT_EVIDENCE, i;
+	enum tame_err rc;
+
+	if (!out)
+		return TAME_EINVAL;
+	neutral(out);
+	if (!text && len > 0)
+		return TAME_EINVAL;
+	if ((rc = tone_tokenize(text, len, &tx)))
+		goto out;
+	out->tokens = tx.n;
+	out->truncated = tx.truncated;
+	if (tx.n == 0)
+		goto out;
+	if ((rc = tone_sentiment(&tx, &out->sentiment, words, &nwords)))
+		goto out;
+	memset(&acc, 0, sizeof(acc));
+	acc.sentiment = out->sentiment;
+	acc.out = out;
+	tone_cues(&tx, &acc);
+	for (i = 0; i < nwords; i++)
+		tone_evidence_add(out, &tx, words[i].tok, words[i].end,
+		    TONE_SENTIMENT, words[i].valence);
+	out->frustration = squash(acc.raw[TONE_FRUSTRATION]);
+	out->anger = squash(acc.raw[TONE_ANGER]);
+	out->confusion = squash(acc.raw[TONE_CONFUSION]);
+	out->urgency = squash(acc.raw[TONE_URGENCY]);
+	out->cheer = squash(acc.raw[TONE_CHEER]);
+	out->abusive = acc.raw[TONE_ABUSE] >= 1.0;
+	out->reg = acc.relaxed - acc.formal >= 1.0 && out->anger < 0.4 &&
+	    out->frustration < 0.6 && !out->abusive && out->sentiment > -0.5 ?
+	    TONE_RELAXED : TONE_FORMAL;
+out:
+	free(tx.t);
+	if (rc) {
+		neutral(out);
+	}
+	return rc;
+}
+
+static json_t *
+real3(double v)
+{
+	return json_real(round(v * 1000.0) / 1000.0);
+}
+
+/* Sets key to v, taking the reference; 0 on success. */
+static int
+set(json_t *o, const char *key, json_t *v)
+{
+	return v ? json_object_set_new(o, key, v) : -1;
+}
+
+json_t *
+tone_to_json(const struct tone *t)
+{
+	json_t *o = NULL, *ev = NULL, *e;
+	size_t i;
+
+	if (!t)
+		return NULL;
+	if (!(o = json_object()) || !(ev = json_array()))
+		goto fail;
+	if (set(o, "sentiment", real3(t->sentiment)) ||
+	    set(o, "frustration", real3(t->frustration)) ||
+	    set(o, "anger", real3(t->anger)) ||
+	    set(o, "confusion", real3(t->confusion)) ||
+	    set(o, "urgency", real3(t->urgency)) ||
+	    set(o, "cheer", real3(t->cheer)) ||
+	    set(o, "abusive", json_boolean(t->abusive)) ||
+	    set(o, "register", json_string(tone_register_name(t->reg))))
+		goto fail;
+	for (i = 0; i < t->n_evidence && i < TONE_MAX_EVIDENCE; i++) {
+		const struct tone_evidence *x = &t->evidence[i];
+
+		if (!(e = json_object()))
+			goto fail;
+		if (json_array_append_new(ev, e) ||
+		    set(e, "dimension", json_string(tone_dim_name(x->dim))) ||
+		    set(e, "text", json_string(x->text)) ||
+		    set(e, "weight", real3(x->weight)))
+			goto fail;
+	}
+	if (json_object_set_new(o, "evidence", ev)) {
+		ev = NULL;
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(ev);
+	json_decref(o);
+	return NULL;
+}

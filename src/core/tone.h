@@ -1,0 +1,111 @@
+/*
+ * tone.h - the tone of a customer message.
+ *
+ * What an agent wants to know before answering: is the customer pleased
+ * or upset (sentiment, -1..+1), and how frustrated, angry, confused, in a
+ * hurry or cheerful (each 0..1), is the message abusive, and which words
+ * or signs show it ("ASAP", "by Friday", "still not working", "I don't
+ * understand", "!!!!", CAPITALS, "thanks", smileys). The register that
+ * matches the customer's writing ("formal" or "relaxed") is suggested for
+ * the reply.
+ *
+ * Model. Sentiment follows VADER (Hutto & Gilbert, ICWSM 2014: a valence
+ * lexicon with rules for boosters, negation, "but", capitals and
+ * exclamation marks) with Tame's changes: negation and contrast scoped
+ * to the clause, counterfactual modals, word forms and phrases of support
+ * mail ("still broken", "doesn't work", "waste of money"). The other
+ * dimensions are cue phrases matched on the words, each with a weight;
+ * a score is 1 - exp(-sum of weights). Abuse is an insult or slur aimed
+ * at a person or the company ("you idiots"), not swearing about a
+ * situation ("this damn thing").
+ *
+ * Pure core: no I/O, no store dependency, nothing to free in the result.
+ * Thread-safe: the tables are read-only and compiled in; each call keeps
+ * its state on its stack and in one heap block of its own.
+ */
+#ifndef TAME_TONE_H
+#define TAME_TONE_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "err.h"
+
+/* Words, signs and punctuation runs analysed per message. A support
+ * message rarely has 1,000 words; the rest of a 1 MB paste (logs, quoted
+ * history) says nothing about tone and would only cost time. */
+#define TONE_MAX_TOKENS    4096
+/* Evidence items kept per message: enough for an agent to read. */
+#define TONE_MAX_EVIDENCE  24
+/* Bytes of one evidence text, with its NUL; longer ones are cut at a
+ * character boundary. */
+#define TONE_EVIDENCE_TEXT 48
+
+enum tone_dim {
+	TONE_SENTIMENT,
+	TONE_FRUSTRATION,
+	TONE_ANGER,
+	TONE_CONFUSION,
+	TONE_URGENCY,
+	TONE_CHEER,
+	TONE_ABUSE,
+	TONE_DIM_COUNT
+};
+
+enum tone_register {
+	TONE_FORMAL,   /* the default, and always when the customer is upset */
+	TONE_RELAXED
+};
+
+struct tone_evidence {
+	enum tone_dim dim;
+	/* How much it adds to its dimension: a cue's weight, or for
+	 * sentiment the signed valence of the word as scored. */
+	double weight;
+	char text[TONE_EVIDENCE_TEXT]; /* as written; valid UTF-8 */
+};
+
+struct tone {
+	double sentiment;   /* -1 .. +1 */
+	double frustration; /* 0 .. 1, likewise the four below */
+	double anger;
+	double confusion;
+	double urgency;
+	double cheer;
+	int abusive;
+	enum tone_register reg;
+	size_t tokens;      /* tokens analysed */
+	int truncated;      /* the text had more than TONE_MAX_TOKENS */
+	size_t n_evidence;
+	struct tone_evidence evidence[TONE_MAX_EVIDENCE];
+};
+
+/*
+ * Analyses len bytes of text (UTF-8; need not be NUL-terminated; invalid
+ * bytes are skipped) into *out. Lines starting with '>' are quoted
+ * history and ignored. Empty, unreadable or foreign-language text gives
+ * a neutral tone. TAME_OK, TAME_EINVAL when out is NULL or text is NULL
+ * with len > 0, TAME_ENOMEM; on error *out is neutral.
+ */
+enum tame_err tone_analyze(const char *text, size_t len, struct tone *out);
+
+/*
+ * Sentiment of text by plain VADER (the reference rules, without its
+ * emoji table), -1..+1: the baseline that `make eval` prints beside
+ * Tame's. NULL text or len 0 gives 0.
+ */
+double tone_vader(const char *text, size_t len);
+
+/*
+ * {"sentiment","frustration","anger","confusion","urgency","cheer",
+ *  "abusive","register","evidence":[{"dimension","text","weight"}]}
+ * Numbers are rounded to 3 decimals. Returns a new reference the caller
+ * json_decref()s, or NULL when out of memory.
+ */
+json_t *tone_to_json(const struct tone *t);
+
+/* "sentiment", "frustration", ... "abuse"; "?" for a bad value. */
+const char *tone_dim_name(enum tone_dim dim);
+/* "formal" or "relaxed". */
+const char *tone_register_name(enum tone_register reg);
+
+#endif

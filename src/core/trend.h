@@ -1,0 +1,153 @@
+/*
+ * trend.h - trends: open tickets about the same problem, grouped as they
+ * arrive.
+ *
+ * Model. Each ticket is a set of terms (stems and word pairs from
+ * text.h), weighted by inverse document frequency learnt online from
+ * every ticket placed so far. A trend is the centroid of its open
+ * tickets: for each term, how many of them carry it. A new ticket is
+ * compared by cosine only with the trends that share one of its terms
+ * (an inverted index from terms to centroids), joins the best one when
+ * the similarity reaches a threshold and otherwise opens a trend of its
+ * own. There is no batch job and no number of trends fixed in advance;
+ * two cheap steps keep the grouping good as statistics settle: each
+ * placement re-examines a few older tickets (bounded work, tickets an
+ * agent placed are never moved), and a trend whose centroid comes very
+ * close to another's is merged into it.
+ *
+ * Agents' decisions are kept and nothing is learnt from them: a ticket
+ * moved out of a trend is never put back into it (moved to a trend of
+ * its own, that trend draws no other ticket by itself); trends an agent split
+ * are never merged back together; a merge stays; a renamed trend keeps
+ * its name and absorbs, never dissolves, in automatic merges. Term
+ * statistics count each placed ticket once, whatever agents do later.
+ *
+ * Memory: a fixed slot per open ticket (id, trend, list links, up to
+ * TREND_TICKET_TERMS term ids), centroids truncated to their most
+ * frequent terms, a dictionary of terms. trend_index_bytes() reports it.
+ *
+ * Threads: nothing here locks. The caller holds one mutex around every
+ * call: the ingest writer calls trend_place() / trend_remove(), HTTP
+ * threads call the queries and agent actions. Results are copies the
+ * caller owns, so they stay valid after the mutex is released.
+ */
+#ifndef TAME_TREND_H
+#define TAME_TREND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+struct trend_index;
+
+struct trend_params {
+	double threshold;   /* cosine needed to join a trend */
+	double merge;       /* cosine of two centroids that merges them */
+	unsigned refine;    /* older tickets re-examined per placement */
+	double pair_weight; /* weight of a word pair against a single word */
+};
+
+/* Sets the defaults (threshold 0.25, merge 0.25, refine 1, pair weight
+ * 1), tuned on the banking77 evaluation of bench/eval_trends.c. */
+void trend_params_default(struct trend_params *p);
+
+/* One ticket's text as the index takes it: term i is terms[i] (a stem,
+ * or two stems joined by a space), shown as display[i] in labels
+ * (display may be NULL, then the term itself is shown). Repeats are
+ * allowed. The strings are copied. */
+struct trend_input {
+	const char *const *terms;
+	const char *const *display;
+	size_t nterm;
+};
+
+/* Creates an empty index; p NULL for the defaults. Returns NULL when out
+ * of memory. Freed with trend_index_free(). */
+struct trend_index *trend_index_new(const struct trend_params *p);
+void trend_index_free(struct trend_index *ix);
+
+/* Places ticket (an id > 0) into a trend at time now (UTC ms) and stores
+ * the trend id in *trend. A ticket already placed is placed again from
+ * its new text (the customer wrote more); one an agent put into a trend
+ * stays there. A ticket without terms gets no trend (*trend = 0).
+ * TAME_EINVAL for ticket <= 0, TAME_ENOMEM. */
+enum tame_err trend_place(struct trend_index *ix, int64_t ticket,
+    const struct trend_input *in, int64_t now, uint32_t *trend);
+
+/* Takes ticket out of the index (solved, closed, deleted). Its trend
+ * loses it; an empty trend disappears. TAME_ENOTFOUND if not placed. */
+enum tame_err trend_remove(struct trend_index *ix, int64_t ticket);
+
+/* The trend of ticket, 0 when none. */
+uint32_t trend_of(const struct trend_index *ix, int64_t ticket);
+
+/* A merged trend's id resolves to the trend it went into; 0 if the id
+ * is unknown or its trend is gone. */
+uint32_t trend_resolve(const struct trend_index *ix, uint32_t id);
+
+/* ---- what agents do ---- */
+
+/* Names trend id (label of at most 200 bytes, copied; NULL or "" gives
+ * back the automatic label). TAME_ENOTFOUND, TAME_EINVAL, TAME_ENOMEM. */
+enum tame_err trend_rename(struct trend_index *ix, uint32_t id,
+    const char *label);
+/* Moves every ticket of trend from into trend into; from's id resolves
+ * to into from then on. TAME_ENOTFOUND, TAME_EINVAL (same trend). */
+enum tame_err trend_merge(struct trend_index *ix, uint32_t into,
+    uint32_t from);
+/* Moves the n listed tickets of trend id into a new trend (*new_id);
+ * the two are never merged back automatically, and the moved tickets
+ * are pinned. Tickets not in id are skipped. TAME_EINVAL if none moves. */
+enum tame_err trend_split(struct trend_index *ix, uint32_t id,
+    const int64_t *tickets, size_t n, uint32_t *new_id);
+/* Moves ticket out of its trend, into trend to (0: a trend of its own),
+ * and never back. *new_id (may be NULL) gets where it went. */
+enum tame_err trend_move_out(struct trend_index *ix, int64_t ticket,
+    uint32_t to, uint32_t *new_id);
+
+/* ---- what agents see ---- */
+
+#define TREND_LABEL_MAX   256
+#define TREND_SAMPLES     5
+#define TREND_WORDS       3
+
+struct trend_info {
+	uint32_t id;
+	uint32_t open;           /* open tickets */
+	uint32_t last_hour;      /* of them, placed in the last hour */
+	uint32_t last_day;       /* ... and in the last 24 hours */
+	double usual_per_hour;   /* tickets placed per hour since first seen */
+	double growth;           /* last day's hourly rate / usual (1 = usual) */
+	int64_t first_seen;      /* ms */
+	int64_t last_seen;       /* ms */
+	int named;               /* label is an agent's */
+	char label[TREND_LABEL_MAX]; /* agent's name or the telling words */
+	char words[TREND_WORDS][64]; /* most telling words, best first */
+	int64_t rep_ticket;      /* the member closest to the centroid: its
+	                          * subject is the representative subject */
+	int64_t sample[TREND_SAMPLES]; /* newest members */
+	size_t nsample;
+};
+
+/* Fills *out for trend id (merged ids resolve). TAME_ENOTFOUND. */
+enum tame_err trend_get(const struct trend_index *ix, uint32_t id,
+    int64_t now, struct trend_info *out);
+
+/* The trends with at least min_open open tickets, largest first, at most
+ * max of them. *out is an array the caller frees with free(); *n its
+ * length. TAME_ENOMEM. */
+enum tame_err trend_list(const struct trend_index *ix, uint32_t min_open,
+    size_t max, int64_t now, struct trend_info **out, size_t *n);
+
+/* Up to max open tickets of trend id, newest first, into out; returns
+ * how many trend id has (may exceed max). */
+size_t trend_tickets(const struct trend_index *ix, uint32_t id,
+    int64_t *out, size_t max);
+
+/* Counts: open tickets placed, live trends. */
+size_t trend_index_tickets(const struct trend_index *ix);
+size_t trend_index_trends(const struct trend_index *ix);
+/* Bytes the index holds (its allocations, without malloc's overhead). */
+size_t trend_index_bytes(const struct trend_index *ix);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * trend_dict.c - the small containers of the trend index: a map from
+ * 64-bit keys (ticket and trend ids), the term dictionary with its
+ * online document frequencies and idf, and the postings from a term to
+ * the trends whose centroid holds it. See trend_impl.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "trend_impl.h"
+
+/* ---- maps ------------------------------------------------------------- */
+
+static uint32_t
+mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+int
+u64map_get(const struct u64map *m, uint64_t key, uint32_t *val)
+{
+	uint32_t i;
+
+	if (!m->key || key == 0)
+		return 0;
+	for (i = mix64(key) & m->mask; m->key[i]; i = (i + 1) & m->mask)
+		if (m->key[i] == key) {
+			*val = m->val[i];
+			return 1;
+		}
+	return 0;
+}
+
+static enum tame_err
+u64map_grow(struct u64map *m)
+{
+	struct u64map n;
+	uint32_t size = m->key ? (m->mask + 1) * 2 : 64, i;
+
+	n.key = calloc(size, sizeof(*n.key));
+	n.val = calloc(size, sizeof(*n.val));
+	if (!n.key || !n.val) {
+		free(n.key);
+		free(n.val);
+		return TAME_ENOMEM;
+	}
+	n.mask = size - 1;
+	n.n = 0;
+	for (i = 0; m->key && i <= m->mask; i++)
+		if (m->key[i])
+			(void)u64map_put(&n, m->key[i], m->val[i]);
+	free(m->key);
+	free(m->val);
+	*m = n;
+	return TAME_OK;
+}
+
+enum tame_err
+u64map_put(struct u64map *m, uint64_t key, uint32_t val)
+{
+	uint32_t i;
+	enum tame_err rc;
+
+	if (key == 0)
+		return TAME_EINVAL;
+	if (!m->key || (m->n + 1) * 2 > m->mask + 1)
+		if ((rc = u64map_grow(m)))
+			return rc;
+	for (i = mix64(key) & m->mask; m->key[i]; i = (i + 1) & m->mask)
+		if (m->key[i] == key) {
+			m->val[i] = val;
+			return TAME_OK;
+		}
+	m->key[i] = key;
+	m->val[i] = val;
+	m->n++;
+	return TAME_OK;
+}
+
+void
+u64map_del(struct u64map *m, uint64_t key)
+{
+	uint32_t i, j, k;
+
+	if (!m->key || key == 0)
+		return;
+	for (i = mix64(key) & m->mask; m->key[i] != key; i = (i + 1) & m->mask)
+		if (!m->key[i])
+			return;
+	/* Backward shift: pull later entries of the run into the hole. */
+	for (j = i;;) {
+		j = (j + 1) & m->mask;
+		if (!m->key[j])
+			break;
+		k = mix64(m->key[j]) & m->mask;
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			m->key[i] = m->key[j];
+			m->val[i] = m->val[j];
+			i = j;
+		}
+	}
+	m->key[i] = 0;
+	m->n--;
+}
+
+void
+trend_u64map_free(struct u64map *m)
+{
+	free(m->key);
+	free(m->val);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- dictionary ------------------------------------------------------- */
+
+static uint32_t
+str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static enum tame_err
+thash_grow(struct trend_index *ix)
+{
+	uint32_t size = ix->thash ? (ix->tmask + 1) * 2 : 1024, i, j;
+	uint32_t *h;
+
+	h = calloc(size, sizeof(*h));
+	if (!h)
+		return TAME_ENOMEM;
+	for (i = 0; i < ix->nterms; i++) {
+		for (j = ix->terms[i].hash & (size - 1); h[j]; j = (j + 1) & (size - 1))
+			;
+		h[j] = i + 1;
+	}
+	free(ix->thash);
+	ix->thash = h;
+	ix->tmask = size - 1;
+	return TAME_OK;
+}
+
+enum tame_err
+trend_term_get(struct trend_index *ix, const char *s, const char *disp,
+    uint32_t *out)
+{
+	struct term_ent *e;
+	uint32_t h = str_hash(s), i, ncap;
+	enum tame_err rc;
+
+	if (!ix->thash || (ix->nterms + 1) * 2 > ix->tmask + 1)
+		if ((rc = thash_grow(ix)))
+			return rc;
+	for (i = h & ix->tmask; ix->thash[i]; i = (i + 1) & ix->tmask) {
+		e = &ix->terms[ix->thash[i] - 1];
+		if (e->hash == h && strcmp(ix->strs.data + e->str, s) == 0) {
+			*out = ix->thash[i] - 1;
+			return TAME_OK;
+		}
+	}
+	if (ix->nterms == ix->cterms) {
+		ncap = ix->cterms ? ix->cterms * 2 : 1024;
+		e = realloc(ix->terms, ncap * sizeof(*e));
+		if (!e)
+			return TAME_ENOMEM;
+		ix->terms = e;
+		ix->cterms = ncap;
+	}
+	e = &ix->terms[ix->nterms];
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->str = (uint32_t)ix->strs.len;
+	if ((rc = buf_add(&ix->strs, s, strlen(s) + 1)))
+		return rc;
+	e->disp = e->str;
+	e->pair = strchr(s, ' ') != NULL;
+	if (disp && strcmp(disp, s) != 0) {
+		e->disp = (uint32_t)ix->strs.len;
+		if ((rc = buf_add(&ix->strs, disp, strlen(disp) + 1)))
+			return rc;
+	}
+	ix->thash[i] = ix->nterms + 1;
+	*out = ix->nterms++;
+	return TAME_OK;
+}
+
+const char *
+trend_term_str(const struct trend_index *ix, uint32_t term, int display)
+{
+	const struct term_ent *e = &ix->terms[term];
+
+	return ix->strs.data + (display ? e->disp : e->str);
+}
+
+double
+trend_idf(const struct trend_index *ix, uint32_t term)
+{
+	return log(((double)ix->ndocs + 1.0) /
+	    ((double)ix->terms[term].df + 1.0)) + 1.0;
+}
+
+/* Weight of a term in a ticket. */
+double
+trend_w(const struct trend_index *ix, uint32_t term)
+{
+	double w = trend_idf(ix, term);
+
+	return ix->terms[term].pair ? w * ix->p.pair_weight : w;
+}
+
+enum tame_err
+trend_post_add(struct term_ent *e, uint32_t t)
+{
+	uint32_t *p, ncap;
+
+	if (e->npost == e->cpost) {
+		ncap = e->cpost ? e->cpost * 2 : 4;
+		p = realloc(e->post, ncap * sizeof(*p));
+		if (!p)
+			return TAME_ENOMEM;
+		e->post = p;
+		e->cpost = ncap;
+	}
+	e->post[e->npost++] = t;
+	return TAME_OK;
+}
+
+void
+trend_post_del(struct term_ent *e, uint32_t t)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->npost; i++)
+		if (e->post[i] == t) {
+			e->post[i] = e->post[--e->npost];
+			return;
+		}
+}

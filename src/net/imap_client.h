@@ -1,0 +1,103 @@
+/*
+ * imap_client.h - one IMAP account spoken to through libcurl.
+ *
+ * Model: a struct imap_client wraps one curl easy handle configured for
+ * a mailbox's settings (TLS, certificate trust, credentials, timeouts).
+ * Each request is prepared by one imap_client_* call and then run either
+ * by the poller's multi handle or, for the connection test, blocking.
+ * libcurl keeps the connection between requests and speaks the
+ * protocol (RFC 3501 IMAP4rev1, RFC 8314 implicit TLS, RFC 2595
+ * STARTTLS); we only send custom commands and read back the few
+ * untagged lines we need (STATUS, SEARCH) and the message bytes.
+ * Nothing here parses IMAP beyond single response lines.
+ */
+#ifndef TAME_IMAP_CLIENT_H
+#define TAME_IMAP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/imap_conf.h"
+
+/* Capabilities seen in the server's CAPABILITY answers. */
+#define IMAP_CAP_MOVE    1u   /* RFC 6851 */
+#define IMAP_CAP_UIDPLUS 2u   /* RFC 4315: UID EXPUNGE */
+
+/* What a request was, for error texts. */
+enum imap_req {
+	IMAP_REQ_STATUS,   /* login, NOOP and STATUS: the start of a round */
+	IMAP_REQ_SEARCH,
+	IMAP_REQ_FETCH,
+	IMAP_REQ_ACTION    /* STORE / MOVE / EXPUNGE after import */
+};
+
+struct imap_client {
+	CURL *easy;
+	enum imap_req req;
+	struct buf body;        /* what the current request returned */
+	struct buf base;        /* "imap[s]://host:port/" */
+	struct buf folder;      /* the folder, modified UTF-7, URL-encoded */
+	struct buf qfolder;     /* the folder as an IMAP quoted string */
+	struct buf qmove;       /* the move target, quoted ("" if none) */
+	struct buf url;         /* scratch: the current request's URL */
+	struct buf cmd;         /* scratch: the current custom command */
+	char last_line[256];    /* last tagged or BYE line, for errors */
+	char errbuf[CURL_ERROR_SIZE];
+	int64_t announced;      /* size a FETCH announced, -1 if none */
+	int too_large;          /* the message is over the limit */
+	unsigned caps;          /* IMAP_CAP_* seen so far */
+};
+
+/* Prepares c for the settings conf (borrowed only during the call).
+ * TAME_EINVAL for a folder name that cannot be sent. Free with
+ * imap_client_free() even on failure. */
+enum tame_err imap_client_init(struct imap_client *c,
+    const struct imap_conf *conf);
+void imap_client_free(struct imap_client *c);
+
+/* Prepare the next request (the body is emptied):
+ * NOOP on the folder (selecting it first if this connection has not:
+ * the server then shows new messages to this session, RFC 3501 6.1.2);
+ * STATUS of the folder (UIDVALIDITY UIDNEXT MESSAGES), which a server
+ * answers from the session's view when the folder is selected, hence
+ * the NOOP before; UID SEARCH of the UIDs from..to; the message with uid
+ * (BODY[], into body); or one custom command on the selected folder.
+ * uidvalidity, when not 0, makes libcurl refuse a folder whose
+ * UIDVALIDITY changed (RFC 5092 ;UIDVALIDITY=). */
+enum tame_err imap_client_noop(struct imap_client *c);
+enum tame_err imap_client_status(struct imap_client *c);
+enum tame_err imap_client_search(struct imap_client *c, int64_t uidvalidity,
+    int64_t from, int64_t to);
+enum tame_err imap_client_fetch(struct imap_client *c, int64_t uidvalidity,
+    int64_t uid);
+enum tame_err imap_client_command(struct imap_client *c,
+    int64_t uidvalidity, const char *cmd);
+
+/* Reads the STATUS answer in body: TAME_OK with the three numbers (0 for
+ * any the server left out), TAME_EPARSE without a STATUS line. */
+enum tame_err imap_client_parse_status(const struct imap_client *c,
+    int64_t *uidvalidity, int64_t *uidnext, int64_t *messages);
+/* Reads the UIDs of the SEARCH answers in body that are > after, in
+ * ascending order, into uids (at most max). Returns how many;
+ * TAME_EPARSE (as -1) for a bad number. */
+long imap_client_parse_search(const struct imap_client *c, int64_t after,
+    int64_t *uids, size_t max);
+
+/* The plain-language error for result cc of the last request ("login
+ * refused", "certificate not trusted", "folder not found", "server not
+ * reachable", "server answered garbage", "message too large", ...). A
+ * static string. detail (dlen bytes) gets what the server or libcurl
+ * said. */
+const char *imap_client_error(struct imap_client *c, CURLcode cc,
+    char *detail, size_t dlen);
+
+/* Blocking connection test for the API: log in, STATUS the folder and
+ * the move target. Returns NULL when all is well (with *messages and
+ * *uidvalidity of the folder), else the plain-language error with
+ * detail filled. Answers within TAME_IMAP_TEST_SECONDS. */
+const char *imap_client_test(const struct imap_conf *conf,
+    int64_t *messages, int64_t *uidvalidity, char *detail, size_t dlen);
+
+#endif

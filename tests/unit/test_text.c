@@ -1,0 +1,290 @@
+/*
+ * test_text.c - the text pipeline of core/text.c: what is cut away as
+ * quoted history, signature or footer, folding, tokens, stems and word
+ * pairs, and bad input (empty, invalid UTF-8, mixed scripts, 1 MB).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "core/text.h"
+
+static struct text_pipeline *tp;
+
+static int
+setup(void **state)
+{
+	tp = text_pipeline_new();
+	return tp ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	text_pipeline_free(tp);
+	return 0;
+}
+
+/* The new text of s as a string the caller frees. */
+static char *
+new_text(const char *s, enum text_cut_kind *kind)
+{
+	size_t n = text_cut(s, strlen(s), kind);
+	char *r = malloc(n + 1);
+
+	memcpy(r, s, n);
+	r[n] = '\0';
+	return r;
+}
+
+static void
+expect_cut(const char *s, const char *want, enum text_cut_kind kind)
+{
+	enum text_cut_kind k;
+	char *got = new_text(s, &k);
+
+	assert_string_equal(got, want);
+	assert_int_equal(k, kind);
+	free(got);
+}
+
+static int
+has_term(const struct text_doc *d, const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < d->nterm; i++)
+		if (strcmp(text_doc_term(d, i), t) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_cut_attribution(void **state)
+{
+	expect_cut("My card is blocked.\n\nOn Tue, 3 Mar 2026 at 10:02, Ann "
+	    "<ann@example.org> wrote:\n> Hello\n> bye\n",
+	    "My card is blocked.\n\n", TEXT_CUT_QUOTE);
+	/* Gmail wraps a long attribution over two lines. */
+	expect_cut("Still broken.\nOn Tue, 3 Mar 2026 at 10:02, Support Team\n"
+	    "<support@example.org> wrote:\n> old\n", "Still broken.\n",
+	    TEXT_CUT_QUOTE);
+	expect_cut("Danke.\nAm 03.03.2026 um 10:02 schrieb Ann:\n> alt\n",
+	    "Danke.\n", TEXT_CUT_QUOTE);
+}
+
+static void
+test_cut_quoted_lines(void **state)
+{
+	struct text_doc d;
+
+	expect_cut("It works now.\n\n> Did you try again?\n>\n> Bob\n\n",
+	    "It works now.\n\n", TEXT_CUT_QUOTE);
+	/* Bottom posting: the quote on top is skipped, the answer kept. */
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, "> Which card?\nThe blue card\n", 28,
+	    1, &d), TAME_OK);
+	assert_int_equal(d.new_len, 28);
+	assert_true(has_term(&d, "blue"));
+	assert_false(has_term(&d, "which"));
+	text_doc_free(&d);
+}
+
+static void
+test_cut_original_forward(void **state)
+{
+	expect_cut("See below.\n-----Original Message-----\nFrom: x\n",
+	    "See below.\n", TEXT_CUT_ORIGINAL);
+	expect_cut("Please help\n\nFrom: Shop <a@b.c>\nSent: Monday\nTo: me\n",
+	    "Please help\n\n", TEXT_CUT_ORIGINAL);
+	expect_cut("FYI\n________________________________\nFrom: Shop\n"
+	    "Sent: Monday\n", "FYI\n", TEXT_CUT_ORIGINAL);
+	expect_cut("Look at this\n---------- Forwarded message ---------\n"
+	    "From: bank\n", "Look at this\n", TEXT_CUT_FORWARD);
+	expect_cut("Look\n\nBegin forwarded message:\n\nFrom: bank\n",
+	    "Look\n\n", TEXT_CUT_FORWARD);
+}
+
+static void
+test_cut_signature_footer(void **state)
+{
+	expect_cut("Refund please.\n-- \nAnn Smith\nACME\n", "Refund please.\n",
+	    TEXT_CUT_SIGNATURE);
+	expect_cut("Refund please.\n\nSent from my iPhone\n",
+	    "Refund please.\n\n", TEXT_CUT_SIGNATURE);
+	/* The closing words stay (tone reads them), the name goes. */
+	expect_cut("Refund please.\nKind regards,\nAnn Smith\n+44 20 1234\n",
+	    "Refund please.\nKind regards,\n", TEXT_CUT_SIGNATURE);
+	/* "Thanks" followed by a real paragraph is not a sign-off. */
+	expect_cut("Thanks\nI tried again today and the card was declined at "
+	    "the shop, then at the ATM, then online, and the app shows "
+	    "nothing at all about it.\n", "Thanks\nI tried again today and "
+	    "the card was declined at the shop, then at the ATM, then online, "
+	    "and the app shows nothing at all about it.\n", TEXT_CUT_NONE);
+	expect_cut("Help.\n\nThis email and any attachments are confidential "
+	    "and intended solely for the addressee.\n", "Help.\n\n",
+	    TEXT_CUT_FOOTER);
+	expect_cut("Nothing to cut here.", "Nothing to cut here.",
+	    TEXT_CUT_NONE);
+}
+
+static void
+test_only_quoted_and_empty(void **state)
+{
+	const char *q = "On Mon, 2 Mar 2026, Bob <b@c.d> wrote:\n> all old\n";
+	struct text_doc d;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, q, strlen(q), 1, &d), TAME_OK);
+	assert_int_equal(d.new_len, 0);
+	assert_int_equal(d.ntok, 0);
+	assert_int_equal(d.nterm, 0);
+	assert_int_equal(text_analyse(tp, "", 0, 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 0);
+	assert_int_equal(text_analyse(tp, NULL, 0, 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 0);
+	assert_int_equal(text_analyse(tp, "!!! ??? ...", 11, 1, &d), TAME_OK);
+	assert_int_equal(d.nterm, 0);
+	text_doc_free(&d);
+}
+
+static void
+test_fold(void **state)
+{
+	struct buf b;
+	struct text_doc d;
+
+	buf_init(&b, 1024);
+	assert_int_equal(text_fold("\xc3\x89LAN Stra\xc3\x9f" "e \xef\xac\x81le",
+	    19, &b), TAME_OK);
+	assert_string_equal(buf_str(&b), "elan strasse file");
+	buf_reset(&b);
+	/* Invalid bytes are dropped, the rest kept. */
+	assert_int_equal(text_fold("a\xff" "b\xc3", 4, &b), TAME_OK);
+	assert_string_equal(buf_str(&b), "ab");
+	buf_free(&b);
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, "\xc3\x89t\xc3\xa9 Stra\xc3\x9f" "e",
+	    13, 0, &d), TAME_OK);
+	assert_int_equal(d.ntok, 2);
+	assert_string_equal(text_doc_norm(&d, 0), "ete");
+	assert_string_equal(text_doc_norm(&d, 1), "strasse");
+	text_doc_free(&d);
+}
+
+static void
+test_tokens_stems(void **state)
+{
+	const char *s = "The cards haven't ARRIVED, customer's order 42 is late";
+	struct text_doc d;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 9);
+	assert_string_equal(text_doc_norm(&d, 0), "the");
+	assert_true(d.tok[0].flags & TEXT_TOK_STOP);
+	assert_string_equal(text_doc_stem(&d, 1), "card");
+	assert_string_equal(text_doc_norm(&d, 2), "haven't");
+	assert_true(d.tok[2].flags & TEXT_TOK_STOP);
+	assert_string_equal(text_doc_stem(&d, 3), "arriv");
+	assert_int_equal(d.tok[3].src_off, 18);
+	assert_int_equal(d.tok[3].src_len, 7);
+	assert_string_equal(text_doc_stem(&d, 4), "custom");
+	assert_true(d.tok[6].flags & TEXT_TOK_NUM);
+	assert_string_equal(text_doc_stem(&d, 6), "42");
+	assert_true(has_term(&d, "card"));
+	assert_true(has_term(&d, "late"));
+	assert_false(has_term(&d, "42"));
+	assert_false(has_term(&d, "the"));
+	text_doc_free(&d);
+}
+
+static void
+test_pairs(void **state)
+{
+	const char *s = "My card has not arrived yet. Transfer failed";
+	struct text_doc d;
+	size_t i;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
+	assert_true(has_term(&d, "card arriv"));
+	assert_true(has_term(&d, "arriv yet"));
+	assert_true(has_term(&d, "transfer fail"));
+	/* No pair across a sentence end. */
+	assert_false(has_term(&d, "yet transfer"));
+	for (i = d.nuni; i < d.nterm; i++)
+		if (strcmp(text_doc_term(&d, i), "card arriv") == 0)
+			assert_string_equal(text_doc_display(&d, i), "card arrived");
+	text_doc_free(&d);
+}
+
+static void
+test_bad_bytes_scripts(void **state)
+{
+	const char *bad = "\xff\xfe card \xc3 blocked \xe2\x82";
+	const char *mixed = "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 "
+	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80 \xe4\xb8\x96\xe7\x95\x8c caf\xc3\xa9!";
+	struct text_doc d;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, bad, strlen(bad), 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 2);
+	assert_string_equal(text_doc_norm(&d, 0), "card");
+	assert_string_equal(text_doc_norm(&d, 1), "blocked");
+	assert_int_equal(text_analyse(tp, mixed, strlen(mixed), 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 3); /* Cyrillic, Han, Latin; emoji are not words */
+	assert_string_equal(text_doc_norm(&d, 0),
+	    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	assert_string_equal(text_doc_norm(&d, 2), "cafe");
+	text_doc_free(&d);
+}
+
+static void
+test_megabyte(void **state)
+{
+	size_t n = 1024 * 1024, i;
+	char *big = malloc(n);
+	struct text_doc d;
+	clock_t t0;
+	double ms;
+
+	for (i = 0; i < n; i++)
+		big[i] = "lorem ipsum dolor sit amet refund card\n"[i % 39];
+	text_doc_init(&d);
+	t0 = clock();
+	assert_int_equal(text_analyse(tp, big, n, 1, &d), TAME_OK);
+	ms = (double)(clock() - t0) * 1000.0 / CLOCKS_PER_SEC;
+	assert_int_equal(d.ntok, TEXT_TOKENS_MAX);
+	assert_true(d.truncated);
+	assert_true(ms < 500); /* bounded: a few ms in practice */
+	/* One endless line of letters is not a word at all. */
+	memset(big, 'a', n);
+	assert_int_equal(text_analyse(tp, big, n, 1, &d), TAME_OK);
+	assert_int_equal(d.ntok, 0);
+	text_doc_free(&d);
+	free(big);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cut_attribution),
+		cmocka_unit_test(test_cut_quoted_lines),
+		cmocka_unit_test(test_cut_original_forward),
+		cmocka_unit_test(test_cut_signature_footer),
+		cmocka_unit_test(test_only_quoted_and_empty),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_tokens_stems),
+		cmocka_unit_test(test_pairs),
+		cmocka_unit_test(test_bad_bytes_scripts),
+		cmocka_unit_test(test_megabyte),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

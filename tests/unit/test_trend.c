@@ -1,0 +1,321 @@
+/*
+ * test_trend.c - the trend index of core/trend*.c: grouping of similar
+ * tickets, removal, and that agents' renames, merges, splits and moves
+ * are kept by the automatic grouping.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "core/text.h"
+#include "core/trend.h"
+
+#define T0 1767225600000LL /* 2026-01-01 */
+
+static struct text_pipeline *tp;
+
+static int
+setup(void **state)
+{
+	tp = text_pipeline_new();
+	return tp ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	text_pipeline_free(tp);
+	return 0;
+}
+
+/* Places ticket with text s at minute `min` after T0; returns its trend. */
+static uint32_t
+place(struct trend_index *ix, int64_t ticket, const char *s, int min)
+{
+	struct text_doc d;
+	struct trend_input in;
+	const char *terms[256], *disp[256];
+	uint32_t t = 0;
+	size_t i;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
+	for (i = 0; i < d.nterm && i < 256; i++) {
+		terms[i] = text_doc_term(&d, i);
+		disp[i] = text_doc_display(&d, i);
+	}
+	in.terms = terms;
+	in.display = disp;
+	in.nterm = i;
+	assert_int_equal(trend_place(ix, ticket, &in, T0 + min * 60000LL, &t),
+	    TAME_OK);
+	text_doc_free(&d);
+	return t;
+}
+
+static const char *card[] = {
+	"My new card has not arrived yet",
+	"The new card still has not arrived",
+	"When will my new card arrive? It has not arrived",
+	"Still waiting, my new card never arrived",
+	"new card not arrived after two weeks",
+	"Has my new card been sent? It has not arrived",
+};
+static const char *rate[] = {
+	"The exchange rate on my payment was wrong",
+	"Wrong exchange rate applied to my payment",
+	"Why was the exchange rate wrong for this payment",
+	"exchange rate for my card payment is wrong",
+};
+
+static struct trend_index *
+two_topics(void)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	size_t i;
+
+	assert_non_null(ix);
+	for (i = 0; i < 6; i++)
+		place(ix, (int64_t)i + 1, card[i], (int)i);
+	for (i = 0; i < 4; i++)
+		place(ix, (int64_t)i + 101, rate[i], (int)i + 10);
+	return ix;
+}
+
+static void
+test_similar_together(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_info ti;
+	uint32_t a = trend_of(ix, 1), b = trend_of(ix, 101);
+	int64_t i;
+
+	assert_true(a != 0 && b != 0);
+	assert_int_not_equal(a, b);
+	for (i = 2; i <= 6; i++)
+		assert_int_equal(trend_of(ix, i), a);
+	for (i = 102; i <= 104; i++)
+		assert_int_equal(trend_of(ix, i), b);
+	/* Something else entirely opens a trend of its own. */
+	assert_true(place(ix, 200, "How do I change my postal address", 30) !=
+	    a);
+	assert_int_not_equal(trend_of(ix, 200), b);
+	assert_int_equal(trend_get(ix, a, T0 + 31 * 60000LL, &ti), TAME_OK);
+	assert_int_equal(ti.open, 6);
+	assert_true(strstr(ti.label, "arrived") != NULL ||
+	    strstr(ti.label, "new card") != NULL);
+	assert_true(ti.rep_ticket >= 1 && ti.rep_ticket <= 6);
+	assert_int_equal(ti.nsample, TREND_SAMPLES);
+	assert_int_equal(ti.first_seen, T0);
+	assert_int_equal(ti.last_seen, T0 + 5 * 60000LL);
+	assert_int_equal(ti.last_hour, 6);
+	assert_int_equal(ti.last_day, 6);
+	trend_index_free(ix);
+}
+
+static void
+test_remove_counts(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_info ti;
+	uint32_t b = trend_of(ix, 101);
+	int64_t got[8];
+	int64_t i;
+
+	assert_int_equal(trend_index_tickets(ix), 10);
+	assert_int_equal(trend_remove(ix, 101), TAME_OK);
+	assert_int_equal(trend_remove(ix, 101), TAME_ENOTFOUND);
+	assert_int_equal(trend_of(ix, 101), 0);
+	assert_int_equal(trend_get(ix, b, T0, &ti), TAME_OK);
+	assert_int_equal(ti.open, 3);
+	assert_int_equal(trend_tickets(ix, b, got, 8), 3);
+	for (i = 102; i <= 104; i++)
+		assert_int_equal(trend_remove(ix, i), TAME_OK);
+	/* An empty trend is gone. */
+	assert_int_equal(trend_get(ix, b, T0, &ti), TAME_ENOTFOUND);
+	assert_int_equal(trend_index_tickets(ix), 6);
+	assert_int_equal(trend_index_trends(ix), 1);
+	trend_index_free(ix);
+}
+
+static void
+test_list(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_info *ti = NULL;
+	size_t n = 0;
+
+	place(ix, 300, "Please close my account", 40);
+	assert_int_equal(trend_list(ix, 3, 10, T0 + 41 * 60000LL, &ti, &n),
+	    TAME_OK);
+	assert_int_equal(n, 2); /* the lone ticket is not a trend to show */
+	assert_int_equal(ti[0].open, 6);
+	assert_int_equal(ti[1].open, 4);
+	free(ti);
+	/* A day later nothing is recent. */
+	assert_int_equal(trend_list(ix, 3, 10, T0 + 25 * 3600000LL, &ti, &n),
+	    TAME_OK);
+	assert_int_equal(ti[0].last_hour, 0);
+	assert_int_equal(ti[0].last_day, 0);
+	free(ti);
+	trend_index_free(ix);
+}
+
+static void
+test_move_out_never_back(void **state)
+{
+	struct trend_index *ix = two_topics();
+	uint32_t a = trend_of(ix, 3), own = 0;
+	int i;
+
+	assert_int_equal(trend_move_out(ix, 3, 0, &own), TAME_OK);
+	assert_true(own != 0 && own != a);
+	assert_int_equal(trend_of(ix, 3), own);
+	/* The customer writes again with the same words... */
+	assert_int_equal(place(ix, 3, card[2], 50), own);
+	/* ...and many more like it arrive: it never goes back. */
+	for (i = 0; i < 40; i++)
+		place(ix, 1000 + i, card[i % 6], 60 + i);
+	assert_int_equal(trend_of(ix, 3), own);
+	assert_int_not_equal(trend_resolve(ix, own), trend_resolve(ix, a));
+	assert_int_equal(trend_of(ix, 1000), trend_resolve(ix, a));
+	/* Moving into a trend it is in already makes no sense. */
+	assert_int_equal(trend_move_out(ix, 3, own, NULL), TAME_EINVAL);
+	trend_index_free(ix);
+}
+
+static void
+test_merge_kept(void **state)
+{
+	struct trend_index *ix = two_topics();
+	uint32_t a = trend_of(ix, 1), b = trend_of(ix, 101);
+	int i;
+
+	assert_int_equal(trend_merge(ix, a, b), TAME_OK);
+	assert_int_equal(trend_merge(ix, a, a), TAME_EINVAL);
+	assert_int_equal(trend_resolve(ix, b), a);
+	assert_int_equal(trend_of(ix, 101), a);
+	for (i = 0; i < 30; i++)
+		place(ix, 2000 + i, i % 2 ? rate[i % 4] : card[i % 6], 70 + i);
+	assert_int_equal(trend_of(ix, 101), trend_of(ix, 1));
+	assert_int_equal(trend_of(ix, 2001), trend_of(ix, 1));
+	trend_index_free(ix);
+}
+
+static void
+test_split_kept(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	int64_t part[] = { 1, 3, 5 };
+	uint32_t a, n = 0;
+	int i;
+
+	/* Identical texts: the automatic merge would love to rejoin them. */
+	for (i = 0; i < 6; i++)
+		place(ix, i + 1, card[0], i);
+	a = trend_of(ix, 1);
+	assert_int_equal(trend_split(ix, a, part, 3, &n), TAME_OK);
+	assert_true(n != 0 && n != a);
+	assert_int_equal(trend_of(ix, 3), n);
+	assert_int_equal(trend_of(ix, 2), a);
+	for (i = 0; i < 64; i++)
+		place(ix, 100 + i, card[0], 10 + i);
+	assert_int_equal(trend_of(ix, 1), n);
+	assert_int_equal(trend_of(ix, 5), n);
+	assert_int_equal(trend_of(ix, 2), a);
+	assert_int_not_equal(trend_resolve(ix, a), trend_resolve(ix, n));
+	/* Nothing to move is an error, not an empty trend. */
+	part[0] = 999;
+	assert_int_equal(trend_split(ix, a, part, 1, NULL), TAME_EINVAL);
+	trend_index_free(ix);
+}
+
+static void
+test_rename_kept(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_info ti;
+	uint32_t a = trend_of(ix, 1), b = trend_of(ix, 101);
+	int i;
+
+	assert_int_equal(trend_rename(ix, a, "Card delivery delays"), TAME_OK);
+	for (i = 0; i < 20; i++)
+		place(ix, 3000 + i, card[i % 6], 80 + i);
+	assert_int_equal(trend_get(ix, trend_of(ix, 1), T0, &ti), TAME_OK);
+	assert_true(ti.named);
+	assert_string_equal(ti.label, "Card delivery delays");
+	/* A merge keeps the agent's name, whichever side it was on. */
+	assert_int_equal(trend_merge(ix, b, a), TAME_OK);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_string_equal(ti.label, "Card delivery delays");
+	assert_int_equal(trend_rename(ix, b, ""), TAME_OK);
+	assert_int_equal(trend_get(ix, b, T0, &ti), TAME_OK);
+	assert_false(ti.named);
+	assert_int_equal(trend_rename(ix, 424242, "x"), TAME_ENOTFOUND);
+	trend_index_free(ix);
+}
+
+static void
+test_empty_and_big(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	size_t n = 1024 * 1024, i;
+	char *big = malloc(n + 1);
+	clock_t t0;
+	uint32_t t;
+
+	/* No words: no trend (documented), and nothing left behind. */
+	assert_int_equal(place(ix, 1, "", 0), 0);
+	assert_int_equal(place(ix, 2, "> only quoted\n", 0), 0);
+	assert_int_equal(trend_of(ix, 1), 0);
+	assert_int_equal(trend_index_tickets(ix), 0);
+	assert_int_equal(trend_remove(ix, 1), TAME_ENOTFOUND);
+	for (i = 0; i < n; i++)
+		big[i] = "refund my card payment please now\n"[i % 34];
+	big[n] = '\0';
+	t0 = clock();
+	t = place(ix, 3, big, 1);
+	assert_true(t != 0);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5);
+	assert_int_equal(place(ix, 4, "refund my card payment", 2), t);
+	free(big);
+	trend_index_free(ix);
+}
+
+static void
+test_bad_arguments(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	struct trend_input in = { NULL, NULL, 0 };
+	uint32_t t = 7;
+
+	assert_int_equal(trend_place(ix, 0, &in, T0, &t), TAME_EINVAL);
+	assert_int_equal(t, 0);
+	assert_int_equal(trend_place(ix, -5, &in, T0, &t), TAME_EINVAL);
+	assert_int_equal(trend_move_out(ix, 9, 0, NULL), TAME_ENOTFOUND);
+	assert_int_equal(trend_merge(ix, 1, 2), TAME_ENOTFOUND);
+	assert_int_equal(trend_resolve(ix, 77), 0);
+	trend_index_free(ix);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_similar_together),
+		cmocka_unit_test(test_remove_counts),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_move_out_never_back),
+		cmocka_unit_test(test_merge_kept),
+		cmocka_unit_test(test_split_kept),
+		cmocka_unit_test(test_rename_kept),
+		cmocka_unit_test(test_empty_and_big),
+		cmocka_unit_test(test_bad_arguments),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

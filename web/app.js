@@ -1,0 +1,251 @@
+// app.js - the agents' web app: sign-in, the routes between the inbox
+// and a ticket, global keyboard shortcuts and live updates.
+//
+// Model: one page, routes in the location hash (#/inbox/VIEW,
+// #/mailbox/ID, #/t/ID, with ?sort= and ?q=), so reload and the back
+// button work and the server serves a single index.html. One view is
+// mounted in <main> at a time; it gets the keys the app does not take
+// and the live events. Everything goes through api.js; nothing here
+// parses HTML.
+
+import * as api from './api.js';
+import * as live from './live.js';
+import { h, fill, toast, typing, avatar, personName } from './dom.js';
+import { InboxView, VIEWS } from './inbox.js';
+import { TicketView, pendingSends, flushSends } from './ticket.js';
+
+const $ = (id) => document.getElementById(id);
+
+// What the views share.
+const ctx = {
+	me: null,
+	agents: [],
+	mailboxes: [],
+	list: [],               // ids of the tickets the inbox last showed
+	listHash: '#/inbox/unassigned',
+	navigate(hash) {
+		if (location.hash === hash)
+			route();
+		else
+			location.hash = hash;
+	},
+	agentName(id) {
+		const a = this.agents.find((x) => x.id === id);
+		return a ? personName(a) : 'agent #' + id;
+	},
+};
+
+let view = null;
+let gPrefix = false;
+
+function showLogin(message) {
+	live.stop();
+	if (view)
+		view.destroy();
+	view = null;
+	ctx.me = null;
+	$('app').hidden = true;
+	$('login').hidden = false;
+	$('login-error').textContent = message || '';
+	$('login-password').value = '';
+	$('login-email').focus();
+}
+
+async function enter(agent) {
+	ctx.me = agent;
+	$('login').hidden = true;
+	$('app').hidden = false;
+	fill($('me'), avatar(agent), h('span', { className: 'me-name' },
+		personName(agent)));
+	try {
+		const [agents, mailboxes] = await Promise.all([
+			api.get('/agents'), api.get('/mailboxes')]);
+		ctx.agents = agents.agents;
+		ctx.mailboxes = mailboxes.mailboxes;
+	} catch (e) {
+		toast('Could not load agents and mailboxes: ' + e.message,
+			{ kind: 'bad' });
+	}
+	live.start($('live-state'));
+	route();
+}
+
+// ---- navigation
+
+function parseHash() {
+	const raw = location.hash.replace(/^#/, '') || '/inbox/unassigned';
+	const [path, query] = raw.split('?');
+	const params = new URLSearchParams(query || '');
+	const parts = path.split('/').filter(Boolean);
+	return { parts, params };
+}
+
+function renderNav(active) {
+	const link = (href, label, key, current) => h('a', {
+		href, className: 'view-link',
+		'aria-current': current ? 'page' : null,
+		'aria-keyshortcuts': key ? 'g ' + key : null,
+	}, label);
+	const items = VIEWS.map((v) => link('#/inbox/' + v.id, v.label, v.key,
+		active === 'inbox/' + v.id));
+	const boxes = ctx.mailboxes.map((m) => link('#/mailbox/' + m.id,
+		m.name || m.address, null, active === 'mailbox/' + m.id));
+	fill($('views'),
+		h('h2', { className: 'nav-title' }, 'Views'), items,
+		boxes.length ? h('h2', { className: 'nav-title' }, 'Mailboxes') :
+			null, boxes);
+}
+
+function route() {
+	if (!ctx.me)
+		return;
+	const { parts, params } = parseHash();
+	if (view)
+		view.destroy();
+	view = null;
+	const main = $('main');
+	fill(main);
+	$('search').value = params.get('q') || '';
+	if (parts[0] === 't' && /^\d+$/.test(parts[1] || '')) {
+		renderNav(null);
+		view = new TicketView(ctx, main, Number(parts[1]));
+		return;
+	}
+	let spec = { view: 'unassigned' };
+	if (parts[0] === 'mailbox' && /^\d+$/.test(parts[1] || ''))
+		spec = { mailbox: Number(parts[1]) };
+	else if (parts[0] === 'inbox' && VIEWS.some((v) => v.id === parts[1]))
+		spec = { view: parts[1] };
+	spec.sort = params.get('sort') || '';
+	spec.q = params.get('q') || '';
+	spec.select = Number(params.get('select')) || null;
+	renderNav(spec.mailbox ? 'mailbox/' + spec.mailbox :
+		'inbox/' + spec.view);
+	ctx.listHash = location.hash || '#/inbox/unassigned';
+	view = new InboxView(ctx, main, spec);
+}
+
+// ---- keyboard
+
+function onKey(e) {
+	if (e.defaultPrevented || e.altKey || e.metaKey ||
+	    (e.ctrlKey && e.key !== 'Enter'))
+		return;
+	if ($('help').open)
+		return;
+	if (typing(e.target)) {
+		if (e.key === 'Escape') {
+			e.target.blur();
+			if (view && view.focus)
+				view.focus();
+			e.preventDefault();
+		}
+		return;
+	}
+	if (gPrefix) {
+		gPrefix = false;
+		const v = VIEWS.find((x) => x.key === e.key);
+		if (v) {
+			ctx.navigate('#/inbox/' + v.id);
+			e.preventDefault();
+		}
+		return;
+	}
+	if (e.key === '?') {
+		$('help').showModal();
+		e.preventDefault();
+		return;
+	}
+	if (e.key === '/') {
+		$('search').focus();
+		$('search').select();
+		e.preventDefault();
+		return;
+	}
+	if (e.key === 'g') {
+		gPrefix = true;
+		setTimeout(() => { gPrefix = false; }, 1500);
+		return;
+	}
+	if (view && view.onKey && view.onKey(e))
+		e.preventDefault();
+}
+
+// ---- start
+
+function wire() {
+	api.setUnauthorizedHandler(() =>
+		showLogin('Your session ended; please sign in again.'));
+	$('login-form').addEventListener('submit', async (e) => {
+		e.preventDefault();
+		const email = $('login-email').value.trim();
+		const password = $('login-password').value;
+		$('login-error').textContent = '';
+		if (!email || !password) {
+			$('login-error').textContent =
+				'Enter your email and password.';
+			return;
+		}
+		try {
+			await enter(await api.login(email, password));
+		} catch (err) {
+			$('login-error').textContent =
+				err.code === 'invalid_credentials' ?
+				'Wrong email or password.' : err.message;
+		}
+	});
+	$('logout').addEventListener('click', async () => {
+		await flushSends();
+		try {
+			await api.logout();
+		} catch (e) {
+			// the session is gone either way
+		}
+		history.replaceState(null, '', '#/inbox/unassigned');
+		showLogin('Signed out.');
+	});
+	$('help-button').addEventListener('click', () => $('help').showModal());
+	$('search-form').addEventListener('submit', (e) => {
+		e.preventDefault();
+		const q = $('search').value.trim();
+		const base = ctx.listHash.split('?')[0];
+		const params = new URLSearchParams(ctx.listHash.split('?')[1] ||
+			'');
+		if (q)
+			params.set('q', q);
+		else
+			params.delete('q');
+		params.delete('select');
+		const s = params.toString();
+		ctx.navigate(base + (s ? '?' + s : ''));
+	});
+	document.addEventListener('keydown', onKey);
+	window.addEventListener('hashchange', route);
+	window.addEventListener('beforeunload', (e) => {
+		if (pendingSends() > 0) {
+			e.preventDefault();
+			e.returnValue = '';
+		}
+	});
+	live.subscribe((ev) => {
+		if (view && view.onLive)
+			view.onLive(ev);
+	});
+}
+
+async function boot() {
+	wire();
+	let agent = null;
+	try {
+		agent = await api.restoreSession();
+	} catch (e) {
+		showLogin('Tame cannot be reached: ' + e.message);
+		return;
+	}
+	if (agent)
+		await enter(agent);
+	else
+		showLogin();
+}
+
+boot();

@@ -1,0 +1,136 @@
+// dom.js - small helpers shared by the views: building elements without
+// HTML strings (so nothing from a mail is ever parsed as markup, and the
+// strict CSP needs no exception), times, avatars, toasts.
+
+// h('div', {className: 'x', onclick: f}, child, 'text', ...): an element.
+// Attributes whose name starts with "on" become listeners; "dataset"
+// fills data-*; dashed names (aria-*) and names the element has no
+// property for (role, tabindex, for) are set as attributes; the rest
+// as properties. Children may be nodes, strings, numbers, arrays,
+// null or false (skipped).
+export function h(tag, attrs, ...children) {
+	const el = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === null || v === undefined || v === false)
+			continue;
+		if (k.startsWith('on') && typeof v === 'function')
+			el.addEventListener(k.slice(2), v);
+		else if (k === 'dataset')
+			Object.assign(el.dataset, v);
+		else if (k.includes('-') || !(k in el))
+			el.setAttribute(k, v === true ? '' : String(v));
+		else
+			el[k] = v;
+	}
+	append(el, children);
+	return el;
+}
+
+function append(el, children) {
+	for (const c of children) {
+		if (c === null || c === undefined || c === false)
+			continue;
+		if (Array.isArray(c))
+			append(el, c);
+		else if (c instanceof Node)
+			el.appendChild(c);
+		else
+			el.appendChild(document.createTextNode(String(c)));
+	}
+}
+
+// Replaces the children of el.
+export function fill(el, ...children) {
+	el.replaceChildren();
+	append(el, children);
+	return el;
+}
+
+// "5m", "3h", "2d", "4w" since the RFC 3339 time t.
+export function ago(t, now = Date.now()) {
+	if (!t)
+		return '';
+	const s = Math.max(0, (now - Date.parse(t)) / 1000);
+	if (s < 60)
+		return 'now';
+	if (s < 3600)
+		return Math.floor(s / 60) + 'm';
+	if (s < 86400)
+		return Math.floor(s / 3600) + 'h';
+	if (s < 86400 * 14)
+		return Math.floor(s / 86400) + 'd';
+	return Math.floor(s / 86400 / 7) + 'w';
+}
+
+// Seconds since t.
+export function age(t, now = Date.now()) {
+	return t ? Math.max(0, (now - Date.parse(t)) / 1000) : 0;
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined,
+	{ dateStyle: 'medium', timeStyle: 'short' });
+
+export function when(t) {
+	return t ? dateFmt.format(new Date(t)) : '';
+}
+
+export function personName(p) {
+	if (!p)
+		return '';
+	return p.name || p.email || '';
+}
+
+// Up to two initials of a name or email.
+export function initials(p) {
+	const s = personName(p).replace(/@.*/, '').trim();
+	const parts = s.split(/[\s._-]+/).filter(Boolean);
+	const a = parts[0] ? parts[0][0] : '?';
+	const b = parts.length > 1 ? parts[parts.length - 1][0] : '';
+	return (a + b).toUpperCase();
+}
+
+// A round avatar with initials; its colour comes from the name, through
+// one of eight classes (no inline style).
+export function avatar(p, extra = '') {
+	let hash = 0;
+	for (const ch of personName(p))
+		hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+	return h('span', {
+		className: 'avatar av' + (hash % 8) + (extra ? ' ' + extra : ''),
+		title: personName(p),
+		'aria-hidden': 'true',
+	}, initials(p));
+}
+
+// A short message at the bottom of the screen. actions: [{label, run}].
+// Returns an object with close().
+export function toast(text, { actions = [], timeout = 4000,
+	kind = '' } = {}) {
+	const box = document.getElementById('toasts');
+	let timer = null;
+	const t = h('div', { className: 'toast' + (kind ? ' ' + kind : '') },
+		h('span', {}, text));
+	const close = () => {
+		clearTimeout(timer);
+		t.remove();
+	};
+	for (const a of actions)
+		t.appendChild(h('button', {
+			type: 'button', className: 'link',
+			onclick: () => { close(); a.run(); },
+		}, a.label));
+	box.appendChild(t);
+	if (timeout)
+		timer = setTimeout(close, timeout);
+	return { close, el: t };
+}
+
+// True when the keyboard focus is in a field that takes text.
+export function typing(target) {
+	const el = target || document.activeElement;
+	if (!el)
+		return false;
+	const tag = el.tagName;
+	return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' ||
+		el.isContentEditable;
+}

@@ -1,0 +1,301 @@
+// inbox.js - the queue: one view (Unassigned, Mine, All open, Pending,
+// Solved, All, or a mailbox), sorted, searched, worked with the keyboard.
+//
+// Model: the list is one or more pages of GET /tickets; the selection is
+// a ticket id, kept across reloads of the list, which happen when a live
+// event says something changed (debounced: a burst of mail is one
+// reload). The list is a listbox whose active row is announced through
+// aria-activedescendant, so the focus stays on the list while j/k move.
+
+import * as api from './api.js';
+import { h, fill, ago, age, avatar, personName, toast } from './dom.js';
+
+export const VIEWS = [
+	{ id: 'unassigned', label: 'Unassigned', key: 'u', sort: 'oldest',
+		params: { status: 'new,open', assignee: 'none' } },
+	{ id: 'mine', label: 'Mine', key: 'm', sort: 'oldest',
+		params: { status: 'new,open,pending', assignee: 'me' } },
+	{ id: 'open', label: 'All open', key: 'o', sort: 'oldest',
+		params: { status: 'new,open' } },
+	{ id: 'pending', label: 'Pending', key: 'p', sort: 'oldest',
+		params: { status: 'pending' } },
+	{ id: 'solved', label: 'Solved', key: 'd', sort: 'newest',
+		params: { status: 'solved,closed' } },
+	{ id: 'all', label: 'All tickets', key: 'a', sort: 'newest',
+		params: { status: 'any' } },
+];
+
+const SORTS = [
+	['oldest', 'Oldest waiting'],
+	['newest', 'Newest'],
+	['priority', 'Priority'],
+];
+
+// Messages in a thread from which it counts as sticky (and from which
+// it is worth a glance).
+const COUNT_HOT = 12;
+const COUNT_WARM = 6;
+// A customer waiting longer than this is shown as such.
+const LONG_WAIT_S = 24 * 3600;
+const PAGE = 50;
+
+// The hash of list hash with ?select=ID, to come back to the same row.
+export function withSelect(hash, id) {
+	const [base, query] = hash.split('?');
+	const p = new URLSearchParams(query || '');
+	p.set('select', id);
+	return base + '?' + p.toString();
+}
+
+export class InboxView {
+	constructor(ctx, main, spec) {
+		this.ctx = ctx;
+		this.spec = spec;
+		const v = VIEWS.find((x) => x.id === spec.view);
+		const mb = spec.mailbox &&
+			ctx.mailboxes.find((m) => m.id === spec.mailbox);
+		this.title = v ? v.label : mb ? (mb.name || mb.address) :
+			'Mailbox';
+		this.params = v ? { ...v.params } :
+			{ status: 'new,open,pending', mailbox: spec.mailbox };
+		this.sort = spec.sort || (v ? v.sort : 'oldest');
+		this.q = spec.q;
+		this.tickets = [];
+		this.next = null;
+		this.selId = spec.select;
+		this.timer = null;
+		this.seen = null;
+		this.build(main);
+		this.load();
+	}
+
+	build(main) {
+		this.countEl = h('span', { className: 'count-total muted' });
+		const sort = h('select', {
+			id: 'sort', onchange: () => this.go({ sort: sort.value }),
+		}, SORTS.map(([id, label]) => h('option',
+			{ value: id, selected: id === this.sort }, label)));
+		this.listEl = h('ol', {
+			className: 'rows', role: 'listbox', tabindex: '0',
+			'aria-label': this.title + ' tickets',
+		});
+		this.moreEl = h('button', {
+			type: 'button', className: 'ghost more', hidden: true,
+			onclick: () => this.load({ more: true }),
+		}, 'Load more');
+		this.emptyEl = h('p', { className: 'empty', hidden: true });
+		fill(main, h('div', { className: 'list-head' },
+			h('h1', {}, this.title,
+				this.q ? h('span', { className: 'muted' },
+					' matching “' + this.q + '”') : null),
+			this.countEl,
+			h('span', { className: 'spacer' }),
+			h('label', { for: 'sort', className: 'muted' }, 'Sort'),
+			sort),
+		this.listEl, this.emptyEl, this.moreEl);
+		this.listEl.focus();
+	}
+
+	go(change) {
+		const p = new URLSearchParams();
+		const sort = change.sort || this.sort;
+		const v = VIEWS.find((x) => x.id === this.spec.view);
+		if (sort !== (v ? v.sort : 'oldest'))
+			p.set('sort', sort);
+		if (this.q)
+			p.set('q', this.q);
+		const base = this.spec.view ? '#/inbox/' + this.spec.view :
+			'#/mailbox/' + this.spec.mailbox;
+		const s = p.toString();
+		this.ctx.navigate(base + (s ? '?' + s : ''));
+	}
+
+	async load({ more = false, quiet = false } = {}) {
+		const limit = more ? PAGE :
+			Math.min(500, Math.max(PAGE, this.tickets.length));
+		const query = { ...this.params, sort: this.sort, q: this.q,
+			limit, cursor: more ? this.next : null };
+		let page;
+		try {
+			page = await api.get('/tickets' + api.qs(query));
+		} catch (e) {
+			if (!quiet)
+				toast('Could not load the tickets: ' + e.message,
+					{ kind: 'bad' });
+			return;
+		}
+		if (this.destroyed)
+			return;
+		const before = new Set(this.tickets.map((t) => t.id));
+		this.tickets = more ? this.tickets.concat(page.tickets) :
+			page.tickets;
+		this.next = page.next_cursor;
+		const fresh = this.seen ? this.tickets.filter((t) =>
+			!before.has(t.id)).map((t) => t.id) : [];
+		this.seen = true;
+		this.render(new Set(fresh));
+	}
+
+	render(fresh) {
+		const now = Date.now();
+		const rows = this.tickets.map((t) => this.row(t, now, fresh));
+		fill(this.listEl, rows);
+		this.ctx.list = this.tickets.map((t) => t.id);
+		this.countEl.textContent = this.tickets.length +
+			(this.next ? '+' : '') + ' ticket' +
+			(this.tickets.length === 1 ? '' : 's');
+		this.moreEl.hidden = !this.next;
+		this.emptyEl.hidden = this.tickets.length > 0;
+		this.emptyEl.textContent = this.q ? 'No ticket matches.' :
+			'Nothing here. The queue is tamed.';
+		let i = this.tickets.findIndex((t) => t.id === this.selId);
+		if (i < 0)
+			i = Math.min(this.selIndex || 0, this.tickets.length - 1);
+		this.select(i, false);
+	}
+
+	row(t, now, fresh) {
+		const waiting = t.status === 'new' || t.status === 'open';
+		const since = waiting ? (t.last_customer_at || t.created_at) :
+			t.updated_at;
+		const secs = age(since, now);
+		const n = t.message_count;
+		const count = h('span', {
+			className: 'count' + (n >= COUNT_HOT ? ' hot' :
+				n >= COUNT_WARM ? ' warm' : ''),
+			title: n + ' messages in the thread' +
+				(n >= COUNT_HOT ? ': a sticky case' : ''),
+		}, String(n));
+		const who = personName(t.customer) || '(unknown sender)';
+		const label = [who, t.subject, n + ' messages',
+			waiting ? 'waiting ' + ago(since, now) : t.status,
+			t.assignee ? 'assigned to ' + personName(t.assignee) :
+				'unassigned', t.priority + ' priority'].join(', ');
+		return h('li', {
+			id: 'row-' + t.id, role: 'option', 'aria-selected': 'false',
+			'aria-label': label,
+			className: 'row st-' + t.status + ' pr-' + t.priority +
+				(fresh.has(t.id) ? ' fresh' : ''),
+			dataset: { id: t.id },
+			onclick: () => this.open(t.id),
+		},
+		h('span', { className: 'prio', title: t.priority + ' priority' }),
+		h('span', { className: 'who' }, who),
+		h('span', { className: 'what' },
+			h('span', { className: 'subject' }, t.subject || '(no subject)'),
+			h('span', { className: 'preview' }, t.preview || '')),
+		h('span', { className: 'tags' }, (t.tags || []).slice(0, 3).map(
+			(g) => h('span', { className: 'tag' }, g))),
+		count,
+		h('span', {
+			className: 'wait' + (waiting && secs > LONG_WAIT_S ? ' long' :
+				'') + (waiting ? '' : ' muted'),
+			title: waiting ? 'Customer waiting since ' +
+				new Date(since).toLocaleString() :
+				t.status + ' since ' + new Date(since).toLocaleString(),
+		}, waiting ? ago(since, now) : t.status),
+		t.assignee ? avatar(t.assignee, 'small') :
+			h('span', { className: 'avatar small none', title: 'Unassigned' },
+				'–'));
+	}
+
+	select(i, scroll = true) {
+		const rows = this.listEl.children;
+		if (!rows.length) {
+			this.selId = null;
+			this.listEl.removeAttribute('aria-activedescendant');
+			return;
+		}
+		i = Math.max(0, Math.min(i, rows.length - 1));
+		const old = this.listEl.querySelector('[aria-selected="true"]');
+		if (old) {
+			old.setAttribute('aria-selected', 'false');
+			old.classList.remove('selected');
+		}
+		const row = rows[i];
+		row.setAttribute('aria-selected', 'true');
+		row.classList.add('selected');
+		this.listEl.setAttribute('aria-activedescendant', row.id);
+		this.selIndex = i;
+		this.selId = Number(row.dataset.id);
+		if (scroll)
+			row.scrollIntoView({ block: 'nearest' });
+	}
+
+	open(id, compose) {
+		this.selId = id;
+		this.ctx.listHash = withSelect(location.hash ||
+			'#/inbox/unassigned', id);
+		history.replaceState(null, '', this.ctx.listHash);
+		this.ctx.navigate('#/t/' + id + (compose ? '?compose=' + compose :
+			''));
+	}
+
+	async change(id, body, done) {
+		try {
+			await api.patch('/tickets/' + id, body);
+		} catch (e) {
+			toast('Could not change #' + id + ': ' + e.message,
+				{ kind: 'bad' });
+			return;
+		}
+		toast(done, { actions: [{ label: 'Open', run: () => this.open(id) }] });
+		await this.load({ quiet: true });
+	}
+
+	onKey(e) {
+		const id = this.selId;
+		switch (e.key) {
+		case 'j':
+		case 'ArrowDown':
+			this.select((this.selIndex || 0) + 1);
+			return true;
+		case 'k':
+		case 'ArrowUp':
+			this.select((this.selIndex || 0) - 1);
+			return true;
+		case 'Home':
+			this.select(0);
+			return true;
+		case 'End':
+			this.select(this.tickets.length - 1);
+			return true;
+		case 'Enter':
+		case 'o':
+			if (id)
+				this.open(id);
+			return !!id;
+		case 'r':
+		case 'n':
+			if (id)
+				this.open(id, e.key === 'r' ? 'reply' : 'note');
+			return !!id;
+		case 'a':
+			if (id)
+				this.change(id, { assignee_id: this.ctx.me.id },
+					'#' + id + ' is yours.');
+			return !!id;
+		case 's':
+			if (id)
+				this.change(id, { status: 'solved' }, '#' + id +
+					' solved.');
+			return !!id;
+		default:
+			return false;
+		}
+	}
+
+	onLive() {
+		clearTimeout(this.timer);
+		this.timer = setTimeout(() => this.load({ quiet: true }), 250);
+	}
+
+	focus() {
+		this.listEl.focus();
+	}
+
+	destroy() {
+		this.destroyed = true;
+		clearTimeout(this.timer);
+	}
+}

@@ -1,0 +1,231 @@
+// message.js - one message of a conversation: who wrote it, its body
+// with quoted history and signature folded away, HTML mail in a
+// sandboxed frame, attachments.
+//
+// Safety model: text is only ever set as text. HTML mail arrives
+// already sanitised by tamed (an allow-list; remote images turned into
+// data-src) and is shown in an <iframe sandbox="allow-same-origin">
+// built from srcdoc: without allow-scripts nothing in it can run, and
+// the frame inherits the page's CSP (no remote loads at all). The
+// same-origin flag only lets this page size the frame and catch link
+// clicks; links open in a new tab without opener or referrer, and only
+// for http, https and mailto.
+
+import { h, when, personName } from './dom.js';
+import { attachmentUrl } from './api.js';
+
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+// Where the quoted history (or the signature) of a plain-text mail
+// starts: the index of the first line to fold, or -1. Folded: an
+// attribution line ("On ... wrote:", also split over two lines) or an
+// Outlook header block followed by quotes, a trailing block of "> "
+// lines, and a signature after "-- ".
+export function foldPoint(lines) {
+	const isQuote = (l) => /^\s*>/.test(l);
+	const blank = (l) => /^\s*$/.test(l);
+	let cut = -1;
+	for (let i = 0; i < lines.length; i++) {
+		const l = lines[i];
+		const two = l + ' ' + (lines[i + 1] || '');
+		if (/^\s*On\s.+wrote:\s*$/i.test(l) ||
+		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
+		     !/wrote:/i.test(l)) ||
+		    /^-{2,}\s*Original Message\s*-{2,}/i.test(l) ||
+		    (/^From:\s/.test(l) && /^(Sent|Date):\s/.test(lines[i + 1] ||
+		     ''))) {
+			cut = i;
+			break;
+		}
+		if (l === '-- ' || l === '--') {
+			cut = i;
+			break;
+		}
+		if (isQuote(l) && lines.slice(i).every((x) => isQuote(x) ||
+		    blank(x))) {
+			cut = i;
+			break;
+		}
+	}
+	if (cut <= 0)
+		return cut === 0 ? -1 : cut;
+	// Do not fold what is almost the whole message.
+	const kept = lines.slice(0, cut).filter((l) => !blank(l)).length;
+	return kept > 0 ? cut : -1;
+}
+
+function textBody(text) {
+	const lines = (text || '').replace(/\r\n/g, '\n').split('\n');
+	const cut = foldPoint(lines);
+	const shown = cut < 0 ? lines : lines.slice(0, cut);
+	while (shown.length && /^\s*$/.test(shown[shown.length - 1]))
+		shown.pop();
+	const body = h('div', { className: 'text' }, shown.join('\n'));
+	if (cut < 0)
+		return body;
+	const folded = lines.slice(cut).join('\n').replace(/\s+$/, '');
+	return h('div', {}, body, h('details', { className: 'quoted' },
+		h('summary', { 'aria-label': 'Show quoted text and signature' },
+			'···'),
+		h('div', { className: 'text' }, folded)));
+}
+
+function safeHref(href) {
+	try {
+		const u = new URL(href, location.href);
+		return ['http:', 'https:', 'mailto:'].includes(u.protocol) ?
+			u.href : null;
+	} catch (e) {
+		return null;
+	}
+}
+
+// The sanitised HTML in a sandboxed frame, sized to its content.
+function htmlBody(html, onRemote) {
+	const doc = '<!doctype html><html><head><meta charset="utf-8">' +
+		'<link rel="stylesheet" href="/mail.css"></head><body>' + html +
+		'</body></html>';
+	const frame = h('iframe', {
+		className: 'html', title: 'Message (HTML)',
+		sandbox: 'allow-same-origin', referrerPolicy: 'no-referrer',
+	});
+	frame.setAttribute('sandbox', 'allow-same-origin');
+	frame.srcdoc = doc;
+	frame.addEventListener('load', () => {
+		let d;
+		try {
+			d = frame.contentDocument;
+		} catch (e) {
+			return;
+		}
+		if (!d || !d.documentElement)
+			return;
+		const size = () => {
+			frame.style.height = Math.min(4000,
+				d.documentElement.scrollHeight + 4) + 'px';
+		};
+		size();
+		setTimeout(size, 200);
+		d.addEventListener('click', (e) => {
+			const a = e.target.closest && e.target.closest('a');
+			if (!a)
+				return;
+			e.preventDefault();
+			const href = safeHref(a.getAttribute('href') || '');
+			if (href)
+				window.open(href, '_blank', 'noopener,noreferrer');
+		});
+		const remote = d.querySelectorAll('img[data-src]');
+		if (remote.length)
+			onRemote(Array.from(remote, (i) => i.getAttribute('data-src')));
+	});
+	return frame;
+}
+
+// A note on remote images: they are not loaded (the sender would learn
+// the mail was read); each can be opened on click, in a new tab.
+function remoteNote(urls, box) {
+	const list = h('ul', { className: 'remote-list', hidden: true },
+		urls.map((u) => {
+			const href = safeHref(u);
+			return h('li', {}, href ? h('a', {
+				href, target: '_blank', rel: 'noopener noreferrer',
+			}, href) : u);
+		}));
+	const btn = h('button', {
+		type: 'button', className: 'link',
+		onclick: () => { list.hidden = !list.hidden; },
+	}, urls.length + ' remote image' + (urls.length === 1 ? '' : 's') +
+		' not loaded');
+	box.appendChild(h('div', { className: 'remote muted' }, btn, list));
+}
+
+function attachments(ticketId, list) {
+	if (!list || !list.length)
+		return null;
+	return h('ul', { className: 'attachments', 'aria-label': 'Attachments' },
+		list.map((a) => {
+			const url = attachmentUrl(ticketId, a.id);
+			const isImage = IMAGE_TYPES.includes((a.content_type || '')
+				.toLowerCase());
+			return h('li', {},
+				isImage ? h('img', {
+					src: url, alt: a.filename || 'image',
+					className: 'preview-img', loading: 'lazy',
+				}) : null,
+				h('a', { href: url, download: a.filename || 'attachment' },
+					a.filename || 'attachment'),
+				h('span', { className: 'muted' }, ' ' + size(a.size)));
+		}));
+}
+
+function size(n) {
+	if (n < 1024)
+		return n + ' B';
+	if (n < 1024 * 1024)
+		return Math.round(n / 1024) + ' kB';
+	return (n / 1024 / 1024).toFixed(1) + ' MB';
+}
+
+// The element for message m of ticket t. authorName(id) names agents.
+export function renderMessage(t, m, authorName) {
+	const kind = m.direction === 'note' ? 'note' :
+		m.direction === 'out' ? 'out' : 'in';
+	const who = kind === 'in' ? personName(m.from) :
+		(m.author_id ? authorName(m.author_id) : personName(m.from));
+	const label = kind === 'note' ? 'Internal note' :
+		kind === 'out' ? 'Reply' : 'Customer';
+	const meta = [];
+	if (kind !== 'note' && m.to && m.to.length)
+		meta.push('to ' + m.to.join(', '));
+	if (m.cc && m.cc.length)
+		meta.push('cc ' + m.cc.join(', '));
+	const delivery = m.delivery ? h('span', {
+		className: 'delivery ' + m.delivery.state,
+		title: m.delivery.error || '',
+	}, m.delivery.state) : null;
+	const body = h('div', { className: 'body' });
+	const box = h('article', {
+		className: 'msg ' + kind, id: 'msg-' + m.id,
+		'aria-label': label + ' from ' + who,
+	},
+	h('header', {},
+		h('span', { className: 'kind' }, label),
+		h('strong', { className: 'from' }, who),
+		kind === 'in' && m.from && m.from.name ? h('span',
+			{ className: 'muted' }, ' <' + m.from.email + '>') : null,
+		h('span', { className: 'spacer' }),
+		delivery,
+		h('time', { dateTime: m.created_at, className: 'muted' },
+			when(m.created_at))),
+	meta.length ? h('div', { className: 'meta muted' }, meta.join(' · ')) :
+		null,
+	m.unparsed ? h('p', { className: 'warn' },
+		'This message could not be parsed; the raw mail is kept.') : null,
+	body,
+	attachments(t.id, m.attachments));
+	if (m.html) {
+		let asText = false;
+		const show = () => {
+			fill(body, asText ? textBody(m.text) :
+				htmlBody(m.html, (urls) => remoteNote(urls, body)));
+		};
+		const toggle = h('button', {
+			type: 'button', className: 'link small',
+			onclick: () => {
+				asText = !asText;
+				toggle.textContent = asText ? 'Show HTML' : 'Show as text';
+				show();
+			},
+		}, 'Show as text');
+		box.querySelector('header').appendChild(toggle);
+		show();
+	} else {
+		body.appendChild(textBody(m.text));
+	}
+	return box;
+}
+
+function fill(el, child) {
+	el.replaceChildren(child);
+}
