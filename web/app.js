@@ -19,6 +19,7 @@ const $ = (id) => document.getElementById(id);
 // What the views share.
 const ctx = {
 	me: null,
+	ready: Promise.resolve(),   // agents and mailboxes loaded
 	agents: [],
 	mailboxes: [],
 	list: [],               // ids of the tickets the inbox last showed
@@ -37,6 +38,7 @@ const ctx = {
 
 let view = null;
 let gPrefix = false;
+let navActive = null;
 
 function showLogin(message) {
 	live.stop();
@@ -57,15 +59,16 @@ async function enter(agent) {
 	$('app').hidden = false;
 	fill($('me'), avatar(agent), h('span', { className: 'me-name' },
 		personName(agent)));
-	try {
-		const [agents, mailboxes] = await Promise.all([
-			api.get('/agents'), api.get('/mailboxes')]);
-		ctx.agents = agents.agents;
-		ctx.mailboxes = mailboxes.mailboxes;
-	} catch (e) {
-		toast('Could not load agents and mailboxes: ' + e.message,
-			{ kind: 'bad' });
-	}
+	// The list does not wait for agents and mailboxes; a ticket does.
+	ctx.ready = Promise.all([api.get('/agents'), api.get('/mailboxes')])
+		.then(([agents, mailboxes]) => {
+			ctx.agents = agents.agents;
+			ctx.mailboxes = mailboxes.mailboxes;
+			renderNav(navActive);
+		}).catch((e) => {
+			toast('Could not load agents and mailboxes: ' + e.message,
+				{ kind: 'bad' });
+		});
 	live.start($('live-state'));
 	route();
 }
@@ -81,6 +84,7 @@ function parseHash() {
 }
 
 function renderNav(active) {
+	navActive = active;
 	const link = (href, label, key, current) => h('a', {
 		href, className: 'view-link',
 		'aria-current': current ? 'page' : null,
@@ -132,6 +136,10 @@ function onKey(e) {
 	    (e.ctrlKey && e.key !== 'Enter'))
 		return;
 	if ($('help').open)
+		return;
+	// Enter and space on a link or button are theirs.
+	if ((e.key === 'Enter' || e.key === ' ') && e.target.closest &&
+	    e.target.closest('a, button, summary'))
 		return;
 	if (typing(e.target)) {
 		if (e.key === 'Escape') {

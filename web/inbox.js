@@ -67,6 +67,12 @@ export class InboxView {
 		this.seen = null;
 		this.build(main);
 		this.load();
+		if (spec.mailbox && !mb)
+			ctx.ready.then(() => {
+				const m = ctx.mailboxes.find((x) => x.id === spec.mailbox);
+				if (m && !this.destroyed)
+					this.titleEl.firstChild.textContent = m.name || m.address;
+			});
 	}
 
 	build(main) {
@@ -84,10 +90,10 @@ export class InboxView {
 			onclick: () => this.load({ more: true }),
 		}, 'Load more');
 		this.emptyEl = h('p', { className: 'empty', hidden: true });
-		fill(main, h('div', { className: 'list-head' },
-			h('h1', {}, this.title,
-				this.q ? h('span', { className: 'muted' },
-					' matching “' + this.q + '”') : null),
+		this.titleEl = h('h1', {}, this.title,
+			this.q ? h('span', { className: 'muted' },
+				' matching “' + this.q + '”') : null);
+		fill(main, h('div', { className: 'list-head' }, this.titleEl,
 			this.countEl,
 			h('span', { className: 'spacer' }),
 			h('label', { for: 'sort', className: 'muted' }, 'Sort'),

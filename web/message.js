@@ -81,7 +81,9 @@ function safeHref(href) {
 }
 
 // The sanitised HTML in a sandboxed frame, sized to its content.
-function htmlBody(html, onRemote) {
+// onRemote(urls) hears of remote images left out; onQuote(toggle) of
+// quoted history (blockquote), folded until toggle() is called.
+function htmlBody(html, onRemote, onQuote) {
 	const doc = '<!doctype html><html><head><meta charset="utf-8">' +
 		'<link rel="stylesheet" href="/mail.css"></head><body>' + html +
 		'</body></html>';
@@ -115,6 +117,14 @@ function htmlBody(html, onRemote) {
 			if (href)
 				window.open(href, '_blank', 'noopener,noreferrer');
 		});
+		if (d.querySelector('blockquote')) {
+			d.documentElement.classList.add('fold');
+			size();
+			onQuote(() => {
+				d.documentElement.classList.toggle('fold');
+				size();
+			});
+		}
 		const remote = d.querySelectorAll('img[data-src]');
 		if (remote.length)
 			onRemote(Array.from(remote, (i) => i.getAttribute('data-src')));
@@ -138,6 +148,22 @@ function remoteNote(urls, box) {
 	}, urls.length + ' remote image' + (urls.length === 1 ? '' : 's') +
 		' not loaded');
 	box.appendChild(h('div', { className: 'remote muted' }, btn, list));
+}
+
+// The button that unfolds the quoted history of an HTML mail.
+function quoteToggle(toggle) {
+	const b = h('button', {
+		type: 'button', className: 'quote-toggle',
+		'aria-expanded': 'false', 'aria-label': 'Show quoted text',
+		onclick: () => {
+			toggle();
+			const open = b.getAttribute('aria-expanded') !== 'true';
+			b.setAttribute('aria-expanded', String(open));
+			b.setAttribute('aria-label', open ? 'Hide quoted text' :
+				'Show quoted text');
+		},
+	}, '···');
+	return b;
 }
 
 function attachments(ticketId, list) {
@@ -208,7 +234,8 @@ export function renderMessage(t, m, authorName) {
 		let asText = false;
 		const show = () => {
 			fill(body, asText ? textBody(m.text) :
-				htmlBody(m.html, (urls) => remoteNote(urls, body)));
+				htmlBody(m.html, (urls) => remoteNote(urls, body),
+					(toggle) => body.appendChild(quoteToggle(toggle))));
 		};
 		const toggle = h('button', {
 			type: 'button', className: 'link small',

@@ -239,7 +239,8 @@ export class TicketView {
 	async reload(quiet = false) {
 		let r;
 		try {
-			r = await api.get('/tickets/' + this.id);
+			[r] = await Promise.all([api.get('/tickets/' + this.id),
+				this.ctx.ready]);
 		} catch (e) {
 			if (!quiet || e.status === 404)
 				fill(this.convEl, h('p', { className: 'error' },

@@ -464,6 +464,7 @@ cli_import(struct store *s, const char *kind, const char *path)
 		return cli_exit_code(TAME_ENOMEM);
 	im->s = s;
 	im->t0 = tame_now_ms();
+	store_bulk_writer(s);
 	pthread_mutex_init(&im->mu, NULL);
 	pthread_cond_init(&im->cv_ready, NULL);
 	pthread_cond_init(&im->cv_room, NULL);

@@ -20,8 +20,9 @@
  * situation ("this damn thing").
  *
  * Pure core: no I/O, no store dependency, nothing to free in the result.
- * Thread-safe: the tables are read-only and compiled in; each call keeps
- * its state on its stack and in one heap block of its own.
+ * Thread-safe: the word tables are compiled in and read-only; their hash
+ * indexes are built once, at first use, under pthread_once; each call
+ * keeps its state on its stack and in heap blocks of its own.
  */
 #ifndef TAME_TONE_H
 #define TAME_TONE_H
@@ -91,7 +92,8 @@ enum tame_err tone_analyze(const char *text, size_t len, struct tone *out);
 /*
  * Sentiment of text by plain VADER (the reference rules, without its
  * emoji table), -1..+1: the baseline that `make eval` prints beside
- * Tame's. NULL text or len 0 gives 0.
+ * Tame's. NULL text, len 0 or no memory gives 0. At most TONE_MAX_TOKENS
+ * words are read.
  */
 double tone_vader(const char *text, size_t len);
 

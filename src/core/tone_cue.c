@@ -52,7 +52,8 @@ static const struct cue cues[] = {
 	{ "are|r @YOU *@FILL @INSULT|@INSADJ", X, 1.0, 0 },
 	{ "@YOU *@FILL @INSULT", X, 1.0, 0 },
 	{ "your|ur *@FILL @INSULT|@INSADJ @TARGET", X, 1.0, 0 },
-	{ "your|ur|the @TARGET @BE *@FILL @INSULT|@INSADJ", X, 1.0, 0 },
+	{ "your|ur|the ?@TARGET @TARGET @BE *@FILL @INSULT|@INSADJ", X, 1.0,
+	  0 },
 	{ "your|this company|business|firm|outfit|department @BE *@FILL "
 	  "@INSULT", X, 1.0, 0 },
 	{ "bunch|pack|band|load|lot|gang of *@FILL @INSULT", X, 1.0, 0 },
@@ -108,8 +109,10 @@ static const struct cue cues[] = {
 	{ "time and|after time|again", F, 0.7, 0 },
 	{ "second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|umpteenth|"
 	  "nth|tenth|hundredth|millionth time", F, 0.9, 0 },
-	{ "?a|so @NUM|several|multiple|many|countless|numerous|dozen|dozens|"
-	  "million|hundred ?of times", F, 0.6, 0 },
+	{ "@NUM|several|multiple|many|countless|numerous|dozen|dozens|million "
+	  "?of times", F, 0.6, 0 },
+	{ "a|so @NUM|several|multiple|many|countless|numerous|dozen|dozens|"
+	  "million ?of times", F, 0.6, 0 },
 	{ "how many ?more times", F, 0.9, 0 },
 	{ "every single time", F, 0.4, 0 },
 	{ "keep|keeps|kept getting|crashing|failing|happening|freezing|"
@@ -315,6 +318,13 @@ cue_index(void)
 	    sizeof(reg_cues[0]));
 }
 
+int
+tone_cue_selfcheck(void)
+{
+	pthread_once(&cue_once, cue_index);
+	return cue_idx.ok && reg_idx.ok ? 0 : 1;
+}
+
 /* A negation in the three words before i, within its clause. */
 static int
 negated_before(const struct tone_text *tx, size_t i)
@@ -363,7 +373,7 @@ static const uint32_t confusion_emoji[] = { 0x1F615, 0x1F914, 0x1F937,
 static const uint32_t urgency_emoji[] = { 0x1F6A8, 0x23F0, 0x231B,
 	0x23F3, 0x2757, 0x2755 };
 static const char *const confused_emoticons[] = { ":/", ":-/", ":s",
-	":-s", "o_o", "o.o", ":\\", ":-\\", "=/", "o_o", NULL };
+	":-s", "o_o", "o.o", ":\\", ":-\\", "=/", NULL };
 
 /* Emoticons and emoji: their feeling as evidence. */
 static void
@@ -410,14 +420,12 @@ signs(const struct tone_text *tx, size_t i, struct tone_acc *acc,
 	if (!tone_lex_vader(t->low, &v))
 		return;
 	if (v > 0.5)
-		add(acc, tx, i, i + 1, TONE_CHEER, 0.5,
-			    &hits[TONE_CHEER]);
+		add(acc, tx, i, i + 1, TONE_CHEER, 0.5, &hits[TONE_CHEER]);
 	else if (v <= -2.0)
-		add(acc, tx, i, i + 1, TONE_ANGER, 0.5,
-			    &hits[TONE_ANGER]);
+		add(acc, tx, i, i + 1, TONE_ANGER, 0.5, &hits[TONE_ANGER]);
 	else if (v < -0.5)
 		add(acc, tx, i, i + 1, TONE_FRUSTRATION, 0.4,
-			    &hits[TONE_FRUSTRATION]);
+		    &hits[TONE_FRUSTRATION]);
 }
 
 /* "!!", "?!", and words in CAPITALS: what they stress depends on the

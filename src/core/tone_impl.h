@@ -83,7 +83,8 @@ enum {
 	TC_SPECIAL  = 1u << 26, /* like, help, dear, support, no, fail ... */
 	TC_DET      = 1u << 27, /* this, your, their ... */
 	TC_MODAL    = 1u << 28, /* would, could, should, might, if */
-	TC_XNEG     = 1u << 29  /* hardly, barely, lacks ... */
+	TC_XNEG     = 1u << 29, /* hardly, barely, lacks ... */
+	TC_QEX      = 1u << 30  /* a punctuation run with ! or ? */
 };
 
 enum tone_tok_kind {
@@ -110,7 +111,7 @@ struct tone_tok {
 struct tone_text {
 	const char *src;
 	struct tone_tok *t;
-	size_t n;
+	size_t n, cap;
 	int truncated;
 };
 
@@ -177,6 +178,7 @@ struct tone_patidx {
 	uint16_t any[TONE_PATIDX_ANY];
 	size_t nref, ncls, nany;
 	uint32_t prefix_lens;            /* bit L: some prefix is L long */
+	uint32_t gates;                  /* all cls_gate[] together */
 	uint32_t scratch[TONE_PAT_ALTS]; /* for the build */
 };
 
@@ -203,6 +205,8 @@ struct tone_acc {
 	struct tone *out;           /* evidence goes to out->evidence */
 };
 
+/* 0 when the cue tables compiled within their sizes (unit tests). */
+int tone_cue_selfcheck(void);
 /* Matches every cue of tx into acc (weights and evidence). */
 void tone_cues(const struct tone_text *tx, struct tone_acc *acc);
 /* Adds the text of tokens [a, b) as evidence for dim with weight w,
@@ -219,6 +223,8 @@ struct tone_sent_word {
 	double valence;  /* as scored, after negation, boosters, contrast */
 };
 
+/* 0 when the phrase table compiled within its sizes (unit tests). */
+int tone_sentiment_selfcheck(void);
 /* Sentiment of the tokens, -1..+1, into *score. The up to *nwords
  * strongest words go to words[], strongest first, and *nwords is set to
  * how many. TAME_OK or TAME_ENOMEM (then *score is 0, *nwords 0). */

@@ -39,8 +39,8 @@ static const struct {
 	[K_TARGET] = { "TARGET", TC_TARGET },
 	[K_SLUR] = { "SLUR", TC_SLUR },
 	[K_FILL] = { "FILL", TC_FILL },
-	[K_QQ] = { "QQ", TC_PUNCT },
-	[K_EXCL] = { "EXCL", TC_PUNCT },
+	[K_QQ] = { "QQ", TC_QEX },
+	[K_EXCL] = { "EXCL", TC_QEX },
 };
 
 static uint32_t
@@ -334,6 +334,7 @@ tone_patidx_build(struct tone_patidx *ix, const char *const *pats, size_t n,
 			if (ix->alt[a].cls) {
 				ix->cls_gate[ix->ncls] =
 				    classes[ix->alt[a].cls].gate;
+				ix->gates |= ix->cls_gate[ix->ncls];
 				ix->cls_rule[ix->ncls++] = (uint16_t)r;
 			} else if (index_word(ix, a, r)) {
 				return;
@@ -388,18 +389,20 @@ tone_patidx_find(const struct tone_patidx *ix, const struct tone_text *tx,
 {
 	const struct tone_tok *t = &tx->t[i];
 	size_t n = 0, k;
-	uint32_t lens;
+	uint32_t h = 2166136261u;
 
 	if (!ix->ok)
 		return 0;
 	if (t->kind == TT_WORD || t->kind == TT_NUM) {
 		n = lookup(ix, t->low, t->wlen, 0, t->hash, out, n, max);
-		for (lens = ix->prefix_lens, k = 0; lens; lens >>= 1, k++)
-			if ((lens & 1) && k <= t->wlen)
-				n = lookup(ix, t->low, k, 1,
-				    tone_hash(t->low, k), out, n, max);
+		/* the hash of each prefix, as tone_hash() would give it */
+		for (k = 1; k <= t->wlen && (ix->prefix_lens >> k); k++) {
+			h = (h ^ (unsigned char)t->low[k - 1]) * 16777619u;
+			if (ix->prefix_lens & (1u << k))
+				n = lookup(ix, t->low, k, 1, h, out, n, max);
+		}
 	}
-	for (k = 0; k < ix->ncls; k++)
+	for (k = 0; k < ix->ncls && (t->cls & ix->gates); k++)
 		if (t->cls & ix->cls_gate[k])
 			n = push_rule(out, n, max, ix->cls_rule[k]);
 	for (k = 0; k < ix->nany; k++)

@@ -21,15 +21,23 @@
  *    better") reverse what follows in their clause, and a positive word
  *    in a question or after "would"/"if" counts half: requests and
  *    wishes are not praise.
- *  - Phrases: "doesn't work", "stopped working", "waste of", "piece of
- *    junk", "a joke", "worth every penny", "couldn't be happier", VADER's
+ *  - Phrases: "doesn't work", "stopped working", "no response", "piece
+ *    of junk", "a joke", "worth every penny", "couldn't be happier", VADER's
  *    unused idioms ("under the weather"); letter forms ("Good morning",
  *    "Kind regards", "thanks in advance") carry little sentiment.
  *  - "like" counts only as a verb ("I like it", not "looks like"),
- *    "pretty", "super", "damn" are boosters before an evaluative word.
+ *    "pretty", "super", "damn" are boosters before an evaluative word, a
+ *    capitalised word inside a sentence is a name ("United States",
+ *    "Best Buy"), and a negation does not reach past "this", "your" and
+ *    the like ("don't buy this junk" still calls it junk).
  *  - Each sentence gets its own exclamation emphasis; a long message is
  *    the sum of its sentences divided by the square root of their number,
  *    so that a long letter does not saturate.
+ *
+ * The rules were tried on the odd-numbered items of the rated snippets
+ * `make eval` reads (one that hurt there was changed or dropped); the
+ * even-numbered half was not used to choose, and is printed as a
+ * held-out check. No word or phrase was added for a test item.
  */
 #include <math.h>
 #include <pthread.h>
@@ -295,6 +303,13 @@ phrase_index(void)
 {
 	tone_patidx_build(&phrase_idx, &phrases[0].pat, NPHRASES,
 	    sizeof(phrases[0]));
+}
+
+int
+tone_sentiment_selfcheck(void)
+{
+	pthread_once(&phrase_once, phrase_index);
+	return phrase_idx.ok ? 0 : 1;
 }
 
 static void

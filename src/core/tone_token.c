@@ -240,6 +240,10 @@ decode(const char *s, size_t len, size_t i, size_t *n)
 	utf8proc_int32_t cp;
 	utf8proc_ssize_t k;
 
+	if (i >= len) {
+		*n = 1;
+		return -1;
+	}
 	if ((unsigned char)s[i] < 0x80) {
 		*n = 1;
 		return (unsigned char)s[i];
@@ -287,7 +291,7 @@ push(struct scan *sc, size_t off, size_t len, int kind)
 {
 	struct tone_tok *t;
 
-	if (sc->tx->n >= TONE_MAX_TOKENS) {
+	if (sc->tx->n >= sc->tx->cap) {
 		sc->tx->truncated = 1;
 		return NULL;
 	}
@@ -466,7 +470,7 @@ is_link(const char *s, size_t a, size_t b)
 
 	if (b - a >= 4 && strncmp(s + a, "www.", 4) == 0)
 		return 1;
-	if (memmem(s + a, b - a, "://", 3))
+	if (memchr(s + a, ':', b - a) && memmem(s + a, b - a, "://", 3))
 		return 1;
 	at = memchr(s + a, '@', b - a);
 	return at && at > s + a && memchr(at, '.', (size_t)(s + b - at));
@@ -484,7 +488,7 @@ chunk(struct scan *sc, size_t a, size_t b)
 		int32_t cp = decode(sc->s, b, i, &n);
 		struct tone_tok *t;
 
-		if (sc->tx->n >= TONE_MAX_TOKENS) {
+		if (sc->tx->n >= sc->tx->cap) {
 			sc->tx->truncated = 1;
 			return;
 		}
@@ -522,8 +526,10 @@ chunk(struct scan *sc, size_t a, size_t b)
 				j += n;
 			}
 			run[o] = '\0';
-			if ((t = push(sc, i, j - i, TT_PUNCT)))
+			if ((t = push(sc, i, j - i, TT_PUNCT))) {
 				memcpy(t->low, run, o + 1);
+				t->cls |= TC_QEX;
+			}
 			i = j;
 		} else if (cp == '.' || cp == 0x2026) {
 			size_t j = i;
@@ -567,7 +573,9 @@ tone_tokenize(const char *src, size_t len, struct tone_text *tx)
 	if (!src || len == 0)
 		return TAME_OK;
 	pthread_once(&class_once, class_build);
-	tx->t = malloc(TONE_MAX_TOKENS * sizeof(*tx->t));
+	/* a token takes at least one byte */
+	tx->cap = len < TONE_MAX_TOKENS ? len : TONE_MAX_TOKENS;
+	tx->t = malloc(tx->cap * sizeof(*tx->t));
 	if (!tx->t)
 		return TAME_ENOMEM;
 	sc.s = src;

@@ -250,16 +250,18 @@ tone_vader(const char *text, size_t len)
 {
 	struct vword *w = NULL;
 	double *s = NULL, sum = 0.0, amp;
-	size_t n = 0, i, j, nup = 0, but = (size_t)-1;
+	size_t n = 0, i, j, nup = 0, but = (size_t)-1, cap;
 	int cap_diff;
 
 	if (!text || len == 0)
 		return 0.0;
-	w = calloc(TONE_MAX_TOKENS, sizeof(*w));
-	s = calloc(TONE_MAX_TOKENS, sizeof(*s));
+	/* words are separated by white space: at most (len + 1) / 2 */
+	cap = len / 2 + 1 < TONE_MAX_TOKENS ? len / 2 + 1 : TONE_MAX_TOKENS;
+	w = calloc(cap, sizeof(*w));
+	s = calloc(cap, sizeof(*s));
 	if (!w || !s)
 		goto out;
-	for (i = 0; i < len && n < TONE_MAX_TOKENS; i = j) {
+	for (i = 0; i < len && n < cap; i = j) {
 		while (i < len && is_space((unsigned char)text[i]))
 			i++;
 		for (j = i; j < len && !is_space((unsigned char)text[j]); j++)

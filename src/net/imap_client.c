@@ -144,10 +144,13 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 		    (rc = imap_conf_quote(buf_str(&m), &c->qmove)))
 			goto out;
 	}
-	if (!(c->easy = curl_easy_init())) {
+	if (!(c->easy = curl_easy_init()) || !(c->share = curl_share_init()) ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
 		rc = TAME_ENOMEM;
 		goto out;
 	}
+	curl_easy_setopt(c->easy, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(c->easy, CURLOPT_USERNAME, conf->user);
 	curl_easy_setopt(c->easy, CURLOPT_PASSWORD,
@@ -193,8 +196,11 @@ imap_client_free(struct imap_client *c)
 {
 	if (!c)
 		return;
+	/* the handle first: the pool can only go once nobody uses it */
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
+	if (c->share)
+		curl_share_cleanup(c->share);
 	buf_free(&c->body);
 	buf_free(&c->base);
 	buf_free(&c->folder);

@@ -3,6 +3,9 @@
  *
  * Model: a struct imap_client wraps one curl easy handle configured for
  * a mailbox's settings (TLS, certificate trust, credentials, timeouts).
+ * The handle has a connection pool of its own (a curl share object),
+ * so a connection is reused only with the very settings it was made
+ * with: never by another mailbox, never after a change of CA or pin.
  * Each request is prepared by one imap_client_* call and then run either
  * by the poller's multi handle or, for the connection test, blocking.
  * libcurl keeps the connection between requests and speaks the
@@ -35,6 +38,7 @@ enum imap_req {
 
 struct imap_client {
 	CURL *easy;
+	CURLSH *share;          /* this client's own connection pool */
 	enum imap_req req;
 	struct buf body;        /* what the current request returned */
 	struct buf base;        /* "imap[s]://host:port/" */

@@ -298,6 +298,7 @@ ingestq_start(const char *datadir, struct ingestq **out)
 	if ((rc = store_open(datadir, 0, &q->store)))
 		goto fail;
 	store_index_defer(q->store, 1);
+	store_bulk_writer(q->store);
 	q->unindexed = -1;	/* a crash may have left some */
 	for (i = 0; i < INGESTQ_PARSERS; i++) {
 		if (pthread_create(&q->parsers[i], NULL, ingestq_parser, q))

@@ -219,6 +219,50 @@ static const char *const steps[] = {
 	 * indexes the queue in large batches when it has time. Searches
 	 * look into the queue too (store_sqlite_views.c). */
 	"CREATE TABLE fts_pending (id INTEGER PRIMARY KEY);",
+
+	/* 4: queue intelligence (issue 4). The trend index lives in
+	 * tamed's memory (src/net/intel.c); the store keeps what must
+	 * survive a restart: each trend's public id, an agent's name for
+	 * it, what it was merged into and whether an agent made it; each
+	 * ticket's trend and whether an agent put it there (trend_pin:
+	 * 1 split, 2 moved out). tone is the JSON of core/tone.h, on each
+	 * customer message and, for the list, a copy of the latest one on
+	 * its ticket; flags are the outlier flags with their reasons and
+	 * flag_bits the same as a mask for the filter. intel_state holds
+	 * the intelligence thread's positions; idempotency the answers
+	 * of requests sent with an Idempotency-Key; messages_vocab gives
+	 * the document frequency of each word for "similar cases". */
+	"CREATE TABLE trends ("
+	" id INTEGER PRIMARY KEY,"
+	" label TEXT,"
+	" auto_label TEXT,"
+	" kind INTEGER NOT NULL DEFAULT 0,"
+	" merged_into INTEGER REFERENCES trends(id),"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"ALTER TABLE tickets ADD COLUMN trend_id INTEGER REFERENCES trends(id);"
+	"ALTER TABLE tickets ADD COLUMN trend_pin INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tickets ADD COLUMN tone TEXT;"
+	"ALTER TABLE tickets ADD COLUMN flag_bits INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tickets ADD COLUMN flags TEXT;"
+	"CREATE INDEX tickets_trend ON tickets(trend_id, id);"
+	"CREATE INDEX tickets_flagged ON tickets(id) WHERE flag_bits != 0;"
+	"ALTER TABLE messages ADD COLUMN tone TEXT;"
+	"ALTER TABLE messages ADD COLUMN words INTEGER;"
+	"CREATE TABLE intel_state ("
+	" k TEXT PRIMARY KEY,"
+	" v INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE idempotency ("
+	" agent_id INTEGER NOT NULL,"
+	" key TEXT NOT NULL,"
+	" request TEXT NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" status INTEGER,"
+	" body TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" claimed_at INTEGER NOT NULL,"
+	" PRIMARY KEY (agent_id, key)) WITHOUT ROWID;"
+	"CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts, row);",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

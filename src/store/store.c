@@ -523,6 +523,12 @@ store_index_defer(struct store *s, int defer)
 }
 
 enum tame_err
+store_bulk_writer(struct store *s)
+{
+	return s->be->bulk_writer(s);
+}
+
+enum tame_err
 store_index_pending(struct store *s, int64_t max, int64_t *left)
 {
 	REQUIRE(max >= 0);

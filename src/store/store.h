@@ -187,6 +187,10 @@ enum tame_err store_message_add(struct store *s, const struct message_new *m,
  * store_index_pending(), in large batches, which costs a bulk writer
  * (the SMTP ingest queue) about half as much per message. */
 enum tame_err store_index_defer(struct store *s, int defer);
+/* Marks this connection as a bulk writer (the ingest queue, an import):
+ * it keeps more of the database in memory than the default, which is
+ * sized for the many connections that mostly read. */
+enum tame_err store_bulk_writer(struct store *s);
 /* Indexes the oldest max queued messages (max 0: all) in the caller's
  * transaction or one of its own; *left (may be NULL) gets how many are
  * still queued. */

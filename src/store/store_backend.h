@@ -118,6 +118,7 @@ struct store_backend {
 	enum tame_err (*message_add)(struct store *s,
 	    const struct message_new *m, int64_t *id);
 	enum tame_err (*index_defer)(struct store *s, int defer);
+	enum tame_err (*bulk_writer)(struct store *s);
 	enum tame_err (*index_pending)(struct store *s, int64_t max,
 	    int64_t *left);
 	enum tame_err (*attachment_add)(struct store *s, int64_t message_id,

@@ -414,6 +414,14 @@ out:
 	return TAME_OK;
 }
 
+/* A writer inserts all over the indexes (Message-IDs, customers), so a
+ * larger cache saves it reads: about a tenth of an import's time. */
+static enum tame_err
+sqlite_bulk_writer(struct store *s)
+{
+	return exec_static(SQ(s), "PRAGMA cache_size = -32768");
+}
+
 /* ---- transactions ---- */
 
 static enum tame_err
@@ -1158,6 +1166,7 @@ const struct store_backend store_backend_sqlite = {
 	.ticket_link = store_sqlite_ticket_link,
 	.message_add = store_sqlite_message_add,
 	.index_defer = store_sqlite_index_defer,
+	.bulk_writer = sqlite_bulk_writer,
 	.index_pending = store_sqlite_index_pending,
 	.attachment_add = store_sqlite_attachment_add,
 	.ticket_set_status = store_sqlite_ticket_set_status,

@@ -51,9 +51,13 @@ ckpt_main(void *arg)
 
 	src = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL);
-	if (src == SQLITE_OK)
+	/* A connection opens the WAL only once it has read the file; a
+	 * checkpoint on one that has not would do nothing. */
+	if (src == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 1000);
-	else
+		src = sqlite3_exec(db, "PRAGMA journal_mode", NULL, NULL, NULL);
+	}
+	if (src != SQLITE_OK)
 		tame_log(TAME_LOG_WARN, "store: checkpointer: %s",
 		    sqlite3_errstr(src));
 	pthread_mutex_lock(&c->mu);

@@ -571,7 +571,9 @@ enum search_plan {
 /* Hits scan_hits reads before it leaves the page to SEARCH_PROBE: about
  * 5 us a hit against 150 us a probe, and the probe plan reads one
  * ticket per 1/hit-rate tickets. */
-#define SEARCH_SCAN_MAX 20000
+#ifndef SEARCH_SCAN_MAX
+#define SEARCH_SCAN_MAX 20000   /* tests build with a small value */
+#endif
 
 /* Hits up to which collecting them beats probing tickets: collecting
  * costs about 1 us a hit, a probe about 150 us, and with many hits a

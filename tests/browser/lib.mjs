@@ -217,8 +217,17 @@ function tame(data, args, input) {
 }
 
 export class Tamed {
-	async start({ relayPort } = {}) {
+	async start(opts = {}) {
 		this.data = fs.mkdtempSync(path.join(os.tmpdir(), 'tame-browser-'));
+		try {
+			return await this.setup(opts);
+		} catch (e) {
+			await this.stop();
+			throw e;
+		}
+	}
+
+	async setup({ relayPort }) {
 		tame(this.data, ['user', 'add', '--email', ADMIN.email, '--name',
 			ADMIN.name, '--role', 'admin', '--password-stdin'],
 		ADMIN.password + '\n');
@@ -345,7 +354,11 @@ export async function watchedPage(browser, tamed, options = {}) {
 	});
 	page.on('pageerror', (e) => seen.errors.push(String(e)));
 	await page.addInitScript(() => {
-		localStorage.setItem('tame.undoMs', '400');
+		try {
+			localStorage.setItem('tame.undoMs', '400');
+		} catch (e) {
+			// about:blank has no storage
+		}
 	});
 	return { context, page, seen };
 }

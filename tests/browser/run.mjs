@@ -219,7 +219,7 @@ test('keyboard only: move, open, note, assign, solve, search, help',
 		await page.waitForSelector('#assign-me:text("Yours")');
 		await page.keyboard.press('s');
 		// back in the list, the solved ticket is gone from it
-		await page.waitForSelector('.rows');
+		await page.waitForSelector('.rows .row.selected');
 		await page.waitForFunction((id) => !document.getElementById(
 			'row-' + id), target);
 		const t = (await tamed.api('GET', '/tickets/' + target)).ticket;
@@ -244,6 +244,28 @@ test('keyboard only: move, open, note, assign, solve, search, help',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('figures: inbox painted and ticket opened', async (t) => {
+	await tamed.deliver({ subject: 'Timing', text: 'How fast?' });
+	const { page, seen, context } = await watchedPage(browser, tamed);
+	await signIn(page, tamed);
+	await page.goto('about:blank');
+	const t0 = Date.now();
+	await page.goto(tamed.url + '/#/inbox/all');
+	await page.waitForSelector('.row');
+	const inbox = Date.now() - t0;
+	const rows = (await page.$$('.row')).length;
+	const t1 = Date.now();
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('.msg');
+	const open = Date.now() - t1;
+	t.diagnostic('inbox first rows painted ' + inbox + ' ms after ' +
+		'navigation (target 300 ms); ticket opened in ' + open +
+		' ms (target 100 ms), with ' + rows + ' tickets in the list');
+	assert.ok(inbox < 3000 && open < 3000);
+	assertClean(seen);
+	await context.close();
+});
 
 test('sort by priority puts the urgent ticket first', async () => {
 	const id = await tamed.deliver({ subject: 'Everything is down',
@@ -282,6 +304,34 @@ test('a new ticket appears live, without a reload', async () => {
 	assertClean(seen);
 	await context.close();
 });
+
+test('HTML mail: quoted history folded, remote images held back',
+	async () => {
+		const id = await tamed.deliver({
+			subject: 'Newsletter style reply', text: 'plain version',
+			html: '<p>The <b>new</b> plan works for us.</p>' +
+				'<img src="https://images.example.com/logo.png" alt="logo">' +
+				'<blockquote><p>Earlier: which plan do you want?</p>' +
+				'</blockquote>',
+		});
+		const { page, seen, context } = await watchedPage(browser, tamed);
+		await signIn(page, tamed);
+		await page.goto(tamed.url + '/#/t/' + id);
+		const frame = await (await page.waitForSelector('.msg iframe'))
+			.contentFrame();
+		await frame.waitForSelector('b');
+		const quote = await frame.$('blockquote');
+		assert.equal(await quote.isVisible(), false);
+		await page.click('.quote-toggle');
+		assert.equal(await quote.isVisible(), true);
+		assert.match(await page.textContent('.remote'),
+			/1 remote image not loaded/);
+		// "Show as text" gives the plain part
+		await page.click('button:text("Show as text")');
+		await page.waitForSelector('.msg.in .text:text("plain version")');
+		assertClean(seen);
+		await context.close();
+	});
 
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
@@ -450,6 +500,10 @@ async function sampleQueue(t) {
 		if (!show)
 			show = id;
 	}
+	await t.api('POST', '/tickets/' + show + '/replies', {
+		text: 'Hello Erin,\n\nyou are right, and sorry for the trouble. ' +
+			'I have asked our finance team for a corrected invoice; you ' +
+			'will have it today.\n\nBest,\nAda', status: 'open' });
 	await t.api('POST', '/tickets/' + show + '/notes',
 		{ text: 'Austrian customers get 20% since the move; checking ' +
 			'with finance.' });
@@ -468,7 +522,8 @@ test('screenshots of the inbox and a ticket, light and dark', async (t) => {
 		const id = await sampleQueue(shop);
 		for (const scheme of ['light', 'dark']) {
 			const { page, context } = await watchedPage(browser, shop,
-				{ colorScheme: scheme });
+				{ colorScheme: scheme, viewport: { width: 1280,
+					height: 820 } });
 			await signIn(page, shop);
 			await page.goto(shop.url + '/#/inbox/all?sort=oldest');
 			await page.waitForSelector('.row');

@@ -1,0 +1,55 @@
+/*
+ * store_sqlite_intel.h - internals of the SQLite backend's queue
+ * intelligence (store_sqlite_intel.c, store_sqlite_intel_views.c), and
+ * the pieces the ticket views (store_sqlite_views.c) take from it: the
+ * extra columns of a ticket row, their JSON, a message's tone and the
+ * list filters by trend and flag. Not for use outside src/store.
+ */
+#ifndef TAME_STORE_SQLITE_INTEL_H
+#define TAME_STORE_SQLITE_INTEL_H
+
+#include "store_intel.h"
+#include "store_sqlite.h"
+
+/* Columns appended to a ticket row (alias t) for sq_intel_ticket_text:
+ * trend id and label, tone, stored flags, and what the computed flags
+ * need (status, message count, waiting since, the usual wait and the
+ * threshold). */
+#define SQ_INTEL_TICKET_COLS ", t.trend_id, (SELECT coalesce(tr.label,"	\
+	" tr.auto_label, '') FROM trends tr WHERE tr.id = t.trend_id),"	\
+	" t.tone, t.flags, t.status, t.message_count,"			\
+	" coalesce(t.last_customer_at, t.created_at),"			\
+	" (SELECT v FROM intel_state WHERE k = '" STORE_WAIT_USUAL_KEY "'),"	\
+	" (SELECT v FROM intel_state WHERE k = '" STORE_WAIT_FLAG_KEY "')"
+#define SQ_INTEL_TICKET_NCOLS 9
+
+/* Writes ,"trend":{id,label}|null,"tone":{...}|null,"flags":[...] from
+ * the SQ_INTEL_TICKET_COLS that start at column col. */
+void sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col);
+/* Appends the ticket list conditions of tq->trend_id and tq->flags
+ * (" AND ..."; nothing when neither is set). */
+enum tame_err sq_intel_conds(const struct ticket_query *tq, struct buf *b);
+/* A message's tone column as JSON: the object, or null (also for text
+ * that is not JSON). New reference, NULL when out of memory. */
+json_t *sq_intel_tone_json(sqlite3_stmt *st, int col);
+
+/* store_sqlite_intel_views.c: the API's reads and the retries. */
+enum tame_err sq_intel_trend_rcpts(struct store *s, int64_t id, size_t max,
+    struct store_trend_rcpt **out, size_t *n, int *more);
+enum tame_err sq_intel_tickets_brief(struct store *s, const int64_t *ids,
+    size_t n, json_t **out);
+enum tame_err sq_intel_idem_claim(struct store *s, int64_t agent_id,
+    const char *key, const char *request, int64_t now, int64_t stale_before,
+    enum store_idem_state *state, int64_t *since, int *status, char **body);
+enum tame_err sq_intel_idem_finish(struct store *s, int64_t agent_id,
+    const char *key, int status, const char *body);
+enum tame_err sq_intel_reply_done(struct store *s, int64_t tid,
+    int64_t agent_id, int64_t since, const char *text, int *yes);
+enum tame_err sq_intel_word_df(struct store *s, const char *const *words,
+    size_t n, int prefix, int64_t *df, int64_t *ndocs);
+enum tame_err sq_intel_similar(struct store *s, const char *match,
+    int64_t exclude, size_t max, struct store_similar_hit *out, size_t *n);
+enum tame_err sq_intel_case(struct store *s, int64_t tid, size_t max_text,
+    struct store_case *out);
+
+#endif
