@@ -1,0 +1,39 @@
+/*
+ * fuzz_text.c - libFuzzer target for the queue intelligence's readers of
+ * customer text: the quote/signature cut, the tokenising and stemming
+ * pipeline and the tone analysis, all fed with arbitrary bytes.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <jansson.h>
+#include "core/text.h"
+#include "core/tone.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct text_pipeline *tp;
+	const char *s = (const char *)data;
+	enum text_cut_kind kind;
+	struct text_doc doc;
+	struct tone t;
+	size_t cut;
+	json_t *j;
+
+	if (!tp && !(tp = text_pipeline_new()))
+		abort();
+	cut = text_cut(s, size, &kind);
+	if (cut > size)
+		abort();
+	text_doc_init(&doc);
+	(void)text_analyse(tp, s, size, 1, &doc);
+	text_doc_free(&doc);
+	if (tone_analyze(s, size, &t) == 0) {
+		if (t.sentiment < -1.0 || t.sentiment > 1.0)
+			abort();
+		if ((j = tone_to_json(&t)) != NULL)
+			json_decref(j);
+	}
+	return 0;
+}
