@@ -8,7 +8,8 @@ libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libgmime-3.0-dev libcurl4-gnutls-dev libsodium-dev libgumbo-dev
 libutf8proc-dev libstemmer-dev
 libcmocka-dev python3 python3-pytest wrk curl
-chromium"
+chromium
+dovecot-imapd openssl"
 # The browser tests run on Node.js (playwright-core from npm); a machine
 # without it gets Debian's.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
@@ -29,3 +30,12 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# dovecot-imapd is for the IMAP tests, which run their own dovecot with a
+# throw-away configuration on free loopback ports; the package's system
+# service (port 143, /etc/dovecot) is not wanted running.
+case "$missing" in *dovecot-imapd*)
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable --now dovecot.service dovecot.socket \
+			>/dev/null 2>&1 || true
+	fi ;;
+esac

@@ -100,4 +100,57 @@
  * poll interval), so a wrong password does not hammer the server. */
 #define TAME_IMAP_BACKOFF_MAX_MS    (5 * 60 * 1000)
 
+/* Queue intelligence: trends, tone, flags (src/net/intel.c). */
+/* Messages the intelligence thread reads per round; one transaction
+ * writes what it found about them. */
+#define TAME_INTEL_BATCH            256
+/* Bytes (characters) of a message read for tone, trends and word
+ * counts: the first 64 kB say what it is about, the rest of a 1 MB
+ * paste is logs and quoted history. */
+#define TAME_INTEL_TEXT_MAX         (64 * 1024)
+/* Open tickets the trend index takes at start, newest first: the
+ * problems of now, at about 200 bytes of memory each. */
+#define TAME_TREND_OPEN_MAX         200000
+/* Trends in one list answer. */
+#define TAME_TREND_LIST_MAX         200
+/* Recipients of one mass reply; a larger trend is answered in parts. */
+#define TAME_TREND_REPLY_MAX        2000
+/* Solved tickets one "similar cases" answer shows at most. */
+#define TAME_SIMILAR_MAX            10
+
+/* The agents' desk (src/net/http_replies.c, http_spell.c, http_bulk.c,
+ * http_presence.c, http_profile.c). */
+/* A saved reply's title: a line in a picker. */
+#define TAME_SAVED_REPLY_TITLE_MAX  200
+/* A saved reply's body: a long prewritten answer is a few kB. */
+#define TAME_SAVED_REPLY_BODY_MAX   (64 * 1024)
+/* Text spell-checked at once: a reply being written, not a book; the
+ * editor checks what is on screen. */
+#define TAME_SPELL_TEXT_MAX         (64 * 1024)
+/* Misspellings answered per request, and those of them that get
+ * suggestions (hunspell needs milliseconds per suggestion). */
+#define TAME_SPELL_WORDS_MAX        200
+#define TAME_SPELL_SUGGEST_WORDS    50
+/* Suggestions per misspelt word. */
+#define TAME_SPELL_SUGGESTIONS      5
+/* Tickets in one bulk action: a screenful of selections is a few
+ * dozen; a whole view is at most one page of the list. */
+#define TAME_BULK_MAX               TAME_LIST_LIMIT_MAX
+/* An Idempotency-Key header (clients send UUIDs, 36 bytes). */
+#define TAME_IDEMPOTENCY_KEY_MAX    128
+/* Seconds an agent counts as viewing or typing after their browser's
+ * last report (it reports every few seconds). */
+#define TAME_PRESENCE_SECONDS       15
+/* Agents-on-tickets kept in memory at once; a team of hundreds with a
+ * few tickets open each fits. */
+#define TAME_PRESENCE_MAX           4096
+/* Agents notified from one note's @mentions. */
+#define TAME_MENTIONS_MAX           20
+/* An avatar image: a 256x256 picture compresses to far less. */
+#define TAME_AVATAR_MAX             (256 * 1024)
+/* An agent's signature. */
+#define TAME_SIGNATURE_MAX          (4 * 1024)
+/* Sessions listed per agent. */
+#define TAME_SESSIONS_LIST_MAX      100
+
 #endif

@@ -22,6 +22,7 @@
 #include "net/http_api.h"
 #include "net/http_events.h"
 #include "net/imap_poll.h"
+#include "net/intel.h"
 #include "net/ingestq.h"
 #include "net/outbox.h"
 #include "net/smtp_server.h"
@@ -41,12 +42,14 @@ usage(void)
 }
 
 /* After the ingest writer commits: acknowledgements may wait in the
- * outbox, and open inboxes show the new mail. */
+ * outbox, open inboxes show the new mail, and the queue intelligence
+ * reads it (tone, flags, trends). */
 static void
 kick_outbox(void *arg)
 {
 	outbox_kick(arg);
 	http_events_poke();
+	intel_kick(intel_get());
 }
 
 int
@@ -59,6 +62,7 @@ main(int argc, char **argv)
 	struct ingestq *q = NULL;
 	struct outbox *ob = NULL;
 	struct imap_poll *imap = NULL;
+	struct intel *intel = NULL;
 	struct smtp_server *srv = NULL;
 	struct http_api *api = NULL;
 	struct smtp_server_config sc;
@@ -125,6 +129,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ingestq_set_after_commit(q, kick_outbox, ob);
+	/* trends, tone, flags (intel.h); TAME_INTEL=off runs without */
+	if ((!getenv("TAME_INTEL") || strcmp(getenv("TAME_INTEL"), "off")) &&
+	    (rc = intel_start(data, &intel))) {
+		fprintf(stderr, "tamed: cannot start the queue intelligence: "
+		    "%s\n", tame_strerror(rc));
+		goto out;
+	}
 	/* mail from existing mailboxes (imap_poll.h); it feeds the queue */
 	if ((rc = imap_poll_start(data, q, &imap))) {
 		fprintf(stderr, "tamed: cannot start the IMAP poller: %s\n",
@@ -166,6 +177,7 @@ out:
 		smtp_server_stop(srv);
 	imap_poll_stop(imap);   /* before the queue it waits on */
 	ingestq_stop(q);
+	intel_stop(intel);
 	outbox_stop(ob);
 	curl_global_cleanup();
 	return status;

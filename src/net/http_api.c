@@ -33,6 +33,8 @@
 #include "http_admin.h"
 #include "http_imap.h"
 #include "http_events.h"
+#include "http_intel.h"
+#include "http_replies.h"
 #include "http_session.h"
 #include "http_tickets.h"
 #include "http_util.h"
@@ -114,6 +116,25 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/mailboxes/#/test", http_imap_test, 0 },
 
 	{ "GET", "/api/v1/events", http_events_stream, 0 },
+
+	/* queue intelligence (issue 4) */
+	{ "GET", "/api/v1/trends", http_intel_trends_list, 0 },
+	{ "GET", "/api/v1/trends/#", http_intel_trend_get, 0 },
+	{ "PATCH", "/api/v1/trends/#", http_intel_trend_patch, 0 },
+	{ "POST", "/api/v1/trends/#/merge", http_intel_trend_merge, 0 },
+	{ "POST", "/api/v1/trends/#/split", http_intel_trend_split, 0 },
+	{ "POST", "/api/v1/trends/#/reply", http_intel_trend_reply, 0 },
+	{ "POST", "/api/v1/tickets/#/trend/remove",
+	    http_intel_ticket_trend_remove, 0 },
+	{ "GET", "/api/v1/tickets/#/similar", http_intel_similar, 0 },
+
+	/* the agents' desk (issue 3) */
+	{ "GET", "/api/v1/saved-replies", http_replies_list, 0 },
+	{ "POST", "/api/v1/saved-replies", http_replies_create, 0 },
+	{ "GET", "/api/v1/saved-replies/#", http_replies_get, 0 },
+	{ "PATCH", "/api/v1/saved-replies/#", http_replies_patch, 0 },
+	{ "DELETE", "/api/v1/saved-replies/#", http_replies_delete, 0 },
+	{ "POST", "/api/v1/saved-replies/#/render", http_replies_render, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -263,6 +263,18 @@ imap_client_noop(struct imap_client *c)
 }
 
 enum tame_err
+imap_client_examine(struct imap_client *c, int64_t uidvalidity)
+{
+	enum tame_err rc;
+
+	buf_reset(&c->cmd);
+	if ((rc = buf_printf(&c->cmd, "EXAMINE %s", buf_str(&c->qfolder))))
+		return rc;
+	return prepare(c, IMAP_REQ_STATUS, 1, uidvalidity, NULL,
+	    buf_str(&c->cmd));
+}
+
+enum tame_err
 imap_client_search(struct imap_client *c, int64_t uidvalidity, int64_t from,
     int64_t to)
 {
@@ -310,7 +322,8 @@ number_after(const char *s, size_t n, const char *key)
 
 	for (i = 0; i + k < n; i++) {
 		if (strncasecmp(s + i, key, k) != 0 || s[i + k] != ' ' ||
-		    (i > 0 && s[i - 1] != '(' && s[i - 1] != ' '))
+		    (i > 0 && s[i - 1] != '(' && s[i - 1] != ' ' &&
+		    s[i - 1] != '['))
 			continue;
 		for (i += k + 1; i < n && s[i] >= '0' && s[i] <= '9' &&
 		    v < (INT64_MAX - 9) / 10; i++)
@@ -346,6 +359,15 @@ imap_client_parse_status(const struct imap_client *c, int64_t *uidvalidity,
 		return TAME_OK;
 	}
 	return TAME_EPARSE;
+}
+
+/* See imap_client.h. */
+int64_t
+imap_client_parse_uidvalidity(const struct imap_client *c)
+{
+	const char *s = buf_str(&c->body), *p = strcasestr(s, "[UIDVALIDITY ");
+
+	return p ? number_after(p, strcspn(p, "]"), "UIDVALIDITY") : 0;
 }
 
 static int
@@ -387,6 +409,74 @@ imap_client_parse_search(const struct imap_client *c, int64_t after,
 	}
 	qsort(uids, n, sizeof(*uids), cmp_i64);
 	return (long)n;
+}
+
+/* Appends uids[0..n) (ascending) as a compact sequence set: 1:5,7. */
+static enum tame_err
+uid_set(const int64_t *uids, size_t n, struct buf *out)
+{
+	enum tame_err rc = TAME_OK;
+	size_t i, j;
+
+	for (i = 0; i < n && !rc; i = j) {
+		for (j = i + 1; j < n && uids[j] == uids[j - 1] + 1; j++)
+			;
+		if (out->len && (rc = buf_add(out, ",", 1)))
+			break;
+		rc = j - 1 == i ? buf_printf(out, "%lld", (long long)uids[i]) :
+		    buf_printf(out, "%lld:%lld", (long long)uids[i],
+		    (long long)uids[j - 1]);
+	}
+	return rc;
+}
+
+/* See imap_client.h. */
+enum tame_err
+imap_client_actions(const struct imap_client *c, enum imap_after after,
+    const int64_t *uids, size_t n, struct buf *acts, size_t *nacts)
+{
+	struct buf set;
+	enum tame_err rc;
+	const char *s;
+	int uidplus = (c->caps & IMAP_CAP_UIDPLUS) != 0;
+	size_t i;
+
+	*nacts = 0;
+	buf_init(&set, n * 24 + 1);
+	for (i = 0; i < IMAP_ACTS_MAX; i++) {
+		buf_free(&acts[i]);
+		buf_init(&acts[i], n * 24 + TAME_IMAP_URL_MAX * 4);
+	}
+	if ((rc = uid_set(uids, n, &set)) || set.len == 0)
+		goto out;
+	s = buf_str(&set);
+	/* the fetches ran on the folder EXAMINEd (read-only); writable
+	 * again for the action */
+	if ((rc = buf_printf(&acts[(*nacts)++], "SELECT %s",
+	    buf_str(&c->qfolder))))
+		goto out;
+	if (after == IMAP_AFTER_SEEN) {
+		rc = buf_printf(&acts[(*nacts)++], "UID STORE %s "
+		    "+FLAGS.SILENT (\\Seen)", s);
+		goto out;
+	}
+	if (after == IMAP_AFTER_MOVE && (c->caps & IMAP_CAP_MOVE)) {
+		rc = buf_printf(&acts[(*nacts)++], "UID MOVE %s %s", s,
+		    buf_str(&c->qmove));
+		goto out;
+	}
+	if (after == IMAP_AFTER_MOVE && (rc = buf_printf(&acts[(*nacts)++],
+	    "UID COPY %s %s", s, buf_str(&c->qmove))))
+		goto out;
+	if ((rc = buf_printf(&acts[(*nacts)++], "UID STORE %s "
+	    "+FLAGS.SILENT (\\Deleted)", s)))
+		goto out;
+	/* without UIDPLUS, EXPUNGE also removes what others marked */
+	rc = uidplus ? buf_printf(&acts[(*nacts)++], "UID EXPUNGE %s", s) :
+	    buf_addstr(&acts[(*nacts)++], "EXPUNGE");
+out:
+	buf_free(&set);
+	return rc;
 }
 
 /* See imap_client.h. */

@@ -71,6 +71,13 @@ void imap_client_free(struct imap_client *c);
  * uidvalidity, when not 0, makes libcurl refuse a folder whose
  * UIDVALIDITY changed (RFC 5092 ;UIDVALIDITY=). */
 enum tame_err imap_client_noop(struct imap_client *c);
+/* EXAMINE the folder (custom command): read-only for this session, so
+ * that fetching BODY[] does not set \Seen message by message (a server
+ * then rewrites its index once per message; the action sets it for a
+ * whole batch at once). libcurl still counts the folder as selected,
+ * so the fetches that follow go straight to it. */
+enum tame_err imap_client_examine(struct imap_client *c,
+    int64_t uidvalidity);
 enum tame_err imap_client_status(struct imap_client *c);
 enum tame_err imap_client_search(struct imap_client *c, int64_t uidvalidity,
     int64_t from, int64_t to);
@@ -83,11 +90,28 @@ enum tame_err imap_client_command(struct imap_client *c,
  * any the server left out), TAME_EPARSE without a STATUS line. */
 enum tame_err imap_client_parse_status(const struct imap_client *c,
     int64_t *uidvalidity, int64_t *uidnext, int64_t *messages);
+/* The UIDVALIDITY of an EXAMINE answer in body, 0 if none. */
+int64_t imap_client_parse_uidvalidity(const struct imap_client *c);
 /* Reads the UIDs of the SEARCH answers in body that are > after, in
  * ascending order, into uids (at most max). Returns how many;
  * TAME_EPARSE (as -1) for a bad number. */
 long imap_client_parse_search(const struct imap_client *c, int64_t after,
     int64_t *uids, size_t max);
+
+/* The after-import action for the messages uids[0..n) (ascending), as
+ * custom commands for imap_client_command() into acts[0..*nacts),
+ * after a SELECT of the folder (writable again after the EXAMINE):
+ * seen:   UID STORE set +FLAGS.SILENT (\Seen)
+ * move:   UID MOVE set "folder" (RFC 6851), or without MOVE:
+ *         UID COPY, UID STORE +FLAGS.SILENT (\Deleted), expunge
+ * delete: UID STORE +FLAGS.SILENT (\Deleted), UID EXPUNGE set
+ *         (RFC 4315), or plain EXPUNGE without UIDPLUS.
+ * acts[] are (re)initialised here; the caller frees them. *nacts is 0
+ * when n is 0. */
+#define IMAP_ACTS_MAX 4
+enum tame_err imap_client_actions(const struct imap_client *c,
+    enum imap_after after, const int64_t *uids, size_t n, struct buf *acts,
+    size_t *nacts);
 
 /* The plain-language error for result cc of the last request ("login
  * refused", "certificate not trusted", "folder not found", "server not

@@ -7,13 +7,14 @@
  *
  *   IDLE --poll interval--> NOOP (the session sees new mail)
  *     -> STATUS (UIDVALIDITY, UIDNEXT)
+ *     -> EXAMINE (read-only: fetching does not set \Seen one by one)
  *     -> SEARCH one window of UIDs (UID SEARCH UID a:b)
  *     -> FETCH up to TAME_IMAP_BATCH messages, each handed to the ingest
  *        queue as soon as it arrives (the group commit stores them
  *        while the next ones are fetched)
  *     -> WAIT until the queue has committed all of them
- *     -> ACT: the after-import action on the stored ones (UID STORE
- *        +FLAGS \Seen, UID MOVE, or \Deleted + UID EXPUNGE)
+ *     -> ACT: SELECT, then the after-import action on the stored ones
+ *        (UID STORE +FLAGS \Seen, UID MOVE, or \Deleted + UID EXPUNGE)
  *     -> record last UID -> next batch / next window / IDLE
  *
  * The invariant that makes a kill -9 harmless: the recorded last UID of
@@ -45,8 +46,8 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 
-enum step { STEP_IDLE, STEP_NOOP, STEP_STATUS, STEP_SEARCH, STEP_FETCH,
-	STEP_WAIT, STEP_ACT };
+enum step { STEP_IDLE, STEP_NOOP, STEP_STATUS, STEP_EXAMINE, STEP_SEARCH,
+	STEP_FETCH, STEP_WAIT, STEP_ACT };
 
 enum slot_state { SLOT_PENDING, SLOT_STORED, SLOT_FAILED, SLOT_SKIPPED };
 
@@ -58,8 +59,6 @@ struct slot {
 	int64_t uid;
 	enum slot_state state;   /* written by the queue's thread, under mu */
 };
-
-#define ACTS_MAX 3
 
 struct box {
 	struct box *link;        /* the poller's list */
@@ -80,6 +79,7 @@ struct box {
 	/* the folder */
 	int64_t uidvalidity, last_uid, uidnext;
 	int64_t win_from;        /* first UID of the current search window */
+	int then_window;         /* after EXAMINE: search (1) or fetch (0) */
 	int64_t uids[TAME_IMAP_SEARCH_SPAN];
 	size_t nuids, next;      /* search results, next to fetch */
 	/* the batch */
@@ -90,7 +90,7 @@ struct box {
 	int64_t round_imported;
 	const char *err;         /* why the round stops, or NULL */
 	char detail[512];
-	struct buf acts[ACTS_MAX];
+	struct buf acts[IMAP_ACTS_MAX];
 	size_t nacts, act;
 	int64_t act_last_uid;    /* last UID covered by the batch */
 	int64_t act_stored;
@@ -101,7 +101,6 @@ struct imap_poll {
 	pthread_mutex_t mu;      /* slot states, pending, stopping */
 	pthread_cond_t cv;
 	int stopping;
-	char *datadir;
 	struct ingestq *queue;
 	struct store *store;
 	CURLM *multi;
@@ -118,7 +117,7 @@ box_free(struct box *b)
 
 	imap_client_free(&b->cl);
 	imap_conf_clear(&b->conf);
-	for (i = 0; i < ACTS_MAX; i++)
+	for (i = 0; i < IMAP_ACTS_MAX; i++)
 		buf_free(&b->acts[i]);
 	free(b);
 }
@@ -339,87 +338,48 @@ slot_done(void *arg, enum tame_err rc)
 	curl_multi_wakeup(p->multi);
 }
 
-/* Appends the UIDs of stored slots [0..k) as a compact set. */
-static enum tame_err
-uid_set(const struct box *b, size_t k, struct buf *out)
-{
-	enum tame_err rc = TAME_OK;
-	size_t i, j;
-
-	for (i = 0; i < k && !rc; i = j) {
-		if (b->slots[i].state != SLOT_STORED) {
-			j = i + 1;
-			continue;
-		}
-		for (j = i + 1; j < k && b->slots[j].state == SLOT_STORED &&
-		    b->slots[j].uid == b->slots[j - 1].uid + 1; j++)
-			;
-		if (out->len && (rc = buf_add(out, ",", 1)))
-			break;
-		rc = j - 1 == i ? buf_printf(out, "%lld",
-		    (long long)b->slots[i].uid) : buf_printf(out,
-		    "%lld:%lld", (long long)b->slots[i].uid,
-		    (long long)b->slots[j - 1].uid);
-	}
-	return rc;
-}
-
 /* The after-import commands for the stored slots [0..k). */
 static enum tame_err
 build_acts(struct box *b, size_t k)
 {
-	struct buf set;
-	enum tame_err rc;
-	const char *s;
-	int move = b->conf.after == IMAP_AFTER_MOVE;
-	int uidplus = (b->cl.caps & IMAP_CAP_UIDPLUS) != 0;
-	size_t i;
+	int64_t uids[TAME_IMAP_BATCH];
+	size_t i, n = 0;
 
-	buf_init(&set, (size_t)TAME_IMAP_BATCH * 24);
-	for (i = 0; i < ACTS_MAX; i++) {
-		buf_free(&b->acts[i]);
-		buf_init(&b->acts[i], (size_t)TAME_IMAP_BATCH * 24 +
-		    TAME_IMAP_URL_MAX * 4);
-	}
-	b->nacts = b->act = 0;
-	if ((rc = uid_set(b, k, &set)) || set.len == 0)
-		goto out;
-	s = buf_str(&set);
-	if (b->conf.after == IMAP_AFTER_SEEN) {
-		rc = buf_printf(&b->acts[b->nacts++], "UID STORE %s "
-		    "+FLAGS.SILENT (\\Seen)", s);
-		goto out;
-	}
-	if (move && (b->cl.caps & IMAP_CAP_MOVE)) {
-		rc = buf_printf(&b->acts[b->nacts++], "UID MOVE %s %s", s,
-		    buf_str(&b->cl.qmove));
-		goto out;
-	}
-	if (move && (rc = buf_printf(&b->acts[b->nacts++], "UID COPY %s %s",
-	    s, buf_str(&b->cl.qmove))))
-		goto out;
-	if ((rc = buf_printf(&b->acts[b->nacts++], "UID STORE %s "
-	    "+FLAGS.SILENT (\\Deleted)", s)))
-		goto out;
-	/* without UIDPLUS, EXPUNGE also removes what others marked */
-	rc = uidplus ? buf_printf(&b->acts[b->nacts++], "UID EXPUNGE %s", s) :
-	    buf_addstr(&b->acts[b->nacts++], "EXPUNGE");
-out:
-	buf_free(&set);
-	return rc;
+	for (i = 0; i < k; i++)
+		if (b->slots[i].state == SLOT_STORED)
+			uids[n++] = b->slots[i].uid;
+	b->act = 0;
+	return imap_client_actions(&b->cl, b->conf.after, uids, n, b->acts,
+	    &b->nacts);
 }
 
-/* Continues after a batch is recorded. */
+/* Makes the folder read-only for this session, then searches the
+ * window (then_window) or fetches on. */
+static void
+examine(struct box *b, int then_window)
+{
+	b->then_window = then_window;
+	if (imap_client_examine(&b->cl, b->uidvalidity))
+		b->err = "out of memory";
+	else
+		box_send(b, STEP_EXAMINE);
+}
+
+/* Continues after a batch is recorded (the action made the folder
+ * writable: EXAMINE it again before fetching more). */
 static void
 after_batch(struct box *b)
 {
 	batch_reset(b);
 	if (b->next < b->nuids) {
-		next_fetch(b);
+		examine(b, 0);
 		return;
 	}
 	b->win_from += TAME_IMAP_SEARCH_SPAN;
-	next_window(b);
+	if (b->win_from > b->uidnext - 1)
+		round_ok(b);
+	else
+		examine(b, 1);
 }
 
 /* Every message of the batch is committed or refused. */
@@ -453,10 +413,8 @@ batch_done(struct box *b)
 	}
 	b->act_last_uid = b->slots[k - 1].uid;
 	b->act_stored = stored;
-	if (b->err) {
-		/* act on what is stored, then stop the round with err */
+	if (b->err)	/* act on what is stored, then stop the round */
 		b->next = b->nuids;
-	}
 	if (build_acts(b, k)) {
 		b->err = "out of memory";
 		round_fail(b);
@@ -494,17 +452,13 @@ request_done(struct box *b, CURLcode cc)
 	    cc == CURLE_REMOTE_FILE_NOT_FOUND))) {
 		b->err = imap_client_error(&b->cl, cc, b->detail,
 		    sizeof(b->detail));
-		if (b->step == STEP_FETCH || (b->step == STEP_ACT &&
-		    b->nslots)) {
+		if (b->step == STEP_FETCH) {
+			/* wait for what the queue holds, act on it, stop */
 			b->next = b->nuids;
-			if (b->step == STEP_ACT) {
-				round_fail(b);
-				return;
-			}
 			b->step = STEP_WAIT;
-			return;
+		} else {
+			round_fail(b);
 		}
-		round_fail(b);
 		return;
 	}
 	switch (b->step) {
@@ -539,7 +493,19 @@ request_done(struct box *b, CURLcode cc)
 		}
 		b->uidnext = next;
 		b->win_from = b->last_uid + 1;
-		next_window(b);
+		if (b->win_from > b->uidnext - 1)
+			round_ok(b);
+		else
+			examine(b, 1);
+		break;
+	case STEP_EXAMINE:
+		v = imap_client_parse_uidvalidity(&b->cl);
+		if (v && v != b->uidvalidity)
+			round_ok(b);    /* changed just now: the next STATUS */
+		else if (b->then_window)
+			next_window(b);
+		else
+			next_fetch(b);
 		break;
 	case STEP_SEARCH:
 		n = imap_client_parse_search(&b->cl, b->last_uid, b->uids,
@@ -825,8 +791,7 @@ imap_poll_start(const char *datadir, struct ingestq *q,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->queue = q;
-	if (!(p->datadir = strdup(datadir)) ||
-	    !(p->multi = curl_multi_init())) {
+	if (!(p->multi = curl_multi_init())) {
 		rc = TAME_ENOMEM;
 		goto fail;
 	}
@@ -842,7 +807,6 @@ fail:
 	store_close(p->store);
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
-	free(p->datadir);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);
@@ -868,7 +832,6 @@ imap_poll_stop(struct imap_poll *p)
 	}
 	curl_multi_cleanup(p->multi);
 	store_close(p->store);
-	free(p->datadir);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);

@@ -1,8 +1,9 @@
 /*
  * ingestq.h - group commit for incoming mail.
  *
- * Model: edges (the SMTP/LMTP server) submit jobs from any thread; a
- * few parser threads parse them (ingest_prepare); one writer thread
+ * Model: edges (the SMTP/LMTP server) submit jobs from any thread; they
+ * are parsed (ingest_prepare) on that thread or, when large, by a
+ * parser thread; one writer thread
  * with its own store connection takes every parsed job waiting, stores
  * them all in one transaction (ingest_prepared each, inside a save
  * point), commits once (durable), and then calls each job's done
@@ -30,7 +31,9 @@ void ingestq_stop(struct ingestq *q);
 
 /* Queues a message. Takes ownership of raw, mail_from and rcpts (all
  * malloc'd; freed by the queue). done(arg, rc) is always called exactly
- * once, also when submitting fails. */
+ * once, also when submitting fails. A small message is parsed on the
+ * calling thread before this returns (tens of microseconds for a common
+ * mail), a large one on a parser thread. */
 void ingestq_submit(struct ingestq *q, char *raw, size_t len,
     char *mail_from, char *rcpts, ingestq_done_fn done, void *arg);
 

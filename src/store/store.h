@@ -238,6 +238,8 @@ struct ticket_query {
 	int limit;             /* 1..TAME_LIST_LIMIT_MAX */
 	const char *cursor;    /* from a previous next_cursor, or NULL */
 	enum ticket_sort sort; /* TICKET_SORT_NEWEST (0) unless asked */
+	int64_t trend_id;      /* 0 = any (store_intel.h) */
+	unsigned flags;        /* enum store_flag bits, any of them; 0 = any */
 };
 
 /* {"tickets":[ticket...], "next_cursor": "..."|null}, newest first.
@@ -392,5 +394,11 @@ enum tame_err store_imap_status(struct store *s, int64_t mailbox_id,
  * password; TAME_ENOTFOUND when the mailbox has no IMAP settings. */
 enum tame_err store_imap_view(struct store *s, int64_t mailbox_id,
     json_t **out);
+
+/* ---- queue intelligence: trends, tone, flags (store_intel.h) ---- */
+#include "store_intel.h"
+/* ---- the agents' desk: saved replies, merges, followers, profiles
+ * (store_desk.h) ---- */
+#include "store_desk.h"
 
 #endif

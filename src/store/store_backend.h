@@ -184,6 +184,11 @@ struct store_backend {
 	    const char *error, const char *detail, int64_t now);
 	enum tame_err (*imap_view)(struct store *s, int64_t mailbox_id,
 	    json_t **out);
+
+	/* Queue intelligence (store_intel.h); NULL: not supported. */
+	const struct store_intel_ops *intel;
+	/* The agents' desk (store_desk.h); NULL: not supported. */
+	const struct store_desk_ops *desk;
 };
 
 /* The embedded default (store_sqlite.c). */

@@ -98,6 +98,9 @@ enum tame_err store_intel_open_tickets(struct store *s, int64_t after,
     size_t max, size_t max_text, struct store_intel_ticket **out,
     size_t *n);
 void store_intel_tickets_free(struct store_intel_ticket *v, size_t n);
+/* The newest message and event ids (0 when none): where following
+ * starts when there is no position yet. */
+enum tame_err store_intel_heads(struct store *s, int64_t *msg, int64_t *ev);
 /* The id just below the keep newest open tickets (0 when there are
  * fewer): where the start-up rebuild begins. */
 enum tame_err store_intel_open_from(struct store *s, int64_t keep,
@@ -225,6 +228,9 @@ enum tame_err store_idem_claim(struct store *s, int64_t agent_id,
 /* Stores the answer of a claimed key. */
 enum tame_err store_idem_finish(struct store *s, int64_t agent_id,
     const char *key, int status, const char *body);
+/* Forgets a claimed key whose request did nothing. */
+enum tame_err store_idem_release(struct store *s, int64_t agent_id,
+    const char *key);
 /* *yes = 1 if ticket tid has an outbound message by agent_id written at
  * or after since with exactly text. */
 enum tame_err store_intel_reply_done(struct store *s, int64_t tid,
@@ -278,6 +284,7 @@ struct store_intel_ops {
 	    size_t *n);
 	enum tame_err (*open_from)(struct store *s, int64_t keep,
 	    int64_t *after);
+	enum tame_err (*heads)(struct store *s, int64_t *msg, int64_t *ev);
 	enum tame_err (*message_tone)(struct store *s, int64_t msg_id,
 	    const char *tone, int64_t words);
 	enum tame_err (*flag_facts)(struct store *s, int64_t tid,
@@ -315,6 +322,8 @@ struct store_intel_ops {
 	    int64_t *since, int *status, char **body);
 	enum tame_err (*idem_finish)(struct store *s, int64_t agent_id,
 	    const char *key, int status, const char *body);
+	enum tame_err (*idem_release)(struct store *s, int64_t agent_id,
+	    const char *key);
 	enum tame_err (*reply_done)(struct store *s, int64_t tid,
 	    int64_t agent_id, int64_t since, const char *text, int *yes);
 	enum tame_err (*word_df)(struct store *s, const char *const *words,

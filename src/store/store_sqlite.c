@@ -1197,4 +1197,7 @@ const struct store_backend store_backend_sqlite = {
 	.imap_state_set = store_sqlite_imap_state_set,
 	.imap_status = store_sqlite_imap_status,
 	.imap_view = store_sqlite_imap_view,
+
+	.intel = &store_sqlite_intel_ops,
+	.desk = &store_sqlite_desk_ops,
 };

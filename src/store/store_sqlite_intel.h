@@ -43,6 +43,8 @@ enum tame_err sq_intel_idem_claim(struct store *s, int64_t agent_id,
     enum store_idem_state *state, int64_t *since, int *status, char **body);
 enum tame_err sq_intel_idem_finish(struct store *s, int64_t agent_id,
     const char *key, int status, const char *body);
+enum tame_err sq_intel_idem_release(struct store *s, int64_t agent_id,
+    const char *key);
 enum tame_err sq_intel_reply_done(struct store *s, int64_t tid,
     int64_t agent_id, int64_t since, const char *text, int *yes);
 enum tame_err sq_intel_word_df(struct store *s, const char *const *words,

@@ -12,6 +12,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Tamed, SmtpSink, launchBrowser, watchedPage, signIn, makeMail,
 	waitFor, sleep, ADMIN, AGENT, ROOT } from './lib.mjs';
@@ -263,6 +264,12 @@ test('figures: inbox painted and ticket opened', async (t) => {
 		'navigation (target 300 ms); ticket opened in ' + open +
 		' ms (target 100 ms), with ' + rows + ' tickets in the list');
 	assert.ok(inbox < 3000 && open < 3000);
+	// the whole app stays small: JS and CSS under 150 kB
+	const web = path.join(ROOT, 'web');
+	const bytes = fs.readdirSync(web).filter((f) => /\.(js|css)$/.test(f))
+		.reduce((n, f) => n + fs.statSync(path.join(web, f)).size, 0);
+	t.diagnostic('web app JS+CSS ' + bytes + ' bytes (target < 150 kB)');
+	assert.ok(bytes < 150 * 1024);
 	assertClean(seen);
 	await context.close();
 });
@@ -425,6 +432,37 @@ test('event stream: new tickets, Last-Event-ID resume, reset', async () => {
 		/event: reset\ndata: \{\}/);
 	reset.close();
 });
+
+test('API: sort=oldest and sort=priority page with their own cursor',
+	async () => {
+		const ids = [];
+		for (const s of ['Sort A', 'Sort B', 'Sort C'])
+			ids.push(await tamed.deliver({ subject: s, text: s }));
+		await tamed.api('PATCH', '/tickets/' + ids[2],
+			{ priority: 'high' });
+		const walk = async (sort) => {
+			const seen = [];
+			let cursor = null;
+			do {
+				const page = await tamed.api('GET', '/tickets?q=Sort&sort=' +
+					sort + '&limit=1' + (cursor ? '&cursor=' +
+					encodeURIComponent(cursor) : ''));
+				seen.push(...page.tickets.map((x) => x.id));
+				cursor = page.next_cursor;
+			} while (cursor);
+			return seen;
+		};
+		assert.deepEqual(await walk('oldest'), ids);
+		assert.deepEqual(await walk('priority'), [ids[2], ids[0], ids[1]]);
+		assert.deepEqual(await walk('newest'), ids.slice().reverse());
+		const t = (await tamed.api('GET', '/tickets?q=Sort&limit=1'))
+			.tickets[0];
+		assert.match(t.last_customer_at, /^\d{4}-\d\d-\d\dT/);
+		const bad = await fetch(tamed.url + '/api/v1/tickets?sort=random',
+			{ headers: { Authorization: 'Bearer ' + tamed.token } });
+		assert.equal(bad.status, 400);
+		assert.equal((await bad.json()).error.code, 'invalid_parameter');
+	});
 
 test('quoted history and signatures fold, the message stays', () => {
 	const f = (s) => foldPoint(s.split('\n'));

@@ -1,0 +1,86 @@
+/*
+ * http_desk.c - helpers of the desk's endpoints. See http_desk.h.
+ */
+#include <string.h>
+#include "http_desk.h"
+#include "../core/template.h"
+#include "../store/store.h"
+
+json_t *
+http_desk_body(struct http_ctx *c, size_t max, const struct json_field *fields,
+    size_t n)
+{
+	struct json_body_err err;
+	json_t *body;
+
+	if (!(body = http_body(c, max)))
+		return NULL;
+	if (json_body_check(body, fields, n, &err)) {
+		http_body_error(c, &err);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+int
+http_desk_blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+int
+http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
+    int64_t *ids, size_t max, size_t *n)
+{
+	json_t *arr = json_object_get(body, key), *v;
+	size_t i, j;
+
+	*n = 0;
+	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	    json_array_size(arr) > max) {
+		http_error(c, 400, "invalid_field", "field \"%s\" must be an "
+		    "array of 1 to %zu ids", key, max);
+		return -1;
+	}
+	json_array_foreach(arr, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			http_error(c, 400, "invalid_field", "field \"%s\" must "
+			    "hold ids (integers from 1)", key);
+			return -1;
+		}
+		for (j = 0; j < *n; j++)
+			if (ids[j] == json_integer_value(v))
+				break;
+		if (j == *n)
+			ids[(*n)++] = json_integer_value(v);
+	}
+	return 0;
+}
+
+enum tame_err
+http_desk_render(struct http_ctx *c, int64_t tid, const char *tpl,
+    struct buf *out)
+{
+	struct template_ticket t;
+	struct reply_ctx rc_;
+	enum tame_err rc;
+
+	memset(&rc_, 0, sizeof(rc_));
+	if ((rc = store_reply_ctx(c->store, tid, &rc_)))
+		goto out;
+	memset(&t, 0, sizeof(t));
+	t.ticket_id = rc_.ticket_id;
+	t.ticket_subject = rc_.subject;
+	t.customer_name = rc_.customer_name;
+	t.customer_email = rc_.customer_email;
+	t.agent_name = c->agent.name;
+	t.agent_email = c->agent.email;
+	rc = template_render(tpl, &t, out);
+out:
+	store_reply_ctx_clear(&rc_);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * http_desk.h - helpers shared by the endpoints of the agents' desk
+ * (http_replies.c, http_bulk.c, http_presence.c, http_profile.c): a
+ * checked JSON body, id arrays, and a reply template rendered for one
+ * ticket.
+ */
+#ifndef TAME_HTTP_DESK_H
+#define TAME_HTTP_DESK_H
+
+#include "http_util.h"
+#include "json_body.h"
+
+/* Reads the body (at most max bytes) and checks it against fields.
+ * Returns the object (caller decrefs) or NULL after answering. */
+json_t *http_desk_body(struct http_ctx *c, size_t max,
+    const struct json_field *fields, size_t n);
+
+/* 1 if s is NULL or only white space. */
+int http_desk_blank(const char *s);
+
+/* Reads field key of body, an array of 1..max distinct ids (integers
+ * >= 1), into ids (max entries); *n gets the count. 0, or -1 after
+ * answering 400 invalid_field. */
+int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
+    int64_t *ids, size_t max, size_t *n);
+
+/* Appends tpl with the placeholders of template.h expanded for ticket
+ * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */
+enum tame_err http_desk_render(struct http_ctx *c, int64_t tid,
+    const char *tpl, struct buf *out);
+
+#endif

@@ -1,0 +1,352 @@
+/*
+ * http_intel_reply.c - the mass reply to a trend:
+ * POST /api/v1/trends/ID/reply. See http_intel.h and docs/API.md.
+ *
+ * Model: one text (or saved reply) becomes one email per open ticket
+ * of the trend, each personalised by its placeholders (core/template.h)
+ * and sent by reply_send() in the customer's own thread ("Re: their
+ * subject [#id]", In-Reply-To their mail), so every customer sees a
+ * personal answer and can reply to it. A preview lists the recipients
+ * and their texts and sends nothing.
+ *
+ * Safe to retry: with an Idempotency-Key header the answer is kept
+ * (store_idem_*) and a request repeated with the same key and body gets
+ * that answer again and sends nothing. A request that died half-way
+ * (tamed stopped) left its key claimed; after STALE_MS a retry takes it
+ * over and skips every ticket that already got this very text from this
+ * agent since the first attempt, so even then nobody gets it twice.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "http_intel.h"
+#include "intel.h"
+#include "outbox.h"
+#include "../core/auth.h"
+#include "../core/template.h"
+#include "../core/util.h"
+#include "../mail/reply.h"
+#include "../store/store_desk.h"
+#include "../tame_limits.h"
+
+/* A claimed key whose request has not answered after this long belongs
+ * to a request that died; a retry may take it over. */
+#define STALE_MS (5 * 60 * 1000)
+/* The longest Idempotency-Key taken. */
+#define KEY_MAX 200
+/* A personalised text: the template plus what placeholders add. */
+#define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
+
+struct mass {
+	const char *tpl;          /* the text with its placeholders */
+	int has_status;
+	enum ticket_status status;
+	int64_t *exclude;
+	size_t nexclude;
+	int preview;
+	const char *key;          /* Idempotency-Key or NULL */
+	int64_t since;            /* the key's first claim */
+	int resumed;              /* a stale claim taken over */
+};
+
+/* 1 if key is a usable Idempotency-Key: printable ASCII, bounded. */
+static int
+key_ok(const char *key)
+{
+	size_t n = strlen(key), i;
+
+	if (n == 0 || n > KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (key[i] < 0x21 || key[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Reads the body into m; the text of a saved reply goes to *saved
+ * (the caller clears it). -1 after answering. */
+static int
+read_body(struct http_ctx *c, const json_t *body, struct mass *m,
+    struct store_saved_reply *saved)
+{
+	static const char *const keys[] = { "text", "saved_reply_id",
+	    "status", "exclude", "preview" };
+	json_t *text = json_object_get(body, "text");
+	json_t *sid = json_object_get(body, "saved_reply_id");
+	json_t *st = json_object_get(body, "status");
+	json_t *pv = json_object_get(body, "preview");
+	enum tame_err rc;
+
+	if (http_intel_known_keys(c, body, keys, 5) ||
+	    http_intel_ids(c, body, "exclude", TAME_TREND_REPLY_MAX,
+	    &m->exclude, &m->nexclude))
+		return -1;
+	if ((text && sid) || (!text && !sid)) {
+		http_error(c, 400, text ? "invalid_field" : "missing_field",
+		    "give either \"text\" or \"saved_reply_id\"");
+		return -1;
+	}
+	if (text && (!json_is_string(text) || !json_string_length(text))) {
+		http_error(c, 400, "invalid_field",
+		    "field \"text\" must be a non-empty string");
+		return -1;
+	}
+	if (sid && (!json_is_integer(sid) || json_integer_value(sid) < 1)) {
+		http_error(c, 400, "invalid_field",
+		    "field \"saved_reply_id\" must be an id");
+		return -1;
+	}
+	if (pv && !json_is_boolean(pv)) {
+		http_error(c, 400, "invalid_field",
+		    "field \"preview\" must be true or false");
+		return -1;
+	}
+	m->preview = pv && json_is_true(pv);
+	if (st && (!json_is_string(st) || ticket_status_parse(
+	    json_string_value(st), &m->status))) {
+		http_error(c, 400, "invalid_field", "field \"status\" must be "
+		    "one of new, open, pending, solved, closed");
+		return -1;
+	}
+	m->has_status = st != NULL;
+	if (text) {
+		m->tpl = json_string_value(text);
+		return 0;
+	}
+	rc = store_desk_saved_reply_get(c->store, json_integer_value(sid),
+	    saved);
+	if (rc == TAME_OK && saved->owner_id != c->agent.id && !saved->shared)
+		rc = TAME_ENOTFOUND;
+	if (rc) {
+		http_store_error(c, rc, "saved reply");
+		return -1;
+	}
+	m->tpl = saved->body;
+	return 0;
+}
+
+static int
+excluded(const struct mass *m, int64_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < m->nexclude; i++)
+		if (m->exclude[i] == tid)
+			return 1;
+	return 0;
+}
+
+/* Sends (or previews) to each recipient; fills the answer's arrays. */
+static enum tame_err
+send_all(struct http_ctx *c, const struct mass *m,
+    const struct store_trend_rcpt *r, size_t n, json_t *done, json_t *failed,
+    json_t *skipped)
+{
+	struct template_ticket tt;
+	struct reply_req rq;
+	struct buf out;
+	int64_t msg_id;
+	enum tame_err rc = TAME_OK;
+	size_t i;
+	int already;
+	json_t *o;
+
+	buf_init(&out, TEXT_OUT_MAX);
+	for (i = 0; i < n; i++) {
+		if (excluded(m, r[i].ticket_id)) {
+			json_array_append_new(skipped,
+			    json_integer(r[i].ticket_id));
+			continue;
+		}
+		memset(&tt, 0, sizeof(tt));
+		tt.ticket_id = r[i].ticket_id;
+		tt.ticket_subject = r[i].subject;
+		tt.customer_name = r[i].name;
+		tt.customer_email = r[i].email;
+		tt.agent_name = c->agent.name;
+		tt.agent_email = c->agent.email;
+		buf_reset(&out);
+		if ((rc = template_render(m->tpl, &tt, &out)))
+			break;
+		if (m->preview) {
+			o = json_pack("{s:I,s:s?,s:{s:s?,s:s?},s:s}",
+			    "ticket_id", (json_int_t)r[i].ticket_id,
+			    "subject", r[i].subject, "customer", "email",
+			    r[i].email, "name", r[i].name, "text",
+			    buf_str(&out));
+			if (!o || json_array_append_new(done, o)) {
+				rc = TAME_ENOMEM;
+				break;
+			}
+			continue;
+		}
+		already = 0;
+		if (m->resumed && (rc = store_intel_reply_done(c->store,
+		    r[i].ticket_id, c->agent.id, m->since, buf_str(&out),
+		    &already)))
+			break;
+		if (already) {
+			json_array_append_new(done, json_pack("{s:I,s:n,s:b}",
+			    "ticket_id", (json_int_t)r[i].ticket_id,
+			    "message_id", "resumed", 1));
+			continue;
+		}
+		memset(&rq, 0, sizeof(rq));
+		rq.ticket_id = r[i].ticket_id;
+		rq.agent_id = c->agent.id;
+		rq.text = buf_str(&out);
+		rq.has_status = m->has_status;
+		rq.status = m->has_status ? m->status : TICKET_PENDING;
+		if ((rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id))) {
+			tame_log(TAME_LOG_WARN, "http: mass reply to ticket %lld:"
+			    " %s (%s)", (long long)r[i].ticket_id,
+			    tame_strerror(rc), store_errmsg(c->store));
+			json_array_append_new(failed, json_pack("{s:I,s:s}",
+			    "ticket_id", (json_int_t)r[i].ticket_id, "error",
+			    tame_strerror(rc)));
+			rc = TAME_OK;
+			continue;
+		}
+		json_array_append_new(done, json_pack("{s:I,s:I,s:s}",
+		    "ticket_id", (json_int_t)r[i].ticket_id, "message_id",
+		    (json_int_t)msg_id, "to", r[i].email));
+	}
+	buf_free(&out);
+	return rc;
+}
+
+/* Claims the request's Idempotency-Key. 1: go on; 0: answered (a kept
+ * answer, a conflict or an error). */
+static int
+claim(struct http_ctx *c, const json_t *body, struct mass *m)
+{
+	char hash[AUTH_HASH_HEX + 1], *text, *kept = NULL;
+	enum store_idem_state state;
+	struct buf req;
+	int64_t now = tame_now_ms();
+	int status = 0, go = 0;
+	enum tame_err rc;
+
+	if (!key_ok(m->key)) {
+		http_error(c, 400, "invalid_header", "Idempotency-Key must be "
+		    "1 to %d printable ASCII characters", KEY_MAX);
+		return 0;
+	}
+	/* the same key means the same request: path and body */
+	buf_init(&req, TAME_HTTP_BODY_MAX * 2);
+	if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) ||
+	    buf_printf(&req, "%s %s\n%s", c->method, c->path, text)) {
+		http_error(c, 500, "internal", "out of memory");
+		goto out;
+	}
+	auth_sha256_hex(req.data, req.len, hash);
+	rc = store_idem_claim(c->store, c->agent.id, m->key, hash, now,
+	    now - STALE_MS, &state, &m->since, &status, &kept);
+	if (rc) {
+		http_store_error(c, rc, "Idempotency-Key");
+		goto out;
+	}
+	switch (state) {
+	case STORE_IDEM_NEW:
+		m->resumed = m->since < now;
+		go = 1;
+		break;
+	case STORE_IDEM_DONE:
+		http_send(c, status ? status : 200, "application/json", kept,
+		    kept ? strlen(kept) : 0);
+		u_map_put(c->res->map_header, "Idempotent-Replayed", "true");
+		break;
+	case STORE_IDEM_RUNNING:
+		http_error(c, 409, "in_progress", "a request with this "
+		    "Idempotency-Key is still being answered");
+		break;
+	case STORE_IDEM_MISMATCH:
+		http_error(c, 422, "idempotency_key_reused", "this "
+		    "Idempotency-Key was used for a different request");
+		break;
+	}
+out:
+	free(text);
+	free(kept);
+	buf_free(&req);
+	return go;
+}
+
+void
+http_intel_trend_reply(struct http_ctx *c)
+{
+	struct store_saved_reply saved;
+	struct store_trend_rcpt *r = NULL;
+	struct mass m;
+	struct intel *in;
+	json_t *body, *done = NULL, *failed = NULL, *skipped = NULL, *ans;
+	char *text = NULL;
+	int64_t id;
+	size_t n = 0;
+	int more = 0;
+	enum tame_err rc;
+
+	memset(&m, 0, sizeof(m));
+	memset(&saved, 0, sizeof(saved));
+	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
+		return;
+	if (read_body(c, body, &m, &saved) || !(in = http_intel_get(c)))
+		goto out;
+	if ((rc = intel_resolve(in, c->store, c->id[0], &id))) {
+		http_store_error(c, rc, "trend");
+		goto out;
+	}
+	if ((rc = store_trend_rcpts(c->store, id, TAME_TREND_REPLY_MAX, &r, &n,
+	    &more))) {
+		http_store_error(c, rc, "trend");
+		goto out;
+	}
+	if (more) {
+		http_error(c, 413, "too_many", "this trend has more than %d "
+		    "open tickets: split it and answer the parts",
+		    TAME_TREND_REPLY_MAX);
+		goto out;
+	}
+	m.key = m.preview ? NULL : http_header(c, "Idempotency-Key");
+	if (m.key && !claim(c, body, &m))
+		goto out;
+	if (!(done = json_array()) || !(failed = json_array()) ||
+	    !(skipped = json_array()) ||
+	    (rc = send_all(c, &m, r, n, done, failed, skipped))) {
+		http_error(c, 500, "internal", "the mass reply failed");
+		goto forget;
+	}
+	if (!m.preview)
+		outbox_kick(c->outbox);
+	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O}", "trend_id",
+	    (json_int_t)id, "preview", 1, "count",
+	    (json_int_t)json_array_size(done), "recipients", done, "excluded",
+	    skipped) : json_pack("{s:I,s:b,s:I,s:O,s:O,s:O}", "trend_id",
+	    (json_int_t)id, "preview", 0, "count",
+	    (json_int_t)json_array_size(done), "sent", done, "failed", failed,
+	    "excluded", skipped);
+	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
+		json_decref(ans);
+		http_error(c, 500, "internal", "out of memory");
+		goto forget;
+	}
+	json_decref(ans);
+	if (m.key && (rc = store_idem_finish(c->store, c->agent.id, m.key, 200,
+	    text)))
+		tame_log(TAME_LOG_WARN, "http: keeping the answer of "
+		    "Idempotency-Key: %s", tame_strerror(rc));
+	http_send(c, 200, "application/json", text, strlen(text));
+	goto out;
+forget:
+	/* the claim stays when something went out: a retry resumes it */
+	if (m.key && json_array_size(done) == 0)
+		store_idem_release(c->store, c->agent.id, m.key);
+out:
+	free(text);
+	free(m.exclude);
+	store_trend_rcpts_free(r, n);
+	store_saved_reply_clear(&saved);
+	json_decref(done);
+	json_decref(failed);
+	json_decref(skipped);
+	json_decref(body);
+}

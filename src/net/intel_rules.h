@@ -1,0 +1,93 @@
+/*
+ * intel_rules.h - the pure rules of the queue intelligence that tamed
+ * applies around the core modules (text.h, tone.h, trend.h): outlier
+ * flags and their reasons, the telling words and similarity score of
+ * "similar cases", and a small id map. No I/O, no locks: tests/unit/test_intel.c calls them directly.
+ */
+#ifndef TAME_INTEL_RULES_H
+#define TAME_INTEL_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/text.h"
+#include "../store/store.h"
+
+/* ---- outlier flags ---- */
+
+/* A customer message longer than this many words is "very long": most
+ * support mail says its problem in under 150. */
+#define INTEL_LONG_WORDS        400
+/* Customer messages in a row, without our answer, that are "again and
+ * again". */
+#define INTEL_REPEAT_IN_A_ROW   3
+/* Tickets of one customer within INTEL_REPEAT_DAYS that are too. */
+#define INTEL_REPEAT_TICKETS    4
+#define INTEL_REPEAT_DAYS       7
+/* Reopened this often is "repeatedly". */
+#define INTEL_REOPENED          2
+
+/* The stored flags of a ticket from its facts: *bits (enum store_flag)
+ * and *flags, a new JSON array of {"kind","reason"} (NULL when there is
+ * none; caller json_decref()s). The computed flags (many messages,
+ * waiting long) are not among them: the views add those when read.
+ * TAME_ENOMEM. */
+enum tame_err intel_flags(const struct store_flag_facts *f, int64_t *bits,
+    json_t **flags);
+
+/* ---- similar cases ---- */
+
+/* A telling word of a ticket. */
+#define INTEL_WORD_MAX 64
+struct intel_word {
+	char stem[INTEL_WORD_MAX];    /* Snowball stem ("arriv") */
+	char prefix[INTEL_WORD_MAX];  /* what FTS5 looks for ("arriv*") */
+	char shown[INTEL_WORD_MAX];   /* as the customer wrote it, folded */
+	int64_t df;                   /* messages holding it */
+	double weight;                /* idf */
+};
+
+/* The distinct content words of doc (no stop words, numbers or words
+ * shorter than 3 bytes) into w (at most max), in order of appearance;
+ * returns how many. Each prefix is the common start of the folded word
+ * and its stem, so that FTS5, which does not stem, finds every form. */
+size_t intel_words(const struct text_doc *doc, struct intel_word *w,
+    size_t max);
+/* Weighs w[0..n) by idf from their df and ndocs, drops words found in
+ * fewer than 2 or in more than half of the documents, and keeps the
+ * `keep` heaviest, heaviest first; returns how many remain. */
+size_t intel_words_pick(struct intel_word *w, size_t n, int64_t ndocs,
+    size_t keep);
+/* The FTS5 expression "p1"* OR "p2"* ... of w[0..n) into out. */
+enum tame_err intel_words_match(const struct intel_word *w, size_t n,
+    struct buf *out);
+/* How much of what makes a ticket distinctive (w[0..n), weighted) a
+ * case also says in any of its docs[0..ndocs): the share of weight of
+ * the words whose stem they hold, 0..1. shared[i] (may be NULL) is set
+ * to 1 for each word found, 0 for the others. */
+double intel_similarity(const struct intel_word *w, size_t n,
+    const struct text_doc *const *docs, size_t ndocs, int *shared);
+/* "strong", "possible" or "weak" for a similarity score. */
+const char *intel_similarity_verdict(double score);
+
+/* ---- an id map ---- */
+
+/* Open addressing from an id (> 0) to a value, linear probing with
+ * backward-shift deletion. Zero-initialise before use. */
+struct intel_map {
+	int64_t *key;      /* 0 = empty */
+	int64_t *val;
+	size_t mask;       /* size - 1, size a power of two; 0 = none */
+	size_t n;
+};
+/* 1 and *val when key is there, else 0. */
+int intel_map_get(const struct intel_map *m, int64_t key, int64_t *val);
+/* Sets key (> 0) to val. TAME_ENOMEM, TAME_EINVAL. */
+enum tame_err intel_map_put(struct intel_map *m, int64_t key, int64_t val);
+void intel_map_del(struct intel_map *m, int64_t key);
+void intel_map_free(struct intel_map *m);
+/* Iteration: slot i (0 <= i <= mask) holds an entry when key[i] != 0. */
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * store_sqlite_intel_views.c - the SQLite backend of store_intel.h, part
+ * two: what the API reads (a trend's recipients, ticket briefs, solved
+ * cases and their FTS5 look-up) and the answers kept for requests sent
+ * with an Idempotency-Key.
+ *
+ * Model: "similar cases" is a full-text question. The caller picks a
+ * ticket's most telling words with the help of messages_vocab (FTS5's
+ * own document frequencies, fts5vocab) and asks FTS5 for the messages
+ * that match best by bm25; only the best few hundred hits are read, and
+ * only those of solved or closed tickets are kept, one per ticket.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../tame_limits.h"
+#include "../core/util.h"
+#include "store_sqlite_intel.h"
+
+/* FTS5 hits read for similar cases: enough that a handful of solved
+ * tickets remain after dropping open ones, few enough to stay fast. */
+#define SIMILAR_HITS 400
+
+void
+store_trend_rcpts_free(struct store_trend_rcpt *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].email);
+		free(v[i].name);
+		free(v[i].subject);
+	}
+	free(v);
+}
+
+enum tame_err
+sq_intel_trend_rcpts(struct store *s, int64_t id, size_t max,
+    struct store_trend_rcpt **out, size_t *n, int *more)
+{
+	static const char sql[] = "SELECT t.id, c.email, c.name, t.subject"
+	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+	    " WHERE t.trend_id = ?1 AND t.status IN (0, 1, 2)"
+	    " ORDER BY t.id LIMIT ?2";
+	struct sq *q = SQ(s);
+	struct store_trend_rcpt *v;
+	sqlite3_stmt *st;
+	enum tame_err rc;
+
+	*out = NULL;
+	*n = 0;
+	*more = 0;
+	if (!(v = calloc(max ? max : 1, sizeof(*v))))
+		return TAME_ENOMEM;
+	st = sq_stmt(q, sql);
+	sq_bind_int(q, st, 1, id);
+	sq_bind_int(q, st, 2, (int64_t)max + 1);
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		if (*n == max) {
+			*more = 1;
+			break;
+		}
+		v[*n].ticket_id = sqlite3_column_int64(st, 0);
+		(*n)++;
+		if ((rc = sq_col_dup(st, 1, &v[*n - 1].email)) ||
+		    (rc = sq_col_dup(st, 2, &v[*n - 1].name)) ||
+		    (rc = sq_col_dup(st, 3, &v[*n - 1].subject)))
+			break;
+	}
+	sq_done(st);
+	if (rc == TAME_ENOTFOUND || (rc == TAME_OK && *more))
+		rc = TAME_OK;
+	if (rc) {
+		store_trend_rcpts_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return TAME_OK;
+}
+
+/* A JSON array text of n ids, for json_each. */
+static enum tame_err
+ids_text(const int64_t *ids, size_t n, struct buf *b)
+{
+	enum tame_err rc = buf_addstr(b, "[");
+	size_t i;
+
+	for (i = 0; i < n && !rc; i++)
+		rc = buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+	return rc ? rc : buf_addstr(b, "]");
+}
+
+static json_t *
+brief_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object(), *c = NULL;
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		if (!(c = json_object())) {
+			json_decref(o);
+			return NULL;
+		}
+		bad |= sq_jset(c, "id", json_integer(
+		    sqlite3_column_int64(st, 3)));
+		bad |= sq_jset(c, "email", sq_json_text(st, 4));
+		bad |= sq_jset(c, "name", sq_json_text(st, 5));
+	}
+	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	bad |= sq_jset(o, "subject", sq_json_text(st, 1));
+	bad |= sq_jset(o, "status", json_string(ticket_status_name(
+	    (enum ticket_status)sqlite3_column_int(st, 2))));
+	bad |= sq_jset(o, "customer", c ? c : json_null());
+	bad |= sq_jset(o, "created_at", sq_json_time(st, 6));
+	bad |= sq_jset(o, "message_count",
+	    json_integer(sqlite3_column_int64(st, 7)));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+enum tame_err
+sq_intel_tickets_brief(struct store *s, const int64_t *ids, size_t n,
+    json_t **out)
+{
+	static const char sql[] = "SELECT t.id, t.subject, t.status, c.id,"
+	    " c.email, c.name, t.created_at, t.message_count FROM (SELECT"
+	    " value AS id FROM json_each(?1)) p CROSS JOIN tickets t ON"
+	    " t.id = p.id LEFT JOIN customers c ON c.id = t.customer_id";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	struct buf b;
+	json_t *o, *one;
+	char key[24];
+	enum tame_err rc;
+
+	*out = NULL;
+	buf_init(&b, n * 24 + 8);
+	if ((rc = ids_text(ids, n, &b)))
+		goto out;
+	if (!(o = json_object())) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	st = sq_stmt(q, sql);
+	sq_bind_text(q, st, 1, buf_str(&b));
+	while ((rc = sq_row(q, st)) == TAME_OK) {
+		snprintf(key, sizeof(key), "%lld",
+		    (long long)sqlite3_column_int64(st, 0));
+		if (!(one = brief_json(st)) ||
+		    json_object_set_new(o, key, one)) {
+			rc = TAME_ENOMEM;
+			break;
+		}
+	}
+	sq_done(st);
+	if (rc != TAME_ENOTFOUND) {
+		json_decref(o);
+		goto out;
+	}
+	rc = TAME_OK;
+	*out = o;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- Idempotency-Key ---- */
+
+/* Keys are kept a day: a client retries within minutes, not days. */
+#define IDEM_KEEP_MS (24 * 3600 * 1000LL)
+
+enum tame_err
+sq_intel_idem_claim(struct store *s, int64_t agent_id, const char *key,
+    const char *request, int64_t now, int64_t stale_before,
+    enum store_idem_state *state, int64_t *since, int *status, char **body)
+{
+	static const char old[] = "DELETE FROM idempotency WHERE agent_id = ?1"
+	    " AND created_at < ?2";
+	static const char get[] = "SELECT request, state, status, body,"
+	    " created_at, claimed_at FROM idempotency WHERE agent_id = ?1"
+	    " AND key = ?2";
+	static const char add[] = "INSERT INTO idempotency(agent_id, key,"
+	    " request, created_at, claimed_at) VALUES (?1, ?2, ?3, ?4, ?4)";
+	static const char take[] = "UPDATE idempotency SET claimed_at = ?3"
+	    " WHERE agent_id = ?1 AND key = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	const char *req;
+	int own, found = 0, done = 0;
+	int64_t claimed = 0;
+
+	*state = STORE_IDEM_NEW;
+	*since = now;
+	*status = 0;
+	*body = NULL;
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	st = sq_stmt(q, old);
+	sq_bind_int(q, st, 1, agent_id);
+	sq_bind_int(q, st, 2, now - IDEM_KEEP_MS);
+	if ((rc = sq_run(q, st)))
+		goto out;
+	st = sq_stmt(q, get);
+	sq_bind_int(q, st, 1, agent_id);
+	sq_bind_text(q, st, 2, key);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		found = 1;
+		req = (const char *)sqlite3_column_text(st, 0);
+		done = sqlite3_column_int(st, 1);
+		*since = sqlite3_column_int64(st, 4);
+		claimed = sqlite3_column_int64(st, 5);
+		if (!req || strcmp(req, request) != 0)
+			*state = STORE_IDEM_MISMATCH;
+		else if (done) {
+			*state = STORE_IDEM_DONE;
+			*status = sqlite3_column_int(st, 2);
+			rc = sq_col_dup(st, 3, body);
+		} else if (claimed >= stale_before)
+			*state = STORE_IDEM_RUNNING;
+	}
+	sq_done(st);
+	if (rc == TAME_ENOTFOUND)
+		rc = TAME_OK;
+	if (rc || *state != STORE_IDEM_NEW)
+		goto out;
+	st = sq_stmt(q, found ? take : add);
+	sq_bind_int(q, st, 1, agent_id);
+	sq_bind_text(q, st, 2, key);
+	if (found) {
+		sq_bind_int(q, st, 3, now);
+	} else {
+		sq_bind_text(q, st, 3, request);
+		sq_bind_int(q, st, 4, now);
+	}
+	rc = sq_run(q, st);
+out:
+	rc = sq_tx_end(q, own, rc);
+	if (rc) {
+		free(*body);
+		*body = NULL;
+	}
+	return rc;
+}
+
+enum tame_err
+sq_intel_idem_finish(struct store *s, int64_t agent_id, const char *key,
+    int status, const char *body)
+{
+	static const char sql[] = "UPDATE idempotency SET state = 1,"
+	    " status = ?3, body = ?4 WHERE agent_id = ?1 AND key = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+
+	sq_bind_int(q, st, 1, agent_id);
+	sq_bind_text(q, st, 2, key);
+	sq_bind_int(q, st, 3, status);
+	sq_bind_text(q, st, 4, body);
+	return sq_run(q, st);
+}
+
+enum tame_err
+sq_intel_idem_release(struct store *s, int64_t agent_id, const char *key)
+{
+	static const char sql[] = "DELETE FROM idempotency WHERE agent_id ="
+	    " ?1 AND key = ?2 AND state = 0";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+
+	sq_bind_int(q, st, 1, agent_id);
+	sq_bind_text(q, st, 2, key);
+	return sq_run(q, st);
+}
+
+enum tame_err
+sq_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
+    int64_t since, const char *text, int *yes)
+{
+	static const char sql[] = "SELECT 1 FROM messages WHERE ticket_id ="
+	    " ?1 AND direction = 1 AND agent_id IS ?2 AND created_at >= ?3"
+	    " AND text = ?4 LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	*yes = 0;
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_id(q, st, 2, agent_id);
+	sq_bind_int(q, st, 3, since);
+	sq_bind_text(q, st, 4, text);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*yes = 1;
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* ---- similar cases ---- */
+
+enum tame_err
+sq_intel_word_df(struct store *s, const char *const *words, size_t n,
+    int prefix, int64_t *df, int64_t *ndocs)
+{
+	static const char exact[] = "SELECT doc FROM messages_vocab"
+	    " WHERE term = ?1";
+	/* U+10FFFF sorts after every character a word can go on with */
+	static const char pre[] = "SELECT sum(doc) FROM messages_vocab"
+	    " WHERE term >= ?1 AND term < ?1 || char(1114111)";
+	static const char all[] = "SELECT coalesce(max(id), 0) FROM messages";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	size_t i;
+
+	st = sq_stmt(q, all);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*ndocs = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		df[i] = 0;
+		st = sq_stmt(q, prefix ? pre : exact);
+		sq_bind_text(q, st, 1, words[i]);
+		if ((rc = sq_row(q, st)) == TAME_OK)
+			df[i] = sqlite3_column_int64(st, 0);
+		sq_done(st);
+		if (rc && rc != TAME_ENOTFOUND)
+			return rc;
+	}
+	return TAME_OK;
+}
+
+enum tame_err
+sq_intel_similar(struct store *s, const char *match, int64_t exclude,
+    size_t max, struct store_similar_hit *out, size_t *n)
+{
+	static const char sql[] = "SELECT m.ticket_id, min(h.r) AS r FROM"
+	    " (SELECT rowid AS id, rank AS r FROM messages_fts WHERE"
+	    " messages_fts MATCH ?1 ORDER BY rank LIMIT ?4) h"
+	    " CROSS JOIN messages m ON m.id = h.id"
+	    " CROSS JOIN tickets t ON t.id = m.ticket_id"
+	    " WHERE t.status IN (3, 4) AND t.id != ?2"
+	    " GROUP BY m.ticket_id ORDER BY r LIMIT ?3";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc = TAME_OK;
+
+	*n = 0;
+	sq_bind_text(q, st, 1, match);
+	sq_bind_int(q, st, 2, exclude);
+	sq_bind_int(q, st, 3, (int64_t)max);
+	sq_bind_int(q, st, 4, SIMILAR_HITS);
+	while (*n < max && (rc = sq_row(q, st)) == TAME_OK) {
+		out[*n].ticket_id = sqlite3_column_int64(st, 0);
+		out[*n].rank = sqlite3_column_double(st, 1);
+		(*n)++;
+	}
+	sq_done(st);
+	if (*n == max || rc == TAME_ENOTFOUND)
+		rc = TAME_OK;
+	return rc;
+}
+
+void
+store_case_clear(struct store_case *c)
+{
+	free(c->subject);
+	free(c->text);
+	free(c->reply);
+	free(c->reply_by);
+	memset(c, 0, sizeof(*c));
+}
+
+enum tame_err
+sq_intel_case(struct store *s, int64_t tid, size_t max_text,
+    struct store_case *out)
+{
+	static const char sql[] = "SELECT t.id, t.status, t.subject,"
+	    " t.updated_at, (SELECT substr(text, 1, ?2) FROM messages WHERE"
+	    " ticket_id = t.id AND direction = 0 ORDER BY id LIMIT 1),"
+	    " r.id, substr(r.text, 1, ?2), coalesce(a.name, r.from_name),"
+	    " r.created_at FROM tickets t LEFT JOIN messages r ON r.id ="
+	    " (SELECT max(id) FROM messages WHERE ticket_id = t.id AND"
+	    " direction = 1) LEFT JOIN agents a ON a.id = r.agent_id"
+	    " WHERE t.id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	memset(out, 0, sizeof(*out));
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, (int64_t)max_text);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		out->ticket_id = sqlite3_column_int64(st, 0);
+		out->status = (enum ticket_status)sqlite3_column_int(st, 1);
+		out->updated_at = sqlite3_column_int64(st, 3);
+		out->reply_id = sqlite3_column_int64(st, 5);
+		out->reply_at = sqlite3_column_int64(st, 8);
+		if (!(rc = sq_col_dup(st, 2, &out->subject)) &&
+		    !(rc = sq_col_dup(st, 4, &out->text)) &&
+		    !(rc = sq_col_dup(st, 6, &out->reply)))
+			rc = sq_col_dup(st, 7, &out->reply_by);
+	}
+	sq_done(st);
+	if (rc)
+		store_case_clear(out);
+	return rc;
+}

@@ -1,0 +1,148 @@
+/*
+ * test_template.c - placeholders of saved and mass replies
+ * (src/core/template.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "core/buf.h"
+#include "core/template.h"
+
+/* Renders tpl for t and compares with want. */
+static void
+check_render(const char *tpl, const struct template_ticket *t,
+    const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	assert_int_equal(template_render(tpl, t, &b), TAME_OK);
+	assert_string_equal(buf_str(&b), want);
+	buf_free(&b);
+}
+
+static const struct template_ticket ann = {
+	.ticket_id = 42,
+	.ticket_subject = "My invoice is missing",
+	.customer_name = "Ann Example",
+	.customer_email = "ann@example.org",
+	.agent_name = "Ada Admin",
+	.agent_email = "ada@example.com",
+};
+
+static void
+test_known_placeholders(void **state)
+{
+	check_render("Hi {{customer.first_name}},", &ann, "Hi Ann,");
+	check_render("{{customer.name}} <{{customer.email}}>", &ann,
+	    "Ann Example <ann@example.org>");
+	check_render("Ticket #{{ticket.id}}: {{ticket.subject}}", &ann,
+	    "Ticket #42: My invoice is missing");
+	check_render("{{agent.name}} / {{agent.first_name}}", &ann,
+	    "Ada Admin / Ada");
+	/* spaces inside the braces are allowed */
+	check_render("{{ customer.first_name }}!", &ann, "Ann!");
+	check_render("", &ann, "");
+	check_render("no placeholders", &ann, "no placeholders");
+}
+
+static void
+test_unknown_left_visible(void **state)
+{
+	check_render("Dear {{customer.title}} {{customer.first_name}}", &ann,
+	    "Dear {{customer.title}} Ann");
+	check_render("{{", &ann, "{{");
+	check_render("a {{ b", &ann, "a {{ b");
+	check_render("{{}}", &ann, "{{}}");
+	check_render("{{customer.first_name}", &ann,
+	    "{{customer.first_name}");
+	check_render("{{{customer.first_name}}}", &ann, "{{{customer."
+	    "first_name}}}");
+	check_render("{{{{ticket.id}}", &ann, "{{42");
+	/* values are not expanded again */
+	{
+		struct template_ticket t = ann;
+
+		t.ticket_subject = "{{customer.email}}";
+		check_render("{{ticket.subject}}", &t, "{{customer.email}}");
+	}
+}
+
+static void
+test_missing_names(void **state)
+{
+	struct template_ticket t = ann;
+
+	t.customer_name = NULL;
+	t.customer_email = "jane.doe@example.org";
+	check_render("Hi {{customer.first_name}} ({{customer.name}})", &t,
+	    "Hi Jane (jane.doe@example.org)");
+	t.customer_name = "  ";
+	check_render("{{customer.first_name}}", &t, "Jane");
+	t.customer_email = NULL;
+	t.customer_name = NULL;
+	check_render("[{{customer.first_name}}][{{customer.email}}]", &t,
+	    "[][]");
+	t.agent_name = "";
+	check_render("{{agent.name}}", &t, "ada@example.com");
+}
+
+static void
+test_first_name(void **state)
+{
+	char out[64];
+
+	template_first_name("Doe, Jane", NULL, out, sizeof(out));
+	assert_string_equal(out, "Jane");
+	template_first_name("Dr. Jane Doe", NULL, out, sizeof(out));
+	assert_string_equal(out, "Jane");
+	template_first_name("\"Bob\" Smith", NULL, out, sizeof(out));
+	assert_string_equal(out, "Bob");
+	template_first_name("Dr.", NULL, out, sizeof(out));
+	assert_string_equal(out, "Dr.");
+	template_first_name("Zoë Müller", NULL, out, sizeof(out));
+	assert_string_equal(out, "Zoë");
+	template_first_name(NULL, "carol@example.org", out, sizeof(out));
+	assert_string_equal(out, "Carol");
+	template_first_name("", "x_y+z@example.org", out, sizeof(out));
+	assert_string_equal(out, "X");
+	template_first_name(NULL, NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	/* cut at a character boundary */
+	template_first_name("Zoëëëë", NULL, out, 5);
+	assert_string_equal(out, "Zoë");
+}
+
+static void
+test_cap(void **state)
+{
+	struct template_var v[] = { { "x", "0123456789" } };
+	struct buf b;
+
+	buf_init(&b, 8);
+	assert_int_equal(template_expand("{{x}}", v, 1, &b), TAME_ETOOBIG);
+	buf_free(&b);
+	buf_init(&b, 64);
+	assert_int_equal(template_expand("a{{x}}b{{ x }}", v, 1, &b),
+	    TAME_OK);
+	assert_string_equal(buf_str(&b), "a0123456789b0123456789");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_placeholders),
+		cmocka_unit_test(test_unknown_left_visible),
+		cmocka_unit_test(test_missing_names),
+		cmocka_unit_test(test_first_name),
+		cmocka_unit_test(test_cap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
