@@ -41,9 +41,12 @@ def fill_maildir(dove, n, size):
         msg = ("From: Customer %d <c%d@example.org>\nTo: support@example.com\n"
                "Subject: backlog %d\nMessage-ID: <bl-%d@example.org>\n"
                "Date: Mon, 23 Nov 2026 10:00:00 +0000\n\n%s" % (
-                   i, i, i, i, body))
-        with open(os.path.join(box, "new", "%d.M%dP1.bench" % (t + i, i)),
-                  "w") as f:
+                   i, i, i, i, body)).encode()
+        # the name dovecot's own delivery gives a file: S= its size,
+        # W= its size with CRLF line ends, so no file is read for them
+        name = "%d.M%dP1.bench,S=%d,W=%d" % (t + i, i, len(msg),
+                                            len(msg) + msg.count(b"\n"))
+        with open(os.path.join(box, "new", name), "wb") as f:
             f.write(msg)
     st = os.stat(dove.maildir)
     for dirpath, dirs, files in os.walk(os.path.join(dove.maildir, USER)):

@@ -35,9 +35,12 @@ start_tamed() { # DATA -> sets TPID HTTP SMTP
 }
 stop_tamed() { kill "$TPID"; wait "$TPID" 2>/dev/null; }
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$1/status; }
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' /proc/$1/stat; } # user+sys
 
 say "# Tame benchmarks, $(date -u +%Y-%m-%dT%H:%MZ)"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+# Other work on the machine shows in every figure, the tails most.
+say "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say ""
 
 # 1. durable SMTP ingest, 16 connections, 4 kB messages
@@ -47,7 +50,7 @@ start_tamed "$D"
 R=$("$B/smtp_load" -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP)
 RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
 say "smtp ingest (16 conns, 4 kB, durable 250): $RATE msg/s   target >= 5000   [$R]"
-say "  tamed peak RSS after ingest: $(rss_mb $TPID) MB"
+say "  tamed peak RSS after ingest: $(rss_mb $TPID) MB, CPU $(cpu_s $TPID) s for $SMTP_N messages"
 stop_tamed
 
 # 2. tame import mbox
@@ -67,9 +70,12 @@ D="$W/big"; mkdir -p "$D"
 echo secret-bench-pw | "$B/tame" --data "$D" user add --email bench@localhost --name Bench --role admin --password-stdin >/dev/null
 TOKEN=$("$B/tame" --data "$D" token add --email bench@localhost)
 $PY bench/gen_mbox.py "$TICKETS" 600 "$W/big.mbox" 2
+T0=$(date +%s.%N)
 "$B/tame" --data "$D" import mbox "$W/big.mbox" 2>"$W/big.log"
+T1=$(date +%s.%N)
+RATE=$(echo "$TICKETS $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
 rm -f "$W/big.mbox"
-say "store: $TICKETS tickets ($(du -sh "$D/tame.db" | cut -f1) on disk)"
+say "store: $TICKETS tickets ($(du -sh "$D/tame.db" | cut -f1) on disk, imported at $RATE msg/s)"
 T0=$(date +%s%N)
 start_tamed "$D"
 T1=$(date +%s%N)
@@ -102,6 +108,7 @@ print("full-text search (50 rows): p50 %.2f ms, p99 %.2f ms   target p50 < 20 ms
 PYEOF
 say "tamed resident memory (peak) with $TICKETS tickets: $(rss_mb $TPID) MB   target < 150 MB"
 stop_tamed
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
 	echo "# Benchmark results"

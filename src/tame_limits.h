@@ -85,9 +85,25 @@
  * cuts lines longer than its 16 kB buffer; 1000 UIDs of 10 digits fit. */
 #define TAME_IMAP_SEARCH_SPAN       1000
 /* Messages fetched and handed to the ingest queue before waiting for
- * their commit, then acted on (seen/move/delete) as one command: the
- * same as one group commit. */
-#define TAME_IMAP_BATCH             TAME_GROUP_COMMIT_MAX
+ * their commit and acting on them (seen/move/delete). Each batch costs
+ * a SELECT and an EXAMINE, which dovecot answers by re-reading the
+ * folder (100-300 ms for 5,000 messages in a Maildir), so a batch is a
+ * whole search window. A kill -9 fetches at most this many again (the
+ * ingest path drops them as duplicates). */
+#define TAME_IMAP_BATCH             TAME_IMAP_SEARCH_SPAN
+/* UIDs per after-import command: a MOVE or EXPUNGE is answered with a
+ * line per message, and Debian's libcurl 7.88 counts the lines of one
+ * answer so dearly against its 300 kB limit that 256 lines fail; 64
+ * lines count about 35 kB. \Seen (answered by one line) goes by 1,000. */
+#define TAME_IMAP_ACT_UIDS          64
+#define TAME_IMAP_SEEN_UIDS         1000
+/* Committed messages acted on together. Acting means leaving the
+ * read-only EXAMINE for a SELECT and back, which makes dovecot re-read
+ * the folder (it grows with the folder: ~0.5 s at 50,000 messages), so
+ * a backlog is acted on every 5,000 messages and at the end of each
+ * round. A kill -9 fetches at most this many again (dropped as
+ * duplicates); moved or deleted messages leave the folder this late. */
+#define TAME_IMAP_ACT_EVERY         5000
 /* Bytes of fetched messages waiting for their commit at most. */
 #define TAME_IMAP_BATCH_BYTES       (64 * 1024 * 1024)
 /* Seconds to connect (TCP and TLS) before "server not reachable". */
@@ -102,12 +118,13 @@
 
 /* Queue intelligence: trends, tone, flags (src/net/intel.c). */
 /* Messages the intelligence thread reads per round; one transaction
- * writes what it found about them. */
-#define TAME_INTEL_BATCH            256
-/* Bytes (characters) of a message read for tone, trends and word
- * counts: the first 64 kB say what it is about, the rest of a 1 MB
- * paste is logs and quoted history. */
-#define TAME_INTEL_TEXT_MAX         (64 * 1024)
+ * writes what it found about them: under a burst of mail, few large
+ * transactions keep out of the SMTP writer's way. */
+#define TAME_INTEL_BATCH            1024
+/* Characters of a message read for tone, trends and word counts: tone
+ * reads 4,096 words and the text pipeline 2,000, which fit; the rest
+ * of a 1 MB paste is logs and quoted history. */
+#define TAME_INTEL_TEXT_MAX         (32 * 1024)
 /* Open tickets the trend index takes at start, newest first: the
  * problems of now, at about 200 bytes of memory each. */
 #define TAME_TREND_OPEN_MAX         200000
@@ -136,8 +153,9 @@
 /* Tickets in one bulk action: a screenful of selections is a few
  * dozen; a whole view is at most one page of the list. */
 #define TAME_BULK_MAX               TAME_LIST_LIMIT_MAX
-/* An Idempotency-Key header (clients send UUIDs, 36 bytes). */
-#define TAME_IDEMPOTENCY_KEY_MAX    128
+/* An Idempotency-Key header (clients send UUIDs, 36 bytes; the same
+ * bound as the trends' mass reply takes). */
+#define TAME_IDEMPOTENCY_KEY_MAX    200
 /* Seconds an agent counts as viewing or typing after their browser's
  * last report (it reports every few seconds). */
 #define TAME_PRESENCE_SECONDS       15

@@ -9,10 +9,11 @@ let csrf = null;
 let onUnauthorized = () => {};
 
 export class ApiError extends Error {
-	constructor(status, code, message) {
+	constructor(status, code, message, data) {
 		super(message);
 		this.status = status;
 		this.code = code;
+		this.data = data || {};   // the whole error object
 	}
 }
 
@@ -21,9 +22,14 @@ export function setUnauthorizedHandler(fn) {
 	onUnauthorized = fn;
 }
 
-export async function call(method, path, body) {
-	const headers = { 'Accept': 'application/json' };
-	if (body !== undefined)
+// opts.headers: more request headers; opts.raw: a Blob sent as it is
+// (its own type), instead of body as JSON.
+export async function call(method, path, body, opts = {}) {
+	const headers = { 'Accept': 'application/json', ...opts.headers };
+	if (opts.raw)
+		headers['Content-Type'] = opts.raw.type ||
+			'application/octet-stream';
+	else if (body !== undefined)
 		headers['Content-Type'] = 'application/json';
 	if (method !== 'GET' && method !== 'HEAD' && csrf)
 		headers['X-CSRF-Token'] = csrf;
@@ -31,7 +37,8 @@ export async function call(method, path, body) {
 	try {
 		r = await fetch('/api/v1' + path, {
 			method, headers, credentials: 'same-origin',
-			body: body === undefined ? undefined : JSON.stringify(body),
+			body: opts.raw || (body === undefined ? undefined :
+				JSON.stringify(body)),
 		});
 	} catch (e) {
 		throw new ApiError(0, 'network', 'Tame cannot be reached');
@@ -46,14 +53,47 @@ export async function call(method, path, body) {
 		if (r.status === 401 && path !== '/session')
 			onUnauthorized();
 		throw new ApiError(r.status, err.code || 'http_' + r.status,
-			err.message || r.statusText);
+			err.message || r.statusText, err);
 	}
 	return data;
+}
+
+// A key for one action, kept while the same action is retried.
+export function newKey() {
+	return crypto.randomUUID ? crypto.randomUUID() :
+		Array.from(crypto.getRandomValues(new Uint8Array(16)),
+			(b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// POSTs body once: with an Idempotency-Key that is reused when the
+// request is tried again, after a lost answer, a server fault or
+// "in_progress" (the first attempt still running), so what it does is
+// done once however often it is sent.
+export async function postOnce(path, body, tries = 4) {
+	const headers = { 'Idempotency-Key': newKey() };
+	for (let i = 1; ; i++) {
+		try {
+			return await call('POST', path, body, { headers });
+		} catch (e) {
+			if (i >= tries || !(e.status === 0 || e.status >= 500 ||
+			    e.code === 'in_progress'))
+				throw e;
+			await new Promise((r) => setTimeout(r, 400 * 2 ** i));
+		}
+	}
 }
 
 export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body);
 export const patch = (path, body) => call('PATCH', path, body);
+export const del = (path) => call('DELETE', path);
+
+// True when e says the endpoint is not there (yet): features built on
+// endpoints a tamed may not have hide themselves on it.
+export function missing(e) {
+	return e && (e.status === 404 || e.status === 405) &&
+		/endpoint|not allowed/.test(e.message || '');
+}
 
 // Query string from an object, skipping empty values.
 export function qs(params) {

@@ -2,8 +2,9 @@
 // and a ticket, global keyboard shortcuts and live updates.
 //
 // Model: one page, routes in the location hash (#/inbox/VIEW,
-// #/mailbox/ID, #/t/ID, with ?sort= and ?q=), so reload and the back
-// button work and the server serves a single index.html. One view is
+// #/mailbox/ID, #/trend/ID, #/filter/ID, #/t/ID, with ?sort= and ?q=;
+// #/replies, #/profile, #/admin/agents, #/admin/mailboxes), so reload
+// and the back button work and the server serves a single index.html. One view is
 // mounted in <main> at a time; it gets the keys the app does not take
 // and the live events. Everything goes through api.js; nothing here
 // parses HTML.
@@ -13,6 +14,19 @@ import * as live from './live.js';
 import { h, fill, toast, typing, avatar, personName } from './dom.js';
 import { InboxView, VIEWS } from './inbox.js';
 import { TicketView, pendingSends, flushSends } from './ticket.js';
+import { AgentsView, MailboxesView } from './admin.js';
+import { ProfileView } from './profile.js';
+import { RepliesView } from './replies.js';
+import * as filters from './filters.js';
+import * as notify from './notify.js';
+
+// Pages beside the queue: hash, title, class, shortcut after g, admin.
+const PAGES = [
+	['replies', 'Saved replies', RepliesView, 'r'],
+	['profile', 'Your profile', ProfileView, 'e'],
+	['admin/agents', 'Agents', AgentsView, 't', true],
+	['admin/mailboxes', 'Mailboxes', MailboxesView, 'b', true],
+];
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +48,14 @@ const ctx = {
 		const a = this.agents.find((x) => x.id === id);
 		return a ? personName(a) : 'agent #' + id;
 	},
+	// The signed-in agent changed (name, avatar).
+	onMe() {
+		fill($('me'), avatar(this.me), h('span', { className: 'me-name' },
+			personName(this.me)));
+	},
+	renderNav() {
+		renderNav(navActive);
+	},
 };
 
 let view = null;
@@ -42,6 +64,7 @@ let navActive = null;
 
 function showLogin(message) {
 	live.stop();
+	notify.stop();
 	if (view)
 		view.destroy();
 	view = null;
@@ -57,8 +80,8 @@ async function enter(agent) {
 	ctx.me = agent;
 	$('login').hidden = true;
 	$('app').hidden = false;
-	fill($('me'), avatar(agent), h('span', { className: 'me-name' },
-		personName(agent)));
+	ctx.onMe();
+	notify.start(ctx, $('bell'));
 	// The list does not wait for agents and mailboxes; a ticket does.
 	ctx.ready = Promise.all([api.get('/agents'), api.get('/mailboxes')])
 		.then(([agents, mailboxes]) => {
@@ -70,6 +93,7 @@ async function enter(agent) {
 				{ kind: 'bad' });
 		});
 	live.start($('live-state'));
+	filters.counts(ctx);
 	route();
 }
 
@@ -90,14 +114,31 @@ function renderNav(active) {
 		'aria-current': current ? 'page' : null,
 		'aria-keyshortcuts': key ? 'g ' + key : null,
 	}, label);
-	const items = VIEWS.map((v) => link('#/inbox/' + v.id, v.label, v.key,
-		active === 'inbox/' + v.id));
+	const count = (key) => {
+		const n = filters.countOf(key);
+		return n === undefined ? null :
+			h('span', { className: 'n', 'aria-label': n + ' tickets' }, n);
+	};
+	const items = VIEWS.map((v) => link('#/inbox/' + v.id, [v.label,
+		count('inbox/' + v.id)], v.key, active === 'inbox/' + v.id));
+	const saved = filters.list().map((f, i) => link('#/filter/' + f.id,
+		[f.name, count('filter/' + f.id)], i < 9 ? String(i + 1) : null,
+		active === 'filter/' + f.id));
 	const boxes = ctx.mailboxes.map((m) => link('#/mailbox/' + m.id,
-		m.name || m.address, null, active === 'mailbox/' + m.id));
+		[m.name || m.address, count('mailbox/' + m.id)], null,
+		active === 'mailbox/' + m.id));
+	const pages = PAGES.filter((p) => !p[4] || ctx.me.role === 'admin')
+		.map(([id, label, , key]) => link('#/' + id, label, key,
+			active === id));
 	fill($('views'),
 		h('h2', { className: 'nav-title' }, 'Views'), items,
+		h('h2', { className: 'nav-title' }, 'Filters'), saved,
+		h('button', { type: 'button', className: 'link small new-filter',
+			'aria-keyshortcuts': 'Shift+F',
+			onclick: () => filters.edit(ctx) }, '+ New filter'),
 		boxes.length ? h('h2', { className: 'nav-title' }, 'Mailboxes') :
-			null, boxes);
+			null, boxes,
+		h('h2', { className: 'nav-title' }, 'Settings'), pages);
 }
 
 function route() {
@@ -110,20 +151,33 @@ function route() {
 	const main = $('main');
 	fill(main);
 	$('search').value = params.get('q') || '';
-	if (parts[0] === 't' && /^\d+$/.test(parts[1] || '')) {
+	const id = /^\d+$/.test(parts[1] || '') ? Number(parts[1]) : null;
+	if (parts[0] === 't' && id) {
 		renderNav(null);
-		view = new TicketView(ctx, main, Number(parts[1]));
+		view = new TicketView(ctx, main, id);
 		return;
 	}
+	const pageId = parts.join('/');
+	const page = PAGES.find((p) => p[0] === pageId);
+	if (page) {
+		renderNav(pageId);
+		document.title = page[1] + ' · Tame';
+		view = new page[2](ctx, main);
+		return;
+	}
+	document.title = 'Tame';
 	let spec = { view: 'unassigned' };
-	if (parts[0] === 'mailbox' && /^\d+$/.test(parts[1] || ''))
-		spec = { mailbox: Number(parts[1]) };
+	if ((parts[0] === 'mailbox' || parts[0] === 'trend') && id)
+		spec = { [parts[0]]: id };
+	else if (parts[0] === 'filter' && filters.get(parts[1]))
+		spec = { filter: filters.get(parts[1]) };
 	else if (parts[0] === 'inbox' && VIEWS.some((v) => v.id === parts[1]))
 		spec = { view: parts[1] };
 	spec.sort = params.get('sort') || '';
 	spec.q = params.get('q') || '';
 	spec.select = Number(params.get('select')) || null;
-	renderNav(spec.mailbox ? 'mailbox/' + spec.mailbox :
+	renderNav(spec.mailbox ? 'mailbox/' + spec.mailbox : spec.filter ?
+		'filter/' + spec.filter.id : spec.trend ? null :
 		'inbox/' + spec.view);
 	ctx.listHash = location.hash || '#/inbox/unassigned';
 	view = new InboxView(ctx, main, spec);
@@ -153,10 +207,25 @@ function onKey(e) {
 	if (gPrefix) {
 		gPrefix = false;
 		const v = VIEWS.find((x) => x.key === e.key);
-		if (v) {
-			ctx.navigate('#/inbox/' + v.id);
+		const p = PAGES.find((x) => x[3] === e.key &&
+			(!x[4] || ctx.me.role === 'admin'));
+		const f = /^[1-9]$/.test(e.key) && filters.list()[e.key - 1];
+		const to = v ? '#/inbox/' + v.id : p ? '#/' + p[0] :
+			f ? '#/filter/' + f.id : null;
+		if (to) {
+			ctx.navigate(to);
 			e.preventDefault();
 		}
+		return;
+	}
+	if (e.key === 'F' && view instanceof InboxView) {
+		filters.edit(ctx, view.filterSeed());
+		e.preventDefault();
+		return;
+	}
+	if (e.key === 'N') {
+		notify.open();
+		e.preventDefault();
 		return;
 	}
 	if (e.key === '?') {
@@ -238,6 +307,8 @@ function wire() {
 	live.subscribe((ev) => {
 		if (view && view.onLive)
 			view.onLive(ev);
+		filters.onLive(ctx);
+		notify.onLive();
 	});
 }
 

@@ -17,7 +17,7 @@ export function h(tag, attrs, ...children) {
 			el.addEventListener(k.slice(2), v);
 		else if (k === 'dataset')
 			Object.assign(el.dataset, v);
-		else if (k.includes('-') || !(k in el))
+		else if (k.includes('-') || !(k in el) || k === 'list')
 			el.setAttribute(k, v === true ? '' : String(v));
 		else
 			el[k] = v;
@@ -89,9 +89,13 @@ export function initials(p) {
 	return (a + b).toUpperCase();
 }
 
-// A round avatar with initials; its colour comes from the name, through
-// one of eight classes (no inline style).
+// A round avatar: the agent's picture (avatar_url) or initials whose
+// colour comes from the name, through one of eight classes (no inline
+// style).
 export function avatar(p, extra = '') {
+	if (p && p.avatar_url && /^\/api\//.test(p.avatar_url))
+		return h('img', { className: 'avatar' + (extra ? ' ' + extra : ''),
+			src: p.avatar_url, alt: '', title: personName(p) });
 	let hash = 0;
 	for (const ch of personName(p))
 		hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
@@ -131,6 +135,59 @@ export function typing(target) {
 	if (!el)
 		return false;
 	const tag = el.tagName;
-	return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' ||
+	return (tag === 'INPUT' && !/^(checkbox|radio|button|submit)$/.test(
+		el.type)) || tag === 'TEXTAREA' || tag === 'SELECT' ||
 		el.isContentEditable;
 }
+
+// A labelled field: h('label') around a caption and the control.
+export function field(label, control, hint) {
+	return h('label', { className: 'field' }, h('span', {}, label),
+		control, hint ? h('small', { className: 'muted' }, hint) : null);
+}
+
+// A modal dialog with title, body (nodes) and buttons [{label, value,
+// primary, danger}]. Resolves with the value of the button pressed, or
+// null (Esc, Cancel). onOpen(dlg) runs once shown; a button whose
+// value is a function is awaited and closes the dialog only when it
+// returns something other than false. Anything inside may call
+// closest('dialog').done(value).
+export function modal(title, body, buttons, onOpen) {
+	return new Promise((resolve) => {
+		const dlg = h('dialog', { className: 'modal',
+			'aria-label': title },
+		h('h2', {}, title), body,
+		h('div', { className: 'buttons end' },
+			buttons.map((b) => h('button', {
+				type: 'button', className: b.primary ? 'primary' :
+					b.danger ? 'danger' : '',
+				onclick: async () => {
+					let v = b.value;
+					if (typeof v === 'function' && (v = await v()) === false)
+						return;
+					done(v === undefined ? null : v);
+				},
+			}, b.label)),
+			h('button', { type: 'button', className: 'ghost',
+				onclick: () => done(null) }, 'Cancel')));
+		let settled = false;
+		const done = (v) => {
+			if (settled)
+				return;
+			settled = true;
+			dlg.close();
+			dlg.remove();
+			resolve(v);
+		};
+		dlg.done = done;
+		dlg.addEventListener('cancel', (e) => {
+			e.preventDefault();
+			done(null);
+		});
+		document.body.appendChild(dlg);
+		dlg.showModal();
+		if (onOpen)
+			onOpen(dlg);
+	});
+}
+

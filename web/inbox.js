@@ -1,24 +1,31 @@
 // inbox.js - the queue: one view (Unassigned, Mine, All open, Pending,
 // Solved, All, or a mailbox), sorted, searched, worked with the keyboard.
 //
-// Model: the list is one or more pages of GET /tickets; the selection is
-// a ticket id, kept across reloads of the list, which happen when a live
-// event says something changed (debounced: a burst of mail is one
+// Model: the list is one or more pages of GET /tickets; the cursor row
+// is a ticket id, kept across reloads of the list, which happen when a
+// live event says something changed (debounced: a burst of mail is one
 // reload). The list is a listbox whose active row is announced through
 // aria-activedescendant, so the focus stays on the list while j/k move.
+// Besides the cursor, rows can be checked (click, shift-click for a
+// range, x, * for all in view) and worked on together (bulk.js); the
+// checked set survives reloads and forgets rows that left the view.
 
 import * as api from './api.js';
 import { h, fill, ago, age, avatar, personName, toast } from './dom.js';
+import * as bulk from './bulk.js';
+import * as trends from './trends.js';
+import * as filters from './filters.js';
+import { toneChips, flagChips } from './tone.js';
 
 export const VIEWS = [
 	{ id: 'unassigned', label: 'Unassigned', key: 'u', sort: 'oldest',
-		params: { status: 'new,open', assignee: 'none' } },
+		params: { status: 'new,open', assignee: 'none' }, count: true },
 	{ id: 'mine', label: 'Mine', key: 'm', sort: 'oldest',
-		params: { status: 'new,open,pending', assignee: 'me' } },
+		params: { status: 'new,open,pending', assignee: 'me' }, count: true },
 	{ id: 'open', label: 'All open', key: 'o', sort: 'oldest',
-		params: { status: 'new,open' } },
+		params: { status: 'new,open' }, count: true },
 	{ id: 'pending', label: 'Pending', key: 'p', sort: 'oldest',
-		params: { status: 'pending' } },
+		params: { status: 'pending' }, count: true },
 	{ id: 'solved', label: 'Solved', key: 'd', sort: 'newest',
 		params: { status: 'solved,closed' } },
 	{ id: 'all', label: 'All tickets', key: 'a', sort: 'newest',
@@ -54,10 +61,12 @@ export class InboxView {
 		const v = VIEWS.find((x) => x.id === spec.view);
 		const mb = spec.mailbox &&
 			ctx.mailboxes.find((m) => m.id === spec.mailbox);
-		this.title = v ? v.label : mb ? (mb.name || mb.address) :
-			'Mailbox';
-		this.params = v ? { ...v.params } :
-			{ status: 'new,open,pending', mailbox: spec.mailbox };
+		const f = spec.filter;
+		this.title = v ? v.label : f ? f.name : spec.trend ? 'Trend' :
+			mb ? (mb.name || mb.address) : 'Mailbox';
+		this.params = v ? { ...v.params } : f ? filters.params(f) :
+			spec.trend ? { status: 'new,open,pending', trend: spec.trend } :
+				{ status: 'new,open,pending', mailbox: spec.mailbox };
 		this.sort = spec.sort || (v ? v.sort : 'oldest');
 		this.q = spec.q;
 		this.tickets = [];
@@ -65,8 +74,15 @@ export class InboxView {
 		this.selId = spec.select;
 		this.timer = null;
 		this.seen = null;
+		this.checked = new Set();
+		this.anchor = null;
 		this.build(main);
 		this.load();
+		this.showTrends = !spec.trend && !f && (!v || v.count);
+		if (spec.trend)
+			this.trendHead();
+		else if (this.showTrends)
+			trends.strip(this.trendsEl);
 		if (spec.mailbox && !mb)
 			ctx.ready.then(() => {
 				const m = ctx.mailboxes.find((x) => x.id === spec.mailbox);
@@ -93,13 +109,54 @@ export class InboxView {
 		this.titleEl = h('h1', {}, this.title,
 			this.q ? h('span', { className: 'muted' },
 				' matching “' + this.q + '”') : null);
-		fill(main, h('div', { className: 'list-head' }, this.titleEl,
-			this.countEl,
+		this.trendsEl = h('nav', { className: 'trends', hidden: true,
+			'aria-label': 'Trends' });
+		this.allEl = h('input', { type: 'checkbox', id: 'check-all',
+			'aria-label': 'Select all in view', 'aria-keyshortcuts': '*',
+			onchange: () => this.checkAll(this.allEl.checked) });
+		this.barEl = h('div', { className: 'bulkbar', hidden: true,
+			role: 'toolbar', 'aria-label': 'Selected tickets' });
+		this.extraEl = h('span', { className: 'head-extra' });
+		const f = this.spec.filter;
+		fill(main, this.trendsEl, h('div', { className: 'list-head' },
+			this.allEl, this.titleEl, this.countEl, this.extraEl,
+			f ? h('button', { type: 'button', className: 'link small',
+				onclick: () => filters.edit(this.ctx, { id: f.id }) },
+			'Edit filter') : null,
 			h('span', { className: 'spacer' }),
 			h('label', { for: 'sort', className: 'muted' }, 'Sort'),
 			sort),
-		this.listEl, this.emptyEl, this.moreEl);
+		this.barEl, this.listEl, this.emptyEl, this.moreEl);
 		this.listEl.focus();
+	}
+
+	async trendHead() {
+		const el = await trends.head(this.spec.trend, () => this.replyAll());
+		if (this.destroyed)
+			return;
+		if (!el) {
+			this.titleEl.firstChild.textContent = 'No such trend';
+			return;
+		}
+		fill(this.extraEl, el);
+		api.get('/trends/' + this.spec.trend).then((r) => {
+			if (!this.destroyed)
+				this.titleEl.firstChild.textContent = 'Trend: ' +
+					r.trend.label.text;
+		}, () => {});
+	}
+
+	async replyAll() {
+		if (this.spec.trend && await trends.replyAll(this.spec.trend))
+			this.load({ quiet: true });
+	}
+
+	// What a new saved filter starts from: this view's settings.
+	filterSeed() {
+		const p = this.params;
+		return { name: this.q ? this.q : '',
+			status: p.status && p.status !== 'any' ? p.status.split(',') :
+				[], assignee: p.assignee || '', q: this.q || '' };
 	}
 
 	go(change) {
@@ -110,8 +167,7 @@ export class InboxView {
 			p.set('sort', sort);
 		if (this.q)
 			p.set('q', this.q);
-		const base = this.spec.view ? '#/inbox/' + this.spec.view :
-			'#/mailbox/' + this.spec.mailbox;
+		const base = (location.hash || '#/inbox/unassigned').split('?')[0];
 		const s = p.toString();
 		this.ctx.navigate(base + (s ? '?' + s : ''));
 	}
@@ -133,8 +189,10 @@ export class InboxView {
 		if (this.destroyed)
 			return;
 		const before = new Set(this.tickets.map((t) => t.id));
-		this.tickets = more ? this.tickets.concat(page.tickets) :
+		const f = this.spec.filter;
+		const rows = f ? page.tickets.filter((t) => filters.keep(f, t)) :
 			page.tickets;
+		this.tickets = more ? this.tickets.concat(rows) : rows;
 		this.next = page.next_cursor;
 		const fresh = this.seen ? this.tickets.filter((t) =>
 			!before.has(t.id)).map((t) => t.id) : [];
@@ -158,6 +216,80 @@ export class InboxView {
 		if (i < 0)
 			i = Math.min(this.selIndex || 0, this.tickets.length - 1);
 		this.select(i, false);
+		const ids = new Set(this.tickets.map((t) => t.id));
+		for (const id of this.checked)
+			if (!ids.has(id))
+				this.checked.delete(id);
+		this.drawChecks();
+	}
+
+	// ---- checked rows and what can be done to them
+
+	check(id, on, range) {
+		const ids = this.tickets.map((t) => t.id);
+		let list = [id];
+		if (range && this.anchor !== null && ids.includes(this.anchor)) {
+			const a = ids.indexOf(this.anchor);
+			const b = ids.indexOf(id);
+			list = ids.slice(Math.min(a, b), Math.max(a, b) + 1);
+		} else {
+			this.anchor = id;
+		}
+		for (const x of list)
+			if (on)
+				this.checked.add(x);
+			else
+				this.checked.delete(x);
+		this.drawChecks();
+	}
+
+	checkAll(on) {
+		this.checked = new Set(on ? this.tickets.map((t) => t.id) : []);
+		this.drawChecks();
+	}
+
+	drawChecks() {
+		for (const row of this.listEl.children) {
+			const on = this.checked.has(Number(row.dataset.id));
+			row.classList.toggle('checked', on);
+			row.querySelector('.pick').checked = on;
+		}
+		const n = this.checked.size;
+		this.allEl.checked = n > 0 && n === this.tickets.length;
+		this.allEl.indeterminate = n > 0 && n < this.tickets.length;
+		this.barEl.hidden = n === 0;
+		if (!n)
+			return;
+		const b = (label, key, fn) => h('button', { type: 'button',
+			'aria-keyshortcuts': key, title: key, onclick: fn }, label);
+		fill(this.barEl, h('strong', {}, n + ' selected'),
+			b('Assign…', 'a', () => this.bulk('assign')),
+			b('Tag…', 't', () => this.bulk('tag')),
+			b('Status…', 'e', () => this.bulk('status')),
+			b('Solve', 's', () => this.bulk('solve')),
+			b('Merge…', 'm', () => this.bulk('merge')),
+			b('Reply to all…', 'r', () => this.bulk('reply')),
+			h('button', { type: 'button', className: 'ghost',
+				'aria-keyshortcuts': 'Escape',
+				onclick: () => this.checkAll(false) }, 'Clear'));
+	}
+
+	async bulk(what) {
+		const list = this.tickets.filter((t) => this.checked.has(t.id));
+		const ids = list.map((t) => t.id);
+		const r = what === 'assign' ? await bulk.assign(this.ctx, ids) :
+			what === 'tag' ? await bulk.tag(ids) :
+			what === 'status' ? await bulk.status(ids) :
+			what === 'solve' ? await bulk.status(ids, 'solved') :
+			what === 'merge' ? await bulk.merge(list) :
+			await bulk.reply(this.ctx, list);
+		if (!r || this.destroyed)
+			return;
+		for (const x of r.results)
+			if (x.ok)
+				this.checked.delete(x.ticket_id);
+		await this.load({ quiet: true });
+		this.listEl.focus();
 	}
 
 	row(t, now, fresh) {
@@ -177,21 +309,38 @@ export class InboxView {
 			waiting ? 'waiting ' + ago(since, now) : t.status,
 			t.assignee ? 'assigned to ' + personName(t.assignee) :
 				'unassigned', t.priority + ' priority'].join(', ');
+		const chips = toneChips(t.tone, 1).concat(flagChips(t.flags)
+			.slice(0, 1));
 		return h('li', {
 			id: 'row-' + t.id, role: 'option', 'aria-selected': 'false',
-			'aria-label': label,
+			'aria-label': label + (chips.length ? ', ' + chips.map((c) =>
+				c.textContent).join(', ') : ''),
 			className: 'row st-' + t.status + ' pr-' + t.priority +
 				(fresh.has(t.id) ? ' fresh' : ''),
 			dataset: { id: t.id },
-			onclick: () => this.open(t.id),
+			onclick: (e) => {
+				if (e.shiftKey) {
+					e.preventDefault();
+					this.check(t.id, !this.checked.has(t.id), true);
+				} else {
+					this.open(t.id);
+				}
+			},
 		},
 		h('span', { className: 'prio', title: t.priority + ' priority' }),
+		h('input', { type: 'checkbox', className: 'pick', tabindex: '-1',
+			'aria-label': 'Select #' + t.id,
+			onclick: (e) => {
+				e.stopPropagation();
+				this.check(t.id, e.target.checked, e.shiftKey);
+				this.listEl.focus();
+			} }),
 		h('span', { className: 'who' }, who),
 		h('span', { className: 'what' },
 			h('span', { className: 'subject' }, t.subject || '(no subject)'),
 			h('span', { className: 'preview' }, t.preview || '')),
-		h('span', { className: 'tags' }, (t.tags || []).slice(0, 3).map(
-			(g) => h('span', { className: 'tag' }, g))),
+		h('span', { className: 'tags' }, chips, (t.tags || []).slice(0,
+			3 - chips.length).map((g) => h('span', { className: 'tag' }, g))),
 		count,
 		h('span', {
 			className: 'wait' + (waiting && secs > LONG_WAIT_S ? ' long' :
@@ -251,7 +400,34 @@ export class InboxView {
 
 	onKey(e) {
 		const id = this.selId;
+		const many = this.checked.size > 0;
+		if (many && 'atemrs'.includes(e.key) && e.key.length === 1) {
+			this.bulk({ a: 'assign', t: 'tag', e: 'status', m: 'merge',
+				r: 'reply', s: 'solve' }[e.key]);
+			return true;
+		}
 		switch (e.key) {
+		case 'x':
+			if (id)
+				this.check(id, !this.checked.has(id));
+			return !!id;
+		case 'X':
+			if (id)
+				this.check(id, true, true);
+			return !!id;
+		case '*':
+			this.checkAll(this.checked.size < this.tickets.length);
+			return true;
+		case 'Escape':
+			if (!many)
+				return false;
+			this.checkAll(false);
+			return true;
+		case 'R':
+			if (!this.spec.trend)
+				return false;
+			this.replyAll();
+			return true;
 		case 'j':
 		case 'ArrowDown':
 			this.select((this.selIndex || 0) + 1);
@@ -293,7 +469,11 @@ export class InboxView {
 
 	onLive() {
 		clearTimeout(this.timer);
-		this.timer = setTimeout(() => this.load({ quiet: true }), 250);
+		this.timer = setTimeout(() => {
+			this.load({ quiet: true });
+			if (this.showTrends)
+				trends.strip(this.trendsEl);
+		}, 250);
 	}
 
 	focus() {

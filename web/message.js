@@ -13,6 +13,7 @@
 
 import { h, when, personName } from './dom.js';
 import { attachmentUrl } from './api.js';
+import { toneChips } from './tone.js';
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
@@ -220,6 +221,7 @@ export function renderMessage(t, m, authorName) {
 		h('strong', { className: 'from' }, who),
 		kind === 'in' && m.from && m.from.name ? h('span',
 			{ className: 'muted' }, ' <' + m.from.email + '>') : null,
+		kind === 'in' ? toneChips(m.tone, 3) : null,
 		h('span', { className: 'spacer' }),
 		delivery,
 		h('time', { dateTime: m.created_at, className: 'muted' },

@@ -1,19 +1,27 @@
 // ticket.js - one ticket: the conversation, what the agent can change
-// (assignee, status, priority, tags), the customer beside it, and the
-// composer for replies and internal notes.
+// (assignee, status, priority, tags, merge, followers), the customer and
+// similar solved cases beside it, who else is on it, and the composer
+// (composer.js).
 //
 // Model: the ticket is GET /tickets/ID, rendered again whole (but the
 // composer) after every change and every live event about it. A reply
 // is held here for a few seconds before it is POSTed, so "Undo" really
 // takes it back; held replies live in this module, not in the view, so
 // leaving the ticket does not lose one (and the page warns before it
-// unloads with one held). Unsent text is kept per ticket in memory as a
-// draft.
+// unloads with one held). A reply carries since_message_id, the newest
+// customer message the agent had seen when they began; when the
+// customer wrote again after it, the agent is asked before it goes
+// (here when the view already shows the new message, else when the
+// server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, ago, when, avatar, personName, toast } from './dom.js';
+import { h, fill, ago, when, avatar, personName, toast, modal, field }
+	from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
+import { Composer, drafts } from './composer.js';
+import { Presence } from './presence.js';
+import { toneChips, flagChips } from './tone.js';
 
 const STATUSES = ['new', 'open', 'pending', 'solved', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -25,7 +33,6 @@ function undoMs() {
 }
 
 const held = new Map();    // key -> {now(), undo()}
-const drafts = new Map();  // ticket id -> {mode, text, cc}
 let heldSeq = 0;
 let current = null;        // the mounted TicketView
 
@@ -38,10 +45,27 @@ export async function flushSends() {
 	await Promise.all(Array.from(held.values(), (s) => s.now()));
 }
 
-function holdReply(ticketId, body) {
+// Asks whether to send a reply although the customer wrote message
+// mid (an object of the ticket, or only its id) after the agent began.
+async function askNewer(ticketId, m) {
+	const excerpt = m && m.text ? m.text.trim().slice(0, 300) : '';
+	return modal('The customer wrote again', h('div', {},
+		h('p', {}, 'A new message arrived on #' + ticketId +
+			' since you started writing. Your reply may not answer it.'),
+		excerpt ? h('blockquote', { className: 'newer' }, excerpt) : null),
+	[{ label: 'Review first', primary: true, value: 'review' },
+		{ label: 'Send anyway', value: 'send' }]);
+}
+
+function holdReply(ticketId, body, draft) {
 	const key = ++heldSeq;
 	let timer = null;
 	let note = null;
+	const back = () => {
+		drafts.set(ticketId, { mode: 'reply', ...draft });
+		if (current && current.id === ticketId)
+			current.composer.restoreDraft();
+	};
 	const job = {
 		async now() {
 			if (!held.delete(key))
@@ -57,8 +81,25 @@ function holdReply(ticketId, body) {
 					 r.message.delivery.state === 'sent' ? 'sent.' :
 						'queued for sending.'));
 			} catch (e) {
-				drafts.set(ticketId, { mode: 'reply', text: body.text,
-					cc: (body.cc || []).join(', ') });
+				if (e.code === 'new_message') {
+					if (current && current.id === ticketId)
+						await current.reload(true);
+					const t = current && current.id === ticketId &&
+						current.t;
+					const m = t && t.messages.find((x) =>
+						x.id === e.data.message_id);
+					if (await askNewer(ticketId, m) === 'send') {
+						held.set(key, job);
+						body.force = true;
+						return job.now();
+					}
+					back();
+					toast('Your reply is back in the composer.');
+					if (!current || current.id !== ticketId)
+						location.hash = '#/t/' + ticketId;
+					return;
+				}
+				back();
 				toast('Reply to #' + ticketId + ' was not sent: ' +
 					e.message + '. It is back in the composer.',
 				{ kind: 'bad', timeout: 10000 });
@@ -70,10 +111,7 @@ function holdReply(ticketId, body) {
 			if (!held.delete(key))
 				return;
 			clearTimeout(timer);
-			drafts.set(ticketId, { mode: 'reply', text: body.text,
-				cc: (body.cc || []).join(', ') });
-			if (current && current.id === ticketId)
-				current.restoreDraft();
+			back();
 			toast('Reply taken back; it is in the composer again.');
 		},
 	};
@@ -97,143 +135,72 @@ export class TicketView {
 		const params = new URLSearchParams(location.hash.split('?')[1] ||
 			'');
 		this.build(main);
+		this.presence = new Presence(ctx, id, this.presenceEl);
 		this.reload().then(() => {
 			const c = params.get('compose');
 			if (c === 'reply' || c === 'note')
-				this.compose(c);
-			else
+				this.composer.compose(c);
+			else if (!this.composer.restoreDraft())
 				this.convEl.focus();
 		});
 	}
 
 	build(main) {
 		this.headEl = h('div', { className: 'ticket-head' });
+		this.presenceEl = h('div', { className: 'presence-row',
+			role: 'status', 'aria-live': 'polite' });
 		this.actionsEl = h('div', { className: 'actions',
 			'aria-label': 'Ticket properties', role: 'group' });
 		this.convEl = h('section', { className: 'conversation',
 			'aria-label': 'Conversation', tabindex: '-1' });
-		this.sideEl = h('aside', { className: 'side',
-			'aria-label': 'Customer' });
-		this.buildComposer();
+		this.customerEl = h('div', { 'aria-label': 'Customer' });
+		this.followEl = h('div', { hidden: true });
+		this.similarEl = h('div', { hidden: true });
+		this.composer = new Composer(this);
 		fill(main, h('div', { className: 'ticket' },
 			h('div', { className: 'ticket-main' }, this.headEl,
-				this.actionsEl, this.convEl, this.composerEl),
-			this.sideEl));
+				this.presenceEl, this.actionsEl, this.convEl,
+				this.composer.el),
+			h('aside', { className: 'side' }, this.customerEl,
+				this.followEl, this.similarEl)));
 	}
 
-	buildComposer() {
-		this.mode = 'reply';
-		this.textEl = h('textarea', {
-			id: 'composer-text', rows: 6,
-			'aria-label': 'Reply to the customer',
-			oninput: () => this.saveDraft(),
-			onkeydown: (e) => {
-				if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-					e.preventDefault();
-					this.submit(this.mode === 'note' ? null :
-						'pending');
-				}
-			},
-		});
-		this.ccEl = h('input', {
-			id: 'composer-cc', type: 'text', autocomplete: 'off',
-			placeholder: 'it@example.org, …',
-			oninput: () => this.saveDraft(),
-		});
-		this.replyTab = h('button', { type: 'button', className: 'tab',
-			onclick: () => this.compose('reply') }, 'Reply');
-		this.noteTab = h('button', { type: 'button', className: 'tab',
-			onclick: () => this.compose('note') }, 'Internal note');
-		this.ccRow = h('div', { className: 'cc-row' },
-			h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl);
-		const btn = (label, cls, fn, title) => h('button', {
-			type: 'button', className: cls, onclick: fn, title,
-		}, label);
-		this.replyButtons = h('div', { className: 'buttons' },
-			btn('Send & mark pending', 'primary',
-				() => this.submit('pending'), 'Ctrl+Enter'),
-			btn('Send & solve', '', () => this.submit('solved')),
-			btn('Send, keep open', 'ghost', () => this.submit('open')));
-		this.noteButtons = h('div', { className: 'buttons', hidden: true },
-			btn('Add note', 'primary note-btn', () => this.submit(null),
-				'Ctrl+Enter'));
-		this.composerEl = h('section', {
-			className: 'composer', 'aria-label': 'Composer' },
-		h('div', { className: 'tabs' }, this.replyTab, this.noteTab),
-		this.textEl, this.ccRow, this.replyButtons, this.noteButtons);
-		this.setMode('reply');
+	// The composer's hooks.
+	typed() {
+		this.presence.typed();
 	}
 
-	setMode(mode) {
-		this.mode = mode;
-		const note = mode === 'note';
-		this.replyTab.setAttribute('aria-pressed', String(!note));
-		this.noteTab.setAttribute('aria-pressed', String(note));
-		this.composerEl.classList.toggle('is-note', note);
-		this.textEl.setAttribute('aria-label', note ?
-			'Internal note (only agents see it)' : 'Reply to the customer');
-		this.textEl.placeholder = note ?
-			'Internal note: only agents see it' :
-			'Write to the customer…';
-		this.ccRow.hidden = note;
-		this.replyButtons.hidden = note;
-		this.noteButtons.hidden = !note;
-	}
-
-	compose(mode) {
-		this.setMode(mode);
-		this.saveDraft();
-		this.textEl.focus();
-	}
-
-	saveDraft() {
-		const text = this.textEl.value;
-		const cc = this.ccEl.value;
-		if (text || cc)
-			drafts.set(this.id, { mode: this.mode, text, cc });
-		else
-			drafts.delete(this.id);
-	}
-
-	restoreDraft() {
-		const d = drafts.get(this.id);
-		if (!d)
-			return;
-		this.setMode(d.mode);
-		this.textEl.value = d.text;
-		this.ccEl.value = d.cc;
-		this.textEl.focus();
-	}
-
-	async submit(status) {
-		const text = this.textEl.value.trim();
-		if (!text) {
-			toast('Write something first.', { kind: 'bad' });
-			this.textEl.focus();
-			return;
-		}
-		if (this.mode === 'note') {
+	async onSubmit(kind, body, draft) {
+		if (kind === 'note') {
 			try {
-				await api.post('/tickets/' + this.id + '/notes', { text });
+				await api.post('/tickets/' + this.id + '/notes', body);
 			} catch (e) {
 				toast('The note was not added: ' + e.message,
 					{ kind: 'bad' });
 				return;
 			}
-			this.textEl.value = '';
-			this.saveDraft();
+			this.composer.clear();
 			toast('Note added.');
 			this.reload(true);
 			return;
 		}
-		const cc = this.ccEl.value.split(/[\s,;]+/).filter(Boolean);
-		const body = { text, status };
-		if (cc.length)
-			body.cc = cc;
-		this.textEl.value = '';
-		this.ccEl.value = '';
-		drafts.delete(this.id);
-		holdReply(this.id, body);
+		const since = body.since_message_id;
+		const newer = since && this.t.messages.find((m) =>
+			m.direction === 'in' && m.id > since);
+		if (newer) {
+			if (await askNewer(this.id, newer) !== 'send') {
+				this.composer.textEl.focus();
+				return;
+			}
+			body.force = true;
+		}
+		const typing = this.presence.typingOthers();
+		if (typing.length)
+			toast(typing.map((p) => personName(p.agent)).join(', ') +
+				' is also writing a reply to this ticket.',
+			{ kind: 'bad', timeout: 6000 });
+		this.composer.clear();
+		holdReply(this.id, body, draft);
 	}
 
 	async reload(quiet = false) {
@@ -254,8 +221,9 @@ export class TicketView {
 		this.t = r.ticket;
 		this.render();
 		if (first) {
-			this.restoreDraft();
 			this.loadCustomer();
+			this.loadFollowers();
+			this.loadSimilar();
 		}
 	}
 
@@ -266,7 +234,8 @@ export class TicketView {
 		const v = VIEWS.find((x) => x.id === key);
 		const mb = kind === 'mailbox' &&
 			this.ctx.mailboxes.find((m) => String(m.id) === key);
-		const back = v ? v.label : mb ? (mb.name || mb.address) : 'Inbox';
+		const back = v ? v.label : mb ? (mb.name || mb.address) :
+			kind === 'trend' ? 'Trend' : 'Inbox';
 		document.title = '#' + t.id + ' ' + t.subject + ' · Tame';
 		fill(this.headEl,
 			h('a', {
@@ -277,7 +246,11 @@ export class TicketView {
 				h('span', { className: 'muted id' }, ' #' + t.id)),
 			h('span', { className: 'pill st-' + t.status }, t.status),
 			t.unparsed ? h('span', { className: 'pill warn' },
-				'could not be parsed') : null);
+				'could not be parsed') : null,
+			toneChips(t.tone, 3), flagChips(t.flags),
+			t.trend ? h('a', { className: 'chip trend-chip',
+				href: '#/trend/' + t.trend.id, title: 'Tickets about the ' +
+					'same problem' }, 'trend: ' + t.trend.label) : null);
 		this.renderActions();
 		fill(this.convEl, t.messages.map((m) => renderMessage(t, m,
 			(id) => this.ctx.agentName(id))));
@@ -296,7 +269,7 @@ export class TicketView {
 			.filter((a) => !a.disabled).map((a) => [a.id, personName(a)]));
 		const tagInput = h('input', {
 			type: 'text', id: 'tag-input', placeholder: 'add tag',
-			'aria-label': 'Add a tag', size: 10,
+			'aria-label': 'Add a tag', size: 10, list: 'tags-known',
 			onkeydown: (e) => {
 				if (e.key !== 'Enter')
 					return;
@@ -306,6 +279,7 @@ export class TicketView {
 					this.change({ tags: t.tags.concat([v]) });
 				tagInput.value = '';
 			},
+			onfocus: () => this.knownTags(),
 		});
 		fill(this.actionsEl,
 			h('button', {
@@ -329,7 +303,25 @@ export class TicketView {
 						onclick: () => this.change({
 							tags: t.tags.filter((x) => x !== g) }),
 					}, '×'))),
-				tagInput));
+				tagInput, h('datalist', { id: 'tags-known' })),
+			h('span', { className: 'spacer' }),
+			h('button', { type: 'button', id: 'merge', className: 'ghost',
+				'aria-keyshortcuts': 'm', title: 'm',
+				onclick: () => this.merge() }, 'Merge into…'));
+	}
+
+	async knownTags() {
+		if (this.tagsLoaded)
+			return;
+		this.tagsLoaded = true;
+		try {
+			const r = await api.get('/tags');
+			const dl = this.actionsEl.querySelector('#tags-known');
+			if (dl)
+				fill(dl, r.tags.map((x) => h('option', { value: x.tag })));
+		} catch (e) {
+			// typing a tag works without the list
+		}
 	}
 
 	async change(body) {
@@ -349,10 +341,33 @@ export class TicketView {
 		return true;
 	}
 
+	// Merges this ticket into another one, which is shown next.
+	async merge() {
+		const input = h('input', { id: 'merge-into', inputMode: 'numeric',
+			placeholder: '123', autocomplete: 'off' });
+		const into = await modal('Merge #' + this.id + ' into…',
+			h('div', {}, field('Ticket number to keep', input,
+				'this ticket\u2019s messages move there and it is closed')),
+			[{ label: 'Merge', primary: true, value: () => {
+				const n = Number(input.value.replace(/^#/, '').trim());
+				return n > 0 && n !== this.id ? n : false;
+			} }], () => input.focus());
+		if (!into)
+			return;
+		try {
+			await api.post('/tickets/' + this.id + '/merge', { into });
+		} catch (e) {
+			toast('Not merged: ' + e.message, { kind: 'bad' });
+			return;
+		}
+		toast('#' + this.id + ' merged into #' + into + '.');
+		this.ctx.navigate('#/t/' + into);
+	}
+
 	async loadCustomer() {
 		const c = this.t.customer;
 		if (!c) {
-			fill(this.sideEl, h('p', { className: 'muted' },
+			fill(this.customerEl, h('p', { className: 'muted' },
 				'No customer.'));
 			return;
 		}
@@ -370,7 +385,7 @@ export class TicketView {
 		}
 		if (this.destroyed)
 			return;
-		fill(this.sideEl,
+		fill(this.customerEl,
 			h('div', { className: 'customer' }, avatar(info, 'big'),
 				h('div', {},
 					h('h2', {}, personName(info)),
@@ -389,6 +404,102 @@ export class TicketView {
 					h('span', { className: 'muted' }, ' ' +
 						ago(o.updated_at))))) :
 				h('p', { className: 'muted' }, 'None.'));
+	}
+
+	// Followers: colleagues told of every change ("add a colleague").
+	async loadFollowers() {
+		let list;
+		try {
+			list = (await api.get('/tickets/' + this.id + '/followers'))
+				.followers;
+		} catch (e) {
+			return;
+		}
+		if (this.destroyed)
+			return;
+		this.followers = list;
+		const me = this.ctx.me.id;
+		const following = list.some((a) => a.id === me);
+		this.followEl.hidden = false;
+		fill(this.followEl, h('h3', {}, 'Followers'),
+			list.length ? h('ul', { className: 'others followers' },
+				list.map((a) => h('li', {}, avatar(a, 'small'), ' ',
+					personName(a), h('button', { type: 'button',
+						className: 'x', 'aria-label': 'Remove ' +
+							personName(a) + ' from the followers',
+						onclick: () => this.follow(a.id, false) }, '×')))) :
+				h('p', { className: 'muted' }, 'Nobody follows this ticket.'),
+			h('div', { className: 'buttons' },
+				h('button', { type: 'button', className: 'small',
+					id: 'add-follower', 'aria-keyshortcuts': 'f',
+					title: 'f', onclick: () => this.addFollower() },
+				'Add a colleague…'),
+				following ? null : h('button', { type: 'button',
+					className: 'small ghost',
+					onclick: () => this.follow(me, true) }, 'Follow')));
+	}
+
+	async follow(agentId, on) {
+		try {
+			if (on)
+				await api.post('/tickets/' + this.id + '/followers',
+					{ agent_id: agentId });
+			else
+				await api.del('/tickets/' + this.id + '/followers/' +
+					agentId);
+		} catch (e) {
+			toast(e.message, { kind: 'bad' });
+		}
+		this.loadFollowers();
+	}
+
+	async addFollower() {
+		if (!this.followers)
+			return;
+		const ids = new Set(this.followers.map((a) => a.id));
+		const pick = h('select', { id: 'follower-pick' },
+			this.ctx.agents.filter((a) => !a.disabled && !ids.has(a.id))
+				.map((a) => h('option', { value: a.id }, personName(a) +
+					(a.id === this.ctx.me.id ? ' (me)' : ''))));
+		if (!pick.options.length) {
+			toast('Everyone follows this ticket already.');
+			return;
+		}
+		const v = await modal('Add a colleague to #' + this.id,
+			field('They are told of every change to the ticket', pick),
+			[{ label: 'Add', primary: true, value: () => pick.value }],
+			() => pick.focus());
+		if (v) {
+			await this.follow(Number(v), true);
+			toast(this.ctx.agentName(Number(v)) + ' follows #' + this.id +
+				' now.');
+		}
+	}
+
+	// Solved tickets like this one, and how they were answered.
+	async loadSimilar() {
+		let r;
+		try {
+			r = await api.get('/tickets/' + this.id + '/similar?limit=3');
+		} catch (e) {
+			return;
+		}
+		if (this.destroyed)
+			return;
+		this.similarEl.hidden = false;
+		fill(this.similarEl, h('h3', {}, 'Similar solved cases'),
+			r.similar.length ? h('ul', { className: 'similar' },
+				r.similar.map((c) => h('li', {},
+					h('a', { href: '#/t/' + c.ticket_id }, c.subject ||
+						'#' + c.ticket_id),
+					h('span', { className: 'chip match-' + c.match,
+						title: 'shares ' + (c.shared_words || []).join(', ') },
+					c.match),
+					c.solved_reply ? h('details', {},
+						h('summary', {}, 'How it was answered'),
+						h('div', { className: 'text small' },
+							c.solved_reply.text)) : null))) :
+				h('p', { className: 'muted small' }, r.note || 'None.'));
 	}
 
 	step(delta) {
@@ -414,16 +525,25 @@ export class TicketView {
 	onKey(e) {
 		switch (e.key) {
 		case 'r':
-			this.compose('reply');
+			this.composer.compose('reply');
 			return true;
 		case 'n':
-			this.compose('note');
+			this.composer.compose('note');
+			return true;
+		case 'i':
+			this.composer.insertSaved(false);
 			return true;
 		case 'a':
 			this.change({ assignee_id: this.ctx.me.id });
 			return true;
 		case 's':
 			this.solve();
+			return true;
+		case 'm':
+			this.merge();
+			return true;
+		case 'f':
+			this.addFollower();
 			return true;
 		case 'j':
 			this.step(1);
@@ -451,6 +571,7 @@ export class TicketView {
 
 	destroy() {
 		this.destroyed = true;
+		this.presence.stop();
 		if (current === this)
 			current = null;
 		document.title = 'Tame';

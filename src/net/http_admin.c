@@ -14,6 +14,7 @@
 #include <string.h>
 #include "http_admin.h"
 #include "http_imap.h"
+#include "http_profile.h"
 #include "json_body.h"
 #include "../core/auth.h"
 #include "../core/util.h"
@@ -226,7 +227,8 @@ agent_path_id(const struct http_ctx *c)
 void
 http_admin_agent_get(struct http_ctx *c)
 {
-	answer_view(c, 200, agent_path_id(c), "agent", store_agent_view);
+	answer_view(c, 200, agent_path_id(c), "agent",
+	    http_profile_agent_view);
 }
 
 /* Number of UTF-8 characters in s (bytes that do not continue one). */
@@ -329,6 +331,11 @@ http_admin_agent_patch(struct http_ctx *c)
 		{ "role", JF_LINE, 0, 16 },
 		{ "password", JF_TEXT, 0, PASSWORD_MAX },
 		{ "disabled", JF_BOOL, 0, 0 },
+		/* the profile (http_profile.c) */
+		{ "signature", JF_TEXT, 0, TAME_SIGNATURE_MAX },
+		{ "notify_mentions", JF_BOOL, 0, 0 },
+		{ "notify_follows", JF_BOOL, 0, 0 },
+		{ "notify_assigned", JF_BOOL, 0, 0 },
 	};
 	char hash[AUTH_PWHASH_MAX];
 	struct agent target = { 0 };
@@ -368,7 +375,9 @@ http_admin_agent_patch(struct http_ctx *c)
 		http_store_error(c, rc, "agent");
 		goto out;
 	}
-	answer_view(c, 200, id, "agent", store_agent_view);
+	if (http_profile_apply(c, id, body))
+		goto out;
+	answer_view(c, 200, id, "agent", http_profile_agent_view);
 out:
 	agent_clear(&target);
 	json_decref(body);

@@ -1,5 +1,6 @@
 /*
- * http_desk.c - helpers of the desk's endpoints. See http_desk.h.
+ * http_desk.c - helpers of the desk's endpoints, and GET /tags. See
+ * http_desk.h.
  */
 #include <string.h>
 #include "http_desk.h"
@@ -83,4 +84,23 @@ http_desk_render(struct http_ctx *c, int64_t tid, const char *tpl,
 out:
 	store_reply_ctx_clear(&rc_);
 	return rc;
+}
+
+static const char *const tag_cols[] = { "tag", "count", "open" };
+
+void
+http_desk_tags(struct http_ctx *c)
+{
+	json_t *view = NULL;
+	enum tame_err rc;
+	int csv;
+
+	if ((csv = http_want_csv(c)) < 0)
+		return;
+	if ((rc = store_desk_tags_view(c->store, &view))) {
+		http_store_error(c, rc, "tags");
+		return;
+	}
+	http_list(c, view, csv, "tags", tag_cols,
+	    sizeof(tag_cols) / sizeof(tag_cols[0]));
 }

@@ -1,8 +1,8 @@
 /*
  * http_desk.h - helpers shared by the endpoints of the agents' desk
- * (http_replies.c, http_bulk.c, http_presence.c, http_profile.c): a
- * checked JSON body, id arrays, and a reply template rendered for one
- * ticket.
+ * (http_replies.c, http_bulk.c, http_notify.c, http_presence.c,
+ * http_profile.c): a checked JSON body, id arrays, a reply template
+ * rendered for one ticket; and the list of tags in use.
  */
 #ifndef TAME_HTTP_DESK_H
 #define TAME_HTTP_DESK_H
@@ -28,5 +28,9 @@ int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
  * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */
 enum tame_err http_desk_render(struct http_ctx *c, int64_t tid,
     const char *tpl, struct buf *out);
+
+/* GET /api/v1/tags (?format=csv): {"tags":[{tag, count, open}]}, the
+ * tags in use, most used first. */
+void http_desk_tags(struct http_ctx *c);
 
 #endif

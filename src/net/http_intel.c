@@ -6,11 +6,12 @@
  * these handlers ask it, then add what the store knows about the
  * tickets they name (subject, customer) in one query per answer. Trend
  * ids are the store's. Similar cases: the ticket's most telling words
- * (content words weighed by how rare they are among all messages, from
- * FTS5's vocabulary) are looked up with FTS5 (bm25) among solved and
- * closed tickets; each hit is scored by the share of those words it
- * also uses (intel_rules.h), so an agent sees when the best match is
- * no real match.
+ * (content words weighed by how rare they are among the tickets the
+ * intelligence has read, intel_df) are looked up with FTS5 among solved
+ * and closed tickets, newest first, the most telling together before
+ * any of them; each candidate is scored by the share of those words it
+ * also uses (intel_rules.h), so an agent sees when the best match is no
+ * real match.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -31,8 +32,10 @@
 /* Words of a ticket weighed for similar cases, and kept. */
 #define SIMILAR_WORDS_MAX 64
 #define SIMILAR_KEEP 8
-/* Solved tickets scored per request (the FTS5 best by bm25). */
-#define SIMILAR_CANDIDATES 20
+/* Solved tickets scored per request, and FTS5 hits read per look-up
+ * (newest first) to find them. */
+#define SIMILAR_CANDIDATES 24
+#define SIMILAR_HITS 300
 /* Characters of a case's text and reply in the answer. */
 #define SIMILAR_EXCERPT 600
 
@@ -107,6 +110,38 @@ bad:
 	return -1;
 }
 
+int
+http_intel_flag_param(struct http_ctx *c, unsigned *mask)
+{
+	const char *s = http_query(c, "flag"), *p, *e;
+	char name[32];
+	unsigned bit;
+	size_t n;
+
+	*mask = 0;
+	if (!s)
+		return 0;
+	for (p = s; ; p = e + 1) {
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n >= sizeof(name))
+			goto bad;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!(bit = store_flag_parse(name)))
+			goto bad;
+		*mask |= bit;
+		if (!e)
+			break;
+	}
+	return 0;
+bad:
+	http_error(c, 400, "invalid_parameter", "parameter \"flag\" must be "
+	    "a comma list of long_message, many_messages, waiting_long, "
+	    "repeat_customer, reopened, abusive");
+	return -1;
+}
+
 /* ---- trends ---- */
 
 static json_t *
@@ -167,9 +202,12 @@ trend_json(const struct intel_trend *t, json_t *briefs)
 	bad |= json_object_set_new(growth, "usual_per_hour",
 	    round2(i->usual_per_hour));
 	bad |= json_object_set_new(growth, "ratio", round2(i->growth));
-	/* twice the usual rate over a day, and not one odd ticket */
+	/* twice the usual rate over the last hour or day, and not one odd
+	 * ticket */
 	bad |= json_object_set_new(growth, "rising", json_boolean(
-	    i->growth >= 2.0 && i->last_day >= TREND_MIN_OPEN));
+	    (i->growth >= 2.0 && i->last_day >= TREND_MIN_OPEN) ||
+	    (i->last_hour >= TREND_MIN_OPEN &&
+	    i->last_hour >= 2.0 * i->usual_per_hour)));
 	for (k = 0; !bad && k < i->nsample; k++)
 		if ((b = brief_of(briefs, i->sample[k])))
 			bad |= json_array_append_new(samples, b);
@@ -497,7 +535,7 @@ excerpt(const char *s, size_t max)
 struct scored {
 	struct store_case c;
 	double score;
-	double rank;
+	double rank;            /* the order it was found in */
 	int shared[SIMILAR_KEEP];
 };
 
@@ -540,29 +578,91 @@ case_json(const struct scored *sc, const struct intel_word *w, size_t nw)
 	return o;
 }
 
+/* Solved tickets that use the telling words w[0..nw), newest first:
+ * the three most telling together, then the two, then any of them,
+ * until SIMILAR_CANDIDATES are found. */
+static enum tame_err
+candidates(struct http_ctx *c, const struct intel_word *w, size_t nw,
+    struct store_similar_hit *cand, size_t *ncand)
+{
+	static const struct {
+		size_t words;
+		int all;
+	} tier[] = { { 3, 1 }, { 2, 1 }, { SIMILAR_KEEP, 0 } };
+	struct store_similar_hit hits[SIMILAR_CANDIDATES];
+	struct buf match;
+	size_t t, k, i, j, nh, last = 0;
+	enum tame_err rc = TAME_OK;
+
+	*ncand = 0;
+	buf_init(&match, TAME_QUERY_MAX * 16);
+	for (t = 0; t < sizeof(tier) / sizeof(tier[0]) && !rc; t++) {
+		k = tier[t].words < nw ? tier[t].words : nw;
+		if ((tier[t].all && k < 2) || k == last)
+			continue;
+		last = k;
+		buf_reset(&match);
+		if ((rc = intel_words_match(w, k, tier[t].all, &match)) ||
+		    (rc = store_intel_similar(c->store, buf_str(&match),
+		    c->id[0], SIMILAR_HITS, SIMILAR_CANDIDATES, hits, &nh)))
+			break;
+		for (i = 0; i < nh && *ncand < SIMILAR_CANDIDATES; i++) {
+			for (j = 0; j < *ncand &&
+			    cand[j].ticket_id != hits[i].ticket_id; j++)
+				;
+			if (j == *ncand)
+				cand[(*ncand)++] = hits[i];
+		}
+		if (*ncand == SIMILAR_CANDIDATES)
+			break;
+	}
+	buf_free(&match);
+	return rc;
+}
+
+/* Scores candidate i: analyses its subject and first message. */
+static enum tame_err
+score(struct http_ctx *c, struct text_pipeline *tp,
+    const struct intel_word *w, size_t nw, struct scored *sc)
+{
+	struct text_doc ds, db;
+	const struct text_doc *docs[2] = { &ds, &db };
+	const char *subj = sc->c.subject ? sc->c.subject : "";
+	const char *text = sc->c.text ? sc->c.text : "";
+	enum tame_err rc;
+
+	text_doc_init(&ds);
+	text_doc_init(&db);
+	if (!(rc = text_analyse(tp, subj, strlen(subj), 0, &ds)) &&
+	    !(rc = text_analyse(tp, text, strlen(text), 1, &db)))
+		sc->score = intel_similarity(w, nw, docs, 2, sc->shared);
+	text_doc_free(&ds);
+	text_doc_free(&db);
+	return rc;
+}
+
 void
 http_intel_similar(struct http_ctx *c)
 {
 	struct store_intel_ticket t;
-	struct store_similar_hit hits[SIMILAR_CANDIDATES];
+	struct store_similar_hit cand[SIMILAR_CANDIDATES];
 	struct intel_word w[SIMILAR_WORDS_MAX];
-	const char *prefix[SIMILAR_WORDS_MAX];
+	const char *stem[SIMILAR_WORDS_MAX];
 	int64_t df[SIMILAR_WORDS_MAX], ndocs = 0, limit;
 	struct scored *sc = NULL;
 	struct text_pipeline *tp = NULL;
 	struct text_doc ds, db;
-	const struct text_doc *docs[2] = { &ds, &db };
-	struct buf match;
+	struct intel *in;
 	json_t *arr = NULL, *words = NULL;
-	size_t nw, i, nh = 0, nsc = 0;
+	size_t nw, i, nc = 0, nsc = 0;
 	enum tame_err rc;
 	const char *note = NULL;
 
 	memset(&t, 0, sizeof(t));
 	text_doc_init(&ds);
 	text_doc_init(&db);
-	buf_init(&match, TAME_QUERY_MAX * 4);
-	if (http_query_int(c, "limit", 1, TAME_SIMILAR_MAX, 5, &limit))
+	if (http_query_int(c, "limit", 1, TAME_SIMILAR_MAX, 5, &limit) ||
+	    !(in = http_intel_get(c)))
 		goto out;
 	if ((rc = store_intel_ticket(c->store, c->id[0], TAME_INTEL_TEXT_MAX,
 	    &t))) {
@@ -576,38 +676,29 @@ http_intel_similar(struct http_ctx *c)
 		goto oom;
 	nw = ticket_words(&ds, &db, w);
 	for (i = 0; i < nw; i++)
-		prefix[i] = w[i].prefix;
-	if ((rc = store_intel_word_df(c->store, prefix, nw, 1, df, &ndocs))) {
-		http_store_error(c, rc, "similar cases");
-		goto out;
-	}
+		stem[i] = w[i].stem;
+	intel_df(in, stem, nw, df, &ndocs);
 	for (i = 0; i < nw; i++)
 		w[i].df = df[i];
 	nw = intel_words_pick(w, nw, ndocs, SIMILAR_KEEP);
-	if (nw && ((rc = intel_words_match(w, nw, &match)) ||
-	    (rc = store_intel_similar(c->store, buf_str(&match), c->id[0],
-	    SIMILAR_CANDIDATES, hits, &nh)))) {
+	if (nw && (rc = candidates(c, w, nw, cand, &nc))) {
 		http_store_error(c, rc, "similar cases");
 		goto out;
 	}
-	if (nh && !(sc = calloc(nh, sizeof(*sc))))
+	if (nc && !(sc = calloc(nc, sizeof(*sc))))
 		goto oom;
-	for (i = 0; i < nh; i++) {
-		if ((rc = store_intel_case(c->store, hits[i].ticket_id,
-		    TAME_INTEL_TEXT_MAX, &sc[nsc].c)) == TAME_ENOTFOUND)
+	for (i = 0; i < nc; i++) {
+		rc = store_intel_case(c->store, cand[i].ticket_id,
+		    TAME_INTEL_TEXT_MAX, &sc[nsc].c);
+		if (rc == TAME_ENOTFOUND)
 			continue;
-		if (rc || text_analyse(tp, sc[nsc].c.subject ?
-		    sc[nsc].c.subject : "", sc[nsc].c.subject ?
-		    strlen(sc[nsc].c.subject) : 0, 0, &ds) ||
-		    text_analyse(tp, sc[nsc].c.text ? sc[nsc].c.text : "",
-		    sc[nsc].c.text ? strlen(sc[nsc].c.text) : 0, 1, &db)) {
-			store_case_clear(&sc[nsc].c);
-			goto oom;
+		if (rc) {
+			http_store_error(c, rc, "similar cases");
+			goto out;
 		}
-		sc[nsc].rank = hits[i].rank;
-		sc[nsc].score = intel_similarity(w, nw, docs, 2,
-		    sc[nsc].shared);
-		nsc++;
+		sc[nsc].rank = (double)i;
+		if (score(c, tp, w, nw, &sc[nsc++]))
+			goto oom;
 	}
 	qsort(sc, nsc, sizeof(*sc), scored_cmp);
 	if (!(arr = json_array()) || !(words = json_array()))
@@ -635,7 +726,6 @@ out:
 	free(sc);
 	json_decref(arr);
 	json_decref(words);
-	buf_free(&match);
 	text_doc_free(&ds);
 	text_doc_free(&db);
 	text_pipeline_free(tp);

@@ -28,6 +28,10 @@ void http_intel_trend_reply(struct http_ctx *c);
 /* GET /api/v1/tickets/ID/similar[?limit=N] */
 void http_intel_similar(struct http_ctx *c);
 
+/* Parses ?flag=KIND[,KIND...] of the ticket list into a mask of enum
+ * store_flag (0 when absent). 0, or -1 after answering 400. */
+int http_intel_flag_param(struct http_ctx *c, unsigned *mask);
+
 /* Shared by the two files of the module. */
 struct intel;
 /* The running intelligence, or NULL after answering 503. */

@@ -19,8 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "http_intel.h"
 #include "http_tickets.h"
 #include "json_body.h"
+#include "http_notify.h"
+#include "http_presence.h"
 #include "outbox.h"
 #include "../core/buf.h"
 #include "../core/util.h"
@@ -141,6 +144,8 @@ http_tickets_list(struct http_ctx *c)
 	    parse_assignee(c, &q.assignee_id) || parse_sort(c, &q.sort) ||
 	    http_query_int(c, "mailbox", 1, INT64_MAX, 0, &q.mailbox_id) ||
 	    http_query_int(c, "customer", 1, INT64_MAX, 0, &q.customer_id) ||
+	    http_query_int(c, "trend", 1, INT64_MAX, 0, &q.trend_id) ||
+	    http_intel_flag_param(c, &q.flags) ||
 	    http_query_page(c, &q.limit, &q.cursor))
 		return;
 	q.q = http_query(c, "q");
@@ -238,6 +243,10 @@ http_tickets_reply(struct http_ctx *c)
 			goto out;
 		}
 	}
+	/* Collision check: the customer wrote after the composer opened. */
+	if (http_presence_check_newer(c, c->id[0], in.since_message_id,
+	    in.force))
+		goto out;
 	memset(&r, 0, sizeof(r));
 	r.ticket_id = c->id[0];
 	r.agent_id = c->agent.id;
@@ -287,6 +296,7 @@ http_tickets_note(struct http_ctx *c)
 		http_store_error(c, rc, rc == TAME_EINVAL ? "note" : "ticket");
 		goto out;
 	}
+	http_notify_mentions(c, c->id[0], msg_id, text);
 	answer_message(c, msg_id, 201);
 out:
 	json_decref(body);

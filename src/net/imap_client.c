@@ -302,12 +302,12 @@ imap_client_fetch(struct imap_client *c, int64_t uidvalidity, int64_t uid)
 
 enum tame_err
 imap_client_command(struct imap_client *c, int64_t uidvalidity,
-    const char *cmd)
+    const char *cmd, size_t len)
 {
 	enum tame_err rc;
 
 	buf_reset(&c->cmd);
-	if ((rc = buf_addstr(&c->cmd, cmd)))
+	if ((rc = buf_add(&c->cmd, cmd, len)))
 		return rc;
 	return prepare(c, IMAP_REQ_ACTION, 1, uidvalidity, NULL,
 	    buf_str(&c->cmd));
@@ -430,50 +430,65 @@ uid_set(const int64_t *uids, size_t n, struct buf *out)
 	return rc;
 }
 
-/* See imap_client.h. */
-enum tame_err
-imap_client_actions(const struct imap_client *c, enum imap_after after,
-    const int64_t *uids, size_t n, struct buf *acts, size_t *nacts)
+/* The action for one chunk of UIDs, as lines appended to out. */
+static enum tame_err
+chunk_actions(const struct imap_client *c, enum imap_after after,
+    const char *set, struct buf *out, size_t *nacts)
 {
-	struct buf set;
 	enum tame_err rc;
-	const char *s;
-	int uidplus = (c->caps & IMAP_CAP_UIDPLUS) != 0;
-	size_t i;
 
-	*nacts = 0;
-	buf_init(&set, n * 24 + 1);
-	for (i = 0; i < IMAP_ACTS_MAX; i++) {
-		buf_free(&acts[i]);
-		buf_init(&acts[i], n * 24 + TAME_IMAP_URL_MAX * 4);
-	}
-	if ((rc = uid_set(uids, n, &set)) || set.len == 0)
-		goto out;
-	s = buf_str(&set);
-	/* the fetches ran on the folder EXAMINEd (read-only); writable
-	 * again for the action */
-	if ((rc = buf_printf(&acts[(*nacts)++], "SELECT %s",
-	    buf_str(&c->qfolder))))
-		goto out;
 	if (after == IMAP_AFTER_SEEN) {
-		rc = buf_printf(&acts[(*nacts)++], "UID STORE %s "
-		    "+FLAGS.SILENT (\\Seen)", s);
-		goto out;
+		(*nacts)++;
+		return buf_printf(out, "UID STORE %s +FLAGS.SILENT (\\Seen)\n",
+		    set);
 	}
 	if (after == IMAP_AFTER_MOVE && (c->caps & IMAP_CAP_MOVE)) {
-		rc = buf_printf(&acts[(*nacts)++], "UID MOVE %s %s", s,
+		(*nacts)++;
+		return buf_printf(out, "UID MOVE %s %s\n", set,
 		    buf_str(&c->qmove));
-		goto out;
 	}
-	if (after == IMAP_AFTER_MOVE && (rc = buf_printf(&acts[(*nacts)++],
-	    "UID COPY %s %s", s, buf_str(&c->qmove))))
-		goto out;
-	if ((rc = buf_printf(&acts[(*nacts)++], "UID STORE %s "
-	    "+FLAGS.SILENT (\\Deleted)", s)))
-		goto out;
+	if (after == IMAP_AFTER_MOVE) {
+		(*nacts)++;
+		if ((rc = buf_printf(out, "UID COPY %s %s\n", set,
+		    buf_str(&c->qmove))))
+			return rc;
+	}
+	*nacts += 2;
+	if ((rc = buf_printf(out, "UID STORE %s +FLAGS.SILENT (\\Deleted)\n",
+	    set)))
+		return rc;
 	/* without UIDPLUS, EXPUNGE also removes what others marked */
-	rc = uidplus ? buf_printf(&acts[(*nacts)++], "UID EXPUNGE %s", s) :
-	    buf_addstr(&acts[(*nacts)++], "EXPUNGE");
+	return (c->caps & IMAP_CAP_UIDPLUS) ? buf_printf(out,
+	    "UID EXPUNGE %s\n", set) : buf_addstr(out, "EXPUNGE\n");
+}
+
+/* See imap_client.h. The chunks bound the answer: a MOVE or EXPUNGE is
+ * answered with one EXPUNGE line per message, and libcurl refuses an
+ * answer of many lines (about 250 already). */
+enum tame_err
+imap_client_actions(const struct imap_client *c, enum imap_after after,
+    const int64_t *uids, size_t n, struct buf *out, size_t *nacts)
+{
+	struct buf set;
+	enum tame_err rc = TAME_OK;
+	size_t i, k;
+
+	*nacts = 0;
+	if (n == 0)
+		return TAME_OK;
+	buf_init(&set, TAME_IMAP_SEEN_UIDS * 24);
+	if ((rc = buf_printf(out, "SELECT %s\n", buf_str(&c->qfolder))))
+		goto out;
+	(*nacts)++;
+	for (i = 0; i < n && !rc; i += k) {
+		k = after == IMAP_AFTER_SEEN ? TAME_IMAP_SEEN_UIDS :
+		    TAME_IMAP_ACT_UIDS;
+		if (k > n - i)
+			k = n - i;
+		buf_reset(&set);
+		if (!(rc = uid_set(uids + i, k, &set)))
+			rc = chunk_actions(c, after, buf_str(&set), out, nacts);
+	}
 out:
 	buf_free(&set);
 	return rc;

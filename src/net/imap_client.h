@@ -73,9 +73,11 @@ void imap_client_free(struct imap_client *c);
 enum tame_err imap_client_noop(struct imap_client *c);
 /* EXAMINE the folder (custom command): read-only for this session, so
  * that fetching BODY[] does not set \Seen message by message (a server
- * then rewrites its index once per message; the action sets it for a
- * whole batch at once). libcurl still counts the folder as selected,
- * so the fetches that follow go straight to it. */
+ * then rewrites its index once per message; the action, on another
+ * client, sets it for a whole batch at once). libcurl still counts the
+ * folder as selected (by the NOOP before), so the fetches that follow
+ * go straight to it; should libcurl reconnect, it SELECTs again and
+ * fetching merely gets slower. */
 enum tame_err imap_client_examine(struct imap_client *c,
     int64_t uidvalidity);
 enum tame_err imap_client_status(struct imap_client *c);
@@ -84,7 +86,7 @@ enum tame_err imap_client_search(struct imap_client *c, int64_t uidvalidity,
 enum tame_err imap_client_fetch(struct imap_client *c, int64_t uidvalidity,
     int64_t uid);
 enum tame_err imap_client_command(struct imap_client *c,
-    int64_t uidvalidity, const char *cmd);
+    int64_t uidvalidity, const char *cmd, size_t len);
 
 /* Reads the STATUS answer in body: TAME_OK with the three numbers (0 for
  * any the server left out), TAME_EPARSE without a STATUS line. */
@@ -99,18 +101,17 @@ long imap_client_parse_search(const struct imap_client *c, int64_t after,
     int64_t *uids, size_t max);
 
 /* The after-import action for the messages uids[0..n) (ascending), as
- * custom commands for imap_client_command() into acts[0..*nacts),
- * after a SELECT of the folder (writable again after the EXAMINE):
+ * custom commands for imap_client_command(), appended to out one a line
+ * ('\n' after each; *nacts of them, 0 when n is 0): SELECT the folder
+ * (writable again after the EXAMINE), then per TAME_IMAP_ACT_UIDS
+ * (TAME_IMAP_SEEN_UIDS for seen) UIDs
  * seen:   UID STORE set +FLAGS.SILENT (\Seen)
  * move:   UID MOVE set "folder" (RFC 6851), or without MOVE:
  *         UID COPY, UID STORE +FLAGS.SILENT (\Deleted), expunge
  * delete: UID STORE +FLAGS.SILENT (\Deleted), UID EXPUNGE set
- *         (RFC 4315), or plain EXPUNGE without UIDPLUS.
- * acts[] are (re)initialised here; the caller frees them. *nacts is 0
- * when n is 0. */
-#define IMAP_ACTS_MAX 4
+ *         (RFC 4315), or plain EXPUNGE without UIDPLUS. */
 enum tame_err imap_client_actions(const struct imap_client *c,
-    enum imap_after after, const int64_t *uids, size_t n, struct buf *acts,
+    enum imap_after after, const int64_t *uids, size_t n, struct buf *out,
     size_t *nacts);
 
 /* The plain-language error for result cc of the last request ("login

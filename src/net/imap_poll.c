@@ -7,14 +7,16 @@
  *
  *   IDLE --poll interval--> NOOP (the session sees new mail)
  *     -> STATUS (UIDVALIDITY, UIDNEXT)
- *     -> EXAMINE (read-only: fetching does not set \Seen one by one)
  *     -> SEARCH one window of UIDs (UID SEARCH UID a:b)
+ *     -> EXAMINE (read-only: fetching does not set \Seen one by one,
+ *        which costs a server a write per message)
  *     -> FETCH up to TAME_IMAP_BATCH messages, each handed to the ingest
  *        queue as soon as it arrives (the group commit stores them
  *        while the next ones are fetched)
  *     -> WAIT until the queue has committed all of them
- *     -> ACT: SELECT, then the after-import action on the stored ones
- *        (UID STORE +FLAGS \Seen, UID MOVE, or \Deleted + UID EXPUNGE)
+ *     -> ACT: SELECT (writable again), the after-import action on the
+ *        stored ones (UID STORE +FLAGS.SILENT \Seen, UID MOVE, or
+ *        \Deleted + UID EXPUNGE), at most 64 UIDs a command
  *     -> record last UID -> next batch / next window / IDLE
  *
  * The invariant that makes a kill -9 harmless: the recorded last UID of
@@ -65,6 +67,7 @@ struct box {
 	struct imap_poll *poll;
 	struct imap_conf conf;
 	struct imap_client cl;
+	int ro;                  /* the folder is EXAMINEd (read-only) */
 	char account[TAME_FIELD_MAX * 2 + 16];
 	enum step step;
 	int in_multi;
@@ -79,7 +82,6 @@ struct box {
 	/* the folder */
 	int64_t uidvalidity, last_uid, uidnext;
 	int64_t win_from;        /* first UID of the current search window */
-	int then_window;         /* after EXAMINE: search (1) or fetch (0) */
 	int64_t uids[TAME_IMAP_SEARCH_SPAN];
 	size_t nuids, next;      /* search results, next to fetch */
 	/* the batch */
@@ -90,9 +92,10 @@ struct box {
 	int64_t round_imported;
 	const char *err;         /* why the round stops, or NULL */
 	char detail[512];
-	struct buf acts[IMAP_ACTS_MAX];
-	size_t nacts, act;
+	struct buf acts;         /* the action's commands, one a line */
+	size_t nacts, act, act_pos;
 	int64_t act_last_uid;    /* last UID covered by the batch */
+	int64_t t_batch, t_wait; /* when the batch and its wait began */
 	int64_t act_stored;
 };
 
@@ -113,12 +116,9 @@ struct imap_poll {
 static void
 box_free(struct box *b)
 {
-	size_t i;
-
 	imap_client_free(&b->cl);
 	imap_conf_clear(&b->conf);
-	for (i = 0; i < IMAP_ACTS_MAX; i++)
-		buf_free(&b->acts[i]);
+	buf_free(&b->acts);
 	free(b);
 }
 
@@ -202,7 +202,7 @@ batch_reset(struct box *b)
 {
 	b->nslots = 0;
 	b->batch_bytes = 0;
-	b->nacts = b->act = 0;
+	b->nacts = b->act = b->act_pos = 0;
 	b->act_stored = 0;
 }
 
@@ -259,7 +259,7 @@ round_ok(struct box *b)
 static int
 record(struct box *b, int64_t last_uid, int64_t imported)
 {
-	int64_t backlog = b->uidnext - 1 - last_uid;
+	int64_t backlog = b->uidnext - 1 - last_uid, t0 = tame_now_ms();
 	enum tame_err rc;
 
 	rc = store_imap_state_set(b->poll->store, b->conf.mailbox_id,
@@ -272,6 +272,9 @@ record(struct box *b, int64_t last_uid, int64_t imported)
 		return -1;
 	}
 	b->last_uid = last_uid;
+	tame_log(TAME_LOG_DEBUG, "imap: %s: last UID %lld recorded in %lld ms",
+	    b->conf.address, (long long)last_uid,
+	    (long long)(tame_now_ms() - t0));
 	return 0;
 }
 
@@ -282,6 +285,7 @@ start_round(struct box *b)
 {
 	b->err = NULL;
 	b->detail[0] = '\0';
+	b->ro = 0;	/* a new connection SELECTs; EXAMINE before fetching */
 	if (imap_client_noop(&b->cl))
 		b->err = "out of memory";
 	else
@@ -307,12 +311,21 @@ next_window(struct box *b)
 		box_send(b, STEP_SEARCH);
 }
 
-/* Fetches the next UID of the window, or waits for the batch. */
+static void examine(struct box *b);
+
+/* Fetches the next UID of the window (EXAMINEing the folder first), or
+ * waits for the batch. */
 static void
 next_fetch(struct box *b)
 {
 	if (b->next < b->nuids && b->nslots < TAME_IMAP_BATCH &&
 	    b->batch_bytes < TAME_IMAP_BATCH_BYTES) {
+		if (!b->ro) {
+			examine(b);
+			return;
+		}
+		if (b->nslots == 0)
+			b->t_batch = tame_now_ms();
 		if (imap_client_fetch(&b->cl, b->uidvalidity,
 		    b->uids[b->next]))
 			b->err = "out of memory";
@@ -320,6 +333,7 @@ next_fetch(struct box *b)
 			box_send(b, STEP_FETCH);
 		return;
 	}
+	b->t_wait = tame_now_ms();
 	b->step = STEP_WAIT;
 }
 
@@ -348,38 +362,48 @@ build_acts(struct box *b, size_t k)
 	for (i = 0; i < k; i++)
 		if (b->slots[i].state == SLOT_STORED)
 			uids[n++] = b->slots[i].uid;
-	b->act = 0;
-	return imap_client_actions(&b->cl, b->conf.after, uids, n, b->acts,
+	b->act = b->act_pos = 0;
+	buf_free(&b->acts);
+	buf_init(&b->acts, (size_t)TAME_IMAP_BATCH * 64 + TAME_IMAP_URL_MAX * 8);
+	return imap_client_actions(&b->cl, b->conf.after, uids, n, &b->acts,
 	    &b->nacts);
 }
 
-/* Makes the folder read-only for this session, then searches the
- * window (then_window) or fetches on. */
+/* Makes the folder read-only for this session, then fetches. */
 static void
-examine(struct box *b, int then_window)
+examine(struct box *b)
 {
-	b->then_window = then_window;
 	if (imap_client_examine(&b->cl, b->uidvalidity))
 		b->err = "out of memory";
 	else
 		box_send(b, STEP_EXAMINE);
 }
 
-/* Continues after a batch is recorded (the action made the folder
- * writable: EXAMINE it again before fetching more). */
+/* Continues after a batch is recorded. */
 static void
 after_batch(struct box *b)
 {
 	batch_reset(b);
 	if (b->next < b->nuids) {
-		examine(b, 0);
+		next_fetch(b);
 		return;
 	}
 	b->win_from += TAME_IMAP_SEARCH_SPAN;
-	if (b->win_from > b->uidnext - 1)
-		round_ok(b);
+	next_window(b);
+}
+
+/* Sends the next command of the action (b->act_pos into b->acts). */
+static void
+send_act(struct box *b)
+{
+	const char *cmd = buf_str(&b->acts) + b->act_pos;
+	size_t len = strcspn(cmd, "\n");
+
+	b->act_pos += len + 1;
+	if (imap_client_command(&b->cl, b->uidvalidity, cmd, len))
+		b->err = "out of memory";
 	else
-		examine(b, 1);
+		box_send(b, STEP_ACT);
 }
 
 /* Every message of the batch is committed or refused. */
@@ -387,7 +411,11 @@ static void
 batch_done(struct box *b)
 {
 	size_t k = 0, i;
-	int64_t stored = 0;
+	int64_t stored = 0, now = tame_now_ms();
+
+	tame_log(TAME_LOG_DEBUG, "imap: %s: batch of %zu: fetched in %lld ms, "
+	    "committed %lld ms later", b->conf.address, b->nslots,
+	    (long long)(b->t_wait - b->t_batch), (long long)(now - b->t_wait));
 
 	if (b->reload || b->dead) {
 		/* nothing recorded: the next round fetches them again and
@@ -428,13 +456,8 @@ batch_done(struct box *b)
 		round_fail(b);
 		return;
 	}
-	if (imap_client_command(&b->cl, b->uidvalidity,
-	    buf_str(&b->acts[0]))) {
-		b->err = "out of memory";
-		round_fail(b);
-		return;
-	}
-	box_send(b, STEP_ACT);
+	b->ro = 0;	/* the first command SELECTs */
+	send_act(b);
 }
 
 /* A request of b finished with cc. */
@@ -493,19 +516,16 @@ request_done(struct box *b, CURLcode cc)
 		}
 		b->uidnext = next;
 		b->win_from = b->last_uid + 1;
-		if (b->win_from > b->uidnext - 1)
-			round_ok(b);
-		else
-			examine(b, 1);
+		next_window(b);
 		break;
 	case STEP_EXAMINE:
 		v = imap_client_parse_uidvalidity(&b->cl);
-		if (v && v != b->uidvalidity)
+		if (v && v != b->uidvalidity) {
 			round_ok(b);    /* changed just now: the next STATUS */
-		else if (b->then_window)
-			next_window(b);
-		else
-			next_fetch(b);
+			break;
+		}
+		b->ro = 1;
+		next_fetch(b);
 		break;
 	case STEP_SEARCH:
 		n = imap_client_parse_search(&b->cl, b->last_uid, b->uids,
@@ -574,15 +594,13 @@ request_done(struct box *b, CURLcode cc)
 		break;
 	case STEP_ACT:
 		if (++b->act < b->nacts) {
-			if (imap_client_command(&b->cl, b->uidvalidity,
-			    buf_str(&b->acts[b->act]))) {
-				b->err = "out of memory";
-				round_fail(b);
-			} else {
-				box_send(b, STEP_ACT);
-			}
+			send_act(b);
 			break;
 		}
+		tame_log(TAME_LOG_DEBUG, "imap: %s: acted on %lld message(s) "
+		    "%lld ms after the commit", b->conf.address,
+		    (long long)b->act_stored,
+		    (long long)(tame_now_ms() - b->t_wait));
 		if (record(b, b->act_last_uid, b->act_stored)) {
 			round_fail(b);
 			break;

@@ -62,6 +62,12 @@ enum tame_err intel_trend(struct intel *in, struct store *s, int64_t id,
     int64_t now, struct intel_trend *out, int64_t *tickets, size_t max,
     size_t *total);
 
+/* How many of the tickets this process has read (the open ones at
+ * start, every new one since; *ndocs of them) use each of the stems
+ * stems[0..n): df[i]. For weighing words by how telling they are. */
+enum tame_err intel_df(struct intel *in, const char *const *stems, size_t n,
+    int64_t *df, int64_t *ndocs);
+
 /* The store id trend id stands for now: itself, or where it was merged
  * to (followed through the store too). TAME_ENOTFOUND when unknown. */
 enum tame_err intel_resolve(struct intel *in, struct store *s, int64_t id,

@@ -1,7 +1,9 @@
 /*
  * intel_impl.h - the inside of the intelligence module, shared by
- * intel.c (the thread: rounds, rebuild, writing back) and intel_trends.c
- * (what the HTTP threads ask and do). Nothing else includes it.
+ * intel.c (the thread, the maps, reading and placing one ticket),
+ * intel_round.c (a round of work), intel_rebuild.c (the start) and
+ * intel_trends.c (what the HTTP threads ask and do). Nothing else
+ * includes it.
  *
  * Everything below mu is guarded by it. The index's trend ids map to
  * the store's through db_of (indexed by index id: > 0 the store id,
@@ -26,7 +28,9 @@ struct intel {
 	pthread_cond_t cv;        /* wakes the thread */
 	pthread_cond_t done_cv;   /* a reconcile finished */
 	int stopping;
-	int kicked;
+	int kicked;               /* mail came since the last round began */
+	int64_t first_kick;       /* ms of the first such kick */
+	int64_t last_kick;        /* ms of the latest */
 	int ready;                /* the start-up rebuild is done */
 	uint64_t want_gen;        /* full reconciles asked for */
 	uint64_t done_gen;        /* ... and done */
@@ -38,6 +42,8 @@ struct intel {
 	struct intel_map rec;
 	uint32_t *dirty;          /* index trends whose label to write */
 	size_t ndirty, cdirty;
+	struct intel_map vocab;   /* intel_stem_key(stem) -> tickets using it */
+	int64_t vocab_docs;       /* tickets counted in vocab */
 
 	/* the thread's own */
 	struct store *store;
@@ -58,5 +64,44 @@ uint32_t intel_live_of(struct intel *in, int64_t db);
 enum tame_err intel_bind(struct intel *in, uint32_t t, int64_t db);
 /* Under mu. Marks trend t for a label refresh. */
 void intel_dirty(struct intel *in, uint32_t t);
+
+/* A ticket's text as the trend index reads it (intel_analyse). */
+struct place_in {
+	struct text_doc subj, body;
+	const char **term;
+	const char **disp;
+	size_t cterm;
+	struct trend_input in;
+};
+void intel_place_in_init(struct place_in *p);
+void intel_place_in_free(struct place_in *p);
+/* The subject and first customer message of t into p (p->in points
+ * into p). Uses the thread's text pipeline: the thread's own. */
+enum tame_err intel_analyse(struct intel *in,
+    const struct store_intel_ticket *t, struct place_in *p);
+/* Under mu. Counts the distinct content stems of p's ticket in the
+ * vocabulary of intel_df. */
+enum tame_err intel_vocab_add(struct intel *in, const struct place_in *p);
+/* Under mu. Places ticket t (read into p) and counts its words; an
+ * agent's earlier placement into a trend that still lives is restored.
+ * *cur gets its trend (0: none). */
+enum tame_err intel_place(struct intel *in, const struct store_intel_ticket *t,
+    const struct place_in *p, uint32_t *cur);
+/* Under mu. Takes ticket tid out of the index. */
+void intel_unplace(struct intel *in, int64_t tid);
+/* Grows *v (elements of sz bytes, *cap of them, n used) to hold one
+ * more; -1 when out of memory. */
+int intel_grow(void **v, size_t *cap, size_t n, size_t sz);
+
+/* intel_round.c. One round: *work = 0 when nothing was new, 1 when
+ * something was, 2 when a full batch was read (more is waiting). */
+enum tame_err intel_round(struct intel *in, int *work);
+/* Measures the usual first-answer wait and the "waiting long" limit
+ * into the store (intel_state). */
+void intel_measure_wait(struct intel *in, int64_t now);
+
+/* intel_rebuild.c. Primes and rebuilds the index, restores agents'
+ * decisions, sets the positions; ready is set by the caller. */
+enum tame_err intel_rebuild(struct intel *in);
 
 #endif

@@ -125,7 +125,7 @@ size_t
 intel_words(const struct text_doc *doc, struct intel_word *w, size_t max)
 {
 	const char *norm, *stem;
-	size_t i, k, n = 0, pre;
+	size_t i, k, n = 0;
 
 	for (i = 0; i < doc->ntok && n < max; i++) {
 		if (doc->tok[i].flags & (TEXT_TOK_STOP | TEXT_TOK_NUM))
@@ -140,15 +140,7 @@ intel_words(const struct text_doc *doc, struct intel_word *w, size_t max)
 		if (k < n)
 			continue;
 		memset(&w[n], 0, sizeof(w[n]));
-		for (pre = 0; norm[pre] && norm[pre] == stem[pre]; pre++)
-			;
-		/* do not cut a UTF-8 sequence */
-		while (pre > 0 && ((unsigned char)norm[pre] & 0xc0) == 0x80)
-			pre--;
-		if (pre < 3)
-			pre = strlen(norm);
 		copy_word(w[n].stem, stem, strlen(stem));
-		copy_word(w[n].prefix, norm, pre);
 		copy_word(w[n].shown, norm, strlen(norm));
 		n++;
 	}
@@ -167,34 +159,98 @@ size_t
 intel_words_pick(struct intel_word *w, size_t n, int64_t ndocs, size_t keep)
 {
 	size_t i, k = 0;
+	int64_t least = 2;
 
+	/* a word of this ticket alone finds nothing; unless every word is */
+	for (i = 0; i < n && w[i].df < 2; i++)
+		;
+	if (i == n)
+		least = 0;
 	for (i = 0; i < n; i++) {
-		if (w[i].df < 2 || w[i].df * 2 > ndocs)
+		/* a word in most messages tells nothing, once there are many */
+		if (w[i].df < least || (ndocs >= 20 && w[i].df * 2 > ndocs))
 			continue;
-		w[i].weight = log((double)(ndocs + 1) / (double)(w[i].df + 1));
+		/* smoothed, as the trend index's: never 0, so a young store
+		 * still weighs its words */
+		w[i].weight = log((double)(ndocs + 1) / (double)(w[i].df + 1)) +
+		    1.0;
 		w[k++] = w[i];
 	}
 	qsort(w, k, sizeof(*w), weight_cmp);
 	return k < keep ? k : keep;
 }
 
-enum tame_err
-intel_words_match(const struct intel_word *w, size_t n, struct buf *out)
+int64_t
+intel_stem_key(const char *stem)
 {
+	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+	int64_t k;
+
+	for (; *stem; stem++)
+		h = (h ^ (unsigned char)*stem) * 0x100000001b3ull;
+	k = (int64_t)(h >> 1);
+	return k ? k : 1;
+}
+
+/* The forms of a word FTS5 is asked for: as written, its stem, and the
+ * stem with the common English endings (a stem in "i" from a "y"). */
+#define FORMS_MAX 10
+static size_t
+word_forms(const struct intel_word *w, char f[FORMS_MAX][INTEL_WORD_MAX])
+{
+	static const char *const end[] = { "", "s", "e", "es", "ed", "ing" };
+	static const char *const yend[] = { "y", "ies", "ied" };
+	size_t n = 0, i, k, len = strlen(w->stem);
+	char cand[INTEL_WORD_MAX * 2];
+
+	snprintf(f[n++], INTEL_WORD_MAX, "%s", w->shown);
+	for (i = 0; i < sizeof(end) / sizeof(end[0]) + 3; i++) {
+		if (i < sizeof(end) / sizeof(end[0]))
+			snprintf(cand, sizeof(cand), "%s%s", w->stem, end[i]);
+		else if (len > 1 && w->stem[len - 1] == 'i')
+			snprintf(cand, sizeof(cand), "%.*s%s", (int)(len - 1),
+			    w->stem, yend[i - sizeof(end) / sizeof(end[0])]);
+		else
+			continue;
+		if (strlen(cand) >= INTEL_WORD_MAX || n == FORMS_MAX)
+			continue;
+		for (k = 0; k < n && strcmp(f[k], cand) != 0; k++)
+			;
+		if (k == n)
+			snprintf(f[n++], INTEL_WORD_MAX, "%s", cand);
+	}
+	return n;
+}
+
+/* Appends s as an FTS5 string: in double quotes, '"' doubled. */
+static enum tame_err
+fts_string(struct buf *out, const char *s)
+{
+	enum tame_err rc = buf_addstr(out, "\"");
+
+	for (; *s && !rc; s++)
+		rc = buf_add(out, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+	return rc ? rc : buf_addstr(out, "\"");
+}
+
+enum tame_err
+intel_words_match(const struct intel_word *w, size_t n, int all,
+    struct buf *out)
+{
+	char f[FORMS_MAX][INTEL_WORD_MAX];
 	enum tame_err rc = TAME_OK;
-	const char *p;
-	size_t i;
+	size_t i, k, nf;
 
 	for (i = 0; i < n && !rc; i++) {
-		if (i && (rc = buf_addstr(out, " OR ")))
+		if (i && (rc = buf_addstr(out, all ? " AND " : " OR ")))
 			break;
-		if ((rc = buf_addstr(out, "\"")))
-			break;
-		for (p = w[i].prefix; *p && !rc; p++)
-			rc = buf_add(out, *p == '"' ? "\"\"" : p,
-			    *p == '"' ? 2 : 1);
+		nf = word_forms(&w[i], f);
+		rc = buf_addstr(out, "(");
+		for (k = 0; k < nf && !rc; k++)
+			if (!(k && (rc = buf_addstr(out, " OR "))))
+				rc = fts_string(out, f[k]);
 		if (!rc)
-			rc = buf_addstr(out, "\"*");
+			rc = buf_addstr(out, ")");
 	}
 	return rc;
 }

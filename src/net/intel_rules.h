@@ -43,26 +43,31 @@ enum tame_err intel_flags(const struct store_flag_facts *f, int64_t *bits,
 #define INTEL_WORD_MAX 64
 struct intel_word {
 	char stem[INTEL_WORD_MAX];    /* Snowball stem ("arriv") */
-	char prefix[INTEL_WORD_MAX];  /* what FTS5 looks for ("arriv*") */
 	char shown[INTEL_WORD_MAX];   /* as the customer wrote it, folded */
-	int64_t df;                   /* messages holding it */
+	int64_t df;                   /* tickets using it */
 	double weight;                /* idf */
 };
 
 /* The distinct content words of doc (no stop words, numbers or words
  * shorter than 3 bytes) into w (at most max), in order of appearance;
- * returns how many. Each prefix is the common start of the folded word
- * and its stem, so that FTS5, which does not stem, finds every form. */
+ * returns how many. */
 size_t intel_words(const struct text_doc *doc, struct intel_word *w,
     size_t max);
+/* The key of a stem in a document-frequency map: a 63-bit hash, > 0. */
+int64_t intel_stem_key(const char *stem);
 /* Weighs w[0..n) by idf from their df and ndocs, drops words found in
- * fewer than 2 or in more than half of the documents, and keeps the
- * `keep` heaviest, heaviest first; returns how many remain. */
+ * no other document (df < 2, unless that is every word: a ticket not
+ * counted yet, a young store) or, from 20 documents on, in more than
+ * half of them, and keeps the `keep` heaviest, heaviest first; returns
+ * how many remain. */
 size_t intel_words_pick(struct intel_word *w, size_t n, int64_t ndocs,
     size_t keep);
-/* The FTS5 expression "p1"* OR "p2"* ... of w[0..n) into out. */
+/* An FTS5 expression for w[0..n) into out: per word, its forms as
+ * exact terms ("arrived" OR "arriv" OR "arrive" OR "arrives" ...: FTS5
+ * does not stem, and a prefix query would read every posting of every
+ * word it covers), the words joined by AND when all is set, else OR. */
 enum tame_err intel_words_match(const struct intel_word *w, size_t n,
-    struct buf *out);
+    int all, struct buf *out);
 /* How much of what makes a ticket distinctive (w[0..n), weighted) a
  * case also says in any of its docs[0..ndocs): the share of weight of
  * the words whose stem they hold, 0..1. shared[i] (may be NULL) is set

@@ -271,14 +271,20 @@ json_body_reply(const json_t *obj, struct json_reply *out,
 		{ "text", JF_TEXT, 1, TAME_HTTP_BODY_MAX },
 		{ "cc", JF_LINE_ARRAY, 0, TAME_SMTP_RCPT_MAX },
 		{ "status", JF_LINE, 0, 32 },
+		{ "since_message_id", JF_ID_OR_NULL, 0, 0 },
+		{ "force", JF_BOOL, 0, 0 },
 	};
 	json_t *cc, *item;
 	const char *st;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (json_body_check(obj, fields, 3, err))
+	if (json_body_check(obj, fields, sizeof(fields) / sizeof(fields[0]),
+	    err))
 		return TAME_EINVAL;
+	out->since_message_id = json_integer_value(json_object_get(obj,
+	    "since_message_id"));
+	out->force = json_is_true(json_object_get(obj, "force"));
 	out->text = json_body_str(obj, "text");
 	if (blank(out->text))
 		return json_body_fail(err, 400, "invalid_field",

@@ -89,6 +89,8 @@ struct json_reply {
 	size_t ncc;
 	int has_status;
 	enum ticket_status status;
+	int64_t since_message_id;  /* 0: not given (collision check) */
+	int force;                 /* send even if the customer wrote since */
 };
 enum tame_err json_body_reply(const json_t *obj, struct json_reply *out,
     struct json_body_err *err);

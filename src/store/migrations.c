@@ -343,6 +343,16 @@ static const char *const steps[] = {
 	"  WHERE a.id = json_extract(NEW.data, '$.assignee_id')"
 	"  AND a.notify_assigned AND NOT a.disabled"
 	"  AND a.id IS NOT coalesce(NEW.actor_agent_id, 0); END;",
+
+	/* 6: the tone of each customer message in a table of its own
+	 * (issue 4). Written into messages, it rewrote each message's
+	 * whole row, its text with it: the disk took twice as much per
+	 * mail. messages.tone and messages.words of step 4 stay unused. */
+	"CREATE TABLE message_tones ("
+	" message_id INTEGER PRIMARY KEY REFERENCES messages(id),"
+	" tone TEXT NOT NULL,"
+	" words INTEGER NOT NULL DEFAULT 0,"
+	" abusive INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

@@ -35,6 +35,13 @@
 #define IDEM_KEY_MAX 200
 
 enum tame_err
+store_intel_relaxed(struct store *s)
+{
+	OPS(s);
+	return s->be->intel->relaxed(s);
+}
+
+enum tame_err
 store_intel_messages(struct store *s, int64_t after, size_t max,
     size_t max_text, struct store_intel_msg **out, size_t *n)
 {
@@ -88,11 +95,11 @@ store_intel_open_from(struct store *s, int64_t keep, int64_t *after)
 
 enum tame_err
 store_intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
-    int64_t words)
+    int64_t words, int abusive)
 {
 	REQUIRE(msg_id > 0 && tone);
 	OPS(s);
-	return s->be->intel->message_tone(s, msg_id, tone, words);
+	return s->be->intel->message_tone(s, msg_id, tone, words, abusive);
 }
 
 enum tame_err
@@ -273,26 +280,20 @@ store_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
 	return s->be->intel->reply_done(s, tid, agent_id, since, text, yes);
 }
 
-enum tame_err
-store_intel_word_df(struct store *s, const char *const *words, size_t n,
-    int prefix, int64_t *df, int64_t *ndocs)
-{
-	REQUIRE((words || n == 0) && (df || n == 0) && ndocs);
-	OPS(s);
-	return s->be->intel->word_df(s, words, n, prefix, df, ndocs);
-}
+/* FTS5 hits read at most for one similar-cases look-up. */
+#define SIMILAR_HITS_MAX 2000
 
 enum tame_err
 store_intel_similar(struct store *s, const char *match, int64_t exclude,
-    size_t max, struct store_similar_hit *out, size_t *n)
+    size_t hits, size_t max, struct store_similar_hit *out, size_t *n)
 {
-	REQUIRE(match && *match && out && n);
-	if (strlen(match) > TAME_QUERY_MAX * 4) {
+	REQUIRE(match && *match && out && n && hits <= SIMILAR_HITS_MAX);
+	if (strlen(match) > TAME_QUERY_MAX * 16) {
 		store_set_errmsg(s, "similar: query too long");
 		return TAME_ETOOBIG;
 	}
 	OPS(s);
-	return s->be->intel->similar(s, match, exclude, max, out, n);
+	return s->be->intel->similar(s, match, exclude, hits, max, out, n);
 }
 
 enum tame_err

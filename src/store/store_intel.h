@@ -49,6 +49,13 @@ const char *store_flag_name(enum store_flag f);
 /* The bit of a kind name; 0 when unknown. */
 enum store_flag store_flag_parse(const char *name);
 
+/* Lets this connection's commits skip the wait for the disk
+ * (synchronous=NORMAL in WAL mode): a power cut may lose the last ones,
+ * never corrupt anything. For the intelligence thread, whose findings
+ * are derived from stored mail and whose positions are written in the
+ * same transactions: what is lost is found again. */
+enum tame_err store_intel_relaxed(struct store *s);
+
 /* ---- reading what is new ---- */
 
 /* A message as the intelligence thread reads it. */
@@ -108,10 +115,11 @@ enum tame_err store_intel_open_from(struct store *s, int64_t keep,
 
 /* ---- writing what was found ---- */
 
-/* Stores the tone JSON text of message msg_id and its word count; the
- * ticket takes it as its tone when it is its latest customer message. */
+/* Stores the tone JSON text of message msg_id, its word count and
+ * whether it is abusive; the ticket takes it as its tone when it is its
+ * latest customer message. */
 enum tame_err store_intel_message_tone(struct store *s, int64_t msg_id,
-    const char *tone, int64_t words);
+    const char *tone, int64_t words, int abusive);
 
 /* What outlier flags are computed from (store_intel_flag_facts). */
 struct store_flag_facts {
@@ -130,7 +138,8 @@ struct store_flag_facts {
 enum tame_err store_intel_flag_facts(struct store *s, int64_t tid,
     int64_t since, struct store_flag_facts *out);
 /* Sets the ticket's stored flags: bits (enum store_flag) and the JSON
- * array text of {kind, reason} (NULL for none). */
+ * array text of {kind, reason} (NULL for none). A ticket that is not
+ * there is no error. */
 enum tame_err store_intel_ticket_flags(struct store *s, int64_t tid,
     int64_t bits, const char *flags);
 /* Sets the ticket's trend (0: none). */
@@ -238,18 +247,18 @@ enum tame_err store_intel_reply_done(struct store *s, int64_t tid,
 
 /* ---- similar cases ---- */
 
-/* Documents (messages) holding each word, or a word starting with it
- * when prefix is set; df[i] for words[i]; *ndocs all documents. */
-enum tame_err store_intel_word_df(struct store *s, const char *const *words,
-    size_t n, int prefix, int64_t *df, int64_t *ndocs);
-/* Solved or closed tickets other than exclude with a message matching
- * the FTS5 expression match, best bm25 first, at most max. */
+/* Solved or closed tickets other than exclude with one of the newest
+ * hits messages matching the FTS5 expression match, newest first, at
+ * most max. Newest first, not by bm25: ranking every hit of a common
+ * word costs tens of milliseconds, and the caller scores the few
+ * candidates itself. */
 struct store_similar_hit {
 	int64_t ticket_id;
-	double rank;           /* bm25: lower is better */
+	int64_t message_id;    /* its newest matching message */
 };
 enum tame_err store_intel_similar(struct store *s, const char *match,
-    int64_t exclude, size_t max, struct store_similar_hit *out, size_t *n);
+    int64_t exclude, size_t hits, size_t max, struct store_similar_hit *out,
+    size_t *n);
 /* A solved case: its subject and first customer message (at most
  * max_text bytes) and the last reply we sent (NULL when none), who sent
  * it and when. Strings malloc'd; free with store_case_clear. */
@@ -273,6 +282,7 @@ void store_case_clear(struct store_case *c);
 /* The table a storage engine fills in (store_backend.h's member intel);
  * each member has the semantics of the store_* function of its name. */
 struct store_intel_ops {
+	enum tame_err (*relaxed)(struct store *s);
 	enum tame_err (*messages)(struct store *s, int64_t after, size_t max,
 	    size_t max_text, struct store_intel_msg **out, size_t *n);
 	enum tame_err (*events)(struct store *s, int64_t *pos,
@@ -286,7 +296,7 @@ struct store_intel_ops {
 	    int64_t *after);
 	enum tame_err (*heads)(struct store *s, int64_t *msg, int64_t *ev);
 	enum tame_err (*message_tone)(struct store *s, int64_t msg_id,
-	    const char *tone, int64_t words);
+	    const char *tone, int64_t words, int abusive);
 	enum tame_err (*flag_facts)(struct store *s, int64_t tid,
 	    int64_t since, struct store_flag_facts *out);
 	enum tame_err (*ticket_flags)(struct store *s, int64_t tid,
@@ -326,11 +336,9 @@ struct store_intel_ops {
 	    const char *key);
 	enum tame_err (*reply_done)(struct store *s, int64_t tid,
 	    int64_t agent_id, int64_t since, const char *text, int *yes);
-	enum tame_err (*word_df)(struct store *s, const char *const *words,
-	    size_t n, int prefix, int64_t *df, int64_t *ndocs);
 	enum tame_err (*similar)(struct store *s, const char *match,
-	    int64_t exclude, size_t max, struct store_similar_hit *out,
-	    size_t *n);
+	    int64_t exclude, size_t hits, size_t max,
+	    struct store_similar_hit *out, size_t *n);
 	enum tame_err (*case_get)(struct store *s, int64_t tid,
 	    size_t max_text, struct store_case *out);
 };

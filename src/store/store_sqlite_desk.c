@@ -272,6 +272,7 @@ merge(struct store *s, int64_t from, int64_t into, int64_t now)
 		"DELETE FROM participants WHERE ticket_id = ?2",
 		"INSERT OR IGNORE INTO ticket_tags(ticket_id, tag)"
 		" SELECT ?1, tag FROM ticket_tags WHERE ticket_id = ?2",
+		"DELETE FROM ticket_tags WHERE ticket_id = ?2",
 		"INSERT OR IGNORE INTO ticket_followers(ticket_id, agent_id,"
 		" created_at) SELECT ?1, agent_id, created_at"
 		" FROM ticket_followers WHERE ticket_id = ?2",

@@ -1,9 +1,9 @@
 /*
  * store_sqlite_intel.c - the SQLite backend of store_intel.h, part one:
  * what the intelligence thread reads (new messages, status changes,
- * tickets to place) and writes (tone, flags, trends), trend rows, the
- * thread's positions, and the columns and filters the ticket views
- * take from it. Part two, the API's reads, is store_sqlite_intel_views.c.
+ * tickets to place) and writes (tone, flags, trends), trend rows and the
+ * thread's positions. Part two, store_sqlite_intel_views.c, has what the
+ * API and the ticket views read.
  *
  * Model: the thread follows messages and events by id (both tables grow
  * by id only, so "id > position" never misses a row and costs one index
@@ -46,6 +46,14 @@ store_flag_parse(const char *name)
 		if (strcmp(name, flag_names[i]) == 0)
 			return (enum store_flag)(1u << i);
 	return 0;
+}
+
+static enum tame_err
+intel_relaxed(struct store *s)
+{
+	static const char sql[] = "PRAGMA synchronous = NORMAL";
+
+	return sq_run(SQ(s), sq_stmt(SQ(s), sql));
 }
 
 /* ---- reading what is new ---- */
@@ -203,8 +211,10 @@ static enum tame_err
 intel_open_tickets(struct store *s, int64_t after, size_t max,
     size_t max_text, struct store_intel_ticket **out, size_t *n)
 {
+	/* "+t.status": walk the ids in order and stop at the limit, rather
+	 * than collect every open ticket above ?1 by status and sort */
 	static const char sql[] = PLACE_COLS " WHERE t.id > ?1 AND"
-	    " t.status IN (0, 1, 2) ORDER BY t.id LIMIT ?3";
+	    " +t.status IN (0, 1, 2) ORDER BY t.id LIMIT ?3";
 	struct sq *q = SQ(s);
 	struct store_intel_ticket *v;
 	sqlite3_stmt *st;
@@ -273,14 +283,17 @@ intel_heads(struct store *s, int64_t *msg, int64_t *ev)
 
 static enum tame_err
 intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
-    int64_t words)
+    int64_t words, int abusive)
 {
-	static const char msql[] = "UPDATE messages SET tone = ?2, words = ?3"
-	    " WHERE id = ?1";
+	static const char msql[] = "INSERT INTO message_tones(message_id,"
+	    " tone, words, abusive) VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
+	    " (message_id) DO UPDATE SET tone = excluded.tone,"
+	    " words = excluded.words, abusive = excluded.abusive";
 	static const char tsql[] = "UPDATE tickets SET tone = ?2 WHERE id ="
 	    " (SELECT ticket_id FROM messages WHERE id = ?1) AND NOT EXISTS"
-	    " (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND"
-	    " m.direction = 0 AND m.id > ?1 AND m.tone IS NOT NULL)";
+	    " (SELECT 1 FROM messages m JOIN message_tones x ON"
+	    " x.message_id = m.id WHERE m.ticket_id = tickets.id AND"
+	    " m.direction = 0 AND m.id > ?1)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
@@ -289,6 +302,7 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	sq_bind_int(q, st, 1, msg_id);
 	sq_bind_text(q, st, 2, tone);
 	sq_bind_int(q, st, 3, words);
+	sq_bind_int(q, st, 4, abusive != 0);
 	if ((rc = sq_run(q, st)))
 		return rc;
 	st = sq_stmt(q, tsql);
@@ -303,19 +317,18 @@ intel_flag_facts(struct store *s, int64_t tid, int64_t since,
 {
 	static const char sql[] = "SELECT t.customer_id, t.status,"
 	    " t.message_count,"
-	    " (SELECT max(words) FROM messages WHERE ticket_id = t.id AND"
-	    "  direction = 0),"
+	    " (SELECT max(x.words) FROM messages m JOIN message_tones x ON"
+	    "  x.message_id = m.id WHERE m.ticket_id = t.id),"
 	    " (SELECT count(*) FROM messages WHERE ticket_id = t.id AND"
 	    "  direction = 0 AND id > coalesce((SELECT max(id) FROM messages"
 	    "  WHERE ticket_id = t.id AND direction = 1), 0)),"
 	    " (SELECT count(*) FROM events WHERE ticket_id = t.id AND"
 	    "  kind = 'ticket.reopened'),"
-	    " (SELECT count(*) FROM messages WHERE ticket_id = t.id AND"
-	    "  direction = 0 AND json_valid(tone) AND"
-	    "  json_extract(tone, '$.abusive')),"
-	    " (SELECT tone FROM messages WHERE ticket_id = t.id AND"
-	    "  direction = 0 AND json_valid(tone) AND"
-	    "  json_extract(tone, '$.abusive') ORDER BY id DESC LIMIT 1),"
+	    " (SELECT count(*) FROM messages m JOIN message_tones x ON"
+	    "  x.message_id = m.id WHERE m.ticket_id = t.id AND x.abusive),"
+	    " (SELECT x.tone FROM messages m JOIN message_tones x ON"
+	    "  x.message_id = m.id WHERE m.ticket_id = t.id AND x.abusive"
+	    "  ORDER BY m.id DESC LIMIT 1),"
 	    " (SELECT count(*) FROM (SELECT created_at FROM tickets WHERE"
 	    "  customer_id = t.customer_id ORDER BY id DESC LIMIT 20)"
 	    "  WHERE created_at >= ?2)"
@@ -357,15 +370,17 @@ static enum tame_err
 intel_ticket_flags(struct store *s, int64_t tid, int64_t bits,
     const char *flags)
 {
+	/* most rounds find the flags as they were: write nothing then */
 	static const char sql[] = "UPDATE tickets SET flag_bits = ?2,"
-	    " flags = ?3 WHERE id = ?1";
+	    " flags = ?3 WHERE id = ?1 AND (flag_bits != ?2 OR"
+	    " flags IS NOT ?3)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 
 	sq_bind_int(q, st, 1, tid);
 	sq_bind_int(q, st, 2, bits);
 	sq_bind_text(q, st, 3, flags);
-	return update_one(q, st);
+	return sq_run(q, st);
 }
 
 static enum tame_err
@@ -547,7 +562,8 @@ intel_trend_merge(struct store *s, int64_t into, int64_t from, int64_t now)
 		st = sq_stmt(q, sqls[i]);
 		sq_bind_int(q, st, 1, into);
 		sq_bind_int(q, st, 2, from);
-		sq_bind_int(q, st, 3, now);
+		if (i == 0)
+			sq_bind_int(q, st, 3, now);
 		rc = i == 0 ? update_one(q, st) : sq_run(q, st);
 	}
 	return sq_tx_end(q, own, rc);
@@ -627,161 +643,8 @@ intel_usual_wait(struct store *s, int64_t since, int64_t max,
 	return rc;
 }
 
-/* ---- for the ticket views (store_sqlite_intel.h) ---- */
-
-/* A reason's words for a wait: "3 d 4 h", "5 h 12 min", "40 min". */
-static void
-span_text(int64_t ms, char *out, size_t len)
-{
-	int64_t m = ms / 60000, h = m / 60, d = h / 24;
-
-	if (d > 0)
-		snprintf(out, len, "%lld d %lld h", (long long)d,
-		    (long long)(h % 24));
-	else if (h > 0)
-		snprintf(out, len, "%lld h %lld min", (long long)h,
-		    (long long)(m % 60));
-	else
-		snprintf(out, len, "%lld min", (long long)(m < 1 ? 1 : m));
-}
-
-static void
-flag_text(struct jw *w, int *first, const char *kind, const char *reason)
-{
-	sq_jw_lit(w, *first ? "{\"kind\":" : ",{\"kind\":");
-	sq_jw_str(w, kind);
-	sq_jw_lit(w, ",\"reason\":");
-	sq_jw_str(w, reason);
-	sq_jw_lit(w, "}");
-	*first = 0;
-}
-
-/* Writes the JSON text of column i when it holds an object; else null. */
-static void
-json_col(struct jw *w, sqlite3_stmt *st, int i, char open)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
-
-	if (t && n >= 2 && t[0] == open)
-		sq_jw_raw(w, t, (size_t)n);
-	else
-		sq_jw_lit(w, "null");
-}
-
-void
-sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col)
-{
-	const char *flags = (const char *)sqlite3_column_text(st, col + 3);
-	int nflags = sqlite3_column_bytes(st, col + 3), first = 1, status;
-	int64_t count, since, usual, limit, waited;
-	char reason[160], a[32], b[32];
-
-	sq_jw_lit(w, ",\"trend\":");
-	if (sqlite3_column_int64(st, col) > 0) {
-		sq_jw_lit(w, "{\"id\":");
-		sq_jw_int(w, sqlite3_column_int64(st, col));
-		sq_jw_lit(w, ",\"label\":");
-		sq_jw_col_text(w, st, col + 1);
-		sq_jw_lit(w, "}");
-	} else {
-		sq_jw_lit(w, "null");
-	}
-	sq_jw_lit(w, ",\"tone\":");
-	json_col(w, st, col + 2, '{');
-	sq_jw_lit(w, ",\"flags\":[");
-	/* the stored ones: an array "[{...},{...}]" without its brackets */
-	if (flags && nflags > 2 && flags[0] == '[' && flags[nflags - 1] == ']') {
-		sq_jw_raw(w, flags + 1, (size_t)nflags - 2);
-		first = 0;
-	}
-	status = sqlite3_column_int(st, col + 4);
-	count = sqlite3_column_int64(st, col + 5);
-	if (count >= STORE_FLAG_MANY_AT) {
-		snprintf(reason, sizeof(reason), "%lld messages in the thread "
-		    "(a clean case takes about 3)", (long long)count);
-		flag_text(w, &first, "many_messages", reason);
-	}
-	since = sqlite3_column_int64(st, col + 6);
-	usual = sqlite3_column_int64(st, col + 7);
-	limit = sqlite3_column_type(st, col + 8) == SQLITE_NULL ?
-	    STORE_WAIT_FLAG_DEFAULT_MS : sqlite3_column_int64(st, col + 8);
-	waited = tame_now_ms() - since;
-	if ((status == TICKET_NEW || status == TICKET_OPEN) &&
-	    waited > limit) {
-		span_text(waited, a, sizeof(a));
-		span_text(usual > 0 ? usual : limit, b, sizeof(b));
-		snprintf(reason, sizeof(reason), "waiting for %s; %s %s", a,
-		    usual > 0 ? "a first answer usually takes" : "more than",
-		    b);
-		flag_text(w, &first, "waiting_long", reason);
-	}
-	sq_jw_lit(w, "]");
-}
-
-/* The condition of one flag kind over a ticket row t. */
-static enum tame_err
-flag_cond(unsigned bit, struct buf *b)
-{
-	switch (bit) {
-	case STORE_FLAG_MANY_MESSAGES:
-		return buf_printf(b, "t.message_count >= %d",
-		    STORE_FLAG_MANY_AT);
-	case STORE_FLAG_WAITING_LONG:
-		return buf_printf(b, "(t.status IN (0, 1) AND"
-		    " coalesce(t.last_customer_at, t.created_at) <"
-		    " CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
-		    " - coalesce((SELECT v FROM intel_state WHERE k = '"
-		    STORE_WAIT_FLAG_KEY "'), %lld))",
-		    (long long)STORE_WAIT_FLAG_DEFAULT_MS);
-	default:
-		return buf_printf(b, "(t.flag_bits != 0 AND (t.flag_bits & %u)"
-		    " != 0)", bit);
-	}
-}
-
-enum tame_err
-sq_intel_conds(const struct ticket_query *tq, struct buf *b)
-{
-	enum tame_err rc = TAME_OK;
-	unsigned bit;
-	int first = 1;
-
-	if (tq->trend_id > 0 && (rc = buf_printf(b, " AND t.trend_id = %lld",
-	    (long long)tq->trend_id)))
-		return rc;
-	if (!tq->flags)
-		return TAME_OK;
-	if ((rc = buf_addstr(b, " AND (")))
-		return rc;
-	for (bit = 1; bit <= STORE_FLAG_ABUSIVE && !rc; bit <<= 1) {
-		if (!(tq->flags & bit))
-			continue;
-		if ((!first && (rc = buf_addstr(b, " OR "))) ||
-		    (rc = flag_cond(bit, b)))
-			return rc;
-		first = 0;
-	}
-	return rc ? rc : buf_addstr(b, first ? "1)" : ")");
-}
-
-json_t *
-sq_intel_tone_json(sqlite3_stmt *st, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	json_t *j;
-
-	if (!t || !(j = json_loadb(t, (size_t)sqlite3_column_bytes(st, col),
-	    0, NULL)))
-		return json_null();
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return json_null();
-	}
-	return j;
-}
-
 const struct store_intel_ops store_sqlite_intel_ops = {
+	.relaxed = intel_relaxed,
 	.messages = intel_messages,
 	.events = intel_events,
 	.ticket = intel_ticket,
@@ -808,7 +671,6 @@ const struct store_intel_ops store_sqlite_intel_ops = {
 	.idem_finish = sq_intel_idem_finish,
 	.idem_release = sq_intel_idem_release,
 	.reply_done = sq_intel_reply_done,
-	.word_df = sq_intel_word_df,
 	.similar = sq_intel_similar,
 	.case_get = sq_intel_case,
 };

@@ -47,10 +47,9 @@ enum tame_err sq_intel_idem_release(struct store *s, int64_t agent_id,
     const char *key);
 enum tame_err sq_intel_reply_done(struct store *s, int64_t tid,
     int64_t agent_id, int64_t since, const char *text, int *yes);
-enum tame_err sq_intel_word_df(struct store *s, const char *const *words,
-    size_t n, int prefix, int64_t *df, int64_t *ndocs);
 enum tame_err sq_intel_similar(struct store *s, const char *match,
-    int64_t exclude, size_t max, struct store_similar_hit *out, size_t *n);
+    int64_t exclude, size_t hits, size_t max, struct store_similar_hit *out,
+    size_t *n);
 enum tame_err sq_intel_case(struct store *s, int64_t tid, size_t max_text,
     struct store_case *out);
 

@@ -1,14 +1,15 @@
 /*
  * store_sqlite_intel_views.c - the SQLite backend of store_intel.h, part
- * two: what the API reads (a trend's recipients, ticket briefs, solved
- * cases and their FTS5 look-up) and the answers kept for requests sent
- * with an Idempotency-Key.
+ * two: the columns, JSON and filters the ticket views take from the
+ * intelligence (trend, tone, flags), what the API reads (a trend's
+ * recipients, ticket briefs, solved cases and their FTS5 look-up) and
+ * the answers kept for requests sent with an Idempotency-Key.
  *
  * Model: "similar cases" is a full-text question. The caller picks a
- * ticket's most telling words with the help of messages_vocab (FTS5's
- * own document frequencies, fts5vocab) and asks FTS5 for the messages
- * that match best by bm25; only the best few hundred hits are read, and
- * only those of solved or closed tickets are kept, one per ticket.
+ * ticket's most telling words and asks FTS5 for the newest messages
+ * that use them; only a few hundred hits are read, and only those of
+ * solved or closed tickets are kept, one per ticket. The caller scores
+ * the candidates itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,159 @@
 #include "../core/util.h"
 #include "store_sqlite_intel.h"
 
-/* FTS5 hits read for similar cases: enough that a handful of solved
- * tickets remain after dropping open ones, few enough to stay fast. */
-#define SIMILAR_HITS 400
+/* ---- for the ticket views (store_sqlite_intel.h) ---- */
+
+/* A reason's words for a wait: "3 d 4 h", "5 h 12 min", "40 min". */
+static void
+span_text(int64_t ms, char *out, size_t len)
+{
+	int64_t m = ms / 60000, h = m / 60, d = h / 24;
+
+	if (d > 0)
+		snprintf(out, len, "%lld d %lld h", (long long)d,
+		    (long long)(h % 24));
+	else if (h > 0)
+		snprintf(out, len, "%lld h %lld min", (long long)h,
+		    (long long)(m % 60));
+	else
+		snprintf(out, len, "%lld min", (long long)(m < 1 ? 1 : m));
+}
+
+static void
+flag_text(struct jw *w, int *first, const char *kind, const char *reason)
+{
+	sq_jw_lit(w, *first ? "{\"kind\":" : ",{\"kind\":");
+	sq_jw_str(w, kind);
+	sq_jw_lit(w, ",\"reason\":");
+	sq_jw_str(w, reason);
+	sq_jw_lit(w, "}");
+	*first = 0;
+}
+
+/* Writes the JSON text of column i when it holds an object; else null. */
+static void
+json_col(struct jw *w, sqlite3_stmt *st, int i, char open)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (t && n >= 2 && t[0] == open)
+		sq_jw_raw(w, t, (size_t)n);
+	else
+		sq_jw_lit(w, "null");
+}
+
+void
+sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col)
+{
+	const char *flags = (const char *)sqlite3_column_text(st, col + 3);
+	int nflags = sqlite3_column_bytes(st, col + 3), first = 1, status;
+	int64_t count, since, usual, limit, waited;
+	char reason[160], a[32], b[32];
+
+	sq_jw_lit(w, ",\"trend\":");
+	if (sqlite3_column_int64(st, col) > 0) {
+		sq_jw_lit(w, "{\"id\":");
+		sq_jw_int(w, sqlite3_column_int64(st, col));
+		sq_jw_lit(w, ",\"label\":");
+		sq_jw_col_text(w, st, col + 1);
+		sq_jw_lit(w, "}");
+	} else {
+		sq_jw_lit(w, "null");
+	}
+	sq_jw_lit(w, ",\"tone\":");
+	json_col(w, st, col + 2, '{');
+	sq_jw_lit(w, ",\"flags\":[");
+	/* the stored ones: an array "[{...},{...}]" without its brackets */
+	if (flags && nflags > 2 && flags[0] == '[' && flags[nflags - 1] == ']') {
+		sq_jw_raw(w, flags + 1, (size_t)nflags - 2);
+		first = 0;
+	}
+	status = sqlite3_column_int(st, col + 4);
+	count = sqlite3_column_int64(st, col + 5);
+	if (count >= STORE_FLAG_MANY_AT) {
+		snprintf(reason, sizeof(reason), "%lld messages in the thread "
+		    "(a clean case takes about 3)", (long long)count);
+		flag_text(w, &first, "many_messages", reason);
+	}
+	since = sqlite3_column_int64(st, col + 6);
+	usual = sqlite3_column_int64(st, col + 7);
+	limit = sqlite3_column_type(st, col + 8) == SQLITE_NULL ?
+	    STORE_WAIT_FLAG_DEFAULT_MS : sqlite3_column_int64(st, col + 8);
+	waited = tame_now_ms() - since;
+	if ((status == TICKET_NEW || status == TICKET_OPEN) &&
+	    waited > limit) {
+		span_text(waited, a, sizeof(a));
+		span_text(usual > 0 ? usual : limit, b, sizeof(b));
+		snprintf(reason, sizeof(reason), "waiting for %s; %s %s", a,
+		    usual > 0 ? "a first answer usually takes" : "more than",
+		    b);
+		flag_text(w, &first, "waiting_long", reason);
+	}
+	sq_jw_lit(w, "]");
+}
+
+/* The condition of one flag kind over a ticket row t. */
+static enum tame_err
+flag_cond(unsigned bit, struct buf *b)
+{
+	switch (bit) {
+	case STORE_FLAG_MANY_MESSAGES:
+		return buf_printf(b, "t.message_count >= %d",
+		    STORE_FLAG_MANY_AT);
+	case STORE_FLAG_WAITING_LONG:
+		return buf_printf(b, "(t.status IN (0, 1) AND"
+		    " coalesce(t.last_customer_at, t.created_at) <"
+		    " CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+		    " - coalesce((SELECT v FROM intel_state WHERE k = '"
+		    STORE_WAIT_FLAG_KEY "'), %lld))",
+		    (long long)STORE_WAIT_FLAG_DEFAULT_MS);
+	default:
+		return buf_printf(b, "(t.flag_bits != 0 AND (t.flag_bits & %u)"
+		    " != 0)", bit);
+	}
+}
+
+enum tame_err
+sq_intel_conds(const struct ticket_query *tq, struct buf *b)
+{
+	enum tame_err rc = TAME_OK;
+	unsigned bit;
+	int first = 1;
+
+	if (tq->trend_id > 0 && (rc = buf_printf(b, " AND t.trend_id = %lld",
+	    (long long)tq->trend_id)))
+		return rc;
+	if (!tq->flags)
+		return TAME_OK;
+	if ((rc = buf_addstr(b, " AND (")))
+		return rc;
+	for (bit = 1; bit <= STORE_FLAG_ABUSIVE && !rc; bit <<= 1) {
+		if (!(tq->flags & bit))
+			continue;
+		if ((!first && (rc = buf_addstr(b, " OR "))) ||
+		    (rc = flag_cond(bit, b)))
+			return rc;
+		first = 0;
+	}
+	return rc ? rc : buf_addstr(b, first ? "1)" : ")");
+}
+
+json_t *
+sq_intel_tone_json(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *j;
+
+	if (!t || !(j = json_loadb(t, (size_t)sqlite3_column_bytes(st, col),
+	    0, NULL)))
+		return json_null();
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return json_null();
+	}
+	return j;
+}
 
 void
 store_trend_rcpts_free(struct store_trend_rcpt *v, size_t n)
@@ -303,50 +454,17 @@ sq_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
 /* ---- similar cases ---- */
 
 enum tame_err
-sq_intel_word_df(struct store *s, const char *const *words, size_t n,
-    int prefix, int64_t *df, int64_t *ndocs)
-{
-	static const char exact[] = "SELECT doc FROM messages_vocab"
-	    " WHERE term = ?1";
-	/* U+10FFFF sorts after every character a word can go on with */
-	static const char pre[] = "SELECT sum(doc) FROM messages_vocab"
-	    " WHERE term >= ?1 AND term < ?1 || char(1114111)";
-	static const char all[] = "SELECT coalesce(max(id), 0) FROM messages";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	enum tame_err rc;
-	size_t i;
-
-	st = sq_stmt(q, all);
-	if ((rc = sq_row(q, st)) == TAME_OK)
-		*ndocs = sqlite3_column_int64(st, 0);
-	sq_done(st);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		df[i] = 0;
-		st = sq_stmt(q, prefix ? pre : exact);
-		sq_bind_text(q, st, 1, words[i]);
-		if ((rc = sq_row(q, st)) == TAME_OK)
-			df[i] = sqlite3_column_int64(st, 0);
-		sq_done(st);
-		if (rc && rc != TAME_ENOTFOUND)
-			return rc;
-	}
-	return TAME_OK;
-}
-
-enum tame_err
 sq_intel_similar(struct store *s, const char *match, int64_t exclude,
-    size_t max, struct store_similar_hit *out, size_t *n)
+    size_t hits, size_t max, struct store_similar_hit *out, size_t *n)
 {
-	static const char sql[] = "SELECT m.ticket_id, min(h.r) AS r FROM"
-	    " (SELECT rowid AS id, rank AS r FROM messages_fts WHERE"
-	    " messages_fts MATCH ?1 ORDER BY rank LIMIT ?4) h"
+	/* newest hits first: FTS5 reads the postings backwards and stops */
+	static const char sql[] = "SELECT m.ticket_id, max(h.id) AS newest"
+	    " FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts"
+	    " MATCH ?1 ORDER BY rowid DESC LIMIT ?4) h"
 	    " CROSS JOIN messages m ON m.id = h.id"
 	    " CROSS JOIN tickets t ON t.id = m.ticket_id"
 	    " WHERE t.status IN (3, 4) AND t.id != ?2"
-	    " GROUP BY m.ticket_id ORDER BY r LIMIT ?3";
+	    " GROUP BY m.ticket_id ORDER BY newest DESC LIMIT ?3";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc = TAME_OK;
@@ -355,10 +473,10 @@ sq_intel_similar(struct store *s, const char *match, int64_t exclude,
 	sq_bind_text(q, st, 1, match);
 	sq_bind_int(q, st, 2, exclude);
 	sq_bind_int(q, st, 3, (int64_t)max);
-	sq_bind_int(q, st, 4, SIMILAR_HITS);
+	sq_bind_int(q, st, 4, (int64_t)hits);
 	while (*n < max && (rc = sq_row(q, st)) == TAME_OK) {
 		out[*n].ticket_id = sqlite3_column_int64(st, 0);
-		out[*n].rank = sqlite3_column_double(st, 1);
+		out[*n].message_id = sqlite3_column_int64(st, 1);
 		(*n)++;
 	}
 	sq_done(st);

@@ -8,9 +8,14 @@
  * index (external content, keyed on messages.id), and it bumps its
  * ticket's counters and list preview in the same save point, so the
  * ticket list never needs to look into messages and a failure leaves no
- * half-stored message. Attachment bytes go to blobs under their SHA-256,
- * so identical files are kept once. Threading relies on the unique index
- * on messages.message_id (RFC 5322 Message-ID, without <>).
+ * half-stored message. The index row is written in the same transaction
+ * as the message, at its COMMIT (store_sqlite_fts_flush), or, on a
+ * connection that defers it (store_index_defer), queued in fts_pending
+ * in that transaction and written later in large batches
+ * (store_sqlite_index_pending). Attachment bytes go to blobs under
+ * their SHA-256, so identical files are kept once. Threading relies on
+ * the unique index on messages.message_id (RFC 5322 Message-ID, without
+ * <>).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -11,16 +11,16 @@
  * - several statuses, or an assignee without a status: one small
  *   "ORDER BY id DESC LIMIT n" branch per status on (assignee_id,
  *   status, id) or (status, id), merged - at most 5 * (n + 1) rows;
- * - a search with few hits (a name, an order number): the FTS5 index
- *   gives the matching messages, their tickets are then filtered and
- *   sorted, so the cost follows the number of hits;
- * - a search with many hits (a common word): read the hits newest
- *   message first and keep the newest tickets that pass the filters,
- *   stopping as soon as no older message can belong to a ticket newer
- *   than the page's last (scan_hits); should that take too long (the
- *   filters keep very few tickets), walk the tickets newest first as
- *   without search and probe each one's messages in the FTS5 index
- *   (MATCH with rowid =), stopping when the page is full.
+ * - a search with filters and few hits (a name, an order number): the
+ *   FTS5 index gives the matching messages, their tickets are then
+ *   filtered and sorted, so the cost follows the number of hits;
+ * - a search without filters, or with many hits (a common word): read
+ *   the hits newest message first and keep the newest tickets that pass
+ *   the filters, stopping as soon as no older message can belong to a
+ *   ticket newer than the page's last (scan_hits); should that take too
+ *   long (the filters keep very few tickets), walk the tickets newest
+ *   first as without search and probe each one's messages in the FTS5
+ *   index (MATCH with rowid =), stopping when the page is full.
  * The page's ids are found first; the columns, joins and tags are then
  * read for those rows only.
  * The user's search text is never FTS5 syntax: each word becomes a
@@ -432,8 +432,9 @@ store_sqlite_customer_view(struct store *s, int64_t id, json_t **out)
 #define TICKET_COLS "t.id, t.subject, t.status, t.priority, c.id, "	\
 	"c.email, c.name, a.id, a.email, a.name, t.mailbox_id, "	\
 	"t.message_count, t.unparsed, t.created_at, t.updated_at, "	\
-	"(SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags " \
-	"WHERE ticket_id = t.id ORDER BY tag)), t.preview, "		\
+	"CASE WHEN EXISTS (SELECT 1 FROM ticket_tags WHERE ticket_id = "	\
+	"t.id) THEN (SELECT json_group_array(tag) FROM (SELECT tag FROM "	\
+	"ticket_tags WHERE ticket_id = t.id ORDER BY tag)) END, t.preview, " \
 	"t.previous_ticket_id, t.last_customer_at" SQ_INTEL_TICKET_COLS
 /* Columns of TICKET_COLS: a sort key appended after them is this one. */
 #define TICKET_NCOLS (19 + SQ_INTEL_TICKET_NCOLS)
@@ -1077,7 +1078,15 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 		goto out;
 	if (terms && (rc = pending_hits(q, buf_str(&match))))
 		goto out;
-	if (!sorted && terms && (rc = search_plan(q, buf_str(&match), &plan)))
+	/* Without filters every hit's ticket belongs on the page, so the
+	 * scan of the newest hits settles it at once, however many there
+	 * are; with filters, counting the hits decides. */
+	if (!sorted && terms && mask == 0 && tq->assignee_id == 0 &&
+	    tq->mailbox_id == 0 && tq->customer_id == 0 && !tq->tag &&
+	    tq->trend_id == 0 && tq->flags == 0)
+		plan = SEARCH_SCAN;
+	else if (!sorted && terms &&
+	    (rc = search_plan(q, buf_str(&match), &plan)))
 		goto out;
 	if (plan == SEARCH_SCAN) {
 		if ((rc = scan_hits(q, tq, mask, buf_str(&match), below,
@@ -1284,7 +1293,8 @@ ticket_full(struct sq *q, int64_t id, json_t **out)
 	static const char msql[] = "SELECT id, direction, from_email, "
 	    "from_name, to_json, cc_json, subject, text, html, message_id, "
 	    "created_at, unparsed, auto_submitted, agent_id, delivery, "
-	    "delivery_error, tone FROM messages WHERE ticket_id = ?1 "
+	    "delivery_error, (SELECT tone FROM message_tones WHERE "
+	    "message_id = messages.id) FROM messages WHERE ticket_id = ?1 "
 	    "ORDER BY id";
 	static const char esql[] = "SELECT kind, actor_agent_id, data, "
 	    "created_at FROM events WHERE ticket_id = ?1 ORDER BY id";

@@ -171,3 +171,655 @@ def test_saved_reply_render(tame):
     st, _, ans = tame.api("POST", "/api/v1/saved-replies/%d/render" % rid,
                           {"ticket_id": "1"})
     assert_error(st, ans, 400)
+
+
+# ---------------------------------------------------------------- spell check
+
+def spell(tame, text, **extra):
+    body = {"text": text}
+    body.update(extra)
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck", body)
+    assert st == 200, ans
+    return ans
+
+
+def test_spellcheck_finds_words_with_places_and_suggestions(tame):
+    text = "Thank you for your pateince, we have recieved your order."
+    ans = spell(tame, text)
+    assert ans["lang"] == "en_US" and ans["truncated"] is False
+    got = [(m["word"], m["offset"], m["length"]) for m in ans["misspellings"]]
+    assert got == [("pateince", text.index("pateince"), 8),
+                   ("recieved", text.index("recieved"), 8)]
+    for m in ans["misspellings"]:
+        assert text[m["offset"]:m["offset"] + m["length"]] == m["word"]
+    assert "patience" in ans["misspellings"][0]["suggestions"]
+    assert "received" in ans["misspellings"][1]["suggestions"]
+    assert all(len(m["suggestions"]) <= 5 for m in ans["misspellings"])
+    assert spell(tame, "All good here, isn't it?")["misspellings"] == []
+
+
+def test_spellcheck_skips_links_codes_and_capitals(tame):
+    text = ("See https://exampel.com/pagge or write to suport@exampel.org, "
+            "set up 2fa and abc123 on VPNX and SMTPZ; path /usr/libb.\n"
+            "> the customer's qoute is not ours\n"
+            "but thiss is.")
+    got = [m["word"] for m in spell(tame, text)["misspellings"]]
+    assert got == ["thiss"]
+
+
+def test_spellcheck_offsets_count_utf16(tame):
+    # an emoji is two UTF-16 code units, an accented letter one
+    text = "Caf\u00e9 \U0001F600 mistaek here"
+    ans = spell(tame, text)
+    m = [x for x in ans["misspellings"] if x["word"] == "mistaek"]
+    assert m, ans
+    off = len("Caf\u00e9 ".encode("utf-16-le")) // 2 + 2 + 1
+    assert m[0]["offset"] == off and m[0]["length"] == 7
+
+
+def test_spellcheck_bad_input(tame):
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck", {})
+    assert assert_error(st, ans, 400)["code"] == "missing_field"
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck",
+                          {"text": "x", "lang": "../../etc/passwd"})
+    assert assert_error(st, ans, 400)["code"] == "invalid_field"
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck",
+                          {"text": "x" * (64 * 1024 + 1)})
+    assert_error(st, ans, 400)
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck",
+                          {"text": "hello", "lang": "xx_YY"})
+    assert assert_error(st, ans, 503)["code"] == "spellcheck_unavailable"
+    st, _, ans = tame.api("POST", "/api/v1/spellcheck", {"text": "hello"},
+                          token=None)
+    assert_error(st, ans, 401)
+
+
+def test_spellcheck_many_words_is_bounded(tame):
+    text = " ".join("wrongg%s" % ("x" * (i % 7)) for i in range(300))
+    ans = spell(tame, text)
+    assert len(ans["misspellings"]) == 200 and ans["truncated"] is True
+
+
+def test_spellcheck_without_dictionaries_is_503(tame_data, tmp_path):
+    tame_data.start(env={"TAME_HUNSPELL_DIR": str(tmp_path)})
+    st, _, ans = tame_data.api("POST", "/api/v1/spellcheck", {"text": "hi"})
+    assert assert_error(st, ans, 503)["code"] == "spellcheck_unavailable"
+
+
+# ---------------------------------------------------------------- bulk, merge
+
+def bulk(tame, body, key=None, api=None):
+    h = {"Idempotency-Key": key} if key else None
+    call = api.call if api else tame.api
+    return call("POST", "/api/v1/tickets/bulk", body, headers=h)
+
+
+def test_bulk_reply_personalised_in_each_thread_and_idempotent(tame, sink):
+    people = [("Ann Alpha <ann@example.org>", "Order A"),
+              ("Bert Beta <bert@example.org>", "Order B"),
+              ("Cleo Gamma <cleo@example.org>", "Order C")]
+    mids, tids = {}, []
+    for sender, subject in people:
+        mid = "<%s@example.org>" % uuid.uuid4().hex
+        t = new_ticket(tame, subject, sender=sender, message_id=mid)
+        mids[t["id"]] = mid
+        tids.append(t["id"])
+    body = {"ticket_ids": tids, "action": "reply", "status": "solved",
+            "text": "Hi {{customer.first_name}}, ticket {{ticket.id}} "
+                    "is fixed. {{agent.first_name}}"}
+    key = str(uuid.uuid4())
+    st, h, ans = bulk(tame, body, key)
+    assert st == 200, ans
+    assert ans["succeeded"] == 3 and ans["failed"] == 0
+    assert [r["ticket_id"] for r in ans["results"]] == tids
+    assert all(r["ok"] and r["message_id"] for r in ans["results"])
+    msgs = sink.wait_count(3)
+    by_rcpt = {m["rcpts"][0]: m["msg"] for m in msgs}
+    for (sender, subject), tid in zip(people, tids):
+        first = sender.split()[0]
+        addr = sender.split("<")[1].rstrip(">")
+        m = by_rcpt[addr]
+        assert mail_text(m).strip() == (
+            "Hi %s, ticket %d is fixed. Ada" % (first, tid))
+        assert "[#%d]" % tid in m["Subject"]
+        assert strip_angle(m["In-Reply-To"]) == strip_angle(mids[tid])
+        assert tame.ticket(tid)["status"] == "solved"
+    # the same request again: the kept answer, nothing sent twice
+    st, h2, ans2 = bulk(tame, body, key)
+    assert st == 200 and ans2 == ans
+    assert h2["Idempotent-Replayed"] == "true"
+    # the same key for another request
+    st, _, err = bulk(tame, dict(body, text="Other"), key)
+    assert assert_error(st, err, 422)["code"] == "idempotency_key_reused"
+    settle(1)
+    assert len(sink.messages) == 3
+    for tid in tids:
+        outs = [m for m in tame.ticket(tid)["messages"]
+                if m["direction"] == "out"]
+        assert len(outs) == 1
+
+
+def test_bulk_reply_with_saved_reply(tame, sink):
+    t1 = new_ticket(tame, "Saved one", sender="Dora <dora@example.org>")
+    t2 = new_ticket(tame, "Saved two", sender="eve@example.org")
+    st, _, ans = tame.api("POST", "/api/v1/saved-replies",
+                          {"title": "Thanks", "body": "Thanks {{customer."
+                           "first_name}} for {{ticket.subject}}."})
+    rid = ans["saved_reply"]["id"]
+    st, _, ans = bulk(tame, {"ticket_ids": [t1["id"], t2["id"]],
+                             "action": "reply", "saved_reply_id": rid})
+    assert st == 200 and ans["succeeded"] == 2, ans
+    msgs = sink.wait_count(2)
+    texts = sorted(mail_text(m["msg"]).strip() for m in msgs)
+    assert texts == ["Thanks Dora for Saved one.",
+                     "Thanks Eve for Saved two."]
+    # someone else's personal reply is not found
+    _, bob = agent_api(tame, "bob@example.com")
+    st, _, err = bulk(tame, {"ticket_ids": [t1["id"]], "action": "reply",
+                             "saved_reply_id": rid}, api=bob)
+    assert_error(st, err, 404)
+
+
+def test_bulk_assign_tag_status_with_per_ticket_results(tame):
+    bob_id, _ = agent_api(tame, "bob@example.com")
+    a = new_ticket(tame, "Bulk A")["id"]
+    b = new_ticket(tame, "Bulk B")["id"]
+    st, _, ans = bulk(tame, {"ticket_ids": [a, b, 9999], "action": "assign",
+                             "assignee_id": bob_id})
+    assert st == 200, ans
+    assert ans["succeeded"] == 2 and ans["failed"] == 1
+    bad = ans["results"][2]
+    assert bad["ticket_id"] == 9999 and bad["ok"] is False
+    assert bad["error"]["code"] == "not_found"
+    assert tame.ticket(a)["assignee"]["id"] == bob_id
+    st, _, ans = bulk(tame, {"ticket_ids": [a, b], "action": "tag",
+                             "tag": "billing"})
+    assert st == 200 and all(r["changed"] for r in ans["results"])
+    st, _, ans = bulk(tame, {"ticket_ids": [a], "action": "tag",
+                             "tag": "billing"})
+    assert ans["results"][0]["changed"] is False
+    st, _, ans = bulk(tame, {"ticket_ids": [b], "action": "untag",
+                             "tag": "billing"})
+    assert ans["results"][0]["changed"] is True
+    assert tame.ticket(a)["tags"] == ["billing"]
+    assert tame.ticket(b)["tags"] == []
+    st, _, ans = bulk(tame, {"ticket_ids": [a, b], "action": "status",
+                             "status": "pending"})
+    assert st == 200 and ans["succeeded"] == 2
+    assert tame.ticket(b)["status"] == "pending"
+    st, _, ans = bulk(tame, {"ticket_ids": [a, b], "action": "assign",
+                             "assignee_id": None})
+    assert ans["succeeded"] == 2 and tame.ticket(a)["assignee"] is None
+    kinds = [e["kind"] for e in tame.ticket(a)["events"]]
+    assert kinds.count("ticket.updated") >= 3
+
+
+def test_bulk_bad_requests(tame):
+    a = new_ticket(tame, "Bulk bad")["id"]
+    cases = [
+        ({"action": "tag", "tag": "x"}, 400, "missing_field"),
+        ({"ticket_ids": [], "action": "tag", "tag": "x"}, 400,
+         "invalid_field"),
+        ({"ticket_ids": ["1"], "action": "tag", "tag": "x"}, 400,
+         "invalid_field"),
+        ({"ticket_ids": list(range(1, 502)), "action": "tag", "tag": "x"},
+         400, "invalid_field"),
+        ({"ticket_ids": [a], "action": "explode"}, 400, "invalid_field"),
+        ({"ticket_ids": [a], "action": "tag"}, 400, "missing_field"),
+        ({"ticket_ids": [a], "action": "status"}, 400, "missing_field"),
+        ({"ticket_ids": [a], "action": "status", "status": "gone"}, 400,
+         "invalid_field"),
+        ({"ticket_ids": [a], "action": "assign"}, 400, "missing_field"),
+        ({"ticket_ids": [a], "action": "assign", "assignee_id": 777}, 400,
+         "invalid_field"),
+        ({"ticket_ids": [a], "action": "merge"}, 400, "missing_field"),
+        ({"ticket_ids": [a], "action": "merge", "into": 777}, 404,
+         "not_found"),
+        ({"ticket_ids": [a], "action": "reply"}, 400, "missing_field"),
+        ({"ticket_ids": [a], "action": "reply", "text": " "}, 400,
+         "invalid_field"),
+        ({"ticket_ids": [a], "action": "tag", "tag": "x", "extra": 1}, 400,
+         "unknown_field"),
+    ]
+    for body, status, code in cases:
+        st, _, ans = bulk(tame, body)
+        assert assert_error(st, ans, status)["code"] == code, (body, ans)
+    st, _, ans = bulk(tame, {"ticket_ids": [a], "action": "tag", "tag": "x"},
+                      key="bad key with spaces")
+    assert_error(st, ans, 400)
+
+
+def test_merge_moves_messages_and_threads_later_mail(tame, sink):
+    mid_a = "<%s@example.org>" % uuid.uuid4().hex
+    a = new_ticket(tame, "Printer broken", sender="Ann <ann@example.org>",
+                   message_id=mid_a)["id"]
+    b = new_ticket(tame, "Printer still broken",
+                   sender="Ann Office <ann.office@example.org>")["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % a,
+                          {"agent_id": tame.admin_id})
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % a,
+                          {"into": b})
+    assert st == 200, ans
+    assert ans["merged"] == {"from": a, "into": b}
+    target = ans["ticket"]
+    assert target["id"] == b and target["message_count"] == 2
+    assert {m["subject"] for m in target["messages"]} == {
+        "Printer broken", "Printer still broken"}
+    assert {"kind": "ticket.merged", "from": a} in [
+        dict(kind=e["kind"], **(e["data"] or {})) for e in target["events"]]
+    src = tame.ticket(a)
+    assert src["status"] == "closed" and src["messages"] == []
+    ev = [e for e in src["events"] if e["kind"] == "ticket.merged"]
+    assert ev and ev[0]["data"]["into"] == b
+    # the customer answers the old ticket's message: it lands in b
+    tame.send_mail(make_message(sender="Ann <ann@example.org>",
+                                subject="Re: Printer broken",
+                                text="Any news?",
+                                headers={"In-Reply-To": mid_a,
+                                         "References": mid_a}))
+    wait_for(lambda: tame.ticket(b)["message_count"] == 3,
+             what="the answer threaded into the target")
+    assert tame.ticket(a)["message_count"] == 0
+    assert len(tame.tickets_with_subject("Re: Printer broken")) == 0
+    # a reply from the target goes to its customer with the whole thread
+    tame.reply(b, "We are on it.")
+    m = sink.wait_count(1)[0]["msg"]
+    assert strip_angle(mid_a) in m["References"]
+    # merging again, into itself, or unknown
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % a,
+                          {"into": b})
+    assert assert_error(st, err, 409)["code"] == "conflict"
+    assert "already merged" in err["error"]["message"]
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % b,
+                          {"into": a})
+    assert assert_error(st, err, 409)["code"] == "conflict"
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % b,
+                          {"into": b})
+    assert_error(st, err, 400)
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % b,
+                          {"into": 4242})
+    assert_error(st, err, 404)
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % b, {})
+    assert assert_error(st, err, 400)["code"] == "missing_field"
+
+
+def test_bulk_merge_into_target(tame):
+    ids = [new_ticket(tame, "Dup %d" % i,
+                      sender="u%d@example.org" % i)["id"] for i in range(3)]
+    st, _, ans = bulk(tame, {"ticket_ids": ids, "action": "merge",
+                             "into": ids[0]})
+    assert st == 200 and ans["succeeded"] == 3, ans
+    assert ans["results"][0].get("target") is True
+    t = tame.ticket(ids[0])
+    assert t["message_count"] == 3
+    for i in ids[1:]:
+        assert tame.ticket(i)["status"] == "closed"
+    # participants merged: each customer's [#id] answer is taken by the
+    # target, whose subject token they now write to
+    tame.send_mail(make_message(sender="u2@example.org",
+                                subject="Re: Dup 0 [#%d]" % ids[0],
+                                text="More info"))
+    wait_for(lambda: tame.ticket(ids[0])["message_count"] == 4)
+
+
+# ---------------------------------------------------------------- followers
+
+def notes_of(api):
+    st, _, ans = api.call("GET", "/api/v1/notifications")
+    assert st == 200, ans
+    return ans
+
+
+def test_followers_mentions_and_notifications(tame, sink):
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    carol_id, carol = agent_api(tame, "carol@example.com")
+    mid = "<%s@example.org>" % uuid.uuid4().hex
+    t = new_ticket(tame, "Follow me", sender="Dan <dan@example.org>",
+                   message_id=mid)["id"]
+    path = "/api/v1/tickets/%d/followers" % t
+    st, _, ans = tame.api("POST", path, {"agent_id": bob_id})
+    assert st == 201, ans
+    assert [f["id"] for f in ans["followers"]] == [bob_id]
+    st, _, ans = tame.api("POST", path, {"agent_id": bob_id})
+    assert st == 200 and len(ans["followers"]) == 1
+    n = notes_of(bob)
+    assert n["unread"] == 1
+    first = n["notifications"][0]
+    assert first["kind"] == "follower.added"
+    assert first["ticket"] == {"id": t, "subject": "Follow me"}
+    assert first["actor"]["id"] == tame.admin_id and first["read"] is False
+
+    # the customer writes again (SMTP), the admin replies: bob hears both
+    tame.send_mail(make_message(sender="Dan <dan@example.org>",
+                                subject="Re: Follow me", text="Hello?",
+                                headers={"In-Reply-To": mid}))
+    wait_for(lambda: notes_of(bob)["unread"] == 2)
+    assert notes_of(bob)["notifications"][0]["kind"] == "message.received"
+    msg = tame.reply(t, "Answer")
+    n = notes_of(bob)
+    assert n["unread"] == 3
+    assert n["notifications"][0]["kind"] == "reply.sent"
+    assert n["notifications"][0]["message_id"] == msg["id"]
+    # bob's own note tells nobody; the admin follows nothing
+    st, _, _ = bob.call("POST", "/api/v1/tickets/%d/notes" % t,
+                        {"text": "looking"})
+    assert st == 201
+    assert notes_of(bob)["unread"] == 3
+    assert tame.get("/api/v1/notifications")["unread"] == 0
+
+    # mentions: by address and by full name; not the author
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % t, {
+        "text": "@carol@example.com and @Agent bob, see above. "
+                "(mail ada@example.com is no mention; @Ada Admin is me)"})
+    assert st == 201, ans
+    note_id = ans["message"]["id"]
+    n = notes_of(carol)
+    assert [x["kind"] for x in n["notifications"]] == ["mention"]
+    assert n["notifications"][0]["message_id"] == note_id
+    kinds = [x["kind"] for x in notes_of(bob)["notifications"]]
+    assert kinds[:2] == ["mention", "note.added"]
+    assert tame.get("/api/v1/notifications")["unread"] == 0
+
+    # assignment: the assignee is told, the follower sees the change
+    st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % t,
+                        {"assignee_id": carol_id})
+    assert st == 200
+    assert notes_of(carol)["notifications"][0]["kind"] == "ticket.assigned"
+    assert notes_of(bob)["notifications"][0]["kind"] == "ticket.updated"
+
+    # reading: some, then all; unread filter, pages and CSV
+    n = notes_of(bob)
+    total = n["unread"]
+    st, _, ans = bob.call("POST", "/api/v1/notifications/read",
+                          {"ids": [n["notifications"][0]["id"], 999999]})
+    assert st == 200 and ans == {"marked": 1, "unread": total - 1}
+    st, _, ans = bob.call("GET", "/api/v1/notifications?unread=1&limit=2")
+    assert len(ans["notifications"]) == 2 and ans["next_cursor"]
+    assert all(x["read"] is False for x in ans["notifications"])
+    st, _, ans2 = bob.call("GET", "/api/v1/notifications?unread=1&limit=2"
+                           "&cursor=" + ans["next_cursor"])
+    assert st == 200
+    assert ans2["notifications"][0]["id"] < ans["notifications"][1]["id"]
+    st, h, payload = bob.call("GET", "/api/v1/notifications?format=csv")
+    assert st == 200 and "text/csv" in h["Content-Type"]
+    assert {r["kind"] for r in csv_rows(payload)} >= {"mention",
+                                                       "follower.added"}
+    st, _, ans = bob.call("POST", "/api/v1/notifications/read",
+                          {"all": True})
+    assert ans["marked"] == total - 1 and ans["unread"] == 0
+    # other agents' notifications are not reachable
+    st, _, ans = carol.call("POST", "/api/v1/notifications/read",
+                            {"all": True})
+    assert ans["marked"] == 2
+
+    # unfollowing (body or path); then customer mail tells bob nothing
+    st, _, ans = tame.api("DELETE", path, {"agent_id": bob_id})
+    assert st == 200 and ans["followers"] == []
+    st, _, ans = tame.api("POST", path, {"agent_id": carol_id})
+    st, _, ans = tame.api("DELETE", path + "/%d" % carol_id)
+    assert st == 200 and ans["followers"] == []
+    tame.send_mail(make_message(sender="Dan <dan@example.org>",
+                                subject="Re: Follow me", text="Again",
+                                headers={"In-Reply-To": mid}))
+    wait_for(lambda: tame.ticket(t)["message_count"] == 6)
+    assert notes_of(bob)["unread"] == 0
+
+
+def test_followers_bad_input(tame):
+    t = new_ticket(tame, "Follow bad")["id"]
+    path = "/api/v1/tickets/%d/followers" % t
+    st, _, ans = tame.api("POST", path, {"agent_id": 999})
+    assert assert_error(st, ans, 400)["code"] == "invalid_field"
+    st, _, ans = tame.api("POST", path, {})
+    assert assert_error(st, ans, 400)["code"] == "missing_field"
+    st, _, ans = tame.api("POST", "/api/v1/tickets/9999/followers",
+                          {"agent_id": tame.admin_id})
+    assert_error(st, ans, 404)
+    st, _, ans = tame.api("GET", path + "?format=csv")
+    assert st == 200
+    st, _, ans = tame.api("POST", "/api/v1/notifications/read",
+                          {"all": False})
+    assert assert_error(st, ans, 400)["code"] == "missing_field"
+    st, _, ans = tame.api("POST", "/api/v1/notifications/read", {})
+    assert st == 200 and ans == {"marked": 0, "unread": 0}
+    st, _, ans = tame.api("POST", "/api/v1/notifications/read",
+                          {"all": True, "ids": [1]})
+    assert_error(st, ans, 400)
+    st, _, ans = tame.api("GET", "/api/v1/notifications?unread=2")
+    assert_error(st, ans, 400)
+    st, _, ans = tame.api("GET", "/api/v1/notifications?cursor=abc")
+    assert_error(st, ans, 400)
+
+
+# ---------------------------------------------------------------- presence
+
+def test_presence_who_else_is_viewing_or_typing(tame):
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    t = new_ticket(tame, "Presence")["id"]
+    path = "/api/v1/tickets/%d/presence" % t
+    st, _, ans = tame.api("POST", path, {"state": "viewing"})
+    assert st == 200 and ans["presence"] == []
+    st, _, ans = bob.call("POST", path, {"state": "typing"})
+    assert st == 200, ans
+    others = ans["presence"]
+    assert [(p["agent"]["id"], p["state"]) for p in others] == [
+        (tame.admin_id, "viewing")]
+    assert others[0]["agent"]["name"] == "Ada Admin"
+    ans = tame.get(path)
+    assert [(p["agent"]["id"], p["state"]) for p in ans["presence"]] == [
+        (bob_id, "typing")]
+    ans = tame.get("/api/v1/presence")
+    assert [(p["ticket_id"], p["agent"]["id"]) for p in ans["presence"]] == [
+        (t, bob_id)]
+    st, _, ans = bob.call("POST", path, {"state": "left"})
+    assert st == 200
+    assert tame.get(path)["presence"] == []
+    st, _, ans = tame.api("POST", path, {"state": "dancing"})
+    assert assert_error(st, ans, 400)["code"] == "invalid_field"
+    st, _, ans = tame.api("POST", "/api/v1/tickets/999/presence",
+                          {"state": "viewing"})
+    assert_error(st, ans, 404)
+
+
+def test_presence_expires(tame):
+    _, bob = agent_api(tame, "bob@example.com")
+    t = new_ticket(tame, "Presence expiry")["id"]
+    path = "/api/v1/tickets/%d/presence" % t
+    st, _, _ = bob.call("POST", path, {"state": "viewing"})
+    assert st == 200 and len(tame.get(path)["presence"]) == 1
+    wait_for(lambda: tame.get(path)["presence"] == [], timeout=25,
+             interval=1, what="bob's presence to expire")
+
+
+def test_reply_refused_when_customer_wrote_since(tame, sink):
+    mid = "<%s@example.org>" % uuid.uuid4().hex
+    t = new_ticket(tame, "Collision", sender="fay@example.org",
+                   message_id=mid)["id"]
+    seen = tame.ticket(t)["messages"][-1]["id"]
+    # nothing new: the reply goes
+    tame.reply(t, "First answer", since_message_id=seen)
+    seen = tame.ticket(t)["messages"][-1]["id"]
+    # our own note is not a reason to stop
+    tame.api("POST", "/api/v1/tickets/%d/notes" % t, {"text": "n"})
+    tame.reply(t, "Second answer", since_message_id=seen)
+    # the customer writes while the agent types
+    tame.send_mail(make_message(sender="fay@example.org",
+                                subject="Re: Collision", text="Wait!",
+                                headers={"In-Reply-To": mid}))
+    wait_for(lambda: tame.ticket(t)["message_count"] == 5)
+    newest = tame.ticket(t)["messages"][-1]["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % t,
+                          {"text": "Third", "since_message_id": seen})
+    err = assert_error(st, ans, 409)
+    assert err["code"] == "new_message" and err["message_id"] == newest
+    assert tame.ticket(t)["message_count"] == 5
+    tame.reply(t, "Third anyway", since_message_id=seen, force=True)
+    tame.reply(t, "Fourth", since_message_id=newest)
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % t,
+                          {"text": "x", "since_message_id": "1"})
+    assert_error(st, ans, 400)
+
+
+# ---------------------------------------------------------------- profile
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00"
+       b"\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc"
+       b"\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00"
+       b"IEND\xaeB`\x82")
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 40
+
+
+def test_profile_signature_and_notification_settings(tame):
+    me = tame.get("/api/v1/agents/me")
+    assert me["signature"] is None and me["avatar_url"] is None
+    assert me["notify_mentions"] is True and me["notify_follows"] is True
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {
+        "signature": "Ada\nTame support", "notify_follows": False})
+    assert st == 200, ans
+    assert ans["signature"] == "Ada\nTame support"
+    assert ans["notify_follows"] is False and ans["notify_mentions"] is True
+    assert ans["name"] == "Ada Admin"
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {"name": "Ada L"})
+    assert ans["signature"] == "Ada\nTame support" and ans["name"] == "Ada L"
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {"signature": ""})
+    assert ans["signature"] is None
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me",
+                          {"signature": "x" * 5000})
+    assert_error(st, ans, 400)
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/me",
+                          {"notify_mentions": "no"})
+    assert_error(st, ans, 400)
+    # an agent with mentions off is not told
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    st, _, ans = bob.call("PATCH", "/api/v1/agents/me",
+                          {"notify_mentions": False})
+    assert st == 200 and ans["notify_mentions"] is False
+    t = new_ticket(tame, "Quiet")["id"]
+    tame.api("POST", "/api/v1/tickets/%d/notes" % t,
+             {"text": "@bob@example.com look"})
+    assert notes_of(bob)["notifications"] == []
+    # someone else's profile: only an admin
+    st, _, ans = bob.call("PATCH", "/api/v1/agents/%d" % tame.admin_id,
+                          {"signature": "hacked"})
+    assert_error(st, ans, 403)
+
+
+def test_avatar_upload_and_download(tame):
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    for data, ctype in ((PNG, "image/png"), (JPEG, "image/jpeg"),
+                        (WEBP, "image/webp")):
+        st, _, ans = tame.api("PUT", "/api/v1/agents/me/avatar", raw=data,
+                              content_type=ctype)
+        assert st == 204, ans
+        st, h, got = bob.call("GET", "/api/v1/agents/%d/avatar" %
+                              tame.admin_id)
+        assert st == 200 and got == data
+        assert h["Content-Type"] == ctype
+        assert h["X-Content-Type-Options"] == "nosniff"
+    etag = h["ETag"]
+    st, _, _ = bob.call("GET", "/api/v1/agents/%d/avatar" % tame.admin_id,
+                        headers={"If-None-Match": etag})
+    assert st == 304
+    url = tame.get("/api/v1/agents/me")["avatar_url"]
+    assert url.startswith("/api/v1/agents/%d/avatar" % tame.admin_id)
+    st, _, got = tame.api("GET", "/api/v1/agents/me/avatar")
+    assert st == 200 and got == WEBP
+    # refused: wrong type, lying type, too large, not an image
+    cases = [(PNG, "image/svg+xml", 415), (PNG, "text/html", 415),
+             (JPEG, "image/png", 400), (b"<svg onload=alert(1)>",
+                                        "image/png", 400),
+             (b"", "image/png", 400),
+             (PNG + b"\x00" * (256 * 1024), "image/png", 413)]
+    for data, ctype, status in cases:
+        st, _, ans = tame.api("PUT", "/api/v1/agents/me/avatar", raw=data,
+                              content_type=ctype)
+        assert_error(st, ans, status)
+    st, _, got = tame.api("GET", "/api/v1/agents/me/avatar")
+    assert got == WEBP
+    st, _, ans = tame.api("GET", "/api/v1/agents/%d/avatar" % bob_id)
+    assert_error(st, ans, 404)
+    st, _, _ = tame.api("DELETE", "/api/v1/agents/me/avatar")
+    assert st == 204
+    st, _, ans = tame.api("GET", "/api/v1/agents/me/avatar")
+    assert_error(st, ans, 404)
+    assert tame.get("/api/v1/agents/me")["avatar_url"] is None
+
+
+def test_password_change_and_sessions(tame):
+    st, web1, body = login(tame)
+    assert st == 201
+    st, web2, _ = login(tame)
+    cookie_api = Api(tame.http_port)
+
+    def as_web(web, method, path, body=None):
+        return cookie_api.call(method, path, body, token=None, headers=web)
+
+    st, _, ans = as_web(web1, "GET", "/api/v1/sessions")
+    assert st == 200, ans
+    sessions = ans["sessions"]
+    assert len(sessions) == 2
+    assert sum(1 for s in sessions if s["current"]) == 1
+    st, h, payload = as_web(web1, "GET", "/api/v1/sessions?format=csv")
+    assert st == 200 and len(csv_rows(payload)) == 2
+    # wrong current password, too short a new one
+    st, _, ans = as_web(web1, "POST", "/api/v1/session/password",
+                        {"current": "nope", "new": "another long one"})
+    assert assert_error(st, ans, 403)["code"] == "invalid_credentials"
+    st, _, ans = as_web(web1, "POST", "/api/v1/session/password",
+                        {"current": ADMIN_PASSWORD, "new": "short"})
+    assert_error(st, ans, 400)
+    # the change ends the other session and keeps this one
+    st, _, ans = as_web(web1, "POST", "/api/v1/session/password",
+                        {"current": ADMIN_PASSWORD,
+                         "new": "a brand new passphrase"})
+    assert st == 200 and ans["ended_sessions"] == 1, ans
+    st, _, ans = as_web(web2, "GET", "/api/v1/session")
+    assert_error(st, ans, 401)
+    st, _, ans = as_web(web1, "GET", "/api/v1/session")
+    assert st == 200
+    st, _, _ = login(tame)
+    assert st == 401
+    st, web3, _ = login(tame, password="a brand new passphrase")
+    assert st == 201
+    # ending one session by its id, then one's own
+    sessions = as_web(web1, "GET", "/api/v1/sessions")[2]["sessions"]
+    other = [s for s in sessions if not s["current"]][0]
+    st, _, _ = as_web(web1, "DELETE", "/api/v1/sessions/%d" % other["id"])
+    assert st == 204
+    st, _, ans = as_web(web3, "GET", "/api/v1/session")
+    assert_error(st, ans, 401)
+    st, _, ans = as_web(web1, "DELETE", "/api/v1/sessions/%d" % other["id"])
+    assert_error(st, ans, 404)
+    mine = [s for s in as_web(web1, "GET", "/api/v1/sessions")[2][
+        "sessions"] if s["current"]][0]
+    st, h, _ = as_web(web1, "DELETE", "/api/v1/sessions/%d" % mine["id"])
+    assert st == 204 and "Max-Age=0" in h["Set-Cookie"]
+    st, _, ans = as_web(web1, "GET", "/api/v1/session")
+    assert_error(st, ans, 401)
+    # another agent cannot see or end the admin's sessions
+    _, bob = agent_api(tame, "bob@example.com")
+    st, _, ans = bob.call("GET", "/api/v1/sessions")
+    assert st == 200 and ans["sessions"] == []
+
+
+# ---------------------------------------------------------------- tags
+
+def test_tags_in_use_with_counts(tame):
+    a = new_ticket(tame, "Tag A")["id"]
+    b = new_ticket(tame, "Tag B")["id"]
+    c = new_ticket(tame, "Tag C")["id"]
+    for tid, tags in ((a, ["billing", "vip"]), (b, ["billing"]),
+                      (c, ["billing", "bug"])):
+        st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                            {"tags": tags})
+        assert st == 200
+    tame.api("PATCH", "/api/v1/tickets/%d" % c, {"status": "solved"})
+    ans = tame.get("/api/v1/tags")
+    assert ans["tags"] == [{"tag": "billing", "count": 3, "open": 2},
+                           {"tag": "bug", "count": 1, "open": 0},
+                           {"tag": "vip", "count": 1, "open": 1}]
+    st, h, payload = tame.api("GET", "/api/v1/tags?format=csv")
+    assert st == 200
+    assert csv_rows(payload)[0] == {"tag": "billing", "count": "3",
+                                    "open": "2"}

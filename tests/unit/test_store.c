@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include "store/migrations.h"
 #include "store/store.h"
 #include "core/util.h"
 
@@ -106,7 +107,8 @@ test_open_pragmas(void **state)
 	struct fx *f = *state;
 	struct store *s2;
 
-	assert_int_equal(count_sql(f, "PRAGMA user_version"), 1);
+	assert_int_equal(count_sql(f, "PRAGMA user_version"),
+	    migrations_latest());
 	assert_int_equal(count_sql(f, "SELECT journal_mode = 'wal' FROM "
 	    "pragma_journal_mode"), 1);
 	/* A second connection without migrate sees the schema. */

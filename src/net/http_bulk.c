@@ -1,0 +1,566 @@
+/*
+ * http_bulk.c - actions on many tickets at once, and merging one ticket
+ * into another. See http_bulk.h and docs/API.md.
+ *
+ * Model: a bulk request is checked whole first (the action, its fields,
+ * the ids, the assignee or target or saved reply), then applied ticket
+ * by ticket, each in its own transaction with its event, so one
+ * ticket's failure (gone, already merged) is reported in its result
+ * and does not undo the others. A bulk reply renders the template for
+ * each ticket (template.h: each customer's own name, their ticket) and
+ * sends it with reply_send() into that customer's own thread, one
+ * email each.
+ *
+ * Retries: with an Idempotency-Key header the request is claimed under
+ * the caller's key with a hash of what was asked (the intelligence
+ * engineer's store_idem_* of store_intel.h, shared with the trends'
+ * mass reply); a repeat gets the kept answer (Idempotent-Replayed:
+ * true) and nothing is done twice; the same key for a different body
+ * is 422. A claim left by a tamed that stopped halfway is taken over
+ * after STALE_MS, and its reply skips every ticket that already got
+ * the same text from the same agent since the first attempt.
+ *
+ * A merge moves the messages, participants, tags and followers of the
+ * source into the target (store_desk_merge), closes the source and
+ * writes "ticket.merged" on both, {"into": N} and {"from": M}; the
+ * messages keep their Message-IDs, so a customer's later answer to
+ * anything of the source threads into the target.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "http_bulk.h"
+#include "http_desk.h"
+#include "outbox.h"
+#include "../core/auth.h"
+#include "../core/util.h"
+#include "../mail/reply.h"
+#include "../store/store.h"
+#include "../tame_limits.h"
+
+/* A claimed key not finished after this long is taken over. */
+#define STALE_MS (5 * 60 * 1000)
+/* One rendered reply: the template plus what placeholders add. */
+#define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
+
+enum bulk_action { B_ASSIGN, B_TAG, B_UNTAG, B_STATUS, B_MERGE, B_REPLY };
+
+static const char *const action_names[] = {
+	"assign", "tag", "untag", "status", "merge", "reply",
+};
+
+struct bulk {
+	enum bulk_action action;
+	int64_t ids[TAME_BULK_MAX];
+	size_t n;
+	int64_t assignee;          /* assign: 0 = unassign */
+	const char *tag;           /* tag, untag */
+	int has_status;            /* status; optional for reply */
+	enum ticket_status status;
+	int64_t into;              /* merge */
+	const char *text;          /* reply: the template */
+	struct store_saved_reply saved;
+	const char *key;           /* Idempotency-Key or NULL */
+	int64_t since;             /* first attempt of the key */
+	int resumed;               /* taking over a stale claim */
+	int sent;                  /* emails queued: kick the outbox */
+};
+
+/* The code and message of a failed ticket. */
+static json_t *
+fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc)
+{
+	const char *code = "internal", *msg = tame_strerror(rc);
+
+	switch (rc) {
+	case TAME_ENOTFOUND:
+		code = "not_found";
+		msg = "no such ticket";
+		break;
+	case TAME_ECONFLICT:
+		code = "conflict";
+		msg = store_errmsg(c->store);
+		break;
+	case TAME_EINVAL:
+		code = "invalid_field";
+		msg = store_errmsg(c->store);
+		break;
+	case TAME_ETOOBIG:
+		code = "too_many";
+		msg = store_errmsg(c->store);
+		break;
+	case TAME_EBUSY:
+		code = "busy";
+		break;
+	default:
+		tame_log(TAME_LOG_WARN, "http: bulk on ticket %lld: %s (%s)",
+		    (long long)tid, tame_strerror(rc), store_errmsg(c->store));
+		break;
+	}
+	return json_pack("{s:I,s:b,s:{s:s,s:s}}", "ticket_id", (json_int_t)tid,
+	    "ok", 0, "error", "code", code, "message", msg);
+}
+
+/* Runs a change of ticket tid and its "ticket.updated" event (data ev,
+ * taken) in one transaction. */
+static enum tame_err
+change(struct http_ctx *c, int64_t tid, const struct ticket_patch *p,
+    json_t *ev, int64_t now)
+{
+	enum tame_err rc;
+
+	if ((rc = store_begin(c->store)))
+		goto out;
+	if ((rc = store_ticket_update(c->store, tid, p, now)) ||
+	    (rc = store_event_add(c->store, tid, c->agent.id,
+	    "ticket.updated", ev, now)) || (rc = store_commit(c->store)))
+		store_rollback(c->store);
+out:
+	json_decref(ev);
+	return rc;
+}
+
+/* Merges ticket from into ticket into with both events, in one
+ * transaction. */
+static enum tame_err
+merge_one(struct http_ctx *c, int64_t from, int64_t into, int64_t now)
+{
+	json_t *a = json_pack("{s:I}", "into", (json_int_t)into);
+	json_t *b = json_pack("{s:I}", "from", (json_int_t)from);
+	enum tame_err rc;
+
+	if (!a || !b) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_begin(c->store)))
+		goto out;
+	if ((rc = store_desk_merge(c->store, from, into, now)) ||
+	    (rc = store_event_add(c->store, from, c->agent.id,
+	    "ticket.merged", a, now)) ||
+	    (rc = store_event_add(c->store, into, c->agent.id,
+	    "ticket.merged", b, now)) || (rc = store_commit(c->store)))
+		store_rollback(c->store);
+out:
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+/* Sends the bulk reply to ticket tid; *skipped when a stale attempt of
+ * this request already did. */
+static enum tame_err
+reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
+    int64_t *msg_id, int *skipped)
+{
+	struct reply_req r;
+	struct buf text;
+	enum tame_err rc;
+	int done = 0;
+
+	buf_init(&text, TEXT_OUT_MAX);
+	if ((rc = http_desk_render(c, tid, b->text, &text)))
+		goto out;
+	if (b->resumed && (rc = store_intel_reply_done(c->store, tid,
+	    c->agent.id, b->since, buf_str(&text), &done)))
+		goto out;
+	if ((*skipped = done))
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.ticket_id = tid;
+	r.agent_id = c->agent.id;
+	r.text = buf_str(&text);
+	r.has_status = b->has_status;
+	r.status = b->has_status ? b->status : TICKET_PENDING;
+	if ((rc = reply_send(c->store, &r, now, msg_id)) == TAME_OK)
+		b->sent = 1;
+out:
+	buf_free(&text);
+	return rc;
+}
+
+/* Applies the action to ticket tid; the result object, NULL when out of
+ * memory. */
+static json_t *
+apply(struct http_ctx *c, struct bulk *b, int64_t tid)
+{
+	struct ticket_patch p;
+	int64_t now = tame_now_ms(), msg_id = 0;
+	enum tame_err rc = TAME_OK;
+	int changed = 0, skipped = 0;
+
+	memset(&p, 0, sizeof(p));
+	switch (b->action) {
+	case B_ASSIGN:
+		p.has_assignee = 1;
+		p.assignee_id = b->assignee;
+		rc = change(c, tid, &p, b->assignee ? json_pack("{s:I,s:b}",
+		    "assignee_id", (json_int_t)b->assignee, "bulk", 1) :
+		    json_pack("{s:n,s:b}", "assignee_id", "bulk", 1), now);
+		break;
+	case B_STATUS:
+		p.has_status = 1;
+		p.status = b->status;
+		rc = change(c, tid, &p, json_pack("{s:s,s:b}", "status",
+		    ticket_status_name(b->status), "bulk", 1), now);
+		break;
+	case B_TAG:
+	case B_UNTAG:
+		if ((rc = store_begin(c->store)))
+			break;
+		rc = store_desk_tag(c->store, tid, b->tag, b->action == B_TAG,
+		    now, &changed);
+		if (rc == TAME_OK && changed) {
+			json_t *ev = json_pack("{s:[s],s:b}", b->action ==
+			    B_TAG ? "tags_added" : "tags_removed", b->tag,
+			    "bulk", 1);
+
+			rc = store_event_add(c->store, tid, c->agent.id,
+			    "ticket.updated", ev, now);
+			json_decref(ev);
+		}
+		if (rc == TAME_OK)
+			rc = store_commit(c->store);
+		if (rc)
+			store_rollback(c->store);
+		break;
+	case B_MERGE:
+		if (tid == b->into)
+			return json_pack("{s:I,s:b,s:b}", "ticket_id",
+			    (json_int_t)tid, "ok", 1, "target", 1);
+		rc = merge_one(c, tid, b->into, now);
+		break;
+	case B_REPLY:
+		rc = reply_one(c, b, tid, now, &msg_id, &skipped);
+		break;
+	}
+	if (rc)
+		return fail_json(c, tid, rc);
+	if (b->action == B_REPLY)
+		return skipped ? json_pack("{s:I,s:b,s:b}", "ticket_id",
+		    (json_int_t)tid, "ok", 1, "already_sent", 1) :
+		    json_pack("{s:I,s:b,s:I}", "ticket_id", (json_int_t)tid,
+		    "ok", 1, "message_id", (json_int_t)msg_id);
+	if (b->action == B_TAG || b->action == B_UNTAG)
+		return json_pack("{s:I,s:b,s:b}", "ticket_id", (json_int_t)tid,
+		    "ok", 1, "changed", changed);
+	return json_pack("{s:I,s:b}", "ticket_id", (json_int_t)tid, "ok", 1);
+}
+
+/* Answers 400 for a field the action needs. Returns -1. */
+static int
+need(struct http_ctx *c, const char *field, const char *action)
+{
+	http_error(c, 400, "missing_field", "action \"%s\" needs field "
+	    "\"%s\"", action, field);
+	return -1;
+}
+
+/* 0 if agent id can take tickets; -1 after answering 400. */
+static int
+check_agent(struct http_ctx *c, int64_t id)
+{
+	struct agent a;
+	enum tame_err rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = store_agent_get(c->store, id, &a);
+	if (rc == TAME_OK && a.disabled)
+		rc = TAME_ENOTFOUND;
+	agent_clear(&a);
+	if (rc == TAME_ENOTFOUND) {
+		http_error(c, 400, "invalid_field", "field \"assignee_id\": "
+		    "no active agent with id %lld", (long long)id);
+		return -1;
+	}
+	if (rc) {
+		http_store_error(c, rc, "agent");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the action's fields of body into b. 0, or -1 after answering. */
+static int
+read_action(struct http_ctx *c, const json_t *body, struct bulk *b)
+{
+	const char *act = json_body_str(body, "action"), *st;
+	json_t *v;
+	int64_t into = 0;
+	size_t i;
+	enum tame_err rc;
+
+	for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+		if (strcmp(act, action_names[i]) == 0)
+			break;
+	if (i == sizeof(action_names) / sizeof(action_names[0])) {
+		http_error(c, 400, "invalid_field", "field \"action\" must be "
+		    "assign, tag, untag, status, merge or reply");
+		return -1;
+	}
+	b->action = (enum bulk_action)i;
+	if ((st = json_body_str(body, "status"))) {
+		if (ticket_status_parse(st, &b->status)) {
+			http_error(c, 400, "invalid_field", "field \"status\" "
+			    "must be one of new, open, pending, solved, closed");
+			return -1;
+		}
+		b->has_status = 1;
+	}
+	switch (b->action) {
+	case B_ASSIGN:
+		if (!(v = json_object_get(body, "assignee_id")))
+			return need(c, "assignee_id", act);
+		b->assignee = json_integer_value(v);
+		return b->assignee ? check_agent(c, b->assignee) : 0;
+	case B_TAG:
+	case B_UNTAG:
+		b->tag = json_body_str(body, "tag");
+		if (!b->tag)
+			return need(c, "tag", act);
+		if (http_desk_blank(b->tag)) {
+			http_error(c, 400, "invalid_field",
+			    "field \"tag\" must not be empty");
+			return -1;
+		}
+		return 0;
+	case B_STATUS:
+		return b->has_status ? 0 : need(c, "status", act);
+	case B_MERGE:
+		if ((v = json_object_get(body, "into")))
+			into = json_integer_value(v);
+		if (!into)
+			return need(c, "into", act);
+		b->into = into;
+		if ((rc = store_desk_merged_into(c->store, into, &into))) {
+			http_store_error(c, rc, "target ticket");
+			return -1;
+		}
+		return 0;
+	case B_REPLY:
+		b->text = json_body_str(body, "text");
+		if ((v = json_object_get(body, "saved_reply_id")) &&
+		    json_integer_value(v)) {
+			if (b->text) {
+				http_error(c, 400, "invalid_field", "give "
+				    "\"text\" or \"saved_reply_id\", not both");
+				return -1;
+			}
+			rc = store_desk_saved_reply_get(c->store,
+			    json_integer_value(v), &b->saved);
+			if (rc == TAME_OK && !b->saved.shared &&
+			    b->saved.owner_id != c->agent.id)
+				rc = TAME_ENOTFOUND;
+			if (rc) {
+				http_store_error(c, rc, "saved reply");
+				return -1;
+			}
+			b->text = b->saved.body;
+		}
+		if (!b->text)
+			return need(c, "text", act);
+		if (http_desk_blank(b->text)) {
+			http_error(c, 400, "invalid_field",
+			    "field \"text\" must not be empty");
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* 1 for a key of printable ASCII within the bound. */
+static int
+key_ok(const char *key)
+{
+	size_t n = strlen(key), i;
+
+	if (n == 0 || n > TAME_IDEMPOTENCY_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (key[i] < 0x21 || key[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Claims b->key for this request. 1: go on; 0: answered (the kept
+ * answer, a conflict, an error). */
+static int
+claim(struct http_ctx *c, const json_t *body, struct bulk *b)
+{
+	char hash[AUTH_HASH_HEX + 1], *text = NULL, *kept = NULL;
+	enum store_idem_state state;
+	struct buf req;
+	int64_t now = tame_now_ms();
+	int status = 0, go = 0;
+	enum tame_err rc;
+
+	if (!key_ok(b->key)) {
+		http_error(c, 400, "invalid_header", "Idempotency-Key must be "
+		    "1 to %d printable ASCII characters",
+		    TAME_IDEMPOTENCY_KEY_MAX);
+		return 0;
+	}
+	buf_init(&req, TAME_HTTP_BODY_MAX * 2);
+	if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) ||
+	    buf_printf(&req, "%s %s\n%s", c->method, c->path, text)) {
+		http_error(c, 500, "internal", "out of memory");
+		goto out;
+	}
+	auth_sha256_hex(req.data, req.len, hash);
+	if ((rc = store_idem_claim(c->store, c->agent.id, b->key, hash, now,
+	    now - STALE_MS, &state, &b->since, &status, &kept))) {
+		http_store_error(c, rc, "Idempotency-Key");
+		goto out;
+	}
+	switch (state) {
+	case STORE_IDEM_NEW:
+		b->resumed = b->since < now;
+		go = 1;
+		break;
+	case STORE_IDEM_DONE:
+		http_send(c, status ? status : 200, "application/json", kept,
+		    kept ? strlen(kept) : 0);
+		u_map_put(c->res->map_header, "Idempotent-Replayed", "true");
+		break;
+	case STORE_IDEM_RUNNING:
+		http_error(c, 409, "in_progress", "a request with this "
+		    "Idempotency-Key is still being answered");
+		break;
+	case STORE_IDEM_MISMATCH:
+		http_error(c, 422, "idempotency_key_reused", "this "
+		    "Idempotency-Key was used for a different request");
+		break;
+	}
+out:
+	free(text);
+	free(kept);
+	buf_free(&req);
+	return go;
+}
+
+void
+http_bulk_tickets(struct http_ctx *c)
+{
+	static const struct json_field fields[] = {
+		{ "action", JF_LINE, 1, 16 },
+		{ "assignee_id", JF_ID_OR_NULL, 0, 0 },
+		{ "tag", JF_LINE, 0, TAME_FIELD_MAX },
+		{ "status", JF_LINE, 0, 32 },
+		{ "into", JF_ID_OR_NULL, 0, 0 },
+		{ "text", JF_TEXT, 0, TAME_HTTP_BODY_MAX },
+		{ "saved_reply_id", JF_ID_OR_NULL, 0, 0 },
+	};
+	struct json_body_err err;
+	struct bulk *b = NULL;
+	json_t *body, *rest = NULL, *results = NULL, *r, *ans = NULL;
+	char *text = NULL;
+	size_t i, ok = 0;
+	enum tame_err rc;
+
+	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
+		return;
+	if (!(b = calloc(1, sizeof(*b))) || !(rest = json_copy(body)) ||
+	    !(results = json_array())) {
+		http_store_error(c, TAME_ENOMEM, "bulk");
+		goto out;
+	}
+	json_object_del(rest, "ticket_ids");
+	if (json_body_check(rest, fields, sizeof(fields) / sizeof(fields[0]),
+	    &err)) {
+		http_body_error(c, &err);
+		goto out;
+	}
+	if (!json_object_get(body, "ticket_ids")) {
+		http_error(c, 400, "missing_field",
+		    "field \"ticket_ids\" is required");
+		goto out;
+	}
+	if (http_desk_ids(c, body, "ticket_ids", b->ids, TAME_BULK_MAX,
+	    &b->n) || read_action(c, body, b))
+		goto out;
+	if ((b->key = http_header(c, "Idempotency-Key")) && !claim(c, body, b))
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		if (!(r = apply(c, b, b->ids[i])) ||
+		    json_array_append_new(results, r)) {
+			rc = TAME_ENOMEM;
+			goto fail;
+		}
+		ok += json_is_true(json_object_get(r, "ok"));
+	}
+	if (b->sent)
+		outbox_kick(c->outbox);
+	ans = json_pack("{s:s,s:O,s:I,s:I}", "action",
+	    action_names[b->action], "results", results, "succeeded",
+	    (json_int_t)ok, "failed", (json_int_t)(b->n - ok));
+	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
+		rc = TAME_ENOMEM;
+		goto fail;
+	}
+	if (b->key && (rc = store_idem_finish(c->store, c->agent.id, b->key,
+	    200, text)))
+		tame_log(TAME_LOG_WARN, "http: keeping the answer of "
+		    "Idempotency-Key: %s", tame_strerror(rc));
+	http_send(c, 200, "application/json", text, strlen(text));
+	goto out;
+fail:
+	/* Nothing kept: a retry does it again, skipping sent replies; a
+	 * key under which nothing was sent is given back at once. */
+	if (b->sent)
+		outbox_kick(c->outbox);
+	else if (b->key)
+		store_idem_release(c->store, c->agent.id, b->key);
+	http_store_error(c, rc, "bulk");
+out:
+	free(text);
+	json_decref(ans);
+	json_decref(results);
+	json_decref(rest);
+	json_decref(body);
+	if (b)
+		store_saved_reply_clear(&b->saved);
+	free(b);
+}
+
+void
+http_bulk_merge(struct http_ctx *c)
+{
+	static const struct json_field fields[] = {
+		{ "into", JF_ID_OR_NULL, 1, 0 },
+	};
+	json_t *body, *view = NULL;
+	int64_t into;
+	enum tame_err rc;
+
+	if (!(body = http_desk_body(c, TAME_HTTP_BODY_MAX_ANON, fields, 1)))
+		return;
+	if (!(into = json_integer_value(json_object_get(body, "into")))) {
+		http_error(c, 400, "invalid_field",
+		    "field \"into\" must be a ticket id");
+		goto out;
+	}
+	if (into == c->id[0]) {
+		http_error(c, 400, "invalid_field",
+		    "a ticket cannot be merged into itself");
+		goto out;
+	}
+	rc = merge_one(c, c->id[0], into, tame_now_ms());
+	if (rc == TAME_ECONFLICT) {
+		http_error(c, 409, "conflict", "%s", store_errmsg(c->store));
+		goto out;
+	}
+	if (rc) {
+		http_store_error(c, rc, "ticket");
+		goto out;
+	}
+	if ((rc = store_ticket_view(c->store, into, &view))) {
+		http_store_error(c, rc, "ticket");
+		goto out;
+	}
+	json_object_set_new(view, "merged", json_pack("{s:I,s:I}", "from",
+	    (json_int_t)c->id[0], "into", (json_int_t)into));
+	http_json(c, 200, view);
+out:
+	json_decref(body);
+}

@@ -1,0 +1,27 @@
+/*
+ * http_presence.h - collision detection: which agents have a ticket
+ * open or are typing a reply to it right now, and the check that stops
+ * a reply written before the customer's newest message.
+ */
+#ifndef TAME_HTTP_PRESENCE_H
+#define TAME_HTTP_PRESENCE_H
+
+#include "http_util.h"
+
+/* POST /api/v1/tickets/ID/presence {state: viewing|typing|left}: 200
+ * with the others on the ticket, as GET answers. */
+void http_presence_set(struct http_ctx *c);
+/* GET /api/v1/tickets/ID/presence: {"presence":[{agent, state, since,
+ * last_seen}]}, the caller left out. */
+void http_presence_get(struct http_ctx *c);
+/* GET /api/v1/presence: every ticket someone is on, for the inbox. */
+void http_presence_all(struct http_ctx *c);
+
+/* For POST /tickets/ID/replies with since_message_id: 0 when no
+ * customer message newer than since arrived on ticket tid (or force is
+ * set); -1 after answering 409 new_message (with the newer message's
+ * id) or an error. */
+int http_presence_check_newer(struct http_ctx *c, int64_t tid,
+    int64_t since, int force);
+
+#endif

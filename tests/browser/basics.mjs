@@ -1,0 +1,456 @@
+// basics.mjs - the web app as an agent first meets it: sign in, see
+// mail that arrived by SMTP, open it, reply and find the reply at the
+// relay, take a reply back, triage with the keyboard alone, watch a new
+// ticket appear live, and read hostile HTML mail without anything in it
+// running or calling out.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { watchedPage, signIn, makeMail, waitFor, sleep, ADMIN, AGENT,
+	ROOT } from './lib.mjs';
+import { env, assertClean, rowOf } from './fixture.mjs';
+import { XSS_MAILS } from './xss.mjs';
+import { foldPoint } from '../../web/message.js';
+
+// A 2x1 PNG, for an image attachment.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAA' +
+	'DklEQVR4nGP4z8DwHwQBEPgD/U6VwW8AAAAASUVORK5CYII=', 'base64');
+
+test('sign in, wrong password, session restored on reload, sign out',
+	async () => {
+		const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+		await page.goto(env.tamed.url + '/');
+		await page.waitForSelector('#login:not([hidden])');
+		assert.equal(await page.evaluate(() =>
+			document.activeElement.id), 'login-email');
+		await page.fill('#login-email', ADMIN.email);
+		await page.fill('#login-password', 'not the password');
+		await page.press('#login-password', 'Enter');
+		await page.waitForSelector('#login-error:text("Wrong email or password.")');
+		await page.fill('#login-password', ADMIN.password);
+		await page.click('#login-form button[type=submit]');
+		await page.waitForSelector('#app:not([hidden]) .rows');
+		assert.match(await page.textContent('#me'), /Ada Admin/);
+		await page.reload();
+		await page.waitForSelector('#app:not([hidden]) .rows');
+		assert.equal(await page.isHidden('#login'), true);
+		await page.click('#logout');
+		await page.waitForSelector('#login:not([hidden])');
+		// the session is gone on the server too
+		await page.reload();
+		await page.waitForSelector('#login:not([hidden])');
+		assertClean(seen);
+		await context.close();
+	});
+
+test('a mail that arrived by SMTP is a row in the inbox', async () => {
+	const id = await env.tamed.deliver({
+		from: 'Bob Buyer <bob@example.org>',
+		subject: 'Order 1182 never arrived',
+		text: 'Hello, my order 1182 has not arrived after two weeks.',
+	});
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	const row = rowOf(page, 'Order 1182 never arrived');
+	await row.waitFor();
+	assert.match(await row.textContent(), /Bob Buyer/);
+	assert.match(await row.textContent(), /my order 1182 has not arrived/);
+	assert.equal(await row.locator('.count').textContent(), '1');
+	assert.equal(await row.getAttribute('id'), 'row-' + id);
+	// a long thread stands out
+	for (let i = 0; i < 11; i++)
+		await env.tamed.api('POST', '/tickets/' + id + '/notes',
+			{ text: 'note ' + i });
+	await page.reload();
+	await rowOf(page, 'Order 1182 never arrived').locator('.count.hot')
+		.waitFor();
+	assertClean(seen);
+	await context.close();
+});
+
+test('open a ticket, reply with CC and solve; the mail reaches the relay',
+	async () => {
+		const id = await env.tamed.deliver({
+			from: 'Dana Doe <dana@example.org>',
+			subject: 'Cannot log in',
+			text: 'Since this morning I cannot log in.\n\n-- \nDana\n' +
+				'Head of Things',
+			attachments: [{ name: 'screen.png', type: 'image/png',
+				data: PNG }],
+		});
+		const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+		await signIn(page, env.tamed);
+		await rowOf(page, 'Cannot log in').click();
+		await page.waitForSelector('.msg.in');
+		// the signature is folded away
+		assert.equal(await page.isVisible('.msg.in details.quoted .text'),
+			false);
+		assert.match(await page.textContent('.msg.in .body'),
+			/cannot log in/);
+		// the screenshot is shown, and can be downloaded
+		await page.waitForFunction(() => {
+			const i = document.querySelector('.msg.in img.preview-img');
+			return i && i.complete && i.naturalWidth === 2;
+		});
+		assert.equal(await page.getAttribute('.attachments a', 'download'),
+			'screen.png');
+		// the customer panel
+		assert.match(await page.textContent('.side'), /dana@example.org/);
+		await page.fill('#composer-text', 'Hello Dana, please try again now.');
+		await page.fill('#composer-cc', 'it@example.org');
+		const before = env.sink.messages.length;
+		await page.click('button:text("Send & solve")');
+		await page.waitForSelector('.toast.held');
+		const mail = await waitFor(() => env.sink.messages.slice(before).find(
+			(m) => m.raw.includes('please try again now')),
+		{ what: 'the reply at the relay' });
+		assert.match(mail.raw, new RegExp('Subject: Re: Cannot log in \\[#' +
+			id + '\\]'));
+		assert.ok(mail.to.some((r) => r.includes('dana@example.org')));
+		assert.ok(mail.to.some((r) => r.includes('it@example.org')));
+		await page.waitForSelector('.msg.out');
+		await page.waitForSelector('.pill.st-solved');
+		const t = (await env.tamed.api('GET', '/tickets/' + id)).ticket;
+		assert.equal(t.status, 'solved');
+		assertClean(seen);
+		await context.close();
+	});
+
+test('undo takes a reply back before it leaves', async () => {
+	const id = await env.tamed.deliver({ subject: 'Undo me please',
+		text: 'A question.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await page.addInitScript(() =>
+		localStorage.setItem('tame.undoMs', '2500'));
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.fill('#composer-text', 'Oops, wrong ticket.');
+	await page.press('#composer-text', 'Control+Enter');
+	await page.click('.toast.held button:text("Undo")');
+	assert.equal(await page.inputValue('#composer-text'),
+		'Oops, wrong ticket.');
+	await sleep(3000);
+	const t = (await env.tamed.api('GET', '/tickets/' + id)).ticket;
+	assert.equal(t.messages.length, 1, 'the reply was sent anyway');
+	assert.ok(!env.sink.messages.some((m) => m.raw.includes('wrong ticket')));
+	assertClean(seen);
+	await context.close();
+});
+
+test('keyboard only: move, open, note, assign, solve, search, help',
+	async () => {
+		const ids = [];
+		for (const s of ['Triage one', 'Triage two', 'Triage three'])
+			ids.push(await env.tamed.deliver({ subject: s, text: s + ' body' }));
+		const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+		await signIn(page, env.tamed);
+		await page.keyboard.press('/');
+		assert.equal(await page.evaluate(() => document.activeElement.id),
+			'search');
+		await page.keyboard.type('Triage');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() =>
+			document.querySelectorAll('.row').length === 3);
+		await page.keyboard.press('Escape');
+		// the list has the focus and the first row is selected
+		await page.waitForFunction(() =>
+			document.activeElement.classList.contains('rows'));
+		const selected = () => page.getAttribute('.rows',
+			'aria-activedescendant');
+		const first = await selected();
+		await page.keyboard.press('j');
+		const second = await selected();
+		assert.notEqual(first, second);
+		await page.keyboard.press('k');
+		assert.equal(await selected(), first);
+		await page.keyboard.press('j');
+		const target = Number(second.replace('row-', ''));
+		await page.keyboard.press('Enter');
+		await page.waitForSelector('.msg.in');
+		assert.match(page.url(), new RegExp('#/t/' + target + '$'));
+		// n: an internal note, written and sent from the keyboard
+		await page.keyboard.press('n');
+		assert.equal(await page.evaluate(() => document.activeElement.id),
+			'composer-text');
+		await page.keyboard.type('Checked the logs, nothing odd.');
+		await page.keyboard.press('Control+Enter');
+		await page.waitForSelector('.msg.note:has-text("Checked the logs")');
+		await page.keyboard.press('Escape');   // leave the field
+		await page.keyboard.press('a');
+		await page.waitForSelector('#assign-me:text("Yours")');
+		await page.keyboard.press('s');
+		// back in the list, the solved ticket is gone from it
+		await page.waitForSelector('.rows .row.selected');
+		await page.waitForFunction((id) => !document.getElementById(
+			'row-' + id), target);
+		const t = (await env.tamed.api('GET', '/tickets/' + target)).ticket;
+		assert.equal(t.status, 'solved');
+		assert.equal(t.assignee.email, ADMIN.email);
+		// s on a row solves the selected ticket without opening it
+		const next = Number((await selected()).replace('row-', ''));
+		await page.keyboard.press('s');
+		await page.waitForFunction((id) => !document.getElementById(
+			'row-' + id), next);
+		assert.equal((await env.tamed.api('GET', '/tickets/' + next)).ticket
+			.status, 'solved');
+		// the focus is visible: the list draws an outline
+		const outline = await page.evaluate(() => getComputedStyle(
+			document.activeElement).outlineStyle);
+		assert.notEqual(outline, 'none');
+		await page.keyboard.press('?');
+		await page.waitForSelector('#help[open]');
+		await page.keyboard.press('Escape');
+		await page.waitForFunction(() =>
+			!document.getElementById('help').open);
+		assertClean(seen);
+		await context.close();
+	});
+
+test('figures: inbox painted and ticket opened', async (t) => {
+	await env.tamed.deliver({ subject: 'Timing', text: 'How fast?' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto('about:blank');
+	const t0 = Date.now();
+	await page.goto(env.tamed.url + '/#/inbox/all');
+	await page.waitForSelector('.row');
+	const inbox = Date.now() - t0;
+	const rows = (await page.$$('.row')).length;
+	const t1 = Date.now();
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('.msg');
+	const open = Date.now() - t1;
+	t.diagnostic('inbox first rows painted ' + inbox + ' ms after ' +
+		'navigation (target 300 ms); ticket opened in ' + open +
+		' ms (target 100 ms), with ' + rows + ' tickets in the list');
+	assert.ok(inbox < 3000 && open < 3000);
+	// the whole app stays small: JS and CSS under 150 kB
+	const web = path.join(ROOT, 'web');
+	const bytes = fs.readdirSync(web).filter((f) => /\.(js|css)$/.test(f))
+		.reduce((n, f) => n + fs.statSync(path.join(web, f)).size, 0);
+	t.diagnostic('web app JS+CSS ' + bytes + ' bytes (target < 150 kB)');
+	assert.ok(bytes < 150 * 1024);
+	assertClean(seen);
+	await context.close();
+});
+
+test('sort by priority puts the urgent ticket first', async () => {
+	const id = await env.tamed.deliver({ subject: 'Everything is down',
+		text: 'Production is down.' });
+	await env.tamed.api('PATCH', '/tickets/' + id, { priority: 'urgent' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.selectOption('#sort', 'priority');
+	await page.waitForFunction(() => location.hash.includes('sort=priority'));
+	await page.waitForFunction((rid) => {
+		const r = document.querySelector('.row');
+		return r && r.id === 'row-' + rid;
+	}, id);
+	assert.match(await page.getAttribute('.row', 'class'), /pr-urgent/);
+	assertClean(seen);
+	await context.close();
+});
+
+test('a new ticket appears live, without a reload', async () => {
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.waitForSelector('.live.on');
+	await page.evaluate(() => { window.__noReload = true; });
+	const subject = 'Live arrival ' + Date.now();
+	await env.tamed.send(makeMail({ subject, text: 'Fresh off the wire.' }));
+	await rowOf(page, subject).waitFor({ timeout: 5000 });
+	assert.equal(await page.evaluate(() => window.__noReload), true);
+	// and a change by another agent shows too
+	const id = Number((await rowOf(page, subject).getAttribute('id'))
+		.replace('row-', ''));
+	const grace = (await env.tamed.api('GET', '/agents')).agents.find(
+		(a) => a.email === AGENT.email);
+	await env.tamed.api('PATCH', '/tickets/' + id, { assignee_id: grace.id });
+	await page.waitForFunction((rid) => !document.getElementById(
+		'row-' + rid), id, { timeout: 5000 });
+	assertClean(seen);
+	await context.close();
+});
+
+test('HTML mail: quoted history folded, remote images held back',
+	async () => {
+		const id = await env.tamed.deliver({
+			subject: 'Newsletter style reply', text: 'plain version',
+			html: '<p>The <b>new</b> plan works for us.</p>' +
+				'<img src="https://images.example.com/logo.png" alt="logo">' +
+				'<blockquote><p>Earlier: which plan do you want?</p>' +
+				'</blockquote>',
+		});
+		const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		const frame = await (await page.waitForSelector('.msg iframe'))
+			.contentFrame();
+		await frame.waitForSelector('b');
+		const quote = await frame.$('blockquote');
+		assert.equal(await quote.isVisible(), false);
+		await page.click('.quote-toggle');
+		assert.equal(await quote.isVisible(), true);
+		assert.match(await page.textContent('.remote'),
+			/1 remote image not loaded/);
+		// "Show as text" gives the plain part
+		await page.click('button:text("Show as text")');
+		await page.waitForSelector('.msg.in .text:text("plain version")');
+		assertClean(seen);
+		await context.close();
+	});
+
+test('hostile HTML mail is shown harmless', async () => {
+	const ids = [];
+	for (const m of XSS_MAILS)
+		ids.push([await env.tamed.deliver(m), m]);
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	for (const [id, m] of ids) {
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in');
+		await sleep(150);
+		const frames = await page.$$('.msg iframe');
+		for (const f of frames) {
+			const sandbox = await f.getAttribute('sandbox');
+			assert.ok(!/allow-scripts/.test(sandbox), 'frame may run script');
+		}
+		if (m.expect) {
+			const text = frames.length ?
+				await (await frames[0].contentFrame()).textContent('body') :
+				await page.textContent('.msg.in .body');
+			assert.match(text, m.expect, m.subject + ': content missing');
+		}
+		// click every link in the mail: none may run anything
+		for (const f of frames) {
+			const fr = await f.contentFrame();
+			for (const a of await fr.$$('a'))
+				await a.click({ timeout: 1000 }).catch(() => {});
+		}
+		await sleep(100);
+		assert.equal(await page.evaluate(() => window.__pwned), undefined,
+			m.subject);
+		assert.equal(await page.evaluate(() =>
+			document.querySelectorAll('script').length), 1, m.subject);
+	}
+	// the app itself stays clean; what the mails try is refused
+	assertClean(seen, { csp: false });
+	await context.close();
+});
+
+// Opens the event stream; until(pred) reads until pred(all text so
+// far) holds (or fails after timeout ms), close() ends it.
+async function openEvents(tamed, headers = {}) {
+	const ctl = new AbortController();
+	const r = await fetch(tamed.url + '/api/v1/events', {
+		headers: { Authorization: 'Bearer ' + tamed.token, ...headers },
+		signal: ctl.signal });
+	assert.equal(r.status, 200);
+	assert.match(r.headers.get('content-type'), /^text\/event-stream/);
+	const reader = r.body.getReader();
+	const dec = new TextDecoder();
+	let text = '';
+	return {
+		async until(pred, timeout = 10000) {
+			const timer = setTimeout(() => ctl.abort(), timeout);
+			try {
+				while (!pred(text)) {
+					const { value, done } = await reader.read();
+					if (done)
+						break;
+					text += dec.decode(value);
+				}
+			} finally {
+				clearTimeout(timer);
+			}
+			return text;
+		},
+		close: () => ctl.abort(),
+	};
+}
+
+test('event stream: new tickets, Last-Event-ID resume, reset', async () => {
+	const denied = await fetch(env.tamed.url + '/api/v1/events');
+	assert.equal(denied.status, 401);
+	const live = await openEvents(env.tamed);
+	assert.match(await live.until((t) => t.includes('retry:')),
+		/^retry: \d+\n\n/);
+	const id = await env.tamed.deliver({ subject: 'Stream me', text: 'hello' });
+	const created = new RegExp('id: (\\d+)\\nevent: ticket\\.created\\n' +
+		'data: \\{"ticket_id":' + id + '\\}\\n\\n');
+	const seq = Number((await live.until((t) => created.test(t)))
+		.match(created)[1]);
+	live.close();
+	// resuming just before it gets it again
+	const again = await openEvents(env.tamed,
+		{ 'Last-Event-ID': String(seq - 1) });
+	await again.until((t) => t.includes('id: ' + seq + '\n'));
+	again.close();
+	// an id the server never gave (or gave before a restart): reload
+	const reset = await openEvents(env.tamed, { 'Last-Event-ID': '12' });
+	assert.match(await reset.until((t) => t.includes('event: reset')),
+		/event: reset\ndata: \{\}/);
+	reset.close();
+});
+
+test('API: sort=oldest and sort=priority page with their own cursor',
+	async () => {
+		const ids = [];
+		for (const s of ['Sort A', 'Sort B', 'Sort C'])
+			ids.push(await env.tamed.deliver({ subject: s, text: s }));
+		await env.tamed.api('PATCH', '/tickets/' + ids[2],
+			{ priority: 'high' });
+		const walk = async (sort) => {
+			const seen = [];
+			let cursor = null;
+			do {
+				const page = await env.tamed.api('GET', '/tickets?q=Sort&sort=' +
+					sort + '&limit=1' + (cursor ? '&cursor=' +
+					encodeURIComponent(cursor) : ''));
+				seen.push(...page.tickets.map((x) => x.id));
+				cursor = page.next_cursor;
+			} while (cursor);
+			return seen;
+		};
+		assert.deepEqual(await walk('oldest'), ids);
+		assert.deepEqual(await walk('priority'), [ids[2], ids[0], ids[1]]);
+		assert.deepEqual(await walk('newest'), ids.slice().reverse());
+		const t = (await env.tamed.api('GET', '/tickets?q=Sort&limit=1'))
+			.tickets[0];
+		assert.match(t.last_customer_at, /^\d{4}-\d\d-\d\dT/);
+		const bad = await fetch(env.tamed.url + '/api/v1/tickets?sort=random',
+			{ headers: { Authorization: 'Bearer ' + env.tamed.token } });
+		assert.equal(bad.status, 400);
+		assert.equal((await bad.json()).error.code, 'invalid_parameter');
+	});
+
+test('quoted history and signatures fold, the message stays', () => {
+	const f = (s) => foldPoint(s.split('\n'));
+	assert.equal(f('Thanks!\n\nOn Mon, 2 Mar 2026, Ann wrote:\n> old'), 2);
+	assert.equal(f('Thanks!\nOn Mon, 2 Mar 2026 at 10:00, Ann\n' +
+		'<ann@example.org> wrote:\n> old'), 1);
+	assert.equal(f('See below.\n-----Original Message-----\nFrom: x'), 1);
+	assert.equal(f('Hi\n--\nAnn\nACME'), 1);
+	assert.equal(f('Hi\n-- \nAnn'), 1);
+	assert.equal(f('Yes.\n\n> did it work?\n> really?\n'), 2);
+	// inline answers between quotes stay visible
+	assert.equal(f('> question one\nanswer one\n> question two\nanswer two'),
+		-1);
+	// a mail that is only a quote is shown whole
+	assert.equal(f('> all of it\n> quoted'), -1);
+	assert.equal(f('Nothing to fold here.\nReally.'), -1);
+});
+

@@ -1,0 +1,43 @@
+// fixture.mjs - what every browser test file shares: one SMTP sink,
+// one tamed using it as its relay, one chromium, started before the
+// first test and stopped (by PID) after the last; and the checks every
+// page must pass.
+
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tamed, SmtpSink, launchBrowser } from './lib.mjs';
+
+export const env = { sink: null, tamed: null, browser: null };
+
+before(async () => {
+	env.sink = await new SmtpSink().start();
+	env.tamed = await new Tamed().start({ relayPort: env.sink.port });
+	env.browser = await launchBrowser();
+});
+
+after(async () => {
+	if (env.browser)
+		await env.browser.close();
+	if (env.tamed)
+		await env.tamed.stop();
+	if (env.sink)
+		await env.sink.stop();
+});
+
+// Every page must end clean: no alert, no request leaving tamed, no CSP
+// violation by the app, no uncaught error.
+export function assertClean(seen, { csp = true } = {}) {
+	assert.deepEqual(seen.dialogs, [], 'a dialog was opened');
+	assert.deepEqual(seen.remote, [], 'a request left for a remote host');
+	assert.deepEqual(seen.errors, [], 'the page threw');
+	if (csp)
+		assert.deepEqual(seen.csp, [], 'the app broke its own CSP');
+}
+
+export const rowOf = (page, subject) =>
+	page.locator('.row', { hasText: subject });
+
+// The mails the sink got after index from, whose text matches re.
+export function mailsAfter(from, re) {
+	return env.sink.messages.slice(from).filter((m) => re.test(m.raw));
+}

@@ -1,0 +1,508 @@
+"""Queue intelligence against a running tamed: trends, tone, outlier flags,
+similar cases and the mass reply, over SMTP and the HTTP API.
+
+Each test sends real mail with smtplib and reads what the intelligence
+thread made of it through the API; the thread works after the commit, so
+every check waits for it (wait_for) instead of sleeping a fixed time.
+"""
+
+import email.utils
+import time
+
+from conftest import (MAILBOX, assert_error, make_message, new_msgid,
+                      settle, strip_angle, wait_for)
+
+CARD_MAILS = [
+    ("Ann Archer <ann@example.org>", "My card has not arrived",
+     "Hello, I ordered a new debit card two weeks ago and the card has "
+     "still not arrived. Can you check where my card is?"),
+    ("Bob Baker <bob@example.net>", "Card not arrived yet",
+     "Hi, my new card has not arrived yet. It was ordered ten days ago. "
+     "When will the card arrive?"),
+    ("Cleo Cruz <cleo@example.com>", "Where is my card?",
+     "My card still has not arrived and I need it for a trip. "
+     "The card was ordered last week."),
+    ("Dev Dutta <dev@example.org>", "new card never arrived",
+     "I am still waiting for my new card, it never arrived. "
+     "Please send the card again."),
+]
+
+PASSWORD_MAILS = [
+    ("Eve Early <eve@example.org>", "Password reset email missing",
+     "I asked to reset my password but the password reset email never "
+     "comes. How do I reset the password?"),
+    ("Finn Fox <finn@example.net>", "Cannot reset password",
+     "The reset password link does not work, I cannot reset my password "
+     "and I am locked out."),
+    ("Gus Gray <gus@example.com>", "reset my password",
+     "Please help me reset my password, the password reset email does "
+     "not arrive in my inbox."),
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+def send_all(tame, mails):
+    """Sends (sender, subject, text) mails; answers the Message-IDs."""
+    ids = []
+    for sender, subject, text in mails:
+        msg = make_message(sender=sender, subject=subject, text=text + "\n")
+        tame.send_mail(msg)
+        ids.append(msg["Message-ID"])
+    return ids
+
+
+def ticket_of(tame, subject):
+    return tame.wait_ticket(subject)
+
+
+def wait_trend(tame, tid, timeout=15):
+    """The ticket, once the intelligence has given it a trend."""
+    return wait_for(lambda: (lambda t: t if t.get("trend") else None)(
+        tame.ticket(tid)), timeout, what="a trend on ticket %d" % tid)
+
+
+def trend_ids(tame, subjects):
+    out = {}
+    for s in subjects:
+        t = ticket_of(tame, s)
+        out[s] = wait_trend(tame, t["id"])["trend"]["id"]
+    return out
+
+
+def trends(tame, min_open=3):
+    return tame.get("/api/v1/trends?min_open=%d" % min_open)["trends"]
+
+
+def trend_tickets(tame, trend_id, status="any"):
+    body = tame.get("/api/v1/tickets?status=%s&trend=%d&limit=500" % (
+        status, trend_id))
+    return sorted(t["id"] for t in body["tickets"])
+
+
+def setup_groups(tame):
+    """Four card mails and three password mails; answers their tickets'
+    ids and the two trend ids, once the grouping has settled."""
+    send_all(tame, CARD_MAILS + PASSWORD_MAILS)
+    card = [ticket_of(tame, s)["id"] for _, s, _ in CARD_MAILS]
+    pw = [ticket_of(tame, s)["id"] for _, s, _ in PASSWORD_MAILS]
+
+    def grouped():
+        tr = [wait_trend(tame, t)["trend"]["id"] for t in card + pw]
+        c, p = set(tr[:len(card)]), set(tr[len(card):])
+        if len(c) == 1 and len(p) == 1 and c != p:
+            return c.pop(), p.pop()
+        return None
+    ct, pt = wait_for(grouped, 15, what="card and password trends")
+    return card, pw, ct, pt
+
+
+# ---------------------------------------------------------------- trends
+
+def test_same_problem_one_trend_readable_label(tame):
+    send_all(tame, CARD_MAILS)
+    send_all(tame, [("Hal Hill <hal@example.org>", "Invoice address wrong",
+                     "The billing address on my last invoice is wrong, "
+                     "please correct the company name.")])
+    card = [ticket_of(tame, s)["id"] for _, s, _ in CARD_MAILS]
+    other = ticket_of(tame, "Invoice address wrong")["id"]
+
+    def one_trend():
+        ids = {wait_trend(tame, t)["trend"]["id"] for t in card}
+        return ids.pop() if len(ids) == 1 else None
+    tr = wait_for(one_trend, 15, what="the card mails in one trend")
+
+    listed = {t["id"]: t for t in trends(tame)}
+    assert tr in listed, listed
+    t = listed[tr]
+    assert t["open_count"] == 4
+    assert "card" in " ".join(t["label"]["words"]), t["label"]
+    assert "card" in t["label"]["text"]
+    assert t["label"]["subject"] in [s for _, s, _ in CARD_MAILS]
+    assert t["growth"]["last_hour"] == 4 and t["growth"]["last_day"] == 4
+    assert t["first_seen"] <= t["last_seen"]
+    assert {s["id"] for s in t["samples"]} == set(card)
+    assert all(s["customer"]["email"] for s in t["samples"])
+
+    # the unrelated mail is elsewhere and not listed with >= 3
+    o = wait_trend(tame, other)
+    assert o["trend"]["id"] != tr
+    assert all(x["id"] != o["trend"]["id"] for x in trends(tame))
+
+    # each ticket carries the trend's label; the list filters by trend
+    assert tame.ticket(card[0])["trend"]["label"] == t["label"]["text"]
+    assert trend_tickets(tame, tr) == sorted(card)
+    one = tame.get("/api/v1/trends/%d" % tr)
+    assert one["trend"]["id"] == tr and one["total"] == 4
+    assert sorted(x["id"] for x in one["tickets"]) == sorted(card)
+
+    # solved tickets leave the trend's open count
+    st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % card[0],
+                        {"status": "solved"})
+    assert st == 200
+    wait_for(lambda: tame.get("/api/v1/trends/%d" % tr)["trend"][
+        "open_count"] == 3, 10, what="open_count 3 after a solve")
+
+    csv = tame.api("GET", "/api/v1/trends?format=csv")
+    assert csv[0] == 200 and b"open_count" in csv[2]
+
+
+def test_rename_merge_move_out_survive_restart(tame):
+    card, pw, ct, pt = setup_groups(tame)
+
+    st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
+                           {"label": "Cards lost in the post"})
+    assert st == 200, body
+    assert body["trend"]["label"]["text"] == "Cards lost in the post"
+    assert body["trend"]["label"]["named"] is True
+    assert tame.ticket(card[1])["trend"]["label"] == "Cards lost in the post"
+
+    st, _, body = tame.api("POST", "/api/v1/trends/%d/merge" % pt,
+                           {"into": ct})
+    assert st == 200, body
+    assert body["trend"]["id"] == ct
+    assert body["trend"]["open_count"] == 7
+    assert trend_tickets(tame, ct) == sorted(card + pw)
+
+    st, _, body = tame.api("POST", "/api/v1/tickets/%d/trend/remove" % pw[0])
+    assert st == 200, body
+    solo = body["trend"]["id"]
+    assert solo not in (ct, pt)
+    assert tame.ticket(pw[0])["trend"]["id"] == solo
+    assert trend_tickets(tame, ct) == sorted(card + pw[1:])
+
+    tame.restart()
+
+    wait_for(lambda: tame.get("/api/v1/trends/%d" % ct)["trend"][
+        "open_count"] == 6, 20, what="the merged trend after restart")
+    t = tame.get("/api/v1/trends/%d" % ct)["trend"]
+    assert t["label"]["text"] == "Cards lost in the post"
+    assert sorted(x["id"] for x in tame.get("/api/v1/trends/%d" % ct)[
+        "tickets"]) == sorted(card + pw[1:])
+    # the merged id leads to where it went
+    assert tame.get("/api/v1/trends/%d" % pt)["trend"]["id"] == ct
+    assert tame.ticket(pw[0])["trend"]["id"] == solo
+    assert trend_tickets(tame, ct) == sorted(card + pw[1:])
+
+    # a new mail about the problem still joins the named trend; the
+    # moved-out ticket stays out
+    send_all(tame, [("Ivy Irons <ivy@example.org>", "card did not arrive",
+                     "My new debit card has not arrived, it was ordered two "
+                     "weeks ago. Where is the card?")])
+    new = ticket_of(tame, "card did not arrive")["id"]
+    assert wait_trend(tame, new)["trend"]["id"] == ct
+    settle(1.5)
+    assert tame.ticket(pw[0])["trend"]["id"] == solo
+
+
+def test_split_survives_restart(tame):
+    card, pw, ct, pt = setup_groups(tame)
+    st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
+                           {"ticket_ids": card[2:]})
+    assert st == 201, body
+    nt = body["trend"]["id"]
+    assert nt not in (ct, pt)
+    assert sorted(x["id"] for x in body["tickets"]) == sorted(card[2:])
+    assert trend_tickets(tame, ct) == sorted(card[:2])
+
+    st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
+                           {"ticket_ids": pw})
+    assert_error(st, body, 400)
+
+    tame.restart()
+    wait_for(lambda: trend_tickets(tame, nt) == sorted(card[2:]) and
+             tame.get("/api/v1/trends/%d" % nt)["total"] == 2, 20,
+             what="the split trend after restart")
+    assert trend_tickets(tame, ct) == sorted(card[:2])
+
+
+def test_trend_errors(tame):
+    card, pw, ct, pt = setup_groups(tame)
+    for method, path, body, code in [
+            ("GET", "/api/v1/trends/999999", None, 404),
+            ("PATCH", "/api/v1/trends/%d" % ct, {"label": 7}, 400),
+            ("PATCH", "/api/v1/trends/%d" % ct, {"name": "x"}, 400),
+            ("PATCH", "/api/v1/trends/%d" % ct, {"label": "x" * 300}, 400),
+            ("POST", "/api/v1/trends/%d/merge" % ct, {"into": ct}, 400),
+            ("POST", "/api/v1/trends/%d/merge" % ct, {"into": "a"}, 400),
+            ("POST", "/api/v1/trends/%d/merge" % ct, {"into": 999999}, 404),
+            ("POST", "/api/v1/trends/%d/split" % ct, {"ticket_ids": []},
+             400),
+            ("POST", "/api/v1/trends/%d/split" % ct, {"ticket_ids": [0]},
+             400),
+            ("POST", "/api/v1/tickets/999999/trend/remove", None, 404),
+            ("GET", "/api/v1/tickets?flag=nonsense", None, 400),
+            ("GET", "/api/v1/tickets?trend=abc", None, 400)]:
+        st, _, ans = tame.api(method, path, body)
+        assert_error(st, ans, code)
+    # a name can be taken back
+    st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
+                           {"label": None})
+    assert st == 200 and body["trend"]["label"]["named"] is False
+
+
+# ---------------------------------------------------------------- mass reply
+
+def test_mass_reply_personal_in_own_thread_and_idempotent(tame, sink):
+    card, pw, ct, pt = setup_groups(tame)
+    text = ("Hi {{customer.first_name}},\n\nsorry: the cards of last week "
+            "were held up at the printer. Yours is on its way (ticket "
+            "{{ticket.id}}).\n\n{{agent.name}}")
+    path = "/api/v1/trends/%d/reply" % ct
+
+    # preview: recipients and their texts, nothing sent
+    st, _, body = tame.api("POST", path, {"text": text, "preview": True,
+                                          "exclude": [card[3]]})
+    assert st == 200, body
+    assert body["preview"] is True and body["count"] == 3
+    assert body["excluded"] == [card[3]]
+    names = {r["ticket_id"]: r for r in body["recipients"]}
+    assert set(names) == set(card[:3])
+    assert names[card[0]]["text"].startswith("Hi Ann,")
+    assert ("ticket %d" % card[1]) in names[card[1]]["text"]
+    settle(1.0)
+    assert sink.messages == []
+
+    key = {"Idempotency-Key": "trend-%d-first" % ct}
+    req = {"text": text, "exclude": [card[3]], "status": "solved"}
+    st, h, first = tame.api("POST", path, req, headers=key)
+    assert st == 200, first
+    assert first["count"] == 3 and first["failed"] == []
+    sink.wait_count(3, timeout=30)
+
+    by_rcpt = {m["rcpts"][0]: m for m in sink.messages}
+    assert set(by_rcpt) == {"ann@example.org", "bob@example.net",
+                            "cleo@example.com"}
+    for (sender, subject, _), mid, tid in zip(
+            CARD_MAILS[:3], [None] * 3, card[:3]):
+        addr = email.utils.parseaddr(sender)[1]
+        m = by_rcpt[addr]["msg"]
+        first_name = sender.split()[0]
+        body_text = m.get_body(("plain",)).get_content()
+        assert body_text.startswith("Hi %s," % first_name), body_text
+        assert "ticket %d" % tid in body_text
+        assert m["Subject"].endswith("[#%d]" % tid)
+        assert subject in m["Subject"]
+        t = tame.ticket(tid)
+        cust_mid = t["messages"][0]["message_id"]
+        assert strip_angle(m["In-Reply-To"]) == cust_mid
+        assert t["status"] == "solved"
+        assert t["messages"][-1]["direction"] == "out"
+    assert tame.ticket(card[3])["status"] == "new"
+
+    # the same request again: the same answer, nothing sent again
+    st, h, again = tame.api("POST", path, req, headers=key)
+    assert st == 200 and again == first
+    assert h.get("Idempotent-Replayed") == "true"
+    settle(1.5)
+    assert len(sink.messages) == 3
+
+    # the key with another request is refused
+    st, _, body = tame.api("POST", path, {"text": "other"}, headers=key)
+    assert_error(st, body, 422)
+
+    # a reply needs a text
+    st, _, body = tame.api("POST", path, {"preview": True})
+    assert_error(st, body, 400)
+
+
+# ---------------------------------------------------------------- tone, flags
+
+def test_tone_of_angry_and_abusive_mail(tame):
+    tame.send_mail(sender="Max Mad <max@example.org>",
+                   subject="STILL NOT WORKING",
+                   text="This is the THIRD time I write!!! The export is "
+                        "still not working and nobody answers. Fix it "
+                        "today or I cancel.\n")
+    tame.send_mail(sender="Rex Rude <rex@example.org>", subject="useless",
+                   text="You idiots broke my account again. Useless "
+                        "morons.\n")
+    tame.send_mail(sender="Pat Polite <pat@example.org>",
+                   subject="Thanks a lot",
+                   text="Thank you so much for the quick help, it works "
+                        "perfectly now :)\n")
+    angry = ticket_of(tame, "STILL NOT WORKING")["id"]
+    rude = ticket_of(tame, "useless")["id"]
+    calm = ticket_of(tame, "Thanks a lot")["id"]
+
+    t = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+        tame.ticket(angry)), 10, what="tone on the angry ticket")
+    tone = t["tone"]
+    assert tone["sentiment"] < 0
+    assert tone["frustration"] > 0.3 or tone["anger"] > 0.3, tone
+    ev = [e["text"].lower() for e in tone["evidence"]]
+    assert any("still not working" in e or "!!!" in e or "third" in e
+               for e in ev), ev
+    assert tone["abusive"] is False
+    msg = t["messages"][0]
+    assert msg["tone"] == tone
+
+    r = wait_for(lambda: (lambda x: x if x.get("flags") else None)(
+        tame.ticket(rude)), 10, what="the abusive flag")
+    assert r["tone"]["abusive"] is True
+    flag = [f for f in r["flags"] if f["kind"] == "abusive"]
+    assert flag and "idiots" in flag[0]["reason"].lower(), r["flags"]
+    listed = tame.get("/api/v1/tickets?flag=abusive")["tickets"]
+    assert [x["id"] for x in listed] == [rude]
+
+    c = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+        tame.ticket(calm)), 10, what="tone on the calm ticket")
+    assert c["tone"]["sentiment"] > 0 and c["tone"]["abusive"] is False
+    assert c["flags"] == []
+    # replies and notes carry no tone
+    tame.reply(calm, "Glad it works!")
+    assert tame.ticket(calm)["messages"][-1]["tone"] is None
+
+
+def test_flags_long_thread_repeat_and_long_message(tame):
+    sender = "Lou Long <lou@example.org>"
+    first = tame.send_mail(sender=sender, subject="Sync keeps failing",
+                           text="The sync fails every night.\n")
+    tid = ticket_of(tame, "Sync keeps failing")["id"]
+    # three customer messages in a row, without an answer
+    for i in range(2):
+        tame.send_mail(sender=sender, subject="Re: Sync keeps failing [#%d]"
+                       % tid, text="Any news? (%d)\n" % i,
+                       headers={"In-Reply-To": first["Message-ID"]})
+    t = wait_for(lambda: (lambda x: x if any(
+        f["kind"] == "repeat_customer" for f in x["flags"]) else None)(
+        tame.ticket(tid)), 10, what="repeat_customer")
+    reason = [f for f in t["flags"] if f["kind"] == "repeat_customer"][0]
+    assert "3 times in a row" in reason["reason"]
+    assert not any(f["kind"] == "many_messages" for f in t["flags"])
+
+    # back and forth up to 12 messages
+    n = 3
+    while n < 12:
+        tame.reply(tid, "Could you send the log? (%d)" % n)
+        n += 1
+        if n < 12:
+            tame.send_mail(sender=sender, subject="Re: Sync keeps failing "
+                           "[#%d]" % tid, text="Here it is (%d).\n" % n,
+                           headers={"In-Reply-To": first["Message-ID"]})
+            n += 1
+    wait_for(lambda: tame.ticket(tid)["message_count"] >= 12, 10)
+    t = tame.ticket(tid)
+    many = [f for f in t["flags"] if f["kind"] == "many_messages"]
+    assert many and "12 messages" in many[0]["reason"], t["flags"]
+    # our answers ended the run of customer messages
+    wait_for(lambda: not any(f["kind"] == "repeat_customer"
+                             for f in tame.ticket(tid)["flags"]), 10,
+             what="repeat_customer cleared by our replies")
+    listed = [x["id"] for x in tame.get(
+        "/api/v1/tickets?status=any&flag=many_messages")["tickets"]]
+    assert listed == [tid]
+
+    # a very long message
+    words = " ".join("word%d lorem ipsum" % i for i in range(300))
+    tame.send_mail(sender="Kim Long <kim@example.org>",
+                   subject="Long story", text=words + "\n")
+    lt = ticket_of(tame, "Long story")["id"]
+    t = wait_for(lambda: (lambda x: x if any(
+        f["kind"] == "long_message" for f in x["flags"]) else None)(
+        tame.ticket(lt)), 10, what="long_message")
+    assert "words" in [f for f in t["flags"]
+                       if f["kind"] == "long_message"][0]["reason"]
+    listed = [x["id"] for x in tame.get(
+        "/api/v1/tickets?status=any&flag=long_message,abusive")["tickets"]]
+    assert listed == [lt]
+
+
+# ---------------------------------------------------------------- similar
+
+def test_similar_cases_find_the_solved_one(tame):
+    tame.send_mail(sender="Ola Old <ola@example.org>",
+                   subject="Charged twice for my subscription",
+                   text="My credit card was charged twice for the yearly "
+                        "subscription. Please refund the double charge.\n")
+    tame.send_mail(sender="Uma Other <uma@example.org>",
+                   subject="Change my shipping address",
+                   text="Please change the shipping address of my order to "
+                        "my office.\n")
+    old = ticket_of(tame, "Charged twice for my subscription")["id"]
+    other = ticket_of(tame, "Change my shipping address")["id"]
+    tame.reply(old, "We refunded the second charge; it shows in 3 days.",
+               status="solved")
+    tame.reply(other, "Done, the address is changed.", status="solved")
+
+    tame.send_mail(sender="Nia New <nia@example.org>",
+                   subject="Double charge on my card",
+                   text="I see a double charge for the subscription on my "
+                        "credit card, can I get a refund?\n")
+    tame.send_mail(sender="Zed Zero <zed@example.org>",
+                   subject="Dark mode",
+                   text="Does the mobile app have a dark mode?\n")
+    new = ticket_of(tame, "Double charge on my card")["id"]
+    odd = ticket_of(tame, "Dark mode")["id"]
+
+    t0 = time.monotonic()
+    body = tame.get("/api/v1/tickets/%d/similar" % new)
+    assert time.monotonic() - t0 < 2
+    assert body["similar"], body
+    best = body["similar"][0]
+    assert best["ticket_id"] == old
+    assert best["score"] >= 0.35 and best["match"] in ("strong", "possible")
+    assert "refunded the second charge" in best["solved_reply"]["text"]
+    assert "charge" in best["shared_words"]
+    assert all(s["ticket_id"] != new for s in body["similar"])
+    assert body["note"] is None
+
+    body = tame.get("/api/v1/tickets/%d/similar" % odd)
+    assert not body["similar"] or body["similar"][0]["match"] == "weak"
+    assert body["note"]
+
+    st, _, ans = tame.api("GET", "/api/v1/tickets/999999/similar")
+    assert_error(st, ans, 404)
+    st, _, ans = tame.api("GET", "/api/v1/tickets/%d/similar?limit=0" % new)
+    assert_error(st, ans, 400)
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_gives_sensible_results(tame):
+    cases = {}
+    tame.send_raw(("From: a@example.org\r\nTo: %s\r\nSubject: empty\r\n"
+                   "Message-ID: %s\r\n\r\n" % (MAILBOX, new_msgid())
+                   ).encode())
+    cases["empty"] = None
+    tame.send_mail(sender="q@example.org", subject="only quoted",
+                   text="On Mon, 1 Jan 2026, Support wrote:\n> old text\n"
+                        "> more old text\n")
+    tame.send_mail(make_message(sender="att@example.org",
+                                subject="only attachment", text="",
+                                attachments=[("log.bin",
+                                              "application/octet-stream",
+                                              b"\x00\x01" * 1000)]))
+    big = ("lorem ipsum dolor sit amet " * 40000)[:1024 * 1024]
+    tame.send_mail(sender="big@example.org", subject="one megabyte",
+                   text=big + "\n")
+    tame.send_mail(sender="emo@example.org", subject="🔥🔥🔥 💳❓",
+                   text="😡😡😡 💳 ❌❌ 🙏 ™ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 mixed ЖЖЖ 中文\n")
+    tame.send_mail(sender="de@example.org",
+                   subject="Meine Karte ist nicht angekommen",
+                   text="Hallo, meine neue Karte ist nach zwei Wochen immer "
+                        "noch nicht angekommen. Können Sie das prüfen?\n")
+    tame.send_mail(sender="ja@example.org", subject="カードが届きません",
+                   text="二週間前に注文したカードがまだ届いていません。\n")
+    subjects = ["empty", "only quoted", "only attachment", "one megabyte",
+                "🔥🔥🔥 💳❓", "Meine Karte ist nicht angekommen",
+                "カードが届きません"]
+    ids = {s: ticket_of(tame, s)["id"] for s in subjects}
+    for s, tid in ids.items():
+        t = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+            tame.ticket(tid)), 15, what="tone of %r" % s)
+        tone = t["tone"]
+        assert -1 <= tone["sentiment"] <= 1
+        assert tone["abusive"] is False
+        if s in ("empty", "only quoted", "only attachment", "カードが届きません"):
+            assert tone["sentiment"] == 0, (s, tone)
+        st, _, body = tame.api("GET", "/api/v1/tickets/%d/similar" % tid)
+        assert st == 200, (s, body)
+        assert isinstance(t["flags"], list)
+    big_t = tame.ticket(ids["one megabyte"])
+    assert any(f["kind"] == "long_message" for f in big_t["flags"])
+    # nothing to group by: no trend rather than a wrong one
+    assert tame.ticket(ids["empty"])["trend"] is None or tame.ticket(
+        ids["empty"])["trend"]["label"] == "empty"
+    assert tame.get("/api/v1/trends?min_open=1")["trends"] is not None
+    assert tame.alive()

@@ -1,0 +1,275 @@
+// admin.js - the admin pages: agents (create with a role and password,
+// change the role, disable and enable) and mailboxes (name,
+// acknowledgement on/off and its template, IMAP polling when tamed
+// knows it).
+//
+// Model: each page is the list as GET answers it, drawn again after
+// every change from what the PATCH or POST answered. Only admins see
+// the pages (the server refuses the changes to anyone else anyway).
+
+import * as api from './api.js';
+import { h, fill, toast, when, personName, field } from './dom.js';
+
+function page(main, title, ...body) {
+	fill(main, h('div', { className: 'page' },
+		h('div', { className: 'list-head' }, h('h1', {}, title)), body));
+}
+
+function adminOnly(ctx, main, title) {
+	if (ctx.me.role === 'admin')
+		return false;
+	page(main, title, h('p', { className: 'muted' },
+		'Only an admin can change this.'));
+	return true;
+}
+
+function fail(what, e) {
+	toast(what + ': ' + e.message, { kind: 'bad', timeout: 8000 });
+}
+
+export class AgentsView {
+	constructor(ctx, main) {
+		this.ctx = ctx;
+		if (adminOnly(ctx, main, 'Agents'))
+			return;
+		this.tbody = h('tbody');
+		const name = h('input', { id: 'new-agent-name', required: true,
+			autocomplete: 'off' });
+		const email = h('input', { id: 'new-agent-email', type: 'email',
+			required: true, autocomplete: 'off' });
+		const pw = h('input', { id: 'new-agent-password', type: 'password',
+			required: true, minLength: 8, autocomplete: 'new-password' });
+		const role = h('select', { id: 'new-agent-role' },
+			h('option', { value: 'agent' }, 'Agent'),
+			h('option', { value: 'admin' }, 'Admin'));
+		const form = h('form', { className: 'card form-row',
+			'aria-label': 'New agent',
+			onsubmit: async (e) => {
+				e.preventDefault();
+				try {
+					await api.post('/agents', { name: name.value.trim(),
+						email: email.value.trim(), password: pw.value,
+						role: role.value });
+				} catch (err) {
+					fail('The agent was not added', err);
+					return;
+				}
+				toast(name.value.trim() + ' can sign in now.');
+				form.reset();
+				this.load();
+			} },
+		h('h2', {}, 'Add an agent'),
+		field('Name', name), field('Email', email),
+		field('Password', pw, 'at least 8 characters'), field('Role', role),
+		h('button', { type: 'submit', className: 'primary' }, 'Add agent'));
+		page(main, 'Agents', h('table', { className: 'grid' },
+			h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Status',
+				'Since'].map((x) => h('th', {}, x)))), this.tbody), form);
+		this.load();
+	}
+
+	async load() {
+		let list;
+		try {
+			list = (await api.get('/agents')).agents;
+		} catch (e) {
+			fail('Could not load the agents', e);
+			return;
+		}
+		if (this.destroyed)
+			return;
+		this.ctx.agents = list;
+		fill(this.tbody, list.map((a) => this.row(a)));
+	}
+
+	row(a) {
+		const self = a.id === this.ctx.me.id;
+		const change = async (body, done) => {
+			try {
+				await api.patch('/agents/' + a.id, body);
+				toast(done);
+			} catch (e) {
+				fail('Could not change ' + personName(a), e);
+			}
+			this.load();
+		};
+		return h('tr', { dataset: { email: a.email },
+			className: a.disabled ? 'disabled' : '' },
+		h('td', {}, personName(a)), h('td', {}, a.email),
+		h('td', {}, h('select', {
+			'aria-label': 'Role of ' + personName(a), disabled: self,
+			className: 'role',
+			onchange: (e) => change({ role: e.target.value },
+				personName(a) + ' is now ' + e.target.value + '.'),
+		}, ['agent', 'admin'].map((r) => h('option',
+			{ value: r, selected: a.role === r }, r)))),
+		h('td', {}, a.disabled ? h('span', { className: 'pill warn' },
+			'disabled') : 'active', ' ',
+		self ? null : h('button', {
+			type: 'button', className: 'small toggle',
+			onclick: () => change({ disabled: !a.disabled },
+				personName(a) + (a.disabled ? ' can sign in again.' :
+					' is disabled; their sessions ended.')),
+		}, a.disabled ? 'Enable' : 'Disable')),
+		h('td', { className: 'muted' }, when(a.created_at)));
+	}
+
+	destroy() {
+		this.destroyed = true;
+	}
+}
+
+const AFTER = [['seen', 'mark them read'], ['delete', 'delete them'],
+	['move', 'move them to a folder']];
+
+export class MailboxesView {
+	constructor(ctx, main) {
+		this.ctx = ctx;
+		if (adminOnly(ctx, main, 'Mailboxes'))
+			return;
+		this.listEl = h('div', { className: 'cards' });
+		const address = h('input', { id: 'new-mailbox-address',
+			type: 'email', required: true });
+		const name = h('input', { id: 'new-mailbox-name', required: true });
+		const form = h('form', { className: 'card form-row',
+			'aria-label': 'New mailbox',
+			onsubmit: async (e) => {
+				e.preventDefault();
+				try {
+					await api.post('/mailboxes', {
+						address: address.value.trim(),
+						name: name.value.trim() });
+				} catch (err) {
+					fail('The mailbox was not added', err);
+					return;
+				}
+				form.reset();
+				this.load();
+			} },
+		h('h2', {}, 'Add a mailbox'), field('Address', address),
+		field('Name', name),
+		h('button', { type: 'submit', className: 'primary' },
+			'Add mailbox'));
+		page(main, 'Mailboxes', this.listEl, form);
+		this.load();
+	}
+
+	async load() {
+		let list;
+		try {
+			list = (await api.get('/mailboxes')).mailboxes;
+		} catch (e) {
+			fail('Could not load the mailboxes', e);
+			return;
+		}
+		if (this.destroyed)
+			return;
+		this.ctx.mailboxes = list;
+		this.ctx.renderNav();
+		fill(this.listEl, list.map((m) => this.card(m)));
+	}
+
+	card(m) {
+		const id = 'mb' + m.id;
+		const name = h('input', { id: id + '-name', value: m.name || '' });
+		const ack = h('input', { id: id + '-ack', type: 'checkbox',
+			checked: !!m.ack_enabled });
+		const tpl = h('textarea', { id: id + '-tpl', rows: 3,
+			value: m.ack_template || '',
+			placeholder: 'We got your mail (ticket #{{ticket.id}}).' });
+		const status = h('span', { className: 'muted' });
+		const save = async (body, what) => {
+			try {
+				await api.patch('/mailboxes/' + m.id, body);
+			} catch (e) {
+				fail('Could not save ' + m.address, e);
+				return false;
+			}
+			toast(what);
+			this.load();
+			return true;
+		};
+		return h('form', { className: 'card mailbox',
+			dataset: { address: m.address },
+			'aria-label': 'Mailbox ' + m.address,
+			onsubmit: (e) => {
+				e.preventDefault();
+				save({ name: name.value.trim(), ack_enabled: ack.checked,
+					ack_template: tpl.value.trim() || null },
+				m.address + ' saved.');
+			} },
+		h('h2', {}, m.address),
+		field('Name', name),
+		h('label', { className: 'check' }, ack,
+			' Acknowledge new tickets automatically (at most one per ' +
+			'sender an hour)'),
+		field('Acknowledgement', tpl,
+			'{{ticket.id}} and {{ticket.subject}} are filled in'),
+		'imap' in m ? this.imap(m, save) : null,
+		h('div', { className: 'buttons' },
+			h('button', { type: 'submit', className: 'primary' }, 'Save'),
+			status));
+	}
+
+	// IMAP polling: the URL is shown without its password; a new URL
+	// with a password replaces it, one without keeps the stored one.
+	imap(m, save) {
+		const i = m.imap;
+		const id = 'mb' + m.id + '-imap';
+		const url = h('input', { id: id + '-url', value: i ? i.url : '',
+			placeholder: 'imaps://user:password@imap.example.com/INBOX',
+			autocomplete: 'off', size: 40 });
+		const after = h('select', { id: id + '-after' }, AFTER.map(([v, l]) =>
+			h('option', { value: v, selected: i && (i.after || '')
+				.startsWith(v) }, l)));
+		const folder = h('input', { id: id + '-folder', placeholder: 'Archive',
+			value: i && /^move:/.test(i.after) ? i.after.slice(5) : '' });
+		const secs = h('input', { id: id + '-poll', type: 'number', min: 10,
+			value: i ? Math.round(i.poll_interval_ms / 1000) : 60 });
+		const out = h('p', { className: 'muted', role: 'status' },
+			i ? 'Status: ' + i.status + (i.last_error ? ' - ' +
+				i.last_error + (i.last_error_detail ? ' (' +
+				i.last_error_detail + ')' : '') : '') +
+			(i.imported ? ', ' + i.imported + ' imported' : '') : '');
+		const body = () => ({ imap: { url: url.value.trim(),
+			after: after.value === 'move' ? 'move:' + folder.value.trim() :
+				after.value,
+			poll_interval_ms: Number(secs.value) * 1000 } });
+		return h('fieldset', { className: 'imap' },
+			h('legend', {}, 'Fetch mail by IMAP'),
+			field('Server URL', url, i ? 'leave the password out to keep ' +
+				'the stored one' : null),
+			h('div', { className: 'form-row' },
+				field('After import', after), field('Folder', folder),
+				field('Every (seconds)', secs)),
+			h('div', { className: 'buttons' },
+				h('button', { type: 'button', onclick: () => {
+					if (!url.value.trim()) {
+						toast('Enter the server URL first.', { kind: 'bad' });
+						return;
+					}
+					save(body(), 'IMAP settings of ' + m.address +
+						' saved.');
+				} }, i ? 'Save IMAP' : 'Connect IMAP'),
+				i ? h('button', { type: 'button', onclick: async () => {
+					out.textContent = 'Testing…';
+					try {
+						const r = await api.post('/mailboxes/' + m.id +
+							'/test', {});
+						out.textContent = r.ok ? 'Connected: ' + r.messages +
+							' messages in the folder.' : 'Failed: ' +
+							r.error + (r.detail ? ' (' + r.detail + ')' : '');
+					} catch (e) {
+						out.textContent = 'Failed: ' + e.message;
+					}
+				} }, 'Test connection') : null,
+				i ? h('button', { type: 'button', className: 'ghost',
+					onclick: () => save({ imap: null }, 'IMAP disconnected ' +
+						'from ' + m.address + '.') }, 'Disconnect') : null),
+			out);
+	}
+
+	destroy() {
+		this.destroyed = true;
+	}
+}

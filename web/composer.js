@@ -1,0 +1,295 @@
+// composer.js - where a reply or an internal note is written: plain
+// text with CC, saved replies ("/" at the start of a line), spell check,
+// @mentions of colleagues in notes, the agent's signature, and what
+// collision detection needs (typing reported to presence, the newest
+// customer message seen when writing began).
+//
+// Model: the composer belongs to one ticket view; unsent text is kept
+// per ticket in this module (drafts), so leaving and coming back, or a
+// reply taken back with Undo, finds it again. The view is told about a
+// submit through onSubmit(kind, body) and does the sending.
+
+import { h, fill, toast, personName } from './dom.js';
+import * as replies from './replies.js';
+import { Spell } from './spell.js';
+
+export const drafts = new Map();  // ticket id -> {mode, text, cc, since}
+
+export class Composer {
+	// view: {id, ctx, t (the ticket), typed(), onSubmit(kind, body)}
+	constructor(view) {
+		this.view = view;
+		this.mode = 'reply';
+		this.since = null;
+		this.textEl = h('textarea', {
+			id: 'composer-text', rows: 6,
+			'aria-label': 'Reply to the customer',
+			oninput: () => this.input(),
+			onkeydown: (e) => this.key(e),
+		});
+		this.spell = new Spell(this.textEl);
+		this.ccEl = h('input', {
+			id: 'composer-cc', type: 'text', autocomplete: 'off',
+			placeholder: 'it@example.org, …',
+			oninput: () => this.saveDraft(),
+		});
+		this.replyTab = h('button', { type: 'button', className: 'tab',
+			onclick: () => this.compose('reply') }, 'Reply');
+		this.noteTab = h('button', { type: 'button', className: 'tab',
+			onclick: () => this.compose('note') }, 'Internal note');
+		this.ccRow = h('div', { className: 'cc-row' },
+			h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl);
+		this.mentionEl = h('ul', { className: 'mentions', role: 'listbox',
+			id: 'mention-list', hidden: true, 'aria-label': 'Colleagues' });
+		this.sigBox = h('input', { type: 'checkbox', id: 'composer-sig',
+			checked: true });
+		this.sigRow = h('label', { className: 'check muted small sig-row',
+			hidden: true }, this.sigBox, ' add my signature');
+		const btn = (label, cls, fn, title) => h('button', {
+			type: 'button', className: cls, onclick: fn, title,
+		}, label);
+		this.replyButtons = h('div', { className: 'buttons' },
+			btn('Send & mark pending', 'primary',
+				() => this.submit('pending'), 'Ctrl+Enter'),
+			btn('Send & solve', '', () => this.submit('solved'),
+				'Ctrl+Shift+Enter'),
+			btn('Send, keep open', 'ghost', () => this.submit('open')));
+		this.noteButtons = h('div', { className: 'buttons', hidden: true },
+			btn('Add note', 'primary note-btn', () => this.submit(null),
+				'Ctrl+Enter'));
+		this.el = h('section', {
+			className: 'composer', 'aria-label': 'Composer' },
+		h('div', { className: 'tabs' }, this.replyTab, this.noteTab,
+			h('span', { className: 'spacer' }),
+			h('button', { type: 'button', className: 'ghost small',
+				id: 'insert-reply', title: '/ at the start of a line, or i',
+				'aria-keyshortcuts': 'i',
+				onclick: () => this.insertSaved(false) }, 'Saved reply…')),
+		this.spell.el, this.mentionEl, this.ccRow, this.sigRow,
+		h('div', { className: 'buttons' }, this.replyButtons,
+			this.noteButtons));
+		this.setMode('reply');
+	}
+
+	setMode(mode) {
+		this.mode = mode;
+		const note = mode === 'note';
+		this.replyTab.setAttribute('aria-pressed', String(!note));
+		this.noteTab.setAttribute('aria-pressed', String(note));
+		this.el.classList.toggle('is-note', note);
+		this.textEl.setAttribute('aria-label', note ?
+			'Internal note (only agents see it)' : 'Reply to the customer');
+		this.textEl.placeholder = note ?
+			'Internal note: only agents see it; @name tells a colleague' :
+			'Write to the customer…  ( / inserts a saved reply)';
+		this.ccRow.hidden = note;
+		this.replyButtons.hidden = note;
+		this.noteButtons.hidden = !note;
+		this.sigRow.hidden = note || !this.signature();
+		this.closeMentions();
+	}
+
+	signature() {
+		const s = this.view.ctx.me.signature;
+		return s && s.trim() ? s.trim() : '';
+	}
+
+	compose(mode) {
+		this.setMode(mode);
+		this.saveDraft();
+		this.textEl.focus();
+	}
+
+	// The newest customer message of the ticket as shown.
+	newestIn() {
+		const t = this.view.t;
+		const ins = t ? t.messages.filter((m) => m.direction === 'in') : [];
+		return ins.length ? ins[ins.length - 1].id : null;
+	}
+
+	input() {
+		if (!this.since && this.textEl.value)
+			this.since = this.newestIn();
+		if (!this.textEl.value.trim())
+			this.since = null;
+		this.saveDraft();
+		if (this.mode === 'reply')
+			this.view.typed();
+		this.mentions();
+		// "/" typed at the start of a line opens the picker
+		const at = this.textEl.selectionStart;
+		const v = this.textEl.value;
+		if (v[at - 1] === '/' && (at === 1 || v[at - 2] === '\n') &&
+		    this.textEl.selectionEnd === at && !this.slashTyped) {
+			this.slashTyped = true;
+			this.insertSaved(true).finally(() => {
+				this.slashTyped = false;
+			});
+		}
+	}
+
+	key(e) {
+		if (!this.mentionEl.hidden && this.mentionKey(e))
+			return;
+		if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+			e.preventDefault();
+			this.submit(this.mode === 'note' ? null : e.shiftKey ?
+				'solved' : 'pending');
+		}
+	}
+
+	// Picks a saved reply and puts it, rendered for this ticket, at the
+	// cursor (in place of the "/" that opened the picker).
+	async insertSaved(slash) {
+		const ta = this.textEl;
+		const start = slash ? ta.selectionStart - 1 : ta.selectionStart;
+		const end = ta.selectionEnd;
+		const r = await replies.pick();
+		ta.focus();
+		if (!r)
+			return;
+		let text;
+		try {
+			text = await replies.render(r, this.view.id);
+		} catch (e) {
+			toast('Could not fill in “' + r.title + '”: ' + e.message,
+				{ kind: 'bad' });
+			return;
+		}
+		const v = ta.value;
+		const s = slash && v[start] === '/' ? start : ta.selectionStart;
+		const e = slash && v[start] === '/' ? start + 1 : end;
+		ta.value = v.slice(0, s) + text + v.slice(e);
+		ta.setSelectionRange(s + text.length, s + text.length);
+		ta.dispatchEvent(new Event('input', { bubbles: true }));
+	}
+
+	// ---- @mentions in notes
+
+	mentions() {
+		if (this.mode !== 'note') {
+			this.closeMentions();
+			return;
+		}
+		const before = this.textEl.value.slice(0,
+			this.textEl.selectionStart);
+		const m = before.match(/(?:^|\s)@([^\s@]{0,30})$/);
+		if (!m) {
+			this.closeMentions();
+			return;
+		}
+		const q = m[1].toLowerCase();
+		this.found = this.view.ctx.agents.filter((a) => !a.disabled &&
+			a.id !== this.view.ctx.me.id && (personName(a).toLowerCase()
+			.split(/\s+/).some((w) => w.startsWith(q)) ||
+			a.email.toLowerCase().startsWith(q))).slice(0, 6);
+		this.mq = m[1];
+		this.mAt = 0;
+		this.drawMentions();
+	}
+
+	drawMentions() {
+		const list = this.found || [];
+		this.mentionEl.hidden = !list.length;
+		this.textEl.setAttribute('aria-expanded', String(!!list.length));
+		fill(this.mentionEl, list.map((a, i) => h('li', {
+			role: 'option', id: 'mention-' + a.id,
+			'aria-selected': String(i === this.mAt),
+			className: i === this.mAt ? 'on' : '',
+			onmousedown: (e) => {
+				e.preventDefault();
+				this.mention(a);
+			},
+		}, personName(a), h('span', { className: 'muted' }, ' ' + a.email))));
+	}
+
+	mentionKey(e) {
+		const n = this.found.length;
+		if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+			this.mAt = (this.mAt + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+			this.drawMentions();
+		} else if (e.key === 'Enter' || e.key === 'Tab') {
+			this.mention(this.found[this.mAt]);
+		} else if (e.key === 'Escape') {
+			this.closeMentions();
+		} else {
+			return false;
+		}
+		e.preventDefault();
+		e.stopPropagation();
+		return true;
+	}
+
+	mention(a) {
+		const ta = this.textEl;
+		const at = ta.selectionStart;
+		const from = at - this.mq.length;
+		const name = '@' + personName(a) + ' ';
+		ta.value = ta.value.slice(0, from - 1) + name + ta.value.slice(at);
+		ta.setSelectionRange(from - 1 + name.length, from - 1 + name.length);
+		this.closeMentions();
+		this.saveDraft();
+	}
+
+	closeMentions() {
+		this.found = [];
+		this.mentionEl.hidden = true;
+		this.textEl.removeAttribute('aria-expanded');
+	}
+
+	// ---- drafts and sending
+
+	saveDraft() {
+		const text = this.textEl.value;
+		const cc = this.ccEl.value;
+		if (text || cc)
+			drafts.set(this.view.id, { mode: this.mode, text, cc,
+				since: this.since });
+		else
+			drafts.delete(this.view.id);
+	}
+
+	restoreDraft() {
+		const d = drafts.get(this.view.id);
+		if (!d)
+			return false;
+		this.setMode(d.mode);
+		this.textEl.value = d.text;
+		this.ccEl.value = d.cc;
+		this.since = d.since || null;
+		this.spell.changed();
+		this.textEl.focus();
+		return true;
+	}
+
+	clear() {
+		this.textEl.value = '';
+		this.ccEl.value = '';
+		this.since = null;
+		drafts.delete(this.view.id);
+		this.textEl.dispatchEvent(new Event('input'));
+	}
+
+	submit(status) {
+		let text = this.textEl.value.trim();
+		if (!text) {
+			toast('Write something first.', { kind: 'bad' });
+			this.textEl.focus();
+			return;
+		}
+		if (this.mode === 'note') {
+			this.view.onSubmit('note', { text });
+			return;
+		}
+		if (this.signature() && this.sigBox.checked)
+			text += '\n\n-- \n' + this.signature();
+		const cc = this.ccEl.value.split(/[\s,;]+/).filter(Boolean);
+		const body = { text, status };
+		if (cc.length)
+			body.cc = cc;
+		if (this.since)
+			body.since_message_id = this.since;
+		this.view.onSubmit('reply', body, { text: this.textEl.value,
+			cc: this.ccEl.value, since: this.since });
+	}
+}

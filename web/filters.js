@@ -1,0 +1,178 @@
+// filters.js - saved filters (status, assignee, tag, priority, text)
+// kept in this browser's localStorage, per agent, and the ticket counts
+// shown beside each view in the navigation.
+//
+// Model: a filter is {id, name, status:[...], assignee, tag, priority,
+// q}; all but priority are the list endpoint's own parameters, priority
+// is applied to the rows the list returns. Counts come from one list
+// request per view (at most COUNT_MAX rows each, so a long queue shows
+// "99+"), refreshed a few seconds after live events, never more often.
+
+import * as api from './api.js';
+import { h, toast, modal, field, personName } from './dom.js';
+import { VIEWS } from './inbox.js';
+
+const COUNT_MAX = 100;
+const COUNT_DELAY_MS = 3000;
+const STATUSES = ['new', 'open', 'pending', 'solved', 'closed'];
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
+
+let me = null;
+const numbers = new Map();  // nav key -> "12" | "99+"
+let timer = null;
+let running = false;
+
+function key() {
+	return 'tame.filters.' + (me ? me.id : 0);
+}
+
+export function list() {
+	try {
+		const v = JSON.parse(localStorage.getItem(key()) || '[]');
+		return Array.isArray(v) ? v : [];
+	} catch (e) {
+		return [];
+	}
+}
+
+function save(all) {
+	localStorage.setItem(key(), JSON.stringify(all));
+}
+
+export function get(id) {
+	return list().find((f) => f.id === id) || null;
+}
+
+// The list endpoint's parameters of filter f.
+export function params(f) {
+	return { status: f.status && f.status.length ? f.status.join(',') :
+		'any', assignee: f.assignee || '', tag: f.tag || '', q: f.q || '' };
+}
+
+// True when ticket t passes what the endpoint does not filter.
+export function keep(f, t) {
+	return !f.priority || t.priority === f.priority;
+}
+
+export function countOf(navKey) {
+	return numbers.get(navKey);
+}
+
+function targets(ctx) {
+	const out = [];
+	for (const v of VIEWS)
+		if (v.count)
+			out.push(['inbox/' + v.id, v.params, null]);
+	for (const f of list())
+		out.push(['filter/' + f.id, params(f), f]);
+	for (const m of ctx.mailboxes)
+		out.push(['mailbox/' + m.id, { status: 'new,open,pending',
+			mailbox: m.id }, null]);
+	return out;
+}
+
+// Counts every view again (and draws the navigation).
+export async function counts(ctx) {
+	me = ctx.me;
+	if (running)
+		return;
+	running = true;
+	try {
+		await ctx.ready;
+		await Promise.all(targets(ctx).map(async ([k, p, f]) => {
+			try {
+				const r = await api.get('/tickets' + api.qs({ ...p,
+					limit: COUNT_MAX }));
+				const n = f ? r.tickets.filter((t) => keep(f, t)).length :
+					r.tickets.length;
+				numbers.set(k, r.next_cursor || n >= COUNT_MAX ?
+					(COUNT_MAX - 1) + '+' : String(n));
+			} catch (e) {
+				numbers.delete(k);
+			}
+		}));
+	} finally {
+		running = false;
+	}
+	if (ctx.me)
+		ctx.renderNav();
+}
+
+export function onLive(ctx) {
+	if (timer)
+		return;
+	timer = setTimeout(() => {
+		timer = null;
+		if (ctx.me && document.visibilityState !== 'hidden')
+			counts(ctx);
+	}, COUNT_DELAY_MS);
+}
+
+// The dialog to create a filter (seed: what the current view shows) or
+// change one (seed.id set). Goes to the filter when saved.
+export async function edit(ctx, seed = {}) {
+	me = ctx.me;
+	const old = seed.id ? get(seed.id) : null;
+	const f = old || seed;
+	const name = h('input', { id: 'filter-name', required: true,
+		value: f.name || '' });
+	const boxes = STATUSES.map((s) => h('label', { className: 'check' },
+		h('input', { type: 'checkbox', value: s,
+			checked: (f.status || ['new', 'open', 'pending']).includes(s) }),
+		' ' + s));
+	const assignee = h('select', { id: 'filter-assignee' },
+		[['', 'Anyone'], ['me', 'Me'], ['none', 'Nobody']].concat(
+			ctx.agents.map((a) => [String(a.id), personName(a)])).map(
+			([v, l]) => h('option', { value: v,
+				selected: String(f.assignee || '') === v }, l)));
+	const tag = h('input', { id: 'filter-tag', value: f.tag || '',
+		autocomplete: 'off' });
+	const prio = h('select', { id: 'filter-priority' },
+		[['', 'Any']].concat(PRIORITIES.map((p) => [p, p])).map(([v, l]) =>
+			h('option', { value: v, selected: (f.priority || '') === v }, l)));
+	const q = h('input', { id: 'filter-q', value: f.q || '',
+		placeholder: 'words in subject or messages' });
+	const read = () => {
+		if (!name.value.trim()) {
+			toast('Give the filter a name.', { kind: 'bad' });
+			name.focus();
+			return false;
+		}
+		return {
+			id: old ? old.id : 'f' + Date.now().toString(36),
+			name: name.value.trim(),
+			status: boxes.map((b) => b.firstChild).filter((c) => c.checked)
+				.map((c) => c.value),
+			assignee: assignee.value, tag: tag.value.trim(),
+			priority: prio.value, q: q.value.trim(),
+		};
+	};
+	const buttons = [{ label: 'Save filter', primary: true, value: read }];
+	if (old)
+		buttons.push({ label: 'Delete', danger: true, value: 'delete' });
+	const r = await modal(old ? 'Change filter' : 'Save a filter',
+		h('div', { className: 'form-grid' }, field('Name', name),
+			h('fieldset', {}, h('legend', {}, 'Status'), boxes),
+			field('Assignee', assignee), field('Tag', tag),
+			field('Priority', prio), field('Text', q)),
+		buttons, () => name.focus());
+	if (!r)
+		return;
+	const all = list().filter((x) => !old || x.id !== old.id);
+	if (r === 'delete') {
+		save(all);
+		numbers.delete('filter/' + old.id);
+		toast('Filter “' + old.name + '” deleted.');
+		ctx.renderNav();
+		ctx.navigate('#/inbox/unassigned');
+		return;
+	}
+	if (old)
+		all.splice(list().findIndex((x) => x.id === old.id), 0, r);
+	else
+		all.push(r);
+	save(all);
+	ctx.renderNav();
+	ctx.navigate('#/filter/' + r.id);
+	counts(ctx);
+}

@@ -1,0 +1,46 @@
+// tone.js - chips for what the queue intelligence says about a
+// customer: their tone (frustrated, angry, confused, urgent, cheerful,
+// abusive) with the words that show it on hover, and outlier flags
+// (long message, many messages, waiting long, ...) with their reason.
+
+import { h } from './dom.js';
+
+// A dimension counts from this score (0..1) up.
+const SHOWN = 0.5;
+const DIMS = [
+	['abusive', 'abusive'], ['anger', 'angry'], ['frustration', 'frustrated'],
+	['urgency', 'urgent'], ['confusion', 'confused'], ['cheer', 'cheerful'],
+];
+const FLAGS = {
+	long_message: 'long message', many_messages: 'many messages',
+	waiting_long: 'waiting long', repeat_customer: 'wrote before',
+	reopened: 'reopened', abusive: 'abusive',
+};
+
+// The tone's chips, strongest first; max: how many at most.
+export function toneChips(tone, max = 2) {
+	if (!tone)
+		return [];
+	const ev = tone.evidence || [];
+	return DIMS.filter(([d]) => d === 'abusive' ? tone.abusive :
+		(tone[d] || 0) >= SHOWN)
+		.sort((a, b) => (b[0] === 'abusive') - (a[0] === 'abusive') ||
+			(tone[b[0]] || 0) - (tone[a[0]] || 0))
+		.slice(0, max).map(([d, label]) => {
+			const words = ev.filter((e) => e.dimension === d ||
+				(d === 'abusive' && e.dimension === 'anger'))
+				.map((e) => '“' + e.text + '”');
+			return h('span', {
+				className: 'chip tone-' + d,
+				title: label + (d === 'abusive' ? '' : ' (' +
+					Math.round(tone[d] * 100) + '%)') + (words.length ?
+					': ' + words.join(', ') : ''),
+			}, label);
+		});
+}
+
+export function flagChips(flags) {
+	return (flags || []).map((f) => h('span', {
+		className: 'chip flag', title: f.reason || FLAGS[f.kind] || f.kind,
+	}, '⚑ ' + (FLAGS[f.kind] || f.kind.replace(/_/g, ' '))));
+}
