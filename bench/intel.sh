@@ -74,13 +74,13 @@ rm -f "$W/big.mbox"
 # every other ticket solved: the history similar cases search
 $PY -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE tickets SET status = 3 WHERE id % 2 = 0'); c.commit()" "$D/tame.db"
 start_tamed "$D"
-for _ in $(seq 1 1200); do grep -q "intel: trend index" "$D/tamed.log" && break; sleep 0.1; done
+for _ in $(seq 1 3000); do grep -q "intel: ready" "$D/tamed.log" && break; sleep 0.1; done
 LINE=$(grep -o "intel: trend index.*" "$D/tamed.log")
 MS=$(echo "$LINE" | sed -n 's/.*rebuilt in \([0-9]*\) ms.*/\1/p')
+CPU=$(echo "$LINE" | sed -n 's/.*(\([0-9]*\) ms of CPU).*/\1/p')
 KB=$(echo "$LINE" | sed -n 's/.*(\([0-9]*\) kB).*/\1/p')
-echo "trend index rebuilt at start from $OPEN open tickets: ${MS} ms in the background (tamed answers meanwhile)   [$LINE]"
+echo "trend index rebuilt at start from $OPEN open tickets: ${MS} ms (${CPU} ms of CPU) in the background, tamed answering meanwhile   [$LINE; $(grep -o "intel: ready.*" "$D/tamed.log")]"
 echo "  trend index memory: $((KB * 1024 / OPEN)) bytes per open ticket   target < 200"
-sleep 2   # the first reconcile writes every ticket's trend
 $PY - "$HTTP" "$TOKEN" "$OPEN" <<'PYEOF'
 import http.client, json, random, statistics, sys, time
 port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -108,6 +108,10 @@ print("full-text search (50 rows): p50 %.2f ms, p99 %.2f ms   target p50 < 20 ms
 PYEOF
 say "tamed resident memory (peak) with $TICKETS tickets: $(rss_mb $TPID) MB   target < 150 MB"
 stop_tamed
+
+# 4. the queue intelligence: trends, similar cases, ingest with it on
+say ""
+TAME_BUILD="$B" PYTHON="$PY" ./bench/intel.sh 2>&1 | tee -a "$OUT"
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 {

@@ -99,11 +99,11 @@
 #define TAME_IMAP_SEEN_UIDS         1000
 /* Committed messages acted on together. Acting means leaving the
  * read-only EXAMINE for a SELECT and back, which makes dovecot re-read
- * the folder (it grows with the folder: ~0.5 s at 50,000 messages), so
- * a backlog is acted on every 5,000 messages and at the end of each
+ * the folder: seconds once a Maildir holds 50,000 messages. So a
+ * backlog is acted on every 20,000 messages and at the end of each
  * round. A kill -9 fetches at most this many again (dropped as
  * duplicates); moved or deleted messages leave the folder this late. */
-#define TAME_IMAP_ACT_EVERY         5000
+#define TAME_IMAP_ACT_EVERY         20000
 /* Bytes of fetched messages waiting for their commit at most. */
 #define TAME_IMAP_BATCH_BYTES       (64 * 1024 * 1024)
 /* Seconds to connect (TCP and TLS) before "server not reachable". */

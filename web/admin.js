@@ -8,7 +8,7 @@
 // the pages (the server refuses the changes to anyone else anyway).
 
 import * as api from './api.js';
-import { h, fill, toast, when, personName, field } from './dom.js';
+import { h, fill, toast, when, personName, field, warn } from './dom.js';
 
 function page(main, title, ...body) {
 	fill(main, h('div', { className: 'page' },
@@ -23,8 +23,16 @@ function adminOnly(ctx, main, title) {
 	return true;
 }
 
+// c: to the form that adds one.
+function newOne(e, sel) {
+	const el = e.key === 'c' && document.querySelector(sel);
+	if (el)
+		el.focus();
+	return !!el;
+}
+
 function fail(what, e) {
-	toast(what + ': ' + e.message, { kind: 'bad', timeout: 8000 });
+	warn(what + ': ' + e.message);
 }
 
 export class AgentsView {
@@ -66,6 +74,10 @@ export class AgentsView {
 			h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Status',
 				'Since'].map((x) => h('th', {}, x)))), this.tbody), form);
 		this.load();
+	}
+
+	onKey(e) {
+		return newOne(e, '#new-agent-name');
 	}
 
 	async load() {
@@ -152,6 +164,10 @@ export class MailboxesView {
 			'Add mailbox'));
 		page(main, 'Mailboxes', this.listEl, form);
 		this.load();
+	}
+
+	onKey(e) {
+		return newOne(e, '#new-mailbox-address');
 	}
 
 	async load() {
@@ -245,7 +261,7 @@ export class MailboxesView {
 			h('div', { className: 'buttons' },
 				h('button', { type: 'button', onclick: () => {
 					if (!url.value.trim()) {
-						toast('Enter the server URL first.', { kind: 'bad' });
+						warn('Enter the server URL first.');
 						return;
 					}
 					save(body(), 'IMAP settings of ' + m.address +

@@ -11,7 +11,7 @@
 
 import * as api from './api.js';
 import * as live from './live.js';
-import { h, fill, toast, typing, avatar, personName } from './dom.js';
+import { h, fill, typing, avatar, personName, warn } from './dom.js';
 import { InboxView, VIEWS } from './inbox.js';
 import { TicketView, pendingSends, flushSends } from './ticket.js';
 import { AgentsView, MailboxesView } from './admin.js';
@@ -81,6 +81,11 @@ async function enter(agent) {
 	$('login').hidden = true;
 	$('app').hidden = false;
 	ctx.onMe();
+	// the profile fields (signature, avatar) the session does not carry
+	api.get('/agents/me').then((a) => {
+		Object.assign(agent, a);
+		ctx.onMe();
+	}, () => {});
 	notify.start(ctx, $('bell'));
 	// The list does not wait for agents and mailboxes; a ticket does.
 	ctx.ready = Promise.all([api.get('/agents'), api.get('/mailboxes')])
@@ -89,12 +94,12 @@ async function enter(agent) {
 			ctx.mailboxes = mailboxes.mailboxes;
 			renderNav(navActive);
 		}).catch((e) => {
-			toast('Could not load agents and mailboxes: ' + e.message,
-				{ kind: 'bad' });
+			warn('Could not load agents and mailboxes: ' + e.message);
 		});
 	live.start($('live-state'));
-	filters.counts(ctx);
 	route();
+	// the counts wait until the first view is painted
+	setTimeout(() => filters.counts(ctx), 1000);
 }
 
 // ---- navigation

@@ -8,7 +8,7 @@
 // went through and names the ones that did not.
 
 import * as api from './api.js';
-import { h, fill, toast, modal, field, personName } from './dom.js';
+import { h, fill, toast, modal, field, personName, warn } from './dom.js';
 
 const PLACEHOLDERS = '{{customer.first_name}}, {{customer.name}}, ' +
 	'{{ticket.id}}, {{ticket.subject}}, {{agent.name}}, ' +
@@ -21,9 +21,8 @@ export async function run(ids, body, what) {
 	try {
 		r = await api.postOnce('/tickets/bulk', { ticket_ids: ids, ...body });
 	} catch (e) {
-		toast('Nothing was ' + what + ': ' + (api.missing(e) ?
-			'this server cannot change many tickets at once.' : e.message),
-		{ kind: 'bad', timeout: 8000 });
+		warn('Nothing was ' + what + ': ' + (api.missing(e) ?
+			'this server cannot change many tickets at once.' : e.message));
 		return null;
 	}
 	const bad = r.results.filter((x) => !x.ok);
@@ -82,7 +81,7 @@ export async function tag(ids) {
 // Merges the selected tickets into the one the agent picks.
 export async function merge(tickets) {
 	if (tickets.length < 2) {
-		toast('Select two tickets or more to merge.', { kind: 'bad' });
+		warn('Select two tickets or more to merge.');
 		return null;
 	}
 	const radios = tickets.map((t, i) => h('label', { className: 'check' },
@@ -145,13 +144,13 @@ export async function replyDialog({ title, recipients, preview }) {
 		.filter((c) => !c.checked).map((c) => Number(c.value));
 	const read = () => {
 		if (!text.value.trim()) {
-			toast('Write the reply first.', { kind: 'bad' });
+			warn('Write the reply first.');
 			text.focus();
 			return false;
 		}
 		const n = rows.querySelectorAll('input:checked').length;
 		if (!n) {
-			toast('Everyone is left out.', { kind: 'bad' });
+			warn('Everyone is left out.');
 			return false;
 		}
 		return { text: text.value, status: st.value, exclude: exclude() };
@@ -171,7 +170,7 @@ export async function replyDialog({ title, recipients, preview }) {
 				shown.hidden = !list.length;
 				shown.textContent = list.length ? list[0].text : '';
 			} catch (e) {
-				toast('No preview: ' + e.message, { kind: 'bad' });
+				warn('No preview: ' + e.message);
 			}
 			return false;
 		} });

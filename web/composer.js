@@ -9,7 +9,7 @@
 // reply taken back with Undo, finds it again. The view is told about a
 // submit through onSubmit(kind, body) and does the sending.
 
-import { h, fill, toast, personName } from './dom.js';
+import { h, fill, personName, warn } from './dom.js';
 import * as replies from './replies.js';
 import { Spell } from './spell.js';
 
@@ -152,8 +152,7 @@ export class Composer {
 		try {
 			text = await replies.render(r, this.view.id);
 		} catch (e) {
-			toast('Could not fill in “' + r.title + '”: ' + e.message,
-				{ kind: 'bad' });
+			warn('Could not fill in “' + r.title + '”: ' + e.message);
 			return;
 		}
 		const v = ta.value;
@@ -273,7 +272,7 @@ export class Composer {
 	submit(status) {
 		let text = this.textEl.value.trim();
 		if (!text) {
-			toast('Write something first.', { kind: 'bad' });
+			warn('Write something first.');
 			this.textEl.focus();
 			return;
 		}

@@ -129,6 +129,11 @@ export function toast(text, { actions = [], timeout = 4000,
 	return { close, el: t };
 }
 
+// A toast for what went wrong, left a little longer.
+export function warn(text) {
+	return toast(text, { kind: 'bad', timeout: 8000 });
+}
+
 // True when the keyboard focus is in a field that takes text.
 export function typing(target) {
 	const el = target || document.activeElement;

@@ -9,7 +9,7 @@
 // "99+"), refreshed a few seconds after live events, never more often.
 
 import * as api from './api.js';
-import { h, toast, modal, field, personName } from './dom.js';
+import { h, toast, modal, field, personName, warn } from './dom.js';
 import { VIEWS } from './inbox.js';
 
 const COUNT_MAX = 100;
@@ -134,7 +134,7 @@ export async function edit(ctx, seed = {}) {
 		placeholder: 'words in subject or messages' });
 	const read = () => {
 		if (!name.value.trim()) {
-			toast('Give the filter a name.', { kind: 'bad' });
+			warn('Give the filter a name.');
 			name.focus();
 			return false;
 		}

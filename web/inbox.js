@@ -11,7 +11,8 @@
 // checked set survives reloads and forgets rows that left the view.
 
 import * as api from './api.js';
-import { h, fill, ago, age, avatar, personName, toast } from './dom.js';
+import { h, fill, ago, age, avatar, personName, toast, warn }
+	from './dom.js';
 import * as bulk from './bulk.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
@@ -45,6 +46,8 @@ const COUNT_WARM = 6;
 // A customer waiting longer than this is shown as such.
 const LONG_WAIT_S = 24 * 3600;
 const PAGE = 50;
+// How often the list asks who is on which ticket.
+const HERE_MS = 10000;
 
 // The hash of list hash with ?select=ID, to come back to the same row.
 export function withSelect(hash, id) {
@@ -78,7 +81,10 @@ export class InboxView {
 		this.anchor = null;
 		this.build(main);
 		this.load();
-		this.showTrends = !spec.trend && !f && (!v || v.count);
+		this.here = new Map();
+		this.hereTimer = setInterval(() => this.presence(), HERE_MS);
+		this.presence();
+		this.showTrends = !spec.trend && !f && (!v || v.id !== 'solved');
 		if (spec.trend)
 			this.trendHead();
 		else if (this.showTrends)
@@ -130,6 +136,32 @@ export class InboxView {
 		this.listEl.focus();
 	}
 
+	// Who else has a ticket of the list open, or is answering it.
+	async presence() {
+		let r;
+		try {
+			r = await api.get('/presence');
+		} catch (e) {
+			if (api.missing(e))
+				clearInterval(this.hereTimer);
+			return;
+		}
+		this.here = new Map();
+		for (const p of r.presence)
+			this.here.set(p.ticket_id, (this.here.get(p.ticket_id) || [])
+				.concat(p));
+		for (const row of this.listEl.children)
+			this.drawHere(row);
+	}
+
+	drawHere(row) {
+		const list = this.here.get(Number(row.dataset.id)) || [];
+		const el = row.querySelector('.here');
+		el.title = list.map((p) => personName(p.agent) + ' is ' + p.state)
+			.join(', ');
+		fill(el, list.map((p) => avatar(p.agent, 'small ' + p.state)));
+	}
+
 	async trendHead() {
 		const el = await trends.head(this.spec.trend, () => this.replyAll());
 		if (this.destroyed)
@@ -151,8 +183,11 @@ export class InboxView {
 			this.load({ quiet: true });
 	}
 
-	// What a new saved filter starts from: this view's settings.
+	// What a new saved filter starts from: this view's settings (or, in
+	// a saved filter, that filter, to change it).
 	filterSeed() {
+		if (this.spec.filter)
+			return { id: this.spec.filter.id };
 		const p = this.params;
 		return { name: this.q ? this.q : '',
 			status: p.status && p.status !== 'any' ? p.status.split(',') :
@@ -182,8 +217,7 @@ export class InboxView {
 			page = await api.get('/tickets' + api.qs(query));
 		} catch (e) {
 			if (!quiet)
-				toast('Could not load the tickets: ' + e.message,
-					{ kind: 'bad' });
+				warn('Could not load the tickets: ' + e.message);
 			return;
 		}
 		if (this.destroyed)
@@ -204,6 +238,7 @@ export class InboxView {
 		const now = Date.now();
 		const rows = this.tickets.map((t) => this.row(t, now, fresh));
 		fill(this.listEl, rows);
+		rows.forEach((r) => this.drawHere(r));
 		this.ctx.list = this.tickets.map((t) => t.id);
 		this.countEl.textContent = this.tickets.length +
 			(this.next ? '+' : '') + ' ticket' +
@@ -339,7 +374,8 @@ export class InboxView {
 		h('span', { className: 'what' },
 			h('span', { className: 'subject' }, t.subject || '(no subject)'),
 			h('span', { className: 'preview' }, t.preview || '')),
-		h('span', { className: 'tags' }, chips, (t.tags || []).slice(0,
+		h('span', { className: 'tags' }, h('span', { className: 'here' }),
+			chips, (t.tags || []).slice(0,
 			3 - chips.length).map((g) => h('span', { className: 'tag' }, g))),
 		count,
 		h('span', {
@@ -390,8 +426,7 @@ export class InboxView {
 		try {
 			await api.patch('/tickets/' + id, body);
 		} catch (e) {
-			toast('Could not change #' + id + ': ' + e.message,
-				{ kind: 'bad' });
+			warn('Could not change #' + id + ': ' + e.message);
 			return;
 		}
 		toast(done, { actions: [{ label: 'Open', run: () => this.open(id) }] });
@@ -483,5 +518,6 @@ export class InboxView {
 	destroy() {
 		this.destroyed = true;
 		clearTimeout(this.timer);
+		clearInterval(this.hereTimer);
 	}
 }

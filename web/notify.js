@@ -7,7 +7,7 @@
 // this tamed has no such endpoint the bell stays hidden.
 
 import * as api from './api.js';
-import { h, fill, ago, modal, toast } from './dom.js';
+import { h, fill, ago, modal, warn } from './dom.js';
 
 const POLL_MS = 60000;
 const KINDS = {
@@ -46,8 +46,8 @@ async function refresh() {
 	bell.setAttribute('aria-label', n + ' unread notification' +
 		(n === 1 ? '' : 's') + ' (N)');
 	bell.title = bell.getAttribute('aria-label');
-	fill(bell, h('span', { 'aria-hidden': 'true' }, '🔔'),
-		n ? h('span', { className: 'badge' }, n > 99 ? '99+' : n) : null);
+	fill(bell, n ? h('span', { className: 'badge' }, n > 99 ? '99+' : n) :
+		null);
 }
 
 export function start(c, el) {
@@ -94,7 +94,7 @@ export async function open() {
 		try {
 			await api.post('/notifications/read', {});
 		} catch (e) {
-			toast(e.message, { kind: 'bad' });
+			warn(e.message);
 		}
 		refresh();
 	}

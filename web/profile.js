@@ -5,7 +5,8 @@
 // parts whose endpoint this tamed does not have hide themselves.
 
 import * as api from './api.js';
-import { h, fill, toast, when, avatar, personName, field } from './dom.js';
+import { h, fill, toast, when, avatar, personName, field, warn }
+	from './dom.js';
 
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 
@@ -39,7 +40,7 @@ export class ProfileView {
 					this.ctx.onMe();
 					toast('Name saved.');
 				} catch (err) {
-					toast('Not saved: ' + err.message, { kind: 'bad' });
+					warn('Not saved: ' + err.message);
 				}
 			} },
 		h('h2', {}, 'Name'), h('p', { className: 'muted' }, me.email),
@@ -141,7 +142,7 @@ export class ProfileView {
 					Object.assign(me, await api.patch('/agents/me', body));
 					toast('Profile saved.');
 				} catch (err) {
-					toast('Not saved: ' + err.message, { kind: 'bad' });
+					warn('Not saved: ' + err.message);
 				}
 			} },
 		h('h2', {}, 'Profile'),
@@ -165,11 +166,11 @@ export class ProfileView {
 
 	async upload(f) {
 		if (f && !AVATAR_TYPES.includes(f.type)) {
-			toast('Choose a PNG, JPEG or WebP image.', { kind: 'bad' });
+			warn('Choose a PNG, JPEG or WebP image.');
 			return;
 		}
 		if (f && f.size > 1024 * 1024) {
-			toast('The picture must be under 1 MB.', { kind: 'bad' });
+			warn('The picture must be under 1 MB.');
 			return;
 		}
 		try {
@@ -182,7 +183,7 @@ export class ProfileView {
 			this.ctx.onMe();
 			toast(f ? 'Picture saved.' : 'Picture removed.');
 		} catch (e) {
-			toast('Not saved: ' + e.message, { kind: 'bad' });
+			warn('Not saved: ' + e.message);
 		}
 		this.loadExtra();
 	}
@@ -206,7 +207,7 @@ export class ProfileView {
 						await api.del('/sessions/' + s.id);
 						toast('That session is signed out.');
 					} catch (e) {
-						toast(e.message, { kind: 'bad' });
+						warn(e.message);
 					}
 					this.loadExtra();
 				} }, 'Sign out')))));

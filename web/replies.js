@@ -10,7 +10,7 @@
 // what a customer would get).
 
 import * as api from './api.js';
-import { h, fill, toast, modal, field, personName } from './dom.js';
+import { h, fill, toast, modal, field, personName, warn } from './dom.js';
 
 const PLACEHOLDERS = ['customer.first_name', 'customer.name',
 	'customer.email', 'ticket.id', 'ticket.subject', 'agent.name',
@@ -49,9 +49,8 @@ export async function pick() {
 	try {
 		all = await load();
 	} catch (e) {
-		toast(api.missing(e) ? 'This server has no saved replies.' :
-			'Could not load the saved replies: ' + e.message,
-		{ kind: 'bad' });
+		warn(api.missing(e) ? 'This server has no saved replies.' :
+			'Could not load the saved replies: ' + e.message);
 		return null;
 	}
 	if (!all.length) {
@@ -176,8 +175,7 @@ export class RepliesView {
 			const data = { title: title.value.trim(), body: body.value,
 				shared: shared.checked };
 			if (!data.title || !data.body.trim()) {
-				toast('A saved reply needs a title and a text.',
-					{ kind: 'bad' });
+				warn('A saved reply needs a title and a text.');
 				return false;
 			}
 			try {
@@ -186,7 +184,7 @@ export class RepliesView {
 				else
 					await api.post('/saved-replies', data);
 			} catch (e) {
-				toast('Not saved: ' + e.message, { kind: 'bad' });
+				warn('Not saved: ' + e.message);
 				return false;
 			}
 			return true;
@@ -213,7 +211,7 @@ export class RepliesView {
 		try {
 			await api.del('/saved-replies/' + r.id);
 		} catch (e) {
-			toast('Not deleted: ' + e.message, { kind: 'bad' });
+			warn('Not deleted: ' + e.message);
 			return;
 		}
 		toast('Deleted.');

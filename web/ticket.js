@@ -15,7 +15,7 @@
 // server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, ago, when, avatar, personName, toast, modal, field }
+import { h, fill, ago, when, avatar, personName, toast, modal, field, warn }
 	from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
@@ -100,9 +100,8 @@ function holdReply(ticketId, body, draft) {
 					return;
 				}
 				back();
-				toast('Reply to #' + ticketId + ' was not sent: ' +
-					e.message + '. It is back in the composer.',
-				{ kind: 'bad', timeout: 10000 });
+				warn('Reply to #' + ticketId + ' was not sent: ' +
+					e.message + '. It is back in the composer.');
 			}
 			if (current && current.id === ticketId)
 				current.reload(true);
@@ -175,8 +174,7 @@ export class TicketView {
 			try {
 				await api.post('/tickets/' + this.id + '/notes', body);
 			} catch (e) {
-				toast('The note was not added: ' + e.message,
-					{ kind: 'bad' });
+				warn('The note was not added: ' + e.message);
 				return;
 			}
 			this.composer.clear();
@@ -196,9 +194,8 @@ export class TicketView {
 		}
 		const typing = this.presence.typingOthers();
 		if (typing.length)
-			toast(typing.map((p) => personName(p.agent)).join(', ') +
-				' is also writing a reply to this ticket.',
-			{ kind: 'bad', timeout: 6000 });
+			warn(typing.map((p) => personName(p.agent)).join(', ') +
+				' is also writing a reply to this ticket.');
 		this.composer.clear();
 		holdReply(this.id, body, draft);
 	}
@@ -332,8 +329,7 @@ export class TicketView {
 			this.t = r.ticket;
 			this.render();
 		} catch (e) {
-			toast('Could not change the ticket: ' + e.message,
-				{ kind: 'bad' });
+			warn('Could not change the ticket: ' + e.message);
 			if (!this.destroyed)
 				this.render();
 			return false;
@@ -357,7 +353,7 @@ export class TicketView {
 		try {
 			await api.post('/tickets/' + this.id + '/merge', { into });
 		} catch (e) {
-			toast('Not merged: ' + e.message, { kind: 'bad' });
+			warn('Not merged: ' + e.message);
 			return;
 		}
 		toast('#' + this.id + ' merged into #' + into + '.');
@@ -448,7 +444,7 @@ export class TicketView {
 				await api.del('/tickets/' + this.id + '/followers/' +
 					agentId);
 		} catch (e) {
-			toast(e.message, { kind: 'bad' });
+			warn(e.message);
 		}
 		this.loadFollowers();
 	}

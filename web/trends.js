@@ -7,7 +7,7 @@
 // (404) or is still building them (503), the strip stays empty.
 
 import * as api from './api.js';
-import { h, fill, toast } from './dom.js';
+import { h, fill, toast, warn } from './dom.js';
 import { replyDialog } from './bulk.js';
 
 const STRIP_MAX = 6;
@@ -65,7 +65,7 @@ export async function replyAll(id) {
 		first = await api.post('/trends/' + id + '/reply',
 			{ text: '{{customer.first_name}}', preview: true });
 	} catch (e) {
-		toast('Cannot answer this trend: ' + e.message, { kind: 'bad' });
+		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
 	const rcpt = (list) => list.map((r) => ({ ticket_id: r.ticket_id,
@@ -83,7 +83,7 @@ export async function replyAll(id) {
 	try {
 		r = await api.postOnce('/trends/' + id + '/reply', body);
 	} catch (e) {
-		toast('Nothing was sent: ' + e.message, { kind: 'bad' });
+		warn('Nothing was sent: ' + e.message);
 		return null;
 	}
 	toast(r.count + ' customer' + (r.count === 1 ? '' : 's') +

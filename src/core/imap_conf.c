@@ -179,7 +179,8 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 	if (*host == '[') {
 		v6 = 1;
 		host++;
-		if (!(host_end = memchr(host, ']', (size_t)(auth_end - host)))) {
+		host_end = memchr(host, ']', (size_t)(auth_end - host));
+		if (!host_end) {
 			fail(err, errlen, "IMAP URL: unclosed [ in the host");
 			rc = TAME_EINVAL;
 			goto out;

@@ -378,7 +378,8 @@ http_intel_trend_patch(struct http_ctx *c)
 
 	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
 		return;
-	if (http_intel_known_keys(c, body, keys, 1) || !(in = http_intel_get(c)))
+	if (http_intel_known_keys(c, body, keys, 1) ||
+	    !(in = http_intel_get(c)))
 		goto out;
 	l = json_object_get(body, "label");
 	if (!l || !(json_is_string(l) || json_is_null(l))) {
@@ -407,7 +408,8 @@ http_intel_trend_merge(struct http_ctx *c)
 
 	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
 		return;
-	if (http_intel_known_keys(c, body, keys, 1) || !(in = http_intel_get(c)))
+	if (http_intel_known_keys(c, body, keys, 1) ||
+	    !(in = http_intel_get(c)))
 		goto out;
 	v = json_object_get(body, "into");
 	if (!json_is_integer(v) || json_integer_value(v) < 1) {
@@ -700,7 +702,8 @@ http_intel_similar(struct http_ctx *c)
 		if (score(c, tp, w, nw, &sc[nsc++]))
 			goto oom;
 	}
-	qsort(sc, nsc, sizeof(*sc), scored_cmp);
+	if (nsc)
+		qsort(sc, nsc, sizeof(*sc), scored_cmp);
 	if (!(arr = json_array()) || !(words = json_array()))
 		goto oom;
 	for (i = 0; i < nw; i++)

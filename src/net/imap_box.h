@@ -73,7 +73,7 @@ struct imap_box {
 	size_t batch_bytes;
 	int64_t t_batch, t_wait; /* when the batch and its wait began */
 	/* committed, waiting for the action */
-	int64_t pend[TAME_IMAP_ACT_EVERY];
+	int64_t *pend;           /* TAME_IMAP_ACT_EVERY UIDs, stored */
 	size_t npend;
 	int64_t pend_last;       /* the last UID the pending part covers */
 	struct buf acts;         /* the action's commands, one a line */

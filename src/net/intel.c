@@ -109,7 +109,7 @@ intel_dirty(struct intel *in, uint32_t t)
 	if (in->ndirty == in->cdirty) {
 		n = in->cdirty ? in->cdirty * 2 : 256;
 		if (!(v = realloc(in->dirty, n * sizeof(*v))))
-			return;	/* the label is refreshed at its next change */
+			return;	/* refreshed at the trend's next change */
 		in->dirty = v;
 		in->cdirty = n;
 	}
@@ -230,8 +230,10 @@ intel_vocab_add(struct intel *in, const struct place_in *p)
 		return TAME_ENOMEM;
 	for (j = 0; j < 2; j++)
 		for (i = 0; i < d[j]->ntok; i++)
-			if (!(d[j]->tok[i].flags & (TEXT_TOK_STOP | TEXT_TOK_NUM)))
-				k[n++] = intel_stem_key(text_doc_stem(d[j], i));
+			if (!(d[j]->tok[i].flags &
+			    (TEXT_TOK_STOP | TEXT_TOK_NUM)))
+				k[n++] = intel_stem_key(text_doc_stem(d[j],
+				    i));
 	qsort(k, n, sizeof(*k), key_cmp);
 	for (i = 0; i < n && !rc; i++) {
 		if (i && k[i] == k[i - 1])
@@ -253,7 +255,8 @@ intel_df(struct intel *in, const char *const *stems, size_t n, int64_t *df,
 
 	pthread_mutex_lock(&in->mu);
 	for (i = 0; i < n; i++)
-		if (!intel_map_get(&in->vocab, intel_stem_key(stems[i]), &df[i]))
+		if (!intel_map_get(&in->vocab, intel_stem_key(stems[i]),
+		    &df[i]))
 			df[i] = 0;
 	*ndocs = in->vocab_docs;
 	pthread_mutex_unlock(&in->mu);
@@ -285,6 +288,7 @@ intel_place(struct intel *in, const struct store_intel_ticket *t,
 	    (rc = intel_map_put(&in->rec, t->id, y)))
 		return rc;
 	intel_dirty(in, *cur);
+	in->changed = 1;
 	return TAME_OK;
 }
 
@@ -295,6 +299,7 @@ intel_unplace(struct intel *in, int64_t tid)
 	intel_dirty(in, trend_of(in->ix, tid));
 	trend_remove(in->ix, tid);
 	intel_map_del(&in->rec, tid);
+	in->changed = 1;
 }
 
 /* See intel_impl.h. */
@@ -353,9 +358,17 @@ intel_main(void *arg)
 	if ((rc = intel_rebuild(in)))
 		tame_log(TAME_LOG_ERR, "intel: rebuilding the trend index: "
 		    "%s (%s)", tame_strerror(rc), store_errmsg(in->store));
+	/* the first round writes every ticket's trend; then agents may act
+	 * and lists are whole */
+	now = tame_now_ms();
+	if ((rc = intel_round(in, &work)))
+		tame_log(TAME_LOG_WARN, "intel: first round: %s (%s)",
+		    tame_strerror(rc), store_errmsg(in->store));
 	pthread_mutex_lock(&in->mu);
 	in->ready = 1;
 	pthread_mutex_unlock(&in->mu);
+	tame_log(TAME_LOG_INFO, "intel: ready, trends written in %lld ms",
+	    (long long)(tame_now_ms() - now));
 	for (;;) {
 		now = tame_now_ms();
 		pthread_mutex_lock(&in->mu);
@@ -364,7 +377,7 @@ intel_main(void *arg)
 		    now - in->last_kick < QUIET_MS &&
 		    now - in->first_kick < LAG_MAX_MS;
 		if (!busy)
-			in->kicked = 0;	/* this round reads what was kicked */
+			in->kicked = 0;	/* this round reads the kicked mail */
 		pthread_mutex_unlock(&in->mu);
 		if (stop)
 			break;

@@ -51,6 +51,7 @@ struct intel {
 	int64_t msg_pos;
 	int64_t ev_pos;
 	int64_t last_full;        /* ms of the last full reconcile */
+	int changed;              /* tickets placed or taken out since */
 	int64_t last_wait;        /* ms the usual wait was last measured */
 };
 
@@ -101,7 +102,8 @@ enum tame_err intel_round(struct intel *in, int *work);
 void intel_measure_wait(struct intel *in, int64_t now);
 
 /* intel_rebuild.c. Primes and rebuilds the index, restores agents'
- * decisions, sets the positions; ready is set by the caller. */
+ * decisions, sets the positions; the caller's first round writes what
+ * changed and sets ready. */
 enum tame_err intel_rebuild(struct intel *in);
 
 #endif

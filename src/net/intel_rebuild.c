@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "intel_impl.h"
 #include "../core/util.h"
 #include "../tame_limits.h"
@@ -122,7 +123,8 @@ restore(struct intel *in, const struct kept *k, size_t n,
 			nt = 0;
 			if (intel_map_get(kind, k[i].db, &kd) &&
 			    kd == STORE_TREND_SOLO)
-				rc = trend_move_out(in->ix, k[i].ticket, 0, &nt);
+				rc = trend_move_out(in->ix, k[i].ticket, 0,
+				    &nt);
 			else
 				rc = trend_split(in->ix, cur, &k[i].ticket, 1,
 				    &nt);
@@ -157,10 +159,12 @@ intel_rebuild(struct intel *in)
 	struct kept *k = NULL, *nk;
 	size_t nt = 0, nk_n = 0, ck = 0, ndec = 0, i;
 	int64_t after, t0 = tame_now_ms(), m, e;
+	struct timespec c0, c1;
 	uint32_t cur, x;
 	enum tame_err rc;
 	int stop = 0;
 
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	intel_place_in_init(&p);
 	pthread_mutex_lock(&in->mu);
 	rc = prime(in);
@@ -195,8 +199,8 @@ intel_rebuild(struct intel *in)
 				    t[i].created_at, &x);
 			cur = x ? trend_of(in->ix, t[i].id) : 0;
 			/* the first ticket of a stored trend names it */
-			if (!rc && cur && t[i].trend_id > 0 && !t[i].trend_pin &&
-			    !intel_db_of(in, cur) &&
+			if (!rc && cur && t[i].trend_id > 0 &&
+			    !t[i].trend_pin && !intel_db_of(in, cur) &&
 			    !intel_live_of(in, t[i].trend_id))
 				rc = intel_bind(in, cur, t[i].trend_id);
 			stop = in->stopping;
@@ -224,13 +228,16 @@ intel_rebuild(struct intel *in)
 	for (i = 0; i < ndec; i++)
 		if (dec[i].label && (x = intel_live_of(in, dec[i].id)))
 			trend_rename(in->ix, x, dec[i].label);
-	in->ready = 1;
 	in->last_full = 0;
+	in->changed = 1;
 	pthread_mutex_unlock(&in->mu);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	tame_log(TAME_LOG_INFO, "intel: trend index of %zu open tickets in "
-	    "%zu trends (%zu kB) rebuilt in %lld ms", trend_index_tickets(
-	    in->ix), trend_index_trends(in->ix), trend_index_bytes(in->ix) /
-	    1024, (long long)(tame_now_ms() - t0));
+	    "%zu trends (%zu kB) rebuilt in %lld ms (%lld ms of CPU)",
+	    trend_index_tickets(in->ix), trend_index_trends(in->ix),
+	    trend_index_bytes(in->ix) / 1024, (long long)(tame_now_ms() - t0),
+	    (long long)((c1.tv_sec - c0.tv_sec) * 1000 +
+	    (c1.tv_nsec - c0.tv_nsec) / 1000000));
 out:
 	store_intel_tickets_free(t, nt);
 	for (i = 0; i < ndec; i++)

@@ -122,18 +122,39 @@ touch(struct round *r, int64_t tid)
 
 /* ---- reading and analysing ---- */
 
-/* Tone and word count of the customer messages after msg_pos. */
+/* Words in the first len bytes of s (runs of non-space bytes), at most
+ * TEXT_TOKENS_MAX: all a "very long message" needs, for a fraction of
+ * the text pipeline's cost. */
+static int64_t
+count_words(const char *s, size_t len)
+{
+	int64_t n = 0;
+	size_t i;
+	int in_word = 0;
+
+	for (i = 0; i < len && n < TEXT_TOKENS_MAX; i++) {
+		if (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))
+			in_word = 0;
+		else if (!in_word) {
+			in_word = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Tone and word count of the customer messages after msg_pos: of their
+ * new text, without quoted history and signatures (text_cut). */
 static enum tame_err
 read_messages(struct intel *in, struct round *r)
 {
 	struct store_intel_msg *m = NULL;
-	struct text_doc doc;
 	struct tone tone;
 	json_t *j;
+	const char *text;
 	size_t n = 0, i, len;
 	enum tame_err rc;
 
-	text_doc_init(&doc);
 	if ((rc = store_intel_messages(in->store, in->msg_pos,
 	    TAME_INTEL_BATCH, TAME_INTEL_TEXT_MAX, &m, &n)))
 		goto out;
@@ -148,12 +169,9 @@ read_messages(struct intel *in, struct round *r)
 			goto out;
 		if (m[i].dir != MSG_IN || m[i].automatic)
 			continue;
-		len = m[i].text ? strlen(m[i].text) : 0;
-		if ((rc = text_analyse(in->tp, m[i].text ? m[i].text : "", len,
-		    1, &doc)))
-			goto out;
-		if ((rc = tone_analyze(m[i].text ? m[i].text : "",
-		    doc.new_len, &tone)))
+		text = m[i].text ? m[i].text : "";
+		len = text_cut(text, strlen(text), NULL);
+		if ((rc = tone_analyze(text, len, &tone)))
 			goto out;
 		if (!(j = tone_to_json(&tone))) {
 			rc = TAME_ENOMEM;
@@ -169,11 +187,9 @@ read_messages(struct intel *in, struct round *r)
 		r->tone[r->ntone].msg = m[i].id;
 		r->tone[r->ntone].ticket = m[i].ticket_id;
 		r->tone[r->ntone].abusive = tone.abusive;
-		r->tone[r->ntone++].words = doc.truncated ?
-		    TEXT_TOKENS_MAX : (int64_t)doc.ntok;
+		r->tone[r->ntone++].words = count_words(text, len);
 	}
 out:
-	text_doc_free(&doc);
 	store_intel_msgs_free(m, n);
 	return rc;
 }
@@ -319,7 +335,8 @@ newt_at(struct round *r, uint32_t t)
 	for (i = 0; i < r->nnewt; i++)
 		if (r->newt[i] == t)
 			return (long)i;
-	if (intel_grow((void **)&r->newt, &r->cnewt, r->nnewt, sizeof(*r->newt)))
+	if (intel_grow((void **)&r->newt, &r->cnewt, r->nnewt,
+	    sizeof(*r->newt)))
 		return -1;
 	r->newt[r->nnewt] = t;
 	return (long)r->nnewt++;
@@ -336,7 +353,8 @@ check_ticket(struct intel *in, struct round *r, int64_t tid, int64_t was)
 		return TAME_OK;
 	intel_dirty(in, cur);
 	intel_dirty(in, trend_resolve(in->ix, w));
-	if (intel_grow((void **)&r->diff, &r->cdiff, r->ndiff, sizeof(*r->diff)))
+	if (intel_grow((void **)&r->diff, &r->cdiff, r->ndiff,
+	    sizeof(*r->diff)))
 		return TAME_ENOMEM;
 	r->diff[r->ndiff].ticket = tid;
 	r->diff[r->ndiff].trend = cur;
@@ -370,7 +388,8 @@ reconcile(struct intel *in, struct round *r)
 	/* every ticket now and then, else the ones placed this round */
 	for (i = 0; r->full && in->rec.mask && i <= in->rec.mask && !rc; i++)
 		if (in->rec.key[i])
-			rc = check_ticket(in, r, in->rec.key[i], in->rec.val[i]);
+			rc = check_ticket(in, r, in->rec.key[i],
+			    in->rec.val[i]);
 	for (i = 0; !r->full && i < r->nplaced && !rc; i++)
 		if (intel_map_get(&in->rec, r->placed[i], &was))
 			rc = check_ticket(in, r, r->placed[i], was);
@@ -380,7 +399,8 @@ reconcile(struct intel *in, struct round *r)
 		if (r->diff[i].trend && !r->diff[i].db &&
 		    newt_at(r, r->diff[i].trend) < 0)
 			return TAME_ENOMEM;
-	qsort(in->dirty, in->ndirty, sizeof(*in->dirty), u32_cmp);
+	if (in->ndirty)
+		qsort(in->dirty, in->ndirty, sizeof(*in->dirty), u32_cmp);
 	if (in->ndirty && !(r->label = calloc(in->ndirty, sizeof(*r->label))))
 		return TAME_ENOMEM;
 	for (i = 0; i < in->ndirty; i++) {
@@ -505,6 +525,7 @@ undo_round(struct intel *in, struct round *r)
 			if (-in->db_of[i] == r->merge[k].from)
 				in->db_of[i] = r->merge[k].from;
 	in->last_full = 0;
+	in->changed = 1;
 }
 
 /* See intel_impl.h. */
@@ -527,11 +548,14 @@ intel_round(struct intel *in, int *work)
 	if ((rc = compute_flags(in, &r, now)))
 		goto out;
 	pthread_mutex_lock(&in->mu);
-	if (in->want_gen > in->done_gen || now - in->last_full >=
-	    FULL_EVERY_MS) {
+	/* the index moves tickets only when one is placed or taken out
+	 * (refinement, merges) or an agent acts */
+	if (in->want_gen > in->done_gen || (in->changed &&
+	    now - in->last_full >= FULL_EVERY_MS)) {
 		r.full = 1;
 		r.gen = in->want_gen;
 		in->last_full = now;
+		in->changed = 0;
 	}
 	rc = reconcile(in, &r);
 	pthread_mutex_unlock(&in->mu);

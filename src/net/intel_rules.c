@@ -66,23 +66,24 @@ intel_flags(const struct store_flag_facts *f, int64_t *bits, json_t **flags)
 		return TAME_ENOMEM;
 	if (f->max_words > INTEL_LONG_WORDS) {
 		if (f->max_words >= TEXT_TOKENS_MAX)
-			snprintf(reason, sizeof(reason), "a customer message of "
-			    "more than %d words", TEXT_TOKENS_MAX);
+			snprintf(reason, sizeof(reason), "a customer "
+			    "message of more than %d words", TEXT_TOKENS_MAX);
 		else
-			snprintf(reason, sizeof(reason), "a customer message of "
-			    "%lld words", (long long)f->max_words);
+			snprintf(reason, sizeof(reason), "a customer "
+			    "message of %lld words", (long long)f->max_words);
 		bad |= add_flag(a, "long_message", reason);
 		*bits |= STORE_FLAG_LONG_MESSAGE;
 	}
 	if (f->in_a_row >= INTEL_REPEAT_IN_A_ROW ||
 	    f->customer_recent >= INTEL_REPEAT_TICKETS) {
 		if (f->in_a_row >= INTEL_REPEAT_IN_A_ROW)
-			snprintf(reason, sizeof(reason), "wrote %lld times in a "
-			    "row without an answer", (long long)f->in_a_row);
+			snprintf(reason, sizeof(reason), "wrote %lld times "
+			    "in a row without an answer",
+			    (long long)f->in_a_row);
 		else
-			snprintf(reason, sizeof(reason), "%lld tickets from this "
-			    "customer in %d days", (long long)f->customer_recent,
-			    INTEL_REPEAT_DAYS);
+			snprintf(reason, sizeof(reason), "%lld tickets "
+			    "from this customer in %d days",
+			    (long long)f->customer_recent, INTEL_REPEAT_DAYS);
 		bad |= add_flag(a, "repeat_customer", reason);
 		*bits |= STORE_FLAG_REPEAT;
 	}
@@ -200,7 +201,7 @@ word_forms(const struct intel_word *w, char f[FORMS_MAX][INTEL_WORD_MAX])
 {
 	static const char *const end[] = { "", "s", "e", "es", "ed", "ing" };
 	static const char *const yend[] = { "y", "ies", "ied" };
-	size_t n = 0, i, k, len = strlen(w->stem);
+	size_t n = 0, i, k, flen, len = strlen(w->stem);
 	char cand[INTEL_WORD_MAX * 2];
 
 	snprintf(f[n++], INTEL_WORD_MAX, "%s", w->shown);
@@ -212,12 +213,12 @@ word_forms(const struct intel_word *w, char f[FORMS_MAX][INTEL_WORD_MAX])
 			    w->stem, yend[i - sizeof(end) / sizeof(end[0])]);
 		else
 			continue;
-		if (strlen(cand) >= INTEL_WORD_MAX || n == FORMS_MAX)
+		if ((flen = strlen(cand)) >= INTEL_WORD_MAX || n == FORMS_MAX)
 			continue;
 		for (k = 0; k < n && strcmp(f[k], cand) != 0; k++)
 			;
 		if (k == n)
-			snprintf(f[n++], INTEL_WORD_MAX, "%s", cand);
+			memcpy(f[n++], cand, flen + 1);
 	}
 	return n;
 }

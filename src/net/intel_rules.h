@@ -2,7 +2,8 @@
  * intel_rules.h - the pure rules of the queue intelligence that tamed
  * applies around the core modules (text.h, tone.h, trend.h): outlier
  * flags and their reasons, the telling words and similarity score of
- * "similar cases", and a small id map. No I/O, no locks: tests/unit/test_intel.c calls them directly.
+ * "similar cases", and a small id map. No I/O, no locks:
+ * tests/unit/test_intel.c calls them directly.
  */
 #ifndef TAME_INTEL_RULES_H
 #define TAME_INTEL_RULES_H

@@ -82,7 +82,8 @@ sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col)
 	json_col(w, st, col + 2, '{');
 	sq_jw_lit(w, ",\"flags\":[");
 	/* the stored ones: an array "[{...},{...}]" without its brackets */
-	if (flags && nflags > 2 && flags[0] == '[' && flags[nflags - 1] == ']') {
+	if (flags && nflags > 2 && flags[0] == '[' &&
+	    flags[nflags - 1] == ']') {
 		sq_jw_raw(w, flags + 1, (size_t)nflags - 2);
 		first = 0;
 	}

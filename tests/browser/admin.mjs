@@ -174,6 +174,18 @@ test('profile: name, signature, avatar, password, sessions', async () => {
 	await page.click('#logout');
 	await signIn(page, env.tamed, { email: who.email,
 		password: 'second password 2' });
+	// her replies carry the signature
+	const id = await env.tamed.deliver({ subject: 'Signed reply',
+		text: 'Who answers?' });
+	await page.goto(env.tamed.url + '/#/t/' + id + '?compose=reply');
+	await page.waitForSelector('.sig-row:not([hidden])');
+	await page.keyboard.type('Mara here, I will help.');
+	const before = env.sink.messages.length;
+	await page.keyboard.press('Control+Enter');
+	const mail = await waitFor(() => env.sink.messages.slice(before).find(
+		(m) => m.raw.includes('Mara here')), { what: 'the signed reply' });
+	// quoted-printable: the "-- " line is "--=20"
+	assert.match(mail.raw, /I will help\.\r\n\r\n--=20\r\nMara, Support team/);
 	assertClean(seen);
 	await context.close();
 });

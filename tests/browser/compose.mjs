@@ -100,8 +100,14 @@ test('collision: two agents see each other; a new customer message ' +
 	const grace = await watchedPage(env.browser, env.tamed);
 	await signIn(ada.page, env.tamed);
 	await signIn(grace.page, env.tamed, AGENT);
-	await ada.page.goto(env.tamed.url + '/#/t/' + id);
 	await grace.page.goto(env.tamed.url + '/#/t/' + id);
+	await grace.page.waitForSelector('.msg.in');
+	// in the list, Ada sees that Grace has the ticket open
+	await ada.page.goto(env.tamed.url + '/#/inbox/all');
+	await ada.page.waitForSelector('#row-' + id + ' .here .avatar.viewing');
+	assert.equal(await ada.page.getAttribute('#row-' + id + ' .here',
+		'title'), 'Grace Hopper is viewing');
+	await ada.page.goto(env.tamed.url + '/#/t/' + id);
 	// each sees the other
 	await ada.page.waitForSelector('.presence:has-text("Grace Hopper is ' +
 		'viewing")', { timeout: 8000 });
@@ -202,10 +208,16 @@ test('spell check: misspelt words underlined, a suggestion replaces one',
 			'Thank you for your patience with us.');
 		await page.waitForSelector('mark.misspelt', { state: 'detached' });
 		// F7 from the keyboard
+		await page.keyboard.press('Control+End');
 		await page.keyboard.type(' Regrads');
 		await page.waitForSelector('mark.misspelt:text("Regrads")');
 		await page.keyboard.press('F7');
 		await page.waitForSelector('.spell-menu button:focus');
+		const items = await page.locator('.spell-menu button')
+			.allTextContents();
+		assert.ok(items.includes('Regards'), items.join());
+		for (let i = 0; i < items.indexOf('Regards'); i++)
+			await page.keyboard.press('ArrowDown');
 		await page.keyboard.press('Enter');
 		assert.match(await page.inputValue('#composer-text'),
 			/with us\. Regards$/);

@@ -356,6 +356,7 @@ export async function watchedPage(browser, tamed, options = {}) {
 	await page.addInitScript(() => {
 		try {
 			localStorage.setItem('tame.undoMs', '400');
+			localStorage.setItem('tame.presenceMs', '1000');
 		} catch (e) {
 			// about:blank has no storage
 		}

@@ -164,3 +164,190 @@ test('bulk with the keyboard: x, shift+x, *, assign, tag, status, merge',
 		assertClean(seen);
 		await context.close();
 	});
+
+// The trend that holds every one of ids, once tamed has found it.
+async function trendOf(ids) {
+	return waitFor(async () => {
+		const list = (await env.tamed.api('GET', '/trends?min_open=1&' +
+			'limit=100')).trends;
+		for (const t of list) {
+			const r = await env.tamed.api('GET', '/trends/' + t.id);
+			const have = new Set(r.tickets.map((x) => x.id));
+			if (ids.every((id) => have.has(id)))
+				return t;
+		}
+		return null;
+	}, { timeout: 15000, what: 'a trend of ' + ids.join(', ') });
+}
+
+test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
+	'with a preview and one customer left out', async () => {
+	const people = [['Gus Hale', 'gus@example.org'],
+		['Hana Ito', 'hana@example.org'], ['Ivo Jansen', 'ivo@example.org']];
+	const ids = [];
+	for (const [name, addr] of people)
+		ids.push(await env.tamed.deliver({ from: name + ' <' + addr + '>',
+			subject: 'Webhook signature invalid',
+			text: 'Since this morning every webhook delivery fails with ' +
+				'an invalid signature error on our endpoint.' }));
+	const trend = await trendOf(ids);
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	const chip = page.locator('.trends a[href="#/trend/' + trend.id + '"]');
+	await chip.waitFor();
+	assert.match(await chip.textContent(), /3/);
+	await chip.click();
+	await page.waitForSelector('h1:has-text("Trend: ")');
+	for (const id of ids)
+		await page.waitForSelector('#row-' + id);
+	await page.locator('.rows').focus();
+	await page.keyboard.press('Shift+R');
+	await page.waitForSelector('#bulk-rcpts li');
+	assert.equal(await page.locator('#bulk-rcpts li').count(), 3);
+	// leave Ivo out, preview, send
+	await page.uncheck('#bulk-rcpts input[value="' + ids[2] + '"]');
+	await page.fill('#bulk-text', 'Dear {{customer.first_name}}, the ' +
+		'webhook keys were rotated; signatures work again.');
+	await page.click('dialog.modal button:text("Preview")');
+	await page.waitForSelector('.preview-text:has-text("Dear Gus")');
+	assert.equal(await page.isChecked('#bulk-rcpts input[value="' + ids[2] +
+		'"]'), false);
+	const before = env.sink.messages.length;
+	await page.click('dialog.modal button:text("Send to each")');
+	await page.waitForSelector('.toast:has-text("2 customers answered, 1 ' +
+		'left out")');
+	const mails = await waitFor(() => {
+		const m = env.sink.messages.slice(before).filter((x) =>
+			/keys were rotated/.test(x.raw));
+		return m.length >= 2 && m;
+	}, { what: 'two replies to the trend' });
+	await sleep(300);
+	assert.equal(env.sink.messages.slice(before).filter((x) =>
+		/keys were rotated/.test(x.raw)).length, 2);
+	assert.ok(mails.some((m) => /Dear Hana,/.test(m.raw) &&
+		m.raw.includes('[#' + ids[1] + ']')));
+	assert.ok(!mails.some((m) => m.to.some((r) => r.includes('ivo@'))));
+	assertClean(seen);
+	await context.close();
+});
+
+test('tone chips with their words, outlier flags, similar solved cases',
+	async () => {
+		const old = await env.tamed.deliver({
+			from: 'Jo Kim <jo@example.org>', subject: 'Printer toner jammed',
+			text: 'The printer toner cartridge is jammed and the paper ' +
+				'tray shows error E42.' });
+		// solved once the queue intelligence has read it (it learns the
+		// words of open tickets)
+		await waitFor(async () => (await env.tamed.api('GET', '/tickets/' +
+			old)).ticket.trend, { timeout: 20000, interval: 200,
+			what: 'the old case read' });
+		await env.tamed.api('POST', '/tickets/' + old + '/replies', {
+			text: 'Open the front panel and pull the green lever.',
+			status: 'solved' });
+		const id = await env.tamed.deliver({
+			from: 'Kai Lund <kai@example.org>',
+			subject: 'Toner cartridge jammed AGAIN',
+			text: 'This is UNACCEPTABLE!!! The printer toner cartridge is ' +
+				'jammed again, error E42 on the paper tray. Nobody answers ' +
+				'and I am furious.' });
+		// the queue intelligence counts words after each commit: wait
+		// until it knows the old case is similar, as the page will ask
+		await waitFor(async () => (await env.tamed.api('GET', '/tickets/' +
+			id + '/similar')).similar.some((c) => c.ticket_id === old),
+		{ timeout: 20000, interval: 500, what: 'the similar case' });
+		const long = await env.tamed.deliver({ subject: 'A long story',
+			text: 'Let me tell you what happened in our office. '
+				.repeat(50) });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/inbox/all');
+		const flag = page.locator('#row-' + long + ' .chip.flag');
+		await flag.waitFor();
+		assert.match(await flag.textContent(), /long message/);
+		assert.match(await flag.getAttribute('title'), /words/);
+		const chip = page.locator('#row-' + id + ' .chip.tone-anger');
+		await chip.waitFor();
+		assert.match(await chip.getAttribute('title'),
+			/angry.*UNACCEPTABLE.*furious/);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in .chip.tone-anger');
+		// the solved case and how it was answered
+		const similar = page.locator('.similar li:has(a[href="#/t/' + old +
+			'"])');
+		await similar.waitFor();
+		await similar.locator('summary').click();
+		assert.match(await similar.textContent(), /green lever/);
+		assertClean(seen);
+		await context.close();
+	});
+
+test('saved filters: made from a view, counted, kept after a reload',
+	async () => {
+		const ids = await deliverAll([['Lea', 'lea@example.org',
+			'Filter me one'], ['Max', 'max@example.org', 'Filter me two'],
+		['Nia', 'nia@example.org', 'Filter me three']]);
+		await env.tamed.api('PATCH', '/tickets/' + ids[0],
+			{ tags: ['vip'], priority: 'urgent' });
+		await env.tamed.api('PATCH', '/tickets/' + ids[1],
+			{ tags: ['vip'] });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.keyboard.press('Shift+F');
+		await page.fill('#filter-name', 'VIP urgent');
+		await page.fill('#filter-tag', 'vip');
+		await page.selectOption('#filter-priority', 'urgent');
+		await page.click('dialog.modal button:text("Save filter")');
+		await page.waitForSelector('h1:has-text("VIP urgent")');
+		await page.waitForSelector('#row-' + ids[0]);
+		assert.equal(await page.locator('.row').count(), 1);
+		const link = page.locator('.views a:has-text("VIP urgent")');
+		await page.waitForFunction(() => {
+			const a = Array.from(document.querySelectorAll('.views a'))
+				.find((x) => x.textContent.startsWith('VIP urgent'));
+			return a && a.querySelector('.n') &&
+				a.querySelector('.n').textContent === '1';
+		});
+		// counts beside the views
+		assert.match(await page.textContent('.views a[href="#/inbox/' +
+			'unassigned"] .n'), /^\d+\+?$/);
+		// a new matching ticket raises the count live
+		await env.tamed.api('PATCH', '/tickets/' + ids[1],
+			{ priority: 'urgent' });
+		await page.waitForSelector('#row-' + ids[1]);
+		await page.waitForFunction(() => Array.from(document
+			.querySelectorAll('.views a')).some((x) =>
+			x.textContent === 'VIP urgent2'), null, { timeout: 10000 });
+		// kept after a reload; g 1 opens the first filter
+		await page.goto(env.tamed.url + '/#/inbox/mine');
+		await page.reload();
+		await link.waitFor();
+		await page.locator('.rows').focus();
+		await page.keyboard.press('g');
+		await page.keyboard.press('1');
+		await page.waitForSelector('h1:has-text("VIP urgent")');
+		assertClean(seen);
+		await context.close();
+	});
+
+test('merge a ticket into another from its own view (m)', async () => {
+	const [a, b] = await deliverAll([['Otto', 'otto@example.org',
+		'Merge source'], ['Otto', 'otto@example.org', 'Merge target']]);
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + a);
+	await page.waitForSelector('.msg.in');
+	await page.keyboard.press('m');
+	await page.fill('#merge-into', '#' + b);
+	await page.click('dialog.modal button:text("Merge")');
+	await page.waitForFunction((id) => location.hash === '#/t/' + id, b);
+	await page.waitForSelector('.msg.in:has-text("Merge source")');
+	assert.equal((await env.tamed.api('GET', '/tickets/' + a)).ticket
+		.status, 'closed');
+	assertClean(seen);
+	await context.close();
+});

@@ -166,7 +166,12 @@ service anvil {{
 
     def cleanup(self):
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        # dovecot's mail processes may still be closing their index files
+        for _ in range(50):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            if not os.path.exists(self.dir):
+                break
+            time.sleep(0.1)
 
     def log_text(self):
         try:

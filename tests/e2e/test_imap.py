@@ -97,15 +97,17 @@ def test_running_tamed_picks_up_a_new_mailbox(tame, dovecot):
 
 
 def test_kill9_in_backlog_then_restart_exactly_once(tame_data, dovecot):
-    n = 600
+    n = 1500
     dovecot.append("INBOX", [imap_message(i, "backlog") for i in range(n)])
     connect(tame_data, dovecot.url())
     tame_data.start()
     # kill as soon as part of the backlog is stored
-    wait_for(lambda: (imap_of(tame_data) or {}).get("imported", 0) > 0 or
-             len(tame_data.tickets()) > 0, 20, interval=0.01,
-             what="the import to start")
+    got = wait_for(lambda: len(tame_data.get("/api/v1/tickets?status=any"
+                                             "&limit=500")["tickets"]),
+                   20, interval=0.01, what="the import to start")
     tame_data.kill9()
+    assert got < n, "the kill came too late to test anything"
+    assert dovecot.uids("INBOX", "SEEN") == [], "acted on before stored"
     tame_data.start()
     want = ["backlog %d" % i for i in range(n)]
     got = wait_subjects(tame_data, want, timeout=30)

@@ -301,9 +301,20 @@ def test_mass_reply_personal_in_own_thread_and_idempotent(tame, sink):
     st, _, body = tame.api("POST", path, {"text": "other"}, headers=key)
     assert_error(st, body, 422)
 
-    # a reply needs a text
+    # a reply needs a text, or a saved reply
     st, _, body = tame.api("POST", path, {"preview": True})
     assert_error(st, body, 400)
+    st, _, saved = tame.api("POST", "/api/v1/saved-replies", {
+        "title": "Card delay", "body": "Dear {{customer.name}}: on its way."})
+    assert st == 201, saved
+    st, _, body = tame.api("POST", path, {
+        "saved_reply_id": saved["saved_reply"]["id"], "preview": True})
+    assert st == 200, body
+    texts = {r["ticket_id"]: r["text"] for r in body["recipients"]}
+    assert texts == {card[3]: "Dear Dev Dutta: on its way."}
+    st, _, body = tame.api("POST", path, {"saved_reply_id": 999999,
+                                          "preview": True})
+    assert_error(st, body, 404)
 
 
 # ---------------------------------------------------------------- tone, flags
