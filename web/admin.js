@@ -31,10 +31,6 @@ function newOne(e, sel) {
 	return !!el;
 }
 
-function fail(what, e) {
-	warn(what + ': ' + e.message);
-}
-
 export class AgentsView {
 	constructor(ctx, main) {
 		this.ctx = ctx;
@@ -59,7 +55,7 @@ export class AgentsView {
 						email: email.value.trim(), password: pw.value,
 						role: role.value });
 				} catch (err) {
-					fail('The agent was not added', err);
+					warn('The agent was not added: ' + err.message);
 					return;
 				}
 				toast(name.value.trim() + ' can sign in now.');
@@ -85,7 +81,7 @@ export class AgentsView {
 		try {
 			list = (await api.get('/agents')).agents;
 		} catch (e) {
-			fail('Could not load the agents', e);
+			warn('Could not load the agents: ' + e.message);
 			return;
 		}
 		if (this.destroyed)
@@ -101,7 +97,7 @@ export class AgentsView {
 				await api.patch('/agents/' + a.id, body);
 				toast(done);
 			} catch (e) {
-				fail('Could not change ' + personName(a), e);
+				warn('Could not change ' + personName(a) + ': ' + e.message);
 			}
 			this.load();
 		};
@@ -139,7 +135,7 @@ export class MailboxesView {
 		this.ctx = ctx;
 		if (adminOnly(ctx, main, 'Mailboxes'))
 			return;
-		this.listEl = h('div', { className: 'cards' });
+		this.listEl = h('div', { className: 'cards one' });
 		const address = h('input', { id: 'new-mailbox-address',
 			type: 'email', required: true });
 		const name = h('input', { id: 'new-mailbox-name', required: true });
@@ -152,7 +148,7 @@ export class MailboxesView {
 						address: address.value.trim(),
 						name: name.value.trim() });
 				} catch (err) {
-					fail('The mailbox was not added', err);
+					warn('The mailbox was not added: ' + err.message);
 					return;
 				}
 				form.reset();
@@ -175,7 +171,7 @@ export class MailboxesView {
 		try {
 			list = (await api.get('/mailboxes')).mailboxes;
 		} catch (e) {
-			fail('Could not load the mailboxes', e);
+			warn('Could not load the mailboxes: ' + e.message);
 			return;
 		}
 		if (this.destroyed)
@@ -198,7 +194,7 @@ export class MailboxesView {
 			try {
 				await api.patch('/mailboxes/' + m.id, body);
 			} catch (e) {
-				fail('Could not save ' + m.address, e);
+				warn('Could not save ' + m.address + ': ' + e.message);
 				return false;
 			}
 			toast(what);
@@ -240,8 +236,8 @@ export class MailboxesView {
 				.startsWith(v) }, l)));
 		const folder = h('input', { id: id + '-folder', placeholder: 'Archive',
 			value: i && /^move:/.test(i.after) ? i.after.slice(5) : '' });
-		const secs = h('input', { id: id + '-poll', type: 'number', min: 10,
-			value: i ? Math.round(i.poll_interval_ms / 1000) : 60 });
+		const secs = h('input', { id: id + '-poll', type: 'number', min: 0.5,
+			step: 0.5, value: i ? i.poll_interval_ms / 1000 : 2 });
 		const out = h('p', { className: 'muted', role: 'status' },
 			i ? 'Status: ' + i.status + (i.last_error ? ' - ' +
 				i.last_error + (i.last_error_detail ? ' (' +
@@ -250,7 +246,7 @@ export class MailboxesView {
 		const body = () => ({ imap: { url: url.value.trim(),
 			after: after.value === 'move' ? 'move:' + folder.value.trim() :
 				after.value,
-			poll_interval_ms: Number(secs.value) * 1000 } });
+			poll_interval_ms: Math.round(Number(secs.value) * 1000) } });
 		return h('fieldset', { className: 'imap' },
 			h('legend', {}, 'Fetch mail by IMAP'),
 			field('Server URL', url, i ? 'leave the password out to keep ' +
