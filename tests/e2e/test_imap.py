@@ -76,8 +76,9 @@ def test_import_then_new_mail_within_seconds(tame_data, dovecot):
         dovecot.append("INBOX", [imap_message(k, "fresh")])
         tame_data.wait_ticket("fresh %d" % k, timeout=5)
         assert time.monotonic() - t0 < 5 * SLOW
-    # the after-import action (seen) happened on the server
-    assert dovecot.uids("INBOX", "UNSEEN") == []
+    # the after-import action (seen) follows the commit within a round
+    wait_for(lambda: dovecot.uids("INBOX", "UNSEEN") == [], 5,
+             what="all marked seen on the server")
     assert len(dovecot.uids("INBOX", "SEEN")) == 5
 
 
@@ -241,7 +242,8 @@ def test_after_import_actions_visible_in_dovecot(tame, dovecot):
     wait_for(lambda: dovecot.status("Mv")["MESSAGES"] == 0, 5,
              what="Mv emptied")
     assert dovecot.status("Archive")["MESSAGES"] == 3
-    assert len(dovecot.uids("INBOX", "SEEN")) == 3
+    wait_for(lambda: len(dovecot.uids("INBOX", "SEEN")) == 3, 5,
+             what="INBOX marked seen")
     assert imap_of(tame, "mv@example.com")["after"] == "move:Archive"
     assert len(tame.tickets()) == 9
 
