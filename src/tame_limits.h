@@ -156,6 +156,10 @@
 /* An Idempotency-Key header (clients send UUIDs, 36 bytes; the same
  * bound as the trends' mass reply takes). */
 #define TAME_IDEMPOTENCY_KEY_MAX    200
+/* A claimed key not finished after 5 minutes belongs to a request that
+ * died with tamed (a mass reply of 500 tickets takes seconds); a retry
+ * then takes it over. */
+#define TAME_IDEMPOTENCY_STALE_MS   (5 * 60 * 1000)
 /* Seconds an agent counts as viewing or typing after their browser's
  * last report (it reports every few seconds). */
 #define TAME_PRESENCE_SECONDS       15

@@ -17,8 +17,8 @@
  * mass reply); a repeat gets the kept answer (Idempotent-Replayed:
  * true) and nothing is done twice; the same key for a different body
  * is 422. A claim left by a tamed that stopped halfway is taken over
- * after STALE_MS, and its reply skips every ticket that already got
- * the same text from the same agent since the first attempt.
+ * after TAME_IDEMPOTENCY_STALE_MS (http_idem.c), and its reply skips
+ * every ticket that already got the same text from the same agent since the first attempt.
  *
  * A merge moves the messages, participants, tags and followers of the
  * source into the target (store_desk_merge), closes the source and
@@ -31,6 +31,7 @@
 #include <string.h>
 #include "http_bulk.h"
 #include "http_desk.h"
+#include "http_idem.h"
 #include "outbox.h"
 #include "../core/auth.h"
 #include "../core/util.h"
@@ -38,8 +39,6 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 
-/* A claimed key not finished after this long is taken over. */
-#define STALE_MS (5 * 60 * 1000)
 /* One rendered reply: the template plus what placeholders add. */
 #define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
 
@@ -369,76 +368,6 @@ read_action(struct http_ctx *c, const json_t *body, struct bulk *b)
 	return 0;
 }
 
-/* 1 for a key of printable ASCII within the bound. */
-static int
-key_ok(const char *key)
-{
-	size_t n = strlen(key), i;
-
-	if (n == 0 || n > TAME_IDEMPOTENCY_KEY_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (key[i] < 0x21 || key[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Claims b->key for this request. 1: go on; 0: answered (the kept
- * answer, a conflict, an error). */
-static int
-claim(struct http_ctx *c, const json_t *body, struct bulk *b)
-{
-	char hash[AUTH_HASH_HEX + 1], *text = NULL, *kept = NULL;
-	enum store_idem_state state;
-	struct buf req;
-	int64_t now = tame_now_ms();
-	int status = 0, go = 0;
-	enum tame_err rc;
-
-	if (!key_ok(b->key)) {
-		http_error(c, 400, "invalid_header", "Idempotency-Key must be "
-		    "1 to %d printable ASCII characters",
-		    TAME_IDEMPOTENCY_KEY_MAX);
-		return 0;
-	}
-	buf_init(&req, TAME_HTTP_BODY_MAX * 2);
-	if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) ||
-	    buf_printf(&req, "%s %s\n%s", c->method, c->path, text)) {
-		http_error(c, 500, "internal", "out of memory");
-		goto out;
-	}
-	auth_sha256_hex(req.data, req.len, hash);
-	if ((rc = store_idem_claim(c->store, c->agent.id, b->key, hash, now,
-	    now - STALE_MS, &state, &b->since, &status, &kept))) {
-		http_store_error(c, rc, "Idempotency-Key");
-		goto out;
-	}
-	switch (state) {
-	case STORE_IDEM_NEW:
-		b->resumed = b->since < now;
-		go = 1;
-		break;
-	case STORE_IDEM_DONE:
-		http_send(c, status ? status : 200, "application/json", kept,
-		    kept ? strlen(kept) : 0);
-		u_map_put(c->res->map_header, "Idempotent-Replayed", "true");
-		break;
-	case STORE_IDEM_RUNNING:
-		http_error(c, 409, "in_progress", "a request with this "
-		    "Idempotency-Key is still being answered");
-		break;
-	case STORE_IDEM_MISMATCH:
-		http_error(c, 422, "idempotency_key_reused", "this "
-		    "Idempotency-Key was used for a different request");
-		break;
-	}
-out:
-	free(text);
-	free(kept);
-	buf_free(&req);
-	return go;
-}
-
 void
 http_bulk_tickets(struct http_ctx *c)
 {
@@ -479,7 +408,8 @@ http_bulk_tickets(struct http_ctx *c)
 	if (http_desk_ids(c, body, "ticket_ids", b->ids, TAME_BULK_MAX,
 	    &b->n) || read_action(c, body, b))
 		goto out;
-	if ((b->key = http_header(c, "Idempotency-Key")) && !claim(c, body, b))
+	if ((b->key = http_header(c, "Idempotency-Key")) &&
+	    !http_idem_claim(c, b->key, body, &b->since, &b->resumed))
 		goto out;
 	for (i = 0; i < b->n; i++) {
 		if (!(r = apply(c, b, b->ids[i])) ||

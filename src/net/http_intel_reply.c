@@ -12,12 +12,13 @@
  * Safe to retry: with an Idempotency-Key header the answer is kept
  * (store_idem_*) and a request repeated with the same key and body gets
  * that answer again and sends nothing. A request that died half-way
- * (tamed stopped) left its key claimed; after STALE_MS a retry takes it
- * over and skips every ticket that already got this very text from this
+ * (tamed stopped) left its key claimed; after TAME_IDEMPOTENCY_STALE_MS
+ * a retry (http_idem.c) takes it over and skips every ticket that already got this very text from this
  * agent since the first attempt, so even then nobody gets it twice.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "http_idem.h"
 #include "http_intel.h"
 #include "intel.h"
 #include "outbox.h"
@@ -28,11 +29,6 @@
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
 
-/* A claimed key whose request has not answered after this long belongs
- * to a request that died; a retry may take it over. */
-#define STALE_MS (5 * 60 * 1000)
-/* The longest Idempotency-Key taken. */
-#define KEY_MAX 200
 /* A personalised text: the template plus what placeholders add. */
 #define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
 
@@ -47,20 +43,6 @@ struct mass {
 	int64_t since;            /* the key's first claim */
 	int resumed;              /* a stale claim taken over */
 };
-
-/* 1 if key is a usable Idempotency-Key: printable ASCII, bounded. */
-static int
-key_ok(const char *key)
-{
-	size_t n = strlen(key), i;
-
-	if (n == 0 || n > KEY_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (key[i] < 0x21 || key[i] > 0x7e)
-			return 0;
-	return 1;
-}
 
 /* Reads the body into m; the text of a saved reply goes to *saved
  * (the caller clears it). -1 after answering. */
@@ -214,63 +196,6 @@ send_all(struct http_ctx *c, const struct mass *m,
 	return rc;
 }
 
-/* Claims the request's Idempotency-Key. 1: go on; 0: answered (a kept
- * answer, a conflict or an error). */
-static int
-claim(struct http_ctx *c, const json_t *body, struct mass *m)
-{
-	char hash[AUTH_HASH_HEX + 1], *text, *kept = NULL;
-	enum store_idem_state state;
-	struct buf req;
-	int64_t now = tame_now_ms();
-	int status = 0, go = 0;
-	enum tame_err rc;
-
-	if (!key_ok(m->key)) {
-		http_error(c, 400, "invalid_header", "Idempotency-Key must be "
-		    "1 to %d printable ASCII characters", KEY_MAX);
-		return 0;
-	}
-	/* the same key means the same request: path and body */
-	buf_init(&req, TAME_HTTP_BODY_MAX * 2);
-	if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) ||
-	    buf_printf(&req, "%s %s\n%s", c->method, c->path, text)) {
-		http_error(c, 500, "internal", "out of memory");
-		goto out;
-	}
-	auth_sha256_hex(req.data, req.len, hash);
-	rc = store_idem_claim(c->store, c->agent.id, m->key, hash, now,
-	    now - STALE_MS, &state, &m->since, &status, &kept);
-	if (rc) {
-		http_store_error(c, rc, "Idempotency-Key");
-		goto out;
-	}
-	switch (state) {
-	case STORE_IDEM_NEW:
-		m->resumed = m->since < now;
-		go = 1;
-		break;
-	case STORE_IDEM_DONE:
-		http_send(c, status ? status : 200, "application/json", kept,
-		    kept ? strlen(kept) : 0);
-		u_map_put(c->res->map_header, "Idempotent-Replayed", "true");
-		break;
-	case STORE_IDEM_RUNNING:
-		http_error(c, 409, "in_progress", "a request with this "
-		    "Idempotency-Key is still being answered");
-		break;
-	case STORE_IDEM_MISMATCH:
-		http_error(c, 422, "idempotency_key_reused", "this "
-		    "Idempotency-Key was used for a different request");
-		break;
-	}
-out:
-	free(text);
-	free(kept);
-	buf_free(&req);
-	return go;
-}
-
 void
 http_intel_trend_reply(struct http_ctx *c)
 {
@@ -307,7 +232,7 @@ http_intel_trend_reply(struct http_ctx *c)
 		goto out;
 	}
 	m.key = m.preview ? NULL : http_header(c, "Idempotency-Key");
-	if (m.key && !claim(c, body, &m))
+	if (m.key && !http_idem_claim(c, m.key, body, &m.since, &m.resumed))
 		goto out;
 	if (!(done = json_array()) || !(failed = json_array()) ||
 	    !(skipped = json_array()) ||
