@@ -260,6 +260,25 @@ http_events_poke(void)
 	pthread_mutex_unlock(&bus.mu);
 }
 
+void
+http_events_publish(const int64_t *ids, size_t n)
+{
+	struct store_change ch = { 0, 0 };
+	size_t i;
+
+	pthread_mutex_lock(&bus.mu);
+	if (bus.running && !bus.stopping) {
+		for (i = 0; i < n; i++) {
+			if (ids[i] <= 0 || (i > 0 && ids[i - 1] == ids[i]))
+				continue;
+			ch.ticket_id = ids[i];
+			publish_locked(&ch);
+		}
+		wake_locked();
+	}
+	pthread_mutex_unlock(&bus.mu);
+}
+
 /* Appends text to out (cap bytes) at *len; 0, or -1 when it does not
  * fit (nothing appended). */
 static int

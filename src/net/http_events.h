@@ -37,6 +37,12 @@ void http_events_stop(void);
  * the bus is not running. */
 void http_events_poke(void);
 
+/* Tells the streams that tickets ids[0..n) changed in ways the store's
+ * history does not record (the queue intelligence's tone, flags and
+ * trends): one "ticket.updated" each (a run of one id counts once). Thread-safe,
+ * never blocks for long; a no-op when the bus is not running. */
+void http_events_publish(const int64_t *ids, size_t n);
+
 /* GET /api/v1/events: the stream (200 text/event-stream), or 503
  * unavailable when the subscriber limit is reached. */
 void http_events_stream(struct http_ctx *c);

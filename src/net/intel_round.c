@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "intel_impl.h"
+#include "http_events.h"
 #include "../core/tone.h"
 #include "../core/util.h"
 #include "../tame_limits.h"
@@ -528,6 +529,36 @@ undo_round(struct intel *in, struct round *r)
 	in->changed = 1;
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Tells the live views which tickets now show another tone, flag or
+ * trend (the store's history does not record the intelligence's
+ * findings). Out of memory: the views catch up with the next change. */
+static void
+announce_round(const struct round *r)
+{
+	size_t i, n = 0, cap = r->ntone + r->ndiff + r->nflag;
+	int64_t *ids;
+
+	if (!cap || !(ids = malloc(cap * sizeof(*ids))))
+		return;
+	for (i = 0; i < r->ntone; i++)
+		ids[n++] = r->tone[i].ticket;
+	for (i = 0; i < r->ndiff; i++)
+		ids[n++] = r->diff[i].ticket;
+	for (i = 0; i < r->nflag; i++)
+		ids[n++] = r->flag[i].ticket;
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	http_events_publish(ids, n);
+	free(ids);
+}
+
 /* See intel_impl.h. */
 enum tame_err
 intel_round(struct intel *in, int *work)
@@ -574,6 +605,7 @@ intel_round(struct intel *in, int *work)
 	pthread_mutex_unlock(&in->mu);
 	if (rc)
 		goto out;
+	announce_round(&r);
 done:
 	if (r.full) {
 		pthread_mutex_lock(&in->mu);

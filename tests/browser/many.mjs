@@ -260,14 +260,23 @@ test('tone chips with their words, outlier flags, similar solved cases',
 		const long = await env.tamed.deliver({ subject: 'A long story',
 			text: 'Let me tell you what happened in our office. '
 				.repeat(50) });
+		// the flag and the tone come a moment after the ticket: the page
+		// loaded before them shows them when tamed says they changed
 		const { page, seen, context } = await watchedPage(env.browser,
 			env.tamed);
 		await signIn(page, env.tamed);
 		await page.goto(env.tamed.url + '/#/inbox/all');
+		await page.locator('#row-' + long).waitFor();
 		const flag = page.locator('#row-' + long + ' .chip.flag');
-		await flag.waitFor();
+		await flag.waitFor({ timeout: 15000 });
 		assert.match(await flag.textContent(), /long message/);
 		assert.match(await flag.getAttribute('title'), /words/);
+		// one more, arriving while the inbox is open: flagged live
+		const later = await env.tamed.deliver({ subject: 'Another long one',
+			text: 'The whole team waited for the delivery all week. '
+				.repeat(50) });
+		await page.locator('#row-' + later + ' .chip.flag')
+			.waitFor({ timeout: 15000 });
 		const chip = page.locator('#row-' + id + ' .chip.tone-anger');
 		await chip.waitFor();
 		assert.match(await chip.getAttribute('title'),
