@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include "../core/thread.h"
 #include "../core/util.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "ingest.h"
 #include "mime.h"
@@ -235,6 +236,24 @@ store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 }
 
 /* The normal path: thread, create or update, store, acknowledge. */
+
+/* Where ticket id's mail goes now: a ticket merged into another sends
+ * its [#id] token on to the one it went into (its participants went
+ * there too), through at most a few merges. 0 stays 0. */
+static int64_t
+resolve_merged(struct store *s, int64_t id)
+{
+	int64_t into;
+	int hops;
+
+	for (hops = 0; id > 0 && hops < 8; hops++) {
+		if (store_desk_merged_into(s, id, &into) != TAME_OK || !into)
+			break;
+		id = into;
+	}
+	return id;
+}
+
 static enum tame_err
 ingest_parsed(struct store *s, const struct ingest_prep *ip,
     const char *rcpts, int64_t raw_id, int64_t now,
@@ -261,7 +280,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	    TAME_OK && store_ticket_ref(s, header_tid, &ti.header_ref) ==
 	    TAME_OK)
 		ti.has_header_match = 1;
-	token = thread_subject_token(p->subject);
+	token = resolve_merged(s, thread_subject_token(p->subject));
 	if (!ti.has_header_match && token &&
 	    store_ticket_ref(s, token, &ti.token_ref) == TAME_OK) {
 		ti.has_token_match = 1;

@@ -421,6 +421,20 @@ def test_merge_moves_messages_and_threads_later_mail(tame, sink):
              what="the answer threaded into the target")
     assert tame.ticket(a)["message_count"] == 0
     assert len(tame.tickets_with_subject("Re: Printer broken")) == 0
+    # a new mail with the old ticket's number, no headers: b too
+    tame.send_mail(make_message(sender="ann@example.org",
+                                subject="Printer again [#%d]" % a,
+                                text="It jams again.\n"))
+    wait_for(lambda: tame.ticket(b)["message_count"] == 4,
+             what="the [#id] of the merged ticket leading to the target")
+    assert tame.ticket(a)["message_count"] == 0
+    # a stranger's mail with that number still starts its own ticket
+    tame.send_mail(make_message(sender="eve@evil.example",
+                                subject="About [#%d]" % a,
+                                text="Tell me about Ann.\n"))
+    wait_for(lambda: tame.tickets_with_subject("About [#%d]" % a),
+             what="the stranger's own ticket")
+    assert tame.ticket(b)["message_count"] == 4
     # a reply from the target goes to its customer with the whole thread
     tame.reply(b, "We are on it.")
     m = sink.wait_count(1)[0]["msg"]
