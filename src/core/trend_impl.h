@@ -1,7 +1,8 @@
 /*
- * trend_impl.h - the inside of the trend index, shared by trend.c
- * (dictionary, placement, refinement) and trend_query.c (what agents
- * see and do). Nothing outside those two files includes it.
+ * trend_impl.h - the inside of the trend index, shared by trend_dict.c
+ * (maps, dictionary), trend.c (centroids, trends and members),
+ * trend_place.c (placement, refinement, merging) and trend_query.c (what
+ * agents see and do). Nothing outside those files includes it.
  *
  * Layout. Tickets live in a slot array (struct tslot, one per open
  * ticket, fixed size) found by a hash map from ticket id; the members of
@@ -157,7 +158,7 @@ double trend_w(const struct trend_index *ix, uint32_t term);
 enum tame_err trend_post_add(struct term_ent *e, uint32_t t);
 void trend_post_del(struct term_ent *e, uint32_t t);
 
-/* trend.c, used by trend_query.c */
+/* trend.c, used by trend_place.c and trend_query.c */
 uint32_t trend_slot_of(const struct trend_index *ix, uint32_t id);
 uint32_t trend_new_slot(struct trend_index *ix, int64_t now);
 enum tame_err trend_join(struct trend_index *ix, uint32_t t, uint32_t s,
@@ -172,5 +173,23 @@ void trend_count(struct trend *t, uint32_t placed, int delta);
 uint32_t trend_recent(const struct trend *t, uint32_t now_sec, int hours);
 enum tame_err trend_pair_add(struct pair **v, size_t *n, size_t *cap,
     uint64_t a, uint64_t b);
+
+/* Index of term in t's centroid, or where it would go (*found = 0).
+ * Inline: scoring calls it for every posting of every term. */
+static inline uint32_t
+cfind(const struct trend *t, uint32_t term, int *found)
+{
+	uint32_t lo = 0, hi = t->nc, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (t->c[mid].term < term)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < t->nc && t->c[lo].term == term;
+	return lo;
+}
 
 #endif

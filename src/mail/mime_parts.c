@@ -1,0 +1,431 @@
+/*
+ * mime_parts.c - the walk of a message's MIME tree (RFC 2045-2049). See
+ * mime.h and mime_impl.h.
+ *
+ * The tree is walked once, at most MIME_DEPTH_MAX deep: the first
+ * text/plain and text/html that are not attachments are the body, every
+ * other leaf with content is an attachment (inline when it is an image
+ * the HTML refers to by Content-ID, RFC 2392), nested messages are
+ * attachments too (message.eml), and the parts of a multipart/report
+ * (RFC 3464: delivery-status, the returned headers or message) feed the
+ * bounce fields. Then the bodies are read: HTML through html_sanitize,
+ * and turned into the plain text when there is no text part.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "html_sanitize.h"
+#include "mime_impl.h"
+#include "../core/util.h"
+
+/* --- parts ------------------------------------------------------------ */
+
+/* The bytes written to the memory stream s, malloc'd (never NULL on
+ * success); s is unref'd either way. */
+static enum tame_err
+stream_take(GMimeStream *s, unsigned char **data, size_t *len)
+{
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	enum tame_err rc = TAME_OK;
+
+	*len = ba->len;
+	if (!(*data = malloc(ba->len ? ba->len : 1)))
+		rc = TAME_ENOMEM;
+	else if (ba->len)
+		memcpy(*data, ba->data, ba->len);
+	g_object_unref(s);
+	return rc;
+}
+
+/* Decoded bytes of a leaf part, malloc'd (never NULL on success). */
+static enum tame_err
+part_bytes(GMimePart *part, unsigned char **data, size_t *len)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *s = g_mime_stream_mem_new();
+
+	if (w)
+		g_mime_data_wrapper_write_to_stream(w, s);
+	return stream_take(s, data, len);
+}
+
+/* The bytes of a whole object as GMime writes it, malloc'd. */
+static enum tame_err
+object_bytes(GMimeObject *o, unsigned char **data, size_t *len)
+{
+	GMimeStream *s = g_mime_stream_mem_new();
+
+	g_mime_object_write_to_stream(o, NULL, s);
+	return stream_take(s, data, len);
+}
+
+static void
+set_original_id(struct pctx *c, const char *id)
+{
+	int nomem = 0;
+
+	if (c->out->dsn_original_id || !id)
+		return;
+	c->out->dsn_original_id = mime_clean_id(id, &nomem);
+}
+
+static enum tame_err
+hdr_msgid_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct pctx *c = ctx;
+	char *id;
+
+	if (!name || !mime_field_is(name, nlen, "Message-ID"))
+		return TAME_OK;
+	id = g_mime_utils_decode_message_id(value);
+	set_original_id(c, id);
+	g_free(id);
+	return TAME_OK;
+}
+
+/* Ends one per-recipient group of a delivery-status body. */
+static enum tame_err
+dsn_group_end(struct pctx *c)
+{
+	struct mime_parsed *o = c->out;
+	struct buf b;
+	enum tame_err rc = TAME_OK;
+
+	if (c->grp_failed)
+		o->dsn_failed = 1;
+	if ((c->grp_status || c->grp_diag) && (!o->dsn_diagnostic ||
+	    (c->grp_failed && !c->diag_is_failed))) {
+		buf_init(&b, MIME_DIAG_MAX * 2 + 2);
+		if (c->grp_status)
+			rc = mime_vadd(&b, c->grp_status,
+			    strlen(c->grp_status));
+		if (!rc && c->grp_status && c->grp_diag)
+			rc = mime_vadd(&b, " ", 1);
+		if (!rc && c->grp_diag)
+			rc = mime_vadd(&b, c->grp_diag, strlen(c->grp_diag));
+		if (rc) {
+			buf_free(&b);
+			goto out;
+		}
+		free(o->dsn_diagnostic);
+		o->dsn_diagnostic = mime_clean_str(buf_str(&b), MIME_DIAG_MAX,
+		    1);
+		buf_free(&b);
+		if (!o->dsn_diagnostic) {
+			rc = TAME_ENOMEM;
+			goto out;
+		}
+		c->diag_is_failed = c->grp_failed;
+	}
+out:
+	free(c->grp_status);
+	free(c->grp_diag);
+	c->grp_status = c->grp_diag = NULL;
+	c->grp_failed = 0;
+	return rc;
+}
+
+static enum tame_err
+dsn_field_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct pctx *c = ctx;
+	char **slot = NULL;
+
+	if (!name)
+		return dsn_group_end(c);
+	if (mime_field_is(name, nlen, "Action")) {
+		if (strncasecmp(value, "failed", 6) == 0)
+			c->grp_failed = 1;
+	} else if (mime_field_is(name, nlen, "Status"))
+		slot = &c->grp_status;
+	else if (mime_field_is(name, nlen, "Diagnostic-Code"))
+		slot = &c->grp_diag;
+	if (slot && !*slot && !(*slot = mime_clean_str(value, MIME_DIAG_MAX,
+	    1)))
+		return TAME_ENOMEM;
+	return TAME_OK;
+}
+
+static enum tame_err
+add_attachment(struct pctx *c, char *filename, char *type, char *cid,
+    int is_inline, unsigned char *data, size_t len)
+{
+	struct mime_parsed *o = c->out;
+	struct mime_attachment *na, *a;
+
+	if (!filename || !type || !(na = realloc(o->att,
+	    (o->natt + 1) * sizeof(*na)))) {
+		free(filename);
+		free(type);
+		free(cid);
+		free(data);
+		return TAME_ENOMEM;
+	}
+	o->att = na;
+	a = &o->att[o->natt++];
+	a->filename = filename;
+	a->content_type = type;
+	a->content_id = cid;
+	a->is_inline = is_inline;
+	a->data = data;
+	a->len = len;
+	return TAME_OK;
+}
+
+/* A file name safe to offer as a download: no directories, no controls,
+ * never empty. Returns a malloc'd copy of name (or dflt); NULL on ENOMEM. */
+static char *
+clean_filename(const char *name, const char *dflt)
+{
+	char *r, *p;
+
+	r = mime_clean_str(name && *name ? name : dflt, MIME_FILENAME_MAX, 1);
+	if (!r)
+		return NULL;
+	for (p = r; *p; p++)
+		if (*p == '/' || *p == '\\')
+			*p = '_';
+	if (!*r || strcmp(r, ".") == 0 || strcmp(r, "..") == 0) {
+		free(r);
+		r = strdup(dflt);
+	}
+	return r;
+}
+
+static char *
+clean_type(GMimeContentType *ct)
+{
+	char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	const char *p;
+	char *r;
+
+	if (t) {
+		for (p = t; *p; p++)
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+				break;
+		if (*p || strlen(t) > MIME_TYPE_MAX || !strchr(t, '/')) {
+			g_free(t);
+			t = NULL;
+		}
+	}
+	r = strdup(t ? t : "application/octet-stream");
+	g_free(t);
+	return tame_ascii_lower(r);
+}
+
+static enum tame_err
+leaf_attachment(struct pctx *c, GMimeObject *obj, int is_image)
+{
+	GMimePart *part = GMIME_PART(obj);
+	const char *disp = g_mime_object_get_disposition(obj);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *cid = NULL;
+	int nomem = 0, is_inline;
+	enum tame_err rc;
+
+	if (c->out->natt >= TAME_ATTACHMENTS_MAX)
+		return TAME_OK;
+	if ((rc = part_bytes(part, &data, &len)))
+		return rc;
+	cid = mime_clean_id(g_mime_object_get_content_id(obj), &nomem);
+	if (nomem) {
+		free(data);
+		return TAME_ENOMEM;
+	}
+	is_inline = cid && is_image &&
+	    !(disp && g_ascii_strcasecmp(disp, "attachment") == 0);
+	return add_attachment(c,
+	    clean_filename(g_mime_part_get_filename(part), "attachment"),
+	    clean_type(g_mime_object_get_content_type(obj)), cid, is_inline,
+	    data, len);
+}
+
+static enum tame_err
+message_attachment(struct pctx *c, GMimeObject *obj)
+{
+	GMimeMessage *inner = g_mime_message_part_get_message(
+	    GMIME_MESSAGE_PART(obj));
+	const char *fn = g_mime_object_get_content_disposition_parameter(obj,
+	    "filename");
+	unsigned char *data = NULL;
+	size_t len = 0;
+	enum tame_err rc;
+
+	if (!inner)
+		return TAME_OK;
+	if (c->in_report)
+		set_original_id(c, g_mime_message_get_message_id(inner));
+	if (c->out->natt >= TAME_ATTACHMENTS_MAX)
+		return TAME_OK;
+	if ((rc = object_bytes(GMIME_OBJECT(inner), &data, &len)))
+		return rc;
+	return add_attachment(c, clean_filename(fn, "message.eml"),
+	    strdup("message/rfc822"), NULL, 0, data, len);
+}
+
+enum tame_err
+mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
+{
+	GMimeContentType *ct;
+	const char *disp;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int i, n, is_att, was_report;
+	enum tame_err rc = TAME_OK;
+
+	if (!obj)
+		return TAME_OK;
+	if (depth > MIME_DEPTH_MAX) {
+		/* content below is dropped: say so rather than hide it */
+		c->out->unparsed = 1;
+		return TAME_OK;
+	}
+	ct = g_mime_object_get_content_type(obj);
+	if (GMIME_IS_MULTIPART(obj)) {
+		const char *rt = g_mime_content_type_get_parameter(ct,
+		    "report-type");
+
+		was_report = c->in_report;
+		if (g_mime_content_type_is_type(ct, "multipart", "report") &&
+		    rt && g_ascii_strcasecmp(rt, "delivery-status") == 0) {
+			c->out->is_dsn = 1;
+			c->in_report = 1;
+		}
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n && !rc; i++)
+			rc = mime_walk_parts(c, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj), i), depth + 1);
+		c->in_report = was_report;
+		return rc;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj))
+		return message_attachment(c, obj);
+	if (!GMIME_IS_PART(obj))
+		return TAME_OK;
+
+	if (g_mime_content_type_is_type(ct, "message", "delivery-status") ||
+	    g_mime_content_type_is_type(ct, "message",
+	    "global-delivery-status")) {
+		if ((rc = part_bytes(GMIME_PART(obj), &data, &len)))
+			return rc;
+		c->out->is_dsn = 1;
+		if (!(rc = mime_scan_fields((char *)data, len, 0, dsn_field_cb,
+		    c)))
+			rc = dsn_group_end(c);
+		free(data);
+		return rc;
+	}
+	if (c->in_report && (g_mime_content_type_is_type(ct, "text",
+	    "rfc822-headers") || g_mime_content_type_is_type(ct, "message",
+	    "global-headers"))) {
+		if ((rc = part_bytes(GMIME_PART(obj), &data, &len)))
+			return rc;
+		rc = mime_scan_fields((char *)data, len, 1, hdr_msgid_cb, c);
+		free(data);
+		return rc;
+	}
+
+	disp = g_mime_object_get_disposition(obj);
+	is_att = (disp && g_ascii_strcasecmp(disp, "attachment") == 0) ||
+	    g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
+	if (!is_att && GMIME_IS_TEXT_PART(obj)) {
+		if (g_mime_content_type_is_type(ct, "text", "plain")) {
+			if (!c->text_part)
+				c->text_part = obj;
+			return TAME_OK;
+		}
+		if (g_mime_content_type_is_type(ct, "text", "html")) {
+			if (!c->html_part)
+				c->html_part = obj;
+			return TAME_OK;
+		}
+	}
+	/* Text without a name that is not the body (text/calendar, a
+	 * second text/plain) is kept too: it may be all the sender sent. */
+	return leaf_attachment(c, obj,
+	    g_mime_content_type_is_type(ct, "image", "*"));
+}
+
+/* The first line "Message-ID: <id>" in the body of a bounce that is not
+ * RFC 3464 (old qmail, Exchange in some modes). Skips the header block
+ * so that the bounce's own Message-ID is not taken. */
+void
+mime_lenient_dsn(struct pctx *c, const char *raw, size_t len)
+{
+	const char *p, *crlf, *end = raw + len, *eol, *lt, *gt;
+	static const char key[] = "message-id:";
+	char *id;
+	int nomem = 0;
+
+	if (c->out->dsn_original_id)
+		return;
+	p = memmem(raw, len, "\n\n", 2);
+	crlf = memmem(raw, len, "\r\n\r\n", 4);
+	if (!p || (crlf && crlf < p))
+		p = crlf;
+	if (!p)
+		return;
+	for (; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		while (p < eol && (*p == ' ' || *p == '\t' || *p == '>'))
+			p++;
+		if ((size_t)(eol - p) <= sizeof(key) - 1 ||
+		    strncasecmp(p, key, sizeof(key) - 1) != 0)
+			continue;
+		lt = memchr(p, '<', (size_t)(eol - p));
+		gt = lt ? memchr(lt, '>', (size_t)(eol - lt)) : NULL;
+		if (!lt || !gt)
+			continue;
+		if (!(id = strndup(lt + 1, (size_t)(gt - lt - 1))))
+			return;
+		c->out->dsn_original_id = mime_clean_id(id, &nomem);
+		free(id);
+		if (c->out->dsn_original_id)
+			return;
+	}
+}
+
+enum tame_err
+mime_read_bodies(struct pctx *c)
+{
+	struct mime_parsed *o = c->out;
+	struct buf b;
+	char *html = NULL;
+	enum tame_err rc = TAME_OK;
+
+	if (c->text_part) {
+		free(o->text);
+		if (!(o->text = mime_part_text(c->text_part)))
+			return TAME_ENOMEM;
+	}
+	if (!c->html_part)
+		return TAME_OK;
+	if (!(html = mime_part_text(c->html_part)))
+		return TAME_ENOMEM;
+	buf_init(&b, TAME_TEXT_MAX);
+	rc = html_sanitize(html, strlen(html), &b);
+	/* Too big: keep the prefix, which ends between two tokens. */
+	if (rc == TAME_ETOOBIG)
+		rc = TAME_OK;
+	if (rc || !(o->html = buf_take(&b))) {
+		rc = rc ? rc : TAME_ENOMEM;
+		goto out;
+	}
+	if (!c->text_part) {
+		rc = html_to_text(html, strlen(html), &b);
+		if (rc == TAME_ETOOBIG)
+			rc = TAME_OK;
+		if (rc)
+			goto out;
+		free(o->text);
+		if (!(o->text = buf_take(&b)))
+			rc = TAME_ENOMEM;
+	}
+out:
+	buf_free(&b);
+	free(html);
+	return rc;
+}

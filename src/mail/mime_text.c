@@ -1,0 +1,340 @@
+/*
+ * mime_text.c - the strings of the MIME reader: every string that leaves
+ * it is made valid UTF-8 and cut to its limit here; ids (Message-ID,
+ * Content-ID) are checked; a plain scanner reads "Name: value" fields
+ * where GMime cannot help (broken mail, delivery-status bodies); and the
+ * text of a text part is read in UTF-8, with a fast path for the common
+ * part that is UTF-8 already. See mime.h and mime_impl.h.
+ *
+ * Implements RFC 5322 2.2 (unfolding, in the field scanner) and RFC 3629
+ * (what valid UTF-8 is, in the fast path).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "mime_impl.h"
+
+/* --- strings ---------------------------------------------------------- */
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static void
+utf8_cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+/* A malloc'd copy of s, repaired to valid UTF-8, cut to max bytes; with
+ * oneline, control characters become spaces and the ends are trimmed.
+ * NULL only when out of memory (or s is NULL). */
+char *
+mime_clean_str(const char *s, size_t max, int oneline)
+{
+	char *fixed = NULL, *r, *p;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	if (!g_utf8_validate(s, -1, NULL))
+		s = fixed = g_utf8_make_valid(s, -1);
+	r = strdup(s);
+	g_free(fixed);
+	if (!r)
+		return NULL;
+	utf8_cut(r, max);
+	if (oneline) {
+		for (p = r; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		for (p = r; *p == ' '; p++)
+			;
+		n = strlen(p);
+		memmove(r, p, n + 1);
+		while (n > 0 && r[n - 1] == ' ')
+			r[--n] = '\0';
+	}
+	return r;
+}
+
+/* Takes ownership of a GLib string g and returns it as plain malloc'd
+ * UTF-8 text (see mime_clean_str). */
+char *
+mime_take_gstr(char *g, size_t max, int oneline)
+{
+	char *r = mime_clean_str(g, max, oneline);
+
+	g_free(g);
+	return r;
+}
+
+/* An id (Message-ID, Content-ID) as we keep it: no <>, no white space
+ * or controls, not empty. Returns a malloc'd copy, or NULL if s is not
+ * usable (*nomem is set when memory ran out). */
+char *
+mime_clean_id(const char *s, int *nomem)
+{
+	const char *p;
+	size_t n;
+	char *r;
+
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == '\t' || *s == '<')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '>'))
+		n--;
+	if (n == 0 || n > MIME_ID_MAX)
+		return NULL;
+	for (p = s; p < s + n; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' ||
+		    *p == '>')
+			return NULL;
+	if (!g_utf8_validate(s, (gssize)n, NULL))
+		return NULL;
+	if (!(r = strndup(s, n)))
+		*nomem = 1;
+	return r;
+}
+
+/* Appends n bytes of p to b, as many as fit under its cap. */
+enum tame_err
+mime_vadd(struct buf *b, const char *p, size_t n)
+{
+	if (n > b->max - b->len)
+		n = b->max - b->len;
+	return buf_add(b, p, n);
+}
+
+/* Unfolded "Name: value" fields of p: see mime_impl.h. */
+enum tame_err
+mime_scan_fields(const char *p, size_t len, int stop_blank, field_cb cb,
+    void *ctx)
+{
+	const char *end = p + len, *eol, *line, *colon, *name = NULL;
+	size_t llen, nlen = 0;
+	struct buf v;
+	enum tame_err rc = TAME_OK;
+
+	buf_init(&v, MIME_FIELD_VALUE_MAX);
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		line = p;
+		llen = (size_t)(eol - p);
+		p = eol < end ? eol + 1 : end;
+		if (llen > 0 && line[llen - 1] == '\r')
+			llen--;
+		if (llen > 0 && (line[0] == ' ' || line[0] == '\t')) {
+			if (name && (rc = mime_vadd(&v, line, llen)))
+				goto out;
+			continue;
+		}
+		if (name) {
+			if ((rc = cb(ctx, name, nlen, buf_str(&v))))
+				goto out;
+			name = NULL;
+		}
+		if (llen == 0) {
+			if (stop_blank)
+				break;
+			if ((rc = cb(ctx, NULL, 0, NULL)))
+				goto out;
+			continue;
+		}
+		if (!(colon = memchr(line, ':', llen)) || colon == line)
+			continue;
+		name = line;
+		nlen = (size_t)(colon - line);
+		while (nlen > 0 && (name[nlen - 1] == ' ' ||
+		    name[nlen - 1] == '\t'))
+			nlen--;
+		buf_reset(&v);
+		colon++;
+		while (colon < line + llen && (*colon == ' ' || *colon == '\t'))
+			colon++;
+		if ((rc = mime_vadd(&v, colon, (size_t)(line + llen - colon))))
+			goto out;
+		/* buf_str of an empty buf is "", never NULL */
+	}
+	if (name)
+		rc = cb(ctx, name, nlen, buf_str(&v));
+out:
+	buf_free(&v);
+	return rc;
+}
+
+int
+mime_field_is(const char *name, size_t nlen, const char *want)
+{
+	return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
+}
+
+/* --- text of a part --------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence (RFC 3629: no overlong forms,
+ * surrogates or code points above U+10FFFF) at p, n bytes left; 0 if
+ * there is none. */
+static size_t
+utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < need || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+/* Copies n bytes of UTF-8 text from p to o (room for n bytes) with CRLF
+ * made LF, checking them on the way, eight ASCII bytes at a time.
+ * Returns the bytes written, or -1 when p holds a NUL, a byte that is
+ * not UTF-8, or (ascii_only) any byte above 0x7f. */
+static ssize_t
+utf8_copy_lf(const unsigned char *p, size_t n, char *o, int ascii_only)
+{
+	const unsigned char *end = p + n;
+	char *o0 = o;
+	uint64_t w;
+	size_t k;
+
+	while (p < end) {
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			/* no byte >= 0x80, none is NUL or CR */
+			if (!(w & 0x8080808080808080ULL) &&
+			    !((w - 0x0101010101010101ULL) & ~w &
+			    0x8080808080808080ULL) &&
+			    !(((w ^ 0x0d0d0d0d0d0d0d0dULL) -
+			    0x0101010101010101ULL) & ~(w ^ 0x0d0d0d0d0d0d0d0dULL) &
+			    0x8080808080808080ULL)) {
+				memcpy(o, p, 8);
+				o += 8;
+				p += 8;
+				continue;
+			}
+		}
+		if (*p == 0)
+			return -1;
+		if (*p < 0x80) {
+			if (!(p[0] == '\r' && p + 1 < end && p[1] == '\n'))
+				*o++ = (char)*p;
+			p++;
+			continue;
+		}
+		if (ascii_only || !(k = utf8_seq_len(p, (size_t)(end - p))))
+			return -1;
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+	}
+	return o - o0;
+}
+
+/* The fast path of mime_part_text for the common case, a part declared UTF-8
+ * (or US-ASCII, or nothing) whose bytes are what it says: the decoded
+ * bytes are used as they are, where GMime's own path would run them
+ * through iconv from UTF-8 to UTF-8 and check them twice more (a third
+ * of the parse time of a plain 4 kB mail). NULL means "take the general
+ * path": another charset, invalid bytes, a NUL, or out of memory. */
+static char *
+part_text_utf8(GMimeObject *obj)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+	const char *cs = g_mime_object_get_content_type_parameter(obj,
+	    "charset");
+	GMimeStream *s;
+	GByteArray *ba;
+	char *r = NULL;
+	size_t n;
+	ssize_t got;
+
+	if (!w)
+		return NULL;
+	if (cs && g_ascii_strcasecmp(cs, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(cs, "utf8") != 0 &&
+	    g_ascii_strcasecmp(cs, "us-ascii") != 0)
+		return NULL;
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	n = ba->len;
+	if (n > TAME_TEXT_MAX) {
+		n = TAME_TEXT_MAX;
+		while (n > 0 && (ba->data[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (!(r = malloc(n + 1)))
+		goto out;
+	got = utf8_copy_lf(ba->data, n, r, cs &&
+	    g_ascii_strcasecmp(cs, "us-ascii") == 0);
+	if (got < 0) {
+		free(r);
+		r = NULL;
+		goto out;
+	}
+	r[got] = '\0';
+out:
+	g_object_unref(s);
+	return r;
+}
+
+/* The text of a text part in UTF-8 (GMime converts from the declared
+ * charset; unknown or lying charsets fall back to UTF-8/Latin-1), CRLF
+ * made LF, cut to TAME_TEXT_MAX. malloc'd; NULL on ENOMEM. */
+char *
+mime_part_text(GMimeObject *obj)
+{
+	char *t, *d, *r, *w;
+	const char *p;
+
+	if ((r = part_text_utf8(obj)) != NULL)
+		return r;
+	t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+	if (!t)
+		return strdup("");
+	if (!g_utf8_validate(t, -1, NULL)) {
+		d = g_mime_utils_decode_8bit(mime_popts, t, strlen(t));
+		g_free(t);
+		t = d;
+		if (!t)
+			return strdup("");
+	}
+	r = mime_clean_str(t, TAME_TEXT_MAX, 0);
+	g_free(t);
+	if (!r)
+		return NULL;
+	for (p = w = r; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			*w++ = *p;
+	*w = '\0';
+	return r;
+}

@@ -1,0 +1,591 @@
+/*
+ * smtp_conn.c - one SMTP or LMTP connection: its replies and output
+ * buffer, the commands, the DATA phase and the hand-off of a message to
+ * the group-commit queue. See smtp_server.h and smtp_server_impl.h.
+ *
+ * Implements RFC 5321 (SMTP, as the final destination only: RCPT must be
+ * one of our mailboxes, so we never relay), RFC 2033 (LMTP: LHLO and one
+ * reply per recipient after DATA), RFC 2920 (PIPELINING), RFC 6152
+ * (8BITMIME), RFC 1870 (SIZE) and RFC 2034 / RFC 3463 (enhanced status
+ * codes).
+ *
+ * Model: each connection owns an input buffer (raw bytes not yet used),
+ * an output buffer (replies not yet written) and, during DATA, the
+ * message being assembled. Input is consumed strictly in order: every
+ * complete command in the buffer is answered before more is read (that
+ * is all PIPELINING asks for). At the end of DATA the message goes to
+ * the queue and the connection stops reading until the queue's
+ * callback, run on the writer thread, hands the result back to the loop
+ * (smtp_server.c). Back-pressure: a client that does not read its
+ * replies stops being read.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "../core/model.h"
+#include "../core/util.h"
+#include "../store/store.h"
+#include "smtp_server_impl.h"
+
+/* ---- replies and I/O ---- */
+
+void
+smtp_conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	enum tame_err rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(&c->out, fmt, ap);
+	va_end(ap);
+	if (rc) {
+		/* a client that never reads its replies: give up on it */
+		tame_log(TAME_LOG_WARN, "smtp: %s: reply buffer full, closing",
+		    c->peer);
+		c->closing = 1;
+	}
+}
+
+static void
+conn_reply(struct conn *c, int code, const char *text)
+{
+	smtp_conn_printf(c, "%d %s\r\n", code, text);
+}
+
+static void conn_count_error(struct smtp_server *srv, struct conn *c);
+
+/* Protocol error: answered, counted; too many and we hang up. */
+static void
+conn_error(struct smtp_server *srv, struct conn *c, int code,
+    const char *text)
+{
+	conn_reply(c, code, text);
+	conn_count_error(srv, c);
+}
+
+static void
+conn_count_error(struct smtp_server *srv, struct conn *c)
+{
+	if (++c->errors == SMTP_ERRORS_MAX) {
+		smtp_conn_printf(c, "421 4.7.0 %s Error: too many errors\r\n",
+		    srv->hostname);
+		c->closing = 1;
+	}
+}
+
+/* Writes what it can of out. Returns -1 when the connection is dead. */
+int
+smtp_conn_flush(struct conn *c)
+{
+	while (c->out.len) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		memmove(c->out.data, c->out.data + n, c->out.len - (size_t)n);
+		c->out.len -= (size_t)n;
+		c->out.data[c->out.len] = '\0';
+	}
+	return 0;
+}
+
+static int
+conn_wants_input(const struct conn *c)
+{
+	return c->state != C_WAIT && !c->closing && !c->eof &&
+	    c->out.len <= SMTP_OUT_PAUSE && c->in.len < c->in.max;
+}
+
+static void
+conn_update_events(struct smtp_server *srv, struct conn *c)
+{
+	struct epoll_event ev;
+	uint32_t want = (conn_wants_input(c) ? EPOLLIN : 0) |
+	    (c->out.len ? EPOLLOUT : 0);
+
+	if (want == c->events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = want;
+	ev.data.u64 = (TAG_CONN << TAG_SHIFT) | (c->gen << 16) | c->slot;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = want;
+	else
+		tame_log(TAME_LOG_WARN, "smtp: epoll_ctl: %s", strerror(errno));
+}
+
+/* ---- transactions ---- */
+
+void
+smtp_conn_reset_tx(struct conn *c)
+{
+	size_t i;
+
+	free(c->mail_from);
+	c->mail_from = NULL;
+	for (i = 0; i < c->nrcpt; i++)
+		free(c->rcpts[i]);
+	c->nrcpt = 0;
+	buf_free(&c->msg);
+}
+
+void
+smtp_conn_close(struct smtp_server *srv, struct conn *c)
+{
+	tame_log(TAME_LOG_DEBUG, "smtp: %s: closed", c->peer);
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	smtp_conn_reset_tx(c);
+	free(c->helo);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	srv->conns[c->slot] = NULL;
+	srv->nconns--;
+	free(c);
+}
+
+/* Keeps printable ASCII of a client-given name for our trace header. */
+static void
+trace_name(const char *s, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s && s[i] && o + 1 < outlen; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch > 0x20 && ch < 0x7f && ch != '(' && ch != ')')
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+}
+
+/* RFC 5321 4.4 trace field, RFC 5322 date in UTC. */
+static enum tame_err
+conn_add_received(struct smtp_server *srv, struct conn *c)
+{
+	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *mons[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char helo[128], rcpt[SMTP_PATH_MAX + 1];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	trace_name(c->helo, helo, sizeof(helo));
+	rcpt[0] = '\0';
+	if (c->nrcpt == 1)
+		trace_name(c->rcpts[0], rcpt, sizeof(rcpt));
+	return buf_printf(&c->msg,
+	    "Received: from %s (%s)\r\n\tby %s (Tame) with %s id %" PRIu64
+	    "%s%s%s;\r\n\t%s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
+	    helo[0] ? helo : "unknown", c->peer, srv->hostname,
+	    c->lmtp ? "LMTP" : "ESMTP", c->queue_id,
+	    rcpt[0] ? "\r\n\tfor <" : "", rcpt, rcpt[0] ? ">" : "",
+	    days[tm.tm_wday], tm.tm_mday, mons[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* One reply for SMTP, one per accepted recipient for LMTP. */
+void
+smtp_conn_reply_all(struct conn *c, int code, const char *text)
+{
+	size_t i;
+
+	if (!c->lmtp) {
+		conn_reply(c, code, text);
+		return;
+	}
+	for (i = 0; i < c->nrcpt; i++)
+		smtp_conn_printf(c, "%d %s <%s>\r\n", code, text, c->rcpts[i]);
+}
+
+static void
+smtp_server_done(void *arg, enum tame_err rc)
+{
+	struct done_ev *ev = arg;
+	struct smtp_server *srv = ev->srv;
+	uint64_t one = 1;
+
+	ev->rc = rc;
+	ev->next = NULL;
+	pthread_mutex_lock(&srv->mu);
+	*srv->done_tail = ev;
+	srv->done_tail = &ev->next;
+	srv->inflight--;
+	if (write(srv->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		tame_log(TAME_LOG_WARN, "smtp: eventfd: %s", strerror(errno));
+	pthread_cond_signal(&srv->cond);
+	pthread_mutex_unlock(&srv->mu);
+}
+
+/* The terminator was read: answer a refused message, or queue it. */
+static void
+conn_data_end(struct smtp_server *srv, struct conn *c)
+{
+	struct buf rcpts;
+	struct done_ev *ev = NULL;
+	char *raw = NULL, *from = NULL, *to = NULL;
+	size_t len, i, j;
+
+	c->state = C_CMD;
+	if (c->data.too_big || c->data.line_too_long) {
+		tame_log(TAME_LOG_WARN, "smtp: %s: message refused: %s",
+		    c->peer, c->data.too_big ? "too big" : "line too long");
+		smtp_conn_reply_all(c, 552, c->data.too_big ?
+		    "5.3.4 Error: message too big" :
+		    "5.3.4 Error: message line too long");
+		smtp_conn_reset_tx(c);
+		return;
+	}
+	/* the recipients joined by ',', each once */
+	buf_init(&rcpts, (size_t)TAME_SMTP_RCPT_MAX * (SMTP_PATH_MAX + 1));
+	for (i = 0; i < c->nrcpt; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(c->rcpts[i], c->rcpts[j]) == 0)
+				break;
+		if (j < i)
+			continue;
+		if ((rcpts.len && buf_addstr(&rcpts, ",")) ||
+		    buf_addstr(&rcpts, c->rcpts[i]))
+			goto fail;
+	}
+	len = c->msg.len;
+	if (c->data.oom || !(ev = malloc(sizeof(*ev))) ||
+	    !(to = buf_take(&rcpts)) || !(raw = buf_take(&c->msg)))
+		goto fail;
+	from = c->mail_from;
+	c->mail_from = NULL;
+	ev->srv = srv;
+	ev->slot = c->slot;
+	ev->gen = c->gen;
+	ev->rc = TAME_OK;
+	c->state = C_WAIT;
+	pthread_mutex_lock(&srv->mu);
+	srv->inflight++;
+	pthread_mutex_unlock(&srv->mu);
+	tame_log(TAME_LOG_DEBUG, "smtp: %s: id %" PRIu64 " from <%s> to %s, "
+	    "%zu bytes: submitted", c->peer, c->queue_id, from, to, len);
+	/* ownership of raw, from and to passes to the queue */
+	ingestq_submit(srv->queue, raw, len, from, to, smtp_server_done, ev);
+	return;
+fail:
+	tame_log(TAME_LOG_WARN, "smtp: %s: out of memory at end of DATA",
+	    c->peer);
+	free(ev);
+	free(to);
+	free(raw);
+	buf_free(&rcpts);
+	smtp_conn_reply_all(c, 451, "4.3.0 Error: out of memory, try again "
+	    "later");
+	smtp_conn_reset_tx(c);
+}
+
+/* ---- commands ---- */
+
+static void
+conn_hello(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
+{
+	char *name = tame_strndup(cmd->arg, cmd->arg_len);
+
+	if (!name) {
+		conn_reply(c, 451, "4.3.0 Error: out of memory");
+		return;
+	}
+	smtp_conn_reset_tx(c);
+	free(c->helo);
+	c->helo = name;
+	if (cmd->verb == SMTP_V_HELO) {
+		smtp_conn_printf(c, "250 %s\r\n", srv->hostname);
+		return;
+	}
+	smtp_conn_printf(c, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+	    "250-SIZE %d\r\n250 ENHANCEDSTATUSCODES\r\n", srv->hostname,
+	    TAME_SMTP_MESSAGE_MAX);
+}
+
+static void
+conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
+{
+	struct mailbox mb;
+	char addr[SMTP_PATH_MAX + 1];
+	enum tame_err rc;
+
+	if (!c->mail_from) {
+		conn_error(srv, c, 503, "5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (c->nrcpt >= TAME_SMTP_RCPT_MAX) {
+		conn_reply(c, 452, "4.5.3 Error: too many recipients");
+		return;
+	}
+	memcpy(addr, cmd->path, cmd->path_len);
+	addr[cmd->path_len] = '\0';
+	memset(&mb, 0, sizeof(mb));
+	rc = store_mailbox_by_address(srv->store, addr, &mb);
+	if (rc == TAME_ENOTFOUND) {
+		smtp_conn_printf(c, "550 5.1.1 <%s>: Recipient address "
+		    "rejected: no such mailbox here (this is not a relay)\r\n",
+		    addr);
+		conn_count_error(srv, c);  /* address harvesting */
+		return;
+	}
+	if (rc) {
+		tame_log(TAME_LOG_WARN, "smtp: mailbox lookup of <%s>: %s (%s)",
+		    addr, tame_strerror(rc), store_errmsg(srv->store));
+		conn_reply(c, 451, "4.3.0 Error: temporary failure, try "
+		    "again later");
+		return;
+	}
+	mailbox_clear(&mb);
+	if (!(c->rcpts[c->nrcpt] = tame_strdup(addr))) {
+		conn_reply(c, 451, "4.3.0 Error: out of memory");
+		return;
+	}
+	tame_ascii_lower(c->rcpts[c->nrcpt++]);
+	conn_reply(c, 250, "2.1.5 Ok");
+}
+
+static void
+conn_data(struct smtp_server *srv, struct conn *c)
+{
+	if (!c->mail_from) {
+		conn_error(srv, c, 503, "5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (c->nrcpt == 0) {
+		conn_error(srv, c, 503, "5.5.1 Error: need RCPT command");
+		return;
+	}
+	c->queue_id = ++srv->next_queue_id;
+	buf_init(&c->msg, (size_t)TAME_SMTP_MESSAGE_MAX + SMTP_TRACE_MAX);
+	if (conn_add_received(srv, c)) {
+		conn_reply(c, 451, "4.3.0 Error: out of memory");
+		smtp_conn_reset_tx(c);
+		return;
+	}
+	smtp_data_init(&c->data, TAME_SMTP_DATA_LINE_MAX,
+	    TAME_SMTP_MESSAGE_MAX);
+	c->state = C_DATA;
+	conn_reply(c, 354, "End data with <CR><LF>.<CR><LF>");
+}
+
+static void
+conn_command(struct smtp_server *srv, struct conn *c, const char *line,
+    size_t len)
+{
+	struct smtp_cmd cmd;
+
+	if (smtp_proto_parse(line, len, &cmd)) {
+		conn_error(srv, c, cmd.code, cmd.text);
+		return;
+	}
+	switch (cmd.verb) {
+	case SMTP_V_HELO:
+	case SMTP_V_EHLO:
+		if (c->lmtp)
+			conn_error(srv, c, 500, "5.5.1 Error: this is LMTP, "
+			    "use LHLO");
+		else
+			conn_hello(srv, c, &cmd);
+		break;
+	case SMTP_V_LHLO:
+		if (!c->lmtp)
+			conn_error(srv, c, 500, "5.5.2 Error: command not "
+			    "recognized");
+		else
+			conn_hello(srv, c, &cmd);
+		break;
+	case SMTP_V_MAIL:
+		if (!c->helo)
+			conn_error(srv, c, 503, c->lmtp ?
+			    "5.5.1 Error: send LHLO first" :
+			    "5.5.1 Error: send HELO/EHLO first");
+		else if (c->mail_from)
+			conn_error(srv, c, 503, "5.5.1 Error: nested MAIL "
+			    "command");
+		else if (cmd.size > TAME_SMTP_MESSAGE_MAX)
+			conn_reply(c, 552, "5.3.4 Message size exceeds fixed "
+			    "limit");
+		else if (!(c->mail_from = tame_strndup(cmd.path,
+		    cmd.path_len)))
+			conn_reply(c, 451, "4.3.0 Error: out of memory");
+		else
+			conn_reply(c, 250, "2.1.0 Ok");
+		break;
+	case SMTP_V_RCPT:
+		conn_rcpt(srv, c, &cmd);
+		break;
+	case SMTP_V_DATA:
+		conn_data(srv, c);
+		break;
+	case SMTP_V_RSET:
+		smtp_conn_reset_tx(c);
+		conn_reply(c, 250, "2.0.0 Ok");
+		break;
+	case SMTP_V_NOOP:
+		conn_reply(c, 250, "2.0.0 Ok");
+		break;
+	case SMTP_V_QUIT:
+		conn_reply(c, 221, "2.0.0 Bye");
+		c->closing = 1;
+		break;
+	case SMTP_V_VRFY:
+		conn_reply(c, 252, "2.5.0 Cannot VRFY user, but will accept "
+		    "message for a mailbox here");
+		break;
+	case SMTP_V_HELP:
+		conn_reply(c, 214, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
+		    "RSET NOOP QUIT VRFY HELP");
+		break;
+	case SMTP_V_STARTTLS:
+	case SMTP_V_AUTH:
+	case SMTP_V_UNKNOWN:
+		conn_error(srv, c, 502, "5.5.1 Error: command not "
+		    "implemented");
+		break;
+	}
+}
+
+/* Consumes complete commands and DATA bytes from c->in, in order. */
+static void
+conn_process(struct smtp_server *srv, struct conn *c)
+{
+	size_t pos = 0;
+
+	while (pos < c->in.len && !c->closing && c->state != C_WAIT &&
+	    c->out.len <= SMTP_OUT_PAUSE) {
+		const char *p = c->in.data + pos, *nl;
+		size_t left = c->in.len - pos, n;
+
+		if (c->state == C_DATA) {
+			pos += smtp_data_feed(&c->data, p, left, &c->msg);
+			if (c->data.done)
+				conn_data_end(srv, c);
+			continue;
+		}
+		if (!(nl = memchr(p, '\n', left))) {
+			/* CR may precede the LF we have not seen yet */
+			if (left > TAME_SMTP_CMD_LINE_MAX + 1) {
+				if (!c->skip_line)
+					conn_error(srv, c, 500,
+					    "5.5.2 Error: line too long");
+				c->skip_line = 1;
+				pos = c->in.len;
+			}
+			break;
+		}
+		n = (size_t)(nl - p);
+		pos += n + 1;
+		if (c->skip_line) {
+			c->skip_line = 0;
+			continue;
+		}
+		if (n && p[n - 1] == '\r')
+			n--;
+		conn_command(srv, c, p, n);
+	}
+	if (pos) {
+		memmove(c->in.data, c->in.data + pos, c->in.len - pos);
+		c->in.len -= pos;
+		c->in.data[c->in.len] = '\0';
+	}
+}
+
+/* Processes, writes, and decides the connection's fate. Returns 0 if c
+ * is still open. */
+int
+smtp_conn_run(struct smtp_server *srv, struct conn *c)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		size_t before = c->in.len;
+
+		conn_process(srv, c);
+		if (smtp_conn_flush(c) < 0) {
+			smtp_conn_close(srv, c);
+			return -1;
+		}
+		/* stop when nothing moved or output is still backed up */
+		if (c->in.len == before || c->out.len > SMTP_OUT_PAUSE)
+			break;
+	}
+	if (c->out.len == 0 && (c->closing ||
+	    (c->eof && c->state != C_WAIT))) {
+		smtp_conn_close(srv, c);
+		return -1;
+	}
+	conn_update_events(srv, c);
+	return 0;
+}
+
+static void
+conn_read(struct smtp_server *srv, struct conn *c)
+{
+	char chunk[SMTP_READ_CHUNK];
+	int rounds;
+
+	for (rounds = 0; rounds < 16 && conn_wants_input(c); rounds++) {
+		size_t room = c->in.max - c->in.len;
+		ssize_t n = recv(c->fd, chunk, room < sizeof(chunk) ? room :
+		    sizeof(chunk), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				tame_log(TAME_LOG_DEBUG, "smtp: %s: recv: %s",
+				    c->peer, strerror(errno));
+				c->closing = 1;
+				buf_reset(&c->out);
+			}
+			break;
+		}
+		if (n == 0) {
+			c->eof = 1;
+			break;
+		}
+		c->last = mono_now();
+		if (buf_add(&c->in, chunk, (size_t)n))
+			break;  /* cannot happen: room was checked */
+		conn_process(srv, c);
+	}
+	if (c->eof && c->state == C_DATA) {
+		/* the client dropped the message half-way */
+		c->closing = 1;
+	}
+}
+
+void
+smtp_conn_event(struct smtp_server *srv, struct conn *c, uint32_t ev)
+{
+	if (ev & EPOLLERR) {
+		smtp_conn_close(srv, c);
+		return;
+	}
+	if (ev & (EPOLLIN | EPOLLHUP)) {
+		if (conn_wants_input(c))
+			conn_read(srv, c);
+		else if ((ev & EPOLLHUP) && c->state == C_WAIT) {
+			/* gone while we commit; the completion finds no one */
+			smtp_conn_close(srv, c);
+			return;
+		} else if (ev & EPOLLHUP) {
+			c->eof = 1;
+		}
+	}
+	smtp_conn_run(srv, c);
+}

@@ -1,0 +1,129 @@
+/*
+ * smtp_server_impl.h - the inside of the SMTP/LMTP listener, shared by
+ * smtp_server.c (the event loop, accepting, start and stop) and
+ * smtp_conn.c (one connection: replies, commands, DATA, the hand-off to
+ * the queue). Nothing else includes it.
+ *
+ * A connection lives in srv->conns[slot]; its epoll data is (generation
+ * << 16 | slot), so an event or a queue completion meant for a
+ * connection that has gone (and whose slot was reused) finds a different
+ * generation and is dropped.
+ */
+#ifndef TAME_SMTP_SERVER_IMPL_H
+#define TAME_SMTP_SERVER_IMPL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+#include "../core/buf.h"
+#include "../tame_limits.h"
+#include "smtp_proto.h"
+#include "smtp_server.h"
+
+/* Raw input held per connection: a few pipelined commands or one read's
+ * worth of DATA. */
+#define SMTP_IN_MAX     (64 * 1024)
+/* Replies waiting for a slow reader; above SMTP_OUT_PAUSE we stop taking
+ * commands from it until it reads. */
+#define SMTP_OUT_MAX    (64 * 1024)
+#define SMTP_OUT_PAUSE  (16 * 1024)
+/* Protocol errors tolerated in one session before we hang up. */
+#define SMTP_ERRORS_MAX 20
+/* Room for our Received: header in front of a message. */
+#define SMTP_TRACE_MAX  1024
+#define SMTP_READ_CHUNK (16 * 1024)
+
+/* epoll data: connections carry (generation << 16 | slot); the top two
+ * bits tag the listeners and the eventfd. */
+#define TAG_SHIFT  62
+#define TAG_CONN   0ULL
+#define TAG_LISTEN 1ULL
+#define TAG_WAKE   2ULL
+
+enum conn_state {
+	C_CMD = 0,  /* reading commands */
+	C_DATA,     /* reading the message after 354 */
+	C_WAIT      /* message queued; not reading until it is committed */
+};
+
+struct conn {
+	int fd;
+	unsigned slot;
+	uint64_t gen;
+	int lmtp;
+	enum conn_state state;
+	int closing;        /* close once out is written */
+	int eof;            /* the peer closed its sending side */
+	int skip_line;      /* dropping the rest of an over-long command */
+	int errors;
+	uint32_t events;    /* current epoll mask */
+	time_t last;        /* CLOCK_MONOTONIC seconds of the last input */
+	char peer[INET6_ADDRSTRLEN + 8];
+	char *helo;         /* the client's name, NULL before HELO */
+	char *mail_from;    /* NULL outside a transaction; "" for <> */
+	char *rcpts[TAME_SMTP_RCPT_MAX];
+	size_t nrcpt;
+	uint64_t queue_id;
+	struct buf in, out, msg;
+	struct smtp_data data;
+};
+
+/* A queue completion on its way back to the loop. */
+struct done_ev {
+	struct done_ev *next;
+	struct smtp_server *srv;
+	unsigned slot;
+	uint64_t gen;
+	enum tame_err rc;
+};
+
+struct smtp_server {
+	pthread_t thread;
+	int started;
+	int epfd;
+	int wakefd;
+	int lfd[2];          /* [0] SMTP, [1] LMTP; -1 if not configured */
+	char *unix_path;     /* LMTP socket file we created, unlinked at stop */
+	char hostname[256];
+	struct ingestq *queue;
+	struct store *store;
+	struct conn *conns[TAME_SMTP_CONN_MAX];
+	uint64_t gens[TAME_SMTP_CONN_MAX];
+	unsigned nconns;
+	uint64_t next_queue_id;
+	atomic_int stop;
+	pthread_mutex_t mu;   /* guards what follows */
+	pthread_cond_t cond;
+	struct done_ev *done_head, **done_tail;
+	unsigned inflight;    /* submitted, callback not yet run */
+};
+
+static inline time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* smtp_conn.c, used by the loop in smtp_server.c */
+void smtp_conn_printf(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Writes what it can of out. Returns -1 when the connection is dead. */
+int smtp_conn_flush(struct conn *c);
+/* Unregisters, closes and frees c and its slot. */
+void smtp_conn_close(struct smtp_server *srv, struct conn *c);
+/* Ends the transaction: sender, recipients and message are freed. */
+void smtp_conn_reset_tx(struct conn *c);
+/* One reply for SMTP, one per accepted recipient for LMTP. */
+void smtp_conn_reply_all(struct conn *c, int code, const char *text);
+/* Processes, writes, and decides the connection's fate. Returns 0 if c
+ * is still open (-1: c was closed and freed). */
+int smtp_conn_run(struct smtp_server *srv, struct conn *c);
+/* Handles the epoll events ev of c; c may be freed on return. */
+void smtp_conn_event(struct smtp_server *srv, struct conn *c, uint32_t ev);
+
+#endif
