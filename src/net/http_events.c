@@ -153,6 +153,7 @@ watch_main(void *arg)
 	struct sub *sub;
 	int logged = 0;
 
+	pthread_setname_np(pthread_self(), "events");
 	(void)arg;
 	if ((rc = store_open(bus.datadir, 0, &s)))
 		tame_log(TAME_LOG_ERR, "events: cannot open store: %s; live "

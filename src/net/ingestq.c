@@ -189,6 +189,7 @@ ingestq_parser(void *arg)
 	struct ingestq *q = arg;
 	struct job *j;
 
+	pthread_setname_np(pthread_self(), "ingest-parse");
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		while (!q->submitted.head && !q->stopping)
@@ -214,6 +215,7 @@ ingestq_main(void *arg)
 	struct timespec until;
 	int n, idle;
 
+	pthread_setname_np(pthread_self(), "ingest-write");
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		idle = 0;

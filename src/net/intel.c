@@ -351,6 +351,7 @@ intel_main(void *arg)
 	int64_t now;
 	int work, stop, busy;
 
+	pthread_setname_np(pthread_self(), "intel");
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), INTEL_NICE))
 		tame_log(TAME_LOG_DEBUG, "intel: cannot lower the priority");
 	if ((rc = store_intel_relaxed(in->store)))

@@ -188,6 +188,7 @@ srv_main(void *arg)
 	time_t last_sweep = mono_now();
 	unsigned i;
 
+	pthread_setname_np(pthread_self(), "smtp");
 	while (!atomic_load(&srv->stop)) {
 		int n = epoll_wait(srv->epfd, evs, 64, 1000), k;
 		time_t now;

@@ -49,6 +49,7 @@ ckpt_main(void *arg)
 	sqlite3 *db = NULL;
 	int src;
 
+	pthread_setname_np(pthread_self(), "checkpoint");
 	src = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	/* A connection opens the WAL only once it has read the file; a
