@@ -212,4 +212,13 @@ enum tame_err store_sqlite_ticket_view(struct store *s, int64_t id,
     json_t **out);
 enum tame_err store_sqlite_export_json(struct store *s, FILE *f);
 
+/* The customer columns of the customer views (of customers c) and the
+ * object they make; NULL when out of memory (store_sqlite_views.c). */
+#define CUSTOMER_VIEW_COLS "id, email, name, organization, created_at," \
+	" (SELECT count(*) FROM tickets t WHERE t.customer_id = c.id)"
+json_t *sq_customer_json(sqlite3_stmt *st);
+/* The ticket object of GET /tickets/ID, messages and events included
+ * (store_sqlite_views.c; also used by the export). */
+enum tame_err sq_ticket_full(struct sq *q, int64_t id, json_t **out);
+
 #endif

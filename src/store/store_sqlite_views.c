@@ -251,11 +251,9 @@ mailbox_json(sqlite3_stmt *st)
 	return o;
 }
 
-#define CUSTOMER_VIEW_COLS "id, email, name, organization, created_at," \
-	" (SELECT count(*) FROM tickets t WHERE t.customer_id = c.id)"
-
-static json_t *
-customer_json(sqlite3_stmt *st)
+/* See store_sqlite.h. */
+json_t *
+sq_customer_json(sqlite3_stmt *st)
 {
 	json_t *o = json_object();
 	int bad = !o;
@@ -400,7 +398,7 @@ store_sqlite_customers_view(struct store *s, const char *cursor, int limit,
 	st = sq_stmt(q, sql);
 	sq_bind_int(q, st, 1, below);
 	sq_bind_int(q, st, 2, (int64_t)limit + 1);
-	if ((rc = rows_array(q, st, customer_json, &arr)))
+	if ((rc = rows_array(q, st, sq_customer_json, &arr)))
 		return rc;
 	n = json_array_size(arr);
 	if (n > (size_t)limit)
@@ -424,7 +422,7 @@ store_sqlite_customer_view(struct store *s, int64_t id, json_t **out)
 	    " FROM customers c WHERE id = ?1";
 	struct sq *q = SQ(s);
 
-	return one_row(q, sq_stmt(q, sql), id, customer_json, out);
+	return one_row(q, sq_stmt(q, sql), id, sq_customer_json, out);
 }
 
 /* ---- tickets ---- */
@@ -1284,9 +1282,9 @@ event_json(sqlite3_stmt *st)
 	return o;
 }
 
-/* The ticket object of the ticket view (also used by the export). */
-static enum tame_err
-ticket_full(struct sq *q, int64_t id, json_t **out)
+/* See store_sqlite.h. */
+enum tame_err
+sq_ticket_full(struct sq *q, int64_t id, json_t **out)
 {
 	static const char tsql[] = "SELECT " TICKET_COLS " FROM tickets t"
 	    TICKET_JOINS " WHERE t.id = ?1";
@@ -1357,96 +1355,7 @@ store_sqlite_ticket_view(struct store *s, int64_t id, json_t **out)
 	json_t *t;
 	enum tame_err rc;
 
-	if ((rc = ticket_full(SQ(s), id, &t)))
+	if ((rc = sq_ticket_full(SQ(s), id, &t)))
 		return rc;
 	return wrap("ticket", t, out);
-}
-
-/* ---- export ---- */
-
-/* Writes "key":value, for a view built in memory (small tables). */
-static enum tame_err
-export_view(struct store *s, FILE *f, const char *key,
-    enum tame_err (*view)(struct store *, json_t **))
-{
-	json_t *o;
-	enum tame_err rc;
-
-	if ((rc = view(s, &o)))
-		return rc;
-	fprintf(f, "\"%s\":", key);
-	if (json_dumpf(json_object_get(o, key), f, JSON_COMPACT))
-		rc = TAME_EIO;
-	fputc(',', f);
-	json_decref(o);
-	return rc;
-}
-
-/* Streams "key":[rows...] one object at a time, so a million tickets
- * need the memory of one. */
-static enum tame_err
-export_rows(struct sq *q, FILE *f, const char *key, const char *sql,
-    int full_ticket)
-{
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	json_t *o;
-	enum tame_err rc;
-	int n = 0;
-
-	fprintf(f, "\"%s\":[", key);
-	while ((rc = sq_row(q, st)) == TAME_OK) {
-		if (full_ticket)
-			rc = ticket_full(q, sqlite3_column_int64(st, 0), &o);
-		else if (!(o = customer_json(st)))
-			rc = TAME_ENOMEM;
-		if (rc)
-			break;
-		if (n++)
-			fputc(',', f);
-		if (json_dumpf(o, f, JSON_COMPACT))
-			rc = TAME_EIO;
-		json_decref(o);
-		if (rc)
-			break;
-	}
-	sq_done(st);
-	fputc(']', f);
-	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
-}
-
-/* One JSON document of everything but secrets and raw mail, read in one
- * snapshot when no transaction is open. See store.h. */
-enum tame_err
-store_sqlite_export_json(struct store *s, FILE *f)
-{
-	static const char csql[] = "SELECT " CUSTOMER_VIEW_COLS
-	    " FROM customers c ORDER BY id";
-	static const char tsql[] = "SELECT id FROM tickets ORDER BY id";
-	struct sq *q = SQ(s);
-	char iso[32];
-	enum tame_err rc = TAME_OK;
-	int own = sqlite3_get_autocommit(q->db);
-
-	if (own && (rc = sq_run(q, sq_stmt(q, "BEGIN"))))
-		return rc;
-	tame_time_iso(tame_now_ms(), iso);
-	fprintf(f, "{\"format\":\"tame-export\",\"schema_version\":%d,"
-	    "\"exported_at\":\"%s\",", migrations_latest(), iso);
-	if ((rc = export_view(s, f, "mailboxes",
-	    store_sqlite_mailboxes_view)) ||
-	    (rc = export_view(s, f, "agents", store_sqlite_agents_view)) ||
-	    (rc = export_rows(q, f, "customers", csql, 0)))
-		goto out;
-	fputc(',', f);
-	if ((rc = export_rows(q, f, "tickets", tsql, 1)))
-		goto out;
-	fputs("}\n", f);
-	if (fflush(f) || ferror(f)) {
-		store_set_errmsg(s, "export: write failed");
-		rc = TAME_EIO;
-	}
-out:
-	if (own)
-		sq_run(q, sq_stmt(q, rc ? "ROLLBACK" : "COMMIT"));
-	return rc;
 }

@@ -173,6 +173,28 @@ def test_export_json(tame):
     assert "argon2" not in r.out and tame.token not in r.out
 
 
+def test_export_json_keeps_the_desk(tame):
+    tame.send_mail(make_message(subject="Export the desk"))
+    tid = tame.wait_ticket("Export the desk")["id"]
+    st, _, ans = tame.api("POST", "/api/v1/saved-replies", {
+        "title": "Refund on its way", "body": "Hi {{customer.first_name}}",
+        "shared": True})
+    assert st == 201, ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % tid,
+                          {"agent_id": tame.admin_id})
+    assert st in (200, 201), ans
+    trend = wait_for(lambda: tame.ticket(tid).get("trend"),
+                     what="the queue intelligence placing the ticket")
+    doc = json.loads(tame.cli("export", "json").stdout)
+    sr = [x for x in doc["saved_replies"] if x["title"] == "Refund on its way"]
+    assert sr and sr[0]["shared"] == 1 and sr[0]["owner_id"] == tame.admin_id
+    assert sr[0]["created_at"].endswith("Z")
+    assert {"ticket_id": tid, "agent_id": tame.admin_id} in [
+        {"ticket_id": f["ticket_id"], "agent_id": f["agent_id"]}
+        for f in doc["followers"]]
+    assert trend["id"] in [x["id"] for x in doc["trends"]]
+
+
 def test_backup_is_readable_copy(tame):
     for s in ("Backup one", "Backup two"):
         tame.send_mail(make_message(subject=s))
