@@ -175,4 +175,21 @@
 /* Sessions listed per agent. */
 #define TAME_SESSIONS_LIST_MAX      100
 
+/* Attachments of an agent's reply (src/net/reply_att.c). */
+/* Files per reply: a screenshot or two and a log; more belongs in a
+ * shared folder. */
+#define TAME_REPLY_ATT_MAX          10
+/* Decoded bytes of all of a reply's files together: with the text and
+ * base64 in the outgoing mail (4/3) it stays well under the 25 MB that
+ * relays commonly accept, and under TAME_SMTP_MESSAGE_MAX. */
+#define TAME_REPLY_ATT_BYTES_MAX    (10 * 1024 * 1024)
+/* A file name as kept and sent: the usual file-system limit. */
+#define TAME_REPLY_ATT_NAME_MAX     255
+/* The body of POST /tickets/ID/replies: the text's 1 MB, the files in
+ * base64 (4/3 of their bytes) and room for the JSON around them. Only
+ * this route reads a body this large; every other one keeps
+ * TAME_HTTP_BODY_MAX, checked on the buffered body. */
+#define TAME_REPLY_BODY_MAX         (TAME_HTTP_BODY_MAX + \
+	(TAME_REPLY_ATT_BYTES_MAX / 3 + 1) * 4 + 64 * 1024)
+
 #endif

@@ -1,7 +1,8 @@
 // admin.js - the admin pages: agents (create with a role and password,
 // change the role, disable and enable) and mailboxes (name,
 // acknowledgement on/off and its template, IMAP polling when tamed
-// knows it).
+// knows it, the signature under its replies, the mailbox's own
+// outgoing relay and its test email).
 //
 // Model: each page is the list as GET answers it, drawn again after
 // every change from what the PATCH or POST answered. Only admins see
@@ -68,7 +69,8 @@ export class AgentsView {
 		h('button', { type: 'submit', className: 'primary' }, 'Add agent'));
 		page(main, 'Agents', h('table', { className: 'grid' },
 			h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Status',
-				'Since'].map((x) => h('th', {}, x)))), this.tbody), form);
+				'Since'].map((x) => h('th', {}, x)))), this.tbody), form,
+		urgencySettings());
 		this.load();
 	}
 
@@ -189,6 +191,9 @@ export class MailboxesView {
 		const tpl = h('textarea', { id: id + '-tpl', rows: 3,
 			value: m.ack_template || '',
 			placeholder: 'We got your mail (ticket #{{ticket.id}}).' });
+		const sig = h('textarea', { id: id + '-sig', rows: 2,
+			value: m.signature || '',
+			placeholder: 'The Example Support Team' });
 		const status = h('span', { className: 'muted' });
 		const save = async (body, what) => {
 			try {
@@ -206,9 +211,12 @@ export class MailboxesView {
 			'aria-label': 'Mailbox ' + m.address,
 			onsubmit: (e) => {
 				e.preventDefault();
-				save({ name: name.value.trim(), ack_enabled: ack.checked,
-					ack_template: tpl.value.trim() || null },
-				m.address + ' saved.');
+				const body = { name: name.value.trim(),
+					ack_enabled: ack.checked,
+					ack_template: tpl.value.trim() || null };
+				if ('signature' in m)
+					body.signature = sig.value.trim();
+				save(body, m.address + ' saved.');
 			} },
 		h('h2', {}, m.address),
 		field('Name', name),
@@ -217,7 +225,10 @@ export class MailboxesView {
 			'sender an hour)'),
 		field('Acknowledgement', tpl,
 			'{{ticket.id}} and {{ticket.subject}} are filled in'),
+		'signature' in m ? field('Signature', sig, 'closes every reply ' +
+			'from this mailbox') : null,
 		'imap' in m ? this.imap(m, save) : null,
+		'relay' in m ? this.relay(m, save) : null,
 		h('div', { className: 'buttons' },
 			h('button', { type: 'submit', className: 'primary' }, 'Save'),
 			status));
@@ -281,7 +292,125 @@ export class MailboxesView {
 			out);
 	}
 
+	// Mail out: the mailbox's own SMTP relay (else tamed's --relay),
+	// shown without its password like the IMAP URL, and a test email
+	// sent through it at once.
+	relay(m, save) {
+		const r = m.relay;
+		const id = 'mb' + m.id + '-relay';
+		const url = h('input', { id: id + '-url', value: r ? r.url : '',
+			placeholder: 'smtp://user:password@smtp.example.com:587' +
+				'?starttls', autocomplete: 'off', size: 40 });
+		const ca = h('input', { id: id + '-ca', value: r && r.ca_file || '',
+			placeholder: '/etc/ssl/relay-ca.pem' });
+		const to = h('input', { id: id + '-to', type: 'email',
+			value: this.ctx.me.email || '' });
+		const out = h('p', { className: 'muted', role: 'status',
+			id: id + '-result' }, r ? 'Sends through ' + r.host + ':' +
+			r.port + ' (' + r.tls + ').' : 'Sends through the relay ' +
+			'tamed was started with (--relay).');
+		const test = async (e) => {
+			const b = e.target;
+			b.disabled = true;
+			out.textContent = 'Sending…';
+			try {
+				const a = await api.post('/mailboxes/' + m.id + '/test-send',
+					{ to: to.value.trim() });
+				out.textContent = a.ok ? 'Test email sent to ' +
+					to.value.trim() + ' through the ' + (a.relay ===
+					'mailbox' ? "mailbox's own" : 'global') + ' relay.' :
+					'Failed: ' + a.error + (a.detail ? ' (' + a.detail +
+						')' : '');
+			} catch (err) {
+				out.textContent = 'Failed: ' + err.message;
+			}
+			b.disabled = false;
+		};
+		return h('fieldset', { className: 'relay' },
+			h('legend', {}, 'Send mail through'),
+			field('SMTP relay URL', url, r ? 'leave the password out to ' +
+				'keep the stored one' : 'smtps:// for TLS, ?starttls to ' +
+				'require STARTTLS'),
+			field('Trusted CA file', ca, 'for a relay with a self-signed ' +
+				'certificate; empty: the system CAs'),
+			h('div', { className: 'buttons' },
+				h('button', { type: 'button', onclick: () => {
+					if (!url.value.trim()) {
+						warn('Enter the relay URL first.');
+						return;
+					}
+					save({ relay: { url: url.value.trim(),
+						ca_file: ca.value.trim() || null } },
+					'Relay of ' + m.address + ' saved.');
+				} }, r ? 'Save relay' : 'Use this relay'),
+				r ? h('button', { type: 'button', className: 'ghost',
+					onclick: () => save({ relay: null }, m.address +
+						' sends through the global relay again.') },
+				'Use the global relay') : null),
+			h('div', { className: 'form-row' }, field('Test email to', to),
+				h('button', { type: 'button', className: 'test-send',
+					onclick: test }, 'Send test email')),
+			out);
+	}
+
 	destroy() {
 		this.destroyed = true;
 	}
+}
+
+// ---- desk settings: urgency can raise priority (GET/PATCH /settings)
+
+// A card on the Agents page: off by default; when on, a customer
+// message at least this urgent raises its ticket to high, or to urgent
+// above the second threshold (never lower, never over an agent's own
+// later choice; the ticket's history says why). Saved on each change.
+function urgencySettings() {
+	const on = h('input', { id: 'urgency-priority', type: 'checkbox' });
+	const num = (id) => h('input', { id, type: 'number', min: 0.05,
+		max: 1, step: 0.05, size: 4, required: true });
+	const high = num('urgency-high-at');
+	const urgent = num('urgency-urgent-at');
+	const status = h('span', { className: 'muted', role: 'status',
+		id: 'urgency-status' });
+	const show = (st) => {
+		on.checked = st.urgency_priority;
+		high.value = st.urgency_high_at;
+		urgent.value = st.urgency_urgent_at;
+		high.disabled = urgent.disabled = !st.urgency_priority;
+		status.textContent = st.urgency_priority ? 'On: urgent customer ' +
+			'messages raise the priority.' : 'Off: priority is set by ' +
+			'agents only.';
+	};
+	const save = async (body) => {
+		try {
+			show((await api.patch('/settings', body)).settings);
+			toast('Urgency setting saved.');
+		} catch (e) {
+			warn('The setting was not saved: ' + e.message);
+			load();
+		}
+	};
+	const load = async () => {
+		try {
+			show((await api.get('/settings')).settings);
+		} catch (e) {
+			status.textContent = 'Could not load the setting: ' + e.message;
+		}
+	};
+	on.onchange = () => save({ urgency_priority: on.checked });
+	const thresholds = () => save({
+		urgency_high_at: Number(high.value),
+		urgency_urgent_at: Number(urgent.value),
+	});
+	high.onchange = urgent.onchange = thresholds;
+	load();
+	return h('section', { className: 'card', id: 'urgency-settings',
+		'aria-label': 'Urgency and priority' },
+	h('h2', {}, 'Urgency raises priority'),
+	h('label', { className: 'check' }, on, ' A customer message in an ' +
+		'urgent tone ("ASAP", a deadline) raises its ticket\'s priority'),
+	h('div', { className: 'form-row' },
+		field('High from urgency', high, '0 to 1; "ASAP" alone is 0.63'),
+		field('Urgent from urgency', urgent, 'two strong signs: 0.86')),
+	status);
 }

@@ -2,8 +2,9 @@
 // and a ticket, global keyboard shortcuts and live updates.
 //
 // Model: one page, routes in the location hash (#/inbox/VIEW,
-// #/mailbox/ID, #/trend/ID, #/filter/ID, #/t/ID, with ?sort= and ?q=;
-// #/replies, #/profile, #/admin/agents, #/admin/mailboxes), so reload
+// #/mailbox/ID, #/trend/ID, #/filter/ID, #/t/ID, with ?sort=, ?priority=
+// and ?q=; #/replies, #/profile, #/admin/agents, #/admin/mailboxes,
+// #/admin/tags), so reload
 // and the back button work and the server serves a single index.html. One view is
 // mounted in <main> at a time; it gets the keys the app does not take
 // and the live events. Everything goes through api.js; nothing here
@@ -15,6 +16,7 @@ import { h, fill, typing, avatar, personName, warn } from './dom.js';
 import { InboxView, VIEWS } from './inbox.js';
 import { TicketView, pendingSends, flushSends } from './ticket.js';
 import { AgentsView, MailboxesView } from './admin.js';
+import { TagsView } from './tags.js';
 import { ProfileView } from './profile.js';
 import { RepliesView } from './replies.js';
 import * as filters from './filters.js';
@@ -26,6 +28,7 @@ const PAGES = [
 	['profile', 'Your profile', ProfileView, 'e'],
 	['admin/agents', 'Agents', AgentsView, 't', true],
 	['admin/mailboxes', 'Mailboxes', MailboxesView, 'b', true],
+	['admin/tags', 'Tags', TagsView, 'l', true],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -179,6 +182,7 @@ function route() {
 	else if (parts[0] === 'inbox' && VIEWS.some((v) => v.id === parts[1]))
 		spec = { view: parts[1] };
 	spec.sort = params.get('sort') || '';
+	spec.priority = params.get('priority') || '';
 	spec.q = params.get('q') || '';
 	spec.select = Number(params.get('select')) || null;
 	renderNav(spec.mailbox ? 'mailbox/' + spec.mailbox : spec.filter ?

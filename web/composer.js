@@ -1,8 +1,10 @@
 // composer.js - where a reply or an internal note is written: plain
-// text with CC, saved replies ("/" at the start of a line), spell check,
-// @mentions of colleagues in notes, the agent's signature, and what
+// text with light formatting and files (compose_tools.js), CC, saved
+// replies ("/" at the start of a line), spell check, @mentions of
+// colleagues in notes, the agent's signature, and what
 // collision detection needs (typing reported to presence, the newest
-// customer message seen when writing began).
+// customer message seen when writing began), and a quiet hint of the
+// register (formal or relaxed) the customer writes in.
 //
 // Model: the composer belongs to one ticket view; unsent text is kept
 // per ticket in this module (drafts), so leaving and coming back, or a
@@ -12,8 +14,11 @@
 import { h, fill, personName, warn } from './dom.js';
 import * as replies from './replies.js';
 import { Spell } from './spell.js';
+import { registerHint } from './tone.js';
+import { ComposeTools } from './compose_tools.js';
 
-export const drafts = new Map();  // ticket id -> {mode, text, cc, since}
+export const drafts = new Map();  // ticket id -> {mode, text, cc, since,
+                                  // files}
 
 export class Composer {
 	// view: {id, ctx, t (the ticket), typed(), onSubmit(kind, body)}
@@ -28,6 +33,7 @@ export class Composer {
 			onkeydown: (e) => this.key(e),
 		});
 		this.spell = new Spell(this.textEl);
+		this.tools = new ComposeTools(this.textEl, () => this.saveDraft());
 		this.ccEl = h('input', {
 			id: 'composer-cc', type: 'text', autocomplete: 'off',
 			placeholder: 'it@example.org, …',
@@ -57,6 +63,8 @@ export class Composer {
 		this.noteButtons = h('div', { className: 'buttons', hidden: true },
 			btn('Add note', 'primary note-btn', () => this.submit(null),
 				'Ctrl+Enter'));
+		this.hintEl = h('p', { className: 'muted small register-hint',
+			id: 'register-hint', hidden: true });
 		this.el = h('section', {
 			className: 'composer', 'aria-label': 'Composer' },
 		h('div', { className: 'tabs' }, this.replyTab, this.noteTab,
@@ -65,10 +73,27 @@ export class Composer {
 				id: 'insert-reply', title: '/ at the start of a line, or i',
 				'aria-keyshortcuts': 'i',
 				onclick: () => this.insertSaved(false) }, 'Saved reply…')),
-		this.spell.el, this.mentionEl, this.ccRow, this.sigRow,
+		this.hintEl, this.tools.el, this.spell.el, this.mentionEl,
+		this.tools.listEl, this.ccRow,
+		this.sigRow,
 		h('div', { className: 'buttons' }, this.replyButtons,
 			this.noteButtons));
+		this.tools.dropOn(this.el);
 		this.setMode('reply');
+		// the view draws the conversation again whenever the ticket
+		// changes: the hint follows the newest customer message
+		if (view.convEl && typeof MutationObserver !== 'undefined') {
+			this.hintWatch = new MutationObserver(() => this.showHint());
+			this.hintWatch.observe(view.convEl, { childList: true });
+		}
+	}
+
+	// The register hint, for replies only.
+	showHint() {
+		const text = this.mode === 'reply' && this.view.t ?
+			registerHint(this.view.t.tone) : '';
+		this.hintEl.textContent = text;
+		this.hintEl.hidden = !text;
 	}
 
 	setMode(mode) {
@@ -83,10 +108,13 @@ export class Composer {
 			'Internal note: only agents see it; @name tells a colleague' :
 			'Write to the customer…  ( / inserts a saved reply)';
 		this.ccRow.hidden = note;
+		this.tools.el.hidden = note;
+		this.tools.listEl.hidden = note || !this.tools.files.length;
 		this.replyButtons.hidden = note;
 		this.noteButtons.hidden = !note;
 		this.sigRow.hidden = note || !this.signature();
 		this.closeMentions();
+		this.showHint();
 	}
 
 	signature() {
@@ -130,6 +158,8 @@ export class Composer {
 
 	key(e) {
 		if (!this.mentionEl.hidden && this.mentionKey(e))
+			return;
+		if (this.mode === 'reply' && this.tools.key(e))
 			return;
 		if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
 			e.preventDefault();
@@ -241,9 +271,10 @@ export class Composer {
 	saveDraft() {
 		const text = this.textEl.value;
 		const cc = this.ccEl.value;
-		if (text || cc)
+		const files = this.tools.files.slice();
+		if (text || cc || files.length)
 			drafts.set(this.view.id, { mode: this.mode, text, cc,
-				since: this.since });
+				since: this.since, files });
 		else
 			drafts.delete(this.view.id);
 	}
@@ -255,6 +286,7 @@ export class Composer {
 		this.setMode(d.mode);
 		this.textEl.value = d.text;
 		this.ccEl.value = d.cc;
+		this.tools.set(d.files);
 		this.since = d.since || null;
 		this.spell.changed();
 		this.textEl.focus();
@@ -264,6 +296,7 @@ export class Composer {
 	clear() {
 		this.textEl.value = '';
 		this.ccEl.value = '';
+		this.tools.set([]);
 		this.since = null;
 		drafts.delete(this.view.id);
 		this.textEl.dispatchEvent(new Event('input'));
@@ -288,7 +321,10 @@ export class Composer {
 			body.cc = cc;
 		if (this.since)
 			body.since_message_id = this.since;
+		if (this.tools.files.length)
+			body.attachments = this.tools.body();
 		this.view.onSubmit('reply', body, { text: this.textEl.value,
-			cc: this.ccEl.value, since: this.since });
+			cc: this.ccEl.value, since: this.since,
+			files: this.tools.files.slice() });
 	}
 }

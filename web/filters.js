@@ -2,9 +2,10 @@
 // kept in this browser's localStorage, per agent, and the ticket counts
 // shown beside each view in the navigation.
 //
-// Model: a filter is {id, name, status:[...], assignee, tag, priority,
-// q}; all but priority are the list endpoint's own parameters, priority
-// is applied to the rows the list returns. Counts come from one list
+// Model: a filter is {id, name, status:[...], assignee, tag,
+// priority:[...], q}, each the list endpoint's own parameter (the server
+// filters, so a page is full and a count is exact; a filter saved when
+// priority was one name still works). Counts come from one list
 // request per view (at most COUNT_MAX rows each, so a long queue shows
 // "99+"), refreshed a few seconds after live events, never more often.
 
@@ -43,15 +44,17 @@ export function get(id) {
 	return list().find((f) => f.id === id) || null;
 }
 
+// The priorities of filter f, as a list (none: any).
+function prios(f) {
+	const p = f.priority || [];
+	return (Array.isArray(p) ? p : [p]).filter((x) => PRIORITIES.includes(x));
+}
+
 // The list endpoint's parameters of filter f.
 export function params(f) {
 	return { status: f.status && f.status.length ? f.status.join(',') :
-		'any', assignee: f.assignee || '', tag: f.tag || '', q: f.q || '' };
-}
-
-// True when ticket t passes what the endpoint does not filter.
-export function keep(f, t) {
-	return !f.priority || t.priority === f.priority;
+		'any', assignee: f.assignee || '', tag: f.tag || '',
+	priority: prios(f).join(','), q: f.q || '' };
 }
 
 export function countOf(navKey) {
@@ -83,8 +86,7 @@ export async function counts(ctx) {
 			try {
 				const r = await api.get('/tickets' + api.qs({ ...p,
 					limit: COUNT_MAX }));
-				const n = f ? r.tickets.filter((t) => keep(f, t)).length :
-					r.tickets.length;
+				const n = r.tickets.length;
 				numbers.set(k, r.next_cursor || n >= COUNT_MAX ?
 					(COUNT_MAX - 1) + '+' : String(n));
 			} catch (e) {
@@ -127,9 +129,9 @@ export async function edit(ctx, seed = {}) {
 				selected: String(f.assignee || '') === v }, l)));
 	const tag = h('input', { id: 'filter-tag', value: f.tag || '',
 		autocomplete: 'off' });
-	const prio = h('select', { id: 'filter-priority' },
-		[['', 'Any']].concat(PRIORITIES.map((p) => [p, p])).map(([v, l]) =>
-			h('option', { value: v, selected: (f.priority || '') === v }, l)));
+	const prioBoxes = PRIORITIES.map((p) => h('label', { className: 'check' },
+		h('input', { type: 'checkbox', value: p, name: 'filter-priority',
+			checked: prios(f).includes(p) }), ' ' + p));
 	const q = h('input', { id: 'filter-q', value: f.q || '',
 		placeholder: 'words in subject or messages' });
 	const read = () => {
@@ -144,7 +146,8 @@ export async function edit(ctx, seed = {}) {
 			status: boxes.map((b) => b.firstChild).filter((c) => c.checked)
 				.map((c) => c.value),
 			assignee: assignee.value, tag: tag.value.trim(),
-			priority: prio.value, q: q.value.trim(),
+			priority: prioBoxes.map((b) => b.firstChild).filter((c) =>
+				c.checked).map((c) => c.value), q: q.value.trim(),
 		};
 	};
 	const buttons = [{ label: 'Save filter', primary: true, value: read }];
@@ -154,7 +157,8 @@ export async function edit(ctx, seed = {}) {
 		h('div', { className: 'form-grid' }, field('Name', name),
 			h('fieldset', {}, h('legend', {}, 'Status'), boxes),
 			field('Assignee', assignee), field('Tag', tag),
-			field('Priority', prio), field('Text', q)),
+			h('fieldset', {}, h('legend', {}, 'Priority (none: any)'),
+				prioBoxes), field('Text', q)),
 		buttons, () => name.focus());
 	if (!r)
 		return;

@@ -39,6 +39,16 @@ const SORTS = [
 	['priority', 'Priority'],
 ];
 
+// The priority filter of the list head (the server's ?priority=).
+const PRIOS = [
+	['any', 'Any priority'],
+	['urgent', 'Urgent'],
+	['urgent,high', 'High and urgent'],
+	['high', 'High'],
+	['normal', 'Normal'],
+	['low', 'Low'],
+];
+
 // Messages in a thread from which it counts as sticky (and from which
 // it is worth a glance).
 const COUNT_HOT = 12;
@@ -71,6 +81,7 @@ export class InboxView {
 			spec.trend ? { status: 'new,open,pending', trend: spec.trend } :
 				{ status: 'new,open,pending', mailbox: spec.mailbox };
 		this.sort = spec.sort || (v ? v.sort : 'oldest');
+		this.prio = spec.priority || this.params.priority || 'any';
 		this.q = spec.q;
 		this.tickets = [];
 		this.next = null;
@@ -89,6 +100,12 @@ export class InboxView {
 			this.trendHead();
 		else if (this.showTrends)
 			trends.strip(this.trendsEl);
+		// the first rows may be painted before the agents' list came
+		if (!ctx.agents.length)
+			ctx.ready.then(() => {
+				if (!this.destroyed && this.seen && ctx.agents.length)
+					this.render(new Set());
+			});
 		if (spec.mailbox && !mb)
 			ctx.ready.then(() => {
 				const m = ctx.mailboxes.find((x) => x.id === spec.mailbox);
@@ -103,6 +120,13 @@ export class InboxView {
 			id: 'sort', onchange: () => this.go({ sort: sort.value }),
 		}, SORTS.map(([id, label]) => h('option',
 			{ value: id, selected: id === this.sort }, label)));
+		const prios = PRIOS.some(([id]) => id === this.prio) ? PRIOS :
+			PRIOS.concat([[this.prio, this.prio]]);
+		const prio = h('select', {
+			id: 'priority', 'aria-label': 'Priority',
+			onchange: () => this.go({ priority: prio.value }),
+		}, prios.map(([id, label]) => h('option',
+			{ value: id, selected: id === this.prio }, label)));
 		this.listEl = h('ol', {
 			className: 'rows', role: 'listbox', tabindex: '0',
 			'aria-label': this.title + ' tickets',
@@ -129,7 +153,7 @@ export class InboxView {
 			f ? h('button', { type: 'button', className: 'link small',
 				onclick: () => filters.edit(this.ctx, { id: f.id }) },
 			'Edit filter') : null,
-			h('span', { className: 'spacer' }),
+			h('span', { className: 'spacer' }), prio,
 			h('label', { for: 'sort', className: 'muted' }, 'Sort'),
 			sort),
 		this.barEl, this.listEl, this.emptyEl, this.moreEl);
@@ -191,7 +215,8 @@ export class InboxView {
 		const p = this.params;
 		return { name: this.q ? this.q : '',
 			status: p.status && p.status !== 'any' ? p.status.split(',') :
-				[], assignee: p.assignee || '', q: this.q || '' };
+				[], assignee: p.assignee || '', q: this.q || '',
+			priority: this.prio === 'any' ? [] : this.prio.split(',') };
 	}
 
 	go(change) {
@@ -200,6 +225,9 @@ export class InboxView {
 		const v = VIEWS.find((x) => x.id === this.spec.view);
 		if (sort !== (v ? v.sort : 'oldest'))
 			p.set('sort', sort);
+		const prio = change.priority || this.prio;
+		if (prio !== (this.params.priority || 'any'))
+			p.set('priority', prio);
 		if (this.q)
 			p.set('q', this.q);
 		const base = (location.hash || '#/inbox/unassigned').split('?')[0];
@@ -211,6 +239,7 @@ export class InboxView {
 		const limit = more ? PAGE :
 			Math.min(500, Math.max(PAGE, this.tickets.length));
 		const query = { ...this.params, sort: this.sort, q: this.q,
+			priority: this.prio === 'any' ? null : this.prio,
 			limit, cursor: more ? this.next : null };
 		let page;
 		try {
@@ -223,9 +252,7 @@ export class InboxView {
 		if (this.destroyed)
 			return;
 		const before = new Set(this.tickets.map((t) => t.id));
-		const f = this.spec.filter;
-		const rows = f ? page.tickets.filter((t) => filters.keep(f, t)) :
-			page.tickets;
+		const rows = page.tickets;
 		this.tickets = more ? this.tickets.concat(rows) : rows;
 		this.next = page.next_cursor;
 		const fresh = this.seen ? this.tickets.filter((t) =>
@@ -236,6 +263,8 @@ export class InboxView {
 
 	render(fresh) {
 		const now = Date.now();
+		// assignees' avatars from the agents' list loaded once at sign-in
+		this.agentsById = new Map(this.ctx.agents.map((a) => [a.id, a]));
 		const rows = this.tickets.map((t) => this.row(t, now, fresh));
 		fill(this.listEl, rows);
 		rows.forEach((r) => this.drawHere(r));
@@ -385,7 +414,8 @@ export class InboxView {
 				new Date(since).toLocaleString() :
 				t.status + ' since ' + new Date(since).toLocaleString(),
 		}, waiting ? ago(since, now) : t.status),
-		t.assignee ? avatar(t.assignee, 'small') :
+		t.assignee ? avatar(this.agentsById.get(t.assignee.id) ||
+			t.assignee, 'small assignee') :
 			h('span', { className: 'avatar small none', title: 'Unassigned' },
 				'–'));
 	}

@@ -10,12 +10,29 @@
 // same-origin flag only lets this page size the frame and catch link
 // clicks; links open in a new tab without opener or referrer, and only
 // for http, https and mailto.
+//
+// "Show remote images" (a click, remembered for the page's life) points
+// the same frame at tamed's .../messages/ID/html?remote=1 instead: the
+// same sanitised HTML with data-src made src, served with a CSP of its
+// own that allows images from http: and https: and still no script
+// (sandbox, default-src 'none'). The app's own CSP is unchanged.
+// "View original" opens the message as it arrived (.../raw), served as
+// sandboxed text/plain.
 
 import { h, when, personName } from './dom.js';
 import { attachmentUrl } from './api.js';
 import { toneChips } from './tone.js';
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+// Messages whose remote images the agent chose to see.
+const remoteShown = new Set();
+
+// The URL of message mid of ticket tid as what: raw, html.
+export function messageUrl(tid, mid, what) {
+	return '/api/v1/tickets/' + encodeURIComponent(tid) + '/messages/' +
+		encodeURIComponent(mid) + '/' + what;
+}
 
 // Where the quoted history (or the signature) of a plain-text mail
 // starts: the index of the first line to fold, or -1. Folded: an
@@ -81,34 +98,53 @@ function safeHref(href) {
 	}
 }
 
-// The sanitised HTML in a sandboxed frame, sized to its content.
-// onRemote(urls) hears of remote images left out; onQuote(toggle) of
-// quoted history (blockquote), folded until toggle() is called.
-function htmlBody(html, onRemote, onQuote) {
-	const doc = '<!doctype html><html><head><meta charset="utf-8">' +
-		'<link rel="stylesheet" href="/mail.css"></head><body>' + html +
-		'</body></html>';
+// The sanitised HTML in a sandboxed frame, sized to its content; from
+// srcdoc, or from docUrl?remote=1 once remote images are allowed.
+// onRemote(urls, show) hears of remote images left out (show() loads
+// them in place); onQuote(toggle) of quoted history (blockquote),
+// folded until toggle() is called.
+function htmlBody(html, docUrl, remote, onRemote, onQuote) {
 	const frame = h('iframe', {
 		className: 'html', title: 'Message (HTML)',
 		sandbox: 'allow-same-origin', referrerPolicy: 'no-referrer',
 	});
 	frame.setAttribute('sandbox', 'allow-same-origin');
-	frame.srcdoc = doc;
-	frame.addEventListener('load', () => {
-		let d;
+	if (remote)
+		frame.src = docUrl + '?remote=1';
+	else
+		frame.srcdoc = '<!doctype html><html><head><meta charset="utf-8">' +
+			'<link rel="stylesheet" href="/mail.css"></head><body>' + html +
+			'</body></html>';
+	let folded = true;
+	let quoted = false;
+	let noted = false;
+	const doc = () => {
 		try {
-			d = frame.contentDocument;
+			const d = frame.contentDocument;
+			return d && d.documentElement ? d : null;
 		} catch (e) {
-			return;
+			return null;
 		}
-		if (!d || !d.documentElement)
-			return;
-		const size = () => {
+	};
+	const size = () => {
+		const d = doc();
+		if (d)
 			frame.style.height = Math.min(4000,
 				d.documentElement.scrollHeight + 4) + 'px';
-		};
+	};
+	const show = () => {
+		remote = true;
+		frame.src = docUrl + '?remote=1';
+		frame.removeAttribute('srcdoc');
+	};
+	frame.addEventListener('load', () => {
+		const d = doc();
+		if (!d || !d.body)
+			return;
 		size();
 		setTimeout(size, 200);
+		for (const img of d.images)
+			img.addEventListener('load', size);
 		d.addEventListener('click', (e) => {
 			const a = e.target.closest && e.target.closest('a');
 			if (!a)
@@ -119,23 +155,33 @@ function htmlBody(html, onRemote, onQuote) {
 				window.open(href, '_blank', 'noopener,noreferrer');
 		});
 		if (d.querySelector('blockquote')) {
-			d.documentElement.classList.add('fold');
+			d.documentElement.classList.toggle('fold', folded);
 			size();
-			onQuote(() => {
-				d.documentElement.classList.toggle('fold');
-				size();
-			});
+			if (!quoted) {
+				quoted = true;
+				onQuote(() => {
+					folded = !folded;
+					const x = doc();
+					if (x)
+						x.documentElement.classList.toggle('fold', folded);
+					size();
+				});
+			}
 		}
-		const remote = d.querySelectorAll('img[data-src]');
-		if (remote.length)
-			onRemote(Array.from(remote, (i) => i.getAttribute('data-src')));
+		const held = d.querySelectorAll('img[data-src]');
+		if (held.length && !remote && !noted) {
+			noted = true;
+			onRemote(Array.from(held, (i) => i.getAttribute('data-src')),
+				show);
+		}
 	});
 	return frame;
 }
 
 // A note on remote images: they are not loaded (the sender would learn
-// the mail was read); each can be opened on click, in a new tab.
-function remoteNote(urls, box) {
+// the mail was read); "Show remote images" loads them in place, and
+// each can be opened on click, in a new tab.
+function remoteNote(urls, box, show) {
 	const list = h('ul', { className: 'remote-list', hidden: true },
 		urls.map((u) => {
 			const href = safeHref(u);
@@ -148,7 +194,16 @@ function remoteNote(urls, box) {
 		onclick: () => { list.hidden = !list.hidden; },
 	}, urls.length + ' remote image' + (urls.length === 1 ? '' : 's') +
 		' not loaded');
-	box.appendChild(h('div', { className: 'remote muted' }, btn, list));
+	const note = h('div', { className: 'remote muted' }, btn,
+		h('button', {
+			type: 'button', className: 'link show-remote',
+			onclick: () => {
+				show();
+				note.replaceChildren(urls.length + ' remote image' +
+					(urls.length === 1 ? '' : 's') + ' shown');
+			},
+		}, 'Show remote images'), list);
+	box.appendChild(note);
 }
 
 // The button that unfolds the quoted history of an HTML mail.
@@ -225,7 +280,13 @@ export function renderMessage(t, m, authorName) {
 		h('span', { className: 'spacer' }),
 		delivery,
 		h('time', { dateTime: m.created_at, className: 'muted' },
-			when(m.created_at))),
+			when(m.created_at)),
+		kind !== 'note' ? h('a', {
+			className: 'small original', href: messageUrl(t.id, m.id, 'raw'),
+			target: '_blank', rel: 'noopener noreferrer',
+			title: 'The message as it ' + (kind === 'in' ? 'arrived' :
+				'was sent') + ' (raw MIME)',
+		}, 'View original') : null),
 	meta.length ? h('div', { className: 'meta muted' }, meta.join(' · ')) :
 		null,
 	m.unparsed ? h('p', { className: 'warn' },
@@ -236,7 +297,12 @@ export function renderMessage(t, m, authorName) {
 		let asText = false;
 		const show = () => {
 			fill(body, asText ? textBody(m.text) :
-				htmlBody(m.html, (urls) => remoteNote(urls, body),
+				htmlBody(m.html, messageUrl(t.id, m.id, 'html'),
+					remoteShown.has(m.id),
+					(urls, load) => remoteNote(urls, body, () => {
+						remoteShown.add(m.id);
+						load();
+					}),
 					(toggle) => body.appendChild(quoteToggle(toggle))));
 		};
 		const toggle = h('button', {

@@ -1,7 +1,9 @@
 // tone.js - chips for what the queue intelligence says about a
 // customer: their tone (frustrated, angry, confused, urgent, cheerful,
 // abusive) with the words that show it on hover, and outlier flags
-// (long message, many messages, waiting long, ...) with their reason.
+// (long message, many messages, waiting long, ...) with their reason;
+// and the register hint of the composer (formal or relaxed, with the
+// customer's own words that show it).
 
 import { h } from './dom.js';
 
@@ -43,4 +45,19 @@ export function flagChips(flags) {
 	return (flags || []).map((f) => h('span', {
 		className: 'chip flag', title: f.reason || FLAGS[f.kind] || f.kind,
 	}, '⚑ ' + (FLAGS[f.kind] || f.kind.replace(/_/g, ' '))));
+}
+
+// The composer's quiet hint: the register of the customer's latest
+// message (the ticket's tone) and the signs of it, e.g. "Customer
+// writes formally: Dear … Kind regards". Empty when there is nothing to
+// go by: no tone yet, or formal only by default (an upset customer who
+// writes casually gets no "relaxed" hint either).
+export function registerHint(tone) {
+	const ev = tone && tone.register_evidence || [];
+	if (!ev.length)
+		return '';
+	const relaxed = tone.register === 'relaxed';
+	return (relaxed ? 'Customer writes casually: ' :
+		'Customer writes formally: ') + ev.slice(0, 4).join(' … ') +
+		(relaxed ? ' (a relaxed reply fits)' : ' (a formal reply fits)');
 }

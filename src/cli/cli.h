@@ -25,4 +25,15 @@ int cli_imap_mailbox_add(struct store *s, const char *address,
  * an existing mailbox. Returns the exit code. */
 int cli_imap_mailbox_set(struct store *s, int argc, char **argv);
 
+/* cli_relay.c. `mailbox add ... --relay URL [--relay-ca FILE]`: checks
+ * the relay first, then creates the mailbox (with its IMAP settings
+ * when --imap is given) and its relay. Returns the exit code; prints the
+ * new id. */
+int cli_relay_mailbox_add(struct store *s, const char *address,
+    const char *name, int argc, char **argv);
+/* `mailbox set --address A [--relay URL] [--relay-ca FILE|none]
+ * [--no-relay] ...`: changes the relay, then hands the other options to
+ * cli_imap_mailbox_set. Returns the exit code. */
+int cli_relay_mailbox_set(struct store *s, int argc, char **argv);
+
 #endif

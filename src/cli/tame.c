@@ -8,6 +8,7 @@
  *   tame --data DIR mailbox add --address A --name N [--imap URL
  *                               [--after seen|delete|move:FOLDER]]
  *   tame --data DIR mailbox set --address A [--imap URL] ... (cli_imap.c)
+ *   ... [--relay URL [--relay-ca FILE]] [--no-relay] (cli_relay.c)
  *   tame --data DIR deliver [--from ADDR] [--to ADDR]
  *   tame --data DIR import mbox FILE | import maildir DIR
  *   tame --data DIR export json
@@ -55,6 +56,9 @@ usage(void)
 	    "[?starttls]\n"
 	    "  mailbox set --address A [--name N] [--imap URL] [--after ...]"
 	    " [--no-imap]\n"
+	    "  mailbox add|set ... [--relay URL] [--relay-ca FILE|none] "
+	    "[--no-relay]\n"
+	    "      URL: smtp[s]://USER:PASSWORD@HOST:PORT[?starttls]\n"
 	    "  deliver [--from A] [--to A]   one message on stdin\n"
 	    "  import mbox FILE | import maildir DIR\n"
 	    "  export json                   everything as JSON on stdout\n"
@@ -176,6 +180,9 @@ cmd_mailbox_add(struct store *s, int argc, char **argv)
 		fprintf(stderr, "tame: invalid address: %s\n", addr);
 		return EX_DATAERR_;
 	}
+	if (cli_opt(argc, argv, "--relay"))
+		return cli_relay_mailbox_add(s, addr, name ? name : addr, argc,
+		    argv);
 	if (cli_opt(argc, argv, "--imap"))
 		return cli_imap_mailbox_add(s, addr, name ? name : addr, argc,
 		    argv);
@@ -323,7 +330,7 @@ main(int argc, char **argv)
 		code = cmd_mailbox_add(s, argc - 2, argv + 2);
 	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
 	    strcmp(argv[1], "set") == 0)
-		code = cli_imap_mailbox_set(s, argc - 2, argv + 2);
+		code = cli_relay_mailbox_set(s, argc - 2, argv + 2);
 	else if (strcmp(argv[0], "deliver") == 0)
 		code = cmd_deliver(s, argc - 1, argv + 1);
 	else if (argc >= 3 && strcmp(argv[0], "import") == 0)

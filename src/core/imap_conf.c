@@ -45,54 +45,6 @@ fail(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string (*out, caller frees).
- * TAME_EINVAL for a bad escape or a decoded control character. */
-static enum tame_err
-pct_decode(const char *s, size_t n, char **out)
-{
-	char *d;
-	size_t i, j = 0;
-	int hi, lo;
-	unsigned char ch;
-
-	*out = NULL;
-	if (!(d = malloc(n + 1)))
-		return TAME_ENOMEM;
-	for (i = 0; i < n; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '%') {
-			if (i + 2 >= n)
-				goto bad;
-			if ((hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
-				goto bad;
-			ch = (unsigned char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (ch < 0x20 || ch == 0x7f)
-			goto bad;
-		d[j++] = (char)ch;
-	}
-	d[j] = '\0';
-	*out = d;
-	return TAME_OK;
-bad:
-	free(d);
-	return TAME_EINVAL;
-}
-
 /* Host: a DNS name or IPv4 address, or an IPv6 address (brackets
  * removed by the caller). */
 static int
@@ -163,8 +115,8 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 		return TAME_EINVAL;
 	}
 	colon = memchr(auth, ':', (size_t)(at - auth));
-	if ((rc = pct_decode(auth, (size_t)((colon ? colon : at) - auth),
-	    &user)) || (colon && (rc = pct_decode(colon + 1,
+	if ((rc = tame_pct_decode(auth, (size_t)((colon ? colon : at) - auth),
+	    &user)) || (colon && (rc = tame_pct_decode(colon + 1,
 	    (size_t)(at - colon - 1), &pass)))) {
 		fail(err, errlen, "IMAP URL: bad character or %-escape in "
 		    "the user name or password");
@@ -224,7 +176,7 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 	path_end = path + strcspn(path, "?#");
 	if (path_end > path && path_end[-1] == '/')
 		path_end--;
-	if ((rc = pct_decode(path, (size_t)(path_end - path), &folder))) {
+	if ((rc = tame_pct_decode(path, (size_t)(path_end - path), &folder))) {
 		fail(err, errlen, "IMAP URL: bad character or %-escape in "
 		    "the folder");
 		goto out;

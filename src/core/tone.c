@@ -8,7 +8,9 @@
  *   tone_vader.c      plain VADER, the baseline of `make eval`
  *   tone_sentiment.c  Tame's sentiment
  *   tone_cue.c        frustration, anger, confusion, urgency, cheer,
- *                     abuse, register cues
+ *                     abuse
+ *   tone_register.c   formal or relaxed, and what shows it
+ *   tone_urgency.c    when urgency may raise a ticket's priority
  *
  * A dimension's score is 1 - exp(-w) for the sum w of its cue weights,
  * so one strong cue ("ASAP", weight 1) gives 0.63, two give 0.86, and
@@ -17,6 +19,7 @@
  * on the formal side (see the TAHT essay among the design texts).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tone.h"
@@ -44,6 +47,62 @@ tone_register_name(enum tone_register reg)
 	return reg == TONE_RELAXED ? "relaxed" : "formal";
 }
 
+/* ---- per-thread working memory (tone_impl.h) ---- */
+
+struct scratch {
+	void *p[TONE_SCRATCH_COUNT];
+	size_t cap[TONE_SCRATCH_COUNT];
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void
+scratch_free(void *v)
+{
+	struct scratch *sc = v;
+	size_t i;
+
+	for (i = 0; sc && i < TONE_SCRATCH_COUNT; i++)
+		free(sc->p[i]);
+	free(sc);
+}
+
+static void
+scratch_init(void)
+{
+	scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+void *
+tone_scratch(enum tone_scratch_slot slot, size_t bytes)
+{
+	struct scratch *sc;
+	void *p;
+
+	if ((unsigned)slot >= TONE_SCRATCH_COUNT)
+		return NULL;
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_ok)
+		return NULL;
+	if (!(sc = pthread_getspecific(scratch_key))) {
+		if (!(sc = calloc(1, sizeof(*sc))))
+			return NULL;
+		if (pthread_setspecific(scratch_key, sc)) {
+			free(sc);
+			return NULL;
+		}
+	}
+	if (bytes <= sc->cap[slot])
+		return sc->p[slot];
+	if (!(p = realloc(sc->p[slot], bytes)))
+		return NULL;
+	sc->p[slot] = p;
+	sc->cap[slot] = bytes;
+	return p;
+}
+
 static double
 squash(double w)
 {
@@ -61,7 +120,7 @@ enum tame_err
 tone_analyze(const char *text, size_t len, struct tone *out)
 {
 	struct tone_sent_word words[TONE_SENTIMENT_EVIDENCE];
-	struct tone_text tx;
+	struct tone_text tx = { 0 };
 	struct tone_acc acc;
 	size_t nwords = TONE_SENTIMENT_EVIDENCE, i;
 	enum tame_err rc;
@@ -92,11 +151,8 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->urgency = squash(acc.raw[TONE_URGENCY]);
 	out->cheer = squash(acc.raw[TONE_CHEER]);
 	out->abusive = acc.raw[TONE_ABUSE] >= 1.0;
-	out->reg = acc.relaxed - acc.formal >= 1.0 && out->anger < 0.4 &&
-	    out->frustration < 0.6 && !out->abusive && out->sentiment > -0.5 ?
-	    TONE_RELAXED : TONE_FORMAL;
+	tone_register_estimate(&tx, out);
 out:
-	free(tx.t);
 	if (rc) {
 		neutral(out);
 	}
@@ -119,7 +175,7 @@ set(json_t *o, const char *key, json_t *v)
 json_t *
 tone_to_json(const struct tone *t)
 {
-	json_t *o = NULL, *ev = NULL, *e;
+	json_t *o = NULL, *ev = NULL, *re, *e;
 	size_t i;
 
 	if (!t)
@@ -133,8 +189,12 @@ tone_to_json(const struct tone *t)
 	    set(o, "urgency", real3(t->urgency)) ||
 	    set(o, "cheer", real3(t->cheer)) ||
 	    set(o, "abusive", json_boolean(t->abusive)) ||
-	    set(o, "register", json_string(tone_register_name(t->reg))))
+	    set(o, "register", json_string(tone_register_name(t->reg))) ||
+	    set(o, "register_evidence", (re = json_array())))
 		goto fail;
+	for (i = 0; i < t->n_reg_evidence && i < TONE_REG_EVIDENCE; i++)
+		if (json_array_append_new(re, json_string(t->reg_evidence[i])))
+			goto fail;
 	for (i = 0; i < t->n_evidence && i < TONE_MAX_EVIDENCE; i++) {
 		const struct tone_evidence *x = &t->evidence[i];
 

@@ -22,7 +22,8 @@
  * Pure core: no I/O, no store dependency, nothing to free in the result.
  * Thread-safe: the word tables are compiled in and read-only; their hash
  * indexes are built once, at first use, under pthread_once; each call
- * keeps its state on its stack and in heap blocks of its own.
+ * keeps its state on its stack and in working blocks of its thread,
+ * which the thread keeps for its next call and frees when it exits.
  */
 #ifndef TAME_TONE_H
 #define TAME_TONE_H
@@ -40,6 +41,8 @@
 /* Bytes of one evidence text, with its NUL; longer ones are cut at a
  * character boundary. */
 #define TONE_EVIDENCE_TEXT 48
+/* Signs of the register kept per message ("Dear", "Kind regards"). */
+#define TONE_REG_EVIDENCE  6
 
 enum tone_dim {
 	TONE_SENTIMENT,
@@ -74,6 +77,10 @@ struct tone {
 	double cheer;
 	int abusive;
 	enum tone_register reg;
+	/* what shows reg, as written or named ("lower-case i"), in the
+	 * order of the text; none when formal is only the default */
+	size_t n_reg_evidence;
+	char reg_evidence[TONE_REG_EVIDENCE][TONE_EVIDENCE_TEXT];
 	size_t tokens;      /* tokens analysed */
 	int truncated;      /* the text had more than TONE_MAX_TOKENS */
 	size_t n_evidence;
@@ -99,7 +106,8 @@ double tone_vader(const char *text, size_t len);
 
 /*
  * {"sentiment","frustration","anger","confusion","urgency","cheer",
- *  "abusive","register","evidence":[{"dimension","text","weight"}]}
+ *  "abusive","register","register_evidence":["Dear", ...],
+ *  "evidence":[{"dimension","text","weight"}]}
  * Numbers are rounded to 3 decimals. Returns a new reference the caller
  * json_decref()s, or NULL when out of memory.
  */
@@ -109,5 +117,37 @@ json_t *tone_to_json(const struct tone *t);
 const char *tone_dim_name(enum tone_dim dim);
 /* "formal" or "relaxed". */
 const char *tone_register_name(enum tone_register reg);
+
+/* ---- urgency may raise a ticket's priority (tone_urgency.c) ---- */
+
+/* The defaults of the desk-wide setting: off; an urgency of 0.6 (one
+ * strong cue such as "ASAP" or "urgent") asks for high priority, 0.85
+ * (two strong cues: "ASAP, we go live tomorrow") for urgent. */
+#define TONE_URGENCY_HIGH_AT   0.6
+#define TONE_URGENCY_URGENT_AT 0.85
+
+struct tone_urgency_conf {
+	int on;            /* "urgency_priority": 0 or 1 */
+	double high_at;    /* "urgency_high_at": 0 < high_at <= urgent_at */
+	double urgent_at;  /* "urgency_urgent_at": urgent_at <= 1 */
+};
+
+/* Fills *c with the defaults. */
+void tone_urgency_defaults(struct tone_urgency_conf *c);
+/* Sets the field of setting key from its stored text ("0"/"1", or a
+ * number from 0 to 1). TAME_OK, TAME_EINVAL for a bad value,
+ * TAME_ENOTFOUND for a key that is no urgency setting. */
+enum tame_err tone_urgency_set(struct tone_urgency_conf *c, const char *key,
+    const char *value);
+/* 0 when the thresholds are in order (0 < high_at <= urgent_at <= 1),
+ * else -1. */
+int tone_urgency_check(const struct tone_urgency_conf *c);
+/* The priority a message of this urgency asks for: PRIORITY_HIGH or
+ * PRIORITY_URGENT of core/model.h, or -1 (none, or the setting is off). */
+int tone_urgency_priority(const struct tone_urgency_conf *c, double urgency);
+/* The reason for the ticket's history into out (n bytes, always
+ * NUL-terminated): "urgent tone: ASAP, deadline", the urgency evidence
+ * as written, as many as fit. */
+void tone_urgency_reason(const struct tone *t, char *out, size_t n);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * tone_cue.c - frustration, anger, confusion, urgency, cheer, abuse and
- * the register of a message, from cue phrases and signs.
+ * tone_cue.c - frustration, anger, confusion, urgency, cheer and abuse
+ * of a message, from cue phrases and signs.
  *
  * Model: what support agents read as tone (see the TAHT essay among the
  * design texts: "Need this fixed ASAP!!!!", "This hasn't worked in a week
@@ -16,9 +16,8 @@
  * idiots", "your useless staff", "bunch of clowns", "f*** you". Swearing
  * about a situation ("this damn app is useless") is anger, not abuse.
  *
- * Register: letter forms ("Dear", "Kind regards", "I am writing to")
- * point to formal, chat forms ("hey", "thx", smileys, lower-case "i") to
- * relaxed; tone.c makes the call.
+ * The register (formal or relaxed) has a file of its own,
+ * tone_register.c.
  */
 #include <math.h>
 #include <pthread.h>
@@ -279,50 +278,22 @@ static const struct cue cues[] = {
 #undef H
 #undef X
 
-struct reg_cue {
-	const char *pat;
-	double formal, relaxed;
-};
-
-static const struct reg_cue reg_cues[] = {
-	{ "dear", 1.0, 0 },
-	{ "sir|madam|sirs", 1.0, 0 },
-	{ "mr|mrs|ms|dr", 0.5, 0 },
-	{ "regards|sincerely|respectfully|faithfully", 1.0, 0 },
-	{ "i am writing|write", 1.0, 0 },
-	{ "i would like to", 0.6, 0 },
-	{ "please advise", 1.0, 0 },
-	{ "kindly", 0.7, 0 },
-	{ "further to", 1.0, 0 },
-	{ "hereby|herewith|pursuant|furthermore|moreover|aforementioned", 0.7,
-	  0 },
-	{ "could|would you please", 0.4, 0 },
-	{ "i would be grateful", 0.8, 0 },
-	{ "good morning|afternoon|evening", 0.3, 0 },
-	{ "hey|hiya|heya|yo|sup|howdy", 0, 1.0 },
-	{ "thx|thnx|thanx|ty|tysm|pls|plz|gonna|wanna|gotta|kinda|sorta|yeah|"
-	  "yep|yup|nope|cool|awesome|btw|lol|haha*|hehe*|omg|cheers|guys|"
-	  "folks|dude|mate|buddy|np|tbh|imo|idk|fyi|u|ur", 0, 0.5 },
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static struct tone_patidx cue_idx, reg_idx;
+static struct tone_patidx cue_idx;
 static pthread_once_t cue_once = PTHREAD_ONCE_INIT;
 
 static void
 cue_index(void)
 {
 	tone_patidx_build(&cue_idx, &cues[0].pat, COUNT(cues), sizeof(cues[0]));
-	tone_patidx_build(&reg_idx, &reg_cues[0].pat, COUNT(reg_cues),
-	    sizeof(reg_cues[0]));
 }
 
 int
 tone_cue_selfcheck(void)
 {
 	pthread_once(&cue_once, cue_index);
-	return cue_idx.ok && reg_idx.ok ? 0 : 1;
+	return cue_idx.ok ? 0 : 1;
 }
 
 /* A negation in the three words before i, within its clause. */
@@ -405,12 +376,10 @@ signs(const struct tone_text *tx, size_t i, struct tone_acc *acc,
 		else if (v < -0.5)
 			add(acc, tx, i, i + 1, TONE_FRUSTRATION, 0.4,
 			    &hits[TONE_FRUSTRATION]);
-		acc->relaxed += 0.8;
 		return;
 	}
 	if (t->kind != TT_EMOTICON)
 		return;
-	acc->relaxed += 0.8;
 	for (k = 0; confused_emoticons[k]; k++)
 		if (strcmp(t->low, confused_emoticons[k]) == 0) {
 			add(acc, tx, i, i + 1, TONE_CONFUSION, 0.5,
@@ -481,44 +450,6 @@ emphasis(const struct tone_text *tx, struct tone_acc *acc)
 	}
 }
 
-/* Register cues, and the chat habits no pattern catches. */
-static void
-register_cues(const struct tone_text *tx, struct tone_acc *acc)
-{
-	size_t i, k, c, nc, lower_starts = 0, letters = 0, capitals = 0;
-	uint16_t cand[COUNT(reg_cues)];
-	double habits = 0.0;
-
-	for (i = 0; i < tx->n; i++) {
-		const struct tone_tok *t = &tx->t[i];
-		const char *src = tx->src + t->off;
-
-		nc = tone_patidx_find(&reg_idx, tx, i, cand, COUNT(reg_cues));
-		for (c = 0; c < nc; c++) {
-			k = cand[c];
-			if (tone_patidx_match(&reg_idx, k, tx, i)) {
-				acc->formal += reg_cues[k].formal;
-				habits += reg_cues[k].relaxed;
-				break;
-			}
-		}
-		if (t->kind != TT_WORD)
-			continue;
-		letters++;
-		capitals += src[0] >= 'A' && src[0] <= 'Z';
-		if (t->len == 1 && src[0] == 'i')
-			habits += 0.5;
-		if ((i == 0 || t->para || tone_tok_sentence_end(tx, i - 1)) &&
-		    src[0] >= 'a' && src[0] <= 'z' && lower_starts < 3) {
-			lower_starts++;
-			habits += 0.3;
-		}
-	}
-	if (letters >= 5 && capitals == 0)
-		habits += 1.0;
-	acc->relaxed += habits > 3.0 ? 3.0 : habits;
-}
-
 void
 tone_cues(const struct tone_text *tx, struct tone_acc *acc)
 {
@@ -554,7 +485,6 @@ tone_cues(const struct tone_text *tx, struct tone_acc *acc)
 		}
 	}
 	emphasis(tx, acc);
-	register_cues(tx, acc);
 	/* "again" in an unhappy message: it happened before */
 	if (again && acc->sentiment < -0.05 && acc->raw[TONE_FRUSTRATION] == 0)
 		acc->raw[TONE_FRUSTRATION] += 0.3;

@@ -48,6 +48,20 @@ int tone_lex_emoji(uint32_t cp, double *valence);
  * number. For the unit tests. */
 int tone_lex_selfcheck(void);
 
+/* ---- tone.c: per-thread working memory ---- */
+
+/* The blocks a call works in, kept by each thread from one call to the
+ * next: a long message needs half a megabyte, and giving that back to
+ * the allocator after every message made it map and fault the pages in
+ * again each time, which cost more than the analysis itself. */
+enum tone_scratch_slot { TONE_SCRATCH_TOKENS, TONE_SCRATCH_SENTIMENT,
+	TONE_SCRATCH_COUNT };
+/* The calling thread's block of slot, grown to at least bytes (its
+ * content kept, as realloc). NULL when out of memory (the old block
+ * stays). Owned by the thread: nobody frees it; it is freed when the
+ * thread exits. */
+void *tone_scratch(enum tone_scratch_slot slot, size_t bytes);
+
 /* ---- tone_token.c: tokens ---- */
 
 /* Word classes of a token (struct tone_tok.cls), set by the tokenizer
@@ -116,7 +130,9 @@ struct tone_text {
 };
 
 /* Splits src into at most TONE_MAX_TOKENS tokens, skipping lines that
- * start with '>'. The caller frees tx->t (also on error). TAME_ENOMEM. */
+ * start with '>'. tx->t is the thread's TONE_SCRATCH_TOKENS block:
+ * valid until the thread's next tone_tokenize, never freed by the
+ * caller. TAME_ENOMEM. */
 enum tame_err tone_tokenize(const char *src, size_t len,
     struct tone_text *tx);
 /* 1 if token i ends a clause (, ; : . ! ? and the like). */
@@ -195,12 +211,11 @@ size_t tone_patidx_find(const struct tone_patidx *ix,
 size_t tone_patidx_match(const struct tone_patidx *ix, size_t rule,
     const struct tone_text *tx, size_t i);
 
-/* ---- tone_cue.c: the other dimensions, abuse and register ---- */
+/* ---- tone_cue.c: the other dimensions and abuse ---- */
 
 /* What the cues add up to for one message. */
 struct tone_acc {
 	double raw[TONE_DIM_COUNT]; /* summed weights per dimension */
-	double formal, relaxed;     /* register cues */
 	double sentiment;           /* already computed, -1..+1 */
 	struct tone *out;           /* evidence goes to out->evidence */
 };
@@ -215,6 +230,16 @@ void tone_cues(const struct tone_text *tx, struct tone_acc *acc);
 void tone_evidence_add(struct tone *t, const struct tone_text *tx,
     size_t a, size_t b, enum tone_dim dim, double w);
 
+/* ---- tone_register.c: formal or relaxed ---- */
+
+/* 0 when the register cue table compiled within its sizes (unit tests). */
+int tone_register_selfcheck(void);
+/* Sets out->reg and out->reg_evidence from the writing of tx: letter
+ * forms against chat habits. Reads out's sentiment, anger, frustration
+ * and abusive, so call it after they are set: an upset customer is
+ * answered formally whatever their style. */
+void tone_register_estimate(const struct tone_text *tx, struct tone *out);
+
 /* ---- tone_sentiment.c: Tame's sentiment ---- */
 
 /* A word's part in the sentiment, for evidence. */
@@ -223,7 +248,8 @@ struct tone_sent_word {
 	double valence;  /* as scored, after negation, boosters, contrast */
 };
 
-/* 0 when the phrase table compiled within its sizes (unit tests). */
+/* 0 when the phrase table compiled within its sizes and the word lists
+ * are sorted for bsearch (unit tests). */
 int tone_sentiment_selfcheck(void);
 /* Sentiment of the tokens, -1..+1, into *score. The up to *nwords
  * strongest words go to words[], strongest first, and *nwords is set to

@@ -202,6 +202,8 @@ struct lexhash {
 	const struct lex_entry *tab;
 	size_t mask;
 	uint16_t *slot;
+	uint32_t *hash;     /* of the slot's word: most misses end without
+	                       a strcmp */
 };
 
 #define VADER_SLOTS 16384
@@ -209,13 +211,16 @@ struct lexhash {
 
 static uint16_t vader_slots[VADER_SLOTS], booster_slots[SMALL_SLOTS],
 	extra_slots[SMALL_SLOTS], override_slots[SMALL_SLOTS];
+static uint32_t vader_hash[VADER_SLOTS], booster_hash[SMALL_SLOTS],
+	extra_hash[SMALL_SLOTS], override_hash[SMALL_SLOTS];
 static struct lexhash h_vader = { vader_lexicon, VADER_SLOTS - 1,
-	vader_slots };
+	vader_slots, vader_hash };
 static struct lexhash h_booster = { boosters, SMALL_SLOTS - 1,
-	booster_slots };
-static struct lexhash h_extra = { extras, SMALL_SLOTS - 1, extra_slots };
+	booster_slots, booster_hash };
+static struct lexhash h_extra = { extras, SMALL_SLOTS - 1, extra_slots,
+	extra_hash };
 static struct lexhash h_override = { overrides, SMALL_SLOTS - 1,
-	override_slots };
+	override_slots, override_hash };
 static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -224,12 +229,13 @@ hash_table(struct lexhash *h, size_t n)
 	size_t i;
 
 	for (i = 0; i < n && n < h->mask / 2; i++) {
-		uint32_t k = tone_hash(h->tab[i].w, strlen(h->tab[i].w)) &
-		    (uint32_t)h->mask;
+		uint32_t full = tone_hash(h->tab[i].w, strlen(h->tab[i].w));
+		uint32_t k = full & (uint32_t)h->mask;
 
 		while (h->slot[k])
 			k = (k + 1) & (uint32_t)h->mask;
 		h->slot[k] = (uint16_t)(i + 1);
+		h->hash[k] = full;
 	}
 }
 
@@ -245,16 +251,17 @@ hash_all(void)
 static int
 find(struct lexhash *h, const char *w, double *v)
 {
-	uint32_t k;
+	uint32_t k, full;
 
 	if (!w || !*w)
 		return 0;
 	pthread_once(&hash_once, hash_all);
-	for (k = tone_hash(w, strlen(w)) & (uint32_t)h->mask; h->slot[k];
+	full = tone_hash(w, strlen(w));
+	for (k = full & (uint32_t)h->mask; h->slot[k];
 	    k = (k + 1) & (uint32_t)h->mask) {
 		const struct lex_entry *e = &h->tab[h->slot[k] - 1];
 
-		if (strcmp(e->w, w) == 0) {
+		if (h->hash[k] == full && strcmp(e->w, w) == 0) {
 			if (v)
 				*v = e->v;
 			return 1;
@@ -400,8 +407,8 @@ tone_lex_word(const char *w, double *valence)
 	if (!w || !*w)
 		return 0;
 	/* "like" is a preposition there, not a feeling */
-	if (strcmp(w, "likely") == 0 || strcmp(w, "unlikely") == 0 ||
-	    strcmp(w, "unlike") == 0)
+	if ((w[0] == 'l' || w[0] == 'u') && (strcmp(w, "likely") == 0 ||
+	    strcmp(w, "unlikely") == 0 || strcmp(w, "unlike") == 0))
 		return 0;
 	if (tone_lex_override(w, valence) || lookup_plain(w, valence))
 		return 1;

@@ -159,34 +159,66 @@ wis(const struct tone_text *tx, size_t i, const char *w)
 	return i < tx->n && strcmp(tx->t[i].low, w) == 0;
 }
 
+/* The word lists below are sorted (strcmp order, checked by
+ * tone_sentiment_selfcheck) and searched with bsearch. */
 static int
-in_set(const char *w, const char *const *set)
+cmp_word(const void *key, const void *elem)
 {
-	for (; *set; set++)
-		if (strcmp(w, *set) == 0)
-			return 1;
-	return 0;
+	return strcmp((const char *)key, *(const char *const *)elem);
 }
 
+#define IN_SET(w, set) (bsearch((w), (set), sizeof(set) / sizeof((set)[0]), \
+	sizeof((set)[0]), cmp_word) != NULL)
+
+/* before "like" they make it a verb: "I like it" */
 static const char *const like_subjects[] = {
-	"i", "we", "you", "they", "he", "she", "really", "do", "did", "does",
-	"don't", "didn't", "doesn't", "dont", "didnt", "to", "also", "still",
-	"actually", "definitely", "totally", "truly", "just", "will", "people",
-	"everyone", "who", "kids", "always", "genuinely", "particularly",
-	"especially", "i'd", "we'd", "would", NULL
+	"actually", "also", "always", "definitely", "did", "didn't", "didnt",
+	"do", "does", "doesn't", "don't", "dont", "especially", "everyone",
+	"genuinely", "he", "i", "i'd", "just", "kids", "particularly",
+	"people", "really", "she", "still", "they", "to", "totally", "truly",
+	"we", "we'd", "who", "will", "would", "you"
 };
 /* before "help" they make it a request: "please help", "need help" */
 static const char *const help_requests[] = {
-	"please", "need", "needs", "needed", "for", "your", "any", "some",
-	"can", "could", "would", "get", "ask", "asking", "seeking", "want",
-	"require", "urgent", "appreciate", NULL
+	"any", "appreciate", "ask", "asking", "can", "could", "for", "get",
+	"need", "needed", "needs", "please", "require", "seeking", "some",
+	"urgent", "want", "would", "your"
 };
-/* after a modal: "should have been good" */
-static const char *const counterfactual[] = { "have", "'ve", NULL };
 /* one token: "should've been good" */
 static const char *const contracted_cf[] = {
-	"would've", "could've", "should've", "might've", NULL
+	"could've", "might've", "should've", "would've"
 };
+
+/* after a modal: "should have been good" */
+static int
+counterfactual(const char *w)
+{
+	return strcmp(w, "have") == 0 || strcmp(w, "'ve") == 0;
+}
+
+/* Modals and conditionals earlier in token i's clause (tokens of the
+ * sentence from after its last clause end or contrast word up to i - 1),
+ * kept as a running state while a sentence is read, so that each
+ * sentiment word costs O(1) rather than a walk back to its clause's
+ * start: bit 1 a modal, bit 2 a counterfactual ("should have",
+ * "would've"). */
+enum { M_MODAL = 1, M_CF = 2 };
+
+static int
+modal_step(const struct tone_text *tx, const struct st *s, size_t k,
+    int state)
+{
+	if (tone_tok_clause_end(tx, k) || s[k].contrast)
+		return 0;
+	if (tx->t[k].cls & TC_MODAL) {
+		state |= M_MODAL;
+		if (k + 1 < tx->n && counterfactual(tx->t[k + 1].low))
+			state |= M_CF;
+	}
+	if (IN_SET(tx->t[k].low, contracted_cf))
+		state |= M_MODAL | M_CF;
+	return state;
+}
 
 #define ROLES (TC_VNEG | TC_XNEG | TC_CONCESS | TC_ADVERS | TC_KINDSORT | \
 	TC_EVALBOOST | TC_SPECIAL)
@@ -236,14 +268,14 @@ role(const struct tone_text *tx, size_t i, struct st *s)
 		return 0;
 	/* "like" only as a verb: "I like it", not "looks like" */
 	if (strcmp(w, "like") == 0) {
-		if (i == 0 || !in_set(tx->t[i - 1].low, like_subjects))
+		if (i == 0 || !IN_SET(tx->t[i - 1].low, like_subjects))
 			return 1;
 		return (wis(tx, i - 1, "would") || wis(tx, i - 1, "i'd") ||
 		    wis(tx, i - 1, "we'd")) && wis(tx, i + 1, "to");
 	}
 	/* a request, a salutation, a department: no sentiment */
 	if (strcmp(w, "help") == 0)
-		return (i > 0 && in_set(tx->t[i - 1].low, help_requests)) ||
+		return (i > 0 && IN_SET(tx->t[i - 1].low, help_requests)) ||
 		    wis(tx, i + 1, "me") || wis(tx, i + 1, "us");
 	if (strcmp(w, "dear") == 0)
 		return i == 0 || t->para;
@@ -305,10 +337,26 @@ phrase_index(void)
 	    sizeof(phrases[0]));
 }
 
+static int
+sorted(const char *const *set, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (strcmp(set[i - 1], set[i]) >= 0)
+			return 0;
+	return 1;
+}
+
+#define SORTED(set) sorted((set), sizeof(set) / sizeof((set)[0]))
+
 int
 tone_sentiment_selfcheck(void)
 {
 	pthread_once(&phrase_once, phrase_index);
+	if (!SORTED(like_subjects) || !SORTED(help_requests) ||
+	    !SORTED(contracted_cf))
+		return 2;
 	return phrase_idx.ok ? 0 : 1;
 }
 
@@ -344,10 +392,11 @@ apply_phrases(const struct tone_text *tx, struct st *s)
 }
 
 /* Valence of token i in sentence [a, b) after boosters, negation,
- * capitals and modals; *from is the negator that turned it, else i. */
+ * capitals and modals (mstate: modal_step's state at i); *from is the
+ * negator that turned it, else i. */
 static double
 modified(const struct tone_text *tx, const struct st *s, size_t a, size_t i,
-    int cap_diff, int question, size_t *from)
+    int cap_diff, int question, int mstate, size_t *from)
 {
 	double v = s[i].v, b;
 	size_t d, j;
@@ -384,17 +433,8 @@ modified(const struct tone_text *tx, const struct st *s, size_t a, size_t i,
 	if (negated)
 		v *= v > 0 ? TONE_N_SCALAR : -0.5;
 	/* modals and conditionals earlier in the clause */
-	for (j = i; j > a; j--) {
-		if (tone_tok_clause_end(tx, j - 1) || s[j - 1].contrast)
-			break;
-		if (tx->t[j - 1].cls & TC_MODAL) {
-			modal = 1;
-			cf = cf || (j < tx->n && in_set(tx->t[j].low,
-			    counterfactual));
-		}
-		if (in_set(tx->t[j - 1].low, contracted_cf))
-			modal = cf = 1;
-	}
+	modal = (mstate & M_MODAL) != 0;
+	cf = (mstate & M_CF) != 0;
 	if (cf)
 		v *= -0.5;
 	else if ((modal || question) && v > 0)
@@ -442,13 +482,17 @@ tone_sentiment(const struct tone_text *tx, double *score,
 		*nwords = 0;
 	if (!tx || tx->n == 0)
 		return TAME_OK;
-	s = calloc(tx->n, sizeof(*s));
-	fv = calloc(tx->n, sizeof(*fv));
-	from = calloc(tx->n, sizeof(*from));
-	if (!s || !fv || !from) {
+	/* one block of the thread's scratch for the three arrays (doubles
+	 * first for alignment);
+	 * classify() sets every s[i], the sentence loop every fv[i] and
+	 * from[i] */
+	if (!(fv = tone_scratch(TONE_SCRATCH_SENTIMENT, tx->n *
+	    (sizeof(*fv) + sizeof(*from) + sizeof(*s))))) {
 		rc = TAME_ENOMEM;
 		goto out;
 	}
+	from = (size_t *)(fv + tx->n);
+	s = (struct st *)(from + tx->n);
 	for (i = 0; i < tx->n; i++) {
 		classify(tx, i, &s[i]);
 		if (tx->t[i].kind == TT_WORD && strlen(tx->t[i].low) >= 2) {
@@ -461,7 +505,7 @@ tone_sentiment(const struct tone_text *tx, double *score,
 	for (a = 0; a < tx->n; a = b) {
 		double sum = 0.0, amp = 0.0;
 		size_t last_adv = (size_t)-1, excl = 0, qm = 0, j;
-		int question;
+		int question, mstate;
 
 		for (b = a; b < tx->n; b++) {
 			if (b > a && tx->t[b].para)
@@ -477,9 +521,11 @@ tone_sentiment(const struct tone_text *tx, double *score,
 		}
 		question = b > a && tx->t[b - 1].kind == TT_PUNCT &&
 		    strchr(tx->t[b - 1].low, '?') != NULL;
-		for (i = a; i < b; i++) {
+		for (i = a, mstate = 0; i < b; i++) {
 			const char *p;
 
+			if (i > a)
+				mstate = modal_step(tx, s, i - 1, mstate);
 			if (s[i].contrast == 1)
 				last_adv = i;
 			if (tx->t[i].kind == TT_PUNCT)
@@ -489,7 +535,7 @@ tone_sentiment(const struct tone_text *tx, double *score,
 				}
 			from[i] = i;
 			fv[i] = s[i].has ? modified(tx, s, a, i, cap_diff,
-			    question, &from[i]) : 0.0;
+			    question, mstate, &from[i]) : 0.0;
 		}
 		/* concessive clauses weigh half */
 		for (i = a; i < b; i++) {
@@ -531,8 +577,5 @@ tone_sentiment(const struct tone_text *tx, double *score,
 		total /= sqrt((double)ksent);
 	*score = total / sqrt(total * total + TONE_ALPHA);
 out:
-	free(s);
-	free(fv);
-	free(from);
 	return rc;
 }

@@ -229,8 +229,21 @@ struct scan {
 	const char *s;
 	size_t len;
 	struct tone_text *tx;
+	size_t limit;   /* tokens at most: a token takes a byte or more */
 	int para;
+	int oom;
 };
+
+/* Tokens allocated first: support mail has about one token per five
+ * bytes, so a quarter of the length rarely grows, and a short message
+ * does not take room for TONE_MAX_TOKENS. */
+static size_t
+first_cap(size_t limit, size_t len)
+{
+	size_t c = len / 4 + 16;
+
+	return c < limit ? c : limit;
+}
 
 /* Decodes one code point at s[i]; its byte length in *n (1 for an
  * invalid byte, reported as -1). */
@@ -291,9 +304,22 @@ push(struct scan *sc, size_t off, size_t len, int kind)
 {
 	struct tone_tok *t;
 
-	if (sc->tx->n >= sc->tx->cap) {
+	if (sc->tx->n >= sc->limit) {
 		sc->tx->truncated = 1;
 		return NULL;
+	}
+	if (sc->tx->n >= sc->tx->cap) {
+		size_t cap = sc->tx->cap * 2 < sc->limit ? sc->tx->cap * 2 :
+		    sc->limit;
+
+		if (!(t = tone_scratch(TONE_SCRATCH_TOKENS,
+		    cap * sizeof(*t)))) {
+			sc->oom = 1;
+			sc->tx->truncated = 1;   /* stops the scan */
+			return NULL;
+		}
+		sc->tx->t = t;
+		sc->tx->cap = cap;
 	}
 	t = &sc->tx->t[sc->tx->n++];
 	memset(t, 0, sizeof(*t));
@@ -488,7 +514,7 @@ chunk(struct scan *sc, size_t a, size_t b)
 		int32_t cp = decode(sc->s, b, i, &n);
 		struct tone_tok *t;
 
-		if (sc->tx->n >= sc->tx->cap) {
+		if (sc->tx->n >= sc->limit) {
 			sc->tx->truncated = 1;
 			return;
 		}
@@ -574,14 +600,16 @@ tone_tokenize(const char *src, size_t len, struct tone_text *tx)
 		return TAME_OK;
 	pthread_once(&class_once, class_build);
 	/* a token takes at least one byte */
-	tx->cap = len < TONE_MAX_TOKENS ? len : TONE_MAX_TOKENS;
-	tx->t = malloc(tx->cap * sizeof(*tx->t));
+	sc.limit = len < TONE_MAX_TOKENS ? len : TONE_MAX_TOKENS;
+	tx->cap = first_cap(sc.limit, len);
+	tx->t = tone_scratch(TONE_SCRATCH_TOKENS, tx->cap * sizeof(*tx->t));
 	if (!tx->t)
 		return TAME_ENOMEM;
 	sc.s = src;
 	sc.len = len;
 	sc.tx = tx;
 	sc.para = 0;
+	sc.oom = 0;
 	while (i < len && !tx->truncated) {
 		line_end = i;
 		while (line_end < len && src[line_end] != '\n')
@@ -608,6 +636,8 @@ tone_tokenize(const char *src, size_t len, struct tone_text *tx)
 		}
 		i = line_end + 1;
 	}
+	if (sc.oom)
+		return TAME_ENOMEM;
 	/* where @NOT can start: "not", "do not", "just don't" */
 	for (i = 0; i < tx->n; i++) {
 		uint32_t c = tx->t[i].cls;

@@ -122,3 +122,52 @@ tame_strerror(enum tame_err rc)
 	}
 	return "unknown error";
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* See util.h. */
+enum tame_err
+tame_pct_decode(const char *s, size_t n, char **out)
+{
+	char *d;
+	size_t i, j = 0;
+	int hi, lo;
+	unsigned char ch;
+
+	*out = NULL;
+	if (!(d = malloc(n + 1)))
+		return TAME_ENOMEM;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '%') {
+			if (i + 2 >= n)
+				goto bad;
+			if ((hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				goto bad;
+			ch = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f)
+			goto bad;
+		d[j++] = (char)ch;
+	}
+	d[j] = '\0';
+	*out = d;
+	return TAME_OK;
+bad:
+	if (j)
+		memset(d, 0, j);
+	free(d);
+	return TAME_EINVAL;
+}

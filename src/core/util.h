@@ -23,6 +23,10 @@ char *tame_strdup(const char *s);
 char *tame_strndup(const char *s, size_t n);
 /* Lower-cases ASCII in place; returns s. */
 char *tame_ascii_lower(char *s);
+/* Percent-decodes s[0..n) (RFC 3986 2.1) into a new string (*out, caller
+ * frees). TAME_EINVAL for a bad escape or a decoded control character
+ * (what was decoded so far is wiped: it may be a password), TAME_ENOMEM. */
+enum tame_err tame_pct_decode(const char *s, size_t n, char **out);
 /* Formats ms as RFC 3339 UTC ("2026-11-23T10:00:00.000Z") into out. */
 void tame_time_iso(int64_t ms, char out[32]);
 

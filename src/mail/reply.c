@@ -15,6 +15,7 @@
 #include "../tame_limits.h"
 #include "mime.h"
 #include "reply.h"
+#include "reply_html.h"
 
 int
 reply_addr_valid(const char *s)
@@ -60,20 +61,26 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	struct agent ag;
 	struct mime_out m;
 	struct message_new mn;
-	struct buf raw, rcpts;
+	struct buf raw, rcpts, html, full;
 	char subject[1200], *mid = NULL, *to_json = NULL, *cc_json = NULL;
+	char *sig = NULL;
+	const char *text = r->text;
 	const char *to[1], *domain;
 	enum ticket_status st = r->has_status ? r->status : TICKET_PENDING;
 	enum tame_err rc;
 	json_t *ev = NULL;
 	int64_t item;
 	size_t i;
-	int began = 0;
+	int began = 0, formatted = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&ag, 0, sizeof(ag));
-	buf_init(&raw, TAME_HTTP_BODY_MAX * 4);
+	/* the text (and its HTML) and the files in base64 with line ends */
+	buf_init(&raw, TAME_HTTP_BODY_MAX * 4 +
+	    (size_t)TAME_REPLY_ATT_BYTES_MAX * 3 / 2);
 	buf_init(&rcpts, 64 * 1024);
+	buf_init(&html, TAME_HTTP_BODY_MAX * 4);
+	buf_init(&full, TAME_HTTP_BODY_MAX + TAME_SIGNATURE_MAX + 8);
 	if (!r->text || !*r->text)
 		return TAME_EINVAL;
 	for (i = 0; i < r->ncc; i++)
@@ -86,6 +93,19 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 		goto out;
 	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
 		goto out;
+	/* the mailbox's signature closes every reply from it */
+	if ((rc = store_mailbox_signature(s, 0, ctx.ticket_id, &sig)))
+		goto out;
+	if (sig && *sig) {
+		size_t n = strlen(r->text);
+
+		while (n && strchr(" \t\r\n", r->text[n - 1]))
+			n--;
+		if ((rc = buf_add(&full, r->text, n)) ||
+		    (rc = buf_printf(&full, "\n\n%s", sig)))
+			goto out;
+		text = buf_str(&full);
+	}
 	domain = strchr(ctx.mailbox_address, '@');
 	domain = domain ? domain + 1 : "localhost";
 	if (!(mid = mime_new_message_id(domain))) {
@@ -106,8 +126,17 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	m.message_id = mid;
 	m.in_reply_to = ctx.last_message_id;
 	m.references = ctx.references;
-	m.text = r->text;
+	m.text = text;
 	m.html = r->html;
+	/* light formatting (**bold**, lists) gets an HTML part beside the
+	 * text (reply_html.h) */
+	if (!m.html && (rc = reply_html(text, &html, &formatted)) ==
+	    TAME_OK && formatted)
+		m.html = buf_str(&html);
+	if (rc)
+		goto out;
+	m.att = r->att;
+	m.natt = r->natt;
 	m.date_ms = now;
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
@@ -121,7 +150,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	mn.to_json = to_json;
 	mn.cc_json = cc_json;
 	mn.subject = subject;
-	mn.text = r->text;
+	mn.text = text;
 	mn.html = r->html;
 	mn.message_id = mid;
 	mn.in_reply_to = ctx.last_message_id;
@@ -131,6 +160,11 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	mn.created_at = now;
 	if ((rc = store_message_add(s, &mn, msg_id)))
 		goto out;
+	for (i = 0; i < r->natt; i++)
+		if ((rc = store_attachment_add(s, *msg_id, r->att[i].filename,
+		    r->att[i].content_type, NULL, 0, r->att[i].data,
+		    r->att[i].len, &item)))
+			goto out;
 	if ((rc = buf_addstr(&rcpts, ctx.customer_email)))
 		goto out;
 	for (i = 0; i < r->ncc; i++) {
@@ -162,6 +196,9 @@ out:
 	free(cc_json);
 	buf_free(&raw);
 	buf_free(&rcpts);
+	buf_free(&html);
+	buf_free(&full);
+	free(sig);
 	agent_clear(&ag);
 	store_reply_ctx_clear(&ctx);
 	return rc;

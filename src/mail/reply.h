@@ -3,8 +3,12 @@
  *
  * A reply becomes a MIME message (mime_compose): From the ticket's
  * mailbox, To the customer plus CCs, "Re: <subject> [#id]", a fresh
- * Message-ID, In-Reply-To and References of the thread. In one
- * transaction it is stored as an outbound message, queued in the outbox,
+ * Message-ID, In-Reply-To and References of the thread; the mailbox's
+ * signature (store_mailbox_signature) closes the text, and a text with
+ * light formatting gets an HTML part beside it (reply_html.h), and the
+ * agent's files go with it as attachments. In one transaction it is
+ * stored as an outbound message (with the files as its attachments,
+ * content-addressed like a customer's), queued in the outbox,
  * the ticket status changes (default pending) and events are recorded.
  */
 #ifndef TAME_REPLY_H
@@ -15,6 +19,7 @@
 #include "../core/err.h"
 #include "../core/model.h"
 #include "../store/store.h"
+#include "mime.h"
 
 struct reply_req {
 	int64_t ticket_id;
@@ -25,6 +30,9 @@ struct reply_req {
 	size_t ncc;
 	int has_status;               /* set the ticket to status after */
 	enum ticket_status status;    /* default: pending */
+	const struct mime_out_attachment *att; /* files sent and kept as
+	                                 the message's attachments */
+	size_t natt;
 };
 
 /* Creates the reply in its own transaction on s. *msg_id gets the new

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http_admin.h"
+#include "http_avatar.h"
 #include "http_imap.h"
+#include "http_relay.h"
 #include "http_profile.h"
 #include "json_body.h"
 #include "../core/auth.h"
@@ -210,7 +212,10 @@ http_admin_agents_list(struct http_ctx *c)
 
 	if ((csv = http_want_csv(c)) < 0)
 		return;
-	if ((rc = store_agents_view(c->store, &view))) {
+	if ((rc = store_agents_view(c->store, &view)) ||
+	    (rc = http_avatar_add_urls(c->store,
+	    json_object_get(view, "agents")))) {
+		json_decref(view);
 		http_store_error(c, rc, "agents");
 		return;
 	}
@@ -395,7 +400,7 @@ http_admin_mailboxes_list(struct http_ctx *c)
 	if ((csv = http_want_csv(c)) < 0)
 		return;
 	if ((rc = store_mailboxes_view(c->store, &view)) ||
-	    (rc = http_imap_decorate_list(c->store, view))) {
+	    (rc = http_relay_decorate_list(c->store, view))) {
 		json_decref(view);
 		http_store_error(c, rc, "mailboxes");
 		return;
@@ -407,7 +412,7 @@ http_admin_mailboxes_list(struct http_ctx *c)
 void
 http_admin_mailbox_get(struct http_ctx *c)
 {
-	answer_view(c, 200, c->id[0], "mailbox", http_imap_mailbox_view);
+	answer_view(c, 200, c->id[0], "mailbox", http_relay_mailbox_view);
 }
 
 void
@@ -417,27 +422,32 @@ http_admin_mailbox_create(struct http_ctx *c)
 		{ "address", JF_LINE, 1, TAME_FIELD_MAX },
 		{ "name", JF_LINE, 1, TAME_FIELD_MAX },
 	};
-	json_t *body, *imap = NULL;
+	json_t *body, *imap = NULL, *relay = NULL;
 	struct imap_conf conf = { 0 };
+	struct relay_conf rconf = { 0 };
 	int64_t id = 0;
 	enum tame_err rc;
-	int no_imap = 1;
+	int no_imap = 1, no_relay = 1, tx;
 
-	if (!http_require_admin(c) ||
-	    !(body = http_imap_read_body(c, fields, NELEM(fields), &imap)))
+	if (!http_require_admin(c) || !(body = http_relay_read_body(c,
+	    fields, NELEM(fields), &imap, &relay)))
 		return;
 	if (check_addr(c, body, "address") || not_blank(c, body, "name") ||
-	    (imap && http_imap_parse(c, 0, imap, &conf, &no_imap)))
+	    (imap && http_imap_parse(c, 0, imap, &conf, &no_imap)) ||
+	    (relay && http_relay_parse(c, 0, relay, &rconf, &no_relay)))
 		goto out;
-	/* the mailbox and its IMAP settings together, or neither */
-	if (imap && !no_imap && (rc = store_begin(c->store))) {
+	/* the mailbox, its IMAP settings and relay together, or none */
+	tx = (imap && !no_imap) || (relay && !no_relay);
+	if (tx && (rc = store_begin(c->store))) {
 		http_store_error(c, rc, "mailbox");
 		goto out;
 	}
 	rc = store_mailbox_create(c->store, json_body_str(body, "address"),
 	    json_body_str(body, "name"), tame_now_ms(), &id);
-	if (imap && !no_imap) {
-		if (rc || http_imap_save(c, id, &conf, 0)) {
+	if (tx) {
+		if (rc || (imap && !no_imap && http_imap_save(c, id, &conf,
+		    0)) || (relay && !no_relay && http_relay_save(c, id,
+		    &rconf, 0))) {
 			store_rollback(c->store);
 			if (rc)
 				http_store_error(c, rc, "mailbox with this "
@@ -450,10 +460,12 @@ http_admin_mailbox_create(struct http_ctx *c)
 		http_store_error(c, rc, "mailbox with this address");
 		goto out;
 	}
-	answer_view(c, 201, id, "mailbox", http_imap_mailbox_view);
+	answer_view(c, 201, id, "mailbox", http_relay_mailbox_view);
 out:
 	imap_conf_clear(&conf);
+	relay_conf_clear(&rconf);
 	json_decref(imap);
+	json_decref(relay);
 	json_decref(body);
 }
 
@@ -464,15 +476,17 @@ http_admin_mailbox_patch(struct http_ctx *c)
 		{ "name", JF_LINE, 0, TAME_FIELD_MAX },
 		{ "ack_enabled", JF_BOOL, 0, 0 },
 		{ "ack_template", JF_TEXT, 0, ACK_TEMPLATE_MAX },
+		{ "signature", JF_TEXT, 0, TAME_SIGNATURE_MAX },
 	};
 	struct mailbox mb = { 0 };
 	struct imap_conf conf = { 0 };
-	json_t *body, *ack, *imap = NULL;
+	struct relay_conf rconf = { 0 };
+	json_t *body, *ack, *imap = NULL, *relay = NULL;
 	enum tame_err rc;
-	int no_imap = 0;
+	int no_imap = 0, no_relay = 0;
 
-	if (!http_require_admin(c) ||
-	    !(body = http_imap_read_body(c, fields, NELEM(fields), &imap)))
+	if (!http_require_admin(c) || !(body = http_relay_read_body(c,
+	    fields, NELEM(fields), &imap, &relay)))
 		return;
 	if (not_blank(c, body, "name"))
 		goto out;
@@ -480,22 +494,30 @@ http_admin_mailbox_patch(struct http_ctx *c)
 		http_store_error(c, rc, "mailbox");
 		goto out;
 	}
-	/* IMAP first: a bad "imap" changes nothing */
-	if (imap && (http_imap_parse(c, c->id[0], imap, &conf, &no_imap) ||
-	    http_imap_save(c, c->id[0], &conf, no_imap)))
+	/* IMAP and relay first: a bad "imap" or "relay" changes nothing */
+	if ((relay && http_relay_parse(c, c->id[0], relay, &rconf,
+	    &no_relay)) || (imap && (http_imap_parse(c, c->id[0], imap,
+	    &conf, &no_imap) || http_imap_save(c, c->id[0], &conf,
+	    no_imap))) || (relay && http_relay_save(c, c->id[0], &rconf,
+	    no_relay)))
 		goto out;
 	ack = json_object_get(body, "ack_enabled");
 	rc = store_mailbox_update(c->store, c->id[0],
 	    json_body_str(body, "name"), ack ? json_is_true(ack) : -1,
 	    json_body_str(body, "ack_template"));
+	if (!rc && json_object_get(body, "signature"))
+		rc = store_mailbox_signature_set(c->store, c->id[0],
+		    json_body_str(body, "signature"));
 	if (rc) {
 		http_store_error(c, rc, "mailbox");
 		goto out;
 	}
-	answer_view(c, 200, c->id[0], "mailbox", http_imap_mailbox_view);
+	answer_view(c, 200, c->id[0], "mailbox", http_relay_mailbox_view);
 out:
 	mailbox_clear(&mb);
 	imap_conf_clear(&conf);
+	relay_conf_clear(&rconf);
 	json_decref(imap);
+	json_decref(relay);
 	json_decref(body);
 }

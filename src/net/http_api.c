@@ -13,8 +13,11 @@
  * (http_session.c), and calls the handler with a struct http_ctx.
  *
  * ulfius buffers a request body up to max_post_body_size and silently
- * cuts the rest; we set that cap one byte above TAME_HTTP_BODY_MAX so a
- * cut body is recognised as too large (413) rather than parsed.
+ * cuts the rest; we set that cap one byte above the largest body a
+ * route reads (TAME_REPLY_BODY_MAX, a reply with files) so a cut body
+ * is recognised as too large (413) rather than parsed. The cap is the
+ * instance's, so each handler checks its own smaller limit on the
+ * buffered body (http_body).
  *
  * Every answer carries the security headers (CSP, nosniff, no referrer,
  * no framing) through the instance's default headers.
@@ -33,15 +36,19 @@
 #include "http_admin.h"
 #include "http_bulk.h"
 #include "http_desk.h"
+#include "http_settings.h"
 #include "http_imap.h"
+#include "http_relay.h"
 #include "http_events.h"
 #include "http_intel.h"
 #include "http_notify.h"
 #include "http_presence.h"
 #include "http_profile.h"
+#include "http_raw.h"
 #include "http_replies.h"
 #include "http_session.h"
 #include "http_spell.h"
+#include "http_tags.h"
 #include "http_tickets.h"
 #include "http_util.h"
 #include "web_assets.h"
@@ -84,7 +91,8 @@ enum route_flags {
 	R_PUBLIC = 1    /* no authentication */
 };
 
-/* A route: pattern segments separated by '/', "#" matching a decimal id. */
+/* A route: pattern segments separated by '/', "#" matching a decimal id,
+ * a last "*" matching the rest of the path (one segment or more). */
 struct route {
 	const char *method;
 	const char *pattern;
@@ -107,6 +115,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/tickets/#/notes", http_tickets_note, 0 },
 	{ "GET", "/api/v1/tickets/#/attachments/#", http_tickets_attachment,
 	    0 },
+	{ "GET", "/api/v1/tickets/#/messages/#/raw", http_raw_message, 0 },
+	{ "GET", "/api/v1/tickets/#/messages/#/html", http_raw_html, 0 },
 
 	{ "GET", "/api/v1/customers", http_admin_customers_list, 0 },
 	{ "POST", "/api/v1/customers", http_admin_customer_create, 0 },
@@ -125,6 +135,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/mailboxes/#", http_admin_mailbox_get, 0 },
 	{ "PATCH", "/api/v1/mailboxes/#", http_admin_mailbox_patch, 0 },
 	{ "POST", "/api/v1/mailboxes/#/test", http_imap_test, 0 },
+	{ "POST", "/api/v1/mailboxes/#/test-send", http_relay_test_send, 0 },
 
 	{ "GET", "/api/v1/events", http_events_stream, 0 },
 
@@ -138,6 +149,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/tickets/#/trend/remove",
 	    http_intel_ticket_trend_remove, 0 },
 	{ "GET", "/api/v1/tickets/#/similar", http_intel_similar, 0 },
+	{ "GET", "/api/v1/settings", http_settings_get, 0 },
+	{ "PATCH", "/api/v1/settings", http_settings_patch, 0 },
 
 	/* the agents' desk (issue 3) */
 	{ "GET", "/api/v1/saved-replies", http_replies_list, 0 },
@@ -167,6 +180,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/sessions", http_profile_sessions, 0 },
 	{ "DELETE", "/api/v1/sessions/#", http_profile_session_delete, 0 },
 	{ "GET", "/api/v1/tags", http_desk_tags, 0 },
+	{ "PATCH", "/api/v1/tags/*", http_tags_rename, 0 },
+	{ "DELETE", "/api/v1/tags/*", http_tags_delete, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -212,12 +227,14 @@ route_match(const char *pat, const char **seg, const size_t *len, size_t n,
 	const char *pseg[ROUTE_SEGS];
 	size_t plen[ROUTE_SEGS], pn, i;
 	char num[24];
+	int rest;
 
 	pn = split_path(pat, pseg, plen, ROUTE_SEGS);
-	if (pn != n)
+	rest = pn > 0 && plen[pn - 1] == 1 && pseg[pn - 1][0] == '*';
+	if (rest ? n < pn : pn != n)
 		return 0;
 	*nid = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < (rest ? pn - 1 : n); i++) {
 		if (plen[i] == 1 && pseg[i][0] == '#') {
 			if (len[i] >= sizeof(num) || *nid >= HTTP_PATH_IDS)
 				return 0;
@@ -481,7 +498,7 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 		goto out;
 	}
 	inst_made = 1;
-	api->inst.max_post_body_size = TAME_HTTP_BODY_MAX + 1;
+	api->inst.max_post_body_size = TAME_REPLY_BODY_MAX + 1;
 	api->inst.allowed_post_processor = U_POST_PROCESS_NONE;
 	api->inst.check_utf8 = 1;
 	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)

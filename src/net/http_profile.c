@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "http_avatar.h"
 #include "http_desk.h"
 #include "http_profile.h"
 #include "http_session.h"
@@ -39,7 +40,6 @@ enum tame_err
 http_profile_agent_view(struct store *s, int64_t id, json_t **out)
 {
 	struct store_profile p;
-	char url[96];
 	json_t *v = NULL;
 	enum tame_err rc;
 	int bad;
@@ -48,11 +48,6 @@ http_profile_agent_view(struct store *s, int64_t id, json_t **out)
 	if ((rc = store_agent_view(s, id, &v)) ||
 	    (rc = store_desk_profile_get(s, id, &p)))
 		goto out;
-	if (snprintf(url, sizeof(url), "/api/v1/agents/%lld/avatar?v=%lld",
-	    (long long)id, (long long)p.avatar_at) >= (int)sizeof(url)) {
-		rc = TAME_EINVAL;
-		goto out;
-	}
 	bad = json_object_set_new(v, "signature", p.signature ?
 	    json_string(p.signature) : json_null());
 	bad |= json_object_set_new(v, "notify_mentions",
@@ -61,8 +56,8 @@ http_profile_agent_view(struct store *s, int64_t id, json_t **out)
 	    json_boolean(p.notify_follows));
 	bad |= json_object_set_new(v, "notify_assigned",
 	    json_boolean(p.notify_assigned));
-	bad |= json_object_set_new(v, "avatar_url", p.avatar_at ?
-	    json_string(url) : json_null());
+	bad |= json_object_set_new(v, "avatar_url",
+	    http_avatar_url(id, p.avatar_at));
 	if (bad)
 		rc = TAME_ENOMEM;
 out:
@@ -183,7 +178,8 @@ http_profile_avatar_get(struct http_ctx *c)
 {
 	int64_t id = c->id[0] ? c->id[0] : c->agent.id, at = 0;
 	const char *inm = http_header(c, "If-None-Match");
-	char *type = NULL, etag[48];
+	const char *ver = http_query(c, "v");
+	char *type = NULL, etag[48], at_text[24];
 	struct buf data;
 	enum tame_err rc;
 
@@ -199,7 +195,12 @@ http_profile_avatar_get(struct http_ctx *c)
 	else
 		http_send(c, 200, type, data.data, data.len);
 	u_map_put(c->res->map_header, "ETag", etag);
-	u_map_put(c->res->map_header, "Cache-Control", "private, no-cache");
+	/* Asked under its current version (http_avatar_url), the picture
+	 * never changes: a new one has a new URL. Otherwise revalidate. */
+	snprintf(at_text, sizeof(at_text), "%lld", (long long)at);
+	u_map_put(c->res->map_header, "Cache-Control", ver &&
+	    strcmp(ver, at_text) == 0 ? "private, max-age=31536000, immutable"
+	    : "private, no-cache");
 out:
 	free(type);
 	buf_free(&data);

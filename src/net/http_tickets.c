@@ -24,7 +24,9 @@
 #include "json_body.h"
 #include "http_notify.h"
 #include "http_presence.h"
+#include "http_priority.h"
 #include "outbox.h"
+#include "reply_att.h"
 #include "../core/buf.h"
 #include "../core/util.h"
 #include "../mail/reply.h"
@@ -146,6 +148,7 @@ http_tickets_list(struct http_ctx *c)
 	    http_query_int(c, "customer", 1, INT64_MAX, 0, &q.customer_id) ||
 	    http_query_int(c, "trend", 1, INT64_MAX, 0, &q.trend_id) ||
 	    http_intel_flag_param(c, &q.flags) ||
+	    http_priority_param(c, &q.priority_mask) ||
 	    http_query_page(c, &q.limit, &q.cursor))
 		return;
 	q.q = http_query(c, "q");
@@ -225,13 +228,28 @@ http_tickets_reply(struct http_ctx *c)
 	struct json_body_err err;
 	struct json_reply in;
 	struct reply_req r;
+	struct reply_att att = { 0 };
 	json_t *body;
 	int64_t msg_id = 0;
 	enum tame_err rc;
 	size_t i;
 
-	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
+	/* the one route whose body may carry files (reply_att.h) */
+	if (!(body = http_body(c, TAME_REPLY_BODY_MAX)))
 		return;
+	if ((rc = reply_att_take(body, &att, &err))) {
+		if (rc == TAME_ENOMEM)
+			http_store_error(c, rc, "attachments");
+		else
+			http_body_error(c, &err);
+		goto out;
+	}
+	/* without files, the limit of every other body */
+	if (att.n == 0 && c->req->binary_body_length > TAME_HTTP_BODY_MAX) {
+		http_error(c, 413, "too_large", "request body is larger than "
+		    "%d bytes", TAME_HTTP_BODY_MAX);
+		goto out;
+	}
 	if (json_body_reply(body, &in, &err)) {
 		http_body_error(c, &err);
 		goto out;
@@ -255,6 +273,8 @@ http_tickets_reply(struct http_ctx *c)
 	r.ncc = in.ncc;
 	r.has_status = in.has_status;
 	r.status = in.has_status ? in.status : TICKET_PENDING;
+	r.att = att.att;
+	r.natt = att.n;
 	rc = reply_send(c->store, &r, tame_now_ms(), &msg_id);
 	if (rc == TAME_EINVAL) {
 		/* Text and CCs were checked above, so say what the store
@@ -272,6 +292,7 @@ http_tickets_reply(struct http_ctx *c)
 	outbox_kick(c->outbox);
 	answer_message(c, msg_id, 201);
 out:
+	reply_att_free(&att);
 	json_decref(body);
 }
 

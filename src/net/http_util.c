@@ -56,8 +56,11 @@ http_json(struct http_ctx *c, int status, json_t *body)
 		json_decref(body);
 		return;
 	}
+	/* 15 significant digits: what a double holds for sure, so a score
+	 * rounded to 0.263 prints as 0.263, not 0.26300000000000001 */
 	if (body)
-		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY |
+		    JSON_REAL_PRECISION(15));
 	json_decref(body);
 	if (!text) {
 		static const char fail[] = "{\"error\":{\"code\":\"internal\","

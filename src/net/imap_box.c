@@ -2,7 +2,9 @@
  * imap_box.c - one mailbox's IMAP import: a state machine the poller
  * drives over a libcurl multi handle. See imap_box.h.
  *
- * A round, every poll interval (2 s by default; libcurl has no IDLE):
+ * A round, every poll interval (2 s by default), or at once when the
+ * IDLE connection (imap_idle.c) hears of new mail; while IDLE is up the
+ * rounds between are TAME_IMAP_IDLE_POLL_MS apart:
  *
  *   NOOP     the session sees new mail (RFC 3501 6.1.2); on a new
  *            connection libcurl logs in and SELECTs the folder first
@@ -53,6 +55,7 @@ imap_box_new(struct imap_env *env, int64_t mailbox_id, int64_t version)
 		return NULL;
 	}
 	b->env = env;
+	imap_idle_init(&b->idle);
 	b->conf.mailbox_id = mailbox_id;
 	b->version = version;
 	b->reload = 1;
@@ -64,6 +67,7 @@ imap_box_free(struct imap_box *b)
 {
 	if (!b)
 		return;
+	imap_idle_close(&b->idle, 1);
 	imap_client_free(&b->cl);
 	imap_conf_clear(&b->conf);
 	buf_free(&b->acts);
@@ -79,10 +83,12 @@ box_load(struct imap_box *b)
 	int64_t id = b->conf.mailbox_id, v = 0, last = 0;
 	int n;
 
+	imap_idle_close(&b->idle, 1);
 	imap_client_free(&b->cl);
 	imap_conf_clear(&b->conf);
 	b->conf.mailbox_id = id;
 	b->reload = b->fails = b->sticky = 0;
+	b->rounds_ok = b->woken = 0;
 	b->shown_err = NULL;
 	b->next_at = tame_now_ms();
 	b->uidvalidity = b->last_uid = 0;
@@ -173,7 +179,7 @@ round_fail(struct imap_box *b)
 static void
 round_ok(struct imap_box *b)
 {
-	int64_t now = tame_now_ms();
+	int64_t now = tame_now_ms(), wait;
 
 	if (b->round_imported)
 		tame_log(TAME_LOG_INFO, "imap: %s: imported %lld message(s), "
@@ -187,7 +193,13 @@ round_ok(struct imap_box *b)
 		b->ok_recorded_at = now;
 	}
 	b->fails = 0;
-	b->next_at = now + b->conf.poll_ms;
+	b->rounds_ok = 1;
+	/* IDLE tells of new mail: the rounds between are a safety net */
+	wait = b->conf.poll_ms;
+	if (imap_idle_up(&b->idle) && wait < TAME_IMAP_IDLE_POLL_MS)
+		wait = TAME_IMAP_IDLE_POLL_MS;
+	b->next_at = b->woken ? now : now + wait;
+	b->woken = 0;
 	round_reset(b);
 }
 
@@ -568,9 +580,37 @@ imap_box_done(struct imap_box *b, CURLcode cc)
 		round_fail(b);
 }
 
+static int64_t box_turn(struct imap_box *b, int64_t now);
+
 /* See imap_box.h. */
 int64_t
 imap_box_tend(struct imap_box *b, int64_t now)
+{
+	int64_t idle_wait = TAME_IMAP_RELOAD_MS, w;
+
+	/* IDLE once the settings have worked; it wakes a box that is not
+	 * backing off from failed rounds */
+	if (b->rounds_ok && !b->reload && !b->dead && b->cl.easy &&
+	    imap_idle_tend(&b->idle, &b->conf, now, &idle_wait) &&
+	    b->fails == 0) {
+		b->woken = 1;
+		if (b->step == STEP_IDLE)
+			b->next_at = now;
+	}
+	w = box_turn(b, now);
+	return w < idle_wait ? w : idle_wait;
+}
+
+/* See imap_box.h. */
+int
+imap_box_fds(struct imap_box *b, struct curl_waitfd *fds, int max)
+{
+	return imap_idle_fds(&b->idle, fds, max);
+}
+
+/* The box's own work on a turn; the milliseconds until the next. */
+static int64_t
+box_turn(struct imap_box *b, int64_t now)
 {
 	size_t pending;
 
@@ -592,6 +632,7 @@ imap_box_tend(struct imap_box *b, int64_t now)
 		box_load(b);
 	if (!b->reload && b->cl.easy && now >= b->next_at) {
 		b->ro = 0;	/* a new connection SELECTs */
+		b->woken = 0;	/* this round sees what was announced */
 		if (imap_client_noop(&b->cl))
 			b->err = "out of memory";
 		else
@@ -615,4 +656,6 @@ imap_box_abort(struct imap_box *b)
 	if (b->step != STEP_IDLE)
 		b->step = b->nslots ? STEP_WAIT : STEP_IDLE;
 	b->nuids = b->next = 0;
+	imap_idle_close(&b->idle, 1);
+	b->rounds_ok = 0;
 }

@@ -7,7 +7,9 @@
  * box starts a request and calls imap_box_done() when it finishes; the
  * box then prepares and sends the next request, or waits (for the
  * ingest queue to commit, or for its next poll). See imap_box.c for the
- * steps and the invariant that makes a kill -9 harmless.
+ * steps and the invariant that makes a kill -9 harmless. A box also
+ * keeps an IDLE connection (imap_idle.h) where the server offers it,
+ * which only wakes the box when new mail arrives.
  */
 #ifndef TAME_IMAP_BOX_H
 #define TAME_IMAP_BOX_H
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 #include "imap_client.h"
+#include "imap_idle.h"
 #include "ingestq.h"
 #include "../store/store.h"
 #include "../tame_limits.h"
@@ -60,6 +63,10 @@ struct imap_box {
 	int sticky;              /* a message was left: keep the error */
 	const char *shown_err;   /* the error last stored, NULL = fine */
 	int64_t ok_recorded_at;
+	/* IDLE (imap_idle.c), once a round has worked with the settings */
+	struct imap_idle idle;
+	int rounds_ok;           /* a round has ended well since the load */
+	int woken;               /* new mail announced during a round */
 	int ro;                  /* the folder is EXAMINEd on cl */
 	/* the folder */
 	int64_t uidvalidity, last_uid, uidnext;
@@ -96,6 +103,8 @@ int64_t imap_box_tend(struct imap_box *b, int64_t now);
 /* The request on cl.easy finished with cc (the poller has removed the
  * handle from the multi handle). */
 void imap_box_done(struct imap_box *b, CURLcode cc);
+/* The sockets of the box's IDLE connection to watch (imap_idle_fds). */
+int imap_box_fds(struct imap_box *b, struct curl_waitfd *fds, int max);
 /* Abandons the request on the wire (settings changed, removed, or the
  * poller stops); messages in the queue are still waited for. */
 void imap_box_abort(struct imap_box *b);

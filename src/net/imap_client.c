@@ -115,11 +115,56 @@ on_body(char *p, size_t size, size_t nmemb, void *arg)
 
 /* See imap_client.h. */
 enum tame_err
+imap_client_base_url(const struct imap_conf *conf, struct buf *out)
+{
+	int v6 = strchr(conf->host, ':') != NULL;
+
+	return buf_printf(out, "%s://%s%s%s:%d/", conf->tls ==
+	    IMAP_TLS_IMPLICIT ? "imaps" : "imap", v6 ? "[" : "", conf->host,
+	    v6 ? "]" : "", conf->port);
+}
+
+/* See imap_client.h. */
+void
+imap_client_setup(CURL *easy, const struct imap_conf *conf)
+{
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+	curl_easy_setopt(easy, CURLOPT_USERNAME, conf->user);
+	curl_easy_setopt(easy, CURLOPT_PASSWORD,
+	    conf->password ? conf->password : "");
+	curl_easy_setopt(easy, CURLOPT_USE_SSL, conf->tls ==
+	    IMAP_TLS_STARTTLS ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	if (conf->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, conf->ca_file);
+	if (conf->pinned_key) {
+		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY,
+		    conf->pinned_key);
+		/* the key itself is trusted: no CA chain or name needed */
+		if (!conf->ca_file) {
+			curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+	}
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 65536L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT,
+	    (long)TAME_IMAP_CONNECT_SECONDS);
+	curl_easy_setopt(easy, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	    (long)TAME_IMAP_STALL_SECONDS);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+	    (long)TAME_IMAP_STALL_SECONDS);
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)TAME_SMTP_MESSAGE_MAX);
+}
+
+/* See imap_client.h. */
+enum tame_err
 imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 {
 	enum tame_err rc;
 	struct buf m;
-	int v6 = strchr(conf->host, ':') != NULL;
 
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->body, ANSWER_MAX);
@@ -131,9 +176,7 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 	buf_init(&c->cmd, TAME_IMAP_URL_MAX * 8);
 	buf_init(&m, TAME_IMAP_URL_MAX * 4);
 	c->announced = -1;
-	if ((rc = buf_printf(&c->base, "%s://%s%s%s:%d/", conf->tls ==
-	    IMAP_TLS_IMPLICIT ? "imaps" : "imap", v6 ? "[" : "", conf->host,
-	    v6 ? "]" : "", conf->port)) ||
+	if ((rc = imap_client_base_url(conf, &c->base)) ||
 	    (rc = imap_conf_mutf7(conf->folder, &m)) ||
 	    (rc = imap_conf_pct(buf_str(&m), &c->folder)) ||
 	    (rc = imap_conf_quote(buf_str(&m), &c->qfolder)))
@@ -151,35 +194,7 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 		goto out;
 	}
 	curl_easy_setopt(c->easy, CURLOPT_SHARE, c->share);
-	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "imap,imaps");
-	curl_easy_setopt(c->easy, CURLOPT_USERNAME, conf->user);
-	curl_easy_setopt(c->easy, CURLOPT_PASSWORD,
-	    conf->password ? conf->password : "");
-	curl_easy_setopt(c->easy, CURLOPT_USE_SSL, conf->tls ==
-	    IMAP_TLS_STARTTLS ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	if (conf->ca_file)
-		curl_easy_setopt(c->easy, CURLOPT_CAINFO, conf->ca_file);
-	if (conf->pinned_key) {
-		curl_easy_setopt(c->easy, CURLOPT_PINNEDPUBLICKEY,
-		    conf->pinned_key);
-		/* the key itself is trusted: no CA chain or name needed */
-		if (!conf->ca_file) {
-			curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
-	}
-	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c->easy, CURLOPT_BUFFERSIZE, 65536L);
-	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT,
-	    (long)TAME_IMAP_CONNECT_SECONDS);
-	curl_easy_setopt(c->easy, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-	    (long)TAME_IMAP_STALL_SECONDS);
-	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME,
-	    (long)TAME_IMAP_STALL_SECONDS);
-	curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)TAME_SMTP_MESSAGE_MAX);
+	imap_client_setup(c->easy, conf);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_line);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -546,11 +561,15 @@ imap_client_error(struct imap_client *c, CURLcode cc, char *detail,
 		return connect_us ? "server not answering" :
 		    "server not reachable";
 	case CURLE_WEIRD_SERVER_REPLY:
+		return "server answered garbage";
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
+	case CURLE_PARTIAL_FILE:	/* e.g. closed in the middle of a message */
 	case CURLE_SEND_ERROR:
-		return "server answered garbage";
+		/* a line libcurl could not place, then the end: noise */
+		if (c->last_line[0] && strncasecmp(c->last_line, "* BYE", 5))
+			return "server answered garbage";
+		return "connection lost";
 	case CURLE_OUT_OF_MEMORY:
 		return "out of memory";
 	default:

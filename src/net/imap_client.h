@@ -61,6 +61,15 @@ enum tame_err imap_client_init(struct imap_client *c,
     const struct imap_conf *conf);
 void imap_client_free(struct imap_client *c);
 
+/* Appends "imap[s]://host:port/" for conf to out. */
+enum tame_err imap_client_base_url(const struct imap_conf *conf,
+    struct buf *out);
+/* Sets on easy what every connection of the mailbox conf needs:
+ * credentials, TLS and certificate trust, timeouts, size limit. conf's
+ * strings are copied by libcurl. Used for the IDLE connection too
+ * (imap_idle.c), so both connect alike. */
+void imap_client_setup(CURL *easy, const struct imap_conf *conf);
+
 /* Prepare the next request (the body is emptied):
  * NOOP on the folder (selecting it first if this connection has not:
  * the server then shows new messages to this session, RFC 3501 6.1.2);
@@ -116,8 +125,8 @@ enum tame_err imap_client_actions(const struct imap_client *c,
 
 /* The plain-language error for result cc of the last request ("login
  * refused", "certificate not trusted", "folder not found", "server not
- * reachable", "server answered garbage", "message too large", ...). A
- * static string. detail (dlen bytes) gets what the server or libcurl
+ * reachable", "server answered garbage", "connection lost", "message
+ * too large", ...). A static string. detail (dlen bytes) gets what the server or libcurl
  * said. */
 const char *imap_client_error(struct imap_client *c, CURLcode cc,
     char *detail, size_t dlen);

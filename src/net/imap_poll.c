@@ -17,10 +17,15 @@
  * or changed by `tame mailbox add/set` or the API is polled within a
  * second.
  *
+ * A box whose server offers IDLE (RFC 2177) also keeps an IDLE
+ * connection (imap_idle.c) that wakes it when new mail arrives; the
+ * poller watches those sockets too (curl_multi_poll's extra
+ * descriptors), so new mail is fetched within a second of its arrival
+ * and idle folders are polled only now and then.
+ *
  * RFCs: 3501 (IMAP4rev1), 5092 (IMAP URLs), 4315 (UIDPLUS), 6851
- * (MOVE), 8314 and 2595 (TLS) through libcurl; IDLE (RFC 2177) is not
- * used: libcurl cannot keep a command open, so new mail is found by
- * polling every few seconds.
+ * (MOVE), 8314 and 2595 (TLS) through libcurl; 2177 (IDLE) in
+ * imap_idle.c.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,7 +43,31 @@ struct imap_poll {
 	int stopping;            /* under env.mu */
 	struct imap_box *boxes;
 	int64_t next_reload;
+	struct curl_waitfd *fds;  /* the boxes' IDLE sockets */
+	size_t fds_cap;
 };
+
+/* The IDLE sockets of every box into p->fds; returns how many. */
+static unsigned
+idle_fds(struct imap_poll *p)
+{
+	struct imap_box *b;
+	struct curl_waitfd *f;
+	size_t n = 0, boxes = 0;
+
+	for (b = p->boxes; b; b = b->link)
+		boxes++;
+	if (boxes * TAME_IMAP_IDLE_FDS > p->fds_cap) {
+		if (!(f = realloc(p->fds, boxes * TAME_IMAP_IDLE_FDS *
+		    sizeof(*f))))
+			return 0;	/* the 1 s turn still reads them */
+		p->fds = f;
+		p->fds_cap = boxes * TAME_IMAP_IDLE_FDS;
+	}
+	for (b = p->boxes; b; b = b->link)
+		n += (size_t)imap_box_fds(b, p->fds + n, TAME_IMAP_IDLE_FDS);
+	return (unsigned)n;
+}
 
 static struct imap_box *
 box_find(struct imap_poll *p, int64_t id)
@@ -161,8 +190,8 @@ imap_poll_main(void *arg)
 		curl_multi_perform(p->env.multi, &running);
 		if (finished(p) || wait == 0)
 			continue;
-		curl_multi_poll(p->env.multi, NULL, 0, (int)(wait > 1000 ?
-		    1000 : wait), NULL);
+		curl_multi_poll(p->env.multi, p->fds, idle_fds(p),
+		    (int)(wait > 1000 ? 1000 : wait), NULL);
 	}
 	/* abandon transfers; wait for what the queue still holds */
 	for (b = p->boxes; b; b = b->link)
@@ -236,5 +265,6 @@ imap_poll_stop(struct imap_poll *p)
 	store_close(p->env.store);
 	pthread_mutex_destroy(&p->env.mu);
 	pthread_cond_destroy(&p->env.cv);
+	free(p->fds);
 	free(p);
 }

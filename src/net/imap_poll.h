@@ -3,9 +3,10 @@
  *
  * One thread polls every mailbox that has IMAP settings (store.h,
  * store_imap_*), fetches new messages with libcurl and hands them to
- * the ingest queue; see imap_poll.c for the model. libcurl has no IMAP
- * IDLE, so an idle folder is polled (one STATUS command every poll
- * interval, 2 s by default): new mail shows up within seconds.
+ * the ingest queue; see imap_poll.c for the model. Where the server
+ * offers IMAP IDLE, new mail is fetched as soon as the server announces
+ * it (imap_idle.c); elsewhere an idle folder is polled (one STATUS
+ * command every poll interval, 2 s by default).
  */
 #ifndef TAME_IMAP_POLL_H
 #define TAME_IMAP_POLL_H

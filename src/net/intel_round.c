@@ -11,7 +11,10 @@
  * (every ticket at most once a second, the ones placed every round);
  * then writes it all, positions included, in one transaction, and
  * records under the mutex what was written. A failed write changes
- * nothing: the next round finds the same again.
+ * nothing: the next round finds the same again. When the desk's
+ * "urgency can raise priority" setting is on, a customer message whose
+ * urgency asks for it raises its ticket's priority in that same
+ * transaction (core/tone.h's rule, store_desk_priority_raise's checks).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include "intel_impl.h"
 #include "http_events.h"
+#include "../store/store_desk.h"
 #include "../core/tone.h"
 #include "../core/util.h"
 #include "../tame_limits.h"
@@ -40,7 +44,9 @@ struct tone_row {
 	int64_t ticket;
 	int64_t words;
 	int abusive;
+	int raise;              /* priority its urgency asks for, or -1 */
 	char *json;
+	char *reason;           /* why, when raise >= 0 */
 };
 struct flag_row {
 	int64_t ticket;
@@ -92,6 +98,8 @@ round_free(struct round *r)
 
 	for (i = 0; i < r->ntone; i++)
 		free(r->tone[i].json);
+	for (i = 0; r->tone && i < r->nread; i++)
+		free(r->tone[i].reason);
 	for (i = 0; i < r->nflag; i++)
 		free(r->flag[i].json);
 	free(r->tone);
@@ -144,12 +152,53 @@ count_words(const char *s, size_t len)
 	return n;
 }
 
+/* The desk's "urgency can raise priority" setting; the defaults (off)
+ * for keys never set or unreadable. */
+static void
+urgency_conf(struct intel *in, struct tone_urgency_conf *c)
+{
+	static const char *const keys[] = { "urgency_priority",
+		"urgency_high_at", "urgency_urgent_at" };
+	struct tone_urgency_conf t;
+	char *v;
+	size_t i;
+
+	tone_urgency_defaults(c);
+	t = *c;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		v = NULL;
+		if (store_desk_setting_get(in->store, keys[i], &v) == TAME_OK &&
+		    tone_urgency_set(&t, keys[i], v) != TAME_OK)
+			tame_log(TAME_LOG_WARN, "intel: setting %s: bad value",
+			    keys[i]);
+		free(v);
+	}
+	if (tone_urgency_check(&t) == 0)
+		*c = t;
+}
+
+/* What the tone of customer message row i asks of its ticket's
+ * priority, with the reason. */
+static enum tame_err
+urgency_raise(const struct tone_urgency_conf *c, const struct tone *t,
+    struct tone_row *row)
+{
+	char why[160];
+
+	row->raise = tone_urgency_priority(c, t->urgency);
+	if (row->raise < 0)
+		return TAME_OK;
+	tone_urgency_reason(t, why, sizeof(why));
+	return (row->reason = tame_strdup(why)) ? TAME_OK : TAME_ENOMEM;
+}
+
 /* Tone and word count of the customer messages after msg_pos: of their
  * new text, without quoted history and signatures (text_cut). */
 static enum tame_err
 read_messages(struct intel *in, struct round *r)
 {
 	struct store_intel_msg *m = NULL;
+	struct tone_urgency_conf uc;
 	struct tone tone;
 	json_t *j;
 	const char *text;
@@ -164,6 +213,8 @@ read_messages(struct intel *in, struct round *r)
 		goto out;
 	}
 	r->nread = n;
+	if (n)
+		urgency_conf(in, &uc);
 	for (i = 0; i < n; i++) {
 		r->msg_pos = m[i].id;
 		if ((rc = touch(r, m[i].ticket_id)))
@@ -185,6 +236,8 @@ read_messages(struct intel *in, struct round *r)
 			rc = TAME_ENOMEM;
 			goto out;
 		}
+		if ((rc = urgency_raise(&uc, &tone, &r->tone[r->ntone])))
+			goto out;
 		r->tone[r->ntone].msg = m[i].id;
 		r->tone[r->ntone].ticket = m[i].ticket_id;
 		r->tone[r->ntone].abusive = tone.abusive;
@@ -455,6 +508,17 @@ write_round(struct intel *in, struct round *r, int64_t now)
 	for (i = 0; i < r->ntone && !rc; i++)
 		rc = store_intel_message_tone(s, r->tone[i].msg,
 		    r->tone[i].json, r->tone[i].words, r->tone[i].abusive);
+	for (i = 0; i < r->ntone && !rc; i++) {
+		int raised;
+
+		if (r->tone[i].raise < 0)
+			continue;
+		rc = store_desk_priority_raise(s, r->tone[i].ticket,
+		    r->tone[i].msg, r->tone[i].raise, r->tone[i].reason, now,
+		    &raised);
+		if (rc == TAME_ENOTFOUND)
+			rc = TAME_OK;
+	}
 	for (i = 0; i < r->nnewt && !rc; i++)
 		rc = store_trend_create(s, STORE_TREND_AUTO, now, &r->newdb[i]);
 	for (i = 0; i < r->ndiff && !rc; i++) {

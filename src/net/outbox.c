@@ -1,11 +1,13 @@
 /*
  * outbox.c - the sender thread for outgoing mail. See outbox.h.
  *
- * SMTP submission is done by libcurl (RFC 5321, RFC 3207 STARTTLS when
- * the relay offers it, RFC 4954 AUTH from user:password in the URL).
- * A 5xx answer from the relay is permanent; connection failures and 4xx
+ * Each item goes through the relay of its ticket's mailbox when that
+ * mailbox has one (store_relay_for), else through the global --relay
+ * (smtp_client.c does the SMTP). A 5xx refusal of sender, recipient or
+ * message is permanent; connection failures, refused logins and 4xx
  * answers are retried with back-off until TAME_OUTBOX_GIVEUP_SECONDS
- * after the reply was written.
+ * after the reply was written, the reason shown on the message. An item
+ * with no relay at all waits, looked at every 30 s.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 #include "outbox.h"
+#include "smtp_client.h"
 
 struct outbox {
 	pthread_t thread;
@@ -28,80 +31,46 @@ struct outbox {
 	int64_t retry_base_ms;
 };
 
-struct upload {
-	const char *p;
-	size_t left;
-};
-
-static size_t
-upload_read(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct upload *u = arg;
-	size_t n = size * nmemb;
-
-	if (n > u->left)
-		n = u->left;
-	memcpy(ptr, u->p, n);
-	u->p += n;
-	u->left -= n;
-	return n;
-}
-
-/* Delivers one item. Returns 0 sent, 1 temporary failure, 2 permanent;
- * err gets a short reason. */
+/* Delivers one item through the relay of its mailbox, or the global
+ * one. Returns 0 sent, 1 temporary failure, 2 permanent, 3 no relay at
+ * all; err gets a short reason and what the relay said. */
 static int
 outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
     size_t errlen)
 {
-	CURL *c;
-	CURLcode cc;
-	struct curl_slist *rcpt = NULL;
-	struct upload up = { it->raw.data, it->raw.len };
-	char from[TAME_FIELD_MAX + 3], *list, *p, *save = NULL;
-	char cerr[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	int result;
+	struct smtp_client_job job;
+	struct relay_conf rc;
+	char why[128], detail[CURL_ERROR_SIZE + 128];
+	enum smtp_client_result r;
+	enum tame_err src;
 
-	if (!(c = curl_easy_init())) {
-		snprintf(err, errlen, "curl init failed");
+	memset(&job, 0, sizeof(job));
+	src = store_relay_for(ob->store, it->ticket_id, it->mail_from, &rc);
+	if (src && src != TAME_ENOTFOUND) {
+		snprintf(err, errlen, "the mailbox's relay cannot be read: %s",
+		    store_errmsg(ob->store));
 		return 1;
 	}
-	snprintf(from, sizeof(from), "<%s>", it->mail_from);
-	if ((list = strdup(it->rcpts)) != NULL) {
-		for (p = strtok_r(list, ",", &save); p;
-		    p = strtok_r(NULL, ",", &save)) {
-			char r[TAME_FIELD_MAX + 3];
-			struct curl_slist *n;
-
-			snprintf(r, sizeof(r), "<%s>", p);
-			if ((n = curl_slist_append(rcpt, r)) != NULL)
-				rcpt = n;
-		}
-		free(list);
+	if (src == TAME_ENOTFOUND && !ob->relay) {
+		snprintf(err, errlen, "no relay: the mailbox has none and "
+		    "tamed runs without --relay");
+		return 3;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, ob->relay);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &up);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (cc == CURLE_OK) {
-		result = 0;
-	} else {
-		snprintf(err, errlen, "%s%s%s (relay answered %ld)",
-		    curl_easy_strerror(cc), *cerr ? ": " : "", cerr, code);
-		result = code >= 500 && code < 600 ? 2 : 1;
-	}
-	curl_slist_free_all(rcpt);
-	curl_easy_cleanup(c);
-	return result;
+	job.relay = src == TAME_OK ? &rc : NULL;
+	job.url = ob->relay;
+	job.mail_from = it->mail_from;
+	job.rcpts = it->rcpts;
+	job.raw = it->raw.data;
+	job.len = it->raw.len;
+	job.timeout_s = 300;
+	r = smtp_client_send(&job, why, sizeof(why), detail, sizeof(detail));
+	if (src == TAME_OK)
+		relay_conf_clear(&rc);
+	if (r == SMTP_CLIENT_SENT)
+		return 0;
+	if (snprintf(err, errlen, "%s: %s", why, detail) < 0)
+		err[0] = '\0';
+	return r == SMTP_CLIENT_REFUSED ? 2 : 1;
 }
 
 /* Handles every due item; returns the time the next one is due (0 none). */
@@ -127,6 +96,13 @@ outbox_run_due(struct outbox *ob)
 			tame_log(TAME_LOG_INFO, "outbox: item %lld sent to %s",
 			    (long long)it.id, it.rcpts);
 			store_outbox_sent(ob->store, it.id, now);
+		} else if (r == 3) {
+			/* kept as it is until a relay is set; looked at
+			 * again after a while */
+			store_outbox_retry(ob->store, it.id, now + 30000, err);
+			if (it.message_id)
+				store_message_set_delivery(ob->store,
+				    it.message_id, DELIVERY_QUEUED, err);
 		} else if (r == 2 || now - it.created_at >
 		    (int64_t)TAME_OUTBOX_GIVEUP_SECONDS * 1000) {
 			tame_log(TAME_LOG_WARN, "outbox: item %lld failed: %s",
@@ -138,6 +114,10 @@ outbox_run_due(struct outbox *ob)
 			tame_log(TAME_LOG_INFO, "outbox: item %lld deferred: %s",
 			    (long long)it.id, err);
 			store_outbox_retry(ob->store, it.id, now + delay, err);
+			/* the ticket shows why it waits */
+			if (it.message_id)
+				store_message_set_delivery(ob->store,
+				    it.message_id, DELIVERY_QUEUED, err);
 		}
 		store_outbox_item_clear(&it);
 		pthread_mutex_lock(&ob->mu);
@@ -156,7 +136,7 @@ outbox_main(void *arg)
 	int64_t next_due, wait_ms;
 
 	for (;;) {
-		next_due = ob->relay ? outbox_run_due(ob) : 0;
+		next_due = outbox_run_due(ob);
 		pthread_mutex_lock(&ob->mu);
 		if (ob->stopping) {
 			pthread_mutex_unlock(&ob->mu);
@@ -229,6 +209,12 @@ outbox_kick(struct outbox *ob)
 	ob->kicked = 1;
 	pthread_cond_signal(&ob->cv);
 	pthread_mutex_unlock(&ob->mu);
+}
+
+const char *
+outbox_global_relay(const struct outbox *ob)
+{
+	return ob ? ob->relay : NULL;
 }
 
 void

@@ -17,7 +17,8 @@
 
 struct outbox;
 
-/* relay: "smtp://host:port" or "smtps://..."; NULL = no relay: items stay
+/* relay: "smtp://host:port" or "smtps://..."; NULL = no global relay:
+ * items of mailboxes without a relay of their own (store_relay_*) stay
  * queued (and are sent once a relay is configured). */
 enum tame_err outbox_start(const char *datadir, const char *relay,
     struct outbox **out);
@@ -25,5 +26,8 @@ enum tame_err outbox_start(const char *datadir, const char *relay,
  * NULL. */
 void outbox_kick(struct outbox *ob);
 void outbox_stop(struct outbox *ob);
+/* The global --relay URL, or NULL (also for ob NULL). Borrowed; lives
+ * as long as ob. */
+const char *outbox_global_relay(const struct outbox *ob);
 
 #endif

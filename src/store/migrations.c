@@ -353,6 +353,34 @@ static const char *const steps[] = {
 	" tone TEXT NOT NULL,"
 	" words INTEGER NOT NULL DEFAULT 0,"
 	" abusive INTEGER NOT NULL DEFAULT 0);",
+
+	/* 7: a mailbox's own outgoing relay (issue 5, relay_conf.h);
+	 * none = tamed's --relay. password is sealed (store_secret.h).
+	 * mailboxes.signature: the team's footer under every reply. */
+	"ALTER TABLE mailboxes ADD COLUMN signature TEXT;"
+	"CREATE TABLE mailbox_relay ("
+	" mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id)"
+	"  ON DELETE CASCADE,"
+	" host TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" tls INTEGER NOT NULL,"
+	" username TEXT,"
+	" password TEXT,"
+	" ca_file TEXT,"
+	" updated_at INTEGER NOT NULL);",
+
+	/* 8: "view original" of a reply reads the MIME it was sent as
+	 * from its outbox row (issue 3, store_sqlite_original.c). */
+	"CREATE INDEX outbox_message ON outbox(message_id);",
+
+	/* 9: desk-wide settings an admin changes in the web app (issue 4:
+	 * "urgency can raise priority"), one row per key, the value as
+	 * text; a key never set has its default in the code
+	 * (store_sqlite_settings.c). */
+	"CREATE TABLE settings ("
+	" k TEXT PRIMARY KEY,"
+	" v TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

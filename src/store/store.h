@@ -29,6 +29,7 @@
 #include "../core/buf.h"
 #include "../core/err.h"
 #include "../core/imap_conf.h"
+#include "../core/relay_conf.h"
 #include "../core/model.h"
 
 struct store;
@@ -149,6 +150,17 @@ enum tame_err store_raw_add(struct store *s, const char *data, size_t len,
 enum tame_err store_raw_get(struct store *s, int64_t raw_id, struct buf *out);
 /* Number of raw messages stored. */
 enum tame_err store_raw_count(struct store *s, int64_t *n);
+/* Appends the original of message mid of ticket tid to out
+ * (store_original.c): the raw bytes as received for mail that came in
+ * (*sent = 0), the MIME handed to the outbox for a reply (*sent = 1).
+ * TAME_ENOTFOUND: no such message in that ticket, or none kept (a
+ * note). */
+enum tame_err store_message_original(struct store *s, int64_t tid,
+    int64_t mid, int *sent, struct buf *out);
+/* Appends the sanitised HTML of message mid of ticket tid to out.
+ * TAME_ENOTFOUND: no such message in that ticket, or it has no HTML. */
+enum tame_err store_message_html(struct store *s, int64_t tid, int64_t mid,
+    struct buf *out);
 
 /* ---- tickets and messages: the ingest path ---- */
 
@@ -240,6 +252,7 @@ struct ticket_query {
 	enum ticket_sort sort; /* TICKET_SORT_NEWEST (0) unless asked */
 	int64_t trend_id;      /* 0 = any (store_intel.h) */
 	unsigned flags;        /* enum store_flag bits, any of them; 0 = any */
+	unsigned priority_mask; /* bit (1u << enum ticket_priority); 0 = any */
 };
 
 /* {"tickets":[ticket...], "next_cursor": "..."|null}, newest first.
@@ -393,6 +406,40 @@ enum tame_err store_imap_status(struct store *s, int64_t mailbox_id,
 /* The "imap" object of the mailbox JSON (docs/API.md), without the
  * password; TAME_ENOTFOUND when the mailbox has no IMAP settings. */
 enum tame_err store_imap_view(struct store *s, int64_t mailbox_id,
+    json_t **out);
+
+/* ---- a mailbox's own outgoing relay (store_relay.c) ---- */
+
+/* Sets (creates or replaces) the relay of mailbox c->mailbox_id. With a
+ * user, c->password NULL keeps the stored password (TAME_EINVAL when
+ * there is none yet); without a user there is no login. The password
+ * is sealed like the IMAP one. TAME_ENOTFOUND (mailbox). */
+enum tame_err store_relay_set(struct store *s, const struct relay_conf *c,
+    int64_t now);
+/* Removes the relay: the mailbox sends through --relay. TAME_ENOTFOUND
+ * when it had none. */
+enum tame_err store_relay_delete(struct store *s, int64_t mailbox_id);
+/* Fills *out (caller calls relay_conf_clear) with the relay of the
+ * mailbox, password opened. TAME_ENOTFOUND when it has none. */
+enum tame_err store_relay_get(struct store *s, int64_t mailbox_id,
+    struct relay_conf *out);
+/* The relay for an outbox item: that of the ticket's mailbox, or for
+ * mail of no ticket (ticket_id 0) that of the mailbox whose address is
+ * mail_from. TAME_ENOTFOUND: use the global relay. */
+enum tame_err store_relay_for(struct store *s, int64_t ticket_id,
+    const char *mail_from, struct relay_conf *out);
+/* The mailbox's signature (appended to every reply from it), by
+ * mailbox_id or, when that is 0, of the mailbox of ticket_id. *out is
+ * malloc'd (caller frees) or NULL when there is none. */
+enum tame_err store_mailbox_signature(struct store *s, int64_t mailbox_id,
+    int64_t ticket_id, char **out);
+/* Sets it; NULL or "" removes it. TAME_ENOTFOUND. */
+enum tame_err store_mailbox_signature_set(struct store *s,
+    int64_t mailbox_id, const char *text);
+/* The "relay" object of the mailbox JSON (docs/API.md): url (without
+ * the password), host, port, tls, user, has_password, ca_file; json
+ * null when the mailbox has no relay. */
+enum tame_err store_relay_view(struct store *s, int64_t mailbox_id,
     json_t **out);
 
 /* ---- queue intelligence: trends, tone, flags (store_intel.h) ---- */

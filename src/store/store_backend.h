@@ -99,6 +99,10 @@ struct store_backend {
 	enum tame_err (*raw_get)(struct store *s, int64_t raw_id,
 	    struct buf *out);
 	enum tame_err (*raw_count)(struct store *s, int64_t *n);
+	enum tame_err (*message_original)(struct store *s, int64_t tid,
+	    int64_t mid, int *sent, struct buf *out);
+	enum tame_err (*message_html)(struct store *s, int64_t tid,
+	    int64_t mid, struct buf *out);
 
 	enum tame_err (*message_find)(struct store *s, const char *message_id,
 	    int64_t *msg_id, int64_t *ticket_id, enum msg_direction *dir);
@@ -184,6 +188,21 @@ struct store_backend {
 	    const char *error, const char *detail, int64_t now);
 	enum tame_err (*imap_view)(struct store *s, int64_t mailbox_id,
 	    json_t **out);
+
+	/* A mailbox's relay (store_relay.c seals around these). sealed
+	 * NULL with keep = 1 keeps the stored password. relay_get by
+	 * mailbox_id, or (mailbox_id 0) for ticket_id / mail_from. */
+	enum tame_err (*relay_set)(struct store *s,
+	    const struct relay_conf *c, const char *sealed, int keep,
+	    int64_t now);
+	enum tame_err (*relay_delete)(struct store *s, int64_t mailbox_id);
+	enum tame_err (*relay_get)(struct store *s, int64_t mailbox_id,
+	    int64_t ticket_id, const char *mail_from, struct relay_conf *out,
+	    char **sealed);
+	enum tame_err (*signature_get)(struct store *s, int64_t mailbox_id,
+	    int64_t ticket_id, char **out);
+	enum tame_err (*signature_set)(struct store *s, int64_t mailbox_id,
+	    const char *text);
 
 	/* Queue intelligence (store_intel.h); NULL: not supported. */
 	const struct store_intel_ops *intel;

@@ -8,6 +8,7 @@
 #include "../tame_limits.h"
 #include "store_backend.h"
 #include "store_desk.h"
+#include "../core/model.h"
 
 /* A required argument is missing or the engine has no desk tables: a
  * bug in the caller, reported as TAME_EINVAL rather than a crash. */
@@ -280,4 +281,33 @@ store_desk_sessions_end(struct store *s, int64_t agent_id,
 		ended = &dummy;
 	*ended = 0;
 	return OPS(s)->sessions_end(s, agent_id, keep_hash, ended);
+}
+
+/* ---- desk-wide settings ---- */
+
+enum tame_err
+store_desk_setting_get(struct store *s, const char *key, char **value)
+{
+	REQUIRE(s && OPS(s) && OPS(s)->setting_get && key && value);
+	*value = NULL;
+	return OPS(s)->setting_get(s, key, value);
+}
+
+enum tame_err
+store_desk_setting_set(struct store *s, const char *key, const char *value,
+    int64_t now)
+{
+	REQUIRE(s && OPS(s) && OPS(s)->setting_set && key && *key && value);
+	return OPS(s)->setting_set(s, key, value, now);
+}
+
+enum tame_err
+store_desk_priority_raise(struct store *s, int64_t tid, int64_t msg_id,
+    int prio, const char *reason, int64_t now, int *raised)
+{
+	REQUIRE(s && OPS(s) && OPS(s)->priority_raise && raised && reason &&
+	    prio >= 0 && prio < PRIORITY_COUNT);
+	*raised = 0;
+	return OPS(s)->priority_raise(s, tid, msg_id, prio, reason, now,
+	    raised);
 }

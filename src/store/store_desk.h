@@ -155,6 +155,28 @@ enum tame_err store_desk_sessions(struct store *s, int64_t agent_id,
 enum tame_err store_desk_sessions_end(struct store *s, int64_t agent_id,
     const char *keep_hash, int64_t *ended);
 
+/* ---- desk-wide settings (migration 9) ---- */
+
+/* The text of setting key (malloc'd, caller frees) in *value;
+ * TAME_ENOTFOUND when it was never set (its default is the caller's). */
+enum tame_err store_desk_setting_get(struct store *s, const char *key,
+    char **value);
+/* Sets key to value, replacing what was there. */
+enum tame_err store_desk_setting_set(struct store *s, const char *key,
+    const char *value, int64_t now);
+/*
+ * Raises ticket tid's priority to prio (enum ticket_priority) because of
+ * customer message msg_id, and writes the event "ticket.priority_raised"
+ * {priority, from, reason, message_id} with no actor. Nothing happens
+ * (*raised = 0) when the ticket already has that priority or a higher
+ * one, or when an agent set its priority by hand (a "ticket.updated"
+ * event with a priority) since that message arrived. reason is a short
+ * line ("urgent tone: ASAP, deadline"). TAME_ENOTFOUND (ticket).
+ */
+enum tame_err store_desk_priority_raise(struct store *s, int64_t tid,
+    int64_t msg_id, int prio, const char *reason, int64_t now,
+    int *raised);
+
 /* ---- for backends ---- */
 
 struct store_desk_ops {
@@ -207,6 +229,13 @@ struct store_desk_ops {
 	    size_t *n);
 	enum tame_err (*sessions_end)(struct store *s, int64_t agent_id,
 	    const char *keep_hash, int64_t *ended);
+	enum tame_err (*setting_get)(struct store *s, const char *key,
+	    char **value);
+	enum tame_err (*setting_set)(struct store *s, const char *key,
+	    const char *value, int64_t now);
+	enum tame_err (*priority_raise)(struct store *s, int64_t tid,
+	    int64_t msg_id, int prio, const char *reason, int64_t now,
+	    int *raised);
 };
 
 /* The SQLite engine's table (store_sqlite_desk.c). */

@@ -1156,6 +1156,8 @@ const struct store_backend store_backend_sqlite = {
 	.raw_add = sqlite_raw_add,
 	.raw_get = sqlite_raw_get,
 	.raw_count = sqlite_raw_count,
+	.message_original = store_sqlite_message_original,
+	.message_html = store_sqlite_message_html,
 
 	.message_find = store_sqlite_message_find,
 	.ticket_by_message_ids = store_sqlite_ticket_by_message_ids,
@@ -1197,6 +1199,12 @@ const struct store_backend store_backend_sqlite = {
 	.imap_state_set = store_sqlite_imap_state_set,
 	.imap_status = store_sqlite_imap_status,
 	.imap_view = store_sqlite_imap_view,
+
+	.relay_set = store_sqlite_relay_set,
+	.relay_delete = store_sqlite_relay_delete,
+	.relay_get = store_sqlite_relay_get,
+	.signature_get = store_sqlite_signature_get,
+	.signature_set = store_sqlite_signature_set,
 
 	.intel = &store_sqlite_intel_ops,
 	.desk = &store_sqlite_desk_ops,

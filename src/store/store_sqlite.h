@@ -170,9 +170,27 @@ enum tame_err store_sqlite_attachment_get(struct store *s, int64_t tid,
     int64_t aid, char **filename, char **content_type, struct buf *data);
 enum tame_err store_sqlite_ticket_count(struct store *s, int64_t *n);
 
+/* store_sqlite_original.c: a message's original MIME and its HTML. */
+enum tame_err store_sqlite_message_original(struct store *s, int64_t tid,
+    int64_t mid, int *sent, struct buf *out);
+enum tame_err store_sqlite_message_html(struct store *s, int64_t tid,
+    int64_t mid, struct buf *out);
+
 /* store_sqlite_changes.c: what changed, for live views. */
 enum tame_err store_sqlite_changes_after(struct store *s, int64_t *ev_pos,
     int64_t *msg_pos, struct store_change *out, size_t max, size_t *n);
+
+/* store_sqlite_relay.c: a mailbox's own relay. */
+enum tame_err store_sqlite_relay_set(struct store *s,
+    const struct relay_conf *c, const char *sealed, int keep, int64_t now);
+enum tame_err store_sqlite_relay_delete(struct store *s, int64_t mailbox_id);
+enum tame_err store_sqlite_relay_get(struct store *s, int64_t mailbox_id,
+    int64_t ticket_id, const char *mail_from, struct relay_conf *out,
+    char **sealed);
+enum tame_err store_sqlite_signature_get(struct store *s, int64_t mailbox_id,
+    int64_t ticket_id, char **out);
+enum tame_err store_sqlite_signature_set(struct store *s, int64_t mailbox_id,
+    const char *text);
 
 /* store_sqlite_imap.c: IMAP settings and folder state. */
 enum tame_err store_sqlite_imap_set(struct store *s,

@@ -18,6 +18,7 @@
 #include "../core/util.h"
 #include "store_desk.h"
 #include "store_sqlite.h"
+#include "store_sqlite_settings.h"
 
 /* Saved replies in one list answer; a team's library is far smaller. */
 #define SAVED_REPLIES_MAX 2000
@@ -879,4 +880,7 @@ const struct store_desk_ops store_sqlite_desk_ops = {
 	.avatar_delete = avatar_delete,
 	.sessions = sessions,
 	.sessions_end = sessions_end,
+	.setting_get = store_sqlite_setting_get,
+	.setting_set = store_sqlite_setting_set,
+	.priority_raise = store_sqlite_priority_raise,
 };

@@ -125,6 +125,8 @@ store_sqlite_export_json(struct store *s, FILE *f)
 		    " FROM ticket_followers ORDER BY ticket_id, agent_id" },
 		{ "trends", "SELECT id, label, auto_label, kind, merged_into,"
 		    " created_at, updated_at FROM trends ORDER BY id" },
+		{ "settings", "SELECT k AS key, v AS value, updated_at"
+		    " FROM settings ORDER BY k" },
 	};
 	struct sq *q = SQ(s);
 	char iso[32];

@@ -645,6 +645,25 @@ pending_hits(struct sq *q, const char *match)
 	return sq_run(q, st);
 }
 
+/* " AND t.priority IN (3,2,...)" for the bits of mask: a filter on
+ * the rows each walk reads (no index of its own: a page of a common
+ * priority would rather walk the id order than sort all its rows). */
+static enum tame_err
+priority_in(unsigned mask, struct buf *b)
+{
+	enum tame_err rc;
+	int i, first = 1;
+
+	if ((rc = buf_addstr(b, " AND t.priority IN (")))
+		return rc;
+	for (i = 0; i < PRIORITY_COUNT && !rc; i++)
+		if (mask & (1u << i)) {
+			rc = buf_printf(b, "%s%d", first ? "" : ",", i);
+			first = 0;
+		}
+	return rc ? rc : buf_addstr(b, ")");
+}
+
 /* The WHERE terms every branch shares (bound as ?1 and ?3..?7). */
 static enum tame_err
 ticket_conds(const struct ticket_query *tq, enum search_plan plan,
@@ -665,6 +684,8 @@ ticket_conds(const struct ticket_query *tq, enum search_plan plan,
 	if (!rc && tq->tag)
 		rc = buf_addstr(b, " AND t.id IN (SELECT ticket_id FROM "
 		    "ticket_tags WHERE tag = ?6)");
+	if (!rc && tq->priority_mask)
+		rc = priority_in(tq->priority_mask, b);
 	if (!rc && plan == SEARCH_PROBE)
 		rc = buf_addstr(b, " AND (EXISTS (SELECT 1 FROM messages m "
 		    "CROSS JOIN messages_fts f ON f.rowid = m.id WHERE "
@@ -1081,7 +1102,7 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	 * are; with filters, counting the hits decides. */
 	if (!sorted && terms && mask == 0 && tq->assignee_id == 0 &&
 	    tq->mailbox_id == 0 && tq->customer_id == 0 && !tq->tag &&
-	    tq->trend_id == 0 && tq->flags == 0)
+	    tq->trend_id == 0 && tq->flags == 0 && tq->priority_mask == 0)
 		plan = SEARCH_SCAN;
 	else if (!sorted && terms &&
 	    (rc = search_plan(q, buf_str(&match), &plan)))

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { watchedPage, signIn, waitFor, AGENT } from './lib.mjs';
-import { env, assertClean } from './fixture.mjs';
+import { env, assertClean, mailsAfter } from './fixture.mjs';
 
 // A 2x2 PNG, for an avatar.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAA' +
@@ -108,6 +108,47 @@ test('admin: mailbox name, acknowledgement, IMAP settings', async () => {
 	await context.close();
 });
 
+test('admin: send a test email, own relay and global relay', async () => {
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/admin/mailboxes');
+	const card = page.locator('form.mailbox[data-address=' +
+		'"support@example.com"]');
+	const relay = card.locator('fieldset.relay');
+	const result = relay.locator('p[role=status]');
+	await relay.waitFor();
+	// no relay of its own: through tamed's --relay, the sink here
+	const before = env.sink.messages.length;
+	await relay.locator('input[id$="-to"]').fill('tester@example.org');
+	await relay.locator('button:text("Send test email")').click();
+	await waitFor(async () => /Test email sent to tester@example\.org/
+		.test(await result.textContent()), { what: 'the success shown' });
+	assert.match(await result.textContent(), /global relay/);
+	await waitFor(async () => mailsAfter(before, /tester@example\.org/)
+		.length === 1, { what: 'the test email at the sink' });
+	// a relay of its own where nobody listens: the page says why
+	await relay.locator('input[id$="-url"]').fill(
+		'smtp://mailer:secret@127.0.0.1:9');
+	await relay.locator('button:text("Use this relay")').click();
+	const mb = async () => (await env.tamed.api('GET', '/mailboxes'))
+		.mailboxes.find((m) => m.address === 'support@example.com');
+	await waitFor(async () => (await mb()).relay,
+		{ what: 'the relay stored' });
+	assert.ok(!JSON.stringify(await mb()).includes('secret'));
+	await relay.locator('button:text("Save relay")').waitFor();
+	await relay.locator('input[id$="-to"]').fill('tester@example.org');
+	await relay.locator('button:text("Send test email")').click();
+	await waitFor(async () => /Failed: connection refused/
+		.test(await result.textContent()), { what: 'the failure shown' });
+	// back to the global relay
+	await relay.locator('button:text("Use the global relay")').click();
+	await waitFor(async () => (await mb()).relay === null,
+		{ what: 'the relay removed' });
+	assertClean(seen);
+	await context.close();
+});
+
 test('an agent sees no admin pages', async () => {
 	const { page, seen, context } = await watchedPage(env.browser,
 		env.tamed);
@@ -189,3 +230,148 @@ test('profile: name, signature, avatar, password, sessions', async () => {
 	assertClean(seen);
 	await context.close();
 });
+
+// ---- tags admin and assignees' avatars (issue 3)
+
+const tagsOf = async (id) => (await env.tamed.api('GET', '/tickets/' + id))
+	.ticket.tags;
+
+test('admin: tags listed with counts, renamed, merged and deleted',
+	async () => {
+		const [a, b, c] = [
+			await env.tamed.deliver({ subject: 'Tagged one' }),
+			await env.tamed.deliver({ subject: 'Tagged two' }),
+			await env.tamed.deliver({ subject: 'Tagged three' })];
+		await env.tamed.api('PATCH', '/tickets/' + a,
+			{ tags: ['adm billing'] });
+		await env.tamed.api('PATCH', '/tickets/' + b,
+			{ tags: ['adm billing', 'adm money'] });
+		await env.tamed.api('PATCH', '/tickets/' + c,
+			{ tags: ['adm spam'], status: 'solved' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		// g l goes to the tags page
+		await page.locator('.rows').focus();
+		await page.keyboard.press('g');
+		await page.keyboard.press('l');
+		await page.waitForSelector('h1:text("Tags")');
+		const row = (tag) => page.locator('tr[data-tag="' + tag + '"]');
+		await row('adm billing').waitFor();
+		assert.deepEqual(await row('adm billing').locator('td.num')
+			.allTextContents(), ['2', '2']);
+		assert.deepEqual(await row('adm spam').locator('td.num')
+			.allTextContents(), ['1', '0']);
+		// rename: type the new name, Enter
+		await row('adm spam').locator('input.tag-name').fill('adm junk');
+		await row('adm spam').locator('input.tag-name').press('Enter');
+		await row('adm junk').waitFor();
+		assert.equal(await row('adm spam').count(), 0);
+		assert.deepEqual(await tagsOf(c), ['adm junk']);
+		// rename into a tag in use: asked first, then merged
+		await row('adm billing').locator('input.tag-name').fill('adm money');
+		await row('adm billing').locator('button:text("Rename")').click();
+		await page.waitForSelector('dialog.modal:has-text("merge the two")');
+		await page.click('dialog.modal button:text("Merge")');
+		await page.waitForFunction(() => !document.querySelector(
+			'tr[data-tag="adm billing"]'));
+		assert.deepEqual(await row('adm money').locator('td.num')
+			.allTextContents(), ['2', '2']);
+		assert.deepEqual(await tagsOf(a), ['adm money']);
+		assert.deepEqual(await tagsOf(b), ['adm money']);
+		// the ticket's history has the change
+		const events = (await env.tamed.api('GET', '/tickets/' + a)).ticket
+			.events.filter((e) => e.kind === 'tag.renamed');
+		assert.equal(events.length, 1);
+		// delete: asked first, Cancel keeps it
+		await row('adm money').locator('button.delete-tag').click();
+		await page.click('dialog.modal button:text("Cancel")');
+		assert.deepEqual(await tagsOf(a), ['adm money']);
+		await row('adm money').locator('button.delete-tag').click();
+		await page.waitForSelector('dialog.modal:has-text("from 2 tickets")');
+		await page.click('dialog.modal button:text("Delete")');
+		await page.waitForFunction(() => !document.querySelector(
+			'tr[data-tag="adm money"]'));
+		assert.deepEqual(await tagsOf(a), []);
+		assert.deepEqual(await tagsOf(b), []);
+		assertClean(seen);
+		await context.close();
+		// an agent has no tags page in the navigation and cannot change
+		// them from its address
+		const other = await watchedPage(env.browser, env.tamed);
+		await signIn(other.page, env.tamed, AGENT);
+		await other.page.waitForSelector('.views a:text("Your profile")');
+		assert.equal(await other.page.locator('.views a:text("Tags")')
+			.count(), 0);
+		await other.page.goto(env.tamed.url + '/#/admin/tags');
+		await other.page.waitForSelector('tr[data-tag="adm junk"]');
+		await other.page.waitForSelector('text=Only an admin can change ' +
+			'this.');
+		assert.equal(await other.page.locator('tr[data-tag="adm junk"] ' +
+			'input.tag-name').isDisabled(), true);
+		assert.equal(await other.page.locator('button.delete-tag').count(),
+			0);
+		assertClean(other.seen);
+		await other.context.close();
+	});
+
+test('inbox: each row shows the assignee\'s avatar, or initials',
+	async () => {
+		const who = { email: 'avery@example.com',
+			password: 'avery password 1' };
+		const avery = await env.tamed.api('POST', '/agents', {
+			email: who.email, name: 'Avery Quinn', password: who.password,
+			role: 'agent' });
+		// Avery uploads a picture on her profile page
+		const mine = await watchedPage(env.browser, env.tamed);
+		await signIn(mine.page, env.tamed, who);
+		await mine.page.goto(env.tamed.url + '/#/profile');
+		await mine.page.setInputFiles('#avatar-file', { name: 'me.png',
+			mimeType: 'image/png', buffer: PNG });
+		await mine.page.waitForFunction(() => {
+			const i = document.querySelector('#me img.avatar');
+			return i && i.complete && i.naturalWidth === 2;
+		});
+		assertClean(mine.seen);
+		await mine.context.close();
+		const grace = (await env.tamed.api('GET', '/agents')).agents.find(
+			(x) => x.email === AGENT.email);
+		assert.equal(grace.avatar_url, null);
+		const ids = [
+			await env.tamed.deliver({ subject: 'Avatar row one' }),
+			await env.tamed.deliver({ subject: 'Avatar row two' }),
+			await env.tamed.deliver({ subject: 'Initials row' })];
+		for (const [id, agent] of [[ids[0], avery.id], [ids[1], avery.id],
+			[ids[2], grace.id]])
+			await env.tamed.api('PATCH', '/tickets/' + id,
+				{ assignee_id: agent, status: 'open' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		const fetched = [];
+		context.on('request', (r) => {
+			if (/\/api\/v1\/agents\/\d+\/avatar/.test(r.url()))
+				fetched.push(r.url());
+		});
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/inbox/open');
+		for (const id of ids.slice(0, 2))
+			await page.waitForFunction((rid) => {
+				const i = document.querySelector('#row-' + rid +
+					' img.avatar.assignee');
+				return i && i.complete && i.naturalWidth === 2;
+			}, ids[0] === id ? ids[0] : id);
+		const src = await page.getAttribute('#row-' + ids[0] +
+			' img.avatar.assignee', 'src');
+		assert.match(src, new RegExp('^/api/v1/agents/' + avery.id +
+			'/avatar\\?v=\\d+$'));
+		assert.equal(await page.getAttribute('#row-' + ids[0] +
+			' img.avatar', 'title'), 'Avery Quinn');
+		// no picture: initials
+		assert.equal((await page.textContent('#row-' + ids[2] +
+			' span.avatar.assignee')).trim(), 'GH');
+		// one request for the picture, however many rows show it
+		assert.equal(fetched.filter((u) => u.includes('/agents/' +
+			avery.id + '/')).length, 1);
+		assertClean(seen);
+		await context.close();
+	});

@@ -267,3 +267,129 @@ test('notes with @mentions, followers and notifications', async () => {
 	await ada.context.close();
 	await grace.context.close();
 });
+
+test('register hint: the composer shows how the customer writes',
+	async () => {
+		const formal = await env.tamed.deliver({
+			from: 'Fiona Formal <fiona@example.org>',
+			subject: 'Copy of my invoice',
+			text: 'Dear Sir or Madam,\n\nI am writing to request a copy of ' +
+				'my invoice for March.\n\nKind regards,\nFiona' });
+		const relaxed = await env.tamed.deliver({
+			from: 'Rick Relaxed <rick@example.org>', subject: 'login thing',
+			text: 'hey guys, cant log in lol, any idea? thx :)' });
+		// the intelligence thread writes the tone after the commit
+		for (const id of [formal, relaxed])
+			await waitFor(async () => (await env.tamed.api('GET',
+				'/tickets/' + id)).ticket.tone, { what: 'tone of #' + id });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + formal);
+		await page.waitForSelector('#register-hint:visible');
+		const f = await page.textContent('#register-hint');
+		assert.match(f, /formally/);
+		assert.match(f, /Dear/);
+		assert.match(f, /Kind regards/);
+		// a note is not written to the customer: no hint
+		await page.keyboard.press('n');
+		await page.waitForSelector('#register-hint', { state: 'hidden' });
+		await page.goto(env.tamed.url + '/#/t/' + relaxed);
+		await page.waitForFunction(() => /casually/.test(
+			document.getElementById('register-hint')?.textContent || ''));
+		assert.match(await page.textContent('#register-hint'), /hey/);
+		assertClean(seen);
+		await context.close();
+	});
+
+test('urgency setting: an admin turns it on, an urgent mail raises the ' +
+	'priority', async () => {
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/admin/agents');
+	await page.waitForSelector('#urgency-status:has-text("Off")');
+	assert.equal(await page.isChecked('#urgency-priority'), false);
+	await page.check('#urgency-priority');
+	await page.waitForSelector('#urgency-status:has-text("On")');
+	assert.equal((await env.tamed.api('GET', '/settings')).settings
+		.urgency_priority, true);
+	try {
+		const id = await env.tamed.deliver({
+			from: 'Una Urgent <una@example.org>', subject: 'checkout down',
+			text: 'URGENT: the checkout is down, we need this fixed ASAP, ' +
+				'we go live tomorrow!' });
+		const t = await waitFor(async () => {
+			const x = (await env.tamed.api('GET', '/tickets/' + id)).ticket;
+			return x.priority === 'urgent' ? x : null;
+		}, { what: 'the urgent priority' });
+		const ev = t.events.find((e) => e.kind === 'ticket.priority_raised');
+		assert.ok(ev, JSON.stringify(t.events));
+	} finally {
+		await page.uncheck('#urgency-priority');
+		await page.waitForSelector('#urgency-status:has-text("Off")');
+	}
+	assertClean(seen);
+	await context.close();
+});
+
+test('composer: bold wraps the selection, files go with the reply and ' +
+	'come back on undo', async () => {
+	const id = await env.tamed.deliver({
+		from: 'Rosa Diaz <rosa@example.org>', subject: 'Send me the form',
+		text: 'Could you send the form again?' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await page.addInitScript(() =>
+		localStorage.setItem('tame.undoMs', '2500'));
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.fill('#composer-text', 'Here it is, signed today.\nThanks');
+	// select "signed" and press Bold; Ctrl+I on "today"
+	const sel = (word) => page.evaluate((w) => {
+		const ta = document.getElementById('composer-text');
+		const at = ta.value.indexOf(w);
+		ta.setSelectionRange(at, at + w.length);
+	}, word);
+	await sel('signed');
+	await page.click('button[aria-label="Bold (Ctrl+B)"]');
+	await sel('today');
+	await page.press('#composer-text', 'Control+i');
+	await sel('Thanks');
+	await page.click('button[aria-label="Bulleted list"]');
+	assert.equal(await page.inputValue('#composer-text'),
+		'Here it is, **signed** *today*.\n- Thanks');
+	// two files; one removed again
+	const form = Buffer.from([0x25, 0x50, 0x44, 0x46, 0, 1, 2, 0xff, 0xfe]);
+	await page.setInputFiles('#composer-file', [
+		{ name: 'form.pdf', mimeType: 'application/pdf', buffer: form },
+		{ name: 'wrong.txt', mimeType: 'text/plain',
+			buffer: Buffer.from('not this one') }]);
+	await page.waitForSelector('.att-list li:has-text("form.pdf")');
+	assert.match(await page.textContent('.att-list'), /form\.pdf 9 B/);
+	await page.click('.att-list button[aria-label="Remove wrong.txt"]');
+	await page.waitForSelector('.att-list li:has-text("wrong.txt")',
+		{ state: 'detached' });
+	// send, undo: text and file are back; send again
+	await page.press('#composer-text', 'Control+Enter');
+	await page.click('.toast.held button:text("Undo")');
+	await page.waitForSelector('.att-list li:has-text("form.pdf")');
+	assert.match(await page.inputValue('#composer-text'), /\*\*signed\*\*/);
+	const before = env.sink.messages.length;
+	await page.press('#composer-text', 'Control+Enter');
+	await page.click('.toast.held button:text("Send now")');
+	const mail = await waitFor(() => env.sink.messages.slice(before).find(
+		(m) => m.raw.includes('form.pdf')),
+	{ what: 'the reply with its file at the relay' });
+	assert.match(mail.raw, /multipart\/mixed/);
+	assert.match(mail.raw, /filename="?form\.pdf/);
+	assert.ok(mail.raw.includes(form.toString('base64')), mail.raw);
+	assert.match(mail.raw, /<strong>signed<\/strong>/);
+	assert.ok(!mail.raw.includes('not this one'));
+	// the reply shows the file in the conversation
+	await page.waitForSelector('.msg.out .attachments a:text("form.pdf")');
+	assert.equal(await page.isHidden('.att-list'), true);
+	assertClean(seen);
+	await context.close();
+});

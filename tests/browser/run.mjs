@@ -9,4 +9,5 @@ import './basics.mjs';
 import './admin.mjs';
 import './many.mjs';
 import './compose.mjs';
+import './original.mjs';
 import './shots.mjs';

@@ -2,11 +2,14 @@
 // script in the agent's browser (alert, or setting top.__pwned) or to
 // make it call a remote host. expect: text that must still be shown.
 // evil.example is never resolvable; a request to it would be caught
-// before any lookup.
+// before any lookup. xssMails(host) writes the same corpus with another
+// "remote" host (remote.mjs uses a local HTTP server that counts what it
+// is asked for); images: the paths a remote <img> of each mail asks
+// for, the only requests "Show remote images" may make.
 
 const P = 'top.__pwned=1;alert(1)';
 
-export const XSS_MAILS = [
+export const xssMails = (E) => [
 	{ subject: 'XSS script element', text: 'plain part',
 		html: '<p>hello script</p><script>' + P + '</script>',
 		expect: /hello script/ },
@@ -37,28 +40,36 @@ export const XSS_MAILS = [
 			'2000/svg\' onload=\'' + P + '\'/>">',
 		expect: /hello svg/ },
 	{ subject: 'XSS css', text: 'plain part',
-		html: '<style>body{background:url(http://evil.example/bg.png)}' +
-			'@import url(http://evil.example/x.css);</style>' +
+		html: '<style>body{background:url(http://' + E + '/bg.png)}' +
+			'@import url(http://' + E + '/x.css);</style>' +
 			'<p style="width:expression(' + P + ');background-image:' +
-			'url(http://evil.example/p.png)">hello css</p>' +
-			'<link rel="stylesheet" href="http://evil.example/l.css">',
+			'url(http://' + E + '/p.png)">hello css</p>' +
+			'<link rel="stylesheet" href="http://' + E + '/l.css">',
 		expect: /hello css/ },
 	{ subject: 'XSS remote images', text: 'plain part',
-		html: '<p>hello images</p><img src="http://evil.example/track.png">' +
-			'<img src="https://evil.example/pixel.gif" width="1" height="1">' +
-			'<img srcset="http://evil.example/s.png 2x">' +
-			'<picture><source srcset="http://evil.example/p.png"></picture>' +
-			'<table background="http://evil.example/t.png"><tr><td>' +
+		html: '<p>hello images</p><img src="http://' + E + '/track.png">' +
+			'<img src="https://' + E + '/pixel.gif" width="1" height="1">' +
+			'<img srcset="http://' + E + '/s.png 2x">' +
+			'<picture><source srcset="http://' + E + '/p.png"></picture>' +
+			'<table background="http://' + E + '/t.png"><tr><td>' +
 			'cell</td></tr></table>',
+		images: ['/track.png'],
 		expect: /hello images/ },
+	{ subject: 'XSS remote images with handlers', text: 'plain part',
+		html: '<p>hello handlers on images</p><img src="http://' + E +
+			'/ok.png" onload="' + P + '" onerror="' + P + '">' +
+			'<img src="http://' + E + '/missing.png" onerror="' + P +
+			'"><script>' + P + '</script>',
+		images: ['/ok.png', '/missing.png'],
+		expect: /hello handlers on images/ },
 	{ subject: 'XSS frames and forms', text: 'plain part',
 		html: '<p>hello frames</p><iframe src="javascript:' + P +
 			'"></iframe><iframe srcdoc="<script>' + P + '</script>">' +
-			'</iframe><object data="http://evil.example/x.swf"></object>' +
-			'<embed src="http://evil.example/e.swf"><form action="http://' +
-			'evil.example/"><input name="a" value="b"><button>go</button>' +
+			'</iframe><object data="http://' + E + '/x.swf"></object>' +
+			'<embed src="http://' + E + '/e.swf"><form action="http://' +
+			E + '/"><input name="a" value="b"><button>go</button>' +
 			'</form><meta http-equiv="refresh" content="0;url=http://' +
-			'evil.example/"><base href="http://evil.example/">' +
+			E + '/"><base href="http://' + E + '/">' +
 			'<a href="/relative">relative</a>',
 		expect: /hello frames/ },
 	{ subject: 'XSS parser tricks', text: 'plain part',
@@ -75,3 +86,5 @@ export const XSS_MAILS = [
 			'"> text only',
 		expect: /<script>/ },
 ];
+
+export const XSS_MAILS = xssMails('evil.example');

@@ -193,6 +193,12 @@ def test_export_json_keeps_the_desk(tame):
         {"ticket_id": f["ticket_id"], "agent_id": f["agent_id"]}
         for f in doc["followers"]]
     assert trend["id"] in [x["id"] for x in doc["trends"]]
+    st, _, ans = tame.api("PATCH", "/api/v1/settings",
+                          {"urgency_priority": True})
+    assert st == 200, ans
+    doc = json.loads(tame.cli("export", "json").stdout)
+    assert {"key": "urgency_priority", "value": "1"} in [
+        {"key": x["key"], "value": x["value"]} for x in doc["settings"]]
 
 
 def test_backup_is_readable_copy(tame):

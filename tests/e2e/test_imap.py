@@ -3,21 +3,22 @@
 Every test starts its own dovecot (imap_fixtures.py) and its own tamed
 (conftest.py), fills the dovecot folder with imaplib APPEND and checks
 what a team would notice: the mail becomes tickets, new mail arrives
-within seconds, nothing is lost or doubled across kill -9 and folder
-recreation, errors are shown in plain language, TLS is verified, and the
-after-import action is visible in the mailbox.
+within seconds (by IMAP IDLE, even with a 10-minute poll interval),
+nothing is lost or doubled across kill -9 and folder recreation, errors
+are shown in plain language, TLS is verified, and the after-import
+action is visible in the mailbox. Servers that misbehave on purpose
+(garbage, a 2 GB message, a connection dropped mid-literal, silence,
+broken IDLE) are played by imap_fake.py.
 """
 
 import os
-import signal
 import socket
-import socketserver
-import threading
 import time
 
 import pytest
 
 from conftest import MAILBOX, SLOW, wait_for
+from imap_fake import FakeImap
 from imap_fixtures import (PASSWORD, cert_pin, imap_message,  # noqa: F401
                            dovecot, dovecot_tls)
 
@@ -70,7 +71,7 @@ def test_import_then_new_mail_within_seconds(tame_data, dovecot):
              5, what="imported count 3")
     tickets = [t for t in tame_data.tickets() if t["subject"] == "hello 1"]
     assert tickets[0]["mailbox_id"] == tame_data.mailbox_id("help@example.com")
-    # new mail while tamed runs: polled, not IDLE, but within 5 s
+    # new mail while tamed runs: within 5 s (dovecot offers IDLE)
     for k in range(2):
         t0 = time.monotonic()
         dovecot.append("INBOX", [imap_message(k, "fresh")])
@@ -296,96 +297,158 @@ def test_api_sets_imap_without_showing_the_password(tame, dovecot):
         == 0o600
 
 
-# ---------------------------------------------------------------- bad servers
+# ---------------------------------------------------------------- IDLE
 
-class BadImap(socketserver.ThreadingTCPServer):
-    """An IMAP server that misbehaves in one of these ways:
-    garbage: greets with noise; huge: logs in, then announces a 2 GB
-    message; silent: accepts and never says a word."""
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, mode):
-        self.mode = mode
-        srv = self
-
-        class H(socketserver.StreamRequestHandler):
-            timeout = 120
-
-            def out(self, s):
-                self.wfile.write(s.encode() + b"\r\n")
-
-            def handle(self):
-                if srv.mode == "silent":
-                    time.sleep(60)
-                    return
-                if srv.mode == "garbage":
-                    self.wfile.write(b"\x00\xffHELLO THERE\r\n:-)\r\n")
-                    time.sleep(1)
-                    return
-                self.out("* OK ready")
-                while True:
-                    line = self.rfile.readline()
-                    if not line:
-                        return
-                    tag, _, rest = line.decode().strip().partition(" ")
-                    cmd = rest.split(" ")[0].upper()
-                    if cmd == "CAPABILITY":
-                        self.out("* CAPABILITY IMAP4rev1")
-                    elif cmd == "SELECT":
-                        self.out("* 1 EXISTS")
-                        self.out("* OK [UIDVALIDITY 7] ok")
-                        self.out("* OK [UIDNEXT 2] ok")
-                    elif cmd == "STATUS":
-                        self.out("* STATUS INBOX (UIDVALIDITY 7 UIDNEXT 2 "
-                                 "MESSAGES 1)")
-                    elif cmd == "UID" and "SEARCH" in rest.upper():
-                        self.out("* SEARCH 1")
-                    elif cmd == "UID" and "FETCH" in rest.upper():
-                        self.out("* 1 FETCH (UID 1 BODY[] {2147483648}")
-                        self.wfile.write(b"From: x\r\n" * 1000)
-                        time.sleep(2)
-                        return
-                    self.out("%s OK done" % tag)
-
-        super().__init__(("127.0.0.1", 0), H)
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+def idle_up(tame, address=MAILBOX):
+    return ("imap: %s: IDLE on" % address) in tame.log_text()
 
 
-@pytest.mark.parametrize("mode,error", [
-    ("garbage", "server answered garbage"),
-    ("huge", "message too large"),
-])
-def test_bad_server_gives_clear_error_others_keep_working(tame, dovecot,
-                                                         mode, error):
-    bad = BadImap(mode)
+def test_idle_delivers_within_seconds_with_long_poll(tame, dovecot):
+    """With a 10-minute poll interval only IDLE can explain mail that
+    arrives within seconds."""
+    dovecot.append("INBOX", [imap_message(0, "idle")])
+    tame.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+             dovecot.url(), "--imap-poll-ms", "600000")
+    tame.wait_ticket("idle 0", timeout=5)
+    wait_for(lambda: idle_up(tame), 10, what="IDLE to begin")
+    time.sleep(1)   # the catch-up round after IDLE began is over
+    for k in range(1, 4):
+        t0 = time.monotonic()
+        dovecot.append("INBOX", [imap_message(k, "idle")])
+        tame.wait_ticket("idle %d" % k, timeout=5)
+        assert time.monotonic() - t0 < 5 * SLOW
+    assert imap_of(tame)["status"] == "ok"
+    assert imap_of(tame)["poll_interval_ms"] == 600000
+    # after-import action still follows, on the fetching connection
+    wait_for(lambda: dovecot.uids("INBOX", "UNSEEN") == [], 5,
+             what="all marked seen on the server")
+    # dovecot saw our IDLE command
+    assert "IDLE on \"INBOX\"" in tame.log_text()
+
+
+def test_idle_is_renewed_and_keeps_delivering(tame_data, dovecot):
+    """RFC 2177: IDLE is re-issued (every 25 minutes; here every second,
+    shortened through the environment): DONE, the tagged OK, IDLE."""
+    tame_data.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+                  dovecot.url(), "--imap-poll-ms", "600000")
+    tame_data.start(env={"TAME_IMAP_IDLE_RENEW_MS": "1000"})
+    wait_for(lambda: idle_up(tame_data), 10, what="IDLE to begin")
+    time.sleep(3.5)   # three renewals
+    for k in range(2):
+        t0 = time.monotonic()
+        dovecot.append("INBOX", [imap_message(k, "renewed")])
+        tame_data.wait_ticket("renewed %d" % k, timeout=5)
+        assert time.monotonic() - t0 < 5 * SLOW
+        time.sleep(1.2)
+    assert "IDLE stopped" not in tame_data.log_text()
+    assert imap_of(tame_data)["status"] == "ok"
+
+
+def test_idle_follows_a_change_of_folder(tame, dovecot):
+    dovecot.create("Other")
+    tame.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+             dovecot.url(), "--imap-poll-ms", "600000")
+    wait_for(lambda: idle_up(tame), 10, what="IDLE to begin")
+    tame.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+             dovecot.url("Other"))
+    wait_for(lambda: 'IDLE on "Other"' in tame.log_text(), 10,
+             what="IDLE on the new folder")
+    time.sleep(1)
+    t0 = time.monotonic()
+    dovecot.append("Other", [imap_message(1, "moved-idle")])
+    tame.wait_ticket("moved-idle 1", timeout=5)
+    assert time.monotonic() - t0 < 5 * SLOW
+
+
+def test_server_without_idle_is_polled(tame):
+    fake = FakeImap("good", [imap_message(1, "noidle")])
     try:
-        connect(tame, "imap://joe:x@127.0.0.1:%d/INBOX" % bad.port)
-        wait_error(tame, error, timeout=15)
-        dovecot.append("INBOX", [imap_message(1, "good " + mode)])
+        connect(tame, fake.url())
+        tame.wait_ticket("noidle 1", timeout=5)
+        wait_for(lambda: "does not offer IDLE" in tame.log_text(), 5,
+                 what="IDLE found missing")
+        fake.add(imap_message(2, "noidle"))
+        tame.wait_ticket("noidle 2", timeout=5)
+        assert imap_of(tame)["status"] == "ok"
+        assert fake.idle_commands == 0
+    finally:
+        fake.close()
+
+
+def test_idle_on_fake_server_wakes_the_fetch(tame):
+    fake = FakeImap("idle", [imap_message(1, "fake-idle")])
+    try:
+        tame.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+                 fake.url(), "--imap-poll-ms", "600000")
+        tame.wait_ticket("fake-idle 1", timeout=5)
+        wait_for(lambda: idle_up(tame), 10, what="IDLE to begin")
+        time.sleep(1)
+        fake.add(imap_message(2, "fake-idle"))
+        tame.wait_ticket("fake-idle 2", timeout=5)
+        assert fake.idle_commands >= 1
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize("mode,within", [("idle-garbage", 10),
+                                         ("idle-drop", 10),
+                                         ("idle-silent", 45)])
+def test_broken_idle_falls_back_to_polling(tame, dovecot, mode, within):
+    fake = FakeImap(mode, [imap_message(1, mode)])
+    try:
+        connect(tame, fake.url())
+        tame.wait_ticket("%s 1" % mode, timeout=5)
+        if mode == "idle-silent":
+            # polled at its interval while IDLE waits for an answer
+            time.sleep(2)
+            fake.add(imap_message(3, mode))
+            tame.wait_ticket("%s 3" % mode, timeout=5)
+        wait_for(lambda: "IDLE stopped" in tame.log_text(), within,
+                 what="the broken IDLE to be given up")
+        assert fake.idle_commands >= 1
+        # polled at the mailbox's interval (1 s) meanwhile
+        fake.add(imap_message(2, mode))
+        tame.wait_ticket("%s 2" % mode, timeout=5)
+        assert imap_of(tame)["status"] == "ok"
+        # another mailbox, on dovecot with IDLE, is not disturbed
+        dovecot.append("INBOX", [imap_message(1, "beside-" + mode)])
         tame.cli("mailbox", "add", "--address", "g@example.com", "--name",
                  "G", "--imap", dovecot.url())
-        tame.wait_ticket("good %s 1" % mode, timeout=5)
+        tame.wait_ticket("beside-%s 1" % mode, timeout=5)
         assert tame.alive()
     finally:
-        bad.shutdown()
-        bad.server_close()
+        fake.close()
 
 
-def test_silent_server_does_not_hold_up_other_mailboxes(tame, dovecot):
-    bad = BadImap("silent")
+# ---------------------------------------------------------------- bad servers
+
+@pytest.mark.parametrize("mode,error,within", [
+    ("garbage", "server answered garbage", 15),
+    ("huge", "message too large", 15),
+    ("drop", "connection lost", 15),
+    ("silent", "server not answering", 30),
+])
+def test_bad_server_gives_clear_error_others_keep_working(tame, dovecot,
+                                                         mode, error,
+                                                         within):
+    bad = FakeImap(mode, [imap_message(1, "bad-" + mode)])
     try:
-        connect(tame, "imap://joe:x@127.0.0.1:%d/INBOX" % bad.port)
-        time.sleep(1.5)
+        connect(tame, bad.url())
+        # meanwhile another mailbox imports as usual
         t0 = time.monotonic()
-        dovecot.append("INBOX", [imap_message(1, "meanwhile")])
+        dovecot.append("INBOX", [imap_message(1, "good-" + mode)])
         tame.cli("mailbox", "add", "--address", "g@example.com", "--name",
                  "G", "--imap", dovecot.url())
-        tame.wait_ticket("meanwhile 1", timeout=5)
+        tame.wait_ticket("good-%s 1" % mode, timeout=5)
         assert time.monotonic() - t0 < 5 * SLOW
+        imap = wait_error(tame, error, timeout=within)
+        assert imap["status"] == "error" and imap["last_error_detail"]
         st, _, body = tame.api("GET", "/api/v1/health")
         assert st == 200
+        # and keeps importing after the bad one failed
+        dovecot.append("INBOX", [imap_message(2, "good-" + mode)])
+        tame.wait_ticket("good-%s 2" % mode, timeout=5)
+        assert "bad-%s 1" % mode not in subjects(tame)
+        assert tame.alive()
     finally:
-        bad.shutdown()
-        bad.server_close()
+        bad.close()

@@ -7,6 +7,9 @@ every check waits for it (wait_for) instead of sleeping a fixed time.
 """
 
 import email.utils
+import http.client
+import json
+import re
 import time
 
 from conftest import (MAILBOX, assert_error, make_message, new_msgid,
@@ -517,3 +520,159 @@ def test_bad_input_gives_sensible_results(tame):
         ids["empty"])["trend"]["label"] == "empty"
     assert tame.get("/api/v1/trends?min_open=1")["trends"] is not None
     assert tame.alive()
+
+
+# ---------------------------------------------------------------- urgency and register
+
+def wait_tone(tame, tid, n=1, timeout=15):
+    """The ticket once its latest n customer messages carry a tone."""
+    def ready():
+        t = tame.ticket(tid)
+        ins = [m for m in t["messages"] if m["direction"] == "in"]
+        return t if len(ins) >= n and all(
+            m.get("tone") for m in ins[-n:]) else None
+    return wait_for(ready, timeout, what="tone on ticket %d" % tid)
+
+
+def raise_events(ticket):
+    out = []
+    for e in ticket.get("events", []):
+        if e["kind"] == "ticket.priority_raised":
+            d = e["data"]
+            out.append(json.loads(d) if isinstance(d, str) else d)
+    return out
+
+
+def follow_up(tame, first, text):
+    """A customer's answer in the thread of mail first."""
+    return tame.send_mail(make_message(
+        sender=str(first["From"]), subject="Re: " + str(first["Subject"]),
+        text=text, headers={"In-Reply-To": first["Message-ID"],
+                            "References": first["Message-ID"]}))
+
+
+def test_urgency_setting_raises_priority_only_when_on(tame):
+    st, _, body = tame.api("GET", "/api/v1/settings")
+    assert st == 200, body
+    assert body["settings"] == {"urgency_priority": False,
+                                "urgency_high_at": 0.6,
+                                "urgency_urgent_at": 0.85}
+    # off (the default): an urgent mail leaves the priority alone
+    tame.send_mail(sender="Olga Off <olga@example.org>", subject="shop down",
+                   text="URGENT: the shop is down, we need this fixed ASAP, "
+                        "we go live tomorrow!\n")
+    off = wait_tone(tame, ticket_of(tame, "shop down")["id"])
+    assert off["tone"]["urgency"] >= 0.85
+    assert off["priority"] == "normal"
+    assert raise_events(off) == []
+
+    # only admins change it, and only to sensible values
+    _, agent_tok = tame.add_agent("urgent-agent@example.com")
+    st, _, body = tame.api("PATCH", "/api/v1/settings",
+                           {"urgency_priority": True}, token=agent_tok)
+    assert_error(st, body, 403)
+    for bad in ({"urgency_priority": "yes"}, {"urgency_high_at": 1.5},
+                {"urgency_high_at": 0}, {"colour": "red"},
+                {"urgency_high_at": 0.9, "urgency_urgent_at": 0.7}):
+        st, _, body = tame.api("PATCH", "/api/v1/settings", bad)
+        assert_error(st, body, 400)
+    assert tame.get("/api/v1/settings")["settings"]["urgency_priority"] \
+        is False
+    st, _, body = tame.api("PATCH", "/api/v1/settings",
+                           {"urgency_priority": True})
+    assert st == 200, body
+    assert body["settings"]["urgency_priority"] is True
+
+    # on: two strong cues make it urgent, one makes it high
+    first = tame.send_mail(sender="Una Urgent <una@example.org>",
+                           subject="checkout broken",
+                           text="URGENT: the checkout is down, we need this "
+                                "fixed ASAP, we go live tomorrow!\n")
+    hal = tame.send_mail(sender="Hal High <hal@example.org>",
+                   subject="export please",
+                   text="Please fix the export asap.\n")
+    tame.send_mail(sender="Cal Calm <cal@example.org>",
+                   subject="a question",
+                   text="When you have a moment, how do I change my "
+                        "invoice address?\n")
+    urgent_id = ticket_of(tame, "checkout broken")["id"]
+    high_id = ticket_of(tame, "export please")["id"]
+    calm_id = ticket_of(tame, "a question")["id"]
+    u = wait_for(lambda: (lambda t: t if t["priority"] == "urgent" else None)(
+        tame.ticket(urgent_id)), 15, what="urgent priority")
+    ev = raise_events(u)
+    assert len(ev) == 1, u["events"]
+    assert ev[0]["priority"] == "urgent" and ev[0]["from"] == "normal"
+    assert ev[0]["reason"].startswith("urgent tone: ")
+    assert "ASAP" in ev[0]["reason"], ev[0]
+    raised = [e for e in u["events"] if e["kind"] == "ticket.priority_raised"]
+    assert raised[0]["actor_id"] is None
+    h = wait_for(lambda: (lambda t: t if t["priority"] == "high" else None)(
+        tame.ticket(high_id)), 15, what="high priority")
+    assert "asap" in raise_events(h)[0]["reason"]
+    c = wait_tone(tame, calm_id)
+    assert c["priority"] == "normal" and raise_events(c) == []
+
+    # never lowers: a milder urgent follow-up leaves "urgent" as it is
+    follow_up(tame, first, "Still waiting, please fix this asap.\n")
+    u = wait_tone(tame, urgent_id, n=2)
+    assert u["priority"] == "urgent"
+    assert len(raise_events(u)) == 1
+
+    # an agent's choice made before an urgent message does not stop it
+    st, _, body = tame.api("PATCH", "/api/v1/tickets/%d" % high_id,
+                           {"priority": "low"})
+    assert st == 200, body
+    settle(0.3)
+    assert tame.ticket(high_id)["priority"] == "low"
+    follow_up(tame, hal, "Sorry to push: we need the export fixed ASAP, "
+                         "the deadline is tomorrow.\n")
+    h = wait_for(lambda: (lambda t: t if t["priority"] in ("high", "urgent")
+                          else None)(tame.ticket(high_id)), 15,
+                 what="raised again after the agent's earlier choice")
+    assert raise_events(h)[-1]["from"] == "low"
+
+    # off again: nothing more moves
+    st, _, body = tame.api("PATCH", "/api/v1/settings",
+                           {"urgency_priority": False})
+    assert st == 200 and body["settings"]["urgency_priority"] is False
+    tame.send_mail(sender="Olaf Off <olaf@example.org>",
+                   subject="shop down again",
+                   text="URGENT!! we need this fixed ASAP, deadline today\n")
+    o = wait_tone(tame, ticket_of(tame, "shop down again")["id"])
+    assert o["priority"] == "normal" and raise_events(o) == []
+
+
+def test_register_of_customer_messages(tame):
+    tame.send_mail(sender="Fiona Formal <fiona@example.org>",
+                   subject="Copy of invoice",
+                   text="Dear Sir or Madam,\n\nI am writing to request a "
+                        "copy of my invoice for March.\n\nKind regards,\n"
+                        "Fiona Formal\n")
+    tame.send_mail(sender="Rick Relaxed <rick@example.org>",
+                   subject="login thing",
+                   text="hey guys, can't log in again lol, any idea? thx :)\n")
+    formal = wait_tone(tame, ticket_of(tame, "Copy of invoice")["id"])
+    relaxed = wait_tone(tame, ticket_of(tame, "login thing")["id"])
+    ft, rt = formal["tone"], relaxed["tone"]
+    assert ft["register"] == "formal", ft
+    assert "Dear" in ft["register_evidence"], ft
+    assert "Kind regards" in ft["register_evidence"], ft
+    assert rt["register"] == "relaxed", rt
+    assert "hey" in rt["register_evidence"], rt
+    assert "thx" in rt["register_evidence"], rt
+    # the message carries the same as the ticket
+    assert formal["messages"][0]["tone"]["register_evidence"] == \
+        ft["register_evidence"]
+
+    # scores print with a few decimals, not 17 digits
+    conn = http.client.HTTPConnection("127.0.0.1", tame.http_port,
+                                      timeout=30)
+    try:
+        conn.request("GET", "/api/v1/tickets/%d" % relaxed["id"],
+                     headers={"Authorization": "Bearer " + tame.token})
+        raw = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    assert '"sentiment":' in raw
+    assert not re.search(r"\d\.\d{6,}", raw), raw[:400]

@@ -1,11 +1,13 @@
 /*
  * fuzz_text.c - libFuzzer target for the queue intelligence's readers of
  * customer text: the quote/signature cut, the tokenising and stemming
- * pipeline and the tone analysis, all fed with arbitrary bytes.
+ * pipeline and the tone analysis (with the register and the urgency
+ * reason), all fed with arbitrary bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <jansson.h>
 #include "core/text.h"
 #include "core/tone.h"
@@ -30,7 +32,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)text_analyse(tp, s, size, 1, &doc);
 	text_doc_free(&doc);
 	if (tone_analyze(s, size, &t) == 0) {
+		char why[160];
+		size_t i;
+
 		if (t.sentiment < -1.0 || t.sentiment > 1.0)
+			abort();
+		if (t.n_reg_evidence > TONE_REG_EVIDENCE)
+			abort();
+		for (i = 0; i < t.n_reg_evidence; i++)
+			if (strnlen(t.reg_evidence[i], TONE_EVIDENCE_TEXT) >=
+			    TONE_EVIDENCE_TEXT)
+				abort();
+		tone_urgency_reason(&t, why, sizeof(why));
+		if (strnlen(why, sizeof(why)) >= sizeof(why))
 			abort();
 		if ((j = tone_to_json(&t)) != NULL)
 			json_decref(j);

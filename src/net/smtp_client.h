@@ -1,0 +1,42 @@
+/*
+ * smtp_client.h - one message handed to an SMTP relay with libcurl:
+ * a mailbox's own relay (relay_conf.h) or tamed's global --relay URL.
+ * Used by the outbox sender and by the test-send of the API.
+ *
+ * Model: one call, one connection, one message; the answer is sent,
+ * try again later, or refused for good, with a short plain-language
+ * reason ("login refused", "certificate not trusted", ...) and the
+ * library's own words beside it for whoever debugs.
+ */
+#ifndef TAME_SMTP_CLIENT_H
+#define TAME_SMTP_CLIENT_H
+
+#include <stddef.h>
+#include "../core/relay_conf.h"
+
+enum smtp_client_result {
+	SMTP_CLIENT_SENT = 0,
+	SMTP_CLIENT_RETRY,      /* the relay may take it later */
+	SMTP_CLIENT_REFUSED     /* a 5xx refusal of sender, recipient or
+	                           message: sending again will not help */
+};
+
+struct smtp_client_job {
+	const struct relay_conf *relay;  /* the mailbox's relay, or NULL */
+	const char *url;                 /* used when relay is NULL: the
+	                                    --relay URL (STARTTLS when the
+	                                    relay offers it) */
+	const char *mail_from;
+	const char *rcpts;               /* addresses joined by ',' */
+	const char *raw;                 /* the message, CRLF line ends */
+	size_t len;
+	long timeout_s;                  /* the whole exchange */
+};
+
+/* Sends job. error (errlen bytes) gets the plain-language reason and
+ * detail (detlen bytes) what libcurl and the relay said; both are ""
+ * when sent. Names no password. Thread-safe (curl_global_init done). */
+enum smtp_client_result smtp_client_send(const struct smtp_client_job *job,
+    char *error, size_t errlen, char *detail, size_t detlen);
+
+#endif
