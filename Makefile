@@ -119,7 +119,7 @@ fuzz: deps $(FUZZ_BIN)
 	      build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -2; done
 
 bench: deps all
-	./bench/run.sh
+	TAME_BUILD=$(B) ./bench/run.sh
 
 # Quality figures of the queue intelligence on the shared data sets.
 DATA ?= ../shared/data
@@ -129,6 +129,9 @@ $(B)/eval_%: bench/eval_%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 eval: deps $(EVAL_BIN)
 	@set -e; for e in $(EVAL_BIN); do echo "== $$e"; $$e $(DATA); done
+# make bench times trend placement with eval_trends and drives the web
+# app in chromium (bench/run.sh).
+bench: $(B)/eval_trends $(BROWSER_STAMP)
 
 clean:
 	rm -rf build

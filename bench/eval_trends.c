@@ -11,11 +11,12 @@
  * The same for DATA/bitext (27 intents) when it is there.
  *
  *   eval_trends DATA [--ordered] [--seed N] [--threshold X] [--merge X]
- *                    [--refine N] [--bench N] [--labels]
+ *                    [--refine N] [--bench N] [--bench-only] [--labels]
  *
  * Then places 100,000 synthetic open tickets (recombined banking77 texts;
  * --bench N for another number, 0 to skip) and times placement and the
- * trends list, and weighs the index, against their targets.
+ * trends list, and weighs the index, against their targets. --bench-only
+ * skips the quality figures (bench/run.sh wants only the timings).
  */
 #include <math.h>
 #include <stdio.h>
@@ -338,6 +339,7 @@ struct opts {
 	struct trend_params p;
 	int ordered;
 	int labels;
+	int bench_only;
 	size_t bench;
 };
 
@@ -561,6 +563,8 @@ main(int argc, char **argv)
 			o.ordered = 1;
 		else if (strcmp(argv[i], "--labels") == 0)
 			o.labels = 1;
+		else if (strcmp(argv[i], "--bench-only") == 0)
+			o.bench_only = 1;
 		else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0)
 			seed = strtoull(argv[++i], NULL, 10) * 2654435761ULL + 1;
 		else if (i + 1 < argc && strcmp(argv[i], "--threshold") == 0)
@@ -576,21 +580,22 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: %s DATA [--ordered] [--seed N] "
 			    "[--threshold X] [--merge X] [--refine N] [--bench N] "
-			    "[--labels]\n", argv[0]);
+			    "[--bench-only] [--labels]\n", argv[0]);
 			return 2;
 		}
 	}
 	buf_init(&path, 4096);
-	if (buf_printf(&path, "%s/banking77/train.csv", data) ||
-	    eval_set("banking77", buf_str(&path), "text", "category", &o))
+	if (!o.bench_only && (buf_printf(&path, "%s/banking77/train.csv",
+	    data) || eval_set("banking77", buf_str(&path), "text", "category",
+	    &o)))
 		rc = 1;
 	buf_reset(&path);
 	if (o.bench && (buf_printf(&path, "%s/banking77/train.csv", data) ||
 	    bench(buf_str(&path), o.bench, &o)))
 		rc = 1;
 	buf_reset(&path);
-	if (buf_printf(&path, "%s/bitext/Bitext_Sample_Customer_Support_"
-	    "Training_Dataset.csv", data) == TAME_OK)
+	if (!o.bench_only && buf_printf(&path, "%s/bitext/Bitext_Sample_"
+	    "Customer_Support_Training_Dataset.csv", data) == TAME_OK)
 		(void)eval_set("bitext", buf_str(&path), "instruction", "intent", &o);
 	buf_free(&path);
 	return rc;

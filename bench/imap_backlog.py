@@ -120,7 +120,14 @@ def main():
                   n, size, rate, TARGET, imported, stored, seen, secs,
                   stored_s or 0, index_s,
                   open("/proc/loadavg").read().split()[0]))
-        return 0 if stored == n and seen == n else 1
+        if stored == n and seen == n:
+            return 0
+        log.flush()
+        with open(os.path.join(work, "tamed.log"), errors="replace") as f:
+            tail = f.read()[-600:]
+        print("BROKEN: imap backlog of %d: %d stored, %d marked \\Seen; "
+              "tamed's log ends:\n%s" % (n, stored, seen, tail))
+        return 1
     finally:
         if tamed:
             tamed.terminate()

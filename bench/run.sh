@@ -1,9 +1,28 @@
 #!/bin/sh
-# `make bench`: the mail spine's figures, each printed beside its target.
-# Benchmarks never fail the build on a timing; they print and record.
-#   BENCH_TICKETS  tickets in the big store (default 1000000)
-#   BENCH_SMTP_N   messages for the SMTP ingest run (default 30000)
-#   BENCH_IMPORT_N messages for the mbox import run (default 100000)
+# `make bench`: the figures of the mail spine, the web app, the queue
+# intelligence and the IMAP backlog, each printed beside its target.
+#
+# A timing never fails the run: it is printed and recorded, slow or not.
+# The run fails (exit 1, nothing recorded) when the thing measured broke:
+# mail refused or lost, an import that stored less than it was given,
+# requests answered with errors, a web page without its rows, a tamed
+# that did not start or died. Each such line starts with BROKEN.
+#
+# Parts, in this order (rough time on the 2-core machine at default sizes):
+#   smtp    durable SMTP ingest, BENCH_SMTP_N mails (30000)             20 s
+#   import  tame import mbox, BENCH_IMPORT_N x 4 kB (100000)            40 s
+#   store   BENCH_TICKETS tickets (1000000): start-up, list, search, RSS  4 min
+#   intel   bench/intel.sh: trend placement, trend index, trends list,
+#           similar cases, SMTP ingest with the intelligence off and on
+#           (BENCH_INTEL_OPEN 100000 open tickets, BENCH_INTEL_RUNS 3)  6 min
+#   imap    bench/imap_backlog.sh: a dovecot backlog, BENCH_IMAP_N
+#           ("5000 50000")                                              2 min
+#   web     bench/web.mjs: the web app in chromium, BENCH_WEB_TICKETS
+#           (100000; BENCH_WEB_QUEUE of them open, all by default),
+#           BENCH_WEB_LOADS and BENCH_WEB_OPENS (20 each)               2 min
+# BENCH_SKIP=web,imap leaves parts out; BENCH_ONLY=web,smtp runs only those.
+# BENCH_RESULTS: the file the run is added to (bench/RESULTS.md), or
+# "none" to record nothing (for trial runs).
 set -u
 cd "$(dirname "$0")/.."
 B=${TAME_BUILD:-build}
@@ -11,17 +30,50 @@ PY=${PYTHON:-/usr/bin/python3}
 TICKETS=${BENCH_TICKETS:-1000000}
 SMTP_N=${BENCH_SMTP_N:-30000}
 IMPORT_N=${BENCH_IMPORT_N:-100000}
-W=$(mktemp -d /tmp/tame-bench.XXXXXX)
+SKIP=${BENCH_SKIP:-}
+ONLY=${BENCH_ONLY:-}
+RESULTS=${BENCH_RESULTS:-bench/RESULTS.md}
+W=$(mktemp -d -t tame-bench.XXXXXX)
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$W"; }
 trap cleanup EXIT INT TERM
 OUT="$W/results.txt"
 : > "$OUT"
+BROKEN=""
 
 say() { echo "$*" | tee -a "$OUT"; }
+# Something measured did not work: said now, and the run fails at the end.
+broke() { say "BROKEN: $*"; BROKEN="$BROKEN
+  $*"; }
+# Whether part $1 runs (BENCH_ONLY, BENCH_SKIP).
+want() {
+	case ",$SKIP," in *",$1,"*) return 1 ;; esac
+	[ -z "$ONLY" ] && return 0
+	case ",$ONLY," in *",$1,"*) return 0 ;; esac
+	return 1
+}
 free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# Runs a command with its output shown and recorded; its exit status in RC.
+part() { { "$@" 2>&1; echo $? > "$W/rc"; } | tee -a "$OUT"; RC=$(cat "$W/rc"); }
+# The messages stored in data directory $1.
+messages_in() { $PY -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM messages').fetchone()[0])" "$1/tame.db" 2>/dev/null || echo 0; }
+# `tame import mbox` of $2 into $1, its log in $3: broken unless all $4 stored.
+import_mbox() {
+	"$B/tame" --data "$1" import mbox "$2" 2>"$3" ||
+		broke "tame import mbox exited with $?: $(tail -c 300 "$3")"
+	STORED=$(grep -o '[0-9]* stored' "$3" | tail -1 | cut -d' ' -f1)
+	[ "${STORED:-0}" = "$4" ] || broke "tame import mbox stored ${STORED:-0} of $4 messages"
+}
 
-cc -O2 -Wall -Wextra -Werror -o "$B/smtp_load" bench/smtp_load.c -lpthread || exit 1
+for p in $(echo "$SKIP,$ONLY" | tr ',' ' '); do
+	case "$p" in smtp|import|store|intel|imap|web) ;;
+	*) echo "bench: unknown part '$p' in BENCH_SKIP/BENCH_ONLY (smtp, import, store, intel, imap, web)"; exit 2 ;;
+	esac
+done
+
+if want smtp || want intel; then
+	cc -O2 -Wall -Wextra -Werror -o "$B/smtp_load" bench/smtp_load.c -lpthread || exit 1
+fi
 
 start_tamed() { # DATA -> sets TPID HTTP SMTP
 	HTTP=$(free_port); SMTP=$(free_port)
@@ -31,96 +83,174 @@ start_tamed() { # DATA -> sets TPID HTTP SMTP
 		curl -sf "http://127.0.0.1:$HTTP/api/v1/health" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
-	echo "tamed did not start"; cat "$1/tamed.log"; exit 1
+	echo "BROKEN: tamed did not start"; cat "$1/tamed.log"; exit 1
 }
-stop_tamed() { kill "$TPID"; wait "$TPID" 2>/dev/null; }
+stop_tamed() {
+	kill -0 "$TPID" 2>/dev/null || broke "tamed died during the run: $(tail -3 "$D/tamed.log")"
+	kill "$TPID"; wait "$TPID" 2>/dev/null
+}
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$1/status; }
 cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' /proc/$1/stat; } # user+sys
+section() { say ""; say "## $* (load average $(cut -d' ' -f1-3 /proc/loadavg))"; }
 
-say "# Tame benchmarks, $(date -u +%Y-%m-%dT%H:%MZ)"
+STAMP=$(date -u +%Y-%m-%dT%H:%MZ)
+T_START=$(date +%s)
+say "# Tame benchmarks, $STAMP"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 # Other work on the machine shows in every figure, the tails most.
 say "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-say ""
+[ -n "$SKIP$ONLY" ] && say "parts: only '${ONLY:-all}', skipped '${SKIP:-none}'"
+
+if want smtp || want import || want store; then
+	section "mail spine"
+fi
 
 # 1. durable SMTP ingest, 16 connections, 4 kB messages
-D="$W/smtp"; mkdir -p "$D"
-"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-start_tamed "$D"
-R=$("$B/smtp_load" -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP)
-RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
-say "smtp ingest (16 conns, 4 kB, durable 250): $RATE msg/s   target >= 5000   [$R]"
-say "  tamed peak RSS after ingest: $(rss_mb $TPID) MB, CPU $(cpu_s $TPID) s for $SMTP_N messages"
-stop_tamed
+if want smtp; then
+	D="$W/smtp"; mkdir -p "$D"
+	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
+	start_tamed "$D"
+	R=$("$B/smtp_load" -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP) ||
+		broke "smtp_load exited with $?: $R"
+	RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
+	say "smtp ingest (16 conns, 4 kB, durable 250): $RATE msg/s   target >= 5000   [$R]"
+	say "  tamed peak RSS after ingest: $(rss_mb $TPID) MB, CPU $(cpu_s $TPID) s for $SMTP_N messages"
+	stop_tamed
+	OK=$(echo "$R" | sed -n 's/.*ok=\([0-9]*\).*/\1/p')
+	[ "${OK:-0}" = "$SMTP_N" ] || broke "smtp ingest: ${OK:-0} of $SMTP_N messages got a 250"
+	N=$(messages_in "$D")
+	[ "$N" = "${OK:-0}" ] || broke "smtp ingest: $N messages stored for ${OK:-0} answered 250"
+	rm -rf "$D"
+fi
 
 # 2. tame import mbox
-D="$W/import"; mkdir -p "$D"
-"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-$PY bench/gen_mbox.py "$IMPORT_N" 4096 "$W/import.mbox"
-T0=$(date +%s.%N)
-"$B/tame" --data "$D" import mbox "$W/import.mbox" 2>"$W/import.log"
-T1=$(date +%s.%N)
-RATE=$(echo "$IMPORT_N $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
-say "tame import mbox ($IMPORT_N x 4 kB): $RATE msg/s   target >= 30000"
-rm -f "$W/import.mbox"
+if want import; then
+	D="$W/import"; mkdir -p "$D"
+	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
+	$PY bench/gen_mbox.py "$IMPORT_N" 4096 "$W/import.mbox"
+	T0=$(date +%s.%N)
+	import_mbox "$D" "$W/import.mbox" "$W/import.log" "$IMPORT_N"
+	T1=$(date +%s.%N)
+	RATE=$(echo "$IMPORT_N $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
+	say "tame import mbox ($IMPORT_N x 4 kB): $RATE msg/s   target >= 30000"
+	rm -rf "$W/import.mbox" "$D"
+fi
 
 # 3. a store with many tickets: list p99, search p50, RSS, start-up
-D="$W/big"; mkdir -p "$D"
-"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-echo secret-bench-pw | "$B/tame" --data "$D" user add --email bench@localhost --name Bench --role admin --password-stdin >/dev/null
-TOKEN=$("$B/tame" --data "$D" token add --email bench@localhost)
-$PY bench/gen_mbox.py "$TICKETS" 600 "$W/big.mbox" 2
-T0=$(date +%s.%N)
-"$B/tame" --data "$D" import mbox "$W/big.mbox" 2>"$W/big.log"
-T1=$(date +%s.%N)
-RATE=$(echo "$TICKETS $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
-rm -f "$W/big.mbox"
-say "store: $TICKETS tickets ($(du -sh "$D/tame.db" | cut -f1) on disk, imported at $RATE msg/s)"
-T0=$(date +%s%N)
-start_tamed "$D"
-T1=$(date +%s%N)
-say "start-up to first health answer: $(( (T1 - T0) / 1000000 )) ms   target < 300 ms ($(grep -o 'ready in [0-9]* ms' "$D/tamed.log"))"
-if command -v wrk >/dev/null; then
-	cat > "$W/auth.lua" <<LUA
+if want store; then
+	D="$W/big"; mkdir -p "$D"
+	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
+	echo secret-bench-pw | "$B/tame" --data "$D" user add --email bench@localhost --name Bench --role admin --password-stdin >/dev/null
+	TOKEN=$("$B/tame" --data "$D" token add --email bench@localhost)
+	$PY bench/gen_mbox.py "$TICKETS" 600 "$W/big.mbox" 2
+	T0=$(date +%s.%N)
+	import_mbox "$D" "$W/big.mbox" "$W/big.log" "$TICKETS"
+	T1=$(date +%s.%N)
+	RATE=$(echo "$TICKETS $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
+	rm -f "$W/big.mbox"
+	say "store: $TICKETS tickets ($(du -sh "$D/tame.db" | cut -f1) on disk, imported at $RATE msg/s)"
+	T0=$(date +%s%N)
+	start_tamed "$D"
+	T1=$(date +%s%N)
+	say "start-up to first health answer: $(( (T1 - T0) / 1000000 )) ms   target < 300 ms ($(grep -o 'ready in [0-9]* ms' "$D/tamed.log"))"
+	LIST="http://127.0.0.1:$HTTP/api/v1/tickets?limit=50&status=any"
+	ROWS=$(curl -sf -H "Authorization: Bearer $TOKEN" "$LIST" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["tickets"]))' 2>/dev/null)
+	[ "${ROWS:-0}" -eq "$([ "$TICKETS" -lt 50 ] && echo "$TICKETS" || echo 50)" ] ||
+		broke "the ticket list answered ${ROWS:-nothing} rows, not 50"
+	if command -v wrk >/dev/null; then
+		cat > "$W/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
-	wrk -t2 -c32 -d10s --latency -s "$W/auth.lua" "http://127.0.0.1:$HTTP/api/v1/tickets?limit=50&status=any" > "$W/wrk.txt" 2>&1
-	P99=$(awk '$1=="99%" {print $2}' "$W/wrk.txt")
-	P50=$(awk '$1=="50%" {print $2}' "$W/wrk.txt")
-	RPS=$(awk '/Requests\/sec/ {print $2}' "$W/wrk.txt")
-	say "ticket list (50 rows, 32 conns, wrk): p50 $P50, p99 $P99   target p99 < 5 ms   ($RPS req/s)"
-fi
-$PY - "$HTTP" "$TOKEN" <<'PYEOF' | tee -a "$OUT"
-import http.client, sys, time, statistics
+		wrk -t2 -c32 -d10s --latency -s "$W/auth.lua" "$LIST" > "$W/wrk.txt" 2>&1 ||
+			broke "wrk exited with $?: $(tail -3 "$W/wrk.txt")"
+		P99=$(awk '$1=="99%" {print $2}' "$W/wrk.txt")
+		P50=$(awk '$1=="50%" {print $2}' "$W/wrk.txt")
+		RPS=$(awk '/Requests\/sec/ {print $2}' "$W/wrk.txt")
+		say "ticket list (50 rows, 32 conns, wrk): p50 $P50, p99 $P99   target p99 < 5 ms   ($RPS req/s)"
+		grep -q "Non-2xx" "$W/wrk.txt" && broke "ticket list under wrk: $(grep -E 'Non-2xx|requests in' "$W/wrk.txt" | tr '\n' ' ')"
+		grep -q "Socket errors" "$W/wrk.txt" && say "  wrk: $(grep 'Socket errors' "$W/wrk.txt")"
+	else
+		broke "wrk is not installed (scripts/deps.sh installs it)"
+	fi
+	part $PY - "$HTTP" "$TOKEN" <<'PYEOF'
+import http.client, json, sys, time, statistics
 port, token = int(sys.argv[1]), sys.argv[2]
 words = ["password", "refund", "declined", "crashes", "locked", "invoice", "browser", "shipping"]
 c = http.client.HTTPConnection("127.0.0.1", port)
-lat = []
+lat, bad, hits = [], [], 0
 for i in range(200):
     q = words[i % len(words)] + ("" if i % 2 else " again")
     t = time.perf_counter()
     c.request("GET", "/api/v1/tickets?status=any&limit=50&q=" + q.replace(" ", "+"),
               headers={"Authorization": "Bearer " + token})
-    r = c.getresponse(); r.read()
+    r = c.getresponse(); body = r.read()
     lat.append((time.perf_counter() - t) * 1000)
+    if r.status != 200:
+        bad.append("%s: %d" % (q, r.status))
+    else:
+        hits += len(json.loads(body)["tickets"])
 lat.sort()
 print("full-text search (50 rows): p50 %.2f ms, p99 %.2f ms   target p50 < 20 ms" % (statistics.median(lat), lat[int(len(lat) * .99) - 1]))
+if bad:
+    sys.exit("BROKEN: full-text search answered %d of 200 queries with an error (%s)" % (len(bad), bad[0]))
+if hits == 0:
+    sys.exit("BROKEN: full-text search found nothing for any of its words")
 PYEOF
-say "tamed resident memory (peak) with $TICKETS tickets: $(rss_mb $TPID) MB   target < 150 MB"
-stop_tamed
+	[ "$RC" = 0 ] || broke "full-text search (above)"
+	say "tamed resident memory (peak) with $TICKETS tickets: $(rss_mb $TPID) MB   target < 150 MB"
+	stop_tamed
+	rm -rf "$D"
+fi
 
-# 4. the queue intelligence: trends, similar cases, ingest with it on
+# 4. the queue intelligence: placement, trends, similar cases, ingest
+if want intel; then
+	section "queue intelligence"
+	part env TAME_BUILD="$B" PYTHON="$PY" ./bench/intel.sh
+	[ "$RC" = 0 ] || broke "bench/intel.sh exited with $RC (above)"
+fi
+
+# 5. IMAP backlog from dovecot
+if want imap; then
+	section "IMAP backlog"
+	part env TAME_BUILD="$B" PYTHON="$PY" ./bench/imap_backlog.sh
+	[ "$RC" = 0 ] || broke "bench/imap_backlog.sh exited with $RC (above)"
+fi
+
+# 6. the web app in headless chromium
+if want web; then
+	section "web app"
+	if [ ! -d tests/browser/node_modules/playwright-core ]; then
+		broke "playwright-core is not installed: make bench installs it (tests/browser: npm ci)"
+	else
+		part env TAME_BUILD="$B" PYTHON="$PY" node bench/web.mjs
+		[ "$RC" = 0 ] || broke "bench/web.mjs exited with $RC (above)"
+	fi
+fi
+
 say ""
-TAME_BUILD="$B" PYTHON="$PY" ./bench/intel.sh 2>&1 | tee -a "$OUT"
-say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(( ($(date +%s) - T_START) / 60 )) min in all"
 
-{
-	echo "# Benchmark results"
+if [ -n "$BROKEN" ]; then
 	echo
-	echo "Latest \`make bench\` run (written by bench/run.sh)."
+	echo "make bench: what was measured broke, so this run is not recorded:$BROKEN"
+	exit 1
+fi
+[ "$RESULTS" = none ] && exit 0
+# The run goes on top of the results file; earlier runs stay below it.
+[ -f "$RESULTS" ] || printf '# Benchmark results\n\n' > "$RESULTS"
+{
+	SIZES=$(env | grep '^BENCH_' | grep -v '^BENCH_RESULTS=' | sort | tr '\n' ' ' | sed 's/ $//')
+	echo "## $STAMP, make bench $([ -n "$SIZES" ] && echo "($SIZES)" || echo "at default sizes")"
 	echo
 	echo '```'
 	cat "$OUT"
 	echo '```'
-} > bench/RESULTS.md
-echo "(written to bench/RESULTS.md)"
+	echo
+} > "$W/section.md"
+awk -v sec="$W/section.md" '
+	function put(l) { while ((getline l < sec) > 0) print l; done = 1 }
+	/^## / && !done { put() }
+	{ print }
+	END { if (!done) put() }' "$RESULTS" > "$W/results.md" &&
+	cat "$W/results.md" > "$RESULTS"
+echo "(added to $RESULTS)"

@@ -242,6 +242,12 @@ test('figures: inbox painted and ticket opened', async (t) => {
 		assert.equal(r.status, 200, f);
 		bytes += (await r.arrayBuffer()).byteLength;
 	}
+	// every module is fetched at once, not one import after another
+	const index = await (await fetch(env.tamed.url + '/')).text();
+	for (const f of fs.readdirSync(web).filter((x) => /\.js$/.test(x) &&
+		x !== 'app.js'))
+		assert.ok(index.includes('<link rel="modulepreload" href="/' + f +
+			'">'), f + ' is not preloaded');
 	t.diagnostic('web app JS+CSS ' + bytes + ' bytes served, ' +
 		(bytes / 1024).toFixed(1) + ' kB (target < 150 kB = 153600 bytes)');
 	assert.ok(bytes < 150 * 1024);

@@ -866,3 +866,43 @@ def test_create_validation(tame):
     st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
                           "a" * 513)
     assert assert_error(st, ans, 400)["code"] == "invalid_parameter"
+
+
+def test_sorted_pages_same_through_the_active_index(tame):
+    """A view of the whole active queue walks its own index (oldest
+    waiting, priority); a narrower one sorts its matches. Both give the
+    same tickets in the same order, page after page."""
+    make_tickets(tame, [("Queue %02d" % i, "Waiting %d." % i)
+                        for i in range(12)])
+    ids = sorted(t["id"] for t in tame.tickets())
+    # ties in the key (same priority, waiting since the same ms) and
+    # tickets that left the active queue
+    for i, p in zip(ids[:6], ["urgent", "high", "urgent", "low", "high",
+                              "normal"]):
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % i,
+                              {"priority": p})
+        assert st == 200, ans
+    for i in ids[6:8]:
+        tame.api("PATCH", "/api/v1/tickets/%d" % i, {"status": "solved"})
+    tame.api("PATCH", "/api/v1/tickets/%d" % ids[8], {"status": "pending"})
+
+    def pages(query):
+        out, cursor = [], None
+        for _ in range(20):
+            q = query + ("&cursor=" + quote(cursor) if cursor else "")
+            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
+            assert st == 200, ans
+            out += [t["id"] for t in ans["tickets"]]
+            cursor = ans["next_cursor"]
+            if not cursor:
+                return out
+        raise AssertionError("too many pages")
+
+    for sort in ("oldest", "priority"):
+        base = "status=new,open,pending&sort=%s&limit=3" % sort
+        walked = pages(base)                       # the active index
+        sorted_ = pages(base + "&mailbox=1")       # sorting the matches
+        assert walked == sorted_, sort
+        assert len(walked) == 10 and ids[6] not in walked
+    prio = pages("status=new,open,pending&sort=priority&limit=4")
+    assert prio[:2] == [ids[0], ids[2]] and prio[2:4] == [ids[1], ids[4]]
