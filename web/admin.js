@@ -253,7 +253,11 @@ export class MailboxesView {
 			i ? 'Status: ' + i.status + (i.last_error ? ' - ' +
 				i.last_error + (i.last_error_detail ? ' (' +
 				i.last_error_detail + ')' : '') : '') +
-			(i.imported ? ', ' + i.imported + ' imported' : '') : '');
+			(i.imported ? ', ' + i.imported + ' imported' : '') +
+			(i.watch === 'idle' ? '; new mail arrives as the server ' +
+				'announces it (IDLE)' : i.watch === 'poll' ?
+				'; the folder is checked every ' + i.poll_interval_ms /
+				1000 + ' s' : '') : '');
 		const body = () => ({ imap: { url: url.value.trim(),
 			after: after.value === 'move' ? 'move:' + folder.value.trim() :
 				after.value,

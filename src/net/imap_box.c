@@ -582,6 +582,20 @@ imap_box_done(struct imap_box *b, CURLcode cc)
 
 static int64_t box_turn(struct imap_box *b, int64_t now);
 
+/* Records in the store whether the server tells of new mail (IDLE) or
+ * the folder is polled, when that changes, once the settings worked. */
+static void
+note_watch(struct imap_box *b)
+{
+	int w = imap_idle_up(&b->idle) ? 2 : 1;
+
+	if (!b->rounds_ok || b->reload || b->dead || w == b->watch)
+		return;
+	if (store_imap_watch(b->env->store, b->conf.mailbox_id, w == 2 ?
+	    "idle" : "poll") == TAME_OK)
+		b->watch = w;
+}
+
 /* See imap_box.h. */
 int64_t
 imap_box_tend(struct imap_box *b, int64_t now)
@@ -597,6 +611,7 @@ imap_box_tend(struct imap_box *b, int64_t now)
 		if (b->step == STEP_IDLE)
 			b->next_at = now;
 	}
+	note_watch(b);
 	w = box_turn(b, now);
 	return w < idle_wait ? w : idle_wait;
 }
@@ -658,4 +673,5 @@ imap_box_abort(struct imap_box *b)
 	b->nuids = b->next = 0;
 	imap_idle_close(&b->idle, 1);
 	b->rounds_ok = 0;
+	b->watch = 0;
 }

@@ -60,6 +60,7 @@ struct imap_box {
 	int64_t version;         /* the settings version to load */
 	int64_t next_at;         /* idle until then */
 	int fails;               /* rounds failed in a row (back-off) */
+	int watch;               /* recorded: 0 not yet, 1 poll, 2 idle */
 	int sticky;              /* a message was left: keep the error */
 	const char *shown_err;   /* the error last stored, NULL = fine */
 	int64_t ok_recorded_at;

@@ -394,6 +394,11 @@ static const char *const steps[] = {
 	" ((3 - priority) * 4398046511104 +"
 	" coalesce(last_customer_at, created_at)), id)"
 	" WHERE status IN (0,1,2);",
+
+	/* 11: how an IMAP mailbox learns of new mail, for the admin page:
+	 * "idle" (the server announces it, RFC 2177) or "poll"; NULL
+	 * until the poller has worked with the settings. */
+	"ALTER TABLE mailbox_imap ADD COLUMN watch TEXT;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

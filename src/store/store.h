@@ -403,6 +403,10 @@ enum tame_err store_imap_state_set(struct store *s, int64_t mailbox_id,
  * detail (what the server or library said, may be NULL). */
 enum tame_err store_imap_status(struct store *s, int64_t mailbox_id,
     const char *error, const char *detail, int64_t now);
+/* Records how the poller learns of the mailbox's new mail: "idle" or
+ * "poll". */
+enum tame_err store_imap_watch(struct store *s, int64_t mailbox_id,
+    const char *watch);
 /* The "imap" object of the mailbox JSON (docs/API.md), without the
  * password; TAME_ENOTFOUND when the mailbox has no IMAP settings. */
 enum tame_err store_imap_view(struct store *s, int64_t mailbox_id,

@@ -186,6 +186,8 @@ struct store_backend {
 	    int64_t last_uid, int64_t imported, int64_t backlog, int64_t now);
 	enum tame_err (*imap_status)(struct store *s, int64_t mailbox_id,
 	    const char *error, const char *detail, int64_t now);
+	enum tame_err (*imap_watch)(struct store *s, int64_t mailbox_id,
+	    const char *watch);
 	enum tame_err (*imap_view)(struct store *s, int64_t mailbox_id,
 	    json_t **out);
 

@@ -150,6 +150,14 @@ store_imap_status(struct store *s, int64_t mailbox_id, const char *error,
 }
 
 enum tame_err
+store_imap_watch(struct store *s, int64_t mailbox_id, const char *watch)
+{
+	if (!s || mailbox_id <= 0 || !watch)
+		return TAME_EINVAL;
+	return s->be->imap_watch(s, mailbox_id, watch);
+}
+
+enum tame_err
 store_imap_view(struct store *s, int64_t mailbox_id, json_t **out)
 {
 	REQUIRE(out);

@@ -1198,6 +1198,7 @@ const struct store_backend store_backend_sqlite = {
 	.imap_state_get = store_sqlite_imap_state_get,
 	.imap_state_set = store_sqlite_imap_state_set,
 	.imap_status = store_sqlite_imap_status,
+	.imap_watch = store_sqlite_imap_watch,
 	.imap_view = store_sqlite_imap_view,
 
 	.relay_set = store_sqlite_relay_set,

@@ -208,6 +208,8 @@ enum tame_err store_sqlite_imap_state_set(struct store *s, int64_t mailbox_id,
     int64_t last_uid, int64_t imported, int64_t backlog, int64_t now);
 enum tame_err store_sqlite_imap_status(struct store *s, int64_t mailbox_id,
     const char *error, const char *detail, int64_t now);
+enum tame_err store_sqlite_imap_watch(struct store *s, int64_t mailbox_id,
+    const char *watch);
 enum tame_err store_sqlite_imap_view(struct store *s, int64_t mailbox_id,
     json_t **out);
 

@@ -294,13 +294,27 @@ jset_buf(json_t *o, const char *key, enum tame_err rc, struct buf *b)
 }
 
 enum tame_err
+store_sqlite_imap_watch(struct store *s, int64_t mailbox_id,
+    const char *watch)
+{
+	static const char sql[] = "UPDATE mailbox_imap SET watch = ?2"
+	    " WHERE mailbox_id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+
+	sq_bind_int(q, st, 1, mailbox_id);
+	sq_bind_text(q, st, 2, watch);
+	return sq_run(q, st);
+}
+
+enum tame_err
 store_sqlite_imap_view(struct store *s, int64_t mailbox_id,
     json_t **out)
 {
 	static const char sql[] = "SELECT " IMAP_COLS ","
 	    " i.last_error, i.last_error_detail, i.last_error_at,"
 	    " i.last_ok_at, i.last_import_at, i.imported, i.backlog,"
-	    " f.uidvalidity, f.last_uid"
+	    " f.uidvalidity, f.last_uid, i.watch"
 	    " FROM mailbox_imap i JOIN mailboxes m ON m.id = i.mailbox_id"
 	    " LEFT JOIN imap_folder_state f ON f.mailbox_id = i.mailbox_id"
 	    "  AND f.account = " ACCOUNT_SQL " AND f.folder = i.folder"
@@ -357,6 +371,7 @@ store_sqlite_imap_view(struct store *s, int64_t mailbox_id,
 	    21)));
 	bad |= sq_jset(o, "last_uid", json_integer(sqlite3_column_int64(st,
 	    22)));
+	bad |= sq_jset(o, "watch", sq_json_text(st, 23));
 	if (bad) {
 		rc = TAME_ENOMEM;
 		goto out;

@@ -319,6 +319,9 @@ def test_idle_delivers_within_seconds_with_long_poll(tame, dovecot):
         assert time.monotonic() - t0 < 5 * SLOW
     assert imap_of(tame)["status"] == "ok"
     assert imap_of(tame)["poll_interval_ms"] == 600000
+    # the admin page can say how new mail is learnt of
+    wait_for(lambda: imap_of(tame)["watch"] == "idle", 5,
+             what="the mailbox showing IDLE")
     # after-import action still follows, on the fetching connection
     wait_for(lambda: dovecot.uids("INBOX", "UNSEEN") == [], 5,
              what="all marked seen on the server")
@@ -367,6 +370,8 @@ def test_server_without_idle_is_polled(tame):
         tame.wait_ticket("noidle 1", timeout=5)
         wait_for(lambda: "does not offer IDLE" in tame.log_text(), 5,
                  what="IDLE found missing")
+        wait_for(lambda: imap_of(tame)["watch"] == "poll", 5,
+                 what="the mailbox showing it is polled")
         fake.add(imap_message(2, "noidle"))
         tame.wait_ticket("noidle 2", timeout=5)
         assert imap_of(tame)["status"] == "ok"
