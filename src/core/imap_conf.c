@@ -45,27 +45,6 @@ fail(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
-/* Host: a DNS name or IPv4 address, or an IPv6 address (brackets
- * removed by the caller). */
-static int
-host_ok(const char *h, size_t n, int v6)
-{
-	size_t i;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = h[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    (v6 && c == ':'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 static enum tame_err
 set_str(char **dst, char *v)
 {
@@ -144,7 +123,7 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 			host_end = auth_end;
 		p = host_end;
 	}
-	if (!host_ok(host, (size_t)(host_end - host), v6)) {
+	if (!tame_url_host_ok(host, (size_t)(host_end - host), v6)) {
 		fail(err, errlen, "IMAP URL: missing or bad host name");
 		rc = TAME_EINVAL;
 		goto out;

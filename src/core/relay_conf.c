@@ -40,26 +40,6 @@ fail(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
-/* A DNS name or IPv4 address, or (v6) an IPv6 address. */
-static int
-host_ok(const char *h, size_t n, int v6)
-{
-	size_t i;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = h[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    (v6 && c == ':'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 static void
 wipe_free(char *s)
 {
@@ -139,7 +119,7 @@ relay_conf_parse_url(const char *url, struct relay_conf *c, char *err,
 			host_end = auth_end;
 		p = host_end;
 	}
-	if (!host_ok(host, (size_t)(host_end - host), v6)) {
+	if (!tame_url_host_ok(host, (size_t)(host_end - host), v6)) {
 		fail(err, errlen, "relay URL: missing or bad host name");
 		goto out;
 	}

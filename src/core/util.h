@@ -27,6 +27,13 @@ char *tame_ascii_lower(char *s);
  * frees). TAME_EINVAL for a bad escape or a decoded control character
  * (what was decoded so far is wiped: it may be a password), TAME_ENOMEM. */
 enum tame_err tame_pct_decode(const char *s, size_t n, char **out);
+/* Length of the valid UTF-8 sequence at p, n > 0 bytes left: 1 for
+ * ASCII, 2 to 4 for a sequence RFC 3629 allows (no overlong forms,
+ * surrogates or code points above U+10FFFF), 0 when there is none. */
+size_t tame_utf8_len(const unsigned char *p, size_t n);
+/* 1 if h[0..n) is a DNS name or IPv4 address, or (v6) an IPv6 address
+ * without its brackets: the host of an imap:// or smtp:// URL. */
+int tame_url_host_ok(const char *h, size_t n, int v6);
 /* Formats ms as RFC 3339 UTC ("2026-11-23T10:00:00.000Z") into out. */
 void tame_time_iso(int64_t ms, char out[32]);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "mime_impl.h"
+#include "../core/util.h"
 
 /* --- strings ---------------------------------------------------------- */
 
@@ -181,39 +182,6 @@ mime_field_is(const char *name, size_t nlen, const char *want)
 
 /* --- text of a part --------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence (RFC 3629: no overlong forms,
- * surrogates or code points above U+10FFFF) at p, n bytes left; 0 if
- * there is none. */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
 /* Copies n bytes of UTF-8 text from p to o (room for n bytes) with CRLF
  * made LF, checking them on the way, eight ASCII bytes at a time.
  * Returns the bytes written, or -1 when p holds a NUL, a byte that is
@@ -250,7 +218,7 @@ utf8_copy_lf(const unsigned char *p, size_t n, char *o, int ascii_only)
 			p++;
 			continue;
 		}
-		if (ascii_only || !(k = utf8_seq_len(p, (size_t)(end - p))))
+		if (ascii_only || !(k = tame_utf8_len(p, (size_t)(end - p))))
 			return -1;
 		memcpy(o, p, k);
 		o += k;

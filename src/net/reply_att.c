@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "reply_att.h"
+#include "../core/util.h"
 
 /* A file name as the client sends it, path included: generous, but a
  * bound (the kept name is at most TAME_REPLY_ATT_NAME_MAX). */
@@ -42,32 +43,6 @@ reply_att_free(struct reply_att *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Length in bytes of the UTF-8 sequence at p (n bytes left), or 0 when
- * it is not one (such a byte is dropped: names are kept as UTF-8). */
-static size_t
-utf8_len(const char *p, size_t n)
-{
-	unsigned char c = (unsigned char)p[0];
-	size_t k, i;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		k = 2;
-	else if ((c & 0xf0) == 0xe0)
-		k = 3;
-	else if ((c & 0xf8) == 0xf0)
-		k = 4;
-	else
-		return 0;
-	if (k > n)
-		return 0;
-	for (i = 1; i < k; i++)
-		if (((unsigned char)p[i] & 0xc0) != 0x80)
-			return 0;
-	return k;
-}
-
 size_t
 reply_att_filename(const char *name, size_t len, char *out, size_t outsz)
 {
@@ -80,7 +55,7 @@ reply_att_filename(const char *name, size_t len, char *out, size_t outsz)
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
 
-		k = utf8_len(p, (size_t)(end - p));
+		k = tame_utf8_len((const unsigned char *)p, (size_t)(end - p));
 		/* not UTF-8; C0, DEL, and C1 (U+0080..U+009F as 0xC2 0x80
 		 * to 0x9F) */
 		if (k == 0 || c < 0x20 || c == 0x7f || (c == 0xc2 &&

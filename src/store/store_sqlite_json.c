@@ -17,38 +17,6 @@
 #include "../core/util.h"
 #include "store_sqlite.h"
 
-/* Length of the valid UTF-8 sequence (RFC 3629) at p, n bytes left; 0
- * if there is none. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
 /* Appends raw bytes. */
 void
 sq_jw_raw(struct jw *w, const char *s, size_t n)
@@ -85,7 +53,7 @@ sq_jw_strn(struct jw *w, const char *s, size_t n)
 		if (p == end)
 			break;
 		if (*p >= 0x80) {
-			if ((k = utf8_len(p, (size_t)(end - p)))) {
+			if ((k = tame_utf8_len(p, (size_t)(end - p)))) {
 				sq_jw_raw(w, (const char *)p, k);
 				p += k;
 			} else {

@@ -42,39 +42,6 @@
 
 /* ---- JSON helpers (see store_sqlite.h) ---- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
 /* A JSON string of s; bytes that are not UTF-8 become U+FFFD. */
 json_t *
 sq_json_strn(const char *s, size_t len)
@@ -90,7 +57,7 @@ sq_json_strn(const char *s, size_t len)
 		return NULL;
 	o = fix;
 	for (i = 0; i < len; ) {
-		if ((k = utf8_seq(p + i, len - i))) {
+		if ((k = tame_utf8_len(p + i, len - i))) {
 			memcpy(o, p + i, k);
 			o += k;
 			i += k;
