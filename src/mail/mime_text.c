@@ -189,11 +189,14 @@ mime_field_is(const char *name, size_t nlen, const char *want)
 static ssize_t
 utf8_copy_lf(const unsigned char *p, size_t n, char *o, int ascii_only)
 {
-	const unsigned char *end = p + n;
+	const unsigned char *end;
 	char *o0 = o;
 	uint64_t w;
 	size_t k;
 
+	if (n == 0)	/* an empty part may come as (NULL, 0) */
+		return 0;
+	end = p + n;
 	while (p < end) {
 		if (end - p >= 8) {
 			memcpy(&w, p, 8);
