@@ -210,6 +210,8 @@ struct store_backend {
 	const struct store_intel_ops *intel;
 	/* The agents' desk (store_desk.h); NULL: not supported. */
 	const struct store_desk_ops *desk;
+	/* Tags across tickets (store_tags.h); NULL: not supported. */
+	const struct store_tags_ops *tags;
 };
 
 /* The embedded default (store_sqlite.c). */

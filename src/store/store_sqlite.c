@@ -20,6 +20,7 @@
 #include "../core/util.h"
 #include "migrations.h"
 #include "store_sqlite.h"
+#include "store_tags.h"
 
 /* ---- statement cache and helpers (see store_sqlite.h) ---- */
 
@@ -1209,4 +1210,5 @@ const struct store_backend store_backend_sqlite = {
 
 	.intel = &store_sqlite_intel_ops,
 	.desk = &store_sqlite_desk_ops,
+	.tags = &store_sqlite_tags_ops,
 };

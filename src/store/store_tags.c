@@ -1,11 +1,9 @@
 /*
  * store_tags.c - the public store_tags_* functions: argument checks
  * that are the same for every engine, then a call through the engine's
- * struct store_tags_ops (store_tags.h). Knows no SQL, like store.c.
- *
- * The engine's table is found from the backend table itself, so that
- * adding these calls touched no engine's shared table; an engine
- * without one answers TAME_EINVAL with a clear message.
+ * struct store_tags_ops (store_tags.h, the backend's "tags" member).
+ * Knows no SQL, like store.c. An engine without the table answers
+ * TAME_EINVAL with a clear message.
  */
 #include <string.h>
 #include "../tame_limits.h"
@@ -16,9 +14,7 @@
 static const struct store_tags_ops *
 ops(const struct store *s)
 {
-	if (s->be == &store_backend_sqlite)
-		return &store_sqlite_tags_ops;
-	return NULL;
+	return s->be->tags;
 }
 
 /* A usable tag name: 1 to TAME_FIELD_MAX bytes. */
