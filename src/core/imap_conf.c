@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include "imap_conf.h"
+#include "url_auth.h"
 #include "util.h"
 #include "../tame_limits.h"
 
@@ -58,14 +59,13 @@ enum tame_err
 imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
     size_t errlen)
 {
-	const char *p, *auth, *auth_end, *at, *colon, *host, *host_end;
 	const char *path, *path_end, *query;
-	char *user = NULL, *pass = NULL, *folder = NULL, *hostname = NULL;
-	char portbuf[8];
-	int64_t port;
+	struct url_auth a;
+	char *folder = NULL;
+	int port;
 	enum imap_tls tls;
+	enum url_auth_why why;
 	enum tame_err rc = TAME_EINVAL;
-	int v6 = 0;
 
 	if (!url || strlen(url) > TAME_IMAP_URL_MAX) {
 		fail(err, errlen, "IMAP URL missing or too long");
@@ -73,83 +73,28 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 	}
 	if (strncasecmp(url, "imaps://", 8) == 0) {
 		tls = IMAP_TLS_IMPLICIT;
-		p = url + 8;
+		url += 8;
 	} else if (strncasecmp(url, "imap://", 7) == 0) {
 		tls = IMAP_TLS_NONE;
-		p = url + 7;
+		url += 7;
 	} else {
 		fail(err, errlen, "IMAP URL must start with imap:// or "
 		    "imaps://");
 		return TAME_EINVAL;
 	}
-	auth = p;
-	auth_end = auth + strcspn(auth, "/?#");
-	/* the last '@' ends the user part: passwords often hold an '@' */
-	for (at = NULL, p = auth; p < auth_end; p++)
-		if (*p == '@')
-			at = p;
-	if (!at) {
+	if ((why = url_auth_parse(url, 1, &a)) == URL_AUTH_NO_USER) {
 		fail(err, errlen, "IMAP URL has no user name "
 		    "(imap://USER:PASSWORD@HOST/FOLDER)");
 		return TAME_EINVAL;
 	}
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	if ((rc = tame_pct_decode(auth, (size_t)((colon ? colon : at) - auth),
-	    &user)) || (colon && (rc = tame_pct_decode(colon + 1,
-	    (size_t)(at - colon - 1), &pass)))) {
-		fail(err, errlen, "IMAP URL: bad character or %-escape in "
-		    "the user name or password");
+	if (why)
+		return url_auth_fail(why, "IMAP URL", err, errlen);
+	if ((why = url_auth_port(&a, tls == IMAP_TLS_IMPLICIT ? 993 : 143,
+	    &port))) {
+		rc = url_auth_fail(why, "IMAP URL", err, errlen);
 		goto out;
 	}
-	if (!*user) {
-		fail(err, errlen, "IMAP URL has an empty user name");
-		rc = TAME_EINVAL;
-		goto out;
-	}
-	host = at + 1;
-	if (*host == '[') {
-		v6 = 1;
-		host++;
-		host_end = memchr(host, ']', (size_t)(auth_end - host));
-		if (!host_end) {
-			fail(err, errlen, "IMAP URL: unclosed [ in the host");
-			rc = TAME_EINVAL;
-			goto out;
-		}
-		p = host_end + 1;
-	} else {
-		host_end = host + strcspn(host, ":/?#");
-		if (host_end > auth_end)
-			host_end = auth_end;
-		p = host_end;
-	}
-	if (!tame_url_host_ok(host, (size_t)(host_end - host), v6)) {
-		fail(err, errlen, "IMAP URL: missing or bad host name");
-		rc = TAME_EINVAL;
-		goto out;
-	}
-	port = tls == IMAP_TLS_IMPLICIT ? 993 : 143;
-	if (p < auth_end && *p == ':') {
-		size_t n = (size_t)(auth_end - p - 1);
-
-		if (n == 0 || n >= sizeof(portbuf)) {
-			fail(err, errlen, "IMAP URL: bad port");
-			rc = TAME_EINVAL;
-			goto out;
-		}
-		memcpy(portbuf, p + 1, n);
-		portbuf[n] = '\0';
-		if (tame_parse_i64(portbuf, 1, 65535, &port)) {
-			fail(err, errlen, "IMAP URL: port must be 1 to 65535");
-			rc = TAME_EINVAL;
-			goto out;
-		}
-	} else if (p != auth_end) {
-		fail(err, errlen, "IMAP URL: junk after the host name");
-		rc = TAME_EINVAL;
-		goto out;
-	}
-	path = auth_end;
+	path = a.end;
 	if (*path == '/')
 		path++;
 	path_end = path + strcspn(path, "?#");
@@ -193,27 +138,19 @@ imap_conf_parse_url(const char *url, struct imap_conf *c, char *err,
 		}
 		tls = IMAP_TLS_STARTTLS;
 	}
-	if (!(hostname = tame_strndup(host, (size_t)(host_end - host)))) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	tame_ascii_lower(hostname);
-	set_str(&c->host, hostname);
-	set_str(&c->user, user);
+	/* ownership of the strings moves from a to c */
+	set_str(&c->host, tame_ascii_lower(a.host));
+	set_str(&c->user, a.user);
 	if (c->password) {
 		memset(c->password, 0, strlen(c->password));
 	}
-	set_str(&c->password, pass);
+	set_str(&c->password, a.password);
 	set_str(&c->folder, folder);
-	c->port = (int)port;
+	c->port = port;
 	c->tls = tls;
 	return TAME_OK;
 out:
-	free(user);
-	if (pass) {
-		memset(pass, 0, strlen(pass));
-		free(pass);
-	}
+	url_auth_clear(&a);
 	free(folder);
 	return rc;
 }
@@ -266,9 +203,9 @@ imap_conf_tls_name(enum imap_tls t)
 	}
 }
 
-/* See imap_conf.h. */
-enum tame_err
-imap_conf_pct(const char *s, struct buf *out)
+/* Percent-encodes s onto out, '/' kept only when slash is set. */
+static enum tame_err
+pct(const char *s, int slash, struct buf *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	enum tame_err rc = TAME_OK;
@@ -279,7 +216,7 @@ imap_conf_pct(const char *s, struct buf *out)
 
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~' || ch == '/') {
+		    ch == '_' || ch == '~' || (ch == '/' && slash)) {
 			rc = buf_add(out, s, 1);
 			continue;
 		}
@@ -293,6 +230,13 @@ imap_conf_pct(const char *s, struct buf *out)
 
 /* See imap_conf.h. */
 enum tame_err
+imap_conf_pct(const char *s, struct buf *out)
+{
+	return pct(s, 1, out);
+}
+
+/* See imap_conf.h. */
+enum tame_err
 imap_conf_url(const struct imap_conf *c, struct buf *out)
 {
 	enum tame_err rc;
@@ -300,7 +244,7 @@ imap_conf_url(const struct imap_conf *c, struct buf *out)
 
 	if ((rc = buf_addstr(out, c->tls == IMAP_TLS_IMPLICIT ? "imaps://" :
 	    "imap://")) ||
-	    (rc = imap_conf_pct(c->user ? c->user : "", out)) ||
+	    (rc = pct(c->user ? c->user : "", 0, out)) ||
 	    (rc = buf_printf(out, "@%s%s%s:%d/", v6 ? "[" : "",
 	    c->host ? c->host : "", v6 ? "]" : "", c->port)) ||
 	    (rc = imap_conf_pct(c->folder ? c->folder : "INBOX", out)))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "relay_conf.h"
+#include "url_auth.h"
 #include "util.h"
 #include "../tame_limits.h"
 
@@ -54,14 +55,12 @@ enum tame_err
 relay_conf_parse_url(const char *url, struct relay_conf *c, char *err,
     size_t errlen)
 {
-	const char *p, *auth, *auth_end, *at = NULL, *colon, *host;
-	const char *host_end, *rest;
-	char *user = NULL, *pass = NULL, *hostname = NULL, portbuf[8];
+	const char *rest;
+	struct url_auth a;
 	enum relay_tls tls;
+	enum url_auth_why why;
 	enum tame_err rc = TAME_EINVAL;
-	int64_t port;
-	size_t n;
-	int v6 = 0;
+	int port;
 
 	if (!url || strlen(url) > TAME_IMAP_URL_MAX) {
 		fail(err, errlen, "relay URL missing or too long");
@@ -69,62 +68,19 @@ relay_conf_parse_url(const char *url, struct relay_conf *c, char *err,
 	}
 	if (strncasecmp(url, "smtps://", 8) == 0) {
 		tls = RELAY_TLS_IMPLICIT;
-		p = url + 8;
+		url += 8;
 	} else if (strncasecmp(url, "smtp://", 7) == 0) {
 		tls = RELAY_TLS_NONE;
-		p = url + 7;
+		url += 7;
 	} else {
 		fail(err, errlen, "relay URL must start with smtp:// or "
 		    "smtps://");
 		return TAME_EINVAL;
 	}
-	auth = p;
-	auth_end = auth + strcspn(auth, "/?#");
-	/* the last '@' ends the user part: passwords often hold an '@' */
-	for (p = auth; p < auth_end; p++)
-		if (*p == '@')
-			at = p;
-	if (at) {
-		colon = memchr(auth, ':', (size_t)(at - auth));
-		if ((rc = tame_pct_decode(auth, (size_t)((colon ? colon : at) -
-		    auth), &user)) || (colon && (rc = tame_pct_decode(colon + 1,
-		    (size_t)(at - colon - 1), &pass)))) {
-			fail(err, errlen, "relay URL: bad character or "
-			    "%-escape in the user name or password");
-			rc = TAME_EINVAL;
-			goto out;
-		}
-		if (!*user) {
-			fail(err, errlen, "relay URL has an empty user name");
-			rc = TAME_EINVAL;
-			goto out;
-		}
-		host = at + 1;
-	} else {
-		host = auth;
-	}
-	rc = TAME_EINVAL;
-	if (*host == '[') {
-		v6 = 1;
-		host++;
-		if (!(host_end = memchr(host, ']', (size_t)(auth_end -
-		    host)))) {
-			fail(err, errlen, "relay URL: unclosed [ in the host");
-			goto out;
-		}
-		p = host_end + 1;
-	} else {
-		host_end = host + strcspn(host, ":/?#");
-		if (host_end > auth_end)
-			host_end = auth_end;
-		p = host_end;
-	}
-	if (!tame_url_host_ok(host, (size_t)(host_end - host), v6)) {
-		fail(err, errlen, "relay URL: missing or bad host name");
-		goto out;
-	}
+	if ((why = url_auth_parse(url, 0, &a)))
+		return url_auth_fail(why, "relay URL", err, errlen);
 	/* the query decides the default port, so read it first */
-	rest = auth_end;
+	rest = a.end;
 	if (*rest == '/')
 		rest++;
 	if (*rest == '?' && strcasecmp(rest + 1, "starttls") == 0) {
@@ -139,41 +95,26 @@ relay_conf_parse_url(const char *url, struct relay_conf *c, char *err,
 		    "query is ?starttls");
 		goto out;
 	}
-	port = tls == RELAY_TLS_IMPLICIT ? 465 : tls == RELAY_TLS_STARTTLS ?
-	    587 : 25;
-	if (p < auth_end) {
-		n = (size_t)(auth_end - p - 1);
-		if (*p != ':' || n == 0 || n >= sizeof(portbuf)) {
-			fail(err, errlen, "relay URL: bad port");
-			goto out;
-		}
-		memcpy(portbuf, p + 1, n);
-		portbuf[n] = '\0';
-		if (tame_parse_i64(portbuf, 1, 65535, &port)) {
-			fail(err, errlen, "relay URL: port must be 1 to 65535");
-			goto out;
-		}
-	}
-	if (!(hostname = strndup(host, (size_t)(host_end - host)))) {
-		rc = TAME_ENOMEM;
+	if ((why = url_auth_port(&a, tls == RELAY_TLS_IMPLICIT ? 465 :
+	    tls == RELAY_TLS_STARTTLS ? 587 : 25, &port))) {
+		/* relay URLs have always called anything but :PORT after
+		 * the host a bad port */
+		rc = url_auth_fail(why == URL_AUTH_JUNK ? URL_AUTH_PORT : why,
+		    "relay URL", err, errlen);
 		goto out;
 	}
+	/* ownership of the strings moves from a to c */
 	free(c->host);
-	c->host = hostname;
-	hostname = NULL;
-	c->port = (int)port;
+	c->host = a.host;
+	c->port = port;
 	c->tls = tls;
 	free(c->user);
-	c->user = user;
-	user = NULL;
+	c->user = a.user;
 	wipe_free(c->password);
-	c->password = pass;
-	pass = NULL;
-	rc = TAME_OK;
+	c->password = a.password;
+	return TAME_OK;
 out:
-	free(user);
-	wipe_free(pass);
-	free(hostname);
+	url_auth_clear(&a);
 	return rc;
 }
 

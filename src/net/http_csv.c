@@ -75,6 +75,28 @@ csv_lookup(const json_t *obj, const char *path)
 	return NULL;
 }
 
+/* Appends v as a spreadsheet user reads it: the shortest decimal that
+ * reads back as the same double (0.04, not %.17g's 0.040000000000000001;
+ * 15 significant digits are always exact, 17 always enough), and 0 for
+ * -0. JSON has no NaN or infinity, so neither reaches here. */
+static enum tame_err
+csv_real(struct buf *out, double v)
+{
+	char b[32];
+	int prec, n = 0;
+
+	if (v == 0)
+		v = 0;
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (n < 0 || (size_t)n >= sizeof(b))
+			return TAME_EINVAL;
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	return buf_add(out, b, (size_t)n);
+}
+
 /* Appends the plain text of a scalar (or compact JSON of anything else)
  * to out. *text is set to 1 when the value came from a string. */
 static enum tame_err
@@ -94,7 +116,7 @@ csv_scalar(struct buf *out, const json_t *v, int *text)
 		    (int64_t)json_integer_value(v));
 		break;
 	case JSON_REAL:
-		rc = buf_printf(out, "%.17g", json_real_value(v));
+		rc = csv_real(out, json_real_value(v));
 		break;
 	case JSON_TRUE:
 		rc = buf_addstr(out, "true");

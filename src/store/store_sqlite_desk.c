@@ -1,7 +1,8 @@
 /*
  * store_sqlite_desk.c - the SQLite backend of store_desk.h: saved
- * replies, merges and single tags, followers and notifications, agents'
- * profiles, avatars and sessions.
+ * replies, merges and single tags, and the ops table; followers,
+ * notifications, agents' profiles, avatars and sessions are in
+ * store_sqlite_desk_agent.c.
  *
  * Model: small tables of migration 5 next to the spine's. A merge moves
  * rows (messages, participants, tags, followers) from one ticket to
@@ -18,6 +19,7 @@
 #include "../core/util.h"
 #include "store_desk.h"
 #include "store_sqlite.h"
+#include "store_sqlite_desk.h"
 #include "store_sqlite_settings.h"
 
 /* Saved replies in one list answer; a team's library is far smaller. */
@@ -25,9 +27,9 @@
 /* Tags in one list answer. */
 #define TAGS_LIST_MAX 1000
 
-/* 0 if a row of sql (one id parameter) exists, else TAME_ENOTFOUND. */
-static enum tame_err
-exists(struct sq *q, const char *sql, int64_t id)
+/* See store_sqlite_desk.h. */
+enum tame_err
+sq_desk_exists(struct sq *q, const char *sql, int64_t id)
 {
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
@@ -38,12 +40,12 @@ exists(struct sq *q, const char *sql, int64_t id)
 	return rc;
 }
 
-static const char ticket_exists[] = "SELECT 1 FROM tickets WHERE id = ?1";
-static const char agent_exists[] = "SELECT 1 FROM agents WHERE id = ?1";
+const char sq_desk_ticket_exists[] = "SELECT 1 FROM tickets WHERE id = ?1";
+const char sq_desk_agent_exists[] = "SELECT 1 FROM agents WHERE id = ?1";
 
-/* Finishes a view: o on success (bad == 0), else frees it. */
-static enum tame_err
-view_done(json_t *o, int bad, json_t **out)
+/* See store_sqlite_desk.h. */
+enum tame_err
+sq_desk_view_done(json_t *o, int bad, json_t **out)
 {
 	if (bad || !o) {
 		json_decref(o);
@@ -53,10 +55,9 @@ view_done(json_t *o, int bad, json_t **out)
 	return TAME_OK;
 }
 
-/* {id,email,name} of the agent in columns i, i+1, i+2; null when the
- * id is NULL. */
-static json_t *
-agent_brief(sqlite3_stmt *st, int i)
+/* See store_sqlite_desk.h. */
+json_t *
+sq_desk_agent_brief(sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return json_null();
@@ -84,7 +85,7 @@ saved_json(sqlite3_stmt *st)
 	bad |= sq_jset(o, "body", sq_json_text(st, 2));
 	bad |= sq_jset(o, "shared",
 	    json_boolean(sqlite3_column_int(st, 3) != 0));
-	bad |= sq_jset(o, "owner", agent_brief(st, 4));
+	bad |= sq_jset(o, "owner", sq_desk_agent_brief(st, 4));
 	bad |= sq_jset(o, "created_at", sq_json_time(st, 7));
 	bad |= sq_jset(o, "updated_at", sq_json_time(st, 8));
 	if (bad) {
@@ -105,7 +106,7 @@ saved_reply_create(struct store *s, int64_t owner_id, const char *title,
 	sqlite3_stmt *st;
 	enum tame_err rc;
 
-	if ((rc = exists(q, agent_exists, owner_id)))
+	if ((rc = sq_desk_exists(q, sq_desk_agent_exists, owner_id)))
 		return rc;
 	st = sq_stmt(q, sql);
 	sq_bind_int(q, st, 1, owner_id);
@@ -212,7 +213,7 @@ out:
 		json_decref(o);
 		return rc;
 	}
-	return view_done(o, sq_jset(o, "saved_replies", arr), out);
+	return sq_desk_view_done(o, sq_jset(o, "saved_replies", arr), out);
 }
 
 static enum tame_err
@@ -346,7 +347,7 @@ tag(struct store *s, int64_t tid, const char *tg, int add, int64_t now,
 
 	if ((rc = sq_tx_begin(q, &own)))
 		return rc;
-	if ((rc = exists(q, ticket_exists, tid)))
+	if ((rc = sq_desk_exists(q, sq_desk_ticket_exists, tid)))
 		goto out;
 	if (add) {
 		st = sq_stmt(q, count);
@@ -413,7 +414,7 @@ out:
 		json_decref(o);
 		return rc;
 	}
-	return view_done(o, sq_jset(o, "tags", arr), out);
+	return sq_desk_view_done(o, sq_jset(o, "tags", arr), out);
 }
 
 static enum tame_err
@@ -425,7 +426,7 @@ newer_inbound(struct store *s, int64_t tid, int64_t since, int64_t *newer)
 	sqlite3_stmt *st;
 	enum tame_err rc;
 
-	if ((rc = exists(q, ticket_exists, tid)))
+	if ((rc = sq_desk_exists(q, sq_desk_ticket_exists, tid)))
 		return rc;
 	st = sq_stmt(q, sql);
 	sq_bind_int(q, st, 1, tid);
@@ -433,425 +434,6 @@ newer_inbound(struct store *s, int64_t tid, int64_t since, int64_t *newer)
 	if ((rc = sq_row(q, st)) == TAME_OK)
 		*newer = sqlite3_column_int64(st, 0);
 	sq_done(st);
-	return rc;
-}
-
-/* ---- followers and notifications ---- */
-
-static enum tame_err
-follower_add(struct store *s, int64_t tid, int64_t agent_id, int64_t now,
-    int *changed)
-{
-	static const char sql[] = "INSERT OR IGNORE INTO ticket_followers"
-	    "(ticket_id, agent_id, created_at) VALUES (?1, ?2, ?3)";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	enum tame_err rc;
-
-	if ((rc = exists(q, ticket_exists, tid)) ||
-	    (rc = exists(q, agent_exists, agent_id)))
-		return rc;
-	st = sq_stmt(q, sql);
-	sq_bind_int(q, st, 1, tid);
-	sq_bind_int(q, st, 2, agent_id);
-	sq_bind_int(q, st, 3, now);
-	if ((rc = sq_run(q, st)) == TAME_OK)
-		*changed = sqlite3_changes(q->db) > 0;
-	return rc;
-}
-
-static enum tame_err
-follower_remove(struct store *s, int64_t tid, int64_t agent_id, int *changed)
-{
-	static const char sql[] = "DELETE FROM ticket_followers"
-	    " WHERE ticket_id = ?1 AND agent_id = ?2";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	enum tame_err rc;
-
-	if ((rc = exists(q, ticket_exists, tid)))
-		return rc;
-	st = sq_stmt(q, sql);
-	sq_bind_int(q, st, 1, tid);
-	sq_bind_int(q, st, 2, agent_id);
-	if ((rc = sq_run(q, st)) == TAME_OK)
-		*changed = sqlite3_changes(q->db) > 0;
-	return rc;
-}
-
-static enum tame_err
-followers_view(struct store *s, int64_t tid, json_t **out)
-{
-	static const char sql[] = "SELECT a.id, a.email, a.name"
-	    " FROM ticket_followers f JOIN agents a ON a.id = f.agent_id"
-	    " WHERE f.ticket_id = ?1 ORDER BY f.created_at, a.id";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	json_t *arr = NULL, *o = NULL;
-	enum tame_err rc;
-
-	if ((rc = exists(q, ticket_exists, tid)))
-		return rc;
-	st = sq_stmt(q, sql);
-	if (!(arr = json_array()) || !(o = json_object())) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	sq_bind_int(q, st, 1, tid);
-	while ((rc = sq_row(q, st)) == TAME_OK)
-		if (json_array_append_new(arr, agent_brief(st, 0))) {
-			rc = TAME_ENOMEM;
-			break;
-		}
-	if (rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
-out:
-	sq_done(st);
-	if (rc) {
-		json_decref(arr);
-		json_decref(o);
-		return rc;
-	}
-	return view_done(o, sq_jset(o, "followers", arr), out);
-}
-
-static enum tame_err
-notify(struct store *s, int64_t agent_id, int64_t tid, const char *kind,
-    int64_t actor, int64_t msg_id, int64_t now, int *sent)
-{
-	static const char prefs[] = "SELECT notify_mentions, notify_follows,"
-	    " disabled FROM agents WHERE id = ?1";
-	static const char ins[] = "INSERT INTO notifications(agent_id,"
-	    " ticket_id, kind, actor_agent_id, message_id, created_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, prefs);
-	enum tame_err rc;
-	int want = 1;
-
-	sq_bind_int(q, st, 1, agent_id);
-	if ((rc = sq_row(q, st)) == TAME_OK) {
-		if (sqlite3_column_int(st, 2))
-			want = 0;
-		else if (strcmp(kind, "mention") == 0)
-			want = sqlite3_column_int(st, 0) != 0;
-		else if (strcmp(kind, "follower.added") == 0)
-			want = sqlite3_column_int(st, 1) != 0;
-	}
-	sq_done(st);
-	if (rc || !want)
-		return rc;
-	st = sq_stmt(q, ins);
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_id(q, st, 2, tid);
-	sq_bind_text(q, st, 3, kind);
-	sq_bind_id(q, st, 4, actor);
-	sq_bind_id(q, st, 5, msg_id);
-	sq_bind_int(q, st, 6, now);
-	if ((rc = sq_run(q, st)) == TAME_OK)
-		*sent = 1;
-	return rc;
-}
-
-static json_t *
-notification_json(sqlite3_stmt *st)
-{
-	json_t *o = json_object(), *t;
-	int bad = !o;
-
-	if (bad)
-		return NULL;
-	if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-		t = json_null();
-	else
-		t = json_pack("{s:I,s:o}", "id",
-		    (json_int_t)sqlite3_column_int64(st, 2), "subject",
-		    sq_json_text(st, 3));
-	bad |= sq_jset(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	bad |= sq_jset(o, "kind", sq_json_text(st, 1));
-	bad |= sq_jset(o, "ticket", t);
-	bad |= sq_jset(o, "actor", agent_brief(st, 4));
-	bad |= sq_jset(o, "message_id", sq_json_id(st, 7));
-	bad |= sq_jset(o, "created_at", sq_json_time(st, 8));
-	bad |= sq_jset(o, "read", json_boolean(sqlite3_column_type(st, 9) !=
-	    SQLITE_NULL));
-	if (bad) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static enum tame_err
-notifications_view(struct store *s, int64_t agent_id, int unread_only,
-    int64_t before, int limit, json_t **out)
-{
-	static const char sql[] = "SELECT n.id, n.kind, n.ticket_id,"
-	    " t.subject, n.actor_agent_id, a.email, a.name, n.message_id,"
-	    " n.created_at, n.read_at FROM notifications n"
-	    " LEFT JOIN tickets t ON t.id = n.ticket_id"
-	    " LEFT JOIN agents a ON a.id = n.actor_agent_id"
-	    " WHERE n.agent_id = ?1 AND (?2 = 0 OR n.read_at IS NULL)"
-	    " AND (?3 = 0 OR n.id < ?3) ORDER BY n.id DESC LIMIT ?4";
-	static const char unread[] = "SELECT count(*) FROM notifications"
-	    " WHERE agent_id = ?1 AND read_at IS NULL";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	json_t *arr = json_array(), *o = json_object(), *next = json_null();
-	int64_t last = 0, n_unread = 0;
-	char cur[24];
-	enum tame_err rc;
-	int rows = 0, bad;
-
-	if (!arr || !o || !next) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_int(q, st, 2, unread_only);
-	sq_bind_int(q, st, 3, before);
-	sq_bind_int(q, st, 4, (int64_t)limit + 1);
-	while ((rc = sq_row(q, st)) == TAME_OK) {
-		if (rows++ == limit) {
-			snprintf(cur, sizeof(cur), "%lld", (long long)last);
-			json_decref(next);
-			next = json_string(cur);
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
-		if (json_array_append_new(arr, notification_json(st))) {
-			rc = TAME_ENOMEM;
-			break;
-		}
-	}
-	if (rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
-	sq_done(st);
-	if (rc)
-		goto out;
-	st = sq_stmt(q, unread);
-	sq_bind_int(q, st, 1, agent_id);
-	if ((rc = sq_row(q, st)) == TAME_OK)
-		n_unread = sqlite3_column_int64(st, 0);
-out:
-	sq_done(st);
-	if (rc) {
-		json_decref(arr);
-		json_decref(o);
-		json_decref(next);
-		return rc;
-	}
-	bad = sq_jset(o, "notifications", arr);
-	bad |= sq_jset(o, "unread", json_integer(n_unread));
-	bad |= sq_jset(o, "next_cursor", next);
-	return view_done(o, bad, out);
-}
-
-static enum tame_err
-notifications_read(struct store *s, int64_t agent_id, const int64_t *ids,
-    size_t n, int64_t now, int64_t *changed)
-{
-	static const char one[] = "UPDATE notifications SET read_at = ?3"
-	    " WHERE agent_id = ?1 AND id = ?2 AND read_at IS NULL";
-	static const char all[] = "UPDATE notifications SET read_at = ?2"
-	    " WHERE agent_id = ?1 AND read_at IS NULL";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	enum tame_err rc = TAME_OK;
-	size_t i;
-	int own;
-
-	if (!ids) {
-		st = sq_stmt(q, all);
-		sq_bind_int(q, st, 1, agent_id);
-		sq_bind_int(q, st, 2, now);
-		if ((rc = sq_run(q, st)) == TAME_OK)
-			*changed = sqlite3_changes(q->db);
-		return rc;
-	}
-	if ((rc = sq_tx_begin(q, &own)))
-		return rc;
-	for (i = 0; i < n && rc == TAME_OK; i++) {
-		st = sq_stmt(q, one);
-		sq_bind_int(q, st, 1, agent_id);
-		sq_bind_int(q, st, 2, ids[i]);
-		sq_bind_int(q, st, 3, now);
-		if ((rc = sq_run(q, st)) == TAME_OK)
-			*changed += sqlite3_changes(q->db);
-	}
-	return sq_tx_end(q, own, rc);
-}
-
-/* ---- profiles, avatars, sessions ---- */
-
-static enum tame_err
-profile_get(struct store *s, int64_t agent_id, struct store_profile *out)
-{
-	static const char sql[] = "SELECT signature, notify_mentions,"
-	    " notify_follows, notify_assigned, (SELECT updated_at FROM"
-	    " agent_avatars v WHERE v.agent_id = agents.id)"
-	    " FROM agents WHERE id = ?1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	sq_bind_int(q, st, 1, agent_id);
-	if ((rc = sq_row(q, st)) == TAME_OK) {
-		out->notify_mentions = sqlite3_column_int(st, 1) != 0;
-		out->notify_follows = sqlite3_column_int(st, 2) != 0;
-		out->notify_assigned = sqlite3_column_int(st, 3) != 0;
-		out->avatar_at = sqlite3_column_int64(st, 4);
-		rc = sq_col_dup(st, 0, &out->signature);
-	}
-	sq_done(st);
-	return rc;
-}
-
-static enum tame_err
-profile_set(struct store *s, int64_t agent_id, const char *signature,
-    int mentions, int follows, int assigned)
-{
-	static const char sql[] = "UPDATE agents SET"
-	    " signature = CASE WHEN ?2 THEN nullif(?3, '') ELSE signature END,"
-	    " notify_mentions = CASE WHEN ?4 >= 0 THEN ?4"
-	    "  ELSE notify_mentions END,"
-	    " notify_follows = CASE WHEN ?5 >= 0 THEN ?5"
-	    "  ELSE notify_follows END,"
-	    " notify_assigned = CASE WHEN ?6 >= 0 THEN ?6"
-	    "  ELSE notify_assigned END WHERE id = ?1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_int(q, st, 2, signature != NULL);
-	sq_bind_text(q, st, 3, signature);
-	sq_bind_int(q, st, 4, mentions);
-	sq_bind_int(q, st, 5, follows);
-	sq_bind_int(q, st, 6, assigned);
-	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
-		rc = TAME_ENOTFOUND;
-	return rc;
-}
-
-static enum tame_err
-avatar_set(struct store *s, int64_t agent_id, const char *ct,
-    const void *data, size_t len, int64_t now)
-{
-	static const char sql[] = "INSERT INTO agent_avatars(agent_id,"
-	    " content_type, data, updated_at) VALUES (?1, ?2, ?3, ?4)"
-	    " ON CONFLICT(agent_id) DO UPDATE SET content_type = ?2,"
-	    " data = ?3, updated_at = ?4";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st;
-	enum tame_err rc;
-
-	if ((rc = exists(q, agent_exists, agent_id)))
-		return rc;
-	st = sq_stmt(q, sql);
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_text(q, st, 2, ct);
-	sq_bind_blob(q, st, 3, data, len);
-	sq_bind_int(q, st, 4, now);
-	return sq_run(q, st);
-}
-
-static enum tame_err
-avatar_get(struct store *s, int64_t agent_id, char **ct, struct buf *data,
-    int64_t *updated_at)
-{
-	static const char sql[] = "SELECT content_type, data, updated_at"
-	    " FROM agent_avatars WHERE agent_id = ?1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	const void *p;
-	enum tame_err rc;
-
-	sq_bind_int(q, st, 1, agent_id);
-	if ((rc = sq_row(q, st)) == TAME_OK &&
-	    (rc = sq_col_dup(st, 0, ct)) == TAME_OK) {
-		p = sqlite3_column_blob(st, 1);
-		rc = buf_add(data, p ? p : "",
-		    (size_t)sqlite3_column_bytes(st, 1));
-		*updated_at = sqlite3_column_int64(st, 2);
-	}
-	sq_done(st);
-	if (rc) {
-		free(*ct);
-		*ct = NULL;
-	}
-	return rc;
-}
-
-static enum tame_err
-avatar_delete(struct store *s, int64_t agent_id)
-{
-	static const char sql[] = "DELETE FROM agent_avatars"
-	    " WHERE agent_id = ?1";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	sq_bind_int(q, st, 1, agent_id);
-	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
-		rc = TAME_ENOTFOUND;
-	return rc;
-}
-
-static enum tame_err
-sessions(struct store *s, int64_t agent_id, int64_t now, size_t max,
-    struct store_session_row **out, size_t *n)
-{
-	static const char sql[] = "SELECT id_hash, created_at, expires_at"
-	    " FROM sessions WHERE agent_id = ?1 AND expires_at > ?2"
-	    " ORDER BY created_at DESC, id_hash LIMIT ?3";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	struct store_session_row *v;
-	const unsigned char *h;
-	enum tame_err rc = TAME_OK;
-
-	if (!(v = calloc(max, sizeof(*v)))) {
-		sq_done(st);
-		return TAME_ENOMEM;
-	}
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_int(q, st, 2, now);
-	sq_bind_int(q, st, 3, (int64_t)max);
-	while (*n < max && (rc = sq_row(q, st)) == TAME_OK) {
-		h = sqlite3_column_text(st, 0);
-		snprintf(v[*n].id_hash, sizeof(v[*n].id_hash), "%s",
-		    h ? (const char *)h : "");
-		v[*n].created_at = sqlite3_column_int64(st, 1);
-		v[*n].expires_at = sqlite3_column_int64(st, 2);
-		(*n)++;
-	}
-	sq_done(st);
-	if (*n == max || rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
-	if (rc || *n == 0) {
-		free(v);
-		*n = rc ? 0 : *n;
-		return rc;
-	}
-	*out = v;
-	return TAME_OK;
-}
-
-static enum tame_err
-sessions_end(struct store *s, int64_t agent_id, const char *keep,
-    int64_t *ended)
-{
-	static const char sql[] = "DELETE FROM sessions WHERE agent_id = ?1"
-	    " AND (?2 IS NULL OR id_hash <> ?2)";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	sq_bind_int(q, st, 1, agent_id);
-	sq_bind_text(q, st, 2, keep);
-	if ((rc = sq_run(q, st)) == TAME_OK)
-		*ended = sqlite3_changes(q->db);
 	return rc;
 }
 
@@ -867,19 +449,19 @@ const struct store_desk_ops store_sqlite_desk_ops = {
 	.tag = tag,
 	.tags_view = tags_view,
 	.newer_inbound = newer_inbound,
-	.follower_add = follower_add,
-	.follower_remove = follower_remove,
-	.followers_view = followers_view,
-	.notify = notify,
-	.notifications_view = notifications_view,
-	.notifications_read = notifications_read,
-	.profile_get = profile_get,
-	.profile_set = profile_set,
-	.avatar_set = avatar_set,
-	.avatar_get = avatar_get,
-	.avatar_delete = avatar_delete,
-	.sessions = sessions,
-	.sessions_end = sessions_end,
+	.follower_add = sq_desk_follower_add,
+	.follower_remove = sq_desk_follower_remove,
+	.followers_view = sq_desk_followers_view,
+	.notify = sq_desk_notify,
+	.notifications_view = sq_desk_notifications_view,
+	.notifications_read = sq_desk_notifications_read,
+	.profile_get = sq_desk_profile_get,
+	.profile_set = sq_desk_profile_set,
+	.avatar_set = sq_desk_avatar_set,
+	.avatar_get = sq_desk_avatar_get,
+	.avatar_delete = sq_desk_avatar_delete,
+	.sessions = sq_desk_sessions,
+	.sessions_end = sq_desk_sessions_end,
 	.setting_get = store_sqlite_setting_get,
 	.setting_set = store_sqlite_setting_set,
 	.priority_raise = store_sqlite_priority_raise,

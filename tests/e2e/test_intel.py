@@ -6,8 +6,10 @@ thread made of it through the API; the thread works after the commit, so
 every check waits for it (wait_for) instead of sleeping a fixed time.
 """
 
+import csv
 import email.utils
 import http.client
+import io
 import json
 import re
 import time
@@ -146,8 +148,20 @@ def test_same_problem_one_trend_readable_label(tame):
     wait_for(lambda: tame.get("/api/v1/trends/%d" % tr)["trend"][
         "open_count"] == 3, 10, what="open_count 3 after a solve")
 
-    csv = tame.api("GET", "/api/v1/trends?format=csv")
-    assert csv[0] == 200 and b"open_count" in csv[2]
+    st, _, body = tame.api("GET", "/api/v1/trends?format=csv")
+    assert st == 200 and b"open_count" in body
+    # decimals as a spreadsheet shows them: the shortest form that reads
+    # back as the JSON's number (0.04, never 0.040000000000000001)
+    listed = {t["id"]: t for t in tame.get("/api/v1/trends")["trends"]}
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    cells = []
+    for r in rows:
+        for col in ("usual_per_hour", "ratio"):
+            want = listed[int(r["id"])]["growth"][col]
+            shortest = repr(float(want)).removesuffix(".0")
+            assert r["growth." + col] == shortest, (r, want)
+            cells.append(r["growth." + col])
+    assert any("." in c for c in cells), cells
 
 
 def test_rename_merge_move_out_survive_restart(tame):

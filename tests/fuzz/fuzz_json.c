@@ -6,8 +6,9 @@
  * limits, then validated as every body shape the ticket endpoints accept
  * (login, reply, note, ticket patch), and finally written as a one-row
  * CSV list, so that whatever a client sends goes through the same code
- * the server runs. Crashes, leaks and undefined behaviour are the
- * findings; refusals are the expected outcome for most inputs.
+ * the server runs; a decimal must come out of the CSV as the number it
+ * was. Crashes, leaks and undefined behaviour are the findings;
+ * refusals are the expected outcome for most inputs.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     $(pkg-config --cflags jansson) tests/fuzz/fuzz_json.c \
@@ -16,6 +17,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "net/http_csv.h"
 #include "net/json_body.h"
@@ -27,6 +29,26 @@ static const char *const cols[] = {
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A decimal "id" is the first cell of the CSV's second row and must
+ * read back as the same number (0 for -0). */
+static void
+check_real(const json_t *obj, const char *csv)
+{
+	const json_t *v = json_object_get(obj, "id");
+	const char *row;
+	char *end;
+	double d;
+
+	if (!json_is_real(v))
+		return;
+	if (!(row = strstr(csv, "\r\n")))
+		__builtin_trap();
+	d = strtod(row + 2, &end);
+	if (d != json_real_value(v) || (*end != ',' && *end != '\r') ||
+	    (d == 0 && row[2] == '-'))
+		__builtin_trap();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,8 +97,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	list = json_array();
 	if (list && json_array_append(list, obj) == 0) {
 		buf_init(&out, 1024 * 1024);
-		(void)http_csv_write(list, cols, sizeof(cols) / sizeof(cols[0]),
-		    &out);
+		if (http_csv_write(list, cols, sizeof(cols) / sizeof(cols[0]),
+		    &out) == TAME_OK)
+			check_real(obj, buf_str(&out));
 		buf_free(&out);
 	}
 	json_decref(list);

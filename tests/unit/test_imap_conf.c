@@ -126,6 +126,13 @@ test_url_shown_without_password(void **state)
 	assert_int_equal(imap_conf_url(&c, &b), TAME_OK);
 	assert_string_equal(buf_str(&b),
 	    "imap://j%20o@h.example:1143/A%20B?starttls");
+	imap_conf_clear(&c);
+	/* a '/' in the user name is encoded, one in the folder kept */
+	parse_ok("imap://dom%2Fj:pw@h.example:143/Support/In", &c);
+	buf_reset(&b);
+	assert_int_equal(imap_conf_url(&c, &b), TAME_OK);
+	assert_string_equal(buf_str(&b),
+	    "imap://dom%2Fj@h.example:143/Support/In");
 	buf_reset(&b);
 	assert_int_equal(imap_conf_parse_after("move:Done", &c, NULL, 0),
 	    TAME_OK);
