@@ -84,26 +84,34 @@
 /* UIDs asked for per UID SEARCH: the answer is one line, and libcurl
  * cuts lines longer than its 16 kB buffer; 1000 UIDs of 10 digits fit. */
 #define TAME_IMAP_SEARCH_SPAN       1000
-/* Messages fetched and handed to the ingest queue before waiting for
- * their commit and acting on them (seen/move/delete). Each batch costs
- * a SELECT and an EXAMINE, which dovecot answers by re-reading the
- * folder (100-300 ms for 5,000 messages in a Maildir), so a batch is a
- * whole search window. A kill -9 fetches at most this many again (the
- * ingest path drops them as duplicates). */
-#define TAME_IMAP_BATCH             TAME_IMAP_SEARCH_SPAN
+/* Messages fetched but not yet acted on and recorded (in the ingest
+ * queue, committed, or being acted on); fetching waits beyond. A kill -9
+ * fetches at most this many again (the ingest path drops them as
+ * duplicates). It also bounds the lines the fetch connection is told
+ * about the action's changes after one answer (about 40 bytes each,
+ * against libcurl's 300 kB for one answer). */
+#define TAME_IMAP_INFLIGHT          2500
+/* Connections that fetch beside the one that searches: libcurl asks
+ * for one message per request, and a second connection keeps the server
+ * reading while the poller parses. Each is one more login to the
+ * server; one that is refused is simply not used. */
+#define TAME_IMAP_HELPERS           1
+/* Messages waiting before the helpers join a round: each opens the
+ * folder afresh first, which costs a server about as much as fetching
+ * a few hundred messages of a large folder. */
+#define TAME_IMAP_HELPER_BACKLOG    2000
 /* UIDs per after-import command: a MOVE or EXPUNGE is answered with a
  * line per message, and Debian's libcurl 7.88 counts the lines of one
  * answer so dearly against its 300 kB limit that 256 lines fail; 64
  * lines count about 35 kB. \Seen (answered by one line) goes by 1,000. */
 #define TAME_IMAP_ACT_UIDS          64
 #define TAME_IMAP_SEEN_UIDS         1000
-/* Committed messages acted on together. Acting means leaving the
- * read-only EXAMINE for a SELECT and back, which makes dovecot re-read
- * the folder: seconds once a Maildir holds 50,000 messages. So a
- * backlog is acted on every 20,000 messages and at the end of each
- * round. A kill -9 fetches at most this many again (dropped as
- * duplicates); moved or deleted messages leave the folder this late. */
-#define TAME_IMAP_ACT_EVERY         20000
+/* Committed messages acted on together, on a connection of its own
+ * while the fetching goes on (src/net/imap_act.c): one \Seen command,
+ * or 16 MOVE commands, and one record of the last UID. Smaller chunks
+ * cost more commands and records; larger ones leave more to fetch
+ * again after a kill -9. */
+#define TAME_IMAP_ACT_CHUNK         1000
 /* Bytes of fetched messages waiting for their commit at most. */
 #define TAME_IMAP_BATCH_BYTES       (64 * 1024 * 1024)
 /* Seconds to connect (TCP and TLS) before "server not reachable". */

@@ -12,16 +12,20 @@
  *   SEARCH   one window of UIDs (UID SEARCH UID a:b, TAME_IMAP_SEARCH_SPAN)
  *   EXAMINE  read-only, so that fetching BODY[] does not set \Seen
  *            message by message: the action is the only change we make,
- *            and only once the message is stored
+ *            and only once the message is stored. Sent again only when
+ *            the connection was (re)selected writable since (see
+ *            imap_client_read_only)
  *   FETCH    each message of the window, handed to the ingest queue as
- *            it arrives: the group commit stores some while the next
- *            are fetched
- *   WAIT     until the queue has committed the whole window
- *   ACT      every TAME_IMAP_ACT_EVERY committed messages and at the end
- *            of the round: SELECT (writable), the after-import action
- *            (UID STORE +FLAGS.SILENT \Seen, UID MOVE, or \Deleted and
- *            UID EXPUNGE; RFC 6851, RFC 4315), then the last UID is
- *            recorded
+ *            it arrives; the next window is searched and fetched while
+ *            the queue commits, up to TAME_IMAP_INFLIGHT messages
+ *            fetched but not yet acted on
+ *   ACT      (imap_act.c, on a second connection, meanwhile) every
+ *            TAME_IMAP_ACT_CHUNK committed messages and at the end of
+ *            the round: UID STORE +FLAGS.SILENT (\Seen), UID MOVE, or
+ *            \Deleted and UID EXPUNGE (RFC 6851, RFC 4315), then the
+ *            last UID is recorded
+ *   WAIT     no fetch out: the pipeline is full, or the round fetches
+ *            nothing more and waits for the last commits and actions
  *
  * The invariant that makes a kill -9 harmless: the recorded last UID of
  * a folder only ever covers messages that are durably stored and acted
@@ -29,7 +33,8 @@
  * ingest path drops a Message-ID it already holds, so a message fetched
  * twice is stored once. A UIDVALIDITY change (RFC 3501 2.3.1.1: the
  * folder was recreated) resets the last UID to 0 and reads the folder
- * again the same way. A message over TAME_SMTP_MESSAGE_MAX, or gone
+ * again the same way; seen in the middle of a round, nothing more is
+ * acted on in that round. A message over TAME_SMTP_MESSAGE_MAX, or gone
  * between SEARCH and FETCH, is left on the server and passed over, with
  * the error shown on the mailbox.
  *
@@ -50,7 +55,10 @@ imap_box_new(struct imap_env *env, int64_t mailbox_id, int64_t version)
 {
 	struct imap_box *b = calloc(1, sizeof(*b));
 
-	if (!b || !(b->pend = calloc(TAME_IMAP_ACT_EVERY, sizeof(int64_t)))) {
+	if (!b)
+		return NULL;
+	if (imap_act_alloc(b)) {
+		imap_act_free(b);
 		free(b);
 		return NULL;
 	}
@@ -69,9 +77,10 @@ imap_box_free(struct imap_box *b)
 		return;
 	imap_idle_close(&b->idle, 1);
 	imap_client_free(&b->cl);
+	imap_client_free(&b->ac);
+	imap_fetch_free(b);
 	imap_conf_clear(&b->conf);
-	buf_free(&b->acts);
-	free(b->pend);
+	imap_act_free(b);
 	free(b);
 }
 
@@ -85,6 +94,8 @@ box_load(struct imap_box *b)
 
 	imap_idle_close(&b->idle, 1);
 	imap_client_free(&b->cl);
+	imap_client_free(&b->ac);
+	imap_fetch_free(b);
 	imap_conf_clear(&b->conf);
 	b->conf.mailbox_id = id;
 	b->reload = b->fails = b->sticky = 0;
@@ -92,6 +103,8 @@ box_load(struct imap_box *b)
 	b->shown_err = NULL;
 	b->next_at = tame_now_ms();
 	b->uidvalidity = b->last_uid = 0;
+	b->probe_uid = b->acted_max = 0;
+	b->act_gen = b->seen_gen = 0;
 	if (store_imap_get(s, id, &b->conf)) {
 		tame_log(TAME_LOG_ERR, "imap: mailbox %lld: cannot load its "
 		    "settings: %s", (long long)id, store_errmsg(s));
@@ -100,8 +113,12 @@ box_load(struct imap_box *b)
 		b->next_at += TAME_IMAP_RELOAD_MS * 10;
 		return;
 	}
-	if (imap_client_init(&b->cl, &b->conf) || !b->cl.easy) {
+	if (imap_client_init(&b->cl, &b->conf) || !b->cl.easy ||
+	    imap_client_init(&b->ac, &b->conf) || !b->ac.easy ||
+	    imap_fetch_init(b)) {
 		imap_client_free(&b->cl);
+		imap_client_free(&b->ac);
+		imap_fetch_free(b);
 		store_imap_status(s, id, "folder not found", "the folder name "
 		    "cannot be sent to the server", tame_now_ms());
 		return;
@@ -120,20 +137,32 @@ box_load(struct imap_box *b)
 	    (long long)b->conf.poll_ms, b->last_uid ? ", resuming" : "");
 }
 
+/* The fetch connection stops: nothing more is fetched this round; the
+ * round ends once the pipeline is drained (box_turn). */
+static void
+stop(struct imap_box *b)
+{
+	b->fetch_done = 1;
+	b->step = STEP_WAIT;
+}
+
 /* Hands the prepared request to the multi handle. */
 static void
 send_req(struct imap_box *b, enum imap_step step)
 {
 	b->step = step;
-	if (curl_multi_add_handle(b->env->multi, b->cl.easy) == CURLM_OK)
+	b->t_sent = tame_now_ms();
+	if (curl_multi_add_handle(b->env->multi, b->cl.easy) == CURLM_OK) {
 		b->in_multi = 1;
-	else
+	} else {
 		b->err = "out of memory";
+		stop(b);
+	}
 }
 
-/* Stores the error if it changed; logs it. */
-static void
-show_error(struct imap_box *b, const char *err, const char *detail)
+/* See imap_box.h. */
+void
+imap_box_error(struct imap_box *b, const char *err, const char *detail)
 {
 	if (b->shown_err && strcmp(b->shown_err, err) == 0)
 		return;
@@ -145,11 +174,16 @@ show_error(struct imap_box *b, const char *err, const char *detail)
 	b->ok_recorded_at = 0;
 }
 
+/* Ready for the next round. Only when nothing is in the queue and no
+ * request is out. */
 static void
 round_reset(struct imap_box *b)
 {
-	b->nuids = b->next = b->nslots = b->batch_bytes = b->npend = 0;
-	b->nacts = b->act = b->act_pos = 0;
+	b->nuids = b->next = 0;
+	b->fetch_done = 0;
+	b->want = b->then = STEP_IDLE;
+	imap_act_reset(b);
+	imap_fetch_round(b);
 	b->round_imported = 0;
 	b->err = NULL;
 	b->detail[0] = '\0';
@@ -164,7 +198,7 @@ round_fail(struct imap_box *b)
 	int64_t wait = b->conf.poll_ms;
 	int i;
 
-	show_error(b, b->err ? b->err : "IMAP error",
+	imap_box_error(b, b->err ? b->err : "IMAP error",
 	    b->detail[0] ? b->detail : "-");
 	for (i = 0; i < b->fails && wait < TAME_IMAP_BACKOFF_MAX_MS; i++)
 		wait *= 2;
@@ -203,243 +237,137 @@ round_ok(struct imap_box *b)
 	round_reset(b);
 }
 
-/* Records the folder state. -1 (with b->err) when the store refuses. */
-static int
-record(struct imap_box *b, int64_t last_uid, int64_t imported)
-{
-	if (store_imap_state_set(b->env->store, b->conf.mailbox_id,
-	    b->account, b->conf.folder, b->uidvalidity, last_uid, imported,
-	    b->uidnext - 1 - last_uid, tame_now_ms())) {
-		b->err = "cannot record the import";
-		snprintf(b->detail, sizeof(b->detail), "%s",
-		    store_errmsg(b->env->store));
-		return -1;
-	}
-	b->last_uid = last_uid;
-	return 0;
-}
-
 /* ---- the steps ---- */
 
-/* The next window, or the end of the round (acting first on what is
- * committed). */
-static void act(struct imap_box *b);
-
-static void
-next_window(struct imap_box *b)
+/* The last UID of the current search window. */
+static int64_t
+window_end(const struct imap_box *b)
 {
 	int64_t to = b->win_from + TAME_IMAP_SEARCH_SPAN - 1;
 
-	if (b->win_from > b->uidnext - 1) {
-		if (b->npend)
-			act(b);
-		else
-			round_ok(b);
-		return;
-	}
-	if (to > b->uidnext - 1)
-		to = b->uidnext - 1;
-	if (imap_client_search(&b->cl, b->uidvalidity, b->win_from, to))
-		b->err = "out of memory";
-	else
-		send_req(b, STEP_SEARCH);
+	return to < b->uidnext - 1 ? to : b->uidnext - 1;
 }
 
-/* Fetches the next UID of the window (EXAMINEing the folder first when
- * it is writable), or waits for the batch's commit. */
+/* 1 when a probe of b->probe_uid finds the message: it was fetched
+ * on cl, and is still in the folder (seen) or not yet acted on. */
+static int
+probe_ok(const struct imap_box *b)
+{
+	return b->probe_uid > 0 && (b->conf.after == IMAP_AFTER_SEEN ||
+	    b->probe_uid > b->acted_max);
+}
+
+/* Sends the custom command of step (NOOP, STATUS, SEARCH, EXAMINE) on
+ * cl once that is safe: with no action command out (else box_turn
+ * sends it later), and after a FETCH that followed every action
+ * command. Without one, a probe goes first, or an EXAMINE, which starts
+ * the folder's view afresh (dovecot sends nothing of the old view). */
 static void
-next_fetch(struct imap_box *b)
+send_custom(struct imap_box *b, enum imap_step step)
 {
 	enum tame_err rc;
 
-	if (b->next >= b->nuids || b->nslots == TAME_IMAP_BATCH ||
-	    b->batch_bytes >= TAME_IMAP_BATCH_BYTES) {
-		b->t_wait = tame_now_ms();
+	b->want = step;
+	b->step = STEP_WAIT;
+	if (b->act_in_multi)
+		return;
+	b->want = STEP_IDLE;
+	if (b->act_gen != b->seen_gen && step != STEP_EXAMINE) {
+		b->then = step;
+		b->seen_gen = b->act_gen;
+		if (imap_client_read_only(&b->cl) && probe_ok(b)) {
+			rc = imap_client_probe(&b->cl, b->uidvalidity,
+			    b->probe_uid);
+			step = STEP_PROBE;
+		} else {
+			rc = imap_client_examine(&b->cl, b->uidvalidity);
+			step = STEP_EXAMINE;
+		}
+	} else if (step == STEP_NOOP) {
+		rc = imap_client_noop(&b->cl);
+	} else if (step == STEP_STATUS) {
+		rc = imap_client_status(&b->cl);
+	} else if (step == STEP_SEARCH) {
+		rc = imap_client_search(&b->cl, b->uidvalidity, b->win_from,
+		    window_end(b));
+	} else {
+		b->seen_gen = b->act_gen;
+		rc = imap_client_examine(&b->cl, b->uidvalidity);
+	}
+	if (rc) {
+		b->err = "out of memory";
+		stop(b);
+		return;
+	}
+	send_req(b, step);
+}
+
+/* Searches the next window, or stops when the folder is read. */
+static void
+next_window(struct imap_box *b)
+{
+	if (b->win_from > b->uidnext - 1)
+		stop(b);
+	else
+		send_custom(b, STEP_SEARCH);
+}
+
+/* Sends the FETCH of lead_uid on cl. */
+static void
+lead_fetch(struct imap_box *b)
+{
+	if (imap_client_fetch(&b->cl, b->uidvalidity, b->lead_uid)) {
+		b->err = "out of memory";
+		imap_act_settle(b, b->lead_slot, SLOT_FAILED);
+		b->lead_slot = NULL;
+		stop(b);
+		return;
+	}
+	b->seen_gen = b->act_gen;
+	send_req(b, STEP_FETCH);
+	if (b->step != STEP_FETCH && b->lead_slot) {
+		imap_act_settle(b, b->lead_slot, SLOT_FAILED);
+		b->lead_slot = NULL;
+	}
+}
+
+/* See imap_box.h. */
+int
+imap_box_fetchable(const struct imap_box *b)
+{
+	return b->step != STEP_IDLE && !b->fetch_done && !b->err &&
+	    !b->reload && !b->dead && b->next < b->nuids && imap_act_room(b);
+}
+
+/* Fetches the next UID of the window (EXAMINEing the folder first when
+ * this connection may have it writable), searches the next window, or
+ * waits for room in the pipeline. */
+static void
+next_fetch(struct imap_box *b)
+{
+	if (b->fetch_done || b->err) {
+		stop(b);
+		return;
+	}
+	if (b->next >= b->nuids) {
+		imap_act_cover(b, window_end(b));
+		b->win_from += TAME_IMAP_SEARCH_SPAN;
+		next_window(b);
+		return;
+	}
+	if (!imap_act_room(b)) {
 		b->step = STEP_WAIT;
 		return;
 	}
-	if (!b->ro) {
-		rc = imap_client_examine(&b->cl, b->uidvalidity);
-		if (!rc)
-			send_req(b, STEP_EXAMINE);
-	} else {
-		if (b->nslots == 0)
-			b->t_batch = tame_now_ms();
-		rc = imap_client_fetch(&b->cl, b->uidvalidity,
-		    b->uids[b->next]);
-		if (!rc)
-			send_req(b, STEP_FETCH);
-	}
-	if (rc)
-		b->err = "out of memory";
-}
-
-/* Called by the ingest queue's thread when a message's fate is known. */
-static void
-slot_done(void *arg, enum tame_err rc)
-{
-	struct imap_slot *s = arg;
-	struct imap_env *env = s->box->env;
-
-	pthread_mutex_lock(&env->mu);
-	s->state = rc ? SLOT_FAILED : SLOT_STORED;
-	s->box->pending--;
-	pthread_cond_broadcast(&env->cv);
-	pthread_mutex_unlock(&env->mu);
-	curl_multi_wakeup(env->multi);
-}
-
-/* Hands the fetched message to the ingest queue. */
-static void
-submit(struct imap_box *b, int64_t uid)
-{
-	struct imap_slot *s = &b->slots[b->nslots++];
-	size_t len = b->cl.body.len;
-	char *raw = buf_take(&b->cl.body);
-
-	s->box = b;
-	s->uid = uid;
-	b->batch_bytes += len;
-	pthread_mutex_lock(&b->env->mu);
-	s->state = SLOT_PENDING;
-	b->pending++;
-	pthread_mutex_unlock(&b->env->mu);
-	/* the queue takes raw and both strings, and calls slot_done once */
-	ingestq_submit(b->env->queue, raw, len, strdup(""),
-	    strdup(b->conf.address), slot_done, s);
-}
-
-/* Passes over a message that is too large or gone, leaving it on the
- * server. */
-static void
-skip(struct imap_box *b, int64_t uid)
-{
-	struct imap_slot *s = &b->slots[b->nslots++];
-	char d[256];
-
-	s->box = b;
-	s->uid = uid;
-	s->state = SLOT_SKIPPED;
-	if (!b->cl.too_large)
-		return;
-	snprintf(d, sizeof(d), "UID %lld is larger than %d bytes; it is "
-	    "left on the server", (long long)uid, TAME_SMTP_MESSAGE_MAX);
-	b->shown_err = NULL;
-	show_error(b, "message too large", d);
-	b->sticky = 1;
-}
-
-/* Sends the next command of the action (from b->act_pos in b->acts). */
-static void
-send_act(struct imap_box *b)
-{
-	const char *cmd = buf_str(&b->acts) + b->act_pos;
-	size_t len = strcspn(cmd, "\n");
-
-	b->act_pos += len + 1;
-	if (imap_client_command(&b->cl, b->uidvalidity, cmd, len))
-		b->err = "out of memory";
-	else
-		send_req(b, STEP_ACT);
-}
-
-/* Acts on the committed messages in pend (or, with none, records how
- * far the folder is read). */
-static void
-act(struct imap_box *b)
-{
-	buf_free(&b->acts);
-	buf_init(&b->acts, (size_t)TAME_IMAP_ACT_EVERY * 32 +
-	    TAME_IMAP_URL_MAX * 4);
-	b->act = b->act_pos = 0;
-	if (imap_client_actions(&b->cl, b->conf.after, b->pend, b->npend,
-	    &b->acts, &b->nacts)) {
-		b->err = "out of memory";
+	if (!imap_client_read_only(&b->cl)) {
+		send_custom(b, STEP_EXAMINE);
 		return;
 	}
-	if (b->nacts == 0) {
-		imap_box_done(b, CURLE_OK);	/* straight to the record */
-		return;
-	}
-	b->ro = 0;	/* the first command SELECTs */
-	send_act(b);
-}
-
-/* Every message of the batch is committed or refused: the committed
- * prefix joins pend; act now or go on fetching. */
-static void
-batch_done(struct imap_box *b)
-{
-	size_t k = 0, i, stored = 0;
-	int window_done, round_done;
-
-	tame_log(TAME_LOG_DEBUG, "imap: %s: %zu fetched in %lld ms, "
-	    "committed %lld ms later", b->conf.address, b->nslots,
-	    (long long)(b->t_wait - b->t_batch),
-	    (long long)(tame_now_ms() - b->t_wait));
-	if (b->reload || b->dead) {
-		round_reset(b);	/* nothing recorded: fetched again */
-		return;
-	}
-	while (k < b->nslots && b->slots[k].state != SLOT_PENDING &&
-	    b->slots[k].state != SLOT_FAILED)
-		k++;
-	for (i = 0; i < k; i++)
-		if (b->slots[i].state == SLOT_STORED)
-			b->pend[b->npend + stored++] = b->slots[i].uid;
-	b->npend += stored;
-	if (k)
-		b->pend_last = b->slots[k - 1].uid;
-	if (k < b->nslots && !b->err) {
-		b->err = "cannot store messages now";
-		snprintf(b->detail, sizeof(b->detail), "the store refused "
-		    "UID %lld; it is fetched again later",
-		    (long long)b->slots[k].uid);
-	}
-	b->nslots = b->batch_bytes = 0;
-	/* progress for the admin page; the last UID moves on only once
-	 * the action is done (acted()) */
-	b->round_imported += stored;
-	if (stored && store_imap_state_set(b->env->store, b->conf.mailbox_id,
-	    b->account, b->conf.folder, b->uidvalidity, b->last_uid,
-	    (int64_t)stored, b->uidnext - 1 - b->pend_last, tame_now_ms()))
-		tame_log(TAME_LOG_WARN, "imap: %s: progress not recorded: %s",
-		    b->conf.address, store_errmsg(b->env->store));
-	if (b->err) {
-		b->next = b->nuids = 0;	/* act on what is stored, stop */
-		if (b->npend)
-			act(b);
-		else
-			round_fail(b);
-		return;
-	}
-	window_done = b->next >= b->nuids;
-	if (window_done)
-		b->win_from += TAME_IMAP_SEARCH_SPAN;
-	round_done = window_done && b->win_from > b->uidnext - 1;
-	if (round_done || b->npend + TAME_IMAP_BATCH > TAME_IMAP_ACT_EVERY)
-		act(b);
-	else if (window_done)
-		next_window(b);
-	else
-		next_fetch(b);
-}
-
-/* The action (or the record of an empty stretch) is done. */
-static void
-acted(struct imap_box *b)
-{
-	if (record(b, b->pend_last, 0)) {
-		round_fail(b);
-		return;
-	}
-	b->npend = 0;
-	if (b->err)
-		round_fail(b);
-	else if (b->next < b->nuids)
-		next_fetch(b);
-	else
-		next_window(b);
+	b->lead_uid = b->uids[b->next++];
+	b->lead_slot = imap_act_reserve(b, b->lead_uid);
+	b->lead_retried = 0;
+	lead_fetch(b);
+	imap_fetch_start(b);
 }
 
 /* STATUS answered: note a UIDVALIDITY change, search when there is
@@ -454,7 +382,7 @@ status_done(struct imap_box *b)
 		b->err = "server answered garbage";
 		snprintf(b->detail, sizeof(b->detail), "no UIDVALIDITY or "
 		    "UIDNEXT in the STATUS answer");
-		round_fail(b);
+		stop(b);
 		return;
 	}
 	b->uidnext = next;
@@ -466,8 +394,9 @@ status_done(struct imap_box *b)
 			    b->conf.address, b->conf.folder,
 			    (long long)b->uidvalidity, (long long)v);
 		b->uidvalidity = v;
-		if (record(b, 0, 0)) {
-			round_fail(b);
+		b->probe_uid = b->acted_max = 0;
+		if (imap_act_record(b, 0)) {
+			stop(b);
 			return;
 		}
 	}
@@ -480,65 +409,60 @@ status_done(struct imap_box *b)
 static void
 search_done(struct imap_box *b)
 {
-	long n = imap_client_parse_search(&b->cl, b->pend_last, b->uids,
+	long n = imap_client_parse_search(&b->cl, b->last_uid, b->uids,
 	    TAME_IMAP_SEARCH_SPAN);
-	int64_t to = b->win_from + TAME_IMAP_SEARCH_SPAN - 1;
 
 	if (n < 0) {
 		b->err = "server answered garbage";
 		snprintf(b->detail, sizeof(b->detail), "bad UID in the SEARCH "
 		    "answer");
-		round_fail(b);
+		stop(b);
 		return;
 	}
 	b->nuids = (size_t)n;
 	b->next = 0;
-	if (n > 0) {
-		next_fetch(b);
-		return;
-	}
-	/* nothing in the window: read, once what is pending is acted on */
-	b->pend_last = to < b->uidnext - 1 ? to : b->uidnext - 1;
-	b->win_from += TAME_IMAP_SEARCH_SPAN;
-	if (b->npend == 0 && b->pend_last > b->last_uid &&
-	    record(b, b->pend_last, 0)) {
-		round_fail(b);
-		return;
-	}
-	next_window(b);
+	next_fetch(b);
 }
 
 /* See imap_box.h. */
 void
 imap_box_done(struct imap_box *b, CURLcode cc)
 {
+	enum imap_step step;
 	int64_t v;
 
+	imap_client_finished(&b->cl, cc);
 	if (b->reload || b->dead) {
-		b->step = b->nslots ? STEP_WAIT : STEP_IDLE;
+		b->step = STEP_WAIT;
 		return;
 	}
-	if (cc != CURLE_OK && !(b->step == STEP_FETCH && (b->cl.too_large ||
-	    cc == CURLE_REMOTE_FILE_NOT_FOUND))) {
-		b->err = imap_client_error(&b->cl, cc, b->detail,
-		    sizeof(b->detail));
-		b->ro = 0;
-		if (b->step == STEP_FETCH) {
-			/* wait for what the queue holds, act on it, stop */
-			b->next = b->nuids;
-			b->t_wait = tame_now_ms();
-			b->step = STEP_WAIT;
-		} else {
-			round_fail(b);
+	if (b->step == STEP_FETCH) {
+		if (imap_fetch_finish(b, &b->cl, b->lead_slot, b->lead_uid,
+		    &b->lead_retried, cc)) {
+			lead_fetch(b);
+			return;
 		}
+		if (cc == CURLE_OK)
+			b->probe_uid = b->lead_uid;
+		b->lead_slot = NULL;
+		next_fetch(b);
+		return;
+	}
+	if (b->step != STEP_PROBE)
+		tame_log(TAME_LOG_DEBUG, "imap: %s: step %d answered in %lld "
+		    "ms", b->conf.address, (int)b->step,
+		    (long long)(tame_now_ms() - b->t_sent));
+	if (cc != CURLE_OK && !(b->step == STEP_PROBE && (b->cl.too_large ||
+	    cc == CURLE_REMOTE_FILE_NOT_FOUND))) {
+		if (!b->err)
+			b->err = imap_client_error(&b->cl, cc, b->detail,
+			    sizeof(b->detail));
+		stop(b);
 		return;
 	}
 	switch (b->step) {
 	case STEP_NOOP:
-		if (imap_client_status(&b->cl))
-			b->err = "out of memory";
-		else
-			send_req(b, STEP_STATUS);
+		send_custom(b, STEP_STATUS);
 		break;
 	case STEP_STATUS:
 		status_done(b);
@@ -548,36 +472,28 @@ imap_box_done(struct imap_box *b, CURLcode cc)
 		break;
 	case STEP_EXAMINE:
 		v = imap_client_parse_uidvalidity(&b->cl);
-		if (v && v != b->uidvalidity) {
-			/* changed just now: the next STATUS sees it */
-			round_ok(b);
-			break;
-		}
-		b->ro = 1;
-		next_fetch(b);
-		break;
-	case STEP_FETCH:
-		if (cc == CURLE_OK)
-			submit(b, b->uids[b->next++]);
-		else
-			skip(b, b->uids[b->next++]);
-		next_fetch(b);
-		break;
-	case STEP_ACT:
-	case STEP_WAIT:	/* act() with nothing to send */
-		if (b->act + 1 < b->nacts) {
-			b->act++;
-			send_act(b);
+		step = b->then;
+		b->then = STEP_IDLE;
+		if (v && b->uidvalidity && v != b->uidvalidity &&
+		    step != STEP_NOOP && step != STEP_STATUS) {
+			/* changed in the middle of a round: act on nothing
+			 * more; the next round's STATUS sees it */
+			b->act_broken = 1;
+			stop(b);
+		} else if (step != STEP_IDLE) {
+			send_custom(b, step);
 		} else {
-			acted(b);
+			next_fetch(b);
 		}
+		break;
+	case STEP_PROBE:
+		step = b->then;
+		b->then = STEP_IDLE;
+		send_custom(b, step);
 		break;
 	default:
 		break;
 	}
-	if (b->err && !b->in_multi && b->step != STEP_WAIT &&
-	    b->step != STEP_IDLE)
-		round_fail(b);
 }
 
 static int64_t box_turn(struct imap_box *b, int64_t now);
@@ -627,34 +543,36 @@ imap_box_fds(struct imap_box *b, struct curl_waitfd *fds, int max)
 static int64_t
 box_turn(struct imap_box *b, int64_t now)
 {
-	size_t pending;
-
-	if (b->step == STEP_WAIT) {
-		pthread_mutex_lock(&b->env->mu);
-		pending = b->pending;
-		pthread_mutex_unlock(&b->env->mu);
-		if (pending)
+	if (b->step != STEP_IDLE) {
+		/* a round: commits, actions, and the end of it */
+		if (imap_act_tend(b, b->step == STEP_WAIT &&
+		    !imap_fetch_busy(b))) {
+			if (b->reload || b->dead)
+				round_reset(b);	/* nothing recorded */
+			else if (b->err)
+				round_fail(b);
+			else
+				round_ok(b);
+			return 0;
+		}
+		if (b->step != STEP_WAIT || b->reload || b->dead)
 			return TAME_IMAP_RELOAD_MS;
-		batch_done(b);
-		/* a request that could not even start ends the round */
-		if (b->err && !b->in_multi && b->step != STEP_IDLE)
-			round_fail(b);
-		return 0;
+		if (b->want != STEP_IDLE && !b->act_in_multi)
+			send_custom(b, b->want);
+		else if (b->want == STEP_IDLE && !b->fetch_done &&
+		    imap_act_room(b))
+			next_fetch(b);
+		return TAME_IMAP_RELOAD_MS;
 	}
-	if (b->step != STEP_IDLE || b->dead)
+	if (b->dead)
 		return TAME_IMAP_RELOAD_MS;
 	if (b->reload && now >= b->next_at)
 		box_load(b);
 	if (!b->reload && b->cl.easy && now >= b->next_at) {
-		b->ro = 0;	/* a new connection SELECTs */
 		b->woken = 0;	/* this round sees what was announced */
-		if (imap_client_noop(&b->cl))
-			b->err = "out of memory";
-		else
-			send_req(b, STEP_NOOP);
-		if (b->err)
-			round_fail(b);
-		return TAME_IMAP_RELOAD_MS;
+		b->pend_last = b->last_uid;
+		send_custom(b, STEP_NOOP);
+		return 0;
 	}
 	return b->next_at > now ? b->next_at - now : TAME_IMAP_RELOAD_MS;
 }
@@ -666,10 +584,19 @@ imap_box_abort(struct imap_box *b)
 	if (b->in_multi) {
 		curl_multi_remove_handle(b->env->multi, b->cl.easy);
 		b->in_multi = 0;
+		imap_client_finished(&b->cl, CURLE_ABORTED_BY_CALLBACK);
 	}
-	b->ro = 0;
+	if (b->act_in_multi) {
+		curl_multi_remove_handle(b->env->multi, b->ac.easy);
+		b->act_in_multi = 0;
+	}
+	imap_fetch_abort(b);
+	b->lead_slot = NULL;
+	b->act_busy = b->act_held = 0;
+	b->want = b->then = STEP_IDLE;
 	if (b->step != STEP_IDLE)
-		b->step = b->nslots ? STEP_WAIT : STEP_IDLE;
+		b->step = STEP_WAIT;
+	b->fetch_done = 1;
 	b->nuids = b->next = 0;
 	imap_idle_close(&b->idle, 1);
 	b->rounds_ok = 0;

@@ -3,13 +3,15 @@
  * drives it. Internal to src/net/imap_*.c.
  *
  * Model: a box is a state machine over one libcurl easy handle (struct
- * imap_client). The poller adds the handle to its multi handle when a
- * box starts a request and calls imap_box_done() when it finishes; the
- * box then prepares and sends the next request, or waits (for the
- * ingest queue to commit, or for its next poll). See imap_box.c for the
- * steps and the invariant that makes a kill -9 harmless. A box also
- * keeps an IDLE connection (imap_idle.h) where the server offers it,
- * which only wakes the box when new mail arrives.
+ * imap_client cl) that fetches. The poller adds the handle to its
+ * multi handle when a box starts a request and calls imap_box_done()
+ * when it finishes; the box then prepares and sends the next request,
+ * or waits (for room in the pipeline, or for its next poll). What is
+ * fetched goes through the pipeline of imap_act.h, which acts on
+ * committed messages over a second easy handle (ac) meanwhile. See
+ * imap_box.c for the steps and the invariant that makes a kill -9
+ * harmless. A box also keeps an IDLE connection (imap_idle.h) where the
+ * server offers it, which only wakes the box when new mail arrives.
  */
 #ifndef TAME_IMAP_BOX_H
 #define TAME_IMAP_BOX_H
@@ -18,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
+#include "imap_act.h"
 #include "imap_client.h"
+#include "imap_fetch.h"
 #include "imap_idle.h"
 #include "ingestq.h"
 #include "../store/store.h"
@@ -34,27 +38,19 @@ struct imap_env {
 };
 
 enum imap_step { STEP_IDLE, STEP_NOOP, STEP_STATUS, STEP_SEARCH,
-	STEP_EXAMINE, STEP_FETCH, STEP_WAIT, STEP_ACT };
-
-enum slot_state { SLOT_PENDING, SLOT_STORED, SLOT_FAILED, SLOT_SKIPPED };
-
-struct imap_box;
-
-/* One fetched message on its way through the ingest queue. */
-struct imap_slot {
-	struct imap_box *box;
-	int64_t uid;
-	enum slot_state state;   /* written by the queue's thread, under mu */
-};
+	STEP_EXAMINE, STEP_PROBE, STEP_FETCH, STEP_WAIT };
 
 struct imap_box {
 	struct imap_box *link;   /* the poller's list */
 	struct imap_env *env;
 	struct imap_conf conf;
-	struct imap_client cl;
+	struct imap_client cl;   /* searches and fetches, EXAMINEd */
+	struct imap_fetcher helpers[TAME_IMAP_HELPERS]; /* fetch too */
+	struct imap_client ac;   /* the after-import action, SELECTed */
 	char account[TAME_FIELD_MAX * 2 + 16];  /* "user@host:port" */
-	enum imap_step step;
+	enum imap_step step;     /* of cl; STEP_WAIT: no request out */
 	int in_multi;            /* cl.easy is in env->multi */
+	int act_in_multi;        /* ac.easy is in env->multi */
 	int reload;              /* settings changed: load when idle */
 	int dead;                /* settings removed: free when idle */
 	int64_t version;         /* the settings version to load */
@@ -68,24 +64,46 @@ struct imap_box {
 	struct imap_idle idle;
 	int rounds_ok;           /* a round has ended well since the load */
 	int woken;               /* new mail announced during a round */
-	int ro;                  /* the folder is EXAMINEd on cl */
 	/* the folder */
 	int64_t uidvalidity, last_uid, uidnext;
 	int64_t win_from;        /* first UID of the search window */
 	int64_t uids[TAME_IMAP_SEARCH_SPAN];
 	size_t nuids, next;      /* search results; the next to fetch */
-	/* the batch in the ingest queue */
-	struct imap_slot slots[TAME_IMAP_BATCH];
-	size_t nslots;
+	int fetch_done;          /* the round fetches nothing more */
+	int64_t t_sent;          /* when cl's request was sent */
+	int64_t lead_uid;        /* cl's FETCH: the UID, its slot */
+	struct imap_slot *lead_slot;
+	int lead_retried;
+	/* what the action changed reaches cl after its next command, as a
+	 * line per message: cheap after a FETCH, fatal after a custom
+	 * command (libcurl counts such lines dearly). So a custom command
+	 * on cl waits for the action command out, and goes after a FETCH
+	 * (a probe, if need be) that followed every action command */
+	enum imap_step want;     /* custom command waiting to go, or IDLE */
+	enum imap_step then;     /* the custom command after the probe */
+	unsigned act_gen;        /* action commands answered */
+	unsigned seen_gen;       /* act_gen when cl's last FETCH was sent */
+	int64_t probe_uid;       /* a UID fetched on cl: the probe's */
+	int64_t acted_max;       /* the highest UID acted on */
+	/* the pipeline (imap_act.c): fetched, in the queue or committed */
+	struct imap_slot *ring;  /* TAME_IMAP_INFLIGHT slots, UID order */
+	size_t head, nring;
 	size_t pending;          /* slots still in the queue, under mu */
-	size_t batch_bytes;
-	int64_t t_batch, t_wait; /* when the batch and its wait began */
-	/* committed, waiting for the action */
-	int64_t *pend;           /* TAME_IMAP_ACT_EVERY UIDs, stored */
+	size_t ring_bytes;       /* of the slots in the ring */
+	int stuck;               /* the store refused the slot at head */
+	int64_t *pend;           /* committed UIDs not yet acted on */
 	size_t npend;
-	int64_t pend_last;       /* the last UID the pending part covers */
+	int64_t pend_last;       /* the folder is committed up to here */
+	int64_t *acting;         /* the UIDs the action is for */
+	size_t nacting;
+	int64_t acting_last;     /* recorded once the action is done */
+	int act_busy, act_broken;
+	int act_held;            /* the next command waits for cl (want) */
+	int ac_synced;           /* ac's session knows the round's UIDs */
 	struct buf acts;         /* the action's commands, one a line */
 	size_t nacts, act, act_pos;
+	int64_t t_act;
+	int64_t unrecorded;      /* stored, not yet in the recorded count */
 	int64_t round_imported;
 	const char *err;         /* why the round stops, or NULL */
 	char detail[512];
@@ -104,9 +122,14 @@ int64_t imap_box_tend(struct imap_box *b, int64_t now);
 /* The request on cl.easy finished with cc (the poller has removed the
  * handle from the multi handle). */
 void imap_box_done(struct imap_box *b, CURLcode cc);
+/* Stores err (a static string) on the mailbox if it changed; logs it. */
+void imap_box_error(struct imap_box *b, const char *err, const char *detail);
+/* 1 when the round may send one more FETCH: UIDs left in the window,
+ * room in the pipeline, nothing stopped it. */
+int imap_box_fetchable(const struct imap_box *b);
 /* The sockets of the box's IDLE connection to watch (imap_idle_fds). */
 int imap_box_fds(struct imap_box *b, struct curl_waitfd *fds, int max);
-/* Abandons the request on the wire (settings changed, removed, or the
+/* Abandons the requests on the wire (settings changed, removed, or the
  * poller stops); messages in the queue are still waited for. */
 void imap_box_abort(struct imap_box *b);
 

@@ -68,6 +68,12 @@ on_line(char *p, size_t size, size_t nmemb, void *arg)
 
 	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
+	/* a SELECT or EXAMINE answer (its UIDVALIDITY is required), and
+	 * the tagged line that says which of the two it was */
+	if (n > 16 && p[0] == '*' && memmem(p, n, "[UIDVALIDITY ", 13))
+		c->sel_seen = 1;
+	else if (n > 14 && p[0] != '*' && memmem(p, n, "[READ-WRITE]", 12))
+		c->rw_seen = 1;
 	if (has_token(p, n, "CAPABILITY")) {
 		if (has_token(p, n, "MOVE"))
 			c->caps |= IMAP_CAP_MOVE;
@@ -244,6 +250,7 @@ prepare(struct imap_client *c, enum imap_req req, int with_folder,
 	c->errbuf[0] = '\0';
 	c->announced = -1;
 	c->too_large = 0;
+	c->sel_seen = c->rw_seen = 0;
 	if ((rc = buf_addstr(&c->url, buf_str(&c->base))))
 		return rc;
 	if (with_folder && (rc = buf_addstr(&c->url, buf_str(&c->folder))))
@@ -285,8 +292,30 @@ imap_client_examine(struct imap_client *c, int64_t uidvalidity)
 	buf_reset(&c->cmd);
 	if ((rc = buf_printf(&c->cmd, "EXAMINE %s", buf_str(&c->qfolder))))
 		return rc;
-	return prepare(c, IMAP_REQ_STATUS, 1, uidvalidity, NULL,
+	return prepare(c, IMAP_REQ_EXAMINE, 1, uidvalidity, NULL,
 	    buf_str(&c->cmd));
+}
+
+/* See imap_client.h. */
+void
+imap_client_finished(struct imap_client *c, CURLcode cc)
+{
+	long conns = 0;
+
+	if (c->easy)
+		curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &conns);
+	if (c->req == IMAP_REQ_EXAMINE)
+		c->ro = cc == CURLE_OK && !c->rw_seen;
+	else if (conns > 0 || c->sel_seen || c->rw_seen || (cc != CURLE_OK &&
+	    cc != CURLE_REMOTE_FILE_NOT_FOUND))
+		c->ro = 0;
+}
+
+/* See imap_client.h. */
+int
+imap_client_read_only(const struct imap_client *c)
+{
+	return c->ro;
 }
 
 enum tame_err
@@ -310,6 +339,19 @@ imap_client_fetch(struct imap_client *c, int64_t uidvalidity, int64_t uid)
 	int n;
 
 	n = snprintf(suffix, sizeof(suffix), "/;UID=%lld", (long long)uid);
+	if (n < 0 || (size_t)n >= sizeof(suffix))
+		return TAME_EINVAL;
+	return prepare(c, IMAP_REQ_FETCH, 1, uidvalidity, suffix, NULL);
+}
+
+enum tame_err
+imap_client_probe(struct imap_client *c, int64_t uidvalidity, int64_t uid)
+{
+	char suffix[48];
+	int n;
+
+	n = snprintf(suffix, sizeof(suffix), "/;UID=%lld/;PARTIAL=0.1",
+	    (long long)uid);
 	if (n < 0 || (size_t)n >= sizeof(suffix))
 		return TAME_EINVAL;
 	return prepare(c, IMAP_REQ_FETCH, 1, uidvalidity, suffix, NULL);
@@ -492,9 +534,6 @@ imap_client_actions(const struct imap_client *c, enum imap_after after,
 	if (n == 0)
 		return TAME_OK;
 	buf_init(&set, TAME_IMAP_SEEN_UIDS * 24);
-	if ((rc = buf_printf(out, "SELECT %s\n", buf_str(&c->qfolder))))
-		goto out;
-	(*nacts)++;
 	for (i = 0; i < n && !rc; i += k) {
 		k = after == IMAP_AFTER_SEEN ? TAME_IMAP_SEEN_UIDS :
 		    TAME_IMAP_ACT_UIDS;
@@ -504,7 +543,6 @@ imap_client_actions(const struct imap_client *c, enum imap_after after,
 		if (!(rc = uid_set(uids + i, k, &set)))
 			rc = chunk_actions(c, after, buf_str(&set), out, nacts);
 	}
-out:
 	buf_free(&set);
 	return rc;
 }
@@ -533,7 +571,7 @@ imap_client_error(struct imap_client *c, CURLcode cc, char *detail,
 			return "folder not found";
 		return "login refused";
 	case CURLE_QUOTE_ERROR:
-		if (c->req == IMAP_REQ_STATUS)
+		if (c->req == IMAP_REQ_STATUS || c->req == IMAP_REQ_EXAMINE)
 			return "folder not found";
 		if (strcasestr(c->last_line, "TRYCREATE") ||
 		    strcasestr(c->last_line, "exist"))

@@ -31,6 +31,7 @@
 /* What a request was, for error texts. */
 enum imap_req {
 	IMAP_REQ_STATUS,   /* login, NOOP and STATUS: the start of a round */
+	IMAP_REQ_EXAMINE,
 	IMAP_REQ_SEARCH,
 	IMAP_REQ_FETCH,
 	IMAP_REQ_ACTION    /* STORE / MOVE / EXPUNGE after import */
@@ -52,6 +53,11 @@ struct imap_client {
 	int64_t announced;      /* size a FETCH announced, -1 if none */
 	int too_large;          /* the message is over the limit */
 	unsigned caps;          /* IMAP_CAP_* seen so far */
+	/* whether the folder is EXAMINEd on the connection (see
+	 * imap_client_read_only) */
+	int ro;
+	int sel_seen;           /* this request: a SELECT/EXAMINE answer */
+	int rw_seen;            /* this request: [READ-WRITE] */
 };
 
 /* Prepares c for the settings conf (borrowed only during the call).
@@ -82,11 +88,12 @@ void imap_client_setup(CURL *easy, const struct imap_conf *conf);
 enum tame_err imap_client_noop(struct imap_client *c);
 /* EXAMINE the folder (custom command): read-only for this session, so
  * that fetching BODY[] does not set \Seen message by message (a server
- * then rewrites its index once per message; the action, on another
- * client, sets it for a whole batch at once). libcurl still counts the
- * folder as selected (by the NOOP before), so the fetches that follow
- * go straight to it; should libcurl reconnect, it SELECTs again and
- * fetching merely gets slower. */
+ * then rewrites its index once per message, and the flag would come
+ * before the message is stored; the action, on another connection,
+ * sets it for a whole chunk at once). libcurl still counts the folder
+ * as selected (by the NOOP before), so the fetches that follow go
+ * straight to it; should libcurl reconnect, it SELECTs again, which
+ * imap_client_read_only() then tells. */
 enum tame_err imap_client_examine(struct imap_client *c,
     int64_t uidvalidity);
 enum tame_err imap_client_status(struct imap_client *c);
@@ -94,8 +101,22 @@ enum tame_err imap_client_search(struct imap_client *c, int64_t uidvalidity,
     int64_t from, int64_t to);
 enum tame_err imap_client_fetch(struct imap_client *c, int64_t uidvalidity,
     int64_t uid);
+/* A one-byte FETCH (BODY[]<0.1>) of uid, fetched before: its answer
+ * carries the changes other sessions made since the last command. */
+enum tame_err imap_client_probe(struct imap_client *c, int64_t uidvalidity,
+    int64_t uid);
 enum tame_err imap_client_command(struct imap_client *c,
     int64_t uidvalidity, const char *cmd, size_t len);
+
+/* To be called when the request on c->easy has finished with cc: notes
+ * whether the folder is now read-only on the connection. */
+void imap_client_finished(struct imap_client *c, CURLcode cc);
+/* 1 when the folder is known to be EXAMINEd (read-only) on the
+ * connection: an EXAMINE succeeded, and since then no request made a
+ * new connection, saw a SELECT answer (libcurl selects by itself on a
+ * new connection or another UIDVALIDITY) or failed. A FETCH of BODY[]
+ * then sets no \Seen. */
+int imap_client_read_only(const struct imap_client *c);
 
 /* Reads the STATUS answer in body: TAME_OK with the three numbers (0 for
  * any the server left out), TAME_EPARSE without a STATUS line. */
@@ -111,9 +132,9 @@ long imap_client_parse_search(const struct imap_client *c, int64_t after,
 
 /* The after-import action for the messages uids[0..n) (ascending), as
  * custom commands for imap_client_command(), appended to out one a line
- * ('\n' after each; *nacts of them, 0 when n is 0): SELECT the folder
- * (writable again after the EXAMINE), then per TAME_IMAP_ACT_UIDS
- * (TAME_IMAP_SEEN_UIDS for seen) UIDs
+ * ('\n' after each; *nacts of them, 0 when n is 0), to be sent on a
+ * connection where libcurl has SELECTed the folder (writable); per
+ * TAME_IMAP_ACT_UIDS (TAME_IMAP_SEEN_UIDS for seen) UIDs
  * seen:   UID STORE set +FLAGS.SILENT (\Seen)
  * move:   UID MOVE set "folder" (RFC 6851), or without MOVE:
  *         UID COPY, UID STORE +FLAGS.SILENT (\Deleted), expunge

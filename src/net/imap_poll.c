@@ -3,7 +3,9 @@
  * message lost or stored twice. See imap_poll.h.
  *
  * Model: every mailbox with IMAP settings is a box (imap_box.c), a
- * state machine over one libcurl easy handle. This thread owns a
+ * state machine over a libcurl easy handle that searches and fetches,
+ * helpers that fetch too (imap_fetch.c), and one that acts on what is
+ * stored (imap_act.c). This thread owns a
  * libcurl multi handle and runs all boxes' requests at once, so a
  * server that hangs or crawls delays no other mailbox; it sleeps in
  * curl_multi_poll() until a socket is ready, a box is due, or the
@@ -147,6 +149,7 @@ static int
 finished(struct imap_poll *p)
 {
 	struct imap_box *b;
+	struct imap_fetcher *f = NULL;
 	CURLMsg *m;
 	int left, any = 0;
 
@@ -154,13 +157,20 @@ finished(struct imap_poll *p)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		curl_multi_remove_handle(p->env.multi, m->easy_handle);
-		for (b = p->boxes; b && b->cl.easy != m->easy_handle;
-		    b = b->link)
+		for (b = p->boxes; b && b->cl.easy != m->easy_handle &&
+		    b->ac.easy != m->easy_handle && !(f = imap_fetch_find(b,
+		    m->easy_handle)); b = b->link)
 			;
-		if (b) {
+		if (!b)
+			continue;
+		any = 1;
+		if (b->cl.easy == m->easy_handle) {
 			b->in_multi = 0;
 			imap_box_done(b, m->data.result);
-			any = 1;
+		} else if (b->ac.easy == m->easy_handle) {
+			imap_act_done(b, m->data.result);
+		} else {
+			imap_fetch_done(b, f, m->data.result);
 		}
 	}
 	return any;

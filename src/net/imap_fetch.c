@@ -1,0 +1,215 @@
+/*
+ * imap_fetch.c - a box's fetches over more than one connection. See
+ * imap_fetch.h.
+ *
+ * A helper's requests: EXAMINE the folder (read-only, so that BODY[]
+ * sets no \Seen; libcurl logs in and SELECTs it first on a new
+ * connection), then UID FETCH of one message after another, the next
+ * UID of the window each time (RFC 3501, RFC 5092 URLs through
+ * libcurl). It sends no other command, so what the action changes
+ * reaches it only after a FETCH, where libcurl passes over it cheaply
+ * (see imap_act.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "imap_box.h"
+#include "imap_fetch.h"
+#include "../core/util.h"
+
+/* See imap_fetch.h. */
+enum tame_err
+imap_fetch_init(struct imap_box *b)
+{
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
+		memset(&b->helpers[i], 0, sizeof(b->helpers[i]));
+		if (imap_client_init(&b->helpers[i].c, &b->conf) ||
+		    !b->helpers[i].c.easy)
+			return TAME_ENOMEM;
+	}
+	return TAME_OK;
+}
+
+void
+imap_fetch_free(struct imap_box *b)
+{
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
+		imap_client_free(&b->helpers[i].c);
+		memset(&b->helpers[i], 0, sizeof(b->helpers[i]));
+	}
+}
+
+/* Sends f's request: the EXAMINE when the folder may be writable on
+ * its connection, else the FETCH of f->uid. */
+static void
+fetcher_send(struct imap_box *b, struct imap_fetcher *f)
+{
+	enum tame_err rc;
+
+	f->examining = !f->joined || !imap_client_read_only(&f->c);
+	rc = f->examining ? imap_client_examine(&f->c, b->uidvalidity) :
+	    imap_client_fetch(&f->c, b->uidvalidity, f->uid);
+	if (!rc && curl_multi_add_handle(b->env->multi, f->c.easy) ==
+	    CURLM_OK) {
+		f->in_multi = 1;
+		return;
+	}
+	if (!b->err) {
+		b->err = "out of memory";
+		snprintf(b->detail, sizeof(b->detail), "-");
+	}
+	b->fetch_done = 1;
+	if (f->slot)
+		imap_act_settle(b, f->slot, SLOT_FAILED);
+	f->slot = NULL;
+}
+
+/* See imap_fetch.h. */
+void
+imap_fetch_round(struct imap_box *b)
+{
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++)
+		b->helpers[i].joined = 0;
+}
+
+/* See imap_fetch.h. */
+void
+imap_fetch_start(struct imap_box *b)
+{
+	struct imap_fetcher *f;
+	size_t i;
+
+	if (b->uidnext - 1 - b->last_uid <= TAME_IMAP_HELPER_BACKLOG)
+		return;
+	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
+		f = &b->helpers[i];
+		if (f->in_multi || f->off || !imap_box_fetchable(b))
+			continue;
+		if (f->joined && imap_client_read_only(&f->c)) {
+			f->uid = b->uids[b->next++];
+			f->slot = imap_act_reserve(b, f->uid);
+			f->retried = 0;
+		}
+		fetcher_send(b, f);
+	}
+}
+
+/* See imap_fetch.h. */
+int
+imap_fetch_busy(const struct imap_box *b)
+{
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++)
+		if (b->helpers[i].in_multi)
+			return 1;
+	return 0;
+}
+
+/* See imap_fetch.h. */
+struct imap_fetcher *
+imap_fetch_find(struct imap_box *b, CURL *easy)
+{
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++)
+		if (b->helpers[i].c.easy == easy)
+			return &b->helpers[i];
+	return NULL;
+}
+
+/* See imap_fetch.h. */
+int
+imap_fetch_finish(struct imap_box *b, struct imap_client *c,
+    struct imap_slot *s, int64_t uid, int *retried, CURLcode cc)
+{
+	char d[256];
+
+	if (cc == CURLE_OK) {
+		imap_act_submit(b, s, &c->body);
+		return 0;
+	}
+	if (cc == CURLE_REMOTE_FILE_NOT_FOUND && !*retried && !c->too_large) {
+		*retried = 1;
+		return 1;
+	}
+	if (c->too_large || cc == CURLE_REMOTE_FILE_NOT_FOUND) {
+		imap_act_settle(b, s, SLOT_SKIPPED);
+		if (!c->too_large)
+			return 0;
+		snprintf(d, sizeof(d), "UID %lld is larger than %d bytes; it "
+		    "is left on the server", (long long)uid,
+		    TAME_SMTP_MESSAGE_MAX);
+		b->shown_err = NULL;
+		imap_box_error(b, "message too large", d);
+		b->sticky = 1;
+		return 0;
+	}
+	if (!b->err)
+		b->err = imap_client_error(c, cc, b->detail,
+		    sizeof(b->detail));
+	b->fetch_done = 1;
+	imap_act_settle(b, s, SLOT_FAILED);
+	return 0;
+}
+
+/* See imap_fetch.h. */
+void
+imap_fetch_done(struct imap_box *b, struct imap_fetcher *f, CURLcode cc)
+{
+	char detail[256];
+	int64_t v;
+
+	f->in_multi = 0;
+	imap_client_finished(&f->c, cc);
+	if (b->reload || b->dead)
+		return;
+	if (f->examining) {
+		v = imap_client_parse_uidvalidity(&f->c);
+		if (cc != CURLE_OK) {
+			/* e.g. the server allows fewer connections: the
+			 * lead fetches alone */
+			f->off = 1;
+			tame_log(TAME_LOG_WARN, "imap: %s: a second fetch "
+			    "connection failed (%s: %s); fetching over one",
+			    b->conf.address, imap_client_error(&f->c, cc,
+			    detail, sizeof(detail)), detail);
+		} else if (v && b->uidvalidity && v != b->uidvalidity) {
+			b->act_broken = 1;	/* see imap_box.c, EXAMINE */
+			b->fetch_done = 1;
+		} else {
+			f->joined = 1;
+		}
+		imap_fetch_start(b);
+		return;
+	}
+	if (imap_fetch_finish(b, &f->c, f->slot, f->uid, &f->retried, cc)) {
+		fetcher_send(b, f);
+		return;
+	}
+	f->slot = NULL;
+	imap_fetch_start(b);
+}
+
+/* See imap_fetch.h. */
+void
+imap_fetch_abort(struct imap_box *b)
+{
+	struct imap_fetcher *f;
+	size_t i;
+
+	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
+		f = &b->helpers[i];
+		if (f->in_multi) {
+			curl_multi_remove_handle(b->env->multi, f->c.easy);
+			imap_client_finished(&f->c, CURLE_ABORTED_BY_CALLBACK);
+		}
+		f->in_multi = f->examining = 0;
+		f->slot = NULL;
+	}
+}
