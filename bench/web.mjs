@@ -30,7 +30,10 @@
 // them stay open, in the inbox; all unless set), BENCH_WEB_LOADS (20),
 // BENCH_WEB_OPENS (20), TAME_BUILD (build), PYTHON (/usr/bin/python3),
 // CHROMIUM (/usr/bin/chromium), TAME_KEEP_DATA (keep the data directory),
-// BENCH_WEB_VERBOSE (print every load and every open).
+// BENCH_WEB_VERBOSE (print every load and every open), BENCH_WEB_STORE
+// (a directory: the filled store is kept there and a later run with the
+// same setting copies it instead of filling a new one, so before and
+// after can be measured on the same store; delete it to fill anew).
 // Runs from `make bench` (bench/run.sh) or alone: node bench/web.mjs
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -89,7 +92,42 @@ function tame(data, args, input) {
 
 // ---- the store and tamed
 
+// The store of BENCH_WEB_STORE, if it holds one: copied into data, with
+// a new token for this run. Returns null when there is none.
+function reuseStore(data) {
+	const dir = process.env.BENCH_WEB_STORE;
+	if (!dir || !fs.existsSync(path.join(dir, 'tame.db')))
+		return null;
+	const was = JSON.parse(fs.readFileSync(path.join(dir, 'store.json'),
+		'utf8'));
+	if (was.tickets !== N || was.queue !== QUEUE)
+		throw new Error('BENCH_WEB_STORE holds ' + was.tickets +
+			' tickets, ' + was.queue + ' open, not ' + N + ', ' + QUEUE +
+			': delete it or change the setting');
+	for (const f of fs.readdirSync(dir))
+		if (/^tame\.db/.test(f))
+			fs.copyFileSync(path.join(dir, f), path.join(data, f));
+	return { token: tame(data, ['token', 'add', '--email', ADMIN.email]).out,
+		rate: 0 };
+}
+
+// Keeps the filled store in BENCH_WEB_STORE (when set) for later runs.
+function keepStore(data) {
+	const dir = process.env.BENCH_WEB_STORE;
+	if (!dir)
+		return;
+	fs.mkdirSync(dir, { recursive: true });
+	for (const f of fs.readdirSync(data))
+		if (/^tame\.db/.test(f))
+			fs.copyFileSync(path.join(data, f), path.join(dir, f));
+	fs.writeFileSync(path.join(dir, 'store.json'),
+		JSON.stringify({ tickets: N, queue: QUEUE }) + '\n');
+}
+
 async function fillStore(data) {
+	const kept = reuseStore(data);
+	if (kept)
+		return kept;
 	tame(data, ['mailbox', 'add', '--address', 'support@localhost',
 		'--name', 'Support']);
 	tame(data, ['user', 'add', '--email', ADMIN.email, '--name', 'Bench',
@@ -119,6 +157,7 @@ async function fillStore(data) {
 		if (u.status !== 0)
 			throw new Error('solving tickets failed: ' + u.stderr);
 	}
+	keepStore(data);
 	return { token, rate: N / secs };
 }
 
@@ -324,15 +363,18 @@ function pageFiles(bytes, urls) {
 }
 
 // Where the time of a load went (BENCH_WEB_VERBOSE): when the page's
-// own requests ended, in ms from the start of navigation.
-function timeline(page) {
-	return page.evaluate(() => {
+// own requests ended, in ms from the start of navigation; JS and CSS
+// only as far as asked for before the rows were in the document (seen),
+// not the modules imported after the first paint.
+function timeline(page, seen) {
+	return page.evaluate((seen) => {
 		const n = performance.getEntriesByType('navigation')[0];
 		// all = false: the first such request (the list's, not the
 		// counts' asked for a second later)
 		const end = (re, all = false) => {
 			const r = performance.getEntriesByType('resource')
-				.filter((e) => re.test(e.name)).map((e) => e.responseEnd);
+				.filter((e) => re.test(e.name) && e.startTime < seen)
+				.map((e) => e.responseEnd);
 			return r.length ? (all ? Math.max(...r) : r[0]).toFixed(0) :
 				'-';
 		};
@@ -341,7 +383,7 @@ function timeline(page) {
 			n.domContentLoadedEventEnd.toFixed(0) + ', session ' +
 			end(/\/api\/v1\/session$/) + ', tickets ' +
 			end(/\/api\/v1\/tickets\?/);
-	});
+	}, seen);
 }
 
 async function inboxLoads(browser, tamed, state) {
@@ -361,7 +403,7 @@ async function inboxLoads(browser, tamed, state) {
 		const b = await painted(page, 'the inbox rows');
 		checkErrors(errors, 'an inbox load');
 		if (process.env.BENCH_WEB_VERBOSE)
-			verbose('inbox load ' + i + ': ' + await timeline(page) +
+			verbose('inbox load ' + i + ': ' + await timeline(page, b.seen) +
 				', rows in the document ' + f1(b.seen) + ', painted ' +
 				f1(b.painted) + ' ms');
 		if (i > 0) {
@@ -457,8 +499,8 @@ async function main() {
 			throw new Error('the store answers no tickets');
 		console.log('web app store: ' + N + ' tickets, ' + QUEUE +
 			' of them open and unassigned (filled in ' +
-			f1(fillS) + ' s, imported at ' + Math.round(rate) +
-			' msg/s); tamed ready with its trend index after ' +
+			f1(fillS) + ' s, ' + (rate ? 'imported at ' + Math.round(rate) +
+			' msg/s' : 'copied from BENCH_WEB_STORE') + '); tamed ready with its trend index after ' +
 			Math.round(tamed.readyMs) + ' ms');
 		const bytes = await assetBytes(tamed);
 		browser = await launchBrowser();

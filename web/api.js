@@ -4,9 +4,17 @@
 //
 // The CSRF token lives in this module's memory only (never in storage):
 // it comes from POST /session at login or GET /session on reload.
+//
+// boot.js asks for the session and the first list at once, before the
+// rest of the app is loaded (prefetch); the view that wants that list
+// later takes the answer from here instead of asking again.
 
 let csrf = null;
 let onUnauthorized = () => {};
+// GET path -> {at, answer: promise of {data} or {error}}, taken once.
+const early = new Map();
+// An early answer older than this is asked for again.
+const EARLY_MS = 10000;
 
 export class ApiError extends Error {
 	constructor(status, code, message, data) {
@@ -50,7 +58,7 @@ export async function call(method, path, body, opts = {}) {
 		null;
 	if (!r.ok) {
 		const err = (data && data.error) || {};
-		if (r.status === 401 && path !== '/session')
+		if (r.status === 401 && path !== '/session' && !opts.early)
 			onUnauthorized();
 		throw new ApiError(r.status, err.code || 'http_' + r.status,
 			err.message || r.statusText, err);
@@ -83,7 +91,34 @@ export async function postOnce(path, body, tries = 4) {
 	}
 }
 
-export const get = (path) => call('GET', path);
+// Asks for GET path now, for a get(path) to come (see early).
+export function prefetch(path) {
+	early.set(path, { at: performance.now(),
+		answer: call('GET', path, undefined, { early: true })
+			.then((data) => ({ data }), (error) => ({ error })) });
+}
+
+// Forgets the prefetched answers not taken yet (something changed since).
+export function dropEarly() {
+	early.clear();
+}
+
+// The answer to GET path: the prefetched one when there is a fresh one.
+export async function get(path) {
+	const e = early.get(path);
+	if (e) {
+		early.delete(path);
+		if (performance.now() - e.at < EARLY_MS) {
+			const { data, error } = await e.answer;
+			if (!error)
+				return data;
+			if (error.status === 401)
+				onUnauthorized();
+			throw error;
+		}
+	}
+	return call('GET', path);
+}
 export const post = (path, body) => call('POST', path, body);
 export const patch = (path, body) => call('PATCH', path, body);
 export const del = (path) => call('DELETE', path);
@@ -112,6 +147,8 @@ export async function restoreSession() {
 		csrf = s.csrf_token;
 		return s.agent;
 	} catch (e) {
+		// no session: what was asked for with it is of no use
+		early.clear();
 		if (e.status === 401)
 			return null;
 		throw e;
@@ -119,6 +156,7 @@ export async function restoreSession() {
 }
 
 export async function login(email, password) {
+	early.clear();
 	const s = await call('POST', '/session', { email, password });
 	csrf = s.csrf_token;
 	return s.agent;
@@ -129,6 +167,7 @@ export async function logout() {
 		await call('DELETE', '/session');
 	} finally {
 		csrf = null;
+		early.clear();
 	}
 }
 

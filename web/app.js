@@ -9,26 +9,43 @@
 // mounted in <main> at a time; it gets the keys the app does not take
 // and the live events. Everything goes through api.js; nothing here
 // parses HTML.
+//
+// Loading: boot.js has asked for the session and the first list; only
+// the modules of the inbox are imported here (and preloaded by
+// index.html). The ticket view and the settings pages are imported when
+// first shown, and all of them once the first view is painted, so that
+// opening a ticket does not wait for its code.
 
 import * as api from './api.js';
 import * as live from './live.js';
-import { h, fill, typing, avatar, personName, warn } from './dom.js';
-import { InboxView, VIEWS } from './inbox.js';
-import { TicketView, pendingSends, flushSends } from './ticket.js';
-import { AgentsView, MailboxesView } from './admin.js';
-import { TagsView } from './tags.js';
-import { ProfileView } from './profile.js';
-import { RepliesView } from './replies.js';
+import { h, fill, typing, avatar, personName, when, warn }
+	from './dom.js';
+import { InboxView } from './inbox.js';
+import { VIEWS, parseHash } from './queue.js';
 import * as filters from './filters.js';
 import * as notify from './notify.js';
+import { session } from './boot.js';
 
-// Pages beside the queue: hash, title, class, shortcut after g, admin.
+// The ticket view's module once loaded (its sends in flight count).
+let ticketMod = null;
+const ticketView = () => import('./ticket.js').then((m) => {
+	ticketMod = m;
+	return m.TicketView;
+});
+
+// Pages beside the queue: hash, title, view class (loaded), shortcut
+// after g, admin.
 const PAGES = [
-	['replies', 'Saved replies', RepliesView, 'r'],
-	['profile', 'Your profile', ProfileView, 'e'],
-	['admin/agents', 'Agents', AgentsView, 't', true],
-	['admin/mailboxes', 'Mailboxes', MailboxesView, 'b', true],
-	['admin/tags', 'Tags', TagsView, 'l', true],
+	['replies', 'Saved replies',
+		() => import('./replies.js').then((m) => m.RepliesView), 'r'],
+	['profile', 'Your profile',
+		() => import('./profile.js').then((m) => m.ProfileView), 'e'],
+	['admin/agents', 'Agents',
+		() => import('./admin.js').then((m) => m.AgentsView), 't', true],
+	['admin/mailboxes', 'Mailboxes',
+		() => import('./admin.js').then((m) => m.MailboxesView), 'b', true],
+	['admin/tags', 'Tags',
+		() => import('./tags.js').then((m) => m.TagsView), 'l', true],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +53,10 @@ const $ = (id) => document.getElementById(id);
 // What the views share.
 const ctx = {
 	me: null,
+	// resolved once the first view is painted (painted()): what is not
+	// part of the first view waits for it
+	whenPainted: null,
+	painted: null,
 	ready: Promise.resolve(),   // agents and mailboxes loaded
 	agents: [],
 	mailboxes: [],
@@ -64,6 +85,11 @@ const ctx = {
 let view = null;
 let gPrefix = false;
 let navActive = null;
+// Counts the routes shown: a view whose code came after the next route
+// is not mounted.
+let routeSeq = 0;
+let pendingKeys = null;
+let warm = false;
 
 function showLogin(message) {
 	live.stop();
@@ -84,35 +110,90 @@ async function enter(agent) {
 	$('login').hidden = true;
 	$('app').hidden = false;
 	ctx.onMe();
-	// the profile fields (signature, avatar) the session does not carry
-	api.get('/agents/me').then((a) => {
-		Object.assign(agent, a);
-		ctx.onMe();
-	}, () => {});
-	notify.start(ctx, $('bell'));
-	// The list does not wait for agents and mailboxes; a ticket does.
-	ctx.ready = Promise.all([api.get('/agents'), api.get('/mailboxes')])
-		.then(([agents, mailboxes]) => {
-			ctx.agents = agents.agents;
-			ctx.mailboxes = mailboxes.mailboxes;
-			renderNav(navActive);
-		}).catch((e) => {
-			warn('Could not load agents and mailboxes: ' + e.message);
+	ctx.whenPainted = new Promise((resolve) => {
+		// after the frame: a message posted from its animation frame
+		// callback runs once the frame is done; then a task of its own,
+		// after what else was waiting for that frame
+		ctx.painted = () => requestAnimationFrame(() => {
+			const ch = new MessageChannel();
+			ch.port1.onmessage = () => setTimeout(resolve);
+			ch.port2.postMessage(0);
 		});
+		// a tab in the background paints nothing
+		setTimeout(resolve, 1500);
+	});
+	// What the first view does not show waits for it to be painted: the
+	// profile fields the session does not carry, the notifications, the
+	// agents and mailboxes (the list does not need them, a ticket does),
+	// the counts and the code of the other views.
+	ctx.ready = ctx.whenPainted.then(() => Promise.all([api.get('/agents'),
+		api.get('/mailboxes')])).then(([agents, mailboxes]) => {
+		ctx.agents = agents.agents;
+		ctx.mailboxes = mailboxes.mailboxes;
+		if (ctx.me === agent)
+			renderNav(navActive);
+	}).catch((e) => {
+		warn('Could not load agents and mailboxes: ' + e.message);
+	});
+	ctx.whenPainted.then(() => {
+		if (ctx.me !== agent)
+			return;
+		api.get('/agents/me').then((a) => {
+			Object.assign(agent, a);
+			ctx.onMe();
+		}, () => {});
+		notify.start(ctx, $('bell'));
+		idle(warmUp);
+		setTimeout(() => {
+			if (ctx.me === agent)
+				filters.counts(ctx);
+		}, 500);
+	});
+	filters.load(ctx);
 	live.start($('live-state'));
 	route();
-	// the counts wait until the first view is painted
-	setTimeout(() => filters.counts(ctx), 1000);
+}
+
+// Runs fn when the page has nothing else to do (soon, at the latest).
+function idle(fn) {
+	if (window.requestIdleCallback)
+		requestIdleCallback(fn, { timeout: 1000 });
+	else
+		setTimeout(fn, 100);
+}
+
+// The code of the views not shown yet, loaded after the first paint,
+// and the date format the ticket view uses (see dom.js).
+function warmUp() {
+	if (warm)
+		return;
+	warm = true;
+	for (const load of [ticketView, ...PAGES.map((p) => p[2])])
+		load().catch(() => {});
+	import('./bulk.js').catch(() => {});
+	idle(() => when(null));
 }
 
 // ---- navigation
 
-function parseHash() {
-	const raw = location.hash.replace(/^#/, '') || '/inbox/unassigned';
-	const [path, query] = raw.split('?');
-	const params = new URLSearchParams(query || '');
-	const parts = path.split('/').filter(Boolean);
-	return { parts, params };
+// Mounts the view made by new View(ctx, main, ...args) once its class
+// (a promise) is there, unless another route was taken meanwhile. The
+// view's keys pressed while its code loads are given to it then.
+function mount(seq, klass, main, ...args) {
+	const keys = [];
+	pendingKeys = keys;
+	klass.then((View) => {
+		if (seq !== routeSeq || !ctx.me)
+			return;
+		pendingKeys = null;
+		view = new View(ctx, main, ...args);
+		for (const e of keys)
+			if (view.onKey)
+				view.onKey(e);
+	}, (e) => {
+		if (seq === routeSeq)
+			warn('Could not load this page: ' + e.message);
+	});
 }
 
 function renderNav(active) {
@@ -152,7 +233,9 @@ function renderNav(active) {
 function route() {
 	if (!ctx.me)
 		return;
-	const { parts, params } = parseHash();
+	const { parts, params } = parseHash(location.hash);
+	const seq = ++routeSeq;
+	pendingKeys = null;
 	if (view)
 		view.destroy();
 	view = null;
@@ -162,7 +245,8 @@ function route() {
 	const id = /^\d+$/.test(parts[1] || '') ? Number(parts[1]) : null;
 	if (parts[0] === 't' && id) {
 		renderNav(null);
-		view = new TicketView(ctx, main, id);
+		ctx.painted();
+		mount(seq, ticketView(), main, id);
 		return;
 	}
 	const pageId = parts.join('/');
@@ -170,7 +254,8 @@ function route() {
 	if (page) {
 		renderNav(pageId);
 		document.title = page[1] + ' · Tame';
-		view = new page[2](ctx, main);
+		ctx.painted();
+		mount(seq, page[2](), main);
 		return;
 	}
 	document.title = 'Tame';
@@ -255,6 +340,11 @@ function onKey(e) {
 	}
 	if (view && view.onKey && view.onKey(e))
 		e.preventDefault();
+	else if (!view && pendingKeys && (e.key.length === 1 ||
+	    e.key === 'Escape' || e.key === 'Enter')) {
+		pendingKeys.push(e);
+		e.preventDefault();
+	}
 }
 
 // ---- start
@@ -281,7 +371,8 @@ function wire() {
 		}
 	});
 	$('logout').addEventListener('click', async () => {
-		await flushSends();
+		if (ticketMod)
+			await ticketMod.flushSends();
 		try {
 			await api.logout();
 		} catch (e) {
@@ -308,7 +399,7 @@ function wire() {
 	document.addEventListener('keydown', onKey);
 	window.addEventListener('hashchange', route);
 	window.addEventListener('beforeunload', (e) => {
-		if (pendingSends() > 0) {
+		if (ticketMod && ticketMod.pendingSends() > 0) {
 			e.preventDefault();
 			e.returnValue = '';
 		}
@@ -323,14 +414,10 @@ function wire() {
 
 async function boot() {
 	wire();
-	let agent = null;
-	try {
-		agent = await api.restoreSession();
-	} catch (e) {
-		showLogin('Tame cannot be reached: ' + e.message);
-		return;
-	}
-	if (agent)
+	const { agent, error } = await session;
+	if (error)
+		showLogin('Tame cannot be reached: ' + error.message);
+	else if (agent)
 		await enter(agent);
 	else
 		showLogin();

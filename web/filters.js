@@ -1,13 +1,17 @@
-// filters.js - saved filters (status, assignee, tag, priority, text)
-// kept in this browser's localStorage, per agent, and the ticket counts
+// filters.js - saved filters (status, assignee, tag, priority, text),
+// kept per agent by tamed (/api/v1/filters), and the ticket counts
 // shown beside each view in the navigation.
 //
 // Model: a filter is {id, name, status:[...], assignee, tag,
 // priority:[...], q}, each the list endpoint's own parameter (the server
 // filters, so a page is full and a count is exact; a filter saved when
-// priority was one name still works). Counts come from one list
-// request per view (at most COUNT_MAX rows each, so a long queue shows
-// "99+"), refreshed a few seconds after live events, never more often.
+// priority was one name still works). The server's list is copied into
+// localStorage, so that the navigation and a reload on #/filter/ID do
+// not wait for it; load() brings it up to date. Filters an older Tame
+// kept only in this browser are uploaded once, then forgotten here.
+// Counts come from one list request per view (at most COUNT_MAX rows
+// each, so a long queue shows "99+"), refreshed a few seconds after
+// live events, never more often.
 
 import * as api from './api.js';
 import { h, toast, modal, field, personName, warn } from './dom.js';
@@ -19,29 +23,115 @@ const STATUSES = ['new', 'open', 'pending', 'solved', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 
 let me = null;
+let saved = null;           // the agent's filters, as last known
 const numbers = new Map();  // nav key -> "12" | "99+"
 let timer = null;
 let running = false;
 
-function key() {
-	return 'tame.filters.' + (me ? me.id : 0);
-}
+// Where this browser keeps its copy of the server's list, and where an
+// older Tame kept the filters themselves.
+const cacheKey = () => 'tame.filters.cache.' + (me ? me.id : 0);
+const legacyKey = () => 'tame.filters.' + (me ? me.id : 0);
 
-export function list() {
+function readLocal(k) {
 	try {
-		const v = JSON.parse(localStorage.getItem(key()) || '[]');
+		const v = JSON.parse(localStorage.getItem(k) || '[]');
 		return Array.isArray(v) ? v : [];
 	} catch (e) {
 		return [];
 	}
 }
 
-function save(all) {
-	localStorage.setItem(key(), JSON.stringify(all));
+function keep(all) {
+	saved = all;
+	try {
+		localStorage.setItem(cacheKey(), JSON.stringify(all));
+	} catch (e) {
+		// full or refused: the copy is only a head start
+	}
+}
+
+// The agent whose filters these are.
+function setMe(agent) {
+	if (me !== agent)
+		saved = null;
+	me = agent;
+}
+
+export function list() {
+	if (!saved)
+		saved = me ? readLocal(cacheKey()) : [];
+	return saved;
 }
 
 export function get(id) {
-	return list().find((f) => f.id === id) || null;
+	return list().find((f) => String(f.id) === String(id)) || null;
+}
+
+// The body that saves filter f (id: replace that one).
+function body(f, id) {
+	const b = { name: String(f.name || '').trim() || 'Filter',
+		status: (f.status || []).filter((s) => STATUSES.includes(s)),
+		assignee: String(f.assignee || ''), tag: String(f.tag || ''),
+		priority: prios(f), q: String(f.q || '') };
+	if (id)
+		b.id = id;
+	return b;
+}
+
+// Uploads the filters an older Tame kept in this browser, once; a
+// filter the server refuses (400) is dropped, one that could not be
+// sent is kept for the next time. Answers {oldId: newId}.
+async function upload() {
+	const moved = {};
+	const legacy = readLocal(legacyKey());
+	if (!legacy.length)
+		return moved;
+	localStorage.removeItem(legacyKey());
+	const left = [];
+	for (const f of legacy) {
+		try {
+			moved[f.id] = (await api.post('/filters', body(f))).filter.id;
+		} catch (e) {
+			if (e.status !== 400)
+				left.push(f);
+		}
+	}
+	if (left.length)
+		localStorage.setItem(legacyKey(), JSON.stringify(left));
+	return moved;
+}
+
+// Brings the list up to date from tamed (after uploading what only
+// this browser had), redraws the navigation, and shows the filter the
+// address names when it was not known before.
+export async function load(ctx) {
+	setMe(ctx.me);
+	const agent = me;
+	const hash = location.hash;
+	const m = /^#\/filter\/([^/?]+)/.exec(hash);
+	const known = m && get(m[1]);
+	let moved;
+	try {
+		moved = await upload();
+		const r = await api.get('/filters');
+		if (me !== agent)
+			return;
+		keep(r.filters || []);
+	} catch (e) {
+		if (!api.missing(e))
+			warn('Could not load the saved filters: ' + e.message);
+		return;
+	}
+	if (ctx.me)
+		ctx.renderNav();
+	if (!m || location.hash !== hash)
+		return;
+	if (moved[m[1]])
+		location.replace('#/filter/' + moved[m[1]] +
+			hash.slice(m[0].length));
+	else if (!known && get(m[1]))
+		window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
 // The priorities of filter f, as a list (none: any).
@@ -76,7 +166,7 @@ function targets(ctx) {
 
 // Counts every view again (and draws the navigation).
 export async function counts(ctx) {
-	me = ctx.me;
+	setMe(ctx.me);
 	if (running)
 		return;
 	running = true;
@@ -113,7 +203,7 @@ export function onLive(ctx) {
 // The dialog to create a filter (seed: what the current view shows) or
 // change one (seed.id set). Goes to the filter when saved.
 export async function edit(ctx, seed = {}) {
-	me = ctx.me;
+	setMe(ctx.me);
 	const old = seed.id ? get(seed.id) : null;
 	const f = old || seed;
 	const name = h('input', { id: 'filter-name', required: true,
@@ -141,7 +231,6 @@ export async function edit(ctx, seed = {}) {
 			return false;
 		}
 		return {
-			id: old ? old.id : 'f' + Date.now().toString(36),
 			name: name.value.trim(),
 			status: boxes.map((b) => b.firstChild).filter((c) => c.checked)
 				.map((c) => c.value),
@@ -162,21 +251,26 @@ export async function edit(ctx, seed = {}) {
 		buttons, () => name.focus());
 	if (!r)
 		return;
-	const all = list().filter((x) => !old || x.id !== old.id);
+	let done;
+	try {
+		done = r === 'delete' ? await api.del('/filters/' + old.id) :
+			(await api.post('/filters', body(r, old && old.id))).filter;
+	} catch (e) {
+		warn('Could not ' + (r === 'delete' ? 'delete' : 'save') +
+			' the filter: ' + e.message);
+		return;
+	}
 	if (r === 'delete') {
-		save(all);
+		keep(list().filter((x) => x.id !== old.id));
 		numbers.delete('filter/' + old.id);
 		toast('Filter “' + old.name + '” deleted.');
 		ctx.renderNav();
 		ctx.navigate('#/inbox/unassigned');
 		return;
 	}
-	if (old)
-		all.splice(list().findIndex((x) => x.id === old.id), 0, r);
-	else
-		all.push(r);
-	save(all);
+	keep(old ? list().map((x) => x.id === old.id ? done : x) :
+		list().concat([done]));
 	ctx.renderNav();
-	ctx.navigate('#/filter/' + r.id);
+	ctx.navigate('#/filter/' + done.id);
 	counts(ctx);
 }

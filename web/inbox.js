@@ -11,27 +11,14 @@
 // checked set survives reloads and forgets rows that left the view.
 
 import * as api from './api.js';
-import { h, fill, ago, age, avatar, personName, toast, warn }
+import { h, fill, ago, age, stamp, avatar, personName, toast, warn }
 	from './dom.js';
-import * as bulk from './bulk.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
+import { VIEWS, PAGE, listPath } from './queue.js';
 
-export const VIEWS = [
-	{ id: 'unassigned', label: 'Unassigned', key: 'u', sort: 'oldest',
-		params: { status: 'new,open', assignee: 'none' }, count: true },
-	{ id: 'mine', label: 'Mine', key: 'm', sort: 'oldest',
-		params: { status: 'new,open,pending', assignee: 'me' }, count: true },
-	{ id: 'open', label: 'All open', key: 'o', sort: 'oldest',
-		params: { status: 'new,open' }, count: true },
-	{ id: 'pending', label: 'Pending', key: 'p', sort: 'oldest',
-		params: { status: 'pending' }, count: true },
-	{ id: 'solved', label: 'Solved', key: 'd', sort: 'newest',
-		params: { status: 'solved,closed' } },
-	{ id: 'all', label: 'All tickets', key: 'a', sort: 'newest',
-		params: { status: 'any' } },
-];
+export { VIEWS };
 
 const SORTS = [
 	['oldest', 'Oldest waiting'],
@@ -55,7 +42,6 @@ const COUNT_HOT = 12;
 const COUNT_WARM = 6;
 // A customer waiting longer than this is shown as such.
 const LONG_WAIT_S = 24 * 3600;
-const PAGE = 50;
 // How often the list asks who is on which ticket.
 const HERE_MS = 10000;
 
@@ -94,16 +80,23 @@ export class InboxView {
 		this.load();
 		this.here = new Map();
 		this.hereTimer = setInterval(() => this.presence(), HERE_MS);
-		this.presence();
 		this.showTrends = !spec.trend && !f && (!v || v.id !== 'solved');
-		if (spec.trend)
-			this.trendHead();
-		else if (this.showTrends)
-			trends.strip(this.trendsEl);
-		// the first rows may be painted before the agents' list came
+		// what is beside the rows comes after them (see app.js)
+		ctx.whenPainted.then(() => {
+			if (this.destroyed)
+				return;
+			this.presence();
+			if (spec.trend)
+				this.trendHead();
+			else if (this.showTrends)
+				trends.strip(this.trendsEl);
+		});
+		// the first rows may be painted before the agents' list came:
+		// the assignees' avatars are drawn again with it
 		if (!ctx.agents.length)
 			ctx.ready.then(() => {
-				if (!this.destroyed && this.seen && ctx.agents.length)
+				if (!this.destroyed && this.seen && ctx.agents.length &&
+				    this.tickets.some((t) => t.assignee))
 					this.render(new Set());
 			});
 		if (spec.mailbox && !mb)
@@ -238,12 +231,10 @@ export class InboxView {
 	async load({ more = false, quiet = false } = {}) {
 		const limit = more ? PAGE :
 			Math.min(500, Math.max(PAGE, this.tickets.length));
-		const query = { ...this.params, sort: this.sort, q: this.q,
-			priority: this.prio === 'any' ? null : this.prio,
-			limit, cursor: more ? this.next : null };
 		let page;
 		try {
-			page = await api.get('/tickets' + api.qs(query));
+			page = await api.get(listPath(this.params, this.sort, this.prio,
+				this.q, limit, more ? this.next : null));
 		} catch (e) {
 			if (!quiet)
 				warn('Could not load the tickets: ' + e.message);
@@ -257,8 +248,11 @@ export class InboxView {
 		this.next = page.next_cursor;
 		const fresh = this.seen ? this.tickets.filter((t) =>
 			!before.has(t.id)).map((t) => t.id) : [];
+		const first = !this.seen;
 		this.seen = true;
 		this.render(new Set(fresh));
+		if (first && this.ctx.painted)
+			this.ctx.painted();
 	}
 
 	render(fresh) {
@@ -341,6 +335,13 @@ export class InboxView {
 	async bulk(what) {
 		const list = this.tickets.filter((t) => this.checked.has(t.id));
 		const ids = list.map((t) => t.id);
+		let bulk;
+		try {
+			bulk = await import('./bulk.js');
+		} catch (e) {
+			warn('Could not load this: ' + e.message);
+			return;
+		}
 		const r = what === 'assign' ? await bulk.assign(this.ctx, ids) :
 			what === 'tag' ? await bulk.tag(ids) :
 			what === 'status' ? await bulk.status(ids) :
@@ -410,9 +411,8 @@ export class InboxView {
 		h('span', {
 			className: 'wait' + (waiting && secs > LONG_WAIT_S ? ' long' :
 				'') + (waiting ? '' : ' muted'),
-			title: waiting ? 'Customer waiting since ' +
-				new Date(since).toLocaleString() :
-				t.status + ' since ' + new Date(since).toLocaleString(),
+			title: (waiting ? 'Customer waiting' : t.status) + ' since ' +
+				stamp(since),
 		}, waiting ? ago(since, now) : t.status),
 		t.assignee ? avatar(this.agentsById.get(t.assignee.id) ||
 			t.assignee, 'small assignee') :

@@ -9,7 +9,7 @@
 // the frame inherits the page's CSP (no remote loads at all). The
 // same-origin flag only lets this page size the frame and catch link
 // clicks; links open in a new tab without opener or referrer, and only
-// for http, https and mailto.
+// for absolute http, https and mailto URLs.
 //
 // "Show remote images" (a click, remembered for the page's life) points
 // the same frame at tamed's .../messages/ID/html?remote=1 instead: the
@@ -88,9 +88,13 @@ function textBody(text) {
 		h('div', { className: 'text' }, folded)));
 }
 
+// href as a URL to open in a new tab, or null. Only absolute http,
+// https and mailto URLs: an <a> whose href the sanitiser removed (or a
+// relative one, which would point into the app) is no link; opening it
+// would open another copy of the app.
 function safeHref(href) {
 	try {
-		const u = new URL(href, location.href);
+		const u = new URL(href);
 		return ['http:', 'https:', 'mailto:'].includes(u.protocol) ?
 			u.href : null;
 	} catch (e) {

@@ -8,7 +8,6 @@
 
 import * as api from './api.js';
 import { h, fill, toast, warn } from './dom.js';
-import { replyDialog } from './bulk.js';
 
 const STRIP_MAX = 6;
 
@@ -71,7 +70,14 @@ export async function replyAll(id) {
 	const rcpt = (list) => list.map((r) => ({ ticket_id: r.ticket_id,
 		subject: r.subject, name: r.customer && r.customer.name,
 		email: r.customer && r.customer.email, text: r.text }));
-	const body = await replyDialog({
+	let bulk;
+	try {
+		bulk = await import('./bulk.js');
+	} catch (e) {
+		warn('Cannot answer this trend: ' + e.message);
+		return null;
+	}
+	const body = await bulk.replyDialog({
 		title: 'Reply to everyone in this trend',
 		recipients: rcpt(first.recipients).map((r) => ({ ...r, text: null })),
 		preview: async (b) => rcpt((await api.post('/trends/' + id +

@@ -4,12 +4,15 @@
  * Order matters for the rule "no mail is lost": the message is parsed
  * first (pure, cannot lose anything), a duplicate Message-ID is answered
  * as stored without keeping a second copy, then the raw bytes are
- * written, and only then the derived rows, inside a save point. When
- * anything after the raw copy fails, the save point is rolled back and
- * the message is kept as an unparsed ticket pointing at its raw copy.
+ * written, and only then the derived rows, all inside one save point.
+ * When anything after the raw copy fails, the save point is rolled back
+ * and the message is kept, raw copy written again, as an unparsed ticket
+ * pointing at it. A failure that even that cannot survive leaves nothing
+ * of the message behind, so a batch can go on without it.
  *
  * The parse and everything derived from the message alone (sender, the
- * address lists as JSON, References joined) is ingest_prepare(), which
+ * address lists as JSON, References joined, the raw bytes packed as the
+ * store keeps them) is ingest_prepare(), which
  * needs no store, so callers can run it on other threads than the one
  * that writes (tamed's parser pool, the importer's workers) and the
  * single writer of the store only writes.
@@ -31,6 +34,8 @@ struct ingest_prep {
 	char *to_json;   /* ["a@b",...] */
 	char *cc_json;
 	char *refs;      /* References ids joined by spaces, or NULL */
+	struct raw_packed packed; /* the raw bytes as stored; may point
+	                             into the caller's raw (codec none) */
 };
 
 /* Picks the mailbox: the first recipient that is one, else the first
@@ -419,6 +424,8 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 		goto out;
 	}
 	tame_ascii_lower(ip->sender);
+	if ((rc = store_raw_pack(raw, len, &ip->packed)))
+		goto out;
 	*out = ip;
 	ip = NULL;
 out:
@@ -436,6 +443,7 @@ ingest_prep_free(struct ingest_prep *ip)
 	free(ip->to_json);
 	free(ip->cc_json);
 	free(ip->refs);
+	store_raw_packed_free(&ip->packed);
 	free(ip);
 }
 
@@ -447,6 +455,8 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 {
 	const struct mime_parsed *p = &ip->p;
 	struct ingest_result local;
+	struct raw_packed as_is;
+	const struct raw_packed *pk;
 	enum tame_err rc;
 
 	if (!res)
@@ -457,11 +467,18 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 		res->duplicate = 1;
 		return TAME_OK;
 	}
-	if ((rc = store_raw_add(s, raw, len, mail_from ? mail_from : "",
-	    rcpts ? rcpts : "", now, &res->raw_id)))
-		return rc;
+	/* unpacked bytes are taken from raw itself, whatever ip saw */
+	memset(&as_is, 0, sizeof(as_is));
+	as_is.data = raw;
+	as_is.len = len;
+	pk = ip->packed.codec ? &ip->packed : &as_is;
+	/* One save point for the raw copy and what derives from it: the
+	 * rare failure undoes both and stores the raw copy again. */
 	if ((rc = store_savepoint(s, "ingest")))
 		return rc;
+	if ((rc = store_raw_add_packed(s, pk, mail_from ? mail_from : "",
+	    rcpts ? rcpts : "", now, &res->raw_id)))
+		goto undo;
 	if (p->is_dsn)
 		rc = ingest_bounce(s, p, res->raw_id, now, res);
 	if (!p->is_dsn || rc == TAME_ENOTFOUND)
@@ -470,6 +487,7 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 		/* the same Message-ID arrived in this very batch */
 		store_rollback_to(s, "ingest");
 		store_release(s, "ingest");
+		memset(res, 0, sizeof(*res));
 		res->duplicate = 1;
 		return TAME_OK;
 	}
@@ -477,9 +495,18 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
 		    (long long)res->raw_id, tame_strerror(rc), store_errmsg(s));
 		store_rollback_to(s, "ingest");
-		rc = ingest_fallback(s, p, ip->sender, rcpts, res->raw_id, now,
-		    res);
+		memset(res, 0, sizeof(*res));
+		if ((rc = store_raw_add_packed(s, pk, mail_from ? mail_from :
+		    "", rcpts ? rcpts : "", now, &res->raw_id)) ||
+		    (rc = ingest_fallback(s, p, ip->sender, rcpts, res->raw_id,
+		    now, res)))
+			goto undo;
 	}
+	store_release(s, "ingest");
+	return TAME_OK;
+undo:
+	/* nothing of this message stays: the caller may go on */
+	store_rollback_to(s, "ingest");
 	store_release(s, "ingest");
 	return rc;
 }

@@ -34,7 +34,8 @@ struct ingest_result {
  * On any failure after the raw copy is stored, the message is kept as an
  * unparsed ticket instead, so nothing accepted is lost. Returns TAME_OK,
  * or an error if even the raw copy could not be stored (the caller must
- * then answer "try later"). res may be NULL. */
+ * then answer "try later"); then nothing of the message is left in the
+ * transaction. res may be NULL. */
 enum tame_err ingest_message(struct store *s, const char *raw, size_t len,
     const char *mail_from, const char *rcpts, int64_t now,
     struct ingest_result *res);

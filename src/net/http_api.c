@@ -41,6 +41,7 @@
 #include "http_relay.h"
 #include "http_events.h"
 #include "http_intel.h"
+#include "http_filters.h"
 #include "http_notify.h"
 #include "http_presence.h"
 #include "http_profile.h"
@@ -159,6 +160,9 @@ static const struct route routes[] = {
 	{ "PATCH", "/api/v1/saved-replies/#", http_replies_patch, 0 },
 	{ "DELETE", "/api/v1/saved-replies/#", http_replies_delete, 0 },
 	{ "POST", "/api/v1/saved-replies/#/render", http_replies_render, 0 },
+	{ "GET", "/api/v1/filters", http_filters_list, 0 },
+	{ "POST", "/api/v1/filters", http_filters_save, 0 },
+	{ "DELETE", "/api/v1/filters/#", http_filters_delete, 0 },
 	{ "POST", "/api/v1/spellcheck", http_spell_check, 0 },
 	{ "POST", "/api/v1/tickets/bulk", http_bulk_tickets, 0 },
 	{ "POST", "/api/v1/tickets/#/merge", http_bulk_merge, 0 },
@@ -278,12 +282,23 @@ thread_store(struct http_api *api)
 	return s;
 }
 
-/* Serves a file of web_assets[] for GET/HEAD; 404/405 otherwise. */
+/* 1 if the If-None-Match header value inm names etag (or is "*"): the
+ * weak comparison of RFC 9110 13.1.2, where W/ does not matter. */
+static int
+etag_match(const char *inm, const char *etag)
+{
+	return strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL;
+}
+
+/* Serves a file of web_assets[] for GET/HEAD; 404/405 otherwise. The
+ * browser keeps a copy but asks again each time (no-cache); while the
+ * file is unchanged the answer is a 304 without a body. */
 static void
 serve_static(struct http_ctx *c)
 {
 	const char *path = strcmp(c->path, "/") == 0 ? "/index.html" : c->path;
 	const struct web_asset *a;
+	const char *inm;
 
 	for (a = web_assets; a->path; a++) {
 		if (strcmp(a->path, path) != 0)
@@ -295,8 +310,13 @@ serve_static(struct http_ctx *c)
 			    "%s is not allowed here", c->method);
 			return;
 		}
-		http_send(c, 200, a->content_type, a->data, a->len);
+		inm = http_header(c, "If-None-Match");
+		if (inm && etag_match(inm, a->etag))
+			http_send(c, 304, NULL, "", 0);
+		else
+			http_send(c, 200, a->content_type, a->data, a->len);
 		u_map_put(c->res->map_header, "Cache-Control", "no-cache");
+		u_map_put(c->res->map_header, "ETag", a->etag);
 		return;
 	}
 	http_error(c, 404, "not_found", "no such page");
@@ -351,6 +371,8 @@ route_api(struct http_api *api, struct http_ctx *c)
 			goto out;
 	}
 	hit->handler(c);
+	if (c->store)
+		store_settle(c->store);
 out:
 	buf_free(&allow);
 }

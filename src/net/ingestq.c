@@ -1,7 +1,7 @@
 /*
  * ingestq.c - group commit for incoming mail. See ingestq.h.
  *
- * Two stages, each a singly linked list under the one mutex. A message
+ * Three stages, each a singly linked list under the one mutex. A message
  * is parsed (ingest_prepare: GMime and everything else that needs no
  * store) before it reaches the writer: a small one right away on the
  * submitting thread (the SMTP loop; that costs it tens of microseconds
@@ -11,9 +11,21 @@
  * variable, takes every parsed job waiting (at most
  * TAME_GROUP_COMMIT_MAX), and runs one transaction for the lot, so the
  * single writer of the store only writes while the next batch is being
- * parsed on the other cores. Each message gets its own save point, so a
- * message that fails is rolled back alone and answered 451 while the
- * others commit.
+ * parsed on the other cores. Each message gets its own save point
+ * (ingest_prepared), so a message that fails is rolled back alone and
+ * answered 451 while the others commit.
+ *
+ * Durability is pipelined: the writer's COMMIT writes the WAL and
+ * returns (store_lazy_sync), and a syncer thread makes the committed
+ * batches durable (store_sync, one fdatasync for every batch committed
+ * meanwhile) before it answers them. While the syncer syncs, the writer
+ * keeps storing the mail that arrives into its next transaction, and
+ * commits it when the syncer is free. So the writer stores the next
+ * batch while the disk syncs the last, a batch is as large as the disk
+ * is slow (a commit costs the writer about as much as storing a few
+ * messages), and a 250 still comes only after the message is on disk.
+ * Before, sixteen senders waited for one disk sync per batch, which
+ * took milliseconds, longer than storing the batch.
  *
  * The writer's connection defers the search index (store_index_defer):
  * FTS5 costs about twice as much per message in a commit of a dozen as
@@ -65,6 +77,13 @@ struct jobq {
 	struct job *head, **tail;
 };
 
+/* The writer's open transaction and the jobs stored in it. */
+struct txn {
+	int open;
+	int n, stored;
+	struct jobq jobs;
+};
+
 struct ingestq {
 	pthread_t thread;
 	pthread_t parsers[INGESTQ_PARSERS];
@@ -72,9 +91,13 @@ struct ingestq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;         /* the writer: parsed work or stopping */
 	pthread_cond_t parse_cv;   /* the parsers: submitted work or stopping */
-	struct jobq submitted, parsed;
+	pthread_cond_t sync_cv;    /* the syncer: committed work or stopping */
+	pthread_t syncer;
+	struct jobq submitted, parsed, committed;
 	int stopping;              /* no more submissions; parsers drain */
 	int parsers_done;          /* every parser has exited */
+	int writer_done;           /* the writer has exited */
+	int syncing;               /* the syncer is syncing and answering */
 	struct store *store;
 	int64_t unindexed;         /* queued for the index (writer only);
 	                              -1: not known yet */
@@ -110,28 +133,35 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* Runs one batch: begin, each job in a save point, commit. */
+/* Stores jobs in the open transaction (opening it first when tx is not
+ * set), each in a save point; they join the transaction's list. */
 static void
-ingestq_batch(struct ingestq *q, struct job *batch)
+ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 {
-	struct job *j;
-	enum tame_err rc;
+	struct job *j, *next;
+	enum tame_err rc = TAME_OK;
 	int64_t now = tame_now_ms();
-	int tries, stored = 0;
+	int tries;
 
-	for (tries = 0; (rc = store_begin(q->store)) == TAME_EBUSY &&
-	    tries < 50; tries++)
-		usleep(20000);
-	if (rc) {
-		tame_log(TAME_LOG_ERR, "ingest: cannot begin: %s",
-		    store_errmsg(q->store));
-		for (j = batch; j; j = j->next)
-			j->rc = rc;
-		return;
+	if (!tx->open) {
+		for (tries = 0; (rc = store_begin(q->store)) == TAME_EBUSY &&
+		    tries < 50; tries++)
+			usleep(20000);
+		if (rc)
+			tame_log(TAME_LOG_ERR, "ingest: cannot begin: %s",
+			    store_errmsg(q->store));
+		else
+			tx->open = 1;
 	}
-	for (j = batch; j; j = j->next) {
-		if ((j->rc = store_savepoint(q->store, "job")))
+	for (j = batch; j; j = next) {
+		next = j->next;
+		jobq_push(&tx->jobs, j);
+		tx->n++;
+		if (rc) {
+			j->rc = rc;
 			continue;
+		}
+		/* a message that fails leaves nothing behind (ingest.h) */
 		if (j->ip)
 			j->rc = ingest_prepared(q->store, j->ip, j->raw, j->len,
 			    j->mail_from, j->rcpts, now, NULL);
@@ -142,24 +172,38 @@ ingestq_batch(struct ingestq *q, struct job *batch)
 			tame_log(TAME_LOG_WARN, "ingest: message refused for "
 			    "now: %s (%s)", tame_strerror(j->rc),
 			    store_errmsg(q->store));
-			store_rollback_to(q->store, "job");
 		} else {
-			stored++;
+			tx->stored++;
 		}
-		store_release(q->store, "job");
 	}
-	if ((rc = store_commit(q->store))) {
+}
+
+/* Commits the open transaction, if any, and hands its jobs to the
+ * syncer, which answers them once the commit is on disk. */
+static void
+ingestq_commit(struct ingestq *q, struct txn *tx)
+{
+	struct job *j;
+	enum tame_err rc;
+
+	if (tx->open && (rc = store_commit(q->store))) {
 		tame_log(TAME_LOG_ERR, "ingest: commit failed: %s",
 		    store_errmsg(q->store));
 		store_rollback(q->store);
-		for (j = batch; j; j = j->next)
+		for (j = tx->jobs.head; j; j = j->next)
 			j->rc = rc;
-		return;
+		tx->stored = 0;
 	}
-	if (stored && q->after_commit)
-		q->after_commit(q->after_arg);
 	if (q->unindexed >= 0)
-		q->unindexed += stored;
+		q->unindexed += tx->stored;
+	pthread_mutex_lock(&q->mu);
+	while ((j = jobq_pop(&tx->jobs)))
+		jobq_push(&q->committed, j);
+	pthread_cond_signal(&q->sync_cv);
+	pthread_mutex_unlock(&q->mu);
+	tx->open = 0;
+	tx->n = 0;
+	tx->stored = 0;
 }
 
 /* Indexes up to INGESTQ_INDEX_BATCH queued messages for search. */
@@ -180,6 +224,47 @@ ingestq_index(struct ingestq *q)
 		left = 0;	/* try again after the next batch */
 	}
 	q->unindexed = left;
+}
+
+/* The syncer: committed -> durable -> answered, until the writer has
+ * exited and nothing is left. A failed sync answers the batch as not
+ * stored (451): its messages may be in the store all the same, and the
+ * sender's retry is then stored once, as a duplicate Message-ID. */
+static void *
+ingestq_syncer(void *arg)
+{
+	struct ingestq *q = arg;
+	struct job *list, *j, *next;
+	enum tame_err rc;
+	int stored;
+
+	pthread_setname_np(pthread_self(), "ingest-sync");
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->committed.head && !q->writer_done)
+			pthread_cond_wait(&q->sync_cv, &q->mu);
+		if (!(list = q->committed.head))
+			break;
+		q->committed.head = NULL;
+		q->committed.tail = &q->committed.head;
+		q->syncing = 1;
+		pthread_mutex_unlock(&q->mu);
+		for (stored = 0, j = list; j; j = j->next)
+			stored += j->rc == TAME_OK;
+		rc = stored ? store_sync(q->store) : TAME_OK;
+		for (j = list; j; j = next) {
+			next = j->next;
+			j->done(j->arg, j->rc ? j->rc : rc);
+			job_free(j);
+		}
+		if (stored && rc == TAME_OK && q->after_commit)
+			q->after_commit(q->after_arg);
+		pthread_mutex_lock(&q->mu);
+		q->syncing = 0;
+		pthread_cond_signal(&q->cv);	/* the writer may commit */
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
 }
 
 /* A parser: submitted -> parsed, until stopping and nothing is left. */
@@ -207,20 +292,45 @@ ingestq_parser(void *arg)
 	return NULL;
 }
 
+/* Whether the writer should stop waiting: more mail to store, a
+ * transaction to commit (the syncer is free, the batch is full, or the
+ * queue is stopping), or, with no transaction, quiet time for the index
+ * or the end. Called with q->mu held. */
+static int
+writer_ready(struct ingestq *q, const struct txn *tx, int idle)
+{
+	int busy = q->syncing || q->committed.head;
+
+	if (q->parsed.head && tx->n < TAME_GROUP_COMMIT_MAX)
+		return 1;
+	if (tx->n)
+		return !busy || tx->n >= TAME_GROUP_COMMIT_MAX ||
+		    q->parsers_done;
+	return q->parsers_done || idle;
+}
+
+/* The writer. While the syncer syncs the last commit, the writer keeps
+ * its next transaction open and stores the mail that arrives meanwhile
+ * into it, and commits once the syncer is free (or the batch is full):
+ * the batch is as large as the disk is slow, and no message waits for
+ * more than the sync before it and its own. */
 static void *
 ingestq_main(void *arg)
 {
 	struct ingestq *q = arg;
-	struct job *batch, *j, *next, **bt;
+	struct job *batch, *j, **bt;
 	struct timespec until;
+	struct txn tx;
 	int n, idle;
 
+	memset(&tx, 0, sizeof(tx));
+	tx.jobs.tail = &tx.jobs.head;
 	pthread_setname_np(pthread_self(), "ingest-write");
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		idle = 0;
-		while (!q->parsed.head && !q->parsers_done && !idle) {
-			if (q->unindexed == 0) {
+		while (!writer_ready(q, &tx, idle)) {
+			if (tx.n || q->unindexed == 0) {
 				pthread_cond_wait(&q->cv, &q->mu);
 				continue;
 			}
@@ -233,38 +343,37 @@ ingestq_main(void *arg)
 			idle = pthread_cond_timedwait(&q->cv, &q->mu,
 			    &until) == ETIMEDOUT;
 		}
-		if (!q->parsed.head) {
-			/* quiet: index, or stop when told (after indexing
-			 * what is left, so it is searchable right away) */
-			pthread_mutex_unlock(&q->mu);
-			if (q->unindexed != 0) {
-				ingestq_index(q);
-				continue;
+		if (q->parsed.head && tx.n < TAME_GROUP_COMMIT_MAX) {
+			/* take what fits in the batch */
+			batch = q->parsed.head;
+			bt = &batch;
+			for (n = tx.n, j = q->parsed.head;
+			    j && n < TAME_GROUP_COMMIT_MAX; n++) {
+				bt = &j->next;
+				j = j->next;
 			}
-			break;
+			q->parsed.head = j;
+			*bt = NULL;
+			if (!q->parsed.head)
+				q->parsed.tail = &q->parsed.head;
+			pthread_mutex_unlock(&q->mu);
+			ingestq_run(q, &tx, batch);
+			continue;
 		}
-		/* take at most TAME_GROUP_COMMIT_MAX jobs */
-		batch = q->parsed.head;
-		bt = &batch;
-		for (n = 0, j = q->parsed.head; j && n < TAME_GROUP_COMMIT_MAX;
-		    n++) {
-			bt = &j->next;
-			j = j->next;
-		}
-		q->parsed.head = j;
-		*bt = NULL;
-		if (!q->parsed.head)
-			q->parsed.tail = &q->parsed.head;
 		pthread_mutex_unlock(&q->mu);
-
-		ingestq_batch(q, batch);
-		for (j = batch; j; j = next) {
-			next = j->next;
-			j->done(j->arg, j->rc);
-			job_free(j);
+		if (tx.n) {
+			ingestq_commit(q, &tx);
+			if (q->unindexed >= INGESTQ_INDEX_BATCH)
+				ingestq_index(q);
+			continue;
 		}
-		if (q->unindexed >= INGESTQ_INDEX_BATCH)
+		/* quiet: index, or stop when told (after indexing what is
+		 * left, so it is searchable right away) */
+		if (q->unindexed != 0) {
 			ingestq_index(q);
+			continue;
+		}
+		break;
 	}
 	return NULL;
 }
@@ -288,6 +397,18 @@ parsers_stop(struct ingestq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* Tells the syncer that the writer has exited, and waits until it has
+ * answered everything committed. */
+static void
+syncer_stop(struct ingestq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->writer_done = 1;
+	pthread_cond_signal(&q->sync_cv);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->syncer, NULL);
+}
+
 enum tame_err
 ingestq_start(const char *datadir, struct ingestq **out)
 {
@@ -302,10 +423,20 @@ ingestq_start(const char *datadir, struct ingestq **out)
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	pthread_cond_init(&q->parse_cv, NULL);
+	pthread_cond_init(&q->sync_cv, NULL);
+	q->committed.tail = &q->committed.head;
 	if ((rc = store_open(datadir, 0, &q->store)))
 		goto fail;
 	store_index_defer(q->store, 1);
 	store_bulk_writer(q->store);
+	if (pthread_create(&q->syncer, NULL, ingestq_syncer, q) != 0) {
+		store_close(q->store);
+		rc = TAME_EIO;
+		goto fail;
+	}
+	/* commits may now leave the sync to the syncer; should this fail,
+	 * each COMMIT syncs itself and store_sync() costs little */
+	store_lazy_sync(q->store);
 	q->unindexed = -1;	/* a crash may have left some */
 	for (i = 0; i < INGESTQ_PARSERS; i++) {
 		if (pthread_create(&q->parsers[i], NULL, ingestq_parser, q))
@@ -315,6 +446,7 @@ ingestq_start(const char *datadir, struct ingestq **out)
 	if (q->nparsers == 0 ||
 	    pthread_create(&q->thread, NULL, ingestq_main, q) != 0) {
 		parsers_stop(q);
+		syncer_stop(q);
 		store_close(q->store);
 		rc = TAME_EIO;
 		goto fail;
@@ -325,6 +457,7 @@ fail:
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
 	pthread_cond_destroy(&q->parse_cv);
+	pthread_cond_destroy(&q->sync_cv);
 	free(q);
 	return rc;
 }
@@ -336,10 +469,12 @@ ingestq_stop(struct ingestq *q)
 		return;
 	parsers_stop(q);
 	pthread_join(q->thread, NULL);
+	syncer_stop(q);
 	store_close(q->store);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
 	pthread_cond_destroy(&q->parse_cv);
+	pthread_cond_destroy(&q->sync_cv);
 	free(q);
 }
 

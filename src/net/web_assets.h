@@ -10,6 +10,7 @@
 struct web_asset {
 	const char *path;          /* "/index.html" */
 	const char *content_type;
+	const char *etag;          /* "\"hex\"": changes with the bytes */
 	const unsigned char *data; /* NUL after the last byte */
 	size_t len;
 };

@@ -399,6 +399,22 @@ static const char *const steps[] = {
 	 * "idle" (the server announces it, RFC 2177) or "poll"; NULL
 	 * until the poller has worked with the settings. */
 	"ALTER TABLE mailbox_imap ADD COLUMN watch TEXT;",
+
+	/* 12: raw mail kept compressed (issue 2, store_raw.c): codec 1 is
+	 * a zstd frame, 0 the bytes as they came, as every row before. */
+	"ALTER TABLE raw_messages ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;",
+
+	/* 13: saved filters kept per agent on the server (they lived in
+	 * one browser's localStorage): query is the JSON object of the
+	 * ticket list's parameters, store_sqlite_filters.c. */
+	"CREATE TABLE saved_filters ("
+	" id INTEGER PRIMARY KEY,"
+	" agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" query TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX saved_filters_agent ON saved_filters(agent_id, id);",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

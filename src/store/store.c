@@ -430,9 +430,26 @@ enum tame_err
 store_raw_add(struct store *s, const char *data, size_t len,
     const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id)
 {
+	struct raw_packed p;
+	enum tame_err rc;
+
 	REQUIRE(data || len == 0);
 	REQUIRE(raw_id);
-	return s->be->raw_add(s, data, len, mail_from, rcpts, now, raw_id);
+	if ((rc = store_raw_pack(data, len, &p)))
+		return rc;
+	rc = s->be->raw_add(s, &p, mail_from, rcpts, now, raw_id);
+	store_raw_packed_free(&p);
+	return rc;
+}
+
+enum tame_err
+store_raw_add_packed(struct store *s, const struct raw_packed *p,
+    const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id)
+{
+	REQUIRE(p);
+	REQUIRE(p->data || p->len == 0);
+	REQUIRE(raw_id);
+	return s->be->raw_add(s, p, mail_from, rcpts, now, raw_id);
 }
 
 enum tame_err
@@ -526,6 +543,24 @@ enum tame_err
 store_bulk_writer(struct store *s)
 {
 	return s->be->bulk_writer(s);
+}
+
+enum tame_err
+store_lazy_sync(struct store *s)
+{
+	return s->be->lazy_sync(s);
+}
+
+enum tame_err
+store_sync(struct store *s)
+{
+	return s->be->sync(s);
+}
+
+int
+store_settle(struct store *s)
+{
+	return s->be->settle(s);
 }
 
 enum tame_err

@@ -146,6 +146,30 @@ enum tame_err store_customer_view(struct store *s, int64_t id, json_t **out);
  * accepted recipients joined by ','. */
 enum tame_err store_raw_add(struct store *s, const char *data, size_t len,
     const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id);
+/* The raw bytes in the form the store keeps them (store_raw.c):
+ * compressed with zstd when that saves space, else as they are. Packing
+ * needs no store, so callers pack on their own threads and the single
+ * writer only writes. */
+enum { RAW_CODEC_NONE = 0, RAW_CODEC_ZSTD = 1 };
+struct raw_packed {
+	const void *data;  /* the packed bytes, or the message itself */
+	size_t len;
+	int codec;         /* RAW_CODEC_* */
+	void *owned;       /* what store_raw_packed_free() frees */
+};
+/* Packs len bytes of raw into *out. out->data may point into raw, so
+ * raw must outlive out; free out with store_raw_packed_free(). */
+enum tame_err store_raw_pack(const char *raw, size_t len,
+    struct raw_packed *out);
+void store_raw_packed_free(struct raw_packed *p);
+/* store_raw_add() for bytes packed by store_raw_pack(). */
+enum tame_err store_raw_add_packed(struct store *s,
+    const struct raw_packed *p, const char *mail_from, const char *rcpts,
+    int64_t now, int64_t *raw_id);
+/* For backends: appends the bytes that data (len bytes in codec) packs
+ * to out. TAME_ESTORE for bytes that do not unpack. */
+enum tame_err store_raw_unpack(const void *data, size_t len, int codec,
+    struct buf *out);
 /* Appends the raw bytes to out. TAME_ENOTFOUND. */
 enum tame_err store_raw_get(struct store *s, int64_t raw_id, struct buf *out);
 /* Number of raw messages stored. */
@@ -203,6 +227,20 @@ enum tame_err store_index_defer(struct store *s, int defer);
  * it keeps more of the database in memory than the default, which is
  * sized for the many connections that mostly read. */
 enum tame_err store_bulk_writer(struct store *s);
+/* Lets this connection's commits return before the disk has them (the
+ * ingest queue's writer): store_sync() makes them durable afterwards,
+ * so the writer goes on with its next transaction while the disk syncs
+ * the last ones. */
+enum tame_err store_lazy_sync(struct store *s);
+/* Makes every transaction committed on this database so far durable.
+ * Unlike every other call it may run on another thread than the
+ * connection's, at the same time as the connection is used. */
+enum tame_err store_sync(struct store *s);
+/* Ends what a finished request left open on this connection: a
+ * statement not reset (it would keep an old snapshot of the database
+ * for every later read on the connection) or a transaction not ended.
+ * Each is logged as the bug it is; returns how many were found. */
+int store_settle(struct store *s);
 /* Indexes the oldest max queued messages (max 0: all) in the caller's
  * transaction or one of its own; *left (may be NULL) gets how many are
  * still queued. */
@@ -445,6 +483,28 @@ enum tame_err store_mailbox_signature_set(struct store *s,
  * null when the mailbox has no relay. */
 enum tame_err store_relay_view(struct store *s, int64_t mailbox_id,
     json_t **out);
+
+/* ---- saved filters, per agent (store_sqlite_filters.c) ---- */
+
+/* The saved filters of agent_id, oldest first, as a new JSON array in
+ * *out (caller decrefs): each the keys of the query it was saved with,
+ * and id, name, created_at, updated_at. */
+enum tame_err store_filters_list(struct store *s, int64_t agent_id,
+    json_t **out);
+/* Saves a filter of agent_id: query is the JSON text of an object,
+ * checked by the caller. *id 0 makes a new one (TAME_ETOOBIG when the
+ * agent has max already) and gets its id; else replaces filter *id
+ * (TAME_ENOTFOUND when it is not the agent's). */
+enum tame_err store_filters_put(struct store *s, int64_t agent_id,
+    const char *name, const char *query, int64_t max, int64_t now,
+    int64_t *id);
+/* Filter id of agent_id as a new JSON object in *out (caller decrefs),
+ * as in the list; TAME_ENOTFOUND. */
+enum tame_err store_filters_get(struct store *s, int64_t agent_id,
+    int64_t id, json_t **out);
+/* Deletes filter id of agent_id; TAME_ENOTFOUND. */
+enum tame_err store_filters_delete(struct store *s, int64_t agent_id,
+    int64_t id);
 
 /* ---- queue intelligence: trends, tone, flags (store_intel.h) ---- */
 #include "store_intel.h"

@@ -93,7 +93,7 @@ struct store_backend {
 	enum tame_err (*customer_view)(struct store *s, int64_t id,
 	    json_t **out);
 
-	enum tame_err (*raw_add)(struct store *s, const char *data, size_t len,
+	enum tame_err (*raw_add)(struct store *s, const struct raw_packed *p,
 	    const char *mail_from, const char *rcpts, int64_t now,
 	    int64_t *raw_id);
 	enum tame_err (*raw_get)(struct store *s, int64_t raw_id,
@@ -123,6 +123,9 @@ struct store_backend {
 	    const struct message_new *m, int64_t *id);
 	enum tame_err (*index_defer)(struct store *s, int defer);
 	enum tame_err (*bulk_writer)(struct store *s);
+	enum tame_err (*lazy_sync)(struct store *s);
+	enum tame_err (*sync)(struct store *s);
+	int (*settle)(struct store *s);
 	enum tame_err (*index_pending)(struct store *s, int64_t max,
 	    int64_t *left);
 	enum tame_err (*attachment_add)(struct store *s, int64_t message_id,

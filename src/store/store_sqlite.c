@@ -423,6 +423,44 @@ sqlite_bulk_writer(struct store *s)
 	return exec_static(SQ(s), "PRAGMA cache_size = -32768");
 }
 
+/* The ingest writer's commits write the WAL and return; the queue's
+ * syncer makes them durable (sq_ckpt_sync) before any 250 is given. */
+static enum tame_err
+sqlite_lazy_sync(struct store *s)
+{
+	return exec_static(SQ(s), "PRAGMA synchronous = NORMAL");
+}
+
+/* See store_settle() in store.h. */
+static int
+sqlite_settle(struct store *s)
+{
+	sqlite3 *db = SQ(s)->db;
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	while ((st = sqlite3_next_stmt(db, st)))
+		if (sqlite3_stmt_busy(st)) {
+			tame_log(TAME_LOG_ERR, "store: statement left running "
+			    "after a request: %.200s", sqlite3_sql(st));
+			sqlite3_reset(st);
+			n++;
+		}
+	if (!sqlite3_get_autocommit(db)) {
+		tame_log(TAME_LOG_ERR, "store: transaction left open after "
+		    "a request; rolled back");
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		n++;
+	}
+	return n;
+}
+
+static enum tame_err
+sqlite_sync(struct store *s)
+{
+	return sq_ckpt_sync(SQ(s));
+}
+
 /* ---- transactions ---- */
 
 static enum tame_err
@@ -922,20 +960,22 @@ sqlite_customer_update(struct store *s, int64_t id, const char *name,
 
 /* ---- raw messages ---- */
 
+/* The bytes as packed (store_raw.c), with their codec (migration 12). */
 static enum tame_err
-sqlite_raw_add(struct store *s, const char *data, size_t len,
+sqlite_raw_add(struct store *s, const struct raw_packed *p,
     const char *mail_from, const char *rcpts, int64_t now, int64_t *raw_id)
 {
 	static const char sql[] = "INSERT INTO raw_messages(data, mail_from, "
-	    "rcpts, received_at) VALUES (?1, ?2, ?3, ?4)";
+	    "rcpts, received_at, codec) VALUES (?1, ?2, ?3, ?4, ?5)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
 
-	sq_bind_blob(q, st, 1, data, len);
+	sq_bind_blob(q, st, 1, p->data, p->len);
 	sq_bind_text(q, st, 2, mail_from);
 	sq_bind_text(q, st, 3, rcpts);
 	sq_bind_int(q, st, 4, now);
+	sq_bind_int(q, st, 5, p->codec);
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*raw_id = sqlite3_last_insert_rowid(q->db);
 	return rc;
@@ -944,7 +984,8 @@ sqlite_raw_add(struct store *s, const char *data, size_t len,
 static enum tame_err
 sqlite_raw_get(struct store *s, int64_t raw_id, struct buf *out)
 {
-	static const char sql[] = "SELECT data FROM raw_messages WHERE id = ?1";
+	static const char sql[] = "SELECT data, codec FROM raw_messages"
+	    " WHERE id = ?1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	const void *p;
@@ -953,8 +994,9 @@ sqlite_raw_get(struct store *s, int64_t raw_id, struct buf *out)
 	sq_bind_int(q, st, 1, raw_id);
 	if ((rc = sq_row(q, st)) == TAME_OK) {
 		p = sqlite3_column_blob(st, 0);
-		rc = buf_add(out, p ? p : "",
-		    (size_t)sqlite3_column_bytes(st, 0));
+		rc = store_raw_unpack(p ? p : "",
+		    (size_t)sqlite3_column_bytes(st, 0),
+		    sqlite3_column_int(st, 1), out);
 	}
 	sq_done(st);
 	return rc;
@@ -1170,6 +1212,9 @@ const struct store_backend store_backend_sqlite = {
 	.message_add = store_sqlite_message_add,
 	.index_defer = store_sqlite_index_defer,
 	.bulk_writer = sqlite_bulk_writer,
+	.lazy_sync = sqlite_lazy_sync,
+	.sync = sqlite_sync,
+	.settle = sqlite_settle,
 	.index_pending = store_sqlite_index_pending,
 	.attachment_add = store_sqlite_attachment_add,
 	.ticket_set_status = store_sqlite_ticket_set_status,

@@ -107,6 +107,9 @@ int sq_jset(json_t *o, const char *key, json_t *v);
 struct sq_ckpt;
 enum tame_err sq_ckpt_attach(struct sq *q, const char *path);
 void sq_ckpt_detach(struct sq *q);
+/* Makes every commit so far on q's file durable (fdatasync of the WAL);
+ * safe on any thread while q is in use, as it touches only the file. */
+enum tame_err sq_ckpt_sync(struct sq *q);
 
 /* store_sqlite_json.c: JSON text written straight into a buf, for the
  * busiest views. Each call does nothing once w->rc is set, so a row is

@@ -16,10 +16,27 @@
  * start one, and stops when the last connection to its file closes.
  * Should it fail to start, the committing connection checkpoints
  * itself, as SQLite would have.
+ *
+ * The same per-file object syncs the WAL for a connection whose commits
+ * do not wait for the disk (store_lazy_sync: the ingest writer, with
+ * synchronous=NORMAL). Its COMMIT returns once the frames are written;
+ * sq_ckpt_sync(), run on another thread, then fdatasync()s the WAL on a
+ * descriptor of its own, so every commit that returned before the call
+ * is durable when it returns. A commit's frames are either still in the
+ * WAL or, after a checkpoint that synced them first, in the database.
+ * The descriptor is checked against the file's name before each sync:
+ * a WAL deleted and created anew (all connections closed meanwhile) is
+ * opened again, and its directory synced, as SQLite does for a new WAL.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "../core/util.h"
 #include "store_sqlite.h"
 
@@ -37,6 +54,8 @@ struct sq_ckpt {
 	int started;            /* thread running */
 	int failed;             /* could not start: checkpoint inline */
 	int wanted, stopping;
+	pthread_mutex_t sync_mu; /* the WAL descriptor below */
+	int walfd;              /* for sq_ckpt_sync(); -1 until needed */
 };
 
 static pthread_mutex_t ckpt_list_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -53,10 +72,13 @@ ckpt_main(void *arg)
 	src = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	/* A connection opens the WAL only once it has read the file; a
-	 * checkpoint on one that has not would do nothing. */
+	 * checkpoint on one that has not would do nothing. Its checkpoints
+	 * sync the WAL before copying it and the database after: commits
+	 * of a lazy-sync writer not yet synced may be among the frames. */
 	if (src == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 1000);
-		src = sqlite3_exec(db, "PRAGMA journal_mode", NULL, NULL, NULL);
+		src = sqlite3_exec(db, "PRAGMA journal_mode;"
+		    "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 	}
 	if (src != SQLITE_OK)
 		tame_log(TAME_LOG_WARN, "store: checkpointer: %s",
@@ -134,6 +156,8 @@ sq_ckpt_attach(struct sq *q, const char *path)
 		}
 		pthread_mutex_init(&c->mu, NULL);
 		pthread_cond_init(&c->cv, NULL);
+		pthread_mutex_init(&c->sync_mu, NULL);
+		c->walfd = -1;
 		c->next = ckpt_list;
 		ckpt_list = c;
 	}
@@ -175,6 +199,86 @@ sq_ckpt_detach(struct sq *q)
 		pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
+	if (c->walfd >= 0)
+		close(c->walfd);
+	pthread_mutex_destroy(&c->sync_mu);
 	free(c->path);
 	free(c);
+}
+
+/* fsync()s the file or directory at path. */
+static int
+sync_path(const char *path, int dir)
+{
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+	    (dir ? O_DIRECTORY : 0))) < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* Whether fd is still the file named wal. */
+static int
+same_file(int fd, const char *wal)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 && stat(wal, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* See store_sqlite.h. */
+enum tame_err
+sq_ckpt_sync(struct sq *q)
+{
+	struct sq_ckpt *c = q->ckpt;
+	char wal[PATH_MAX], dir[PATH_MAX], *slash;
+	enum tame_err rc = TAME_OK;
+	int n, err = 0;
+
+	if (!c)
+		return TAME_EINVAL;
+	n = snprintf(wal, sizeof(wal), "%s-wal", c->path);
+	if (n < 0 || (size_t)n >= sizeof(wal))
+		return TAME_EINVAL;
+	pthread_mutex_lock(&c->sync_mu);
+	if (c->walfd >= 0 && !same_file(c->walfd, wal)) {
+		close(c->walfd);
+		c->walfd = -1;
+	}
+	if (c->walfd < 0) {
+		if ((c->walfd = open(wal, O_RDONLY | O_CLOEXEC)) < 0) {
+			/* No WAL: the last connection checkpointed it into
+			 * the database and removed it; sync that. */
+			if (errno != ENOENT || sync_path(c->path, 0) != 0) {
+				err = errno;
+				rc = TAME_EIO;
+			}
+			goto out;
+		}
+		/* a WAL new to us: its name must survive a crash too */
+		snprintf(dir, sizeof(dir), "%s", c->path);
+		if ((slash = strrchr(dir, '/')))
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		if (sync_path(dir, 1) != 0) {
+			err = errno;
+			rc = TAME_EIO;
+		}
+	}
+	if (fdatasync(c->walfd) != 0) {
+		err = errno;
+		rc = TAME_EIO;
+	}
+out:
+	pthread_mutex_unlock(&c->sync_mu);
+	/* logged, not set on q: q's own thread may be using its message */
+	if (rc)
+		tame_log(TAME_LOG_ERR, "store: sync %s: %s", wal,
+		    strerror(err));
+	return rc;
 }

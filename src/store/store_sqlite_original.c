@@ -7,6 +7,7 @@
  * ingest writes before anything else, DESIGN.md "no mail is lost") and
  * messages.raw_id points at it; a reply keeps the MIME it was sent as
  * in its outbox row (outbox.message_id, indexed by migration step 8).
+ * Raw mail may be kept compressed (raw_messages.codec, store_raw.c).
  * A note has neither. The message must belong to the ticket asked for,
  * so an id guessed from another ticket is not found.
  */
@@ -26,11 +27,11 @@ enum tame_err
 store_sqlite_message_original(struct store *s, int64_t tid, int64_t mid,
     int *sent, struct buf *out)
 {
-	static const char sql[] = "SELECT m.direction,"
-	    " (SELECT r.data FROM raw_messages r WHERE r.id = m.raw_id),"
+	static const char sql[] = "SELECT m.direction, r.data,"
 	    " (SELECT o.raw FROM outbox o WHERE o.message_id = m.id"
-	    "  ORDER BY o.id DESC LIMIT 1)"
-	    " FROM messages m WHERE m.id = ?1 AND m.ticket_id = ?2";
+	    "  ORDER BY o.id DESC LIMIT 1), r.codec"
+	    " FROM messages m LEFT JOIN raw_messages r ON r.id = m.raw_id"
+	    " WHERE m.id = ?1 AND m.ticket_id = ?2";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
@@ -41,7 +42,11 @@ store_sqlite_message_original(struct store *s, int64_t tid, int64_t mid,
 	if ((rc = sq_row(q, st)))
 		goto out;
 	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-		rc = col_blob(st, 1, out);
+		const void *p = sqlite3_column_blob(st, 1);
+
+		rc = store_raw_unpack(p ? p : "",
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_int(st, 3), out);
 	} else if (sqlite3_column_int(st, 0) == MSG_OUT &&
 	    sqlite3_column_type(st, 2) != SQLITE_NULL) {
 		*sent = 1;

@@ -242,10 +242,11 @@ test('figures: inbox painted and ticket opened', async (t) => {
 		assert.equal(r.status, 200, f);
 		bytes += (await r.arrayBuffer()).byteLength;
 	}
-	// every module is fetched at once, not one import after another
+	// every module the inbox needs is fetched at once, not one import
+	// after another (the others are imported after the first paint)
 	const index = await (await fetch(env.tamed.url + '/')).text();
-	for (const f of fs.readdirSync(web).filter((x) => /\.js$/.test(x) &&
-		x !== 'app.js'))
+	for (const f of ['app.js', 'api.js', 'live.js', 'queue.js', 'dom.js',
+		'inbox.js', 'filters.js', 'trends.js', 'tone.js', 'notify.js'])
 		assert.ok(index.includes('<link rel="modulepreload" href="/' + f +
 			'">'), f + ' is not preloaded');
 	t.diagnostic('web app JS+CSS ' + bytes + ' bytes served, ' +
@@ -292,6 +293,59 @@ test('a new ticket appears live, without a reload', async () => {
 	await page.waitForFunction((rid) => !document.getElementById(
 		'row-' + rid), id, { timeout: 5000 });
 	assertClean(seen);
+	await context.close();
+});
+
+// Over HTTP/1.1 chromium opens at most six connections to a host, and a
+// live stream holds one for good: the tabs of the app must share one
+// stream, or the seventh tab (and every request of the other six)
+// waits for a connection that never comes.
+test('many tabs of the app share one live stream', async () => {
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	const streams = new Set();
+	context.on('request', (r) => {
+		if (r.url().includes('/api/v1/events'))
+			streams.add(r);
+	});
+	const gone = (r) => streams.delete(r);
+	context.on('requestfinished', gone);
+	context.on('requestfailed', gone);
+	// the streams still open, in the tabs still open
+	const open = () => [...streams].filter((r) =>
+		!r.frame().page().isClosed()).length;
+	await signIn(page, env.tamed);
+	const id = await env.tamed.deliver({ subject: 'Opened in tab eight',
+		text: 'Every tab can still load.' });
+	const tabs = [page];
+	for (let i = 0; i < 7; i++) {
+		const p = await context.newPage();
+		await p.goto(env.tamed.url + '/#/inbox/all');
+		await p.waitForSelector('#app:not([hidden]) .rows',
+			{ timeout: 5000 });
+		tabs.push(p);
+	}
+	await tabs[7].goto(env.tamed.url + '/#/t/' + id);
+	await tabs[7].waitForSelector('.msg.in:has-text("Every tab can")',
+		{ timeout: 5000 });
+	await tabs[7].goto(env.tamed.url + '/#/inbox/all');
+	for (const p of tabs)
+		await p.waitForSelector('.live.on', { timeout: 5000 });
+	assert.equal(open(), 1, 'one stream for all tabs');
+	// every tab hears of a new ticket
+	const subject = 'Seen in every tab ' + Date.now();
+	await env.tamed.send(makeMail({ subject, text: 'Hello tabs.' }));
+	for (const p of tabs)
+		await rowOf(p, subject).waitFor({ timeout: 5000 });
+	// the tab holding the stream closes: another takes it over
+	assertClean(seen);
+	await page.close();
+	const later = 'After the handover ' + Date.now();
+	await env.tamed.send(makeMail({ subject: later, text: 'Still live.' }));
+	for (const p of tabs.slice(1))
+		await rowOf(p, later).waitFor({ timeout: 5000 });
+	await waitFor(() => open() === 1, { timeout: 5000,
+		what: 'one stream after the handover' });
 	await context.close();
 });
 
@@ -358,9 +412,58 @@ test('hostile HTML mail is shown harmless', async () => {
 		assert.equal(await page.evaluate(() =>
 			document.querySelectorAll('script').length), 1, m.subject);
 	}
+	// a link the sanitiser emptied is no link: no tab was opened
+	assert.deepEqual(context.pages().map((p) => p.url()).slice(1), [],
+		'a mail link opened a tab');
 	// the app itself stays clean; what the mails try is refused
 	assertClean(seen, { csp: false });
 	await context.close();
+});
+
+test('saved filters follow the agent; one kept by an older Tame in ' +
+	'this browser is uploaded once', async () => {
+	const grace = (await env.tamed.api('GET', '/agents')).agents.find(
+		(a) => a.email === AGENT.email);
+	const id = await env.tamed.deliver({ subject: 'Legacy filter match',
+		text: 'Tagged for the old filter.' });
+	await env.tamed.api('PATCH', '/tickets/' + id, { tags: ['legacy'] });
+	const a = await watchedPage(env.browser, env.tamed);
+	await signIn(a.page, env.tamed, AGENT);
+	// what an older Tame left in localStorage, and a link to it
+	await a.page.evaluate((gid) => localStorage.setItem('tame.filters.' +
+		gid, JSON.stringify([{ id: 'fold1', name: 'Old local',
+		status: ['new', 'open'], assignee: '', tag: 'legacy',
+		priority: [], q: '' }])), grace.id);
+	await a.page.goto(env.tamed.url + '/#/filter/fold1');
+	await a.page.reload();
+	await a.page.waitForFunction(() => /^#\/filter\/\d+$/.test(
+		location.hash), null, { timeout: 10000 });
+	await a.page.waitForSelector('h1:has-text("Old local")');
+	await a.page.waitForSelector('#row-' + id);
+	assert.equal(await a.page.evaluate((gid) => localStorage.getItem(
+		'tame.filters.' + gid), grace.id), null);
+	// another browser: the filter is there, once
+	const b = await watchedPage(env.browser, env.tamed);
+	await signIn(b.page, env.tamed, AGENT);
+	const link = b.page.locator('.views a:has-text("Old local")');
+	await link.waitFor();
+	assert.equal(await link.count(), 1);
+	await link.click();
+	await b.page.waitForSelector('#row-' + id);
+	// deleted in one browser, gone from the other after a reload
+	await b.page.click('button:text("Edit filter")');
+	await b.page.click('dialog.modal button:text("Delete")');
+	await b.page.waitForSelector('.views a:has-text("Old local")',
+		{ state: 'detached' });
+	await a.page.reload();
+	await a.page.waitForSelector('#app:not([hidden]) .rows');
+	await a.page.waitForFunction(() => !Array.from(document
+		.querySelectorAll('.views a')).some((x) =>
+		x.textContent.startsWith('Old local')), null, { timeout: 10000 });
+	assertClean(a.seen);
+	assertClean(b.seen);
+	await a.context.close();
+	await b.context.close();
 });
 
 // Opens the event stream; until(pred) reads until pred(all text so

@@ -632,6 +632,27 @@ def test_web_app_served(tame):
     assert st in (400, 404)
 
 
+def test_web_files_revalidated_with_etag(tame):
+    # a browser keeps the files and asks again on each load: while a
+    # file is unchanged the answer is a 304 without a body
+    st, h, body = tame.api("GET", "/app.js", token=None)
+    assert st == 200 and body
+    tag = h.get("ETag", "")
+    assert tag.startswith('"') and tag.endswith('"') and len(tag) > 10
+    assert h.get("Cache-Control") == "no-cache"
+    for inm in (tag, "W/" + tag, '"other", ' + tag):
+        st, h2, body = tame.api("GET", "/app.js", token=None,
+                                headers={"If-None-Match": inm})
+        assert st == 304 and body == b"", inm
+        assert h2.get("ETag") == tag
+    st, _, body = tame.api("GET", "/app.js", token=None,
+                           headers={"If-None-Match": '"other"'})
+    assert st == 200 and body
+    # each file has its own tag
+    _, h3, _ = tame.api("GET", "/", token=None)
+    assert h3.get("ETag") and h3.get("ETag") != tag
+
+
 def test_default_list_hides_solved_and_more_filters(tame):
     ids = make_tickets(tame, [
         ("Filter a", "alpha", "ann@example.org"),
