@@ -249,15 +249,36 @@ export class MailboxesView {
 			value: i && /^move:/.test(i.after) ? i.after.slice(5) : '' });
 		const secs = h('input', { id: id + '-poll', type: 'number', min: 0.5,
 			step: 0.5, value: i ? i.poll_interval_ms / 1000 : 2 });
-		const out = h('p', { className: 'muted', role: 'status' },
-			i ? 'Status: ' + i.status + (i.last_error ? ' - ' +
-				i.last_error + (i.last_error_detail ? ' (' +
-				i.last_error_detail + ')' : '') : '') +
+		const said = (i) => 'Status: ' + i.status + (i.last_error ? ' - ' +
+			i.last_error + (i.last_error_detail ? ' (' +
+			i.last_error_detail + ')' : '') : '') +
 			(i.imported ? ', ' + i.imported + ' imported' : '') +
+			(i.backlog ? ', ' + i.backlog + ' still to import' : '') +
 			(i.watch === 'idle' ? '; new mail arrives as the server ' +
 				'announces it (IDLE)' : i.watch === 'poll' ?
 				'; the folder is checked every ' + i.poll_interval_ms /
-				1000 + ' s' : '') : '');
+				1000 + ' s' : '');
+		const out = h('p', { className: 'muted imap-status',
+			role: 'status' }, i ? said(i) : '');
+		// a backlog's progress, every 2 s while this page shows it
+		if (i) {
+			const timer = setInterval(async () => {
+				if (!out.isConnected) {
+					clearInterval(timer);
+					return;
+				}
+				if (/^(Testing|Connected|Failed)/.test(out.textContent))
+					return;
+				try {
+					const now = (await api.get('/mailboxes')).mailboxes
+						.find((x) => x.id === m.id);
+					if (now && now.imap && out.isConnected)
+						out.textContent = said(now.imap);
+				} catch {
+					// the next tick tries again
+				}
+			}, 2000);
+		}
 		const body = () => ({ imap: { url: url.value.trim(),
 			after: after.value === 'move' ? 'move:' + folder.value.trim() :
 				after.value,

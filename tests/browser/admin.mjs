@@ -89,6 +89,10 @@ test('admin: mailbox name, acknowledgement, IMAP settings', async () => {
 		{ what: 'the IMAP settings stored' });
 	assert.equal((await mb()).imap.host, '127.0.0.1');
 	assert.ok(!JSON.stringify(await mb()).includes('secret'));
+	// the status line follows the mailbox without a reload
+	await page.waitForSelector('form.mailbox[data-address=' +
+		'"support@example.com"] .imap-status:has-text("server not ' +
+		'reachable")', { timeout: 15000 });
 	await page.waitForSelector('form.mailbox[data-address=' +
 		'"support@example.com"] button:text("Disconnect")');
 	await page.locator('form.mailbox[data-address="support@example.com"] ' +
