@@ -111,6 +111,17 @@ intel_trends(struct intel *in, uint32_t min_open, size_t max, int64_t now,
 	return TAME_OK;
 }
 
+/* Takes mu; TAME_EBUSY (mu released) while the index is rebuilt. */
+static enum tame_err
+lock_ready(struct intel *in)
+{
+	pthread_mutex_lock(&in->mu);
+	if (in->ready)
+		return TAME_OK;
+	pthread_mutex_unlock(&in->mu);
+	return TAME_EBUSY;
+}
+
 enum tame_err
 intel_trend(struct intel *in, struct store *s, int64_t id, int64_t now,
     struct intel_trend *out, int64_t *tickets, size_t max, size_t *total)
@@ -119,9 +130,10 @@ intel_trend(struct intel *in, struct store *s, int64_t id, int64_t now,
 	enum tame_err rc;
 
 	*total = 0;
-	if ((rc = intel_resolve(in, s, id, &id)))
+	/* while the index is rebuilt (after a start) a trend is not
+	 * missing: busy, ask again */
+	if ((rc = intel_resolve(in, s, id, &id)) || (rc = lock_ready(in)))
 		return rc;
-	pthread_mutex_lock(&in->mu);
 	if (!(x = intel_live_of(in, id)) ||
 	    (rc = trend_get(in->ix, x, now, &out->info)))
 		rc = TAME_ENOTFOUND;
@@ -133,16 +145,6 @@ intel_trend(struct intel *in, struct store *s, int64_t id, int64_t now,
 	return rc;
 }
 
-/* Takes mu; TAME_EBUSY (mu released) while the index is rebuilt. */
-static enum tame_err
-lock_ready(struct intel *in)
-{
-	pthread_mutex_lock(&in->mu);
-	if (in->ready)
-		return TAME_OK;
-	pthread_mutex_unlock(&in->mu);
-	return TAME_EBUSY;
-}
 
 enum tame_err
 intel_rename(struct intel *in, struct store *s, int64_t id,
