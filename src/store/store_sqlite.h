@@ -95,6 +95,10 @@ json_t *sq_json_text(sqlite3_stmt *st, int i);   /* NULL -> null */
 json_t *sq_json_time(sqlite3_stmt *st, int i);   /* NULL -> null */
 json_t *sq_json_id(sqlite3_stmt *st, int i);     /* NULL/0 -> null */
 json_t *sq_json_strn(const char *s, size_t len);
+/* Appends row(st) to arr for each row left in st: TAME_OK once all are
+ * in, TAME_ENOMEM, or sq_row()'s error. The caller calls sq_done(). */
+enum tame_err sq_json_rows(struct sq *q, sqlite3_stmt *st,
+    json_t *(*row)(sqlite3_stmt *st), json_t *arr);
 /* json_object_set_new that reports failure (also of a NULL value):
  * 0 on success, 1 otherwise, so errors can be summed up. */
 int sq_jset(json_t *o, const char *key, json_t *v);

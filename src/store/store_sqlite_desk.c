@@ -199,13 +199,7 @@ saved_replies_view(struct store *s, int64_t viewer, const char *qs,
 	sq_bind_int(q, st, 1, viewer);
 	sq_bind_text(q, st, 2, qs);
 	sq_bind_int(q, st, 3, SAVED_REPLIES_MAX);
-	while ((rc = sq_row(q, st)) == TAME_OK)
-		if (json_array_append_new(arr, saved_json(st))) {
-			rc = TAME_ENOMEM;
-			break;
-		}
-	if (rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
+	rc = sq_json_rows(q, st, saved_json, arr);
 out:
 	sq_done(st);
 	if (rc) {

@@ -62,6 +62,13 @@ sq_desk_follower_remove(struct store *s, int64_t tid, int64_t agent_id,
 	return rc;
 }
 
+/* A follower: the agent brief of the row's first columns. */
+static json_t *
+follower_json(sqlite3_stmt *st)
+{
+	return sq_desk_agent_brief(st, 0);
+}
+
 enum tame_err
 sq_desk_followers_view(struct store *s, int64_t tid, json_t **out)
 {
@@ -81,13 +88,7 @@ sq_desk_followers_view(struct store *s, int64_t tid, json_t **out)
 		goto out;
 	}
 	sq_bind_int(q, st, 1, tid);
-	while ((rc = sq_row(q, st)) == TAME_OK)
-		if (json_array_append_new(arr, sq_desk_agent_brief(st, 0))) {
-			rc = TAME_ENOMEM;
-			break;
-		}
-	if (rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
+	rc = sq_json_rows(q, st, follower_json, arr);
 out:
 	sq_done(st);
 	if (rc) {

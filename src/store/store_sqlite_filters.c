@@ -74,13 +74,9 @@ store_filters_list(struct store *s, int64_t agent_id, json_t **out)
 		return TAME_ENOMEM;
 	st = sq_stmt(q, sql);
 	sq_bind_int(q, st, 1, agent_id);
-	while ((rc = sq_row(q, st)) == TAME_OK)
-		if (json_array_append_new(arr, filter_json(st))) {
-			rc = TAME_ENOMEM;
-			break;
-		}
+	rc = sq_json_rows(q, st, filter_json, arr);
 	sq_done(st);
-	if (rc != TAME_ENOTFOUND) {
+	if (rc) {
 		json_decref(arr);
 		return rc;
 	}

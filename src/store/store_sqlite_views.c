@@ -50,6 +50,19 @@ sq_json_strn(const char *s, size_t len)
 	return j;
 }
 
+/* See store_sqlite.h. */
+enum tame_err
+sq_json_rows(struct sq *q, sqlite3_stmt *st,
+    json_t *(*row)(sqlite3_stmt *st), json_t *arr)
+{
+	enum tame_err rc;
+
+	while ((rc = sq_row(q, st)) == TAME_OK)
+		if (json_array_append_new(arr, row(st)))
+			return TAME_ENOMEM;
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
 /* Text column, null for SQL NULL. */
 json_t *
 sq_json_text(sqlite3_stmt *st, int i)
