@@ -15,6 +15,7 @@
 #include "mail/mime.h"
 #include "mail/reply.h"
 #include "store/store.h"
+#include "tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -28,8 +29,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	mime_init();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tame-ingest-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpdir_make(f->dir, sizeof(f->dir), "ingest");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	assert_int_equal(store_mailbox_create(f->s, "support@example.com",
 	    "Support", 1000, &f->mailbox), TAME_OK);
@@ -41,11 +41,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir) != 0)
 		return 1;
 	free(f);
 	return 0;

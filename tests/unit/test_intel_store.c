@@ -4,7 +4,7 @@
  * (trend, tone, flags, the computed "many messages" and "waiting long"),
  * trend rows and merges, the answers kept for Idempotency-Key retries,
  * and the look-up of similar solved cases. Each test opens a fresh store
- * in a mkdtemp directory under /tmp.
+ * in a mkdtemp directory under $TMPDIR (tmpdir.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "store/store.h"
 #include "core/util.h"
+#include "tmpdir.h"
 
 #define DAY (24 * 3600 * 1000LL)
 
@@ -31,8 +32,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tame-intel-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpdir_make(f->dir, sizeof(f->dir), "intel");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	f->now = tame_now_ms();
 	assert_int_equal(store_mailbox_create(f->s, "help@example.com", "Help",
@@ -47,12 +47,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

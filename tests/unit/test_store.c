@@ -1,9 +1,10 @@
 /*
  * test_store.c - unit tests of the store (src/store) on its SQLite
  * backend: each test opens a fresh store in a mkdtemp directory under
- * /tmp, drives one group of store.h functions as tamed would, and checks
- * what a user of the API would notice (shapes of the JSON views, search
- * that ignores FTS5 syntax, no half-stored message, pagination).
+ * $TMPDIR (tmpdir.h), drives one group of store.h functions as tamed
+ * would, and checks what a user of the API would notice (shapes of the
+ * JSON views, search that ignores FTS5 syntax, no half-stored message,
+ * pagination).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 #include "core/util.h"
+#include "tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -32,8 +34,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tame-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpdir_make(f->dir, sizeof(f->dir), "store");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	assert_int_equal(store_mailbox_create(f->s, "Help@Example.COM",
 	    "Help", 1000, &f->mbox), TAME_OK);
@@ -49,12 +50,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

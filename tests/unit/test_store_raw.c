@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include "store/store.h"
 #include "core/util.h"
+#include "tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -29,8 +30,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tame-raw-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpdir_make(f->dir, sizeof(f->dir), "raw");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	*state = f;
 	return 0;
@@ -40,12 +40,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "store/store_desk.h"
 #include "core/util.h"
+#include "tmpdir.h"
 
 struct fx {
 	char dir[256];
@@ -30,9 +31,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/tame-settings-XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir);
-	assert_non_null(mkdtemp(f->dir));
+	tmpdir_make(f->dir, sizeof(f->dir), "settings");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	f->now = tame_now_ms();
 	assert_int_equal(store_mailbox_create(f->s, "help@example.com", "Help",
@@ -49,12 +48,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[300];
 
 	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
