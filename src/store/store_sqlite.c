@@ -12,6 +12,7 @@
  * per connection and reused: at thousands of messages a second, parsing
  * SQL again would cost more than running it.
  */
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,9 +352,20 @@ sqlite_close(struct store *s)
  * the kernel's page cache, which is shared and not ours. An 8 MB page
  * cache (2,000 pages) holds the hot part of the indexes and of the
  * newest tickets, which is what lists and ingest touch. */
+/* Once per process, before the first connection: no global count of
+ * SQLite's memory. Debian builds SQLite with it on and without
+ * lookaside, so every allocation of every connection took one mutex
+ * shared by all threads. */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum tame_err
 sqlite_open(const char *datadir, int migrate, struct store **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	static const char pragmas[] =
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = FULL;"
@@ -369,6 +381,7 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	n = snprintf(path, sizeof(path), "%s/tame.db", datadir);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return TAME_EINVAL;
+	pthread_once(&once, sqlite_setup);
 	if (!(q = calloc(1, sizeof(*q))))
 		return TAME_ENOMEM;
 	q->base.be = &store_backend_sqlite;
