@@ -12,8 +12,8 @@
  * per connection and reused: at thousands of messages a second, parsing
  * SQL again would cost more than running it.
  */
-#include <pthread.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,14 +344,6 @@ sqlite_close(struct store *s)
 	free(q);
 }
 
-/* Memory: tamed holds a connection per thread (HTTP pool, ingest
- * writer, parsers' queue, SMTP, outbox and the others), so what one
- * connection may keep is multiplied by ten. No mmap: every page a
- * connection touched through a mapping of a multi-gigabyte file stays
- * in its resident set, per connection, while read() copies pass through
- * the kernel's page cache, which is shared and not ours. An 8 MB page
- * cache (2,000 pages) holds the hot part of the indexes and of the
- * newest tickets, which is what lists and ingest touch. */
 /* Once per process, before the first connection: no global count of
  * SQLite's memory. Debian builds SQLite with it on and without
  * lookaside, so every allocation of every connection took one mutex
@@ -362,6 +354,14 @@ sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Memory: tamed holds a connection per thread (HTTP pool, ingest
+ * writer, parsers' queue, SMTP, outbox and the others), so what one
+ * connection may keep is multiplied by ten. No mmap: every page a
+ * connection touched through a mapping of a multi-gigabyte file stays
+ * in its resident set, per connection, while read() copies pass through
+ * the kernel's page cache, which is shared and not ours. An 8 MB page
+ * cache (2,000 pages) holds the hot part of the indexes and of the
+ * newest tickets, which is what lists and ingest touch. */
 static enum tame_err
 sqlite_open(const char *datadir, int migrate, struct store **out)
 {
