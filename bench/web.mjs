@@ -9,6 +9,11 @@
 //   - the bytes of JavaScript and CSS tamed serves: every .js and .css
 //     file of web/, fetched from tamed, and what the inbox page loads.
 //
+// A page asked for with a session comes with the first rows of the
+// inbox drawn into it by tamed; those count as the first rows, and the
+// figure also says how many of them the first frame had and when the
+// app's own rows had taken their place.
+//
 // "Painted" is the end of the frame in which the rows (the messages)
 // were first in the document: a MutationObserver sees them, then a
 // requestAnimationFrame callback and a message posted from it run after
@@ -277,9 +282,23 @@ function probe() {
 	window.__bench = b;
 	if (location.hash.startsWith('#/inbox'))
 		b.arm('#app:not([hidden]) .rows > .row');
+	// when the app's own rows are in: the page may come with rows tamed
+	// drew (#main[data-first]), painted before the app has started
+	b.app = null;
+	const app = new MutationObserver(() => {
+		if (document.querySelector('#main:not([data-first]) .rows > .row')) {
+			b.app = performance.now();
+			app.disconnect();
+		}
+	});
+	app.observe(document, { childList: true, subtree: true,
+		attributes: true, attributeFilter: ['data-first'] });
 }
 
 const ROWS = '#app:not([hidden]) .rows > .row';
+// Rows the app drew: tamed draws the first ones into the page it sends
+// (#main[data-first]) and the app puts its own in their place.
+const APP_ROWS = '#app:not([hidden]) #main:not([data-first]) .rows > .row';
 const CONV = '.conversation > article.msg';
 
 async function painted(page, what) {
@@ -389,6 +408,7 @@ function timeline(page, seen) {
 async function inboxLoads(browser, tamed, state) {
 	const ms = [];
 	const rows = [];
+	const app = [];
 	let loaded = null;
 	// one load first, not counted: chromium's own start-up work
 	for (let i = 0; i <= LOADS; i++) {
@@ -401,14 +421,21 @@ async function inboxLoads(browser, tamed, state) {
 		});
 		await page.goto(tamed.url + INBOX);
 		const b = await painted(page, 'the inbox rows');
+		await page.waitForFunction(() => window.__bench.app !== null, null,
+			{ timeout: STEP_MS }).catch(() => {
+			throw new Error('the app did not draw its rows within ' +
+				STEP_MS + ' ms');
+		});
+		const appMs = await page.evaluate(() => window.__bench.app);
 		checkErrors(errors, 'an inbox load');
 		if (process.env.BENCH_WEB_VERBOSE)
 			verbose('inbox load ' + i + ': ' + await timeline(page, b.seen) +
 				', rows in the document ' + f1(b.seen) + ', painted ' +
-				f1(b.painted) + ' ms');
+				f1(b.painted) + ', the app\'s rows in ' + f1(appMs) + ' ms');
 		if (i > 0) {
 			ms.push(b.painted);
 			rows.push(b.count);
+			app.push(appMs);
 		}
 		if (i === LOADS) {
 			// everything the page asked for by now, modules included
@@ -417,7 +444,7 @@ async function inboxLoads(browser, tamed, state) {
 		}
 		await context.close();
 	}
-	return { ms, rows, loaded };
+	return { ms, rows, app, loaded };
 }
 
 // The same in one page reloaded: the browser warm (its caches, its
@@ -441,7 +468,9 @@ async function ticketOpens(browser, tamed, state) {
 	const { context, page, errors } = await newPage(browser, state);
 	await page.goto(tamed.url + INBOX);
 	await painted(page, 'the inbox rows');
-	const ids = (await page.$$eval(ROWS, (els) => els.map((e) =>
+	// the app's own rows, not those tamed drew into the page
+	await page.waitForSelector(APP_ROWS, { timeout: STEP_MS });
+	const ids = (await page.$$eval(APP_ROWS, (els) => els.map((e) =>
 		Number(e.dataset.id)))).slice(0, OPENS);
 	if (ids.length < Math.min(OPENS, QUEUE))
 		throw new Error('the inbox shows ' + ids.length + ' rows, ' +
@@ -510,6 +539,7 @@ async function main() {
 		const warm = figures(await inboxReloads(browser, tamed, state));
 		const opens = await ticketOpens(browser, tamed, state);
 		const fi = figures(inbox.ms);
+		const fa = figures(inbox.app);
 		const fo = figures(opens.ms);
 		const sum = bytes.js + bytes.css;
 		console.log('web inbox, navigation to first rows painted (' + N +
@@ -517,9 +547,10 @@ async function main() {
 			' loads, cold cache): p50 ' +
 			f1(fi.p50) + ' ms, p95 ' + f1(fi.p95) + ' ms   target < ' +
 			TARGET.inbox + ' ms   [min ' + f1(fi.min) + ', max ' +
-			f1(fi.max) + '; ' + Math.min(...inbox.rows) + ' rows; ' +
-			'reloaded in one browser: p50 ' + f1(warm.p50) + ', p95 ' +
-			f1(warm.p95) + ']');
+			f1(fi.max) + '; at least ' + Math.min(...inbox.rows) +
+			' rows in the first frame; the app\'s own rows in at p50 ' +
+			f1(fa.p50) + ' ms; reloaded in one browser: p50 ' +
+			f1(warm.p50) + ', p95 ' + f1(warm.p95) + ']');
 		console.log('web ticket open, click to conversation painted (' +
 			opens.n + ' tickets of 3 messages): p50 ' + f1(fo.p50) +
 			' ms, p95 ' + f1(fo.p95) + ' ms   target < ' + TARGET.open +

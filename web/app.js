@@ -21,7 +21,7 @@ import * as live from './live.js';
 import { h, fill, typing, avatar, personName, when, warn }
 	from './dom.js';
 import { InboxView } from './inbox.js';
-import { VIEWS, parseHash } from './queue.js';
+import { VIEWS, FIRST_VIEW, parseHash } from './queue.js';
 import * as filters from './filters.js';
 import * as notify from './notify.js';
 import { session } from './boot.js';
@@ -240,7 +240,14 @@ function route() {
 		view.destroy();
 	view = null;
 	const main = $('main');
-	fill(main);
+	// rows tamed drew into the page (first.js) stay until the inbox has
+	// its own to put in their place (and drops data-first), when they are
+	// of the view asked for
+	const first = !!main.dataset.first && FIRST_VIEW.test(location.hash);
+	if (!first) {
+		delete main.dataset.first;
+		fill(main);
+	}
 	$('search').value = params.get('q') || '';
 	const id = /^\d+$/.test(parts[1] || '') ? Number(parts[1]) : null;
 	if (parts[0] === 't' && id) {
@@ -274,6 +281,7 @@ function route() {
 		'filter/' + spec.filter.id : spec.trend ? null :
 		'inbox/' + spec.view);
 	ctx.listHash = location.hash || '#/inbox/unassigned';
+	spec.first = first;
 	view = new InboxView(ctx, main, spec);
 }
 

@@ -141,16 +141,24 @@ export class InboxView {
 			role: 'toolbar', 'aria-label': 'Selected tickets' });
 		this.extraEl = h('span', { className: 'head-extra' });
 		const f = this.spec.filter;
-		fill(main, this.trendsEl, h('div', { className: 'list-head' },
-			this.allEl, this.titleEl, this.countEl, this.extraEl,
-			f ? h('button', { type: 'button', className: 'link small',
-				onclick: () => filters.edit(this.ctx, { id: f.id }) },
-			'Edit filter') : null,
-			h('span', { className: 'spacer' }), prio,
-			h('label', { for: 'sort', className: 'muted' }, 'Sort'),
-			sort),
-		this.barEl, this.listEl, this.emptyEl, this.moreEl);
-		this.listEl.focus();
+		// into the page at once, or with the first rows when they take the
+		// place of rows the page came with (spec.first): one frame for both
+		this.mount = () => {
+			this.mount = null;
+			delete main.dataset.first;
+			fill(main, this.trendsEl, h('div', { className: 'list-head' },
+				this.allEl, this.titleEl, this.countEl, this.extraEl,
+				f ? h('button', { type: 'button', className: 'link small',
+					onclick: () => filters.edit(this.ctx, { id: f.id }) },
+				'Edit filter') : null,
+				h('span', { className: 'spacer' }), prio,
+				h('label', { for: 'sort', className: 'muted' }, 'Sort'),
+				sort),
+			this.barEl, this.listEl, this.emptyEl, this.moreEl);
+			this.listEl.focus();
+		};
+		if (!this.spec.first)
+			this.mount();
 	}
 
 	// Who else has a ticket of the list open, or is answering it.
@@ -238,6 +246,8 @@ export class InboxView {
 		} catch (e) {
 			if (!quiet)
 				warn('Could not load the tickets: ' + e.message);
+			if (this.mount && !this.destroyed)
+				this.mount();
 			return;
 		}
 		if (this.destroyed)
@@ -251,6 +261,8 @@ export class InboxView {
 		const first = !this.seen;
 		this.seen = true;
 		this.render(new Set(fresh));
+		if (this.mount)
+			this.mount();
 		if (first && this.ctx.painted)
 			this.ctx.painted();
 	}

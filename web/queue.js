@@ -18,6 +18,10 @@ export const VIEWS = [
 		params: { status: 'any' } },
 ];
 
+// The addresses of the view whose first rows tamed draws into the page
+// (the Unassigned view, as it opens); web/first.js holds the same.
+export const FIRST_VIEW = /^(#\/?(inbox\/unassigned\/?)?)?$/;
+
 // Rows of the first page of a list.
 export const PAGE = 50;
 

@@ -83,6 +83,29 @@ buf_addstr(struct buf *b, const char *s)
 }
 
 enum tame_err
+buf_add_html(struct buf *b, const char *s, size_t n)
+{
+	enum tame_err rc = TAME_OK;
+	size_t i, run = 0;
+	const char *rep;
+
+	for (i = 0; i < n && !rc; i++) {
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		if ((rc = buf_add(b, s + run, i - run)) == TAME_OK)
+			rc = buf_addstr(b, rep);
+		run = i + 1;
+	}
+	return rc ? rc : buf_add(b, s + run, n - run);
+}
+
+enum tame_err
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

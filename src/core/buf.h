@@ -30,6 +30,10 @@ void buf_reset(struct buf *b);
 enum tame_err buf_add(struct buf *b, const void *p, size_t len);
 /* Appends a NUL-terminated string. */
 enum tame_err buf_addstr(struct buf *b, const char *s);
+/* Appends s[0..n) escaped for HTML text and quoted attribute values
+ * (& < > " ' as entities). Runs of plain bytes go in one piece, so a
+ * buffer that fills up never cuts a UTF-8 sequence or an entity. */
+enum tame_err buf_add_html(struct buf *b, const char *s, size_t n);
 /* Appends formatted text. */
 enum tame_err buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -75,6 +75,35 @@ tame_time_iso(int64_t ms, char out[32])
 	out[31] = '\0';
 }
 
+enum tame_err
+tame_time_parse(const char *s, int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, frac = 0, n = 0, nf = 0;
+	struct tm tm;
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+	    &n) != 6 || n != 19)
+		return TAME_EINVAL;
+	if (s[n] == '.' && sscanf(s + n + 1, "%3d%n", &frac, &nf) == 1 &&
+	    nf == 3)
+		n += 4;
+	if (strcmp(s + n, "Z") != 0 || y < 1970 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || frac < 0)
+		return TAME_EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return TAME_EINVAL;
+	*ms = (int64_t)t * 1000 + frac;
+	return TAME_OK;
+}
+
 void
 tame_log_set_level(enum tame_log_level lvl)
 {

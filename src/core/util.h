@@ -36,6 +36,9 @@ size_t tame_utf8_len(const unsigned char *p, size_t n);
 int tame_url_host_ok(const char *h, size_t n, int v6);
 /* Formats ms as RFC 3339 UTC ("2026-11-23T10:00:00.000Z") into out. */
 void tame_time_iso(int64_t ms, char out[32]);
+/* Parses what tame_time_iso writes ("2026-11-23T10:00:00.000Z", the
+ * fraction optional) into *ms. TAME_EINVAL for anything else. */
+enum tame_err tame_time_parse(const char *s, int64_t *ms);
 
 enum tame_log_level { TAME_LOG_DEBUG, TAME_LOG_INFO, TAME_LOG_WARN, TAME_LOG_ERR };
 /* Logs one line to stderr with a timestamp and level. Thread-safe. */

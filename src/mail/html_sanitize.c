@@ -189,28 +189,13 @@ addstr(struct walker *w, const char *s)
 	add(w, s, strlen(s));
 }
 
-/* Appends s escaped for both text and quoted attribute values. Runs of
- * plain bytes go in one piece, so a buffer that fills up never cuts a
- * UTF-8 sequence or an entity. */
+/* Appends s escaped for both text and quoted attribute values (in
+ * pieces that never cut a UTF-8 sequence or an entity). */
 static void
 add_escaped(struct walker *w, const char *s)
 {
-	const char *run = s, *rep;
-
-	for (; *s && !w->rc; s++) {
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		add(w, run, (size_t)(s - run));
-		addstr(w, rep);
-		run = s + 1;
-	}
-	add(w, run, (size_t)(s - run));
+	if (!w->rc)
+		w->rc = buf_add_html(w->out, s, strlen(s));
 }
 
 /* The URL as a browser would read it: leading and trailing spaces and

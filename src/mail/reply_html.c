@@ -27,36 +27,6 @@ link_char(char c)
 	return (unsigned char)c > ' ' && !strchr("<>\"'()[]{}", c);
 }
 
-static enum tame_err
-escape(struct buf *out, const char *s, size_t n)
-{
-	enum tame_err rc = TAME_OK;
-	size_t i;
-
-	for (i = 0; i < n && !rc; i++) {
-		switch (s[i]) {
-		case '&':
-			rc = buf_addstr(out, "&amp;");
-			break;
-		case '<':
-			rc = buf_addstr(out, "&lt;");
-			break;
-		case '>':
-			rc = buf_addstr(out, "&gt;");
-			break;
-		case '"':
-			rc = buf_addstr(out, "&quot;");
-			break;
-		case '\'':
-			rc = buf_addstr(out, "&#39;");
-			break;
-		default:
-			rc = buf_add(out, s + i, 1);
-		}
-	}
-	return rc;
-}
-
 /* The end of the emphasis opened by mark (len 1 or 2) at s[0..n), or
  * 0 when it does not close on this line. */
 static size_t
@@ -93,7 +63,7 @@ inline_line(struct buf *out, const char *s, size_t n, int *fmt, int depth)
 		if (s[i] == '*' && word_start && depth < EMPH_DEPTH) {
 			len = i + 1 < n && s[i + 1] == '*' ? 2 : 1;
 			if ((end = close_at(s + i, n - i, len)) != 0) {
-				if ((rc = escape(out, s + start, i - start)) ||
+				if ((rc = buf_add_html(out, s + start, i - start)) ||
 				    (rc = buf_addstr(out, len == 2 ? "<strong>" :
 				    "<em>")) ||
 				    (rc = inline_line(out, s + i + len, end - len,
@@ -114,11 +84,11 @@ inline_line(struct buf *out, const char *s, size_t n, int *fmt, int depth)
 			/* a sentence's full stop or comma is not the link's */
 			while (end > i && strchr(".,;:!?", s[end - 1]))
 				end--;
-			if ((rc = escape(out, s + start, i - start)) ||
+			if ((rc = buf_add_html(out, s + start, i - start)) ||
 			    (rc = buf_addstr(out, "<a href=\"")) ||
-			    (rc = escape(out, s + i, end - i)) ||
+			    (rc = buf_add_html(out, s + i, end - i)) ||
 			    (rc = buf_addstr(out, "\">")) ||
-			    (rc = escape(out, s + i, end - i)) ||
+			    (rc = buf_add_html(out, s + i, end - i)) ||
 			    (rc = buf_addstr(out, "</a>")))
 				return rc;
 			i = start = end;
@@ -126,7 +96,7 @@ inline_line(struct buf *out, const char *s, size_t n, int *fmt, int depth)
 		}
 		i++;
 	}
-	return rc ? rc : escape(out, s + start, n - start);
+	return rc ? rc : buf_add_html(out, s + start, n - start);
 }
 
 static int

@@ -42,6 +42,7 @@
 #include "http_events.h"
 #include "http_intel.h"
 #include "http_filters.h"
+#include "http_first.h"
 #include "http_notify.h"
 #include "http_presence.h"
 #include "http_profile.h"
@@ -322,6 +323,29 @@ serve_static(struct http_ctx *c)
 	http_error(c, 404, "not_found", "no such page");
 }
 
+/* GET / for a signed-in agent: the page with the first rows of the
+ * Unassigned view in it (http_first.c). 0 when answered, -1 when the
+ * page is served as a file (no session, another path, an error). */
+static int
+serve_first(struct http_api *api, struct http_ctx *c)
+{
+	const struct web_asset *a;
+	int rc;
+
+	if (strcmp(c->method, "GET") != 0 || (strcmp(c->path, "/") != 0 &&
+	    strcmp(c->path, "/index.html") != 0) ||
+	    !u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE))
+		return -1;
+	for (a = web_assets; a->path; a++)
+		if (strcmp(a->path, "/index.html") == 0)
+			break;
+	if (!a->path || !(c->store = thread_store(api)))
+		return -1;
+	rc = http_session_peek(c) ? http_first_page(c, a->data, a->len) : -1;
+	store_settle(c->store);
+	return rc;
+}
+
 /* Routes an /api/ request: 404, 405, or the handler (after the store and
  * authentication). */
 static void
@@ -401,7 +425,7 @@ dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 	path[n] = '\0';
 	if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
 		route_api(api, &c);
-	else
+	else if (serve_first(api, &c))
 		serve_static(&c);
 	if (!c.answered)
 		http_error(&c, 500, "internal", "no answer");

@@ -258,6 +258,31 @@ http_session_authenticate(struct http_ctx *c)
 	return 0;
 }
 
+int
+http_session_peek(struct http_ctx *c)
+{
+	const char *cookie = u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE);
+	char hash[AUTH_HASH_HEX + 1];
+	int64_t agent_id = 0;
+	char *csrf = NULL;
+	size_t len;
+
+	if (!cookie || (len = strlen(cookie)) == 0 || len > TOKEN_MAX)
+		return 0;
+	auth_sha256_hex(cookie, len, hash);
+	if (store_session_lookup(c->store, hash, tame_now_ms(), &agent_id,
+	    &csrf))
+		return 0;
+	free(csrf);
+	if (store_agent_get(c->store, agent_id, &c->agent))
+		return 0;
+	if (c->agent.disabled) {
+		agent_clear(&c->agent);
+		return 0;
+	}
+	return 1;
+}
+
 /* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error
  * (answered). */
 static json_t *

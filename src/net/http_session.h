@@ -15,6 +15,10 @@
  * X-CSRF-Token header. 0 when authenticated; -1 after answering 401
  * (unauthorized) or 403 (csrf). */
 int http_session_authenticate(struct http_ctx *c);
+/* For a page rather than the API: 1 when the session cookie names a live
+ * session of an enabled agent (c->agent is that agent), 0 when it does
+ * not or cannot be checked. Answers nothing. */
+int http_session_peek(struct http_ctx *c);
 
 /* POST /api/v1/session {email,password}: 201 with the agent and the CSRF
  * token, Set-Cookie; 401 invalid_credentials; 429 too_many_attempts. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { watchedPage, signIn, makeMail, waitFor, sleep, ADMIN, AGENT,
-	ROOT } from './lib.mjs';
+	ROOT, APP_ROWS } from './lib.mjs';
 import { env, assertClean, rowOf } from './fixture.mjs';
 import { XSS_MAILS } from './xss.mjs';
 import { foldPoint } from '../../web/message.js';
@@ -32,16 +32,88 @@ test('sign in, wrong password, session restored on reload, sign out',
 		await page.waitForSelector('#login-error:text("Wrong email or password.")');
 		await page.fill('#login-password', ADMIN.password);
 		await page.click('#login-form button[type=submit]');
-		await page.waitForSelector('#app:not([hidden]) .rows');
+		await page.waitForSelector(APP_ROWS);
 		assert.match(await page.textContent('#me'), /Ada Admin/);
 		await page.reload();
-		await page.waitForSelector('#app:not([hidden]) .rows');
+		await page.waitForSelector(APP_ROWS);
 		assert.equal(await page.isHidden('#login'), true);
 		await page.click('#logout');
 		await page.waitForSelector('#login:not([hidden])');
 		// the session is gone on the server too
 		await page.reload();
 		await page.waitForSelector('#login:not([hidden])');
+		assertClean(seen);
+		await context.close();
+	});
+
+// What a row is made of, for comparing the rows tamed draws into the
+// page with the app's: every element's tag and classes, and the text of
+// those without children (the wait's text moves with the clock, the
+// colleagues on a ticket come later).
+function rowShapes(page) {
+	return page.$$eval('#main .list-head, #main .rows > .row', (els) =>
+		els.map((el) => [el, ...el.querySelectorAll('*')]
+			.filter((e) => !e.closest('.here') || e.matches('.here'))
+			.map((e) => e.tagName + '.' + [...e.classList].sort().join('.') +
+				(e.children.length || e.matches('.wait') ? '' :
+					'=' + e.textContent) + (e.getAttribute('aria-selected') ||
+					'')).join(' ')));
+}
+
+test('first rows: the page comes with the inbox in it, the app takes over',
+	async () => {
+		const hostile = '<img src=x onerror="window.owned=1"> & "Firstrows"';
+		const id = await env.tamed.deliver({
+			from: '"Dora <D> Diaz" <dora@example.org>',
+			subject: hostile, text: 'Firstrows body' });
+		await env.tamed.deliver({ subject: 'Firstrows second',
+			text: 'So that j has a row to go to' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		const state = await context.storageState();
+		// without scripts: the rows are there, texts as texts
+		const bare = await env.browser.newContext({ viewport: { width: 1280,
+			height: 760 }, storageState: state, javaScriptEnabled: false });
+		const still = await bare.newPage();
+		await still.goto(env.tamed.url + '/#/inbox/unassigned');
+		const row = still.locator('#row-' + id);
+		assert.equal(await row.isVisible(), true);
+		assert.equal(await row.locator('.subject').textContent(), hostile);
+		assert.equal(await row.locator('.who').textContent(), 'Dora <D> Diaz');
+		assert.equal(await still.locator('#main img').count(), 0);
+		const drawn = await rowShapes(still);
+		assert.ok(drawn.length > 1, 'no rows in the page');
+		await bare.close();
+		// with them: the app's rows in their place, alike, and working
+		await page.reload();
+		await page.waitForSelector(APP_ROWS + ' #row-' + id);
+		assert.deepEqual(await rowShapes(page), drawn);
+		const first = await page.getAttribute('.rows',
+			'aria-activedescendant');
+		await page.keyboard.press('j');
+		assert.notEqual(await page.getAttribute('.rows',
+			'aria-activedescendant'), first);
+		assert.equal(await page.evaluate(() => window.owned), undefined);
+		// another view asked for: the drawn rows are never shown (the
+		// app kept from starting, so that only the page is measured)
+		const idle = await env.browser.newContext({ viewport: { width: 1280,
+			height: 760 }, storageState: state });
+		const other = await idle.newPage();
+		await other.route('**/boot.js', (r) => r.abort());
+		await other.goto(env.tamed.url + '/#/inbox/mine');
+		assert.equal(await other.locator('#main[data-first]').count(), 1);
+		assert.equal(await other.locator('#row-' + id).isVisible(), false);
+		await other.goto(env.tamed.url + '/#/t/' + id);
+		await other.reload();
+		assert.equal(await other.locator('#row-' + id).isVisible(), false);
+		await idle.close();
+		// and with the app, the view asked for replaces them
+		await page.goto(env.tamed.url + '/#/inbox/mine');
+		await page.reload();
+		await page.waitForSelector(APP_ROWS);
+		await page.waitForSelector('h1:text("Mine")');
+		assert.equal(await page.locator('#row-' + id).count(), 0);
 		assertClean(seen);
 		await context.close();
 	});
@@ -321,7 +393,7 @@ test('many tabs of the app share one live stream', async () => {
 	for (let i = 0; i < 7; i++) {
 		const p = await context.newPage();
 		await p.goto(env.tamed.url + '/#/inbox/all');
-		await p.waitForSelector('#app:not([hidden]) .rows',
+		await p.waitForSelector(APP_ROWS,
 			{ timeout: 5000 });
 		tabs.push(p);
 	}
@@ -456,7 +528,7 @@ test('saved filters follow the agent; one kept by an older Tame in ' +
 	await b.page.waitForSelector('.views a:has-text("Old local")',
 		{ state: 'detached' });
 	await a.page.reload();
-	await a.page.waitForSelector('#app:not([hidden]) .rows');
+	await a.page.waitForSelector(APP_ROWS);
 	await a.page.waitForFunction(() => !Array.from(document
 		.querySelectorAll('.views a')).some((x) =>
 		x.textContent.startsWith('Old local')), null, { timeout: 10000 });

@@ -152,6 +152,57 @@ def test_login_cookie_and_csrf(tame):
     assert_error(st, ans, 401)
 
 
+def test_page_comes_with_the_first_rows(tame):
+    """The agents' page, asked for with a live session, holds the first
+    rows of the Unassigned view (painted before any script runs), every
+    text escaped; a ticket that is not in that view is not in it. Without
+    a session, with an unknown or an ended one, it is the plain page."""
+    hostile = '<img src=x onerror=alert(1)> "quoted" & more'
+    tame.send_mail(make_message(sender='"Eve <E> & Co" <eve@example.org>',
+                                subject="Pagerows " + hostile))
+    tame.send_mail(make_message(subject="Pagerows taken"))
+    tid = tame.wait_ticket("Pagerows " + hostile)["id"]
+    taken = tame.wait_ticket("Pagerows taken")["id"]
+    me = tame.get("/api/v1/agents/me")
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % taken,
+                          {"assignee_id": me["id"]})
+    assert st == 200, ans
+    st, _, plain = tame.api("GET", "/", token=None)
+    assert st == 200 and b'class="app" hidden' in plain
+    assert b"data-first" not in plain
+    st, cookie, body, _ = login(tame)
+    ck = {"Cookie": "tame_session=" + cookie}
+    st, h, page = tame.api("GET", "/", token=None, headers=ck)
+    assert st == 200
+    assert h["Cache-Control"] == "no-store"
+    assert h["Content-Type"].startswith("text/html")
+    text = page.decode()
+    assert '<main id="main" class="main" tabindex="-1" ' \
+        'data-first="unassigned">' in text
+    assert '<script src="/first.js"></script>' in text
+    assert 'class="app" hidden' not in text
+    assert 'id="row-%d"' % tid in text
+    assert 'id="row-%d"' % taken not in text
+    assert ('<span class="subject">Pagerows &lt;img src=x onerror=alert(1)'
+            '&gt; &quot;quoted&quot; &amp; more</span>') in text
+    assert "<img src=x" not in text
+    assert '<span class="who">Eve &lt;E&gt; &amp; Co</span>' in text
+    # the rest is the page as it is
+    assert text.count('<dialog id="help"') == 1
+    assert text.endswith(plain.decode()[-200:])
+    # the same path without a session, or with one that is not known
+    for headers in ({}, {"Cookie": "tame_session=" + "1" * 64},
+                    {"Cookie": "tame_session="}):
+        st, _, page = tame.api("GET", "/", token=None, headers=headers)
+        assert st == 200 and page == plain, headers
+    st, _, _ = tame.api("DELETE", "/api/v1/session", token=None,
+                        headers=dict(ck, **{"X-CSRF-Token":
+                                            body["csrf_token"]}))
+    assert st in (200, 204)
+    st, _, page = tame.api("GET", "/", token=None, headers=ck)
+    assert st == 200 and page == plain
+
+
 def test_wrong_password_and_throttle(tame):
     st, cookie, body, _ = login(tame, password="wrong password!")
     assert assert_error(st, body, 401)["code"] == "invalid_credentials"

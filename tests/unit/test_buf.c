@@ -88,6 +88,55 @@ test_time_iso(void **state)
 	assert_string_equal(out, "2026-11-23T10:34:56.123Z");
 }
 
+/* What tame_time_iso writes reads back; anything else is refused. */
+static void
+test_time_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "2026-11-23", "2026-11-23T10:34:56", "2026-11-23T10:34:56.1Z",
+		"2026-11-23T10:34:56.123Zx", "2026-13-23T10:34:56Z",
+		"2026-11-23 10:34:56Z", "1969-12-31T23:59:59Z", "x026-11-23T10:34:56Z",
+	};
+	int64_t ms = -1;
+	char out[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tame_time_parse("2026-11-23T10:34:56.123Z", &ms), TAME_OK);
+	assert_int_equal(ms, 1795430096123LL);
+	assert_int_equal(tame_time_parse("2026-11-23T10:34:56Z", &ms), TAME_OK);
+	assert_int_equal(ms, 1795430096000LL);
+	tame_time_iso(1700000000999LL, out);
+	assert_int_equal(tame_time_parse(out, &ms), TAME_OK);
+	assert_int_equal(ms, 1700000000999LL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ms = 7;
+		assert_int_equal(tame_time_parse(bad[i], &ms), TAME_EINVAL);
+		assert_int_equal(ms, 7);
+	}
+}
+
+/* Text escaped for HTML: the five characters, nothing else touched. */
+static void
+test_buf_html(void **state)
+{
+	const char s[] = "a<b>&\"c'd\0e";
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 64);
+	assert_int_equal(buf_add_html(&b, s, sizeof(s) - 1), TAME_OK);
+	assert_int_equal(b.len, strlen("a&lt;b&gt;&amp;&quot;c&#39;d") + 2);
+	assert_memory_equal(b.data, "a&lt;b&gt;&amp;&quot;c&#39;d\0e", b.len);
+	buf_reset(&b);
+	assert_int_equal(buf_add_html(&b, "plain", 5), TAME_OK);
+	assert_string_equal(buf_str(&b), "plain");
+	buf_free(&b);
+	buf_init(&b, 8);
+	assert_int_equal(buf_add_html(&b, "<<<", 3), TAME_ETOOBIG);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -97,6 +146,8 @@ main(void)
 		cmocka_unit_test(test_parse_i64),
 		cmocka_unit_test(test_model_names),
 		cmocka_unit_test(test_time_iso),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_buf_html),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
