@@ -9,7 +9,8 @@
  * for the list again (after its live stream is open, so that nothing
  * changed in between is missed) and draws its own rows over these in
  * one frame. web/first.js, a small script in the head, hides them when
- * the address asks for another view.
+ * the address asks for another view. The head's modulepreload links are
+ * left out of this page: the rows come first, the modules after them.
  *
  * Keep the markup here and in inbox.js (build() and row()) alike: the
  * browser test "first rows" compares the two.
@@ -361,22 +362,35 @@ view(struct buf *b, json_t *page, int64_t now)
 	    "more</button>", n ? " hidden" : "", more ? "" : " hidden");
 }
 
-/* Appends page[0..n) to b with its marker (which must be there once)
- * followed by, or replaced with, with; the rest of the page after it is
- * left to the caller. Returns the end of the marker, or NULL. */
-static const char *
-splice(struct buf *b, const char *from, const char *end, const char *marker,
-    const char *with, int replace)
+/* Appends the page's head, from[0..to), without its modulepreload links
+ * (0, or -1 when the buffer refused):
+ * on a page with rows to paint, the modules would be fetched and
+ * compiled while the rows wait for the main thread (the first paint
+ * came about 55 ms later at p50 with them); boot.js asks for them when
+ * it runs, after the paint. */
+static int
+add_head(struct buf *b, const char *from, const char *to)
 {
-	const char *m = memmem(from, (size_t)(end - from), marker,
-	    strlen(marker));
+	static const char preload[] = "<link rel=\"modulepreload\"";
+	const char *nl;
 
-	if (!m)
-		return NULL;
-	buf_add(b, from, (size_t)(replace ? m - from : m - from +
-	    (ptrdiff_t)strlen(marker)));
-	buf_addstr(b, with);
-	return m + strlen(marker);
+	while (from < to) {
+		nl = memchr(from, '\n', (size_t)(to - from));
+		nl = nl ? nl + 1 : to;
+		if (((size_t)(nl - from) < sizeof(preload) - 1 ||
+		    memcmp(from, preload, sizeof(preload) - 1) != 0) &&
+		    buf_add(b, from, (size_t)(nl - from)))
+			return -1;
+		from = nl;
+	}
+	return 0;
+}
+
+/* Where marker starts in from[0..end), or NULL. */
+static const char *
+find(const char *from, const char *end, const char *marker)
+{
+	return memmem(from, (size_t)(end - from), marker, strlen(marker));
 }
 
 int
@@ -387,9 +401,10 @@ http_first_page(struct http_ctx *c, const unsigned char *page, size_t len)
 	    "<main id=\"main\" class=\"main\" tabindex=\"-1\">";
 	struct ticket_query q = { 0 };
 	const char *p = (const char *)page, *end = p + len;
+	const char *head_at, *app_at, *main_at;
 	json_t *list = NULL;
 	struct buf out, rows;
-	int ok = -1;
+	int ok = -1, bad = 0;
 
 	q.status_mask = (1u << TICKET_NEW) | (1u << TICKET_OPEN);
 	q.assignee_id = -1;
@@ -405,17 +420,25 @@ http_first_page(struct http_ctx *c, const unsigned char *page, size_t len)
 	 * half the cap; a page near it has lost an append */
 	if (rows.len > FIRST_PAGE_MAX / 2)
 		goto out;
-	/* the script that hides the rows for another view, then the app
-	 * shown and the rows in its <main> */
-	if ((p = splice(&out, p, end, "</head>",
-	    "<script src=\"/first.js\"></script>\n</head>", 1)) &&
-	    (p = splice(&out, p, end, app_hidden,
-	    "<div id=\"app\" class=\"app\">", 1)) &&
-	    (p = splice(&out, p, end, main_open,
-	    "<main id=\"main\" class=\"main\" tabindex=\"-1\" "
-	    "data-first=\"unassigned\">", 1)) &&
-	    buf_add(&out, rows.data, rows.len) == TAME_OK &&
-	    buf_add(&out, p, (size_t)(end - p)) == TAME_OK) {
+	/* the head with the script that hides the rows for another view,
+	 * then the app shown and the rows in its <main> */
+	head_at = find(p, end, "</head>");
+	app_at = head_at ? find(head_at, end, app_hidden) : NULL;
+	main_at = app_at ? find(app_at, end, main_open) : NULL;
+	if (!main_at)
+		goto out;
+	bad = add_head(&out, p, head_at) ||
+	    buf_addstr(&out, "<script src=\"/first.js\"></script>\n") ||
+	    buf_add(&out, head_at, (size_t)(app_at - head_at)) ||
+	    buf_addstr(&out, "<div id=\"app\" class=\"app\">");
+	p = app_at + strlen(app_hidden);
+	bad |= buf_add(&out, p, (size_t)(main_at - p)) ||
+	    buf_addstr(&out, "<main id=\"main\" class=\"main\" tabindex=\"-1\" "
+	    "data-first=\"unassigned\">") ||
+	    buf_add(&out, rows.data, rows.len);
+	p = main_at + strlen(main_open);
+	bad |= buf_add(&out, p, (size_t)(end - p)) != TAME_OK;
+	if (!bad) {
 		http_send(c, 200, "text/html; charset=utf-8", out.data, out.len);
 		u_map_put(c->res->map_header, "Cache-Control", "no-store");
 		ok = 0;
