@@ -369,6 +369,8 @@ export class InboxView {
 		this.listEl.focus();
 	}
 
+	// src/net/http_first.c draws the first rows of the page the same way
+	// (and build()'s head): change both.
 	row(t, now, fresh) {
 		const waiting = t.status === 'new' || t.status === 'open';
 		const since = waiting ? (t.last_customer_at || t.created_at) :

@@ -25,7 +25,6 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "store/store.h"
-#include "tame_limits.h"
 
 /* The largest page this makes (50 rows of subjects and previews). */
 #define FIRST_PAGE_MAX (1024 * 1024)

@@ -978,3 +978,21 @@ def test_sorted_pages_same_through_the_active_index(tame):
         assert len(walked) == 10 and ids[6] not in walked
     prio = pages("status=new,open,pending&sort=priority&limit=4")
     assert prio[:2] == [ids[0], ids[2]] and prio[2:4] == [ids[1], ids[4]]
+
+
+def test_http_threads_setting(tame):
+    """TAME_HTTP_THREADS sets how many threads answer HTTP; a value out of
+    range is named in the log and the default taken. tamed answers
+    either way."""
+    def threads_with(value):
+        tame.restart(env={"TAME_HTTP_THREADS": value})
+        st, _, _ = tame.api("GET", "/api/v1/health", token=None)
+        assert st == 200
+        return len(os.listdir("/proc/%d/task" % tame.proc.pid))
+
+    two, six = threads_with("2"), threads_with("6")
+    assert six - two == 4, (two, six)
+    default = threads_with("0")
+    assert "TAME_HTTP_THREADS=0 is not 1 to 64" in tame.log_text()
+    assert default - two == 2, (two, default)
+    assert tame.get("/api/v1/tickets")
