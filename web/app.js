@@ -98,6 +98,9 @@ function showLogin(message) {
 		view.destroy();
 	view = null;
 	ctx.me = null;
+	// rows tamed drew into the page are not to come back at sign-in
+	delete $('main').dataset.first;
+	fill($('main'));
 	$('app').hidden = true;
 	$('login').hidden = false;
 	$('login-error').textContent = message || '';

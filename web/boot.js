@@ -27,6 +27,8 @@ if (first)
 	api.prefetch(first);
 
 import('./app.js').catch((e) => {
+	// the page may have come with the app shown (rows drawn by tamed)
+	document.getElementById('app').hidden = true;
 	document.getElementById('login').hidden = false;
 	document.getElementById('login-error').textContent =
 		'Tame could not load: ' + e.message;

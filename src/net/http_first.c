@@ -26,8 +26,10 @@
 #include "core/util.h"
 #include "store/store.h"
 
-/* The largest page this makes (50 rows of subjects and previews). */
-#define FIRST_PAGE_MAX (1024 * 1024)
+/* The largest page this makes: 50 rows of the longest subjects,
+ * previews, tone evidence and tags, every byte escaped, come to about
+ * 1.5 MB. */
+#define FIRST_PAGE_MAX (4 * 1024 * 1024)
 /* Rows of the first page: PAGE of web/queue.js. */
 #define FIRST_ROWS 50
 /* As web/inbox.js: messages from which a thread is warm or hot (sticky),
@@ -415,8 +417,8 @@ http_first_page(struct http_ctx *c, const unsigned char *page, size_t len)
 	buf_init(&out, FIRST_PAGE_MAX);
 	view(&rows, list, tame_now_ms());
 	json_decref(list);
-	/* 50 rows of the longest fields, every byte escaped, take less than
-	 * half the cap; a page near it has lost an append */
+	/* the rows take less than half the cap (FIRST_PAGE_MAX); a page near
+	 * it has lost an append */
 	if (rows.len > FIRST_PAGE_MAX / 2)
 		goto out;
 	/* the head with the script that hides the rows for another view,
