@@ -296,33 +296,44 @@ etag_match(const char *inm, const char *etag)
 /* Serves a file of web_assets[] for GET/HEAD; 404/405 otherwise. The
  * browser keeps a copy but asks again each time (no-cache); while the
  * file is unchanged the answer is a 304 without a body. */
+/* The file of web_assets[] that path names ("/" is "/index.html"), or
+ * NULL. */
+static const struct web_asset *
+find_asset(const char *path)
+{
+	const struct web_asset *a;
+
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	for (a = web_assets; a->path; a++)
+		if (strcmp(a->path, path) == 0)
+			return a;
+	return NULL;
+}
+
 static void
 serve_static(struct http_ctx *c)
 {
-	const char *path = strcmp(c->path, "/") == 0 ? "/index.html" : c->path;
-	const struct web_asset *a;
+	const struct web_asset *a = find_asset(c->path);
 	const char *inm;
 
-	for (a = web_assets; a->path; a++) {
-		if (strcmp(a->path, path) != 0)
-			continue;
-		if (strcmp(c->method, "GET") != 0 &&
-		    strcmp(c->method, "HEAD") != 0) {
-			u_map_put(c->res->map_header, "Allow", "GET, HEAD");
-			http_error(c, 405, "method_not_allowed",
-			    "%s is not allowed here", c->method);
-			return;
-		}
-		inm = http_header(c, "If-None-Match");
-		if (inm && etag_match(inm, a->etag))
-			http_send(c, 304, NULL, "", 0);
-		else
-			http_send(c, 200, a->content_type, a->data, a->len);
-		u_map_put(c->res->map_header, "Cache-Control", "no-cache");
-		u_map_put(c->res->map_header, "ETag", a->etag);
+	if (!a) {
+		http_error(c, 404, "not_found", "no such page");
 		return;
 	}
-	http_error(c, 404, "not_found", "no such page");
+	if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
+		u_map_put(c->res->map_header, "Allow", "GET, HEAD");
+		http_error(c, 405, "method_not_allowed",
+		    "%s is not allowed here", c->method);
+		return;
+	}
+	inm = http_header(c, "If-None-Match");
+	if (inm && etag_match(inm, a->etag))
+		http_send(c, 304, NULL, "", 0);
+	else
+		http_send(c, 200, a->content_type, a->data, a->len);
+	u_map_put(c->res->map_header, "Cache-Control", "no-cache");
+	u_map_put(c->res->map_header, "ETag", a->etag);
 }
 
 /* GET / for a signed-in agent: the page with the first rows of the
@@ -331,17 +342,13 @@ serve_static(struct http_ctx *c)
 static int
 serve_first(struct http_api *api, struct http_ctx *c)
 {
-	const struct web_asset *a;
+	const struct web_asset *a = find_asset(c->path);
 	int rc;
 
-	if (strcmp(c->method, "GET") != 0 || (strcmp(c->path, "/") != 0 &&
-	    strcmp(c->path, "/index.html") != 0) ||
-	    !u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE))
-		return -1;
-	for (a = web_assets; a->path; a++)
-		if (strcmp(a->path, "/index.html") == 0)
-			break;
-	if (!a->path || !(c->store = thread_store(api)))
+	if (!a || strcmp(a->path, "/index.html") != 0 ||
+	    strcmp(c->method, "GET") != 0 ||
+	    !u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE) ||
+	    !(c->store = thread_store(api)))
 		return -1;
 	rc = http_session_peek(c) ? http_first_page(c, a->data, a->len) : -1;
 	store_settle(c->store);

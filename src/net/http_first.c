@@ -162,7 +162,7 @@ static int
 row_chips(json_t *t, struct buf *chips, struct buf *said)
 {
 	json_t *tone = json_object_get(t, "tone"), *ev, *e, *f;
-	const char *d, *kind, *name;
+	const char *d, *kind, *name, *reason;
 	int n = 0, d_i, words = 0;
 	size_t i;
 
@@ -192,9 +192,9 @@ row_chips(json_t *t, struct buf *chips, struct buf *said)
 	if (f) {
 		kind = str(f, "kind");
 		name = flag_name(kind);
+		reason = str(f, "reason");
 		buf_addstr(chips, "<span class=\"chip flag\" title=\"");
-		html(chips, *str(f, "reason") ? str(f, "reason") :
-		    name ? name : kind);
+		html(chips, *reason ? reason : name ? name : kind);
 		buf_addstr(chips, "\">⚑ ");
 		buf_addstr(said, ", ⚑ ");
 		if (name) {
@@ -238,8 +238,9 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	secs = since < now ? (now - since) / 1000 : 0;
 	ago(secs, when);
 	stamp(since, at);
-	who = *person(json_object_get(t, "customer")) ?
-	    person(json_object_get(t, "customer")) : "(unknown sender)";
+	who = person(json_object_get(t, "customer"));
+	if (!*who)
+		who = "(unknown sender)";
 	buf_init(&chips, FIRST_PAGE_MAX);
 	buf_init(&said, FIRST_PAGE_MAX);
 	nchips = row_chips(t, &chips, &said);

@@ -190,22 +190,37 @@ auth_bearer(struct http_ctx *c, const char *hdr, int64_t *agent_id)
 	return 0;
 }
 
+/* Looks up the live session of the cookie value: *agent_id, and its
+ * hash and CSRF token into c. TAME_EINVAL for a value of no possible
+ * session, TAME_ENOTFOUND for one that is unknown or ended. Answers
+ * nothing. */
+static enum tame_err
+cookie_session(struct http_ctx *c, const char *val, int64_t *agent_id)
+{
+	size_t len = strlen(val);
+	enum tame_err rc;
+
+	if (len == 0 || len > TOKEN_MAX)
+		return TAME_EINVAL;
+	auth_sha256_hex(val, len, c->session_hash);
+	rc = store_session_lookup(c->store, c->session_hash, tame_now_ms(),
+	    agent_id, &c->csrf);
+	if (rc == TAME_ENOTFOUND)
+		c->session_hash[0] = '\0';
+	return rc;
+}
+
 /* Looks up the session of the cookie value. 0, or -1 after answering. */
 static int
 auth_cookie(struct http_ctx *c, const char *val, int64_t *agent_id)
 {
-	enum tame_err rc;
-	size_t len = strlen(val);
+	enum tame_err rc = cookie_session(c, val, agent_id);
 
-	if (len == 0 || len > TOKEN_MAX) {
+	if (rc == TAME_EINVAL) {
 		http_error(c, 401, "unauthorized", "invalid session");
 		return -1;
 	}
-	auth_sha256_hex(val, len, c->session_hash);
-	rc = store_session_lookup(c->store, c->session_hash, tame_now_ms(),
-	    agent_id, &c->csrf);
 	if (rc == TAME_ENOTFOUND) {
-		c->session_hash[0] = '\0';
 		http_error(c, 401, "unauthorized",
 		    "the session has ended; log in again");
 		return -1;
@@ -262,18 +277,10 @@ int
 http_session_peek(struct http_ctx *c)
 {
 	const char *cookie = u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE);
-	char hash[AUTH_HASH_HEX + 1];
 	int64_t agent_id = 0;
-	char *csrf = NULL;
-	size_t len;
 
-	if (!cookie || (len = strlen(cookie)) == 0 || len > TOKEN_MAX)
+	if (!cookie || cookie_session(c, cookie, &agent_id))
 		return 0;
-	auth_sha256_hex(cookie, len, hash);
-	if (store_session_lookup(c->store, hash, tame_now_ms(), &agent_id,
-	    &csrf))
-		return 0;
-	free(csrf);
 	if (store_agent_get(c->store, agent_id, &c->agent))
 		return 0;
 	if (c->agent.disabled) {
