@@ -27,6 +27,8 @@ let saved = null;           // the agent's filters, as last known
 const numbers = new Map();  // nav key -> "12" | "99+"
 let timer = null;
 let running = false;
+// counts() was asked for while it ran: it runs once more after.
+let again = false;
 
 // Where this browser keeps its copy of the server's list, and where an
 // older Tame kept the filters themselves.
@@ -167,9 +169,13 @@ function targets(ctx) {
 // Counts every view again (and draws the navigation).
 export async function counts(ctx) {
 	setMe(ctx.me);
-	if (running)
+	if (running) {
+		// a filter saved meanwhile is not among the targets of this run
+		again = true;
 		return;
+	}
 	running = true;
+	again = false;
 	try {
 		await ctx.ready;
 		await Promise.all(targets(ctx).map(async ([k, p, f]) => {
@@ -188,6 +194,8 @@ export async function counts(ctx) {
 	}
 	if (ctx.me)
 		ctx.renderNav();
+	if (again && ctx.me)
+		counts(ctx);
 }
 
 export function onLive(ctx) {
