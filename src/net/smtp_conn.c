@@ -108,12 +108,24 @@ conn_wants_input(const struct conn *c)
 	    c->out.len <= SMTP_OUT_PAUSE && c->in.len < c->in.max;
 }
 
+/* EPOLLIN stays registered while a connection waits for its commit:
+ * a client that waits for the 250 sends nothing meanwhile, and taking
+ * it off and putting it back cost two system calls per message. Only
+ * when input does come that we cannot take yet is it taken off, so
+ * level-triggered epoll does not report it over and over. */
 static void
 conn_update_events(struct smtp_server *srv, struct conn *c)
 {
 	struct epoll_event ev;
-	uint32_t want = (conn_wants_input(c) ? EPOLLIN : 0) |
-	    (c->out.len ? EPOLLOUT : 0);
+	int in = conn_wants_input(c);
+	uint32_t want;
+
+	if (in)
+		c->in_unwanted = 0;
+	else if ((c->events & EPOLLIN) && !c->in_unwanted && !c->closing &&
+	    !c->eof)
+		in = 1;
+	want = (in ? EPOLLIN : 0) | (c->out.len ? EPOLLOUT : 0);
 
 	if (want == c->events)
 		return;
@@ -218,14 +230,19 @@ smtp_server_done(void *arg, enum tame_err rc)
 	struct done_ev *ev = arg;
 	struct smtp_server *srv = ev->srv;
 	uint64_t one = 1;
+	int wake;
 
 	ev->rc = rc;
 	ev->next = NULL;
 	pthread_mutex_lock(&srv->mu);
+	/* the loop takes the whole list after each wake-up: one wake-up
+	 * per batch of answers is enough */
+	wake = !srv->done_head;
 	*srv->done_tail = ev;
 	srv->done_tail = &ev->next;
 	srv->inflight--;
-	if (write(srv->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (wake && write(srv->wakefd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
 		tame_log(TAME_LOG_WARN, "smtp: eventfd: %s", strerror(errno));
 	pthread_cond_signal(&srv->cond);
 	pthread_mutex_unlock(&srv->mu);
@@ -316,6 +333,18 @@ conn_hello(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	    TAME_SMTP_MESSAGE_MAX);
 }
 
+/* Whether addr (lower case) was found in the store before. */
+static int
+mailbox_known(const struct smtp_server *srv, const char *addr)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->nknown; i++)
+		if (strcmp(srv->known[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 {
@@ -333,8 +362,10 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	}
 	memcpy(addr, cmd->path, cmd->path_len);
 	addr[cmd->path_len] = '\0';
+	tame_ascii_lower(addr);
 	memset(&mb, 0, sizeof(mb));
-	rc = store_mailbox_by_address(srv->store, addr, &mb);
+	rc = mailbox_known(srv, addr) ? TAME_OK :
+	    store_mailbox_by_address(srv->store, addr, &mb);
 	if (rc == TAME_ENOTFOUND) {
 		smtp_conn_printf(c, "550 5.1.1 <%s>: Recipient address "
 		    "rejected: no such mailbox here (this is not a relay)\r\n",
@@ -349,12 +380,15 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 		    "again later");
 		return;
 	}
+	if (mb.id && srv->nknown < SMTP_KNOWN_MAX &&
+	    (srv->known[srv->nknown] = tame_strdup(addr)))
+		srv->nknown++;
 	mailbox_clear(&mb);
 	if (!(c->rcpts[c->nrcpt] = tame_strdup(addr))) {
 		conn_reply(c, 451, "4.3.0 Error: out of memory");
 		return;
 	}
-	tame_ascii_lower(c->rcpts[c->nrcpt++]);
+	c->nrcpt++;
 	conn_reply(c, 250, "2.1.5 Ok");
 }
 
@@ -562,6 +596,10 @@ conn_read(struct smtp_server *srv, struct conn *c)
 		if (buf_add(&c->in, chunk, (size_t)n))
 			break;  /* cannot happen: room was checked */
 		conn_process(srv, c);
+		/* a short read emptied the socket: another recv() would
+		 * only say EAGAIN, and epoll tells us when more comes */
+		if ((size_t)n < sizeof(chunk) && (size_t)n < room)
+			break;
 	}
 	if (c->eof && c->state == C_DATA) {
 		/* the client dropped the message half-way */
@@ -585,6 +623,8 @@ smtp_conn_event(struct smtp_server *srv, struct conn *c, uint32_t ev)
 			return;
 		} else if (ev & EPOLLHUP) {
 			c->eof = 1;
+		} else {
+			c->in_unwanted = 1;
 		}
 	}
 	smtp_conn_run(srv, c);

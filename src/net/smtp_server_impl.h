@@ -34,6 +34,7 @@
 /* Room for our Received: header in front of a message. */
 #define SMTP_TRACE_MAX  1024
 #define SMTP_READ_CHUNK (16 * 1024)
+#define SMTP_KNOWN_MAX  64   /* mailbox addresses remembered */
 
 /* epoll data: connections carry (generation << 16 | slot); the top two
  * bits tag the listeners and the eventfd. */
@@ -59,6 +60,7 @@ struct conn {
 	int skip_line;      /* dropping the rest of an over-long command */
 	int errors;
 	uint32_t events;    /* current epoll mask */
+	int in_unwanted;    /* input came while we wanted none: drop EPOLLIN */
 	time_t last;        /* CLOCK_MONOTONIC seconds of the last input */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char *helo;         /* the client's name, NULL before HELO */
@@ -89,6 +91,12 @@ struct smtp_server {
 	char hostname[256];
 	struct ingestq *queue;
 	struct store *store;
+	/* Mailbox addresses found in the store (lower case). An address
+	 * never changes and a mailbox is never removed, so a known one
+	 * needs no second look; an unknown one is looked up every time,
+	 * as it may be added. */
+	char *known[SMTP_KNOWN_MAX];
+	unsigned nknown;
 	struct conn *conns[TAME_SMTP_CONN_MAX];
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;

@@ -345,13 +345,17 @@ sqlite_close(struct store *s)
 }
 
 /* Once per process, before the first connection: no global count of
- * SQLite's memory. Debian builds SQLite with it on and without
+ * SQLite's memory (Debian builds SQLite with it on and without
  * lookaside, so every allocation of every connection took one mutex
- * shared by all threads. */
+ * shared by all threads), and the VFS that writes a commit's WAL frames
+ * in one system call. Without it, SQLite's own VFS still works. */
 static void
 sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sq_vfs_register() != SQLITE_OK)
+		tame_log(TAME_LOG_WARN, "store: cannot register the WAL "
+		    "write shim; using SQLite's own VFS");
 }
 
 /* Memory: tamed holds a connection per thread (HTTP pool, ingest

@@ -237,6 +237,10 @@ enum tame_err store_sqlite_tickets_view_text(struct store *s,
     const struct ticket_query *q, struct buf *out);
 enum tame_err store_sqlite_ticket_view(struct store *s, int64_t id,
     json_t **out);
+/* Registers the "tame" VFS (store_sqlite_vfs.c) as the default: the
+ * unix VFS with each connection's WAL writes gathered into one write
+ * per commit. Once per process, before the first connection. */
+int sq_vfs_register(void);
 enum tame_err store_sqlite_export_json(struct store *s, FILE *f);
 
 /* The customer columns of the customer views (of customers c) and the

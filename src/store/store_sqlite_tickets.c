@@ -369,13 +369,15 @@ store_sqlite_index_defer(struct store *s, int defer)
 
 /* The queue is indexed oldest first; ids are read from fts_pending and
  * the text from messages, in one transaction with the removal from the
- * queue. See store.h. */
+ * queue. See store.h. The CROSS JOIN keeps the queue the outer loop:
+ * with a plain JOIN the planner carried "p.id <= ?1" over to m.id and
+ * walked every message up to ?1, the whole table, for each batch. */
 enum tame_err
 store_sqlite_index_pending(struct store *s, int64_t max, int64_t *left)
 {
 	static const char add[] = "INSERT INTO messages_fts(rowid, subject, "
 	    "text) SELECT m.id, m.subject, m.text FROM fts_pending p"
-	    " JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
+	    " CROSS JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
 	static const char upto[] = "SELECT max(id) FROM (SELECT id FROM"
 	    " fts_pending ORDER BY id LIMIT ?1)";
 	static const char del[] = "DELETE FROM fts_pending WHERE id <= ?1";
