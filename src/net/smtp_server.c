@@ -393,6 +393,8 @@ srv_free(struct smtp_server *srv)
 		close(srv->wakefd);
 	if (srv->store)
 		store_close(srv->store);
+	while (srv->nknown)
+		free(srv->known[--srv->nknown]);
 	pthread_mutex_destroy(&srv->mu);
 	pthread_cond_destroy(&srv->cond);
 	free(srv);
