@@ -411,6 +411,44 @@ def test_pipelined_transactions_back_to_back(tame):
     tame.wait_ticket("Back to back 2")
 
 
+def test_commands_arriving_during_the_commit(tame):
+    """The next transaction's commands come in their own packet right
+    after the end of a message, while it is being committed: each is
+    answered in order once the message is stored, none is lost, and the
+    connection does not stall."""
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                 timeout=10 * SLOW)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    tx = (b"MAIL FROM:<dave@example.org>\r\nRCPT TO:<" +
+          MAILBOX.encode() + b">\r\nDATA\r\n")
+    n = 12
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO d.example.org\r\n")
+        assert reply().startswith(b"250")
+        s.sendall(tx)
+        assert [reply()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        for i in range(n):
+            m = make_message(subject="During commit %d" % i).as_bytes()
+            s.sendall(m.replace(b"\n", b"\r\n") + b".\r\n")
+            s.sendall(tx if i + 1 < n else b"QUIT\r\n")
+            want = [b"250", b"250", b"250", b"354"] if i + 1 < n else \
+                [b"250", b"221"]
+            assert [reply()[:3] for _ in want] == want
+    finally:
+        f.close()
+        s.close()
+    for i in range(n):
+        tame.wait_ticket("During commit %d" % i)
+
+
 def test_dot_stuffing_round_trip(tame):
     text = ".hidden line\n..two dots\n. \nend\n"
     tame.send_mail(make_message(subject="Dots", text=text))
