@@ -22,6 +22,14 @@
  * is not in the file. A crash loses only bytes of a commit that was
  * never published, as if SQLite had crashed before writing them.
  *
+ * Errors: the last page of a commit (the write after a commit frame's
+ * header) is written out at once, and so is any write over bytes
+ * already written (SQLite rewrites frame checksums after a page was
+ * written twice): SQLite gets their result where it would have. Bytes
+ * that fail to go out are dropped, never retried after the write lock
+ * is gone; where a method cannot return the error, it is kept and
+ * fails every later write of the transaction, so it cannot commit.
+ *
  * A connection's database and WAL files are matched by the name
  * pointer SQLite hands to xOpen (sqlite3_filename_database() of the
  * WAL's name is the database's). Files opened without a match (none is
@@ -47,6 +55,9 @@ struct vfile {
 	size_t len;
 	sqlite3_int64 off;          /* file offset of buf[0] */
 	int commit_next;            /* the next write ends a commit */
+	sqlite3_int64 hi;           /* end of the furthest write so far */
+	int err;                    /* a write-out failed where it could
+	                               not be said: the transaction fails */
 	sqlite3_file *real;         /* follows this struct */
 };
 
@@ -58,9 +69,10 @@ static struct vfile *open_dbs;
 #define REAL(f) (((struct vfile *)(void *)(f))->real)
 #define VF(f)   ((struct vfile *)(void *)(f))
 
-/* Writes out what a WAL file holds back. On failure the bytes stay, to
- * be tried again before any later access: nothing after them reaches
- * the file first, and SQLite hears of the error at its next write. */
+/* Writes out what a WAL file holds back. On failure the bytes are
+ * dropped, never tried again later (by then another connection may
+ * have written the same place): the caller fails, as SQLite's own
+ * write would have. */
 static int
 wal_flush(struct vfile *w)
 {
@@ -69,9 +81,22 @@ wal_flush(struct vfile *w)
 	if (!w || !w->len)
 		return SQLITE_OK;
 	rc = w->real->pMethods->xWrite(w->real, w->buf, (int)w->len, w->off);
-	if (rc == SQLITE_OK)
-		w->len = 0;
+	w->len = 0;
+	if (rc != SQLITE_OK)
+		w->commit_next = 0;
 	return rc;
+}
+
+/* wal_flush() where the method cannot return the error: it is kept,
+ * and every write of the transaction fails with it, so the transaction
+ * cannot commit without the dropped bytes. */
+static void
+wal_flush_keep(struct vfile *w)
+{
+	int rc;
+
+	if (w && (rc = wal_flush(w)) != SQLITE_OK && !w->err)
+		w->err = rc;
 }
 
 /* ---- methods shared by both kinds (write out first, then pass) ---- */
@@ -133,12 +158,27 @@ v_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 			return rc;
 		return v->real->pMethods->xWrite(v->real, p, n, off);
 	}
+	if (v->err)
+		return v->err;
 	if (v->len && (off != v->off + (sqlite3_int64)v->len ||
 	    v->len + (size_t)n > WBUF_MAX) && (rc = wal_flush(v)))
 		return rc;
-	if ((size_t)n > WBUF_MAX || (!v->buf &&
-	    !(v->buf = malloc(WBUF_MAX))))
+	/* the WAL header at 0 starts the file anew (a restart) */
+	if (off == 0)
+		v->hi = 0;
+	/* Only appends are held back. A write over bytes already written
+	 * (a page written twice in one transaction, the checksums SQLite
+	 * rewrites after it) goes out at once and says how it went: it
+	 * may be the last write of a commit. */
+	if (off < v->hi || (size_t)n > WBUF_MAX || (!v->buf &&
+	    !(v->buf = malloc(WBUF_MAX)))) {
+		if ((rc = wal_flush(v)))
+			return rc;
+		if (off + n > v->hi)
+			v->hi = off + n;
 		return v->real->pMethods->xWrite(v->real, p, n, off);
+	}
+	v->hi = off + n;
 	if (!v->len)
 		v->off = off;
 	memcpy(v->buf + v->len, p, (size_t)n);
@@ -162,8 +202,11 @@ v_truncate(sqlite3_file *f, sqlite3_int64 size)
 static int
 v_sync(sqlite3_file *f, int flags)
 {
-	int rc = wal_flush(wal_of(f));
+	struct vfile *w = wal_of(f);
+	int rc = wal_flush(w);
 
+	if (!rc && w && w->err)
+		rc = w->err;
 	return rc ? rc : REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 
@@ -236,7 +279,14 @@ v_shm_map(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
 static int
 v_shm_lock(sqlite3_file *f, int off, int n, int flags)
 {
-	wal_flush(wal_of(f));	/* a failure shows at the next write */
+	struct vfile *w = wal_of(f);
+
+	wal_flush_keep(w);
+	/* the WAL write lock (slot 0) taken: a new transaction, and the
+	 * error of one before it is no longer its own */
+	if (w && off == 0 && (flags & SQLITE_SHM_LOCK) &&
+	    (flags & SQLITE_SHM_EXCLUSIVE))
+		w->err = 0;
 	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
 }
 
@@ -248,8 +298,8 @@ v_shm_barrier(sqlite3_file *f)
 	struct vfile *w = wal_of(f);
 
 	/* empty after a commit's last write (v_write); anything else is
-	 * written out too, and a failure shows at the next write */
-	wal_flush(w);
+	 * written out too, and a failure fails the transaction */
+	wal_flush_keep(w);
 	REAL(f)->pMethods->xShmBarrier(REAL(f));
 }
 

@@ -2,7 +2,8 @@
  * test_store_vfs.c - unit tests of the WAL write shim
  * (src/store/store_sqlite_vfs.c): a store's commits, small and larger
  * than the shim's buffer, are in the file the moment they return, as
- * seen by a connection that does not go through the shim; a write that
+ * seen by a connection that does not go through the shim, also when a
+ * transaction spills pages and writes them again; a write that
  * fails makes the commit fail, leaves the store whole, and the next
  * commit works once the disk takes writes again.
  */
@@ -176,6 +177,41 @@ test_write_error(void **state)
 	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
 }
 
+/* A transaction larger than its cache writes pages to the WAL before
+ * it commits, then writes some of them again (in place, and SQLite then
+ * rewrites the frames' checksums): what it committed is all there, for
+ * a reader on SQLite's own VFS and after the file is opened anew. */
+static void
+test_spill_and_rewrite(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA cache_size = 20;"
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);"
+	    "BEGIN;"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	    " WHERE i < 2000) INSERT INTO t SELECT i, randomblob(500) FROM n;"
+	    "UPDATE t SET v = zeroblob(400) WHERE id % 3 = 0;"
+	    "UPDATE t SET v = zeroblob(300) WHERE id % 7 = 0;"
+	    "COMMIT;", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_free(err);
+	assert_int_equal(plain_count(f, "SELECT count(*) FROM t"), 2000);
+	assert_int_equal(plain_count(f, "SELECT sum(length(v)) FROM t"),
+	    (2000 - 666 - 285 + 95) * 500 + (666 - 95) * 400 + 285 * 300);
+	assert_int_equal(plain_count(f, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	sqlite3_close(db);
+	sqlite3_close(f->plain);
+	assert_int_equal(sqlite3_open_v2(f->path, &f->plain,
+	    SQLITE_OPEN_READONLY, "unix"), SQLITE_OK);
+	assert_int_equal(plain_count(f, "SELECT count(*) FROM t WHERE"
+	    " id % 21 = 0 AND length(v) = 300"), 95);
+}
+
 int
 main(void)
 {
@@ -183,6 +219,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commits_seen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spill_and_rewrite, setup,
 		    teardown),
 	};
 
