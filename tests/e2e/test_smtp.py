@@ -38,6 +38,22 @@ def raw_dialogue(port, lines, timeout=10):
         s.close()
 
 
+def raw_session(port):
+    """A plain socket to the SMTP port, its reader, and reply(), which
+    reads one whole reply (all its lines) and answers its last line as
+    bytes, for tests that must control how the bytes are split."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    return s, f, reply
+
+
 def test_ehlo_advertises_extensions(tame):
     with tame.smtp() as s:
         code, _ = s.ehlo("client.example.org")
@@ -279,15 +295,7 @@ def test_recipient_limit(tame):
 def test_no_smtp_smuggling(tame):
     """A bare LF before the dot does not end the message (CVE-2023-51764
     style smuggling): the second "message" stays inside the first."""
-    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
-                                 timeout=10 * SLOW)
-    f = s.makefile("rb")
-
-    def reply():
-        while True:
-            ln = f.readline()
-            if not ln or ln[3:4] != b"-":
-                return ln
+    s, f, reply = raw_session(tame.smtp_port)
     try:
         assert reply().startswith(b"220")
         s.sendall(b"EHLO c.example.org\r\n")
@@ -382,15 +390,7 @@ def test_pipelined_transactions_back_to_back(tame):
         b"\n", b"\r\n")
     m2 = make_message(subject="Back to back 2").as_bytes().replace(
         b"\n", b"\r\n")
-    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
-                                 timeout=10 * SLOW)
-    f = s.makefile("rb")
-
-    def reply():
-        while True:
-            ln = f.readline()
-            if not ln or ln[3:4] != b"-":
-                return ln
+    s, f, reply = raw_session(tame.smtp_port)
     try:
         assert reply().startswith(b"220")
         s.sendall(b"EHLO c.example.org\r\n")
@@ -416,16 +416,7 @@ def test_commands_arriving_during_the_commit(tame):
     after the end of a message, while it is being committed: each is
     answered in order once the message is stored, none is lost, and the
     connection does not stall."""
-    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
-                                 timeout=10 * SLOW)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    f = s.makefile("rb")
-
-    def reply():
-        while True:
-            ln = f.readline()
-            if not ln or ln[3:4] != b"-":
-                return ln
+    s, f, reply = raw_session(tame.smtp_port)
     tx = (b"MAIL FROM:<dave@example.org>\r\nRCPT TO:<" +
           MAILBOX.encode() + b">\r\nDATA\r\n")
     n = 12
