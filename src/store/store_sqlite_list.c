@@ -359,7 +359,7 @@ sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
 	    "%s%s" TICKET_JOINS, key, ix ? " INDEXED BY " : "",
 	    ix ? ix : "")) ||
 	    (rc = ticket_conds(tq, SEARCH_NONE, b)) ||
-	    (ix && (rc = buf_addstr(b, " AND t.status IN (0,1,2)"))) ||
+	    (ix && (rc = buf_addstr(b, " AND t.status < 3"))) ||
 	    (mask && (rc = status_in(mask, b))) ||
 	    (rc = buf_printf(b, " AND (%s > ?8 OR (%s = ?8 AND t.id > ?9))",
 	    key, key)))
