@@ -92,7 +92,13 @@ struct http_api {
 };
 
 enum route_flags {
-	R_PUBLIC = 1    /* no authentication */
+	R_PUBLIC = 1,   /* no authentication */
+	R_READ = 2      /* only reads the store: authentication and handler
+	                   read in one transaction (store_read_begin), which
+	                   takes the read lock once. The hottest routes; on
+	                   2 cores with 32 clients, three lock rounds a
+	                   request put the request threads in each other's
+	                   way. */
 };
 
 /* A route: pattern segments separated by '/', "#" matching a decimal id,
@@ -112,8 +118,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/session", http_session_get, 0 },
 	{ "DELETE", "/api/v1/session", http_session_logout, 0 },
 
-	{ "GET", "/api/v1/tickets", http_tickets_list, 0 },
-	{ "GET", "/api/v1/tickets/#", http_tickets_get, 0 },
+	{ "GET", "/api/v1/tickets", http_tickets_list, R_READ },
+	{ "GET", "/api/v1/tickets/#", http_tickets_get, R_READ },
 	{ "PATCH", "/api/v1/tickets/#", http_tickets_patch, 0 },
 	{ "POST", "/api/v1/tickets/#/replies", http_tickets_reply, 0 },
 	{ "POST", "/api/v1/tickets/#/notes", http_tickets_note, 0 },
@@ -400,12 +406,20 @@ route_api(struct http_api *api, struct http_ctx *c)
 			http_error(c, 500, "internal", "store unavailable");
 			goto out;
 		}
-		if (!(hit->flags & R_PUBLIC) && http_session_authenticate(c))
+		if ((hit->flags & R_READ) && store_read_begin(c->store)) {
+			http_store_error(c, TAME_ESTORE, "read transaction");
 			goto out;
+		}
+		if (!(hit->flags & R_PUBLIC) && http_session_authenticate(c))
+			goto done;
 	}
 	hit->handler(c);
-	if (c->store)
+done:
+	if (c->store) {
+		if (hit->flags & R_READ)
+			store_read_end(c->store);
 		store_settle(c->store);
+	}
 out:
 	buf_free(&allow);
 }

@@ -155,6 +155,18 @@ store_begin(struct store *s)
 }
 
 enum tame_err
+store_read_begin(struct store *s)
+{
+	return s->be->read_begin(s);
+}
+
+enum tame_err
+store_read_end(struct store *s)
+{
+	return s->be->read_end(s);
+}
+
+enum tame_err
 store_commit(struct store *s)
 {
 	return s->be->commit(s);

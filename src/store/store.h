@@ -51,6 +51,13 @@ enum tame_err store_begin(struct store *s);
 /* COMMIT; durable on return (synchronous=FULL). */
 enum tame_err store_commit(struct store *s);
 enum tame_err store_rollback(struct store *s);
+/* A read transaction, for a request that only reads: every read until
+ * store_read_end() sees one snapshot of the database, and the store's
+ * read lock is taken once for them all instead of once a statement
+ * (with several request threads, taking it is where they meet). No
+ * write may come between the two calls. */
+enum tame_err store_read_begin(struct store *s);
+enum tame_err store_read_end(struct store *s);
 /* Nested save points inside a transaction, for "this message failed,
  * keep the others". name: a fixed identifier like "msg". */
 enum tame_err store_savepoint(struct store *s, const char *name);

@@ -38,6 +38,8 @@ struct store_backend {
 	enum tame_err (*begin)(struct store *s);
 	enum tame_err (*commit)(struct store *s);
 	enum tame_err (*rollback)(struct store *s);
+	enum tame_err (*read_begin)(struct store *s);
+	enum tame_err (*read_end)(struct store *s);
 	enum tame_err (*savepoint)(struct store *s, const char *name);
 	enum tame_err (*release)(struct store *s, const char *name);
 	enum tame_err (*rollback_to)(struct store *s, const char *name);

@@ -507,6 +507,22 @@ sqlite_commit(struct store *s)
 	return rc;
 }
 
+/* A deferred BEGIN takes no lock: the first read takes the read lock
+ * (a WAL read mark) and keeps it until COMMIT. */
+static enum tame_err
+sqlite_read_begin(struct store *s)
+{
+	return exec_static(SQ(s), "BEGIN");
+}
+
+static enum tame_err
+sqlite_read_end(struct store *s)
+{
+	if (sqlite3_get_autocommit(SQ(s)->db))
+		return TAME_OK;
+	return exec_static(SQ(s), "COMMIT");
+}
+
 static enum tame_err
 sqlite_rollback(struct store *s)
 {
@@ -1179,6 +1195,8 @@ const struct store_backend store_backend_sqlite = {
 	.close = sqlite_close,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
 	.rollback = sqlite_rollback,
 	.savepoint = sqlite_savepoint,
 	.release = sqlite_release,

@@ -13,7 +13,8 @@ from urllib.parse import quote
 import pytest
 
 from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
-                      assert_error, make_message, settle, wait_for)
+                      assert_error, make_message, new_msgid, settle,
+                      wait_for)
 
 
 PROTECTED = [
@@ -263,6 +264,30 @@ def test_list_filters_status_and_full_text(tame):
     # a bad status is refused
     st, _, ans = tame.api("GET", "/api/v1/tickets?status=bogus")
     assert_error(st, ans, 400)
+
+
+def test_reads_see_each_new_mail_after_refusals(tame):
+    """The list and the ticket read the store in one read transaction
+    with the authentication: a request refused (bad token, no session)
+    ends it like one answered, so no request thread keeps an old
+    snapshot and every one sees the mail that came after."""
+    for i in range(12):
+        st, _, ans = tame.api("GET", "/api/v1/tickets", token="0" * 64)
+        assert_error(st, ans, 401)
+        st, _, ans = tame.api("GET", "/api/v1/tickets/1", token=None)
+        assert_error(st, ans, 401)
+        assert tame.api("GET", "/api/v1/tickets?status=any")[0] == 200
+    subject = "Snapshot %s" % new_msgid()
+    tame.send_mail(make_message(subject=subject))
+    tid = tame.wait_ticket(subject)["id"]
+    for i in range(12):  # more requests than request threads
+        st, _, body = tame.api("GET", "/api/v1/tickets?status=any&limit=5")
+        assert st == 200
+        assert tid in [t["id"] for t in body["tickets"]]
+        st, _, body = tame.api("GET", "/api/v1/tickets/%d" % tid)
+        assert st == 200 and body["ticket"]["subject"] == subject
+    log = tame.log_text()
+    assert "left open" not in log and "left running" not in log
 
 
 def test_list_fields(tame):
