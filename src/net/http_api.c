@@ -372,6 +372,7 @@ route_api(struct http_api *api, struct http_ctx *c)
 	const char *method = c->method;
 	int64_t ids[HTTP_PATH_IDS];
 	struct buf allow;
+	enum tame_err rc;
 
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
@@ -406,9 +407,10 @@ route_api(struct http_api *api, struct http_ctx *c)
 			http_error(c, 500, "internal", "store unavailable");
 			goto out;
 		}
-		if ((hit->flags & R_READ) && store_read_begin(c->store)) {
-			http_store_error(c, TAME_ESTORE, "read transaction");
-			goto out;
+		if ((hit->flags & R_READ) &&
+		    (rc = store_read_begin(c->store))) {
+			http_store_error(c, rc, "read transaction");
+			goto done;
 		}
 		if (!(hit->flags & R_PUBLIC) && http_session_authenticate(c))
 			goto done;

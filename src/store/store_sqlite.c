@@ -448,6 +448,16 @@ sqlite_lazy_sync(struct store *s)
 	return exec_static(SQ(s), "PRAGMA synchronous = NORMAL");
 }
 
+/* Rolled back, the search's temp tables (pending_hits() in
+ * store_sqlite_list.c) may be as they were before the transaction:
+ * made again if need be, emptied before their next use. */
+static void
+forget_temp(struct sq *q)
+{
+	q->pend_made = 0;
+	q->pend_hits = 1;
+}
+
 /* See store_settle() in store.h. */
 static int
 sqlite_settle(struct store *s)
@@ -467,6 +477,7 @@ sqlite_settle(struct store *s)
 		tame_log(TAME_LOG_ERR, "store: transaction left open after "
 		    "a request; rolled back");
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		forget_temp(SQ(s));
 		n++;
 	}
 	return n;
@@ -515,12 +526,30 @@ sqlite_read_begin(struct store *s)
 	return exec_static(SQ(s), "BEGIN");
 }
 
+/* Ends the read transaction. One that wrote to the database (a bug of
+ * the route: store_read_begin() promises none) is rolled back and
+ * logged, as store_settle() would have, not committed. */
 static enum tame_err
 sqlite_read_end(struct store *s)
 {
-	if (sqlite3_get_autocommit(SQ(s)->db))
+	struct sq *q = SQ(s);
+	enum tame_err rc;
+
+	if (sqlite3_get_autocommit(q->db))
 		return TAME_OK;
-	return exec_static(SQ(s), "COMMIT");
+	if (sqlite3_txn_state(q->db, "main") == SQLITE_TXN_WRITE) {
+		tame_log(TAME_LOG_ERR, "store: a read transaction wrote; "
+		    "rolled back");
+		exec_static(q, "ROLLBACK");
+		forget_temp(q);
+		return TAME_ESTORE;
+	}
+	if ((rc = exec_static(q, "COMMIT"))) {
+		if (!sqlite3_get_autocommit(q->db))
+			exec_static(q, "ROLLBACK");
+		forget_temp(q);
+	}
+	return rc;
 }
 
 static enum tame_err

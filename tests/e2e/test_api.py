@@ -269,8 +269,9 @@ def test_list_filters_status_and_full_text(tame):
 def test_reads_see_each_new_mail_after_refusals(tame):
     """The list and the ticket read the store in one read transaction
     with the authentication: a request refused (bad token, no session)
-    ends it like one answered, so no request thread keeps an old
-    snapshot and every one sees the mail that came after."""
+    ends it like one answered, leaving nothing open for the clean-up
+    after a request to find and log, and every request thread then sees
+    the mail that came after."""
     for i in range(12):
         st, _, ans = tame.api("GET", "/api/v1/tickets", token="0" * 64)
         assert_error(st, ans, 401)

@@ -218,6 +218,42 @@ test_upgrade_from_13(void **state)
 	    " WHERE kind = 'ticket.created'"), 0);
 }
 
+/* A read transaction sees one snapshot; a write inside it (a bug of
+ * its caller) is rolled back at its end, not committed. */
+static void
+test_read_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct ticket_query q;
+	struct store *w;
+	int64_t before, tid, t2, ids[4];
+
+	tid = add_ticket(f, "Read", "snapshot text", NULL, 100);
+	before = count_sql(f, "SELECT count(*) FROM events");
+	assert_int_equal(store_open(f->dir, 0, &w), TAME_OK);
+	memset(&q, 0, sizeof(q));
+	q.limit = 50;
+
+	assert_int_equal(store_read_begin(f->s), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
+	/* another connection writes meanwhile: not seen until the end */
+	assert_int_equal(store_ticket_create(w, f->mbox, f->cust, "Other",
+	    TICKET_NEW, 0, 150, &t2), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
+	assert_int_equal(store_read_end(f->s), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 2);
+	assert_int_equal(ids[0], t2);
+
+	assert_int_equal(store_read_begin(f->s), TAME_OK);
+	assert_int_equal(store_event_add(f->s, tid, 0, "note.added", NULL,
+	    300), TAME_OK);
+	assert_int_equal(store_read_end(f->s), TAME_ESTORE);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM events"),
+	    before);
+	assert_int_equal(store_settle(f->s), 0);
+	store_close(w);
+}
+
 static void
 test_agents(void **state)
 {
@@ -1011,6 +1047,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_13, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_transaction, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 		    teardown),
