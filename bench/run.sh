@@ -79,13 +79,13 @@ if want smtp || want intel; then
 	cc -O2 -Wall -Wextra -Werror -o "$B/smtp_load" bench/smtp_load.c -lpthread || exit 1
 fi
 
-start_tamed() { # DATA -> sets TPID HTTP SMTP
-	HTTP=$(free_port); SMTP=$(free_port)
+start_tamed() { # DATA -> sets TPID HTTP SMTP (kept when PORTS_SET=1)
+	[ "${PORTS_SET:-0}" = 1 ] || { HTTP=$(free_port); SMTP=$(free_port); }
 	"$B/tamed" --data "$1" --http 127.0.0.1:$HTTP --smtp 127.0.0.1:$SMTP 2>"$1/tamed.log" &
 	TPID=$!; PIDS="$PIDS $TPID"
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 1000); do
 		curl -sf "http://127.0.0.1:$HTTP/api/v1/health" >/dev/null 2>&1 && return 0
-		sleep 0.05
+		sleep 0.01
 	done
 	echo "BROKEN: tamed did not start"; cat "$1/tamed.log"; exit 1
 }
@@ -182,9 +182,16 @@ if want store; then
 	RATE=$(echo "$TICKETS $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
 	rm -f "$W/big.mbox"
 	say "store: $TICKETS tickets ($(du -sh "$D/tame.db" | cut -f1) on disk, imported at $RATE msg/s)"
+	# the import's gigabytes go to disk first: the start-up is timed
+	# alone, not behind the kernel writing them back (308 ms once, where
+	# 135-170 ms is usual even with a cold page cache)
+	sync
+	# ports picked before the clock starts (each pick is a python)
+	HTTP=$(free_port); SMTP=$(free_port); PORTS_SET=1
 	T0=$(date +%s%N)
 	start_tamed "$D"
 	T1=$(date +%s%N)
+	PORTS_SET=0
 	say "start-up to first health answer: $(( (T1 - T0) / 1000000 )) ms   target < 300 ms ($(grep -o 'ready in [0-9]* ms' "$D/tamed.log"))"
 	# the trend index is rebuilt in the background at start (about 20 s
 	# of one core at 1M tickets): the list is measured after it
