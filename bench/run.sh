@@ -109,6 +109,25 @@ if want smtp || want import || want store; then
 	section "mail spine"
 fi
 
+# One SMTP load of SMTP_N mails into a new store in $D, with smtp_load's
+# options $1 ("" or -P): sets R (smtp_load's line), RATE, RUN_RSS and
+# RUN_CPU; broken unless every mail got a 250 and is stored once.
+smtp_run() {
+	mkdir -p "$D"
+	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
+	start_tamed "$D"
+	R=$("$B/smtp_load" $1 -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP) ||
+		broke "smtp_load $1 exited with $?: $R"
+	RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
+	RUN_RSS=$(rss_mb $TPID); RUN_CPU=$(cpu_s $TPID)
+	stop_tamed
+	OK=$(echo "$R" | sed -n 's/.*ok=\([0-9]*\).*/\1/p')
+	[ "${OK:-0}" = "$SMTP_N" ] || broke "smtp ingest $1: ${OK:-0} of $SMTP_N messages got a 250"
+	N=$(messages_in "$D")
+	[ "$N" = "${OK:-0}" ] || broke "smtp ingest $1: $N messages stored for ${OK:-0} answered 250"
+	rm -rf "$D"
+}
+
 # 1. durable SMTP ingest, 16 connections, 4 kB messages: the median of
 # BENCH_SMTP_RUNS runs, each into a new store (on the shared 2-core
 # machine one run moves by 10-15% from the next; the median of three
@@ -117,20 +136,9 @@ if want smtp; then
 	D="$W/smtp"
 	RATES=""; RUNS_OUT="$W/smtp-runs.txt"; : > "$RUNS_OUT"
 	for RUN in $(seq 1 "$SMTP_RUNS"); do
-		mkdir -p "$D"
-		"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-		start_tamed "$D"
-		R=$("$B/smtp_load" -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP) ||
-			broke "smtp_load exited with $?: $R"
-		RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
-		[ -n "$RATE" ] && echo "$RATE|$R|$(rss_mb $TPID)|$(cpu_s $TPID)" >> "$RUNS_OUT"
+		smtp_run ""
+		[ -n "$RATE" ] && echo "$RATE|$R|$RUN_RSS|$RUN_CPU" >> "$RUNS_OUT"
 		RATES="$RATES ${RATE:-failed}"
-		stop_tamed
-		OK=$(echo "$R" | sed -n 's/.*ok=\([0-9]*\).*/\1/p')
-		[ "${OK:-0}" = "$SMTP_N" ] || broke "smtp ingest: ${OK:-0} of $SMTP_N messages got a 250"
-		N=$(messages_in "$D")
-		[ "$N" = "${OK:-0}" ] || broke "smtp ingest: $N messages stored for ${OK:-0} answered 250"
-		rm -rf "$D"
 	done
 	# the median run's line: rate, then its latencies, RSS and CPU
 	N=$(wc -l < "$RUNS_OUT")
@@ -141,19 +149,8 @@ if want smtp; then
 	# The same with MAIL, RCPT and DATA in one write (RFC 2920), as
 	# Postfix's and Exim's clients send them; the figure above, one
 	# command at a time as smtp-source sends, is the one held to target.
-	mkdir -p "$D"
-	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-	start_tamed "$D"
-	R=$("$B/smtp_load" -P -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP) ||
-		broke "smtp_load -P exited with $?: $R"
-	RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
-	say "  the same, pipelined (MAIL, RCPT, DATA in one write): $RATE msg/s, CPU $(cpu_s $TPID) s   [$R]"
-	stop_tamed
-	OK=$(echo "$R" | sed -n 's/.*ok=\([0-9]*\).*/\1/p')
-	N=$(messages_in "$D")
-	[ "$N" = "${OK:-0}" ] && [ "$OK" = "$SMTP_N" ] ||
-		broke "smtp ingest pipelined: $N messages stored, ${OK:-0} of $SMTP_N answered 250"
-	rm -rf "$D"
+	smtp_run -P
+	say "  the same, pipelined (MAIL, RCPT, DATA in one write): $RATE msg/s, CPU $RUN_CPU s   [$R]"
 fi
 
 # 2. tame import mbox

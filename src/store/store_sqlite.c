@@ -448,12 +448,15 @@ sqlite_lazy_sync(struct store *s)
 	return exec_static(SQ(s), "PRAGMA synchronous = NORMAL");
 }
 
-/* Rolled back, the search's temp tables (pending_hits() in
- * store_sqlite_list.c) may be as they were before the transaction:
- * made again if need be, emptied before their next use. */
+/* Rolls back the open transaction of a request that went wrong. The
+ * search's temp tables (pending_hits() in store_sqlite_list.c) may
+ * then be as they were before it: made again if need be, emptied
+ * before their next use. */
 static void
-forget_temp(struct sq *q)
+rollback_request(struct sq *q)
 {
+	if (!sqlite3_get_autocommit(q->db))
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	q->pend_made = 0;
 	q->pend_hits = 1;
 }
@@ -476,8 +479,7 @@ sqlite_settle(struct store *s)
 	if (!sqlite3_get_autocommit(db)) {
 		tame_log(TAME_LOG_ERR, "store: transaction left open after "
 		    "a request; rolled back");
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		forget_temp(SQ(s));
+		rollback_request(SQ(s));
 		n++;
 	}
 	return n;
@@ -540,15 +542,11 @@ sqlite_read_end(struct store *s)
 	if (sqlite3_txn_state(q->db, "main") == SQLITE_TXN_WRITE) {
 		tame_log(TAME_LOG_ERR, "store: a read transaction wrote; "
 		    "rolled back");
-		exec_static(q, "ROLLBACK");
-		forget_temp(q);
+		rollback_request(q);
 		return TAME_ESTORE;
 	}
-	if ((rc = exec_static(q, "COMMIT"))) {
-		if (!sqlite3_get_autocommit(q->db))
-			exec_static(q, "ROLLBACK");
-		forget_temp(q);
-	}
+	if ((rc = exec_static(q, "COMMIT")))
+		rollback_request(q);
 	return rc;
 }
 

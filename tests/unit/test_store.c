@@ -58,17 +58,27 @@ teardown(void **state)
 	return 0;
 }
 
-/* Counts rows with a direct SQLite connection (what the store hides). */
-static int64_t
-count_sql(struct fx *f, const char *sql)
+/* A direct SQLite connection to the store's file (what the store
+ * hides), for the caller to close. */
+static sqlite3 *
+plain_open(struct fx *f)
 {
 	char path[128];
 	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
 
 	snprintf(path, sizeof(path), "%s/tame.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+/* Counts rows with a direct SQLite connection. */
+static int64_t
+count_sql(struct fx *f, const char *sql)
+{
+	sqlite3 *db = plain_open(f);
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -115,143 +125,6 @@ test_open_pragmas(void **state)
 	store_close(s2);
 	assert_int_equal(store_open("/nonexistent/dir", 1, &s2), TAME_ESTORE);
 	assert_null(s2);
-}
-
-/* Runs sql on the store's file with a connection of its own. */
-static void
-exec_sql(struct fx *f, const char *sql)
-{
-	char path[128];
-	sqlite3 *db;
-
-	snprintf(path, sizeof(path), "%s/tame.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-static int list_ids(struct fx *f, const struct ticket_query *q,
-    int64_t *ids, int n, char *cursor, size_t clen);
-
-/* A store made before schema 14 (active-queue indexes and a trigger
- * written with IN lists) is brought up to date at open: the waiting
- * and priority orders still list exactly the active tickets, from the
- * rebuilt indexes, and a reply still notifies a follower. */
-static void
-test_upgrade_from_13(void **state)
-{
-	struct fx *f = *state;
-	struct ticket_patch p;
-	struct ticket_query q;
-	int64_t t[4], ids[8];
-	int i;
-
-	for (i = 0; i < 4; i++)
-		t[i] = add_ticket(f, "Old store", "waiting text", NULL,
-		    100 + i);
-	memset(&p, 0, sizeof(p));
-	p.has_status = 1;
-	p.status = TICKET_SOLVED;
-	assert_int_equal(store_ticket_update(f->s, t[1], &p, 200), TAME_OK);
-	p.status = TICKET_PENDING;
-	assert_int_equal(store_ticket_update(f->s, t[3], &p, 200), TAME_OK);
-	store_close(f->s);
-	f->s = NULL;
-
-	/* back to the shape of version 13 */
-	exec_sql(f, "DROP INDEX tickets_wait_active;"
-	    "DROP INDEX tickets_prio_active;"
-	    "CREATE INDEX tickets_wait_active ON tickets("
-	    " coalesce(last_customer_at, created_at), id)"
-	    " WHERE status IN (0,1,2);"
-	    "CREATE INDEX tickets_prio_active ON tickets("
-	    " ((3 - priority) * 4398046511104 +"
-	    " coalesce(last_customer_at, created_at)), id)"
-	    " WHERE status IN (0,1,2);"
-	    "DROP TRIGGER notify_followers_event;"
-	    "CREATE TRIGGER notify_followers_event AFTER INSERT ON events"
-	    " WHEN NEW.ticket_id IS NOT NULL AND NEW.kind IN ('reply.sent',"
-	    " 'note.added', 'ticket.updated', 'ticket.merged', 'reply.bounced')"
-	    " BEGIN INSERT INTO notifications(agent_id, ticket_id, kind,"
-	    "  created_at) SELECT f.agent_id, NEW.ticket_id, NEW.kind,"
-	    "  NEW.created_at FROM ticket_followers f"
-	    "  WHERE f.ticket_id = NEW.ticket_id; END;"
-	    "PRAGMA user_version = 13;");
-	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
-	assert_int_equal(count_sql(f, "PRAGMA user_version"),
-	    migrations_latest());
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE sql LIKE '%IN (0,1,2)%' OR sql LIKE '%kind IN (%'"), 0);
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM tickets"
-	    " INDEXED BY tickets_wait_active WHERE status < 3"), 3);
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM tickets"
-	    " INDEXED BY tickets_prio_active WHERE status < 3"), 3);
-
-	memset(&q, 0, sizeof(q));
-	q.limit = 50;
-	q.status_mask = 1u << TICKET_NEW | 1u << TICKET_OPEN |
-	    1u << TICKET_PENDING;
-	q.sort = TICKET_SORT_OLDEST;
-	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 3);
-	assert_int_equal(ids[0], t[0]);
-	assert_int_equal(ids[1], t[2]);
-	assert_int_equal(ids[2], t[3]);
-	q.sort = TICKET_SORT_PRIORITY;
-	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 3);
-	/* a ticket leaving the queue leaves the rebuilt index */
-	p.status = TICKET_CLOSED;
-	assert_int_equal(store_ticket_update(f->s, t[0], &p, 300), TAME_OK);
-	q.sort = TICKET_SORT_OLDEST;
-	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 2);
-	assert_int_equal(ids[0], t[2]);
-
-	/* a follower hears of a note, not of a new ticket's event */
-	assert_int_equal(store_desk_follower_add(f->s, t[2], f->agent, 300,
-	    &i), TAME_OK);
-	assert_int_equal(store_event_add(f->s, t[2], 0, "ticket.created",
-	    NULL, 300), TAME_OK);
-	assert_int_equal(store_event_add(f->s, t[2], 0, "note.added", NULL,
-	    301), TAME_OK);
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM notifications"
-	    " WHERE kind = 'note.added'"), 1);
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM notifications"
-	    " WHERE kind = 'ticket.created'"), 0);
-}
-
-/* A read transaction sees one snapshot; a write inside it (a bug of
- * its caller) is rolled back at its end, not committed. */
-static void
-test_read_transaction(void **state)
-{
-	struct fx *f = *state;
-	struct ticket_query q;
-	struct store *w;
-	int64_t before, tid, t2, ids[4];
-
-	tid = add_ticket(f, "Read", "snapshot text", NULL, 100);
-	before = count_sql(f, "SELECT count(*) FROM events");
-	assert_int_equal(store_open(f->dir, 0, &w), TAME_OK);
-	memset(&q, 0, sizeof(q));
-	q.limit = 50;
-
-	assert_int_equal(store_read_begin(f->s), TAME_OK);
-	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
-	/* another connection writes meanwhile: not seen until the end */
-	assert_int_equal(store_ticket_create(w, f->mbox, f->cust, "Other",
-	    TICKET_NEW, 0, 150, &t2), TAME_OK);
-	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
-	assert_int_equal(store_read_end(f->s), TAME_OK);
-	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 2);
-	assert_int_equal(ids[0], t2);
-
-	assert_int_equal(store_read_begin(f->s), TAME_OK);
-	assert_int_equal(store_event_add(f->s, tid, 0, "note.added", NULL,
-	    300), TAME_OK);
-	assert_int_equal(store_read_end(f->s), TAME_ESTORE);
-	assert_int_equal(count_sql(f, "SELECT count(*) FROM events"),
-	    before);
-	assert_int_equal(store_settle(f->s), 0);
-	store_close(w);
 }
 
 static void
@@ -684,6 +557,137 @@ list_ids(struct fx *f, const struct ticket_query *q, int64_t *ids, int n,
 	}
 	json_decref(v);
 	return k;
+}
+
+/* Runs sql on the store's file with a connection of its own. */
+static void
+exec_sql(struct fx *f, const char *sql)
+{
+	sqlite3 *db = plain_open(f);
+
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A store made before schema 14 (active-queue indexes and a trigger
+ * written with IN lists) is brought up to date at open: the waiting
+ * and priority orders still list exactly the active tickets, from the
+ * rebuilt indexes, and a note still notifies a follower. */
+static void
+test_upgrade_from_13(void **state)
+{
+	struct fx *f = *state;
+	struct ticket_patch p;
+	struct ticket_query q;
+	int64_t t[4], ids[8];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		t[i] = add_ticket(f, "Old store", "waiting text", NULL,
+		    100 + i);
+	memset(&p, 0, sizeof(p));
+	p.has_status = 1;
+	p.status = TICKET_SOLVED;
+	assert_int_equal(store_ticket_update(f->s, t[1], &p, 200), TAME_OK);
+	p.status = TICKET_PENDING;
+	assert_int_equal(store_ticket_update(f->s, t[3], &p, 200), TAME_OK);
+	store_close(f->s);
+	f->s = NULL;
+
+	/* back to the shape of version 13 */
+	exec_sql(f, "DROP INDEX tickets_wait_active;"
+	    "DROP INDEX tickets_prio_active;"
+	    "CREATE INDEX tickets_wait_active ON tickets("
+	    " coalesce(last_customer_at, created_at), id)"
+	    " WHERE status IN (0,1,2);"
+	    "CREATE INDEX tickets_prio_active ON tickets("
+	    " ((3 - priority) * 4398046511104 +"
+	    " coalesce(last_customer_at, created_at)), id)"
+	    " WHERE status IN (0,1,2);"
+	    "DROP TRIGGER notify_followers_event;"
+	    "CREATE TRIGGER notify_followers_event AFTER INSERT ON events"
+	    " WHEN NEW.ticket_id IS NOT NULL AND NEW.kind IN ('reply.sent',"
+	    " 'note.added', 'ticket.updated', 'ticket.merged', 'reply.bounced')"
+	    " BEGIN INSERT INTO notifications(agent_id, ticket_id, kind,"
+	    "  created_at) SELECT f.agent_id, NEW.ticket_id, NEW.kind,"
+	    "  NEW.created_at FROM ticket_followers f"
+	    "  WHERE f.ticket_id = NEW.ticket_id; END;"
+	    "PRAGMA user_version = 13;");
+	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
+	assert_int_equal(count_sql(f, "PRAGMA user_version"),
+	    migrations_latest());
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE sql LIKE '%IN (0,1,2)%' OR sql LIKE '%kind IN (%'"), 0);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM tickets"
+	    " INDEXED BY tickets_wait_active WHERE status < 3"), 3);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM tickets"
+	    " INDEXED BY tickets_prio_active WHERE status < 3"), 3);
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 50;
+	q.status_mask = 1u << TICKET_NEW | 1u << TICKET_OPEN |
+	    1u << TICKET_PENDING;
+	q.sort = TICKET_SORT_OLDEST;
+	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 3);
+	assert_int_equal(ids[0], t[0]);
+	assert_int_equal(ids[1], t[2]);
+	assert_int_equal(ids[2], t[3]);
+	q.sort = TICKET_SORT_PRIORITY;
+	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 3);
+	/* a ticket leaving the queue leaves the rebuilt index */
+	p.status = TICKET_CLOSED;
+	assert_int_equal(store_ticket_update(f->s, t[0], &p, 300), TAME_OK);
+	q.sort = TICKET_SORT_OLDEST;
+	assert_int_equal(list_ids(f, &q, ids, 8, NULL, 0), 2);
+	assert_int_equal(ids[0], t[2]);
+
+	/* a follower hears of a note, not of a new ticket's event */
+	assert_int_equal(store_desk_follower_add(f->s, t[2], f->agent, 300,
+	    &i), TAME_OK);
+	assert_int_equal(store_event_add(f->s, t[2], 0, "ticket.created",
+	    NULL, 300), TAME_OK);
+	assert_int_equal(store_event_add(f->s, t[2], 0, "note.added", NULL,
+	    301), TAME_OK);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM notifications"
+	    " WHERE kind = 'note.added'"), 1);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM notifications"
+	    " WHERE kind = 'ticket.created'"), 0);
+}
+
+/* A read transaction sees one snapshot; a write inside it (a bug of
+ * its caller) is rolled back at its end, not committed. */
+static void
+test_read_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct ticket_query q;
+	struct store *w;
+	int64_t before, tid, t2, ids[4];
+
+	tid = add_ticket(f, "Read", "snapshot text", NULL, 100);
+	before = count_sql(f, "SELECT count(*) FROM events");
+	assert_int_equal(store_open(f->dir, 0, &w), TAME_OK);
+	memset(&q, 0, sizeof(q));
+	q.limit = 50;
+
+	assert_int_equal(store_read_begin(f->s), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
+	/* another connection writes meanwhile: not seen until the end */
+	assert_int_equal(store_ticket_create(w, f->mbox, f->cust, "Other",
+	    TICKET_NEW, 0, 150, &t2), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 1);
+	assert_int_equal(store_read_end(f->s), TAME_OK);
+	assert_int_equal(list_ids(f, &q, ids, 4, NULL, 0), 2);
+	assert_int_equal(ids[0], t2);
+
+	assert_int_equal(store_read_begin(f->s), TAME_OK);
+	assert_int_equal(store_event_add(f->s, tid, 0, "note.added", NULL,
+	    300), TAME_OK);
+	assert_int_equal(store_read_end(f->s), TAME_ESTORE);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM events"),
+	    before);
+	assert_int_equal(store_settle(f->s), 0);
+	store_close(w);
 }
 
 static void
