@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import os
+import socket
 import time
 from urllib.parse import quote
 
@@ -1024,3 +1025,42 @@ def test_http_threads_setting(tame):
     cpus = min(max(len(os.sched_getaffinity(0)), 2), 16)
     assert default - two == cpus - 2, (two, default, cpus)
     assert tame.get("/api/v1/tickets")
+
+
+def test_http_many_connections_and_port_taken(tame):
+    """tamed accepts connections itself and hands them to its worker
+    threads: forty keep-alive clients at once are each answered on
+    their own connection, request after request. When its HTTP port is
+    taken, tamed does not start and says why; once the port is free it
+    starts."""
+    conns = [http.client.HTTPConnection("127.0.0.1", tame.http_port,
+                                        timeout=10) for _ in range(40)]
+    try:
+        for rnd in range(3):
+            for c in conns:
+                c.request("GET", "/api/v1/tickets?limit=5",
+                          headers={"Authorization": "Bearer " + tame.token})
+            for c in conns:
+                r = c.getresponse()
+                body = r.read()
+                assert r.status == 200, (rnd, r.status, body[:200])
+                assert "tickets" in json.loads(body)
+                assert r.getheader("Connection", "").lower() != "close"
+    finally:
+        for c in conns:
+            c.close()
+
+    tame.stop()
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        taken.bind(("127.0.0.1", tame.http_port))
+        taken.listen(1)
+        proc = tame.start(wait=False)
+        rc = proc.wait(20)
+        assert rc != 0
+        assert ("http: cannot listen on 127.0.0.1:%d" % tame.http_port
+                in tame.log_text()), tame.log_tail()
+    finally:
+        taken.close()
+    tame.start()
+    assert tame.get("/api/v1/tickets") is not None
