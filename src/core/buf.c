@@ -61,6 +61,14 @@ buf_grow(struct buf *b, size_t need)
 }
 
 enum tame_err
+buf_reserve(struct buf *b, size_t n)
+{
+	if (n > b->max - b->len)
+		n = b->max - b->len;
+	return buf_grow(b, b->len + n);
+}
+
+enum tame_err
 buf_add(struct buf *b, const void *p, size_t len)
 {
 	enum tame_err rc;

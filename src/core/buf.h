@@ -26,6 +26,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 /* Empties b but keeps its memory. */
 void buf_reset(struct buf *b);
+/* Makes room for n more bytes at once (as many as the cap allows), so
+ * that a text of known size is not copied at every doubling. */
+enum tame_err buf_reserve(struct buf *b, size_t n);
 /* Appends len bytes. TAME_ETOOBIG past the cap, TAME_ENOMEM. */
 enum tame_err buf_add(struct buf *b, const void *p, size_t len);
 /* Appends a NUL-terminated string. */

@@ -48,6 +48,27 @@ http_send(struct http_ctx *c, int status, const char *content_type,
 }
 
 void
+http_send_buf(struct http_ctx *c, int status, const char *content_type,
+    struct buf *b)
+{
+	size_t len = b->len;
+
+	if (c->answered || len == 0) {
+		http_send(c, status, content_type, b->data, len);
+		return;
+	}
+	/* ulfius frees binary_body with free() (its default allocator)
+	 * when the response is done */
+	c->answered = 1;
+	free(c->res->binary_body);
+	c->res->binary_body = buf_take(b);
+	c->res->binary_body_length = len;
+	c->res->status = (long)status;
+	if (content_type)
+		u_map_put(c->res->map_header, "Content-Type", content_type);
+}
+
+void
 http_json(struct http_ctx *c, int status, json_t *body)
 {
 	char *text = NULL;

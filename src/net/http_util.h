@@ -21,6 +21,7 @@
 #include "../core/model.h"
 #include "../store/store.h"
 
+struct buf;
 struct outbox;
 
 #define HTTP_PATH_IDS 2
@@ -58,6 +59,10 @@ void http_store_error(struct http_ctx *c, enum tame_err rc, const char *what);
 /* Answers raw bytes (copied) with the given Content-Type (NULL: none). */
 void http_send(struct http_ctx *c, int status, const char *content_type,
     const void *data, size_t len);
+/* The same with the text of b, whose memory the response takes over
+ * (b is left empty): a ticket list is some 30 kB, copied once less. */
+void http_send_buf(struct http_ctx *c, int status, const char *content_type,
+    struct buf *b);
 
 /* A request header (case-insensitive name) or NULL. Owned by the
  * request. */

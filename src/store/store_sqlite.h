@@ -16,7 +16,9 @@
 #ifndef TAME_STORE_SQLITE_H
 #define TAME_STORE_SQLITE_H
 
+#include <string.h>
 #include <sqlite3.h>
+#include "../core/buf.h"
 #include "store_backend.h"
 
 #define SQ_CACHE_SLOTS 256   /* static statements; we have about 90 */
@@ -122,8 +124,31 @@ struct jw {
 	struct buf *b;
 	enum tame_err rc;     /* first failure (ENOMEM, ETOOBIG) */
 };
-void sq_jw_raw(struct jw *w, const char *s, size_t n);
-void sq_jw_lit(struct jw *w, const char *s);      /* as is */
+/* Appends raw bytes: into the room the buf has, else through buf_add
+ * (which grows it). Inline with sq_jw_lit, as the list writes about
+ * thirty pieces a ticket; buf_grow never makes cap more than max + 1,
+ * so fitting in the room is within the cap. */
+static inline void
+sq_jw_raw(struct jw *w, const char *s, size_t n)
+{
+	struct buf *b = w->b;
+
+	if (w->rc)
+		return;
+	if (b->data && n < b->cap - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+	} else
+		w->rc = buf_add(b, s, n);
+}
+/* Appends a C string as is (punctuation, keys known to need no
+ * escaping); the length of a literal is known when compiled. */
+static inline void
+sq_jw_lit(struct jw *w, const char *s)
+{
+	sq_jw_raw(w, s, strlen(s));
+}
 void sq_jw_strn(struct jw *w, const char *s, size_t n); /* "escaped" */
 void sq_jw_str(struct jw *w, const char *s);
 void sq_jw_int(struct jw *w, int64_t v);

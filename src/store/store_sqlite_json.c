@@ -17,22 +17,6 @@
 #include "../core/util.h"
 #include "store_sqlite.h"
 
-/* Appends raw bytes. */
-void
-sq_jw_raw(struct jw *w, const char *s, size_t n)
-{
-	if (!w->rc)
-		w->rc = buf_add(w->b, s, n);
-}
-
-/* Appends a C string as is (punctuation, keys known to need no
- * escaping). */
-void
-sq_jw_lit(struct jw *w, const char *s)
-{
-	sq_jw_raw(w, s, strlen(s));
-}
-
 /* Appends a JSON string of n bytes at s. */
 void
 sq_jw_strn(struct jw *w, const char *s, size_t n)

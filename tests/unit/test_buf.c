@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/model.h"
 #include "core/util.h"
+#include "store/store_sqlite.h"
 
 static void
 test_buf_cap(void **state)
@@ -29,6 +30,63 @@ test_buf_cap(void **state)
 	buf_reset(&b);
 	assert_int_equal(b.len, 0);
 	assert_string_equal(buf_str(&b), "");
+	buf_free(&b);
+}
+
+/* Room made once is used without moving the data; never past the cap. */
+static void
+test_buf_reserve(void **state)
+{
+	struct buf b;
+	char *p;
+
+	buf_init(&b, 100);
+	assert_int_equal(buf_reserve(&b, 50), TAME_OK);
+	assert_true(b.cap >= 51);
+	p = b.data;
+	assert_non_null(p);
+	assert_int_equal(buf_add(&b, "0123456789012345678901234567890123456789"
+	    "0123456789", 50), TAME_OK);
+	assert_ptr_equal(b.data, p);
+	assert_int_equal(buf_reserve(&b, 1000), TAME_OK);  /* up to the cap */
+	assert_int_equal(b.cap, 101);
+	p = b.data;
+	assert_int_equal(buf_add(&b, b.data, 50), TAME_OK);
+	assert_ptr_equal(b.data, p);
+	assert_int_equal(b.len, 100);
+	assert_int_equal(buf_add(&b, "x", 1), TAME_ETOOBIG);
+	buf_free(&b);
+}
+
+/* The JSON writer's in-place appends stop at the buf's cap like buf_add:
+ * the first piece that does not fit is the error, and what was written
+ * before it stays. */
+static void
+test_jw_cap(void **state)
+{
+	struct buf b;
+	struct jw w = { &b, TAME_OK };
+
+	buf_init(&b, 12);
+	sq_jw_lit(&w, "{\"a\":");
+	sq_jw_int(&w, 12345);
+	assert_int_equal(w.rc, TAME_OK);
+	assert_string_equal(buf_str(&b), "{\"a\":12345");
+	sq_jw_lit(&w, "}");
+	assert_int_equal(w.rc, TAME_OK);
+	assert_int_equal(b.len, 11);
+	sq_jw_lit(&w, ",\"b\"");
+	assert_int_equal(w.rc, TAME_ETOOBIG);
+	sq_jw_lit(&w, "x");     /* nothing once failed */
+	assert_string_equal(buf_str(&b), "{\"a\":12345}");
+	buf_free(&b);
+
+	buf_init(&b, 1 << 16);
+	w.rc = TAME_OK;
+	sq_jw_str(&w, "say \"hi\"\n\x01\xff");
+	assert_int_equal(w.rc, TAME_OK);
+	assert_string_equal(buf_str(&b),
+	    "\"say \\\"hi\\\"\\n\\u0001\xef\xbf\xbd\"");
 	buf_free(&b);
 }
 
@@ -143,6 +201,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_buf_binary),
+		cmocka_unit_test(test_buf_reserve),
+		cmocka_unit_test(test_jw_cap),
 		cmocka_unit_test(test_parse_i64),
 		cmocka_unit_test(test_model_names),
 		cmocka_unit_test(test_time_iso),
