@@ -28,10 +28,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include <ulfius.h>
@@ -94,6 +96,7 @@ struct http_api {
 	int lfd;              /* the listening socket, -1 when closed */
 	pthread_t acceptor;
 	int acceptor_made;
+	atomic_int stopping;  /* set before lfd is shut down */
 	char *datadir;
 	struct outbox *outbox;
 	pthread_key_t store_key;
@@ -568,7 +571,7 @@ static enum tame_err
 listen_open(struct http_api *api)
 {
 	char host[INET_ADDRSTRLEN];
-	int one = 1;
+	int one = 1, err;
 
 	api->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (api->lfd >= 0 && setsockopt(api->lfd, SOL_SOCKET, SO_REUSEADDR,
@@ -576,9 +579,10 @@ listen_open(struct http_api *api)
 	    (struct sockaddr *)&api->addr, sizeof(api->addr)) == 0 &&
 	    listen(api->lfd, SOMAXCONN) == 0)
 		return TAME_OK;
+	err = errno;
 	inet_ntop(AF_INET, &api->addr.sin_addr, host, sizeof(host));
 	tame_log(TAME_LOG_ERR, "http: cannot listen on %s:%u: %s", host,
-	    ntohs(api->addr.sin_port), strerror(errno));
+	    ntohs(api->addr.sin_port), strerror(err));
 	if (api->lfd >= 0)
 		close(api->lfd);
 	api->lfd = -1;
@@ -590,37 +594,48 @@ listen_open(struct http_api *api)
  * picks (fd modulo workers), so a burst of connections is spread evenly.
  * When the workers accepted by themselves, whichever woke first took
  * the burst: wrk's 32 connections were split 7 and 25 and the list's
- * p99 followed the busier worker. Ends when the socket is shut down. */
+ * p99 followed the busier worker. Ends when listen_close() shuts the
+ * socket down; any other failure (out of descriptors, an error the
+ * network passes on, a refusal by the firewall) is logged at most once
+ * a minute and the acceptor goes on after a pause, as libmicrohttpd's
+ * own loop did. */
 static void *
 accept_main(void *arg)
 {
 	struct http_api *api = arg;
 	struct sockaddr_in peer;
+	struct timespec now;
+	time_t logged = 0;
 	socklen_t len;
-	int fd;
+	int fd, err;
 
 	pthread_setname_np(pthread_self(), "http-accept");
 	for (;;) {
 		len = sizeof(peer);
 		fd = accept4(api->lfd, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* out of descriptors: let some close */
-				tame_log(TAME_LOG_WARN, "http: accept: %s",
-				    strerror(errno));
-				usleep(100 * 1000);
-				continue;
-			}
-			break;  /* shut down (EINVAL) or broken */
+		if (fd >= 0) {
+			/* MHD_NO: at the connection limit, or out of memory;
+			 * the socket is closed either way */
+			(void)MHD_add_connection(api->inst.mhd_daemon, fd,
+			    (struct sockaddr *)&peer, len);
+			continue;
 		}
-		/* MHD_NO: at the connection limit, or out of memory; the
-		 * socket is closed either way */
-		(void)MHD_add_connection(api->inst.mhd_daemon, fd,
-		    (struct sockaddr *)&peer, len);
+		err = errno;
+		if (atomic_load(&api->stopping))
+			break;
+		if (err == EINTR || err == ECONNABORTED || err == EAGAIN)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (logged == 0 || now.tv_sec - logged >= 60) {
+			tame_log(TAME_LOG_WARN, "http: accept: %s (going on)",
+			    strerror(err));
+			logged = now.tv_sec;
+		}
+		/* out of descriptors or memory: let some be freed; other
+		 * errors: do not spin on them */
+		usleep(err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		    err == ENOMEM ? 100 * 1000 : 10 * 1000);
 	}
 	return NULL;
 }
@@ -631,6 +646,7 @@ listen_close(struct http_api *api)
 {
 	if (api->lfd < 0)
 		return;
+	atomic_store(&api->stopping, 1);
 	shutdown(api->lfd, SHUT_RDWR);
 	if (api->acceptor_made)
 		pthread_join(api->acceptor, NULL);

@@ -124,10 +124,9 @@ struct jw {
 	struct buf *b;
 	enum tame_err rc;     /* first failure (ENOMEM, ETOOBIG) */
 };
-/* Appends raw bytes: into the room the buf has, else through buf_add
- * (which grows it). Inline with sq_jw_lit, as the list writes about
- * thirty pieces a ticket; buf_grow never makes cap more than max + 1,
- * so fitting in the room is within the cap. */
+/* Appends raw bytes: into the room the buf has (and within its cap),
+ * else through buf_add (which grows it or refuses). Inline with
+ * sq_jw_lit, as the list writes about thirty pieces a ticket. */
 static inline void
 sq_jw_raw(struct jw *w, const char *s, size_t n)
 {
@@ -135,7 +134,7 @@ sq_jw_raw(struct jw *w, const char *s, size_t n)
 
 	if (w->rc)
 		return;
-	if (b->data && n < b->cap - b->len) {
+	if (b->data && n < b->cap - b->len && n <= b->max - b->len) {
 		memcpy(b->data + b->len, s, n);
 		b->len += n;
 		b->data[b->len] = '\0';
