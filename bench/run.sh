@@ -227,13 +227,35 @@ if want store; then
 	# alone, not behind the kernel writing them back (308 ms once, where
 	# 135-170 ms is usual even with a cold page cache)
 	sync
-	# ports picked before the clock starts (each pick is a python)
+	# ports picked before the clock starts (each pick is a python), and
+	# the first health answer seen by a poller started before it too,
+	# asking every 2 ms: start_tamed's own loop runs curl, about 26 ms a
+	# try here, which made the figure step by 36 ms and took CPU from
+	# the start it timed
 	HTTP=$(free_port); SMTP=$(free_port); PORTS_SET=1
-	T0=$(date +%s%N)
+	$PY - "$HTTP" > "$W/ready.txt" <<'PYEOF' &
+import http.client, sys, time
+port, end = int(sys.argv[1]), time.time() + 60
+while time.time() < end:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        c.request("GET", "/api/v1/health")
+        if c.getresponse().status == 200:
+            print("%.6f" % time.time())
+            break
+    except OSError:
+        pass
+    time.sleep(0.002)
+PYEOF
+	POLLER=$!
+	sleep 0.5
+	T0=$(date +%s.%N)
 	start_tamed "$D"
-	T1=$(date +%s%N)
+	wait $POLLER
 	PORTS_SET=0
-	say "start-up to first health answer: $(( (T1 - T0) / 1000000 )) ms   target < 300 ms ($(grep -o 'ready in [0-9]* ms' "$D/tamed.log"))"
+	MS=$(echo "$T0 $(cat "$W/ready.txt")" | awk 'NF == 2 {printf "%.0f", ($2 - $1) * 1000}')
+	[ -n "$MS" ] || broke "the start-up poller saw no health answer"
+	say "start-up to first health answer: ${MS:-none} ms   target < 300 ms ($(grep -o 'ready in [0-9]* ms' "$D/tamed.log"))"
 	# the trend index is rebuilt in the background at start (about 20 s
 	# of one core at 1M tickets): the list is measured after it
 	if [ "${TAME_INTEL:-}" != off ]; then
