@@ -80,16 +80,19 @@ if want smtp || want intel; then
 	cc -O2 -Wall -Wextra -Werror -o "$B/smtp_load" bench/smtp_load.c -lpthread || exit 1
 fi
 
-start_tamed() { # DATA -> sets TPID HTTP SMTP (kept when PORTS_SET=1)
+launch_tamed() { # DATA -> sets TPID HTTP SMTP (kept when PORTS_SET=1)
 	[ "${PORTS_SET:-0}" = 1 ] || { HTTP=$(free_port); SMTP=$(free_port); }
 	"$B/tamed" --data "$1" --http 127.0.0.1:$HTTP --smtp 127.0.0.1:$SMTP 2>"$1/tamed.log" &
 	TPID=$!; PIDS="$PIDS $TPID"
+}
+wait_healthy() { # DATA: until the launched tamed answers health
 	for _ in $(seq 1 1000); do
 		curl -sf "http://127.0.0.1:$HTTP/api/v1/health" >/dev/null 2>&1 && return 0
 		sleep 0.01
 	done
 	echo "BROKEN: tamed did not start"; cat "$1/tamed.log"; exit 1
 }
+start_tamed() { launch_tamed "$1"; wait_healthy "$1"; }
 stop_tamed() {
 	kill -0 "$TPID" 2>/dev/null || broke "tamed died during the run: $(tail -3 "$D/tamed.log")"
 	kill "$TPID"; wait "$TPID" 2>/dev/null
@@ -114,18 +117,30 @@ fi
 # options $1 ("" or -P): sets R (smtp_load's line), RATE, RUN_RSS and
 # RUN_CPU; broken unless every mail got a 250 and is stored once.
 smtp_run() {
-	mkdir -p "$D"
-	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-	start_tamed "$D"
+	smtp_store_open
 	R=$("$B/smtp_load" $1 -c 16 -n "$SMTP_N" -s 4096 -t support@localhost 127.0.0.1:$SMTP) ||
 		broke "smtp_load $1 exited with $?: $R"
 	RATE=$(echo "$R" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
-	RUN_RSS=$(rss_mb $TPID); RUN_CPU=$(cpu_s $TPID)
-	stop_tamed
 	OK=$(echo "$R" | sed -n 's/.*ok=\([0-9]*\).*/\1/p')
 	[ "${OK:-0}" = "$SMTP_N" ] || broke "smtp ingest $1: ${OK:-0} of $SMTP_N messages got a 250"
+	smtp_store_close "${OK:-0}" "smtp ingest $1" "answered 250"
+}
+
+# A new store in $D with the support mailbox, and tamed on it.
+smtp_store_open() {
+	mkdir -p "$D"
+	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
+	start_tamed "$D"
+}
+
+# After a load: RUN_RSS and RUN_CPU of tamed, which is stopped; broken
+# unless the store holds $1 messages ($2 names the load, $3 says what $1
+# counted); the store goes.
+smtp_store_close() {
+	RUN_RSS=$(rss_mb $TPID); RUN_CPU=$(cpu_s $TPID)
+	stop_tamed
 	N=$(messages_in "$D")
-	[ "$N" = "${OK:-0}" ] || broke "smtp ingest $1: $N messages stored for ${OK:-0} answered 250"
+	[ "$N" = "$1" ] || broke "$2: $N messages stored for $1 $3"
 	rm -rf "$D"
 }
 
@@ -146,9 +161,7 @@ smtp_source() {
 # connection, 4 kB): sets RATE and RUN_CPU; broken unless every mail is
 # stored once.
 smtp_source_run() {
-	mkdir -p "$D"
-	"$B/tame" --data "$D" mailbox add --address support@localhost --name Support >/dev/null
-	start_tamed "$D"
+	smtp_store_open
 	T0=$(date +%s.%N)
 	LD_LIBRARY_PATH="$(dirname "$(dirname "$1")")/lib/postfix" "$1" -d -s 16 \
 	    -m "$SMTP_N" -l 4096 -f bench@localhost -t support@localhost \
@@ -156,11 +169,7 @@ smtp_source_run() {
 		broke "smtp-source exited with $?: $(tail -3 "$W/smtp-source.txt")"
 	T1=$(date +%s.%N)
 	RATE=$(echo "$SMTP_N $T0 $T1" | awk '{printf "%.0f", $1/($3-$2)}')
-	RUN_CPU=$(cpu_s $TPID)
-	stop_tamed
-	N=$(messages_in "$D")
-	[ "$N" = "$SMTP_N" ] || broke "smtp-source: $N messages stored of $SMTP_N sent"
-	rm -rf "$D"
+	smtp_store_close "$SMTP_N" smtp-source sent
 }
 
 # 1. durable SMTP ingest, 16 connections, 4 kB messages: the median of
@@ -229,9 +238,9 @@ if want store; then
 	sync
 	# ports picked before the clock starts (each pick is a python), and
 	# the first health answer seen by a poller started before it too,
-	# asking every 2 ms: start_tamed's own loop runs curl, about 26 ms a
-	# try here, which made the figure step by 36 ms and took CPU from
-	# the start it timed
+	# asking every 2 ms: wait_healthy runs curl, about 26 ms a try here,
+	# which made the figure step by 36 ms and took CPU from the start it
+	# timed, so it only confirms once the poller has seen the answer
 	HTTP=$(free_port); SMTP=$(free_port); PORTS_SET=1
 	$PY - "$HTTP" > "$W/ready.txt" <<'PYEOF' &
 import http.client, sys, time
@@ -250,8 +259,9 @@ PYEOF
 	POLLER=$!
 	sleep 0.5
 	T0=$(date +%s.%N)
-	start_tamed "$D"
+	launch_tamed "$D"
 	wait $POLLER
+	wait_healthy "$D"
 	PORTS_SET=0
 	MS=$(echo "$T0 $(cat "$W/ready.txt")" | awk 'NF == 2 {printf "%.0f", ($2 - $1) * 1000}')
 	[ -n "$MS" ] || broke "the start-up poller saw no health answer"
