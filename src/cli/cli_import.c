@@ -1,11 +1,9 @@
 /*
  * cli_import.c - migrating existing mail: mbox files and Maildir folders.
  *
- * mbox (RFC 4155): messages start at a line "From " at the beginning of
- * the file or after a newline; lines ">From ", ">>From " ... are
- * unquoted one level (mboxrd), which is also right for mboxo files in
- * all but pathological cases. The file is mapped, not read, so a large
- * mbox costs no copy. Maildir: every file in cur/ and new/.
+ * mbox (RFC 4155, split and unquoted by core/mbox.c): the file is
+ * mapped, not read, so a large mbox costs no copy. Maildir: every file
+ * in cur/ and new/.
  * Each message takes the same ingest path as SMTP (threading, dedupe by
  * Message-ID); batches of TAME_IMPORT_BATCH share one transaction.
  *
@@ -27,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../core/mbox.h"
 #include "../core/util.h"
 #include "../mail/ingest.h"
 #include "../tame_limits.h"
@@ -58,8 +57,9 @@ struct slot {
 
 /* Where the messages come from: an mbox mapping or Maildir paths. */
 struct source {
-	const char *base, *p, *end;  /* mbox */
+	const char *base;            /* mbox mapping, maplen bytes */
 	size_t maplen;
+	struct mbox_reader mb;
 	char **paths;                /* Maildir, in readdir order */
 	size_t npaths, next_path;
 };
@@ -95,65 +95,7 @@ import_progress(struct importer *im, int final)
 	    secs > 0 ? (double)im->total / secs : 0.0, final ? "\n" : "");
 }
 
-/* ---- the source (called with im->mu held) ---- */
-
-/* The next mbox message after its "From " line: *msg, *len. 0 at the
- * end of the file. */
-static int
-mbox_next(struct source *src, const char **msg, size_t *len)
-{
-	const char *start, *nl, *p;
-
-	if (src->p >= src->end)
-		return 0;
-	/* src->p is at a "From " separator line: skip it */
-	nl = memchr(src->p, '\n', (size_t)(src->end - src->p));
-	start = nl ? nl + 1 : src->end;
-	/* find the next separator: "\nFrom " */
-	for (p = start; p < src->end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(src->end - p));
-		if (!nl) {
-			p = src->end;
-			break;
-		}
-		if (src->end - (nl + 1) >= 5 && memcmp(nl + 1, "From ", 5) == 0) {
-			p = nl + 1;
-			break;
-		}
-	}
-	src->p = p;
-	*msg = start;
-	*len = (size_t)(p - start);
-	return 1;
-}
-
 /* ---- reading one message (no lock held) ---- */
-
-/* Unquotes one mbox message (">From " lines) into a new buffer. */
-static enum tame_err
-mbox_unquote(const char *p, size_t len, char **out, size_t *outlen)
-{
-	const char *end = p + len, *nl, *q;
-	char *o;
-
-	if (!(*out = malloc(len ? len : 1)))
-		return TAME_ENOMEM;
-	o = *out;
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		nl = nl ? nl + 1 : end;
-		q = p;
-		while (q < nl && *q == '>')
-			q++;
-		if (q > p && nl - q >= 5 && memcmp(q, "From ", 5) == 0)
-			p++;
-		memcpy(o, p, (size_t)(nl - p));
-		o += nl - p;
-		p = nl;
-	}
-	*outlen = (size_t)(o - *out);
-	return TAME_OK;
-}
 
 /* Reads a Maildir file; a file moved away meanwhile is an empty
  * message (Maildir semantics). */
@@ -210,7 +152,7 @@ import_worker(void *arg)
 		if (im->stop || im->eof)
 			break;
 		if (im->src.base) {
-			more = mbox_next(&im->src, &msg, &len);
+			more = mbox_next(&im->src.mb, &msg, &len);
 		} else if ((more = im->src.next_path < im->src.npaths)) {
 			path = im->src.paths[im->src.next_path++];
 		}
@@ -361,7 +303,7 @@ import_run(struct importer *im)
 /* ---- sources ---- */
 
 static enum tame_err
-mbox_open(struct importer *im, const char *path)
+source_mbox(struct importer *im, const char *path)
 {
 	struct stat st;
 	const char *base;
@@ -381,10 +323,10 @@ mbox_open(struct importer *im, const char *path)
 	if (base == MAP_FAILED)
 		return TAME_EIO;
 	madvise((void *)base, (size_t)st.st_size, MADV_SEQUENTIAL);
-	im->src.base = im->src.p = base;
+	im->src.base = base;
 	im->src.maplen = (size_t)st.st_size;
-	im->src.end = base + st.st_size;
-	if (st.st_size < 5 || memcmp(base, "From ", 5) != 0) {
+	mbox_open(&im->src.mb, base, (size_t)st.st_size);
+	if (!mbox_looks_like(base, (size_t)st.st_size)) {
 		fprintf(stderr, "import: %s is not an mbox file (no \"From \" "
 		    "line at the start)\n", path);
 		return TAME_EPARSE;
@@ -393,7 +335,7 @@ mbox_open(struct importer *im, const char *path)
 }
 
 static enum tame_err
-maildir_open(struct importer *im, const char *dir)
+source_maildir(struct importer *im, const char *dir)
 {
 	static const char *subs[] = { "cur", "new" };
 	struct buf path;
@@ -477,9 +419,9 @@ cli_import(struct store *s, const char *kind, const char *path)
 	pthread_cond_init(&im->cv_ready, NULL);
 	pthread_cond_init(&im->cv_room, NULL);
 	if (strcmp(kind, "mbox") == 0)
-		rc = mbox_open(im, path);
+		rc = source_mbox(im, path);
 	else
-		rc = maildir_open(im, path);
+		rc = source_maildir(im, path);
 	if (rc == TAME_OK && (im->src.base || im->src.npaths))
 		rc = import_run(im);
 	if (rc == TAME_OK)

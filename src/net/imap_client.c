@@ -58,9 +58,9 @@ keep_line(struct imap_client *c, const char *p, size_t n)
 	c->last_line[n] = '\0';
 }
 
-/* Every response line of the server (libcurl's "headers"). */
-static size_t
-on_line(char *p, size_t size, size_t nmemb, void *arg)
+/* See imap_client.h. */
+size_t
+imap_client_on_line(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct imap_client *c = arg;
 	size_t len = size * nmemb, n = len, i;
@@ -201,7 +201,8 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 	}
 	curl_easy_setopt(c->easy, CURLOPT_SHARE, c->share);
 	imap_client_setup(c->easy, conf);
-	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_line);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION,
+	    imap_client_on_line);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);

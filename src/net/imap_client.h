@@ -118,6 +118,13 @@ void imap_client_finished(struct imap_client *c, CURLcode cc);
  * then sets no \Seen. */
 int imap_client_read_only(const struct imap_client *c);
 
+/* Every response line of the server, as libcurl's header callback (arg
+ * is c): notes capabilities, SELECT answers, the line that explains a
+ * failure (last_line, printable ASCII) and a FETCH's announced size;
+ * returns 0, which stops the transfer, for a message over
+ * TAME_SMTP_MESSAGE_MAX. Public for the fuzz target. */
+size_t imap_client_on_line(char *p, size_t size, size_t nmemb, void *arg);
+
 /* Reads the STATUS answer in body: TAME_OK with the three numbers (0 for
  * any the server left out), TAME_EPARSE without a STATUS line. */
 enum tame_err imap_client_parse_status(const struct imap_client *c,

@@ -1,0 +1,41 @@
+/*
+ * mbox.h - splitting an mbox file into its messages and unquoting them
+ * (RFC 4155, the mboxrd convention).
+ *
+ * A message starts after a separator line "From ..." at the start of
+ * the file or after a newline, and ends with the newline before the
+ * next separator. Inside a message, a line ">From ", ">>From ", ... was
+ * written with one '>' more than the message had, and loses it again;
+ * for mboxo files that is right in all but pathological cases.
+ *
+ * Model: pure functions over bytes in memory, no I/O, so `tame import`
+ * can map the file and a fuzz target can check the splitter. The
+ * reader only points into the caller's bytes.
+ */
+#ifndef TAME_MBOX_H
+#define TAME_MBOX_H
+
+#include <stddef.h>
+#include "err.h"
+
+struct mbox_reader {
+	const char *p;    /* at the next separator line */
+	const char *end;
+};
+
+/* 1 if data[0..len) starts like an mbox file (a "From " line). */
+int mbox_looks_like(const char *data, size_t len);
+
+/* Reads data[0..len), which mbox_looks_like(). */
+void mbox_open(struct mbox_reader *r, const char *data, size_t len);
+
+/* The next message, still quoted: *msg points into the data, *len bytes
+ * (0 for a separator followed by nothing). 0 at the end of the data. */
+int mbox_next(struct mbox_reader *r, const char **msg, size_t *len);
+
+/* The message p[0..len) unquoted into a new buffer (*out, *outlen; the
+ * caller frees *out; never longer than len). TAME_ENOMEM. */
+enum tame_err mbox_unquote(const char *p, size_t len, char **out,
+    size_t *outlen);
+
+#endif

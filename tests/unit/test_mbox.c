@@ -1,0 +1,119 @@
+/*
+ * test_mbox.c - splitting an mbox file and unquoting its messages
+ * (src/core/mbox.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "core/mbox.h"
+
+/* The messages of data as NUL-terminated copies, unquoted, in *out. */
+static size_t
+split(const char *data, char **out, size_t max)
+{
+	struct mbox_reader r;
+	const char *m;
+	size_t len, n = 0, ulen;
+	char *u;
+
+	mbox_open(&r, data, strlen(data));
+	while (mbox_next(&r, &m, &len)) {
+		assert_true(n < max);
+		assert_int_equal(mbox_unquote(m, len, &u, &ulen), TAME_OK);
+		assert_true(ulen <= len);
+		out[n] = malloc(ulen + 1);
+		assert_non_null(out[n]);
+		memcpy(out[n], u, ulen);
+		out[n][ulen] = '\0';
+		free(u);
+		n++;
+	}
+	return n;
+}
+
+static void
+free_all(char **m, size_t n)
+{
+	while (n)
+		free(m[--n]);
+}
+
+static void
+test_mbox_split(void **state)
+{
+	const char *data =
+	    "From alice@example.com Thu Jan  1 00:00:00 2026\n"
+	    "Subject: one\n\nFrom the start of a line ends the message.\n"
+	    ">From here on, one level less.\n"
+	    ">>From two levels, one less.\n"
+	    "> From with a space is not a From line.\n"
+	    "From bob@example.com Thu Jan  1 00:00:01 2026\n"
+	    "Subject: two\n\nbody\n"
+	    "From carol@example.com Thu Jan  1 00:00:02 2026\n"
+	    "From: carol@example.com\n\nno newline at the end";
+	char *m[8];
+	size_t n;
+
+	(void)state;
+	assert_true(mbox_looks_like(data, strlen(data)));
+	n = split(data, m, 8);
+	/* an unquoted "From " at a line start is a separator, whatever
+	 * came before it: that is why writers quote such lines */
+	assert_int_equal(n, 4);
+	assert_string_equal(m[0], "Subject: one\n\n");
+	assert_string_equal(m[1], "From here on, one level less.\n"
+	    ">From two levels, one less.\n"
+	    "> From with a space is not a From line.\n");
+	assert_string_equal(m[2], "Subject: two\n\nbody\n");
+	assert_string_equal(m[3], "From: carol@example.com\n\n"
+	    "no newline at the end");
+	free_all(m, n);
+}
+
+/* Separators one after the other, a file that is only a separator, CRLF
+ * lines and an empty file. */
+static void
+test_mbox_edges(void **state)
+{
+	char *m[8];
+	size_t n;
+
+	(void)state;
+	/* the line after a separator is the message's first, whatever it
+	 * says: a message is never empty but at the end of the file */
+	n = split("From a\nFrom b\nx\nFrom c\n", m, 8);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0], "From b\nx\n");
+	assert_string_equal(m[1], "");
+	free_all(m, n);
+
+	n = split("From a", m, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0], "");
+	free_all(m, n);
+
+	n = split("From a\r\nSubject: crlf\r\n\r\n>From x\r\n", m, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0], "Subject: crlf\r\n\r\nFrom x\r\n");
+	free_all(m, n);
+
+	n = split("", m, 8);
+	assert_int_equal(n, 0);
+	assert_false(mbox_looks_like("Received: x\n", 12));
+	assert_false(mbox_looks_like("From", 4));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mbox_split),
+		cmocka_unit_test(test_mbox_edges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
