@@ -325,12 +325,12 @@ source_mbox(struct importer *im, const char *path)
 	madvise((void *)base, (size_t)st.st_size, MADV_SEQUENTIAL);
 	im->src.base = base;
 	im->src.maplen = (size_t)st.st_size;
-	mbox_open(&im->src.mb, base, (size_t)st.st_size);
 	if (!mbox_looks_like(base, (size_t)st.st_size)) {
 		fprintf(stderr, "import: %s is not an mbox file (no \"From \" "
 		    "line at the start)\n", path);
 		return TAME_EPARSE;
 	}
+	mbox_open(&im->src.mb, base, (size_t)st.st_size);
 	return TAME_OK;
 }
 

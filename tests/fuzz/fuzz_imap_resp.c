@@ -11,7 +11,8 @@
  * failure text is printable ASCII within its buffer, a refused FETCH
  * announced more than the limit, the UIDs come out ascending, above
  * the window's start and no more than asked for, and every command
- * built from them is one line of a known verb.
+ * built from them is one line of a known verb, the STOREs (or MOVEs)
+ * naming exactly those UIDs.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,27 +25,75 @@
 
 #define MAX_UIDS 512
 
-static void
-check_commands(const struct buf *out, size_t nacts)
+/* Expands the UID set at p ("1:5,7", up to a space or the line's end)
+ * onto got[*n..), at most max in all; 0 when it is not a set. */
+static int
+expand_set(const char *p, int64_t *got, size_t *n, size_t max)
 {
+	int64_t a, b;
+	char *e;
+
+	for (;;) {
+		if (*p < '1' || *p > '9')
+			return 0;
+		a = strtoll(p, &e, 10);
+		if (e == p || a < 1)
+			return 0;
+		b = a;
+		if (*e == ':') {
+			p = e + 1;
+			if (*p < '1' || *p > '9')
+				return 0;
+			b = strtoll(p, &e, 10);
+			if (e == p || b <= a)
+				return 0;
+		}
+		for (; a <= b; a++) {
+			if (*n >= max)
+				return 0;
+			got[(*n)++] = a;
+		}
+		if (*e != ',')
+			return *e == ' ' || *e == '\n';
+		p = e + 1;
+	}
+}
+
+/* Every command is one line of a known verb, nacts lines in all, and
+ * the messages the STOREs (or MOVEs) name are uids[0..n), in order. */
+static void
+check_commands(const struct buf *out, size_t nacts, const int64_t *uids,
+    size_t n)
+{
+	static int64_t got[MAX_UIDS + 1];
 	const char *p = buf_str(out), *nl;
-	size_t lines = 0;
+	size_t lines = 0, ngot = 0, i;
+	int moves = strstr(p, "UID MOVE ") != NULL;
 
 	for (; *p; p = nl + 1) {
 		if (!(nl = strchr(p, '\n')))
 			abort();
 		if (memchr(p, '\r', (size_t)(nl - p)))
 			abort();
-		if (strncmp(p, "UID STORE ", 10) != 0 &&
-		    strncmp(p, "UID MOVE ", 9) != 0 &&
-		    strncmp(p, "UID COPY ", 9) != 0 &&
+		if (strncmp(p, "UID STORE ", 10) == 0) {
+			if (!moves && !expand_set(p + 10, got, &ngot,
+			    MAX_UIDS + 1))
+				abort();
+		} else if (strncmp(p, "UID MOVE ", 9) == 0) {
+			if (!expand_set(p + 9, got, &ngot, MAX_UIDS + 1))
+				abort();
+		} else if (strncmp(p, "UID COPY ", 9) != 0 &&
 		    strncmp(p, "UID EXPUNGE ", 12) != 0 &&
-		    strncmp(p, "EXPUNGE\n", 8) != 0)
+		    strncmp(p, "EXPUNGE\n", 8) != 0) {
 			abort();
+		}
 		lines++;
 	}
-	if (lines != nacts)
+	if (lines != nacts || ngot != n)
 		abort();
+	for (i = 0; i < n; i++)
+		if (got[i] != uids[i])
+			abort();
 }
 
 int
@@ -126,7 +175,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			buf_init(&out, 1 << 24);
 			if (imap_client_actions(&c, (enum imap_after)after, uids,
 			    (size_t)n, &out, &nacts) == TAME_OK)
-				check_commands(&out, nacts);
+				check_commands(&out, nacts, uids, (size_t)n);
 			buf_free(&out);
 		}
 	}

@@ -38,12 +38,12 @@ check_cover(const char *data, size_t size)
 		if (m < at || memcmp(at, "From ", 5) != 0)
 			abort();
 		nl = memchr(at, '\n', (size_t)(m - at));
-		if (m != data + size && (!nl || nl + 1 != m))
+		if (nl ? nl + 1 != m : m != data + size)
 			abort();
 		if (len > size || m + len > data + size)
 			abort();
 		/* no "\nFrom " inside: it would have ended the message */
-		if (len >= 6 && memmem(m, len - 5, "\nFrom ", 6))
+		if (memmem(m, len, "\nFrom ", 6))
 			abort();
 		if (mbox_unquote(m, len, &u, &ulen) != TAME_OK)
 			return;
