@@ -365,7 +365,13 @@ sqlite_setup(void)
  * in its resident set, per connection, while read() copies pass through
  * the kernel's page cache, which is shared and not ours. An 8 MB page
  * cache (2,000 pages) holds the hot part of the indexes and of the
- * newest tickets, which is what lists and ingest touch. */
+ * newest tickets, which is what lists and ingest touch. The WAL file
+ * is cut back to 64 MB whenever it starts over (journal_size_limit):
+ * a long burst of mail grows it past that (store_sqlite_ckpt.c), and
+ * without the limit it kept its largest size until tamed stopped.
+ * 100,000 mails by SMTP, alternating runs: 4,026-4,519 msg/s with the
+ * limit, 3,860-4,703 without; the WAL 64 MB after, against
+ * 142-290 MB. */
 static enum tame_err
 sqlite_open(const char *datadir, int migrate, struct store **out)
 {
@@ -375,7 +381,8 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA cache_size = -8192;"
-	    "PRAGMA mmap_size = 0;";
+	    "PRAGMA mmap_size = 0;"
+	    "PRAGMA journal_size_limit = 67108864;";
 	char path[PATH_MAX], err[256];
 	struct sq *q;
 	sqlite3_stmt *st = NULL;

@@ -52,7 +52,8 @@
  * against 3,824-4,259. Under a steady stream of mail the WAL seldom
  * starts over either way and grows with the burst (after 100,000
  * mails 163-224 MB here, 171-186 MB with 1000; after 300,000, 271 MB
- * and 195 MB), keeps its size until the last connection closes, and a
+ * and 195 MB) until the checkpoint catches up and the WAL starts over,
+ * cut back to 64 MB (journal_size_limit, store_sqlite.c); meanwhile a
  * reader may look a page up in more WAL hash blocks. Should the
  * checkpointer not start, the committing connection checkpoints
  * inline, at this size too. */
