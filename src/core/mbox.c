@@ -5,11 +5,19 @@
 #include <string.h>
 #include "mbox.h"
 
+/* 1 if p[0..n) starts with "From ": a separator line, or a quoted one
+ * once its '>'s are skipped. */
+static int
+from_line(const char *p, size_t n)
+{
+	return n >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
 /* See mbox.h. */
 int
 mbox_looks_like(const char *data, size_t len)
 {
-	return len >= 5 && memcmp(data, "From ", 5) == 0;
+	return from_line(data, len);
 }
 
 /* See mbox.h. */
@@ -38,7 +46,7 @@ mbox_next(struct mbox_reader *r, const char **msg, size_t *len)
 			p = r->end;
 			break;
 		}
-		if (r->end - (nl + 1) >= 5 && memcmp(nl + 1, "From ", 5) == 0) {
+		if (from_line(nl + 1, (size_t)(r->end - (nl + 1)))) {
 			p = nl + 1;
 			break;
 		}
@@ -65,7 +73,7 @@ mbox_unquote(const char *p, size_t len, char **out, size_t *outlen)
 		q = p;
 		while (q < nl && *q == '>')
 			q++;
-		if (q > p && nl - q >= 5 && memcmp(q, "From ", 5) == 0)
+		if (q > p && from_line(q, (size_t)(nl - q)))
 			p++;
 		memcpy(o, p, (size_t)(nl - p));
 		o += nl - p;
