@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -345,6 +346,46 @@ mailbox_known(const struct smtp_server *srv, const char *addr)
 	return 0;
 }
 
+/* Whether addr (lower case) is postmaster here: "postmaster" alone, or
+ * at the domain of one of the mailboxes (RFC 5321 4.5.1: every server
+ * that delivers mail MUST take it). Such mail goes to the first
+ * mailbox, as mail for no mailbox does (ingest.c). TAME_ENOTFOUND if
+ * not, or a store error. */
+static enum tame_err
+postmaster_here(struct smtp_server *srv, const char *addr)
+{
+	static const char pm[] = "postmaster";
+	const char *dom, *a;
+	struct mailbox mb;
+	json_t *v, *list, *m;
+	enum tame_err rc;
+	size_t i;
+
+	if (strncmp(addr, pm, sizeof(pm) - 1) != 0 ||
+	    (addr[sizeof(pm) - 1] && addr[sizeof(pm) - 1] != '@'))
+		return TAME_ENOTFOUND;
+	if (!addr[sizeof(pm) - 1]) {
+		memset(&mb, 0, sizeof(mb));
+		rc = store_mailbox_first(srv->store, &mb);
+		mailbox_clear(&mb);
+		return rc;
+	}
+	dom = addr + sizeof(pm);
+	if ((rc = store_mailboxes_view(srv->store, &v)))
+		return rc;
+	rc = TAME_ENOTFOUND;
+	list = json_object_get(v, "mailboxes");
+	json_array_foreach(list, i, m) {
+		a = json_string_value(json_object_get(m, "address"));
+		if (a && (a = strrchr(a, '@')) && strcasecmp(a + 1, dom) == 0) {
+			rc = TAME_OK;
+			break;
+		}
+	}
+	json_decref(v);
+	return rc;
+}
+
 static void
 conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 {
@@ -366,6 +407,8 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	memset(&mb, 0, sizeof(mb));
 	rc = mailbox_known(srv, addr) ? TAME_OK :
 	    store_mailbox_by_address(srv->store, addr, &mb);
+	if (rc == TAME_ENOTFOUND)
+		rc = postmaster_here(srv, addr);
 	if (rc == TAME_ENOTFOUND) {
 		smtp_conn_printf(c, "550 5.1.1 <%s>: Recipient address "
 		    "rejected: no such mailbox here (this is not a relay)\r\n",
@@ -539,23 +582,29 @@ conn_process(struct smtp_server *srv, struct conn *c)
 }
 
 /* Processes, writes, and decides the connection's fate. Returns 0 if c
- * is still open. */
+ * is still open.
+ *
+ * Commands already read are run until none is left that can run (RFC
+ * 2920: input is never left unanswered while the client waits): only
+ * replies the client has not read stop it, and then EPOLLOUT brings it
+ * back. Each pass either consumes input or, when replies had held it
+ * up, writes them, so the loop ends; c->in holds at most SMTP_IN_MAX. */
 int
 smtp_conn_run(struct smtp_server *srv, struct conn *c)
 {
-	int rounds;
-
-	for (rounds = 0; rounds < 8; rounds++) {
+	for (;;) {
 		size_t before = c->in.len;
+		int held = c->out.len > SMTP_OUT_PAUSE;
 
 		conn_process(srv, c);
 		if (smtp_conn_flush(c) < 0) {
 			smtp_conn_close(srv, c);
 			return -1;
 		}
-		/* stop when nothing moved or output is still backed up */
-		if (c->in.len == before || c->out.len > SMTP_OUT_PAUSE)
-			break;
+		if (c->out.len > SMTP_OUT_PAUSE)
+			break;	/* the client is not reading */
+		if (c->in.len == before && !held)
+			break;	/* nothing more can run now */
 	}
 	if (c->out.len == 0 && (c->closing ||
 	    (c->eof && c->state != C_WAIT))) {

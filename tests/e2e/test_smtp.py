@@ -499,3 +499,92 @@ def test_many_idle_connections(tame):
         for c in idle:
             c.close()
     assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+
+
+def _reply_lines(f, want):
+    """Reads reply lines until want came, the server closed or the socket
+    timed out; answers them."""
+    lines = []
+    try:
+        while len(lines) < want:
+            ln = f.readline()
+            if not ln:
+                break
+            lines.append(ln)
+    except socket.timeout:
+        pass
+    return lines
+
+
+def test_pipelined_commands_past_the_reply_backlog_all_answered(tame):
+    """RFC 2920: commands already read are answered without the client
+    sending more, even when their replies pass the server's backlog of
+    unread replies (2,000 NOOPs in one write is about 28 kB of 250s)."""
+    s, f, reply = raw_session(tame.smtp_port)
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO c.example.org\r\n")
+        assert reply().startswith(b"250 ")
+        s.sendall(b"NOOP\r\n" * 2000)
+        assert len(_reply_lines(f, 2000)) == 2000
+        # a transaction in one write with over a hundred recipients: one
+        # reply each (452 past the limit), then the 354, nothing held back
+        s.sendall(b"MAIL FROM:<carol@example.org>\r\n" +
+                  (b"RCPT TO:<" + MAILBOX.encode() + b">\r\n") * 550 +
+                  b"DATA\r\n")
+        lines = _reply_lines(f, 552)
+        assert len(lines) == 552 and lines[-1].startswith(b"354")
+        s.sendall(make_message(subject="After the backlog").as_bytes()
+                  .replace(b"\n", b"\r\n") + b".\r\nQUIT\r\n")
+        assert [ln[:3] for ln in _reply_lines(f, 2)] == [b"250", b"221"]
+    finally:
+        f.close()
+        s.close()
+    tame.wait_ticket("After the backlog")
+
+
+def test_half_close_after_many_commands_answers_them_all(tame):
+    """A client that sends its commands and shuts its side down gets
+    every reply before the server closes."""
+    n = 20000
+    s, f, reply = raw_session(tame.smtp_port)
+    noops = []
+
+    def reader():
+        k = 0
+        try:
+            for ln in f:
+                k += ln == b"250 2.0.0 Ok\r\n"
+        except OSError:
+            pass
+        noops.append(k)
+
+    try:
+        assert reply().startswith(b"220")
+        t = threading.Thread(target=reader)
+        t.start()
+        s.sendall(b"EHLO c.example.org\r\n" + b"NOOP\r\n" * n)
+        s.shutdown(socket.SHUT_WR)
+        t.join(60 * SLOW)
+        assert noops == [n]
+    finally:
+        f.close()
+        s.close()
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+
+
+def test_postmaster_accepted_and_becomes_a_ticket(tame):
+    """RFC 5321 4.5.1: postmaster, bare or at a domain we take mail
+    for, is accepted in any case; at another domain it is still 550."""
+    out = raw_dialogue(tame.smtp_port, [
+        "EHLO c.example.org", "MAIL FROM:<carol@example.org>",
+        "RCPT TO:<Postmaster>", "RCPT TO:<postmaster@Example.COM>",
+        "RCPT TO:<postmaster@elsewhere.example>", "RCPT TO:<postmasterx>",
+        "QUIT"])
+    assert [code for code, _ in out[3:7]] == [250, 250, 550, 550]
+    msg = make_message(subject="Bounce report for the postmaster")
+    del msg["To"]
+    msg["To"] = "Postmaster"
+    with tame.smtp() as s:
+        s.sendmail("mailer@example.org", ["Postmaster"], msg.as_bytes())
+    tame.wait_ticket("Bounce report for the postmaster")
