@@ -234,6 +234,18 @@ tame_utf8_len(const unsigned char *p, size_t n)
 	return need;
 }
 
+int
+tame_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	for (; n; p += k, n -= k)
+		if (!(k = tame_utf8_len(p, n)))
+			return 0;
+	return 1;
+}
+
 /* See util.h. */
 int
 tame_url_host_ok(const char *h, size_t n, int v6)

@@ -31,6 +31,8 @@ enum tame_err tame_pct_decode(const char *s, size_t n, char **out);
  * ASCII, 2 to 4 for a sequence RFC 3629 allows (no overlong forms,
  * surrogates or code points above U+10FFFF), 0 when there is none. */
 size_t tame_utf8_len(const unsigned char *p, size_t n);
+/* 1 if the C string s is well-formed UTF-8 throughout. */
+int tame_utf8_valid(const char *s);
 /* 1 if h[0..n) is a DNS name or IPv4 address, or (v6) an IPv6 address
  * without its brackets: the host of an imap:// or smtp:// URL. */
 int tame_url_host_ok(const char *h, size_t n, int v6);

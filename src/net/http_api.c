@@ -83,7 +83,12 @@
 #define HTTP_THREADS_MAX 16
 /* Seconds an idle connection is kept. */
 #define HTTP_IDLE_SECONDS 60
-/* Connections at once; more are refused by libmicrohttpd. */
+/* Connections at once; the acceptor answers more with 503 and closes
+ * them. libmicrohttpd's own limit is set far above it (each worker's
+ * share is HTTP_CONN_MAX), so libmicrohttpd never refuses one itself:
+ * its 0.9.75 locked both workers up for good when it did (1,030 open
+ * connections, with or without a request on them, and then no answer
+ * to anyone, and SIGTERM hung on the stuck workers). */
 #define HTTP_CONN_MAX 1024
 /* Longest request path routed. */
 #define HTTP_PATH_MAX 2048
@@ -97,6 +102,7 @@ struct http_api {
 	pthread_t acceptor;
 	int acceptor_made;
 	atomic_int stopping;  /* set before lfd is shut down */
+	atomic_int conns;     /* handed to libmicrohttpd and not closed */
 	char *datadir;
 	struct outbox *outbox;
 	pthread_key_t store_key;
@@ -439,6 +445,24 @@ out:
 	buf_free(&allow);
 }
 
+/* 1 if every query parameter, name and value, is UTF-8. ulfius' own
+ * check (check_utf8) dropped a bad one without a word, so ?q=%FF
+ * listed every ticket and an Idempotency-Key with a Latin-1 byte was
+ * not there: the retry sent the reply again. */
+static int
+query_utf8(const struct _u_request *req)
+{
+	const char **keys = u_map_enum_keys(req->map_url), *v;
+	size_t i;
+
+	for (i = 0; keys && keys[i]; i++)
+		if (!tame_utf8_valid(keys[i]) ||
+		    ((v = u_map_get(req->map_url, keys[i])) &&
+		    !tame_utf8_valid(v)))
+			return 0;
+	return 1;
+}
+
 static int
 dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 {
@@ -461,7 +485,10 @@ dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 	}
 	memcpy(path, url, n);
 	path[n] = '\0';
-	if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+	if (!query_utf8(req))
+		http_error(&c, 400, "invalid_parameter", "a query parameter is "
+		    "not UTF-8");
+	else if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
 		route_api(api, &c);
 	else if (serve_first(api, &c))
 		serve_static(&c);
@@ -545,10 +572,24 @@ http_threads(void)
 	return (intptr_t)n;
 }
 
+/* libmicrohttpd closed a connection the acceptor counted. */
+static void
+conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_api *api = cls;
+
+	(void)con;
+	(void)ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&api->conns, 1);
+}
+
 /* Starts libmicrohttpd with flags; U_OK or an ulfius error. */
 static int
 start_mhd(struct http_api *api, unsigned flags)
 {
+	intptr_t threads = http_threads();
 	struct MHD_OptionItem ops[] = {
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
 		/* ulfius' hooks, wrapped so event streams can suspend */
@@ -556,9 +597,11 @@ start_mhd(struct http_api *api, unsigned flags)
 		    (intptr_t)http_events_request_completed, NULL },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_events_uri_logger,
 		    NULL },
-		{ MHD_OPTION_THREAD_POOL_SIZE, http_threads(), NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)conn_notify, api },
+		{ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_SECONDS, NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_MAX, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_MAX * threads + 64,
+		    NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
@@ -599,13 +642,39 @@ listen_open(struct http_api *api)
  * network passes on, a refusal by the firewall) is logged at most once
  * a minute and the acceptor goes on after a pause, as libmicrohttpd's
  * own loop did. */
+/* At HTTP_CONN_MAX: answers fd 503 and closes it; logged at most once
+ * a minute (*logged). */
+static void
+refuse(int fd, time_t *logged)
+{
+	static const char body[] = "{\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"too many connections, try again later\"}}";
+	char busy[256];
+	struct timespec now;
+	int n;
+
+	n = snprintf(busy, sizeof(busy), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Retry-After: 5\r\nConnection: close\r\n\r\n%s",
+	    sizeof(body) - 1, body);
+	if (send(fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		tame_log(TAME_LOG_DEBUG, "http: send: %s", strerror(errno));
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (*logged == 0 || now.tv_sec - *logged >= 60) {
+		tame_log(TAME_LOG_WARN, "http: %d connections open: refusing "
+		    "more (503)", HTTP_CONN_MAX);
+		*logged = now.tv_sec;
+	}
+}
+
 static void *
 accept_main(void *arg)
 {
 	struct http_api *api = arg;
 	struct sockaddr_in peer;
 	struct timespec now;
-	time_t logged = 0;
+	time_t logged = 0, refused = 0;
 	socklen_t len;
 	int fd, err;
 
@@ -615,10 +684,15 @@ accept_main(void *arg)
 		fd = accept4(api->lfd, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			/* MHD_NO: at the connection limit, or out of memory;
-			 * the socket is closed either way */
-			(void)MHD_add_connection(api->inst.mhd_daemon, fd,
-			    (struct sockaddr *)&peer, len);
+			if (atomic_load(&api->conns) >= HTTP_CONN_MAX) {
+				refuse(fd, &refused);
+				continue;
+			}
+			atomic_fetch_add(&api->conns, 1);
+			/* MHD_NO: out of memory; the socket is closed */
+			if (MHD_add_connection(api->inst.mhd_daemon, fd,
+			    (struct sockaddr *)&peer, len) != MHD_YES)
+				atomic_fetch_sub(&api->conns, 1);
 			continue;
 		}
 		err = errno;
@@ -697,7 +771,8 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 	inst_made = 1;
 	api->inst.max_post_body_size = TAME_REPLY_BODY_MAX + 1;
 	api->inst.allowed_post_processor = U_POST_PROCESS_NONE;
-	api->inst.check_utf8 = 1;
+	api->inst.check_utf8 = 0;	/* checked where used: query_utf8(),
+					 * each header's own parser */
 	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
 		u_map_put(api->inst.default_headers, headers[i][0],
 		    headers[i][1]);

@@ -1064,3 +1064,61 @@ def test_http_many_connections_and_port_taken(tame):
         taken.close()
     tame.start()
     assert tame.get("/api/v1/tickets") is not None
+
+
+def test_http_connection_limit_answers_503_and_recovers(tame):
+    """Past 1,024 open connections a new one is answered 503 with the
+    JSON error and closed; the open ones keep their place, and once they
+    close tamed answers again and still stops on SIGTERM."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 1500
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip("needs %d open files, the hard limit is %d" % (need, hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    socks = []
+    try:
+        tame.restart()  # tamed may now open as many files
+        for _ in range(1040):
+            s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                         timeout=10 * SLOW)
+            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+
+        def refused():
+            s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                         timeout=10 * SLOW)
+            try:
+                s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                data = b""
+                while b"\r\n\r\n" not in data or not data.endswith(b"}}"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                return False
+            finally:
+                s.close()
+            head, _, body = data.partition(b"\r\n\r\n")
+            return (head.startswith(b"HTTP/1.1 503") and
+                    json.loads(body)["error"]["code"] == "unavailable")
+        wait_for(refused, 10, what="a 503 past the connection limit")
+        assert "connections open: refusing more (503)" in tame.log_text()
+    finally:
+        for s in socks:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    wait_for(lambda: tame.api("GET", "/api/v1/health", token=None)[0] == 200,
+             10, what="health after the connections closed")
+    assert tame.stop() == 0
+
+
+def test_query_parameter_not_utf8_is_400(tame):
+    """A query value that is not UTF-8 is refused, not dropped (dropped,
+    ?q=%FF listed every ticket as if there were no search)."""
+    for q in ("q=%FF%FE", "status=op%E9n", "%FF=1"):
+        st, _, err = tame.api("GET", "/api/v1/tickets?" + q)
+        assert assert_error(st, err, 400)["code"] == "invalid_parameter", q
+    st, _, ans = tame.api("GET", "/api/v1/tickets?q=caf%C3%A9")
+    assert st == 200 and ans["tickets"] == []

@@ -254,6 +254,20 @@ def bulk(tame, body, key=None, api=None):
     return call("POST", "/api/v1/tickets/bulk", body, headers=h)
 
 
+def test_idempotency_key_not_ascii_refused_nothing_sent(tame, sink):
+    """An Idempotency-Key with a byte outside printable ASCII is refused
+    (400), not dropped: dropped, the retry would send the reply again."""
+    t = new_ticket(tame, "Key with a Latin-1 byte")
+    body = {"ticket_ids": [t["id"]], "action": "reply", "text": "Once"}
+    for _ in range(2):
+        st, _, err = bulk(tame, body, "retry-\xe9")
+        assert assert_error(st, err, 400)["code"] == "invalid_header"
+    settle(0.5)
+    assert sink.messages == []
+    assert [m for m in tame.ticket(t["id"])["messages"]
+            if m["direction"] == "out"] == []
+
+
 def test_bulk_reply_personalised_in_each_thread_and_idempotent(tame, sink):
     people = [("Ann Alpha <ann@example.org>", "Order A"),
               ("Bert Beta <bert@example.org>", "Order B"),

@@ -195,6 +195,21 @@ test_buf_html(void **state)
 	buf_free(&b);
 }
 
+/* tame_utf8_valid: the whole string, each sequence as tame_utf8_len
+ * takes it. */
+static void
+test_utf8_valid(void **state)
+{
+	(void)state;
+	assert_true(tame_utf8_valid(""));
+	assert_true(tame_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	assert_false(tame_utf8_valid("retry-\xe9"));        /* Latin-1 */
+	assert_false(tame_utf8_valid("\xc3"));              /* cut short */
+	assert_false(tame_utf8_valid("\xc0\xaf"));          /* overlong */
+	assert_false(tame_utf8_valid("\xed\xa0\x80"));      /* surrogate */
+	assert_false(tame_utf8_valid("ok\xff"));
+}
+
 int
 main(void)
 {
@@ -208,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_time_iso),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_buf_html),
+		cmocka_unit_test(test_utf8_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
