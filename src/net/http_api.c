@@ -463,6 +463,20 @@ query_utf8(const struct _u_request *req)
 	return 1;
 }
 
+/* 1 if the body's length is said two ways (RFC 9112 6.3): two
+ * Content-Lengths (ulfius joins repeats with ","), or one with
+ * Transfer-Encoding. libmicrohttpd used the first and read what
+ * followed as another request, which a proxy in front may have seen
+ * as part of this one: request smuggling. */
+static int
+length_ambiguous(const struct _u_request *req)
+{
+	const char *cl = u_map_get_case(req->map_header, "Content-Length");
+
+	return cl && (strchr(cl, ',') ||
+	    u_map_get_case(req->map_header, "Transfer-Encoding"));
+}
+
 static int
 dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 {
@@ -485,7 +499,12 @@ dispatch(const struct _u_request *req, struct _u_response *res, void *data)
 	}
 	memcpy(path, url, n);
 	path[n] = '\0';
-	if (!query_utf8(req))
+	if (length_ambiguous(req)) {
+		http_error(&c, 400, "invalid_header", "Content-Length is "
+		    "given twice, or with Transfer-Encoding");
+		/* what followed may be this body: nothing more is read */
+		u_map_put(res->map_header, "Connection", "close");
+	} else if (!query_utf8(req))
 		http_error(&c, 400, "invalid_parameter", "a query parameter is "
 		    "not UTF-8");
 	else if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)

@@ -94,8 +94,9 @@ fail:
 	return NULL;
 }
 
-/* A string member, or NULL; *bad set when present but not a string
- * (null allowed when nullable). */
+/* A string member, or NULL; *bad set to 1 when present but not a
+ * string (null allowed when nullable), to 2 when longer than
+ * TAME_IMAP_URL_MAX. */
 static const char *
 str_member(json_t *o, const char *key, int nullable, int *bad, int *is_null)
 {
@@ -106,7 +107,7 @@ str_member(json_t *o, const char *key, int nullable, int *bad, int *is_null)
 	if (!v || (nullable && json_is_null(v)))
 		return NULL;
 	if (!json_is_string(v) || json_string_length(v) > TAME_IMAP_URL_MAX) {
-		*bad = 1;
+		*bad = json_is_string(v) ? 2 : 1;
 		return NULL;
 	}
 	return json_string_value(v);
@@ -160,6 +161,11 @@ http_imap_parse(struct http_ctx *c, int64_t mailbox_id, json_t *imap,
 	ca = str_member(imap, "ca_file", 1, &bad, &ca_null);
 	pin = str_member(imap, "pinned_key", 1, &bad, &pin_null);
 	poll = json_object_get(imap, "poll_interval_ms");
+	if (bad == 2) {
+		http_error(c, 400, "invalid_field", "a field of \"imap\" is "
+		    "longer than %d bytes", TAME_IMAP_URL_MAX);
+		return -1;
+	}
 	if (bad) {
 		http_error(c, 400, "invalid_field", "the fields of \"imap\" "
 		    "are strings (ca_file and pinned_key may be null)");

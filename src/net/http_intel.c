@@ -19,6 +19,7 @@
 #include "http_intel.h"
 #include "intel.h"
 #include "intel_rules.h"
+#include "json_body.h"
 #include "../core/text.h"
 #include "../core/util.h"
 #include "../tame_limits.h"
@@ -385,6 +386,12 @@ http_intel_trend_patch(struct http_ctx *c)
 	if (!l || !(json_is_string(l) || json_is_null(l))) {
 		http_error(c, 400, "invalid_field", "field \"label\" must be "
 		    "a string (or null for the automatic label)");
+		goto out;
+	}
+	if (json_is_string(l) && json_body_has_ctl(json_string_value(l),
+	    json_string_length(l))) {
+		http_error(c, 400, "invalid_field", "field \"label\" must not "
+		    "contain control characters");
 		goto out;
 	}
 	label = json_string_value(l);

@@ -156,13 +156,20 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 	url = json_object_get(relay, "url");
 	starttls = json_object_get(relay, "starttls");
 	ca = json_object_get(relay, "ca_file");
-	if ((url && (!json_is_string(url) || json_string_length(url) >
-	    TAME_IMAP_URL_MAX)) || (starttls && !json_is_boolean(starttls)) ||
-	    (ca && !json_is_null(ca) && (!json_is_string(ca) ||
-	    json_string_length(ca) > TAME_IMAP_URL_MAX))) {
+	if ((url && !json_is_string(url)) ||
+	    (starttls && !json_is_boolean(starttls)) ||
+	    (ca && !json_is_null(ca) && !json_is_string(ca))) {
 		http_error(c, 400, "invalid_field", "\"relay.url\" is a "
 		    "string, \"relay.starttls\" a boolean, \"relay.ca_file\" "
 		    "a string or null");
+		return -1;
+	}
+	if ((url && json_string_length(url) > TAME_IMAP_URL_MAX) ||
+	    (json_is_string(ca) && json_string_length(ca) >
+	    TAME_IMAP_URL_MAX)) {
+		http_error(c, 400, "invalid_field", "field \"relay.%s\" is "
+		    "longer than %d bytes", url && json_string_length(url) >
+		    TAME_IMAP_URL_MAX ? "url" : "ca_file", TAME_IMAP_URL_MAX);
 		return -1;
 	}
 	if (mailbox_id > 0) {
@@ -204,7 +211,17 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 		}
 		free(old_user);
 	}
-	if (starttls && out->tls != RELAY_TLS_IMPLICIT)
+	/* starttls says how an smtp:// relay talks; it may not contradict
+	 * the URL given with it, and smtps:// is TLS from the start */
+	if (starttls && (out->tls == RELAY_TLS_IMPLICIT || (url &&
+	    (out->tls == RELAY_TLS_STARTTLS) != json_is_true(starttls)))) {
+		http_error(c, 400, "invalid_field", "field \"relay.starttls\" "
+		    "%s", out->tls == RELAY_TLS_IMPLICIT ? "is for smtp:// "
+		    "only: smtps:// is TLS from the start" : "contradicts "
+		    "\"relay.url\" (?starttls in the URL says the same)");
+		goto fail;
+	}
+	if (starttls)
 		out->tls = json_is_true(starttls) ? RELAY_TLS_STARTTLS :
 		    RELAY_TLS_NONE;
 	if (ca && json_is_string(ca)) {

@@ -94,9 +94,10 @@ field_text(struct http_ctx *c, const char *key, const json_t *v, char *buf,
 		return w < 0 || (size_t)w >= n ? -1 : 0;
 	}
 	d = json_is_number(v) ? json_number_value(v) : -1.0;
-	if (!(d > 0.0 && d <= 1.0)) {
+	/* three decimals are kept: 0.0004 would be kept as 0 */
+	if (!(d > 0.0 && d <= 1.0) || round3(d) < 0.001) {
 		http_error(c, 400, "invalid_field", "field \"%s\" must be a "
-		    "number above 0, at most 1", key);
+		    "number from 0.001 to 1 (three decimals are kept)", key);
 		return -1;
 	}
 	w = snprintf(buf, n, "%.3f", d);

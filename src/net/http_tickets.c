@@ -30,6 +30,7 @@
 #include "../core/buf.h"
 #include "../core/util.h"
 #include "../mail/reply.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 
 /* Longest ?status= list: all five names and commas fit. */
@@ -234,7 +235,7 @@ http_tickets_reply(struct http_ctx *c)
 	struct reply_req r;
 	struct reply_att att = { 0 };
 	json_t *body;
-	int64_t msg_id = 0;
+	int64_t msg_id = 0, into = 0;
 	enum tame_err rc;
 	size_t i;
 
@@ -264,6 +265,18 @@ http_tickets_reply(struct http_ctx *c)
 			    "\"%.80s\" is not an email address", in.cc[i]);
 			goto out;
 		}
+	}
+	/* A merged ticket's conversation goes on in the one it went into:
+	 * a reply here would start a second thread with the customer. */
+	if ((rc = store_desk_merged_into(c->store, c->id[0], &into)) &&
+	    rc != TAME_ENOTFOUND) {
+		http_store_error(c, rc, "ticket");
+		goto out;
+	}
+	if (into) {
+		http_error(c, 409, "conflict", "ticket #%lld was merged into "
+		    "#%lld: reply there", (long long)c->id[0], (long long)into);
+		goto out;
 	}
 	/* Collision check: the customer wrote after the composer opened. */
 	if (http_presence_check_newer(c, c->id[0], in.since_message_id,

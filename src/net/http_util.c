@@ -33,8 +33,12 @@ http_send(struct http_ctx *c, int status, const char *content_type,
 		return;
 	c->answered = 1;
 	if (len == 0) {
-		/* ulfius refuses an empty body; 204 and friends have none. */
+		/* ulfius refuses an empty body; 204 and friends have none,
+		 * an empty file still says what it is */
 		c->res->status = status;
+		if (content_type && status != 204)
+			u_map_put(c->res->map_header, "Content-Type",
+			    content_type);
 		return;
 	}
 	if (ulfius_set_binary_body_response(c->res, (unsigned)status,

@@ -114,9 +114,9 @@ out:
 	return rc;
 }
 
-/* 1 if s has a control character (C0, DEL); UTF-8 is checked by jansson. */
-static int
-has_ctl(const char *s, size_t len)
+/* See json_body.h. */
+int
+json_body_has_ctl(const char *s, size_t len)
 {
 	size_t i;
 
@@ -142,7 +142,7 @@ check_string(const json_t *v, const char *name, int line, size_t max,
 	if (max && len > max)
 		return json_body_fail(err, 400, "invalid_field",
 		    "field \"%s\" is longer than %zu bytes", name, max);
-	if (line && has_ctl(json_string_value(v), len))
+	if (line && json_body_has_ctl(json_string_value(v), len))
 		return json_body_fail(err, 400, "invalid_field",
 		    "field \"%s\" must not contain control characters", name);
 	return TAME_OK;

@@ -56,6 +56,10 @@ enum tame_err json_body_fail(struct json_body_err *err, int status,
  * max_depth; strings are skipped. Works on any bytes, valid JSON or not. */
 int json_body_too_deep(const char *data, size_t len, int max_depth);
 
+/* 1 if s (len bytes) has a control character (C0, DEL): not for a
+ * one-line field such as a name. UTF-8 is checked by jansson. */
+int json_body_has_ctl(const char *s, size_t len);
+
 /* Parses data[0..len) as a JSON object of at most max bytes and
  * TAME_JSON_DEPTH_MAX levels. *out is the caller's (json_decref). On
  * failure fills err (413 too_large, 400 invalid_json) and returns

@@ -1122,3 +1122,42 @@ def test_query_parameter_not_utf8_is_400(tame):
         assert assert_error(st, err, 400)["code"] == "invalid_parameter", q
     st, _, ans = tame.api("GET", "/api/v1/tickets?q=caf%C3%A9")
     assert st == 200 and ans["tickets"] == []
+
+
+def test_body_length_given_twice_is_400_and_closes(tame):
+    """Two Content-Lengths, or one with Transfer-Encoding, are refused
+    and the connection closed: the bytes after the first length are not
+    read as a request of their own (RFC 9112 6.3, request smuggling)."""
+    tame.send_mail(make_message(subject="Smuggling target"))
+    tid = tame.wait_ticket("Smuggling target")["id"]
+    body = b'{"priority":"low"}'
+    tail = (b"PATCH /api/v1/tickets/%d HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Type: application/json"
+            b"\r\nContent-Length: 19\r\n\r\n{\"priority\":\"high\"}"
+            % (tid, tame.token.encode()))
+    chunked = b"12\r\n" + body + b"\r\n0\r\n\r\n"
+    for lengths, payload in (
+            (b"Content-Length: 18\r\nContent-Length: %d\r\n"
+             % (len(body) + len(tail)), body),
+            (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+             chunked)):
+        s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                     timeout=10 * SLOW)
+        try:
+            s.sendall(b"PATCH /api/v1/tickets/%d HTTP/1.1\r\nHost: x\r\n"
+                      b"Authorization: Bearer %s\r\n"
+                      b"Content-Type: application/json\r\n"
+                      % (tid, tame.token.encode()) + lengths + b"\r\n" +
+                      payload + tail)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        assert data.startswith(b"HTTP/1.1 400"), data[:200]
+        assert data.count(b"HTTP/1.1 ") == 1, data
+        assert b'"invalid_header"' in data
+    assert tame.ticket(tid)["priority"] == "normal"

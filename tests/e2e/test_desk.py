@@ -449,10 +449,16 @@ def test_merge_moves_messages_and_threads_later_mail(tame, sink):
     wait_for(lambda: tame.tickets_with_subject("About [#%d]" % a),
              what="the stranger's own ticket")
     assert tame.ticket(b)["message_count"] == 4
+    # a reply on the merged ticket is refused: the thread is b's now
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/replies" % a,
+                          {"text": "Hello from the old ticket"})
+    assert assert_error(st, err, 409)["code"] == "conflict"
+    assert "merged into #%d" % b in err["error"]["message"]
     # a reply from the target goes to its customer with the whole thread
     tame.reply(b, "We are on it.")
     m = sink.wait_count(1)[0]["msg"]
     assert strip_angle(mid_a) in m["References"]
+    assert len(sink.messages) == 1
     # merging again, into itself, or unknown
     st, _, err = tame.api("POST", "/api/v1/tickets/%d/merge" % a,
                           {"into": b})

@@ -282,6 +282,9 @@ def test_api_sets_imap_without_showing_the_password(tame, dovecot):
     st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid,
                            {"imap": {"url": dovecot.url(), "bogus": 1}})
     assert st == 400 and body["error"]["code"] == "unknown_field"
+    st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid, {
+        "imap": {"url": "imaps://u:p@" + "h" * 3000 + "/INBOX"}})
+    assert st == 400 and "longer than" in body["error"]["message"]
     st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid,
                            {"imap": {"url": dovecot.url(),
                                      "after": "delete",

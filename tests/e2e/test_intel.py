@@ -178,6 +178,10 @@ def trend_after_start(tame, tid):
 def test_rename_merge_move_out_survive_restart(tame):
     card, pw, ct, pt = setup_groups(tame)
 
+    # a name is one line: a control character is refused
+    st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
+                           {"label": "Cards\nlost"})
+    assert "control characters" in assert_error(st, body, 400)["message"]
     st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
                            {"label": "Cards lost in the post"})
     assert st == 200, body
@@ -603,6 +607,10 @@ def test_urgency_setting_raises_priority_only_when_on(tame):
                 {"urgency_high_at": 0.9, "urgency_urgent_at": 0.7}):
         st, _, body = tame.api("PATCH", "/api/v1/settings", bad)
         assert_error(st, body, 400)
+    # a threshold that three decimals would keep as 0 names the range
+    st, _, body = tame.api("PATCH", "/api/v1/settings",
+                           {"urgency_high_at": 0.0004})
+    assert "from 0.001 to 1" in assert_error(st, body, 400)["message"]
     assert tame.get("/api/v1/settings")["settings"]["urgency_priority"] \
         is False
     st, _, body = tame.api("PATCH", "/api/v1/settings",

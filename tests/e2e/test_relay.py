@@ -483,11 +483,21 @@ def test_relay_fields_checked(tame, relay):
                       ({"url": relay.url(), "ca_file": "rel.pem"},
                        "invalid_field"),
                       ({"url": relay.url(), "pass": "x"}, "unknown_field"),
+                      # starttls may not contradict the URL given with it
+                      ({"url": relay.url(query="?starttls"),
+                        "starttls": False}, "invalid_field"),
+                      ({"url": relay.url(scheme="smtps", query=""),
+                        "starttls": True}, "invalid_field"),
                       ("smtp://x", "invalid_field")):
         st, _, body = tame.api("POST", "/api/v1/mailboxes",
                                {"address": "x@example.com", "name": "X",
                                 "relay": bad})
         assert assert_error(st, body, 400)["code"] == code, (bad, body)
+    # a URL over the limit is named as too long, not as the wrong type
+    st, _, body = tame.api("POST", "/api/v1/mailboxes", {
+        "address": "x@example.com", "name": "X",
+        "relay": {"url": "smtp://" + "h" * 3000 + ":25"}})
+    assert "longer than" in assert_error(st, body, 400)["message"]
     # nothing was created
     st, _, body = tame.api("GET", "/api/v1/mailboxes")
     assert [m["address"] for m in body["mailboxes"]] == [MAILBOX]

@@ -71,6 +71,22 @@ def test_reply_with_two_attachments(tame, sink):
         assert hdrs["Content-Disposition"].startswith("attachment;")
 
 
+def test_empty_attachment_downloads_with_its_type(tame, sink):
+    """An empty file is still a file: it downloads as zero bytes with a
+    Content-Type and its name."""
+    tid = open_ticket(tame, "Empty file please")
+    st, _, ans = post_reply(tame, tid, {
+        "text": "Here it is.",
+        "attachments": [{"filename": "empty.txt", "data": ""}]})
+    assert st == 201, (st, ans)
+    aid = ans["message"]["attachments"][0]["id"]
+    st, hdrs, data = tame.api(
+        "GET", "/api/v1/tickets/%d/attachments/%d" % (tid, aid))
+    assert st == 200 and data == b""
+    assert hdrs["Content-Type"] == "application/octet-stream"
+    assert "empty.txt" in hdrs["Content-Disposition"]
+
+
 def test_reply_attachment_names_are_tidied(tame, sink):
     tid = open_ticket(tame, "Names with paths")
     st, _, ans = post_reply(tame, tid, {
