@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -39,6 +40,31 @@ usage(void)
 	    "[--hostname NAME]\n"
 	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n");
 	exit(64);
+}
+
+/* Descriptors tamed wants: 1,024 HTTP and 512 SMTP connections, the
+ * store's files, the rest. */
+#define TAMED_FILES_WANTED 2048
+
+/* Takes the hard limit on open files as the soft one: the usual soft
+ * 1,024 would run out before the HTTP connection limit, and the
+ * acceptor would leave clients waiting instead of answering 503. */
+static void
+raise_open_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < TAMED_FILES_WANTED)
+		tame_log(TAME_LOG_WARN, "only %llu open files allowed (ulimit "
+		    "-n): connections will be refused early; %d wanted",
+		    (unsigned long long)rl.rlim_cur, TAMED_FILES_WANTED);
 }
 
 /* After the ingest writer commits: acknowledgements may wait in the
@@ -112,6 +138,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_open_files();
 	if (auth_init() || curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "tamed: cannot initialise libraries\n");
 		return 1;

@@ -11,6 +11,8 @@
 
 /* Wall-clock time as UTC milliseconds since the epoch. */
 int64_t tame_now_ms(void);
+/* Milliseconds of a clock that never steps back, for intervals. */
+int64_t tame_mono_ms(void);
 
 /* Parses a whole decimal integer s into *out, within [min, max].
  * TAME_EINVAL on anything else (empty, junk, overflow). */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "../core/thread.h"
 #include "../core/util.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "mime.h"
 #include "reply.h"
@@ -69,7 +70,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	enum ticket_status st = r->has_status ? r->status : TICKET_PENDING;
 	enum tame_err rc;
 	json_t *ev = NULL;
-	int64_t item;
+	int64_t item, merged = 0;
 	size_t i;
 	int began = 0, formatted = 0;
 
@@ -90,6 +91,11 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 		goto out;
 	began = 1;
 	if ((rc = store_reply_ctx(s, r->ticket_id, &ctx)))
+		goto out;
+	/* a merged ticket's conversation goes on in the one it went into:
+	 * a reply here would start a second thread with the customer */
+	if ((rc = store_desk_merged_into(s, r->ticket_id, &merged)) ||
+	    (merged && (rc = TAME_ECONFLICT)))
 		goto out;
 	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
 		goto out;

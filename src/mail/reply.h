@@ -37,7 +37,8 @@ struct reply_req {
 
 /* Creates the reply in its own transaction on s. *msg_id gets the new
  * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, bad CC
- * address). The caller wakes the outbox afterwards. */
+ * address), TAME_ECONFLICT (the ticket was merged into another). The
+ * caller wakes the outbox afterwards. */
 enum tame_err reply_send(struct store *s, const struct reply_req *r,
     int64_t now, int64_t *msg_id);
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,7 @@ struct http_api {
 	int acceptor_made;
 	atomic_int stopping;  /* set before lfd is shut down */
 	atomic_int conns;     /* handed to libmicrohttpd and not closed */
+	atomic_int live;      /* started by libmicrohttpd and not closed */
 	char *datadir;
 	struct outbox *outbox;
 	pthread_key_t store_key;
@@ -471,10 +473,20 @@ query_utf8(const struct _u_request *req)
 static int
 length_ambiguous(const struct _u_request *req)
 {
-	const char *cl = u_map_get_case(req->map_header, "Content-Length");
+	const char **keys = u_map_enum_keys(req->map_header), *v;
+	int n = 0, te = 0;
+	size_t i;
 
-	return cl && (strchr(cl, ',') ||
-	    u_map_get_case(req->map_header, "Transfer-Encoding"));
+	/* repeats whose names differ in case are kept apart */
+	for (i = 0; keys && keys[i]; i++) {
+		if (strcasecmp(keys[i], "Transfer-Encoding") == 0)
+			te = 1;
+		else if (strcasecmp(keys[i], "Content-Length") == 0) {
+			v = u_map_get(req->map_header, keys[i]);
+			n += v && strchr(v, ',') ? 2 : 1;
+		}
+	}
+	return n > 1 || (n && te);
 }
 
 static int
@@ -591,7 +603,10 @@ http_threads(void)
 	return (intptr_t)n;
 }
 
-/* libmicrohttpd closed a connection the acceptor counted. */
+/* libmicrohttpd started or closed a connection the acceptor handed it.
+ * One it could not start (out of memory) is closed without a word:
+ * api->conns keeps counting it, so the acceptor sets conns to live
+ * when it is at the limit and has handed nothing over for a while. */
 static void
 conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
     enum MHD_ConnectionNotificationCode toe)
@@ -600,8 +615,12 @@ conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
 
 	(void)con;
 	(void)ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&api->live, 1);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&api->live, 1);
 		atomic_fetch_sub(&api->conns, 1);
+	}
 }
 
 /* Starts libmicrohttpd with flags; U_OK or an ulfius error. */
@@ -619,8 +638,8 @@ start_mhd(struct http_api *api, unsigned flags)
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)conn_notify, api },
 		{ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_SECONDS, NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_MAX * threads + 64,
-		    NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, (HTTP_CONN_MAX + 256) *
+		    threads, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
@@ -651,6 +670,38 @@ listen_open(struct http_api *api)
 	return TAME_EIO;
 }
 
+/* At HTTP_CONN_MAX: answers fd 503 and closes it; logged at most once
+ * a minute (*logged). */
+static void
+refuse(int fd, time_t *logged)
+{
+	static const char body[] = "{\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"too many connections, try again later\"}}";
+	char busy[256], sink[4096];
+	struct timespec now;
+	int n, k;
+
+	n = snprintf(busy, sizeof(busy), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Retry-After: 5\r\nConnection: close\r\n\r\n%s",
+	    sizeof(body) - 1, body);
+	if (send(fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		tame_log(TAME_LOG_DEBUG, "http: send: %s", strerror(errno));
+	/* the request already here is read first: closing with unread
+	 * bytes would send a reset, and the client might lose the 503 */
+	shutdown(fd, SHUT_WR);
+	for (k = 0; k < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
+	    k++)
+		;
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (*logged == 0 || now.tv_sec - *logged >= 60) {
+		tame_log(TAME_LOG_WARN, "http: %d connections open: refusing "
+		    "more (503)", HTTP_CONN_MAX);
+		*logged = now.tv_sec;
+	}
+}
+
 /* The acceptor: takes each new connection and hands it to
  * libmicrohttpd, which gives it to the worker its descriptor number
  * picks (fd modulo workers), so a burst of connections is spread evenly.
@@ -661,32 +712,6 @@ listen_open(struct http_api *api)
  * network passes on, a refusal by the firewall) is logged at most once
  * a minute and the acceptor goes on after a pause, as libmicrohttpd's
  * own loop did. */
-/* At HTTP_CONN_MAX: answers fd 503 and closes it; logged at most once
- * a minute (*logged). */
-static void
-refuse(int fd, time_t *logged)
-{
-	static const char body[] = "{\"error\":{\"code\":\"unavailable\","
-	    "\"message\":\"too many connections, try again later\"}}";
-	char busy[256];
-	struct timespec now;
-	int n;
-
-	n = snprintf(busy, sizeof(busy), "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Retry-After: 5\r\nConnection: close\r\n\r\n%s",
-	    sizeof(body) - 1, body);
-	if (send(fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		tame_log(TAME_LOG_DEBUG, "http: send: %s", strerror(errno));
-	close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (*logged == 0 || now.tv_sec - *logged >= 60) {
-		tame_log(TAME_LOG_WARN, "http: %d connections open: refusing "
-		    "more (503)", HTTP_CONN_MAX);
-		*logged = now.tv_sec;
-	}
-}
-
 static void *
 accept_main(void *arg)
 {
@@ -694,6 +719,7 @@ accept_main(void *arg)
 	struct sockaddr_in peer;
 	struct timespec now;
 	time_t logged = 0, refused = 0;
+	int64_t handed = 0;
 	socklen_t len;
 	int fd, err;
 
@@ -703,11 +729,19 @@ accept_main(void *arg)
 		fd = accept4(api->lfd, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			/* at the limit, two seconds after the last hand-over:
+			 * every connection handed over has started, or never
+			 * will (conn_notify) */
+			if (atomic_load(&api->conns) >= HTTP_CONN_MAX &&
+			    tame_mono_ms() - handed > 2000)
+				atomic_store(&api->conns,
+				    atomic_load(&api->live));
 			if (atomic_load(&api->conns) >= HTTP_CONN_MAX) {
 				refuse(fd, &refused);
 				continue;
 			}
 			atomic_fetch_add(&api->conns, 1);
+			handed = tame_mono_ms();
 			/* MHD_NO: out of memory; the socket is closed */
 			if (MHD_add_connection(api->inst.mhd_daemon, fd,
 			    (struct sockaddr *)&peer, len) != MHD_YES)

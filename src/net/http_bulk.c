@@ -187,6 +187,7 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 	int64_t now = tame_now_ms(), msg_id = 0;
 	enum tame_err rc = TAME_OK;
 	int changed = 0, skipped = 0;
+	char why[96];
 
 	memset(&p, 0, sizeof(p));
 	switch (b->action) {
@@ -233,6 +234,11 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		rc = reply_one(c, b, tid, now, &msg_id, &skipped);
 		break;
 	}
+	if (rc == TAME_ECONFLICT && b->action == B_REPLY &&
+	    http_desk_merged(c, tid, why, sizeof(why)))
+		return json_pack("{s:I,s:b,s:{s:s,s:s}}", "ticket_id",
+		    (json_int_t)tid, "ok", 0, "error", "code", "conflict",
+		    "message", why);
 	if (rc)
 		return fail_json(c, tid, rc);
 	if (b->action == B_REPLY)

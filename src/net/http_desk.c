@@ -2,10 +2,12 @@
  * http_desk.c - helpers of the desk's endpoints, and GET /tags. See
  * http_desk.h.
  */
+#include <stdio.h>
 #include <string.h>
 #include "http_desk.h"
 #include "../core/template.h"
 #include "../store/store.h"
+#include "../store/store_desk.h"
 
 json_t *
 http_desk_body(struct http_ctx *c, size_t max, const struct json_field *fields,
@@ -103,4 +105,17 @@ http_desk_tags(struct http_ctx *c)
 	}
 	http_list(c, view, csv, "tags", tag_cols,
 	    sizeof(tag_cols) / sizeof(tag_cols[0]));
+}
+
+/* See http_desk.h. */
+const char *
+http_desk_merged(struct http_ctx *c, int64_t tid, char *buf, size_t n)
+{
+	int64_t into = 0;
+
+	if (store_desk_merged_into(c->store, tid, &into) != TAME_OK || !into)
+		return NULL;
+	snprintf(buf, n, "ticket #%lld was merged into #%lld: reply there",
+	    (long long)tid, (long long)into);
+	return buf;
 }

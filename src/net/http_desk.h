@@ -24,6 +24,12 @@ int http_desk_blank(const char *s);
 int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
     int64_t *ids, size_t max, size_t *n);
 
+/* When ticket tid was merged into another, writes "ticket #A was
+ * merged into #B: reply there" to buf (n bytes) and returns it; NULL
+ * otherwise (a reply_send() TAME_ECONFLICT says why in these words). */
+const char *http_desk_merged(struct http_ctx *c, int64_t tid, char *buf,
+    size_t n);
+
 /* Appends tpl with the placeholders of template.h expanded for ticket
  * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */
 enum tame_err http_desk_render(struct http_ctx *c, int64_t tid,

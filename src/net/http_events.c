@@ -94,15 +94,6 @@ static struct {
 	                          (atomically) so other requests skip it */
 } bus = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The oldest sequence number still in the ring (seq + 1 when empty).
  * Caller holds bus.mu. */
 static uint64_t
@@ -158,7 +149,7 @@ watch_main(void *arg)
 	if ((rc = store_open(bus.datadir, 0, &s)))
 		tame_log(TAME_LOG_ERR, "events: cannot open store: %s; live "
 		    "updates are off", tame_strerror(rc));
-	next_ping = mono_ms() + EVENTS_PING_MS;
+	next_ping = tame_mono_ms() + EVENTS_PING_MS;
 	pthread_mutex_lock(&bus.mu);
 	while (!bus.stopping) {
 		bus.poked = 0;
@@ -171,7 +162,7 @@ watch_main(void *arg)
 		pthread_mutex_lock(&bus.mu);
 		for (i = 0; i < n; i++)
 			publish_locked(&ch[i]);
-		if ((now = mono_ms()) >= next_ping) {
+		if ((now = tame_mono_ms()) >= next_ping) {
 			for (sub = bus.subs; sub; sub = sub->next)
 				sub->ping = 1;
 			next_ping = now + EVENTS_PING_MS;

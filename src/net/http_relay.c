@@ -211,17 +211,19 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 		}
 		free(old_user);
 	}
-	/* starttls says how an smtp:// relay talks; it may not contradict
-	 * the URL given with it, and smtps:// is TLS from the start */
-	if (starttls && (out->tls == RELAY_TLS_IMPLICIT || (url &&
-	    (out->tls == RELAY_TLS_STARTTLS) != json_is_true(starttls)))) {
+	/* starttls says how an smtp:// relay talks (true: as ?starttls in
+	 * the URL); false beside a URL with ?starttls, or true for smtps://,
+	 * which is TLS from the start, would be read one way or the other */
+	if (starttls && ((out->tls == RELAY_TLS_IMPLICIT &&
+	    json_is_true(starttls)) || (url && out->tls ==
+	    RELAY_TLS_STARTTLS && !json_is_true(starttls)))) {
 		http_error(c, 400, "invalid_field", "field \"relay.starttls\" "
 		    "%s", out->tls == RELAY_TLS_IMPLICIT ? "is for smtp:// "
-		    "only: smtps:// is TLS from the start" : "contradicts "
-		    "\"relay.url\" (?starttls in the URL says the same)");
+		    "only: smtps:// is TLS from the start" : "is false but "
+		    "\"relay.url\" asks for ?starttls");
 		goto fail;
 	}
-	if (starttls)
+	if (starttls && out->tls != RELAY_TLS_IMPLICIT)
 		out->tls = json_is_true(starttls) ? RELAY_TLS_STARTTLS :
 		    RELAY_TLS_NONE;
 	if (ca && json_is_string(ca)) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "http_desk.h"
 #include "http_intel.h"
 #include "http_tickets.h"
 #include "json_body.h"
@@ -30,7 +31,6 @@
 #include "../core/buf.h"
 #include "../core/util.h"
 #include "../mail/reply.h"
-#include "../store/store_desk.h"
 #include "../tame_limits.h"
 
 /* Longest ?status= list: all five names and commas fit. */
@@ -235,9 +235,10 @@ http_tickets_reply(struct http_ctx *c)
 	struct reply_req r;
 	struct reply_att att = { 0 };
 	json_t *body;
-	int64_t msg_id = 0, into = 0;
+	int64_t msg_id = 0;
 	enum tame_err rc;
 	size_t i;
+	char why[96];
 
 	/* the one route whose body may carry files (reply_att.h) */
 	if (!(body = http_body(c, TAME_REPLY_BODY_MAX)))
@@ -266,18 +267,6 @@ http_tickets_reply(struct http_ctx *c)
 			goto out;
 		}
 	}
-	/* A merged ticket's conversation goes on in the one it went into:
-	 * a reply here would start a second thread with the customer. */
-	if ((rc = store_desk_merged_into(c->store, c->id[0], &into)) &&
-	    rc != TAME_ENOTFOUND) {
-		http_store_error(c, rc, "ticket");
-		goto out;
-	}
-	if (into) {
-		http_error(c, 409, "conflict", "ticket #%lld was merged into "
-		    "#%lld: reply there", (long long)c->id[0], (long long)into);
-		goto out;
-	}
 	/* Collision check: the customer wrote after the composer opened. */
 	if (http_presence_check_newer(c, c->id[0], in.since_message_id,
 	    in.force))
@@ -300,6 +289,11 @@ http_tickets_reply(struct http_ctx *c)
 		    (long long)c->id[0], store_errmsg(c->store));
 		http_error(c, 400, "invalid_field",
 		    "the reply was refused; check text and cc");
+		goto out;
+	}
+	if (rc == TAME_ECONFLICT && http_desk_merged(c, c->id[0], why,
+	    sizeof(why))) {
+		http_error(c, 409, "conflict", "%s", why);
 		goto out;
 	}
 	if (rc) {

@@ -95,9 +95,11 @@ json_body_parse(const char *data, size_t len, size_t max, json_t **out,
 	}
 	j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
+		/* jansson names its own flag for this one */
 		json_body_fail(err, 400, "invalid_json",
 		    "invalid JSON at line %d column %d: %s", jerr.line,
-		    jerr.column, jerr.text);
+		    jerr.column, strstr(jerr.text, "JSON_ALLOW_NUL") ?
+		    "\\u0000 is not allowed in a string" : jerr.text);
 		rc = TAME_EPARSE;
 		goto out;
 	}

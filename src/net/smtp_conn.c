@@ -392,6 +392,7 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	struct mailbox mb;
 	char addr[SMTP_PATH_MAX + 1];
 	enum tame_err rc;
+	int known;
 
 	if (!c->mail_from) {
 		conn_error(srv, c, 503, "5.5.1 Error: need MAIL command");
@@ -405,8 +406,8 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	addr[cmd->path_len] = '\0';
 	tame_ascii_lower(addr);
 	memset(&mb, 0, sizeof(mb));
-	rc = mailbox_known(srv, addr) ? TAME_OK :
-	    store_mailbox_by_address(srv->store, addr, &mb);
+	known = mailbox_known(srv, addr);
+	rc = known ? TAME_OK : store_mailbox_by_address(srv->store, addr, &mb);
 	if (rc == TAME_ENOTFOUND)
 		rc = postmaster_here(srv, addr);
 	if (rc == TAME_ENOTFOUND) {
@@ -423,7 +424,7 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 		    "again later");
 		return;
 	}
-	if (mb.id && srv->nknown < SMTP_KNOWN_MAX &&
+	if (!known && srv->nknown < SMTP_KNOWN_MAX &&
 	    (srv->known[srv->nknown] = tame_strdup(addr)))
 		srv->nknown++;
 	mailbox_clear(&mb);

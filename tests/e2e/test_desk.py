@@ -496,6 +496,27 @@ def test_bulk_merge_into_target(tame):
     wait_for(lambda: tame.ticket(ids[0])["message_count"] == 4)
 
 
+def test_bulk_reply_skips_merged_ticket(tame, sink):
+    """A bulk reply from a stale selection that still holds a merged
+    ticket sends nothing to it (the target's thread goes on) and says
+    why; the other tickets get theirs."""
+    a, b, other = [new_ticket(tame, "Stale %d" % i,
+                              sender="s%d@example.org" % i)["id"]
+                   for i in range(3)]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % a,
+                          {"into": b})
+    assert st == 200, ans
+    st, _, ans = bulk(tame, {"ticket_ids": [a, other], "action": "reply",
+                             "text": "Hello {{customer.first_name}}"})
+    assert st == 200 and ans["succeeded"] == 1 and ans["failed"] == 1, ans
+    res = {r["ticket_id"]: r for r in ans["results"]}
+    assert res[a]["error"]["code"] == "conflict"
+    assert "merged into #%d" % b in res[a]["error"]["message"]
+    assert sink.wait_count(1)[0]["rcpts"] == ["s2@example.org"]
+    settle(0.5)
+    assert len(sink.messages) == 1
+
+
 # ---------------------------------------------------------------- followers
 
 def notes_of(api):

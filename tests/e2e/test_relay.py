@@ -367,8 +367,11 @@ def test_implicit_tls_and_no_starttls(tame, relay, cert):
     assert mb["relay"]["tls"] == "none"
     st, _, ans = try_send(tame, mb["id"])
     assert ans["ok"] is False and ans["error"] == "the relay wants a login"
-    # starttls true: works
+    # starttls true: works, alone or beside a URL without ?starttls
     mb = patch_relay(tame, mb["id"], {"starttls": True})
+    assert mb["relay"]["tls"] == "starttls"
+    mb = patch_relay(tame, mb["id"], {"url": relay.url(query=""),
+                                      "starttls": True})
     assert mb["relay"]["tls"] == "starttls"
     st, _, ans = try_send(tame, mb["id"])
     assert ans == {"ok": True, "relay": "mailbox"}, ans
