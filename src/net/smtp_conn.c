@@ -525,11 +525,13 @@ conn_command(struct smtp_server *srv, struct conn *c, const char *line,
 		    "message for a mailbox here");
 		break;
 	case SMTP_V_HELP:
-		conn_reply(c, 214, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
-		    "RSET NOOP QUIT VRFY HELP");
+		conn_reply(c, 214, c->lmtp ? "2.0.0 Commands: LHLO MAIL RCPT "
+		    "DATA RSET NOOP QUIT VRFY HELP" : "2.0.0 Commands: HELO "
+		    "EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
 		break;
 	case SMTP_V_STARTTLS:
 	case SMTP_V_AUTH:
+	case SMTP_V_EXPN:
 	case SMTP_V_UNKNOWN:
 		conn_error(srv, c, 502, "5.5.1 Error: command not "
 		    "implemented");

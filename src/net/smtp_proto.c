@@ -29,7 +29,7 @@ static const struct {
 	{ "RSET", SMTP_V_RSET }, { "NOOP", SMTP_V_NOOP },
 	{ "QUIT", SMTP_V_QUIT }, { "VRFY", SMTP_V_VRFY },
 	{ "HELP", SMTP_V_HELP }, { "STARTTLS", SMTP_V_STARTTLS },
-	{ "AUTH", SMTP_V_AUTH },
+	{ "AUTH", SMTP_V_AUTH }, { "EXPN", SMTP_V_EXPN },
 };
 
 static int
@@ -320,7 +320,11 @@ smtp_proto_parse(const char *line, size_t len, struct smtp_cmd *cmd)
 	case SMTP_V_EHLO:
 	case SMTP_V_LHLO:
 		if (cmd->arg_len == 0)
-			return fail(cmd, 501, "5.5.4 Syntax: EHLO hostname");
+			return fail(cmd, 501, cmd->verb == SMTP_V_HELO ?
+			    "5.5.4 Syntax: HELO hostname" :
+			    cmd->verb == SMTP_V_LHLO ?
+			    "5.5.4 Syntax: LHLO hostname" :
+			    "5.5.4 Syntax: EHLO hostname");
 		for (i = 0; i < cmd->arg_len; i++)
 			if (is_ctl((unsigned char)p[i]) && p[i] != '\t')
 				return fail(cmd, 501,

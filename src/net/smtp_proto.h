@@ -35,7 +35,8 @@ enum smtp_verb {
 	SMTP_V_VRFY,
 	SMTP_V_HELP,
 	SMTP_V_STARTTLS,
-	SMTP_V_AUTH
+	SMTP_V_AUTH,
+	SMTP_V_EXPN      /* known (RFC 5321 4.1.1.7), not offered: 502 */
 };
 
 enum smtp_body {

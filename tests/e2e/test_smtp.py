@@ -588,3 +588,16 @@ def test_postmaster_accepted_and_becomes_a_ticket(tame):
     with tame.smtp() as s:
         s.sendmail("mailer@example.org", ["Postmaster"], msg.as_bytes())
     tame.wait_ticket("Bounce report for the postmaster")
+
+
+def test_expn_not_implemented_and_help_per_port(tame):
+    """EXPN is known and not offered (502, RFC 5321 4.2.4); HELP names
+    the greeting of its own port; HELO without a name names HELO."""
+    out = raw_dialogue(tame.smtp_port, ["EHLO c.example.org", "EXPN staff",
+                                        "HELP", "HELO", "QUIT"])
+    assert out[2][0] == 502
+    assert out[3][0] == 214 and "EHLO" in out[3][1]
+    assert out[4] == (501, "5.5.4 Syntax: HELO hostname")
+    out = raw_dialogue(tame.lmtp_port, ["LHLO c.example.org", "HELP", "QUIT"])
+    assert out[2][0] == 214 and "LHLO" in out[2][1]
+    assert "EHLO" not in out[2][1]

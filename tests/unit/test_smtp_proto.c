@@ -38,6 +38,7 @@ test_verbs(void **state)
 		{ "VRFY bob", SMTP_V_VRFY }, { "HELP", SMTP_V_HELP },
 		{ "HELP MAIL", SMTP_V_HELP }, { "STARTTLS", SMTP_V_STARTTLS },
 		{ "AUTH PLAIN AGJvYgBwdw==", SMTP_V_AUTH },
+		{ "EXPN staff", SMTP_V_EXPN },
 		{ "QUIT  ", SMTP_V_QUIT }, { "DATA\r", SMTP_V_DATA },
 	};
 	struct smtp_cmd cmd;
