@@ -17,6 +17,7 @@
  * in messages and in bytes.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -50,7 +51,9 @@ struct slot {
 	char *raw;                 /* unquoted bytes, malloc'd */
 	size_t len;
 	size_t charge;             /* bytes counted in importer.bytes */
-	int skipped;               /* too big (counted, not stored) */
+	int skipped;               /* counted, not stored: see why */
+	int why;                   /* 0: too big; else an errno, or
+	                              EFTYPE_ (not a regular file) */
 	struct ingest_prep *ip;
 	enum tame_err rc;          /* of reading or parsing */
 };
@@ -77,6 +80,7 @@ struct importer {
 	int eof, stop;
 	size_t in_batch;
 	size_t total, stored, dups, unparsed, skipped;
+	int noinput;               /* the source cannot be read: said so */
 	int64_t t0, last_progress;
 };
 
@@ -97,30 +101,54 @@ import_progress(struct importer *im, int final)
 
 /* ---- reading one message (no lock held) ---- */
 
-/* Reads a Maildir file; a file moved away meanwhile is an empty
- * message (Maildir semantics). */
+/* A Maildir entry that is not a regular file (a FIFO would block the
+ * read, a device never end): skipped. Not an errno value. */
+#define EFTYPE_ (-1)
+
+/* Reads a Maildir file; a file moved away meanwhile is no message
+ * (Maildir semantics). One that cannot be read, is not a regular file
+ * or is empty is skipped (*skipped, *why), and so is one too big. */
 static enum tame_err
-file_read(const char *path, char **out, size_t *outlen, int *skipped)
+file_read(const char *path, char **out, size_t *outlen, int *skipped,
+    int *why)
 {
 	struct buf b;
+	struct stat st;
 	char chunk[65536];
-	size_t n;
-	FILE *f;
+	ssize_t n;
+	int fd;
 	enum tame_err rc = TAME_OK;
 
 	*out = NULL;
 	*outlen = 0;
-	if (!(f = fopen(path, "rb")))
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT) {
+			*skipped = 1;
+			*why = errno;
+		}
 		return TAME_OK;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size == 0) {
+		*skipped = 1;
+		*why = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ?
+		    EFTYPE_ : ENODATA;
+		close(fd);
+		return TAME_OK;
+	}
 	buf_init(&b, TAME_SMTP_MESSAGE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((rc = buf_add(&b, chunk, n)))
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if ((rc = buf_add(&b, chunk, (size_t)n)))
 			break;
-	fclose(f);
+	if (n < 0 && rc == TAME_OK) {
+		*skipped = 1;
+		*why = errno;
+	}
+	close(fd);
 	if (rc == TAME_ETOOBIG) {
 		*skipped = 1;
 		rc = TAME_OK;
-	} else if (rc == TAME_OK && b.len) {
+	} else if (rc == TAME_OK && b.len && !*skipped) {
 		*outlen = b.len;
 		if (!(*out = buf_take(&b)))
 			rc = TAME_ENOMEM;
@@ -182,7 +210,7 @@ import_worker(void *arg)
 				    &sl->len);
 		} else {
 			sl->rc = file_read(path, &sl->raw, &sl->len,
-			    &sl->skipped);
+			    &sl->skipped, &sl->why);
 		}
 		if (!sl->rc && !sl->skipped && sl->len)
 			sl->rc = ingest_prepare(sl->raw, sl->len, "", &sl->ip);
@@ -225,8 +253,14 @@ import_store(struct importer *im, struct slot *sl)
 	im->total++;
 	if (sl->skipped) {
 		im->skipped++;
-		fprintf(stderr, "\nimport: message %zu skipped: larger than "
-		    "%d bytes\n", im->total, TAME_SMTP_MESSAGE_MAX);
+		if (!sl->why)
+			fprintf(stderr, "\nimport: message %zu skipped: larger "
+			    "than %d bytes\n", im->total, TAME_SMTP_MESSAGE_MAX);
+		else
+			fprintf(stderr, "\nimport: message %zu skipped: %s\n",
+			    im->total, sl->why == EFTYPE_ ? "not a regular file"
+			    : sl->why == ENODATA ? "empty file" :
+			    strerror(sl->why));
 		return TAME_OK;
 	}
 	if (im->in_batch == 0 && (rc = store_begin(im->s)))
@@ -309,10 +343,24 @@ source_mbox(struct importer *im, const char *path)
 	const char *base;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		fprintf(stderr, "import: cannot read %s: %s\n", path,
+		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		im->noinput = 1;
 		return TAME_ENOTFOUND;
+	}
+	/* the file is mapped: a pipe has no size to map */
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "import: %s is %s: give an mbox file%s\n", path,
+		    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file",
+		    S_ISDIR(st.st_mode) ? " (import maildir DIR for a Maildir)"
+		    : " (save a pipe's output to a file first)");
+		close(fd);
+		im->noinput = 1;
+		return TAME_EINVAL;
 	}
 	if (st.st_size == 0) {
 		close(fd);
@@ -328,6 +376,7 @@ source_mbox(struct importer *im, const char *path)
 	if (!mbox_looks_like(base, (size_t)st.st_size)) {
 		fprintf(stderr, "import: %s is not an mbox file (no \"From \" "
 		    "line at the start)\n", path);
+		im->noinput = 1;
 		return TAME_EPARSE;
 	}
 	mbox_open(&im->src.mb, base, (size_t)st.st_size);
@@ -380,8 +429,9 @@ source_maildir(struct importer *im, const char *dir)
 	}
 	buf_free(&path);
 	if (rc == TAME_OK && !found) {
-		fprintf(stderr, "import: %s is not a Maildir (no cur/ or new/)\n",
-		    dir);
+		fprintf(stderr, "import: %s is not a Maildir (no cur/ or new/ "
+		    "it can read)\n", dir);
+		im->noinput = 1;
 		return TAME_ENOTFOUND;
 	}
 	return rc;
@@ -429,7 +479,10 @@ cli_import(struct store *s, const char *kind, const char *path)
 	else if (im->in_batch)
 		store_rollback(s);
 	import_progress(im, 1);
-	if (rc) {
+	if (rc && im->noinput) {
+		/* said above; EX_NOINPUT, or EX_DATAERR for what is no mbox */
+		code = rc == TAME_EPARSE ? cli_exit_code(rc) : 66;
+	} else if (rc) {
 		fprintf(stderr, "import: stopped: %s (%s)\n", tame_strerror(rc),
 		    store_errmsg(s));
 		code = cli_exit_code(rc);

@@ -18,6 +18,7 @@
  * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
  * usage, 65 bad data, 67 unknown user, 73 cannot create, 75 try later.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,9 @@
 #define EX_DATAERR_ 65
 #define EX_NOUSER_ 67
 #define EX_SOFTWARE_ 70
+#define EX_NOINPUT_ 66
 #define EX_CANTCREAT_ 73
+#define EX_IOERR_ 74
 #define EX_TEMPFAIL_ 75
 
 static void
@@ -87,6 +90,67 @@ cli_exit_code(enum tame_err rc)
 	case TAME_ENOTFOUND: return EX_NOUSER_;
 	default: return EX_DATAERR_;
 	}
+}
+
+/* 1 if data holds a store (tame.db). */
+static int
+store_exists(const char *data)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/tame.db", data);
+	return access(path, F_OK) == 0;
+}
+
+/* backup FILE: the online copy goes to a new file beside FILE, made
+ * 0600 (it holds password hashes and every customer's mail), and is
+ * renamed to FILE only when complete, so an interrupted backup never
+ * leaves a broken FILE. */
+static int
+cmd_backup(struct store *s, const char *data, const char *path)
+{
+	struct stat st, db;
+	char tmp[4096], dbpath[4096], journal[4200];
+	enum tame_err rc;
+	int fd;
+
+	if (!*path) {
+		fprintf(stderr, "tame: backup needs a file name\n");
+		return EX_USAGE_;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/tame.db", data);
+	/* the copy replaces FILE by a rename: only a regular file may be
+	 * replaced (not a device, a directory, or the store itself) */
+	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
+	    (stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
+	    st.st_ino == db.st_ino))) {
+		fprintf(stderr, "tame: backup: %s is %s\n", path,
+		    S_ISDIR(st.st_mode) ? "a directory" : !S_ISREG(st.st_mode) ?
+		    "not a regular file" : "the store itself");
+		return EX_CANTCREAT_;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX", path) >=
+	    sizeof(tmp) || (fd = mkstemp(tmp)) < 0) {
+		fprintf(stderr, "tame: backup: cannot create a file beside %s: "
+		    "%s\n", path, strerror(errno));
+		return EX_CANTCREAT_;
+	}
+	close(fd);	/* mkstemp made it 0600; SQLite keeps the mode */
+	rc = store_backup(s, tmp);
+	snprintf(journal, sizeof(journal), "%s-journal", tmp);
+	if (rc == TAME_OK && rename(tmp, path) != 0) {
+		fprintf(stderr, "tame: backup: cannot rename to %s: %s\n", path,
+		    strerror(errno));
+		unlink(tmp);
+		return EX_CANTCREAT_;
+	}
+	if (rc) {
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		unlink(tmp);
+		unlink(journal);
+		return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
+	}
+	return EX_OK_;
 }
 
 static int
@@ -308,8 +372,16 @@ main(int argc, char **argv)
 		return EX_SOFTWARE_;
 	}
 	mime_init();
+	/* what only reads a store does not make one (a mistyped --data
+	 * would export or back up an empty store) */
+	if ((strcmp(argv[0], "export") == 0 || strcmp(argv[0], "backup") ==
+	    0) && !store_exists(data)) {
+		fprintf(stderr, "tame: no store in %s\n", data);
+		return EX_NOINPUT_;
+	}
 	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
-		fprintf(stderr, "tame: cannot use data directory %s\n", data);
+		fprintf(stderr, "tame: cannot use data directory %s: %s\n",
+		    data, strerror(errno));
 		return EX_CANTCREAT_;
 	}
 	if ((rc = store_open(data, 1, &s))) {
@@ -339,7 +411,7 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "json") == 0)
 		code = cli_exit_code(store_export_json(s, stdout));
 	else if (argc >= 2 && strcmp(argv[0], "backup") == 0)
-		code = cli_exit_code(store_backup(s, argv[1]));
+		code = cmd_backup(s, data, argv[1]);
 	else
 		usage();
 	store_close(s);

@@ -1,10 +1,12 @@
 """The `tame` command: deliver, import, export, backup."""
 
 import json
+import os
 import shutil
+import subprocess
 import time
 
-from conftest import (MAILBOX, SLOW, Tame, make_message, run_tame,
+from conftest import (MAILBOX, SLOW, TAME, Tame, make_message, run_tame,
                       wait_for)
 
 
@@ -145,6 +147,39 @@ def test_import_maildir(tame_data):
         "Maildir %d" % i for i in range(5)]
 
 
+def test_import_refuses_what_it_cannot_read(tame_data):
+    """A pipe or a directory given as the mbox is refused with its
+    reason and EX_NOINPUT (a pipe used to import nothing and exit 0); in
+    a Maildir an empty file or a FIFO is skipped and named, never waited
+    on, and the rest is imported."""
+    mbox = tame_data.dir / "two.mbox"
+    write_mbox(mbox, 2)
+    r = subprocess.run("%s --data %s import mbox <(cat %s)" % (
+        TAME, tame_data.data, mbox), shell=True, executable="/bin/bash",
+        capture_output=True, timeout=60)
+    assert r.returncode == 66, r
+    assert b"not a regular file" in r.stderr
+    r = tame_data.cli("import", "mbox", tame_data.dir, check=False)
+    assert r.returncode == 66 and "is a directory" in r.err, r
+    r = tame_data.cli("import", "mbox", tame_data.dir / "missing.mbox",
+                      check=False)
+    assert r.returncode == 66 and "cannot read" in r.err, r
+    md = tame_data.dir / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    (md / "new" / "1.ok").write_bytes(make_message(
+        subject="Readable one").as_bytes())
+    (md / "new" / "2.empty").write_bytes(b"")
+    os.mkfifo(md / "new" / "3.fifo")
+    r = tame_data.cli("import", "maildir", md, timeout=30)
+    assert r.returncode == 0, r
+    assert "skipped: empty file" in r.err and \
+        "skipped: not a regular file" in r.err, r
+    assert "1 stored" in r.err and "2 skipped" in r.err, r
+    tame_data.start()
+    assert [t["subject"] for t in tame_data.tickets()] == ["Readable one"]
+
+
 def test_import_not_a_mailbox(tame_data):
     p = tame_data.dir / "notmbox"
     p.write_bytes(b"hello\n")
@@ -234,6 +269,35 @@ def test_backup_is_readable_copy(tame):
             "Backup one", "Backup two"]
     finally:
         assert t2.stop() == 0
+
+
+def test_backup_private_whole_and_refusals(tame_data, tmp_path):
+    """The copy is readable only by its owner (it holds password
+    hashes and all mail) and appears whole or not at all; a directory,
+    a FIFO, the store itself, an empty name or a missing folder is
+    refused with the reason; export and backup of a data directory that
+    holds no store say so instead of copying an empty one."""
+    bk = tame_data.dir / "copy.db"
+    r = tame_data.cli("backup", bk)
+    assert r.returncode == 0, r
+    assert os.stat(bk).st_mode & 0o777 == 0o600
+    assert [p.name for p in tame_data.dir.iterdir()
+            if p.name.startswith("copy.db")] == ["copy.db"]
+    fifo = tame_data.dir / "a.fifo"
+    os.mkfifo(fifo)
+    for target, why in ((tame_data.dir, "is a directory"),
+                        (fifo, "not a regular file"),
+                        (tame_data.data / "tame.db", "the store itself"),
+                        (tame_data.dir / "no" / "x.db", "cannot create")):
+        r = tame_data.cli("backup", target, check=False)
+        assert r.returncode == 73 and why in r.err, (target, r)
+    r = tame_data.cli("backup", "", check=False)
+    assert r.returncode == 64, r
+    missing = tmp_path / "typo"
+    for args in (("export", "json"), ("backup", tmp_path / "x.db")):
+        r = run_tame(missing, *args, check=False)
+        assert r.returncode == 66 and "no store in" in r.err, (args, r)
+    assert not missing.exists()
 
 
 def test_init_creates_admin_and_mailbox(tmp_path):
