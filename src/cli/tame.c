@@ -92,6 +92,92 @@ cli_exit_code(enum tame_err rc)
 	}
 }
 
+/* What each command takes: its words, how many plain arguments follow
+ * them, the options that take a value and the flags. */
+struct cmd_spec {
+	const char *word[2];
+	int npos;
+	const char *const *vals;
+	const char *const *flags;
+};
+
+static const char *const no_opts[] = { NULL };
+static const char *const user_vals[] = { "--email", "--name", "--role",
+    NULL };
+static const char *const user_flags[] = { "--password-stdin", NULL };
+static const char *const token_vals[] = { "--email", NULL };
+static const char *const mailbox_vals[] = { "--address", "--name",
+    "--relay", "--relay-ca", "--imap", "--after", "--imap-ca",
+    "--imap-pin", "--imap-poll-ms", NULL };
+static const char *const mailbox_flags[] = { "--no-relay", "--no-imap",
+    NULL };
+static const char *const deliver_vals[] = { "--from", "--to", NULL };
+
+static const struct cmd_spec cmds[] = {
+	{ { "init", NULL }, 0, no_opts, no_opts },
+	{ { "user", "add" }, 0, user_vals, user_flags },
+	{ { "token", "add" }, 0, token_vals, no_opts },
+	{ { "mailbox", "add" }, 0, mailbox_vals, no_opts },
+	{ { "mailbox", "set" }, 0, mailbox_vals, mailbox_flags },
+	{ { "deliver", NULL }, 0, deliver_vals, no_opts },
+	{ { "import", NULL }, 2, no_opts, no_opts },
+	{ { "export", NULL }, 1, no_opts, no_opts },
+	{ { "backup", NULL }, 1, no_opts, no_opts },
+};
+
+static int
+listed(const char *const *v, const char *a)
+{
+	for (; *v; v++)
+		if (strcmp(*v, a) == 0)
+			return 1;
+	return 0;
+}
+
+/* Exits with usage unless argv is a known command with only its own
+ * options, each option's value and exactly its plain arguments: an
+ * option mistyped or an argument too many is said, not ignored. */
+static void
+check_args(int argc, char **argv)
+{
+	const struct cmd_spec *c = NULL;
+	size_t k;
+	int i, pos = 0, nw;
+
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]) && !c; k++)
+		if (strcmp(argv[0], cmds[k].word[0]) == 0 &&
+		    (!cmds[k].word[1] || (argc > 1 &&
+		    strcmp(argv[1], cmds[k].word[1]) == 0)))
+			c = &cmds[k];
+	if (!c) {
+		fprintf(stderr, "tame: unknown command \"%s%s%s\"\n", argv[0],
+		    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		usage();
+	}
+	nw = c->word[1] ? 2 : 1;
+	for (i = nw; i < argc; i++) {
+		if (listed(c->vals, argv[i])) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tame: %s needs a value\n",
+				    argv[i]);
+				usage();
+			}
+			i++;
+		} else if (listed(c->flags, argv[i]))
+			;
+		else if (strncmp(argv[i], "--", 2) == 0 || pos++ >= c->npos) {
+			fprintf(stderr, "tame: %s: unknown %s \"%s\"\n",
+			    argv[0], argv[i][0] == '-' ? "option" : "argument",
+			    argv[i]);
+			usage();
+		}
+	}
+	if (pos < c->npos) {
+		fprintf(stderr, "tame: %s: missing argument\n", argv[0]);
+		usage();
+	}
+}
+
 /* 1 if data holds a store (tame.db). */
 static int
 store_exists(const char *data)
@@ -367,6 +453,7 @@ main(int argc, char **argv)
 		usage();
 	argc -= i;
 	argv += i;
+	check_args(argc, argv);
 	if (auth_init()) {
 		fprintf(stderr, "tame: libsodium cannot start\n");
 		return EX_SOFTWARE_;

@@ -351,6 +351,20 @@ def test_cli_refusals(tame_data):
     assert r.returncode != 0, r
     r = tame_data.cli("frobnicate", check=False)
     assert r.returncode == 64, r
+    # a mistyped option or an argument too many is said, not ignored:
+    # nothing is stored or run
+    for args, said in ((("deliver", "--bogus"), 'unknown option "--bogus"'),
+                       (("deliver", "--to"), "--to needs a value"),
+                       (("import", "mbox", "a.mbox", "b.mbox"),
+                        'unknown argument "b.mbox"'),
+                       (("export", "json", "extra"),
+                        'unknown argument "extra"'),
+                       (("user", "add", "--email", "x@example.com",
+                         "--nmae", "X"), 'unknown option "--nmae"'),
+                       (("mailbox", "del"), 'unknown command "mailbox del"')):
+        r = tame_data.cli(*args, stdin=make_message().as_bytes(),
+                          check=False)
+        assert r.returncode == 64 and said in r.err, (args, r)
     # each token is new and works alone
     t1 = tame_data.cli("token", "add", "--email", "admin@example.com").out
     t2 = tame_data.cli("token", "add", "--email", "admin@example.com").out
