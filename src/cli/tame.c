@@ -178,6 +178,27 @@ check_args(int argc, char **argv)
 	}
 }
 
+/* Longest password, in bytes, as the API takes (argon2id needs no
+ * more). */
+#define CLI_PASSWORD_MAX 1024
+
+/* 0 if name is a one-line name the API would take (1 to
+ * TAME_FIELD_MAX bytes, no control characters); else says why. */
+static int
+name_check(const char *what, const char *name)
+{
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < n && (unsigned char)name[i] >= 0x20 &&
+	    name[i] != 0x7f; i++)
+		;
+	if (n && n <= TAME_FIELD_MAX && i == n && tame_utf8_valid(name))
+		return 0;
+	fprintf(stderr, "tame: %s must be 1 to %d bytes of UTF-8 on one "
+	    "line\n", what, TAME_FIELD_MAX);
+	return -1;
+}
+
 /* 1 if data holds a store (tame.db). */
 static int
 store_exists(const char *data)
@@ -245,11 +266,12 @@ cmd_user_add(struct store *s, int argc, char **argv)
 	const char *email = cli_opt(argc, argv, "--email");
 	const char *name = cli_opt(argc, argv, "--name");
 	const char *role_s = cli_opt(argc, argv, "--role");
-	char pw[1024], hash[AUTH_PWHASH_MAX];
+	char hash[AUTH_PWHASH_MAX], *pw = NULL;
 	enum agent_role role;
 	enum tame_err rc;
 	int64_t id;
-	size_t n;
+	size_t n, cap = 0;
+	ssize_t got;
 	int i, from_stdin = 0;
 
 	for (i = 0; i < argc; i++)
@@ -262,18 +284,28 @@ cmd_user_add(struct store *s, int argc, char **argv)
 		fprintf(stderr, "tame: invalid email address: %s\n", email);
 		return EX_DATAERR_;
 	}
-	if (!fgets(pw, sizeof(pw), stdin)) {
+	if (name_check("--name", name))
+		return EX_DATAERR_;
+	if ((got = getline(&pw, &cap, stdin)) <= 0) {
 		fprintf(stderr, "tame: no password on stdin\n");
+		free(pw);
 		return EX_DATAERR_;
 	}
-	n = strcspn(pw, "\r\n");
+	n = (size_t)got;
+	while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+		n--;
 	pw[n] = '\0';
-	if (n < 8) {
-		fprintf(stderr, "tame: password must have at least 8 "
-		    "characters\n");
+	if (n < 8 || n > CLI_PASSWORD_MAX || strlen(pw) != n) {
+		fprintf(stderr, "tame: the password must have 8 to %d bytes "
+		    "and no NUL\n", CLI_PASSWORD_MAX);
+		explicit_bzero(pw, (size_t)got);
+		free(pw);
 		return EX_DATAERR_;
 	}
-	if ((rc = auth_password_hash(pw, hash)))
+	rc = auth_password_hash(pw, hash);
+	explicit_bzero(pw, (size_t)got);
+	free(pw);
+	if (rc)
 		return cli_exit_code(rc);
 	rc = store_agent_create(s, email, name, role, hash, tame_now_ms(), &id);
 	if (rc == TAME_EEXIST) {
@@ -330,6 +362,8 @@ cmd_mailbox_add(struct store *s, int argc, char **argv)
 		fprintf(stderr, "tame: invalid address: %s\n", addr);
 		return EX_DATAERR_;
 	}
+	if (name && name_check("--name", name))
+		return EX_DATAERR_;
 	if (cli_opt(argc, argv, "--relay"))
 		return cli_relay_mailbox_add(s, addr, name ? name : addr, argc,
 		    argv);
@@ -396,6 +430,14 @@ cmd_deliver(struct store *s, int argc, char **argv)
 
 	if (!from)
 		from = getenv("SENDER");
+	/* the envelope sender may be empty (a bounce); anything else that
+	 * is no address would become a customer's address: not taken, the
+	 * message's From: is used as for any mail without one */
+	if (from && *from && !reply_addr_valid(from)) {
+		fprintf(stderr, "tame: ignoring sender \"%.80s\": not an "
+		    "address\n", from);
+		from = NULL;
+	}
 	if (!to)
 		to = getenv("ORIGINAL_RECIPIENT") ? getenv("ORIGINAL_RECIPIENT")
 		    : getenv("RECIPIENT");

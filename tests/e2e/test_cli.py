@@ -69,6 +69,18 @@ def test_deliver_garbage_stored_unparsed(tame):
     assert tame.ticket(t[0]["id"])["unparsed"] is True
 
 
+def test_deliver_sender_that_is_no_address_is_ignored(tame):
+    """An envelope sender that is not an address never becomes a
+    customer's address: it is said and left out, and the mail is taken
+    as from its From: header."""
+    r = tame.cli("deliver", "--from", "not an address", "--to", MAILBOX,
+                 stdin=make_message(sender="Real <real@example.org>",
+                                    subject="Odd envelope").as_bytes())
+    assert r.returncode == 0 and "ignoring sender" in r.err, r
+    t = tame.wait_ticket("Odd envelope")
+    assert t["customer"]["email"] == "real@example.org"
+
+
 def test_deliver_empty_input_is_bad_data(tame_data):
     r = tame_data.cli("deliver", "--to", MAILBOX, stdin=b"", check=False)
     assert r.returncode == 65, r
@@ -342,6 +354,18 @@ def test_cli_refusals(tame_data):
                       "--password-stdin", stdin=b"long enough pw\n",
                       check=False)
     assert r.returncode != 0, r
+    # the API's limits hold here too: a password over 1,024 bytes or
+    # with a NUL (it was cut short), a name empty or on two lines
+    for pw, name in ((b"a" * 5000 + b"\n", "Long"),
+                     (b"abcdefgh\0ijkl\n", "Nul"), (b"long enough pw\n", ""),
+                     (b"long enough pw\n", "Two\nlines")):
+        r = tame_data.cli("user", "add", "--email", "lim@example.com",
+                          "--name", name, "--role", "agent",
+                          "--password-stdin", stdin=pw, check=False)
+        assert r.returncode == 65, (name, r)
+    r = tame_data.cli("mailbox", "add", "--address", "x@example.com",
+                      "--name", "", check=False)
+    assert r.returncode == 65, r
     r = tame_data.cli("token", "add", "--email", "ghost@example.com",
                       check=False)
     assert r.returncode == 67, r
