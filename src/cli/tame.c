@@ -43,10 +43,11 @@
 #define EX_IOERR_ 74
 #define EX_TEMPFAIL_ 75
 
+/* The commands on out; exits with code. */
 static void
-usage(void)
+usage_to(FILE *out, int code)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: tame --data DIR COMMAND\n"
 	    "  init                          first admin and mailbox, if none\n"
 	    "  user add --email E --name N --role admin|agent --password-stdin\n"
@@ -66,7 +67,13 @@ usage(void)
 	    "  import mbox FILE | import maildir DIR\n"
 	    "  export json                   everything as JSON on stdout\n"
 	    "  backup FILE                   online copy of the store\n");
-	exit(EX_USAGE_);
+	exit(code);
+}
+
+static void
+usage(void)
+{
+	usage_to(stderr, EX_USAGE_);
 }
 
 const char *
@@ -197,6 +204,25 @@ name_check(const char *what, const char *name)
 	fprintf(stderr, "tame: %s must be 1 to %d bytes of UTF-8 on one "
 	    "line\n", what, TAME_FIELD_MAX);
 	return -1;
+}
+
+/* export json: everything on stdout; a write that fails (a full disk,
+ * a closed pipe) is said and exits EX_IOERR. */
+static int
+cmd_export(struct store *s)
+{
+	enum tame_err rc = store_export_json(s, stdout);
+
+	if (rc == TAME_OK && fflush(stdout) != 0)
+		rc = TAME_EIO;
+	if (rc == TAME_EIO || ferror(stdout)) {
+		fprintf(stderr, "tame: export: cannot write: %s\n",
+		    strerror(errno ? errno : EIO));
+		return EX_IOERR_;
+	}
+	if (rc)
+		fprintf(stderr, "tame: export: %s\n", store_errmsg(s));
+	return cli_exit_code(rc);
 }
 
 /* 1 if data holds a store (tame.db). */
@@ -335,6 +361,13 @@ cmd_token_add(struct store *s, int argc, char **argv)
 	if ((rc = store_agent_by_email(s, email, &a))) {
 		fprintf(stderr, "tame: no agent %s\n", email);
 		return cli_exit_code(rc);
+	}
+	if (a.disabled) {
+		/* its token would only ever answer 401 */
+		fprintf(stderr, "tame: %s is disabled: enable the agent "
+		    "first\n", email);
+		agent_clear(&a);
+		return EX_DATAERR_;
 	}
 	auth_token_new(tok);
 	auth_sha256_hex(tok, strlen(tok), hash);
@@ -485,6 +518,9 @@ main(int argc, char **argv)
 	enum tame_err rc;
 	int i, code;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		usage_to(stdout, EX_OK_);
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--data") == 0)
 			data = argv[i + 1];
@@ -511,7 +547,9 @@ main(int argc, char **argv)
 	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
 		fprintf(stderr, "tame: cannot use data directory %s: %s\n",
 		    data, strerror(errno));
-		return EX_CANTCREAT_;
+		/* for an MTA's pipe, a local fault keeps the mail queued */
+		return strcmp(argv[0], "deliver") == 0 ? EX_TEMPFAIL_ :
+		    EX_CANTCREAT_;
 	}
 	if ((rc = store_open(data, 1, &s))) {
 		fprintf(stderr, "tame: cannot open store in %s: %s\n", data,
@@ -538,7 +576,7 @@ main(int argc, char **argv)
 		code = cli_import(s, argv[1], argv[2]);
 	else if (argc >= 2 && strcmp(argv[0], "export") == 0 &&
 	    strcmp(argv[1], "json") == 0)
-		code = cli_exit_code(store_export_json(s, stdout));
+		code = cmd_export(s);
 	else if (argc >= 2 && strcmp(argv[0], "backup") == 0)
 		code = cmd_backup(s, data, argv[1]);
 	else

@@ -81,6 +81,26 @@ def test_deliver_sender_that_is_no_address_is_ignored(tame):
     assert t["customer"]["email"] == "real@example.org"
 
 
+def test_token_for_disabled_agent_refused_help_and_export_errors(tame):
+    """No token is made for a disabled agent (it could only ever get
+    401); --help is usage on stdout with exit 0; an export that cannot
+    be written says so and exits 74."""
+    aid, _ = tame.add_agent("gone@example.com")
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % aid,
+                          {"disabled": True})
+    assert st == 200, ans
+    r = tame.cli("token", "add", "--email", "gone@example.com", check=False)
+    assert r.returncode == 65 and "disabled" in r.err and r.out == "", r
+    h = subprocess.run([str(TAME), "--help"], capture_output=True,
+                       timeout=30)
+    assert h.returncode == 0 and b"usage: tame" in h.stdout, h
+    with open("/dev/full", "wb") as full:
+        e = subprocess.run([str(TAME), "--data", str(tame.data), "export",
+                            "json"], stdout=full, stderr=subprocess.PIPE,
+                           timeout=60)
+    assert e.returncode == 74 and b"cannot write" in e.stderr, e
+
+
 def test_deliver_empty_input_is_bad_data(tame_data):
     r = tame_data.cli("deliver", "--to", MAILBOX, stdin=b"", check=False)
     assert r.returncode == 65, r
