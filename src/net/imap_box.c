@@ -409,8 +409,8 @@ status_done(struct imap_box *b)
 static void
 search_done(struct imap_box *b)
 {
-	long n = imap_client_parse_search(&b->cl, b->last_uid, b->uids,
-	    TAME_IMAP_SEARCH_SPAN);
+	long n = imap_client_parse_search(&b->cl, b->last_uid, b->uidnext,
+	    b->uids, TAME_IMAP_SEARCH_SPAN);
 
 	if (n < 0) {
 		b->err = "server answered garbage";

@@ -439,10 +439,10 @@ cmp_i64(const void *a, const void *b)
 /* See imap_client.h. */
 long
 imap_client_parse_search(const struct imap_client *c, int64_t after,
-    int64_t *uids, size_t max)
+    int64_t before, int64_t *uids, size_t max)
 {
 	const char *s = buf_str(&c->body), *line, *eol, *p;
-	size_t n = 0;
+	size_t n = 0, i, u;
 	int64_t v;
 
 	for (line = s; *line; line = *eol ? eol + 1 : eol) {
@@ -461,12 +461,17 @@ imap_client_parse_search(const struct imap_client *c, int64_t after,
 			}
 			if (p < eol && *p != ' ' && *p != '\r')
 				return -1;
-			if (v > after && n < max)
+			if (v > after && (before <= 0 || v < before) &&
+			    n < max)
 				uids[n++] = v;
 		}
 	}
 	qsort(uids, n, sizeof(*uids), cmp_i64);
-	return (long)n;
+	/* a UID named twice is fetched and acted on once */
+	for (i = u = 0; i < n; i++)
+		if (u == 0 || uids[i] != uids[u - 1])
+			uids[u++] = uids[i];
+	return (long)u;
 }
 
 /* Appends uids[0..n) (ascending) as a compact sequence set: 1:5,7. */

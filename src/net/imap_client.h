@@ -131,11 +131,13 @@ enum tame_err imap_client_parse_status(const struct imap_client *c,
     int64_t *uidvalidity, int64_t *uidnext, int64_t *messages);
 /* The UIDVALIDITY of an EXAMINE answer in body, 0 if none. */
 int64_t imap_client_parse_uidvalidity(const struct imap_client *c);
-/* Reads the UIDs of the SEARCH answers in body that are > after, in
- * ascending order, into uids (at most max). Returns how many;
+/* Reads the UIDs of the SEARCH answers in body that are > after and,
+ * when before > 0, < before (the UIDNEXT the server gave: a UID past it
+ * would move the import past mail still to come), in ascending order
+ * and each once, into uids (at most max). Returns how many;
  * TAME_EPARSE (as -1) for a bad number. */
 long imap_client_parse_search(const struct imap_client *c, int64_t after,
-    int64_t *uids, size_t max);
+    int64_t before, int64_t *uids, size_t max);
 
 /* The after-import action for the messages uids[0..n) (ascending), as
  * custom commands for imap_client_command(), appended to out one a line

@@ -130,6 +130,21 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 {
 	char d[256];
 
+	if (cc == CURLE_OK && c->body.len == 0 && !*retried) {
+		*retried = 1;	/* an empty BODY[]: ask once more */
+		return 1;
+	}
+	if (cc == CURLE_OK && c->body.len == 0) {
+		/* no mail is empty: a blank ticket would stand for it and
+		 * the real one be marked seen; it is left, as one too big */
+		imap_act_settle(b, s, SLOT_SKIPPED);
+		snprintf(d, sizeof(d), "UID %lld came with no content; it is "
+		    "left on the server", (long long)uid);
+		b->shown_err = NULL;
+		imap_box_error(b, "server answered garbage", d);
+		b->sticky = 1;
+		return 0;
+	}
 	if (cc == CURLE_OK) {
 		imap_act_submit(b, s, &c->body);
 		return 0;

@@ -14,6 +14,8 @@ misbehaves in one of these ways (mode):
   idle-garbage  offers IDLE, then answers it with noise
   idle-drop     offers IDLE, then closes the connection once idling
   idle-silent   offers IDLE, then never answers the IDLE command
+  empty-first   answers the FETCH of UID 1 with an empty literal
+  search-far    names each UID twice in SEARCH, and one far past UIDNEXT
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
 only for what no real server does on purpose. It listens on a free
@@ -36,6 +38,8 @@ class FakeImap(socketserver.ThreadingTCPServer):
                          for m in messages]
         self.idlers = []          # handlers idling, for EXISTS
         self.idle_commands = 0    # IDLE commands seen
+        self.fetched = []         # UIDs whose FETCH was answered
+        self.stores = []          # UID sets of the UID STORE commands
         srv = self
 
         class H(socketserver.StreamRequestHandler):
@@ -91,6 +95,8 @@ class FakeImap(socketserver.ThreadingTCPServer):
                         lo, hi = words[-1].split(":")
                         hits = [u for u in range(1, n + 1)
                                 if int(lo) <= u <= int(hi)]
+                        if mode == "search-far":
+                            hits = hits + hits + [4000000000]
                         self.out("* SEARCH" + "".join(" %d" % u
                                                       for u in hits))
                     elif cmd == "UID" and sub == "FETCH":
@@ -107,7 +113,13 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             self.wfile.write(b"From: x@example.org\r\n" * 5)
                             self.wfile.flush()
                             return   # closes mid-literal
+                        if uid > n:
+                            self.out("%s OK done" % tag)
+                            continue
                         msg = srv.messages[uid - 1]
+                        if mode == "empty-first" and uid == 1:
+                            msg = b""
+                        srv.fetched.append(uid)
                         self.out("* %d FETCH (UID %d BODY[] {%d}"
                                  % (uid, uid, len(msg)))
                         self.wfile.write(msg)
@@ -136,6 +148,8 @@ class FakeImap(socketserver.ThreadingTCPServer):
                         if done.strip().upper() != b"DONE":
                             self.out("%s BAD expected DONE" % tag)
                             continue
+                    elif cmd == "UID" and sub == "STORE":
+                        srv.stores.append(words[2])
                     elif cmd == "LOGOUT":
                         self.out("* BYE bye")
                         self.out("%s OK done" % tag)

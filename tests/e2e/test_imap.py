@@ -482,3 +482,40 @@ def test_bad_server_gives_clear_error_others_keep_working(tame, dovecot,
         assert tame.alive()
     finally:
         bad.close()
+
+
+def test_empty_fetch_answer_is_left_on_the_server(tame):
+    """A message the server sends with no content makes no blank ticket
+    and is not marked seen: it stays on the server, named in the error,
+    and the mail after it comes in."""
+    fake = FakeImap("empty-first", [imap_message(1, "empty"),
+                                    imap_message(2, "empty")])
+    try:
+        connect(tame, fake.url())
+        tame.wait_ticket("empty 2", timeout=10)
+        imap = wait_error(tame, "server answered garbage", timeout=10)
+        assert "UID 1 came with no content" in imap["last_error_detail"]
+        assert len(tame.tickets()) == 1
+        wait_for(lambda: fake.stores, 10, what="the STORE of UID 2")
+        assert all("1" not in s.replace("2", "").split(",")
+                   for s in fake.stores), fake.stores
+    finally:
+        fake.close()
+
+
+def test_search_answer_past_uidnext_or_repeated_is_not_trusted(tame):
+    """A UID the server names twice is fetched once; one past its own
+    UIDNEXT does not move the import past mail still to come."""
+    fake = FakeImap("search-far", [imap_message(1, "far"),
+                                   imap_message(2, "far")])
+    try:
+        connect(tame, fake.url())
+        tame.wait_ticket("far 2", timeout=10)
+        assert sorted(fake.fetched) == [1, 2], fake.fetched
+        fake.add(imap_message(3, "far"))
+        tame.wait_ticket("far 3", timeout=10)
+        assert sorted(t["subject"] for t in tame.tickets()) == [
+            "far 1", "far 2", "far 3"]
+        assert imap_of(tame)["status"] == "ok"
+    finally:
+        fake.close()

@@ -161,11 +161,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (imap_client_parse_uidvalidity(&c) < 0)
 			abort();
-		n = imap_client_parse_search(&c, 5, uids, MAX_UIDS);
+		n = imap_client_parse_search(&c, 5, 0, uids, MAX_UIDS);
 		if (n > MAX_UIDS)
 			abort();
 		for (i = 0; i < n; i++)
-			if (uids[i] <= 5 || (i && uids[i] < uids[i - 1]))
+			if (uids[i] <= 5 || (i && uids[i] <= uids[i - 1]))
+				abort();
+		/* with a bound, every UID is below it */
+		n = imap_client_parse_search(&c, 5, 100, uids, MAX_UIDS);
+		for (i = 0; i < n; i++)
+			if (uids[i] <= 5 || uids[i] >= 100)
 				abort();
 		for (after = IMAP_AFTER_SEEN; n > 0 && after <= IMAP_AFTER_MOVE;
 		    after++) {

@@ -193,13 +193,20 @@ test_answers(void **state)
 	assert_int_equal(n, 3);
 	buf_reset(&c.body);
 	buf_addstr(&c.body, "* 4 EXISTS\r\n* SEARCH 9 3 7 12\r\n");
-	assert_int_equal(imap_client_parse_search(&c, 5, uids, 8), 3);
+	assert_int_equal(imap_client_parse_search(&c, 5, 0, uids, 8), 3);
 	assert_int_equal(uids[0], 7);
 	assert_int_equal(uids[1], 9);
 	assert_int_equal(uids[2], 12);
+	/* past UIDNEXT is not there yet; a UID named twice counts once */
+	buf_reset(&c.body);
+	buf_addstr(&c.body, "* SEARCH 3 1 1 2 3 3 4000000000\r\n");
+	assert_int_equal(imap_client_parse_search(&c, 0, 5, uids, 8), 3);
+	assert_int_equal(uids[0], 1);
+	assert_int_equal(uids[1], 2);
+	assert_int_equal(uids[2], 3);
 	buf_reset(&c.body);
 	buf_addstr(&c.body, "* SEARCH 1 x2\r\n");
-	assert_int_equal(imap_client_parse_search(&c, 0, uids, 8), -1);
+	assert_int_equal(imap_client_parse_search(&c, 0, 0, uids, 8), -1);
 	buf_reset(&c.body);
 	buf_addstr(&c.body, "* OK nothing\r\n");
 	assert_int_equal(imap_client_parse_status(&c, &v, &next, &n),
