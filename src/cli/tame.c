@@ -16,7 +16,8 @@
  *
  * Works on the store directly (the SQLite file is shared safely with a
  * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
- * usage, 65 bad data, 67 unknown user, 73 cannot create, 75 try later.
+ * usage, 65 bad data, 66 no input, 67 unknown user, 73 cannot create,
+ * 74 I/O error, 75 try later.
  */
 #include <errno.h>
 #include <stdio.h>
