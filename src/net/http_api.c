@@ -86,7 +86,7 @@
 #define HTTP_IDLE_SECONDS 60
 /* Connections at once; the acceptor answers more with 503 and closes
  * them. libmicrohttpd's own limit is set far above it (each worker's
- * share is HTTP_CONN_MAX), so libmicrohttpd never refuses one itself:
+ * share is over HTTP_CONN_MAX), so libmicrohttpd never refuses one:
  * its 0.9.75 locked both workers up for good when it did (1,030 open
  * connections, with or without a request on them, and then no answer
  * to anyone, and SIGTERM hung on the stuck workers). */
