@@ -121,6 +121,7 @@ file_read(const char *path, char **out, size_t *outlen, int *skipped,
 
 	*out = NULL;
 	*outlen = 0;
+	*why = 0;
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT) {
 			*skipped = 1;
@@ -128,11 +129,14 @@ file_read(const char *path, char **out, size_t *outlen, int *skipped,
 		}
 		return TAME_OK;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size == 0) {
+	if (fstat(fd, &st) != 0)
+		*why = errno;
+	else if (!S_ISREG(st.st_mode))
+		*why = EFTYPE_;
+	else if (st.st_size == 0)
+		*why = ENODATA;
+	if (*why) {
 		*skipped = 1;
-		*why = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ?
-		    EFTYPE_ : ENODATA;
 		close(fd);
 		return TAME_OK;
 	}

@@ -226,14 +226,14 @@ cmd_export(struct store *s)
 	return cli_exit_code(rc);
 }
 
-/* 1 if data holds a store (tame.db). */
+/* 1 if data holds a store. */
 static int
 store_exists(const char *data)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/tame.db", data);
-	return access(path, F_OK) == 0;
+	return store_file(data, path, sizeof(path)) == TAME_OK &&
+	    access(path, F_OK) == 0;
 }
 
 /* backup FILE: the online copy goes to a new file beside FILE, made
@@ -252,11 +252,11 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		fprintf(stderr, "tame: backup needs a file name\n");
 		return EX_USAGE_;
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/tame.db", data);
 	/* the copy replaces FILE by a rename: only a regular file may be
 	 * replaced (not a device, a directory, or the store itself) */
 	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
-	    (stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
+	    (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
+	    stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
 	    st.st_ino == db.st_ino))) {
 		fprintf(stderr, "tame: backup: %s is %s\n", path,
 		    S_ISDIR(st.st_mode) ? "a directory" : !S_ISREG(st.st_mode) ?

@@ -65,11 +65,13 @@ struct bulk {
 	int sent;                  /* emails queued: kick the outbox */
 };
 
-/* The code and message of a failed ticket. */
+/* The code and message of a failed ticket (reply: whether the action
+ * was a reply, which a merged ticket refuses in its own words). */
 static json_t *
-fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc)
+fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
 {
 	const char *code = "internal", *msg = tame_strerror(rc);
+	char why[96];
 
 	switch (rc) {
 	case TAME_ENOTFOUND:
@@ -78,7 +80,9 @@ fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc)
 		break;
 	case TAME_ECONFLICT:
 		code = "conflict";
-		msg = store_errmsg(c->store);
+		if (!reply || !(msg = http_desk_merged(c, tid, why,
+		    sizeof(why))))
+			msg = store_errmsg(c->store);
 		break;
 	case TAME_EINVAL:
 		code = "invalid_field";
@@ -187,7 +191,6 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 	int64_t now = tame_now_ms(), msg_id = 0;
 	enum tame_err rc = TAME_OK;
 	int changed = 0, skipped = 0;
-	char why[96];
 
 	memset(&p, 0, sizeof(p));
 	switch (b->action) {
@@ -234,13 +237,8 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		rc = reply_one(c, b, tid, now, &msg_id, &skipped);
 		break;
 	}
-	if (rc == TAME_ECONFLICT && b->action == B_REPLY &&
-	    http_desk_merged(c, tid, why, sizeof(why)))
-		return json_pack("{s:I,s:b,s:{s:s,s:s}}", "ticket_id",
-		    (json_int_t)tid, "ok", 0, "error", "code", "conflict",
-		    "message", why);
 	if (rc)
-		return fail_json(c, tid, rc);
+		return fail_json(c, tid, rc, b->action == B_REPLY);
 	if (b->action == B_REPLY)
 		return skipped ? json_pack("{s:I,s:b,s:b}", "ticket_id",
 		    (json_int_t)tid, "ok", 1, "already_sent", 1) :

@@ -131,6 +131,7 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 {
 	static const char *const known[] = { "url", "starttls", "ca_file" };
 	json_t *v, *url, *starttls, *ca;
+	const char *too_long;
 	const char *key;
 	char err[256], *copy = NULL;
 	enum tame_err rc;
@@ -164,12 +165,12 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 		    "a string or null");
 		return -1;
 	}
-	if ((url && json_string_length(url) > TAME_IMAP_URL_MAX) ||
-	    (json_is_string(ca) && json_string_length(ca) >
-	    TAME_IMAP_URL_MAX)) {
+	too_long = url && json_string_length(url) > TAME_IMAP_URL_MAX ? "url" :
+	    json_is_string(ca) && json_string_length(ca) > TAME_IMAP_URL_MAX ?
+	    "ca_file" : NULL;
+	if (too_long) {
 		http_error(c, 400, "invalid_field", "field \"relay.%s\" is "
-		    "longer than %d bytes", url && json_string_length(url) >
-		    TAME_IMAP_URL_MAX ? "url" : "ca_file", TAME_IMAP_URL_MAX);
+		    "longer than %d bytes", too_long, TAME_IMAP_URL_MAX);
 		return -1;
 	}
 	if (mailbox_id > 0) {

@@ -123,46 +123,54 @@ imap_fetch_find(struct imap_box *b, CURL *easy)
 	return NULL;
 }
 
+/* Message uid is not taken and stays on the server, with a lasting
+ * error on the mailbox (err, detail d) until its settings are saved
+ * again. */
+static void
+left_on_server(struct imap_box *b, struct imap_slot *s, const char *err,
+    const char *d)
+{
+	imap_act_settle(b, s, SLOT_SKIPPED);
+	b->shown_err = NULL;
+	imap_box_error(b, err, d);
+	b->sticky = 1;
+}
+
 /* See imap_fetch.h. */
 int
 imap_fetch_finish(struct imap_box *b, struct imap_client *c,
     struct imap_slot *s, int64_t uid, int *retried, CURLcode cc)
 {
+	/* no mail is empty: a blank ticket would stand for it and the
+	 * real one be marked seen */
+	int empty = cc == CURLE_OK && c->body.len == 0;
 	char d[256];
 
-	if (cc == CURLE_OK && c->body.len == 0 && !*retried) {
-		*retried = 1;	/* an empty BODY[]: ask once more */
-		return 1;
-	}
-	if (cc == CURLE_OK && c->body.len == 0) {
-		/* no mail is empty: a blank ticket would stand for it and
-		 * the real one be marked seen; it is left, as one too big */
-		imap_act_settle(b, s, SLOT_SKIPPED);
-		snprintf(d, sizeof(d), "UID %lld came with no content; it is "
-		    "left on the server", (long long)uid);
-		b->shown_err = NULL;
-		imap_box_error(b, "server answered garbage", d);
-		b->sticky = 1;
-		return 0;
-	}
-	if (cc == CURLE_OK) {
+	if (cc == CURLE_OK && !empty) {
 		imap_act_submit(b, s, &c->body);
 		return 0;
 	}
-	if (cc == CURLE_REMOTE_FILE_NOT_FOUND && !*retried && !c->too_large) {
+	/* asked once more: an empty BODY[], or a message not found */
+	if ((empty || (cc == CURLE_REMOTE_FILE_NOT_FOUND &&
+	    !c->too_large)) && !*retried) {
 		*retried = 1;
 		return 1;
 	}
-	if (c->too_large || cc == CURLE_REMOTE_FILE_NOT_FOUND) {
-		imap_act_settle(b, s, SLOT_SKIPPED);
-		if (!c->too_large)
-			return 0;
+	if (empty) {
+		snprintf(d, sizeof(d), "UID %lld came with no content; it is "
+		    "left on the server", (long long)uid);
+		left_on_server(b, s, "server answered garbage", d);
+		return 0;
+	}
+	if (c->too_large) {
 		snprintf(d, sizeof(d), "UID %lld is larger than %d bytes; it "
 		    "is left on the server", (long long)uid,
 		    TAME_SMTP_MESSAGE_MAX);
-		b->shown_err = NULL;
-		imap_box_error(b, "message too large", d);
-		b->sticky = 1;
+		left_on_server(b, s, "message too large", d);
+		return 0;
+	}
+	if (cc == CURLE_REMOTE_FILE_NOT_FOUND) {
+		imap_act_settle(b, s, SLOT_SKIPPED);	/* gone meanwhile */
 		return 0;
 	}
 	if (!b->err)

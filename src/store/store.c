@@ -101,6 +101,15 @@ store_open(const char *datadir, int migrate, struct store **out)
 	return TAME_OK;
 }
 
+/* See store.h. */
+enum tame_err
+store_file(const char *datadir, char *out, size_t n)
+{
+	int w = snprintf(out, n, "%s/tame.db", datadir);
+
+	return w < 0 || (size_t)w >= n ? TAME_EINVAL : TAME_OK;
+}
+
 /* Closes s and frees it; NULL is allowed. */
 void
 store_close(struct store *s)

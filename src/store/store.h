@@ -41,6 +41,9 @@ struct store;
  * migrate is non-zero (tamed and tame do it once at start). *out is freed
  * with store_close(). */
 enum tame_err store_open(const char *datadir, int migrate, struct store **out);
+/* The file the store keeps in datadir (tame.db), into out (n bytes).
+ * TAME_EINVAL when it does not fit. */
+enum tame_err store_file(const char *datadir, char *out, size_t n);
 void store_close(struct store *s);
 /* Last error text of this connection, for logs. Owned by s. */
 const char *store_errmsg(struct store *s);

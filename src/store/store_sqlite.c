@@ -386,12 +386,11 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	char path[PATH_MAX], err[256];
 	struct sq *q;
 	sqlite3_stmt *st = NULL;
-	enum tame_err rc = TAME_OK;
-	int src, n;
+	enum tame_err rc;
+	int src;
 
-	n = snprintf(path, sizeof(path), "%s/tame.db", datadir);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return TAME_EINVAL;
+	if ((rc = store_file(datadir, path, sizeof(path))))
+		return rc;
 	pthread_once(&once, sqlite_setup);
 	if (!(q = calloc(1, sizeof(*q))))
 		return TAME_ENOMEM;

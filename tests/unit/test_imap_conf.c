@@ -176,12 +176,29 @@ test_mutf7(void **state)
 	buf_free(&b);
 }
 
+/* Reads answer as a SEARCH reply (after, before as
+ * imap_client_parse_search) and checks it gives exactly want[0..n). */
+static void
+search_gives(struct imap_client *c, const char *answer, int64_t after,
+    int64_t before, const int64_t *want, long n)
+{
+	int64_t uids[8];
+	long i;
+
+	buf_reset(&c->body);
+	buf_addstr(&c->body, answer);
+	assert_int_equal(imap_client_parse_search(c, after, before, uids, 8),
+	    n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(uids[i], want[i]);
+}
+
 /* What a server answers to STATUS and UID SEARCH, read back. */
 static void
 test_answers(void **state)
 {
 	struct imap_client c;
-	int64_t v = 0, next = 0, n = 0, uids[8];
+	int64_t v = 0, next = 0, n = 0;
 
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.body, 4096);
@@ -191,22 +208,12 @@ test_answers(void **state)
 	assert_int_equal(v, 1795432278);
 	assert_int_equal(next, 42);
 	assert_int_equal(n, 3);
-	buf_reset(&c.body);
-	buf_addstr(&c.body, "* 4 EXISTS\r\n* SEARCH 9 3 7 12\r\n");
-	assert_int_equal(imap_client_parse_search(&c, 5, 0, uids, 8), 3);
-	assert_int_equal(uids[0], 7);
-	assert_int_equal(uids[1], 9);
-	assert_int_equal(uids[2], 12);
+	search_gives(&c, "* 4 EXISTS\r\n* SEARCH 9 3 7 12\r\n", 5, 0,
+	    (const int64_t[]){ 7, 9, 12 }, 3);
 	/* past UIDNEXT is not there yet; a UID named twice counts once */
-	buf_reset(&c.body);
-	buf_addstr(&c.body, "* SEARCH 3 1 1 2 3 3 4000000000\r\n");
-	assert_int_equal(imap_client_parse_search(&c, 0, 5, uids, 8), 3);
-	assert_int_equal(uids[0], 1);
-	assert_int_equal(uids[1], 2);
-	assert_int_equal(uids[2], 3);
-	buf_reset(&c.body);
-	buf_addstr(&c.body, "* SEARCH 1 x2\r\n");
-	assert_int_equal(imap_client_parse_search(&c, 0, 0, uids, 8), -1);
+	search_gives(&c, "* SEARCH 3 1 1 2 3 3 4000000000\r\n", 0, 5,
+	    (const int64_t[]){ 1, 2, 3 }, 3);
+	search_gives(&c, "* SEARCH 1 x2\r\n", 0, 0, NULL, -1);
 	buf_reset(&c.body);
 	buf_addstr(&c.body, "* OK nothing\r\n");
 	assert_int_equal(imap_client_parse_status(&c, &v, &next, &n),
