@@ -28,32 +28,74 @@ mbox_open(struct mbox_reader *r, const char *data, size_t len)
 	r->end = data + len;
 }
 
+/* 1 if p[0..n) holds, before its newline, a time "H:MM" and a year of
+ * four digits: the date of an RFC 4155 separator line. */
+static int
+has_date(const char *p, size_t n)
+{
+	size_t i, run = 0;
+	int time = 0, year = 0;
+
+	for (i = 0; i < n && p[i] != '\n'; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			run++;
+			continue;
+		}
+		if (p[i] == ':' && run > 0 && i + 2 < n &&
+		    p[i + 1] >= '0' && p[i + 1] <= '9' &&
+		    p[i + 2] >= '0' && p[i + 2] <= '9')
+			time = 1;
+		else if (run == 4)
+			year = 1;
+		run = 0;
+	}
+	return time && (year || run == 4);
+}
+
+/* 1 if p[0..n) starts with a separator line after the first: "From ",
+ * a sender, and a date. A "From " line in a body that the writer failed
+ * to quote ("From what I see, ...") has no date and stays in the
+ * message. */
+static int
+separator(const char *p, size_t n)
+{
+	size_t i = 5;
+
+	if (!from_line(p, n))
+		return 0;
+	while (i < n && p[i] != ' ' && p[i] != '\n')
+		i++;
+	return i > 5 && i < n && p[i] == ' ' && has_date(p + i, n - i);
+}
+
 /* See mbox.h. */
 int
 mbox_next(struct mbox_reader *r, const char **msg, size_t *len)
 {
-	const char *start, *nl, *p;
+	const char *start, *nl, *p, *blank = NULL;
 
 	if (r->p >= r->end)
 		return 0;
 	/* r->p is at a "From " separator line: skip it */
 	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
 	start = nl ? nl + 1 : r->end;
-	/* find the next separator: "\nFrom " */
+	/* find the next separator line; the empty line before it belongs
+	 * to the separator, not to the message */
 	for (p = start; p < r->end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(r->end - p));
 		if (!nl) {
 			p = r->end;
 			break;
 		}
-		if (from_line(nl + 1, (size_t)(r->end - (nl + 1)))) {
+		blank = nl == p || (nl == p + 1 && *p == '\r') ? p : NULL;
+		if (separator(nl + 1, (size_t)(r->end - (nl + 1)))) {
 			p = nl + 1;
 			break;
 		}
 	}
 	r->p = p;
 	*msg = start;
-	*len = (size_t)(p - start);
+	*len = (size_t)((p < r->end && blank ? blank : p) - start);
 	return 1;
 }
 

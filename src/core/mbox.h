@@ -2,11 +2,14 @@
  * mbox.h - splitting an mbox file into its messages and unquoting them
  * (RFC 4155, the mboxrd convention).
  *
- * A message starts after a separator line "From ..." at the start of
- * the file or after a newline, and ends with the newline before the
- * next separator. Inside a message, a line ">From ", ">>From ", ... was
- * written with one '>' more than the message had, and loses it again;
- * for mboxo files that is right in all but pathological cases.
+ * A message starts after a separator line "From SENDER DATE" (the
+ * first line of the file, then any line with a sender and a date: a
+ * time and a year) and ends before the next separator and the empty
+ * line before it. A "From " line without a date is body text a writer
+ * failed to quote, and stays in the message. Inside a message, a line
+ * ">From ", ">>From ", ... was written with one '>' more than the
+ * message had, and loses it again; for mboxo files that is right in all
+ * but pathological cases.
  *
  * Model: pure functions over bytes in memory, no I/O, so `tame import`
  * can map the file and a fuzz target can check the splitter. The

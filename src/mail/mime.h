@@ -21,6 +21,9 @@
 #include "../core/buf.h"
 #include "../core/err.h"
 
+/* The domain of the Message-ID given to a message that has none. */
+#define MIME_CONTENT_ID_AT "@content.tame.invalid"
+
 struct mime_attachment {
 	char *filename;      /* UTF-8, never NULL ("attachment" if none) */
 	char *content_type;  /* "image/png", lower-case, never NULL */
@@ -33,7 +36,8 @@ struct mime_attachment {
 struct mime_parsed {
 	int unparsed;          /* 1: GMime could not make sense of it; only
 	                          the fields below that could be read are set */
-	char *message_id;      /* without <>, NULL if missing or empty */
+	char *message_id;      /* without <>; when missing or empty, made
+	                          from the content: HEX MIME_CONTENT_ID_AT */
 	char *in_reply_to;     /* first id in In-Reply-To, without <> */
 	char **references;     /* ids without <>, oldest first */
 	size_t nreferences;    /* at most TAME_REFERENCES_MAX (the newest) */

@@ -379,6 +379,43 @@ trace_len(const char *raw, size_t len)
 	return off;
 }
 
+/* A message without a Message-ID is known by its content: a hash of
+ * the bytes after our trace headers, which differ between deliveries,
+ * with CRLF read as LF and the line breaks at the end left out (an mbox
+ * and SMTP hand over the same message differently). So the same message
+ * imported twice (a re-read mbox, a recreated IMAP folder) is stored
+ * once, like one that has a Message-ID. */
+static enum tame_err
+content_id(struct mime_parsed *o, const char *raw, size_t len)
+{
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char hex[sizeof(h) * 2 + 1];
+	const char *p = raw + trace_len(raw, len), *end = raw + len, *cr;
+
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	while (p < end) {
+		size_t n;
+
+		if (!(cr = memchr(p, '\r', (size_t)(end - p))))
+			cr = end;
+		/* up to a CRLF's CR, or through a lone CR */
+		n = (size_t)(cr - p) + (cr < end && (cr + 1 == end ||
+		    cr[1] != '\n'));
+		crypto_generichash_update(&st, (const unsigned char *)p, n);
+		p = cr < end ? cr + 1 : end;
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (!(o->message_id = malloc(sizeof(hex) + strlen(MIME_CONTENT_ID_AT))))
+		return TAME_ENOMEM;
+	strcpy(o->message_id, hex);
+	strcat(o->message_id, MIME_CONTENT_ID_AT);
+	return TAME_OK;
+}
+
 /* Message text for mail we could not read: the raw bytes after our
  * trace headers (and after the header block when there is one), as
  * valid UTF-8, so the agent sees what the sender sent. */
@@ -522,6 +559,8 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	}
 	if (out->is_dsn)
 		out->auto_submitted = 1;
+	if (!out->message_id && len > 0)
+		rc = content_id(out, raw, len);
 out:
 	free(c.grp_status);
 	free(c.grp_diag);

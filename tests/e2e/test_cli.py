@@ -159,6 +159,45 @@ def test_import_mbox(tame_data):
         assert t["message_count"] == 1
 
 
+def test_import_twice_without_message_ids_stores_once(tame_data):
+    # Old mail often has no Message-ID: importing the mailbox again, or
+    # the same mail delivered once more with other trace headers, must
+    # not make a second ticket.
+    def mbox(path, trace):
+        with open(path, "wb") as f:
+            for i in range(4):
+                f.write(b"From old%d@example.org Mon Jan  1 00:00:00 2024\n"
+                        % i)
+                # a writer that did not quote "From " in a body
+                more = "\nFrom what I see, it broke.\n" if i == 2 else ""
+                f.write(("%sFrom: old%d@example.org\nTo: %s\n"
+                         "Subject: No id %d\n\nBody %d.\n%s\n"
+                         % (trace, i, MAILBOX, i, i, more)).encode())
+    first = tame_data.dir / "first.mbox"
+    again = tame_data.dir / "again.mbox"
+    mbox(first, "")
+    mbox(again, "Return-Path: <old@example.org>\n"
+         "Received: from relay by old-server; Tue, 2 Jan 2024\n")
+    assert tame_data.cli("import", "mbox", first).returncode == 0
+    assert tame_data.cli("import", "mbox", again).returncode == 0
+    tame_data.start()
+    tame_data.send_raw(("From: old1@example.org\nTo: %s\nSubject: No id 1\n"
+                        "\nBody 1.\n" % MAILBOX).encode(),
+                       mail_from="old1@example.org")
+    # other content is another message, even without a Message-ID
+    tame_data.send_raw(("From: old1@example.org\nTo: %s\nSubject: No id 4\n"
+                        "\nBody 4.\n" % MAILBOX).encode(),
+                       mail_from="old1@example.org")
+    ts = tame_data.tickets()
+    assert sorted(t["subject"] for t in ts) == [
+        "No id %d" % i for i in range(5)]
+    for t in ts:
+        assert t["message_count"] == 1
+    two = [t for t in ts if t["subject"] == "No id 2"][0]
+    text = tame_data.ticket(two["id"])["messages"][0]["text"]
+    assert "From what I see, it broke." in text.splitlines(), text
+
+
 def test_import_maildir(tame_data):
     md = tame_data.dir / "Maildir"
     for sub in ("cur", "new", "tmp"):

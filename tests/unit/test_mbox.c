@@ -47,13 +47,16 @@ test_mbox_split(void **state)
 {
 	const char *data =
 	    "From alice@example.com Thu Jan  1 00:00:00 2026\n"
-	    "Subject: one\n\nFrom the start of a line ends the message.\n"
+	    "Subject: one\n\nFrom the start of a line, unquoted.\n"
 	    ">From here on, one level less.\n"
 	    ">>From two levels, one less.\n"
 	    "> From with a space is not a From line.\n"
+	    "\n"
+	    "From 9 to 5 with no date is no separator either.\n"
+	    "\n"
 	    "From bob@example.com Thu Jan  1 00:00:01 2026\n"
 	    "Subject: two\n\nbody\n"
-	    "From carol@example.com Thu Jan  1 00:00:02 2026\n"
+	    "From carol@example.com Thu Jan  1 00:00:02 +0000 2026\n"
 	    "From: carol@example.com\n\nno newline at the end";
 	char *m[8];
 	size_t n;
@@ -61,15 +64,18 @@ test_mbox_split(void **state)
 	(void)state;
 	assert_true(mbox_looks_like(data, strlen(data)));
 	n = split(data, m, 8);
-	/* an unquoted "From " at a line start is a separator, whatever
-	 * came before it: that is why writers quote such lines */
-	assert_int_equal(n, 4);
-	assert_string_equal(m[0], "Subject: one\n\n");
-	assert_string_equal(m[1], "From here on, one level less.\n"
+	/* a separator has a sender and a date; the empty line before it
+	 * is the separator's */
+	assert_int_equal(n, 3);
+	assert_string_equal(m[0], "Subject: one\n\n"
+	    "From the start of a line, unquoted.\n"
+	    "From here on, one level less.\n"
 	    ">From two levels, one less.\n"
-	    "> From with a space is not a From line.\n");
-	assert_string_equal(m[2], "Subject: two\n\nbody\n");
-	assert_string_equal(m[3], "From: carol@example.com\n\n"
+	    "> From with a space is not a From line.\n"
+	    "\n"
+	    "From 9 to 5 with no date is no separator either.\n");
+	assert_string_equal(m[1], "Subject: two\n\nbody\n");
+	assert_string_equal(m[2], "From: carol@example.com\n\n"
 	    "no newline at the end");
 	free_all(m, n);
 }
@@ -85,10 +91,20 @@ test_mbox_edges(void **state)
 	(void)state;
 	/* the line after a separator is the message's first, whatever it
 	 * says: a message is never empty but at the end of the file */
-	n = split("From a\nFrom b\nx\nFrom c\n", m, 8);
+	n = split("From a 1:00 2026\nFrom b 1:00 2026\nx\n"
+	    "From c 1:00 2026\n", m, 8);
 	assert_int_equal(n, 2);
-	assert_string_equal(m[0], "From b\nx\n");
+	assert_string_equal(m[0], "From b 1:00 2026\nx\n");
 	assert_string_equal(m[1], "");
+	free_all(m, n);
+
+	/* CRLF files: the empty line before a separator goes too; a date
+	 * may come before the time */
+	n = split("From a 1:00 2026\r\nA: 1\r\n\r\nbody\r\n\r\n"
+	    "From b 2026-01-01 10:00\r\nB: 2\r\n", m, 8);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0], "A: 1\r\n\r\nbody\r\n");
+	assert_string_equal(m[1], "B: 2\r\n");
 	free_all(m, n);
 
 	n = split("From a", m, 8);
