@@ -29,6 +29,9 @@
 /* HTTP. */
 /* Request body for JSON endpoints: replies with pasted logs fit in 1 MB. */
 #define TAME_HTTP_BODY_MAX          (1024 * 1024)
+/* A reply's text, as typed or once a template's placeholders are
+ * filled in (single, bulk and mass replies, and the render preview). */
+#define TAME_REPLY_TEXT_MAX         (1024 * 1024)
 /* Before login only small bodies make sense (Redis' idea). */
 #define TAME_HTTP_BODY_MAX_ANON     (8 * 1024)
 /* Nesting depth of a JSON body; ours are at most 3 deep. */

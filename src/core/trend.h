@@ -101,7 +101,9 @@ enum tame_err trend_merge(struct trend_index *ix, uint32_t into,
 enum tame_err trend_split(struct trend_index *ix, uint32_t id,
     const int64_t *tickets, size_t n, uint32_t *new_id);
 /* Moves ticket out of its trend, into trend to (0: a trend of its own),
- * and never back. *new_id (may be NULL) gets where it went. */
+ * and never back. *new_id (may be NULL) gets where it went. TAME_EEXIST
+ * (with *new_id) when to is 0 and the ticket is alone in the trend an
+ * earlier move out made for it: nothing changes. */
 enum tame_err trend_move_out(struct trend_index *ix, int64_t ticket,
     uint32_t to, uint32_t *new_id);
 

@@ -394,6 +394,12 @@ trend_move_out(struct trend_index *ix, int64_t ticket, uint32_t to,
 		return TAME_ENOTFOUND;
 	cur = ix->ts[s].trend;
 	from_id = ix->tr[cur].id;
+	if (!to && (ix->tr[cur].flags & TF_SOLO) && ix->tr[cur].nmemb == 1) {
+		/* moved out before: it is on its own already */
+		if (new_id)
+			*new_id = from_id;
+		return TAME_EEXIST;
+	}
 	if (to) {
 		dst = trend_slot_of(ix, trend_resolve(ix, to));
 		if (dst == NIL)

@@ -219,6 +219,7 @@ reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
 	struct message_new mn;
 	enum tame_err rc;
 	json_t *ev = NULL;
+	int64_t merged = 0;
 	int began = 0;
 
 	memset(&ag, 0, sizeof(ag));
@@ -228,6 +229,10 @@ reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
 		goto out;
 	began = 1;
 	if ((rc = store_ticket_ref(s, ticket_id, &ref)))
+		goto out;
+	/* nobody would read it on the empty ticket left by a merge */
+	if ((rc = store_desk_merged_into(s, ticket_id, &merged)) ||
+	    (merged && (rc = TAME_ECONFLICT)))
 		goto out;
 	if (agent_id && (rc = store_agent_get(s, agent_id, &ag)))
 		goto out;

@@ -42,7 +42,8 @@ struct reply_req {
 enum tame_err reply_send(struct store *s, const struct reply_req *r,
     int64_t now, int64_t *msg_id);
 
-/* An internal note (never emailed), in its own transaction. */
+/* An internal note (never emailed), in its own transaction. Errors as
+ * reply_send's. */
 enum tame_err reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
     const char *text, int64_t now, int64_t *msg_id);
 

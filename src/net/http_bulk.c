@@ -39,9 +39,6 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 
-/* One rendered reply: the template plus what placeholders add. */
-#define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
-
 enum bulk_action { B_ASSIGN, B_TAG, B_UNTAG, B_STATUS, B_MERGE, B_REPLY };
 
 static const char *const action_names[] = {
@@ -71,7 +68,7 @@ static json_t *
 fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
 {
 	const char *code = "internal", *msg = tame_strerror(rc);
-	char why[96];
+	char why[128];
 
 	switch (rc) {
 	case TAME_ENOTFOUND:
@@ -80,8 +77,8 @@ fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
 		break;
 	case TAME_ECONFLICT:
 		code = "conflict";
-		if (!reply || !(msg = http_desk_merged(c, tid, why,
-		    sizeof(why))))
+		if (!reply || !(msg = http_desk_merged(c, tid, "reply there",
+		    why, sizeof(why))))
 			msg = store_errmsg(c->store);
 		break;
 	case TAME_EINVAL:
@@ -89,8 +86,10 @@ fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
 		msg = store_errmsg(c->store);
 		break;
 	case TAME_ETOOBIG:
-		code = "too_many";
-		msg = store_errmsg(c->store);
+		/* a reply too long once rendered, or a 51st tag */
+		code = reply ? "too_large" : "too_many";
+		msg = reply ? http_desk_too_long_msg(tid, why, sizeof(why)) :
+		    store_errmsg(c->store);
 		break;
 	case TAME_EBUSY:
 		code = "busy";
@@ -161,7 +160,7 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	enum tame_err rc;
 	int done = 0;
 
-	buf_init(&text, TEXT_OUT_MAX);
+	buf_init(&text, TAME_REPLY_TEXT_MAX);
 	if ((rc = http_desk_render(c, tid, b->text, &text)))
 		goto out;
 	if (b->resumed && (rc = store_intel_reply_done(c->store, tid,

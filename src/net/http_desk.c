@@ -8,6 +8,7 @@
 #include "../core/template.h"
 #include "../store/store.h"
 #include "../store/store_desk.h"
+#include "../tame_limits.h"
 
 json_t *
 http_desk_body(struct http_ctx *c, size_t max, const struct json_field *fields,
@@ -109,13 +110,34 @@ http_desk_tags(struct http_ctx *c)
 
 /* See http_desk.h. */
 const char *
-http_desk_merged(struct http_ctx *c, int64_t tid, char *buf, size_t n)
+http_desk_too_long_msg(int64_t tid, char *buf, size_t n)
+{
+	snprintf(buf, n, "the text for ticket #%lld is longer than %d kB once"
+	    " its placeholders are filled in", (long long)tid,
+	    TAME_REPLY_TEXT_MAX / 1024);
+	return buf;
+}
+
+/* See http_desk.h. */
+void
+http_desk_too_long(struct http_ctx *c, int64_t tid)
+{
+	char why[128];
+
+	http_error(c, 413, "too_large", "%s",
+	    http_desk_too_long_msg(tid, why, sizeof(why)));
+}
+
+/* See http_desk.h. */
+const char *
+http_desk_merged(struct http_ctx *c, int64_t tid, const char *todo,
+    char *buf, size_t n)
 {
 	int64_t into = 0;
 
 	if (store_desk_merged_into(c->store, tid, &into) != TAME_OK || !into)
 		return NULL;
-	snprintf(buf, n, "ticket #%lld was merged into #%lld: reply there",
-	    (long long)tid, (long long)into);
+	snprintf(buf, n, "ticket #%lld was merged into #%lld: %s",
+	    (long long)tid, (long long)into, todo);
 	return buf;
 }

@@ -17,6 +17,11 @@ json_t *http_desk_body(struct http_ctx *c, size_t max,
 
 /* 1 if s is NULL or only white space. */
 int http_desk_blank(const char *s);
+/* Answers 413 too_large: the text for ticket tid would be longer than
+ * TAME_REPLY_TEXT_MAX once its placeholders are filled in. */
+void http_desk_too_long(struct http_ctx *c, int64_t tid);
+/* The message of that answer, in buf (n bytes). */
+const char *http_desk_too_long_msg(int64_t tid, char *buf, size_t n);
 
 /* Reads field key of body, an array of 1..max distinct ids (integers
  * >= 1), into ids (max entries); *n gets the count. 0, or -1 after
@@ -25,10 +30,11 @@ int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
     int64_t *ids, size_t max, size_t *n);
 
 /* When ticket tid was merged into another, writes "ticket #A was
- * merged into #B: reply there" to buf (n bytes) and returns it; NULL
- * otherwise (a reply_send() TAME_ECONFLICT says why in these words). */
-const char *http_desk_merged(struct http_ctx *c, int64_t tid, char *buf,
-    size_t n);
+ * merged into #B: " and todo ("reply there") to buf (n bytes) and
+ * returns it; NULL otherwise (a reply_send() or reply_note()
+ * TAME_ECONFLICT says why in these words). */
+const char *http_desk_merged(struct http_ctx *c, int64_t tid,
+    const char *todo, char *buf, size_t n);
 
 /* Appends tpl with the placeholders of template.h expanded for ticket
  * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */

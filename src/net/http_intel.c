@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http_desk.h"
 #include "http_intel.h"
 #include "intel.h"
 #include "intel_rules.h"
@@ -383,9 +384,20 @@ http_intel_trend_patch(struct http_ctx *c)
 	    !(in = http_intel_get(c)))
 		goto out;
 	l = json_object_get(body, "label");
-	if (!l || !(json_is_string(l) || json_is_null(l))) {
+	if (!l) {
+		http_error(c, 400, "missing_field", "field \"label\" is "
+		    "required (null for the automatic label)");
+		goto out;
+	}
+	if (!(json_is_string(l) || json_is_null(l))) {
 		http_error(c, 400, "invalid_field", "field \"label\" must be "
 		    "a string (or null for the automatic label)");
+		goto out;
+	}
+	if (json_is_string(l) && json_string_length(l) &&
+	    http_desk_blank(json_string_value(l))) {
+		http_error(c, 400, "invalid_field", "field \"label\" must not "
+		    "be only white space");
 		goto out;
 	}
 	if (json_is_string(l) && json_body_has_ctl(json_string_value(l),

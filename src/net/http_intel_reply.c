@@ -15,9 +15,16 @@
  * (tamed stopped) left its key claimed; after TAME_IDEMPOTENCY_STALE_MS
  * a retry (http_idem.c) takes it over and skips every ticket that already got this very text from this
  * agent since the first attempt, so even then nobody gets it twice.
+ *
+ * Every recipient's text is rendered and checked (not empty, not over
+ * TAME_REPLY_TEXT_MAX) before the first is sent: a text that cannot go
+ * to one of them refuses the whole request with nothing sent, rather
+ * than leaving a half-sent mass reply. What fails after that (a ticket
+ * merged meanwhile) is that ticket's entry in "failed".
  */
 #include <stdlib.h>
 #include <string.h>
+#include "http_desk.h"
 #include "http_idem.h"
 #include "http_intel.h"
 #include "intel.h"
@@ -28,9 +35,6 @@
 #include "../mail/reply.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
-
-/* A personalised text: the template plus what placeholders add. */
-#define TEXT_OUT_MAX (TAME_HTTP_BODY_MAX + 64 * 1024)
 
 struct mass {
 	const char *tpl;          /* the text with its placeholders */
@@ -67,7 +71,8 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
 		    "give either \"text\" or \"saved_reply_id\"");
 		return -1;
 	}
-	if (text && (!json_is_string(text) || !json_string_length(text))) {
+	if (text && (!json_is_string(text) ||
+	    http_desk_blank(json_string_value(text)))) {
 		http_error(c, 400, "invalid_field",
 		    "field \"text\" must be a non-empty string");
 		return -1;
@@ -117,13 +122,59 @@ excluded(const struct mass *m, int64_t tid)
 	return 0;
 }
 
+/* The text for recipient r into out (emptied first). */
+static enum tame_err
+render(struct http_ctx *c, const struct mass *m,
+    const struct store_trend_rcpt *r, struct buf *out)
+{
+	struct template_ticket tt;
+
+	memset(&tt, 0, sizeof(tt));
+	tt.ticket_id = r->ticket_id;
+	tt.ticket_subject = r->subject;
+	tt.customer_name = r->name;
+	tt.customer_email = r->email;
+	tt.agent_name = c->agent.name;
+	tt.agent_email = c->agent.email;
+	buf_reset(out);
+	return template_render(m->tpl, &tt, out);
+}
+
+/* 0 if every recipient's text can be sent; -1 after answering 413 (too
+ * long once rendered), 400 (empty once rendered) or 500. */
+static int
+check_all(struct http_ctx *c, const struct mass *m,
+    const struct store_trend_rcpt *r, size_t n)
+{
+	struct buf out;
+	enum tame_err rc = TAME_OK;
+	size_t i;
+
+	buf_init(&out, TAME_REPLY_TEXT_MAX);
+	for (i = 0; i < n && !rc; i++) {
+		if (excluded(m, r[i].ticket_id))
+			continue;
+		if ((rc = render(c, m, &r[i], &out)) == TAME_ETOOBIG)
+			http_desk_too_long(c, r[i].ticket_id);
+		else if (rc)
+			http_error(c, 500, "internal", "out of memory");
+		else if (http_desk_blank(buf_str(&out))) {
+			http_error(c, 400, "invalid_field", "the text for "
+			    "ticket #%lld is empty once its placeholders are "
+			    "filled in", (long long)r[i].ticket_id);
+			rc = TAME_EINVAL;
+		}
+	}
+	buf_free(&out);
+	return rc ? -1 : 0;
+}
+
 /* Sends (or previews) to each recipient; fills the answer's arrays. */
 static enum tame_err
 send_all(struct http_ctx *c, const struct mass *m,
     const struct store_trend_rcpt *r, size_t n, json_t *done, json_t *failed,
     json_t *skipped)
 {
-	struct template_ticket tt;
 	struct reply_req rq;
 	struct buf out;
 	int64_t msg_id;
@@ -132,22 +183,14 @@ send_all(struct http_ctx *c, const struct mass *m,
 	int already;
 	json_t *o;
 
-	buf_init(&out, TEXT_OUT_MAX);
+	buf_init(&out, TAME_REPLY_TEXT_MAX);
 	for (i = 0; i < n; i++) {
 		if (excluded(m, r[i].ticket_id)) {
 			json_array_append_new(skipped,
 			    json_integer(r[i].ticket_id));
 			continue;
 		}
-		memset(&tt, 0, sizeof(tt));
-		tt.ticket_id = r[i].ticket_id;
-		tt.ticket_subject = r[i].subject;
-		tt.customer_name = r[i].name;
-		tt.customer_email = r[i].email;
-		tt.agent_name = c->agent.name;
-		tt.agent_email = c->agent.email;
-		buf_reset(&out);
-		if ((rc = template_render(m->tpl, &tt, &out)))
+		if ((rc = render(c, m, &r[i], &out)))
 			break;
 		if (m->preview) {
 			o = json_pack("{s:I,s:s?,s:{s:s?,s:s?},s:s}",
@@ -231,6 +274,8 @@ http_intel_trend_reply(struct http_ctx *c)
 		    TAME_TREND_REPLY_MAX);
 		goto out;
 	}
+	if (check_all(c, &m, r, n))
+		goto out;
 	m.key = m.preview ? NULL : http_header(c, "Idempotency-Key");
 	if (m.key && !http_idem_claim(c, m.key, body, &m.since, &m.resumed))
 		goto out;

@@ -219,7 +219,7 @@ http_replies_render(struct http_ctx *c)
 	json_int_t tid;
 	enum tame_err rc;
 
-	buf_init(&out, TAME_SAVED_REPLY_BODY_MAX * 4);
+	buf_init(&out, TAME_REPLY_TEXT_MAX);
 	if (load_visible(c, &r))
 		return;
 	if (!(body = http_desk_body(c, TAME_HTTP_BODY_MAX_ANON, fields,
@@ -231,8 +231,11 @@ http_replies_render(struct http_ctx *c)
 		goto out;
 	}
 	if ((rc = http_desk_render(c, tid, r.body, &out))) {
-		http_store_error(c, rc, rc == TAME_ENOTFOUND ? "ticket" :
-		    "rendered reply");
+		if (rc == TAME_ETOOBIG)
+			http_desk_too_long(c, tid);
+		else
+			http_store_error(c, rc, rc == TAME_ENOTFOUND ?
+			    "ticket" : "rendered reply");
 		goto out;
 	}
 	http_json(c, 200, json_pack("{s:I,s:I,s:s,s:s%}", "saved_reply_id",

@@ -22,6 +22,7 @@
 #include "http_desk.h"
 #include "http_intel.h"
 #include "http_tickets.h"
+#include "intel.h"
 #include "json_body.h"
 #include "http_notify.h"
 #include "http_presence.h"
@@ -140,8 +141,10 @@ void
 http_tickets_list(struct http_ctx *c)
 {
 	struct ticket_query q = { 0 };
+	struct intel *in;
 	struct buf text;
 	json_t *view = NULL;
+	int64_t trend;
 	enum tame_err rc;
 	int csv;
 
@@ -154,6 +157,10 @@ http_tickets_list(struct http_ctx *c)
 	    http_priority_param(c, &q.priority_mask) ||
 	    http_query_page(c, &q.limit, &q.cursor))
 		return;
+	/* a trend merged into another is that one, as for GET /trends/ID */
+	if (q.trend_id && (in = intel_get()) &&
+	    intel_resolve(in, c->store, q.trend_id, &trend) == TAME_OK)
+		q.trend_id = trend;
 	q.q = http_query(c, "q");
 	if (q.q && strlen(q.q) > TAME_QUERY_MAX) {
 		http_error(c, 400, "invalid_parameter",
@@ -291,8 +298,8 @@ http_tickets_reply(struct http_ctx *c)
 		    "the reply was refused; check text and cc");
 		goto out;
 	}
-	if (rc == TAME_ECONFLICT && http_desk_merged(c, c->id[0], why,
-	    sizeof(why))) {
+	if (rc == TAME_ECONFLICT && http_desk_merged(c, c->id[0],
+	    "reply there", why, sizeof(why))) {
 		http_error(c, 409, "conflict", "%s", why);
 		goto out;
 	}
@@ -315,6 +322,7 @@ http_tickets_note(struct http_ctx *c)
 	json_t *body;
 	int64_t msg_id = 0;
 	enum tame_err rc;
+	char why[96];
 
 	if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
 		return;
@@ -324,6 +332,11 @@ http_tickets_note(struct http_ctx *c)
 	}
 	rc = reply_note(c->store, c->id[0], c->agent.id, text, tame_now_ms(),
 	    &msg_id);
+	if (rc == TAME_ECONFLICT && http_desk_merged(c, c->id[0],
+	    "write the note there", why, sizeof(why))) {
+		http_error(c, 409, "conflict", "%s", why);
+		goto out;
+	}
 	if (rc) {
 		http_store_error(c, rc, rc == TAME_EINVAL ? "note" : "ticket");
 		goto out;
@@ -384,6 +397,12 @@ http_tickets_patch(struct http_ctx *c)
 			    "ticket.updated", body, now);
 		if (rc == TAME_OK)
 			rc = store_commit(c->store);
+		if (rc == TAME_ECONFLICT) {
+			http_error(c, 409, "conflict", "%s",
+			    store_errmsg(c->store));
+			store_rollback(c->store);
+			goto out;
+		}
 		if (rc) {
 			store_rollback(c->store);
 			http_store_error(c, rc, "ticket");

@@ -122,10 +122,11 @@ restore(struct intel *in, const struct kept *k, size_t n,
 		} else if (k[i].pin && !y) {
 			nt = 0;
 			if (intel_map_get(kind, k[i].db, &kd) &&
-			    kd == STORE_TREND_SOLO)
-				rc = trend_move_out(in->ix, k[i].ticket, 0,
-				    &nt);
-			else
+			    kd == STORE_TREND_SOLO) {
+				if ((rc = trend_move_out(in->ix, k[i].ticket,
+				    0, &nt)) == TAME_EEXIST)
+					rc = TAME_OK;
+			} else
 				rc = trend_split(in->ix, cur, &k[i].ticket, 1,
 				    &nt);
 			if (!rc && nt)

@@ -271,7 +271,13 @@ intel_move_out(struct intel *in, struct store *s, int64_t ticket,
 		return rc;
 	if (!(cur = trend_of(in->ix, ticket)))
 		rc = TAME_ENOTFOUND;
-	else if (!(rc = trend_move_out(in->ix, ticket, 0, &nt))) {
+	else if ((rc = trend_move_out(in->ix, ticket, 0, &nt)) ==
+	    TAME_EEXIST) {
+		/* already on its own: the same answer, no new trend */
+		*new_id = intel_db_of(in, nt);
+		pthread_mutex_unlock(&in->mu);
+		return TAME_OK;
+	} else if (!rc) {
 		intel_dirty(in, trend_resolve(in->ix, cur));
 		rc = record_new(in, s, nt, STORE_TREND_SOLO, &ticket, 1, 2,
 		    new_id);

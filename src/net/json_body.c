@@ -270,7 +270,7 @@ json_body_reply(const json_t *obj, struct json_reply *out,
     struct json_body_err *err)
 {
 	static const struct json_field fields[] = {
-		{ "text", JF_TEXT, 1, TAME_HTTP_BODY_MAX },
+		{ "text", JF_TEXT, 1, TAME_REPLY_TEXT_MAX },
 		{ "cc", JF_LINE_ARRAY, 0, TAME_SMTP_RCPT_MAX },
 		{ "status", JF_LINE, 0, 32 },
 		{ "since_message_id", JF_ID_OR_NULL, 0, 0 },
@@ -315,7 +315,7 @@ json_body_note(const json_t *obj, const char **text,
     struct json_body_err *err)
 {
 	static const struct json_field fields[] = {
-		{ "text", JF_TEXT, 1, TAME_HTTP_BODY_MAX },
+		{ "text", JF_TEXT, 1, TAME_REPLY_TEXT_MAX },
 	};
 
 	*text = NULL;

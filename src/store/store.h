@@ -347,7 +347,8 @@ struct ticket_patch {
 	int has_assignee;  int64_t assignee_id;   /* 0 = unassign */
 	int has_tags;      const char *const *tags; size_t ntags; /* replace */
 };
-/* Applies the patch; TAME_ENOTFOUND (ticket or assignee). */
+/* Applies the patch; TAME_ENOTFOUND (ticket or assignee), TAME_ECONFLICT
+ * (the ticket was merged into another; store_errmsg() names it). */
 enum tame_err store_ticket_update(struct store *s, int64_t id,
     const struct ticket_patch *p, int64_t now);
 

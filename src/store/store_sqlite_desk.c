@@ -41,6 +41,26 @@ sq_desk_exists(struct sq *q, const char *sql, int64_t id)
 }
 
 const char sq_desk_ticket_exists[] = "SELECT 1 FROM tickets WHERE id = ?1";
+
+/* See store_sqlite_desk.h. */
+enum tame_err
+sq_desk_ticket_unmerged(struct sq *q, int64_t tid)
+{
+	static const char sql[] = "SELECT coalesce(merged_into, 0)"
+	    " FROM tickets WHERE id = ?1";
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+	int64_t into;
+
+	sq_bind_int(q, st, 1, tid);
+	if (!(rc = sq_row(q, st)) && (into = sqlite3_column_int64(st, 0))) {
+		store_set_errmsg(&q->base, "ticket #%lld was merged into #%lld:"
+		    " change that one", (long long)tid, (long long)into);
+		rc = TAME_ECONFLICT;
+	}
+	sq_done(st);
+	return rc;
+}
 const char sq_desk_agent_exists[] = "SELECT 1 FROM agents WHERE id = ?1";
 
 /* See store_sqlite_desk.h. */
@@ -262,6 +282,14 @@ static enum tame_err
 merge(struct store *s, int64_t from, int64_t into, int64_t now)
 {
 	static const char *const steps[] = {
+		/* The target's preview: that of the ticket whose message
+		 * was added last, as if both had been one (before the
+		 * messages move, while they still say whose they are). */
+		"UPDATE tickets SET preview = (SELECT preview FROM tickets"
+		" WHERE id = ?2) WHERE id = ?1 AND"
+		" (SELECT max(id) FROM messages WHERE ticket_id = ?2) >"
+		" (SELECT coalesce(max(id), 0) FROM messages"
+		"  WHERE ticket_id = ?1)",
 		"UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2",
 		"INSERT OR IGNORE INTO participants(ticket_id, email)"
 		" SELECT ?1, email FROM participants WHERE ticket_id = ?2",
@@ -273,14 +301,11 @@ merge(struct store *s, int64_t from, int64_t into, int64_t now)
 		" created_at) SELECT ?1, agent_id, created_at"
 		" FROM ticket_followers WHERE ticket_id = ?2",
 		"DELETE FROM ticket_followers WHERE ticket_id = ?2",
-		/* The target: recounted, and the newer preview and customer
-		 * time of the two. */
+		/* The target: recounted, and the newer customer time of
+		 * the two. */
 		"UPDATE tickets SET"
 		" message_count = (SELECT count(*) FROM messages"
 		"  WHERE ticket_id = ?1),"
-		" preview = CASE WHEN (SELECT updated_at FROM tickets"
-		"  WHERE id = ?2) > updated_at THEN (SELECT preview FROM"
-		"  tickets WHERE id = ?2) ELSE preview END,"
 		" last_customer_at = max(coalesce(last_customer_at, 0),"
 		"  coalesce((SELECT last_customer_at FROM tickets"
 		"  WHERE id = ?2), 0)),"
@@ -341,7 +366,7 @@ tag(struct store *s, int64_t tid, const char *tg, int add, int64_t now,
 
 	if ((rc = sq_tx_begin(q, &own)))
 		return rc;
-	if ((rc = sq_desk_exists(q, sq_desk_ticket_exists, tid)))
+	if ((rc = sq_desk_ticket_unmerged(q, tid)))
 		goto out;
 	if (add) {
 		st = sq_stmt(q, count);

@@ -19,6 +19,11 @@ extern const char sq_desk_agent_exists[];
 
 /* 0 if a row of sql (one id parameter) exists, else TAME_ENOTFOUND. */
 enum tame_err sq_desk_exists(struct sq *q, const char *sql, int64_t id);
+/* 0 if ticket tid exists and was not merged into another; else
+ * TAME_ENOTFOUND, or TAME_ECONFLICT with store_errmsg() "ticket #A was
+ * merged into #B: change that one" (what is left of a merge stays
+ * closed and empty). */
+enum tame_err sq_desk_ticket_unmerged(struct sq *q, int64_t tid);
 /* Finishes a view: *out = o on success (bad == 0), else frees o and
  * returns TAME_ENOMEM. Takes o. */
 enum tame_err sq_desk_view_done(json_t *o, int bad, json_t **out);

@@ -23,6 +23,7 @@
 #include "../core/auth.h"
 #include "../core/util.h"
 #include "store_sqlite.h"
+#include "store_sqlite_desk.h"
 
 #define PREVIEW_CHARS 140
 
@@ -679,7 +680,6 @@ enum tame_err
 store_sqlite_ticket_update(struct store *s, int64_t id,
     const struct ticket_patch *p, int64_t now)
 {
-	static const char tsql[] = "SELECT 1 FROM tickets WHERE id = ?1";
 	static const char asql[] = "SELECT 1 FROM agents WHERE id = ?1";
 	static const char upd[] = "UPDATE tickets SET"
 	    " closed_at = CASE WHEN NOT ?1 THEN closed_at"
@@ -705,7 +705,7 @@ store_sqlite_ticket_update(struct store *s, int64_t id,
 		return rc;
 	if ((rc = sq_tx_begin(q, &own)))
 		return rc;
-	if ((rc = exists(q, tsql, id)))
+	if ((rc = sq_desk_ticket_unmerged(q, id)))
 		goto out;
 	if (p->has_assignee && p->assignee_id > 0 &&
 	    (rc = exists(q, asql, p->assignee_id)))

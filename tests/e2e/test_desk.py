@@ -408,12 +408,20 @@ def test_merge_moves_messages_and_threads_later_mail(tame, sink):
     a = new_ticket(tame, "Printer broken", sender="Ann <ann@example.org>",
                    message_id=mid_a)["id"]
     b = new_ticket(tame, "Printer still broken",
-                   sender="Ann Office <ann.office@example.org>")["id"]
+                   sender="Ann Office <ann.office@example.org>",
+                   text="The newest words, from the office.\n")["id"]
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % a,
                           {"agent_id": tame.admin_id})
+    # a change to the older ticket after b's mail does not make its
+    # text the newest: the list shows b's latest message after the merge
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % a,
+                          {"tags": ["printer"]})
+    assert st == 200, ans
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % a,
                           {"into": b})
     assert st == 200, ans
+    row = [t for t in tame.tickets() if t["id"] == b][0]
+    assert row["preview"].startswith("The newest words"), row
     assert ans["merged"] == {"from": a, "into": b}
     target = ans["ticket"]
     assert target["id"] == b and target["message_count"] == 2
@@ -454,6 +462,26 @@ def test_merge_moves_messages_and_threads_later_mail(tame, sink):
                           {"text": "Hello from the old ticket"})
     assert assert_error(st, err, 409)["code"] == "conflict"
     assert "merged into #%d" % b in err["error"]["message"]
+    # so are a note, and a change that would reopen it or give it work:
+    # what is left of a merge stays closed and empty
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/notes" % a,
+                          {"text": "Note on the old ticket"})
+    assert assert_error(st, err, 409)["code"] == "conflict"
+    assert "merged into #%d" % b in err["error"]["message"]
+    for change in ({"status": "open"}, {"assignee_id": tame.admin_id},
+                   {"tags": ["late"]}):
+        st, _, err = tame.api("PATCH", "/api/v1/tickets/%d" % a, change)
+        assert assert_error(st, err, 409)["code"] == "conflict", change
+        assert "merged into #%d" % b in err["error"]["message"]
+    for change in ({"action": "status", "status": "open"},
+                   {"action": "tag", "tag": "late"}):
+        st, _, res = bulk(tame, dict(change, ticket_ids=[a]))
+        assert st == 200 and res["failed"] == 1, res
+        assert res["results"][0]["error"]["code"] == "conflict"
+        assert "merged into #%d" % b in res["results"][0]["error"]["message"]
+    old = tame.ticket(a)
+    assert (old["status"], old["message_count"], old["assignee"],
+            old["tags"]) == ("closed", 0, None, []), old
     # a reply from the target goes to its customer with the whole thread
     tame.reply(b, "We are on it.")
     m = sink.wait_count(1)[0]["msg"]

@@ -182,6 +182,12 @@ def test_rename_merge_move_out_survive_restart(tame):
     st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
                            {"label": "Cards\nlost"})
     assert "control characters" in assert_error(st, body, 400)["message"]
+    # a blank name is no name, and the field is needed
+    st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
+                           {"label": "   "})
+    assert "white space" in assert_error(st, body, 400)["message"]
+    st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct, {})
+    assert assert_error(st, body, 400)["code"] == "missing_field"
     st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
                            {"label": "Cards lost in the post"})
     assert st == 200, body
@@ -195,11 +201,17 @@ def test_rename_merge_move_out_survive_restart(tame):
     assert body["trend"]["id"] == ct
     assert body["trend"]["open_count"] == 7
     assert trend_tickets(tame, ct) == sorted(card + pw)
+    # the merged trend's id lists the trend it went into
+    assert trend_tickets(tame, pt) == sorted(card + pw)
 
     st, _, body = tame.api("POST", "/api/v1/tickets/%d/trend/remove" % pw[0])
     assert st == 200, body
     solo = body["trend"]["id"]
     assert solo not in (ct, pt)
+    # again: it is on its own already, no second trend is made
+    st, _, again = tame.api("POST", "/api/v1/tickets/%d/trend/remove"
+                            % pw[0])
+    assert st == 200 and again == body, again
     assert tame.ticket(pw[0])["trend"]["id"] == solo
     assert trend_tickets(tame, ct) == sorted(card + pw[1:])
 
@@ -214,6 +226,7 @@ def test_rename_merge_move_out_survive_restart(tame):
         "tickets"]) == sorted(card + pw[1:])
     # the merged id leads to where it went
     assert tame.get("/api/v1/trends/%d" % pt)["trend"]["id"] == ct
+    assert trend_tickets(tame, pt) == sorted(card + pw[1:])
     assert tame.ticket(pw[0])["trend"]["id"] == solo
     assert trend_tickets(tame, ct) == sorted(card + pw[1:])
 
@@ -349,6 +362,57 @@ def test_mass_reply_personal_in_own_thread_and_idempotent(tame, sink):
     st, _, body = tame.api("POST", path, {"saved_reply_id": 999999,
                                           "preview": True})
     assert_error(st, body, 404)
+
+
+def test_mass_reply_refused_whole_when_one_text_cannot_go(tame, sink):
+    """Every recipient's text is checked before the first is sent: one
+    that would be over 1 MiB once its placeholders are filled in refuses
+    the whole mass reply (413, naming the ticket), nothing is sent and
+    the Idempotency-Key is not left claimed. Before, the others were
+    sent, the answer was 500 and the key stayed "in progress"."""
+    card, pw, ct, pt = setup_groups(tame)
+    sender, _, text = CARD_MAILS[0]
+    long_subject = "My card has not arrived " + "still " * 150
+    send_all(tame, [("Lou Long <lou@example.org>", long_subject, text)])
+    lou = ticket_of(tame, long_subject.strip())["id"]
+    wait_for(lambda: wait_trend(tame, lou)["trend"]["id"] == ct, 15,
+             what="the long subject in the card trend")
+    path = "/api/v1/trends/%d/reply" % ct
+    key = {"Idempotency-Key": "too-long-once"}
+    req = {"text": "{{ticket.subject}}\n" * 1300}
+    for headers, body in ((key, req), (key, req),
+                          (None, dict(req, preview=True))):
+        st, _, ans = tame.api("POST", path, body, headers=headers)
+        assert assert_error(st, ans, 413)["code"] == "too_large"
+        assert "ticket #%d" % lou in ans["error"]["message"]
+    # a text that is only white space is no reply either
+    st, _, ans = tame.api("POST", path, {"text": " \n\t "})
+    assert assert_error(st, ans, 400)["code"] == "invalid_field"
+    settle(1.0)
+    assert sink.messages == []
+    assert [tame.ticket(t)["message_count"] for t in card] == [1] * 4
+    # the same key, now with Lou left out: nothing was claimed
+    st, _, ans = tame.api("POST", path, dict(req, exclude=[lou]),
+                          headers=key)
+    assert st == 200 and ans["count"] == 4 and ans["failed"] == [], ans
+    sink.wait_count(4, timeout=30)
+
+    # the render preview and a bulk reply hold the same limit and say so
+    st, _, saved = tame.api("POST", "/api/v1/saved-replies", {
+        "title": "Subject, many times", "body": req["text"]})
+    assert st == 201, saved
+    sid = saved["saved_reply"]["id"]
+    st, _, ans = tame.api("POST", "/api/v1/saved-replies/%d/render" % sid,
+                          {"ticket_id": lou})
+    assert assert_error(st, ans, 413)["code"] == "too_large"
+    st, _, ans = tame.api("POST", "/api/v1/saved-replies/%d/render" % sid,
+                          {"ticket_id": pw[0]})
+    assert st == 200 and len(ans["body"]) > 20000, ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": [lou], "action": "reply", "saved_reply_id": sid})
+    assert st == 200 and ans["failed"] == 1, ans
+    err = ans["results"][0]["error"]
+    assert err["code"] == "too_large" and "#%d" % lou in err["message"]
 
 
 # ---------------------------------------------------------------- tone, flags

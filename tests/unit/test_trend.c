@@ -169,11 +169,15 @@ static void
 test_move_out_never_back(void **state)
 {
 	struct trend_index *ix = two_topics();
-	uint32_t a = trend_of(ix, 3), own = 0;
+	uint32_t a = trend_of(ix, 3), own = 0, again = 0;
 	int i;
 
 	assert_int_equal(trend_move_out(ix, 3, 0, &own), TAME_OK);
 	assert_true(own != 0 && own != a);
+	assert_int_equal(trend_of(ix, 3), own);
+	/* Moved out again, it stays where it is: no second trend. */
+	assert_int_equal(trend_move_out(ix, 3, 0, &again), TAME_EEXIST);
+	assert_int_equal(again, own);
 	assert_int_equal(trend_of(ix, 3), own);
 	/* The customer writes again with the same words... */
 	assert_int_equal(place(ix, 3, card[2], 50), own);
