@@ -27,13 +27,17 @@
 #include <gumbo.h>
 #include "html_sanitize.h"
 
-/* HTML parsed at most: gumbo takes time quadratic in the nesting depth
- * (80,000 unclosed <b id=1> take 3 s), so a hostile 25 MB mail could
- * hold a thread for hours; at 512 kB the worst case is about 1.5 s.
- * That is five times what Gmail shows before it clips a message
- * (102 kB); past it we keep the prefix and say TAME_ETOOBIG.
- * (Belongs in tame_limits.h.) */
+/* HTML parsed at most: five times what Gmail shows before it clips a
+ * message (102 kB); past it we keep the prefix and say TAME_ETOOBIG.
+ * gumbo takes time quadratic in the nesting depth (100,000 nested <div>,
+ * 500 kB, took 20 s) and in the attributes of one tag (50,000 took 5 s),
+ * so the prefix also ends before the start tag past HTML_TAGS_MAX, or
+ * before a tag with more than HTML_TAG_ATTRS_MAX attributes: then a
+ * parse takes about 0.1 s at worst. A long newsletter has a few
+ * thousand tags. (These belong in tame_limits.h.) */
 #define HTML_PARSE_MAX (512 * 1024)
+#define HTML_TAGS_MAX 10000
+#define HTML_TAG_ATTRS_MAX 2000
 
 struct walker {
 	/* 1: descend into the children, 0: skip them; rc on error. */
@@ -156,6 +160,56 @@ walk(GumboNode *root, struct walker *w)
 	}
 }
 
+/* How much of html (len bytes) is parsed: the limits above. A rough
+ * scan, not a tokenizer: it may count more tags or attributes than
+ * gumbo sees (a "<x" in a comment, white space in a quoted value), never
+ * fewer, so it can only end the prefix early. */
+static size_t
+parse_len(const char *html, size_t len)
+{
+	size_t i, tags = 0, runs = 0, start = 0;
+	int in_tag = 0, space = 1, sp;
+	char quote = 0, ch;
+
+	if (len > HTML_PARSE_MAX) {
+		len = HTML_PARSE_MAX;
+		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
+			len--;
+	}
+	for (i = 0; i < len; i++) {
+		ch = html[i];
+		if (!in_tag) {
+			if (ch != '<' || i + 1 >= len ||
+			    !((html[i + 1] | 0x20) >= 'a' &&
+			    (html[i + 1] | 0x20) <= 'z'))
+				continue;
+			if (++tags > HTML_TAGS_MAX)
+				return i;
+			in_tag = 1;
+			start = i;
+			runs = 0;
+			quote = 0;
+			continue;
+		}
+		if (quote) {
+			if (ch == quote)
+				quote = 0;
+		} else if (ch == '"' || ch == '\'') {
+			quote = ch;
+		} else if (ch == '>') {
+			in_tag = 0;
+			space = 1;
+			continue;
+		}
+		sp = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+		    ch == '\f';
+		if (sp && !space && ++runs > HTML_TAG_ATTRS_MAX)
+			return start;
+		space = sp;
+	}
+	return len;
+}
+
 static GumboOutput *
 parse(const char *html, size_t len)
 {
@@ -165,12 +219,6 @@ parse(const char *html, size_t len)
 		html = "";
 		len = 0;
 	}
-	if (len > HTML_PARSE_MAX) {
-		len = HTML_PARSE_MAX;
-		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
-			len--;
-	}
-
 	/* Errors are of no use to us and cost memory on broken HTML. */
 	opt.max_errors = 0;
 	return gumbo_parse_with_options(&opt, html, len);
@@ -363,24 +411,26 @@ san_leave(struct walker *w, GumboNode *n)
 
 /* Takes html (len bytes, any bytes: gumbo replaces invalid UTF-8 and
  * NULs) and appends the sanitised HTML to out. TAME_ETOOBIG when out's
- * cap or HTML_PARSE_MAX was reached: out then holds the sanitised form
- * of a prefix, ending between two tokens. */
+ * cap or a parse limit (HTML_PARSE_MAX, ...) was reached: out then holds
+ * the sanitised form of a prefix, ending between two tokens. */
 enum tame_err
 html_sanitize(const char *html, size_t len, struct buf *out)
 {
 	struct walker w;
 	GumboOutput *g;
 	enum tame_err rc;
+	size_t n;
 
 	memset(&w, 0, sizeof(w));
 	w.enter = san_enter;
 	w.leave = san_leave;
 	w.out = out;
-	if (!(g = parse(html, len)))
+	n = html ? parse_len(html, len) : 0;
+	if (!(g = parse(html, n)))
 		return TAME_ENOMEM;
 	rc = walk(g->document, &w);
 	gumbo_destroy_output(&kGumboDefaultOptions, g);
-	if (!rc && html && len > HTML_PARSE_MAX)
+	if (!rc && html && n < len)
 		rc = TAME_ETOOBIG;
 	return rc;
 }
@@ -566,6 +616,7 @@ html_to_text(const char *html, size_t len, struct buf *out)
 	struct walker w;
 	GumboOutput *g;
 	enum tame_err rc;
+	size_t n;
 
 	memset(&w, 0, sizeof(w));
 	w.enter = text_enter;
@@ -573,11 +624,12 @@ html_to_text(const char *html, size_t len, struct buf *out)
 	w.out = out;
 	w.at_start = 1;
 	w.line_start = 1;
-	if (!(g = parse(html, len)))
+	n = html ? parse_len(html, len) : 0;
+	if (!(g = parse(html, n)))
 		return TAME_ENOMEM;
 	rc = walk(g->document, &w);
 	gumbo_destroy_output(&kGumboDefaultOptions, g);
-	if (!rc && html && len > HTML_PARSE_MAX)
+	if (!rc && html && n < len)
 		rc = TAME_ETOOBIG;
 	return rc;
 }

@@ -131,19 +131,51 @@ test_text_escaped(void **state)
 	EXPECT("", "");
 }
 
-static void
-test_deep_nesting(void **state)
+/* n copies of s, then tail, in a new string. */
+static char *
+repeat(const char *s, size_t n, const char *tail)
 {
-	size_t n = 50000, i;
-	char *h = malloc(n * 5 + 2), *out;
+	size_t k = strlen(s), i;
+	char *h = malloc(n * k + strlen(tail) + 1);
 
 	assert_non_null(h);
 	for (i = 0; i < n; i++)
-		memcpy(h + i * 5, "<div>", 5);
-	h[n * 5] = 'x';
-	h[n * 5 + 1] = '\0';
+		memcpy(h + i * k, s, k);
+	strcpy(h + n * k, tail);
+	return h;
+}
+
+static void
+test_deep_nesting(void **state)
+{
+	char *h = repeat("<div>", 9000, "x"), *out;
+	struct buf b;
+
+	/* deep, but under the tag limit: all of it, the walk survives */
 	out = san(h);
 	assert_non_null(strstr(out, "x</div>"));
+	free(out);
+	free(h);
+	/* gumbo's time grows with the square of the depth (100,000 took
+	 * 20 s): past 10,000 tags the prefix, and TAME_ETOOBIG */
+	h = repeat("<div>", 100000, "x");
+	buf_init(&b, 1 << 21);
+	assert_int_equal(html_sanitize(h, strlen(h), &b), TAME_ETOOBIG);
+	assert_null(strstr(b.data, "x"));
+	assert_true(b.len >= 10000 * 5);
+	buf_free(&b);
+	assert_int_equal(html_to_text(h, strlen(h), &b), TAME_ETOOBIG);
+	buf_free(&b);
+	free(h);
+	/* the same for one tag with thousands of attributes: the text
+	 * before it is kept */
+	h = repeat(" a", 5000, ">after");
+	memcpy(h, "<p", 2);
+	out = repeat("<b>before</b>", 1, h);
+	buf_init(&b, 1 << 21);
+	assert_int_equal(html_sanitize(out, strlen(out), &b), TAME_ETOOBIG);
+	assert_string_equal(b.data, "<b>before</b>");
+	buf_free(&b);
 	free(out);
 	free(h);
 }
