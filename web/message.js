@@ -102,12 +102,38 @@ function safeHref(href) {
 	}
 }
 
+// The inline images of a message, content_id -> download URL: the mail's
+// HTML names them <img src="cid:..."> (RFC 2392).
+function cidUrls(ticketId, list) {
+	const m = new Map();
+	for (const a of list || [])
+		if (a.content_id)
+			m.set(a.content_id, attachmentUrl(ticketId, a.id));
+	return m;
+}
+
+const UNESCAPE = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+
+// html with each src="cid:X" of an inline image of the message pointing
+// at its download instead (the frame may load tamed's own URLs only).
+// The HTML is tamed's sanitised serialisation: attributes are always
+// name="value", the value escaped.
+function withCids(html, cids) {
+	if (!cids.size)
+		return html;
+	return html.replace(/ src="cid:([^"]*)"/g, (all, v) => {
+		const url = cids.get(v.replace(/&(amp|lt|gt|quot|#39);/g,
+			(e, n) => UNESCAPE[n]));
+		return url ? ' src="' + url + '"' : all;
+	});
+}
+
 // The sanitised HTML in a sandboxed frame, sized to its content; from
 // srcdoc, or from docUrl?remote=1 once remote images are allowed.
-// onRemote(urls, show) hears of remote images left out (show() loads
-// them in place); onQuote(toggle) of quoted history (blockquote),
-// folded until toggle() is called.
-function htmlBody(html, docUrl, remote, onRemote, onQuote) {
+// cids: the inline images (cidUrls). onRemote(urls, show) hears of
+// remote images left out (show() loads them in place); onQuote(toggle)
+// of quoted history (blockquote), folded until toggle() is called.
+function htmlBody(html, docUrl, cids, remote, onRemote, onQuote) {
 	const frame = h('iframe', {
 		className: 'html', title: 'Message (HTML)',
 		sandbox: 'allow-same-origin', referrerPolicy: 'no-referrer',
@@ -117,8 +143,8 @@ function htmlBody(html, docUrl, remote, onRemote, onQuote) {
 		frame.src = docUrl + '?remote=1';
 	else
 		frame.srcdoc = '<!doctype html><html><head><meta charset="utf-8">' +
-			'<link rel="stylesheet" href="/mail.css"></head><body>' + html +
-			'</body></html>';
+			'<link rel="stylesheet" href="/mail.css"></head><body>' +
+			withCids(html, cids) + '</body></html>';
 	let folded = true;
 	let quoted = false;
 	let noted = false;
@@ -147,8 +173,13 @@ function htmlBody(html, docUrl, remote, onRemote, onQuote) {
 			return;
 		size();
 		setTimeout(size, 200);
-		for (const img of d.images)
+		for (const img of d.images) {
 			img.addEventListener('load', size);
+			// the page from docUrl still names them cid:
+			const src = img.getAttribute('src') || '';
+			if (src.startsWith('cid:') && cids.has(src.slice(4)))
+				img.src = cids.get(src.slice(4));
+		}
 		d.addEventListener('click', (e) => {
 			const a = e.target.closest && e.target.closest('a');
 			if (!a)
@@ -302,7 +333,7 @@ export function renderMessage(t, m, authorName) {
 		const show = () => {
 			fill(body, asText ? textBody(m.text) :
 				htmlBody(m.html, messageUrl(t.id, m.id, 'html'),
-					remoteShown.has(m.id),
+					cidUrls(t.id, m.attachments), remoteShown.has(m.id),
 					(urls, load) => remoteNote(urls, body, () => {
 						remoteShown.add(m.id);
 						load();

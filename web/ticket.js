@@ -24,6 +24,12 @@ import { Presence } from './presence.js';
 import { toneChips, flagChips } from './tone.js';
 
 const STATUSES = ['new', 'open', 'pending', 'solved', 'closed'];
+
+// A mailto: link to addr alone (RFC 6068): "?", "&" and "%" are legal
+// in a local part and would otherwise add headers (bcc=, body=).
+function mailto(addr) {
+	return 'mailto:' + encodeURIComponent(addr).replace(/%40/g, '@');
+}
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 
 // How long a reply can be taken back; tests shorten it.
@@ -385,7 +391,7 @@ export class TicketView {
 			h('div', { className: 'customer' }, avatar(info, 'big'),
 				h('div', {},
 					h('h2', {}, personName(info)),
-					h('a', { href: 'mailto:' + info.email }, info.email),
+					h('a', { href: mailto(info.email) }, info.email),
 					info.organization ? h('div', { className: 'muted' },
 						info.organization) : null,
 					info.created_at ? h('div', { className: 'muted' },

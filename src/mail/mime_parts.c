@@ -172,19 +172,40 @@ add_attachment(struct pctx *c, char *filename, char *type, char *cid,
 	return TAME_OK;
 }
 
+/* Length of the bidi control at p (U+061C, U+200E/F, U+202A-E,
+ * U+2066-9, in UTF-8), or 0. */
+static size_t
+bidi_control(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2;
+	if (p[0] != 0xe2 || !p[1] || !p[2])
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+	    (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3;
+	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9 ? 3 : 0;
+}
+
 /* A file name safe to offer as a download: no directories, no controls,
- * never empty. Returns a malloc'd copy of name (or dflt); NULL on ENOMEM. */
+ * no bidi controls (with which "invoice<RLO>fdp.exe" shows as
+ * "invoiceexe.pdf"; browsers save them as "_" too), never empty.
+ * Returns a malloc'd copy of name (or dflt); NULL on ENOMEM. */
 static char *
 clean_filename(const char *name, const char *dflt)
 {
-	char *r, *p;
+	char *r, *p, *w;
+	size_t n;
 
 	r = mime_clean_str(name && *name ? name : dflt, MIME_FILENAME_MAX, 1);
 	if (!r)
 		return NULL;
-	for (p = r; *p; p++)
-		if (*p == '/' || *p == '\\')
-			*p = '_';
+	for (p = w = r; *p; p += n) {
+		n = bidi_control((const unsigned char *)p);
+		*w++ = n || *p == '/' || *p == '\\' ? '_' : *p;
+		n = n ? n : 1;
+	}
+	*w = '\0';
 	if (!*r || strcmp(r, ".") == 0 || strcmp(r, "..") == 0) {
 		free(r);
 		r = strdup(dflt);
@@ -330,19 +351,21 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 	is_att = (disp && g_ascii_strcasecmp(disp, "attachment") == 0) ||
 	    g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
 	if (!is_att && GMIME_IS_TEXT_PART(obj)) {
-		if (g_mime_content_type_is_type(ct, "text", "plain")) {
-			if (!c->text_part)
-				c->text_part = obj;
+		if (g_mime_content_type_is_type(ct, "text", "plain") &&
+		    !c->text_part) {
+			c->text_part = obj;
 			return TAME_OK;
 		}
-		if (g_mime_content_type_is_type(ct, "text", "html")) {
-			if (!c->html_part)
-				c->html_part = obj;
+		if (g_mime_content_type_is_type(ct, "text", "html") &&
+		    !c->html_part) {
+			c->html_part = obj;
 			return TAME_OK;
 		}
 	}
 	/* Text without a name that is not the body (text/calendar, a
-	 * second text/plain) is kept too: it may be all the sender sent. */
+	 * second text/plain or text/html, as Apple Mail writes a mail with
+	 * a picture between two paragraphs) is kept too: it may be what
+	 * the sender meant most. */
 	return leaf_attachment(c, obj,
 	    g_mime_content_type_is_type(ct, "image", "*"));
 }

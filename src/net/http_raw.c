@@ -44,11 +44,13 @@
 
 static const char raw_csp[] = "default-src 'none'; sandbox; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/* 'self' images: the mail's own inline images (cid:), which the web app
+ * points at their downloads. */
 static const char html_csp[] = "default-src 'none'; style-src 'self'; "
-    "img-src data: blob:; frame-ancestors 'self'; base-uri 'none'; "
+    "img-src 'self' data: blob:; frame-ancestors 'self'; base-uri 'none'; "
     "form-action 'none'; sandbox allow-same-origin";
 static const char html_csp_remote[] = "default-src 'none'; "
-    "style-src 'self'; img-src data: blob: http: https:; "
+    "style-src 'self'; img-src 'self' data: blob: http: https:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; "
     "sandbox allow-same-origin";
 

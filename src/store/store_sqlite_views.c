@@ -479,6 +479,8 @@ attachment_json(sqlite3_stmt *st)
 	bad |= sq_jset(o, "content_type", sq_json_text(st, 2));
 	bad |= sq_jset(o, "size", json_integer(sqlite3_column_int64(st, 3)));
 	bad |= sq_jset(o, "inline", json_boolean(sqlite3_column_int(st, 4)));
+	/* what the HTML's <img src="cid:..."> names it by, or null */
+	bad |= sq_jset(o, "content_id", sq_json_text(st, 5));
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -511,7 +513,8 @@ static enum tame_err
 message_json(struct sq *q, sqlite3_stmt *st, json_t **out)
 {
 	static const char asql[] = "SELECT id, filename, content_type, size,"
-	    " inline FROM attachments WHERE message_id = ?1 ORDER BY id";
+	    " inline, content_id FROM attachments WHERE message_id = ?1"
+	    " ORDER BY id";
 	sqlite3_stmt *ast;
 	json_t *o, *from, *atts = NULL;
 	enum tame_err rc;

@@ -10,4 +10,6 @@ import './admin.mjs';
 import './many.mjs';
 import './compose.mjs';
 import './original.mjs';
+import './spoof.mjs';
+import './inline.mjs';
 import './shots.mjs';

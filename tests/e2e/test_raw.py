@@ -172,7 +172,7 @@ def test_html_document_holds_remote_images_back(tame):
     assert h["X-Content-Type-Options"] == "nosniff"
     assert h["X-Frame-Options"] == "SAMEORIGIN"
     csp = h["Content-Security-Policy"]
-    for want in ("default-src 'none'", "img-src data: blob:;",
+    for want in ("default-src 'none'", "img-src 'self' data: blob:;",
                  "frame-ancestors 'self'", "sandbox allow-same-origin"):
         assert want in csp, (want, csp)
     assert "http:" not in csp and "script" not in csp, csp
@@ -186,7 +186,7 @@ def test_html_document_holds_remote_images_back(tame):
                            "?remote=1")
     assert st == 200
     csp = h["Content-Security-Policy"]
-    assert "img-src data: blob: http: https:;" in csp, csp
+    assert "img-src 'self' data: blob: http: https:;" in csp, csp
     assert "sandbox allow-same-origin" in csp and "script" not in csp
     text = body.decode()
     assert 'src="http://images.example.net/track.png"' in text

@@ -184,6 +184,50 @@ test_attachment(void **state)
 	assert_int_equal(p.att[1].len, 6);
 	assert_memory_equal(p.att[1].data, "GIF89a", 6);
 	mime_parsed_free(&p);
+
+	/* a right-to-left override would show "invoice<RLO>fdp.exe" as
+	 * "invoiceexe.pdf": bidi controls become "_", other letters stay */
+	parse_str("From: a@b.c\nSubject: att\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain\n\nsee attached\n"
+	    "--b1\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;"
+	    " filename*=utf-8''invoice%E2%80%AEfdp%E2%81%A6.exe\n\nMZ\n"
+	    "--b1\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;"
+	    " filename*=utf-8''%D8%B9%D8%B1%D8%A8%D9%8A.txt\n\nx\n"
+	    "--b1--\n", &p);
+	assert_int_equal(p.natt, 2);
+	assert_string_equal(p.att[0].filename, "invoice_fdp_.exe");
+	assert_string_equal(p.att[1].filename,
+	    "\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a.txt");
+	mime_parsed_free(&p);
+}
+
+/* Apple Mail writes a picture between two paragraphs as mixed parts:
+ * html, image, html. The first html is the body; the second is kept as
+ * an attachment rather than lost (so is a second text/plain). */
+static void
+test_second_text_parts_kept(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: two\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/html\n\n<p>first</p>\n"
+	    "--b1\nContent-Type: text/html\n\n<p>second</p>\n"
+	    "--b1\nContent-Type: text/plain\n\nplain one\n"
+	    "--b1\nContent-Type: text/plain\n\nplain two\n"
+	    "--b1--\n", &p);
+	assert_non_null(strstr(p.html, "first"));
+	assert_null(strstr(p.html, "second"));
+	assert_string_equal(p.text, "plain one");
+	assert_int_equal(p.natt, 2);
+	assert_string_equal(p.att[0].content_type, "text/html");
+	assert_non_null(memmem(p.att[0].data, p.att[0].len, "second", 6));
+	assert_string_equal(p.att[1].content_type, "text/plain");
+	assert_non_null(memmem(p.att[1].data, p.att[1].len, "plain two", 9));
+	mime_parsed_free(&p);
 }
 
 static void
@@ -599,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_alternative),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_attachment),
+		cmocka_unit_test(test_second_text_parts_kept),
 		cmocka_unit_test(test_nested_message),
 		cmocka_unit_test(test_missing_and_duplicate_ids),
 		cmocka_unit_test(test_references_newest_kept),

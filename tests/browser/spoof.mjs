@@ -1,0 +1,76 @@
+// spoof.mjs - customer text that tries to pass for something else: a
+// right-to-left override in a subject must not reverse what the app
+// shows after it (the preview, a status chip), one in an attachment's
+// name must not turn "invoice<RLO>fdp.exe" into "invoiceexe.pdf", and
+// an address with "?bcc=" in its local part must not add headers to
+// the customer's mail link.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { watchedPage, signIn } from './lib.mjs';
+import { env, assertClean, rowOf } from './fixture.mjs';
+
+const RLO = '\u202e';
+
+// 1 when, in the first element matching sel inside root (a locator),
+// the text a is drawn left of the text b: the order a reader sees.
+async function drawnBefore(loc, a, b) {
+	return loc.evaluate((el, [x, y]) => {
+		const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+		const left = (word) => {
+			for (let n = walk.currentNode; n; n = walk.nextNode()) {
+				const i = n.nodeType === 3 ? n.data.indexOf(word) : -1;
+				if (i >= 0) {
+					const r = document.createRange();
+					r.setStart(n, i);
+					r.setEnd(n, i + 1);
+					return r.getBoundingClientRect().left;
+				}
+			}
+			return NaN;
+		};
+		const lx = left(x);
+		walk.currentNode = el;
+		const ly = left(y);
+		return lx < ly;
+	}, [a, b]);
+}
+
+test('an override in customer text reverses nothing after it; a crafted ' +
+	'address adds nothing to the mail link', async () => {
+	const { page, seen } = await watchedPage(env.browser, env.tamed);
+	const from = 'Rae <rae?bcc=evil%40evil.example&subject=hijack' +
+		'@example.org>';
+	await env.tamed.deliver({ from, subject: 'Spoof one ' + RLO + 'abc',
+		text: 'preview normal text here' });
+	const second = await env.tamed.deliver({ from, subject: 'Spoof two',
+		text: 'See attached.', attachments: [{ name: 'invoice' + RLO +
+			'fdp.exe', type: 'application/octet-stream', data: 'MZ' }] });
+	await signIn(page, env.tamed);
+	// the inbox: the preview after the subject reads left to right
+	await page.goto(env.tamed.url + '/#/inbox/open?q=Spoof');
+	const row = rowOf(page, 'Spoof one');
+	await row.waitFor();
+	assert.ok(await drawnBefore(row.locator('.preview'), 'preview', 'here'),
+		'the preview was drawn reversed');
+
+	await page.goto(env.tamed.url + '/#/t/' + second);
+	const att = page.locator('.attachments a');
+	await att.waitFor();
+	assert.equal(await att.textContent(), 'invoice_fdp.exe');
+	// the customer's link writes to the address alone
+	const link = page.locator('.customer a[href^="mailto:"]');
+	await link.waitFor();
+	const u = new URL(await link.getAttribute('href'));
+	assert.equal(u.search, '', 'the mail link has header fields');
+	assert.equal(decodeURIComponent(u.pathname),
+		'rae?bcc=evil%40evil.example&subject=hijack@example.org');
+	// the other ticket in the side panel: its status chip still reads
+	// "new", not "wen"
+	const other = page.locator('.others li', { hasText: 'Spoof one' });
+	await other.waitFor();
+	assert.ok(await drawnBefore(other.locator('.pill'), 'n', 'w'),
+		'the status after the subject was drawn reversed');
+	assertClean(seen);
+	await page.context().close();
+});
