@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <utf8proc.h>
 #include "util.h"
 
 static enum tame_log_level log_level = TAME_LOG_INFO;
@@ -273,4 +274,26 @@ tame_url_host_ok(const char *h, size_t n, int v6)
 		return 0;
 	}
 	return 1;
+}
+
+/* See util.h. */
+char *
+tame_tag_norm(const char *s)
+{
+	const char *e;
+	char *t, *r;
+
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		e--;
+	if (!(t = strndup(s, (size_t)(e - s))))
+		return NULL;
+	r = (char *)utf8proc_NFC((const utf8proc_uint8_t *)t);
+	free(t);
+	return r;
 }

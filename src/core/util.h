@@ -35,6 +35,11 @@ enum tame_err tame_pct_decode(const char *s, size_t n, char **out);
 size_t tame_utf8_len(const unsigned char *p, size_t n);
 /* 1 if the C string s is well-formed UTF-8 throughout. */
 int tame_utf8_valid(const char *s);
+/* A tag as it is kept: s (UTF-8) without the white space around it, in
+ * Unicode NFC, so that "cafe\u0301", " café" and "café" are one tag. A
+ * new string (caller frees), "" when s is only white space; NULL when
+ * out of memory or s is not UTF-8. */
+char *tame_tag_norm(const char *s);
 /* 1 if h[0..n) is a DNS name or IPv4 address, or (v6) an IPv6 address
  * without its brackets: the host of an imap:// or smtp:// URL. */
 int tame_url_host_ok(const char *h, size_t n, int v6);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include "http_bulk.h"
 #include "http_desk.h"
+#include "json_body.h"
 #include "http_idem.h"
 #include "outbox.h"
 #include "../core/auth.h"
@@ -317,14 +318,14 @@ read_action(struct http_ctx *c, const json_t *body, struct bulk *b)
 		return b->assignee ? check_agent(c, b->assignee) : 0;
 	case B_TAG:
 	case B_UNTAG:
-		b->tag = json_body_str(body, "tag");
-		if (!b->tag)
+		if (!(v = json_object_get(body, "tag")))
 			return need(c, "tag", act);
-		if (http_desk_blank(b->tag)) {
+		if (json_body_tag_norm(v)) {
 			http_error(c, 400, "invalid_field",
 			    "field \"tag\" must not be empty");
 			return -1;
 		}
+		b->tag = json_string_value(v);
 		return 0;
 	case B_STATUS:
 		return b->has_status ? 0 : need(c, "status", act);

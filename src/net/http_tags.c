@@ -17,6 +17,7 @@
  */
 #include <string.h>
 #include "http_desk.h"
+#include "json_body.h"
 #include "http_tags.h"
 #include "../core/util.h"
 #include "../store/store.h"
@@ -119,12 +120,12 @@ http_tags_rename(struct http_ctx *c)
 		return;
 	if (!(body = http_desk_body(c, TAME_HTTP_BODY_MAX, fields, 1)))
 		return;
-	to = json_body_str(body, "name");
-	if (http_desk_blank(to)) {
+	if (json_body_tag_norm(json_object_get(body, "name"))) {
 		http_error(c, 400, "invalid_field",
 		    "field \"name\" must not be empty");
 		goto out;
 	}
+	to = json_body_str(body, "name");
 	if (strcmp(from, to) == 0) {
 		http_error(c, 400, "invalid_field",
 		    "field \"name\" is the tag's name already");

@@ -144,6 +144,7 @@ http_tickets_list(struct http_ctx *c)
 	struct intel *in;
 	struct buf text;
 	json_t *view = NULL;
+	char *tag = NULL;
 	int64_t trend;
 	enum tame_err rc;
 	int csv;
@@ -175,6 +176,12 @@ http_tickets_list(struct http_ctx *c)
 		    "parameter \"tag\" must be 1 to %d bytes", TAME_FIELD_MAX);
 		return;
 	}
+	/* as tags are kept (" café" is "café"); one not UTF-8 was
+	 * refused with the query */
+	if (q.tag && !(q.tag = tag = tame_tag_norm(q.tag))) {
+		http_error(c, 500, "internal", "out of memory");
+		return;
+	}
 	/* JSON, the common case, goes out as the store wrote it. */
 	buf_init(&text, TICKETS_JSON_MAX);
 	if (!csv)
@@ -192,6 +199,7 @@ http_tickets_list(struct http_ctx *c)
 	else
 		http_send_buf(c, 200, "application/json", &text);
 	buf_free(&text);
+	free(tag);
 }
 
 void

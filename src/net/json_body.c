@@ -10,8 +10,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "json_body.h"
+#include "../core/util.h"
 
 enum tame_err
 json_body_fail(struct json_body_err *err, int status, const char *code,
@@ -328,6 +330,17 @@ json_body_note(const json_t *obj, const char **text,
 	return TAME_OK;
 }
 
+/* See json_body.h. */
+int
+json_body_tag_norm(json_t *str)
+{
+	char *t = tame_tag_norm(json_string_value(str));
+	int rc = !t || !*t || json_string_set(str, t) ? -1 : 0;
+
+	free(t);
+	return rc;
+}
+
 enum tame_err
 json_body_ticket_patch(const json_t *obj, struct json_ticket_patch *out,
     struct json_body_err *err)
@@ -366,11 +379,11 @@ json_body_ticket_patch(const json_t *obj, struct json_ticket_patch *out,
 	}
 	if ((v = json_object_get(obj, "tags"))) {
 		json_array_foreach(v, i, item) {
-			s = json_string_value(item);
-			if (blank(s))
+			if (json_body_tag_norm(item))
 				return json_body_fail(err, 400,
 				    "invalid_field",
 				    "field \"tags\" has an empty tag");
+			s = json_string_value(item);
 			for (k = 0; k < p->ntags; k++)
 				if (strcmp(out->tags[k], s) == 0)
 					break;

@@ -99,6 +99,28 @@ def test_rename_tag_on_every_ticket(tame):
     assert '"tickets":2' in data and '"from":"billing"' in data
 
 
+def test_tags_that_look_the_same_are_one(tame):
+    """White space around a tag and the Unicode form of its letters do
+    not make another tag: " café", "cafe" + combining acute and "café "
+    are all "café", however they come (PATCH, bulk, rename, filter)."""
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    a = new_ticket(tame, "Coffee A", tags=[" " + nfc, nfd, "x ", "x"])
+    assert tame.ticket(a)["tags"] == sorted([nfc, "x"])
+    b = new_ticket(tame, "Coffee B")
+    st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": [b], "action": "tag", "tag": nfd + " "})
+    assert st == 200 and ans["succeeded"] == 1, ans
+    assert tame.ticket(b)["tags"] == [nfc]
+    assert tags_of(tame)[nfc] == (2, 2)
+    assert sorted(ids(tame, "tag=" + quote(nfd))) == sorted([a, b])
+    st, _, ans = tame.api("PATCH", tag_path(nfc), {"name": " Kaffee "})
+    assert st == 200, ans
+    assert tame.ticket(a)["tags"] == ["Kaffee", "x"]
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % a,
+                          {"tags": ["  "]})
+    assert_error(st, ans, 400)
+
+
 def test_rename_into_existing_tag_merges(tame):
     both = new_ticket(tame, "Both", tags=["bug", "defect"])
     only_old = new_ticket(tame, "Old only", tags=["defect"])
