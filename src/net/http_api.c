@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 #include <ulfius.h>
 #include "http_api.h"
+#include "http_async.h"
 #include "http_admin.h"
 #include "http_bulk.h"
 #include "http_desk.h"
@@ -856,6 +857,7 @@ out:
 	if (api) {
 		listen_close(api);
 		http_events_stop();
+		http_async_stop();
 		if (api->started)
 			ulfius_stop_framework(&api->inst);
 		if (inst_made)
@@ -875,6 +877,7 @@ http_api_stop(struct http_api *api)
 		return;
 	listen_close(api);
 	http_events_stop();
+	http_async_stop();
 	if (api->started)
 		ulfius_stop_framework(&api->inst);
 	ulfius_clean_instance(&api->inst);

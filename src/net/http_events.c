@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <ulfius.h>
+#include "http_async.h"
 #include "http_events.h"
 #include "../core/util.h"
 #include "../store/store.h"
@@ -380,6 +381,18 @@ pending_take_locked(const struct _u_request *req)
 	return NULL;
 }
 
+/* See http_events.h. */
+struct MHD_Connection *
+http_events_take(const struct _u_request *req)
+{
+	struct MHD_Connection *con;
+
+	pthread_mutex_lock(&bus.mu);
+	con = pending_take_locked(req);
+	pthread_mutex_unlock(&bus.mu);
+	return con;
+}
+
 /* Where a stream starts: after Last-Event-ID when the ring still holds
  * what follows it, else at the next event, owing a reset when an id
  * was given. Caller holds bus.mu. */
@@ -460,7 +473,7 @@ http_events_uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 	struct connection_info_struct *ci = ulfius_uri_logger(cls, uri);
 	size_t i;
 
-	if (!ci || !ci->request || !is_events_uri(uri))
+	if (!ci || !ci->request || !(is_events_uri(uri) || http_async_uri(uri)))
 		return ci;
 	pthread_mutex_lock(&bus.mu);
 	for (i = 0; i < EVENTS_PENDING_MAX; i++) {

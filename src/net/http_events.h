@@ -48,9 +48,11 @@ void http_events_publish(const int64_t *ids, size_t n);
 void http_events_stream(struct http_ctx *c);
 
 /* libmicrohttpd hooks the HTTP server installs in place of ulfius' own
- * (which they call): they note the connection of an events request,
- * which a stream needs in order to suspend and resume itself, and ulfius
- * does not hand to handlers. */
+ * (which they call): they note the connection of an events request (or
+ * of one http_async.c answers), which a stream needs in order to
+ * suspend and resume itself, and ulfius does not hand to handlers. */
+/* The connection noted for req, taken (NULL if none). */
+struct MHD_Connection *http_events_take(const struct _u_request *req);
 void *http_events_uri_logger(void *cls, const char *uri,
     struct MHD_Connection *con);
 void http_events_request_completed(void *cls, struct MHD_Connection *con,

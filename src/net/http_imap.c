@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "http_async.h"
 #include "http_imap.h"
 #include "imap_client.h"
 #include "../core/util.h"
@@ -264,15 +265,36 @@ http_imap_save(struct http_ctx *c, int64_t mailbox_id, struct imap_conf *conf,
 	return 0;
 }
 
+/* The connection test, on a thread of its own (http_async.c). */
+static json_t *
+test_job(void *arg)
+{
+	char detail[512];
+	const char *err;
+	int64_t messages = 0, uidvalidity = 0;
+
+	err = imap_client_test(arg, &messages, &uidvalidity, detail,
+	    sizeof(detail));
+	if (err)
+		return json_pack("{s:b,s:s,s:s}", "ok", 0, "error", err,
+		    "detail", detail);
+	return json_pack("{s:b,s:I,s:I}", "ok", 1, "messages",
+	    (json_int_t)messages, "uidvalidity", (json_int_t)uidvalidity);
+}
+
+static void
+test_free(void *arg)
+{
+	imap_conf_clear(arg);
+	free(arg);
+}
+
 /* See http_imap.h. */
 void
 http_imap_test(struct http_ctx *c)
 {
-	struct imap_conf conf;
+	struct imap_conf conf, *job;
 	struct mailbox mb = { 0 };
-	char detail[512];
-	const char *err;
-	int64_t messages = 0, uidvalidity = 0;
 	enum tame_err rc;
 
 	if (!http_require_admin(c))
@@ -291,14 +313,11 @@ http_imap_test(struct http_ctx *c)
 		http_store_error(c, rc, "IMAP settings");
 		return;
 	}
-	err = imap_client_test(&conf, &messages, &uidvalidity, detail,
-	    sizeof(detail));
-	imap_conf_clear(&conf);
-	if (err)
-		http_json(c, 200, json_pack("{s:b,s:s,s:s}", "ok", 0, "error",
-		    err, "detail", detail));
-	else
-		http_json(c, 200, json_pack("{s:b,s:I,s:I}", "ok", 1,
-		    "messages", (json_int_t)messages, "uidvalidity",
-		    (json_int_t)uidvalidity));
+	if (!(job = malloc(sizeof(*job)))) {
+		imap_conf_clear(&conf);
+		http_error(c, 500, "internal", "out of memory");
+		return;
+	}
+	*job = conf;    /* the job's now */
+	http_async_answer(c, test_job, job, test_free);
 }

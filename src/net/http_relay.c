@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "http_imap.h"
+#include "http_async.h"
 #include "http_relay.h"
 #include "outbox.h"
 #include "smtp_client.h"
@@ -303,6 +304,58 @@ compose_test(const struct mailbox *mb, const char *to, struct buf *raw)
 	return rc;
 }
 
+/* A test-send on a thread of its own (http_async.c): it owns copies
+ * of everything it sends with, so nothing it reads goes away meanwhile
+ * (the request, the outbox at shutdown). */
+struct test_send {
+	struct relay_conf relay;
+	int own;                  /* relay is the mailbox's */
+	char *url, *from, *to;
+	int64_t mailbox_id;
+	struct buf raw;
+};
+
+static void
+test_send_free(void *arg)
+{
+	struct test_send *t = arg;
+
+	relay_conf_clear(&t->relay);
+	free(t->url);
+	free(t->from);
+	free(t->to);
+	buf_free(&t->raw);
+	free(t);
+}
+
+static json_t *
+test_send_job(void *arg)
+{
+	struct test_send *t = arg;
+	struct smtp_client_job job;
+	char error[128], detail[1024];
+	const char *which = t->own ? "mailbox" : "global";
+
+	memset(&job, 0, sizeof(job));
+	job.relay = t->own ? &t->relay : NULL;
+	job.url = t->url;
+	job.mail_from = t->from;
+	job.rcpts = t->to;
+	job.raw = t->raw.data;
+	job.len = t->raw.len;
+	job.timeout_s = TEST_SEND_TIMEOUT_S;
+	if (smtp_client_send(&job, error, sizeof(error), detail,
+	    sizeof(detail)) == SMTP_CLIENT_SENT) {
+		tame_log(TAME_LOG_INFO, "http: test email of mailbox %lld "
+		    "sent to %s", (long long)t->mailbox_id, t->to);
+		return json_pack("{s:b,s:s}", "ok", 1, "relay", which);
+	}
+	tame_log(TAME_LOG_INFO, "http: test email of mailbox %lld failed: "
+	    "%s: %s", (long long)t->mailbox_id, error, detail);
+	return json_pack("{s:b,s:s,s:s,s:s}", "ok", 0, "relay", which,
+	    "error", error, "detail", detail);
+}
+
 /* See http_relay.h. */
 void
 http_relay_test_send(struct http_ctx *c)
@@ -311,12 +364,11 @@ http_relay_test_send(struct http_ctx *c)
 		{ "to", JF_LINE, 1, TAME_FIELD_MAX },
 	};
 	struct json_body_err jerr;
-	struct smtp_client_job job;
 	struct mailbox mb = { 0 };
 	struct relay_conf relay;
+	struct test_send *t = NULL;
 	struct buf raw;
-	char error[128], detail[1024];
-	const char *to, *which;
+	const char *to;
 	json_t *body;
 	enum tame_err rc;
 	int own = 0;
@@ -355,27 +407,23 @@ http_relay_test_send(struct http_ctx *c)
 		http_store_error(c, rc, "test message");
 		goto out;
 	}
-	memset(&job, 0, sizeof(job));
-	job.relay = own ? &relay : NULL;
-	job.url = outbox_global_relay(c->outbox);
-	job.mail_from = mb.address;
-	job.rcpts = to;
-	job.raw = raw.data;
-	job.len = raw.len;
-	job.timeout_s = TEST_SEND_TIMEOUT_S;
-	which = own ? "mailbox" : "global";
-	if (smtp_client_send(&job, error, sizeof(error), detail,
-	    sizeof(detail)) == SMTP_CLIENT_SENT) {
-		tame_log(TAME_LOG_INFO, "http: test email of mailbox %lld "
-		    "sent to %s", (long long)mb.id, to);
-		http_json(c, 200, json_pack("{s:b,s:s}", "ok", 1, "relay",
-		    which));
-	} else {
-		tame_log(TAME_LOG_INFO, "http: test email of mailbox %lld "
-		    "failed: %s: %s", (long long)mb.id, error, detail);
-		http_json(c, 200, json_pack("{s:b,s:s,s:s,s:s}", "ok", 0,
-		    "relay", which, "error", error, "detail", detail));
+	if (!(t = calloc(1, sizeof(*t))) ||
+	    (!own && !(t->url = tame_strdup(outbox_global_relay(c->outbox)))) ||
+	    !(t->from = tame_strdup(mb.address)) ||
+	    !(t->to = tame_strdup(to))) {
+		if (t)
+			test_send_free(t);
+		http_error(c, 500, "internal", "out of memory");
+		goto out;
 	}
+	/* the job's now: the relay settings and the message */
+	t->relay = relay;
+	memset(&relay, 0, sizeof(relay));
+	t->own = own;
+	t->mailbox_id = mb.id;
+	t->raw = raw;
+	buf_init(&raw, 0);
+	http_async_answer(c, test_send_job, t, test_send_free);
 out:
 	json_decref(body);
 out_nobody:

@@ -8,6 +8,7 @@ certificate made by the openssl command line for this test run.
 """
 
 import base64
+import http.client
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import socketserver
 import ssl
 import tempfile
 import threading
+import time
 
 import pytest
 
@@ -540,3 +542,92 @@ def test_cli_sets_and_removes_the_relay(tame, sink, relay, cert):
     tame.reply(tid, "Second.")
     sink.wait_count(1)
     assert len(relay.messages) == 1
+
+
+class SilentServer:
+    """Takes every connection and never says a word: a relay or IMAP
+    server that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def hang_up(self):
+        for c in self.conns:
+            c.close()
+        self.conns = []
+
+    def close(self):
+        self.hang_up()
+        self.sock.close()
+
+
+def test_hanging_tests_leave_the_api_answering(tame_data):
+    """A connection test against a server that never answers waits up to
+    15-20 s, on a thread of its own: with tests waiting on every one of
+    tamed's two HTTP threads' worth and more, every other request is
+    answered at once, and the tests answer when the server hangs up.
+    Before, each waiting test held an HTTP thread, and requests handed
+    to it waited too. SIGTERM during a test still stops tamed at once."""
+    tame_data.start(env={"TAME_HTTP_THREADS": "2"})
+    silent = SilentServer()
+    try:
+        mb = add_mailbox(tame_data, {"url": "smtp://127.0.0.1:%d"
+                                     % silent.port})
+        st, _, box = tame_data.api("POST", "/api/v1/mailboxes", {
+            "address": "imap@example.com", "name": "Imap",
+            "imap": {"url": "imap://joe:pw@127.0.0.1:%d/INBOX"
+                     % silent.port}})
+        assert st == 201, box
+        answers = []
+        calls = [lambda: try_send(tame_data, mb["id"])] * 3 + [
+            lambda: tame_data.api("POST", "/api/v1/mailboxes/%d/test"
+                                  % box["id"])]
+        threads = [threading.Thread(target=lambda f=f: answers.append(f()))
+                   for f in calls]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(silent.conns) >= 4, 10,
+                 what="the tests waiting on the silent server")
+        t0 = time.monotonic()
+        for _ in range(20):     # new connections land on every thread
+            st, _, _ = tame_data.api("GET", "/api/v1/health", token=None)
+            assert st == 200
+        assert tame_data.tickets() == []
+        assert time.monotonic() - t0 < 5, "the API waited on the tests"
+        assert answers == []
+        silent.hang_up()
+        for t in threads:
+            t.join(30)
+        assert len(answers) == 4, answers
+        for st, _, body in answers:
+            assert st == 200 and body["ok"] is False, body
+        # a test waiting when tamed is told to stop does not hold it up
+        # (its client gets "tamed is stopping" or a closed connection)
+        def late_send():
+            try:
+                try_send(tame_data, mb["id"])
+            except (http.client.HTTPException, OSError):
+                pass
+        late = threading.Thread(target=late_send)
+        late.start()
+        wait_for(lambda: len(silent.conns) >= 1, 10, what="the late test")
+        t0 = time.monotonic()
+        assert tame_data.stop() == 0
+        assert time.monotonic() - t0 < 5
+        late.join(30)
+    finally:
+        silent.close()
