@@ -19,6 +19,8 @@ const KINDS = {
 	'note': 'added a note',
 	'ticket.updated': 'changed the ticket',
 	'ticket.merged': 'merged the ticket',
+	'reply.bounced': 'a reply bounced',
+	'reply.failed': 'a reply could not be delivered',
 };
 
 let bell = null;

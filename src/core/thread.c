@@ -8,7 +8,8 @@
 #include "thread.h"
 
 static void
-decide_for(const struct ticket_ref *ref, struct thread_decision *out)
+decide_for(const struct ticket_ref *ref, int automatic,
+    struct thread_decision *out)
 {
 	out->ticket_id = ref->id;
 	if (ref->status == TICKET_CLOSED) {
@@ -16,7 +17,8 @@ decide_for(const struct ticket_ref *ref, struct thread_decision *out)
 		return;
 	}
 	out->action = THREAD_APPEND;
-	if (ref->status == TICKET_PENDING || ref->status == TICKET_SOLVED) {
+	if (!automatic && (ref->status == TICKET_PENDING ||
+	    ref->status == TICKET_SOLVED)) {
 		out->set_status = 1;
 		out->status = TICKET_OPEN;
 	}
@@ -28,9 +30,9 @@ thread_decide(const struct thread_input *in, struct thread_decision *out)
 	memset(out, 0, sizeof(*out));
 	out->action = THREAD_NEW_TICKET;
 	if (in->has_header_match)
-		decide_for(&in->header_ref, out);
+		decide_for(&in->header_ref, in->automatic, out);
 	else if (in->has_token_match && in->token_sender_participant)
-		decide_for(&in->token_ref, out);
+		decide_for(&in->token_ref, in->automatic, out);
 }
 
 int64_t

@@ -116,11 +116,19 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	struct mime_out m;
 	char subject[1200], *mid = NULL, num[32];
 	const char *to[1], *t;
+	struct mailbox own;
 	enum tame_err rc;
 	int allowed = 0;
 	int64_t item;
 
 	*acked = 0;
+	memset(&own, 0, sizeof(own));
+	/* never to ourselves: a mailbox writing to another would answer
+	 * back and forth */
+	if (store_mailbox_by_address(s, p->from_email, &own) == TAME_OK) {
+		mailbox_clear(&own);
+		return TAME_OK;
+	}
 	if ((rc = store_ack_allow(s, mb->id, p->from_email, now,
 	    (int64_t)TAME_ACK_WINDOW_SECONDS * 1000, &allowed)) || !allowed)
 		return rc;
@@ -293,6 +301,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    &ti.token_sender_participant)))
 			goto out;
 	}
+	ti.automatic = p->auto_submitted;
 	thread_decide(&ti, &td);
 	if ((rc = store_customer_upsert(s, sender, p->from_name, now,
 	    &customer_id)))
@@ -349,7 +358,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    now)))
 			goto out;
 	}
-	if (res->new_ticket && mb.ack_enabled && !p->auto_submitted &&
+	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
 	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
 	    now, &res->acked)))
 		goto out;

@@ -55,7 +55,9 @@ struct mime_parsed {
 	char *html;            /* sanitised HTML body or NULL */
 	struct mime_attachment *att;
 	size_t natt;           /* at most TAME_ATTACHMENTS_MAX */
-	int auto_submitted;    /* automatic mail: never answer automatically */
+	int auto_submitted;    /* automatic mail (RFC 3834 and the like) */
+	int no_autoreply;      /* never answer automatically: automatic
+	                          mail, or a person's that asks for none */
 	int is_dsn;            /* a delivery-status notification (bounce) */
 	int dsn_failed;        /* the DSN reports a permanent failure */
 	char *dsn_original_id; /* Message-ID of the message that bounced */

@@ -191,6 +191,25 @@ local_is_daemon(const char *addr)
 	    (n == 10 && strncasecmp(addr, "postmaster", 10) == 0);
 }
 
+/* 1 if the local part of addr says nobody reads answers to it
+ * (noreply@, no-reply@, donotreply@, do-not-reply@, no_reply@). */
+static int
+local_is_noreply(const char *addr)
+{
+	char w[16];
+	size_t i, k = 0;
+
+	if (!addr)
+		return 0;
+	for (i = 0; addr[i] && addr[i] != '@' && k + 1 < sizeof(w); i++)
+		if (addr[i] != '-' && addr[i] != '_' && addr[i] != '.')
+			w[k++] = (char)(addr[i] | 0x20);
+	w[k] = '\0';
+	if (addr[i] && addr[i] != '@')
+		return 0;
+	return strcmp(w, "noreply") == 0 || strcmp(w, "donotreply") == 0;
+}
+
 /* The first word of a header value, to compare with a keyword. */
 static int
 value_is(const char *v, const char *word)
@@ -216,8 +235,10 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 	    !value_is(v, "no"))
 		return 1;
 	if ((v = g_mime_object_get_header(m, "Precedence")) &&
-	    (value_is(v, "bulk") || value_is(v, "junk") || value_is(v, "list")))
+	    (value_is(v, "bulk") || value_is(v, "junk") || value_is(v, "list") ||
+	    value_is(v, "auto_reply")))
 		return 1;
+
 	if (g_mime_header_list_contains(h, "List-Id") ||
 	    g_mime_header_list_contains(h, "List-Unsubscribe") ||
 	    g_mime_header_list_contains(h, "X-Autoreply") ||
@@ -234,6 +255,19 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 			return 1;
 	}
 	return 0;
+}
+
+/* 1 if the mail, though a person's, asks for no automatic answer:
+ * Exchange's X-Auto-Response-Suppress (All, OOF, AutoReply, ...), or a
+ * sender nobody reads (noreply@: a web form's mail still carries a
+ * customer's words, so it is no automatic mail). */
+static int
+wants_no_autoreply(GMimeObject *m, const struct mime_parsed *o)
+{
+	const char *v = g_mime_object_get_header(m, "X-Auto-Response-Suppress");
+
+	return (v && (strcasestr(v, "all") || strcasestr(v, "oof") ||
+	    strcasestr(v, "autoreply"))) || local_is_noreply(o->from_email);
 }
 
 static enum tame_err
@@ -524,6 +558,8 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		if ((rc = mime_read_bodies(&c)))
 			goto out;
 		out->auto_submitted = is_automatic(GMIME_OBJECT(msg), out);
+		out->no_autoreply = out->auto_submitted ||
+		    wants_no_autoreply(GMIME_OBJECT(msg), out);
 		if (!has_content_headers(msg))
 			out->unparsed = 1;
 	}
@@ -558,7 +594,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		}
 	}
 	if (out->is_dsn)
-		out->auto_submitted = 1;
+		out->auto_submitted = out->no_autoreply = 1;
 	if (!out->message_id && len > 0)
 		rc = content_id(out, raw, len);
 out:

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include "../core/util.h"
 #include "../store/store.h"
 #include "../tame_limits.h"
@@ -31,13 +32,78 @@ struct outbox {
 	int64_t retry_base_ms;
 };
 
+/* err, said to be the reason tamed gave up after two days. */
+static void
+gave_up(char *err, size_t n)
+{
+	char was[512];
+
+	snprintf(was, sizeof(was), "%s", err);
+	snprintf(err, n, "gave up after %d days of trying; last: %.400s",
+	    TAME_OUTBOX_GIVEUP_SECONDS / 86400, was);
+}
+
+/* A reply that will never arrive: a reply.failed event on its ticket
+ * (which the live views show at once) and, when the ticket was left
+ * pending or solved, the ticket open again, as the customer still
+ * waits for an answer. */
+static void
+reply_failed(struct outbox *ob, const struct outbox_item *it,
+    const char *err, int64_t now)
+{
+	struct ticket_ref ref;
+	json_t *ev = json_pack("{s:I,s:s}", "message_id",
+	    (json_int_t)it->message_id, "error", err);
+	enum tame_err rc;
+
+	if (!ev || store_begin(ob->store))
+		goto out;
+	rc = store_event_add(ob->store, it->ticket_id, 0, "reply.failed", ev,
+	    now);
+	if (!rc && store_ticket_ref(ob->store, it->ticket_id, &ref) ==
+	    TAME_OK && (ref.status == TICKET_PENDING ||
+	    ref.status == TICKET_SOLVED))
+		rc = store_ticket_set_status(ob->store, it->ticket_id,
+		    TICKET_OPEN, now);
+	if (rc || store_commit(ob->store)) {
+		store_rollback(ob->store);
+		tame_log(TAME_LOG_WARN, "outbox: ticket %lld: reply.failed "
+		    "not recorded: %s", (long long)it->ticket_id,
+		    store_errmsg(ob->store));
+	}
+out:
+	json_decref(ev);
+}
+
+struct sent_ctx {
+	struct outbox *ob;
+	const struct outbox_item *it;
+};
+
+/* The relay has the item's message: recorded at once (see
+ * smtp_client.h), with the recipients it refused, if any. */
+static void
+on_sent(void *arg, const char *note)
+{
+	struct sent_ctx *s = arg;
+
+	store_outbox_sent(s->ob->store, s->it->id, tame_now_ms());
+	if (note && *note && s->it->message_id) {
+		tame_log(TAME_LOG_WARN, "outbox: item %lld: %s",
+		    (long long)s->it->id, note);
+		store_message_set_delivery(s->ob->store, s->it->message_id,
+		    DELIVERY_SENT, note);
+	}
+}
+
 /* Delivers one item through the relay of its mailbox, or the global
- * one. Returns 0 sent, 1 temporary failure, 2 permanent, 3 no relay at
- * all; err gets a short reason and what the relay said. */
+ * one. Returns 0 sent (and recorded), 1 temporary failure, 2 permanent,
+ * 3 no relay at all; err gets a short reason and what the relay said. */
 static int
 outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
     size_t errlen)
 {
+	struct sent_ctx sc = { ob, it };
 	struct smtp_client_job job;
 	struct relay_conf rc;
 	char why[128], detail[CURL_ERROR_SIZE + 128];
@@ -62,7 +128,12 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	job.rcpts = it->rcpts;
 	job.raw = it->raw.data;
 	job.len = it->raw.len;
-	job.timeout_s = 300;
+	/* the whole exchange: up to 10 minutes for the answer to the
+	 * final "." (smtp_client.h) and time for the rest */
+	job.timeout_s = 900;
+	job.stop = &ob->stopping;
+	job.sent = on_sent;
+	job.sent_arg = &sc;
 	r = smtp_client_send(&job, why, sizeof(why), detail, sizeof(detail));
 	if (src == TAME_OK)
 		relay_conf_clear(&rc);
@@ -95,7 +166,6 @@ outbox_run_due(struct outbox *ob)
 		if (r == 0) {
 			tame_log(TAME_LOG_INFO, "outbox: item %lld sent to %s",
 			    (long long)it.id, it.rcpts);
-			store_outbox_sent(ob->store, it.id, now);
 		} else if (r == 3) {
 			/* kept as it is until a relay is set; looked at
 			 * again after a while */
@@ -105,9 +175,13 @@ outbox_run_due(struct outbox *ob)
 				    it.message_id, DELIVERY_QUEUED, err);
 		} else if (r == 2 || now - it.created_at >
 		    (int64_t)TAME_OUTBOX_GIVEUP_SECONDS * 1000) {
+			if (r != 2)
+				gave_up(err, sizeof(err));
 			tame_log(TAME_LOG_WARN, "outbox: item %lld failed: %s",
 			    (long long)it.id, err);
 			store_outbox_failed(ob->store, it.id, err);
+			if (it.message_id && it.ticket_id)
+				reply_failed(ob, &it, err, now);
 		} else {
 			delay = ob->retry_base_ms << (it.attempts < 6 ?
 			    it.attempts : 6);
@@ -223,7 +297,9 @@ outbox_stop(struct outbox *ob)
 	if (!ob)
 		return;
 	pthread_mutex_lock(&ob->mu);
-	ob->stopping = 1;
+	/* also read, without the lock, by a send in progress: it gives up
+	 * and the item is tried again after the restart */
+	__atomic_store_n(&ob->stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&ob->cv);
 	pthread_mutex_unlock(&ob->mu);
 	pthread_join(ob->thread, NULL);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include "smtp_client.h"
 #include "../core/buf.h"
@@ -20,6 +22,79 @@ struct upload {
 	const char *p;
 	size_t left;
 };
+
+/* What the relay said, read from libcurl's debug stream: its last reply
+ * line, for error messages in its own words, and the recipients it
+ * refused while taking the others. */
+struct talk {
+	char last[256];
+	char rcpt[TAME_FIELD_MAX + 1];   /* of the RCPT being answered */
+	struct buf refused;              /* "a@b (550 ...); ..." */
+};
+
+/* Once the message is sent, or has failed, nothing hangs on the
+ * relay's answer to QUIT, which libcurl sends when the handle is
+ * cleaned up and waits for with its own default (two minutes, not our
+ * settings). The connection is shut down first, so that libcurl finds
+ * it closed and waits for nothing. */
+static void
+hang_up(CURL *c)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+
+	if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+	    fd != CURL_SOCKET_BAD)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
+{
+	struct talk *t = arg;
+	const char *lt, *gt;
+	size_t k;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		/* only RCPT is looked at: other lines may hold a password */
+		t->rcpt[0] = '\0';
+		if (n > 8 && strncasecmp(data, "RCPT TO:", 8) == 0 &&
+		    (lt = memchr(data, '<', n)) &&
+		    (gt = memchr(lt, '>', n - (size_t)(lt - data))) &&
+		    (size_t)(gt - lt - 1) < sizeof(t->rcpt))
+			snprintf(t->rcpt, sizeof(t->rcpt), "%.*s",
+			    (int)(gt - lt - 1), lt + 1);
+		return 0;
+	}
+	if (type != CURLINFO_HEADER_IN || n < 3)
+		return 0;
+	for (k = n; k > 0 && (data[k - 1] == '\n' || data[k - 1] == '\r');)
+		k--;
+	snprintf(t->last, sizeof(t->last), "%.*s", (int)k, data);
+	/* the last line of a refusal of the recipient in flight */
+	if (t->rcpt[0] && k >= 3 && (k == 3 || data[3] == ' ') &&
+	    (data[0] == '4' || data[0] == '5')) {
+		if (t->refused.len)
+			buf_add(&t->refused, "; ", 2);
+		buf_add(&t->refused, t->rcpt, strlen(t->rcpt));
+		buf_add(&t->refused, " (", 2);
+		buf_add(&t->refused, t->last, strlen(t->last));
+		buf_add(&t->refused, ")", 1);
+		t->rcpt[0] = '\0';
+	}
+	return 0;
+}
+
+/* Aborts the transfer once *stop is set (tamed is stopping). */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	const int *stop = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
 
 static size_t
 upload_read(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -114,12 +189,15 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	struct curl_slist *rcpt = NULL;
 	char from[TAME_FIELD_MAX + 3], cerr[CURL_ERROR_SIZE] = "";
 	struct buf url;
+	struct talk talk;
 	enum smtp_client_result result;
 	CURLcode cc;
 	long code = 0;
 	CURL *c = NULL;
 
 	error[0] = detail[0] = '\0';
+	memset(&talk, 0, sizeof(talk));
+	buf_init(&talk.refused, 2048);
 	buf_init(&url, TAME_IMAP_URL_MAX * 4);
 	if (r ? relay_conf_curl_url(r, &url) != TAME_OK : !job->url) {
 		snprintf(error, errlen, "no relay");
@@ -154,24 +232,50 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, job->timeout_s < 30 ?
 	    job->timeout_s : 30L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, job->timeout_s);
+	/* RFC 5321 4.5.3.2: a relay may take up to 10 minutes to answer
+	 * the final "."; giving up sooner and sending again would deliver
+	 * the message twice (libcurl's own wait is 2 minutes) */
+	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	    job->timeout_s < 600 ? job->timeout_s : 600L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	/* a refused CC does not keep the mail from the others */
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &talk);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, job->stop);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (cc == CURLE_OK) {
 		result = SMTP_CLIENT_SENT;
+		if (talk.refused.len)
+			snprintf(detail, detlen, "the relay refused %s",
+			    buf_str(&talk.refused));
+		/* recorded before QUIT: a crash while the relay takes its
+		 * time over QUIT must not send the message again */
+		if (job->sent)
+			job->sent(job->sent_arg, detail);
 		goto out;
 	}
 	snprintf(error, errlen, "%s", reason(cc, code, cerr));
-	snprintf(detail, detlen, "%s%s%s (relay answered %ld)",
-	    curl_easy_strerror(cc), *cerr ? ": " : "", cerr, code);
+	snprintf(detail, detlen, "%s%s%s (relay %s%s)%s%s",
+	    curl_easy_strerror(cc), *cerr ? ": " : "", cerr,
+	    talk.last[0] ? "said: " : "answered nothing", talk.last,
+	    talk.refused.len ? "; it refused " : "",
+	    talk.refused.len ? buf_str(&talk.refused) : "");
 	/* a refused login is the admin's to fix: keep the mail until then */
 	result = code >= 500 && code < 600 && cc != CURLE_LOGIN_DENIED &&
 	    code != 530 ? SMTP_CLIENT_REFUSED : SMTP_CLIENT_RETRY;
 out:
 	curl_slist_free_all(rcpt);
-	if (c)
+	if (c) {
+		hang_up(c);
 		curl_easy_cleanup(c);
+	}
 	buf_free(&url);
+	buf_free(&talk.refused);
 	return result;
 }

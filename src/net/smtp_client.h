@@ -30,12 +30,23 @@ struct smtp_client_job {
 	const char *rcpts;               /* addresses joined by ',' */
 	const char *raw;                 /* the message, CRLF line ends */
 	size_t len;
-	long timeout_s;                  /* the whole exchange */
+	long timeout_s;                  /* the whole exchange; each answer
+	                                    is waited for up to this, at most
+	                                    10 minutes (RFC 5321 4.5.3.2) */
+	const int *stop;                 /* set (atomically): give up now,
+	                                    to try again later; may be NULL */
+	/* Called once the relay has taken the message, before the
+	 * connection is closed (the relay may take its time over QUIT);
+	 * note names recipients it refused, or is "". May be NULL. */
+	void (*sent)(void *arg, const char *note);
+	void *sent_arg;
 };
 
 /* Sends job. error (errlen bytes) gets the plain-language reason and
- * detail (detlen bytes) what libcurl and the relay said; both are ""
- * when sent. Names no password. Thread-safe (curl_global_init done). */
+ * detail (detlen bytes) what libcurl and the relay said (its last reply
+ * line). When sent, error is "" and detail names the recipients the
+ * relay refused while taking the others ("" when none). Names no
+ * password. Thread-safe (curl_global_init done). */
 enum smtp_client_result smtp_client_send(const struct smtp_client_job *job,
     char *error, size_t errlen, char *detail, size_t detlen);
 

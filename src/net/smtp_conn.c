@@ -178,13 +178,17 @@ trace_name(const char *s, char *out, size_t outlen)
 	for (i = 0; s && s[i] && o + 1 < outlen; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch > 0x20 && ch < 0x7f && ch != '(' && ch != ')')
+		if (ch > 0x20 && ch < 0x7f && ch != '(' && ch != ')' &&
+		    ch != '<' && ch != '>')
 			out[o++] = (char)ch;
 	}
 	out[o] = '\0';
 }
 
-/* RFC 5321 4.4 trace field, RFC 5322 date in UTC. */
+/* RFC 5321 4.4 trace fields, RFC 5322 date in UTC. tamed makes the
+ * final delivery, so the first is Return-Path with the envelope
+ * sender: "<>" marks a bounce or other notification (RFC 3834), which
+ * never gets an acknowledgement. */
 static enum tame_err
 conn_add_received(struct smtp_server *srv, struct conn *c)
 {
@@ -192,7 +196,7 @@ conn_add_received(struct smtp_server *srv, struct conn *c)
 	    "Fri", "Sat" };
 	static const char *mons[] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char helo[128], rcpt[SMTP_PATH_MAX + 1];
+	char helo[128], rcpt[SMTP_PATH_MAX + 1], from[SMTP_PATH_MAX + 1];
 	time_t t = time(NULL);
 	struct tm tm;
 
@@ -201,10 +205,11 @@ conn_add_received(struct smtp_server *srv, struct conn *c)
 	rcpt[0] = '\0';
 	if (c->nrcpt == 1)
 		trace_name(c->rcpts[0], rcpt, sizeof(rcpt));
-	return buf_printf(&c->msg,
+	trace_name(c->mail_from, from, sizeof(from));
+	return buf_printf(&c->msg, "Return-Path: <%s>\r\n"
 	    "Received: from %s (%s)\r\n\tby %s (Tame) with %s id %" PRIu64
 	    "%s%s%s;\r\n\t%s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-	    helo[0] ? helo : "unknown", c->peer, srv->hostname,
+	    from, helo[0] ? helo : "unknown", c->peer, srv->hostname,
 	    c->lmtp ? "LMTP" : "ESMTP", c->queue_id,
 	    rcpt[0] ? "\r\n\tfor <" : "", rcpt, rcpt[0] ? ">" : "",
 	    days[tm.tm_wday], tm.tm_mday, mons[tm.tm_mon],

@@ -451,6 +451,26 @@ static const char *const steps[] = {
 	"  AND f.agent_id IS NOT coalesce(NEW.actor_agent_id, 0)"
 	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT"
 	"   json_extract(NEW.data, '$.assignee_id')); END;",
+	/* 15: followers hear of a reply the relay refused for good
+	 * (reply.failed, written by the outbox) as of a bounce. */
+	"DROP TRIGGER notify_followers_event;"
+	"CREATE TRIGGER notify_followers_event AFTER INSERT ON events"
+	" WHEN NEW.ticket_id IS NOT NULL AND (NEW.kind = 'reply.sent'"
+	" OR NEW.kind = 'note.added' OR NEW.kind = 'ticket.updated'"
+	" OR NEW.kind = 'ticket.merged' OR NEW.kind = 'reply.bounced'"
+	" OR NEW.kind = 'reply.failed')"
+	" BEGIN"
+	" INSERT INTO notifications(agent_id, ticket_id, kind,"
+	"  actor_agent_id, message_id, created_at)"
+	" SELECT f.agent_id, NEW.ticket_id, NEW.kind, NEW.actor_agent_id,"
+	"  CASE WHEN json_valid(NEW.data) THEN"
+	"  json_extract(NEW.data, '$.message_id') END, NEW.created_at"
+	"  FROM ticket_followers f JOIN agents a ON a.id = f.agent_id"
+	"  WHERE f.ticket_id = NEW.ticket_id AND a.notify_follows"
+	"  AND NOT a.disabled"
+	"  AND f.agent_id IS NOT coalesce(NEW.actor_agent_id, 0)"
+	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT"
+	"   json_extract(NEW.data, '$.assignee_id')); END;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

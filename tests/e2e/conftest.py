@@ -437,13 +437,19 @@ class SmtpSink:
 
     messages: list of dicts {mail_from, rcpts, data (bytes), msg (parsed)}.
     fail: None, or {"stage": "connect"|"mail"|"rcpt"|"data", "code": 550,
-    "text": "..."} to refuse at that point (4xx or 5xx)."""
+    "text": "..."} to refuse at that point (4xx or 5xx); at "rcpt",
+    "only": a part of the addresses refused (the others are taken).
+    hang: None, or {"stage": "dot"|"quit", "seconds": N}: wait that long
+    before answering the final "." (the message counts only once
+    answered) or QUIT; data_seen counts the messages whose "." came."""
 
     def __init__(self, port=None):
         self.port = port or free_port()
         self.messages = []
         self.commands = []
         self.fail = None
+        self.hang = None
+        self.data_seen = 0
         self.lock = threading.Lock()
         sink = self
 
@@ -485,7 +491,8 @@ class SmtpSink:
                         rcpts = []
                         self.reply("250 2.1.0 ok")
                     elif verb == "RCPT":
-                        if f and f["stage"] == "rcpt":
+                        if f and f["stage"] == "rcpt" and (
+                                "only" not in f or f["only"] in cmd):
                             self.reply("%d %s" % (f["code"], f["text"]))
                             continue
                         rcpts.append(cmd[8:].split(">")[0].lstrip(" <"))
@@ -506,6 +513,11 @@ class SmtpSink:
                                 dl = dl[1:]
                             chunks.append(dl)
                         data = b"".join(chunks)
+                        with sink.lock:
+                            sink.data_seen += 1
+                        hang = sink.hang
+                        if hang and hang["stage"] == "dot":
+                            time.sleep(hang["seconds"])
                         if f and f["stage"] == "data":
                             self.reply("%d %s" % (f["code"], f["text"]))
                             continue
@@ -524,6 +536,9 @@ class SmtpSink:
                     elif verb == "NOOP":
                         self.reply("250 2.0.0 ok")
                     elif verb == "QUIT":
+                        hang = sink.hang
+                        if hang and hang["stage"] == "quit":
+                            time.sleep(hang["seconds"])
                         self.reply("221 2.0.0 bye")
                         return
                     else:

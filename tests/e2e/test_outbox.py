@@ -1,6 +1,8 @@
 """Mail out: queueing while the relay is down, refusals, restarts,
 bounces, and acknowledgements that never loop."""
 
+import time
+
 from conftest import (MAILBOX, SmtpSink, make_message, new_msgid, settle,
                       strip_angle, wait_for)
 
@@ -54,11 +56,27 @@ def test_permanent_refusal_marks_reply_failed(tame, sink):
     sink.fail = {"stage": "rcpt", "code": 550,
                  "text": "5.1.1 <carol@example.org>: mailbox unknown"}
     tid, _ = open_ticket(tame, "Relay refuses")
-    out = tame.reply(tid, "This will not arrive.")
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % tid,
+                          {"agent_id": tame.admin_id})
+    assert st in (200, 201), ans
+    out = tame.reply(tid, "This will not arrive.", status="solved")
     d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
         delivery(tame, tid, out["id"])), what="the reply marked failed")
     assert d["error"], d
     assert "550" in d["error"], d
+    # in the relay's own words
+    assert "mailbox unknown" in d["error"], d
+    # the ticket says so in its history and is open again: the customer
+    # still waits for an answer
+    t = wait_for(lambda: (lambda x: x if x["status"] == "open" else None)(
+        tame.ticket(tid)), what="the ticket open again")
+    failed = [e for e in t["events"] if e["kind"] == "reply.failed"]
+    assert failed and failed[0]["data"]["message_id"] == out["id"], t
+    assert "mailbox unknown" in failed[0]["data"]["error"]
+    # and a follower is told
+    notes = tame.get("/api/v1/notifications")["notifications"]
+    assert [n["message_id"] for n in notes
+            if n["kind"] == "reply.failed"] == [out["id"]], notes
     # it is not retried after a permanent refusal
     n = len([c for c in sink.commands if c.upper().startswith("RCPT")])
     settle(1.0)
@@ -75,6 +93,67 @@ def test_refusal_after_data_marks_failed(tame, sink):
     d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
         delivery(tame, tid, out["id"])), what="the reply marked failed")
     assert "554" in d["error"], d
+    assert "rejected as spam" in d["error"], d
+
+
+def test_refused_cc_does_not_stop_the_reply(tame, sink):
+    """The relay refusing one CC address: the customer and the other CCs
+    still get the reply, and the reply names the address refused.
+    Before, nothing went out and the error named no address."""
+    sink.fail = {"stage": "rcpt", "code": 550, "only": "gone@",
+                 "text": "5.1.1 <gone@other.test>: no such user"}
+    tid, _ = open_ticket(tame, "With a bad CC")
+    out = tame.reply(tid, "For all of you.",
+                     cc=["gone@other.test", "boss@example.org"])
+    sink.wait_count(1)
+    assert sorted(sink.messages[0]["rcpts"]) == [
+        "boss@example.org", "carol@example.org"]
+    d = wait_for(lambda: (lambda x: x if x["state"] == "sent" and
+                          x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the refused CC named")
+    assert "gone@other.test" in d["error"] and "no such user" in d["error"]
+    settle(1.0)
+    assert len(sink.messages) == 1
+
+
+def test_sent_is_recorded_before_the_relay_answers_quit(tame, sink):
+    """A relay that takes the message and then dawdles over QUIT: the
+    reply is marked sent at the relay's 250, so a crash meanwhile does
+    not send it again. Before, it stayed queued for libcurl's 120 s wait
+    for QUIT, and a restart in that time sent it twice."""
+    sink.hang = {"stage": "quit", "seconds": 60}
+    tid, _ = open_ticket(tame, "Slow goodbye")
+    out = tame.reply(tid, "Once only.")
+    sink.wait_count(1)
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent", 10,
+             what="the reply marked sent while the relay says nothing")
+    tame.kill9()
+    sink.hang = None
+    tame.start()
+    tame.reply(tid, "Second answer.")
+    sink.wait_count(2)
+    settle(1.0)
+    texts = [m["msg"].get_body(("plain",)).get_content()
+             for m in sink.messages]
+    assert sum("Once only" in x for x in texts) == 1, texts
+
+
+def test_stop_while_the_relay_hangs(tame, sink):
+    """SIGTERM while the relay has not answered the final ".": tamed
+    gives up the send and stops at once (exit 0); the reply, never
+    confirmed, goes out after the restart. Before, the stop waited for
+    the relay (two minutes and more)."""
+    sink.hang = {"stage": "dot", "seconds": 120}
+    tid, _ = open_ticket(tame, "Hung relay")
+    out = tame.reply(tid, "Patience.")
+    wait_for(lambda: sink.data_seen >= 1, what="the message sent")
+    t0 = time.monotonic()
+    assert tame.stop() == 0
+    assert time.monotonic() - t0 < 5, "the stop waited for the relay"
+    sink.hang = None
+    tame.start()
+    sink.wait_count(1, timeout=30)
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
 
 
 def test_restart_does_not_send_twice(tame, sink):
@@ -196,6 +275,13 @@ AUTOMATIC = [
     ("bot4@example.org", {"Precedence": "junk"}),
     ("bot5@example.org", {"List-Id": "<announce.lists.example.org>"}),
     ("mailer-daemon@example.org", {}),
+    ("bot6@example.org", {"Precedence": "auto_reply"}),
+    # people's mail that asks for no automatic answer
+    ("Shop <noreply@shop.example.org>", {}),
+    ("Shop <do-not-reply@shop.example.org>", {}),
+    ("pat@example.org", {"X-Auto-Response-Suppress": "DR, OOF, AutoReply"}),
+    # the mailbox itself (a forward, a loop)
+    (MAILBOX, {}),
 ]
 
 
@@ -204,7 +290,11 @@ def test_ack_not_sent_to_automatic_mail(tame, sink):
     for i, (sender, headers) in enumerate(AUTOMATIC):
         tame.send_mail(make_message(sender=sender, subject="Auto %d" % i,
                                     headers=headers))
-    wait_for(lambda: len(tame.tickets()) == len(AUTOMATIC),
+    # a null envelope sender (MAIL FROM:<>) marks a notification, however
+    # ordinary its From looks (RFC 3834, RFC 5321 4.5.5)
+    tame.send_mail(make_message(sender="quinn@example.org",
+                                subject="Auto null"), mail_from="")
+    wait_for(lambda: len(tame.tickets()) == len(AUTOMATIC) + 1,
              what="every automatic mail as a ticket")
     # a normal mail sent afterwards is acknowledged; by then any ack for
     # the automatic ones would have gone too
@@ -269,3 +359,27 @@ def test_answer_to_ack_joins_ticket(tame, sink):
     # no second acknowledgement for a message on an existing ticket
     settle(0.5)
     assert len(sink.messages) == 1
+
+
+def test_out_of_office_answer_does_not_reopen(tame, sink):
+    """The customer's out-of-office reply to our answer joins the
+    ticket but leaves it solved; the customer's own next mail reopens
+    it. Before, the automatic reply reopened the ticket."""
+    tid, _ = open_ticket(tame, "Solved before the holiday")
+    tame.reply(tid, "Fixed it for you.", status="solved")
+    ours = sink.wait_count(1)[0]["msg"]["Message-ID"]
+    oof = make_message(sender="carol@example.org",
+                       subject="Automatic reply: Re: Solved [#%d]" % tid,
+                       text="I am away until Monday.\n",
+                       headers={"Auto-Submitted": "auto-replied",
+                                "In-Reply-To": ours})
+    tame.send_mail(oof)
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the out-of-office reply on the ticket")
+    assert tame.ticket(tid)["status"] == "solved"
+    tame.send_mail(make_message(sender="carol@example.org",
+                                subject="Re: Solved [#%d]" % tid,
+                                text="It broke again.\n",
+                                headers={"In-Reply-To": ours}))
+    wait_for(lambda: tame.ticket(tid)["status"] == "open",
+             what="the ticket reopened by the customer")

@@ -20,9 +20,11 @@ def first_message(tame, subject):
     return t["id"], tame.ticket(t["id"])["messages"][0]
 
 
-# The one header tamed adds in front of what it was given: its trace
-# line (RFC 5321 4.4), possibly folded.
-TRACE = re.compile(rb"\AReceived: [^\r\n]*(\r\n[ \t][^\r\n]*)*\r\n\Z")
+# The headers tamed adds in front of what it was given: its trace lines
+# (RFC 5321 4.4), Return-Path with the envelope sender and Received,
+# possibly folded.
+TRACE = re.compile(rb"\AReturn-Path: <[^\r\n<>]*>\r\n"
+                   rb"Received: [^\r\n]*(\r\n[ \t][^\r\n]*)*\r\n\Z")
 
 
 def assert_original(body, sent):

@@ -78,6 +78,12 @@ test_reopen_and_closed(void **state)
 	thread_decide(&in, &d);
 	assert_int_equal(d.action, THREAD_NEW_LINKED);
 	assert_int_equal(d.ticket_id, 3);
+	/* an out-of-office reply joins a solved ticket but leaves it so */
+	in.header_ref = ref(3, TICKET_SOLVED);
+	in.automatic = 1;
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	assert_int_equal(d.set_status, 0);
 }
 
 static void
