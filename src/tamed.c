@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "mail/mime.h"
 #include "net/http_api.h"
+#include "net/http_async.h"
 #include "net/http_events.h"
 #include "net/imap_poll.h"
 #include "net/intel.h"
@@ -206,6 +207,9 @@ out:
 	ingestq_stop(q);
 	intel_stop(intel);
 	outbox_stop(ob);
-	curl_global_cleanup();
+	/* a connection test may still be in libcurl on its own thread:
+	 * cleaning up under it is undefined, and the exit frees all */
+	if (!http_async_running())
+		curl_global_cleanup();
 	return status;
 }

@@ -122,8 +122,14 @@ function withCids(html, cids) {
 	if (!cids.size)
 		return html;
 	return html.replace(/ src="cid:([^"]*)"/g, (all, v) => {
-		const url = cids.get(v.replace(/&(amp|lt|gt|quot|#39);/g,
-			(e, n) => UNESCAPE[n]));
+		const id = v.replace(/&(amp|lt|gt|quot|#39);/g,
+			(e, n) => UNESCAPE[n]);
+		let url = cids.get(id);
+		try {
+			url = url || cids.get(decodeURIComponent(id));
+		} catch (e) {
+			// not %-encoded after all
+		}
 		return url ? ' src="' + url + '"' : all;
 	});
 }

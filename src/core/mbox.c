@@ -28,15 +28,41 @@ mbox_open(struct mbox_reader *r, const char *data, size_t len)
 	r->end = data + len;
 }
 
-/* 1 if p[0..n) holds, before its newline, a time "H:MM" and a year of
- * four digits: the date of an RFC 4155 separator line. */
+/* 1 if the word at p[0..n) (letters) is an English month's name or
+ * its first three letters, as asctime() writes them. */
+static int
+is_month(const char *p, size_t n)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	size_t i;
+
+	if (n < 3)
+		return 0;
+	for (i = 0; i < 36; i += 3)
+		if ((p[0] | 0x20) == months[i] && (p[1] | 0x20) ==
+		    months[i + 1] && (p[2] | 0x20) == months[i + 2])
+			return 1;
+	return 0;
+}
+
+/* 1 if p[0..n) holds, before its newline, a time "H:MM", a year of four
+ * digits and a month (by name, or a date "YYYY-MM-DD"): the date of an
+ * RFC 4155 separator line ("Thu Jan  1 00:00:00 2026"). */
 static int
 has_date(const char *p, size_t n)
 {
-	size_t i, run = 0;
-	int time = 0, year = 0;
+	size_t i, run = 0, word = 0;
+	int time = 0, year = 0, month = 0;
 
 	for (i = 0; i < n && p[i] != '\n'; i++) {
+		if (((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')) {
+			word++;
+			run = 0;
+			continue;
+		}
+		if (word)
+			month |= word <= 9 && is_month(p + i - word, word);
+		word = 0;
 		if (p[i] >= '0' && p[i] <= '9') {
 			run++;
 			continue;
@@ -45,11 +71,16 @@ has_date(const char *p, size_t n)
 		    p[i + 1] >= '0' && p[i + 1] <= '9' &&
 		    p[i + 2] >= '0' && p[i + 2] <= '9')
 			time = 1;
-		else if (run == 4)
+		else if (run == 4) {
 			year = 1;
+			/* 2026-01-01 */
+			month |= p[i] == '-' && i + 3 < n &&
+			    p[i + 1] >= '0' && p[i + 1] <= '1' &&
+			    p[i + 2] >= '0' && p[i + 2] <= '9' && p[i + 3] == '-';
+		}
 		run = 0;
 	}
-	return time && (year || run == 4);
+	return time && month && (year || run == 4);
 }
 
 /* 1 if p[0..n) starts with a separator line after the first: "From ",
@@ -79,12 +110,14 @@ mbox_next(struct mbox_reader *r, const char **msg, size_t *len)
 	/* r->p is at a "From " separator line: skip it */
 	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
 	start = nl ? nl + 1 : r->end;
-	/* find the next separator line; the empty line before it belongs
-	 * to the separator, not to the message */
+	/* find the next separator line; the empty line before it (or at
+	 * the end of the file) belongs to the separator, not to the
+	 * message: writers end each message with one */
 	for (p = start; p < r->end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(r->end - p));
 		if (!nl) {
 			p = r->end;
+			blank = NULL;
 			break;
 		}
 		blank = nl == p || (nl == p + 1 && *p == '\r') ? p : NULL;
@@ -95,7 +128,7 @@ mbox_next(struct mbox_reader *r, const char **msg, size_t *len)
 	}
 	r->p = p;
 	*msg = start;
-	*len = (size_t)((p < r->end && blank ? blank : p) - start);
+	*len = (size_t)((blank ? blank : p) - start);
 	return 1;
 }
 

@@ -4,8 +4,8 @@
  *
  * A message starts after a separator line "From SENDER DATE" (the
  * first line of the file, then any line with a sender and a date: a
- * time and a year) and ends before the next separator and the empty
- * line before it. A "From " line without a date is body text a writer
+ * time, a month and a year) and ends before the next separator and the
+ * empty line before it (or the empty line that ends the file). A "From " line without a date is body text a writer
  * failed to quote, and stays in the message. Inside a message, a line
  * ">From ", ">>From ", ... was written with one '>' more than the
  * message had, and loses it again; for mboxo files that is right in all

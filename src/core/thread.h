@@ -23,8 +23,8 @@ struct thread_input {
 	int has_token_match;           /* the [#id] ticket exists */
 	struct ticket_ref token_ref;
 	int token_sender_participant;  /* sender is on that ticket */
-	int automatic;                 /* an out-of-office reply and the
-	                                  like: joins, but does not reopen */
+	int automatic;                 /* an out-of-office reply or a
+	                                  bounce: joins, does not reopen */
 };
 
 enum thread_action {

@@ -31,13 +31,18 @@
  * message (102 kB); past it we keep the prefix and say TAME_ETOOBIG.
  * gumbo takes time quadratic in the nesting depth (100,000 nested <div>,
  * 500 kB, took 20 s) and in the attributes of one tag (50,000 took 5 s),
- * so the prefix also ends before the start tag past HTML_TAGS_MAX, or
- * before a tag with more than HTML_TAG_ATTRS_MAX attributes: then a
- * parse takes about 0.1 s at worst. A long newsletter has a few
- * thousand tags. (These belong in tame_limits.h.) */
+ * and in formatting elements left open (<b id=1>...<b id=1000> and then
+ * 9,000 paragraphs: gumbo rebuilds all of them in each, 16 s and 63 MB
+ * of tree, and 5,000 of them took 8 GB), so the prefix also ends before
+ * the start tag past HTML_TAGS_MAX, a tag with more than
+ * HTML_TAG_ATTRS_MAX attributes, or a formatting element with
+ * HTML_FORMATTING_OPEN_MAX others still open. A long newsletter has a
+ * few thousand tags and closes what it opens. (These belong in
+ * tame_limits.h.) */
 #define HTML_PARSE_MAX (512 * 1024)
 #define HTML_TAGS_MAX 10000
 #define HTML_TAG_ATTRS_MAX 2000
+#define HTML_FORMATTING_OPEN_MAX 20
 
 struct walker {
 	/* 1: descend into the children, 0: skip them; rc on error. */
@@ -160,52 +165,118 @@ walk(GumboNode *root, struct walker *w)
 	}
 }
 
+/* 1 if name[0..n) is a formatting element (WHATWG HTML 13.2.4.3, the
+ * list of active formatting elements) or, with raw, an element whose
+ * content is text, not markup. */
+static int
+named(const char *name, size_t n, int raw)
+{
+	static const char *const fmt[] = { "a", "b", "big", "code", "em",
+	    "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+	    NULL };
+	static const char *const text[] = { "script", "style", "textarea",
+	    "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+	    "plaintext", NULL };
+	const char *const *l = raw ? text : fmt;
+
+	for (; *l; l++)
+		if (strlen(*l) == n && strncasecmp(*l, name, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+	    ch == '\f';
+}
+
 /* How much of html (len bytes) is parsed: the limits above. A rough
- * scan, not a tokenizer: it may count more tags or attributes than
- * gumbo sees (a "<x" in a comment, white space in a quoted value), never
- * fewer, so it can only end the prefix early. */
+ * tokenizer: comments and the text of script, style and the like are
+ * skipped; in a tag, a quote opens a value only after "=", and a new
+ * attribute starts after white space, "/" or a closing quote. It may
+ * count more tags, attributes or open formatting elements than gumbo
+ * sees, so it can only end the prefix early. */
 static size_t
 parse_len(const char *html, size_t len)
 {
-	size_t i, tags = 0, runs = 0, start = 0;
-	int in_tag = 0, space = 1, sp;
-	char quote = 0, ch;
+	size_t i = 0, j, k, n, tags = 0, attrs, fmt_open = 0;
+	const char *e;
+	int end, sep, eq;
+	char quote, ch;
 
 	if (len > HTML_PARSE_MAX) {
 		len = HTML_PARSE_MAX;
 		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
 			len--;
 	}
-	for (i = 0; i < len; i++) {
-		ch = html[i];
-		if (!in_tag) {
-			if (ch != '<' || i + 1 >= len ||
-			    !((html[i + 1] | 0x20) >= 'a' &&
-			    (html[i + 1] | 0x20) <= 'z'))
-				continue;
-			if (++tags > HTML_TAGS_MAX)
+	while (i < len) {
+		if (html[i] != '<') {
+			i++;
+			continue;
+		}
+		if (len - i >= 4 && memcmp(html + i, "<!--", 4) == 0) {
+			e = memmem(html + i + 4, len - i - 4, "-->", 3);
+			i = e ? (size_t)(e - html) + 3 : len;
+			continue;
+		}
+		end = i + 1 < len && html[i + 1] == '/';
+		k = i + 1 + (size_t)end;
+		if (k >= len || !((html[k] | 0x20) >= 'a' &&
+		    (html[k] | 0x20) <= 'z')) {
+			i++;
+			continue;
+		}
+		for (n = k; n < len && !space(html[n]) && html[n] != '/' &&
+		    html[n] != '>'; n++)
+			;
+		if (!end && ++tags > HTML_TAGS_MAX)
+			return i;
+		attrs = 0;
+		sep = eq = 0;
+		quote = 0;
+		for (j = n; j < len; j++) {
+			ch = html[j];
+			if (quote) {
+				if (ch == quote) {
+					quote = 0;
+					sep = 1;
+				}
+			} else if (ch == '>') {
+				break;
+			} else if (space(ch) || ch == '/') {
+				sep = 1;
+			} else if (ch == '=') {
+				eq = 1;
+				sep = 0;
+			} else if (eq) {
+				eq = 0;
+				if (ch == '"' || ch == '\'')
+					quote = ch;
+			} else if (sep) {
+				sep = 0;
+				if (++attrs > HTML_TAG_ATTRS_MAX)
+					return i;
+			}
+		}
+		if (j >= len)
+			return len;
+		if (named(html + k, n - k, 0)) {
+			if (!end && ++fmt_open > HTML_FORMATTING_OPEN_MAX)
 				return i;
-			in_tag = 1;
-			start = i;
-			runs = 0;
-			quote = 0;
-			continue;
+			if (end && fmt_open > 0)
+				fmt_open--;
 		}
-		if (quote) {
-			if (ch == quote)
-				quote = 0;
-		} else if (ch == '"' || ch == '\'') {
-			quote = ch;
-		} else if (ch == '>') {
-			in_tag = 0;
-			space = 1;
-			continue;
+		i = j + 1;
+		if (!end && named(html + k, n - k, 1)) {
+			/* its text runs to its end tag */
+			for (; i + 1 < len; i++)
+				if (html[i] == '<' && html[i + 1] == '/' &&
+				    len - i - 2 >= n - k &&
+				    strncasecmp(html + i + 2, html + k, n - k) == 0)
+					break;
 		}
-		sp = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-		    ch == '\f';
-		if (sp && !space && ++runs > HTML_TAG_ATTRS_MAX)
-			return start;
-		space = sp;
 	}
 	return len;
 }

@@ -301,7 +301,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    &ti.token_sender_participant)))
 			goto out;
 	}
-	ti.automatic = p->auto_submitted;
+	ti.automatic = p->auto_reply;
 	thread_decide(&ti, &td);
 	if ((rc = store_customer_upsert(s, sender, p->from_name, now,
 	    &customer_id)))

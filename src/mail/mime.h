@@ -58,6 +58,8 @@ struct mime_parsed {
 	int auto_submitted;    /* automatic mail (RFC 3834 and the like) */
 	int no_autoreply;      /* never answer automatically: automatic
 	                          mail, or a person's that asks for none */
+	int auto_reply;        /* an out-of-office reply or a bounce: does
+	                          not reopen its ticket */
 	int is_dsn;            /* a delivery-status notification (bounce) */
 	int dsn_failed;        /* the DSN reports a permanent failure */
 	char *dsn_original_id; /* Message-ID of the message that bounced */

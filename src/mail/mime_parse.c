@@ -257,6 +257,24 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 	return 0;
 }
 
+/* 1 if the mail answers ours by itself: an out-of-office or other
+ * auto-reply (RFC 3834 "auto-replied" and what older software writes).
+ * It joins its ticket but does not reopen it; list mail and the like,
+ * which may carry a person's words, do. */
+static int
+is_auto_reply(GMimeObject *m)
+{
+	GMimeHeaderList *h = g_mime_object_get_header_list(m);
+	const char *v;
+
+	return ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
+	    value_is(v, "auto-replied")) ||
+	    ((v = g_mime_object_get_header(m, "Precedence")) &&
+	    value_is(v, "auto_reply")) ||
+	    g_mime_header_list_contains(h, "X-Autoreply") ||
+	    g_mime_header_list_contains(h, "X-Autorespond");
+}
+
 /* 1 if the mail, though a person's, asks for no automatic answer:
  * Exchange's X-Auto-Response-Suppress (All, OOF, AutoReply, ...), or a
  * sender nobody reads (noreply@: a web form's mail still carries a
@@ -413,12 +431,13 @@ trace_len(const char *raw, size_t len)
 	return off;
 }
 
-/* A message without a Message-ID is known by its content: a hash of
- * the bytes after our trace headers, which differ between deliveries,
- * with CRLF read as LF and the line breaks at the end left out (an mbox
- * and SMTP hand over the same message differently). So the same message
- * imported twice (a re-read mbox, a recreated IMAP folder) is stored
- * once, like one that has a Message-ID. */
+/* A message without a Message-ID but with a Date is known by its
+ * content: a hash of the bytes after our trace headers, which differ
+ * between deliveries, with CRLF read as LF and the line breaks at the
+ * end left out (an mbox and SMTP hand over the same message
+ * differently). So the same message imported twice (a re-read mbox, a
+ * recreated IMAP folder) is stored once, like one that has a
+ * Message-ID. */
 static enum tame_err
 content_id(struct mime_parsed *o, const char *raw, size_t len)
 {
@@ -426,13 +445,12 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 	unsigned char h[16];
 	char hex[sizeof(h) * 2 + 1];
 	const char *p = raw + trace_len(raw, len), *end = raw + len, *cr;
+	size_t n;
 
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	while (p < end) {
-		size_t n;
-
 		if (!(cr = memchr(p, '\r', (size_t)(end - p))))
 			cr = end;
 		/* up to a CRLF's CR, or through a lone CR */
@@ -443,10 +461,10 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 	}
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if (!(o->message_id = malloc(sizeof(hex) + strlen(MIME_CONTENT_ID_AT))))
+	n = sizeof(hex) + strlen(MIME_CONTENT_ID_AT);
+	if (!(o->message_id = malloc(n)))
 		return TAME_ENOMEM;
-	strcpy(o->message_id, hex);
-	strcat(o->message_id, MIME_CONTENT_ID_AT);
+	snprintf(o->message_id, n, "%s%s", hex, MIME_CONTENT_ID_AT);
 	return TAME_OK;
 }
 
@@ -560,6 +578,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		out->auto_submitted = is_automatic(GMIME_OBJECT(msg), out);
 		out->no_autoreply = out->auto_submitted ||
 		    wants_no_autoreply(GMIME_OBJECT(msg), out);
+		out->auto_reply = is_auto_reply(GMIME_OBJECT(msg));
 		if (!has_content_headers(msg))
 			out->unparsed = 1;
 	}
@@ -594,8 +613,10 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		}
 	}
 	if (out->is_dsn)
-		out->auto_submitted = out->no_autoreply = 1;
-	if (!out->message_id && len > 0)
+		out->auto_submitted = out->no_autoreply = out->auto_reply = 1;
+	/* with a Date, the same bytes are the same message; without one,
+	 * a script's second "disk full" alert is another */
+	if (!out->message_id && out->date_ms && len > 0)
 		rc = content_id(out, raw, len);
 out:
 	free(c.grp_status);

@@ -29,7 +29,7 @@ struct job {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct job *jobs;       /* every job with a response */
-static int njobs, stopping;
+static int njobs, stopping, threads;
 
 static const char stopping_text[] =
     "{\"ok\":false,\"error\":\"tamed is stopping\"}";
@@ -80,6 +80,7 @@ job_main(void *p)
 	else
 		free(text);    /* ended by http_async_stop() */
 	unref_locked(j);
+	threads--;
 	pthread_mutex_unlock(&mu);
 	return NULL;
 }
@@ -155,6 +156,7 @@ http_async_answer(struct http_ctx *c, http_async_fn fn, void *arg,
 		made = pthread_create(&t, &attr, job_main, j) == 0;
 		pthread_attr_destroy(&attr);
 	}
+	threads += made;
 	if (!made) {
 		j->refs = 1;          /* the response's */
 		j->done = 1;
@@ -186,6 +188,18 @@ http_async_stop(void)
 		if (!j->done)
 			finish_locked(j, strdup(stopping_text));
 	pthread_mutex_unlock(&mu);
+}
+
+/* See http_async.h. */
+int
+http_async_running(void)
+{
+	int n;
+
+	pthread_mutex_lock(&mu);
+	n = threads;
+	pthread_mutex_unlock(&mu);
+	return n;
 }
 
 /* See http_async.h. */

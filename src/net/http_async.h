@@ -38,6 +38,9 @@ void http_async_answer(struct http_ctx *c, http_async_fn fn, void *arg,
  * and refuses new jobs. Call before stopping the HTTP server. */
 void http_async_stop(void);
 
+/* Jobs whose thread still runs (each ends within its own timeout). */
+int http_async_running(void);
+
 /* 1 if uri (with its query) is answered by a job: the server notes its
  * connection (http_events.c's URI hook), which suspending needs. */
 int http_async_uri(const char *uri);

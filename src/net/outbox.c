@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "../core/util.h"
 #include "../store/store.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "outbox.h"
 #include "smtp_client.h"
@@ -52,23 +53,29 @@ reply_failed(struct outbox *ob, const struct outbox_item *it,
     const char *err, int64_t now)
 {
 	struct ticket_ref ref;
-	json_t *ev = json_pack("{s:I,s:s}", "message_id",
-	    (json_int_t)it->message_id, "error", err);
+	json_t *ev = json_pack("{s:I,s:s%}", "message_id",
+	    (json_int_t)it->message_id, "error", err, strlen(err));
+	int64_t tid = it->ticket_id, into = 0;
 	enum tame_err rc;
 
-	if (!ev || store_begin(ob->store))
+	if (!ev) {
+		tame_log(TAME_LOG_WARN, "outbox: ticket %lld: reply.failed "
+		    "not recorded: out of memory", (long long)tid);
+		return;
+	}
+	/* merged since: the conversation, and who follows it, is there */
+	if (store_desk_merged_into(ob->store, tid, &into) == TAME_OK && into)
+		tid = into;
+	if (store_begin(ob->store))
 		goto out;
-	rc = store_event_add(ob->store, it->ticket_id, 0, "reply.failed", ev,
-	    now);
-	if (!rc && store_ticket_ref(ob->store, it->ticket_id, &ref) ==
-	    TAME_OK && (ref.status == TICKET_PENDING ||
-	    ref.status == TICKET_SOLVED))
-		rc = store_ticket_set_status(ob->store, it->ticket_id,
-		    TICKET_OPEN, now);
+	rc = store_event_add(ob->store, tid, 0, "reply.failed", ev, now);
+	if (!rc && store_ticket_ref(ob->store, tid, &ref) == TAME_OK &&
+	    (ref.status == TICKET_PENDING || ref.status == TICKET_SOLVED))
+		rc = store_ticket_set_status(ob->store, tid, TICKET_OPEN, now);
 	if (rc || store_commit(ob->store)) {
 		store_rollback(ob->store);
 		tame_log(TAME_LOG_WARN, "outbox: ticket %lld: reply.failed "
-		    "not recorded: %s", (long long)it->ticket_id,
+		    "not recorded: %s", (long long)tid,
 		    store_errmsg(ob->store));
 	}
 out:
@@ -87,7 +94,10 @@ on_sent(void *arg, const char *note)
 {
 	struct sent_ctx *s = arg;
 
-	store_outbox_sent(s->ob->store, s->it->id, tame_now_ms());
+	if (store_outbox_sent(s->ob->store, s->it->id, tame_now_ms()))
+		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but cannot "
+		    "be marked so (%s): it may be sent again",
+		    (long long)s->it->id, store_errmsg(s->ob->store));
 	if (note && *note && s->it->message_id) {
 		tame_log(TAME_LOG_WARN, "outbox: item %lld: %s",
 		    (long long)s->it->id, note);
@@ -182,6 +192,11 @@ outbox_run_due(struct outbox *ob)
 			store_outbox_failed(ob->store, it.id, err);
 			if (it.message_id && it.ticket_id)
 				reply_failed(ob, &it, err, now);
+		} else if (__atomic_load_n(&ob->stopping, __ATOMIC_RELAXED)) {
+			/* given up for the stop, not by the relay: left as it
+			 * was, due again as soon as tamed runs */
+			tame_log(TAME_LOG_INFO, "outbox: item %lld left for "
+			    "after the restart", (long long)it.id);
 		} else {
 			delay = ob->retry_base_ms << (it.attempts < 6 ?
 			    it.attempts : 6);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "smtp_client.h"
 #include "../core/buf.h"
@@ -21,12 +22,27 @@
 struct upload {
 	const char *p;
 	size_t left;
+	int done;          /* all of it handed to libcurl */
 };
+
+/* Whether to give up when tamed stops. Before the message is all sent,
+ * at once; after it, the relay may be taking it, and giving up would
+ * send it again after the restart: its answer is waited for a little
+ * longer (a service manager kills a stop that takes much more). */
+struct progress {
+	const int *stop;
+	const struct upload *up;
+	struct timespec stop_seen;
+	int seen;
+};
+#define STOP_AFTER_DATA_S 30
 
 /* What the relay said, read from libcurl's debug stream: its last reply
  * line, for error messages in its own words, and the recipients it
  * refused while taking the others. */
 struct talk {
+	int quitting;                    /* QUIT sent: its answer says
+	                                    nothing about the message */
 	char last[256];
 	char rcpt[TAME_FIELD_MAX + 1];   /* of the RCPT being answered */
 	struct buf refused;              /* "a@b (550 ...); ..." */
@@ -56,8 +72,11 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
 
 	(void)h;
 	if (type == CURLINFO_HEADER_OUT) {
-		/* only RCPT is looked at: other lines may hold a password */
+		/* only RCPT and QUIT are looked at: other lines may hold a
+		 * password */
 		t->rcpt[0] = '\0';
+		if (n >= 4 && strncasecmp(data, "QUIT", 4) == 0)
+			t->quitting = 1;
 		if (n > 8 && strncasecmp(data, "RCPT TO:", 8) == 0 &&
 		    (lt = memchr(data, '<', n)) &&
 		    (gt = memchr(lt, '>', n - (size_t)(lt - data))) &&
@@ -66,11 +85,17 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
 			    (int)(gt - lt - 1), lt + 1);
 		return 0;
 	}
-	if (type != CURLINFO_HEADER_IN || n < 3)
+	if (type != CURLINFO_HEADER_IN || n < 3 || t->quitting)
 		return 0;
 	for (k = n; k > 0 && (data[k - 1] == '\n' || data[k - 1] == '\r');)
 		k--;
 	snprintf(t->last, sizeof(t->last), "%.*s", (int)k, data);
+	/* printable ASCII only (RFC 5321 replies are): it goes into JSON,
+	 * logs and the ticket */
+	for (k = 0; t->last[k]; k++)
+		if ((unsigned char)t->last[k] < 0x20 ||
+		    (unsigned char)t->last[k] > 0x7e)
+			t->last[k] = '?';
 	/* the last line of a refusal of the recipient in flight */
 	if (t->rcpt[0] && k >= 3 && (k == 3 || data[3] == ' ') &&
 	    (data[0] == '4' || data[0] == '5')) {
@@ -85,15 +110,26 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
 	return 0;
 }
 
-/* Aborts the transfer once *stop is set (tamed is stopping). */
+/* Aborts the transfer once *stop is set (tamed is stopping); see
+ * struct progress. */
 static int
 on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
 {
-	const int *stop = arg;
+	struct progress *p = arg;
+	struct timespec now;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) ? 1 : 0;
+	if (!p->stop || !__atomic_load_n(p->stop, __ATOMIC_RELAXED))
+		return 0;
+	if (!p->up->done)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!p->seen) {
+		p->seen = 1;
+		p->stop_seen = now;
+	}
+	return now.tv_sec - p->stop_seen.tv_sec > STOP_AFTER_DATA_S;
 }
 
 static size_t
@@ -107,6 +143,8 @@ upload_read(char *ptr, size_t size, size_t nmemb, void *arg)
 	memcpy(ptr, u->p, n);
 	u->p += n;
 	u->left -= n;
+	if (n == 0)
+		u->done = 1;
 	return n;
 }
 
@@ -185,7 +223,8 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
     size_t errlen, char *detail, size_t detlen)
 {
 	const struct relay_conf *r = job->relay;
-	struct upload up = { job->raw, job->len };
+	struct upload up = { job->raw, job->len, 0 };
+	struct progress prog = { job->stop, &up, { 0, 0 }, 0 };
 	struct curl_slist *rcpt = NULL;
 	char from[TAME_FIELD_MAX + 3], cerr[CURL_ERROR_SIZE] = "";
 	struct buf url;
@@ -246,7 +285,7 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &talk);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, job->stop);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (cc == CURLE_OK) {
@@ -266,9 +305,14 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	    talk.last[0] ? "said: " : "answered nothing", talk.last,
 	    talk.refused.len ? "; it refused " : "",
 	    talk.refused.len ? buf_str(&talk.refused) : "");
-	/* a refused login is the admin's to fix: keep the mail until then */
+	/* a refused login is the admin's to fix: keep the mail until then;
+	 * a stop, a timeout or a lost connection is no refusal, whatever
+	 * the last code was (a CC's 550, say) */
 	result = code >= 500 && code < 600 && cc != CURLE_LOGIN_DENIED &&
-	    code != 530 ? SMTP_CLIENT_REFUSED : SMTP_CLIENT_RETRY;
+	    code != 530 && cc != CURLE_ABORTED_BY_CALLBACK &&
+	    cc != CURLE_OPERATION_TIMEDOUT && cc != CURLE_RECV_ERROR &&
+	    cc != CURLE_GOT_NOTHING ?
+	    SMTP_CLIENT_REFUSED : SMTP_CLIENT_RETRY;
 out:
 	curl_slist_free_all(rcpt);
 	if (c) {

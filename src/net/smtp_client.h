@@ -33,8 +33,11 @@ struct smtp_client_job {
 	long timeout_s;                  /* the whole exchange; each answer
 	                                    is waited for up to this, at most
 	                                    10 minutes (RFC 5321 4.5.3.2) */
-	const int *stop;                 /* set (atomically): give up now,
-	                                    to try again later; may be NULL */
+	const int *stop;                 /* set (atomically): give up, to
+	                                    try again later: at once before
+	                                    the message is all sent, after
+	                                    30 s more once it is; may be
+	                                    NULL */
 	/* Called once the relay has taken the message, before the
 	 * connection is closed (the relay may take its time over QUIT);
 	 * note names recipients it refused, or is "". May be NULL. */

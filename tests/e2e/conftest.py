@@ -439,9 +439,10 @@ class SmtpSink:
     fail: None, or {"stage": "connect"|"mail"|"rcpt"|"data", "code": 550,
     "text": "..."} to refuse at that point (4xx or 5xx); at "rcpt",
     "only": a part of the addresses refused (the others are taken).
-    hang: None, or {"stage": "dot"|"quit", "seconds": N}: wait that long
-    before answering the final "." (the message counts only once
-    answered) or QUIT; data_seen counts the messages whose "." came."""
+    hang: None, or {"stage": "data"|"dot"|"quit", "seconds": N}: wait
+    that long before answering DATA, the final "." (the message counts
+    only once answered) or QUIT; data_seen counts the messages whose "."
+    came."""
 
     def __init__(self, port=None):
         self.port = port or free_port()
@@ -501,6 +502,9 @@ class SmtpSink:
                         if not rcpts:
                             self.reply("554 5.5.1 no valid recipients")
                             continue
+                        hang = sink.hang
+                        if hang and hang["stage"] == "data":
+                            time.sleep(hang["seconds"])
                         self.reply("354 go ahead")
                         chunks = []
                         while True:

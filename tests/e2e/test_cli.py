@@ -162,7 +162,10 @@ def test_import_mbox(tame_data):
 def test_import_twice_without_message_ids_stores_once(tame_data):
     # Old mail often has no Message-ID: importing the mailbox again, or
     # the same mail delivered once more with other trace headers, must
-    # not make a second ticket.
+    # not make a second ticket (a Date and the same bytes: the same
+    # message). A script's alerts without a Date are each kept.
+    date = "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+
     def mbox(path, trace):
         with open(path, "wb") as f:
             for i in range(4):
@@ -170,9 +173,9 @@ def test_import_twice_without_message_ids_stores_once(tame_data):
                         % i)
                 # a writer that did not quote "From " in a body
                 more = "\nFrom what I see, it broke.\n" if i == 2 else ""
-                f.write(("%sFrom: old%d@example.org\nTo: %s\n"
+                f.write(("%sFrom: old%d@example.org\nTo: %s\n%s"
                          "Subject: No id %d\n\nBody %d.\n%s\n"
-                         % (trace, i, MAILBOX, i, i, more)).encode())
+                         % (trace, i, MAILBOX, date, i, i, more)).encode())
     first = tame_data.dir / "first.mbox"
     again = tame_data.dir / "again.mbox"
     mbox(first, "")
@@ -181,16 +184,21 @@ def test_import_twice_without_message_ids_stores_once(tame_data):
     assert tame_data.cli("import", "mbox", first).returncode == 0
     assert tame_data.cli("import", "mbox", again).returncode == 0
     tame_data.start()
-    tame_data.send_raw(("From: old1@example.org\nTo: %s\nSubject: No id 1\n"
-                        "\nBody 1.\n" % MAILBOX).encode(),
-                       mail_from="old1@example.org")
+    tame_data.send_raw(("From: old1@example.org\nTo: %s\n%s"
+                        "Subject: No id 1\n\nBody 1.\n" % (MAILBOX, date))
+                       .encode(), mail_from="old1@example.org")
     # other content is another message, even without a Message-ID
-    tame_data.send_raw(("From: old1@example.org\nTo: %s\nSubject: No id 4\n"
-                        "\nBody 4.\n" % MAILBOX).encode(),
-                       mail_from="old1@example.org")
+    tame_data.send_raw(("From: old1@example.org\nTo: %s\n%s"
+                        "Subject: No id 4\n\nBody 4.\n" % (MAILBOX, date))
+                       .encode(), mail_from="old1@example.org")
+    # so is a second alert without a Date, though its bytes are the same
+    alert = ("From: monitor@example.org\nTo: %s\nSubject: disk full\n\n"
+             "disk full on db1\n" % MAILBOX).encode()
+    tame_data.send_raw(alert, mail_from="monitor@example.org")
+    tame_data.send_raw(alert, mail_from="monitor@example.org")
     ts = tame_data.tickets()
-    assert sorted(t["subject"] for t in ts) == [
-        "No id %d" % i for i in range(5)]
+    assert sorted(t["subject"] for t in ts) == sorted(
+        ["No id %d" % i for i in range(5)] + ["disk full"] * 2)
     for t in ts:
         assert t["message_count"] == 1
     two = [t for t in ts if t["subject"] == "No id 2"][0]

@@ -91,20 +91,28 @@ test_mbox_edges(void **state)
 	(void)state;
 	/* the line after a separator is the message's first, whatever it
 	 * says: a message is never empty but at the end of the file */
-	n = split("From a 1:00 2026\nFrom b 1:00 2026\nx\n"
-	    "From c 1:00 2026\n", m, 8);
+	n = split("From a Jan 1 1:00 2026\nFrom b Jan 1 1:00 2026\nx\n"
+	    "From c Jan 1 1:00 2026\n", m, 8);
 	assert_int_equal(n, 2);
-	assert_string_equal(m[0], "From b 1:00 2026\nx\n");
+	assert_string_equal(m[0], "From b Jan 1 1:00 2026\nx\n");
 	assert_string_equal(m[1], "");
 	free_all(m, n);
 
-	/* CRLF files: the empty line before a separator goes too; a date
-	 * may come before the time */
-	n = split("From a 1:00 2026\r\nA: 1\r\n\r\nbody\r\n\r\n"
-	    "From b 2026-01-01 10:00\r\nB: 2\r\n", m, 8);
+	/* CRLF files: the empty line before a separator goes too, and the
+	 * one at the end of the file; a date may come before the time */
+	n = split("From a Jan 1 1:00 2026\r\nA: 1\r\n\r\nbody\r\n\r\n"
+	    "From b 2026-01-01 10:00\r\nB: 2\r\n\r\n", m, 8);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[0], "A: 1\r\n\r\nbody\r\n");
 	assert_string_equal(m[1], "B: 2\r\n");
+	free_all(m, n);
+
+	/* a time and a year but no month: body text, not a separator */
+	n = split("From a Jan 1 1:00 2026\nHi\n\n"
+	    "From Alice at 9:30, 2024 budget talk.\n", m, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0], "Hi\n\nFrom Alice at 9:30, 2024 budget "
+	    "talk.\n");
 	free_all(m, n);
 
 	n = split("From a", m, 8);
