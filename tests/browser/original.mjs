@@ -206,7 +206,7 @@ test('"View original" opens the mail as it arrived, as inert text',
 		assert.match(resp.headers()['content-type'], /^text\/plain/);
 		assert.match(resp.headers()['content-security-policy'], /sandbox/);
 		const text = await popup.textContent('body');
-		assert.match(text, /^Received: /);
+		assert.match(text, /^Return-Path: <carol@example.org>\nReceived: /);
 		assert.match(text, /Subject: Original please/);
 		assert.ok(text.includes('<script>' + P + '</script>'),
 			'the script is shown as text');
