@@ -22,6 +22,23 @@
 #include <string.h>
 #include "migrations.h"
 
+/* What notify_followers_event does, as migrations 14 and 15 create it
+ * (they differ in the event kinds it answers): one notification per
+ * follower, not to the actor or an agent the event assigns. */
+#define NOTIFY_FOLLOWERS_BODY \
+	" BEGIN" \
+	" INSERT INTO notifications(agent_id, ticket_id, kind," \
+	"  actor_agent_id, message_id, created_at)" \
+	" SELECT f.agent_id, NEW.ticket_id, NEW.kind, NEW.actor_agent_id," \
+	"  CASE WHEN json_valid(NEW.data) THEN" \
+	"  json_extract(NEW.data, '$.message_id') END, NEW.created_at" \
+	"  FROM ticket_followers f JOIN agents a ON a.id = f.agent_id" \
+	"  WHERE f.ticket_id = NEW.ticket_id AND a.notify_follows" \
+	"  AND NOT a.disabled" \
+	"  AND f.agent_id IS NOT coalesce(NEW.actor_agent_id, 0)" \
+	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT" \
+	"   json_extract(NEW.data, '$.assignee_id')); END;"
+
 static const char *const steps[] = {
 	/* 1: the first schema. */
 	"CREATE TABLE mailboxes ("
@@ -439,18 +456,7 @@ static const char *const steps[] = {
 	" WHEN NEW.ticket_id IS NOT NULL AND (NEW.kind = 'reply.sent'"
 	" OR NEW.kind = 'note.added' OR NEW.kind = 'ticket.updated'"
 	" OR NEW.kind = 'ticket.merged' OR NEW.kind = 'reply.bounced')"
-	" BEGIN"
-	" INSERT INTO notifications(agent_id, ticket_id, kind,"
-	"  actor_agent_id, message_id, created_at)"
-	" SELECT f.agent_id, NEW.ticket_id, NEW.kind, NEW.actor_agent_id,"
-	"  CASE WHEN json_valid(NEW.data) THEN"
-	"  json_extract(NEW.data, '$.message_id') END, NEW.created_at"
-	"  FROM ticket_followers f JOIN agents a ON a.id = f.agent_id"
-	"  WHERE f.ticket_id = NEW.ticket_id AND a.notify_follows"
-	"  AND NOT a.disabled"
-	"  AND f.agent_id IS NOT coalesce(NEW.actor_agent_id, 0)"
-	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT"
-	"   json_extract(NEW.data, '$.assignee_id')); END;",
+	NOTIFY_FOLLOWERS_BODY,
 	/* 15: followers hear of a reply the relay refused for good
 	 * (reply.failed, written by the outbox) as of a bounce. */
 	"DROP TRIGGER notify_followers_event;"
@@ -459,18 +465,7 @@ static const char *const steps[] = {
 	" OR NEW.kind = 'note.added' OR NEW.kind = 'ticket.updated'"
 	" OR NEW.kind = 'ticket.merged' OR NEW.kind = 'reply.bounced'"
 	" OR NEW.kind = 'reply.failed')"
-	" BEGIN"
-	" INSERT INTO notifications(agent_id, ticket_id, kind,"
-	"  actor_agent_id, message_id, created_at)"
-	" SELECT f.agent_id, NEW.ticket_id, NEW.kind, NEW.actor_agent_id,"
-	"  CASE WHEN json_valid(NEW.data) THEN"
-	"  json_extract(NEW.data, '$.message_id') END, NEW.created_at"
-	"  FROM ticket_followers f JOIN agents a ON a.id = f.agent_id"
-	"  WHERE f.ticket_id = NEW.ticket_id AND a.notify_follows"
-	"  AND NOT a.disabled"
-	"  AND f.agent_id IS NOT coalesce(NEW.actor_agent_id, 0)"
-	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT"
-	"   json_extract(NEW.data, '$.assignee_id')); END;",
+	NOTIFY_FOLLOWERS_BODY,
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))
