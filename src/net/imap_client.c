@@ -48,8 +48,20 @@ has_token(const char *line, size_t n, const char *word)
 static void
 keep_line(struct imap_client *c, const char *p, size_t n)
 {
+	const char *w;
 	size_t i;
 
+	if (c->refused)
+		return;
+	/* "TAG NO ..." or "TAG BAD ...": what went wrong, rather than
+	 * the LOGOUT libcurl sends after it */
+	if (p[0] != '*' && (w = memchr(p, ' ', n)) != NULL) {
+		i = (size_t)(w + 1 - p);
+		c->refused = (n - i >= 2 && strncasecmp(p + i, "NO", 2) == 0 &&
+		    (n - i == 2 || p[i + 2] == ' ')) || (n - i >= 3 &&
+		    strncasecmp(p + i, "BAD", 3) == 0 && (n - i == 3 ||
+		    p[i + 3] == ' '));
+	}
 	if (n >= sizeof(c->last_line))
 		n = sizeof(c->last_line) - 1;
 	/* the text goes into the API and logs: printable ASCII only */
@@ -248,6 +260,7 @@ prepare(struct imap_client *c, enum imap_req req, int with_folder,
 	    ANSWER_MAX;
 	buf_reset(&c->url);
 	c->last_line[0] = '\0';
+	c->refused = 0;
 	c->errbuf[0] = '\0';
 	c->announced = -1;
 	c->too_large = 0;

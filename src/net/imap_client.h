@@ -49,6 +49,8 @@ struct imap_client {
 	struct buf url;         /* scratch: the current request's URL */
 	struct buf cmd;         /* scratch: the current custom command */
 	char last_line[256];    /* last tagged or BYE line, for errors */
+	int refused;            /* this request: a tagged NO or BAD, kept
+	                         * in last_line (the LOGOUT after it is not) */
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t announced;      /* size a FETCH announced, -1 if none */
 	int too_large;          /* the message is over the limit */

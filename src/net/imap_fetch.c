@@ -144,7 +144,7 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 	/* no mail is empty: a blank ticket would stand for it and the
 	 * real one be marked seen */
 	int empty = cc == CURLE_OK && c->body.len == 0;
-	char d[256];
+	char d[sizeof(((struct imap_box *)0)->detail)];
 
 	if (cc == CURLE_OK && !empty) {
 		imap_act_submit(b, s, &c->body);
@@ -169,8 +169,33 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 		left_on_server(b, s, "message too large", d);
 		return 0;
 	}
-	if (cc == CURLE_REMOTE_FILE_NOT_FOUND) {
+	if (cc == CURLE_REMOTE_FILE_NOT_FOUND && !c->refused) {
 		imap_act_settle(b, s, SLOT_SKIPPED);	/* gone meanwhile */
+		return 0;
+	}
+	if (cc == CURLE_REMOTE_FILE_NOT_FOUND) {
+		/* a NO or BAD (throttled, busy, a server bug): not gone,
+		 * so fetched again in a later round; only a message the
+		 * server keeps refusing is left, so that the rest of the
+		 * folder still comes in */
+		if (b->refused_uid != uid)
+			b->refused_rounds = 0;
+		b->refused_uid = uid;
+		if (++b->refused_rounds >= TAME_IMAP_REFUSED_ROUNDS) {
+			snprintf(d, sizeof(d), "UID %lld was refused in %d "
+			    "rounds in a row (%s); it is left on the server",
+			    (long long)uid, b->refused_rounds, c->last_line);
+			left_on_server(b, s, "server refused the message", d);
+			return 0;
+		}
+		if (!b->err) {
+			b->err = "server refused the message";
+			snprintf(b->detail, sizeof(b->detail), "UID %lld: %s; "
+			    "it is fetched again later", (long long)uid,
+			    c->last_line);
+		}
+		b->fetch_done = 1;
+		imap_act_settle(b, s, SLOT_FAILED);
 		return 0;
 	}
 	if (!b->err)

@@ -16,6 +16,8 @@ misbehaves in one of these ways (mode):
   idle-silent   offers IDLE, then never answers the IDLE command
   empty-first   answers the FETCH of UID 1 with an empty literal
   search-far    names each UID twice in SEARCH, and one far past UIDNEXT
+  refuse-first  answers the FETCH of UID 1 with NO [UNAVAILABLE], the
+                first `refusals` times (all the time when None)
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
 only for what no real server does on purpose. It listens on a free
@@ -31,8 +33,10 @@ class FakeImap(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, mode, messages=()):
+    def __init__(self, mode, messages=(), refusals=None):
         self.mode = mode
+        self.refusals = refusals
+        self.refused = 0          # FETCHes of UID 1 answered NO
         self.lock = threading.Lock()
         self.messages = [m if isinstance(m, bytes) else m.as_bytes()
                          for m in messages]
@@ -115,6 +119,13 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             return   # closes mid-literal
                         if uid > n:
                             self.out("%s OK done" % tag)
+                            continue
+                        if (mode == "refuse-first" and uid == 1 and
+                                (srv.refusals is None or
+                                 srv.refused < srv.refusals)):
+                            srv.refused += 1
+                            self.out("%s NO [UNAVAILABLE] try again later"
+                                     % tag)
                             continue
                         msg = srv.messages[uid - 1]
                         if mode == "empty-first" and uid == 1:

@@ -50,9 +50,9 @@ def wait_error(tame, text, address=MAILBOX, timeout=10):
                     interval=0.2, what="IMAP error %r" % text)
 
 
-def connect(tame, url, *extra, address=MAILBOX):
+def connect(tame, url, *extra, address=MAILBOX, poll_ms=1000):
     tame.cli("mailbox", "set", "--address", address, "--imap", url,
-             "--imap-poll-ms", "1000", *extra)
+             "--imap-poll-ms", str(poll_ms), *extra)
 
 
 # ---------------------------------------------------------------- import
@@ -496,6 +496,49 @@ def test_empty_fetch_answer_is_left_on_the_server(tame):
         imap = wait_error(tame, "server answered garbage", timeout=10)
         assert "UID 1 came with no content" in imap["last_error_detail"]
         assert len(tame.tickets()) == 1
+        wait_for(lambda: fake.stores, 10, what="the STORE of UID 2")
+        assert all("1" not in s.replace("2", "").split(",")
+                   for s in fake.stores), fake.stores
+    finally:
+        fake.close()
+
+
+def test_fetch_refused_for_a_while_is_fetched_again(tame):
+    """A server that answers NO to a FETCH (throttled, busy) has not
+    lost the message: it is fetched again in a later round, not passed
+    over, and the mailbox is fine again once it came in."""
+    fake = FakeImap("refuse-first", [imap_message(1, "busy"),
+                                     imap_message(2, "busy")], refusals=3)
+    try:
+        connect(tame, fake.url(), poll_ms=500)
+        wait_subjects(tame, ["busy 1", "busy 2"], timeout=20)
+        assert fake.refused == 3
+        assert len(tame.tickets()) == 2
+        wait_for(lambda: imap_of(tame)["status"] == "ok", 10,
+                 what="the mailbox fine again")
+    finally:
+        fake.close()
+
+
+def test_fetch_refused_every_time_is_left_and_the_rest_comes_in(tame):
+    """A message the server refuses round after round is left on the
+    server, with an error naming it that stays, and does not hold back
+    the mail after it."""
+    fake = FakeImap("refuse-first", [imap_message(1, "broken"),
+                                     imap_message(2, "broken")])
+    try:
+        connect(tame, fake.url(), poll_ms=500)
+        imap = wait_error(tame, "server refused the message", timeout=10)
+        assert "UID 1" in imap["last_error_detail"]
+        assert "again later" in imap["last_error_detail"]
+        wait_subjects(tame, ["broken 2"], timeout=40)
+        assert subjects(tame) == ["broken 2"]
+        assert fake.refused >= 6
+        imap = wait_error(tame, "server refused the message", timeout=10)
+        assert "left on the server" in imap["last_error_detail"]
+        assert "NO [UNAVAILABLE]" in imap["last_error_detail"]
+        time.sleep(1.5)   # a later good round keeps the error
+        assert imap_of(tame)["last_error"] == "server refused the message"
         wait_for(lambda: fake.stores, 10, what="the STORE of UID 2")
         assert all("1" not in s.replace("2", "").split(",")
                    for s in fake.stores), fake.stores
