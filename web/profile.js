@@ -90,14 +90,7 @@ export class ProfileView {
 
 	// The other sessions end with it.
 	async changePassword(current, next) {
-		try {
-			await api.post('/session/password', { current, new: next });
-		} catch (e) {
-			if (!api.missing(e))
-				throw e;
-			// an older tamed: the agent's own PATCH
-			await api.patch('/agents/me', { password: next });
-		}
+		await api.post('/session/password', { current, new: next });
 	}
 
 	async loadExtra() {

@@ -5,6 +5,7 @@
  *   tame --data DIR user add --email E --name N --role admin|agent
  *                            --password-stdin
  *   tame --data DIR token add --email E
+ *   tame --data DIR token revoke --email E
  *   tame --data DIR mailbox add --address A --name N [--imap URL
  *                               [--after seen|delete|move:FOLDER]]
  *   tame --data DIR mailbox set --address A [--imap URL] ... (cli_imap.c)
@@ -20,6 +21,7 @@
  * 74 I/O error, 75 try later.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@ usage_to(FILE *out, int code)
 	    "  init                          first admin and mailbox, if none\n"
 	    "  user add --email E --name N --role admin|agent --password-stdin\n"
 	    "  token add --email E           prints a new API token\n"
+	    "  token revoke --email E        ends every API token of E\n"
 	    "  mailbox add --address A --name N [--imap URL "
 	    "[--after seen|delete|move:FOLDER]]\n"
 	    "      [--imap-ca FILE] [--imap-pin sha256//KEY] "
@@ -125,6 +128,7 @@ static const struct cmd_spec cmds[] = {
 	{ { "init", NULL }, 0, no_opts, no_opts },
 	{ { "user", "add" }, 0, user_vals, user_flags },
 	{ { "token", "add" }, 0, token_vals, no_opts },
+	{ { "token", "revoke" }, 0, token_vals, no_opts },
 	{ { "mailbox", "add" }, 0, mailbox_vals, no_opts },
 	{ { "mailbox", "set" }, 0, mailbox_vals, mailbox_flags },
 	{ { "deliver", NULL }, 0, deliver_vals, no_opts },
@@ -240,13 +244,43 @@ store_exists(const char *data)
  * 0600 (it holds password hashes and every customer's mail), and is
  * renamed to FILE only when complete, so an interrupted backup never
  * leaves a broken FILE. */
+/* 1 when path names the store file db or one SQLite keeps beside it
+ * (db-wal, db-shm, db-journal), however the folder is written: 1 for
+ * db, 2 for the others.
+ * Replacing one of those would wreck the live store. */
+static int
+store_own_file(const char *db, const char *path)
+{
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
+	char a[PATH_MAX], b[PATH_MAX], dir[PATH_MAX], dbdir[PATH_MAX];
+	const char *base = strrchr(path, '/'), *dbbase = strrchr(db, '/');
+	size_t i, n;
+
+	base = base ? base + 1 : path;
+	dbbase = dbbase ? dbbase + 1 : db;
+	n = strlen(dbbase);
+	if (strncmp(base, dbbase, n) != 0)
+		return 0;
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+		if (strcmp(base + n, side[i]) == 0)
+			break;
+	if (i == sizeof(side) / sizeof(side[0]))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
+	snprintf(dbdir, sizeof(dbdir), "%.*s", (int)(dbbase - db), db);
+	if (!realpath(*dir ? dir : ".", a) || !realpath(*dbdir ? dbdir : ".",
+	    b) || strcmp(a, b) != 0)
+		return 0;
+	return i == 0 ? 1 : 2;
+}
+
 static int
 cmd_backup(struct store *s, const char *data, const char *path)
 {
 	struct stat st, db;
 	char tmp[4096], dbpath[4096], journal[4200];
 	enum tame_err rc;
-	int fd;
+	int fd, own;
 
 	if (!*path) {
 		fprintf(stderr, "tame: backup needs a file name\n");
@@ -254,6 +288,12 @@ cmd_backup(struct store *s, const char *data, const char *path)
 	}
 	/* the copy replaces FILE by a rename: only a regular file may be
 	 * replaced (not a device, a directory, or the store itself) */
+	if (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
+	    (own = store_own_file(dbpath, path))) {
+		fprintf(stderr, "tame: backup: %s is %s\n", path, own == 1 ?
+		    "the store itself" : "one of the store's own files");
+		return EX_CANTCREAT_;
+	}
 	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
 	    (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
 	    stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
@@ -379,6 +419,33 @@ cmd_token_add(struct store *s, int argc, char **argv)
 		return cli_exit_code(rc);
 	}
 	printf("%s\n", tok);
+	return EX_OK_;
+}
+
+/* Ends every API token of an agent (a leaked one, say); prints how
+ * many. */
+static int
+cmd_token_revoke(struct store *s, int argc, char **argv)
+{
+	const char *email = cli_opt(argc, argv, "--email");
+	struct agent a;
+	enum tame_err rc;
+	int64_t n = 0;
+
+	if (!email)
+		usage();
+	memset(&a, 0, sizeof(a));
+	if ((rc = store_agent_by_email(s, email, &a))) {
+		fprintf(stderr, "tame: no agent %s\n", email);
+		return cli_exit_code(rc);
+	}
+	rc = store_tokens_revoke(s, a.id, &n);
+	agent_clear(&a);
+	if (rc) {
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		return cli_exit_code(rc);
+	}
+	printf("%lld\n", (long long)n);
 	return EX_OK_;
 }
 
@@ -565,6 +632,9 @@ main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[0], "token") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_token_add(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "token") == 0 &&
+	    strcmp(argv[1], "revoke") == 0)
+		code = cmd_token_revoke(s, argc - 2, argv + 2);
 	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_mailbox_add(s, argc - 2, argv + 2);

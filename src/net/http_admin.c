@@ -21,6 +21,7 @@
 #include "../core/auth.h"
 #include "../core/util.h"
 #include "../mail/reply.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 
 /* Shortest password an agent may set, in characters. */
@@ -335,6 +336,7 @@ http_admin_agent_patch(struct http_ctx *c)
 		{ "name", JF_LINE, 0, TAME_FIELD_MAX },
 		{ "role", JF_LINE, 0, 16 },
 		{ "password", JF_TEXT, 0, PASSWORD_MAX },
+		{ "current", JF_TEXT, 0, PASSWORD_MAX },
 		{ "disabled", JF_BOOL, 0, 0 },
 		/* the profile (http_profile.c) */
 		{ "signature", JF_TEXT, 0, TAME_SIGNATURE_MAX },
@@ -372,20 +374,56 @@ http_admin_agent_patch(struct http_ctx *c)
 		http_store_error(c, rc, "agent");
 		goto out;
 	}
+	/* one's own password only with the current one, as POST
+	 * /session/password: a stolen session or token is not enough */
+	if (self && json_object_get(body, "password") &&
+	    http_profile_check_current(c, json_body_str(body, "current")))
+		goto out;
 	if (hash_password(c, body, hash, &has_pw))
 		goto out;
-	rc = store_agent_update(c->store, id, json_body_str(body, "name"),
-	    role, has_pw ? hash : NULL, disabled);
-	if (rc) {
-		http_store_error(c, rc, "agent");
-		goto out;
+	/* a new password or a disabled account ends the sessions (but the
+	 * one making the request); API tokens stay, as they do for
+	 * POST /session/password (DELETE /agents/ID/tokens ends them) */
+	if ((rc = store_begin(c->store)))
+		goto fail;
+	if ((rc = store_agent_update(c->store, id, json_body_str(body, "name"),
+	    role, has_pw ? hash : NULL, disabled)) || ((has_pw ||
+	    disabled == 1) && (rc = store_desk_sessions_end(c->store, id,
+	    self && c->via_cookie ? c->session_hash : NULL, NULL))) ||
+	    (has_pw && (rc = store_event_add(c->store, 0, c->agent.id,
+	    self ? "agent.password_changed" : "agent.password_reset", NULL,
+	    tame_now_ms()))) || (rc = store_commit(c->store))) {
+		store_rollback(c->store);
+		goto fail;
 	}
 	if (http_profile_apply(c, id, body))
 		goto out;
 	answer_view(c, 200, id, "agent", http_profile_agent_view);
+	goto out;
+fail:
+	http_store_error(c, rc, "agent");
 out:
 	agent_clear(&target);
 	json_decref(body);
+}
+
+void
+http_admin_agent_tokens_delete(struct http_ctx *c)
+{
+	struct agent target = { 0 };
+	int64_t id = agent_path_id(c), n = 0;
+	enum tame_err rc;
+
+	if (id != c->agent.id && !http_require_admin(c))
+		return;
+	if ((rc = store_agent_get(c->store, id, &target)) ||
+	    (rc = store_tokens_revoke(c->store, id, &n))) {
+		http_store_error(c, rc, "agent");
+		agent_clear(&target);
+		return;
+	}
+	agent_clear(&target);
+	http_json(c, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
 }
 
 /* ---- mailboxes ---- */

@@ -18,6 +18,9 @@ void http_admin_agents_list(struct http_ctx *c);
 void http_admin_agent_get(struct http_ctx *c);
 void http_admin_agent_create(struct http_ctx *c);
 void http_admin_agent_patch(struct http_ctx *c);
+/* DELETE /api/v1/agents/ID/tokens: ends the agent's API tokens (admin,
+ * or the agent) -> {"revoked":N}. */
+void http_admin_agent_tokens_delete(struct http_ctx *c);
 
 void http_admin_mailboxes_list(struct http_ctx *c);
 void http_admin_mailbox_get(struct http_ctx *c);

@@ -161,6 +161,10 @@ static const struct route routes[] = {
 	{ "PATCH", "/api/v1/agents/me", http_admin_agent_patch, 0 },
 	{ "GET", "/api/v1/agents/#", http_admin_agent_get, 0 },
 	{ "PATCH", "/api/v1/agents/#", http_admin_agent_patch, 0 },
+	{ "DELETE", "/api/v1/agents/me/tokens", http_admin_agent_tokens_delete,
+	    0 },
+	{ "DELETE", "/api/v1/agents/#/tokens", http_admin_agent_tokens_delete,
+	    0 },
 
 	{ "GET", "/api/v1/mailboxes", http_admin_mailboxes_list, 0 },
 	{ "POST", "/api/v1/mailboxes", http_admin_mailbox_create, 0 },

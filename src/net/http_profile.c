@@ -235,14 +235,8 @@ http_profile_password(struct http_ctx *c)
 		return;
 	cur = json_body_str(body, "current");
 	nw = json_body_str(body, "new");
-	if (!c->agent.pw_hash || !c->agent.pw_hash[0] ||
-	    !auth_password_verify(c->agent.pw_hash, cur)) {
-		tame_log(TAME_LOG_INFO, "http: wrong current password of "
-		    "agent %lld", (long long)c->agent.id);
-		http_error(c, 403, "invalid_credentials",
-		    "the current password is wrong");
+	if (http_profile_check_current(c, cur))
 		goto out;
-	}
 	if (utf8_chars(nw) < PASSWORD_MIN) {
 		http_error(c, 400, "invalid_field", "field \"new\" must have "
 		    "at least %d characters", PASSWORD_MIN);
@@ -270,6 +264,25 @@ fail:
 	http_store_error(c, rc, "agent");
 out:
 	json_decref(body);
+}
+
+/* See http_profile.h. */
+int
+http_profile_check_current(struct http_ctx *c, const char *current)
+{
+	if (http_session_guess(c, c->agent.email ? c->agent.email : ""))
+		return -1;
+	if (!current || !c->agent.pw_hash || !c->agent.pw_hash[0] ||
+	    !auth_password_verify(c->agent.pw_hash, current)) {
+		tame_log(TAME_LOG_INFO, "http: wrong current password of "
+		    "agent %lld", (long long)c->agent.id);
+		http_error(c, 403, "invalid_credentials", current ?
+		    "the current password is wrong" : "field \"current\" "
+		    "(your current password) is required to change it");
+		return -1;
+	}
+	http_session_guessed(c, c->agent.email ? c->agent.email : "");
+	return 0;
 }
 
 /* The public id of a session: 52 bits of the SHA-256 of its hash. */

@@ -28,6 +28,9 @@ void http_profile_avatar_get(struct http_ctx *c);
 /* POST /api/v1/session/password {current, new}: ends the agent's other
  * sessions. */
 void http_profile_password(struct http_ctx *c);
+/* Checks current (may be NULL: missing) against the caller's password,
+ * throttled as logins are. 0, or -1 after answering (403, 429). */
+int http_profile_check_current(struct http_ctx *c, const char *current);
 /* GET /api/v1/sessions (?format=csv): the caller's live sessions. */
 void http_profile_sessions(struct http_ctx *c);
 /* DELETE /api/v1/sessions/ID: ends one of them. */

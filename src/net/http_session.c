@@ -69,34 +69,15 @@ throttle_find(const char *key)
 	return NULL;
 }
 
-/* 1 if key has used up its failures in the current window; sets *wait
- * to the seconds left. */
-static int
-throttle_locked(const char *key, int64_t now, int64_t *wait)
+/* The slot of key, made (taking the oldest one's place when all are
+ * in use) if need be, its window restarted if over. Under the lock. */
+static struct throttle_slot *
+throttle_slot(const char *key, int64_t now)
 {
 	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
-	struct throttle_slot *t;
-	int locked = 0;
-
-	pthread_mutex_lock(&throttle_lock);
-	t = throttle_find(key);
-	if (t && t->fails >= TAME_LOGIN_FAILS_MAX && now - t->since < win) {
-		locked = 1;
-		*wait = (t->since + win - now + 999) / 1000;
-	}
-	pthread_mutex_unlock(&throttle_lock);
-	return locked;
-}
-
-static void
-throttle_fail(const char *key, int64_t now)
-{
-	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
-	struct throttle_slot *t;
+	struct throttle_slot *t = throttle_find(key);
 	size_t i, oldest = 0;
 
-	pthread_mutex_lock(&throttle_lock);
-	t = throttle_find(key);
 	if (!t) {
 		for (i = 0; i < THROTTLE_SLOTS; i++) {
 			if (!throttle[i].key[0]) {
@@ -115,7 +96,45 @@ throttle_fail(const char *key, int64_t now)
 		t->fails = 0;
 		t->since = now;
 	}
-	t->fails++;
+	return t;
+}
+
+/* Counts a guess at a password for both keys before it is checked, so
+ * that guesses sent at once cannot all pass the limit while the slow
+ * hash runs. 1 (nothing counted, *wait the seconds left) when either
+ * key has used up its failures in the current window. */
+static int
+throttle_take(const char *k1, const char *k2, int64_t now, int64_t *wait)
+{
+	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
+	struct throttle_slot *t[2];
+	int locked = 0, i;
+
+	pthread_mutex_lock(&throttle_lock);
+	t[0] = throttle_slot(k1, now);
+	t[1] = throttle_slot(k2, now);
+	for (i = 0; i < 2; i++) {
+		if (t[i]->fails >= TAME_LOGIN_FAILS_MAX) {
+			locked = 1;
+			*wait = (t[i]->since + win - now + 999) / 1000;
+		}
+	}
+	if (!locked)
+		t[0]->fails++, t[1]->fails++;
+	pthread_mutex_unlock(&throttle_lock);
+	return locked;
+}
+
+/* A guess counted by throttle_take was right: it no longer counts
+ * against key. */
+static void
+throttle_refund(const char *key)
+{
+	struct throttle_slot *t;
+
+	pthread_mutex_lock(&throttle_lock);
+	if ((t = throttle_find(key)) && t->fails > 0)
+		t->fails--;
 	pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -144,7 +163,51 @@ client_ip(const struct http_ctx *c, char *out, size_t len)
 
 		if (!inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)len))
 			snprintf(out, len, "unknown");
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		if (!inet_ntop(AF_INET6, &in6->sin6_addr, out,
+		    (socklen_t)len))
+			snprintf(out, len, "unknown");
 	}
+}
+
+/* See http_session.h. */
+int
+http_session_guess(struct http_ctx *c, const char *email)
+{
+	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
+	char retry[32];
+	int64_t wait = 0;
+
+	client_ip(c, ip, sizeof(ip));
+	snprintf(kmail, sizeof(kmail), "e:%s", email);
+	snprintf(kip, sizeof(kip), "i:%s", ip);
+	tame_ascii_lower(kmail);
+	if (!throttle_take(kmail, kip, tame_now_ms(), &wait))
+		return 0;
+	snprintf(retry, sizeof(retry), "%lld", (long long)wait);
+	u_map_put(c->res->map_header, "Retry-After", retry);
+	http_error(c, 429, "too_many_attempts", "too many wrong passwords; "
+	    "try again in %lld seconds", (long long)wait);
+	return -1;
+}
+
+/* See http_session.h. */
+void
+http_session_guessed(struct http_ctx *c, const char *email)
+{
+	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
+
+	client_ip(c, ip, sizeof(ip));
+	snprintf(kmail, sizeof(kmail), "e:%s", email);
+	snprintf(kip, sizeof(kip), "i:%s", ip);
+	tame_ascii_lower(kmail);
+	/* the account's own count starts again; the address's does not,
+	 * or one working login would hide guesses at other accounts */
+	throttle_clear(kmail);
+	throttle_refund(kip);
 }
 
 static int
@@ -312,11 +375,11 @@ http_session_login(struct http_ctx *c)
 	struct json_login in;
 	struct agent a = { 0 };
 	json_t *body = NULL, *view;
-	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
+	char ip[64];
 	char token[AUTH_TOKEN_HEX + 1], csrf[AUTH_TOKEN_HEX + 1];
-	char hash[AUTH_HASH_HEX + 1], cookie[256], retry[32];
+	char hash[AUTH_HASH_HEX + 1], cookie[256];
 	char *email = NULL;
-	int64_t now = tame_now_ms(), wait = 0;
+	int64_t now = tame_now_ms();
 	enum tame_err rc;
 	int ok;
 
@@ -332,17 +395,8 @@ http_session_login(struct http_ctx *c)
 	}
 	tame_ascii_lower(email);
 	client_ip(c, ip, sizeof(ip));
-	snprintf(kmail, sizeof(kmail), "e:%s", email);
-	snprintf(kip, sizeof(kip), "i:%s", ip);
-	if (throttle_locked(kmail, now, &wait) ||
-	    throttle_locked(kip, now, &wait)) {
-		snprintf(retry, sizeof(retry), "%lld", (long long)wait);
-		u_map_put(c->res->map_header, "Retry-After", retry);
-		http_error(c, 429, "too_many_attempts",
-		    "too many failed logins; try again in %lld seconds",
-		    (long long)wait);
+	if (http_session_guess(c, email))
 		goto out;
-	}
 	pthread_once(&dummy_once, dummy_init);
 	rc = store_agent_by_email(c->store, email, &a);
 	if (rc && rc != TAME_ENOTFOUND) {
@@ -357,16 +411,13 @@ http_session_login(struct http_ctx *c)
 		ok = 0;
 	}
 	if (!ok) {
-		throttle_fail(kmail, now);
-		throttle_fail(kip, now);
 		tame_log(TAME_LOG_INFO, "http: failed login for %.64s from %s",
 		    email, ip);
 		http_error(c, 401, "invalid_credentials",
 		    "wrong email or password");
 		goto out;
 	}
-	throttle_clear(kmail);
-	throttle_clear(kip);
+	http_session_guessed(c, email);
 	auth_token_new(token);
 	auth_token_new(csrf);
 	auth_sha256_hex(token, strlen(token), hash);

@@ -23,6 +23,13 @@ int http_session_peek(struct http_ctx *c);
 /* POST /api/v1/session {email,password}: 201 with the agent and the CSRF
  * token, Set-Cookie; 401 invalid_credentials; 429 too_many_attempts. */
 void http_session_login(struct http_ctx *c);
+/* Before checking a password typed for email (a login, or the current
+ * one at a password change): counts the guess against the account and
+ * the client's address, or answers 429 (with Retry-After) and returns
+ * -1 when either has had TAME_LOGIN_FAILS_MAX wrong ones in the window.
+ * A right password is then given to http_session_guessed. */
+int http_session_guess(struct http_ctx *c, const char *email);
+void http_session_guessed(struct http_ctx *c, const char *email);
 /* GET /api/v1/session: the agent and CSRF token of the caller. */
 void http_session_get(struct http_ctx *c);
 /* DELETE /api/v1/session: ends the cookie's session; 204. */

@@ -143,7 +143,9 @@ upload_read(char *ptr, size_t size, size_t nmemb, void *arg)
 	memcpy(ptr, u->p, n);
 	u->p += n;
 	u->left -= n;
-	if (n == 0)
+	/* libcurl asks no more once it has the size it was given
+	 * (CURLOPT_INFILESIZE_LARGE): the last bytes are the end */
+	if (u->left == 0)
 		u->done = 1;
 	return n;
 }

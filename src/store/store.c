@@ -292,6 +292,13 @@ store_token_add(struct store *s, int64_t agent_id, const char *token_hash,
 }
 
 enum tame_err
+store_tokens_revoke(struct store *s, int64_t agent_id, int64_t *n)
+{
+	REQUIRE(n);
+	return s->be->tokens_revoke(s, agent_id, n);
+}
+
+enum tame_err
 store_token_lookup(struct store *s, const char *token_hash, int64_t *agent_id)
 {
 	REQUIRE(token_hash);

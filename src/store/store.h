@@ -96,6 +96,9 @@ enum tame_err store_agent_view(struct store *s, int64_t id, json_t **out);
 /* API tokens are stored as a hash (hex SHA-256 of the token). */
 enum tame_err store_token_add(struct store *s, int64_t agent_id,
     const char *token_hash, int64_t now, int64_t *id);
+/* Removes every API token of agent_id; *n gets how many. */
+enum tame_err store_tokens_revoke(struct store *s, int64_t agent_id,
+    int64_t *n);
 /* Finds the agent of a token hash; TAME_ENOTFOUND. */
 enum tame_err store_token_lookup(struct store *s, const char *token_hash,
     int64_t *agent_id);

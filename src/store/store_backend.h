@@ -62,6 +62,8 @@ struct store_backend {
 	    const char *token_hash, int64_t now, int64_t *id);
 	enum tame_err (*token_lookup)(struct store *s, const char *token_hash,
 	    int64_t *agent_id);
+	enum tame_err (*tokens_revoke)(struct store *s, int64_t agent_id,
+	    int64_t *n);
 	enum tame_err (*session_add)(struct store *s, const char *id_hash,
 	    int64_t agent_id, const char *csrf, int64_t now,
 	    int64_t expires_at);

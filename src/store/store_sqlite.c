@@ -621,8 +621,13 @@ sqlite_backup(struct store *s, const char *path)
 		rc = map_err(sqlite3_extended_errcode(dst));
 		goto out;
 	}
+	/* every page in one step, under one read transaction: in WAL mode
+	 * tamed writes on meanwhile, and the copy is of one moment. In
+	 * steps, any write between two of them (tamed taking mail) starts
+	 * the copy again from the first page, so on a busy desk it never
+	 * ends */
 	do {
-		src = sqlite3_backup_step(b, 1024);
+		src = sqlite3_backup_step(b, -1);
 		if (src == SQLITE_BUSY || src == SQLITE_LOCKED)
 			sqlite3_sleep(10);
 	} while (src == SQLITE_OK || src == SQLITE_BUSY ||
@@ -751,6 +756,20 @@ sqlite_token_add(struct store *s, int64_t agent_id, const char *token_hash,
 	sq_bind_int(q, st, 3, now);
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*id = sqlite3_last_insert_rowid(q->db);
+	return rc;
+}
+
+static enum tame_err
+sqlite_tokens_revoke(struct store *s, int64_t agent_id, int64_t *n)
+{
+	static const char sql[] = "DELETE FROM api_tokens WHERE agent_id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, agent_id);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*n = sqlite3_changes(q->db);
 	return rc;
 }
 
@@ -1245,6 +1264,7 @@ const struct store_backend store_backend_sqlite = {
 	.agent_view = store_sqlite_agent_view,
 	.token_add = sqlite_token_add,
 	.token_lookup = sqlite_token_lookup,
+	.tokens_revoke = sqlite_tokens_revoke,
 	.session_add = sqlite_session_add,
 	.session_lookup = sqlite_session_lookup,
 	.session_delete = sqlite_session_delete,

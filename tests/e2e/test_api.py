@@ -794,7 +794,8 @@ def test_agent_self_service_and_disabling(tame):
     assert st == 200, ans
     assert unwrap(ans, "agent")["name"] == "Samantha"
     st, _, ans = agent.call("PATCH", "/api/v1/agents/me",
-                            {"password": "a new long password"})
+                            {"password": "a new long password",
+                             "current": "agent-password-1"})
     assert st == 200, ans
     st, cookie, _, _ = login(tame, "sam@example.com", "a new long password")
     assert st == 201 and cookie

@@ -367,6 +367,11 @@ def test_backup_private_whole_and_refusals(tame_data, tmp_path):
     for target, why in ((tame_data.dir, "is a directory"),
                         (fifo, "not a regular file"),
                         (tame_data.data / "tame.db", "the store itself"),
+                        (tame_data.data / "tame.db-wal", "store's own files"),
+                        (tame_data.data / "." / "tame.db-shm",
+                         "store's own files"),
+                        (tame_data.data / "tame.db-journal",
+                         "store's own files"),
                         (tame_data.dir / "no" / "x.db", "cannot create")):
         r = tame_data.cli("backup", target, check=False)
         assert r.returncode == 73 and why in r.err, (target, r)
@@ -377,6 +382,59 @@ def test_backup_private_whole_and_refusals(tame_data, tmp_path):
         r = run_tame(missing, *args, check=False)
         assert r.returncode == 66 and "no store in" in r.err, (args, r)
     assert not missing.exists()
+
+
+def test_backup_ends_while_mail_keeps_coming(tame_data):
+    """A store of some megabytes backed up while tamed takes a mail every
+    few milliseconds: the copy ends, and holds what was there when it
+    began. Before, every write started it again from the first page and
+    it never ended."""
+    import random
+    rnd = random.Random(7)
+    words = ["w%05d" % i for i in range(20000)]
+    mbox = tame_data.dir / "old.mbox"
+    with open(mbox, "w") as f:
+        for i in range(3000):
+            f.write("From carol@example.org Mon Jan  5 10:00:00 2026\n")
+            f.write("From: carol%d@example.org\nSubject: Old %d\n"
+                    "Message-ID: <old%d@example.org>\n\n" % (i, i, i))
+            for _ in range(40):
+                f.write(" ".join(rnd.choice(words) for _ in range(12)))
+                f.write("\n")
+            f.write("\n")
+    tame_data.cli("import", "mbox", mbox)
+    assert os.path.getsize(tame_data.data / "tame.db") > 8 << 20
+    tame_data.start()
+    stop = False
+    sent = [0]
+
+    def feed():
+        with tame_data.smtp() as s:
+            while not stop:
+                s.send_message(make_message(subject="New %d" % sent[0]))
+                sent[0] += 1
+                time.sleep(0.002)
+
+    import threading
+    th = threading.Thread(target=feed)
+    th.start()
+    try:
+        wait_for(lambda: sent[0] > 10, 10, what="mail coming in")
+        bk = tame_data.dir / "busy.db"
+        r = run_tame(tame_data.data, "backup", bk, check=False,
+                     timeout=60)
+        assert r.returncode == 0, r
+        during = sent[0]
+    finally:
+        stop = True
+        th.join()
+    copy = tame_data.dir / "restored"
+    copy.mkdir()
+    shutil.copy(bk, copy / "tame.db")
+    doc = json.loads(run_tame(copy, "export", "json").stdout)
+    subjects = [t["subject"] for t in exported_tickets(doc)]
+    assert sum(x.startswith("Old ") for x in subjects) == 3000
+    assert 0 < sum(x.startswith("New ") for x in subjects) <= during
 
 
 def test_init_creates_admin_and_mailbox(tmp_path):

@@ -886,6 +886,122 @@ def test_password_change_and_sessions(tame):
     assert st == 200 and ans["sessions"] == []
 
 
+def test_own_password_by_patch_needs_the_current_one(tame):
+    """A stolen session or token cannot take the account over: changing
+    one's own password needs the current one, and ends the other
+    sessions, by PATCH as by POST /session/password."""
+    _, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    st, _, ans = bob.call("PATCH", "/api/v1/agents/me",
+                          {"password": "taken over 123"})
+    assert assert_error(st, ans, 403)["code"] == "invalid_credentials"
+    assert "current" in ans["error"]["message"]
+    st, _, ans = bob.call("PATCH", "/api/v1/agents/me",
+                          {"password": "taken over 123", "current": "guess"})
+    assert assert_error(st, ans, 403)["code"] == "invalid_credentials"
+    assert login(tame, "bob@example.com", "bob password 1")[0] == 201
+    assert login(tame, "bob@example.com", "taken over 123")[0] == 401
+    st, _, ans = bob.call("PATCH", "/api/v1/agents/me",
+                          {"password": "bob password 2",
+                           "current": "bob password 1", "name": "Bob B"})
+    assert st == 200 and ans["name"] == "Bob B", ans
+    assert login(tame, "bob@example.com", "bob password 1")[0] == 401
+    # the admin's own change by PATCH ends their other session
+    st, web1, _ = login(tame)
+    st, web2, _ = login(tame)
+    web = Api(tame.http_port)
+    st, _, ans = web.call("PATCH", "/api/v1/agents/me",
+                          {"password": "admin passphrase 2",
+                           "current": ADMIN_PASSWORD}, token=None,
+                          headers=web1)
+    assert st == 200, ans
+    assert web.call("GET", "/api/v1/session", token=None,
+                    headers=web2)[0] == 401
+    assert web.call("GET", "/api/v1/session", token=None,
+                    headers=web1)[0] == 200
+
+
+def test_reset_and_disable_end_sessions_and_tokens_can_be_revoked(tame):
+    bob_id, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    web = Api(tame.http_port)
+
+    def alive(headers):
+        return web.call("GET", "/api/v1/session", token=None,
+                        headers=headers)[0] == 200
+
+    st, s1, _ = login(tame, "bob@example.com", "bob password 1")
+    assert st == 201 and alive(s1)
+    # an admin's reset ends every session of the agent; tokens stay
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % bob_id,
+                          {"password": "reset by admin 1"})
+    assert st == 200, ans
+    assert not alive(s1)
+    assert bob.call("GET", "/api/v1/tickets")[0] == 200
+    # disabling ends them too: enabling again does not bring them back
+    st, s2, _ = login(tame, "bob@example.com", "reset by admin 1")
+    assert st == 201 and alive(s2)
+    assert tame.api("PATCH", "/api/v1/agents/%d" % bob_id,
+                    {"disabled": True})[0] == 200
+    assert not alive(s2)
+    assert bob.call("GET", "/api/v1/tickets")[0] == 401
+    assert tame.api("PATCH", "/api/v1/agents/%d" % bob_id,
+                    {"disabled": False})[0] == 200
+    assert not alive(s2)
+    assert bob.call("GET", "/api/v1/tickets")[0] == 200
+    # tokens end on request: not by another agent, by the agent or admin
+    _, carol = agent_api(tame, "carol@example.com")
+    st, _, ans = carol.call("DELETE", "/api/v1/agents/%d/tokens" % bob_id)
+    assert_error(st, ans, 403)
+    st, _, ans = bob.call("DELETE", "/api/v1/agents/me/tokens")
+    assert st == 200 and ans == {"revoked": 1}, ans
+    assert bob.call("GET", "/api/v1/tickets")[0] == 401
+    tok = tame.cli("token", "add", "--email", "bob@example.com").out.strip()
+    assert Api(tame.http_port, tok).call("GET", "/api/v1/tickets")[0] == 200
+    st, _, ans = tame.api("DELETE", "/api/v1/agents/%d/tokens" % bob_id)
+    assert st == 200 and ans == {"revoked": 1}, ans
+    assert Api(tame.http_port, tok).call("GET", "/api/v1/tickets")[0] == 401
+    tok = tame.cli("token", "add", "--email", "bob@example.com").out.strip()
+    assert tame.cli("token", "revoke", "--email",
+                    "bob@example.com").out.strip() == "1"
+    assert Api(tame.http_port, tok).call("GET", "/api/v1/tickets")[0] == 401
+    st, _, ans = tame.api("DELETE", "/api/v1/agents/999/tokens")
+    assert_error(st, ans, 404)
+
+
+def test_password_guesses_are_throttled_everywhere(tame):
+    """Guesses sent at once do not get past the limit while the slow
+    password hash runs."""
+    import concurrent.futures
+
+    def guess(i):
+        return login(tame, "nobody%d@example.com" % i, "wrong guess")[0]
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(guess, range(20)))
+    assert codes.count(401) <= 5 and codes.count(429) >= 15, codes
+
+
+def test_working_login_does_not_reset_the_address_count(tame):
+    _, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    for i in range(4):
+        assert login(tame, "x%d@example.com" % i, "wrong")[0] == 401
+    assert login(tame, "bob@example.com", "bob password 1")[0] == 201
+    assert login(tame, "y@example.com", "wrong")[0] == 401
+    st, _, ans = login(tame, "z@example.com", "wrong")
+    assert assert_error(st, ans, 429)["code"] == "too_many_attempts"
+
+
+def test_current_password_guesses_are_throttled(tame):
+    _, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    codes = [bob.call("POST", "/api/v1/session/password",
+                      {"current": "wrong %d" % i, "new": "whatever 123"})[0]
+             for i in range(7)]
+    assert codes[:5] == [403] * 5 and codes[5:] == [429, 429], codes
+    codes = [bob.call("PATCH", "/api/v1/agents/me",
+                      {"current": "wrong", "password": "whatever 123"})[0]
+             for i in range(2)]
+    assert codes == [429, 429], codes
+
+
 # ---------------------------------------------------------------- tags
 
 def test_tags_in_use_with_counts(tame):

@@ -161,6 +161,30 @@ def test_stop_while_the_relay_hangs(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_stop_while_the_relay_answers_the_dot_does_not_send_twice(tame,
+                                                                  sink):
+    """SIGTERM once the whole message is with the relay, which takes a
+    few seconds to answer its "." (a content scan): tamed waits for the
+    answer, records the reply sent, and does not send it again after the
+    restart. Before, it gave up at once and sent it twice."""
+    sink.hang = {"stage": "dot", "seconds": 4}
+    tid, _ = open_ticket(tame, "Scanned slowly")
+    out = tame.reply(tid, "Exactly once.")
+    wait_for(lambda: sink.data_seen == 1, what="the whole message sent")
+    t0 = time.monotonic()
+    assert tame.stop() == 0
+    assert 2 < time.monotonic() - t0 < 25
+    sink.hang = None
+    tame.start()
+    assert delivery(tame, tid, out["id"])["state"] == "sent"
+    tame.reply(tid, "Second answer.")
+    sink.wait_count(2)
+    settle(1.0)
+    texts = [m["msg"].get_body(("plain",)).get_content()
+             for m in sink.messages]
+    assert sum("Exactly once" in x for x in texts) == 1, texts
+
+
 def test_restart_does_not_send_twice(tame, sink):
     tid, _ = open_ticket(tame, "Send once")
     out = tame.reply(tid, "Only once, please.")
