@@ -80,7 +80,8 @@ function holdReply(ticketId, body, draft) {
 			if (note)
 				note.close();
 			try {
-				const r = await api.post('/tickets/' + ticketId +
+				// a lost answer is retried under the same key: one email
+				const r = await api.postOnce('/tickets/' + ticketId +
 					'/replies', body);
 				toast('Reply to #' + ticketId + ' ' +
 					(r.message.delivery &&

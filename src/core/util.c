@@ -257,6 +257,34 @@ tame_utf8_valid(const char *s)
 }
 
 /* See util.h. */
+size_t
+tame_bidi_control(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2;
+	if (p[0] != 0xe2 || !p[1] || !p[2])
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+	    (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3;
+	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9 ? 3 : 0;
+}
+
+/* See util.h. */
+void
+tame_utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	for (; n; p += k, n -= k)
+		if (!(k = tame_utf8_len(p, n))) {
+			*p = '?';
+			k = 1;
+		}
+}
+
+/* See util.h. */
 int
 tame_url_host_ok(const char *h, size_t n, int v6)
 {

@@ -35,6 +35,14 @@ enum tame_err tame_pct_decode(const char *s, size_t n, char **out);
 size_t tame_utf8_len(const unsigned char *p, size_t n);
 /* 1 if the C string s is well-formed UTF-8 throughout. */
 int tame_utf8_valid(const char *s);
+/* Length of the bidi control at p, a C string (U+061C, U+200E/F,
+ * U+202A-E, U+2066-9, in UTF-8), or 0. With them "invoice<RLO>fdp.exe"
+ * shows as "invoiceexe.pdf". */
+size_t tame_bidi_control(const unsigned char *p);
+/* Makes the C string s well-formed UTF-8 in place: a byte that starts
+ * no valid sequence becomes '?' (a character cut by a length limit, or
+ * bytes quoted from a request). */
+void tame_utf8_scrub(char *s);
 /* A tag as it is kept: s (UTF-8) without the white space around it, in
  * Unicode NFC, so that "cafe\u0301", " café" and "café" are one tag. A
  * new string (caller frees), "" when s is only white space; NULL when

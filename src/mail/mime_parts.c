@@ -172,21 +172,6 @@ add_attachment(struct pctx *c, char *filename, char *type, char *cid,
 	return TAME_OK;
 }
 
-/* Length of the bidi control at p (U+061C, U+200E/F, U+202A-E,
- * U+2066-9, in UTF-8), or 0. */
-static size_t
-bidi_control(const unsigned char *p)
-{
-	if (p[0] == 0xd8 && p[1] == 0x9c)
-		return 2;
-	if (p[0] != 0xe2 || !p[1] || !p[2])
-		return 0;
-	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
-	    (p[2] >= 0xaa && p[2] <= 0xae)))
-		return 3;
-	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9 ? 3 : 0;
-}
-
 /* A file name safe to offer as a download: no directories, no controls,
  * no bidi controls (with which "invoice<RLO>fdp.exe" shows as
  * "invoiceexe.pdf"; browsers save them as "_" too), never empty.
@@ -201,7 +186,7 @@ clean_filename(const char *name, const char *dflt)
 	if (!r)
 		return NULL;
 	for (p = w = r; *p; p += n) {
-		n = bidi_control((const unsigned char *)p);
+		n = tame_bidi_control((const unsigned char *)p);
 		*w++ = n || *p == '/' || *p == '\\' ? '_' : *p;
 		n = n ? n : 1;
 	}

@@ -28,8 +28,12 @@ reply_addr_valid(const char *s)
 		return 0;
 	if (!(at = strchr(s, '@')) || at == s || !at[1] || strchr(at + 1, '@'))
 		return 0;
+	/* printable ASCII only: the relay is not asked for SMTPUTF8, so
+	 * a raw U+2028 or an accented local part would go out as bytes no
+	 * header or RCPT may carry */
 	for (p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x80 ||
+		    *p == '<' || *p == '>' ||
 		    *p == ',' || *p == '"' || *p == '(' || *p == ')' ||
 		    *p == ';' || *p == '\\' || (unsigned char)*p == 0x7f)
 			return 0;

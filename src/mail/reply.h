@@ -47,8 +47,8 @@ enum tame_err reply_send(struct store *s, const struct reply_req *r,
 enum tame_err reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
     const char *text, int64_t now, int64_t *msg_id);
 
-/* 1 if s looks like a plain addr-spec (local@domain, no spaces, no
- * CR/LF, sane length). */
+/* 1 if s looks like a plain addr-spec (local@domain, printable ASCII:
+ * no spaces, no CR/LF, no UTF-8 as SMTPUTF8 is not used; sane length). */
 int reply_addr_valid(const char *s);
 
 #endif

@@ -64,7 +64,7 @@ http_tags_name(const char *path, char *out, size_t outlen)
 		out[n++] = (char)ch;
 	}
 	out[n] = '\0';
-	return n ? 0 : -1;
+	return n && tame_utf8_valid(out) ? 0 : -1;
 }
 
 /* Decodes the tag of the request's path into out (TAME_FIELD_MAX + 1
@@ -75,7 +75,8 @@ path_tag(struct http_ctx *c, char *out)
 	if (http_tags_name(c->path, out, TAME_FIELD_MAX + 1) == 0)
 		return 0;
 	http_error(c, 400, "invalid_parameter", "the tag in the path must be "
-	    "1 to %d bytes, percent-encoded, without control characters",
+	    "1 to %d bytes of UTF-8, percent-encoded, without control "
+	    "characters",
 	    TAME_FIELD_MAX);
 	return -1;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include "http_desk.h"
+#include "http_idem.h"
 #include "http_intel.h"
 #include "http_tickets.h"
 #include "intel.h"
@@ -29,9 +30,11 @@
 #include "http_priority.h"
 #include "outbox.h"
 #include "reply_att.h"
+#include "../core/auth.h"
 #include "../core/buf.h"
 #include "../core/util.h"
 #include "../mail/reply.h"
+#include "../store/store_intel.h"
 #include "../tame_limits.h"
 
 /* Longest ?status= list: all five names and commas fit. */
@@ -218,10 +221,12 @@ http_tickets_get(struct http_ctx *c)
 /* Answers status with {"message": ...}, the message msg_id as the ticket
  * view shows it. */
 static void
-answer_message(struct http_ctx *c, int64_t msg_id, int status)
+answer_message(struct http_ctx *c, int64_t msg_id, int status,
+    const char *key)
 {
-	json_t *view = NULL, *msgs, *m, *found = NULL;
+	json_t *view = NULL, *msgs, *m, *found = NULL, *ans;
 	enum tame_err rc;
+	char *text;
 	size_t i;
 
 	if ((rc = store_ticket_view(c->store, c->id[0], &view))) {
@@ -235,10 +240,24 @@ answer_message(struct http_ctx *c, int64_t msg_id, int status)
 			break;
 		}
 	}
-	if (found)
-		http_json(c, status, json_pack("{s:O}", "message", found));
-	else
+	if (!found) {
 		http_store_error(c, TAME_ESTORE, "new message not in view");
+	} else if (!key) {
+		http_json(c, status, json_pack("{s:O}", "message", found));
+	} else if (!(ans = json_pack("{s:O}", "message", found)) ||
+	    !(text = json_dumps(ans, JSON_COMPACT))) {
+		json_decref(ans);
+		http_store_error(c, TAME_ENOMEM, "answer");
+	} else {
+		/* kept for a retry under the same Idempotency-Key */
+		if ((rc = store_idem_finish(c->store, c->agent.id, key, status,
+		    text)))
+			tame_log(TAME_LOG_WARN, "http: keeping the answer of "
+			    "Idempotency-Key: %s", tame_strerror(rc));
+		http_send(c, status, "application/json", text, strlen(text));
+		free(text);
+		json_decref(ans);
+	}
 	json_decref(view);
 }
 
@@ -249,11 +268,13 @@ http_tickets_reply(struct http_ctx *c)
 	struct json_reply in;
 	struct reply_req r;
 	struct reply_att att = { 0 };
-	json_t *body;
-	int64_t msg_id = 0;
+	json_t *body, *whole = NULL;
+	int64_t msg_id = 0, since = 0;
 	enum tame_err rc;
 	size_t i;
-	char why[96];
+	char why[96], hash[AUTH_HASH_HEX + 1];
+	const char *key = http_header(c, "Idempotency-Key");
+	int resumed = 0, claimed = 0, done = 0;
 
 	/* the one route whose body may carry files (reply_att.h) */
 	if (!(body = http_body(c, TAME_REPLY_BODY_MAX)))
@@ -286,6 +307,32 @@ http_tickets_reply(struct http_ctx *c)
 	if (http_presence_check_newer(c, c->id[0], in.since_message_id,
 	    in.force))
 		goto out;
+	/* a retry with the same key (the answer was lost) gets the first
+	 * answer and sends nothing; the key stands for the body's bytes,
+	 * files and all */
+	if (key) {
+		auth_sha256_hex((const char *)c->req->binary_body,
+		    c->req->binary_body_length, hash);
+		if (!(whole = json_pack("{s:s}", "body_sha256", hash))) {
+			http_store_error(c, TAME_ENOMEM, "Idempotency-Key");
+			goto out;
+		}
+		if (!http_idem_claim(c, key, whole, &since, &resumed))
+			goto out;
+		claimed = 1;
+		/* taken over from a tamed that stopped mid-way: was the
+		 * reply written before it stopped? */
+		if (resumed && (rc = store_intel_reply_done(c->store, c->id[0],
+		    c->agent.id, since, in.text, &done))) {
+			http_store_error(c, rc, "ticket");
+			goto out;
+		}
+		if (done) {
+			http_error(c, 409, "already_sent", "a reply with this "
+			    "Idempotency-Key was sent already");
+			goto out;
+		}
+	}
 	memset(&r, 0, sizeof(r));
 	r.ticket_id = c->id[0];
 	r.agent_id = c->agent.id;
@@ -297,6 +344,8 @@ http_tickets_reply(struct http_ctx *c)
 	r.att = att.att;
 	r.natt = att.n;
 	rc = reply_send(c->store, &r, tame_now_ms(), &msg_id);
+	if (rc && claimed)
+		store_idem_release(c->store, c->agent.id, key);
 	if (rc == TAME_EINVAL) {
 		/* Text and CCs were checked above, so say what the store
 		 * said too. */
@@ -316,9 +365,10 @@ http_tickets_reply(struct http_ctx *c)
 		goto out;
 	}
 	outbox_kick(c->outbox);
-	answer_message(c, msg_id, 201);
+	answer_message(c, msg_id, 201, claimed ? key : NULL);
 out:
 	reply_att_free(&att);
+	json_decref(whole);
 	json_decref(body);
 }
 
@@ -350,7 +400,7 @@ http_tickets_note(struct http_ctx *c)
 		goto out;
 	}
 	http_notify_mentions(c, c->id[0], msg_id, text);
-	answer_message(c, msg_id, 201);
+	answer_message(c, msg_id, 201, NULL);
 out:
 	json_decref(body);
 }

@@ -109,6 +109,9 @@ http_error(struct http_ctx *c, int status, const char *code,
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
 	va_end(ap);
+	/* a quoted field name or path cut in a character, or bytes that
+	 * were never UTF-8: JSON takes only UTF-8 */
+	tame_utf8_scrub(msg);
 	http_json(c, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
 	    "message", msg));
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include "reply_att.h"
 #include "../core/util.h"
@@ -69,6 +70,13 @@ reply_att_filename(const char *name, size_t len, char *out, size_t outsz)
 			p++;
 			continue;
 		}
+		/* as in incoming mail's names (mime_parts.c): "_" */
+		if (k > 1 && tame_bidi_control((const unsigned char *)p) ==
+		    k) {
+			out[n++] = '_';
+			p += k;
+			continue;
+		}
 		memcpy(out + n, p, k);
 		n += k;
 		p += k;
@@ -109,7 +117,10 @@ media_type(const char *s, size_t len)
 		if (!token_char(c))
 			return NULL;
 	}
-	if (!slash || slash + 1 == len || !(out = malloc(len + 1)))
+	/* a container type would need its own structure (a boundary) */
+	if (!slash || slash + 1 == len || (slash == 9 && strncasecmp(s,
+	    "multipart", 9) == 0) || (slash == 7 && strncasecmp(s, "message",
+	    7) == 0) || !(out = malloc(len + 1)))
 		return NULL;
 	for (i = 0; i < len; i++)
 		out[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
@@ -200,7 +211,7 @@ take_one(const json_t *item, size_t i, struct reply_att *a,
 			return json_body_fail(err, 400, "invalid_field",
 			    "attachments[%zu] (\"%.60s\"): field "
 			    "\"content_type\" must be a type/subtype such as "
-			    "image/png", i, name);
+			    "image/png (not multipart/ or message/)", i, name);
 	} else if (!(m->content_type = strdup(default_type))) {
 		return TAME_ENOMEM;
 	}

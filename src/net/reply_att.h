@@ -47,7 +47,7 @@ void reply_att_free(struct reply_att *a);
 /* Writes into out (size outsz >= 2) the name a file called name (len
  * bytes; a NUL counts as a control character) is kept and sent under:
  * the part after the last '/' or '\', without control characters (C0,
- * DEL, C1 as UTF-8) and surrounding spaces, cut at
+ * DEL, C1 as UTF-8) and surrounding spaces, bidi controls made "_", cut at
  * TAME_REPLY_ATT_NAME_MAX bytes on a character boundary. Returns the
  * length; 0 when nothing usable is left (".", ".." or empty). Bytes
  * that are not UTF-8 are dropped too. */

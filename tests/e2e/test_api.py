@@ -420,6 +420,14 @@ def test_reply_with_cc(tame, sink):
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
                           {"text": "x", "cc": ["a@b.example\r\nBcc: x@y"]})
     assert_error(st, ans, 400)
+    # no SMTPUTF8: a line separator or an accent would go out raw
+    for bad in ("a@example.net\u2028", "jos\u00e9@example.org"):
+        st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                              {"text": "x", "cc": [bad]})
+        assert "not an email address" in assert_error(st, ans, 400)[
+            "message"], bad
+    settle(0.5)
+    assert len(sink.messages) == 1
 
 
 def test_attachment_download_byte_identical(tame):
@@ -1132,6 +1140,39 @@ def test_query_parameter_not_utf8_is_400(tame):
         assert assert_error(st, err, 400)["code"] == "invalid_parameter", q
     st, _, ans = tame.api("GET", "/api/v1/tickets?q=caf%C3%A9")
     assert st == 200 and ans["tickets"] == []
+
+
+def test_error_quoting_a_cut_character_or_raw_bytes_is_not_500(tame):
+    """An error message quotes part of what was sent (an unknown key, a
+    path); cut in the middle of a character, or bytes that were never
+    UTF-8, it still answers the 4xx, not 500 "out of memory"."""
+    key = "k" * 63 + "\u00e9"
+    st, _, err = tame.api("POST", "/api/v1/session",
+                          {"email": "a@b.c", "password": "x" * 8, key: 1},
+                          token=None)
+    assert assert_error(st, err, 400)["code"] == "unknown_field", err
+    st, _, err = tame.api("PATCH", "/api/v1/settings", {key: 1})
+    assert_error(st, err, 400)
+    s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                 timeout=10 * SLOW)
+    try:
+        s.sendall(b"PUT /api/v1/tags/\xff\xfe HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        head = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            head += chunk
+    finally:
+        s.close()
+    status = int(head.split(b" ", 2)[1])
+    assert 400 <= status < 500, head[:300]
+    body = json.loads(head.split(b"\r\n\r\n", 1)[1])
+    assert_error(status, body)
+    # a tag in the path that decodes to no UTF-8 is a bad request too
+    st, _, err = tame.api("PATCH", "/api/v1/tags/%FF", {"name": "x"})
+    assert assert_error(st, err, 400)["code"] == "invalid_parameter"
 
 
 def test_body_length_given_twice_is_400_and_closes(tame):

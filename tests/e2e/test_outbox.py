@@ -2,9 +2,10 @@
 bounces, and acknowledgements that never loop."""
 
 import time
+import uuid
 
-from conftest import (MAILBOX, SmtpSink, make_message, new_msgid, settle,
-                      strip_angle, wait_for)
+from conftest import (MAILBOX, SmtpSink, assert_error, make_message,
+                      new_msgid, settle, strip_angle, wait_for)
 
 
 def open_ticket(tame, subject, sender="carol@example.org"):
@@ -183,6 +184,35 @@ def test_stop_while_the_relay_answers_the_dot_does_not_send_twice(tame,
     texts = [m["msg"].get_body(("plain",)).get_content()
              for m in sink.messages]
     assert sum("Exactly once" in x for x in texts) == 1, texts
+
+
+def test_reply_retried_with_its_idempotency_key_is_sent_once(tame, sink):
+    """The answer to a reply was lost and the client sends it again with
+    the same Idempotency-Key: the first answer comes back, one email
+    goes. Before, the key was ignored and the customer got two."""
+    tid, _ = open_ticket(tame, "Flaky network")
+    key = {"Idempotency-Key": "reply-" + uuid.uuid4().hex}
+    body = {"text": "Sent once, whatever the network does."}
+    st, _, first = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                            body, headers=key)
+    assert st == 201, first
+    st, h, again = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                            body, headers=key)
+    assert st == 201 and again == first
+    assert h.get("Idempotent-Replayed") == "true"
+    st, _, err = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                          {"text": "Another text."}, headers=key)
+    assert assert_error(st, err, 422)["code"] == "idempotency_key_reused"
+    # a refused request gives its key back
+    other = {"Idempotency-Key": "reply-" + uuid.uuid4().hex}
+    st, _, err = tame.api("POST", "/api/v1/tickets/999999/replies", body,
+                          headers=other)
+    assert_error(st, err, 404)
+    sink.wait_count(1)
+    settle(1.0)
+    assert len(sink.messages) == 1
+    outs = [m for m in tame.ticket(tid)["messages"] if m["direction"] == "out"]
+    assert len(outs) == 1
 
 
 def test_restart_does_not_send_twice(tame, sink):

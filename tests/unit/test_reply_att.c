@@ -40,6 +40,9 @@ test_filename(void **state)
 	name_is("..", "");
 	name_is("a/.", "");
 	name_is("\x01\x02", "");
+	/* bidi controls: "invoice<RLO>fdp.exe" would show as a PDF */
+	name_is("invoice\xe2\x80\xae" "fdp.exe", "invoice_fdp.exe");
+	name_is("\xe2\x81\xa6x\xd8\x9c.txt", "_x_.txt");
 	/* cut at 255 bytes, never inside a character */
 	memset(long_name, 'a', 254);
 	memcpy(long_name + 254, "\xc3\xa9\xc3\xa9", 5);
@@ -138,6 +141,12 @@ test_take_bad(void **state)
 	    "invalid_field", "content_type");
 	refused("{\"attachments\":[{\"filename\":\"a\",\"data\":\"\","
 	    "\"content_type\":\"/plain\"}]}", 400, "invalid_field",
+	    "content_type");
+	refused("{\"attachments\":[{\"filename\":\"a\",\"data\":\"\","
+	    "\"content_type\":\"multipart/mixed\"}]}", 400, "invalid_field",
+	    "content_type");
+	refused("{\"attachments\":[{\"filename\":\"a\",\"data\":\"\","
+	    "\"content_type\":\"Message/RFC822\"}]}", 400, "invalid_field",
 	    "content_type");
 	refused("{\"attachments\":[{},{},{},{},{},{},{},{},{},{},{}]}", 400,
 	    "invalid_field", "more than 10");
