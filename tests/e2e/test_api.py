@@ -1142,6 +1142,24 @@ def test_query_parameter_not_utf8_is_400(tame):
     assert st == 200 and ans["tickets"] == []
 
 
+def raw_http(tame, request):
+    """Sends request as bytes; answers all tamed sends back until it
+    closes the connection."""
+    s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                 timeout=10 * SLOW)
+    data = b""
+    try:
+        s.sendall(request)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    return data
+
+
 def test_error_quoting_a_cut_character_or_raw_bytes_is_not_500(tame):
     """An error message quotes part of what was sent (an unknown key, a
     path); cut in the middle of a character, or bytes that were never
@@ -1153,19 +1171,8 @@ def test_error_quoting_a_cut_character_or_raw_bytes_is_not_500(tame):
     assert assert_error(st, err, 400)["code"] == "unknown_field", err
     st, _, err = tame.api("PATCH", "/api/v1/settings", {key: 1})
     assert_error(st, err, 400)
-    s = socket.create_connection(("127.0.0.1", tame.http_port),
-                                 timeout=10 * SLOW)
-    try:
-        s.sendall(b"PUT /api/v1/tags/\xff\xfe HTTP/1.1\r\nHost: x\r\n"
-                  b"Connection: close\r\n\r\n")
-        head = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            head += chunk
-    finally:
-        s.close()
+    head = raw_http(tame, b"PUT /api/v1/tags/\xff\xfe HTTP/1.1\r\n"
+                    b"Host: x\r\nConnection: close\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     assert 400 <= status < 500, head[:300]
     body = json.loads(head.split(b"\r\n\r\n", 1)[1])
@@ -1195,22 +1202,11 @@ def test_body_length_given_twice_is_400_and_closes(tame):
             # the same name in another case is the same header
             (b"Content-Length: 18\r\ncontent-length: %d\r\n"
              % (len(body) + len(tail)), body)):
-        s = socket.create_connection(("127.0.0.1", tame.http_port),
-                                     timeout=10 * SLOW)
-        try:
-            s.sendall(b"PATCH /api/v1/tickets/%d HTTP/1.1\r\nHost: x\r\n"
-                      b"Authorization: Bearer %s\r\n"
-                      b"Content-Type: application/json\r\n"
-                      % (tid, tame.token.encode()) + lengths + b"\r\n" +
-                      payload + tail)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            s.close()
+        data = raw_http(tame, b"PATCH /api/v1/tickets/%d HTTP/1.1\r\n"
+                        b"Host: x\r\nAuthorization: Bearer %s\r\n"
+                        b"Content-Type: application/json\r\n"
+                        % (tid, tame.token.encode()) + lengths + b"\r\n" +
+                        payload + tail)
         assert data.startswith(b"HTTP/1.1 400"), data[:200]
         assert data.count(b"HTTP/1.1 ") == 1, data
         assert b'"invalid_header"' in data
