@@ -35,6 +35,7 @@
 #include <ulfius.h>
 #include "http_async.h"
 #include "http_events.h"
+#include "../core/auth.h"
 #include "../core/util.h"
 #include "../store/store.h"
 
@@ -57,6 +58,12 @@
 #define EVENTS_BLOCK 4096
 /* What the browser waits before reconnecting a dropped stream. */
 #define EVENTS_RETRY_MS 3000
+/* Streams one agent may hold open (tabs, devices), so that one account
+ * cannot take all EVENTS_SUBSCRIBERS_MAX. */
+#define EVENTS_PER_AGENT_MAX 16
+/* How often the watcher checks that each stream's session or token is
+ * still good: a logout, a revoked token or a disabled agent ends it. */
+#define EVENTS_AUTH_MS 2000
 
 struct ev {
 	uint64_t seq;
@@ -67,6 +74,11 @@ struct ev {
 struct sub {
 	struct sub *next;
 	struct MHD_Connection *con;
+	uint64_t serial;       /* one per stream, never reused */
+	int64_t agent_id;      /* who opened it, with what: */
+	int via_cookie;        /* a session (else a bearer token) */
+	char cred[AUTH_HASH_HEX + 1]; /* the session's or token's hash */
+	int ended;             /* the credentials are no longer good */
 	uint64_t next_seq;     /* first event not yet written */
 	int greeted;           /* "retry:" written */
 	int reset;             /* owes a "reset" event */
@@ -90,6 +102,7 @@ static struct {
 	struct ev ring[EVENTS_RING];
 	struct sub *subs;
 	int nsubs;
+	uint64_t serials;
 	struct pending pend[EVENTS_PENDING_MAX];
 	int npend;             /* entries in pend; read without the lock
 	                          (atomically) so other requests skip it */
@@ -114,7 +127,7 @@ wake_locked(void)
 
 	for (s = bus.subs; s; s = s->next) {
 		if (!s->suspended || !(s->next_seq <= bus.seq || s->ping ||
-		    s->reset || bus.stopping))
+		    s->reset || s->ended || bus.stopping))
 			continue;
 		s->suspended = 0;
 		MHD_resume_connection(s->con);
@@ -133,13 +146,68 @@ publish_locked(const struct store_change *ch)
 	e->created = ch->created;
 }
 
+/* 1 if the session or token a stream was opened with still lets its
+ * agent in. A store error counts as good (the next look decides). */
+static int
+cred_good(struct store *s, const struct sub *c)
+{
+	struct agent a = { 0 };
+	int64_t id = 0;
+	char *csrf = NULL;
+	enum tame_err rc;
+	int good;
+
+	rc = c->via_cookie ? store_session_lookup(s, c->cred, tame_now_ms(),
+	    &id, &csrf) : store_token_lookup(s, c->cred, &id);
+	free(csrf);
+	if (rc == TAME_ENOTFOUND || (rc == TAME_OK && id != c->agent_id))
+		return 0;
+	if (rc)
+		return 1;
+	if ((rc = store_agent_get(s, id, &a)))
+		return rc != TAME_ENOTFOUND;
+	good = !a.disabled;
+	agent_clear(&a);
+	return good;
+}
+
+/* Ends the streams whose credentials no longer hold. Called by the
+ * watcher without bus.mu; the checks run on a copy of the list. */
+static void
+check_creds(struct store *s)
+{
+	static struct sub copy[EVENTS_SUBSCRIBERS_MAX];
+	static uint64_t bad[EVENTS_SUBSCRIBERS_MAX];
+	struct sub *sub;
+	size_t n = 0, nbad = 0, i;
+
+	pthread_mutex_lock(&bus.mu);
+	for (sub = bus.subs; sub && n < EVENTS_SUBSCRIBERS_MAX;
+	    sub = sub->next)
+		if (!sub->ended)
+			copy[n++] = *sub;
+	pthread_mutex_unlock(&bus.mu);
+	for (i = 0; i < n; i++)
+		if (!cred_good(s, &copy[i]))
+			bad[nbad++] = copy[i].serial;
+	if (!nbad)
+		return;
+	pthread_mutex_lock(&bus.mu);
+	for (sub = bus.subs; sub; sub = sub->next)
+		for (i = 0; i < nbad; i++)
+			if (sub->serial == bad[i])
+				sub->ended = 1;
+	wake_locked();
+	pthread_mutex_unlock(&bus.mu);
+}
+
 static void *
 watch_main(void *arg)
 {
 	struct store_change ch[EVENTS_BATCH];
 	struct store *s = NULL;
 	struct timespec until;
-	int64_t ev_pos = -1, msg_pos = -1, next_ping, now;
+	int64_t ev_pos = -1, msg_pos = -1, next_ping, next_auth, now;
 	enum tame_err rc;
 	size_t i, n = 0;
 	struct sub *sub;
@@ -151,10 +219,15 @@ watch_main(void *arg)
 		tame_log(TAME_LOG_ERR, "events: cannot open store: %s; live "
 		    "updates are off", tame_strerror(rc));
 	next_ping = tame_mono_ms() + EVENTS_PING_MS;
+	next_auth = tame_mono_ms() + EVENTS_AUTH_MS;
 	pthread_mutex_lock(&bus.mu);
 	while (!bus.stopping) {
 		bus.poked = 0;
 		pthread_mutex_unlock(&bus.mu);
+		if (s && tame_mono_ms() >= next_auth) {
+			check_creds(s);
+			next_auth = tame_mono_ms() + EVENTS_AUTH_MS;
+		}
 		n = 0;
 		if (s && (rc = store_changes_after(s, &ev_pos, &msg_pos, ch,
 		    EVENTS_BATCH, &n)) && !logged++)
@@ -310,7 +383,7 @@ stream_read(void *cls, uint64_t pos, char *out, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&bus.mu);
-	if (bus.stopping) {
+	if (bus.stopping || s->ended) {
 		ret = MHD_CONTENT_READER_END_OF_STREAM;
 		goto out;
 	}
@@ -418,6 +491,7 @@ http_events_stream(struct http_ctx *c)
 	struct MHD_Connection *con;
 	const char *last_id = http_header(c, "Last-Event-ID");
 	struct sub *s = NULL;
+	int mine = 0;
 
 	pthread_mutex_lock(&bus.mu);
 	con = pending_take_locked(c->req);
@@ -431,6 +505,16 @@ http_events_stream(struct http_ctx *c)
 		http_error(c, 503, "unavailable", "live updates are off");
 		return;
 	}
+	for (s = bus.subs; s; s = s->next)
+		mine += s->agent_id == c->agent.id && !s->ended;
+	s = NULL;
+	if (mine >= EVENTS_PER_AGENT_MAX) {
+		pthread_mutex_unlock(&bus.mu);
+		u_map_put(c->res->map_header, "Retry-After", "30");
+		http_error(c, 429, "too_many_streams", "you have %d live "
+		    "streams open already; close a tab", mine);
+		return;
+	}
 	if (bus.nsubs >= EVENTS_SUBSCRIBERS_MAX ||
 	    !(s = calloc(1, sizeof(*s)))) {
 		pthread_mutex_unlock(&bus.mu);
@@ -439,6 +523,11 @@ http_events_stream(struct http_ctx *c)
 		return;
 	}
 	s->con = con;
+	s->serial = ++bus.serials;
+	s->agent_id = c->agent.id;
+	s->via_cookie = c->via_cookie;
+	snprintf(s->cred, sizeof(s->cred), "%s", c->via_cookie ?
+	    c->session_hash : c->token_hash);
 	start_at_locked(s, last_id ? last_id : http_query(c, "last_event_id"));
 	s->next = bus.subs;
 	bus.subs = s;

@@ -250,6 +250,7 @@ auth_bearer(struct http_ctx *c, const char *hdr, int64_t *agent_id)
 		http_store_error(c, rc, "token lookup");
 		return -1;
 	}
+	memcpy(c->token_hash, hash, sizeof(c->token_hash));
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct http_ctx {
 	int via_cookie;             /* authenticated by the session cookie */
 	char *csrf;                 /* the session's CSRF token, or NULL */
 	char session_hash[AUTH_HASH_HEX + 1]; /* "" unless via_cookie */
+	char token_hash[AUTH_HASH_HEX + 1];   /* the bearer token's, or "" */
 	int64_t id[HTTP_PATH_IDS];  /* numeric path segments, in order;
 	                               0 for "me" */
 	size_t nid;

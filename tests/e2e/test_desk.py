@@ -1002,6 +1002,106 @@ def test_current_password_guesses_are_throttled(tame):
     assert codes == [429, 429], codes
 
 
+class Stream:
+    """GET /api/v1/events on a socket of its own, read in a thread."""
+
+    def __init__(self, tame, headers):
+        import socket
+        import threading
+        self.sock = socket.create_connection(("127.0.0.1", tame.http_port),
+                                             timeout=60)
+        req = "GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+        req += "".join("%s: %s\r\n" % kv for kv in headers.items())
+        self.sock.sendall((req + "Connection: close\r\n\r\n").encode())
+        self.data = b""
+        self.closed = False
+        self.th = threading.Thread(target=self._read, daemon=True)
+        self.th.start()
+
+    def _read(self):
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.data += chunk
+        except OSError:
+            pass
+        self.closed = True
+
+    def status(self):
+        wait_for(lambda: b"\r\n" in self.data or self.closed, 10,
+                 what="the answer's status line")
+        return int(self.data.split(b" ", 2)[1])
+
+    def close(self):
+        self.sock.close()
+
+
+def test_live_stream_ends_with_its_session_or_token(tame):
+    """An event stream stops once what opened it no longer lets its
+    agent in: a logout, a revoked token, a disabled agent. Before, it
+    went on telling of every ticket change."""
+    bob_id, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    st, web, _ = login(tame, "bob@example.com", "bob password 1")
+    by_cookie = Stream(tame, {"Cookie": web["Cookie"]})
+    by_token = Stream(tame, {"Authorization": "Bearer " + bob.token})
+    other = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    try:
+        for s in (by_cookie, by_token, other):
+            assert s.status() == 200
+        tid = new_ticket(tame, "Live one")["id"]
+        for s in (by_cookie, by_token, other):
+            wait_for(lambda: b'"ticket_id":%d' % tid in s.data, 10,
+                     what="the event on every stream")
+        st, _, _ = Api(tame.http_port).call("DELETE", "/api/v1/session",
+                                            token=None, headers=web)
+        assert st in (200, 204)
+        wait_for(lambda: by_cookie.closed, 10, what="the stream ended")
+        assert not by_token.closed
+        assert bob.call("DELETE", "/api/v1/agents/me/tokens")[0] == 200
+        wait_for(lambda: by_token.closed, 10, what="the stream ended")
+        assert not other.closed
+    finally:
+        for s in (by_cookie, by_token, other):
+            s.close()
+    # a disabled agent's stream ends too
+    _, carol = agent_api(tame, "carol@example.com")
+    s = Stream(tame, {"Authorization": "Bearer " + carol.token})
+    try:
+        assert s.status() == 200
+        carol_id = [a["id"] for a in tame.get("/api/v1/agents")["agents"]
+                    if a["email"] == "carol@example.com"][0]
+        assert tame.api("PATCH", "/api/v1/agents/%d" % carol_id,
+                        {"disabled": True})[0] == 200
+        wait_for(lambda: s.closed, 10, what="the stream ended")
+    finally:
+        s.close()
+
+
+def test_one_agent_cannot_take_every_live_stream(tame):
+    _, bob = agent_api(tame, "bob@example.com")
+    mine = [Stream(tame, {"Authorization": "Bearer " + bob.token})
+            for _ in range(16)]
+    try:
+        assert [s.status() for s in mine] == [200] * 16
+        extra = Stream(tame, {"Authorization": "Bearer " + bob.token})
+        try:
+            assert extra.status() == 429
+            assert b"too_many_streams" in extra.data or wait_for(
+                lambda: b"too_many_streams" in extra.data, 5)
+        finally:
+            extra.close()
+        admin = Stream(tame, {"Authorization": "Bearer " + tame.token})
+        try:
+            assert admin.status() == 200
+        finally:
+            admin.close()
+    finally:
+        for s in mine:
+            s.close()
+
+
 # ---------------------------------------------------------------- tags
 
 def test_tags_in_use_with_counts(tame):
