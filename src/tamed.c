@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -130,7 +131,8 @@ main(int argc, char **argv)
 	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)
 		tame_log_set_level(TAME_LOG_DEBUG);
 	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
-		fprintf(stderr, "tamed: cannot use data directory %s\n", data);
+		fprintf(stderr, "tamed: cannot use data directory %s: %s\n",
+		    data, strerror(errno));
 		return 1;
 	}
 	/* every thread inherits the blocked signals; main waits for them */

@@ -344,9 +344,13 @@ cmd_user_add(struct store *s, int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--password-stdin") == 0)
 			from_stdin = 1;
-	if (!email || !name || !from_stdin || agent_role_parse(role_s ?
-	    role_s : "agent", &role))
+	if (!email || !name || !from_stdin)
 		usage();
+	if (agent_role_parse(role_s ? role_s : "agent", &role)) {
+		fprintf(stderr, "tame: --role must be admin or agent, not "
+		    "\"%s\"\n", role_s);
+		return EX_USAGE_;
+	}
 	if (!reply_addr_valid(email)) {
 		fprintf(stderr, "tame: invalid email address: %s\n", email);
 		return EX_DATAERR_;
@@ -600,6 +604,12 @@ main(int argc, char **argv)
 	argc -= i;
 	argv += i;
 	check_args(argc, argv);
+	tame_log_set_name("tame");
+	if (strcmp(argv[0], "export") == 0 && strcmp(argv[1], "json") != 0) {
+		fprintf(stderr, "tame: export knows only json, not \"%s\"\n",
+		    argv[1]);
+		return EX_USAGE_;
+	}
 	if (auth_init()) {
 		fprintf(stderr, "tame: libsodium cannot start\n");
 		return EX_SOFTWARE_;
@@ -622,7 +632,10 @@ main(int argc, char **argv)
 	if ((rc = store_open(data, 1, &s))) {
 		fprintf(stderr, "tame: cannot open store in %s: %s\n", data,
 		    tame_strerror(rc));
-		return EX_TEMPFAIL_;
+		/* only a busy store is worth trying again, but an MTA's
+		 * pipe keeps the mail queued whatever the fault */
+		return rc == TAME_EBUSY || strcmp(argv[0], "deliver") == 0 ?
+		    EX_TEMPFAIL_ : EX_IOERR_;
 	}
 	if (strcmp(argv[0], "init") == 0)
 		code = cmd_init(s);
@@ -648,6 +661,7 @@ main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[0], "export") == 0 &&
 	    strcmp(argv[1], "json") == 0)
 		code = cmd_export(s);
+
 	else if (argc >= 2 && strcmp(argv[0], "backup") == 0)
 		code = cmd_backup(s, data, argv[1]);
 	else

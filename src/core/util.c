@@ -12,6 +12,7 @@
 #include "util.h"
 
 static enum tame_log_level log_level = TAME_LOG_INFO;
+static const char *log_name = "tamed";
 
 int64_t
 tame_now_ms(void)
@@ -121,6 +122,12 @@ tame_log_set_level(enum tame_log_level lvl)
 }
 
 void
+tame_log_set_name(const char *name)
+{
+	log_name = name;
+}
+
+void
 tame_log(enum tame_log_level lvl, const char *fmt, ...)
 {
 	static const char *names[] = { "debug", "info", "warn", "error" };
@@ -131,7 +138,8 @@ tame_log(enum tame_log_level lvl, const char *fmt, ...)
 	if (lvl < log_level)
 		return;
 	tame_time_iso(tame_now_ms(), ts);
-	n = snprintf(line, sizeof(line), "%s tamed[%s] ", ts, names[lvl]);
+	n = snprintf(line, sizeof(line), "%s %s[%s] ", ts, log_name,
+	    names[lvl]);
 	if (n < 0)
 		return;
 	va_start(ap, fmt);

@@ -63,5 +63,7 @@ void tame_log(enum tame_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Set the least level printed (default INFO; TAME_LOG=debug env). */
 void tame_log_set_level(enum tame_log_level lvl);
+/* The program named in log lines ("tamed" unless set; a static string). */
+void tame_log_set_name(const char *name);
 
 #endif

@@ -477,13 +477,14 @@ migrations_latest(void)
 	return NSTEPS;
 }
 
+/* *v = the integer sql answers (one row, one column). */
 static int
-user_version(sqlite3 *db, int *v)
+int_query(sqlite3 *db, const char *sql, int *v)
 {
 	sqlite3_stmt *st = NULL;
 	int src;
 
-	src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
 		return src;
 	src = sqlite3_step(st);
@@ -493,6 +494,12 @@ user_version(sqlite3 *db, int *v)
 	}
 	sqlite3_finalize(st);
 	return src;
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	return int_query(db, "PRAGMA user_version", v);
 }
 
 static enum tame_err
@@ -511,7 +518,7 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	enum tame_err rc = TAME_OK;
 	char sql[64];
 	char *msg = NULL;
-	int v = 0, src, intx = 0;
+	int v = 0, n = 0, src, intx = 0;
 
 	err[0] = '\0';
 	if ((src = user_version(db, &v)) != SQLITE_OK) {
@@ -525,6 +532,14 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	}
 	if (v == NSTEPS)
 		return TAME_OK;
+	/* version 0 with tables in it: another program's database under
+	 * the store's name (a mistyped --data), not to be written into */
+	if (v == 0 && (src = int_query(db, "SELECT count(*) FROM "
+	    "sqlite_master", &n)) == SQLITE_OK && n > 0) {
+		snprintf(err, errlen, "the file holds %d tables or indexes "
+		    "of another program, not a Tame store", n);
+		return TAME_ESTORE;
+	}
 	if (!apply) {
 		snprintf(err, errlen, "schema version %d, need %d: run the "
 		    "migrations first", v, NSTEPS);

@@ -106,6 +106,30 @@ def test_deliver_empty_input_is_bad_data(tame_data):
     assert r.returncode == 65, r
 
 
+def test_another_programs_database_is_not_written_into(tmp_path):
+    """A mistyped --data pointing at another program's SQLite file under
+    the store's name: refused as not a Tame store, the file untouched
+    (before, export added Tame's 36 tables to it and exited 0); only
+    deliver answers "try later" (75), so the MTA keeps the mail."""
+    import sqlite3
+    (tmp_path / "other").mkdir()
+    db = tmp_path / "other" / "tame.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE accounts (id INTEGER, balance INTEGER)")
+    con.commit()
+    con.close()
+    r = run_tame(tmp_path / "other", "export", "json", check=False)
+    assert r.returncode == 74, r
+    assert "not a Tame store" in r.err and "tame[error]" in r.err, r
+    r = run_tame(tmp_path / "other", "deliver", stdin=make_message()
+                 .as_bytes(), check=False)
+    assert r.returncode == 75, r
+    con = sqlite3.connect(db)
+    names = [n for (n,) in con.execute("SELECT name FROM sqlite_master")]
+    con.close()
+    assert names == ["accounts"]
+
+
 def test_deliver_store_unavailable_is_temporary(tmp_path):
     # a data directory that cannot be created: not stored, try later or
     # cannot create; never 0
@@ -510,7 +534,11 @@ def test_cli_refusals(tame_data):
                         'unknown argument "extra"'),
                        (("user", "add", "--email", "x@example.com",
                          "--nmae", "X"), 'unknown option "--nmae"'),
-                       (("mailbox", "del"), 'unknown command "mailbox del"')):
+                       (("mailbox", "del"), 'unknown command "mailbox del"'),
+                       (("export", "xml"), 'only json, not "xml"'),
+                       (("user", "add", "--email", "x@example.com",
+                         "--name", "X", "--role", "boss",
+                         "--password-stdin"), 'not "boss"')):
         r = tame_data.cli(*args, stdin=make_message().as_bytes(),
                           check=False)
         assert r.returncode == 64 and said in r.err, (args, r)
