@@ -175,6 +175,15 @@ client_ip(const struct http_ctx *c, char *out, size_t len)
 
 /* See http_session.h. */
 int
+http_session_secure(const struct http_ctx *c)
+{
+	const char *p = http_header(c, "X-Forwarded-Proto");
+
+	return p && strcasecmp(p, "https") == 0;
+}
+
+/* See http_session.h. */
+int
 http_session_guess(struct http_ctx *c, const char *email)
 {
 	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
@@ -274,11 +283,53 @@ cookie_session(struct http_ctx *c, const char *val, int64_t *agent_id)
 	return rc;
 }
 
-/* Looks up the session of the cookie value. 0, or -1 after answering. */
-static int
-auth_cookie(struct http_ctx *c, const char *val, int64_t *agent_id)
+/* Looks up the session of the request's session cookie. A Cookie
+ * header may name it more than once (a sibling subdomain can set one
+ * for the parent domain, and browsers send both): the first that is a
+ * live session counts. TAME_EINVAL when there is none at all. */
+static enum tame_err
+cookies_session(struct http_ctx *c, int64_t *agent_id)
 {
-	enum tame_err rc = cookie_session(c, val, agent_id);
+	static const char name[] = HTTP_SESSION_COOKIE;
+	const char *h = http_header(c, "Cookie"), *p, *e, *eq;
+	const char *one = u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE);
+	char val[TOKEN_MAX + 1];
+	enum tame_err rc = TAME_EINVAL, r;
+	size_t n;
+
+	for (p = h; p && *p; p = *e ? e + 1 : e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!(e = strchr(p, ';')))
+			e = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (!eq || (size_t)(eq - p) != sizeof(name) - 1 ||
+		    strncmp(p, name, sizeof(name) - 1) != 0)
+			continue;
+		n = (size_t)(e - eq - 1);
+		while (n && (eq[n] == ' ' || eq[n] == '\t'))
+			n--;
+		if (n > TOKEN_MAX)
+			continue;
+		memcpy(val, eq + 1, n);
+		val[n] = '\0';
+		free(c->csrf);
+		c->csrf = NULL;
+		if ((r = cookie_session(c, val, agent_id)) == TAME_OK)
+			return TAME_OK;
+		if (rc == TAME_EINVAL || r != TAME_EINVAL)
+			rc = r;
+	}
+	if (rc == TAME_EINVAL && one)
+		return cookie_session(c, one, agent_id);
+	return rc;
+}
+
+/* Looks up the session of the cookie. 0, or -1 after answering. */
+static int
+auth_cookie(struct http_ctx *c, int64_t *agent_id)
+{
+	enum tame_err rc = cookies_session(c, agent_id);
 
 	if (rc == TAME_EINVAL) {
 		http_error(c, 401, "unauthorized", "invalid session");
@@ -310,7 +361,7 @@ http_session_authenticate(struct http_ctx *c)
 		if (auth_bearer(c, hdr, &agent_id))
 			return -1;
 	} else if (cookie) {
-		if (auth_cookie(c, cookie, &agent_id))
+		if (auth_cookie(c, &agent_id))
 			return -1;
 	} else {
 		http_error(c, 401, "unauthorized", "authentication required");
@@ -343,7 +394,7 @@ http_session_peek(struct http_ctx *c)
 	const char *cookie = u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE);
 	int64_t agent_id = 0;
 
-	if (!cookie || cookie_session(c, cookie, &agent_id))
+	if (!cookie || cookies_session(c, &agent_id))
 		return 0;
 	if (store_agent_get(c->store, agent_id, &c->agent))
 		return 0;
@@ -431,8 +482,8 @@ http_session_login(struct http_ctx *c)
 	if (!(view = session_view(c, a.id, csrf)))
 		goto out;
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; "
-	    "HttpOnly; SameSite=Strict", HTTP_SESSION_COOKIE, token,
-	    TAME_SESSION_SECONDS);
+	    "HttpOnly; SameSite=Strict%s", HTTP_SESSION_COOKIE, token,
+	    TAME_SESSION_SECONDS, http_session_secure(c) ? "; Secure" : "");
 	u_map_put(c->res->map_header, "Set-Cookie", cookie);
 	http_json(c, 201, view);
 out:

@@ -30,6 +30,10 @@ void http_session_login(struct http_ctx *c);
  * A right password is then given to http_session_guessed. */
 int http_session_guess(struct http_ctx *c, const char *email);
 void http_session_guessed(struct http_ctx *c, const char *email);
+/* 1 when the browser reached tamed over HTTPS through a proxy
+ * (X-Forwarded-Proto: https): the session cookie is then marked Secure,
+ * so it never travels over plain HTTP. */
+int http_session_secure(const struct http_ctx *c);
 /* GET /api/v1/session: the agent and CSRF token of the caller. */
 void http_session_get(struct http_ctx *c);
 /* DELETE /api/v1/session: ends the cookie's session; 204. */

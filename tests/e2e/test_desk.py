@@ -1002,6 +1002,39 @@ def test_current_password_guesses_are_throttled(tame):
     assert codes == [429, 429], codes
 
 
+def test_session_cookie_secure_behind_https_and_duplicates(tame):
+    """Behind an HTTPS proxy (X-Forwarded-Proto: https) the session
+    cookie is Secure; a second tame_session cookie (set by a sibling
+    subdomain, say) does not lock the agent out, in either order."""
+    for proto, secure in ((None, False), ("https", True), ("http", False)):
+        h = {"X-Forwarded-Proto": proto} if proto else {}
+        st, hd, _ = tame.api("POST", "/api/v1/session",
+                             {"email": ADMIN_EMAIL,
+                              "password": ADMIN_PASSWORD},
+                             token=None, headers=h)
+        assert st == 201
+        assert ("; Secure" in hd["Set-Cookie"]) == secure, hd["Set-Cookie"]
+    st, web, _ = login(tame)
+    good = web["Cookie"].split("=", 1)[1]
+    api = Api(tame.http_port)
+    for cookie in ("tame_session=bad; tame_session=" + good,
+                   "tame_session=" + good + "; tame_session=bad",
+                   "theme=dark; tame_session=0000; tame_session=" + good):
+        st, _, ans = api.call("GET", "/api/v1/session", token=None,
+                              headers={"Cookie": cookie})
+        assert st == 200, (cookie, ans)
+        st, _, ans = api.call("PATCH", "/api/v1/agents/me",
+                              {"name": "Ada"}, token=None,
+                              headers={"Cookie": cookie,
+                                       "X-CSRF-Token":
+                                       web["X-CSRF-Token"]})
+        assert st == 200, (cookie, ans)
+    st, _, ans = api.call("GET", "/api/v1/session", token=None,
+                          headers={"Cookie": "tame_session=bad; "
+                                             "tame_session=worse"})
+    assert_error(st, ans, 401)
+
+
 class Stream:
     """GET /api/v1/events on a socket of its own, read in a thread."""
 
