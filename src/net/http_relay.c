@@ -273,7 +273,7 @@ http_relay_save(struct http_ctx *c, int64_t mailbox_id,
 		return -1;
 	}
 	/* mail that waited for a relay may go now */
-	outbox_kick(c->outbox);
+	outbox_relay_set(c->outbox);
 	return 0;
 }
 

@@ -28,10 +28,14 @@ struct outbox {
 	pthread_cond_t cv;
 	int stopping;
 	int kicked;
+	int relay_new;           /* a relay may be there now (start, set) */
 	char *relay;
 	struct store *store;
 	int64_t retry_base_ms;
 };
+
+/* How the error of mail waiting for a relay starts. */
+#define NO_RELAY "no relay: "
 
 /* err, said to be the reason tamed gave up after two days. */
 static void
@@ -128,7 +132,7 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 		return 1;
 	}
 	if (src == TAME_ENOTFOUND && !ob->relay) {
-		snprintf(err, errlen, "no relay: the mailbox has none and "
+		snprintf(err, errlen, NO_RELAY "the mailbox has none and "
 		    "tamed runs without --relay");
 		return 3;
 	}
@@ -163,6 +167,13 @@ outbox_run_due(struct outbox *ob)
 	char err[512];
 	int r;
 
+	pthread_mutex_lock(&ob->mu);
+	r = ob->relay_new;
+	ob->relay_new = 0;
+	pthread_mutex_unlock(&ob->mu);
+	/* mail that waited for a relay goes at once, not 30 s later */
+	if (r && store_outbox_unwait(ob->store, NO_RELAY, tame_now_ms()))
+		tame_log(TAME_LOG_WARN, "outbox: %s", store_errmsg(ob->store));
 	for (;;) {
 		memset(&it, 0, sizeof(it));
 		now = tame_now_ms();
@@ -268,6 +279,7 @@ outbox_start(const char *datadir, const char *relay, struct outbox **out)
 	if (!(ob = calloc(1, sizeof(*ob))))
 		return TAME_ENOMEM;
 	ob->retry_base_ms = base;
+	ob->relay_new = 1;	/* started with --relay, or a mailbox's */
 	pthread_mutex_init(&ob->mu, NULL);
 	pthread_cond_init(&ob->cv, NULL);
 	if (relay && !(ob->relay = strdup(relay))) {
@@ -287,6 +299,18 @@ fail:
 	free(ob->relay);
 	free(ob);
 	return rc;
+}
+
+void
+outbox_relay_set(struct outbox *ob)
+{
+	if (!ob)
+		return;
+	pthread_mutex_lock(&ob->mu);
+	ob->relay_new = 1;
+	ob->kicked = 1;
+	pthread_cond_signal(&ob->cv);
+	pthread_mutex_unlock(&ob->mu);
 }
 
 void

@@ -749,6 +749,13 @@ store_outbox_sent(struct store *s, int64_t id, int64_t now)
 }
 
 enum tame_err
+store_outbox_unwait(struct store *s, const char *prefix, int64_t now)
+{
+	REQUIRE(prefix);
+	return s->be->outbox_unwait(s, prefix, now);
+}
+
+enum tame_err
 store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
     const char *error)
 {

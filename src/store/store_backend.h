@@ -170,6 +170,8 @@ struct store_backend {
 	enum tame_err (*outbox_next)(struct store *s, int64_t now,
 	    struct outbox_item *it, int64_t *next_due);
 	enum tame_err (*outbox_sent)(struct store *s, int64_t id, int64_t now);
+	enum tame_err (*outbox_unwait)(struct store *s, const char *prefix,
+	    int64_t now);
 	enum tame_err (*outbox_retry)(struct store *s, int64_t id,
 	    int64_t next_at, const char *error);
 	enum tame_err (*outbox_failed)(struct store *s, int64_t id,

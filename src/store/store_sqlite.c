@@ -1221,6 +1221,20 @@ sqlite_outbox_failed(struct store *s, int64_t id, const char *error)
 }
 
 static enum tame_err
+sqlite_outbox_unwait(struct store *s, const char *prefix, int64_t now)
+{
+	static const char sql[] = "UPDATE outbox SET next_attempt_at = ?1"
+	    " WHERE state = 'queued' AND next_attempt_at > ?1"
+	    " AND substr(last_error, 1, length(?2)) = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+
+	sq_bind_int(q, st, 1, now);
+	sq_bind_text(q, st, 2, prefix);
+	return sq_run(q, st);
+}
+
+static enum tame_err
 sqlite_outbox_retry(struct store *s, int64_t id, int64_t next_at,
     const char *error)
 {
@@ -1323,6 +1337,7 @@ const struct store_backend store_backend_sqlite = {
 	.outbox_next = sqlite_outbox_next,
 	.outbox_sent = sqlite_outbox_sent,
 	.outbox_retry = sqlite_outbox_retry,
+	.outbox_unwait = sqlite_outbox_unwait,
 	.outbox_failed = sqlite_outbox_failed,
 
 	.imap_set = store_sqlite_imap_set,

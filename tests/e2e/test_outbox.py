@@ -247,6 +247,43 @@ def test_queued_reply_survives_restart(tame):
         sink.stop()
 
 
+def test_reply_waiting_for_a_relay_goes_once_there_is_one(tame_data):
+    """Replies queued while tamed has no relay at all go as soon as one
+    is set (by the API, or a restart with --relay), not after the 30 s
+    they were put off by."""
+    tame_data.start(relay=False)
+    tid, _ = open_ticket(tame_data, "No relay yet")
+    out = tame_data.reply(tid, "Waiting for a relay.")
+    wait_for(lambda: "no relay" in (delivery(tame_data, tid, out["id"])
+                                    .get("error") or ""), 10,
+             what="the reply waiting for a relay")
+    sink = SmtpSink()
+    try:
+        mb = tame_data.mailbox_id()
+        st, _, ans = tame_data.api("PATCH", "/api/v1/mailboxes/%d" % mb,
+                                   {"relay": {"url": "smtp://127.0.0.1:%d"
+                                              % sink.port}})
+        assert st == 200, ans
+        sink.wait_count(1, timeout=8)
+    finally:
+        sink.stop()
+    # the same after a restart with --relay
+    st, _, _ = tame_data.api("PATCH", "/api/v1/mailboxes/%d" % mb,
+                             {"relay": None})
+    assert st == 200
+    out = tame_data.reply(tid, "Waiting again.")
+    wait_for(lambda: "no relay" in (delivery(tame_data, tid, out["id"])
+                                    .get("error") or ""), 10,
+             what="the reply waiting for a relay")
+    assert tame_data.stop() == 0
+    sink = SmtpSink(tame_data.relay_port)
+    try:
+        tame_data.start()
+        sink.wait_count(1, timeout=8)
+    finally:
+        sink.stop()
+
+
 def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown"):
     """A delivery-status bounce (RFC 3464) for the message original_mid."""
     boundary = "=_bounce_boundary_42"
