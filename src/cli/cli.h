@@ -14,7 +14,10 @@ int cli_exit_code(enum tame_err rc);
 /* `tame import mbox FILE` / `tame import maildir DIR`: returns the exit
  * code. Messages go in batches of TAME_IMPORT_BATCH per transaction,
  * with a progress line on stderr. */
-int cli_import(struct store *s, const char *kind, const char *path);
+/* tame import mbox FILE | maildir DIR [--status S]: tickets it makes
+ * get status S (NULL: new). */
+int cli_import(struct store *s, const char *kind, const char *path,
+    const char *status);
 
 /* cli_imap.c. `mailbox add ... --imap URL`: creates the mailbox with
  * its IMAP settings in one transaction (argv: the options after "add").

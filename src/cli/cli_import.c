@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../core/mbox.h"
+#include "../core/model.h"
 #include "../core/util.h"
 #include "../mail/ingest.h"
 #include "../tame_limits.h"
@@ -80,6 +81,7 @@ struct importer {
 	int eof, stop;
 	size_t in_batch;
 	size_t total, stored, dups, unparsed, skipped;
+	int status;                  /* of the tickets it makes */
 	int noinput;               /* the source cannot be read: said so */
 	int64_t t0, last_progress;
 };
@@ -270,6 +272,7 @@ import_store(struct importer *im, struct slot *sl)
 	if (im->in_batch == 0 && (rc = store_begin(im->s)))
 		return rc;
 	im->in_batch++;
+	ingest_prep_archive(sl->ip, im->status);
 	if ((rc = ingest_prepared(im->s, sl->ip, sl->raw, sl->len, "", "",
 	    tame_now_ms(), &res)))
 		return rc;
@@ -387,6 +390,25 @@ source_mbox(struct importer *im, const char *path)
 	return TAME_OK;
 }
 
+/* qsort order of Maildir paths: by the delivery time that starts a
+ * file's name ("1700000000.M12P34.host", seconds), then by name. */
+static int
+maildir_order(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+	unsigned long long tx, ty;
+	int c;
+
+	bx = bx ? bx + 1 : x;
+	by = by ? by + 1 : y;
+	tx = strtoull(bx, NULL, 10);
+	ty = strtoull(by, NULL, 10);
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return (c = strcmp(bx, by)) ? c : strcmp(x, y);
+}
+
 static enum tame_err
 source_maildir(struct importer *im, const char *dir)
 {
@@ -432,6 +454,11 @@ source_maildir(struct importer *im, const char *dir)
 		closedir(d);
 	}
 	buf_free(&path);
+	/* in delivery order, as a mbox is, so that a reply comes after the
+	 * message it answers: readdir's order is the directory's hash */
+	if (rc == TAME_OK && im->src.npaths > 1)
+		qsort(im->src.paths, im->src.npaths, sizeof(*im->src.paths),
+		    maildir_order);
 	if (rc == TAME_OK && !found) {
 		fprintf(stderr, "import: %s is not a Maildir (no cur/ or new/ "
 		    "it can read)\n", dir);
@@ -454,9 +481,11 @@ source_close(struct source *src)
 }
 
 int
-cli_import(struct store *s, const char *kind, const char *path)
+cli_import(struct store *s, const char *kind, const char *path,
+    const char *status)
 {
 	struct importer *im;
+	enum ticket_status st = TICKET_NEW;
 	enum tame_err rc;
 	int code = 0;
 
@@ -464,9 +493,15 @@ cli_import(struct store *s, const char *kind, const char *path)
 		fprintf(stderr, "tame: import mbox FILE | import maildir DIR\n");
 		return 64;
 	}
+	if (status && ticket_status_parse(status, &st)) {
+		fprintf(stderr, "tame: --status must be new, open, pending, "
+		    "solved or closed, not \"%s\"\n", status);
+		return 64;
+	}
 	if (!(im = calloc(1, sizeof(*im))))
 		return cli_exit_code(TAME_ENOMEM);
 	im->s = s;
+	im->status = (int)st;
 	im->t0 = tame_now_ms();
 	store_bulk_writer(s);
 	pthread_mutex_init(&im->mu, NULL);

@@ -11,7 +11,7 @@
  *   tame --data DIR mailbox set --address A [--imap URL] ... (cli_imap.c)
  *   ... [--relay URL [--relay-ca FILE]] [--no-relay] (cli_relay.c)
  *   tame --data DIR deliver [--from ADDR] [--to ADDR]
- *   tame --data DIR import mbox FILE | import maildir DIR
+ *   tame --data DIR import mbox FILE | import maildir DIR [--status S]
  *   tame --data DIR export json
  *   tame --data DIR backup FILE
  *
@@ -68,7 +68,9 @@ usage_to(FILE *out, int code)
 	    "[--no-relay]\n"
 	    "      URL: smtp[s]://USER:PASSWORD@HOST:PORT[?starttls]\n"
 	    "  deliver [--from A] [--to A]   one message on stdin\n"
-	    "  import mbox FILE | import maildir DIR\n"
+	    "  import mbox FILE | import maildir DIR [--status S]\n"
+	    "                                archived mail, dated by its Date;"
+	    "\n                                new tickets get status S (new)\n"
 	    "  export json                   everything as JSON on stdout\n"
 	    "  backup FILE                   online copy of the store\n");
 	exit(code);
@@ -123,6 +125,7 @@ static const char *const mailbox_vals[] = { "--address", "--name",
 static const char *const mailbox_flags[] = { "--no-relay", "--no-imap",
     NULL };
 static const char *const deliver_vals[] = { "--from", "--to", NULL };
+static const char *const import_vals[] = { "--status", NULL };
 
 static const struct cmd_spec cmds[] = {
 	{ { "init", NULL }, 0, no_opts, no_opts },
@@ -132,7 +135,7 @@ static const struct cmd_spec cmds[] = {
 	{ { "mailbox", "add" }, 0, mailbox_vals, no_opts },
 	{ { "mailbox", "set" }, 0, mailbox_vals, mailbox_flags },
 	{ { "deliver", NULL }, 0, deliver_vals, no_opts },
-	{ { "import", NULL }, 2, no_opts, no_opts },
+	{ { "import", NULL }, 2, import_vals, no_opts },
 	{ { "export", NULL }, 1, no_opts, no_opts },
 	{ { "backup", NULL }, 1, no_opts, no_opts },
 };
@@ -426,6 +429,24 @@ cmd_token_add(struct store *s, int argc, char **argv)
 	return EX_OK_;
 }
 
+/* import KIND PATH [--status S], the option anywhere after import. */
+static int
+cmd_import(struct store *s, int argc, char **argv)
+{
+	const char *pos[2] = { NULL, NULL };
+	int i, n = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--status") == 0)
+			i++;
+		else if (n < 2)
+			pos[n++] = argv[i];
+	}
+	if (n < 2)
+		usage();
+	return cli_import(s, pos[0], pos[1], cli_opt(argc, argv, "--status"));
+}
+
 /* Ends every API token of an agent (a leaked one, say); prints how
  * many. */
 static int
@@ -657,7 +678,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[0], "deliver") == 0)
 		code = cmd_deliver(s, argc - 1, argv + 1);
 	else if (argc >= 3 && strcmp(argv[0], "import") == 0)
-		code = cli_import(s, argv[1], argv[2]);
+		code = cmd_import(s, argc, argv);
 	else if (argc >= 2 && strcmp(argv[0], "export") == 0 &&
 	    strcmp(argv[1], "json") == 0)
 		code = cmd_export(s);

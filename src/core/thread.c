@@ -12,7 +12,9 @@ decide_for(const struct ticket_ref *ref, int automatic,
     struct thread_decision *out)
 {
 	out->ticket_id = ref->id;
-	if (ref->status == TICKET_CLOSED) {
+	/* a person writing to a closed case starts a new one; an
+	 * out-of-office reply to our last answer is no new case */
+	if (ref->status == TICKET_CLOSED && !automatic) {
 		out->action = THREAD_NEW_LINKED;
 		return;
 	}
@@ -30,9 +32,9 @@ thread_decide(const struct thread_input *in, struct thread_decision *out)
 	memset(out, 0, sizeof(*out));
 	out->action = THREAD_NEW_TICKET;
 	if (in->has_header_match)
-		decide_for(&in->header_ref, in->automatic, out);
+		decide_for(&in->header_ref, in->automatic || in->archive, out);
 	else if (in->has_token_match && in->token_sender_participant)
-		decide_for(&in->token_ref, in->automatic, out);
+		decide_for(&in->token_ref, in->automatic || in->archive, out);
 }
 
 int64_t

@@ -24,7 +24,10 @@ struct thread_input {
 	struct ticket_ref token_ref;
 	int token_sender_participant;  /* sender is on that ticket */
 	int automatic;                 /* an out-of-office reply or a
-	                                  bounce: joins, does not reopen */
+	                                  bounce: joins, even a closed
+	                                  ticket, and reopens nothing */
+	int archive;                   /* from an archive (tame import):
+	                                  the same */
 };
 
 enum thread_action {

@@ -36,7 +36,17 @@ struct ingest_prep {
 	char *refs;      /* References ids joined by spaces, or NULL */
 	struct raw_packed packed; /* the raw bytes as stored; may point
 	                             into the caller's raw (codec none) */
+	int archive;     /* from an archive: see ingest_prep_archive */
+	int status;      /* ... the status of a ticket it makes */
 };
+
+/* See ingest.h. */
+void
+ingest_prep_archive(struct ingest_prep *ip, int status)
+{
+	ip->archive = 1;
+	ip->status = status;
+}
 
 /* Picks the mailbox: the first recipient that is one, else the first
  * mailbox of the store. */
@@ -284,6 +294,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	enum tame_err rc;
 	json_t *ev = NULL;
 
+	/* mail from an archive is of its own time, not the import's */
+	if (ip->archive && p->date_ms > 0 && p->date_ms < now)
+		now = p->date_ms;
 	memset(&mb, 0, sizeof(mb));
 	memset(&ti, 0, sizeof(ti));
 	if ((rc = pick_mailbox(s, rcpts, &mb)))
@@ -302,6 +315,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 			goto out;
 	}
 	ti.automatic = p->auto_reply;
+	ti.archive = ip->archive;
 	thread_decide(&ti, &td);
 	if ((rc = store_customer_upsert(s, sender, p->from_name, now,
 	    &customer_id)))
@@ -311,7 +325,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	} else {
 		if ((rc = store_ticket_create(s, mb.id, customer_id,
 		    p->subject && *p->subject ? p->subject : "(no subject)",
-		    TICKET_NEW, p->unparsed, now, &tid)))
+		    ip->archive ? (enum ticket_status)ip->status : TICKET_NEW,
+		    p->unparsed, now, &tid)))
 			goto out;
 		res->new_ticket = 1;
 		if (td.action == THREAD_NEW_LINKED &&
@@ -349,7 +364,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		goto out;
 	if ((rc = store_attachments(s, res->message_id, p)))
 		goto out;
-	if (td.set_status) {
+	/* old mail reopens nothing, and was acknowledged long ago */
+	if (td.set_status && !ip->archive) {
 		if ((rc = store_ticket_set_status(s, tid, td.status, now)))
 			goto out;
 		json_decref(ev);
@@ -359,6 +375,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 			goto out;
 	}
 	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
+	    !ip->archive &&
 	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
 	    now, &res->acked)))
 		goto out;

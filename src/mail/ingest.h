@@ -54,5 +54,10 @@ enum tame_err ingest_prepared(struct store *s, const struct ingest_prep *ip,
     const char *raw, size_t len, const char *mail_from, const char *rcpts,
     int64_t now, struct ingest_result *res);
 void ingest_prep_free(struct ingest_prep *ip);
+/* Marks ip as mail from an archive (tame import): no acknowledgement,
+ * no status change on a ticket it joins, the times of what it makes
+ * from its Date (when it has one that is not in the future), and a new
+ * ticket made with status (an enum ticket_status). */
+void ingest_prep_archive(struct ingest_prep *ip, int status);
 
 #endif

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from conftest import (MAILBOX, SLOW, TAME, Tame, make_message, run_tame,
-                      wait_for)
+                      settle, wait_for)
 
 
 def exported_tickets(doc):
@@ -248,6 +248,73 @@ def test_import_maildir(tame_data):
     tame_data.start()
     assert sorted(t["subject"] for t in tame_data.tickets()) == [
         "Maildir %d" % i for i in range(5)]
+
+
+def test_import_maildir_keeps_replies_with_their_thread(tame_data):
+    """A Maildir is read in delivery order (the time its file names
+    start with), so a reply joins the message it answers whatever order
+    the directory lists them in. Before: readdir's order, and replies
+    listed first made tickets of their own."""
+    import random
+    md = tame_data.dir / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    files = []
+    for i in range(40):
+        first = make_message(sender="c%d@example.org" % i,
+                             subject="Thread %d" % i)
+        reply = make_message(sender="c%d@example.org" % i,
+                             subject="Re: Thread %d" % i,
+                             headers={"In-Reply-To": first["Message-ID"]})
+        files.append(("%d.M%dP1.host:2,S" % (1700000000 + 10 * i, i), first))
+        files.append(("%d.M%dP2.host:2,S" % (1700000005 + 10 * i, i), reply))
+    random.Random(3).shuffle(files)
+    for name, msg in files:
+        (md / "cur" / name).write_bytes(msg.as_bytes())
+    tame_data.cli("import", "maildir", md)
+    tame_data.start()
+    ts = tame_data.tickets()
+    assert len(ts) == 40, sorted(t["subject"] for t in ts)
+    assert all(t["message_count"] == 2 for t in ts)
+
+
+def test_import_is_history_not_new_mail(tame, sink):
+    """Imported mail is dated by its Date, acknowledges no one (before,
+    every past sender got one), reopens nothing, and with --status its
+    tickets need not land in the queue."""
+    mb = tame.mailbox_id()
+    assert tame.api("PATCH", "/api/v1/mailboxes/%d" % mb,
+                    {"ack_enabled": True})[0] == 200
+    path = tame.dir / "2019.mbox"
+    with open(path, "w") as f:
+        for i, (day, extra) in enumerate(((4, ""), (5, ""),
+                                          (6, "In-Reply-To: <old0@x.org>\n"))):
+            f.write("From old%d@example.org Mon Mar  %d 10:00:00 2019\n"
+                    % (i, day))
+            f.write("From: Old %d <old%d@example.org>\nTo: %s\n"
+                    "Subject: %s\nMessage-ID: <old%d@x.org>\n%s"
+                    "Date: Mon, %d Mar 2019 10:00:00 +0000\n\nHello.\n\n"
+                    % (i, 0 if extra else i, MAILBOX,
+                       "Re: Old 0" if extra else "Old %d" % i, i, extra,
+                       day))
+    r = tame.cli("import", "mbox", path, "--status", "closed")
+    assert r.returncode == 0, r
+    ts = {t["subject"]: t for t in tame.tickets()}
+    assert sorted(ts) == ["Old 0", "Old 1"]
+    assert all(t["status"] == "closed" for t in ts.values())
+    assert ts["Old 0"]["created_at"].startswith("2019-03-04T10:00:00")
+    assert ts["Old 0"]["message_count"] == 2
+    msgs = tame.ticket(ts["Old 0"]["id"])["messages"]
+    assert msgs[1]["created_at"].startswith("2019-03-06T10:00:00")
+    # a new mail from the same customer still gets its acknowledgement
+    tame.send_mail(make_message(sender="old1@example.org",
+                                subject="New question"))
+    tame.wait_ticket("New question")
+    sink.wait_count(1)
+    settle(1.0)
+    assert [m["rcpts"] for m in sink.messages] == [["old1@example.org"]]
+    r = tame.cli("import", "mbox", path, "--status", "later", check=False)
+    assert r.returncode == 64 and 'not "later"' in r.err, r
 
 
 def test_import_refuses_what_it_cannot_read(tame_data):

@@ -457,6 +457,30 @@ def test_answer_to_ack_joins_ticket(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_out_of_office_answer_to_a_closed_ticket_joins_it(tame, sink):
+    """An out-of-office reply to our last answer on a closed ticket
+    joins that ticket, which stays closed: before, it made a new ticket
+    in the queue. A person writing there still starts a new one."""
+    tid, _ = open_ticket(tame, "Closed before the holiday")
+    tame.reply(tid, "All done.", status="solved")
+    ours = sink.wait_count(1)[0]["msg"]["Message-ID"]
+    assert tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                    {"status": "closed"})[0] == 200
+    tame.send_mail(make_message(
+        sender="carol@example.org", subject="Automatic reply: Re: Closed",
+        text="I am away until Monday.\n",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": ours}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the out-of-office reply on the closed ticket")
+    assert tame.ticket(tid)["status"] == "closed"
+    tame.send_mail(make_message(sender="carol@example.org",
+                                subject="Re: Closed, but one more thing",
+                                headers={"In-Reply-To": ours}))
+    new = tame.wait_ticket("Re: Closed, but one more thing")
+    assert new["id"] != tid
+    assert len(tame.tickets()) == 2
+
+
 def test_out_of_office_answer_does_not_reopen(tame, sink):
     """The customer's out-of-office reply to our answer joins the
     ticket but leaves it solved; the customer's own next mail reopens

@@ -84,6 +84,20 @@ test_reopen_and_closed(void **state)
 	thread_decide(&in, &d);
 	assert_int_equal(d.action, THREAD_APPEND);
 	assert_int_equal(d.set_status, 0);
+	/* ... and a closed one, without making a new ticket of it */
+	in.header_ref = ref(3, TICKET_CLOSED);
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	assert_int_equal(d.set_status, 0);
+	assert_int_equal(d.ticket_id, 3);
+	/* mail from an archive the same */
+	in.automatic = 0;
+	in.archive = 1;
+	thread_decide(&in, &d);
+	assert_int_equal(d.action, THREAD_APPEND);
+	in.header_ref = ref(3, TICKET_SOLVED);
+	thread_decide(&in, &d);
+	assert_int_equal(d.set_status, 0);
 }
 
 static void
