@@ -6,8 +6,10 @@ Subjects and bodies draw from a small vocabulary of support problems so
 that full-text search has realistic hits; every message has a unique
 Message-ID and one of 5,000 customers.
 """
+import email.utils
 import random
 import sys
+import time
 
 TOPICS = ["password reset", "invoice missing", "card declined", "refund request",
           "login fails", "export broken", "app crashes", "shipping delay",
@@ -20,6 +22,9 @@ WORDS = ("please help thanks order account payment error screen button page "
 def main():
     n, size, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     rnd = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+    # a recent backlog, one a second up to now: import dates mail by
+    # its Date
+    start = int(time.time()) - n
     with open(out, "w") as f:
         for i in range(n):
             topic = rnd.choice(TOPICS)
@@ -29,7 +34,7 @@ def main():
                     f"To: support@localhost\n"
                     f"Subject: {topic} #{i}\n"
                     f"Message-ID: <bench-{i}-{rnd.getrandbits(32)}@example.org>\n"
-                    f"Date: Mon, 23 Nov 2026 10:00:00 +0000\n"
+                    f"Date: {email.utils.formatdate(start + i)}\n"
                     f"Content-Type: text/plain; charset=utf-8\n\n")
             body = [f"Hello, my {topic} problem again."]
             length = len(head) + len(body[0])

@@ -65,8 +65,9 @@ D="$W/big"; mkdir -p "$D"
 echo secret-bench-pw | "$B/tame" --data "$D" user add --email bench@localhost --name Bench --role admin --password-stdin >/dev/null
 TOKEN=$("$B/tame" --data "$D" token add --email bench@localhost)
 $PY - "$DATA/banking77/train.csv" $((OPEN * 2)) "$W/big.mbox" <<'PYEOF' || exit 1
-import csv, os, random, subprocess, sys
+import csv, email.utils, os, random, subprocess, sys, time
 src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+start = int(time.time()) - n  # one a second up to now (import dates by Date)
 if not os.path.exists(src):
     sys.exit(subprocess.call([sys.executable, "bench/gen_mbox.py", str(n), "600", out, "4"]))
 rows = {}
@@ -86,9 +87,10 @@ with open(out, "w") as f:
         f.write("From cust%d@example.org Mon Nov 23 10:00:00 2026\n"
                 "From: Customer %d <cust%d@example.org>\nTo: support@localhost\n"
                 "Subject: %s\nMessage-ID: <intel-%d@example.org>\n"
-                "Date: Mon, 23 Nov 2026 10:00:00 +0000\n"
+                "Date: %s\n"
                 "Content-Type: text/plain; charset=utf-8\n\n%s\n"
-                % (cust, cust, cust, subj, i, body.replace("\nFrom ", "\n>From ")))
+                % (cust, cust, cust, subj, i, email.utils.formatdate(start + i),
+                   body.replace("\nFrom ", "\n>From ")))
 PYEOF
 "$B/tame" --data "$D" import mbox "$W/big.mbox" 2>"$W/import.log" || { echo "BROKEN: tame import mbox"; cat "$W/import.log"; exit 1; }
 rm -f "$W/big.mbox"
