@@ -21,6 +21,9 @@
 #define TAME_SMTP_RCPT_MAX          100
 /* Seconds a client may stay silent (RFC 5321 4.5.3.2 suggests 5 min). */
 #define TAME_SMTP_IDLE_SECONDS      300
+/* Seconds a connection being closed may take to read our last replies;
+ * one that does not read them is closed without them. */
+#define TAME_SMTP_CLOSE_SECONDS     30
 /* Concurrent SMTP/LMTP connections; the rest get 421. */
 #define TAME_SMTP_CONN_MAX          512
 /* Messages committed in one group transaction at most; bounds latency. */

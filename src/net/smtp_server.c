@@ -169,8 +169,21 @@ srv_timeouts(struct smtp_server *srv, time_t now)
 	for (i = 0; i < TAME_SMTP_CONN_MAX; i++) {
 		struct conn *c = srv->conns[i];
 
-		if (!c || c->state == C_WAIT || c->closing ||
-		    now - c->last < TAME_SMTP_IDLE_SECONDS)
+		/* a client that no longer reads our replies cannot be told
+		 * good-bye: it loses its slot a while after we gave up */
+		if (c && c->closing && c->state != C_WAIT) {
+			if (!c->stuck)
+				c->stuck = now;
+			else if (now - c->stuck >= (srv->idle_s <
+			    TAME_SMTP_CLOSE_SECONDS ? srv->idle_s :
+			    TAME_SMTP_CLOSE_SECONDS)) {
+				tame_log(TAME_LOG_INFO, "smtp: %s: not reading "
+				    "our replies; closed", c->peer);
+				smtp_conn_close(srv, c);
+			}
+			continue;
+		}
+		if (!c || c->state == C_WAIT || now - c->last < srv->idle_s)
 			continue;
 		tame_log(TAME_LOG_DEBUG, "smtp: %s: idle timeout", c->peer);
 		smtp_conn_printf(c, "421 4.4.2 %s Error: timeout exceeded\r\n",
@@ -420,6 +433,11 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	pthread_cond_init(&srv->cond, NULL);
 	srv->done_tail = &srv->done_head;
 	srv->queue = cfg->queue;
+	/* the tests shorten the idle timeout; nothing else should */
+	if (!getenv("TAME_SMTP_IDLE_SECONDS") || tame_parse_i64(
+	    getenv("TAME_SMTP_IDLE_SECONDS"), 1, TAME_SMTP_IDLE_SECONDS,
+	    &srv->idle_s))
+		srv->idle_s = TAME_SMTP_IDLE_SECONDS;
 	atomic_init(&srv->stop, 0);
 	if (snprintf(srv->hostname, sizeof(srv->hostname), "%s",
 	    cfg->hostname ? cfg->hostname : "localhost") >=

@@ -62,6 +62,7 @@ struct conn {
 	uint32_t events;    /* current epoll mask */
 	int in_unwanted;    /* input came while we wanted none: drop EPOLLIN */
 	time_t last;        /* CLOCK_MONOTONIC seconds of the last input */
+	time_t stuck;       /* closing, replies unsent since (0: not seen) */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char *helo;         /* the client's name, NULL before HELO */
 	char *mail_from;    /* NULL outside a transaction; "" for <> */
@@ -101,6 +102,7 @@ struct smtp_server {
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;
 	uint64_t next_queue_id;
+	int64_t idle_s;      /* TAME_SMTP_IDLE_SECONDS, or the test's */
 	atomic_int stop;
 	pthread_mutex_t mu;   /* guards what follows */
 	pthread_cond_t cond;

@@ -601,3 +601,45 @@ def test_expn_not_implemented_and_help_per_port(tame):
     out = raw_dialogue(tame.lmtp_port, ["LHLO c.example.org", "HELP", "QUIT"])
     assert out[2][0] == 214 and "LHLO" in out[2][1]
     assert "EHLO" not in out[2][1]
+
+
+def test_client_that_stops_reading_loses_its_connection(tame):
+    """A client that pipelines commands and never reads the replies:
+    once its idle time is up, the connection is closed even though the
+    good-bye cannot be written, so such clients cannot take every slot.
+    Before, it stayed open for good. (The idle time is 5 min; the test
+    shortens it to 3 s.)"""
+    import time
+    tame.stop()
+    tame.start(env={"TAME_SMTP_IDLE_SECONDS": "3"})
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", tame.smtp_port))
+    s.setblocking(False)
+    chunk = b"NOOP\r\n" * 10000
+    sent, deadline = 0, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            sent += s.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.05)
+        except OSError:
+            break
+    wait_for(lambda: "not reading our replies" in tame.log_text(), 20,
+             what="the connection closed")
+    # what had reached us is there to read, then the end
+    s.setblocking(True)
+    s.settimeout(5)
+    ended = False
+    try:
+        while s.recv(65536):
+            pass
+        ended = True
+    except ConnectionResetError:
+        ended = True
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    assert ended, "the connection is still open"
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
