@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../core/auth.h"
@@ -551,7 +552,7 @@ cmd_deliver(struct store *s, int argc, char **argv)
 	struct buf in;
 	struct ingest_result res;
 	char chunk[65536];
-	size_t n;
+	size_t n, head = 0;
 	enum tame_err rc;
 
 	if (!from)
@@ -567,7 +568,15 @@ cmd_deliver(struct store *s, int argc, char **argv)
 	if (!to)
 		to = getenv("ORIGINAL_RECIPIENT") ? getenv("ORIGINAL_RECIPIENT")
 		    : getenv("RECIPIENT");
-	buf_init(&in, TAME_SMTP_MESSAGE_MAX);
+	buf_init(&in, TAME_SMTP_MESSAGE_MAX + TAME_FIELD_MAX + 32);
+	/* the envelope sender as the final delivery agent writes it (RFC
+	 * 5321 4.4), as tamed's SMTP does: a bounce's <> then gets no
+	 * acknowledgement. Not when the MTA wrote one (postfix flags=R) */
+	if (from && buf_printf(&in, "Return-Path: <%s>\r\n", from)) {
+		buf_free(&in);
+		return EX_DATAERR_;
+	}
+	head = in.len;
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
 		if ((rc = buf_add(&in, chunk, n))) {
 			fprintf(stderr, "tame: message larger than %d bytes\n",
@@ -576,10 +585,22 @@ cmd_deliver(struct store *s, int argc, char **argv)
 			return EX_DATAERR_;
 		}
 	}
-	if (ferror(stdin) || in.len == 0) {
+	if (in.len - head > TAME_SMTP_MESSAGE_MAX) {
+		fprintf(stderr, "tame: message larger than %d bytes\n",
+		    TAME_SMTP_MESSAGE_MAX);
+		buf_free(&in);
+		return EX_DATAERR_;
+	}
+	if (ferror(stdin) || in.len == 0 || in.len == head) {
 		fprintf(stderr, "tame: no message on stdin\n");
 		buf_free(&in);
 		return EX_DATAERR_;
+	}
+	/* one from the MTA already: ours goes */
+	if (head && in.len - head >= 12 && strncasecmp(in.data + head,
+	    "Return-Path:", 12) == 0) {
+		memmove(in.data, in.data + head, in.len - head);
+		in.len -= head;
 	}
 	if ((rc = store_begin(s)) == TAME_OK) {
 		rc = ingest_message(s, in.data, in.len, from ? from : "",

@@ -243,9 +243,11 @@ outbox_main(void *arg)
 			break;
 		}
 		if (!ob->kicked) {
-			/* sleep until the next item is due, a kick, or 30 s
-			 * (another process may have queued mail) */
-			wait_ms = 30000;
+			/* sleep until the next item is due, a kick, or 2 s:
+			 * another process (tame deliver's acknowledgement)
+			 * may have queued mail, and a look is one indexed
+			 * query */
+			wait_ms = 2000;
 			if (next_due) {
 				int64_t d = next_due - tame_now_ms();
 

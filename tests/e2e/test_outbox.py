@@ -457,6 +457,35 @@ def test_answer_to_ack_joins_ticket(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_deliver_with_a_null_sender_gets_no_acknowledgement(tame, sink):
+    """`tame deliver --from ""` (an MTA's pipe for a bounce, SENDER
+    empty) writes Return-Path: <> as tamed's SMTP does, so no
+    acknowledgement goes to nobody; a real sender still gets one, and a
+    Return-Path the MTA wrote is not doubled."""
+    mb = tame.mailbox_id()
+    assert tame.api("PATCH", "/api/v1/mailboxes/%d" % mb,
+                    {"ack_enabled": True})[0] == 200
+    tame.cli("deliver", "--from", "", "--to", MAILBOX,
+             stdin=make_message(sender="robot@example.org",
+                                subject="From nobody").as_bytes())
+    tame.cli("deliver", "--from", "dave@example.org", "--to", MAILBOX,
+             stdin=make_message(sender="dave@example.org",
+                                subject="From Dave").as_bytes())
+    raw = b"Return-Path: <erin@example.org>\r\n" + make_message(
+        sender="erin@example.org", subject="From Erin").as_bytes()
+    tame.cli("deliver", "--from", "erin@example.org", "--to", MAILBOX,
+             stdin=raw)
+    sink.wait_count(2)
+    settle(1.0)
+    assert sorted(m["rcpts"][0] for m in sink.messages) == [
+        "dave@example.org", "erin@example.org"]
+    t = tame.wait_ticket("From Erin")
+    mid = tame.ticket(t["id"])["messages"][0]["id"]
+    st, _, body = tame.api("GET", "/api/v1/tickets/%d/messages/%d/raw"
+                           % (t["id"], mid))
+    assert st == 200 and body.count(b"Return-Path:") == 1, body[:300]
+
+
 def test_out_of_office_answer_to_a_closed_ticket_joins_it(tame, sink):
     """An out-of-office reply to our last answer on a closed ticket
     joins that ticket, which stays closed: before, it made a new ticket
