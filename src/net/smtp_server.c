@@ -360,6 +360,14 @@ srv_listen(struct smtp_server *srv, const char *addr, int which)
 		rc = TAME_EIO;
 		goto out;
 	}
+	/* the MTA's LMTP client runs as its own user (postfix): anyone on
+	 * the machine may connect, as to the loopback port, and only the
+	 * mailboxes' addresses are taken */
+	if (ss.ss_family == AF_UNIX && chmod(addr, 0666) < 0) {
+		unlink(addr);
+		rc = TAME_EIO;
+		goto out;
+	}
 	if (ss.ss_family == AF_UNIX && !(srv->unix_path = tame_strdup(addr))) {
 		unlink(addr);
 		rc = TAME_ENOMEM;

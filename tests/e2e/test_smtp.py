@@ -643,3 +643,35 @@ def test_client_that_stops_reading_loses_its_connection(tame):
         s.close()
     assert ended, "the connection is still open"
     assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+
+
+def test_lmtp_on_a_unix_socket_any_local_user_may_use(tame_data, tmp_path):
+    """The LMTP socket file takes connections from the MTA's own user
+    (postfix), not only tamed's: mode 0666 whatever the umask. Before,
+    the umask's 0755 left postfix with "permission denied"."""
+    import os
+    import subprocess
+    from conftest import TAMED
+    sock = tmp_path / "lmtp.sock"
+    old = os.umask(0o022)
+    try:
+        proc = subprocess.Popen(
+            [str(TAMED), "--data", str(tame_data.data), "--http",
+             "127.0.0.1:%d" % tame_data.http_port, "--smtp",
+             "127.0.0.1:%d" % tame_data.smtp_port, "--lmtp", str(sock)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.umask(old)
+    try:
+        wait_for(lambda: sock.exists(), 10, what="the LMTP socket")
+        assert os.stat(sock).st_mode & 0o777 == 0o666
+        c = socket.socket(socket.AF_UNIX)
+        c.settimeout(10)
+        c.connect(str(sock))
+        assert c.recv(512).startswith(b"220")
+        c.sendall(b"LHLO x\r\nQUIT\r\n")
+        c.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
