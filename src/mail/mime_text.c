@@ -278,27 +278,92 @@ out:
 	return r;
 }
 
-/* The text of a text part in UTF-8 (GMime converts from the declared
- * charset; unknown or lying charsets fall back to UTF-8/Latin-1), CRLF
- * made LF, cut to TAME_TEXT_MAX. malloc'd; NULL on ENOMEM. */
+/* 1 if charset label cs names UTF-8, US-ASCII or nothing. */
+static int
+utf8_label(const char *cs)
+{
+	return !cs || g_ascii_strcasecmp(cs, "utf-8") == 0 ||
+	    g_ascii_strcasecmp(cs, "utf8") == 0 ||
+	    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+	    g_ascii_strcasecmp(cs, "ascii") == 0;
+}
+
+/* The iconv name to decode label cs with. As browsers do (WHATWG
+ * Encoding), Latin-1 is read as windows-1252, which Outlook writes
+ * under that label: its euro sign, dashes and curly quotes would be C1
+ * controls otherwise. */
+static const char *
+decode_as(const char *cs)
+{
+	if (g_ascii_strcasecmp(cs, "iso-8859-1") == 0 ||
+	    g_ascii_strcasecmp(cs, "iso8859-1") == 0 ||
+	    g_ascii_strcasecmp(cs, "latin1") == 0 ||
+	    g_ascii_strcasecmp(cs, "iso_8859-1") == 0)
+		return "WINDOWS-1252";
+	return g_mime_charset_iconv_name(cs);
+}
+
+/* The part's bytes (transfer encoding undone) in UTF-8, g_malloc'd: by
+ * its label when they are what it says; when they are not (a label
+ * that lies, as "utf-8" over Latin-1 bytes), by the bytes: UTF-8 if
+ * they are that, else windows-1252, where every byte is a character.
+ * Nothing is dropped. NULL for an empty part. */
+static char *
+part_text_any(GMimeObject *obj)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+	const char *cs = g_mime_object_get_content_type_parameter(obj,
+	    "charset");
+	GMimeStream *s;
+	GByteArray *ba;
+	char *t = NULL;
+	gsize n, i, k;
+
+	if (!w)
+		return NULL;
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	n = ba->len;	/* whole: a cut could split a character; the
+			 * caller cuts the text */
+	/* a UTF-8 label: only its NULs stand in the way (UTF-16 and the
+	 * like have NULs of their own, and are converted whole) */
+	if (utf8_label(cs)) {
+		for (i = k = 0; i < n; i++)
+			if (ba->data[i])
+				ba->data[k++] = ba->data[i];
+		n = k;
+	}
+	if (n && !utf8_label(cs))
+		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
+		    decode_as(cs), NULL, NULL, NULL);
+	if (!t && n && g_utf8_validate((const char *)ba->data, (gssize)n,
+	    NULL))
+		t = g_strndup((const char *)ba->data, n);
+	if (!t && n)
+		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
+		    "WINDOWS-1252", NULL, NULL, NULL);
+	/* windows-1252 leaves five bytes undefined: Latin-1 has them all */
+	if (!t && n)
+		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
+		    "ISO-8859-1", NULL, NULL, NULL);
+	g_object_unref(s);
+	return t;
+}
+
+/* The text of a text part in UTF-8 (from the declared charset; a label
+ * that lies falls back to UTF-8, then windows-1252), CRLF made LF, cut
+ * to TAME_TEXT_MAX. malloc'd; NULL on ENOMEM. */
 char *
 mime_part_text(GMimeObject *obj)
 {
-	char *t, *d, *r, *w;
+	char *t, *r, *w;
 	const char *p;
 
 	if ((r = part_text_utf8(obj)) != NULL)
 		return r;
-	t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
-	if (!t)
+	if (!(t = part_text_any(obj)))
 		return strdup("");
-	if (!g_utf8_validate(t, -1, NULL)) {
-		d = g_mime_utils_decode_8bit(mime_popts, t, strlen(t));
-		g_free(t);
-		t = d;
-		if (!t)
-			return strdup("");
-	}
 	r = mime_clean_str(t, TAME_TEXT_MAX, 0);
 	g_free(t);
 	if (!r)

@@ -265,3 +265,33 @@ def test_charsets_shown_as_utf8(tame, charset, text):
     t = tame.wait_ticket("Charset " + charset)
     got = tame.ticket(t["id"])["messages"][0]["text"]
     assert text in got, (charset, got)
+
+
+@pytest.mark.parametrize("name,ctype,body,want", [
+    ("utf-8 over latin-1", "text/plain; charset=utf-8",
+     b"Sch\xf6ne Gr\xfc\xdfe, Ren\xe9e", "Sch\u00f6ne Gr\u00fc\u00dfe, Ren\u00e9e"),
+    ("none over latin-1", "text/plain",
+     b"Sch\xf6ne Gr\xfc\xdfe", "Sch\u00f6ne Gr\u00fc\u00dfe"),
+    ("latin-1 label over cp1252", "text/plain; charset=iso-8859-1",
+     b"It costs 5\x80 \x96 that\x92s \x93fine\x94",
+     "It costs 5\u20ac \u2013 that\u2019s \u201cfine\u201d"),
+    ("html utf-8 over latin-1", "text/html; charset=utf-8",
+     b"<p>Sch\xf6ne Gr\xfc\xdfe</p>", "Sch\u00f6ne Gr\u00fc\u00dfe"),
+    ("us-ascii over utf-8", "text/plain; charset=us-ascii",
+     b"K\xc3\xa4se", "K\u00e4se"),
+    ("unknown label over utf-8", "text/plain; charset=x-bogus",
+     b"K\xc3\xa4se", "K\u00e4se"),
+])
+def test_lying_charset_loses_no_letter(tame, name, ctype, body, want):
+    """A charset label that does not match the bytes: every letter is
+    still there (the bytes are read as UTF-8 when they are that, else as
+    windows-1252), and Latin-1 is read as windows-1252 as browsers do.
+    Before, the letters the label could not read were dropped, and the
+    euro sign and curly quotes became control characters."""
+    raw = crlf(*hdr("Lying " + name, ["Content-Transfer-Encoding: 8bit"],
+                    ctype=ctype), "", body)
+    tame.send_raw(raw)
+    t = tame.wait_ticket("Lying " + name)
+    got = tame.ticket(t["id"])["messages"][0]["text"]
+    assert want in got, (name, got)
+
