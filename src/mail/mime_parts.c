@@ -396,6 +396,22 @@ mime_lenient_dsn(struct pctx *c, const char *raw, size_t len)
 	}
 }
 
+/* 1 if s holds nothing but white space. */
+static int
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+/* Said at the end of what is shown of an HTML part too long to show
+ * whole (html_sanitize.h's limits): an agent must not take the part
+ * shown for all of it. */
+#define HTML_CUT_NOTE "[This message goes on beyond what Tame shows; " \
+	"\"View original\" has all of it.]"
+
 enum tame_err
 mime_read_bodies(struct pctx *c)
 {
@@ -403,6 +419,7 @@ mime_read_bodies(struct pctx *c)
 	struct buf b;
 	char *html = NULL;
 	enum tame_err rc = TAME_OK;
+	int cut;
 
 	if (c->text_part) {
 		free(o->text);
@@ -415,17 +432,26 @@ mime_read_bodies(struct pctx *c)
 		return TAME_ENOMEM;
 	buf_init(&b, TAME_TEXT_MAX);
 	rc = html_sanitize(html, strlen(html), &b);
-	/* Too big: keep the prefix, which ends between two tokens. */
-	if (rc == TAME_ETOOBIG)
-		rc = TAME_OK;
+	/* Too big: keep the prefix, which ends between two tokens, and
+	 * say so */
+	if ((cut = rc == TAME_ETOOBIG)) {
+		rc = buf_addstr(&b, "<p>" HTML_CUT_NOTE "</p>");
+		if (rc == TAME_ETOOBIG)
+			rc = TAME_OK;
+	}
 	if (rc || !(o->html = buf_take(&b))) {
 		rc = rc ? rc : TAME_ENOMEM;
 		goto out;
 	}
-	if (!c->text_part) {
+	/* the text from the HTML when there is no text part, or one that
+	 * is empty (a mail program's blank alternative) */
+	if (!c->text_part || blank(o->text)) {
 		rc = html_to_text(html, strlen(html), &b);
-		if (rc == TAME_ETOOBIG)
-			rc = TAME_OK;
+		if (rc == TAME_ETOOBIG || cut) {
+			rc = buf_addstr(&b, "\n\n" HTML_CUT_NOTE "\n");
+			if (rc == TAME_ETOOBIG)
+				rc = TAME_OK;
+		}
 		if (rc)
 			goto out;
 		free(o->text);

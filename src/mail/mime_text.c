@@ -230,6 +230,23 @@ utf8_copy_lf(const unsigned char *p, size_t n, char *o, int ascii_only)
 	return o - o0;
 }
 
+/* The part's content with its transfer encoding undone, in *ba; the
+ * stream that holds it (g_object_unref when done), or NULL when the
+ * part has none. */
+static GMimeStream *
+part_bytes(GMimeObject *obj, GByteArray **ba)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+	GMimeStream *s;
+
+	if (!w)
+		return NULL;
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	*ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	return s;
+}
+
 /* The fast path of mime_part_text for the common case, a part declared UTF-8
  * (or US-ASCII, or nothing) whose bytes are what it says: the decoded
  * bytes are used as they are, where GMime's own path would run them
@@ -239,7 +256,6 @@ utf8_copy_lf(const unsigned char *p, size_t n, char *o, int ascii_only)
 static char *
 part_text_utf8(GMimeObject *obj)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
 	const char *cs = g_mime_object_get_content_type_parameter(obj,
 	    "charset");
 	GMimeStream *s;
@@ -248,15 +264,12 @@ part_text_utf8(GMimeObject *obj)
 	size_t n;
 	ssize_t got;
 
-	if (!w)
-		return NULL;
 	if (cs && g_ascii_strcasecmp(cs, "utf-8") != 0 &&
 	    g_ascii_strcasecmp(cs, "utf8") != 0 &&
 	    g_ascii_strcasecmp(cs, "us-ascii") != 0)
 		return NULL;
-	s = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, s);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	if (!(s = part_bytes(obj, &ba)))
+		return NULL;
 	n = ba->len;
 	if (n > TAME_TEXT_MAX) {
 		n = TAME_TEXT_MAX;
@@ -311,7 +324,6 @@ decode_as(const char *cs)
 static char *
 part_text_any(GMimeObject *obj)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
 	const char *cs = g_mime_object_get_content_type_parameter(obj,
 	    "charset");
 	GMimeStream *s;
@@ -319,11 +331,8 @@ part_text_any(GMimeObject *obj)
 	char *t = NULL;
 	gsize n, i, k;
 
-	if (!w)
+	if (!(s = part_bytes(obj, &ba)))
 		return NULL;
-	s = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, s);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
 	n = ba->len;	/* whole: a cut could split a character; the
 			 * caller cuts the text */
 	/* a UTF-8 label: only its NULs stand in the way (UTF-16 and the

@@ -295,3 +295,33 @@ def test_lying_charset_loses_no_letter(tame, name, ctype, body, want):
     got = tame.ticket(t["id"])["messages"][0]["text"]
     assert want in got, (name, got)
 
+
+def test_html_mail_shown_in_part_says_so_and_blank_text_is_skipped(tame):
+    """An HTML-only mail too long to show whole (over the parse limit)
+    says at the end of what is shown that there is more, in the text and
+    the HTML; a blank text/plain beside the HTML does not hide the HTML's
+    words from the preview and search. Before: cut without a word, and
+    an empty text."""
+    para = "<p>" + "Some long words about the order. " * 25 + "</p>\n"
+    html = "<html><body>" + para * 1100 + \
+        "<p>END-MARKER please refund order 4711</p></body></html>"
+    raw = crlf(*hdr("Very long HTML", ["Content-Transfer-Encoding: 8bit"],
+                    ctype="text/html; charset=utf-8"), "", *html.split("\n"))
+    tame.send_raw(raw)
+    t = tame.wait_ticket("Very long HTML")
+    m = tame.ticket(t["id"])["messages"][0]
+    assert "END-MARKER" not in m["text"]
+    assert "goes on beyond what Tame shows" in m["text"]
+    assert "goes on beyond what Tame shows" in m["html"]
+    b = "=_alt_42"
+    raw = crlf(*hdr("Blank alternative", [],
+                    ctype='multipart/alternative; boundary="%s"' % b), "",
+               "--" + b, "Content-Type: text/plain; charset=utf-8", "", "  ",
+               "--" + b, "Content-Type: text/html; charset=utf-8", "",
+               "<p>My invoice 4711 is wrong</p>", "--" + b + "--")
+    tame.send_raw(raw)
+    t = tame.wait_ticket("Blank alternative")
+    assert "invoice 4711" in tame.ticket(t["id"])["messages"][0]["text"]
+    hits = tame.tickets(q="invoice")
+    assert [x["id"] for x in hits] == [t["id"]]
+
