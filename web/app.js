@@ -18,7 +18,7 @@
 
 import * as api from './api.js';
 import * as live from './live.js';
-import { h, fill, typing, avatar, personName, when, warn }
+import { h, fill, typing, avatar, personName, when, warn, DRAFTS_KEY }
 	from './dom.js';
 import { InboxView } from './inbox.js';
 import { VIEWS, FIRST_VIEW, parseHash } from './queue.js';
@@ -384,6 +384,14 @@ function wire() {
 	$('logout').addEventListener('click', async () => {
 		if (ticketMod)
 			await ticketMod.flushSends();
+		// unsent text stays in no browser after signing out
+		if (ticketMod)
+			ticketMod.forgetDrafts();
+		try {
+			localStorage.removeItem(DRAFTS_KEY);
+		} catch (e) {
+			// storage off: nothing kept
+		}
 		try {
 			await api.logout();
 		} catch (e) {

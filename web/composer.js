@@ -11,14 +11,53 @@
 // reply taken back with Undo, finds it again. The view is told about a
 // submit through onSubmit(kind, body) and does the sending.
 
-import { h, fill, personName, warn } from './dom.js';
+import { h, fill, personName, warn, DRAFTS_KEY } from './dom.js';
 import * as replies from './replies.js';
 import { Spell } from './spell.js';
 import { registerHint } from './tone.js';
 import { ComposeTools } from './compose_tools.js';
 
-export const drafts = new Map();  // ticket id -> {mode, text, cc, since,
-                                  // files}
+// The drafts are kept in this browser too (localStorage), so a reload or
+// a closed tab loses no text; the files of a draft are not (a File
+// cannot be kept), and signing out forgets them all (app.js).
+class Drafts extends Map {
+	constructor() {
+		super();
+		try {
+			for (const [k, d] of JSON.parse(localStorage.getItem(
+				DRAFTS_KEY) || '[]'))
+				super.set(k, { ...d, files: [] });
+		} catch (e) {
+			// none kept, or not readable: start empty
+		}
+	}
+
+	set(k, d) {
+		super.set(k, d);
+		this.keep();
+		return this;
+	}
+
+	delete(k) {
+		const had = super.delete(k);
+		if (had)
+			this.keep();
+		return had;
+	}
+
+	keep() {
+		try {
+			localStorage.setItem(DRAFTS_KEY, JSON.stringify([...this].map(
+				([k, d]) => [k, { mode: d.mode, text: d.text, cc: d.cc,
+					since: d.since }])));
+		} catch (e) {
+			// storage full or off: the drafts live as long as the page
+		}
+	}
+}
+
+export const drafts = new Drafts();  // ticket id -> {mode, text, cc,
+                                     // since, files}
 
 export class Composer {
 	// view: {id, ctx, t (the ticket), typed(), onSubmit(kind, body)}
@@ -284,9 +323,9 @@ export class Composer {
 		if (!d)
 			return false;
 		this.setMode(d.mode);
-		this.textEl.value = d.text;
-		this.ccEl.value = d.cc;
-		this.tools.set(d.files);
+		this.textEl.value = d.text || '';
+		this.ccEl.value = d.cc || '';
+		this.tools.set(d.files || []);
 		this.since = d.since || null;
 		this.spell.changed();
 		this.textEl.focus();

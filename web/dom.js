@@ -2,6 +2,10 @@
 // HTML strings (so nothing from a mail is ever parsed as markup, and the
 // strict CSP needs no exception), times, avatars, toasts.
 
+// Where composer.js keeps unsent replies in the browser (app.js forgets
+// them at sign-out).
+export const DRAFTS_KEY = 'tame.drafts';
+
 // h('div', {className: 'x', onclick: f}, child, 'text', ...): an element.
 // Attributes whose name starts with "on" become listeners; "dataset"
 // fills data-*; dashed names (aria-*) and names the element has no
@@ -202,6 +206,24 @@ export function modal(title, body, buttons, onOpen) {
 		dlg.addEventListener('cancel', (e) => {
 			e.preventDefault();
 			done(null);
+		});
+		// Enter in a field does what the main button does, as in a
+		// form (a text area keeps its new line; a picker inside that
+		// takes Enter itself says so with preventDefault)
+		dlg.addEventListener('keydown', (e) => {
+			const t = e.target;
+			if (e.key !== 'Enter' || e.defaultPrevented || e.isComposing ||
+			    e.shiftKey || e.ctrlKey || e.altKey || e.metaKey ||
+			    t.tagName === 'TEXTAREA' || t.tagName === 'BUTTON' ||
+			    t.tagName === 'A' || t.isContentEditable)
+				return;
+			const main = dlg.querySelector('.buttons button.primary') ||
+				(buttons.length === 1 &&
+				 dlg.querySelector('.buttons button'));
+			if (!main || main.disabled)
+				return;
+			e.preventDefault();
+			main.click();
 		});
 		document.body.appendChild(dlg);
 		dlg.showModal();

@@ -42,6 +42,11 @@ const held = new Map();    // key -> {now(), undo()}
 let heldSeq = 0;
 let current = null;        // the mounted TicketView
 
+// Signing out: no one else finds this agent's unsent text.
+export function forgetDrafts() {
+	drafts.clear();
+}
+
 export function pendingSends() {
 	return held.size;
 }

@@ -216,6 +216,33 @@ test('undo takes a reply back before it leaves', async () => {
 	await context.close();
 });
 
+test('a half-written reply survives a reload; signing out forgets it',
+	async () => {
+		const id = await env.tamed.deliver({ subject: 'Draft me',
+			text: 'A long question.' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in');
+		await page.keyboard.press('r');
+		await page.keyboard.type('Dear Dana, about your question: ');
+		await page.reload();
+		await page.waitForSelector('.msg.in');
+		await page.waitForFunction(() => document.getElementById(
+			'composer-text').value.startsWith('Dear Dana, about'));
+		await page.click('#logout');
+		await page.waitForSelector('#login-email');
+		assert.equal(await page.evaluate(() =>
+			localStorage.getItem('tame.drafts')), null);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in');
+		assert.equal(await page.inputValue('#composer-text'), '');
+		assertClean(seen);
+		await context.close();
+	});
+
 test('keyboard only: move, open, note, assign, solve, search, help',
 	async () => {
 		const ids = [];

@@ -37,7 +37,8 @@ test('saved replies: write, change and delete in the library',
 		await page.click('.reply-card[data-title="Scratch"] ' +
 			'button:text("Edit")');
 		await page.fill('#reply-title', 'Scratch 2');
-		await page.click('dialog.modal button:text("Save")');
+		// Enter in a field of a dialog does what its main button does
+		await page.press('#reply-title', 'Enter');
 		await page.waitForSelector('.reply-card[data-title="Scratch 2"]');
 		await page.click('.reply-card[data-title="Scratch 2"] ' +
 			'button:text("Delete")');
@@ -152,7 +153,10 @@ test('collision: two agents see each other; a new customer message ' +
 	await grace.page.route('**/api/v1/events', (r) => r.abort());
 	await grace.page.reload();
 	await grace.page.waitForSelector('.msg.in');
-	await grace.page.keyboard.press('r');
+	// her draft from before the reload is back; she starts afresh
+	await grace.page.waitForFunction(() => document.getElementById(
+		'composer-text').value === 'Hello Pia, I am on it');
+	await grace.page.fill('#composer-text', '');
 	await grace.page.keyboard.type('Hello Pia, one more thing.');
 	await env.tamed.send(makeMail({ from: 'Pia Quist <pia@example.org>',
 		subject: 'Re: Collision course [#' + id + ']',
