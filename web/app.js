@@ -404,6 +404,13 @@ function wire() {
 	$('search-form').addEventListener('submit', (e) => {
 		e.preventDefault();
 		const q = $('search').value.trim();
+		// a ticket number ("#31" or "31") opens that ticket
+		const num = /^#?([1-9][0-9]{0,15})$/.exec(q);
+		if (num) {
+			$('search').value = '';
+			ctx.navigate('#/t/' + num[1]);
+			return;
+		}
 		const base = ctx.listHash.split('?')[0];
 		const params = new URLSearchParams(ctx.listHash.split('?')[1] ||
 			'');

@@ -173,6 +173,17 @@ http_tickets_list(struct http_ctx *c)
 	}
 	if (q.q && q.q[0] == '\0')
 		q.q = NULL;
+	/* a customer's address finds their tickets (the text search would
+	 * take it for words) */
+	if (q.q && !q.customer_id && reply_addr_valid(q.q) &&
+	    (rc = store_customer_by_email(c->store, q.q, &q.customer_id)) !=
+	    TAME_ENOTFOUND) {
+		if (rc) {
+			http_store_error(c, rc, "customer");
+			return;
+		}
+		q.q = NULL;
+	}
 	q.tag = http_query(c, "tag");
 	if (q.tag && (q.tag[0] == '\0' || strlen(q.tag) > TAME_FIELD_MAX)) {
 		http_error(c, 400, "invalid_parameter",

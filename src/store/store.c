@@ -401,6 +401,14 @@ store_mailbox_count(struct store *s, int64_t *n)
 /* ---- customers (see store.h for each contract) ---- */
 
 enum tame_err
+store_customer_by_email(struct store *s, const char *email, int64_t *id)
+{
+	REQUIRE(email);
+	REQUIRE(id);
+	return s->be->customer_by_email(s, email, id);
+}
+
+enum tame_err
 store_customer_upsert(struct store *s, const char *email, const char *name,
     int64_t now, int64_t *id)
 {

@@ -137,6 +137,9 @@ enum tame_err store_mailbox_count(struct store *s, int64_t *n);
 
 /* ---- customers ---- */
 
+/* The customer of email (case-insensitive); TAME_ENOTFOUND. */
+enum tame_err store_customer_by_email(struct store *s, const char *email,
+    int64_t *id);
 /* Finds the customer by email (case-insensitive) or creates it; fills a
  * missing name when name is given. */
 enum tame_err store_customer_upsert(struct store *s, const char *email,

@@ -85,6 +85,8 @@ struct store_backend {
 	    json_t **out);
 	enum tame_err (*mailbox_count)(struct store *s, int64_t *n);
 
+	enum tame_err (*customer_by_email)(struct store *s, const char *email,
+	    int64_t *id);
 	enum tame_err (*customer_upsert)(struct store *s, const char *email,
 	    const char *name, int64_t now, int64_t *id);
 	enum tame_err (*customer_create)(struct store *s, const char *email,

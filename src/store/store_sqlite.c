@@ -963,6 +963,21 @@ sqlite_mailbox_count(struct store *s, int64_t *n)
 /* Ingest calls this for every message and nearly always finds the
  * customer, so look first and write only when something changes. */
 static enum tame_err
+sqlite_customer_by_email(struct store *s, const char *email, int64_t *id)
+{
+	static const char sql[] = "SELECT id FROM customers WHERE email = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_lower(q, st, 1, email);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*id = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	return rc;
+}
+
+static enum tame_err
 sqlite_customer_upsert(struct store *s, const char *email, const char *name,
     int64_t now, int64_t *id)
 {
@@ -1293,6 +1308,7 @@ const struct store_backend store_backend_sqlite = {
 	.mailbox_count = sqlite_mailbox_count,
 
 	.customer_upsert = sqlite_customer_upsert,
+	.customer_by_email = sqlite_customer_by_email,
 	.customer_create = sqlite_customer_create,
 	.customer_update = sqlite_customer_update,
 	.customers_view = store_sqlite_customers_view,

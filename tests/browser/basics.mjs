@@ -309,6 +309,12 @@ test('keyboard only: move, open, note, assign, solve, search, help',
 		await page.keyboard.press('Escape');
 		await page.waitForFunction(() =>
 			!document.getElementById('help').open);
+		// a ticket number typed in the search opens that ticket
+		await page.keyboard.press('/');
+		await page.keyboard.type('#' + ids[2]);
+		await page.keyboard.press('Enter');
+		await page.waitForSelector('.msg.in:has-text("Triage three body")');
+		assert.ok(page.url().endsWith('#/t/' + ids[2]), page.url());
 		assertClean(seen);
 		await context.close();
 	});

@@ -229,6 +229,27 @@ def test_wrong_password_and_throttle(tame):
     assert tame.get("/api/v1/tickets")
 
 
+def test_search_by_a_customers_address_lists_their_tickets(tame):
+    """q with a customer's email address lists that customer's tickets
+    (the text search took it for words and found none); an address no
+    customer has is searched as text."""
+    tame.send_mail(make_message(sender="Chen <chen@initech.test>",
+                                subject="Chen one"))
+    tame.send_mail(make_message(sender="Chen <chen@initech.test>",
+                                subject="Chen two"))
+    tame.send_mail(make_message(sender="dora@example.org",
+                                subject="Dora", text="Ask chen@initech.test"))
+    wait_for(lambda: len(tame.tickets()) == 3)
+    for q in ("chen@initech.test", "Chen@Initech.TEST"):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" + q)
+        assert st == 200, ans
+        assert sorted(t["subject"] for t in ans["tickets"]) == [
+            "Chen one", "Chen two"], q
+    st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q="
+                          "nobody@initech.test")
+    assert st == 200 and ans["tickets"] == []
+
+
 def test_list_filters_status_and_full_text(tame):
     ids = make_tickets(tame, [
         ("Blue screen", "The laptop shows a blue screen after the update."),
