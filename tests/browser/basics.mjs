@@ -243,6 +243,30 @@ test('a half-written reply survives a reload; signing out forgets it',
 		await context.close();
 	});
 
+test('a phone-sized window: every view one tap away, nothing off screen',
+	async () => {
+		await env.tamed.deliver({ subject: 'Small screen question',
+			text: 'Typed on a phone.' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed, { viewport: { width: 390, height: 844 },
+				isMobile: true, hasTouch: true });
+		await signIn(page, env.tamed);
+		await page.waitForSelector('.row');
+		const pending = page.locator('#views a.view-link[href="#/inbox/' +
+			'pending"]');
+		assert.ok(await pending.isVisible(), 'the views are hidden');
+		await pending.tap();
+		await page.waitForFunction(() =>
+			location.hash.startsWith('#/inbox/pending'));
+		const head = await page.locator('.list-head h1').boundingBox();
+		assert.ok(head.height < 60, 'the title is ' + head.height +
+			' px tall');
+		const sort = await page.locator('#sort').boundingBox();
+		assert.ok(sort.x + sort.width <= 390, 'the sort runs off screen');
+		assertClean(seen);
+		await context.close();
+	});
+
 test('keyboard only: move, open, note, assign, solve, search, help',
 	async () => {
 		const ids = [];
