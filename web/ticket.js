@@ -353,9 +353,34 @@ export class TicketView {
 	async merge() {
 		const input = h('input', { id: 'merge-into', inputMode: 'numeric',
 			placeholder: '123', autocomplete: 'off' });
+		// which ticket the number is, before a merge that cannot be
+		// undone
+		const which = h('p', { id: 'merge-which', className: 'muted',
+			'aria-live': 'polite' });
+		let asked = 0;
+		input.addEventListener('input', async () => {
+			const n = Number(input.value.replace(/^#/, '').trim());
+			const seq = ++asked;
+			if (!(n > 0) || n === this.id) {
+				which.textContent = n === this.id ? 'That is this ticket.' :
+					'';
+				return;
+			}
+			let text;
+			try {
+				const t = (await api.get('/tickets/' + n)).ticket;
+				text = '#' + n + ' \u2014 ' + (t.subject || '(no subject)') +
+					', ' + personName(t.customer) + ', ' + t.status;
+			} catch (e) {
+				text = 'No ticket #' + n + '.';
+			}
+			if (seq === asked)
+				which.textContent = text;
+		});
 		const into = await modal('Merge #' + this.id + ' into…',
 			h('div', {}, field('Ticket number to keep', input,
-				'this ticket\u2019s messages move there and it is closed')),
+				'this ticket\u2019s messages move there and it is closed'),
+			which),
 			[{ label: 'Merge', primary: true, value: () => {
 				const n = Number(input.value.replace(/^#/, '').trim());
 				return n > 0 && n !== this.id ? n : false;

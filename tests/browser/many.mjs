@@ -352,6 +352,9 @@ test('merge a ticket into another from its own view (m)', async () => {
 	await page.waitForSelector('.msg.in');
 	await page.keyboard.press('m');
 	await page.fill('#merge-into', '#' + b);
+	// the dialog says which ticket the number is before anything moves
+	await page.waitForSelector('#merge-which:has-text("Merge target")');
+	assert.match(await page.textContent('#merge-which'), /Otto/);
 	await page.click('dialog.modal button:text("Merge")');
 	await page.waitForFunction((id) => location.hash === '#/t/' + id, b);
 	await page.waitForSelector('.msg.in:has-text("Merge source")');
