@@ -238,7 +238,7 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 }
 
 /* Row, search index and ticket counters in one save point; the message
- * added last gives the ticket its preview. See store.h.
+ * added last, but for a note, gives the ticket its preview. See store.h.
  *
  * Inside a caller's transaction the search index is written at COMMIT
  * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
@@ -262,7 +262,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
-	    " preview = ?2,"
+	    " preview = CASE WHEN ?5 THEN preview ELSE ?2 END,"
 	    " updated_at = max(updated_at, ?1),"
 	    " last_customer_at = CASE WHEN ?3 THEN"
 	    "  max(coalesce(last_customer_at, 0), ?1)"
@@ -325,6 +325,9 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	sq_bind_text(q, st, 2, preview);
 	sq_bind_int(q, st, 3, m->direction == MSG_IN);
 	sq_bind_int(q, st, 4, m->ticket_id);
+	/* an internal note is no line of the conversation: the list shows
+	 * what the customer or the team wrote last */
+	sq_bind_int(q, st, 5, m->direction == MSG_NOTE);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	if (sqlite3_changes(q->db) == 0) {

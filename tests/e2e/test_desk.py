@@ -403,6 +403,21 @@ def test_bulk_bad_requests(tame):
     assert_error(st, ans, 400)
 
 
+def test_a_note_is_not_the_lists_preview(tame):
+    """The list shows what the customer or the team wrote last, not an
+    internal note (which looked like the customer's latest mail)."""
+    tid = new_ticket(tame, "Preview me",
+                     text="My order never arrived.\n")["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                          {"text": "Internal: check the courier first."})
+    assert st == 201, ans
+    row = [t for t in tame.tickets() if t["id"] == tid][0]
+    assert row["preview"].startswith("My order never arrived"), row
+    tame.reply(tid, "We are on it.")
+    row = [t for t in tame.tickets() if t["id"] == tid][0]
+    assert row["preview"].startswith("We are on it"), row
+
+
 def test_merge_moves_messages_and_threads_later_mail(tame, sink):
     mid_a = "<%s@example.org>" % uuid.uuid4().hex
     a = new_ticket(tame, "Printer broken", sender="Ann <ann@example.org>",
