@@ -9,10 +9,14 @@
 
 import * as api from './api.js';
 import { h, fill, toast, modal, field, personName, warn } from './dom.js';
+import { PLACEHOLDERS } from './replies.js';
 
-const PLACEHOLDERS = '{{customer.first_name}}, {{customer.name}}, ' +
-	'{{ticket.id}}, {{ticket.subject}}, {{agent.name}}, ' +
-	'{{agent.first_name}}';
+// The {{names}} in text that are no placeholder: they would go out as
+// written, to every customer.
+function unknownPlaceholders(text) {
+	return [...text.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)]
+		.map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
+}
 
 // Runs action body on ids; what: "assigned", "tagged"... Returns the
 // answer, or null when it failed as a whole.
@@ -142,9 +146,21 @@ export async function replyDialog({ title, recipients, preview }) {
 	draw(recipients);
 	const exclude = () => Array.from(rows.querySelectorAll('input'))
 		.filter((c) => !c.checked).map((c) => Number(c.value));
+	let warned = null;
 	const read = () => {
 		if (!text.value.trim()) {
 			warn('Write the reply first.');
+			text.focus();
+			return false;
+		}
+		// a mistyped placeholder is said once; sent as written after
+		const odd = unknownPlaceholders(text.value);
+		if (odd.length && warned !== text.value) {
+			warned = text.value;
+			warn('{{' + odd[0] + '}} is no placeholder (they are ' +
+				PLACEHOLDERS.map((p) => '{{' + p + '}}').join(', ') +
+				'); it would go out as written. Click again to send ' +
+				'it anyway.');
 			text.focus();
 			return false;
 		}
@@ -176,7 +192,8 @@ export async function replyDialog({ title, recipients, preview }) {
 		} });
 	return modal(title, h('div', { className: 'form-grid wide' },
 		saved, field('Reply (each customer gets their own email in their ' +
-			'own thread)', text, 'placeholders: ' + PLACEHOLDERS),
+			'own thread)', text, 'placeholders: ' + PLACEHOLDERS.map((p) =>
+			'{{' + p + '}}').join(', ')),
 		field('Then', st),
 		h('fieldset', {}, h('legend', {}, 'Recipients'), rows), shown),
 	buttons, () => text.focus());

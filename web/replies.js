@@ -12,7 +12,7 @@
 import * as api from './api.js';
 import { h, fill, toast, modal, field, personName, warn } from './dom.js';
 
-const PLACEHOLDERS = ['customer.first_name', 'customer.name',
+export const PLACEHOLDERS = ['customer.first_name', 'customer.name',
 	'customer.email', 'ticket.id', 'ticket.subject', 'agent.name',
 	'agent.first_name'];
 

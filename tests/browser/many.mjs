@@ -207,6 +207,12 @@ test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
 	assert.equal(await page.locator('#bulk-rcpts li').count(), 3);
 	// leave Ivo out, preview, send
 	await page.uncheck('#bulk-rcpts input[value="' + ids[2] + '"]');
+	// a mistyped placeholder is pointed out before anything goes
+	await page.fill('#bulk-text', 'Dear {{customer.firstname}}, hello.');
+	await page.click('dialog.modal button:text("Send to each")');
+	await page.waitForSelector('.toast:has-text("{{customer.firstname}} ' +
+		'is no placeholder")');
+	assert.ok(await page.isVisible('dialog.modal #bulk-text'));
 	await page.fill('#bulk-text', 'Dear {{customer.first_name}}, the ' +
 		'webhook keys were rotated; signatures work again.');
 	await page.click('dialog.modal button:text("Preview")');
