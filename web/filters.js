@@ -16,6 +16,7 @@
 import * as api from './api.js';
 import { h, toast, modal, field, personName, warn } from './dom.js';
 import { VIEWS } from './inbox.js';
+import { SORTS } from './queue.js';
 
 const COUNT_MAX = 100;
 const COUNT_DELAY_MS = 3000;
@@ -75,7 +76,8 @@ function body(f, id) {
 	const b = { name: String(f.name || '').trim() || 'Filter',
 		status: (f.status || []).filter((s) => STATUSES.includes(s)),
 		assignee: String(f.assignee || ''), tag: String(f.tag || ''),
-		priority: prios(f), q: String(f.q || '') };
+		priority: prios(f), q: String(f.q || ''),
+		mailbox: String(f.mailbox || ''), sort: String(f.sort || '') };
 	if (id)
 		b.id = id;
 	return b;
@@ -146,7 +148,7 @@ function prios(f) {
 export function params(f) {
 	return { status: f.status && f.status.length ? f.status.join(',') :
 		'any', assignee: f.assignee || '', tag: f.tag || '',
-	priority: prios(f).join(','), q: f.q || '' };
+	priority: prios(f).join(','), q: f.q || '', mailbox: f.mailbox || '' };
 }
 
 export function countOf(navKey) {
@@ -232,6 +234,14 @@ export async function edit(ctx, seed = {}) {
 			checked: prios(f).includes(p) }), ' ' + p));
 	const q = h('input', { id: 'filter-q', value: f.q || '',
 		placeholder: 'words in subject or messages' });
+	const mailbox = h('select', { id: 'filter-mailbox' },
+		[['', 'Any mailbox']].concat(ctx.mailboxes.map((m) =>
+			[String(m.id), m.name || m.address])).map(([v, l]) =>
+			h('option', { value: v,
+				selected: String(f.mailbox || '') === v }, l)));
+	const sort = h('select', { id: 'filter-sort' }, SORTS.map(([v, l]) =>
+		h('option', { value: v, selected: (f.sort || 'oldest') === v },
+			l)));
 	const read = () => {
 		if (!name.value.trim()) {
 			warn('Give the filter a name.');
@@ -245,6 +255,7 @@ export async function edit(ctx, seed = {}) {
 			assignee: assignee.value, tag: tag.value.trim(),
 			priority: prioBoxes.map((b) => b.firstChild).filter((c) =>
 				c.checked).map((c) => c.value), q: q.value.trim(),
+			mailbox: mailbox.value, sort: sort.value,
 		};
 	};
 	const buttons = [{ label: 'Save filter', primary: true, value: read }];
@@ -255,7 +266,8 @@ export async function edit(ctx, seed = {}) {
 			h('fieldset', {}, h('legend', {}, 'Status'), boxes),
 			field('Assignee', assignee), field('Tag', tag),
 			h('fieldset', {}, h('legend', {}, 'Priority (none: any)'),
-				prioBoxes), field('Text', q)),
+				prioBoxes), field('Text', q), field('Mailbox', mailbox),
+			field('Sort', sort)),
 		buttons, () => name.focus());
 	if (!r)
 		return;

@@ -16,15 +16,10 @@ import { h, fill, ago, age, stamp, avatar, personName, toast, warn }
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
-import { VIEWS, PAGE, listPath } from './queue.js';
+import { VIEWS, PAGE, SORTS, listPath } from './queue.js';
 
 export { VIEWS };
 
-const SORTS = [
-	['oldest', 'Oldest waiting'],
-	['newest', 'Newest'],
-	['priority', 'Priority'],
-];
 
 // The priority filter of the list head (the server's ?priority=).
 const PRIOS = [
@@ -66,7 +61,8 @@ export class InboxView {
 		this.params = v ? { ...v.params } : f ? filters.params(f) :
 			spec.trend ? { status: 'new,open,pending', trend: spec.trend } :
 				{ status: 'new,open,pending', mailbox: spec.mailbox };
-		this.sort = spec.sort || (v ? v.sort : 'oldest');
+		this.sort = spec.sort || (v ? v.sort : f && f.sort ? f.sort :
+			'oldest');
 		this.prio = spec.priority || this.params.priority || 'any';
 		this.q = spec.q;
 		this.tickets = [];
@@ -217,7 +213,8 @@ export class InboxView {
 		return { name: this.q ? this.q : '',
 			status: p.status && p.status !== 'any' ? p.status.split(',') :
 				[], assignee: p.assignee || '', q: this.q || '',
-			priority: this.prio === 'any' ? [] : this.prio.split(',') };
+			priority: this.prio === 'any' ? [] : this.prio.split(','),
+			mailbox: p.mailbox ? String(p.mailbox) : '', sort: this.sort };
 	}
 
 	go(change) {

@@ -37,6 +37,13 @@ export function parseHash(hash) {
 
 // The GET /tickets path for list parameters p (a view's params, or a
 // filter's), sort, priority ('any' or names), text q, limit and cursor.
+// The orders of the list, as the server names them, with their labels.
+export const SORTS = [
+	['oldest', 'Oldest waiting'],
+	['newest', 'Newest'],
+	['priority', 'Priority'],
+];
+
 export function listPath(p, sort, prio, q, limit, cursor) {
 	const query = { ...p, sort, q, priority: prio === 'any' ? null : prio,
 		limit, cursor };

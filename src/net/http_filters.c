@@ -34,9 +34,13 @@ static const char *const priorities[] = {
 	"low", "normal", "high", "urgent",
 };
 
+static const char *const sorts[] = {
+	"oldest", "newest", "priority",
+};
+
 static const char *const filter_cols[] = {
 	"id", "name", "status", "assignee", "tag", "priority", "q",
-	"created_at", "updated_at",
+	"mailbox", "sort", "created_at", "updated_at",
 };
 
 void
@@ -139,8 +143,13 @@ http_filters_save(struct http_ctx *c)
 		{ "tag", JF_LINE, 0, TAME_FIELD_MAX },
 		{ "priority", JF_LINE_ARRAY, 0, NELEM(priorities) },
 		{ "q", JF_LINE, 0, TAME_QUERY_MAX },
+		{ "mailbox", JF_LINE, 0, 24 },
+		{ "sort", JF_LINE, 0, 16 },
 	};
 	json_t *body, *query = NULL, *view = NULL;
+	const char *mb, *sort;
+	int64_t mbid;
+	size_t i;
 	int64_t id;
 	char *text = NULL;
 	enum tame_err rc;
@@ -159,6 +168,22 @@ http_filters_save(struct http_ctx *c)
 		    "be \"\", \"me\", \"none\" or an agent id");
 		goto out;
 	}
+	/* a mailbox's view and its sort are kept too, so a filter saved
+	 * from it shows what the view showed */
+	if ((mb = json_body_str(body, "mailbox")) && *mb &&
+	    tame_parse_i64(mb, 1, INT64_MAX, &mbid)) {
+		http_error(c, 400, "invalid_field", "field \"mailbox\" must "
+		    "be \"\" or a mailbox id");
+		goto out;
+	}
+	for (i = 0, sort = json_body_str(body, "sort"); sort && *sort &&
+	    i < NELEM(sorts) && strcmp(sort, sorts[i]) != 0; i++)
+		;
+	if (sort && *sort && i == NELEM(sorts)) {
+		http_error(c, 400, "invalid_field", "field \"sort\" must be "
+		    "\"\", oldest, newest or priority");
+		goto out;
+	}
 	if (!(query = json_object())) {
 		http_error(c, 500, "internal", "out of memory");
 		goto out;
@@ -167,7 +192,8 @@ http_filters_save(struct http_ctx *c)
 	    NELEM(statuses)) || take_str(c, body, query, "assignee") ||
 	    take_str(c, body, query, "tag") || take_names(c, body, query,
 	    "priority", priorities, NELEM(priorities)) ||
-	    take_str(c, body, query, "q"))
+	    take_str(c, body, query, "q") || take_str(c, body, query,
+	    "mailbox") || take_str(c, body, query, "sort"))
 		goto out;
 	if (!(text = json_dumps(query, JSON_COMPACT))) {
 		http_error(c, 500, "internal", "out of memory");

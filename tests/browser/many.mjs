@@ -299,6 +299,35 @@ test('tone chips with their words, outlier flags, similar solved cases',
 		await context.close();
 	});
 
+test('a filter saved from a mailbox view keeps its mailbox and order',
+	async () => {
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		const mb = (await env.tamed.api('GET', '/mailboxes')).mailboxes[0];
+		await page.goto(env.tamed.url + '/#/mailbox/' + mb.id +
+			'?sort=newest');
+		await page.waitForSelector('.list-head h1');
+		await page.locator('.rows').focus();
+		await page.keyboard.press('Shift+F');
+		await page.waitForSelector('#filter-mailbox');
+		assert.equal(await page.inputValue('#filter-mailbox'),
+			String(mb.id));
+		assert.equal(await page.inputValue('#filter-sort'), 'newest');
+		await page.fill('#filter-name', 'Support, newest');
+		await page.press('#filter-name', 'Enter');
+		await page.waitForSelector('h1:has-text("Support, newest")');
+		assert.equal(await page.inputValue('#sort'), 'newest');
+		const f = (await env.tamed.api('GET', '/filters')).filters.find(
+			(x) => x.name === 'Support, newest');
+		assert.equal(f.mailbox, String(mb.id));
+		assert.equal(f.sort, 'newest');
+		// the other tests count on their own filters being the first
+		await env.tamed.api('DELETE', '/filters/' + f.id);
+		assertClean(seen);
+		await context.close();
+	});
+
 test('saved filters: made from a view, counted, kept after a reload',
 	async () => {
 		const ids = await deliverAll([['Lea', 'lea@example.org',

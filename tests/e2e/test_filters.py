@@ -100,6 +100,8 @@ def test_bad_filters_refused(tame):
             ({"name": "x", "q": "a" * 600}, "q"),
             ({"name": "x" * 101}, "name"),
             ({"name": "x", "colour": "red"}, "colour"),
+            ({"name": "x", "mailbox": "support"}, "mailbox"),
+            ({"name": "x", "sort": "sideways"}, "sort"),
             ({"name": "x", "id": 0}, "id")]:
         st, _, ans = tame.api("POST", "/api/v1/filters", body)
         err = assert_error(st, ans, 400)
@@ -124,6 +126,27 @@ def test_saved_filter_lists_its_tickets(tame):
         {k: v for k, v in params.items() if v}))
     assert st == 200, ans
     assert [t["id"] for t in ans["tickets"]] == [a]
+
+
+def test_filter_keeps_a_mailbox_and_a_sort(tame):
+    """A filter saved from a mailbox's view keeps the mailbox and the
+    order, so it lists what the view listed (before, every mailbox,
+    oldest first)."""
+    mb2 = tame.cli("mailbox", "add", "--address", "billing@example.com",
+                   "--name", "Billing").out.strip()
+    tame.send_mail(make_message(to="billing@example.com",
+                                subject="Billing one"),
+                   rcpts=["billing@example.com"])
+    tame.wait_ticket("Billing one")
+    new_ticket(tame, "Support one")
+    _, f = save(tame, {"name": "Billing newest", "mailbox": mb2,
+                       "sort": "newest"})
+    assert (f["mailbox"], f["sort"]) == (mb2, "newest")
+    _, g = save(tame, {"name": "Plain"})
+    assert (g["mailbox"], g["sort"]) == ("", "")
+    st, _, ans = tame.api("GET", "/api/v1/tickets?" + urlencode(
+        {"status": "any", "mailbox": f["mailbox"], "sort": f["sort"]}))
+    assert [t["subject"] for t in ans["tickets"]] == ["Billing one"]
 
 
 def test_filters_outlive_a_restart(tame):
