@@ -69,30 +69,34 @@ throttle_find(const char *key)
 	return NULL;
 }
 
-/* The slot of key, made (taking the oldest one's place when all are
- * in use) if need be, its window restarted if over. Under the lock. */
-static struct throttle_slot *
-throttle_slot(const char *key, int64_t now)
+/* 1 if slot t holds a lock now: its failures used up in its window. */
+static int
+slot_locked(const struct throttle_slot *t, int64_t now)
 {
-	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
-	struct throttle_slot *t = throttle_find(key);
-	size_t i, oldest = 0;
+	return t->fails >= TAME_LOGIN_FAILS_MAX &&
+	    now - t->since < (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
+}
 
-	if (!t) {
-		for (i = 0; i < THROTTLE_SLOTS; i++) {
-			if (!throttle[i].key[0]) {
-				oldest = i;
-				break;
-			}
-			if (throttle[i].since < throttle[oldest].since)
-				oldest = i;
+/* A slot for key: a free one, else the oldest that holds no lock and
+ * is not keep (a flood of other keys must not push a lock out). NULL
+ * when every slot holds a lock. Under the lock. */
+static struct throttle_slot *
+throttle_new(const char *key, int64_t now, const struct throttle_slot *keep)
+{
+	struct throttle_slot *t = NULL;
+	size_t i;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++) {
+		if (!throttle[i].key[0]) {
+			t = &throttle[i];
+			break;
 		}
-		t = &throttle[oldest];
-		snprintf(t->key, sizeof(t->key), "%s", key);
-		t->fails = 0;
-		t->since = now;
+		if (&throttle[i] != keep && !slot_locked(&throttle[i], now) &&
+		    (!t || throttle[i].since < t->since))
+			t = &throttle[i];
 	}
-	if (now - t->since >= win) {
+	if (t) {
+		snprintf(t->key, sizeof(t->key), "%s", key);
 		t->fails = 0;
 		t->since = now;
 	}
@@ -102,22 +106,32 @@ throttle_slot(const char *key, int64_t now)
 /* Counts a guess at a password for both keys before it is checked, so
  * that guesses sent at once cannot all pass the limit while the slow
  * hash runs. 1 (nothing counted, *wait the seconds left) when either
- * key has used up its failures in the current window. */
+ * key has used up its failures in the current window, or when every
+ * slot holds a lock. A refused guess makes no slot. */
 static int
 throttle_take(const char *k1, const char *k2, int64_t now, int64_t *wait)
 {
 	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
+	const char *keys[2] = { k1, k2 };
 	struct throttle_slot *t[2];
 	int locked = 0, i;
 
 	pthread_mutex_lock(&throttle_lock);
-	t[0] = throttle_slot(k1, now);
-	t[1] = throttle_slot(k2, now);
 	for (i = 0; i < 2; i++) {
-		if (t[i]->fails >= TAME_LOGIN_FAILS_MAX) {
+		if ((t[i] = throttle_find(keys[i])) && now - t[i]->since >=
+		    win) {
+			t[i]->fails = 0;
+			t[i]->since = now;
+		}
+		if (t[i] && slot_locked(t[i], now)) {
 			locked = 1;
 			*wait = (t[i]->since + win - now + 999) / 1000;
 		}
+	}
+	if (!locked && ((!t[0] && !(t[0] = throttle_new(k1, now, t[1]))) ||
+	    (!t[1] && !(t[1] = throttle_new(k2, now, t[0]))))) {
+		locked = 1;
+		*wait = TAME_LOGIN_LOCK_SECONDS;
 	}
 	if (!locked)
 		t[0]->fails++, t[1]->fails++;
@@ -164,11 +178,13 @@ client_ip(const struct http_ctx *c, char *out, size_t len)
 		if (!inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)len))
 			snprintf(out, len, "unknown");
 	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)sa;
+		struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
 
-		if (!inet_ntop(AF_INET6, &in6->sin6_addr, out,
-		    (socklen_t)len))
+		/* one key per /64, what one client holds: its addresses
+		 * within do not each get five guesses */
+		if (!IN6_IS_ADDR_V4MAPPED(&a))
+			memset(a.s6_addr + 8, 0, 8);
+		if (!inet_ntop(AF_INET6, &a, out, (socklen_t)len))
 			snprintf(out, len, "unknown");
 	}
 }

@@ -995,6 +995,32 @@ def test_password_guesses_are_throttled_everywhere(tame):
     assert codes.count(401) <= 5 and codes.count(429) >= 15, codes
 
 
+def test_a_flood_of_refused_logins_does_not_push_a_lock_out(tame):
+    """Once locked, an account stays locked for its minute however many
+    other logins are refused meanwhile: a refused guess makes no
+    throttle entry, and a locked entry is never the one given up for a
+    new one. Before, a thousand refused logins for made-up emails
+    pushed the victim's lock out and bought five more guesses."""
+    _, bob = agent_api(tame, "bob@example.com", password="bob password 1")
+    codes = [login(tame, "bob@example.com", "guess %d" % i)[0]
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", tame.http_port,
+                                      timeout=30)
+    try:
+        for i in range(1100):
+            conn.request("POST", "/api/v1/session", body=json.dumps(
+                {"email": "x%d@example.com" % i, "password": "wrong"}),
+                headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 429, (i, r.status)
+    finally:
+        conn.close()
+    assert login(tame, "bob@example.com", "guess 7")[0] == 429
+
+
 def test_working_login_does_not_reset_the_address_count(tame):
     _, bob = agent_api(tame, "bob@example.com", password="bob password 1")
     for i in range(4):
