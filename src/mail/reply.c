@@ -16,6 +16,7 @@
 #include "../tame_limits.h"
 #include "mime.h"
 #include "reply.h"
+#include "../store/store_intel.h"
 #include "reply_html.h"
 
 int
@@ -58,6 +59,46 @@ json_list(const char *first, const char *const *v, size_t n)
 	return out;
 }
 
+/* See reply.h. */
+enum tame_err
+reply_signed(struct store *s, int64_t ticket_id, const char *text,
+    struct buf *out)
+{
+	size_t n = strlen(text);
+	char *sig = NULL;
+	enum tame_err rc;
+
+	/* the mailbox's signature closes every reply from it */
+	if ((rc = store_mailbox_signature(s, 0, ticket_id, &sig)))
+		return rc;
+	if (sig && *sig) {
+		while (n && strchr(" \t\r\n", text[n - 1]))
+			n--;
+		if (!(rc = buf_add(out, text, n)))
+			rc = buf_printf(out, "\n\n%s", sig);
+	} else {
+		rc = buf_addstr(out, text);
+	}
+	free(sig);
+	return rc;
+}
+
+/* See reply.h. */
+enum tame_err
+reply_already_sent(struct store *s, int64_t ticket_id, int64_t agent_id,
+    int64_t since, const char *text, int *yes)
+{
+	struct buf signed_text;
+	enum tame_err rc;
+
+	buf_init(&signed_text, TAME_REPLY_TEXT_MAX + TAME_SIGNATURE_MAX + 8);
+	if (!(rc = reply_signed(s, ticket_id, text, &signed_text)))
+		rc = store_intel_reply_done(s, ticket_id, agent_id, since,
+		    buf_str(&signed_text), yes);
+	buf_free(&signed_text);
+	return rc;
+}
+
 enum tame_err
 reply_send(struct store *s, const struct reply_req *r, int64_t now,
     int64_t *msg_id)
@@ -68,7 +109,6 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	struct message_new mn;
 	struct buf raw, rcpts, html, full;
 	char subject[1200], *mid = NULL, *to_json = NULL, *cc_json = NULL;
-	char *sig = NULL;
 	const char *text = r->text;
 	const char *to[1], *domain;
 	enum ticket_status st = r->has_status ? r->status : TICKET_PENDING;
@@ -103,19 +143,9 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 		goto out;
 	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
 		goto out;
-	/* the mailbox's signature closes every reply from it */
-	if ((rc = store_mailbox_signature(s, 0, ctx.ticket_id, &sig)))
+	if ((rc = reply_signed(s, ctx.ticket_id, r->text, &full)))
 		goto out;
-	if (sig && *sig) {
-		size_t n = strlen(r->text);
-
-		while (n && strchr(" \t\r\n", r->text[n - 1]))
-			n--;
-		if ((rc = buf_add(&full, r->text, n)) ||
-		    (rc = buf_printf(&full, "\n\n%s", sig)))
-			goto out;
-		text = buf_str(&full);
-	}
+	text = buf_str(&full);
 	domain = strchr(ctx.mailbox_address, '@');
 	domain = domain ? domain + 1 : "localhost";
 	if (!(mid = mime_new_message_id(domain))) {
@@ -208,7 +238,7 @@ out:
 	buf_free(&rcpts);
 	buf_free(&html);
 	buf_free(&full);
-	free(sig);
+
 	agent_clear(&ag);
 	store_reply_ctx_clear(&ctx);
 	return rc;

@@ -39,6 +39,16 @@ struct reply_req {
  * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, bad CC
  * address), TAME_ECONFLICT (the ticket was merged into another). The
  * caller wakes the outbox afterwards. */
+/* The text of a reply to ticket_id as reply_send stores and sends it:
+ * text with the ticket's mailbox's signature after it, when it has
+ * one. Appended to out. */
+enum tame_err reply_signed(struct store *s, int64_t ticket_id,
+    const char *text, struct buf *out);
+/* *yes = 1 when ticket_id has a reply by agent_id, written at or after
+ * since, of text as reply_send would have stored it: a retry taking
+ * over a claim of a tamed that stopped finds what it sent. */
+enum tame_err reply_already_sent(struct store *s, int64_t ticket_id,
+    int64_t agent_id, int64_t since, const char *text, int *yes);
 enum tame_err reply_send(struct store *s, const struct reply_req *r,
     int64_t now, int64_t *msg_id);
 

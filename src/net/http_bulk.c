@@ -164,7 +164,7 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	buf_init(&text, TAME_REPLY_TEXT_MAX);
 	if ((rc = http_desk_render(c, tid, b->text, &text)))
 		goto out;
-	if (b->resumed && (rc = store_intel_reply_done(c->store, tid,
+	if (b->resumed && (rc = reply_already_sent(c->store, tid,
 	    c->agent.id, b->since, buf_str(&text), &done)))
 		goto out;
 	if ((*skipped = done))

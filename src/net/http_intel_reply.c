@@ -205,7 +205,7 @@ send_all(struct http_ctx *c, const struct mass *m,
 			continue;
 		}
 		already = 0;
-		if (m->resumed && (rc = store_intel_reply_done(c->store,
+		if (m->resumed && (rc = reply_already_sent(c->store,
 		    r[i].ticket_id, c->agent.id, m->since, buf_str(&out),
 		    &already)))
 			break;

@@ -237,38 +237,36 @@ answer_message(struct http_ctx *c, int64_t msg_id, int status,
 {
 	json_t *view = NULL, *msgs, *m, *found = NULL, *ans;
 	enum tame_err rc;
-	char *text;
+	char *text = NULL;
 	size_t i;
 
-	if ((rc = store_ticket_view(c->store, c->id[0], &view))) {
-		http_store_error(c, rc, "ticket");
-		return;
-	}
-	msgs = json_object_get(json_object_get(view, "ticket"), "messages");
-	json_array_foreach(msgs, i, m) {
-		if (json_integer_value(json_object_get(m, "id")) == msg_id) {
-			found = m;
-			break;
+	if ((rc = store_ticket_view(c->store, c->id[0], &view)) == TAME_OK) {
+		msgs = json_object_get(json_object_get(view, "ticket"),
+		    "messages");
+		json_array_foreach(msgs, i, m) {
+			if (json_integer_value(json_object_get(m, "id")) ==
+			    msg_id) {
+				found = m;
+				break;
+			}
 		}
 	}
-	if (!found) {
-		http_store_error(c, TAME_ESTORE, "new message not in view");
-	} else if (!key) {
-		http_json(c, status, json_pack("{s:O}", "message", found));
-	} else if (!(ans = json_pack("{s:O}", "message", found)) ||
-	    !(text = json_dumps(ans, JSON_COMPACT))) {
-		json_decref(ans);
-		http_store_error(c, TAME_ENOMEM, "answer");
+	/* the message is written (and a reply on its way): the answer
+	 * says so even when the view cannot be read now */
+	ans = found ? json_pack("{s:O}", "message", found) :
+	    json_pack("{s:{s:I}}", "message", "id", (json_int_t)msg_id);
+	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
+		http_send(c, status, "application/json", "{}", 2);
 	} else {
 		/* kept for a retry under the same Idempotency-Key */
-		if ((rc = store_idem_finish(c->store, c->agent.id, key, status,
-		    text)))
+		if (key && (rc = store_idem_finish(c->store, c->agent.id, key,
+		    status, text)))
 			tame_log(TAME_LOG_WARN, "http: keeping the answer of "
 			    "Idempotency-Key: %s", tame_strerror(rc));
 		http_send(c, status, "application/json", text, strlen(text));
-		free(text);
-		json_decref(ans);
 	}
+	free(text);
+	json_decref(ans);
 	json_decref(view);
 }
 
@@ -333,14 +331,21 @@ http_tickets_reply(struct http_ctx *c)
 		claimed = 1;
 		/* taken over from a tamed that stopped mid-way: was the
 		 * reply written before it stopped? */
-		if (resumed && (rc = store_intel_reply_done(c->store, c->id[0],
+		if (resumed && (rc = reply_already_sent(c->store, c->id[0],
 		    c->agent.id, since, in.text, &done))) {
+			store_idem_release(c->store, c->agent.id, key);
 			http_store_error(c, rc, "ticket");
 			goto out;
 		}
 		if (done) {
-			http_error(c, 409, "already_sent", "a reply with this "
-			    "Idempotency-Key was sent already");
+			static const char sent[] = "{\"error\":{\"code\":"
+			    "\"already_sent\",\"message\":\"a reply with this "
+			    "Idempotency-Key was sent already\"}}";
+
+			/* kept: the next retry hears the same */
+			store_idem_finish(c->store, c->agent.id, key, 409, sent);
+			http_send(c, 409, "application/json", sent,
+			    sizeof(sent) - 1);
 			goto out;
 		}
 	}

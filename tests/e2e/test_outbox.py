@@ -4,6 +4,8 @@ bounces, and acknowledgements that never loop."""
 import time
 import uuid
 
+import pytest
+
 from conftest import (MAILBOX, SmtpSink, assert_error, make_message,
                       new_msgid, settle, strip_angle, wait_for)
 
@@ -212,6 +214,41 @@ def test_reply_retried_with_its_idempotency_key_is_sent_once(tame, sink):
     settle(1.0)
     assert len(sink.messages) == 1
     outs = [m for m in tame.ticket(tid)["messages"] if m["direction"] == "out"]
+    assert len(outs) == 1
+
+
+@pytest.mark.parametrize("signature", [None, "-- \nThe support team"])
+def test_reply_retried_after_a_stop_mid_request_is_not_sent_again(
+        tame, sink, signature):
+    """tamed stopped after storing a reply but before answering: the
+    retry under the same Idempotency-Key, once the claim is stale, finds
+    the reply (signed by the mailbox or not) and answers 409
+    already_sent, and says so again after. Before, with a signature the
+    stored text never matched and the reply went twice."""
+    import sqlite3
+    if signature:
+        assert tame.api("PATCH", "/api/v1/mailboxes/%d" % tame.mailbox_id(),
+                        {"signature": signature})[0] == 200
+    tid, _ = open_ticket(tame, "Stopped mid-request")
+    key = {"Idempotency-Key": "k-" + uuid.uuid4().hex}
+    body = {"text": "Sent once.  "}
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
+                          headers=key)
+    assert st == 201, ans
+    assert tame.stop() == 0
+    # as if it had stopped before answering, five minutes ago
+    db = sqlite3.connect(str(tame.data / "tame.db"))
+    db.execute("UPDATE idempotency SET state = 0, body = NULL,"
+               " claimed_at = claimed_at - 600000")
+    db.commit()
+    db.close()
+    tame.start()
+    for _ in range(2):
+        st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                              body, headers=key)
+        assert assert_error(st, ans, 409)["code"] == "already_sent"
+    outs = [m for m in tame.ticket(tid)["messages"]
+            if m["direction"] == "out"]
     assert len(outs) == 1
 
 
