@@ -15,7 +15,7 @@
 # the file is unchanged, and a new build serves new tags.
 set -e
 T=$(mktemp)
-trap 'rm -f "$T"' EXIT
+trap 'rm -f "$T" "$T.css"' EXIT
 
 slim() { # FILE -> the bytes served, in $T
 	case "$1" in
@@ -29,7 +29,15 @@ slim() { # FILE -> the bytes served, in $T
 		    incomment { if (index($0, "*/")) incomment = 0; next }
 		    /^\/\*/ { if (!index($0, "*/")) incomment = 1; next }
 		    /^\/\// || /^$/ { next }
-		    { print }' "$1" > "$T" ;;
+		    { print }' "$1" > "$T"
+		# CSS needs no line breaks and no space after ":", ";" and
+		# "," or around braces (no string in web/*.css holds one)
+		case "$1" in
+		*.css)
+			sed -e 's/: /:/g' -e 's/; /;/g' -e 's/, /,/g' \
+			    -e 's/ {/{/g' -e 's/{ /{/g' -e 's/ }/}/g' "$T" |
+			    tr -d '\n' > "$T.css" && mv "$T.css" "$T" ;;
+		esac ;;
 	*)
 		cp "$1" "$T" ;;
 	esac

@@ -19,17 +19,30 @@ import { ComposeTools } from './compose_tools.js';
 
 // The drafts are kept in this browser too (localStorage), so a reload or
 // a closed tab loses no text; the files of a draft are not (a File
-// cannot be kept), and signing out forgets them all (app.js).
+// cannot be kept). They are one agent's: another agent signing in on
+// the browser finds none (own), and signing out forgets them (app.js).
 class Drafts extends Map {
 	constructor() {
 		super();
+		this.agent = null;
 		try {
-			for (const [k, d] of JSON.parse(localStorage.getItem(
-				DRAFTS_KEY) || '[]'))
+			const kept = JSON.parse(localStorage.getItem(DRAFTS_KEY) ||
+				'{}');
+			this.agent = kept.agent || null;
+			for (const [k, d] of kept.list || [])
 				super.set(k, { ...d, files: [] });
 		} catch (e) {
 			// none kept, or not readable: start empty
 		}
+	}
+
+	// The drafts are agent's from now on; another agent's are dropped.
+	own(agent) {
+		if (this.agent === agent)
+			return;
+		super.clear();
+		this.agent = agent;
+		this.keep();
 	}
 
 	set(k, d) {
@@ -47,9 +60,10 @@ class Drafts extends Map {
 
 	keep() {
 		try {
-			localStorage.setItem(DRAFTS_KEY, JSON.stringify([...this].map(
-				([k, d]) => [k, { mode: d.mode, text: d.text, cc: d.cc,
-					since: d.since }])));
+			localStorage.setItem(DRAFTS_KEY, JSON.stringify({
+				agent: this.agent, list: [...this].map(([k, d]) => [k,
+					{ mode: d.mode, text: d.text, cc: d.cc,
+						since: d.since }]) }));
 		} catch (e) {
 			// storage full or off: the drafts live as long as the page
 		}

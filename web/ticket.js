@@ -143,6 +143,8 @@ export class TicketView {
 		this.id = id;
 		this.t = null;
 		current = this;
+		// what another agent left unsent in this browser is not shown
+		drafts.own(ctx.me.id);
 		const params = new URLSearchParams(location.hash.split('?')[1] ||
 			'');
 		this.build(main);

@@ -231,11 +231,21 @@ test('a half-written reply survives a reload; signing out forgets it',
 		await page.waitForSelector('.msg.in');
 		await page.waitForFunction(() => document.getElementById(
 			'composer-text').value.startsWith('Dear Dana, about'));
+		// the session ends without a sign-out; another agent signs in
+		// on this browser and does not find it
+		await context.clearCookies();
+		await signIn(page, env.tamed, AGENT);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in');
+		assert.equal(await page.inputValue('#composer-text'), '');
+		// signing out forgets one's own
+		await page.keyboard.press('r');
+		await page.keyboard.type('Grace was here');
 		await page.click('#logout');
 		await page.waitForSelector('#login-email');
 		assert.equal(await page.evaluate(() =>
 			localStorage.getItem('tame.drafts')), null);
-		await signIn(page, env.tamed);
+		await signIn(page, env.tamed, AGENT);
 		await page.goto(env.tamed.url + '/#/t/' + id);
 		await page.waitForSelector('.msg.in');
 		assert.equal(await page.inputValue('#composer-text'), '');
