@@ -30,6 +30,12 @@
 #define TAME_GROUP_COMMIT_MAX       256
 
 /* HTTP. */
+/* Live event streams one agent may hold open (tabs, devices), so that
+ * one account cannot take all 256 (http_events.c). */
+#define TAME_EVENTS_PER_AGENT_MAX   16
+/* How often each stream's session or token is checked: a logout, a
+ * revoked token or a disabled agent ends the stream within this. */
+#define TAME_EVENTS_AUTH_MS         2000
 /* Request body for JSON endpoints: replies with pasted logs fit in 1 MB. */
 #define TAME_HTTP_BODY_MAX          (1024 * 1024)
 /* A reply's text, as typed or once a template's placeholders are

@@ -355,37 +355,51 @@ export class TicketView {
 	async merge() {
 		const input = h('input', { id: 'merge-into', inputMode: 'numeric',
 			placeholder: '123', autocomplete: 'off' });
-		// which ticket the number is, before a merge that cannot be
-		// undone
+		// which ticket the number is, shown before a merge that cannot
+		// be undone: Merge (or Enter) merges only into the ticket shown
 		const which = h('p', { id: 'merge-which', className: 'muted',
 			'aria-live': 'polite' });
+		const number = () => Number(input.value.replace(/^#/, '').trim());
 		let asked = 0;
-		input.addEventListener('input', async () => {
-			const n = Number(input.value.replace(/^#/, '').trim());
+		let shown = null;
+		const look = async () => {
+			const n = number();
 			const seq = ++asked;
+			shown = null;
 			if (!(n > 0) || n === this.id) {
 				which.textContent = n === this.id ? 'That is this ticket.' :
 					'';
 				return;
 			}
 			let text;
+			let found = false;
 			try {
 				const t = (await api.get('/tickets/' + n)).ticket;
 				text = '#' + n + ' \u2014 ' + (t.subject || '(no subject)') +
 					', ' + personName(t.customer) + ', ' + t.status;
+				found = true;
 			} catch (e) {
 				text = 'No ticket #' + n + '.';
 			}
-			if (seq === asked)
+			if (seq === asked) {
 				which.textContent = text;
-		});
+				shown = found ? n : null;
+			}
+		};
+		input.addEventListener('input', look);
 		const into = await modal('Merge #' + this.id + ' into…',
 			h('div', {}, field('Ticket number to keep', input,
 				'this ticket\u2019s messages move there and it is closed'),
 			which),
 			[{ label: 'Merge', primary: true, value: () => {
-				const n = Number(input.value.replace(/^#/, '').trim());
-				return n > 0 && n !== this.id ? n : false;
+				const n = number();
+				if (!(n > 0) || n === this.id)
+					return false;
+				if (shown !== n) {
+					look();
+					return false;
+				}
+				return n;
 			} }], () => input.focus());
 		if (!into)
 			return;

@@ -244,14 +244,10 @@ store_exists(const char *data)
 	    access(path, F_OK) == 0;
 }
 
-/* backup FILE: the online copy goes to a new file beside FILE, made
- * 0600 (it holds password hashes and every customer's mail), and is
- * renamed to FILE only when complete, so an interrupted backup never
- * leaves a broken FILE. */
 /* 1 when path names the store file db or one SQLite keeps beside it
  * (db-wal, db-shm, db-journal), however the folder is written: 1 for
- * db, 2 for the others.
- * Replacing one of those would wreck the live store. */
+ * db, 2 for the others. Replacing one of those would wreck the live
+ * store. */
 static int
 store_own_file(const char *db, const char *path)
 {
@@ -278,6 +274,10 @@ store_own_file(const char *db, const char *path)
 	return i == 0 ? 1 : 2;
 }
 
+/* backup FILE: the online copy goes to a new file beside FILE, made
+ * 0600 (it holds password hashes and every customer's mail), and is
+ * renamed to FILE only when complete, so an interrupted backup never
+ * leaves a broken FILE. */
 static int
 cmd_backup(struct store *s, const char *data, const char *path)
 {

@@ -447,7 +447,7 @@ mime_read_bodies(struct pctx *c)
 	 * is empty (a mail program's blank alternative) */
 	if (!c->text_part || blank(o->text)) {
 		rc = html_to_text(html, strlen(html), &b);
-		if (rc == TAME_ETOOBIG || cut) {
+		if (rc == TAME_ETOOBIG || (cut && rc == TAME_OK)) {
 			rc = buf_addstr(&b, "\n\n" HTML_CUT_NOTE "\n");
 			if (rc == TAME_ETOOBIG)
 				rc = TAME_OK;

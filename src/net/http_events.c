@@ -38,6 +38,7 @@
 #include "../core/auth.h"
 #include "../core/util.h"
 #include "../store/store.h"
+#include "../tame_limits.h"
 
 /* Recent events kept for subscribers that fall behind or reconnect with
  * Last-Event-ID; an inbox that was away longer reloads ("reset"). */
@@ -58,12 +59,6 @@
 #define EVENTS_BLOCK 4096
 /* What the browser waits before reconnecting a dropped stream. */
 #define EVENTS_RETRY_MS 3000
-/* Streams one agent may hold open (tabs, devices), so that one account
- * cannot take all EVENTS_SUBSCRIBERS_MAX. */
-#define EVENTS_PER_AGENT_MAX 16
-/* How often the watcher checks that each stream's session or token is
- * still good: a logout, a revoked token or a disabled agent ends it. */
-#define EVENTS_AUTH_MS 2000
 
 struct ev {
 	uint64_t seq;
@@ -219,14 +214,14 @@ watch_main(void *arg)
 		tame_log(TAME_LOG_ERR, "events: cannot open store: %s; live "
 		    "updates are off", tame_strerror(rc));
 	next_ping = tame_mono_ms() + EVENTS_PING_MS;
-	next_auth = tame_mono_ms() + EVENTS_AUTH_MS;
+	next_auth = tame_mono_ms() + TAME_EVENTS_AUTH_MS;
 	pthread_mutex_lock(&bus.mu);
 	while (!bus.stopping) {
 		bus.poked = 0;
 		pthread_mutex_unlock(&bus.mu);
 		if (s && tame_mono_ms() >= next_auth) {
 			check_creds(s);
-			next_auth = tame_mono_ms() + EVENTS_AUTH_MS;
+			next_auth = tame_mono_ms() + TAME_EVENTS_AUTH_MS;
 		}
 		n = 0;
 		if (s && (rc = store_changes_after(s, &ev_pos, &msg_pos, ch,
@@ -508,7 +503,7 @@ http_events_stream(struct http_ctx *c)
 	for (s = bus.subs; s; s = s->next)
 		mine += s->agent_id == c->agent.id && !s->ended;
 	s = NULL;
-	if (mine >= EVENTS_PER_AGENT_MAX) {
+	if (mine >= TAME_EVENTS_PER_AGENT_MAX) {
 		pthread_mutex_unlock(&bus.mu);
 		u_map_put(c->res->map_header, "Retry-After", "30");
 		http_error(c, 429, "too_many_streams", "you have %d live "

@@ -30,6 +30,9 @@
 #include "../core/util.h"
 #include "../tame_limits.h"
 
+/* Session cookies of one request tried (a sibling domain may set a
+ * second one). */
+#define SESSION_COOKIES_MAX 4
 /* Longest token or cookie value looked at; ours are AUTH_TOKEN_HEX. */
 #define TOKEN_MAX 256
 /* Keys remembered by the throttle; the oldest is forgotten first. */
@@ -312,8 +315,11 @@ cookies_session(struct http_ctx *c, int64_t *agent_id)
 	char val[TOKEN_MAX + 1];
 	enum tame_err rc = TAME_EINVAL, r;
 	size_t n;
+	int tries = 0;
 
-	for (p = h; p && *p; p = *e ? e + 1 : e) {
+	/* a few: each costs a hash and a look-up, before any login */
+	for (p = h; p && *p && tries < SESSION_COOKIES_MAX;
+	    p = *e ? e + 1 : e) {
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (!(e = strchr(p, ';')))
@@ -329,6 +335,7 @@ cookies_session(struct http_ctx *c, int64_t *agent_id)
 			continue;
 		memcpy(val, eq + 1, n);
 		val[n] = '\0';
+		tries++;
 		free(c->csrf);
 		c->csrf = NULL;
 		if ((r = cookie_session(c, val, agent_id)) == TAME_OK)

@@ -99,7 +99,8 @@ box_load(struct imap_box *b)
 	imap_conf_clear(&b->conf);
 	b->conf.mailbox_id = id;
 	b->reload = b->fails = b->sticky = 0;
-	b->refused_uid = b->refused_rounds = 0;
+	memset(b->refused_uid, 0, sizeof(b->refused_uid));
+	memset(b->refused_rounds, 0, sizeof(b->refused_rounds));
 	b->rounds_ok = b->woken = 0;
 	b->shown_err = NULL;
 	b->next_at = tame_now_ms();

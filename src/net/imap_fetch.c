@@ -123,6 +123,9 @@ imap_fetch_find(struct imap_box *b, CURL *easy)
 	return NULL;
 }
 
+#define NREFUSED (sizeof(((struct imap_box *)0)->refused_uid) / \
+	sizeof(int64_t))
+
 /* Message uid is not taken and stays on the server, with a lasting
  * error on the mailbox (err, detail d) until its settings are saved
  * again. */
@@ -144,6 +147,7 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 	/* no mail is empty: a blank ticket would stand for it and the
 	 * real one be marked seen */
 	int empty = cc == CURLE_OK && c->body.len == 0;
+	size_t i, k;
 	char d[sizeof(((struct imap_box *)0)->detail)];
 
 	if (cc == CURLE_OK && !empty) {
@@ -177,14 +181,25 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 		/* a NO or BAD (throttled, busy, a server bug): not gone,
 		 * so fetched again in a later round; only a message the
 		 * server keeps refusing is left, so that the rest of the
-		 * folder still comes in */
-		if (b->refused_uid != uid)
-			b->refused_rounds = 0;
-		b->refused_uid = uid;
-		if (++b->refused_rounds >= TAME_IMAP_REFUSED_ROUNDS) {
+		 * folder still comes in. Each connection may meet one in a
+		 * round: its count, else the place of the least counted */
+		for (i = k = 0; i < NREFUSED; i++) {
+			if (b->refused_uid[i] == uid)
+				break;
+			if (b->refused_rounds[i] < b->refused_rounds[k])
+				k = i;
+		}
+		if (i == NREFUSED) {
+			i = k;
+			b->refused_uid[i] = uid;
+			b->refused_rounds[i] = 0;
+		}
+		if (++b->refused_rounds[i] >= TAME_IMAP_REFUSED_ROUNDS) {
 			snprintf(d, sizeof(d), "UID %lld was refused in %d "
 			    "rounds in a row (%s); it is left on the server",
-			    (long long)uid, b->refused_rounds, c->last_line);
+			    (long long)uid, b->refused_rounds[i], c->last_line);
+			b->refused_uid[i] = 0;
+			b->refused_rounds[i] = 0;
 			left_on_server(b, s, "server refused the message", d);
 			return 0;
 		}

@@ -355,16 +355,18 @@ srv_listen(struct smtp_server *srv, const char *addr, int which)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		rc = TAME_EIO;
 		goto out;
 	}
 	/* the MTA's LMTP client runs as its own user (postfix): anyone on
 	 * the machine may connect, as to the loopback port, and only the
-	 * mailboxes' addresses are taken */
-	if (ss.ss_family == AF_UNIX && chmod(addr, 0666) < 0) {
-		unlink(addr);
+	 * mailboxes' addresses are taken. Before listen: whoever gets in
+	 * finds the mode set */
+	if ((ss.ss_family == AF_UNIX && chmod(addr, 0666) < 0) ||
+	    listen(fd, SOMAXCONN) < 0) {
+		if (ss.ss_family == AF_UNIX)
+			unlink(addr);
 		rc = TAME_EIO;
 		goto out;
 	}

@@ -532,14 +532,6 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	}
 	if (v == NSTEPS)
 		return TAME_OK;
-	/* version 0 with tables in it: another program's database under
-	 * the store's name (a mistyped --data), not to be written into */
-	if (v == 0 && (src = int_query(db, "SELECT count(*) FROM "
-	    "sqlite_master", &n)) == SQLITE_OK && n > 0) {
-		snprintf(err, errlen, "the file holds %d tables or indexes "
-		    "of another program, not a Tame store", n);
-		return TAME_ESTORE;
-	}
 	if (!apply) {
 		snprintf(err, errlen, "schema version %d, need %d: run the "
 		    "migrations first", v, NSTEPS);
@@ -552,6 +544,19 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	intx = 1;
 	if ((src = user_version(db, &v)) != SQLITE_OK)
 		goto fail;
+	/* version 0 with tables in it: another program's database under
+	 * the store's name (a mistyped --data), not to be written into.
+	 * Looked at under the write lock, where no other process can be
+	 * half-way through making a store */
+	if (v == 0 && (src = int_query(db, "SELECT count(*) FROM "
+	    "sqlite_master", &n)) != SQLITE_OK)
+		goto fail;
+	if (v == 0 && n > 0) {
+		snprintf(err, errlen, "the file holds %d tables or indexes "
+		    "of another program, not a Tame store", n);
+		rc = TAME_ESTORE;
+		goto out;
+	}
 	for (; v < NSTEPS; v++) {
 		if ((src = sqlite3_exec(db, steps[v], NULL, NULL, &msg)))
 			goto fail;

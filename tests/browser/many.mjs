@@ -386,11 +386,16 @@ test('merge a ticket into another from its own view (m)', async () => {
 	await page.goto(env.tamed.url + '/#/t/' + a);
 	await page.waitForSelector('.msg.in');
 	await page.keyboard.press('m');
-	await page.fill('#merge-into', '#' + b);
-	// the dialog says which ticket the number is before anything moves
+	// the dialog says which ticket the number is before anything
+	// moves: typed and Enter at once, Enter first shows it
+	await page.keyboard.type('#' + b);
+	await page.keyboard.press('Enter');
 	await page.waitForSelector('#merge-which:has-text("Merge target")');
 	assert.match(await page.textContent('#merge-which'), /Otto/);
-	await page.click('dialog.modal button:text("Merge")');
+	assert.ok(await page.isVisible('dialog.modal'), 'merged unseen');
+	assert.equal((await env.tamed.api('GET', '/tickets/' + a)).ticket
+		.status, 'new');
+	await page.keyboard.press('Enter');
 	await page.waitForFunction((id) => location.hash === '#/t/' + id, b);
 	await page.waitForSelector('.msg.in:has-text("Merge source")');
 	assert.equal((await env.tamed.api('GET', '/tickets/' + a)).ticket
