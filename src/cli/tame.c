@@ -395,6 +395,23 @@ cmd_user_add(struct store *s, int argc, char **argv)
 	return EX_OK_;
 }
 
+/* The agent of --email (usage without one) into *a, to agent_clear;
+ * 0, or the exit code after saying why. */
+static int
+email_agent(struct store *s, const char *email, struct agent *a)
+{
+	enum tame_err rc;
+
+	if (!email)
+		usage();
+	memset(a, 0, sizeof(*a));
+	if ((rc = store_agent_by_email(s, email, a))) {
+		fprintf(stderr, "tame: no agent %s\n", email);
+		return cli_exit_code(rc);
+	}
+	return 0;
+}
+
 static int
 cmd_token_add(struct store *s, int argc, char **argv)
 {
@@ -403,14 +420,10 @@ cmd_token_add(struct store *s, int argc, char **argv)
 	struct agent a;
 	enum tame_err rc;
 	int64_t id;
+	int code;
 
-	if (!email)
-		usage();
-	memset(&a, 0, sizeof(a));
-	if ((rc = store_agent_by_email(s, email, &a))) {
-		fprintf(stderr, "tame: no agent %s\n", email);
-		return cli_exit_code(rc);
-	}
+	if ((code = email_agent(s, email, &a)))
+		return code;
 	if (a.disabled) {
 		/* its token would only ever answer 401 */
 		fprintf(stderr, "tame: %s is disabled: enable the agent "
@@ -453,18 +466,13 @@ cmd_import(struct store *s, int argc, char **argv)
 static int
 cmd_token_revoke(struct store *s, int argc, char **argv)
 {
-	const char *email = cli_opt(argc, argv, "--email");
 	struct agent a;
 	enum tame_err rc;
 	int64_t n = 0;
+	int code;
 
-	if (!email)
-		usage();
-	memset(&a, 0, sizeof(a));
-	if ((rc = store_agent_by_email(s, email, &a))) {
-		fprintf(stderr, "tame: no agent %s\n", email);
-		return cli_exit_code(rc);
-	}
+	if ((code = email_agent(s, cli_opt(argc, argv, "--email"), &a)))
+		return code;
 	rc = store_tokens_revoke(s, a.id, &n);
 	agent_clear(&a);
 	if (rc) {
