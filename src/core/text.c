@@ -203,7 +203,10 @@ is_closer(const struct line *l)
 		"kind regards", "warm regards", "warmest regards", "best wishes",
 		"best", "cheers", "sincerely", "yours sincerely", "yours truly",
 		"yours faithfully", "thanks", "thank you", "many thanks",
-		"thanks in advance", "thanks again", "thx", "br", "mit freundlichen gr\xc3\xbc\xc3\x9f" "en",
+		"thanks in advance", "thank you in advance", "thanks again",
+		"thank you again", "thanks for your help",
+		"thank you for your help", "thanks for the help",
+		"thanks for your time", "thank you for your time", "thx", "br", "mit freundlichen gr\xc3\xbc\xc3\x9f" "en",
 		"cordialement", "saludos", NULL };
 	size_t i, n = l->len;
 
@@ -329,6 +332,35 @@ text_cut(const char *s, size_t len, enum text_cut_kind *kind)
 	if (kind)
 		*kind = cut < len ? k : TEXT_CUT_NONE;
 	return cut;
+}
+
+size_t
+text_closing(const char *s, size_t len)
+{
+	struct line l;
+	size_t pos, start, e = len;
+
+	if (!s)
+		return len;
+	/* the last line that is not blank */
+	while (e > 0 && (s[e - 1] == '\n' || s[e - 1] == '\r' ||
+	    s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	if (e == 0)
+		return len;
+	start = e;
+	while (start > 0 && s[start - 1] != '\n')
+		start--;
+	pos = start;
+	next_line(s, e, &pos, &l);
+	if (!is_closer(&l))
+		return len;
+	/* something written before it */
+	for (pos = 0; pos < start; pos++)
+		if (s[pos] != '\n' && s[pos] != '\r' && s[pos] != ' ' &&
+		    s[pos] != '\t')
+			return start;
+	return len;
 }
 
 /* ---- tokens and terms ------------------------------------------------- */

@@ -95,6 +95,14 @@ void text_pipeline_free(struct text_pipeline *tp);
  * which. Pure; safe on any bytes; reads at most TEXT_CUT_LINES_MAX lines. */
 size_t text_cut(const char *s, size_t len, enum text_cut_kind *kind);
 
+/* In new text (as text_cut leaves it, the name after a closing already
+ * cut), the offset of a closing formula on the last line ("Thanks,",
+ * "Kind regards", "Thanks in advance"): politeness, not a feeling, so
+ * the tone reads only what comes before it. len when the last line is
+ * no closing, or when nothing but the closing was written ("Thanks!" as
+ * a whole message is thanks). Pure; safe on any bytes. */
+size_t text_closing(const char *s, size_t len);
+
 /* Prepares an empty doc. text_doc_free() releases what analyses put in
  * it; a doc can be reused for many analyses. */
 void text_doc_init(struct text_doc *d);

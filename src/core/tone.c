@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "text.h"
 #include "tone.h"
 #include "tone_impl.h"
 
@@ -122,7 +123,7 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	struct tone_sent_word words[TONE_SENTIMENT_EVIDENCE];
 	struct tone_text tx = { 0 };
 	struct tone_acc acc;
-	size_t nwords = TONE_SENTIMENT_EVIDENCE, i;
+	size_t nwords = TONE_SENTIMENT_EVIDENCE, i, all, body;
 	enum tame_err rc;
 
 	if (!out)
@@ -136,6 +137,14 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->truncated = tx.truncated;
 	if (tx.n == 0)
 		goto out;
+	/* a closing "Thanks," is politeness: the feelings are read before
+	 * it, the register from all of it */
+	all = tx.n;
+	body = text_closing(text, len);
+	while (tx.n > 0 && tx.t[tx.n - 1].off >= body)
+		tx.n--;
+	if (tx.n == 0)
+		tx.n = all;
 	if ((rc = tone_sentiment(&tx, &out->sentiment, words, &nwords)))
 		goto out;
 	memset(&acc, 0, sizeof(acc));
@@ -151,6 +160,7 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->urgency = squash(acc.raw[TONE_URGENCY]);
 	out->cheer = squash(acc.raw[TONE_CHEER]);
 	out->abusive = acc.raw[TONE_ABUSE] >= 1.0;
+	tx.n = all;
 	tone_register_estimate(&tx, out);
 out:
 	if (rc) {

@@ -17,7 +17,9 @@
  * dimensions are cue phrases matched on the words, each with a weight;
  * a score is 1 - exp(-sum of weights). Abuse is an insult or slur aimed
  * at a person or the company ("you idiots"), not swearing about a
- * situation ("this damn thing").
+ * situation ("this damn thing"). A closing formula on the last line
+ * ("Thanks,", "Thanks in advance") is politeness: the feelings are read
+ * from the text before it (text_closing), the register from all of it.
  *
  * Pure core: no I/O, no store dependency, nothing to free in the result.
  * Thread-safe: the word tables are compiled in and read-only; their hash

@@ -28,7 +28,9 @@
 
 enum {
 	C_NB = 1,   /* not when negated just before: "not urgent" */
-	C_STOP = 2  /* no further cue starts at this token */
+	C_STOP = 2, /* no further cue starts at this token */
+	C_NWELL = 4 /* not just after a word that says all is well:
+	               "it works now!" is no hurry */
 };
 
 struct cue {
@@ -265,7 +267,7 @@ static const struct cue cues[] = {
 	{ "blocking|blocked|blocker", U, 0.3, 0 },
 	{ "customers|clients ?are waiting|complaining", U, 0.5, 0 },
 	{ "need|needs it|this fixed|resolved|sorted|done", U, 0.4, 0 },
-	{ "now @EXCL", U, 0.5, 0 },
+	{ "now @EXCL", U, 0.5, C_NWELL },
 	{ "my|our flight|meeting|presentation|event|launch|demo|exam|"
 	  "interview|wedding|trip|conference ?is|starts|leaves|begins "
 	  "tomorrow|today|tonight|soon", U, 0.5, 0 },
@@ -309,6 +311,24 @@ negated_before(const struct tone_text *tx, size_t i)
 		    strcmp(tx->t[i - d].low, "no") == 0)
 			return 1;
 	}
+	return 0;
+}
+
+/* The word before i says all is well ("works", "fine", "sorted"). */
+static int
+well_before(const struct tone_text *tx, size_t i)
+{
+	static const char *const well[] = { "work", "works", "working",
+		"worked", "fine", "ok", "okay", "fixed", "sorted", "resolved",
+		"solved", "good", "great", "perfect", "better", "perfectly",
+		NULL };
+	size_t k;
+
+	if (i == 0 || tx->t[i - 1].kind != TT_WORD)
+		return 0;
+	for (k = 0; well[k]; k++)
+		if (strcmp(tx->t[i - 1].low, well[k]) == 0)
+			return 1;
 	return 0;
 }
 
@@ -473,6 +493,8 @@ tone_cues(const struct tone_text *tx, struct tone_acc *acc)
 			if (end == 0)
 				continue;
 			if ((cues[k].flags & C_NB) && negated_before(tx, i))
+				continue;
+			if ((cues[k].flags & C_NWELL) && well_before(tx, i))
 				continue;
 			/* "still not working" holds "not working": count the
 			 * longer cue once */

@@ -430,6 +430,11 @@ def test_tone_of_angry_and_abusive_mail(tame):
                    subject="Thanks a lot",
                    text="Thank you so much for the quick help, it works "
                         "perfectly now :)\n")
+    # a closing "Thanks," is politeness, not cheer
+    tame.send_mail(sender="Ann Asks <ann@example.org>",
+                   subject="Where is my card",
+                   text="My new card has not arrived yet. When will it "
+                        "come?\n\nThanks,\nAnn Asks\n")
     angry = ticket_of(tame, "STILL NOT WORKING")["id"]
     rude = ticket_of(tame, "useless")["id"]
     calm = ticket_of(tame, "Thanks a lot")["id"]
@@ -458,6 +463,12 @@ def test_tone_of_angry_and_abusive_mail(tame):
         tame.ticket(calm)), 10, what="tone on the calm ticket")
     assert c["tone"]["sentiment"] > 0 and c["tone"]["abusive"] is False
     assert c["flags"] == []
+    assert c["tone"]["cheer"] > 0.5, c["tone"]
+    qid = ticket_of(tame, "Where is my card")["id"]
+    q = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+        tame.ticket(qid)), 10, what="tone of a question")
+    assert q["tone"]["cheer"] < 0.1 and q["tone"]["sentiment"] < 0.1, \
+        q["tone"]
     # replies and notes carry no tone
     tame.reply(calm, "Glad it works!")
     assert tame.ticket(calm)["messages"][-1]["tone"] is None

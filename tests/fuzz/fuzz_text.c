@@ -1,8 +1,8 @@
 /*
  * fuzz_text.c - libFuzzer target for the queue intelligence's readers of
- * customer text: the quote/signature cut, the tokenising and stemming
- * pipeline and the tone analysis (with the register and the urgency
- * reason), all fed with arbitrary bytes.
+ * customer text: the quote/signature cut and the closing line, the
+ * tokenising and stemming pipeline and the tone analysis (with the
+ * register and the urgency reason), all fed with arbitrary bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +28,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cut = text_cut(s, size, &kind);
 	if (cut > size)
 		abort();
+	if (text_closing(s, cut) > cut)
+		abort();
+	/* as tamed reads a message: the tone of its new text */
+	(void)tone_analyze(s, cut, &t);
 	text_doc_init(&doc);
 	(void)text_analyse(tp, s, size, 1, &doc);
 	text_doc_free(&doc);

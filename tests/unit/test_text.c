@@ -132,6 +132,28 @@ test_cut_signature_footer(void **state)
 	    TEXT_CUT_NONE);
 }
 
+/* The closing on the last line of new text, where the tone stops. */
+static void
+test_closing(void **state)
+{
+	static const char a[] = "It still fails.\n\nThanks,\n";
+	static const char b[] = "Where is it?\nThank you for your help!";
+	static const char c[] = "Thanks!\n";
+	static const char d[] = "Thanks, it works now.";
+	static const char e[] = "It fails.\nKind regards\n\n  \n";
+
+	assert_int_equal(text_closing(a, strlen(a)), 17);
+	assert_int_equal(text_closing(b, strlen(b)), 13);
+	/* nothing before it: the thanks is the message */
+	assert_int_equal(text_closing(c, strlen(c)), strlen(c));
+	/* thanks within a sentence is no closing */
+	assert_int_equal(text_closing(d, strlen(d)), strlen(d));
+	assert_int_equal(text_closing(e, strlen(e)), 10);
+	assert_int_equal(text_closing("", 0), 0);
+	assert_int_equal(text_closing(NULL, 0), 0);
+	assert_int_equal(text_closing("\n\n", 2), 2);
+}
+
 static void
 test_only_quoted_and_empty(void **state)
 {
@@ -278,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_cut_quoted_lines),
 		cmocka_unit_test(test_cut_original_forward),
 		cmocka_unit_test(test_cut_signature_footer),
+		cmocka_unit_test(test_closing),
 		cmocka_unit_test(test_only_quoted_and_empty),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_tokens_stems),

@@ -3,6 +3,7 @@
  * reference, Tame's sentiment rules, the cue dimensions with their
  * evidence, abuse, register, JSON, and bad input.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -39,6 +40,17 @@ has_evidence(const struct tone *t, enum tone_dim dim, const char *want)
 	for (i = 0; i < t->n_evidence; i++)
 		if (t->evidence[i].dim == dim &&
 		    strcasecmp(t->evidence[i].text, want) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_reg_evidence(const struct tone *t, const char *want)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_reg_evidence; i++)
+		if (strcasecmp(t->reg_evidence[i], want) == 0)
 			return 1;
 	return 0;
 }
@@ -210,6 +222,40 @@ test_cheer(void **state)
 	t = tone_of("Thanks for nothing.");
 	assert_true(t.cheer < 0.2);
 	assert_true(t.sentiment < 0.0);
+	/* all well now: cheer, no hurry */
+	t = tone_of("Thank you so much, it works now!");
+	assert_true(t.cheer >= 0.6);
+	assert_true(t.urgency < 0.1);
+	t = tone_of("I need this fixed right now!");
+	assert_true(t.urgency >= 0.3);
+}
+
+/* A closing "Thanks," is politeness: an angry message stays angry, a
+ * plain question stays neutral, "Thanks!" alone is still thanks. */
+static void
+test_closing(void **state)
+{
+	struct tone t = tone_of("This is STILL not working after three "
+	    "days. Fix it now.\n\nThanks,\n");
+
+	assert_true(t.sentiment < -0.3);
+	assert_true(t.cheer < 0.1);
+	assert_false(has_evidence(&t, TONE_CHEER, "Thanks"));
+	assert_true(has_evidence(&t, TONE_FRUSTRATION, "STILL not working"));
+	t = tone_of("Why do I have to ask again? This is the third time."
+	    "\n\nThanks in advance,");
+	assert_true(t.sentiment <= 0.0);
+	assert_true(t.cheer < 0.1);
+	t = tone_of("Where is my card?\n\nThank you,\n");
+	assert_true(fabs(t.sentiment) < 0.1);
+	assert_true(t.cheer < 0.1);
+	t = tone_of("Thanks!");
+	assert_true(t.cheer >= 0.4);
+	assert_true(t.sentiment > 0.3);
+	/* the closing still shows the register */
+	t = tone_of("Dear Sir,\nmy order has not arrived.\n\nKind regards,");
+	assert_int_equal(t.reg, TONE_FORMAL);
+	assert_true(has_reg_evidence(&t, "Kind regards"));
 }
 
 static void
@@ -414,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_confusion),
 		cmocka_unit_test(test_frustration),
 		cmocka_unit_test(test_cheer),
+		cmocka_unit_test(test_closing),
 		cmocka_unit_test(test_anger_capitals),
 		cmocka_unit_test(test_abuse),
 		cmocka_unit_test(test_register),
