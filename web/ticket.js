@@ -31,6 +31,8 @@ function mailto(addr) {
 	return 'mailto:' + encodeURIComponent(addr).replace(/%40/g, '@');
 }
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
+// A thread longer than this folds its middle, keeping the last few.
+const LONG_THREAD = 8, LONG_KEEP = 4;
 
 // How long a reply can be taken back; tests shorten it.
 function undoMs() {
@@ -263,8 +265,20 @@ export class TicketView {
 				href: '#/trend/' + t.trend.id, title: 'Tickets about the ' +
 					'same problem' }, 'trend: ' + t.trend.label) : null);
 		this.renderActions();
-		fill(this.convEl, t.messages.map((m) => renderMessage(t, m,
-			(id) => this.ctx.agentName(id))));
+		// A long thread shows its first message and its latest few; the
+		// ones between wait behind one button.
+		const ms = t.messages, show = (m) => renderMessage(t, m,
+			(id) => this.ctx.agentName(id));
+		const hide = this.unfolded || ms.length <= LONG_THREAD ? 0 :
+			ms.length - 1 - LONG_KEEP;
+		fill(this.convEl, hide ? [show(ms[0]), h('button', {
+			type: 'button', className: 'link earlier',
+			onclick: () => {
+				this.unfolded = true;
+				this.render();
+			},
+		}, hide + ' earlier messages'), ...ms.slice(-LONG_KEEP).map(show)] :
+			ms.map(show));
 	}
 
 	renderActions() {

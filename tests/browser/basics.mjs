@@ -517,6 +517,35 @@ test('HTML mail: quoted history folded, remote images held back',
 		await context.close();
 	});
 
+test('a long thread shows its first and latest messages, the rest ' +
+	'behind one button', async () => {
+	const id = await env.tamed.deliver({ subject: 'Long back and forth',
+		text: 'The very first question.' });
+	for (let i = 1; i <= 9; i++)
+		await env.tamed.api('POST', '/tickets/' + id + '/notes',
+			{ text: 'Step ' + i + ' of the investigation.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg:has-text("Step 9 of")');
+	// 10 messages: the first, 5 folded, the last 4
+	assert.equal(await page.locator('.conversation .msg').count(), 5);
+	assert.ok(await page.isVisible('.msg:has-text("The very first")'));
+	assert.equal(await page.locator('.msg:has-text("Step 5 of")').count(), 0);
+	assert.ok(await page.isVisible('.msg:has-text("Step 6 of")'));
+	await page.click('button.earlier:text("5 earlier messages")');
+	await page.waitForSelector('.msg:has-text("Step 5 of")');
+	assert.equal(await page.locator('.conversation .msg').count(), 10);
+	// a new note keeps it unfolded
+	await env.tamed.api('POST', '/tickets/' + id + '/notes',
+		{ text: 'Step 10 of the investigation.' });
+	await page.waitForSelector('.msg:has-text("Step 10 of")');
+	assert.equal(await page.locator('.conversation .msg').count(), 11);
+	assertClean(seen);
+	await context.close();
+});
+
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
 	for (const m of XSS_MAILS)
