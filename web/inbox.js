@@ -188,7 +188,8 @@ export class InboxView {
 		if (this.destroyed)
 			return;
 		if (!el) {
-			this.titleEl.firstChild.textContent = 'No such trend';
+			this.titleEl.firstChild.textContent =
+				'No open tickets in this trend';
 			return;
 		}
 		fill(this.extraEl, el);

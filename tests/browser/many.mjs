@@ -234,6 +234,10 @@ test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
 	assert.ok(mails.some((m) => /Dear Hana,/.test(m.raw) &&
 		m.raw.includes('[#' + ids[1] + ']')));
 	assert.ok(!mails.some((m) => m.to.some((r) => r.includes('ivo@'))));
+	// a trend with nothing open says so
+	await page.goto(env.tamed.url + '/#/trend/999999');
+	await page.waitForSelector('h1:has-text("No open tickets in this ' +
+		'trend")');
 	assertClean(seen);
 	await context.close();
 });
