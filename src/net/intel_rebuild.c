@@ -107,7 +107,7 @@ static void
 restore(struct intel *in, const struct kept *k, size_t n,
     const struct intel_map *kind)
 {
-	uint32_t cur, y, nt;
+	uint32_t cur, y, nt, raw;
 	int64_t kd;
 	size_t i;
 	enum tame_err rc;
@@ -141,10 +141,22 @@ restore(struct intel *in, const struct kept *k, size_t n,
 			tame_log(TAME_LOG_WARN, "intel: restoring ticket %lld:"
 			    " %s", (long long)k[i].ticket, tame_strerror(rc));
 	}
+	/* What the store holds, as the first round compares it: the trend
+	 * each stored id was bound to, not what that trend went into since.
+	 * Placing the tickets again may have merged it into another one;
+	 * the round then moves the tickets and records the merge. Into a
+	 * trend with no id of its own, it takes the stored id along, so a
+	 * trend keeps its id over a restart. */
 	for (i = 0; i < n; i++) {
-		y = k[i].db > 0 ? intel_live_of(in, k[i].db) : 0;
+		raw = 0;
+		if (k[i].db > 0 && intel_map_get(&in->db2ix, k[i].db, &kd) &&
+		    (y = trend_resolve(in->ix, (uint32_t)kd)) != 0) {
+			raw = (uint32_t)kd;
+			if (!intel_db_of(in, y) && intel_bind(in, y, k[i].db))
+				tame_log(TAME_LOG_WARN, "intel: out of memory");
+		}
 		cur = trend_of(in->ix, k[i].ticket);
-		if (cur && intel_map_put(&in->rec, k[i].ticket, y) == TAME_OK)
+		if (cur && intel_map_put(&in->rec, k[i].ticket, raw) == TAME_OK)
 			intel_dirty(in, cur);
 	}
 }
