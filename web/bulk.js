@@ -106,7 +106,8 @@ export async function merge(tickets) {
 // from), the status after it, who gets it (uncheck to leave someone
 // out). recipients: [{ticket_id, name, email, subject}]; preview(body)
 // (optional) answers the recipients with their personalised "text".
-// Resolves with {text, status, exclude} or null.
+// Resolves with {text, status, exclude, ticket_ids (the ones checked)}
+// or null.
 export async function replyDialog({ title, recipients, preview }) {
 	const text = h('textarea', { id: 'bulk-text', rows: 7,
 		placeholder: 'Hi {{customer.first_name}}, …' });
@@ -169,7 +170,9 @@ export async function replyDialog({ title, recipients, preview }) {
 			warn('Everyone is left out.');
 			return false;
 		}
-		return { text: text.value, status: st.value, exclude: exclude() };
+		return { text: text.value, status: st.value, exclude: exclude(),
+			ticket_ids: Array.from(rows.querySelectorAll('input:checked'))
+				.map((c) => Number(c.value)) };
 	};
 	const buttons = [{ label: 'Send to each', primary: true, value: read }];
 	if (preview)

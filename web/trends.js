@@ -57,7 +57,8 @@ export async function head(id, onReply) {
 		'Reply to all…'));
 }
 
-// The mass reply to trend id: preview, exclusions, send.
+// The mass reply to trend id: preview, exclusions, send to the
+// customers shown (ticket_ids), not to whoever joined the trend since.
 export async function replyAll(id) {
 	let first;
 	try {
@@ -81,7 +82,8 @@ export async function replyAll(id) {
 		title: 'Reply to everyone in this trend',
 		recipients: rcpt(first.recipients).map((r) => ({ ...r, text: null })),
 		preview: async (b) => rcpt((await api.post('/trends/' + id +
-			'/reply', { ...b, exclude: [], preview: true })).recipients),
+			'/reply', { ...b, exclude: [], ticket_ids: undefined,
+			preview: true })).recipients),
 	});
 	if (!body)
 		return null;

@@ -7,7 +7,9 @@
  * and sent by reply_send() in the customer's own thread ("Re: their
  * subject [#id]", In-Reply-To their mail), so every customer sees a
  * personal answer and can reply to it. A preview lists the recipients
- * and their texts and sends nothing.
+ * and their texts and sends nothing. The send names the tickets the
+ * preview showed (ticket_ids): a ticket that joined the trend since, or
+ * a trend merged in since, gets nothing the agent has not seen.
  *
  * Safe to retry: with an Idempotency-Key header the answer is kept
  * (store_idem_*) and a request repeated with the same key and body gets
@@ -42,6 +44,8 @@ struct mass {
 	enum ticket_status status;
 	int64_t *exclude;
 	size_t nexclude;
+	int64_t *only;            /* ticket_ids: these and no others */
+	size_t nonly;
 	int preview;
 	const char *key;          /* Idempotency-Key or NULL */
 	int64_t since;            /* the key's first claim */
@@ -55,17 +59,24 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
     struct store_saved_reply *saved)
 {
 	static const char *const keys[] = { "text", "saved_reply_id",
-	    "status", "exclude", "preview" };
+	    "status", "exclude", "preview", "ticket_ids" };
 	json_t *text = json_object_get(body, "text");
 	json_t *sid = json_object_get(body, "saved_reply_id");
 	json_t *st = json_object_get(body, "status");
 	json_t *pv = json_object_get(body, "preview");
 	enum tame_err rc;
 
-	if (http_intel_known_keys(c, body, keys, 5) ||
+	if (http_intel_known_keys(c, body, keys, 6) ||
 	    http_intel_ids(c, body, "exclude", TAME_TREND_REPLY_MAX,
-	    &m->exclude, &m->nexclude))
+	    &m->exclude, &m->nexclude) ||
+	    http_intel_ids(c, body, "ticket_ids", TAME_TREND_REPLY_MAX,
+	    &m->only, &m->nonly))
 		return -1;
+	if (json_object_get(body, "ticket_ids") && m->nonly == 0) {
+		http_error(c, 400, "missing_field", "field \"ticket_ids\" "
+		    "must name at least one ticket");
+		return -1;
+	}
 	if ((text && sid) || (!text && !sid)) {
 		http_error(c, 400, text ? "invalid_field" : "missing_field",
 		    "give either \"text\" or \"saved_reply_id\"");
@@ -112,14 +123,43 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
 }
 
 static int
-excluded(const struct mass *m, int64_t tid)
+listed(const int64_t *ids, size_t n, int64_t tid)
 {
 	size_t i;
 
-	for (i = 0; i < m->nexclude; i++)
-		if (m->exclude[i] == tid)
+	for (i = 0; i < n; i++)
+		if (ids[i] == tid)
 			return 1;
 	return 0;
+}
+
+/* Left out: excluded, or not among the tickets named. */
+static int
+excluded(const struct mass *m, int64_t tid)
+{
+	return listed(m->exclude, m->nexclude, tid) ||
+	    (m->only && !listed(m->only, m->nonly, tid));
+}
+
+/* The tickets named that are no open ticket of the trend now (solved,
+ * merged, moved out since the preview) fail: nothing went to them. */
+static enum tame_err
+gone(const struct mass *m, const struct store_trend_rcpt *r, size_t n,
+    json_t *failed)
+{
+	size_t i, k;
+
+	for (i = 0; i < m->nonly; i++) {
+		for (k = 0; k < n && r[k].ticket_id != m->only[i]; k++)
+			;
+		if (k < n || listed(m->only, i, m->only[i]))
+			continue;
+		if (json_array_append_new(failed, json_pack("{s:I,s:s}",
+		    "ticket_id", (json_int_t)m->only[i], "error",
+		    "no longer an open ticket of this trend")))
+			return TAME_ENOMEM;
+	}
+	return TAME_OK;
 }
 
 /* The text for recipient r into out (emptied first). */
@@ -281,7 +321,8 @@ http_intel_trend_reply(struct http_ctx *c)
 		goto out;
 	if (!(done = json_array()) || !(failed = json_array()) ||
 	    !(skipped = json_array()) ||
-	    (rc = send_all(c, &m, r, n, done, failed, skipped))) {
+	    (rc = send_all(c, &m, r, n, done, failed, skipped)) ||
+	    (!m.preview && (rc = gone(&m, r, n, failed)))) {
 		http_error(c, 500, "internal", "the mass reply failed");
 		goto forget;
 	}
@@ -313,6 +354,7 @@ forget:
 out:
 	free(text);
 	free(m.exclude);
+	free(m.only);
 	store_trend_rcpts_free(r, n);
 	store_saved_reply_clear(&saved);
 	json_decref(done);

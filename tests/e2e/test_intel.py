@@ -479,6 +479,47 @@ def test_mass_reply_personal_in_own_thread_and_idempotent(tame, sink):
     assert_error(st, body, 404)
 
 
+def test_mass_reply_goes_only_to_the_tickets_previewed(tame, sink):
+    card, pw, ct, pt = setup_groups(tame)
+    path = "/api/v1/trends/%d/reply" % ct
+    st, _, body = tame.api("POST", path, {"text": "Hi {{customer.first_name}}",
+                                          "preview": True})
+    assert st == 200 and body["count"] == 4, body
+    shown = [r["ticket_id"] for r in body["recipients"]]
+
+    # meanwhile a fifth customer writes about it, a colleague solves one
+    # of the four, and the password trend is merged in
+    send_all(tame, [("Ivy Irons <ivy@example.org>", "card did not arrive",
+                     "My new debit card has not arrived, it was ordered two "
+                     "weeks ago. Where is the card?")])
+    new = ticket_of(tame, "card did not arrive")["id"]
+    assert wait_trend(tame, new)["trend"]["id"] == ct
+    st, _, body = tame.api("PATCH", "/api/v1/tickets/%d" % card[0],
+                           {"status": "solved"})
+    assert st == 200, body
+    st, _, body = tame.api("POST", "/api/v1/trends/%d/merge" % pt,
+                           {"into": ct})
+    assert st == 200, body
+
+    st, _, ans = tame.api("POST", path, {"text": "Hi {{customer.first_name}}",
+                                         "ticket_ids": shown,
+                                         "status": "solved"})
+    assert st == 200, ans
+    assert sorted(x["ticket_id"] for x in ans["sent"]) == sorted(card[1:])
+    assert ans["failed"] == [{"ticket_id": card[0], "error":
+                              "no longer an open ticket of this trend"}]
+    assert sorted(ans["excluded"]) == sorted(pw + [new])
+    sink.wait_count(3, timeout=30)
+    settle(1.0)
+    assert sorted(m["rcpts"][0] for m in sink.messages) == [
+        "bob@example.net", "cleo@example.com", "dev@example.org"]
+
+    for bad in ([], [0], "1", [card[1], "x"]):
+        st, _, body = tame.api("POST", path, {"text": "x",
+                                              "ticket_ids": bad})
+        assert_error(st, body, 400)
+
+
 def test_mass_reply_refused_whole_when_one_text_cannot_go(tame, sink):
     """Every recipient's text is checked before the first is sent: one
     that would be over 1 MiB once its placeholders are filled in refuses
