@@ -294,25 +294,53 @@ trend_recent(const struct trend *t, uint32_t now_sec, int hours)
 	return n;
 }
 
+/* The members of a trend are kept newest first (by ticket id, as tickets
+ * are numbered when they come), so its newest are at hand for the
+ * samples and the trend's ticket list whatever merged or moved since.
+ * A new ticket goes to the head; a ticket of another trend walks to its
+ * place from a member known to be newer (after, or the head). */
+uint32_t
+trend_pos(const struct trend_index *ix, uint32_t ti, int64_t ticket,
+    uint32_t after)
+{
+	uint32_t m = after == NIL ? ix->tr[ti].head : ix->ts[after].next;
+
+	for (; m != NIL && ix->ts[m].ticket > ticket; m = ix->ts[m].next)
+		after = m;
+	return after;
+}
+
 enum tame_err
-trend_link(struct trend_index *ix, uint32_t ti, uint32_t s)
+trend_link_after(struct trend_index *ix, uint32_t ti, uint32_t s,
+    uint32_t after)
 {
 	struct trend *t = &ix->tr[ti];
 	struct tslot *x = &ix->ts[s];
-	uint32_t i;
+	uint32_t i, nx;
 	enum tame_err rc = TAME_OK;
 
+	nx = after == NIL ? t->head : ix->ts[after].next;
 	x->trend = ti;
-	x->prev = NIL;
-	x->next = t->head;
-	if (t->head != NIL)
-		ix->ts[t->head].prev = s;
-	t->head = s;
+	x->prev = after;
+	x->next = nx;
+	if (nx != NIL)
+		ix->ts[nx].prev = s;
+	if (after == NIL)
+		t->head = s;
+	else
+		ix->ts[after].next = s;
 	t->nmemb++;
 	for (i = 0; i < x->nterm && !rc; i++)
 		rc = centroid_add(ix, ti, x->term[i]);
 	centroid_norm(ix, t);
 	return rc;
+}
+
+enum tame_err
+trend_link(struct trend_index *ix, uint32_t ti, uint32_t s)
+{
+	return trend_link_after(ix, ti, s,
+	    trend_pos(ix, ti, ix->ts[s].ticket, NIL));
 }
 
 enum tame_err
@@ -372,13 +400,16 @@ rings_add(struct trend *a, const struct trend *b)
 enum tame_err
 trend_absorb(struct trend_index *ix, uint32_t into, uint32_t from)
 {
-	uint32_t s;
+	uint32_t s, at = NIL;
 	enum tame_err rc;
 
+	/* both lists newest first: one walk down into's list */
 	while ((s = ix->tr[from].head) != NIL) {
 		trend_leave(ix, s);
-		if ((rc = trend_link(ix, into, s)))
+		at = trend_pos(ix, into, ix->ts[s].ticket, at);
+		if ((rc = trend_link_after(ix, into, s, at)))
 			return rc;
+		at = s;
 	}
 	if (ix->tr[from].first_seen < ix->tr[into].first_seen)
 		ix->tr[into].first_seen = ix->tr[from].first_seen;

@@ -164,6 +164,10 @@ uint32_t trend_new_slot(struct trend_index *ix, int64_t now);
 enum tame_err trend_join(struct trend_index *ix, uint32_t t, uint32_t s,
     int64_t now);
 enum tame_err trend_link(struct trend_index *ix, uint32_t t, uint32_t s);
+uint32_t trend_pos(const struct trend_index *ix, uint32_t t, int64_t ticket,
+    uint32_t after);
+enum tame_err trend_link_after(struct trend_index *ix, uint32_t t,
+    uint32_t s, uint32_t after);
 void trend_leave(struct trend_index *ix, uint32_t s);
 enum tame_err trend_absorb(struct trend_index *ix, uint32_t into, uint32_t from);
 void trend_free_if_empty(struct trend_index *ix, uint32_t t);

@@ -153,7 +153,7 @@ merge_near(struct trend_index *ix, uint32_t ti)
 static enum tame_err
 refine_one(struct trend_index *ix, uint32_t s)
 {
-	uint32_t cur = ix->ts[s].trend, best;
+	uint32_t cur = ix->ts[s].trend, best, prev = ix->ts[s].prev;
 	double sc;
 	enum tame_err rc;
 
@@ -162,7 +162,7 @@ refine_one(struct trend_index *ix, uint32_t s)
 	trend_leave(ix, s);
 	best = best_trend(ix, s, &sc);
 	if (best == NIL || best == cur || sc < ix->p.threshold)
-		return trend_link(ix, cur, s);
+		return trend_link_after(ix, cur, s, prev);  /* where it was */
 	if ((rc = trend_link(ix, best, s)))
 		return rc;
 	trend_count(&ix->tr[cur], ix->ts[s].placed, -1);

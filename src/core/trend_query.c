@@ -109,14 +109,32 @@ representative(const struct trend_index *ix, const struct trend *t,
 	return rep;
 }
 
+/* The newest (at most max) members of trend slot t into out, newest
+ * first (the order trend.c keeps them in); answers how many there are,
+ * and the count of all members in *all when all is not NULL (a walk of
+ * the whole list). */
+static size_t
+newest(const struct trend_index *ix, uint32_t t, int64_t *out, size_t max,
+    size_t *all)
+{
+	uint32_t m;
+	size_t k = 0;
+
+	for (m = ix->tr[t].head; m != NIL && (all || k < max);
+	    m = ix->ts[m].next, k++)
+		if (k < max)
+			out[k] = ix->ts[m].ticket;
+	if (all)
+		*all = k;
+	return k < max ? k : max;
+}
+
 static void
 fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
     struct trend_info *o)
 {
-	const struct tslot *x;
 	double cw[TREND_CENTROID_MAX];
 	int64_t rel = (now - ix->t0) / 1000, age;
-	uint32_t s;
 	size_t i, len = 0;
 	int n;
 
@@ -125,12 +143,8 @@ fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
 	o->open = t->nmemb;
 	o->first_seen = t->first_seen;
 	o->last_seen = t->last_seen;
-	for (s = t->head; s != NIL; s = x->next) {
-		x = &ix->ts[s];
-		if (o->nsample == TREND_SAMPLES)
-			break;
-		o->sample[o->nsample++] = x->ticket;
-	}
+	o->nsample = newest(ix, (uint32_t)(t - ix->tr), o->sample,
+	    TREND_SAMPLES, NULL);
 	rel = rel < 0 ? 0 : rel > UINT32_MAX ? UINT32_MAX : rel;
 	o->last_hour = trend_recent(t, (uint32_t)rel, 1);
 	o->last_day = trend_recent(t, (uint32_t)rel, 24);
@@ -229,14 +243,12 @@ size_t
 trend_tickets(const struct trend_index *ix, uint32_t id, int64_t *out,
     size_t max)
 {
-	uint32_t s = trend_slot_of(ix, trend_resolve(ix, id)), m;
+	uint32_t s = trend_slot_of(ix, trend_resolve(ix, id));
 	size_t n = 0;
 
 	if (s == NIL)
 		return 0;
-	for (m = ix->tr[s].head; m != NIL; m = ix->ts[m].next, n++)
-		if (n < max)
-			out[n] = ix->ts[m].ticket;
+	(void)newest(ix, s, out, max, &n);
 	return n;
 }
 

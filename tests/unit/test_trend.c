@@ -203,6 +203,21 @@ test_merge_kept(void **state)
 	assert_int_equal(trend_merge(ix, a, a), TAME_EINVAL);
 	assert_int_equal(trend_resolve(ix, b), a);
 	assert_int_equal(trend_of(ix, 101), a);
+	/* newest first after the merge too: its list and its samples */
+	{
+		static const int64_t want[] = { 104, 103, 102, 101, 6, 5, 4, 3,
+			2, 1 };
+		struct trend_info ti;
+		int64_t got[16];
+
+		assert_int_equal(trend_tickets(ix, a, got, 16), 10);
+		for (i = 0; i < 10; i++)
+			assert_int_equal(got[i], want[i]);
+		assert_int_equal(trend_get(ix, a, T0 + 3600000, &ti), TAME_OK);
+		assert_int_equal(ti.nsample, TREND_SAMPLES);
+		for (i = 0; i < TREND_SAMPLES; i++)
+			assert_int_equal(ti.sample[i], want[i]);
+	}
 	for (i = 0; i < 30; i++)
 		place(ix, 2000 + i, i % 2 ? rate[i % 4] : card[i % 6], 70 + i);
 	assert_int_equal(trend_of(ix, 101), trend_of(ix, 1));
