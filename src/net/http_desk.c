@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "http_desk.h"
+#include "json_body.h"
 #include "../core/template.h"
 #include "../store/store.h"
 #include "../store/store_desk.h"
@@ -30,10 +31,7 @@ http_desk_body(struct http_ctx *c, size_t max, const struct json_field *fields,
 int
 http_desk_blank(const char *s)
 {
-	for (; s && *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
-			return 0;
-	return 1;
+	return json_body_blank(s);
 }
 
 int

@@ -15,7 +15,7 @@
 json_t *http_desk_body(struct http_ctx *c, size_t max,
     const struct json_field *fields, size_t n);
 
-/* 1 if s is NULL or only white space. */
+/* 1 if s is NULL or shows nothing (json_body_blank). */
 int http_desk_blank(const char *s);
 /* Answers 413 too_large: the text for ticket tid would be longer than
  * TAME_REPLY_TEXT_MAX once its placeholders are filled in. */

@@ -487,10 +487,20 @@ void
 http_intel_ticket_trend_remove(struct http_ctx *c)
 {
 	struct intel *in;
-	json_t *view = NULL, *t;
+	json_t *view = NULL, *t, *body;
 	int64_t nid;
 	enum tame_err rc;
+	int bad;
 
+	/* it takes no fields: a body, when sent, is an empty object */
+	if (c->req->binary_body_length > 0) {
+		if (!(body = http_body(c, TAME_HTTP_BODY_MAX)))
+			return;
+		bad = http_intel_known_keys(c, body, NULL, 0);
+		json_decref(body);
+		if (bad)
+			return;
+	}
 	if (!(in = http_intel_get(c)))
 		return;
 	rc = intel_move_out(in, c->store, c->id[0], &nid);

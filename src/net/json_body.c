@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include "json_body.h"
 #include "../core/util.h"
 
@@ -257,13 +258,28 @@ json_body_login(const json_t *obj, struct json_login *out,
 	return TAME_OK;
 }
 
-/* 1 if s is empty or only white space. */
-static int
-blank(const char *s)
+int
+json_body_blank(const char *s)
 {
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+
+	while (p && *p) {
+		if ((n = utf8proc_iterate(p, -1, &cp)) <= 0)
 			return 0;
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_ZS:  /* spaces: U+00A0, U+3000... */
+		case UTF8PROC_CATEGORY_ZL:
+		case UTF8PROC_CATEGORY_ZP:
+		case UTF8PROC_CATEGORY_CC:  /* tabs, line ends */
+		case UTF8PROC_CATEGORY_CF:  /* invisible: U+200B, U+FEFF... */
+			break;
+		default:
+			return 0;
+		}
+		p += n;
+	}
 	return 1;
 }
 
@@ -290,7 +306,7 @@ json_body_reply(const json_t *obj, struct json_reply *out,
 	    "since_message_id"));
 	out->force = json_is_true(json_object_get(obj, "force"));
 	out->text = json_body_str(obj, "text");
-	if (blank(out->text))
+	if (json_body_blank(out->text))
 		return json_body_fail(err, 400, "invalid_field",
 		    "field \"text\" must not be empty");
 	if ((cc = json_object_get(obj, "cc"))) {
@@ -324,7 +340,7 @@ json_body_note(const json_t *obj, const char **text,
 	if (json_body_check(obj, fields, 1, err))
 		return TAME_EINVAL;
 	*text = json_body_str(obj, "text");
-	if (blank(*text))
+	if (json_body_blank(*text))
 		return json_body_fail(err, 400, "invalid_field",
 		    "field \"text\" must not be empty");
 	return TAME_OK;

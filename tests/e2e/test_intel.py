@@ -394,9 +394,23 @@ def test_trend_errors(tame):
              400),
             ("POST", "/api/v1/tickets/999999/trend/remove", None, 404),
             ("GET", "/api/v1/tickets?flag=nonsense", None, 400),
-            ("GET", "/api/v1/tickets?trend=abc", None, 400)]:
+            ("GET", "/api/v1/tickets?trend=abc", None, 400),
+            # a name that shows nothing is no name
+            ("PATCH", "/api/v1/trends/%d" % ct, {"label": "\u200b"}, 400),
+            ("PATCH", "/api/v1/trends/%d" % ct, {"label": "\u00a0\u3000"},
+             400),
+            ("POST", "/api/v1/trends/%d/reply" % ct,
+             {"text": "\u200b\u2003\n", "preview": True}, 400),
+            ("POST", "/api/v1/tickets/%d/replies" % card[0],
+             {"text": "\ufeff"}, 400),
+            ("POST", "/api/v1/tickets/%d/trend/remove" % card[0], {"x": 1},
+             400)]:
         st, _, ans = tame.api(method, path, body)
         assert_error(st, ans, code)
+    # nothing of that changed the trend
+    assert trend_tickets(tame, ct) == sorted(card)
+    assert tame.get("/api/v1/trends/%d" % ct)["trend"]["label"][
+        "named"] is False
     # a name can be taken back
     st, _, body = tame.api("PATCH", "/api/v1/trends/%d" % ct,
                            {"label": None})
