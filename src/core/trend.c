@@ -246,12 +246,13 @@ ring_advance(struct trend *t, uint32_t a, uint32_t b)
 {
 	uint32_t k;
 
-	for (k = 0; t->t10 < a && k < 6; k++)
-		t->m10[(t->t10 + 1 + k) % 6] = 0;
+	/* empty the slots the clock moves into, not the ones it keeps */
+	for (k = 1; k <= 6 && t->t10 + k <= a; k++)
+		t->m10[(t->t10 + k) % 6] = 0;
 	if (a > t->t10)
 		t->t10 = a;
-	for (k = 0; t->th < b && k < 24; k++)
-		t->h[(t->th + 1 + k) % 24] = 0;
+	for (k = 1; k <= 24 && t->th + k <= b; k++)
+		t->h[(t->th + k) % 24] = 0;
 	if (b > t->th)
 		t->th = b;
 }

@@ -111,6 +111,9 @@ enum tame_err trend_move_out(struct trend_index *ix, int64_t ticket,
 
 #define TREND_LABEL_MAX   256
 #define TREND_SAMPLES     5
+/* Tickets in the last hour (or day) for a trend to be rising: not one
+ * odd ticket. */
+#define TREND_RISING_MIN  3
 #define TREND_WORDS       3
 
 struct trend_info {
@@ -120,6 +123,10 @@ struct trend_info {
 	uint32_t last_day;       /* ... and in the last 24 hours */
 	double usual_per_hour;   /* tickets placed per hour since first seen */
 	double growth;           /* last day's hourly rate / usual (1 = usual) */
+	int rising;              /* at least TREND_RISING_MIN tickets in the
+	                          * last hour (or day) at twice the rate
+	                          * before it, or a new trend (under 2 hours,
+	                          * or 2 days for the day) that many came */
 	int64_t first_seen;      /* ms */
 	int64_t last_seen;       /* ms */
 	int named;               /* label is an agent's */

@@ -129,6 +129,24 @@ newest(const struct trend_index *ix, uint32_t t, int64_t *out, size_t max,
 	return k < max ? k : max;
 }
 
+/* Whether the recent tickets of a trend (recent, in the last win hours)
+ * came at least twice as fast as the trend's tickets before them; a
+ * trend with less than win hours of history before the window is new,
+ * and rising when that many came at all. placed: its tickets, age_h:
+ * its age in hours. */
+static int
+rising(uint32_t placed, double age_h, uint32_t recent, double win)
+{
+	double before_h = age_h - win, before;
+
+	if (recent < TREND_RISING_MIN)
+		return 0;
+	if (before_h < win)
+		return 1;
+	before = placed > recent ? (double)(placed - recent) / before_h : 0;
+	return recent / win >= 2.0 * before;
+}
+
 static void
 fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
     struct trend_info *o)
@@ -154,6 +172,9 @@ fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
 	o->usual_per_hour = t->placed / ((double)age / 3600000.0);
 	o->growth = o->usual_per_hour > 0 ?
 	    (o->last_day / 24.0) / o->usual_per_hour : 0;
+	o->rising = rising(t->placed, (double)age / 3600000.0, o->last_hour,
+	    1.0) || rising(t->placed, (double)age / 3600000.0, o->last_day,
+	    24.0);
 	for (i = 0; i < t->nc; i++)
 		cw[i] = t->c[i].cnt * trend_w(ix, t->c[i].term);
 	telling_words(ix, t, cw, o);

@@ -204,12 +204,8 @@ trend_json(const struct intel_trend *t, json_t *briefs)
 	bad |= json_object_set_new(growth, "usual_per_hour",
 	    round2(i->usual_per_hour));
 	bad |= json_object_set_new(growth, "ratio", round2(i->growth));
-	/* twice the usual rate over the last hour or day, and not one odd
-	 * ticket */
-	bad |= json_object_set_new(growth, "rising", json_boolean(
-	    (i->growth >= 2.0 && i->last_day >= TREND_MIN_OPEN) ||
-	    (i->last_hour >= TREND_MIN_OPEN &&
-	    i->last_hour >= 2.0 * i->usual_per_hour)));
+	bad |= json_object_set_new(growth, "rising",
+	    json_boolean(i->rising));
 	for (k = 0; !bad && k < i->nsample; k++)
 		if ((b = brief_of(briefs, i->sample[k])))
 			bad |= json_array_append_new(samples, b);

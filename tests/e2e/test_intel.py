@@ -126,6 +126,8 @@ def test_same_problem_one_trend_readable_label(tame):
     assert "card" in t["label"]["text"]
     assert t["label"]["subject"] in [s for _, s, _ in CARD_MAILS]
     assert t["growth"]["last_hour"] == 4 and t["growth"]["last_day"] == 4
+    # four about one new problem within minutes: rising
+    assert t["growth"]["rising"] is True, t["growth"]
     assert t["first_seen"] <= t["last_seen"]
     assert {s["id"] for s in t["samples"]} == set(card)
     assert all(s["customer"]["email"] for s in t["samples"])

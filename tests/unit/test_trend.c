@@ -114,6 +114,46 @@ test_similar_together(void **state)
 	assert_int_equal(ti.last_seen, T0 + 5 * 60000LL);
 	assert_int_equal(ti.last_hour, 6);
 	assert_int_equal(ti.last_day, 6);
+	/* six in its first half hour: a new problem, rising */
+	assert_true(ti.rising);
+	trend_index_free(ix);
+}
+
+/* Rising: the last hour (or day) against the trend's rate before it. */
+static void
+test_rising(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	struct trend_info ti;
+	uint32_t a;
+	int i, now;
+
+	assert_non_null(ix);
+	/* one card ticket every 3 hours for 4 days */
+	for (i = 0; i < 32; i++)
+		place(ix, i + 1, card[i % 6], i * 180);
+	a = trend_of(ix, 1);
+	now = 32 * 180;
+	assert_int_equal(trend_get(ix, a, T0 + now * 60000LL, &ti), TAME_OK);
+	assert_true(ti.open >= 30);
+	assert_false(ti.rising);
+	/* then four within the last hour (in two 10-minute slots and more:
+	 * the clock moving on keeps what the slots before it hold) */
+	for (i = 0; i < 4; i++)
+		place(ix, 100 + i, card[i], now + 10 * i);
+	assert_int_equal(trend_get(ix, a, T0 + (now + 40) * 60000LL, &ti),
+	    TAME_OK);
+	assert_int_equal(ti.last_hour, 4);
+	assert_true(ti.rising);
+	/* two new ones are not enough on their own */
+	trend_index_free(ix);
+	ix = trend_index_new(NULL);
+	assert_non_null(ix);
+	place(ix, 1, card[0], 0);
+	place(ix, 2, card[1], 5);
+	assert_int_equal(trend_get(ix, trend_of(ix, 1), T0 + 10 * 60000LL,
+	    &ti), TAME_OK);
+	assert_false(ti.rising);
 	trend_index_free(ix);
 }
 
@@ -327,6 +367,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_similar_together),
 		cmocka_unit_test(test_remove_counts),
+		cmocka_unit_test(test_rising),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_move_out_never_back),
 		cmocka_unit_test(test_merge_kept),
