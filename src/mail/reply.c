@@ -31,14 +31,34 @@ reply_addr_valid(const char *s)
 		return 0;
 	/* printable ASCII only: the relay is not asked for SMTPUTF8, so
 	 * a raw U+2028 or an accented local part would go out as bytes no
-	 * header or RCPT may carry */
+	 * header or RCPT may carry; and no quoted local part or address
+	 * literal ([127.0.0.1]), which mime_compose does not write */
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x80 ||
 		    *p == '<' || *p == '>' ||
 		    *p == ',' || *p == '"' || *p == '(' || *p == ')' ||
-		    *p == ';' || *p == '\\' || (unsigned char)*p == 0x7f)
+		    *p == ';' || *p == ':' || *p == '[' || *p == ']' ||
+		    *p == '\\' || (unsigned char)*p == 0x7f)
 			return 0;
 	return strchr(at + 1, '.') != NULL || strcmp(at + 1, "localhost") == 0;
+}
+
+/* Says in r->why (when set) what was refused: what, then the address
+ * (printable ASCII, cut) when there is one. */
+static void
+refused(const struct reply_req *r, const char *what, const char *addr)
+{
+	size_t n = 0;
+	const char *p;
+
+	if (!r->why)
+		return;
+	for (p = what; *p && n + 1 < REPLY_WHY_MAX; p++)
+		r->why[n++] = *p;
+	for (p = addr; p && *p && n + 1 < REPLY_WHY_MAX; p++)
+		r->why[n++] = (unsigned char)*p >= ' ' &&
+		    (unsigned char)*p < 0x7f ? *p : '?';
+	r->why[n] = '\0';
 }
 
 static char *
@@ -126,16 +146,29 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	buf_init(&rcpts, 64 * 1024);
 	buf_init(&html, TAME_HTTP_BODY_MAX * 4);
 	buf_init(&full, TAME_HTTP_BODY_MAX + TAME_SIGNATURE_MAX + 8);
-	if (!r->text || !*r->text)
+	if (!r->text || !*r->text) {
+		refused(r, "the text is empty", NULL);
 		return TAME_EINVAL;
+	}
 	for (i = 0; i < r->ncc; i++)
-		if (!reply_addr_valid(r->cc[i]))
+		if (!reply_addr_valid(r->cc[i])) {
+			refused(r, "no mail can be written to the CC address ",
+			    r->cc[i]);
 			return TAME_EINVAL;
+		}
 	if ((rc = store_begin(s)))
 		goto out;
 	began = 1;
 	if ((rc = store_reply_ctx(s, r->ticket_id, &ctx)))
 		goto out;
+	/* a customer's address Tame took in but cannot write to (a quoted
+	 * local part, an address literal, non-ASCII) */
+	if (!reply_addr_valid(ctx.customer_email)) {
+		refused(r, "no mail can be written to the customer's address ",
+		    ctx.customer_email);
+		rc = TAME_EINVAL;
+		goto out;
+	}
 	/* a merged ticket's conversation goes on in the one it went into:
 	 * a reply here would start a second thread with the customer */
 	if ((rc = store_desk_merged_into(s, r->ticket_id, &merged)) ||

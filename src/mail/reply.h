@@ -33,12 +33,12 @@ struct reply_req {
 	const struct mime_out_attachment *att; /* files sent and kept as
 	                                 the message's attachments */
 	size_t natt;
+	char *why;                    /* optional, REPLY_WHY_MAX bytes: on
+	                                 TAME_EINVAL, what was refused */
 };
 
-/* Creates the reply in its own transaction on s. *msg_id gets the new
- * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, bad CC
- * address), TAME_ECONFLICT (the ticket was merged into another). The
- * caller wakes the outbox afterwards. */
+#define REPLY_WHY_MAX 200
+
 /* The text of a reply to ticket_id as reply_send stores and sends it:
  * text with the ticket's mailbox's signature after it, when it has
  * one. Appended to out. */
@@ -49,6 +49,11 @@ enum tame_err reply_signed(struct store *s, int64_t ticket_id,
  * over a claim of a tamed that stopped finds what it sent. */
 enum tame_err reply_already_sent(struct store *s, int64_t ticket_id,
     int64_t agent_id, int64_t since, const char *text, int *yes);
+/* Creates the reply in its own transaction on s. *msg_id gets the new
+ * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, a bad
+ * CC address, or a customer address no mail can be written to: r->why,
+ * when set, says which), TAME_ECONFLICT (the ticket was merged into
+ * another). The caller wakes the outbox afterwards. */
 enum tame_err reply_send(struct store *s, const struct reply_req *r,
     int64_t now, int64_t *msg_id);
 

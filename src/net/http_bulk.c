@@ -61,12 +61,15 @@ struct bulk {
 	int64_t since;             /* first attempt of the key */
 	int resumed;               /* taking over a stale claim */
 	int sent;                  /* emails queued: kick the outbox */
+	char why[REPLY_WHY_MAX];   /* a reply refused: why (reply_send) */
 };
 
-/* The code and message of a failed ticket (reply: whether the action
- * was a reply, which a merged ticket refuses in its own words). */
+/* The code and message of a failed ticket (reply: not NULL when the
+ * action was a reply, which a merged ticket refuses in its own words,
+ * and what reply_send said it refused, or ""). */
 static json_t *
-fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
+fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc,
+    const char *reply)
 {
 	const char *code = "internal", *msg = tame_strerror(rc);
 	char why[128];
@@ -83,8 +86,8 @@ fail_json(struct http_ctx *c, int64_t tid, enum tame_err rc, int reply)
 			msg = store_errmsg(c->store);
 		break;
 	case TAME_EINVAL:
-		code = "invalid_field";
-		msg = store_errmsg(c->store);
+		code = reply ? "unsendable" : "invalid_field";
+		msg = reply && *reply ? reply : store_errmsg(c->store);
 		break;
 	case TAME_ETOOBIG:
 		/* a reply too long once rendered, or a 51st tag */
@@ -175,6 +178,7 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	r.text = buf_str(&text);
 	r.has_status = b->has_status;
 	r.status = b->has_status ? b->status : TICKET_PENDING;
+	r.why = b->why;
 	if ((rc = reply_send(c->store, &r, now, msg_id)) == TAME_OK)
 		b->sent = 1;
 out:
@@ -234,11 +238,13 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		rc = merge_one(c, tid, b->into, now);
 		break;
 	case B_REPLY:
+		b->why[0] = '\0';
 		rc = reply_one(c, b, tid, now, &msg_id, &skipped);
 		break;
 	}
 	if (rc)
-		return fail_json(c, tid, rc, b->action == B_REPLY);
+		return fail_json(c, tid, rc, b->action == B_REPLY ? b->why :
+		    NULL);
 	if (b->action == B_REPLY)
 		return skipped ? json_pack("{s:I,s:b,s:b}", "ticket_id",
 		    (json_int_t)tid, "ok", 1, "already_sent", 1) :

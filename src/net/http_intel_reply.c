@@ -222,6 +222,7 @@ send_all(struct http_ctx *c, const struct mass *m,
 	size_t i;
 	int already;
 	json_t *o;
+	char why[REPLY_WHY_MAX];
 
 	buf_init(&out, TAME_REPLY_TEXT_MAX);
 	for (i = 0; i < n; i++) {
@@ -233,11 +234,13 @@ send_all(struct http_ctx *c, const struct mass *m,
 		if ((rc = render(c, m, &r[i], &out)))
 			break;
 		if (m->preview) {
-			o = json_pack("{s:I,s:s?,s:{s:s?,s:s?},s:s}",
+			o = json_pack("{s:I,s:s?,s:{s:s?,s:s?},s:s,s:s*}",
 			    "ticket_id", (json_int_t)r[i].ticket_id,
 			    "subject", r[i].subject, "customer", "email",
 			    r[i].email, "name", r[i].name, "text",
-			    buf_str(&out));
+			    buf_str(&out), "warning", reply_addr_valid(
+			    r[i].email) ? NULL : "no mail can be written to "
+			    "this address: it will fail");
 			if (!o || json_array_append_new(done, o)) {
 				rc = TAME_ENOMEM;
 				break;
@@ -261,12 +264,15 @@ send_all(struct http_ctx *c, const struct mass *m,
 		rq.text = buf_str(&out);
 		rq.has_status = m->has_status;
 		rq.status = m->has_status ? m->status : TICKET_PENDING;
+		why[0] = '\0';
+		rq.why = why;
 		if ((rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id))) {
 			tame_log(TAME_LOG_WARN, "http: mass reply to ticket %lld:"
-			    " %s (%s)", (long long)r[i].ticket_id,
-			    tame_strerror(rc), store_errmsg(c->store));
+			    " %s", (long long)r[i].ticket_id, rc == TAME_EINVAL &&
+			    *why ? why : tame_strerror(rc));
 			json_array_append_new(failed, json_pack("{s:I,s:s}",
 			    "ticket_id", (json_int_t)r[i].ticket_id, "error",
+			    rc == TAME_EINVAL && *why ? why :
 			    tame_strerror(rc)));
 			rc = TAME_OK;
 			continue;

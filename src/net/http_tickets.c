@@ -281,7 +281,7 @@ http_tickets_reply(struct http_ctx *c)
 	int64_t msg_id = 0, since = 0;
 	enum tame_err rc;
 	size_t i;
-	char why[96], hash[AUTH_HASH_HEX + 1];
+	char why[96], hash[AUTH_HASH_HEX + 1], refusal[REPLY_WHY_MAX];
 	const char *key = http_header(c, "Idempotency-Key");
 	int resumed = 0, claimed = 0, done = 0;
 
@@ -359,16 +359,16 @@ http_tickets_reply(struct http_ctx *c)
 	r.status = in.has_status ? in.status : TICKET_PENDING;
 	r.att = att.att;
 	r.natt = att.n;
+	refusal[0] = '\0';
+	r.why = refusal;
 	rc = reply_send(c->store, &r, tame_now_ms(), &msg_id);
 	if (rc && claimed)
 		store_idem_release(c->store, c->agent.id, key);
 	if (rc == TAME_EINVAL) {
-		/* Text and CCs were checked above, so say what the store
-		 * said too. */
 		tame_log(TAME_LOG_WARN, "http: reply to ticket %lld refused: %s",
-		    (long long)c->id[0], store_errmsg(c->store));
-		http_error(c, 400, "invalid_field",
-		    "the reply was refused; check text and cc");
+		    (long long)c->id[0], *refusal ? refusal : "invalid input");
+		http_error(c, 422, "unsendable", "the reply was not sent: %s",
+		    *refusal ? refusal : "check text and cc");
 		goto out;
 	}
 	if (rc == TAME_ECONFLICT && http_desk_merged(c, c->id[0],

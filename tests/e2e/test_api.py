@@ -451,6 +451,33 @@ def test_reply_with_cc(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_reply_to_an_address_no_mail_can_go_to_says_so(tame, sink):
+    # taken in (nothing accepted is dropped), but not one Tame writes to
+    for n, addr in enumerate(('"john smith"@cust.example',
+                              "x@[127.0.0.1]")):
+        tame.send_raw(("From: %s\r\nTo: %s\r\nSubject: odd sender %d\r\n"
+                       "Message-ID: <odd%d@cust.example>\r\n\r\nHello.\r\n"
+                       % (addr, MAILBOX, n, n)).encode(),
+                      mail_from=addr)
+        tid = tame.wait_ticket("odd sender %d" % n)["id"]
+        assert tame.ticket(tid)["customer"]["email"] == addr
+        st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                              {"text": "We are on it."})
+        err = assert_error(st, ans, 422)
+        assert err["code"] == "unsendable"
+        assert "customer's address " + addr in err["message"], err
+        # the bulk reply says the same for that ticket
+        st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", {
+            "ticket_ids": [tid], "action": "reply", "text": "Hi"})
+        assert st == 200 and ans["failed"] == 1, ans
+        assert ans["results"][0]["error"]["code"] == "unsendable"
+        assert addr in ans["results"][0]["error"]["message"]
+        assert [m["direction"] for m in tame.ticket(tid)["messages"]] == [
+            "in"]
+    settle(0.5)
+    assert sink.messages == []
+
+
 def test_attachment_download_byte_identical(tame):
     blob = os.urandom(70000)
     html = b"<html><script>alert(1)</script></html>"
