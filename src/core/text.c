@@ -589,6 +589,9 @@ text_analyse(struct text_pipeline *tp, const char *s, size_t len, int cut,
 		len = 0;
 	end = cut ? text_cut(s, len, &d->cut) : len;
 	d->new_len = end;
+	/* "Thanks," on the last line is no word of the problem */
+	if (cut)
+		end = text_closing(s, end);
 	while (i <= end) {
 		if (bol && !in_word) {
 			/* A quoted line inside the new text (bottom posting). */

@@ -131,7 +131,7 @@ http_settings_patch(struct http_ctx *c)
 		for (i = 0; i < NKEYS && strcmp(key, keys[i]); i++)
 			;
 		if (i == NKEYS) {
-			http_error(c, 400, "invalid_field", "unknown field "
+			http_error(c, 400, "unknown_field", "unknown field "
 			    "\"%.64s\"", key);
 			goto out;
 		}

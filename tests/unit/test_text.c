@@ -154,6 +154,29 @@ test_closing(void **state)
 	assert_int_equal(text_closing("\n\n", 2), 2);
 }
 
+/* The closing is no word of the problem: "thank" is no term of a
+ * message that only closes with it. */
+static void
+test_closing_no_term(void **state)
+{
+	static const char m[] = "My card was stolen.\n\nThanks,\nBob\n";
+	struct text_pipeline *tp = text_pipeline_new();
+	struct text_doc d;
+	size_t i;
+	int card = 0;
+
+	assert_non_null(tp);
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, m, strlen(m), 1, &d), TAME_OK);
+	for (i = 0; i < d.nterm; i++) {
+		assert_null(strstr(text_doc_term(&d, i), "thank"));
+		card |= strcmp(text_doc_term(&d, i), "card") == 0;
+	}
+	assert_true(card);
+	text_doc_free(&d);
+	text_pipeline_free(tp);
+}
+
 static void
 test_only_quoted_and_empty(void **state)
 {
@@ -301,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_cut_original_forward),
 		cmocka_unit_test(test_cut_signature_footer),
 		cmocka_unit_test(test_closing),
+		cmocka_unit_test(test_closing_no_term),
 		cmocka_unit_test(test_only_quoted_and_empty),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_tokens_stems),
