@@ -209,14 +209,35 @@ export class MailboxesView {
 		return h('form', { className: 'card mailbox',
 			dataset: { address: m.address },
 			'aria-label': 'Mailbox ' + m.address,
+			// only what changed: another admin's change to the rest
+			// stays; Enter in the IMAP or relay part runs its button
 			onsubmit: (e) => {
 				e.preventDefault();
-				const body = { name: name.value.trim(),
-					ack_enabled: ack.checked,
-					ack_template: tpl.value.trim() || null };
+				const body = {};
+				const put = (k, v) => {
+					if (v !== (m[k] || ''))
+						body[k] = v;
+				};
+				put('name', name.value.trim());
+				put('ack_template', tpl.value.trim());
 				if ('signature' in m)
-					body.signature = sig.value.trim();
-				save(body, m.address + ' saved.');
+					put('signature', sig.value.trim());
+				if (ack.checked !== !!m.ack_enabled)
+					body.ack_enabled = ack.checked;
+				if (Object.keys(body).length)
+					save(body, m.address + ' saved.');
+				else
+					toast('Nothing changed.');
+			},
+			onkeydown: (e) => {
+				const f = e.key === 'Enter' && e.target.tagName === 'INPUT' &&
+					e.target.closest('fieldset');
+				if (f) {
+					const row = e.target.closest('.form-row');
+					e.preventDefault();
+					((row && row.querySelector('button')) ||
+						f.querySelector('button')).click();
+				}
 			} },
 		h('h2', {}, m.address),
 		field('Name', name),
@@ -224,7 +245,8 @@ export class MailboxesView {
 			' Acknowledge new tickets automatically (at most one per ' +
 			'sender an hour)'),
 		field('Acknowledgement', tpl,
-			'{{ticket.id}} and {{ticket.subject}} are filled in'),
+			'{{customer.first_name}}, {{ticket.id}}, {{ticket.subject}} ' +
+			'and the other placeholders of saved replies are filled in'),
 		'signature' in m ? field('Signature', sig, 'closes every reply ' +
 			'from this mailbox') : null,
 		'imap' in m ? this.imap(m, save) : null,

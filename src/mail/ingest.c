@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "../core/template.h"
 #include "../core/thread.h"
 #include "../core/util.h"
 #include "../store/store_desk.h"
@@ -125,7 +126,8 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	struct buf body, raw;
 	struct mime_out m;
 	char subject[1200], *mid = NULL, num[32];
-	const char *to[1], *t;
+	struct template_ticket tt;
+	const char *to[1];
 	struct mailbox own;
 	enum tame_err rc;
 	int allowed = 0;
@@ -145,21 +147,17 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	buf_init(&body, 64 * 1024);
 	buf_init(&raw, 1024 * 1024);
 	snprintf(num, sizeof(num), "%lld", (long long)ticket_id);
-	/* expand {{ticket.id}} and {{ticket.subject}} in the template */
-	for (t = mb->ack_template ? mb->ack_template : ""; *t; ) {
-		if (strncmp(t, "{{ticket.id}}", 13) == 0) {
-			rc = buf_addstr(&body, num);
-			t += 13;
-		} else if (strncmp(t, "{{ticket.subject}}", 18) == 0) {
-			rc = buf_addstr(&body, p->subject ? p->subject : "");
-			t += 18;
-		} else {
-			rc = buf_add(&body, t, 1);
-			t++;
-		}
-		if (rc)
-			goto out;
-	}
+	/* the placeholders of saved replies; the "agent" is the mailbox */
+	memset(&tt, 0, sizeof(tt));
+	tt.ticket_id = ticket_id;
+	tt.ticket_subject = p->subject;
+	tt.customer_name = p->from_name;
+	tt.customer_email = p->from_email;
+	tt.agent_name = mb->name;
+	tt.agent_email = mb->address;
+	if (mb->ack_template && (rc = template_render(mb->ack_template, &tt,
+	    &body)))
+		goto out;
 	if (body.len == 0 && (rc = buf_printf(&body,
 	    "We received your message and opened ticket #%s.\n"
 	    "Reply to this email to add to it.\n", num)))

@@ -108,6 +108,25 @@ test('admin: mailbox name, acknowledgement, IMAP settings', async () => {
 	await page.click('button:text("Add mailbox")');
 	await page.waitForSelector('form.mailbox[data-address=' +
 		'"billing@example.com"]');
+	const bill = page.locator('form.mailbox[data-address=' +
+		'"billing@example.com"]');
+	const billing = async () => (await env.tamed.api('GET', '/mailboxes'))
+		.mailboxes.find((m) => m.address === 'billing@example.com');
+	// another admin gives it a signature meanwhile; a new name alone
+	// saves (no acknowledgement text needed) and keeps that signature
+	await env.tamed.api('PATCH', '/mailboxes/' + (await billing()).id,
+		{ signature: 'The Billing Team' });
+	await bill.locator('input[id$="-name"]').fill('Billing and Invoices');
+	await bill.locator('button[type=submit]').click();
+	await waitFor(async () => (await billing()).name ===
+		'Billing and Invoices', { what: 'the new name saved' });
+	assert.equal((await billing()).signature, 'The Billing Team');
+	// Enter in the relay URL uses that relay, it does not save the card
+	const url = bill.locator('fieldset.relay input[id$="-url"]');
+	await url.fill('smtp://127.0.0.1:9');
+	await url.press('Enter');
+	await waitFor(async () => (await billing()).relay,
+		{ what: 'the relay stored by Enter' });
 	assertClean(seen);
 	await context.close();
 });

@@ -439,14 +439,20 @@ def test_ack_not_sent_to_automatic_mail(tame, sink):
 
 
 def test_ack_once_per_sender_per_hour(tame, sink):
-    set_ack(tame)
-    tame.send_mail(make_message(sender="Alice <alice@example.org>",
+    # the placeholders of saved replies work here too
+    set_ack(tame, template="Hello {{customer.first_name}}, ticket "
+                           "{{ticket.id}} ({{ticket.subject}}) received. "
+                           "{{agent.name}}")
+    tame.send_mail(make_message(sender="Alice Archer <alice@example.org>",
                                 subject="First question"))
     tid = tame.wait_ticket("First question")["id"]
     ack = sink.wait_count(1)[0]
     assert ack["rcpts"] == ["alice@example.org"]
     m = ack["msg"]
-    assert "Ticket %d received" % tid in m.get_body(("plain",)).get_content()
+    text = m.get_body(("plain",)).get_content()
+    assert "Hello Alice, ticket %d (First question) received." % tid in \
+        text, text
+    assert "{{" not in text
     assert m["Auto-Submitted"] and m["Auto-Submitted"].lower() != "no"
     assert "[#%d]" % tid in m["Subject"]
     assert m["From"].addresses[0].addr_spec == MAILBOX
