@@ -67,6 +67,9 @@ export class TagsView {
 	}
 
 	async rename(t, to) {
+		// tamed keeps tags in NFC: "café" typed with a combining accent
+		// is the "café" in use
+		to = to.normalize('NFC');
 		if (!to || to === t.tag)
 			return;
 		const into = this.tags.find((x) => x.tag === to);

@@ -123,7 +123,8 @@ http_tags_rename(struct http_ctx *c)
 		return;
 	if (json_body_tag_norm(json_object_get(body, "name"))) {
 		http_error(c, 400, "invalid_field",
-		    "field \"name\" must not be empty");
+		    "field \"name\" must not be empty (nor \".\" or "
+		    "\"..\")");
 		goto out;
 	}
 	to = json_body_str(body, "name");

@@ -351,7 +351,10 @@ int
 json_body_tag_norm(json_t *str)
 {
 	char *t = tame_tag_norm(json_string_value(str));
-	int rc = !t || !*t || json_string_set(str, t) ? -1 : 0;
+	/* "." and ".." cannot travel in a path (/tags/NAME): a browser
+	 * takes them, escaped or not, for steps of the path */
+	int rc = !t || !*t || strcmp(t, ".") == 0 || strcmp(t, "..") == 0 ||
+	    json_string_set(str, t) ? -1 : 0;
 
 	free(t);
 	return rc;
@@ -398,7 +401,8 @@ json_body_ticket_patch(const json_t *obj, struct json_ticket_patch *out,
 			if (json_body_tag_norm(item))
 				return json_body_fail(err, 400,
 				    "invalid_field",
-				    "field \"tags\" has an empty tag");
+				    "field \"tags\" has an empty tag (or \".\" "
+				    "or \"..\")");
 			s = json_string_value(item);
 			for (k = 0; k < p->ntags; k++)
 				if (strcmp(out->tags[k], s) == 0)

@@ -116,7 +116,8 @@ struct json_ticket_patch {
 	const char *tags[TAME_TAGS_MAX];
 };
 /* Makes the JSON string str the tag it names (tame_tag_norm: trimmed,
- * NFC), in place. -1 when that is empty (or out of memory). */
+ * NFC), in place. -1 when that is empty, "." or ".." (no path can
+ * name those), or out of memory. */
 int json_body_tag_norm(json_t *str);
 enum tame_err json_body_ticket_patch(const json_t *obj,
     struct json_ticket_patch *out, struct json_body_err *err);
