@@ -121,7 +121,7 @@ thread_ids(const struct mime_parsed *p, const char **ids, size_t max)
 
 static enum tame_err
 ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
-    const struct mime_parsed *p, int64_t now, int *acked)
+    const struct mime_parsed *p, const char *cust, int64_t now, int *acked)
 {
 	struct buf body, raw;
 	struct mime_out m;
@@ -141,7 +141,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 		mailbox_clear(&own);
 		return TAME_OK;
 	}
-	if ((rc = store_ack_allow(s, mb->id, p->from_email, now,
+	if ((rc = store_ack_allow(s, mb->id, cust, now,
 	    (int64_t)TAME_ACK_WINDOW_SECONDS * 1000, &allowed)) || !allowed)
 		return rc;
 	buf_init(&body, 64 * 1024);
@@ -151,8 +151,9 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	memset(&tt, 0, sizeof(tt));
 	tt.ticket_id = ticket_id;
 	tt.ticket_subject = p->subject;
-	tt.customer_name = p->from_name;
-	tt.customer_email = p->from_email;
+	tt.customer_name = cust == p->reply_to ? p->reply_to_name :
+	    p->from_name;
+	tt.customer_email = cust;
 	tt.agent_name = mb->name;
 	tt.agent_email = mb->address;
 	if (mb->ack_template && (rc = template_render(mb->ack_template, &tt,
@@ -168,7 +169,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 		rc = TAME_ENOMEM;
 		goto out;
 	}
-	to[0] = p->from_email;
+	to[0] = cust;
 	memset(&m, 0, sizeof(m));
 	m.from_email = mb->address;
 	m.from_name = mb->name;
@@ -183,7 +184,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	m.date_ms = now;
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
-	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, p->from_email,
+	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, cust,
 	    raw.data, raw.len, now, &item)))
 		goto out;
 	*acked = 1;
@@ -275,13 +276,38 @@ resolve_merged(struct store *s, int64_t id)
 	return id;
 }
 
+/* Who the team answers: the Reply-To of a person's mail when it names
+ * someone else (a contact form writes From: noreply@forms..., Reply-To:
+ * the customer), else the sender. Not for automatic mail (a list's
+ * Reply-To is the list), nor when it names one of our mailboxes. */
+static enum tame_err
+customer_of(struct store *s, const struct mime_parsed *p, const char *sender,
+    const char **cust)
+{
+	struct mailbox own;
+	enum tame_err rc;
+
+	*cust = sender;
+	if (!p->reply_to || p->auto_submitted || !p->from_email ||
+	    strcmp(p->reply_to, sender) == 0)
+		return TAME_OK;
+	memset(&own, 0, sizeof(own));
+	rc = store_mailbox_by_address(s, p->reply_to, &own);
+	mailbox_clear(&own);
+	if (rc == TAME_ENOTFOUND) {
+		*cust = p->reply_to;
+		return TAME_OK;
+	}
+	return rc;
+}
+
 static enum tame_err
 ingest_parsed(struct store *s, const struct ingest_prep *ip,
     const char *rcpts, int64_t raw_id, int64_t now,
     struct ingest_result *res)
 {
 	const struct mime_parsed *p = &ip->p;
-	const char *sender = ip->sender;
+	const char *sender = ip->sender, *cust = sender;
 	struct thread_input ti;
 	struct thread_decision td;
 	struct mailbox mb;
@@ -315,8 +341,11 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	ti.automatic = p->auto_reply;
 	ti.archive = ip->archive;
 	thread_decide(&ti, &td);
-	if ((rc = store_customer_upsert(s, sender, p->from_name, now,
-	    &customer_id)))
+	if ((rc = customer_of(s, p, sender, &cust)))
+		goto out;
+	/* through a Reply-To, its name: the From's is the form's */
+	if ((rc = store_customer_upsert(s, cust, cust == sender ?
+	    p->from_name : p->reply_to_name, now, &customer_id)))
 		goto out;
 	if (td.action == THREAD_APPEND) {
 		tid = td.ticket_id;
@@ -336,7 +365,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		if ((rc = store_event_add(s, tid, 0, "ticket.created", ev, now)))
 			goto out;
 	}
-	if ((rc = store_participant_add(s, tid, sender)))
+	if ((rc = store_participant_add(s, tid, sender)) ||
+	    (cust != sender && (rc = store_participant_add(s, tid, cust))))
 		goto out;
 	for (i = 0; i < p->ncc; i++)
 		if ((rc = store_participant_add(s, tid, p->cc[i])))
@@ -375,7 +405,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
 	    !ip->archive &&
 	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
-	    now, &res->acked)))
+	    cust, now, &res->acked)))
 		goto out;
 	res->ticket_id = tid;
 	res->unparsed = p->unparsed;

@@ -45,6 +45,7 @@ struct mime_parsed {
 	char *from_email;      /* lower-cased addr-spec, NULL if none */
 	char *from_name;       /* decoded display name or NULL */
 	char *reply_to;        /* lower-cased addr-spec or NULL */
+	char *reply_to_name;   /* its decoded display name or NULL */
 	char **to;             /* lower-cased addr-specs */
 	size_t nto;
 	char **cc;

@@ -150,11 +150,28 @@ first_mailbox(InternetAddressList *l, int depth)
 	return NULL;
 }
 
+/* The decoded display name of m into *out (NULL when it has none). */
+static enum tame_err
+clean_name(InternetAddressMailbox *m, char **out)
+{
+	const char *name = internet_address_get_name(INTERNET_ADDRESS(m));
+
+	*out = NULL;
+	if (!name || !*name)
+		return TAME_OK;
+	if (!(*out = mime_clean_str(name, TAME_FIELD_MAX, 1)))
+		return TAME_ENOMEM;
+	if (!**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return TAME_OK;
+}
+
 static enum tame_err
 set_from(struct mime_parsed *o, InternetAddressList *l)
 {
 	InternetAddressMailbox *m = first_mailbox(l, 0);
-	const char *name;
 	int nomem = 0;
 
 	if (!m || o->from_email)
@@ -165,16 +182,7 @@ set_from(struct mime_parsed *o, InternetAddressList *l)
 		return TAME_ENOMEM;
 	if (!o->from_email)
 		return TAME_OK;
-	name = internet_address_get_name(INTERNET_ADDRESS(m));
-	if (name && *name) {
-		if (!(o->from_name = mime_clean_str(name, TAME_FIELD_MAX, 1)))
-			return TAME_ENOMEM;
-		if (!*o->from_name) {
-			free(o->from_name);
-			o->from_name = NULL;
-		}
-	}
-	return TAME_OK;
+	return clean_name(m, &o->from_name);
 }
 
 static int
@@ -356,6 +364,8 @@ read_headers(struct mime_parsed *o, GMimeMessage *msg)
 		if (rt && !(o->reply_to = clean_addr(
 		    internet_address_mailbox_get_addr(rt), &nomem)) && nomem)
 			return TAME_ENOMEM;
+		if (o->reply_to && (rc = clean_name(rt, &o->reply_to_name)))
+			return rc;
 	}
 	if ((dt = g_mime_message_get_date(msg)))
 		o->date_ms = (int64_t)g_date_time_to_unix(dt) * 1000 +
@@ -660,6 +670,7 @@ mime_parsed_free(struct mime_parsed *p)
 	free(p->from_email);
 	free(p->from_name);
 	free(p->reply_to);
+	free(p->reply_to_name);
 	free_strv(p->to, p->nto);
 	free_strv(p->cc, p->ncc);
 	free(p->text);

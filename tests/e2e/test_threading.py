@@ -201,3 +201,42 @@ def test_reply_subject_not_doubled(tame, sink):
     # and In-Reply-To points at the customer's latest message
     latest = tame.ticket(tid)["messages"][2]["message_id"]
     assert strip_angle(latest) in sink.messages[1]["msg"]["In-Reply-To"]
+
+
+def test_reply_to_of_a_contact_form_is_the_customer(tame, sink):
+    """A form writes From: its own noreply address and Reply-To: the
+    person who filled it in; the team answers that person, and the
+    person's own answer joins the ticket."""
+    first = make_message(sender="Website Form <noreply@forms.example>",
+                         subject="Contact form: refund",
+                         text="Name: Rita Real\nMy refund is missing.\n",
+                         headers={"Reply-To": "Rita Real <rita@cust.example>"})
+    tame.send_mail(first)
+    t = tame.wait_ticket("Contact form: refund")
+    assert t["customer"]["email"] == "rita@cust.example"
+    assert t["customer"]["name"] == "Rita Real"
+    # the message keeps its author
+    assert tame.ticket(t["id"])["messages"][0]["from"]["email"] == \
+        "noreply@forms.example"
+    out = tame.reply(t["id"], "Your refund left today.")
+    sent = sink.wait_count(1)[0]
+    assert sent["rcpts"] == ["rita@cust.example"]
+    tame.send_mail(make_message(
+        sender="Rita Real <rita@cust.example>", subject="Re: refund",
+        text="Thanks, it arrived.\n",
+        headers={"In-Reply-To": "<%s>" % strip_angle(out["message_id"])}))
+    wait_for(lambda: tame.ticket(t["id"])["message_count"] == 3,
+             what="Rita's answer in the same ticket")
+    # a list's Reply-To (the list) is not the customer
+    tame.send_mail(make_message(
+        sender="Lou List <lou@cust.example>", subject="List question",
+        headers={"Reply-To": "users@lists.example",
+                 "List-Id": "<users.lists.example>"}))
+    assert tame.wait_ticket("List question")["customer"]["email"] == \
+        "lou@cust.example"
+    # nor one of our own mailboxes
+    tame.send_mail(make_message(
+        sender="Mo Self <mo@cust.example>", subject="Loop question",
+        headers={"Reply-To": MAILBOX}))
+    assert tame.wait_ticket("Loop question")["customer"]["email"] == \
+        "mo@cust.example"
