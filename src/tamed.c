@@ -8,12 +8,15 @@
  * that every message that got a 250 is committed and every queued reply
  * stays queued. Each thread owns its own store connection.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,6 +83,35 @@ kick_outbox(void *arg)
 	intel_kick(intel_get());
 }
 
+/* One tamed per data directory: a second would send every queued reply
+ * and acknowledgement again. The lock on DATA/tamed.lock goes with the
+ * process (its descriptor is never closed); tame deliver and import,
+ * which share the store by design, do not take it. */
+static int
+lock_data(const char *data)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/tamed.lock", data) >=
+	    (int)sizeof(path) ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "tamed: cannot use data directory %s: %s\n",
+		    data, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		fprintf(stderr, "tamed: another tamed is running on %s (its "
+		    "tamed.lock is taken); stop that one first\n", data);
+	else
+		fprintf(stderr, "tamed: cannot lock %s: %s\n", path,
+		    strerror(errno));
+	close(fd);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,6 +167,8 @@ main(int argc, char **argv)
 		    data, strerror(errno));
 		return 1;
 	}
+	if (lock_data(data))
+		return 1;
 	/* every thread inherits the blocked signals; main waits for them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

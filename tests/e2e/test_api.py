@@ -8,13 +8,14 @@ import io
 import json
 import os
 import socket
+import subprocess
 import time
 from urllib.parse import quote
 
 import pytest
 
-from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
-                      assert_error, make_message, new_msgid, settle,
+from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, TAMED,
+                      Api, assert_error, make_message, new_msgid, settle,
                       wait_for)
 
 
@@ -1127,6 +1128,22 @@ def test_http_many_connections_and_port_taken(tame):
         taken.close()
     tame.start()
     assert tame.get("/api/v1/tickets") is not None
+
+
+def test_second_tamed_on_the_same_data_is_refused(tame, sink):
+    """A second tamed on the data directory of a running one would send
+    every queued reply again: it does not start, and says why."""
+    tame.send_mail(make_message(subject="Only once"))
+    tid = tame.wait_ticket("Only once")["id"]
+    proc = subprocess.run(
+        [str(TAMED), "--data", str(tame.data), "--http", "127.0.0.1:0",
+         "--smtp", "127.0.0.1:0"], capture_output=True, timeout=30)
+    assert proc.returncode != 0
+    assert b"another tamed is running" in proc.stderr, proc.stderr
+    tame.reply(tid, "One answer.")
+    sink.wait_count(1)
+    settle(1.0)
+    assert len(sink.messages) == 1
 
 
 def test_http_connection_limit_answers_503_and_recovers(tame):
