@@ -89,15 +89,17 @@ out:
 struct sent_ctx {
 	struct outbox *ob;
 	const struct outbox_item *it;
+	int first_refused;       /* the relay refused the customer */
 };
 
 /* The relay has the item's message: recorded at once (see
  * smtp_client.h), with the recipients it refused, if any. */
 static void
-on_sent(void *arg, const char *note)
+on_sent(void *arg, const char *note, int first_refused)
 {
 	struct sent_ctx *s = arg;
 
+	s->first_refused = first_refused;
 	if (store_outbox_sent(s->ob->store, s->it->id, tame_now_ms()))
 		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but cannot "
 		    "be marked so (%s): it may be sent again",
@@ -106,18 +108,20 @@ on_sent(void *arg, const char *note)
 		tame_log(TAME_LOG_WARN, "outbox: item %lld: %s",
 		    (long long)s->it->id, note);
 		store_message_set_delivery(s->ob->store, s->it->message_id,
-		    DELIVERY_SENT, note);
+		    first_refused ? DELIVERY_FAILED : DELIVERY_SENT, note);
 	}
 }
 
 /* Delivers one item through the relay of its mailbox, or the global
  * one. Returns 0 sent (and recorded), 1 temporary failure, 2 permanent,
- * 3 no relay at all; err gets a short reason and what the relay said. */
+ * 3 no relay at all, 4 sent to all but the first recipient (the
+ * customer), which the relay refused; err gets a short reason and what
+ * the relay said. */
 static int
 outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
     size_t errlen)
 {
-	struct sent_ctx sc = { ob, it };
+	struct sent_ctx sc = { ob, it, 0 };
 	struct smtp_client_job job;
 	struct relay_conf rc;
 	char why[128], detail[CURL_ERROR_SIZE + 128];
@@ -151,6 +155,12 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	r = smtp_client_send(&job, why, sizeof(why), detail, sizeof(detail));
 	if (src == TAME_OK)
 		relay_conf_clear(&rc);
+	if (r == SMTP_CLIENT_SENT && sc.first_refused) {
+		/* the CCs have it, the customer never will: failed, and
+		 * not sent again (the CCs would get it twice) */
+		snprintf(err, errlen, "%s", detail);
+		return 4;
+	}
 	if (r == SMTP_CLIENT_SENT)
 		return 0;
 	if (snprintf(err, errlen, "%s: %s", why, detail) < 0)
@@ -187,6 +197,9 @@ outbox_run_due(struct outbox *ob)
 		if (r == 0) {
 			tame_log(TAME_LOG_INFO, "outbox: item %lld sent to %s",
 			    (long long)it.id, it.rcpts);
+		} else if (r == 4) {
+			if (it.message_id && it.ticket_id)
+				reply_failed(ob, &it, err, now);
 		} else if (r == 3) {
 			/* kept as it is until a relay is set; looked at
 			 * again after a while */

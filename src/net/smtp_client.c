@@ -46,6 +46,8 @@ struct talk {
 	char last[256];
 	char rcpt[TAME_FIELD_MAX + 1];   /* of the RCPT being answered */
 	struct buf refused;              /* "a@b (550 ...); ..." */
+	char first[TAME_FIELD_MAX + 1];  /* the first recipient */
+	int first_refused;
 };
 
 /* Once the message is sent, or has failed, nothing hangs on the
@@ -99,6 +101,8 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
 	/* the last line of a refusal of the recipient in flight */
 	if (t->rcpt[0] && k >= 3 && (k == 3 || data[3] == ' ') &&
 	    (data[0] == '4' || data[0] == '5')) {
+		if (strcasecmp(t->rcpt, t->first) == 0)
+			t->first_refused = 1;
 		if (t->refused.len)
 			buf_add(&t->refused, "; ", 2);
 		buf_add(&t->refused, t->rcpt, strlen(t->rcpt));
@@ -239,6 +243,9 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	error[0] = detail[0] = '\0';
 	memset(&talk, 0, sizeof(talk));
 	buf_init(&talk.refused, 2048);
+	snprintf(talk.first, sizeof(talk.first), "%.*s",
+	    (int)strcspn(job->rcpts ? job->rcpts : "", ","),
+	    job->rcpts ? job->rcpts : "");
 	buf_init(&url, TAME_IMAP_URL_MAX * 4);
 	if (r ? relay_conf_curl_url(r, &url) != TAME_OK : !job->url) {
 		snprintf(error, errlen, "no relay");
@@ -298,7 +305,7 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 		/* recorded before QUIT: a crash while the relay takes its
 		 * time over QUIT must not send the message again */
 		if (job->sent)
-			job->sent(job->sent_arg, detail);
+			job->sent(job->sent_arg, detail, talk.first_refused);
 		goto out;
 	}
 	snprintf(error, errlen, "%s", reason(cc, code, cerr));

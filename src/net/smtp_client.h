@@ -40,8 +40,10 @@ struct smtp_client_job {
 	                                    NULL */
 	/* Called once the relay has taken the message, before the
 	 * connection is closed (the relay may take its time over QUIT);
-	 * note names recipients it refused, or is "". May be NULL. */
-	void (*sent)(void *arg, const char *note);
+	 * note names recipients it refused, or is ""; first_refused when
+	 * the first of rcpts (a reply's customer) was among them. May be
+	 * NULL. */
+	void (*sent)(void *arg, const char *note, int first_refused);
 	void *sent_arg;
 };
 

@@ -119,6 +119,29 @@ def test_refused_cc_does_not_stop_the_reply(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_refused_customer_fails_the_reply_though_a_cc_got_it(tame, sink):
+    """The relay refusing the customer's own address for good while it
+    takes a CC: the CC has the reply, the customer never will. The reply
+    is failed, the ticket opens again, and nothing is sent twice."""
+    sink.fail = {"stage": "rcpt", "code": 550, "only": "carol@",
+                 "text": "5.1.1 <carol@example.org>: mailbox gone"}
+    tid, _ = open_ticket(tame, "Customer gone")
+    out = tame.reply(tid, "For you and your boss.", cc=["boss@example.org"],
+                     status="solved")
+    sink.wait_count(1)
+    assert sink.messages[0]["rcpts"] == ["boss@example.org"]
+    d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        delivery(tame, tid, out["id"])), what="the reply marked failed")
+    assert "carol@example.org" in d["error"] and "mailbox gone" in d[
+        "error"], d
+    t = wait_for(lambda: (lambda x: x if x["status"] == "open" else None)(
+        tame.ticket(tid)), what="the ticket open again")
+    assert any(e["kind"] == "reply.failed" for e in t["events"]), \
+        t["events"]
+    settle(1.5)
+    assert len(sink.messages) == 1
+
+
 def test_sent_is_recorded_before_the_relay_answers_quit(tame, sink):
     """A relay that takes the message and then dawdles over QUIT: the
     reply is marked sent at the relay's 250, so a crash meanwhile does
