@@ -195,8 +195,9 @@ out:
 	return rc;
 }
 
-/* A bounce for a reply we sent: attach it to that ticket and mark the
- * reply failed. Returns TAME_ENOTFOUND when it is not about our mail. */
+/* A delivery report for a reply we sent: attach it to that ticket; a
+ * failure marks the reply failed and opens the ticket again. Returns
+ * TAME_ENOTFOUND when it is not about our mail. */
 static enum tame_err
 ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
     int64_t now, struct ingest_result *res)
@@ -204,6 +205,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	int64_t orig_msg, tid;
 	enum msg_direction dir;
 	struct message_new m;
+	struct ticket_ref ref;
 	json_t *ev;
 	enum tame_err rc;
 
@@ -227,15 +229,26 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	m.created_at = now;
 	if ((rc = store_message_add(s, &m, &res->message_id)))
 		return rc;
-	if (p->dsn_failed && (rc = store_message_set_delivery(s, orig_msg,
-	    DELIVERY_FAILED, p->dsn_diagnostic ? p->dsn_diagnostic :
-	    "bounced")))
+	res->ticket_id = tid;
+	/* a report that it was delivered, or is delayed, is only kept */
+	if (!p->dsn_failed)
+		return TAME_OK;
+	if ((rc = store_message_set_delivery(s, orig_msg, DELIVERY_FAILED,
+	    p->dsn_diagnostic ? p->dsn_diagnostic : "bounced")))
 		return rc;
 	ev = json_pack("{sIss*}", "message_id", (json_int_t)orig_msg,
 	    "diagnostic", p->dsn_diagnostic);
 	rc = store_event_add(s, tid, 0, "reply.bounced", ev, now);
 	json_decref(ev);
-	res->ticket_id = tid;
+	/* the customer still waits for an answer: back in the queue */
+	if (!rc && (rc = store_ticket_ref(s, tid, &ref)) == TAME_OK &&
+	    (ref.status == TICKET_PENDING || ref.status == TICKET_SOLVED)) {
+		if ((rc = store_ticket_set_status(s, tid, TICKET_OPEN, now)))
+			return rc;
+		ev = json_pack("{ss}", "status", "open");
+		rc = store_event_add(s, tid, 0, "ticket.reopened", ev, now);
+		json_decref(ev);
+	}
 	return rc;
 }
 

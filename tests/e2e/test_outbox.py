@@ -344,7 +344,8 @@ def test_reply_waiting_for_a_relay_goes_once_there_is_one(tame_data):
         sink.stop()
 
 
-def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown"):
+def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown",
+        action="failed"):
     """A delivery-status bounce (RFC 3464) for the message original_mid."""
     boundary = "=_bounce_boundary_42"
     return ("From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
@@ -370,8 +371,8 @@ def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown"):
             "\r\n"
             "Final-Recipient: rfc822; %(rcpt)s\r\n"
             "Original-Recipient: rfc822;%(rcpt)s\r\n"
-            "Action: failed\r\n"
-            "Status: 5.1.1\r\n"
+            "Action: %(action)s\r\n"
+            "Status: %(status)s\r\n"
             "Remote-MTA: dns; mail.example.org\r\n"
             "Diagnostic-Code: smtp; %(diag)s\r\n"
             "\r\n"
@@ -385,22 +386,38 @@ def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown"):
             "\r\n"
             "--%(b)s--\r\n" % {"mb": MAILBOX, "mid": new_msgid("mx.example.org"),
                                "b": boundary, "rcpt": rcpt, "diag": diag,
-                               "orig": original_mid}).encode()
+                               "orig": original_mid, "action": action,
+                               "status": "5.1.1" if action == "failed"
+                               else "4.4.1"}).encode()
 
 
 def test_bounce_attached_and_marks_reply_failed(tame, sink):
     tid, _ = open_ticket(tame, "Will bounce")
-    out = tame.reply(tid, "This answer will bounce.")
+    out = tame.reply(tid, "This answer will bounce.", status="solved")
     sent = sink.wait_count(1)[0]["msg"]
     wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+    # a report that delivery is delayed is kept, and changes nothing
+    refused = tame.send_raw(dsn(sent["Message-ID"], action="delayed",
+                                diag="451 4.4.1 try later"), mail_from="")
+    assert refused == {}
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the delay report on the ticket")
+    t = tame.ticket(tid)
+    assert t["status"] == "solved"
+    assert not [e for e in t["events"] if e["kind"] == "reply.bounced"]
+    assert delivery(tame, tid, out["id"])["state"] == "sent"
     refused = tame.send_raw(dsn(sent["Message-ID"]), mail_from="")
     assert refused == {}
     d = wait_for(lambda: (lambda x: x if x["state"] == "failed" else None)(
         delivery(tame, tid, out["id"])), what="the reply marked failed")
     assert "User unknown" in d["error"] or "5.1.1" in d["error"], d
     t = tame.ticket(tid)
-    assert t["message_count"] == 3
-    bounce = t["messages"][2]
+    assert t["message_count"] == 4
+    # the customer still waits for an answer: the ticket is open again
+    assert t["status"] == "open"
+    kinds = [e["kind"] for e in t["events"]]
+    assert "reply.bounced" in kinds and "ticket.reopened" in kinds, kinds
+    bounce = t["messages"][3]
     assert bounce["subject"] == "Undelivered Mail Returned to Sender"
     # the bounce is on the ticket, not a ticket of its own, and not
     # answered
