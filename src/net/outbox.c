@@ -181,8 +181,10 @@ outbox_run_due(struct outbox *ob)
 	r = ob->relay_new;
 	ob->relay_new = 0;
 	pthread_mutex_unlock(&ob->mu);
-	/* mail that waited for a relay goes at once, not 30 s later */
-	if (r && store_outbox_unwait(ob->store, NO_RELAY, tame_now_ms()))
+	/* a relay set or changed (a password fixed, say): what waited
+	 * for it, or for another try after it failed, goes at once, not
+	 * after its back-off */
+	if (r && store_outbox_unwait(ob->store, "", tame_now_ms()))
 		tame_log(TAME_LOG_WARN, "outbox: %s", store_errmsg(ob->store));
 	for (;;) {
 		memset(&it, 0, sizeof(it));

@@ -25,7 +25,8 @@ enum tame_err outbox_start(const char *datadir, const char *relay,
 /* Wakes the sender now (a new item was queued). Thread-safe; ob may be
  * NULL. */
 void outbox_kick(struct outbox *ob);
-/* A relay was set: mail that waited for one goes at once. */
+/* A relay was set or changed: mail that waited for one, or for its
+ * next try, goes at once. */
 void outbox_relay_set(struct outbox *ob);
 void outbox_stop(struct outbox *ob);
 /* The global --relay URL, or NULL (also for ob NULL). Borrowed; lives

@@ -407,8 +407,9 @@ enum tame_err store_outbox_next(struct store *s, int64_t now,
 /* Sent: item done, message delivery "sent". */
 enum tame_err store_outbox_sent(struct store *s, int64_t id, int64_t now);
 /* Temporary failure: try again at next_at; attempts++. */
-/* Makes the queued items whose last error starts with prefix due at
- * now (mail that waited for a relay, once there is one). */
+/* Makes the queued items whose last error starts with prefix ("" for
+ * every item that failed before) due at now: mail that waited for a
+ * relay, or for another try, once the relay is set or changed. */
 enum tame_err store_outbox_unwait(struct store *s, const char *prefix,
     int64_t now);
 enum tame_err store_outbox_retry(struct store *s, int64_t id, int64_t next_at,

@@ -326,6 +326,24 @@ def test_wrong_password_shows_and_waits_until_fixed(tame, sink, relay, cert):
     assert sink.messages == []
 
 
+def test_fixed_password_sends_at_once_not_after_the_back_off(tame, relay,
+                                                             cert):
+    """With the real back-off (a minute, doubling), a reply held by a
+    refused login goes as soon as the password is fixed."""
+    tame.stop()
+    tame.start(env={"TAME_RETRY_BASE_MS": "60000"})
+    mb = add_mailbox(tame, {"url": relay.url(password="not-it"),
+                            "ca_file": cert[0]})
+    tid = ticket_for(tame, OTHER, "Fixed soon")
+    out = tame.reply(tid, "Goes once fixed.")
+    wait_for(lambda: "login refused" in (delivery(tame, tid, out["id"])[
+        "error"] or ""), what="the refused login shown")
+    patch_relay(tame, mb["id"], {"url": relay.url()})
+    relay.wait_count(1, timeout=15)
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent",
+             timeout=10, what="the reply sent after the fix")
+
+
 def test_self_signed_certificate_refused_unless_trusted(tame, relay, cert):
     mb = add_mailbox(tame, {"url": relay.url()})
     assert mb["relay"]["ca_file"] is None
