@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include "../core/thread.h"
 #include "../core/util.h"
@@ -135,7 +136,8 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	enum tame_err rc;
 	json_t *ev = NULL;
 	int64_t item, merged = 0;
-	size_t i;
+	const char **cc = NULL;
+	size_t i, k, ncc = 0;
 	int began = 0, formatted = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -174,6 +176,18 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	if ((rc = store_desk_merged_into(s, r->ticket_id, &merged)) ||
 	    (merged && (rc = TAME_ECONFLICT)))
 		goto out;
+	/* each CC once, and not the customer, who is the To already: the
+	 * relay would be sent one address twice */
+	if (r->ncc && !(cc = calloc(r->ncc, sizeof(*cc)))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < r->ncc; i++) {
+		for (k = 0; k < ncc && strcasecmp(cc[k], r->cc[i]); k++)
+			;
+		if (k == ncc && strcasecmp(r->cc[i], ctx.customer_email))
+			cc[ncc++] = r->cc[i];
+	}
 	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
 		goto out;
 	if ((rc = reply_signed(s, ctx.ticket_id, r->text, &full)))
@@ -193,8 +207,8 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	m.from_name = ctx.mailbox_name;
 	m.to = to;
 	m.nto = 1;
-	m.cc = r->cc;
-	m.ncc = r->ncc;
+	m.cc = cc;
+	m.ncc = ncc;
 	m.subject = subject;
 	m.message_id = mid;
 	m.in_reply_to = ctx.last_message_id;
@@ -214,7 +228,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
 	to_json = json_list(ctx.customer_email, NULL, 0);
-	cc_json = json_list(NULL, r->cc, r->ncc);
+	cc_json = json_list(NULL, cc, ncc);
 	memset(&mn, 0, sizeof(mn));
 	mn.ticket_id = ctx.ticket_id;
 	mn.direction = MSG_OUT;
@@ -240,10 +254,10 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 			goto out;
 	if ((rc = buf_addstr(&rcpts, ctx.customer_email)))
 		goto out;
-	for (i = 0; i < r->ncc; i++) {
-		if ((rc = buf_printf(&rcpts, ",%s", r->cc[i])))
+	for (i = 0; i < ncc; i++) {
+		if ((rc = buf_printf(&rcpts, ",%s", cc[i])))
 			goto out;
-		if ((rc = store_participant_add(s, ctx.ticket_id, r->cc[i])))
+		if ((rc = store_participant_add(s, ctx.ticket_id, cc[i])))
 			goto out;
 	}
 	if ((rc = store_outbox_add(s, *msg_id, ctx.ticket_id,
@@ -267,6 +281,7 @@ out:
 	free(mid);
 	free(to_json);
 	free(cc_json);
+	free(cc);
 	buf_free(&raw);
 	buf_free(&rcpts);
 	buf_free(&html);

@@ -450,6 +450,14 @@ def test_reply_with_cc(tame, sink):
             "message"], bad
     settle(0.5)
     assert len(sink.messages) == 1
+    # each CC once, and the customer (the To already) not again
+    out = tame.reply(tid, "Once each.", cc=["boss@example.org",
+                                            "BOSS@example.org",
+                                            "Carol@example.org"])
+    assert [c["email"] if isinstance(c, dict) else c
+            for c in out["cc"]] == ["boss@example.org"]
+    got = sink.wait_count(2)[1]
+    assert sorted(got["rcpts"]) == ["boss@example.org", "carol@example.org"]
 
 
 def test_reply_to_an_address_no_mail_can_go_to_says_so(tame, sink):
