@@ -567,7 +567,9 @@ out:
 
 /* References keeps the first Message-ID of the thread and the latest
  * ones, as RFC 5322 3.6.4 suggests when the list grows long. Notes are
- * never mailed, so their ids are left out. See store.h. */
+ * never mailed, and automatic mail that came in (a bounce, a delivery
+ * report, an out-of-office) is no message the customer has, so their
+ * ids are left out. See store.h. */
 enum tame_err
 store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
     struct reply_ctx *out)
@@ -578,10 +580,11 @@ store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
 	    " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?1";
 	static const char cnt[] = "SELECT count(*) FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
-	    " AND direction <> 2";
+	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)";
 	static const char ids[] = "SELECT message_id FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
-	    " AND direction <> 2 ORDER BY id";
+	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)"
+	    " ORDER BY id";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	struct buf refs;

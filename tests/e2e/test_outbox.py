@@ -424,6 +424,12 @@ def test_bounce_attached_and_marks_reply_failed(tame, sink):
     assert len(tame.tickets()) == 1
     settle(0.5)
     assert len(sink.messages) == 1
+    # the next reply threads on what the customer has, not the reports
+    tame.reply(tid, "Trying again.")
+    again = sink.wait_count(2)[1]["msg"]
+    assert strip_angle(again["In-Reply-To"]) == strip_angle(
+        sent["Message-ID"]), again["In-Reply-To"]
+    assert "mx.example.org" not in again["References"]
 
 
 def test_bounce_for_unknown_message_still_stored(tame, sink):
