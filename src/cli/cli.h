@@ -9,6 +9,8 @@
 
 /* The value after option name in argv, or NULL. Borrowed. */
 const char *cli_opt(int argc, char **argv, const char *name);
+/* 1 if the flag name is in argv. */
+int cli_flag(int argc, char **argv, const char *name);
 /* sysexits(3) code for rc. */
 int cli_exit_code(enum tame_err rc);
 /* `tame import mbox FILE` / `tame import maildir DIR`: returns the exit

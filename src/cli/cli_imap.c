@@ -27,17 +27,6 @@
 
 #define EX_DATAERR_ 65
 
-static int
-has_flag(int argc, char **argv, const char *name)
-{
-	int i;
-
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 /* Replaces *dst with a copy of v ("none" clears it). */
 static enum tame_err
 set_opt(char **dst, const char *v)
@@ -206,7 +195,7 @@ cli_imap_mailbox_set(struct store *s, int argc, char **argv)
 		code = rc ? cli_exit_code(rc) : EX_DATAERR_;
 		goto out;
 	}
-	if (has_flag(argc, argv, "--no-imap")) {
+	if (cli_flag(argc, argv, "--no-imap")) {
 		rc = store_imap_delete(s, mb.id);
 		if (rc && rc != TAME_ENOTFOUND) {
 			fprintf(stderr, "tame: %s\n", store_errmsg(s));

@@ -135,16 +135,6 @@ out:
 	return code;
 }
 
-static int
-has(int argc, char **argv, const char *name)
-{
-	int i;
-
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return 1;
-	return 0;
-}
 
 /* See cli.h. */
 int
@@ -159,10 +149,10 @@ cli_relay_mailbox_set(struct store *s, int argc, char **argv)
 	int code = 0, relay_opts, others = 0;
 	size_t i;
 
-	relay_opts = has(argc, argv, "--relay") ||
-	    has(argc, argv, "--relay-ca") || has(argc, argv, "--no-relay");
+	relay_opts = cli_flag(argc, argv, "--relay") ||
+	    cli_flag(argc, argv, "--relay-ca") || cli_flag(argc, argv, "--no-relay");
 	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
-		others |= has(argc, argv, other[i]);
+		others |= cli_flag(argc, argv, other[i]);
 	if (!relay_opts || !addr)
 		return cli_imap_mailbox_set(s, argc, argv);
 	memset(&c, 0, sizeof(c));
@@ -171,7 +161,7 @@ cli_relay_mailbox_set(struct store *s, int argc, char **argv)
 		fprintf(stderr, "tame: no mailbox %s\n", addr);
 		return cli_exit_code(rc);
 	}
-	if (has(argc, argv, "--no-relay")) {
+	if (cli_flag(argc, argv, "--no-relay")) {
 		rc = store_relay_delete(s, mb.id);
 		if (rc && rc != TAME_ENOTFOUND) {
 			fprintf(stderr, "tame: %s\n", store_errmsg(s));

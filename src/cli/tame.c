@@ -4,6 +4,7 @@
  *   tame --data DIR init
  *   tame --data DIR user add --email E --name N --role admin|agent
  *                            --password-stdin
+ *   tame --data DIR user password --email E --password-stdin
  *   tame --data DIR token add --email E
  *   tame --data DIR token revoke --email E
  *   tame --data DIR mailbox add --address A --name N [--imap URL
@@ -34,6 +35,7 @@
 #include "../mail/mime.h"
 #include "../mail/reply.h"
 #include "../store/store.h"
+#include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "cli.h"
 
@@ -55,6 +57,8 @@ usage_to(FILE *out, int code)
 	    "usage: tame --data DIR COMMAND\n"
 	    "  init                          first admin and mailbox, if none\n"
 	    "  user add --email E --name N --role admin|agent --password-stdin\n"
+	    "  user password --email E --password-stdin\n"
+	    "                                a new password; ends the sessions\n"
 	    "  token add --email E           prints a new API token\n"
 	    "  token revoke --email E        ends every API token of E\n"
 	    "  mailbox add --address A --name N [--imap URL "
@@ -95,6 +99,17 @@ cli_opt(int argc, char **argv, const char *name)
 }
 
 int
+cli_flag(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
 cli_exit_code(enum tame_err rc)
 {
 	switch (rc) {
@@ -131,6 +146,7 @@ static const char *const import_vals[] = { "--status", NULL };
 static const struct cmd_spec cmds[] = {
 	{ { "init", NULL }, 0, no_opts, no_opts },
 	{ { "user", "add" }, 0, user_vals, user_flags },
+	{ { "user", "password" }, 0, token_vals, user_flags },
 	{ { "token", "add" }, 0, token_vals, no_opts },
 	{ { "token", "revoke" }, 0, token_vals, no_opts },
 	{ { "mailbox", "add" }, 0, mailbox_vals, no_opts },
@@ -331,36 +347,16 @@ cmd_backup(struct store *s, const char *data, const char *path)
 	return EX_OK_;
 }
 
+/* Reads a password (its first line) from stdin and hashes it into hash;
+ * 0, or the exit code after saying why. */
 static int
-cmd_user_add(struct store *s, int argc, char **argv)
+password_stdin(char hash[AUTH_PWHASH_MAX])
 {
-	const char *email = cli_opt(argc, argv, "--email");
-	const char *name = cli_opt(argc, argv, "--name");
-	const char *role_s = cli_opt(argc, argv, "--role");
-	char hash[AUTH_PWHASH_MAX], *pw = NULL;
-	enum agent_role role;
-	enum tame_err rc;
-	int64_t id;
+	char *pw = NULL;
 	size_t n, cap = 0;
 	ssize_t got;
-	int i, from_stdin = 0;
+	enum tame_err rc;
 
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--password-stdin") == 0)
-			from_stdin = 1;
-	if (!email || !name || !from_stdin)
-		usage();
-	if (agent_role_parse(role_s ? role_s : "agent", &role)) {
-		fprintf(stderr, "tame: --role must be admin or agent, not "
-		    "\"%s\"\n", role_s);
-		return EX_USAGE_;
-	}
-	if (!reply_addr_valid(email)) {
-		fprintf(stderr, "tame: invalid email address: %s\n", email);
-		return EX_DATAERR_;
-	}
-	if (name_check("--name", name))
-		return EX_DATAERR_;
 	if ((got = getline(&pw, &cap, stdin)) <= 0) {
 		fprintf(stderr, "tame: no password on stdin\n");
 		free(pw);
@@ -380,8 +376,36 @@ cmd_user_add(struct store *s, int argc, char **argv)
 	rc = auth_password_hash(pw, hash);
 	explicit_bzero(pw, (size_t)got);
 	free(pw);
-	if (rc)
-		return cli_exit_code(rc);
+	return rc ? cli_exit_code(rc) : 0;
+}
+
+static int
+cmd_user_add(struct store *s, int argc, char **argv)
+{
+	const char *email = cli_opt(argc, argv, "--email");
+	const char *name = cli_opt(argc, argv, "--name");
+	const char *role_s = cli_opt(argc, argv, "--role");
+	char hash[AUTH_PWHASH_MAX];
+	enum agent_role role;
+	enum tame_err rc;
+	int64_t id;
+	int code;
+
+	if (!email || !name || !cli_flag(argc, argv, "--password-stdin"))
+		usage();
+	if (agent_role_parse(role_s ? role_s : "agent", &role)) {
+		fprintf(stderr, "tame: --role must be admin or agent, not "
+		    "\"%s\"\n", role_s);
+		return EX_USAGE_;
+	}
+	if (!reply_addr_valid(email)) {
+		fprintf(stderr, "tame: invalid email address: %s\n", email);
+		return EX_DATAERR_;
+	}
+	if (name_check("--name", name))
+		return EX_DATAERR_;
+	if ((code = password_stdin(hash)))
+		return code;
 	rc = store_agent_create(s, email, name, role, hash, tame_now_ms(), &id);
 	if (rc == TAME_EEXIST) {
 		fprintf(stderr, "tame: %s already exists\n", email);
@@ -481,6 +505,36 @@ cmd_token_revoke(struct store *s, int argc, char **argv)
 	}
 	printf("%lld\n", (long long)n);
 	return EX_OK_;
+}
+
+/* A new password for an agent who lost theirs (the only admin, say):
+ * their sessions end, API tokens stay (token revoke ends them). */
+static int
+cmd_user_password(struct store *s, int argc, char **argv)
+{
+	char hash[AUTH_PWHASH_MAX];
+	struct agent a;
+	enum tame_err rc;
+	int code;
+
+	if (!cli_flag(argc, argv, "--password-stdin"))
+		usage();
+	if ((code = email_agent(s, cli_opt(argc, argv, "--email"), &a)))
+		return code;
+	if ((code = password_stdin(hash))) {
+		agent_clear(&a);
+		return code;
+	}
+	if ((rc = store_begin(s)) ||
+	    (rc = store_agent_update(s, a.id, NULL, -1, hash, -1)) ||
+	    (rc = store_desk_sessions_end(s, a.id, NULL, NULL)) ||
+	    (rc = store_event_add(s, 0, 0, "agent.password_reset", NULL,
+	    tame_now_ms())) || (rc = store_commit(s))) {
+		store_rollback(s);
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+	}
+	agent_clear(&a);
+	return cli_exit_code(rc);
 }
 
 static int
@@ -692,6 +746,9 @@ main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_user_add(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
+	    strcmp(argv[1], "password") == 0)
+		code = cmd_user_password(s, argc - 2, argv + 2);
 	else if (argc >= 2 && strcmp(argv[0], "token") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_token_add(s, argc - 2, argv + 2);

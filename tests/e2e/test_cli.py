@@ -101,6 +101,41 @@ def test_token_for_disabled_agent_refused_help_and_export_errors(tame):
     assert e.returncode == 74 and b"cannot write" in e.stderr, e
 
 
+def login(tame, email_addr, password):
+    st, h, ans = tame.api("POST", "/api/v1/session",
+                          {"email": email_addr, "password": password},
+                          token=None)
+    return st, h
+
+
+def test_user_password_resets_a_lost_password(tame):
+    """The one admin who lost their password gets a new one from the
+    command line; the old one stops working and their sessions end."""
+    aid, _ = tame.add_agent("lost@example.com", password="old-password-1")
+    st, h = login(tame, "lost@example.com", "old-password-1")
+    assert st == 201
+    cookie = h["Set-Cookie"].split(";")[0]
+    r = tame.cli("user", "password", "--email", "lost@example.com",
+                 "--password-stdin", stdin=b"new-password-2\n")
+    assert r.returncode == 0, r
+    assert login(tame, "lost@example.com", "old-password-1")[0] == 401
+    assert login(tame, "lost@example.com", "new-password-2")[0] == 201
+    st, _, _ = tame.api("GET", "/api/v1/session", token=None,
+                        headers={"Cookie": cookie})
+    assert st == 401
+    # unknown agent, short password, no --password-stdin
+    r = tame.cli("user", "password", "--email", "nobody@example.com",
+                 "--password-stdin", stdin=b"new-password-2\n", check=False)
+    assert r.returncode == 67 and "no agent" in r.err, r
+    r = tame.cli("user", "password", "--email", "lost@example.com",
+                 "--password-stdin", stdin=b"short\n", check=False)
+    assert r.returncode == 65, r
+    r = tame.cli("user", "password", "--email", "lost@example.com",
+                 check=False)
+    assert r.returncode == 64, r
+    assert login(tame, "lost@example.com", "new-password-2")[0] == 201
+
+
 def test_deliver_empty_input_is_bad_data(tame_data):
     r = tame_data.cli("deliver", "--to", MAILBOX, stdin=b"", check=False)
     assert r.returncode == 65, r
