@@ -4,8 +4,9 @@
 #
 # JavaScript and CSS are served without what only their readers need:
 # indentation, blank lines and comments that fill whole lines ("// ..."
-# and "/* ... */" blocks starting a line). Every other line stays as it
-# is, on a line of its own, so automatic semicolon insertion keeps its
+# and "/* ... */" blocks starting a line). A JavaScript line joins the
+# next only where a statement cannot end (join_js); every other line
+# stays on a line of its own, so automatic semicolon insertion keeps its
 # meaning. This is safe because no string in web/ spans lines (no
 # multi-line template literal, no backslash continuation); slim()
 # checks that and refuses otherwise.
@@ -16,6 +17,31 @@
 set -e
 T=$(mktemp)
 trap 'rm -f "$T" "$T.css"' EXIT
+
+# A line of JavaScript that ends in a binary operator, ",", an opening
+# bracket, ":", "?", "=" or "=>" cannot end a statement (no semicolon
+# is inserted there), so the next line may follow it on the same line.
+# Lines holding "//" or "/*" (a comment, or a URL in a string) are left
+# as they are, as is a "++" or "--" at the end; a "+" or "-" that
+# would meet another keeps a space between them.
+join_js() {
+	awk '{
+		line = $0
+		if (pend != "") {
+			sep = (pend ~ /[-+]$/ && line ~ /^[-+]/) ? " " : ""
+			line = pend sep line
+			pend = ""
+		}
+		if (index(line, "//") || index(line, "/*") ||
+		    line ~ /(\+\+|--)$/ ||
+		    line !~ /([-+,({[&|?:=]|=>)$/) {
+			print line
+			next
+		}
+		pend = line
+	}
+	END { if (pend != "") print pend }'
+}
 
 slim() { # FILE -> the bytes served, in $T
 	case "$1" in
@@ -30,13 +56,17 @@ slim() { # FILE -> the bytes served, in $T
 		    /^\/\*/ { if (!index($0, "*/")) incomment = 1; next }
 		    /^\/\// || /^$/ { next }
 		    { print }' "$1" > "$T"
-		# CSS needs no line breaks and no space after ":", ";" and
-		# "," or around braces (no string in web/*.css holds one)
+		# CSS needs no line breaks, no space after ":", ";" and ","
+		# or around braces, and no ";" before "}" (no string in
+		# web/*.css holds one)
 		case "$1" in
 		*.css)
 			sed -e 's/: /:/g' -e 's/; /;/g' -e 's/, /,/g' \
-			    -e 's/ {/{/g' -e 's/{ /{/g' -e 's/ }/}/g' "$T" |
+			    -e 's/ {/{/g' -e 's/{ /{/g' -e 's/ }/}/g' \
+			    -e 's/;}/}/g' "$T" |
 			    tr -d '\n' > "$T.css" && mv "$T.css" "$T" ;;
+		*.js)
+			join_js < "$T" > "$T.css" && mv "$T.css" "$T" ;;
 		esac ;;
 	*)
 		cp "$1" "$T" ;;

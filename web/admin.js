@@ -1,7 +1,7 @@
 // admin.js - the admin pages: agents (create with a role and password,
-// change the role, disable and enable) and mailboxes (name,
-// acknowledgement on/off and its template, IMAP polling when tamed
-// knows it, the signature under its replies, the mailbox's own
+// change the role, disable and enable, reset a password) and mailboxes
+// (name, acknowledgement on/off and its template, IMAP polling when
+// tamed knows it, the signature under its replies, the mailbox's own
 // outgoing relay and its test email).
 //
 // Model: each page is the list as GET answers it, drawn again after
@@ -9,7 +9,8 @@
 // the pages (the server refuses the changes to anyone else anyway).
 
 import * as api from './api.js';
-import { h, fill, toast, when, personName, field, warn } from './dom.js';
+import { h, fill, toast, when, personName, field, warn, modal }
+	from './dom.js';
 
 function page(main, title, ...body) {
 	fill(main, h('div', { className: 'page' },
@@ -94,23 +95,47 @@ export class AgentsView {
 
 	row(a) {
 		const self = a.id === this.ctx.me.id;
-		const change = async (body, done) => {
+		const name = personName(a);
+		// the control used keeps the focus when the list is drawn again
+		const change = async (body, done, sel) => {
 			try {
 				await api.patch('/agents/' + a.id, body);
 				toast(done);
 			} catch (e) {
-				warn('Could not change ' + personName(a) + ': ' + e.message);
+				warn('Could not change ' + name + ': ' + e.message);
 			}
-			this.load();
+			await this.load();
+			const el = this.tbody.querySelector('tr[data-email="' +
+				CSS.escape(a.email) + '"] ' + sel);
+			if (el)
+				el.focus();
+		};
+		// a role is a grant: asked first (an arrow key alone on the menu
+		// would change it)
+		const role = async (e) => {
+			const r = e.target.value;
+			if (await modal('Role', h('p', {}, 'Make ' + name + ' an ' + r +
+				'?'), [{ label: 'Make ' + r, primary: true, value: 1 }]))
+				change({ role: r }, name + ' is now ' + r + '.', '.role');
+			else
+				e.target.value = a.role;
+		};
+		const reset = async () => {
+			const pw = h('input', { type: 'password', id: 'reset-password' });
+			if (await modal('New password for ' + name, pw, [{ label: 'Reset',
+				primary: true, value: () => pw.value.length > 7 ||
+					(warn('It needs at least 8 characters.'), false) }],
+			() => pw.focus()))
+				change({ password: pw.value }, 'The password is reset; ' +
+					'their sessions ended.', '.reset');
 		};
 		return h('tr', { dataset: { email: a.email },
 			className: a.disabled ? 'disabled' : '' },
-		h('td', {}, personName(a)), h('td', {}, a.email),
+		h('td', { className: 'name', title: name }, name),
+		h('td', { className: 'email', title: a.email }, a.email),
 		h('td', {}, h('select', {
-			'aria-label': 'Role of ' + personName(a), disabled: self,
-			className: 'role',
-			onchange: (e) => change({ role: e.target.value },
-				personName(a) + ' is now ' + e.target.value + '.'),
+			'aria-label': 'Role of ' + name, disabled: self,
+			className: 'role', onchange: role,
 		}, ['agent', 'admin'].map((r) => h('option',
 			{ value: r, selected: a.role === r }, r)))),
 		h('td', {}, a.disabled ? h('span', { className: 'pill warn' },
@@ -118,9 +143,11 @@ export class AgentsView {
 		self ? null : h('button', {
 			type: 'button', className: 'small toggle',
 			onclick: () => change({ disabled: !a.disabled },
-				personName(a) + (a.disabled ? ' can sign in again.' :
-					' is disabled; their sessions ended.')),
-		}, a.disabled ? 'Enable' : 'Disable')),
+				name + (a.disabled ? ' can sign in again.' :
+					' is disabled; their sessions ended.'), '.toggle'),
+		}, a.disabled ? 'Enable' : 'Disable'), ' ',
+		self ? null : h('button', { type: 'button', className: 'small reset',
+			onclick: reset }, 'Reset password')),
 		h('td', { className: 'muted' }, when(a.created_at)));
 	}
 
@@ -244,9 +271,7 @@ export class MailboxesView {
 		h('label', { className: 'check' }, ack,
 			' Acknowledge new tickets automatically (at most one per ' +
 			'sender an hour)'),
-		field('Acknowledgement', tpl,
-			'{{customer.first_name}}, {{ticket.id}}, {{ticket.subject}} ' +
-			'and the other placeholders of saved replies are filled in'),
+		field('Acknowledgement', tpl, 'placeholders as in saved replies'),
 		'signature' in m ? field('Signature', sig, 'closes every reply ' +
 			'from this mailbox') : null,
 		'imap' in m ? this.imap(m, save) : null,

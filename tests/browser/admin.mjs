@@ -32,9 +32,34 @@ test('admin: add an agent, change the role, disable and enable',
 		const row = page.locator('tr[data-email="linus@example.com"]');
 		await row.waitFor();
 		assert.match(await row.textContent(), /Linus Lindqvist/);
+		// a role change is asked first: Cancel keeps the role
 		await row.locator('select.role').selectOption('admin');
+		await page.waitForSelector('dialog.modal:has-text("an admin?")');
+		await page.click('dialog.modal button:text("Cancel")');
+		assert.equal(await row.locator('select.role').inputValue(), 'agent');
+		assert.equal((await agentBy('linus@example.com')).role, 'agent');
+		await row.locator('select.role').selectOption('admin');
+		await page.click('dialog.modal button:text("Make admin")');
 		await waitFor(async () => (await agentBy('linus@example.com'))
 			.role === 'admin', { what: 'the new role' });
+		// the menu keeps the focus after the list is drawn again
+		await page.waitForFunction(() => document.activeElement &&
+			document.activeElement.matches('tr[data-email=' +
+			'"linus@example.com"] select.role'));
+		// an admin resets a forgotten password; the old one is gone
+		await row.locator('button.reset').click();
+		await page.fill('#reset-password', 'short');
+		await page.click('dialog.modal button:text("Reset")');
+		await page.waitForSelector('.toast:has-text("at least 8")');
+		await page.fill('#reset-password', 'a brand new password');
+		await page.click('dialog.modal button:text("Reset")');
+		await page.waitForSelector('.toast:has-text("password is reset")');
+		const login = (pw) => fetch(env.tamed.url + '/api/v1/session', {
+			method: 'POST', headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ email: 'linus@example.com',
+				password: pw }) });
+		assert.equal((await login('a long new password')).status, 401);
+		assert.equal((await login('a brand new password')).status, 201);
 		await row.locator('button.toggle:text("Disable")').click();
 		await page.waitForSelector('tr[data-email="linus@example.com"] ' +
 			'.pill:text("disabled")');
@@ -43,7 +68,7 @@ test('admin: add an agent, change the role, disable and enable',
 		const other = await watchedPage(env.browser, env.tamed);
 		await other.page.goto(env.tamed.url + '/');
 		await other.page.fill('#login-email', 'linus@example.com');
-		await other.page.fill('#login-password', 'a long new password');
+		await other.page.fill('#login-password', 'a brand new password');
 		await other.page.press('#login-password', 'Enter');
 		await other.page.waitForSelector('#login-error:not(:empty)');
 		await other.context.close();
