@@ -482,7 +482,7 @@ function urgencySettings() {
 	h('label', { className: 'check' }, on, ' A customer message in an ' +
 		'urgent tone ("ASAP", a deadline) raises its ticket\'s priority'),
 	h('div', { className: 'form-row' },
-		field('High from urgency', high, '0 to 1; "ASAP" alone is 0.63'),
+		field('High from urgency', high, '0.05 to 1; "ASAP" alone is 0.63'),
 		field('Urgent from urgency', urgent, 'two strong signs: 0.86')),
 	status);
 }

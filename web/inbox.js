@@ -375,14 +375,15 @@ export class InboxView {
 			t.updated_at;
 		const secs = age(since, now);
 		const n = t.message_count;
+		const msgs = n + (n === 1 ? ' message' : ' messages');
 		const count = h('span', {
 			className: 'count' + (n >= COUNT_HOT ? ' hot' :
 				n >= COUNT_WARM ? ' warm' : ''),
-			title: n + ' messages in the thread' +
+			title: msgs + ' in the thread' +
 				(n >= COUNT_HOT ? ': a sticky case' : ''),
 		}, String(n));
 		const who = personName(t.customer) || '(unknown sender)';
-		const label = [who, t.subject, n + ' messages',
+		const label = [who, t.subject, msgs,
 			waiting ? 'waiting ' + ago(since, now) : t.status,
 			t.assignee ? 'assigned to ' + personName(t.assignee) :
 				'unassigned', t.priority + ' priority'].join(', ');

@@ -149,8 +149,8 @@ http_profile_avatar_put(struct http_ctx *c)
 		return;
 	}
 	if (!d || !(type = image_type(d, n)) || !declared(ct, type)) {
-		http_error(c, 400, "invalid_image", "the body is not a %s "
-		    "image", ct);
+		http_error(c, 400, "invalid_image", "the body is not an "
+		    "image of type %s", ct);
 		return;
 	}
 	if ((rc = store_desk_avatar_set(c->store, c->agent.id, type, d, n,
