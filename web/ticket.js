@@ -171,13 +171,29 @@ export class TicketView {
 		this.customerEl = h('div', { 'aria-label': 'Customer' });
 		this.followEl = h('div', { hidden: true });
 		this.similarEl = h('div', { hidden: true });
+		this.historyEl = h('details', { className: 'history' });
 		this.composer = new Composer(this);
 		fill(main, h('div', { className: 'ticket' },
 			h('div', { className: 'ticket-main' }, this.headEl,
 				this.presenceEl, this.actionsEl, this.convEl,
 				this.composer.el),
 			h('aside', { className: 'side' }, this.customerEl,
-				this.followEl, this.similarEl)));
+				this.followEl, this.similarEl, this.historyEl)));
+	}
+
+	// What happened to the ticket, newest first, with who did it and
+	// the event's own words (a priority raised by its urgent tone says
+	// why, a renamed tag from what).
+	history(evs) {
+		const words = (d) => Object.entries(d || {}).filter(([k, v]) =>
+			!/_id$/.test(k) && v !== null && typeof v !== 'object')
+			.map(([k, v]) => k.replace(/_/g, ' ') + ': ' + v).join(', ');
+		fill(this.historyEl, h('summary', {}, 'History (' + evs.length +
+			')'), h('ol', {}, evs.slice().reverse().map((e) => h('li', {},
+			h('span', { className: 'muted' }, when(e.created_at) + ' · ' +
+				(e.actor_id ? this.ctx.agentName(e.actor_id) : 'Tame') +
+				' · '), e.kind.replace(/[._]/g, ' '),
+			words(e.data) ? ' (' + words(e.data) + ')' : ''))));
 	}
 
 	// The composer's hooks.
@@ -271,6 +287,7 @@ export class TicketView {
 			(id) => this.ctx.agentName(id));
 		const hide = this.unfolded || ms.length <= LONG_THREAD ? 0 :
 			ms.length - 1 - LONG_KEEP;
+		this.history(t.events || []);
 		fill(this.convEl, hide ? [show(ms[0]), h('button', {
 			type: 'button', className: 'link earlier',
 			onclick: () => {

@@ -546,6 +546,26 @@ test('a long thread shows its first and latest messages, the rest ' +
 	await context.close();
 });
 
+test('a ticket shows its history: who changed what, and why', async () => {
+	const id = await env.tamed.deliver({ subject: 'History please',
+		text: 'Where did my order go?' });
+	await env.tamed.api('PATCH', '/tickets/' + id,
+		{ priority: 'high', tags: ['hist-vip'] });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.click('details.history summary');
+	const hist = page.locator('details.history li');
+	await hist.first().waitFor();
+	// newest first: the change by the admin, then the ticket's creation
+	assert.match(await hist.first().textContent(),
+		/Ada Admin · ticket updated \(.*priority: high/);
+	assert.match(await hist.last().textContent(), /Tame · ticket created/);
+	assertClean(seen);
+	await context.close();
+});
+
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
 	for (const m of XSS_MAILS)
