@@ -53,7 +53,12 @@ export class TagsView {
 		const form = h('form', { className: 'inline',
 			onsubmit: (e) => {
 				e.preventDefault();
-				this.rename(t, name.value.trim());
+				if (name.value.trim())
+					this.rename(t, name.value.trim());
+				else {
+					warn('A tag needs a name; Delete removes it.');
+					name.value = t.tag;
+				}
 			} }, name,
 		h('button', { type: 'submit', className: 'small',
 			disabled: !this.admin }, 'Rename'));

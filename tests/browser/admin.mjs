@@ -310,6 +310,12 @@ test('admin: tags listed with counts, renamed, merged and deleted',
 			.allTextContents(), ['2', '2']);
 		assert.deepEqual(await row('adm spam').locator('td.num')
 			.allTextContents(), ['1', '0']);
+		// an empty name is no rename: said, and the name comes back
+		await row('adm spam').locator('input.tag-name').fill('  ');
+		await row('adm spam').locator('input.tag-name').press('Enter');
+		await page.waitForSelector('.toast:has-text("A tag needs a name")');
+		assert.equal(await row('adm spam').locator('input.tag-name')
+			.inputValue(), 'adm spam');
 		// rename: type the new name, Enter
 		await row('adm spam').locator('input.tag-name').fill('adm junk');
 		await row('adm spam').locator('input.tag-name').press('Enter');
