@@ -189,11 +189,13 @@ export class TicketView {
 			!/_id$/.test(k) && v !== null && typeof v !== 'object')
 			.map(([k, v]) => k.replace(/_/g, ' ') + ': ' + v).join(', ');
 		fill(this.historyEl, h('summary', {}, 'History (' + evs.length +
-			')'), h('ol', {}, evs.slice().reverse().map((e) => h('li', {},
-			h('span', { className: 'muted' }, when(e.created_at) + ' · ' +
-				(e.actor_id ? this.ctx.agentName(e.actor_id) : 'Tame') +
-				' · '), e.kind.replace(/[._]/g, ' '),
-			words(e.data) ? ' (' + words(e.data) + ')' : ''))));
+			')'), h('ol', {}, evs.slice().reverse().map((e) => {
+			const said = words(e.data);
+			return h('li', {}, h('span', { className: 'muted' },
+				when(e.created_at) + ' · ' + (e.actor_id ?
+					this.ctx.agentName(e.actor_id) : 'Tame') + ' · '),
+			e.kind.replace(/[._]/g, ' '), said ? ' (' + said + ')' : '');
+		})));
 	}
 
 	// The composer's hooks.

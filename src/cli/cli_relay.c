@@ -135,7 +135,6 @@ out:
 	return code;
 }
 
-
 /* See cli.h. */
 int
 cli_relay_mailbox_set(struct store *s, int argc, char **argv)
@@ -150,7 +149,8 @@ cli_relay_mailbox_set(struct store *s, int argc, char **argv)
 	size_t i;
 
 	relay_opts = cli_flag(argc, argv, "--relay") ||
-	    cli_flag(argc, argv, "--relay-ca") || cli_flag(argc, argv, "--no-relay");
+	    cli_flag(argc, argv, "--relay-ca") ||
+	    cli_flag(argc, argv, "--no-relay");
 	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		others |= cli_flag(argc, argv, other[i]);
 	if (!relay_opts || !addr)

@@ -206,8 +206,9 @@ is_closer(const struct line *l)
 		"thanks in advance", "thank you in advance", "thanks again",
 		"thank you again", "thanks for your help",
 		"thank you for your help", "thanks for the help",
-		"thanks for your time", "thank you for your time", "thx", "br", "mit freundlichen gr\xc3\xbc\xc3\x9f" "en",
-		"cordialement", "saludos", NULL };
+		"thanks for your time", "thank you for your time", "thx", "br",
+		"mit freundlichen gr\xc3\xbc\xc3\x9f" "en", "cordialement",
+		"saludos", NULL };
 	size_t i, n = l->len;
 
 	while (n > 0 && (l->p[n - 1] == ',' || l->p[n - 1] == '!' ||
@@ -337,30 +338,19 @@ text_cut(const char *s, size_t len, enum text_cut_kind *kind)
 size_t
 text_closing(const char *s, size_t len)
 {
-	struct line l;
-	size_t pos, start, e = len;
+	struct line l, last;
+	size_t pos = 0;
+	int lines = 0;
 
-	if (!s)
-		return len;
-	/* the last line that is not blank */
-	while (e > 0 && (s[e - 1] == '\n' || s[e - 1] == '\r' ||
-	    s[e - 1] == ' ' || s[e - 1] == '\t'))
-		e--;
-	if (e == 0)
-		return len;
-	start = e;
-	while (start > 0 && s[start - 1] != '\n')
-		start--;
-	pos = start;
-	next_line(s, e, &pos, &l);
-	if (!is_closer(&l))
-		return len;
-	/* something written before it */
-	for (pos = 0; pos < start; pos++)
-		if (s[pos] != '\n' && s[pos] != '\r' && s[pos] != ' ' &&
-		    s[pos] != '\t')
-			return start;
-	return len;
+	/* the last line that is not blank, and whether one came before */
+	while (s && pos < len) {
+		next_line(s, len, &pos, &l);
+		if (l.len > 0) {
+			last = l;
+			lines++;
+		}
+	}
+	return lines > 1 && is_closer(&last) ? last.start : len;
 }
 
 /* ---- tokens and terms ------------------------------------------------- */

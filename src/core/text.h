@@ -111,8 +111,9 @@ void text_doc_free(struct text_doc *d);
 /* Analyses s (len bytes, any bytes; need not be NUL-terminated) into d,
  * replacing what d held: cut (d->new_len, d->cut), tokens and terms of
  * the new text, less a closing formula on its last line (text_closing).
- * With cut == 0 the whole of s is taken as new text (a subject line). TAME_ENOMEM; otherwise TAME_OK, also for empty or
- * unreadable input (then d holds no tokens). */
+ * With cut == 0 the whole of s is taken as new text (a subject line).
+ * TAME_ENOMEM; otherwise TAME_OK, also for empty or unreadable input
+ * (then d holds no tokens). */
 enum tame_err text_analyse(struct text_pipeline *tp, const char *s,
     size_t len, int cut, struct text_doc *d);
 

@@ -110,23 +110,16 @@ representative(const struct trend_index *ix, const struct trend *t,
 }
 
 /* The newest (at most max) members of trend slot t into out, newest
- * first (the order trend.c keeps them in); answers how many there are,
- * and the count of all members in *all when all is not NULL (a walk of
- * the whole list). */
+ * first (the order trend.c keeps them in); answers how many. */
 static size_t
-newest(const struct trend_index *ix, uint32_t t, int64_t *out, size_t max,
-    size_t *all)
+newest(const struct trend_index *ix, uint32_t t, int64_t *out, size_t max)
 {
 	uint32_t m;
 	size_t k = 0;
 
-	for (m = ix->tr[t].head; m != NIL && (all || k < max);
-	    m = ix->ts[m].next, k++)
-		if (k < max)
-			out[k] = ix->ts[m].ticket;
-	if (all)
-		*all = k;
-	return k < max ? k : max;
+	for (m = ix->tr[t].head; m != NIL && k < max; m = ix->ts[m].next)
+		out[k++] = ix->ts[m].ticket;
+	return k;
 }
 
 /* Whether the recent tickets of a trend (recent, in the last win hours)
@@ -151,7 +144,7 @@ static void
 fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
     struct trend_info *o)
 {
-	double cw[TREND_CENTROID_MAX];
+	double cw[TREND_CENTROID_MAX], age_h;
 	int64_t rel = (now - ix->t0) / 1000, age;
 	size_t i, len = 0;
 	int n;
@@ -162,19 +155,19 @@ fill_info(const struct trend_index *ix, const struct trend *t, int64_t now,
 	o->first_seen = t->first_seen;
 	o->last_seen = t->last_seen;
 	o->nsample = newest(ix, (uint32_t)(t - ix->tr), o->sample,
-	    TREND_SAMPLES, NULL);
+	    TREND_SAMPLES);
 	rel = rel < 0 ? 0 : rel > UINT32_MAX ? UINT32_MAX : rel;
 	o->last_hour = trend_recent(t, (uint32_t)rel, 1);
 	o->last_day = trend_recent(t, (uint32_t)rel, 24);
 	age = now - t->first_seen;
 	if (age < 3600 * 1000)
 		age = 3600 * 1000; /* less than an hour old: per hour so far */
-	o->usual_per_hour = t->placed / ((double)age / 3600000.0);
+	age_h = (double)age / 3600000.0;
+	o->usual_per_hour = t->placed / age_h;
 	o->growth = o->usual_per_hour > 0 ?
 	    (o->last_day / 24.0) / o->usual_per_hour : 0;
-	o->rising = rising(t->placed, (double)age / 3600000.0, o->last_hour,
-	    1.0) || rising(t->placed, (double)age / 3600000.0, o->last_day,
-	    24.0);
+	o->rising = rising(t->placed, age_h, o->last_hour, 1.0) ||
+	    rising(t->placed, age_h, o->last_day, 24.0);
 	for (i = 0; i < t->nc; i++)
 		cw[i] = t->c[i].cnt * trend_w(ix, t->c[i].term);
 	telling_words(ix, t, cw, o);
@@ -265,12 +258,11 @@ trend_tickets(const struct trend_index *ix, uint32_t id, int64_t *out,
     size_t max)
 {
 	uint32_t s = trend_slot_of(ix, trend_resolve(ix, id));
-	size_t n = 0;
 
 	if (s == NIL)
 		return 0;
-	(void)newest(ix, s, out, max, &n);
-	return n;
+	(void)newest(ix, s, out, max);
+	return ix->tr[s].nmemb;
 }
 
 size_t

@@ -223,6 +223,7 @@ send_all(struct http_ctx *c, const struct mass *m,
 	int already;
 	json_t *o;
 	char why[REPLY_WHY_MAX];
+	const char *err;
 
 	buf_init(&out, TAME_REPLY_TEXT_MAX);
 	for (i = 0; i < n; i++) {
@@ -267,13 +268,13 @@ send_all(struct http_ctx *c, const struct mass *m,
 		why[0] = '\0';
 		rq.why = why;
 		if ((rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id))) {
+			err = rc == TAME_EINVAL && *why ? why :
+			    tame_strerror(rc);
 			tame_log(TAME_LOG_WARN, "http: mass reply to ticket %lld:"
-			    " %s", (long long)r[i].ticket_id, rc == TAME_EINVAL &&
-			    *why ? why : tame_strerror(rc));
+			    " %s", (long long)r[i].ticket_id, err);
 			json_array_append_new(failed, json_pack("{s:I,s:s}",
 			    "ticket_id", (json_int_t)r[i].ticket_id, "error",
-			    rc == TAME_EINVAL && *why ? why :
-			    tame_strerror(rc)));
+			    err));
 			rc = TAME_OK;
 			continue;
 		}

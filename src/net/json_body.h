@@ -85,13 +85,13 @@ struct json_login {
 enum tame_err json_body_login(const json_t *obj, struct json_login *out,
     struct json_body_err *err);
 
-/* POST /tickets/ID/replies {text, cc?, status?}. The cc pointers and text
- * are borrowed from obj. */
 /* 1 if s is NULL or shows nothing: only white space (any Unicode
  * space or line end) and invisible format characters (U+200B, U+FEFF,
  * bidi controls). Invalid UTF-8 is not blank. */
 int json_body_blank(const char *s);
 
+/* POST /tickets/ID/replies {text, cc?, status?}. The cc pointers and text
+ * are borrowed from obj. */
 struct json_reply {
 	const char *text;
 	const char *cc[TAME_SMTP_RCPT_MAX];

@@ -36,6 +36,18 @@ shows(const struct tone *t, const char *want)
 	return 0;
 }
 
+/* A closing line that the feelings leave out (text_closing) still
+ * shows the register. */
+static void
+test_closing_shows_register(void **state)
+{
+	struct tone t = tone_of("Dear Sir,\nmy order has not arrived.\n\n"
+	    "Kind regards,");
+
+	assert_int_equal(t.reg, TONE_FORMAL);
+	assert_true(shows(&t, "Kind regards"));
+}
+
 static void
 test_selfcheck(void **state)
 {
@@ -227,6 +239,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_selfcheck),
 		cmocka_unit_test(test_formal_letters),
+		cmocka_unit_test(test_closing_shows_register),
 		cmocka_unit_test(test_relaxed_chat),
 		cmocka_unit_test(test_default_and_upset),
 		cmocka_unit_test(test_evidence_bounded),
