@@ -184,7 +184,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	m.date_ms = now;
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
-	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, cust,
+	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, cust, mid,
 	    raw.data, raw.len, now, &item)))
 		goto out;
 	*acked = 1;
@@ -195,9 +195,47 @@ out:
 	return rc;
 }
 
+/* Where ticket id's mail goes now: a ticket merged into another sends
+ * its [#id] token on to the one it went into (its participants went
+ * there too), through at most a few merges. 0 stays 0. */
+static int64_t
+resolve_merged(struct store *s, int64_t id)
+{
+	int64_t into;
+	int hops;
+
+	for (hops = 0; id > 0 && hops < 8; hops++) {
+		if (store_desk_merged_into(s, id, &into) != TAME_OK || !into)
+			break;
+		id = into;
+	}
+	return id;
+}
+
+/* The ticket of the first of ids that names an acknowledgement we sent
+ * (it has no message row). TAME_ENOTFOUND if none does. */
+static enum tame_err
+ack_ticket(struct store *s, const char *const *ids, size_t n,
+    int64_t *ticket_id)
+{
+	enum tame_err rc;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] && ids[i][0] && (rc = store_outbox_ack_ticket(s,
+		    ids[i], ticket_id)) != TAME_ENOTFOUND) {
+			if (rc == TAME_OK)
+				*ticket_id = resolve_merged(s, *ticket_id);
+			return rc;
+		}
+	return TAME_ENOTFOUND;
+}
+
 /* A delivery report for a reply we sent: attach it to that ticket; a
- * failure marks the reply failed and opens the ticket again. Returns
- * TAME_ENOTFOUND when it is not about our mail. */
+ * failure marks the reply failed and opens the ticket again. One for an
+ * acknowledgement is only attached to its ticket: the customer has not
+ * been answered yet. Returns TAME_ENOTFOUND when it is not about our
+ * mail. */
 static enum tame_err
 ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
     int64_t now, struct ingest_result *res)
@@ -206,13 +244,19 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	enum msg_direction dir;
 	struct message_new m;
 	struct ticket_ref ref;
+	const char *oid;
 	json_t *ev;
 	enum tame_err rc;
 
-	if (!p->dsn_original_id)
+	if (!(oid = p->dsn_original_id))
 		return TAME_ENOTFOUND;
-	if ((rc = store_message_find(s, p->dsn_original_id, &orig_msg, &tid,
-	    &dir)))
+	rc = store_message_find(s, oid, &orig_msg, &tid, &dir);
+	if (rc == TAME_ENOTFOUND && (rc = ack_ticket(s, &oid, 1, &tid)) ==
+	    TAME_OK) {
+		orig_msg = 0;
+		dir = MSG_OUT;
+	}
+	if (rc)
 		return rc;
 	if (dir != MSG_OUT)
 		return TAME_ENOTFOUND;
@@ -231,7 +275,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 		return rc;
 	res->ticket_id = tid;
 	/* a report that it was delivered, or is delayed, is only kept */
-	if (!p->dsn_failed)
+	if (!p->dsn_failed || !orig_msg)
 		return TAME_OK;
 	if ((rc = store_message_set_delivery(s, orig_msg, DELIVERY_FAILED,
 	    p->dsn_diagnostic ? p->dsn_diagnostic : "bounced")))
@@ -271,23 +315,6 @@ store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 }
 
 /* The normal path: thread, create or update, store, acknowledge. */
-
-/* Where ticket id's mail goes now: a ticket merged into another sends
- * its [#id] token on to the one it went into (its participants went
- * there too), through at most a few merges. 0 stays 0. */
-static int64_t
-resolve_merged(struct store *s, int64_t id)
-{
-	int64_t into;
-	int hops;
-
-	for (hops = 0; id > 0 && hops < 8; hops++) {
-		if (store_desk_merged_into(s, id, &into) != TAME_OK || !into)
-			break;
-		id = into;
-	}
-	return id;
-}
 
 /* Who the team answers: the Reply-To of a person's mail when it names
  * someone else (a contact form writes From: noreply@forms..., Reply-To:
@@ -339,9 +366,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	if ((rc = pick_mailbox(s, rcpts, &mb)))
 		goto out;
 	nids = thread_ids(p, ids, TAME_REFERENCES_MAX + 1);
-	if (nids && store_ticket_by_message_ids(s, ids, nids, &header_tid) ==
-	    TAME_OK && store_ticket_ref(s, header_tid, &ti.header_ref) ==
-	    TAME_OK)
+	if (nids && (store_ticket_by_message_ids(s, ids, nids, &header_tid) ==
+	    TAME_OK || ack_ticket(s, ids, nids, &header_tid) == TAME_OK) &&
+	    store_ticket_ref(s, header_tid, &ti.header_ref) == TAME_OK)
 		ti.has_header_match = 1;
 	token = resolve_merged(s, thread_subject_token(p->subject));
 	if (!ti.has_header_match && token &&

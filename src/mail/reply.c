@@ -261,8 +261,8 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 			goto out;
 	}
 	if ((rc = store_outbox_add(s, *msg_id, ctx.ticket_id,
-	    ctx.mailbox_address, buf_str(&rcpts), raw.data, raw.len, now,
-	    &item)))
+	    ctx.mailbox_address, buf_str(&rcpts), NULL, raw.data, raw.len,
+	    now, &item)))
 		goto out;
 	if (st != ctx.status &&
 	    (rc = store_ticket_set_status(s, ctx.ticket_id, st, now)))

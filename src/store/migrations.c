@@ -466,6 +466,12 @@ static const char *const steps[] = {
 	" OR NEW.kind = 'ticket.merged' OR NEW.kind = 'reply.bounced'"
 	" OR NEW.kind = 'reply.failed')"
 	NOTIFY_FOLLOWERS_BODY,
+	/* 16: an acknowledgement has no message row; its Message-ID is
+	 * kept on its outbox row, so an answer naming only it, or a bounce
+	 * of it, finds the ticket (ingest.c). */
+	"ALTER TABLE outbox ADD COLUMN mail_id TEXT;"
+	"CREATE INDEX outbox_mail_id ON outbox(mail_id)"
+	" WHERE mail_id IS NOT NULL;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

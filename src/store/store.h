@@ -395,9 +395,17 @@ struct outbox_item {
 };
 void store_outbox_item_clear(struct outbox_item *it);
 
+/* mail_id: the Message-ID (without <>) of automatic mail that has no
+ * message row (an acknowledgement), for store_outbox_ack_ticket; else
+ * NULL. */
 enum tame_err store_outbox_add(struct store *s, int64_t message_id,
     int64_t ticket_id, const char *mail_from, const char *rcpts,
-    const char *raw, size_t len, int64_t now, int64_t *id);
+    const char *mail_id, const char *raw, size_t len, int64_t now,
+    int64_t *id);
+/* The ticket of the acknowledgement sent as Message-ID mail_id.
+ * TAME_ENOTFOUND if none. */
+enum tame_err store_outbox_ack_ticket(struct store *s, const char *mail_id,
+    int64_t *ticket_id);
 /* The oldest queued item due at or before now; TAME_ENOTFOUND if none.
  * *it must be zeroed or cleared; caller calls store_outbox_item_clear.
  * *next_due (may be NULL) gets the earliest due time of any queued item

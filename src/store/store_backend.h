@@ -168,7 +168,10 @@ struct store_backend {
 
 	enum tame_err (*outbox_add)(struct store *s, int64_t message_id,
 	    int64_t ticket_id, const char *mail_from, const char *rcpts,
-	    const char *raw, size_t len, int64_t now, int64_t *id);
+	    const char *mail_id, const char *raw, size_t len, int64_t now,
+	    int64_t *id);
+	enum tame_err (*outbox_ack_ticket)(struct store *s,
+	    const char *mail_id, int64_t *ticket_id);
 	enum tame_err (*outbox_next)(struct store *s, int64_t now,
 	    struct outbox_item *it, int64_t *next_due);
 	enum tame_err (*outbox_sent)(struct store *s, int64_t id, int64_t now);

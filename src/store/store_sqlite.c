@@ -1114,12 +1114,12 @@ sqlite_raw_count(struct store *s, int64_t *n)
 
 static enum tame_err
 sqlite_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
-    const char *mail_from, const char *rcpts, const char *raw, size_t len,
-    int64_t now, int64_t *id)
+    const char *mail_from, const char *rcpts, const char *mail_id,
+    const char *raw, size_t len, int64_t now, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO outbox(message_id, ticket_id, "
-	    "mail_from, rcpts, raw, next_attempt_at, created_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+	    "mail_from, rcpts, raw, next_attempt_at, created_at, mail_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
@@ -1130,8 +1130,27 @@ sqlite_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
 	sq_bind_text(q, st, 4, rcpts);
 	sq_bind_blob(q, st, 5, raw, len);
 	sq_bind_int(q, st, 6, now);
+	sq_bind_text(q, st, 7, mail_id);
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*id = sqlite3_last_insert_rowid(q->db);
+	return rc;
+}
+
+static enum tame_err
+sqlite_outbox_ack_ticket(struct store *s, const char *mail_id,
+    int64_t *ticket_id)
+{
+	static const char sql[] = "SELECT ticket_id FROM outbox"
+	    " WHERE mail_id = ?1 AND message_id IS NULL"
+	    " AND ticket_id IS NOT NULL ORDER BY id DESC LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_text(q, st, 1, mail_id);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*ticket_id = sqlite3_column_int64(st, 0);
+	sq_done(st);
 	return rc;
 }
 
@@ -1350,6 +1369,7 @@ const struct store_backend store_backend_sqlite = {
 	.changes_after = store_sqlite_changes_after,
 
 	.outbox_add = sqlite_outbox_add,
+	.outbox_ack_ticket = sqlite_outbox_ack_ticket,
 	.outbox_next = sqlite_outbox_next,
 	.outbox_sent = sqlite_outbox_sent,
 	.outbox_retry = sqlite_outbox_retry,

@@ -546,6 +546,49 @@ def test_answer_to_ack_joins_ticket(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_answer_naming_only_the_ack_joins_ticket(tame, sink):
+    """A customer answers the acknowledgement with a subject of their
+    own, and their client names only the acknowledgement: its Message-ID
+    is known, so the answer joins the ticket."""
+    set_ack(tame)
+    tame.send_mail(make_message(sender="jo@example.org",
+                                subject="Card declined"))
+    tid = tame.wait_ticket("Card declined")["id"]
+    ack = sink.wait_count(1)[0]["msg"]
+    tame.send_mail(make_message(
+        sender="jo@example.org", subject="more details",
+        headers={"In-Reply-To": ack["Message-ID"],
+                 "References": ack["Message-ID"]}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2,
+             what="the answer on the acknowledged ticket")
+    assert len(tame.tickets()) == 1
+
+
+def test_bounce_of_the_ack_is_kept_on_its_ticket(tame, sink):
+    """The acknowledgement to an address that does not take mail
+    bounces: the report goes on the ticket it acknowledged (the agent
+    learns the address is dead), not into the queue as a ticket of its
+    own; the ticket still waits for its first answer."""
+    set_ack(tame)
+    tame.send_mail(make_message(sender="gone@example.org",
+                                subject="Please call me"))
+    tid = tame.wait_ticket("Please call me")["id"]
+    ack = sink.wait_count(1)[0]["msg"]
+    refused = tame.send_raw(dsn(ack["Message-ID"], rcpt="gone@example.org"),
+                            mail_from="")
+    assert refused == {}
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2,
+             what="the bounce on the acknowledged ticket")
+    t = tame.ticket(tid)
+    assert t["messages"][1]["subject"] == \
+        "Undelivered Mail Returned to Sender"
+    assert t["status"] == "new"
+    assert not [e for e in t["events"] if e["kind"] == "reply.bounced"]
+    assert len(tame.tickets()) == 1
+    settle(0.5)
+    assert len(sink.messages) == 1
+
+
 def test_deliver_with_a_null_sender_gets_no_acknowledgement(tame, sink):
     """`tame deliver --from ""` (an MTA's pipe for a bounce, SENDER
     empty) writes Return-Path: <> as tamed's SMTP does, so no

@@ -612,6 +612,8 @@ test_upgrade_from_13(void **state)
 	    "  created_at) SELECT f.agent_id, NEW.ticket_id, NEW.kind,"
 	    "  NEW.created_at FROM ticket_followers f"
 	    "  WHERE f.ticket_id = NEW.ticket_id; END;"
+	    "DROP INDEX outbox_mail_id;"
+	    "ALTER TABLE outbox DROP COLUMN mail_id;"
 	    "PRAGMA user_version = 13;");
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	assert_int_equal(count_sql(f, "PRAGMA user_version"),
@@ -901,7 +903,7 @@ test_outbox(void **state)
 	struct fx *f = *state;
 	struct outbox_item it;
 	struct message_new m;
-	int64_t tid, mid, o1, o2, due;
+	int64_t tid, mid, o1, o2, o3, due, ack_tid;
 	json_t *v, *d;
 
 	tid = add_ticket(f, "Q", "q", NULL, 100);
@@ -913,9 +915,9 @@ test_outbox(void **state)
 	m.created_at = 110;
 	assert_int_equal(store_message_add(f->s, &m, &mid), TAME_OK);
 	assert_int_equal(store_outbox_add(f->s, mid, tid, "help@example.com",
-	    "bob@customer.org", "MIME", 4, 1000, &o1), TAME_OK);
+	    "bob@customer.org", NULL, "MIME", 4, 1000, &o1), TAME_OK);
 	assert_int_equal(store_outbox_add(f->s, 0, 0, "help@example.com",
-	    "x@y", "ACK", 3, 2000, &o2), TAME_OK);
+	    "x@y", NULL, "ACK", 3, 2000, &o2), TAME_OK);
 
 	memset(&it, 0, sizeof(it));
 	assert_int_equal(store_outbox_next(f->s, 500, &it, &due),
@@ -944,6 +946,19 @@ test_outbox(void **state)
 	assert_int_equal(due, 0);
 	store_outbox_item_clear(&it);
 	assert_int_equal(store_outbox_sent(f->s, 999, 1), TAME_ENOTFOUND);
+	/* an acknowledgement is found by its Message-ID; a reply, which has
+	 * its message row, is not */
+	assert_int_equal(store_outbox_add(f->s, 0, tid, "help@example.com",
+	    "x@y", "ack-1@example.com", "ACK", 3, 9000, &o3), TAME_OK);
+	assert_int_equal(store_outbox_add(f->s, mid, tid, "help@example.com",
+	    "x@y", "reply-1@example.com", "R", 1, 9000, &o3), TAME_OK);
+	assert_int_equal(store_outbox_ack_ticket(f->s, "ack-1@example.com",
+	    &ack_tid), TAME_OK);
+	assert_int_equal(ack_tid, tid);
+	assert_int_equal(store_outbox_ack_ticket(f->s, "reply-1@example.com",
+	    &ack_tid), TAME_ENOTFOUND);
+	assert_int_equal(store_outbox_ack_ticket(f->s, "ack-2@example.com",
+	    &ack_tid), TAME_ENOTFOUND);
 
 	assert_int_equal(store_ticket_view(f->s, tid, &v), TAME_OK);
 	d = json_object_get(json_array_get(json_object_get(json_object_get(v,
