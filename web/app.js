@@ -378,7 +378,10 @@ function wire() {
 		} catch (err) {
 			$('login-error').textContent =
 				err.code === 'invalid_credentials' ?
-				'Wrong email or password.' : err.message;
+				'Wrong email or password.' :
+				err.code === 'account_disabled' ?
+				'This account is disabled. Ask an admin.' :
+				err.message;
 		}
 	});
 	$('logout').addEventListener('click', async () => {

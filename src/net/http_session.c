@@ -479,11 +479,20 @@ http_session_login(struct http_ctx *c)
 		goto out;
 	}
 	if (rc == TAME_OK && a.pw_hash && a.pw_hash[0])
-		ok = auth_password_verify(a.pw_hash, in.password) &&
-		    !a.disabled;
+		ok = auth_password_verify(a.pw_hash, in.password);
 	else {
 		(void)auth_password_verify(dummy_hash, in.password);
 		ok = 0;
+	}
+	/* the right password of a disabled account: say why, so the agent
+	 * asks an admin instead of trying passwords (a wrong one learns
+	 * nothing) */
+	if (ok && a.disabled) {
+		tame_log(TAME_LOG_INFO, "http: login of disabled %.64s from %s",
+		    email, ip);
+		http_error(c, 403, "account_disabled", "this account is "
+		    "disabled; an admin can enable it again");
+		goto out;
 	}
 	if (!ok) {
 		tame_log(TAME_LOG_INFO, "http: failed login for %.64s from %s",

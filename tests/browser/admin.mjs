@@ -64,13 +64,14 @@ test('admin: add an agent, change the role, disable and enable',
 		await page.waitForSelector('tr[data-email="linus@example.com"] ' +
 			'.pill:text("disabled")');
 		assert.equal((await agentBy('linus@example.com')).disabled, true);
-		// a disabled agent cannot sign in
+		// a disabled agent cannot sign in, and is told why
 		const other = await watchedPage(env.browser, env.tamed);
 		await other.page.goto(env.tamed.url + '/');
 		await other.page.fill('#login-email', 'linus@example.com');
 		await other.page.fill('#login-password', 'a brand new password');
 		await other.page.press('#login-password', 'Enter');
-		await other.page.waitForSelector('#login-error:not(:empty)');
+		await other.page.waitForSelector('#login-error:text(' +
+			'"This account is disabled. Ask an admin.")');
 		await other.context.close();
 		await row.locator('button.toggle:text("Enable")').click();
 		await waitFor(async () => !(await agentBy('linus@example.com'))

@@ -958,6 +958,11 @@ def test_reset_and_disable_end_sessions_and_tokens_can_be_revoked(tame):
                     {"disabled": True})[0] == 200
     assert not alive(s2)
     assert bob.call("GET", "/api/v1/tickets")[0] == 401
+    # signing in is refused saying why, but only to the right password
+    st, _, ans = login(tame, "bob@example.com", "reset by admin 1")
+    assert assert_error(st, ans, 403)["code"] == "account_disabled"
+    st, _, ans = login(tame, "bob@example.com", "a wrong guess 1")
+    assert assert_error(st, ans, 401)["code"] == "invalid_credentials"
     assert tame.api("PATCH", "/api/v1/agents/%d" % bob_id,
                     {"disabled": False})[0] == 200
     assert not alive(s2)
