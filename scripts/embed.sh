@@ -20,7 +20,8 @@ trap 'rm -f "$T" "$T.css"' EXIT
 
 # A line of JavaScript that ends in a binary operator, ",", an opening
 # bracket, ":", "?", "=" or "=>" cannot end a statement (no semicolon
-# is inserted there), so the next line may follow it on the same line.
+# is inserted there), and one ending in ";" has ended it: either way the
+# next line may follow it on the same line.
 # Lines holding "//" or "/*" (a comment, or a URL in a string) are left
 # as they are, as is a "++" or "--" at the end; a "+" or "-" that
 # would meet another keeps a space between them.
@@ -34,7 +35,7 @@ join_js() {
 		}
 		if (index(line, "//") || index(line, "/*") ||
 		    line ~ /(\+\+|--)$/ ||
-		    line !~ /([-+,({[&|?:=]|=>)$/) {
+		    line !~ /([-+,({[&|?:=;]|=>)$/) {
 			print line
 			next
 		}

@@ -90,7 +90,10 @@ export class Composer {
 		this.ccEl = h('input', {
 			id: 'composer-cc', type: 'text', autocomplete: 'off',
 			placeholder: 'it@example.org, …',
-			oninput: () => this.saveDraft(),
+			oninput: () => {
+				this.ccSet = true;
+				this.saveDraft();
+			},
 		});
 		this.replyTab = h('button', { type: 'button', className: 'tab',
 			onclick: () => this.compose('reply') }, 'Reply');
@@ -181,11 +184,29 @@ export class Composer {
 		this.textEl.focus();
 	}
 
-	// The newest customer message of the ticket as shown.
+	// The sender of the customer's newest mail and those it was copied
+	// to (not the customer, nor an address at one of our mailboxes'
+	// domains: an alias would loop) stay on the reply unless taken off.
+	suggestCc() {
+		const t = this.view.t;
+		const m = t && t.messages.filter((x) => x.direction === 'in' &&
+			!x.auto_submitted).pop();
+		if (!m || this.ccSet)
+			return;
+		const dom = (a) => a.slice(a.lastIndexOf('@')).toLowerCase();
+		const ours = new Set(this.view.ctx.mailboxes.map((b) =>
+			dom(b.address)));
+		const seen = new Set([(t.customer || {}).email]);
+		this.ccEl.value = [m.from.email].concat(m.cc || []).filter((a) => {
+			const k = a.toLowerCase();
+			return !ours.has(dom(k)) && !seen.has(k) && seen.add(k);
+		}).join(', ');
+	}
+
+	// The newest message of the ticket as shown.
 	newestIn() {
 		const t = this.view.t;
-		const ins = t ? t.messages.filter((m) => m.direction === 'in') : [];
-		return ins.length ? ins[ins.length - 1].id : null;
+		return t && t.messages.length ? t.messages.at(-1).id : null;
 	}
 
 	input() {
@@ -336,6 +357,7 @@ export class Composer {
 		const d = drafts.get(this.view.id);
 		if (!d)
 			return false;
+		this.ccSet = true;
 		this.setMode(d.mode);
 		this.textEl.value = d.text || '';
 		this.ccEl.value = d.cc || '';
@@ -349,6 +371,7 @@ export class Composer {
 	clear() {
 		this.textEl.value = '';
 		this.ccEl.value = '';
+		this.ccSet = false;
 		this.tools.set([]);
 		this.since = null;
 		drafts.delete(this.view.id);

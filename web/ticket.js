@@ -9,9 +9,9 @@
 // takes it back; held replies live in this module, not in the view, so
 // leaving the ticket does not lose one (and the page warns before it
 // unloads with one held). A reply carries since_message_id, the newest
-// customer message the agent had seen when they began; when the
-// customer wrote again after it, the agent is asked before it goes
-// (here when the view already shows the new message, else when the
+// message the agent had seen when they began; when the customer wrote
+// again after it, or a colleague answered, the agent is asked before it
+// goes (here when the view already shows the new message, else when the
 // server answers 409 new_message).
 
 import * as api from './api.js';
@@ -58,13 +58,18 @@ export async function flushSends() {
 	await Promise.all(Array.from(held.values(), (s) => s.now()));
 }
 
-// Asks whether to send a reply although the customer wrote message
-// mid (an object of the ticket, or only its id) after the agent began.
+// Asks whether to send a reply although the customer wrote message m
+// (an object of the ticket, or null) after the agent began, or a
+// colleague answered.
 async function askNewer(ticketId, m) {
 	const excerpt = m && m.text ? m.text.trim().slice(0, 300) : '';
-	return modal('The customer wrote again', h('div', {},
-		h('p', {}, 'A new message arrived on #' + ticketId +
-			' since you started writing. Your reply may not answer it.'),
+	const out = m && m.direction === 'out';
+	return modal(out ? 'A colleague answered' : 'The customer wrote again',
+		h('div', {}, h('p', {}, out ? (m.from.name || m.from.email) +
+			' answered #' + ticketId + ' since you started writing. ' +
+			'The customer may not need yours.' : 'A new message arrived ' +
+			'on #' + ticketId + ' since you started writing. Your ' +
+			'reply may not answer it.'),
 		excerpt ? h('blockquote', { className: 'newer' }, excerpt) : null),
 	[{ label: 'Review first', primary: true, value: 'review' },
 		{ label: 'Send anyway', value: 'send' }]);
@@ -107,6 +112,7 @@ function holdReply(ticketId, body, draft) {
 						body.force = true;
 						return job.now();
 					}
+					draft.since = e.data.message_id;
 					back();
 					toast('Your reply is back in the composer.');
 					if (!current || current.id !== ticketId)
@@ -217,10 +223,14 @@ export class TicketView {
 			return;
 		}
 		const since = body.since_message_id;
-		const newer = since && this.t.messages.find((m) =>
-			m.direction === 'in' && m.id > since);
+		const newer = since && this.t.messages.find((m) => m.id > since &&
+			(m.direction === 'in' || m.direction === 'out' &&
+				m.author_id !== this.ctx.me.id));
 		if (newer) {
 			if (await askNewer(this.id, newer) !== 'send') {
+				// read now: not asked again about it
+				this.composer.since = this.composer.newestIn();
+				this.composer.saveDraft();
 				this.composer.textEl.focus();
 				return;
 			}
@@ -251,6 +261,7 @@ export class TicketView {
 		const first = !this.t;
 		this.t = r.ticket;
 		this.render();
+		this.ctx.ready.then(() => this.composer.suggestCc());
 		if (first) {
 			this.loadCustomer();
 			this.loadFollowers();

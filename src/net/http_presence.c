@@ -233,17 +233,21 @@ http_presence_check_newer(struct http_ctx *c, int64_t tid, int64_t since,
 {
 	int64_t newer = 0;
 	enum tame_err rc;
+	int reply;
 
 	if (since <= 0 || force)
 		return 0;
-	if ((rc = store_desk_newer_inbound(c->store, tid, since, &newer))) {
+	if ((rc = store_desk_newer_inbound(c->store, tid, since, c->agent.id,
+	    &newer, &reply))) {
 		http_store_error(c, rc, "ticket");
 		return -1;
 	}
 	if (!newer)
 		return 0;
 	http_json(c, 409, json_pack("{s:{s:s,s:s,s:I}}", "error", "code",
-	    "new_message", "message", "the customer wrote again since you "
+	    "new_message", "message", reply ? "a colleague answered the "
+	    "customer since you started; read that reply, or send with "
+	    "\"force\": true" : "the customer wrote again since you "
 	    "started; read the new message, or send with \"force\": true",
 	    "message_id", (json_int_t)newer));
 	return -1;

@@ -18,9 +18,9 @@ void http_presence_get(struct http_ctx *c);
 void http_presence_all(struct http_ctx *c);
 
 /* For POST /tickets/ID/replies with since_message_id: 0 when no
- * customer message newer than since arrived on ticket tid (or force is
- * set); -1 after answering 409 new_message (with the newer message's
- * id) or an error. */
+ * customer message and no colleague's reply newer than since is on
+ * ticket tid (or force is set); -1 after answering 409 new_message
+ * (with the newer message's id) or an error. */
 int http_presence_check_newer(struct http_ctx *c, int64_t tid,
     int64_t since, int force);
 

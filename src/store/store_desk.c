@@ -137,11 +137,12 @@ store_desk_tags_view(struct store *s, json_t **out)
 
 enum tame_err
 store_desk_newer_inbound(struct store *s, int64_t tid, int64_t since,
-    int64_t *newer)
+    int64_t agent_id, int64_t *newer, int *reply)
 {
-	REQUIRE(s && OPS(s) && newer);
+	REQUIRE(s && OPS(s) && newer && reply);
 	*newer = 0;
-	return OPS(s)->newer_inbound(s, tid, since, newer);
+	*reply = 0;
+	return OPS(s)->newer_inbound(s, tid, since, agent_id, newer, reply);
 }
 
 /* ---- followers and notifications ---- */

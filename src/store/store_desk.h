@@ -81,10 +81,11 @@ enum tame_err store_desk_tag(struct store *s, int64_t tid, const char *tag,
 /* {"tags":[{tag, count, open}]}: every tag in use, most used first;
  * open counts the new, open and pending tickets. */
 enum tame_err store_desk_tags_view(struct store *s, json_t **out);
-/* *newer = the id of the latest customer message of tid with an id
- * above since (0 when none). TAME_ENOTFOUND (ticket). */
+/* *newer = the id of the latest message of tid above since that the
+ * agent agent_id has not written: a customer's, or a colleague's reply
+ * (*reply set); 0 when none. TAME_ENOTFOUND (ticket). */
 enum tame_err store_desk_newer_inbound(struct store *s, int64_t tid,
-    int64_t since, int64_t *newer);
+    int64_t since, int64_t agent_id, int64_t *newer, int *reply);
 
 /* ---- followers and notifications ---- */
 
@@ -200,7 +201,7 @@ struct store_desk_ops {
 	    int add, int64_t now, int *changed);
 	enum tame_err (*tags_view)(struct store *s, json_t **out);
 	enum tame_err (*newer_inbound)(struct store *s, int64_t tid,
-	    int64_t since, int64_t *newer);
+	    int64_t since, int64_t agent_id, int64_t *newer, int *reply);
 	enum tame_err (*follower_add)(struct store *s, int64_t tid,
 	    int64_t agent_id, int64_t now, int *changed);
 	enum tame_err (*follower_remove)(struct store *s, int64_t tid,

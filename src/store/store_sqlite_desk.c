@@ -437,10 +437,13 @@ out:
 }
 
 static enum tame_err
-newer_inbound(struct store *s, int64_t tid, int64_t since, int64_t *newer)
+newer_inbound(struct store *s, int64_t tid, int64_t since, int64_t agent_id,
+    int64_t *newer, int *reply)
 {
-	static const char sql[] = "SELECT coalesce(max(id), 0) FROM messages"
-	    " WHERE ticket_id = ?1 AND direction = 0 AND id > ?2";
+	static const char sql[] = "SELECT id, direction FROM messages"
+	    " WHERE ticket_id = ?1 AND id > ?2 AND (direction = 0 OR"
+	    " (direction = 1 AND agent_id IS NOT ?3))"
+	    " ORDER BY id DESC LIMIT 1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
@@ -450,10 +453,13 @@ newer_inbound(struct store *s, int64_t tid, int64_t since, int64_t *newer)
 	st = sq_stmt(q, sql);
 	sq_bind_int(q, st, 1, tid);
 	sq_bind_int(q, st, 2, since);
-	if ((rc = sq_row(q, st)) == TAME_OK)
+	sq_bind_id(q, st, 3, agent_id);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
 		*newer = sqlite3_column_int64(st, 0);
+		*reply = sqlite3_column_int(st, 1) == MSG_OUT;
+	}
 	sq_done(st);
-	return rc;
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
 }
 
 const struct store_desk_ops store_sqlite_desk_ops = {

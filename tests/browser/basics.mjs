@@ -193,6 +193,53 @@ test('open a ticket, reply with CC and solve; the mail reaches the relay',
 		await context.close();
 	});
 
+test('the customer\'s Cc stays on the reply unless taken off', async () => {
+	const id = await env.tamed.deliver({
+		from: 'Erin <erin@example.org>', subject: 'Invoice copy',
+		text: 'Please send the invoice to Frank too.',
+		headers: { Cc: 'Frank <Frank@example.org>, ERIN@example.org, ' +
+			'alias@example.com' },
+	});
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	// not the customer, nor an address at the mailbox's own domain
+	const cc = async () => (await page.inputValue('#composer-cc'))
+		.toLowerCase();
+	await waitFor(async () => await cc() === 'frank@example.org',
+		{ what: 'the Cc suggested' });
+	const reply = async (text) => {
+		const before = env.sink.messages.length;
+		await page.fill('#composer-text', text);
+		await page.click('button:text("Send, keep open")');
+		return waitFor(() => env.sink.messages.slice(before).find(
+			(m) => m.raw.includes(text)), { what: 'the reply sent' });
+	};
+	let mail = await reply('Sent to both of you.');
+	assert.ok(mail.to.some((r) => /frank@example.org/i.test(r)));
+	assert.ok(!mail.to.some((r) => r.includes('alias@example.com')));
+	// suggested again for the next reply; an agent who takes it off
+	// sends to the customer alone
+	await waitFor(async () => await cc() === 'frank@example.org',
+		{ what: 'the Cc suggested again' });
+	await page.fill('#composer-cc', '');
+	mail = await reply('Only to you this time.');
+	assert.deepEqual(mail.to.map((r) => r.toLowerCase()),
+		['<erin@example.org>']);
+	// Erin answers from her work address: it is offered for the answer
+	const mid = /^Message-ID: *(<[^>]+>)/mi.exec(mail.raw)[1];
+	await env.tamed.send(makeMail({ from: 'Erin <erin@work.example.net>',
+		subject: 'Re: Invoice copy [#' + id + ']',
+		text: 'Please use this address from now on.',
+		headers: { 'In-Reply-To': mid, References: mid } }));
+	await waitFor(async () => await cc() === 'erin@work.example.net',
+		{ what: 'the new address suggested' });
+	assertClean(seen);
+	await context.close();
+});
+
 test('undo takes a reply back before it leaves', async () => {
 	const id = await env.tamed.deliver({ subject: 'Undo me please',
 		text: 'A question.' });

@@ -758,6 +758,31 @@ def test_reply_refused_when_customer_wrote_since(tame, sink):
     assert_error(st, ans, 400)
 
 
+def test_reply_refused_when_a_colleague_answered_since(tame, sink):
+    """Two agents answer one ticket at once: the second is asked before
+    the customer gets two answers; one's own replies never stop one."""
+    t = new_ticket(tame, "Two answers", sender="gil@example.org")["id"]
+    seen = tame.ticket(t)["messages"][-1]["id"]
+    _, bob = agent_api(tame, "bob@example.com")
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % t,
+                          {"text": "Bob's answer", "since_message_id": seen})
+    assert st == 201, ans
+    bobs = ans["message"]["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % t,
+                          {"text": "Ada's answer", "since_message_id": seen})
+    err = assert_error(st, ans, 409)
+    assert err["code"] == "new_message" and err["message_id"] == bobs, err
+    assert "colleague" in err["message"]
+    assert tame.ticket(t)["message_count"] == 2
+    # Bob's next reply from the same start is not stopped by his own
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % t,
+                          {"text": "Bob again", "since_message_id": seen})
+    assert st == 201, ans
+    # having read them, Ada sends
+    tame.reply(t, "Ada's answer", since_message_id=ans["message"]["id"])
+    assert tame.ticket(t)["message_count"] == 4
+
+
 # ---------------------------------------------------------------- profile
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00"
