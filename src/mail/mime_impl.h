@@ -48,6 +48,15 @@ struct pctx {
 	int diag_is_failed; /* out->dsn_diagnostic comes from a failed group */
 };
 
+/* mime_ewords.c */
+struct buf;
+/* Base64 encoded words of one charset in a row where one before the
+ * last ends in "=" padding (GMime would stop reading there) are made one
+ * encoded word, in the header blocks of raw. Returns 1 with the mended
+ * copy appended to out, 0 when nothing needed it (out untouched), -1
+ * when out of memory. */
+int mime_fix_ewords(const char *raw, size_t len, struct buf *out);
+
 /* mime_text.c */
 /* A malloc'd copy of s, repaired to valid UTF-8, cut to max bytes; with
  * oneline, control characters become spaces and the ends are trimmed.

@@ -532,7 +532,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;
 	enum tame_err rc = TAME_OK;
-	struct buf nonul;
+	struct buf nonul, mended;
 
 	mime_init();
 	memset(&c, 0, sizeof(c));
@@ -540,6 +540,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	if (!raw)
 		len = 0;
 	buf_init(&nonul, (size_t)TAME_SMTP_MESSAGE_MAX * 3 + 16);
+	buf_init(&mended, (size_t)TAME_SMTP_MESSAGE_MAX * 3 + 16);
 	if (len > 0 && memchr(raw, '\0', len)) {
 		/* NUL bytes would end every C string GMime hands back and
 		 * hide the rest of a header or body: make them U+FFFD. */
@@ -558,6 +559,15 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 			goto out;
 		raw = nonul.data;
 		len = nonul.len;
+	}
+	switch (len > 0 ? mime_fix_ewords(raw, len, &mended) : 0) {
+	case -1:
+		rc = TAME_ENOMEM;
+		goto out;
+	case 1:
+		raw = mended.data;
+		len = mended.len;
+		break;
 	}
 	if (!(out->subject = strdup("")) || !(out->text = strdup(""))) {
 		rc = TAME_ENOMEM;
@@ -638,6 +648,7 @@ out:
 	if (stream)
 		g_object_unref(stream);
 	buf_free(&nonul);
+	buf_free(&mended);
 	if (rc) {
 		mime_parsed_free(out);
 		memset(out, 0, sizeof(*out));

@@ -204,6 +204,33 @@ def test_rfc2047_names_and_subjects_decoded(tame):
     assert "Grüße" in tame.ticket(t["id"])["messages"][0]["text"]
 
 
+def test_rfc2047_words_cut_with_padding_read_whole(tame):
+    """A mailer that cuts an encoded subject, name or file name at
+    character boundaries pads each piece; all of it is read, not the
+    text up to the first padding."""
+    raw = crlf("From: =?UTF-8?B?0JjQstCw0L0=?= =?UTF-8?B?INCf0LXRgtGA0L7Qsg==?="
+               " <ivan@example.org>",
+               "To: " + MAILBOX,
+               "Subject: =?UTF-8?B?0J/RgNC+0LHQu9C10LzQsCDRgSA=?=",
+               " =?UTF-8?B?0LfQsNC60LDQt9C+0Lw=?=",
+               "Message-ID: <rfc2047-pad@example.org>",
+               "MIME-Version: 1.0",
+               "Content-Type: multipart/mixed; boundary=b",
+               "", "--b",
+               "Content-Type: text/plain; charset=utf-8",
+               "", "Hello", "--b",
+               "Content-Type: application/pdf",
+               'Content-Disposition: attachment; filename="=?UTF-8?B?0KHRhw==?='
+               ' =?UTF-8?B?0ZHRgi5wZGY=?="',
+               "Content-Transfer-Encoding: base64",
+               "", "JVBERi0=", "--b--")
+    tame.send_raw(raw, mail_from="ivan@example.org")
+    t = tame.wait_ticket("Проблема с заказом")
+    assert t["customer"]["name"] == "Иван Петров"
+    atts = tame.ticket(t["id"])["messages"][0]["attachments"]
+    assert [a["filename"] for a in atts] == ["Счёт.pdf"]
+
+
 def test_smtp_garbage_commands(tame):
     s = socket.create_connection(("127.0.0.1", tame.smtp_port), timeout=10)
     f = s.makefile("rb")

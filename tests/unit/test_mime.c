@@ -151,6 +151,43 @@ test_html_only(void **state)
 	mime_parsed_free(&p);
 }
 
+/* Base64 words cut at character boundaries, each with its padding, as
+ * Japanese and Russian mailers write them: GMime alone read up to the
+ * first padding ("Пр"); the whole text is read, in the subject (folded),
+ * a name and a file name. A body that quotes such words is left as it
+ * is. "Привет" is 0J/RgA== (Пр) and 0LjQstC10YI= (ивет). */
+static void
+test_rfc2047_padding_inside(void **state)
+{
+#define PRIVET "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"
+	struct mime_parsed p;
+
+	parse_str("From: =?UTF-8?B?0J/RgA==?= =?utf-8?b?0LjQstC10YI=?= <a@b.c>\n"
+	    "Subject: =?UTF-8?B?0J/RgA==?=\r\n =?UTF-8?B?0LjQstC10YI=?= and"
+	    " =?UTF-8?B?0J/RgA==?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain; charset=us-ascii\n\n"
+	    "quoted: =?UTF-8?B?0J/RgA==?= =?UTF-8?B?0LjQstC10YI=?=\n"
+	    "--b1\nContent-Type: application/pdf\n"
+	    "Content-Disposition: attachment; filename=\"=?UTF-8?B?0J/RgA==?="
+	    "\n =?UTF-8?B?0LjQsg==?= =?UTF-8?B?0LU=?= =?UTF-8?B?0YIucGRm?=\"\n"
+	    "\nJVBERi0=\n--b1--\n", &p);
+	assert_string_equal(p.subject, PRIVET " and \xd0\x9f\xd1\x80");
+	assert_string_equal(p.from_name, PRIVET);
+	assert_string_equal(p.text,
+	    "quoted: =?UTF-8?B?0J/RgA==?= =?UTF-8?B?0LjQstC10YI=?=");
+	assert_int_equal(p.natt, 1);
+	assert_string_equal(p.att[0].filename, PRIVET ".pdf");
+	mime_parsed_free(&p);
+	/* a run without inner padding, and Q words, read as before */
+	parse_str("From: a@b.c\nSubject: =?UTF-8?B?0J/RgNC4?= =?UTF-8?B?0LLQtdGC?="
+	    " =?UTF-8?Q?caf=C3?= =?UTF-8?Q?=A9?=\n\nbody\n", &p);
+	assert_string_equal(p.subject, PRIVET "caf\xc3\xa9");
+	mime_parsed_free(&p);
+#undef PRIVET
+}
+
 static void
 test_attachment(void **state)
 {
@@ -647,6 +684,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_rfc2047),
+		cmocka_unit_test(test_rfc2047_padding_inside),
 		cmocka_unit_test(test_latin1_body),
 		cmocka_unit_test(test_unknown_charset),
 		cmocka_unit_test(test_alternative),

@@ -1,0 +1,178 @@
+/*
+ * mime_ewords.c - encoded words (RFC 2047) GMime would misread, mended
+ * before it reads the message.
+ *
+ * GMime (3.2, its issue #133) decodes the base64 encoded words of one
+ * charset that follow each other as one stream, so a word that ends in
+ * "=" padding ends the text there:
+ *   Subject: =?UTF-8?B?0J/RgA==?=
+ *    =?UTF-8?B?0LjQstC10YI=?=
+ * reads "Пр", not "Привет". Mailers that cut at character boundaries
+ * (Japanese ones often) write exactly that, in subjects, names and file
+ * names. Such a run becomes one encoded word of the joined bytes, which
+ * GMime reads right; a run without inner padding is left as it is (it
+ * may split a character between words, which GMime joins well).
+ *
+ * Only header blocks are touched: the message's, and each one that
+ * follows a line starting with "--" (a MIME boundary) up to its blank
+ * line. The raw message is kept as it came; only the copy GMime reads
+ * is mended.
+ */
+#include <string.h>
+#include <strings.h>
+#include <glib.h>
+#include "../core/buf.h"
+#include "mime_impl.h"
+
+/* RFC 2047 2: an encoded word is at most 75 characters. */
+#define EWORD_CHARSET_MAX 75
+
+struct eword {
+	const char *start, *end;    /* "=?" ... "?=" */
+	const char *cs;             /* charset, cslen bytes */
+	size_t cslen;
+	const char *data;           /* encoded text, dlen bytes */
+	size_t dlen;
+	int b;                      /* base64 ("B"), else "Q" */
+};
+
+static int
+is_lwsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Reads the encoded word starting at p (before lim) into w. */
+static int
+eword_at(const char *p, const char *lim, struct eword *w)
+{
+	const char *q;
+
+	if (lim - p < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	w->cs = p + 2;
+	for (q = w->cs; q < lim && *q != '?' && !is_lwsp(*q); q++)
+		if (q - w->cs > EWORD_CHARSET_MAX)
+			return 0;
+	if (q == w->cs || lim - q < 5 || *q != '?' || q[2] != '?')
+		return 0;
+	w->cslen = (size_t)(q - w->cs);
+	w->b = q[1] == 'B' || q[1] == 'b';
+	if (!w->b && q[1] != 'Q' && q[1] != 'q')
+		return 0;
+	w->data = q + 3;
+	for (q = w->data; q < lim && *q != '?' && !is_lwsp(*q); q++)
+		;
+	if (lim - q < 2 || q[0] != '?' || q[1] != '=')
+		return 0;
+	w->dlen = (size_t)(q - w->data);
+	w->start = p;
+	w->end = q + 2;
+	return 1;
+}
+
+/* Appends the bytes of base64 word w, decoded on its own. */
+static void
+add_decoded(GByteArray *bytes, const struct eword *w)
+{
+	guchar *o = g_malloc(w->dlen / 4 * 3 + 3);
+	gint state = 0;
+	guint save = 0;
+	gsize n;
+
+	n = g_base64_decode_step(w->data, w->dlen, o, &state,
+	    &save);
+	g_byte_array_append(bytes, o, (guint)n);
+	g_free(o);
+}
+
+/* Mends the runs in the header block [p, lim); what is before a mended
+ * run and was not yet copied is copied to out from *copied on. */
+static enum tame_err
+fix_block(const char *p, const char *lim, const char **copied,
+    struct buf *out, int *changed)
+{
+	struct eword w, first, last;
+	const char *q;
+	GByteArray *bytes;
+	enum tame_err rc = TAME_OK;
+	gchar *b64;
+	int inner_pad;
+
+	while (p < lim && !rc) {
+		if (!(q = memmem(p, (size_t)(lim - p), "=?", 2)))
+			break;
+		if (!eword_at(q, lim, &first)) {
+			p = q + 2;
+			continue;
+		}
+		last = first;
+		inner_pad = 0;
+		bytes = NULL;
+		for (;;) {
+			for (q = last.end; q < lim && is_lwsp(*q); q++)
+				;
+			if (!last.b || !eword_at(q, lim, &w) || !w.b ||
+			    w.cslen != first.cslen ||
+			    strncasecmp(w.cs, first.cs, first.cslen) != 0)
+				break;
+			if (last.dlen && last.data[last.dlen - 1] == '=')
+				inner_pad = 1;
+			if (!bytes) {
+				bytes = g_byte_array_new();
+				add_decoded(bytes, &first);
+			}
+			add_decoded(bytes, &w);
+			last = w;
+		}
+		if (inner_pad) {
+			b64 = g_base64_encode(bytes->data, bytes->len);
+			if (!(rc = buf_add(out, *copied,
+			    (size_t)(first.start - *copied))) &&
+			    !(rc = buf_add(out, "=?", 2)) &&
+			    !(rc = buf_add(out, first.cs, first.cslen)) &&
+			    !(rc = buf_add(out, "?B?", 3)) &&
+			    !(rc = buf_addstr(out, b64)))
+				rc = buf_add(out, "?=", 2);
+			g_free(b64);
+			*copied = last.end;
+			*changed = 1;
+		}
+		if (bytes)
+			g_byte_array_unref(bytes);
+		p = last.end;
+	}
+	return rc;
+}
+
+/* See mime_impl.h. */
+int
+mime_fix_ewords(const char *raw, size_t len, struct buf *out)
+{
+	const char *p = raw, *end = raw + len, *nl, *next, *hs = raw;
+	const char *copied = raw;
+	int in_hdr = 1, changed = 0;
+	enum tame_err rc = TAME_OK;
+
+	while (p < end && !rc) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		next = nl ? nl + 1 : end;
+		if (in_hdr && (*p == '\n' || (*p == '\r' && p + 1 < end &&
+		    p[1] == '\n'))) {
+			rc = fix_block(hs, p, &copied, out, &changed);
+			in_hdr = 0;
+		} else if (!in_hdr && end - p >= 2 && p[0] == '-' &&
+		    p[1] == '-') {
+			in_hdr = 1;
+			hs = next;
+		}
+		p = next;
+	}
+	if (!rc && in_hdr)
+		rc = fix_block(hs, end, &copied, out, &changed);
+	if (!rc && changed)
+		rc = buf_add(out, copied, (size_t)(end - copied));
+	if (rc)
+		return -1;
+	return changed;
+}
