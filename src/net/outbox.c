@@ -8,6 +8,11 @@
  * answers are retried with back-off until TAME_OUTBOX_GIVEUP_SECONDS
  * after the reply was written, the reason shown on the message. An item
  * with no relay at all waits, looked at every 30 s.
+ *
+ * When the store cannot record what happened (a full disk, a lock held
+ * too long), nothing more goes out until it can: an item the relay took
+ * but that cannot be marked sent is remembered here, never sent again
+ * while tamed runs, and its mark is written before anything else goes.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +27,11 @@
 #include "outbox.h"
 #include "smtp_client.h"
 
+/* Sent items whose mark could not be written, at most. */
+#define OUTBOX_UNMARKED_MAX 16
+/* How long the outbox waits when the store cannot record its work. */
+#define OUTBOX_STORE_PAUSE_MS 2000
+
 struct outbox {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -32,6 +42,9 @@ struct outbox {
 	char *relay;
 	struct store *store;
 	int64_t retry_base_ms;
+	/* the outbox thread's own: sent, not yet marked so */
+	int64_t unmarked[OUTBOX_UNMARKED_MAX];
+	size_t nunmarked;
 };
 
 /* How the error of mail waiting for a relay starts. */
@@ -100,10 +113,13 @@ on_sent(void *arg, const char *note, int first_refused)
 	struct sent_ctx *s = arg;
 
 	s->first_refused = first_refused;
-	if (store_outbox_sent(s->ob->store, s->it->id, tame_now_ms()))
+	if (store_outbox_sent(s->ob->store, s->it->id, tame_now_ms())) {
 		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but cannot "
-		    "be marked so (%s): it may be sent again",
+		    "be marked so (%s): nothing more goes until it is",
 		    (long long)s->it->id, store_errmsg(s->ob->store));
+		if (s->ob->nunmarked < OUTBOX_UNMARKED_MAX)
+			s->ob->unmarked[s->ob->nunmarked++] = s->it->id;
+	}
 	if (note && *note && s->it->message_id) {
 		tame_log(TAME_LOG_WARN, "outbox: item %lld: %s",
 		    (long long)s->it->id, note);
@@ -168,12 +184,33 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	return r == SMTP_CLIENT_REFUSED ? 2 : 1;
 }
 
+/* Writes the marks of the items sent but not yet marked so; 0 when
+ * none is left, -1 while the store still refuses. */
+static int
+outbox_mark_unmarked(struct outbox *ob)
+{
+	size_t i = 0;
+	enum tame_err rc;
+
+	while (i < ob->nunmarked) {
+		rc = store_outbox_sent(ob->store, ob->unmarked[i],
+		    tame_now_ms());
+		if (rc && rc != TAME_ENOTFOUND)
+			return -1;
+		tame_log(TAME_LOG_INFO, "outbox: item %lld marked sent at last",
+		    (long long)ob->unmarked[i]);
+		ob->unmarked[i] = ob->unmarked[--ob->nunmarked];
+	}
+	return 0;
+}
+
 /* Handles every due item; returns the time the next one is due (0 none). */
 static int64_t
 outbox_run_due(struct outbox *ob)
 {
 	struct outbox_item it;
 	int64_t now, next_due = 0, delay;
+	enum tame_err wrc;
 	char err[512];
 	int r;
 
@@ -187,6 +224,8 @@ outbox_run_due(struct outbox *ob)
 	if (r && store_outbox_unwait(ob->store, "", tame_now_ms()))
 		tame_log(TAME_LOG_WARN, "outbox: %s", store_errmsg(ob->store));
 	for (;;) {
+		if (outbox_mark_unmarked(ob))
+			return tame_now_ms() + OUTBOX_STORE_PAUSE_MS;
 		memset(&it, 0, sizeof(it));
 		now = tame_now_ms();
 		if (store_outbox_next(ob->store, now, &it, &next_due)) {
@@ -194,6 +233,7 @@ outbox_run_due(struct outbox *ob)
 			return next_due;
 		}
 		err[0] = '\0';
+		wrc = TAME_OK;
 		r = outbox_deliver(ob, &it, err, sizeof(err));
 		now = tame_now_ms();
 		if (r == 0) {
@@ -205,7 +245,8 @@ outbox_run_due(struct outbox *ob)
 		} else if (r == 3) {
 			/* kept as it is until a relay is set; looked at
 			 * again after a while */
-			store_outbox_retry(ob->store, it.id, now + 30000, err);
+			wrc = store_outbox_retry(ob->store, it.id, now + 30000,
+			    err);
 			if (it.message_id)
 				store_message_set_delivery(ob->store,
 				    it.message_id, DELIVERY_QUEUED, err);
@@ -215,7 +256,7 @@ outbox_run_due(struct outbox *ob)
 				gave_up(err, sizeof(err));
 			tame_log(TAME_LOG_WARN, "outbox: item %lld failed: %s",
 			    (long long)it.id, err);
-			store_outbox_failed(ob->store, it.id, err);
+			wrc = store_outbox_failed(ob->store, it.id, err);
 			if (it.message_id && it.ticket_id)
 				reply_failed(ob, &it, err, now);
 		} else if (__atomic_load_n(&ob->stopping, __ATOMIC_RELAXED)) {
@@ -228,13 +269,20 @@ outbox_run_due(struct outbox *ob)
 			    it.attempts : 6);
 			tame_log(TAME_LOG_INFO, "outbox: item %lld deferred: %s",
 			    (long long)it.id, err);
-			store_outbox_retry(ob->store, it.id, now + delay, err);
+			wrc = store_outbox_retry(ob->store, it.id, now + delay,
+			    err);
 			/* the ticket shows why it waits */
 			if (it.message_id)
 				store_message_set_delivery(ob->store,
 				    it.message_id, DELIVERY_QUEUED, err);
 		}
 		store_outbox_item_clear(&it);
+		if (wrc) {
+			/* not tried again at once, over and over */
+			tame_log(TAME_LOG_ERR, "outbox: cannot record an item's "
+			    "state (%s); waiting", store_errmsg(ob->store));
+			return now + OUTBOX_STORE_PAUSE_MS;
+		}
 		pthread_mutex_lock(&ob->mu);
 		r = ob->stopping;
 		pthread_mutex_unlock(&ob->mu);
@@ -280,6 +328,11 @@ outbox_main(void *arg)
 		ob->kicked = 0;
 		pthread_mutex_unlock(&ob->mu);
 	}
+	if (outbox_mark_unmarked(ob))
+		while (ob->nunmarked)
+			tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but "
+			    "never marked so: it goes again after the restart",
+			    (long long)ob->unmarked[--ob->nunmarked]);
 	return NULL;
 }
 

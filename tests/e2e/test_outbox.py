@@ -164,6 +164,34 @@ def test_sent_is_recorded_before_the_relay_answers_quit(tame, sink):
     assert sum("Once only" in x for x in texts) == 1, texts
 
 
+def test_sent_but_not_recorded_is_not_sent_again(tame, sink):
+    """The relay takes a reply while the store cannot record it (here
+    another process holds the write lock past tamed's wait; a full disk
+    does the same): the reply is not sent again and again, and is marked
+    sent once the store takes writes again."""
+    import sqlite3
+    tid, _ = open_ticket(tame, "Write lock")
+    sink.hang = {"stage": "dot", "seconds": 1.5}
+    out = tame.reply(tid, "Sent exactly once.")
+    db = sqlite3.connect(str(tame.data / "tame.db"), timeout=10,
+                         isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        sink.wait_count(1)
+        # tamed waits 10 s for the lock, then cannot mark it sent
+        time.sleep(14)
+        assert len(sink.messages) == 1, [m["rcpts"] for m in sink.messages]
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    sink.hang = None
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent",
+             timeout=15, what="the reply marked sent")
+    settle(2.0)
+    assert len(sink.messages) == 1
+    assert "marked sent at last" in tame.log_tail()
+
+
 def test_stop_while_the_relay_hangs(tame, sink):
     """SIGTERM while the relay keeps tamed waiting before the message is
     sent: tamed gives up the send and stops at once (exit 0); the reply
