@@ -90,25 +90,17 @@ kick_outbox(void *arg)
 static int
 lock_data(const char *data)
 {
-	char path[PATH_MAX];
+	enum tame_err rc;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/tamed.lock", data) >=
-	    (int)sizeof(path) ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "tamed: cannot use data directory %s: %s\n",
-		    data, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+	if ((rc = store_lock_dir(data, &fd)) == TAME_OK)
 		return 0;
-	if (errno == EWOULDBLOCK)
+	if (rc == TAME_EBUSY)
 		fprintf(stderr, "tamed: another tamed is running on %s (its "
 		    "tamed.lock is taken); stop that one first\n", data);
 	else
-		fprintf(stderr, "tamed: cannot lock %s: %s\n", path,
+		fprintf(stderr, "tamed: cannot lock %s/tamed.lock: %s\n", data,
 		    strerror(errno));
-	close(fd);
 	return -1;
 }
 
@@ -173,6 +165,7 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_open_files();
@@ -231,8 +224,16 @@ main(int argc, char **argv)
 	    smtp ? smtp : "off", lmtp ? ", lmtp " : "", lmtp ? lmtp : "",
 	    relay ? relay : "none (replies stay queued)");
 	fflush(stderr);
-	if (sigwait(&set, &sig) == 0)
-		tame_log(TAME_LOG_INFO, "signal %d: stopping", sig);
+	/* a hangup (a closed terminal, a log rotator's habit) stops
+	 * nothing: tamed has no file to reopen or reread */
+	while (sigwait(&set, &sig) == 0) {
+		if (sig != SIGHUP) {
+			tame_log(TAME_LOG_INFO, "signal %d: stopping", sig);
+			break;
+		}
+		tame_log(TAME_LOG_INFO, "SIGHUP ignored: SIGTERM or SIGINT "
+		    "stops tamed");
+	}
 	status = 0;
 out:
 	if (api)

@@ -15,6 +15,7 @@
  *   tame --data DIR import mbox FILE | import maildir DIR [--status S]
  *   tame --data DIR export json
  *   tame --data DIR backup FILE
+ *   tame --data DIR restore FILE   (tamed stopped)
  *
  * Works on the store directly (the SQLite file is shared safely with a
  * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
@@ -77,7 +78,9 @@ usage_to(FILE *out, int code)
 	    "                                archived mail, dated by its Date;"
 	    "\n                                new tickets get status S (new)\n"
 	    "  export json                   everything as JSON on stdout\n"
-	    "  backup FILE                   online copy of the store\n");
+	    "  backup FILE                   online copy of the store\n"
+	    "  restore FILE                  a backup becomes the store "
+	    "(tamed stopped)\n");
 	exit(code);
 }
 
@@ -155,6 +158,7 @@ static const struct cmd_spec cmds[] = {
 	{ { "import", NULL }, 2, import_vals, no_opts },
 	{ { "export", NULL }, 1, no_opts, no_opts },
 	{ { "backup", NULL }, 1, no_opts, no_opts },
+	{ { "restore", NULL }, 1, no_opts, no_opts },
 };
 
 static int
@@ -288,6 +292,36 @@ store_own_file(const char *db, const char *path)
 	    b) || strcmp(a, b) != 0)
 		return 0;
 	return i == 0 ? 1 : 2;
+}
+
+/* restore FILE: the backup becomes the store of DATA, the old store's
+ * WAL left out (store_restore). tamed must be stopped; its lock is held
+ * meanwhile, so none starts halfway. */
+static int
+cmd_restore(const char *data, const char *file)
+{
+	char err[1024];
+	enum tame_err rc;
+	int fd;
+
+	if ((rc = store_lock_dir(data, &fd))) {
+		if (rc == TAME_EBUSY)
+			fprintf(stderr, "tame: restore: tamed is running on %s; "
+			    "stop it first\n", data);
+		else
+			fprintf(stderr, "tame: restore: cannot lock "
+			    "%s/tamed.lock: %s\n", data, strerror(errno));
+		return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_CANTCREAT_;
+	}
+	rc = store_restore(data, file, err, sizeof(err));
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "tame: restore: %s\n", err);
+		return rc == TAME_EPARSE ? EX_DATAERR_ : rc == TAME_ENOTFOUND ?
+		    EX_NOINPUT_ : EX_IOERR_;
+	}
+	fprintf(stderr, "tame: %s restored into %s\n", file, data);
+	return EX_OK_;
 }
 
 /* backup FILE: the online copy goes to a new file beside FILE, made
@@ -733,6 +767,9 @@ main(int argc, char **argv)
 		return strcmp(argv[0], "deliver") == 0 ? EX_TEMPFAIL_ :
 		    EX_CANTCREAT_;
 	}
+	/* before any open: an open would read the old WAL */
+	if (strcmp(argv[0], "restore") == 0)
+		return cmd_restore(data, argv[1]);
 	if ((rc = store_open(data, 1, &s))) {
 		fprintf(stderr, "tame: cannot open store in %s: %s\n", data,
 		    tame_strerror(rc));

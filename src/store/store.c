@@ -10,10 +10,14 @@
  * savepoint names that end up inside SQL text) live here so both
  * backends refuse the same input with the same error.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "../tame_limits.h"
 #include "../core/util.h"
 #include "store_backend.h"
@@ -108,6 +112,30 @@ store_file(const char *datadir, char *out, size_t n)
 	int w = snprintf(out, n, "%s/tame.db", datadir);
 
 	return w < 0 || (size_t)w >= n ? TAME_EINVAL : TAME_OK;
+}
+
+/* See store.h. */
+enum tame_err
+store_lock_dir(const char *datadir, int *fd)
+{
+	char path[4096];
+	int e;
+
+	*fd = -1;
+	if (snprintf(path, sizeof(path), "%s/tamed.lock", datadir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return TAME_EIO;
+	}
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return TAME_EIO;
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return TAME_OK;
+	e = errno;
+	close(*fd);
+	*fd = -1;
+	errno = e;
+	return e == EWOULDBLOCK ? TAME_EBUSY : TAME_EIO;
 }
 
 /* Closes s and frees it; NULL is allowed. */

@@ -69,6 +69,17 @@ enum tame_err store_rollback_to(struct store *s, const char *name);
 
 /* Online copy of the whole store into file path (SQLite backup API). */
 enum tame_err store_backup(struct store *s, const char *path);
+/* Makes the backup file the store of datadir, with no store open on it
+ * and tamed stopped (store_sqlite_restore.c). err gets the reason of a
+ * failure: TAME_EPARSE the file is not a sound Tame store this build
+ * opens, TAME_ENOTFOUND it cannot be read, TAME_EIO writing failed (the
+ * old store is then still there). */
+enum tame_err store_restore(const char *datadir, const char *file,
+    char *err, size_t n);
+/* Takes DATA/tamed.lock, which the running tamed holds, into *fd (kept
+ * open as long as the lock is wanted). TAME_EBUSY when another process
+ * holds it; TAME_EIO (errno set) when it cannot be made. */
+enum tame_err store_lock_dir(const char *datadir, int *fd);
 /* Writes every mailbox, agent (without password), customer, ticket with
  * its messages and events as one JSON document to f. */
 enum tame_err store_export_json(struct store *s, FILE *f);

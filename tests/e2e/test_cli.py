@@ -476,6 +476,45 @@ def test_backup_is_readable_copy(tame):
         assert t2.stop() == 0
 
 
+def test_restore_after_a_crash_leaves_the_old_wal_out(tame):
+    """`tame restore FILE` puts a backup back with tamed stopped. Copying
+    it over tame.db by hand after a kill -9 let the old store's WAL be
+    read into the copy ("database disk image is malformed"); restore
+    leaves it out, and refuses while tamed runs and for a file that is
+    not a sound Tame store, leaving the store as it was."""
+    import sqlite3
+    tame.send_mail(make_message(subject="Before the backup"))
+    tame.wait_ticket("Before the backup")
+    bk = tame.dir / "backup.db"
+    assert tame.cli("backup", bk).returncode == 0
+    for i in range(30):
+        tame.send_mail(make_message(subject="After the backup %d" % i))
+    wait_for(lambda: len(tame.tickets()) == 31)
+    r = tame.cli("restore", bk, check=False)
+    assert r.returncode == 75 and "running" in r.err, r
+    tame.kill9()
+    assert (tame.data / "tame.db-wal").stat().st_size > 0
+    junk = tame.dir / "junk.db"
+    junk.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    other = tame.dir / "other.db"
+    sqlite3.connect(str(other)).executescript(
+        "CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+    for bad in (junk, other, tame.dir / "missing.db"):
+        r = tame.cli("restore", bad, check=False)
+        assert r.returncode in (65, 66) and str(bad) in r.err, r
+    r = tame.cli("restore", bk, check=False)
+    assert r.returncode == 0, r
+    assert not (tame.data / "tame.db-wal").exists()
+    tame.start()
+    assert [t["subject"] for t in tame.tickets()] == ["Before the backup"]
+    tame.send_mail(make_message(subject="After the restore"))
+    tame.wait_ticket("After the restore")
+    db = sqlite3.connect(str(tame.data / "tame.db"))
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    assert "malformed" not in tame.log_tail()
+
+
 def test_backup_private_whole_and_refusals(tame_data, tmp_path):
     """The copy is readable only by its owner (it holds password
     hashes and all mail) and appears whole or not at all; a directory,

@@ -2,11 +2,12 @@
 got a 250 is present exactly once."""
 
 import collections
+import signal
 import smtplib
 import threading
 import time
 
-from conftest import MAILBOX, SLOW, make_message, settle
+from conftest import MAILBOX, SLOW, make_message, settle, wait_for
 
 
 def load(tame, n_threads, stop, acked, unacked):
@@ -100,6 +101,18 @@ def test_kill9_with_queued_reply_sends_it_after_restart(tame):
         assert len(sink.messages) == 1
     finally:
         sink.stop()
+
+
+def test_sighup_stops_nothing(tame):
+    """A hangup (a closed terminal, a log rotator) does not take the help
+    desk down: tamed says so and goes on taking mail and requests."""
+    tame.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "SIGHUP ignored" in tame.log_tail(),
+             what="the hangup logged")
+    assert tame.proc.poll() is None
+    tame.send_mail(make_message(subject="After the hangup"))
+    tame.wait_ticket("After the hangup")
+    assert tame.stop() == 0
 
 
 def test_sigterm_during_load_stops_cleanly(tame):
