@@ -40,6 +40,7 @@
 #include <ulfius.h>
 #include "http_api.h"
 #include "http_async.h"
+#include "http_idem.h"
 #include "http_admin.h"
 #include "http_bulk.h"
 #include "http_desk.h"
@@ -804,6 +805,7 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 	int inst_made = 0;
 
 	*out = NULL;
+	http_idem_started(tame_now_ms());
 	if (!(api = calloc(1, sizeof(*api))) ||
 	    !(api->datadir = tame_strdup(cfg->datadir))) {
 		rc = TAME_ENOMEM;

@@ -10,6 +10,15 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 
+/* When this tamed started taking requests. */
+static int64_t started_ms;
+
+void
+http_idem_started(int64_t now)
+{
+	__atomic_store_n(&started_ms, now, __ATOMIC_RELAXED);
+}
+
 /* 1 if key is a usable Idempotency-Key: printable ASCII, bounded. */
 static int
 key_ok(const char *key)
@@ -31,7 +40,8 @@ http_idem_claim(struct http_ctx *c, const char *key, const json_t *body,
 	char hash[AUTH_HASH_HEX + 1], *text = NULL, *kept = NULL;
 	enum store_idem_state state;
 	struct buf req;
-	int64_t now = tame_now_ms();
+	int64_t now = tame_now_ms(), stale = now - TAME_IDEMPOTENCY_STALE_MS;
+	int64_t started = __atomic_load_n(&started_ms, __ATOMIC_RELAXED);
 	int status = 0, go = 0;
 	enum tame_err rc;
 
@@ -49,9 +59,11 @@ http_idem_claim(struct http_ctx *c, const char *key, const json_t *body,
 		goto out;
 	}
 	auth_sha256_hex(req.data, req.len, hash);
+	/* a claim from before this tamed started died with the last one */
+	if (started > stale)
+		stale = started;
 	if ((rc = store_idem_claim(c->store, c->agent.id, key, hash, now,
-	    now - TAME_IDEMPOTENCY_STALE_MS, &state, since, &status,
-	    &kept))) {
+	    stale, &state, since, &status, &kept))) {
 		http_store_error(c, rc, "Idempotency-Key");
 		goto out;
 	}

@@ -303,6 +303,32 @@ def test_reply_retried_after_a_stop_mid_request_is_not_sent_again(
     assert len(outs) == 1
 
 
+def test_claim_of_a_killed_tamed_is_taken_over_at_once(tame, sink):
+    """tamed killed in the middle of a request under an Idempotency-Key:
+    the retry after the restart goes on at once (the claim died with
+    that tamed), not 409 in_progress for five minutes."""
+    import sqlite3
+    tid, _ = open_ticket(tame, "Killed mid-request")
+    key = {"Idempotency-Key": "k-" + uuid.uuid4().hex}
+    body = {"text": "Sent once after the crash."}
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
+                          headers=key)
+    assert st == 201, ans
+    tame.kill9()
+    # as if it had died before answering: claimed a moment ago
+    db = sqlite3.connect(str(tame.data / "tame.db"))
+    db.execute("UPDATE idempotency SET state = 0, body = NULL")
+    db.commit()
+    db.close()
+    tame.start()
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
+                          headers=key)
+    assert assert_error(st, ans, 409)["code"] == "already_sent", ans
+    outs = [m for m in tame.ticket(tid)["messages"]
+            if m["direction"] == "out"]
+    assert len(outs) == 1
+
+
 def test_restart_does_not_send_twice(tame, sink):
     tid, _ = open_ticket(tame, "Send once")
     out = tame.reply(tid, "Only once, please.")
