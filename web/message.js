@@ -78,14 +78,15 @@ function textBody(text) {
 	const shown = cut < 0 ? lines : lines.slice(0, cut);
 	while (shown.length && /^\s*$/.test(shown[shown.length - 1]))
 		shown.pop();
-	const body = h('div', { className: 'text' }, shown.join('\n'));
+	const body = h('div', { className: 'text', dir: 'auto' },
+		shown.join('\n'));
 	if (cut < 0)
 		return body;
 	const folded = lines.slice(cut).join('\n').replace(/\s+$/, '');
 	return h('div', {}, body, h('details', { className: 'quoted' },
 		h('summary', { 'aria-label': 'Show quoted text and signature' },
 			'···'),
-		h('div', { className: 'text' }, folded)));
+		h('div', { className: 'text', dir: 'auto' }, folded)));
 }
 
 // href as a URL to open in a new tab, or null. Only absolute http,

@@ -191,9 +191,13 @@ export class TicketView {
 	// the event's own words (a priority raised by its urgent tone says
 	// why, a renamed tag from what).
 	history(evs) {
-		const words = (d) => Object.entries(d || {}).filter(([k, v]) =>
-			!/_id$/.test(k) && v !== null && typeof v !== 'object')
-			.map(([k, v]) => k.replace(/_/g, ' ') + ': ' + v).join(', ');
+		const words = (d) => Object.entries(d || {}).map(([k, v]) =>
+			k === 'assignee_id' ? (v ? 'assigned to ' +
+				this.ctx.agentName(v) : 'unassigned') :
+				Array.isArray(v) ? k + ': ' + (v.join(', ') || 'none') :
+					/_id$/.test(k) || v === null || typeof v === 'object' ?
+						'' : k.replace(/_/g, ' ') + ': ' + v)
+			.filter(Boolean).join(', ');
 		fill(this.historyEl, h('summary', {}, 'History (' + evs.length +
 			')'), h('ol', {}, evs.slice().reverse().map((e) => {
 			const said = words(e.data);

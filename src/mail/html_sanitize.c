@@ -84,6 +84,8 @@ static const GumboTag dropped_tags[] = {
 static const char *const allowed_attrs[] = {
 	"alt", "title", "colspan", "rowspan", "align", "width", "height",
 };
+/* The values of dir (HTML 3.2.6.4), which is kept too. */
+static const char *const dirs[] = { "ltr", "rtl", "auto" };
 
 static int
 tag_in(GumboTag t, const GumboTag *list, size_t n)
@@ -424,6 +426,13 @@ open_tag(struct walker *w, GumboElement *el)
 			    has_prefix_ci(u, "https:"))
 				add_attr(w, "data-src", u);
 			free(u);
+			continue;
+		}
+		/* right-to-left mail reads right to left */
+		if (strcmp(a->name, "dir") == 0) {
+			for (k = 0; k < NELEM(dirs); k++)
+				if (strcasecmp(a->value, dirs[k]) == 0)
+					add_attr(w, "dir", dirs[k]);
 			continue;
 		}
 		for (k = 0; k < NELEM(allowed_attrs); k++)

@@ -230,6 +230,22 @@ value_is(const char *v, const char *word)
 	    v[n] == ';' || v[n] == ' ' || v[n] == '\t' || v[n] == '(');
 }
 
+/* 1 for a read receipt (RFC 8098, multipart/report of a disposition
+ * notification): Outlook's "Read: ..." answers a reply by itself. */
+static int
+is_read_receipt(GMimeObject *m)
+{
+	GMimeObject *body = GMIME_IS_MESSAGE(m) ?
+	    g_mime_message_get_mime_part(GMIME_MESSAGE(m)) : m;
+	GMimeContentType *ct = body ? g_mime_object_get_content_type(body) :
+	    NULL;
+	const char *rt;
+
+	return ct && g_mime_content_type_is_type(ct, "multipart", "report") &&
+	    (rt = g_mime_content_type_get_parameter(ct, "report-type")) &&
+	    g_ascii_strcasecmp(rt, "disposition-notification") == 0;
+}
+
 /* RFC 3834 section 2 and the headers that list software sets. */
 static int
 is_automatic(GMimeObject *m, const struct mime_parsed *o)
@@ -239,6 +255,8 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 	const char *rp;
 	size_t n;
 
+	if (is_read_receipt(m))
+		return 1;
 	if ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
 	    !value_is(v, "no"))
 		return 1;
@@ -266,7 +284,8 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 }
 
 /* 1 if the mail answers ours by itself: an out-of-office or other
- * auto-reply (RFC 3834 "auto-replied" and what older software writes).
+ * auto-reply (RFC 3834 "auto-replied" and what older software writes),
+ * or a read receipt.
  * It joins its ticket but does not reopen it; list mail and the like,
  * which may carry a person's words, do. */
 static int
@@ -275,7 +294,8 @@ is_auto_reply(GMimeObject *m)
 	GMimeHeaderList *h = g_mime_object_get_header_list(m);
 	const char *v;
 
-	return ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
+	return is_read_receipt(m) ||
+	    ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
 	    value_is(v, "auto-replied")) ||
 	    ((v = g_mime_object_get_header(m, "Precedence")) &&
 	    value_is(v, "auto_reply")) ||

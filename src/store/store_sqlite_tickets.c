@@ -238,7 +238,10 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 }
 
 /* Row, search index and ticket counters in one save point; the message
- * added last, but for a note, gives the ticket its preview. See store.h.
+ * added last, but for a note, gives the ticket its preview, and a
+ * customer's its waiting time. Automatic mail joining a ticket (a read
+ * receipt, an out-of-office reply, a bounce) changes neither: the list
+ * shows what a person wrote last. See store.h.
  *
  * Inside a caller's transaction the search index is written at COMMIT
  * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
@@ -262,9 +265,11 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
-	    " preview = CASE WHEN ?5 THEN preview ELSE ?2 END,"
+	    " preview = CASE WHEN ?5 OR (?6 AND message_count > 0)"
+	    "  THEN preview ELSE ?2 END,"
 	    " updated_at = max(updated_at, ?1),"
-	    " last_customer_at = CASE WHEN ?3 THEN"
+	    " last_customer_at = CASE WHEN ?3 AND NOT"
+	    "  (?6 AND message_count > 0) THEN"
 	    "  max(coalesce(last_customer_at, 0), ?1)"
 	    "  ELSE last_customer_at END"
 	    " WHERE id = ?4";
@@ -328,6 +333,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	/* an internal note is no line of the conversation: the list shows
 	 * what the customer or the team wrote last */
 	sq_bind_int(q, st, 5, m->direction == MSG_NOTE);
+	sq_bind_int(q, st, 6, m->auto_submitted != 0);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	if (sqlite3_changes(q->db) == 0) {

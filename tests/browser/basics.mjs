@@ -596,8 +596,11 @@ test('a long thread shows its first and latest messages, the rest ' +
 test('a ticket shows its history: who changed what, and why', async () => {
 	const id = await env.tamed.deliver({ subject: 'History please',
 		text: 'Where did my order go?' });
+	const grace = (await env.tamed.api('GET', '/agents')).agents.find(
+		(a) => a.email === AGENT.email);
 	await env.tamed.api('PATCH', '/tickets/' + id,
-		{ priority: 'high', tags: ['hist-vip'] });
+		{ priority: 'high', tags: ['hist-vip', 'hist-login'],
+			assignee_id: grace.id });
 	const { page, seen, context } = await watchedPage(env.browser,
 		env.tamed);
 	await signIn(page, env.tamed);
@@ -606,8 +609,11 @@ test('a ticket shows its history: who changed what, and why', async () => {
 	const hist = page.locator('details.history li');
 	await hist.first().waitFor();
 	// newest first: the change by the admin, then the ticket's creation
-	assert.match(await hist.first().textContent(),
-		/Ada Admin · ticket updated \(.*priority: high/);
+	// whom it went to and which tags, in words
+	const change = await hist.first().textContent();
+	assert.match(change, /Ada Admin · ticket updated \(.*priority: high/);
+	assert.match(change, /assigned to Grace Hopper/);
+	assert.match(change, /tags: hist-vip, hist-login/);
 	assert.match(await hist.last().textContent(), /Tame · ticket created/);
 	assertClean(seen);
 	await context.close();

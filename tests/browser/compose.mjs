@@ -264,7 +264,12 @@ test('notes with @mentions, followers and notifications', async () => {
 	await ada.page.selectOption('#follower-pick', { label: 'Grace Hopper' });
 	await ada.page.click('dialog.modal button:text("Add")');
 	await ada.page.waitForSelector('.followers li:has-text("Grace Hopper")');
-	// Grace has two notifications; Shift+N lists them
+	// a note on a ticket she follows reads as words, not an event's name
+	await ada.page.keyboard.press('n');
+	await ada.page.keyboard.type('Logs are in the shared drive.');
+	await ada.page.keyboard.press('Control+Enter');
+	await ada.page.waitForSelector('.msg.note:has-text("shared drive")');
+	// Grace has three notifications; Shift+N lists them
 	const grace = await watchedPage(env.browser, env.tamed);
 	await signIn(grace.page, env.tamed, AGENT);
 	await grace.page.waitForSelector('#bell .badge');
@@ -273,6 +278,8 @@ test('notes with @mentions, followers and notifications', async () => {
 	const text = await grace.page.textContent('dialog.modal');
 	assert.match(text, /Ada Admin mentioned you: #\d+ Mention me/);
 	assert.match(text, /added you as a follower/);
+	assert.match(text, /Ada Admin added a note: #\d+ Mention me/);
+	assert.doesNotMatch(text, /note\.added/);
 	await grace.page.click('dialog.modal li:has-text("mentioned you") ' +
 		'button');
 	await grace.page.waitForSelector('.msg.note:has-text("@Grace Hopper")');

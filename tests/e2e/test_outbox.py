@@ -696,6 +696,41 @@ def test_out_of_office_answer_to_a_closed_ticket_joins_it(tame, sink):
     assert len(tame.tickets()) == 2
 
 
+def test_read_receipt_joins_without_reopening_or_preview(tame, sink):
+    """Outlook's read receipt (a disposition notification) to our
+    answer joins the ticket, leaves it pending, and neither becomes the
+    list's preview nor resets how long the customer has waited. Before,
+    it reopened the ticket with "Your message ... was read" as its
+    preview."""
+    tid, _ = open_ticket(tame, "Where is my parcel")
+    tame.reply(tid, "It left our warehouse today.", status="pending")
+    ours = sink.wait_count(1)[0]["msg"]["Message-ID"]
+    row = [t for t in tame.tickets(status="any") if t["id"] == tid][0]
+    b = "=_mdn_42"
+    raw = ("From: carol@example.org\r\nTo: %s\r\n"
+           "Subject: Read: Re: Where is my parcel [#%d]\r\n"
+           "Message-ID: <mdn-%d@example.org>\r\nIn-Reply-To: %s\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; "
+           "report-type=disposition-notification; boundary=\"%s\"\r\n"
+           "\r\n--%s\r\nContent-Type: text/plain\r\n\r\n"
+           "Your message was read on Monday.\r\n"
+           "--%s\r\nContent-Type: message/disposition-notification\r\n"
+           "\r\nFinal-Recipient: rfc822;carol@example.org\r\n"
+           "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+           "\r\n--%s--\r\n") % (MAILBOX, tid, tid, ours, b, b, b, b)
+    assert tame.send_raw(raw.encode(), mail_from="carol@example.org") == {}
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the receipt on the ticket")
+    t = tame.ticket(tid)
+    assert t["status"] == "pending"
+    after = [x for x in tame.tickets(status="any") if x["id"] == tid][0]
+    assert after["preview"] == row["preview"], after
+    assert "was read" not in after["preview"]
+    settle(0.5)
+    assert len(sink.messages) == 1
+
+
 def test_out_of_office_answer_does_not_reopen(tame, sink):
     """The customer's out-of-office reply to our answer joins the
     ticket but leaves it solved; the customer's own next mail reopens

@@ -101,6 +101,12 @@ test_style_attribute_removed(void **state)
 	    "</tr></table>",
 	    "<table><tbody><tr><td colspan=\"2\" align=\"left\">c</td></tr>"
 	    "</tbody></table>");
+	/* the writing direction stays (Hebrew and Arabic mail), only as
+	 * one of its three values */
+	EXPECT("<div dir=\"RTL\">\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d</div>",
+	    "<div dir=\"rtl\">\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d</div>");
+	EXPECT("<p dir=auto>a</p><p dir=\"x\" onclick=1>b</p>",
+	    "<p dir=\"auto\">a</p><p>b</p>");
 }
 
 static void
