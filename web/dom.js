@@ -169,6 +169,14 @@ export function field(label, control, hint) {
 		control, hint ? h('small', { className: 'muted' }, hint) : null);
 }
 
+// Whether to take ticket id from its assignee a: at once when nobody
+// (or me) has it, a colleague's only when asked.
+export async function mayTake(id, a, me) {
+	return !a || a.id === me.id || await modal('Take #' + id + '?',
+		h('p', {}, '#' + id + ' is ' + personName(a) + '\'s. Take it ' +
+			'over?'), [{ label: 'Take it', primary: true, value: true }]);
+}
+
 // A modal dialog with title, body (nodes) and buttons [{label, value,
 // primary, danger}]. Resolves with the value of the button pressed, or
 // null (Esc, Cancel). onOpen(dlg) runs once shown; a button whose

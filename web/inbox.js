@@ -11,8 +11,8 @@
 // checked set survives reloads and forgets rows that left the view.
 
 import * as api from './api.js';
-import { h, fill, ago, age, stamp, avatar, personName, toast, warn }
-	from './dom.js';
+import { h, fill, ago, age, stamp, avatar, personName, toast, warn,
+	mayTake } from './dom.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
@@ -532,8 +532,10 @@ export class InboxView {
 			return !!id;
 		case 'a':
 			if (id)
-				this.change(id, { assignee_id: this.ctx.me.id },
-					'#' + id + ' is yours.');
+				mayTake(id, (this.tickets.find((t) => t.id === id) || {})
+					.assignee, this.ctx.me).then((ok) => ok &&
+					this.change(id, { assignee_id: this.ctx.me.id },
+						'#' + id + ' is yours.'));
 			return !!id;
 		case 's':
 			if (id)

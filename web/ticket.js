@@ -15,7 +15,8 @@
 // server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, ago, when, avatar, personName, toast, modal, field, warn }
+import { h, fill, ago, when, avatar, personName, toast, modal, field, warn,
+	mayTake }
 	from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
@@ -315,6 +316,11 @@ export class TicketView {
 			ms.map(show));
 	}
 
+	async takeIt() {
+		if (await mayTake(this.id, this.t.assignee, this.ctx.me))
+			this.change({ assignee_id: this.ctx.me.id });
+	}
+
 	renderActions() {
 		const t = this.t;
 		const sel = (id, label, options, value, onchange) => h('label',
@@ -324,8 +330,11 @@ export class TicketView {
 					{ value: v, selected: String(v) === String(value) }, l))));
 		const me = this.ctx.me;
 		const mine = t.assignee && t.assignee.id === me.id;
+		// a disabled agent still holding it shows as such, not Nobody
 		const agents = [['', 'Nobody']].concat(this.ctx.agents
-			.filter((a) => !a.disabled).map((a) => [a.id, personName(a)]));
+			.filter((a) => !a.disabled || t.assignee && a.id === t.assignee.id)
+			.map((a) => [a.id, personName(a) + (a.disabled ? ' (disabled)' :
+				'')]));
 		const tagInput = h('input', {
 			type: 'text', id: 'tag-input', placeholder: 'add tag',
 			'aria-label': 'Add a tag', size: 10, list: 'tags-known',
@@ -344,7 +353,7 @@ export class TicketView {
 			h('button', {
 				type: 'button', id: 'assign-me', disabled: mine,
 				'aria-keyshortcuts': 'a',
-				onclick: () => this.change({ assignee_id: me.id }),
+				onclick: () => this.takeIt(),
 			}, mine ? 'Yours' : 'Assign to me'),
 			sel('assignee', 'Assignee', agents,
 				t.assignee ? t.assignee.id : '',
@@ -631,7 +640,7 @@ export class TicketView {
 			this.composer.insertSaved(false);
 			return true;
 		case 'a':
-			this.change({ assignee_id: this.ctx.me.id });
+			this.takeIt();
 			return true;
 		case 's':
 			this.solve();

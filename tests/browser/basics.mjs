@@ -619,6 +619,41 @@ test('a ticket shows its history: who changed what, and why', async () => {
 	await context.close();
 });
 
+test('a colleague\'s ticket is taken only when asked; a disabled ' +
+	'assignee shows as such', async () => {
+	const id = await env.tamed.deliver({ subject: 'Whose is it',
+		text: 'Hello?' });
+	const otto = await env.tamed.api('POST', '/agents', {
+		email: 'otto@example.com', name: 'Otto Other',
+		password: 'otto password 1', role: 'agent' });
+	await env.tamed.api('PATCH', '/tickets/' + id, { assignee_id: otto.id });
+	const holder = async () => (await env.tamed.api('GET', '/tickets/' +
+		id)).ticket.assignee;
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	// "a" asks first; Cancel leaves it with Otto
+	await page.keyboard.press('a');
+	await page.waitForSelector('dialog.modal:has-text("is Otto Other\'s")');
+	await page.click('dialog.modal button:text("Cancel")');
+	await sleep(300);
+	assert.equal((await holder()).id, otto.id);
+	// disabled, Otto still holds it: the menu says so, not "Nobody"
+	await env.tamed.api('PATCH', '/agents/' + otto.id, { disabled: true });
+	await page.reload();
+	await page.waitForSelector('.msg.in');
+	assert.equal(await page.$eval('#assignee', (s) =>
+		s.selectedOptions[0].textContent), 'Otto Other (disabled)');
+	await page.click('#assign-me');
+	await page.click('dialog.modal button:text("Take it")');
+	await waitFor(async () => (await holder()).email === ADMIN.email,
+		{ what: 'the ticket taken over' });
+	assertClean(seen);
+	await context.close();
+});
+
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
 	for (const m of XSS_MAILS)
