@@ -125,9 +125,15 @@ export class InboxView {
 			onclick: () => this.load({ more: true }),
 		}, 'Load more');
 		this.emptyEl = h('p', { className: 'empty', hidden: true });
+		// a search in a view looks in that view; every ticket is a
+		// click away (a customer's answered tickets are not Unassigned)
 		this.titleEl = h('h1', {}, this.title,
 			this.q ? h('span', { className: 'muted' },
-				' matching “' + this.q + '”') : null);
+				' matching “' + this.q + '”') : null,
+			this.q && this.spec.view !== 'all' ? h('a', {
+				className: 'small all-search', href: '#/inbox/all?q=' +
+					encodeURIComponent(this.q) }, 'Search all tickets') :
+				null);
 		this.trendsEl = h('nav', { className: 'trends', hidden: true,
 			'aria-label': 'Trends' });
 		this.allEl = h('input', { type: 'checkbox', id: 'check-all',
