@@ -284,6 +284,9 @@ export class TicketView {
 		const back = v ? v.label : mb ? (mb.name || mb.address) :
 			kind === 'trend' ? 'Trend' : 'Inbox';
 		document.title = '#' + t.id + ' ' + t.subject + ' · Tame';
+		// what was merged away says where its conversation went
+		const into = (t.events || []).filter((e) => e.kind ===
+			'ticket.merged' && e.data && e.data.into).pop();
 		fill(this.headEl,
 			h('a', {
 				href: withSelect(this.ctx.listHash, t.id),
@@ -297,7 +300,10 @@ export class TicketView {
 			toneChips(t.tone, 3), flagChips(t.flags),
 			t.trend ? h('a', { className: 'chip trend-chip',
 				href: '#/trend/' + t.trend.id, title: 'Tickets about the ' +
-					'same problem' }, 'trend: ' + t.trend.label) : null);
+					'same problem' }, 'trend: ' + t.trend.label) : null,
+			into ? h('a', { className: 'pill warn merged-into',
+				href: '#/t/' + into.data.into }, 'merged into #' +
+				into.data.into) : null);
 		this.renderActions();
 		// A long thread shows its first message and its latest few; the
 		// ones between wait behind one button.

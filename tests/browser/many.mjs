@@ -161,6 +161,11 @@ test('bulk with the keyboard: x, shift+x, *, assign, tag, status, merge',
 		for (const id of ids.slice(1))
 			assert.equal((await env.tamed.api('GET', '/tickets/' + id))
 				.ticket.status, 'closed');
+		// one merged away says where its conversation went
+		await page.goto(env.tamed.url + '/#/t/' + ids[1]);
+		await page.click('a.merged-into:text("merged into #' + ids[0] +
+			'")');
+		await page.waitForSelector('h1:has-text("#' + ids[0] + '")');
 		assertClean(seen);
 		await context.close();
 	});
