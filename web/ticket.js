@@ -440,6 +440,10 @@ export class TicketView {
 				const t = (await api.get('/tickets/' + n)).ticket;
 				text = '#' + n + ' \u2014 ' + (t.subject || '(no subject)') +
 					', ' + personName(t.customer) + ', ' + t.status;
+				// their answers would go to the other customer only
+				if (t.customer.id !== this.t.customer.id)
+					text += '. Another customer: replies there go to ' +
+						personName(t.customer) + ' only.';
 				found = true;
 			} catch (e) {
 				text = 'No ticket #' + n + '.';

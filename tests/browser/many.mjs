@@ -397,20 +397,27 @@ test('saved filters: made from a view, counted, kept after a reload',
 	});
 
 test('merge a ticket into another from its own view (m)', async () => {
-	const [a, b] = await deliverAll([['Otto', 'otto@example.org',
-		'Merge source'], ['Otto', 'otto@example.org', 'Merge target']]);
+	const [a, b, c] = await deliverAll([['Otto', 'otto@example.org',
+		'Merge source'], ['Otto', 'otto@example.org', 'Merge target'],
+	['Pia', 'pia@example.org', 'Merge stranger']]);
 	const { page, seen, context } = await watchedPage(env.browser,
 		env.tamed);
 	await signIn(page, env.tamed);
 	await page.goto(env.tamed.url + '/#/t/' + a);
 	await page.waitForSelector('.msg.in');
 	await page.keyboard.press('m');
+	// another customer's ticket is named as such
+	await page.keyboard.type('#' + c);
+	await page.waitForSelector('#merge-which:has-text("Another customer")');
+	await page.fill('#merge-into', '');
 	// the dialog says which ticket the number is before anything
 	// moves: typed and Enter at once, Enter first shows it
 	await page.keyboard.type('#' + b);
 	await page.keyboard.press('Enter');
 	await page.waitForSelector('#merge-which:has-text("Merge target")');
 	assert.match(await page.textContent('#merge-which'), /Otto/);
+	assert.doesNotMatch(await page.textContent('#merge-which'),
+		/Another customer/);
 	assert.ok(await page.isVisible('dialog.modal'), 'merged unseen');
 	assert.equal((await env.tamed.api('GET', '/tickets/' + a)).ticket
 		.status, 'new');
