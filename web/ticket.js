@@ -355,6 +355,9 @@ export class TicketView {
 			},
 			onfocus: () => this.knownTags(),
 		});
+		const was = this.actionsEl.querySelector('#tag-input');
+		const typing = was && was.value ? { value: was.value,
+			focused: was === document.activeElement } : null;
 		fill(this.actionsEl,
 			h('button', {
 				type: 'button', id: 'assign-me', disabled: mine,
@@ -382,6 +385,14 @@ export class TicketView {
 			h('button', { type: 'button', id: 'merge', className: 'ghost',
 				'aria-keyshortcuts': 'm', title: 'm',
 				onclick: () => this.merge() }, 'Merge into…'));
+		// a colleague's change redraws this bar: a tag being typed
+		// stays, with the focus
+		if (typing) {
+			tagInput.value = typing.value;
+			if (typing.focused)
+				tagInput.focus();
+			this.tagsLoaded = false;
+		}
 	}
 
 	async knownTags() {

@@ -663,6 +663,29 @@ test('a colleague\'s ticket is taken only when asked; a disabled ' +
 	await context.close();
 });
 
+test('a tag being typed survives a colleague\'s change', async () => {
+	const id = await env.tamed.deliver({ subject: 'Tag race',
+		text: 'Tag me.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed, AGENT);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.click('#tag-input');
+	await page.keyboard.type('billing');
+	// the admin tags it meanwhile: the bar is drawn again live
+	await env.tamed.api('PATCH', '/tickets/' + id, { tags: ['vip'] });
+	await page.waitForSelector('.tags-edit .tag:has-text("vip")');
+	assert.equal(await page.inputValue('#tag-input'), 'billing');
+	await page.keyboard.press('Enter');
+	await waitFor(async () => (await env.tamed.api('GET', '/tickets/' +
+		id)).ticket.tags.includes('billing'), { what: 'both tags' });
+	assert.deepEqual((await env.tamed.api('GET', '/tickets/' + id)).ticket
+		.tags.sort(), ['billing', 'vip']);
+	assertClean(seen);
+	await context.close();
+});
+
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
 	for (const m of XSS_MAILS)
