@@ -472,6 +472,24 @@ static const char *const steps[] = {
 	"ALTER TABLE outbox ADD COLUMN mail_id TEXT;"
 	"CREATE INDEX outbox_mail_id ON outbox(mail_id)"
 	" WHERE mail_id IS NOT NULL;",
+	/* 17: a customer's message reaches the ticket's assignee too (as
+	 * their notify_assigned allows), not only its followers; automatic
+	 * mail (an out-of-office, a read receipt) reaches nobody. UNION
+	 * makes one notification of an assignee who also follows. */
+	"DROP TRIGGER notify_followers_message;"
+	"CREATE TRIGGER notify_followers_message AFTER INSERT ON messages"
+	" WHEN NEW.direction = 0 AND NOT NEW.auto_submitted BEGIN"
+	" INSERT INTO notifications(agent_id, ticket_id, kind, message_id,"
+	"  created_at)"
+	" SELECT f.agent_id, NEW.ticket_id, 'message.received', NEW.id,"
+	"  NEW.created_at FROM ticket_followers f JOIN agents a"
+	"  ON a.id = f.agent_id WHERE f.ticket_id = NEW.ticket_id"
+	"  AND a.notify_follows AND NOT a.disabled"
+	" UNION"
+	" SELECT a.id, NEW.ticket_id, 'message.received', NEW.id,"
+	"  NEW.created_at FROM tickets t JOIN agents a ON a.id = t.assignee_id"
+	"  WHERE t.id = NEW.ticket_id AND a.notify_assigned AND NOT a.disabled;"
+	" END;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

@@ -656,11 +656,24 @@ def test_followers_mentions_and_notifications(tame, sink):
     st, _, ans = tame.api("POST", path, {"agent_id": carol_id})
     st, _, ans = tame.api("DELETE", path + "/%d" % carol_id)
     assert st == 200 and ans["followers"] == []
+    before = notes_of(carol)["unread"]
     tame.send_mail(make_message(sender="Dan <dan@example.org>",
                                 subject="Re: Follow me", text="Again",
                                 headers={"In-Reply-To": mid}))
     wait_for(lambda: tame.ticket(t)["message_count"] == 6)
     assert notes_of(bob)["unread"] == 0
+    # but the assignee hears of it, following or not
+    n = notes_of(carol)
+    assert n["unread"] == before + 1, n
+    assert n["notifications"][0]["kind"] == "message.received"
+    # an out-of-office reply tells nobody
+    tame.send_mail(make_message(sender="Dan <dan@example.org>",
+                                subject="Automatic reply: Re: Follow me",
+                                text="Away.", headers={
+                                    "In-Reply-To": mid,
+                                    "Auto-Submitted": "auto-replied"}))
+    wait_for(lambda: tame.ticket(t)["message_count"] == 7)
+    assert notes_of(carol)["unread"] == before + 1
 
 
 def test_followers_bad_input(tame):
