@@ -103,6 +103,9 @@ struct message_new {
 	int unparsed;             /* 1: raw kept, content unknown */
 	int auto_submitted;       /* 1: automatic mail (RFC 3834 etc.) */
 	int64_t created_at;
+	size_t preview_len;       /* bytes of text the list preview reads
+	                             (the new text, before quoted history
+	                             or a signature); 0: all of it */
 };
 
 #endif

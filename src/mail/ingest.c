@@ -25,6 +25,7 @@
 #include "../core/util.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
+#include "../core/text.h"
 #include "ingest.h"
 #include "mime.h"
 
@@ -39,6 +40,7 @@ struct ingest_prep {
 	                             into the caller's raw (codec none) */
 	int archive;     /* from an archive: see ingest_prep_archive */
 	int status;      /* ... the status of a ticket it makes */
+	size_t new_len;  /* the new text of p.text (text_cut), 0: all */
 };
 
 /* See ingest.h. */
@@ -428,6 +430,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.unparsed = p->unparsed;
 	m.auto_submitted = p->auto_submitted;
 	m.created_at = now;
+	m.preview_len = ip->new_len;
 	if ((rc = store_message_add(s, &m, &res->message_id)))
 		goto out;
 	if ((rc = store_attachments(s, res->message_id, p)))
@@ -518,6 +521,12 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 		goto out;
 	}
 	tame_ascii_lower(ip->sender);
+	/* the list shows what the customer wrote now, not the quote of
+	 * our last answer under it (worked out here, by the parsers, not
+	 * by the one writer) */
+	ip->new_len = text_cut(ip->p.text, strlen(ip->p.text), NULL);
+	if (ip->new_len >= strlen(ip->p.text))
+		ip->new_len = 0;
 	if ((rc = store_raw_pack(raw, len, &ip->packed)))
 		goto out;
 	*out = ip;

@@ -39,10 +39,11 @@ utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
-/* The list preview: the first PREVIEW_CHARS characters of text with
- * every run of white space turned into one space. Caller frees. */
+/* The list preview: the first PREVIEW_CHARS characters of text (of its
+ * first lim bytes when lim is not 0) with every run of white space
+ * turned into one space. Caller frees. */
 static char *
-make_preview(const char *text)
+make_preview(const char *text, size_t lim)
 {
 	char *out, *o;
 	const unsigned char *p;
@@ -52,7 +53,9 @@ make_preview(const char *text)
 	if (!(out = malloc(PREVIEW_CHARS * 4 + 1)))
 		return NULL;
 	o = out;
-	for (p = (const unsigned char *)(text ? text : ""); *p; p++) {
+	text = text ? text : "";
+	for (p = (const unsigned char *)text; *p &&
+	    (!lim || p < (const unsigned char *)text + lim); p++) {
 		if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
 			space = (o != out);
 			continue;
@@ -282,7 +285,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	int own;
 
 	mid = m->message_id && m->message_id[0] ? m->message_id : NULL;
-	if (!(preview = make_preview(m->text)))
+	if (!(preview = make_preview(m->text, m->preview_len)))
 		return TAME_ENOMEM;
 	if ((rc = sq_tx_begin(q, &own)))
 		goto done;

@@ -882,7 +882,7 @@ def test_agent_self_service_and_disabling(tame):
                           headers={"Cookie": "tame_session=" + cookie})
     assert_error(st, ans, 401)
     st, _, ans, _ = login(tame, "sam@example.com", "a new long password")
-    assert_error(st, ans, 401)
+    assert assert_error(st, ans, 403)["code"] == "account_disabled"
     # an admin cannot lock themself out
     st, _, ans = tame.api("PATCH", "/api/v1/agents/me", {"disabled": True})
     assert assert_error(st, ans, 409)["code"] == "conflict"

@@ -240,3 +240,22 @@ def test_reply_to_of_a_contact_form_is_the_customer(tame, sink):
         headers={"Reply-To": MAILBOX}))
     assert tame.wait_ticket("Loop question")["customer"]["email"] == \
         "mo@cust.example"
+
+
+def test_list_preview_is_the_new_text_not_the_quote(tame, sink):
+    """An answer quoting our reply under it shows, in the list, what the
+    customer wrote now; before, a short answer's preview ran on into
+    "On ... wrote:" and our own words."""
+    tame.send_mail(make_message(sender="jo@example.org",
+                                subject="Broken zip", text="It fails.\n"))
+    tid = tame.wait_ticket("Broken zip")["id"]
+    tame.reply(tid, "Which version do you have?")
+    ours = sink.wait_count(1)[0]["msg"]["Message-ID"]
+    tame.send_mail(make_message(
+        sender="jo@example.org", subject="Re: Broken zip [#%d]" % tid,
+        text="Version 2.3, sorry.\n\nOn Mon, 1 Dec 2026, Support "
+             "<%s> wrote:\n> Which version do you have?\n" % MAILBOX,
+        headers={"In-Reply-To": ours}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3)
+    row = [t for t in tame.tickets() if t["id"] == tid][0]
+    assert row["preview"] == "Version 2.3, sorry.", row["preview"]
