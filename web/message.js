@@ -38,14 +38,36 @@ export function messageUrl(tid, mid, what) {
 // starts: the index of the first line to fold, or -1. Folded: an
 // attribution line ("On ... wrote:", also split over two lines) or an
 // Outlook header block followed by quotes, a trailing block of "> "
-// lines, and a signature after "-- ".
+// lines, and a signature after "-- ". Not folded: an attribution whose
+// quotes have the customer's own lines between or after them (answers
+// inline, or below), and anything after a forwarded message's marker
+// (what was forwarded is what the customer wants read).
 export function foldPoint(lines) {
 	const isQuote = (l) => /^\s*>/.test(l);
 	const blank = (l) => /^\s*$/.test(l);
+	const sig = (l) => l === '-- ' || l === '--';
+	const answered = (from) => {
+		let quoted = false;
+		for (const x of lines.slice(from)) {
+			if (sig(x))
+				return false;
+			if (isQuote(x))
+				quoted = true;
+			else if (quoted && !blank(x))
+				return true;
+		}
+		return false;
+	};
 	let cut = -1;
 	for (let i = 0; i < lines.length; i++) {
 		const l = lines[i];
 		const two = l + ' ' + (lines[i + 1] || '');
+		if (/^\W*(-+ *Forwarded message|Begin forwarded message)/i.test(l))
+			break;
+		if ((/^\s*On\s.+wrote:\s*$/i.test(l) ||
+		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
+		     !/wrote:/i.test(l))) && answered(i + 1))
+			continue;
 		if (/^\s*On\s.+wrote:\s*$/i.test(l) ||
 		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
 		     !/wrote:/i.test(l)) ||
@@ -55,7 +77,7 @@ export function foldPoint(lines) {
 			cut = i;
 			break;
 		}
-		if (l === '-- ' || l === '--') {
+		if (sig(l)) {
 			cut = i;
 			break;
 		}

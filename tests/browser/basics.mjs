@@ -872,6 +872,17 @@ test('quoted history and signatures fold, the message stays', () => {
 	// inline answers between quotes stay visible
 	assert.equal(f('> question one\nanswer one\n> question two\nanswer two'),
 		-1);
+	// answers between the quotes of an attribution, or below them,
+	// stay visible; a signature after them still folds
+	assert.equal(f('See inline.\n\nOn Fri, Support wrote:\n> 1. Version?\n' +
+		'2.3\n> 2. Which OS?\nDebian'), -1);
+	assert.equal(f('On Fri, Support wrote:\n> Version?\n\n2.3\n-- \nJo'),
+		4);
+	// a forwarded message is content, not history
+	assert.equal(f('FYI, see below.\n\n---------- Forwarded message ' +
+		'---------\nFrom: Ann <ann@x.org>\nDate: Mon\n\nIt broke.'), -1);
+	assert.equal(f('FYI\n\nBegin forwarded message:\n\nFrom: Ann\n' +
+		'Date: Mon\n> It broke.'), -1);
 	// a mail that is only a quote is shown whole
 	assert.equal(f('> all of it\n> quoted'), -1);
 	assert.equal(f('Nothing to fold here.\nReally.'), -1);
