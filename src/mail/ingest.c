@@ -233,6 +233,37 @@ ack_ticket(struct store *s, const char *const *ids, size_t n,
 	return TAME_ENOTFOUND;
 }
 
+/* *cc_only = 1 when the addresses a report says failed (rcpts, ", "
+ * joined; NULL when it did not say) leave out the customer of ticket
+ * tid: a colleague in CC did not get the reply, the customer did. */
+static enum tame_err
+bounced_cc_only(struct store *s, int64_t tid, const char *rcpts,
+    int *cc_only)
+{
+	struct reply_ctx c;
+	const char *p, *e;
+	size_t n;
+	enum tame_err rc;
+
+	*cc_only = 0;
+	if (!rcpts || !*rcpts)
+		return TAME_OK;
+	memset(&c, 0, sizeof(c));
+	if ((rc = store_reply_ctx(s, tid, &c)))
+		return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+	*cc_only = c.customer_email != NULL;
+	n = c.customer_email ? strlen(c.customer_email) : 0;
+	for (p = rcpts; *cc_only && *p; p = *e ? e + 2 : e) {
+		if (!(e = strstr(p, ", ")))
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && strncasecmp(p, c.customer_email,
+		    n) == 0)
+			*cc_only = 0;
+	}
+	store_reply_ctx_clear(&c);
+	return TAME_OK;
+}
+
 /* A delivery report for a reply we sent: attach it to that ticket; a
  * failure marks the reply failed and opens the ticket again. One for an
  * acknowledgement is only attached to its ticket: the customer has not
@@ -247,8 +278,10 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	struct message_new m;
 	struct ticket_ref ref;
 	const char *oid;
+	char note[TAME_FIELD_MAX + 1100];
 	json_t *ev;
 	enum tame_err rc;
+	int cc_only;
 
 	if (!(oid = p->dsn_original_id))
 		return TAME_ENOTFOUND;
@@ -279,6 +312,24 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	/* a report that it was delivered, or is delayed, is only kept */
 	if (!p->dsn_failed || !orig_msg)
 		return TAME_OK;
+	/* failed only for a CC: the customer has the answer; the reply
+	 * says who did not get it, the ticket stays as it is */
+	if ((rc = bounced_cc_only(s, tid, p->dsn_failed_rcpts, &cc_only)))
+		return rc;
+	if (cc_only) {
+		snprintf(note, sizeof(note), "not delivered to %s: %s",
+		    p->dsn_failed_rcpts, p->dsn_diagnostic ? p->dsn_diagnostic :
+		    "bounced");
+		if ((rc = store_message_set_delivery(s, orig_msg,
+		    DELIVERY_SENT, note)))
+			return rc;
+		ev = json_pack("{sIssss*}", "message_id", (json_int_t)orig_msg,
+		    "address", p->dsn_failed_rcpts, "diagnostic",
+		    p->dsn_diagnostic);
+		rc = store_event_add(s, tid, 0, "reply.bounced", ev, now);
+		json_decref(ev);
+		return rc;
+	}
 	if ((rc = store_message_set_delivery(s, orig_msg, DELIVERY_FAILED,
 	    p->dsn_diagnostic ? p->dsn_diagnostic : "bounced")))
 		return rc;

@@ -65,6 +65,8 @@ struct mime_parsed {
 	int dsn_failed;        /* the DSN reports a permanent failure */
 	char *dsn_original_id; /* Message-ID of the message that bounced */
 	char *dsn_diagnostic;  /* status / diagnostic text, or NULL */
+	char *dsn_failed_rcpts; /* the addresses that failed, lower-cased,
+	                          joined by ", ", or NULL when not said */
 };
 
 /* Parses raw (len bytes, may contain NULs and 8-bit bytes) into *out,

@@ -45,6 +45,7 @@ struct pctx {
 	int grp_failed;
 	char *grp_status;
 	char *grp_diag;
+	char *grp_rcpt;     /* Final-Recipient (or Original-Recipient) */
 	int diag_is_failed; /* out->dsn_diagnostic comes from a failed group */
 };
 

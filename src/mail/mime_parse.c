@@ -661,6 +661,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 out:
 	free(c.grp_status);
 	free(c.grp_diag);
+	free(c.grp_rcpt);
 	if (msg)
 		g_object_unref(msg);
 	if (parser)
@@ -715,5 +716,6 @@ mime_parsed_free(struct mime_parsed *p)
 	free(p->att);
 	free(p->dsn_original_id);
 	free(p->dsn_diagnostic);
+	free(p->dsn_failed_rcpts);
 	memset(p, 0, sizeof(*p));
 }

@@ -93,6 +93,29 @@ dsn_group_end(struct pctx *c)
 
 	if (c->grp_failed)
 		o->dsn_failed = 1;
+	/* who it failed for: a reply to the customer with a colleague in
+	 * CC may fail for the CC only */
+	if (c->grp_failed && c->grp_rcpt) {
+		buf_init(&b, MIME_DIAG_MAX * 2 + 2);
+		if (o->dsn_failed_rcpts && ((rc = mime_vadd(&b,
+		    o->dsn_failed_rcpts, strlen(o->dsn_failed_rcpts))) ||
+		    (rc = mime_vadd(&b, ", ", 2)))) {
+			buf_free(&b);
+			goto out;
+		}
+		if ((rc = mime_vadd(&b, c->grp_rcpt, strlen(c->grp_rcpt)))) {
+			buf_free(&b);
+			goto out;
+		}
+		free(o->dsn_failed_rcpts);
+		o->dsn_failed_rcpts = mime_clean_str(buf_str(&b),
+		    MIME_DIAG_MAX, 1);
+		buf_free(&b);
+		if (!o->dsn_failed_rcpts) {
+			rc = TAME_ENOMEM;
+			goto out;
+		}
+	}
 	if ((c->grp_status || c->grp_diag) && (!o->dsn_diagnostic ||
 	    (c->grp_failed && !c->diag_is_failed))) {
 		buf_init(&b, MIME_DIAG_MAX * 2 + 2);
@@ -120,7 +143,8 @@ dsn_group_end(struct pctx *c)
 out:
 	free(c->grp_status);
 	free(c->grp_diag);
-	c->grp_status = c->grp_diag = NULL;
+	free(c->grp_rcpt);
+	c->grp_status = c->grp_diag = c->grp_rcpt = NULL;
 	c->grp_failed = 0;
 	return rc;
 }
@@ -136,6 +160,20 @@ dsn_field_cb(void *ctx, const char *name, size_t nlen, const char *value)
 	if (mime_field_is(name, nlen, "Action")) {
 		if (strncasecmp(value, "failed", 6) == 0)
 			c->grp_failed = 1;
+	} else if (mime_field_is(name, nlen, "Final-Recipient") ||
+	    (mime_field_is(name, nlen, "Original-Recipient") &&
+	    !c->grp_rcpt)) {
+		/* "rfc822; addr": the address, lower-cased */
+		const char *a = strchr(value, ';');
+
+		a = a ? a + 1 : value;
+		while (*a == ' ' || *a == '\t' || *a == '<')
+			a++;
+		free(c->grp_rcpt);
+		if (!(c->grp_rcpt = mime_clean_str(a, MIME_DIAG_MAX, 1)))
+			return TAME_ENOMEM;
+		c->grp_rcpt[strcspn(c->grp_rcpt, "> \t")] = '\0';
+		tame_ascii_lower(c->grp_rcpt);
 	} else if (mime_field_is(name, nlen, "Status"))
 		slot = &c->grp_status;
 	else if (mime_field_is(name, nlen, "Diagnostic-Code"))

@@ -486,6 +486,36 @@ def test_bounce_attached_and_marks_reply_failed(tame, sink):
     assert "mx.example.org" not in again["References"]
 
 
+def test_bounce_for_a_cc_only_keeps_the_reply_sent(tame, sink):
+    """A reply went to the customer and a colleague of theirs in CC; the
+    report says only the CC's address failed: the customer has the
+    answer, so the reply stays sent, saying who did not get it, and the
+    ticket stays solved. Before, the whole reply was failed and the
+    ticket opened again."""
+    tid, _ = open_ticket(tame, "CC bounce")
+    out = tame.reply(tid, "Done, see attached.", status="solved",
+                     cc=["finance@example.org"])
+    sent = sink.wait_count(1)[0]["msg"]
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+    assert tame.send_raw(dsn(sent["Message-ID"],
+                             rcpt="Finance@example.org"), mail_from="") == {}
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 3,
+             what="the report on the ticket")
+    t = tame.ticket(tid)
+    assert t["status"] == "solved"
+    d = delivery(tame, tid, out["id"])
+    assert d["state"] == "sent", d
+    assert "finance@example.org" in d["error"] and "5.1.1" in d["error"], d
+    ev = [e for e in t["events"] if e["kind"] == "reply.bounced"]
+    assert ev and ev[0]["data"]["address"] == "finance@example.org", ev
+    # a report naming the customer still fails the reply
+    assert tame.send_raw(dsn(sent["Message-ID"], rcpt="carol@example.org"),
+                         mail_from="") == {}
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "failed",
+             what="the reply failed")
+    assert tame.ticket(tid)["status"] == "open"
+
+
 def test_bounce_for_unknown_message_still_stored(tame, sink):
     refused = tame.send_raw(dsn("<not-ours@elsewhere.example>"), mail_from="")
     assert refused == {}
