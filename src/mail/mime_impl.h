@@ -40,6 +40,12 @@ struct pctx {
 	struct mime_parsed *out;
 	GMimeObject *text_part;
 	GMimeObject *html_part;
+	/* after the body's html: its pictures (as <img src="cid:...">) and
+	 * further html parts, in order, which the body's html is joined
+	 * with when there is such a part (Apple Mail writes html, picture,
+	 * html); tail_end is how far that holds, 0 when no part came */
+	GString *html_tail;
+	size_t tail_end;
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;

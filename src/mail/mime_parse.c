@@ -557,6 +557,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	mime_init();
 	memset(&c, 0, sizeof(c));
 	c.out = out;
+	c.html_tail = g_string_new(NULL);
 	if (!raw)
 		len = 0;
 	buf_init(&nonul, (size_t)TAME_SMTP_MESSAGE_MAX * 3 + 16);
@@ -662,6 +663,8 @@ out:
 	free(c.grp_status);
 	free(c.grp_diag);
 	free(c.grp_rcpt);
+	if (c.html_tail)
+		g_string_free(c.html_tail, TRUE);
 	if (msg)
 		g_object_unref(msg);
 	if (parser)

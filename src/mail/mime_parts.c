@@ -384,6 +384,32 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 			c->html_part = obj;
 			return TAME_OK;
 		}
+		if (g_mime_content_type_is_type(ct, "text", "html") &&
+		    c->html_tail && c->html_tail->len < TAME_TEXT_MAX) {
+			char *more = mime_part_text(obj);
+
+			if (!more)
+				return TAME_ENOMEM;
+			g_string_append(c->html_tail, more);
+			c->tail_end = c->html_tail->len;
+			free(more);
+			return TAME_OK;
+		}
+	}
+	/* a picture between html parts shows where it was */
+	if (c->html_part && c->html_tail && !is_att &&
+	    g_mime_content_type_is_type(ct, "image", "*")) {
+		int nomem = 0;
+		char *cid = mime_clean_id(g_mime_object_get_content_id(obj),
+		    &nomem);
+
+		if (nomem)
+			return TAME_ENOMEM;
+		if (cid) {
+			g_string_append_printf(c->html_tail, "<img src=\"cid:%s\">",
+			    cid);
+			free(cid);
+		}
 	}
 	/* Text without a name that is not the body (text/calendar, a
 	 * second text/plain or text/html, as Apple Mail writes a mail with
@@ -468,6 +494,19 @@ mime_read_bodies(struct pctx *c)
 		return TAME_OK;
 	if (!(html = mime_part_text(c->html_part)))
 		return TAME_ENOMEM;
+	if (c->html_tail && c->tail_end) {
+		char *all = malloc(strlen(html) + c->tail_end + 1);
+
+		if (!all) {
+			free(html);
+			return TAME_ENOMEM;
+		}
+		memcpy(all, html, strlen(html));
+		memcpy(all + strlen(html), c->html_tail->str, c->tail_end);
+		all[strlen(html) + c->tail_end] = '\0';
+		free(html);
+		html = all;
+	}
 	buf_init(&b, TAME_TEXT_MAX);
 	rc = html_sanitize(html, strlen(html), &b);
 	/* Too big: keep the prefix, which ends between two tokens, and

@@ -242,8 +242,10 @@ test_attachment(void **state)
 }
 
 /* Apple Mail writes a picture between two paragraphs as mixed parts:
- * html, image, html. The first html is the body; the second is kept as
- * an attachment rather than lost (so is a second text/plain). */
+ * html, image, html. The html parts are joined, the picture in its
+ * place (by its Content-ID); a second text/plain is kept as an
+ * attachment rather than lost. Pictures after the last html part (a
+ * multipart/related body's) add nothing to the html. */
 static void
 test_second_text_parts_kept(void **state)
 {
@@ -252,18 +254,31 @@ test_second_text_parts_kept(void **state)
 	parse_str("From: a@b.c\nSubject: two\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=b1\n\n"
 	    "--b1\nContent-Type: text/html\n\n<p>first</p>\n"
+	    "--b1\nContent-Type: image/png\nContent-Disposition: inline\n"
+	    "Content-ID: <pic1@mac>\nContent-Transfer-Encoding: base64\n\n"
+	    "iVBORw0KGgo=\n"
 	    "--b1\nContent-Type: text/html\n\n<p>second</p>\n"
 	    "--b1\nContent-Type: text/plain\n\nplain one\n"
 	    "--b1\nContent-Type: text/plain\n\nplain two\n"
 	    "--b1--\n", &p);
 	assert_non_null(strstr(p.html, "first"));
-	assert_null(strstr(p.html, "second"));
+	assert_non_null(strstr(p.html, "second"));
+	assert_true(strstr(p.html, "first") < strstr(p.html, "cid:pic1@mac"));
+	assert_true(strstr(p.html, "cid:pic1@mac") < strstr(p.html, "second"));
 	assert_string_equal(p.text, "plain one");
 	assert_int_equal(p.natt, 2);
-	assert_string_equal(p.att[0].content_type, "text/html");
-	assert_non_null(memmem(p.att[0].data, p.att[0].len, "second", 6));
+	assert_string_equal(p.att[0].content_type, "image/png");
 	assert_string_equal(p.att[1].content_type, "text/plain");
 	assert_non_null(memmem(p.att[1].data, p.att[1].len, "plain two", 9));
+	mime_parsed_free(&p);
+
+	parse_str("From: a@b.c\nSubject: related\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/html\n\n<p>logo: <img src=cid:l@x></p>\n"
+	    "--b1\nContent-Type: image/png\nContent-ID: <l@x>\n"
+	    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+	    "--b1--\n", &p);
+	assert_null(strstr(strstr(p.html, "cid:l@x") + 1, "cid:l@x"));
 	mime_parsed_free(&p);
 }
 
