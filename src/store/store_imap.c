@@ -74,7 +74,7 @@ store_imap_set(struct store *s, const struct imap_conf *c, int64_t now)
 		    &sealed))) {
 			store_set_errmsg(s, "cannot seal the IMAP password "
 			    "(key file %s/secret.key): %s", s->datadir,
-			    tame_strerror(rc));
+			    store_secret_strerror(rc));
 			return rc;
 		}
 	}
@@ -105,7 +105,7 @@ store_imap_get(struct store *s, int64_t mailbox_id, struct imap_conf *out)
 	if (rc) {
 		store_set_errmsg(s, "cannot open the IMAP password of mailbox "
 		    "%lld with %s/secret.key: %s", (long long)mailbox_id,
-		    s->datadir, tame_strerror(rc));
+		    s->datadir, store_secret_strerror(rc));
 		imap_conf_clear(out);
 	}
 	free(sealed);

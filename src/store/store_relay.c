@@ -56,7 +56,7 @@ store_relay_set(struct store *s, const struct relay_conf *c, int64_t now)
 		    &sealed))) {
 			store_set_errmsg(s, "cannot seal the relay password "
 			    "(key file %s/secret.key): %s", s->datadir,
-			    tame_strerror(rc));
+			    store_secret_strerror(rc));
 			return rc;
 		}
 	}
@@ -89,7 +89,7 @@ get(struct store *s, int64_t mailbox_id, int64_t ticket_id,
 	    &out->password))) {
 		store_set_errmsg(s, "cannot open the relay password of mailbox "
 		    "%lld with %s/secret.key: %s", (long long)out->mailbox_id,
-		    s->datadir, tame_strerror(rc));
+		    s->datadir, store_secret_strerror(rc));
 		relay_conf_clear(out);
 	}
 	free(sealed);

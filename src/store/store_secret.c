@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sodium.h>
+#include "../core/util.h"
 #include "store_secret.h"
 
 #define KEY_FILE "secret.key"
@@ -65,6 +67,7 @@ static enum tame_err
 create_key(const char *datadir, const char *path, unsigned char *key)
 {
 	char tmp[PATH_MAX];
+	struct stat st;
 	enum tame_err rc;
 	int fd, n, dfd;
 
@@ -75,6 +78,14 @@ create_key(const char *datadir, const char *path, unsigned char *key)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) < 0)
 		return TAME_EIO;
+	/* root running `tame` makes it for the directory's owner, who runs
+	 * tamed (a root-owned 0600 key is a key tamed cannot read) */
+	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0 &&
+	    fchown(fd, st.st_uid, st.st_gid) != 0) {
+		close(fd);
+		unlink(tmp);
+		return TAME_EIO;
+	}
 	randombytes_buf(key, crypto_secretbox_KEYBYTES);
 	rc = write_all(fd, key, crypto_secretbox_KEYBYTES);
 	if (!rc && fsync(fd) != 0)
@@ -107,6 +118,8 @@ load_key(const char *datadir, int create, unsigned char *key)
 		if (fd >= 0) {
 			rc = read_key(fd, key);
 			close(fd);
+			if (rc)
+				errno = EBADMSG;	/* too short to be a key */
 			return rc;
 		}
 		if (errno != ENOENT || !create)
@@ -117,6 +130,20 @@ load_key(const char *datadir, int create, unsigned char *key)
 		/* another process made it just now: read theirs */
 	}
 	return TAME_EIO;
+}
+
+/* See store_secret.h. */
+const char *
+store_secret_strerror(enum tame_err rc)
+{
+	if (rc == TAME_EIO && errno == ENOENT)
+		return "the key file is missing (restored without it? copy it "
+		    "from the old data directory, or enter the password again)";
+	if (rc == TAME_EIO && errno == EBADMSG)
+		return "the key file is damaged";
+	if (rc == TAME_EIO && errno)
+		return strerror(errno);
+	return tame_strerror(rc);
 }
 
 /* See store_secret.h. */

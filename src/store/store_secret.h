@@ -20,6 +20,11 @@
 enum tame_err store_secret_seal(const char *datadir, const char *plain,
     char **out);
 
+/* What went wrong with the key file, after a seal or open returned rc
+ * (errno kept from then): "missing", "Permission denied" and the like
+ * rather than "I/O error". */
+const char *store_secret_strerror(enum tame_err rc);
+
 /* Opens sealed (from store_secret_seal) with the key of datadir. *out is
  * malloc'd; caller wipes and frees it. TAME_EPARSE for a damaged value,
  * TAME_EAUTH when the key does not open it (another data directory's

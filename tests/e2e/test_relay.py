@@ -326,6 +326,36 @@ def test_wrong_password_shows_and_waits_until_fixed(tame, sink, relay, cert):
     assert sink.messages == []
 
 
+def test_missing_key_file_is_named(tame, relay, cert):
+    """A data directory restored without secret.key cannot open the
+    relay password: the reply waits saying the key file is missing and
+    what to do, not "I/O error"."""
+    mb = add_mailbox(tame, {"url": relay.url(), "ca_file": cert[0]})
+    (tame.data / "secret.key").unlink()
+    tid = ticket_for(tame, OTHER, "Key gone")
+    out = tame.reply(tid, "Will it go?")
+    d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the reply's error")
+    assert d["state"] == "queued", d
+    assert "key file is missing" in d["error"], d
+    assert "I/O error" not in d["error"]
+    assert relay.messages == [] and mb["id"]
+
+
+def test_key_made_by_root_belongs_to_the_directory_owner(tame_data):
+    """`tame` run as root on a data directory another user owns (the one
+    tamed runs as) makes secret.key theirs; a root-owned 0600 key was a
+    key tamed could not read."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    os.chown(tame_data.data, 65534, 65534)
+    tame_data.cli("mailbox", "set", "--address", MAILBOX, "--relay",
+                  "smtp://user:secret@127.0.0.1:2525")
+    st = (tame_data.data / "secret.key").stat()
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
+    assert st.st_mode & 0o777 == 0o600
+
+
 def test_fixed_password_sends_at_once_not_after_the_back_off(tame, relay,
                                                              cert):
     """With the real back-off (a minute, doubling), a reply held by a
