@@ -26,6 +26,10 @@
 #define TAME_SMTP_CLOSE_SECONDS     30
 /* Concurrent SMTP/LMTP connections; the rest get 421. */
 #define TAME_SMTP_CONN_MAX          512
+/* ... of them from one client address: one that opens hundreds and
+ * drips a byte into each must not hold every other sender out. An MTA
+ * in front (postfix's default is 20 at once) stays far below it. */
+#define TAME_SMTP_CONN_PER_PEER     (TAME_SMTP_CONN_MAX / 4)
 /* Messages committed in one group transaction at most; bounds latency. */
 #define TAME_GROUP_COMMIT_MAX       256
 

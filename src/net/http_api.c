@@ -93,6 +93,11 @@
  * connections, with or without a request on them, and then no answer
  * to anyone, and SIGTERM hung on the stuck workers). */
 #define HTTP_CONN_MAX 1024
+/* Connections at once from one client address: one client that opens
+ * hundreds and drips a byte into each now and then must not hold every
+ * agent out. Behind a proxy every request comes from its address; a
+ * quarter of the whole is still far more than a team's browsers use. */
+#define HTTP_CONN_PER_IP (HTTP_CONN_MAX / 4)
 /* Longest request path routed. */
 #define HTTP_PATH_MAX 2048
 /* Segments in the longest route. */
@@ -609,6 +614,44 @@ http_threads(void)
 	return (intptr_t)n;
 }
 
+/* Open connections per client address (IPv4, as the listener). */
+static struct {
+	uint32_t ip;
+	int n;
+} per_ip[HTTP_CONN_MAX + 64];
+static size_t nper_ip;
+static pthread_mutex_t per_ip_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Counts one more (d 1) or one less (d -1) connection from ip; -1 when
+ * one more would pass HTTP_CONN_PER_IP (not counted). */
+static int
+per_ip_count(uint32_t ip, int d)
+{
+	size_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&per_ip_mu);
+	for (i = 0; i < nper_ip && per_ip[i].ip != ip; i++)
+		;
+	if (d > 0) {
+		if (i == nper_ip && nper_ip == sizeof(per_ip) /
+		    sizeof(per_ip[0]))
+			rc = -1;
+		else if (i == nper_ip) {
+			per_ip[i].ip = ip;
+			per_ip[i].n = 0;
+			nper_ip++;
+		}
+		if (!rc && per_ip[i].n >= HTTP_CONN_PER_IP)
+			rc = -1;
+		else if (!rc)
+			per_ip[i].n++;
+	} else if (i < nper_ip && --per_ip[i].n <= 0)
+		per_ip[i] = per_ip[--nper_ip];
+	pthread_mutex_unlock(&per_ip_mu);
+	return rc;
+}
+
 /* libmicrohttpd started or closed a connection the acceptor handed it.
  * One it could not start (out of memory) is closed without a word:
  * api->conns keeps counting it, so the acceptor sets conns to live
@@ -619,13 +662,19 @@ conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
 {
 	struct http_api *api = cls;
 
-	(void)con;
 	(void)ctx;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
 		atomic_fetch_add(&api->live, 1);
 	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
 		atomic_fetch_sub(&api->live, 1);
 		atomic_fetch_sub(&api->conns, 1);
+		if (ci && ci->client_addr &&
+		    ci->client_addr->sa_family == AF_INET)
+			per_ip_count(((const struct sockaddr_in *)
+			    ci->client_addr)->sin_addr.s_addr, -1);
 	}
 }
 
@@ -676,10 +725,10 @@ listen_open(struct http_api *api)
 	return TAME_EIO;
 }
 
-/* At HTTP_CONN_MAX: answers fd 503 and closes it; logged at most once
- * a minute (*logged). */
+/* At HTTP_CONN_MAX, or HTTP_CONN_PER_IP from one address: answers fd
+ * 503 and closes it; logged at most once a minute (*logged). */
 static void
-refuse(int fd, time_t *logged)
+refuse(int fd, time_t *logged, const char *why)
 {
 	static const char body[] = "{\"error\":{\"code\":\"unavailable\","
 	    "\"message\":\"too many connections, try again later\"}}";
@@ -702,8 +751,7 @@ refuse(int fd, time_t *logged)
 	close(fd);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (*logged == 0 || now.tv_sec - *logged >= 60) {
-		tame_log(TAME_LOG_WARN, "http: %d connections open: refusing "
-		    "more (503)", HTTP_CONN_MAX);
+		tame_log(TAME_LOG_WARN, "http: %s: refusing more (503)", why);
 		*logged = now.tv_sec;
 	}
 }
@@ -743,15 +791,22 @@ accept_main(void *arg)
 				atomic_store(&api->conns,
 				    atomic_load(&api->live));
 			if (atomic_load(&api->conns) >= HTTP_CONN_MAX) {
-				refuse(fd, &refused);
+				refuse(fd, &refused, "every connection in use");
+				continue;
+			}
+			if (per_ip_count(peer.sin_addr.s_addr, 1)) {
+				refuse(fd, &refused, "one address holds a quarter "
+				    "of the connections");
 				continue;
 			}
 			atomic_fetch_add(&api->conns, 1);
 			handed = tame_mono_ms();
 			/* MHD_NO: out of memory; the socket is closed */
 			if (MHD_add_connection(api->inst.mhd_daemon, fd,
-			    (struct sockaddr *)&peer, len) != MHD_YES)
+			    (struct sockaddr *)&peer, len) != MHD_YES) {
 				atomic_fetch_sub(&api->conns, 1);
+				per_ip_count(peer.sin_addr.s_addr, -1);
+			}
 			continue;
 		}
 		err = errno;

@@ -36,6 +36,38 @@
 
 /* ---- accepting ---- */
 
+/* Connections open from peer. */
+static unsigned
+peer_conns(const struct smtp_server *srv, const char *peer)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < TAME_SMTP_CONN_MAX; i++)
+		if (srv->conns[i] && strcmp(srv->conns[i]->peer, peer) == 0)
+			n++;
+	return n;
+}
+
+/* Answers a connection over the limits 421 and closes it; logged at
+ * most once a minute (a flood of them would flood the log). */
+static void
+refuse_conn(struct smtp_server *srv, int fd, const char *peer)
+{
+	static const char busy[] = "421 4.3.2 Too many connections, try "
+	    "again later\r\n";
+	time_t now = mono_now();
+
+	if (!srv->refused_logged || now - srv->refused_logged >= 60) {
+		tame_log(TAME_LOG_WARN, "smtp: %s: refused, %u connections "
+		    "open (at most %d, %d from one address)", peer,
+		    srv->nconns, TAME_SMTP_CONN_MAX, TAME_SMTP_CONN_PER_PEER);
+		srv->refused_logged = now;
+	}
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		tame_log(TAME_LOG_DEBUG, "smtp: send: %s", strerror(errno));
+	close(fd);
+}
+
 static void
 srv_accept(struct smtp_server *srv, int lmtp)
 {
@@ -68,17 +100,9 @@ srv_accept(struct smtp_server *srv, int lmtp)
 		} else {
 			snprintf(peer, sizeof(peer), "local");
 		}
-		if (srv->nconns >= TAME_SMTP_CONN_MAX) {
-			static const char busy[] = "421 4.3.2 Too many "
-			    "connections, try again later\r\n";
-
-			tame_log(TAME_LOG_WARN, "smtp: %s: refused, %u "
-			    "connections open", peer, srv->nconns);
-			if (send(fd, busy, sizeof(busy) - 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				tame_log(TAME_LOG_DEBUG, "smtp: send: %s",
-				    strerror(errno));
-			close(fd);
+		if (srv->nconns >= TAME_SMTP_CONN_MAX ||
+		    peer_conns(srv, peer) >= TAME_SMTP_CONN_PER_PEER) {
+			refuse_conn(srv, fd, peer);
 			continue;
 		}
 		for (slot = 0; slot < TAME_SMTP_CONN_MAX; slot++)

@@ -101,6 +101,7 @@ struct smtp_server {
 	struct conn *conns[TAME_SMTP_CONN_MAX];
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;
+	time_t refused_logged;  /* when a refused connection was logged */
 	uint64_t next_queue_id;
 	int64_t idle_s;      /* TAME_SMTP_IDLE_SECONDS, or the test's */
 	atomic_int stop;

@@ -1166,10 +1166,13 @@ def test_http_connection_limit_answers_503_and_recovers(tame):
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
     socks = []
     try:
-        # (tamed takes its hard limit of open files as its own)
-        for _ in range(1040):
+        # (tamed takes its hard limit of open files as its own); from
+        # five addresses, as one may hold only a quarter
+        for i in range(1040):
             s = socket.create_connection(("127.0.0.1", tame.http_port),
-                                         timeout=10 * SLOW)
+                                         timeout=10 * SLOW,
+                                         source_address=("127.0.0.%d" %
+                                                         (2 + i % 5), 0))
             s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
             socks.append(s)
 
@@ -1192,7 +1195,8 @@ def test_http_connection_limit_answers_503_and_recovers(tame):
             return (head.startswith(b"HTTP/1.1 503") and
                     json.loads(body)["error"]["code"] == "unavailable")
         wait_for(refused, 10, what="a 503 past the connection limit")
-        assert "connections open: refusing more (503)" in tame.log_text()
+        assert "every connection in use: refusing more (503)" in \
+            tame.log_text()
         # a connection taken before the limit still gets its answer
         socks[0].sendall(b"\r\n")
         assert socks[0].recv(4096).startswith(b"HTTP/1.1 200")
@@ -1203,6 +1207,43 @@ def test_http_connection_limit_answers_503_and_recovers(tame):
     wait_for(lambda: tame.api("GET", "/api/v1/health", token=None)[0] == 200,
              10, what="health after the connections closed")
     assert tame.stop() == 0
+
+
+def test_one_address_holds_at_most_a_quarter_of_the_connections(tame):
+    """A client that opens hundreds of connections and drips into them
+    (a slowloris) gets 256 of the 1,024; the 257th is answered 503, and
+    the agents, from other addresses, are still answered. Once its
+    connections close, it is answered again."""
+    socks = []
+    try:
+        for _ in range(256):
+            s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                         timeout=10 * SLOW,
+                                         source_address=("127.0.0.2", 0))
+            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        extra = socket.create_connection(("127.0.0.1", tame.http_port),
+                                         timeout=10 * SLOW,
+                                         source_address=("127.0.0.2", 0))
+        socks.append(extra)
+        extra.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert extra.recv(4096).startswith(b"HTTP/1.1 503")
+        assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+        assert "one address holds a quarter" in tame.log_text()
+    finally:
+        for s in socks:
+            s.close()
+
+    def again():
+        s = socket.create_connection(("127.0.0.1", tame.http_port),
+                                     timeout=10 * SLOW,
+                                     source_address=("127.0.0.2", 0))
+        try:
+            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            return s.recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            s.close()
+    wait_for(again, 10, what="the address answered again")
 
 
 def test_query_parameter_not_utf8_is_400(tame):

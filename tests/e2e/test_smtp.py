@@ -485,16 +485,23 @@ def test_client_gone_mid_data_stores_nothing(tame):
 
 
 def test_many_idle_connections(tame):
+    """One client that opens connection after connection and says
+    nothing (a slowloris) gets at most a quarter of them (128): the rest
+    are answered 421, and another sender's mail still comes in."""
     idle = []
     try:
         for _ in range(150):
             c = socket.create_connection(("127.0.0.1", tame.smtp_port),
-                                         timeout=10 * SLOW)
+                                         timeout=10 * SLOW,
+                                         source_address=("127.0.0.2", 0))
             idle.append(c)
-        for c in idle[:5]:
-            assert c.recv(512).startswith(b"220")
+        greetings = [c.recv(512) for c in idle]
+        assert all(g.startswith(b"220") for g in greetings[:128])
+        assert all(g.startswith(b"421") for g in greetings[128:]), \
+            greetings[128:130]
         tame.send_mail(make_message(subject="Among idlers"))
         tame.wait_ticket("Among idlers")
+        assert "at most 512, 128 from one address" in tame.log_text()
     finally:
         for c in idle:
             c.close()
