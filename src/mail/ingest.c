@@ -173,6 +173,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	}
 	to[0] = cust;
 	memset(&m, 0, sizeof(m));
+	m.to_name = tt.customer_name;
 	m.from_email = mb->address;
 	m.from_name = mb->name;
 	m.to = to;

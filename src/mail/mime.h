@@ -89,6 +89,7 @@ struct mime_out {
 	const char *from_name;       /* may be NULL */
 	const char *const *to;       /* addr-specs */
 	size_t nto;
+	const char *to_name;         /* the first To's name, may be NULL */
 	const char *const *cc;
 	size_t ncc;
 	const char *subject;         /* UTF-8; encoded as RFC 2047 if needed */

@@ -205,9 +205,13 @@ mime_compose(const struct mime_out *m, struct buf *out)
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
 	    *str ? str : NULL, m->from_email);
 	g_free(str);
-	for (i = 0; i < m->nto; i++)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL,
-		    m->to[i]);
+	for (i = 0; i < m->nto; i++) {
+		/* "Hans Müller" <hans@...>, as the customer wrote it */
+		str = one_line(i == 0 ? m->to_name : NULL);
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO,
+		    *str ? str : NULL, m->to[i]);
+		g_free(str);
+	}
 	for (i = 0; i < m->ncc; i++)
 		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, NULL,
 		    m->cc[i]);

@@ -206,6 +206,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	m.from_email = ctx.mailbox_address;
 	m.from_name = ctx.mailbox_name;
 	m.to = to;
+	m.to_name = ctx.customer_name;
 	m.nto = 1;
 	m.cc = cc;
 	m.ncc = ncc;

@@ -29,6 +29,8 @@ def test_conversation_in_out_and_back_in(tame, sink):
     m = sent["msg"]
     assert m["Subject"] == "Re: Printer on fire [#%d]" % tid
     assert m["To"].addresses[0].addr_spec == "carol@example.org"
+    # by the name the customer wrote under
+    assert m["To"].addresses[0].display_name == "Carol Customer"
     assert m["From"].addresses[0].addr_spec == MAILBOX
     assert strip_angle(first["Message-ID"]) in msgids(m["In-Reply-To"])
     assert strip_angle(first["Message-ID"]) in msgids(m["References"])
