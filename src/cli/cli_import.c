@@ -81,6 +81,10 @@ struct importer {
 	int eof, stop;
 	size_t in_batch;
 	size_t total, stored, dups, unparsed, skipped;
+	/* of the open batch: counted as stored once it commits */
+	size_t b_stored, b_dups, b_unparsed;
+	char why[512];               /* the store's error, kept from a
+	                                rollback's own */
 	int status;                  /* of the tickets it makes */
 	int noinput;               /* the source cannot be read: said so */
 	int64_t t0, last_progress;
@@ -235,6 +239,18 @@ import_worker(void *arg)
 
 /* ---- the writer ---- */
 
+/* The open batch failed: rolled back, its messages not counted, and the
+ * store's reason kept (a rollback after SQLite gave the transaction up,
+ * on a full disk, says only "no transaction is active"). */
+static void
+import_abandon(struct importer *im)
+{
+	snprintf(im->why, sizeof(im->why), "%s", store_errmsg(im->s));
+	store_rollback(im->s);
+	im->in_batch = 0;
+	im->b_stored = im->b_dups = im->b_unparsed = 0;
+}
+
 static enum tame_err
 import_flush(struct importer *im)
 {
@@ -243,9 +259,15 @@ import_flush(struct importer *im)
 	if (!im->in_batch)
 		return TAME_OK;
 	im->in_batch = 0;
-	if ((rc = store_commit(im->s)))
-		store_rollback(im->s);
-	return rc;
+	if ((rc = store_commit(im->s))) {
+		import_abandon(im);
+		return rc;
+	}
+	im->stored += im->b_stored;
+	im->dups += im->b_dups;
+	im->unparsed += im->b_unparsed;
+	im->b_stored = im->b_dups = im->b_unparsed = 0;
+	return TAME_OK;
 }
 
 static enum tame_err
@@ -277,11 +299,11 @@ import_store(struct importer *im, struct slot *sl)
 	    tame_now_ms(), &res)))
 		return rc;
 	if (res.duplicate)
-		im->dups++;
+		im->b_dups++;
 	else
-		im->stored++;
+		im->b_stored++;
 	if (res.unparsed)
-		im->unparsed++;
+		im->b_unparsed++;
 	if (im->in_batch >= TAME_IMPORT_BATCH && (rc = import_flush(im)))
 		return rc;
 	import_progress(im, 0);
@@ -516,14 +538,14 @@ cli_import(struct store *s, const char *kind, const char *path,
 	if (rc == TAME_OK)
 		rc = import_flush(im);
 	else if (im->in_batch)
-		store_rollback(s);
+		import_abandon(im);
 	import_progress(im, 1);
 	if (rc && im->noinput) {
 		/* said above; EX_NOINPUT, or EX_DATAERR for what is no mbox */
 		code = rc == TAME_EPARSE ? cli_exit_code(rc) : 66;
 	} else if (rc) {
 		fprintf(stderr, "import: stopped: %s (%s)\n", tame_strerror(rc),
-		    store_errmsg(s));
+		    im->why[0] ? im->why : store_errmsg(s));
 		code = cli_exit_code(rc);
 	}
 	source_close(&im->src);

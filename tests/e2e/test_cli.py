@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import time
 
+import pytest
+
 from conftest import (MAILBOX, SLOW, TAME, Tame, make_message, run_tame,
                       settle, wait_for)
 
@@ -216,6 +218,42 @@ def test_import_mbox(tame_data):
     # "From " lines inside bodies did not split messages
     for t in ts:
         assert t["message_count"] == 1
+
+
+def test_import_onto_a_full_disk_says_so_and_counts_true(tmp_path):
+    """The disk fills during an import: it stops saying the disk is full
+    (it said only "cannot rollback - no transaction is active"), and its
+    count of stored messages is what the store holds (it counted the
+    messages of the batch that was rolled back)."""
+    import re
+    import sqlite3
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(small)],
+            stderr=subprocess.DEVNULL).returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        data = small / "data"
+        run_tame(data, "mailbox", "add", "--address", MAILBOX, "--name", "S")
+        path = tmp_path / "big.mbox"
+        with open(path, "wb") as f:
+            for i in range(3000):
+                f.write(b"From a@example.org Mon Jan  1 00:00:00 2024\n"
+                        b"From: a%d@example.org\nTo: %s\nSubject: Big %d\n"
+                        b"Message-ID: <big-%d@example.org>\n\n%s\n"
+                        % (i, MAILBOX.encode(), i, i,
+                           os.urandom(1500).hex().encode()))
+        r = run_tame(data, "import", "mbox", path, check=False)
+        assert r.returncode in (74, 75), r
+        assert "full" in r.err and "no transaction" not in r.err, r.err
+        said = int(re.findall(r"(\d+) stored", r.err)[-1])
+        db = sqlite3.connect(str(data / "tame.db"))
+        held = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        db.close()
+        assert said == held, (said, held, r.err[-300:])
+    finally:
+        subprocess.run(["umount", str(small)])
 
 
 def test_import_twice_without_message_ids_stores_once(tame_data):
