@@ -471,14 +471,20 @@ export class InboxView {
 			''));
 	}
 
+	// One key's change of ticket id, which the toast can take back.
 	async change(id, body, done) {
+		const t = this.tickets.find((x) => x.id === id);
+		const back = t && (body.status ? { status: t.status } :
+			{ assignee_id: t.assignee ? t.assignee.id : null });
 		try {
 			await api.patch('/tickets/' + id, body);
 		} catch (e) {
 			warn('Could not change #' + id + ': ' + e.message);
 			return;
 		}
-		toast(done, { actions: [{ label: 'Open', run: () => this.open(id) }] });
+		toast(done, { actions: [{ label: 'Open', run: () => this.open(id) },
+			...back ? [{ label: 'Undo', run: () => this.change(id, back,
+				'#' + id + ' is as it was.') }] : []] });
 		await this.load({ quiet: true });
 	}
 

@@ -686,6 +686,25 @@ test('a tag being typed survives a colleague\'s change', async () => {
 	await context.close();
 });
 
+test('s in the list solves, and the toast takes it back', async () => {
+	const id = await env.tamed.deliver({ subject: 'Undo the solve',
+		text: 'Oops.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/inbox/all?q=' +
+		encodeURIComponent('Undo the solve'));
+	await page.waitForSelector('#row-' + id + '.selected');
+	await page.focus('.rows');
+	await page.keyboard.press('s');
+	await page.click('.toast:has-text("#' + id + ' solved") button:text("Undo")');
+	await page.waitForSelector('.toast:has-text("as it was")');
+	assert.equal((await env.tamed.api('GET', '/tickets/' + id)).ticket
+		.status, 'new');
+	assertClean(seen);
+	await context.close();
+});
+
 test('hostile HTML mail is shown harmless', async () => {
 	const ids = [];
 	for (const m of XSS_MAILS)
