@@ -20,28 +20,31 @@ trap 'rm -f "$T" "$T.css"' EXIT
 
 # A line of JavaScript that ends in a binary operator, ",", an opening
 # bracket, ":", "?", "=" or "=>" cannot end a statement (no semicolon
-# is inserted there), and one ending in ";" has ended it: either way the
-# next line may follow it on the same line.
-# Lines holding "//" or "/*" (a comment, or a URL in a string) are left
-# as they are, as is a "++" or "--" at the end; a "+" or "-" that
-# would meet another keeps a space between them.
+# is inserted there), and one ending in ";" has ended it; a line that
+# starts with ".", "&&", "||", "?" or ":" cannot start one (a chained
+# call, the rest of a condition): either way the two lines may be one.
+# A line holding "//" or "/*" (a comment, or a URL in a string) is not
+# joined to the next, nor is one ending in "++" or "--"; a "+" or "-"
+# that would meet another keeps a space between them.
 join_js() {
 	awk '{
-		line = $0
-		if (pend != "") {
-			sep = (pend ~ /[-+]$/ && line ~ /^[-+]/) ? " " : ""
-			line = pend sep line
-			pend = ""
-		}
-		if (index(line, "//") || index(line, "/*") ||
-		    line ~ /(\+\+|--)$/ ||
-		    line !~ /([-+,({[&|?:=;]|=>)$/) {
-			print line
+		if (!have) {
+			prev = $0
+			have = 1
 			next
 		}
-		pend = line
+		if (!index(prev, "//") && !index(prev, "/*") &&
+		    prev !~ /(\+\+|--)$/ &&
+		    (prev ~ /([-+,({[&|?:=;]|=>)$/ ||
+		    $0 ~ /^(\.[^.]|&&|\|\||\?|:)/)) {
+			sep = (prev ~ /[-+]$/ && $0 ~ /^[-+]/) ? " " : ""
+			prev = prev sep $0
+			next
+		}
+		print prev
+		prev = $0
 	}
-	END { if (pend != "") print pend }'
+	END { if (have) print prev }'
 }
 
 slim() { # FILE -> the bytes served, in $T
@@ -52,10 +55,17 @@ slim() { # FILE -> the bytes served, in $T
 			echo "embed.sh: $1 has a string spanning lines" >&2
 			exit 1
 		fi
+		# a comment after code goes too when the code before it holds
+		# no quote and no "/" (so the "//" is in no string or regular
+		# expression)
 		awk '{ sub(/^[ \t]+/, "") }
 		    incomment { if (index($0, "*/")) incomment = 0; next }
 		    /^\/\*/ { if (!index($0, "*/")) incomment = 1; next }
 		    /^\/\// || /^$/ { next }
+		    match($0, /[ \t]+\/\/ /) &&
+		    substr($0, 1, RSTART - 1) !~ /[\047"`\/]/ {
+			$0 = substr($0, 1, RSTART - 1)
+		    }
 		    { print }' "$1" > "$T"
 		# CSS needs no line breaks, no space after ":", ";" and ","
 		# or around braces, and no ";" before "}" (no string in
