@@ -13,6 +13,14 @@
  * GMime reads right; a run without inner padding is left as it is (it
  * may split a character between words, which GMime joins well).
  *
+ * Japanese mail from Windows labels as ISO-2022-JP text that holds
+ * Microsoft's additions to JIS X 0208 (row 13: ㈱, ①, ㍉; the NEC and
+ * IBM rows), which iconv's ISO-2022-JP refuses: GMime then showed the
+ * escape codes, or "?". Such text is moved to the Shift_JIS bytes it
+ * stands for (simple arithmetic on the JIS codes) and read as CP932,
+ * Microsoft's own table (mime_jis_to_sjis); an encoded word of it is
+ * rewritten as one in CP932.
+ *
  * Only header blocks are touched: the message's, and each one that
  * follows a line starting with "--" (a MIME boundary) up to its blank
  * line. The raw message is kept as it came; only the copy GMime reads
@@ -86,6 +94,76 @@ add_decoded(GByteArray *bytes, const struct eword *w)
 	g_free(o);
 }
 
+/* See mime_impl.h. JIS X 0208 row r, cell c (0x21..0x7E each) is
+ * Shift_JIS ((r + 1) / 2 + 0x70 or 0xB0, c + 0x1F/0x20 or 0x7E). */
+int
+mime_jis_to_sjis(const unsigned char *p, size_t n, GByteArray *out)
+{
+	const unsigned char *end = p + n;
+	guint8 b[2];
+	int mode = 0;	/* 0 ASCII, 1 two-byte JIS, 2 half-width kana */
+
+	while (p < end) {
+		if (*p == 0x1b) {
+			if (end - p >= 3 && p[1] == '$' &&
+			    (p[2] == 'B' || p[2] == '@'))
+				mode = 1;
+			else if (end - p >= 3 && p[1] == '(' &&
+			    (p[2] == 'B' || p[2] == 'J'))
+				mode = 0;
+			else if (end - p >= 3 && p[1] == '(' && p[2] == 'I')
+				mode = 2;
+			else
+				return -1;	/* JIS X 0212 and the like */
+			p += 3;
+		} else if (mode == 1 && *p >= 0x21 && *p <= 0x7e) {
+			if (end - p < 2 || p[1] < 0x21 || p[1] > 0x7e)
+				return -1;
+			b[0] = (guint8)(((p[0] + 1) >> 1) +
+			    (p[0] <= 0x5e ? 0x70 : 0xb0));
+			b[1] = (guint8)(p[1] + ((p[0] & 1) ?
+			    (p[1] > 0x5f ? 0x20 : 0x1f) : 0x7e));
+			g_byte_array_append(out, b, 2);
+			p += 2;
+		} else if (mode == 2 && *p >= 0x21 && *p <= 0x5f) {
+			b[0] = (guint8)(*p++ + 0x80);
+			g_byte_array_append(out, b, 1);
+		} else if (*p >= 0x80) {
+			return -1;
+		} else {
+			g_byte_array_append(out, p++, 1);
+		}
+	}
+	return 0;
+}
+
+/* 1 when the ISO-2022-JP bytes of b are read only as CP932 (they hold
+ * Microsoft's additions): b becomes those CP932 bytes. */
+static int
+jis_needs_cp932(GByteArray *b)
+{
+	GByteArray *sjis;
+	gchar *t;
+
+	if ((t = g_convert((const gchar *)b->data, b->len, "UTF-8",
+	    "ISO-2022-JP", NULL, NULL, NULL))) {
+		g_free(t);
+		return 0;
+	}
+	sjis = g_byte_array_new();
+	if (mime_jis_to_sjis(b->data, b->len, sjis) == 0 &&
+	    (t = g_convert((const gchar *)sjis->data, sjis->len, "UTF-8",
+	    "CP932", NULL, NULL, NULL))) {
+		g_free(t);
+		g_byte_array_set_size(b, 0);
+		g_byte_array_append(b, sjis->data, sjis->len);
+		g_byte_array_unref(sjis);
+		return 1;
+	}
+	g_byte_array_unref(sjis);
+	return 0;
+}
+
 /* Mends the runs in the header block [p, lim); what is before a mended
  * run and was not yet copied is copied to out from *copied on. */
 static enum tame_err
@@ -97,7 +175,7 @@ fix_block(const char *p, const char *lim, const char **copied,
 	GByteArray *bytes;
 	enum tame_err rc = TAME_OK;
 	gchar *b64;
-	int inner_pad;
+	int inner_pad, cp932;
 
 	while (p < lim && !rc) {
 		if (!(q = memmem(p, (size_t)(lim - p), "=?", 2)))
@@ -125,12 +203,22 @@ fix_block(const char *p, const char *lim, const char **copied,
 			add_decoded(bytes, &w);
 			last = w;
 		}
-		if (inner_pad) {
+		cp932 = 0;
+		if (first.b && first.cslen == 11 &&
+		    strncasecmp(first.cs, "iso-2022-jp", 11) == 0) {
+			if (!bytes) {
+				bytes = g_byte_array_new();
+				add_decoded(bytes, &first);
+			}
+			cp932 = jis_needs_cp932(bytes);
+		}
+		if (inner_pad || cp932) {
 			b64 = g_base64_encode(bytes->data, bytes->len);
 			if (!(rc = buf_add(out, *copied,
 			    (size_t)(first.start - *copied))) &&
 			    !(rc = buf_add(out, "=?", 2)) &&
-			    !(rc = buf_add(out, first.cs, first.cslen)) &&
+			    !(rc = cp932 ? buf_add(out, "CP932", 5) :
+			    buf_add(out, first.cs, first.cslen)) &&
 			    !(rc = buf_add(out, "?B?", 3)) &&
 			    !(rc = buf_addstr(out, b64)))
 				rc = buf_add(out, "?=", 2);

@@ -63,6 +63,11 @@ struct buf;
  * copy appended to out, 0 when nothing needed it (out untouched), -1
  * when out of memory. */
 int mime_fix_ewords(const char *raw, size_t len, struct buf *out);
+/* ISO-2022-JP bytes as the Shift_JIS bytes they stand for, appended to
+ * out (to be read as CP932, which has Microsoft's additions to JIS X
+ * 0208 that iconv's ISO-2022-JP refuses). -1 for what Shift_JIS cannot
+ * hold (JIS X 0212, 8-bit bytes, a broken escape). */
+int mime_jis_to_sjis(const unsigned char *p, size_t n, GByteArray *out);
 
 /* mime_text.c */
 /* A malloc'd copy of s, repaired to valid UTF-8, cut to max bytes; with

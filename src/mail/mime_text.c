@@ -346,6 +346,16 @@ part_text_any(GMimeObject *obj)
 	if (n && !utf8_label(cs))
 		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
 		    decode_as(cs), NULL, NULL, NULL);
+	/* ISO-2022-JP with Microsoft's additions (㈱, ①): as CP932 */
+	if (!t && n && cs && g_ascii_strcasecmp(cs, "iso-2022-jp") == 0) {
+		GByteArray *sjis = g_byte_array_new();
+
+		if (mime_jis_to_sjis(ba->data, n, sjis) == 0)
+			t = g_convert((const char *)sjis->data,
+			    (gssize)sjis->len, "UTF-8", "CP932", NULL, NULL,
+			    NULL);
+		g_byte_array_unref(sjis);
+	}
 	if (!t && n && g_utf8_validate((const char *)ba->data, (gssize)n,
 	    NULL))
 		t = g_strndup((const char *)ba->data, n);

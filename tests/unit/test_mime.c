@@ -188,6 +188,34 @@ test_rfc2047_padding_inside(void **state)
 #undef PRIVET
 }
 
+/* Japanese mail from Windows: ISO-2022-JP holding Microsoft's additions
+ * (㈱ is row 13, which iconv's ISO-2022-JP refuses) is read as CP932,
+ * in the body and in an encoded subject; plain ISO-2022-JP as before. */
+static void
+test_iso2022jp_microsoft_additions(void **state)
+{
+#define KK "\xe3\x88\xb1\xe6\xa0\xaa\xe5\xbc\x8f\xe4\xbc\x9a\xe7\xa4\xbe"
+#define HELLO "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf"
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: =?ISO-2022-JP?B?GyRCLWozdDwwMnE8UhsoQg==?="
+	    "\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ISO-2022-JP\n\n"
+	    "\x1b$B-j3t<02q<R\x1b(B\n", &p);
+	assert_string_equal(p.subject, KK);
+	assert_string_equal(p.text, KK "\n");
+	mime_parsed_free(&p);
+	parse_str("From: a@b.c\nSubject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?="
+	    "\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=iso-2022-jp\n\n"
+	    "\x1b$B$3$s$K$A$O\x1b(B\n", &p);
+	assert_string_equal(p.subject, HELLO);
+	assert_string_equal(p.text, HELLO "\n");
+	mime_parsed_free(&p);
+#undef KK
+#undef HELLO
+}
+
 static void
 test_attachment(void **state)
 {
@@ -700,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_rfc2047_padding_inside),
+		cmocka_unit_test(test_iso2022jp_microsoft_additions),
 		cmocka_unit_test(test_latin1_body),
 		cmocka_unit_test(test_unknown_charset),
 		cmocka_unit_test(test_alternative),
