@@ -318,7 +318,7 @@ cmd_restore(const char *data, const char *file)
 	if (rc) {
 		fprintf(stderr, "tame: restore: %s\n", err);
 		return rc == TAME_EPARSE ? EX_DATAERR_ : rc == TAME_ENOTFOUND ?
-		    EX_NOINPUT_ : EX_IOERR_;
+		    EX_NOINPUT_ : rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
 	}
 	fprintf(stderr, "tame: %s restored into %s\n", file, data);
 	return EX_OK_;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "../tame_limits.h"
 #include "../core/util.h"
@@ -91,13 +92,27 @@ enum tame_err
 store_open(const char *datadir, int migrate, struct store **out)
 {
 	enum tame_err rc;
-	int n;
+	int n, fd;
 
 	if (!datadir || !out)
 		return TAME_EINVAL;
 	*out = NULL;
-	if ((rc = store_backend_sqlite.open(datadir, migrate, out)))
+	/* every user of the store holds DATA/store.lock shared, so a
+	 * restore (store_restore, exclusive) never swaps the file under
+	 * one; a directory that cannot hold it (read-only) is opened
+	 * without */
+	rc = store_lock_file(datadir, "store.lock", LOCK_SH, &fd);
+	if (rc == TAME_EBUSY) {
+		tame_log(TAME_LOG_WARN, "store: %s is being restored; try again "
+		    "when that is done", datadir);
+		return TAME_EBUSY;
+	}
+	if ((rc = store_backend_sqlite.open(datadir, migrate, out))) {
+		if (fd >= 0)
+			close(fd);
 		return rc;
+	}
+	(*out)->lock_fd = fd;
 	/* the key of sealed secrets lives there (store_secret.h) */
 	n = snprintf((*out)->datadir, sizeof((*out)->datadir), "%s", datadir);
 	if (n < 0 || (size_t)n >= sizeof((*out)->datadir))
@@ -118,18 +133,29 @@ store_file(const char *datadir, char *out, size_t n)
 enum tame_err
 store_lock_dir(const char *datadir, int *fd)
 {
+	return store_lock_file(datadir, "tamed.lock", LOCK_EX, fd);
+}
+
+/* See store.h. */
+enum tame_err
+store_lock_file(const char *datadir, const char *name, int how, int *fd)
+{
 	char path[4096];
+	struct stat st;
 	int e;
 
 	*fd = -1;
-	if (snprintf(path, sizeof(path), "%s/tamed.lock", datadir) >=
+	if (snprintf(path, sizeof(path), "%s/%s", datadir, name) >=
 	    (int)sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return TAME_EIO;
 	}
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return TAME_EIO;
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+	/* made by root for the directory's owner, who runs tamed */
+	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0)
+		(void)fchown(*fd, st.st_uid, st.st_gid);
+	if (flock(*fd, how | LOCK_NB) == 0)
 		return TAME_OK;
 	e = errno;
 	close(*fd);
@@ -142,8 +168,14 @@ store_lock_dir(const char *datadir, int *fd)
 void
 store_close(struct store *s)
 {
-	if (s)
-		s->be->close(s);
+	int fd;
+
+	if (!s)
+		return;
+	fd = s->lock_fd;
+	s->be->close(s);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Last error text of s; owned by s. */

@@ -80,6 +80,11 @@ enum tame_err store_restore(const char *datadir, const char *file,
  * open as long as the lock is wanted). TAME_EBUSY when another process
  * holds it; TAME_EIO (errno set) when it cannot be made. */
 enum tame_err store_lock_dir(const char *datadir, int *fd);
+/* Takes DATA/name with flock how (LOCK_SH or LOCK_EX), not waiting;
+ * made for the directory's owner when root makes it. *fd as above;
+ * TAME_EBUSY when the lock is held the other way. */
+enum tame_err store_lock_file(const char *datadir, const char *name,
+    int how, int *fd);
 /* Writes every mailbox, agent (without password), customer, ticket with
  * its messages and events as one JSON document to f. */
 enum tame_err store_export_json(struct store *s, FILE *f);

@@ -27,6 +27,7 @@ struct store {
 	char errmsg[STORE_ERRMSG_MAX];  /* last error, for store_errmsg() */
 	char datadir[STORE_DATADIR_MAX]; /* set by store_open(); where the
 	                                    key of store_secret.h lives */
+	int lock_fd;        /* DATA/store.lock, held shared; -1 none */
 };
 
 struct store_backend {

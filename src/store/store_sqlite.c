@@ -395,6 +395,7 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	if (!(q = calloc(1, sizeof(*q))))
 		return TAME_ENOMEM;
 	q->base.be = &store_backend_sqlite;
+	q->base.lock_fd = -1;
 	src = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {

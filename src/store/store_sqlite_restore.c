@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include "migrations.h"
 #include "store.h"
@@ -105,12 +107,14 @@ copy_pages(sqlite3 *src, const char *path, char *err, size_t n)
 enum tame_err
 store_restore(const char *datadir, const char *file, char *err, size_t n)
 {
-	char db[4096], tmp[4200], side[4200], uri[8300];
+	char db[4096], tmp[4200], side[4200];
+	char uri[3 * 4000 + 32];	/* each byte may become "%XX" */
 	sqlite3 *src = NULL;
+	struct stat st;
 	enum tame_err rc;
 	const char *p;
 	char *o;
-	int fd;
+	int fd, lock;
 
 	err[0] = '\0';
 	if ((rc = store_file(datadir, db, sizeof(db))) ||
@@ -129,12 +133,22 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 		snprintf(err, n, "cannot read %s: %s", file, strerror(errno));
 		return TAME_ENOTFOUND;
 	}
+	/* no tame command (deliver from the MTA, an import, a backup) may
+	 * have the old file open while it is replaced: each holds
+	 * store.lock shared (store_open) */
+	if ((rc = store_lock_file(datadir, "store.lock", LOCK_EX, &lock))) {
+		snprintf(err, n, rc == TAME_EBUSY ? "the store is in use (a tame "
+		    "command such as deliver or import); try again when it is "
+		    "done" : "cannot lock %s/store.lock: %s", datadir,
+		    strerror(errno));
+		return rc;
+	}
 	if (sqlite3_open_v2(uri, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, n, "cannot open %s: %s", file, src ?
 		    sqlite3_errmsg(src) : "out of memory");
-		sqlite3_close(src);
-		return TAME_EPARSE;
+		rc = TAME_EPARSE;
+		goto out;
 	}
 	if ((rc = check_backup(src, file, err, n)))
 		goto out;
@@ -145,7 +159,11 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 		rc = TAME_EIO;
 		goto out;
 	}
-	close(fd);	/* 0600, as the store's files are */
+	/* 0600, as the store's files are, and the directory owner's when
+	 * root restores it (the one who runs tamed must open it) */
+	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0)
+		(void)fchown(fd, st.st_uid, st.st_gid);
+	close(fd);
 	if ((rc = copy_pages(src, tmp, err, n))) {
 		unlink(tmp);
 		goto out;
@@ -174,5 +192,6 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 	}
 out:
 	sqlite3_close(src);
+	close(lock);
 	return rc;
 }

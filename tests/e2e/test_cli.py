@@ -540,9 +540,24 @@ def test_restore_after_a_crash_leaves_the_old_wal_out(tame):
     for bad in (junk, other, tame.dir / "missing.db"):
         r = tame.cli("restore", bad, check=False)
         assert r.returncode in (65, 66) and str(bad) in r.err, r
+    # a tame command (deliver from the MTA, say) has the store open
+    import fcntl
+    with open(tame.data / "store.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        r = tame.cli("restore", bk, check=False)
+        assert r.returncode == 75 and "in use" in r.err, r
+    # an absurd path is refused, not a crash
+    r = tame.cli("restore", "%" * 3990, check=False)
+    assert r.returncode in (64, 65, 66, 74), r
+    # restored by root for the directory's owner, who runs tamed
+    if os.geteuid() == 0:
+        os.chown(tame.data, 65534, 65534)
     r = tame.cli("restore", bk, check=False)
     assert r.returncode == 0, r
     assert not (tame.data / "tame.db-wal").exists()
+    if os.geteuid() == 0:
+        assert (tame.data / "tame.db").stat().st_uid == 65534
+        os.chown(tame.data, 0, 0)
     tame.start()
     assert [t["subject"] for t in tame.tickets()] == ["Before the backup"]
     tame.send_mail(make_message(subject="After the restore"))
