@@ -102,6 +102,10 @@ struct message_new {
 	enum delivery_state delivery;
 	int unparsed;             /* 1: raw kept, content unknown */
 	int auto_submitted;       /* 1: automatic mail (RFC 3834 etc.) */
+	int quiet;                /* 1: it answers ours by itself (an
+	                             out-of-office, a read receipt, a
+	                             delivery report): not the list's
+	                             preview nor the customer's last word */
 	int64_t created_at;
 	size_t preview_len;       /* bytes of text the list preview reads
 	                             (the new text, before quoted history

@@ -306,6 +306,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 	m.message_id = p->message_id;
 	m.raw_id = raw_id;
 	m.auto_submitted = 1;
+	m.quiet = 1;
 	m.created_at = now;
 	if ((rc = store_message_add(s, &m, &res->message_id)))
 		return rc;
@@ -481,6 +482,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.raw_id = raw_id;
 	m.unparsed = p->unparsed;
 	m.auto_submitted = p->auto_submitted;
+	m.quiet = p->auto_reply;
 	m.created_at = now;
 	m.preview_len = ip->new_len;
 	if ((rc = store_message_add(s, &m, &res->message_id)))

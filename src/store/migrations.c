@@ -473,12 +473,11 @@ static const char *const steps[] = {
 	"CREATE INDEX outbox_mail_id ON outbox(mail_id)"
 	" WHERE mail_id IS NOT NULL;",
 	/* 17: a customer's message reaches the ticket's assignee too (as
-	 * their notify_assigned allows), not only its followers; automatic
-	 * mail (an out-of-office, a read receipt) reaches nobody. UNION
+	 * their notify_assigned allows), not only its followers. UNION
 	 * makes one notification of an assignee who also follows. */
 	"DROP TRIGGER notify_followers_message;"
 	"CREATE TRIGGER notify_followers_message AFTER INSERT ON messages"
-	" WHEN NEW.direction = 0 AND NOT NEW.auto_submitted BEGIN"
+	" WHEN NEW.direction = 0 BEGIN"
 	" INSERT INTO notifications(agent_id, ticket_id, kind, message_id,"
 	"  created_at)"
 	" SELECT f.agent_id, NEW.ticket_id, 'message.received', NEW.id,"

@@ -242,9 +242,10 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 
 /* Row, search index and ticket counters in one save point; the message
  * added last, but for a note, gives the ticket its preview, and a
- * customer's its waiting time. Automatic mail joining a ticket (a read
- * receipt, an out-of-office reply, a bounce) changes neither: the list
- * shows what a person wrote last. See store.h.
+ * customer's its waiting time. Mail that answers ours by itself joining
+ * a ticket (m->quiet: a read receipt, an out-of-office reply, a bounce)
+ * changes neither: the list shows what a person wrote last (list mail
+ * is automatic too, but carries a person's words). See store.h.
  *
  * Inside a caller's transaction the search index is written at COMMIT
  * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
@@ -336,7 +337,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	/* an internal note is no line of the conversation: the list shows
 	 * what the customer or the team wrote last */
 	sq_bind_int(q, st, 5, m->direction == MSG_NOTE);
-	sq_bind_int(q, st, 6, m->auto_submitted != 0);
+	sq_bind_int(q, st, 6, m->quiet != 0);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	if (sqlite3_changes(q->db) == 0) {

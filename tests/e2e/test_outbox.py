@@ -761,6 +761,26 @@ def test_read_receipt_joins_without_reopening_or_preview(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_list_mail_of_a_person_is_their_last_word(tame, sink):
+    """A customer writing through a mailing list (List-Id: automatic to
+    the acknowledgement) still wrote it themself: it is the list's
+    preview and tells the ticket's followers."""
+    tid, first = open_ticket(tame, "Group question")
+    st, _, _ = tame.api("POST", "/api/v1/tickets/%d/followers" % tid,
+                        {"agent_id": tame.admin_id})
+    assert st in (200, 201)
+    before = tame.get("/api/v1/notifications")["unread"]
+    tame.send_mail(make_message(
+        sender="carol@example.org", subject="Re: Group question",
+        text="Any news on this one?\n",
+        headers={"In-Reply-To": first["Message-ID"],
+                 "List-Id": "<users.lists.example.org>"}))
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2)
+    row = [t for t in tame.tickets() if t["id"] == tid][0]
+    assert row["preview"] == "Any news on this one?", row
+    assert tame.get("/api/v1/notifications")["unread"] == before + 1
+
+
 def test_out_of_office_answer_does_not_reopen(tame, sink):
     """The customer's out-of-office reply to our answer joins the
     ticket but leaves it solved; the customer's own next mail reopens
