@@ -51,7 +51,9 @@ struct pctx {
 	int grp_failed;
 	char *grp_status;
 	char *grp_diag;
-	char *grp_rcpt;     /* Final-Recipient (or Original-Recipient) */
+	char *grp_rcpt;     /* Final-Recipient */
+	char *grp_orig;     /* Original-Recipient (a forward's first) */
+	int rcpts_unknown;  /* the failed list grew too long: not kept */
 	int diag_is_failed; /* out->dsn_diagnostic comes from a failed group */
 };
 

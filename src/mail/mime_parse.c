@@ -663,6 +663,7 @@ out:
 	free(c.grp_status);
 	free(c.grp_diag);
 	free(c.grp_rcpt);
+	free(c.grp_orig);
 	if (c.html_tail)
 		g_string_free(c.html_tail, TRUE);
 	if (msg)

@@ -83,6 +83,38 @@ hdr_msgid_cb(void *ctx, const char *name, size_t nlen, const char *value)
 	return TAME_OK;
 }
 
+/* Adds address a (may be NULL) to the failed recipients of the report. */
+static enum tame_err
+add_failed(struct pctx *c, const char *a)
+{
+	struct mime_parsed *o = c->out;
+	size_t have = o->dsn_failed_rcpts ? strlen(o->dsn_failed_rcpts) : 0;
+	const char *p, *e;
+	char *n;
+
+	if (!a || !*a)
+		return TAME_OK;
+	for (p = o->dsn_failed_rcpts; p && *p; p = *e ? e + 2 : e) {
+		if (!(e = strstr(p, ", ")))
+			e = p + strlen(p);
+		if ((size_t)(e - p) == strlen(a) && strncmp(p, a, strlen(a)) == 0)
+			return TAME_OK;	/* named already */
+	}
+	if (have + strlen(a) + 2 > MIME_DIAG_MAX) {
+		free(o->dsn_failed_rcpts);
+		o->dsn_failed_rcpts = NULL;
+		c->rcpts_unknown = 1;
+		return TAME_OK;
+	}
+	if (!(n = malloc(have + strlen(a) + 3)))
+		return TAME_ENOMEM;
+	snprintf(n, have + strlen(a) + 3, "%s%s%s", have ?
+	    o->dsn_failed_rcpts : "", have ? ", " : "", a);
+	free(o->dsn_failed_rcpts);
+	o->dsn_failed_rcpts = n;
+	return TAME_OK;
+}
+
 /* Ends one per-recipient group of a delivery-status body. */
 static enum tame_err
 dsn_group_end(struct pctx *c)
@@ -94,28 +126,13 @@ dsn_group_end(struct pctx *c)
 	if (c->grp_failed)
 		o->dsn_failed = 1;
 	/* who it failed for: a reply to the customer with a colleague in
-	 * CC may fail for the CC only */
-	if (c->grp_failed && c->grp_rcpt) {
-		buf_init(&b, MIME_DIAG_MAX * 2 + 2);
-		if (o->dsn_failed_rcpts && ((rc = mime_vadd(&b,
-		    o->dsn_failed_rcpts, strlen(o->dsn_failed_rcpts))) ||
-		    (rc = mime_vadd(&b, ", ", 2)))) {
-			buf_free(&b);
-			goto out;
-		}
-		if ((rc = mime_vadd(&b, c->grp_rcpt, strlen(c->grp_rcpt)))) {
-			buf_free(&b);
-			goto out;
-		}
-		free(o->dsn_failed_rcpts);
-		o->dsn_failed_rcpts = mime_clean_str(buf_str(&b),
-		    MIME_DIAG_MAX, 1);
-		buf_free(&b);
-		if (!o->dsn_failed_rcpts) {
-			rc = TAME_ENOMEM;
-			goto out;
-		}
-	}
+	 * CC may fail for the CC only. Both addresses of a group are kept
+	 * (a forward's Original-Recipient is the customer's); a list too
+	 * long to keep whole is not kept at all */
+	if (c->grp_failed && !c->rcpts_unknown &&
+	    ((rc = add_failed(c, c->grp_orig)) ||
+	    (rc = add_failed(c, c->grp_rcpt))))
+		goto out;
 	if ((c->grp_status || c->grp_diag) && (!o->dsn_diagnostic ||
 	    (c->grp_failed && !c->diag_is_failed))) {
 		buf_init(&b, MIME_DIAG_MAX * 2 + 2);
@@ -144,7 +161,8 @@ out:
 	free(c->grp_status);
 	free(c->grp_diag);
 	free(c->grp_rcpt);
-	c->grp_status = c->grp_diag = c->grp_rcpt = NULL;
+	free(c->grp_orig);
+	c->grp_status = c->grp_diag = c->grp_rcpt = c->grp_orig = NULL;
 	c->grp_failed = 0;
 	return rc;
 }
@@ -161,19 +179,20 @@ dsn_field_cb(void *ctx, const char *name, size_t nlen, const char *value)
 		if (strncasecmp(value, "failed", 6) == 0)
 			c->grp_failed = 1;
 	} else if (mime_field_is(name, nlen, "Final-Recipient") ||
-	    (mime_field_is(name, nlen, "Original-Recipient") &&
-	    !c->grp_rcpt)) {
+	    mime_field_is(name, nlen, "Original-Recipient")) {
 		/* "rfc822; addr": the address, lower-cased */
+		char **to = mime_field_is(name, nlen, "Final-Recipient") ?
+		    &c->grp_rcpt : &c->grp_orig;
 		const char *a = strchr(value, ';');
 
 		a = a ? a + 1 : value;
 		while (*a == ' ' || *a == '\t' || *a == '<')
 			a++;
-		free(c->grp_rcpt);
-		if (!(c->grp_rcpt = mime_clean_str(a, MIME_DIAG_MAX, 1)))
+		free(*to);
+		if (!(*to = mime_clean_str(a, MIME_DIAG_MAX, 1)))
 			return TAME_ENOMEM;
-		c->grp_rcpt[strcspn(c->grp_rcpt, "> \t")] = '\0';
-		tame_ascii_lower(c->grp_rcpt);
+		(*to)[strcspn(*to, "> \t")] = '\0';
+		tame_ascii_lower(*to);
 	} else if (mime_field_is(name, nlen, "Status"))
 		slot = &c->grp_status;
 	else if (mime_field_is(name, nlen, "Diagnostic-Code"))
