@@ -184,20 +184,25 @@ export class Composer {
 		this.textEl.focus();
 	}
 
-	// The sender of the customer's newest mail and those it was copied
-	// to (not the customer, nor an address at one of our mailboxes'
-	// domains: an alias would loop) stay on the reply unless taken off.
+	// Those the customer's newest mail was copied to, and its sender
+	// when a later mail came from another address (not a first mail's:
+	// a contact form's noreply@ is not the customer's), stay on the
+	// reply unless taken off; never the customer, nor an address at one
+	// of our mailboxes' domains (an alias would loop).
 	suggestCc() {
 		const t = this.view.t;
 		const m = t && t.messages.filter((x) => x.direction === 'in' &&
 			!x.auto_submitted).pop();
 		if (!m || this.ccSet)
 			return;
+		const from = m === t.messages[0] ||
+			/^(no-?reply|do-?not-?reply)/i.test(m.from.email) ? [] :
+			[m.from.email];
 		const dom = (a) => a.slice(a.lastIndexOf('@')).toLowerCase();
 		const ours = new Set(this.view.ctx.mailboxes.map((b) =>
 			dom(b.address)));
 		const seen = new Set([(t.customer || {}).email]);
-		this.ccEl.value = [m.from.email].concat(m.cc || []).filter((a) => {
+		this.ccEl.value = from.concat(m.cc || []).filter((a) => {
 			const k = a.toLowerCase();
 			return !ours.has(dom(k)) && !seen.has(k) && seen.add(k);
 		}).join(', ');

@@ -415,8 +415,10 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 			return TAME_OK;
 		}
 	}
-	/* a picture between html parts shows where it was */
-	if (c->html_part && c->html_tail && !is_att &&
+	/* a picture between html parts shows where it was (Apple Mail
+	 * names it, inline) */
+	if (c->html_part && c->html_tail &&
+	    !(disp && g_ascii_strcasecmp(disp, "attachment") == 0) &&
 	    g_mime_content_type_is_type(ct, "image", "*")) {
 		int nomem = 0;
 		char *cid = mime_clean_id(g_mime_object_get_content_id(obj),

@@ -236,6 +236,15 @@ test('the customer\'s Cc stays on the reply unless taken off', async () => {
 		headers: { 'In-Reply-To': mid, References: mid } }));
 	await waitFor(async () => await cc() === 'erin@work.example.net',
 		{ what: 'the new address suggested' });
+	// a contact form's mail: its noreply sender is no one to copy
+	const form = await env.tamed.deliver({
+		from: 'Web form <noreply@forms.example.net>', subject: 'Form mail',
+		text: 'Sent from the website.',
+		headers: { 'Reply-To': 'Finn <finn@example.org>' } });
+	await page.goto(env.tamed.url + '/#/t/' + form);
+	await page.waitForSelector('.msg.in:has-text("Sent from the website")');
+	await sleep(500);
+	assert.equal(await cc(), '');
 	assertClean(seen);
 	await context.close();
 });
