@@ -47,6 +47,29 @@ join_js() {
 	END { if (have) print prev }'
 }
 
+# " => " becomes "=>" outside strings (a quote opens one, the same
+# quote not after a backslash closes it; no string spans lines).
+squeeze_arrows() {
+	awk '{
+		out = ""; q = ""; n = length($0)
+		for (i = 1; i <= n; i++) {
+			c = substr($0, i, 1)
+			if (q == "" && substr($0, i, 4) == " => ") {
+				out = out "=>"; i += 3; continue
+			}
+			if (q != "" && c == "\\") {
+				out = out c substr($0, i + 1, 1); i++; continue
+			}
+			if (q == "" && (c == "\047" || c == "\"" || c == "`"))
+				q = c
+			else if (c == q)
+				q = ""
+			out = out c
+		}
+		print out
+	}'
+}
+
 slim() { # FILE -> the bytes served, in $T
 	case "$1" in
 	*.js|*.css)
@@ -77,7 +100,8 @@ slim() { # FILE -> the bytes served, in $T
 			    -e 's/;}/}/g' "$T" |
 			    tr -d '\n' > "$T.css" && mv "$T.css" "$T" ;;
 		*.js)
-			join_js < "$T" > "$T.css" && mv "$T.css" "$T" ;;
+			squeeze_arrows < "$T" | join_js > "$T.css" &&
+			    mv "$T.css" "$T" ;;
 		esac ;;
 	*)
 		cp "$1" "$T" ;;

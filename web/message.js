@@ -46,6 +46,7 @@ export function foldPoint(lines) {
 	const isQuote = (l) => /^\s*>/.test(l);
 	const blank = (l) => /^\s*$/.test(l);
 	const sig = (l) => l === '-- ' || l === '--';
+	const fwd = /^\W*(-+ *Forwarded message|Begin forwarded message)/i;
 	const answered = (from) => {
 		let quoted = false;
 		for (const x of lines.slice(from)) {
@@ -62,7 +63,7 @@ export function foldPoint(lines) {
 	for (let i = 0; i < lines.length; i++) {
 		const l = lines[i];
 		const two = l + ' ' + (lines[i + 1] || '');
-		if (/^\W*(-+ *Forwarded message|Begin forwarded message)/i.test(l))
+		if (fwd.test(l))
 			break;
 		if ((/^\s*On\s.+wrote:\s*$/i.test(l) ||
 		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
@@ -77,8 +78,9 @@ export function foldPoint(lines) {
 			cut = i;
 			break;
 		}
+		// a signature above a forwarded message folds nothing
 		if (sig(l)) {
-			cut = i;
+			cut = lines.slice(i).some((x) => fwd.test(x)) ? -1 : i;
 			break;
 		}
 		if (isQuote(l) && lines.slice(i).every((x) => isQuote(x) ||

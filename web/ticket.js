@@ -60,13 +60,15 @@ export async function flushSends() {
 }
 
 // Asks whether to send a reply although the customer wrote message m
-// (an object of the ticket, or null) after the agent began, or a
-// colleague answered.
-async function askNewer(ticketId, m) {
+// (an object of the ticket, or null when not shown here) after the
+// agent began, or a colleague answered (out, when m is null).
+async function askNewer(ticketId, m, out) {
 	const excerpt = m && m.text ? m.text.trim().slice(0, 300) : '';
-	const out = m && m.direction === 'out';
+	out = m ? m.direction === 'out' : out;
+	const who = m && m.author_id && current ?
+		current.ctx.agentName(m.author_id) : 'A colleague';
 	return modal(out ? 'A colleague answered' : 'The customer wrote again',
-		h('div', {}, h('p', {}, out ? (m.from.name || m.from.email) +
+		h('div', {}, h('p', {}, out ? who +
 			' answered #' + ticketId + ' since you started writing. ' +
 			'The customer may not need yours.' : 'A new message arrived ' +
 			'on #' + ticketId + ' since you started writing. Your ' +
@@ -108,7 +110,8 @@ function holdReply(ticketId, body, draft) {
 						current.t;
 					const m = t && t.messages.find((x) =>
 						x.id === e.data.message_id);
-					if (await askNewer(ticketId, m) === 'send') {
+					if (await askNewer(ticketId, m,
+						/colleague/.test(e.message)) === 'send') {
 						held.set(key, job);
 						body.force = true;
 						return job.now();

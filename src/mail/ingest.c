@@ -579,8 +579,9 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 	 * our last answer under it (worked out here, by the parsers, not
 	 * by the one writer) */
 	ip->new_len = text_cut(ip->p.text, strlen(ip->p.text), NULL);
-	if (ip->new_len >= strlen(ip->p.text))
-		ip->new_len = 0;
+	if (ip->new_len >= strlen(ip->p.text) ||
+	    strspn(ip->p.text, " \t\r\n") >= ip->new_len)
+		ip->new_len = 0;	/* nothing new to show: all of it */
 	if ((rc = store_raw_pack(raw, len, &ip->packed)))
 		goto out;
 	*out = ip;

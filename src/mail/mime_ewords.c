@@ -233,6 +233,26 @@ fix_block(const char *p, const char *lim, const char **copied,
 	return rc;
 }
 
+/* 1 if the line [p, next) can be a MIME boundary: "--" and at least one
+ * more character, no white space inside (a signature's "-- " and
+ * "-----Original Message-----" have some; trailing white space is the
+ * transport's padding). */
+static int
+is_boundary_like(const char *p, const char *next)
+{
+	const char *e = next;
+
+	while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
+	    e[-1] == '\t'))
+		e--;
+	if (e - p < 3 || p[0] != '-' || p[1] != '-')
+		return 0;
+	for (; p < e; p++)
+		if (*p == ' ' || *p == '\t')
+			return 0;
+	return 1;
+}
+
 /* See mime_impl.h. */
 int
 mime_fix_ewords(const char *raw, size_t len, struct buf *out)
@@ -249,8 +269,7 @@ mime_fix_ewords(const char *raw, size_t len, struct buf *out)
 		    p[1] == '\n'))) {
 			rc = fix_block(hs, p, &copied, out, &changed);
 			in_hdr = 0;
-		} else if (!in_hdr && end - p >= 2 && p[0] == '-' &&
-		    p[1] == '-') {
+		} else if (!in_hdr && is_boundary_like(p, next)) {
 			in_hdr = 1;
 			hs = next;
 		}

@@ -787,9 +787,15 @@ accept_main(void *arg)
 			 * every connection handed over has started, or never
 			 * will (conn_notify) */
 			if (atomic_load(&api->conns) >= HTTP_CONN_MAX &&
-			    tame_mono_ms() - handed > 2000)
+			    tame_mono_ms() - handed > 2000) {
 				atomic_store(&api->conns,
 				    atomic_load(&api->live));
+				/* what never started has no close to count
+				 * down: the addresses' counts start over */
+				pthread_mutex_lock(&per_ip_mu);
+				nper_ip = 0;
+				pthread_mutex_unlock(&per_ip_mu);
+			}
 			if (atomic_load(&api->conns) >= HTTP_CONN_MAX) {
 				refuse(fd, &refused, "every connection in use");
 				continue;

@@ -197,8 +197,9 @@ outbox_mark_unmarked(struct outbox *ob)
 		    tame_now_ms());
 		if (rc && rc != TAME_ENOTFOUND)
 			return -1;
-		tame_log(TAME_LOG_INFO, "outbox: item %lld marked sent at last",
-		    (long long)ob->unmarked[i]);
+		if (rc == TAME_OK)
+			tame_log(TAME_LOG_INFO, "outbox: item %lld marked sent at "
+			    "last", (long long)ob->unmarked[i]);
 		ob->unmarked[i] = ob->unmarked[--ob->nunmarked];
 	}
 	return 0;

@@ -911,6 +911,8 @@ test('quoted history and signatures fold, the message stays', () => {
 		'---------\nFrom: Ann <ann@x.org>\nDate: Mon\n\nIt broke.'), -1);
 	assert.equal(f('FYI\n\nBegin forwarded message:\n\nFrom: Ann\n' +
 		'Date: Mon\n> It broke.'), -1);
+	assert.equal(f('FYI\n-- \nJo\n\n---------- Forwarded message ' +
+		'---------\nFrom: Ann\n\nIt broke.'), -1);
 	// a mail that is only a quote is shown whole
 	assert.equal(f('> all of it\n> quoted'), -1);
 	assert.equal(f('Nothing to fold here.\nReally.'), -1);

@@ -180,6 +180,12 @@ test_rfc2047_padding_inside(void **state)
 	assert_int_equal(p.natt, 1);
 	assert_string_equal(p.att[0].filename, PRIVET ".pdf");
 	mime_parsed_free(&p);
+	/* ... also after a signature's "-- " in a plain body */
+	parse_str("From: a@b.c\nSubject: s\n\nhi\n-- \n"
+	    "=?UTF-8?B?0J/RgA==?= =?UTF-8?B?0LjQstC10YI=?=\n", &p);
+	assert_non_null(strstr(p.text,
+	    "=?UTF-8?B?0J/RgA==?= =?UTF-8?B?0LjQstC10YI=?="));
+	mime_parsed_free(&p);
 	/* a run without inner padding, and Q words, read as before */
 	parse_str("From: a@b.c\nSubject: =?UTF-8?B?0J/RgNC4?= =?UTF-8?B?0LLQtdGC?="
 	    " =?UTF-8?Q?caf=C3?= =?UTF-8?Q?=A9?=\n\nbody\n", &p);
