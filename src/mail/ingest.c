@@ -242,8 +242,6 @@ bounced_cc_only(struct store *s, int64_t tid, const char *rcpts,
     int *cc_only)
 {
 	struct reply_ctx c;
-	const char *p, *e;
-	size_t n;
 	enum tame_err rc;
 
 	*cc_only = 0;
@@ -252,15 +250,8 @@ bounced_cc_only(struct store *s, int64_t tid, const char *rcpts,
 	memset(&c, 0, sizeof(c));
 	if ((rc = store_reply_ctx(s, tid, &c)))
 		return rc == TAME_ENOTFOUND ? TAME_OK : rc;
-	*cc_only = c.customer_email != NULL;
-	n = c.customer_email ? strlen(c.customer_email) : 0;
-	for (p = rcpts; *cc_only && *p; p = *e ? e + 2 : e) {
-		if (!(e = strstr(p, ", ")))
-			e = p + strlen(p);
-		if ((size_t)(e - p) == n && strncasecmp(p, c.customer_email,
-		    n) == 0)
-			*cc_only = 0;
-	}
+	*cc_only = c.customer_email &&
+	    !mime_addr_listed(rcpts, c.customer_email);
 	store_reply_ctx_clear(&c);
 	return TAME_OK;
 }

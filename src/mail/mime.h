@@ -104,6 +104,10 @@ struct mime_out {
 	int64_t date_ms;
 };
 
+/* 1 if address a (any case) is one of list, addresses joined by ", "
+ * (as mime_parsed.dsn_failed_rcpts); list may be NULL. */
+int mime_addr_listed(const char *list, const char *a);
+
 /* Appends the RFC 5322 bytes (CRLF line ends) of m to out. */
 enum tame_err mime_compose(const struct mime_out *m, struct buf *out);
 

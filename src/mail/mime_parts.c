@@ -89,17 +89,10 @@ add_failed(struct pctx *c, const char *a)
 {
 	struct mime_parsed *o = c->out;
 	size_t have = o->dsn_failed_rcpts ? strlen(o->dsn_failed_rcpts) : 0;
-	const char *p, *e;
 	char *n;
 
-	if (!a || !*a)
+	if (!a || !*a || mime_addr_listed(o->dsn_failed_rcpts, a))
 		return TAME_OK;
-	for (p = o->dsn_failed_rcpts; p && *p; p = *e ? e + 2 : e) {
-		if (!(e = strstr(p, ", ")))
-			e = p + strlen(p);
-		if ((size_t)(e - p) == strlen(a) && strncmp(p, a, strlen(a)) == 0)
-			return TAME_OK;	/* named already */
-	}
 	if (have + strlen(a) + 2 > MIME_DIAG_MAX) {
 		free(o->dsn_failed_rcpts);
 		o->dsn_failed_rcpts = NULL;

@@ -18,6 +18,22 @@
 
 /* --- strings ---------------------------------------------------------- */
 
+/* See mime.h. */
+int
+mime_addr_listed(const char *list, const char *a)
+{
+	size_t n = strlen(a);
+	const char *p, *e;
+
+	for (p = list; p && *p; p = *e ? e + 2 : e) {
+		if (!(e = strstr(p, ", ")))
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && strncasecmp(p, a, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
 static void
 utf8_cut(char *s, size_t max)

@@ -137,11 +137,21 @@ store_lock_dir(const char *datadir, int *fd)
 }
 
 /* See store.h. */
+int
+store_give_to_owner(const char *datadir, int fd)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(datadir, &st) != 0 || st.st_uid == 0)
+		return 0;
+	return fchown(fd, st.st_uid, st.st_gid);
+}
+
+/* See store.h. */
 enum tame_err
 store_lock_file(const char *datadir, const char *name, int how, int *fd)
 {
 	char path[4096];
-	struct stat st;
 	int e;
 
 	*fd = -1;
@@ -152,9 +162,7 @@ store_lock_file(const char *datadir, const char *name, int how, int *fd)
 	}
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return TAME_EIO;
-	/* made by root for the directory's owner, who runs tamed */
-	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0)
-		(void)fchown(*fd, st.st_uid, st.st_gid);
+	(void)store_give_to_owner(datadir, *fd);
 	if (flock(*fd, how | LOCK_NB) == 0)
 		return TAME_OK;
 	e = errno;

@@ -80,6 +80,10 @@ enum tame_err store_restore(const char *datadir, const char *file,
  * open as long as the lock is wanted). TAME_EBUSY when another process
  * holds it; TAME_EIO (errno set) when it cannot be made. */
 enum tame_err store_lock_dir(const char *datadir, int *fd);
+/* A file fd just made in datadir goes to the directory's owner when
+ * root made it (root runs `tame`, the owner runs tamed, which must open
+ * it); -1 when that fails. 0 otherwise. */
+int store_give_to_owner(const char *datadir, int fd);
 /* Takes DATA/name with flock how (LOCK_SH or LOCK_EX), not waiting;
  * made for the directory's owner when root makes it. *fd as above;
  * TAME_EBUSY when the lock is held the other way. */

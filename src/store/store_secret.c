@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sodium.h>
 #include "../core/util.h"
+#include "store.h"
 #include "store_secret.h"
 
 #define KEY_FILE "secret.key"
@@ -67,7 +67,6 @@ static enum tame_err
 create_key(const char *datadir, const char *path, unsigned char *key)
 {
 	char tmp[PATH_MAX];
-	struct stat st;
 	enum tame_err rc;
 	int fd, n, dfd;
 
@@ -78,10 +77,8 @@ create_key(const char *datadir, const char *path, unsigned char *key)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) < 0)
 		return TAME_EIO;
-	/* root running `tame` makes it for the directory's owner, who runs
-	 * tamed (a root-owned 0600 key is a key tamed cannot read) */
-	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0 &&
-	    fchown(fd, st.st_uid, st.st_gid) != 0) {
+	/* a root-owned 0600 key is a key tamed cannot read */
+	if (store_give_to_owner(datadir, fd) != 0) {
 		close(fd);
 		unlink(tmp);
 		return TAME_EIO;

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sqlite3.h>
 #include "migrations.h"
 #include "store.h"
@@ -110,7 +109,6 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 	char db[4096], tmp[4200], side[4200];
 	char uri[3 * 4000 + 32];	/* each byte may become "%XX" */
 	sqlite3 *src = NULL;
-	struct stat st;
 	enum tame_err rc;
 	const char *p;
 	char *o;
@@ -159,10 +157,8 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 		rc = TAME_EIO;
 		goto out;
 	}
-	/* 0600, as the store's files are, and the directory owner's when
-	 * root restores it (the one who runs tamed must open it) */
-	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0)
-		(void)fchown(fd, st.st_uid, st.st_gid);
+	/* 0600, as the store's files are, and the directory owner's */
+	(void)store_give_to_owner(datadir, fd);
 	close(fd);
 	if ((rc = copy_pages(src, tmp, err, n))) {
 		unlink(tmp);
