@@ -29,6 +29,10 @@
 #include "ingest.h"
 #include "mime.h"
 
+/* Bytes of a message's text read for where its new text ends (the list
+ * preview is 140 characters). */
+#define INGEST_PREVIEW_SCAN 1024
+
 /* What ingest_prepare() works out before the store is involved. */
 struct ingest_prep {
 	struct mime_parsed p;
@@ -549,6 +553,7 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 {
 	struct ingest_prep *ip;
 	enum tame_err rc;
+	size_t n;
 
 	*out = NULL;
 	if (!(ip = calloc(1, sizeof(*ip))))
@@ -567,12 +572,15 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 	}
 	tame_ascii_lower(ip->sender);
 	/* the list shows what the customer wrote now, not the quote of
-	 * our last answer under it (worked out here, by the parsers, not
-	 * by the one writer) */
-	ip->new_len = text_cut(ip->p.text, strlen(ip->p.text), NULL);
-	if (ip->new_len >= strlen(ip->p.text) ||
+	 * our last answer under it. Only the start is read: the preview
+	 * is a line long, and this runs on the SMTP thread (the whole of a
+	 * 4 kB mail cost 5% of tamed's CPU under load) */
+	n = strlen(ip->p.text);
+	ip->new_len = text_cut(ip->p.text, n < INGEST_PREVIEW_SCAN ? n :
+	    INGEST_PREVIEW_SCAN, NULL);
+	if (ip->new_len >= n || ip->new_len >= INGEST_PREVIEW_SCAN ||
 	    strspn(ip->p.text, " \t\r\n") >= ip->new_len)
-		ip->new_len = 0;	/* nothing new to show: all of it */
+		ip->new_len = 0;	/* nothing cut, or nothing new: all */
 	if ((rc = store_raw_pack(raw, len, &ip->packed)))
 		goto out;
 	*out = ip;
