@@ -509,15 +509,16 @@ mime_read_bodies(struct pctx *c)
 	if (!(html = mime_part_text(c->html_part)))
 		return TAME_ENOMEM;
 	if (c->html_tail && c->tail_end) {
-		char *all = malloc(strlen(html) + c->tail_end + 1);
+		size_t hl = strlen(html);
+		char *all = malloc(hl + c->tail_end + 1);
 
 		if (!all) {
 			free(html);
 			return TAME_ENOMEM;
 		}
-		memcpy(all, html, strlen(html));
-		memcpy(all + strlen(html), c->html_tail->str, c->tail_end);
-		all[strlen(html) + c->tail_end] = '\0';
+		memcpy(all, html, hl);
+		memcpy(all + hl, c->html_tail->str, c->tail_end);
+		all[hl + c->tail_end] = '\0';
 		free(html);
 		html = all;
 	}

@@ -27,8 +27,6 @@
 #include "outbox.h"
 #include "smtp_client.h"
 
-/* Sent items whose mark could not be written, at most. */
-#define OUTBOX_UNMARKED_MAX 16
 /* How long the outbox waits when the store cannot record its work. */
 #define OUTBOX_STORE_PAUSE_MS 2000
 
@@ -42,9 +40,9 @@ struct outbox {
 	char *relay;
 	struct store *store;
 	int64_t retry_base_ms;
-	/* the outbox thread's own: sent, not yet marked so */
-	int64_t unmarked[OUTBOX_UNMARKED_MAX];
-	size_t nunmarked;
+	/* the outbox thread's own: the item sent but not yet marked so,
+	 * 0 none (one at most: nothing goes while there is one) */
+	int64_t unmarked;
 };
 
 /* How the error of mail waiting for a relay starts. */
@@ -117,8 +115,7 @@ on_sent(void *arg, const char *note, int first_refused)
 		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but cannot "
 		    "be marked so (%s): nothing more goes until it is",
 		    (long long)s->it->id, store_errmsg(s->ob->store));
-		if (s->ob->nunmarked < OUTBOX_UNMARKED_MAX)
-			s->ob->unmarked[s->ob->nunmarked++] = s->it->id;
+		s->ob->unmarked = s->it->id;
 	}
 	if (note && *note && s->it->message_id) {
 		tame_log(TAME_LOG_WARN, "outbox: item %lld: %s",
@@ -184,24 +181,22 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	return r == SMTP_CLIENT_REFUSED ? 2 : 1;
 }
 
-/* Writes the marks of the items sent but not yet marked so; 0 when
- * none is left, -1 while the store still refuses. */
+/* Writes the mark of the item sent but not yet marked so; 0 when there
+ * is none left, -1 while the store still refuses. */
 static int
 outbox_mark_unmarked(struct outbox *ob)
 {
-	size_t i = 0;
 	enum tame_err rc;
 
-	while (i < ob->nunmarked) {
-		rc = store_outbox_sent(ob->store, ob->unmarked[i],
-		    tame_now_ms());
-		if (rc && rc != TAME_ENOTFOUND)
-			return -1;
-		if (rc == TAME_OK)
-			tame_log(TAME_LOG_INFO, "outbox: item %lld marked sent at "
-			    "last", (long long)ob->unmarked[i]);
-		ob->unmarked[i] = ob->unmarked[--ob->nunmarked];
-	}
+	if (!ob->unmarked)
+		return 0;
+	rc = store_outbox_sent(ob->store, ob->unmarked, tame_now_ms());
+	if (rc && rc != TAME_ENOTFOUND)
+		return -1;
+	if (rc == TAME_OK)
+		tame_log(TAME_LOG_INFO, "outbox: item %lld marked sent at last",
+		    (long long)ob->unmarked);
+	ob->unmarked = 0;
 	return 0;
 }
 
@@ -330,10 +325,9 @@ outbox_main(void *arg)
 		pthread_mutex_unlock(&ob->mu);
 	}
 	if (outbox_mark_unmarked(ob))
-		while (ob->nunmarked)
-			tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but "
-			    "never marked so: it goes again after the restart",
-			    (long long)ob->unmarked[--ob->nunmarked]);
+		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but never "
+		    "marked so: it goes again after the restart",
+		    (long long)ob->unmarked);
 	return NULL;
 }
 
