@@ -411,10 +411,21 @@ test('merge a ticket into another from its own view (m)', async () => {
 	await page.waitForSelector('#merge-which:has-text("Another customer")');
 	await page.fill('#merge-into', '');
 	// the dialog says which ticket the number is before anything
-	// moves: typed and Enter at once, Enter first shows it
+	// moves: Enter pressed before the lookup of the typed number has
+	// answered only shows it (the answer is held until Enter is in)
+	let release;
+	const held = new Promise((r) => { release = r; });
+	await page.route('**/api/v1/tickets/' + b, async (route) => {
+		await held;
+		await route.continue();
+	});
 	await page.keyboard.type('#' + b);
 	await page.keyboard.press('Enter');
+	await page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
+	assert.ok(await page.isVisible('dialog.modal'), 'merged unseen');
+	release();
 	await page.waitForSelector('#merge-which:has-text("Merge target")');
+	await page.unroute('**/api/v1/tickets/' + b);
 	assert.match(await page.textContent('#merge-which'), /Otto/);
 	assert.doesNotMatch(await page.textContent('#merge-which'),
 		/Another customer/);
