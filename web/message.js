@@ -47,6 +47,19 @@ export function foldPoint(lines) {
 	const blank = (l) => /^\s*$/.test(l);
 	const sig = (l) => l === '-- ' || l === '--';
 	const fwd = /^\W*(-+ *Forwarded message|Begin forwarded message)/i;
+	// "On ... wrote:" in English, German, French, Spanish, Italian,
+	// Scandinavian, Polish and Dutch (German and Danish may name the
+	// writer last), also over two lines
+	const said = (l, next) => {
+		const verb = /(wrote|schrieb|a \u00e9crit ?|escribi\u00f3|ha scritto|skrev|napisa\u0142|schreef):\s*$/i;
+		return /^\s*(On|Am|Le|El|Il|Den|Dnia|Op)\s/i.test(l) &&
+			(verb.test(l) || /\s(schrieb|skrev)\s.+:\s*$/i.test(l) ||
+			 (verb.test(next || '') && !isQuote(next || '')));
+	};
+	// Outlook's "From:" and "Sent:" block, also in those languages
+	const outlook = (l, next) =>
+		/^(From|Von|De|Da|Van|Fra|Od) ?:\s/i.test(l) &&
+		/^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i.test(next || '');
 	const answered = (from) => {
 		let quoted = false;
 		for (const x of lines.slice(from)) {
@@ -62,19 +75,13 @@ export function foldPoint(lines) {
 	let cut = -1;
 	for (let i = 0; i < lines.length; i++) {
 		const l = lines[i];
-		const two = l + ' ' + (lines[i + 1] || '');
 		if (fwd.test(l))
 			break;
-		if ((/^\s*On\s.+wrote:\s*$/i.test(l) ||
-		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
-		     !/wrote:/i.test(l))) && answered(i + 1))
+		if (said(l, lines[i + 1]) && answered(i + 1))
 			continue;
-		if (/^\s*On\s.+wrote:\s*$/i.test(l) ||
-		    (/^\s*On\s/i.test(l) && /wrote:\s*$/i.test(two) &&
-		     !/wrote:/i.test(l)) ||
+		if (said(l, lines[i + 1]) ||
 		    /^-{2,}\s*Original Message\s*-{2,}/i.test(l) ||
-		    (/^From:\s/.test(l) && /^(Sent|Date):\s/.test(lines[i + 1] ||
-		     ''))) {
+		    outlook(l, lines[i + 1])) {
 			cut = i;
 			break;
 		}

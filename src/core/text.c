@@ -117,6 +117,15 @@ has_suffix(const struct line *l, const char *sfx)
 }
 
 static int
+has_any_prefix(const struct line *l, const char *const *pfx)
+{
+	for (; *pfx; pfx++)
+		if (has_prefix(l, *pfx))
+			return 1;
+	return 0;
+}
+
+static int
 is_exactly(const struct line *l, const char *w)
 {
 	return l->len == strlen(w) && strncasecmp(l->p, w, l->len) == 0;
@@ -175,7 +184,6 @@ strong_marker(const struct line *l)
 		"the information in this email", "confidentiality notice",
 		"confidentiality note", "privileged and confidential",
 		"disclaimer:", "please consider the environment before", NULL };
-	size_t i;
 
 	if (is_dash_marker(l, "forwarded message") ||
 	    has_prefix(l, "begin forwarded message"))
@@ -186,12 +194,10 @@ strong_marker(const struct line *l)
 		return TEXT_CUT_QUOTE;
 	if (is_exactly(l, "--") || is_exactly(l, "-- ") || is_exactly(l, "__"))
 		return TEXT_CUT_SIGNATURE;
-	for (i = 0; sent[i]; i++)
-		if (has_prefix(l, sent[i]))
-			return TEXT_CUT_SIGNATURE;
-	for (i = 0; footer[i]; i++)
-		if (has_prefix(l, footer[i]))
-			return TEXT_CUT_FOOTER;
+	if (has_any_prefix(l, sent))
+		return TEXT_CUT_SIGNATURE;
+	if (has_any_prefix(l, footer))
+		return TEXT_CUT_FOOTER;
 	return TEXT_CUT_NONE;
 }
 
@@ -244,19 +250,27 @@ next_line(const char *s, size_t len, size_t *pos, struct line *l)
 }
 
 /* An Outlook reply header without a divider: "From:" then, within three
- * lines, "Sent:" or "Date:". */
+ * lines, "Sent:" or "Date:"; also in German, French, Spanish, Italian,
+ * Dutch, Scandinavian and Polish (French puts a space before the
+ * colon). */
 static int
 is_header_block(const char *s, size_t len, const struct line *l)
 {
+	static const char *const from[] = { "from:", "von:", "de:", "de :",
+		"da:", "van:", "fra:", "od:", NULL };
+	static const char *const sent[] = { "sent:", "date:", "gesendet:",
+		"datum:", "envoy\xc3\xa9 :", "envoy\xc3\xa9:", "enviado:",
+		"fecha:", "inviato:", "verzonden:", "sendt:", "skickat:",
+		"wys\xc5\x82" "ano:", NULL };
 	struct line m;
 	size_t pos = l->end;
 	int i;
 
-	if (!has_prefix(l, "from:"))
+	if (!has_any_prefix(l, from))
 		return 0;
 	for (i = 0; i < 3 && pos < len; i++) {
 		next_line(s, len, &pos, &m);
-		if (has_prefix(&m, "sent:") || has_prefix(&m, "date:"))
+		if (has_any_prefix(&m, sent))
 			return 1;
 	}
 	return 0;

@@ -913,6 +913,19 @@ test('quoted history and signatures fold, the message stays', () => {
 		'Date: Mon\n> It broke.'), -1);
 	assert.equal(f('FYI\n-- \nJo\n\n---------- Forwarded message ' +
 		'---------\nFrom: Ann\n\nIt broke.'), -1);
+	// attributions and Outlook blocks in other languages fold too;
+	// a customer's own "wrote:" line does not
+	assert.equal(f('Danke\nAm 03.03.2026 um 10:02 schrieb Ann <a@b.de>:' +
+		'\n> alt'), 1);
+	assert.equal(f('Merci\nLe lun. 2 mars 2026 \u00e0 10:00, Ann ' +
+		'<a@b.fr> a \u00e9crit :\n> vieux'), 1);
+	assert.equal(f('Gracias\nEl lun, 2 mar 2026, Ann\n(<a@b.es>) ' +
+		'escribi\u00f3:\n> viejo'), 1);
+	assert.equal(f('Geht nicht.\n\nVon: Shop <a@b.c>\nGesendet: Montag\n' +
+		'An: mich'), 2);
+	assert.equal(f('Merci\nDe : Shop\nEnvoy\u00e9 : lundi\nObjet : x'), 1);
+	assert.equal(f('Here is what my colleague wrote:\nIt broke on ' +
+		'Monday.'), -1);
 	// a mail that is only a quote is shown whole
 	assert.equal(f('> all of it\n> quoted'), -1);
 	assert.equal(f('Nothing to fold here.\nReally.'), -1);

@@ -103,6 +103,11 @@ test_cut_original_forward(void **state)
 	    "Please help\n\n", TEXT_CUT_ORIGINAL);
 	expect_cut("FYI\n________________________________\nFrom: Shop\n"
 	    "Sent: Monday\n", "FYI\n", TEXT_CUT_ORIGINAL);
+	/* Outlook's header block in German and French */
+	expect_cut("Geht nicht.\n\nVon: Shop <a@b.c>\nGesendet: Montag\n"
+	    "An: mich\n", "Geht nicht.\n\n", TEXT_CUT_ORIGINAL);
+	expect_cut("Merci\n________________________________\nDe : Shop\n"
+	    "Envoy\xc3\xa9 : lundi\n", "Merci\n", TEXT_CUT_ORIGINAL);
 	expect_cut("Look at this\n---------- Forwarded message ---------\n"
 	    "From: bank\n", "Look at this\n", TEXT_CUT_FORWARD);
 	expect_cut("Look\n\nBegin forwarded message:\n\nFrom: bank\n",
