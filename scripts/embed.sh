@@ -2,107 +2,30 @@
 # Turns the static web files given as arguments into a C file with one
 # byte array per file and a table web_assets[] that tamed serves from.
 #
-# JavaScript and CSS are served without what only their readers need:
-# indentation, blank lines and comments that fill whole lines ("// ..."
-# and "/* ... */" blocks starting a line). A JavaScript line joins the
-# next only where a statement cannot end (join_js); every other line
-# stays on a line of its own, so automatic semicolon insertion keeps its
-# meaning. This is safe because no string in web/ spans lines (no
-# multi-line template literal, no backslash continuation); slim()
-# checks that and refuses otherwise.
+# JavaScript and CSS are served minified by esbuild (Debian's package):
+# what only their readers need (comments, indentation, long local
+# names) is left out. Each ES module is minified as a module, so its
+# top-level names shrink too; a classic script (first.js, no import or
+# export) keeps its own. Non-ASCII characters stay as they are.
 #
 # Each file gets an entity tag: the start of the SHA-256 of the bytes
 # served, so a browser's copy is revalidated with a 304 (no body) while
 # the file is unchanged, and a new build serves new tags.
 set -e
 T=$(mktemp)
-trap 'rm -f "$T" "$T.css"' EXIT
-
-# A line of JavaScript that ends in a binary operator, ",", an opening
-# bracket, ":", "?", "=" or "=>" cannot end a statement (no semicolon
-# is inserted there), and one ending in ";" has ended it; a line that
-# starts with ".", "&&", "||", "?" or ":" cannot start one (a chained
-# call, the rest of a condition): either way the two lines may be one.
-# A line holding "//" or "/*" (a comment, or a URL in a string) is not
-# joined to the next, nor is one ending in "++" or "--"; a "+" or "-"
-# that would meet another keeps a space between them.
-join_js() {
-	awk '{
-		if (!have) {
-			prev = $0
-			have = 1
-			next
-		}
-		if (!index(prev, "//") && !index(prev, "/*") &&
-		    prev !~ /(\+\+|--)$/ &&
-		    (prev ~ /([-+,({[&|?:=;]|=>)$/ ||
-		    $0 ~ /^(\.[^.]|&&|\|\||\?|:)/)) {
-			sep = (prev ~ /[-+]$/ && $0 ~ /^[-+]/) ? " " : ""
-			prev = prev sep $0
-			next
-		}
-		print prev
-		prev = $0
-	}
-	END { if (have) print prev }'
-}
-
-# " => " becomes "=>" outside strings (a quote opens one, the same
-# quote not after a backslash closes it; no string spans lines).
-squeeze_arrows() {
-	awk '{
-		out = ""; q = ""; n = length($0)
-		for (i = 1; i <= n; i++) {
-			c = substr($0, i, 1)
-			if (q == "" && substr($0, i, 4) == " => ") {
-				out = out "=>"; i += 3; continue
-			}
-			if (q != "" && c == "\\") {
-				out = out c substr($0, i + 1, 1); i++; continue
-			}
-			if (q == "" && (c == "\047" || c == "\"" || c == "`"))
-				q = c
-			else if (c == q)
-				q = ""
-			out = out c
-		}
-		print out
-	}'
-}
+trap 'rm -f "$T"' EXIT
 
 slim() { # FILE -> the bytes served, in $T
 	case "$1" in
-	*.js|*.css)
-		if awk '{ n = gsub(/`/, "`"); if (n % 2) bad = 1 }
-		    /\\$/ { bad = 1 } END { exit !bad }' "$1"; then
-			echo "embed.sh: $1 has a string spanning lines" >&2
-			exit 1
-		fi
-		# a comment after code goes too when the code before it holds
-		# no quote and no "/" (so the "//" is in no string or regular
-		# expression)
-		awk '{ sub(/^[ \t]+/, "") }
-		    incomment { if (index($0, "*/")) incomment = 0; next }
-		    /^\/\*/ { if (!index($0, "*/")) incomment = 1; next }
-		    /^\/\// || /^$/ { next }
-		    match($0, /[ \t]+\/\/ /) &&
-		    substr($0, 1, RSTART - 1) !~ /[\047"`\/]/ {
-			$0 = substr($0, 1, RSTART - 1)
-		    }
-		    { print }' "$1" > "$T"
-		# CSS needs no line breaks, no space after ":", ";" and ","
-		# or around braces, and no ";" before "}" (no string in
-		# web/*.css holds one)
-		case "$1" in
-		*.css)
-			sed -e 's/: /:/g' -e 's/; /;/g' -e 's/, /,/g' \
-			    -e 's/ {/{/g' -e 's/{ /{/g' -e 's/ }/}/g' \
-			    -e 's/;}/}/g' "$T" |
-			    tr -d '\n' > "$T.css" && mv "$T.css" "$T" ;;
-		*.js)
-			squeeze_arrows < "$T" | join_js > "$T.css" &&
-			    mv "$T.css" "$T" ;;
-		esac ;;
+	*.js)
+		fmt=
+		grep -Eq '^(import|export) ' "$1" && fmt=--format=esm
+		# shellcheck disable=SC2086
+		esbuild --log-level=warning --minify --charset=utf8 \
+		    --legal-comments=none --loader=js $fmt < "$1" > "$T" ;;
+	*.css)
+		esbuild --log-level=warning --minify --charset=utf8 \
+		    --loader=css < "$1" > "$T" ;;
 	*)
 		cp "$1" "$T" ;;
 	esac

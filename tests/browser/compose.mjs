@@ -333,7 +333,7 @@ test('urgency setting: an admin turns it on, an urgent mail raises the ' +
 	await page.waitForSelector('#urgency-status:has-text("Off")');
 	assert.equal(await page.isChecked('#urgency-priority'), false);
 	await page.check('#urgency-priority');
-	await page.waitForSelector('#urgency-status:has-text("On")');
+	await page.waitForSelector('#urgency-status:has-text("On:")');
 	assert.equal((await env.tamed.api('GET', '/settings')).settings
 		.urgency_priority, true);
 	try {
