@@ -12,4 +12,6 @@ if [ ! -f "$DATA/tame.db" ]; then
 	./build/tame --data "$DATA" init
 fi
 echo "Tame: http://$HTTP  SMTP: $SMTP  (Ctrl-C stops)"
-exec ./build/tamed --data "$DATA" --http "$HTTP" --smtp "$SMTP" ${TAME_RELAY:+--relay "$TAME_RELAY"}
+# TAME_RELAY, when set, is read by tamed from the environment: a
+# password in it stays out of the process list
+exec ./build/tamed --data "$DATA" --http "$HTTP" --smtp "$SMTP"

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "core/auth.h"
+#include "core/buf.h"
+#include "core/relay_conf.h"
 #include "core/util.h"
 #include "mail/mime.h"
 #include "net/http_api.h"
@@ -36,15 +38,46 @@
 
 #define TAME_VERSION "0.1.0"
 
+/* To stdout with exit 0 when asked for (--help), else to stderr with
+ * 64 (EX_USAGE). */
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr,
+	fprintf(asked ? stdout : stderr,
 	    "usage: tamed --data DIR [--http ADDR:PORT] [--smtp ADDR:PORT]\n"
 	    "             [--lmtp PATH|ADDR:PORT] [--relay URL] "
 	    "[--hostname NAME]\n"
-	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n");
-	exit(64);
+	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n"
+	    "The relay may be given as TAME_RELAY in the environment instead,"
+	    "\nwhich keeps its password out of the process list.\n");
+	exit(asked ? 0 : 64);
+}
+
+/* The relay URL as logged: its password left out. */
+static void
+relay_shown(const char *url, char *out, size_t outlen)
+{
+	struct relay_conf rc;
+	struct buf b;
+	char err[128];
+	const char *host = strstr(url, "://"), *at;
+
+	memset(&rc, 0, sizeof(rc));
+	buf_init(&b, 4096);
+	if (relay_conf_parse_url(url, &rc, err, sizeof(err)) == TAME_OK &&
+	    relay_conf_url(&rc, &b) == TAME_OK && buf_add(&b, "", 1) == 0) {
+		snprintf(out, outlen, "%s", b.data);
+	} else if (host) {
+		/* not a URL tamed reads itself: shown without any login */
+		host += 3;
+		at = memrchr(host, '@', strcspn(host, "/"));
+		snprintf(out, outlen, "%.*s%s", (int)(host - url), url,
+		    at ? at + 1 : host);
+	} else {
+		snprintf(out, outlen, "%s", url);
+	}
+	buf_free(&b);
+	relay_conf_clear(&rc);
 }
 
 /* Descriptors tamed wants: 1,024 HTTP and 512 SMTP connections, the
@@ -123,6 +156,7 @@ main(int argc, char **argv)
 	int i, sig, status = 1;
 	enum tame_err rc;
 	int64_t t0 = tame_now_ms();
+	char shown[512];
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -132,8 +166,10 @@ main(int argc, char **argv)
 			printf("tamed %s\n", TAME_VERSION);
 			return 0;
 		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			usage(1);
 		if (!v)
-			usage();
+			usage(0);
 		if (strcmp(a, "--data") == 0)
 			data = v;
 		else if (strcmp(a, "--http") == 0)
@@ -147,11 +183,13 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--hostname") == 0)
 			hostname = v;
 		else
-			usage();
+			usage(0);
 		i++;
 	}
 	if (!data)
-		usage();
+		usage(0);
+	if (!relay && getenv("TAME_RELAY") && *getenv("TAME_RELAY"))
+		relay = getenv("TAME_RELAY");
 	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)
 		tame_log_set_level(TAME_LOG_DEBUG);
 	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
@@ -219,10 +257,12 @@ main(int argc, char **argv)
 		    http, tame_strerror(rc));
 		goto out;
 	}
+	if (relay)
+		relay_shown(relay, shown, sizeof(shown));
 	tame_log(TAME_LOG_INFO, "tamed %s ready in %lld ms: http %s, smtp %s%s%s"
 	    ", relay %s", TAME_VERSION, (long long)(tame_now_ms() - t0), http,
 	    smtp ? smtp : "off", lmtp ? ", lmtp " : "", lmtp ? lmtp : "",
-	    relay ? relay : "none (replies stay queued)");
+	    relay ? shown : "none (replies stay queued)");
 	fflush(stderr);
 	/* a hangup (a closed terminal, a log rotator's habit) stops
 	 * nothing: tamed has no file to reopen or reread */

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import (MAILBOX, SLOW, TAME, Tame, make_message, run_tame,
-                      settle, wait_for)
+from conftest import (MAILBOX, SLOW, TAME, TAMED, Tame, make_message,
+                      run_tame, settle, wait_for)
 
 
 def exported_tickets(doc):
@@ -96,6 +96,10 @@ def test_token_for_disabled_agent_refused_help_and_export_errors(tame):
     h = subprocess.run([str(TAME), "--help"], capture_output=True,
                        timeout=30)
     assert h.returncode == 0 and b"usage: tame" in h.stdout, h
+    h = subprocess.run([str(TAMED), "--help"], capture_output=True,
+                       timeout=30)
+    assert h.returncode == 0 and b"usage: tamed" in h.stdout, h
+    assert b"TAME_RELAY" in h.stdout
     with open("/dev/full", "wb") as full:
         e = subprocess.run([str(TAME), "--data", str(tame.data), "export",
                             "json"], stdout=full, stderr=subprocess.PIPE,

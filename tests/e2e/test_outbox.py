@@ -808,3 +808,26 @@ def test_out_of_office_answer_does_not_reopen(tame, sink):
                                 headers={"In-Reply-To": ours}))
     wait_for(lambda: tame.ticket(tid)["status"] == "open",
              what="the ticket reopened by the customer")
+
+
+
+def test_relay_from_the_environment_and_its_password_never_logged(
+        tame_data):
+    # TAME_RELAY keeps the password out of the process list; the log
+    # names the relay without it
+    tame = tame_data
+    sink = SmtpSink()
+    try:
+        tame.start(relay=False, env={
+            "TAME_RELAY": "smtp://bob:Sup3rSecretPW@127.0.0.1:%d" %
+            sink.port})
+        tid, _ = open_ticket(tame, "Relay from the environment")
+        out = tame.reply(tid, "Sent through TAME_RELAY.")
+        sink.wait_count(1, timeout=30)
+        wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent",
+                 what="the reply marked sent")
+        log = tame.log_text()
+        assert "relay smtp://bob@127.0.0.1:%d" % sink.port in log, log
+        assert "Sup3rSecretPW" not in log
+    finally:
+        sink.stop()
