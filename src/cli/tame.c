@@ -14,13 +14,13 @@
  *   tame --data DIR deliver [--from ADDR] [--to ADDR]
  *   tame --data DIR import mbox FILE | import maildir DIR [--status S]
  *   tame --data DIR export json
- *   tame --data DIR backup FILE
+ *   tame --data DIR backup FILE|-
  *   tame --data DIR restore FILE   (tamed stopped)
  *
  * Works on the store directly (the SQLite file is shared safely with a
  * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
  * usage, 65 bad data, 66 no input, 67 unknown user, 73 cannot create,
- * 74 I/O error, 75 try later.
+ * 74 I/O error, 75 try later, 77 no permission.
  */
 #include <errno.h>
 #include <limits.h>
@@ -49,6 +49,7 @@
 #define EX_CANTCREAT_ 73
 #define EX_IOERR_ 74
 #define EX_TEMPFAIL_ 75
+#define EX_NOPERM_ 77
 
 /* The commands on out; exits with code. */
 static void
@@ -78,7 +79,8 @@ usage_to(FILE *out, int code)
 	    "                                archived mail, dated by its Date;"
 	    "\n                                new tickets get status S (new)\n"
 	    "  export json                   everything as JSON on stdout\n"
-	    "  backup FILE                   online copy of the store\n"
+	    "  backup FILE|-                 online copy of the store (- to "
+	    "stdout)\n"
 	    "  restore FILE                  a backup becomes the store "
 	    "(tamed stopped)\n");
 	exit(code);
@@ -254,14 +256,32 @@ cmd_export(struct store *s)
 	return cli_exit_code(rc);
 }
 
-/* 1 if data holds a store. */
+/* 1 if data holds a store, 0 if it holds none, -1 with errno when that
+ * cannot be told (a directory its user may not enter). */
 static int
 store_exists(const char *data)
 {
 	char path[4096];
 
-	return store_file(data, path, sizeof(path)) == TAME_OK &&
-	    access(path, F_OK) == 0;
+	if (store_file(data, path, sizeof(path)) != TAME_OK)
+		return 0;
+	if (access(path, F_OK) == 0)
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+}
+
+/* 1 for the commands that may make a store where there is none: the
+ * first steps of a set-up (init, the first user or mailbox, importing
+ * the old mail first) and a restore into a new directory. The others
+ * on a mistyped --data would make an empty store and fail there. */
+static int
+makes_store(int argc, char **argv)
+{
+	return strcmp(argv[0], "init") == 0 ||
+	    strcmp(argv[0], "import") == 0 ||
+	    strcmp(argv[0], "restore") == 0 ||
+	    (argc >= 2 && strcmp(argv[1], "add") == 0 &&
+	    (strcmp(argv[0], "user") == 0 || strcmp(argv[0], "mailbox") == 0));
 }
 
 /* 1 when path names the store file db or one SQLite keeps beside it
@@ -324,31 +344,110 @@ cmd_restore(const char *data, const char *file)
 	return EX_OK_;
 }
 
+/* The backup made in tmp, copied to stdout and removed: "backup -". */
+static int
+backup_to_stdout(const char *tmp)
+{
+	char chunk[65536];
+	size_t n;
+	FILE *f = fopen(tmp, "rb");
+	int bad = !f;
+
+	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fwrite(chunk, 1, n, stdout) != n) {
+			bad = 1;
+			break;
+		}
+	if (f && ferror(f))
+		bad = 1;
+	if (f)
+		fclose(f);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		bad = 1;
+	unlink(tmp);
+	if (bad) {
+		fprintf(stderr, "tame: backup: cannot write: %s\n",
+		    strerror(errno ? errno : EIO));
+		return EX_IOERR_;
+	}
+	return EX_OK_;
+}
+
+/* The file a link to a file not made yet names (a "latest.db" link to
+ * tonight's backup), into out; -1 with errno when it cannot be. */
+static int
+link_to_new(const char *link, char *out, size_t outlen)
+{
+	char target[PATH_MAX];
+	const char *slash = strrchr(link, '/');
+	ssize_t n;
+
+	if (errno != ENOENT ||
+	    (n = readlink(link, target, sizeof(target) - 1)) < 0)
+		return -1;
+	target[n] = '\0';
+	if ((size_t)snprintf(out, outlen, "%.*s%s",
+	    target[0] == '/' || !slash ? 0 : (int)(slash - link + 1), link,
+	    target) >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 /* backup FILE: the online copy goes to a new file beside FILE, made
  * 0600 (it holds password hashes and every customer's mail), and is
  * renamed to FILE only when complete, so an interrupted backup never
- * leaves a broken FILE. */
+ * leaves a broken FILE. A symbolic link is followed: the copy replaces
+ * the file it names, and the link stays. "-" writes the copy to
+ * stdout, made first beside the store. */
 static int
 cmd_backup(struct store *s, const char *data, const char *path)
 {
 	struct stat st, db;
-	char tmp[4096], dbpath[4096], journal[4200];
+	char tmp[4096], dbpath[4096], journal[4200], real[PATH_MAX];
 	enum tame_err rc;
-	int fd, own;
+	int fd, own, out = strcmp(path, "-") == 0;
 
 	if (!*path) {
 		fprintf(stderr, "tame: backup needs a file name\n");
 		return EX_USAGE_;
 	}
+	if (out) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tame: backup: not writing a store to a "
+			    "terminal; send it to a file or a pipe\n");
+			return EX_USAGE_;
+		}
+		snprintf(tmp, sizeof(tmp), "%s/backup.partial-XXXXXX", data);
+	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* written through: the file it names, not the link, is
+		 * replaced; a link into /proc or /dev (/dev/stdout) names
+		 * no file a copy can replace */
+		if (!realpath(path, real) && link_to_new(path, real,
+		    sizeof(real))) {
+			fprintf(stderr, "tame: backup: cannot follow the link "
+			    "%s: %s\n", path, strerror(errno));
+			return EX_CANTCREAT_;
+		}
+		if (strncmp(real, "/proc/", 6) == 0 ||
+		    strncmp(real, "/dev/", 5) == 0 ||
+		    strncmp(path, "/dev/", 5) == 0) {
+			fprintf(stderr, "tame: backup: %s is not a regular file "
+			    "(\"backup -\" writes to standard output)\n", path);
+			return EX_CANTCREAT_;
+		}
+		path = real;
+	}
 	/* the copy replaces FILE by a rename: only a regular file may be
 	 * replaced (not a device, a directory, or the store itself) */
-	if (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
+	if (!out && store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
 	    (own = store_own_file(dbpath, path))) {
 		fprintf(stderr, "tame: backup: %s is %s\n", path, own == 1 ?
 		    "the store itself" : "one of the store's own files");
 		return EX_CANTCREAT_;
 	}
-	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
+	if (!out && stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
 	    (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
 	    stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
 	    st.st_ino == db.st_ino))) {
@@ -357,15 +456,17 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		    "not a regular file" : "the store itself");
 		return EX_CANTCREAT_;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX", path) >=
-	    sizeof(tmp) || (fd = mkstemp(tmp)) < 0) {
+	if ((!out && (size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX",
+	    path) >= sizeof(tmp)) || (fd = mkstemp(tmp)) < 0) {
 		fprintf(stderr, "tame: backup: cannot create a file beside %s: "
-		    "%s\n", path, strerror(errno));
+		    "%s\n", out ? data : path, strerror(errno));
 		return EX_CANTCREAT_;
 	}
 	close(fd);	/* mkstemp made it 0600; SQLite keeps the mode */
 	rc = store_backup(s, tmp);
 	snprintf(journal, sizeof(journal), "%s-journal", tmp);
+	if (rc == TAME_OK && out)
+		return backup_to_stdout(tmp);
 	if (rc == TAME_OK && rename(tmp, path) != 0) {
 		fprintf(stderr, "tame: backup: cannot rename to %s: %s\n", path,
 		    strerror(errno));
@@ -726,7 +827,7 @@ main(int argc, char **argv)
 	const char *data = NULL;
 	struct store *s = NULL;
 	enum tame_err rc;
-	int i, code;
+	int i, code, own;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
@@ -753,12 +854,18 @@ main(int argc, char **argv)
 		return EX_SOFTWARE_;
 	}
 	mime_init();
-	/* what only reads a store does not make one (a mistyped --data
-	 * would export or back up an empty store) */
-	if ((strcmp(argv[0], "export") == 0 || strcmp(argv[0], "backup") ==
-	    0) && !store_exists(data)) {
-		fprintf(stderr, "tame: no store in %s\n", data);
-		return EX_NOINPUT_;
+	/* only the first steps make a store: a mistyped --data would
+	 * export or back up an empty one, or deliver into it; for an
+	 * MTA's pipe, a fault here keeps the mail queued */
+	if (!makes_store(argc, argv) && (own = store_exists(data)) != 1) {
+		if (own < 0)
+			fprintf(stderr, "tame: cannot use data directory %s: "
+			    "%s\n", data, strerror(errno));
+		else
+			fprintf(stderr, "tame: no store in %s (tame --data %s "
+			    "init makes one)\n", data, data);
+		return strcmp(argv[0], "deliver") == 0 ? EX_TEMPFAIL_ :
+		    own < 0 ? EX_NOPERM_ : EX_NOINPUT_;
 	}
 	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
 		fprintf(stderr, "tame: cannot use data directory %s: %s\n",

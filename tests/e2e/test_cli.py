@@ -606,6 +606,62 @@ def test_backup_private_whole_and_refusals(tame_data, tmp_path):
     assert not missing.exists()
 
 
+
+def test_backup_through_a_link_or_to_stdout_and_typos_make_no_store(
+        tame_data, tmp_path):
+    """A backup to a symbolic link replaces the file it names and the
+    link stays (a "latest" link, also to a file not made yet);
+    /dev/stdout is refused with a pointer to "backup -", which writes
+    the copy to a pipe. Only the first steps of a set-up make a store:
+    deliver, token, user password and mailbox set on a mistyped --data
+    say there is none and make nothing (deliver 75, so an MTA keeps
+    the mail). A directory its user may not enter is named as such,
+    not as holding no store."""
+    import sqlite3
+    tame = tame_data
+    (tmp_path / "nas").mkdir()
+    link = tmp_path / "latest.db"
+    link.symlink_to(tmp_path / "nas" / "tonight.db")
+    for _ in range(2):
+        r = tame.cli("backup", link, check=False)
+        assert r.returncode == 0, r
+        assert link.is_symlink()
+        assert (tmp_path / "nas" / "tonight.db").stat().st_mode & 0o777 \
+            == 0o600
+    db = sqlite3.connect(str(tmp_path / "nas" / "tonight.db"))
+    assert db.execute("SELECT count(*) FROM agents").fetchone()[0] >= 1
+    db.close()
+    r = tame.cli("backup", "/dev/stdout", check=False)
+    assert r.returncode == 73 and "backup -" in r.err, r
+    assert os.path.islink("/dev/stdout")
+    p = subprocess.run([str(TAME), "--data", str(tame.data), "backup",
+                        "-"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60 * SLOW)
+    assert p.returncode == 0, p
+    assert p.stdout.startswith(b"SQLite format 3\0")
+    (tmp_path / "piped.db").write_bytes(p.stdout)
+    db = sqlite3.connect(str(tmp_path / "piped.db"))
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    assert not [x for x in os.listdir(tame.data) if "partial" in x]
+    typo = tmp_path / "srv-tmae"
+    msg = make_message(subject="Typo").as_bytes()
+    r = run_tame(typo, "deliver", stdin=msg, check=False)
+    assert r.returncode == 75 and "no store in" in r.err, r
+    for args in (("token", "add", "--email", "a@example.com"),
+                 ("mailbox", "set", "--address", MAILBOX, "--no-relay")):
+        r = run_tame(typo, *args, check=False)
+        assert r.returncode == 66 and "init makes one" in r.err, (args, r)
+    assert not typo.exists()
+    if os.geteuid() == 0:
+        os.chmod(tame.data, 0o700)
+        r = subprocess.run(
+            [str(TAME), "--data", str(tame.data), "export", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=lambda: os.setuid(65534), timeout=60 * SLOW)
+        assert r.returncode == 77 and b"Permission denied" in r.stderr, r
+
+
 def test_backup_ends_while_mail_keeps_coming(tame_data):
     """A store of some megabytes backed up while tamed takes a mail every
     few milliseconds: the copy ends, and holds what was there when it
