@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -231,13 +232,6 @@ static const struct route routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-static void
-health(struct http_ctx *c)
-{
-	http_json(c, 200, json_pack("{s:s,s:s}", "status", "ok", "version",
-	    TAME_VERSION));
-}
-
 /* Splits path into at most max non-empty segments (pointers into path,
  * with lengths). Returns the count, or max + 1 when there are more. */
 static size_t
@@ -321,6 +315,76 @@ thread_store(struct http_api *api)
 		return NULL;
 	}
 	return s;
+}
+
+/* Health says "degraded" when a reply has waited this long (greylisting
+ * and short relay outages are retried well within it), or when the
+ * data directory's disk has less than this much left (SQLite then
+ * fails writes: mail in is answered 451, replies are not saved). */
+#define HEALTH_WAIT_S_DEFAULT 1800
+#define HEALTH_DISK_MB_DEFAULT 256
+
+/* A marker in the table: health_check answers it, with the api. */
+static void
+health(struct http_ctx *c)
+{
+	(void)c;
+}
+
+/* A number from the environment (a test's, or an operator's choice), or
+ * def. */
+static long long
+env_number(const char *name, long long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoll(v, &end, 10);
+	return *end || n < 0 ? def : n;
+}
+
+/* GET /health: "ok", or "degraded" with what a monitor should show
+ * someone: replies waiting longer than TAME_HEALTH_WAIT_S (relay down,
+ * a login refused), the data directory's disk nearly full. The store
+ * that cannot be read answers 503: nothing works then. */
+static void
+health_check(struct http_ctx *c, struct http_api *api)
+{
+	json_t *problems = json_array();
+	int64_t queued = 0, oldest = 0, age_s = 0;
+	long long wait_s = env_number("TAME_HEALTH_WAIT_S",
+	    HEALTH_WAIT_S_DEFAULT);
+	long long min_mb = env_number("TAME_HEALTH_DISK_MB",
+	    HEALTH_DISK_MB_DEFAULT), free_mb = -1;
+	struct statvfs v;
+	int readable;
+
+	readable = (c->store = thread_store(api)) &&
+	    store_outbox_waiting(c->store, &queued, &oldest) == TAME_OK;
+	if (!readable)
+		json_array_append_new(problems, json_string("the store cannot "
+		    "be read (see the log)"));
+	if (queued && oldest)
+		age_s = (tame_now_ms() - oldest) / 1000;
+	if (queued && age_s >= wait_s)
+		json_array_append_new(problems, json_sprintf("%lld %s waiting "
+		    "to be sent, the oldest for %lld min (the log and the "
+		    "messages say why)", (long long)queued, queued == 1 ?
+		    "mail is" : "mails are", (long long)(age_s / 60)));
+	if (statvfs(api->datadir, &v) == 0) {
+		free_mb = (long long)(((uint64_t)v.f_bavail * v.f_frsize) >> 20);
+		if (free_mb < min_mb)
+			json_array_append_new(problems, json_sprintf("%lld MB "
+			    "free on the data directory's disk", free_mb));
+	}
+	http_json(c, readable ? 200 : 503, json_pack("{s:s,s:s,s:o,s:{s:I,"
+	    "s:I},s:I}", "status", json_array_size(problems) ? "degraded" :
+	    "ok", "version", TAME_VERSION, "problems", problems, "outbox",
+	    "queued", (json_int_t)queued, "oldest_s", (json_int_t)age_s,
+	    "disk_free_mb", (json_int_t)free_mb));
 }
 
 /* 1 if the If-None-Match header value inm names etag (or is "*"): the
@@ -434,7 +498,9 @@ route_api(struct http_api *api, struct http_ctx *c)
 		}
 		goto out;
 	}
-	if (hit->handler != health) {
+	if (hit->handler == health) {
+		health_check(c, api);
+	} else {
 		if (!(c->store = thread_store(api))) {
 			http_error(c, 500, "internal", "store unavailable");
 			goto out;
@@ -446,8 +512,8 @@ route_api(struct http_api *api, struct http_ctx *c)
 		}
 		if (!(hit->flags & R_PUBLIC) && http_session_authenticate(c))
 			goto done;
+		hit->handler(c);
 	}
-	hit->handler(c);
 done:
 	if (c->store) {
 		if (hit->flags & R_READ)

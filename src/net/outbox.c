@@ -207,7 +207,7 @@ outbox_run_due(struct outbox *ob)
 	struct outbox_item it;
 	int64_t now, next_due = 0, delay;
 	enum tame_err wrc;
-	char err[512];
+	char err[512], who[64];
 	int r;
 
 	pthread_mutex_lock(&ob->mu);
@@ -230,11 +230,18 @@ outbox_run_due(struct outbox *ob)
 		}
 		err[0] = '\0';
 		wrc = TAME_OK;
+		/* the log names the ticket, to find it from the log */
+		if (it.ticket_id)
+			snprintf(who, sizeof(who), "item %lld (ticket %lld)",
+			    (long long)it.id, (long long)it.ticket_id);
+		else
+			snprintf(who, sizeof(who), "item %lld",
+			    (long long)it.id);
 		r = outbox_deliver(ob, &it, err, sizeof(err));
 		now = tame_now_ms();
 		if (r == 0) {
-			tame_log(TAME_LOG_INFO, "outbox: item %lld sent to %s",
-			    (long long)it.id, it.rcpts);
+			tame_log(TAME_LOG_INFO, "outbox: %s sent to %s", who,
+			    it.rcpts);
 		} else if (r == 4) {
 			if (it.message_id && it.ticket_id)
 				reply_failed(ob, &it, err, now);
@@ -250,21 +257,21 @@ outbox_run_due(struct outbox *ob)
 		    (int64_t)TAME_OUTBOX_GIVEUP_SECONDS * 1000) {
 			if (r != 2)
 				gave_up(err, sizeof(err));
-			tame_log(TAME_LOG_WARN, "outbox: item %lld failed: %s",
-			    (long long)it.id, err);
+			tame_log(TAME_LOG_WARN, "outbox: %s failed: %s", who,
+			    err);
 			wrc = store_outbox_failed(ob->store, it.id, err);
 			if (it.message_id && it.ticket_id)
 				reply_failed(ob, &it, err, now);
 		} else if (__atomic_load_n(&ob->stopping, __ATOMIC_RELAXED)) {
 			/* given up for the stop, not by the relay: left as it
 			 * was, due again as soon as tamed runs */
-			tame_log(TAME_LOG_INFO, "outbox: item %lld left for "
-			    "after the restart", (long long)it.id);
+			tame_log(TAME_LOG_INFO, "outbox: %s left for after "
+			    "the restart", who);
 		} else {
 			delay = ob->retry_base_ms << (it.attempts < 6 ?
 			    it.attempts : 6);
-			tame_log(TAME_LOG_INFO, "outbox: item %lld deferred: %s",
-			    (long long)it.id, err);
+			tame_log(TAME_LOG_INFO, "outbox: %s deferred: %s", who,
+			    err);
 			wrc = store_outbox_retry(ob->store, it.id, now + delay,
 			    err);
 			/* the ticket shows why it waits */

@@ -820,6 +820,14 @@ store_outbox_ack_ticket(struct store *s, const char *mail_id,
 }
 
 enum tame_err
+store_outbox_waiting(struct store *s, int64_t *queued, int64_t *oldest_at)
+{
+	REQUIRE(queued);
+	REQUIRE(oldest_at);
+	return s->be->outbox_waiting(s, queued, oldest_at);
+}
+
+enum tame_err
 store_outbox_next(struct store *s, int64_t now, struct outbox_item *it,
     int64_t *next_due)
 {

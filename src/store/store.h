@@ -426,6 +426,10 @@ enum tame_err store_outbox_add(struct store *s, int64_t message_id,
  * TAME_ENOTFOUND if none. */
 enum tame_err store_outbox_ack_ticket(struct store *s, const char *mail_id,
     int64_t *ticket_id);
+/* How many items wait to be sent, and when the oldest of them was
+ * made (0 when none wait): for the health check. */
+enum tame_err store_outbox_waiting(struct store *s, int64_t *queued,
+    int64_t *oldest_at);
 /* The oldest queued item due at or before now; TAME_ENOTFOUND if none.
  * *it must be zeroed or cleared; caller calls store_outbox_item_clear.
  * *next_due (may be NULL) gets the earliest due time of any queued item

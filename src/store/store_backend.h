@@ -173,6 +173,8 @@ struct store_backend {
 	    int64_t *id);
 	enum tame_err (*outbox_ack_ticket)(struct store *s,
 	    const char *mail_id, int64_t *ticket_id);
+	enum tame_err (*outbox_waiting)(struct store *s, int64_t *queued,
+	    int64_t *oldest_at);
 	enum tame_err (*outbox_next)(struct store *s, int64_t now,
 	    struct outbox_item *it, int64_t *next_due);
 	enum tame_err (*outbox_sent)(struct store *s, int64_t id, int64_t now);

@@ -1156,6 +1156,23 @@ sqlite_outbox_ack_ticket(struct store *s, const char *mail_id,
 }
 
 static enum tame_err
+sqlite_outbox_waiting(struct store *s, int64_t *queued, int64_t *oldest_at)
+{
+	static const char sql[] = "SELECT count(*), coalesce(min(created_at),"
+	    " 0) FROM outbox WHERE state = 'queued'";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		*queued = sqlite3_column_int64(st, 0);
+		*oldest_at = sqlite3_column_int64(st, 1);
+	}
+	sq_done(st);
+	return rc;
+}
+
+static enum tame_err
 sqlite_outbox_next(struct store *s, int64_t now, struct outbox_item *it,
     int64_t *next_due)
 {
@@ -1371,6 +1388,7 @@ const struct store_backend store_backend_sqlite = {
 
 	.outbox_add = sqlite_outbox_add,
 	.outbox_ack_ticket = sqlite_outbox_ack_ticket,
+	.outbox_waiting = sqlite_outbox_waiting,
 	.outbox_next = sqlite_outbox_next,
 	.outbox_sent = sqlite_outbox_sent,
 	.outbox_retry = sqlite_outbox_retry,

@@ -831,3 +831,40 @@ def test_relay_from_the_environment_and_its_password_never_logged(
         assert "Sup3rSecretPW" not in log
     finally:
         sink.stop()
+
+
+def test_health_says_when_replies_wait_or_the_disk_fills(tame_data):
+    # a monitor sees a stuck outbox (here the relay is down) and a disk
+    # nearly full, not just "ok" while nothing goes out
+    tame = tame_data
+    tame.start(env={"TAME_HEALTH_WAIT_S": "1"})
+
+    def health():
+        st, _, body = tame.api("GET", "/api/v1/health", token=None)
+        assert st == 200, body
+        return body
+
+    h = health()
+    assert h["status"] == "ok" and h["problems"] == [], h
+    assert h["outbox"] == {"queued": 0, "oldest_s": 0}
+    assert h["disk_free_mb"] > 0
+    tid, _ = open_ticket(tame, "Nothing goes out")
+    out = tame.reply(tid, "Stuck in the outbox.")
+    wait_for(lambda: health()["status"] == "degraded",
+             what="health to see the waiting reply")
+    h = health()
+    assert h["outbox"]["queued"] == 1 and h["outbox"]["oldest_s"] >= 1
+    assert "1 mail is waiting to be sent" in h["problems"][0], h
+    sink = SmtpSink(tame.relay_port)
+    try:
+        sink.wait_count(1, timeout=30)
+        wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent")
+        wait_for(lambda: health()["status"] == "ok",
+                 what="health ok once the reply went")
+    finally:
+        sink.stop()
+    tame.stop()
+    tame.start(env={"TAME_HEALTH_DISK_MB": str(1 << 40)})
+    h = health()
+    assert h["status"] == "degraded", h
+    assert "MB free on the data directory's disk" in h["problems"][0], h
