@@ -136,6 +136,17 @@ http_store_error(struct http_ctx *c, enum tame_err rc, const char *what)
 	case TAME_EBUSY:
 		http_error(c, 503, "busy", "the store is busy, try again");
 		break;
+	case TAME_EIO:
+		/* a full or failing disk: nothing was saved, a retry once
+		 * there is room again will be */
+		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method,
+		    c->path, what, c->store ? store_errmsg(c->store) :
+		    "no store");
+		u_map_put(c->res->map_header, "Retry-After", "60");
+		http_error(c, 503, "storage_unavailable", "nothing was saved: "
+		    "the server cannot write to its disk (full?); try again "
+		    "later");
+		break;
 	default:
 		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s (%s)", c->method,
 		    c->path, what, tame_strerror(rc),

@@ -41,6 +41,10 @@ map_err(int src)
 		return TAME_ENOMEM;
 	case SQLITE_TOOBIG:
 		return TAME_ETOOBIG;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		/* the disk, not the data: worth trying again later */
+		return TAME_EIO;
 	}
 	return TAME_ESTORE;
 }
