@@ -79,6 +79,10 @@
 #define TAME_OUTBOX_GIVEUP_SECONDS  (2 * 24 * 3600)
 /* Acknowledgement: at most one per sender per hour. */
 #define TAME_ACK_WINDOW_SECONDS     3600
+/* Mail dated longer ago than this gets no acknowledgement: a backlog
+ * (an IMAP folder connected with old mail in it, mail held up for
+ * days), whose senders wrote long ago and were answered or not then. */
+#define TAME_ACK_MAX_AGE_SECONDS    (24 * 3600)
 
 /* Import. */
 /* Messages per transaction in `tame import`. */

@@ -56,13 +56,15 @@ ingest_prep_archive(struct ingest_prep *ip, int status)
 }
 
 /* Picks the mailbox: the first recipient that is one, else the first
- * mailbox of the store. */
+ * address of the mail's To and Cc that is one (`tame deliver` without
+ * --to, an import), else the first mailbox of the store. */
 static enum tame_err
-pick_mailbox(struct store *s, const char *rcpts, struct mailbox *mb)
+pick_mailbox(struct store *s, const char *rcpts, const struct mime_parsed *m,
+    struct mailbox *mb)
 {
 	const char *p, *e;
 	char addr[TAME_FIELD_MAX + 1];
-	size_t n;
+	size_t n, i;
 
 	for (p = rcpts; p && *p; p = *e ? e + 1 : e) {
 		e = strchr(p, ',');
@@ -76,6 +78,10 @@ pick_mailbox(struct store *s, const char *rcpts, struct mailbox *mb)
 		if (store_mailbox_by_address(s, addr, mb) == TAME_OK)
 			return TAME_OK;
 	}
+	for (i = 0; m && i < m->nto + m->ncc; i++)
+		if (store_mailbox_by_address(s, i < m->nto ? m->to[i] :
+		    m->cc[i - m->nto], mb) == TAME_OK)
+			return TAME_OK;
 	return store_mailbox_first(s, mb);
 }
 
@@ -413,7 +419,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		now = p->date_ms;
 	memset(&mb, 0, sizeof(mb));
 	memset(&ti, 0, sizeof(ti));
-	if ((rc = pick_mailbox(s, rcpts, &mb)))
+	if ((rc = pick_mailbox(s, rcpts, p, &mb)))
 		goto out;
 	nids = thread_ids(p, ids, TAME_REFERENCES_MAX + 1);
 	if (nids && (store_ticket_by_message_ids(s, ids, nids, &header_tid) ==
@@ -495,7 +501,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 			goto out;
 	}
 	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
-	    !ip->archive &&
+	    !ip->archive && !(p->date_ms > 0 && now - p->date_ms >
+	    (int64_t)TAME_ACK_MAX_AGE_SECONDS * 1000) &&
 	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
 	    cust, now, &res->acked)))
 		goto out;
@@ -519,7 +526,7 @@ ingest_fallback(struct store *s, const struct mime_parsed *p,
 	enum tame_err rc;
 
 	memset(&mb, 0, sizeof(mb));
-	if ((rc = pick_mailbox(s, rcpts, &mb)))
+	if ((rc = pick_mailbox(s, rcpts, NULL, &mb)))
 		goto out;
 	if ((rc = store_customer_upsert(s, sender, NULL, now, &cid)))
 		goto out;

@@ -54,6 +54,23 @@ def test_deliver_with_daemon_running(tame):
     assert r.returncode == 0, r
     t = tame.wait_ticket("Pipe while up")
     assert t["customer"]["email"] == "jack@example.org"
+    # without --to, the mailbox is the one the mail's To (or Cc) names,
+    # not the first one: its replies go out from that address
+    tame.cli("mailbox", "add", "--address", "billing@example.com",
+             "--name", "Billing")
+    msg = make_message(sender="kim@example.org", to="billing@example.com",
+                       subject="Pipe to billing")
+    r = tame.cli("deliver", stdin=msg.as_bytes())
+    assert r.returncode == 0, r
+    t = tame.wait_ticket("Pipe to billing")
+    assert t["mailbox_id"] == tame.mailbox_id("billing@example.com")
+    msg = make_message(sender="kim@example.org", to="kim@example.org",
+                       subject="Cc to billing",
+                       headers={"Cc": "Billing <billing@example.com>"})
+    r = tame.cli("deliver", stdin=msg.as_bytes())
+    assert r.returncode == 0, r
+    t = tame.wait_ticket("Cc to billing")
+    assert t["mailbox_id"] == tame.mailbox_id("billing@example.com")
     # and the daemon still takes SMTP afterwards
     tame.send_mail(make_message(subject="SMTP after pipe"))
     tame.wait_ticket("SMTP after pipe")

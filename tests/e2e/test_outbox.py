@@ -1,6 +1,7 @@
 """Mail out: queueing while the relay is down, refusals, restarts,
 bounces, and acknowledgements that never loop."""
 
+import email.utils
 import time
 import uuid
 
@@ -603,6 +604,22 @@ def test_ack_once_per_sender_per_hour(tame, sink):
     assert len(sink.to("alice@example.org")) == 1
     assert len(sink.to("bob@example.org")) == 1
     assert len(sink.messages) == 2
+
+
+def test_no_ack_for_mail_written_days_ago(tame, sink):
+    # a backlog (an IMAP folder connected with old mail in it, mail held
+    # up for days) is not acknowledged: those customers wrote long ago
+    set_ack(tame)
+    old = make_message(sender="olga@example.org", subject="Old backlog")
+    del old["Date"]
+    old["Date"] = email.utils.formatdate(time.time() - 3 * 86400)
+    tame.send_mail(old)
+    tame.wait_ticket("Old backlog")
+    tame.send_mail(make_message(sender="nina@example.org",
+                                subject="Written today"))
+    sink.wait_count(1)
+    settle(1.0)
+    assert [m["rcpts"] for m in sink.messages] == [["nina@example.org"]]
 
 
 def test_ack_off_by_default(tame, sink):
