@@ -397,6 +397,50 @@ customer_of(struct store *s, const struct mime_parsed *p, const char *sender,
 	return rc;
 }
 
+/* Mail of an archive written by the team: from one of our mailboxes
+ * (into *mb, which is then its ticket's) or from an agent (*agent_id).
+ * Its customer is the first address of its To, then Cc, that is
+ * neither (into *cust). 0 when the mail is not the team's, or names no
+ * customer (mail between colleagues is kept as any other). */
+static int
+team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
+    struct mailbox *mb, int64_t *agent_id, const char **cust)
+{
+	struct mailbox other;
+	struct agent a;
+	const char *addr;
+	size_t i;
+	int ours = 0;
+
+	memset(&a, 0, sizeof(a));
+	memset(&other, 0, sizeof(other));
+	if (store_mailbox_by_address(s, sender, &other) == TAME_OK) {
+		mailbox_clear(mb);
+		*mb = other;
+		memset(&other, 0, sizeof(other));
+		ours = 1;
+	} else if (store_agent_by_email(s, sender, &a) == TAME_OK) {
+		*agent_id = a.id;
+		agent_clear(&a);
+		ours = 1;
+	}
+	for (i = 0; ours && i < p->nto + p->ncc; i++) {
+		addr = i < p->nto ? p->to[i] : p->cc[i - p->nto];
+		if (store_mailbox_by_address(s, addr, &other) == TAME_OK) {
+			mailbox_clear(&other);
+			continue;
+		}
+		if (store_agent_by_email(s, addr, &a) == TAME_OK) {
+			agent_clear(&a);
+			continue;
+		}
+		*cust = addr;
+		return 1;
+	}
+	*agent_id = 0;
+	return 0;
+}
+
 static enum tame_err
 ingest_parsed(struct store *s, const struct ingest_prep *ip,
     const char *rcpts, int64_t raw_id, int64_t now,
@@ -409,10 +453,11 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	struct mailbox mb;
 	struct message_new m;
 	const char *ids[TAME_REFERENCES_MAX + 1];
-	int64_t tid = 0, customer_id, token, header_tid;
+	int64_t tid = 0, customer_id, token, header_tid, agent_id = 0;
 	size_t nids, i;
 	enum tame_err rc;
 	json_t *ev = NULL;
+	int ours;
 
 	/* mail from an archive is of its own time, not the import's */
 	if (ip->archive && p->date_ms > 0 && p->date_ms < now)
@@ -437,11 +482,15 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	ti.automatic = p->auto_reply;
 	ti.archive = ip->archive;
 	thread_decide(&ti, &td);
-	if ((rc = customer_of(s, p, sender, &cust)))
+	/* the team's own answers in an archive are answers, not the
+	 * customer's words */
+	ours = ip->archive && !p->auto_reply &&
+	    team_mail(s, p, sender, &mb, &agent_id, &cust);
+	if (!ours && (rc = customer_of(s, p, sender, &cust)))
 		goto out;
 	/* through a Reply-To, its name: the From's is the form's */
-	if ((rc = store_customer_upsert(s, cust, cust == sender ?
-	    p->from_name : p->reply_to_name, now, &customer_id)))
+	if ((rc = store_customer_upsert(s, cust, ours ? NULL : cust ==
+	    sender ? p->from_name : p->reply_to_name, now, &customer_id)))
 		goto out;
 	if (td.action == THREAD_APPEND) {
 		tid = td.ticket_id;
@@ -461,7 +510,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		if ((rc = store_event_add(s, tid, 0, "ticket.created", ev, now)))
 			goto out;
 	}
-	if ((rc = store_participant_add(s, tid, sender)) ||
+	if ((!ours && (rc = store_participant_add(s, tid, sender))) ||
 	    (cust != sender && (rc = store_participant_add(s, tid, cust))))
 		goto out;
 	for (i = 0; i < p->ncc; i++)
@@ -469,7 +518,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 			goto out;
 	memset(&m, 0, sizeof(m));
 	m.ticket_id = tid;
-	m.direction = MSG_IN;
+	m.direction = ours ? MSG_OUT : MSG_IN;
+	m.agent_id = agent_id;
+	m.delivery = ours ? DELIVERY_SENT : DELIVERY_NONE;
 	m.from_email = sender;
 	m.from_name = p->from_name;
 	m.to_json = ip->to_json;

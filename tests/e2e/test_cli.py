@@ -411,6 +411,59 @@ def test_import_is_history_not_new_mail(tame, sink):
     assert r.returncode == 64 and 'not "later"' in r.err, r
 
 
+
+def test_import_keeps_the_teams_answers_as_answers(tame_data):
+    """In imported history, mail from one of our mailboxes or from an
+    agent is the team's answer (direction out, sent, the agent its
+    author), not the customer's words: the customer's waiting time and
+    the flags count only the customer's mail, and a thread the team
+    started belongs to the customer it was written to."""
+    tame = tame_data
+    sam, _ = tame.add_agent("sam@example.com")
+    path = tame.dir / "history.mbox"
+    mails = (
+        ("a1", "Erin <erin@example.org>", MAILBOX, "Printer broken", None,
+         1),
+        ("a2", "Support <%s>" % MAILBOX, "erin@example.org",
+         "Re: Printer broken", "a1", 2),
+        ("a3", "Erin <erin@example.org>", MAILBOX, "Re: Printer broken",
+         "a2", 3),
+        ("a4", "Sam <sam@example.com>", "erin@example.org",
+         "Re: Printer broken", "a3", 4),
+        ("a5", "Support <%s>" % MAILBOX, "Frank <frank@example.org>",
+         "Your renewal", None, 10),
+        ("a6", "Frank <frank@example.org>", MAILBOX, "Re: Your renewal",
+         "a5", 11),
+    )
+    with open(path, "w") as f:
+        for mid, frm, to, subject, irt, day in mails:
+            f.write("From x@example.org Mon Jan  1 00:00:00 2024\n")
+            f.write("From: %s\nTo: %s\nSubject: %s\n"
+                    "Message-ID: <%s@x.org>\n%s"
+                    "Date: Mon, %d Mar 2021 10:00:00 +0000\n\nText %s.\n\n"
+                    % (frm, to, subject, mid,
+                       "In-Reply-To: <%s@x.org>\n" % irt if irt else "",
+                       day, mid))
+    r = tame.cli("import", "mbox", path)
+    assert r.returncode == 0, r
+    tame.start()
+    ts = {t["subject"]: t for t in tame.tickets()}
+    assert sorted(ts) == ["Printer broken", "Your renewal"], ts
+    printer = tame.ticket(ts["Printer broken"]["id"])
+    assert [m["direction"] for m in printer["messages"]] == [
+        "in", "out", "in", "out"]
+    assert printer["messages"][3]["author_id"] == sam
+    assert printer["messages"][1]["delivery"]["state"] == "sent"
+    assert printer["customer"]["email"] == "erin@example.org"
+    assert printer["last_customer_at"].startswith("2021-03-03T10:00")
+    renewal = tame.ticket(ts["Your renewal"]["id"])
+    assert renewal["customer"]["email"] == "frank@example.org"
+    assert [m["direction"] for m in renewal["messages"]] == ["out", "in"]
+    _, _, body = tame.api("GET", "/api/v1/customers?limit=50")
+    emails = {c["email"] for c in body["customers"]}
+    assert MAILBOX not in emails and "sam@example.com" not in emails, emails
+
+
 def test_import_refuses_what_it_cannot_read(tame_data):
     """A pipe or a directory given as the mbox is refused with its
     reason and EX_NOINPUT (a pipe used to import nothing and exit 0); in
