@@ -13,6 +13,10 @@ const char *cli_opt(int argc, char **argv, const char *name);
 int cli_flag(int argc, char **argv, const char *name);
 /* sysexits(3) code for rc. */
 int cli_exit_code(enum tame_err rc);
+/* 0 when the store has a mailbox for mail to go to; else says how to
+ * add one and answers the exit code (tempfail: keep mail queued, for
+ * deliver; else EX_CONFIG). */
+int cli_need_mailbox(struct store *s, int tempfail);
 /* `tame import mbox FILE` / `tame import maildir DIR`: returns the exit
  * code. Messages go in batches of TAME_IMPORT_BATCH per transaction,
  * with a progress line on stderr. */

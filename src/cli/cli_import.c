@@ -55,6 +55,12 @@ struct slot {
 	int skipped;               /* counted, not stored: see why */
 	int why;                   /* 0: too big; else an errno, or
 	                              EFTYPE_ (not a regular file) */
+	const char *path;          /* Maildir: its file, for messages */
+	size_t offset;             /* mbox: where it starts in the file */
+	int64_t when_ms;           /* the archive's own time of it (the
+	                              mbox separator's, the Maildir name's
+	                              delivery time), for mail without a
+	                              Date; 0 if none */
 	struct ingest_prep *ip;
 	enum tame_err rc;          /* of reading or parsing */
 };
@@ -87,6 +93,9 @@ struct importer {
 	                                rollback's own */
 	int status;                  /* of the tickets it makes */
 	int noinput;               /* the source cannot be read: said so */
+	int tty;                     /* stderr is a terminal */
+	size_t left_out;             /* Maildir: trashed or draft (T, D) */
+	struct buf folders;          /* Maildir++ subfolders not read */
 	int64_t t0, last_progress;
 };
 
@@ -96,13 +105,31 @@ import_progress(struct importer *im, int final)
 	int64_t now = tame_now_ms();
 	double secs = (double)(now - im->t0) / 1000.0;
 
-	if (!final && now - im->last_progress < 1000)
+	/* a terminal's line is redrawn each second; a log gets a line
+	 * every ten */
+	if (!final && now - im->last_progress < (im->tty ? 1000 : 10000))
 		return;
 	im->last_progress = now;
-	fprintf(stderr, "\rimport: %zu messages, %zu stored, %zu duplicate, "
-	    "%zu unparsed, %zu skipped, %.0f msg/s%s", im->total, im->stored,
-	    im->dups, im->unparsed, im->skipped,
-	    secs > 0 ? (double)im->total / secs : 0.0, final ? "\n" : "");
+	fprintf(stderr, "%simport: %zu messages, %zu stored, %zu duplicate, "
+	    "%zu unparsed, %zu skipped, %.0f msg/s%s", im->tty ? "\r" : "",
+	    im->total, im->stored, im->dups, im->unparsed, im->skipped,
+	    secs > 0 ? (double)im->total / secs : 0.0,
+	    final || !im->tty ? "\n" : "");
+}
+
+/* The delivery time that starts a Maildir file's name
+ * ("1700000000.M12P34.host"), in ms, or 0. */
+static int64_t
+maildir_ms(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *end;
+	long long t;
+
+	base = base ? base + 1 : path;
+	t = strtoll(base, &end, 10);
+	return end != base && *end == '.' && t > 0 && t < 4102444800LL ?
+	    (int64_t)t * 1000 : 0;
 }
 
 /* ---- reading one message (no lock held) ---- */
@@ -205,6 +232,10 @@ import_worker(void *arg)
 		old_raw = sl->raw;
 		memset(sl, 0, sizeof(*sl));
 		sl->state = SLOT_BUSY;
+		sl->path = im->src.base ? NULL : path;
+		sl->offset = im->src.base ? (size_t)(msg - im->src.base) : 0;
+		sl->when_ms = im->src.base ? mbox_separator_ms(im->src.base,
+		    msg) : maildir_ms(path);
 		sl->charge = im->src.base ? len : 0;
 		im->bytes += sl->charge;
 		pthread_mutex_unlock(&im->mu);
@@ -275,26 +306,34 @@ import_store(struct importer *im, struct slot *sl)
 {
 	struct ingest_result res;
 	enum tame_err rc;
+	char where[512];
 
 	if (sl->len == 0 && !sl->skipped)
 		return TAME_OK;
 	im->total++;
 	if (sl->skipped) {
 		im->skipped++;
-		if (!sl->why)
-			fprintf(stderr, "\nimport: message %zu skipped: larger "
-			    "than %d bytes\n", im->total, TAME_SMTP_MESSAGE_MAX);
+		/* named by its file, or where it starts in the mbox */
+		if (sl->path)
+			snprintf(where, sizeof(where), "%s", sl->path);
 		else
-			fprintf(stderr, "\nimport: message %zu skipped: %s\n",
-			    im->total, sl->why == EFTYPE_ ? "not a regular file"
-			    : sl->why == ENODATA ? "empty file" :
-			    strerror(sl->why));
+			snprintf(where, sizeof(where), "at byte %zu",
+			    sl->offset);
+		fprintf(stderr, "%simport: message %zu (%s) skipped: ",
+		    im->tty ? "\n" : "", im->total, where);
+		if (!sl->why)
+			fprintf(stderr, "larger than %d bytes\n",
+			    TAME_SMTP_MESSAGE_MAX);
+		else
+			fprintf(stderr, "%s\n", sl->why == EFTYPE_ ?
+			    "not a regular file" : sl->why == ENODATA ?
+			    "empty file" : strerror(sl->why));
 		return TAME_OK;
 	}
 	if (im->in_batch == 0 && (rc = store_begin(im->s)))
 		return rc;
 	im->in_batch++;
-	ingest_prep_archive(sl->ip, im->status);
+	ingest_prep_archive(sl->ip, im->status, sl->when_ms);
 	if ((rc = ingest_prepared(im->s, sl->ip, sl->raw, sl->len, "", "",
 	    tame_now_ms(), &res)))
 		return rc;
@@ -412,6 +451,41 @@ source_mbox(struct importer *im, const char *path)
 	return TAME_OK;
 }
 
+/* 1 for a Maildir file its mail program marked trashed (T) or a draft
+ * (D), in the flags after ":2," that end its name: no mail to keep. */
+static int
+maildir_left_out(const char *name)
+{
+	const char *info = strstr(name, ":2,");
+
+	return info && strpbrk(info + 3, "TD") != NULL;
+}
+
+/* Names the Maildir++ subfolders of dir (".Sent", ".Archive.2020":
+ * folders of their own, with a cur/ inside) in im->folders. */
+static void
+maildir_folders(struct importer *im, const char *dir)
+{
+	char sub[4096];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s/cur", dir,
+		    de->d_name) >= sizeof(sub) || stat(sub, &st) != 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		(void)buf_printf(&im->folders, "%s%s", im->folders.len ?
+		    " " : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* qsort order of Maildir paths: by the delivery time that starts a
  * file's name ("1700000000.M12P34.host", seconds), then by name. */
 static int
@@ -454,6 +528,10 @@ source_maildir(struct importer *im, const char *dir)
 		while (rc == TAME_OK && (de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
+			if (maildir_left_out(de->d_name)) {
+				im->left_out++;
+				continue;
+			}
 			buf_reset(&path);
 			if (buf_printf(&path, "%s/%s/%s", dir, subs[i],
 			    de->d_name))
@@ -487,6 +565,8 @@ source_maildir(struct importer *im, const char *dir)
 		im->noinput = 1;
 		return TAME_ENOTFOUND;
 	}
+	if (rc == TAME_OK)
+		maildir_folders(im, dir);
 	return rc;
 }
 
@@ -520,10 +600,14 @@ cli_import(struct store *s, const char *kind, const char *path,
 		    "solved or closed, not \"%s\"\n", status);
 		return 64;
 	}
+	if ((code = cli_need_mailbox(s, 0)))
+		return code;
 	if (!(im = calloc(1, sizeof(*im))))
 		return cli_exit_code(TAME_ENOMEM);
 	im->s = s;
 	im->status = (int)st;
+	im->tty = isatty(STDERR_FILENO);
+	buf_init(&im->folders, 65536);
 	im->t0 = tame_now_ms();
 	store_bulk_writer(s);
 	pthread_mutex_init(&im->mu, NULL);
@@ -540,6 +624,12 @@ cli_import(struct store *s, const char *kind, const char *path,
 	else if (im->in_batch)
 		import_abandon(im);
 	import_progress(im, 1);
+	if (im->left_out)
+		fprintf(stderr, "import: %zu message(s) marked trashed or draft "
+		    "left out\n", im->left_out);
+	if (im->folders.len)
+		fprintf(stderr, "import: not read, folders of their own (import "
+		    "each as DIR/FOLDER): %s\n", buf_str(&im->folders));
 	if (rc && im->noinput) {
 		/* said above; EX_NOINPUT, or EX_DATAERR for what is no mbox */
 		code = rc == TAME_EPARSE ? cli_exit_code(rc) : 66;
@@ -549,6 +639,7 @@ cli_import(struct store *s, const char *kind, const char *path,
 		code = cli_exit_code(rc);
 	}
 	source_close(&im->src);
+	buf_free(&im->folders);
 	pthread_mutex_destroy(&im->mu);
 	pthread_cond_destroy(&im->cv_ready);
 	pthread_cond_destroy(&im->cv_room);

@@ -20,7 +20,7 @@
  * Works on the store directly (the SQLite file is shared safely with a
  * running tamed through WAL). Exit codes follow sysexits(3): 0 ok, 64
  * usage, 65 bad data, 66 no input, 67 unknown user, 73 cannot create,
- * 74 I/O error, 75 try later, 77 no permission.
+ * 74 I/O error, 75 try later, 77 no permission, 78 not set up.
  */
 #include <errno.h>
 #include <limits.h>
@@ -50,6 +50,7 @@
 #define EX_IOERR_ 74
 #define EX_TEMPFAIL_ 75
 #define EX_NOPERM_ 77
+#define EX_CONFIG_ 78
 
 /* The commands on out; exits with code. */
 static void
@@ -235,6 +236,26 @@ name_check(const char *what, const char *name)
 	fprintf(stderr, "tame: %s must be 1 to %d bytes of UTF-8 on one "
 	    "line\n", what, TAME_FIELD_MAX);
 	return -1;
+}
+
+int
+cli_need_mailbox(struct store *s, int tempfail)
+{
+	struct mailbox mb;
+	enum tame_err rc;
+
+	memset(&mb, 0, sizeof(mb));
+	rc = store_mailbox_first(s, &mb);
+	mailbox_clear(&mb);
+	if (rc == TAME_OK)
+		return 0;
+	if (rc == TAME_ENOTFOUND)
+		fprintf(stderr, "tame: no mailbox for the mail to go to: add "
+		    "one first (tame --data DIR mailbox add --address A "
+		    "--name N)\n");
+	else
+		fprintf(stderr, "tame: %s\n", store_errmsg(s));
+	return tempfail || rc != TAME_ENOTFOUND ? EX_TEMPFAIL_ : EX_CONFIG_;
 }
 
 /* export json: everything on stdout; a write that fails (a full disk,
@@ -750,6 +771,7 @@ cmd_deliver(struct store *s, int argc, char **argv)
 	struct ingest_result res;
 	char chunk[65536];
 	size_t n, head = 0;
+	int code;
 	enum tame_err rc;
 
 	if (!from)
@@ -798,6 +820,10 @@ cmd_deliver(struct store *s, int argc, char **argv)
 	    "Return-Path:", 12) == 0) {
 		memmove(in.data, in.data + head, in.len - head);
 		in.len -= head;
+	}
+	if ((code = cli_need_mailbox(s, 1))) {
+		buf_free(&in);
+		return code;
 	}
 	if ((rc = store_begin(s)) == TAME_OK) {
 		rc = ingest_message(s, in.data, in.len, from ? from : "",

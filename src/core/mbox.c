@@ -3,7 +3,46 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "mbox.h"
+
+/* See mbox.h. */
+long long
+mbox_separator_ms(const char *data, const char *msg)
+{
+	static const char *const forms[] = { "%a %b %d %H:%M:%S %Y",
+		"%a %b %d %H:%M:%S %z %Y", NULL };
+	char line[256];
+	const char *end = msg, *start, *rest;
+	struct tm tm;
+	size_t i, n;
+	time_t t;
+
+	if (!msg || msg <= data || msg[-1] != '\n')
+		return 0;
+	end = msg - 1;
+	if (end > data && end[-1] == '\r')
+		end--;
+	for (start = end; start > data && start[-1] != '\n'; start--)
+		;
+	n = (size_t)(end - start);
+	if (n < 6 || n >= sizeof(line) || memcmp(start, "From ", 5) != 0)
+		return 0;
+	memcpy(line, start, n);
+	line[n] = '\0';
+	/* past "From " and the sender */
+	if (!(rest = strchr(line + 5, ' ')))
+		return 0;
+	while (*rest == ' ')
+		rest++;
+	for (i = 0; forms[i]; i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(rest, forms[i], &tm)) && *end == '\0' &&
+		    tm.tm_year > 70 && (t = timegm(&tm)) > 0)
+			return (long long)t * 1000 - tm.tm_gmtoff * 1000LL;
+	}
+	return 0;
+}
 
 /* 1 if p[0..n) starts with "From ": a separator line, or a quoted one
  * once its '>'s are skipped. */

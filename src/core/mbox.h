@@ -36,6 +36,13 @@ void mbox_open(struct mbox_reader *r, const char *data, size_t len);
  * (0 for a separator followed by nothing). 0 at the end of the data. */
 int mbox_next(struct mbox_reader *r, const char **msg, size_t *len);
 
+/* The time of the separator line before msg (a message mbox_next gave
+ * from data), in ms since the epoch read as UTC ("From a@b Thu Jan  1
+ * 00:00:00 2026", also with a zone before the year as Gmail writes
+ * it), or 0 when it has none that can be read: for mail without a
+ * Date header. */
+long long mbox_separator_ms(const char *data, const char *msg);
+
 /* The message p[0..len) unquoted into a new buffer (*out, *outlen; the
  * caller frees *out; never longer than len). TAME_ENOMEM. */
 enum tame_err mbox_unquote(const char *p, size_t len, char **out,

@@ -44,15 +44,17 @@ struct ingest_prep {
 	                             into the caller's raw (codec none) */
 	int archive;     /* from an archive: see ingest_prep_archive */
 	int status;      /* ... the status of a ticket it makes */
+	int64_t when_ms; /* ... its time when it has no Date, or 0 */
 	size_t new_len;  /* the new text of p.text (text_cut), 0: all */
 };
 
 /* See ingest.h. */
 void
-ingest_prep_archive(struct ingest_prep *ip, int status)
+ingest_prep_archive(struct ingest_prep *ip, int status, int64_t when_ms)
 {
 	ip->archive = 1;
 	ip->status = status;
+	ip->when_ms = when_ms;
 }
 
 /* Picks the mailbox: the first recipient that is one, else the first
@@ -462,6 +464,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	/* mail from an archive is of its own time, not the import's */
 	if (ip->archive && p->date_ms > 0 && p->date_ms < now)
 		now = p->date_ms;
+	else if (ip->archive && p->date_ms <= 0 && ip->when_ms > 0 &&
+	    ip->when_ms < now)
+		now = ip->when_ms;
 	memset(&mb, 0, sizeof(mb));
 	memset(&ti, 0, sizeof(ti));
 	if ((rc = pick_mailbox(s, rcpts, p, &mb)))

@@ -56,8 +56,10 @@ enum tame_err ingest_prepared(struct store *s, const struct ingest_prep *ip,
 void ingest_prep_free(struct ingest_prep *ip);
 /* Marks ip as mail from an archive (tame import): no acknowledgement,
  * no status change on a ticket it joins, the times of what it makes
- * from its Date (when it has one that is not in the future), and a new
+ * from its Date (when it has one that is not in the future; else from
+ * when_ms, the archive's own time of it, when that is not 0), and a new
  * ticket made with status (an enum ticket_status). */
-void ingest_prep_archive(struct ingest_prep *ip, int status);
+void ingest_prep_archive(struct ingest_prep *ip, int status,
+    int64_t when_ms);
 
 #endif

@@ -344,6 +344,48 @@ def test_import_maildir(tame_data):
         "Maildir %d" % i for i in range(5)]
 
 
+
+def test_import_maildir_leaves_out_trash_names_what_it_skips(tame_data,
+                                                             tmp_path):
+    """Mail marked trashed or draft is left out and counted; the
+    folders of their own (.Sent) are named, not silently passed over;
+    a skipped file is named by its path; mail without a Date is dated
+    by the Maildir name's delivery time, or the mbox separator line's;
+    and an import into a store with no mailbox says to add one."""
+    tame = tame_data
+    md = tame.dir / "Maildir"
+    for sub in ("cur", "new", "tmp", ".Sent/cur", ".Sent/new"):
+        (md / sub).mkdir(parents=True)
+    for i, flags in enumerate(("S", "ST", "DS", "RS")):
+        (md / "cur" / ("1600000000.%d.host:2,%s" % (i, flags))) \
+            .write_bytes(make_message(sender="f%d@example.org" % i,
+                                      subject="Flags %s" % flags)
+                         .as_bytes())
+    undated = make_message(sender="u@example.org", subject="No date")
+    del undated["Date"]
+    (md / "new" / "1500000000.9.host").write_bytes(undated.as_bytes())
+    (md / "new" / "1600000001.1.host").write_bytes(b"")
+    r = tame.cli("import", "maildir", md)
+    assert r.returncode == 0, r
+    assert "2 message(s) marked trashed or draft left out" in r.err, r.err
+    assert ".Sent" in r.err, r.err
+    assert "1600000001.1.host) skipped: empty file" in r.err, r.err
+    assert "\r" not in r.err
+    mbox = tame.dir / "undated.mbox"
+    mbox.write_bytes(b"From a@example.org Sat Mar  2 10:00:00 2019\n"
+                     b"From: a@example.org\nTo: " + MAILBOX.encode() +
+                     b"\nSubject: Mbox no date\n\nHi.\n\n")
+    assert tame.cli("import", "mbox", mbox).returncode == 0
+    tame.start()
+    ts = {t["subject"]: t for t in tame.tickets()}
+    assert sorted(ts) == ["Flags RS", "Flags S", "Mbox no date", "No date"]
+    assert ts["No date"]["created_at"].startswith("2017-07-14T02:40"), ts
+    assert ts["Mbox no date"]["created_at"].startswith(
+        "2019-03-02T10:00:00"), ts
+    r = run_tame(tmp_path / "fresh", "import", "mbox", mbox, check=False)
+    assert r.returncode == 78 and "mailbox add" in r.err, r
+
+
 def test_import_maildir_keeps_replies_with_their_thread(tame_data):
     """A Maildir is read in delivery order (the time its file names
     start with), so a reply joins the message it answers whatever order

@@ -43,6 +43,9 @@ check_cover(const char *data, size_t size)
 			abort();
 		if (len > size || m + len > data + size)
 			abort();
+		/* the separator's date reads only that line */
+		if (mbox_separator_ms(data, m) < 0)
+			abort();
 		if (mbox_unquote(m, len, &u, &ulen) != TAME_OK)
 			return;
 		if (ulen > len)
