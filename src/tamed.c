@@ -36,8 +36,6 @@
 #include "net/smtp_server.h"
 #include "store/store.h"
 
-#define TAME_VERSION "0.1.0"
-
 /* To stdout with exit 0 when asked for (--help), else to stderr with
  * 64 (EX_USAGE). */
 static void

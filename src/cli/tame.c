@@ -856,8 +856,12 @@ main(int argc, char **argv)
 	int i, code, own;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0))
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0))
 		usage_to(stdout, EX_OK_);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("tame %s\n", TAME_VERSION);
+		return EX_OK_;
+	}
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--data") == 0)
 			data = argv[i + 1];

@@ -5,6 +5,9 @@
 #ifndef TAME_UTIL_H
 #define TAME_UTIL_H
 
+/* Of tamed and tame, shown by --version and GET /health. */
+#define TAME_VERSION "0.1.0"
+
 #include <stdint.h>
 #include <stddef.h>
 #include "err.h"

@@ -68,10 +68,6 @@
 #include "../store/store.h"
 #include "../tame_limits.h"
 
-#ifndef TAME_VERSION
-#define TAME_VERSION "0.1.0"
-#endif
-
 /* Worker threads answering requests: one per CPU tamed may run on,
  * HTTP_THREADS_MIN to HTTP_THREADS_MAX (TAME_HTTP_THREADS, 1 to 64,
  * sets another number). Each holds one store connection (its page

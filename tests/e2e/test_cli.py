@@ -113,6 +113,10 @@ def test_token_for_disabled_agent_refused_help_and_export_errors(tame):
     h = subprocess.run([str(TAME), "--help"], capture_output=True,
                        timeout=30)
     assert h.returncode == 0 and b"usage: tame" in h.stdout, h
+    for args in (["help"], ["--version"]):
+        h = subprocess.run([str(TAME)] + args, capture_output=True,
+                           timeout=30)
+        assert h.returncode == 0 and h.stdout, (args, h)
     h = subprocess.run([str(TAMED), "--help"], capture_output=True,
                        timeout=30)
     assert h.returncode == 0 and b"usage: tamed" in h.stdout, h
