@@ -182,6 +182,12 @@
  * suggestions (hunspell needs milliseconds per suggestion). */
 #define TAME_SPELL_WORDS_MAX        200
 #define TAME_SPELL_SUGGEST_WORDS    50
+/* ... but a long word costs hunspell seconds (every edit of it is
+ * tried): none past this many bytes, and none once a request has spent
+ * this long on suggestions, so that a few requests of long nonsense
+ * words do not hold the dictionary, and the server, for minutes. */
+#define TAME_SPELL_SUGGEST_BYTES    32
+#define TAME_SPELL_SUGGEST_MS       300
 /* Suggestions per misspelt word. */
 #define TAME_SPELL_SUGGESTIONS      5
 /* Tickets in one bulk action: a screenful of selections is a few

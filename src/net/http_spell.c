@@ -272,6 +272,7 @@ struct spell_run {
 	const char *text;
 	json_t *list;
 	size_t suggested;
+	int64_t suggest_until;   /* no suggestion asked for after this */
 	int truncated;
 	enum tame_err rc;
 };
@@ -290,7 +291,9 @@ check_word(const struct spell_word *w, void *arg)
 	word[len] = '\0';
 	pthread_mutex_lock(&r->d->lock);
 	ok = Hunspell_spell(r->d->h, word);
-	if (!ok && r->suggested < TAME_SPELL_SUGGEST_WORDS) {
+	if (!ok && r->suggested < TAME_SPELL_SUGGEST_WORDS &&
+	    len <= TAME_SPELL_SUGGEST_BYTES &&
+	    tame_now_ms() < r->suggest_until) {
 		n = Hunspell_suggest(r->d->h, &sugg, word);
 		r->suggested++;
 	}
@@ -349,6 +352,7 @@ http_spell_check(struct http_ctx *c)
 		goto out;
 	}
 	r.text = json_body_str(body, "text");
+	r.suggest_until = tame_now_ms() + TAME_SPELL_SUGGEST_MS;
 	words(r.text, json_string_length(json_object_get(body, "text")),
 	    check_word, &r);
 	if (r.rc) {

@@ -240,6 +240,35 @@ def test_spellcheck_many_words_is_bounded(tame):
     assert len(ans["misspellings"]) == 200 and ans["truncated"] is True
 
 
+def test_spellcheck_of_long_nonsense_words_holds_nobody_up(tame):
+    # long words cost hunspell seconds each to suggest for: several
+    # such requests at once held the dictionary and both request
+    # threads for a minute, and the whole team waited
+    import random
+    import threading
+    rnd = random.Random(7)
+    text = " ".join("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz")
+                            for _ in range(90)) for _ in range(50))
+    times = []
+
+    def one():
+        t0 = time.monotonic()
+        ans = spell(tame, text)
+        times.append(time.monotonic() - t0)
+        assert len(ans["misspellings"]) == 50
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    t0 = time.monotonic()
+    st, _, _ = tame.api("GET", "/api/v1/health", token=None)
+    health_s = time.monotonic() - t0
+    for t in threads:
+        t.join()
+    assert st == 200 and len(times) == 6
+    assert health_s < 10 and max(times) < 20, (health_s, times)
+
+
 def test_spellcheck_without_dictionaries_is_503(tame_data, tmp_path):
     tame_data.start(env={"TAME_HUNSPELL_DIR": str(tmp_path)})
     st, _, ans = tame_data.api("POST", "/api/v1/spellcheck", {"text": "hi"})
