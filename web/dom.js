@@ -92,6 +92,13 @@ export function stamp(t) {
 		p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes());
 }
 
+// A customer's one-line text (a subject, a preview) without explicit
+// bidi controls: an override or isolate left open in it would draw what
+// the app writes after it inside its run. Letters keep their direction.
+export function flat(s) {
+	return (s || '').replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
+}
+
 export function personName(p) {
 	if (!p)
 		return '';

@@ -12,7 +12,7 @@
 
 import * as api from './api.js';
 import { h, fill, ago, age, stamp, avatar, personName, toast, warn,
-	mayTake } from './dom.js';
+	mayTake, flat } from './dom.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
@@ -421,8 +421,9 @@ export class InboxView {
 			} }),
 		h('span', { className: 'who' }, who),
 		h('span', { className: 'what' },
-			h('span', { className: 'subject' }, t.subject || '(no subject)'),
-			h('span', { className: 'preview' }, t.preview || '')),
+			h('span', { className: 'subject' }, flat(t.subject) ||
+				'(no subject)'),
+			h('span', { className: 'preview' }, flat(t.preview))),
 		h('span', { className: 'tags' }, h('span', { className: 'here' }),
 			chips, (t.tags || []).slice(0,
 			3 - chips.length).map((g) => h('span', { className: 'tag' }, g))),

@@ -16,8 +16,7 @@
 
 import * as api from './api.js';
 import { h, fill, ago, when, avatar, personName, toast, modal, field, warn,
-	mayTake }
-	from './dom.js';
+	mayTake, flat } from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
 import { Composer, drafts } from './composer.js';
@@ -286,7 +285,7 @@ export class TicketView {
 			this.ctx.mailboxes.find((m) => String(m.id) === key);
 		const back = v ? v.label : mb ? (mb.name || mb.address) :
 			kind === 'trend' ? 'Trend' : 'Inbox';
-		document.title = '#' + t.id + ' ' + t.subject + ' · Tame';
+		document.title = '#' + t.id + ' ' + flat(t.subject) + ' · Tame';
 		// what was merged away says where its conversation went
 		const into = (t.events || []).filter((e) => e.kind ===
 			'ticket.merged' && e.data && e.data.into).pop();
@@ -295,7 +294,7 @@ export class TicketView {
 				href: withSelect(this.ctx.listHash, t.id),
 				className: 'back', 'aria-keyshortcuts': 'Escape',
 			}, '← ' + back),
-			h('h1', {}, t.subject || '(no subject)',
+			h('h1', {}, h('span', {}, flat(t.subject) || '(no subject)'),
 				h('span', { className: 'muted id' }, ' #' + t.id)),
 			h('span', { className: 'pill st-' + t.status }, t.status),
 			t.unparsed ? h('span', { className: 'pill warn' },

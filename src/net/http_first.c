@@ -83,6 +83,29 @@ html(struct buf *b, const char *s)
 	return buf_add_html(b, s, strlen(s));
 }
 
+/* html() of a customer's one-line text without explicit bidi controls
+ * (U+202A-202E, U+2066-2069), as flat() of web/dom.js: one left open
+ * would draw what follows inside its run. */
+static enum tame_err
+html_flat(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	enum tame_err rc = TAME_OK;
+
+	for (; *p; p++) {
+		if (p[0] != 0xe2 || !((p[1] == 0x80 && p[2] >= 0xaa &&
+		    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 &&
+		    p[2] <= 0xa9)))
+			continue;
+		if ((rc = buf_add_html(b, (const char *)run,
+		    (size_t)(p - run))))
+			return rc;
+		p += 2;
+		run = p + 1;
+	}
+	return buf_add_html(b, (const char *)run, (size_t)(p - run));
+}
+
 /* personName() of web/dom.js: the name, else the email, else "". */
 static const char *
 person(json_t *p)
@@ -280,9 +303,9 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	buf_addstr(b, "<span class=\"who\">");
 	html(b, who);
 	buf_addstr(b, "</span><span class=\"what\"><span class=\"subject\">");
-	html(b, *subject ? subject : "(no subject)");
+	html_flat(b, *subject ? subject : "(no subject)");
 	buf_addstr(b, "</span><span class=\"preview\">");
-	html(b, str(t, "preview"));
+	html_flat(b, str(t, "preview"));
 	buf_addstr(b, "</span></span><span class=\"tags\">"
 	    "<span class=\"here\"></span>");
 	buf_add(b, chips.data ? chips.data : "", chips.len);

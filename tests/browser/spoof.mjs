@@ -41,7 +41,7 @@ test('an override in customer text reverses nothing after it; a crafted ' +
 	const { page, seen } = await watchedPage(env.browser, env.tamed);
 	const from = 'Rae <rae?bcc=evil%40evil.example&subject=hijack' +
 		'@example.org>';
-	await env.tamed.deliver({ from, subject: 'Spoof one ' + RLO + 'abc',
+	await env.tamed.deliver({ from, subject: 'Spoof one ' + RLO + 'abc \u2066x',
 		text: 'preview normal text here' });
 	const second = await env.tamed.deliver({ from, subject: 'Spoof two',
 		text: 'See attached.', attachments: [{ name: 'invoice' + RLO +
@@ -53,6 +53,19 @@ test('an override in customer text reverses nothing after it; a crafted ' +
 	await row.waitFor();
 	assert.ok(await drawnBefore(row.locator('.preview'), 'preview', 'here'),
 		'the preview was drawn reversed');
+	for (const c of ['Spoof', 'c', 'x'])
+		assert.ok(await drawnBefore(row.locator('.what'), c, 'preview'),
+			'the preview was drawn inside the subject, before ' + c);
+	// the ticket's heading: its number stays after the subject, and
+	// the tab's title holds no override
+	await row.click();
+	await page.waitForSelector('h1 .id');
+	const h1 = page.locator('h1:has(.id)');
+	for (const c of ['Spoof', 'c', 'x'])
+		assert.ok(await drawnBefore(h1, c, '#'),
+			'the number was drawn inside the subject, before ' + c);
+	assert.ok(!/[\u202a-\u202e\u2066-\u2069]/.test(await page.title()),
+		'the title holds an override: ' + await page.title());
 
 	await page.goto(env.tamed.url + '/#/t/' + second);
 	const att = page.locator('.attachments a');

@@ -164,6 +164,9 @@ def test_page_comes_with_the_first_rows(tame):
     tame.send_mail(make_message(sender='"Eve <E> & Co" <eve@example.org>',
                                 subject="Pagerows " + hostile))
     tame.send_mail(make_message(subject="Pagerows taken"))
+    # an override left open in a subject would draw the preview after
+    # it inside its run: the row holds the subject without it
+    tame.send_mail(make_message(subject="Pagerows \u202eabc \u2066x"))
     tid = tame.wait_ticket("Pagerows " + hostile)["id"]
     taken = tame.wait_ticket("Pagerows taken")["id"]
     me = tame.get("/api/v1/agents/me")
@@ -189,6 +192,7 @@ def test_page_comes_with_the_first_rows(tame):
     assert ('<span class="subject">Pagerows &lt;img src=x onerror=alert(1)'
             '&gt; &quot;quoted&quot; &amp; more</span>') in text
     assert "<img src=x" not in text
+    assert '<span class="subject">Pagerows abc x</span>' in text
     assert '<span class="who">Eve &lt;E&gt; &amp; Co</span>' in text
     # the rest is the page as it is
     assert text.count('<dialog id="help"') == 1
