@@ -74,6 +74,14 @@
 /* Tags per ticket. */
 #define TAME_TAGS_MAX               50
 
+/* Bytes of messages being received over SMTP/LMTP at once, on all
+ * connections: past it, a connection holding more than
+ * TAME_SMTP_HELD_SMALL of a message is answered 421 and closed (its
+ * sender tries again later), so slow senders of huge messages cannot
+ * take all memory; small mail still passes. */
+#define TAME_SMTP_HELD_MAX          ((size_t)256 << 20)
+#define TAME_SMTP_HELD_SMALL        ((size_t)1 << 20)
+
 /* Outbox. */
 /* A reply is retried with back-off for up to two days. */
 #define TAME_OUTBOX_GIVEUP_SECONDS  (2 * 24 * 3600)

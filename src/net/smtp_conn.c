@@ -142,7 +142,14 @@ conn_update_events(struct smtp_server *srv, struct conn *c)
 /* ---- transactions ---- */
 
 void
-smtp_conn_reset_tx(struct conn *c)
+smtp_conn_held(struct smtp_server *srv, struct conn *c)
+{
+	srv->held = srv->held - c->held + c->msg.len;
+	c->held = c->msg.len;
+}
+
+void
+smtp_conn_reset_tx(struct smtp_server *srv, struct conn *c)
 {
 	size_t i;
 
@@ -152,6 +159,7 @@ smtp_conn_reset_tx(struct conn *c)
 		free(c->rcpts[i]);
 	c->nrcpt = 0;
 	buf_free(&c->msg);
+	smtp_conn_held(srv, c);
 }
 
 void
@@ -160,7 +168,7 @@ smtp_conn_close(struct smtp_server *srv, struct conn *c)
 	tame_log(TAME_LOG_DEBUG, "smtp: %s: closed", c->peer);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	smtp_conn_reset_tx(c);
+	smtp_conn_reset_tx(srv, c);
 	free(c->helo);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -270,7 +278,7 @@ conn_data_end(struct smtp_server *srv, struct conn *c)
 		smtp_conn_reply_all(c, 552, c->data.too_big ?
 		    "5.3.4 Error: message too big" :
 		    "5.3.4 Error: message line too long");
-		smtp_conn_reset_tx(c);
+		smtp_conn_reset_tx(srv, c);
 		return;
 	}
 	/* the recipients joined by ',', each once */
@@ -289,6 +297,7 @@ conn_data_end(struct smtp_server *srv, struct conn *c)
 	if (c->data.oom || !(ev = malloc(sizeof(*ev))) ||
 	    !(to = buf_take(&rcpts)) || !(raw = buf_take(&c->msg)))
 		goto fail;
+	smtp_conn_held(srv, c);
 	from = c->mail_from;
 	c->mail_from = NULL;
 	ev->srv = srv;
@@ -313,7 +322,7 @@ fail:
 	buf_free(&rcpts);
 	smtp_conn_reply_all(c, 451, "4.3.0 Error: out of memory, try again "
 	    "later");
-	smtp_conn_reset_tx(c);
+	smtp_conn_reset_tx(srv, c);
 }
 
 /* ---- commands ---- */
@@ -327,7 +336,7 @@ conn_hello(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 		conn_reply(c, 451, "4.3.0 Error: out of memory");
 		return;
 	}
-	smtp_conn_reset_tx(c);
+	smtp_conn_reset_tx(srv, c);
 	free(c->helo);
 	c->helo = name;
 	if (cmd->verb == SMTP_V_HELO) {
@@ -456,7 +465,7 @@ conn_data(struct smtp_server *srv, struct conn *c)
 	buf_init(&c->msg, (size_t)TAME_SMTP_MESSAGE_MAX + SMTP_TRACE_MAX);
 	if (conn_add_received(srv, c)) {
 		conn_reply(c, 451, "4.3.0 Error: out of memory");
-		smtp_conn_reset_tx(c);
+		smtp_conn_reset_tx(srv, c);
 		return;
 	}
 	smtp_data_init(&c->data, TAME_SMTP_DATA_LINE_MAX,
@@ -515,7 +524,7 @@ conn_command(struct smtp_server *srv, struct conn *c, const char *line,
 		conn_data(srv, c);
 		break;
 	case SMTP_V_RSET:
-		smtp_conn_reset_tx(c);
+		smtp_conn_reset_tx(srv, c);
 		conn_reply(c, 250, "2.0.0 Ok");
 		break;
 	case SMTP_V_NOOP:
@@ -557,6 +566,22 @@ conn_process(struct smtp_server *srv, struct conn *c)
 
 		if (c->state == C_DATA) {
 			pos += smtp_data_feed(&c->data, p, left, &c->msg);
+			smtp_conn_held(srv, c);
+			/* over the memory all messages being received may take,
+			 * a big one goes (the sender tries again later); small
+			 * mail still passes */
+			if (srv->held > srv->held_max &&
+			    c->held > TAME_SMTP_HELD_SMALL) {
+				tame_log(TAME_LOG_WARN, "smtp: %s: %zu MB of mail "
+				    "being received at once: this one waits",
+				    c->peer, srv->held >> 20);
+				smtp_conn_reset_tx(srv, c);
+				conn_reply(c, 421, "4.3.1 Error: insufficient "
+				    "system storage, try again later");
+				c->closing = 1;
+				pos = c->in.len;
+				break;
+			}
 			if (c->data.done)
 				conn_data_end(srv, c);
 			continue;

@@ -116,7 +116,7 @@ srv_accept(struct smtp_server *srv, int lmtp)
 		c->slot = slot;
 		c->gen = ++srv->gens[slot];
 		c->lmtp = lmtp;
-		c->last = mono_now();
+		c->last = c->progress = mono_now();
 		snprintf(c->peer, sizeof(c->peer), "%s", peer);
 		buf_init(&c->in, SMTP_IN_MAX);
 		buf_init(&c->out, SMTP_OUT_MAX);
@@ -176,9 +176,9 @@ srv_completions(struct smtp_server *srv)
 				    "could not store the message, try again "
 				    "later");
 			}
-			smtp_conn_reset_tx(c);
+			smtp_conn_reset_tx(srv, c);
 			c->state = C_CMD;
-			c->last = mono_now();
+			c->last = c->progress = mono_now();
 			smtp_conn_run(srv, c);
 		}
 		free(ev);
@@ -205,6 +205,17 @@ srv_timeouts(struct smtp_server *srv, time_t now)
 				    "our replies; closed", c->peer);
 				smtp_conn_close(srv, c);
 			}
+			continue;
+		}
+		if (c && c->state == C_CMD &&
+		    now - c->progress >= 2 * srv->idle_s) {
+			tame_log(TAME_LOG_INFO, "smtp: %s: no mail in %lld s of "
+			    "commands; closed", c->peer,
+			    (long long)(now - c->progress));
+			smtp_conn_printf(c, "421 4.4.2 %s Error: no mail in too "
+			    "long, closing\r\n", srv->hostname);
+			c->closing = 1;
+			smtp_conn_run(srv, c);
 			continue;
 		}
 		if (!c || c->state == C_WAIT || now - c->last < srv->idle_s)
@@ -454,6 +465,7 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	struct smtp_server *srv;
 	struct epoll_event ev;
 	enum tame_err rc = TAME_OK;
+	int64_t held_mb;
 	int i;
 
 	*out = NULL;
@@ -472,6 +484,12 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	    getenv("TAME_SMTP_IDLE_SECONDS"), 1, TAME_SMTP_IDLE_SECONDS,
 	    &srv->idle_s))
 		srv->idle_s = TAME_SMTP_IDLE_SECONDS;
+	/* ... and the memory of mail being received */
+	if (!getenv("TAME_SMTP_HELD_MB") || tame_parse_i64(
+	    getenv("TAME_SMTP_HELD_MB"), 1, TAME_SMTP_HELD_MAX >> 20,
+	    &held_mb))
+		held_mb = TAME_SMTP_HELD_MAX >> 20;
+	srv->held_max = (size_t)held_mb << 20;
 	atomic_init(&srv->stop, 0);
 	if (snprintf(srv->hostname, sizeof(srv->hostname), "%s",
 	    cfg->hostname ? cfg->hostname : "localhost") >=

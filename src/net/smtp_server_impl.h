@@ -62,6 +62,9 @@ struct conn {
 	uint32_t events;    /* current epoll mask */
 	int in_unwanted;    /* input came while we wanted none: drop EPOLLIN */
 	time_t last;        /* CLOCK_MONOTONIC seconds of the last input */
+	time_t progress;    /* ... of the connection or its last message
+	                       taken: commands alone (NOOP every minute)
+	                       do not hold a slot for ever */
 	time_t stuck;       /* closing, replies unsent since (0: not seen) */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char *helo;         /* the client's name, NULL before HELO */
@@ -70,6 +73,7 @@ struct conn {
 	size_t nrcpt;
 	uint64_t queue_id;
 	struct buf in, out, msg;
+	size_t held;        /* msg.len as counted in smtp_server.held */
 	struct smtp_data data;
 };
 
@@ -102,6 +106,10 @@ struct smtp_server {
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;
 	time_t refused_logged;  /* when a refused connection was logged */
+	size_t held;         /* bytes of messages being received, all
+	                        connections ... */
+	size_t held_max;     /* ... and their limit, TAME_SMTP_HELD_MAX
+	                        or the test's */
 	uint64_t next_queue_id;
 	int64_t idle_s;      /* TAME_SMTP_IDLE_SECONDS, or the test's */
 	atomic_int stop;
@@ -128,7 +136,10 @@ int smtp_conn_flush(struct conn *c);
 /* Unregisters, closes and frees c and its slot. */
 void smtp_conn_close(struct smtp_server *srv, struct conn *c);
 /* Ends the transaction: sender, recipients and message are freed. */
-void smtp_conn_reset_tx(struct conn *c);
+void smtp_conn_reset_tx(struct smtp_server *srv, struct conn *c);
+/* Counts c->msg's bytes in srv->held again, after it grew or was
+ * taken. */
+void smtp_conn_held(struct smtp_server *srv, struct conn *c);
 /* One reply for SMTP, one per accepted recipient for LMTP. */
 void smtp_conn_reply_all(struct conn *c, int code, const char *text);
 /* Processes, writes, and decides the connection's fate. Returns 0 if c

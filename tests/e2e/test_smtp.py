@@ -4,6 +4,7 @@ duplicates and concurrent delivery."""
 import smtplib
 import socket
 import threading
+import time
 
 import pytest
 
@@ -689,3 +690,90 @@ def test_lmtp_on_a_unix_socket_any_local_user_may_use(tame_data, tmp_path):
         proc.terminate()
         proc.wait(timeout=15)
 
+
+
+def test_slow_huge_messages_cannot_take_all_memory(tame_data):
+    """Senders that start huge messages and never end them hold their
+    bytes in memory: past the limit for all of them (8 MB here, 256 MB
+    by default), a connection holding more than 1 MB of a message is
+    answered 421 and closed, its sender to try again later. Small mail
+    still goes through meanwhile, and a big one once there is room."""
+    tame = tame_data
+    tame.start(env={"TAME_SMTP_HELD_MB": "8"})
+    chunk = (b"x" * 998 + b"\r\n") * 1024           # 1 MB of lines
+    sessions, refused = [], 0
+    try:
+        for i in range(6):
+            s, f, reply = raw_session(tame.smtp_port)
+            sessions.append((s, f))
+            assert reply().startswith(b"220")
+            for cmd, code in ((b"EHLO big", b"250"),
+                              (b"MAIL FROM:<big@example.org>", b"250"),
+                              (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
+                              (b"DATA", b"354")):
+                s.sendall(cmd + b"\r\n")
+                assert reply().startswith(code), cmd
+            s.sendall(b"Subject: big %d\r\n\r\n" % i)
+            try:
+                for _ in range(3):
+                    s.sendall(chunk)
+            except OSError:
+                pass
+        time.sleep(1)
+        for s, f in sessions:
+            s.settimeout(0.5)
+            try:
+                line = f.readline()
+            except OSError:
+                line = b""
+            if line.startswith(b"421 4.3.1"):
+                refused += 1
+        assert refused >= 2, refused
+        # small mail passes while the big ones hang
+        tame.send_mail(make_message(subject="Small while big hang"))
+        tame.wait_ticket("Small while big hang")
+    finally:
+        for s, f in sessions:
+            f.close()
+            s.close()
+    # once they are gone, a 3 MB message is taken whole
+    big = make_message(subject="Big once there is room",
+                       text="y" * (3 << 20))
+    tame.send_mail(big)
+    t = tame.wait_ticket("Big once there is room")
+    assert t["message_count"] == 1
+
+
+def test_commands_alone_do_not_hold_a_connection(tame_data):
+    """A client that only sends NOOPs, each within the idle time, held
+    its slot for ever (512 such held SMTP shut): in command state with
+    no message taken for twice the idle time (10 min; the test's 2 s
+    makes it 4 s) it is answered 421 and closed. A client that keeps
+    sending mail keeps its connection."""
+    tame = tame_data
+    tame.start(env={"TAME_SMTP_IDLE_SECONDS": "2"})
+    s, f, reply = raw_session(tame.smtp_port)
+    busy = smtplib.SMTP("127.0.0.1", tame.smtp_port, timeout=10 * SLOW)
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO idle\r\n")
+        assert reply().startswith(b"250")
+        busy.ehlo("busy")
+        t0, closed = time.monotonic(), None
+        i = 0
+        while time.monotonic() - t0 < 12 and closed is None:
+            s.sendall(b"NOOP\r\n")
+            line = reply()
+            if not line.startswith(b"250"):
+                closed = (time.monotonic() - t0, line)
+            msg = make_message(subject="Busy %d" % i)
+            busy.send_message(msg, to_addrs=[MAILBOX])
+            i += 1
+            time.sleep(1)
+        assert closed and closed[1].startswith(b"421 4.4.2"), closed
+        assert 3 <= closed[0] <= 11, closed
+        busy.noop()
+    finally:
+        busy.close()
+        f.close()
+        s.close()
