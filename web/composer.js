@@ -92,15 +92,21 @@ export class Composer {
 			placeholder: 'it@example.org, …',
 			oninput: () => {
 				this.ccSet = true;
+				this.ccNew.hidden = true;
 				this.saveDraft();
 			},
 		});
+		// a suggested address new to the conversation: anyone who
+		// knows one of its Message-IDs can write into the thread
+		this.ccNew = h('p', { className: 'small warn',
+			id: 'composer-cc-new', role: 'status', hidden: true });
 		this.replyTab = h('button', { type: 'button', className: 'tab',
 			onclick: () => this.compose('reply') }, 'Reply');
 		this.noteTab = h('button', { type: 'button', className: 'tab',
 			onclick: () => this.compose('note') }, 'Internal note');
-		this.ccRow = h('div', { className: 'cc-row' },
-			h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl);
+		this.ccRow = h('div', {}, h('div', { className: 'cc-row' },
+			h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl),
+		this.ccNew);
 		this.mentionEl = h('ul', { className: 'mentions', role: 'listbox',
 			id: 'mention-list', hidden: true, 'aria-label': 'Colleagues' });
 		this.sigBox = h('input', { type: 'checkbox', id: 'composer-sig',
@@ -202,10 +208,23 @@ export class Composer {
 		const ours = new Set(this.view.ctx.mailboxes.map((b) =>
 			dom(b.address)));
 		const seen = new Set([(t.customer || {}).email]);
-		this.ccEl.value = from.concat(m.cc || []).filter((a) => {
+		const cc = from.concat(m.cc || []).filter((a) => {
 			const k = a.toLowerCase();
 			return !ours.has(dom(k)) && !seen.has(k) && seen.add(k);
-		}).join(', ');
+		});
+		this.ccEl.value = cc.join(', ');
+		// an address new to the conversation, in a mail another than
+		// the customer wrote (the customer's own Cc is their choice)
+		const lower = (a) => (a || '').toLowerCase();
+		const before = new Set(t.messages.slice(0, t.messages.indexOf(m))
+			.flatMap((x) => [x.from && x.from.email].concat(x.to || [],
+				x.cc || [])).map(lower));
+		const fresh = lower(m.from.email) === lower((t.customer || {})
+			.email) ? [] : cc.filter((a) => !before.has(lower(a)));
+		this.ccNew.textContent = fresh.length ? 'New to this ' +
+			'conversation: ' + fresh.join(', ') + '. Check before ' +
+			'sending.' : '';
+		this.ccNew.hidden = !fresh.length;
 	}
 
 	// The newest message of the ticket as shown.
@@ -376,6 +395,7 @@ export class Composer {
 	clear() {
 		this.textEl.value = '';
 		this.ccEl.value = '';
+		this.ccNew.hidden = true;
 		this.ccSet = false;
 		this.tools.set([]);
 		this.since = null;

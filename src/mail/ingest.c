@@ -19,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include "../core/template.h"
 #include "../core/thread.h"
@@ -133,6 +134,27 @@ thread_ids(const struct mime_parsed *p, const char **ids, size_t max)
 	return n;
 }
 
+/* 1 if addr is at the domain of one of our mailboxes: a form on our own
+ * site, whose mail names the customer in Reply-To. */
+static int
+at_our_domain(struct store *s, const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL, *a, *d;
+	json_t *view = NULL, *mb;
+	size_t i;
+	int ours = 0;
+
+	if (!at || store_mailboxes_view(s, &view))
+		return 0;
+	json_array_foreach(json_object_get(view, "mailboxes"), i, mb) {
+		a = json_string_value(json_object_get(mb, "address"));
+		if (a && (d = strrchr(a, '@')) && strcasecmp(d, at) == 0)
+			ours = 1;
+	}
+	json_decref(view);
+	return ours;
+}
+
 static enum tame_err
 ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
     const struct mime_parsed *p, const char *cust, int64_t now, int *acked)
@@ -155,6 +177,11 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 		mailbox_clear(&own);
 		return TAME_OK;
 	}
+	/* to a Reply-To only from a form on our own site: anyone else
+	 * could have ours sent to any address they name */
+	if (cust != p->from_email && strcmp(cust, p->from_email) != 0 &&
+	    !at_our_domain(s, p->from_email))
+		return TAME_OK;
 	if ((rc = store_ack_allow(s, mb->id, cust, now,
 	    (int64_t)TAME_ACK_WINDOW_SECONDS * 1000, &allowed)) || !allowed)
 		return rc;

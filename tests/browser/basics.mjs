@@ -210,6 +210,8 @@ test('the customer\'s Cc stays on the reply unless taken off', async () => {
 		.toLowerCase();
 	await waitFor(async () => await cc() === 'frank@example.org',
 		{ what: 'the Cc suggested' });
+	assert.ok(await page.isHidden('#composer-cc-new'),
+		'the customer\'s own Cc was named as new');
 	const reply = async (text) => {
 		const before = env.sink.messages.length;
 		await page.fill('#composer-text', text);
@@ -236,6 +238,10 @@ test('the customer\'s Cc stays on the reply unless taken off', async () => {
 		headers: { 'In-Reply-To': mid, References: mid } }));
 	await waitFor(async () => await cc() === 'erin@work.example.net',
 		{ what: 'the new address suggested' });
+	// ... and named as new to the conversation: anyone who knows a
+	// Message-ID of the thread can write into it
+	assert.match(await page.textContent('#composer-cc-new'),
+		/New to this conversation: erin@work\.example\.net/);
 	// a contact form's mail: its noreply sender is no one to copy
 	const form = await env.tamed.deliver({
 		from: 'Web form <noreply@forms.example.net>', subject: 'Form mail',

@@ -622,6 +622,24 @@ def test_no_ack_for_mail_written_days_ago(tame, sink):
     assert [m["rcpts"] for m in sink.messages] == [["nina@example.org"]]
 
 
+def test_ack_to_a_reply_to_only_from_our_own_form(tame, sink):
+    # anyone may name any address in Reply-To: acknowledging it would
+    # send ours to strangers; a form on our own site (From at our
+    # mailbox's domain) names the customer there
+    set_ack(tame)
+    tame.send_mail(make_message(sender="spam@evil.example",
+                                subject="Victim one",
+                                headers={"Reply-To": "victim@third.example"}))
+    tame.wait_ticket("Victim one")
+    tame.send_mail(make_message(sender="Web form <form@example.com>",
+                                subject="Form question",
+                                headers={"Reply-To": "Pat <pat@example.org>"}))
+    tame.wait_ticket("Form question")
+    sink.wait_count(1)
+    settle(1.0)
+    assert [m["rcpts"] for m in sink.messages] == [["pat@example.org"]]
+
+
 def test_ack_off_by_default(tame, sink):
     tid, _ = open_ticket(tame, "No ack please")
     tame.reply(tid, "A real answer.")
