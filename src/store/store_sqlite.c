@@ -270,6 +270,21 @@ sq_row(struct sq *q, sqlite3_stmt *st)
 	return row ? TAME_OK : TAME_ENOTFOUND;
 }
 
+/* See store_sqlite.h. */
+enum tame_err
+sq_two_ints(struct sq *q, const char *sql, int64_t *a, int64_t *b)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		*a = sqlite3_column_int64(st, 0);
+		*b = sqlite3_column_int64(st, 1);
+	}
+	sq_done(st);
+	return rc;
+}
+
 /* Copies a text column. See store_sqlite.h. */
 enum tame_err
 sq_col_dup(sqlite3_stmt *st, int i, char **out)
@@ -1164,16 +1179,8 @@ sqlite_outbox_waiting(struct store *s, int64_t *queued, int64_t *oldest_at)
 {
 	static const char sql[] = "SELECT count(*), coalesce(min(created_at),"
 	    " 0) FROM outbox WHERE state = 'queued'";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
 
-	if ((rc = sq_row(q, st)) == TAME_OK) {
-		*queued = sqlite3_column_int64(st, 0);
-		*oldest_at = sqlite3_column_int64(st, 1);
-	}
-	sq_done(st);
-	return rc;
+	return sq_two_ints(SQ(s), sql, queued, oldest_at);
 }
 
 static enum tame_err

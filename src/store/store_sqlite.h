@@ -66,6 +66,10 @@ enum tame_err sq_run(struct sq *q, sqlite3_stmt *st);
 /* Steps once: TAME_OK with a row ready, TAME_ENOTFOUND when there is
  * none, or an error. The caller calls sq_done() in every case. */
 enum tame_err sq_row(struct sq *q, sqlite3_stmt *st);
+/* Runs sql, which takes no parameters and answers one row of two
+ * integers, into *a and *b. */
+enum tame_err sq_two_ints(struct sq *q, const char *sql, int64_t *a,
+    int64_t *b);
 
 /* Binding helpers; a failure is kept and reported by the next run. */
 void sq_bind_int(struct sq *q, sqlite3_stmt *st, int i, int64_t v);

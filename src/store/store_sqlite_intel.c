@@ -267,16 +267,8 @@ intel_heads(struct store *s, int64_t *msg, int64_t *ev)
 {
 	static const char sql[] = "SELECT (SELECT coalesce(max(id), 0) FROM"
 	    " messages), (SELECT coalesce(max(id), 0) FROM events)";
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
 
-	if ((rc = sq_row(q, st)) == TAME_OK) {
-		*msg = sqlite3_column_int64(st, 0);
-		*ev = sqlite3_column_int64(st, 1);
-	}
-	sq_done(st);
-	return rc;
+	return sq_two_ints(SQ(s), sql, msg, ev);
 }
 
 /* ---- writing what was found ---- */

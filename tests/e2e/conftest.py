@@ -11,6 +11,7 @@ TAME_BUILD (default "build") names the directory holding `tamed` and
 `tame`, relative to the repository root unless absolute.
 """
 
+import contextlib
 import email
 import email.policy
 import email.utils
@@ -145,6 +146,23 @@ class CliResult:
     def __repr__(self):
         return "<tame exit %d stdout=%r stderr=%r>" % (
             self.returncode, self.out[-2000:], self.err[-2000:])
+
+
+@contextlib.contextmanager
+def small_fs(tmp_path, size):
+    """A tmpfs of size ("3m") at tmp_path/small, for a disk that fills;
+    unmounted afterwards. Only root can mount one: the test is skipped
+    otherwise."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs",
+             str(small)], stderr=subprocess.DEVNULL).returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        yield small
+    finally:
+        subprocess.run(["umount", "-l", str(small)])
 
 
 def run_tame(data, *args, stdin=b"", check=True, timeout=120):

@@ -2,15 +2,13 @@
 shown as a ticket; the daemon stays healthy."""
 
 import base64
-import os
 import socket
-import subprocess
 import uuid
 
 import pytest
 
 from conftest import (MAILBOX, SANITIZER_MARKS, Tame, make_message,
-                      wait_for)
+                      small_fs, wait_for)
 
 
 def crlf(*lines):
@@ -362,44 +360,38 @@ def test_full_disk_answers_503_and_saves_once_there_is_room(tmp_path):
     refused with 503 storage_unavailable and Retry-After (a client
     tries again; 500 said "bug"), health says how little is free, and
     once there is room the same note is saved."""
-    small = tmp_path / "small"
-    small.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)],
-            stderr=subprocess.DEVNULL).returncode != 0:
-        pytest.skip("cannot mount a small file system here")
-    tame = Tame(small)
-    try:
-        tame.setup()
-        tame.start()
-        tame.send_mail(make_message(subject="Disk full"))
-        tid = tame.wait_ticket("Disk full")["id"]
-        filler = small / "filler"
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
-        text = "x" * 60000
-        for _ in range(200):
-            st, h, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
-                                   {"text": text})
-            if st != 201:
-                break
-        assert st == 503, (st, body)
-        assert body["error"]["code"] == "storage_unavailable", body
-        assert h.get("Retry-After") == "60"
-        _, _, health = tame.api("GET", "/api/v1/health", token=None)
-        assert health["status"] == "degraded", health
-        filler.unlink()
-        st, _, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
-                               {"text": "Room again."})
-        assert st == 201, body
-    finally:
-        tame.stop()
-        log = tame.log_text()
-        subprocess.run(["umount", "-l", str(small)])
+    with small_fs(tmp_path, "4m") as small:
+        tame = Tame(small)
+        try:
+            tame.setup()
+            tame.start()
+            tame.send_mail(make_message(subject="Disk full"))
+            tid = tame.wait_ticket("Disk full")["id"]
+            filler = small / "filler"
+            with open(filler, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            text = "x" * 60000
+            for _ in range(200):
+                st, h, body = tame.api(
+                    "POST", "/api/v1/tickets/%d/notes" % tid, {"text": text})
+                if st != 201:
+                    break
+            assert st == 503, (st, body)
+            assert body["error"]["code"] == "storage_unavailable", body
+            assert h.get("Retry-After") == "60"
+            _, _, health = tame.api("GET", "/api/v1/health", token=None)
+            assert health["status"] == "degraded", health
+            filler.unlink()
+            st, _, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                                   {"text": "Room again."})
+            assert st == 201, body
+        finally:
+            tame.stop()
+            log = tame.log_text()
     assert not tame.bad_exits and not [m for m in SANITIZER_MARKS
                                        if m in log], log[-4000:]

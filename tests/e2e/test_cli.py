@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import (MAILBOX, SLOW, TAME, TAMED, Tame, make_message,
-                      run_tame, settle, wait_for)
+                      run_tame, settle, small_fs, wait_for)
 
 
 def exported_tickets(doc):
@@ -252,13 +252,7 @@ def test_import_onto_a_full_disk_says_so_and_counts_true(tmp_path):
     messages of the batch that was rolled back)."""
     import re
     import sqlite3
-    small = tmp_path / "small"
-    small.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(small)],
-            stderr=subprocess.DEVNULL).returncode != 0:
-        pytest.skip("cannot mount a small file system here")
-    try:
+    with small_fs(tmp_path, "3m") as small:
         data = small / "data"
         run_tame(data, "mailbox", "add", "--address", MAILBOX, "--name", "S")
         path = tmp_path / "big.mbox"
@@ -277,8 +271,6 @@ def test_import_onto_a_full_disk_says_so_and_counts_true(tmp_path):
         held = db.execute("SELECT count(*) FROM messages").fetchone()[0]
         db.close()
         assert said == held, (said, held, r.err[-300:])
-    finally:
-        subprocess.run(["umount", str(small)])
 
 
 def test_import_twice_without_message_ids_stores_once(tame_data):
