@@ -207,7 +207,23 @@ export class MailboxesView {
 			return;
 		this.ctx.mailboxes = list;
 		this.ctx.renderNav();
+		// what is being typed and not saved yet (marked by typing, the
+		// marks of a form taken off when it is saved) survives the
+		// cards drawn again, and so does the focus
+		const kept = [...this.listEl.querySelectorAll('[data-typed]')]
+			.map((e) => [e.id, e.value]);
+		const focus = this.listEl.contains(document.activeElement) &&
+			document.activeElement.id;
 		fill(this.listEl, list.map((m) => this.card(m)));
+		for (const [k, v] of kept) {
+			const e = document.getElementById(k);
+			if (e) {
+				e.value = v;
+				e.dataset.typed = '1';
+			}
+		}
+		if (focus && document.getElementById(focus))
+			document.getElementById(focus).focus();
 	}
 
 	card(m) {
@@ -238,8 +254,14 @@ export class MailboxesView {
 			'aria-label': 'Mailbox ' + m.address,
 			// only what changed: another admin's change to the rest
 			// stays; Enter in the IMAP or relay part runs its button
+			oninput: (e) => {
+				if (e.target.id)
+					e.target.dataset.typed = '1';
+			},
 			onsubmit: (e) => {
 				e.preventDefault();
+				for (const f of [name, tpl, sig])
+					delete f.dataset.typed;
 				const body = {};
 				const put = (k, v) => {
 					if (v !== (m[k] || ''))

@@ -213,14 +213,23 @@ export class Composer {
 			return !ours.has(dom(k)) && !seen.has(k) && seen.add(k);
 		});
 		this.ccEl.value = cc.join(', ');
-		// an address new to the conversation, in a mail another than
-		// the customer wrote (the customer's own Cc is their choice)
+		this.ccCheck();
+	}
+
+	// Names the addresses of the Cc that no mail before the newest
+	// one had (the first mail's own are the conversation): anyone who
+	// knows a Message-ID of the thread can write into it, as anyone.
+	ccCheck() {
+		const t = this.view.t;
 		const lower = (a) => (a || '').toLowerCase();
-		const before = new Set(t.messages.slice(0, t.messages.indexOf(m))
+		const ins = t ? t.messages.filter((x) => x.direction === 'in' &&
+			!x.auto_submitted) : [];
+		const upto = ins.length > 1 ? t.messages.indexOf(ins.at(-1)) : 1;
+		const before = new Set((t ? t.messages.slice(0, upto) : [])
 			.flatMap((x) => [x.from && x.from.email].concat(x.to || [],
 				x.cc || [])).map(lower));
-		const fresh = lower(m.from.email) === lower((t.customer || {})
-			.email) ? [] : cc.filter((a) => !before.has(lower(a)));
+		const fresh = this.ccEl.value.split(/[\s,;]+/).filter((a) =>
+			a && !before.has(lower(a)));
 		this.ccNew.textContent = fresh.length ? 'New to this ' +
 			'conversation: ' + fresh.join(', ') + '. Check before ' +
 			'sending.' : '';
@@ -385,6 +394,7 @@ export class Composer {
 		this.setMode(d.mode);
 		this.textEl.value = d.text || '';
 		this.ccEl.value = d.cc || '';
+		this.ccCheck();
 		this.tools.set(d.files || []);
 		this.since = d.since || null;
 		this.spell.changed();

@@ -58,8 +58,8 @@ export function foldPoint(lines) {
 	};
 	// Outlook's "From:" and "Sent:" block, also in those languages
 	const outlook = (l, next) =>
-		/^(From|Von|De|Da|Van|Fra|Od) ?:\s/i.test(l) &&
-		/^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i.test(next || '');
+		/^(From|Von|De|Da|Van|Fra|Fr\u00e5n|Od) ?:\s/i.test(l) &&
+		/^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i.test(next || '');
 	const answered = (from) => {
 		let quoted = false;
 		for (const x of lines.slice(from)) {

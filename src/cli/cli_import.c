@@ -234,14 +234,14 @@ import_worker(void *arg)
 		sl->state = SLOT_BUSY;
 		sl->path = im->src.base ? NULL : path;
 		sl->offset = im->src.base ? (size_t)(msg - im->src.base) : 0;
-		sl->when_ms = im->src.base ? mbox_separator_ms(im->src.base,
-		    msg) : maildir_ms(path);
 		sl->charge = im->src.base ? len : 0;
 		im->bytes += sl->charge;
 		pthread_mutex_unlock(&im->mu);
 
 		ingest_prep_free(old_ip);
 		free(old_raw);
+		sl->when_ms = im->src.base ? mbox_separator_ms(im->src.base,
+		    msg) : maildir_ms(path);
 
 		if (im->src.base) {
 			if (len > TAME_SMTP_MESSAGE_MAX)

@@ -121,6 +121,7 @@ cli_exit_code(enum tame_err rc)
 	switch (rc) {
 	case TAME_OK: return EX_OK_;
 	case TAME_EBUSY: case TAME_ENOMEM: case TAME_EIO: case TAME_ESTORE:
+	case TAME_EDISK:
 		return EX_TEMPFAIL_;
 	case TAME_ENOTFOUND: return EX_NOUSER_;
 	default: return EX_DATAERR_;
@@ -292,14 +293,13 @@ store_exists(const char *data)
 }
 
 /* 1 for the commands that may make a store where there is none: the
- * first steps of a set-up (init, the first user or mailbox, importing
- * the old mail first) and a restore into a new directory. The others
- * on a mistyped --data would make an empty store and fail there. */
+ * first steps of a set-up (init, the first user or mailbox) and a
+ * restore into a new directory. The others on a mistyped --data would
+ * make an empty store and fail there (an import needs a mailbox). */
 static int
 makes_store(int argc, char **argv)
 {
 	return strcmp(argv[0], "init") == 0 ||
-	    strcmp(argv[0], "import") == 0 ||
 	    strcmp(argv[0], "restore") == 0 ||
 	    (argc >= 2 && strcmp(argv[1], "add") == 0 &&
 	    (strcmp(argv[0], "user") == 0 || strcmp(argv[0], "mailbox") == 0));
@@ -374,6 +374,8 @@ backup_to_stdout(const char *tmp)
 	FILE *f = fopen(tmp, "rb");
 	int bad = !f;
 
+	/* gone from the directory at once: a kill now leaves no copy */
+	unlink(tmp);
 	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (fwrite(chunk, 1, n, stdout) != n) {
 			bad = 1;
@@ -385,7 +387,6 @@ backup_to_stdout(const char *tmp)
 		fclose(f);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		bad = 1;
-	unlink(tmp);
 	if (bad) {
 		fprintf(stderr, "tame: backup: cannot write: %s\n",
 		    strerror(errno ? errno : EIO));
@@ -394,26 +395,50 @@ backup_to_stdout(const char *tmp)
 	return EX_OK_;
 }
 
-/* The file a link to a file not made yet names (a "latest.db" link to
- * tonight's backup), into out; -1 with errno when it cannot be. */
+/* 1 for a path in /proc or /dev (/dev/stdout, /proc/self/fd/1): no file
+ * a copy can replace by a rename. */
 static int
-link_to_new(const char *link, char *out, size_t outlen)
+special_path(const char *p)
 {
-	char target[PATH_MAX];
-	const char *slash = strrchr(link, '/');
-	ssize_t n;
+	return strncmp(p, "/proc/", 6) == 0 || strncmp(p, "/dev/", 5) == 0;
+}
 
-	if (errno != ENOENT ||
-	    (n = readlink(link, target, sizeof(target) - 1)) < 0)
-		return -1;
-	target[n] = '\0';
-	if ((size_t)snprintf(out, outlen, "%.*s%s",
-	    target[0] == '/' || !slash ? 0 : (int)(slash - link + 1), link,
-	    target) >= outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
+/* Where the chain of links from link ends, made or not (a "latest.db"
+ * link to tonight's backup), into out (PATH_MAX bytes). 0; 1 when a
+ * link on the way points into /proc or /dev; -1 with errno when it
+ * cannot be followed. */
+static int
+link_end(const char *link, char *out)
+{
+	char target[PATH_MAX], cur[PATH_MAX];
+	const char *slash;
+	ssize_t n;
+	int hops;
+
+	snprintf(cur, sizeof(cur), "%s", link);
+	for (hops = 0; hops < 16; hops++) {
+		if ((n = readlink(cur, target, sizeof(target) - 1)) < 0) {
+			if (errno != EINVAL && errno != ENOENT)
+				return -1;
+			/* no link (EINVAL), or nothing there yet: the end */
+			if (!realpath(cur, out))
+				snprintf(out, PATH_MAX, "%s", cur);
+			return 0;
+		}
+		target[n] = '\0';
+		if (special_path(target))
+			return 1;
+		slash = strrchr(cur, '/');
+		if ((size_t)snprintf(out, PATH_MAX, "%.*s%s", target[0] != '/' &&
+		    slash ? (int)(slash - cur + 1) : 0, cur, target) >=
+		    PATH_MAX) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		snprintf(cur, sizeof(cur), "%s", out);
 	}
-	return 0;
+	errno = ELOOP;
+	return -1;
 }
 
 /* backup FILE: the online copy goes to a new file beside FILE, made
@@ -445,15 +470,12 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		/* written through: the file it names, not the link, is
 		 * replaced; a link into /proc or /dev (/dev/stdout) names
 		 * no file a copy can replace */
-		if (!realpath(path, real) && link_to_new(path, real,
-		    sizeof(real))) {
+		if ((own = link_end(path, real)) < 0) {
 			fprintf(stderr, "tame: backup: cannot follow the link "
 			    "%s: %s\n", path, strerror(errno));
 			return EX_CANTCREAT_;
 		}
-		if (strncmp(real, "/proc/", 6) == 0 ||
-		    strncmp(real, "/dev/", 5) == 0 ||
-		    strncmp(path, "/dev/", 5) == 0) {
+		if (own || special_path(path) || special_path(real)) {
 			fprintf(stderr, "tame: backup: %s is not a regular file "
 			    "(\"backup -\" writes to standard output)\n", path);
 			return EX_CANTCREAT_;

@@ -20,7 +20,8 @@ enum tame_err {
 	TAME_EIO,       /* operating-system or network I/O failed */
 	TAME_EAUTH,     /* not authenticated */
 	TAME_EPERM,     /* authenticated but not allowed */
-	TAME_ECONFLICT  /* state does not allow the change */
+	TAME_ECONFLICT, /* state does not allow the change */
+	TAME_EDISK      /* the store's disk is full or failing */
 };
 
 /* Returns a static, human-readable text for rc. Never NULL. */

@@ -17,6 +17,7 @@ mbox_separator_ms(const char *data, const char *msg)
 	struct tm tm;
 	size_t i, n;
 	time_t t;
+	long off;
 
 	if (!msg || msg <= data || msg[-1] != '\n')
 		return 0;
@@ -37,9 +38,13 @@ mbox_separator_ms(const char *data, const char *msg)
 		rest++;
 	for (i = 0; forms[i]; i++) {
 		memset(&tm, 0, sizeof(tm));
-		if ((end = strptime(rest, forms[i], &tm)) && *end == '\0' &&
-		    tm.tm_year > 70 && (t = timegm(&tm)) > 0)
-			return (long long)t * 1000 - tm.tm_gmtoff * 1000LL;
+		if (!(end = strptime(rest, forms[i], &tm)) || *end != '\0' ||
+		    tm.tm_year <= 70)
+			continue;
+		/* timegm() sets the zone back to UTC: read it first */
+		off = tm.tm_gmtoff;
+		if ((t = timegm(&tm)) > 0)
+			return ((long long)t - off) * 1000;
 	}
 	return 0;
 }

@@ -257,9 +257,10 @@ static int
 is_header_block(const char *s, size_t len, const struct line *l)
 {
 	static const char *const from[] = { "from:", "von:", "de:", "de :",
-		"da:", "van:", "fra:", "od:", NULL };
+		"da:", "van:", "fra:", "fr\xc3\xa5n:", "od:", NULL };
 	static const char *const sent[] = { "sent:", "date:", "gesendet:",
 		"datum:", "envoy\xc3\xa9 :", "envoy\xc3\xa9:", "enviado:",
+		"enviado el:",
 		"fecha:", "inviato:", "verzonden:", "sendt:", "skickat:",
 		"wys\xc5\x82" "ano:", NULL };
 	struct line m;

@@ -166,6 +166,7 @@ tame_strerror(enum tame_err rc)
 	case TAME_EAUTH: return "not authenticated";
 	case TAME_EPERM: return "not allowed";
 	case TAME_ECONFLICT: return "conflict";
+	case TAME_EDISK: return "the disk is full or failing";
 	}
 	return "unknown error";
 }

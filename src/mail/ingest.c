@@ -134,21 +134,26 @@ thread_ids(const struct mime_parsed *p, const char **ids, size_t max)
 	return n;
 }
 
-/* 1 if addr is at the domain of one of our mailboxes: a form on our own
- * site, whose mail names the customer in Reply-To. */
+/* 1 if addr is at the domain of one of our mailboxes, or below it
+ * (wordpress@www.example.com for support@example.com): a form on our
+ * own site, whose mail names the customer in Reply-To. */
 static int
 at_our_domain(struct store *s, const char *addr)
 {
 	const char *at = addr ? strrchr(addr, '@') : NULL, *a, *d;
 	json_t *view = NULL, *mb;
-	size_t i;
+	size_t i, n, dn;
 	int ours = 0;
 
 	if (!at || store_mailboxes_view(s, &view))
 		return 0;
+	n = strlen(++at);
 	json_array_foreach(json_object_get(view, "mailboxes"), i, mb) {
 		a = json_string_value(json_object_get(mb, "address"));
-		if (a && (d = strrchr(a, '@')) && strcasecmp(d, at) == 0)
+		if (!a || !(d = strrchr(a, '@')) || (dn = strlen(++d)) > n)
+			continue;
+		if (strcasecmp(at + n - dn, d) == 0 && (dn == n ||
+		    at[n - dn - 1] == '.'))
 			ours = 1;
 	}
 	json_decref(view);
@@ -301,8 +306,8 @@ bounced_cc_only(struct store *s, int64_t tid, const char *rcpts,
  * been answered yet. Returns TAME_ENOTFOUND when it is not about our
  * mail. */
 static enum tame_err
-ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
-    int64_t now, struct ingest_result *res)
+ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
+    int64_t raw_id, int64_t now, struct ingest_result *res)
 {
 	int64_t orig_msg, tid;
 	enum msg_direction dir;
@@ -326,6 +331,10 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 		return rc;
 	if (dir != MSG_OUT)
 		return TAME_ENOTFOUND;
+	/* an old report in an archive is history: kept on its ticket at
+	 * its own time, changing nothing that came after it */
+	if (archive && p->date_ms > 0 && p->date_ms < now)
+		now = p->date_ms;
 	memset(&m, 0, sizeof(m));
 	m.ticket_id = tid;
 	m.direction = MSG_IN;
@@ -342,7 +351,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int64_t raw_id,
 		return rc;
 	res->ticket_id = tid;
 	/* a report that it was delivered, or is delayed, is only kept */
-	if (!p->dsn_failed || !orig_msg)
+	if (!p->dsn_failed || !orig_msg || archive)
 		return TAME_OK;
 	/* failed only for a CC: the customer has the answer; the reply
 	 * says who did not get it, the ticket stays as it is */
@@ -435,25 +444,23 @@ static int
 team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
     struct mailbox *mb, int64_t *agent_id, const char **cust)
 {
-	struct mailbox other;
+	struct mailbox own, other;
 	struct agent a;
 	const char *addr;
 	size_t i;
-	int ours = 0;
+	int ours = 0, ok = 0;
 
 	memset(&a, 0, sizeof(a));
+	memset(&own, 0, sizeof(own));
 	memset(&other, 0, sizeof(other));
-	if (store_mailbox_by_address(s, sender, &other) == TAME_OK) {
-		mailbox_clear(mb);
-		*mb = other;
-		memset(&other, 0, sizeof(other));
+	if (store_mailbox_by_address(s, sender, &own) == TAME_OK) {
 		ours = 1;
 	} else if (store_agent_by_email(s, sender, &a) == TAME_OK) {
 		*agent_id = a.id;
 		agent_clear(&a);
 		ours = 1;
 	}
-	for (i = 0; ours && i < p->nto + p->ncc; i++) {
+	for (i = 0; ours && !ok && i < p->nto + p->ncc; i++) {
 		addr = i < p->nto ? p->to[i] : p->cc[i - p->nto];
 		if (store_mailbox_by_address(s, addr, &other) == TAME_OK) {
 			mailbox_clear(&other);
@@ -464,10 +471,18 @@ team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
 			continue;
 		}
 		*cust = addr;
-		return 1;
+		ok = 1;
 	}
-	*agent_id = 0;
-	return 0;
+	/* the mailbox it was sent from is its ticket's */
+	if (ok && own.id) {
+		mailbox_clear(mb);
+		*mb = own;
+	} else {
+		mailbox_clear(&own);
+	}
+	if (!ok)
+		*agent_id = 0;
+	return ok;
 }
 
 static enum tame_err
@@ -727,7 +742,7 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 	    rcpts ? rcpts : "", now, &res->raw_id)))
 		goto undo;
 	if (p->is_dsn)
-		rc = ingest_bounce(s, p, res->raw_id, now, res);
+		rc = ingest_bounce(s, p, ip->archive, res->raw_id, now, res);
 	if (!p->is_dsn || rc == TAME_ENOTFOUND)
 		rc = ingest_parsed(s, ip, rcpts, res->raw_id, now, res);
 	if (rc == TAME_EEXIST) {

@@ -136,7 +136,7 @@ http_store_error(struct http_ctx *c, enum tame_err rc, const char *what)
 	case TAME_EBUSY:
 		http_error(c, 503, "busy", "the store is busy, try again");
 		break;
-	case TAME_EIO:
+	case TAME_EDISK:
 		/* a full or failing disk: nothing was saved, a retry once
 		 * there is room again will be */
 		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method,

@@ -297,7 +297,9 @@ conn_data_end(struct smtp_server *srv, struct conn *c)
 	if (c->data.oom || !(ev = malloc(sizeof(*ev))) ||
 	    !(to = buf_take(&rcpts)) || !(raw = buf_take(&c->msg)))
 		goto fail;
-	smtp_conn_held(srv, c);
+	/* the message stays counted in srv->held until it is stored
+	 * (smtp_conn_reset_tx when its answer comes): it is in memory in
+	 * the ingest queue until then */
 	from = c->mail_from;
 	c->mail_from = NULL;
 	ev->srv = srv;

@@ -73,7 +73,8 @@ struct conn {
 	size_t nrcpt;
 	uint64_t queue_id;
 	struct buf in, out, msg;
-	size_t held;        /* msg.len as counted in smtp_server.held */
+	size_t held;        /* msg.len as counted in smtp_server.held,
+	                       kept while the message waits to be stored */
 	struct smtp_data data;
 };
 

@@ -44,7 +44,7 @@ map_err(int src)
 	case SQLITE_FULL:
 	case SQLITE_IOERR:
 		/* the disk, not the data: worth trying again later */
-		return TAME_EIO;
+		return TAME_EDISK;
 	}
 	return TAME_ESTORE;
 }

@@ -143,13 +143,31 @@ test('admin: mailbox name, acknowledgement, IMAP settings', async () => {
 	await env.tamed.api('PATCH', '/mailboxes/' + (await billing()).id,
 		{ signature: 'The Billing Team' });
 	await bill.locator('input[id$="-name"]').fill('Billing and Invoices');
+	// a save draws the cards again once the mailboxes are read back;
+	// what the admin types meanwhile (held here until it is typed)
+	// survives that, with the focus
+	let release;
+	const held = new Promise((r) => { release = r; });
+	await page.route('**/api/v1/mailboxes', async (route) => {
+		if (route.request().method() === 'GET')
+			await held;
+		await route.continue();
+	});
+	await bill.evaluate((f) => { f.dataset.before = '1'; });
 	await bill.locator('button[type=submit]').click();
 	await waitFor(async () => (await billing()).name ===
 		'Billing and Invoices', { what: 'the new name saved' });
 	assert.equal((await billing()).signature, 'The Billing Team');
-	// Enter in the relay URL uses that relay, it does not save the card
 	const url = bill.locator('fieldset.relay input[id$="-url"]');
 	await url.fill('smtp://127.0.0.1:9');
+	release();
+	await page.waitForSelector('form.mailbox[data-address=' +
+		'"billing@example.com"]:not([data-before])');
+	await page.unroute('**/api/v1/mailboxes');
+	assert.equal(await url.inputValue(), 'smtp://127.0.0.1:9');
+	assert.equal(await bill.locator('input[id$="-name"]').inputValue(),
+		'Billing and Invoices');
+	// Enter in the relay URL uses that relay, it does not save the card
 	await url.press('Enter');
 	await waitFor(async () => (await billing()).relay,
 		{ what: 'the relay stored by Enter' });

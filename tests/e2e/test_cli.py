@@ -378,7 +378,15 @@ def test_import_maildir_leaves_out_trash_names_what_it_skips(tame_data,
     assert ts["No date"]["created_at"].startswith("2017-07-14T02:40"), ts
     assert ts["Mbox no date"]["created_at"].startswith(
         "2019-03-02T10:00:00"), ts
-    r = run_tame(tmp_path / "fresh", "import", "mbox", mbox, check=False)
+    # into a directory that is no store (a mistyped --data), or a
+    # store without a mailbox, it says what to do
+    r = run_tame(tmp_path / "typo", "import", "mbox", mbox, check=False)
+    assert r.returncode == 66 and "init makes one" in r.err, r
+    assert not (tmp_path / "typo").exists()
+    run_tame(tmp_path / "bare", "user", "add", "--email", "a@example.com",
+             "--name", "A", "--role", "admin", "--password-stdin",
+             stdin=b"long-enough-password\n")
+    r = run_tame(tmp_path / "bare", "import", "mbox", mbox, check=False)
     assert r.returncode == 78 and "mailbox add" in r.err, r
 
 
@@ -482,18 +490,31 @@ def test_import_keeps_the_teams_answers_as_answers(tame_data):
                     % (frm, to, subject, mid,
                        "In-Reply-To: <%s@x.org>\n" % irt if irt else "",
                        day, mid))
-    r = tame.cli("import", "mbox", path)
+    r = tame.cli("import", "mbox", path, "--status", "solved")
     assert r.returncode == 0, r
+    # an old bounce of one of those answers is history too: kept on its
+    # ticket, it neither fails the answer nor reopens the ticket
+    from test_outbox import dsn
+    bounce = tame.dir / "bounces.mbox"
+    bounce.write_bytes(b"From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n" +
+                       dsn("<a2@x.org>", rcpt="erin@example.org")
+                       .replace(b"\r\n", b"\n") + b"\n")
+    r = tame.cli("import", "mbox", bounce, "--status", "solved")
+    assert r.returncode == 0 and "1 stored" in r.err, r
     tame.start()
-    ts = {t["subject"]: t for t in tame.tickets()}
+    ts = {t["subject"]: t for t in tame.tickets(status="any")}
     assert sorted(ts) == ["Printer broken", "Your renewal"], ts
     printer = tame.ticket(ts["Printer broken"]["id"])
-    assert [m["direction"] for m in printer["messages"]] == [
+    assert [m["direction"] for m in printer["messages"]][:4] == [
         "in", "out", "in", "out"]
     assert printer["messages"][3]["author_id"] == sam
     assert printer["messages"][1]["delivery"]["state"] == "sent"
     assert printer["customer"]["email"] == "erin@example.org"
     assert printer["last_customer_at"].startswith("2021-03-03T10:00")
+    assert printer["status"] == "solved"
+    assert len(printer["messages"]) == 5
+    assert not [e for e in printer["events"]
+                if e["kind"] in ("ticket.reopened", "reply.bounced")]
     renewal = tame.ticket(ts["Your renewal"]["id"])
     assert renewal["customer"]["email"] == "frank@example.org"
     assert [m["direction"] for m in renewal["messages"]] == ["out", "in"]

@@ -631,7 +631,7 @@ def test_ack_to_a_reply_to_only_from_our_own_form(tame, sink):
                                 subject="Victim one",
                                 headers={"Reply-To": "victim@third.example"}))
     tame.wait_ticket("Victim one")
-    tame.send_mail(make_message(sender="Web form <form@example.com>",
+    tame.send_mail(make_message(sender="Web form <wordpress@www.example.com>",
                                 subject="Form question",
                                 headers={"Reply-To": "Pat <pat@example.org>"}))
     tame.wait_ticket("Form question")

@@ -131,12 +131,38 @@ test_mbox_edges(void **state)
 	assert_false(mbox_looks_like("From", 4));
 }
 
+/* The separator line's date, for mail without a Date header, with the
+ * zone Gmail writes before the year. */
+static void
+test_mbox_separator_time(void **state)
+{
+	static const char utc[] = "From a@b Thu Jan  1 00:00:00 2026\nX: y\n";
+	static const char east[] = "From a@b Thu Jan 01 02:00:00 +0200 2026\n"
+	    "X: y\n";
+	static const char west[] = "From a@b Wed Dec 31 19:00:00 -0500 2025\r\n"
+	    "X: y\n";
+	static const char none[] = "From a@b sometime\nX: y\n";
+	const char *m;
+
+	(void)state;
+	m = strchr(utc, '\n') + 1;
+	assert_int_equal(mbox_separator_ms(utc, m), 1767225600000LL);
+	m = strchr(east, '\n') + 1;
+	assert_int_equal(mbox_separator_ms(east, m), 1767225600000LL);
+	m = strchr(west, '\n') + 1;
+	assert_int_equal(mbox_separator_ms(west, m), 1767225600000LL);
+	m = strchr(none, '\n') + 1;
+	assert_int_equal(mbox_separator_ms(none, m), 0);
+	assert_int_equal(mbox_separator_ms(utc, utc), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mbox_split),
 		cmocka_unit_test(test_mbox_edges),
+		cmocka_unit_test(test_mbox_separator_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
