@@ -53,6 +53,7 @@ struct slot {
 	size_t len;
 	size_t charge;             /* bytes counted in importer.bytes */
 	int skipped;               /* counted, not stored: see why */
+	int left_out;              /* Gmail's spam, trash, draft, chat */
 	int why;                   /* 0: too big; else an errno, or
 	                              EFTYPE_ (not a regular file) */
 	const char *path;          /* Maildir: its file, for messages */
@@ -94,7 +95,9 @@ struct importer {
 	int status;                  /* of the tickets it makes */
 	int noinput;               /* the source cannot be read: said so */
 	int tty;                     /* stderr is a terminal */
-	size_t left_out;             /* Maildir: trashed or draft (T, D) */
+	size_t left_out;             /* Maildir: trashed or draft (T, D);
+	                                Gmail: labelled spam, trash, draft
+	                                or chat */
 	struct buf folders;          /* Maildir++ subfolders not read */
 	int64_t t0, last_progress;
 };
@@ -246,6 +249,8 @@ import_worker(void *arg)
 		if (im->src.base) {
 			if (len > TAME_SMTP_MESSAGE_MAX)
 				sl->skipped = 1;
+			else if (mbox_gmail_left_out(msg, len))
+				sl->left_out = 1;
 			else
 				sl->rc = mbox_unquote(msg, len, &sl->raw,
 				    &sl->len);
@@ -308,6 +313,10 @@ import_store(struct importer *im, struct slot *sl)
 	enum tame_err rc;
 	char where[512];
 
+	if (sl->left_out) {
+		im->left_out++;
+		return TAME_OK;
+	}
 	if (sl->len == 0 && !sl->skipped)
 		return TAME_OK;
 	im->total++;
@@ -625,8 +634,8 @@ cli_import(struct store *s, const char *kind, const char *path,
 		import_abandon(im);
 	import_progress(im, 1);
 	if (im->left_out)
-		fprintf(stderr, "import: %zu message(s) marked trashed or draft "
-		    "left out\n", im->left_out);
+		fprintf(stderr, "import: %zu message(s) marked trashed, spam, "
+		    "draft or chat left out\n", im->left_out);
 	if (im->folders.len)
 		fprintf(stderr, "import: not read, folders of their own (import "
 		    "each as DIR/FOLDER): %s\n", buf_str(&im->folders));

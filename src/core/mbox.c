@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "mbox.h"
 
@@ -200,4 +201,62 @@ mbox_unquote(const char *p, size_t len, char **out, size_t *outlen)
 	}
 	*outlen = (size_t)(o - *out);
 	return TAME_OK;
+}
+
+/* 1 if the label p[0..n) (spaces around it left out) is one that marks
+ * no mail to keep. */
+static int
+label_left_out(const char *p, size_t n)
+{
+	static const char *const labels[] = { "spam", "trash", "draft",
+		"drafts", "chat", NULL };
+	size_t i;
+
+	while (n && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		n--;
+	for (i = 0; labels[i]; i++)
+		if (n == strlen(labels[i]) && strncasecmp(p, labels[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* See mbox.h. */
+int
+mbox_gmail_left_out(const char *p, size_t len)
+{
+	static const char name[] = "x-gmail-labels:";
+	const char *end = p + len, *line, *nl, *v, *c;
+
+	for (line = p; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		/* the empty line ends the header block */
+		if (nl == line || (nl == line + 1 && *line == '\r'))
+			return 0;
+		if ((size_t)(nl - line) < sizeof(name) - 1 ||
+		    strncasecmp(line, name, sizeof(name) - 1) != 0)
+			continue;
+		/* the value, with its folded lines: labels between commas */
+		for (v = line + sizeof(name) - 1;;) {
+			while ((c = memchr(v, ',', (size_t)(nl - v))) != NULL) {
+				if (label_left_out(v, (size_t)(c - v)))
+					return 1;
+				v = c + 1;
+			}
+			if (label_left_out(v, (size_t)(nl - v)))
+				return 1;
+			if (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+				return 0;
+			v = nl + 1;
+			nl = memchr(v, '\n', (size_t)(end - v));
+			if (!nl)
+				nl = end;
+		}
+	}
+	return 0;
 }

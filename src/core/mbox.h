@@ -43,6 +43,11 @@ int mbox_next(struct mbox_reader *r, const char **msg, size_t *len);
  * Date header. */
 long long mbox_separator_ms(const char *data, const char *msg);
 
+/* 1 if the message p[0..len) is one Gmail's Takeout marks as no mail
+ * to keep: an X-Gmail-Labels header in its header block naming Spam,
+ * Trash, Draft(s) or Chat. */
+int mbox_gmail_left_out(const char *p, size_t len);
+
 /* The message p[0..len) unquoted into a new buffer (*out, *outlen; the
  * caller frees *out; never longer than len). TAME_ENOMEM. */
 enum tame_err mbox_unquote(const char *p, size_t len, char **out,

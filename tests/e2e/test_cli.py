@@ -363,7 +363,8 @@ def test_import_maildir_leaves_out_trash_names_what_it_skips(tame_data,
     (md / "new" / "1600000001.1.host").write_bytes(b"")
     r = tame.cli("import", "maildir", md)
     assert r.returncode == 0, r
-    assert "2 message(s) marked trashed or draft left out" in r.err, r.err
+    assert "2 message(s) marked trashed, spam, draft or chat left out" \
+        in r.err, r.err
     assert ".Sent" in r.err, r.err
     assert "1600000001.1.host) skipped: empty file" in r.err, r.err
     assert "\r" not in r.err
@@ -372,9 +373,23 @@ def test_import_maildir_leaves_out_trash_names_what_it_skips(tame_data,
                      b"From: a@example.org\nTo: " + MAILBOX.encode() +
                      b"\nSubject: Mbox no date\n\nHi.\n\n")
     assert tame.cli("import", "mbox", mbox).returncode == 0
+    # Gmail's Takeout: what it labels spam, trash, draft or chat is
+    # left out too
+    takeout = tame.dir / "takeout.mbox"
+    with open(takeout, "wb") as f:
+        for i, labels in enumerate(("Inbox,Important", "Spam",
+                                    "Inbox,Drafts", "Chat")):
+            f.write(b"From 1%d@xxx Sat Mar 02 10:00:00 +0000 2019\n"
+                    b"X-GM-THRID: 1%d\nX-Gmail-Labels: %s\n"
+                    b"From: g%d@example.org\nTo: %s\nSubject: Gmail %d\n"
+                    b"Message-ID: <gm%d@example.org>\n\nHello.\n\n"
+                    % (i, i, labels.encode(), i, MAILBOX.encode(), i, i))
+    r = tame.cli("import", "mbox", takeout)
+    assert "3 message(s) marked trashed, spam, draft or chat" in r.err, r
     tame.start()
     ts = {t["subject"]: t for t in tame.tickets()}
-    assert sorted(ts) == ["Flags RS", "Flags S", "Mbox no date", "No date"]
+    assert sorted(ts) == ["Flags RS", "Flags S", "Gmail 0", "Mbox no date",
+                          "No date"]
     assert ts["No date"]["created_at"].startswith("2017-07-14T02:40"), ts
     assert ts["Mbox no date"]["created_at"].startswith(
         "2019-03-02T10:00:00"), ts

@@ -43,9 +43,11 @@ check_cover(const char *data, size_t size)
 			abort();
 		if (len > size || m + len > data + size)
 			abort();
-		/* the separator's date reads only that line */
+		/* the separator's date reads only that line; the labels
+		 * only the message */
 		if (mbox_separator_ms(data, m) < 0)
 			abort();
+		(void)mbox_gmail_left_out(m, len);
 		if (mbox_unquote(m, len, &u, &ulen) != TAME_OK)
 			return;
 		if (ulen > len)

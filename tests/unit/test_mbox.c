@@ -156,6 +156,33 @@ test_mbox_separator_time(void **state)
 	assert_int_equal(mbox_separator_ms(utc, utc), 0);
 }
 
+/* Gmail Takeout's labels: spam, trash, drafts and chats are no mail
+ * to keep; the label must be in the header block, whole. */
+static void
+test_mbox_gmail_labels(void **state)
+{
+	static const char *const out[] = {
+		"X-Gmail-Labels: Inbox,Spam\nSubject: x\n\nbody\n",
+		"Subject: x\nX-GMAIL-LABELS: Archived, Trash\r\n\r\nbody\n",
+		"X-Gmail-Labels: Inbox,\n Drafts\nSubject: x\n\nbody\n",
+		"X-Gmail-Labels: Chat\n\n",
+		NULL };
+	static const char *const kept[] = {
+		"X-Gmail-Labels: Inbox,Important,Spamalot\n\nbody\n",
+		"Subject: x\n\nX-Gmail-Labels: Spam\n",
+		"Subject: Trash\nX-Gmail-Labels:\n\n",
+		"X-Gmail-Labels: Inbox",
+		"",
+		NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; out[i]; i++)
+		assert_true(mbox_gmail_left_out(out[i], strlen(out[i])));
+	for (i = 0; kept[i]; i++)
+		assert_false(mbox_gmail_left_out(kept[i], strlen(kept[i])));
+}
+
 int
 main(void)
 {
@@ -163,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_mbox_split),
 		cmocka_unit_test(test_mbox_edges),
 		cmocka_unit_test(test_mbox_separator_time),
+		cmocka_unit_test(test_mbox_gmail_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
