@@ -93,6 +93,14 @@ usage(void)
 	usage_to(stderr, EX_USAGE_);
 }
 
+/* Says which options a command lacks, then the usage (exit 64). */
+static void
+need(const char *what)
+{
+	fprintf(stderr, "tame: missing %s\n", what);
+	usage();
+}
+
 const char *
 cli_opt(int argc, char **argv, const char *name)
 {
@@ -570,7 +578,7 @@ cmd_user_add(struct store *s, int argc, char **argv)
 	int code;
 
 	if (!email || !name || !cli_flag(argc, argv, "--password-stdin"))
-		usage();
+		need("--email, --name or --password-stdin");
 	if (agent_role_parse(role_s ? role_s : "agent", &role)) {
 		fprintf(stderr, "tame: --role must be admin or agent, not "
 		    "\"%s\"\n", role_s);
@@ -605,7 +613,7 @@ email_agent(struct store *s, const char *email, struct agent *a)
 	enum tame_err rc;
 
 	if (!email)
-		usage();
+		need("--email");
 	memset(a, 0, sizeof(*a));
 	if ((rc = store_agent_by_email(s, email, a))) {
 		fprintf(stderr, "tame: no agent %s\n", email);
@@ -696,7 +704,7 @@ cmd_user_password(struct store *s, int argc, char **argv)
 	int code;
 
 	if (!cli_flag(argc, argv, "--password-stdin"))
-		usage();
+		need("--password-stdin");
 	if ((code = email_agent(s, cli_opt(argc, argv, "--email"), &a)))
 		return code;
 	if ((code = password_stdin(hash))) {
@@ -724,7 +732,7 @@ cmd_mailbox_add(struct store *s, int argc, char **argv)
 	int64_t id;
 
 	if (!addr)
-		usage();
+		need("--address");
 	if (!reply_addr_valid(addr)) {
 		fprintf(stderr, "tame: invalid address: %s\n", addr);
 		return EX_DATAERR_;

@@ -113,6 +113,9 @@ def test_token_for_disabled_agent_refused_help_and_export_errors(tame):
     h = subprocess.run([str(TAME), "--help"], capture_output=True,
                        timeout=30)
     assert h.returncode == 0 and b"usage: tame" in h.stdout, h
+    # a missing option is named, not only the usage printed
+    r = tame.cli("token", "revoke", check=False)
+    assert r.returncode == 64 and "missing --email" in r.err, r
     for args in (["help"], ["--version"]):
         h = subprocess.run([str(TAME)] + args, capture_output=True,
                            timeout=30)
