@@ -239,6 +239,13 @@ export class MailboxesView {
 			placeholder: 'The Example Support Team' });
 		const status = h('span', { className: 'muted' });
 		const save = async (body, what) => {
+			// what the IMAP or relay part being saved holds is no
+			// longer "being typed" (the form's own fields: onsubmit)
+			const part = document.activeElement &&
+				document.activeElement.closest('fieldset');
+			for (const f of part ? part.querySelectorAll('[data-typed]') :
+				[])
+				delete f.dataset.typed;
 			try {
 				await api.patch('/mailboxes/' + m.id, body);
 			} catch (e) {
