@@ -373,15 +373,52 @@ cmd_restore(const char *data, const char *file)
 	return EX_OK_;
 }
 
-/* The backup made in tmp, copied to stdout and removed: "backup -". */
+/* The online copy into a new file from the mkstemp() template tmp,
+ * 0600 (it holds password hashes and every customer's mail); where is
+ * the place named when no file can be made there. 0, or the exit code
+ * after saying why, with nothing left behind. */
 static int
-backup_to_stdout(const char *tmp)
+backup_into(struct store *s, char *tmp, const char *where)
 {
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(tmp, "rb");
-	int bad = !f;
+	char journal[4200];
+	enum tame_err rc;
+	int fd;
 
+	if ((fd = mkstemp(tmp)) < 0) {
+		fprintf(stderr, "tame: backup: cannot create a file beside %s: "
+		    "%s\n", where, strerror(errno));
+		return EX_CANTCREAT_;
+	}
+	close(fd);	/* mkstemp made it 0600; SQLite keeps the mode */
+	if ((rc = store_backup(s, tmp)) == TAME_OK)
+		return 0;
+	fprintf(stderr, "tame: %s\n", store_errmsg(s));
+	snprintf(journal, sizeof(journal), "%s-journal", tmp);
+	unlink(tmp);
+	unlink(journal);
+	return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
+}
+
+/* backup -: the copy is made beside the store, then copied to stdout
+ * and removed. */
+static int
+backup_stdout(struct store *s, const char *data)
+{
+	char tmp[4096], chunk[65536];
+	size_t n;
+	FILE *f;
+	int bad, code;
+
+	if (isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "tame: backup: not writing a store to a "
+		    "terminal; send it to a file or a pipe\n");
+		return EX_USAGE_;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/backup.partial-XXXXXX", data);
+	if ((code = backup_into(s, tmp, data)))
+		return code;
+	f = fopen(tmp, "rb");
+	bad = !f;
 	/* gone from the directory at once: a kill now leaves no copy */
 	unlink(tmp);
 	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
@@ -449,32 +486,25 @@ link_end(const char *link, char *out)
 	return -1;
 }
 
-/* backup FILE: the online copy goes to a new file beside FILE, made
- * 0600 (it holds password hashes and every customer's mail), and is
+/* backup FILE: the online copy goes to a new file beside FILE and is
  * renamed to FILE only when complete, so an interrupted backup never
  * leaves a broken FILE. A symbolic link is followed: the copy replaces
  * the file it names, and the link stays. "-" writes the copy to
- * stdout, made first beside the store. */
+ * stdout. */
 static int
 cmd_backup(struct store *s, const char *data, const char *path)
 {
 	struct stat st, db;
-	char tmp[4096], dbpath[4096], journal[4200], real[PATH_MAX];
-	enum tame_err rc;
-	int fd, own, out = strcmp(path, "-") == 0;
+	char tmp[4096], dbpath[4096], real[PATH_MAX];
+	int own, code;
 
 	if (!*path) {
 		fprintf(stderr, "tame: backup needs a file name\n");
 		return EX_USAGE_;
 	}
-	if (out) {
-		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "tame: backup: not writing a store to a "
-			    "terminal; send it to a file or a pipe\n");
-			return EX_USAGE_;
-		}
-		snprintf(tmp, sizeof(tmp), "%s/backup.partial-XXXXXX", data);
-	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+	if (strcmp(path, "-") == 0)
+		return backup_stdout(s, data);
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		/* written through: the file it names, not the link, is
 		 * replaced; a link into /proc or /dev (/dev/stdout) names
 		 * no file a copy can replace */
@@ -492,13 +522,13 @@ cmd_backup(struct store *s, const char *data, const char *path)
 	}
 	/* the copy replaces FILE by a rename: only a regular file may be
 	 * replaced (not a device, a directory, or the store itself) */
-	if (!out && store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
+	if (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
 	    (own = store_own_file(dbpath, path))) {
 		fprintf(stderr, "tame: backup: %s is %s\n", path, own == 1 ?
 		    "the store itself" : "one of the store's own files");
 		return EX_CANTCREAT_;
 	}
-	if (!out && stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
+	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
 	    (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
 	    stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
 	    st.st_ino == db.st_ino))) {
@@ -507,28 +537,19 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		    "not a regular file" : "the store itself");
 		return EX_CANTCREAT_;
 	}
-	if ((!out && (size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX",
-	    path) >= sizeof(tmp)) || (fd = mkstemp(tmp)) < 0) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX", path) >=
+	    sizeof(tmp)) {
 		fprintf(stderr, "tame: backup: cannot create a file beside %s: "
-		    "%s\n", out ? data : path, strerror(errno));
+		    "%s\n", path, strerror(ENAMETOOLONG));
 		return EX_CANTCREAT_;
 	}
-	close(fd);	/* mkstemp made it 0600; SQLite keeps the mode */
-	rc = store_backup(s, tmp);
-	snprintf(journal, sizeof(journal), "%s-journal", tmp);
-	if (rc == TAME_OK && out)
-		return backup_to_stdout(tmp);
-	if (rc == TAME_OK && rename(tmp, path) != 0) {
+	if ((code = backup_into(s, tmp, path)))
+		return code;
+	if (rename(tmp, path) != 0) {
 		fprintf(stderr, "tame: backup: cannot rename to %s: %s\n", path,
 		    strerror(errno));
 		unlink(tmp);
 		return EX_CANTCREAT_;
-	}
-	if (rc) {
-		fprintf(stderr, "tame: %s\n", store_errmsg(s));
-		unlink(tmp);
-		unlink(journal);
-		return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
 	}
 	return EX_OK_;
 }

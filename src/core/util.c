@@ -48,6 +48,14 @@ tame_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return TAME_OK;
 }
 
+int64_t
+tame_env_i64(const char *name, int64_t min, int64_t max, int64_t def)
+{
+	int64_t v;
+
+	return tame_parse_i64(getenv(name), min, max, &v) ? def : v;
+}
+
 char *
 tame_strdup(const char *s)
 {

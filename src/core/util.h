@@ -21,6 +21,11 @@ int64_t tame_mono_ms(void);
  * TAME_EINVAL on anything else (empty, junk, overflow). */
 enum tame_err tame_parse_i64(const char *s, int64_t min, int64_t max,
     int64_t *out);
+/* The environment variable name as tame_parse_i64 reads it within
+ * [min, max], or def when it is not set or not such a number (the
+ * tests' shorter timeouts, an operator's limits). */
+int64_t tame_env_i64(const char *name, int64_t min, int64_t max,
+    int64_t def);
 
 /* strdup that accepts NULL (returns NULL). Caller frees. */
 char *tame_strdup(const char *s);

@@ -58,6 +58,13 @@ ingest_prep_archive(struct ingest_prep *ip, int status, int64_t when_ms)
 	ip->when_ms = when_ms;
 }
 
+/* The i-th address of m's To, then Cc (i < m->nto + m->ncc). */
+static const char *
+to_or_cc(const struct mime_parsed *m, size_t i)
+{
+	return i < m->nto ? m->to[i] : m->cc[i - m->nto];
+}
+
 /* Picks the mailbox: the first recipient that is one, else the first
  * address of the mail's To and Cc that is one (`tame deliver` without
  * --to, an import), else the first mailbox of the store. */
@@ -82,8 +89,7 @@ pick_mailbox(struct store *s, const char *rcpts, const struct mime_parsed *m,
 			return TAME_OK;
 	}
 	for (i = 0; m && i < m->nto + m->ncc; i++)
-		if (store_mailbox_by_address(s, i < m->nto ? m->to[i] :
-		    m->cc[i - m->nto], mb) == TAME_OK)
+		if (store_mailbox_by_address(s, to_or_cc(m, i), mb) == TAME_OK)
 			return TAME_OK;
 	return store_mailbox_first(s, mb);
 }
@@ -184,7 +190,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	}
 	/* to a Reply-To only from a form on our own site: anyone else
 	 * could have ours sent to any address they name */
-	if (cust != p->from_email && strcmp(cust, p->from_email) != 0 &&
+	if (strcmp(cust, p->from_email) != 0 &&
 	    !at_our_domain(s, p->from_email))
 		return TAME_OK;
 	if ((rc = store_ack_allow(s, mb->id, cust, now,
@@ -435,6 +441,30 @@ customer_of(struct store *s, const struct mime_parsed *p, const char *sender,
 	return rc;
 }
 
+/* 1 if addr is the team's: one of our mailboxes (into *mb when mb is
+ * not NULL; the caller clears it) or an agent's (the id into *agent_id
+ * when that is not NULL). */
+static int
+team_address(struct store *s, const char *addr, struct mailbox *mb,
+    int64_t *agent_id)
+{
+	struct mailbox own;
+	struct agent a;
+
+	memset(&own, 0, sizeof(own));
+	if (store_mailbox_by_address(s, addr, mb ? mb : &own) == TAME_OK) {
+		mailbox_clear(&own);
+		return 1;
+	}
+	memset(&a, 0, sizeof(a));
+	if (store_agent_by_email(s, addr, &a) != TAME_OK)
+		return 0;
+	if (agent_id)
+		*agent_id = a.id;
+	agent_clear(&a);
+	return 1;
+}
+
 /* Mail of an archive written by the team: from one of our mailboxes
  * (into *mb, which is then its ticket's) or from an agent (*agent_id).
  * Its customer is the first address of its To, then Cc, that is
@@ -444,35 +474,18 @@ static int
 team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
     struct mailbox *mb, int64_t *agent_id, const char **cust)
 {
-	struct mailbox own, other;
-	struct agent a;
-	const char *addr;
+	struct mailbox own;
 	size_t i;
-	int ours = 0, ok = 0;
+	int ok = 0;
 
-	memset(&a, 0, sizeof(a));
 	memset(&own, 0, sizeof(own));
-	memset(&other, 0, sizeof(other));
-	if (store_mailbox_by_address(s, sender, &own) == TAME_OK) {
-		ours = 1;
-	} else if (store_agent_by_email(s, sender, &a) == TAME_OK) {
-		*agent_id = a.id;
-		agent_clear(&a);
-		ours = 1;
-	}
-	for (i = 0; ours && !ok && i < p->nto + p->ncc; i++) {
-		addr = i < p->nto ? p->to[i] : p->cc[i - p->nto];
-		if (store_mailbox_by_address(s, addr, &other) == TAME_OK) {
-			mailbox_clear(&other);
-			continue;
+	if (!team_address(s, sender, &own, agent_id))
+		return 0;
+	for (i = 0; !ok && i < p->nto + p->ncc; i++)
+		if (!team_address(s, to_or_cc(p, i), NULL, NULL)) {
+			*cust = to_or_cc(p, i);
+			ok = 1;
 		}
-		if (store_agent_by_email(s, addr, &a) == TAME_OK) {
-			agent_clear(&a);
-			continue;
-		}
-		*cust = addr;
-		ok = 1;
-	}
 	/* the mailbox it was sent from is its ticket's */
 	if (ok && own.id) {
 		mailbox_clear(mb);

@@ -111,6 +111,8 @@ struct http_api {
 	atomic_int live;      /* started by libmicrohttpd and not closed */
 	char *datadir;
 	struct outbox *outbox;
+	int64_t health_wait_s;   /* see health_check */
+	int64_t health_disk_mb;
 	pthread_key_t store_key;
 	int key_made;
 	int started;
@@ -327,21 +329,6 @@ health(struct http_ctx *c)
 	(void)c;
 }
 
-/* A number from the environment (a test's, or an operator's choice), or
- * def. */
-static long long
-env_number(const char *name, long long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtoll(v, &end, 10);
-	return *end || n < 0 ? def : n;
-}
-
 /* GET /health: "ok", or "degraded" with what a monitor should show
  * someone: replies waiting longer than TAME_HEALTH_WAIT_S (relay down,
  * a login refused), the data directory's disk nearly full. The store
@@ -351,10 +338,7 @@ health_check(struct http_ctx *c, struct http_api *api)
 {
 	json_t *problems = json_array();
 	int64_t queued = 0, oldest = 0, age_s = 0;
-	long long wait_s = env_number("TAME_HEALTH_WAIT_S",
-	    HEALTH_WAIT_S_DEFAULT);
-	long long min_mb = env_number("TAME_HEALTH_DISK_MB",
-	    HEALTH_DISK_MB_DEFAULT), free_mb = -1;
+	long long free_mb = -1;
 	struct statvfs v;
 	int readable;
 
@@ -365,14 +349,14 @@ health_check(struct http_ctx *c, struct http_api *api)
 		    "be read (see the log)"));
 	if (queued && oldest)
 		age_s = (tame_now_ms() - oldest) / 1000;
-	if (queued && age_s >= wait_s)
+	if (queued && age_s >= api->health_wait_s)
 		json_array_append_new(problems, json_sprintf("%lld %s waiting "
 		    "to be sent, the oldest for %lld min (the log and the "
 		    "messages say why)", (long long)queued, queued == 1 ?
 		    "mail is" : "mails are", (long long)(age_s / 60)));
 	if (statvfs(api->datadir, &v) == 0) {
 		free_mb = (long long)(((uint64_t)v.f_bavail * v.f_frsize) >> 20);
-		if (free_mb < min_mb)
+		if (free_mb < api->health_disk_mb)
 			json_array_append_new(problems, json_sprintf("%lld MB "
 			    "free on the data directory's disk", free_mb));
 	}
@@ -935,6 +919,10 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 		goto out;
 	}
 	api->outbox = cfg->outbox;
+	api->health_wait_s = tame_env_i64("TAME_HEALTH_WAIT_S", 0, INT64_MAX,
+	    HEALTH_WAIT_S_DEFAULT);
+	api->health_disk_mb = tame_env_i64("TAME_HEALTH_DISK_MB", 0,
+	    INT64_MAX, HEALTH_DISK_MB_DEFAULT);
 	api->lfd = -1;
 	if ((rc = parse_listen(cfg->listen, &api->addr))) {
 		tame_log(TAME_LOG_ERR, "http: cannot parse listen address "

@@ -187,16 +187,8 @@ imap_idle_feed(struct imap_idle_reader *r, const char *tag, const char *p,
 static int64_t
 renew_ms(void)
 {
-	const char *e = getenv("TAME_IMAP_IDLE_RENEW_MS");
-	char *end;
-	long long v;
-
-	if (!e || !*e)
-		return TAME_IMAP_IDLE_RENEW_MS;
-	v = strtoll(e, &end, 10);
-	if (*end || v < 100 || v > TAME_IMAP_IDLE_RENEW_MS)
-		return TAME_IMAP_IDLE_RENEW_MS;
-	return v;
+	return tame_env_i64("TAME_IMAP_IDLE_RENEW_MS", 100,
+	    TAME_IMAP_IDLE_RENEW_MS, TAME_IMAP_IDLE_RENEW_MS);
 }
 
 void

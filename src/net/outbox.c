@@ -343,11 +343,8 @@ outbox_start(const char *datadir, const char *relay, struct outbox **out)
 {
 	struct outbox *ob;
 	enum tame_err rc;
-	const char *env = getenv("TAME_RETRY_BASE_MS");
-	int64_t base = 60000;
+	int64_t base = tame_env_i64("TAME_RETRY_BASE_MS", 10, 3600000, 60000);
 
-	if (env && tame_parse_i64(env, 10, 3600000, &base))
-		base = 60000;
 	if (!(ob = calloc(1, sizeof(*ob))))
 		return TAME_ENOMEM;
 	ob->retry_base_ms = base;

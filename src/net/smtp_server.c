@@ -465,7 +465,6 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	struct smtp_server *srv;
 	struct epoll_event ev;
 	enum tame_err rc = TAME_OK;
-	int64_t held_mb;
 	int i;
 
 	*out = NULL;
@@ -480,16 +479,11 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	srv->done_tail = &srv->done_head;
 	srv->queue = cfg->queue;
 	/* the tests shorten the idle timeout; nothing else should */
-	if (!getenv("TAME_SMTP_IDLE_SECONDS") || tame_parse_i64(
-	    getenv("TAME_SMTP_IDLE_SECONDS"), 1, TAME_SMTP_IDLE_SECONDS,
-	    &srv->idle_s))
-		srv->idle_s = TAME_SMTP_IDLE_SECONDS;
+	srv->idle_s = tame_env_i64("TAME_SMTP_IDLE_SECONDS", 1,
+	    TAME_SMTP_IDLE_SECONDS, TAME_SMTP_IDLE_SECONDS);
 	/* ... and the memory of mail being received */
-	if (!getenv("TAME_SMTP_HELD_MB") || tame_parse_i64(
-	    getenv("TAME_SMTP_HELD_MB"), 1, TAME_SMTP_HELD_MAX >> 20,
-	    &held_mb))
-		held_mb = TAME_SMTP_HELD_MAX >> 20;
-	srv->held_max = (size_t)held_mb << 20;
+	srv->held_max = (size_t)tame_env_i64("TAME_SMTP_HELD_MB", 1,
+	    TAME_SMTP_HELD_MAX >> 20, TAME_SMTP_HELD_MAX >> 20) << 20;
 	atomic_init(&srv->stop, 0);
 	if (snprintf(srv->hostname, sizeof(srv->hostname), "%s",
 	    cfg->hostname ? cfg->hostname : "localhost") >=
