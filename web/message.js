@@ -34,6 +34,11 @@ export function messageUrl(tid, mid, what) {
 		encodeURIComponent(mid) + '/' + what;
 }
 
+// Outlook's "From:" and "Sent:" block, also in German, French, Spanish,
+// Italian, Dutch, Scandinavian and Polish
+const outlookFrom = /^(From|Von|De|Da|Van|Fra|Fr\u00e5n|Od) ?:\s/i;
+const outlookSent = /^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/im;
+
 // Where the quoted history (or the signature) of a plain-text mail
 // starts: the index of the first line to fold, or -1. Folded: an
 // attribution line ("On ... wrote:", also split over two lines) or an
@@ -41,8 +46,10 @@ export function messageUrl(tid, mid, what) {
 // lines, and a signature after "-- ". Not folded: an attribution whose
 // quotes have the customer's own lines between or after them (answers
 // inline, or below), and anything after a forwarded message's marker
-// (what was forwarded is what the customer wants read).
-export function foldPoint(lines) {
+// (what was forwarded is what the customer wants read), nor, in a mail
+// whose subject says it forwards (Outlook's "FW:" has no marker but its
+// header block), anything after its first header block.
+export function foldPoint(lines, forward) {
 	const isQuote = (l) => /^\s*>/.test(l);
 	const blank = (l) => /^\s*$/.test(l);
 	const sig = (l) => l === '-- ' || l === '--';
@@ -56,10 +63,8 @@ export function foldPoint(lines) {
 			(verb.test(l) || /\s(schrieb|skrev)\s.+:\s*$/i.test(l) ||
 			 (verb.test(next || '') && !isQuote(next || '')));
 	};
-	// Outlook's "From:" and "Sent:" block, also in those languages
-	const outlook = (l, next) =>
-		/^(From|Von|De|Da|Van|Fra|Fr\u00e5n|Od) ?:\s/i.test(l) &&
-		/^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i.test(next || '');
+	const outlook = (l, next) => outlookFrom.test(l) &&
+		outlookSent.test(next || '');
 	const answered = (from) => {
 		let quoted = false;
 		for (const x of lines.slice(from)) {
@@ -79,9 +84,11 @@ export function foldPoint(lines) {
 			break;
 		if (said(l, lines[i + 1]) && answered(i + 1))
 			continue;
-		if (said(l, lines[i + 1]) ||
-		    /^-{2,}\s*Original Message\s*-{2,}/i.test(l) ||
-		    outlook(l, lines[i + 1])) {
+		const block = /^-{2,}\s*Original Message\s*-{2,}/i.test(l) ||
+			outlook(l, lines[i + 1]);
+		if (forward && block)
+			break;
+		if (said(l, lines[i + 1]) || block) {
 			cut = i;
 			break;
 		}
@@ -103,9 +110,14 @@ export function foldPoint(lines) {
 	return kept > 0 ? cut : -1;
 }
 
-function textBody(text) {
+// A subject that says its mail forwards another: "Fwd:", Outlook's
+// "FW:" and its German, French, Spanish, Portuguese, Dutch, Swedish,
+// Finnish and Polish forms.
+const forwardSubject = /^\s*(fwd?|wg|tr|rv|enc|doorst|vb|vl|pd)\s*:/i;
+
+function textBody(text, subject) {
 	const lines = (text || '').replace(/\r\n/g, '\n').split('\n');
-	const cut = foldPoint(lines);
+	const cut = foldPoint(lines, forwardSubject.test(subject || ''));
 	const shown = cut < 0 ? lines : lines.slice(0, cut);
 	while (shown.length && /^\s*$/.test(shown[shown.length - 1]))
 		shown.pop();
@@ -166,12 +178,40 @@ function withCids(html, cids) {
 	});
 }
 
+// Outlook writes a reply's history in HTML without a blockquote: its
+// header block (From:, Sent: in one paragraph or box) and all that
+// follows it. Marks them "tame-q", which folds as a blockquote does;
+// true if there was such a block with the customer's own words above.
+export function markOutlookHistory(d) {
+	const walk = d.createTreeWalker(d.body, 1);
+	for (let el = walk.nextNode(); el; el = walk.nextNode()) {
+		if (!outlookFrom.test(el.textContent.trimStart()))
+			continue;
+		// the lines as shown: <br> and blocks end them
+		const text = (el.innerText || '').trim();
+		if (!outlookSent.test(text.slice(0, 600).replace(/^[^\n]*\n/, '')))
+			continue;
+		const before = d.createRange();
+		before.setStart(d.body, 0);
+		before.setEndBefore(el);
+		if (!before.toString().trim())
+			return false;
+		el.classList.add('tame-q');
+		for (let n = el; n && n !== d.body; n = n.parentElement)
+			for (let x = n.nextElementSibling; x; x = x.nextElementSibling)
+				x.classList.add('tame-q');
+		return true;
+	}
+	return false;
+}
+
 // The sanitised HTML in a sandboxed frame, sized to its content; from
 // srcdoc, or from docUrl?remote=1 once remote images are allowed.
 // cids: the inline images (cidUrls). onRemote(urls, show) hears of
 // remote images left out (show() loads them in place); onQuote(toggle)
-// of quoted history (blockquote), folded until toggle() is called.
-function htmlBody(html, docUrl, cids, remote, onRemote, onQuote) {
+// of quoted history (a blockquote, or Outlook's history unless the
+// mail is a forward), folded until toggle() is called.
+function htmlBody(html, docUrl, cids, remote, onRemote, onQuote, forward) {
 	const frame = h('iframe', {
 		className: 'html', title: 'Message (HTML)',
 		sandbox: 'allow-same-origin', referrerPolicy: 'no-referrer',
@@ -227,7 +267,8 @@ function htmlBody(html, docUrl, cids, remote, onRemote, onQuote) {
 			if (href)
 				window.open(href, '_blank', 'noopener,noreferrer');
 		});
-		if (d.querySelector('blockquote')) {
+		if (d.querySelector('blockquote') ||
+		    (!forward && markOutlookHistory(d))) {
 			d.documentElement.classList.toggle('fold', folded);
 			size();
 			if (!quoted) {
@@ -369,14 +410,15 @@ export function renderMessage(t, m, authorName) {
 	if (m.html) {
 		let asText = false;
 		const show = () => {
-			fill(body, asText ? textBody(m.text) :
+			fill(body, asText ? textBody(m.text, m.subject) :
 				htmlBody(m.html, messageUrl(t.id, m.id, 'html'),
 					cidUrls(t.id, m.attachments), remoteShown.has(m.id),
 					(urls, load) => remoteNote(urls, body, () => {
 						remoteShown.add(m.id);
 						load();
 					}),
-					(toggle) => body.appendChild(quoteToggle(toggle))));
+					(toggle) => body.appendChild(quoteToggle(toggle)),
+					forwardSubject.test(m.subject || '')));
 		};
 		const toggle = h('button', {
 			type: 'button', className: 'link small',
@@ -389,7 +431,7 @@ export function renderMessage(t, m, authorName) {
 		box.querySelector('header').appendChild(toggle);
 		show();
 	} else {
-		body.appendChild(textBody(m.text));
+		body.appendChild(textBody(m.text, m.subject));
 	}
 	return box;
 }

@@ -21,6 +21,11 @@
  * Microsoft's own table (mime_jis_to_sjis); an encoded word of it is
  * rewritten as one in CP932.
  *
+ * An encoded word labelled with a charset whose larger table mail
+ * programs write under its name (Latin-1 for windows-1252, Shift_JIS
+ * for CP932: mime_charset_superset) is relabelled with the larger one,
+ * as its body would be read.
+ *
  * Only header blocks are touched: the message's, and each one that
  * follows a line starting with "--" (a MIME boundary) up to its blank
  * line. The raw message is kept as it came; only the copy GMime reads
@@ -174,6 +179,7 @@ fix_block(const char *p, const char *lim, const char **copied,
 	const char *q;
 	GByteArray *bytes;
 	enum tame_err rc = TAME_OK;
+	const char *label;
 	gchar *b64;
 	int inner_pad, cp932;
 
@@ -212,18 +218,30 @@ fix_block(const char *p, const char *lim, const char **copied,
 			}
 			cp932 = jis_needs_cp932(bytes);
 		}
-		if (inner_pad || cp932) {
+		label = cp932 ? "CP932" :
+		    mime_charset_superset(first.cs, first.cslen);
+		if (inner_pad || cp932 || (label && bytes)) {
 			b64 = g_base64_encode(bytes->data, bytes->len);
 			if (!(rc = buf_add(out, *copied,
 			    (size_t)(first.start - *copied))) &&
 			    !(rc = buf_add(out, "=?", 2)) &&
-			    !(rc = cp932 ? buf_add(out, "CP932", 5) :
+			    !(rc = label ? buf_addstr(out, label) :
 			    buf_add(out, first.cs, first.cslen)) &&
 			    !(rc = buf_add(out, "?B?", 3)) &&
 			    !(rc = buf_addstr(out, b64)))
 				rc = buf_add(out, "?=", 2);
 			g_free(b64);
 			*copied = last.end;
+			*changed = 1;
+		} else if (label) {
+			/* one word: only its label changes */
+			q = first.cs + first.cslen;
+			if (!(rc = buf_add(out, *copied,
+			    (size_t)(first.start - *copied))) &&
+			    !(rc = buf_add(out, "=?", 2)) &&
+			    !(rc = buf_addstr(out, label)))
+				rc = buf_add(out, q, (size_t)(first.end - q));
+			*copied = first.end;
 			*changed = 1;
 		}
 		if (bytes)

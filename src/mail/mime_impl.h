@@ -30,8 +30,8 @@
  * carry; the raw message keeps the rest. */
 #define MIME_ADDRS_MAX     TAME_SMTP_RCPT_MAX
 
-/* Options of every GMime parse: loose modes, UTF-8 then Latin-1 as the
- * fallback charsets. Set once by mime_init(), read-only after. */
+/* Options of every GMime parse: loose modes, UTF-8, windows-1252 and
+ * Latin-1 as the fallback charsets. Set once by mime_init(), read-only after. */
 extern GMimeParserOptions *mime_popts;
 
 /* --- context of one parse --------------------------------------------- */
@@ -46,6 +46,10 @@ struct pctx {
 	 * html); tail_end is how far that holds, 0 when no part came */
 	GString *html_tail;
 	size_t tail_end;
+	/* text/plain parts after the body's, outside multipart/alternative
+	 * (iPhone and Apple Mail write text, picture, text), joined to it */
+	GString *text_tail;
+	int in_alternative; /* the part's parent is multipart/alternative */
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;
@@ -61,7 +65,8 @@ struct pctx {
 struct buf;
 /* Base64 encoded words of one charset in a row where one before the
  * last ends in "=" padding (GMime would stop reading there) are made one
- * encoded word, in the header blocks of raw. Returns 1 with the mended
+ * encoded word, and a word whose label has a larger table is relabelled
+ * (mime_charset_superset), in the header blocks of raw. Returns 1 with the mended
  * copy appended to out, 0 when nothing needed it (out untouched), -1
  * when out of memory. */
 int mime_fix_ewords(const char *raw, size_t len, struct buf *out);
@@ -96,6 +101,10 @@ enum tame_err mime_scan_fields(const char *p, size_t len, int stop_blank,
     field_cb cb, void *ctx);
 /* Whether the field name (nlen bytes) is want, ignoring case. */
 int mime_field_is(const char *name, size_t nlen, const char *want);
+/* The iconv name of the larger table mail programs write under charset
+ * label cs (n bytes): "WINDOWS-1252" for "iso-8859-1", "CP932" for
+ * "shift_jis"...; NULL when the label is read as it is. */
+const char *mime_charset_superset(const char *cs, size_t n);
 /* The text of a text part in UTF-8, CRLF made LF, cut to TAME_TEXT_MAX.
  * malloc'd; NULL on ENOMEM. */
 char *mime_part_text(GMimeObject *obj);

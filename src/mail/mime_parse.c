@@ -36,7 +36,8 @@ GMimeParserOptions *mime_popts;
 static void
 mime_init_once(void)
 {
-	static const char *fallback[] = { "utf-8", "iso-8859-1", NULL };
+	static const char *fallback[] = { "utf-8", "windows-1252",
+	    "iso-8859-1", NULL };
 
 	g_mime_init();
 	if (sodium_init() < 0)
@@ -558,6 +559,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	c.html_tail = g_string_new(NULL);
+	c.text_tail = g_string_new(NULL);
 	if (!raw)
 		len = 0;
 	buf_init(&nonul, (size_t)TAME_SMTP_MESSAGE_MAX * 3 + 16);
@@ -666,6 +668,8 @@ out:
 	free(c.grp_orig);
 	if (c.html_tail)
 		g_string_free(c.html_tail, TRUE);
+	if (c.text_tail)
+		g_string_free(c.text_tail, TRUE);
 	if (msg)
 		g_object_unref(msg);
 	if (parser)

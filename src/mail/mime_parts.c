@@ -222,17 +222,22 @@ add_attachment(struct pctx *c, char *filename, char *type, char *cid,
 	return TAME_OK;
 }
 
-/* A file name safe to offer as a download: no directories, no controls,
- * no bidi controls (with which "invoice<RLO>fdp.exe" shows as
- * "invoiceexe.pdf"; browsers save them as "_" too), never empty.
+/* A file name safe to offer as a download: no directories (the name
+ * after the last "/" or "\\", as a mail program that sent a path meant),
+ * no controls, no bidi controls (with which "invoice<RLO>fdp.exe" shows
+ * as "invoiceexe.pdf"; browsers save them as "_" too), never empty.
  * Returns a malloc'd copy of name (or dflt); NULL on ENOMEM. */
 static char *
 clean_filename(const char *name, const char *dflt)
 {
+	const char *base, *q;
 	char *r, *p, *w;
 	size_t n;
 
-	r = mime_clean_str(name && *name ? name : dflt, MIME_FILENAME_MAX, 1);
+	for (base = q = name; q && *q; q++)
+		if ((*q == '/' || *q == '\\') && q[1])
+			base = q + 1;
+	r = mime_clean_str(base && *base ? base : dflt, MIME_FILENAME_MAX, 1);
 	if (!r)
 		return NULL;
 	for (p = w = r; *p; p += n) {
@@ -269,32 +274,79 @@ clean_type(GMimeContentType *ct)
 	return tame_ascii_lower(r);
 }
 
+/* The name of a part that has none: "attachment" with the extension
+ * of its type where it is a common one, so that a download opens. */
+static const char *
+default_name(const char *type)
+{
+	static const struct {
+		const char *type, *name;
+	} names[] = {
+		{ "text/calendar", "invite.ics" },
+		{ "text/plain", "attachment.txt" },
+		{ "text/html", "attachment.html" },
+		{ "text/csv", "attachment.csv" },
+		{ "text/vcard", "contact.vcf" },
+		{ "text/x-vcard", "contact.vcf" },
+		{ "application/pdf", "attachment.pdf" },
+		{ "application/zip", "attachment.zip" },
+		{ "application/ics", "invite.ics" },
+		{ "application/pkcs7-signature", "smime.p7s" },
+		{ "application/pkcs7-mime", "smime.p7m" },
+		{ "application/pgp-signature", "signature.asc" },
+		{ "image/png", "image.png" },
+		{ "image/jpeg", "image.jpg" },
+		{ "image/gif", "image.gif" },
+		{ "image/webp", "image.webp" },
+		{ "image/heic", "image.heic" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (type && strcmp(type, names[i].type) == 0)
+			return names[i].name;
+	return "attachment";
+}
+
+/* A leaf part kept as an attachment; made_cid (owned) is its
+ * Content-ID when it has none of its own (a picture placed in the
+ * html), else NULL. */
 static enum tame_err
-leaf_attachment(struct pctx *c, GMimeObject *obj, int is_image)
+leaf_attachment(struct pctx *c, GMimeObject *obj, int is_image,
+    char *made_cid)
 {
 	GMimePart *part = GMIME_PART(obj);
 	const char *disp = g_mime_object_get_disposition(obj);
 	unsigned char *data = NULL;
 	size_t len = 0;
-	char *cid = NULL;
+	char *cid = NULL, *type;
 	int nomem = 0, is_inline;
 	enum tame_err rc;
 
-	if (c->out->natt >= TAME_ATTACHMENTS_MAX)
+	if (c->out->natt >= TAME_ATTACHMENTS_MAX) {
+		free(made_cid);
 		return TAME_OK;
-	if ((rc = part_bytes(part, &data, &len)))
+	}
+	if ((rc = part_bytes(part, &data, &len))) {
+		free(made_cid);
 		return rc;
+	}
 	cid = mime_clean_id(g_mime_object_get_content_id(obj), &nomem);
+	if (!cid)
+		cid = made_cid;
+	else
+		free(made_cid);
 	if (nomem) {
+		free(cid);
 		free(data);
 		return TAME_ENOMEM;
 	}
 	is_inline = cid && is_image &&
 	    !(disp && g_ascii_strcasecmp(disp, "attachment") == 0);
+	type = clean_type(g_mime_object_get_content_type(obj));
 	return add_attachment(c,
-	    clean_filename(g_mime_part_get_filename(part), "attachment"),
-	    clean_type(g_mime_object_get_content_type(obj)), cid, is_inline,
-	    data, len);
+	    clean_filename(g_mime_part_get_filename(part), default_name(type)),
+	    type, cid, is_inline, data, len);
 }
 
 static enum tame_err
@@ -320,6 +372,50 @@ message_attachment(struct pctx *c, GMimeObject *obj)
 	    strdup("message/rfc822"), NULL, 0, data, len);
 }
 
+/* The end of a Content-ID made up for a picture that has none. */
+#define MADE_CID ".tame@invalid"
+
+/* 1 if s holds nothing but white space. */
+static int
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+/* A text/plain part after the body's (iPhone and Apple Mail write
+ * text, picture, text when a photo goes between two paragraphs): its
+ * text goes on the body's, and on the html's when there is one, in
+ * order. */
+static enum tame_err
+more_text(struct pctx *c, GMimeObject *obj)
+{
+	char *more = mime_part_text(obj), *esc, *t;
+
+	if (!more)
+		return TAME_ENOMEM;
+	for (t = more; *t == '\n' || *t == '\r'; t++)
+		;
+	if (!blank(t)) {
+		g_string_append(c->text_tail, "\n\n");
+		g_string_append(c->text_tail, t);
+		while (c->text_tail->len && (c->text_tail->str[
+		    c->text_tail->len - 1] == '\n'))
+			g_string_truncate(c->text_tail, c->text_tail->len - 1);
+		if (c->html_part && c->html_tail->len < TAME_TEXT_MAX) {
+			esc = g_markup_escape_text(t, -1);
+			g_string_append_printf(c->html_tail, "<pre>%s</pre>",
+			    esc);
+			c->tail_end = c->html_tail->len;
+			g_free(esc);
+		}
+	}
+	free(more);
+	return TAME_OK;
+}
+
 enum tame_err
 mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 {
@@ -327,7 +423,8 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 	const char *disp;
 	unsigned char *data = NULL;
 	size_t len = 0;
-	int i, n, is_att, was_report;
+	char *made_cid = NULL;
+	int i, n, is_att, was_report, was_alt;
 	enum tame_err rc = TAME_OK;
 
 	if (!obj)
@@ -343,16 +440,20 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		    "report-type");
 
 		was_report = c->in_report;
+		was_alt = c->in_alternative;
 		if (g_mime_content_type_is_type(ct, "multipart", "report") &&
 		    rt && g_ascii_strcasecmp(rt, "delivery-status") == 0) {
 			c->out->is_dsn = 1;
 			c->in_report = 1;
 		}
+		c->in_alternative = g_mime_content_type_is_type(ct,
+		    "multipart", "alternative");
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n && !rc; i++)
 			rc = mime_walk_parts(c, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
 		c->in_report = was_report;
+		c->in_alternative = was_alt;
 		return rc;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
@@ -391,6 +492,9 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 			c->text_part = obj;
 			return TAME_OK;
 		}
+		if (g_mime_content_type_is_type(ct, "text", "plain") &&
+		    !c->in_alternative && c->text_tail->len < TAME_TEXT_MAX)
+			return more_text(c, obj);
 		if (g_mime_content_type_is_type(ct, "text", "html") &&
 		    !c->html_part) {
 			c->html_part = obj;
@@ -419,18 +523,21 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 
 		if (nomem)
 			return TAME_ENOMEM;
-		if (cid) {
-			g_string_append_printf(c->html_tail, "<img src=\"cid:%s\">",
-			    cid);
-			free(cid);
-		}
+		/* Apple Mail gives such a picture no Content-ID: one is
+		 * made up, and taken back if no html part follows
+		 * (mime_read_bodies) */
+		if (!cid && asprintf(&made_cid, "part%zu" MADE_CID,
+		    c->out->natt) < 0)
+			return TAME_ENOMEM;
+		g_string_append_printf(c->html_tail, "<img src=\"cid:%s\">",
+		    cid ? cid : made_cid);
+		free(cid);
 	}
-	/* Text without a name that is not the body (text/calendar, a
-	 * second text/plain or text/html, as Apple Mail writes a mail with
-	 * a picture between two paragraphs) is kept too: it may be what
-	 * the sender meant most. */
+	/* Text without a name that is not the body (text/calendar, an
+	 * alternative's second text part) is kept too: it may be what the
+	 * sender meant most. */
 	return leaf_attachment(c, obj,
-	    g_mime_content_type_is_type(ct, "image", "*"));
+	    g_mime_content_type_is_type(ct, "image", "*"), made_cid);
 }
 
 /* The first line "Message-ID: <id>" in the body of a bounce that is not
@@ -474,21 +581,56 @@ mime_lenient_dsn(struct pctx *c, const char *raw, size_t len)
 	}
 }
 
-/* 1 if s holds nothing but white space. */
-static int
-blank(const char *s)
-{
-	for (; s && *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return 0;
-	return 1;
-}
-
 /* Said at the end of what is shown of an HTML part too long to show
  * whole (html_sanitize.h's limits): an agent must not take the part
  * shown for all of it. */
 #define HTML_CUT_NOTE "[This message goes on beyond what Tame shows; " \
 	"\"View original\" has all of it.]"
+
+/* The body's text with the text parts after it (tail: each one after
+ * "\n\n"), cut to TAME_TEXT_MAX. */
+static enum tame_err
+join_text(struct mime_parsed *o, GString *tail)
+{
+	size_t n = strlen(o->text);
+	char *all;
+
+	while (n > 0 && (o->text[n - 1] == '\n' || o->text[n - 1] == ' '))
+		n--;
+	/* no body text before them: no blank lines either */
+	if (!(all = tame_strndup(o->text, n)))
+		return TAME_ENOMEM;
+	free(o->text);
+	o->text = g_strconcat(all, tail->str + (n ? 0 : 2), NULL);
+	free(all);
+	all = o->text;
+	o->text = mime_clean_str(all, TAME_TEXT_MAX, 0);
+	g_free(all);
+	return o->text ? TAME_OK : TAME_ENOMEM;
+}
+
+/* A picture given a made-up Content-ID that the html does not show
+ * (no html part followed it) is an attachment like any other. */
+static void
+unplace_pictures(struct mime_parsed *o)
+{
+	struct mime_attachment *a;
+	char *ref;
+	size_t i;
+
+	for (i = 0; i < o->natt; i++) {
+		a = &o->att[i];
+		if (!a->content_id || !strstr(a->content_id, MADE_CID))
+			continue;
+		ref = g_strconcat("cid:", a->content_id, NULL);
+		if (!o->html || !strstr(o->html, ref)) {
+			free(a->content_id);
+			a->content_id = NULL;
+			a->is_inline = 0;
+		}
+		g_free(ref);
+	}
+}
 
 enum tame_err
 mime_read_bodies(struct pctx *c)
@@ -504,8 +646,12 @@ mime_read_bodies(struct pctx *c)
 		if (!(o->text = mime_part_text(c->text_part)))
 			return TAME_ENOMEM;
 	}
-	if (!c->html_part)
+	if (c->text_tail->len && (rc = join_text(o, c->text_tail)))
+		return rc;
+	if (!c->html_part) {
+		unplace_pictures(o);
 		return TAME_OK;
+	}
 	if (!(html = mime_part_text(c->html_part)))
 		return TAME_ENOMEM;
 	if (c->html_tail && c->tail_end) {
@@ -553,5 +699,6 @@ mime_read_bodies(struct pctx *c)
 out:
 	buf_free(&b);
 	free(html);
+	unplace_pictures(o);
 	return rc;
 }

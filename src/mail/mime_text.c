@@ -317,19 +317,75 @@ utf8_label(const char *cs)
 	    g_ascii_strcasecmp(cs, "ascii") == 0;
 }
 
-/* The iconv name to decode label cs with. As browsers do (WHATWG
- * Encoding), Latin-1 is read as windows-1252, which Outlook writes
- * under that label: its euro sign, dashes and curly quotes would be C1
- * controls otherwise. */
+/* Labels read with a larger table, as browsers do (WHATWG Encoding):
+ * mail programs write the larger one's characters under the smaller
+ * one's name. Outlook writes windows-1252 as Latin-1 (its euro sign,
+ * dashes and curly quotes would be C1 controls), Japanese Windows
+ * CP932 as Shift_JIS (①, 髙, ～), Korean Windows CP949 as EUC-KR or
+ * ks_c_5601-1987 (똠). */
+static const struct {
+	const char *label, *as;
+} supersets[] = {
+	{ "iso-8859-1", "WINDOWS-1252" }, { "iso8859-1", "WINDOWS-1252" },
+	{ "iso_8859-1", "WINDOWS-1252" }, { "latin1", "WINDOWS-1252" },
+	{ "l1", "WINDOWS-1252" }, { "cp819", "WINDOWS-1252" },
+	{ "iso-8859-9", "WINDOWS-1254" }, { "iso8859-9", "WINDOWS-1254" },
+	{ "latin5", "WINDOWS-1254" },
+	{ "tis-620", "CP874" }, { "iso-8859-11", "CP874" },
+	{ "shift_jis", "CP932" }, { "shift-jis", "CP932" },
+	{ "sjis", "CP932" }, { "x-sjis", "CP932" }, { "ms_kanji", "CP932" },
+	{ "csshiftjis", "CP932" }, { "windows-31j", "CP932" },
+	{ "euc-kr", "CP949" }, { "ks_c_5601-1987", "CP949" },
+	{ "ks_c_5601", "CP949" }, { "ksc5601", "CP949" },
+	{ "ksc_5601", "CP949" }, { "cseuckr", "CP949" },
+	{ "windows-949", "CP949" },
+};
+
+/* See mime_impl.h. */
+const char *
+mime_charset_superset(const char *cs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(supersets) / sizeof(supersets[0]); i++)
+		if (strlen(supersets[i].label) == n &&
+		    g_ascii_strncasecmp(cs, supersets[i].label, n) == 0)
+			return supersets[i].as;
+	return NULL;
+}
+
+/* The iconv name to decode label cs with: a larger table's name
+ * (mime_charset_superset), or GMime's name for it. */
 static const char *
 decode_as(const char *cs)
 {
-	if (g_ascii_strcasecmp(cs, "iso-8859-1") == 0 ||
-	    g_ascii_strcasecmp(cs, "iso8859-1") == 0 ||
-	    g_ascii_strcasecmp(cs, "latin1") == 0 ||
-	    g_ascii_strcasecmp(cs, "iso_8859-1") == 0)
-		return "WINDOWS-1252";
-	return g_mime_charset_iconv_name(cs);
+	const char *as = mime_charset_superset(cs, strlen(cs));
+
+	return as ? as : g_mime_charset_iconv_name(cs);
+}
+
+/* The charset an HTML document's <meta> names ("<meta charset=X>" or
+ * "content=\"text/html; charset=X\""), in its first 1024 bytes as
+ * browsers look, into out; 0 when it names none. */
+static int
+meta_charset(const unsigned char *d, size_t n, char *out, size_t outsz)
+{
+	const char *p = (const char *)d, *end = p + (n < 1024 ? n : 1024);
+	size_t k;
+
+	for (; end - p > 8; p++) {
+		if (g_ascii_strncasecmp(p, "charset=", 8) != 0)
+			continue;
+		for (p += 8; p < end && (*p == '"' || *p == '\'' || *p == ' ');
+		    p++)
+			;
+		for (k = 0; p < end && k + 1 < outsz && (g_ascii_isalnum(*p) ||
+		    *p == '-' || *p == '_' || *p == ':' || *p == '.'); p++)
+			out[k++] = *p;
+		out[k] = '\0';
+		return k > 0;
+	}
+	return 0;
 }
 
 /* The part's bytes (transfer encoding undone) in UTF-8, g_malloc'd: by
@@ -344,7 +400,7 @@ part_text_any(GMimeObject *obj)
 	    "charset");
 	GMimeStream *s;
 	GByteArray *ba;
-	char *t = NULL;
+	char *t = NULL, meta[41];
 	gsize n, i, k;
 
 	if (!(s = part_bytes(obj, &ba)))
@@ -375,6 +431,12 @@ part_text_any(GMimeObject *obj)
 	if (!t && n && g_utf8_validate((const char *)ba->data, (gssize)n,
 	    NULL))
 		t = g_strndup((const char *)ba->data, n);
+	/* HTML that names its charset only in a <meta> */
+	if (!t && n && utf8_label(cs) && g_mime_content_type_is_type(
+	    g_mime_object_get_content_type(obj), "text", "html") &&
+	    meta_charset(ba->data, n, meta, sizeof(meta)))
+		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
+		    decode_as(meta), NULL, NULL, NULL);
 	if (!t && n)
 		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
 		    "WINDOWS-1252", NULL, NULL, NULL);
@@ -386,26 +448,104 @@ part_text_any(GMimeObject *obj)
 	return t;
 }
 
+/* format=flowed text (RFC 3676) as the paragraphs it stands for: a
+ * line that ends in a space goes on in the next one of its quote
+ * depth (with DelSp=yes that space is the sender's, not the text's),
+ * and the space that stuffs a line starting with a space, ">" or
+ * "From " is taken off. Apple Mail and Thunderbird write it; left as
+ * it is, links and words are cut at the sender's line ends. Quoted
+ * lines come out as "> " per depth. In place: the text only shrinks,
+ * but for the "> " of a quote written ">>" without a space, for which
+ * r has room (see mime_part_text). */
+static void
+unflow(char *r, int delsp)
+{
+	char *src = strdup(r), *p, *e, *w = r;
+	int depth, prev = -1, i;
+	size_t n;
+
+	if (!src)
+		return;	/* the text stays as sent */
+	for (p = src; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		for (depth = 0; p < e && *p == '>'; p++)
+			depth++;
+		if (p < e && *p == ' ')
+			p++;
+		n = (size_t)(e - p);
+		if (prev != depth) {
+			if (prev >= 0)
+				*w++ = '\n';
+			for (i = 0; i < depth; i++)
+				*w++ = '>';
+			if (depth)
+				*w++ = ' ';
+		}
+		/* flowed: a trailing space, not the signature's "-- " */
+		if (n && p[n - 1] == ' ' && !(n == 3 && memcmp(p, "-- ", 3) == 0)) {
+			memmove(w, p, n - (delsp ? 1 : 0));
+			w += n - (delsp ? 1 : 0);
+			prev = depth;
+			continue;
+		}
+		memmove(w, p, n);
+		w += n;
+		if (*e)
+			*w++ = '\n';
+		prev = -1;
+	}
+	*w = '\0';
+	free(src);
+}
+
+/* 1 if text part obj says format=flowed; *delsp from its DelSp. */
+static int
+is_flowed(GMimeObject *obj, int *delsp)
+{
+	const char *f = g_mime_object_get_content_type_parameter(obj,
+	    "format");
+	const char *d = g_mime_object_get_content_type_parameter(obj,
+	    "delsp");
+
+	*delsp = d && g_ascii_strcasecmp(d, "yes") == 0;
+	return f && g_ascii_strcasecmp(f, "flowed") == 0;
+}
+
 /* The text of a text part in UTF-8 (from the declared charset; a label
- * that lies falls back to UTF-8, then windows-1252), CRLF made LF, cut
- * to TAME_TEXT_MAX. malloc'd; NULL on ENOMEM. */
+ * that lies falls back to UTF-8, then windows-1252), CRLF made LF,
+ * format=flowed unwrapped, cut to TAME_TEXT_MAX. malloc'd; NULL on
+ * ENOMEM. */
 char *
 mime_part_text(GMimeObject *obj)
 {
 	char *t, *r, *w;
 	const char *p;
+	int delsp;
 
-	if ((r = part_text_utf8(obj)) != NULL)
-		return r;
-	if (!(t = part_text_any(obj)))
-		return strdup("");
-	r = mime_clean_str(t, TAME_TEXT_MAX, 0);
-	g_free(t);
-	if (!r)
-		return NULL;
-	for (p = w = r; *p; p++)
-		if (!(p[0] == '\r' && p[1] == '\n'))
-			*w++ = *p;
-	*w = '\0';
+	if ((r = part_text_utf8(obj)) == NULL) {
+		if (!(t = part_text_any(obj)))
+			return strdup("");
+		r = mime_clean_str(t, TAME_TEXT_MAX, 0);
+		g_free(t);
+		if (!r)
+			return NULL;
+		for (p = w = r; *p; p++)
+			if (!(p[0] == '\r' && p[1] == '\n'))
+				*w++ = *p;
+		*w = '\0';
+	}
+	if (is_flowed(obj, &delsp)) {
+		/* room for a "> " where ">>" had no space after it */
+		size_t n = strlen(r);
+
+		if ((w = realloc(r, n * 2 + 2)) == NULL) {
+			free(r);
+			return NULL;
+		}
+		r = w;
+		unflow(r, delsp);
+	}
 	return r;
 }

@@ -588,6 +588,47 @@ test('HTML mail: quoted history folded, remote images held back',
 		await context.close();
 	});
 
+test('Outlook HTML: a reply\'s history folds, a forward\'s stays',
+	async () => {
+		const outlook = (lead) => '<div class="WordSection1"><p>' + lead +
+			'</p><div style="border:none;border-top:solid #E1E1E1 1.0pt">' +
+			'<p><b>From:</b> Support &lt;support@x.test&gt;<br>' +
+			'<b>Sent:</b> Monday, 2 March 2026 10:00<br><b>To:</b> Ann' +
+			'</p></div><p>Which plan do you want?</p></div>';
+		const reply = await env.tamed.deliver({
+			subject: 'RE: Your plan', text: 'plain',
+			html: outlook('The new plan works for us.') });
+		const fw = await env.tamed.deliver({
+			subject: 'FW: Your plan', text: 'plain',
+			html: outlook('Please look at this.') });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		const frameOf = async (id) => {
+			await page.goto(env.tamed.url + '/#/t/' + id);
+			await page.reload();
+			const frame = await (await page.waitForSelector(
+				'.msg.in iframe')).contentFrame();
+			await frame.waitForSelector('p:text("Which plan")',
+				{ state: 'attached' });
+			return frame;
+		};
+		let frame = await frameOf(reply);
+		const hidden = frame.locator('p:text("Which plan")');
+		await waitFor(async () => !(await hidden.isVisible()),
+			{ what: 'the history folded' });
+		assert.equal(await frame.locator('p:text("works for us")')
+			.isVisible(), true);
+		await page.click('.quote-toggle');
+		assert.equal(await hidden.isVisible(), true);
+		frame = await frameOf(fw);
+		assert.equal(await frame.locator('p:text("Which plan")')
+			.isVisible(), true);
+		assert.equal(await page.locator('.msg.in .quote-toggle').count(), 0);
+		assertClean(seen);
+		await context.close();
+	});
+
 test('a long thread shows its first and latest messages, the rest ' +
 	'behind one button', async () => {
 	const id = await env.tamed.deliver({ subject: 'Long back and forth',
@@ -932,6 +973,14 @@ test('quoted history and signatures fold, the message stays', () => {
 	assert.equal(f('Merci\nDe : Shop\nEnvoy\u00e9 : lundi\nObjet : x'), 1);
 	assert.equal(f('Here is what my colleague wrote:\nIt broke on ' +
 		'Monday.'), -1);
+	// Outlook's forward ("FW:") has only a header block: what it
+	// forwards stays, where a reply's history with it folds
+	const outlookFw = 'Please handle.\n\n________________________________\n' +
+		'From: Ann <ann@x.org>\nSent: Monday\nTo: us\n\nIt broke.';
+	assert.equal(foldPoint(outlookFw.split('\n'), true), -1);
+	assert.equal(foldPoint(outlookFw.split('\n'), false), 3);
+	assert.equal(foldPoint(('FYI\n-----Original Message-----\nFrom: x')
+		.split('\n'), true), -1);
 	// a mail that is only a quote is shown whole
 	assert.equal(f('> all of it\n> quoted'), -1);
 	assert.equal(f('Nothing to fold here.\nReally.'), -1);

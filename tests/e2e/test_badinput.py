@@ -307,6 +307,16 @@ def test_charsets_shown_as_utf8(tame, charset, text):
      b"<p>Sch\xf6ne Gr\xfc\xdfe</p>", "Sch\u00f6ne Gr\u00fc\u00dfe"),
     ("us-ascii over utf-8", "text/plain; charset=us-ascii",
      b"K\xc3\xa4se", "K\u00e4se"),
+    # Japanese Windows writes CP932 as Shift_JIS (\u2460, \u9ad9), Korean
+    # Windows CP949 as ks_c_5601-1987 (\ub620)
+    ("shift_jis label over cp932", "text/plain; charset=Shift_JIS",
+     "\u2460\u756a\u306e\u9ad9\u6a4b\u69d8".encode("cp932"),
+     "\u2460\u756a\u306e\u9ad9\u6a4b\u69d8"),
+    ("ks_c_5601 label over cp949", "text/plain; charset=ks_c_5601-1987",
+     "\uc548\ub155 \ub620".encode("cp949"), "\uc548\ub155 \ub620"),
+    ("html named by its meta", "text/html",
+     '<meta charset="windows-1251"><p>\u0417\u0430\u043a\u0430\u0437</p>'
+     .encode("cp1251"), "\u0417\u0430\u043a\u0430\u0437"),
     ("unknown label over utf-8", "text/plain; charset=x-bogus",
      b"K\xc3\xa4se", "K\u00e4se"),
 ])
@@ -322,6 +332,64 @@ def test_lying_charset_loses_no_letter(tame, name, ctype, body, want):
     t = tame.wait_ticket("Lying " + name)
     got = tame.ticket(t["id"])["messages"][0]["text"]
     assert want in got, (name, got)
+
+
+def test_latin1_encoded_words_read_as_windows_1252(tame):
+    """Outlook labels windows-1252 as Latin-1 in encoded words and writes
+    it as raw 8-bit bytes too: the subject and the sender's name keep
+    their curly quotes and dashes. Before, they were control
+    characters (or dropped) in the list and the ticket."""
+    raw = crlf("From: =?iso-8859-1?Q?Ren=E9_=93Bob=94?= <rene@example.org>",
+               "To: " + MAILBOX,
+               "Subject: =?iso-8859-1?Q?It=92s_broken_=96_again?=",
+               "Message-ID: <ew1252@example.org>", "", "Body.")
+    tame.send_raw(raw)
+    t = tame.wait_ticket("It\u2019s broken \u2013 again")
+    assert t["customer"]["name"] == "Ren\u00e9 \u201cBob\u201d"
+    raw = crlf("From: b@example.org", "To: " + MAILBOX,
+               b"Subject: Caf\xe9 \x93open\x94", "", "Body.")
+    tame.send_raw(raw)
+    tame.wait_ticket("Caf\u00e9 \u201copen\u201d")
+
+
+def test_iphone_text_photo_text_is_one_text(tame):
+    """iPhone and Apple Mail write a photo between two paragraphs as
+    text, picture, text. The customer's words after the photo are part
+    of the message (shown, in the preview of the list, found by search),
+    not an attachment named "attachment"; the photo stays a download."""
+    raw = crlf(*hdr("Wrong item delivered", [],
+                    ctype='multipart/mixed; boundary="apple"'), "",
+               "--apple", "Content-Type: text/plain; charset=us-ascii", "",
+               "Here is what arrived:", "",
+               "--apple", "Content-Type: image/jpeg",
+               "Content-Disposition: inline; filename=IMG_5555.JPG",
+               "Content-Transfer-Encoding: base64", "", "/9j/4AAQSkZJRg==",
+               "--apple", "Content-Type: text/plain; charset=us-ascii", "",
+               "", "I ordered the blue one, order 88123.", "",
+               "Sent from my iPhone", "--apple--")
+    tame.send_raw(raw)
+    t = tame.wait_ticket("Wrong item delivered")
+    m = tame.ticket(t["id"])["messages"][0]
+    assert m["text"].startswith("Here is what arrived:\n\nI ordered the "
+                                "blue one, order 88123."), m["text"]
+    assert [a["filename"] for a in m["attachments"]] == ["IMG_5555.JPG"]
+    assert [x["id"] for x in tame.tickets(q="88123")] == [t["id"]]
+
+
+def test_flowed_text_is_unwrapped(tame):
+    """Apple Mail and Thunderbird send format=flowed; with DelSp=yes a
+    long link is cut at the sender's line end. The agent sees the
+    paragraph and the link whole."""
+    raw = crlf(*hdr("Reset link", [],
+                    ctype="text/plain; charset=utf-8; format=flowed; "
+                          "delsp=yes"), "",
+               "The link https://x.test/reset?token=abc&user= ",
+               "kenji does not open.")
+    tame.send_raw(raw)
+    t = tame.wait_ticket("Reset link")
+    m = tame.ticket(t["id"])["messages"][0]
+    assert "https://x.test/reset?token=abc&user=kenji does not open." \
+        in m["text"], m["text"]
 
 
 def test_html_mail_shown_in_part_says_so_and_blank_text_is_skipped(tame):

@@ -243,13 +243,13 @@ test_attachment(void **state)
 	assert_string_equal(p.text, "see attached");
 	assert_int_equal(p.natt, 2);
 	assert_string_equal(p.att[0].content_type, "image/png");
-	assert_string_equal(p.att[0].filename, ".._etc_x.png");
+	assert_string_equal(p.att[0].filename, "x.png");
 	assert_int_equal(p.att[0].len, sizeof(png));
 	assert_memory_equal(p.att[0].data, png, sizeof(png));
 	assert_int_equal(p.att[0].is_inline, 0);
 	assert_null(p.att[0].content_id);
 	assert_string_equal(p.att[1].content_type, "image/gif");
-	assert_string_equal(p.att[1].filename, "attachment");
+	assert_string_equal(p.att[1].filename, "image.gif");
 	assert_string_equal(p.att[1].content_id, "img1@here");
 	assert_int_equal(p.att[1].is_inline, 1);
 	assert_int_equal(p.att[1].len, 6);
@@ -277,9 +277,10 @@ test_attachment(void **state)
 
 /* Apple Mail writes a picture between two paragraphs as mixed parts:
  * html, image, html. The html parts are joined, the picture in its
- * place (by its Content-ID); a second text/plain is kept as an
- * attachment rather than lost. Pictures after the last html part (a
- * multipart/related body's) add nothing to the html. */
+ * place (by its Content-ID, or one made up when it has none); text/plain
+ * parts after the body's are joined to its text (and shown in the
+ * html), as iPhone writes text, photo, text. Pictures after the last
+ * html part (a multipart/related body's) add nothing to the html. */
 static void
 test_second_text_parts_kept(void **state)
 {
@@ -294,17 +295,65 @@ test_second_text_parts_kept(void **state)
 	    "iVBORw0KGgo=\n"
 	    "--b1\nContent-Type: text/html\n\n<p>second</p>\n"
 	    "--b1\nContent-Type: text/plain\n\nplain one\n"
-	    "--b1\nContent-Type: text/plain\n\nplain two\n"
+	    "--b1\nContent-Type: text/plain\n\n\nplain <two>\n"
 	    "--b1--\n", &p);
 	assert_non_null(strstr(p.html, "first"));
 	assert_non_null(strstr(p.html, "second"));
 	assert_true(strstr(p.html, "first") < strstr(p.html, "cid:pic1@mac"));
 	assert_true(strstr(p.html, "cid:pic1@mac") < strstr(p.html, "second"));
-	assert_string_equal(p.text, "plain one");
-	assert_int_equal(p.natt, 2);
+	assert_true(strstr(p.html, "second") < strstr(p.html,
+	    "plain &lt;two&gt;"));
+	assert_string_equal(p.text, "plain one\n\nplain <two>");
+	assert_int_equal(p.natt, 1);
 	assert_string_equal(p.att[0].content_type, "image/png");
-	assert_string_equal(p.att[1].content_type, "text/plain");
-	assert_non_null(memmem(p.att[1].data, p.att[1].len, "plain two", 9));
+	mime_parsed_free(&p);
+
+	/* iPhone: text, a photo without Content-ID, text; no html */
+	parse_str("From: a@b.c\nSubject: photo\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/plain\n\nHere is what arrived:\n\n"
+	    "--b1\nContent-Type: image/jpeg\nContent-Disposition: inline;"
+	    " filename=IMG_1.jpg\nContent-Transfer-Encoding: base64\n\n"
+	    "/9j/4AAQ\n"
+	    "--b1\nContent-Type: text/plain\n\n\nI ordered the blue one."
+	    "\n\nSent from my iPhone\n"
+	    "--b1--\n", &p);
+	assert_string_equal(p.text, "Here is what arrived:\n\n"
+	    "I ordered the blue one.\n\nSent from my iPhone");
+	assert_int_equal(p.natt, 1);
+	assert_string_equal(p.att[0].filename, "IMG_1.jpg");
+	assert_null(p.att[0].content_id);
+	assert_int_equal(p.att[0].is_inline, 0);
+	mime_parsed_free(&p);
+
+	/* Apple Mail: html, a named picture without Content-ID, html;
+	 * an alternative's second text part stays an attachment */
+	parse_str("From: a@b.c\nSubject: apple\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=a1\n\n"
+	    "--a1\nContent-Type: text/plain\n\nall of it\n"
+	    "--a1\nContent-Type: text/plain; charset=utf-8\n\nagain\n"
+	    "--a1\nContent-Type: multipart/mixed; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/html\n\n<p>one</p>\n"
+	    "--b1\nContent-Type: image/jpeg\nContent-Disposition: inline;"
+	    " filename=IMG_0042.jpeg\nContent-Transfer-Encoding: base64\n\n"
+	    "/9j/4AAQ\n"
+	    "--b1\nContent-Type: text/html\n\n<p>two</p>\n"
+	    "--b1--\n--a1--\n", &p);
+	assert_string_equal(p.text, "all of it");
+	assert_int_equal(p.natt, 2);
+	assert_string_equal(p.att[0].content_type, "text/plain");
+	assert_string_equal(p.att[0].filename, "attachment.txt");
+	assert_string_equal(p.att[1].filename, "IMG_0042.jpeg");
+	assert_non_null(p.att[1].content_id);
+	assert_int_equal(p.att[1].is_inline, 1);
+	{
+		char ref[300];
+
+		snprintf(ref, sizeof(ref), "cid:%s", p.att[1].content_id);
+		assert_non_null(strstr(p.html, ref));
+		assert_true(strstr(p.html, "one") < strstr(p.html, ref));
+		assert_true(strstr(p.html, ref) < strstr(p.html, "two"));
+	}
 	mime_parsed_free(&p);
 
 	parse_str("From: a@b.c\nSubject: related\nMIME-Version: 1.0\n"
@@ -314,6 +363,89 @@ test_second_text_parts_kept(void **state)
 	    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
 	    "--b1--\n", &p);
 	assert_null(strstr(strstr(p.html, "cid:l@x") + 1, "cid:l@x"));
+	mime_parsed_free(&p);
+}
+
+/* Labels read with the larger table mail programs write under them:
+ * windows-1252 as Latin-1 (body, encoded word, raw 8-bit header),
+ * CP932 as Shift_JIS, CP949 as ks_c_5601-1987; an HTML part's charset
+ * named only in its <meta>. */
+static void
+test_charset_supersets(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: =?iso-8859-1?Q?Ren=E9_=93Bob=94?= <r@x.org>\n"
+	    "Subject: =?iso-8859-1?Q?It=92s_broken_=96_again?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n\n"
+	    "\x93Hello\x94 \x80" "5\n", &p);
+	assert_string_equal(p.subject, "It\xe2\x80\x99s broken \xe2\x80\x93 again");
+	assert_string_equal(p.from_name, "Ren\xc3\xa9 \xe2\x80\x9c" "Bob"
+	    "\xe2\x80\x9d");
+	assert_string_equal(p.text, "\xe2\x80\x9cHello\xe2\x80\x9d \xe2\x82\xac" "5\n");
+	mime_parsed_free(&p);
+
+	parse_str("From: a@b.c\nSubject: It\x92s caf\xe9\n\nx\n", &p);
+	assert_string_equal(p.subject, "It\xe2\x80\x99s caf\xc3\xa9");
+	mime_parsed_free(&p);
+
+	/* ① (CP932 0x8740) and 髙 (0xFBFC) under a Shift_JIS label */
+	parse_str("From: a@b.c\nSubject: =?shift_jis?B?h0A=?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=Shift_JIS\n\n"
+	    "\x87\x40\xfb\xfc\n", &p);
+	assert_string_equal(p.subject, "\xe2\x91\xa0");
+	assert_string_equal(p.text, "\xe2\x91\xa0\xe9\xab\x99\n");
+	mime_parsed_free(&p);
+
+	/* 똠 is CP949 0x8C63, outside EUC-KR */
+	parse_str("From: a@b.c\nSubject: =?ks_c_5601-1987?B?jGM=?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ks_c_5601-1987\n\n"
+	    "\x8c\x63\n", &p);
+	assert_string_equal(p.subject, "\xeb\x98\xa0");
+	assert_string_equal(p.text, "\xeb\x98\xa0\n");
+	mime_parsed_free(&p);
+
+	/* "Привет" in windows-1251, named only by the <meta> */
+	parse_str("From: a@b.c\nSubject: meta\nMIME-Version: 1.0\n"
+	    "Content-Type: text/html\n\n"
+	    "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html;"
+	    " charset=windows-1251\"></head><body><p>\xcf\xf0\xe8\xe2\xe5\xf2"
+	    "</p></body></html>\n", &p);
+	assert_non_null(strstr(p.html, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2"
+	    "\xd0\xb5\xd1\x82"));
+	mime_parsed_free(&p);
+}
+
+/* format=flowed (RFC 3676): lines ending in a space go on; DelSp=yes
+ * takes that space off; stuffing is taken off; quotes keep "> ". */
+static void
+test_format_flowed(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: a@b.c\nSubject: f\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8; format=flowed\n\n"
+	    "This paragraph was \nwrapped by the \nsender.\n"
+	    " From here on, stuffed.\n"
+	    "\n"
+	    ">quoted and \n>wrapped\n"
+	    ">>deeper\n"
+	    "-- \n"
+	    "Ann\n", &p);
+	assert_string_equal(p.text, "This paragraph was wrapped by the sender.\n"
+	    "From here on, stuffed.\n\n> quoted and wrapped\n>> deeper\n"
+	    "-- \nAnn\n");
+	mime_parsed_free(&p);
+
+	parse_str("From: a@b.c\nSubject: f\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\n\n"
+	    "https://x.test/reset?token=abc&user= \nkenji does not open.\n",
+	    &p);
+	assert_string_equal(p.text,
+	    "https://x.test/reset?token=abc&user=kenji does not open.\n");
 	mime_parsed_free(&p);
 }
 
@@ -742,6 +874,8 @@ main(void)
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_attachment),
 		cmocka_unit_test(test_second_text_parts_kept),
+		cmocka_unit_test(test_charset_supersets),
+		cmocka_unit_test(test_format_flowed),
 		cmocka_unit_test(test_nested_message),
 		cmocka_unit_test(test_missing_and_duplicate_ids),
 		cmocka_unit_test(test_references_newest_kept),
