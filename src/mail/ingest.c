@@ -285,24 +285,32 @@ ack_ticket(struct store *s, const char *const *ids, size_t n,
 }
 
 /* *cc_only = 1 when the addresses a report says failed (rcpts, ", "
- * joined; NULL when it did not say) leave out the customer of ticket
- * tid: a colleague in CC did not get the reply, the customer did. */
+ * joined; NULL when it did not say) leave out the To of reply msg: a
+ * colleague in CC did not get it, the customer did. The reply's own
+ * To, not the ticket's customer now: a ticket merged into another
+ * customer's since has that one's. */
 static enum tame_err
-bounced_cc_only(struct store *s, int64_t tid, const char *rcpts,
+bounced_cc_only(struct store *s, int64_t msg, const char *rcpts,
     int *cc_only)
 {
-	struct reply_ctx c;
+	json_t *to, *a;
+	char *to_json = NULL;
 	enum tame_err rc;
+	size_t i;
 
 	*cc_only = 0;
 	if (!rcpts || !*rcpts)
 		return TAME_OK;
-	memset(&c, 0, sizeof(c));
-	if ((rc = store_reply_ctx(s, tid, &c)))
+	if ((rc = store_message_to(s, msg, &to_json)))
 		return rc == TAME_ENOTFOUND ? TAME_OK : rc;
-	*cc_only = c.customer_email &&
-	    !mime_addr_listed(rcpts, c.customer_email);
-	store_reply_ctx_clear(&c);
+	to = json_loads(to_json, 0, NULL);
+	free(to_json);
+	*cc_only = json_array_size(to) > 0;
+	json_array_foreach(to, i, a)
+		if (json_is_string(a) && mime_addr_listed(rcpts,
+		    json_string_value(a)))
+			*cc_only = 0;
+	json_decref(to);
 	return TAME_OK;
 }
 
@@ -361,7 +369,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
 		return TAME_OK;
 	/* failed only for a CC: the customer has the answer; the reply
 	 * says who did not get it, the ticket stays as it is */
-	if ((rc = bounced_cc_only(s, tid, p->dsn_failed_rcpts, &cc_only)))
+	if ((rc = bounced_cc_only(s, orig_msg, p->dsn_failed_rcpts, &cc_only)))
 		return rc;
 	if (cc_only) {
 		snprintf(note, sizeof(note), "not delivered to %s: %s",

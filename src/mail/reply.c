@@ -120,6 +120,27 @@ reply_already_sent(struct store *s, int64_t ticket_id, int64_t agent_id,
 	return rc;
 }
 
+/* The collision check of r (reply.h), inside the reply's transaction,
+ * so that of two agents sending at once the second sees the first. */
+static enum tame_err
+newer_than_since(struct store *s, const struct reply_req *r)
+{
+	int64_t newer = 0;
+	int is_reply = 0;
+	enum tame_err rc;
+
+	if (r->since_message_id <= 0 || r->force)
+		return TAME_OK;
+	if ((rc = store_desk_newer_inbound(s, r->ticket_id,
+	    r->since_message_id, r->agent_id, &newer, &is_reply)) || !newer)
+		return rc;
+	if (r->newer)
+		*r->newer = newer;
+	if (r->newer_reply)
+		*r->newer_reply = is_reply;
+	return TAME_ECONFLICT;
+}
+
 enum tame_err
 reply_send(struct store *s, const struct reply_req *r, int64_t now,
     int64_t *msg_id)
@@ -175,6 +196,8 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	 * a reply here would start a second thread with the customer */
 	if ((rc = store_desk_merged_into(s, r->ticket_id, &merged)) ||
 	    (merged && (rc = TAME_ECONFLICT)))
+		goto out;
+	if ((rc = newer_than_since(s, r)))
 		goto out;
 	/* each CC once, and not the customer, who is the To already: the
 	 * relay would be sent one address twice */

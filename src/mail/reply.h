@@ -35,6 +35,16 @@ struct reply_req {
 	size_t natt;
 	char *why;                    /* optional, REPLY_WHY_MAX bytes: on
 	                                 TAME_EINVAL, what was refused */
+	/* the collision check, in the reply's own transaction (two agents
+	 * sending at once: one is sent, the other hears of it): with
+	 * since_message_id > 0 and not force, a customer message or a
+	 * colleague's reply after it refuses the reply with
+	 * TAME_ECONFLICT, its id in *newer (and *newer_reply 1 for a
+	 * reply); newer and newer_reply may be NULL */
+	int64_t since_message_id;
+	int force;
+	int64_t *newer;
+	int *newer_reply;
 };
 
 #define REPLY_WHY_MAX 200
@@ -50,7 +60,9 @@ enum tame_err reply_signed(struct store *s, int64_t ticket_id,
 enum tame_err reply_already_sent(struct store *s, int64_t ticket_id,
     int64_t agent_id, int64_t since, const char *text, int *yes);
 /* Creates the reply in its own transaction on s. *msg_id gets the new
- * message row. TAME_ENOTFOUND (ticket), TAME_EINVAL (empty text, a bad
+ * message row. TAME_ENOTFOUND (ticket), TAME_ECONFLICT (merged away, or
+ * something newer than r->since_message_id: *r->newer set),
+ * TAME_EINVAL (empty text, a bad
  * CC address, or a customer address no mail can be written to: r->why,
  * when set, says which), TAME_ECONFLICT (the ticket was merged into
  * another). The caller wakes the outbox afterwards. */

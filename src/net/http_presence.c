@@ -12,11 +12,13 @@
  * One tamed process holds the table; several tamed nodes would share
  * it through the store's change feed (not needed for SQLite).
  *
- * The check before sending (http_presence_check_newer) is the other
- * half of collision detection: the composer remembers the newest
- * message it showed, and a reply written before a newer customer
- * message is refused with 409 new_message unless the agent says
- * force.
+ * The check when sending is the other half of collision detection:
+ * the composer remembers the newest message it showed, and a reply
+ * written before a newer customer message (or a colleague's reply) is
+ * refused with 409 new_message unless the agent says force. reply_send
+ * makes it in the reply's own transaction, so of two agents sending at
+ * the same moment only one gets through; http_presence_newer answers
+ * for the other.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -227,28 +229,13 @@ http_presence_all(struct http_ctx *c)
 	http_json(c, 200, arr ? json_pack("{s:o}", "presence", arr) : NULL);
 }
 
-int
-http_presence_check_newer(struct http_ctx *c, int64_t tid, int64_t since,
-    int force)
+void
+http_presence_newer(struct http_ctx *c, int64_t newer, int reply)
 {
-	int64_t newer = 0;
-	enum tame_err rc;
-	int reply;
-
-	if (since <= 0 || force)
-		return 0;
-	if ((rc = store_desk_newer_inbound(c->store, tid, since, c->agent.id,
-	    &newer, &reply))) {
-		http_store_error(c, rc, "ticket");
-		return -1;
-	}
-	if (!newer)
-		return 0;
 	http_json(c, 409, json_pack("{s:{s:s,s:s,s:I}}", "error", "code",
 	    "new_message", "message", reply ? "a colleague answered the "
 	    "customer since you started; read that reply, or send with "
 	    "\"force\": true" : "the customer wrote again since you "
 	    "started; read the new message, or send with \"force\": true",
 	    "message_id", (json_int_t)newer));
-	return -1;
 }

@@ -17,11 +17,9 @@ void http_presence_get(struct http_ctx *c);
 /* GET /api/v1/presence: every ticket someone is on, for the inbox. */
 void http_presence_all(struct http_ctx *c);
 
-/* For POST /tickets/ID/replies with since_message_id: 0 when no
- * customer message and no colleague's reply newer than since is on
- * ticket tid (or force is set); -1 after answering 409 new_message
- * (with the newer message's id) or an error. */
-int http_presence_check_newer(struct http_ctx *c, int64_t tid,
-    int64_t since, int force);
+/* For POST /tickets/ID/replies with since_message_id, which reply_send
+ * found older than message newer (a colleague's reply when is_reply):
+ * answers 409 new_message with newer's id. */
+void http_presence_newer(struct http_ctx *c, int64_t newer, int is_reply);
 
 #endif

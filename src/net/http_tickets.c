@@ -278,12 +278,12 @@ http_tickets_reply(struct http_ctx *c)
 	struct reply_req r;
 	struct reply_att att = { 0 };
 	json_t *body, *whole = NULL;
-	int64_t msg_id = 0, since = 0;
+	int64_t msg_id = 0, since = 0, newer = 0;
 	enum tame_err rc;
 	size_t i;
 	char why[96], hash[AUTH_HASH_HEX + 1], refusal[REPLY_WHY_MAX];
 	const char *key = http_header(c, "Idempotency-Key");
-	int resumed = 0, claimed = 0, done = 0;
+	int resumed = 0, claimed = 0, done = 0, newer_reply = 0;
 
 	/* the one route whose body may carry files (reply_att.h) */
 	if (!(body = http_body(c, TAME_REPLY_BODY_MAX)))
@@ -312,10 +312,6 @@ http_tickets_reply(struct http_ctx *c)
 			goto out;
 		}
 	}
-	/* Collision check: the customer wrote after the composer opened. */
-	if (http_presence_check_newer(c, c->id[0], in.since_message_id,
-	    in.force))
-		goto out;
 	/* a retry with the same key (the answer was lost) gets the first
 	 * answer and sends nothing; the key stands for the body's bytes,
 	 * files and all */
@@ -361,9 +357,20 @@ http_tickets_reply(struct http_ctx *c)
 	r.natt = att.n;
 	refusal[0] = '\0';
 	r.why = refusal;
+	/* Collision check: the customer wrote, or a colleague answered,
+	 * after the composer opened (a retry under the same key heard its
+	 * first answer above, before this) */
+	r.since_message_id = in.since_message_id;
+	r.force = in.force;
+	r.newer = &newer;
+	r.newer_reply = &newer_reply;
 	rc = reply_send(c->store, &r, tame_now_ms(), &msg_id);
 	if (rc && claimed)
 		store_idem_release(c->store, c->agent.id, key);
+	if (rc == TAME_ECONFLICT && newer) {
+		http_presence_newer(c, newer, newer_reply);
+		goto out;
+	}
 	if (rc == TAME_EINVAL) {
 		tame_log(TAME_LOG_WARN, "http: reply to ticket %lld refused: %s",
 		    (long long)c->id[0], *refusal ? refusal : "invalid input");

@@ -581,6 +581,14 @@ store_message_find(struct store *s, const char *message_id, int64_t *msg_id,
 }
 
 enum tame_err
+store_message_to(struct store *s, int64_t msg_id, char **to_json)
+{
+	REQUIRE(to_json);
+	*to_json = NULL;
+	return s->be->message_to(s, msg_id, to_json);
+}
+
+enum tame_err
 store_ticket_by_message_ids(struct store *s, const char *const *ids, size_t n,
     int64_t *ticket_id)
 {

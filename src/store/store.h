@@ -228,6 +228,10 @@ enum tame_err store_message_html(struct store *s, int64_t tid, int64_t mid,
  * may be NULL. TAME_ENOTFOUND. */
 enum tame_err store_message_find(struct store *s, const char *message_id,
     int64_t *msg_id, int64_t *ticket_id, enum msg_direction *dir);
+/* *to_json (malloc'd) gets the To addresses message msg_id was written
+ * to, as the JSON array it keeps ("[]" for none). TAME_ENOTFOUND. */
+enum tame_err store_message_to(struct store *s, int64_t msg_id,
+    char **to_json);
 /* Of the given Message-IDs, finds the ticket of the most recent stored
  * message that has one of them. TAME_ENOTFOUND if none. */
 enum tame_err store_ticket_by_message_ids(struct store *s,

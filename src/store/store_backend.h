@@ -113,6 +113,8 @@ struct store_backend {
 
 	enum tame_err (*message_find)(struct store *s, const char *message_id,
 	    int64_t *msg_id, int64_t *ticket_id, enum msg_direction *dir);
+	enum tame_err (*message_to)(struct store *s, int64_t msg_id,
+	    char **to_json);
 	enum tame_err (*ticket_by_message_ids)(struct store *s,
 	    const char *const *ids, size_t n, int64_t *ticket_id);
 	enum tame_err (*ticket_ref)(struct store *s, int64_t ticket_id,

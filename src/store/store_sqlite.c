@@ -1369,6 +1369,7 @@ const struct store_backend store_backend_sqlite = {
 	.message_html = store_sqlite_message_html,
 
 	.message_find = store_sqlite_message_find,
+	.message_to = store_sqlite_message_to,
 	.ticket_by_message_ids = store_sqlite_ticket_by_message_ids,
 	.ticket_ref = store_sqlite_ticket_ref,
 	.participant_add = store_sqlite_participant_add,

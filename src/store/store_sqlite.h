@@ -170,6 +170,8 @@ enum tame_err store_sqlite_index_pending(struct store *s, int64_t max,
 enum tame_err store_sqlite_message_find(struct store *s,
     const char *message_id, int64_t *msg_id, int64_t *ticket_id,
     enum msg_direction *dir);
+enum tame_err store_sqlite_message_to(struct store *s, int64_t msg_id,
+    char **to_json);
 enum tame_err store_sqlite_ticket_by_message_ids(struct store *s,
     const char *const *ids, size_t n, int64_t *ticket_id);
 enum tame_err store_sqlite_ticket_ref(struct store *s, int64_t ticket_id,

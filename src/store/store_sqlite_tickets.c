@@ -103,6 +103,26 @@ store_sqlite_message_find(struct store *s, const char *message_id,
 	return rc;
 }
 
+/* See store.h. */
+enum tame_err
+store_sqlite_message_to(struct store *s, int64_t msg_id, char **to_json)
+{
+	static const char sql[] = "SELECT coalesce(to_json, '[]')"
+	    " FROM messages WHERE id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	const char *t;
+
+	sq_bind_int(q, st, 1, msg_id);
+	if ((rc = sq_row(q, st)) == TAME_OK && (!(t = (const char *)
+	    sqlite3_column_text(st, 0)) || !(*to_json = strdup(t))))
+		rc = TAME_ENOMEM;
+	sq_done(st);
+	return rc;
+}
+
 /* One index probe per id: ids come from References, at most a few
  * dozen, and each probe costs microseconds. See store.h. */
 enum tame_err

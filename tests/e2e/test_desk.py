@@ -6,6 +6,7 @@ in by SMTP and out to the SMTP sink."""
 import csv
 import io
 import json
+import threading
 import time
 import uuid
 
@@ -815,6 +816,37 @@ def test_reply_refused_when_a_colleague_answered_since(tame, sink):
     # having read them, Ada sends
     tame.reply(t, "Ada's answer", since_message_id=ans["message"]["id"])
     assert tame.ticket(t)["message_count"] == 4
+
+
+def test_two_agents_sending_at_the_same_moment_one_gets_through(tame, sink):
+    """Two agents who read the same message press Send at the same
+    moment: one reply goes, the other hears that a colleague answered.
+    Before, the check and the reply were two steps, and both went in
+    every round."""
+    _, bob = agent_api(tame, "bob@example.com")
+    for i in range(6):
+        t = new_ticket(tame, "Race %d" % i, sender="r%d@example.org" % i)
+        seen = tame.ticket(t["id"])["messages"][-1]["id"]
+        path = "/api/v1/tickets/%d/replies" % t["id"]
+        go = threading.Barrier(2)
+        got = {}
+
+        def send(who, api):
+            go.wait()
+            got[who] = api.call("POST", path, {
+                "text": "Answer from " + who, "since_message_id": seen})
+
+        ts = [threading.Thread(target=send, args=("ada", tame.api_client)),
+              threading.Thread(target=send, args=("bob", bob))]
+        for x in ts:
+            x.start()
+        for x in ts:
+            x.join()
+        codes = sorted(st for st, _, _ in got.values())
+        assert codes == [201, 409], (i, got)
+        lost = [ans for st, _, ans in got.values() if st == 409][0]
+        assert lost["error"]["code"] == "new_message", lost
+        assert tame.ticket(t["id"])["message_count"] == 2
 
 
 # ---------------------------------------------------------------- profile

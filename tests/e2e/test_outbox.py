@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import (MAILBOX, SmtpSink, assert_error, make_message,
+from conftest import (MAILBOX, Api, SmtpSink, assert_error, make_message,
                       new_msgid, settle, strip_angle, wait_for)
 
 
@@ -269,6 +269,35 @@ def test_reply_retried_with_its_idempotency_key_is_sent_once(tame, sink):
     assert len(outs) == 1
 
 
+def test_reply_retried_after_a_colleague_answered_hears_its_answer(
+        tame, sink):
+    """Ann's reply went, its answer was lost; Bob answered; Ann's client
+    sends it again under the same Idempotency-Key: it hears that its
+    reply was sent (the first answer), not "a colleague answered", which
+    had the web app offer to send it again. The customer gets two
+    emails, not three."""
+    tid, _ = open_ticket(tame, "Retry after a colleague")
+    seen = tame.ticket(tid)["messages"][-1]["id"]
+    key = {"Idempotency-Key": "reply-" + uuid.uuid4().hex}
+    body = {"text": "Ann's answer.", "since_message_id": seen}
+    st, _, first = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                            body, headers=key)
+    assert st == 201, first
+    _, bob = tame.add_agent("bob@example.com")
+    st, _, ans = Api(tame.http_port, bob).call(
+        "POST", "/api/v1/tickets/%d/replies" % tid,
+        {"text": "Bob's answer.",
+         "since_message_id": first["message"]["id"]})
+    assert st == 201, ans
+    st, h, again = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                            body, headers=key)
+    assert st == 201 and again == first, (st, again)
+    assert h.get("Idempotent-Replayed") == "true"
+    sink.wait_count(2)
+    settle(1.0)
+    assert len(sink.messages) == 2
+
+
 @pytest.mark.parametrize("signature", [None, "-- \nThe support team"])
 def test_reply_retried_after_a_stop_mid_request_is_not_sent_again(
         tame, sink, signature):
@@ -520,6 +549,30 @@ def test_bounce_for_a_cc_only_keeps_the_reply_sent(tame, sink):
     wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "failed",
              what="the reply failed")
     assert tame.ticket(tid)["status"] == "open"
+
+
+def test_bounce_after_a_merge_still_fails_the_reply(tame, sink):
+    """A reply to customer X, then X's ticket merged into customer Y's
+    (the same person's home and work address): a report that X's copy
+    failed fails the reply and opens the ticket. Before, X was no longer
+    the ticket's customer, the report was taken for a CC's, and the
+    ticket stayed solved with the reply shown as sent."""
+    home, _ = open_ticket(tame, "Order 7 (home)", sender="x@home.example")
+    out = tame.reply(home, "Your order ships today.", status="solved")
+    sent = sink.wait_count(1)[0]["msg"]
+    wait_for(lambda: delivery(tame, home, out["id"])["state"] == "sent")
+    work, _ = open_ticket(tame, "Order 7 (work)", sender="y@work.example")
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % home,
+                          {"into": work})
+    assert st == 200, ans
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % work,
+                          {"status": "solved"})
+    assert st == 200, ans
+    assert tame.send_raw(dsn(sent["Message-ID"], rcpt="x@home.example"),
+                         mail_from="") == {}
+    wait_for(lambda: delivery(tame, work, out["id"])["state"] == "failed",
+             what="the reply failed")
+    assert tame.ticket(work)["status"] == "open"
 
 
 def test_bounce_for_unknown_message_still_stored(tame, sink):
