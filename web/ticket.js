@@ -197,6 +197,7 @@ export class TicketView {
 		const words = (d) => Object.entries(d || {}).map(([k, v]) =>
 			k === 'assignee_id' ? (v ? 'assigned to ' +
 				this.ctx.agentName(v) : 'unassigned') :
+				k === 'agent_id' ? this.ctx.agentName(v) :
 				Array.isArray(v) ? k + ': ' + (v.join(', ') || 'none') :
 					/_id$/.test(k) || v === null || typeof v === 'object' ?
 						'' : k.replace(/_/g, ' ') + ': ' + v)

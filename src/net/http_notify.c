@@ -102,6 +102,23 @@ body_agent(struct http_ctx *c)
 	return id;
 }
 
+/* The ticket's history says who follows it from when, and the event
+ * is what tells the live views (the followers panel, the added agent's
+ * notification count) that something changed. */
+static enum tame_err
+follower_event(struct http_ctx *c, const char *kind, int64_t id,
+    int64_t now)
+{
+	json_t *ev = json_pack("{sI}", "agent_id", (json_int_t)id);
+	enum tame_err rc;
+
+	if (!ev)
+		return TAME_ENOMEM;
+	rc = store_event_add(c->store, c->id[0], c->agent.id, kind, ev, now);
+	json_decref(ev);
+	return rc;
+}
+
 void
 http_notify_follow(struct http_ctx *c)
 {
@@ -117,6 +134,7 @@ http_notify_follow(struct http_ctx *c)
 	    &added)) ||
 	    (added && id != c->agent.id && (rc = store_desk_notify(c->store,
 	    id, c->id[0], "follower.added", c->agent.id, 0, now, NULL))) ||
+	    (added && (rc = follower_event(c, "follower.added", id, now))) ||
 	    (rc = store_commit(c->store))) {
 		store_rollback(c->store);
 		goto fail;
@@ -136,12 +154,20 @@ http_notify_unfollow(struct http_ctx *c)
 
 	if (!(id = body_agent(c)))
 		return;
+	if ((rc = store_begin(c->store)))
+		goto fail;
 	if ((rc = store_desk_follower_remove(c->store, c->id[0], id,
-	    &removed))) {
-		http_store_error(c, rc, "ticket");
-		return;
+	    &removed)) ||
+	    (removed && (rc = follower_event(c, "follower.removed", id,
+	    tame_now_ms()))) ||
+	    (rc = store_commit(c->store))) {
+		store_rollback(c->store);
+		goto fail;
 	}
 	answer_followers(c, 200, c->id[0], 0);
+	return;
+fail:
+	http_store_error(c, rc, "ticket");
 }
 
 void

@@ -1208,6 +1208,36 @@ class Stream:
         self.sock.close()
 
 
+def test_adding_a_follower_is_live_and_in_the_history(tame):
+    """Adding (or removing) a follower reaches the live views - the added
+    agent's notification count, colleagues' follower lists - as
+    ticket.updated, and the history says who added whom. Before,
+    nothing was sent until the ticket changed otherwise."""
+    t = new_ticket(tame, "Follow live")["id"]
+    bob_id, _ = agent_api(tame, "bob@example.com")
+    s = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    try:
+        assert s.status() == 200
+        wait_for(lambda: b"retry:" in s.data, what="the stream's start")
+        st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % t,
+                              {"agent_id": bob_id})
+        assert st == 201, ans
+        want = b'"ticket_id":%d' % t
+        wait_for(lambda: want in s.data, 5, what="ticket.updated")
+        n = s.data.count(want)
+        st, _, ans = tame.api("DELETE", "/api/v1/tickets/%d/followers/%d"
+                              % (t, bob_id))
+        assert st == 200, ans
+        wait_for(lambda: s.data.count(want) > n, 5,
+                 what="ticket.updated on removal")
+    finally:
+        s.close()
+    kinds = [(e["kind"], e["data"]) for e in tame.ticket(t)["events"]
+             if e["kind"].startswith("follower.")]
+    assert kinds == [("follower.added", {"agent_id": bob_id}),
+                     ("follower.removed", {"agent_id": bob_id})], kinds
+
+
 def test_live_stream_ends_with_its_session_or_token(tame):
     """An event stream stops once what opened it no longer lets its
     agent in: a logout, a revoked token, a disabled agent. Before, it
