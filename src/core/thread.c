@@ -62,11 +62,24 @@ thread_subject_token(const char *subject)
 }
 
 /* Length of a reply/forward prefix at s ("Re:", "RE :", "Fwd:", "AW:",
- * "Re[2]:"), 0 if none. */
+ * "Re[2]:"; Outlook's and other mail programs' in German, Dutch,
+ * French, Spanish, Portuguese, Italian, Polish, Turkish, the
+ * Scandinavian languages, Chinese and Japanese, where the colon may be
+ * a full-width one), 0 if none. */
 static size_t
 prefix_len(const char *s)
 {
-	static const char *pfx[] = { "re", "fwd", "fw", "aw", "sv", "vs", NULL };
+	static const char *pfx[] = { "re", "fwd", "fw", "aw", "sv", "vs",
+		"wg", "antw", "doorst", "tr", "rv", "res", "enc", "odp", "pd",
+		"r", "rif", "i", "ynt", "vb", "vl",
+		"\xe5\x9b\x9e\xe5\xa4\x8d",	/* 回复 */
+		"\xe5\x9b\x9e\xe8\xa6\x86",	/* 回覆 */
+		"\xe7\xad\x94\xe5\xa4\x8d",	/* 答复 */
+		"\xe8\xbd\xac\xe5\x8f\x91",	/* 转发 */
+		"\xe8\xbd\x89\xe5\xaf\x84",	/* 轉寄 */
+		"\xe8\xbf\x94\xe4\xbf\xa1",	/* 返信 */
+		"\xe8\xbb\xa2\xe9\x80\x81",	/* 転送 */
+		NULL };
 	size_t i, n;
 	const char *p;
 
@@ -86,6 +99,8 @@ prefix_len(const char *s)
 			p++;
 		if (*p == ':')
 			return (size_t)(p + 1 - s);
+		if (strncmp(p, "\xef\xbc\x9a", 3) == 0)	/* ： */
+			return (size_t)(p + 3 - s);
 	}
 	return 0;
 }

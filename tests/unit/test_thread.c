@@ -124,6 +124,15 @@ test_reply_subject(void **state)
 	assert_string_equal(out, "Re:  [#12]");
 	thread_reply_subject("Record high", 1, out, sizeof(out));
 	assert_string_equal(out, "Re: Record high [#1]");
+	/* other languages' prefixes: Chinese (full-width colon), Dutch,
+	 * Italian, Portuguese; a word that starts like one stays */
+	thread_reply_subject("\xe5\x9b\x9e\xe5\xa4\x8d\xef\xbc\x9a"
+	    "\xe8\xae\xa2\xe5\x8d\x95 [#58]", 58, out, sizeof(out));
+	assert_string_equal(out, "Re: \xe8\xae\xa2\xe5\x8d\x95 [#58]");
+	thread_reply_subject("Antw: R: I: RES: Levering", 3, out, sizeof(out));
+	assert_string_equal(out, "Re: Levering [#3]");
+	thread_reply_subject("Trouble: invoice", 4, out, sizeof(out));
+	assert_string_equal(out, "Re: Trouble: invoice [#4]");
 }
 
 int
