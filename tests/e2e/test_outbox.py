@@ -77,6 +77,9 @@ def test_permanent_refusal_marks_reply_failed(tame, sink):
     failed = [e for e in t["events"] if e["kind"] == "reply.failed"]
     assert failed and failed[0]["data"]["message_id"] == out["id"], t
     assert "mailbox unknown" in failed[0]["data"]["error"]
+    # the history says it opened again, as for a bounce
+    assert [e["data"] for e in t["events"]
+            if e["kind"] == "ticket.reopened"] == [{"status": "open"}], t
     # and a follower is told
     notes = tame.get("/api/v1/notifications")["notifications"]
     assert [n["message_id"] for n in notes
