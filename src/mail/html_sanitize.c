@@ -21,6 +21,7 @@
  * The walk is iterative (parent pointers) so hostile nesting cannot
  * exhaust the stack.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -447,6 +448,31 @@ open_tag(struct walker *w, GumboElement *el)
 	addstr(w, ">");
 }
 
+/* 1 for an element its mail program hides from the reader: a style
+ * "display: none" (the preview text newsletters and shops put first,
+ * a responsive mail's other layout) or Outlook's "mso-hide: all", or
+ * the hidden attribute. Styles are not kept, so it would show. */
+static int
+is_hidden(GumboElement *el)
+{
+	GumboAttribute *a = gumbo_get_attribute(&el->attributes, "style");
+	char flat[256];
+	const char *p;
+	size_t n = 0;
+
+	if (gumbo_get_attribute(&el->attributes, "hidden"))
+		return 1;
+	if (!a)
+		return 0;
+	/* lower-cased, without white space: "Display : NONE" too */
+	for (p = a->value; *p && n + 1 < sizeof(flat); p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			flat[n++] = (char)tolower((unsigned char)*p);
+	flat[n] = '\0';
+	return strstr(flat, "display:none") != NULL ||
+	    strstr(flat, "mso-hide:all") != NULL;
+}
+
 static int
 san_enter(struct walker *w, GumboNode *n)
 {
@@ -462,7 +488,8 @@ san_enter(struct walker *w, GumboNode *n)
 	case GUMBO_NODE_ELEMENT:
 		el = &n->v.element;
 		if (el->tag_namespace != GUMBO_NAMESPACE_HTML ||
-		    tag_in(el->tag, dropped_tags, NELEM(dropped_tags)))
+		    tag_in(el->tag, dropped_tags, NELEM(dropped_tags)) ||
+		    is_hidden(el))
 			return 0;
 		if (tag_in(el->tag, allowed_tags, NELEM(allowed_tags)))
 			open_tag(w, el);
@@ -645,7 +672,8 @@ text_enter(struct walker *w, GumboNode *n)
 	case GUMBO_NODE_ELEMENT:
 		t = n->v.element.tag;
 		if (n->v.element.tag_namespace != GUMBO_NAMESPACE_HTML ||
-		    tag_in(t, dropped_tags, NELEM(dropped_tags)))
+		    tag_in(t, dropped_tags, NELEM(dropped_tags)) ||
+		    is_hidden(&n->v.element))
 			return 0;
 		if (t == GUMBO_TAG_BR) {
 			/* Every <br> counts, up to one blank line. */

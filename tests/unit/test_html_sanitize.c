@@ -107,6 +107,13 @@ test_style_attribute_removed(void **state)
 	    "<div dir=\"rtl\">\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d</div>");
 	EXPECT("<p dir=auto>a</p><p dir=\"x\" onclick=1>b</p>",
 	    "<p dir=\"auto\">a</p><p>b</p>");
+	/* what the mail hides stays hidden once its style is gone: a
+	 * shop's preview text, Outlook's mso-hide, the hidden attribute */
+	EXPECT("<div style=\"Display : NONE; max-height:0\">Preview "
+	    "text\xe2\x80\x8c</div><p>Shown</p>", "<p>Shown</p>");
+	EXPECT("<p>a<span style='mso-hide:all'>b</span><span hidden>c</span>"
+	    "</p>", "<p>a</p>");
+	EXPECT_TEXT("<div style=\"display:none\">Preview</div><p>Hi</p>", "Hi");
 }
 
 static void
