@@ -587,6 +587,25 @@ mime_lenient_dsn(struct pctx *c, const char *raw, size_t len)
 #define HTML_CUT_NOTE "[This message goes on beyond what Tame shows; " \
 	"\"View original\" has all of it.]"
 
+/* Takes Outlook's "[cid:image001.png@01DA...]" out of the plain text,
+ * in place: it stands where an inline picture is in the html, and
+ * showed as such in the list's preview and the text. */
+static void
+drop_cid_marks(char *t)
+{
+	char *r = t, *w = t, *e;
+
+	while (*r) {
+		if (strncmp(r, "[cid:", 5) == 0 && (e = strpbrk(r + 5,
+		    "] \t\n")) && *e == ']' && e - r < 256) {
+			r = e + 1;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
 /* The body's text with the text parts after it (tail: each one after
  * "\n\n"), cut to TAME_TEXT_MAX. */
 static enum tame_err
@@ -645,6 +664,7 @@ mime_read_bodies(struct pctx *c)
 		free(o->text);
 		if (!(o->text = mime_part_text(c->text_part)))
 			return TAME_ENOMEM;
+		drop_cid_marks(o->text);
 	}
 	if (c->text_tail->len && (rc = join_text(o, c->text_tail)))
 		return rc;

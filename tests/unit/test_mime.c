@@ -326,6 +326,12 @@ test_second_text_parts_kept(void **state)
 	assert_int_equal(p.att[0].is_inline, 0);
 	mime_parsed_free(&p);
 
+	/* Outlook's plain text marks an inline picture "[cid:...]" */
+	parse_str("From: a@b.c\nSubject: logo\n\nSee[cid:image001.png@01DA5B"
+	    ".C1D2E3F0] here [cid: not one]\n", &p);
+	assert_string_equal(p.text, "See here [cid: not one]\n");
+	mime_parsed_free(&p);
+
 	/* Apple Mail: html, a named picture without Content-ID, html;
 	 * an alternative's second text part stays an attachment */
 	parse_str("From: a@b.c\nSubject: apple\nMIME-Version: 1.0\n"
