@@ -166,8 +166,16 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			usage(1);
-		if (!v)
+		if (strcmp(a, "--data") && strcmp(a, "--http") &&
+		    strcmp(a, "--smtp") && strcmp(a, "--lmtp") &&
+		    strcmp(a, "--relay") && strcmp(a, "--hostname")) {
+			fprintf(stderr, "tamed: unknown option %s\n", a);
 			usage(0);
+		}
+		if (!v) {
+			fprintf(stderr, "tamed: %s needs a value\n", a);
+			usage(0);
+		}
 		if (strcmp(a, "--data") == 0)
 			data = v;
 		else if (strcmp(a, "--http") == 0)
@@ -184,13 +192,37 @@ main(int argc, char **argv)
 			usage(0);
 		i++;
 	}
-	if (!data)
+	if (!data) {
+		fprintf(stderr, "tamed: --data is missing\n");
 		usage(0);
+	}
 	if (!relay && getenv("TAME_RELAY") && *getenv("TAME_RELAY"))
 		relay = getenv("TAME_RELAY");
+	/* as tame mailbox --relay checks it: an ftp:// or a port out of
+	 * range would be tried (and the password sent) at every reply */
+	if (relay) {
+		struct relay_conf rc_;
+		char why[200];
+
+		memset(&rc_, 0, sizeof(rc_));
+		if (relay_conf_parse_url(relay, &rc_, why, sizeof(why))) {
+			fprintf(stderr, "tamed: bad relay URL: %s\n", why);
+			return 1;
+		}
+		relay_conf_clear(&rc_);
+	}
 	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)
 		tame_log_set_level(TAME_LOG_DEBUG);
-	if (mkdir(data, 0700) != 0 && access(data, W_OK) != 0) {
+	/* a mistyped --data would make an empty store, refuse every mail
+	 * with 550 (no such mailbox) and say "ok": tame init makes one */
+	switch (store_exists(data)) {
+	case 1:
+		break;
+	case 0:
+		fprintf(stderr, "tamed: no store in %s (tame --data %s init "
+		    "makes one)\n", data, data);
+		return 1;
+	default:
 		fprintf(stderr, "tamed: cannot use data directory %s: %s\n",
 		    data, strerror(errno));
 		return 1;
@@ -286,5 +318,7 @@ out:
 	 * cleaning up under it is undefined, and the exit frees all */
 	if (!http_async_running())
 		curl_global_cleanup();
+	if (status == 0)
+		tame_log(TAME_LOG_INFO, "stopped");
 	return status;
 }

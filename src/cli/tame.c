@@ -286,20 +286,6 @@ cmd_export(struct store *s)
 	return cli_exit_code(rc);
 }
 
-/* 1 if data holds a store, 0 if it holds none, -1 with errno when that
- * cannot be told (a directory its user may not enter). */
-static int
-store_exists(const char *data)
-{
-	char path[4096];
-
-	if (store_file(data, path, sizeof(path)) != TAME_OK)
-		return 0;
-	if (access(path, F_OK) == 0)
-		return 1;
-	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-}
-
 /* 1 for the commands that may make a store where there is none: the
  * first steps of a set-up (init, the first user or mailbox) and a
  * restore into a new directory. The others on a mistyped --data would
@@ -366,7 +352,8 @@ cmd_restore(const char *data, const char *file)
 	close(fd);
 	if (rc) {
 		fprintf(stderr, "tame: restore: %s\n", err);
-		return rc == TAME_EPARSE ? EX_DATAERR_ : rc == TAME_ENOTFOUND ?
+		return rc == TAME_EPARSE || rc == TAME_EINVAL ? EX_DATAERR_ :
+		    rc == TAME_ENOTFOUND ?
 		    EX_NOINPUT_ : rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
 	}
 	fprintf(stderr, "tame: %s restored into %s\n", file, data);
@@ -789,6 +776,9 @@ cmd_init(struct store *s)
 	struct agent a;
 	enum tame_err rc;
 	int64_t n = 0, id;
+	json_t *all = NULL, *one;
+	size_t i;
+	int have_admin = 0;
 
 	memset(&a, 0, sizeof(a));
 	if (store_mailbox_count(s, &n) == TAME_OK && n == 0) {
@@ -801,6 +791,19 @@ cmd_init(struct store *s)
 		agent_clear(&a);
 		return EX_OK_;
 	}
+	/* "the first admin, if none": a store with an admin of its own
+	 * gets no second one */
+	if ((rc = store_agents_view(s, &all)))
+		return cli_exit_code(rc);
+	json_array_foreach(json_object_get(all, "agents"), i, one)
+		if (!json_is_true(json_object_get(one, "disabled")) &&
+		    json_is_string(json_object_get(one, "role")) &&
+		    strcmp(json_string_value(json_object_get(one, "role")),
+		    "admin") == 0)
+			have_admin = 1;
+	json_decref(all);
+	if (have_admin)
+		return EX_OK_;
 	auth_token_new(tok);
 	memcpy(pw, tok, 16);
 	pw[16] = '\0';

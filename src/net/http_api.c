@@ -342,9 +342,14 @@ health_check(struct http_ctx *c, struct http_api *api)
 	struct statvfs v;
 	int readable;
 
-	readable = (c->store = thread_store(api)) &&
-	    store_outbox_waiting(c->store, &queued, &oldest) == TAME_OK;
-	if (!readable)
+	/* the file gone from the directory: the connections open on it
+	 * still read, but nothing written is kept */
+	if (store_exists(api->datadir) != 1) {
+		readable = 0;
+		json_array_append_new(problems, json_string("the store's "
+		    "file is gone from the data directory (see the log)"));
+	} else if (!(readable = (c->store = thread_store(api)) &&
+	    store_outbox_waiting(c->store, &queued, &oldest) == TAME_OK))
 		json_array_append_new(problems, json_string("the store cannot "
 		    "be read (see the log)"));
 	if (queued && oldest)

@@ -495,8 +495,11 @@ http_session_login(struct http_ctx *c)
 		goto out;
 	}
 	if (!ok) {
+		/* what was typed is named only when it is an account: a
+		 * password typed into the address field stays out of the
+		 * log */
 		tame_log(TAME_LOG_INFO, "http: failed login for %.64s from %s",
-		    email, ip);
+		    rc == TAME_OK ? email : "an unknown address", ip);
 		http_error(c, 401, "invalid_credentials",
 		    "wrong email or password");
 		goto out;

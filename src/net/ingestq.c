@@ -98,6 +98,10 @@ struct ingestq {
 	int parsers_done;          /* every parser has exited */
 	int writer_done;           /* the writer has exited */
 	int syncing;               /* the syncer is syncing and answering */
+	int64_t lock_wait_ms;      /* how long the writer waits for another
+	                              process's write lock (the store's
+	                              busy timeout rounds it up) */
+	int lock_said;             /* that wait is in the log */
 	struct store *store;
 	int64_t unindexed;         /* queued for the index (writer only);
 	                              -1: not known yet */
@@ -140,18 +144,33 @@ ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 {
 	struct job *j, *next;
 	enum tame_err rc = TAME_OK;
-	int64_t now = tame_now_ms();
-	int tries;
+	int64_t now = tame_now_ms(), t0 = tame_mono_ms();
 
+	/* another process holding the store's write lock (a tame command
+	 * stopped with Ctrl-Z, a sqlite3 shell in a transaction) is waited
+	 * for a while; then the senders hear 451 and try again later,
+	 * rather than wait without an answer for as long as it lasts */
 	if (!tx->open) {
-		for (tries = 0; (rc = store_begin(q->store)) == TAME_EBUSY &&
-		    tries < 50; tries++)
+		while ((rc = store_begin(q->store)) == TAME_EBUSY &&
+		    tame_mono_ms() - t0 < q->lock_wait_ms) {
+			if (!q->lock_said)
+				tame_log(TAME_LOG_WARN, "ingest: the store is "
+				    "locked by another process; waiting");
+			q->lock_said = 1;
 			usleep(20000);
+		}
 		if (rc)
-			tame_log(TAME_LOG_ERR, "ingest: cannot begin: %s",
-			    store_errmsg(q->store));
+			tame_log(TAME_LOG_ERR, "ingest: cannot begin: %s%s",
+			    store_errmsg(q->store), rc == TAME_EBUSY ?
+			    " (locked by another process for too long; the "
+			    "senders are told to try again later)" : "");
 		else
 			tx->open = 1;
+		if (!rc && q->lock_said) {
+			tame_log(TAME_LOG_INFO, "ingest: the store is "
+			    "writable again");
+			q->lock_said = 0;
+		}
 	}
 	for (j = batch; j; j = next) {
 		next = j->next;
@@ -420,6 +439,8 @@ ingestq_start(const char *datadir, struct ingestq **out)
 		return TAME_ENOMEM;
 	q->submitted.tail = &q->submitted.head;
 	q->parsed.tail = &q->parsed.head;
+	q->lock_wait_ms = tame_env_i64("TAME_INGEST_LOCK_WAIT_MS", 1, 600000,
+	    30000);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	pthread_cond_init(&q->parse_cv, NULL);

@@ -130,6 +130,20 @@ store_file(const char *datadir, char *out, size_t n)
 }
 
 /* See store.h. */
+int
+store_exists(const char *datadir)
+{
+	char path[4096];
+	struct stat st;
+
+	if (store_file(datadir, path, sizeof(path)) != TAME_OK)
+		return 0;
+	if (stat(path, &st) == 0)
+		return st.st_size > 0;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+}
+
+/* See store.h. */
 enum tame_err
 store_lock_dir(const char *datadir, int *fd)
 {

@@ -36,14 +36,18 @@ struct store;
 
 /* ---- connection, schema, transactions ---- */
 
-/* Opens the store in directory datadir (creating tame.db there if needed;
- * the directory must exist). Applies pending schema migrations when
- * migrate is non-zero (tamed and tame do it once at start). *out is freed
- * with store_close(). */
+/* Opens the store in directory datadir. Applies pending schema migrations
+ * when migrate is non-zero (tamed and tame do it once at start), and
+ * only then creates tame.db (mode 0600) when there is none; the
+ * directory must exist. *out is freed with store_close(). */
 enum tame_err store_open(const char *datadir, int migrate, struct store **out);
 /* The file the store keeps in datadir (tame.db), into out (n bytes).
  * TAME_EINVAL when it does not fit. */
 enum tame_err store_file(const char *datadir, char *out, size_t n);
+/* 1 if datadir holds a store, 0 if it holds none (no tame.db, or an
+ * empty one, which SQLite would take for a new store), -1 with errno
+ * when that cannot be told (a directory its user may not enter). */
+int store_exists(const char *datadir);
 void store_close(struct store *s);
 /* Last error text of this connection, for logs. Owned by s. */
 const char *store_errmsg(struct store *s);

@@ -12,11 +12,14 @@
  * per connection and reused: at thousands of messages a second, parsing
  * SQL again would cost more than running it.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "../tame_limits.h"
 #include "../core/util.h"
 #include "migrations.h"
@@ -406,7 +409,7 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	struct sq *q;
 	sqlite3_stmt *st = NULL;
 	enum tame_err rc;
-	int src;
+	int src, created;
 
 	if ((rc = store_file(datadir, path, sizeof(path))))
 		return rc;
@@ -415,12 +418,22 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 		return TAME_ENOMEM;
 	q->base.be = &store_backend_sqlite;
 	q->base.lock_fd = -1;
+	/* only an open that sets up the schema makes the file: one of
+	 * tamed's many others finding none (removed while tamed runs) must
+	 * not put an empty store in its place */
+	created = migrate && access(path, F_OK) != 0 && errno == ENOENT;
 	src = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    (migrate ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_err(q, src, path);
 		goto out;
 	}
+	/* customers' mail and the agents' password hashes: for the
+	 * store's user alone, as its backups are (SQLite gives the WAL
+	 * and its index the database file's mode) */
+	if (created && chmod(path, 0600) != 0)
+		tame_log(TAME_LOG_WARN, "store: chmod %s: %s", path,
+		    strerror(errno));
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, 10 * 1000);
 	/* WAL is a property of the file; check that it took. */

@@ -71,6 +71,9 @@ struct sq_ckpt {
 	int wanted, stopping;
 	pthread_mutex_t sync_mu; /* the WAL descriptor below */
 	int walfd;              /* for sq_ckpt_sync(); -1 until needed */
+	int dbfd;               /* the database file opened, to tell that
+	                           it is still the one at path; or -1 */
+	int moved;              /* it is not: said once in the log */
 };
 
 static pthread_mutex_t ckpt_list_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -173,6 +176,7 @@ sq_ckpt_attach(struct sq *q, const char *path)
 		pthread_cond_init(&c->cv, NULL);
 		pthread_mutex_init(&c->sync_mu, NULL);
 		c->walfd = -1;
+		c->dbfd = open(path, O_RDONLY | O_CLOEXEC);
 		c->next = ckpt_list;
 		ckpt_list = c;
 	}
@@ -216,6 +220,8 @@ sq_ckpt_detach(struct sq *q)
 	pthread_cond_destroy(&c->cv);
 	if (c->walfd >= 0)
 		close(c->walfd);
+	if (c->dbfd >= 0)
+		close(c->dbfd);
 	pthread_mutex_destroy(&c->sync_mu);
 	free(c->path);
 	free(c);
@@ -235,7 +241,7 @@ sync_path(const char *path, int dir)
 	return r;
 }
 
-/* Whether fd is still the file named wal. */
+/* Whether fd is still the file named wal (or the database). */
 static int
 same_file(int fd, const char *wal)
 {
@@ -260,6 +266,18 @@ sq_ckpt_sync(struct sq *q)
 	if (n < 0 || (size_t)n >= sizeof(wal))
 		return TAME_EINVAL;
 	pthread_mutex_lock(&c->sync_mu);
+	/* the database file removed (or another put in its place) while
+	 * in use: what is written goes into a file no one will open
+	 * again, so nothing is durable any more */
+	if (c->dbfd >= 0 && !same_file(c->dbfd, c->path)) {
+		if (!c->moved)
+			tame_log(TAME_LOG_ERR, "store: %s was removed or "
+			    "replaced while in use; nothing is stored until "
+			    "tamed is restarted on the store", c->path);
+		c->moved = 1;
+		pthread_mutex_unlock(&c->sync_mu);
+		return TAME_EIO;
+	}
 	if (c->walfd >= 0 && !same_file(c->walfd, wal)) {
 		close(c->walfd);
 		c->walfd = -1;
