@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,23 +365,55 @@ cmd_restore(const char *data, const char *file)
  * 0600 (it holds password hashes and every customer's mail); where is
  * the place named when no file can be made there. 0, or the exit code
  * after saying why, with nothing left behind. */
+/* The unfinished copy, for a Ctrl-C or SIGTERM to take away with it
+ * (a copy of a large store left behind each time would fill the disk). */
+static char partial[4200], partial_journal[4200];
+
+static void
+backup_stopped(int sig)
+{
+	unlink(partial);
+	unlink(partial_journal);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int
 backup_into(struct store *s, char *tmp, const char *where)
 {
 	char journal[4200];
+	sigset_t stop, was;
 	enum tame_err rc;
 	int fd;
 
+	/* held until the handler knows the file's name: a signal right
+	 * after mkstemp() takes it away too */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &was);
 	if ((fd = mkstemp(tmp)) < 0) {
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		fprintf(stderr, "tame: backup: cannot create a file beside %s: "
 		    "%s\n", where, strerror(errno));
 		return EX_CANTCREAT_;
 	}
 	close(fd);	/* mkstemp made it 0600; SQLite keeps the mode */
-	if ((rc = store_backup(s, tmp)) == TAME_OK)
+	snprintf(journal, sizeof(journal), "%s-journal", tmp);
+	snprintf(partial, sizeof(partial), "%s", tmp);
+	snprintf(partial_journal, sizeof(partial_journal), "%s", journal);
+	signal(SIGINT, backup_stopped);
+	signal(SIGTERM, backup_stopped);
+	signal(SIGHUP, backup_stopped);
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	rc = store_backup(s, tmp);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (rc == TAME_OK)
 		return 0;
 	fprintf(stderr, "tame: %s\n", store_errmsg(s));
-	snprintf(journal, sizeof(journal), "%s-journal", tmp);
 	unlink(tmp);
 	unlink(journal);
 	return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;

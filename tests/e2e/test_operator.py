@@ -10,7 +10,7 @@ import stat
 import subprocess
 import time
 
-from conftest import (ADMIN_EMAIL, SLOW, TAMED, Tame, make_message,
+from conftest import (ADMIN_EMAIL, SLOW, TAME, TAMED, Tame, make_message,
                       wait_for)
 
 
@@ -170,3 +170,30 @@ def test_failed_login_does_not_log_what_was_typed_for_no_account(tame):
     wait_for(lambda: "failed login for " + ADMIN_EMAIL in tame.log_text(),
              what="the failed login of an account in the log")
     assert secret.lower() not in tame.log_text().lower()
+
+
+def test_backup_stopped_midway_leaves_no_partial_copy(tame_data, tmp_path):
+    """A backup stopped with Ctrl-C or SIGTERM takes its unfinished copy
+    with it. Before, each left a copy the size of the store beside the
+    target, and nothing ever removed them."""
+    db = sqlite3.connect(str(tame_data.data / "tame.db"))
+    db.execute("CREATE TABLE filler(b BLOB)")
+    for _ in range(200):
+        db.execute("INSERT INTO filler VALUES (zeroblob(1048576))")
+    db.commit()
+    db.close()
+    target = tmp_path / "copy.db"
+    for sig in (2, 15):
+        p = subprocess.Popen([str(TAME), "--data", str(tame_data.data),
+                              "backup", str(target)],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        wait_for(lambda: any(n.startswith("copy.db.partial-")
+                             for n in os.listdir(tmp_path)) or
+                 p.poll() is not None, 30, interval=0.001,
+                 what="the copy to start")
+        p.send_signal(sig)
+        p.wait(30 * SLOW)
+        assert p.returncode == -sig, (sig, p.returncode,
+                                      p.stderr.read())
+        assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
