@@ -51,9 +51,17 @@ tame_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 int64_t
 tame_env_i64(const char *name, int64_t min, int64_t max, int64_t def)
 {
+	const char *s = getenv(name);
 	int64_t v;
 
-	return tame_parse_i64(getenv(name), min, max, &v) ? def : v;
+	if (!s)
+		return def;
+	if (tame_parse_i64(s, min, max, &v) == 0)
+		return v;
+	tame_log(TAME_LOG_WARN, "%s=%.40s is not a number from %lld to %lld; "
+	    "using %lld", name, s, (long long)min, (long long)max,
+	    (long long)def);
+	return def;
 }
 
 char *

@@ -427,6 +427,9 @@ conn_rcpt(struct smtp_server *srv, struct conn *c, const struct smtp_cmd *cmd)
 	if (rc == TAME_ENOTFOUND)
 		rc = postmaster_here(srv, addr);
 	if (rc == TAME_ENOTFOUND) {
+		/* said, so that "why did my mail bounce?" has an answer */
+		tame_log(TAME_LOG_INFO, "smtp: %s: 550 for <%.200s>: no such "
+		    "mailbox", c->peer, addr);
 		smtp_conn_printf(c, "550 5.1.1 <%s>: Recipient address "
 		    "rejected: no such mailbox here (this is not a relay)\r\n",
 		    addr);
@@ -510,9 +513,13 @@ conn_command(struct smtp_server *srv, struct conn *c, const char *line,
 		else if (c->mail_from)
 			conn_error(srv, c, 503, "5.5.1 Error: nested MAIL "
 			    "command");
-		else if (cmd.size > TAME_SMTP_MESSAGE_MAX)
+		else if (cmd.size > TAME_SMTP_MESSAGE_MAX) {
+			tame_log(TAME_LOG_INFO, "smtp: %s: 552 for a message "
+			    "of %llu bytes: over the limit", c->peer,
+			    (unsigned long long)cmd.size);
 			conn_reply(c, 552, "5.3.4 Message size exceeds fixed "
 			    "limit");
+		}
 		else if (!(c->mail_from = tame_strndup(cmd.path,
 		    cmd.path_len)))
 			conn_reply(c, 451, "4.3.0 Error: out of memory");

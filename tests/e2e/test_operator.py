@@ -197,3 +197,22 @@ def test_backup_stopped_midway_leaves_no_partial_copy(tame_data, tmp_path):
         assert p.returncode == -sig, (sig, p.returncode,
                                       p.stderr.read())
         assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
+
+
+def test_refused_mail_and_bad_settings_are_in_the_log(tame_data):
+    """"Why did my mail bounce?": a recipient refused with 550 and a
+    message refused for its size are in the log; a setting in the
+    environment that is no number is named, not silently ignored."""
+    tame_data.start(env={"TAME_HEALTH_WAIT_S": "ten"})
+    with smtplib.SMTP("127.0.0.1", tame_data.smtp_port, timeout=30) as s:
+        s.ehlo("probe.example")
+        assert s.mail("a@example.org")[0] == 250
+        assert s.rcpt("nobody@nowhere.example")[0] == 550
+        s.rset()
+        assert s.mail("a@example.org", ["SIZE=999999999999"])[0] == 552
+    log = wait_for(lambda: (lambda t: t if "nobody@nowhere.example" in t
+                            else None)(tame_data.log_text()),
+                   what="the 550 in the log")
+    assert "550 for <nobody@nowhere.example>: no such mailbox" in log
+    assert "552 for a message of 999999999999 bytes" in log
+    assert "TAME_HEALTH_WAIT_S=ten is not a number" in log
