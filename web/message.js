@@ -37,7 +37,7 @@ export function messageUrl(tid, mid, what) {
 // Outlook's "From:" and "Sent:" block, also in German, French, Spanish,
 // Italian, Dutch, Scandinavian and Polish
 const outlookFrom = /^(From|Von|De|Da|Van|Fra|Fr\u00e5n|Od) ?:\s/i;
-const outlookSent = /^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/im;
+const outlookSent = /^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i;
 
 // Where the quoted history (or the signature) of a plain-text mail
 // starts: the index of the first line to fold, or -1. Folded: an
@@ -187,9 +187,10 @@ export function markOutlookHistory(d) {
 	for (let el = walk.nextNode(); el; el = walk.nextNode()) {
 		if (!outlookFrom.test(el.textContent.trimStart()))
 			continue;
-		// the lines as shown: <br> and blocks end them
-		const text = (el.innerText || '').trim();
-		if (!outlookSent.test(text.slice(0, 600).replace(/^[^\n]*\n/, '')))
+		// the lines as shown (<br> and blocks end them): "Sent:" on
+		// the very next one, as in plain text
+		const lines = (el.innerText || '').trim().split('\n');
+		if (!outlookSent.test(lines[1] || ''))
 			continue;
 		const before = d.createRange();
 		before.setStart(d.body, 0);

@@ -365,9 +365,14 @@ cmd_restore(const char *data, const char *file)
  * 0600 (it holds password hashes and every customer's mail); where is
  * the place named when no file can be made there. 0, or the exit code
  * after saying why, with nothing left behind. */
-/* The unfinished copy, for a Ctrl-C or SIGTERM to take away with it
- * (a copy of a large store left behind each time would fill the disk). */
+/* The unfinished copy, for a Ctrl-C, SIGTERM or hang-up to take away
+ * with it (a copy of a large store left behind each time would fill
+ * the disk), from backup_into until backup_release. A signal the
+ * caller ignores (nohup, a background job) stays ignored. */
 static char partial[4200], partial_journal[4200];
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction stop_was[3];
+static int stop_caught[3];
 
 static void
 backup_stopped(int sig)
@@ -378,20 +383,34 @@ backup_stopped(int sig)
 	raise(sig);
 }
 
+/* Gives the signals back as they were; the copy is no longer ours to
+ * remove (renamed into place, or unlinked). */
+static void
+backup_release(void)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (stop_caught[i])
+			sigaction(stop_sigs[i], &stop_was[i], NULL);
+	memset(stop_caught, 0, sizeof(stop_caught));
+}
+
 static int
 backup_into(struct store *s, char *tmp, const char *where)
 {
 	char journal[4200];
+	struct sigaction on;
 	sigset_t stop, was;
 	enum tame_err rc;
+	size_t i;
 	int fd;
 
 	/* held until the handler knows the file's name: a signal right
 	 * after mkstemp() takes it away too */
 	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
+	for (i = 0; i < 3; i++)
+		sigaddset(&stop, stop_sigs[i]);
 	sigprocmask(SIG_BLOCK, &stop, &was);
 	if ((fd = mkstemp(tmp)) < 0) {
 		sigprocmask(SIG_SETMASK, &was, NULL);
@@ -403,19 +422,21 @@ backup_into(struct store *s, char *tmp, const char *where)
 	snprintf(journal, sizeof(journal), "%s-journal", tmp);
 	snprintf(partial, sizeof(partial), "%s", tmp);
 	snprintf(partial_journal, sizeof(partial_journal), "%s", journal);
-	signal(SIGINT, backup_stopped);
-	signal(SIGTERM, backup_stopped);
-	signal(SIGHUP, backup_stopped);
+	memset(&on, 0, sizeof(on));
+	on.sa_handler = backup_stopped;
+	sigemptyset(&on.sa_mask);
+	for (i = 0; i < 3; i++)
+		if (sigaction(stop_sigs[i], NULL, &stop_was[i]) == 0 &&
+		    stop_was[i].sa_handler != SIG_IGN)
+			stop_caught[i] = sigaction(stop_sigs[i], &on,
+			    NULL) == 0;
 	sigprocmask(SIG_SETMASK, &was, NULL);
-	rc = store_backup(s, tmp);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (rc == TAME_OK)
-		return 0;
+	if ((rc = store_backup(s, tmp)) == TAME_OK)
+		return 0;	/* the caller calls backup_release() */
 	fprintf(stderr, "tame: %s\n", store_errmsg(s));
 	unlink(tmp);
 	unlink(journal);
+	backup_release();
 	return rc == TAME_EBUSY ? EX_TEMPFAIL_ : EX_IOERR_;
 }
 
@@ -441,6 +462,7 @@ backup_stdout(struct store *s, const char *data)
 	bad = !f;
 	/* gone from the directory at once: a kill now leaves no copy */
 	unlink(tmp);
+	backup_release();
 	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (fwrite(chunk, 1, n, stdout) != n) {
 			bad = 1;
@@ -569,8 +591,10 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		fprintf(stderr, "tame: backup: cannot rename to %s: %s\n", path,
 		    strerror(errno));
 		unlink(tmp);
+		backup_release();
 		return EX_CANTCREAT_;
 	}
+	backup_release();
 	return EX_OK_;
 }
 

@@ -63,15 +63,16 @@ thread_subject_token(const char *subject)
 
 /* Length of a reply/forward prefix at s ("Re:", "RE :", "Fwd:", "AW:",
  * "Re[2]:"; Outlook's and other mail programs' in German, Dutch,
- * French, Spanish, Portuguese, Italian, Polish, Turkish, the
- * Scandinavian languages, Chinese and Japanese, where the colon may be
- * a full-width one), 0 if none. */
+ * Italian, Polish, Turkish, the Scandinavian languages, Chinese and
+ * Japanese, where the colon may be a full-width one), 0 if none. */
 static size_t
 prefix_len(const char *s)
 {
+	/* not the short ones that start ordinary subjects too ("RV:
+	 * awning motor", "VB: runtime error", "R: package"): Italian R:
+	 * and I:, French TR:, Spanish RV:, Portuguese RES: and ENC: */
 	static const char *pfx[] = { "re", "fwd", "fw", "aw", "sv", "vs",
-		"wg", "antw", "doorst", "tr", "rv", "res", "enc", "odp", "pd",
-		"r", "rif", "i", "ynt", "vb", "vl",
+		"wg", "antw", "doorst", "odp", "rif", "ynt",
 		"\xe5\x9b\x9e\xe5\xa4\x8d",	/* 回复 */
 		"\xe5\x9b\x9e\xe8\xa6\x86",	/* 回覆 */
 		"\xe7\xad\x94\xe5\xa4\x8d",	/* 答复 */

@@ -448,10 +448,12 @@ open_tag(struct walker *w, GumboElement *el)
 	addstr(w, ">");
 }
 
-/* 1 for an element its mail program hides from the reader: a style
+/* 1 for an element its mail program hides from every reader: a style
  * "display: none" (the preview text newsletters and shops put first,
- * a responsive mail's other layout) or Outlook's "mso-hide: all", or
- * the hidden attribute. Styles are not kept, so it would show. */
+ * a responsive mail's other layout), or the hidden attribute. Styles
+ * are not kept, so it would show. Not Outlook's "mso-hide: all": that
+ * hides from Outlook alone what every other program shows (the link
+ * of a "bulletproof" button). */
 static int
 is_hidden(GumboElement *el)
 {
@@ -469,8 +471,7 @@ is_hidden(GumboElement *el)
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
 			flat[n++] = (char)tolower((unsigned char)*p);
 	flat[n] = '\0';
-	return strstr(flat, "display:none") != NULL ||
-	    strstr(flat, "mso-hide:all") != NULL;
+	return strstr(flat, "display:none") != NULL;
 }
 
 static int

@@ -50,6 +50,7 @@ struct pctx {
 	 * (iPhone and Apple Mail write text, picture, text), joined to it */
 	GString *text_tail;
 	int in_alternative; /* the part's parent is multipart/alternative */
+	int in_related;     /* the part's parent is multipart/related */
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;

@@ -222,8 +222,8 @@ add_attachment(struct pctx *c, char *filename, char *type, char *cid,
 	return TAME_OK;
 }
 
-/* A file name safe to offer as a download: no directories (the name
- * after the last "/" or "\\", as a mail program that sent a path meant),
+/* A file name safe to offer as a download: no directories (of a path,
+ * the name after the last "/" or "\\", as the mail program meant),
  * no controls, no bidi controls (with which "invoice<RLO>fdp.exe" shows
  * as "invoiceexe.pdf"; browsers save them as "_" too), never empty.
  * Returns a malloc'd copy of name (or dflt); NULL on ENOMEM. */
@@ -234,9 +234,14 @@ clean_filename(const char *name, const char *dflt)
 	char *r, *p, *w;
 	size_t n;
 
-	for (base = q = name; q && *q; q++)
-		if ((*q == '/' || *q == '\\') && q[1])
-			base = q + 1;
+	/* a path: with a backslash (Windows), or starting "/", "./" or
+	 * "../"; "Rechnung 03/2024.pdf" is a name */
+	base = name;
+	if (name && (strchr(name, '\\') || *name == '/' ||
+	    strncmp(name, "./", 2) == 0 || strncmp(name, "../", 3) == 0))
+		for (q = name; *q; q++)
+			if ((*q == '/' || *q == '\\') && q[1])
+				base = q + 1;
 	r = mime_clean_str(base && *base ? base : dflt, MIME_FILENAME_MAX, 1);
 	if (!r)
 		return NULL;
@@ -372,6 +377,10 @@ message_attachment(struct pctx *c, GMimeObject *obj)
 	    strdup("message/rfc822"), NULL, 0, data, len);
 }
 
+/* A text part after the body's joins it up to this size (the words
+ * of a paragraph or two, a signature); larger, it is a file. */
+#define MIME_MORE_TEXT_MAX (64 * 1024)
+
 /* The end of a Content-ID made up for a picture that has none. */
 #define MADE_CID ".tame@invalid"
 
@@ -388,14 +397,21 @@ blank(const char *s)
 /* A text/plain part after the body's (iPhone and Apple Mail write
  * text, picture, text when a photo goes between two paragraphs): its
  * text goes on the body's, and on the html's when there is one, in
- * order. */
+ * order. One too long for that (a log pasted as a part of its own)
+ * stays an attachment, whole: *kept set to 0. */
 static enum tame_err
-more_text(struct pctx *c, GMimeObject *obj)
+more_text(struct pctx *c, GMimeObject *obj, int *kept)
 {
 	char *more = mime_part_text(obj), *esc, *t;
 
+	*kept = 0;
 	if (!more)
 		return TAME_ENOMEM;
+	if (strlen(more) > MIME_MORE_TEXT_MAX) {
+		free(more);
+		return TAME_OK;
+	}
+	*kept = 1;
 	for (t = more; *t == '\n' || *t == '\r'; t++)
 		;
 	if (!blank(t)) {
@@ -424,7 +440,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *made_cid = NULL;
-	int i, n, is_att, was_report, was_alt;
+	int i, n, is_att, was_report, was_alt, was_rel;
 	enum tame_err rc = TAME_OK;
 
 	if (!obj)
@@ -441,6 +457,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 
 		was_report = c->in_report;
 		was_alt = c->in_alternative;
+		was_rel = c->in_related;
 		if (g_mime_content_type_is_type(ct, "multipart", "report") &&
 		    rt && g_ascii_strcasecmp(rt, "delivery-status") == 0) {
 			c->out->is_dsn = 1;
@@ -448,12 +465,15 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		}
 		c->in_alternative = g_mime_content_type_is_type(ct,
 		    "multipart", "alternative");
+		c->in_related = g_mime_content_type_is_type(ct, "multipart",
+		    "related");
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n && !rc; i++)
 			rc = mime_walk_parts(c, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
 		c->in_report = was_report;
 		c->in_alternative = was_alt;
+		c->in_related = was_rel;
 		return rc;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
@@ -493,8 +513,12 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 			return TAME_OK;
 		}
 		if (g_mime_content_type_is_type(ct, "text", "plain") &&
-		    !c->in_alternative && c->text_tail->len < TAME_TEXT_MAX)
-			return more_text(c, obj);
+		    !c->in_alternative && c->text_tail->len < TAME_TEXT_MAX) {
+			int kept;
+
+			if ((rc = more_text(c, obj, &kept)) || kept)
+				return rc;
+		}
 		if (g_mime_content_type_is_type(ct, "text", "html") &&
 		    !c->html_part) {
 			c->html_part = obj;
@@ -513,8 +537,9 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		}
 	}
 	/* a picture between html parts shows where it was (Apple Mail
-	 * names it, inline) */
-	if (c->html_part && c->html_tail &&
+	 * names it, inline); one of a multipart/related body is where its
+	 * html names it already */
+	if (c->html_part && c->html_tail && !c->in_related &&
 	    !(disp && g_ascii_strcasecmp(disp, "attachment") == 0) &&
 	    g_mime_content_type_is_type(ct, "image", "*")) {
 		int nomem = 0;

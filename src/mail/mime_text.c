@@ -366,7 +366,9 @@ decode_as(const char *cs)
 
 /* The charset an HTML document's <meta> names ("<meta charset=X>" or
  * "content=\"text/html; charset=X\""), in its first 1024 bytes as
- * browsers look, into out; 0 when it names none. */
+ * browsers look, into out; 0 when it names none. A UTF-16 one is not
+ * taken (bytes that declare it in ASCII are not UTF-16; browsers read
+ * them as UTF-8). */
 static int
 meta_charset(const unsigned char *d, size_t n, char *out, size_t outsz)
 {
@@ -434,7 +436,8 @@ part_text_any(GMimeObject *obj)
 	/* HTML that names its charset only in a <meta> */
 	if (!t && n && utf8_label(cs) && g_mime_content_type_is_type(
 	    g_mime_object_get_content_type(obj), "text", "html") &&
-	    meta_charset(ba->data, n, meta, sizeof(meta)))
+	    meta_charset(ba->data, n, meta, sizeof(meta)) &&
+	    g_ascii_strncasecmp(meta, "utf-16", 6) != 0)
 		t = g_convert((const char *)ba->data, (gssize)n, "UTF-8",
 		    decode_as(meta), NULL, NULL, NULL);
 	if (!t && n)

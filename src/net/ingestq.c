@@ -139,6 +139,18 @@ job_free(struct job *j)
 
 /* Stores jobs in the open transaction (opening it first when tx is not
  * set), each in a save point; they join the transaction's list. */
+/* Whether tamed is stopping: a wait for another process's lock ends. */
+static int
+stopping(struct ingestq *q)
+{
+	int s;
+
+	pthread_mutex_lock(&q->mu);
+	s = q->stopping;
+	pthread_mutex_unlock(&q->mu);
+	return s;
+}
+
 static void
 ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 {
@@ -152,7 +164,7 @@ ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 	 * rather than wait without an answer for as long as it lasts */
 	if (!tx->open) {
 		while ((rc = store_begin(q->store)) == TAME_EBUSY &&
-		    tame_mono_ms() - t0 < q->lock_wait_ms) {
+		    tame_mono_ms() - t0 < q->lock_wait_ms && !stopping(q)) {
 			if (!q->lock_said)
 				tame_log(TAME_LOG_WARN, "ingest: the store is "
 				    "locked by another process; waiting");

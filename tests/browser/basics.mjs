@@ -622,6 +622,9 @@ test('Outlook HTML: a reply\'s history folds, a forward\'s stays',
 		await page.click('.quote-toggle');
 		assert.equal(await hidden.isVisible(), true);
 		frame = await frameOf(fw);
+		// the frame's load handler (which folds) has run: it sizes it
+		await page.waitForFunction(() => document.querySelector(
+			'.msg.in iframe').style.height !== '');
 		assert.equal(await frame.locator('p:text("Which plan")')
 			.isVisible(), true);
 		assert.equal(await page.locator('.msg.in .quote-toggle').count(), 0);

@@ -1219,11 +1219,13 @@ def test_adding_a_follower_is_live_and_in_the_history(tame):
     try:
         assert s.status() == 200
         wait_for(lambda: b"retry:" in s.data, what="the stream's start")
+        want = b'"ticket_id":%d' % t
+        settle(1.5)    # nothing else about the ticket is on its way
+        n = s.data.count(want)
         st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % t,
                               {"agent_id": bob_id})
         assert st == 201, ans
-        want = b'"ticket_id":%d' % t
-        wait_for(lambda: want in s.data, 5, what="ticket.updated")
+        wait_for(lambda: s.data.count(want) > n, 5, what="ticket.updated")
         n = s.data.count(want)
         st, _, ans = tame.api("DELETE", "/api/v1/tickets/%d/followers/%d"
                               % (t, bob_id))

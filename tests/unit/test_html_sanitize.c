@@ -108,11 +108,12 @@ test_style_attribute_removed(void **state)
 	EXPECT("<p dir=auto>a</p><p dir=\"x\" onclick=1>b</p>",
 	    "<p dir=\"auto\">a</p><p>b</p>");
 	/* what the mail hides stays hidden once its style is gone: a
-	 * shop's preview text, Outlook's mso-hide, the hidden attribute */
+	 * shop's preview text, the hidden attribute; what it hides from
+	 * Outlook alone (mso-hide) everyone else sees */
 	EXPECT("<div style=\"Display : NONE; max-height:0\">Preview "
 	    "text\xe2\x80\x8c</div><p>Shown</p>", "<p>Shown</p>");
 	EXPECT("<p>a<span style='mso-hide:all'>b</span><span hidden>c</span>"
-	    "</p>", "<p>a</p>");
+	    "</p>", "<p>a<span>b</span></p>");
 	EXPECT_TEXT("<div style=\"display:none\">Preview</div><p>Hi</p>", "Hi");
 }
 

@@ -370,6 +370,60 @@ test_second_text_parts_kept(void **state)
 	    "--b1--\n", &p);
 	assert_null(strstr(strstr(p.html, "cid:l@x") + 1, "cid:l@x"));
 	mime_parsed_free(&p);
+
+	/* a footer a list server adds after a related body: joined, and
+	 * the body's picture is not shown a second time */
+	parse_str("From: a@b.c\nSubject: footer\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=m1\n\n"
+	    "--m1\nContent-Type: multipart/alternative; boundary=a1\n\n"
+	    "--a1\nContent-Type: text/plain\n\nsee the logo\n"
+	    "--a1\nContent-Type: multipart/related; boundary=b1\n\n"
+	    "--b1\nContent-Type: text/html\n\n<p>see <img src=cid:l@x></p>\n"
+	    "--b1\nContent-Type: image/png\nContent-ID: <l@x>\n"
+	    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+	    "--b1--\n--a1--\n"
+	    "--m1\nContent-Type: text/plain\n\nThe list footer\n"
+	    "--m1--\n", &p);
+	assert_null(strstr(strstr(p.html, "cid:l@x") + 1, "cid:l@x"));
+	assert_non_null(strstr(p.html, "The list footer"));
+	mime_parsed_free(&p);
+}
+
+/* A long text part after the body (a log pasted as a part without a
+ * name) stays a file, whole; a name with a "/" that is no path keeps
+ * it (as "_"), a Windows path its last part. */
+static void
+test_long_text_part_and_names(void **state)
+{
+	struct mime_parsed p;
+	char *raw, *log;
+	size_t n = 100 * 1024;
+
+	log = malloc(n + 1);
+	assert_non_null(log);
+	memset(log, 'x', n);
+	for (size_t i = 99; i < n; i += 100)
+		log[i] = '\n';
+	log[n] = '\0';
+	assert_true(asprintf(&raw, "From: a@b.c\nSubject: log\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m1\n\n"
+	    "--m1\nContent-Type: text/plain\n\nThe log:\n"
+	    "--m1\nContent-Type: text/plain\n\n%s\n"
+	    "--m1\nContent-Type: application/pdf\nContent-Disposition: "
+	    "attachment; filename=\"Rechnung 03/2024.pdf\"\n\n%%PDF\n"
+	    "--m1\nContent-Type: application/pdf\nContent-Disposition: "
+	    "attachment; filename=\"C:\\\\Users\\\\ann\\\\a.pdf\"\n\n%%PDF\n"
+	    "--m1--\n", log) > 0);
+	parse_str(raw, &p);
+	assert_string_equal(p.text, "The log:");
+	assert_int_equal(p.natt, 3);
+	assert_string_equal(p.att[0].filename, "attachment.txt");
+	assert_true(p.att[0].len >= n);
+	assert_string_equal(p.att[1].filename, "Rechnung 03_2024.pdf");
+	assert_string_equal(p.att[2].filename, "a.pdf");
+	mime_parsed_free(&p);
+	free(raw);
+	free(log);
 }
 
 /* Labels read with the larger table mail programs write under them:
@@ -880,6 +934,7 @@ main(void)
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_attachment),
 		cmocka_unit_test(test_second_text_parts_kept),
+		cmocka_unit_test(test_long_text_part_and_names),
 		cmocka_unit_test(test_charset_supersets),
 		cmocka_unit_test(test_format_flowed),
 		cmocka_unit_test(test_nested_message),

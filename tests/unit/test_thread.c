@@ -129,8 +129,10 @@ test_reply_subject(void **state)
 	thread_reply_subject("\xe5\x9b\x9e\xe5\xa4\x8d\xef\xbc\x9a"
 	    "\xe8\xae\xa2\xe5\x8d\x95 [#58]", 58, out, sizeof(out));
 	assert_string_equal(out, "Re: \xe8\xae\xa2\xe5\x8d\x95 [#58]");
-	thread_reply_subject("Antw: R: I: RES: Levering", 3, out, sizeof(out));
+	thread_reply_subject("Antw: WG: Odp: Levering", 3, out, sizeof(out));
 	assert_string_equal(out, "Re: Levering [#3]");
+	thread_reply_subject("RV: awning motor", 5, out, sizeof(out));
+	assert_string_equal(out, "Re: RV: awning motor [#5]");
 	thread_reply_subject("Trouble: invoice", 4, out, sizeof(out));
 	assert_string_equal(out, "Re: Trouble: invoice [#4]");
 }
