@@ -618,8 +618,12 @@ mime_lenient_dsn(struct pctx *c, const char *raw, size_t len)
 static void
 drop_cid_marks(char *t)
 {
-	char *r = t, *w = t, *e;
+	char *r, *w, *e;
 
+	/* most mail has none: one scan, nothing written */
+	if (!(r = strstr(t, "[cid:")))
+		return;
+	w = r;
 	while (*r) {
 		if (strncmp(r, "[cid:", 5) == 0 && (e = strpbrk(r + 5,
 		    "] \t\n")) && *e == ']' && e - r < 256) {
