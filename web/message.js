@@ -199,7 +199,8 @@ export function markOutlookHistory(d) {
 			return false;
 		el.classList.add('tame-q');
 		for (let n = el; n && n !== d.body; n = n.parentElement)
-			for (let x = n.nextElementSibling; x; x = x.nextElementSibling)
+			for (let x = n.nextElementSibling; x;
+				x = x.nextElementSibling)
 				x.classList.add('tame-q');
 		return true;
 	}

@@ -31,7 +31,8 @@
 #define MIME_ADDRS_MAX     TAME_SMTP_RCPT_MAX
 
 /* Options of every GMime parse: loose modes, UTF-8, windows-1252 and
- * Latin-1 as the fallback charsets. Set once by mime_init(), read-only after. */
+ * Latin-1 as the fallback charsets. Set once by mime_init(), read-only
+ * after. */
 extern GMimeParserOptions *mime_popts;
 
 /* --- context of one parse --------------------------------------------- */
@@ -50,7 +51,6 @@ struct pctx {
 	 * (iPhone and Apple Mail write text, picture, text), joined to it */
 	GString *text_tail;
 	int in_alternative; /* the part's parent is multipart/alternative */
-	int in_related;     /* the part's parent is multipart/related */
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;
@@ -67,9 +67,9 @@ struct buf;
 /* Base64 encoded words of one charset in a row where one before the
  * last ends in "=" padding (GMime would stop reading there) are made one
  * encoded word, and a word whose label has a larger table is relabelled
- * (mime_charset_superset), in the header blocks of raw. Returns 1 with the mended
- * copy appended to out, 0 when nothing needed it (out untouched), -1
- * when out of memory. */
+ * (mime_charset_superset), in the header blocks of raw. Returns 1 with
+ * the mended copy appended to out, 0 when nothing needed it (out
+ * untouched), -1 when out of memory. */
 int mime_fix_ewords(const char *raw, size_t len, struct buf *out);
 /* ISO-2022-JP bytes as the Shift_JIS bytes they stand for, appended to
  * out (to be read as CP932, which has Microsoft's additions to JIS X

@@ -421,6 +421,10 @@ more_text(struct pctx *c, GMimeObject *obj, int *kept)
 		    c->text_tail->len - 1] == '\n'))
 			g_string_truncate(c->text_tail, c->text_tail->len - 1);
 		if (c->html_part && c->html_tail->len < TAME_TEXT_MAX) {
+			/* pictures since the last html part are not the
+			 * text's to show (a related body's, named by its html
+			 * already): they stay attachments */
+			g_string_truncate(c->html_tail, c->tail_end);
 			esc = g_markup_escape_text(t, -1);
 			g_string_append_printf(c->html_tail, "<pre>%s</pre>",
 			    esc);
@@ -440,7 +444,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *made_cid = NULL;
-	int i, n, is_att, was_report, was_alt, was_rel;
+	int i, n, is_att, was_report, was_alt;
 	enum tame_err rc = TAME_OK;
 
 	if (!obj)
@@ -457,7 +461,6 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 
 		was_report = c->in_report;
 		was_alt = c->in_alternative;
-		was_rel = c->in_related;
 		if (g_mime_content_type_is_type(ct, "multipart", "report") &&
 		    rt && g_ascii_strcasecmp(rt, "delivery-status") == 0) {
 			c->out->is_dsn = 1;
@@ -465,15 +468,12 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		}
 		c->in_alternative = g_mime_content_type_is_type(ct,
 		    "multipart", "alternative");
-		c->in_related = g_mime_content_type_is_type(ct, "multipart",
-		    "related");
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n && !rc; i++)
 			rc = mime_walk_parts(c, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
 		c->in_report = was_report;
 		c->in_alternative = was_alt;
-		c->in_related = was_rel;
 		return rc;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
@@ -537,9 +537,8 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		}
 	}
 	/* a picture between html parts shows where it was (Apple Mail
-	 * names it, inline); one of a multipart/related body is where its
-	 * html names it already */
-	if (c->html_part && c->html_tail && !c->in_related &&
+	 * names it, inline) */
+	if (c->html_part && c->html_tail &&
 	    !(disp && g_ascii_strcasecmp(disp, "attachment") == 0) &&
 	    g_mime_content_type_is_type(ct, "image", "*")) {
 		int nomem = 0;

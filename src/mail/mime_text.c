@@ -487,7 +487,8 @@ unflow(char *r, int delsp)
 				*w++ = ' ';
 		}
 		/* flowed: a trailing space, not the signature's "-- " */
-		if (n && p[n - 1] == ' ' && !(n == 3 && memcmp(p, "-- ", 3) == 0)) {
+		if (n && p[n - 1] == ' ' &&
+		    !(n == 3 && memcmp(p, "-- ", 3) == 0)) {
 			memmove(w, p, n - (delsp ? 1 : 0));
 			w += n - (delsp ? 1 : 0);
 			prev = depth;

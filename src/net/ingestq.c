@@ -137,8 +137,6 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* Stores jobs in the open transaction (opening it first when tx is not
- * set), each in a save point; they join the transaction's list. */
 /* Whether tamed is stopping: a wait for another process's lock ends. */
 static int
 stopping(struct ingestq *q)
@@ -151,6 +149,8 @@ stopping(struct ingestq *q)
 	return s;
 }
 
+/* Stores jobs in the open transaction (opening it first when tx is not
+ * set), each in a save point; they join the transaction's list. */
 static void
 ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 {
