@@ -4,6 +4,7 @@ second init, a bad relay URL, what the log says (and does not)."""
 
 import json
 import os
+import signal
 import smtplib
 import sqlite3
 import stat
@@ -183,20 +184,38 @@ def test_backup_stopped_midway_leaves_no_partial_copy(tame_data, tmp_path):
     db.commit()
     db.close()
     target = tmp_path / "copy.db"
-    for sig in (2, 15):
+
+    def backup(ignored):
+        """A backup with SIGINT and SIGTERM as a terminal's foreground
+        job has them, and ignored what nohup or a script's background
+        job ignores; stopped by sig once its copy is being made."""
+        def signals():
+            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(s, signal.SIG_IGN if s in ignored
+                              else signal.SIG_DFL)
         p = subprocess.Popen([str(TAME), "--data", str(tame_data.data),
                               "backup", str(target)],
                              stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, preexec_fn=signals)
         wait_for(lambda: any(n.startswith("copy.db.partial-")
                              for n in os.listdir(tmp_path)) or
                  p.poll() is not None, 30, interval=0.001,
                  what="the copy to start")
+        return p
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = backup(())
         p.send_signal(sig)
         p.wait(30 * SLOW)
         assert p.returncode == -sig, (sig, p.returncode,
                                       p.stderr.read())
         assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
+    # nohup: a hang-up it ignores does not stop it
+    p = backup((signal.SIGHUP,))
+    p.send_signal(signal.SIGHUP)
+    p.wait(60 * SLOW)
+    assert p.returncode == 0, p.stderr.read()
+    assert os.listdir(tmp_path) == ["copy.db"]
 
 
 def test_refused_mail_and_bad_settings_are_in_the_log(tame_data):
