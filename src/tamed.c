@@ -150,7 +150,17 @@ main(int argc, char **argv)
 	struct http_api *api = NULL;
 	struct smtp_server_config sc;
 	struct http_api_config hc;
+	const struct {
+		const char *name;
+		const char **val;
+	} opts[] = {
+		{ "--data", &data }, { "--http", &http }, { "--smtp", &smtp },
+		{ "--lmtp", &lmtp }, { "--relay", &relay },
+		{ "--hostname", &hostname },
+	};
+	const size_t nopts = sizeof(opts) / sizeof(opts[0]);
 	sigset_t set;
+	size_t k;
 	int i, sig, status = 1;
 	enum tame_err rc;
 	int64_t t0 = tame_now_ms();
@@ -166,9 +176,9 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			usage(1);
-		if (strcmp(a, "--data") && strcmp(a, "--http") &&
-		    strcmp(a, "--smtp") && strcmp(a, "--lmtp") &&
-		    strcmp(a, "--relay") && strcmp(a, "--hostname")) {
+		for (k = 0; k < nopts && strcmp(a, opts[k].name); k++)
+			;
+		if (k == nopts) {
 			fprintf(stderr, "tamed: unknown option %s\n", a);
 			usage(0);
 		}
@@ -176,20 +186,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "tamed: %s needs a value\n", a);
 			usage(0);
 		}
-		if (strcmp(a, "--data") == 0)
-			data = v;
-		else if (strcmp(a, "--http") == 0)
-			http = v;
-		else if (strcmp(a, "--smtp") == 0)
-			smtp = *v ? v : NULL;
-		else if (strcmp(a, "--lmtp") == 0)
-			lmtp = v;
-		else if (strcmp(a, "--relay") == 0)
-			relay = v;
-		else if (strcmp(a, "--hostname") == 0)
-			hostname = v;
-		else
-			usage(0);
+		/* --smtp '' turns SMTP off */
+		*opts[k].val = *v || opts[k].val != &smtp ? v : NULL;
 		i++;
 	}
 	if (!data) {

@@ -361,10 +361,6 @@ cmd_restore(const char *data, const char *file)
 	return EX_OK_;
 }
 
-/* The online copy into a new file from the mkstemp() template tmp,
- * 0600 (it holds password hashes and every customer's mail); where is
- * the place named when no file can be made there. 0, or the exit code
- * after saying why, with nothing left behind. */
 /* The unfinished copy, for a Ctrl-C, SIGTERM or hang-up to take away
  * with it (a copy of a large store left behind each time would fill
  * the disk), from backup_into until backup_release. A signal the
@@ -396,6 +392,11 @@ backup_release(void)
 	memset(stop_caught, 0, sizeof(stop_caught));
 }
 
+/* The online copy into a new file from the mkstemp() template tmp,
+ * 0600 (it holds password hashes and every customer's mail); where is
+ * the place named when no file can be made there. 0, or the exit code
+ * after saying why, with nothing left behind;
+ * on 0 the caller calls backup_release() once the copy is in place. */
 static int
 backup_into(struct store *s, char *tmp, const char *where)
 {
@@ -536,7 +537,7 @@ link_end(const char *link, char *out)
 static int
 cmd_backup(struct store *s, const char *data, const char *path)
 {
-	struct stat st, db;
+	struct stat st;
 	char tmp[4096], dbpath[4096], real[PATH_MAX];
 	int own, code;
 
@@ -571,9 +572,7 @@ cmd_backup(struct store *s, const char *data, const char *path)
 		return EX_CANTCREAT_;
 	}
 	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
-	    (store_file(data, dbpath, sizeof(dbpath)) == TAME_OK &&
-	    stat(dbpath, &db) == 0 && st.st_dev == db.st_dev &&
-	    st.st_ino == db.st_ino))) {
+	    store_is_its_file(data, path))) {
 		fprintf(stderr, "tame: backup: %s is %s\n", path,
 		    S_ISDIR(st.st_mode) ? "a directory" : !S_ISREG(st.st_mode) ?
 		    "not a regular file" : "the store itself");

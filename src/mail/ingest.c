@@ -29,6 +29,7 @@
 #include "../core/text.h"
 #include "ingest.h"
 #include "mime.h"
+#include "reply.h"
 
 /* Bytes of a message's text read for where its new text ends (the list
  * preview is 140 characters). */
@@ -326,7 +327,6 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
 	int64_t orig_msg, tid;
 	enum msg_direction dir;
 	struct message_new m;
-	struct ticket_ref ref;
 	const char *oid;
 	char note[TAME_FIELD_MAX + 1100];
 	json_t *ev;
@@ -393,15 +393,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
 	rc = store_event_add(s, tid, 0, "reply.bounced", ev, now);
 	json_decref(ev);
 	/* the customer still waits for an answer: back in the queue */
-	if (!rc && (rc = store_ticket_ref(s, tid, &ref)) == TAME_OK &&
-	    (ref.status == TICKET_PENDING || ref.status == TICKET_SOLVED)) {
-		if ((rc = store_ticket_set_status(s, tid, TICKET_OPEN, now)))
-			return rc;
-		ev = json_pack("{ss}", "status", "open");
-		rc = store_event_add(s, tid, 0, "ticket.reopened", ev, now);
-		json_decref(ev);
-	}
-	return rc;
+	return rc ? rc : reply_undelivered(s, tid, now);
 }
 
 static enum tame_err

@@ -120,6 +120,26 @@ reply_already_sent(struct store *s, int64_t ticket_id, int64_t agent_id,
 	return rc;
 }
 
+/* See reply.h. */
+enum tame_err
+reply_undelivered(struct store *s, int64_t tid, int64_t now)
+{
+	struct ticket_ref ref;
+	enum tame_err rc;
+	json_t *ev;
+
+	if ((rc = store_ticket_ref(s, tid, &ref)) || (ref.status !=
+	    TICKET_PENDING && ref.status != TICKET_SOLVED))
+		return rc;
+	if ((rc = store_ticket_set_status(s, tid, TICKET_OPEN, now)))
+		return rc;
+	if (!(ev = json_pack("{ss}", "status", "open")))
+		return TAME_ENOMEM;
+	rc = store_event_add(s, tid, 0, "ticket.reopened", ev, now);
+	json_decref(ev);
+	return rc;
+}
+
 /* The collision check of r (reply.h), inside the reply's transaction,
  * so that of two agents sending at once the second sees the first. */
 static enum tame_err

@@ -74,6 +74,12 @@ enum tame_err reply_send(struct store *s, const struct reply_req *r,
 enum tame_err reply_note(struct store *s, int64_t ticket_id, int64_t agent_id,
     const char *text, int64_t now, int64_t *msg_id);
 
+/* A reply of ticket tid will never arrive (a bounce, or the relay
+ * refused it for good): the customer still waits for an answer, so a
+ * pending or solved ticket is open again, with a ticket.reopened event.
+ * In the caller's transaction. */
+enum tame_err reply_undelivered(struct store *s, int64_t tid, int64_t now);
+
 /* 1 if s looks like a plain addr-spec (local@domain, printable ASCII:
  * no spaces, no CR/LF, no UTF-8 as SMTPUTF8 is not used; sane length). */
 int reply_addr_valid(const char *s);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "../core/util.h"
 #include "../store/store.h"
+#include "../mail/reply.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "outbox.h"
@@ -67,29 +68,24 @@ static void
 reply_failed(struct outbox *ob, const struct outbox_item *it,
     const char *err, int64_t now)
 {
-	struct ticket_ref ref;
 	json_t *ev = json_pack("{s:I,s:s%}", "message_id",
 	    (json_int_t)it->message_id, "error", err, strlen(err));
-	json_t *reopened = json_pack("{ss}", "status", "open");
 	int64_t tid = it->ticket_id, into = 0;
 	enum tame_err rc;
 
-	if (!ev || !reopened) {
+	if (!ev) {
 		tame_log(TAME_LOG_WARN, "outbox: ticket %lld: reply.failed "
 		    "not recorded: out of memory", (long long)tid);
-		goto out;
+		return;
 	}
 	/* merged since: the conversation, and who follows it, is there */
 	if (store_desk_merged_into(ob->store, tid, &into) == TAME_OK && into)
 		tid = into;
 	if (store_begin(ob->store))
 		goto out;
-	rc = store_event_add(ob->store, tid, 0, "reply.failed", ev, now);
-	if (!rc && store_ticket_ref(ob->store, tid, &ref) == TAME_OK &&
-	    (ref.status == TICKET_PENDING || ref.status == TICKET_SOLVED) &&
-	    !(rc = store_ticket_set_status(ob->store, tid, TICKET_OPEN, now)))
-		rc = store_event_add(ob->store, tid, 0, "ticket.reopened",
-		    reopened, now);
+	if (!(rc = store_event_add(ob->store, tid, 0, "reply.failed", ev,
+	    now)))
+		rc = reply_undelivered(ob->store, tid, now);
 	if (rc || store_commit(ob->store)) {
 		store_rollback(ob->store);
 		tame_log(TAME_LOG_WARN, "outbox: ticket %lld: reply.failed "
@@ -98,7 +94,6 @@ reply_failed(struct outbox *ob, const struct outbox_item *it,
 	}
 out:
 	json_decref(ev);
-	json_decref(reopened);
 }
 
 struct sent_ctx {

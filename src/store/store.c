@@ -144,6 +144,18 @@ store_exists(const char *datadir)
 }
 
 /* See store.h. */
+int
+store_is_its_file(const char *datadir, const char *path)
+{
+	char db[4096];
+	struct stat a, b;
+
+	return store_file(datadir, db, sizeof(db)) == TAME_OK &&
+	    stat(path, &a) == 0 && stat(db, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* See store.h. */
 enum tame_err
 store_lock_dir(const char *datadir, int *fd)
 {

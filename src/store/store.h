@@ -48,6 +48,8 @@ enum tame_err store_file(const char *datadir, char *out, size_t n);
  * empty one, which SQLite would take for a new store), -1 with errno
  * when that cannot be told (a directory its user may not enter). */
 int store_exists(const char *datadir);
+/* 1 if path names datadir's tame.db itself (by any name or link). */
+int store_is_its_file(const char *datadir, const char *path);
 void store_close(struct store *s);
 /* Last error text of this connection, for logs. Owned by s. */
 const char *store_errmsg(struct store *s);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sqlite3.h>
 #include "migrations.h"
 #include "store.h"
@@ -111,7 +110,6 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 	char uri[3 * 4000 + 32];	/* each byte may become "%XX" */
 	sqlite3 *src = NULL;
 	enum tame_err rc;
-	struct stat fst, dst;
 	const char *p;
 	char *o;
 	int fd, lock;
@@ -135,8 +133,7 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 	}
 	/* the store's own file, read without its WAL, would lose what the
 	 * WAL holds (after a crash, every mail since the last checkpoint) */
-	if (stat(file, &fst) == 0 && stat(db, &dst) == 0 &&
-	    fst.st_dev == dst.st_dev && fst.st_ino == dst.st_ino) {
+	if (store_is_its_file(datadir, file)) {
 		snprintf(err, n, "%s is the store itself; restore takes a "
 		    "backup (tame backup FILE); tamed or any tame command "
 		    "recovers the store after a crash on its own", file);

@@ -112,7 +112,6 @@ store_sqlite_message_to(struct store *s, int64_t msg_id, char **to_json)
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
-
 	const char *t;
 
 	sq_bind_int(q, st, 1, msg_id);
