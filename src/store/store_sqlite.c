@@ -436,6 +436,10 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 		    strerror(errno));
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, 10 * 1000);
+	if ((src = store_sqlite_fts_register(q->db)) != SQLITE_OK) {
+		rc = sq_err(q, src, "search tokenizer");
+		goto out;
+	}
 	/* WAL is a property of the file; check that it took. */
 	if ((src = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1,
 	    &st, NULL)) != SQLITE_OK || (src = sqlite3_step(st)) != SQLITE_ROW) {

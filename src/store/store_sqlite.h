@@ -160,6 +160,10 @@ void sq_jw_col_text(struct jw *w, sqlite3_stmt *st, int i); /* NULL: null */
 void sq_jw_col_time(struct jw *w, sqlite3_stmt *st, int i); /* NULL: null */
 void sq_jw_col_id(struct jw *w, sqlite3_stmt *st, int i); /* <= 0: null */
 
+/* store_sqlite_fts.c: registers the search index's tokenizer "tame"
+ * (core/search_words.h) on db; an SQLite result code. */
+int store_sqlite_fts_register(sqlite3 *db);
+
 /* store_sqlite_tickets.c: the ingest path and ticket changes. */
 /* Indexes for search the messages message_add left for the commit
  * (q->fts_from); called by the commit right before COMMIT. */

@@ -29,7 +29,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include "../tame_limits.h"
+#include "../core/search_words.h"
 #include "../core/util.h"
 #include "store_sqlite.h"
 #include "store_sqlite_intel.h"
@@ -40,35 +42,54 @@
  * longest subjects and previews, every byte escaped, fit. */
 #define TICKETS_TEXT_MAX (16 * 1024 * 1024)
 
+/* Code point at p (valid UTF-8, checked by the caller) in *cp; its
+ * length. */
+static size_t
+next_cp(const char *p, utf8proc_int32_t *cp)
+{
+	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)p, -1,
+	    cp);
+
+	if (n <= 0) {	/* not reached: the query is checked UTF-8 */
+		*cp = (unsigned char)*p;
+		return 1;
+	}
+	return (size_t)n;
+}
+
+/* Whether cp separates words: ASCII white space, or a Unicode space
+ * (no-break, em, ideographic...) pasted with the text. */
+static int
+is_space(utf8proc_int32_t cp)
+{
+	return cp == ' ' || (cp >= '\t' && cp <= '\r') ||
+	    utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS;
+}
+
 /* Turns what the user typed into an FTS5 query: white-space separated
- * words, each quoted ("" inside), joined by AND. Words without a letter
- * or digit are dropped (they would be empty phrases). *terms gets the
- * number of words; 0 means "match everything". */
+ * words, each quoted ("" inside), joined by AND. Words without a token
+ * character are dropped: a dash, a guillemet or an emoji alone would
+ * be an empty phrase, which matches nothing ("Invoice 88123 – wrong
+ * amount" as Outlook writes it found no ticket). *terms gets the number
+ * of words; 0 means "match everything". */
 static enum tame_err
 fts_query(const char *in, struct buf *out, int *terms)
 {
 	const char *p = in, *w;
 	enum tame_err rc = TAME_OK;
-	size_t len, i;
-	int word;
+	utf8proc_int32_t cp;
+	size_t len, i, n;
 
 	*terms = 0;
 	while (*p && *terms < FTS_TERMS_MAX) {
-		while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
-			p++;
+		for (; *p && (n = next_cp(p, &cp)) && is_space(cp); p += n)
+			;
 		w = p;
-		word = 0;
-		while (*p && !(*p == ' ' || (*p >= '\t' && *p <= '\r'))) {
-			unsigned char c = (unsigned char)*p;
-
-			if (c >= 0x80 || (c >= '0' && c <= '9') ||
-			    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-				word = 1;
-			p++;
-		}
-		if (!word)
-			continue;
+		for (; *p && (n = next_cp(p, &cp)) && !is_space(cp); p += n)
+			;
 		len = (size_t)(p - w);
+		if (!search_has_word(w, len))
+			continue;
 		if (*terms && (rc = buf_addstr(out, " AND ")))
 			return rc;
 		if ((rc = buf_add(out, "\"", 1)))
@@ -114,7 +135,7 @@ enum search_plan {
  * messages_fts (migrations.c), and writes the tickets of its matches to
  * temp.pending_hits, which every search statement also takes in. When
  * the queue is empty, as it nearly always is, that costs one probe. */
-#define PENDING_TOKENIZE "tokenize='unicode61 remove_diacritics 2'"
+#define PENDING_TOKENIZE "tokenize='tame'"
 #define PENDING_HITS "(SELECT ticket_id FROM temp.pending_hits)"
 #define PENDING_HITS_BELOW \
 	"SELECT ticket_id FROM temp.pending_hits WHERE ticket_id < ?1"

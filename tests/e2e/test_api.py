@@ -255,6 +255,73 @@ def test_search_by_a_customers_address_lists_their_tickets(tame):
     assert st == 200 and ans["tickets"] == []
 
 
+def test_search_finds_words_as_customers_write_them(tame):
+    """Search cuts and folds words the same way in the mail and in what
+    an agent types: Chinese, Japanese, Korean and Thai are found inside
+    a sentence, and an order number right after them; a dash, a
+    guillemet or an emoji typed with the words is ignored (alone, each
+    made the whole search find nothing); ß is ss, ё е, Greek accents and
+    full-width letters fold, a no-break space separates words."""
+    ids = make_tickets(tame, [
+        ("Invoice 88123 \u2013 wrong amount", "It says 120 \u20ac."),
+        ("\u7269\u6d41\u95ee\u9898",
+         "\u4f60\u597d\uff0c\u6211\u7684\u8ba2\u5355\u8fd8\u6ca1\u6709"
+         "\u5230\uff0c\u8ba2\u5355\u53f7ORD-2024-77001\u3002"),
+        ("\u6ce8\u6587", "\u8fd4\u91d1\u3092\u304a\u9858\u3044\u3057"
+         "\u307e\u3059\u3002\u6ce8\u6587\u756a\u53f7\uff1aORD2024X55555"
+         "\u3067\u3059 \uff21\uff22\uff23\uff11\uff12\uff13"),
+        ("Korean", "\uc0c1\ud488\uc774 \ub3c4\ucc29\ud558\uc9c0 "
+         "\uc54a\uc558\uc2b5\ub2c8\ub2e4"),
+        ("Thai", "\u0e02\u0e2d\u0e04\u0e37\u0e19\u0e40\u0e07\u0e34\u0e19"
+         "\u0e04\u0e23\u0e31\u0e1a"),
+        ("Lieferung", "Die Stra\u00dfe ist falsch, Gr\u00f6\u00dfe M."),
+        ("\u0417\u0430\u043a\u0430\u0437",
+         "\u0417\u0430\u043a\u0430\u0437 \u043f\u0440\u0438\u0448\u0451"
+         "\u043b \u043d\u0435 \u0442\u043e\u0442."),
+        ("\u03a0\u03b1\u03c1\u03b1\u03b3\u03b3\u03b5\u03bb\u03af\u03b1",
+         "\u0397 \u03c0\u03b1\u03c1\u03b1\u03b3\u03b3\u03b5\u03bb\u03af"
+         "\u03b1 \u03b4\u03b5\u03bd \u03ad\u03c6\u03c4\u03b1\u03c3\u03b5."),
+        ("Plain", "The lamp arrived broken."),
+    ])
+
+    def found(q):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
+                              urlquote(q))
+        assert st == 200, (q, ans)
+        return sorted(t["id"] for t in ans["tickets"])
+
+    zh, ja = ids["\u7269\u6d41\u95ee\u9898"], ids["\u6ce8\u6587"]
+    cases = {
+        "Invoice 88123 \u2013 wrong amount": "Invoice 88123 \u2013 wrong amount",
+        "invoice 88123 \u2026": "Invoice 88123 \u2013 wrong amount",
+        "120 \u20ac": "Invoice 88123 \u2013 wrong amount",
+        "\u00ab invoice \u00bb \U0001F600": "Invoice 88123 \u2013 wrong amount",
+        "\u8ba2\u5355": zh,                      # inside a sentence
+        "ORD-2024-77001": zh,                      # right after Han
+        "\u8fd4\u91d1": ja,
+        "ORD2024X55555": ja,
+        "ABC123": ja,                              # full-width in the mail
+        "\uc0c1\ud488": "Korean",                 # before a particle
+        "\u0e04\u0e37\u0e19\u0e40\u0e07\u0e34\u0e19": "Thai",
+        "Strasse": "Lieferung",
+        "GR\u00d6SSE": "Lieferung",
+        "\u043f\u0440\u0438\u0448\u0435\u043b": "\u0417\u0430\u043a\u0430\u0437",
+        "\u03a0\u0391\u03a1\u0391\u0393\u0393\u0395\u039b\u0399\u0391":
+            "\u03a0\u03b1\u03c1\u03b1\u03b3\u03b3\u03b5\u03bb\u03af\u03b1",
+        "lamp\u00a0broken": "Plain",
+    }
+    for q, want in cases.items():
+        want = want if isinstance(want, int) else ids[want]
+        assert found(q) == [want], q
+    # still words, not parts of them: a character of a sentence alone
+    # finds it, two that do not stand together do not
+    assert found("\u5355") == [zh]
+    assert found("\u5355\u8ba2") == []
+    assert found("lam") == []
+    # symbols alone are no search: every ticket
+    assert len(found("\u2013 \U0001F600 \u00bb")) == len(ids)
+
+
 def test_list_filters_status_and_full_text(tame):
     ids = make_tickets(tame, [
         ("Blue screen", "The laptop shows a blue screen after the update."),

@@ -2,15 +2,27 @@
  * fuzz_text.c - libFuzzer target for the queue intelligence's readers of
  * customer text: the quote/signature cut and the closing line, the
  * tokenising and stemming pipeline and the tone analysis (with the
- * register and the urgency reason), all fed with arbitrary bytes.
+ * register and the urgency reason), and the words the search index
+ * keeps, all fed with arbitrary bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "core/search_words.h"
 #include "core/text.h"
 #include "core/tone.h"
+
+/* Each word lies inside the text and is not empty. */
+static int
+check_word(void *ctx, const char *word, size_t len, size_t start,
+    size_t end)
+{
+	if (len == 0 || start >= end || end > *(size_t *)ctx || !word)
+		abort();
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,6 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j;
 
 	if (!tp && !(tp = text_pipeline_new()))
+		abort();
+	if (search_words(s, size, check_word, &size) != 0)
 		abort();
 	cut = text_cut(s, size, &kind);
 	if (cut > size)

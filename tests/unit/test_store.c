@@ -20,6 +20,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/store_desk.h"
+#include "store/store_sqlite.h"
 #include "core/util.h"
 #include "tmpdir.h"
 
@@ -68,6 +69,8 @@ plain_open(struct fx *f)
 
 	snprintf(path, sizeof(path), "%s/tame.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* as every connection of the store: the search index needs it */
+	assert_int_equal(store_sqlite_fts_register(db), SQLITE_OK);
 	return db;
 }
 
@@ -656,6 +659,67 @@ test_upgrade_from_13(void **state)
 	    " WHERE kind = 'ticket.created'"), 0);
 }
 
+/* The words of a ticket list search, as ids (max n). */
+static int
+search_ids(struct fx *f, const char *words, int64_t *ids, int n)
+{
+	struct ticket_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 50;
+	q.status_mask = ~0u;
+	q.q = words;
+	return list_ids(f, &q, ids, n, NULL, 0);
+}
+
+/* A store made before schema 18 (its search index cut words as
+ * unicode61 does) is indexed again at open with the words of
+ * core/search_words.c: Chinese inside a sentence and ß as ss are found,
+ * in the messages indexed then and in one still waiting in fts_pending,
+ * which is not indexed twice. */
+static void
+test_upgrade_to_search_words(void **state)
+{
+	struct fx *f = *state;
+	int64_t t[3], ids[4];
+
+	t[0] = add_ticket(f, "Lieferung", "Die Stra\xc3\x9f" "e ist falsch",
+	    NULL, 100);
+	t[1] = add_ticket(f, "Order", "\xe6\x88\x91\xe7\x9a\x84\xe8\xae"
+	    "\xa2\xe5\x8d\x95\xe8\xbf\x98\xe6\xb2\xa1\xe5\x88\xb0", NULL,
+	    101);	/* 我的订单还没到 */
+	assert_int_equal(store_index_defer(f->s, 1), TAME_OK);
+	t[2] = add_ticket(f, "Later", "strasse again", NULL, 102);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM fts_pending"), 1);
+
+	/* back to the index of version 17 */
+	exec_sql(f, "DROP TABLE messages_vocab;"
+	    "DROP TABLE messages_fts;"
+	    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+	    " subject, text, content='messages', content_rowid='id',"
+	    " tokenize='unicode61 remove_diacritics 2');"
+	    "INSERT INTO messages_fts(rowid, subject, text) SELECT id,"
+	    " subject, text FROM messages WHERE id NOT IN"
+	    " (SELECT id FROM fts_pending);"
+	    "CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts,"
+	    " row);"
+	    "PRAGMA user_version = 17;");
+	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
+	assert_int_equal(count_sql(f, "PRAGMA user_version"),
+	    migrations_latest());
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM fts_pending"), 0);
+	assert_int_equal(search_ids(f, "strasse", ids, 4), 2);
+	assert_int_equal(ids[0], t[2]);
+	assert_int_equal(ids[1], t[0]);
+	assert_int_equal(search_ids(f, "\xe8\xae\xa2\xe5\x8d\x95", ids, 4), 1);
+	assert_int_equal(ids[0], t[1]);
+	/* each message is in the index once */
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM messages_fts"
+	    " WHERE messages_fts MATCH 'again'"), 1);
+}
+
 /* A read transaction sees one snapshot; a write inside it (a bug of
  * its caller) is rolled back at its end, not committed. */
 static void
@@ -1065,6 +1129,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_preview_and_reply_ctx,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_to_search_words,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_13, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_transaction, setup,

@@ -1,0 +1,223 @@
+/*
+ * search_words.c - the words of a text as the search index keeps them.
+ * See search_words.h.
+ *
+ * Most mail is ASCII: its words are lowered byte by byte. A word with
+ * another character is folded by utf8proc (NFKD with case folding,
+ * marks dropped after the alphabetic scripts, then composed again) in a
+ * buffer on the stack, or on the heap when it is longer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#include "search_words.h"
+
+/* Code points of a word folded on the stack. */
+#define WORD_CPS 64
+
+enum char_class { C_SEP, C_LETTER, C_MARK };
+
+/* Whether ASCII byte b is a letter or a digit. */
+static int
+ascii_word(unsigned char b)
+{
+	return (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' &&
+	    (b | 0x20) <= 'z');
+}
+
+/* What c is to a word. ASCII is answered without the tables. */
+static enum char_class
+char_class(utf8proc_int32_t c)
+{
+	if (c < 0x80)
+		return ascii_word((unsigned char)c) ? C_LETTER : C_SEP;
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+	case UTF8PROC_CATEGORY_CO:
+		return C_LETTER;
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
+		return C_MARK;
+	default:
+		return C_SEP;
+	}
+}
+
+/* Whether c belongs to a script written without spaces between words
+ * (one word a character; see search_words.h). */
+static int
+one_per_char(utf8proc_int32_t c)
+{
+	return (c >= 0x0E00 && c <= 0x0EFF) ||	/* Thai, Lao */
+	    (c >= 0x1000 && c <= 0x109F) ||	/* Myanmar */
+	    (c >= 0x1100 && c <= 0x11FF) ||	/* Hangul jamo */
+	    (c >= 0x1780 && c <= 0x17FF) ||	/* Khmer */
+	    (c >= 0x2E80 && c <= 0x2FDF) ||	/* CJK radicals */
+	    (c >= 0x3005 && c <= 0x3007) ||	/* 々 〆 〇 */
+	    (c >= 0x3021 && c <= 0x3029) ||	/* Hangzhou numerals */
+	    (c >= 0x3031 && c <= 0x3035) ||	/* kana repeat marks */
+	    (c >= 0x3040 && c <= 0x31FF) ||	/* kana, bopomofo, jamo */
+	    (c >= 0x3400 && c <= 0x4DBF) ||	/* CJK extension A */
+	    (c >= 0x4E00 && c <= 0x9FFF) ||	/* CJK ideographs */
+	    (c >= 0xA960 && c <= 0xA97F) ||	/* Hangul jamo ext. A */
+	    (c >= 0xAC00 && c <= 0xD7FF) ||	/* Hangul syllables */
+	    (c >= 0xF900 && c <= 0xFAFF) ||	/* CJK compatibility */
+	    (c >= 0xFF66 && c <= 0xFFDC) ||	/* half-width kana, jamo */
+	    (c >= 0x1B000 && c <= 0x1B16F) ||	/* kana supplement */
+	    (c >= 0x20000 && c <= 0x3FFFF);	/* CJK extensions B- */
+}
+
+/* Whether a mark after base is a diacritic a searcher leaves out: after
+ * the alphabetic scripts up to Arabic and Syriac, and Vietnamese and
+ * polytonic Greek letters; not after the Indic scripts (vowel signs). */
+static int
+mark_optional(utf8proc_int32_t base)
+{
+	return base < 0x0800 || (base >= 0x1E00 && base <= 0x1FFF);
+}
+
+/* The next code point of s[0..n) in *c (-1 for a byte that is not
+ * UTF-8); its length, at least 1. */
+static size_t
+next_char(const unsigned char *s, size_t n, utf8proc_int32_t *c)
+{
+	utf8proc_ssize_t k;
+
+	if (s[0] < 0x80) {
+		*c = s[0];
+		return 1;
+	}
+	k = utf8proc_iterate(s, (utf8proc_ssize_t)(n < 4 ? n : 4), c);
+	if (k <= 0) {
+		*c = -1;
+		return 1;
+	}
+	return (size_t)k;
+}
+
+/* Calls fn with s[0..n) lowered (ASCII only), in scratch (WORD_CPS * 4
+ * bytes) when it fits. */
+static int
+emit_ascii(const unsigned char *s, size_t n, size_t start,
+    search_word_fn fn, void *ctx, char *scratch)
+{
+	char *w = scratch;
+	size_t i;
+	int rc;
+
+	if (n > WORD_CPS * 4 && !(w = malloc(n)))
+		return -1;
+	for (i = 0; i < n; i++)
+		w[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]);
+	rc = fn(ctx, w, n, start, start + n);
+	if (w != scratch)
+		free(w);
+	return rc;
+}
+
+/* Calls fn with s[0..n) folded (see the file comment). */
+static int
+emit_folded(const unsigned char *s, size_t n, size_t start,
+    search_word_fn fn, void *ctx)
+{
+	const int opt = UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+	    UTF8PROC_DECOMPOSE;
+	utf8proc_int32_t small[WORD_CPS], *cp = small, base = 0;
+	utf8proc_ssize_t k, i, j;
+	int rc;
+
+	k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, WORD_CPS, opt);
+	if (k > WORD_CPS) {
+		if (!(cp = malloc((size_t)k * sizeof(*cp))))
+			return -1;
+		k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, k, opt);
+	}
+	if (k < 0) {	/* not reached: s is whole characters */
+		rc = fn(ctx, (const char *)s, n, start, start + n);
+		goto out;
+	}
+	for (i = j = 0; i < k; i++) {
+		if (char_class(cp[i]) != C_MARK)
+			base = cp[i];
+		else if (mark_optional(base))
+			continue;
+		cp[j++] = cp[i];
+	}
+	k = utf8proc_reencode(cp, j, UTF8PROC_COMPOSE);
+	if (k == 0)	/* only marks (a modifier letter that is one) */
+		rc = 0;
+	else
+		rc = k < 0 ? fn(ctx, (const char *)s, n, start, start + n) :
+		    fn(ctx, (const char *)cp, (size_t)k, start, start + n);
+out:
+	if (cp != small)
+		free(cp);
+	return rc;
+}
+
+int
+search_words(const char *text, size_t len, search_word_fn fn, void *ctx)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	char scratch[WORD_CPS * 4];
+	utf8proc_int32_t c;
+	enum char_class cls;
+	size_t i = 0, start, n;
+	int ascii, rc;
+
+	while (i < len) {
+		start = i;
+		if (s[i] < 0x80) {	/* most text: no tables, no calls */
+			if (!ascii_word(s[i++]))
+				continue;
+		} else {
+			n = next_char(s + i, len - i, &c);
+			i += n;
+			if (c < 0 || (cls = char_class(c)) == C_SEP)
+				continue;
+			if (one_per_char(c)) {
+				if ((rc = emit_folded(s + start, n, start, fn,
+				    ctx)))
+					return rc;
+				continue;
+			}
+			if (cls == C_MARK)	/* no letter before it */
+				continue;
+		}
+		for (ascii = s[start] < 0x80; i < len; i += n) {
+			if (s[i] < 0x80) {
+				if (!ascii_word(s[i]))
+					break;
+				n = 1;
+				continue;
+			}
+			n = next_char(s + i, len - i, &c);
+			if (c < 0 || char_class(c) == C_SEP || one_per_char(c))
+				break;
+			ascii = 0;
+		}
+		rc = ascii ? emit_ascii(s + start, i - start, start, fn, ctx,
+		    scratch) : emit_folded(s + start, i - start, start, fn, ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+stop_at_first(void *ctx, const char *word, size_t len, size_t start,
+    size_t end)
+{
+	(void)ctx; (void)word; (void)len; (void)start; (void)end;
+	return 1;
+}
+
+int
+search_has_word(const char *text, size_t len)
+{
+	return search_words(text, len, stop_at_first, NULL) == 1;
+}

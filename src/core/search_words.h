@@ -1,0 +1,41 @@
+/*
+ * search_words.h - the words of a text as the search index keeps them.
+ *
+ * The search index (store_sqlite_fts.c) and the words a user searches
+ * for are cut and folded by this one function, so both sides agree:
+ *
+ * - A word is a run of letters, digits and private-use characters
+ *   (Unicode L*, N*, Co) with the marks that follow them (M*);
+ *   everything else separates words, whatever the script (a dash, a
+ *   guillemet, an emoji, an ideographic full stop).
+ * - Scripts written without spaces between words (Han, Hiragana,
+ *   Katakana, Hangul, Thai, Lao, Khmer, Myanmar) give one word per
+ *   character: a search for two characters is then a phrase of two
+ *   and finds them inside a sentence ("订单" in "我的订单还没有到"), as
+ *   a word next to them ("ORD-2024-77001" after "订单号").
+ * - Folding (utf8proc): compatibility forms (full-width ＡＢＣ１２３ is
+ *   ABC123, half-width katakana full-width), full case folding (ß is
+ *   ss, final sigma sigma), and marks dropped after letters of the
+ *   alphabetic scripts up to Arabic (é, ё, ά, Arabic vowel signs) but
+ *   kept after the Indic ones, where they are vowels.
+ */
+#ifndef TAME_SEARCH_WORDS_H
+#define TAME_SEARCH_WORDS_H
+
+#include <stddef.h>
+
+/* Called for each word: its folded form (word, len; not terminated) and
+ * where it stands in the text ([start, end) in bytes). Nonzero stops. */
+typedef int (*search_word_fn)(void *ctx, const char *word, size_t len,
+    size_t start, size_t end);
+
+/* Calls fn for each word of text[0..len) in order. Bytes that are not
+ * UTF-8 separate words. 0, fn's nonzero answer, or -1 when out of
+ * memory. */
+int search_words(const char *text, size_t len, search_word_fn fn,
+    void *ctx);
+
+/* Whether text[0..len) holds at least one word. */
+int search_has_word(const char *text, size_t len);
+
+#endif
