@@ -294,7 +294,8 @@ function onKey(e) {
 	if (e.defaultPrevented || e.altKey || e.metaKey ||
 	    (e.ctrlKey && e.key !== 'Enter'))
 		return;
-	if ($('help').open)
+	// an open dialog has the keys to itself (Escape closes it)
+	if (document.querySelector('dialog[open]'))
 		return;
 	// Enter and space on a link or button are theirs.
 	if ((e.key === 'Enter' || e.key === ' ') && e.target.closest &&

@@ -209,12 +209,19 @@ export function modal(title, body, buttons, onOpen) {
 			h('button', { type: 'button', className: 'ghost',
 				onclick: () => done(null) }, 'Cancel')));
 		let settled = false;
+		const opener = document.activeElement;
 		const done = (v) => {
 			if (settled)
 				return;
 			settled = true;
 			dlg.close();
 			dlg.remove();
+			// the focus goes back where it was (to its like when that was
+			// drawn again meanwhile), else to the content
+			if (document.activeElement === document.body)
+				(opener.isConnected && opener !== document.body ? opener :
+					opener.id && document.getElementById(opener.id) ||
+					document.getElementById('main')).focus();
 			resolve(v);
 		};
 		dlg.done = done;
@@ -222,6 +229,9 @@ export function modal(title, body, buttons, onOpen) {
 			e.preventDefault();
 			done(null);
 		});
+		// closed by the browser without a cancel event (Escape with no
+		// user activation since the last dialog)
+		dlg.addEventListener('close', () => done(null));
 		// Enter in a field does what the main button does, as in a
 		// form (a text area keeps its new line; a picker inside that
 		// takes Enter itself says so with preventDefault)

@@ -12,4 +12,5 @@ import './compose.mjs';
 import './original.mjs';
 import './spoof.mjs';
 import './inline.mjs';
+import './keyboard.mjs';
 import './shots.mjs';
