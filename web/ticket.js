@@ -358,9 +358,12 @@ export class TicketView {
 			},
 			onfocus: () => this.knownTags(),
 		});
-		const was = this.actionsEl.querySelector('#tag-input');
-		const typing = was && was.value ? { value: was.value,
-			focused: was === document.activeElement } : null;
+		// the bar is drawn again after every change, a colleague's too:
+		// a tag being typed stays, and the focus with the control used
+		// (the tag field for a tag's ×, the assignee for Assign to me)
+		const typed = this.actionsEl.querySelector('#tag-input');
+		const was = document.activeElement;
+		const keep = this.actionsEl.contains(was) && (was.id || 'tag-input');
 		fill(this.actionsEl,
 			h('button', {
 				type: 'button', id: 'assign-me', disabled: mine,
@@ -388,14 +391,13 @@ export class TicketView {
 			h('button', { type: 'button', id: 'merge', className: 'ghost',
 				'aria-keyshortcuts': 'm', title: 'm',
 				onclick: () => this.merge() }, 'Merge into…'));
-		// a colleague's change redraws this bar: a tag being typed
-		// stays, with the focus
-		if (typing) {
-			tagInput.value = typing.value;
-			if (typing.focused)
-				tagInput.focus();
-			this.tagsLoaded = false;
-		}
+		if (typed)
+			tagInput.value = typed.value;
+		this.tagsLoaded = false;
+		const el = keep && this.actionsEl.querySelector('#' + keep);
+		if (el)
+			(el.disabled ? this.actionsEl.querySelector('#assignee') :
+				el).focus();
 	}
 
 	async knownTags() {

@@ -92,3 +92,71 @@ test('a dialog has the keys: the page behind does not hear them, one ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('the focus stays on the tag field and on a select after a change',
+	async () => {
+		const id = await env.tamed.deliver({ subject: 'Tag me',
+			text: 'Please sort this.' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.msg.in');
+		// marks the properties bar, to tell when it was drawn again
+		const mark = () => page.evaluate(() => {
+			document.querySelector('.actions').firstChild.old = 1;
+		});
+		const redrawn = () => page.waitForFunction(() =>
+			!document.querySelector('.actions').firstChild.old);
+		await page.focus('#tag-input');
+		for (const tag of ['vip', 'sales']) {
+			await mark();
+			await page.keyboard.type(tag);
+			await page.keyboard.press('Enter');
+			await redrawn();
+			await page.waitForSelector('.tags-edit .tag:has-text("' + tag +
+				'")');
+			assert.equal(await focused(page), 'tag-input');
+			assert.equal(await page.inputValue('#tag-input'), '');
+		}
+		let t = await ticket(id);
+		assert.deepEqual(t.tags.sort(), ['sales', 'vip']);
+		assert.equal(t.status, 'new');
+		assert.equal(t.assignee, null);
+		assert.equal(await page.evaluate(() => location.hash), '#/t/' + id);
+		// a tag's × goes with its tag: to the tag field
+		await mark();
+		await page.focus('button[aria-label="Remove tag vip"]');
+		await page.keyboard.press('Enter');
+		await redrawn();
+		assert.equal(await focused(page), 'tag-input');
+		// Assign to me, then Yours (disabled): to the assignee
+		await mark();
+		await page.focus('#assign-me');
+		await page.keyboard.press('Enter');
+		await redrawn();
+		assert.equal(await focused(page), 'assignee');
+		// arrows on a closed select: each is saved, the focus stays
+		await page.focus('#priority');
+		const from = await page.inputValue('#priority');
+		const order = ['low', 'normal', 'high', 'urgent'];
+		for (let i = 1; i <= 2; i++) {
+			await mark();
+			await page.keyboard.press('ArrowDown');
+			await redrawn();
+			assert.equal(await focused(page), 'priority');
+			assert.equal(await page.inputValue('#priority'),
+				order[order.indexOf(from) + i]);
+		}
+		await waitFor(async () => (await ticket(id)).priority ===
+			order[order.indexOf(from) + 2], { what: 'the priority saved' });
+		await page.focus('#status');
+		await mark();
+		await page.keyboard.press('ArrowDown');
+		await redrawn();
+		assert.equal(await focused(page), 'status');
+		t = await ticket(id);
+		assert.equal(t.status, 'open');
+		assertClean(seen);
+		await context.close();
+	});
