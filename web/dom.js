@@ -215,6 +215,7 @@ export function modal(title, body, buttons, onOpen) {
 				return;
 			settled = true;
 			dlg.close();
+			under.appendChild(toasts);
 			dlg.remove();
 			// the focus goes back where it was (to its like when that was
 			// drawn again meanwhile), else to the content
@@ -250,8 +251,13 @@ export function modal(title, body, buttons, onOpen) {
 			e.preventDefault();
 			main.click();
 		});
+		// the messages' live region goes into the dialog while it is
+		// open: outside, it is inert and never read out
+		const toasts = document.getElementById('toasts');
+		const under = toasts.parentNode;
 		document.body.appendChild(dlg);
 		dlg.showModal();
+		dlg.appendChild(toasts);
 		if (onOpen)
 			onOpen(dlg);
 	});

@@ -160,3 +160,48 @@ test('the focus stays on the tag field and on a select after a change',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('a message raised over a dialog is read out and shown above it',
+	async () => {
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.keyboard.press('g');
+		await page.keyboard.press('r');
+		await page.waitForSelector('h1:text("Saved replies")');
+		await page.keyboard.press('c');
+		await page.waitForSelector('#reply-title:focus');
+		await page.keyboard.press('Enter');
+		const toast = page.locator('.toast.bad', { hasText: 'A saved reply ' +
+			'needs a title and a text.' });
+		await toast.waitFor();
+		// in the accessibility tree (outside the dialog, Chrome leaves
+		// it out: activeModalDialog), in a live region
+		const cdp = await context.newCDPSession(page);
+		const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+		const { nodeId } = await cdp.send('DOM.querySelector',
+			{ nodeId: root.nodeId, selector: '#toasts' });
+		const region = (await cdp.send('Accessibility.getPartialAXTree',
+			{ nodeId, fetchRelatives: false })).nodes[0];
+		assert.equal(region.ignored, false, JSON.stringify(region));
+		assert.equal(region.role.value, 'status');
+		const text = (await cdp.send('Accessibility.queryAXTree', { nodeId,
+			accessibleName: 'A saved reply needs a title and a text.',
+			role: 'StaticText' })).nodes;
+		assert.equal(text.length, 1);
+		assert.equal(text[0].ignored, false);
+		// above the backdrop
+		const box = await toast.boundingBox();
+		assert.equal(await page.evaluate(([x, y]) => !!document
+			.elementFromPoint(x, y).closest('.toast'),
+		[box.x + box.width / 2, box.y + box.height / 2]), true);
+		// closed: the messages are the page's again
+		await page.keyboard.press('Escape');
+		await page.waitForSelector('dialog.modal', { state: 'detached' });
+		assert.equal(await page.evaluate(() =>
+			document.getElementById('toasts').parentNode === document.body),
+		true);
+		await cdp.detach();
+		assertClean(seen);
+		await context.close();
+	});
