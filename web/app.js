@@ -405,6 +405,11 @@ function wire() {
 		showLogin('Signed out.');
 	});
 	$('help-button').addEventListener('click', () => $('help').showModal());
+	// "Skip to content" goes there without a route of its own (#main)
+	document.querySelector('.skip').addEventListener('click', (e) => {
+		e.preventDefault();
+		$('main').focus();
+	});
 	$('search-form').addEventListener('submit', (e) => {
 		e.preventDefault();
 		const q = $('search').value.trim();

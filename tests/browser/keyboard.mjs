@@ -205,3 +205,23 @@ test('a message raised over a dialog is read out and shown above it',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('the skip link goes to the content and keeps the page', async () => {
+	const id = await env.tamed.deliver({ subject: 'Skip ahead',
+		text: 'Hello.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.focus('a.skip');
+	await page.keyboard.press('Enter');
+	await sleep(300);
+	assert.equal(await page.evaluate(() => location.hash), '#/t/' + id);
+	assert.equal(await page.locator('.msg.in').count(), 1);
+	assert.equal(await page.evaluate(() =>
+		document.getElementById('main').contains(document.activeElement)),
+	true);
+	assertClean(seen);
+	await context.close();
+});
