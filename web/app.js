@@ -179,17 +179,24 @@ function warmUp() {
 
 // ---- navigation
 
-// Mounts the view made by new View(ctx, main, ...args) once its class
-// (a promise) is there, unless another route was taken meanwhile. The
-// view's keys pressed while its code loads are given to it then.
-function mount(seq, klass, main, ...args) {
+// Mounts the view made by new View(ctx, main, id) once its class (a
+// promise) is there, unless another route was taken meanwhile. The
+// view's keys pressed while its code loads are given to it then. A page
+// (no id) gives its heading the focus, so a screen reader says where
+// the agent is (a link or shortcut that led there is gone).
+function mount(seq, klass, main, id) {
 	const keys = [];
 	pendingKeys = keys;
 	klass.then((View) => {
 		if (seq !== routeSeq || !ctx.me)
 			return;
 		pendingKeys = null;
-		view = new View(ctx, main, ...args);
+		view = new View(ctx, main, id);
+		const t = !id && main.querySelector('h1');
+		if (t) {
+			t.tabIndex = -1;
+			t.focus();
+		}
 		for (const e of keys)
 			if (view.onKey)
 				view.onKey(e);

@@ -317,6 +317,9 @@ function remoteNote(urls, box, show) {
 				show();
 				note.replaceChildren(urls.length + ' remote image' +
 					(urls.length === 1 ? '' : 's') + ' shown');
+				// the focus stays here, not on the page
+				note.tabIndex = -1;
+				note.focus();
 			},
 		}, 'Show remote images'), list);
 	box.appendChild(note);

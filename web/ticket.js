@@ -320,6 +320,10 @@ export class TicketView {
 			onclick: () => {
 				this.unfolded = true;
 				this.render();
+				// to the first message shown now, as the button is gone
+				const el = this.convEl.querySelector('#msg-' + ms[1].id);
+				el.tabIndex = -1;
+				el.focus();
 			},
 		}, hide + ' earlier messages'), ...ms.slice(-LONG_KEEP).map(show)] :
 			ms.map(show));

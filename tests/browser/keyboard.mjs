@@ -225,3 +225,45 @@ test('the skip link goes to the content and keeps the page', async () => {
 	assertClean(seen);
 	await context.close();
 });
+
+test('the focus goes on: to the earlier messages shown, the remote ' +
+	'images note, a page\'s heading', async () => {
+	const id = await env.tamed.deliver({ subject: 'Long and keyboarded',
+		text: 'The first word.' });
+	for (let i = 1; i <= 9; i++)
+		await env.tamed.api('POST', '/tickets/' + id + '/notes',
+			{ text: 'Keyed step ' + i + '.' });
+	const pic = await env.tamed.deliver({ subject: 'Keyed picture',
+		text: 'plain', html: '<p>Look:</p><img src="http://127.0.0.1:9/' +
+			'x.png" alt="x">' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg:has-text("Keyed step 9")');
+	await page.focus('button.earlier');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('.msg:has-text("Keyed step 1.")');
+	assert.equal(await page.evaluate(() =>
+		document.activeElement.textContent.includes('Keyed step 1.') &&
+		document.activeElement.matches('.msg')), true);
+	await page.goto(env.tamed.url + '/#/t/' + pic);
+	await page.focus('.msg.in .show-remote');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('.msg.in .remote:text("shown")');
+	assert.equal(await page.evaluate(() =>
+		document.activeElement.matches('.msg.in .remote')), true);
+	// a page by its shortcut, and by its link
+	await page.keyboard.press('g');
+	await page.keyboard.press('r');
+	await page.waitForSelector('h1:text("Saved replies")');
+	await page.waitForSelector('h1:focus', { timeout: 5000 });
+	assert.equal(await page.textContent('h1:focus'), 'Saved replies');
+	await page.focus('#views a:text("Your profile")');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('h1:focus:text("Your profile")',
+		{ timeout: 5000 });
+	assert.deepEqual(seen.dialogs, []);
+	assert.deepEqual(seen.errors, []);
+	await context.close();
+});
