@@ -458,10 +458,12 @@ enum tame_err
 sq_intel_similar(struct store *s, const char *match, int64_t exclude,
     size_t hits, size_t max, struct store_similar_hit *out, size_t *n)
 {
-	/* newest hits first: FTS5 reads the postings backwards and stops */
+	/* newest hits first: FTS5 reads the postings backwards and stops;
+	 * in what was written, not in who wrote it */
 	static const char sql[] = "SELECT m.ticket_id, max(h.id) AS newest"
 	    " FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts"
-	    " MATCH ?1 ORDER BY rowid DESC LIMIT ?4) h"
+	    " MATCH '{subject text} : (' || ?1 || ')' ORDER BY rowid DESC"
+	    " LIMIT ?4) h"
 	    " CROSS JOIN messages m ON m.id = h.id"
 	    " CROSS JOIN tickets t ON t.id = m.ticket_id"
 	    " WHERE t.status IN (3, 4) AND t.id != ?2"

@@ -146,14 +146,16 @@ pending_hits(struct sq *q, const char *match)
 	static const char mk[] = "CREATE TEMP TABLE IF NOT EXISTS "
 	    "pending_hits (ticket_id INTEGER PRIMARY KEY)";
 	static const char mkfts[] = "CREATE VIRTUAL TABLE IF NOT EXISTS "
-	    "temp.pending_fts USING fts5(subject, text, content='', "
+	    "temp.pending_fts USING fts5(subject, text, from_name, from_email,"
+	    " content='', "
 	    PENDING_TOKENIZE ")";
 	static const char any[] = "SELECT EXISTS (SELECT 1 FROM fts_pending)";
 	static const char clear[] = "DELETE FROM temp.pending_hits";
 	static const char reset[] = "INSERT INTO temp.pending_fts(pending_fts)"
 	    " VALUES ('delete-all')";
 	static const char fill[] = "INSERT INTO temp.pending_fts(rowid, "
-	    "subject, text) SELECT m.id, m.subject, m.text FROM fts_pending p"
+	    "subject, text, from_name, from_email) SELECT m.id, m.subject,"
+	    " m.text, m.from_name, m.from_email FROM fts_pending p"
 	    " JOIN messages m ON m.id = p.id";
 	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
 	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"

@@ -284,7 +284,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 	    "?17, ?18)";
 	static const char fts[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text) VALUES (?1, ?2, ?3)";
+	    "text, from_name, from_email) VALUES (?1, ?2, ?3, ?4, ?5)";
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
@@ -342,6 +342,8 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 		sq_bind_int(q, st, 1, mrow);
 		sq_bind_text(q, st, 2, m->subject);
 		sq_bind_text(q, st, 3, m->text);
+		sq_bind_text(q, st, 4, m->from_name);
+		sq_bind_text(q, st, 5, m->from_email);
 		if ((rc = sq_run(q, st)))
 			goto out;
 	} else if (q->fts_from == 0 || mrow < q->fts_from) {
@@ -380,7 +382,8 @@ enum tame_err
 store_sqlite_fts_flush(struct sq *q)
 {
 	static const char sql[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text) SELECT id, subject, text FROM messages WHERE id >= ?1";
+	    "text, from_name, from_email) SELECT id, subject, text, from_name,"
+	    " from_email FROM messages WHERE id >= ?1";
 	sqlite3_stmt *st;
 	int64_t from = q->fts_from;
 
@@ -409,7 +412,8 @@ enum tame_err
 store_sqlite_index_pending(struct store *s, int64_t max, int64_t *left)
 {
 	static const char add[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text) SELECT m.id, m.subject, m.text FROM fts_pending p"
+	    "text, from_name, from_email) SELECT m.id, m.subject, m.text,"
+	    " m.from_name, m.from_email FROM fts_pending p"
 	    " CROSS JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
 	static const char upto[] = "SELECT max(id) FROM (SELECT id FROM"
 	    " fts_pending ORDER BY id LIMIT ?1)";

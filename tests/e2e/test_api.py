@@ -322,6 +322,35 @@ def test_search_finds_words_as_customers_write_them(tame):
     assert len(found("\u2013 \U0001F600 \u00bb")) == len(ids)
 
 
+def test_search_finds_a_customer_by_name_part_of_address_or_domain(tame):
+    """A customer is found by their name, a part of their address or
+    their company's domain, as written in their mail's From (none of
+    these found anything: only the whole address did)."""
+    tame.send_mail(make_message(
+        sender="Carol Smith <carol.smith@example-corp.net>",
+        subject="Upgrade", text="Please upgrade our plan."))
+    tame.send_mail(make_message(
+        sender="Ludwig M\u00fcller <lm@beispiel-firma.de>",
+        subject="Rechnung", text="Wo ist die Rechnung?"))
+    tame.send_mail(make_message(sender="dora@example.org",
+                                subject="Other", text="Nothing here."))
+    wait_for(lambda: len(tame.tickets()) == 3)
+    by = {t["subject"]: t["id"] for t in tame.tickets()}
+
+    def found(q):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
+                              urlquote(q))
+        assert st == 200, (q, ans)
+        return sorted(t["id"] for t in ans["tickets"])
+
+    for q in ("Carol Smith", "smith", "carol.smith", "example-corp.net",
+              "@example-corp.net", "Smith upgrade"):
+        assert found(q) == [by["Upgrade"]], q
+    for q in ("M\u00fcller", "muller", "beispiel-firma.de", "Ludwig"):
+        assert found(q) == [by["Rechnung"]], q
+    assert found("Smith Rechnung") == []
+
+
 def test_list_filters_status_and_full_text(tame):
     ids = make_tickets(tame, [
         ("Blue screen", "The laptop shows a blue screen after the update."),

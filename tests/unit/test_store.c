@@ -674,9 +674,10 @@ search_ids(struct fx *f, const char *words, int64_t *ids, int n)
 
 /* A store made before schema 18 (its search index cut words as
  * unicode61 does) is indexed again at open with the words of
- * core/search_words.c: Chinese inside a sentence and ß as ss are found,
- * in the messages indexed then and in one still waiting in fts_pending,
- * which is not indexed twice. */
+ * core/search_words.c and with their senders: Chinese inside a sentence,
+ * ß as ss and the sender's domain are found, in the messages indexed
+ * then and in one still waiting in fts_pending, which is not indexed
+ * twice. */
 static void
 test_upgrade_to_search_words(void **state)
 {
@@ -715,6 +716,8 @@ test_upgrade_to_search_words(void **state)
 	assert_int_equal(ids[1], t[0]);
 	assert_int_equal(search_ids(f, "\xe8\xae\xa2\xe5\x8d\x95", ids, 4), 1);
 	assert_int_equal(ids[0], t[1]);
+	/* and who wrote them */
+	assert_int_equal(search_ids(f, "customer.org", ids, 4), 3);
 	/* each message is in the index once */
 	assert_int_equal(count_sql(f, "SELECT count(*) FROM messages_fts"
 	    " WHERE messages_fts MATCH 'again'"), 1);
