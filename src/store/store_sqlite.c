@@ -13,6 +13,7 @@
  * SQL again would cost more than running it.
  */
 #include <errno.h>
+#include <libstemmer.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -363,6 +364,8 @@ sqlite_close(struct store *s)
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	sq_ckpt_detach(q);
 	sqlite3_close(q->db);
+	if (q->stemmer)
+		sb_stemmer_delete(q->stemmer);
 	free(q);
 }
 

@@ -43,6 +43,7 @@ struct sq {
 	struct sq_ckpt *ckpt; /* the checkpointer of this file */
 	int64_t fts_from;     /* lowest message id of that transaction not
 	                         yet in the search index; 0 = none */
+	struct sb_stemmer *stemmer; /* English, for a search's word forms */
 	struct sq_slot cache[SQ_CACHE_SLOTS];
 	struct sq_slot dyn[SQ_DYN_SLOTS];
 };

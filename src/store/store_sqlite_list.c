@@ -24,11 +24,15 @@
  * The page's ids are found first; the columns, joins and tags are then
  * read for those rows only.
  * The user's search text is never FTS5 syntax: each word becomes a
- * quoted string and the words are ANDed.
+ * quoted string and the words are ANDed. An English word also finds its
+ * other forms ("refund" finds refunded, refunds, refunding): the index's
+ * words that share its Snowball stem are ORed with it (variants(); the
+ * index keeps the words as written, so a quoted code stays exact).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libstemmer.h>
 #include <utf8proc.h>
 #include "../tame_limits.h"
 #include "../core/search_words.h"
@@ -66,19 +70,135 @@ is_space(utf8proc_int32_t cp)
 	    utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS;
 }
 
-/* Turns what the user typed into an FTS5 query: white-space separated
- * words, each quoted ("" inside), joined by AND. Words without a token
- * character are dropped: a dash, a guillemet or an emoji alone would
- * be an empty phrase, which matches nothing ("Invoice 88123 – wrong
- * amount" as Outlook writes it found no ticket). *terms gets the number
- * of words; 0 means "match everything". */
+/* Other forms of a word: at most VARIANTS_MAX of the index's words
+ * that share its stem, from VARIANTS_SCAN words read in the index's
+ * vocabulary from the longest start the word and its stem share. */
+#define VARIANTS_MAX 16
+#define VARIANTS_SCAN 256
+
+/* One ASCII word of 3 letters or more, lowered (the index's form). */
+struct one_word {
+	char w[64];
+	size_t n;
+	int words;
+};
+
+static int
+note_word(void *ctx, const char *word, size_t len, size_t start,
+    size_t end)
+{
+	struct one_word *o = ctx;
+	size_t i;
+
+	if (++o->words > 1 || len >= sizeof(o->w) || len < 3)
+		return 1;
+	for (i = 0; i < len; i++)
+		if (word[i] < 'a' || word[i] > 'z')
+			return 1;
+	memcpy(o->w, word, len);
+	o->n = len;
+	return 0;
+}
+
+/* Appends " OR \"form\"" to out for each other form of w[0..n) (stem
+ * sym[0..sn)) in the words sql reads, at most VARIANTS_MAX in all
+ * (*found); out holds the word's group from group on. */
 static enum tame_err
-fts_query(const char *in, struct buf *out, int *terms)
+variants_in(struct sq *q, const char *sql, const char *w, size_t n,
+    const char *stem, size_t sn, struct buf *out, size_t group,
+    size_t *found)
+{
+	char lo[64], hi[64], quoted[70];
+	const sb_symbol *sym;
+	sqlite3_stmt *st;
+	enum tame_err rc = TAME_OK;
+	const char *t;
+	size_t k;
+
+	for (k = 0; k < sn && k < n && stem[k] == w[k]; k++)
+		;
+	if (k < 3)	/* "is", "was": no start to look from */
+		return TAME_OK;
+	memcpy(lo, w, k);
+	lo[k] = '\0';
+	memcpy(hi, w, k);
+	hi[k - 1]++;	/* a-z: no carry */
+	hi[k] = '\0';
+	st = sq_stmt(q, sql);
+	sq_bind_text(q, st, 1, lo);
+	sq_bind_text(q, st, 2, hi);
+	sq_bind_int(q, st, 3, VARIANTS_SCAN);
+	while (*found < VARIANTS_MAX && (rc = sq_row(q, st)) == TAME_OK) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		k = (size_t)sqlite3_column_bytes(st, 0);
+		if (!t || k + 3 > sizeof(quoted) || strchr(t, '"'))
+			continue;
+		snprintf(quoted, sizeof(quoted), "\"%s\"", t);
+		if (strstr(buf_str(out) + group, quoted))
+			continue;	/* the word itself, or found before */
+		if (!(sym = sb_stemmer_stem(q->stemmer, (const sb_symbol *)t,
+		    (int)k))) {
+			rc = TAME_ENOMEM;
+			break;
+		}
+		if ((size_t)sb_stemmer_length(q->stemmer) != sn ||
+		    memcmp(sym, stem, sn) != 0)
+			continue;
+		if ((rc = buf_addstr(out, " OR ")) ||
+		    (rc = buf_addstr(out, quoted)))
+			break;
+		(*found)++;
+	}
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* The other forms of w[0..n) in the index and in the queue not yet in
+ * it (pending_fill), appended to the word's group in out (from group
+ * on; see the file comment). */
+static enum tame_err
+variants(struct sq *q, const char *w, size_t n, struct buf *out,
+    size_t group)
+{
+	static const char index[] = "SELECT term FROM messages_vocab"
+	    " WHERE term >= ?1 AND term < ?2 LIMIT ?3";
+	static const char queue[] = "SELECT term FROM temp.pending_vocab"
+	    " WHERE term >= ?1 AND term < ?2 LIMIT ?3";
+	const sb_symbol *sym;
+	char stem[64];
+	size_t sn, found = 0;
+	enum tame_err rc;
+
+	if (!q->stemmer && !(q->stemmer = sb_stemmer_new("english", NULL)))
+		return TAME_ENOMEM;
+	if (!(sym = sb_stemmer_stem(q->stemmer, (const sb_symbol *)w,
+	    (int)n)))
+		return TAME_ENOMEM;
+	sn = (size_t)sb_stemmer_length(q->stemmer);
+	if (sn >= sizeof(stem))
+		return TAME_OK;
+	memcpy(stem, sym, sn);
+	if ((rc = variants_in(q, index, w, n, stem, sn, out, group, &found)))
+		return rc;
+	return q->pend_hits ? variants_in(q, queue, w, n, stem, sn, out,
+	    group, &found) : TAME_OK;
+}
+
+/* Turns what the user typed into an FTS5 query: white-space separated
+ * words, each quoted ("" inside), with its other forms if it has some
+ * (variants), joined by AND. Words without a letter or digit are
+ * dropped: a dash, a guillemet or an emoji alone would be an empty
+ * phrase, which matches nothing ("Invoice 88123 – wrong amount" as
+ * Outlook writes it found no ticket). *terms gets the number of words;
+ * 0 means "match everything". */
+static enum tame_err
+fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
 {
 	const char *p = in, *w;
 	enum tame_err rc = TAME_OK;
+	struct one_word one;
 	utf8proc_int32_t cp;
-	size_t len, i, n;
+	size_t len, i, n, group;
 
 	*terms = 0;
 	while (*p && *terms < FTS_TERMS_MAX) {
@@ -92,13 +212,21 @@ fts_query(const char *in, struct buf *out, int *terms)
 			continue;
 		if (*terms && (rc = buf_addstr(out, " AND ")))
 			return rc;
-		if ((rc = buf_add(out, "\"", 1)))
+		group = out->len;
+		if ((rc = buf_add(out, "(\"", 2)))
 			return rc;
 		for (i = 0; i < len; i++)
 			if ((rc = buf_add(out, w[i] == '"' ? "\"\"" : w + i,
 			    w[i] == '"' ? 2 : 1)))
 				return rc;
 		if ((rc = buf_add(out, "\"", 1)))
+			return rc;
+		memset(&one, 0, sizeof(one));
+		if (search_words(w, len, note_word, &one) == 0 &&
+		    one.words == 1 &&
+		    (rc = variants(q, one.w, one.n, out, group)))
+			return rc;
+		if ((rc = buf_add(out, ")", 1)))
 			return rc;
 		(*terms)++;
 	}
@@ -130,9 +258,10 @@ enum search_plan {
 
 /* Messages not yet in messages_fts wait in fts_pending (see
  * store_index_defer); a search must find them too. Before a search,
- * pending_hits() indexes the queue (a few hundred messages at most) in
+ * pending_fill() indexes the queue (a few hundred messages at most) in
  * a temporary FTS5 table of this connection, with the tokenizer of
- * messages_fts (migrations.c), and writes the tickets of its matches to
+ * messages_fts (migrations.c; its words are looked up for other forms
+ * too), and pending_hits() writes the tickets of its matches to
  * temp.pending_hits, which every search statement also takes in. When
  * the queue is empty, as it nearly always is, that costs one probe. */
 #define PENDING_TOKENIZE "tokenize='tame'"
@@ -141,7 +270,7 @@ enum search_plan {
 	"SELECT ticket_id FROM temp.pending_hits WHERE ticket_id < ?1"
 
 static enum tame_err
-pending_hits(struct sq *q, const char *match)
+pending_fill(struct sq *q)
 {
 	static const char mk[] = "CREATE TEMP TABLE IF NOT EXISTS "
 	    "pending_hits (ticket_id INTEGER PRIMARY KEY)";
@@ -149,6 +278,8 @@ pending_hits(struct sq *q, const char *match)
 	    "temp.pending_fts USING fts5(subject, text, from_name, from_email,"
 	    " content='', "
 	    PENDING_TOKENIZE ")";
+	static const char mkvocab[] = "CREATE VIRTUAL TABLE IF NOT EXISTS "
+	    "temp.pending_vocab USING fts5vocab(temp, pending_fts, row)";
 	static const char any[] = "SELECT EXISTS (SELECT 1 FROM fts_pending)";
 	static const char clear[] = "DELETE FROM temp.pending_hits";
 	static const char reset[] = "INSERT INTO temp.pending_fts(pending_fts)"
@@ -157,16 +288,14 @@ pending_hits(struct sq *q, const char *match)
 	    "subject, text, from_name, from_email) SELECT m.id, m.subject,"
 	    " m.text, m.from_name, m.from_email FROM fts_pending p"
 	    " JOIN messages m ON m.id = p.id";
-	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
-	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"
-	    " ON m.id = f.rowid WHERE pending_fts MATCH ?1";
 	sqlite3_stmt *st;
 	enum tame_err rc;
 	int some = 0;
 
 	if (!q->pend_made) {
 		if ((rc = sq_run(q, sq_stmt(q, mk))) ||
-		    (rc = sq_run(q, sq_stmt(q, mkfts))))
+		    (rc = sq_run(q, sq_stmt(q, mkfts))) ||
+		    (rc = sq_run(q, sq_stmt(q, mkvocab))))
 			return rc;
 		q->pend_made = 1;
 	}
@@ -182,9 +311,22 @@ pending_hits(struct sq *q, const char *match)
 	if (rc || !some)
 		return rc;
 	q->pend_hits = 1;
-	if ((rc = sq_run(q, sq_stmt(q, reset))) ||
-	    (rc = sq_run(q, sq_stmt(q, fill))))
+	if ((rc = sq_run(q, sq_stmt(q, reset))))
 		return rc;
+	return sq_run(q, sq_stmt(q, fill));
+}
+
+/* The tickets of the queued messages that match (after pending_fill). */
+static enum tame_err
+pending_hits(struct sq *q, const char *match)
+{
+	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
+	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"
+	    " ON m.id = f.rowid WHERE pending_fts MATCH ?1";
+	sqlite3_stmt *st;
+
+	if (!q->pend_hits)
+		return TAME_OK;
 	st = sq_stmt(q, hits);
 	sq_bind_text(q, st, 1, match);
 	return sq_run(q, st);
@@ -660,7 +802,8 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 		rc = TAME_ETOOBIG;
 		goto out;
 	}
-	if (tq->q && (rc = fts_query(tq->q, &match, &terms)))
+	if (tq->q && ((rc = pending_fill(q)) ||
+	    (rc = fts_query(q, tq->q, &match, &terms))))
 		goto out;
 	if (terms && (rc = pending_hits(q, buf_str(&match))))
 		goto out;

@@ -351,6 +351,36 @@ def test_search_finds_a_customer_by_name_part_of_address_or_domain(tame):
     assert found("Smith Rechnung") == []
 
 
+def test_search_finds_other_forms_of_a_word(tame):
+    """A word finds its other forms, as in English one writes them
+    (refund: refunded, refunds, refunding; "refund" found only
+    tickets with exactly that word), not words that only start alike,
+    and a code stays exact."""
+    ids = make_tickets(tame, [
+        ("One", "I was refunded twice."),
+        ("Two", "Where are my refunds?"),
+        ("Three", "You are refunding the wrong card."),
+        ("Four", "Two invoices arrived, delivery was late."),
+        ("Five", "The charger is broken."),
+        ("Six", "Order ORD-2024-00917 please."),
+        ("Seven", "Order ORD-2024-00918 please."),
+    ])
+
+    def found(q):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?status=any&q=" +
+                              urlquote(q))
+        assert st == 200, (q, ans)
+        return sorted(t["subject"] for t in ans["tickets"])
+
+    assert found("refund") == ["One", "Three", "Two"]
+    assert found("Refunded") == ["One", "Three", "Two"]
+    assert found("invoice") == ["Four"]
+    assert found("arrive") == ["Four"]
+    assert found("charge") == []          # charger is another word
+    assert found("refunds card") == ["Three"]
+    assert found("ORD-2024-00917") == ["Six"]
+
+
 def test_list_filters_status_and_full_text(tame):
     ids = make_tickets(tame, [
         ("Blue screen", "The laptop shows a blue screen after the update."),
