@@ -384,6 +384,31 @@ message_attachment(struct pctx *c, GMimeObject *obj)
 /* The end of a Content-ID made up for a picture that has none. */
 #define MADE_CID ".tame@invalid"
 
+/* A text part of at most STUB_TEXT_MAX bytes beside a longer HTML part
+ * may be a stub ("This is an HTML message..."); it is one when the
+ * HTML's own text is STUB_TEXT_TIMES as long and STUB_TEXT_MORE bytes
+ * longer (stub_read). */
+#define STUB_TEXT_MAX 200
+#define STUB_TEXT_TIMES 3
+#define STUB_TEXT_MORE 100
+
+static int
+stub_text(const char *text, const char *html)
+{
+	size_t n = strlen(text);
+
+	return n <= STUB_TEXT_MAX && strlen(html) >= n + STUB_TEXT_MORE;
+}
+
+/* Whether the HTML's text (len bytes) says more than the stub text. */
+static int
+stub_read(const char *text, size_t len)
+{
+	size_t n = strlen(text);
+
+	return len >= STUB_TEXT_TIMES * n && len >= n + STUB_TEXT_MORE;
+}
+
 /* 1 if s holds nothing but white space. */
 static int
 blank(const char *s)
@@ -686,7 +711,7 @@ mime_read_bodies(struct pctx *c)
 	struct buf b;
 	char *html = NULL;
 	enum tame_err rc = TAME_OK;
-	int cut;
+	int cut, stub;
 
 	if (c->text_part) {
 		free(o->text);
@@ -729,10 +754,17 @@ mime_read_bodies(struct pctx *c)
 		rc = rc ? rc : TAME_ENOMEM;
 		goto out;
 	}
-	/* the text from the HTML when there is no text part, or one that
-	 * is empty (a mail program's blank alternative) */
-	if (!c->text_part || blank(o->text)) {
+	/* the text from the HTML when there is no text part, one that is
+	 * empty (a mail program's blank alternative), or one that only
+	 * says to read the HTML (a shop's or a CRM's "This is an HTML
+	 * message": the words were in no preview and no search) */
+	stub = c->text_part && !blank(o->text) && stub_text(o->text, html);
+	if (!c->text_part || blank(o->text) || stub) {
 		rc = html_to_text(html, strlen(html), &b);
+		if (stub && rc == TAME_OK && !stub_read(o->text, b.len)) {
+			buf_reset(&b);	/* the HTML says little more */
+			goto out;
+		}
 		if (rc == TAME_ETOOBIG || (cut && rc == TAME_OK)) {
 			rc = buf_addstr(&b, "\n\n" HTML_CUT_NOTE "\n");
 			if (rc == TAME_ETOOBIG)

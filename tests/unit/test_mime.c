@@ -151,6 +151,41 @@ test_html_only(void **state)
 	mime_parsed_free(&p);
 }
 
+/* A text part that only says to read the HTML (a shop's or a CRM's
+ * stub) gives way to the HTML's text, which was in no preview and no
+ * search; a short text beside HTML that says little more stays. */
+static void
+test_html_with_stub_text(void **state)
+{
+	struct mime_parsed p;
+	char raw[4096];
+	const char *fmt = "From: a@b.c\nSubject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=XX\n\n"
+	    "--XX\nContent-Type: text/plain; charset=utf-8\n\n%s\n"
+	    "--XX\nContent-Type: text/html; charset=utf-8\n\n%s\n--XX--\n";
+
+	snprintf(raw, sizeof(raw), fmt, "This is an HTML message. Please use "
+	    "an HTML capable mail program to read it.", "<html><body><p>My "
+	    "invoice INV-STUB-8812 shows the wrong VAT number. The order was "
+	    "placed on the 3rd and paid the same day by card; the invoice "
+	    "still says unpaid and the reminder came today. Could you send "
+	    "a corrected invoice with our VAT number DE123456789?</p>"
+	    "<p>Regards, Wobble Gaskets Ltd</p></body></html>");
+	parse_str(raw, &p);
+	assert_non_null(strstr(p.text, "INV-STUB-8812"));
+	assert_null(strstr(p.text, "HTML capable"));
+	mime_parsed_free(&p);
+
+	snprintf(raw, sizeof(raw), fmt, "Thanks, that worked!",
+	    "<html><head><style>p { margin: 0; font-family: Calibri, "
+	    "Arial, sans-serif; font-size: 11pt; color: #1f1f1f; }</style>"
+	    "</head><body><div dir=\"ltr\"><p>Thanks, that "
+	    "<b>worked</b>!</p></div></body></html>");
+	parse_str(raw, &p);
+	assert_string_equal(p.text, "Thanks, that worked!");
+	mime_parsed_free(&p);
+}
+
 /* Base64 words cut at character boundaries, each with its padding, as
  * Japanese and Russian mailers write them: GMime alone read up to the
  * first padding ("Пр"); the whole text is read, in the subject (folded),
@@ -932,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_unknown_charset),
 		cmocka_unit_test(test_alternative),
 		cmocka_unit_test(test_html_only),
+		cmocka_unit_test(test_html_with_stub_text),
 		cmocka_unit_test(test_attachment),
 		cmocka_unit_test(test_second_text_parts_kept),
 		cmocka_unit_test(test_long_text_part_and_names),
