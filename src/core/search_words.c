@@ -73,7 +73,8 @@ one_per_char(utf8proc_int32_t c)
 
 /* Whether a mark after base is a diacritic a searcher leaves out: after
  * the alphabetic scripts up to Arabic and Syriac, and Vietnamese and
- * polytonic Greek letters; not after the Indic scripts (vowel signs). */
+ * polytonic Greek letters; not after the Indic scripts (vowel signs),
+ * nor a mark of its own (a Thai vowel sign is a word of its own). */
 static int
 mark_optional(utf8proc_int32_t base)
 {
@@ -143,7 +144,7 @@ emit_folded(const unsigned char *s, size_t n, size_t start,
 	for (i = j = 0; i < k; i++) {
 		if (char_class(cp[i]) != C_MARK)
 			base = cp[i];
-		else if (mark_optional(base))
+		else if (base && mark_optional(base))
 			continue;
 		cp[j++] = cp[i];
 	}
