@@ -744,7 +744,9 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	enum tame_err rc;
 
 	buf_init(&sql, 16 * 1024);
-	buf_init(&match, TAME_QUERY_MAX * 2 + FTS_TERMS_MAX * 8);
+	/* each word quoted, in parentheses, with its other forms */
+	buf_init(&match, TAME_QUERY_MAX * 2 + FTS_TERMS_MAX * (8 +
+	    VARIANTS_MAX * (VARIANTS_WORD + 16)));
 	buf_init(&ids, (size_t)TAME_LIST_LIMIT_MAX * 24 + 8);
 	if ((rc = sorted ? sorted_cursor_parse(q, tq->cursor, &key_after,
 	    &id_after) : sq_cursor_parse(q, tq->cursor, &below)))

@@ -107,14 +107,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.q = s;
 	q.limit = 50;
 	rc = store_tickets_view(st, &q, &out);
-	if (rc != TAME_OK)
-		abort();	/* a query the words made that FTS5 refused */
+	if (rc != TAME_OK) {	/* a query the words made that FTS5 refused */
+		fprintf(stderr, "%s: %s\n", s, store_errmsg(st));
+		abort();
+	}
 	json_decref(out);
 	q.tag = "vip";	/* the plan with filters */
 	q.assignee_id = -1;
 	rc = store_tickets_view(st, &q, &out);
-	if (rc != TAME_OK)
+	if (rc != TAME_OK) {
+		fprintf(stderr, "%s: %s\n", s, store_errmsg(st));
 		abort();
+	}
 	json_decref(out);
 	free(s);
 	return 0;
