@@ -417,15 +417,21 @@ function wire() {
 		e.preventDefault();
 		$('main').focus();
 	});
-	$('search-form').addEventListener('submit', (e) => {
+	$('search-form').addEventListener('submit', async (e) => {
 		e.preventDefault();
 		const q = $('search').value.trim();
-		// a ticket number ("#31" or "31") opens that ticket
-		const num = /^#?([1-9][0-9]{0,15})$/.exec(q);
+		// "#31" opens ticket 31 when there is one; else, and a bare
+		// number (an order number in a mail), is searched as text
+		const num = /^#([1-9][0-9]{0,15})$/.exec(q);
 		if (num) {
-			$('search').value = '';
-			ctx.navigate('#/t/' + num[1]);
-			return;
+			try {
+				await api.get('/tickets/' + num[1]);
+				$('search').value = '';
+				ctx.navigate('#/t/' + num[1]);
+				return;
+			} catch (err) {
+				// no such ticket: searched
+			}
 		}
 		const base = ctx.listHash.split('?')[0];
 		const params = new URLSearchParams(ctx.listHash.split('?')[1] ||

@@ -13,4 +13,5 @@ import './original.mjs';
 import './spoof.mjs';
 import './inline.mjs';
 import './keyboard.mjs';
+import './finding.mjs';
 import './shots.mjs';

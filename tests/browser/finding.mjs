@@ -1,0 +1,46 @@
+// finding.mjs - what testers found in the web app: a number in the
+// search box is searched (#N opens ticket N when there is one), the
+// current row and the priority bar show in forced colours, the tab's
+// title names the list, a search's count is read out once, a reply the
+// relay refused says why in text, and small chips and placeholders are
+// readable (WCAG AA) in both colour schemes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { watchedPage, signIn, waitFor, sleep, APP_ROWS } from './lib.mjs';
+import { env, assertClean, rowOf } from './fixture.mjs';
+
+async function search(page, text) {
+	await page.fill('#search', text);
+	await page.press('#search', 'Enter');
+}
+
+test('a number is searched; #N opens ticket N, or searches when there is ' +
+	'none', async () => {
+	const id = await env.tamed.deliver({ from: 'Ola <ola@example.org>',
+		subject: 'Parcel not here', text: 'My order 48213 never came.' });
+	const other = await env.tamed.deliver({ subject: 'Numbered elsewhere',
+		text: 'Nothing to do with that order.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	for (const typed of ['48213', '#48213']) {
+		await search(page, typed);
+		await page.waitForSelector(APP_ROWS + ' #row-' + id);
+		assert.match(await page.evaluate(() => location.hash),
+			/^#\/inbox\/unassigned\?q=/);
+		assert.equal(await page.inputValue('#search'), typed);
+		assert.equal(await page.locator('text=No ticket #').count(), 0);
+	}
+	// a bare number that is also a ticket's is searched all the same
+	await search(page, String(other));
+	await page.waitForFunction((q) => location.hash.endsWith('?q=' + q),
+		String(other));
+	assert.equal(await page.inputValue('#search'), String(other));
+	// #N of a ticket opens it
+	await search(page, '#' + other);
+	await page.waitForFunction((h) => location.hash === h, '#/t/' + other);
+	await page.waitForSelector('h1:has-text("Numbered elsewhere")');
+	assertClean(seen);
+	await context.close();
+});
