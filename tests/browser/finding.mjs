@@ -44,3 +44,38 @@ test('a number is searched; #N opens ticket N, or searches when there is ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('forced colours: the current row is outlined, the priority bar stays',
+	async () => {
+		await env.tamed.deliver({ subject: 'Forced colours, another',
+			text: 'A row beside it.' });
+		const id = await env.tamed.deliver({ subject: 'Forced colours row',
+			text: 'High contrast here.' });
+		await env.tamed.api('PATCH', '/tickets/' + id,
+			{ priority: 'urgent' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await page.emulateMedia({ forcedColors: 'active' });
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/inbox/unassigned?select=' + id);
+		await page.waitForSelector('#row-' + id + '.selected');
+		await page.focus('.rows');
+		const look = await page.$eval('#row-' + id, (row) => {
+			const s = getComputedStyle(row);
+			const p = getComputedStyle(row.querySelector('.prio'));
+			const other = getComputedStyle(row.nextElementSibling ||
+				row.previousElementSibling);
+			return { outline: s.outlineStyle, width: parseFloat(
+				s.outlineWidth), otherOutline: other.outlineStyle,
+			prio: p.backgroundColor, row: s.backgroundColor,
+			prioBorder: parseFloat(p.borderLeftWidth) };
+		});
+		assert.notEqual(look.outline, 'none', 'the current row has no outline');
+		assert.ok(look.width >= 1);
+		assert.equal(look.otherOutline, 'none');
+		assert.ok(look.prioBorder > 0 || (look.prio !== look.row &&
+			!/rgba\(.*, 0\)$/.test(look.prio)), 'the priority bar is gone: ' +
+			JSON.stringify(look));
+		assertClean(seen);
+		await context.close();
+	});
