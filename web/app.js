@@ -275,7 +275,6 @@ function route() {
 		mount(seq, page[2](), main);
 		return;
 	}
-	document.title = 'Tame';
 	let spec = { view: 'unassigned' };
 	if ((parts[0] === 'mailbox' || parts[0] === 'trend') && id)
 		spec = { [parts[0]]: id };

@@ -73,6 +73,7 @@ export class InboxView {
 		this.checked = new Set();
 		this.anchor = null;
 		this.build(main);
+		this.name();
 		this.load();
 		this.here = new Map();
 		this.hereTimer = setInterval(() => this.presence(), HERE_MS);
@@ -99,8 +100,19 @@ export class InboxView {
 			ctx.ready.then(() => {
 				const m = ctx.mailboxes.find((x) => x.id === spec.mailbox);
 				if (m && !this.destroyed)
-					this.titleEl.firstChild.textContent = m.name || m.address;
+					this.name(m.name || m.address);
 			});
+	}
+
+	// The list's name, in its heading and the page's title with the
+	// count, so that a tab and a screen reader say where the agent is.
+	name(text) {
+		if (text)
+			this.titleEl.firstChild.textContent = text;
+		document.title = (this.q ? 'Search: ' + this.q :
+			this.titleEl.firstChild.textContent) + (this.seen ? ' (' +
+			this.tickets.length + (this.next ? '+' : '') + ')' : '') +
+			' · Tame';
 	}
 
 	build(main) {
@@ -194,15 +206,13 @@ export class InboxView {
 		if (this.destroyed)
 			return;
 		if (!el) {
-			this.titleEl.firstChild.textContent =
-				'No open tickets in this trend';
+			this.name('No open tickets in this trend');
 			return;
 		}
 		fill(this.extraEl, el);
 		api.get('/trends/' + this.spec.trend).then((r) => {
 			if (!this.destroyed)
-				this.titleEl.firstChild.textContent = 'Trend: ' +
-					r.trend.label.text;
+				this.name('Trend: ' + r.trend.label.text);
 		}, () => {});
 	}
 
@@ -286,6 +296,7 @@ export class InboxView {
 		this.emptyEl.hidden = this.tickets.length > 0;
 		this.emptyEl.textContent = this.q ? 'No ticket matches.' :
 			'Nothing here. The queue is tamed.';
+		this.name();
 		let i = this.tickets.findIndex((t) => t.id === this.selId);
 		if (i < 0)
 			i = Math.min(this.selIndex || 0, this.tickets.length - 1);

@@ -79,3 +79,30 @@ test('forced colours: the current row is outlined, the priority bar stays',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('the title names the list: view and count, search, filter, mailbox',
+	async () => {
+		await env.tamed.deliver({ subject: 'Titled refund question',
+			text: 'Can I have a refund for this?' });
+		const f = (await env.tamed.api('POST', '/filters', { name: 'Titled',
+			status: [], assignee: '', tag: '', priority: [], q: 'refund',
+			mailbox: '', sort: '' })).filter;
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await waitFor(async () => /^Unassigned \(\d+\+?\) · Tame$/
+			.test(await page.title()), { what: 'the view\'s title' });
+		await search(page, 'refund');
+		await waitFor(async () => /^Search: refund \(\d+\) · Tame$/
+			.test(await page.title()), { what: 'the search\'s title' });
+		await page.goto(env.tamed.url + '/#/filter/' + f.id);
+		await waitFor(async () => /^Titled \(\d+\) · Tame$/
+			.test(await page.title()), { what: 'the filter\'s title' });
+		const mb = (await env.tamed.api('GET', '/mailboxes')).mailboxes[0];
+		await page.goto(env.tamed.url + '/#/mailbox/' + mb.id);
+		await waitFor(async () => new RegExp('^' + (mb.name || mb.address) +
+			' \\(\\d+\\+?\\) · Tame$').test(await page.title()),
+		{ what: 'the mailbox\'s title' });
+		assertClean(seen);
+		await context.close();
+	});
