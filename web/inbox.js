@@ -74,6 +74,11 @@ export class InboxView {
 		this.anchor = null;
 		this.build(main);
 		this.name();
+		// the count is read out once the list is there (emptied first,
+		// so that the same count after another search is read too), not
+		// at each live update
+		this.said = document.getElementById('said');
+		this.said.textContent = '';
 		this.load();
 		this.here = new Map();
 		this.hereTimer = setInterval(() => this.presence(), HERE_MS);
@@ -275,6 +280,9 @@ export class InboxView {
 		const first = !this.seen;
 		this.seen = true;
 		this.render(new Set(fresh));
+		if (first)
+			this.said.textContent = this.tickets.length ?
+				this.countEl.textContent : this.emptyEl.textContent;
 		if (this.mount)
 			this.mount();
 		if (first && this.ctx.painted)

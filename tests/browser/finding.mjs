@@ -106,3 +106,28 @@ test('the title names the list: view and count, search, filter, mailbox',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('a search\'s count is read out once, not at every live update',
+	async () => {
+		await env.tamed.deliver({ subject: 'Announced kumquat',
+			text: 'One kumquat.' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		const said = () => page.$$eval('[role=status]', (els) => els
+			.map((e) => e.textContent).filter((t) => /ticket/i.test(t)));
+		await search(page, 'kumquat');
+		await waitFor(async () => (await said()).includes('1 ticket'),
+			{ what: '"1 ticket" in a live region' });
+		// a live update redraws the count, and says nothing
+		await env.tamed.deliver({ subject: 'Another kumquat',
+			text: 'Two kumquats.' });
+		await page.waitForSelector('.count-total:text("2 tickets")');
+		await sleep(300);
+		assert.deepEqual(await said(), ['1 ticket']);
+		await search(page, 'nosuchfruitanywhere');
+		await waitFor(async () => (await said()).includes(
+			'No ticket matches.'), { what: 'no match read out' });
+		assertClean(seen);
+		await context.close();
+	});
