@@ -381,10 +381,9 @@ export function renderMessage(t, m, authorName) {
 		meta.push('to ' + m.to.join(', '));
 	if (m.cc && m.cc.length)
 		meta.push('cc ' + m.cc.join(', '));
-	const delivery = m.delivery ? h('span', {
-		className: 'delivery ' + m.delivery.state,
-		title: m.delivery.error || '',
-	}, m.delivery.state) : null;
+	const dl = m.delivery;
+	const delivery = dl ? h('span', { className: 'delivery ' + dl.state },
+		dl.state) : null;
 	const body = h('div', { className: 'body' });
 	const box = h('article', {
 		className: 'msg ' + kind, id: 'msg-' + m.id,
@@ -408,6 +407,11 @@ export function renderMessage(t, m, authorName) {
 		}, 'View original') : null),
 	meta.length ? h('div', { className: 'meta muted' }, meta.join(' · ')) :
 		null,
+	// the relay's reason, as text a keyboard and a screen reader reach
+	// (a reply sent may say which Cc it was not delivered to)
+	dl && dl.error ? h('p', { className: 'warn small' },
+		({ failed: 'Not delivered: ', queued: 'Not sent yet: ' }[dl.state] ||
+		'') + dl.error) : null,
 	m.unparsed ? h('p', { className: 'warn' },
 		'This message could not be parsed; the raw mail is kept.') : null,
 	body,

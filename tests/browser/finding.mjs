@@ -131,3 +131,24 @@ test('a search\'s count is read out once, not at every live update',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('a reply the relay refused says why, in text', async () => {
+	const id = await env.tamed.deliver({
+		from: 'Gone <refused@example.org>', subject: 'Bounce me',
+		text: 'Reply to an address the relay refuses.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.fill('#composer-text', 'This will not arrive.');
+	await page.click('button:text("Send")');
+	const failed = page.locator('.msg.out .delivery.failed');
+	await failed.waitFor({ timeout: 20000 });
+	// visible, in the message's text (not a title only a mouse finds)
+	const why = page.locator('.msg.out p', { hasText: 'no such mailbox' });
+	assert.equal(await why.isVisible(), true);
+	assert.match(await why.textContent(), /^Not delivered: relay refused/);
+	assertClean(seen);
+	await context.close();
+});

@@ -1,8 +1,9 @@
 // lib.mjs - what the browser tests stand on: a real tamed on loopback
 // (its own data directory and free ports, set up with the tame command),
 // a tiny SMTP client to send it mail, an SMTP sink that plays the relay
-// and keeps what tamed sends, and Debian's chromium driven by
-// playwright-core. Every process started here is stopped by its PID.
+// and keeps what tamed sends (refusing refused@ addresses), and Debian's
+// chromium driven by playwright-core. Every process started here is
+// stopped by its PID.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -95,6 +96,9 @@ export class SmtpSink {
 				else if (verb === 'MAIL') {
 					env.from = line.replace(/^MAIL FROM:\s*/i, '');
 					sock.write('250 ok\r\n');
+				} else if (verb === 'RCPT' && /<refused@/i.test(line)) {
+					// an address the relay refuses, for a reply that fails
+					sock.write('550 5.1.1 no such mailbox here\r\n');
 				} else if (verb === 'RCPT') {
 					env.to.push(line.replace(/^RCPT TO:\s*/i, ''));
 					sock.write('250 ok\r\n');
