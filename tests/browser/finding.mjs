@@ -152,3 +152,66 @@ test('a reply the relay refused says why, in text', async () => {
 	assertClean(seen);
 	await context.close();
 });
+
+// The contrast ratio of colours a and b ('rgb(r, g, b)').
+function contrast(a, b) {
+	const lum = (c) => {
+		const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+			const s = v / 255;
+			return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+	};
+	const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+	return (x + 0.05) / (y + 0.05);
+}
+
+test('small chips, counts and placeholders are readable (4.5:1) in light ' +
+	'and dark', async () => {
+	const id = await env.tamed.deliver({ subject: 'Chips to read',
+		text: 'A row for the chips.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.waitForSelector('#row-' + id);
+	for (const colorScheme of ['light', 'dark']) {
+		await page.emulateMedia({ colorScheme });
+		// the chips a row can have, in a row of the list
+		const pairs = await page.evaluate((rowId) => {
+			const row = document.getElementById(rowId);
+			const tags = row.querySelector('.tags');
+			const add = (cls, text) => {
+				const s = document.createElement('span');
+				s.className = cls;
+				s.textContent = text;
+				tags.appendChild(s);
+				return s;
+			};
+			const els = [add('chip tone-frustration', 'frustrated'),
+				add('chip tone-urgency', 'urgent'),
+				add('chip flag', '⚑ wrote before'),
+				add('count warm', '7'), add('pill st-open', 'open')];
+			const bg = (el) => {
+				for (; el; el = el.parentElement) {
+					const c = getComputedStyle(el).backgroundColor;
+					if (!/rgba\(.*, 0\)$/.test(c))
+						return c;
+				}
+				return 'rgb(255, 255, 255)';
+			};
+			const out = els.map((e) => [e.className,
+				getComputedStyle(e).color, bg(e)]);
+			els.forEach((e) => e.remove());
+			const s = document.getElementById('search');
+			out.push(['search placeholder',
+				getComputedStyle(s, '::placeholder').color, bg(s)]);
+			return out;
+		}, 'row-' + id);
+		for (const [what, fg, back] of pairs)
+			assert.ok(contrast(fg, back) >= 4.5, colorScheme + ': ' + what +
+				' ' + fg + ' on ' + back + ' is ' +
+				contrast(fg, back).toFixed(2) + ':1');
+	}
+	assertClean(seen);
+	await context.close();
+});
