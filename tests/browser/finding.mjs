@@ -8,7 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { watchedPage, signIn, waitFor, sleep, APP_ROWS } from './lib.mjs';
-import { env, assertClean, rowOf } from './fixture.mjs';
+import { env, assertClean } from './fixture.mjs';
+
+// Waits for the page's title to match re.
+async function titled(page, re) {
+	let title;
+	await waitFor(async () => re.test(title = await page.title()),
+		{ what: 'a title like ' + re }).catch((e) => {
+		throw new Error(e.message + ', not "' + title + '"');
+	});
+}
 
 async function search(page, text) {
 	await page.fill('#search', text);
@@ -57,7 +66,7 @@ test('forced colours: the current row is outlined, the priority bar stays',
 			env.tamed);
 		await page.emulateMedia({ forcedColors: 'active' });
 		await signIn(page, env.tamed);
-		await page.goto(env.tamed.url + '/#/inbox/unassigned?select=' + id);
+		await page.goto(env.tamed.url + '/#/inbox/all?select=' + id);
 		await page.waitForSelector('#row-' + id + '.selected');
 		await page.focus('.rows');
 		const look = await page.$eval('#row-' + id, (row) => {
@@ -90,19 +99,15 @@ test('the title names the list: view and count, search, filter, mailbox',
 		const { page, seen, context } = await watchedPage(env.browser,
 			env.tamed);
 		await signIn(page, env.tamed);
-		await waitFor(async () => /^Unassigned \(\d+\+?\) · Tame$/
-			.test(await page.title()), { what: 'the view\'s title' });
+		await titled(page, /^Unassigned \(\d+\+?\) · Tame$/);
 		await search(page, 'refund');
-		await waitFor(async () => /^Search: refund \(\d+\) · Tame$/
-			.test(await page.title()), { what: 'the search\'s title' });
+		await titled(page, /^Search: refund \(\d+\+?\) · Tame$/);
 		await page.goto(env.tamed.url + '/#/filter/' + f.id);
-		await waitFor(async () => /^Titled \(\d+\) · Tame$/
-			.test(await page.title()), { what: 'the filter\'s title' });
+		await titled(page, /^Titled \(\d+\+?\) · Tame$/);
 		const mb = (await env.tamed.api('GET', '/mailboxes')).mailboxes[0];
 		await page.goto(env.tamed.url + '/#/mailbox/' + mb.id);
-		await waitFor(async () => new RegExp('^' + (mb.name || mb.address) +
-			' \\(\\d+\\+?\\) · Tame$').test(await page.title()),
-		{ what: 'the mailbox\'s title' });
+		await titled(page, new RegExp('^' + (mb.name || mb.address) +
+			' \\(\\d+\\+?\\) · Tame$'));
 		assertClean(seen);
 		await context.close();
 	});
@@ -173,6 +178,7 @@ test('small chips, counts and placeholders are readable (4.5:1) in light ' +
 	const { page, seen, context } = await watchedPage(env.browser,
 		env.tamed);
 	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/inbox/all');
 	await page.waitForSelector('#row-' + id);
 	for (const colorScheme of ['light', 'dark']) {
 		await page.emulateMedia({ colorScheme });
