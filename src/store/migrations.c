@@ -20,6 +20,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "../core/util.h"
 #include "migrations.h"
 
 /* What notify_followers_event does, as migrations 14 and 15 create it
@@ -495,8 +496,8 @@ static const char *const steps[] = {
 	 * found inside a sentence, ß is ss, ё е, full-width ＡＢＣ ABC;
 	 * and the sender's name and address are searched too (a
 	 * customer's name, part of the address, the domain). Rebuilt from the messages, which also indexes what waited in
-	 * fts_pending. A store of a million messages takes about a minute
-	 * (once, at the first start of this build). */
+	 * fts_pending: 3 s for 300,000 messages of 600 bytes (once, at the
+	 * first start of this build; the log says the store is upgraded). */
 	"DROP TABLE messages_vocab;"
 	"DROP TABLE messages_fts;"
 	"CREATE VIRTUAL TABLE messages_fts USING fts5("
@@ -596,6 +597,10 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 		rc = TAME_ESTORE;
 		goto out;
 	}
+	/* an upgrade may take a while (18 indexes every message again) */
+	if (v > 0)
+		tame_log(TAME_LOG_INFO, "store: upgrading the schema from "
+		    "version %d to %d", v, NSTEPS);
 	for (; v < NSTEPS; v++) {
 		if ((src = sqlite3_exec(db, steps[v], NULL, NULL, &msg)))
 			goto fail;
