@@ -161,9 +161,37 @@ variants(struct sq *q, const char *w, size_t n, struct buf *out,
 	return TAME_OK;
 }
 
+/* A phrase in quotes at p ("..." or “...”): its text (*len bytes),
+ * with *end after the closing quote; NULL when p starts none, or its
+ * quote is not closed (then the quote is a character of a word). */
+static const char *
+phrase(const char *p, size_t *len, const char **end)
+{
+	static const char open[] = "\xe2\x80\x9c", close[] = "\xe2\x80\x9d";
+	const char *w, *e;
+	size_t qlen;
+
+	if (*p == '"') {
+		w = p + 1;
+		e = strchr(w, '"');
+		qlen = 1;
+	} else if (strncmp(p, open, 3) == 0) {
+		w = p + 3;
+		e = strstr(w, close);
+		qlen = 3;
+	} else
+		return NULL;
+	if (!e)
+		return NULL;
+	*len = (size_t)(e - w);
+	*end = e + qlen;
+	return w;
+}
+
 /* Turns what the user typed into an FTS5 query: white-space separated
- * words, each quoted ("" inside), with its other forms if it has some
- * (variants), joined by AND. Words without a letter or digit are
+ * words and phrases in quotes, each quoted ("" inside), a word with its
+ * other forms if it has some (variants), joined by AND; a phrase is its
+ * words in a row, as written. Words without a letter or digit are
  * dropped: a dash, a guillemet or an emoji alone would be an empty
  * phrase, which matches nothing ("Invoice 88123 – wrong amount" as
  * Outlook writes it found no ticket). *terms gets the number of words;
@@ -176,15 +204,19 @@ fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
 	struct one_word one;
 	utf8proc_int32_t cp;
 	size_t len, i, n, group;
+	int quoted;
 
 	*terms = 0;
 	while (*p && *terms < FTS_TERMS_MAX) {
 		for (; *p && (n = next_cp(p, &cp)) && is_space(cp); p += n)
 			;
-		w = p;
-		for (; *p && (n = next_cp(p, &cp)) && !is_space(cp); p += n)
-			;
-		len = (size_t)(p - w);
+		quoted = (w = phrase(p, &len, &p)) != NULL;
+		if (!quoted) {
+			for (w = p; *p && (n = next_cp(p, &cp)) && !is_space(cp);
+			    p += n)
+				;
+			len = (size_t)(p - w);
+		}
 		if (!search_has_word(w, len))
 			continue;
 		if (*terms && (rc = buf_addstr(out, " AND ")))
@@ -199,7 +231,7 @@ fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
 		if ((rc = buf_add(out, "\"", 1)))
 			return rc;
 		memset(&one, 0, sizeof(one));
-		if (search_words(w, len, note_word, &one) == 0 &&
+		if (!quoted && search_words(w, len, note_word, &one) == 0 &&
 		    one.words == 1 &&
 		    (rc = variants(q, one.w, one.n, out, group)))
 			return rc;

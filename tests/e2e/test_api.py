@@ -378,6 +378,12 @@ def test_search_finds_other_forms_of_a_word(tame):
     assert found("charge") == []          # charger is another word
     assert found("refunds card") == ["Three"]
     assert found("ORD-2024-00917") == ["Six"]
+    # in quotes, a phrase: its words in a row, as written
+    assert found('"refunds"') == ["Two"]
+    assert found('"two invoices arrived"') == ["Four"]
+    assert found('"invoices two"') == []
+    assert found('\u201ctwo invoices\u201d late') == ["Four"]
+    assert found('"refunds') == ["One", "Three", "Two"]   # not closed
     # 32 words, each with its forms, still make a query (not a 413)
     assert found(" ".join(["invoices arrived late two"] * 8)) == ["Four"]
 
