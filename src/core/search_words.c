@@ -16,7 +16,9 @@
 /* Code points of a word folded on the stack. */
 #define WORD_CPS 64
 
-enum char_class { C_SEP, C_LETTER, C_MARK };
+/* C_SKIP: a default-ignorable character (a soft hyphen, a zero-width
+ * space or joiner) is left out of the word it stands in, not a break */
+enum char_class { C_SEP, C_LETTER, C_MARK, C_SKIP };
 
 /* Whether ASCII byte b is a letter or a digit. */
 static int
@@ -43,8 +45,19 @@ char_class(utf8proc_int32_t c)
 	case UTF8PROC_CATEGORY_ME:
 		return C_MARK;
 	default:
-		return C_SEP;
+		return utf8proc_get_property(c)->ignorable ? C_SKIP : C_SEP;
 	}
+}
+
+/* Whether c, after a character of one_per_char's scripts, belongs to it:
+ * a mark (a Thai vowel sign, a kana voicing mark), a half-width voicing
+ * mark (ｶﾞ is ガ), a Hangul vowel or final jamo (한 written decomposed,
+ * as macOS does). */
+static int
+joins_char(utf8proc_int32_t c, enum char_class cls)
+{
+	return cls == C_MARK || (c >= 0xFF9E && c <= 0xFF9F) ||
+	    (c >= 0x1160 && c <= 0x11FF);
 }
 
 /* Whether c belongs to a script written without spaces between words
@@ -71,14 +84,17 @@ one_per_char(utf8proc_int32_t c)
 	    (c >= 0x20000 && c <= 0x3FFFF);	/* CJK extensions B- */
 }
 
-/* Whether a mark after base is a diacritic a searcher leaves out: after
+/* Whether mark after base is a diacritic a searcher leaves out: after
  * the alphabetic scripts up to Arabic and Syriac, and Vietnamese and
- * polytonic Greek letters; not after the Indic scripts (vowel signs),
- * nor a mark of its own (a Thai vowel sign is a word of its own). */
+ * polytonic Greek letters; not after Thaana and the Indic scripts
+ * (vowel signs), nor the breve of Cyrillic й and ў (letters of their
+ * own; ё is typed е, and folds so). */
 static int
-mark_optional(utf8proc_int32_t base)
+mark_optional(utf8proc_int32_t base, utf8proc_int32_t mark)
 {
-	return base < 0x0800 || (base >= 0x1E00 && base <= 0x1FFF);
+	if (mark == 0x0306 && base >= 0x0400 && base <= 0x04FF)
+		return 0;
+	return base < 0x0780 || (base >= 0x1E00 && base <= 0x1FFF);
 }
 
 /* The next code point of s[0..n) in *c (-1 for a byte that is not
@@ -126,14 +142,15 @@ emit_folded(const unsigned char *s, size_t n, size_t start,
     search_word_fn fn, void *ctx)
 {
 	const int opt = UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-	    UTF8PROC_DECOMPOSE;
-	utf8proc_int32_t small[WORD_CPS], *cp = small, base = 0;
+	    UTF8PROC_DECOMPOSE | UTF8PROC_IGNORE;
+	/* one more: utf8proc_reencode ends the UTF-8 with a NUL */
+	utf8proc_int32_t small[WORD_CPS + 1], *cp = small, base = 0;
 	utf8proc_ssize_t k, i, j;
 	int rc;
 
 	k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, WORD_CPS, opt);
 	if (k > WORD_CPS) {
-		if (!(cp = malloc((size_t)k * sizeof(*cp))))
+		if (!(cp = malloc(((size_t)k + 1) * sizeof(*cp))))
 			return -1;
 		k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, k, opt);
 	}
@@ -144,16 +161,15 @@ emit_folded(const unsigned char *s, size_t n, size_t start,
 	for (i = j = 0; i < k; i++) {
 		if (char_class(cp[i]) != C_MARK)
 			base = cp[i];
-		else if (base && mark_optional(base))
+		else if (base && mark_optional(base, cp[i]))
 			continue;
 		cp[j++] = cp[i];
 	}
 	k = utf8proc_reencode(cp, j, UTF8PROC_COMPOSE);
-	if (k == 0)	/* only marks (a modifier letter that is one) */
-		rc = 0;
+	if (k <= 0)	/* not reached: a word starts with a letter */
+		rc = k < 0 ? fn(ctx, (const char *)s, n, start, start + n) : 0;
 	else
-		rc = k < 0 ? fn(ctx, (const char *)s, n, start, start + n) :
-		    fn(ctx, (const char *)cp, (size_t)k, start, start + n);
+		rc = fn(ctx, (const char *)cp, (size_t)k, start, start + n);
 out:
 	if (cp != small)
 		free(cp);
@@ -178,11 +194,16 @@ search_words(const char *text, size_t len, search_word_fn fn, void *ctx)
 		} else {
 			n = next_char(s + i, len - i, &c);
 			i += n;
-			if (c < 0 || (cls = char_class(c)) == C_SEP)
+			if (c < 0 || (cls = char_class(c)) == C_SEP ||
+			    cls == C_SKIP)
 				continue;
 			if (one_per_char(c)) {
-				if ((rc = emit_folded(s + start, n, start, fn,
-				    ctx)))
+				while (i < len && s[i] >= 0x80 &&
+				    (n = next_char(s + i, len - i, &c)) &&
+				    c >= 0 && joins_char(c, char_class(c)))
+					i += n;
+				if ((rc = emit_folded(s + start, i - start,
+				    start, fn, ctx)))
 					return rc;
 				continue;
 			}

@@ -7,12 +7,16 @@
  * - A word is a run of letters, digits and private-use characters
  *   (Unicode L*, N*, Co) with the marks that follow them (M*);
  *   everything else separates words, whatever the script (a dash, a
- *   guillemet, an emoji, an ideographic full stop).
+ *   guillemet, an emoji, an ideographic full stop), but for the
+ *   default-ignorable characters (a soft hyphen, a zero-width space),
+ *   which are left out of the word they stand in.
  * - Scripts written without spaces between words (Han, Hiragana,
- *   Katakana, Hangul, Thai, Lao, Khmer, Myanmar) give one word per
- *   character: a search for two characters is then a phrase of two
- *   and finds them inside a sentence ("订单" in "我的订单还没有到"), as
- *   a word next to them ("ORD-2024-77001" after "订单号").
+ *   Katakana, Thai, Lao, Khmer, Myanmar), and Hangul, whose words carry
+ *   their particles, give one word per character (with its marks, or
+ *   its jamo when written decomposed): a search for two characters is
+ *   then a phrase of two and finds them inside a sentence ("订单" in
+ *   "我的订单还没有到", "상품" in "상품이"), as a word next to them
+ *   ("ORD-2024-77001" after "订单号").
  * - Folding (utf8proc): compatibility forms (full-width ＡＢＣ１２３ is
  *   ABC123, half-width katakana full-width), full case folding (ß is
  *   ss, final sigma sigma), and marks dropped after letters of the
