@@ -70,11 +70,11 @@ is_space(utf8proc_int32_t cp)
 	    utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS;
 }
 
-/* Other forms of a word: those English suffixes make of the word and
+/* Other forms of a word: those English inflections make of the word and
  * of its stem (and of the stem with y for i, with e, or with its last
  * letter doubled) that share its Snowball stem, at most VARIANTS_MAX.
- * Made up rather than looked up: the index's vocabulary (messages_vocab)
- * reads every entry of each word it lists, which took a search at a
+ * Made up rather than looked up: the index's vocabulary (an fts5vocab
+ * table) reads every entry of each word it lists, which took a search at a
  * million messages from 0.5 to 33 ms; a form no message has costs FTS5
  * one look-up. */
 #define VARIANTS_MAX 16
@@ -112,10 +112,11 @@ static enum tame_err
 variants(struct sq *q, const char *w, size_t n, struct buf *out,
     size_t group)
 {
+	/* inflections only: derived words (-ment, -ness, -able) pass the
+	 * stem too, but filled the forms with words nobody writes before
+	 * "cancelled" was reached, and let "international" find "intern" */
 	static const char *const suffix[] = { "", "s", "es", "ed", "d",
-	    "ing", "er", "ers", "ly", "ment", "ments", "ness", "able",
-	    "ible", "ion", "ions", "ation", "ations", "al", "ity", "ive",
-	    "ies", "ied" };
+	    "ing", "er", "ers", "ies", "ied" };
 	char stem[VARIANTS_WORD + 1], base[5][VARIANTS_WORD + 2], quoted[64];
 	const sb_symbol *sym;
 	size_t sn, nb = 0, b, x, k, found = 0;
@@ -291,8 +292,8 @@ pending_hits(struct sq *q, const char *match)
 	static const char reset[] = "INSERT INTO temp.pending_fts(pending_fts)"
 	    " VALUES ('delete-all')";
 	static const char fill[] = "INSERT INTO temp.pending_fts(rowid, "
-	    "subject, text, from_name, from_email) SELECT m.id, m.subject,"
-	    " m.text, m.from_name, m.from_email FROM fts_pending p"
+	    "subject, text, from_name, from_email) SELECT " FTS_VALUES("m.")
+	    " FROM fts_pending p"
 	    " JOIN messages m ON m.id = p.id";
 	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
 	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"

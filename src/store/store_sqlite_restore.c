@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include "migrations.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 /* The integer the one-row, one-column query sql answers; -1 when it
  * fails. */
@@ -156,6 +157,9 @@ store_restore(const char *datadir, const char *file, char *err, size_t n)
 		rc = TAME_EPARSE;
 		goto out;
 	}
+	/* a check that reads the search index (SQLite 3.44 checks FTS5
+	 * tables too) needs its tokenizer */
+	(void)store_sqlite_fts_register(src);
 	if ((rc = check_backup(src, file, err, n)))
 		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.restore-XXXXXX", db);

@@ -342,8 +342,10 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 		sq_bind_int(q, st, 1, mrow);
 		sq_bind_text(q, st, 2, m->subject);
 		sq_bind_text(q, st, 3, m->text);
-		sq_bind_text(q, st, 4, m->from_name);
-		sq_bind_text(q, st, 5, m->from_email);
+		if (m->direction == MSG_IN) {	/* see FTS_VALUES */
+			sq_bind_text(q, st, 4, m->from_name);
+			sq_bind_text(q, st, 5, m->from_email);
+		}
 		if ((rc = sq_run(q, st)))
 			goto out;
 	} else if (q->fts_from == 0 || mrow < q->fts_from) {
@@ -382,8 +384,8 @@ enum tame_err
 store_sqlite_fts_flush(struct sq *q)
 {
 	static const char sql[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text, from_name, from_email) SELECT id, subject, text, from_name,"
-	    " from_email FROM messages WHERE id >= ?1";
+	    "text, from_name, from_email) SELECT " FTS_VALUES("")
+	    " FROM messages WHERE id >= ?1";
 	sqlite3_stmt *st;
 	int64_t from = q->fts_from;
 
@@ -412,8 +414,8 @@ enum tame_err
 store_sqlite_index_pending(struct store *s, int64_t max, int64_t *left)
 {
 	static const char add[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text, from_name, from_email) SELECT m.id, m.subject, m.text,"
-	    " m.from_name, m.from_email FROM fts_pending p"
+	    "text, from_name, from_email) SELECT " FTS_VALUES("m.")
+	    " FROM fts_pending p"
 	    " CROSS JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
 	static const char upto[] = "SELECT max(id) FROM (SELECT id FROM"
 	    " fts_pending ORDER BY id LIMIT ?1)";

@@ -351,6 +351,15 @@ def test_search_finds_a_customer_by_name_part_of_address_or_domain(tame):
     for q in ("M\u00fcller", "muller", "beispiel-firma.de", "Ludwig"):
         assert found(q) == [by["Rechnung"]], q
     assert found("Smith Rechnung") == []
+    # our own reply and note name the mailbox and the agent: neither
+    # makes every answered ticket a hit
+    tame.reply(by["Upgrade"], "Done, your plan is upgraded.")
+    st, _, _ = tame.api("POST", "/api/v1/tickets/%d/notes" % by["Other"],
+                        {"text": "Nothing to do."})
+    assert st == 201
+    for q in ("support", "example.com", "admin"):
+        assert found(q) == [], q
+    assert found("upgraded") == [by["Upgrade"]]
 
 
 def test_search_finds_other_forms_of_a_word(tame):
@@ -366,6 +375,7 @@ def test_search_finds_other_forms_of_a_word(tame):
         ("Five", "The charger is broken."),
         ("Six", "Order ORD-2024-00917 please."),
         ("Seven", "Order ORD-2024-00918 please."),
+        ("Eight", "My order was cancelled, two companies billed me."),
     ])
 
     def found(q):
@@ -376,6 +386,8 @@ def test_search_finds_other_forms_of_a_word(tame):
     assert found("invoice") == ["Four"]
     assert found("arrive") == ["Four"]
     assert found("charge") == []          # charger is another word
+    assert found("cancel") == ["Eight"]
+    assert found("company") == ["Eight"]
     assert found("refunds card") == ["Three"]
     assert found("ORD-2024-00917") == ["Six"]
     # in quotes, a phrase: its words in a row, as written

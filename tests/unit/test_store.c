@@ -696,8 +696,7 @@ test_upgrade_to_search_words(void **state)
 	assert_int_equal(count_sql(f, "SELECT count(*) FROM fts_pending"), 1);
 
 	/* back to the index of version 17 */
-	exec_sql(f, "DROP TABLE messages_vocab;"
-	    "DROP TABLE messages_fts;"
+	exec_sql(f, "DROP TABLE messages_fts;"
 	    "CREATE VIRTUAL TABLE messages_fts USING fts5("
 	    " subject, text, content='messages', content_rowid='id',"
 	    " tokenize='unicode61 remove_diacritics 2');"
