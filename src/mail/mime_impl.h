@@ -51,6 +51,11 @@ struct pctx {
 	 * (iPhone and Apple Mail write text, picture, text), joined to it */
 	GString *text_tail;
 	int in_alternative; /* the part's parent is multipart/alternative */
+	/* the multipart/alternative a part is in (a number each, 0 for
+	 * none; a related part inside keeps it), and that of the body's
+	 * text and html parts: a text part is a stub beside its own html
+	 * alternative only (mime_read_bodies) */
+	int alt_id, alt_seq, text_alt, html_alt;
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;

@@ -384,29 +384,54 @@ message_attachment(struct pctx *c, GMimeObject *obj)
 /* The end of a Content-ID made up for a picture that has none. */
 #define MADE_CID ".tame@invalid"
 
-/* A text part of at most STUB_TEXT_MAX bytes beside a longer HTML part
- * may be a stub ("This is an HTML message..."); it is one when the
- * HTML's own text is STUB_TEXT_TIMES as long and STUB_TEXT_MORE bytes
- * longer (stub_read). */
+/* A text part of at most STUB_TEXT_MAX bytes beside a longer HTML part,
+ * its alternative, may be a stub ("This is an HTML message..."); it is
+ * one when the HTML's own text is STUB_TEXT_TIMES as long, STUB_TEXT_MORE
+ * bytes longer, and does not say what it says (stub_read). A short
+ * reply whose HTML adds a signature says the reply in both. */
 #define STUB_TEXT_MAX 200
 #define STUB_TEXT_TIMES 3
 #define STUB_TEXT_MORE 100
 
 static int
-stub_text(const char *text, const char *html)
+stub_text(const struct pctx *c, const char *text, const char *html)
 {
 	size_t n = strlen(text);
 
-	return n <= STUB_TEXT_MAX && strlen(html) >= n + STUB_TEXT_MORE;
+	return c->text_alt && c->text_alt == c->html_alt &&
+	    n <= STUB_TEXT_MAX && strlen(html) >= n + STUB_TEXT_MORE;
 }
 
-/* Whether the HTML's text (len bytes) says more than the stub text. */
+/* s without its white space, in out (as long as s and one more). */
+static void
+squeeze(const char *s, char *out)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			*out++ = *s;
+	*out = '\0';
+}
+
+/* Whether the HTML's text (len bytes at html) says more than the stub
+ * text, and not the same with a signature; -1 when out of memory. */
 static int
-stub_read(const char *text, size_t len)
+stub_read(const char *text, const char *html, size_t len)
 {
 	size_t n = strlen(text);
+	char small[STUB_TEXT_MAX + 1], *all;
+	int more;
 
-	return len >= STUB_TEXT_TIMES * n && len >= n + STUB_TEXT_MORE;
+	if (len < STUB_TEXT_TIMES * n || len < n + STUB_TEXT_MORE)
+		return 0;
+	if (!(all = malloc(len + 1)))
+		return -1;
+	memcpy(all, html, len);
+	all[len] = '\0';
+	squeeze(text, small);
+	squeeze(all, all);
+	more = strstr(all, small) == NULL;
+	free(all);
+	return more;
 }
 
 /* 1 if s holds nothing but white space. */
@@ -469,7 +494,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *made_cid = NULL;
-	int i, n, is_att, was_report, was_alt;
+	int i, n, is_att, was_report, was_alt, was_alt_id;
 	enum tame_err rc = TAME_OK;
 
 	if (!obj)
@@ -486,6 +511,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 
 		was_report = c->in_report;
 		was_alt = c->in_alternative;
+		was_alt_id = c->alt_id;
 		if (g_mime_content_type_is_type(ct, "multipart", "report") &&
 		    rt && g_ascii_strcasecmp(rt, "delivery-status") == 0) {
 			c->out->is_dsn = 1;
@@ -493,12 +519,15 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		}
 		c->in_alternative = g_mime_content_type_is_type(ct,
 		    "multipart", "alternative");
+		if (c->in_alternative)
+			c->alt_id = ++c->alt_seq;
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n && !rc; i++)
 			rc = mime_walk_parts(c, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
 		c->in_report = was_report;
 		c->in_alternative = was_alt;
+		c->alt_id = was_alt_id;
 		return rc;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
@@ -535,6 +564,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		if (g_mime_content_type_is_type(ct, "text", "plain") &&
 		    !c->text_part) {
 			c->text_part = obj;
+			c->text_alt = c->alt_id;
 			return TAME_OK;
 		}
 		if (g_mime_content_type_is_type(ct, "text", "plain") &&
@@ -547,6 +577,7 @@ mime_walk_parts(struct pctx *c, GMimeObject *obj, int depth)
 		if (g_mime_content_type_is_type(ct, "text", "html") &&
 		    !c->html_part) {
 			c->html_part = obj;
+			c->html_alt = c->alt_id;
 			return TAME_OK;
 		}
 		if (g_mime_content_type_is_type(ct, "text", "html") &&
@@ -711,7 +742,7 @@ mime_read_bodies(struct pctx *c)
 	struct buf b;
 	char *html = NULL;
 	enum tame_err rc = TAME_OK;
-	int cut, stub;
+	int cut, stub, more;
 
 	if (c->text_part) {
 		free(o->text);
@@ -758,10 +789,12 @@ mime_read_bodies(struct pctx *c)
 	 * empty (a mail program's blank alternative), or one that only
 	 * says to read the HTML (a shop's or a CRM's "This is an HTML
 	 * message": the words were in no preview and no search) */
-	stub = c->text_part && !blank(o->text) && stub_text(o->text, html);
+	stub = c->text_part && !blank(o->text) && stub_text(c, o->text, html);
 	if (!c->text_part || blank(o->text) || stub) {
 		rc = html_to_text(html, strlen(html), &b);
-		if (stub && rc == TAME_OK && !stub_read(o->text, b.len)) {
+		if (stub && rc == TAME_OK &&
+		    (more = stub_read(o->text, buf_str(&b), b.len)) <= 0) {
+			rc = more < 0 ? TAME_ENOMEM : TAME_OK;
 			buf_reset(&b);	/* the HTML says little more */
 			goto out;
 		}

@@ -153,7 +153,8 @@ test_html_only(void **state)
 
 /* A text part that only says to read the HTML (a shop's or a CRM's
  * stub) gives way to the HTML's text, which was in no preview and no
- * search; a short text beside HTML that says little more stays. */
+ * search; a short text stays beside HTML that says little more, that
+ * says the same with a signature, or that is not its alternative. */
 static void
 test_html_with_stub_text(void **state)
 {
@@ -183,6 +184,28 @@ test_html_with_stub_text(void **state)
 	    "<b>worked</b>!</p></div></body></html>");
 	parse_str(raw, &p);
 	assert_string_equal(p.text, "Thanks, that worked!");
+	mime_parsed_free(&p);
+
+	/* the same words with a long signature in the HTML alone */
+	snprintf(raw, sizeof(raw), fmt, "Thanks, that worked!",
+	    "<p>Thanks, that worked!</p><p>Jane Doe | Head of Operations | "
+	    "Wobble Gaskets Ltd | 12 Harbour Road, Leith | +44 131 496 0000 "
+	    "| This e-mail and any attachments are confidential and may be "
+	    "privileged. If you are not the intended recipient, please tell "
+	    "the sender and delete it.</p>");
+	parse_str(raw, &p);
+	assert_string_equal(p.text, "Thanks, that worked!");
+	mime_parsed_free(&p);
+
+	/* a note with an HTML part beside it, not its alternative */
+	parse_str("From: a@b.c\nSubject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=XX\n\n"
+	    "--XX\nContent-Type: text/plain\n\nSee the page below.\n"
+	    "--XX\nContent-Type: text/html\nContent-Disposition: inline\n\n"
+	    "<p>Order confirmation 5521: two gaskets, one pump, shipped to "
+	    "Leith on Monday by courier; the invoice follows by post within "
+	    "the week. Thank you for shopping with us.</p>\n--XX--\n", &p);
+	assert_string_equal(p.text, "See the page below.");
 	mime_parsed_free(&p);
 }
 
