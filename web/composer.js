@@ -324,10 +324,13 @@ export class Composer {
 		this.drawMentions();
 	}
 
+	// The list, open while it has someone: the note field is then its
+	// combobox, the highlighted colleague its active descendant (as the
+	// saved-reply picker), so a screen reader reads who Enter would take.
 	drawMentions() {
 		const list = this.found || [];
-		this.mentionEl.hidden = !list.length;
-		this.textEl.setAttribute('aria-expanded', String(!!list.length));
+		const on = list[this.mAt];
+		this.mentionEl.hidden = !on;
 		fill(this.mentionEl, list.map((a, i) => h('li', {
 			role: 'option', id: 'mention-' + a.id,
 			'aria-selected': String(i === this.mAt),
@@ -337,6 +340,14 @@ export class Composer {
 				this.mention(a);
 			},
 		}, personName(a), h('span', { className: 'muted' }, ' ' + a.email))));
+		for (const [k, v] of Object.entries({ role: 'combobox',
+			'aria-autocomplete': 'list', 'aria-controls': 'mention-list',
+			'aria-expanded': 'true',
+			'aria-activedescendant': on && 'mention-' + on.id }))
+			if (on)
+				this.textEl.setAttribute(k, v);
+			else
+				this.textEl.removeAttribute(k);
 	}
 
 	mentionKey(e) {
@@ -369,8 +380,7 @@ export class Composer {
 
 	closeMentions() {
 		this.found = [];
-		this.mentionEl.hidden = true;
-		this.textEl.removeAttribute('aria-expanded');
+		this.drawMentions();
 	}
 
 	// ---- drafts and sending

@@ -3,7 +3,8 @@
 // focus back where it was; the focus stays on the control just used
 // (a tag added, a select changed, earlier messages and remote images
 // shown), goes to a page's heading and to the content from the skip
-// link; messages raised over a dialog are read out.
+// link; messages raised over a dialog are read out, as is the
+// colleague highlighted in the @mention list.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -265,5 +266,73 @@ test('the focus goes on: to the earlier messages shown, the remote ' +
 		{ timeout: 5000 });
 	assert.deepEqual(seen.dialogs, []);
 	assert.deepEqual(seen.errors, []);
+	await context.close();
+});
+
+test('the @mention list is read out: the note field is its combobox, ' +
+	'the highlighted colleague its active descendant', async () => {
+	for (const [email, name] of [['moss@example.com', 'Moss Keyfield'],
+		['nell@example.com', 'Nell Keyworth']])
+		await env.tamed.api('POST', '/agents', { email, name, role: 'agent',
+			password: 'keyed password 1' });
+	const id = await env.tamed.deliver({ subject: 'Mention by keys',
+		text: 'Who knows this?' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.keyboard.press('n');
+	await page.keyboard.type('Over to @Key');
+	// what a screen reader gets: the field's role and active descendant
+	// (Chrome's accessibility tree), and the option it names
+	const cdp = await context.newCDPSession(page);
+	const read = async () => {
+		const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+		const { nodeId } = await cdp.send('DOM.querySelector',
+			{ nodeId: root.nodeId, selector: '#composer-text' });
+		const node = (await cdp.send('Accessibility.getPartialAXTree',
+			{ nodeId, fetchRelatives: false })).nodes[0];
+		const prop = (n) => (node.properties || []).find((p) =>
+			p.name === n);
+		const active = prop('activedescendant');
+		return { role: node.role.value, expanded: prop('expanded') ?
+			prop('expanded').value.value : undefined,
+		active: active ? (await cdp.send('DOM.describeNode', {
+			backendNodeId: active.value.relatedNodes[0].backendDOMNodeId }))
+			.node.attributes.join(' ') : null };
+	};
+	const on = () => page.$eval('#mention-list li.on', (li) =>
+		[li.id, li.getAttribute('role'), li.textContent]);
+	await page.waitForSelector('#mention-list li.on');
+	const first = await on();
+	let said = await read();
+	assert.equal(said.role, 'combobox', JSON.stringify(said));
+	assert.equal(said.expanded, true);
+	assert.equal(first[1], 'option');
+	assert.ok(said.active && said.active.includes('id ' + first[0]),
+		JSON.stringify(said));
+	assert.equal(await page.getAttribute('#composer-text', 'aria-controls'),
+		'mention-list');
+	// the arrows move the highlight, and what is read with it
+	await page.keyboard.press('ArrowDown');
+	const second = await on();
+	assert.notEqual(second[0], first[0]);
+	assert.deepEqual([first[2], second[2]].map((t) => t.split(' ')[0])
+		.sort(), ['Moss', 'Nell']);
+	said = await read();
+	assert.ok(said.active && said.active.includes('id ' + second[0]),
+		JSON.stringify(said));
+	// Escape closes it: a plain note field again, the note kept
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('#mention-list', { state: 'hidden' });
+	said = await read();
+	assert.notEqual(said.role, 'combobox');
+	assert.equal(said.active, null);
+	assert.equal(await page.getAttribute('#composer-text',
+		'aria-activedescendant'), null);
+	assert.equal(await page.inputValue('#composer-text'), 'Over to @Key');
+	await cdp.detach();
+	assertClean(seen);
 	await context.close();
 });
