@@ -1,7 +1,8 @@
 // tone.js - chips for what the queue intelligence says about a
 // customer: their tone (frustrated, angry, confused, urgent, cheerful,
-// abusive) with the words that show it on hover, and outlier flags
-// (long message, many messages, waiting long, ...) with their reason;
+// abusive) with the words that show it, and outlier flags (long
+// message, many messages, waiting long, ...) with their reason, on hover
+// and to a screen reader;
 // and the register hint of the composer (formal or relaxed, with the
 // customer's own words that show it).
 
@@ -19,6 +20,14 @@ const FLAGS = {
 	reopened: 'reopened', abusive: 'abusive',
 };
 
+// A chip: label shown, more (the words that show it, a flag's reason)
+// in its title for a mouse and, visually hidden, in its text for a
+// screen reader and a row's label (a title is neither focused nor read).
+// src/net/http_first.c draws it the same way.
+const chip = (cls, label, more, title = label + more) => h('span', {
+	className: 'chip ' + cls, title }, label,
+more ? h('span', { className: 'sr-only' }, more) : null);
+
 // The tone's chips, strongest first; max: how many at most.
 export function toneChips(tone, max = 2) {
 	if (!tone)
@@ -32,19 +41,16 @@ export function toneChips(tone, max = 2) {
 			const words = ev.filter((e) => e.dimension === d ||
 				(d === 'abusive' && e.dimension === 'anger'))
 				.map((e) => '“' + e.text + '”');
-			return h('span', {
-				className: 'chip tone-' + d,
-				title: label + (d === 'abusive' ? '' : ' (' +
-					Math.round(tone[d] * 100) + '%)') + (words.length ?
-					': ' + words.join(', ') : ''),
-			}, label);
+			return chip('tone-' + d, label, (d === 'abusive' ? '' : ' (' +
+				Math.round(tone[d] * 100) + '%)') + (words.length ?
+				': ' + words.join(', ') : ''));
 		});
 }
 
 export function flagChips(flags) {
-	return (flags || []).map((f) => h('span', {
-		className: 'chip flag', title: f.reason || FLAGS[f.kind] || f.kind,
-	}, '⚑ ' + (FLAGS[f.kind] || f.kind.replace(/_/g, ' '))));
+	return (flags || []).map((f) => chip('flag', '⚑ ' + (FLAGS[f.kind] ||
+		f.kind.replace(/_/g, ' ')), f.reason ? ': ' + f.reason : '',
+	f.reason || FLAGS[f.kind] || f.kind));
 }
 
 // The composer's quiet hint: the register of the customer's latest

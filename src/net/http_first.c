@@ -178,6 +178,31 @@ tone_pick(json_t *tone)
 	return pick;
 }
 
+/* A chip as chip() of web/tone.js draws it: label shown, more (the
+ * words that show it, a flag's reason) in its title (title, or label
+ * and more when NULL) and, visually hidden, in its text for a screen
+ * reader; said (the row's aria-label) gets ", label more". */
+static void
+chip(struct buf *chips, struct buf *said, const char *cls,
+    const char *title, const char *label, const char *more)
+{
+	buf_printf(chips, "<span class=\"chip %s\" title=\"", cls);
+	html(chips, title ? title : label);
+	if (!title)
+		html(chips, more);
+	buf_addstr(chips, "\">");
+	html(chips, label);
+	if (*more) {
+		buf_addstr(chips, "<span class=\"sr-only\">");
+		html(chips, more);
+		buf_addstr(chips, "</span>");
+	}
+	buf_addstr(chips, "</span>");
+	buf_addstr(said, ", ");
+	html(said, label);
+	html(said, more);
+}
+
 /* The chips of a row (a tone, then an outlier flag, one of each at
  * most) into chips, their texts into said (", angry, ..." for the
  * row's aria-label); how many. */
@@ -186,15 +211,16 @@ row_chips(json_t *t, struct buf *chips, struct buf *said)
 {
 	json_t *tone = json_object_get(t, "tone"), *ev, *e, *f;
 	const char *d, *kind, *name, *reason;
+	struct buf more, label;
 	int n = 0, d_i, words = 0;
 	size_t i;
 
+	buf_init(&more, FIRST_PAGE_MAX);
+	buf_init(&label, FIRST_PAGE_MAX);
 	if ((d_i = tone_pick(tone)) >= 0) {
 		d = dims[d_i].id;
-		buf_printf(chips, "<span class=\"chip tone-%s\" title=\"%s", d,
-		    dims[d_i].label);
 		if (d_i != 0)	/* Math.round() */
-			buf_printf(chips, " (%.0f%%)", floor(json_number_value(
+			buf_printf(&more, " (%.0f%%)", floor(json_number_value(
 			    json_object_get(tone, d)) * 100 + 0.5));
 		ev = json_object_get(tone, "evidence");
 		json_array_foreach(ev, i, e) {
@@ -203,12 +229,13 @@ row_chips(json_t *t, struct buf *chips, struct buf *said)
 			if (strcmp(dim, d) != 0 && !(d_i == 0 &&
 			    strcmp(dim, "anger") == 0))
 				continue;
-			buf_addstr(chips, words++ ? ", “" : ": “");
-			html(chips, str(e, "text"));
-			buf_addstr(chips, "”");
+			buf_addstr(&more, words++ ? ", “" : ": “");
+			buf_addstr(&more, str(e, "text"));
+			buf_addstr(&more, "”");
 		}
-		buf_printf(chips, "\">%s</span>", dims[d_i].label);
-		buf_printf(said, ", %s", dims[d_i].label);
+		buf_printf(&label, "tone-%s", d);
+		chip(chips, said, buf_str(&label), NULL, dims[d_i].label,
+		    buf_str(&more));
 		n++;
 	}
 	f = json_array_get(json_object_get(t, "flags"), 0);
@@ -216,24 +243,22 @@ row_chips(json_t *t, struct buf *chips, struct buf *said)
 		kind = str(f, "kind");
 		name = flag_name(kind);
 		reason = str(f, "reason");
-		buf_addstr(chips, "<span class=\"chip flag\" title=\"");
-		html(chips, *reason ? reason : name ? name : kind);
-		buf_addstr(chips, "\">⚑ ");
-		buf_addstr(said, ", ⚑ ");
-		if (name) {
-			buf_addstr(chips, name);
-			buf_addstr(said, name);
-		} else {
-			for (; *kind; kind++) {
-				char c = *kind == '_' ? ' ' : *kind;
-
-				buf_add_html(chips, &c, 1);
-				buf_add_html(said, &c, 1);
-			}
-		}
-		buf_addstr(chips, "</span>");
+		buf_reset(&more);
+		buf_reset(&label);
+		if (*reason)
+			buf_printf(&more, ": %s", reason);
+		buf_addstr(&label, "⚑ ");
+		if (name)
+			buf_addstr(&label, name);
+		else
+			for (; *kind; kind++)
+				buf_add(&label, *kind == '_' ? " " : kind, 1);
+		chip(chips, said, "flag", *reason ? reason : name ? name :
+		    str(f, "kind"), buf_str(&label), buf_str(&more));
 		n++;
 	}
+	buf_free(&more);
+	buf_free(&label);
 	return n;
 }
 

@@ -3,8 +3,9 @@
 // focus back where it was; the focus stays on the control just used
 // (a tag added, a select changed, earlier messages and remote images
 // shown), goes to a page's heading and to the content from the skip
-// link; messages raised over a dialog are read out, as is the
-// colleague highlighted in the @mention list.
+// link; messages raised over a dialog are read out, as are the
+// colleague highlighted in the @mention list and the words behind a
+// tone or flag chip.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -333,6 +334,42 @@ test('the @mention list is read out: the note field is its combobox, ' +
 		'aria-activedescendant'), null);
 	assert.equal(await page.inputValue('#composer-text'), 'Over to @Key');
 	await cdp.detach();
+	assertClean(seen);
+	await context.close();
+});
+
+test('a tone chip\'s words and a flag\'s reason are read with the chip, ' +
+	'in the list and the ticket, and look as before', async () => {
+	const id = await env.tamed.deliver({ from: 'Rae Loud <rae@example.org>',
+		subject: 'Keyed anger', text: 'This is UNACCEPTABLE!!! The ' +
+			'parcel is lost again and nobody answers. I am furious.' });
+	const long = await env.tamed.deliver({ subject: 'Keyed long story',
+		text: 'Our office waited for the parcel the whole week. '
+			.repeat(50) });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/inbox/all');
+	const tone = page.locator('#row-' + id + ' .chip.tone-anger');
+	const flag = page.locator('#row-' + long + ' .chip.flag');
+	await tone.waitFor({ timeout: 15000 });
+	await flag.waitFor({ timeout: 15000 });
+	// a row is read by its label: the chips' words are in it
+	assert.match(await page.getAttribute('#row-' + id, 'aria-label'),
+		/, angry \(\d+%\): “UNACCEPTABLE[^]*furious/);
+	assert.match(await page.getAttribute('#row-' + long, 'aria-label'),
+		/, ⚑ long message: a customer message of \d+ words$/);
+	// shown as before: the label only (the words would be wider), on
+	// one line
+	for (const [chip, wide] of [[tone, 80], [flag, 130]]) {
+		const box = await chip.boundingBox();
+		assert.ok(box.height < 24 && box.width < wide, JSON.stringify(box));
+	}
+	// in the ticket, the chips' text in the accessibility tree
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.ticket-head .chip.tone-anger');
+	assert.match(await page.locator('.ticket-head').ariaSnapshot(),
+		/angry \(\d+%\): “UNACCEPTABLE[^]*furious/);
 	assertClean(seen);
 	await context.close();
 });
