@@ -131,17 +131,23 @@ export function avatar(p, extra = '') {
 	}, initials(p));
 }
 
-// A short message at the bottom of the screen. actions: [{label, run}].
-// Returns an object with close().
+// A short message at the bottom of the screen. actions: [{label, run}];
+// focus: its first action takes the focus. When it goes with the focus
+// in it, the focus goes back where it was. Returns an object with
+// close().
 export function toast(text, { actions = [], timeout = 4000,
-	kind = '' } = {}) {
+	kind = '', focus = false } = {}) {
 	const box = document.getElementById('toasts');
+	const from = document.activeElement;
 	let timer = null;
 	const t = h('div', { className: 'toast' + (kind ? ' ' + kind : '') },
 		h('span', {}, text));
 	const close = () => {
 		clearTimeout(timer);
+		const had = t.contains(document.activeElement);
 		t.remove();
+		if (had && from && from.isConnected)
+			from.focus();
 	};
 	for (const a of actions)
 		t.appendChild(h('button', {
@@ -149,6 +155,8 @@ export function toast(text, { actions = [], timeout = 4000,
 			onclick: () => { close(); a.run(); },
 		}, a.label));
 	box.appendChild(t);
+	if (focus && actions.length)
+		t.children[1].focus();
 	if (timeout)
 		timer = setTimeout(close, timeout);
 	return { close, el: t };

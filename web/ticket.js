@@ -142,6 +142,9 @@ function holdReply(ticketId, body, draft) {
 	note = toast('Sending reply to #' + ticketId + (secs ? ' in ' + secs +
 		' s' : '') + '…', {
 		timeout: 0, kind: 'held',
+		// sent from the composer (Ctrl+Enter): Undo is one Enter away
+		focus: !!current && current.composer.el.contains(
+			document.activeElement),
 		actions: [{ label: 'Undo', run: () => job.undo() },
 			{ label: 'Send now', run: () => job.now() }],
 	});

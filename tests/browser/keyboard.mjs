@@ -5,7 +5,7 @@
 // shown), goes to a page's heading and to the content from the skip
 // link; messages raised over a dialog are read out, as are the
 // colleague highlighted in the @mention list and the words behind a
-// tone or flag chip.
+// tone or flag chip; after Ctrl+Enter the toast's Undo has the focus.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -370,6 +370,40 @@ test('a tone chip\'s words and a flag\'s reason are read with the chip, ' +
 	await page.waitForSelector('.ticket-head .chip.tone-anger');
 	assert.match(await page.locator('.ticket-head').ariaSnapshot(),
 		/angry \(\d+%\): “UNACCEPTABLE[^]*furious/);
+	assertClean(seen);
+	await context.close();
+});
+
+test('Ctrl+Enter puts the focus on the toast\'s Undo: Enter takes the ' +
+	'reply back, and the focus returns to the composer', async () => {
+	const id = await env.tamed.deliver({ subject: 'Undo by keys',
+		text: 'A question for the keyboard.' });
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await page.addInitScript(() =>
+		localStorage.setItem('tame.undoMs', '2500'));
+	await signIn(page, env.tamed);
+	await page.goto(env.tamed.url + '/#/t/' + id);
+	await page.waitForSelector('.msg.in');
+	await page.keyboard.press('r');
+	await page.keyboard.type('Sent too soon.');
+	await page.keyboard.press('Control+Enter');
+	await page.waitForSelector('.toast.held button:text("Undo"):focus',
+		{ timeout: 1000 });
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('.toast.held', { state: 'detached' });
+	assert.equal(await focused(page), 'composer-text');
+	assert.equal(await page.inputValue('#composer-text'), 'Sent too soon.');
+	// left alone, it goes: the focus back in the composer
+	await page.keyboard.press('Control+Enter');
+	await page.waitForSelector('.toast.held button:text("Undo"):focus',
+		{ timeout: 1000 });
+	await page.waitForSelector('.toast.held', { state: 'detached' });
+	assert.equal(await focused(page), 'composer-text');
+	await waitFor(async () => (await ticket(id)).messages.length === 2,
+		{ what: 'the reply sent' });
+	const t = await ticket(id);
+	assert.match(t.messages[1].text, /^Sent too soon\./);
 	assertClean(seen);
 	await context.close();
 });
