@@ -298,7 +298,7 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	html(b, who);
 	buf_addstr(b, ", ");
 	html(b, subject);
-	buf_printf(b, ", %lld messages, ", (long long)n);
+	buf_printf(b, ", %lld message%s, ", (long long)n, n == 1 ? "" : "s");
 	if (waiting)
 		buf_printf(b, "waiting %s", when);
 	else

@@ -81,6 +81,8 @@ test('first rows: the page comes with the inbox in it, the app takes over',
 		assert.equal(await row.isVisible(), true);
 		assert.equal(await row.locator('.subject').textContent(), hostile);
 		assert.equal(await row.locator('.who').textContent(), 'Dora <D> Diaz');
+		// read out as the app's row is: one message, not "1 messages"
+		assert.match(await row.getAttribute('aria-label'), /, 1 message, /);
 		assert.equal(await still.locator('#main img').count(), 0);
 		const drawn = await rowShapes(still);
 		assert.ok(drawn.length > 1, 'no rows in the page');
