@@ -7,8 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { watchedPage, signIn, waitFor, sleep, APP_ROWS } from './lib.mjs';
-import { env, assertClean } from './fixture.mjs';
+import { waitFor, sleep, APP_ROWS } from './lib.mjs';
+import { env, assertClean, openPage, openTicket } from './fixture.mjs';
 
 // Waits for the page's title to match re.
 async function titled(page, re) {
@@ -30,9 +30,7 @@ test('a number is searched; #N opens ticket N, or searches when there is ' +
 		subject: 'Parcel not here', text: 'My order 48213 never came.' });
 	const other = await env.tamed.deliver({ subject: 'Numbered elsewhere',
 		text: 'Nothing to do with that order.' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
+	const { page, seen, context } = await openPage();
 	for (const typed of ['48213', '#48213']) {
 		await search(page, typed);
 		await page.waitForSelector(APP_ROWS + ' #row-' + id);
@@ -62,11 +60,9 @@ test('forced colours: the current row is outlined, the priority bar stays',
 			text: 'High contrast here.' });
 		await env.tamed.api('PATCH', '/tickets/' + id,
 			{ priority: 'urgent' });
-		const { page, seen, context } = await watchedPage(env.browser,
-			env.tamed);
-		await page.emulateMedia({ forcedColors: 'active' });
-		await signIn(page, env.tamed);
-		await page.goto(env.tamed.url + '/#/inbox/all?select=' + id);
+		const { page, seen, context } = await openPage(
+			'/#/inbox/all?select=' + id,
+			(p) => p.emulateMedia({ forcedColors: 'active' }));
 		await page.waitForSelector('#row-' + id + '.selected');
 		await page.focus('.rows');
 		const look = await page.$eval('#row-' + id, (row) => {
@@ -96,9 +92,7 @@ test('the title names the list: view and count, search, filter, mailbox',
 		const f = (await env.tamed.api('POST', '/filters', { name: 'Titled',
 			status: [], assignee: '', tag: '', priority: [], q: 'refund',
 			mailbox: '', sort: '' })).filter;
-		const { page, seen, context } = await watchedPage(env.browser,
-			env.tamed);
-		await signIn(page, env.tamed);
+		const { page, seen, context } = await openPage();
 		await titled(page, /^Unassigned \(\d+\+?\) · Tame$/);
 		await search(page, 'refund');
 		await titled(page, /^Search: refund \(\d+\+?\) · Tame$/);
@@ -116,9 +110,7 @@ test('a search\'s count is read out once, not at every live update',
 	async () => {
 		await env.tamed.deliver({ subject: 'Announced kumquat',
 			text: 'One kumquat.' });
-		const { page, seen, context } = await watchedPage(env.browser,
-			env.tamed);
-		await signIn(page, env.tamed);
+		const { page, seen, context } = await openPage();
 		const said = () => page.$$eval('[role=status]', (els) => els
 			.map((e) => e.textContent).filter((t) => /ticket/i.test(t)));
 		await search(page, 'kumquat');
@@ -141,11 +133,7 @@ test('a reply the relay refused says why, in text', async () => {
 	const id = await env.tamed.deliver({
 		from: 'Gone <refused@example.org>', subject: 'Bounce me',
 		text: 'Reply to an address the relay refuses.' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
-	await page.waitForSelector('.msg.in');
+	const { page, seen, context } = await openTicket(id);
 	await page.fill('#composer-text', 'This will not arrive.');
 	await page.click('button:text("Send")');
 	const failed = page.locator('.msg.out .delivery.failed');
@@ -175,10 +163,7 @@ test('small chips, counts and placeholders are readable (4.5:1) in light ' +
 	'and dark', async () => {
 	const id = await env.tamed.deliver({ subject: 'Chips to read',
 		text: 'A row for the chips.' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/inbox/all');
+	const { page, seen, context } = await openPage('/#/inbox/all');
 	await page.waitForSelector('#row-' + id);
 	for (const colorScheme of ['light', 'dark']) {
 		await page.emulateMedia({ colorScheme });

@@ -5,7 +5,8 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tamed, SmtpSink, launchBrowser } from './lib.mjs';
+import { Tamed, SmtpSink, launchBrowser, watchedPage, signIn } from
+	'./lib.mjs';
 
 export const env = { sink: null, tamed: null, browser: null };
 
@@ -40,4 +41,24 @@ export const rowOf = (page, subject) =>
 // The mails the sink got after index from, whose text matches re.
 export function mailsAfter(from, re) {
 	return env.sink.messages.slice(from).filter((m) => re.test(m.raw));
+}
+
+// A watched page of the shared tamed, signed in as the admin, at path
+// ("/#/inbox/all") when one is given: { page, seen, context }.
+// init(page) runs first (an init script, a colour scheme).
+export async function openPage(path, init) {
+	const w = await watchedPage(env.browser, env.tamed);
+	if (init)
+		await init(w.page);
+	await signIn(w.page, env.tamed);
+	if (path)
+		await w.page.goto(env.tamed.url + path);
+	return w;
+}
+
+// The same, at ticket id with its customer's message shown.
+export async function openTicket(id, init) {
+	const w = await openPage('/#/t/' + id, init);
+	await w.page.waitForSelector('.msg.in');
+	return w;
 }

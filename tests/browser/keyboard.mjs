@@ -9,8 +9,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { watchedPage, signIn, waitFor, sleep, makeMail } from './lib.mjs';
-import { env, assertClean } from './fixture.mjs';
+import { waitFor, sleep, makeMail } from './lib.mjs';
+import { env, assertClean, openPage, openTicket } from './fixture.mjs';
 
 const focused = (page) => page.evaluate(() => {
 	const el = document.activeElement;
@@ -24,11 +24,7 @@ test('a dialog has the keys: the page behind does not hear them, one ' +
 	'Escape closes it and the focus goes back', async () => {
 	const id = await env.tamed.deliver({ from: 'Kai Keys <kai@example.org>',
 		subject: 'Keys behind a dialog', text: 'Can you merge these?' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
-	await page.waitForSelector('.msg.in');
+	const { page, seen, context } = await openTicket(id);
 	await page.waitForSelector('.conversation:focus');
 	const hash = '#/t/' + id;
 	// Escape in the dialog's field: closed at once, the ticket stays
@@ -99,11 +95,7 @@ test('the focus stays on the tag field and on a select after a change',
 	async () => {
 		const id = await env.tamed.deliver({ subject: 'Tag me',
 			text: 'Please sort this.' });
-		const { page, seen, context } = await watchedPage(env.browser,
-			env.tamed);
-		await signIn(page, env.tamed);
-		await page.goto(env.tamed.url + '/#/t/' + id);
-		await page.waitForSelector('.msg.in');
+		const { page, seen, context } = await openTicket(id);
 		// marks the properties bar, to tell when it was drawn again
 		const mark = () => page.evaluate(() => {
 			document.querySelector('.actions').firstChild.old = 1;
@@ -165,9 +157,7 @@ test('the focus stays on the tag field and on a select after a change',
 
 test('a message raised over a dialog is read out and shown above it',
 	async () => {
-		const { page, seen, context } = await watchedPage(env.browser,
-			env.tamed);
-		await signIn(page, env.tamed);
+		const { page, seen, context } = await openPage();
 		await page.keyboard.press('g');
 		await page.keyboard.press('r');
 		await page.waitForSelector('h1:text("Saved replies")');
@@ -211,11 +201,7 @@ test('a message raised over a dialog is read out and shown above it',
 test('the skip link goes to the content and keeps the page', async () => {
 	const id = await env.tamed.deliver({ subject: 'Skip ahead',
 		text: 'Hello.' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
-	await page.waitForSelector('.msg.in');
+	const { page, seen, context } = await openTicket(id);
 	await page.focus('a.skip');
 	await page.keyboard.press('Enter');
 	await sleep(300);
@@ -238,10 +224,7 @@ test('the focus goes on: to the earlier messages shown, the remote ' +
 	const pic = await env.tamed.deliver({ subject: 'Keyed picture',
 		text: 'plain', html: '<p>Look:</p><img src="http://127.0.0.1:9/' +
 			'x.png" alt="x">' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
+	const { page, seen, context } = await openPage('/#/t/' + id);
 	await page.waitForSelector('.msg:has-text("Keyed step 9")');
 	await page.focus('button.earlier');
 	await page.keyboard.press('Enter');
@@ -278,11 +261,7 @@ test('the @mention list is read out: the note field is its combobox, ' +
 			password: 'keyed password 1' });
 	const id = await env.tamed.deliver({ subject: 'Mention by keys',
 		text: 'Who knows this?' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
-	await page.waitForSelector('.msg.in');
+	const { page, seen, context } = await openTicket(id);
 	await page.keyboard.press('n');
 	await page.keyboard.type('Over to @Key');
 	// what a screen reader gets: the field's role and active descendant
@@ -346,10 +325,7 @@ test('a tone chip\'s words and a flag\'s reason are read with the chip, ' +
 	const long = await env.tamed.deliver({ subject: 'Keyed long story',
 		text: 'Our office waited for the parcel the whole week. '
 			.repeat(50) });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/inbox/all');
+	const { page, seen, context } = await openPage('/#/inbox/all');
 	const tone = page.locator('#row-' + id + ' .chip.tone-anger');
 	const flag = page.locator('#row-' + long + ' .chip.flag');
 	await tone.waitFor({ timeout: 15000 });
@@ -378,13 +354,9 @@ test('Ctrl+Enter puts the focus on the toast\'s Undo: Enter takes the ' +
 	'reply back, and the focus returns to the composer', async () => {
 	const id = await env.tamed.deliver({ subject: 'Undo by keys',
 		text: 'A question for the keyboard.' });
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await page.addInitScript(() =>
-		localStorage.setItem('tame.undoMs', '2500'));
-	await signIn(page, env.tamed);
-	await page.goto(env.tamed.url + '/#/t/' + id);
-	await page.waitForSelector('.msg.in');
+	const { page, seen, context } = await openTicket(id, (p) =>
+		p.addInitScript(() =>
+			localStorage.setItem('tame.undoMs', '2500')));
 	await page.keyboard.press('r');
 	await page.keyboard.type('Sent too soon.');
 	await page.keyboard.press('Control+Enter');
