@@ -402,12 +402,19 @@ stub_text(const struct pctx *c, const char *text, const char *html)
 	    n <= STUB_TEXT_MAX && strlen(html) >= n + STUB_TEXT_MORE;
 }
 
+/* Whether c is white space in a mail's text. */
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* s without its white space, in out (as long as s and one more). */
 static void
 squeeze(const char *s, char *out)
 {
 	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+		if (!is_ws(*s))
 			*out++ = *s;
 	*out = '\0';
 }
@@ -439,7 +446,7 @@ static int
 blank(const char *s)
 {
 	for (; s && *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+		if (!is_ws(*s))
 			return 0;
 	return 1;
 }
@@ -742,7 +749,7 @@ mime_read_bodies(struct pctx *c)
 	struct buf b;
 	char *html = NULL;
 	enum tame_err rc = TAME_OK;
-	int cut, stub, more;
+	int cut, empty, stub, more;
 
 	if (c->text_part) {
 		free(o->text);
@@ -789,8 +796,9 @@ mime_read_bodies(struct pctx *c)
 	 * empty (a mail program's blank alternative), or one that only
 	 * says to read the HTML (a shop's or a CRM's "This is an HTML
 	 * message": the words were in no preview and no search) */
-	stub = c->text_part && !blank(o->text) && stub_text(c, o->text, html);
-	if (!c->text_part || blank(o->text) || stub) {
+	empty = !c->text_part || blank(o->text);
+	stub = !empty && stub_text(c, o->text, html);
+	if (empty || stub) {
 		rc = html_to_text(html, strlen(html), &b);
 		if (stub && rc == TAME_OK &&
 		    (more = stub_read(o->text, buf_str(&b), b.len)) <= 0) {

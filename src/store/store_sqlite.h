@@ -164,11 +164,13 @@ void sq_jw_col_id(struct jw *w, sqlite3_stmt *st, int i); /* <= 0: null */
 /* store_sqlite_fts.c: registers the search index's tokenizer "tame"
  * (core/search_words.h) on db; an SQLite result code. */
 int store_sqlite_fts_register(sqlite3 *db);
-/* The values a message m gives the search index (messages_fts, with
- * rowid first): its sender only when it is the customer's. Our replies
- * name the mailbox and the agent, which would make "help" or an agent's
- * name find every ticket answered. Hence no FTS5 'rebuild', which
- * would read the sender of every message. */
+/* The columns of the search index (messages_fts, and the list's
+ * temp.pending_fts), and the values a message m gives them: its sender
+ * only when it is the customer's. Our replies name the mailbox and the
+ * agent, which would make "help" or an agent's name find every ticket
+ * answered. Hence no FTS5 'rebuild', which would read the sender of
+ * every message. */
+#define FTS_COLUMNS "(rowid, subject, text, from_name, from_email)"
 #define FTS_VALUES(m) m "id, " m "subject, " m "text, CASE WHEN " m \
 	"direction = 0 THEN " m "from_name END, CASE WHEN " m \
 	"direction = 0 THEN " m "from_email END"

@@ -291,9 +291,8 @@ pending_hits(struct sq *q, const char *match)
 	static const char clear[] = "DELETE FROM temp.pending_hits";
 	static const char reset[] = "INSERT INTO temp.pending_fts(pending_fts)"
 	    " VALUES ('delete-all')";
-	static const char fill[] = "INSERT INTO temp.pending_fts(rowid, "
-	    "subject, text, from_name, from_email) SELECT " FTS_VALUES("m.")
-	    " FROM fts_pending p"
+	static const char fill[] = "INSERT INTO temp.pending_fts" FTS_COLUMNS
+	    " SELECT " FTS_VALUES("m.") " FROM fts_pending p"
 	    " JOIN messages m ON m.id = p.id";
 	static const char hits[] = "INSERT OR IGNORE INTO temp.pending_hits"
 	    " SELECT m.ticket_id FROM temp.pending_fts f JOIN messages m"

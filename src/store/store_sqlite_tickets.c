@@ -283,8 +283,6 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	    "delivery, unparsed, auto_submitted, created_at) VALUES (?1, ?2, "
 	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 	    "?17, ?18)";
-	static const char fts[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text, from_name, from_email) VALUES (?1, ?2, ?3, ?4, ?5)";
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
@@ -337,19 +335,12 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 		sq_bind_int(q, st, 1, mrow);
 		if ((rc = sq_run(q, st)))
 			goto out;
-	} else if (!q->in_begin) {
-		st = sq_stmt(q, fts);
-		sq_bind_int(q, st, 1, mrow);
-		sq_bind_text(q, st, 2, m->subject);
-		sq_bind_text(q, st, 3, m->text);
-		if (m->direction == MSG_IN) {	/* see FTS_VALUES */
-			sq_bind_text(q, st, 4, m->from_name);
-			sq_bind_text(q, st, 5, m->from_email);
-		}
-		if ((rc = sq_run(q, st)))
+	} else {
+		if (q->fts_from == 0 || mrow < q->fts_from)
+			q->fts_from = mrow;
+		/* on its own, indexed now, in the message's save point */
+		if (!q->in_begin && (rc = store_sqlite_fts_flush(q)))
 			goto out;
-	} else if (q->fts_from == 0 || mrow < q->fts_from) {
-		q->fts_from = mrow;
 	}
 
 	st = sq_stmt(q, bump);
@@ -383,9 +374,8 @@ done:
 enum tame_err
 store_sqlite_fts_flush(struct sq *q)
 {
-	static const char sql[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text, from_name, from_email) SELECT " FTS_VALUES("")
-	    " FROM messages WHERE id >= ?1";
+	static const char sql[] = "INSERT INTO messages_fts" FTS_COLUMNS
+	    " SELECT " FTS_VALUES("") " FROM messages WHERE id >= ?1";
 	sqlite3_stmt *st;
 	int64_t from = q->fts_from;
 
@@ -413,9 +403,8 @@ store_sqlite_index_defer(struct store *s, int defer)
 enum tame_err
 store_sqlite_index_pending(struct store *s, int64_t max, int64_t *left)
 {
-	static const char add[] = "INSERT INTO messages_fts(rowid, subject, "
-	    "text, from_name, from_email) SELECT " FTS_VALUES("m.")
-	    " FROM fts_pending p"
+	static const char add[] = "INSERT INTO messages_fts" FTS_COLUMNS
+	    " SELECT " FTS_VALUES("m.") " FROM fts_pending p"
 	    " CROSS JOIN messages m ON m.id = p.id WHERE p.id <= ?1";
 	static const char upto[] = "SELECT max(id) FROM (SELECT id FROM"
 	    " fts_pending ORDER BY id LIMIT ?1)";
