@@ -3,7 +3,8 @@
  *
  * Order matters for the rule "no mail is lost": the message is parsed
  * first (pure, cannot lose anything), a duplicate Message-ID is answered
- * as stored without keeping a second copy, then the raw bytes are
+ * as stored without keeping a second copy (when it is the same mail:
+ * stored_id), then the raw bytes are
  * written, and only then the derived rows, all inside one save point.
  * When anything after the raw copy fails, the save point is rolled back
  * and the message is kept, raw copy written again, as an unparsed ticket
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <jansson.h>
+#include <sodium.h>
 #include "../core/template.h"
 #include "../core/thread.h"
 #include "../core/util.h"
@@ -321,8 +323,9 @@ bounced_cc_only(struct store *s, int64_t msg, const char *rcpts,
  * been answered yet. Returns TAME_ENOTFOUND when it is not about our
  * mail. */
 static enum tame_err
-ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
-    int64_t raw_id, int64_t now, struct ingest_result *res)
+ingest_bounce(struct store *s, const struct mime_parsed *p,
+    const char *msgid, int archive, int64_t raw_id, int64_t now,
+    struct ingest_result *res)
 {
 	int64_t orig_msg, tid;
 	enum msg_direction dir;
@@ -356,7 +359,7 @@ ingest_bounce(struct store *s, const struct mime_parsed *p, int archive,
 	m.from_name = p->from_name;
 	m.subject = p->subject;
 	m.text = p->text;
-	m.message_id = p->message_id;
+	m.message_id = msgid;
 	m.raw_id = raw_id;
 	m.auto_submitted = 1;
 	m.quiet = 1;
@@ -500,7 +503,7 @@ team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
 
 static enum tame_err
 ingest_parsed(struct store *s, const struct ingest_prep *ip,
-    const char *rcpts, int64_t raw_id, int64_t now,
+    const char *msgid, const char *rcpts, int64_t raw_id, int64_t now,
     struct ingest_result *res)
 {
 	const struct mime_parsed *p = &ip->p;
@@ -516,11 +519,12 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	json_t *ev = NULL;
 	int ours;
 
-	/* mail from an archive is of its own time, not the import's */
+	/* mail from an archive is of its own time, not the import's: its
+	 * Date, or when that is missing, bad or in the future, the time
+	 * the archive gives it (an mbox's separator line) */
 	if (ip->archive && p->date_ms > 0 && p->date_ms < now)
 		now = p->date_ms;
-	else if (ip->archive && p->date_ms <= 0 && ip->when_ms > 0 &&
-	    ip->when_ms < now)
+	else if (ip->archive && ip->when_ms > 0 && ip->when_ms < now)
 		now = ip->when_ms;
 	memset(&mb, 0, sizeof(mb));
 	memset(&ti, 0, sizeof(ti));
@@ -588,7 +592,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.subject = p->subject;
 	m.text = p->text;
 	m.html = p->html;
-	m.message_id = p->message_id;
+	m.message_id = msgid;
 	m.in_reply_to = p->in_reply_to;
 	m.references = ip->refs;
 	m.raw_id = raw_id;
@@ -628,8 +632,8 @@ out:
 /* Keeps a message that could not be processed as an unparsed ticket. */
 static enum tame_err
 ingest_fallback(struct store *s, const struct mime_parsed *p,
-    const char *sender, const char *rcpts, int64_t raw_id, int64_t now,
-    struct ingest_result *res)
+    const char *msgid, const char *sender, const char *rcpts,
+    int64_t raw_id, int64_t now, struct ingest_result *res)
 {
 	struct mailbox mb;
 	struct message_new m;
@@ -651,6 +655,7 @@ ingest_fallback(struct store *s, const struct mime_parsed *p,
 	m.from_email = sender;
 	m.subject = p->subject;
 	m.text = "";
+	m.message_id = msgid;	/* so that its next copy is one too */
 	m.raw_id = raw_id;
 	m.unparsed = 1;
 	m.created_at = now;
@@ -722,6 +727,80 @@ ingest_prep_free(struct ingest_prep *ip)
 	free(ip);
 }
 
+/* The Message-ID this message is stored under, in *msgid (the parsed
+ * one, or *alt), and *dup when it is stored already. A Message-ID in
+ * the store is the same mail again (a retry, another route's copy, a
+ * re-read mbox) when its Date and body are the same, or when what has
+ * it is ours (our own reply coming back) or has no raw copy to compare
+ * with. Otherwise it is another mail that reuses the ID (a scanner's
+ * or a script's fixed one): it is kept under the ID with its
+ * fingerprint added, whose retry is found in turn. Nothing accepted is
+ * dropped for sharing an ID. */
+static enum tame_err
+stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
+    size_t len, const char **msgid, char **alt, int *dup)
+{
+	unsigned char a[MIME_FINGERPRINT_LEN], b[MIME_FINGERPRINT_LEN];
+	char hex[17];
+	enum msg_direction dir;
+	int64_t mid, tid;
+	struct buf old;
+	enum tame_err rc;
+	size_t n;
+	int sent;
+
+	*msgid = p->message_id;
+	*alt = NULL;
+	*dup = 0;
+	if (!p->message_id)
+		return TAME_OK;
+	rc = store_message_find(s, p->message_id, &mid, &tid, &dir);
+	if (rc == TAME_ENOTFOUND)
+		return TAME_OK;
+	if (rc)
+		return rc;
+	/* an ID made from the content is the content already */
+	n = strlen(p->message_id);
+	if (dir != MSG_IN || (n > strlen(MIME_CONTENT_ID_AT) &&
+	    strcmp(p->message_id + n - strlen(MIME_CONTENT_ID_AT),
+	    MIME_CONTENT_ID_AT) == 0)) {
+		*dup = 1;
+		return TAME_OK;
+	}
+	/* an archive's mail may be larger than SMTP takes; one too large
+	 * to compare is taken as another */
+	buf_init(&old, 4 * (size_t)TAME_SMTP_MESSAGE_MAX);
+	rc = store_message_original(s, tid, mid, &sent, &old);
+	if (rc == TAME_OK)
+		mime_fingerprint(old.data, old.len, a);
+	buf_free(&old);
+	mime_fingerprint(raw, len, b);
+	if (rc == TAME_ENOTFOUND || (rc == TAME_OK && !memcmp(a, b,
+	    sizeof(a)))) {
+		*dup = 1;
+		return TAME_OK;
+	}
+	if (rc && rc != TAME_ETOOBIG)
+		return rc;
+	sodium_bin2hex(hex, sizeof(hex), b, 8);
+	n += 1 + sizeof(hex);
+	if (!(*alt = malloc(n)))
+		return TAME_ENOMEM;
+	snprintf(*alt, n, "%s#%s", p->message_id, hex);
+	rc = store_message_find(s, *alt, NULL, NULL, NULL);
+	if (rc == TAME_OK) {
+		*dup = 1;
+		return TAME_OK;
+	}
+	if (rc != TAME_ENOTFOUND)
+		return rc;
+	tame_log(TAME_LOG_INFO, "ingest: Message-ID <%s> is in the store "
+	    "with another Date or body; this mail is kept as <%s>",
+	    p->message_id, *alt);
+	*msgid = *alt;
+	return TAME_OK;
+}
+
 /* The store half of ingest_message; see ingest.h. */
 enum tame_err
 ingest_prepared(struct store *s, const struct ingest_prep *ip,
@@ -732,15 +811,18 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 	struct ingest_result local;
 	struct raw_packed as_is;
 	const struct raw_packed *pk;
+	const char *msgid;
+	char *alt = NULL;
 	enum tame_err rc;
+	int dup;
 
 	if (!res)
 		res = &local;
 	memset(res, 0, sizeof(*res));
-	if (p->message_id && store_message_find(s, p->message_id, NULL, NULL,
-	    NULL) == TAME_OK) {
-		res->duplicate = 1;
-		return TAME_OK;
+	if ((rc = stored_id(s, p, raw, len, &msgid, &alt, &dup)) || dup) {
+		free(alt);
+		res->duplicate = dup;
+		return rc;
 	}
 	/* unpacked bytes are taken from raw itself, whatever ip saw */
 	memset(&as_is, 0, sizeof(as_is));
@@ -750,21 +832,25 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 	/* One save point for the raw copy and what derives from it: the
 	 * rare failure undoes both and stores the raw copy again. */
 	if ((rc = store_savepoint(s, "ingest")))
-		return rc;
+		goto out;
 	if ((rc = store_raw_add_packed(s, pk, mail_from ? mail_from : "",
 	    rcpts ? rcpts : "", now, &res->raw_id)))
 		goto undo;
 	if (p->is_dsn)
-		rc = ingest_bounce(s, p, ip->archive, res->raw_id, now, res);
+		rc = ingest_bounce(s, p, msgid, ip->archive, res->raw_id, now,
+		    res);
 	if (!p->is_dsn || rc == TAME_ENOTFOUND)
-		rc = ingest_parsed(s, ip, rcpts, res->raw_id, now, res);
-	if (rc == TAME_EEXIST) {
-		/* the same Message-ID arrived in this very batch */
+		rc = ingest_parsed(s, ip, msgid, rcpts, res->raw_id, now, res);
+	/* the same Message-ID arrived in this very batch: a duplicate only
+	 * if the store now has it, else a fault like any other */
+	if (rc == TAME_EEXIST && msgid && store_message_find(s, msgid, NULL,
+	    NULL, NULL) == TAME_OK) {
 		store_rollback_to(s, "ingest");
 		store_release(s, "ingest");
 		memset(res, 0, sizeof(*res));
 		res->duplicate = 1;
-		return TAME_OK;
+		rc = TAME_OK;
+		goto out;
 	}
 	if (rc) {
 		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
@@ -773,16 +859,18 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 		memset(res, 0, sizeof(*res));
 		if ((rc = store_raw_add_packed(s, pk, mail_from ? mail_from :
 		    "", rcpts ? rcpts : "", now, &res->raw_id)) ||
-		    (rc = ingest_fallback(s, p, ip->sender, rcpts, res->raw_id,
-		    now, res)))
+		    (rc = ingest_fallback(s, p, msgid, ip->sender, rcpts,
+		    res->raw_id, now, res)))
 			goto undo;
 	}
 	store_release(s, "ingest");
-	return TAME_OK;
+	goto out;
 undo:
 	/* nothing of this message stays: the caller may go on */
 	store_rollback_to(s, "ingest");
 	store_release(s, "ingest");
+out:
+	free(alt);
 	return rc;
 }
 

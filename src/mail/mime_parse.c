@@ -462,12 +462,32 @@ trace_len(const char *raw, size_t len)
 	return off;
 }
 
+/* Hashes p..end into st with CRLF read as LF and the line breaks at
+ * the end left out (an mbox and SMTP hand over the same message
+ * differently). */
+static void
+hash_lf(crypto_generichash_state *st, const char *p, const char *end)
+{
+	const char *cr;
+	size_t n;
+
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	while (p < end) {
+		if (!(cr = memchr(p, '\r', (size_t)(end - p))))
+			cr = end;
+		/* up to a CRLF's CR, or through a lone CR */
+		n = (size_t)(cr - p) + (cr < end && (cr + 1 == end ||
+		    cr[1] != '\n'));
+		crypto_generichash_update(st, (const unsigned char *)p, n);
+		p = cr < end ? cr + 1 : end;
+	}
+}
+
 /* A message without a Message-ID but with a Date is known by its
  * content: a hash of the bytes after our trace headers, which differ
- * between deliveries, with CRLF read as LF and the line breaks at the
- * end left out (an mbox and SMTP hand over the same message
- * differently). So the same message imported twice (a re-read mbox, a
- * recreated IMAP folder) is stored once, like one that has a
+ * between deliveries. So the same message imported twice (a re-read
+ * mbox, a recreated IMAP folder) is stored once, like one that has a
  * Message-ID. */
 static enum tame_err
 content_id(struct mime_parsed *o, const char *raw, size_t len)
@@ -475,21 +495,10 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 	crypto_generichash_state st;
 	unsigned char h[16];
 	char hex[sizeof(h) * 2 + 1];
-	const char *p = raw + trace_len(raw, len), *end = raw + len, *cr;
 	size_t n;
 
-	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
-		end--;
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	while (p < end) {
-		if (!(cr = memchr(p, '\r', (size_t)(end - p))))
-			cr = end;
-		/* up to a CRLF's CR, or through a lone CR */
-		n = (size_t)(cr - p) + (cr < end && (cr + 1 == end ||
-		    cr[1] != '\n'));
-		crypto_generichash_update(&st, (const unsigned char *)p, n);
-		p = cr < end ? cr + 1 : end;
-	}
+	hash_lf(&st, raw + trace_len(raw, len), raw + len);
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	n = sizeof(hex) + strlen(MIME_CONTENT_ID_AT);
@@ -497,6 +506,59 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 		return TAME_ENOMEM;
 	snprintf(o->message_id, n, "%s%s", hex, MIME_CONTENT_ID_AT);
 	return TAME_OK;
+}
+
+/* See mime.h. The header block is read line by line up to its blank
+ * line; of it only the first Date: counts, unfolded, its white space
+ * squeezed (a relay may fold it anew). Without a blank line, the whole
+ * message after our trace headers is hashed as body. */
+void
+mime_fingerprint(const char *raw, size_t len,
+    unsigned char out[MIME_FINGERPRINT_LEN])
+{
+	crypto_generichash_state st;
+	const char *p, *nl, *le, *end = raw + len, *body = NULL;
+	char date[256];
+	size_t dn = 0;
+	int in_date = 0, seen = 0;
+
+	for (p = raw + trace_len(raw, len); p < end && !body; p = nl) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		le = nl;
+		while (le > p && (le[-1] == '\n' || le[-1] == '\r'))
+			le--;
+		if (le == p) {
+			body = nl;
+			break;
+		}
+		if (*p != ' ' && *p != '\t') {
+			in_date = !seen && le - p >= 5 &&
+			    g_ascii_strncasecmp(p, "Date:", 5) == 0;
+			if (!in_date)
+				continue;
+			seen = 1;
+			p += 5;
+		} else if (!in_date)
+			continue;
+		for (; p < le; p++) {
+			int ws = *p == ' ' || *p == '\t' || *p == '\r';
+
+			if (ws && (dn == 0 || date[dn - 1] == ' '))
+				continue;
+			if (dn < sizeof(date))
+				date[dn++] = ws ? ' ' : *p;
+		}
+		if (dn > 0 && date[dn - 1] != ' ' && dn < sizeof(date))
+			date[dn++] = ' ';	/* a fold is white space */
+	}
+	while (dn > 0 && date[dn - 1] == ' ')
+		dn--;
+	crypto_generichash_init(&st, NULL, 0, MIME_FINGERPRINT_LEN);
+	crypto_generichash_update(&st, (const unsigned char *)date, dn);
+	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+	hash_lf(&st, body ? body : raw + trace_len(raw, len), end);
+	crypto_generichash_final(&st, out, MIME_FINGERPRINT_LEN);
 }
 
 /* Message text for mail we could not read: the raw bytes after our

@@ -253,6 +253,39 @@ def test_duplicate_message_id_stored_once(tame):
     assert len(tame.tickets()) == 1
 
 
+def test_another_mail_under_a_used_message_id_is_kept(tame):
+    """A scanner or a script that writes one fixed Message-ID sends
+    different mail under it: each is kept. The same mail again (a
+    retry, or a copy another route brought with other Received
+    headers) is still stored once."""
+    def scan(subject, date, body, trace=""):
+        return ("%sFrom: Scanner <scanner@example.org>\r\nTo: %s\r\n"
+                "Subject: %s\r\nDate: %s\r\n"
+                "Message-ID: <fixed@scanner.example>\r\n\r\n%s\r\n"
+                % (trace, MAILBOX, subject, date, body)).encode()
+    first = scan("Scan one", "Thu, 03 Dec 2026 10:00:00 +0000", "page 1")
+    second = scan("Scan two", "Thu, 03 Dec 2026 10:05:00 +0000", "page 2")
+    assert tame.send_raw(first, "scanner@example.org") == {}
+    assert tame.send_raw(second, "scanner@example.org") == {}
+    t2 = tame.wait_ticket("Scan two")
+    t1 = tame.wait_ticket("Scan one")
+    mid2 = tame.ticket(t2["id"])["messages"][0]["message_id"]
+    assert tame.ticket(t1["id"])["messages"][0]["message_id"] == \
+        "fixed@scanner.example"
+    assert mid2.startswith("fixed@scanner.example#"), mid2
+    # retries of both, one through another relay and folded anew
+    relayed = scan("Scan two", "Thu, 03 Dec 2026\r\n 10:05:00 +0000",
+                   "page 2", "Received: from mx2.example.net by "
+                   "mx.example.org; Thu, 3 Dec 2026 10:06:00 +0000\r\n")
+    for raw in (first, second, relayed):
+        assert tame.send_raw(raw, "scanner@example.org") == {}
+    tame.send_mail(subject="After the scans")
+    tame.wait_ticket("After the scans")
+    assert len(tame.tickets()) == 3
+    for t in (t1, t2):
+        assert len(tame.ticket(t["id"])["messages"]) == 1
+
+
 def test_concurrent_connections_all_stored_once(tame):
     n_conn, total = 8, 50
     subjects = ["Concurrent %02d" % i for i in range(total)]

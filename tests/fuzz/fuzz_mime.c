@@ -1,8 +1,9 @@
 /*
  * fuzz_mime.c - libFuzzer target for mime_parse (and through it GMime,
- * the DSN and header scanners, html_sanitize and html_to_text): any
- * bytes must parse without a crash, a leak or undefined behaviour, and
- * every string that comes back must be NUL-terminated UTF-8.
+ * the DSN and header scanners, html_sanitize and html_to_text) and
+ * mime_fingerprint: any bytes must parse without a crash, a leak or
+ * undefined behaviour, and every string that comes back must be
+ * NUL-terminated UTF-8. The fingerprint of the same bytes is the same.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ check_utf8(const char *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	unsigned char fa[MIME_FINGERPRINT_LEN], fb[MIME_FINGERPRINT_LEN];
 	struct mime_parsed p;
 	size_t i;
 
@@ -46,5 +48,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p.nreferences > 64 || p.natt > 100)
 		abort();
 	mime_parsed_free(&p);
+	mime_fingerprint((const char *)data, size, fa);
+	mime_fingerprint((const char *)data, size, fb);
+	if (memcmp(fa, fb, sizeof(fa)))
+		abort();
 	return 0;
 }

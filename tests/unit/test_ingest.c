@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "mail/ingest.h"
 #include "mail/mime.h"
 #include "mail/reply.h"
@@ -193,6 +194,36 @@ test_garbage_kept(void **state)
 	assert_true(r.raw_id > 0);
 }
 
+/* A message kept as unparsed because its rows could not be written
+ * keeps its Message-ID, so its next copy (the sender's retry) is a
+ * duplicate, not another unparsed ticket. The rows fail by a trigger on
+ * the participants, which only the full path writes. */
+static void
+test_fallback_keeps_the_message_id(void **state)
+{
+	static const char mail[] = "From: boom@example.org\r\n"
+	    "Subject: Rows fail\r\nMessage-ID: <boom1@example.org>\r\n"
+	    "\r\nHello.\r\n";
+	struct fx *f = *state;
+	struct ingest_result a, b;
+	char path[128];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/tame.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER boom BEFORE INSERT"
+	    " ON participants WHEN NEW.email = 'boom@example.org'"
+	    " BEGIN SELECT RAISE(ABORT, 'boom'); END", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	a = deliver(f, mail);
+	assert_true(a.unparsed);
+	assert_true(a.ticket_id > 0);
+	b = deliver(f, mail);
+	assert_true(b.duplicate);
+	assert_int_equal(b.ticket_id, 0);
+}
+
 static void
 test_ack_once_and_never_automatic(void **state)
 {
@@ -225,6 +256,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_kept, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_keeps_the_message_id,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_once_and_never_automatic,
 		    setup, teardown),
 	};

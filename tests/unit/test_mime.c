@@ -978,6 +978,41 @@ test_message_id(void **state)
 	free(c);
 }
 
+/* mime_fingerprint: the same mail by another route or form is the same;
+ * another Date or body is not. */
+static void
+test_fingerprint(void **state)
+{
+	static const char a[] = "Received: from x by y; Thu, 3 Dec 2026\r\n"
+	    "Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nSubject: Scan\r\n"
+	    "Message-ID: <f@x>\r\n\r\npage 1\r\n";
+	/* LF, another relay's trace, Date folded, another Subject form */
+	static const char b[] = "Received: from z by y; Thu, 3 Dec 2026\n"
+	    " (more trace)\nSubject: =?utf-8?q?Scan?=\nDate: Thu,\n"
+	    "  03 Dec 2026   10:00:00 +0000\nMessage-ID: <f@x>\n\n"
+	    "page 1\n\n";
+	static const char c[] = "Date: Thu, 03 Dec 2026 10:05:00 +0000\r\n"
+	    "Message-ID: <f@x>\r\n\r\npage 1\r\n";
+	static const char d[] = "Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n"
+	    "Message-ID: <f@x>\r\n\r\npage 2\r\n";
+	static const char e[] = "Date: Thu, 03 Dec 2026 10:00:00 +0000";
+	unsigned char fa[MIME_FINGERPRINT_LEN], fb[MIME_FINGERPRINT_LEN];
+	unsigned char fc[MIME_FINGERPRINT_LEN], fd[MIME_FINGERPRINT_LEN];
+	unsigned char fe[MIME_FINGERPRINT_LEN], ff[MIME_FINGERPRINT_LEN];
+
+	(void)state;
+	mime_fingerprint(a, sizeof(a) - 1, fa);
+	mime_fingerprint(b, sizeof(b) - 1, fb);
+	mime_fingerprint(c, sizeof(c) - 1, fc);
+	mime_fingerprint(d, sizeof(d) - 1, fd);
+	mime_fingerprint(e, sizeof(e) - 1, fe);
+	mime_fingerprint("", 0, ff);
+	assert_memory_equal(fa, fb, sizeof(fa));
+	assert_memory_not_equal(fa, fc, sizeof(fa));
+	assert_memory_not_equal(fa, fd, sizeof(fa));
+	assert_memory_not_equal(fe, ff, sizeof(fa));
+}
+
 int
 main(void)
 {
@@ -1003,6 +1038,7 @@ main(void)
 		cmocka_unit_test(test_dsn_headers_only_and_lenient),
 		cmocka_unit_test(test_auto_submitted),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_long_header),
 		cmocka_unit_test(test_subject_cut_utf8),
 		cmocka_unit_test(test_truncated_base64),
