@@ -51,7 +51,7 @@ static const char *const ticket_cols[] = {
 	"id", "subject", "status", "priority", "customer.id",
 	"customer.email", "customer.name", "assignee.id", "assignee.email",
 	"assignee.name", "mailbox_id", "message_count", "unparsed", "tags",
-	"created_at", "updated_at", "preview",
+	"created_at", "updated_at", "preview", "last_customer_at",
 };
 
 /* Parses ?status= into a mask (0 = any). 0, or -1 after answering. */

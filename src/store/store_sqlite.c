@@ -1017,36 +1017,50 @@ sqlite_customer_by_email(struct store *s, const char *email, int64_t *id)
 	return rc;
 }
 
+/* A customer is known from their first mail: one from before it (an
+ * import of older mail) moves "since" back to it. */
 static enum tame_err
 sqlite_customer_upsert(struct store *s, const char *email, const char *name,
     int64_t now, int64_t *id)
 {
-	static const char find[] = "SELECT id, coalesce(name, '') = ''"
-	    " FROM customers WHERE email = ?1";
+	static const char find[] = "SELECT id, coalesce(name, '') = '',"
+	    " created_at > ?2 FROM customers WHERE email = ?1";
 	static const char fill[] = "UPDATE customers SET name = ?1"
+	    " WHERE id = ?2";
+	static const char since[] = "UPDATE customers SET created_at = ?1"
 	    " WHERE id = ?2";
 	static const char add[] = "INSERT INTO customers(email, name, "
 	    "created_at) VALUES (?1, ?2, ?3)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, find);
 	enum tame_err rc;
-	int noname = 0;
+	int noname = 0, older = 0;
 
 	if (name && !*name)
 		name = NULL;
 	sq_bind_lower(q, st, 1, email);
+	sq_bind_int(q, st, 2, now);
 	if ((rc = sq_row(q, st)) == TAME_OK) {
 		*id = sqlite3_column_int64(st, 0);
 		noname = sqlite3_column_int(st, 1);
+		older = sqlite3_column_int(st, 2);
 	}
 	sq_done(st);
 	if (rc == TAME_OK) {
-		if (!noname || !name)
-			return TAME_OK;
-		st = sq_stmt(q, fill);
-		sq_bind_text(q, st, 1, name);
-		sq_bind_int(q, st, 2, *id);
-		return sq_run(q, st);
+		if (noname && name) {
+			st = sq_stmt(q, fill);
+			sq_bind_text(q, st, 1, name);
+			sq_bind_int(q, st, 2, *id);
+			if ((rc = sq_run(q, st)))
+				return rc;
+		}
+		if (older) {
+			st = sq_stmt(q, since);
+			sq_bind_int(q, st, 1, now);
+			sq_bind_int(q, st, 2, *id);
+			rc = sq_run(q, st);
+		}
+		return rc;
 	}
 	if (rc != TAME_ENOTFOUND)
 		return rc;

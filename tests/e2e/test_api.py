@@ -784,6 +784,9 @@ def test_csv_lists(tame):
     assert "id" in header and "subject" in header
     subjects = [r[header.index("subject")] for r in rows[1:]]
     assert sorted(subjects) == sorted(["Plain", tricky])
+    # how long each customer has waited can be worked out from it
+    waited = [r[header.index("last_customer_at")] for r in rows[1:]]
+    assert all(w.endswith("Z") and w[:2] == "20" for w in waited), waited
     assert b'"Hello, ""world""; =SUM(A1)"' in body
     # a cell a spreadsheet would run is defused
     make_tickets(tame, [("=HYPERLINK(\"http://evil.example\")", "y")])

@@ -476,6 +476,34 @@ def test_import_is_history_not_new_mail(tame, sink):
 
 
 
+def test_import_dates_future_mail_by_its_separator_and_moves_since(tame):
+    """A Date later than the import is no date: the mail is dated by its
+    mbox separator, not as arriving now. A customer who wrote before
+    (imported after their first new mail) is a customer since then."""
+    tame.send_mail(make_message(sender="Since <since@example.org>",
+                                subject="Written today"))
+    tame.wait_ticket("Written today")
+    path = tame.dir / "older.mbox"
+    with open(path, "w") as f:
+        f.write("From since@example.org Mon Jun  2 09:00:00 2025\n"
+                "From: Since <since@example.org>\nTo: %s\n"
+                "Subject: Last summer\nMessage-ID: <summer@x.org>\n"
+                "Date: Mon, 2 Jun 2025 09:00:00 +0000\n\nHello.\n\n"
+                "From future@example.org Thu Dec  3 10:00:00 2026\n"
+                "From: future@example.org\nTo: %s\n"
+                "Subject: From the future\nMessage-ID: <future@x.org>\n"
+                "Date: Thu, 31 Dec 2099 10:00:00 +0000\n\nHi.\n\n"
+                % (MAILBOX, MAILBOX))
+    assert tame.cli("import", "mbox", path).returncode == 0
+    ts = {t["subject"]: t for t in tame.tickets()}
+    assert ts["From the future"]["created_at"].startswith(
+        "2026-12-03T10:00:00"), ts["From the future"]
+    assert ts["Last summer"]["created_at"].startswith("2025-06-02T09:00")
+    doc = tame.get("/api/v1/customers?limit=100")
+    since = [c for c in doc["customers"] if c["email"] == "since@example.org"]
+    assert since[0]["created_at"].startswith("2025-06-02T09:00"), since
+
+
 def test_import_keeps_the_teams_answers_as_answers(tame_data):
     """In imported history, mail from one of our mailboxes or from an
     agent is the team's answer (direction out, sent, the agent its
