@@ -12,7 +12,7 @@
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libulfius libmicrohttpd jansson sqlite3 gmime-3.0 libcurl libsodium gumbo libutf8proc hunspell libzstd
+PKGS    := libulfius libmicrohttpd jansson sqlite3 gmime-3.0 libcurl libsodium gumbo libutf8proc hunspell libzstd zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include "http_util.h"
 #include "http_csv.h"
+#include "http_gzip.h"
 #include "json_body.h"
 #include "../core/buf.h"
 #include "../core/util.h"
@@ -25,11 +26,64 @@
  * previews fits comfortably. */
 #define HTTP_CSV_MAX (16 * 1024 * 1024)
 
+/* Whether an answer of len bytes in content_type goes gzip'd: large
+ * JSON and CSV to a client that takes gzip. Files (attachments, the
+ * original mail) go as they are. Such an answer varies with
+ * Accept-Encoding whichever way it goes. */
+static int
+gzip_wanted(struct http_ctx *c, const char *content_type, size_t len)
+{
+	if (len < HTTP_GZIP_MIN || !content_type ||
+	    (strncmp(content_type, "application/json", 16) != 0 &&
+	    strncmp(content_type, "text/csv", 8) != 0))
+		return 0;
+	u_map_put(c->res->map_header, "Vary", "Accept-Encoding");
+	return http_accepts_gzip(http_header(c, "Accept-Encoding"));
+}
+
+/* Sets b (taken) as the body. ulfius frees binary_body with free()
+ * (its default allocator) when the response is done. */
+static void
+set_body(struct http_ctx *c, int status, const char *content_type,
+    struct buf *b)
+{
+	size_t len = b->len;
+
+	c->answered = 1;
+	free(c->res->binary_body);
+	c->res->binary_body = buf_take(b);
+	c->res->binary_body_length = len;
+	c->res->status = (long)status;
+	if (content_type)
+		u_map_put(c->res->map_header, "Content-Type", content_type);
+}
+
+/* Answers data gzip'd when gzip_wanted() and it shrinks. 1 if it did. */
+static int
+send_gzip(struct http_ctx *c, int status, const char *content_type,
+    const void *data, size_t len)
+{
+	struct buf z;
+
+	if (!gzip_wanted(c, content_type, len))
+		return 0;
+	buf_init(&z, len);
+	if (http_gzip(data, len, &z) || z.len >= len) {
+		buf_free(&z);
+		return 0;
+	}
+	u_map_put(c->res->map_header, "Content-Encoding", "gzip");
+	set_body(c, status, content_type, &z);
+	return 1;
+}
+
 void
 http_send(struct http_ctx *c, int status, const char *content_type,
     const void *data, size_t len)
 {
 	if (c->answered)
+		return;
+	if (send_gzip(c, status, content_type, data, len))
 		return;
 	c->answered = 1;
 	if (len == 0) {
@@ -55,21 +109,15 @@ void
 http_send_buf(struct http_ctx *c, int status, const char *content_type,
     struct buf *b)
 {
-	size_t len = b->len;
-
-	if (c->answered || len == 0) {
-		http_send(c, status, content_type, b->data, len);
+	if (c->answered || b->len == 0) {
+		http_send(c, status, content_type, b->data, b->len);
 		return;
 	}
-	/* ulfius frees binary_body with free() (its default allocator)
-	 * when the response is done */
-	c->answered = 1;
-	free(c->res->binary_body);
-	c->res->binary_body = buf_take(b);
-	c->res->binary_body_length = len;
-	c->res->status = (long)status;
-	if (content_type)
-		u_map_put(c->res->map_header, "Content-Type", content_type);
+	if (send_gzip(c, status, content_type, b->data, b->len)) {
+		buf_free(b);
+		return;
+	}
+	set_body(c, status, content_type, b);
 }
 
 void

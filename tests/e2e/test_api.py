@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import gzip
 import hashlib
 import http.client
 import io
@@ -768,6 +769,36 @@ def test_customers_agents_mailboxes(tame):
     assert me["role"] == "agent"
     assert "evil@example.com" not in [
         a["email"] for a in tame.get("/api/v1/agents")["agents"]]
+
+
+def test_large_answers_go_gzipped_to_a_client_that_takes_gzip(tame):
+    """A long thread, each message quoting the ones before, is megabytes
+    of JSON: gzip'd to a client that asks for it, as it is to one that
+    does not, and small answers are never worth it."""
+    para = " ".join("Word%d and more words of a long quoted history." % i
+                    for i in range(2000))
+    tame.send_mail(subject="A long thread", text=para + "\n")
+    t = tame.wait_ticket("A long thread")
+    path = "/api/v1/tickets/%d" % t["id"]
+    st, h, plain = tame.api("GET", path)
+    assert st == 200 and h.get("Content-Encoding") is None
+    assert h.get("Vary") == "Accept-Encoding"
+    st, h, packed = tame.api("GET", path, headers={
+        "Accept-Encoding": "br;q=1.0, gzip;q=0.8, *;q=0.1"})
+    assert st == 200 and h.get("Content-Encoding") == "gzip", dict(h)
+    assert isinstance(packed, bytes) and len(packed) * 4 < len(
+        json.dumps(plain))
+    assert json.loads(gzip.decompress(packed)) == plain
+    for refused in ("gzip;q=0", "identity", "*;q=0", "gzip;q=0.000, br"):
+        st, h, body = tame.api("GET", path, headers={
+            "Accept-Encoding": refused})
+        assert h.get("Content-Encoding") is None, refused
+        assert body == plain, refused
+    # a small answer goes as it is
+    st, h, body = tame.api("GET", "/api/v1/agents/me",
+                           headers={"Accept-Encoding": "gzip"})
+    assert st == 200 and h.get("Content-Encoding") is None
+    assert isinstance(body, dict)
 
 
 def test_csv_lists(tame):

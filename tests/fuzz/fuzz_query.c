@@ -2,12 +2,14 @@
  * fuzz_query.c - libFuzzer target for the parts of a request path and
  * query that the ticket list and the tags admin parse themselves: the
  * ?priority= comma list (http_priority.c) and the percent-encoded tag
- * name of /api/v1/tags/NAME (http_tags.c), fed with arbitrary bytes.
+ * name of /api/v1/tags/NAME (http_tags.c) and the Accept-Encoding
+ * header (http_gzip.c), fed with arbitrary bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "net/http_gzip.h"
 #include "net/http_priority.h"
 #include "net/http_tags.h"
 #include "tame_limits.h"
@@ -26,6 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (http_priority_mask(s, &mask) == 0 && (mask & ~0xfu))
+		abort();
+	if (http_accepts_gzip(s) & ~1)
 		abort();
 	if (!(path = malloc(sizeof(prefix) + size))) {
 		free(s);
