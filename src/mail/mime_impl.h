@@ -56,6 +56,7 @@ struct pctx {
 	 * text and html parts: a text part is a stub beside its own html
 	 * alternative only (mime_read_bodies) */
 	int alt_id, alt_seq, text_alt, html_alt;
+	int att_left;       /* attachments past TAME_ATTACHMENTS_MAX */
 	int in_report;      /* inside multipart/report; delivery-status */
 	/* delivery-status group being read */
 	int grp_failed;

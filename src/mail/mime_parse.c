@@ -561,6 +561,36 @@ mime_fingerprint(const char *raw, size_t len,
 	crypto_generichash_final(&st, out, MIME_FINGERPRINT_LEN);
 }
 
+/* Says at the end of the text and the HTML how many attachments past
+ * TAME_ATTACHMENTS_MAX are not kept apart: an agent must not take the
+ * files shown for all of them. */
+static enum tame_err
+say_att_left(struct mime_parsed *o, int n)
+{
+	char note[160], *t;
+	size_t tl, nl;
+
+	snprintf(note, sizeof(note), "[%d more attachment%s not shown; "
+	    "\"View original\" has %s.]", n, n == 1 ? " is" : "s are",
+	    n == 1 ? "it" : "them");
+	nl = strlen(note);
+	tl = strlen(o->text);
+	if (!(t = malloc(tl + nl + 3)))
+		return TAME_ENOMEM;
+	snprintf(t, tl + nl + 3, "%s%s%s", o->text, tl ? "\n\n" : "", note);
+	free(o->text);
+	o->text = t;
+	if (o->html) {
+		tl = strlen(o->html);
+		if (!(t = malloc(tl + nl + 8)))
+			return TAME_ENOMEM;
+		snprintf(t, tl + nl + 8, "%s<p>%s</p>", o->html, note);
+		free(o->html);
+		o->html = t;
+	}
+	return TAME_OK;
+}
+
 /* Message text for mail we could not read: the raw bytes after our
  * trace headers (and after the header block when there is one), as
  * valid UTF-8, so the agent sees what the sender sent. */
@@ -678,7 +708,8 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		if ((rc = mime_walk_parts(&c, g_mime_message_get_mime_part(msg),
 		    0)))
 			goto out;
-		if ((rc = mime_read_bodies(&c)))
+		if ((rc = mime_read_bodies(&c)) || (c.att_left &&
+		    (rc = say_att_left(out, c.att_left))))
 			goto out;
 		out->auto_submitted = is_automatic(GMIME_OBJECT(msg), out);
 		out->no_autoreply = out->auto_submitted ||

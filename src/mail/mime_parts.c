@@ -329,6 +329,7 @@ leaf_attachment(struct pctx *c, GMimeObject *obj, int is_image,
 	enum tame_err rc;
 
 	if (c->out->natt >= TAME_ATTACHMENTS_MAX) {
+		c->att_left++;
 		free(made_cid);
 		return TAME_OK;
 	}
@@ -369,8 +370,10 @@ message_attachment(struct pctx *c, GMimeObject *obj)
 		return TAME_OK;
 	if (c->in_report)
 		set_original_id(c, g_mime_message_get_message_id(inner));
-	if (c->out->natt >= TAME_ATTACHMENTS_MAX)
+	if (c->out->natt >= TAME_ATTACHMENTS_MAX) {
+		c->att_left++;
 		return TAME_OK;
+	}
 	if ((rc = object_bytes(GMIME_OBJECT(inner), &data, &len)))
 		return rc;
 	return add_attachment(c, clean_filename(fn, "message.eml"),

@@ -674,6 +674,29 @@ def test_attachment_download_byte_identical(tame):
     assert_error(st, ans, 404)
 
 
+def test_attachments_past_the_limit_are_said_not_dropped_silently(tame):
+    """A mail of 120 files shows 100 of them; its text and HTML say that
+    20 more are only in the original, which has them all."""
+    files = [("scan%03d.txt" % i, "text/plain", b"file %d\n" % i)
+             for i in range(120)]
+    tame.send_mail(make_message(subject="Many files", text="See files.\n",
+                                html="<p>See files.</p>", attachments=files))
+    t = tame.wait_ticket("Many files")
+    m = tame.ticket(t["id"])["messages"][0]
+    assert len(m["attachments"]) == 100
+    assert m["text"].startswith("See files.")
+    assert "[20 more attachments are not shown;" in m["text"], m["text"]
+    assert "20 more attachments are not shown" in m["html"]
+    st, _, raw = tame.api("GET", "/api/v1/tickets/%d/messages/%d/raw"
+                          % (t["id"], m["id"]))
+    assert st == 200 and b"scan119.txt" in raw
+    # at the limit, nothing to say
+    tame.send_mail(make_message(subject="Enough files", text="Files.\n",
+                                attachments=files[:100]))
+    m = tame.ticket(tame.wait_ticket("Enough files")["id"])["messages"][0]
+    assert len(m["attachments"]) == 100 and "not shown" not in m["text"]
+
+
 def test_large_attachment_round_trip(tame):
     blob = os.urandom(6 * 1024 * 1024)
     tame.send_mail(make_message(subject="Big file", attachments=[
