@@ -42,7 +42,8 @@
 struct throttle_slot {
 	char key[THROTTLE_KEY_MAX];
 	int fails;
-	int64_t since;      /* ms of the first failure of the window */
+	int64_t since;      /* monotonic ms of the window's first failure,
+	                       so a clock stepped back holds no one longer */
 };
 
 static struct throttle_slot throttle[THROTTLE_SLOTS];
@@ -213,7 +214,7 @@ http_session_guess(struct http_ctx *c, const char *email)
 	snprintf(kmail, sizeof(kmail), "e:%s", email);
 	snprintf(kip, sizeof(kip), "i:%s", ip);
 	tame_ascii_lower(kmail);
-	if (!throttle_take(kmail, kip, tame_now_ms(), &wait))
+	if (!throttle_take(kmail, kip, tame_mono_ms(), &wait))
 		return 0;
 	snprintf(retry, sizeof(retry), "%lld", (long long)wait);
 	u_map_put(c->res->map_header, "Retry-After", retry);
