@@ -9,7 +9,7 @@
 // the pages (the server refuses the changes to anyone else anyway).
 
 import * as api from './api.js';
-import { h, fill, toast, when, personName, field, warn, modal }
+import { h, fill, toast, timeEl, personName, field, warn, modal }
 	from './dom.js';
 
 function page(main, title, ...body) {
@@ -148,7 +148,7 @@ export class AgentsView {
 		}, a.disabled ? 'Enable' : 'Disable'), ' ',
 		self ? null : h('button', { type: 'button', className: 'small reset',
 			onclick: reset }, 'Reset password')),
-		h('td', { className: 'muted' }, when(a.created_at)));
+		h('td', { className: 'muted' }, timeEl(a.created_at)));
 	}
 
 	destroy() {

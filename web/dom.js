@@ -76,20 +76,42 @@ export function age(t, now = Date.now()) {
 // to be paid before the inbox is painted (app.js makes it after).
 let dateFmt = null;
 
-// "2 Dec 2026, 15:41" (the browser's locale) for the time t; '' for none.
+// "2 Dec 2026, 15:41 GMT" (the browser's locale) for the time t; '' for
+// none. The zone is named: agents in other zones compare times, and
+// around a change of summer time a wall time alone runs backwards
+// (01:40 BST, then 01:20 GMT).
 export function when(t) {
 	if (!dateFmt)
-		dateFmt = new Intl.DateTimeFormat(undefined,
-			{ dateStyle: 'medium', timeStyle: 'short' });
+		dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric',
+			month: 'short', day: 'numeric', hour: 'numeric',
+			minute: '2-digit', timeZoneName: 'short' });
 	return t ? dateFmt.format(new Date(t)) : '';
 }
 
-// "2026-12-02 15:41" in local time for the time t, without Intl.
+// "2026-12-02 14:41:07 UTC" for the time t: the same for every agent.
+export function utc(t) {
+	return new Date(t).toISOString().slice(0, 19).replace('T', ' ') +
+		' UTC';
+}
+
+// A <time> of t: when(t), and utc(t) in its tooltip; null for none.
+export function timeEl(t, className) {
+	return t && h('time', { dateTime: t, title: utc(t), className }, when(t));
+}
+
+// "2026-12-02 15:41 UTC+1 (14:41 UTC)" for the time t: local time and
+// its offset, and elsewhere than at UTC the UTC time (with its date
+// when that is another); without Intl. src/net/http_first.c writes
+// the UTC form.
 export function stamp(t) {
-	const d = new Date(t);
-	const p = (n) => String(n).padStart(2, '0');
-	return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' +
-		p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes());
+	const d = new Date(t), o = -d.getTimezoneOffset(), a = Math.abs(o);
+	const at = (m) => new Date(d.getTime() + m * 60000).toISOString()
+		.slice(0, 16).replace('T', ' ');
+	const l = at(o), u = at(0);
+	return l + ' UTC' + (o ? (o < 0 ? '-' : '+') + (a / 60 | 0) +
+		(a % 60 ? ':' + String(a % 60).padStart(2, '0') : '') + ' (' +
+		(u.slice(0, 10) === l.slice(0, 10) ? u.slice(11) : u) + ' UTC)' :
+		'');
 }
 
 // A customer's one-line text (a subject, a preview) without explicit

@@ -19,7 +19,7 @@
 // "View original" opens the message as it arrived (.../raw), served as
 // sandboxed text/plain.
 
-import { h, when, personName } from './dom.js';
+import { h, timeEl, personName } from './dom.js';
 import { attachmentUrl } from './api.js';
 import { toneChips } from './tone.js';
 
@@ -397,8 +397,7 @@ export function renderMessage(t, m, authorName) {
 		kind === 'in' ? toneChips(m.tone, 3) : null,
 		h('span', { className: 'spacer' }),
 		delivery,
-		h('time', { dateTime: m.created_at, className: 'muted' },
-			when(m.created_at)),
+		timeEl(m.created_at, 'muted'),
 		kind !== 'note' ? h('a', {
 			className: 'small original', href: messageUrl(t.id, m.id, 'raw'),
 			target: '_blank', rel: 'noopener noreferrer',

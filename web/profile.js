@@ -5,7 +5,7 @@
 // parts whose endpoint this tamed does not have hide themselves.
 
 import * as api from './api.js';
-import { h, fill, toast, when, avatar, personName, field, warn }
+import { h, fill, toast, timeEl, avatar, personName, field, warn }
 	from './dom.js';
 
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
@@ -185,8 +185,8 @@ export class ProfileView {
 		return card('Signed in', h('ul', { className: 'sessions' },
 			list.map((s) => h('li', {}, s.current ?
 				h('strong', {}, 'This browser') : 'Another browser',
-			h('span', { className: 'muted' }, ' since ' +
-				when(s.created_at) + ', until ' + when(s.expires_at)),
+			h('span', { className: 'muted' }, ' since ',
+				timeEl(s.created_at), ', until ', timeEl(s.expires_at)),
 			s.current ? null : h('button', { type: 'button',
 				className: 'small end-session', onclick: async () => {
 					try {

@@ -15,7 +15,7 @@
 // server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, ago, when, avatar, personName, toast, modal, field, warn,
+import { h, fill, ago, timeEl, avatar, personName, toast, modal, field, warn,
 	mayTake, flat } from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
@@ -209,7 +209,7 @@ export class TicketView {
 			')'), h('ol', {}, evs.slice().reverse().map((e) => {
 			const said = words(e.data);
 			return h('li', {}, h('span', { className: 'muted' },
-				when(e.created_at) + ' · ' + (e.actor_id ?
+				timeEl(e.created_at), ' · ' + (e.actor_id ?
 					this.ctx.agentName(e.actor_id) : 'Tame') + ' · '),
 			e.kind.replace(/[._]/g, ' '), said ? ' (' + said + ')' : '');
 		})));
@@ -532,7 +532,7 @@ export class TicketView {
 					info.organization ? h('div', { className: 'muted' },
 						info.organization) : null,
 					info.created_at ? h('div', { className: 'muted' },
-						'First wrote ' + when(info.created_at)) : null)),
+						'First wrote ', timeEl(info.created_at)) : null)),
 			h('h3', {}, 'Other tickets'),
 			others.length ? h('ul', { className: 'others' },
 				others.map((o) => h('li', {},

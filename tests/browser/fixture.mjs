@@ -45,9 +45,10 @@ export function mailsAfter(from, re) {
 
 // A watched page of the shared tamed, signed in as the admin, at path
 // ("/#/inbox/all") when one is given: { page, seen, context }.
-// init(page) runs first (an init script, a colour scheme).
-export async function openPage(path, init) {
-	const w = await watchedPage(env.browser, env.tamed);
+// init(page) runs first (an init script, a colour scheme); options are
+// the browser context's ({ timezoneId, locale }).
+export async function openPage(path, init, options) {
+	const w = await watchedPage(env.browser, env.tamed, options);
 	if (init)
 		await init(w.page);
 	await signIn(w.page, env.tamed);
@@ -57,8 +58,8 @@ export async function openPage(path, init) {
 }
 
 // The same, at ticket id with its customer's message shown.
-export async function openTicket(id, init) {
-	const w = await openPage('/#/t/' + id, init);
+export async function openTicket(id, init, options) {
+	const w = await openPage('/#/t/' + id, init, options);
 	await w.page.waitForSelector('.msg.in');
 	return w;
 }

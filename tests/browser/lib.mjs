@@ -276,6 +276,14 @@ export class Tamed {
 		return r.status === 204 ? null : r.json();
 	}
 
+	// Archived mail (an mbox's text) imported by the tame command, as a
+	// migration does: dated by its Date; its tickets get status.
+	importMbox(text, status = 'new') {
+		const f = path.join(this.data, 'import-' + (++seq) + '.mbox');
+		fs.writeFileSync(f, text);
+		return tame(this.data, ['import', 'mbox', f, '--status', status]);
+	}
+
 	send(mail, from = 'carol@example.org') {
 		return smtpSend(this.smtpPort, from, MAILBOX, mail.raw);
 	}

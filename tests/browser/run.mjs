@@ -14,4 +14,5 @@ import './spoof.mjs';
 import './inline.mjs';
 import './keyboard.mjs';
 import './finding.mjs';
+import './time.mjs';
 import './shots.mjs';

@@ -1,0 +1,93 @@
+// time.mjs - times in the web app as agents in several zones read them:
+// every time names its zone and gives the UTC time in its tooltip, so a
+// thread across the end of summer time reads in order.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAILBOX } from './lib.mjs';
+import { env, assertClean, openPage, openTicket } from './fixture.mjs';
+
+// An mbox of mails { from (an address), subject, at (ms), text, id,
+// reply (the id answered) }, each dated at.
+function mbox(mails) {
+	return mails.map((m) => {
+		const [w, d, mon, y, hms] = new Date(m.at).toUTCString()
+			.replace(',', '').split(' ');
+		return 'From ' + m.from + ' ' + [w, mon, d, hms, y].join(' ') +
+			'\nFrom: ' + m.from + '\nTo: ' + (m.from === MAILBOX ?
+			'dee@example.org' : MAILBOX) + '\nSubject: ' + m.subject +
+			'\nDate: ' + new Date(m.at).toUTCString().replace('GMT',
+				'+0000') + '\nMessage-ID: <' + m.id + '>\n' +
+			(m.reply ? 'In-Reply-To: <' + m.reply + '>\nReferences: <' +
+				m.reply + '>\n' : '') +
+			'Content-Type: text/plain; charset=utf-8\n\n' + m.text + '\n\n';
+	}).join('');
+}
+
+// The ids of the tickets a search for word finds, in any status.
+async function found(word) {
+	return (await env.tamed.api('GET', '/tickets?status=any&q=' + word))
+		.tickets.map((t) => t.id);
+}
+
+const UTC = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
+
+test('every time names its zone, the UTC time in its tooltip: a thread ' +
+	'across the end of summer time reads in order', async () => {
+	// London, 25 Oct 2026: the customer asks at 01:40 BST (00:40 UTC),
+	// the team answers 40 minutes later, at 01:20 GMT, and the customer
+	// writes again at 01:50 GMT
+	const q = Date.UTC(2026, 9, 25, 0, 40), run = Date.now();
+	env.tamed.importMbox(mbox([
+		{ from: 'dee@example.org', subject: 'Renewal Zonetest', at: q,
+			text: 'When does my plan renew?', id: 'q.' + run + '@example.org' },
+		{ from: MAILBOX, subject: 'Re: Renewal Zonetest', at: q + 2400e3,
+			text: 'On the 1st.', id: 'a.' + run + '@example.com',
+			reply: 'q.' + run + '@example.org' },
+		{ from: 'dee@example.org', subject: 'Re: Renewal Zonetest',
+			at: q + 4200e3, text: 'Thanks, and the price?',
+			id: 'q2.' + run + '@example.org',
+			reply: 'a.' + run + '@example.com' }]), 'solved');
+	const [id] = await found('Zonetest');
+	await env.tamed.api('PATCH', '/tickets/' + id, { priority: 'high' });
+	const seenBy = {};
+	for (const [timezoneId, locale, shown] of [
+		['Europe/London', 'en-GB', ['25 Oct 2026, 01:40 BST',
+			'25 Oct 2026, 01:20 GMT', '25 Oct 2026, 01:50 GMT']],
+		['America/Los_Angeles', 'en-US', ['Oct 24, 2026, 5:40 PM PDT',
+			'Oct 24, 2026, 6:20 PM PDT', 'Oct 24, 2026, 6:50 PM PDT']]]) {
+		const { page, seen, context } = await openTicket(id, null,
+			{ timezoneId, locale });
+		const times = (sel) => page.$$eval(sel, (ts) => ts.map((t) =>
+			[t.textContent, t.title]));
+		// the messages, in order, each time with its zone; the same
+		// UTC time in the tooltip for every agent
+		const msgs = await times('.msg time');
+		assert.deepEqual(msgs.map((t) => t[0]), shown, timezoneId);
+		assert.deepEqual(msgs.map((t) => t[1]), ['2026-10-25 00:40:00 UTC',
+			'2026-10-25 01:20:00 UTC', '2026-10-25 01:50:00 UTC']);
+		// the history and the customer's first mail alike
+		await page.click('details.history summary');
+		const more = await times('details.history li time, ' +
+			'.customer time');
+		assert.ok(more.length >= 3, 'times in the history and "First ' +
+			'wrote": ' + more.length);
+		for (const [text, title] of more) {
+			assert.match(text, /\d:\d\d( [AP]M)? (GMT|BST|P[SD]T)$/);
+			assert.match(title, UTC);
+		}
+		// the customer's first mail is the question
+		assert.match(await page.textContent('.customer'),
+			new RegExp('First wrote ' + shown[0] + '$'));
+		// in the list, the tooltip names the agent's zone and UTC
+		await page.goto(env.tamed.url + '/#/inbox/all?q=Zonetest');
+		seenBy[timezoneId] = await page.getAttribute(
+			'#main:not([data-first]) #row-' + id + ' .wait', 'title');
+		assertClean(seen);
+		await context.close();
+	}
+	const at = /^solved since (\d{4}-\d\d-\d\d \d\d:\d\d) UTC(-[78] \((\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\))?$/;
+	assert.match(seenBy['Europe/London'], at);
+	assert.match(seenBy['America/Los_Angeles'], at);
+	assert.notEqual(seenBy['America/Los_Angeles'].match(at)[2], undefined);
+});
