@@ -39,6 +39,8 @@ const COUNT_WARM = 6;
 const LONG_WAIT_S = 24 * 3600;
 // How often the list asks who is on which ticket.
 const HERE_MS = 10000;
+// How often the waiting times are drawn again (minutes at their finest).
+const AGES_MS = 60000;
 
 // The hash of list hash with ?select=ID, to come back to the same row.
 export function withSelect(hash, id) {
@@ -82,6 +84,7 @@ export class InboxView {
 		this.load();
 		this.here = new Map();
 		this.hereTimer = setInterval(() => this.presence(), HERE_MS);
+		this.agesTimer = setInterval(() => this.ages(), AGES_MS);
 		this.showTrends = !spec.trend && !f && (!v || v.id !== 'solved');
 		// what is beside the rows comes after them (see app.js)
 		ctx.whenPainted.then(() => {
@@ -316,6 +319,29 @@ export class InboxView {
 		this.drawChecks();
 	}
 
+	// The waiting times (and the long-wait colour) as time passes, with
+	// no request: each row's wait and name taken from it drawn afresh,
+	// in place, so the focus, cursor, scroll and checks stay. The
+	// cursor's row keeps its name (a screen reader would say it again
+	// each minute) until the cursor leaves it (select()).
+	ages() {
+		const now = Date.now();
+		this.tickets.forEach((t, i) => {
+			const row = this.listEl.children[i];
+			if (!row || row.dataset.id !== String(t.id))
+				return;
+			const n = this.row(t, now, new Set()), w = row.querySelector(
+				'.wait'), nw = n.querySelector('.wait');
+			if (w.outerHTML !== nw.outerHTML)
+				w.replaceWith(nw);
+			const label = n.getAttribute('aria-label');
+			if (row.getAttribute('aria-selected') === 'true')
+				row.dataset.label = label;
+			else
+				row.setAttribute('aria-label', label);
+		});
+	}
+
 	// ---- checked rows and what can be done to them
 
 	check(id, on, range) {
@@ -471,6 +497,10 @@ export class InboxView {
 		if (old) {
 			old.setAttribute('aria-selected', 'false');
 			old.classList.remove('selected');
+			if (old.dataset.label) {
+				old.setAttribute('aria-label', old.dataset.label);
+				delete old.dataset.label;
+			}
 		}
 		const row = rows[i];
 		row.setAttribute('aria-selected', 'true');
@@ -596,5 +626,6 @@ export class InboxView {
 		this.destroyed = true;
 		clearTimeout(this.timer);
 		clearInterval(this.hereTimer);
+		clearInterval(this.agesTimer);
 	}
 }

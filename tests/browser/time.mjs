@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAILBOX } from './lib.mjs';
+import { MAILBOX, APP_ROWS, waitFor } from './lib.mjs';
 import { env, assertClean, openPage, openTicket } from './fixture.mjs';
 
 // An mbox of mails { from (an address), subject, at (ms), text, id,
@@ -90,4 +90,75 @@ test('every time names its zone, the UTC time in its tooltip: a thread ' +
 	assert.match(seenBy['Europe/London'], at);
 	assert.match(seenBy['America/Los_Angeles'], at);
 	assert.notEqual(seenBy['America/Los_Angeles'].match(at)[2], undefined);
+});
+
+test('waiting times move on by themselves: no request, the focus, cursor, ' +
+	'scroll and checks stay, nothing is read out again', async () => {
+	const ids = [];
+	for (let i = 0; i < 8; i++)
+		ids.push(await env.tamed.deliver({ subject: 'Clocktest ' + i,
+			text: 'Anyone there? ' + i }));
+	// the page's clock is the test's to move (its timers with it); a
+	// short window, so that the list scrolls
+	const { page, seen, context } = await openPage(
+		'/#/inbox/all?q=Clocktest', (p) => p.clock.install(),
+		{ viewport: { width: 1280, height: 420 } });
+	await page.waitForSelector(APP_ROWS + ' #row-' + ids[7]);
+	const waits = () => page.$$eval('.rows .wait', (ws) => ws.map((w) =>
+		w.textContent + (w.classList.contains('long') ? ' long' : '')));
+	assert.deepEqual(await waits(), Array(8).fill('now'));
+	// the cursor on the last row (the list scrolled to it), another
+	// row checked
+	await page.focus('.rows');
+	await page.keyboard.press('End');
+	await page.keyboard.press('k');
+	await page.keyboard.press('x');
+	await page.keyboard.press('End');
+	const state = () => page.evaluate(() => {
+		const list = document.querySelector('.rows');
+		let scroll = [];
+		for (let el = list; el; el = el.parentElement)
+			scroll.push(el.scrollTop);
+		return { focus: document.activeElement === list,
+			cursor: list.getAttribute('aria-activedescendant'),
+			checked: [...list.querySelectorAll('.pick')].map((c) =>
+				c.checked), scroll, said: document.getElementById('said')
+				.textContent, top: document.scrollingElement.scrollTop };
+	});
+	const before = await state();
+	assert.ok(before.scroll.some((s) => s > 0), 'the list did not scroll');
+	const cursor = '#' + before.cursor;
+	const name = await page.getAttribute(cursor, 'aria-label');
+	assert.match(name, /, waiting now,/);
+	// what is read out (the live regions) is left alone
+	await page.evaluate(() => {
+		window.spoken = 0;
+		for (const el of document.querySelectorAll('[aria-live], ' +
+			'[role="status"], [role="alert"]'))
+			new MutationObserver(() => window.spoken++).observe(el,
+				{ subtree: true, childList: true, characterData: true });
+	});
+	// (the view's counts beside come when their time is due)
+	const asked = [];
+	page.on('request', (r) => /\/api\/v1\/tickets\?.*q=Clocktest/.test(
+		r.url()) && asked.push(r.url()));
+	await page.clock.fastForward('02:00:00');
+	await waitFor(async () => (await waits()).every((w) => w === '2h'),
+		{ what: 'the waits to read 2h' });
+	await page.clock.fastForward('23:00:00');
+	await waitFor(async () => (await waits()).every((w) => w === '1d long'),
+		{ what: 'the waits to read 1d, long' });
+	assert.deepEqual(await state(), before);
+	assert.deepEqual(asked, []);
+	assert.equal(await page.evaluate(() => window.spoken), 0);
+	// the other rows' names say so; the cursor's row keeps its own (a
+	// screen reader would say it again) until the cursor leaves it
+	assert.match(await page.getAttribute('#row-' + ids[3], 'aria-label'),
+		/, waiting 1d,/);
+	assert.equal(await page.getAttribute(cursor, 'aria-label'), name);
+	await page.keyboard.press('k');
+	assert.match(await page.getAttribute(cursor, 'aria-label'),
+		/, waiting 1d,/);
+	assertClean(seen);
+	await context.close();
 });
