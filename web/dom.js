@@ -50,7 +50,11 @@ export function fill(el, ...children) {
 	return el;
 }
 
-// "5m", "3h", "2d", "4w" since the RFC 3339 time t.
+// A year of 365.25 days, in seconds.
+const YEAR = 31557600;
+
+// "5m", "3h", "2d", "4w", then "2mo" (from 9 weeks) and "3y" since the
+// RFC 3339 time t.
 export function ago(t, now = Date.now()) {
 	if (!t)
 		return '';
@@ -63,7 +67,11 @@ export function ago(t, now = Date.now()) {
 		return Math.floor(s / 3600) + 'h';
 	if (s < 86400 * 14)
 		return Math.floor(s / 86400) + 'd';
-	return Math.floor(s / 86400 / 7) + 'w';
+	if (s < 86400 * 63)
+		return Math.floor(s / 86400 / 7) + 'w';
+	if (s < YEAR)
+		return Math.floor(s / (YEAR / 12)) + 'mo';
+	return Math.floor(s / YEAR) + 'y';
 }
 
 // Seconds since t.

@@ -37,6 +37,9 @@
 #define COUNT_HOT 12
 #define COUNT_WARM 6
 #define LONG_WAIT_S (24 * 3600)
+/* A year of 365.25 days (s), from which a wait is told in years, and
+ * in months (a twelfth of it) from 9 weeks. */
+#define YEAR_S 31557600
 /* A tone dimension shows from this score up (web/tone.js). */
 #define TONE_SHOWN 0.5
 
@@ -115,7 +118,8 @@ person(json_t *p)
 	return *s ? s : str(p, "email");
 }
 
-/* ago() of web/dom.js for secs: "now", "5m", "3h", "2d", "4w". */
+/* ago() of web/dom.js for secs: "now", "5m", "3h", "2d", "4w", "2mo",
+ * "3y". */
 static void
 ago(int64_t secs, char out[32])
 {
@@ -127,20 +131,26 @@ ago(int64_t secs, char out[32])
 		snprintf(out, 32, "%lldh", (long long)(secs / 3600));
 	else if (secs < 86400 * 14)
 		snprintf(out, 32, "%lldd", (long long)(secs / 86400));
-	else
+	else if (secs < 86400 * 63)
 		snprintf(out, 32, "%lldw", (long long)(secs / 86400 / 7));
+	else if (secs < YEAR_S)
+		snprintf(out, 32, "%lldmo", (long long)(secs / (YEAR_S / 12)));
+	else
+		snprintf(out, 32, "%lldy", (long long)(secs / YEAR_S));
 }
 
-/* stamp() of web/dom.js, in the server's time zone (the browser's own
- * replaces it a moment later). */
+/* stamp() of web/dom.js as an agent at UTC sees it, "2026-12-02 14:41
+ * UTC": tamed does not know the browser's zone, and its own would be
+ * a wall time the agent cannot place; the app's rows, a moment later,
+ * give the agent's local time and this same UTC time. */
 static void
 stamp(int64_t ms, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (!localtime_r(&t, &tm) ||
-	    strftime(out, 32, "%Y-%m-%d %H:%M", &tm) == 0)
+	if (!gmtime_r(&t, &tm) ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
 		out[0] = '\0';
 }
 

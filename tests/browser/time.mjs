@@ -1,6 +1,8 @@
 // time.mjs - times in the web app as agents in several zones read them:
 // every time names its zone and gives the UTC time in its tooltip, so a
-// thread across the end of summer time reads in order.
+// thread across the end of summer time reads in order; the inbox's
+// waiting times move on by themselves; long ones read in months and
+// years, in tamed's first rows (their tooltips in UTC) as in the app's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -161,4 +163,63 @@ test('waiting times move on by themselves: no request, the focus, cursor, ' +
 		/, waiting 1d,/);
 	assertClean(seen);
 	await context.close();
+});
+
+test('long waits read in months and years, in tamed\'s first rows as in ' +
+	'the app\'s, whose tooltips give the same UTC time', async () => {
+	// a customer waiting 70 days, one 400 days, one since 10,000 days
+	const day = 86400e3, run = Date.now();
+	const old = [[70, '2mo'], [400, '1y'], [10000, '27y']].map(([d, said],
+		i) => ({ from: 'old' + i + '@example.org', subject: 'Oldwait ' + d,
+		at: Math.floor((run - d * day) / 60e3) * 60e3, text: 'Hello?',
+		id: 'old' + i + '.' + run + '@example.org', said }));
+	env.tamed.importMbox(mbox(old));
+	const ids = (await env.tamed.api('GET', '/tickets?status=any&q=Oldwait'))
+		.tickets.sort((a, b) => a.subject.localeCompare(b.subject))
+		.map((t) => t.id);
+	// (by subject: "Oldwait 10000" first)
+	old.sort((a, b) => a.subject.localeCompare(b.subject));
+	const waits = (page) => Promise.all(ids.map(async (id) => {
+		const w = page.locator('#row-' + id + ' .wait');
+		return [await w.textContent(), await w.getAttribute('title')];
+	}));
+	try {
+		// the rows tamed draws, the page's scripts off: in UTC, named so
+		const { page, seen, context } = await openPage();
+		const bare = await env.browser.newContext({ storageState:
+			await context.storageState(), javaScriptEnabled: false,
+		timezoneId: 'America/Los_Angeles' });
+		const still = await bare.newPage();
+		await still.goto(env.tamed.url + '/#/inbox/unassigned');
+		const first = await waits(still);
+		assert.deepEqual(first, old.map((m) => [m.said, 'Customer ' +
+			'waiting since ' + new Date(m.at).toISOString().slice(0, 16)
+			.replace('T', ' ') + ' UTC']));
+		await bare.close();
+		await context.close();
+		assertClean(seen);
+		// the app's rows say the same; their tooltips, the agent's
+		// time and the same UTC time (all of it at UTC)
+		for (const timezoneId of ['UTC', 'America/Los_Angeles']) {
+			const w = await openPage('/#/inbox/unassigned', null,
+				{ timezoneId });
+			await w.page.waitForSelector(APP_ROWS + ' #row-' + ids[0]);
+			const app = await waits(w.page);
+			first.forEach(([said, title], i) => {
+				assert.equal(app[i][0], said);
+				if (timezoneId === 'UTC')
+					assert.equal(app[i][1], title);
+				else
+					assert.match(app[i][1], new RegExp('^Customer waiting ' +
+						'since [-0-9]+ [0-9:]+ UTC-[78] \\(([-0-9]+ )?' +
+						title.slice(-9).replace(' ', '\\s') + '\\)$'));
+			});
+			assertClean(w.seen);
+			await w.context.close();
+		}
+	} finally {
+		for (const id of ids)
+			await env.tamed.api('PATCH', '/tickets/' + id,
+				{ status: 'solved' });
+	}
 });
