@@ -12,7 +12,8 @@
 #define TAME_SMTP_CMD_LINE_MAX      2048
 /* A text line in DATA: RFC 5321 says 1000 octets, but real mail breaks
  * it; we accept up to 100 kB per line so that no mail is refused for a
- * long header, which the MIME parser copes with. */
+ * long header, which the MIME parser copes with. A line ends at any LF
+ * here, so mail written with bare LF is not one long line. */
 #define TAME_SMTP_DATA_LINE_MAX     (100 * 1024 + 2)
 /* A whole message: 25 MB covers attachments teams actually send; more
  * gets 552 at MAIL (SIZE=) or as soon as DATA passes it. */

@@ -424,7 +424,6 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 		case D_CR:
 			if (c == '\n') {
 				d->state = D_BOL;
-				d->line_len = 0;
 			} else if (c != '\r') {
 				d->state = D_TEXT;
 			}
@@ -448,6 +447,12 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 			d->state = c == '\r' ? D_CR : D_TEXT;
 			break;
 		}
+		/* any LF ends a line for its length: mail written with bare
+		 * LF (scripts, appliances) is made of lines too, not one of
+		 * the whole message. Only CRLF goes to D_BOL, where a dot
+		 * may end the message (no smuggling with <LF>.<LF>). */
+		if (c == '\n')
+			d->line_len = 0;
 	}
 	if (d->state != D_DOT_CR)
 		data_keep(d, in + run, i - run, out);

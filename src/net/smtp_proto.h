@@ -92,7 +92,7 @@ void smtp_data_init(struct smtp_data *d, size_t max_line, size_t max_msg);
  * the number of bytes consumed: all of them, or fewer when the
  * terminator ended the message (d->done set; what follows belongs to the
  * next command). Only <CRLF>.<CRLF> ends a message (bare LF does not,
- * against SMTP smuggling). */
+ * against SMTP smuggling), but for the line cap any LF ends a line. */
 size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
     struct buf *out);
 

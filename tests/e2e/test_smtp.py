@@ -359,6 +359,50 @@ def test_no_smtp_smuggling(tame):
     assert [t["subject"] for t in tame.tickets()] == ["Outer"]
 
 
+def test_bare_lf_message_longer_than_a_line_is_taken(tame):
+    """A script or appliance that writes its mail with bare LF line ends
+    (PHP's mail(), a scanner) sends lines, not one line of the whole
+    message: 180 kB of short LF lines is taken (250) and stored whole.
+    Before, the line cap (100 kB) was counted from CRLF to CRLF, and
+    such a message got a permanent 552 "line too long". A bare-LF line
+    over the cap is still refused, and <LF>.<LF> still does not end the
+    message (test_no_smtp_smuggling)."""
+    lines = b"".join(b"line %06d of a bare-LF message, as a php mailer "
+                     b"writes it\n" % i for i in range(3000))
+    assert len(lines) > 150 * 1024
+    body = (b"From: carol@example.org\nTo: " + MAILBOX.encode() +
+            b"\nSubject: Bare LF lines\nMessage-ID: " +
+            new_msgid().encode() + b"\n\n" + lines)
+    too_long = (b"From: carol@example.org\nSubject: One long line\n\n" +
+                b"x" * (101 * 1024) + b"\n")
+    s, f, reply = raw_session(tame.smtp_port)
+    try:
+        assert reply().startswith(b"220")
+        s.sendall(b"EHLO c.example.org\r\n")
+        assert reply().startswith(b"250")
+        answers = []
+        for msg in (body, too_long):
+            s.sendall(b"MAIL FROM:<carol@example.org>\r\n")
+            assert reply().startswith(b"250")
+            s.sendall(b"RCPT TO:<" + MAILBOX.encode() + b">\r\n")
+            assert reply().startswith(b"250")
+            s.sendall(b"DATA\r\n")
+            assert reply().startswith(b"354")
+            s.sendall(msg + b"\r\n.\r\n")
+            answers.append(reply())
+        s.sendall(b"QUIT\r\n")
+        assert reply().startswith(b"221")
+    finally:
+        f.close()
+        s.close()
+    assert answers[0].startswith(b"250"), answers[0]
+    assert answers[1].startswith(b"552"), answers[1]
+    t = tame.wait_ticket("Bare LF lines")
+    text = tame.ticket(t["id"])["messages"][0]["text"]
+    assert "line 002999 of a bare-LF message" in text
+    assert [t["subject"] for t in tame.tickets()] == ["Bare LF lines"]
+
+
 def test_greeting_and_helo_required(tame):
     replies = raw_dialogue(tame.smtp_port, [
         "MAIL FROM:<carol@example.org>",

@@ -340,6 +340,26 @@ test_data_limits(void **state)
 	assert_string_equal(buf_str(&out), "12345678\r\n");
 	buf_free(&out);
 
+	/* a message of bare-LF lines is not one long line: each LF ends
+	 * one for the cap (a terminator still needs CRLF) */
+	buf_init(&out, 1 << 20);
+	smtp_data_init(&d, 10, 1000);
+	assert_int_equal(smtp_data_feed(&d, "1234567\n1234567\n\n.\n"
+	    "12345678\r\n.\r\n", 32, &out), 32);
+	assert_false(d.line_too_long);
+	assert_true(d.done);
+	assert_string_equal(buf_str(&out), "1234567\n1234567\n\n.\n"
+	    "12345678\r\n");
+	buf_free(&out);
+	/* ... while one bare-LF line over it still is */
+	buf_init(&out, 1 << 20);
+	smtp_data_init(&d, 10, 1000);
+	assert_int_equal(smtp_data_feed(&d, "1234\n12345678901\r\n.\r\n",
+	    21, &out), 21);
+	assert_true(d.line_too_long);
+	assert_true(d.done);
+	buf_free(&out);
+
 	/* the message cap */
 	buf_init(&out, 1 << 20);
 	smtp_data_init(&d, 1000, 20);
