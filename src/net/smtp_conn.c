@@ -208,6 +208,15 @@ conn_add_received(struct smtp_server *srv, struct conn *c)
 	time_t t = time(NULL);
 	struct tm tm;
 
+	/* the longest header fits in front of the longest message: the
+	 * fixed words, id and date take under TRACE_WORDS bytes, the rest
+	 * is what the client and --hostname give */
+#define TRACE_WORDS 160
+	_Static_assert(TRACE_WORDS + sizeof(helo) + sizeof(rcpt) +
+	    sizeof(from) + sizeof(c->peer) + sizeof(srv->hostname) <=
+	    SMTP_TRACE_MAX, "SMTP_TRACE_MAX too small for our trace headers");
+#undef TRACE_WORDS
+
 	gmtime_r(&t, &tm);
 	trace_name(c->helo, helo, sizeof(helo));
 	rcpt[0] = '\0';

@@ -31,8 +31,12 @@
 #define SMTP_OUT_PAUSE  (16 * 1024)
 /* Protocol errors tolerated in one session before we hang up. */
 #define SMTP_ERRORS_MAX 20
-/* Room for our Received: header in front of a message. */
-#define SMTP_TRACE_MAX  1024
+/* Room for our trace headers (Return-Path, Received) in front of a
+ * message: with a 256-byte sender and recipient, a 127-byte HELO name,
+ * an IPv6 peer and a 255-byte --hostname they come to about 1,100 bytes
+ * (conn_add_received checks at compile time that the longest fits).
+ * 1024 did not always: a message near the SIZE limit then got 552. */
+#define SMTP_TRACE_MAX  2048
 #define SMTP_READ_CHUNK (16 * 1024)
 #define SMTP_KNOWN_MAX  64   /* mailbox addresses remembered */
 
