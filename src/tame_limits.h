@@ -22,6 +22,12 @@
 #define TAME_SMTP_RCPT_MAX          100
 /* Seconds a client may stay silent (RFC 5321 4.5.3.2 suggests 5 min). */
 #define TAME_SMTP_IDLE_SECONDS      300
+/* Seconds from the 354 to the end of the message: a client that drips
+ * a byte now and then, each within the idle time, must not hold its
+ * slot for ever. 30 minutes carries a 25 MB message at 14 kB/s, slower
+ * than any MTA that sends mail that big. TAME_SMTP_DATA_SECONDS in
+ * tamed's environment changes it (1 s to a day). */
+#define TAME_SMTP_DATA_SECONDS      (30 * 60)
 /* Seconds a connection being closed may take to read our last replies;
  * one that does not read them is closed without them. */
 #define TAME_SMTP_CLOSE_SECONDS     30

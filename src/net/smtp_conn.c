@@ -485,6 +485,7 @@ conn_data(struct smtp_server *srv, struct conn *c)
 	smtp_data_init(&c->data, TAME_SMTP_DATA_LINE_MAX,
 	    TAME_SMTP_MESSAGE_MAX);
 	c->state = C_DATA;
+	c->data_start = mono_now();
 	conn_reply(c, 354, "End data with <CR><LF>.<CR><LF>");
 }
 

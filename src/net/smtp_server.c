@@ -207,6 +207,19 @@ srv_timeouts(struct smtp_server *srv, time_t now)
 			}
 			continue;
 		}
+		if (c && c->state == C_DATA &&
+		    now - c->data_start >= srv->data_s) {
+			tame_log(TAME_LOG_INFO, "smtp: %s: message not ended "
+			    "%lld s after DATA (%zu bytes so far); closed",
+			    c->peer, (long long)(now - c->data_start),
+			    c->msg.len);
+			smtp_conn_reset_tx(srv, c);
+			smtp_conn_printf(c, "421 4.4.2 %s Error: message took "
+			    "too long, closing\r\n", srv->hostname);
+			c->closing = 1;
+			smtp_conn_run(srv, c);
+			continue;
+		}
 		if (c && c->state == C_CMD &&
 		    now - c->progress >= 2 * srv->idle_s) {
 			tame_log(TAME_LOG_INFO, "smtp: %s: no mail in %lld s of "
@@ -481,6 +494,10 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	/* the tests shorten the idle timeout; nothing else should */
 	srv->idle_s = tame_env_i64("TAME_SMTP_IDLE_SECONDS", 1,
 	    TAME_SMTP_IDLE_SECONDS, TAME_SMTP_IDLE_SECONDS);
+	/* the time a message may take after DATA: an admin may give
+	 * senders on slow links longer, a test a few seconds */
+	srv->data_s = tame_env_i64("TAME_SMTP_DATA_SECONDS", 1, 24 * 3600,
+	    TAME_SMTP_DATA_SECONDS);
 	/* ... and the memory of mail being received */
 	srv->held_max = (size_t)tame_env_i64("TAME_SMTP_HELD_MB", 1,
 	    TAME_SMTP_HELD_MAX >> 20, TAME_SMTP_HELD_MAX >> 20) << 20;

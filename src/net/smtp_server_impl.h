@@ -69,6 +69,8 @@ struct conn {
 	time_t progress;    /* ... of the connection or its last message
 	                       taken: commands alone (NOOP every minute)
 	                       do not hold a slot for ever */
+	time_t data_start;  /* ... of the 354: a message dripped in byte
+	                       by byte does not either */
 	time_t stuck;       /* closing, replies unsent since (0: not seen) */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char *helo;         /* the client's name, NULL before HELO */
@@ -117,6 +119,7 @@ struct smtp_server {
 	                        or the test's */
 	uint64_t next_queue_id;
 	int64_t idle_s;      /* TAME_SMTP_IDLE_SECONDS, or the test's */
+	int64_t data_s;      /* TAME_SMTP_DATA_SECONDS, or the admin's */
 	atomic_int stop;
 	pthread_mutex_t mu;   /* guards what follows */
 	pthread_cond_t cond;

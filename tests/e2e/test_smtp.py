@@ -854,3 +854,52 @@ def test_commands_alone_do_not_hold_a_connection(tame_data):
         busy.close()
         f.close()
         s.close()
+
+
+def test_a_message_dripped_in_does_not_hold_a_connection(tame_data):
+    """A client that sends its message a byte at a time, each byte within
+    the idle time, held its connection for as long as it liked (four
+    addresses could hold all 512): the message must now end within
+    TAME_SMTP_DATA_SECONDS of the 354 (30 minutes; the test's 4 s), or
+    the client is answered 421 4.4.2 and closed, and nothing is stored.
+    A message sent at an ordinary pace still goes through."""
+    tame = tame_data
+    tame.start(env={"TAME_SMTP_IDLE_SECONDS": "2",
+                    "TAME_SMTP_DATA_SECONDS": "4"})
+    s, f, reply = raw_session(tame.smtp_port)
+    try:
+        assert reply().startswith(b"220")
+        for cmd, code in ((b"EHLO drip", b"250"),
+                          (b"MAIL FROM:<drip@example.org>", b"250"),
+                          (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
+                          (b"DATA", b"354")):
+            s.sendall(cmd + b"\r\n")
+            assert reply().startswith(code), cmd
+        # the replies so far were read whole; from here on one recv()
+        # at a time, as a timed-out makefile cannot be read again
+        t0, answer = time.monotonic(), b""
+        s.sendall(b"Subject: Dripped\r\n\r\n")
+        s.settimeout(1)
+        while time.monotonic() - t0 < 12 * SLOW and b"\n" not in answer:
+            try:
+                s.sendall(b"x")
+                answer += s.recv(512) or b"(closed)\n"
+            except socket.timeout:
+                pass
+            except OSError as e:
+                answer += b"(%s)\n" % str(e).encode()
+        elapsed = time.monotonic() - t0
+        if not answer:
+            # never cut off: the message ends, and is taken
+            s.settimeout(5 * SLOW)
+            s.sendall(b"\r\n.\r\n")
+            answer = s.recv(512)
+    finally:
+        f.close()
+        s.close()
+    assert answer.startswith(b"421 4.4.2"), (elapsed, answer)
+    assert 3 <= elapsed <= 10 * SLOW, (elapsed, answer)
+    assert "after DATA" in tame.log_text()
+    tame.send_mail(make_message(subject="At an ordinary pace"))
+    tame.wait_ticket("At an ordinary pace")
+    assert [t["subject"] for t in tame.tickets()] == ["At an ordinary pace"]
