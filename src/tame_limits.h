@@ -31,6 +31,12 @@
 /* Seconds a connection being closed may take to read our last replies;
  * one that does not read them is closed without them. */
 #define TAME_SMTP_CLOSE_SECONDS     30
+/* Seconds a stopping tamed waits for the messages already taken to be
+ * stored, so that their senders hear 250 (or 451) rather than a 421
+ * for a message stored all the same, which their retry would store a
+ * second time. A commit takes milliseconds; a disk that hangs longer
+ * must not hold the stop for ever. */
+#define TAME_SMTP_STOP_SECONDS      30
 /* Concurrent SMTP/LMTP connections; the rest get 421. */
 #define TAME_SMTP_CONN_MAX          512
 /* ... of them from one client address: one that opens hundreds and

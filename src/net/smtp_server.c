@@ -11,7 +11,8 @@
  * thread, puts (slot, generation, result) on a mutex-protected list and
  * pokes the eventfd; the loop then answers 250 or 451. The generation
  * number makes a completion for a connection that went away (and whose
- * slot was reused) harmless.
+ * slot was reused) harmless. On the stop, the messages in the queue
+ * are answered before the other connections are told 421.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -179,6 +180,13 @@ srv_completions(struct smtp_server *srv)
 			smtp_conn_reset_tx(srv, c);
 			c->state = C_CMD;
 			c->last = c->progress = mono_now();
+			if (atomic_load(&srv->stop)) {
+				/* stopping (srv_drain): the answer, then no
+				 * more commands */
+				smtp_conn_printf(c, "421 4.3.2 %s Service "
+				    "shutting down\r\n", srv->hostname);
+				c->closing = 1;
+			}
 			smtp_conn_run(srv, c);
 		}
 		free(ev);
@@ -241,6 +249,47 @@ srv_timeouts(struct smtp_server *srv, time_t now)
 	}
 }
 
+/* On the way out: no connection or command is taken any more, and the
+ * senders whose message is in the queue get its answer (250, or 451)
+ * as it comes, for at most TAME_SMTP_STOP_SECONDS. A 421 instead would
+ * tell them to send again a message that was stored all the same,
+ * stored twice then if it has neither Message-ID nor Date. */
+static void
+srv_drain(struct smtp_server *srv)
+{
+	struct timespec until;
+	int i, left;
+
+	for (i = 0; i < 2; i++) {
+		if (srv->lfd[i] < 0)
+			continue;
+		epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->lfd[i], NULL);
+		close(srv->lfd[i]);
+		srv->lfd[i] = -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);	/* as srv->cond waits */
+	until.tv_sec += TAME_SMTP_STOP_SECONDS;
+	pthread_mutex_lock(&srv->mu);
+	for (;;) {
+		while (!srv->done_head && srv->inflight &&
+		    pthread_cond_timedwait(&srv->cond, &srv->mu, &until) !=
+		    ETIMEDOUT)
+			;
+		left = srv->inflight;
+		if (!srv->done_head)
+			break;
+		pthread_mutex_unlock(&srv->mu);
+		srv_completions(srv);
+		pthread_mutex_lock(&srv->mu);
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (left)
+		tame_log(TAME_LOG_WARN, "smtp: %d message%s not stored within "
+		    "%d s of the stop: %s told 421", left, left == 1 ? "" : "s",
+		    TAME_SMTP_STOP_SECONDS, left == 1 ? "its sender is" :
+		    "their senders are");
+}
+
 static void *
 srv_main(void *arg)
 {
@@ -281,13 +330,15 @@ srv_main(void *arg)
 			srv_timeouts(srv, now);
 		}
 	}
+	srv_drain(srv);
 	for (i = 0; i < TAME_SMTP_CONN_MAX; i++) {
 		struct conn *c = srv->conns[i];
 
 		if (!c)
 			continue;
-		smtp_conn_printf(c, "421 4.3.2 %s Service shutting down\r\n",
-		    srv->hostname);
+		if (!c->closing)
+			smtp_conn_printf(c, "421 4.3.2 %s Service shutting "
+			    "down\r\n", srv->hostname);
 		smtp_conn_flush(c);
 		smtp_conn_close(srv, c);
 	}

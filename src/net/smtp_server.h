@@ -30,7 +30,10 @@ struct smtp_server_config {
  * starts the thread. */
 enum tame_err smtp_server_start(const struct smtp_server_config *cfg,
     struct smtp_server **out);
-/* Closes listeners and connections, joins the thread, frees srv. */
+/* Closes the listeners, answers the messages the queue holds as it
+ * stores them (for at most TAME_SMTP_STOP_SECONDS), tells every other
+ * connection 421 and closes it, joins the thread, frees srv. The queue
+ * must still run. */
 void smtp_server_stop(struct smtp_server *srv);
 
 #endif

@@ -132,3 +132,52 @@ def test_sigterm_during_load_stops_cleanly(tame):
     counts = collections.Counter(t["subject"] for t in tame.tickets())
     assert [s for s in acked if counts[s] != 1] == []
     assert all(n == 1 for n in counts.values())
+
+
+def test_sigterm_answers_the_message_being_stored(tame):
+    """A sender whose message is already in the queue when tamed is
+    stopped hears what became of it: 250 once it is stored, not the
+    "421 shutting down" that every connection used to get, which made
+    the sender send it again, and a message with neither Message-ID nor
+    Date (nothing to know it again by) was then stored twice. Whatever
+    the answer, the store holds the message exactly when it was 250."""
+    import socket
+    tame.stop()
+    tame.start(env={"TAME_LOG": "debug"})
+    head = (b"From: nomid@example.org\r\nTo: " + MAILBOX.encode() +
+            b"\r\nSubject: Stored while stopping\r\n\r\n")
+    # large, so that storing it takes a while after it is taken
+    body = head + (b"y" * 76 + b"\r\n") * 250000
+    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
+                                 timeout=60 * SLOW)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    try:
+        assert reply().startswith(b"220")
+        for cmd, code in ((b"EHLO stop.example.org", b"250"),
+                          (b"MAIL FROM:<nomid@example.org>", b"250"),
+                          (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
+                          (b"DATA", b"354")):
+            s.sendall(cmd + b"\r\n")
+            assert reply().startswith(code), cmd
+        s.sendall(body + b".\r\n")
+        # the message is in the queue: then the stop
+        wait_for(lambda: "bytes: submitted" in tame.log_text(), 30,
+                 interval=0.01, what="the message handed to the queue")
+        tame.proc.send_signal(signal.SIGTERM)
+        answer = reply()
+        after = f.read()
+    finally:
+        f.close()
+        s.close()
+    assert tame.stop() == 0
+    assert answer.startswith(b"250"), answer
+    assert after.startswith(b"421 4.3.2"), after
+    tame.start()
+    stored = tame.tickets_with_subject("Stored while stopping")
+    assert len(stored) == 1, stored
