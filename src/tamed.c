@@ -280,6 +280,7 @@ main(int argc, char **argv)
 	hc.datadir = data;
 	hc.listen = http;
 	hc.outbox = ob;
+	hc.queue = q;
 	if ((rc = http_api_start(&hc, &api))) {
 		fprintf(stderr, "tamed: cannot listen for HTTP on %s: %s\n",
 		    http, tame_strerror(rc));

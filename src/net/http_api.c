@@ -62,6 +62,7 @@
 #include "http_tags.h"
 #include "http_tickets.h"
 #include "http_util.h"
+#include "ingestq.h"
 #include "web_assets.h"
 #include "../core/buf.h"
 #include "../core/util.h"
@@ -111,6 +112,7 @@ struct http_api {
 	atomic_int live;      /* started by libmicrohttpd and not closed */
 	char *datadir;
 	struct outbox *outbox;
+	struct ingestq *queue;   /* for health_check; may be NULL */
 	int64_t health_wait_s;   /* see health_check */
 	int64_t health_disk_mb;
 	pthread_key_t store_key;
@@ -332,7 +334,9 @@ health(struct http_ctx *c)
 /* GET /health: "ok", or "degraded" with what a monitor should show
  * someone: replies waiting longer than TAME_HEALTH_WAIT_S (relay down,
  * a login refused), the data directory's disk nearly full. The store
- * that cannot be read answers 503: nothing works then. */
+ * that cannot be read answers 503: nothing works then; so does one
+ * whose sync to disk failed, which takes no mail until the restart
+ * (ingestq_failing). */
 static void
 health_check(struct http_ctx *c, struct http_api *api)
 {
@@ -340,7 +344,7 @@ health_check(struct http_ctx *c, struct http_api *api)
 	int64_t queued = 0, oldest = 0, age_s = 0;
 	long long free_mb = -1;
 	struct statvfs v;
-	int readable;
+	int readable, failing = 0;
 
 	/* the file gone from the directory: the connections open on it
 	 * still read, but nothing written is kept */
@@ -352,6 +356,12 @@ health_check(struct http_ctx *c, struct http_api *api)
 	    store_outbox_waiting(c->store, &queued, &oldest) == TAME_OK))
 		json_array_append_new(problems, json_string("the store cannot "
 		    "be read (see the log)"));
+	if (api->queue && ingestq_failing(api->queue)) {
+		failing = 1;
+		json_array_append_new(problems, json_string("the store failed "
+		    "to sync to disk: mail is refused (451) until tamed is "
+		    "restarted (see the log)"));
+	}
 	if (queued && oldest)
 		age_s = (tame_now_ms() - oldest) / 1000;
 	if (queued && age_s >= api->health_wait_s)
@@ -365,11 +375,11 @@ health_check(struct http_ctx *c, struct http_api *api)
 			json_array_append_new(problems, json_sprintf("%lld MB "
 			    "free on the data directory's disk", free_mb));
 	}
-	http_json(c, readable ? 200 : 503, json_pack("{s:s,s:s,s:o,s:{s:I,"
-	    "s:I},s:I}", "status", json_array_size(problems) ? "degraded" :
-	    "ok", "version", TAME_VERSION, "problems", problems, "outbox",
-	    "queued", (json_int_t)queued, "oldest_s", (json_int_t)age_s,
-	    "disk_free_mb", (json_int_t)free_mb));
+	http_json(c, readable && !failing ? 200 : 503, json_pack("{s:s,s:s,"
+	    "s:o,s:{s:I,s:I},s:I}", "status", json_array_size(problems) ?
+	    "degraded" : "ok", "version", TAME_VERSION, "problems", problems,
+	    "outbox", "queued", (json_int_t)queued, "oldest_s",
+	    (json_int_t)age_s, "disk_free_mb", (json_int_t)free_mb));
 }
 
 /* 1 if the If-None-Match header value inm names etag (or is "*"): the
@@ -924,6 +934,7 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 		goto out;
 	}
 	api->outbox = cfg->outbox;
+	api->queue = cfg->queue;
 	api->health_wait_s = tame_env_i64("TAME_HEALTH_WAIT_S", 0, INT64_MAX,
 	    HEALTH_WAIT_S_DEFAULT);
 	api->health_disk_mb = tame_env_i64("TAME_HEALTH_DISK_MB", 0,

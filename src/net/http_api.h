@@ -14,12 +14,14 @@
 #include "../core/err.h"
 
 struct http_api;
+struct ingestq;
 struct outbox;
 
 struct http_api_config {
 	const char *datadir;
 	const char *listen;     /* "127.0.0.1:8080" */
 	struct outbox *outbox;  /* kicked after a reply is queued; may be NULL */
+	struct ingestq *queue;  /* mail in, for /health; may be NULL */
 };
 
 enum tame_err http_api_start(const struct http_api_config *cfg,

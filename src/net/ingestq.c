@@ -27,6 +27,13 @@
  * Before, sixteen senders waited for one disk sync per batch, which
  * took milliseconds, longer than storing the batch.
  *
+ * A failed sync stops the queue for good (until tamed is restarted):
+ * what the failed batch wrote may never reach the disk, and neither
+ * may anything after it (store_sync), so from then on every message is
+ * answered 451 and nothing more is written. Without that, the sender's
+ * retry of the failed batch's message was found in the store as a
+ * duplicate and answered 250, and so was every later message.
+ *
  * The writer's connection defers the search index (store_index_defer):
  * FTS5 costs about twice as much per message in a commit of a dozen as
  * in one of hundreds, and a 250 need not wait for the index. Messages
@@ -102,6 +109,8 @@ struct ingestq {
 	                              process's write lock (the store's
 	                              busy timeout rounds it up) */
 	int lock_said;             /* that wait is in the log */
+	int sync_failed;           /* a sync failed: everything is refused
+	                              (451) until tamed is restarted */
 	struct store *store;
 	int64_t unindexed;         /* queued for the index (writer only);
 	                              -1: not known yet */
@@ -149,6 +158,17 @@ stopping(struct ingestq *q)
 	return s;
 }
 
+int
+ingestq_failing(struct ingestq *q)
+{
+	int f;
+
+	pthread_mutex_lock(&q->mu);
+	f = q->sync_failed;
+	pthread_mutex_unlock(&q->mu);
+	return f;
+}
+
 /* Stores jobs in the open transaction (opening it first when tx is not
  * set), each in a save point; they join the transaction's list. */
 static void
@@ -158,11 +178,14 @@ ingestq_run(struct ingestq *q, struct txn *tx, struct job *batch)
 	enum tame_err rc = TAME_OK;
 	int64_t now = tame_now_ms(), t0 = tame_mono_ms();
 
+	/* after a failed sync nothing more is written (ingestq_syncer) */
+	if (!tx->open && ingestq_failing(q))
+		rc = TAME_EIO;
 	/* another process holding the store's write lock (a tame command
 	 * stopped with Ctrl-Z, a sqlite3 shell in a transaction) is waited
 	 * for a while; then the senders hear 451 and try again later,
 	 * rather than wait without an answer for as long as it lasts */
-	if (!tx->open) {
+	if (!tx->open && !rc) {
 		while ((rc = store_begin(q->store)) == TAME_EBUSY &&
 		    tame_mono_ms() - t0 < q->lock_wait_ms && !stopping(q)) {
 			if (!q->lock_said)
@@ -244,6 +267,10 @@ ingestq_index(struct ingestq *q)
 	int64_t left = 0;
 	enum tame_err rc;
 
+	if (ingestq_failing(q)) {
+		q->unindexed = 0;	/* nothing more is written */
+		return;
+	}
 	if ((rc = store_begin(q->store)) == TAME_OK &&
 	    (rc = store_index_pending(q->store, INGESTQ_INDEX_BATCH,
 	    &left)) == TAME_OK)
@@ -259,15 +286,17 @@ ingestq_index(struct ingestq *q)
 
 /* The syncer: committed -> durable -> answered, until the writer has
  * exited and nothing is left. A failed sync answers the batch as not
- * stored (451): its messages may be in the store all the same, and the
- * sender's retry is then stored once, as a duplicate Message-ID. */
+ * stored (451), and every batch after it too, whatever its own sync
+ * says: the failed batch's messages may be in the store all the same,
+ * but not on disk, so a sender's retry found there as a duplicate must
+ * not count as stored either. Said once in the log. */
 static void *
 ingestq_syncer(void *arg)
 {
 	struct ingestq *q = arg;
 	struct job *list, *j, *next;
 	enum tame_err rc;
-	int stored;
+	int stored, failed;
 
 	pthread_setname_np(pthread_self(), "ingest-sync");
 	pthread_mutex_lock(&q->mu);
@@ -279,10 +308,21 @@ ingestq_syncer(void *arg)
 		q->committed.head = NULL;
 		q->committed.tail = &q->committed.head;
 		q->syncing = 1;
+		failed = q->sync_failed;
 		pthread_mutex_unlock(&q->mu);
 		for (stored = 0, j = list; j; j = j->next)
 			stored += j->rc == TAME_OK;
-		rc = stored ? store_sync(q->store) : TAME_OK;
+		rc = failed ? TAME_EIO : stored ? store_sync(q->store) :
+		    TAME_OK;
+		if (rc && !failed) {
+			tame_log(TAME_LOG_ERR, "ingest: the store could not be "
+			    "synced to disk: every message is now answered 451 "
+			    "(try again later) and none is stored until tamed is "
+			    "restarted; check the disk, then restart tamed");
+			pthread_mutex_lock(&q->mu);
+			q->sync_failed = 1;
+			pthread_mutex_unlock(&q->mu);
+		}
 		for (j = list; j; j = next) {
 			next = j->next;
 			j->done(j->arg, j->rc ? j->rc : rc);

@@ -37,6 +37,11 @@ void ingestq_stop(struct ingestq *q);
 void ingestq_submit(struct ingestq *q, char *raw, size_t len,
     char *mail_from, char *rcpts, ingestq_done_fn done, void *arg);
 
+/* Whether a sync of the store has failed: from then on every message is
+ * answered as not stored (451) and nothing more is written, until the
+ * process is restarted. Any thread. */
+int ingestq_failing(struct ingestq *q);
+
 /* Callback run by the writer thread after each commit that stored at
  * least one message (tamed uses it to wake the outbox for acks and to
  * notify live views). May be NULL. */

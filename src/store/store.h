@@ -280,7 +280,10 @@ enum tame_err store_bulk_writer(struct store *s);
 enum tame_err store_lazy_sync(struct store *s);
 /* Makes every transaction committed on this database so far durable.
  * Unlike every other call it may run on another thread than the
- * connection's, at the same time as the connection is used. */
+ * connection's, at the same time as the connection is used. After one
+ * failure every later call in the process fails too (TAME_EIO): a
+ * later success would not mean that what the failed one had to write
+ * is on disk. */
 enum tame_err store_sync(struct store *s);
 /* Ends what a finished request left open on this connection: a
  * statement not reset (it would keep an old snapshot of the database

@@ -119,7 +119,8 @@ struct sq_ckpt;
 enum tame_err sq_ckpt_attach(struct sq *q, const char *path);
 void sq_ckpt_detach(struct sq *q);
 /* Makes every commit so far on q's file durable (fdatasync of the WAL);
- * safe on any thread while q is in use, as it touches only the file. */
+ * safe on any thread while q is in use, as it touches only the file.
+ * Once one has failed, every later call fails as well (TAME_EIO). */
 enum tame_err sq_ckpt_sync(struct sq *q);
 
 /* store_sqlite_json.c: JSON text written straight into a buf, for the

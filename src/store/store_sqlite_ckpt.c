@@ -27,6 +27,13 @@
  * The descriptor is checked against the file's name before each sync:
  * a WAL deleted and created anew (all connections closed meanwhile) is
  * opened again, and its directory synced, as SQLite does for a new WAL.
+ *
+ * A sync that fails is final for the process: Linux reports a failed
+ * write-back once and marks the pages clean, so the next fdatasync()
+ * succeeds without having written them, and every WAL frame after a lost
+ * one is thrown away by recovery as well (the frames' checksums chain).
+ * So every later sq_ckpt_sync() fails too, until tamed is restarted
+ * (PostgreSQL stops on a failed fsync for the same reason).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +81,8 @@ struct sq_ckpt {
 	int dbfd;               /* the database file opened, to tell that
 	                           it is still the one at path; or -1 */
 	int moved;              /* it is not: said once in the log */
+	int sync_failed;        /* a sync failed: said once in the log,
+	                           and none is trusted after it */
 };
 
 static pthread_mutex_t ckpt_list_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -278,6 +287,10 @@ sq_ckpt_sync(struct sq *q)
 		pthread_mutex_unlock(&c->sync_mu);
 		return TAME_EIO;
 	}
+	if (c->sync_failed) {
+		pthread_mutex_unlock(&c->sync_mu);
+		return TAME_EIO;
+	}
 	if (c->walfd >= 0 && !same_file(c->walfd, wal)) {
 		close(c->walfd);
 		c->walfd = -1;
@@ -308,10 +321,14 @@ sq_ckpt_sync(struct sq *q)
 		rc = TAME_EIO;
 	}
 out:
+	if (rc)
+		c->sync_failed = 1;
 	pthread_mutex_unlock(&c->sync_mu);
 	/* logged, not set on q: q's own thread may be using its message */
 	if (rc)
-		tame_log(TAME_LOG_ERR, "store: sync %s: %s", wal,
-		    strerror(err));
+		tame_log(TAME_LOG_ERR, "store: sync %s: %s: what was written "
+		    "since the last sync may not be on disk, and no later sync "
+		    "can be trusted: nothing more is made durable until tamed "
+		    "is restarted (check the disk first)", wal, strerror(err));
 	return rc;
 }

@@ -165,6 +165,77 @@ def small_fs(tmp_path, size):
         subprocess.run(["umount", "-l", str(small)])
 
 
+SYNC_SHIM_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* fdatasync() of the store's WAL by tamed's ingest syncer thread fails
+ * with EIO once each time the file TAME_TEST_FAILSYNC names exists (it
+ * is removed then), and waits TAME_TEST_SLOWSYNC_S seconds first while
+ * the file TAME_TEST_SLOWSYNC names exists. */
+int
+fdatasync(int fd)
+{
+	static int (*real)(int);
+	const char *fail = getenv("TAME_TEST_FAILSYNC");
+	const char *slow = getenv("TAME_TEST_SLOWSYNC");
+	const char *secs = getenv("TAME_TEST_SLOWSYNC_S");
+	char name[16], link[64], path[PATH_MAX];
+	ssize_t n;
+
+	if (!real)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0 ||
+	    strcmp(name, "ingest-sync") != 0)
+		return real(fd);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 4 || memcmp(path + n - 4, "-wal", 4) != 0)
+		return real(fd);
+	if (fail && unlink(fail) == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (slow && secs && access(slow, F_OK) == 0)
+		sleep((unsigned)atoi(secs));
+	return real(fd);
+}
+"""
+
+
+def sync_shim(tmp_path, **env):
+    """The environment that starts tamed with SYNC_SHIM_C preloaded (a
+    disk whose sync fails or is slow, when the tests say so), with env
+    added (TAME_TEST_FAILSYNC=FILE, ...). Built with cc here; the test
+    is skipped where there is none."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        pytest.skip("no C compiler to build the fdatasync shim")
+    src, so = tmp_path / "syncshim.c", tmp_path / "syncshim.so"
+    src.write_text(SYNC_SHIM_C)
+    cp = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(so),
+                         str(src), "-ldl", "-pthread"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if cp.returncode != 0:
+        pytest.skip("cannot build the fdatasync shim: %s" %
+                    cp.stdout.decode("utf-8", "replace")[-500:])
+    e = {"LD_PRELOAD": str(so),
+         # a sanitizer build wants its runtime first; the shim only
+         # wraps one libc function
+         "ASAN_OPTIONS": ":".join(filter(None, [
+             os.environ.get("ASAN_OPTIONS"),
+             "verify_asan_link_order=0"]))}
+    e.update({k: str(v) for k, v in env.items()})
+    return e
+
+
 def run_tame(data, *args, stdin=b"", check=True, timeout=120):
     """Runs `tame --data DATA ARGS...`; returns a CliResult. With check,
     a non-zero exit fails the test. Sanitizer reports always fail it."""

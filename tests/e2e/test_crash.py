@@ -7,7 +7,10 @@ import smtplib
 import threading
 import time
 
-from conftest import MAILBOX, SLOW, make_message, settle, wait_for
+import pytest
+
+from conftest import (MAILBOX, SLOW, make_message, settle, sync_shim,
+                      wait_for)
 
 
 def load(tame, n_threads, stop, acked, unacked):
@@ -181,3 +184,41 @@ def test_sigterm_answers_the_message_being_stored(tame):
     tame.start()
     stored = tame.tickets_with_subject("Stored while stopping")
     assert len(stored) == 1, stored
+
+
+def test_failed_sync_refuses_mail_until_restart(tame_data, tmp_path):
+    """When the disk fails to sync the store (fdatasync says EIO), what
+    the failed batch wrote may never reach the disk, nor anything after
+    it: the sender is told 451, and so is every later message, the
+    sender's retry included, until tamed is restarted. /health says so
+    (503), the log once. Before, the retry was found in the store as a
+    "duplicate" and answered 250, and so was all later mail."""
+    tame = tame_data
+    flag = tmp_path / "failsync"
+    tame.start(env=sync_shim(tmp_path, TAME_TEST_FAILSYNC=flag))
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+    first = make_message(subject="Sync failed")
+    later = make_message(subject="After the failure")
+    flag.touch()
+    codes = []
+    for msg in (first, first, later):
+        try:
+            tame.send_mail(msg)
+            codes.append(250)
+        except smtplib.SMTPDataError as e:
+            codes.append(e.smtp_code)
+    assert not flag.exists(), "the shim did not fail the sync"
+    assert codes == [451, 451, 451], codes
+    st, _, body = tame.api("GET", "/api/v1/health", token=None)
+    assert st == 503, (st, body)
+    assert any("sync" in p for p in body["problems"]), body
+    log = tame.log_text()
+    assert log.count("every message is now answered 451") == 1, log
+    # restarted (the disk checked): the retries are taken, each once
+    tame.restart()
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+    tame.send_mail(first)
+    tame.send_mail(later)
+    tame.wait_ticket("Sync failed")
+    tame.wait_ticket("After the failure")
+    assert len(tame.tickets()) == 2
