@@ -13,6 +13,13 @@
  * too long), nothing more goes out until it can: an item the relay took
  * but that cannot be marked sent is remembered here, never sent again
  * while tamed runs, and its mark is written before anything else goes.
+ *
+ * An item goes only once the commit that queued it is on disk: the
+ * ingest writer queues an acknowledgement with its ticket in a commit
+ * that its syncer makes durable afterwards (ingestq.c), and this thread
+ * sees the row as soon as it is committed. So each item is preceded by
+ * store_sync(), which waits for that sync (or does it); after a failed
+ * sync none goes until tamed is restarted.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -44,6 +51,7 @@ struct outbox {
 	/* the outbox thread's own: the item sent but not yet marked so,
 	 * 0 none (one at most: nothing goes while there is one) */
 	int64_t unmarked;
+	int sync_said;           /* a failed sync holds everything: logged */
 };
 
 /* How the error of mail waiting for a relay starts. */
@@ -226,6 +234,18 @@ outbox_run_due(struct outbox *ob)
 		if (store_outbox_next(ob->store, now, &it, &next_due)) {
 			store_outbox_item_clear(&it);
 			return next_due;
+		}
+		/* not before the item is on disk: an ack for a ticket that
+		 * a crash then takes away (and whose number goes to someone
+		 * else) must never leave */
+		if (store_sync(ob->store)) {
+			if (!ob->sync_said)
+				tame_log(TAME_LOG_ERR, "outbox: the store could "
+				    "not be synced to disk: nothing is sent "
+				    "until tamed is restarted");
+			ob->sync_said = 1;
+			store_outbox_item_clear(&it);
+			return tame_now_ms() + OUTBOX_STORE_PAUSE_MS;
 		}
 		err[0] = '\0';
 		wrc = TAME_OK;

@@ -2,13 +2,15 @@
 bounces, and acknowledgements that never loop."""
 
 import email.utils
+import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import (MAILBOX, Api, SmtpSink, assert_error, make_message,
-                      new_msgid, settle, strip_angle, wait_for)
+from conftest import (MAILBOX, SLOW, Api, SmtpSink, assert_error,
+                      make_message, new_msgid, settle, strip_angle,
+                      sync_shim, wait_for)
 
 
 def open_ticket(tame, subject, sender="carol@example.org"):
@@ -660,6 +662,43 @@ def test_ack_once_per_sender_per_hour(tame, sink):
     assert len(sink.to("alice@example.org")) == 1
     assert len(sink.to("bob@example.org")) == 1
     assert len(sink.messages) == 2
+
+
+def test_ack_waits_until_its_mail_is_on_disk(tame_data, tmp_path):
+    """The acknowledgement is queued in the same commit as its ticket,
+    and that commit is made durable afterwards, by the ingest queue's
+    sync. The outbox, looking every 2 s, saw the committed row at once
+    and sent the ack while the sync still ran: a crash then would have
+    left the customer an ack for a ticket that is gone (its number
+    later someone else's). Here the disk takes 4 s to sync the mail:
+    the ack must not leave before the sender has its 250."""
+    tame = tame_data
+    slow = tmp_path / "slowsync"
+    tame.start(env=sync_shim(tmp_path, TAME_TEST_SLOWSYNC=slow,
+                             TAME_TEST_SLOWSYNC_S=4))
+    sink = SmtpSink(tame.relay_port)
+    try:
+        set_ack(tame)
+        answered = {}
+
+        def send():
+            tame.send_mail(make_message(sender="dora@example.org",
+                                        subject="Slow disk"))
+            answered["at"] = time.monotonic()
+        slow.touch()
+        th = threading.Thread(target=send, daemon=True)
+        th.start()
+        wait_for(lambda: sink.to("dora@example.org"), 20,
+                 interval=0.02, what="the acknowledgement")
+        acked_at = time.monotonic()
+        th.join(30 * SLOW)
+        slow.unlink()
+        assert "at" in answered, "no 250 for the mail"
+        assert acked_at > answered["at"] - 0.5, (
+            "the ack left %.1f s before the mail was on disk" %
+            (answered["at"] - acked_at))
+    finally:
+        sink.stop()
 
 
 def test_no_ack_for_mail_written_days_ago(tame, sink):
