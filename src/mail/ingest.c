@@ -8,7 +8,8 @@
  * written, and only then the derived rows, all inside one save point.
  * When anything after the raw copy fails, the save point is rolled back
  * and the message is kept, raw copy written again, as an unparsed ticket
- * pointing at it. A failure that even that cannot survive leaves nothing
+ * pointing at it; but for a passing trouble (memory, the disk, a lock),
+ * which leaves nothing of it, for its sender to try again. A failure that even that cannot survive leaves nothing
  * of the message behind, so a batch can go on without it.
  *
  * The parse and everything derived from the message alone (sender, the
@@ -852,6 +853,12 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 		rc = TAME_OK;
 		goto out;
 	}
+	/* a passing trouble (memory, the disk, a lock) is no reason to
+	 * keep a good mail unparsed for good: nothing of it stays, and its
+	 * sender hears 451 and tries again */
+	if (rc == TAME_ENOMEM || rc == TAME_EBUSY || rc == TAME_EIO ||
+	    rc == TAME_EDISK)
+		goto undo;
 	if (rc) {
 		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
 		    (long long)res->raw_id, tame_strerror(rc), store_errmsg(s));
