@@ -336,7 +336,7 @@ health(struct http_ctx *c)
  * a login refused), the data directory's disk nearly full. The store
  * that cannot be read answers 503: nothing works then; so does one
  * whose sync to disk failed, which takes no mail until the restart
- * (ingestq_failing). */
+ * (ingestq_failing), and a data directory that cannot be written. */
 static void
 health_check(struct http_ctx *c, struct http_api *api)
 {
@@ -370,6 +370,14 @@ health_check(struct http_ctx *c, struct http_api *api)
 		    "messages say why)", (long long)queued, queued == 1 ?
 		    "mail is" : "mails are", (long long)(age_s / 60)));
 	if (statvfs(api->datadir, &v) == 0) {
+		/* remounted read-only (as after disk errors) or not ours to
+		 * write: nothing can be saved */
+		if ((v.f_flag & ST_RDONLY) || access(api->datadir, W_OK)) {
+			failing = 1;
+			json_array_append_new(problems, json_string("the data "
+			    "directory cannot be written to (a read-only file "
+			    "system?): nothing can be saved"));
+		}
 		free_mb = (long long)(((uint64_t)v.f_bavail * v.f_frsize) >> 20);
 		if (free_mb < api->health_disk_mb)
 			json_array_append_new(problems, json_sprintf("%lld MB "

@@ -47,7 +47,9 @@ map_err(int src)
 		return TAME_ETOOBIG;
 	case SQLITE_FULL:
 	case SQLITE_IOERR:
-		/* the disk, not the data: worth trying again later */
+	case SQLITE_READONLY:
+		/* the disk, not the data (full, failing, remounted
+		 * read-only): worth trying again later */
 		return TAME_EDISK;
 	}
 	return TAME_ESTORE;
@@ -429,6 +431,16 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	    (migrate ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_err(q, src, path);
+		goto out;
+	}
+	/* SQLite opens a file it may not write read-only rather than
+	 * fail: a connection made while the file system was read-only
+	 * would refuse every write for good, after it is writable again.
+	 * Failing the open lets the next one try again. */
+	if (sqlite3_db_readonly(q->db, "main") == 1) {
+		store_set_errmsg(&q->base, "%s: cannot be written to (a "
+		    "read-only file system?)", path);
+		rc = TAME_EDISK;
 		goto out;
 	}
 	/* customers' mail and the agents' password hashes: for the

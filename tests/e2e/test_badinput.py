@@ -3,6 +3,7 @@ shown as a ticket; the daemon stays healthy."""
 
 import base64
 import socket
+import subprocess
 import uuid
 
 import pytest
@@ -421,6 +422,49 @@ def test_html_mail_shown_in_part_says_so_and_blank_text_is_skipped(tame):
     hits = tame.tickets(q="invoice")
     assert [x["id"] for x in hits] == [t["id"]]
 
+
+
+def test_read_only_data_directory_is_said_and_overcome(tmp_path):
+    """The data directory made read-only (a read-only bind mount over
+    it, as a file system remounted read-only after disk errors looks to
+    a new open): health answers 503 naming it, a store connection made
+    meanwhile is not left read-only for good, and once it is writable
+    again notes are saved without a restart."""
+    with small_fs(tmp_path, "16m") as small:
+        tame = Tame(small)
+        data = str(tame.data)
+        try:
+            tame.setup()
+            tame.start()
+            tame.send_mail(make_message(subject="Read only"))
+            tid = tame.wait_ticket("Read only")["id"]
+            subprocess.run(["mount", "--bind", data, data], check=True)
+            try:
+                subprocess.run(["mount", "-o", "remount,bind,ro", data],
+                               check=True)
+                st, _, health = tame.api("GET", "/api/v1/health",
+                                         token=None)
+                assert st == 503, health
+                assert any("cannot be written" in p
+                           for p in health["problems"]), health
+                # every HTTP worker opens its connection now, some of
+                # them read-only before
+                for _ in range(8):
+                    tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                             {"text": "While read-only."})
+            finally:
+                subprocess.run(["umount", "-l", data])
+            assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+            for i in range(8):
+                st, _, body = tame.api(
+                    "POST", "/api/v1/tickets/%d/notes" % tid,
+                    {"text": "Writable again %d." % i})
+                assert st == 201, (i, st, body)
+        finally:
+            tame.stop()
+            log = tame.log_text()
+    assert not tame.bad_exits and not [m for m in SANITIZER_MARKS
+                                       if m in log], log[-4000:]
 
 
 def test_full_disk_answers_503_and_saves_once_there_is_room(tmp_path):
