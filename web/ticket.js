@@ -168,7 +168,7 @@ export class TicketView {
 			if (c === 'reply' || c === 'note')
 				this.composer.compose(c);
 			else if (!this.composer.restoreDraft())
-				this.convEl.focus();
+				this.focus();
 		});
 	}
 
@@ -704,8 +704,10 @@ export class TicketView {
 			this.reload(true);
 	}
 
+	// The keys act on the conversation; the page stays where it is (a
+	// ticket taller than the screen opens at its heading).
 	focus() {
-		this.convEl.focus();
+		this.convEl.focus({ preventScroll: true });
 	}
 
 	destroy() {

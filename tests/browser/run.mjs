@@ -15,4 +15,5 @@ import './inline.mjs';
 import './keyboard.mjs';
 import './finding.mjs';
 import './time.mjs';
+import './outliers.mjs';
 import './shots.mjs';
