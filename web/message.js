@@ -115,21 +115,54 @@ export function foldPoint(lines, forward) {
 // Finnish and Polish forms.
 const forwardSubject = /^\s*(fwd?|wg|tr|rv|enc|doorst|vb|vl|pd)\s*:/i;
 
+// What a text shows before "Show all": a few screens.
+const LONG_TEXT = 30000, LONG_LINES = 300;
+
+// Text (a pasted log of megabytes, say) as an element: beyond
+// LONG_LINES or LONG_TEXT characters only its first part, up to a line
+// end where there is one, and a button that shows the rest. Shown
+// whole, it is in pieces of 64 k characters: chromium stops wrapping
+// one text node of a few MB and draws the rest on one line millions of
+// pixels wide.
+function longText(text) {
+	const el = h('div', { className: 'text', dir: 'auto' });
+	let head = text.slice(0, LONG_TEXT).split('\n', LONG_LINES).join('\n');
+	// a little beyond is not worth a button
+	if (text.length <= head.length * 1.2)
+		return fill(el, text);
+	if (head.length === LONG_TEXT) {
+		let cut = head.lastIndexOf('\n');
+		if (cut < LONG_TEXT / 2)
+			cut = Math.max(head.lastIndexOf(' '), LONG_TEXT / 2);
+		head = head.slice(0, cut).replace(/[\ud800-\udbff]$/, '');
+	}
+	fill(el, head + '…');
+	const more = h('button', {
+		type: 'button', className: 'link more-text',
+		onclick: () => {
+			el.replaceChildren(...text.match(/[^]{1,65536}/gu));
+			more.remove();
+			// the focus stays where the agent reads, not on the page
+			el.tabIndex = -1;
+			el.focus({ preventScroll: true });
+		},
+	}, 'Show all ' + size(new Blob([text]).size));
+	return h('div', {}, el, more);
+}
+
 function textBody(text, subject) {
 	const lines = (text || '').replace(/\r\n/g, '\n').split('\n');
 	const cut = foldPoint(lines, forwardSubject.test(subject || ''));
 	const shown = cut < 0 ? lines : lines.slice(0, cut);
 	while (shown.length && /^\s*$/.test(shown[shown.length - 1]))
 		shown.pop();
-	const body = h('div', { className: 'text', dir: 'auto' },
-		shown.join('\n'));
+	const body = longText(shown.join('\n'));
 	if (cut < 0)
 		return body;
 	const folded = lines.slice(cut).join('\n').replace(/\s+$/, '');
 	return h('div', {}, body, h('details', { className: 'quoted' },
 		h('summary', { 'aria-label': 'Show quoted text and signature' },
-			'···'),
-		h('div', { className: 'text', dir: 'auto' }, folded)));
+			'···'), longText(folded)));
 }
 
 // href as a URL to open in a new tab, or null. Only absolute http,
@@ -446,4 +479,5 @@ export function renderMessage(t, m, authorName) {
 
 function fill(el, child) {
 	el.replaceChildren(child);
+	return el;
 }

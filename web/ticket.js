@@ -309,7 +309,11 @@ export class TicketView {
 					'same problem' }, 'trend: ' + t.trend.label) : null,
 			into ? h('a', { className: 'pill warn merged-into',
 				href: '#/t/' + into.data.into }, 'merged into #' +
-				into.data.into) : null);
+				into.data.into) : null,
+			// the composer is below the conversation, which may be long
+			h('button', { type: 'button', id: 'reply-top', className: 'small',
+				'aria-keyshortcuts': 'r', title: 'r',
+				onclick: () => this.composer.compose('reply') }, 'Reply'));
 		this.renderActions();
 		// A long thread shows its first message and its latest few; the
 		// ones between wait behind one button.

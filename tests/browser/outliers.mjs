@@ -6,11 +6,30 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeMail, waitFor } from './lib.mjs';
 import { env, assertClean, openTicket } from './fixture.mjs';
 
 // A mail body of n numbered lines.
 const lines = (n, what = 'line') => Array.from({ length: n }, (_, i) =>
 	what + ' ' + (i + 1) + ' of the log the customer pasted').join('\n');
+
+// Sends text, which may be one line of megabytes, base64-encoded as a
+// mail program would; returns the ticket's id.
+async function deliverBase64(from, subject, text) {
+	const m = makeMail({ from, subject, text: '' });
+	m.raw = m.raw.replace('Content-Transfer-Encoding: 8bit',
+		'Content-Transfer-Encoding: base64').replace(/\r\n$/,
+		Buffer.from(text).toString('base64').replace(/.{76}/g, '$&\r\n') +
+		'\r\n');
+	const top = async () => ((await env.tamed.api('GET',
+		'/tickets?status=any&limit=1')).tickets[0] || {}).id;
+	const before = await top();
+	await env.tamed.send(m);
+	return waitFor(async () => {
+		const id = await top();
+		return id !== before && id;
+	}, { timeout: 60000, what: 'the ticket of ' + subject });
+}
 
 test('a ticket taller than the screen opens at its heading, the ' +
 	'conversation focused', async () => {
@@ -30,6 +49,53 @@ test('a ticket taller than the screen opens at its heading, the ' +
 	assert.equal(at.scrolled, 0, 'the ticket opened scrolled down');
 	assert.ok(at.head >= 0 && at.assign >= 0, 'the heading is off screen: ' +
 		JSON.stringify(at));
+	assertClean(seen);
+	await context.close();
+});
+
+test('a message of megabytes shows its first part, and all of it, wrapped, ' +
+	'on request; the reply is one click from the top', async () => {
+	const words = ['refund', 'never', 'again', 'terrible', 'order',
+		'waiting', 'weeks', 'the', 'and', 'furious'];
+	const parts = ['Here is the whole log, all of it in one paragraph:'];
+	for (let n = 0, i = 0; n < 5 * 1024 * 1024; i++) {
+		parts.push(words[i * 7 % words.length]);
+		n += parts[parts.length - 1].length + 1;
+	}
+	parts.push('LASTWORD');
+	const text = parts.join(' ');
+	const id = await deliverBase64('Paula Paste <paula@example.org>',
+		'One paragraph of five megabytes', text);
+	const { page, seen, context } = await openTicket(id);
+	const conv = () => page.evaluate(() => {
+		const c = document.querySelector('.conversation');
+		const m = document.getElementById('main');
+		return { tall: c.scrollHeight, chars: c.textContent.length,
+			wide: m.scrollWidth - m.clientWidth,
+			end: /LASTWORD$/.test(c.querySelector('.msg.in .text')
+				.textContent) };
+	});
+	const folded = await conv();
+	assert.ok(folded.tall < 20000 && folded.chars < 100000,
+		'the message is shown whole: ' + JSON.stringify(folded));
+	assert.equal(folded.end, false);
+	// the reply, from the top of the ticket
+	await page.locator('.ticket-head').getByRole('button', { name: 'Reply' })
+		.click();
+	await page.waitForSelector('#composer-text:focus');
+	assert.ok(await page.$eval('#composer-text', (el) => {
+		const r = el.getBoundingClientRect();
+		return r.top >= 0 && r.bottom <= innerHeight;
+	}), 'the composer is off screen');
+	// all of it: every word there, and no line wider than the pane
+	await page.locator('.msg.in').getByRole('button',
+		{ name: /^Show all 5\.\d MB$/ }).click();
+	await page.waitForFunction(() => document.querySelector('.msg.in .text')
+		.textContent.endsWith('LASTWORD'), null, { timeout: 30000 });
+	const all = await conv();
+	assert.equal(all.chars > text.length, true, 'not all the text is shown');
+	assert.equal(all.wide, 0, 'a line runs off the pane sideways');
+	assert.equal(await page.locator('.msg.in button.more-text').count(), 0);
 	assertClean(seen);
 	await context.close();
 });
