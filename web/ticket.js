@@ -298,7 +298,12 @@ export class TicketView {
 				href: withSelect(this.ctx.listHash, t.id),
 				className: 'back', 'aria-keyshortcuts': 'Escape',
 			}, '← ' + back),
-			h('h1', {}, h('span', {}, flat(t.subject) || '(no subject)'),
+			// a subject of a thousand characters is cut to three lines:
+			// all of it on hover, or a click
+			h('h1', {},
+				h('span', { title: flat(t.subject),
+					onclick: (e) => e.target.classList.toggle('whole') },
+				flat(t.subject) || '(no subject)'),
 				h('span', { className: 'muted id' }, ' #' + t.id)),
 			h('span', { className: 'pill st-' + t.status }, t.status),
 			t.unparsed ? h('span', { className: 'pill warn' },

@@ -99,3 +99,38 @@ test('a message of megabytes shows its first part, and all of it, wrapped, ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('a subject of a thousand characters takes three lines of the ' +
+	'heading, on a desk and on a phone; all of it on hover or a click',
+	async () => {
+		const subject = ('URGENT refund request for order 4711 ').repeat(30)
+			.slice(0, 1000).trim();
+		const id = await env.tamed.deliver({ subject, text: 'See above.' });
+		// as kept: a subject is cut at 998 characters (RFC 5322)
+		const kept = (await env.tamed.api('GET', '/tickets/' + id)).ticket
+			.subject;
+		assert.ok(kept.length > 990);
+		const { page, seen, context } = await openTicket(id);
+		for (const width of [1280, 390]) {
+			await page.setViewportSize({ width, height: 800 });
+			const h1 = await page.$eval('.ticket-head h1', (el) => {
+				const line = parseFloat(getComputedStyle(el).lineHeight) ||
+					el.querySelector('.id').getBoundingClientRect().height;
+				const r = el.getBoundingClientRect();
+				const id = el.querySelector('.id').getBoundingClientRect();
+				return { lines: r.height / line, id: id.right <= r.right &&
+					id.height > 0, title: el.firstChild.title };
+			});
+			assert.ok(h1.lines <= 3.5, width + ' px: the subject takes ' +
+				h1.lines.toFixed(1) + ' lines');
+			assert.ok(h1.id, 'the ticket number is not shown');
+			assert.equal(h1.title, kept);
+		}
+		const tall = () => page.$eval('.ticket-head h1', (el) =>
+			el.getBoundingClientRect().height);
+		const cut = await tall();
+		await page.click('.ticket-head h1 > span:first-child');
+		assert.ok(await tall() > cut * 2, 'a click shows no more of it');
+		assertClean(seen);
+		await context.close();
+	});
