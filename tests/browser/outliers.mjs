@@ -134,3 +134,45 @@ test('a subject of a thousand characters takes three lines of the ' +
 		assertClean(seen);
 		await context.close();
 	});
+
+// s with n combining marks (U+0300-036F) on each letter: "zalgo".
+const zalgo = (s, n) => [...s].map((c, i) => c + Array.from({ length: n },
+	(_, j) => String.fromCharCode(0x300 + (i * 31 + j * 7) % 0x70))
+	.join('')).join('');
+
+// Whether the element sel draws anything outside its own box (more
+// than 3 px off it): the strips around it, shot with the element shown
+// and hidden, differ.
+async function inkOutside(page, sel) {
+	const el = page.locator(sel).first();
+	await el.scrollIntoViewIfNeeded();
+	const b = await el.boundingBox();
+	const strips = [
+		{ x: b.x, y: b.y - 27, width: b.width, height: 24 },
+		{ x: b.x, y: b.y + b.height + 3, width: b.width, height: 24 },
+		{ x: b.x - 27, y: b.y, width: 24, height: b.height },
+		{ x: b.x + b.width + 3, y: b.y, width: 24, height: b.height },
+	].filter((c) => c.x >= 0 && c.y >= 0);
+	const shots = async () => Promise.all(strips.map((clip) =>
+		page.screenshot({ clip })));
+	const shown = await shots();
+	await el.evaluate((e) => { e.style.visibility = 'hidden'; });
+	const hidden = await shots();
+	await el.evaluate((e) => { e.style.visibility = ''; });
+	return shown.some((s, i) => !s.equals(hidden[i]));
+}
+
+test('letters under stacked combining marks stay in their box: the name ' +
+	'in the message and beside it, the text', async () => {
+	const id = await env.tamed.deliver({
+		from: '"' + zalgo('Zed Zalgo', 60) + '" <zed@example.org>',
+		subject: 'Zalgo in the name', text: 'Hello ' + zalgo('PLEASE', 60) +
+			' answer.\n\nThanks' });
+	const { page, seen, context } = await openTicket(id);
+	await page.waitForSelector('.customer h2');
+	for (const sel of ['.msg.in .from', '.customer h2', '.msg.in .text'])
+		assert.equal(await inkOutside(page, sel), false, sel +
+			' draws outside its box');
+	assertClean(seen);
+	await context.close();
+});
