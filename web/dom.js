@@ -135,12 +135,14 @@ export function personName(p) {
 	return p.name || p.email || '';
 }
 
-// Up to two initials of a name or email.
+// Up to two initials of a name or email: the first letter or digit of
+// its first and last words, not an invisible character, a mark or half
+// an emoji.
 export function initials(p) {
-	const s = personName(p).replace(/@.*/, '').trim();
-	const parts = s.split(/[\s._-]+/).filter(Boolean);
-	const a = parts[0] ? parts[0][0] : '?';
-	const b = parts.length > 1 ? parts[parts.length - 1][0] : '';
+	const parts = personName(p).replace(/@.*/, '').split(/[\s._-]+/)
+		.map((w) => (w.match(/[\p{L}\p{N}]/u) || [''])[0]).filter(Boolean);
+	const a = parts[0] || '?';
+	const b = parts.length > 1 ? parts[parts.length - 1] : '';
 	return (a + b).toUpperCase();
 }
 

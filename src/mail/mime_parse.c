@@ -151,16 +151,33 @@ first_mailbox(InternetAddressList *l, int depth)
 	return NULL;
 }
 
-/* The decoded display name of m into *out (NULL when it has none). */
+/* The decoded display name of m into *out (NULL when it has none),
+ * without explicit bidi controls (tame_bidi_control): an override in a
+ * name turns "<RLO>Alice" into "ecilA" wherever it is shown, and
+ * "<RLO>moc.knab@ecnanif" into an address. Its letters keep their own
+ * direction. */
 static enum tame_err
 clean_name(InternetAddressMailbox *m, char **out)
 {
 	const char *name = internet_address_get_name(INTERNET_ADDRESS(m));
+	const char *p;
+	char *flat, *w;
+	size_t n;
 
 	*out = NULL;
 	if (!name || !*name)
 		return TAME_OK;
-	if (!(*out = mime_clean_str(name, TAME_FIELD_MAX, 1)))
+	if (!(flat = strdup(name)))
+		return TAME_ENOMEM;
+	for (p = name, w = flat; *p; p += n)
+		if (!(n = tame_bidi_control((const unsigned char *)p))) {
+			*w++ = *p;
+			n = 1;
+		}
+	*w = '\0';
+	*out = mime_clean_str(flat, TAME_FIELD_MAX, 1);
+	free(flat);
+	if (!*out)
 		return TAME_ENOMEM;
 	if (!**out) {
 		free(*out);

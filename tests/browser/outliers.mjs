@@ -176,3 +176,19 @@ test('letters under stacked combining marks stay in their box: the name ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('an avatar\'s initials are letters: not an invisible character, ' +
+	'nor half an emoji', async () => {
+	for (const [name, want] of [['\u200b\u2060Zoe \u200dAdams', 'ZA'],
+		['\ud83d\udc69\u200d\ud83d\udcbb Dev Team', 'DT'],
+		['\u202eAlice Smith', 'AS']]) {
+		const id = await env.tamed.deliver({ from: '"' + name + '" <i' +
+			want + '@example.org>', subject: 'Initials ' + want,
+		text: 'Hello.' });
+		const { page, seen, context } = await openTicket(id);
+		await page.waitForSelector('.customer .avatar');
+		assert.equal(await page.textContent('.customer .avatar'), want);
+		assertClean(seen);
+		await context.close();
+	}
+});

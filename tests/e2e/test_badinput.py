@@ -233,6 +233,29 @@ def test_rfc2047_words_cut_with_padding_read_whole(tame):
     assert [a["filename"] for a in atts] == ["Счёт.pdf"]
 
 
+@pytest.mark.parametrize("tag,name,want", [
+    ("bob", "Bob \u202eevil\u202c Smith", "Bob evil Smith"),
+    ("alice", "\u202eAlice", "Alice"),
+    ("david", "\u2067\u05d3\u05d5\u05d3 Cohen\u2069 \u202d3rd\u200f",
+     "\u05d3\u05d5\u05d3 Cohen 3rd"),
+    ("none", "\u202e\u202c", None),
+])
+def test_bidi_controls_left_out_of_names(tame, tag, name, want):
+    """A right-to-left override in a display name turned "\u202eAlice"
+    into "ecilA" (and "\u202emoc.knab@ecnanif" into an address):
+    explicit bidi controls are left out of names, as of file names.
+    A name of nothing else is no name. The letters keep their own
+    direction."""
+    addr = "rlo-%s@example.org" % tag
+    subject = "Override in the name of %s" % tag
+    tame.send_mail(sender='"%s" <%s>' % (name, addr), subject=subject)
+    t = tame.wait_ticket(subject)
+    sender = tame.ticket(t["id"])["messages"][0]["from"]
+    assert sender["email"] == addr
+    assert (sender.get("name") or None) == want
+    assert (t["customer"].get("name") or None) == want
+
+
 def test_smtp_garbage_commands(tame):
     s = socket.create_connection(("127.0.0.1", tame.smtp_port), timeout=10)
     f = s.makefile("rb")

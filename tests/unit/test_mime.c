@@ -331,6 +331,16 @@ test_attachment(void **state)
 	assert_string_equal(p.att[1].filename,
 	    "\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a.txt");
 	mime_parsed_free(&p);
+
+	/* in a name "<RLO>Alice" shows as "ecilA": the controls are left
+	 * out, and a name of nothing else is none */
+	parse_str("From: =?utf-8?Q?=E2=80=AEAlice_=E2=81=A7B=E2=81=A9?= <a@b.c>\n"
+	    "Reply-To: =?utf-8?Q?=E2=80=AE_=E2=80=AC?= <r@b.c>\n"
+	    "Subject: x\n\nx\n", &p);
+	assert_string_equal(p.from_name, "Alice B");
+	assert_string_equal(p.reply_to, "r@b.c");
+	assert_null(p.reply_to_name);
+	mime_parsed_free(&p);
 }
 
 /* Apple Mail writes a picture between two paragraphs as mixed parts:
