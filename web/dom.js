@@ -129,10 +129,19 @@ export function flat(s) {
 	return (s || '').replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
+// An address in a name: a run without spaces, controls or <>()[]",;:
+// around an "@". src/net/http_first.c finds them the same way.
+const IN_NAME = /[^\0- <>()[\]",;:]+@[^\0- <>()[\]",;:]+/g;
+
+// A person's name, else their address. A name that holds an address
+// other than their own ("ceo@example.com" <x@evil.example>) would
+// pass for it: their address shows instead.
 export function personName(p) {
 	if (!p)
 		return '';
-	return p.name || p.email || '';
+	const own = (p.email || '').toLowerCase();
+	return p.name && !(p.name.match(IN_NAME) || []).some((a) =>
+		a.toLowerCase() !== own) ? p.name : p.email || '';
 }
 
 // Up to two initials of a name or email: the first letter or digit of

@@ -425,7 +425,7 @@ export function renderMessage(t, m, authorName) {
 	h('header', {},
 		h('span', { className: 'kind' }, label),
 		h('strong', { className: 'from' }, who),
-		kind === 'in' && m.from && m.from.name ? h('span',
+		kind === 'in' && m.from && who !== m.from.email ? h('span',
 			{ className: 'muted' }, ' <' + m.from.email + '>') : null,
 		kind === 'in' ? toneChips(m.tone, 3) : null,
 		h('span', { className: 'spacer' }),

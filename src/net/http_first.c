@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <jansson.h>
 #include "http_first.h"
@@ -109,13 +110,43 @@ html_flat(struct buf *b, const char *s)
 	return buf_add_html(b, (const char *)run, (size_t)(p - run));
 }
 
-/* personName() of web/dom.js: the name, else the email, else "". */
+/* 1 if c ends an address in a name: a space, a control or one of
+ * <>()[]",;: (IN_NAME of web/dom.js). */
+static int
+addr_stop(char c)
+{
+	return (unsigned char)c <= ' ' || strchr("<>()[]\",;:", c) != NULL;
+}
+
+/* 1 if name holds an address (a run of characters that are not
+ * addr_stop with an "@" inside it) other than email, ignoring case. */
+static int
+names_other(const char *name, const char *email)
+{
+	const char *at, *a, *b;
+	size_t n = strlen(email);
+
+	for (at = strchr(name, '@'); at; at = strchr(at + 1, '@')) {
+		for (a = at; a > name && !addr_stop(a[-1]); a--)
+			;
+		for (b = at + 1; *b && !addr_stop(*b); b++)
+			;
+		if (a < at && b > at + 1 && ((size_t)(b - a) != n ||
+		    strncasecmp(a, email, n) != 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* personName() of web/dom.js: the name, else the email, else ""; the
+ * email when the name holds another address ("ceo@example.com"
+ * <x@evil.example> would pass for the CEO). */
 static const char *
 person(json_t *p)
 {
-	const char *s = str(p, "name");
+	const char *s = str(p, "name"), *email = str(p, "email");
 
-	return *s ? s : str(p, "email");
+	return *s && !names_other(s, email) ? s : email;
 }
 
 /* ago() of web/dom.js for secs: "now", "5m", "3h", "2d", "4w", "2mo",

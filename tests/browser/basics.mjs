@@ -68,6 +68,10 @@ test('first rows: the page comes with the inbox in it, the app takes over',
 			subject: hostile, text: 'Firstrows body' });
 		await env.tamed.deliver({ subject: 'Firstrows second',
 			text: 'So that j has a row to go to' });
+		// a name that passes for another address: the real one shows
+		const fake = await env.tamed.deliver({
+			from: '"ceo@example.com" <mallory@evil.example>',
+			subject: 'Firstrows payout', text: 'Change the account.' });
 		const { page, seen, context } = await watchedPage(env.browser,
 			env.tamed);
 		await signIn(page, env.tamed);
@@ -81,6 +85,8 @@ test('first rows: the page comes with the inbox in it, the app takes over',
 		assert.equal(await row.isVisible(), true);
 		assert.equal(await row.locator('.subject').textContent(), hostile);
 		assert.equal(await row.locator('.who').textContent(), 'Dora <D> Diaz');
+		assert.equal(await still.locator('#row-' + fake + ' .who')
+			.textContent(), 'mallory@evil.example');
 		// read out as the app's row is: one message, not "1 messages"
 		assert.match(await row.getAttribute('aria-label'), /, 1 message, /);
 		assert.equal(await still.locator('#main img').count(), 0);

@@ -192,3 +192,33 @@ test('an avatar\'s initials are letters: not an invisible character, ' +
 		await context.close();
 	}
 });
+
+test('a name that holds another address does not pass for it: the real ' +
+	'address shows in the list and the ticket', async () => {
+	const fakes = [['"ceo@example.com" <attacker@evil.example>',
+		'attacker@evil.example', 'Please change my bank details'],
+	['"support@example.com via Bank <billing@bank.example>" ' +
+		'<x@evil.example>', 'x@evil.example', 'Invoice overdue now'],
+	// the name holds their own address: it stays
+	['"Pat (pat@example.org)" <pat@example.org>', 'Pat (pat@example.org)',
+		'Name with the own address']];
+	for (const [from, shown, subject] of fakes) {
+		const id = await env.tamed.deliver({ from, subject,
+			text: 'This is the CEO. Change the payout account.' });
+		// the API keeps the name as it came
+		const t = (await env.tamed.api('GET', '/tickets/' + id)).ticket;
+		assert.equal(t.customer.name, from.match(/^"(.*)" </)[1]);
+		const { page, seen, context } = await openTicket(id);
+		assert.equal(await page.textContent('.msg.in .from'), shown);
+		assert.equal(await page.locator('.msg.in header').getByText(
+			'@example.com').count(), 0, 'the fake address is shown');
+		await page.waitForSelector('.customer h2');
+		assert.equal(await page.textContent('.customer h2'), shown);
+		await page.goto(env.tamed.url + '/#/inbox/all?q=' +
+			encodeURIComponent(subject));
+		await page.waitForSelector('#row-' + id);
+		assert.equal(await page.textContent('#row-' + id + ' .who'), shown);
+		assertClean(seen);
+		await context.close();
+	}
+});
