@@ -314,7 +314,8 @@ ingestq_syncer(void *arg)
 			stored += j->rc == TAME_OK;
 		rc = failed ? TAME_EIO : stored ? store_sync(q->store) :
 		    TAME_OK;
-		if (rc && !failed) {
+		/* out of descriptors (TAME_EBUSY) fails this batch only */
+		if (rc == TAME_EIO && !failed) {
 			tame_log(TAME_LOG_ERR, "ingest: the store could not be "
 			    "synced to disk: every message is now answered 451 "
 			    "(try again later) and none is stored until tamed is "

@@ -238,12 +238,12 @@ outbox_run_due(struct outbox *ob)
 		/* not before the item is on disk: an ack for a ticket that
 		 * a crash then takes away (and whose number goes to someone
 		 * else) must never leave */
-		if (store_sync(ob->store)) {
-			if (!ob->sync_said)
+		if ((wrc = store_sync(ob->store))) {
+			if (wrc == TAME_EIO && !ob->sync_said)
 				tame_log(TAME_LOG_ERR, "outbox: the store could "
 				    "not be synced to disk: nothing is sent "
 				    "until tamed is restarted");
-			ob->sync_said = 1;
+			ob->sync_said = wrc == TAME_EIO;
 			store_outbox_item_clear(&it);
 			return tame_now_ms() + OUTBOX_STORE_PAUSE_MS;
 		}

@@ -283,7 +283,8 @@ enum tame_err store_lazy_sync(struct store *s);
  * connection's, at the same time as the connection is used. After one
  * failure every later call in the process fails too (TAME_EIO): a
  * later success would not mean that what the failed one had to write
- * is on disk. */
+ * is on disk. TAME_EBUSY: a file could not be opened to sync it (out
+ * of descriptors); only this call failed, the next may succeed. */
 enum tame_err store_sync(struct store *s);
 /* Ends what a finished request left open on this connection: a
  * statement not reset (it would keep an old snapshot of the database

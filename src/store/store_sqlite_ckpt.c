@@ -237,17 +237,21 @@ sq_ckpt_detach(struct sq *q)
 }
 
 /* fsync()s the file or directory at path. */
+/* fsync of path: 0, -1 when it cannot be opened (too many open files:
+ * a passing trouble), -2 when the sync itself failed; errno says why. */
 static int
 sync_path(const char *path, int dir)
 {
-	int fd, r;
+	int fd, r, e;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
 	    (dir ? O_DIRECTORY : 0))) < 0)
 		return -1;
 	r = fsync(fd);
+	e = errno;
 	close(fd);
-	return r;
+	errno = e;
+	return r ? -2 : 0;
 }
 
 /* Whether fd is still the file named wal (or the database). */
@@ -267,7 +271,7 @@ sq_ckpt_sync(struct sq *q)
 	struct sq_ckpt *c = q->ckpt;
 	char wal[PATH_MAX], dir[PATH_MAX], *slash;
 	enum tame_err rc = TAME_OK;
-	int n, err = 0;
+	int n, r, err = 0;
 
 	if (!c)
 		return TAME_EINVAL;
@@ -299,10 +303,10 @@ sq_ckpt_sync(struct sq *q)
 		if ((c->walfd = open(wal, O_RDONLY | O_CLOEXEC)) < 0) {
 			/* No WAL: the last connection checkpointed it into
 			 * the database and removed it; sync that. */
-			if (errno != ENOENT || sync_path(c->path, 0) != 0) {
-				err = errno;
-				rc = TAME_EIO;
-			}
+			r = errno == ENOENT ? sync_path(c->path, 0) : -1;
+			err = errno;
+			if (r)
+				rc = r == -2 ? TAME_EIO : TAME_EBUSY;
 			goto out;
 		}
 		/* a WAL new to us: its name must survive a crash too */
@@ -311,9 +315,13 @@ sq_ckpt_sync(struct sq *q)
 			*(slash == dir ? slash + 1 : slash) = '\0';
 		else
 			snprintf(dir, sizeof(dir), ".");
-		if (sync_path(dir, 1) != 0) {
+		if ((r = sync_path(dir, 1)) != 0) {
 			err = errno;
-			rc = TAME_EIO;
+			rc = r == -2 ? TAME_EIO : TAME_EBUSY;
+			/* not opened: the directory is synced next time */
+			close(c->walfd);
+			c->walfd = -1;
+			goto out;
 		}
 	}
 	if (fdatasync(c->walfd) != 0) {
@@ -321,14 +329,20 @@ sq_ckpt_sync(struct sq *q)
 		rc = TAME_EIO;
 	}
 out:
-	if (rc)
+	/* a sync that failed is never trusted again; a file that could
+	 * not be opened (out of descriptors) only fails this batch */
+	if (rc == TAME_EIO)
 		c->sync_failed = 1;
 	pthread_mutex_unlock(&c->sync_mu);
 	/* logged, not set on q: q's own thread may be using its message */
-	if (rc)
+	if (rc == TAME_EIO)
 		tame_log(TAME_LOG_ERR, "store: sync %s: %s: what was written "
 		    "since the last sync may not be on disk, and no later sync "
 		    "can be trusted: nothing more is made durable until tamed "
 		    "is restarted (check the disk first)", wal, strerror(err));
+	else if (rc)
+		tame_log(TAME_LOG_WARN, "store: sync %s: cannot open it (%s); "
+		    "what waits for it is answered \"try again later\"", wal,
+		    strerror(err));
 	return rc;
 }

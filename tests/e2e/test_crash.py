@@ -222,3 +222,39 @@ def test_failed_sync_refuses_mail_until_restart(tame_data, tmp_path):
     tame.wait_ticket("Sync failed")
     tame.wait_ticket("After the failure")
     assert len(tame.tickets()) == 2
+
+
+def test_out_of_descriptors_at_a_sync_fails_that_batch_only(tame):
+    """The store's WAL is opened for its first sync. Out of file
+    descriptors then (a low limit, many connections) fails that batch
+    with 451, but is no failed sync to disk: once descriptors are free
+    again mail is taken, and health stays 200, without a restart."""
+    import os
+    import resource
+    pid = tame.proc.pid
+    nofile = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    s = smtplib.SMTP("127.0.0.1", tame.smtp_port, timeout=10 * SLOW)
+    try:
+        s.ehlo("client.example.org")
+        settle(0.2)
+        used = len(os.listdir("/proc/%d/fd" % pid))
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (used, nofile[1]))
+        try:
+            msg = make_message(subject="No descriptor to sync")
+            try:
+                s.sendmail("carol@example.org", [MAILBOX], msg.as_bytes())
+                first = 250
+            except smtplib.SMTPDataError as e:
+                first = e.smtp_code
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, nofile)
+        if first == 250:
+            pytest.skip("the WAL was open already; nothing to show")
+        assert first == 451
+        s.sendmail("carol@example.org", [MAILBOX], msg.as_bytes())
+    finally:
+        s.close()
+    tame.wait_ticket("No descriptor to sync")
+    assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+    tame.send_mail(subject="And the next one")
+    tame.wait_ticket("And the next one")
