@@ -728,15 +728,21 @@ ingest_prep_free(struct ingest_prep *ip)
 	free(ip);
 }
 
+/* What joins a Message-ID and the fingerprint of another mail that
+ * reuses it; the store leaves it out of the References of our replies
+ * (store_sqlite_reply_ctx). */
+#define ALT_ID_MARK "#tame-"
+
 /* The Message-ID this message is stored under, in *msgid (the parsed
  * one, or *alt), and *dup when it is stored already. A Message-ID in
  * the store is the same mail again (a retry, another route's copy, a
- * re-read mbox) when its Date and body are the same, or when what has
- * it is ours (our own reply coming back) or has no raw copy to compare
- * with. Otherwise it is another mail that reuses the ID (a scanner's
- * or a script's fixed one): it is kept under the ID with its
- * fingerprint added, whose retry is found in turn. Nothing accepted is
- * dropped for sharing an ID. */
+ * re-read mbox, one a list or a gateway added a line to) when its Date
+ * is the same (its body, when it has none: mime_fingerprint), or when
+ * what has it is ours (our own reply coming back) or has no readable
+ * raw copy to compare with. Otherwise it is another mail that reuses
+ * the ID (a scanner's or a script's fixed one): it is kept under the
+ * ID with its fingerprint added, whose retry is found in turn. Nothing
+ * accepted is dropped for sharing an ID. */
 static enum tame_err
 stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
     size_t len, const char **msgid, char **alt, int *dup)
@@ -776,18 +782,21 @@ stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
 		mime_fingerprint(old.data, old.len, a);
 	buf_free(&old);
 	mime_fingerprint(raw, len, b);
-	if (rc == TAME_ENOTFOUND || (rc == TAME_OK && !memcmp(a, b,
+	/* a passing trouble is answered "try again"; a copy that cannot
+	 * be read (damaged) is no reason to refuse the mail for ever */
+	if (rc == TAME_ENOMEM || rc == TAME_EBUSY || rc == TAME_EIO ||
+	    rc == TAME_EDISK)
+		return rc;
+	if ((rc && rc != TAME_ETOOBIG) || (rc == TAME_OK && !memcmp(a, b,
 	    sizeof(a)))) {
 		*dup = 1;
 		return TAME_OK;
 	}
-	if (rc && rc != TAME_ETOOBIG)
-		return rc;
 	sodium_bin2hex(hex, sizeof(hex), b, 8);
-	n += 1 + sizeof(hex);
+	n += strlen(ALT_ID_MARK) + sizeof(hex);
 	if (!(*alt = malloc(n)))
 		return TAME_ENOMEM;
-	snprintf(*alt, n, "%s#%s", p->message_id, hex);
+	snprintf(*alt, n, "%s" ALT_ID_MARK "%s", p->message_id, hex);
 	rc = store_message_find(s, *alt, NULL, NULL, NULL);
 	if (rc == TAME_OK) {
 		*dup = 1;

@@ -77,10 +77,11 @@ enum tame_err mime_parse(const char *raw, size_t len, struct mime_parsed *out);
 void mime_parsed_free(struct mime_parsed *p);
 
 /* Whether two mails with one Message-ID are the same mail: a hash of
- * the Date header's value and the body (after the header block, CRLF
- * read as LF, line breaks at the end left out) of raw. A retry, or the
- * copy another route or an mbox brought, has the same; a scanner's or
- * a script's next mail under a fixed Message-ID has not. */
+ * the Date header's value of raw, or when it has none, of its body
+ * (after the header block, CRLF read as LF, line breaks at the end
+ * left out). A retry, or the copy another route, a list, a gateway or
+ * an mbox brought, has the same; a scanner's or a script's next mail
+ * under a fixed Message-ID has not. */
 #define MIME_FINGERPRINT_LEN 16
 void mime_fingerprint(const char *raw, size_t len,
     unsigned char out[MIME_FINGERPRINT_LEN]);

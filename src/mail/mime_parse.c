@@ -527,8 +527,9 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 
 /* See mime.h. The header block is read line by line up to its blank
  * line; of it only the first Date: counts, unfolded, its white space
- * squeezed (a relay may fold it anew). Without a blank line, the whole
- * message after our trace headers is hashed as body. */
+ * squeezed (a relay may fold it anew). Without a Date, the body: after
+ * the blank line, or without one the whole message after our trace
+ * headers. */
 void
 mime_fingerprint(const char *raw, size_t len,
     unsigned char out[MIME_FINGERPRINT_LEN])
@@ -572,9 +573,14 @@ mime_fingerprint(const char *raw, size_t len,
 	while (dn > 0 && date[dn - 1] == ' ')
 		dn--;
 	crypto_generichash_init(&st, NULL, 0, MIME_FINGERPRINT_LEN);
-	crypto_generichash_update(&st, (const unsigned char *)date, dn);
-	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-	hash_lf(&st, body ? body : raw + trace_len(raw, len), end);
+	if (dn > 0) {
+		crypto_generichash_update(&st, (const unsigned char *)"D", 1);
+		crypto_generichash_update(&st, (const unsigned char *)date,
+		    dn);
+	} else {
+		crypto_generichash_update(&st, (const unsigned char *)"B", 1);
+		hash_lf(&st, body ? body : raw + trace_len(raw, len), end);
+	}
 	crypto_generichash_final(&st, out, MIME_FINGERPRINT_LEN);
 }
 

@@ -605,7 +605,14 @@ store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
 	static const char cnt[] = "SELECT count(*) FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
 	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)";
-	static const char ids[] = "SELECT message_id FROM messages"
+	/* another mail under a Message-ID already stored is kept with
+	 * "#tame-" and 16 hex digits added (ingest.c stored_id): the
+	 * customer's mail program knows it by the ID it wrote */
+	static const char ids[] = "SELECT CASE WHEN message_id GLOB"
+	    " '*#tame-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+	    "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+	    "[0-9a-f][0-9a-f][0-9a-f]' THEN substr(message_id, 1,"
+	    " length(message_id) - 22) ELSE message_id END FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
 	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)"
 	    " ORDER BY id";

@@ -253,11 +253,12 @@ def test_duplicate_message_id_stored_once(tame):
     assert len(tame.tickets()) == 1
 
 
-def test_another_mail_under_a_used_message_id_is_kept(tame):
+def test_another_mail_under_a_used_message_id_is_kept(tame, sink):
     """A scanner or a script that writes one fixed Message-ID sends
     different mail under it: each is kept. The same mail again (a
-    retry, or a copy another route brought with other Received
-    headers) is still stored once."""
+    retry, a copy another relay brought with other Received headers,
+    one a list or a gateway added a footer to) is still stored once.
+    Our reply to the second names the Message-ID its sender wrote."""
     def scan(subject, date, body, trace=""):
         return ("%sFrom: Scanner <scanner@example.org>\r\nTo: %s\r\n"
                 "Subject: %s\r\nDate: %s\r\n"
@@ -272,18 +273,27 @@ def test_another_mail_under_a_used_message_id_is_kept(tame):
     mid2 = tame.ticket(t2["id"])["messages"][0]["message_id"]
     assert tame.ticket(t1["id"])["messages"][0]["message_id"] == \
         "fixed@scanner.example"
-    assert mid2.startswith("fixed@scanner.example#"), mid2
-    # retries of both, one through another relay and folded anew
+    assert mid2.startswith("fixed@scanner.example#tame-"), mid2
+    # retries of both, one through another relay and folded anew, one
+    # with a gateway's footer
     relayed = scan("Scan two", "Thu, 03 Dec 2026\r\n 10:05:00 +0000",
                    "page 2", "Received: from mx2.example.net by "
                    "mx.example.org; Thu, 3 Dec 2026 10:06:00 +0000\r\n")
-    for raw in (first, second, relayed):
+    footed = scan("Scan one", "Thu, 03 Dec 2026 10:00:00 +0000",
+                  "page 1\r\n-- \r\nScanned by the gateway.")
+    for raw in (first, second, relayed, footed):
         assert tame.send_raw(raw, "scanner@example.org") == {}
     tame.send_mail(subject="After the scans")
     tame.wait_ticket("After the scans")
     assert len(tame.tickets()) == 3
     for t in (t1, t2):
         assert len(tame.ticket(t["id"])["messages"]) == 1
+    st, _, body = tame.api("POST", "/api/v1/tickets/%d/replies" % t2["id"],
+                           {"text": "Got your scan."})
+    assert st == 201, body
+    sent = sink.wait_count(1)[0]["msg"]
+    assert sent["In-Reply-To"] == "<fixed@scanner.example>", \
+        sent["In-Reply-To"]
 
 
 def test_concurrent_connections_all_stored_once(tame):

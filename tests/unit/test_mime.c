@@ -988,8 +988,9 @@ test_message_id(void **state)
 	free(c);
 }
 
-/* mime_fingerprint: the same mail by another route or form is the same;
- * another Date or body is not. */
+/* mime_fingerprint: the same mail by another route or form, or with a
+ * footer added, is the same; another Date is not, nor, without a Date,
+ * another body. */
 static void
 test_fingerprint(void **state)
 {
@@ -1003,12 +1004,17 @@ test_fingerprint(void **state)
 	    "page 1\n\n";
 	static const char c[] = "Date: Thu, 03 Dec 2026 10:05:00 +0000\r\n"
 	    "Message-ID: <f@x>\r\n\r\npage 1\r\n";
+	/* the same Date with a list's footer: the same mail */
 	static const char d[] = "Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n"
-	    "Message-ID: <f@x>\r\n\r\npage 2\r\n";
-	static const char e[] = "Date: Thu, 03 Dec 2026 10:00:00 +0000";
+	    "Message-ID: <f@x>\r\n\r\npage 1\r\n--\r\nThe list\r\n";
+	/* without a Date, the body tells */
+	static const char e[] = "Message-ID: <f@x>\r\n\r\npage 1\r\n";
+	static const char g[] = "Message-ID: <f@x>\n\npage 1\n";
+	static const char k[] = "Message-ID: <f@x>\r\n\r\npage 2\r\n";
 	unsigned char fa[MIME_FINGERPRINT_LEN], fb[MIME_FINGERPRINT_LEN];
 	unsigned char fc[MIME_FINGERPRINT_LEN], fd[MIME_FINGERPRINT_LEN];
-	unsigned char fe[MIME_FINGERPRINT_LEN], ff[MIME_FINGERPRINT_LEN];
+	unsigned char fe[MIME_FINGERPRINT_LEN], fg[MIME_FINGERPRINT_LEN];
+	unsigned char fk[MIME_FINGERPRINT_LEN], fz[MIME_FINGERPRINT_LEN];
 
 	(void)state;
 	mime_fingerprint(a, sizeof(a) - 1, fa);
@@ -1016,11 +1022,16 @@ test_fingerprint(void **state)
 	mime_fingerprint(c, sizeof(c) - 1, fc);
 	mime_fingerprint(d, sizeof(d) - 1, fd);
 	mime_fingerprint(e, sizeof(e) - 1, fe);
-	mime_fingerprint("", 0, ff);
+	mime_fingerprint(g, sizeof(g) - 1, fg);
+	mime_fingerprint(k, sizeof(k) - 1, fk);
+	mime_fingerprint("", 0, fz);
 	assert_memory_equal(fa, fb, sizeof(fa));
 	assert_memory_not_equal(fa, fc, sizeof(fa));
-	assert_memory_not_equal(fa, fd, sizeof(fa));
-	assert_memory_not_equal(fe, ff, sizeof(fa));
+	assert_memory_equal(fa, fd, sizeof(fa));
+	assert_memory_equal(fe, fg, sizeof(fa));
+	assert_memory_not_equal(fe, fk, sizeof(fa));
+	assert_memory_not_equal(fe, fz, sizeof(fa));
+	assert_memory_not_equal(fa, fe, sizeof(fa));
 }
 
 int
