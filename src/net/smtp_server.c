@@ -267,7 +267,7 @@ srv_drain(struct smtp_server *srv)
 		close(srv->lfd[i]);
 		srv->lfd[i] = -1;
 	}
-	clock_gettime(CLOCK_REALTIME, &until);	/* as srv->cond waits */
+	clock_gettime(CLOCK_MONOTONIC, &until);	/* as srv->cond waits */
 	until.tv_sec += TAME_SMTP_STOP_SECONDS;
 	pthread_mutex_lock(&srv->mu);
 	for (;;) {
@@ -526,6 +526,7 @@ enum tame_err
 smtp_server_start(const struct smtp_server_config *cfg,
     struct smtp_server **out)
 {
+	pthread_condattr_t ca;
 	struct smtp_server *srv;
 	struct epoll_event ev;
 	enum tame_err rc = TAME_OK;
@@ -539,7 +540,11 @@ smtp_server_start(const struct smtp_server_config *cfg,
 		return TAME_ENOMEM;
 	srv->epfd = srv->wakefd = srv->lfd[0] = srv->lfd[1] = -1;
 	pthread_mutex_init(&srv->mu, NULL);
-	pthread_cond_init(&srv->cond, NULL);
+	/* srv_drain's deadline holds whatever the wall clock does */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	srv->done_tail = &srv->done_head;
 	srv->queue = cfg->queue;
 	/* the tests shorten the idle timeout; nothing else should */
