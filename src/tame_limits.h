@@ -37,6 +37,12 @@
  * second time. A commit takes milliseconds; a disk that hangs longer
  * must not hold the stop for ever. */
 #define TAME_SMTP_STOP_SECONDS      30
+/* Milliseconds the SMTP/LMTP listener takes no connection after
+ * accept() failed (out of descriptors or memory): a shortage that
+ * lasts then costs no CPU and no log, and a sender waits at most this
+ * long for its answer (421 when no descriptor is free, say). A
+ * connection that closes ends the pause sooner. */
+#define TAME_SMTP_ACCEPT_PAUSE_MS   200
 /* Concurrent SMTP/LMTP connections; the rest get 421. */
 #define TAME_SMTP_CONN_MAX          512
 /* ... of them from one client address: one that opens hundreds and

@@ -13,9 +13,20 @@
  * number makes a completion for a connection that went away (and whose
  * slot was reused) harmless. On the stop, the messages in the queue
  * are answered before the other connections are told 421.
+ *
+ * Out of descriptors, accept() fails at once for as long as the shortage
+ * lasts, and a level-triggered listener with senders waiting wakes the
+ * loop again at once: the loop would spin. So after a failed accept()
+ * the listeners are not watched for TAME_SMTP_ACCEPT_PAUSE_MS (or until
+ * one of our connections closes), the episode is logged once when it
+ * starts and once when it ends, and meanwhile the waiting senders are
+ * answered 421 on a spare descriptor kept for that, given up for the
+ * moment of each answer (as nginx and libuv do), rather than left
+ * waiting without a word.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -34,6 +45,121 @@
 #include "../core/util.h"
 #include "../store/store.h"
 #include "smtp_server_impl.h"
+
+/* ---- accept() failing: out of descriptors ---- */
+
+/* Watches the listeners for new connections (on), or stops watching. */
+static void
+srv_watch(struct smtp_server *srv, int on)
+{
+	struct epoll_event ev;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (srv->lfd[i] < 0)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = on ? EPOLLIN : 0;
+		ev.data.u64 = (TAG_LISTEN << TAG_SHIFT) | (uint64_t)i;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->lfd[i], &ev) < 0)
+			tame_log(TAME_LOG_WARN, "smtp: epoll_ctl: %s",
+			    strerror(errno));
+	}
+}
+
+/* Holds a descriptor to give up when there is none for a sender. */
+static void
+spare_take(struct smtp_server *srv)
+{
+	if (srv->spare_fd < 0)
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* With no descriptor left, answers the senders waiting on listener lfd
+ * 421 and closes their connections, each on the spare descriptor given
+ * up for the moment; at most SMTP_SHORT_BATCH of them. Returns how many
+ * were answered. Stops early when none waits, or when another thread
+ * took the descriptor given up (the spare is then had again later). */
+static unsigned
+srv_refuse_waiting(struct smtp_server *srv, int lfd)
+{
+	static const char busy[] = "421 4.3.2 Too many connections, try "
+	    "again later\r\n";
+	unsigned n = 0;
+	int fd;
+
+	while (n < SMTP_SHORT_BATCH && srv->spare_fd >= 0) {
+		close(srv->spare_fd);
+		srv->spare_fd = -1;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL |
+			    MSG_DONTWAIT) < 0)
+				tame_log(TAME_LOG_DEBUG, "smtp: send: %s",
+				    strerror(errno));
+			close(fd);
+			n++;
+		}
+		spare_take(srv);
+		if (fd < 0)
+			break;
+	}
+	return n;
+}
+
+/* accept() on listener which failed with err, an error that may well
+ * last (no descriptor or memory left, a firewall's refusal): logged
+ * when an episode of them starts; out of descriptors, the senders
+ * waiting are answered 421; the listeners are left alone for
+ * TAME_SMTP_ACCEPT_PAUSE_MS, so that the loop does not spin on them. */
+static void
+srv_accept_failed(struct smtp_server *srv, int which, int err)
+{
+	int64_t now = tame_mono_ms();
+	int short_fds = err == EMFILE || err == ENFILE;
+
+	if (!srv->short_since) {
+		srv->short_since = now ? now : 1;
+		srv->short_refused = 0;
+		if (short_fds)
+			tame_log(TAME_LOG_WARN, "smtp: accept: %s: senders "
+			    "are answered 421 (try again later) until "
+			    "descriptors are free again", strerror(err));
+		else
+			tame_log(TAME_LOG_WARN, "smtp: accept: %s: trying "
+			    "again every %d ms until it works", strerror(err),
+			    TAME_SMTP_ACCEPT_PAUSE_MS);
+	}
+	if (short_fds)
+		srv->short_refused += srv_refuse_waiting(srv,
+		    srv->lfd[which]);
+	if (!srv->paused_until)
+		srv_watch(srv, 0);
+	srv->paused_until = now + TAME_SMTP_ACCEPT_PAUSE_MS;
+}
+
+/* The pause is over, or one of our connections closed and freed its
+ * descriptor: the listeners are watched again. */
+static void
+srv_resume(struct smtp_server *srv)
+{
+	srv->paused_until = 0;
+	spare_take(srv);
+	srv_watch(srv, 1);
+}
+
+/* A connection was taken: an episode of failures, if any, has ended. */
+static void
+srv_accept_works(struct smtp_server *srv)
+{
+	if (!srv->short_since)
+		return;
+	tame_log(TAME_LOG_WARN, "smtp: taking connections again after %lld "
+	    "ms; %u sender%s answered 421 meanwhile",
+	    (long long)(tame_mono_ms() - srv->short_since),
+	    srv->short_refused, srv->short_refused == 1 ? " was" : "s were");
+	srv->short_since = 0;
+}
 
 /* ---- accepting ---- */
 
@@ -86,10 +212,10 @@ srv_accept(struct smtp_server *srv, int lmtp)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				tame_log(TAME_LOG_WARN, "smtp: accept: %s",
-				    strerror(errno));
+				srv_accept_failed(srv, lmtp, errno);
 			return;
 		}
+		srv_accept_works(srv);
 		if (ss.ss_family == AF_INET) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
@@ -300,9 +426,17 @@ srv_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "smtp");
 	while (!atomic_load(&srv->stop)) {
-		int n = epoll_wait(srv->epfd, evs, 64, 1000), k;
+		unsigned open_before = srv->nconns;
+		int wait_ms = 1000, n, k;
 		time_t now;
 
+		if (srv->paused_until) {
+			int64_t left = srv->paused_until - tame_mono_ms();
+
+			wait_ms = left <= 0 ? 0 : left < wait_ms ? (int)left :
+			    wait_ms;
+		}
+		n = epoll_wait(srv->epfd, evs, 64, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			tame_log(TAME_LOG_ERR, "smtp: epoll_wait: %s",
 			    strerror(errno));
@@ -315,7 +449,9 @@ srv_main(void *arg)
 			if (tag == TAG_WAKE) {
 				srv_completions(srv);
 			} else if (tag == TAG_LISTEN) {
-				srv_accept(srv, (int)(d & 1));
+				/* the other listener may have just failed */
+				if (!srv->paused_until)
+					srv_accept(srv, (int)(d & 1));
 			} else {
 				struct conn *c = srv->conns[d & 0xffff];
 				uint64_t gen = (d & ~(3ULL << TAG_SHIFT)) >> 16;
@@ -329,6 +465,9 @@ srv_main(void *arg)
 			last_sweep = now;
 			srv_timeouts(srv, now);
 		}
+		if (srv->paused_until && (srv->nconns < open_before ||
+		    tame_mono_ms() >= srv->paused_until))
+			srv_resume(srv);
 	}
 	srv_drain(srv);
 	for (i = 0; i < TAME_SMTP_CONN_MAX; i++) {
@@ -513,6 +652,8 @@ srv_free(struct smtp_server *srv)
 		close(srv->epfd);
 	if (srv->wakefd >= 0)
 		close(srv->wakefd);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	if (srv->store)
 		store_close(srv->store);
 	while (srv->nknown)
@@ -539,6 +680,7 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	if (!(srv = calloc(1, sizeof(*srv))))
 		return TAME_ENOMEM;
 	srv->epfd = srv->wakefd = srv->lfd[0] = srv->lfd[1] = -1;
+	srv->spare_fd = -1;
 	pthread_mutex_init(&srv->mu, NULL);
 	/* srv_drain's deadline holds whatever the wall clock does */
 	pthread_condattr_init(&ca);
@@ -595,6 +737,7 @@ smtp_server_start(const struct smtp_server_config *cfg,
 			goto out;
 		}
 	}
+	spare_take(srv);
 	if (pthread_create(&srv->thread, NULL, srv_main, srv)) {
 		rc = TAME_EIO;
 		goto out;

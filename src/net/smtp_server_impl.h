@@ -39,6 +39,9 @@
 #define SMTP_TRACE_MAX  2048
 #define SMTP_READ_CHUNK (16 * 1024)
 #define SMTP_KNOWN_MAX  64   /* mailbox addresses remembered */
+/* Waiting senders answered 421 at a time while out of descriptors; the
+ * rest wait for the end of the pause (TAME_SMTP_ACCEPT_PAUSE_MS). */
+#define SMTP_SHORT_BATCH 64
 
 /* epoll data: connections carry (generation << 16 | slot); the top two
  * bits tag the listeners and the eventfd. */
@@ -113,6 +116,15 @@ struct smtp_server {
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;
 	time_t refused_logged;  /* when a refused connection was logged */
+	/* Out of descriptors (or any accept() failure): the listeners are
+	 * not watched until paused_until (tame_mono_ms(), 0: watched);
+	 * the episode began at short_since (0: none), and short_refused
+	 * senders were answered 421 on spare_fd, a descriptor on /dev/null
+	 * given up for a moment for each (-1 while it cannot be had). */
+	int64_t paused_until;
+	int64_t short_since;
+	unsigned short_refused;
+	int spare_fd;
 	size_t held;         /* bytes of messages being received, all
 	                        connections ... */
 	size_t held_max;     /* ... and their limit, TAME_SMTP_HELD_MAX

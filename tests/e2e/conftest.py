@@ -357,7 +357,9 @@ class Tame:
         return (int(ids[-1]) if ids else None), tok
 
     # -- the daemon
-    def start(self, relay=True, env=None, wait=True):
+    def start(self, relay=True, env=None, wait=True, preexec_fn=None):
+        """Starts tamed; preexec_fn runs in the child before it (to set
+        resource limits, say)."""
         assert self.proc is None or self.proc.poll() is not None
         args = [str(TAMED), "--data", str(self.data),
                 "--http", "127.0.0.1:%d" % self.http_port,
@@ -372,7 +374,8 @@ class Tame:
         log.write(("\n==== start %s\n" % " ".join(args)).encode())
         log.flush()
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=log, env=e)
+                                     stdout=log, stderr=log, env=e,
+                                     preexec_fn=preexec_fn)
         log.close()
         if wait:
             self.wait_ready()
