@@ -43,11 +43,15 @@
  * long for its answer (421 when no descriptor is free, say). A
  * connection that closes ends the pause sooner. */
 #define TAME_SMTP_ACCEPT_PAUSE_MS   200
-/* Concurrent SMTP/LMTP connections; the rest get 421. */
+/* Concurrent SMTP/LMTP connections; the rest get 421. Under a limit
+ * of open files below the 2,048 tamed wants, a quarter of that limit
+ * (tamed.c), so that senders cannot take the descriptors the store and
+ * the web app need. */
 #define TAME_SMTP_CONN_MAX          512
 /* ... of them from one client address: one that opens hundreds and
  * drips a byte into each must not hold every other sender out. An MTA
- * in front (postfix's default is 20 at once) stays far below it. */
+ * in front (postfix's default is 20 at once) stays far below it. With
+ * fewer connections (a low ulimit -n), the same quarter of them. */
 #define TAME_SMTP_CONN_PER_PEER     (TAME_SMTP_CONN_MAX / 4)
 /* Messages committed in one group transaction at most; bounds latency. */
 #define TAME_GROUP_COMMIT_MAX       256

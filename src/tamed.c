@@ -35,6 +35,7 @@
 #include "net/outbox.h"
 #include "net/smtp_server.h"
 #include "store/store.h"
+#include "tame_limits.h"
 
 /* To stdout with exit 0 when asked for (--help), else to stderr with
  * 64 (EX_USAGE). */
@@ -82,25 +83,39 @@ relay_shown(const char *url, char *out, size_t outlen)
  * store's files, the rest. */
 #define TAMED_FILES_WANTED 2048
 
+_Static_assert(TAME_SMTP_CONN_MAX * 4 == TAMED_FILES_WANTED,
+    "SMTP connections are a quarter of the descriptors");
+
 /* Takes the hard limit on open files as the soft one: the usual soft
  * 1,024 would run out before the HTTP connection limit, and the
- * acceptor would leave clients waiting instead of answering 503. */
-static void
+ * acceptor would leave clients waiting instead of answering 503.
+ * Answers the SMTP/LMTP connections to take at once: a quarter of the
+ * limit, as TAME_SMTP_CONN_MAX is of TAMED_FILES_WANTED. Without that,
+ * 60 idle senders under ulimit -n 64 took every descriptor: half of
+ * them waited without a greeting, and the store could not be opened
+ * for a health check. */
+static unsigned
 raise_open_files(void)
 {
 	struct rlimit rl;
+	unsigned smtp = TAME_SMTP_CONN_MAX;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
+		return smtp;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < TAMED_FILES_WANTED)
-		tame_log(TAME_LOG_WARN, "only %llu open files allowed (ulimit "
-		    "-n): connections will be refused early; %d wanted",
-		    (unsigned long long)rl.rlim_cur, TAMED_FILES_WANTED);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= TAMED_FILES_WANTED)
+		return smtp;
+	smtp = rl.rlim_cur >= 8 ? (unsigned)rl.rlim_cur / 4 : 1;
+	tame_log(TAME_LOG_WARN, "only %llu open files allowed (ulimit -n), "
+	    "%d wanted: at most %u SMTP/LMTP connections at once (a quarter "
+	    "of them from one address), more are answered 421; web clients "
+	    "may wait for a free descriptor", (unsigned long long)rl.rlim_cur,
+	    TAMED_FILES_WANTED, smtp);
+	return smtp;
 }
 
 /* After the ingest writer commits: acknowledgements may wait in the
@@ -162,6 +177,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	size_t k;
 	int i, sig, status = 1;
+	unsigned smtp_conns;
 	enum tame_err rc;
 	int64_t t0 = tame_now_ms();
 	char shown[512];
@@ -234,7 +250,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	raise_open_files();
+	smtp_conns = raise_open_files();
 	if (auth_init() || curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "tamed: cannot initialise libraries\n");
 		return 1;
@@ -271,6 +287,7 @@ main(int argc, char **argv)
 	sc.lmtp_addr = lmtp;
 	sc.hostname = hostname;
 	sc.queue = q;
+	sc.conn_max = smtp_conns;
 	if ((smtp || lmtp) && (rc = smtp_server_start(&sc, &srv))) {
 		fprintf(stderr, "tamed: cannot listen for SMTP/LMTP: %s\n",
 		    tame_strerror(rc));

@@ -186,8 +186,8 @@ refuse_conn(struct smtp_server *srv, int fd, const char *peer)
 
 	if (!srv->refused_logged || now - srv->refused_logged >= 60) {
 		tame_log(TAME_LOG_WARN, "smtp: %s: refused, %u connections "
-		    "open (at most %d, %d from one address)", peer,
-		    srv->nconns, TAME_SMTP_CONN_MAX, TAME_SMTP_CONN_PER_PEER);
+		    "open (at most %u, %u from one address)", peer,
+		    srv->nconns, srv->conn_max, srv->peer_max);
 		srv->refused_logged = now;
 	}
 	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -227,8 +227,8 @@ srv_accept(struct smtp_server *srv, int lmtp)
 		} else {
 			snprintf(peer, sizeof(peer), "local");
 		}
-		if (srv->nconns >= TAME_SMTP_CONN_MAX ||
-		    peer_conns(srv, peer) >= TAME_SMTP_CONN_PER_PEER) {
+		if (srv->nconns >= srv->conn_max ||
+		    peer_conns(srv, peer) >= srv->peer_max) {
 			refuse_conn(srv, fd, peer);
 			continue;
 		}
@@ -689,6 +689,13 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	pthread_condattr_destroy(&ca);
 	srv->done_tail = &srv->done_head;
 	srv->queue = cfg->queue;
+	srv->conn_max = cfg->conn_max && cfg->conn_max < TAME_SMTP_CONN_MAX ?
+	    cfg->conn_max : TAME_SMTP_CONN_MAX;
+	/* in the same proportion as the limits */
+	srv->peer_max = srv->conn_max * TAME_SMTP_CONN_PER_PEER /
+	    TAME_SMTP_CONN_MAX;
+	if (srv->peer_max == 0)
+		srv->peer_max = 1;
 	/* the tests shorten the idle timeout; nothing else should */
 	srv->idle_s = tame_env_i64("TAME_SMTP_IDLE_SECONDS", 1,
 	    TAME_SMTP_IDLE_SECONDS, TAME_SMTP_IDLE_SECONDS);

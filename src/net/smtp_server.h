@@ -24,6 +24,9 @@ struct smtp_server_config {
 	const char *lmtp_addr; /* "127.0.0.1:2424", a socket path, or NULL */
 	const char *hostname;  /* for the greeting; "localhost" if NULL */
 	struct ingestq *queue; /* borrowed */
+	unsigned conn_max;     /* connections at once, a quarter of them
+	                          from one address; 0 or over
+	                          TAME_SMTP_CONN_MAX: that */
 };
 
 /* Binds the listeners (failing at once if an address is taken) and

@@ -115,6 +115,8 @@ struct smtp_server {
 	struct conn *conns[TAME_SMTP_CONN_MAX];
 	uint64_t gens[TAME_SMTP_CONN_MAX];
 	unsigned nconns;
+	unsigned conn_max;      /* of nconns; TAME_SMTP_CONN_MAX or fewer */
+	unsigned peer_max;      /* ... from one address */
 	time_t refused_logged;  /* when a refused connection was logged */
 	/* Out of descriptors (or any accept() failure): the listeners are
 	 * not watched until paused_until (tame_mono_ms(), 0: watched);

@@ -83,6 +83,43 @@ def accept_lines(tame):
     return [l for l in tame.log_text().splitlines() if "smtp: accept" in l]
 
 
+def test_smtp_connections_past_the_descriptors_are_answered_421(tame_data):
+    """60 idle SMTP connections under ulimit -n 64: each is greeted
+    220 or answered 421 at once (none waits without a word), tamed does
+    not spin on accept() nor log each failure, health answers meanwhile,
+    and mail is taken again once they close."""
+    tame = tame_data
+    tame.start(preexec_fn=files_limit())
+    start_log = tame.log_text()
+    pid = tame.proc.pid
+    socks = []
+    try:
+        for _ in range(60):
+            socks.append(socket.create_connection(
+                ("127.0.0.1", tame.smtp_port), timeout=5))
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        answers = tally(first_answers(socks, 5 * SLOW))
+        time.sleep(3)
+        st, _, health = tame.api("GET", "/api/v1/health", token=None,
+                                 timeout=5)
+        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+    finally:
+        for s in socks:
+            s.close()
+    size = log_size_checked(tame)
+    assert size <= LOG_MAX, "the log grew to %d bytes" % size
+    assert cpu < 0.25, "tamed used %.0f%% of a CPU holding idle " \
+        "connections" % (cpu * 100)
+    assert set(answers) <= {"220", "421"}, answers
+    assert answers.get("220") and answers.get("421"), answers
+    assert st == 200 and health["status"] in ("ok", "degraded"), health
+    # the start-up warning says what happens past the limit
+    assert "SMTP/LMTP connections at once" in start_log, start_log
+    assert len(accept_lines(tame)) <= 2, accept_lines(tame)[:5]
+    tame.send_mail(make_message(subject="After the crowd"))
+    tame.wait_ticket("After the crowd")
+
+
 def test_smtp_waiting_while_http_holds_the_descriptors(tame_data):
     """Idle HTTP connections take every descriptor (ulimit -n 64); an
     SMTP client that connects then is answered 421 rather than left
