@@ -608,14 +608,27 @@ sqlite_read_end(struct store *s)
 	return rc;
 }
 
+/* A rollback follows an error, whose message is the one to tell: on a
+ * full disk (SQLITE_FULL), an I/O error or out of memory SQLite has
+ * already rolled the transaction back itself, and the ROLLBACK after
+ * it failed with "cannot rollback - no transaction is active", which
+ * the log showed instead of the full disk. So nothing is run when no
+ * transaction is left, and the first message is kept either way. */
 static enum tame_err
 sqlite_rollback(struct store *s)
 {
 	struct sq *q = SQ(s);
+	char keep[STORE_ERRMSG_MAX];
+	enum tame_err rc;
 
 	q->in_begin = 0;
 	q->fts_from = 0;
-	return exec_static(q, "ROLLBACK");
+	if (sqlite3_get_autocommit(q->db))
+		return TAME_OK;
+	memcpy(keep, q->base.errmsg, sizeof(keep));
+	rc = exec_static(q, "ROLLBACK");
+	memcpy(q->base.errmsg, keep, sizeof(keep));
+	return rc;
 }
 
 /* name was checked by store.c to be a plain identifier. */
@@ -643,10 +656,18 @@ sqlite_release(struct store *s, const char *name)
 	return savepoint_cmd(s, "RELEASE", name);
 }
 
+/* As sqlite_rollback(), the error that led here keeps its message (the
+ * save point is gone with a transaction SQLite rolled back itself). */
 static enum tame_err
 sqlite_rollback_to(struct store *s, const char *name)
 {
-	return savepoint_cmd(s, "ROLLBACK TO", name);
+	char keep[STORE_ERRMSG_MAX];
+	enum tame_err rc;
+
+	memcpy(keep, s->errmsg, sizeof(keep));
+	rc = savepoint_cmd(s, "ROLLBACK TO", name);
+	memcpy(s->errmsg, keep, sizeof(keep));
+	return rc;
 }
 
 /* Online backup: copies pages in steps so writers are not held off for
