@@ -343,12 +343,36 @@ wait_ms(struct intel *in, int64_t ms, int kick)
 	pthread_mutex_unlock(&in->mu);
 }
 
+/* Rounds that fail (a full disk: every POLL_MS for as long as it lasts)
+ * are logged when a run of them starts and when it ends, not a line a
+ * second: *since is when the run started (0: none), *n how many failed. */
+static void
+round_told(struct intel *in, enum tame_err rc, int64_t *since, unsigned *n)
+{
+	int64_t now = tame_mono_ms();
+
+	if (rc && !*since) {
+		*since = now ? now : 1;
+		*n = 1;
+		tame_log(TAME_LOG_WARN, "intel: round failed: %s (%s); trying "
+		    "again every %d ms, and the log says when it works again",
+		    tame_strerror(rc), store_errmsg(in->store), POLL_MS);
+	} else if (rc) {
+		(*n)++;
+	} else if (*since) {
+		tame_log(TAME_LOG_WARN, "intel: rounds work again after %lld s "
+		    "(%u failed)", (long long)((now - *since) / 1000), *n);
+		*since = 0;
+	}
+}
+
 static void *
 intel_main(void *arg)
 {
 	struct intel *in = arg;
 	enum tame_err rc;
-	int64_t now;
+	int64_t now, failing = 0;
+	unsigned nfailed = 0;
 	int work, stop, busy;
 
 	pthread_setname_np(pthread_self(), "intel");
@@ -388,9 +412,9 @@ intel_main(void *arg)
 		}
 		if (now - in->last_wait >= WAIT_EVERY_MS)
 			intel_measure_wait(in, now);
-		if ((rc = intel_round(in, &work))) {
-			tame_log(TAME_LOG_WARN, "intel: round failed: %s (%s)",
-			    tame_strerror(rc), store_errmsg(in->store));
+		rc = intel_round(in, &work);
+		round_told(in, rc, &failing, &nfailed);
+		if (rc) {
 			wait_ms(in, POLL_MS, 0);
 		} else if (!work) {
 			wait_ms(in, POLL_MS, 1);

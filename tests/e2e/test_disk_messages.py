@@ -1,8 +1,12 @@
 """What tamed and tame say on a bad day for the machine: a full disk.
 The message must name the cause (the disk), not what failed after it
-(a rollback of a transaction SQLite had already rolled back)."""
+(a rollback of a transaction SQLite had already rolled back), and what
+repeats must not be said once a second for as long as it lasts."""
 
-from conftest import SANITIZER_MARKS, Tame, make_message, small_fs
+import signal
+
+from conftest import (SANITIZER_MARKS, Tame, make_message, settle,
+                      small_fs, wait_for)
 
 ROLLBACK = "cannot rollback"
 
@@ -68,5 +72,51 @@ def test_full_disk_errors_name_the_disk(tmp_path):
     patch = [l for l in log.splitlines() if "PATCH /api/v1/tickets" in l
              and "[error]" in l]
     assert patch and "disk is full" in patch[0], patch or log[-3000:]
+    assert ROLLBACK not in log, [l for l in log.splitlines()
+                                 if ROLLBACK in l][:3]
+
+
+def test_intel_says_once_that_the_disk_is_full_and_once_it_is_over(
+        tmp_path):
+    """The queue intelligence, with mail to read and a full disk to
+    write its findings to, logs that once (naming the disk), not every
+    second, and says when it works again once there is room."""
+    with small_fs(tmp_path, "4m") as small:
+        tame = Tame(small)
+        try:
+            tame.setup()
+            tame.start()
+            tame.send_mail(make_message(subject="Before"))
+            tid = tame.wait_ticket("Before")["id"]
+            # a mail that tamed has not read yet (it is stopped while
+            # `tame deliver` stores it), then a full disk
+            tame.proc.send_signal(signal.SIGSTOP)
+            try:
+                msg = make_message(subject="While full",
+                                   text="This is urgent, please!\n")
+                tame.cli("deliver", stdin=msg.as_bytes())
+                fill(small / "filler")
+            finally:
+                tame.proc.send_signal(signal.SIGCONT)
+            st, _, _ = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                                {"text": "x" * 60000})
+            assert st == 503
+            fill(small / "filler2")
+            wait_for(lambda: "intel: round failed" in tame.log_text(), 15,
+                     what="the intelligence's round to fail")
+            settle(4)
+            failed = [l for l in tame.log_text().splitlines()
+                      if "intel: round failed" in l]
+            assert len(failed) == 1, failed[:5]
+            assert "disk is full" in failed[0], failed[0]
+            assert ROLLBACK not in failed[0], failed[0]
+            (small / "filler").unlink()
+            (small / "filler2").unlink()
+            wait_for(lambda: "intel: rounds work again" in
+                     tame.log_text(), 15,
+                     what="the intelligence to say it works again")
+            tame.wait_ticket("While full")
+        finally:
+            log = clean_stop(tame)
     assert ROLLBACK not in log, [l for l in log.splitlines()
                                  if ROLLBACK in l][:3]
