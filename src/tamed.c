@@ -118,6 +118,22 @@ raise_open_files(void)
 	return smtp;
 }
 
+/* Why tamed cannot start, for its last words: tame_strerror(rc), and
+ * out of descriptors, the limit that was too low. Returns buf. */
+static const char *
+start_error(enum tame_err rc, char *buf, size_t n)
+{
+	struct rlimit rl;
+
+	if (rc != TAME_EFILES || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    (size_t)snprintf(buf, n, "%s (ulimit -n allows %llu; tamed "
+	    "wants %d)", tame_strerror(rc), (unsigned long long)rl.rlim_cur,
+	    TAMED_FILES_WANTED) >= n)
+		return tame_strerror(rc);
+	return buf;
+}
+
 /* After the ingest writer commits: acknowledgements may wait in the
  * outbox, open inboxes show the new mail, and the queue intelligence
  * reads it (tone, flags, trends). */
@@ -180,7 +196,7 @@ main(int argc, char **argv)
 	unsigned smtp_conns;
 	enum tame_err rc;
 	int64_t t0 = tame_now_ms();
-	char shown[512];
+	char shown[512], why[128];
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -258,13 +274,14 @@ main(int argc, char **argv)
 	mime_init();
 	if ((rc = store_open(data, 1, &s))) {
 		fprintf(stderr, "tamed: cannot open store in %s: %s\n", data,
-		    tame_strerror(rc));
+		    start_error(rc, why, sizeof(why)));
 		return 1;
 	}
 	store_close(s);
 	if ((rc = ingestq_start(data, &q)) ||
 	    (rc = outbox_start(data, relay, &ob))) {
-		fprintf(stderr, "tamed: cannot start: %s\n", tame_strerror(rc));
+		fprintf(stderr, "tamed: cannot start: %s\n",
+		    start_error(rc, why, sizeof(why)));
 		goto out;
 	}
 	ingestq_set_after_commit(q, kick_outbox, ob);
@@ -272,13 +289,13 @@ main(int argc, char **argv)
 	if ((!getenv("TAME_INTEL") || strcmp(getenv("TAME_INTEL"), "off")) &&
 	    (rc = intel_start(data, &intel))) {
 		fprintf(stderr, "tamed: cannot start the queue intelligence: "
-		    "%s\n", tame_strerror(rc));
+		    "%s\n", start_error(rc, why, sizeof(why)));
 		goto out;
 	}
 	/* mail from existing mailboxes (imap_poll.h); it feeds the queue */
 	if ((rc = imap_poll_start(data, q, &imap))) {
 		fprintf(stderr, "tamed: cannot start the IMAP poller: %s\n",
-		    tame_strerror(rc));
+		    start_error(rc, why, sizeof(why)));
 		goto out;
 	}
 	memset(&sc, 0, sizeof(sc));
@@ -290,7 +307,7 @@ main(int argc, char **argv)
 	sc.conn_max = smtp_conns;
 	if ((smtp || lmtp) && (rc = smtp_server_start(&sc, &srv))) {
 		fprintf(stderr, "tamed: cannot listen for SMTP/LMTP: %s\n",
-		    tame_strerror(rc));
+		    start_error(rc, why, sizeof(why)));
 		goto out;
 	}
 	memset(&hc, 0, sizeof(hc));
@@ -300,7 +317,7 @@ main(int argc, char **argv)
 	hc.queue = q;
 	if ((rc = http_api_start(&hc, &api))) {
 		fprintf(stderr, "tamed: cannot listen for HTTP on %s: %s\n",
-		    http, tame_strerror(rc));
+		    http, start_error(rc, why, sizeof(why)));
 		goto out;
 	}
 	if (relay)

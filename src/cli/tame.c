@@ -130,7 +130,7 @@ cli_exit_code(enum tame_err rc)
 	switch (rc) {
 	case TAME_OK: return EX_OK_;
 	case TAME_EBUSY: case TAME_ENOMEM: case TAME_EIO: case TAME_ESTORE:
-	case TAME_EDISK:
+	case TAME_EDISK: case TAME_EFILES:
 		return EX_TEMPFAIL_;
 	case TAME_ENOTFOUND: return EX_NOUSER_;
 	default: return EX_DATAERR_;

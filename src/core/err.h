@@ -21,10 +21,14 @@ enum tame_err {
 	TAME_EAUTH,     /* not authenticated */
 	TAME_EPERM,     /* authenticated but not allowed */
 	TAME_ECONFLICT, /* state does not allow the change */
-	TAME_EDISK      /* the store's disk is full or failing */
+	TAME_EDISK,     /* the store's disk is full or failing */
+	TAME_EFILES     /* out of file descriptors (ulimit -n) */
 };
 
 /* Returns a static, human-readable text for rc. Never NULL. */
 const char *tame_strerror(enum tame_err rc);
+/* The result for a failed system call's errno e: TAME_EFILES when out
+ * of descriptors (EMFILE, ENFILE), TAME_ENOMEM, else TAME_EIO. */
+enum tame_err tame_errno_err(int e);
 
 #endif

@@ -183,8 +183,17 @@ tame_strerror(enum tame_err rc)
 	case TAME_EPERM: return "not allowed";
 	case TAME_ECONFLICT: return "conflict";
 	case TAME_EDISK: return "the disk is full or failing";
+	case TAME_EFILES: return "too many open files";
 	}
 	return "unknown error";
+}
+
+enum tame_err
+tame_errno_err(int e)
+{
+	if (e == EMFILE || e == ENFILE)
+		return TAME_EFILES;
+	return e == ENOMEM ? TAME_ENOMEM : TAME_EIO;
 }
 
 static int

@@ -771,7 +771,7 @@ start_mhd(struct http_api *api, unsigned flags)
 	    flags | MHD_USE_NO_LISTEN_SOCKET, ops);
 }
 
-/* Listens on api->addr; TAME_OK or TAME_EIO (logged). */
+/* Listens on api->addr; TAME_OK, or TAME_EFILES or TAME_EIO (logged). */
 static enum tame_err
 listen_open(struct http_api *api)
 {
@@ -791,7 +791,7 @@ listen_open(struct http_api *api)
 	if (api->lfd >= 0)
 		close(api->lfd);
 	api->lfd = -1;
-	return TAME_EIO;
+	return err == EMFILE || err == ENFILE ? TAME_EFILES : TAME_EIO;
 }
 
 /* At HTTP_CONN_MAX, or HTTP_CONN_PER_IP from one address: answers fd
@@ -988,7 +988,10 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 	 * most its share of HTTP_CONN_MAX descriptors. */
 	if (start_mhd(api, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME) != U_OK) {
-		rc = TAME_EIO;
+		/* its workers' pipes and threads: out of descriptors is
+		 * the likely cause under a low ulimit -n */
+		rc = errno == EMFILE || errno == ENFILE ? TAME_EFILES :
+		    TAME_EIO;
 		goto out;
 	}
 	api->started = 1;

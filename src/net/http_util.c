@@ -184,6 +184,16 @@ http_store_error(struct http_ctx *c, enum tame_err rc, const char *what)
 	case TAME_EBUSY:
 		http_error(c, 503, "busy", "the store is busy, try again");
 		break;
+	case TAME_EFILES:
+		/* every descriptor in use: one is free again once some
+		 * connection closes */
+		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method,
+		    c->path, what, c->store ? store_errmsg(c->store) :
+		    "no store");
+		u_map_put(c->res->map_header, "Retry-After", "5");
+		http_error(c, 503, "busy", "the server has too many files "
+		    "open, try again");
+		break;
 	case TAME_EDISK:
 		/* a full or failing disk: nothing was saved, a retry once
 		 * there is room again will be */

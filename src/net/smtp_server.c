@@ -548,7 +548,7 @@ unix_clear_stale(const struct sockaddr_un *sun)
 	if (!S_ISSOCK(st.st_mode))
 		return TAME_EEXIST;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return TAME_EIO;
+		return tame_errno_err(errno);
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);
 	if (r == 0)
@@ -586,7 +586,7 @@ srv_listen(struct smtp_server *srv, const char *addr, int which)
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0) {
-		rc = TAME_EIO;
+		rc = tame_errno_err(errno);
 		goto out;
 	}
 	if (ss.ss_family != AF_UNIX)
@@ -721,7 +721,7 @@ smtp_server_start(const struct smtp_server_config *cfg,
 	}
 	if ((srv->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (srv->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		rc = TAME_EIO;
+		rc = tame_errno_err(errno);
 		goto out;
 	}
 	if (cfg->smtp_addr && (rc = srv_listen(srv, cfg->smtp_addr, 0)))

@@ -55,13 +55,23 @@ map_err(int src)
 	return TAME_ESTORE;
 }
 
-/* Records and maps an SQLite error. See store_sqlite.h. */
+/* Records and maps an SQLite error. See store_sqlite.h. A file that
+ * could not be opened for want of a descriptor says so: SQLite's own
+ * words ("unable to open database file", "disk I/O error") made a low
+ * ulimit -n look like a broken store. */
 enum tame_err
 sq_err(struct sq *q, int src, const char *what)
 {
-	store_set_errmsg(&q->base, "%s: %s (%d)", what ? what : "sqlite",
-	    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(src), src);
-	return map_err(src);
+	int sys = 0;
+
+	if (q->db && ((src & 0xff) == SQLITE_CANTOPEN ||
+	    (src & 0xff) == SQLITE_IOERR))
+		sys = sqlite3_system_errno(q->db);
+	store_set_errmsg(&q->base, "%s: %s (%d)%s%s", what ? what : "sqlite",
+	    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(src), src,
+	    sys == EMFILE || sys == ENFILE ? ": " : "",
+	    sys == EMFILE || sys == ENFILE ? strerror(sys) : "");
+	return sys == EMFILE || sys == ENFILE ? TAME_EFILES : map_err(src);
 }
 
 static sqlite3_stmt *

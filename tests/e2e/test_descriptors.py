@@ -165,3 +165,33 @@ def test_smtp_waiting_while_http_holds_the_descriptors(tame_data):
     tame.wait_ticket("Descriptors back")
     # the log says when the shortage ended
     assert "smtp: taking connections again" in tame.log_text()
+
+
+def test_too_few_descriptors_to_start_says_so(tame_data):
+    """Under open-file limits too low to start with (ulimit -n 8 to 32),
+    tamed exits 1 saying that too many files are open, whichever part
+    of it ran out first, not "storage error" or "I/O error"."""
+    tame = tame_data
+    failed = []
+    for n in range(8, 34, 2):
+        start = len(tame.log_text())
+        tame.start(preexec_fn=files_limit(n), wait=False)
+
+        def outcome():
+            if tame.proc.poll() is not None:
+                return "exited"
+            if " ready in " in tame.log_text()[start:]:
+                return "ready"
+            return None
+        if wait_for(outcome, 20, what="tamed to start or exit") == "ready":
+            tame.stop()
+            continue
+        text = tame.log_text()[start:]
+        failed.append(n)
+        assert tame.proc.returncode == 1, (n, text)
+        said = [l for l in text.splitlines() if l.startswith("tamed: ")]
+        assert said and "too many open files" in said[-1], (n, text)
+        for vague in ("storage error", "I/O error"):
+            assert vague not in text, (n, text)
+    # the lowest limits cannot do, or the test proves nothing
+    assert len(failed) >= 4, failed
