@@ -728,6 +728,15 @@ ingest_prep_free(struct ingest_prep *ip)
 	free(ip);
 }
 
+/* A passing trouble (memory, the disk, a lock, descriptors): the mail
+ * is answered "try again later", not judged by it. */
+static int
+passing(enum tame_err rc)
+{
+	return rc == TAME_ENOMEM || rc == TAME_EBUSY || rc == TAME_EIO ||
+	    rc == TAME_EDISK || rc == TAME_EFILES;
+}
+
 /* What joins a Message-ID and the fingerprint of another mail that
  * reuses it; the store leaves it out of the References of our replies
  * (store_sqlite_reply_ctx). */
@@ -784,8 +793,7 @@ stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
 	mime_fingerprint(raw, len, b);
 	/* a passing trouble is answered "try again"; a copy that cannot
 	 * be read (damaged) is no reason to refuse the mail for ever */
-	if (rc == TAME_ENOMEM || rc == TAME_EBUSY || rc == TAME_EIO ||
-	    rc == TAME_EDISK)
+	if (passing(rc))
 		return rc;
 	if ((rc && rc != TAME_ETOOBIG) || (rc == TAME_OK && !memcmp(a, b,
 	    sizeof(a)))) {
@@ -865,8 +873,7 @@ ingest_prepared(struct store *s, const struct ingest_prep *ip,
 	/* a passing trouble (memory, the disk, a lock) is no reason to
 	 * keep a good mail unparsed for good: nothing of it stays, and its
 	 * sender hears 451 and tries again */
-	if (rc == TAME_ENOMEM || rc == TAME_EBUSY || rc == TAME_EIO ||
-	    rc == TAME_EDISK)
+	if (passing(rc))
 		goto undo;
 	if (rc) {
 		tame_log(TAME_LOG_WARN, "ingest: raw %lld kept unparsed: %s (%s)",
