@@ -148,6 +148,34 @@ class CliResult:
             self.returncode, self.out[-2000:], self.err[-2000:])
 
 
+def raw_session(port, timeout=10):
+    """A plain socket to the SMTP port, its reader, and reply(), which
+    reads one whole reply (all its lines) and answers its last line as
+    bytes, for tests that must control how the bytes are split."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if not ln or ln[3:4] != b"-":
+                return ln
+    return s, f, reply
+
+
+def smtp_to_data(s, reply, helo, sender):
+    """Takes a raw_session from its greeting to DATA's 354 (to MAILBOX),
+    for a test that then writes the message's bytes itself."""
+    assert reply().startswith(b"220")
+    for cmd, code in ((b"EHLO " + helo, b"250"),
+                      (b"MAIL FROM:<" + sender + b">", b"250"),
+                      (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
+                      (b"DATA", b"354")):
+        s.sendall(cmd + b"\r\n")
+        assert reply().startswith(code), cmd
+
+
 @contextlib.contextmanager
 def small_fs(tmp_path, size):
     """A tmpfs of size ("3m") at tmp_path/small, for a disk that fills;

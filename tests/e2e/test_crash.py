@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from conftest import (MAILBOX, SLOW, make_message, settle, sync_shim,
-                      wait_for)
+from conftest import (MAILBOX, SLOW, make_message, raw_session, settle,
+                      smtp_to_data, sync_shim, wait_for)
 
 
 def load(tame, n_threads, stop, acked, unacked):
@@ -144,30 +144,15 @@ def test_sigterm_answers_the_message_being_stored(tame):
     the sender send it again, and a message with neither Message-ID nor
     Date (nothing to know it again by) was then stored twice. Whatever
     the answer, the store holds the message exactly when it was 250."""
-    import socket
     tame.stop()
     tame.start(env={"TAME_LOG": "debug"})
     head = (b"From: nomid@example.org\r\nTo: " + MAILBOX.encode() +
             b"\r\nSubject: Stored while stopping\r\n\r\n")
     # large, so that storing it takes a while after it is taken
     body = head + (b"y" * 76 + b"\r\n") * 250000
-    s = socket.create_connection(("127.0.0.1", tame.smtp_port),
-                                 timeout=60 * SLOW)
-    f = s.makefile("rb")
-
-    def reply():
-        while True:
-            ln = f.readline()
-            if not ln or ln[3:4] != b"-":
-                return ln
+    s, f, reply = raw_session(tame.smtp_port, timeout=60)
     try:
-        assert reply().startswith(b"220")
-        for cmd, code in ((b"EHLO stop.example.org", b"250"),
-                          (b"MAIL FROM:<nomid@example.org>", b"250"),
-                          (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
-                          (b"DATA", b"354")):
-            s.sendall(cmd + b"\r\n")
-            assert reply().startswith(code), cmd
+        smtp_to_data(s, reply, b"stop.example.org", b"nomid@example.org")
         s.sendall(body + b".\r\n")
         # the message is in the queue: then the stop
         wait_for(lambda: "bytes: submitted" in tame.log_text(), 30,

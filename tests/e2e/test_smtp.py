@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import (MAILBOX, SLOW, make_message, new_msgid, strip_angle,
-                      wait_for)
+from conftest import (MAILBOX, SLOW, make_message, new_msgid, raw_session,
+                      smtp_to_data, strip_angle, wait_for)
 
 
 def raw_dialogue(port, lines, timeout=10):
@@ -37,22 +37,6 @@ def raw_dialogue(port, lines, timeout=10):
     finally:
         f.close()
         s.close()
-
-
-def raw_session(port):
-    """A plain socket to the SMTP port, its reader, and reply(), which
-    reads one whole reply (all its lines) and answers its last line as
-    bytes, for tests that must control how the bytes are split."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    f = s.makefile("rb")
-
-    def reply():
-        while True:
-            ln = f.readline()
-            if not ln or ln[3:4] != b"-":
-                return ln
-    return s, f, reply
 
 
 def test_ehlo_advertises_extensions(tame):
@@ -793,13 +777,7 @@ def test_slow_huge_messages_cannot_take_all_memory(tame_data):
         for i in range(6):
             s, f, reply = raw_session(tame.smtp_port)
             sessions.append((s, f))
-            assert reply().startswith(b"220")
-            for cmd, code in ((b"EHLO big", b"250"),
-                              (b"MAIL FROM:<big@example.org>", b"250"),
-                              (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
-                              (b"DATA", b"354")):
-                s.sendall(cmd + b"\r\n")
-                assert reply().startswith(code), cmd
+            smtp_to_data(s, reply, b"big", b"big@example.org")
             s.sendall(b"Subject: big %d\r\n\r\n" % i)
             try:
                 for _ in range(3):
@@ -878,13 +856,7 @@ def test_a_message_dripped_in_does_not_hold_a_connection(tame_data):
                     "TAME_SMTP_DATA_SECONDS": "4"})
     s, f, reply = raw_session(tame.smtp_port)
     try:
-        assert reply().startswith(b"220")
-        for cmd, code in ((b"EHLO drip", b"250"),
-                          (b"MAIL FROM:<drip@example.org>", b"250"),
-                          (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
-                          (b"DATA", b"354")):
-            s.sendall(cmd + b"\r\n")
-            assert reply().startswith(code), cmd
+        smtp_to_data(s, reply, b"drip", b"drip@example.org")
         # the replies so far were read whole; from here on one recv()
         # at a time, as a timed-out makefile cannot be read again
         t0, answer = time.monotonic(), b""
