@@ -761,7 +761,7 @@ stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
 	enum msg_direction dir;
 	int64_t mid, tid;
 	struct buf old;
-	enum tame_err rc;
+	enum tame_err rc, frc;
 	size_t n;
 	int sent;
 
@@ -788,13 +788,14 @@ stored_id(struct store *s, const struct mime_parsed *p, const char *raw,
 	buf_init(&old, 4 * (size_t)TAME_SMTP_MESSAGE_MAX);
 	rc = store_message_original(s, tid, mid, &sent, &old);
 	if (rc == TAME_OK)
-		mime_fingerprint(old.data, old.len, a);
+		rc = mime_fingerprint(old.data, old.len, a);
 	buf_free(&old);
-	mime_fingerprint(raw, len, b);
 	/* a passing trouble is answered "try again"; a copy that cannot
 	 * be read (damaged) is no reason to refuse the mail for ever */
 	if (passing(rc))
 		return rc;
+	if ((frc = mime_fingerprint(raw, len, b)))
+		return frc;
 	if ((rc && rc != TAME_ETOOBIG) || (rc == TAME_OK && !memcmp(a, b,
 	    sizeof(a)))) {
 		*dup = 1;

@@ -83,7 +83,7 @@ void mime_parsed_free(struct mime_parsed *p);
  * an mbox brought, has the same; a scanner's or a script's next mail
  * under a fixed Message-ID has not. */
 #define MIME_FINGERPRINT_LEN 16
-void mime_fingerprint(const char *raw, size_t len,
+enum tame_err mime_fingerprint(const char *raw, size_t len,
     unsigned char out[MIME_FINGERPRINT_LEN]);
 
 struct mime_out_attachment {

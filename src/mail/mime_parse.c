@@ -525,63 +525,71 @@ content_id(struct mime_parsed *o, const char *raw, size_t len)
 	return TAME_OK;
 }
 
-/* See mime.h. The header block is read line by line up to its blank
- * line; of it only the first Date: counts, unfolded, its white space
- * squeezed (a relay may fold it anew). Without a Date, the body: after
- * the blank line, or without one the whole message after our trace
- * headers. */
-void
+/* Where the body of the n bytes at p starts: after the header block's
+ * blank line, or NULL when there is none. */
+static const char *
+body_start(const char *p, size_t n)
+{
+	const char *b;
+
+	if ((b = memmem(p, n, "\r\n\r\n", 4)))
+		return b + 4;
+	return (b = memmem(p, n, "\n\n", 2)) ? b + 2 : NULL;
+}
+
+/* The first Date: of a header block, its white space squeezed (a relay
+ * may fold it anew), for mime_fingerprint. */
+struct fp_date {
+	char v[256];
+	size_t n;
+	int seen;
+};
+
+static enum tame_err
+fp_date_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct fp_date *d = ctx;
+
+	if (d->seen || !mime_field_is(name, nlen, "Date"))
+		return TAME_OK;
+	d->seen = 1;
+	for (; *value && d->n < sizeof(d->v); value++) {
+		int ws = *value == ' ' || *value == '\t' || *value == '\r';
+
+		if (!ws || (d->n > 0 && d->v[d->n - 1] != ' '))
+			d->v[d->n++] = ws ? ' ' : *value;
+	}
+	while (d->n > 0 && d->v[d->n - 1] == ' ')
+		d->n--;
+	return TAME_OK;
+}
+
+/* See mime.h. Without a Date, the body: after the header block, or
+ * without one the whole message after our trace headers. */
+enum tame_err
 mime_fingerprint(const char *raw, size_t len,
     unsigned char out[MIME_FINGERPRINT_LEN])
 {
 	crypto_generichash_state st;
-	const char *p, *nl, *le, *end = raw + len, *body = NULL;
-	char date[256];
-	size_t dn = 0;
-	int in_date = 0, seen = 0;
+	struct fp_date d;
+	const char *p = raw + trace_len(raw, len), *body;
+	enum tame_err rc;
 
-	for (p = raw + trace_len(raw, len); p < end && !body; p = nl) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		nl = nl ? nl + 1 : end;
-		le = nl;
-		while (le > p && (le[-1] == '\n' || le[-1] == '\r'))
-			le--;
-		if (le == p) {
-			body = nl;
-			break;
-		}
-		if (*p != ' ' && *p != '\t') {
-			in_date = !seen && le - p >= 5 &&
-			    g_ascii_strncasecmp(p, "Date:", 5) == 0;
-			if (!in_date)
-				continue;
-			seen = 1;
-			p += 5;
-		} else if (!in_date)
-			continue;
-		for (; p < le; p++) {
-			int ws = *p == ' ' || *p == '\t' || *p == '\r';
-
-			if (ws && (dn == 0 || date[dn - 1] == ' '))
-				continue;
-			if (dn < sizeof(date))
-				date[dn++] = ws ? ' ' : *p;
-		}
-		if (dn > 0 && date[dn - 1] != ' ' && dn < sizeof(date))
-			date[dn++] = ' ';	/* a fold is white space */
-	}
-	while (dn > 0 && date[dn - 1] == ' ')
-		dn--;
+	memset(&d, 0, sizeof(d));
+	if ((rc = mime_scan_fields(raw, len, 1, fp_date_cb, &d)))
+		return rc;
 	crypto_generichash_init(&st, NULL, 0, MIME_FINGERPRINT_LEN);
-	if (dn > 0) {
+	if (d.n > 0) {
 		crypto_generichash_update(&st, (const unsigned char *)"D", 1);
-		crypto_generichash_update(&st, (const unsigned char *)date,
-		    dn);
+		crypto_generichash_update(&st, (const unsigned char *)d.v,
+		    d.n);
 	} else {
+		body = body_start(p, (size_t)(raw + len - p));
 		crypto_generichash_update(&st, (const unsigned char *)"B", 1);
-		hash_lf(&st, body ? body : raw + trace_len(raw, len), end);
+		hash_lf(&st, body ? body : p, raw + len);
 	}
 	crypto_generichash_final(&st, out, MIME_FINGERPRINT_LEN);
+	return TAME_OK;
 }
 
 /* Says at the end of the text and the HTML how many attachments past
@@ -628,11 +636,9 @@ salvage_text(struct mime_parsed *o, const char *raw, size_t len,
 	skip = trace_len(p, n);
 	p += skip;
 	n -= skip;
-	if (headers_ok && ((body = memmem(p, n, "\r\n\r\n", 4)) ||
-	    (body = memmem(p, n, "\n\n", 2)))) {
-		skip = (size_t)(body - p) + (body[0] == '\r' ? 4 : 2);
-		p += skip;
-		n -= skip;
+	if (headers_ok && (body = body_start(p, n))) {
+		n -= (size_t)(body - p);
+		p = body;
 	}
 	if (n > TAME_TEXT_MAX)
 		n = TAME_TEXT_MAX;

@@ -48,9 +48,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p.nreferences > 64 || p.natt > 100)
 		abort();
 	mime_parsed_free(&p);
-	mime_fingerprint((const char *)data, size, fa);
-	mime_fingerprint((const char *)data, size, fb);
-	if (memcmp(fa, fb, sizeof(fa)))
+	if (mime_fingerprint((const char *)data, size, fa) == TAME_OK &&
+	    mime_fingerprint((const char *)data, size, fb) == TAME_OK &&
+	    memcmp(fa, fb, sizeof(fa)))
 		abort();
 	return 0;
 }

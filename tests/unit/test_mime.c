@@ -1017,14 +1017,14 @@ test_fingerprint(void **state)
 	unsigned char fk[MIME_FINGERPRINT_LEN], fz[MIME_FINGERPRINT_LEN];
 
 	(void)state;
-	mime_fingerprint(a, sizeof(a) - 1, fa);
-	mime_fingerprint(b, sizeof(b) - 1, fb);
-	mime_fingerprint(c, sizeof(c) - 1, fc);
-	mime_fingerprint(d, sizeof(d) - 1, fd);
-	mime_fingerprint(e, sizeof(e) - 1, fe);
-	mime_fingerprint(g, sizeof(g) - 1, fg);
-	mime_fingerprint(k, sizeof(k) - 1, fk);
-	mime_fingerprint("", 0, fz);
+	assert_int_equal(mime_fingerprint(a, sizeof(a) - 1, fa), TAME_OK);
+	assert_int_equal(mime_fingerprint(b, sizeof(b) - 1, fb), TAME_OK);
+	assert_int_equal(mime_fingerprint(c, sizeof(c) - 1, fc), TAME_OK);
+	assert_int_equal(mime_fingerprint(d, sizeof(d) - 1, fd), TAME_OK);
+	assert_int_equal(mime_fingerprint(e, sizeof(e) - 1, fe), TAME_OK);
+	assert_int_equal(mime_fingerprint(g, sizeof(g) - 1, fg), TAME_OK);
+	assert_int_equal(mime_fingerprint(k, sizeof(k) - 1, fk), TAME_OK);
+	assert_int_equal(mime_fingerprint("", 0, fz), TAME_OK);
 	assert_memory_equal(fa, fb, sizeof(fa));
 	assert_memory_not_equal(fa, fc, sizeof(fa));
 	assert_memory_equal(fa, fd, sizeof(fa));
