@@ -164,6 +164,18 @@ http_error(struct http_ctx *c, int status, const char *code,
 	    "message", msg));
 }
 
+/* A store that cannot do its part for now: logged with the store's
+ * own words, answered 503 with code and message, and Retry-After. */
+static void
+unavailable(struct http_ctx *c, const char *what, const char *retry_after,
+    const char *code, const char *message)
+{
+	tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method, c->path,
+	    what, c->store ? store_errmsg(c->store) : "no store");
+	u_map_put(c->res->map_header, "Retry-After", retry_after);
+	http_error(c, 503, code, "%s", message);
+}
+
 void
 http_store_error(struct http_ctx *c, enum tame_err rc, const char *what)
 {
@@ -187,23 +199,15 @@ http_store_error(struct http_ctx *c, enum tame_err rc, const char *what)
 	case TAME_EFILES:
 		/* every descriptor in use: one is free again once some
 		 * connection closes */
-		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method,
-		    c->path, what, c->store ? store_errmsg(c->store) :
-		    "no store");
-		u_map_put(c->res->map_header, "Retry-After", "5");
-		http_error(c, 503, "busy", "the server has too many files "
-		    "open, try again");
+		unavailable(c, what, "5", "busy", "the server has too many "
+		    "files open, try again");
 		break;
 	case TAME_EDISK:
 		/* a full or failing disk: nothing was saved, a retry once
 		 * there is room again will be */
-		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s", c->method,
-		    c->path, what, c->store ? store_errmsg(c->store) :
-		    "no store");
-		u_map_put(c->res->map_header, "Retry-After", "60");
-		http_error(c, 503, "storage_unavailable", "nothing was saved: "
-		    "the server cannot write to its disk (full?); try again "
-		    "later");
+		unavailable(c, what, "60", "storage_unavailable", "nothing was "
+		    "saved: the server cannot write to its disk (full?); try "
+		    "again later");
 		break;
 	default:
 		tame_log(TAME_LOG_ERR, "http: %s %s: %s: %s (%s)", c->method,

@@ -164,16 +164,23 @@ def raw_session(port, timeout=10):
     return s, f, reply
 
 
-def smtp_to_data(s, reply, helo, sender):
-    """Takes a raw_session from its greeting to DATA's 354 (to MAILBOX),
-    for a test that then writes the message's bytes itself."""
-    assert reply().startswith(b"220")
-    for cmd, code in ((b"EHLO " + helo, b"250"),
-                      (b"MAIL FROM:<" + sender + b">", b"250"),
+def smtp_envelope(s, reply, sender):
+    """MAIL FROM sender, RCPT TO MAILBOX and DATA in a raw_session, each
+    answered as it should be, up to DATA's 354."""
+    for cmd, code in ((b"MAIL FROM:<" + sender + b">", b"250"),
                       (b"RCPT TO:<%s>" % MAILBOX.encode(), b"250"),
                       (b"DATA", b"354")):
         s.sendall(cmd + b"\r\n")
         assert reply().startswith(code), cmd
+
+
+def smtp_to_data(s, reply, helo, sender):
+    """Takes a raw_session from its greeting to DATA's 354 (to MAILBOX),
+    for a test that then writes the message's bytes itself."""
+    assert reply().startswith(b"220")
+    s.sendall(b"EHLO " + helo + b"\r\n")
+    assert reply().startswith(b"250")
+    smtp_envelope(s, reply, sender)
 
 
 @contextlib.contextmanager
@@ -191,6 +198,37 @@ def small_fs(tmp_path, size):
         yield small
     finally:
         subprocess.run(["umount", "-l", str(small)])
+
+
+def fill(path):
+    """Writes path until the disk is full, to its last byte."""
+    with open(path, "ab", buffering=0) as f:
+        for chunk in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    f.write(b"\0" * chunk)
+            except OSError:
+                pass
+
+
+@contextlib.contextmanager
+def tame_on_small_fs(tmp_path, size):
+    """A tamed set up and started with its data directory on a small_fs
+    of size (tame.dir), for a disk that fills or turns read-only; then
+    stopped, with no bad exit and no sanitizer report in its log, which
+    stays readable as tame.final_log once the file system is gone."""
+    with small_fs(tmp_path, size) as small:
+        tame = Tame(small)
+        try:
+            tame.setup()
+            tame.start()
+            yield tame
+        finally:
+            tame.stop()
+            tame.final_log = tame.log_text()
+    assert not tame.bad_exits and not [m for m in SANITIZER_MARKS
+                                       if m in tame.final_log], \
+        tame.final_log[-4000:]
 
 
 SYNC_SHIM_C = r"""

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from conftest import (MAILBOX, SANITIZER_MARKS, Tame, make_message,
-                      small_fs, wait_for)
+from conftest import (MAILBOX, fill, make_message, tame_on_small_fs,
+                      wait_for)
 
 
 def crlf(*lines):
@@ -446,48 +446,36 @@ def test_html_mail_shown_in_part_says_so_and_blank_text_is_skipped(tame):
     assert [x["id"] for x in hits] == [t["id"]]
 
 
-
 def test_read_only_data_directory_is_said_and_overcome(tmp_path):
     """The data directory made read-only (a read-only bind mount over
     it, as a file system remounted read-only after disk errors looks to
     a new open): health answers 503 naming it, a store connection made
     meanwhile is not left read-only for good, and once it is writable
     again notes are saved without a restart."""
-    with small_fs(tmp_path, "16m") as small:
-        tame = Tame(small)
+    with tame_on_small_fs(tmp_path, "16m") as tame:
         data = str(tame.data)
+        tame.send_mail(make_message(subject="Read only"))
+        tid = tame.wait_ticket("Read only")["id"]
+        subprocess.run(["mount", "--bind", data, data], check=True)
         try:
-            tame.setup()
-            tame.start()
-            tame.send_mail(make_message(subject="Read only"))
-            tid = tame.wait_ticket("Read only")["id"]
-            subprocess.run(["mount", "--bind", data, data], check=True)
-            try:
-                subprocess.run(["mount", "-o", "remount,bind,ro", data],
-                               check=True)
-                st, _, health = tame.api("GET", "/api/v1/health",
-                                         token=None)
-                assert st == 503, health
-                assert any("cannot be written" in p
-                           for p in health["problems"]), health
-                # every HTTP worker opens its connection now, some of
-                # them read-only before
-                for _ in range(8):
-                    tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
-                             {"text": "While read-only."})
-            finally:
-                subprocess.run(["umount", "-l", data])
-            assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
-            for i in range(8):
-                st, _, body = tame.api(
-                    "POST", "/api/v1/tickets/%d/notes" % tid,
-                    {"text": "Writable again %d." % i})
-                assert st == 201, (i, st, body)
+            subprocess.run(["mount", "-o", "remount,bind,ro", data],
+                           check=True)
+            st, _, health = tame.api("GET", "/api/v1/health", token=None)
+            assert st == 503, health
+            assert any("cannot be written" in p
+                       for p in health["problems"]), health
+            # every HTTP worker opens its connection now, some of them
+            # read-only before
+            for _ in range(8):
+                tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                         {"text": "While read-only."})
         finally:
-            tame.stop()
-            log = tame.log_text()
-    assert not tame.bad_exits and not [m for m in SANITIZER_MARKS
-                                       if m in log], log[-4000:]
+            subprocess.run(["umount", "-l", data])
+        assert tame.api("GET", "/api/v1/health", token=None)[0] == 200
+        for i in range(8):
+            st, _, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                                   {"text": "Writable again %d." % i})
+            assert st == 201, (i, st, body)
 
 
 def test_full_disk_answers_503_and_saves_once_there_is_room(tmp_path):
@@ -495,38 +483,23 @@ def test_full_disk_answers_503_and_saves_once_there_is_room(tmp_path):
     refused with 503 storage_unavailable and Retry-After (a client
     tries again; 500 said "bug"), health says how little is free, and
     once there is room the same note is saved."""
-    with small_fs(tmp_path, "4m") as small:
-        tame = Tame(small)
-        try:
-            tame.setup()
-            tame.start()
-            tame.send_mail(make_message(subject="Disk full"))
-            tid = tame.wait_ticket("Disk full")["id"]
-            filler = small / "filler"
-            with open(filler, "wb") as f:
-                try:
-                    while True:
-                        f.write(b"\0" * 65536)
-                        f.flush()
-                except OSError:
-                    pass
-            text = "x" * 60000
-            for _ in range(200):
-                st, h, body = tame.api(
-                    "POST", "/api/v1/tickets/%d/notes" % tid, {"text": text})
-                if st != 201:
-                    break
-            assert st == 503, (st, body)
-            assert body["error"]["code"] == "storage_unavailable", body
-            assert h.get("Retry-After") == "60"
-            _, _, health = tame.api("GET", "/api/v1/health", token=None)
-            assert health["status"] == "degraded", health
-            filler.unlink()
-            st, _, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
-                                   {"text": "Room again."})
-            assert st == 201, body
-        finally:
-            tame.stop()
-            log = tame.log_text()
-    assert not tame.bad_exits and not [m for m in SANITIZER_MARKS
-                                       if m in log], log[-4000:]
+    with tame_on_small_fs(tmp_path, "4m") as tame:
+        tame.send_mail(make_message(subject="Disk full"))
+        tid = tame.wait_ticket("Disk full")["id"]
+        filler = tame.dir / "filler"
+        fill(filler)
+        text = "x" * 60000
+        for _ in range(200):
+            st, h, body = tame.api(
+                "POST", "/api/v1/tickets/%d/notes" % tid, {"text": text})
+            if st != 201:
+                break
+        assert st == 503, (st, body)
+        assert body["error"]["code"] == "storage_unavailable", body
+        assert h.get("Retry-After") == "60"
+        _, _, health = tame.api("GET", "/api/v1/health", token=None)
+        assert health["status"] == "degraded", health
+        filler.unlink()
+        st, _, body = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                               {"text": "Room again."})
+        assert st == 201, body

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import (MAILBOX, SLOW, make_message, new_msgid, raw_session,
-                      smtp_to_data, strip_angle, wait_for)
+                      smtp_envelope, smtp_to_data, strip_angle, wait_for)
 
 
 def raw_dialogue(port, lines, timeout=10):
@@ -325,15 +325,7 @@ def test_no_smtp_smuggling(tame):
     style smuggling): the second "message" stays inside the first."""
     s, f, reply = raw_session(tame.smtp_port)
     try:
-        assert reply().startswith(b"220")
-        s.sendall(b"EHLO c.example.org\r\n")
-        assert reply().startswith(b"250")
-        s.sendall(b"MAIL FROM:<carol@example.org>\r\n")
-        assert reply().startswith(b"250")
-        s.sendall(b"RCPT TO:<" + MAILBOX.encode() + b">\r\n")
-        assert reply().startswith(b"250")
-        s.sendall(b"DATA\r\n")
-        assert reply().startswith(b"354")
+        smtp_to_data(s, reply, b"c.example.org", b"carol@example.org")
         s.sendall(b"From: carol@example.org\r\nSubject: Outer\r\n"
                   b"Message-ID: <outer@example.org>\r\n\r\n"
                   b"outer body\n.\nMAIL FROM:<admin@example.com>\r\n"
@@ -376,12 +368,7 @@ def test_bare_lf_message_longer_than_a_line_is_taken(tame):
         assert reply().startswith(b"250")
         answers = []
         for msg in (body, too_long):
-            s.sendall(b"MAIL FROM:<carol@example.org>\r\n")
-            assert reply().startswith(b"250")
-            s.sendall(b"RCPT TO:<" + MAILBOX.encode() + b">\r\n")
-            assert reply().startswith(b"250")
-            s.sendall(b"DATA\r\n")
-            assert reply().startswith(b"354")
+            smtp_envelope(s, reply, b"carol@example.org")
             s.sendall(msg + b"\r\n.\r\n")
             answers.append(reply())
         s.sendall(b"QUIT\r\n")
