@@ -104,9 +104,14 @@ export class Composer {
 			onclick: () => this.compose('reply') }, 'Reply');
 		this.noteTab = h('button', { type: 'button', className: 'tab',
 			onclick: () => this.compose('note') }, 'Internal note');
-		this.ccRow = h('div', {}, h('div', { className: 'cc-row' },
-			h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl),
-		this.ccNew);
+		// the customer's address is one nobody reads (a form's
+		// noreply@, a bounce's mailer-daemon@): the reply would be lost
+		this.toWarn = h('p', { className: 'small warn',
+			id: 'composer-to-warn', role: 'status', hidden: true });
+		this.ccRow = h('div', {}, this.toWarn,
+			h('div', { className: 'cc-row' },
+				h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl),
+			this.ccNew);
 		this.mentionEl = h('ul', { className: 'mentions', role: 'listbox',
 			id: 'mention-list', hidden: true, 'aria-label': 'Colleagues' });
 		this.sigBox = h('input', { type: 'checkbox', id: 'composer-sig',
@@ -197,6 +202,7 @@ export class Composer {
 	// of our mailboxes' domains (an alias would loop).
 	suggestCc() {
 		const t = this.view.t;
+		this.toCheck();
 		const m = t && t.messages.filter((x) => x.direction === 'in' &&
 			!x.auto_submitted).pop();
 		if (!m || this.ccSet)
@@ -214,6 +220,22 @@ export class Composer {
 		});
 		this.ccEl.value = cc.join(', ');
 		this.ccCheck();
+	}
+
+	// Says so when the reply's address is one nobody reads: the local
+	// part, without - _ and dots, is noreply or donotreply (as the
+	// server's own test for automatic mail), mailer-daemon or
+	// postmaster.
+	toCheck() {
+		const a = ((this.view.t || {}).customer || {}).email || '';
+		const local = a.slice(0, a.lastIndexOf('@')).toLowerCase();
+		const w = local.replace(/[-_.]/g, '');
+		const dead = w === 'noreply' || w === 'donotreply' ||
+			local === 'mailer-daemon' || local === 'postmaster';
+		this.toWarn.textContent = dead ? 'Nobody reads mail to ' + a +
+			': this reply will not reach a person. Look in the ' +
+			'message for an address to write to, and add it as Cc.' : '';
+		this.toWarn.hidden = !dead;
 	}
 
 	// Names the addresses of the Cc that no mail before the newest

@@ -259,6 +259,18 @@ test('the customer\'s Cc stays on the reply unless taken off', async () => {
 	await page.waitForSelector('.msg.in:has-text("Sent from the website")');
 	await sleep(500);
 	assert.equal(await cc(), '');
+	// Finn is the customer: nothing to warn of
+	assert.ok(await page.isHidden('#composer-to-warn'),
+		'a reachable customer was warned of');
+	// a shop's order mail with no Reply-To: the reply would go nowhere
+	const shop = await env.tamed.deliver({
+		from: 'Shop <do-not-reply@shop.example.net>',
+		subject: 'Your order 1234', text: 'Thank you for your order.' });
+	await page.goto(env.tamed.url + '/#/t/' + shop);
+	await page.waitForSelector('.msg.in:has-text("Thank you for your")');
+	await page.waitForSelector('#composer-to-warn:visible');
+	assert.match(await page.textContent('#composer-to-warn'),
+		/Nobody reads mail to do-not-reply@shop\.example\.net/);
 	assertClean(seen);
 	await context.close();
 });
