@@ -106,6 +106,76 @@ prefix_len(const char *s)
 	return 0;
 }
 
+/* Length of the out-of-office phrase at s when one of list follows,
+ * with its colon ("Automatic reply :", "自动回复："), else 0. */
+static size_t
+ooo_len(const char *s, const char *const *list)
+{
+	const char *p;
+	size_t i, n;
+
+	for (i = 0; list[i]; i++) {
+		n = strlen(list[i]);
+		if (strncasecmp(s, list[i], n) != 0)
+			continue;
+		/* French puts a (no-break) space before its colon */
+		for (p = s + n; *p == ' ' || strncmp(p, "\xc2\xa0", 2) == 0;
+		    p += *p == ' ' ? 1 : 2)
+			;
+		if (*p == ':')
+			return (size_t)(p + 1 - s);
+		if (strncmp(p, "\xef\xbc\x9a", 3) == 0)	/* ： */
+			return (size_t)(p + 3 - s);
+	}
+	return 0;
+}
+
+int
+thread_subject_auto_reply(const char *subject)
+{
+	/* only an autoresponder starts a subject with these: Outlook's
+	 * "Automatic reply" in its languages, Exchange's and Notes'
+	 * older ones */
+	static const char *const sure[] = { "automatic reply",
+		"out of office autoreply", "out of office",
+		"automatische antwort", "abwesenheitsnotiz",
+		"r\xc3\xa9ponse automatique",		/* French */
+		"respuesta autom\xc3\xa1tica",		/* Spanish */
+		"resposta autom\xc3\xa1tica",		/* Portuguese */
+		"risposta automatica", "automatisch antwoord",
+		"autosvar", "automatiskt svar", "automatisk svar",
+		"automaattinen vastaus",
+		"automatyczna odpowied\xc5\xba",		/* Polish */
+		"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f",	/* Czech */
+		"automatikus v\xc3\xa1lasz",		/* Hungarian */
+		"otomatik yan\xc4\xb1t",			/* Turkish */
+		"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0"
+		"\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
+		"\xd0\xb8\xd0\xb9 \xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5"
+		"\xd1\x82",				/* Автоматический ответ */
+		"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* 自动回复 */
+		"\xe8\x87\xaa\xe5\x8b\x95\xe5\x9b\x9e\xe8\xa6\x86",	/* 自動回覆 */
+		"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* 自動応答 */
+		NULL };
+	/* a person may start a subject so too ("Auto: engine light") */
+	static const char *const if_reply[] = { "auto", "autoreply",
+		"auto-reply", "auto reply", NULL };
+	const char *s = subject;
+	size_t n;
+
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (ooo_len(s, sure))
+		return 1;
+	if (!(n = ooo_len(s, if_reply)))
+		return 0;
+	for (s += n; *s == ' ' || *s == '\t'; s++)
+		;
+	return prefix_len(s) > 0 || strstr(s, "[#") != NULL;
+}
+
 void
 thread_reply_subject(const char *subject, int64_t id, char *out,
     size_t outlen)

@@ -23,9 +23,11 @@ struct thread_input {
 	int has_token_match;           /* the [#id] ticket exists */
 	struct ticket_ref token_ref;
 	int token_sender_participant;  /* sender is on that ticket */
-	int automatic;                 /* an out-of-office reply or a
-	                                  bounce: joins, even a closed
-	                                  ticket, and reopens nothing */
+	int automatic;                 /* written by a program on its
+	                                  own (an out-of-office reply, a
+	                                  bounce, a notice): joins, even a
+	                                  closed ticket, and reopens
+	                                  nothing */
 	int archive;                   /* from an archive (tame import):
 	                                  the same */
 };
@@ -49,6 +51,14 @@ void thread_decide(const struct thread_input *in, struct thread_decision *out);
 /* Finds the ticket token "[#123]" in subject; returns the number or 0.
  * The last token wins (a forwarded subject may carry several). */
 int64_t thread_subject_token(const char *subject);
+
+/* 1 if subject is an out-of-office reply's: it starts with what
+ * Outlook, Exchange, Notes and the like put before the subject they
+ * answer ("Automatic reply:", "Abwesenheitsnotiz:", "Réponse
+ * automatique :" ...), in any case. A word a person might start a
+ * subject with ("Auto: insurance claim") counts only when a reply's
+ * prefix or a ticket token follows it, as it does in an answer to ours. */
+int thread_subject_auto_reply(const char *subject);
 
 /* Writes into out (size outlen) the subject of a reply to a ticket:
  * "Re: " + subject without leading Re:/Fwd:/AW: prefixes and without any

@@ -9,7 +9,9 @@
  * Delivery-status notifications (RFC 3464) are recognised and the
  * Message-ID of the bounced message extracted. Automatic mail (RFC 3834
  * Auto-Submitted, Precedence bulk/junk/list, List-Id, mailer-daemon
- * senders) is flagged so that nothing answers it automatically.
+ * senders, out-of-office subjects) is flagged so that nothing answers
+ * it automatically; mail that only a list made automatic is told
+ * apart, for a group of our own passes a person's mail on.
  *
  * mime_compose() builds an outgoing message.
  */
@@ -46,6 +48,9 @@ struct mime_parsed {
 	char *from_name;       /* decoded display name or NULL */
 	char *reply_to;        /* lower-cased addr-spec or NULL */
 	char *reply_to_name;   /* its decoded display name or NULL */
+	char *list_id;         /* List-Id without <>, lower-cased, or NULL */
+	char *original_sender; /* X-Original-Sender (a Google Group's
+	                          author), lower-cased addr-spec, or NULL */
 	char **to;             /* lower-cased addr-specs */
 	size_t nto;
 	char **cc;
@@ -59,8 +64,16 @@ struct mime_parsed {
 	int auto_submitted;    /* automatic mail (RFC 3834 and the like) */
 	int no_autoreply;      /* never answer automatically: automatic
 	                          mail, or a person's that asks for none */
-	int auto_reply;        /* an out-of-office reply or a bounce: does
-	                          not reopen its ticket */
+	int asks_no_autoreply; /* ... a person's that asks for none
+	                          (X-Auto-Response-Suppress, noreply@) or
+	                          that a filter called spam */
+	int auto_reply;        /* written by a program on its own (an
+	                          out-of-office reply, a bounce, a
+	                          notification), not a person's words a
+	                          list passed on: reopens nothing */
+	int list_only;         /* automatic only for a list's headers
+	                          (List-Id, List-Unsubscribe, Precedence:
+	                          list): a person's words passed on */
 	int is_dsn;            /* a delivery-status notification (bounce) */
 	int dsn_failed;        /* the DSN reports a permanent failure */
 	char *dsn_original_id; /* Message-ID of the message that bounced */

@@ -28,6 +28,7 @@
 #include <gmime/gmime.h>
 #include <sodium.h>
 #include "mime_impl.h"
+#include "../core/thread.h"
 #include "../core/util.h"
 
 static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
@@ -264,9 +265,16 @@ is_read_receipt(GMimeObject *m)
 	    g_ascii_strcasecmp(rt, "disposition-notification") == 0;
 }
 
-/* RFC 3834 section 2 and the headers that list software sets. */
-static int
-is_automatic(GMimeObject *m, const struct mime_parsed *o)
+/* How a mail was written: by a person (AUTO_NONE), passed on by a
+ * list (AUTO_LIST: RFC 2369/2919 List-* headers, Precedence: list; a
+ * person's words that only a list made automatic), or by a program
+ * on its own (AUTO_MACHINE: RFC 3834 Auto-Submitted, Precedence bulk,
+ * junk or auto_reply, an autoresponder's own headers or out-of-office
+ * subject, a mailer-daemon, a null reverse path, a read receipt). */
+enum mime_auto { AUTO_NONE, AUTO_LIST, AUTO_MACHINE };
+
+static enum mime_auto
+auto_kind(GMimeObject *m, const struct mime_parsed *o)
 {
 	GMimeHeaderList *h = g_mime_object_get_header_list(m);
 	const char *v;
@@ -274,64 +282,68 @@ is_automatic(GMimeObject *m, const struct mime_parsed *o)
 	size_t n;
 
 	if (is_read_receipt(m))
-		return 1;
+		return AUTO_MACHINE;
 	if ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
 	    !value_is(v, "no"))
-		return 1;
+		return AUTO_MACHINE;
 	if ((v = g_mime_object_get_header(m, "Precedence")) &&
-	    (value_is(v, "bulk") || value_is(v, "junk") || value_is(v, "list") ||
+	    (value_is(v, "bulk") || value_is(v, "junk") ||
 	    value_is(v, "auto_reply")))
-		return 1;
-
-	if (g_mime_header_list_contains(h, "List-Id") ||
-	    g_mime_header_list_contains(h, "List-Unsubscribe") ||
-	    g_mime_header_list_contains(h, "X-Autoreply") ||
+		return AUTO_MACHINE;
+	if (g_mime_header_list_contains(h, "X-Autoreply") ||
 	    g_mime_header_list_contains(h, "X-Autorespond"))
-		return 1;
+		return AUTO_MACHINE;
+	/* Outlook's out-of-office replies in many set-ups, and older
+	 * autoresponders, say so only in their subject */
+	if (thread_subject_auto_reply(o->subject))
+		return AUTO_MACHINE;
 	if (local_is_daemon(o->from_email))
-		return 1;
+		return AUTO_MACHINE;
 	if ((rp = g_mime_object_get_header(m, "Return-Path"))) {
 		while (*rp == ' ' || *rp == '\t' || *rp == '<')
 			rp++;
 		n = strlen(rp);
 		/* A null reverse path: a bounce or other notification. */
 		if (n == 0 || rp[0] == '>' || local_is_daemon(rp))
-			return 1;
+			return AUTO_MACHINE;
 	}
-	return 0;
+	if (((v = g_mime_object_get_header(m, "Precedence")) &&
+	    value_is(v, "list")) || g_mime_header_list_contains(h, "List-Id") ||
+	    g_mime_header_list_contains(h, "List-Unsubscribe"))
+		return AUTO_LIST;
+	return AUTO_NONE;
 }
 
-/* 1 if the mail answers ours by itself: an out-of-office or other
- * auto-reply (RFC 3834 "auto-replied" and what older software writes),
- * or a read receipt.
- * It joins its ticket but does not reopen it; list mail and the like,
- * which may carry a person's words, do. */
+/* 1 if header name's value starts with the word "yes", as an upstream
+ * filter writes its verdict of spam (SpamAssassin's "X-Spam-Status:
+ * Yes, score=12.3 ...", "X-Spam-Flag: YES", rspamd's "X-Spam: Yes"). */
 static int
-is_auto_reply(GMimeObject *m)
+says_yes(GMimeObject *m, const char *name)
 {
-	GMimeHeaderList *h = g_mime_object_get_header_list(m);
-	const char *v;
+	const char *v = g_mime_object_get_header(m, name);
 
-	return is_read_receipt(m) ||
-	    ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
-	    value_is(v, "auto-replied")) ||
-	    ((v = g_mime_object_get_header(m, "Precedence")) &&
-	    value_is(v, "auto_reply")) ||
-	    g_mime_header_list_contains(h, "X-Autoreply") ||
-	    g_mime_header_list_contains(h, "X-Autorespond");
+	if (!v)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return strncasecmp(v, "yes", 3) == 0 && !g_ascii_isalnum(v[3]);
 }
 
 /* 1 if the mail, though a person's, asks for no automatic answer:
  * Exchange's X-Auto-Response-Suppress (All, OOF, AutoReply, ...), or a
  * sender nobody reads (noreply@: a web form's mail still carries a
- * customer's words, so it is no automatic mail). */
+ * customer's words, so it is no automatic mail); or an upstream filter
+ * called it spam (an answer would confirm the address to a spammer, or
+ * go to the stranger a forged From names). */
 static int
 wants_no_autoreply(GMimeObject *m, const struct mime_parsed *o)
 {
 	const char *v = g_mime_object_get_header(m, "X-Auto-Response-Suppress");
 
 	return (v && (strcasestr(v, "all") || strcasestr(v, "oof") ||
-	    strcasestr(v, "autoreply"))) || local_is_noreply(o->from_email);
+	    strcasestr(v, "autoreply"))) || local_is_noreply(o->from_email) ||
+	    says_yes(m, "X-Spam-Flag") || says_yes(m, "X-Spam-Status") ||
+	    says_yes(m, "X-Spam");
 }
 
 static enum tame_err
@@ -365,6 +377,40 @@ salvage_cb(void *ctx, const char *name, size_t nlen, const char *value)
 			rc = TAME_ENOMEM;
 	}
 	return rc;
+}
+
+/* The List-Id (RFC 2919: what is between its angle brackets, the
+ * phrase before them left out) and X-Original-Sender (where Google
+ * Groups keeps the author of a mail whose From it rewrote), lower-cased,
+ * into o; ingest.c tells a group of our own by them. */
+static enum tame_err
+read_list_headers(struct mime_parsed *o, GMimeObject *m)
+{
+	InternetAddressList *l;
+	InternetAddressMailbox *mb;
+	const char *v, *lt, *gt;
+	char *id;
+	int nomem = 0;
+
+	if ((v = g_mime_object_get_header(m, "List-Id")) &&
+	    (lt = strrchr(v, '<')) && (gt = strchr(lt, '>'))) {
+		if (!(id = tame_strndup(lt + 1, (size_t)(gt - lt - 1))))
+			return TAME_ENOMEM;
+		o->list_id = clean_addr(id, &nomem);
+		free(id);
+		if (nomem)
+			return TAME_ENOMEM;
+	}
+	if ((v = g_mime_object_get_header(m, "X-Original-Sender")) &&
+	    (l = internet_address_list_parse(mime_popts, v))) {
+		if ((mb = first_mailbox(l, 0)))
+			o->original_sender = clean_addr(
+			    internet_address_mailbox_get_addr(mb), &nomem);
+		g_object_unref(l);
+		if (nomem)
+			return TAME_ENOMEM;
+	}
+	return TAME_OK;
 }
 
 static enum tame_err
@@ -405,6 +451,8 @@ read_headers(struct mime_parsed *o, GMimeMessage *msg)
 		if (o->reply_to && (rc = clean_name(rt, &o->reply_to_name)))
 			return rc;
 	}
+	if ((rc = read_list_headers(o, m)))
+		return rc;
 	if ((dt = g_mime_message_get_date(msg)))
 		o->date_ms = (int64_t)g_date_time_to_unix(dt) * 1000 +
 		    g_date_time_get_microsecond(dt) / 1000;
@@ -674,6 +722,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;
 	enum tame_err rc = TAME_OK;
+	enum mime_auto kind;
 	struct buf nonul, mended;
 
 	mime_init();
@@ -740,10 +789,14 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 		if ((rc = mime_read_bodies(&c)) || (c.att_left &&
 		    (rc = say_att_left(out, c.att_left))))
 			goto out;
-		out->auto_submitted = is_automatic(GMIME_OBJECT(msg), out);
+		kind = auto_kind(GMIME_OBJECT(msg), out);
+		out->auto_submitted = kind != AUTO_NONE;
+		out->auto_reply = kind == AUTO_MACHINE;
+		out->list_only = kind == AUTO_LIST;
+		out->asks_no_autoreply = wants_no_autoreply(GMIME_OBJECT(msg),
+		    out);
 		out->no_autoreply = out->auto_submitted ||
-		    wants_no_autoreply(GMIME_OBJECT(msg), out);
-		out->auto_reply = is_auto_reply(GMIME_OBJECT(msg));
+		    out->asks_no_autoreply;
 		if (!has_content_headers(msg))
 			out->unparsed = 1;
 	}
@@ -777,8 +830,10 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 			    !strcasestr(out->subject, "warning");
 		}
 	}
-	if (out->is_dsn)
+	if (out->is_dsn) {
 		out->auto_submitted = out->no_autoreply = out->auto_reply = 1;
+		out->list_only = 0;
+	}
 	/* with a Date, the same bytes are the same message; without one,
 	 * a script's second "disk full" alert is another */
 	if (!out->message_id && out->date_ms && len > 0)
@@ -833,6 +888,8 @@ mime_parsed_free(struct mime_parsed *p)
 	free(p->from_name);
 	free(p->reply_to);
 	free(p->reply_to_name);
+	free(p->list_id);
+	free(p->original_sender);
 	free_strv(p->to, p->nto);
 	free_strv(p->cc, p->ncc);
 	free(p->text);

@@ -768,12 +768,73 @@ test_auto_submitted(void **state)
 
 	struct mime_parsed p;
 
+	/* an out-of-office subject alone; a person's that starts alike */
+	parse_str("From: a@example.com\nSubject: Automatic reply: Re: x "
+	    "[#2]\n\nI am away.\n", &p);
+	assert_int_equal(p.auto_submitted, 1);
+	assert_int_equal(p.auto_reply, 1);
+	mime_parsed_free(&p);
+	parse_str("From: a@example.com\nSubject: Auto: insurance claim\n"
+	    "\nMy car.\n", &p);
+	assert_int_equal(p.auto_submitted, 0);
+	mime_parsed_free(&p);
+
 	parse_str("From: Postmaster <postmaster@example.com>\n\nx\n", &p);
 	assert_int_equal(p.auto_submitted, 1);
 	mime_parsed_free(&p);
 	parse_str("From: MAILER-DAEMON\n\nx\n", &p);
 	assert_int_equal(p.auto_submitted, 1);
 	mime_parsed_free(&p);
+}
+
+/* Parses "From: a@example.com" with headers and checks what it says of
+ * who wrote it: list (only a list made it automatic), machine (a
+ * program wrote it on its own), noans (no automatic answer). */
+static void
+check_kind(const char *headers, int list, int machine, int noans)
+{
+	struct mime_parsed p;
+	char raw[512];
+
+	snprintf(raw, sizeof(raw), "From: a@example.com\n%sSubject: x\n"
+	    "\nbody\n", headers);
+	parse_str(raw, &p);
+	if (p.list_only != list || p.auto_reply != machine ||
+	    p.no_autoreply != noans)
+		fail_msg("list %d machine %d no answer %d for \"%s\"",
+		    p.list_only, p.auto_reply, p.no_autoreply, headers);
+	mime_parsed_free(&p);
+}
+
+/* What a program wrote by itself, and what only a list made automatic
+ * (a person's words a group of ours may pass on), are told apart; so
+ * are a person's wishes for no answer, and spam. */
+static void
+test_auto_kinds(void **state)
+{
+	struct mime_parsed p;
+
+	parse_str("From: \"'Dana Kim' via Support\" <support@example.com>\n"
+	    "Reply-To: Dana Kim <dana.k@bigcorp.example>\n"
+	    "X-Original-Sender: Dana.K@BigCorp.example\n"
+	    "List-ID: \"Support\" <Support.Example.COM>\n"
+	    "Precedence: list\nSubject: Export\n\nbody\n", &p);
+	assert_int_equal(p.auto_submitted, 1);
+	assert_int_equal(p.asks_no_autoreply, 0);
+	assert_string_equal(p.list_id, "support.example.com");
+	assert_string_equal(p.original_sender, "dana.k@bigcorp.example");
+	mime_parsed_free(&p);
+	check_kind("Precedence: list\n", 1, 0, 1);
+	check_kind("List-Unsubscribe: <mailto:u@example.com>\n", 1, 0, 1);
+	/* an autoresponder's mail through a list is a program's */
+	check_kind("List-Id: <l.example.com>\nAuto-Submitted: "
+	    "auto-generated\n", 0, 1, 1);
+	check_kind("Precedence: bulk\n", 0, 1, 1);
+	/* spam by an upstream filter's word: a person's, never answered */
+	check_kind("X-Spam-Status: Yes, score=9.1\n", 0, 0, 1);
+	check_kind("X-Spam-Flag: YES\n", 0, 0, 1);
+	check_kind("X-Spam-Flag: NO\nX-Spam-Status: No, score=0.1\n"
+	    "X-Spam: Yesterday\n", 0, 0, 0);
 }
 
 static void
@@ -1058,6 +1119,7 @@ main(void)
 		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_dsn_headers_only_and_lenient),
 		cmocka_unit_test(test_auto_submitted),
+		cmocka_unit_test(test_auto_kinds),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_long_header),

@@ -137,6 +137,37 @@ test_reply_subject(void **state)
 	assert_string_equal(out, "Re: Trouble: invoice [#4]");
 }
 
+static void
+test_subject_auto_reply(void **state)
+{
+	static const char *const ooo[] = { "Automatic reply: Re: Help [#3]",
+		"automatic reply: x", "Out of Office: Re: Help",
+		"Out of Office AutoReply: Help", "Abwesenheitsnotiz: Re: x",
+		"Automatische Antwort: AW: x", "Autosvar: SV: x",
+		"R\xc3\xa9ponse automatique : Re: x",
+		"R\xc3\xa9ponse automatique\xc2\xa0: Re: x",
+		"Respuesta autom\xc3\xa1tica: RE: x",
+		"Risposta automatica: R: x", "Automatisch antwoord: x",
+		"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d\xef\xbc\x9a x",
+		"Auto: Re: Help [#3]", "AutoReply: Re: x", "Auto: Help [#3]",
+		"  Automatic reply: x", NULL };
+	/* a person's subjects that only start alike */
+	static const char *const person[] = { "Auto: insurance claim",
+		"Auto reply: how do I turn it on?", "Automatic replies broken",
+		"Re: Automatic reply: x", "Out of office", "Automobile: Re: x",
+		"Autosvarer virker ikke", "", NULL };
+	size_t i;
+
+	for (i = 0; ooo[i]; i++)
+		if (!thread_subject_auto_reply(ooo[i]))
+			fail_msg("not an out-of-office subject: \"%s\"", ooo[i]);
+	for (i = 0; person[i]; i++)
+		if (thread_subject_auto_reply(person[i]))
+			fail_msg("a person's subject taken as automatic: "
+			    "\"%s\"", person[i]);
+	assert_int_equal(thread_subject_auto_reply(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -146,6 +177,7 @@ main(void)
 		cmocka_unit_test(test_reopen_and_closed),
 		cmocka_unit_test(test_subject_token),
 		cmocka_unit_test(test_reply_subject),
+		cmocka_unit_test(test_subject_auto_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
