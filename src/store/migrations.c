@@ -40,6 +40,22 @@
 	"  AND (json_valid(NEW.data) IS NOT 1 OR f.agent_id IS NOT" \
 	"   json_extract(NEW.data, '$.assignee_id')); END;"
 
+/* What a customer's message tells (step 17, and 19 for mail that is
+ * not quiet): its ticket's followers and its assignee, once for one
+ * who is both. */
+#define NOTIFY_MESSAGE_BODY \
+	" INSERT INTO notifications(agent_id, ticket_id, kind, message_id," \
+	"  created_at)" \
+	" SELECT f.agent_id, NEW.ticket_id, 'message.received', NEW.id," \
+	"  NEW.created_at FROM ticket_followers f JOIN agents a" \
+	"  ON a.id = f.agent_id WHERE f.ticket_id = NEW.ticket_id" \
+	"  AND a.notify_follows AND NOT a.disabled" \
+	" UNION" \
+	" SELECT a.id, NEW.ticket_id, 'message.received', NEW.id," \
+	"  NEW.created_at FROM tickets t JOIN agents a ON a.id = t.assignee_id" \
+	"  WHERE t.id = NEW.ticket_id AND a.notify_assigned AND NOT a.disabled;" \
+	" END;"
+
 static const char *const steps[] = {
 	/* 1: the first schema. */
 	"CREATE TABLE mailboxes ("
@@ -479,17 +495,7 @@ static const char *const steps[] = {
 	"DROP TRIGGER notify_followers_message;"
 	"CREATE TRIGGER notify_followers_message AFTER INSERT ON messages"
 	" WHEN NEW.direction = 0 BEGIN"
-	" INSERT INTO notifications(agent_id, ticket_id, kind, message_id,"
-	"  created_at)"
-	" SELECT f.agent_id, NEW.ticket_id, 'message.received', NEW.id,"
-	"  NEW.created_at FROM ticket_followers f JOIN agents a"
-	"  ON a.id = f.agent_id WHERE f.ticket_id = NEW.ticket_id"
-	"  AND a.notify_follows AND NOT a.disabled"
-	" UNION"
-	" SELECT a.id, NEW.ticket_id, 'message.received', NEW.id,"
-	"  NEW.created_at FROM tickets t JOIN agents a ON a.id = t.assignee_id"
-	"  WHERE t.id = NEW.ticket_id AND a.notify_assigned AND NOT a.disabled;"
-	" END;",
+	NOTIFY_MESSAGE_BODY,
 	/* 18: the search index cuts and folds words as
 	 * core/search_words.c does (the tokenizer "tame",
 	 * store_sqlite_fts.c): Chinese, Japanese, Korean and Thai are
@@ -511,6 +517,30 @@ static const char *const steps[] = {
 	" CASE WHEN direction = 0 THEN from_name END,"
 	" CASE WHEN direction = 0 THEN from_email END FROM messages;"
 	"DELETE FROM fts_pending;",
+	/* 19: mail that answers ours by itself (an out-of-office reply,
+	 * a read receipt, a bounce: messages.quiet) tells nobody "the
+	 * customer wrote"; a bounce or a refusal of a reply tells the
+	 * ticket's assignee as it tells followers (reply.bounced,
+	 * reply.failed), once for one who also follows. */
+	"ALTER TABLE messages ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0;"
+	"DROP TRIGGER notify_followers_message;"
+	"CREATE TRIGGER notify_followers_message AFTER INSERT ON messages"
+	" WHEN NEW.direction = 0 AND NOT NEW.quiet BEGIN"
+	NOTIFY_MESSAGE_BODY
+	"CREATE TRIGGER notify_assignee_undelivered AFTER INSERT ON events"
+	" WHEN NEW.ticket_id IS NOT NULL AND (NEW.kind = 'reply.bounced'"
+	" OR NEW.kind = 'reply.failed') BEGIN"
+	" INSERT INTO notifications(agent_id, ticket_id, kind,"
+	"  actor_agent_id, message_id, created_at)"
+	" SELECT a.id, NEW.ticket_id, NEW.kind, NEW.actor_agent_id,"
+	"  CASE WHEN json_valid(NEW.data) THEN"
+	"  json_extract(NEW.data, '$.message_id') END, NEW.created_at"
+	"  FROM tickets t JOIN agents a ON a.id = t.assignee_id"
+	"  WHERE t.id = NEW.ticket_id AND a.notify_assigned AND NOT a.disabled"
+	"  AND a.id IS NOT coalesce(NEW.actor_agent_id, 0)"
+	"  AND NOT (a.notify_follows AND EXISTS (SELECT 1 FROM"
+	"  ticket_followers f WHERE f.ticket_id = NEW.ticket_id"
+	"  AND f.agent_id = a.id)); END;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

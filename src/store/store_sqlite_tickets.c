@@ -263,8 +263,10 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
  * added last, but for a note, gives the ticket its preview, and a
  * customer's its waiting time. Mail that answers ours by itself joining
  * a ticket (m->quiet: a read receipt, an out-of-office reply, a bounce)
- * changes neither: the list shows what a person wrote last (list mail
- * is automatic too, but carries a person's words). See store.h.
+ * changes neither, nor tells the ticket's agents (messages.quiet, the
+ * trigger notify_followers_message): the list shows what a person
+ * wrote last (list mail is automatic too, but carries a person's
+ * words). See store.h.
  *
  * Inside a caller's transaction the search index is written at COMMIT
  * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
@@ -280,9 +282,9 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	static const char ins[] = "INSERT INTO messages(ticket_id, "
 	    "direction, from_email, from_name, to_json, cc_json, subject, "
 	    "text, html, message_id, in_reply_to, refs, raw_id, agent_id, "
-	    "delivery, unparsed, auto_submitted, created_at) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-	    "?17, ?18)";
+	    "delivery, unparsed, auto_submitted, created_at, quiet) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19)";
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
@@ -326,6 +328,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	sq_bind_int(q, st, 16, m->unparsed != 0);
 	sq_bind_int(q, st, 17, m->auto_submitted != 0);
 	sq_bind_int(q, st, 18, m->created_at);
+	sq_bind_int(q, st, 19, m->quiet != 0);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	mrow = sqlite3_last_insert_rowid(q->db);
