@@ -24,12 +24,12 @@
 #include <strings.h>
 #include <jansson.h>
 #include <sodium.h>
-#include "../core/template.h"
 #include "../core/thread.h"
 #include "../core/util.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "../core/text.h"
+#include "ack.h"
 #include "ingest.h"
 #include "mime.h"
 #include "reply.h"
@@ -142,114 +142,6 @@ thread_ids(const struct mime_parsed *p, const char **ids, size_t max)
 	for (i = p->nreferences; i > 0 && n < max; i--)
 		ids[n++] = p->references[i - 1];
 	return n;
-}
-
-/* 1 if addr is at the domain of one of our mailboxes, or below it
- * (wordpress@www.example.com for support@example.com): a form on our
- * own site, whose mail names the customer in Reply-To. */
-static int
-at_our_domain(struct store *s, const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL, *a, *d;
-	json_t *view = NULL, *mb;
-	size_t i, n, dn;
-	int ours = 0;
-
-	if (!at || store_mailboxes_view(s, &view))
-		return 0;
-	n = strlen(++at);
-	json_array_foreach(json_object_get(view, "mailboxes"), i, mb) {
-		a = json_string_value(json_object_get(mb, "address"));
-		if (!a || !(d = strrchr(a, '@')) || (dn = strlen(++d)) > n)
-			continue;
-		if (strcasecmp(at + n - dn, d) == 0 && (dn == n ||
-		    at[n - dn - 1] == '.'))
-			ours = 1;
-	}
-	json_decref(view);
-	return ours;
-}
-
-static enum tame_err
-ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
-    const struct mime_parsed *p, const char *cust, int64_t now, int *acked)
-{
-	struct buf body, raw;
-	struct mime_out m;
-	char subject[1200], *mid = NULL, num[32];
-	struct template_ticket tt;
-	const char *to[1];
-	struct mailbox own;
-	enum tame_err rc;
-	int allowed = 0;
-	int64_t item;
-
-	*acked = 0;
-	memset(&own, 0, sizeof(own));
-	/* never to ourselves: a mailbox writing to another would answer
-	 * back and forth */
-	if (store_mailbox_by_address(s, p->from_email, &own) == TAME_OK) {
-		mailbox_clear(&own);
-		return TAME_OK;
-	}
-	/* to a Reply-To only from a form on our own site: anyone else
-	 * could have ours sent to any address they name */
-	if (strcmp(cust, p->from_email) != 0 &&
-	    !at_our_domain(s, p->from_email))
-		return TAME_OK;
-	if ((rc = store_ack_allow(s, mb->id, cust, now,
-	    (int64_t)TAME_ACK_WINDOW_SECONDS * 1000, &allowed)) || !allowed)
-		return rc;
-	buf_init(&body, 64 * 1024);
-	buf_init(&raw, 1024 * 1024);
-	snprintf(num, sizeof(num), "%lld", (long long)ticket_id);
-	/* the placeholders of saved replies; the "agent" is the mailbox */
-	memset(&tt, 0, sizeof(tt));
-	tt.ticket_id = ticket_id;
-	tt.ticket_subject = p->subject;
-	tt.customer_name = cust == p->reply_to ? p->reply_to_name :
-	    p->from_name;
-	tt.customer_email = cust;
-	tt.agent_name = mb->name;
-	tt.agent_email = mb->address;
-	if (mb->ack_template && (rc = template_render(mb->ack_template, &tt,
-	    &body)))
-		goto out;
-	if (body.len == 0 && (rc = buf_printf(&body,
-	    "We received your message and opened ticket #%s.\n"
-	    "Reply to this email to add to it.\n", num)))
-		goto out;
-	thread_reply_subject(p->subject, ticket_id, subject, sizeof(subject));
-	if (!(mid = mime_new_message_id(strchr(mb->address, '@') ?
-	    strchr(mb->address, '@') + 1 : "localhost"))) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
-	to[0] = cust;
-	memset(&m, 0, sizeof(m));
-	m.to_name = tt.customer_name;
-	m.from_email = mb->address;
-	m.from_name = mb->name;
-	m.to = to;
-	m.nto = 1;
-	m.subject = subject;
-	m.message_id = mid;
-	m.in_reply_to = p->message_id;
-	m.references = p->message_id;
-	m.text = buf_str(&body);
-	m.auto_submitted = 1;
-	m.date_ms = now;
-	if ((rc = mime_compose(&m, &raw)))
-		goto out;
-	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, cust, mid,
-	    raw.data, raw.len, now, &item)))
-		goto out;
-	*acked = 1;
-out:
-	free(mid);
-	buf_free(&body);
-	buf_free(&raw);
-	return rc;
 }
 
 /* Where ticket id's mail goes now: a ticket merged into another sends
@@ -508,7 +400,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
     struct ingest_result *res)
 {
 	const struct mime_parsed *p = &ip->p;
-	const char *sender = ip->sender, *cust = sender;
+	const char *sender = ip->sender, *cust = sender, *cust_name;
+	struct ack_mail am;
 	struct thread_input ti;
 	struct thread_decision td;
 	struct mailbox mb;
@@ -554,8 +447,10 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	if (!ours && (rc = customer_of(s, p, sender, &cust)))
 		goto out;
 	/* through a Reply-To, its name: the From's is the form's */
-	if ((rc = store_customer_upsert(s, cust, ours ? NULL : cust ==
-	    sender ? p->from_name : p->reply_to_name, now, &customer_id)))
+	cust_name = ours ? NULL : cust == sender ? p->from_name :
+	    p->reply_to_name;
+	if ((rc = store_customer_upsert(s, cust, cust_name, now,
+	    &customer_id)))
 		goto out;
 	if (td.action == THREAD_APPEND) {
 		tid = td.ticket_id;
@@ -616,11 +511,16 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    now)))
 			goto out;
 	}
+	am.p = p;
+	am.to = cust;
+	am.to_name = cust_name;
+	am.via_group = 0;
+	am.quotes_ours = ti.has_token_match && !ti.token_sender_participant;
 	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
 	    !ip->archive && !(p->date_ms > 0 && now - p->date_ms >
 	    (int64_t)TAME_ACK_MAX_AGE_SECONDS * 1000) &&
-	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid, p,
-	    cust, now, &res->acked)))
+	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid,
+	    &am, now, &res->acked)))
 		goto out;
 	res->ticket_id = tid;
 	res->unparsed = p->unparsed;

@@ -121,7 +121,8 @@ struct mime_out {
 	const char *references;      /* space-separated ids without <>, or NULL */
 	const char *text;            /* UTF-8 plain text */
 	const char *html;            /* optional HTML alternative */
-	int auto_submitted;          /* adds Auto-Submitted: auto-replied */
+	int auto_submitted;          /* adds Auto-Submitted: auto-replied
+	                                and X-Auto-Response-Suppress: All */
 	const struct mime_out_attachment *att;
 	size_t natt;
 	int64_t date_ms;

@@ -239,9 +239,14 @@ mime_compose(const struct mime_out *m, struct buf *out)
 			    "References", buf_str(&tmp), NULL);
 		buf_reset(&tmp);
 	}
-	if (m->auto_submitted)
+	/* RFC 3834 for the autoresponders that read it, Exchange's own
+	 * header for Outlook's out-of-office replies, which do not */
+	if (m->auto_submitted) {
 		g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 		    "auto-replied", NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg),
+		    "X-Auto-Response-Suppress", "All", NULL);
+	}
 
 	body = text_part("plain", m->text);
 	if (m->html) {
