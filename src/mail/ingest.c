@@ -32,6 +32,7 @@
 #include "ack.h"
 #include "ingest.h"
 #include "mime.h"
+#include "ours.h"
 #include "reply.h"
 
 /* Bytes of a message's text read for where its new text ends (the list
@@ -312,20 +313,90 @@ store_attachments(struct store *s, int64_t msg_id, const struct mime_parsed *p)
 
 /* The normal path: thread, create or update, store, acknowledge. */
 
+/* Who wrote a mail, as the team sees it. */
+struct author {
+	const char *addr;  /* From, or the person a group of ours names */
+	const char *name;  /* their name, or NULL */
+	int automatic;     /* as mime_parsed.auto_submitted ... */
+	int no_ack;        /* ... and no_autoreply, but for a group of ours */
+	int via_group;     /* passed on by a group of ours */
+	char buf[TAME_FIELD_MAX + 1]; /* a name taken out of a From */
+};
+
+/* The person's name in the From a group rewrote: Google Groups writes
+ * "'Dana Kim' via Support"; NULL when name is not one. Into a->buf. */
+static const char *
+group_name(struct author *a, const char *name)
+{
+	const char *via, *from = name;
+	size_t n;
+
+	if (!name || !(via = strstr(name, " via ")))
+		return NULL;
+	if (*name == '\'' && via > name + 1 && via[-1] == '\'') {
+		from++;
+		via--;
+	}
+	if ((n = (size_t)(via - from)) == 0 || n >= sizeof(a->buf))
+		return NULL;
+	memcpy(a->buf, from, n);
+	a->buf[n] = '\0';
+	return a->buf;
+}
+
+/* Mail a group of ours passed on (support@ a Google Group in front of
+ * the desk: From one of our mailboxes, or List-Id naming one) is a
+ * person's, though the group's headers make it list mail: the group is
+ * ours, not theirs. A group that rewrote From to its own address names
+ * the person in Reply-To, else in X-Original-Sender; one that did not
+ * left them in From. Mail a program wrote stays automatic, through a
+ * group or not (list_only is 0 for it), and so does mail from our own
+ * address naming nobody else (our own mail coming round). */
+static void
+author_of(struct store *s, const struct ingest_prep *ip, struct author *a)
+{
+	const struct mime_parsed *p = &ip->p;
+	int from_ours;
+
+	memset(a, 0, sizeof(*a));
+	a->addr = ip->sender;
+	a->name = p->from_name;
+	a->automatic = p->auto_submitted;
+	a->no_ack = p->no_autoreply;
+	if (ip->archive || !p->list_only)
+		return;
+	if (!(from_ours = ours_mailbox(s, p->from_email)) &&
+	    !ours_group(s, p->list_id))
+		return;
+	if (from_ours && p->reply_to && !ours_mailbox(s, p->reply_to)) {
+		a->addr = p->reply_to;
+		a->name = p->reply_to_name;
+	} else if (from_ours && p->original_sender &&
+	    !ours_mailbox(s, p->original_sender)) {
+		a->addr = p->original_sender;
+		a->name = group_name(a, p->from_name);
+	} else if (from_ours) {
+		return;
+	}
+	a->via_group = 1;
+	a->automatic = 0;
+	a->no_ack = p->asks_no_autoreply;
+}
+
 /* Who the team answers: the Reply-To of a person's mail when it names
  * someone else (a contact form writes From: noreply@forms..., Reply-To:
- * the customer), else the sender. Not for automatic mail (a list's
+ * the customer), else the author. Not for automatic mail (a list's
  * Reply-To is the list), nor when it names one of our mailboxes. */
 static enum tame_err
-customer_of(struct store *s, const struct mime_parsed *p, const char *sender,
-    const char **cust)
+customer_of(struct store *s, const struct mime_parsed *p,
+    const struct author *a, const char **cust)
 {
 	struct mailbox own;
 	enum tame_err rc;
 
-	*cust = sender;
-	if (!p->reply_to || p->auto_submitted || !p->from_email ||
-	    strcmp(p->reply_to, sender) == 0)
+	*cust = a->addr;
+	if (!p->reply_to || a->automatic || !p->from_email ||
+	    strcmp(p->reply_to, a->addr) == 0)
 		return TAME_OK;
 	memset(&own, 0, sizeof(own));
 	rc = store_mailbox_by_address(s, p->reply_to, &own);
@@ -400,7 +471,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
     struct ingest_result *res)
 {
 	const struct mime_parsed *p = &ip->p;
-	const char *sender = ip->sender, *cust = sender, *cust_name;
+	const char *sender, *cust, *cust_name;
+	struct author au;
 	struct ack_mail am;
 	struct thread_input ti;
 	struct thread_decision td;
@@ -424,6 +496,8 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	memset(&ti, 0, sizeof(ti));
 	if ((rc = pick_mailbox(s, rcpts, p, &mb)))
 		goto out;
+	author_of(s, ip, &au);
+	sender = cust = au.addr;
 	nids = thread_ids(p, ids, TAME_REFERENCES_MAX + 1);
 	if (nids && (store_ticket_by_message_ids(s, ids, nids, &header_tid) ==
 	    TAME_OK || ack_ticket(s, ids, nids, &header_tid) == TAME_OK) &&
@@ -444,11 +518,10 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	 * customer's words */
 	ours = ip->archive && !p->auto_reply &&
 	    team_mail(s, p, sender, &mb, &agent_id, &cust);
-	if (!ours && (rc = customer_of(s, p, sender, &cust)))
+	if (!ours && (rc = customer_of(s, p, &au, &cust)))
 		goto out;
 	/* through a Reply-To, its name: the From's is the form's */
-	cust_name = ours ? NULL : cust == sender ? p->from_name :
-	    p->reply_to_name;
+	cust_name = ours ? NULL : cust == sender ? au.name : p->reply_to_name;
 	if ((rc = store_customer_upsert(s, cust, cust_name, now,
 	    &customer_id)))
 		goto out;
@@ -482,7 +555,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.agent_id = agent_id;
 	m.delivery = ours ? DELIVERY_SENT : DELIVERY_NONE;
 	m.from_email = sender;
-	m.from_name = p->from_name;
+	m.from_name = au.name;
 	m.to_json = ip->to_json;
 	m.cc_json = ip->cc_json;
 	m.subject = p->subject;
@@ -493,7 +566,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.references = ip->refs;
 	m.raw_id = raw_id;
 	m.unparsed = p->unparsed;
-	m.auto_submitted = p->auto_submitted;
+	m.auto_submitted = au.automatic;
 	m.quiet = p->auto_reply;
 	m.created_at = now;
 	m.preview_len = ip->new_len;
@@ -514,9 +587,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	am.p = p;
 	am.to = cust;
 	am.to_name = cust_name;
-	am.via_group = 0;
+	am.via_group = au.via_group;
 	am.quotes_ours = ti.has_token_match && !ti.token_sender_participant;
-	if (res->new_ticket && mb.ack_enabled && !p->no_autoreply &&
+	if (res->new_ticket && mb.ack_enabled && !au.no_ack &&
 	    !ip->archive && !(p->date_ms > 0 && now - p->date_ms >
 	    (int64_t)TAME_ACK_MAX_AGE_SECONDS * 1000) &&
 	    !p->unparsed && p->from_email && (rc = ack_queue(s, &mb, tid,

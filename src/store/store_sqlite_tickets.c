@@ -596,7 +596,9 @@ out:
  * ones, as RFC 5322 3.6.4 suggests when the list grows long. Notes are
  * never mailed, and automatic mail that came in (a bounce, a delivery
  * report, an out-of-office) is no message the customer has, so their
- * ids are left out. See store.h. */
+ * ids are left out; but for a ticket of automatic mail alone (a
+ * monitor's alert, a shop's order notice), whose answer would refer to
+ * nothing, they are all it has to refer to (?2). See store.h. */
 enum tame_err
 store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
     struct reply_ctx *out)
@@ -607,7 +609,8 @@ store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
 	    " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?1";
 	static const char cnt[] = "SELECT count(*) FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
-	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)";
+	    " AND direction <> 2 AND (?2 OR NOT (direction = 0 AND"
+	    " auto_submitted))";
 	/* another mail under a Message-ID already stored is kept with
 	 * "#tame-" and 16 hex digits added (ingest.c stored_id): the
 	 * customer's mail program knows it by the ID it wrote */
@@ -617,14 +620,15 @@ store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
 	    "[0-9a-f][0-9a-f][0-9a-f]' THEN substr(message_id, 1,"
 	    " length(message_id) - 22) ELSE message_id END FROM messages"
 	    " WHERE ticket_id = ?1 AND message_id IS NOT NULL"
-	    " AND direction <> 2 AND NOT (direction = 0 AND auto_submitted)"
-	    " ORDER BY id";
+	    " AND direction <> 2 AND (?2 OR NOT (direction = 0 AND"
+	    " auto_submitted)) ORDER BY id";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	struct buf refs;
 	const char *mid;
 	int64_t n = 0, i = 0;
 	enum tame_err rc;
+	int all;
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&refs, (size_t)TAME_REFERENCES_MAX * 1000);
@@ -643,16 +647,20 @@ store_sqlite_reply_ctx(struct store *s, int64_t ticket_id,
 	if (rc)
 		goto out;
 
-	st = sq_stmt(q, cnt);
-	sq_bind_int(q, st, 1, ticket_id);
-	if ((rc = sq_row(q, st)) == TAME_OK)
-		n = sqlite3_column_int64(st, 0);
-	sq_done(st);
-	if (rc)
-		goto out;
+	for (all = 0; all < 2 && n == 0; all++) {
+		st = sq_stmt(q, cnt);
+		sq_bind_int(q, st, 1, ticket_id);
+		sq_bind_int(q, st, 2, all);
+		if ((rc = sq_row(q, st)) == TAME_OK)
+			n = sqlite3_column_int64(st, 0);
+		sq_done(st);
+		if (rc)
+			goto out;
+	}
 
 	st = sq_stmt(q, ids);
 	sq_bind_int(q, st, 1, ticket_id);
+	sq_bind_int(q, st, 2, all - 1);
 	while ((rc = sq_row(q, st)) == TAME_OK) {
 		mid = (const char *)sqlite3_column_text(st, 0);
 		/* Keep index 0 and the last TAME_REFERENCES_MAX - 1. */
