@@ -81,9 +81,11 @@ intel_flags(const struct store_flag_facts *f, int64_t *bits, json_t **flags)
 			    "in a row without an answer",
 			    (long long)f->in_a_row);
 		else
-			snprintf(reason, sizeof(reason), "%lld tickets "
+			snprintf(reason, sizeof(reason), "%lld%s tickets "
 			    "from this customer in %d days",
-			    (long long)f->customer_recent, INTEL_REPEAT_DAYS);
+			    (long long)f->customer_recent,
+			    f->customer_recent >= STORE_RECENT_MAX ?
+			    " or more" : "", INTEL_REPEAT_DAYS);
 		bad |= add_flag(a, "repeat_customer", reason);
 		*bits |= STORE_FLAG_REPEAT;
 	}

@@ -131,8 +131,13 @@ struct store_flag_facts {
 	int64_t reopened;         /* "ticket.reopened" events */
 	int64_t abusive;          /* abusive customer messages */
 	char *abusive_tone;       /* tone JSON of the latest one, or NULL */
-	int64_t customer_recent;  /* the customer's tickets since `since` */
+	int64_t customer_recent;  /* the customer's tickets since `since`,
+	                             up to STORE_RECENT_MAX */
 };
+/* customer_recent counts no further: a monitor writing thousands of
+ * tickets a week would otherwise cost a read of every one of them each
+ * time one of its tickets is looked at. This many means "or more". */
+#define STORE_RECENT_MAX 20
 /* Fills *out for ticket tid (caller frees out->abusive_tone).
  * TAME_ENOTFOUND. */
 enum tame_err store_intel_flag_facts(struct store *s, int64_t tid,

@@ -322,7 +322,7 @@ intel_flag_facts(struct store *s, int64_t tid, int64_t since,
 	    "  x.message_id = m.id WHERE m.ticket_id = t.id AND x.abusive"
 	    "  ORDER BY m.id DESC LIMIT 1),"
 	    " (SELECT count(*) FROM (SELECT created_at FROM tickets WHERE"
-	    "  customer_id = t.customer_id ORDER BY id DESC LIMIT 20)"
+	    "  customer_id = t.customer_id ORDER BY id DESC LIMIT ?3)"
 	    "  WHERE created_at >= ?2)"
 	    " FROM tickets t WHERE t.id = ?1";
 	struct sq *q = SQ(s);
@@ -332,6 +332,7 @@ intel_flag_facts(struct store *s, int64_t tid, int64_t since,
 	memset(out, 0, sizeof(*out));
 	sq_bind_int(q, st, 1, tid);
 	sq_bind_int(q, st, 2, since);
+	sq_bind_int(q, st, 3, STORE_RECENT_MAX);
 	if ((rc = sq_row(q, st)) == TAME_OK) {
 		out->customer_id = sqlite3_column_int64(st, 0);
 		out->status = (enum ticket_status)sqlite3_column_int(st, 1);
