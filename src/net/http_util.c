@@ -291,6 +291,15 @@ http_query_int(struct http_ctx *c, const char *name, int64_t min,
 	*out = def;
 	if (!s)
 		return 0;
+	/* a repeated parameter comes as a comma list ("limit=20&limit=20"
+	 * is "20,20"): say so rather than that 20 is out of range */
+	if (strchr(s, ',')) {
+		http_error(c, 400, "invalid_parameter",
+		    "parameter \"%s\" is given more than once or as a list; "
+		    "it takes one integer from %lld to %lld", name,
+		    (long long)min, (long long)max);
+		return -1;
+	}
 	if (tame_parse_i64(s, min, max, out)) {
 		http_error(c, 400, "invalid_parameter",
 		    "parameter \"%s\" must be an integer from %lld to %lld",

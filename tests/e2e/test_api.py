@@ -518,6 +518,12 @@ def test_pagination_covers_all_without_repeats(tame):
     for bad in ("limit=0", "limit=abc", "limit=100000", "cursor=%00%ff"):
         st, _, ans = tame.api("GET", "/api/v1/tickets?" + bad)
         assert_error(st, ans, 400)
+    # a parameter given twice arrives as a list, and is called that
+    # rather than out of range
+    for bad in ("limit=20&limit=20", "limit=5,6"):
+        st, _, ans = tame.api("GET", "/api/v1/tickets?" + bad)
+        assert "more than once or as a list" in \
+            assert_error(st, ans, 400)["message"], ans
 
 
 def test_patch_status_priority_assignee_tags(tame):
