@@ -39,6 +39,43 @@ export function messageUrl(tid, mid, what) {
 const outlookFrom = /^(From|Von|De|Da|Van|Fra|Fr\u00e5n|Od) ?:\s/i;
 const outlookSent = /^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|Inviato|Verzonden|Sendt|Skickat|Wys\u0142ano) ?:\s/i;
 
+// The characters of a line the patterns below read: an attribution or
+// a header is short, and on a line of megabytes a pattern that
+// backtracks would hold the page for seconds.
+const LINE_SCAN = 1000;
+
+// "On ... wrote:" in English, German, French, Spanish, Italian,
+// Scandinavian, Polish and Dutch, on one line
+const saidStart = /^\s*(On|Am|Le|El|Il|Den|Dnia|Op)\s/i;
+const saidVerb = /(wrote|schrieb|a \u00e9crit ?|escribi\u00f3|ha scritto|skrev|napisa\u0142|schreef):\s*$/i;
+
+// German and Danish may name the writer last ("Am ... schrieb Max
+// Muster:"): the line ends in a colon with " schrieb " before it and
+// something between. Tested in two steps, not as one pattern whose
+// ".+:" would try every " schrieb " against the rest of the line.
+function namesLast(l) {
+	const t = l.trimEnd();
+	return t.endsWith(':') && /\s(schrieb|skrev)\s./i.test(t.slice(0, -1));
+}
+
+// A forwarded message's marker, after any punctuation: Gmail's
+// "---------- Forwarded message ---------", Apple Mail's "Begin
+// forwarded message:". Read from the line's first letter on: the
+// pattern /^\W*(-+ *Forwarded message|...)/ tried every way of sharing
+// a long run of dashes between its \W* and its -+.
+function forwardMarker(l) {
+	const k = l.search(/\w/);
+	if (k < 0)
+		return false;
+	const word = l.slice(k, k + 23);
+	if (/^Begin forwarded message/i.test(word))
+		return true;
+	let j = k;
+	while (j > 0 && l[j - 1] === ' ')
+		j--;
+	return j > 0 && l[j - 1] === '-' && /^Forwarded message/i.test(word);
+}
+
 // Where the quoted history (or the signature) of a plain-text mail
 // starts: the index of the first line to fold, or -1. Folded: an
 // attribution line ("On ... wrote:", also split over two lines) or an
@@ -48,57 +85,59 @@ const outlookSent = /^(Sent|Date|Gesendet|Datum|Envoy\u00e9|Enviado( el)?|Fecha|
 // inline, or below), and anything after a forwarded message's marker
 // (what was forwarded is what the customer wants read), nor, in a mail
 // whose subject says it forwards (Outlook's "FW:" has no marker but its
-// header block), anything after its first header block.
+// header block), anything after its first header block. Linear in the
+// text: what each line needs to know of the lines after it is found in
+// one pass from the end.
 export function foldPoint(lines, forward) {
+	const n = lines.length;
 	const isQuote = (l) => /^\s*>/.test(l);
-	const blank = (l) => /^\s*$/.test(l);
+	const blank = (l) => !/\S/.test(l);
 	const sig = (l) => l === '-- ' || l === '--';
-	const fwd = /^\W*(-+ *Forwarded message|Begin forwarded message)/i;
-	// "On ... wrote:" in English, German, French, Spanish, Italian,
-	// Scandinavian, Polish and Dutch (German and Danish may name the
-	// writer last), also over two lines
-	const said = (l, next) => {
-		const verb = /(wrote|schrieb|a \u00e9crit ?|escribi\u00f3|ha scritto|skrev|napisa\u0142|schreef):\s*$/i;
-		return /^\s*(On|Am|Le|El|Il|Den|Dnia|Op)\s/i.test(l) &&
-			(verb.test(l) || /\s(schrieb|skrev)\s.+:\s*$/i.test(l) ||
-			 (verb.test(next || '') && !isQuote(next || '')));
-	};
+	const head = (i) => i < n ? lines[i].slice(0, LINE_SCAN) : '';
+	const said = (l, next) => saidStart.test(l) && (saidVerb.test(l) ||
+		namesLast(l) || (saidVerb.test(next) && !isQuote(next)));
 	const outlook = (l, next) => outlookFrom.test(l) &&
-		outlookSent.test(next || '');
-	const answered = (from) => {
-		let quoted = false;
-		for (const x of lines.slice(from)) {
-			if (sig(x))
-				return false;
-			if (isQuote(x))
-				quoted = true;
-			else if (quoted && !blank(x))
-				return true;
-		}
-		return false;
-	};
+		outlookSent.test(next);
+	// from the end: rest[i], every line from i on is a quote or blank;
+	// answered[i] (answeredQ[i] after a quote), the customer's own words
+	// follow a quote from line i on, before any signature; fwdFrom[i],
+	// a forwarded message's marker is at i or after it
+	const rest = new Uint8Array(n + 1);
+	const answered = new Uint8Array(n + 1);
+	const answeredQ = new Uint8Array(n + 1);
+	const fwdFrom = new Uint8Array(n + 1);
+	rest[n] = 1;
+	for (let i = n - 1; i >= 0; i--) {
+		const l = lines[i], q = isQuote(l), b = !q && blank(l);
+		rest[i] = (q || b) && rest[i + 1];
+		fwdFrom[i] = fwdFrom[i + 1] || forwardMarker(head(i));
+		if (sig(l))
+			continue;
+		answered[i] = q ? answeredQ[i + 1] : answered[i + 1];
+		answeredQ[i] = q || b ? answeredQ[i + 1] : 1;
+	}
 	let cut = -1;
-	for (let i = 0; i < lines.length; i++) {
-		const l = lines[i];
-		if (fwd.test(l))
+	for (let i = 0; i < n; i++) {
+		const l = head(i), next = head(i + 1);
+		if (forwardMarker(l))
 			break;
-		if (said(l, lines[i + 1]) && answered(i + 1))
+		const s = said(l, next);
+		if (s && answered[i + 1])
 			continue;
 		const block = /^-{2,}\s*Original Message\s*-{2,}/i.test(l) ||
-			outlook(l, lines[i + 1]);
+			outlook(l, next);
 		if (forward && block)
 			break;
-		if (said(l, lines[i + 1]) || block) {
+		if (s || block) {
 			cut = i;
 			break;
 		}
 		// a signature above a forwarded message folds nothing
-		if (sig(l)) {
-			cut = lines.slice(i).some((x) => fwd.test(x)) ? -1 : i;
+		if (sig(lines[i])) {
+			cut = fwdFrom[i] ? -1 : i;
 			break;
 		}
-		if (isQuote(l) && lines.slice(i).every((x) => isQuote(x) ||
-		    blank(x))) {
+		if (rest[i] && isQuote(lines[i])) {
 			cut = i;
 			break;
 		}

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeMail, waitFor } from './lib.mjs';
-import { env, assertClean, openTicket } from './fixture.mjs';
+import { env, assertClean, openPage, openTicket } from './fixture.mjs';
 
 // A mail body of n numbered lines.
 const lines = (n, what = 'line') => Array.from({ length: n }, (_, i) =>
@@ -188,6 +188,30 @@ test('an avatar\'s initials are letters: not an invisible character, ' +
 		const { page, seen, context } = await openTicket(id);
 		await page.waitForSelector('.customer .avatar');
 		assert.equal(await page.textContent('.customer .avatar'), want);
+		assertClean(seen);
+		await context.close();
+	}
+});
+
+test('a quote of ten thousands of lines, or a line made to make a pattern ' +
+	'backtrack, opens at once', async () => {
+	const mails = [
+		['Sixty thousand quote marks', '>\n'.repeat(60000) + 'x\n'],
+		['Thirty thousand schrieb', 'On ' + ' schrieb :x'.repeat(30000)],
+		['A line of dashes', '-'.repeat(120000)],
+	];
+	for (const [subject, text] of mails) {
+		const id = await deliverBase64('Hal Hang <hal@example.org>', subject,
+			text);
+		const { page, seen, context } = await openPage();
+		const t0 = Date.now();
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		// a page that hangs shows nothing for half a minute: no
+		// need to wait for all of it
+		await page.waitForSelector('.msg.in', { timeout: 10000 })
+			.catch(() => {});
+		const ms = Date.now() - t0;
+		assert.ok(ms < 3000, subject + ': shown after ' + ms + ' ms');
 		assertClean(seen);
 		await context.close();
 	}
