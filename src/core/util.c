@@ -305,6 +305,22 @@ tame_bidi_control(const unsigned char *p)
 }
 
 /* See util.h. */
+char *
+tame_bidi_strip(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *w = p;
+	size_t n;
+
+	while (*p)
+		if ((n = tame_bidi_control(p)))
+			p += n;
+		else
+			*w++ = *p++;
+	*w = '\0';
+	return s;
+}
+
+/* See util.h. */
 void
 tame_utf8_scrub(char *s)
 {

@@ -47,6 +47,9 @@ int tame_utf8_valid(const char *s);
  * U+202A-E, U+2066-9, in UTF-8), or 0. With them "invoice<RLO>fdp.exe"
  * shows as "invoiceexe.pdf". */
 size_t tame_bidi_control(const unsigned char *p);
+/* Leaves every bidi control (tame_bidi_control) out of the C string s,
+ * in place; returns s. */
+char *tame_bidi_strip(char *s);
 /* Makes the C string s well-formed UTF-8 in place: a byte that starts
  * no valid sequence becomes '?' (a character cut by a length limit, or
  * bytes quoted from a request). */

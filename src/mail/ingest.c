@@ -667,7 +667,7 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 		rc = TAME_ENOMEM;
 		goto out;
 	}
-	tame_ascii_lower(ip->sender);
+	tame_bidi_strip(tame_ascii_lower(ip->sender));	/* as clean_addr */
 	/* the list shows what the customer wrote now, not the quote of
 	 * our last answer under it. Only the start is read: the preview
 	 * is a line long, and this runs on the SMTP thread (the whole of a

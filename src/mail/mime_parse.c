@@ -66,7 +66,12 @@ mime_init(void)
 /* --- addresses -------------------------------------------------------- */
 
 /* An address as we keep it: lower-cased, UTF-8, no spaces or controls,
- * at most TAME_FIELD_MAX bytes. NULL if unusable; *nomem on ENOMEM. */
+ * at most TAME_FIELD_MAX bytes. NULL if unusable; *nomem on ENOMEM.
+ * Bidi controls are left out (as of names, clean_name): with one,
+ * "<RLO>moc.elpmaxe@oec" showed as ceo@example.com. So the mail keeps
+ * its author, whose address then shows in the order it is written
+ * (moc.elpmaxe@oec); refusing such an address would make the envelope
+ * sender the author and drop a Cc, hiding what was tried. */
 static char *
 clean_addr(const char *s, int *nomem)
 {
@@ -79,8 +84,14 @@ clean_addr(const char *s, int *nomem)
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return NULL;
-	if (!(r = strdup(s)))
+	if (!(r = strdup(s))) {
 		*nomem = 1;
+		return NULL;
+	}
+	if (!*tame_bidi_strip(r)) {
+		free(r);
+		return NULL;
+	}
 	return tame_ascii_lower(r);
 }
 
@@ -161,22 +172,14 @@ static enum tame_err
 clean_name(InternetAddressMailbox *m, char **out)
 {
 	const char *name = internet_address_get_name(INTERNET_ADDRESS(m));
-	const char *p;
-	char *flat, *w;
-	size_t n;
+	char *flat;
 
 	*out = NULL;
 	if (!name || !*name)
 		return TAME_OK;
 	if (!(flat = strdup(name)))
 		return TAME_ENOMEM;
-	for (p = name, w = flat; *p; p += n)
-		if (!(n = tame_bidi_control((const unsigned char *)p))) {
-			*w++ = *p;
-			n = 1;
-		}
-	*w = '\0';
-	*out = mime_clean_str(flat, TAME_FIELD_MAX, 1);
+	*out = mime_clean_str(tame_bidi_strip(flat), TAME_FIELD_MAX, 1);
 	free(flat);
 	if (!*out)
 		return TAME_ENOMEM;

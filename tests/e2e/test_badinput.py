@@ -256,6 +256,34 @@ def test_bidi_controls_left_out_of_names(tame, tag, name, want):
     assert (t["customer"].get("name") or None) == want
 
 
+def test_bidi_controls_left_out_of_addresses(tame):
+    """"From: <RLO>moc.elpmaxe@oec" showed everywhere as
+    ceo@example.com: an address keeps its characters (the mail its
+    author) but loses its bidi controls, in From, To and Cc, and in an
+    envelope sender that stands in for a missing From."""
+    raw = "\r\n".join([
+        "From: <\u202emoc.elpmaxe@oec>",
+        "To: " + MAILBOX + ", <\u2066desk@example.org\u2069>",
+        "Cc: \u202dann@example.org\u202c, <\u200fbob@example.org>",
+        "Subject: Bidi in the addresses",
+        "Message-ID: <bidi-addr@example.net>",
+        "Content-Type: text/plain; charset=utf-8",
+        "", "Please pay the invoice today.", ""]).encode()
+    tame.send_raw(raw, mail_from="x@example.net")
+    t = tame.wait_ticket("Bidi in the addresses")
+    m = tame.ticket(t["id"])["messages"][0]
+    assert m["from"]["email"] == "moc.elpmaxe@oec"
+    assert t["customer"]["email"] == "moc.elpmaxe@oec"
+    assert m["to"] == [MAILBOX, "desk@example.org"]
+    assert m["cc"] == ["ann@example.org", "bob@example.org"]
+    with tame.smtp() as s:
+        s.command_encoding = "utf-8"
+        s.sendmail("\u202emoc.elpmaxe@oce", [MAILBOX],
+                   b"Subject: Bidi in the envelope\r\n\r\nNo From.\r\n")
+    t = tame.wait_ticket("Bidi in the envelope")
+    assert t["customer"]["email"] == "moc.elpmaxe@oce"
+
+
 def test_smtp_garbage_commands(tame):
     s = socket.create_connection(("127.0.0.1", tame.smtp_port), timeout=10)
     f = s.makefile("rb")

@@ -341,6 +341,22 @@ test_attachment(void **state)
 	assert_string_equal(p.reply_to, "r@b.c");
 	assert_null(p.reply_to_name);
 	mime_parsed_free(&p);
+
+	/* in an address, "<RLO>moc.elpmaxe@oec" shows as ceo@example.com:
+	 * they are left out of every address, which keeps its characters;
+	 * one of nothing else is none (GMime's header scan reads the raw
+	 * UTF-8 of these) */
+	parse_str("From: <\xe2\x80\xaemoc.elpmaxe@oec>\n"
+	    "To: <\xe2\x81\xa6to@b.c\xe2\x81\xa9>\n"
+	    "Cc: <\xe2\x80\x8f" "cc@b.c>, <\xe2\x80\xae>\n"
+	    "Reply-To: <\xd8\x9c" "r@b.c>\nSubject: x\n\nx\n", &p);
+	assert_string_equal(p.from_email, "moc.elpmaxe@oec");
+	assert_int_equal(p.nto, 1);
+	assert_string_equal(p.to[0], "to@b.c");
+	assert_int_equal(p.ncc, 1);
+	assert_string_equal(p.cc[0], "cc@b.c");
+	assert_string_equal(p.reply_to, "r@b.c");
+	mime_parsed_free(&p);
 }
 
 /* Apple Mail writes a picture between two paragraphs as mixed parts:
