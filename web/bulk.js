@@ -8,7 +8,8 @@
 // went through and names the ones that did not.
 
 import * as api from './api.js';
-import { h, fill, toast, modal, field, personName, warn } from './dom.js';
+import { h, fill, toast, modal, field, personName, warn, addr }
+	from './dom.js';
 import { PLACEHOLDERS } from './replies.js';
 
 // The {{names}} in text that are no placeholder: they would go out as
@@ -137,7 +138,8 @@ export async function replyDialog({ title, recipients, preview }) {
 	const draw = (list) => fill(rows, list.map((r) => h('li', {},
 		h('label', { className: 'check' }, h('input', { type: 'checkbox',
 			value: r.ticket_id, checked: true }),
-		' ' + (r.name ? r.name + ' <' + r.email + '>' : r.email) +
+		' ' + (r.name ? r.name + ' <' + addr(r.email) + '>' :
+			addr(r.email)) +
 		' — #' + r.ticket_id + ' ' + (r.subject || '')),
 		r.text ? h('button', { type: 'button', className: 'link small',
 			onclick: () => {

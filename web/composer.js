@@ -11,7 +11,7 @@
 // reply taken back with Undo, finds it again. The view is told about a
 // submit through onSubmit(kind, body) and does the sending.
 
-import { h, fill, personName, warn, DRAFTS_KEY } from './dom.js';
+import { h, fill, personName, warn, addr, DRAFTS_KEY } from './dom.js';
 import * as replies from './replies.js';
 import { Spell } from './spell.js';
 import { registerHint } from './tone.js';
@@ -213,8 +213,9 @@ export class Composer {
 		const dom = (a) => a.slice(a.lastIndexOf('@')).toLowerCase();
 		const ours = new Set(this.view.ctx.mailboxes.map((b) =>
 			dom(b.address)));
-		const seen = new Set([(t.customer || {}).email]);
-		const cc = from.concat(m.cc || []).filter((a) => {
+		const seen = new Set([addr((t.customer || {}).email)]);
+		// without bidi controls, as addresses now come in
+		const cc = from.concat(m.cc || []).map(addr).filter((a) => {
 			const k = a.toLowerCase();
 			return !ours.has(dom(k)) && !seen.has(k) && seen.add(k);
 		});
@@ -249,7 +250,7 @@ export class Composer {
 		const upto = ins.length > 1 ? t.messages.indexOf(ins.at(-1)) : 1;
 		const before = new Set((t ? t.messages.slice(0, upto) : [])
 			.flatMap((x) => [x.from && x.from.email].concat(x.to || [],
-				x.cc || [])).map(lower));
+				x.cc || [])).map((a) => lower(addr(a))));
 		const fresh = this.ccEl.value.split(/[\s,;]+/).filter((a) =>
 			a && !before.has(lower(a)));
 		this.ccNew.textContent = fresh.length ? 'New to this ' +

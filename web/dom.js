@@ -129,6 +129,15 @@ export function flat(s) {
 	return (s || '').replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
+// An address as shown: without any bidi control (U+061C, U+200E/F,
+// U+202A-E, U+2066-9, as tame_bidi_control in tamed), or
+// "<RLO>moc.elpmaxe@oec" would show as ceo@example.com. Addresses lose
+// them as their mail comes in; one an older Tame stored may have them.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+export function addr(s) {
+	return (s || '').replace(BIDI, '');
+}
+
 // An address in a name: a run without spaces, controls or <>()[]",;:
 // around an "@". src/net/http_first.c finds them the same way.
 const IN_NAME = /[^\0- <>()[\]",;:]+@[^\0- <>()[\]",;:]+/g;
@@ -141,7 +150,7 @@ export function personName(p) {
 		return '';
 	const own = (p.email || '').toLowerCase();
 	return p.name && !(p.name.match(IN_NAME) || []).some((a) =>
-		a.toLowerCase() !== own) ? p.name : p.email || '';
+		a.toLowerCase() !== own) ? p.name : addr(p.email);
 }
 
 // Up to two initials of a name or email: the first letter or digit of

@@ -19,7 +19,7 @@
 // "View original" opens the message as it arrived (.../raw), served as
 // sandboxed text/plain.
 
-import { h, timeEl, personName } from './dom.js';
+import { h, timeEl, personName, addr } from './dom.js';
 import { attachmentUrl } from './api.js';
 import { toneChips } from './tone.js';
 
@@ -444,15 +444,16 @@ function size(n) {
 export function renderMessage(t, m, authorName) {
 	const kind = m.direction === 'note' ? 'note' :
 		m.direction === 'out' ? 'out' : 'in';
+	const from = m.from && addr(m.from.email);
 	const who = kind === 'in' ? personName(m.from) :
 		(m.author_id ? authorName(m.author_id) : personName(m.from));
 	const label = kind === 'note' ? 'Internal note' :
 		kind === 'out' ? 'Reply' : 'Customer';
 	const meta = [];
 	if (kind !== 'note' && m.to && m.to.length)
-		meta.push('to ' + m.to.join(', '));
+		meta.push('to ' + m.to.map(addr).join(', '));
 	if (m.cc && m.cc.length)
-		meta.push('cc ' + m.cc.join(', '));
+		meta.push('cc ' + m.cc.map(addr).join(', '));
 	const dl = m.delivery;
 	const delivery = dl ? h('span', { className: 'delivery ' + dl.state },
 		dl.state) : null;
@@ -464,8 +465,8 @@ export function renderMessage(t, m, authorName) {
 	h('header', {},
 		h('span', { className: 'kind' }, label),
 		h('strong', { className: 'from' }, who),
-		kind === 'in' && m.from && who !== m.from.email ? h('span',
-			{ className: 'muted' }, ' <' + m.from.email + '>') : null,
+		kind === 'in' && from && who !== from ? h('span',
+			{ className: 'muted' }, ' <' + from + '>') : null,
 		kind === 'in' ? toneChips(m.tone, 3) : null,
 		h('span', { className: 'spacer' }),
 		delivery,

@@ -16,7 +16,7 @@
 
 import * as api from './api.js';
 import { h, fill, ago, timeEl, avatar, personName, toast, modal, field, warn,
-	mayTake, flat } from './dom.js';
+	mayTake, flat, addr } from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
 import { Composer, drafts } from './composer.js';
@@ -537,7 +537,7 @@ export class TicketView {
 			h('div', { className: 'customer' }, avatar(info, 'big'),
 				h('div', {},
 					h('h2', {}, personName(info)),
-					h('a', { href: mailto(info.email) }, info.email),
+					h('a', { href: mailto(info.email) }, addr(info.email)),
 					info.organization ? h('div', { className: 'muted' },
 						info.organization) : null,
 					info.created_at ? h('div', { className: 'muted' },

@@ -87,27 +87,46 @@ html(struct buf *b, const char *s)
 	return buf_add_html(b, s, strlen(s));
 }
 
-/* html() of a customer's one-line text without explicit bidi controls
- * (U+202A-202E, U+2066-2069), as flat() of web/dom.js: one left open
- * would draw what follows inside its run. */
+/* The length of the explicit bidi control at p (U+202A-202E,
+ * U+2066-2069), or 0: an override or isolate, which a mark is not. */
+static size_t
+embedding(const unsigned char *p)
+{
+	size_t n = tame_bidi_control(p);
+
+	return n == 3 && p[2] != 0x8e && p[2] != 0x8f ? n : 0;
+}
+
+/* html() of s without the bidi controls ctl() finds the length of. */
 static enum tame_err
-html_flat(struct buf *b, const char *s)
+html_without(struct buf *b, const char *s,
+    size_t (*ctl)(const unsigned char *))
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;
-	enum tame_err rc = TAME_OK;
+	enum tame_err rc;
+	size_t n;
 
-	for (; *p; p++) {
-		if (p[0] != 0xe2 || !((p[1] == 0x80 && p[2] >= 0xaa &&
-		    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 &&
-		    p[2] <= 0xa9)))
+	while (*p) {
+		if (!(n = ctl(p))) {
+			p++;
 			continue;
+		}
 		if ((rc = buf_add_html(b, (const char *)run,
 		    (size_t)(p - run))))
 			return rc;
-		p += 2;
-		run = p + 1;
+		p += n;
+		run = p;
 	}
 	return buf_add_html(b, (const char *)run, (size_t)(p - run));
+}
+
+/* html() of a customer's one-line text without explicit bidi controls,
+ * as flat() of web/dom.js: one left open would draw what follows inside
+ * its run. */
+static enum tame_err
+html_flat(struct buf *b, const char *s)
+{
+	return html_without(b, s, embedding);
 }
 
 /* 1 if c ends an address in a name: a space, a control or one of
@@ -138,15 +157,19 @@ names_other(const char *name, const char *email)
 	return 0;
 }
 
-/* personName() of web/dom.js: the name, else the email, else ""; the
- * email when the name holds another address ("ceo@example.com"
- * <x@evil.example> would pass for the CEO). */
-static const char *
-person(json_t *p)
+/* personName() of web/dom.js, escaped: the name, else the email (none
+ * when there is neither); the email when the name holds another address
+ * ("ceo@example.com" <x@evil.example> would pass for the CEO). An email
+ * is shown without any bidi control (addr() of web/dom.js):
+ * "<RLO>moc.elpmaxe@oec" would read ceo@example.com. */
+static enum tame_err
+html_person(struct buf *b, json_t *p, const char *none)
 {
 	const char *s = str(p, "name"), *email = str(p, "email");
 
-	return *s && !names_other(s, email) ? s : email;
+	if (*s && !names_other(s, email))
+		return html(b, s);
+	return html_without(b, *email ? email : none, tame_bidi_control);
 }
 
 /* ago() of web/dom.js for secs: "now", "5m", "3h", "2d", "4w", "2mo",
@@ -310,8 +333,9 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	json_int_t id = json_integer_value(json_object_get(t, "id"));
 	json_int_t n = json_integer_value(json_object_get(t, "message_count"));
 	const char *status = str(t, "status"), *prio = str(t, "priority");
-	const char *subject = str(t, "subject"), *since_s, *who, *tag;
+	const char *subject = str(t, "subject"), *since_s, *tag;
 	json_t *assignee = json_object_get(t, "assignee"), *tags, *g;
+	json_t *customer = json_object_get(t, "customer");
 	int waiting = strcmp(status, "new") == 0 ||
 	    strcmp(status, "open") == 0;
 	int64_t since = 0, secs;
@@ -327,16 +351,13 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	secs = since < now ? (now - since) / 1000 : 0;
 	ago(secs, when);
 	stamp(since, at);
-	who = person(json_object_get(t, "customer"));
-	if (!*who)
-		who = "(unknown sender)";
 	buf_init(&chips, FIRST_PAGE_MAX);
 	buf_init(&said, FIRST_PAGE_MAX);
 	nchips = row_chips(t, &chips, &said);
 
 	buf_printf(b, "<li id=\"row-%lld\" role=\"option\" aria-selected=\"%s\""
 	    " aria-label=\"", (long long)id, selected ? "true" : "false");
-	html(b, who);
+	html_person(b, customer, "(unknown sender)");
 	buf_addstr(b, ", ");
 	html(b, subject);
 	buf_printf(b, ", %lld message%s, ", (long long)n, n == 1 ? "" : "s");
@@ -346,7 +367,7 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 		html(b, status);
 	if (json_is_object(assignee)) {
 		buf_addstr(b, ", assigned to ");
-		html(b, person(assignee));
+		html_person(b, assignee, "");
 	} else {
 		buf_addstr(b, ", unassigned");
 	}
@@ -367,7 +388,7 @@ row(struct buf *b, json_t *t, int64_t now, int selected)
 	    "class=\"pick\" tabindex=\"-1\" aria-label=\"Select #%lld\">",
 	    (long long)id);
 	buf_addstr(b, "<span class=\"who\">");
-	html(b, who);
+	html_person(b, customer, "(unknown sender)");
 	buf_addstr(b, "</span><span class=\"what\"><span class=\"subject\">");
 	html_flat(b, *subject ? subject : "(no subject)");
 	buf_addstr(b, "</span><span class=\"preview\">");

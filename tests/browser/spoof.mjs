@@ -1,14 +1,17 @@
 // spoof.mjs - customer text that tries to pass for something else: a
 // right-to-left override in a subject must not reverse what the app
 // shows after it (the preview, a status chip), one in an attachment's
-// name must not turn "invoice<RLO>fdp.exe" into "invoiceexe.pdf", and
-// an address with "?bcc=" in its local part must not add headers to
-// the customer's mail link.
+// name must not turn "invoice<RLO>fdp.exe" into "invoiceexe.pdf", one
+// in an address must not make "moc.elpmaxe@oec" read ceo@example.com,
+// and an address with "?bcc=" in its local part must not add headers
+// to the customer's mail link.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { watchedPage, signIn } from './lib.mjs';
-import { env, assertClean, rowOf } from './fixture.mjs';
+import { env, assertClean, rowOf, openTicket } from './fixture.mjs';
 
 const RLO = '\u202e';
 
@@ -86,4 +89,43 @@ test('an override in customer text reverses nothing after it; a crafted ' +
 		'the status after the subject was drawn reversed');
 	assertClean(seen);
 	await page.context().close();
+});
+
+// Runs sql on the shared tamed's store, beside it (WAL: tamed goes on).
+function storeSql(sql) {
+	const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000',
+		path.join(env.tamed.data, 'tame.db'), sql], { encoding: 'utf8' });
+	assert.equal(r.status, 0, r.stderr);
+}
+
+test('an address kept with an override in it (by an older Tame) reads ' +
+	'as its characters run, not as ceo@example.com', async () => {
+	const id = await env.tamed.deliver({ from: 'bidi-x@example.net',
+		subject: 'Bidi in the address', text: 'Pay this invoice today.',
+		headers: { Cc: 'bidi-cc@example.net' } });
+	// what tamed stored of "From: <RLO>moc.elpmaxe@oec" before
+	// addresses lost their bidi controls at ingest
+	const rlo = "char(8238) || 'moc.elpmaxe@oec'";
+	storeSql(`UPDATE customers SET email = ${rlo}
+		WHERE email = 'bidi-x@example.net';
+		UPDATE messages SET from_email = ${rlo},
+		cc_json = '["' || ${rlo} || '"]'
+		WHERE from_email = 'bidi-x@example.net';`);
+	const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+	const { page, seen, context } = await openTicket(id);
+	assert.equal(await page.textContent('.msg.in .from'), 'moc.elpmaxe@oec');
+	await page.waitForSelector('.customer a[href^="mailto:"]');
+	for (const sel of ['.msg.in header', '.msg.in .meta', '.customer'])
+		assert.ok(!bidi.test(await page.textContent(sel)),
+			sel + ' shows a bidi control');
+	assert.equal(await page.textContent('.customer a[href^="mailto:"]'),
+		'moc.elpmaxe@oec');
+	await page.goto(env.tamed.url + '/#/inbox/all?q=' +
+		encodeURIComponent('Bidi in the address'));
+	const row = rowOf(page, 'Bidi in the address');
+	await row.waitFor();
+	assert.equal(await row.locator('.who').textContent(), 'moc.elpmaxe@oec');
+	assert.ok(!bidi.test(await row.getAttribute('aria-label')));
+	assertClean(seen);
+	await context.close();
 });

@@ -211,6 +211,27 @@ def test_page_comes_with_the_first_rows(tame):
     assert st == 200 and page == plain
 
 
+def test_first_rows_show_the_real_address(tame):
+    """An address an older Tame stored with a right-to-left override in
+    it is shown without it (it read as ceo@example.com)."""
+    tame.send_mail(make_message(sender="rae@example.org",
+                                subject="Firstrow bidi"))
+    tame.wait_ticket("Firstrow bidi")
+    import sqlite3
+    db = sqlite3.connect(str(tame.data / "tame.db"), timeout=10)
+    with db:
+        db.execute("UPDATE customers SET email = ? WHERE email = ?",
+                   ("\u202emoc.elpmaxe@oec", "rae@example.org"))
+    db.close()
+    st, cookie, _, _ = login(tame)
+    st, _, page = tame.api("GET", "/", token=None,
+                           headers={"Cookie": "tame_session=" + cookie})
+    assert st == 200
+    text = page.decode()
+    assert '<span class="who">moc.elpmaxe@oec</span>' in text
+    assert "\u202e" not in text
+
+
 def test_wrong_password_and_throttle(tame):
     st, cookie, body, _ = login(tame, password="wrong password!")
     assert assert_error(st, body, 401)["code"] == "invalid_credentials"
