@@ -139,8 +139,9 @@ export function addr(s) {
 }
 
 // An address in a name: a run without spaces, controls or <>()[]",;:
-// around an "@". src/net/http_first.c finds them the same way.
-const IN_NAME = /[^\0- <>()[\]",;:]+@[^\0- <>()[\]",;:]+/g;
+// around an "@" or one of the two that look like it (fullwidth U+FF20,
+// small U+FE6B). src/net/http_first.c finds them the same way.
+const IN_NAME = /[^\0- <>()[\]",;:]+[@\uff20\ufe6b][^\0- <>()[\]",;:]+/g;
 
 // A person's name, else their address. A name that holds an address
 // other than their own ("ceo@example.com" <x@evil.example>) would

@@ -137,20 +137,35 @@ addr_stop(char c)
 	return (unsigned char)c <= ' ' || strchr("<>()[]\",;:", c) != NULL;
 }
 
+/* The first "@" in s, or one of the two that look like it (fullwidth
+ * U+FF20, small U+FE6B), with its length in *n; NULL when none. */
+static const char *
+next_at(const char *s, size_t *n)
+{
+	for (; *s; s++) {
+		*n = *s == '@' ? 1 : strncmp(s, "\xef\xbc\xa0", 3) == 0 ||
+		    strncmp(s, "\xef\xb9\xab", 3) == 0 ? 3 : 0;
+		if (*n)
+			return s;
+	}
+	return NULL;
+}
+
 /* 1 if name holds an address (a run of characters that are not
- * addr_stop with an "@" inside it) other than email, ignoring case. */
+ * addr_stop with an "@", or one that looks like it, inside it) other
+ * than email, ignoring case. */
 static int
 names_other(const char *name, const char *email)
 {
 	const char *at, *a, *b;
-	size_t n = strlen(email);
+	size_t n = strlen(email), k;
 
-	for (at = strchr(name, '@'); at; at = strchr(at + 1, '@')) {
+	for (at = next_at(name, &k); at; at = next_at(at + k, &k)) {
 		for (a = at; a > name && !addr_stop(a[-1]); a--)
 			;
-		for (b = at + 1; *b && !addr_stop(*b); b++)
+		for (b = at + k; *b && !addr_stop(*b); b++)
 			;
-		if (a < at && b > at + 1 && ((size_t)(b - a) != n ||
+		if (a < at && b > at + k && ((size_t)(b - a) != n ||
 		    strncasecmp(a, email, n) != 0))
 			return 1;
 	}

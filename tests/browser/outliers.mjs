@@ -223,6 +223,11 @@ test('a name that holds another address does not pass for it: the real ' +
 		'attacker@evil.example', 'Please change my bank details'],
 	['"support@example.com via Bank <billing@bank.example>" ' +
 		'<x@evil.example>', 'x@evil.example', 'Invoice overdue now'],
+	// an at sign that only looks like one: fullwidth, small
+	['"ceo\uff20example.com" <wide@evil.example>', 'wide@evil.example',
+		'Wide at sign in the name'],
+	['"billing\ufe6bbank.example" <small@evil.example>',
+		'small@evil.example', 'Small at sign in the name'],
 	// the name holds their own address: it stays
 	['"Pat (pat@example.org)" <pat@example.org>', 'Pat (pat@example.org)',
 		'Name with the own address']];

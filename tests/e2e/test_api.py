@@ -212,8 +212,15 @@ def test_page_comes_with_the_first_rows(tame):
 
 
 def test_first_rows_show_the_real_address(tame):
-    """An address an older Tame stored with a right-to-left override in
-    it is shown without it (it read as ceo@example.com)."""
+    """A name with a fullwidth or small at sign ("ceo\uff20example.com")
+    passes for an address as well as one with "@": the row shows the
+    sender's own address. An address an older Tame stored with a
+    right-to-left override in it is shown without it (it read as
+    ceo@example.com)."""
+    tame.send_mail(make_message(sender='"ceo\uff20example.com" '
+                                '<x@evil.example>', subject="Firstrow wide"))
+    tame.send_mail(make_message(sender='"billing\ufe6bbank.example" '
+                                '<y@evil.example>', subject="Firstrow small"))
     tame.send_mail(make_message(sender="rae@example.org",
                                 subject="Firstrow bidi"))
     tame.wait_ticket("Firstrow bidi")
@@ -228,8 +235,9 @@ def test_first_rows_show_the_real_address(tame):
                            headers={"Cookie": "tame_session=" + cookie})
     assert st == 200
     text = page.decode()
-    assert '<span class="who">moc.elpmaxe@oec</span>' in text
-    assert "\u202e" not in text
+    for who in ("x@evil.example", "y@evil.example", "moc.elpmaxe@oec"):
+        assert '<span class="who">%s</span>' % who in text, who
+    assert "\u202e" not in text and "\uff20" not in text
 
 
 def test_wrong_password_and_throttle(tame):
