@@ -295,6 +295,9 @@ function htmlBody(html, docUrl, cids, remote, onRemote, onQuote, forward) {
 		frame.src = docUrl + '?remote=1';
 	else
 		frame.srcdoc = '<!doctype html><html><head><meta charset="utf-8">' +
+			// a link in the mail is not looked up in DNS before a
+			// click: the lookup alone tells its sender it was read
+			'<meta http-equiv="x-dns-prefetch-control" content="off">' +
 			'<link rel="stylesheet" href="/mail.css"></head><body>' +
 			withCids(html, cids) + '</body></html>';
 	let folded = true;

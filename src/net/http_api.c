@@ -928,6 +928,10 @@ http_api_start(const struct http_api_config *cfg, struct http_api **out)
 		{ "X-Content-Type-Options", "nosniff" },
 		{ "Referrer-Policy", "no-referrer" },
 		{ "X-Frame-Options", "DENY" },
+		/* no DNS lookup of a mail's links before a click: Firefox
+		 * would make one for a link in a mail opened, telling its
+		 * sender it was read */
+		{ "X-DNS-Prefetch-Control", "off" },
 	};
 	struct http_api *api = NULL;
 	enum tame_err rc = TAME_OK;

@@ -56,6 +56,7 @@ static const char html_csp_remote[] = "default-src 'none'; "
 
 static const char page_head[] = "<!doctype html><html><head>"
     "<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">"
+    "<meta http-equiv=\"x-dns-prefetch-control\" content=\"off\">"
     "<link rel=\"stylesheet\" href=\"/mail.css\"></head><body>";
 static const char page_tail[] = "</body></html>";
 

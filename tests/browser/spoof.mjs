@@ -3,8 +3,9 @@
 // shows after it (the preview, a status chip), one in an attachment's
 // name must not turn "invoice<RLO>fdp.exe" into "invoiceexe.pdf", one
 // in an address must not make "moc.elpmaxe@oec" read ceo@example.com,
-// and an address with "?bcc=" in its local part must not add headers
-// to the customer's mail link.
+// an address with "?bcc=" in its local part must not add headers to
+// the customer's mail link, and a link in a mail must not be looked up
+// in DNS before a click (the lookup is a read receipt).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,6 +127,20 @@ test('an address kept with an override in it (by an older Tame) reads ' +
 	await row.waitFor();
 	assert.equal(await row.locator('.who').textContent(), 'moc.elpmaxe@oec');
 	assert.ok(!bidi.test(await row.getAttribute('aria-label')));
+	assertClean(seen);
+	await context.close();
+});
+
+test('a link in an HTML mail is not looked up in DNS before a click: the ' +
+	'frame says so', async () => {
+	const id = await env.tamed.deliver({ subject: 'Prefetch in the frame',
+		text: 'our offer', html: '<p><a href="https://receipt.example.net/' +
+			'opened?id=7">our offer</a></p>' });
+	const { page, seen, context } = await openTicket(id);
+	const frame = page.frameLocator('.msg.in iframe.html');
+	await frame.locator('a').waitFor();
+	assert.equal(await frame.locator('meta[http-equiv="x-dns-prefetch-' +
+		'control"][content="off"]').count(), 1);
 	assertClean(seen);
 	await context.close();
 });

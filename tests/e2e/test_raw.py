@@ -204,6 +204,26 @@ def test_html_document_holds_remote_images_back(tame):
     assert assert_error(st, body, 400)["code"] == "invalid_parameter"
 
 
+def test_links_of_a_mail_are_not_looked_up(tame):
+    """Opening a mail must not tell its sender it was read: a browser
+    that looks up the host of every link in a page (Firefox) would. The
+    app's page and the mail's own document say not to, in a header and
+    (for a copy of the document opened without it) in the page."""
+    tame.send_mail(subject="Raw prefetch", html='<p><a href="https://'
+                   'receipt.example.net/opened?id=1">our offer</a></p>')
+    tid, m = first_message(tame, "Raw prefetch")
+    for remote in ("", "?remote=1"):
+        st, h, body = tame.api("GET", raw_path(tid, m["id"], "html") +
+                               remote)
+        assert st == 200, body
+        assert h.get("X-DNS-Prefetch-Control") == "off", remote
+        head = body.decode().split("<body>")[0]
+        assert ('<meta http-equiv="x-dns-prefetch-control" '
+                'content="off">') in head, head
+    st, h, _ = tame.api("GET", "/", token=None)
+    assert st == 200 and h.get("X-DNS-Prefetch-Control") == "off"
+
+
 def test_html_document_of_plain_mail_is_not_found(tame):
     tame.send_mail(subject="Raw plain only")
     tid, m = first_message(tame, "Raw plain only")
