@@ -32,6 +32,15 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+void
+buf_cut(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
 static enum tame_err
 buf_grow(struct buf *b, size_t need)
 {

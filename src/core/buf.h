@@ -26,6 +26,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 /* Empties b but keeps its memory. */
 void buf_reset(struct buf *b);
+/* Shortens b to its first len bytes; nothing when it holds no more. */
+void buf_cut(struct buf *b, size_t len);
 /* Makes room for n more bytes at once (as many as the cap allows), so
  * that a text of known size is not copied at every doubling. */
 enum tame_err buf_reserve(struct buf *b, size_t n);

@@ -387,12 +387,22 @@ add_attr(struct walker *w, const char *name, const char *value)
 	addstr(w, "\"");
 }
 
+/* Drops what was added to w's output since mark when the output's cap
+ * was reached: a tag cut in an attribute would take in what is added
+ * after it (the note that the mail goes on, mime_parts.c). */
+static void
+tag_done(struct walker *w, size_t mark)
+{
+	if (w->rc == TAME_ETOOBIG)
+		buf_cut(w->out, mark);
+}
+
 static void
 open_tag(struct walker *w, GumboElement *el)
 {
 	const char *name = gumbo_normalized_tagname(el->tag);
 	unsigned int i;
-	size_t k;
+	size_t k, mark = w->out->len;
 	int link = 0;
 	char *u;
 
@@ -446,6 +456,7 @@ open_tag(struct walker *w, GumboElement *el)
 		addstr(w, " rel=\"noopener noreferrer nofollow\""
 		    " target=\"_blank\"");
 	addstr(w, ">");
+	tag_done(w, mark);
 }
 
 /* 1 for an element its mail program hides from every reader: a style
@@ -505,6 +516,7 @@ static void
 san_leave(struct walker *w, GumboNode *n)
 {
 	GumboElement *el;
+	size_t mark = w->out->len;
 
 	if (n->type != GUMBO_NODE_ELEMENT)
 		return;
@@ -515,12 +527,14 @@ san_leave(struct walker *w, GumboNode *n)
 	addstr(w, "</");
 	addstr(w, gumbo_normalized_tagname(el->tag));
 	addstr(w, ">");
+	tag_done(w, mark);
 }
 
 /* Takes html (len bytes, any bytes: gumbo replaces invalid UTF-8 and
  * NULs) and appends the sanitised HTML to out. TAME_ETOOBIG when out's
  * cap or a parse limit (HTML_PARSE_MAX, ...) was reached: out then holds
- * the sanitised form of a prefix, ending between two tokens. */
+ * the sanitised form of a prefix, ending between two tokens (a tag the
+ * cap cut is left out whole). */
 enum tame_err
 html_sanitize(const char *html, size_t len, struct buf *out)
 {

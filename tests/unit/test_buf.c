@@ -27,6 +27,10 @@ test_buf_cap(void **state)
 	assert_int_equal(buf_addstr(&b, "x"), TAME_OK);
 	assert_int_equal(b.len, 8);
 	assert_int_equal(buf_printf(&b, "%s", "z"), TAME_ETOOBIG);
+	buf_cut(&b, 9);
+	assert_int_equal(b.len, 8);
+	buf_cut(&b, 3);
+	assert_string_equal(buf_str(&b), "abc");
 	buf_reset(&b);
 	assert_int_equal(b.len, 0);
 	assert_string_equal(buf_str(&b), "");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -238,6 +239,25 @@ test_cap(void **state)
 	assert_int_equal(html_sanitize("<p>hello world</p>", 18, &b),
 	    TAME_ETOOBIG);
 	assert_true(b.len <= 10);
+	buf_free(&b);
+
+	/* a tag the cap cuts is left out whole: the note added after the
+	 * prefix (with its quotes) is not taken into an attribute */
+	{
+		char h[256];
+		int n = snprintf(h, sizeof(h), "<p>hello</p><a href=\"https://"
+		    "example.net/%0100d\">x</a>", 0);
+
+		assert_true(n > 0 && (size_t)n < sizeof(h));
+		buf_init(&b, 64);
+		assert_int_equal(html_sanitize(h, (size_t)n, &b),
+		    TAME_ETOOBIG);
+		assert_string_equal(buf_str(&b), "<p>hello</p>");
+		buf_free(&b);
+	}
+	buf_init(&b, 9);
+	assert_int_equal(html_sanitize("<p>abc</p>", 10, &b), TAME_ETOOBIG);
+	assert_string_equal(buf_str(&b), "<p>abc");
 	buf_free(&b);
 
 	/* past the parse limit: the prefix, and TAME_ETOOBIG */
