@@ -331,6 +331,8 @@ trend_link_after(struct trend_index *ix, uint32_t ti, uint32_t s,
 	else
 		ix->ts[after].next = s;
 	t->nmemb++;
+	if (x->flags & TS_WAITING)
+		t->nwait++;
 	for (i = 0; i < x->nterm && !rc; i++)
 		rc = centroid_add(ix, ti, x->term[i]);
 	centroid_norm(ix, t);
@@ -375,6 +377,8 @@ trend_leave(struct trend_index *ix, uint32_t s)
 	if (x->next != NIL)
 		ix->ts[x->next].prev = x->prev;
 	t->nmemb--;
+	if (x->flags & TS_WAITING)
+		t->nwait--;
 	for (i = 0; i < x->nterm; i++)
 		centroid_sub(ix, x->trend, x->term[i]);
 	centroid_norm(ix, t);

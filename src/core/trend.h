@@ -78,6 +78,13 @@ enum tame_err trend_place(struct trend_index *ix, int64_t ticket,
  * loses it; an empty trend disappears. TAME_ENOTFOUND if not placed. */
 enum tame_err trend_remove(struct trend_index *ix, int64_t ticket);
 
+/* Marks ticket as answered and waiting on its customer (pending), or
+ * not (new, open: still to answer). Its trend counts the waiting ones
+ * (trend_info.waiting), wherever the ticket moves. TAME_ENOTFOUND if
+ * not placed. */
+enum tame_err trend_set_waiting(struct trend_index *ix, int64_t ticket,
+    int waiting);
+
 /* The trend of ticket, 0 when none. */
 uint32_t trend_of(const struct trend_index *ix, int64_t ticket);
 
@@ -119,6 +126,7 @@ enum tame_err trend_move_out(struct trend_index *ix, int64_t ticket,
 struct trend_info {
 	uint32_t id;
 	uint32_t open;           /* open tickets */
+	uint32_t waiting;        /* of them, waiting on their customer */
 	uint32_t last_hour;      /* of them, placed in the last hour */
 	uint32_t last_day;       /* ... and in the last 24 hours */
 	double usual_per_hour;   /* tickets placed per hour since first seen */
@@ -147,6 +155,28 @@ enum tame_err trend_get(const struct trend_index *ix, uint32_t id,
  * length. TAME_ENOMEM. */
 enum tame_err trend_list(const struct trend_index *ix, uint32_t min_open,
     size_t max, int64_t now, struct trend_info **out, size_t *n);
+
+/* Which trends trend_list_by answers, and in which order. */
+struct trend_list_q {
+	uint32_t min_open;  /* open tickets a trend needs (0 counts as 1) */
+	size_t max;         /* trends answered at most */
+	int rising_first;   /* rising trends first, then those with the most
+	                     * tickets to answer, then the largest; 0: the
+	                     * largest first */
+};
+
+/* As trend_list, as q asks; *total (may be NULL) gets how many trends
+ * have q->min_open open tickets, max or not. */
+enum tame_err trend_list_by(const struct trend_index *ix,
+    const struct trend_list_q *q, int64_t now, struct trend_info **out,
+    size_t *n, size_t *total);
+
+/* The trends most like trend id (merged ids resolve), by the cosine of
+ * their centroids, most alike first: at most max of those with a score
+ * above 0, their ids in ids and scores in score. Returns how many.
+ * For an agent looking for trends that are one problem. */
+size_t trend_similar(const struct trend_index *ix, uint32_t id, size_t max,
+    uint32_t *ids, double *score);
 
 /* Up to max open tickets of trend id, newest first, into out; returns
  * how many trend id has (may exceed max). */

@@ -70,6 +70,7 @@ struct trend {
 	struct cterm *c;   /* sorted by term */
 	float norm;        /* |centroid| with the idf at its last change */
 	uint32_t placed;   /* tickets ever placed in it */
+	uint32_t nwait;    /* open tickets waiting on their customer */
 	uint32_t flags;    /* enum trend_flag */
 	int64_t first_seen;
 	int64_t last_seen;
@@ -84,7 +85,9 @@ struct trend {
 
 enum tslot_flag {
 	TS_PINNED = 1,  /* put here by an agent: refinement leaves it */
-	TS_BANNED = 2   /* was moved out of some trend: see ix->bans */
+	TS_BANNED = 2,  /* was moved out of some trend: see ix->bans */
+	TS_WAITING = 4  /* answered, waiting on its customer (pending): its
+	                 * trend counts it in nwait */
 };
 
 struct tslot {
@@ -174,6 +177,10 @@ void trend_free_if_empty(struct trend_index *ix, uint32_t t);
 int trend_banned(const struct trend_index *ix, int64_t ticket, uint32_t id);
 int trend_apart(const struct trend_index *ix, uint32_t a, uint32_t b);
 void trend_count(struct trend *t, uint32_t placed, int delta);
+/* trend_place.c: the cosine of the centroids of a and b (0 when one
+ * is empty). */
+double trend_centroid_cos(const struct trend_index *ix,
+    const struct trend *a, const struct trend *b);
 uint32_t trend_recent(const struct trend *t, uint32_t now_sec, int hours);
 enum tame_err trend_pair_add(struct pair **v, size_t *n, size_t *cap,
     uint64_t a, uint64_t b);

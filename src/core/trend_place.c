@@ -60,9 +60,9 @@ best_trend(struct trend_index *ix, uint32_t s, double *score)
 	return best;
 }
 
-/* Cosine of two centroids. */
-static double
-centroid_cos(const struct trend_index *ix, const struct trend *a,
+/* See trend_impl.h. */
+double
+trend_centroid_cos(const struct trend_index *ix, const struct trend *a,
     const struct trend *b)
 {
 	uint32_t i = 0, j = 0;
@@ -134,7 +134,7 @@ merge_near(struct trend_index *ix, uint32_t ti)
 	for (i = 0; i < n; i++) {
 		u = ix->touched[i];
 		ix->acc[u] = 0;
-		sc = centroid_cos(ix, t, &ix->tr[u]);
+		sc = trend_centroid_cos(ix, t, &ix->tr[u]);
 		if (sc >= bs && may_merge(ix, t, &ix->tr[u])) {
 			bs = sc;
 			best = u;
@@ -403,6 +403,27 @@ trend_remove(struct trend_index *ix, int64_t ticket)
 	if (cur != NIL)
 		trend_free_if_empty(ix, cur);
 	slot_free(ix, s);
+	return TAME_OK;
+}
+
+enum tame_err
+trend_set_waiting(struct trend_index *ix, int64_t ticket, int waiting)
+{
+	struct tslot *x;
+	uint32_t s;
+
+	if (!u64map_get(&ix->by_ticket, (uint64_t)ticket, &s))
+		return TAME_ENOTFOUND;
+	x = &ix->ts[s];
+	if (!waiting == !(x->flags & TS_WAITING))
+		return TAME_OK;
+	x->flags ^= TS_WAITING;
+	if (x->trend != NIL) {
+		if (waiting)
+			ix->tr[x->trend].nwait++;
+		else
+			ix->tr[x->trend].nwait--;
+	}
 	return TAME_OK;
 }
 

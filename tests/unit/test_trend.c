@@ -205,6 +205,96 @@ test_list(void **state)
 	trend_index_free(ix);
 }
 
+/* An answered ticket (pending) waits on its customer: its trend counts
+ * it apart, wherever it goes, until the customer writes again. */
+static void
+test_waiting_counted(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_info ti;
+	uint32_t a = trend_of(ix, 1), own = 0;
+
+	assert_int_equal(trend_set_waiting(ix, 1, 1), TAME_OK);
+	assert_int_equal(trend_set_waiting(ix, 2, 1), TAME_OK);
+	assert_int_equal(trend_set_waiting(ix, 2, 1), TAME_OK); /* once */
+	assert_int_equal(trend_set_waiting(ix, 999, 1), TAME_ENOTFOUND);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_int_equal(ti.open, 6);
+	assert_int_equal(ti.waiting, 2);
+	/* the customer wrote again: to answer */
+	assert_int_equal(trend_set_waiting(ix, 1, 0), TAME_OK);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_int_equal(ti.waiting, 1);
+	/* a waiting ticket moved out is counted where it goes */
+	assert_int_equal(trend_move_out(ix, 2, 0, &own), TAME_OK);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_int_equal(ti.waiting, 0);
+	assert_int_equal(trend_get(ix, own, T0, &ti), TAME_OK);
+	assert_int_equal(ti.waiting, 1);
+	/* ... and with its trend when merged; solved, it is gone */
+	assert_int_equal(trend_merge(ix, a, own), TAME_OK);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_int_equal(ti.waiting, 1);
+	assert_int_equal(trend_remove(ix, 2), TAME_OK);
+	assert_int_equal(trend_get(ix, a, T0, &ti), TAME_OK);
+	assert_int_equal(ti.waiting, 0);
+	trend_index_free(ix);
+}
+
+/* Rising trends come first when asked, then those with the most to
+ * answer; the total counts what the limit left out. */
+static void
+test_list_rising_first(void **state)
+{
+	struct trend_index *ix = two_topics();
+	struct trend_list_q q = { 3, 1, 1 };
+	struct trend_info *ti = NULL;
+	size_t n = 0, total = 0;
+	int64_t now = T0 + 3 * 24 * 3600000LL, i;
+
+	/* the card trend is the largest (8 open); three days on, the rate
+	 * tickets come again (7 open): rising */
+	place(ix, 7, card[0], 7);
+	place(ix, 8, card[1], 8);
+	for (i = 0; i < 3; i++)
+		place(ix, 110 + i, rate[i], 3 * 24 * 60 - 30 + (int)i);
+	assert_int_equal(trend_list_by(ix, &q, now, &ti, &n, &total), TAME_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 2);
+	assert_int_equal(ti[0].id, trend_of(ix, 101));
+	assert_true(ti[0].rising);
+	free(ti);
+	/* by size the larger card trend leads */
+	q.rising_first = 0;
+	assert_int_equal(trend_list_by(ix, &q, now, &ti, &n, &total), TAME_OK);
+	assert_int_equal(ti[0].id, trend_of(ix, 1));
+	free(ti);
+	trend_index_free(ix);
+}
+
+/* The trends most like one: those sharing its words, the closest first;
+ * none that shares nothing. */
+static void
+test_similar_trends(void **state)
+{
+	struct trend_index *ix = two_topics();
+	uint32_t ids[4], a = trend_of(ix, 1), c;
+	double sc[4];
+	size_t n;
+
+	place(ix, 300, "How do I change my postal address", 40);
+	c = place(ix, 301, "Can I order a metal card in gold", 41);
+	assert_int_not_equal(c, a);
+	n = trend_similar(ix, a, 4, ids, sc);
+	assert_true(n >= 1);
+	assert_int_equal(ids[0], c);
+	assert_true(sc[0] > 0 && sc[0] < 1);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(ids[i], trend_of(ix, 300));
+	assert_int_equal(trend_similar(ix, 999, 4, ids, sc), 0);
+	trend_index_free(ix);
+}
+
 static void
 test_move_out_never_back(void **state)
 {
@@ -369,6 +459,9 @@ main(void)
 		cmocka_unit_test(test_remove_counts),
 		cmocka_unit_test(test_rising),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_waiting_counted),
+		cmocka_unit_test(test_list_rising_first),
+		cmocka_unit_test(test_similar_trends),
 		cmocka_unit_test(test_move_out_never_back),
 		cmocka_unit_test(test_merge_kept),
 		cmocka_unit_test(test_split_kept),
