@@ -193,8 +193,10 @@
 /* Open tickets the trend index takes at start, newest first: the
  * problems of now, at about 200 bytes of memory each. */
 #define TAME_TREND_OPEN_MAX         200000
-/* Trends in one list answer. */
+/* Trends in one list answer; without their newest tickets (samples=0,
+ * about 400 bytes a trend) every trend a busy desk has fits in one. */
 #define TAME_TREND_LIST_MAX         200
+#define TAME_TREND_LIST_BRIEF_MAX   5000
 /* Recipients of one mass reply; a larger trend is answered in parts. */
 #define TAME_TREND_REPLY_MAX        2000
 /* Solved tickets one "similar cases" answer shows at most. */

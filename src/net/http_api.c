@@ -185,6 +185,7 @@ static const struct route routes[] = {
 	/* queue intelligence (issue 4) */
 	{ "GET", "/api/v1/trends", http_intel_trends_list, 0 },
 	{ "GET", "/api/v1/trends/#", http_intel_trend_get, 0 },
+	{ "GET", "/api/v1/trends/#/similar", http_intel_trend_similar, 0 },
 	{ "PATCH", "/api/v1/trends/#", http_intel_trend_patch, 0 },
 	{ "POST", "/api/v1/trends/#/merge", http_intel_trend_merge, 0 },
 	{ "POST", "/api/v1/trends/#/split", http_intel_trend_split, 0 },

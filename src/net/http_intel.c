@@ -29,6 +29,10 @@
 #define TREND_MIN_OPEN 3
 /* Trends in a list unless ?limit= says otherwise. */
 #define TREND_LIST_DEFAULT 50
+/* Trends GET /trends/ID/similar answers unless ?limit= says otherwise,
+ * and at most. */
+#define TREND_SIMILAR_DEFAULT 10
+#define TREND_SIMILAR_MAX 50
 /* Open tickets a trend's own page lists. */
 #define TREND_TICKETS_MAX 100
 /* Words of a ticket weighed for similar cases, and kept. */
@@ -42,7 +46,7 @@
 #define SIMILAR_EXCERPT 600
 
 static const char *const trend_cols[] = {
-	"id", "label.text", "open_count", "growth.last_hour",
+	"id", "label.text", "open_count", "to_answer", "growth.last_hour",
 	"growth.last_day", "growth.usual_per_hour", "growth.ratio",
 	"first_seen", "last_seen",
 };
@@ -172,9 +176,10 @@ brief_of(json_t *briefs, int64_t id)
 	return b ? json_incref(b) : NULL;
 }
 
-/* The API's trend object; briefs holds the tickets it names. */
+/* The API's trend object; briefs holds the tickets it names (its first
+ * nsample samples and its representative). */
 static json_t *
-trend_json(const struct intel_trend *t, json_t *briefs)
+trend_json(const struct intel_trend *t, json_t *briefs, size_t nsample)
 {
 	const struct trend_info *i = &t->info;
 	json_t *o, *label, *words, *growth, *samples, *b;
@@ -206,12 +211,14 @@ trend_json(const struct intel_trend *t, json_t *briefs)
 	bad |= json_object_set_new(growth, "ratio", round2(i->growth));
 	bad |= json_object_set_new(growth, "rising",
 	    json_boolean(i->rising));
-	for (k = 0; !bad && k < i->nsample; k++)
+	for (k = 0; !bad && k < i->nsample && k < nsample; k++)
 		if ((b = brief_of(briefs, i->sample[k])))
 			bad |= json_array_append_new(samples, b);
 	bad |= json_object_set_new(o, "id", json_integer(t->id));
 	bad |= json_object_set(o, "label", label);
 	bad |= json_object_set_new(o, "open_count", json_integer(i->open));
+	bad |= json_object_set_new(o, "to_answer",
+	    json_integer(i->open - i->waiting));
 	bad |= json_object_set(o, "growth", growth);
 	bad |= json_object_set_new(o, "first_seen", iso(i->first_seen));
 	bad |= json_object_set_new(o, "last_seen", iso(i->last_seen));
@@ -227,10 +234,11 @@ trend_json(const struct intel_trend *t, json_t *briefs)
 	return o;
 }
 
-/* Briefs of every ticket the trends name (samples, representative). */
+/* Briefs of every ticket the trends name (their first nsample samples,
+ * representative). */
 static enum tame_err
 trend_briefs(struct store *s, const struct intel_trend *t, size_t n,
-    json_t **out)
+    size_t nsample, json_t **out)
 {
 	int64_t ids[TAME_LIST_LIMIT_MAX];
 	json_t *part;
@@ -250,9 +258,9 @@ trend_briefs(struct store *s, const struct intel_trend *t, size_t n,
 		}
 		if (i == n)
 			break;
-		for (k = 0; k < t[i].info.nsample; k++)
+		for (k = 0; k < t[i].info.nsample && k < nsample; k++)
 			ids[m++] = t[i].info.sample[k];
-		if (t[i].info.rep_ticket)
+		if (t[i].info.rep_ticket && nsample)
 			ids[m++] = t[i].info.rep_ticket;
 	}
 	if (rc) {
@@ -262,37 +270,57 @@ trend_briefs(struct store *s, const struct intel_trend *t, size_t n,
 	return rc;
 }
 
+/* Parses ?sort=open|rising into q. 0, or -1 after answering. */
+static int
+parse_trend_sort(struct http_ctx *c, struct trend_list_q *q)
+{
+	const char *s = http_query(c, "sort");
+
+	q->rising_first = s && strcmp(s, "rising") == 0;
+	if (!s || q->rising_first || strcmp(s, "open") == 0)
+		return 0;
+	http_error(c, 400, "invalid_parameter",
+	    "parameter \"sort\" must be open or rising");
+	return -1;
+}
+
 void
 http_intel_trends_list(struct http_ctx *c)
 {
+	struct trend_list_q q;
 	struct intel *in;
 	struct intel_trend *t = NULL;
 	json_t *briefs = NULL, *arr = NULL, *one, *view;
-	int64_t min_open, limit;
-	size_t n = 0, i;
+	int64_t min_open, limit, nsample;
+	size_t n = 0, i, total = 0;
 	enum tame_err rc;
 	int csv;
 
+	/* without samples a list is small: every trend fits in one */
 	if ((csv = http_want_csv(c)) < 0 ||
 	    http_query_int(c, "min_open", 1, 100000, TREND_MIN_OPEN,
 	    &min_open) ||
-	    http_query_int(c, "limit", 1, TAME_TREND_LIST_MAX,
-	    TREND_LIST_DEFAULT, &limit) || !(in = http_intel_get(c)))
+	    http_query_int(c, "samples", 0, TREND_SAMPLES, TREND_SAMPLES,
+	    &nsample) ||
+	    http_query_int(c, "limit", 1, nsample ? TAME_TREND_LIST_MAX :
+	    TAME_TREND_LIST_BRIEF_MAX, TREND_LIST_DEFAULT, &limit) ||
+	    parse_trend_sort(c, &q) || !(in = http_intel_get(c)))
 		return;
-	if ((rc = intel_trends(in, (uint32_t)min_open, (size_t)limit,
-	    tame_now_ms(), &t, &n)) ||
-	    (rc = trend_briefs(c->store, t, n, &briefs))) {
+	q.min_open = (uint32_t)min_open;
+	q.max = (size_t)limit;
+	if ((rc = intel_trends(in, &q, tame_now_ms(), &t, &n, &total)) ||
+	    (rc = trend_briefs(c->store, t, n, (size_t)nsample, &briefs))) {
 		http_store_error(c, rc, "trends");
 		goto out;
 	}
 	if (!(arr = json_array()))
 		goto oom;
 	for (i = 0; i < n; i++)
-		if (!(one = trend_json(&t[i], briefs)) ||
+		if (!(one = trend_json(&t[i], briefs, (size_t)nsample)) ||
 		    json_array_append_new(arr, one))
 			goto oom;
-	if (!(view = json_pack("{s:O,s:b}", "trends", arr, "rebuilding",
-	    !intel_ready(in))))
+	if (!(view = json_pack("{s:O,s:I,s:b}", "trends", arr, "total",
+	    (json_int_t)total, "rebuilding", !intel_ready(in))))
 		goto oom;
 	http_list(c, view, csv, "trends", trend_cols,
 	    sizeof(trend_cols) / sizeof(trend_cols[0]));
@@ -321,12 +349,13 @@ answer_trend(struct http_ctx *c, struct intel *in, int64_t id, int status)
 		return;
 	}
 	n = total < TREND_TICKETS_MAX ? total : TREND_TICKETS_MAX;
-	if ((rc = trend_briefs(c->store, &t, 1, &briefs)) ||
+	if ((rc = trend_briefs(c->store, &t, 1, TREND_SAMPLES, &briefs)) ||
 	    (rc = store_intel_tickets_brief(c->store, ids, n, &tb))) {
 		http_store_error(c, rc, "trend");
 		goto out;
 	}
-	if (!(one = trend_json(&t, briefs)) || !(list = json_array())) {
+	if (!(one = trend_json(&t, briefs, TREND_SAMPLES)) ||
+	    !(list = json_array())) {
 		json_decref(one);
 		http_error(c, 500, "internal", "out of memory");
 		goto out;
@@ -349,6 +378,48 @@ http_intel_trend_get(struct http_ctx *c)
 
 	if ((in = http_intel_get(c)))
 		answer_trend(c, in, c->id[0], 200);
+}
+
+void
+http_intel_trend_similar(struct http_ctx *c)
+{
+	struct intel_trend t[TREND_SIMILAR_MAX];
+	double score[TREND_SIMILAR_MAX];
+	struct intel *in;
+	json_t *briefs = NULL, *arr = NULL, *one;
+	int64_t limit, live;
+	size_t n = 0, i;
+	enum tame_err rc;
+
+	if (http_query_int(c, "limit", 1, TREND_SIMILAR_MAX,
+	    TREND_SIMILAR_DEFAULT, &limit) || !(in = http_intel_get(c)))
+		return;
+	rc = intel_similar_trends(in, c->store, c->id[0], tame_now_ms(),
+	    (size_t)limit, t, score, &n, &live);
+	if (rc || (rc = trend_briefs(c->store, t, n, 0, &briefs))) {
+		http_store_error(c, rc, "trend");
+		return;
+	}
+	if (!(arr = json_array()))
+		goto oom;
+	for (i = 0; i < n; i++) {
+		if (!(one = trend_json(&t[i], briefs, 0)))
+			goto oom;
+		if (json_object_set_new(one, "score", round2(score[i]))) {
+			json_decref(one);
+			goto oom;
+		}
+		if (json_array_append_new(arr, one))
+			goto oom;
+	}
+	http_json(c, 200, json_pack("{s:I,s:O}", "trend_id", (json_int_t)live,
+	    "similar", arr));
+	goto out;
+oom:
+	http_error(c, 500, "internal", "out of memory");
+out:
+	json_decref(arr);
+	json_decref(briefs);
 }
 
 /* The answer for a failed trend operation. */

@@ -9,10 +9,13 @@
 
 #include "http_util.h"
 
-/* GET /api/v1/trends[?min_open=N&limit=N&format=csv] */
+/* GET /api/v1/trends[?min_open=N&limit=N&sort=open|rising&samples=N
+ * &format=csv] */
 void http_intel_trends_list(struct http_ctx *c);
 /* GET /api/v1/trends/ID */
 void http_intel_trend_get(struct http_ctx *c);
+/* GET /api/v1/trends/ID/similar[?limit=N] */
+void http_intel_trend_similar(struct http_ctx *c);
 /* PATCH /api/v1/trends/ID {label} */
 void http_intel_trend_patch(struct http_ctx *c);
 /* POST /api/v1/trends/ID/merge {into} */

@@ -278,6 +278,7 @@ intel_place(struct intel *in, const struct store_intel_ticket *t,
 	if ((rc = trend_place(in->ix, t->id, &p->in, t->created_at, &x)) ||
 	    !x)
 		return rc;
+	(void)trend_set_waiting(in->ix, t->id, t->status == TICKET_PENDING);
 	y = t->trend_id > 0 ? intel_live_of(in, t->trend_id) : 0;
 	if (t->trend_pin && y && y != x &&
 	    (rc = trend_move_out(in->ix, t->id, y, NULL)))

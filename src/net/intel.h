@@ -51,10 +51,18 @@ struct intel_trend {
 	struct trend_info info;   /* info.id is the index's own */
 };
 
-/* The trends with at least min_open open tickets, largest first, at
- * most max. *out malloc'd (caller frees). TAME_ENOMEM. */
-enum tame_err intel_trends(struct intel *in, uint32_t min_open, size_t max,
-    int64_t now, struct intel_trend **out, size_t *n);
+/* The trends q asks for (trend.h, trend_list_by), in its order; *total
+ * gets how many have q->min_open open tickets. *out malloc'd (caller
+ * frees). TAME_ENOMEM. */
+enum tame_err intel_trends(struct intel *in, const struct trend_list_q *q,
+    int64_t now, struct intel_trend **out, size_t *n, size_t *total);
+/* Up to max trends most like trend id (trend_similar), most alike
+ * first, into out (max of them) and their scores; *n how many, *live
+ * the store id id stands for. TAME_ENOTFOUND when id has no open
+ * ticket, TAME_EBUSY while the index is rebuilt. */
+enum tame_err intel_similar_trends(struct intel *in, struct store *s,
+    int64_t id, int64_t now, size_t max, struct intel_trend *out,
+    double *score, size_t *n, int64_t *live);
 /* Trend id (a merged id resolves to where it went), with up to max of
  * its open tickets, newest first, in tickets and their number in
  * *total. TAME_ENOTFOUND when it has no open ticket. */

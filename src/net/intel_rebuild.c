@@ -211,6 +211,9 @@ intel_rebuild(struct intel *in)
 				rc = trend_place(in->ix, t[i].id, &p.in,
 				    t[i].created_at, &x);
 			cur = x ? trend_of(in->ix, t[i].id) : 0;
+			if (cur)
+				(void)trend_set_waiting(in->ix, t[i].id,
+				    t[i].status == TICKET_PENDING);
 			/* the first ticket of a stored trend names it */
 			if (!rc && cur && t[i].trend_id > 0 &&
 			    !t[i].trend_pin && !intel_db_of(in, cur) &&

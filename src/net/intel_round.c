@@ -278,6 +278,9 @@ read_events(struct intel *in, struct round *r, size_t *nread)
 		placed = intel_map_get(&in->rec, st[i].ticket_id, &old);
 		if (placed && !open)
 			intel_unplace(in, st[i].ticket_id);
+		else if (placed)
+			(void)trend_set_waiting(in->ix, st[i].ticket_id,
+			    st[i].status == TICKET_PENDING);
 		pthread_mutex_unlock(&in->mu);
 		if (placed || !open)
 			continue;

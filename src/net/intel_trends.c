@@ -77,8 +77,8 @@ intel_resolve(struct intel *in, struct store *s, int64_t id, int64_t *out)
 }
 
 enum tame_err
-intel_trends(struct intel *in, uint32_t min_open, size_t max, int64_t now,
-    struct intel_trend **out, size_t *n)
+intel_trends(struct intel *in, const struct trend_list_q *q, int64_t now,
+    struct intel_trend **out, size_t *n, size_t *total)
 {
 	struct trend_info *info = NULL;
 	struct intel_trend *v;
@@ -89,7 +89,7 @@ intel_trends(struct intel *in, uint32_t min_open, size_t max, int64_t now,
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&in->mu);
-	rc = trend_list(in->ix, min_open, max, now, &info, &k);
+	rc = trend_list_by(in->ix, q, now, &info, &k, total);
 	pthread_mutex_unlock(&in->mu);
 	if (rc)
 		return rc;
@@ -145,6 +145,38 @@ intel_trend(struct intel *in, struct store *s, int64_t id, int64_t now,
 	return rc;
 }
 
+enum tame_err
+intel_similar_trends(struct intel *in, struct store *s, int64_t id,
+    int64_t now, size_t max, struct intel_trend *out, double *score,
+    size_t *n, int64_t *live)
+{
+	uint32_t *ids, x;
+	size_t k, i;
+	enum tame_err rc;
+
+	*n = 0;
+	if (!(ids = calloc(max ? max : 1, sizeof(*ids))))
+		return TAME_ENOMEM;
+	if ((rc = intel_resolve(in, s, id, live)) || (rc = lock_ready(in))) {
+		free(ids);
+		return rc;
+	}
+	if (!(x = intel_live_of(in, *live)))
+		rc = TAME_ENOTFOUND;
+	else {
+		k = trend_similar(in->ix, x, max, ids, score);
+		for (i = 0; i < k; i++) {
+			/* one made this very round has no store id yet */
+			if (!(out[*n].id = intel_db_of(in, ids[i])) ||
+			    trend_get(in->ix, ids[i], now, &out[*n].info))
+				continue;
+			score[(*n)++] = score[i];
+		}
+	}
+	pthread_mutex_unlock(&in->mu);
+	free(ids);
+	return rc;
+}
 
 enum tame_err
 intel_rename(struct intel *in, struct store *s, int64_t id,

@@ -244,6 +244,79 @@ def test_rename_merge_move_out_survive_restart(tame):
     assert tame.ticket(pw[0])["trend"]["id"] == solo
 
 
+def test_to_answer_rising_first_and_every_trend(tame):
+    card, pw, ct, pt = setup_groups(tame)
+    # three card customers were answered and wait (pending): one is left
+    # to answer, as the list and the trend say
+    for tid in card[:3]:
+        st, _, body = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                               {"status": "pending"})
+        assert st == 200, body
+    wait_for(lambda: tame.get("/api/v1/trends/%d" % ct)["trend"][
+        "to_answer"] == 1, 10, what="1 card ticket to answer")
+    one = tame.get("/api/v1/trends/%d" % ct)["trend"]
+    assert one["open_count"] == 4
+    listed = {t["id"]: t for t in trends(tame)}
+    assert listed[ct]["to_answer"] == 1 and listed[pt]["to_answer"] == 3
+    # the customer wrote again: to answer again
+    st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % card[0],
+                        {"status": "open"})
+    wait_for(lambda: tame.get("/api/v1/trends/%d" % ct)["trend"][
+        "to_answer"] == 2, 10, what="2 card tickets to answer")
+
+    # both trends are new and rising: the one with more to answer leads,
+    # though the other is larger; the total counts the one left out
+    body = tame.get("/api/v1/trends?sort=rising&limit=1")
+    assert [t["id"] for t in body["trends"]] == [pt], body
+    assert body["total"] == 2
+    assert [t["id"] for t in tame.get("/api/v1/trends?sort=open&limit=1")[
+        "trends"]] == [ct]
+    st, _, body = tame.api("GET", "/api/v1/trends?sort=size")
+    assert_error(st, body, 400)
+
+    # every trend in one answer, without the tickets of each
+    body = tame.get("/api/v1/trends?samples=0&limit=5000&min_open=1")
+    mine = {t["id"]: t for t in body["trends"]}
+    assert body["total"] == len(body["trends"]) and ct in mine
+    assert mine[ct]["samples"] == [] and mine[ct]["to_answer"] == 2
+    assert mine[ct]["label"]["subject"] is None
+    st, _, body = tame.api("GET", "/api/v1/trends?limit=5000")
+    assert_error(st, body, 400)
+    st, _, body = tame.api("GET", "/api/v1/trends?format=csv")
+    assert st == 200 and b"to_answer" in body.splitlines()[0]
+
+    # the count is rebuilt at a start
+    tame.restart()
+    wait_for(lambda: (trend_after_start(tame, ct) or {"trend": {}})[
+        "trend"].get("to_answer") == 2, 20, what="to_answer after restart")
+
+
+def test_similar_trends(tame):
+    card, pw, ct, pt = setup_groups(tame)
+    st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
+                           {"ticket_ids": card[2:]})
+    assert st == 201, body
+    nt = body["trend"]["id"]
+    # the two halves of one problem are alike; the password trend is not
+    body = tame.get("/api/v1/trends/%d/similar" % ct)
+    assert body["trend_id"] == ct
+    sim = body["similar"]
+    assert sim and sim[0]["id"] == nt, sim
+    assert 0 < sim[0]["score"] <= 1 and sim[0]["open_count"] == 2
+    assert sim[0]["samples"] == []
+    assert all(x["id"] != ct for x in sim)
+    assert all(a["score"] >= b["score"] for a, b in zip(sim, sim[1:]))
+    assert len(tame.get("/api/v1/trends/%d/similar?limit=1" % ct)[
+        "similar"]) == 1
+    # a merged id answers for the trend it went into
+    st, _, _ = tame.api("POST", "/api/v1/trends/%d/merge" % pt,
+                        {"into": nt})
+    assert st == 200
+    assert tame.get("/api/v1/trends/%d/similar" % pt)["trend_id"] == nt
+    st, _, body = tame.api("GET", "/api/v1/trends/999999/similar")
+    assert_error(st, body, 404)
+
+
 def test_split_survives_restart(tame):
     card, pw, ct, pt = setup_groups(tame)
     st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
