@@ -234,6 +234,31 @@ trend_json(const struct intel_trend *t, json_t *briefs, size_t nsample)
 	return o;
 }
 
+/* The trends t[0..n) as an array of the API's trend objects (their
+ * first nsample samples), each with its score[i] when score is not
+ * NULL. NULL when out of memory. */
+static json_t *
+trends_array(const struct intel_trend *t, size_t n, json_t *briefs,
+    size_t nsample, const double *score)
+{
+	json_t *arr = json_array(), *one;
+	size_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		one = trend_json(&t[i], briefs, nsample);
+		if (one && score && json_object_set_new(one, "score",
+		    round2(score[i]))) {
+			json_decref(one);
+			one = NULL;
+		}
+		if (!one || json_array_append_new(arr, one)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 /* Briefs of every ticket the trends name (their first nsample samples,
  * representative). */
 static enum tame_err
@@ -290,9 +315,9 @@ http_intel_trends_list(struct http_ctx *c)
 	struct trend_list_q q;
 	struct intel *in;
 	struct intel_trend *t = NULL;
-	json_t *briefs = NULL, *arr = NULL, *one, *view;
+	json_t *briefs = NULL, *arr = NULL, *view;
 	int64_t min_open, limit, nsample;
-	size_t n = 0, i, total = 0;
+	size_t n = 0, total = 0;
 	enum tame_err rc;
 	int csv;
 
@@ -313,13 +338,8 @@ http_intel_trends_list(struct http_ctx *c)
 		http_store_error(c, rc, "trends");
 		goto out;
 	}
-	if (!(arr = json_array()))
-		goto oom;
-	for (i = 0; i < n; i++)
-		if (!(one = trend_json(&t[i], briefs, (size_t)nsample)) ||
-		    json_array_append_new(arr, one))
-			goto oom;
-	if (!(view = json_pack("{s:O,s:I,s:b}", "trends", arr, "total",
+	if (!(arr = trends_array(t, n, briefs, (size_t)nsample, NULL)) ||
+	    !(view = json_pack("{s:O,s:I,s:b}", "trends", arr, "total",
 	    (json_int_t)total, "rebuilding", !intel_ready(in))))
 		goto oom;
 	http_list(c, view, csv, "trends", trend_cols,
@@ -386,9 +406,9 @@ http_intel_trend_similar(struct http_ctx *c)
 	struct intel_trend t[TREND_SIMILAR_MAX];
 	double score[TREND_SIMILAR_MAX];
 	struct intel *in;
-	json_t *briefs = NULL, *arr = NULL, *one;
+	json_t *briefs = NULL, *arr;
 	int64_t limit, live;
-	size_t n = 0, i;
+	size_t n = 0;
 	enum tame_err rc;
 
 	if (http_query_int(c, "limit", 1, TREND_SIMILAR_MAX,
@@ -400,25 +420,11 @@ http_intel_trend_similar(struct http_ctx *c)
 		http_store_error(c, rc, "trend");
 		return;
 	}
-	if (!(arr = json_array()))
-		goto oom;
-	for (i = 0; i < n; i++) {
-		if (!(one = trend_json(&t[i], briefs, 0)))
-			goto oom;
-		if (json_object_set_new(one, "score", round2(score[i]))) {
-			json_decref(one);
-			goto oom;
-		}
-		if (json_array_append_new(arr, one))
-			goto oom;
-	}
-	http_json(c, 200, json_pack("{s:I,s:O}", "trend_id", (json_int_t)live,
-	    "similar", arr));
-	goto out;
-oom:
-	http_error(c, 500, "internal", "out of memory");
-out:
-	json_decref(arr);
+	if ((arr = trends_array(t, n, briefs, 0, score)))
+		http_json(c, 200, json_pack("{s:I,s:o}", "trend_id",
+		    (json_int_t)live, "similar", arr));
+	else
+		http_error(c, 500, "internal", "out of memory");
 	json_decref(briefs);
 }
 

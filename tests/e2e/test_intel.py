@@ -291,12 +291,18 @@ def test_to_answer_rising_first_and_every_trend(tame):
         "trend"].get("to_answer") == 2, 20, what="to_answer after restart")
 
 
-def test_similar_trends(tame):
+def split_cards(tame):
+    """setup_groups, then the last two card tickets split off the card
+    trend; answers its answer too and the new trend's id."""
     card, pw, ct, pt = setup_groups(tame)
     st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
                            {"ticket_ids": card[2:]})
     assert st == 201, body
-    nt = body["trend"]["id"]
+    return card, pw, ct, pt, body, body["trend"]["id"]
+
+
+def test_similar_trends(tame):
+    card, pw, ct, pt, _, nt = split_cards(tame)
     # the two halves of one problem are alike; the password trend is not
     body = tame.get("/api/v1/trends/%d/similar" % ct)
     assert body["trend_id"] == ct
@@ -318,11 +324,7 @@ def test_similar_trends(tame):
 
 
 def test_split_survives_restart(tame):
-    card, pw, ct, pt = setup_groups(tame)
-    st, _, body = tame.api("POST", "/api/v1/trends/%d/split" % ct,
-                           {"ticket_ids": card[2:]})
-    assert st == 201, body
-    nt = body["trend"]["id"]
+    card, pw, ct, pt, body, nt = split_cards(tame)
     assert nt not in (ct, pt)
     assert sorted(x["id"] for x in body["tickets"]) == sorted(card[2:])
     assert trend_tickets(tame, ct) == sorted(card[:2])
