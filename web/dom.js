@@ -322,3 +322,148 @@ export function modal(title, body, buttons, onOpen) {
 	});
 }
 
+
+// How well query q matches s: letters of q in order in s, tighter and
+// earlier is better; 0 when they are not all there.
+export function fuzzy(q, s) {
+	q = q.toLowerCase();
+	s = s.toLowerCase();
+	if (!q)
+		return 1;
+	const at = s.indexOf(q);
+	if (at >= 0)
+		return 1000 - at;
+	let score = 0;
+	let j = 0;
+	let last = -1;
+	for (const c of q) {
+		j = s.indexOf(c, j);
+		if (j < 0)
+			return 0;
+		score += j === last + 1 ? 10 : /\W/.test(s[j - 1] || ' ') ? 6 : 1;
+		last = j++;
+	}
+	return score;
+}
+
+// A dialog to pick one of all: a search field over a list (a few
+// letters narrow it; arrows move, Enter or a click takes one). o: {id
+// (the field is id + '-q', the list id + '-list'), label (the list's), hint
+// (the field's placeholder), button, intro (nodes above the field),
+// score(q, item) (> 0 to show it, the best first; all in their order
+// for an empty q), row(item) (the nodes of its line), key(item) (its
+// DOM id), max (lines drawn at most)}. Resolves with the item or null.
+export function picker(title, all, o) {
+	const max = o.max || Infinity;
+	let shown = all;
+	let at = 0;
+	const input = h('input', { id: o.id + '-q', type: 'search',
+		autocomplete: 'off', placeholder: o.hint, role: 'combobox',
+		'aria-controls': o.id + '-list', 'aria-expanded': 'true',
+		'aria-label': o.hint });
+	const list = h('ul', { id: o.id + '-list', role: 'listbox',
+		className: 'picker-list', 'aria-label': o.label });
+	const draw = () => {
+		fill(list, shown.slice(0, max).map((x, i) => h('li', {
+			id: o.key(x), role: 'option', 'aria-selected': String(i === at),
+			className: i === at ? 'on' : '',
+			onclick: () => list.closest('dialog').done(x),
+		}, o.row(x))), shown.length > max ? h('li', { className: 'muted',
+			'aria-hidden': 'true' }, (shown.length - max) + ' more: type ' +
+			'to narrow') : null);
+		if (shown[at]) {
+			input.setAttribute('aria-activedescendant', o.key(shown[at]));
+			list.children[at].scrollIntoView({ block: 'nearest' });
+		} else {
+			input.removeAttribute('aria-activedescendant');
+		}
+	};
+	input.addEventListener('input', () => {
+		const q = input.value.trim();
+		shown = q ? all.map((x, i) => [o.score(q, x), i, x])
+			.filter(([s]) => s > 0).sort((a, b) => b[0] - a[0] || a[1] - b[1])
+			.map(([, , x]) => x) : all;
+		at = 0;
+		draw();
+	});
+	input.addEventListener('keydown', (e) => {
+		if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+			e.preventDefault();
+			at = Math.max(0, Math.min(Math.min(shown.length, max) - 1,
+				at + (e.key === 'ArrowDown' ? 1 : -1)));
+			draw();
+		} else if (e.key === 'Enter') {
+			e.preventDefault();
+			if (shown[at])
+				input.closest('dialog').done(shown[at]);
+		}
+	});
+	draw();
+	return modal(title, h('div', { className: 'picker' }, o.intro, input,
+		list), [{ label: o.button, primary: true,
+		value: () => shown[at] || false }], () => input.focus());
+}
+
+// Keys in an open menu (role menu, its items buttons): arrows, Home and
+// End move, Escape closes it (close(true): the focus goes back), Tab
+// closes it and goes on.
+export function menuKey(menu, e, close) {
+	const items = Array.from(menu.querySelectorAll('button'));
+	const i = items.indexOf(document.activeElement);
+	const to = e.key === 'ArrowDown' ? i + 1 : e.key === 'ArrowUp' ? i - 1 :
+		e.key === 'Home' ? 0 : e.key === 'End' ? items.length - 1 : null;
+	if (to !== null) {
+		e.preventDefault();
+		items[(to + items.length) % items.length].focus();
+	} else if (e.key === 'Escape') {
+		e.preventDefault();
+		e.stopPropagation();
+		close(true);
+	} else if (e.key === 'Tab') {
+		close(false);
+	}
+}
+
+// A button that opens a menu of actions [{label, run}] under it (a
+// click, Enter, or the down arrow; the first item gets the focus). An
+// item closes it and runs; so does a click elsewhere. attrs go to the
+// button (an id brings the focus back to its like when the page is
+// drawn again meanwhile, see modal()).
+export function menuButton(label, items, attrs) {
+	const menu = h('div', { className: 'menu', role: 'menu', hidden: true });
+	const button = h('button', { type: 'button', 'aria-haspopup': 'menu',
+		'aria-expanded': 'false', ...attrs,
+		onclick: () => (menu.hidden ? open() : close(true)),
+		onkeydown: (e) => {
+			if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+				e.preventDefault();
+				open();
+			}
+		} }, label);
+	const wrap = h('span', { className: 'menu-wrap' }, button, menu);
+	const away = (e) => {
+		if (!wrap.contains(e.target))
+			close(false);
+	};
+	const close = (back) => {
+		menu.hidden = true;
+		button.setAttribute('aria-expanded', 'false');
+		document.removeEventListener('mousedown', away);
+		if (back)
+			button.focus();
+	};
+	const open = () => {
+		fill(menu, items.map((it) => h('button', { type: 'button',
+			role: 'menuitem', tabindex: '-1',
+			onclick: () => {
+				close(true);
+				it.run();
+			},
+			onkeydown: (e) => menuKey(menu, e, close) }, it.label)));
+		menu.hidden = false;
+		button.setAttribute('aria-expanded', 'true');
+		document.addEventListener('mousedown', away);
+		menu.firstChild.focus();
+	};
+	return wrap;
+}

@@ -10,34 +10,12 @@
 // what a customer would get).
 
 import * as api from './api.js';
-import { h, fill, toast, modal, field, personName, warn } from './dom.js';
+import { h, fill, toast, modal, field, personName, warn, fuzzy, picker }
+	from './dom.js';
 
 export const PLACEHOLDERS = ['customer.first_name', 'customer.name',
 	'customer.email', 'ticket.id', 'ticket.subject', 'agent.name',
 	'agent.first_name'];
-
-// How well query q matches s: letters of q in order in s, tighter and
-// earlier is better; 0 when they are not all there.
-export function fuzzy(q, s) {
-	q = q.toLowerCase();
-	s = s.toLowerCase();
-	if (!q)
-		return 1;
-	const at = s.indexOf(q);
-	if (at >= 0)
-		return 1000 - at;
-	let score = 0;
-	let j = 0;
-	let last = -1;
-	for (const c of q) {
-		j = s.indexOf(c, j);
-		if (j < 0)
-			return 0;
-		score += j === last + 1 ? 10 : /\W/.test(s[j - 1] || ' ') ? 6 : 1;
-		last = j++;
-	}
-	return score;
-}
 
 export async function load() {
 	return (await api.get('/saved-replies')).saved_replies;
@@ -57,52 +35,14 @@ export async function pick() {
 		toast('No saved replies yet: write some under Saved replies (g r).');
 		return null;
 	}
-	let shown = all;
-	let at = 0;
-	const input = h('input', { id: 'picker-q', type: 'search',
-		autocomplete: 'off', placeholder: 'Type to find a saved reply',
-		role: 'combobox', 'aria-controls': 'picker-list',
-		'aria-expanded': 'true' });
-	const list = h('ul', { id: 'picker-list', role: 'listbox',
-		className: 'picker-list', 'aria-label': 'Saved replies' });
-	const draw = () => {
-		fill(list, shown.map((r, i) => h('li', {
-			id: 'pick-' + r.id, role: 'option',
-			'aria-selected': String(i === at),
-			className: i === at ? 'on' : '',
-			onclick: () => list.closest('dialog').done(r),
-		}, h('strong', {}, r.title), r.shared ? null :
+	return picker('Insert a saved reply', all, { id: 'picker',
+		label: 'Saved replies', hint: 'Type to find a saved reply',
+		button: 'Insert', key: (r) => 'pick-' + r.id,
+		score: (q, r) => Math.max(fuzzy(q, r.title) * 2,
+			fuzzy(q, r.body) > 999 ? 500 : 0),
+		row: (r) => [h('strong', {}, r.title), r.shared ? null :
 			h('span', { className: 'pill small' }, 'personal'),
-		h('div', { className: 'muted clip' }, r.body.slice(0, 140)))));
-		if (shown[at]) {
-			input.setAttribute('aria-activedescendant', 'pick-' + shown[at].id);
-			list.children[at].scrollIntoView({ block: 'nearest' });
-		}
-	};
-	input.addEventListener('input', () => {
-		const q = input.value.trim();
-		shown = all.map((r) => [Math.max(fuzzy(q, r.title) * 2,
-			fuzzy(q, r.body) > 999 ? 500 : 0), r]).filter(([s]) => s > 0)
-			.sort((a, b) => b[0] - a[0]).map(([, r]) => r);
-		at = 0;
-		draw();
-	});
-	input.addEventListener('keydown', (e) => {
-		if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-			e.preventDefault();
-			at = Math.max(0, Math.min(shown.length - 1,
-				at + (e.key === 'ArrowDown' ? 1 : -1)));
-			draw();
-		} else if (e.key === 'Enter') {
-			e.preventDefault();
-			if (shown[at])
-				input.closest('dialog').done(shown[at]);
-		}
-	});
-	draw();
-	return modal('Insert a saved reply', h('div', { className: 'picker' },
-		input, list), [{ label: 'Insert', primary: true,
-		value: () => shown[at] || false }], () => input.focus());
+		h('div', { className: 'muted clip' }, r.body.slice(0, 140))] });
 }
 
 // The reply r as ticket tid's customer would get it.

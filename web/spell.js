@@ -12,7 +12,7 @@
 // check switches itself off.
 
 import * as api from './api.js';
-import { h, fill } from './dom.js';
+import { h, fill, menuKey } from './dom.js';
 
 const DELAY_MS = 500;
 
@@ -147,17 +147,7 @@ export class Spell {
 	}
 
 	menuKey(e) {
-		const items = Array.from(this.menu.querySelectorAll('button'));
-		const i = items.indexOf(document.activeElement);
-		if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-			e.preventDefault();
-			items[(i + (e.key === 'ArrowDown' ? 1 : -1) + items.length) %
-				items.length].focus();
-		} else if (e.key === 'Escape') {
-			e.preventDefault();
-			e.stopPropagation();
-			this.close(true);
-		}
+		menuKey(this.menu, e, (back) => this.close(back));
 	}
 
 	replace(w, s) {
