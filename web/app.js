@@ -3,8 +3,8 @@
 //
 // Model: one page, routes in the location hash (#/inbox/VIEW,
 // #/mailbox/ID, #/trend/ID, #/filter/ID, #/t/ID, with ?sort=, ?priority=
-// and ?q=; #/replies, #/profile, #/admin/agents, #/admin/mailboxes,
-// #/admin/tags), so reload
+// and ?q=; #/trends, #/replies, #/profile, #/admin/agents,
+// #/admin/mailboxes, #/admin/tags), so reload
 // and the back button work and the server serves a single index.html. One view is
 // mounted in <main> at a time; it gets the keys the app does not take
 // and the live events. Everything goes through api.js; nothing here
@@ -47,6 +47,10 @@ const PAGES = [
 	['admin/tags', 'Tags',
 		() => import('./tags.js').then((m) => m.TagsView), 'l', true],
 ];
+
+// Every trend (trend_manage.js), a view of the queue beside VIEWS.
+const TRENDS = ['trends', 'Trends',
+	() => import('./trend_manage.js').then((m) => m.TrendsView)];
 
 const $ = (id) => document.getElementById(id);
 
@@ -171,7 +175,7 @@ function warmUp() {
 	if (warm)
 		return;
 	warm = true;
-	for (const load of [ticketView, ...PAGES.map((p) => p[2])])
+	for (const load of [ticketView, TRENDS[2], ...PAGES.map((p) => p[2])])
 		load().catch(() => {});
 	import('./bulk.js').catch(() => {});
 	idle(() => when(null));
@@ -219,7 +223,8 @@ function renderNav(active) {
 			h('span', { className: 'n', 'aria-label': n + ' tickets' }, n);
 	};
 	const items = VIEWS.map((v) => link('#/inbox/' + v.id, [v.label,
-		count('inbox/' + v.id)], v.key, active === 'inbox/' + v.id));
+		count('inbox/' + v.id)], v.key, active === 'inbox/' + v.id))
+		.concat(link('#/trends', 'Trends', null, active === 'trends'));
 	const saved = filters.list().map((f, i) => link('#/filter/' + f.id,
 		[f.name, count('filter/' + f.id)], i < 9 ? String(i + 1) : null,
 		active === 'filter/' + f.id));
@@ -267,7 +272,7 @@ function route() {
 		return;
 	}
 	const pageId = parts.join('/');
-	const page = PAGES.find((p) => p[0] === pageId);
+	const page = PAGES.concat([TRENDS]).find((p) => p[0] === pageId);
 	if (page) {
 		renderNav(pageId);
 		document.title = page[1] + ' · Tame';
@@ -287,7 +292,7 @@ function route() {
 	spec.q = params.get('q') || '';
 	spec.select = Number(params.get('select')) || null;
 	renderNav(spec.mailbox ? 'mailbox/' + spec.mailbox : spec.filter ?
-		'filter/' + spec.filter.id : spec.trend ? null :
+		'filter/' + spec.filter.id : spec.trend ? 'trends' :
 		'inbox/' + spec.view);
 	ctx.listHash = location.hash || '#/inbox/unassigned';
 	spec.first = first;

@@ -74,6 +74,7 @@ export class InboxView {
 		this.seen = null;
 		this.checked = new Set();
 		this.anchor = null;
+		this.trend = null;      // in a trend's view, the trend once read
 		this.build(main);
 		this.name();
 		// the count is read out once the list is there (emptied first,
@@ -163,19 +164,23 @@ export class InboxView {
 			role: 'toolbar', 'aria-label': 'Selected tickets' });
 		this.extraEl = h('span', { className: 'head-extra' });
 		const f = this.spec.filter;
+		// a trend's head (what it has, what can be done to it) is a line
+		// of its own under the title
+		const trend = !!this.spec.trend;
 		// into the page at once, or with the first rows when they take the
 		// place of rows the page came with (spec.first): one frame for both
 		this.mount = () => {
 			this.mount = null;
 			delete main.dataset.first;
 			fill(main, this.trendsEl, h('div', { className: 'list-head' },
-				this.allEl, this.titleEl, this.countEl, this.extraEl,
+				this.allEl, this.titleEl, this.countEl,
+				trend ? null : this.extraEl,
 				f ? h('button', { type: 'button', className: 'link small',
 					onclick: () => filters.edit(this.ctx, { id: f.id }) },
 				'Edit filter') : null,
 				h('span', { className: 'spacer' }), prio,
 				h('label', { for: 'sort', className: 'muted' }, 'Sort'),
-				sort),
+				sort), trend ? this.extraEl : null,
 			this.barEl, this.listEl, this.emptyEl, this.moreEl);
 			this.listEl.focus();
 		};
@@ -209,19 +214,45 @@ export class InboxView {
 		fill(el, list.map((p) => avatar(p.agent, 'small ' + p.state)));
 	}
 
+	// The head of a trend's view (trends.js), drawn again after every
+	// change to the trend, the focus kept on the control used.
 	async trendHead() {
-		const el = await trends.head(this.spec.trend, () => this.replyAll());
+		let t = null;
+		try {
+			t = (await api.get('/trends/' + this.spec.trend)).trend;
+		} catch (e) {
+			// no open ticket in it (or no trends on this server)
+		}
 		if (this.destroyed)
 			return;
-		if (!el) {
-			this.name('No open tickets in this trend');
+		this.trend = t;
+		const was = document.activeElement;
+		const keep = this.extraEl.contains(was) && was.id;
+		fill(this.extraEl, t && trends.head(t, () => this.replyAll(),
+			() => this.trendChanged()));
+		if (keep && document.getElementById(keep))
+			document.getElementById(keep).focus();
+		this.name(t ? 'Trend: ' + t.label.text :
+			'No open tickets in this trend');
+		this.drawCount();
+	}
+
+	trendChanged() {
+		this.trendHead();
+		this.load({ quiet: true });
+	}
+
+	// Moves the checked rows out of this trend (trend_manage.js).
+	async moveOut() {
+		const ids = this.tickets.filter((t) => this.checked.has(t.id))
+			.map((t) => t.id);
+		const r = await trends.manage((m) => m.moveOut(ids, this.trend));
+		if (!r || this.destroyed)
 			return;
-		}
-		fill(this.extraEl, el);
-		api.get('/trends/' + this.spec.trend).then((r) => {
-			if (!this.destroyed)
-				this.name('Trend: ' + r.trend.label.text);
-		}, () => {});
+		for (const id of r.moved)
+			this.checked.delete(id);
+		this.trendChanged();
+		this.listEl.focus();
 	}
 
 	async replyAll() {
@@ -300,9 +331,7 @@ export class InboxView {
 		fill(this.listEl, rows);
 		rows.forEach((r) => this.drawHere(r));
 		this.ctx.list = this.tickets.map((t) => t.id);
-		this.countEl.textContent = this.tickets.length +
-			(this.next ? '+' : '') + ' ticket' +
-			(this.tickets.length === 1 ? '' : 's');
+		this.drawCount();
 		this.moreEl.hidden = !this.next;
 		this.emptyEl.hidden = this.tickets.length > 0;
 		this.emptyEl.textContent = this.q ? 'No ticket matches.' :
@@ -317,6 +346,16 @@ export class InboxView {
 			if (!ids.has(id))
 				this.checked.delete(id);
 		this.drawChecks();
+	}
+
+	// How many rows: "12 tickets", "50+ tickets" before the next page
+	// is loaded; in a trend, whose head says how many it has, "50 of 161
+	// shown".
+	drawCount() {
+		const n = this.tickets.length;
+		this.countEl.textContent = this.trend && this.next ? n + ' of ' +
+			this.trend.open_count + ' shown' : n + (this.next ? '+' : '') +
+			' ticket' + (n === 1 ? '' : 's');
 	}
 
 	// The waiting times (and the long-wait colour) as time passes, with
@@ -388,6 +427,8 @@ export class InboxView {
 			b('Solve', 's', () => this.bulk('solve')),
 			b('Merge…', 'm', () => this.bulk('merge')),
 			b('Reply to all…', 'r', () => this.bulk('reply')),
+			this.trend ? b('Move out of trend…', null,
+				() => this.moveOut()) : null,
 			h('button', { type: 'button', className: 'ghost',
 				'aria-keyshortcuts': 'Escape',
 				onclick: () => this.checkAll(false) }, 'Clear'));
@@ -615,6 +656,8 @@ export class InboxView {
 			this.load({ quiet: true });
 			if (this.showTrends)
 				trends.strip(this.trendsEl);
+			else if (this.spec.trend)
+				this.trendHead();
 		}, 250);
 	}
 

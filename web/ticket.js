@@ -22,6 +22,7 @@ import { withSelect, VIEWS } from './inbox.js';
 import { Composer, drafts } from './composer.js';
 import { Presence } from './presence.js';
 import { toneChips, flagChips } from './tone.js';
+import { chip as trendChip } from './trend_manage.js';
 
 const STATUSES = ['new', 'open', 'pending', 'solved', 'closed'];
 
@@ -309,9 +310,7 @@ export class TicketView {
 			t.unparsed ? h('span', { className: 'pill warn' },
 				'could not be parsed') : null,
 			toneChips(t.tone, 3), flagChips(t.flags),
-			t.trend ? h('a', { className: 'chip trend-chip',
-				href: '#/trend/' + t.trend.id, title: 'Tickets about the ' +
-					'same problem' }, 'trend: ' + t.trend.label) : null,
+			t.trend ? trendChip(t, () => this.reload(true)) : null,
 			into ? h('a', { className: 'pill warn merged-into',
 				href: '#/t/' + into.data.into }, 'merged into #' +
 				into.data.into) : null,

@@ -1,57 +1,112 @@
 // trends.js - tickets about the same problem, grouped by tamed: a strip
-// above the inbox (label, open tickets, growth), the head of a trend's
-// own view, and "reply to all" - one text, personalised, sent to each
-// customer in their own thread, after a preview of who gets it.
+// above the inbox (the rising trends first, then those with the most
+// tickets to answer; label, how many to answer of how many open,
+// growth) with a link to every trend (#/trends, trend_manage.js), the
+// head of a trend's view with what an agent does to it, and "reply to
+// all" - one text, personalised, sent to each customer in their own
+// thread, after a preview of who gets it.
 //
 // Model: GET /trends and GET /trends/ID; when this tamed has no trends
-// (404) or is still building them (503), the strip stays empty.
+// (404) or is still building them (503), the strip stays empty. What
+// changes a trend (rename, merge, move out) is in trend_manage.js,
+// loaded when first used.
 
 import * as api from './api.js';
-import { h, fill, toast, warn } from './dom.js';
+import { h, fill, ago, toast, warn } from './dom.js';
 
 const STRIP_MAX = 6;
+// Younger than this, a trend has no usual rate to compare with: what it
+// did so far is the burst itself.
+const USUAL_AFTER_MS = 2 * 24 * 3600 * 1000;
 
-function growth(t) {
+function usual(perHour) {
+	return perHour >= 1 ? Math.round(perHour * 10) / 10 + ' an hour' :
+		perHour * 24 >= 1 ? 'about ' + Math.round(perHour * 24) + ' a day' :
+			'less than one a day';
+}
+
+// The growth of trend t: "↑ 161 today" (rising) or "+3 today", with
+// the counts behind it on hover.
+export function growth(t, now = Date.now()) {
 	const g = t.growth || {};
 	const up = g.rising || (g.ratio || 0) >= 2;
+	const since = ago(t.first_seen, now);
+	const young = !t.first_seen ||
+		now - Date.parse(t.first_seen) < USUAL_AFTER_MS;
 	return h('span', {
 		className: 'growth' + (up ? ' up' : ''),
 		title: (g.last_hour || 0) + ' in the last hour, ' +
-			(g.last_day || 0) + ' in the last day' +
-			(g.usual_per_hour !== undefined ? ', usually ' +
-				g.usual_per_hour + ' an hour' : ''),
+			(g.last_day || 0) + ' in the last day' + (young ?
+			'; new: first seen ' + (since === 'now' ? 'just now' : since +
+				' ago') : g.usual_per_hour !== undefined ? ', usually ' +
+				usual(g.usual_per_hour) : ''),
 	}, (up ? '↑ ' : '+') + (g.last_day || 0) + ' today');
+}
+
+// How many of trend t's open tickets are still to answer (the others
+// wait on their customer): "161 to answer", "2 to answer · 161" (unit
+// after the total).
+export function toAnswer(t, unit = '') {
+	const n = t.to_answer === undefined ? t.open_count : t.to_answer;
+	return n === t.open_count ? n + ' to answer' : (n ? n + ' to answer' :
+		'all answered') + ' · ' + t.open_count + unit;
+}
+
+// The same, in words for a screen reader.
+export function toAnswerSaid(t) {
+	const n = t.to_answer === undefined ? t.open_count : t.to_answer;
+	return n + ' of ' + t.open_count + ' open tickets to answer' +
+		((t.growth || {}).rising ? ', rising' : '');
 }
 
 // Fills el with the trends worth a look; el stays hidden without any.
 export async function strip(el) {
-	let list;
+	let r;
 	try {
-		list = (await api.get('/trends?limit=' + STRIP_MAX)).trends;
+		r = await api.get('/trends?sort=rising&limit=' + STRIP_MAX);
 	} catch (e) {
 		el.hidden = true;
 		return;
 	}
+	const list = r.trends;
+	const total = r.total === undefined ? list.length : r.total;
 	el.hidden = !list.length;
 	fill(el, h('span', { className: 'nav-title' }, 'Trends'),
 		list.map((t) => h('a', {
 			href: '#/trend/' + t.id, className: 'trend',
-			'aria-label': 'Trend ' + t.label.text + ', ' + t.open_count +
-				' open tickets',
+			'aria-label': 'Trend ' + t.label.text + ', ' + toAnswerSaid(t),
 		}, h('span', { className: 'label' }, t.label.text),
-		h('span', { className: 'n' }, t.open_count), growth(t))));
+		h('span', { className: 'n' }, toAnswer(t)), growth(t))),
+		total > list.length ? h('a', { href: '#/trends',
+			className: 'all-trends small' }, 'All ' + total + ' trends') :
+			null);
 }
 
-// The head of a trend's view; null when the trend is unknown.
-export async function head(id, onReply) {
-	let t;
+// What run(m) answers, m being trend_manage.js (loaded when first
+// used): what changed, or null.
+export async function manage(run) {
+	let m;
 	try {
-		t = (await api.get('/trends/' + id)).trend;
+		m = await import('./trend_manage.js');
 	} catch (e) {
+		warn('Could not load this: ' + e.message);
 		return null;
 	}
+	return run(m);
+}
+
+// The head of trend t's view: how many to answer, growth, and what an
+// agent does to it; changed() runs after a change, onReply is Reply to
+// all.
+export function head(t, onReply, changed) {
+	const act = (run) => () => manage(run).then((r) => r && changed());
 	return h('div', { className: 'trend-head' },
-		h('span', { className: 'muted' }, t.open_count + ' open'), growth(t),
+		h('span', { className: 'muted answer', 'aria-label':
+			toAnswerSaid(t) }, toAnswer(t, ' open')), growth(t),
+		h('button', { type: 'button', className: 'small', id: 'trend-rename',
+			onclick: act((m) => m.rename(t)) }, 'Rename…'),
+		h('button', { type: 'button', className: 'small', id: 'trend-merge',
+			onclick: act((m) => m.mergeIn(t)) }, 'Merge a trend in…'),
 		h('button', { type: 'button', className: 'primary', id: 'reply-all',
 			'aria-keyshortcuts': 'Shift+R', onclick: onReply },
 		'Reply to all…'));

@@ -16,4 +16,5 @@ import './keyboard.mjs';
 import './finding.mjs';
 import './time.mjs';
 import './outliers.mjs';
+import './trends.mjs';
 import './shots.mjs';
