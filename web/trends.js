@@ -118,7 +118,7 @@ export async function replyAll(id) {
 	let first;
 	try {
 		first = await api.post('/trends/' + id + '/reply',
-			{ text: '{{customer.first_name}}', preview: true });
+			{ text: 'Hi {{customer.first_name}},', preview: true });
 	} catch (e) {
 		warn('Cannot answer this trend: ' + e.message);
 		return null;

@@ -51,17 +51,23 @@ template_expand(const char *tpl, const struct template_var *vars, size_t n,
 {
 	const char *p = tpl ? tpl : "", *open, *name;
 	enum tame_err rc;
-	size_t len, nlen, i;
+	size_t len, nlen, i, lead;
 
 	while ((open = strstr(p, "{{"))) {
-		if ((rc = buf_add(out, p, (size_t)(open - p))))
-			return rc;
-		p = open;
-		len = placeholder(p, &name, &nlen);
+		len = placeholder(open, &name, &nlen);
 		for (i = 0; len && i < n; i++)
 			if (strlen(vars[i].name) == nlen &&
 			    memcmp(vars[i].name, name, nlen) == 0)
 				break;
+		lead = (size_t)(open - p);
+		/* an empty value takes the spaces before it along: "Hi
+		 * {{customer.first_name}}," without a name is "Hi," */
+		if (len && i < n && (!vars[i].value || !*vars[i].value))
+			while (lead && (p[lead - 1] == ' ' || p[lead - 1] == '\t'))
+				lead--;
+		if ((rc = buf_add(out, p, lead)))
+			return rc;
+		p = open;
 		if (!len || i == n) {
 			/* Not ours: keep the braces and read on after them. */
 			if ((rc = buf_add(out, "{{", 2)))
@@ -115,13 +121,142 @@ skip_char(char ch)
 	    ch == '\r' || ch == '\n';
 }
 
+/* The Unicode code point at *p (UTF-8), moving *p past it; a stray
+ * byte is taken as itself. */
+static unsigned
+next_cp(const char **p)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+	unsigned cp = s[0];
+	int k = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0, i;
+
+	for (i = 1; i <= k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			break;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (i <= k) {
+		*p += 1;
+		return s[0];
+	}
+	cp &= k == 3 ? 0x1fffff : k == 2 ? 0xffff : k == 1 ? 0x7ff : 0xff;
+	*p += (size_t)k + 1;
+	return cp;
+}
+
+/* 1 if name is written in Han, Hangul or Kana: such a name is not
+ * "given name first" (李 伟 is family name Li), and the whole of it is
+ * what a letter to that person uses. */
+static int
+cjk_name(const char *name)
+{
+	unsigned cp;
+
+	while (*name) {
+		cp = next_cp(&name);
+		if ((cp >= 0x1100 && cp <= 0x11ff) ||     /* Hangul Jamo */
+		    (cp >= 0x3040 && cp <= 0x30ff) ||     /* Hiragana, Katakana */
+		    (cp >= 0x3130 && cp <= 0x318f) ||     /* Hangul compat. */
+		    (cp >= 0x31f0 && cp <= 0x31ff) ||     /* Katakana ext. */
+		    (cp >= 0x3400 && cp <= 0x4dbf) ||     /* Han ext. A */
+		    (cp >= 0x4e00 && cp <= 0x9fff) ||     /* Han */
+		    (cp >= 0xac00 && cp <= 0xd7af) ||     /* Hangul */
+		    (cp >= 0xf900 && cp <= 0xfaff) ||     /* Han compat. */
+		    (cp >= 0x20000 && cp <= 0x3134f))     /* Han ext. B-G */
+			return 1;
+	}
+	return 0;
+}
+
+/* Words that name a company, a department or a shared mailbox rather
+ * than a person ("ACME Ltd Accounts", "Billing Team"): such a sender
+ * has no first name. */
+static int
+company_word(const char *w, size_t n)
+{
+	static const char *const words[] = {
+		"ltd", "limited", "inc", "llc", "llp", "plc", "gmbh", "ag",
+		"kg", "corp", "corporation", "company", "co", "sarl", "sas",
+		"bv", "nv", "pty", "srl", "spa", "oy", "group", "accounts",
+		"accounting", "billing", "invoices", "invoicing", "payroll",
+		"finance", "team", "support", "helpdesk", "sales", "service",
+		"services", "info", "office", "department", "dept",
+		"noreply", "no-reply", "reception", "enquiries", "inquiries",
+	};
+	size_t i;
+
+	while (n && (w[n - 1] == '.' || w[n - 1] == ','))
+		n--;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == n && strncasecmp(words[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if one of the words of name is a company_word. */
+static int
+company_name(const char *name)
+{
+	const char *p = name, *w;
+
+	for (;;) {
+		while (*p && (skip_char(*p) || *p == ','))
+			p++;
+		if (!*p)
+			return 0;
+		w = p;
+		while (*p && !skip_char(*p) && *p != ',')
+			p++;
+		if (company_word(w, (size_t)(p - w)))
+			return 1;
+	}
+}
+
+/* A word in capitals only ("MARK", "JEAN-PAUL", "ZOË") in title case
+ * ("Mark", "Jean-Paul", "Zoë"): ASCII and the Latin-1 letters. A word
+ * with a small letter is left as its owner wrote it. */
+static void
+title_case(char *w)
+{
+	unsigned char *p;
+	int upper = 0, start = 1;
+
+	for (p = (unsigned char *)w; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (p[0] == 0xc3 && p[1] >= 0xa0 &&
+		    p[1] <= 0xbf))
+			return;
+		upper |= (*p >= 'A' && *p <= 'Z') || p[0] == 0xc3;
+	}
+	if (!upper || !w[0] || !w[1])
+		return;
+	for (p = (unsigned char *)w; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z' && !start)
+			*p = (unsigned char)(*p - 'A' + 'a');
+		else if (p[0] == 0xc3 && p[1] >= 0x80 && p[1] <= 0x9e &&
+		    p[1] != 0x97 && !start)
+			p[1] = (unsigned char)(p[1] + 0x20);
+		start = *p == '-' || *p == '\'';
+		if (p[0] == 0xc3 && p[1])
+			p++;
+	}
+}
+
 /* The first name taken from a display name; 0 when there is none. */
 static int
 from_name(const char *name, char *out, size_t len)
 {
-	const char *p = name, *comma, *w;
+	const char *p = name, *comma, *w, *end;
 	size_t n;
 
+	/* 李 伟, 김민준, やまだ たろう: the whole name, as written */
+	if (cjk_name(name)) {
+		while (*p && skip_char(*p))
+			p++;
+		for (end = p + strlen(p); end > p && skip_char(end[-1]); end--)
+			;
+		copy_word(p, (size_t)(end - p), out, len);
+		return *out != '\0';
+	}
 	/* "Doe, Jane": the given name follows the comma. */
 	if ((comma = strchr(name, ',')) && comma[1])
 		p = comma + 1;
@@ -144,22 +279,36 @@ from_name(const char *name, char *out, size_t len)
 				continue;
 		}
 		copy_word(w, n, out, len);
+		title_case(out);
 		return 1;
 	}
 }
 
 /* The first name taken from an address: the local part up to the
- * first '.', '_', '-' or '+', with its first letter in capitals. */
+ * first '.', '_', '-' or '+', with its first letter in capitals, when
+ * it can be a name: two letters or more with a vowel among them, and
+ * no shared mailbox ("k.t@" is an initial, "jd@" initials, "info@" a
+ * desk; none of them is a name to greet). */
 static void
 from_email(const char *email, char *out, size_t len)
 {
-	size_t n = strcspn(email, "@._-+");
+	size_t n = strcspn(email, "@._-+"), i;
+	int vowel = 0;
 
-	if (n == 0)
-		n = strcspn(email, "@");
+	out[0] = '\0';
+	if (n < 2 || email[n] == '\0' || company_word(email, n))
+		return;
+	for (i = 0; i < n; i++) {
+		char ch = (char)(email[i] | 0x20);
+
+		if (ch < 'a' || ch > 'z')
+			return;
+		vowel |= strchr("aeiouy", ch) != NULL;
+	}
+	if (!vowel)
+		return;
 	copy_word(email, n, out, len);
-	if (out[0] >= 'a' && out[0] <= 'z')
-		out[0] = (char)(out[0] - 'a' + 'A');
+	out[0] = (char)(out[0] & ~0x20);
 }
 
 void
@@ -169,6 +318,13 @@ template_first_name(const char *name, const char *email, char *out,
 	if (len == 0)
 		return;
 	out[0] = '\0';
+	/* a mail program that puts the address where the name goes */
+	if (name && strchr(name, '@')) {
+		email = name;
+		name = NULL;
+	}
+	if (name && company_name(name))
+		return;
 	if (name && from_name(name, out, len))
 		return;
 	if (email)

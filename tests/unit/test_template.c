@@ -108,13 +108,86 @@ test_first_name(void **state)
 	assert_string_equal(out, "Zoë");
 	template_first_name(NULL, "carol@example.org", out, sizeof(out));
 	assert_string_equal(out, "Carol");
+	/* an initial or initials are no name to greet */
 	template_first_name("", "x_y+z@example.org", out, sizeof(out));
-	assert_string_equal(out, "X");
+	assert_string_equal(out, "");
 	template_first_name(NULL, NULL, out, sizeof(out));
 	assert_string_equal(out, "");
 	/* cut at a character boundary */
 	template_first_name("Zoëëëë", NULL, out, 5);
 	assert_string_equal(out, "Zoë");
+}
+
+/* What the probe of a morning's wave met: a greeting from an address's
+ * initial, a company's name, a name in capitals, a Chinese name. */
+static void
+test_first_name_sensible(void **state)
+{
+	struct template_ticket t = ann;
+	char out[64];
+
+	/* a bare address whose local part is an initial: no name, and the
+	 * greeting closes up ("Hi," rather than "Hi K," or "Hi ,") */
+	t.customer_name = NULL;
+	t.customer_email = "k.t@outlook.example";
+	check_render("Hi {{customer.first_name}},\nthanks.", &t,
+	    "Hi,\nthanks.");
+	check_render("Hello {{customer.first_name}}!", &t, "Hello!");
+	check_render("Hi {{customer.first_name}} and welcome", &t,
+	    "Hi and welcome");
+	template_first_name(NULL, "jd@example.org", out, sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name(NULL, "info@example.org", out, sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name(NULL, "ed@example.org", out, sizeof(out));
+	assert_string_equal(out, "Ed");
+	/* the address written where the name goes */
+	template_first_name("k.t@outlook.example", "k.t@outlook.example", out,
+	    sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name("mark.evans@example.org", NULL, out, sizeof(out));
+	assert_string_equal(out, "Mark");
+
+	/* a company or a shared desk has no first name, nor its address */
+	t.customer_name = "ACME Ltd Accounts";
+	t.customer_email = "acme@acme.example";
+	check_render("Hi {{customer.first_name}},", &t, "Hi,");
+	check_render("Dear {{customer.name}}", &t, "Dear ACME Ltd Accounts");
+	template_first_name("Billing Team", "billing@x.example", out,
+	    sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name("Globex GmbH", NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name("Initech Inc.", NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	template_first_name("Example Support", NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+
+	/* capitals only: title case; a name with small letters as written */
+	t.customer_name = "MARK EVANS";
+	check_render("Hi {{customer.first_name}},", &t, "Hi Mark,");
+	template_first_name("JEAN-PAUL SARTRE", NULL, out, sizeof(out));
+	assert_string_equal(out, "Jean-Paul");
+	template_first_name("ZOË MÜLLER", NULL, out, sizeof(out));
+	assert_string_equal(out, "Zoë");
+	template_first_name("EVANS, MARK", NULL, out, sizeof(out));
+	assert_string_equal(out, "Mark");
+	template_first_name("McDonald Ian", NULL, out, sizeof(out));
+	assert_string_equal(out, "McDonald");
+	template_first_name("DJ", NULL, out, sizeof(out));
+	assert_string_equal(out, "Dj");
+	template_first_name("A", NULL, out, sizeof(out));
+	assert_string_equal(out, "A");
+
+	/* Han, Hangul, Kana: family name first; the whole name */
+	t.customer_name = "李 伟";
+	check_render("Hi {{customer.first_name}},", &t, "Hi 李 伟,");
+	template_first_name(" 김민준 ", NULL, out, sizeof(out));
+	assert_string_equal(out, "김민준");
+	template_first_name("山田 たろう", NULL, out, sizeof(out));
+	assert_string_equal(out, "山田 たろう");
+	template_first_name("\"王 小明\"", NULL, out, sizeof(out));
+	assert_string_equal(out, "王 小明");
 }
 
 static void
@@ -141,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_unknown_left_visible),
 		cmocka_unit_test(test_missing_names),
 		cmocka_unit_test(test_first_name),
+		cmocka_unit_test(test_first_name_sensible),
 		cmocka_unit_test(test_cap),
 	};
 
