@@ -199,6 +199,12 @@
 #define TAME_TREND_LIST_BRIEF_MAX   5000
 /* Recipients of one mass reply; a larger trend is answered in parts. */
 #define TAME_TREND_REPLY_MAX        2000
+/* A mass reply's preview flags a customer an agent answered in the last
+ * 8 hours (on the ticket, with nothing from them since, or on another
+ * of their tickets): a wave is worked within a shift, so a second mass
+ * reply the same shift is a mistake or an update the agent picks on
+ * purpose, while one the next day is a fair follow-up. */
+#define TAME_MASS_RECENT_MS         (8 * 60 * 60 * 1000)
 /* Solved tickets one "similar cases" answer shows at most. */
 #define TAME_SIMILAR_MAX            10
 

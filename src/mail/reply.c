@@ -161,6 +161,25 @@ newer_than_since(struct store *s, const struct reply_req *r)
 	return TAME_ECONFLICT;
 }
 
+/* r->once (reply.h): 0 when the signed text was not sent to the ticket
+ * yet, else TAME_EEXIST. In the reply's transaction, so of two mass
+ * replies sent at once the second sees the first. */
+static enum tame_err
+sent_before(struct store *s, const struct reply_req *r, int64_t tid,
+    const char *text)
+{
+	int64_t same = 0;
+	enum tame_err rc;
+
+	if (!r->once)
+		return TAME_OK;
+	if ((rc = store_intel_same_reply(s, tid, text, &same)) || !same)
+		return rc;
+	if (r->same)
+		*r->same = same;
+	return TAME_EEXIST;
+}
+
 enum tame_err
 reply_send(struct store *s, const struct reply_req *r, int64_t now,
     int64_t *msg_id)
@@ -236,6 +255,8 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	if ((rc = reply_signed(s, ctx.ticket_id, r->text, &full)))
 		goto out;
 	text = buf_str(&full);
+	if ((rc = sent_before(s, r, ctx.ticket_id, text)))
+		goto out;
 	domain = strchr(ctx.mailbox_address, '@');
 	domain = domain ? domain + 1 : "localhost";
 	if (!(mid = mime_new_message_id(domain))) {

@@ -45,6 +45,13 @@ struct reply_req {
 	int force;
 	int64_t *newer;
 	int *newer_reply;
+	/* a mass reply's: with once, a ticket that already has this very
+	 * text (signed, as it would be stored) from us, after which the
+	 * customer has not written, refuses it with TAME_EEXIST and that
+	 * reply's id in *same (may be NULL): the same mass reply sent twice
+	 * by mistake mails nobody twice. */
+	int once;
+	int64_t *same;
 };
 
 #define REPLY_WHY_MAX 200
@@ -62,6 +69,7 @@ enum tame_err reply_already_sent(struct store *s, int64_t ticket_id,
 /* Creates the reply in its own transaction on s. *msg_id gets the new
  * message row. TAME_ENOTFOUND (ticket), TAME_ECONFLICT (merged away, or
  * something newer than r->since_message_id: *r->newer set),
+ * TAME_EEXIST (r->once and the text was sent already: *r->same set),
  * TAME_EINVAL (empty text, a bad
  * CC address, or a customer address no mail can be written to: r->why,
  * when set, says which), TAME_ECONFLICT (the ticket was merged into

@@ -19,6 +19,9 @@
  * is 422. A claim left by a tamed that stopped halfway is taken over
  * after TAME_IDEMPOTENCY_STALE_MS (http_idem.c), and its reply skips
  * every ticket that already got the same text from the same agent since the first attempt.
+ * Whatever the key, a bulk reply skips a ticket whose last word from us
+ * is this very text (reply_req.once: the same bulk reply sent twice by
+ * mistake), as the trends' mass reply does.
  *
  * A merge moves the messages, participants, tags and followers of the
  * source into the target (store_desk_merge), closes the source and
@@ -154,7 +157,8 @@ out:
 }
 
 /* Sends the bulk reply to ticket tid; *skipped when a stale attempt of
- * this request already did. */
+ * this request already did, or the ticket has this very text from us
+ * already (*msg_id that reply then). */
 static enum tame_err
 reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
     int64_t *msg_id, int *skipped)
@@ -179,8 +183,14 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	r.has_status = b->has_status;
 	r.status = b->has_status ? b->status : TICKET_PENDING;
 	r.why = b->why;
+	r.once = 1;
+	r.same = msg_id;
 	if ((rc = reply_send(c->store, &r, now, msg_id)) == TAME_OK)
 		b->sent = 1;
+	else if (rc == TAME_EEXIST) {
+		*skipped = 1;
+		rc = TAME_OK;
+	}
 out:
 	buf_free(&text);
 	return rc;
@@ -246,8 +256,9 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		return fail_json(c, tid, rc, b->action == B_REPLY ? b->why :
 		    NULL);
 	if (b->action == B_REPLY)
-		return skipped ? json_pack("{s:I,s:b,s:b}", "ticket_id",
-		    (json_int_t)tid, "ok", 1, "already_sent", 1) :
+		return skipped ? json_pack("{s:I,s:b,s:b,s:o}", "ticket_id",
+		    (json_int_t)tid, "ok", 1, "already_sent", 1, "message_id",
+		    msg_id ? json_integer(msg_id) : json_null()) :
 		    json_pack("{s:I,s:b,s:I}", "ticket_id", (json_int_t)tid,
 		    "ok", 1, "message_id", (json_int_t)msg_id);
 	if (b->action == B_TAG || b->action == B_UNTAG)

@@ -18,6 +18,16 @@
  * a retry (http_idem.c) takes it over and skips every ticket that already got this very text from this
  * agent since the first attempt, so even then nobody gets it twice.
  *
+ * The same mass reply twice by mistake: the preview flags, for each
+ * recipient, an agent's reply of the last TAME_MASS_RECENT_MS that the
+ * customer has not answered, one on another ticket of theirs, and a
+ * ticket that already has this very text (the web app leaves them
+ * unchecked and says why); and the send itself skips a ticket whose
+ * last word from us is this very text (reply_req.once), whatever the
+ * Idempotency-Key, listing it in "already_sent". Only the identical
+ * text is refused: an update ("it works again") to customers answered
+ * an hour ago is the agent's call, which the preview informs.
+ *
  * Every recipient's text is rendered and checked (not empty, not over
  * TAME_REPLY_TEXT_MAX) before the first is sent: a text that cannot go
  * to one of them refuses the whole request with nothing sent, rather
@@ -209,15 +219,76 @@ check_all(struct http_ctx *c, const struct mass *m,
 	return rc ? -1 : 0;
 }
 
+/* {ticket_id, message_id, by:{id,name}, at} of a, or JSON null when
+ * there is none. New reference; NULL when out of memory. */
+static json_t *
+answered_json(const struct store_answered *a)
+{
+	char at[32];
+
+	if (!a->ticket_id)
+		return json_null();
+	tame_time_iso(a->at, at);
+	return json_pack("{s:I,s:I,s:{s:I,s:s?},s:s}", "ticket_id",
+	    (json_int_t)a->ticket_id, "message_id", (json_int_t)a->message_id,
+	    "by", "id", (json_int_t)a->agent_id, "name", a->agent_name, "at",
+	    at);
+}
+
+/* What the preview says of recipient r[i] besides its text (o), so the
+ * agent sees who was answered lately before writing again: answered
+ * (on this ticket, nothing from the customer since), already_sent (this
+ * very text, which the send skips), answered_elsewhere (the customer,
+ * on another ticket), same_customer_as (an earlier recipient of this
+ * reply is the same customer). Each only when it is so. */
+static enum tame_err
+preview_flags(struct http_ctx *c, const struct mass *m,
+    const struct store_trend_rcpt *r, size_t i, const char *text, json_t *o)
+{
+	struct store_answered here, other;
+	struct buf full;
+	int64_t same = 0;
+	enum tame_err rc;
+	size_t k;
+
+	buf_init(&full, TAME_REPLY_TEXT_MAX + TAME_SIGNATURE_MAX + 8);
+	if ((rc = store_intel_answered(c->store, r[i].ticket_id, tame_now_ms() -
+	    TAME_MASS_RECENT_MS, &here, &other)) ||
+	    (rc = reply_signed(c->store, r[i].ticket_id, text, &full)) ||
+	    (rc = store_intel_same_reply(c->store, r[i].ticket_id,
+	    buf_str(&full), &same)))
+		goto out;
+	if ((here.ticket_id && json_object_set_new(o, "answered",
+	    answered_json(&here))) || (same && json_object_set_new(o,
+	    "already_sent", json_integer(same))) || (other.ticket_id &&
+	    json_object_set_new(o, "answered_elsewhere",
+	    answered_json(&other)))) {
+		rc = TAME_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < i; k++)
+		if (r[k].customer_id == r[i].customer_id &&
+		    !excluded(m, r[k].ticket_id))
+			break;
+	if (k < i && json_object_set_new(o, "same_customer_as",
+	    json_integer(r[k].ticket_id)))
+		rc = TAME_ENOMEM;
+out:
+	buf_free(&full);
+	store_answered_clear(&here);
+	store_answered_clear(&other);
+	return rc;
+}
+
 /* Sends (or previews) to each recipient; fills the answer's arrays. */
 static enum tame_err
 send_all(struct http_ctx *c, const struct mass *m,
     const struct store_trend_rcpt *r, size_t n, json_t *done, json_t *failed,
-    json_t *skipped)
+    json_t *skipped, json_t *had)
 {
 	struct reply_req rq;
 	struct buf out;
-	int64_t msg_id;
+	int64_t msg_id, same;
 	enum tame_err rc = TAME_OK;
 	size_t i;
 	int already;
@@ -242,6 +313,11 @@ send_all(struct http_ctx *c, const struct mass *m,
 			    buf_str(&out), "warning", reply_addr_valid(
 			    r[i].email) ? NULL : "no mail can be written to "
 			    "this address: it will fail");
+			if (o && (rc = preview_flags(c, m, r, i, buf_str(&out),
+			    o))) {
+				json_decref(o);
+				break;
+			}
 			if (!o || json_array_append_new(done, o)) {
 				rc = TAME_ENOMEM;
 				break;
@@ -267,7 +343,21 @@ send_all(struct http_ctx *c, const struct mass *m,
 		rq.status = m->has_status ? m->status : TICKET_PENDING;
 		why[0] = '\0';
 		rq.why = why;
-		if ((rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id))) {
+		rq.once = 1;
+		same = 0;
+		rq.same = &same;
+		rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id);
+		if (rc == TAME_EEXIST) {
+			rc = TAME_OK;
+			if (json_array_append_new(had, json_pack("{s:I,s:I}",
+			    "ticket_id", (json_int_t)r[i].ticket_id,
+			    "message_id", (json_int_t)same))) {
+				rc = TAME_ENOMEM;
+				break;
+			}
+			continue;
+		}
+		if (rc) {
 			err = rc == TAME_EINVAL && *why ? why :
 			    tame_strerror(rc);
 			tame_log(TAME_LOG_WARN, "http: mass reply to ticket %lld:"
@@ -294,6 +384,7 @@ http_intel_trend_reply(struct http_ctx *c)
 	struct mass m;
 	struct intel *in;
 	json_t *body, *done = NULL, *failed = NULL, *skipped = NULL, *ans;
+	json_t *had = NULL;
 	char *text = NULL;
 	int64_t id;
 	size_t n = 0;
@@ -327,8 +418,8 @@ http_intel_trend_reply(struct http_ctx *c)
 	if (m.key && !http_idem_claim(c, m.key, body, &m.since, &m.resumed))
 		goto out;
 	if (!(done = json_array()) || !(failed = json_array()) ||
-	    !(skipped = json_array()) ||
-	    (rc = send_all(c, &m, r, n, done, failed, skipped)) ||
+	    !(skipped = json_array()) || !(had = json_array()) ||
+	    (rc = send_all(c, &m, r, n, done, failed, skipped, had)) ||
 	    (!m.preview && (rc = gone(&m, r, n, failed)))) {
 		http_error(c, 500, "internal", "the mass reply failed");
 		goto forget;
@@ -338,10 +429,10 @@ http_intel_trend_reply(struct http_ctx *c)
 	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O}", "trend_id",
 	    (json_int_t)id, "preview", 1, "count",
 	    (json_int_t)json_array_size(done), "recipients", done, "excluded",
-	    skipped) : json_pack("{s:I,s:b,s:I,s:O,s:O,s:O}", "trend_id",
+	    skipped) : json_pack("{s:I,s:b,s:I,s:O,s:O,s:O,s:O}", "trend_id",
 	    (json_int_t)id, "preview", 0, "count",
 	    (json_int_t)json_array_size(done), "sent", done, "failed", failed,
-	    "excluded", skipped);
+	    "excluded", skipped, "already_sent", had);
 	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
 		json_decref(ans);
 		http_error(c, 500, "internal", "out of memory");
@@ -367,5 +458,6 @@ out:
 	json_decref(done);
 	json_decref(failed);
 	json_decref(skipped);
+	json_decref(had);
 	json_decref(body);
 }

@@ -280,6 +280,34 @@ store_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
 	return s->be->intel->reply_done(s, tid, agent_id, since, text, yes);
 }
 
+enum tame_err
+store_intel_answered(struct store *s, int64_t tid, int64_t since,
+    struct store_answered *here, struct store_answered *other)
+{
+	REQUIRE(tid > 0 && here && other);
+	memset(here, 0, sizeof(*here));
+	memset(other, 0, sizeof(*other));
+	OPS(s);
+	return s->be->intel->answered(s, tid, since, here, other);
+}
+
+void
+store_answered_clear(struct store_answered *a)
+{
+	free(a->agent_name);
+	memset(a, 0, sizeof(*a));
+}
+
+enum tame_err
+store_intel_same_reply(struct store *s, int64_t tid, const char *text,
+    int64_t *msg_id)
+{
+	REQUIRE(tid > 0 && text && msg_id);
+	*msg_id = 0;
+	OPS(s);
+	return s->be->intel->same_reply(s, tid, text, msg_id);
+}
+
 /* FTS5 hits read at most for one similar-cases look-up. */
 #define SIMILAR_HITS_MAX 2000
 

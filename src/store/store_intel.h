@@ -195,6 +195,7 @@ enum tame_err store_trend_merge(struct store *s, int64_t into, int64_t from,
 /* An open ticket of a trend, for a mass reply. */
 struct store_trend_rcpt {
 	int64_t ticket_id;
+	int64_t customer_id;
 	char *email;
 	char *name;            /* may be NULL */
 	char *subject;
@@ -249,6 +250,31 @@ enum tame_err store_idem_release(struct store *s, int64_t agent_id,
  * or after since with exactly text. */
 enum tame_err store_intel_reply_done(struct store *s, int64_t tid,
     int64_t agent_id, int64_t since, const char *text, int *yes);
+
+/* ---- mass replies: who was answered lately ---- */
+
+/* An agent's reply that a mass reply should know of before it writes
+ * to the same customer again. */
+struct store_answered {
+	int64_t ticket_id;      /* 0: there is none */
+	int64_t message_id;
+	int64_t agent_id;
+	char *agent_name;       /* malloc'd, may be NULL */
+	int64_t at;             /* when it was written */
+};
+/* Agents' replies written at or after since, that have not failed for
+ * good: into *here the newest on ticket tid after which the customer
+ * has not written (their automatic mail does not count), into *other
+ * the newest to the same customer on another ticket. Clear both with
+ * store_answered_clear. */
+enum tame_err store_intel_answered(struct store *s, int64_t tid,
+    int64_t since, struct store_answered *here, struct store_answered *other);
+void store_answered_clear(struct store_answered *a);
+/* *msg_id = our newest reply on ticket tid whose text is exactly text
+ * (as stored: signature and all), not failed for good, after which the
+ * customer has not written; 0 when there is none. */
+enum tame_err store_intel_same_reply(struct store *s, int64_t tid,
+    const char *text, int64_t *msg_id);
 
 /* ---- similar cases ---- */
 
@@ -341,6 +367,11 @@ struct store_intel_ops {
 	    const char *key);
 	enum tame_err (*reply_done)(struct store *s, int64_t tid,
 	    int64_t agent_id, int64_t since, const char *text, int *yes);
+	enum tame_err (*answered)(struct store *s, int64_t tid,
+	    int64_t since, struct store_answered *here,
+	    struct store_answered *other);
+	enum tame_err (*same_reply)(struct store *s, int64_t tid,
+	    const char *text, int64_t *msg_id);
 	enum tame_err (*similar)(struct store *s, const char *match,
 	    int64_t exclude, size_t hits, size_t max,
 	    struct store_similar_hit *out, size_t *n);

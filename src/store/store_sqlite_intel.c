@@ -664,6 +664,8 @@ const struct store_intel_ops store_sqlite_intel_ops = {
 	.idem_finish = sq_intel_idem_finish,
 	.idem_release = sq_intel_idem_release,
 	.reply_done = sq_intel_reply_done,
+	.answered = sq_intel_answered,
+	.same_reply = sq_intel_same_reply,
 	.similar = sq_intel_similar,
 	.case_get = sq_intel_case,
 };

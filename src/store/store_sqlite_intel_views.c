@@ -190,8 +190,8 @@ enum tame_err
 sq_intel_trend_rcpts(struct store *s, int64_t id, size_t max,
     struct store_trend_rcpt **out, size_t *n, int *more)
 {
-	static const char sql[] = "SELECT t.id, c.email, c.name, t.subject"
-	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+	static const char sql[] = "SELECT t.id, c.email, c.name, t.subject,"
+	    " c.id FROM tickets t JOIN customers c ON c.id = t.customer_id"
 	    " WHERE t.trend_id = ?1 AND t.status IN (0, 1, 2)"
 	    " ORDER BY t.id LIMIT ?2";
 	struct sq *q = SQ(s);
@@ -213,6 +213,7 @@ sq_intel_trend_rcpts(struct store *s, int64_t id, size_t max,
 			break;
 		}
 		v[*n].ticket_id = sqlite3_column_int64(st, 0);
+		v[*n].customer_id = sqlite3_column_int64(st, 4);
 		(*n)++;
 		if ((rc = sq_col_dup(st, 1, &v[*n - 1].email)) ||
 		    (rc = sq_col_dup(st, 2, &v[*n - 1].name)) ||
@@ -448,6 +449,88 @@ sq_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
 	sq_bind_text(q, st, 4, text);
 	if ((rc = sq_row(q, st)) == TAME_OK)
 		*yes = 1;
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* ---- mass replies: who was answered lately ---- */
+
+/* Of an agent's reply m: not failed for good (delivery 3), and the
+ * customer has not written after it (their automatic mail, an
+ * out-of-office, does not count). */
+#define ANSWER_STANDS \
+	" m.direction = 1 AND m.delivery <> 3 AND NOT EXISTS (SELECT 1" \
+	" FROM messages x WHERE x.ticket_id = m.ticket_id AND x.id > m.id" \
+	" AND x.direction = 0 AND NOT x.auto_submitted)"
+
+/* One row of ticket_id, message id, agent id, agent name, created_at
+ * into a; none leaves a empty. */
+static enum tame_err
+answered_row(struct sq *q, sqlite3_stmt *st, struct store_answered *a)
+{
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		a->ticket_id = sqlite3_column_int64(st, 0);
+		a->message_id = sqlite3_column_int64(st, 1);
+		a->agent_id = sqlite3_column_int64(st, 2);
+		a->at = sqlite3_column_int64(st, 4);
+		rc = sq_col_dup(st, 3, &a->agent_name);
+	}
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+enum tame_err
+sq_intel_answered(struct store *s, int64_t tid, int64_t since,
+    struct store_answered *here, struct store_answered *other)
+{
+	static const char own[] = "SELECT m.ticket_id, m.id, m.agent_id,"
+	    " a.name, m.created_at FROM messages m"
+	    " LEFT JOIN agents a ON a.id = m.agent_id"
+	    " WHERE m.ticket_id = ?1 AND m.agent_id IS NOT NULL"
+	    " AND m.created_at >= ?2 AND" ANSWER_STANDS
+	    " ORDER BY m.id DESC LIMIT 1";
+	/* the customer's other tickets, whatever became of them: a
+	 * follow-up written as a new mail is a new ticket */
+	static const char elsewhere[] = "SELECT m.ticket_id, m.id,"
+	    " m.agent_id, a.name, m.created_at FROM tickets t"
+	    " JOIN tickets o ON o.customer_id = t.customer_id AND o.id <> t.id"
+	    " JOIN messages m ON m.ticket_id = o.id"
+	    " LEFT JOIN agents a ON a.id = m.agent_id"
+	    " WHERE t.id = ?1 AND m.direction = 1 AND m.agent_id IS NOT NULL"
+	    " AND m.delivery <> 3 AND m.created_at >= ?2"
+	    " ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	enum tame_err rc;
+
+	st = sq_stmt(q, own);
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, since);
+	if ((rc = answered_row(q, st, here)))
+		return rc;
+	st = sq_stmt(q, elsewhere);
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, since);
+	return answered_row(q, st, other);
+}
+
+enum tame_err
+sq_intel_same_reply(struct store *s, int64_t tid, const char *text,
+    int64_t *msg_id)
+{
+	static const char sql[] = "SELECT m.id FROM messages m"
+	    " WHERE m.ticket_id = ?1 AND m.text = ?2 AND" ANSWER_STANDS
+	    " ORDER BY m.id DESC LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_text(q, st, 2, text);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*msg_id = sqlite3_column_int64(st, 0);
 	sq_done(st);
 	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
 }

@@ -662,6 +662,118 @@ def test_mass_reply_refused_whole_when_one_text_cannot_go(tame, sink):
     assert err["code"] == "too_large" and "#%d" % lou in err["message"]
 
 
+def test_mass_reply_twice_by_mistake_mails_nobody_twice(tame, sink):
+    """The probe's wave: a mass reply with two left out, then the same
+    reply again. The preview of the second flags who was answered (by
+    whom, when, and that it is this very text); the send, even straight
+    from the API under a new key, skips every ticket whose last word
+    from us is this very text, and answers only the two left out. Once
+    the customer writes again, the text may go again. Before, everyone
+    got it twice with no word."""
+    card, pw, ct, pt = setup_groups(tame)
+    path = "/api/v1/trends/%d/reply" % ct
+    text = "Hi {{customer.first_name}}, the card printer is fixed."
+    st, _, first = tame.api("POST", path, {"text": text, "preview": True})
+    assert st == 200, first
+    for r in first["recipients"]:
+        assert not {"answered", "already_sent", "answered_elsewhere",
+                    "same_customer_as"} & set(r), r
+
+    st, _, ans = tame.api("POST", path, {"text": text, "exclude": card[2:]},
+                          headers={"Idempotency-Key": "wave-1"})
+    assert st == 200 and ans["count"] == 2, ans
+    assert ans["already_sent"] == []
+    sink.wait_count(2, timeout=30)
+
+    st, _, pv = tame.api("POST", path, {"text": text, "preview": True})
+    assert st == 200, pv
+    rs = {r["ticket_id"]: r for r in pv["recipients"]}
+    for t in card[:2]:
+        a = rs[t]["answered"]
+        assert a["ticket_id"] == t and a["by"] == {
+            "id": tame.admin_id, "name": "Ada Admin"}, a
+        assert re.match(r"\d{4}-\d\d-\d\dT", a["at"])
+        assert rs[t]["already_sent"] == a["message_id"]
+    for t in card[2:]:
+        assert "answered" not in rs[t] and "already_sent" not in rs[t]
+    # another text: answered is said, but it is no copy
+    st, _, pv2 = tame.api("POST", path, {"text": "Other news.",
+                                         "preview": True})
+    r0 = [r for r in pv2["recipients"] if r["ticket_id"] == card[0]][0]
+    assert "answered" in r0 and "already_sent" not in r0
+
+    # the same again, under a new key, nothing left out: only the two
+    st, _, again = tame.api("POST", path, {"text": text},
+                            headers={"Idempotency-Key": "wave-2"})
+    assert st == 200, again
+    assert sorted(x["ticket_id"] for x in again["sent"]) == card[2:]
+    assert sorted(x["ticket_id"] for x in again["already_sent"]) == card[:2]
+    sink.wait_count(4, timeout=30)
+    # and without a key, and as a bulk reply: nobody is mailed again
+    st, _, third = tame.api("POST", path, {"text": text})
+    assert st == 200 and third["count"] == 0, third
+    assert len(third["already_sent"]) == 4
+    st, _, bulk = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": card, "action": "reply", "text": text})
+    assert st == 200 and bulk["succeeded"] == 4, bulk
+    assert all(r["already_sent"] and r["message_id"] for r in
+               bulk["results"]), bulk
+    settle(1.0)
+    assert len(sink.messages) == 4
+    assert [tame.ticket(t)["message_count"] for t in card] == [2] * 4
+
+    # the customer writes again: the same text is a new answer now
+    ours = tame.ticket(card[0])["messages"][-1]["message_id"]
+    tame.send_mail(make_message(sender=CARD_MAILS[0][0],
+                                subject="Re: " + CARD_MAILS[0][1],
+                                text="Still no card.\n",
+                                headers={"In-Reply-To": "<%s>" % ours}))
+    wait_for(lambda: tame.ticket(card[0])["message_count"] == 3)
+    st, _, fourth = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": card[:2], "action": "reply", "text": text})
+    assert st == 200, fourth
+    res = {r["ticket_id"]: r for r in fourth["results"]}
+    assert res[card[0]]["message_id"] and "already_sent" not in res[card[0]]
+    assert res[card[1]]["already_sent"]
+    sink.wait_count(5, timeout=30)
+    settle(1.0)
+    assert len(sink.messages) == 5
+
+
+def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
+    """A customer answered on another ticket of theirs in the last hours
+    (a follow-up written as a new mail), or twice in the same mass reply,
+    is flagged in the preview, naming the ticket."""
+    card, pw, ct, pt = setup_groups(tame)
+    # Ann also wrote about her password; an agent answered it
+    send_all(tame, [("Ann Archer <ann@example.org>", "Locked out",
+                     "I cannot sign in to the web portal at all.")])
+    other = ticket_of(tame, "Locked out")["id"]
+    tame.reply(other, "Try the link again, please.")
+    # and wrote about her card a second time, as a new mail
+    send_all(tame, [("Ann Archer <ann@example.org>", "card still missing",
+                     "My new debit card has still not arrived, it was "
+                     "ordered two weeks ago. Where is the card?")])
+    again = ticket_of(tame, "card still missing")["id"]
+    assert wait_trend(tame, again)["trend"]["id"] == ct
+    path = "/api/v1/trends/%d/reply" % ct
+    st, _, pv = tame.api("POST", path, {"text": "Hi", "preview": True})
+    assert st == 200, pv
+    rs = {r["ticket_id"]: r for r in pv["recipients"]}
+    for t in (card[0], again):
+        e = rs[t]["answered_elsewhere"]
+        assert e["ticket_id"] == other and e["by"]["id"] == tame.admin_id
+        assert "answered" not in rs[t]
+    assert rs[again]["same_customer_as"] == card[0]
+    assert "same_customer_as" not in rs[card[0]]
+    assert not {"answered_elsewhere", "same_customer_as"} & set(rs[card[1]])
+    # left out, the first no longer makes the second a double
+    st, _, pv = tame.api("POST", path, {"text": "Hi", "preview": True,
+                                        "exclude": [card[0]]})
+    rs = {r["ticket_id"]: r for r in pv["recipients"]}
+    assert "same_customer_as" not in rs[again]
+
+
 # ---------------------------------------------------------------- tone, flags
 
 def test_tone_of_angry_and_abusive_mail(tame):
