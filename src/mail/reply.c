@@ -180,6 +180,27 @@ sent_before(struct store *s, const struct reply_req *r, int64_t tid,
 	return TAME_EEXIST;
 }
 
+/* r->take (reply.h): an unassigned ticket becomes the agent's, with the
+ * ticket.updated event an assignment writes. */
+static enum tame_err
+take(struct store *s, const struct reply_req *r, int64_t tid, int64_t now)
+{
+	json_t *ev;
+	enum tame_err rc;
+	int taken = 0;
+
+	if (!r->take || !r->agent_id)
+		return TAME_OK;
+	if ((rc = store_intel_take(s, tid, r->agent_id, now, &taken)) ||
+	    !taken)
+		return rc;
+	if (!(ev = json_pack("{sI}", "assignee_id", (json_int_t)r->agent_id)))
+		return TAME_ENOMEM;
+	rc = store_event_add(s, tid, r->agent_id, "ticket.updated", ev, now);
+	json_decref(ev);
+	return rc;
+}
+
 enum tame_err
 reply_send(struct store *s, const struct reply_req *r, int64_t now,
     int64_t *msg_id)
@@ -335,7 +356,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	ev = json_pack("{sIss}", "message_id", (json_int_t)*msg_id, "status",
 	    ticket_status_name(st));
 	if ((rc = store_event_add(s, ctx.ticket_id, r->agent_id, "reply.sent",
-	    ev, now)))
+	    ev, now)) || (rc = take(s, r, ctx.ticket_id, now)))
 		goto out;
 	rc = store_commit(s);
 	began = 0;

@@ -49,8 +49,11 @@ struct reply_req {
 	 * text (signed, as it would be stored) from us, after which the
 	 * customer has not written, refuses it with TAME_EEXIST and that
 	 * reply's id in *same (may be NULL): the same mass reply sent twice
-	 * by mistake mails nobody twice. */
+	 * by mistake mails nobody twice. With take, an unassigned ticket
+	 * becomes the agent's, so the customer's answer lands in their
+	 * Mine and notifies them. */
 	int once;
+	int take;
 	int64_t *same;
 };
 

@@ -21,7 +21,8 @@
  * every ticket that already got the same text from the same agent since the first attempt.
  * Whatever the key, a bulk reply skips a ticket whose last word from us
  * is this very text (reply_req.once: the same bulk reply sent twice by
- * mistake), as the trends' mass reply does.
+ * mistake), and makes an unassigned ticket the sender's
+ * (reply_req.take), as the trends' mass reply does.
  *
  * A merge moves the messages, participants, tags and followers of the
  * source into the target (store_desk_merge), closes the source and
@@ -184,6 +185,7 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	r.status = b->has_status ? b->status : TICKET_PENDING;
 	r.why = b->why;
 	r.once = 1;
+	r.take = 1;
 	r.same = msg_id;
 	if ((rc = reply_send(c->store, &r, now, msg_id)) == TAME_OK)
 		b->sent = 1;

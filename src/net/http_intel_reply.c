@@ -26,7 +26,9 @@
  * last word from us is this very text (reply_req.once), whatever the
  * Idempotency-Key, listing it in "already_sent". Only the identical
  * text is refused: an update ("it works again") to customers answered
- * an hour ago is the agent's call, which the preview informs.
+ * an hour ago is the agent's call, which the preview informs. Each
+ * unassigned ticket answered becomes the sender's (reply_req.take), so
+ * the customer's answer reaches them.
  *
  * Every recipient's text is rendered and checked (not empty, not over
  * TAME_REPLY_TEXT_MAX) before the first is sent: a text that cannot go
@@ -344,6 +346,7 @@ send_all(struct http_ctx *c, const struct mass *m,
 		why[0] = '\0';
 		rq.why = why;
 		rq.once = 1;
+		rq.take = 1;
 		same = 0;
 		rq.same = &same;
 		rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id);

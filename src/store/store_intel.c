@@ -308,6 +308,16 @@ store_intel_same_reply(struct store *s, int64_t tid, const char *text,
 	return s->be->intel->same_reply(s, tid, text, msg_id);
 }
 
+enum tame_err
+store_intel_take(struct store *s, int64_t tid, int64_t agent_id, int64_t now,
+    int *taken)
+{
+	REQUIRE(tid > 0 && agent_id > 0 && taken);
+	*taken = 0;
+	OPS(s);
+	return s->be->intel->take(s, tid, agent_id, now, taken);
+}
+
 /* FTS5 hits read at most for one similar-cases look-up. */
 #define SIMILAR_HITS_MAX 2000
 

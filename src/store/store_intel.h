@@ -275,6 +275,10 @@ void store_answered_clear(struct store_answered *a);
  * customer has not written; 0 when there is none. */
 enum tame_err store_intel_same_reply(struct store *s, int64_t tid,
     const char *text, int64_t *msg_id);
+/* Makes ticket tid agent_id's when nobody has it: *taken = 1 then, 0
+ * when it had an assignee (left as it was). */
+enum tame_err store_intel_take(struct store *s, int64_t tid,
+    int64_t agent_id, int64_t now, int *taken);
 
 /* ---- similar cases ---- */
 
@@ -372,6 +376,8 @@ struct store_intel_ops {
 	    struct store_answered *other);
 	enum tame_err (*same_reply)(struct store *s, int64_t tid,
 	    const char *text, int64_t *msg_id);
+	enum tame_err (*take)(struct store *s, int64_t tid, int64_t agent_id,
+	    int64_t now, int *taken);
 	enum tame_err (*similar)(struct store *s, const char *match,
 	    int64_t exclude, size_t hits, size_t max,
 	    struct store_similar_hit *out, size_t *n);

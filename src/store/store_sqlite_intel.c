@@ -666,6 +666,7 @@ const struct store_intel_ops store_sqlite_intel_ops = {
 	.reply_done = sq_intel_reply_done,
 	.answered = sq_intel_answered,
 	.same_reply = sq_intel_same_reply,
+	.take = sq_intel_take,
 	.similar = sq_intel_similar,
 	.case_get = sq_intel_case,
 };

@@ -535,6 +535,25 @@ sq_intel_same_reply(struct store *s, int64_t tid, const char *text,
 	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
 }
 
+enum tame_err
+sq_intel_take(struct store *s, int64_t tid, int64_t agent_id, int64_t now,
+    int *taken)
+{
+	static const char sql[] = "UPDATE tickets SET assignee_id = ?2,"
+	    " updated_at = max(updated_at, ?3)"
+	    " WHERE id = ?1 AND assignee_id IS NULL";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, agent_id);
+	sq_bind_int(q, st, 3, now);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*taken = sqlite3_changes(q->db) > 0;
+	return rc;
+}
+
 /* ---- similar cases ---- */
 
 enum tame_err

@@ -774,6 +774,50 @@ def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
     assert "same_customer_as" not in rs[again]
 
 
+def test_mass_reply_assigns_unassigned_tickets_to_the_sender(tame, sink):
+    """After a mass reply each unassigned ticket is the sender's, so the
+    customer's answer is in their Mine and notifies them; a ticket a
+    colleague has stays theirs. Before, they stayed unassigned and the
+    answers sank in Unassigned."""
+    card, pw, ct, pt = setup_groups(tame)
+    grace, _ = tame.add_agent("grace@example.com")
+    st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % card[3],
+                        {"assignee_id": grace})
+    assert st == 200
+    st, _, ans = tame.api("POST", "/api/v1/trends/%d/reply" % ct,
+                          {"text": "Hi {{customer.first_name}}, on its way."})
+    assert st == 200 and ans["count"] == 4, ans
+    st, _, bulk = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": pw[:1], "action": "reply", "text": "Reset it now."})
+    assert st == 200 and bulk["succeeded"] == 1, bulk
+    for t in card[:3] + pw[:1]:
+        tk = tame.ticket(t)
+        assert tk["assignee"] and tk["assignee"]["id"] == tame.admin_id, tk
+        assert any(e["kind"] == "ticket.updated" and
+                   e["data"].get("assignee_id") == tame.admin_id
+                   for e in tk["events"]), tk["events"]
+    assert tame.ticket(card[3])["assignee"]["id"] == grace
+    assert tame.ticket(pw[1])["assignee"] is None
+    mine = [t["id"] for t in tame.get(
+        "/api/v1/tickets?status=any&assignee=me&limit=100")["tickets"]]
+    assert sorted(mine) == sorted(card[:3] + pw[:1])
+
+    # the customer answers: the sender hears of it
+    sink.wait_count(5, timeout=30)
+    ours = tame.ticket(card[1])["messages"][-1]["message_id"]
+    before = tame.get("/api/v1/notifications")["notifications"]
+    tame.send_mail(make_message(sender=CARD_MAILS[1][0],
+                                subject="Re: " + CARD_MAILS[1][1],
+                                text="Thanks, it came today.\n",
+                                headers={"In-Reply-To": "<%s>" % ours}))
+    wait_for(lambda: tame.ticket(card[1])["message_count"] == 3)
+    notes = wait_for(lambda: (lambda n: n if len(n) > len(before) else None)(
+        tame.get("/api/v1/notifications")["notifications"]),
+        what="a notification")
+    assert notes[0]["kind"] == "message.received"
+    assert notes[0]["ticket"]["id"] == card[1]
+
+
 # ---------------------------------------------------------------- tone, flags
 
 def test_tone_of_angry_and_abusive_mail(tame):
