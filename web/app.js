@@ -26,8 +26,10 @@ import * as filters from './filters.js';
 import * as notify from './notify.js';
 import { session } from './boot.js';
 
-// The ticket view's module once loaded (its sends in flight count).
+// The ticket view's module once loaded (its sends in flight count), and
+// bulk.js's (its held replies to many count too).
 let ticketMod = null;
+let bulkMod = null;
 const ticketView = () => import('./ticket.js').then((m) => {
 	ticketMod = m;
 	return m.TicketView;
@@ -177,7 +179,9 @@ function warmUp() {
 	warm = true;
 	for (const load of [ticketView, TRENDS[2], ...PAGES.map((p) => p[2])])
 		load().catch(() => {});
-	import('./bulk.js').catch(() => {});
+	import('./bulk.js').then((m) => {
+		bulkMod = m;
+	}, () => {});
 	idle(() => when(null));
 }
 
@@ -399,6 +403,8 @@ function wire() {
 	$('logout').addEventListener('click', async () => {
 		if (ticketMod)
 			await ticketMod.flushSends();
+		if (bulkMod)
+			await bulkMod.flushSends();
 		// unsent text stays in no browser after signing out
 		if (ticketMod)
 			ticketMod.forgetDrafts();
@@ -451,7 +457,8 @@ function wire() {
 	document.addEventListener('keydown', onKey);
 	window.addEventListener('hashchange', route);
 	window.addEventListener('beforeunload', (e) => {
-		if (ticketMod && ticketMod.pendingSends() > 0) {
+		if ((ticketMod && ticketMod.pendingSends() > 0) ||
+		    (bulkMod && bulkMod.pendingSends() > 0)) {
 			e.preventDefault();
 			e.returnValue = '';
 		}

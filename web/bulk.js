@@ -5,10 +5,15 @@
 // Model: one action is one request with its own Idempotency-Key
 // (api.postOnce), so a retry after a lost answer never sends a reply
 // twice. The answer has one result per ticket; the toast says how many
-// went through and names the ones that did not.
+// went through and names the ones that did not. A reply to many waits
+// the seconds a single reply does before it is POSTed (hold), so Undo
+// takes all of it back and opens the dialog again; tamed itself skips
+// a ticket that already has the very text (the same reply sent twice
+// by mistake), and the dialog leaves those answered lately unchecked.
 
 import * as api from './api.js';
-import { h, fill, toast, modal, field, personName, warn, addr }
+import { h, fill, toast, modal, field, personName, warn, ago, undoMs,
+	addr }
 	from './dom.js';
 import { PLACEHOLDERS } from './replies.js';
 
@@ -31,8 +36,11 @@ export async function run(ids, body, what) {
 		return null;
 	}
 	const bad = r.results.filter((x) => !x.ok);
+	const had = r.results.filter((x) => x.already_sent).length;
 	toast(r.succeeded + ' of ' + ids.length + ' ticket' +
-		(ids.length === 1 ? '' : 's') + ' ' + what + '.' + (bad.length ?
+		(ids.length === 1 ? '' : 's') + ' ' + what + (had ? ' (' + had +
+		' had this very text already: not sent again)' : '') + '.' +
+		(bad.length ?
 		' Not: ' + bad.map((x) => '#' + x.ticket_id + ' (' +
 			((x.error && x.error.message) || 'failed') + ')').join(', ') :
 		''), { kind: bad.length ? 'bad' : '', timeout: bad.length ? 10000 :
@@ -103,13 +111,36 @@ export async function merge(tickets) {
 		'merged') : null;
 }
 
+// Why recipient r is left unchecked at first, or '': answered lately
+// (here or on another ticket of theirs), sent this very text already,
+// or in this reply twice. The server's preview says so (trends.js).
+function heldBack(r) {
+	const since = (t) => ago(t) === 'now' ? 'just now' : ago(t) + ' ago';
+	const by = (a) => (a.by && a.by.name ? ' by ' + a.by.name : '') + ' ' +
+		since(a.at);
+	if (r.already_sent)
+		return 'got this very text already' + (r.answered &&
+			r.answered.message_id === r.already_sent ? by(r.answered) : '');
+	if (r.answered)
+		return 'answered' + by(r.answered);
+	if (r.answered_elsewhere)
+		return 'answered on #' + r.answered_elsewhere.ticket_id +
+			by(r.answered_elsewhere);
+	if (r.same_customer_as)
+		return 'also gets it on #' + r.same_customer_as;
+	return '';
+}
+
 // The dialog of a reply to many: text (or a saved reply to start
 // from), the status after it, who gets it (uncheck to leave someone
-// out). recipients: [{ticket_id, name, email, subject}]; preview(body)
-// (optional) answers the recipients with their personalised "text".
-// Resolves with {text, status, exclude, ticket_ids (the ones checked)}
-// or null.
-export async function replyDialog({ title, recipients, preview }) {
+// out). recipients: [{ticket_id, name, email, subject, text, and the
+// preview's answered, already_sent, answered_elsewhere,
+// same_customer_as}]: one answered lately starts unchecked, its reason
+// beside it. preview(body) (optional) answers the recipients with their
+// personalised "text". again: a body to start from (one taken back with
+// Undo). Resolves with {text, status, exclude, ticket_ids (the ones
+// checked)} or null.
+export async function replyDialog({ title, recipients, preview, again }) {
 	const text = h('textarea', { id: 'bulk-text', rows: 7,
 		placeholder: 'Hi {{customer.first_name}}, …' });
 	const saved = h('select', { id: 'bulk-saved', hidden: true,
@@ -135,18 +166,44 @@ export async function replyDialog({ title, recipients, preview }) {
 		.map(([v, l]) => h('option', { value: v }, l)));
 	const rows = h('ul', { className: 'rcpts', id: 'bulk-rcpts' });
 	const shown = h('pre', { className: 'preview-text', hidden: true });
-	const draw = (list) => fill(rows, list.map((r) => h('li', {},
-		h('label', { className: 'check' }, h('input', { type: 'checkbox',
-			value: r.ticket_id, checked: true }),
-		' ' + (r.name ? r.name + ' <' + addr(r.email) + '>' :
-			addr(r.email)) +
-		' — #' + r.ticket_id + ' ' + (r.subject || '')),
-		r.text ? h('button', { type: 'button', className: 'link small',
-			onclick: () => {
-				shown.hidden = false;
-				shown.textContent = r.text;
-			} }, 'see the text') : null)));
+	// the agent's own ticks, kept when a preview draws the list again
+	const chosen = new Map(again ? recipients.map((r) => [r.ticket_id,
+		again.ticket_ids.includes(r.ticket_id)]) : []);
+	let send = null;
+	const checked = () => Array.from(rows.querySelectorAll('input:checked'))
+		.map((c) => Number(c.value));
+	const count = () => {
+		const n = checked().length;
+		if (send)
+			send.textContent = n ? 'Send to ' + n + ' customer' +
+				(n === 1 ? '' : 's') : 'Send to nobody';
+	};
+	const draw = (list) => fill(rows, list.map((r) => {
+		const why = heldBack(r);
+		return h('li', { className: why ? 'held' : '' },
+			h('label', { className: 'check' }, h('input', { type: 'checkbox',
+				value: r.ticket_id, checked: chosen.has(r.ticket_id) ?
+					chosen.get(r.ticket_id) : !why,
+				onchange: (e) => {
+					chosen.set(r.ticket_id, e.target.checked);
+					count();
+				} }),
+			h('span', { className: 'who' }, (r.name ? r.name + ' <' +
+				addr(r.email) + '>' : addr(r.email)) + ' — #' +
+				r.ticket_id + ' ' +
+				(r.subject || ''), why ? h('small', { className: 'why' },
+				why) : null)),
+			r.text ? h('button', { type: 'button', className: 'link small',
+				onclick: () => {
+					shown.hidden = false;
+					shown.textContent = r.text;
+				} }, 'see the text') : null);
+	}));
 	draw(recipients);
+	if (again) {
+		text.value = again.text;
+		st.value = again.status;
+	}
 	const exclude = () => Array.from(rows.querySelectorAll('input'))
 		.filter((c) => !c.checked).map((c) => Number(c.value));
 	let warned = null;
@@ -167,14 +224,12 @@ export async function replyDialog({ title, recipients, preview }) {
 			text.focus();
 			return false;
 		}
-		const n = rows.querySelectorAll('input:checked').length;
-		if (!n) {
+		if (!checked().length) {
 			warn('Everyone is left out.');
 			return false;
 		}
 		return { text: text.value, status: st.value, exclude: exclude(),
-			ticket_ids: Array.from(rows.querySelectorAll('input:checked'))
-				.map((c) => Number(c.value)) };
+			ticket_ids: checked() };
 	};
 	const buttons = [{ label: 'Send to each', primary: true, value: read }];
 	if (preview)
@@ -184,10 +239,8 @@ export async function replyDialog({ title, recipients, preview }) {
 				return false;
 			try {
 				const list = await preview(body);
-				const out = new Set(body.exclude);
 				draw(list);
-				for (const c of rows.querySelectorAll('input'))
-					c.checked = !out.has(Number(c.value));
+				count();
 				shown.hidden = !list.length;
 				shown.textContent = list.length ? list[0].text : '';
 			} catch (e) {
@@ -201,21 +254,80 @@ export async function replyDialog({ title, recipients, preview }) {
 			'{{' + p + '}}').join(', ')),
 		field('Then', st),
 		h('fieldset', {}, h('legend', {}, 'Recipients'), rows), shown),
-	buttons, () => text.focus());
+	buttons, (dlg) => {
+		dlg.classList.add('bulk-reply');
+		send = dlg.querySelector('.buttons button.primary');
+		send.id = 'bulk-send';
+		count();
+		text.focus();
+	});
+}
+
+// Mass replies waiting for their Undo time to pass.
+const held = new Set();
+
+export function pendingSends() {
+	return held.size;
+}
+
+// Sends every held mass reply at once (before signing out).
+export async function flushSends() {
+	await Promise.all(Array.from(held, (job) => job.now()));
+}
+
+// Holds send() for the seconds a single reply can be taken back
+// (ticket.js), with a toast naming what (Undo, Send now). Resolves with
+// what send() resolved with, or UNDONE.
+export const UNDONE = Symbol('undone');
+export function hold(what, send) {
+	return new Promise((resolve) => {
+		let timer = null;
+		let note = null;
+		const job = {
+			async now() {
+				if (!held.delete(job))
+					return;
+				clearTimeout(timer);
+				note.close();
+				resolve(await send());
+			},
+			undo() {
+				if (!held.delete(job))
+					return;
+				clearTimeout(timer);
+				note.close();
+				toast('Taken back: nothing was sent.');
+				resolve(UNDONE);
+			},
+		};
+		held.add(job);
+		const secs = Math.round(undoMs() / 1000);
+		note = toast('Sending ' + what + (secs ? ' in ' + secs + ' s' : '') +
+			'…', { timeout: 0, kind: 'held', focus: true,
+			actions: [{ label: 'Undo', run: () => job.undo() },
+				{ label: 'Send now', run: () => job.now() }] });
+		timer = setTimeout(() => job.now(), undoMs());
+	});
 }
 
 // Reply to every selected ticket.
 export async function reply(ctx, tickets) {
-	const body = await replyDialog({
-		title: 'Reply to ' + tickets.length + ' tickets',
-		recipients: tickets.map((t) => ({ ticket_id: t.id,
-			name: t.customer && t.customer.name,
-			email: t.customer && t.customer.email, subject: t.subject })),
-	});
-	if (!body)
-		return null;
-	const ids = tickets.map((t) => t.id).filter((id) =>
-		!body.exclude.includes(id));
-	return run(ids, { action: 'reply', text: body.text,
-		status: body.status }, 'answered');
+	let body = null;
+	for (;;) {
+		body = await replyDialog({
+			title: 'Reply to ' + tickets.length + ' tickets', again: body,
+			recipients: tickets.map((t) => ({ ticket_id: t.id,
+				name: t.customer && t.customer.name,
+				email: t.customer && t.customer.email,
+				subject: t.subject })),
+		});
+		if (!body)
+			return null;
+		const ids = body.ticket_ids;
+		const r = await hold('the reply to ' + ids.length + ' customer' +
+			(ids.length === 1 ? '' : 's'), () => run(ids, { action: 'reply',
+			text: body.text, status: body.status }, 'answered'));
+		if (r !== UNDONE)
+			return r;
+	}
 }

@@ -213,6 +213,13 @@ export function toast(text, { actions = [], timeout = 4000,
 	return { close, el: t };
 }
 
+// How long a reply, or a reply to many, can be taken back; tests
+// shorten it.
+export function undoMs() {
+	const v = Number(localStorage.getItem('tame.undoMs'));
+	return v > 0 ? v : 5000;
+}
+
 // A toast for what went wrong, left a little longer.
 export function warn(text) {
 	return toast(text, { kind: 'bad', timeout: 8000 });

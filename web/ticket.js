@@ -16,7 +16,7 @@
 
 import * as api from './api.js';
 import { h, fill, ago, timeEl, avatar, personName, toast, modal, field, warn,
-	mayTake, flat, addr } from './dom.js';
+	mayTake, flat, addr, undoMs } from './dom.js';
 import { renderMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
 import { Composer, drafts } from './composer.js';
@@ -34,12 +34,6 @@ function mailto(addr) {
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 // A thread longer than this folds its middle, keeping the last few.
 const LONG_THREAD = 8, LONG_KEEP = 4;
-
-// How long a reply can be taken back; tests shorten it.
-function undoMs() {
-	const v = Number(localStorage.getItem('tame.undoMs'));
-	return v > 0 ? v : 5000;
-}
 
 const held = new Map();    // key -> {now(), undo()}
 let heldSeq = 0;

@@ -114,6 +114,8 @@ export function head(t, onReply, changed) {
 
 // The mass reply to trend id: preview, exclusions, send to the
 // customers shown (ticket_ids), not to whoever joined the trend since.
+// Those answered lately start unchecked (bulk.js); the send waits the
+// seconds of Undo, which opens the dialog again with what was written.
 export async function replyAll(id) {
 	let first;
 	try {
@@ -123,9 +125,9 @@ export async function replyAll(id) {
 		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
-	const rcpt = (list) => list.map((r) => ({ ticket_id: r.ticket_id,
-		subject: r.subject, name: r.customer && r.customer.name,
-		email: r.customer && r.customer.email, text: r.text }));
+	const rcpt = (list) => list.map((r) => ({ ...r,
+		name: r.customer && r.customer.name,
+		email: r.customer && r.customer.email }));
 	let bulk;
 	try {
 		bulk = await import('./bulk.js');
@@ -133,15 +135,28 @@ export async function replyAll(id) {
 		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
-	const body = await bulk.replyDialog({
-		title: 'Reply to everyone in this trend',
-		recipients: rcpt(first.recipients).map((r) => ({ ...r, text: null })),
-		preview: async (b) => rcpt((await api.post('/trends/' + id +
-			'/reply', { ...b, exclude: [], ticket_ids: undefined,
-			preview: true })).recipients),
-	});
-	if (!body)
-		return null;
+	let body = null;
+	for (;;) {
+		body = await bulk.replyDialog({
+			title: 'Reply to everyone in this trend', again: body,
+			recipients: rcpt(first.recipients).map((r) => ({ ...r,
+				text: null, already_sent: null })),
+			preview: async (b) => rcpt((await api.post('/trends/' + id +
+				'/reply', { ...b, exclude: [], ticket_ids: undefined,
+				preview: true })).recipients),
+		});
+		if (!body)
+			return null;
+		const n = body.ticket_ids.length;
+		const r = await bulk.hold('the reply to ' + n + ' customer' +
+			(n === 1 ? '' : 's'), () => send(id, body));
+		if (r !== bulk.UNDONE)
+			return r;
+	}
+}
+
+// POSTs the mass reply body to trend id; says how it went.
+async function send(id, body) {
 	let r;
 	try {
 		r = await api.postOnce('/trends/' + id + '/reply', body);
@@ -149,10 +164,12 @@ export async function replyAll(id) {
 		warn('Nothing was sent: ' + e.message);
 		return null;
 	}
+	const had = (r.already_sent || []).length;
 	toast(r.count + ' customer' + (r.count === 1 ? '' : 's') +
 		' answered' + (r.failed && r.failed.length ? ', ' + r.failed.length +
 		' failed' : '') + (r.excluded.length ? ', ' + r.excluded.length +
-		' left out' : '') + '.', { kind: r.failed && r.failed.length ?
-		'bad' : '' });
+		' left out' : '') + (had ? ', ' + had + ' not again: they had ' +
+		'this very text already' : '') + '.', { kind: r.failed &&
+		r.failed.length ? 'bad' : '' });
 	return r;
 }

@@ -5,8 +5,8 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tamed, SmtpSink, launchBrowser, watchedPage, signIn } from
-	'./lib.mjs';
+import { Tamed, SmtpSink, launchBrowser, watchedPage, signIn, waitFor }
+	from './lib.mjs';
 
 export const env = { sink: null, tamed: null, browser: null };
 
@@ -62,4 +62,28 @@ export async function openTicket(id, init, options) {
 	const w = await openPage('/#/t/' + id, init, options);
 	await w.page.waitForSelector('.msg.in');
 	return w;
+}
+
+// Sends one mail per [name, address, subject]; returns the ticket ids.
+export async function deliverAll(people, text) {
+	const ids = [];
+	for (const [name, addr, subject] of people)
+		ids.push(await env.tamed.deliver({ from: name + ' <' + addr + '>',
+			subject, text: text || subject + ', please help.' }));
+	return ids;
+}
+
+// The trend that holds every one of ids, once tamed has found it.
+export async function trendOf(ids) {
+	return waitFor(async () => {
+		const list = (await env.tamed.api('GET', '/trends?min_open=1&' +
+			'limit=100')).trends;
+		for (const t of list) {
+			const r = await env.tamed.api('GET', '/trends/' + t.id);
+			const have = new Set(r.tickets.map((x) => x.id));
+			if (ids.every((id) => have.has(id)))
+				return t;
+		}
+		return null;
+	}, { timeout: 15000, what: 'a trend of ' + ids.join(', ') });
 }

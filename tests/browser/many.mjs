@@ -7,16 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { watchedPage, signIn, waitFor, sleep, AGENT } from './lib.mjs';
-import { env, assertClean, rowOf } from './fixture.mjs';
-
-// Sends one mail per [name, address, subject]; returns the ticket ids.
-async function deliverAll(people, text) {
-	const ids = [];
-	for (const [name, addr, subject] of people)
-		ids.push(await env.tamed.deliver({ from: name + ' <' + addr + '>',
-			subject, text: text || subject + ', please help.' }));
-	return ids;
-}
+import { env, assertClean, rowOf, deliverAll, trendOf } from
+	'./fixture.mjs';
 
 async function searchFor(page, q) {
 	await page.goto(env.tamed.url + '/#/inbox/all?q=' +
@@ -60,7 +52,7 @@ test('bulk reply: three customers, three emails, each in its own thread',
 		await page.fill('#bulk-text', 'Hello {{customer.first_name}}, ' +
 			'ticket {{ticket.id}} is fixed now.');
 		await page.selectOption('#bulk-after', 'solved');
-		await page.click('dialog.modal button:text("Send to each")');
+		await page.click('#bulk-send');
 		await page.waitForSelector('.toast:has-text("3 of 3 tickets ' +
 			'answered")', { timeout: 15000 });
 		const mails = await waitFor(() => {
@@ -170,21 +162,6 @@ test('bulk with the keyboard: x, shift+x, *, assign, tag, status, merge',
 		await context.close();
 	});
 
-// The trend that holds every one of ids, once tamed has found it.
-async function trendOf(ids) {
-	return waitFor(async () => {
-		const list = (await env.tamed.api('GET', '/trends?min_open=1&' +
-			'limit=100')).trends;
-		for (const t of list) {
-			const r = await env.tamed.api('GET', '/trends/' + t.id);
-			const have = new Set(r.tickets.map((x) => x.id));
-			if (ids.every((id) => have.has(id)))
-				return t;
-		}
-		return null;
-	}, { timeout: 15000, what: 'a trend of ' + ids.join(', ') });
-}
-
 test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
 	'with a preview and one customer left out', async () => {
 	const people = [['Gus Hale', 'gus@example.org'],
@@ -214,7 +191,7 @@ test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
 	await page.uncheck('#bulk-rcpts input[value="' + ids[2] + '"]');
 	// a mistyped placeholder is pointed out before anything goes
 	await page.fill('#bulk-text', 'Dear {{customer.firstname}}, hello.');
-	await page.click('dialog.modal button:text("Send to each")');
+	await page.click('#bulk-send');
 	await page.waitForSelector('.toast:has-text("{{customer.firstname}} ' +
 		'is no placeholder")');
 	assert.ok(await page.isVisible('dialog.modal #bulk-text'));
@@ -234,7 +211,7 @@ test('trends: the strip above the inbox, a trend\'s view, reply to all ' +
 		late)).ticket.trend || {}).id === trend.id, { timeout: 15000,
 		what: 'the late ticket in the trend' });
 	const before = env.sink.messages.length;
-	await page.click('dialog.modal button:text("Send to each")');
+	await page.click('#bulk-send');
 	await page.waitForSelector('.toast:has-text("2 customers answered, 2 ' +
 		'left out")');
 	const mails = await waitFor(() => {

@@ -8,6 +8,7 @@ import './fixture.mjs';
 import './basics.mjs';
 import './admin.mjs';
 import './many.mjs';
+import './mass.mjs';
 import './compose.mjs';
 import './original.mjs';
 import './spoof.mjs';
