@@ -1,8 +1,8 @@
 // mass.mjs - the reply to a whole trend as the probe of a morning's
 // wave worked it: the same reply sent twice by mistake (those answered
 // lately start unchecked, with who and when; the button counts who
-// gets it; tamed skips whoever has the very text already), and Undo in
-// the seconds before a reply to many goes.
+// gets it; tamed skips whoever has the very text already), Undo in the
+// seconds before a reply to many goes, and the dialog on a phone.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,4 +108,64 @@ test('reply to all twice by mistake: the answered start unchecked and ' +
 	assert.equal(mailsAfter(before, /One more word/).length, 0);
 	assertClean(seen);
 	await context.close();
+});
+
+test('reply to all on a phone (390x844): each recipient wraps inside the ' +
+	'list, "see the text" can be tapped, the send button stays in reach',
+async () => {
+	const people = [['Quentin Alexander Montgomery-Fairweather',
+		'quentin.montgomery-fairweather@subsidiary.example.org'],
+	['Rosalind Bartholomew-Featherstonehaugh',
+		'rosalind.featherstonehaugh@long-company-name.example.com'],
+	['Sebastian Wolfeschlegelsteinhausen',
+		'sebastian@wolfeschlegelsteinhausen.example.net']];
+	const { ids, trend } = await wave('Exported spreadsheet is missing the ' +
+		'last columns of every report since Monday',
+	'The exported spreadsheet is missing the last columns of every ' +
+		'report since Monday; the totals and the notes are gone.', people);
+	for (const height of [844, 768]) {
+		const { page, seen, context } = await openPage('/#/inbox/all', null,
+			{ viewport: { width: 390, height }, hasTouch: true,
+				isMobile: true });
+		await openDialog(page, trend, 3);
+		await page.fill('#bulk-text', 'Hi {{customer.first_name}}, fixed.');
+		// the send button is on the first screen of the dialog
+		const send = await page.locator('#bulk-send').boundingBox();
+		assert.ok(send && send.y >= 0 && send.y + send.height <= height,
+			'the send button is off screen at ' + height + ': ' +
+			JSON.stringify(send));
+		assert.equal(await page.evaluate(({ x, y }) =>
+			document.elementFromPoint(x, y).id, { x: send.x + send.width / 2,
+			y: send.y + send.height / 2 }), 'bulk-send');
+		await page.click('dialog.modal button:text("Preview")');
+		await page.waitForSelector('#bulk-rcpts button:text("see the text")');
+		const list = await page.locator('#bulk-rcpts').boundingBox();
+		for (const id of ids) {
+			const r = row(page, id);
+			// nothing of the row is cut: the ticket number is there whole
+			assert.ok(await r.evaluate((li) =>
+				li.scrollWidth <= li.clientWidth + 1 &&
+				li.getBoundingClientRect().right <=
+				li.parentNode.getBoundingClientRect().right + 1),
+			'row #' + id + ' is wider than the list');
+			const link = r.locator('button:text("see the text")');
+			await link.scrollIntoViewIfNeeded();
+			const b = await link.boundingBox();
+			const l = await page.locator('#bulk-rcpts').boundingBox();
+			assert.ok(b.x >= list.x - 1 && b.x + b.width <= list.x +
+				list.width + 1 && b.y >= l.y - 1 && b.y + b.height <=
+				l.y + l.height + 1, 'see the text of #' + id +
+				' is outside the list: ' + JSON.stringify([b, l]));
+			assert.ok(await page.evaluate(({ x, y }) =>
+				document.elementFromPoint(x, y).textContent, {
+				x: b.x + b.width / 2, y: b.y + b.height / 2 }) ===
+				'see the text', 'see the text of #' + id + ' is covered');
+			await link.tap();
+			await page.waitForSelector('.preview-text:has-text("Hi ' +
+				people[ids.indexOf(id)][0].split(' ')[0] + ', fixed.")');
+		}
+		await page.click('dialog.modal button:text("Cancel")');
+		assertClean(seen);
+		await context.close();
+	}
 });
