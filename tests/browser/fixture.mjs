@@ -79,7 +79,9 @@ export async function trendOf(ids) {
 		const list = (await env.tamed.api('GET', '/trends?min_open=1&' +
 			'limit=100')).trends;
 		for (const t of list) {
-			const r = await env.tamed.api('GET', '/trends/' + t.id);
+			// a trend of the list may be merged into another meanwhile
+			const r = await env.tamed.api('GET', '/trends/' + t.id)
+				.catch(() => ({ tickets: [] }));
 			const have = new Set(r.tickets.map((x) => x.id));
 			if (ids.every((id) => have.has(id)))
 				return t;
