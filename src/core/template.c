@@ -82,6 +82,21 @@ template_expand(const char *tpl, const struct template_var *vars, size_t n,
 	return buf_addstr(out, p);
 }
 
+/* 1 if the n bytes of w, less the dots and commas after them, are one
+ * of the nlist words of list (ASCII, any case). */
+static int
+listed_word(const char *const *list, size_t nlist, const char *w, size_t n)
+{
+	size_t i;
+
+	while (n && (w[n - 1] == '.' || w[n - 1] == ','))
+		n--;
+	for (i = 0; i < nlist; i++)
+		if (strlen(list[i]) == n && strncasecmp(list[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* Honorifics skipped before a first name (compared without a dot). */
 static int
 honorific(const char *w, size_t n)
@@ -89,14 +104,8 @@ honorific(const char *w, size_t n)
 	static const char *const titles[] = {
 		"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam",
 	};
-	size_t i;
 
-	if (n && w[n - 1] == '.')
-		n--;
-	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
-		if (strlen(titles[i]) == n && strncasecmp(titles[i], w, n) == 0)
-			return 1;
-	return 0;
+	return listed_word(titles, sizeof(titles) / sizeof(titles[0]), w, n);
 }
 
 /* Copies n bytes of s into out (len bytes), cutting at a UTF-8
@@ -183,14 +192,26 @@ company_word(const char *w, size_t n)
 		"services", "info", "office", "department", "dept",
 		"noreply", "no-reply", "reception", "enquiries", "inquiries",
 	};
-	size_t i;
 
-	while (n && (w[n - 1] == '.' || w[n - 1] == ','))
-		n--;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == n && strncasecmp(words[i], w, n) == 0)
-			return 1;
-	return 0;
+	return listed_word(words, sizeof(words) / sizeof(words[0]), w, n);
+}
+
+/* The next word of a name at or after *p (white space, quotes and
+ * commas part words), its length in *n; *p moves past it. NULL when
+ * there is none. */
+static const char *
+next_word(const char **p, size_t *n)
+{
+	const char *w;
+
+	while (**p && (skip_char(**p) || **p == ','))
+		(*p)++;
+	if (!**p)
+		return NULL;
+	for (w = *p; **p && !skip_char(**p) && **p != ','; (*p)++)
+		;
+	*n = (size_t)(*p - w);
+	return w;
 }
 
 /* 1 if one of the words of name is a company_word. */
@@ -198,18 +219,12 @@ static int
 company_name(const char *name)
 {
 	const char *p = name, *w;
+	size_t n;
 
-	for (;;) {
-		while (*p && (skip_char(*p) || *p == ','))
-			p++;
-		if (!*p)
-			return 0;
-		w = p;
-		while (*p && !skip_char(*p) && *p != ',')
-			p++;
-		if (company_word(w, (size_t)(p - w)))
+	while ((w = next_word(&p, &n)))
+		if (company_word(w, n))
 			return 1;
-	}
+	return 0;
 }
 
 /* A word in capitals only ("MARK", "JEAN-PAUL", "ZOË") in title case
@@ -260,15 +275,7 @@ from_name(const char *name, char *out, size_t len)
 	/* "Doe, Jane": the given name follows the comma. */
 	if ((comma = strchr(name, ',')) && comma[1])
 		p = comma + 1;
-	for (;;) {
-		while (*p && skip_char(*p))
-			p++;
-		if (!*p)
-			return 0;
-		w = p;
-		while (*p && !skip_char(*p) && *p != ',')
-			p++;
-		n = (size_t)(p - w);
+	while ((w = next_word(&p, &n))) {
 		/* Skip a title when a name follows it. */
 		if (honorific(w, n) && *p) {
 			const char *rest = p;
@@ -282,6 +289,7 @@ from_name(const char *name, char *out, size_t len)
 		title_case(out);
 		return 1;
 	}
+	return 0;
 }
 
 /* The first name taken from an address: the local part up to the

@@ -501,19 +501,20 @@ sq_intel_answered(struct store *s, int64_t tid, int64_t since,
 	    " WHERE t.id = ?1 AND m.direction = 1 AND m.agent_id IS NOT NULL"
 	    " AND m.delivery <> 3 AND m.created_at >= ?2"
 	    " ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
+	const char *const sql[2] = { own, elsewhere };
+	struct store_answered *const out[2] = { here, other };
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
-	enum tame_err rc;
+	enum tame_err rc = TAME_OK;
+	int i;
 
-	st = sq_stmt(q, own);
-	sq_bind_int(q, st, 1, tid);
-	sq_bind_int(q, st, 2, since);
-	if ((rc = answered_row(q, st, here)))
-		return rc;
-	st = sq_stmt(q, elsewhere);
-	sq_bind_int(q, st, 1, tid);
-	sq_bind_int(q, st, 2, since);
-	return answered_row(q, st, other);
+	for (i = 0; i < 2 && !rc; i++) {
+		st = sq_stmt(q, sql[i]);
+		sq_bind_int(q, st, 1, tid);
+		sq_bind_int(q, st, 2, since);
+		rc = answered_row(q, st, out[i]);
+	}
+	return rc;
 }
 
 enum tame_err
