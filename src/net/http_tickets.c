@@ -357,6 +357,9 @@ http_tickets_reply(struct http_ctx *c)
 	r.natt = att.n;
 	refusal[0] = '\0';
 	r.why = refusal;
+	/* an unassigned ticket answered becomes the agent's, as a mass
+	 * reply makes it: the customer's answer lands in their Mine */
+	r.take = 1;
 	/* Collision check: the customer wrote, or a colleague answered,
 	 * after the composer opened (a retry under the same key heard its
 	 * first answer above, before this) */

@@ -612,6 +612,35 @@ def test_notes_are_internal(tame, sink):
     assert [m["direction"] for m in d["messages"]] == ["in", "note", "out"]
 
 
+def test_reply_makes_an_unassigned_ticket_the_agents(tame, sink):
+    """Answering an unassigned ticket makes it the agent's (as a mass
+    reply does), so the customer's answer lands in their Mine; a ticket
+    a colleague has stays the colleague's, and a note takes nothing."""
+    tame.send_mail(make_message(subject="Nobody has me"))
+    tame.send_mail(make_message(subject="Grace has me"))
+    free = tame.wait_ticket("Nobody has me")["id"]
+    held = tame.wait_ticket("Grace has me")["id"]
+    grace, _ = tame.add_agent("grace@example.com")
+    st, _, _ = tame.api("PATCH", "/api/v1/tickets/%d" % held,
+                        {"assignee_id": grace})
+    assert st == 200
+    st, _, _ = tame.api("POST", "/api/v1/tickets/%d/notes" % free,
+                        {"text": "Looking into it."})
+    assert st == 201
+    assert tame.ticket(free)["assignee"] is None
+    tame.reply(free, "Here is how.")
+    tame.reply(held, "Grace asked me to answer.")
+    t = tame.ticket(free)
+    assert t["assignee"] and t["assignee"]["id"] == tame.admin_id, t
+    assert any(e["kind"] == "ticket.updated" and
+               e["data"].get("assignee_id") == tame.admin_id
+               for e in t["events"]), t["events"]
+    assert tame.ticket(held)["assignee"]["id"] == grace
+    mine = [x["id"] for x in tame.get(
+        "/api/v1/tickets?status=any&assignee=me")["tickets"]]
+    assert mine == [free]
+
+
 def test_reply_with_cc(tame, sink):
     tame.send_mail(make_message(subject="CC my boss"))
     tid = tame.wait_ticket("CC my boss")["id"]

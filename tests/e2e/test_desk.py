@@ -625,14 +625,16 @@ def test_followers_mentions_and_notifications(tame, sink):
     assert notes_of(bob)["notifications"][0]["kind"] == "message.received"
     msg = tame.reply(t, "Answer")
     n = notes_of(bob)
-    assert n["unread"] == 3
-    assert n["notifications"][0]["kind"] == "reply.sent"
-    assert n["notifications"][0]["message_id"] == msg["id"]
+    # the reply, and the ticket becoming the admin's with it
+    assert n["unread"] == 4
+    assert [x["kind"] for x in n["notifications"][:2]] == [
+        "ticket.updated", "reply.sent"]
+    assert n["notifications"][1]["message_id"] == msg["id"]
     # bob's own note tells nobody; the admin follows nothing
     st, _, _ = bob.call("POST", "/api/v1/tickets/%d/notes" % t,
                         {"text": "looking"})
     assert st == 201
-    assert notes_of(bob)["unread"] == 3
+    assert notes_of(bob)["unread"] == 4
     assert tame.get("/api/v1/notifications")["unread"] == 0
 
     # mentions: by address and by full name; not the author
