@@ -129,13 +129,14 @@ export function flat(s) {
 	return (s || '').replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
-// An address as shown: without any bidi control (U+061C, U+200E/F,
-// U+202A-E, U+2066-9, as tame_bidi_control in tamed), or
-// "<RLO>moc.elpmaxe@oec" would show as ceo@example.com. Addresses lose
-// them as their mail comes in; one an older Tame stored may have them.
+// An address as shown: each bidi control (U+061C, U+200E/F, U+202A-E,
+// U+2066-9, as tame_bidi_control in tamed) as U+FFFD, or
+// "<RLO>moc.elpmaxe@oec" would show as ceo@example.com (and, left out,
+// "ceo@exam<LRM>ple.com" too). Addresses get the mark as their mail
+// comes in; one an older Tame stored may have the controls.
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 export function addr(s) {
-	return (s || '').replace(BIDI, '');
+	return (s || '').replace(BIDI, '\ufffd');
 }
 
 // An address in a name: a run without spaces, controls or <>()[]",;:

@@ -321,6 +321,29 @@ tame_bidi_strip(char *s)
 }
 
 /* See util.h. */
+char *
+tame_bidi_mark(const char *s)
+{
+	static const char mark[] = "\xef\xbf\xbd";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, k = 0;
+	char *r;
+
+	/* a control is at least 2 bytes, U+FFFD 3: at most half again */
+	if (!(r = malloc(strlen(s) / 2 * 3 + 3 + 1)))
+		return NULL;
+	while (*p)
+		if ((n = tame_bidi_control(p))) {
+			memcpy(r + k, mark, 3);
+			k += 3;
+			p += n;
+		} else
+			r[k++] = (char)*p++;
+	r[k] = '\0';
+	return r;
+}
+
+/* See util.h. */
 void
 tame_utf8_scrub(char *s)
 {

@@ -50,6 +50,10 @@ size_t tame_bidi_control(const unsigned char *p);
 /* Leaves every bidi control (tame_bidi_control) out of the C string s,
  * in place; returns s. */
 char *tame_bidi_strip(char *s);
+/* A copy of the C string s (malloc, NULL when out of memory) with each
+ * bidi control replaced by U+FFFD: what an address keeps of them. Left
+ * out, "ceo@exam<LRM>ple.com" would become the real ceo@example.com. */
+char *tame_bidi_mark(const char *s);
 /* Makes the C string s well-formed UTF-8 in place: a byte that starts
  * no valid sequence becomes '?' (a character cut by a length limit, or
  * bytes quoted from a request). */

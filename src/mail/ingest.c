@@ -657,7 +657,9 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 		return TAME_ENOMEM;
 	if ((rc = mime_parse(raw, len, &ip->p)))
 		goto out;
-	ip->sender = tame_strdup(ip->p.from_email ? ip->p.from_email :
+	/* an envelope sender's bidi controls become U+FFFD, as clean_addr
+	 * makes a header's */
+	ip->sender = tame_bidi_mark(ip->p.from_email ? ip->p.from_email :
 	    mail_from && *mail_from ? mail_from : "unknown@invalid");
 	ip->to_json = addr_json(ip->p.to, ip->p.nto);
 	ip->cc_json = addr_json(ip->p.cc, ip->p.ncc);
@@ -667,7 +669,7 @@ ingest_prepare(const char *raw, size_t len, const char *mail_from,
 		rc = TAME_ENOMEM;
 		goto out;
 	}
-	tame_bidi_strip(tame_ascii_lower(ip->sender));	/* as clean_addr */
+	tame_ascii_lower(ip->sender);
 	/* the list shows what the customer wrote now, not the quote of
 	 * our last answer under it. Only the start is read: the preview
 	 * is a line long, and this runs on the SMTP thread (the whole of a

@@ -67,11 +67,13 @@ mime_init(void)
 
 /* An address as we keep it: lower-cased, UTF-8, no spaces or controls,
  * at most TAME_FIELD_MAX bytes. NULL if unusable; *nomem on ENOMEM.
- * Bidi controls are left out (as of names, clean_name): with one,
- * "<RLO>moc.elpmaxe@oec" showed as ceo@example.com. So the mail keeps
- * its author, whose address then shows in the order it is written
- * (moc.elpmaxe@oec); refusing such an address would make the envelope
- * sender the author and drop a Cc, hiding what was tried. */
+ * A bidi control becomes U+FFFD (tame_bidi_mark): with one,
+ * "<RLO>moc.elpmaxe@oec" showed as ceo@example.com, and left out, as
+ * names lose them, "ceo@exam<LRM>ple.com" would become the real
+ * ceo@example.com, a participant of the CEO's tickets. So the mail keeps
+ * its author, whose address shows as odd as it is ("\uFFFDmoc.elpmaxe@oec");
+ * refusing such an address would make the envelope sender the author
+ * and drop a Cc, hiding what was tried. */
 static char *
 clean_addr(const char *s, int *nomem)
 {
@@ -84,12 +86,8 @@ clean_addr(const char *s, int *nomem)
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return NULL;
-	if (!(r = strdup(s))) {
+	if (!(r = tame_bidi_mark(s))) {
 		*nomem = 1;
-		return NULL;
-	}
-	if (!*tame_bidi_strip(r)) {
-		free(r);
 		return NULL;
 	}
 	return tame_ascii_lower(r);

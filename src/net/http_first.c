@@ -97,10 +97,11 @@ embedding(const unsigned char *p)
 	return n == 3 && p[2] != 0x8e && p[2] != 0x8f ? n : 0;
 }
 
-/* html() of s without the bidi controls ctl() finds the length of. */
+/* html() of s with each bidi control ctl() finds the length of
+ * replaced by with ("" leaves it out). */
 static enum tame_err
 html_without(struct buf *b, const char *s,
-    size_t (*ctl)(const unsigned char *))
+    size_t (*ctl)(const unsigned char *), const char *with)
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;
 	enum tame_err rc;
@@ -112,7 +113,8 @@ html_without(struct buf *b, const char *s,
 			continue;
 		}
 		if ((rc = buf_add_html(b, (const char *)run,
-		    (size_t)(p - run))))
+		    (size_t)(p - run))) ||
+		    (rc = buf_add(b, with, strlen(with))))
 			return rc;
 		p += n;
 		run = p;
@@ -126,7 +128,7 @@ html_without(struct buf *b, const char *s,
 static enum tame_err
 html_flat(struct buf *b, const char *s)
 {
-	return html_without(b, s, embedding);
+	return html_without(b, s, embedding, "");
 }
 
 /* 1 if c ends an address in a name: a space, a control or one of
@@ -175,7 +177,7 @@ names_other(const char *name, const char *email)
 /* personName() of web/dom.js, escaped: the name, else the email (none
  * when there is neither); the email when the name holds another address
  * ("ceo@example.com" <x@evil.example> would pass for the CEO). An email
- * is shown without any bidi control (addr() of web/dom.js):
+ * is shown with each bidi control as U+FFFD (addr() of web/dom.js):
  * "<RLO>moc.elpmaxe@oec" would read ceo@example.com. */
 static enum tame_err
 html_person(struct buf *b, json_t *p, const char *none)
@@ -184,7 +186,8 @@ html_person(struct buf *b, json_t *p, const char *none)
 
 	if (*s && !names_other(s, email))
 		return html(b, s);
-	return html_without(b, *email ? email : none, tame_bidi_control);
+	return html_without(b, *email ? email : none, tame_bidi_control,
+	    "\xef\xbf\xbd");
 }
 
 /* ago() of web/dom.js for secs: "now", "5m", "3h", "2d", "4w", "2mo",

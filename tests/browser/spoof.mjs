@@ -114,18 +114,20 @@ test('an address kept with an override in it (by an older Tame) reads ' +
 		WHERE from_email = 'bidi-x@example.net';`);
 	const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 	const { page, seen, context } = await openTicket(id);
-	assert.equal(await page.textContent('.msg.in .from'), 'moc.elpmaxe@oec');
+	assert.equal(await page.textContent('.msg.in .from'),
+		'\ufffdmoc.elpmaxe@oec');
 	await page.waitForSelector('.customer a[href^="mailto:"]');
 	for (const sel of ['.msg.in header', '.msg.in .meta', '.customer'])
 		assert.ok(!bidi.test(await page.textContent(sel)),
 			sel + ' shows a bidi control');
 	assert.equal(await page.textContent('.customer a[href^="mailto:"]'),
-		'moc.elpmaxe@oec');
+		'\ufffdmoc.elpmaxe@oec');
 	await page.goto(env.tamed.url + '/#/inbox/all?q=' +
 		encodeURIComponent('Bidi in the address'));
 	const row = rowOf(page, 'Bidi in the address');
 	await row.waitFor();
-	assert.equal(await row.locator('.who').textContent(), 'moc.elpmaxe@oec');
+	assert.equal(await row.locator('.who').textContent(),
+		'\ufffdmoc.elpmaxe@oec');
 	assert.ok(!bidi.test(await row.getAttribute('aria-label')));
 	assertClean(seen);
 	await context.close();

@@ -256,11 +256,13 @@ def test_bidi_controls_left_out_of_names(tame, tag, name, want):
     assert (t["customer"].get("name") or None) == want
 
 
-def test_bidi_controls_left_out_of_addresses(tame):
+def test_bidi_controls_marked_in_addresses(tame):
     """"From: <RLO>moc.elpmaxe@oec" showed everywhere as
     ceo@example.com: an address keeps its characters (the mail its
-    author) but loses its bidi controls, in From, To and Cc, and in an
-    envelope sender that stands in for a missing From."""
+    author) and each bidi control becomes U+FFFD, in From, To and Cc,
+    and in an envelope sender that stands in for a missing From. Left
+    out, "ceo@exam<LRM>ple.com" would become the real ceo@example.com
+    and write into the CEO's ticket."""
     raw = "\r\n".join([
         "From: <\u202emoc.elpmaxe@oec>",
         "To: " + MAILBOX + ", <\u2066desk@example.org\u2069>",
@@ -272,16 +274,33 @@ def test_bidi_controls_left_out_of_addresses(tame):
     tame.send_raw(raw, mail_from="x@example.net")
     t = tame.wait_ticket("Bidi in the addresses")
     m = tame.ticket(t["id"])["messages"][0]
-    assert m["from"]["email"] == "moc.elpmaxe@oec"
-    assert t["customer"]["email"] == "moc.elpmaxe@oec"
-    assert m["to"] == [MAILBOX, "desk@example.org"]
-    assert m["cc"] == ["ann@example.org", "bob@example.org"]
+    assert m["from"]["email"] == "\ufffdmoc.elpmaxe@oec"
+    assert t["customer"]["email"] == "\ufffdmoc.elpmaxe@oec"
+    assert m["to"] == [MAILBOX, "\ufffddesk@example.org\ufffd"]
+    assert m["cc"] == ["\ufffdann@example.org\ufffd",
+                       "\ufffdbob@example.org"]
     with tame.smtp() as s:
         s.command_encoding = "utf-8"
         s.sendmail("\u202emoc.elpmaxe@oce", [MAILBOX],
                    b"Subject: Bidi in the envelope\r\n\r\nNo From.\r\n")
     t = tame.wait_ticket("Bidi in the envelope")
-    assert t["customer"]["email"] == "moc.elpmaxe@oce"
+    assert t["customer"]["email"] == "\ufffdmoc.elpmaxe@oce"
+    # a mark in the middle: not the CEO, whose ticket it names
+    tame.send_mail(make_message(sender="CEO <ceo@example.com>",
+                                subject="Bank details"))
+    ceo = tame.wait_ticket("Bank details")
+    raw = "\r\n".join([
+        "From: CEO <ceo@exam\u200eple.com>",
+        "To: " + MAILBOX,
+        "Subject: Re: Bank details [#%d]" % ceo["id"],
+        "Message-ID: <bidi-ceo@example.net>",
+        "Content-Type: text/plain; charset=utf-8",
+        "", "Please change my bank details.", ""]).encode()
+    tame.send_raw(raw, mail_from="x@example.net")
+    forged = wait_for(lambda: [t for t in tame.tickets() if t["customer"][
+        "email"] == "ceo@exam\ufffdple.com"], what="the forged mail's ticket")
+    assert [t["id"] for t in forged] != [ceo["id"]]
+    assert tame.ticket(ceo["id"])["message_count"] == 1
 
 
 def test_smtp_garbage_commands(tame):
