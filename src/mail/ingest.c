@@ -348,8 +348,11 @@ group_name(struct author *a, const char *name)
  * the desk: From one of our mailboxes, or List-Id naming one) is a
  * person's, though the group's headers make it list mail: the group is
  * ours, not theirs. A group that rewrote From to its own address names
- * the person in Reply-To, else in X-Original-Sender; one that did not
- * left them in From. Mail a program wrote stays automatic, through a
+ * the person in X-Original-Sender, which it writes itself, and in
+ * Reply-To, which the poster writes: the first is the author (a
+ * Reply-To naming the CEO made a stranger's mail the CEO's, in the CEO's
+ * ticket), the second only who is answered (customer_of), as for any
+ * mail; one that did not rewrite From left them there. Mail a program wrote stays automatic, through a
  * group or not (list_only is 0 for it), and so does mail from our own
  * address naming nobody else (our own mail coming round). */
 static void
@@ -368,13 +371,15 @@ author_of(struct store *s, const struct ingest_prep *ip, struct author *a)
 	if (!(from_ours = ours_mailbox(s, p->from_email)) &&
 	    !ours_group(s, p->list_id))
 		return;
-	if (from_ours && p->reply_to && !ours_mailbox(s, p->reply_to)) {
-		a->addr = p->reply_to;
-		a->name = p->reply_to_name;
-	} else if (from_ours && p->original_sender &&
+	if (from_ours && p->original_sender &&
 	    !ours_mailbox(s, p->original_sender)) {
 		a->addr = p->original_sender;
-		a->name = group_name(a, p->from_name);
+		a->name = p->reply_to && p->reply_to_name &&
+		    strcmp(p->reply_to, p->original_sender) == 0 ?
+		    p->reply_to_name : group_name(a, p->from_name);
+	} else if (from_ours && p->reply_to && !ours_mailbox(s, p->reply_to)) {
+		a->addr = p->reply_to;
+		a->name = p->reply_to_name;
 	} else if (from_ours) {
 		return;
 	}

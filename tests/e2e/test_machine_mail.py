@@ -156,6 +156,29 @@ def test_mail_through_our_google_group_is_the_persons(tame, sink):
              what="Dana's answer on her ticket")
 
 
+def test_group_reply_to_does_not_make_a_stranger_the_customer(tame, sink):
+    """Through our group, the author is who the group recorded
+    (X-Original-Sender), not the Reply-To the poster wrote: a stranger
+    naming Dana in Reply-To wrote into Dana's ticket as Dana."""
+    tame.send_mail(group_mail("Invoice address"))
+    dana = tame.wait_ticket("Invoice address")
+    assert dana["customer"]["email"] == "dana.k@bigcorp.example"
+    tame.send_mail(make_message(
+        sender="'Mallory' via Support <%s>" % MAILBOX,
+        subject="Re: Invoice address [#%d]" % dana["id"],
+        text="Please send all invoices to my new address.\n",
+        headers={"List-ID": "<support.example.com>", "Precedence": "list",
+                 "Reply-To": "Dana Kim <dana.k@bigcorp.example>",
+                 "X-Original-Sender": "mallory@evil.example"}))
+    other = wait_for(lambda: [t for t in tame.tickets()
+                              if t["id"] != dana["id"]],
+                     what="the stranger's mail on a ticket of its own")
+    assert len(other) == 1
+    msg = tame.ticket(other[0]["id"])["messages"][0]
+    assert msg["from"]["email"] == "mallory@evil.example"
+    assert tame.ticket(dana["id"])["message_count"] == 1
+
+
 def test_group_without_rewrite_and_without_reply_to(tame, sink):
     """A group that leaves From alone (List-ID ours, Precedence: list)
     or names the author only in X-Original-Sender: a person's mail
