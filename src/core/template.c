@@ -177,54 +177,104 @@ cjk_name(const char *name)
 	return 0;
 }
 
-/* Words that name a company, a department or a shared mailbox rather
- * than a person ("ACME Ltd Accounts", "Billing Team"): such a sender
- * has no first name. */
+/* Legal forms: a name with one after its first word is a company's
+ * ("Globex GmbH", "Initech Inc."). "Co" alone is a surname ("Henry
+ * Co"); with its dot it is "& Co.". */
 static int
-company_word(const char *w, size_t n)
+legal_form(const char *w, size_t n)
 {
 	static const char *const words[] = {
 		"ltd", "limited", "inc", "llc", "llp", "plc", "gmbh", "ag",
-		"kg", "corp", "corporation", "company", "co", "sarl", "sas",
-		"bv", "nv", "pty", "srl", "spa", "oy", "group", "accounts",
-		"accounting", "billing", "invoices", "invoicing", "payroll",
-		"finance", "team", "support", "helpdesk", "sales", "service",
-		"services", "info", "office", "department", "dept",
-		"noreply", "no-reply", "reception", "enquiries", "inquiries",
+		"kg", "corp", "corporation", "company", "sarl", "sas", "sa",
+		"bv", "nv", "pty", "srl", "spa", "oy",
+	};
+
+	if (n == 3 && strncasecmp(w, "co.", 3) == 0)
+		return 1;
+	return listed_word(words, sizeof(words) / sizeof(words[0]), w, n);
+}
+
+/* Words no one has for a surname: a name with one of them is a
+ * department or a shared mailbox ("ACME Accounts", "Example Support"). */
+static int
+desk_word(const char *w, size_t n)
+{
+	static const char *const words[] = {
+		"accounts", "accounting", "invoices", "invoicing", "payroll",
+		"team", "support", "helpdesk", "department", "dept",
+		"noreply", "no-reply", "enquiries", "inquiries",
 	};
 
 	return listed_word(words, sizeof(words) / sizeof(words[0]), w, n);
 }
 
-/* The next word of a name at or after *p (white space, quotes and
- * commas part words), its length in *n; *p moves past it. NULL when
- * there is none. */
+/* Words of a shared mailbox that are surnames too ("Maria Sales", "Ana
+ * Service"): a name is a desk's only when all its words are desk words
+ * ("Sales Office", "Billing Team"). */
+static int
+desk_or_surname(const char *w, size_t n)
+{
+	static const char *const words[] = {
+		"billing", "finance", "sales", "service", "services", "info",
+		"office", "reception", "group", "help", "desk", "admin",
+		"contact", "orders",
+	};
+
+	return desk_word(w, n) ||
+	    listed_word(words, sizeof(words) / sizeof(words[0]), w, n);
+}
+
+/* The next word of a name at or after *p and before end (white space,
+ * quotes and commas part words), its length in *n; *p moves past it.
+ * NULL when there is none. */
 static const char *
-next_word(const char **p, size_t *n)
+next_word(const char **p, const char *end, size_t *n)
 {
 	const char *w;
 
-	while (**p && (skip_char(**p) || **p == ','))
+	while (*p < end && (skip_char(**p) || **p == ','))
 		(*p)++;
-	if (!**p)
+	if (*p >= end)
 		return NULL;
-	for (w = *p; **p && !skip_char(**p) && **p != ','; (*p)++)
+	for (w = *p; *p < end && !skip_char(**p) && **p != ','; (*p)++)
 		;
 	*n = (size_t)(*p - w);
 	return w;
 }
 
-/* 1 if one of the words of name is a company_word. */
+/* 1 if the name from p to end is a company's or a desk's: a legal form
+ * after its first word, a desk_word, or desk words only. */
 static int
-company_name(const char *name)
+company_name(const char *p, const char *end)
 {
-	const char *p = name, *w;
+	const char *w;
 	size_t n;
+	int first = 1, desk = 1;
 
-	while ((w = next_word(&p, &n)))
-		if (company_word(w, n))
+	while ((w = next_word(&p, end, &n))) {
+		if ((!first && legal_form(w, n)) || desk_word(w, n))
 			return 1;
-	return 0;
+		desk &= desk_or_surname(w, n);
+		first = 0;
+	}
+	return !first && desk;
+}
+
+/* The words from p to end that are not honorifics, and in *legal
+ * whether all of them are legal forms. */
+static size_t
+name_words(const char *p, const char *end, int *legal)
+{
+	const char *w;
+	size_t n, count = 0;
+
+	*legal = 1;
+	while ((w = next_word(&p, end, &n)))
+		if (!honorific(w, n)) {
+			*legal &= legal_form(w, n);
+			count++;
+		}
+	return count;
 }
 
 /* A word in capitals only ("MARK", "JEAN-PAUL", "ZOË") in title case
@@ -242,7 +292,8 @@ title_case(char *w)
 			return;
 		upper |= (*p >= 'A' && *p <= 'Z') || p[0] == 0xc3;
 	}
-	if (!upper || !w[0] || !w[1])
+	/* "DJ", "JR": two capitals are initials more often than a name */
+	if (!upper || strlen(w) <= 2)
 		return;
 	for (p = (unsigned char *)w; *p; p++) {
 		if (*p >= 'A' && *p <= 'Z' && !start)
@@ -256,12 +307,15 @@ title_case(char *w)
 	}
 }
 
-/* The first name taken from a display name; 0 when there is none. */
+/* The first name taken from a display name: 1 when there is one, 0
+ * when there is none, -1 when the name is a company's or a desk's (and
+ * its address no person's either). */
 static int
 from_name(const char *name, char *out, size_t len)
 {
-	const char *p = name, *comma, *w, *end;
+	const char *p = name, *end, *comma, *w;
 	size_t n;
+	int legal;
 
 	/* 李 伟, 김민준, やまだ たろう: the whole name, as written */
 	if (cjk_name(name)) {
@@ -272,17 +326,30 @@ from_name(const char *name, char *out, size_t len)
 		copy_word(p, (size_t)(end - p), out, len);
 		return *out != '\0';
 	}
-	/* "Doe, Jane": the given name follows the comma. */
-	if ((comma = strchr(name, ',')) && comma[1])
-		p = comma + 1;
-	while ((w = next_word(&p, &n))) {
+	/* "Jane Doe | Support Engineer": what follows the bar is a title */
+	end = name + strcspn(name, "|");
+	if ((comma = memchr(name, ',', (size_t)(end - name)))) {
+		/* "Jane Doe, Support Engineer, Globex": a full name, then who
+		 * the person is, unless that is a legal form ("Acme Widgets,
+		 * Inc."); "Doe, Jane" and "Smith, Anna (Finance)": the given
+		 * name follows the comma. */
+		if (name_words(name, comma, &legal) >= 2) {
+			(void)name_words(comma + 1, end, &legal);
+			if (!legal)
+				end = comma;
+		} else
+			p = comma + 1;
+	}
+	if (company_name(name, end))
+		return -1;
+	while ((w = next_word(&p, end, &n))) {
 		/* Skip a title when a name follows it. */
-		if (honorific(w, n) && *p) {
+		if (honorific(w, n)) {
 			const char *rest = p;
 
-			while (*rest && skip_char(*rest))
+			while (rest < end && skip_char(*rest))
 				rest++;
-			if (*rest)
+			if (rest < end)
 				continue;
 		}
 		copy_word(w, n, out, len);
@@ -304,7 +371,8 @@ from_email(const char *email, char *out, size_t len)
 	int vowel = 0;
 
 	out[0] = '\0';
-	if (n < 2 || email[n] == '\0' || company_word(email, n))
+	if (n < 2 || email[n] == '\0' || desk_or_surname(email, n) ||
+	    legal_form(email, n))
 		return;
 	for (i = 0; i < n; i++) {
 		char ch = (char)(email[i] | 0x20);
@@ -331,9 +399,7 @@ template_first_name(const char *name, const char *email, char *out,
 		email = name;
 		name = NULL;
 	}
-	if (name && company_name(name))
-		return;
-	if (name && from_name(name, out, len))
+	if (name && from_name(name, out, len) != 0)
 		return;
 	if (email)
 		from_email(email, out, len);

@@ -140,13 +140,31 @@ test_first_name_sensible(void **state)
 		{ "Globex GmbH", NULL, "" },
 		{ "Initech Inc.", NULL, "" },
 		{ "Example Support", NULL, "" },
+		{ "Acme Widgets, Inc.", NULL, "" },
+		{ "Sales Office", "sales@x.example", "" },
+		{ "Henry & Co.", NULL, "" },
+		/* surnames that are desk words too: the person's first name */
+		{ "Maria Sales", "maria@x.example", "Maria" },
+		{ "Henry Co", NULL, "Henry" },
+		{ "Ana Service", NULL, "Ana" },
+		{ "Sa Kim", NULL, "Sa" },
+		/* a signature's title after a bar or a comma */
+		{ "Jane Doe | Support Engineer, Globex", NULL, "Jane" },
+		{ "Jane Doe, Support Engineer", NULL, "Jane" },
+		{ "Smith, Anna (Finance)", NULL, "Anna" },
+		{ "Dr. Doe, Jane", NULL, "Jane" },
+		/* no first name in the name: the address's */
+		{ "Dr.", "maria@x.example", "Dr." },
+		{ "\"\"", "maria@x.example", "Maria" },
+		{ "| Globex", "maria@x.example", "Maria" },
 		/* capitals only: title case; small letters as written */
 		{ "MARK EVANS", NULL, "Mark" },
 		{ "JEAN-PAUL SARTRE", NULL, "Jean-Paul" },
 		{ "ZOË MÜLLER", NULL, "Zoë" },
 		{ "EVANS, MARK", NULL, "Mark" },
 		{ "McDonald Ian", NULL, "McDonald" },
-		{ "DJ", NULL, "Dj" },
+		{ "DJ", NULL, "DJ" },
+		{ "DJ Khaled", NULL, "DJ" },
 		{ "A", NULL, "A" },
 		/* Han, Hangul, Kana: family name first; the whole name */
 		{ "李 伟", NULL, "李 伟" },
