@@ -30,9 +30,11 @@ function usual(perHour) {
 export function growth(t, now = Date.now()) {
 	const g = t.growth || {};
 	const up = g.rising || (g.ratio || 0) >= 2;
-	const since = ago(t.first_seen, now);
-	const young = !t.first_seen ||
-		now - Date.parse(t.first_seen) < USUAL_AFTER_MS;
+	// without a first_seen (or one that is no date) the tooltip says
+	// nothing of it rather than "first seen NaN ago"
+	const seen = t.first_seen ? Date.parse(t.first_seen) : NaN;
+	const since = isNaN(seen) ? '' : ago(t.first_seen, now);
+	const young = since !== '' && now - seen < USUAL_AFTER_MS;
 	return h('span', {
 		className: 'growth' + (up ? ' up' : ''),
 		title: (g.last_hour || 0) + ' in the last hour, ' +

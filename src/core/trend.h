@@ -163,10 +163,14 @@ struct trend_list_q {
 	int rising_first;   /* rising trends first, then those with the most
 	                     * tickets to answer, then the largest; 0: the
 	                     * largest first */
+	/* when set, a trend for which keep(arg, id) is 0 is neither
+	 * listed nor counted in total (a trend the caller cannot show) */
+	int (*keep)(void *arg, uint32_t id);
+	void *keep_arg;
 };
 
 /* As trend_list, as q asks; *total (may be NULL) gets how many trends
- * have q->min_open open tickets, max or not. */
+ * have q->min_open open tickets and are kept, max or not. */
 enum tame_err trend_list_by(const struct trend_index *ix,
     const struct trend_list_q *q, int64_t now, struct trend_info **out,
     size_t *n, size_t *total);

@@ -235,7 +235,7 @@ enum tame_err
 trend_list(const struct trend_index *ix, uint32_t min_open, size_t max,
     int64_t now, struct trend_info **out, size_t *n)
 {
-	struct trend_list_q q = { min_open, max, 0 };
+	struct trend_list_q q = { min_open, max, 0, NULL, NULL };
 
 	return trend_list_by(ix, &q, now, out, n, NULL);
 }
@@ -256,7 +256,8 @@ trend_list_by(const struct trend_index *ix, const struct trend_list_q *q,
 	if (!ord)
 		goto out;
 	for (s = 0; s < ix->ntr; s++) {
-		if (!ix->tr[s].id || ix->tr[s].nmemb < min_open)
+		if (!ix->tr[s].id || ix->tr[s].nmemb < min_open ||
+		    (q->keep && !q->keep(q->keep_arg, ix->tr[s].id)))
 			continue;
 		memset(&ord[k], 0, sizeof(ord[k]));
 		ord[k].slot = s;

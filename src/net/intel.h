@@ -51,9 +51,10 @@ struct intel_trend {
 	struct trend_info info;   /* info.id is the index's own */
 };
 
-/* The trends q asks for (trend.h, trend_list_by), in its order; *total
- * gets how many have q->min_open open tickets. *out malloc'd (caller
- * frees). TAME_ENOMEM. */
+/* The trends q asks for (trend.h, trend_list_by), in its order, of
+ * those with a store id (q->keep is set here); *total gets how many have
+ * q->min_open open tickets and a store id. *out malloc'd (caller frees).
+ * TAME_ENOMEM. */
 enum tame_err intel_trends(struct intel *in, const struct trend_list_q *q,
     int64_t now, struct intel_trend **out, size_t *n, size_t *total);
 /* Up to max trends most like trend id (trend_similar), most alike

@@ -76,38 +76,44 @@ intel_resolve(struct intel *in, struct store *s, int64_t id, int64_t *out)
 	return TAME_ENOTFOUND;
 }
 
+/* trend_list_q.keep: 1 if live trend id has a store id (under mu). A
+ * trend made this very round has none yet: it cannot be linked to, and
+ * is neither listed nor counted in the total the web shows beside the
+ * list ("N trends, the first M shown"). */
+static int
+intel_has_db(void *arg, uint32_t id)
+{
+	return intel_db_of(arg, id) != 0;
+}
+
 enum tame_err
 intel_trends(struct intel *in, const struct trend_list_q *q, int64_t now,
     struct intel_trend **out, size_t *n, size_t *total)
 {
+	struct trend_list_q kq = *q;
 	struct trend_info *info = NULL;
-	struct intel_trend *v;
+	struct intel_trend *v = NULL;
 	size_t k = 0, i;
-	int64_t db;
 	enum tame_err rc;
 
 	*out = NULL;
 	*n = 0;
+	kq.keep = intel_has_db;
+	kq.keep_arg = in;
 	pthread_mutex_lock(&in->mu);
-	rc = trend_list_by(in->ix, q, now, &info, &k, total);
-	pthread_mutex_unlock(&in->mu);
-	if (rc)
-		return rc;
-	if (!(v = calloc(k ? k : 1, sizeof(*v)))) {
-		free(info);
-		return TAME_ENOMEM;
-	}
-	pthread_mutex_lock(&in->mu);
-	for (i = 0; i < k; i++) {
-		/* a trend made this very round has no store id yet */
-		if (!(db = intel_db_of(in, info[i].id)))
-			continue;
-		v[*n].id = db;
-		v[(*n)++].info = info[i];
+	if (!(rc = trend_list_by(in->ix, &kq, now, &info, &k, total)) &&
+	    !(v = calloc(k ? k : 1, sizeof(*v))))
+		rc = TAME_ENOMEM;
+	for (i = 0; !rc && i < k; i++) {
+		v[i].id = intel_db_of(in, info[i].id);
+		v[i].info = info[i];
 	}
 	pthread_mutex_unlock(&in->mu);
 	free(info);
+	if (rc)
+		return rc;
 	*out = v;
+	*n = k;
 	return TAME_OK;
 }
 

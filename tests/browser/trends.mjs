@@ -117,6 +117,12 @@ describe('trends, from the web app', () => {
 			'"] .growth');
 		assert.match(await big.getAttribute('title'),
 			/usually (about \d+ a day|less than one a day)/);
+		// a trend without a first_seen says nothing of it (not "first
+		// seen NaN ago")
+		assert.equal(await page.evaluate(async () => (await import(
+			'/trends.js')).growth({ growth: { last_hour: 1, last_day: 2 },
+			first_seen: null }).title),
+			'1 in the last hour, 2 in the last day');
 		// the seventh is a click away, with the keyboard too
 		const all = page.locator('.trends a.all-trends');
 		assert.equal(await all.textContent(), 'All 7 trends');

@@ -241,15 +241,24 @@ test_waiting_counted(void **state)
 	trend_index_free(ix);
 }
 
+/* trend_list_q.keep of test_list_rising_first: all but *arg. */
+static int
+keep_but(void *arg, uint32_t id)
+{
+	return id != *(uint32_t *)arg;
+}
+
 /* Rising trends come first when asked, then those with the most to
- * answer; the total counts what the limit left out. */
+ * answer; the total counts what the limit left out, and not what keep
+ * leaves out (a trend the daemon cannot link to yet). */
 static void
 test_list_rising_first(void **state)
 {
 	struct trend_index *ix = two_topics();
-	struct trend_list_q q = { 3, 1, 1 };
+	struct trend_list_q q = { 3, 1, 1, NULL, NULL };
 	struct trend_info *ti = NULL;
 	size_t n = 0, total = 0;
+	uint32_t skip;
 	int64_t now = T0 + 3 * 24 * 3600000LL, i;
 
 	/* the card trend is the largest (8 open); three days on, the rate
@@ -268,6 +277,15 @@ test_list_rising_first(void **state)
 	q.rising_first = 0;
 	assert_int_equal(trend_list_by(ix, &q, now, &ti, &n, &total), TAME_OK);
 	assert_int_equal(ti[0].id, trend_of(ix, 1));
+	free(ti);
+	/* without the card trend: the rate trend alone, all of the total */
+	skip = trend_of(ix, 1);
+	q.keep = keep_but;
+	q.keep_arg = &skip;
+	assert_int_equal(trend_list_by(ix, &q, now, &ti, &n, &total), TAME_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(ti[0].id, trend_of(ix, 101));
 	free(ti);
 	trend_index_free(ix);
 }
