@@ -12,8 +12,8 @@
  * URL is imap://USER:PASSWORD@HOST:PORT/FOLDER (plain text),
  * imap://...?starttls (STARTTLS required) or imaps://... (TLS), parts
  * percent-encoded (core/imap_conf.h). A URL without a password keeps
- * the stored one. A running tamed picks the change up within a second
- * (src/net/imap_poll.c).
+ * the stored one for the same TLS mode, host, port and user. A running
+ * tamed picks the change up within a second (src/net/imap_poll.c).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -40,10 +40,10 @@ set_opt(char **dst, const char *v)
 	return TAME_OK;
 }
 
-/* Applies the IMAP options of argv to c. 0, or an exit code after
- * printing why. */
+/* Applies the IMAP options of argv to c (stored: c holds a mailbox's
+ * stored settings). 0, or an exit code after printing why. */
 static int
-apply_opts(struct imap_conf *c, int argc, char **argv)
+apply_opts(struct imap_conf *c, int argc, char **argv, int stored)
 {
 	const char *url = cli_opt(argc, argv, "--imap");
 	const char *after = cli_opt(argc, argv, "--after");
@@ -53,7 +53,10 @@ apply_opts(struct imap_conf *c, int argc, char **argv)
 	char err[256], real[PATH_MAX];
 	int64_t ms;
 
-	if (url && imap_conf_parse_url(url, c, err, sizeof(err))) {
+	/* over stored settings, a URL without a password keeps the
+	 * stored one only for the same server and user */
+	if (url && (stored ? imap_conf_change_url(url, c, err, sizeof(err)) :
+	    imap_conf_parse_url(url, c, err, sizeof(err)))) {
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;
 	}
@@ -122,7 +125,7 @@ cli_imap_mailbox_add(struct store *s, const char *address, const char *name,
 	memset(&c, 0, sizeof(c));
 	c.poll_ms = TAME_IMAP_POLL_MS_DEFAULT;
 	c.after = IMAP_AFTER_SEEN;
-	if ((code = apply_opts(&c, argc, argv)))
+	if ((code = apply_opts(&c, argc, argv, 0)))
 		goto out;
 	if (!c.password) {
 		fprintf(stderr, "tame: the IMAP URL needs a password "
@@ -229,7 +232,7 @@ cli_imap_mailbox_set(struct store *s, int argc, char **argv)
 		free(c.password);
 		c.password = NULL;
 	}
-	if ((code = apply_opts(&c, argc, argv)) == 0)
+	if ((code = apply_opts(&c, argc, argv, has_imap)) == 0)
 		code = save(s, &c);
 out:
 	mailbox_clear(&mb);

@@ -9,9 +9,10 @@
  * URL is smtp://USER:PASSWORD@HOST:PORT (plain text),
  * smtp://...?starttls (STARTTLS required) or smtps://... (TLS), parts
  * percent-encoded (core/relay_conf.h). A URL without a password keeps
- * the stored one. --relay-ca names a PEM file of CAs to trust for this
- * relay (a self-signed certificate). The outbox of a running tamed
- * reads the relay of each message as it sends it.
+ * the stored one for the same TLS mode, host, port and user. --relay-ca
+ * names a PEM file of CAs to trust for this relay (a self-signed
+ * certificate). The outbox of a running tamed reads the relay of each
+ * message as it sends it.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -24,16 +25,19 @@
 
 #define EX_DATAERR_ 65
 
-/* Applies --relay and --relay-ca to c. 0, or an exit code after
- * printing why. */
+/* Applies --relay and --relay-ca to c (stored: c holds a mailbox's
+ * stored relay). 0, or an exit code after printing why. */
 static int
-apply_opts(struct relay_conf *c, int argc, char **argv)
+apply_opts(struct relay_conf *c, int argc, char **argv, int stored)
 {
 	const char *url = cli_opt(argc, argv, "--relay");
 	const char *ca = cli_opt(argc, argv, "--relay-ca");
 	char err[256], real[PATH_MAX], *copy = NULL;
 
-	if (url && relay_conf_parse_url(url, c, err, sizeof(err))) {
+	/* over a stored relay, a URL without a password keeps the stored
+	 * one only for the same server and user */
+	if (url && (stored ? relay_conf_change_url(url, c, err, sizeof(err)) :
+	    relay_conf_parse_url(url, c, err, sizeof(err)))) {
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;
 	}
@@ -84,7 +88,7 @@ cli_relay_mailbox_add(struct store *s, const char *address, const char *name,
 	memset(&c, 0, sizeof(c));
 	memset(&mb, 0, sizeof(mb));
 	/* every check before anything is created */
-	if ((code = apply_opts(&c, argc, argv)))
+	if ((code = apply_opts(&c, argc, argv, 0)))
 		goto out;
 	if (c.user && !c.password) {
 		fprintf(stderr, "tame: the relay URL needs a password "
@@ -181,27 +185,13 @@ cli_relay_mailbox_set(struct store *s, int argc, char **argv)
 		code = cli_exit_code(rc);
 		goto out;
 	}
-	if (cli_opt(argc, argv, "--relay")) {
-		char *old_user = c.user ? strdup(c.user) : NULL;
-
-		/* keep the stored password unless the URL brings one, and
-		 * only for the same user */
-		if (c.password) {
-			memset(c.password, 0, strlen(c.password));
-			free(c.password);
-			c.password = NULL;
-		}
-		code = apply_opts(&c, argc, argv);
-		if (!code && c.user && !c.password && (!old_user ||
-		    strcmp(old_user, c.user) != 0)) {
-			fprintf(stderr, "tame: the relay URL needs a password "
-			    "(smtp://USER:PASSWORD@HOST:PORT)\n");
-			code = EX_DATAERR_;
-		}
-		free(old_user);
-	} else {
-		code = apply_opts(&c, argc, argv);
+	if (rc == TAME_OK && !cli_opt(argc, argv, "--relay") && c.password) {
+		/* NULL keeps the stored password */
+		memset(c.password, 0, strlen(c.password));
+		free(c.password);
+		c.password = NULL;
 	}
+	code = apply_opts(&c, argc, argv, rc == TAME_OK);
 	if (code || (code = save(s, &c, mb.id)))
 		goto out;
 rest:

@@ -60,6 +60,16 @@ void imap_conf_clear(struct imap_conf *c);
 enum tame_err imap_conf_parse_url(const char *url, struct imap_conf *c,
     char *err, size_t errlen);
 
+/* Parses url into c as imap_conf_parse_url() does, c holding the
+ * stored settings of a mailbox: a URL without a password leaves
+ * c->password NULL, which keeps the stored one, but only when the URL
+ * names the same TLS mode, host, port and user; for another,
+ * TAME_EINVAL with err saying the password must be given. c->password
+ * is wiped first either way. After a failure c is only to be
+ * cleared. */
+enum tame_err imap_conf_change_url(const char *url, struct imap_conf *c,
+    char *err, size_t errlen);
+
 /* Parses "seen", "delete" or "move:FOLDER" into c->after and
  * c->after_folder. TAME_EINVAL with err filled. */
 enum tame_err imap_conf_parse_after(const char *s, struct imap_conf *c,

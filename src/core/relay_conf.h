@@ -47,6 +47,16 @@ void relay_conf_clear(struct relay_conf *c);
 enum tame_err relay_conf_parse_url(const char *url, struct relay_conf *c,
     char *err, size_t errlen);
 
+/* Parses url into c as relay_conf_parse_url() does, c holding the
+ * stored relay of a mailbox: a URL with a user but no password leaves
+ * c->password NULL, which keeps the stored one, but only when the URL
+ * names the same TLS mode, host, port and user; for another,
+ * TAME_EINVAL with err saying the password must be given. c->password
+ * is wiped first either way. After a failure c is only to be
+ * cleared. */
+enum tame_err relay_conf_change_url(const char *url, struct relay_conf *c,
+    char *err, size_t errlen);
+
 /* Appends the URL of c without the password to out (the form shown by
  * the API and the admin page). */
 enum tame_err relay_conf_url(const struct relay_conf *c, struct buf *out);

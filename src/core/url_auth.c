@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "url_auth.h"
 #include "util.h"
 
@@ -125,6 +126,19 @@ url_auth_port(const struct url_auth *a, int dflt, int *port)
 }
 
 /* See url_auth.h. */
+enum url_auth_why
+url_auth_keep_password(int tls_was, const char *host_was, int port_was,
+    const char *user_was, int tls, const char *host, int port,
+    const char *user)
+{
+	if (tls_was != tls || port_was != port || !host_was || !host ||
+	    strcasecmp(host_was, host) != 0 || !user_was != !user ||
+	    (user && strcmp(user_was, user) != 0))
+		return URL_AUTH_PASSWORD;
+	return URL_AUTH_OK;
+}
+
+/* See url_auth.h. */
 enum tame_err
 url_auth_fail(enum url_auth_why why, const char *what, char *err,
     size_t errlen)
@@ -159,6 +173,10 @@ url_auth_fail(enum url_auth_why why, const char *what, char *err,
 		break;
 	case URL_AUTH_PORT_RANGE:
 		msg = ": port must be 1 to 65535";
+		break;
+	case URL_AUTH_PASSWORD:
+		msg = " needs its password: a stored one is kept only for the "
+		    "same TLS mode, host, port and user";
 		break;
 	default:
 		msg = ": not understood";

@@ -30,7 +30,9 @@ enum url_auth_why {
 	URL_AUTH_HOST,          /* missing or bad host name */
 	URL_AUTH_JUNK,          /* after the host, something else than :PORT */
 	URL_AUTH_PORT,          /* ":" with no port, or a port too long */
-	URL_AUTH_PORT_RANGE     /* not a number from 1 to 65535 */
+	URL_AUTH_PORT_RANGE,    /* not a number from 1 to 65535 */
+	URL_AUTH_PASSWORD       /* no password, and the stored one may not
+	                           be kept (url_auth_keep_password) */
 };
 
 /* A parsed authority. user, password and host are owned (free them with
@@ -66,6 +68,16 @@ enum url_auth_why url_auth_port(const struct url_auth *a, int dflt,
 /* Frees the strings of a (wiping the password) and zeroes it. NULL is
  * allowed. */
 void url_auth_clear(struct url_auth *a);
+
+/* Whether a URL that brings no password may keep the one stored for
+ * the settings it replaces: only when both name the same TLS mode (the
+ * caller's enum), host (in any case), port and user (NULL: no login,
+ * equal only to NULL). Otherwise the stored password would go to
+ * another server, or over a channel it was never given for. Returns
+ * URL_AUTH_OK or URL_AUTH_PASSWORD. */
+enum url_auth_why url_auth_keep_password(int tls_was, const char *host_was,
+    int port_was, const char *user_was, int tls, const char *host, int port,
+    const char *user);
 
 /* Writes why into err (errlen bytes) as "WHAT: what is wrong", what
  * being the caller's name for the URL ("IMAP URL"); the message names

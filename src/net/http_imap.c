@@ -179,7 +179,7 @@ http_imap_parse(struct http_ctx *c, int64_t mailbox_id, json_t *imap,
 			return -1;
 		}
 		existing = rc == TAME_OK;
-		/* keep the stored password unless the URL has a new one */
+		/* NULL keeps the stored password (see below for a URL) */
 		if (out->password) {
 			memset(out->password, 0, strlen(out->password));
 			free(out->password);
@@ -196,7 +196,10 @@ http_imap_parse(struct http_ctx *c, int64_t mailbox_id, json_t *imap,
 		    "required to connect a mailbox");
 		goto fail;
 	}
-	if (url && imap_conf_parse_url(url, out, err, sizeof(err))) {
+	/* a URL without a password keeps the stored one only for the
+	 * same server and user */
+	if (url && (existing ? imap_conf_change_url(url, out, err,
+	    sizeof(err)) : imap_conf_parse_url(url, out, err, sizeof(err)))) {
 		http_error(c, 400, "invalid_field", "field \"imap.url\": %s",
 		    err);
 		goto fail;

@@ -20,6 +20,7 @@
 #include "http_relay.h"
 #include "outbox.h"
 #include "smtp_client.h"
+#include "../core/url_auth.h"
 #include "../core/util.h"
 #include "../mail/mime.h"
 #include "../mail/reply.h"
@@ -135,6 +136,7 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 	const char *too_long;
 	const char *key;
 	char err[256], *copy = NULL;
+	enum relay_tls stored_tls;
 	enum tame_err rc;
 	int existing = 0;
 	size_t i;
@@ -187,31 +189,19 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 		    "required to give a mailbox its own relay");
 		goto fail;
 	}
-	if (url) {
-		char *old_user = out->user ? strdup(out->user) : NULL;
-
-		/* a URL without a password keeps the stored one when the
-		 * user stays the same */
-		if (out->password) {
-			memset(out->password, 0, strlen(out->password));
-			free(out->password);
-			out->password = NULL;
-		}
-		if (relay_conf_parse_url(json_string_value(url), out, err,
-		    sizeof(err))) {
-			free(old_user);
-			http_error(c, 400, "invalid_field", "field "
-			    "\"relay.url\": %s", err);
-			goto fail;
-		}
-		if (out->user && !out->password && (!old_user ||
-		    strcmp(old_user, out->user) != 0)) {
-			free(old_user);
-			http_error(c, 400, "invalid_field", "field \"relay.url\""
-			    " needs a password: smtp://USER:PASSWORD@HOST:PORT");
-			goto fail;
-		}
-		free(old_user);
+	/* a URL without a password keeps the stored one (NULL) only for
+	 * the same server and user */
+	stored_tls = out->tls;
+	if (!url && out->password) {
+		memset(out->password, 0, strlen(out->password));
+		free(out->password);
+		out->password = NULL;
+	}
+	if (url && relay_conf_change_url(json_string_value(url), out, err,
+	    sizeof(err))) {
+		http_error(c, 400, "invalid_field", "field \"relay.url\": %s",
+		    err);
+		goto fail;
 	}
 	/* starttls says how an smtp:// relay talks (true: as ?starttls in
 	 * the URL); false beside a URL with ?starttls, or true for smtps://,
@@ -228,6 +218,12 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 	if (starttls && out->tls != RELAY_TLS_IMPLICIT)
 		out->tls = json_is_true(starttls) ? RELAY_TLS_STARTTLS :
 		    RELAY_TLS_NONE;
+	if (out->user && !out->password && out->tls != stored_tls) {
+		url_auth_fail(URL_AUTH_PASSWORD, "relay URL", err, sizeof(err));
+		http_error(c, 400, "invalid_field", "field \"relay.url\": %s "
+		    "(relay.starttls changes the TLS mode)", err);
+		goto fail;
+	}
 	if (ca && json_is_string(ca)) {
 		const char *p = json_string_value(ca);
 

@@ -44,6 +44,7 @@ class FakeImap(socketserver.ThreadingTCPServer):
         self.idle_commands = 0    # IDLE commands seen
         self.fetched = []         # UIDs whose FETCH was answered
         self.stores = []          # UID sets of the UID STORE commands
+        self.logins = []          # the arguments of each LOGIN
         srv = self
 
         class H(socketserver.StreamRequestHandler):
@@ -161,6 +162,8 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             continue
                     elif cmd == "UID" and sub == "STORE":
                         srv.stores.append(words[2])
+                    elif cmd == "LOGIN":
+                        srv.logins.append(rest[len(words[0]) + 1:])
                     elif cmd == "LOGOUT":
                         self.out("* BYE bye")
                         self.out("%s OK done" % tag)

@@ -322,6 +322,45 @@ def test_api_sets_imap_without_showing_the_password(tame, dovecot):
         == 0o600
 
 
+def test_stored_password_goes_to_no_other_server_or_user(tame, dovecot):
+    """A URL without a password keeps the stored one only for the same
+    TLS mode, host, port and user: pointed at another server (or user,
+    or TLS mode), the password must come with it, or it would be sent
+    there, perhaps in clear."""
+    other = FakeImap("good", [imap_message(1, "other")])
+    try:
+        connect(tame, dovecot.url())
+        mid = tame.mailbox_id()
+        for url in ("imap://joe@127.0.0.1:%d/INBOX" % other.port,
+                    "imap://someone-else@127.0.0.1:%d/INBOX" % dovecot.port,
+                    "imap://joe@127.0.0.1:%d/INBOX?starttls" % dovecot.port,
+                    "imaps://joe@127.0.0.1:%d/INBOX" % dovecot.port):
+            st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid,
+                                   {"imap": {"url": url}})
+            assert st == 400, (url, body)
+            assert "needs its password" in body["error"]["message"], body
+        r = tame.cli("mailbox", "set", "--address", MAILBOX, "--imap",
+                     "imap://joe@127.0.0.1:%d/INBOX" % other.port,
+                     check=False)
+        assert r.returncode == 65 and "needs its password" in r.err, r
+        # the same server and user keep it, in another folder too
+        st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid, {
+            "imap": {"url": "imap://joe@127.0.0.1:%d/Archive"
+                     % dovecot.port}})
+        assert st == 200 and body["imap"]["folder"] == "Archive", body
+        # with its own password, another server is fine
+        st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mid, {
+            "imap": {"url": "imap://joe:other-pw@127.0.0.1:%d/INBOX"
+                     % other.port}})
+        assert st == 200, body
+        tame.wait_ticket("other 1", timeout=10)
+        assert other.logins and all(PASSWORD not in ln and "s3cret" not in
+                                    ln for ln in other.logins), other.logins
+        assert "other-pw" in other.logins[0]
+    finally:
+        other.close()
+
+
 # ---------------------------------------------------------------- IDLE
 
 def idle_up(tame, address=MAILBOX):

@@ -417,9 +417,11 @@ def test_implicit_tls_and_no_starttls(tame, relay, cert):
     assert mb["relay"]["tls"] == "none"
     st, _, ans = try_send(tame, mb["id"])
     assert ans["ok"] is False and ans["error"] == "the relay wants a login"
-    # starttls true: works, alone or beside a URL without ?starttls
-    mb = patch_relay(tame, mb["id"], {"starttls": True})
-    assert mb["relay"]["tls"] == "starttls"
+    # starttls true: works beside a URL without ?starttls; alone, it
+    # changes the TLS mode the stored password was given for
+    st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mb["id"],
+                           {"relay": {"starttls": True}})
+    assert st == 400 and "needs its password" in body["error"]["message"]
     mb = patch_relay(tame, mb["id"], {"url": relay.url(query=""),
                                       "starttls": True})
     assert mb["relay"]["tls"] == "starttls"
@@ -560,6 +562,42 @@ def test_relay_fields_checked(tame, relay):
                            {"name": "Renamed", "relay": {"url": "ftp://x"}})
     assert_error(st, body, 400)
     assert tame.get("/api/v1/mailboxes/%d" % mbid)["name"] == "Support"
+
+
+def test_stored_password_goes_to_no_other_server(tame, sink, relay, cert):
+    """A relay URL without a password keeps the stored one only for the
+    same TLS mode, host, port and user: the same user at another server,
+    or the same server without TLS, would otherwise get the password,
+    perhaps in clear."""
+    from urllib.parse import quote
+    mb = add_mailbox(tame, {"url": relay.url(), "ca_file": cert[0]})
+    user = quote(USER, safe="")
+    for url in ("smtp://%s@127.0.0.1:%d?starttls" % (user, sink.port),
+                "smtp://%s@127.0.0.1:%d" % (user, relay.port),
+                "smtps://%s@127.0.0.1:%d" % (user, relay.port),
+                "smtp://%s@localhost:%d?starttls" % (user, relay.port)):
+        st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mb["id"],
+                               {"relay": {"url": url}})
+        assert st == 400, (url, body)
+        assert "needs its password" in body["error"]["message"], body
+    # dropping STARTTLS without the URL is the same change
+    st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mb["id"],
+                           {"relay": {"starttls": False}})
+    assert st == 400 and "needs its password" in body["error"]["message"], \
+        body
+    r = tame.cli("mailbox", "set", "--address", OTHER, "--relay",
+                 "smtp://%s@127.0.0.1:%d?starttls" % (user, sink.port),
+                 check=False)
+    assert r.returncode == 65 and "needs its password" in r.err, r
+    got = tame.get("/api/v1/mailboxes/%d" % mb["id"])["relay"]
+    assert got["port"] == relay.port and got["tls"] == "starttls", got
+    # the URL as shown keeps it
+    assert patch_relay(tame, mb["id"], {"url": relay.url(password=None)})[
+        "relay"]["has_password"] is True
+    tid = ticket_for(tame, OTHER, "Still the right relay")
+    tame.reply(tid, "Answer.")
+    assert relay.wait_count(1)[0]["auth_user"] == USER
+    assert not [c for c in sink.commands if c.upper().startswith("AUTH")]
 
 
 # ---------------------------------------------------------------- CLI

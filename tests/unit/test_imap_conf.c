@@ -221,6 +221,35 @@ test_answers(void **state)
 	buf_free(&c.body);
 }
 
+static void
+test_change_keeps_password_for_the_same_login(void **state)
+{
+	struct imap_conf c;
+	char err[256] = "";
+
+	parse_ok("imaps://joe:hunter2@mail.example.com/INBOX", &c);
+	assert_int_equal(imap_conf_change_url("imaps://joe@mail.example.com:"
+	    "993/Archive", &c, err, sizeof(err)), TAME_OK);
+	assert_null(c.password);
+	assert_string_equal(c.folder, "Archive");
+	/* another server, user or TLS mode: the password must come too */
+	assert_int_equal(imap_conf_change_url("imap://someone-else@otherhost/"
+	    "INBOX", &c, err, sizeof(err)), TAME_EINVAL);
+	assert_non_null(strstr(err, "needs its password"));
+	imap_conf_clear(&c);
+	parse_ok("imaps://joe:hunter2@mail.example.com/INBOX", &c);
+	assert_int_equal(imap_conf_change_url("imap://joe@mail.example.com:"
+	    "993/INBOX", &c, err, sizeof(err)), TAME_EINVAL);
+	imap_conf_clear(&c);
+	parse_ok("imaps://joe:hunter2@mail.example.com/INBOX", &c);
+	assert_int_equal(imap_conf_change_url("imaps://ann@mail.example.com/"
+	    "INBOX", &c, err, sizeof(err)), TAME_EINVAL);
+	assert_int_equal(imap_conf_change_url("imap://ann:pw@otherhost/INBOX",
+	    &c, err, sizeof(err)), TAME_OK);
+	assert_string_equal(c.password, "pw");
+	imap_conf_clear(&c);
+}
+
 int
 main(void)
 {
@@ -231,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_url_shown_without_password),
 		cmocka_unit_test(test_mutf7),
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_change_keeps_password_for_the_same_login),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

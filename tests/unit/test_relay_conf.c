@@ -120,6 +120,39 @@ test_url_shown_without_password(void **state)
 	buf_free(&b);
 }
 
+static void
+test_change_keeps_password_for_the_same_login(void **state)
+{
+	struct relay_conf c;
+	char err[256] = "";
+
+	parse_ok("smtp://joe:hunter2@relay.example.com?starttls", &c);
+	/* the URL as shown: the stored password stays (NULL keeps it) */
+	assert_int_equal(relay_conf_change_url("smtp://joe@RELAY.example.com:"
+	    "587?starttls", &c, err, sizeof(err)), TAME_OK);
+	assert_null(c.password);
+	/* another host: refused */
+	assert_int_equal(relay_conf_change_url("smtp://joe@evil.example?"
+	    "starttls", &c, err, sizeof(err)), TAME_EINVAL);
+	assert_non_null(strstr(err, "needs its password"));
+	relay_conf_clear(&c);
+	/* no TLS any more: refused too */
+	parse_ok("smtp://joe:hunter2@relay.example.com?starttls", &c);
+	assert_int_equal(relay_conf_change_url("smtp://joe@relay.example.com"
+	    ":587", &c, err, sizeof(err)), TAME_EINVAL);
+	relay_conf_clear(&c);
+	/* a new password goes anywhere; no user needs none */
+	parse_ok("smtp://joe:hunter2@relay.example.com?starttls", &c);
+	assert_int_equal(relay_conf_change_url("smtp://ann:pw@other.example",
+	    &c, err, sizeof(err)), TAME_OK);
+	assert_string_equal(c.password, "pw");
+	assert_int_equal(relay_conf_change_url("smtp://127.0.0.1:25", &c, err,
+	    sizeof(err)), TAME_OK);
+	assert_null(c.user);
+	assert_null(c.password);
+	relay_conf_clear(&c);
+}
+
 int
 main(void)
 {
@@ -127,6 +160,7 @@ main(void)
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_url_refused),
 		cmocka_unit_test(test_url_shown_without_password),
+		cmocka_unit_test(test_change_keeps_password_for_the_same_login),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

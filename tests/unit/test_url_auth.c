@@ -192,6 +192,30 @@ test_messages(void **state)
 	    TAME_EINVAL);
 }
 
+static void
+test_keep_password(void **state)
+{
+	/* the same TLS mode, host (any case), port and user keep it */
+	assert_int_equal(url_auth_keep_password(1, "mail.example.com", 993,
+	    "joe", 1, "MAIL.example.com", 993, "joe"), URL_AUTH_OK);
+	assert_int_equal(url_auth_keep_password(0, "h", 25, NULL, 0, "h", 25,
+	    NULL), URL_AUTH_OK);
+	/* any change asks for the password */
+	assert_int_equal(url_auth_keep_password(1, "h", 993, "joe", 0, "h",
+	    993, "joe"), URL_AUTH_PASSWORD);
+	assert_int_equal(url_auth_keep_password(1, "h", 993, "joe", 1, "g",
+	    993, "joe"), URL_AUTH_PASSWORD);
+	assert_int_equal(url_auth_keep_password(1, "h", 993, "joe", 1, "h",
+	    994, "joe"), URL_AUTH_PASSWORD);
+	assert_int_equal(url_auth_keep_password(1, "h", 993, "joe", 1, "h",
+	    993, "Joe"), URL_AUTH_PASSWORD);
+	assert_int_equal(url_auth_keep_password(1, "h", 993, NULL, 1, "h",
+	    993, "joe"), URL_AUTH_PASSWORD);
+	/* nothing stored: nothing to keep */
+	assert_int_equal(url_auth_keep_password(0, NULL, 0, NULL, 0, "h", 25,
+	    "joe"), URL_AUTH_PASSWORD);
+}
+
 int
 main(void)
 {
@@ -201,6 +225,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_keep_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
