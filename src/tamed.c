@@ -239,6 +239,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "tamed: bad relay URL: %s\n", why);
 			return 1;
 		}
+		if (relay_conf_login_in_clear(&rc_))
+			tame_log(TAME_LOG_WARN, "relay %s is on another machine "
+			    "and has a login: STARTTLS is required for it (a "
+			    "relay without it keeps the replies waiting)",
+			    rc_.host);
 		relay_conf_clear(&rc_);
 	}
 	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)

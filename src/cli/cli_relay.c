@@ -41,6 +41,10 @@ apply_opts(struct relay_conf *c, int argc, char **argv, int stored)
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;
 	}
+	if (relay_conf_login_in_clear(c)) {
+		fprintf(stderr, "tame: %s\n", RELAY_LOGIN_TLS);
+		return EX_DATAERR_;
+	}
 	if (!ca)
 		return 0;
 	if (strcmp(ca, "none") != 0) {

@@ -146,6 +146,14 @@ relay_conf_change_url(const char *url, struct relay_conf *c, char *err,
 	return rc;
 }
 
+/* See relay_conf.h. */
+int
+relay_conf_login_in_clear(const struct relay_conf *c)
+{
+	return c->user && *c->user && c->tls == RELAY_TLS_NONE &&
+	    (!c->host || !url_auth_loopback(c->host));
+}
+
 /* Appends s percent-encoded (all but unreserved characters). */
 static enum tame_err
 pct_encode(const char *s, struct buf *out)

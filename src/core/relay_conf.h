@@ -57,6 +57,14 @@ enum tame_err relay_conf_parse_url(const char *url, struct relay_conf *c,
 enum tame_err relay_conf_change_url(const char *url, struct relay_conf *c,
     char *err, size_t errlen);
 
+/* 1 when c logs in (has a user) over plain text (RELAY_TLS_NONE) to a
+ * host that is not this machine's loopback (url_auth_loopback): the
+ * password would cross a network in clear. */
+int relay_conf_login_in_clear(const struct relay_conf *c);
+/* Why such a relay is refused, for the admin. */
+#define RELAY_LOGIN_TLS "a login to a relay on another machine needs TLS: " \
+	"smtps:// or smtp://...?starttls (plain smtp:// only for localhost)"
+
 /* Appends the URL of c without the password to out (the form shown by
  * the API and the admin page). */
 enum tame_err relay_conf_url(const struct relay_conf *c, struct buf *out);

@@ -8,6 +8,8 @@
  * a new command), a host is a name or a bracketed IPv6 address that
  * tame_url_host_ok() accepts, and a port is 1 to 65535.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +138,21 @@ url_auth_keep_password(int tls_was, const char *host_was, int port_was,
 	    (user && strcmp(user_was, user) != 0))
 		return URL_AUTH_PASSWORD;
 	return URL_AUTH_OK;
+}
+
+/* See url_auth.h. */
+int
+url_auth_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* See url_auth.h. */

@@ -79,6 +79,10 @@ enum url_auth_why url_auth_keep_password(int tls_was, const char *host_was,
     int port_was, const char *user_was, int tls, const char *host, int port,
     const char *user);
 
+/* 1 when host names this machine's loopback interface: localhost,
+ * 127.0.0.0/8 or ::1, where nothing crosses a network. */
+int url_auth_loopback(const char *host);
+
 /* Writes why into err (errlen bytes) as "WHAT: what is wrong", what
  * being the caller's name for the URL ("IMAP URL"); the message names
  * no part of the URL. Returns TAME_ENOMEM for URL_AUTH_NOMEM, else

@@ -224,6 +224,11 @@ http_relay_parse(struct http_ctx *c, int64_t mailbox_id, json_t *relay,
 		    "(relay.starttls changes the TLS mode)", err);
 		goto fail;
 	}
+	if (relay_conf_login_in_clear(out)) {
+		http_error(c, 400, "invalid_field", "field \"relay.url\": %s",
+		    RELAY_LOGIN_TLS);
+		goto fail;
+	}
 	if (ca && json_is_string(ca)) {
 		const char *p = json_string_value(ca);
 
@@ -304,9 +309,9 @@ compose_test(const struct mailbox *mb, const char *to, struct buf *raw)
  * of everything it sends with, so nothing it reads goes away meanwhile
  * (the request, the outbox at shutdown). */
 struct test_send {
-	struct relay_conf relay;
+	struct relay_conf relay;  /* the mailbox's, or the --relay URL's */
 	int own;                  /* relay is the mailbox's */
-	char *url, *from, *to;
+	char *from, *to;
 	int64_t mailbox_id;
 	struct buf raw;
 };
@@ -317,7 +322,6 @@ test_send_free(void *arg)
 	struct test_send *t = arg;
 
 	relay_conf_clear(&t->relay);
-	free(t->url);
 	free(t->from);
 	free(t->to);
 	buf_free(&t->raw);
@@ -333,8 +337,8 @@ test_send_job(void *arg)
 	const char *which = t->own ? "mailbox" : "global";
 
 	memset(&job, 0, sizeof(job));
-	job.relay = t->own ? &t->relay : NULL;
-	job.url = t->url;
+	job.relay = &t->relay;
+	job.try_tls = !t->own;
 	job.mail_from = t->from;
 	job.rcpts = t->to;
 	job.raw = t->raw.data;
@@ -404,7 +408,8 @@ http_relay_test_send(struct http_ctx *c)
 		goto out;
 	}
 	if (!(t = calloc(1, sizeof(*t))) ||
-	    (!own && !(t->url = tame_strdup(outbox_global_relay(c->outbox)))) ||
+	    (!own && relay_conf_parse_url(outbox_global_relay(c->outbox),
+	    &relay, NULL, 0)) ||
 	    !(t->from = tame_strdup(mb.address)) ||
 	    !(t->to = tame_strdup(to))) {
 		if (t)

@@ -46,6 +46,7 @@ struct outbox {
 	int kicked;
 	int relay_new;           /* a relay may be there now (start, set) */
 	char *relay;
+	struct relay_conf global; /* relay, parsed: its TLS mode and login */
 	struct store *store;
 	int64_t retry_base_ms;
 	/* the outbox thread's own: the item sent but not yet marked so,
@@ -160,8 +161,8 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 		    "tamed runs without --relay");
 		return 3;
 	}
-	job.relay = src == TAME_OK ? &rc : NULL;
-	job.url = ob->relay;
+	job.relay = src == TAME_OK ? &rc : &ob->global;
+	job.try_tls = src != TAME_OK;
 	job.mail_from = it->mail_from;
 	job.rcpts = it->rcpts;
 	job.raw = it->raw.data;
@@ -374,6 +375,8 @@ outbox_start(const char *datadir, const char *relay, struct outbox **out)
 		rc = TAME_ENOMEM;
 		goto fail;
 	}
+	if (relay && (rc = relay_conf_parse_url(relay, &ob->global, NULL, 0)))
+		goto fail;
 	if ((rc = store_open(datadir, 0, &ob->store)))
 		goto fail;
 	if (pthread_create(&ob->thread, NULL, outbox_main, ob) != 0) {
@@ -384,6 +387,7 @@ outbox_start(const char *datadir, const char *relay, struct outbox **out)
 	*out = ob;
 	return TAME_OK;
 fail:
+	relay_conf_clear(&ob->global);
 	free(ob->relay);
 	free(ob);
 	return rc;
@@ -433,6 +437,7 @@ outbox_stop(struct outbox *ob)
 	store_close(ob->store);
 	pthread_mutex_destroy(&ob->mu);
 	pthread_cond_destroy(&ob->cv);
+	relay_conf_clear(&ob->global);
 	free(ob->relay);
 	free(ob);
 }

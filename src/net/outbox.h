@@ -17,9 +17,10 @@
 
 struct outbox;
 
-/* relay: "smtp://host:port" or "smtps://..."; NULL = no global relay:
- * items of mailboxes without a relay of their own (store_relay_*) stay
- * queued (and are sent once a relay is configured). */
+/* relay: a relay URL as relay_conf_parse_url() reads it (TAME_EINVAL
+ * otherwise: tamed checks it first); NULL = no global relay: items of
+ * mailboxes without a relay of their own (store_relay_*) stay queued
+ * (and are sent once a relay is configured). */
 enum tame_err outbox_start(const char *datadir, const char *relay,
     struct outbox **out);
 /* Wakes the sender now (a new item was queued). Thread-safe; ob may be

@@ -2,9 +2,10 @@
  * smtp_client.c - one message to an SMTP relay. See smtp_client.h.
  *
  * SMTP submission is done by libcurl (RFC 5321; RFC 3207 STARTTLS,
- * required for a mailbox relay set to starttls and tried for the global
- * relay; RFC 8314 implicit TLS for smtps; RFC 4954 AUTH with the
- * mechanisms the relay offers, PLAIN and LOGIN among them). A
+ * required for a relay set to starttls or logged in to on another
+ * machine, and tried for a plain global relay; RFC 8314 implicit TLS
+ * for smtps; RFC 4954 AUTH with the mechanisms the relay offers, PLAIN
+ * and LOGIN among them). A
  * certificate is checked against the system CAs or the relay's own CA
  * file, and its name against the host.
  */
@@ -238,6 +239,8 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	enum smtp_client_result result;
 	CURLcode cc;
 	long code = 0;
+	/* a password goes over a network only with TLS */
+	int must_tls = relay_conf_login_in_clear(r);
 	CURL *c = NULL;
 
 	error[0] = detail[0] = '\0';
@@ -247,7 +250,7 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	    (int)strcspn(job->rcpts ? job->rcpts : "", ","),
 	    job->rcpts ? job->rcpts : "");
 	buf_init(&url, TAME_IMAP_URL_MAX * 4);
-	if (r ? relay_conf_curl_url(r, &url) != TAME_OK : !job->url) {
+	if (relay_conf_curl_url(r, &url) != TAME_OK) {
 		snprintf(error, errlen, "no relay");
 		result = SMTP_CLIENT_RETRY;
 		goto out;
@@ -259,23 +262,23 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 		goto out;
 	}
 	snprintf(from, sizeof(from), "<%s>", job->mail_from);
-	curl_easy_setopt(c, CURLOPT_URL, r ? buf_str(&url) : job->url);
+	curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->len);
-	if (!r)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-	else if (r->tls == RELAY_TLS_STARTTLS)
+	if (r->tls == RELAY_TLS_STARTTLS || must_tls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (r && r->user && *r->user) {
+	else if (r->tls == RELAY_TLS_NONE && job->try_tls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	if (r->user && *r->user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->password ?
 		    r->password : "");
 	}
-	if (r && r->ca_file)
+	if (r->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, job->timeout_s < 30 ?
 	    job->timeout_s : 30L);
@@ -309,7 +312,9 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 		goto out;
 	}
 	snprintf(error, errlen, "%s", reason(cc, code, cerr));
-	snprintf(detail, detlen, "%s%s%s (relay %s%s)%s%s",
+	snprintf(detail, detlen, "%s%s%s%s (relay %s%s)%s%s", must_tls &&
+	    cc == CURLE_USE_SSL_FAILED ? "a login to a relay on another "
+	    "machine goes only over TLS (smtps:// or ?starttls): " : "",
 	    curl_easy_strerror(cc), *cerr ? ": " : "", cerr,
 	    talk.last[0] ? "said: " : "answered nothing", talk.last,
 	    talk.refused.len ? "; it refused " : "",

@@ -22,10 +22,10 @@ enum smtp_client_result {
 };
 
 struct smtp_client_job {
-	const struct relay_conf *relay;  /* the mailbox's relay, or NULL */
-	const char *url;                 /* used when relay is NULL: the
-	                                    --relay URL (STARTTLS when the
-	                                    relay offers it) */
+	const struct relay_conf *relay;  /* the mailbox's relay, or tamed's
+	                                    --relay */
+	int try_tls;                     /* plain smtp:// uses STARTTLS when
+	                                    the relay offers it (--relay) */
 	const char *mail_from;
 	const char *rcpts;               /* addresses joined by ',' */
 	const char *raw;                 /* the message, CRLF line ends */
@@ -47,7 +47,11 @@ struct smtp_client_job {
 	void *sent_arg;
 };
 
-/* Sends job. error (errlen bytes) gets the plain-language reason and
+/* Sends job. A login to a relay on another machine goes only over TLS:
+ * a plain smtp:// relay with a user is sent to with STARTTLS required,
+ * and one that does not offer it keeps the mail (SMTP_CLIENT_RETRY),
+ * its password unsent. error (errlen bytes) gets the plain-language
+ * reason and
  * detail (detlen bytes) what libcurl and the relay said (its last reply
  * line). When sent, error is "" and detail names the recipients the
  * relay refused while taking the others ("" when none). Names no

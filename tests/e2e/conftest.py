@@ -600,14 +600,16 @@ class SmtpSink:
     hang: None, or {"stage": "data"|"dot"|"quit", "seconds": N}: wait
     that long before answering DATA, the final "." (the message counts
     only once answered) or QUIT; data_seen counts the messages whose "."
-    came."""
+    came. auth: offer AUTH PLAIN (without STARTTLS) and take any
+    login. host: the address to listen on."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, host="127.0.0.1"):
         self.port = port or free_port()
         self.messages = []
         self.commands = []
         self.fail = None
         self.hang = None
+        self.auth = False
         self.data_seen = 0
         self.lock = threading.Lock()
         sink = self
@@ -638,10 +640,19 @@ class SmtpSink:
                     if verb == "EHLO":
                         self.reply("250-sink.test")
                         self.reply("250-PIPELINING")
+                        if sink.auth:
+                            self.reply("250-AUTH PLAIN")
                         self.reply("250-8BITMIME")
                         self.reply("250 SIZE 52428800")
                     elif verb == "HELO":
                         self.reply("250 sink.test")
+                    elif verb == "AUTH" and sink.auth:
+                        if len(cmd.split()) < 3:
+                            self.reply("334 ")
+                            with sink.lock:
+                                sink.commands.append(
+                                    self.rfile.readline().decode().strip())
+                        self.reply("235 2.7.0 ok")
                     elif verb == "MAIL":
                         if f and f["stage"] == "mail":
                             self.reply("%d %s" % (f["code"], f["text"]))
@@ -710,7 +721,7 @@ class SmtpSink:
             allow_reuse_address = True
             daemon_threads = True
 
-        self.server = Server(("127.0.0.1", self.port), Handler)
+        self.server = Server((host, self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.05},
                                        daemon=True)

@@ -963,6 +963,73 @@ def test_relay_from_the_environment_and_its_password_never_logged(
         sink.stop()
 
 
+def test_global_relay_with_starttls_in_its_url_requires_it(tame_data):
+    """TAME_RELAY=smtp://...?starttls requires STARTTLS, as the README
+    says: a relay that does not offer it gets no login and no mail (the
+    reply waits, saying why). Before, ?starttls was ignored and the
+    password went in clear."""
+    tame = tame_data
+    sink = SmtpSink()
+    sink.auth = True
+    try:
+        tame.start(relay=False, env={
+            "TAME_RELAY": "smtp://bob:Sup3rSecretPW@127.0.0.1:%d?starttls"
+            % sink.port})
+        tid, _ = open_ticket(tame, "STARTTLS required")
+        out = tame.reply(tid, "Only over TLS.")
+        d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+            delivery(tame, tid, out["id"])), what="the reply's error")
+        assert d["state"] == "queued" and "STARTTLS" in d["error"], d
+        settle(0.5)
+        assert sink.messages == []
+        assert not [c for c in sink.commands if c.upper().startswith(
+            "AUTH")], sink.commands
+    finally:
+        sink.stop()
+
+
+def test_login_goes_to_another_machine_only_over_tls(tame_data):
+    """A relay named by anything but localhost, 127.x or ::1 is taken
+    for another machine: a login there goes only over TLS, so a plain
+    smtp:// relay with a password is asked for STARTTLS, and one that
+    does not offer it never sees the password. On localhost the same
+    URL logs in as before."""
+    import socket
+    name = socket.gethostname()
+    try:
+        addr = socket.gethostbyname(name)
+    except OSError:
+        pytest.skip("the host name %s does not resolve here" % name)
+    tame = tame_data
+    far = SmtpSink(host=addr)
+    far.auth = True
+    near = SmtpSink()
+    near.auth = True
+    try:
+        tame.start(relay=False, env={
+            "TAME_RELAY": "smtp://bob:Sup3rSecretPW@%s:%d" % (name,
+                                                              far.port)})
+        tid, _ = open_ticket(tame, "Login over TLS only")
+        out = tame.reply(tid, "Not in clear.")
+        d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+            delivery(tame, tid, out["id"])), what="the reply's error")
+        assert d["state"] == "queued", d
+        assert "a login to a relay on another machine" in d["error"], d
+        assert "STARTTLS" in d["error"], d
+        assert far.messages == [] and not [
+            c for c in far.commands if c.upper().startswith("AUTH")]
+        assert "Sup3rSecretPW" not in tame.log_text()
+        tame.stop()
+        tame.start(relay=False, env={
+            "TAME_RELAY": "smtp://bob:Sup3rSecretPW@127.0.0.1:%d"
+            % near.port})
+        near.wait_count(1, timeout=30)
+        assert [c for c in near.commands if c.upper().startswith("AUTH")]
+    finally:
+        far.stop()
+        near.stop()
+
+
 def test_health_says_when_replies_wait_or_the_disk_fills(tame_data):
     # a monitor sees a stuck outbox (here the relay is down) and a disk
     # nearly full, not just "ok" while nothing goes out

@@ -600,6 +600,34 @@ def test_stored_password_goes_to_no_other_server(tame, sink, relay, cert):
     assert not [c for c in sink.commands if c.upper().startswith("AUTH")]
 
 
+def test_login_in_clear_to_another_machine_is_refused(tame, relay):
+    """A mailbox relay that would send its password in clear over a
+    network is refused when it is set: plain smtp:// with a login is for
+    a relay on this machine."""
+    for url in ("smtp://u:pw@smtp.example.com:25",
+                "smtp://u:pw@192.0.2.7:587"):
+        st, _, body = tame.api("POST", "/api/v1/mailboxes", {
+            "address": "clear@example.com", "name": "Clear",
+            "relay": {"url": url}})
+        assert st == 400 and "needs TLS" in body["error"]["message"], body
+        r = tame.cli("mailbox", "add", "--address", "clear@example.com",
+                     "--name", "Clear", "--relay", url, check=False)
+        assert r.returncode == 65 and "needs TLS" in r.err, r
+    assert "clear@example.com" not in str(tame.get("/api/v1/mailboxes"))
+    mb = add_mailbox(tame, {"url": "smtp://u:pw@smtp.example.com:25",
+                            "starttls": True})
+    assert mb["relay"]["tls"] == "starttls"
+    st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" % mb["id"], {
+        "relay": {"url": "smtp://u:pw@smtp.example.com:25",
+                  "starttls": False}})
+    assert st == 400 and "needs TLS" in body["error"]["message"], body
+    # on this machine, and without a login, plain text is fine
+    add_mailbox(tame, {"url": "smtp://u:pw@localhost:%d" % relay.port},
+                address="near@example.com")
+    add_mailbox(tame, {"url": "smtp://smtp.example.com:25"},
+                address="nologin@example.com")
+
+
 # ---------------------------------------------------------------- CLI
 
 def test_cli_sets_and_removes_the_relay(tame, sink, relay, cert):

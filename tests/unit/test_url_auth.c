@@ -216,6 +216,21 @@ test_keep_password(void **state)
 	    "joe"), URL_AUTH_PASSWORD);
 }
 
+static void
+test_loopback(void **state)
+{
+	assert_true(url_auth_loopback("localhost"));
+	assert_true(url_auth_loopback("LocalHost"));
+	assert_true(url_auth_loopback("127.0.0.1"));
+	assert_true(url_auth_loopback("127.3.2.1"));
+	assert_true(url_auth_loopback("::1"));
+	assert_false(url_auth_loopback("128.0.0.1"));
+	assert_false(url_auth_loopback("127.0.0.1.example.com"));
+	assert_false(url_auth_loopback("localhost.example.com"));
+	assert_false(url_auth_loopback("::2"));
+	assert_false(url_auth_loopback("smtp.example.com"));
+}
+
 int
 main(void)
 {
@@ -226,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_keep_password),
+		cmocka_unit_test(test_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
