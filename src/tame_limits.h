@@ -174,11 +174,13 @@
 /* Longest wait before retrying a failing mailbox (doubling from the
  * poll interval), so a wrong password does not hammer the server. */
 #define TAME_IMAP_BACKOFF_MAX_MS    (5 * 60 * 1000)
-/* A message the server answers NO to (throttled, busy, broken) is
- * fetched again in the next rounds, after the back-off; refused in this
- * many rounds in a row, it is left on the server with an error that
- * stays, so that the rest of the folder comes in. With the default poll
- * interval that is about a minute. */
+/* A message the server answers NO to (throttled, busy, broken), or
+ * whose FETCH fails otherwise once the connection is up (dropped in
+ * the middle, BYE, no message in the answer), is fetched again in the
+ * next rounds, after the back-off; failed in this many rounds in a row,
+ * it is left on the server with an error that stays, so that the rest
+ * of the folder comes in. With the default poll interval that is about
+ * a minute. */
 #define TAME_IMAP_REFUSED_ROUNDS    6
 
 /* Queue intelligence: trends, tone, flags (src/net/intel.c). */

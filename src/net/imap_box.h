@@ -58,8 +58,8 @@ struct imap_box {
 	int fails;               /* rounds failed in a row (back-off) */
 	int watch;               /* recorded: 0 not yet, 1 poll, 2 idle */
 	int sticky;              /* a message was left: keep the error */
-	/* FETCHes the server answered NO, and in how many rounds in a
-	 * row: one per connection that fetches */
+	/* FETCHes that failed (a NO, a dropped connection...), and in
+	 * how many rounds in a row: one per connection that fetches */
 	int64_t refused_uid[TAME_IMAP_HELPERS + 1];
 	int refused_rounds[TAME_IMAP_HELPERS + 1];
 	const char *shown_err;   /* the error last stored, NULL = fine */

@@ -139,6 +139,68 @@ left_on_server(struct imap_box *b, struct imap_slot *s, const char *err,
 	b->sticky = 1;
 }
 
+/* One more round in which the FETCH of uid failed; answers how many in
+ * a row. Each connection may meet one in a round: its count, else the
+ * place of the least counted. */
+static int
+failed_round(struct imap_box *b, int64_t uid)
+{
+	size_t i, k;
+
+	for (i = k = 0; i < NREFUSED; i++) {
+		if (b->refused_uid[i] == uid)
+			break;
+		if (b->refused_rounds[i] < b->refused_rounds[k])
+			k = i;
+	}
+	if (i == NREFUSED) {
+		i = k;
+		b->refused_uid[i] = uid;
+		b->refused_rounds[i] = 0;
+	}
+	if (++b->refused_rounds[i] < TAME_IMAP_REFUSED_ROUNDS)
+		return b->refused_rounds[i];
+	b->refused_uid[i] = 0;
+	b->refused_rounds[i] = 0;
+	return TAME_IMAP_REFUSED_ROUNDS;
+}
+
+/* The FETCH of uid worked: its failures are no longer in a row. */
+static void
+fetched(struct imap_box *b, int64_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < NREFUSED; i++)
+		if (b->refused_uid[i] == uid)
+			b->refused_uid[i] = b->refused_rounds[i] = 0;
+}
+
+/* 1 when a failure with cc may be the message's: the connection was up
+ * and logged in (a server that cannot be reached, or refuses the login
+ * or the certificate, says nothing about the message asked for). */
+static int
+message_fault(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_ABORTED_BY_CALLBACK:
+	case CURLE_FAILED_INIT:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* See imap_fetch.h. */
 int
 imap_fetch_finish(struct imap_box *b, struct imap_client *c,
@@ -146,11 +208,12 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 {
 	/* no mail is empty: a blank ticket would stand for it and the
 	 * real one be marked seen */
-	int empty = cc == CURLE_OK && c->body.len == 0;
-	size_t i, k;
+	int empty = cc == CURLE_OK && c->body.len == 0, n;
 	char d[sizeof(((struct imap_box *)0)->detail)];
+	const char *err;
 
 	if (cc == CURLE_OK && !empty) {
+		fetched(b, uid);
 		imap_act_submit(b, s, &c->body);
 		return 0;
 	}
@@ -181,25 +244,12 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 		/* a NO or BAD (throttled, busy, a server bug): not gone,
 		 * so fetched again in a later round; only a message the
 		 * server keeps refusing is left, so that the rest of the
-		 * folder still comes in. Each connection may meet one in a
-		 * round: its count, else the place of the least counted */
-		for (i = k = 0; i < NREFUSED; i++) {
-			if (b->refused_uid[i] == uid)
-				break;
-			if (b->refused_rounds[i] < b->refused_rounds[k])
-				k = i;
-		}
-		if (i == NREFUSED) {
-			i = k;
-			b->refused_uid[i] = uid;
-			b->refused_rounds[i] = 0;
-		}
-		if (++b->refused_rounds[i] >= TAME_IMAP_REFUSED_ROUNDS) {
+		 * folder still comes in */
+		if (failed_round(b, uid) >= TAME_IMAP_REFUSED_ROUNDS) {
 			snprintf(d, sizeof(d), "UID %lld was refused in %d "
 			    "rounds in a row (%s); it is left on the server",
-			    (long long)uid, b->refused_rounds[i], c->last_line);
-			b->refused_uid[i] = 0;
-			b->refused_rounds[i] = 0;
+			    (long long)uid, TAME_IMAP_REFUSED_ROUNDS,
+			    c->last_line);
 			left_on_server(b, s, "server refused the message", d);
 			return 0;
 		}
@@ -213,9 +263,25 @@ imap_fetch_finish(struct imap_box *b, struct imap_client *c,
 		imap_act_settle(b, s, SLOT_FAILED);
 		return 0;
 	}
-	if (!b->err)
-		b->err = imap_client_error(c, cc, b->detail,
-		    sizeof(b->detail));
+	/* anything else in the middle of the message (the connection
+	 * dropped, a BYE, an answer without the message): the same, as a
+	 * server may fail one message the same way every time */
+	err = imap_client_error(c, cc, d, sizeof(d));
+	if (message_fault(cc) && (n = failed_round(b, uid)) >=
+	    TAME_IMAP_REFUSED_ROUNDS) {
+		char why[sizeof(d)];
+
+		snprintf(why, sizeof(why), "%s", d);
+		snprintf(d, sizeof(d), "UID %lld failed in %d rounds in a row "
+		    "(%.40s: %.300s); it is left on the server", (long long)uid,
+		    n, err, why);
+		left_on_server(b, s, err, d);
+		return 0;
+	}
+	if (!b->err) {
+		b->err = err;
+		snprintf(b->detail, sizeof(b->detail), "%s", d);
+	}
 	b->fetch_done = 1;
 	imap_act_settle(b, s, SLOT_FAILED);
 	return 0;

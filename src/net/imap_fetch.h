@@ -65,8 +65,10 @@ void imap_fetch_abort(struct imap_box *b);
 
 /* The FETCH of uid (slot s) on client c finished with cc: hands the
  * message to the ingest queue, passes over it (too large, or gone), or
- * fails the slot and stops the round (b->err). Returns 1 when it is to
- * be asked again (the first "not found"; *retried is set). */
+ * fails the slot and stops the round (b->err); a message whose FETCH
+ * failed in TAME_IMAP_REFUSED_ROUNDS rounds in a row is left on the
+ * server with a lasting error instead. Returns 1 when it is to be
+ * asked again (the first "not found"; *retried is set). */
 int imap_fetch_finish(struct imap_box *b, struct imap_client *c,
     struct imap_slot *s, int64_t uid, int *retried, CURLcode cc);
 

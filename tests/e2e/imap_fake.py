@@ -18,6 +18,10 @@ misbehaves in one of these ways (mode):
   search-far    names each UID twice in SEARCH, and one far past UIDNEXT
   refuse-first  answers the FETCH of UID 1 with NO [UNAVAILABLE], the
                 first `refusals` times (all the time when None)
+  drop-first    closes the connection in the middle of UID 1's literal
+  bye-first     answers the FETCH of UID 1 with BYE and closes
+  flags-first   answers the FETCH of UID 1 with its flags, no message
+                (the other UIDs behave, in these three)
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
 only for what no real server does on purpose. It listens on a free
@@ -37,6 +41,7 @@ class FakeImap(socketserver.ThreadingTCPServer):
         self.mode = mode
         self.refusals = refusals
         self.refused = 0          # FETCHes of UID 1 answered NO
+        self.failed = 0           # FETCHes of UID 1 failed (*-first)
         self.lock = threading.Lock()
         self.messages = [m if isinstance(m, bytes) else m.as_bytes()
                          for m in messages]
@@ -119,6 +124,21 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             self.wfile.flush()
                             return   # closes mid-literal
                         if uid > n:
+                            self.out("%s OK done" % tag)
+                            continue
+                        if uid == 1 and mode == "drop-first":
+                            srv.failed += 1
+                            self.out("* 1 FETCH (UID 1 BODY[] {5000}")
+                            self.wfile.write(b"From: x@example.org\r\n")
+                            self.wfile.flush()
+                            return   # closes mid-literal
+                        if uid == 1 and mode == "bye-first":
+                            srv.failed += 1
+                            self.out("* BYE internal error reading UID 1")
+                            return
+                        if uid == 1 and mode == "flags-first":
+                            srv.failed += 1
+                            self.out("* 1 FETCH (UID 1 FLAGS (\\Recent))")
                             self.out("%s OK done" % tag)
                             continue
                         if (mode == "refuse-first" and uid == 1 and

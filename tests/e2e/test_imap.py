@@ -585,6 +585,37 @@ def test_fetch_refused_every_time_is_left_and_the_rest_comes_in(tame):
         fake.close()
 
 
+@pytest.mark.parametrize("mode,error", [
+    ("drop-first", "connection lost"),
+    ("bye-first", "connection lost"),
+    ("flags-first", "server answered garbage"),
+])
+def test_fetch_failing_every_time_is_left_and_the_rest_comes_in(tame, mode,
+                                                                error):
+    """A message whose FETCH fails the same way round after round (the
+    server drops the connection in the middle of it, says BYE, or sends
+    no message) is left on the server after six rounds, with an error
+    that names it and stays, and the mail after it comes in. Before,
+    the import stopped there for good."""
+    fake = FakeImap(mode, [imap_message(1, mode), imap_message(2, mode)])
+    try:
+        connect(tame, fake.url(), poll_ms=500)
+        wait_subjects(tame, ["%s 2" % mode], timeout=60)
+        assert subjects(tame) == ["%s 2" % mode]
+        assert fake.failed >= 6
+        imap = wait_error(tame, error, timeout=10)
+        assert "UID 1 failed in 6 rounds in a row" in imap[
+            "last_error_detail"], imap
+        assert "left on the server" in imap["last_error_detail"], imap
+        time.sleep(1.5)   # a later good round keeps the error
+        assert imap_of(tame)["last_error"] == error
+        wait_for(lambda: fake.stores, 10, what="the STORE of UID 2")
+        assert all("1" not in s.replace("2", "").split(",")
+                   for s in fake.stores), fake.stores
+    finally:
+        fake.close()
+
+
 def test_search_answer_past_uidnext_or_repeated_is_not_trusted(tame):
     """A UID the server names twice is fetched once; one past its own
     UIDNEXT does not move the import past mail still to come."""
