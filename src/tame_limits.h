@@ -182,6 +182,13 @@
  * of the folder comes in. With the default poll interval that is about
  * a minute. */
 #define TAME_IMAP_REFUSED_ROUNDS    6
+/* An after-import action that fails (a folder to move to that is gone,
+ * no permission to set \Seen) is tried again with each round while the
+ * import goes on; failed in this many rounds in a row, it is given up
+ * until the IMAP settings are saved again, with an error that stays,
+ * and what was imported is recorded as such (left on the server as it
+ * is), so that a restart does not fetch it all again. */
+#define TAME_IMAP_ACT_ROUNDS        6
 
 /* Queue intelligence: trends, tone, flags (src/net/intel.c). */
 /* Messages the intelligence thread reads per round; one transaction

@@ -23,8 +23,14 @@
  * A message the store refuses stops the round: what was committed
  * before it is still acted on and recorded; it and everything after it
  * are fetched again by the next round (the ingest path drops what it
- * already holds). A failed action or record stops the round without
- * recording anything more.
+ * already holds). A failed record stops the round without recording
+ * anything more. A failed action (the server refuses it) acts on
+ * nothing more this round, but the fetching goes on: what is stored
+ * and not acted on stays in pend for the next round, which acts on it
+ * first and fetches after pend_last, so one bad chunk does not hold up
+ * the folder. After TAME_IMAP_ACT_ROUNDS such rounds in a row the
+ * action is given up (act_off) until the settings change: the stored
+ * messages are recorded as they are, with an error that stays.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +73,17 @@ void
 imap_act_reset(struct imap_box *b)
 {
 	b->head = b->nring = b->ring_bytes = 0;	/* no slot is out */
-	b->npend = b->nacting = 0;
+	b->nacting = 0;
 	b->stuck = b->act_busy = b->act_broken = b->act_held = 0;
 	b->ac_synced = 0;
 	b->nacts = b->act = b->act_pos = 0;
-	b->unrecorded = 0;
-	b->pend_last = b->last_uid;
+	/* what the action failed on is acted on first next round */
+	if (!b->act_failed) {
+		b->npend = 0;
+		b->unrecorded = 0;
+		b->pend_last = b->last_uid;
+	}
+	b->act_failed = 0;
 }
 
 /* See imap_act.h. */
@@ -198,18 +209,64 @@ resolve(struct imap_box *b, size_t *pending)
 	}
 }
 
-/* The action failed: nothing more is acted on or recorded this round. */
+/* Recording failed (b->err says why): nothing more is acted on,
+ * recorded or fetched this round. */
 static void
-act_fail(struct imap_box *b, const char *err)
+record_fail(struct imap_box *b)
 {
-	if (err && !b->err) {
-		b->err = err;
-		if (strcmp(err, "out of memory") == 0)
-			snprintf(b->detail, sizeof(b->detail), "-");
-	}
 	b->act_busy = b->act_held = 0;
 	b->act_broken = 1;
 	b->fetch_done = 1;
+}
+
+/* The action failed (err, detail d): nothing more is acted on this
+ * round, but fetching goes on; the chunk goes back to the front of
+ * pend, to be acted on again next round. */
+static void
+act_fail(struct imap_box *b, const char *err, const char *d)
+{
+	b->act_err = err;
+	snprintf(b->act_detail, sizeof(b->act_detail), "%s", d);
+	b->act_busy = b->act_held = 0;
+	b->act_broken = 1;
+	b->act_failed = 1;
+	memmove(b->pend + b->nacting, b->pend, b->npend * sizeof(*b->pend));
+	memcpy(b->pend, b->acting, b->nacting * sizeof(*b->pend));
+	b->npend += b->nacting;
+	b->nacting = 0;
+}
+
+/* A round ends in which the action failed: its error is the round's,
+ * or, the TAME_IMAP_ACT_ROUNDS-th time in a row, the action is given up
+ * and what is stored recorded as it is, with an error that stays. */
+static void
+act_round_failed(struct imap_box *b)
+{
+	char d[sizeof(b->detail)];
+
+	if (++b->act_rounds < TAME_IMAP_ACT_ROUNDS) {
+		if (!b->err) {
+			b->err = b->act_err;
+			snprintf(b->detail, sizeof(b->detail), "%s; the "
+			    "messages stored are acted on again later",
+			    b->act_detail);
+		}
+		return;
+	}
+	snprintf(d, sizeof(d), "the after-import action failed in %d rounds "
+	    "in a row (%.40s: %.250s); it is not tried again until the IMAP "
+	    "settings are saved, and the mail imported meanwhile stays on "
+	    "the server as it is", b->act_rounds, b->act_err, b->act_detail);
+	tame_log(TAME_LOG_WARN, "imap: %s: after-import action given up",
+	    b->conf.address);
+	b->act_off = 1;
+	b->act_failed = 0;
+	b->npend = 0;
+	if (imap_act_record(b, b->pend_last))
+		return;
+	b->shown_err = NULL;
+	imap_box_error(b, "after-import action failed", d);
+	b->sticky = 1;
 }
 
 /* 1 while cl is about to send or sends a custom command: what an action
@@ -238,7 +295,7 @@ act_send(struct imap_box *b)
 	b->act_pos += len + 1;
 	if (imap_client_command(&b->ac, b->uidvalidity, cmd, len) ||
 	    curl_multi_add_handle(b->env->multi, b->ac.easy) != CURLM_OK) {
-		act_fail(b, "out of memory");
+		act_fail(b, "out of memory", "-");
 		return;
 	}
 	b->act_in_multi = 1;
@@ -265,7 +322,7 @@ act_start(struct imap_box *b)
 	if ((!b->ac_synced && buf_addstr(&b->acts, "NOOP\n")) ||
 	    imap_client_actions(&b->cl, b->conf.after, b->acting, b->nacting,
 	    &b->acts, &b->nacts) || b->nacts == 0) {
-		act_fail(b, "out of memory");
+		act_fail(b, "out of memory", "-");
 		return;
 	}
 	if (!b->ac_synced)
@@ -289,11 +346,23 @@ imap_act_tend(struct imap_box *b, int quiet)
 		act_send(b);
 	if (b->act_busy)
 		return 0;
-	if (b->act_broken)
-		return quiet && pending == 0;
+	if (b->act_broken) {
+		if (!quiet || pending)
+			return 0;
+		if (b->act_failed)
+			act_round_failed(b);
+		return 1;
+	}
 	finishing = quiet && b->fetch_done && (b->nring == 0 || b->stuck);
 	if (b->npend && (b->npend >= TAME_IMAP_ACT_CHUNK || finishing)) {
-		act_start(b);
+		if (!b->act_off) {
+			act_start(b);
+			return 0;
+		}
+		/* given up: recorded as it is */
+		b->npend = 0;
+		if (imap_act_record(b, b->pend_last))
+			record_fail(b);
 		return 0;
 	}
 	if (!finishing || pending)
@@ -308,6 +377,9 @@ imap_act_tend(struct imap_box *b, int quiet)
 void
 imap_act_done(struct imap_box *b, CURLcode cc)
 {
+	char d[sizeof(b->act_detail)];
+	const char *err;
+
 	b->act_in_multi = 0;
 	b->act_gen++;	/* even a failed command may have changed something */
 	if (b->reload || b->dead) {
@@ -315,8 +387,8 @@ imap_act_done(struct imap_box *b, CURLcode cc)
 		return;
 	}
 	if (cc != CURLE_OK) {
-		act_fail(b, imap_client_error(&b->ac, cc, b->detail,
-		    sizeof(b->detail)));
+		err = imap_client_error(&b->ac, cc, d, sizeof(d));
+		act_fail(b, err, d);
 		return;
 	}
 	if (++b->act < b->nacts) {
@@ -324,12 +396,13 @@ imap_act_done(struct imap_box *b, CURLcode cc)
 		return;
 	}
 	b->act_busy = 0;
+	b->act_rounds = 0;
 	tame_log(TAME_LOG_DEBUG, "imap: %s: acted on %zu message(s) in %lld "
 	    "ms, last UID %lld", b->conf.address, b->nacting,
 	    (long long)(tame_now_ms() - b->t_act), (long long)b->acting_last);
 	b->nacting = 0;
 	if (imap_act_record(b, b->acting_last))
-		act_fail(b, NULL);
+		record_fail(b);
 }
 
 /* See imap_act.h. */

@@ -134,6 +134,11 @@ box_load(struct imap_box *b)
 		b->uidvalidity = v;
 		b->last_uid = last;
 	}
+	/* the action is tried afresh with the new settings */
+	b->npend = 0;
+	b->unrecorded = 0;
+	b->pend_last = b->last_uid;
+	b->act_failed = b->act_rounds = b->act_off = 0;
 	tame_log(TAME_LOG_INFO, "imap: %s: polling %s folder \"%s\" every "
 	    "%lld ms%s", b->conf.address, b->account, b->conf.folder,
 	    (long long)b->conf.poll_ms, b->last_uid ? ", resuming" : "");
@@ -397,13 +402,15 @@ status_done(struct imap_box *b)
 			    (long long)b->uidvalidity, (long long)v);
 		b->uidvalidity = v;
 		b->probe_uid = b->acted_max = 0;
+		b->npend = 0;	/* UIDs of the old folder */
+		b->pend_last = 0;
 		if (imap_act_record(b, 0)) {
 			stop(b);
 			return;
 		}
 	}
-	b->win_from = b->last_uid + 1;
-	b->pend_last = b->last_uid;
+	/* after what is stored, acted on or not yet (imap_act.c) */
+	b->win_from = b->pend_last + 1;
 	next_window(b);
 }
 
@@ -411,7 +418,7 @@ status_done(struct imap_box *b)
 static void
 search_done(struct imap_box *b)
 {
-	long n = imap_client_parse_search(&b->cl, b->last_uid, b->uidnext,
+	long n = imap_client_parse_search(&b->cl, b->pend_last, b->uidnext,
 	    b->uids, TAME_IMAP_SEARCH_SPAN);
 
 	if (n < 0) {
@@ -572,7 +579,6 @@ box_turn(struct imap_box *b, int64_t now)
 		box_load(b);
 	if (!b->reload && b->cl.easy && now >= b->next_at) {
 		b->woken = 0;	/* this round sees what was announced */
-		b->pend_last = b->last_uid;
 		send_custom(b, STEP_NOOP);
 		return 0;
 	}

@@ -95,13 +95,23 @@ struct imap_box {
 	size_t pending;          /* slots still in the queue, under mu */
 	size_t ring_bytes;       /* of the slots in the ring */
 	int stuck;               /* the store refused the slot at head */
-	int64_t *pend;           /* committed UIDs not yet acted on */
+	int64_t *pend;           /* committed UIDs not yet acted on, also
+	                            from earlier rounds when the action
+	                            failed (act_failed) */
 	size_t npend;
-	int64_t pend_last;       /* the folder is committed up to here */
+	int64_t pend_last;       /* the folder is committed up to here: the
+	                            next round fetches after it, while
+	                            last_uid is where it is also acted on */
 	int64_t *acting;         /* the UIDs the action is for */
 	size_t nacting;
 	int64_t acting_last;     /* recorded once the action is done */
 	int act_busy, act_broken;
+	int act_failed;          /* an action command failed this round:
+	                            pend is kept for the next round */
+	int act_rounds;          /* rounds in a row the action failed */
+	int act_off;             /* given up until the settings change */
+	const char *act_err;     /* why the action failed (static) */
+	char act_detail[256];
 	int act_held;            /* the next command waits for cl (want) */
 	int ac_synced;           /* ac's session knows the round's UIDs */
 	struct buf acts;         /* the action's commands, one a line */

@@ -84,7 +84,7 @@ imap_fetch_start(struct imap_box *b)
 	struct imap_fetcher *f;
 	size_t i;
 
-	if (b->uidnext - 1 - b->last_uid <= TAME_IMAP_HELPER_BACKLOG)
+	if (b->uidnext - 1 - b->pend_last <= TAME_IMAP_HELPER_BACKLOG)
 		return;
 	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
 		f = &b->helpers[i];

@@ -22,6 +22,7 @@ misbehaves in one of these ways (mode):
   bye-first     answers the FETCH of UID 1 with BYE and closes
   flags-first   answers the FETCH of UID 1 with its flags, no message
                 (the other UIDs behave, in these three)
+  store-noperm  answers every UID STORE with NO [NOPERM]
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
 only for what no real server does on purpose. It listens on a free
@@ -182,6 +183,10 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             continue
                     elif cmd == "UID" and sub == "STORE":
                         srv.stores.append(words[2])
+                        if mode == "store-noperm":
+                            self.out("%s NO [NOPERM] permission denied"
+                                     % tag)
+                            continue
                     elif cmd == "LOGIN":
                         srv.logins.append(rest[len(words[0]) + 1:])
                     elif cmd == "LOGOUT":

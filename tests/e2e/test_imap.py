@@ -616,6 +616,55 @@ def test_fetch_failing_every_time_is_left_and_the_rest_comes_in(tame, mode,
         fake.close()
 
 
+def test_failing_after_import_action_does_not_stop_the_import(tame,
+                                                             dovecot):
+    """An after-import action that fails every time (a move to a folder
+    that is gone) holds no mail back: the import goes on past the first
+    chunk acted on, the action is tried again for a few rounds and then
+    given up with an error that stays, the mail left in the folder as it
+    is. Before, the import fetched the same first messages (as many as
+    wait to be acted on at most, 2,500) again and again and never the
+    rest."""
+    n = 3000
+    dovecot.append("INBOX", [imap_message(i, "act") for i in range(n)])
+    connect(tame, dovecot.url(), "--after", "move:Gone", poll_ms=500)
+    wait_for(lambda: len(tame.tickets()) == n, 90, interval=1,
+             what="every message imported")
+    imap = wait_error(tame, "after-import action failed", timeout=60)
+    assert "failed in 6 rounds in a row" in imap["last_error_detail"], imap
+    assert "Gone" in imap["last_error_detail"], imap
+    assert dovecot.status("INBOX")["MESSAGES"] == n
+    # new mail still comes in, and the error stays
+    dovecot.append("INBOX", [imap_message(n, "act")])
+    tame.wait_ticket("act %d" % n, timeout=15)
+    assert imap_of(tame)["last_error"] == "after-import action failed"
+    assert len(tame.tickets()) == n + 1
+
+
+def test_action_refused_for_good_is_given_up_with_a_lasting_error(tame):
+    """\\Seen refused (NO [NOPERM]) round after round: the messages are
+    imported once, the action is given up after six rounds with an
+    error that names it and stays, and later mail still comes in."""
+    fake = FakeImap("store-noperm", [imap_message(1, "noperm"),
+                                     imap_message(2, "noperm")])
+    try:
+        connect(tame, fake.url(), poll_ms=500)
+        wait_subjects(tame, ["noperm 1", "noperm 2"], timeout=10)
+        imap = wait_error(tame, "after-import action failed", timeout=60)
+        assert "NOPERM" in imap["last_error_detail"], imap
+        tries = len(fake.stores)
+        assert tries >= 6, fake.stores
+        fake.add(imap_message(3, "noperm"))
+        tame.wait_ticket("noperm 3", timeout=15)
+        time.sleep(1.5)
+        assert len(fake.stores) == tries   # given up: not tried again
+        assert imap_of(tame)["last_error"] == "after-import action failed"
+        assert sorted(subjects(tame)) == ["noperm 1", "noperm 2",
+                                          "noperm 3"]
+    finally:
+        fake.close()
+
+
 def test_search_answer_past_uidnext_or_repeated_is_not_trusted(tame):
     """A UID the server names twice is fetched once; one past its own
     UIDNEXT does not move the import past mail still to come."""
