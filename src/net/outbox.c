@@ -112,13 +112,30 @@ struct sent_ctx {
 };
 
 /* The relay has the item's message: recorded at once (see
- * smtp_client.h), with the recipients it refused, if any. */
+ * smtp_client.h), with the recipients it refused, if any. Those it
+ * refused for now (a CC's 4xx) get it from an item of their own, as
+ * system mail: it is retried with back-off, and its end changes
+ * nothing on the reply, which the customer has. */
 static void
-on_sent(void *arg, const char *note, int first_refused)
+on_sent(void *arg, const char *note, int first_refused, const char *later)
 {
 	struct sent_ctx *s = arg;
+	char more[1024];
+	int64_t id;
 
 	s->first_refused = first_refused;
+	if (*later && store_outbox_add(s->ob->store, 0, s->it->ticket_id,
+	    s->it->mail_from, later, NULL, s->it->raw.data, s->it->raw.len,
+	    tame_now_ms(), &id) == TAME_OK) {
+		if (snprintf(more, sizeof(more), "%s; it is sent to %s again "
+		    "later", note, later) < 0)
+			more[0] = '\0';
+		note = more;
+	} else if (*later) {
+		tame_log(TAME_LOG_ERR, "outbox: item %lld: not queued again "
+		    "for %s: %s", (long long)s->it->id, later,
+		    store_errmsg(s->ob->store));
+	}
 	if (store_outbox_sent(s->ob->store, s->it->id, tame_now_ms())) {
 		tame_log(TAME_LOG_ERR, "outbox: item %lld was sent but cannot "
 		    "be marked so (%s): nothing more goes until it is",

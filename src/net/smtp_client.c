@@ -20,10 +20,13 @@
 #include "../core/buf.h"
 #include "../tame_limits.h"
 
+struct talk;
+
 struct upload {
 	const char *p;
 	size_t left;
 	int done;          /* all of it handed to libcurl */
+	const struct talk *talk;
 };
 
 /* Whether to give up when tamed stops. Before the message is all sent,
@@ -47,8 +50,9 @@ struct talk {
 	char last[256];
 	char rcpt[TAME_FIELD_MAX + 1];   /* of the RCPT being answered */
 	struct buf refused;              /* "a@b (550 ...); ..." */
+	struct buf later;                /* "a@b,c@d": refused for now */
 	char first[TAME_FIELD_MAX + 1];  /* the first recipient */
-	int first_refused;
+	int first_code;                  /* the relay's refusal of it, or 0 */
 };
 
 /* Once the message is sent, or has failed, nothing hangs on the
@@ -103,7 +107,11 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
 	if (t->rcpt[0] && k >= 3 && (k == 3 || data[3] == ' ') &&
 	    (data[0] == '4' || data[0] == '5')) {
 		if (strcasecmp(t->rcpt, t->first) == 0)
-			t->first_refused = 1;
+			t->first_code = (data[0] - '0') * 100 + (data[1] - '0') *
+			    10 + (data[2] - '0');
+		else if (data[0] == '4' && (!t->later.len ||
+		    !buf_add(&t->later, ",", 1)))
+			buf_add(&t->later, t->rcpt, strlen(t->rcpt));
 		if (t->refused.len)
 			buf_add(&t->refused, "; ", 2);
 		buf_add(&t->refused, t->rcpt, strlen(t->rcpt));
@@ -143,6 +151,11 @@ upload_read(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct upload *u = arg;
 	size_t n = size * nmemb;
 
+	/* the relay refused the customer for now: none of the message
+	 * goes (without its final "." the relay keeps nothing), so that
+	 * all of it is sent again later and nobody gets it twice */
+	if (u->talk->first_code >= 400 && u->talk->first_code < 500)
+		return CURL_READFUNC_ABORT;
 	if (n > u->left)
 		n = u->left;
 	memcpy(ptr, u->p, n);
@@ -230,12 +243,12 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
     size_t errlen, char *detail, size_t detlen)
 {
 	const struct relay_conf *r = job->relay;
-	struct upload up = { job->raw, job->len, 0 };
+	struct talk talk;
+	struct upload up = { job->raw, job->len, 0, &talk };
 	struct progress prog = { job->stop, &up, { 0, 0 }, 0 };
 	struct curl_slist *rcpt = NULL;
 	char from[TAME_FIELD_MAX + 3], cerr[CURL_ERROR_SIZE] = "";
 	struct buf url;
-	struct talk talk;
 	enum smtp_client_result result;
 	CURLcode cc;
 	long code = 0;
@@ -246,6 +259,7 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	error[0] = detail[0] = '\0';
 	memset(&talk, 0, sizeof(talk));
 	buf_init(&talk.refused, 2048);
+	buf_init(&talk.later, 2048);
 	snprintf(talk.first, sizeof(talk.first), "%.*s",
 	    (int)strcspn(job->rcpts ? job->rcpts : "", ","),
 	    job->rcpts ? job->rcpts : "");
@@ -308,8 +322,17 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 		/* recorded before QUIT: a crash while the relay takes its
 		 * time over QUIT must not send the message again */
 		if (job->sent)
-			job->sent(job->sent_arg, detail, talk.first_refused);
+			job->sent(job->sent_arg, detail, talk.first_code >= 500,
+			    buf_str(&talk.later));
 		goto out;
+	}
+	if (talk.first_code) {
+		/* in the relay's words, not libcurl's (an abort, say) */
+		snprintf(error, errlen, "relay refused the recipient");
+		snprintf(detail, detlen, "the relay refused %s%s",
+		    buf_str(&talk.refused), talk.first_code < 500 ?
+		    "; nothing was sent: it is tried again later" : "");
+		goto decide;
 	}
 	snprintf(error, errlen, "%s", reason(cc, code, cerr));
 	snprintf(detail, detlen, "%s%s%s%s (relay %s%s)%s%s", must_tls &&
@@ -319,6 +342,7 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	    talk.last[0] ? "said: " : "answered nothing", talk.last,
 	    talk.refused.len ? "; it refused " : "",
 	    talk.refused.len ? buf_str(&talk.refused) : "");
+decide:
 	/* a refused login is the admin's to fix: keep the mail until then;
 	 * a stop, a timeout or a lost connection is no refusal, whatever
 	 * the last code was (a CC's 550, say) */
@@ -335,5 +359,6 @@ out:
 	}
 	buf_free(&url);
 	buf_free(&talk.refused);
+	buf_free(&talk.later);
 	return result;
 }

@@ -17,8 +17,9 @@
 enum smtp_client_result {
 	SMTP_CLIENT_SENT = 0,
 	SMTP_CLIENT_RETRY,      /* the relay may take it later */
-	SMTP_CLIENT_REFUSED     /* a 5xx refusal of sender, recipient or
-	                           message: sending again will not help */
+	SMTP_CLIENT_REFUSED     /* a 5xx refusal of sender, the first
+	                           recipient or message: sending again will
+	                           not help */
 };
 
 struct smtp_client_job {
@@ -41,9 +42,13 @@ struct smtp_client_job {
 	/* Called once the relay has taken the message, before the
 	 * connection is closed (the relay may take its time over QUIT);
 	 * note names recipients it refused, or is ""; first_refused when
-	 * the first of rcpts (a reply's customer) was among them. May be
-	 * NULL. */
-	void (*sent)(void *arg, const char *note, int first_refused);
+	 * it refused the first of rcpts (a reply's customer) for good
+	 * (5xx); later lists the others it refused for now (4xx), joined
+	 * by ',' ("" none), to be sent to again. A 4xx for the first
+	 * recipient sends nothing: the whole message is to be tried again
+	 * (SMTP_CLIENT_RETRY). May be NULL. */
+	void (*sent)(void *arg, const char *note, int first_refused,
+	    const char *later);
 	void *sent_arg;
 };
 

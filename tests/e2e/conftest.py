@@ -596,7 +596,8 @@ class SmtpSink:
     messages: list of dicts {mail_from, rcpts, data (bytes), msg (parsed)}.
     fail: None, or {"stage": "connect"|"mail"|"rcpt"|"data", "code": 550,
     "text": "..."} to refuse at that point (4xx or 5xx); at "rcpt",
-    "only": a part of the addresses refused (the others are taken).
+    "only": a part of the addresses refused (the others are taken), or
+    "by": {part of an address: (code, text)} for each its own answer.
     hang: None, or {"stage": "data"|"dot"|"quit", "seconds": N}: wait
     that long before answering DATA, the final "." (the message counts
     only once answered) or QUIT; data_seen counts the messages whose "."
@@ -661,7 +662,12 @@ class SmtpSink:
                         rcpts = []
                         self.reply("250 2.1.0 ok")
                     elif verb == "RCPT":
-                        if f and f["stage"] == "rcpt" and (
+                        by = [v for k, v in (f or {}).get("by", {}).items()
+                              if k in cmd]
+                        if by:
+                            self.reply("%d %s" % by[0])
+                            continue
+                        if f and f["stage"] == "rcpt" and "by" not in f and (
                                 "only" not in f or f["only"] in cmd):
                             self.reply("%d %s" % (f["code"], f["text"]))
                             continue

@@ -148,6 +148,60 @@ def test_refused_customer_fails_the_reply_though_a_cc_got_it(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_customer_refused_for_now_is_retried_and_nobody_gets_it_twice(
+        tame, sink):
+    """A 4xx to the customer's own address is temporary: nothing is
+    sent (not even to the CCs the relay took), the reply waits with the
+    reason and goes to everyone once the relay takes the customer.
+    Before, the CCs got it and the reply was failed for good."""
+    sink.fail = {"stage": "rcpt", "code": 451, "only": "carol@",
+                 "text": "4.2.0 <carol@example.org>: mailbox busy"}
+    tid, _ = open_ticket(tame, "Customer busy")
+    out = tame.reply(tid, "For you and your boss.", cc=["boss@example.org"],
+                     status="solved")
+    d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the reply's error")
+    assert d["state"] == "queued", d
+    assert "carol@example.org" in d["error"] and "busy" in d["error"], d
+    assert sink.data_seen == 0 and sink.messages == []
+    assert tame.ticket(tid)["status"] == "solved"
+    sink.fail = None
+    sink.wait_count(1, timeout=30)
+    assert sorted(sink.messages[0]["rcpts"]) == ["boss@example.org",
+                                                 "carol@example.org"]
+    wait_for(lambda: delivery(tame, tid, out["id"])["state"] == "sent",
+             what="the reply sent")
+    settle(1.0)
+    assert len(sink.messages) == 1
+
+
+def test_cc_refused_for_now_gets_the_reply_later(tame, sink):
+    """A 4xx to a CC (greylisting, a full mailbox) does not drop the CC:
+    the customer has the reply at once, the reply says the CC gets it
+    later, and the CC alone gets it once the relay takes it."""
+    sink.fail = {"stage": "rcpt", "code": 451, "only": "boss@",
+                 "text": "4.7.1 <boss@example.org>: greylisted"}
+    tid, _ = open_ticket(tame, "Greylisted CC")
+    out = tame.reply(tid, "For both of you.", cc=["boss@example.org"])
+    sink.wait_count(1)
+    assert sink.messages[0]["rcpts"] == ["carol@example.org"]
+    d = wait_for(lambda: (lambda x: x if x["state"] == "sent" and
+                          x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the CC named")
+    assert "greylisted" in d["error"] and "boss@example.org again later" \
+        in d["error"], d
+    sink.fail = None
+    sink.wait_count(2, timeout=30)
+    assert sink.messages[1]["rcpts"] == ["boss@example.org"]
+    assert sink.messages[1]["msg"]["Message-ID"] == \
+        sink.messages[0]["msg"]["Message-ID"]
+    settle(1.0)
+    assert len(sink.messages) == 2
+    assert delivery(tame, tid, out["id"])["state"] == "sent"
+    assert not [e for e in tame.ticket(tid)["events"]
+                if e["kind"] == "reply.failed"]
+
+
 def test_sent_is_recorded_before_the_relay_answers_quit(tame, sink):
     """A relay that takes the message and then dawdles over QUIT: the
     reply is marked sent at the relay's 250, so a crash meanwhile does
