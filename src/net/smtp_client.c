@@ -343,6 +343,10 @@ smtp_client_send(const struct smtp_client_job *job, char *error,
 	    talk.refused.len ? "; it refused " : "",
 	    talk.refused.len ? buf_str(&talk.refused) : "");
 decide:
+	/* when the relay refused the customer, their own answer says
+	 * whether to try again, not the last recipient's (a CC's) */
+	if (talk.first_code)
+		code = talk.first_code;
 	/* a refused login is the admin's to fix: keep the mail until then;
 	 * a stop, a timeout or a lost connection is no refusal, whatever
 	 * the last code was (a CC's 550, say) */

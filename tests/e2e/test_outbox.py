@@ -202,6 +202,30 @@ def test_cc_refused_for_now_gets_the_reply_later(tame, sink):
                 if e["kind"] == "reply.failed"]
 
 
+@pytest.mark.parametrize("customer,cc,state", [
+    ((550, "5.1.1 <carol@example.org>: no such user"),
+     (451, "4.7.1 <boss@example.org>: greylisted"), "failed"),
+    ((451, "4.2.0 <carol@example.org>: mailbox busy"),
+     (550, "5.1.1 <boss@example.org>: no such user"), "queued"),
+])
+def test_every_recipient_refused_the_customer_decides(tame, sink, customer,
+                                                      cc, state):
+    """When the relay refuses every recipient, the customer's own answer
+    says whether the reply failed for good or waits, not the last
+    recipient's (a CC's)."""
+    sink.fail = {"stage": "rcpt", "by": {"carol@": customer,
+                                         "boss@": cc}}
+    tid, _ = open_ticket(tame, "All refused %d" % customer[0])
+    out = tame.reply(tid, "Nobody gets this yet.", cc=["boss@example.org"])
+    d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the reply's error")
+    settle(0.5)
+    d = delivery(tame, tid, out["id"])
+    assert d["state"] == state, d
+    assert str(customer[0]) in d["error"], d
+    assert sink.messages == []
+
+
 def test_sent_is_recorded_before_the_relay_answers_quit(tame, sink):
     """A relay that takes the message and then dawdles over QUIT: the
     reply is marked sent at the relay's 250, so a crash meanwhile does
