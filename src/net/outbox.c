@@ -284,9 +284,10 @@ outbox_run_due(struct outbox *ob)
 				reply_failed(ob, &it, err, now);
 		} else if (r == 3) {
 			/* kept as it is until a relay is set; looked at
-			 * again after a while */
+			 * again after a while. Not a try: the back-off once
+			 * there is a relay starts from its first step */
 			wrc = store_outbox_retry(ob->store, it.id, now + 30000,
-			    err);
+			    err, 0);
 			if (it.message_id)
 				store_message_set_delivery(ob->store,
 				    it.message_id, DELIVERY_QUEUED, err);
@@ -310,7 +311,7 @@ outbox_run_due(struct outbox *ob)
 			tame_log(TAME_LOG_INFO, "outbox: %s deferred: %s", who,
 			    err);
 			wrc = store_outbox_retry(ob->store, it.id, now + delay,
-			    err);
+			    err, 1);
 			/* the ticket shows why it waits */
 			if (it.message_id)
 				store_message_set_delivery(ob->store,

@@ -884,9 +884,9 @@ store_outbox_unwait(struct store *s, const char *prefix, int64_t now)
 
 enum tame_err
 store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
-    const char *error)
+    const char *error, int tried)
 {
-	return s->be->outbox_retry(s, id, next_at, error);
+	return s->be->outbox_retry(s, id, next_at, error, tried);
 }
 
 enum tame_err

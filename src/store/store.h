@@ -452,14 +452,16 @@ enum tame_err store_outbox_next(struct store *s, int64_t now,
     struct outbox_item *it, int64_t *next_due);
 /* Sent: item done, message delivery "sent". */
 enum tame_err store_outbox_sent(struct store *s, int64_t id, int64_t now);
-/* Temporary failure: try again at next_at; attempts++. */
 /* Makes the queued items whose last error starts with prefix ("" for
  * every item that failed before) due at now: mail that waited for a
  * relay, or for another try, once the relay is set or changed. */
 enum tame_err store_outbox_unwait(struct store *s, const char *prefix,
     int64_t now);
+/* Not sent now: try again at next_at, error saying why. tried: 1 when
+ * it was tried and failed (attempts++, which the back-off grows with),
+ * 0 when it only waits without being tried (no relay to try). */
 enum tame_err store_outbox_retry(struct store *s, int64_t id, int64_t next_at,
-    const char *error);
+    const char *error, int tried);
 /* Permanent failure: item done, message delivery "failed" with error. */
 enum tame_err store_outbox_failed(struct store *s, int64_t id,
     const char *error);

@@ -183,7 +183,7 @@ struct store_backend {
 	enum tame_err (*outbox_unwait)(struct store *s, const char *prefix,
 	    int64_t now);
 	enum tame_err (*outbox_retry)(struct store *s, int64_t id,
-	    int64_t next_at, const char *error);
+	    int64_t next_at, const char *error, int tried);
 	enum tame_err (*outbox_failed)(struct store *s, int64_t id,
 	    const char *error);
 

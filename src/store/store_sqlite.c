@@ -1376,9 +1376,9 @@ sqlite_outbox_unwait(struct store *s, const char *prefix, int64_t now)
 
 static enum tame_err
 sqlite_outbox_retry(struct store *s, int64_t id, int64_t next_at,
-    const char *error)
+    const char *error, int tried)
 {
-	static const char sql[] = "UPDATE outbox SET attempts = attempts + 1,"
+	static const char sql[] = "UPDATE outbox SET attempts = attempts + ?4,"
 	    " next_attempt_at = ?1, last_error = ?2"
 	    " WHERE id = ?3 AND state = 'queued'";
 	struct sq *q = SQ(s);
@@ -1388,6 +1388,7 @@ sqlite_outbox_retry(struct store *s, int64_t id, int64_t next_at,
 	sq_bind_int(q, st, 1, next_at);
 	sq_bind_text(q, st, 2, error);
 	sq_bind_int(q, st, 3, id);
+	sq_bind_int(q, st, 4, tried != 0);
 	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
 		rc = TAME_ENOTFOUND;
 	return rc;

@@ -511,6 +511,46 @@ def test_reply_waiting_for_a_relay_goes_once_there_is_one(tame_data):
         sink.stop()
 
 
+def test_waiting_for_a_relay_does_not_lengthen_the_back_off(tame_data):
+    """Looking again at a reply that has no relay to go through is not a
+    try: once a relay is set and refuses it for now, the reply is tried
+    again after the first step of the back-off, not after one grown by
+    every look while it waited. Before, each look (every 30 s, and every
+    change of any relay) counted as a failed try."""
+    tame = tame_data
+    tame.start(relay=False)
+    tid, _ = open_ticket(tame, "Waits for a relay")
+    out = tame.reply(tid, "Some day.")
+    wait_for(lambda: "no relay" in (delivery(tame, tid, out["id"])
+                                    .get("error") or ""), 10,
+             what="the reply waiting for a relay")
+    st, _, other = tame.api("POST", "/api/v1/mailboxes", {
+        "address": "other@example.com", "name": "Other"})
+    assert st == 201, other
+    for port in range(8):
+        # a change of any relay has the outbox look at waiting mail
+        st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" %
+                               other["id"], {"relay": {
+                                   "url": "smtp://127.0.0.1:%d" % (port + 1)}})
+        assert st == 200, body
+        settle(0.3)
+    sink = SmtpSink()
+    sink.fail = {"stage": "rcpt", "code": 451, "text": "4.3.0 try later"}
+    try:
+        st, _, body = tame.api("PATCH", "/api/v1/mailboxes/%d" %
+                               tame.mailbox_id(), {"relay": {
+                                   "url": "smtp://127.0.0.1:%d" % sink.port}})
+        assert st == 200, body
+        wait_for(lambda: any(c.upper().startswith("RCPT") for c in
+                             sink.commands), what="a first try")
+        sink.fail = None
+        # the first step is 0.2 s here (TAME_RETRY_BASE_MS); grown by
+        # eight looks it would be 12.8 s
+        sink.wait_count(1, timeout=4)
+    finally:
+        sink.stop()
+
+
 def dsn(original_mid, rcpt="carol@example.org", diag="550 5.1.1 User unknown",
         action="failed"):
     """A delivery-status bounce (RFC 3464) for the message original_mid."""

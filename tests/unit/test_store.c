@@ -1007,7 +1007,7 @@ test_outbox(void **state)
 	assert_string_equal(it.rcpts, "bob@customer.org");
 	assert_int_equal(it.raw.len, 4);
 	assert_memory_equal(it.raw.data, "MIME", 4);
-	assert_int_equal(store_outbox_retry(f->s, o1, 3000, "421 later"),
+	assert_int_equal(store_outbox_retry(f->s, o1, 3000, "421 later", 1),
 	    TAME_OK);
 	assert_int_equal(store_outbox_next(f->s, 2500, &it, NULL), TAME_OK);
 	assert_int_equal(it.id, o2);
@@ -1015,6 +1015,11 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_sent(f->s, o2, 2600), TAME_OK);
 	assert_int_equal(store_outbox_next(f->s, 3000, &it, &due), TAME_OK);
 	assert_int_equal(it.id, o1);
+	assert_int_equal(it.attempts, 1);
+	/* waiting for a relay is no try */
+	assert_int_equal(store_outbox_retry(f->s, o1, 3000, "no relay", 0),
+	    TAME_OK);
+	assert_int_equal(store_outbox_next(f->s, 3000, &it, &due), TAME_OK);
 	assert_int_equal(it.attempts, 1);
 	assert_int_equal(store_outbox_failed(f->s, o1, "550 unknown user"),
 	    TAME_OK);
