@@ -122,8 +122,10 @@ slot_done(void *arg, enum tame_err rc)
 	s->state = rc ? SLOT_FAILED : SLOT_STORED;
 	s->box->pending--;
 	pthread_cond_broadcast(&env->cv);
-	pthread_mutex_unlock(&env->mu);
+	/* under the lock: once the last one is done, imap_poll_stop may
+	 * free the multi handle (and env) as soon as it gets the lock */
 	curl_multi_wakeup(env->multi);
+	pthread_mutex_unlock(&env->mu);
 }
 
 /* See imap_act.h. */
