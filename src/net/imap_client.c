@@ -45,23 +45,36 @@ has_token(const char *line, size_t n, const char *word)
 	return 0;
 }
 
+/* 1 if word is at p + i, p[0..n) ending there or with a space. */
+static int
+word_at(const char *p, size_t n, size_t i, const char *word)
+{
+	size_t w = strlen(word);
+
+	return n - i >= w && strncasecmp(p + i, word, w) == 0 &&
+	    (n - i == w || p[i + w] == ' ');
+}
+
+/* Keeps p[0..n) as the line that explains a failure. The first line
+ * that says something went wrong (a tagged NO or BAD, a BYE, noise, an
+ * answer libcurl cannot read) stays: what libcurl reads after it, the
+ * answer to the LOGOUT it sends on its way out ("A060 OK bye"), is
+ * not the reason. A tagged OK is kept only until such a line comes. */
 static void
 keep_line(struct imap_client *c, const char *p, size_t n)
 {
 	const char *w;
 	size_t i;
+	int ok = 0;
 
-	if (c->refused)
-		return;
-	/* "TAG NO ..." or "TAG BAD ...": what went wrong, rather than
-	 * the LOGOUT libcurl sends after it */
 	if (p[0] != '*' && (w = memchr(p, ' ', n)) != NULL) {
 		i = (size_t)(w + 1 - p);
-		c->refused = (n - i >= 2 && strncasecmp(p + i, "NO", 2) == 0 &&
-		    (n - i == 2 || p[i + 2] == ' ')) || (n - i >= 3 &&
-		    strncasecmp(p + i, "BAD", 3) == 0 && (n - i == 3 ||
-		    p[i + 3] == ' '));
+		c->refused |= word_at(p, n, i, "NO") || word_at(p, n, i, "BAD");
+		ok = word_at(p, n, i, "OK");
 	}
+	if (c->kept)
+		return;
+	c->kept = !ok;
 	if (n >= sizeof(c->last_line))
 		n = sizeof(c->last_line) - 1;
 	/* the text goes into the API and logs: printable ASCII only */
@@ -94,6 +107,12 @@ imap_client_on_line(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	if (n >= 2 && p[0] == '*' && p[1] == ' ') {
 		if (n >= 5 && strncasecmp(p + 2, "BYE", 3) == 0)
+			keep_line(c, p, n);
+		/* a FETCH answer without the message, before any: the line
+		 * libcurl gives up on (after the message, such lines are
+		 * what other sessions changed, and passed over) */
+		if (c->req == IMAP_REQ_FETCH && c->announced < 0 &&
+		    p[n - 1] != '}' && memmem(p, n, " FETCH ", 7))
 			keep_line(c, p, n);
 		/* "* 7 FETCH (UID 7 BODY[] {2147483648}": refuse early */
 		if (c->req == IMAP_REQ_FETCH && n && p[n - 1] == '}') {
@@ -260,7 +279,7 @@ prepare(struct imap_client *c, enum imap_req req, int with_folder,
 	    ANSWER_MAX;
 	buf_reset(&c->url);
 	c->last_line[0] = '\0';
-	c->refused = 0;
+	c->refused = c->kept = 0;
 	c->errbuf[0] = '\0';
 	c->announced = -1;
 	c->too_large = 0;

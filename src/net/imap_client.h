@@ -48,9 +48,10 @@ struct imap_client {
 	struct buf qmove;       /* the move target, quoted ("" if none) */
 	struct buf url;         /* scratch: the current request's URL */
 	struct buf cmd;         /* scratch: the current custom command */
-	char last_line[256];    /* last tagged or BYE line, for errors */
+	char last_line[256];    /* the line that explains a failure */
 	int refused;            /* this request: a tagged NO or BAD, kept
 	                         * in last_line (the LOGOUT after it is not) */
+	int kept;               /* last_line is a failure's, not an OK */
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t announced;      /* size a FETCH announced, -1 if none */
 	int too_large;          /* the message is over the limit */

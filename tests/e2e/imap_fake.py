@@ -21,7 +21,8 @@ misbehaves in one of these ways (mode):
   drop-first    closes the connection in the middle of UID 1's literal
   bye-first     answers the FETCH of UID 1 with BYE and closes
   flags-first   answers the FETCH of UID 1 with its flags, no message
-                (the other UIDs behave, in these three)
+  weird-first   answers the FETCH of UID 1 without a literal
+                (the other UIDs behave, in these four)
   store-noperm  answers every UID STORE with NO [NOPERM]
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
@@ -137,6 +138,11 @@ class FakeImap(socketserver.ThreadingTCPServer):
                             srv.failed += 1
                             self.out("* BYE internal error reading UID 1")
                             return
+                        if uid == 1 and mode == "weird-first":
+                            srv.failed += 1
+                            self.out('* 1 FETCH (UID 1 BODY[] "short")')
+                            self.out("%s OK done" % tag)
+                            continue
                         if uid == 1 and mode == "flags-first":
                             srv.failed += 1
                             self.out("* 1 FETCH (UID 1 FLAGS (\\Recent))")

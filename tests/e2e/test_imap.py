@@ -665,6 +665,21 @@ def test_action_refused_for_good_is_given_up_with_a_lasting_error(tame):
         fake.close()
 
 
+def test_error_names_the_line_that_went_wrong(tame):
+    """A server answering a FETCH with something libcurl cannot read:
+    the mailbox's error shows that line, not the goodbye to the LOGOUT
+    that followed it."""
+    fake = FakeImap("weird-first", [imap_message(1, "weird"),
+                                    imap_message(2, "weird")])
+    try:
+        connect(tame, fake.url(), poll_ms=500)
+        imap = wait_error(tame, "server answered garbage", timeout=10)
+        assert 'BODY[] "short"' in imap["last_error_detail"], imap
+        assert "OK done" not in imap["last_error_detail"], imap
+    finally:
+        fake.close()
+
+
 def test_search_answer_past_uidnext_or_repeated_is_not_trusted(tame):
     """A UID the server names twice is fetched once; one past its own
     UIDNEXT does not move the import past mail still to come."""
