@@ -7,7 +7,10 @@
  * message is permanent; connection failures, refused logins and 4xx
  * answers are retried with back-off until TAME_OUTBOX_GIVEUP_SECONDS
  * after the reply was written, the reason shown on the message. An item
- * with no relay at all waits, looked at every 30 s.
+ * with no relay at all waits, looked at every 30 s. A relay that cannot
+ * be reached or does not answer rests a while (relay_breaker.h): its
+ * other items are put off without a try, so they do not each hold the
+ * one sender thread up to the connect timeout.
  *
  * When the store cannot record what happened (a full disk, a lock held
  * too long), nothing more goes out until it can: an item the relay took
@@ -33,6 +36,7 @@
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
 #include "outbox.h"
+#include "relay_breaker.h"
 #include "smtp_client.h"
 
 /* How long the outbox waits when the store cannot record its work. */
@@ -53,6 +57,8 @@ struct outbox {
 	 * 0 none (one at most: nothing goes while there is one) */
 	int64_t unmarked;
 	int sync_said;           /* a failed sync holds everything: logged */
+	struct relay_breaker rest; /* relays that failed to answer */
+	int64_t rest_until;      /* outbox_deliver's 5: put off until then */
 };
 
 /* How the error of mail waiting for a relay starts. */
@@ -153,8 +159,9 @@ on_sent(void *arg, const char *note, int first_refused, const char *later)
 /* Delivers one item through the relay of its mailbox, or the global
  * one. Returns 0 sent (and recorded), 1 temporary failure, 2 permanent,
  * 3 no relay at all, 4 sent to all but the first recipient (the
- * customer), which the relay refused; err gets a short reason and what
- * the relay said. */
+ * customer), which the relay refused, 5 not tried: its relay rests
+ * (relay_breaker.h) until ob->rest_until; err gets a short reason and
+ * what the relay said. */
 static int
 outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
     size_t errlen)
@@ -180,6 +187,14 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	}
 	job.relay = src == TAME_OK ? &rc : &ob->global;
 	job.try_tls = src != TAME_OK;
+	if (relay_breaker_resting(&ob->rest, job.relay, tame_now_ms(),
+	    &ob->rest_until, detail, sizeof(detail))) {
+		snprintf(err, errlen, "not tried: the relay %s:%d failed a "
+		    "moment ago (%s)", job.relay->host, job.relay->port, detail);
+		if (src == TAME_OK)
+			relay_conf_clear(&rc);
+		return 5;
+	}
 	job.mail_from = it->mail_from;
 	job.rcpts = it->rcpts;
 	job.raw = it->raw.data;
@@ -191,6 +206,13 @@ outbox_deliver(struct outbox *ob, const struct outbox_item *it, char *err,
 	job.sent = on_sent;
 	job.sent_arg = &sc;
 	r = smtp_client_send(&job, why, sizeof(why), detail, sizeof(detail));
+	/* one that cannot be reached, or does not answer, costs each of
+	 * its items that long: the others are put off for a while */
+	if (r == SMTP_CLIENT_UNREACHABLE)
+		relay_breaker_failed(&ob->rest, job.relay, tame_now_ms(),
+		    ob->retry_base_ms, why);
+	else
+		relay_breaker_ok(&ob->rest, job.relay);
 	if (src == TAME_OK)
 		relay_conf_clear(&rc);
 	if (r == SMTP_CLIENT_SENT && sc.first_refused) {
@@ -244,6 +266,8 @@ outbox_run_due(struct outbox *ob)
 	 * after its back-off */
 	if (r && store_outbox_unwait(ob->store, "", tame_now_ms()))
 		tame_log(TAME_LOG_WARN, "outbox: %s", store_errmsg(ob->store));
+	if (r)
+		relay_breaker_reset(&ob->rest);
 	for (;;) {
 		if (outbox_mark_unmarked(ob))
 			return tame_now_ms() + OUTBOX_STORE_PAUSE_MS;
@@ -282,6 +306,15 @@ outbox_run_due(struct outbox *ob)
 		} else if (r == 4) {
 			if (it.message_id && it.ticket_id)
 				reply_failed(ob, &it, err, now);
+		} else if (r == 5) {
+			/* not a try: counted once it is tried */
+			tame_log(TAME_LOG_INFO, "outbox: %s put off: %s", who,
+			    err);
+			wrc = store_outbox_retry(ob->store, it.id,
+			    ob->rest_until, err, 0);
+			if (it.message_id)
+				store_message_set_delivery(ob->store,
+				    it.message_id, DELIVERY_QUEUED, err);
 		} else if (r == 3) {
 			/* kept as it is until a relay is set; looked at
 			 * again after a while. Not a try: the back-off once

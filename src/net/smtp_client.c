@@ -355,6 +355,9 @@ decide:
 	    cc != CURLE_OPERATION_TIMEDOUT && cc != CURLE_RECV_ERROR &&
 	    cc != CURLE_GOT_NOTHING ?
 	    SMTP_CLIENT_REFUSED : SMTP_CLIENT_RETRY;
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_OPERATION_TIMEDOUT)
+		result = SMTP_CLIENT_UNREACHABLE;
 out:
 	curl_slist_free_all(rcpt);
 	if (c) {

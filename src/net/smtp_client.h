@@ -17,6 +17,9 @@
 enum smtp_client_result {
 	SMTP_CLIENT_SENT = 0,
 	SMTP_CLIENT_RETRY,      /* the relay may take it later */
+	SMTP_CLIENT_UNREACHABLE,/* the same, but the relay could not be
+	                           reached or did not answer in time: its
+	                           other mail would wait as long */
 	SMTP_CLIENT_REFUSED     /* a 5xx refusal of sender, the first
 	                           recipient or message: sending again will
 	                           not help */

@@ -745,3 +745,27 @@ def test_hanging_tests_leave_the_api_answering(tame_data):
         late.join(30)
     finally:
         silent.close()
+
+
+def test_a_relay_that_never_answers_holds_up_no_other_mailbox(tame, sink):
+    """A mailbox relay that takes the connection and never greets costs
+    its first reply the connect timeout (30 s); its other replies are
+    then put off for a while without a try, so another mailbox's reply
+    goes right after, not after 30 s more for each of them."""
+    silent = SilentServer()
+    try:
+        add_mailbox(tame, {"url": "smtp://127.0.0.1:%d" % silent.port})
+        stuck = [ticket_for(tame, OTHER, "Stuck %d" % i) for i in range(3)]
+        outs = [tame.reply(t, "Waits for a silent relay.") for t in stuck]
+        tid = ticket_for(tame, MAILBOX, "Not stuck")
+        t0 = time.monotonic()
+        tame.reply(tid, "Goes through the global relay.")
+        sink.wait_count(1, timeout=50)
+        assert time.monotonic() - t0 < 45
+        put_off = [delivery(tame, t, o["id"]) for t, o in zip(stuck, outs)]
+        assert all(d["state"] == "queued" for d in put_off), put_off
+        assert any("not tried" in (d["error"] or "") for d in put_off), \
+            put_off
+        assert "did not answer" in str(put_off), put_off
+    finally:
+        silent.close()
