@@ -160,28 +160,14 @@ enum tame_err
 imap_conf_change_url(const char *url, struct imap_conf *c, char *err,
     size_t errlen)
 {
-	char *host = c->host, *user = c->user;
-	enum imap_tls tls = c->tls;
+	struct url_auth_was w;
 	enum tame_err rc;
-	int port = c->port;
 
-	/* the parse frees what it replaces: the stored names are kept
-	 * here until they are compared */
-	c->host = c->user = NULL;
-	if (c->password)
-		memset(c->password, 0, strlen(c->password));
-	set_str(&c->password, NULL);
-	if ((rc = imap_conf_parse_url(url, c, err, errlen))) {
-		c->host = host;
-		c->user = user;
-		return rc;
-	}
-	if (!c->password && url_auth_keep_password(tls, host, port, user,
-	    c->tls, c->host, c->port, c->user))
-		rc = url_auth_fail(URL_AUTH_PASSWORD, "IMAP URL", err, errlen);
-	free(host);
-	free(user);
-	return rc;
+	url_auth_take(&w, &c->host, &c->user, &c->password, c->port,
+	    (int)c->tls);
+	rc = imap_conf_parse_url(url, c, err, errlen);
+	return url_auth_settle(&w, rc, &c->host, &c->user, c->password,
+	    c->port, (int)c->tls, "IMAP URL", err, errlen);
 }
 
 /* See imap_conf.h. */

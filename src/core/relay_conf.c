@@ -123,27 +123,14 @@ enum tame_err
 relay_conf_change_url(const char *url, struct relay_conf *c, char *err,
     size_t errlen)
 {
-	char *host = c->host, *user = c->user;
-	enum relay_tls tls = c->tls;
+	struct url_auth_was w;
 	enum tame_err rc;
-	int port = c->port;
 
-	/* the parse frees what it replaces: the stored names are kept
-	 * here until they are compared */
-	c->host = c->user = NULL;
-	wipe_free(c->password);
-	c->password = NULL;
-	if ((rc = relay_conf_parse_url(url, c, err, errlen))) {
-		c->host = host;
-		c->user = user;
-		return rc;
-	}
-	if (c->user && !c->password && url_auth_keep_password(tls, host,
-	    port, user, c->tls, c->host, c->port, c->user))
-		rc = url_auth_fail(URL_AUTH_PASSWORD, "relay URL", err, errlen);
-	free(host);
-	free(user);
-	return rc;
+	url_auth_take(&w, &c->host, &c->user, &c->password, c->port,
+	    (int)c->tls);
+	rc = relay_conf_parse_url(url, c, err, errlen);
+	return url_auth_settle(&w, rc, &c->host, &c->user, c->password,
+	    c->port, (int)c->tls, "relay URL", err, errlen);
 }
 
 /* See relay_conf.h. */

@@ -141,6 +141,39 @@ url_auth_keep_password(int tls_was, const char *host_was, int port_was,
 }
 
 /* See url_auth.h. */
+void
+url_auth_take(struct url_auth_was *w, char **host, char **user,
+    char **password, int port, int tls)
+{
+	w->host = *host;
+	w->user = *user;
+	w->port = port;
+	w->tls = tls;
+	*host = *user = NULL;
+	wipe_free(*password);
+	*password = NULL;
+}
+
+/* See url_auth.h. */
+enum tame_err
+url_auth_settle(struct url_auth_was *w, enum tame_err rc, char **host,
+    char **user, const char *password, int port, int tls, const char *what,
+    char *err, size_t errlen)
+{
+	if (rc) {
+		*host = w->host;
+		*user = w->user;
+		return rc;
+	}
+	if (*user && !password && url_auth_keep_password(w->tls, w->host,
+	    w->port, w->user, tls, *host, port, *user))
+		rc = url_auth_fail(URL_AUTH_PASSWORD, what, err, errlen);
+	free(w->host);
+	free(w->user);
+	return rc;
+}
+
+/* See url_auth.h. */
 int
 url_auth_loopback(const char *host)
 {

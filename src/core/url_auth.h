@@ -79,6 +79,25 @@ enum url_auth_why url_auth_keep_password(int tls_was, const char *host_was,
     int port_was, const char *user_was, int tls, const char *host, int port,
     const char *user);
 
+/* A change of URL over stored settings (imap_conf, relay_conf), in
+ * two steps around the parse of the new URL into the same settings:
+ * url_auth_take() takes the stored host and user out (the parse frees
+ * what it replaces) and wipes the stored password (NULL keeps it in the
+ * store); url_auth_settle() puts them back if the parse failed (rc),
+ * else refuses a URL with a user and no password unless it names the
+ * same TLS mode, host, port and user (url_auth_keep_password), and
+ * frees what it took. Returns rc, or TAME_EINVAL with err filled
+ * ("WHAT needs its password: ..."). */
+struct url_auth_was {
+	char *host, *user;
+	int port, tls;
+};
+void url_auth_take(struct url_auth_was *w, char **host, char **user,
+    char **password, int port, int tls);
+enum tame_err url_auth_settle(struct url_auth_was *w, enum tame_err rc,
+    char **host, char **user, const char *password, int port, int tls,
+    const char *what, char *err, size_t errlen);
+
 /* 1 when host names this machine's loopback interface: localhost,
  * 127.0.0.0/8 or ::1, where nothing crosses a network. */
 int url_auth_loopback(const char *host);

@@ -474,16 +474,23 @@ def test_queued_reply_survives_restart(tame):
         sink.stop()
 
 
+def reply_without_relay(tame, subject):
+    """A reply on a new ticket, once it says it waits for a relay;
+    answers (ticket id, reply)."""
+    tid, _ = open_ticket(tame, subject)
+    out = tame.reply(tid, "Waiting for a relay.")
+    wait_for(lambda: "no relay" in (delivery(tame, tid, out["id"])
+                                    .get("error") or ""), 10,
+             what="the reply waiting for a relay")
+    return tid, out
+
+
 def test_reply_waiting_for_a_relay_goes_once_there_is_one(tame_data):
     """Replies queued while tamed has no relay at all go as soon as one
     is set (by the API, or a restart with --relay), not after the 30 s
     they were put off by."""
     tame_data.start(relay=False)
-    tid, _ = open_ticket(tame_data, "No relay yet")
-    out = tame_data.reply(tid, "Waiting for a relay.")
-    wait_for(lambda: "no relay" in (delivery(tame_data, tid, out["id"])
-                                    .get("error") or ""), 10,
-             what="the reply waiting for a relay")
+    tid, out = reply_without_relay(tame_data, "No relay yet")
     sink = SmtpSink()
     try:
         mb = tame_data.mailbox_id()
@@ -519,11 +526,7 @@ def test_waiting_for_a_relay_does_not_lengthen_the_back_off(tame_data):
     change of any relay) counted as a failed try."""
     tame = tame_data
     tame.start(relay=False)
-    tid, _ = open_ticket(tame, "Waits for a relay")
-    out = tame.reply(tid, "Some day.")
-    wait_for(lambda: "no relay" in (delivery(tame, tid, out["id"])
-                                    .get("error") or ""), 10,
-             what="the reply waiting for a relay")
+    reply_without_relay(tame, "Waits for a relay")
     st, _, other = tame.api("POST", "/api/v1/mailboxes", {
         "address": "other@example.com", "name": "Other"})
     assert st == 201, other
