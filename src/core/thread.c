@@ -4,7 +4,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <utf8proc.h>
 #include "thread.h"
 
 static void
@@ -131,7 +133,7 @@ ooo_len(const char *s, const char *const *list)
 }
 
 int
-thread_subject_auto_reply(const char *subject)
+thread_subject_auto_reply(const char *subject, int is_reply)
 {
 	/* only an autoresponder starts a subject with these: Outlook's
 	 * "Automatic reply" in its languages, Exchange's and Notes'
@@ -160,20 +162,37 @@ thread_subject_auto_reply(const char *subject)
 	/* a person may start a subject so too ("Auto: engine light") */
 	static const char *const if_reply[] = { "auto", "autoreply",
 		"auto-reply", "auto reply", NULL };
-	const char *s = subject;
+	utf8proc_uint8_t *fold = NULL;
+	const char *s;
 	size_t n;
+	int sure_one, found = 0;
 
-	if (!s)
+	if (!subject)
 		return 0;
+	/* "RÉPONSE AUTOMATIQUE" as "réponse automatique"; an invalid
+	 * subject is compared as it is, in ASCII case only */
+	if (utf8proc_map((const utf8proc_uint8_t *)subject, 0, &fold,
+	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+	    UTF8PROC_CASEFOLD) < 0)
+		fold = NULL;
+	s = fold ? (const char *)fold : subject;
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (ooo_len(s, sure))
-		return 1;
-	if (!(n = ooo_len(s, if_reply)))
-		return 0;
+	if ((n = ooo_len(s, sure)))
+		sure_one = 1;
+	else if ((n = ooo_len(s, if_reply)))
+		sure_one = 0;
+	else
+		goto out;
 	for (s += n; *s == ' ' || *s == '\t'; s++)
 		;
-	return prefix_len(s) > 0 || strstr(s, "[#") != NULL;
+	/* what follows answers something: a reply's prefix or a ticket
+	 * token, or (for the sure phrases) the headers of a reply */
+	found = prefix_len(s) > 0 || strstr(s, "[#") != NULL ||
+	    (sure_one && is_reply);
+out:
+	free(fold);
+	return found;
 }
 
 void

@@ -55,10 +55,14 @@ int64_t thread_subject_token(const char *subject);
 /* 1 if subject is an out-of-office reply's: it starts with what
  * Outlook, Exchange, Notes and the like put before the subject they
  * answer ("Automatic reply:", "Abwesenheitsnotiz:", "Réponse
- * automatique :" ...), in any case. A word a person might start a
- * subject with ("Auto: insurance claim") counts only when a reply's
- * prefix or a ticket token follows it, as it does in an answer to ours. */
-int thread_subject_auto_reply(const char *subject);
+ * automatique :" ...), in any case (Unicode case folding), and the
+ * mail answers something: a reply's prefix or a ticket token follows
+ * the phrase, or is_reply (the mail has In-Reply-To or References).
+ * A customer may start a new mail "Out of office: calendar shows me
+ * away". A word a person might start a subject with ("Auto: insurance
+ * claim") counts only with a prefix or token after it, whatever
+ * is_reply says. */
+int thread_subject_auto_reply(const char *subject, int is_reply);
 
 /* Writes into out (size outlen) the subject of a reply to a ticket:
  * "Re: " + subject without leading Re:/Fwd:/AW: prefixes and without any

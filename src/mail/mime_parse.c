@@ -268,48 +268,58 @@ is_read_receipt(GMimeObject *m)
 
 /* How a mail was written: by a person (AUTO_NONE), passed on by a
  * list (AUTO_LIST: RFC 2369/2919 List-* headers, Precedence: list; a
- * person's words that only a list made automatic), or by a program
- * on its own (AUTO_MACHINE: RFC 3834 Auto-Submitted, Precedence bulk,
- * junk or auto_reply, an autoresponder's own headers or out-of-office
- * subject, a mailer-daemon, a null reverse path, a read receipt). */
-enum mime_auto { AUTO_NONE, AUTO_LIST, AUTO_MACHINE };
+ * person's words that only a list made automatic), sent by a program
+ * (AUTO_SENT: RFC 3834 Auto-Submitted: auto-generated, Precedence bulk
+ * or junk; a ticketing tool mailing a person's comment, a newsletter:
+ * no acknowledgement, but it counts as the sender's word), or sent by
+ * a program in answer to a mail on its own (AUTO_ANSWER: Auto-
+ * Submitted: auto-replied, Precedence: auto_reply, an autoresponder's
+ * own headers, an out-of-office subject on a reply, a mailer-daemon, a
+ * null reverse path, a read receipt: quiet, reopens nothing). An
+ * explicit "Auto-Submitted: no" is believed over Precedence, the
+ * autoresponder headers and the subject. */
+enum mime_auto { AUTO_NONE, AUTO_LIST, AUTO_SENT, AUTO_ANSWER };
 
 static enum mime_auto
 auto_kind(GMimeObject *m, const struct mime_parsed *o)
 {
 	GMimeHeaderList *h = g_mime_object_get_header_list(m);
-	const char *v;
+	const char *as = g_mime_object_get_header(m, "Auto-Submitted");
+	const char *pr = g_mime_object_get_header(m, "Precedence");
 	const char *rp;
+	int person = as && value_is(as, "no");
 	size_t n;
 
 	if (is_read_receipt(m))
-		return AUTO_MACHINE;
-	if ((v = g_mime_object_get_header(m, "Auto-Submitted")) &&
-	    !value_is(v, "no"))
-		return AUTO_MACHINE;
-	if ((v = g_mime_object_get_header(m, "Precedence")) &&
-	    (value_is(v, "bulk") || value_is(v, "junk") ||
-	    value_is(v, "auto_reply")))
-		return AUTO_MACHINE;
-	if (g_mime_header_list_contains(h, "X-Autoreply") ||
-	    g_mime_header_list_contains(h, "X-Autorespond"))
-		return AUTO_MACHINE;
-	/* Outlook's out-of-office replies in many set-ups, and older
-	 * autoresponders, say so only in their subject */
-	if (thread_subject_auto_reply(o->subject))
-		return AUTO_MACHINE;
+		return AUTO_ANSWER;
 	if (local_is_daemon(o->from_email))
-		return AUTO_MACHINE;
+		return AUTO_ANSWER;
 	if ((rp = g_mime_object_get_header(m, "Return-Path"))) {
 		while (*rp == ' ' || *rp == '\t' || *rp == '<')
 			rp++;
 		n = strlen(rp);
 		/* A null reverse path: a bounce or other notification. */
 		if (n == 0 || rp[0] == '>' || local_is_daemon(rp))
-			return AUTO_MACHINE;
+			return AUTO_ANSWER;
 	}
-	if (((v = g_mime_object_get_header(m, "Precedence")) &&
-	    value_is(v, "list")) || g_mime_header_list_contains(h, "List-Id") ||
+	if (!person && ((as && value_is(as, "auto-replied")) ||
+	    (pr && value_is(pr, "auto_reply")) ||
+	    g_mime_header_list_contains(h, "X-Autoreply") ||
+	    g_mime_header_list_contains(h, "X-Autorespond")))
+		return AUTO_ANSWER;
+	/* Outlook's out-of-office replies in many set-ups, and older
+	 * autoresponders, say so only in their subject; only what answers
+	 * a mail counts, as here we cannot yet tell whose mail it answers:
+	 * a reply's prefix or a ticket token after the phrase, or the
+	 * In-Reply-To or References of a reply */
+	if (!person && thread_subject_auto_reply(o->subject,
+	    o->in_reply_to != NULL || o->nreferences > 0))
+		return AUTO_ANSWER;
+	if ((as && !person) || (pr && (value_is(pr, "bulk") ||
+	    value_is(pr, "junk")) && !person))
+		return AUTO_SENT;
+	if ((pr && value_is(pr, "list")) ||
+	    g_mime_header_list_contains(h, "List-Id") ||
 	    g_mime_header_list_contains(h, "List-Unsubscribe"))
 		return AUTO_LIST;
 	return AUTO_NONE;
@@ -792,7 +802,7 @@ mime_parse(const char *raw, size_t len, struct mime_parsed *out)
 			goto out;
 		kind = auto_kind(GMIME_OBJECT(msg), out);
 		out->auto_submitted = kind != AUTO_NONE;
-		out->auto_reply = kind == AUTO_MACHINE;
+		out->auto_reply = kind == AUTO_ANSWER;
 		out->list_only = kind == AUTO_LIST;
 		out->asks_no_autoreply = wants_no_autoreply(GMIME_OBJECT(msg),
 		    out);

@@ -229,7 +229,9 @@ def test_reply_to_automatic_mail_refers_to_it(tame, sink):
 OOO = [
     ("Automatic reply: Re: %s", {"Auto-Submitted": "auto-generated",
                                  "X-Auto-Response-Suppress": "All"}),
-    ("Re: %s", {"Precedence": "bulk"}),	# vacation(1)
+    ("Re: %s", {"Precedence": "bulk",	# vacation(1)
+                "Auto-Submitted": "auto-replied"}),
+    ("Out of office: %s", {"Auto-Submitted": "auto-generated"}),
     ("Automatic reply: Re: %s", {}),
     ("Out of Office: Re: %s", {}),
     ("Abwesenheitsnotiz: Re: %s", {}),
@@ -240,6 +242,7 @@ OOO = [
     ("Risposta automatica: Re: %s", {}),
     ("Automatisch antwoord: Re: %s", {}),
     ("AUTOMATIC REPLY: Re: %s", {}),
+    ("R\u00c9PONSE AUTOMATIQUE : Re: %s", {}),
 ]
 
 
@@ -292,6 +295,44 @@ def test_out_of_office_replies_leave_solved_tickets_solved(tame, sink):
              what="the ticket reopened by its customer")
     wait_for(lambda: "message.received" in kinds(bob, tids[0]),
              what="the assignee told of the customer's answer")
+
+
+def test_program_mail_that_answers_nothing_by_itself_counts(tame, sink):
+    """What a program sends for a person (a ticketing tool mailing a
+    comment: Auto-Submitted: auto-generated; an old vacation(1) with
+    only Precedence: bulk) reopens a solved ticket and tells the
+    assignee, as the person's own mail would; a new mail whose subject
+    only starts like an out-of-office reply is a person's."""
+    bob_id, bob = agent(tame, "bob@example.com")
+    marks = [{"Auto-Submitted": "auto-generated"}, {"Precedence": "bulk"}]
+    tids = []
+    for i in range(len(marks)):
+        tid, _ = open_ticket(tame, "Tool comment %d" % i,
+                             sender="t%d@example.org" % i)
+        assert tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                        {"assignee_id": bob_id})[0] == 200
+        tame.reply(tid, "Done.", status="solved")
+        tids.append(tid)
+    sink.wait_count(len(marks))
+    ours = {x["rcpts"][0]: x["msg"] for x in sink.messages}
+    for i, h in enumerate(marks):
+        mine = ours["t%d@example.org" % i]
+        h = dict(h)
+        h["In-Reply-To"] = mine["Message-ID"]
+        tame.send_mail(make_message(sender="t%d@example.org" % i,
+                                    subject="Re: " + mine["Subject"],
+                                    text="Comment: still broken.\n",
+                                    headers=h))
+    for i, tid in enumerate(tids):
+        wait_for(lambda: tame.ticket(tid)["status"] == "open",
+                 what="ticket %d reopened by %r" % (tid, marks[i]))
+        wait_for(lambda: "message.received" in kinds(bob, tid),
+                 what="the assignee told of %r" % marks[i])
+    tame.send_mail(make_message(sender="dee@example.org",
+                                subject="Out of office: calendar shows "
+                                        "me away"))
+    t = tame.wait_ticket("Out of office: calendar shows me away")
+    assert not tame.ticket(t["id"])["messages"][0]["auto_submitted"]
 
 
 # ------------------------------------------------------- bounces

@@ -795,6 +795,17 @@ test_auto_submitted(void **state)
 	    "\nMy car.\n", &p);
 	assert_int_equal(p.auto_submitted, 0);
 	mime_parsed_free(&p);
+	/* the phrase on a new mail is a person's, on a reply a program's */
+	parse_str("From: a@example.com\nSubject: Out of office: calendar "
+	    "shows me away\n\nIt says so all week.\n", &p);
+	assert_int_equal(p.auto_submitted, 0);
+	assert_int_equal(p.auto_reply, 0);
+	mime_parsed_free(&p);
+	parse_str("From: a@example.com\nIn-Reply-To: <r1@tame.test>\n"
+	    "Subject: Out of office: calendar shows me away\n\nAway.\n",
+	    &p);
+	assert_int_equal(p.auto_reply, 1);
+	mime_parsed_free(&p);
 
 	parse_str("From: Postmaster <postmaster@example.com>\n\nx\n", &p);
 	assert_int_equal(p.auto_submitted, 1);
@@ -843,10 +854,18 @@ test_auto_kinds(void **state)
 	mime_parsed_free(&p);
 	check_kind("Precedence: list\n", 1, 0, 1);
 	check_kind("List-Unsubscribe: <mailto:u@example.com>\n", 1, 0, 1);
-	/* an autoresponder's mail through a list is a program's */
+	/* a program's mail through a list is a program's: never answered,
+	 * but only one that answers a mail on its own is quiet */
 	check_kind("List-Id: <l.example.com>\nAuto-Submitted: "
-	    "auto-generated\n", 0, 1, 1);
-	check_kind("Precedence: bulk\n", 0, 1, 1);
+	    "auto-generated\n", 0, 0, 1);
+	check_kind("List-Id: <l.example.com>\nAuto-Submitted: "
+	    "auto-replied\n", 0, 1, 1);
+	check_kind("Precedence: bulk\n", 0, 0, 1);
+	check_kind("Precedence: auto_reply\n", 0, 1, 1);
+	check_kind("X-Autoreply: yes\n", 0, 1, 1);
+	/* a person's "no" is believed over the rest of the headers */
+	check_kind("Auto-Submitted: no\nPrecedence: bulk\n"
+	    "X-Autoreply: yes\n", 0, 0, 0);
 	/* spam by an upstream filter's word: a person's, never answered */
 	check_kind("X-Spam-Status: Yes, score=9.1\n", 0, 0, 1);
 	check_kind("X-Spam-Flag: YES\n", 0, 0, 1);

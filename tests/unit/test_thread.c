@@ -150,7 +150,9 @@ test_subject_auto_reply(void **state)
 		"Risposta automatica: R: x", "Automatisch antwoord: x",
 		"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d\xef\xbc\x9a x",
 		"Auto: Re: Help [#3]", "AutoReply: Re: x", "Auto: Help [#3]",
-		"  Automatic reply: x", NULL };
+		"  Automatic reply: x",
+		"R\xc3\x89PONSE AUTOMATIQUE : x",
+		"AUTOMATICK\xc3\x81 ODPOV\xc4\x9a\xc4\x8e: x", NULL };
 	/* a person's subjects that only start alike */
 	static const char *const person[] = { "Auto: insurance claim",
 		"Auto reply: how do I turn it on?", "Automatic replies broken",
@@ -159,13 +161,24 @@ test_subject_auto_reply(void **state)
 	size_t i;
 
 	for (i = 0; ooo[i]; i++)
-		if (!thread_subject_auto_reply(ooo[i]))
+		if (!thread_subject_auto_reply(ooo[i], 1))
 			fail_msg("not an out-of-office subject: \"%s\"", ooo[i]);
 	for (i = 0; person[i]; i++)
-		if (thread_subject_auto_reply(person[i]))
+		if (thread_subject_auto_reply(person[i], 1))
 			fail_msg("a person's subject taken as automatic: "
 			    "\"%s\"", person[i]);
-	assert_int_equal(thread_subject_auto_reply(NULL), 0);
+	assert_int_equal(thread_subject_auto_reply(NULL, 1), 0);
+	/* a new mail that answers nothing is a person's, whatever its
+	 * subject; the phrase before a reply's prefix or a token is not */
+	assert_int_equal(thread_subject_auto_reply(
+	    "Out of office: calendar shows me away", 0), 0);
+	assert_int_equal(thread_subject_auto_reply(
+	    "Out of office: calendar shows me away", 1), 1);
+	assert_int_equal(thread_subject_auto_reply(
+	    "Automatic reply: Re: Help", 0), 1);
+	assert_int_equal(thread_subject_auto_reply(
+	    "Abwesenheitsnotiz: Help [#3]", 0), 1);
+	assert_int_equal(thread_subject_auto_reply("Auto: Help", 1), 0);
 }
 
 int
