@@ -164,6 +164,13 @@ newer_than_since(struct store *s, const struct reply_req *r)
 /* r->once (reply.h): 0 when the signed text was not sent to the ticket
  * yet, else TAME_EEXIST. In the reply's transaction, so of two mass
  * replies sent at once the second sees the first. */
+int64_t
+reply_recent_ms(void)
+{
+	return tame_env_i64("TAME_MASS_RECENT_MS", 1,
+	    (int64_t)7 * 24 * 3600 * 1000, TAME_MASS_RECENT_MS);
+}
+
 static enum tame_err
 sent_before(struct store *s, const struct reply_req *r, int64_t tid,
     const char *text)
@@ -173,7 +180,8 @@ sent_before(struct store *s, const struct reply_req *r, int64_t tid,
 
 	if (!r->once)
 		return TAME_OK;
-	if ((rc = store_intel_same_reply(s, tid, text, &same)) || !same)
+	if ((rc = store_intel_same_reply(s, tid, text, tame_now_ms() -
+	    reply_recent_ms(), &same)) || !same)
 		return rc;
 	if (r->same)
 		*r->same = same;

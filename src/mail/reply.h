@@ -45,9 +45,10 @@ struct reply_req {
 	int force;
 	int64_t *newer;
 	int *newer_reply;
-	/* a mass reply's: with once, a ticket that already has this very
-	 * text (signed, as it would be stored) from us, after which the
-	 * customer has not written, refuses it with TAME_EEXIST and that
+	/* a mass reply's: with once, a ticket whose last reply from us is
+	 * this very text (signed, as it would be stored), written within
+	 * reply_recent_ms(), after which the customer has not written,
+	 * refuses it with TAME_EEXIST and that
 	 * reply's id in *same (may be NULL): the same mass reply sent twice
 	 * by mistake mails nobody twice. With take, an unassigned ticket
 	 * becomes the agent's, so the customer's answer lands in their
@@ -59,6 +60,10 @@ struct reply_req {
 
 #define REPLY_WHY_MAX 200
 
+/* How far back a mass reply looks for a customer answered lately
+ * (TAME_MASS_RECENT_MS; the environment's TAME_MASS_RECENT_MS, for
+ * tests, when it is set). */
+int64_t reply_recent_ms(void);
 /* The text of a reply to ticket_id as reply_send stores and sends it:
  * text with the ticket's mailbox's signature after it, when it has
  * one. Appended to out. */

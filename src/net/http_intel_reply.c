@@ -252,13 +252,14 @@ preview_flags(struct http_ctx *c, const struct mass *m,
 	int64_t same = 0;
 	enum tame_err rc;
 	size_t k;
+	int64_t since = tame_now_ms() - reply_recent_ms();
 
 	buf_init(&full, TAME_REPLY_TEXT_MAX + TAME_SIGNATURE_MAX + 8);
-	if ((rc = store_intel_answered(c->store, r[i].ticket_id, tame_now_ms() -
-	    TAME_MASS_RECENT_MS, &here, &other)) ||
+	if ((rc = store_intel_answered(c->store, r[i].ticket_id, since,
+	    &here, &other)) ||
 	    (rc = reply_signed(c->store, r[i].ticket_id, text, &full)) ||
 	    (rc = store_intel_same_reply(c->store, r[i].ticket_id,
-	    buf_str(&full), &same)))
+	    buf_str(&full), since, &same)))
 		goto out;
 	if ((here.ticket_id && json_object_set_new(o, "answered",
 	    answered_json(&here))) || (same && json_object_set_new(o,

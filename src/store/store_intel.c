@@ -300,12 +300,12 @@ store_answered_clear(struct store_answered *a)
 
 enum tame_err
 store_intel_same_reply(struct store *s, int64_t tid, const char *text,
-    int64_t *msg_id)
+    int64_t since, int64_t *msg_id)
 {
 	REQUIRE(tid > 0 && text && msg_id);
 	*msg_id = 0;
 	OPS(s);
-	return s->be->intel->same_reply(s, tid, text, msg_id);
+	return s->be->intel->same_reply(s, tid, text, since, msg_id);
 }
 
 enum tame_err

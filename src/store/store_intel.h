@@ -270,11 +270,12 @@ struct store_answered {
 enum tame_err store_intel_answered(struct store *s, int64_t tid,
     int64_t since, struct store_answered *here, struct store_answered *other);
 void store_answered_clear(struct store_answered *a);
-/* *msg_id = our newest reply on ticket tid whose text is exactly text
- * (as stored: signature and all), not failed for good, after which the
- * customer has not written; 0 when there is none. */
+/* *msg_id = our last reply on ticket tid when its text is exactly text
+ * (as stored: signature and all), it was written at or after since, has
+ * not failed for good, and the customer has not written after it (their
+ * quiet mail, an out-of-office, does not count); 0 otherwise. */
 enum tame_err store_intel_same_reply(struct store *s, int64_t tid,
-    const char *text, int64_t *msg_id);
+    const char *text, int64_t since, int64_t *msg_id);
 /* Makes ticket tid agent_id's when nobody has it: *taken = 1 then, 0
  * when it had an assignee (left as it was). */
 enum tame_err store_intel_take(struct store *s, int64_t tid,
@@ -375,7 +376,7 @@ struct store_intel_ops {
 	    int64_t since, struct store_answered *here,
 	    struct store_answered *other);
 	enum tame_err (*same_reply)(struct store *s, int64_t tid,
-	    const char *text, int64_t *msg_id);
+	    const char *text, int64_t since, int64_t *msg_id);
 	enum tame_err (*take)(struct store *s, int64_t tid, int64_t agent_id,
 	    int64_t now, int *taken);
 	enum tame_err (*similar)(struct store *s, const char *match,

@@ -50,7 +50,7 @@ enum tame_err sq_intel_reply_done(struct store *s, int64_t tid,
 enum tame_err sq_intel_answered(struct store *s, int64_t tid, int64_t since,
     struct store_answered *here, struct store_answered *other);
 enum tame_err sq_intel_same_reply(struct store *s, int64_t tid,
-    const char *text, int64_t *msg_id);
+    const char *text, int64_t since, int64_t *msg_id);
 enum tame_err sq_intel_take(struct store *s, int64_t tid, int64_t agent_id,
     int64_t now, int *taken);
 enum tame_err sq_intel_similar(struct store *s, const char *match,

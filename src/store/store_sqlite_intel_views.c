@@ -456,12 +456,13 @@ sq_intel_reply_done(struct store *s, int64_t tid, int64_t agent_id,
 /* ---- mass replies: who was answered lately ---- */
 
 /* Of an agent's reply m: not failed for good (delivery 3), and the
- * customer has not written after it (their automatic mail, an
- * out-of-office, does not count). */
+ * customer has not written after it (their quiet mail, an
+ * out-of-office or a bounce, does not count; their words through a
+ * group or a ticketing tool of theirs do). */
 #define ANSWER_STANDS \
 	" m.direction = 1 AND m.delivery <> 3 AND NOT EXISTS (SELECT 1" \
 	" FROM messages x WHERE x.ticket_id = m.ticket_id AND x.id > m.id" \
-	" AND x.direction = 0 AND NOT x.auto_submitted)"
+	" AND x.direction = 0 AND NOT x.quiet)"
 
 /* One row of ticket_id, message id, agent id, agent name, created_at
  * into a; none leaves a empty. */
@@ -519,17 +520,22 @@ sq_intel_answered(struct store *s, int64_t tid, int64_t since,
 
 enum tame_err
 sq_intel_same_reply(struct store *s, int64_t tid, const char *text,
-    int64_t *msg_id)
+    int64_t since, int64_t *msg_id)
 {
+	/* the last word from us is this very text: a different reply
+	 * after it lets the text go again */
 	static const char sql[] = "SELECT m.id FROM messages m"
-	    " WHERE m.ticket_id = ?1 AND m.text = ?2 AND" ANSWER_STANDS
-	    " ORDER BY m.id DESC LIMIT 1";
+	    " WHERE m.id = (SELECT max(l.id) FROM messages l"
+	    " WHERE l.ticket_id = ?1 AND l.direction = 1"
+	    " AND l.agent_id IS NOT NULL)"
+	    " AND m.text = ?2 AND m.created_at >= ?3 AND" ANSWER_STANDS;
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
 
 	sq_bind_int(q, st, 1, tid);
 	sq_bind_text(q, st, 2, text);
+	sq_bind_int(q, st, 3, since);
 	if ((rc = sq_row(q, st)) == TAME_OK)
 		*msg_id = sqlite3_column_int64(st, 0);
 	sq_done(st);

@@ -738,6 +738,15 @@ def test_mass_reply_twice_by_mistake_mails_nobody_twice(tame, sink):
     sink.wait_count(5, timeout=30)
     settle(1.0)
     assert len(sink.messages) == 5
+    # another reply from us after it: the text is no longer our last
+    # word, and may go again
+    tame.reply(card[1], "One more thing: check your spam folder.")
+    sink.wait_count(6, timeout=30)
+    st, _, fifth = tame.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": card[1:2], "action": "reply", "text": text})
+    assert st == 200, fifth
+    assert "already_sent" not in fifth["results"][0], fifth
+    sink.wait_count(7, timeout=30)
 
 
 def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
