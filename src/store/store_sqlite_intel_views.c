@@ -493,10 +493,14 @@ sq_intel_answered(struct store *s, int64_t tid, int64_t since,
 	    " AND m.created_at >= ?2 AND" ANSWER_STANDS
 	    " ORDER BY m.id DESC LIMIT 1";
 	/* the customer's other tickets, whatever became of them: a
-	 * follow-up written as a new mail is a new ticket */
+	 * follow-up written as a new mail is a new ticket. A message
+	 * bumps its ticket's updated_at, so only tickets touched since
+	 * can hold such a reply: a customer with 50,000 old tickets costs
+	 * a look at each ticket row, not at each of their messages. */
 	static const char elsewhere[] = "SELECT m.ticket_id, m.id,"
 	    " m.agent_id, a.name, m.created_at FROM tickets t"
 	    " JOIN tickets o ON o.customer_id = t.customer_id AND o.id <> t.id"
+	    " AND o.updated_at >= ?2"
 	    " JOIN messages m ON m.ticket_id = o.id"
 	    " LEFT JOIN agents a ON a.id = m.agent_id"
 	    " WHERE t.id = ?1 AND m.direction = 1 AND m.agent_id IS NOT NULL"

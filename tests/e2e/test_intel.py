@@ -749,6 +749,28 @@ def test_mass_reply_twice_by_mistake_mails_nobody_twice(tame, sink):
     sink.wait_count(7, timeout=30)
 
 
+def test_same_text_goes_again_after_the_recent_window(tame, sink):
+    """The same text is skipped only within TAME_MASS_RECENT_MS (a
+    shift): a weekly "is this still an issue?" to a silent customer
+    goes. The test shortens the window to three seconds."""
+    tame.stop()
+    tame.start(env={"TAME_MASS_RECENT_MS": "3000"})
+    tame.send_mail(make_message(sender="quiet@example.org",
+                                subject="Printer jams"))
+    tid = tame.wait_ticket("Printer jams")["id"]
+    req = {"ticket_ids": [tid], "action": "reply",
+           "text": "Is this still an issue?"}
+    st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", req)
+    assert st == 200 and "already_sent" not in ans["results"][0], ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", req)
+    assert st == 200 and ans["results"][0]["already_sent"], ans
+    sink.wait_count(1, timeout=30)
+    settle(3.5)
+    st, _, ans = tame.api("POST", "/api/v1/tickets/bulk", req)
+    assert st == 200 and "already_sent" not in ans["results"][0], ans
+    sink.wait_count(2, timeout=30)
+
+
 def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
     """A customer answered on another ticket of theirs in the last hours
     (a follow-up written as a new mail), or twice in the same mass reply,
