@@ -350,7 +350,11 @@ test('a phone-sized window: every view one tap away, nothing off screen',
 		await pending.tap();
 		await page.waitForFunction(() =>
 			location.hash.startsWith('#/inbox/pending'));
-		const head = await page.locator('.list-head h1').boundingBox();
+		// (the hash moves before the app hears of it: the old view's
+		// head is there a moment longer)
+		const h1 = page.locator('.list-head h1', { hasText: 'Pending' });
+		await h1.waitFor();
+		const head = await h1.boundingBox();
 		assert.ok(head.height < 60, 'the title is ' + head.height +
 			' px tall');
 		const sort = await page.locator('#sort').boundingBox();

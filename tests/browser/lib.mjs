@@ -276,6 +276,48 @@ export class Tamed {
 		return r.status === 204 ? null : r.json();
 	}
 
+	// Waits until tamed's live events have been still for ms (the
+	// intelligence reads new mail a moment after it came and tells the
+	// views what it found): a page opened then sees no change it did
+	// not make. Gives up, saying so, after max.
+	async quiet(ms = 2500, max = 30000) {
+		const stop = new AbortController();
+		const r = await fetch(this.url + '/api/v1/events', {
+			headers: { Authorization: 'Bearer ' + this.token },
+			signal: stop.signal });
+		if (!r.ok)
+			throw new Error('GET /events: ' + r.status);
+		const start = Date.now();
+		let last = start, timer;
+		const reader = r.body.getReader(), text = new TextDecoder();
+		const still = new Promise((resolve, reject) => {
+			const look = () => {
+				if (Date.now() - last >= ms)
+					return resolve();
+				if (Date.now() - start > max)
+					return reject(new Error('tamed never went quiet'));
+				timer = setTimeout(look, 100);
+			};
+			look();
+		});
+		const read = (async () => {
+			for (;;) {
+				const { done, value } = await reader.read();
+				if (done)
+					return;
+				if (/^event:/m.test(text.decode(value, { stream: true })))
+					last = Date.now();
+			}
+		})().catch(() => {});
+		try {
+			await still;
+		} finally {
+			clearTimeout(timer);
+			stop.abort();
+			await read;
+		}
+	}
+
 	// Archived mail (an mbox's text) imported by the tame command, as a
 	// migration does: dated by its Date; its tickets get status.
 	importMbox(text, status = 'new') {
