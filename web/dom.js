@@ -50,6 +50,25 @@ export function fill(el, ...children) {
 	return el;
 }
 
+// Makes nodes (elements, in order) the children of el, leaving where
+// they are those already there: a frame taken out of the page and put
+// back loads again, and what was unfolded, selected or focused in it
+// is lost.
+export function place(el, nodes) {
+	const keep = new Set(nodes);
+	for (const c of [...el.childNodes])
+		if (!keep.has(c))
+			c.remove();
+	let at = el.firstChild;
+	for (const n of nodes) {
+		if (n === at)
+			at = at.nextSibling;
+		else
+			el.insertBefore(n, at);
+	}
+	return el;
+}
+
 // A year of 365.25 days, in seconds.
 const YEAR = 31557600;
 

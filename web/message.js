@@ -443,6 +443,29 @@ function size(n) {
 	return (n / 1024 / 1024).toFixed(1) + ' MB';
 }
 
+// What of message m can change once it is shown: its tone (read a
+// moment after it came) and how its sending goes; drawn into box's
+// holders (refreshMessage()).
+function liveParts(m) {
+	const dl = m.delivery;
+	return {
+		'm-tone': m.direction === 'in' ? toneChips(m.tone, 3) : null,
+		'm-dl': dl ? h('span', { className: 'delivery ' + dl.state },
+			dl.state) : null,
+		// the relay's reason, as text a keyboard and a screen reader
+		// reach (a reply sent may say which Cc it was not delivered to)
+		'm-dl-error': dl && dl.error ? h('p', { className: 'warn small' },
+			({ failed: 'Not delivered: ', queued: 'Not sent yet: ' }[
+				dl.state] || '') + dl.error) : null,
+	};
+}
+
+// Draws again, in the element of message m, what can change of it.
+export function refreshMessage(box, m) {
+	for (const [cls, el] of Object.entries(liveParts(m)))
+		box.querySelector('.' + cls).replaceChildren(...[el || []].flat());
+}
+
 // The element for message m of ticket t. authorName(id) names agents.
 export function renderMessage(t, m, authorName) {
 	const kind = m.direction === 'note' ? 'note' :
@@ -457,9 +480,7 @@ export function renderMessage(t, m, authorName) {
 		meta.push('to ' + m.to.map(addr).join(', '));
 	if (m.cc && m.cc.length)
 		meta.push('cc ' + m.cc.map(addr).join(', '));
-	const dl = m.delivery;
-	const delivery = dl ? h('span', { className: 'delivery ' + dl.state },
-		dl.state) : null;
+	const live = liveParts(m);
 	const body = h('div', { className: 'body' });
 	const box = h('article', {
 		className: 'msg ' + kind, id: 'msg-' + m.id,
@@ -470,9 +491,9 @@ export function renderMessage(t, m, authorName) {
 		h('strong', { className: 'from' }, who),
 		kind === 'in' && from && who !== from ? h('span',
 			{ className: 'muted' }, ' <' + from + '>') : null,
-		kind === 'in' ? toneChips(m.tone, 3) : null,
+		h('span', { className: 'm-tone' }, live['m-tone']),
 		h('span', { className: 'spacer' }),
-		delivery,
+		h('span', { className: 'm-dl' }, live['m-dl']),
 		timeEl(m.created_at, 'muted'),
 		kind !== 'note' ? h('a', {
 			className: 'small original', href: messageUrl(t.id, m.id, 'raw'),
@@ -482,11 +503,7 @@ export function renderMessage(t, m, authorName) {
 		}, 'View original') : null),
 	meta.length ? h('div', { className: 'meta muted' }, meta.join(' · ')) :
 		null,
-	// the relay's reason, as text a keyboard and a screen reader reach
-	// (a reply sent may say which Cc it was not delivered to)
-	dl && dl.error ? h('p', { className: 'warn small' },
-		({ failed: 'Not delivered: ', queued: 'Not sent yet: ' }[dl.state] ||
-		'') + dl.error) : null,
+	h('div', { className: 'm-dl-error' }, live['m-dl-error']),
 	m.unparsed ? h('p', { className: 'warn' },
 		'This message could not be parsed; the raw mail is kept.') : null,
 	body,

@@ -15,9 +15,9 @@
 // server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, ago, timeEl, avatar, personName, toast, modal, field, warn,
-	mayTake, flat, addr, undoMs } from './dom.js';
-import { renderMessage } from './message.js';
+import { h, fill, place, ago, timeEl, avatar, personName, toast, modal,
+	field, warn, mayTake, flat, addr, undoMs } from './dom.js';
+import { renderMessage, refreshMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
 import { Composer, drafts } from './composer.js';
 import { Presence } from './presence.js';
@@ -151,6 +151,7 @@ export class TicketView {
 		this.ctx = ctx;
 		this.id = id;
 		this.t = null;
+		this.shown = new Map();  // message id -> { sig, el } drawn
 		current = this;
 		// what another agent left unsent in this browser is not shown
 		drafts.own(ctx.me.id);
@@ -315,12 +316,30 @@ export class TicketView {
 		this.renderActions();
 		// A long thread shows its first message and its latest few; the
 		// ones between wait behind one button.
-		const ms = t.messages, show = (m) => renderMessage(t, m,
-			(id) => this.ctx.agentName(id));
+		// A message as it was stays the element it was (see place()).
+		const ms = t.messages, was = this.shown, now = new Map();
+		// Its tone and its sending are drawn again in place.
+		const show = (m) => {
+			const { tone, delivery, ...rest } = m;
+			const sig = JSON.stringify(rest) + '\n' + (m.author_id ?
+				this.ctx.agentName(m.author_id) : '');
+			const live = JSON.stringify([tone, delivery]);
+			const old = was.get(m.id);
+			let el;
+			if (old && old.sig === sig) {
+				el = old.el;
+				if (old.live !== live)
+					refreshMessage(el, m);
+			} else {
+				el = renderMessage(t, m, (id) => this.ctx.agentName(id));
+			}
+			now.set(m.id, { sig, live, el });
+			return el;
+		};
 		const hide = this.unfolded || ms.length <= LONG_THREAD ? 0 :
 			ms.length - 1 - LONG_KEEP;
 		this.history(t.events || []);
-		fill(this.convEl, hide ? [show(ms[0]), h('button', {
+		place(this.convEl, hide ? [show(ms[0]), h('button', {
 			type: 'button', className: 'link earlier',
 			onclick: () => {
 				this.unfolded = true;
@@ -332,6 +351,7 @@ export class TicketView {
 			},
 		}, hide + ' earlier messages'), ...ms.slice(-LONG_KEEP).map(show)] :
 			ms.map(show));
+		this.shown = now;
 	}
 
 	async takeIt() {

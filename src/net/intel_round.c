@@ -546,8 +546,11 @@ write_round(struct intel *in, struct round *r, int64_t now)
 	for (i = 0; i < r->nflag && !rc; i++) {
 		rc = store_intel_ticket_flags(s, r->flag[i].ticket,
 		    r->flag[i].bits, r->flag[i].json);
-		if (rc == TAME_ENOTFOUND)
+		/* as they were: no news for the views */
+		if (rc == TAME_ENOTFOUND) {
+			r->flag[i].ticket = 0;
 			rc = TAME_OK;
+		}
 	}
 	if (!rc && r->msg_pos > in->msg_pos)
 		rc = store_intel_state_set(s, "msg_pos", r->msg_pos);
@@ -620,7 +623,8 @@ announce_round(const struct round *r)
 	for (i = 0; i < r->ndiff; i++)
 		ids[n++] = r->diff[i].ticket;
 	for (i = 0; i < r->nflag; i++)
-		ids[n++] = r->flag[i].ticket;
+		if (r->flag[i].ticket)
+			ids[n++] = r->flag[i].ticket;
 	qsort(ids, n, sizeof(*ids), cmp_id);
 	http_events_publish(ids, n);
 	free(ids);

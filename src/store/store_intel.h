@@ -143,8 +143,8 @@ struct store_flag_facts {
 enum tame_err store_intel_flag_facts(struct store *s, int64_t tid,
     int64_t since, struct store_flag_facts *out);
 /* Sets the ticket's stored flags: bits (enum store_flag) and the JSON
- * array text of {kind, reason} (NULL for none). A ticket that is not
- * there is no error. */
+ * array text of {kind, reason} (NULL for none). TAME_ENOTFOUND when
+ * nothing changed: the ticket is not there, or had these flags. */
 enum tame_err store_intel_ticket_flags(struct store *s, int64_t tid,
     int64_t bits, const char *flags);
 /* Sets the ticket's trend (0: none). */

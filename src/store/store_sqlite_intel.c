@@ -369,11 +369,14 @@ intel_ticket_flags(struct store *s, int64_t tid, int64_t bits,
 	    " flags IS NOT ?3)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
 
 	sq_bind_int(q, st, 1, tid);
 	sq_bind_int(q, st, 2, bits);
 	sq_bind_text(q, st, 3, flags);
-	return sq_run(q, st);
+	if ((rc = sq_run(q, st)))
+		return rc;
+	return sqlite3_changes(q->db) ? TAME_OK : TAME_ENOTFOUND;
 }
 
 static enum tame_err

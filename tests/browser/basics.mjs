@@ -185,7 +185,7 @@ test('open a ticket, reply with CC and solve; the mail reaches the relay',
 		await page.fill('#composer-cc', 'it@example.org');
 		const before = env.sink.messages.length;
 		await page.click('button:text("Send & solve")');
-		await page.waitForSelector('.toast.held');
+		// (held 400 ms here: the undo test sees the toast)
 		const mail = await waitFor(() => env.sink.messages.slice(before).find(
 			(m) => m.raw.includes('please try again now')),
 		{ what: 'the reply at the relay' });
@@ -435,6 +435,9 @@ test('keyboard only: move, open, note, assign, solve, search, help',
 		await page.keyboard.type('Triage body');
 		await page.keyboard.press('Enter');
 		await page.waitForSelector('h1:has-text("matching “Triage body”")');
+		// (the heading comes at once, the rows and their count after)
+		await page.waitForFunction(() => / tickets?$/.test(
+			document.querySelector('.count-total').textContent));
 		assert.equal(await page.$('#row-' + target), null);
 		await page.click('a.all-search');
 		await page.waitForSelector('#row-' + target);
@@ -608,6 +611,36 @@ test('HTML mail: quoted history folded, remote images held back',
 		// "Show as text" gives the plain part
 		await page.click('button:text("Show as text")');
 		await page.waitForSelector('.msg.in .text:text("plain version")');
+		assertClean(seen);
+		await context.close();
+	});
+
+test('what the agent unfolded stays so when a colleague\'s note comes in',
+	async () => {
+		const id = await env.tamed.deliver({
+			subject: 'Unfolded stays', text: 'plain version',
+			html: '<p>Still broken.</p><blockquote><p>Earlier: did a ' +
+				'restart help?</p></blockquote>',
+		});
+		await env.tamed.quiet();
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/t/' + id);
+		const frame = page.frameLocator('.msg.in iframe');
+		const quote = frame.locator('blockquote');
+		await frame.locator('html.fold').waitFor({ state: 'attached' });
+		assert.equal(await quote.isVisible(), false);
+		await page.click('.quote-toggle');
+		await quote.waitFor();
+		await env.tamed.api('POST', '/tickets/' + id + '/notes',
+			{ text: 'Looking into it, Grace' });
+		await page.waitForSelector('.msg.note:has-text("Looking into it")');
+		// (and the intelligence's second look, had it any news)
+		await env.tamed.quiet(1500);
+		assert.equal(await quote.isVisible(), true);
+		assert.equal(await page.getAttribute('.quote-toggle',
+			'aria-expanded'), 'true');
 		assertClean(seen);
 		await context.close();
 	});

@@ -1242,6 +1242,30 @@ def test_adding_a_follower_is_live_and_in_the_history(tame):
                      ("follower.removed", {"agent_id": bob_id})], kinds
 
 
+def test_a_change_is_told_to_the_live_views_once(tame):
+    """A change reaches the live views as one ticket.updated. The
+    intelligence reads the change a moment later and finds the ticket's
+    flags as they were: that is no news. Before, it told of the ticket
+    again, and an agent reading it saw the page drawn again a second
+    after every change (a colleague's note, a priority)."""
+    t = new_ticket(tame, "Told once")["id"]
+    s = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    try:
+        assert s.status() == 200
+        wait_for(lambda: b"retry:" in s.data, what="the stream's start")
+        want = b'"ticket_id":%d' % t
+        settle(2.5)    # what the intelligence finds in the mail is told
+        n = s.data.count(want)
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % t,
+                              {"priority": "high"})
+        assert st == 200, ans
+        wait_for(lambda: s.data.count(want) > n, 5, what="ticket.updated")
+        settle(3)      # the intelligence looks every second
+        assert s.data.count(want) == n + 1, s.data.decode()[-600:]
+    finally:
+        s.close()
+
+
 def test_live_stream_ends_with_its_session_or_token(tame):
     """An event stream stops once what opened it no longer lets its
     agent in: a logout, a revoked token, a disabled agent. Before, it

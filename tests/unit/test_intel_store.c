@@ -160,6 +160,10 @@ test_computed_flags_and_filters(void **state)
 	assert_int_equal(store_intel_ticket_flags(f->s, busy, STORE_FLAG_ABUSIVE,
 	    "[{\"kind\":\"abusive\",\"reason\":\"abusive language\"}]"),
 	    TAME_OK);
+	/* the same again changes nothing, and says so (no live event) */
+	assert_int_equal(store_intel_ticket_flags(f->s, busy, STORE_FLAG_ABUSIVE,
+	    "[{\"kind\":\"abusive\",\"reason\":\"abusive language\"}]"),
+	    TAME_ENOTFOUND);
 	q.flags = STORE_FLAG_ABUSIVE | STORE_FLAG_REOPENED;
 	v = list(f, &q);
 	t = json_array_get(json_object_get(v, "tickets"), 0);
