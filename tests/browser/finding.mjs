@@ -33,6 +33,10 @@ test('a number is searched; #N opens ticket N, or searches when there is ' +
 	const { page, seen, context } = await openPage();
 	for (const typed of ['48213', '#48213']) {
 		await search(page, typed);
+		// (a number that could be a ticket's is looked up first: the
+		// view before stays until then)
+		await page.waitForSelector('h1:has-text("matching “' + typed +
+			'”")');
 		await page.waitForSelector(APP_ROWS + ' #row-' + id);
 		assert.match(await page.evaluate(() => location.hash),
 			/^#\/inbox\/unassigned\?q=/);

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from './lib.mjs';
+import { sleep, waitFor } from './lib.mjs';
 import { env, assertClean, openPage, mailsAfter, trendOf } from
 	'./fixture.mjs';
 
@@ -84,6 +84,9 @@ test('reply to all twice by mistake: the answered start unchecked and ' +
 	await page.click('#bulk-send');
 	await page.waitForSelector('.toast:has-text("1 customer answered, 2 ' +
 		'left out, 1 not again: they had this very text already.")');
+	// (the outbox sends after the answer; then nothing more comes)
+	await waitFor(() => mailsAfter(before, /calendar sync works again/)
+		.length >= 3, { what: 'the mails at the relay' });
 	await sleep(500);
 	const got = mailsAfter(before, /calendar sync works again/).map((m) =>
 		m.to.join());

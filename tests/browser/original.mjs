@@ -73,6 +73,9 @@ test('remote images load only after "Show remote images", and no script ' +
 			const c0 = remote.seen.connections;
 			await page.goto(env.tamed.url + '/#/t/' + id);
 			await page.waitForSelector('.msg.in');
+			// the frames' load handlers (which offer the images) have run
+			await page.waitForFunction(() => [...document.querySelectorAll(
+				'.msg.in iframe')].every((f) => f.style.height));
 			await sleep(300);
 			assert.equal(remote.seen.connections, c0, m.subject +
 				': the remote host was called before any click');

@@ -129,6 +129,9 @@ describe('trends, from the web app', () => {
 		await all.focus();
 		await page.keyboard.press('Enter');
 		await page.waitForSelector('h1:text("Trends")');
+		// (the heading comes at once, the list and its count after)
+		await page.waitForFunction(() =>
+			/^Trends \(\d+\)/.test(document.title));
 		assert.equal(await page.title(), 'Trends (7) · Tame');
 		const rows = page.locator('.trends-table tbody tr');
 		assert.equal(await rows.count(), 7);
