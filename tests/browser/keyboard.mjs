@@ -362,12 +362,12 @@ test('Ctrl+Enter puts the focus on the toast\'s Undo: Enter takes the ' +
 		text: 'A question for the keyboard.' });
 	const { page, seen, context } = await openTicket(id, (p) =>
 		p.addInitScript(() =>
-			localStorage.setItem('tame.undoMs', '2500')));
+			localStorage.setItem('tame.undoMs', '4000')));
 	await page.keyboard.press('r');
 	await page.keyboard.type('Sent too soon.');
 	await page.keyboard.press('Control+Enter');
 	await page.waitForSelector('.toast.held button:text("Undo"):focus',
-		{ timeout: 1000 });
+		{ timeout: 3000 });
 	await page.keyboard.press('Enter');
 	await page.waitForSelector('.toast.held', { state: 'detached' });
 	assert.equal(await focused(page), 'composer-text');
@@ -375,7 +375,7 @@ test('Ctrl+Enter puts the focus on the toast\'s Undo: Enter takes the ' +
 	// left alone, it goes: the focus back in the composer
 	await page.keyboard.press('Control+Enter');
 	await page.waitForSelector('.toast.held button:text("Undo"):focus',
-		{ timeout: 1000 });
+		{ timeout: 3000 });
 	await page.waitForSelector('.toast.held', { state: 'detached' });
 	assert.equal(await focused(page), 'composer-text');
 	await waitFor(async () => (await ticket(id)).messages.length === 2,

@@ -208,10 +208,11 @@ test('a quote of ten thousands of lines, or a line made to make a pattern ' +
 		await page.goto(env.tamed.url + '/#/t/' + id);
 		// a page that hangs shows nothing for half a minute: no
 		// need to wait for all of it
-		await page.waitForSelector('.msg.in', { timeout: 10000 })
+		await page.waitForSelector('.msg.in', { timeout: 15000 })
 			.catch(() => {});
 		const ms = Date.now() - t0;
-		assert.ok(ms < 3000, subject + ': shown after ' + ms + ' ms');
+		// (a hang is half a minute; a slow machine, a few seconds)
+		assert.ok(ms < 15000, subject + ': shown after ' + ms + ' ms');
 		assertClean(seen);
 		await context.close();
 	}
