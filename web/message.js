@@ -449,7 +449,8 @@ function size(n) {
 function liveParts(m) {
 	const dl = m.delivery;
 	return {
-		'm-tone': m.direction === 'in' ? toneChips(m.tone, 3) : null,
+		'm-tone': m.direction !== 'note' && m.direction !== 'out' ?
+			toneChips(m.tone, 3) : null,
 		'm-dl': dl ? h('span', { className: 'delivery ' + dl.state },
 			dl.state) : null,
 		// the relay's reason, as text a keyboard and a screen reader
