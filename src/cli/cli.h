@@ -25,6 +25,12 @@ int cli_need_mailbox(struct store *s, int tempfail);
 int cli_import(struct store *s, const char *kind, const char *path,
     const char *status);
 
+/* --password-stdin of mailbox add and set: the URL's password is the
+ * first line of stdin, so that the command line (and ps) need not show
+ * it. in_url: the URL brings one (refused). 0 with *password (wiped and
+ * freed first) replaced, or an exit code after saying why. */
+int cli_url_password(int in_url, char **password);
+
 /* cli_imap.c. `mailbox add ... --imap URL`: creates the mailbox with
  * its IMAP settings in one transaction (argv: the options after "add").
  * Returns the exit code; prints the new id. */

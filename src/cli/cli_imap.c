@@ -40,6 +40,24 @@ set_opt(char **dst, const char *v)
 	return TAME_OK;
 }
 
+/* With --password-stdin, the password of url is read from stdin into
+ * c. 0, or an exit code after printing why. */
+static int
+stdin_password(const char *url, struct imap_conf *c, int argc, char **argv)
+{
+	struct imap_conf u;
+	char err[256];
+	int in_url;
+
+	if (!cli_flag(argc, argv, "--password-stdin"))
+		return 0;
+	memset(&u, 0, sizeof(u));
+	in_url = imap_conf_parse_url(url, &u, err, sizeof(err)) == TAME_OK &&
+	    u.password;
+	imap_conf_clear(&u);
+	return cli_url_password(in_url, &c->password);
+}
+
 /* Applies the IMAP options of argv to c (stored: c holds a mailbox's
  * stored settings). 0, or an exit code after printing why. */
 static int
@@ -52,6 +70,7 @@ apply_opts(struct imap_conf *c, int argc, char **argv, int stored)
 	const char *poll = cli_opt(argc, argv, "--imap-poll-ms");
 	char err[256], real[PATH_MAX];
 	int64_t ms;
+	int code;
 
 	/* over stored settings, a URL without a password keeps the
 	 * stored one only for the same server and user */
@@ -60,6 +79,8 @@ apply_opts(struct imap_conf *c, int argc, char **argv, int stored)
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;
 	}
+	if (url && (code = stdin_password(url, c, argc, argv)))
+		return code;
 	if (after && imap_conf_parse_after(after, c, err, sizeof(err))) {
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;

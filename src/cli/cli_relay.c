@@ -25,6 +25,24 @@
 
 #define EX_DATAERR_ 65
 
+/* With --password-stdin, the password of url is read from stdin into
+ * c. 0, or an exit code after printing why. */
+static int
+stdin_password(const char *url, struct relay_conf *c, int argc, char **argv)
+{
+	struct relay_conf u;
+	char err[256];
+	int in_url;
+
+	if (!cli_flag(argc, argv, "--password-stdin"))
+		return 0;
+	memset(&u, 0, sizeof(u));
+	in_url = relay_conf_parse_url(url, &u, err, sizeof(err)) == TAME_OK &&
+	    u.password;
+	relay_conf_clear(&u);
+	return cli_url_password(in_url, &c->password);
+}
+
 /* Applies --relay and --relay-ca to c (stored: c holds a mailbox's
  * stored relay). 0, or an exit code after printing why. */
 static int
@@ -33,6 +51,7 @@ apply_opts(struct relay_conf *c, int argc, char **argv, int stored)
 	const char *url = cli_opt(argc, argv, "--relay");
 	const char *ca = cli_opt(argc, argv, "--relay-ca");
 	char err[256], real[PATH_MAX], *copy = NULL;
+	int code;
 
 	/* over a stored relay, a URL without a password keeps the stored
 	 * one only for the same server and user */
@@ -41,6 +60,8 @@ apply_opts(struct relay_conf *c, int argc, char **argv, int stored)
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;
 	}
+	if (url && (code = stdin_password(url, c, argc, argv)))
+		return code;
 	if (relay_conf_login_in_clear(c)) {
 		fprintf(stderr, "tame: %s\n", RELAY_LOGIN_TLS);
 		return EX_DATAERR_;

@@ -76,6 +76,9 @@ usage_to(FILE *out, int code)
 	    "  mailbox add|set ... [--relay URL] [--relay-ca FILE|none] "
 	    "[--no-relay]\n"
 	    "      URL: smtp[s]://USER:PASSWORD@HOST:PORT[?starttls]\n"
+	    "  mailbox add|set ... --password-stdin\n"
+	    "                                the one URL's password, not in "
+	    "it (nor in ps)\n"
 	    "  deliver [--from A] [--to A]   one message on stdin\n"
 	    "  import mbox FILE | import maildir DIR [--status S]\n"
 	    "                                archived mail, dated by its Date;"
@@ -155,7 +158,8 @@ static const char *const mailbox_vals[] = { "--address", "--name",
     "--relay", "--relay-ca", "--imap", "--after", "--imap-ca",
     "--imap-pin", "--imap-poll-ms", NULL };
 static const char *const mailbox_flags[] = { "--no-relay", "--no-imap",
-    NULL };
+    "--password-stdin", NULL };
+static const char *const mailbox_add_flags[] = { "--password-stdin", NULL };
 static const char *const deliver_vals[] = { "--from", "--to", NULL };
 static const char *const import_vals[] = { "--status", NULL };
 
@@ -165,7 +169,7 @@ static const struct cmd_spec cmds[] = {
 	{ { "user", "password" }, 0, token_vals, user_flags },
 	{ { "token", "add" }, 0, token_vals, no_opts },
 	{ { "token", "revoke" }, 0, token_vals, no_opts },
-	{ { "mailbox", "add" }, 0, mailbox_vals, no_opts },
+	{ { "mailbox", "add" }, 0, mailbox_vals, mailbox_add_flags },
 	{ { "mailbox", "set" }, 0, mailbox_vals, mailbox_flags },
 	{ { "deliver", NULL }, 0, deliver_vals, no_opts },
 	{ { "import", NULL }, 2, import_vals, no_opts },
@@ -597,16 +601,17 @@ cmd_backup(struct store *s, const char *data, const char *path)
 	return EX_OK_;
 }
 
-/* Reads a password (its first line) from stdin and hashes it into hash;
- * 0, or the exit code after saying why. */
+/* The first line of stdin, its line end cut, of min to CLI_PASSWORD_MAX
+ * bytes, into *out (the caller wipes and frees it); 0, or the exit code
+ * after saying why. */
 static int
-password_stdin(char hash[AUTH_PWHASH_MAX])
+stdin_secret(char **out, size_t min)
 {
 	char *pw = NULL;
 	size_t n, cap = 0;
 	ssize_t got;
-	enum tame_err rc;
 
+	*out = NULL;
 	if ((got = getline(&pw, &cap, stdin)) <= 0) {
 		fprintf(stderr, "tame: no password on stdin\n");
 		free(pw);
@@ -616,17 +621,67 @@ password_stdin(char hash[AUTH_PWHASH_MAX])
 	while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
 		n--;
 	pw[n] = '\0';
-	if (n < 8 || n > CLI_PASSWORD_MAX || strlen(pw) != n) {
-		fprintf(stderr, "tame: the password must have 8 to %d bytes "
-		    "and no NUL\n", CLI_PASSWORD_MAX);
-		explicit_bzero(pw, (size_t)got);
+	if (n < min || n > CLI_PASSWORD_MAX || strlen(pw) != n) {
+		fprintf(stderr, "tame: the password must have %zu to %d bytes "
+		    "and no NUL\n", min, CLI_PASSWORD_MAX);
+		explicit_bzero(pw, cap);
 		free(pw);
 		return EX_DATAERR_;
 	}
+	*out = pw;
+	return 0;
+}
+
+/* See cli.h. */
+int
+cli_url_password(int in_url, char **password)
+{
+	char *pw;
+	int code;
+
+	if (in_url) {
+		fprintf(stderr, "tame: the URL has a password already: give "
+		    "it there or on stdin (--password-stdin), not both\n");
+		return EX_USAGE_;
+	}
+	if ((code = stdin_secret(&pw, 1)))
+		return code;
+	if (*password) {
+		explicit_bzero(*password, strlen(*password));
+		free(*password);
+	}
+	*password = pw;
+	return 0;
+}
+
+/* Reads a password (its first line) from stdin and hashes it into hash;
+ * 0, or the exit code after saying why. */
+static int
+password_stdin(char hash[AUTH_PWHASH_MAX])
+{
+	char *pw;
+	enum tame_err rc;
+	int code;
+
+	if ((code = stdin_secret(&pw, 8)))
+		return code;
 	rc = auth_password_hash(pw, hash);
-	explicit_bzero(pw, (size_t)got);
+	explicit_bzero(pw, strlen(pw));
 	free(pw);
 	return rc ? cli_exit_code(rc) : 0;
+}
+
+/* --password-stdin of mailbox add and set is the password of one URL;
+ * 0, or the exit code after saying so. */
+static int
+mailbox_stdin_check(int argc, char **argv)
+{
+	if (!cli_flag(argc, argv, "--password-stdin") ||
+	    !cli_opt(argc, argv, "--imap") != !cli_opt(argc, argv, "--relay"))
+		return 0;
+	fprintf(stderr, "tame: --password-stdin gives the password of one "
+	    "URL: --imap URL or --relay URL, one command each\n");
+	return EX_USAGE_;
 }
 
 static int
@@ -803,6 +858,8 @@ cmd_mailbox_add(struct store *s, int argc, char **argv)
 	}
 	if (name && name_check("--name", name))
 		return EX_DATAERR_;
+	if (mailbox_stdin_check(argc, argv))
+		return EX_USAGE_;
 	if (cli_opt(argc, argv, "--relay"))
 		return cli_relay_mailbox_add(s, addr, name ? name : addr, argc,
 		    argv);
@@ -1044,7 +1101,8 @@ main(int argc, char **argv)
 		code = cmd_mailbox_add(s, argc - 2, argv + 2);
 	else if (argc >= 2 && strcmp(argv[0], "mailbox") == 0 &&
 	    strcmp(argv[1], "set") == 0)
-		code = cli_relay_mailbox_set(s, argc - 2, argv + 2);
+		code = mailbox_stdin_check(argc - 2, argv + 2) ? EX_USAGE_ :
+		    cli_relay_mailbox_set(s, argc - 2, argv + 2);
 	else if (strcmp(argv[0], "deliver") == 0)
 		code = cmd_deliver(s, argc - 1, argv + 1);
 	else if (argc >= 3 && strcmp(argv[0], "import") == 0)

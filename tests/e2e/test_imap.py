@@ -84,6 +84,35 @@ def test_import_then_new_mail_within_seconds(tame_data, dovecot):
     assert len(dovecot.uids("INBOX", "SEEN")) == 5
 
 
+def test_password_on_stdin_stays_out_of_the_command_line(tame, dovecot):
+    """--password-stdin: the URL leaves the password out, the first line
+    of stdin is the password, and ps never shows it."""
+    dovecot.append("INBOX", [imap_message(1, "stdin")])
+    bare = "imap://joe@127.0.0.1:%d/INBOX" % dovecot.port
+    tame.cli("mailbox", "add", "--address", "pw@example.com", "--name", "P",
+             "--imap", bare, "--imap-poll-ms", "1000", "--password-stdin",
+             stdin=(PASSWORD + "\n").encode())
+    tame.wait_ticket("stdin 1", timeout=10)
+    assert imap_of(tame, "pw@example.com")["url"] == bare
+    # the password and a URL that has one: which one was meant?
+    r = tame.cli("mailbox", "set", "--address", "pw@example.com", "--imap",
+                 dovecot.url(), "--password-stdin", stdin=b"other\n",
+                 check=False)
+    assert r.returncode == 64 and "not both" in r.err, r
+    # an empty line or nothing at all is no password
+    for given, said in ((b"\n", "must have 1 to"),
+                        (b"", "no password on stdin")):
+        r = tame.cli("mailbox", "set", "--address", "pw@example.com",
+                     "--imap", bare, "--password-stdin", stdin=given,
+                     check=False)
+        assert r.returncode == 65 and said in r.err, r
+    # a wrong one replaces the stored one: the server says so
+    tame.cli("mailbox", "set", "--address", "pw@example.com", "--imap", bare,
+             "--password-stdin", stdin=b"not-it\n")
+    wait_for(lambda: (imap_of(tame, "pw@example.com")["last_error"] or "")
+             != "", 15, interval=0.2, what="the refused login shown")
+
+
 def test_running_tamed_picks_up_a_new_mailbox(tame, dovecot):
     dovecot.append("INBOX", [imap_message(1, "late")])
     t0 = time.monotonic()

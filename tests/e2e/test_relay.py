@@ -658,6 +658,40 @@ def test_cli_sets_and_removes_the_relay(tame, sink, relay, cert):
     assert len(relay.messages) == 1
 
 
+def test_cli_takes_the_relay_password_on_stdin(tame, relay, cert):
+    """--password-stdin: the first line of stdin is the relay's password,
+    which the URL (and so the process list) leaves out."""
+    r = tame.cli("mailbox", "add", "--address", OTHER, "--name", "Sales",
+                 "--relay", relay.url(password=None), "--relay-ca", cert[0],
+                 "--password-stdin", stdin=(PASSWORD + "\n").encode())
+    mbid = int(r.out.strip())
+    assert tame.get("/api/v1/mailboxes/%d" % mbid)["relay"][
+        "has_password"] is True
+    tid = ticket_for(tame, OTHER, "Password on stdin")
+    tame.reply(tid, "Answer.")
+    assert relay.wait_count(1)[0]["auth_user"] == USER
+    # one URL at a time, and not a password in both places
+    r = tame.cli("mailbox", "set", "--address", OTHER, "--relay",
+                 relay.url(password=None), "--imap",
+                 "imaps://joe@127.0.0.1:1/INBOX", "--password-stdin",
+                 stdin=b"x\n", check=False)
+    assert r.returncode == 64 and "one URL" in r.err, r
+    r = tame.cli("mailbox", "set", "--address", OTHER, "--relay",
+                 relay.url(), "--password-stdin", stdin=b"x\n", check=False)
+    assert r.returncode == 64 and "not both" in r.err, r
+    r = tame.cli("mailbox", "set", "--address", OTHER, "--password-stdin",
+                 stdin=b"x\n", check=False)
+    assert r.returncode == 64 and "one URL" in r.err, r
+    # a new one replaces the stored one: here a wrong one, refused
+    tame.cli("mailbox", "set", "--address", OTHER, "--relay",
+             relay.url(password=None), "--password-stdin", stdin=b"not-it\n")
+    out = tame.reply(tid, "Second.")
+    d = wait_for(lambda: (lambda x: x if x["error"] else None)(
+        delivery(tame, tid, out["id"])), what="the reply's error")
+    assert "login refused" in d["error"], d
+    assert len(relay.messages) == 1
+
+
 class SilentServer:
     """Takes every connection and never says a word: a relay or IMAP
     server that hangs."""
