@@ -590,11 +590,13 @@ void
 imap_box_abort(struct imap_box *b)
 {
 	if (b->in_multi) {
+		imap_client_hangup(&b->cl);
 		curl_multi_remove_handle(b->env->multi, b->cl.easy);
 		b->in_multi = 0;
 		imap_client_finished(&b->cl, CURLE_ABORTED_BY_CALLBACK);
 	}
 	if (b->act_in_multi) {
+		imap_client_hangup(&b->ac);
 		curl_multi_remove_handle(b->env->multi, b->ac.easy);
 		b->act_in_multi = 0;
 	}

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include "imap_client.h"
 #include "../core/util.h"
 #include "../tame_limits.h"
@@ -196,6 +198,35 @@ imap_client_setup(CURL *easy, const struct imap_conf *conf)
 	    (curl_off_t)TAME_SMTP_MESSAGE_MAX);
 }
 
+/* Notes the connection the pool opens (see imap_client_hangup). */
+static int
+on_sockopt(void *p, curl_socket_t fd, curlsocktype purpose)
+{
+	struct imap_client *c = p;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		c->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int
+on_closesocket(void *p, curl_socket_t fd)
+{
+	struct imap_client *c = p;
+
+	if (c->fd == fd)
+		c->fd = CURL_SOCKET_BAD;
+	return close(fd);
+}
+
+/* See imap_client.h. */
+void
+imap_client_hangup(struct imap_client *c)
+{
+	if (c->fd != CURL_SOCKET_BAD)
+		(void)shutdown(c->fd, SHUT_RDWR);
+}
+
 /* See imap_client.h. */
 enum tame_err
 imap_client_init(struct imap_client *c, const struct imap_conf *conf)
@@ -204,6 +235,7 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 	struct buf m;
 
 	memset(c, 0, sizeof(*c));
+	c->fd = CURL_SOCKET_BAD;
 	buf_init(&c->body, ANSWER_MAX);
 	buf_init(&c->base, TAME_IMAP_URL_MAX);
 	buf_init(&c->folder, TAME_IMAP_URL_MAX * 4);
@@ -239,6 +271,10 @@ imap_client_init(struct imap_client *c, const struct imap_conf *conf)
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->easy, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	curl_easy_setopt(c->easy, CURLOPT_SOCKOPTDATA, c);
+	curl_easy_setopt(c->easy, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+	curl_easy_setopt(c->easy, CURLOPT_CLOSESOCKETDATA, c);
 out:
 	buf_free(&m);
 	return rc;
@@ -249,6 +285,8 @@ imap_client_free(struct imap_client *c)
 {
 	if (!c)
 		return;
+	/* no LOGOUT waited for (a silent server would hold us 30 s) */
+	imap_client_hangup(c);
 	/* the handle first: the pool can only go once nobody uses it */
 	if (c->easy)
 		curl_easy_cleanup(c->easy);

@@ -61,7 +61,15 @@ struct imap_client {
 	int ro;
 	int sel_seen;           /* this request: a SELECT/EXAMINE answer */
 	int rw_seen;            /* this request: [READ-WRITE] */
+	curl_socket_t fd;       /* the connection the pool opened last, or
+	                         * CURL_SOCKET_BAD (imap_client_hangup) */
 };
+
+/* Shuts c's connection down, so that abandoning its transfer or freeing
+ * it does not wait for the server: libcurl says LOGOUT then and waits up
+ * to TAME_IMAP_STALL_SECONDS for the answer, which a server that stopped
+ * answering never sends, holding up every mailbox and tamed's stop. */
+void imap_client_hangup(struct imap_client *c);
 
 /* Prepares c for the settings conf (borrowed only during the call).
  * TAME_EINVAL for a folder name that cannot be sent. Free with

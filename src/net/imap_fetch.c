@@ -335,6 +335,7 @@ imap_fetch_abort(struct imap_box *b)
 	for (i = 0; i < TAME_IMAP_HELPERS; i++) {
 		f = &b->helpers[i];
 		if (f->in_multi) {
+			imap_client_hangup(&f->c);
 			curl_multi_remove_handle(b->env->multi, f->c.easy);
 			imap_client_finished(&f->c, CURLE_ABORTED_BY_CALLBACK);
 		}

@@ -24,6 +24,8 @@ misbehaves in one of these ways (mode):
   weird-first   answers the FETCH of UID 1 without a literal
                 (the other UIDs behave, in these four)
   store-noperm  answers every UID STORE with NO [NOPERM]
+  fetch-silent  behaves until a UID FETCH, which it never answers
+  logout-silent behaves, but never answers LOGOUT
 
 Real servers are tested against dovecot (imap_fixtures.py); this one is
 only for what no real server does on purpose. It listens on a free
@@ -52,6 +54,7 @@ class FakeImap(socketserver.ThreadingTCPServer):
         self.fetched = []         # UIDs whose FETCH was answered
         self.stores = []          # UID sets of the UID STORE commands
         self.logins = []          # the arguments of each LOGIN
+        self.hung = []            # commands it fell silent on
         srv = self
 
         class H(socketserver.StreamRequestHandler):
@@ -113,6 +116,10 @@ class FakeImap(socketserver.ThreadingTCPServer):
                                                       for u in hits))
                     elif cmd == "UID" and sub == "FETCH":
                         uid = int(words[2])
+                        if mode == "fetch-silent":
+                            srv.hung.append(cmd)
+                            time.sleep(60)
+                            return
                         if mode == "huge":
                             self.out("* %d FETCH (UID %d BODY[] "
                                      "{2147483648}" % (uid, uid))
@@ -196,6 +203,10 @@ class FakeImap(socketserver.ThreadingTCPServer):
                     elif cmd == "LOGIN":
                         srv.logins.append(rest[len(words[0]) + 1:])
                     elif cmd == "LOGOUT":
+                        if mode == "logout-silent":
+                            srv.hung.append(cmd)
+                            time.sleep(60)
+                            return
                         self.out("* BYE bye")
                         self.out("%s OK done" % tag)
                         return

@@ -552,6 +552,37 @@ def test_bad_server_gives_clear_error_others_keep_working(tame, dovecot,
         bad.close()
 
 
+@pytest.mark.parametrize("mode", ["fetch-silent", "logout-silent"])
+def test_a_server_fallen_silent_holds_up_nothing(tame, dovecot, mode):
+    """A server that stops answering in the middle of a FETCH, or never
+    answers LOGOUT, holds up neither the other mailboxes when its
+    settings change nor tamed's stop. Before, libcurl said LOGOUT on
+    the way out and waited 30 s for the answer, with every mailbox."""
+    fake = FakeImap(mode, [imap_message(1, mode)])
+    try:
+        connect(tame, fake.url())
+        if mode == "logout-silent":
+            tame.wait_ticket("logout-silent 1", timeout=10)
+        else:
+            wait_for(lambda: fake.hung, 10, what="the FETCH it hangs on")
+        # the mailbox moves to dovecot: its mail comes at once
+        dovecot.append("INBOX", [imap_message(2, mode)])
+        t0 = time.monotonic()
+        connect(tame, dovecot.url())
+        tame.wait_ticket("%s 2" % mode, timeout=10)
+        assert time.monotonic() - t0 < 5 * SLOW
+        # and back, to stop while it hangs again
+        if mode == "fetch-silent":
+            connect(tame, fake.url())
+            wait_for(lambda: len(fake.hung) > 1, 10,
+                     what="the FETCH it hangs on again")
+        t0 = time.monotonic()
+        assert tame.stop() == 0
+        assert time.monotonic() - t0 < 5 * SLOW, time.monotonic() - t0
+    finally:
+        fake.close()
+
+
 def test_empty_fetch_answer_is_left_on_the_server(tame):
     """A message the server sends with no content makes no blank ticket
     and is not marked seen: it stays on the server, named in the error,
