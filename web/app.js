@@ -18,8 +18,8 @@
 
 import * as api from './api.js';
 import * as live from './live.js';
-import { h, fill, typing, avatar, personName, when, warn, DRAFTS_KEY }
-	from './dom.js';
+import { h, fill, keepPlace, typing, avatar, personName, when, warn,
+	DRAFTS_KEY } from './dom.js';
 import { InboxView } from './inbox.js';
 import { VIEWS, FIRST_VIEW, parseHash } from './queue.js';
 import * as filters from './filters.js';
@@ -238,15 +238,16 @@ function renderNav(active) {
 	const pages = PAGES.filter((p) => !p[4] || ctx.me.role === 'admin')
 		.map(([id, label, , key]) => link('#/' + id, label, key,
 			active === id));
-	fill($('views'),
+	// (drawn again as the counts change: the focus stays on its link)
+	keepPlace($('views'), () => fill($('views'),
 		h('h2', { className: 'nav-title' }, 'Views'), items,
 		h('h2', { className: 'nav-title' }, 'Filters'), saved,
 		h('button', { type: 'button', className: 'link small new-filter',
-			'aria-keyshortcuts': 'Shift+F',
+			'aria-keyshortcuts': 'Shift+F', 'data-key': 'new-filter',
 			onclick: () => filters.edit(ctx) }, '+ New filter'),
 		boxes.length ? h('h2', { className: 'nav-title' }, 'Mailboxes') :
 			null, boxes,
-		h('h2', { className: 'nav-title' }, 'Settings'), pages);
+		h('h2', { className: 'nav-title' }, 'Settings'), pages));
 }
 
 function route() {

@@ -50,6 +50,55 @@ export function fill(el, ...children) {
 	return el;
 }
 
+// The element that scrolls el into view: its nearest ancestor that
+// may scroll (it may have nothing to scroll yet), else the page.
+function scrollerOf(el) {
+	for (let p = el.parentElement; p; p = p.parentElement) {
+		const y = getComputedStyle(p).overflowY;
+		if (y === 'auto' || y === 'scroll')
+			return p;
+	}
+	return document.scrollingElement;
+}
+
+// A selector for the element that stands for e once drawn again: its
+// id, its data-key or its link.
+function focusKey(e) {
+	if (e.id)
+		return '#' + CSS.escape(e.id);
+	if (e.dataset && e.dataset.key)
+		return '[data-key="' + CSS.escape(e.dataset.key) + '"]';
+	if (e.tagName === 'A' && e.getAttribute('href'))
+		return 'a[href="' + CSS.escape(e.getAttribute('href')) + '"]';
+	return null;
+}
+
+// Runs draw(), which draws again some of what is in root (a live change:
+// a colleague's note, new mail), keeping the agent's place: the focus
+// goes back to what stands for the element that had it, and that
+// element (or anchor(), called before and after) stays where it was on
+// the screen, so that neither a keyboard nor a screen reader user loses
+// their place, nor the line being typed or the row under the mouse
+// moves away.
+export function keepPlace(root, draw, anchor = null) {
+	const was = document.activeElement;
+	const inside = !!was && was !== document.body && root.contains(was);
+	const key = inside && focusKey(was);
+	const mark = anchor ? anchor() : inside ? was : null;
+	const top = mark ? mark.getBoundingClientRect().top : 0;
+	const scroller = mark && scrollerOf(mark);
+	draw();
+	if (key && document.activeElement !== was) {
+		const now = root.querySelector(key);
+		if (now)
+			now.focus({ preventScroll: true });
+	}
+	const after = anchor ? anchor() : inside ? document.activeElement : null;
+	if (scroller && after && after !== document.body && after.isConnected &&
+	    root.contains(after))
+		scroller.scrollTop += after.getBoundingClientRect().top - top;
+}
+
 // Makes nodes (elements, in order) the children of el, leaving where
 // they are those already there: a frame taken out of the page and put
 // back loads again, and what was unfolded, selected or focused in it

@@ -11,8 +11,8 @@
 // checked set survives reloads and forgets rows that left the view.
 
 import * as api from './api.js';
-import { h, fill, ago, age, stamp, avatar, personName, toast, warn,
-	mayTake, flat } from './dom.js';
+import { h, fill, keepPlace, ago, age, stamp, avatar, personName, toast,
+	warn, mayTake, flat } from './dom.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
@@ -323,7 +323,16 @@ export class InboxView {
 			this.ctx.painted();
 	}
 
+	// The rows drawn again (a live change): the cursor's row stays where
+	// it was on the screen, under the agent's eyes and mouse, when rows
+	// above it come or go.
 	render(fresh) {
+		const id = this.selId;
+		keepPlace(this.listEl, () => this.draw(fresh),
+			() => id && document.getElementById('row-' + id));
+	}
+
+	draw(fresh) {
 		const now = Date.now();
 		// assignees' avatars from the agents' list loaded once at sign-in
 		this.agentsById = new Map(this.ctx.agents.map((a) => [a.id, a]));
@@ -419,8 +428,10 @@ export class InboxView {
 		if (!n)
 			return;
 		const b = (label, key, fn) => h('button', { type: 'button',
-			'aria-keyshortcuts': key, title: key, onclick: fn }, label);
-		fill(this.barEl, h('strong', {}, n + ' selected'),
+			'aria-keyshortcuts': key, title: key, onclick: fn,
+			'data-key': 'bulk-' + label }, label);
+		keepPlace(this.barEl, () => fill(this.barEl, h('strong', {},
+			n + ' selected'),
 			b('Assign…', 'a', () => this.bulk('assign')),
 			b('Tag…', 't', () => this.bulk('tag')),
 			b('Status…', 'e', () => this.bulk('status')),
@@ -430,8 +441,8 @@ export class InboxView {
 			this.trend ? b('Move out of trend…', null,
 				() => this.moveOut()) : null,
 			h('button', { type: 'button', className: 'ghost',
-				'aria-keyshortcuts': 'Escape',
-				onclick: () => this.checkAll(false) }, 'Clear'));
+				'aria-keyshortcuts': 'Escape', 'data-key': 'bulk-clear',
+				onclick: () => this.checkAll(false) }, 'Clear')));
 	}
 
 	async bulk(what) {
@@ -499,6 +510,7 @@ export class InboxView {
 		},
 		h('span', { className: 'prio', title: t.priority + ' priority' }),
 		h('input', { type: 'checkbox', className: 'pick', tabindex: '-1',
+			'data-key': 'pick-' + t.id,
 			'aria-label': 'Select #' + t.id,
 			onclick: (e) => {
 				e.stopPropagation();

@@ -15,7 +15,7 @@
 // server answers 409 new_message).
 
 import * as api from './api.js';
-import { h, fill, place, ago, timeEl, avatar, personName, toast, modal,
+import { h, fill, place, keepPlace, ago, timeEl, avatar, personName, toast, modal,
 	field, warn, mayTake, flat, addr, undoMs } from './dom.js';
 import { renderMessage, refreshMessage } from './message.js';
 import { withSelect, VIEWS } from './inbox.js';
@@ -181,7 +181,7 @@ export class TicketView {
 		this.similarEl = h('div', { hidden: true });
 		this.historyEl = h('details', { className: 'history' });
 		this.composer = new Composer(this);
-		fill(main, h('div', { className: 'ticket' },
+		fill(main, this.rootEl = h('div', { className: 'ticket' },
 			h('div', { className: 'ticket-main' }, this.headEl,
 				this.presenceEl, this.actionsEl, this.convEl,
 				this.composer.el),
@@ -201,7 +201,8 @@ export class TicketView {
 					/_id$/.test(k) || v === null || typeof v === 'object' ?
 						'' : k.replace(/_/g, ' ') + ': ' + v)
 			.filter(Boolean).join(', ');
-		fill(this.historyEl, h('summary', {}, 'History (' + evs.length +
+		fill(this.historyEl, h('summary', { 'data-key': 'history' },
+			'History (' + evs.length +
 			')'), h('ol', {}, evs.slice().reverse().map((e) => {
 			const said = words(e.data);
 			return h('li', {}, h('span', { className: 'muted' },
@@ -276,7 +277,13 @@ export class TicketView {
 		}
 	}
 
+	// Draws the ticket again: after a change, in place, the agent's focus
+	// and what they were looking at or typing kept where they were.
 	render() {
+		keepPlace(this.rootEl, () => this.draw());
+	}
+
+	draw() {
 		const t = this.t;
 		const [kind, key] = this.ctx.listHash.split('?')[0]
 			.replace(/^#\//, '').split('/');
@@ -336,11 +343,16 @@ export class TicketView {
 			now.set(m.id, { sig, live, el });
 			return el;
 		};
-		const hide = this.unfolded || ms.length <= LONG_THREAD ? 0 :
-			ms.length - 1 - LONG_KEEP;
+		// what was folded when it opened stays folded, and no more: a
+		// message on the screen never goes behind the button
+		if (this.foldedTo === undefined)
+			this.foldedTo = ms.length > LONG_THREAD ?
+				ms[ms.length - 1 - LONG_KEEP].id : 0;
+		const hide = this.unfolded ? 0 :
+			ms.slice(1).filter((m) => m.id <= this.foldedTo).length;
 		this.history(t.events || []);
 		place(this.convEl, hide ? [show(ms[0]), h('button', {
-			type: 'button', className: 'link earlier',
+			type: 'button', className: 'link earlier', 'data-key': 'earlier',
 			onclick: () => {
 				this.unfolded = true;
 				this.render();
@@ -349,7 +361,7 @@ export class TicketView {
 				el.tabIndex = -1;
 				el.focus();
 			},
-		}, hide + ' earlier messages'), ...ms.slice(-LONG_KEEP).map(show)] :
+		}, hide + ' earlier messages'), ...ms.slice(hide + 1).map(show)] :
 			ms.map(show));
 		this.shown = now;
 	}

@@ -18,4 +18,5 @@ import './finding.mjs';
 import './time.mjs';
 import './outliers.mjs';
 import './trends.mjs';
+import './live.mjs';
 import './shots.mjs';
