@@ -161,6 +161,21 @@ newer_than_since(struct store *s, const struct reply_req *r)
 	return TAME_ECONFLICT;
 }
 
+/* r->since_event_id (reply.h), inside the reply's transaction. */
+static enum tame_err
+changed_since(struct store *s, const struct reply_req *r)
+{
+	enum tame_err rc;
+
+	if (r->since_event_id <= 0 || !r->meanwhile)
+		return TAME_OK;
+	if ((rc = store_intel_meanwhile(s, r->ticket_id, r->since_event_id,
+	    r->meanwhile)))
+		return rc;
+	return r->meanwhile->kind == MEANWHILE_NONE ? TAME_OK :
+	    TAME_ECONFLICT;
+}
+
 /* r->once (reply.h): 0 when the signed text was not sent to the ticket
  * yet, else TAME_EEXIST. In the reply's transaction, so of two mass
  * replies sent at once the second sees the first. */
@@ -260,6 +275,10 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 		rc = TAME_EINVAL;
 		goto out;
 	}
+	/* what changed since the agent looked comes first: a ticket
+	 * merged meanwhile is told as such, not as a stale merge */
+	if ((rc = changed_since(s, r)))
+		goto out;
 	/* a merged ticket's conversation goes on in the one it went into:
 	 * a reply here would start a second thread with the customer */
 	if ((rc = store_desk_merged_into(s, r->ticket_id, &merged)) ||

@@ -19,6 +19,7 @@
 #include "../core/err.h"
 #include "../core/model.h"
 #include "../store/store.h"
+#include "../store/store_intel.h"
 #include "mime.h"
 
 struct reply_req {
@@ -56,6 +57,15 @@ struct reply_req {
 	int once;
 	int take;
 	int64_t *same;
+	/* a mass reply's look: with since_event_id > 0 (the newest event
+	 * when the agent looked, store_intel_heads), a ticket answered by
+	 * anyone, solved, closed or merged after it refuses the reply with
+	 * TAME_ECONFLICT and *meanwhile (required then) says what happened;
+	 * the caller clears it with store_meanwhile_clear. Checked in the
+	 * reply's own transaction, so a colleague's reply of the same
+	 * moment is seen. */
+	int64_t since_event_id;
+	struct store_meanwhile *meanwhile;
 };
 
 #define REPLY_WHY_MAX 200
@@ -76,7 +86,8 @@ enum tame_err reply_already_sent(struct store *s, int64_t ticket_id,
     int64_t agent_id, int64_t since, const char *text, int *yes);
 /* Creates the reply in its own transaction on s. *msg_id gets the new
  * message row. TAME_ENOTFOUND (ticket), TAME_ECONFLICT (merged away, or
- * something newer than r->since_message_id: *r->newer set),
+ * something newer than r->since_message_id: *r->newer set, or changed
+ * after r->since_event_id: r->meanwhile->kind set),
  * TAME_EEXIST (r->once and the text was sent already: *r->same set),
  * TAME_EINVAL (empty text, a bad
  * CC address, or a customer address no mail can be written to: r->why,

@@ -24,6 +24,13 @@
  * mistake), and makes an unassigned ticket the sender's
  * (reply_req.take), as the trends' mass reply does.
  *
+ * Answered meanwhile: a bulk reply is written from a list the agent
+ * looked at. Its preview answers the newest event id then
+ * (store_intel_heads); the send names it (since_event_id), and
+ * reply_send leaves out, in each reply's own transaction, a ticket
+ * answered by anyone, solved, closed or merged after it: listed in
+ * "skipped" with why (http_desk_meanwhile), neither sent nor failed.
+ *
  * A merge moves the messages, participants, tags and followers of the
  * source into the target (store_desk_merge), closes the source and
  * writes "ticket.merged" on both, {"into": N} and {"from": M}; the
@@ -42,6 +49,7 @@
 #include "../core/util.h"
 #include "../mail/reply.h"
 #include "../store/store.h"
+#include "../store/store_intel.h"
 #include "../tame_limits.h"
 
 enum bulk_action { B_ASSIGN, B_TAG, B_UNTAG, B_STATUS, B_MERGE, B_REPLY };
@@ -66,6 +74,9 @@ struct bulk {
 	int resumed;               /* taking over a stale claim */
 	int sent;                  /* emails queued: kick the outbox */
 	char why[REPLY_WHY_MAX];   /* a reply refused: why (reply_send) */
+	int64_t since_event;       /* reply: the newest event when the
+	                              agent looked, 0 = not said */
+	json_t *skipped;           /* reply: changed since, not sent */
 };
 
 /* The code and message of a failed ticket (reply: not NULL when the
@@ -159,10 +170,11 @@ out:
 
 /* Sends the bulk reply to ticket tid; *skipped when a stale attempt of
  * this request already did, or the ticket has this very text from us
- * already (*msg_id that reply then). */
+ * already (*msg_id that reply then); *mw set (and TAME_ECONFLICT) when
+ * it was answered, solved, closed or merged since the agent looked. */
 static enum tame_err
 reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
-    int64_t *msg_id, int *skipped)
+    int64_t *msg_id, int *skipped, struct store_meanwhile *mw)
 {
 	struct reply_req r;
 	struct buf text;
@@ -187,6 +199,8 @@ reply_one(struct http_ctx *c, struct bulk *b, int64_t tid, int64_t now,
 	r.once = 1;
 	r.take = 1;
 	r.same = msg_id;
+	r.since_event_id = b->since_event;
+	r.meanwhile = mw;
 	if ((rc = reply_send(c->store, &r, now, msg_id)) == TAME_OK)
 		b->sent = 1;
 	else if (rc == TAME_EEXIST) {
@@ -203,12 +217,15 @@ out:
 static json_t *
 apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 {
+	struct store_meanwhile mw;
 	struct ticket_patch p;
 	int64_t now = tame_now_ms(), msg_id = 0;
 	enum tame_err rc = TAME_OK;
 	int changed = 0, skipped = 0;
+	json_t *o;
 
 	memset(&p, 0, sizeof(p));
+	memset(&mw, 0, sizeof(mw));
 	switch (b->action) {
 	case B_ASSIGN:
 		p.has_assignee = 1;
@@ -251,9 +268,20 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		break;
 	case B_REPLY:
 		b->why[0] = '\0';
-		rc = reply_one(c, b, tid, now, &msg_id, &skipped);
+		rc = reply_one(c, b, tid, now, &msg_id, &skipped, &mw);
 		break;
 	}
+	/* left out, not failed: the customer has their answer, or the
+	 * ticket is done with, since the agent looked */
+	if (rc == TAME_ECONFLICT && mw.kind != MEANWHILE_NONE) {
+		o = http_desk_meanwhile(tid, &mw);
+		store_meanwhile_clear(&mw);
+		if (!o || json_array_append_new(b->skipped, o))
+			return NULL;
+		return json_pack("{s:I,s:b,s:O}", "ticket_id", (json_int_t)tid,
+		    "ok", 0, "skipped", json_object_get(o, "reason"));
+	}
+	store_meanwhile_clear(&mw);
 	if (rc)
 		return fail_json(c, tid, rc, b->action == B_REPLY ? b->why :
 		    NULL);
@@ -267,6 +295,30 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 		return json_pack("{s:I,s:b,s:b}", "ticket_id", (json_int_t)tid,
 		    "ok", 1, "changed", changed);
 	return json_pack("{s:I,s:b}", "ticket_id", (json_int_t)tid, "ok", 1);
+}
+
+/* A bulk reply's preview: sends nothing and answers the point the
+ * agent looks from (since_event_id, store_intel_heads), which the send
+ * then names so that a ticket answered, solved, closed or merged while
+ * the dialog was open is left out. Only a reply has one. */
+static void
+look(struct http_ctx *c, const json_t *body)
+{
+	const char *act = json_body_str(body, "action");
+	int64_t msg, ev;
+	enum tame_err rc;
+
+	if (strcmp(act, "reply") != 0) {
+		http_error(c, 400, "invalid_field", "only action \"reply\" "
+		    "has a preview");
+		return;
+	}
+	if ((rc = store_intel_heads(c->store, &msg, &ev))) {
+		http_store_error(c, rc, "bulk");
+		return;
+	}
+	http_json(c, 200, json_pack("{s:s,s:b,s:I}", "action", "reply",
+	    "preview", 1, "since_event_id", (json_int_t)ev));
 }
 
 /* Answers 400 for a field the action needs. Returns -1. */
@@ -402,6 +454,8 @@ http_bulk_tickets(struct http_ctx *c)
 		{ "into", JF_ID_OR_NULL, 0, 0 },
 		{ "text", JF_TEXT, 0, TAME_HTTP_BODY_MAX },
 		{ "saved_reply_id", JF_ID_OR_NULL, 0, 0 },
+		{ "since_event_id", JF_ID_OR_NULL, 0, 0 },
+		{ "preview", JF_BOOL, 0, 0 },
 	};
 	struct json_body_err err;
 	struct bulk *b = NULL;
@@ -429,8 +483,20 @@ http_bulk_tickets(struct http_ctx *c)
 		goto out;
 	}
 	if (http_desk_ids(c, body, "ticket_ids", b->ids, TAME_BULK_MAX,
-	    &b->n) || read_action(c, body, b))
+	    &b->n))
 		goto out;
+	if (json_is_true(json_object_get(body, "preview"))) {
+		look(c, body);
+		goto out;
+	}
+	if (read_action(c, body, b))
+		goto out;
+	b->since_event = json_integer_value(json_object_get(body,
+	    "since_event_id"));
+	if (!(b->skipped = json_array())) {
+		http_store_error(c, TAME_ENOMEM, "bulk");
+		goto out;
+	}
 	if ((b->key = http_header(c, "Idempotency-Key")) &&
 	    !http_idem_claim(c, b->key, body, &b->since, &b->resumed))
 		goto out;
@@ -446,7 +512,13 @@ http_bulk_tickets(struct http_ctx *c)
 		outbox_kick(c->outbox);
 	ans = json_pack("{s:s,s:O,s:I,s:I}", "action",
 	    action_names[b->action], "results", results, "succeeded",
-	    (json_int_t)ok, "failed", (json_int_t)(b->n - ok));
+	    (json_int_t)ok, "failed", (json_int_t)(b->n - ok -
+	    json_array_size(b->skipped)));
+	if (ans && b->action == B_REPLY && json_object_set(ans, "skipped",
+	    b->skipped)) {
+		rc = TAME_ENOMEM;
+		goto fail;
+	}
 	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
 		rc = TAME_ENOMEM;
 		goto fail;
@@ -471,8 +543,10 @@ out:
 	json_decref(results);
 	json_decref(rest);
 	json_decref(body);
-	if (b)
+	if (b) {
 		store_saved_reply_clear(&b->saved);
+		json_decref(b->skipped);
+	}
 	free(b);
 }
 

@@ -7,6 +7,7 @@
 #include "http_desk.h"
 #include "json_body.h"
 #include "../core/template.h"
+#include "../core/util.h"
 #include "../store/store.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
@@ -124,6 +125,32 @@ http_desk_too_long(struct http_ctx *c, int64_t tid)
 
 	http_error(c, 413, "too_large", "%s",
 	    http_desk_too_long_msg(tid, why, sizeof(why)));
+}
+
+/* See http_desk.h. */
+json_t *
+http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m)
+{
+	static const char *const reasons[] = { "", "answered_meanwhile",
+	    "solved_meanwhile", "closed_meanwhile", "merged_meanwhile" };
+	json_t *o;
+	char at[32];
+
+	tame_time_iso(m->at, at);
+	o = json_pack("{s:I,s:s,s:o,s:s}", "ticket_id", (json_int_t)tid,
+	    "reason", reasons[m->kind], "by", m->agent_id ? json_pack(
+	    "{s:I,s:s?}", "id", (json_int_t)m->agent_id, "name",
+	    m->agent_name) : json_null(), "at", at);
+	if (o && m->kind == MEANWHILE_ANSWERED && m->message_id &&
+	    json_object_set_new(o, "message_id", json_integer(m->message_id)))
+		goto fail;
+	if (o && m->kind == MEANWHILE_MERGED &&
+	    json_object_set_new(o, "into", json_integer(m->into)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
 }
 
 /* See http_desk.h. */

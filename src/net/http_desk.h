@@ -9,6 +9,7 @@
 
 #include "http_util.h"
 #include "json_body.h"
+#include "../store/store_intel.h"
 
 /* Reads the body (at most max bytes) and checks it against fields.
  * Returns the object (caller decrefs) or NULL after answering. */
@@ -35,6 +36,13 @@ int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
  * TAME_ECONFLICT says why in these words). */
 const char *http_desk_merged(struct http_ctx *c, int64_t tid,
     const char *todo, char *buf, size_t n);
+
+/* {ticket_id, reason, by:{id,name}|null, at, message_id?, into?} of
+ * what happened to ticket tid after a mass reply's agent looked (m, a
+ * kind other than MEANWHILE_NONE): reason is answered_meanwhile,
+ * solved_meanwhile, closed_meanwhile or merged_meanwhile. New
+ * reference; NULL when out of memory. */
+json_t *http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m);
 
 /* Appends tpl with the placeholders of template.h expanded for ticket
  * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */

@@ -30,6 +30,15 @@
  * unassigned ticket answered becomes the sender's (reply_req.take), so
  * the customer's answer reaches them.
  *
+ * Answered meanwhile: the preview answers the newest event id when it
+ * was made (since_event_id), read before the recipients; a send naming
+ * it leaves out each ticket answered by anyone, solved, closed or
+ * merged after it (reply_req.since_event_id, in the reply's own
+ * transaction; a ticket that left the open set is asked too) and lists
+ * it in "skipped" with why. A customer's own mail after it is no
+ * reason: answering their follow-up with the others is the agent's
+ * call.
+ *
  * Every recipient's text is rendered and checked (not empty, not over
  * TAME_REPLY_TEXT_MAX) before the first is sent: a text that cannot go
  * to one of them refuses the whole request with nothing sent, rather
@@ -62,6 +71,7 @@ struct mass {
 	const char *key;          /* Idempotency-Key or NULL */
 	int64_t since;            /* the key's first claim */
 	int resumed;              /* a stale claim taken over */
+	int64_t since_event;      /* since_event_id: when the agent looked */
 };
 
 /* Reads the body into m; the text of a saved reply goes to *saved
@@ -71,14 +81,15 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
     struct store_saved_reply *saved)
 {
 	static const char *const keys[] = { "text", "saved_reply_id",
-	    "status", "exclude", "preview", "ticket_ids" };
+	    "status", "exclude", "preview", "ticket_ids", "since_event_id" };
 	json_t *text = json_object_get(body, "text");
 	json_t *sid = json_object_get(body, "saved_reply_id");
 	json_t *st = json_object_get(body, "status");
 	json_t *pv = json_object_get(body, "preview");
+	json_t *ev = json_object_get(body, "since_event_id");
 	enum tame_err rc;
 
-	if (http_intel_known_keys(c, body, keys, 6) ||
+	if (http_intel_known_keys(c, body, keys, 7) ||
 	    http_intel_ids(c, body, "exclude", TAME_TREND_REPLY_MAX,
 	    &m->exclude, &m->nexclude) ||
 	    http_intel_ids(c, body, "ticket_ids", TAME_TREND_REPLY_MAX,
@@ -111,6 +122,12 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
 		return -1;
 	}
 	m->preview = pv && json_is_true(pv);
+	if (ev && (!json_is_integer(ev) || json_integer_value(ev) < 0)) {
+		http_error(c, 400, "invalid_field",
+		    "field \"since_event_id\" must be an event id");
+		return -1;
+	}
+	m->since_event = json_integer_value(ev);
 	if (st && (!json_is_string(st) || ticket_status_parse(
 	    json_string_value(st), &m->status))) {
 		http_error(c, 400, "invalid_field", "field \"status\" must be "
@@ -153,22 +170,34 @@ excluded(const struct mass *m, int64_t tid)
 	    (m->only && !listed(m->only, m->nonly, tid));
 }
 
-/* The tickets named that are no open ticket of the trend now (solved,
- * merged, moved out since the preview) fail: nothing went to them. */
+/* The tickets named that are no open ticket of the trend now got
+ * nothing: those solved, closed or merged since the agent looked are
+ * left out (left, with why), the others (moved out of the trend) fail. */
 static enum tame_err
-gone(const struct mass *m, const struct store_trend_rcpt *r, size_t n,
-    json_t *failed)
+gone(struct http_ctx *c, const struct mass *m,
+    const struct store_trend_rcpt *r, size_t n, json_t *failed, json_t *left)
 {
+	struct store_meanwhile mw;
+	enum tame_err rc;
 	size_t i, k;
+	int bad;
 
 	for (i = 0; i < m->nonly; i++) {
 		for (k = 0; k < n && r[k].ticket_id != m->only[i]; k++)
 			;
 		if (k < n || listed(m->only, i, m->only[i]))
 			continue;
-		if (json_array_append_new(failed, json_pack("{s:I,s:s}",
+		memset(&mw, 0, sizeof(mw));
+		if (m->since_event > 0 && (rc = store_intel_meanwhile(c->store,
+		    m->only[i], m->since_event, &mw)))
+			return rc;
+		bad = mw.kind != MEANWHILE_NONE ? json_array_append_new(left,
+		    http_desk_meanwhile(m->only[i], &mw)) :
+		    json_array_append_new(failed, json_pack("{s:I,s:s}",
 		    "ticket_id", (json_int_t)m->only[i], "error",
-		    "no longer an open ticket of this trend")))
+		    "no longer an open ticket of this trend"));
+		store_meanwhile_clear(&mw);
+		if (bad)
 			return TAME_ENOMEM;
 	}
 	return TAME_OK;
@@ -283,12 +312,15 @@ out:
 	return rc;
 }
 
-/* Sends (or previews) to each recipient; fills the answer's arrays. */
+/* Sends (or previews) to each recipient; fills the answer's arrays:
+ * done (sent, or previewed), failed, excl (left out by the agent), had
+ * (this very text already), left (changed since the agent looked). */
 static enum tame_err
 send_all(struct http_ctx *c, const struct mass *m,
     const struct store_trend_rcpt *r, size_t n, json_t *done, json_t *failed,
-    json_t *skipped, json_t *had)
+    json_t *excl, json_t *had, json_t *left)
 {
+	struct store_meanwhile mw;
 	struct reply_req rq;
 	struct buf out;
 	int64_t msg_id, same;
@@ -302,7 +334,7 @@ send_all(struct http_ctx *c, const struct mass *m,
 	buf_init(&out, TAME_REPLY_TEXT_MAX);
 	for (i = 0; i < n; i++) {
 		if (excluded(m, r[i].ticket_id)) {
-			json_array_append_new(skipped,
+			json_array_append_new(excl,
 			    json_integer(r[i].ticket_id));
 			continue;
 		}
@@ -350,7 +382,19 @@ send_all(struct http_ctx *c, const struct mass *m,
 		rq.take = 1;
 		same = 0;
 		rq.same = &same;
+		memset(&mw, 0, sizeof(mw));
+		rq.since_event_id = m->since_event;
+		rq.meanwhile = &mw;
 		rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id);
+		if (rc == TAME_ECONFLICT && mw.kind != MEANWHILE_NONE) {
+			rc = json_array_append_new(left, http_desk_meanwhile(
+			    r[i].ticket_id, &mw)) ? TAME_ENOMEM : TAME_OK;
+			store_meanwhile_clear(&mw);
+			if (rc)
+				break;
+			continue;
+		}
+		store_meanwhile_clear(&mw);
 		if (rc == TAME_EEXIST) {
 			rc = TAME_OK;
 			if (json_array_append_new(had, json_pack("{s:I,s:I}",
@@ -387,10 +431,10 @@ http_intel_trend_reply(struct http_ctx *c)
 	struct store_trend_rcpt *r = NULL;
 	struct mass m;
 	struct intel *in;
-	json_t *body, *done = NULL, *failed = NULL, *skipped = NULL, *ans;
-	json_t *had = NULL;
+	json_t *body, *done = NULL, *failed = NULL, *excl = NULL, *ans;
+	json_t *had = NULL, *left = NULL;
 	char *text = NULL;
-	int64_t id;
+	int64_t id, head_msg, head_ev = 0;
 	size_t n = 0;
 	int more = 0;
 	enum tame_err rc;
@@ -401,7 +445,10 @@ http_intel_trend_reply(struct http_ctx *c)
 		return;
 	if (read_body(c, body, &m, &saved) || !(in = http_intel_get(c)))
 		goto out;
-	if ((rc = intel_resolve(in, c->store, c->id[0], &id))) {
+	/* the point the agent looks from is read before what they see */
+	if ((rc = intel_resolve(in, c->store, c->id[0], &id)) ||
+	    (m.preview && (rc = store_intel_heads(c->store, &head_msg,
+	    &head_ev)))) {
 		http_store_error(c, rc, "trend");
 		goto out;
 	}
@@ -422,21 +469,23 @@ http_intel_trend_reply(struct http_ctx *c)
 	if (m.key && !http_idem_claim(c, m.key, body, &m.since, &m.resumed))
 		goto out;
 	if (!(done = json_array()) || !(failed = json_array()) ||
-	    !(skipped = json_array()) || !(had = json_array()) ||
-	    (rc = send_all(c, &m, r, n, done, failed, skipped, had)) ||
-	    (!m.preview && (rc = gone(&m, r, n, failed)))) {
+	    !(excl = json_array()) || !(had = json_array()) ||
+	    !(left = json_array()) ||
+	    (rc = send_all(c, &m, r, n, done, failed, excl, had, left)) ||
+	    (!m.preview && (rc = gone(c, &m, r, n, failed, left)))) {
 		http_error(c, 500, "internal", "the mass reply failed");
 		goto forget;
 	}
 	if (!m.preview)
 		outbox_kick(c->outbox);
-	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O}", "trend_id",
+	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O,s:I}", "trend_id",
 	    (json_int_t)id, "preview", 1, "count",
 	    (json_int_t)json_array_size(done), "recipients", done, "excluded",
-	    skipped) : json_pack("{s:I,s:b,s:I,s:O,s:O,s:O,s:O}", "trend_id",
+	    excl, "since_event_id", (json_int_t)head_ev) :
+	    json_pack("{s:I,s:b,s:I,s:O,s:O,s:O,s:O,s:O}", "trend_id",
 	    (json_int_t)id, "preview", 0, "count",
 	    (json_int_t)json_array_size(done), "sent", done, "failed", failed,
-	    "excluded", skipped, "already_sent", had);
+	    "excluded", excl, "already_sent", had, "skipped", left);
 	if (!ans || !(text = json_dumps(ans, JSON_COMPACT))) {
 		json_decref(ans);
 		http_error(c, 500, "internal", "out of memory");
@@ -461,7 +510,8 @@ out:
 	store_saved_reply_clear(&saved);
 	json_decref(done);
 	json_decref(failed);
-	json_decref(skipped);
+	json_decref(excl);
 	json_decref(had);
+	json_decref(left);
 	json_decref(body);
 }

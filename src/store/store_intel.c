@@ -318,6 +318,23 @@ store_intel_take(struct store *s, int64_t tid, int64_t agent_id, int64_t now,
 	return s->be->intel->take(s, tid, agent_id, now, taken);
 }
 
+enum tame_err
+store_intel_meanwhile(struct store *s, int64_t tid, int64_t since,
+    struct store_meanwhile *out)
+{
+	REQUIRE(tid > 0 && since >= 0 && out);
+	memset(out, 0, sizeof(*out));
+	OPS(s);
+	return s->be->intel->meanwhile(s, tid, since, out);
+}
+
+void
+store_meanwhile_clear(struct store_meanwhile *m)
+{
+	free(m->agent_name);
+	memset(m, 0, sizeof(*m));
+}
+
 /* FTS5 hits read at most for one similar-cases look-up. */
 #define SIMILAR_HITS_MAX 2000
 

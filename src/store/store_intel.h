@@ -281,6 +281,34 @@ enum tame_err store_intel_same_reply(struct store *s, int64_t tid,
 enum tame_err store_intel_take(struct store *s, int64_t tid,
     int64_t agent_id, int64_t now, int *taken);
 
+/* What happened to a ticket after an agent looked at it (a mass
+ * reply's dialog) that makes their reply to it wrong: someone answered
+ * the customer, the ticket was solved or closed, or it was merged into
+ * another. The customer's own mail is none of these: a mass answer to
+ * their follow-up is still the agent's call. */
+enum store_meanwhile_kind {
+	MEANWHILE_NONE,
+	MEANWHILE_ANSWERED,
+	MEANWHILE_SOLVED,
+	MEANWHILE_CLOSED,
+	MEANWHILE_MERGED,
+};
+struct store_meanwhile {
+	enum store_meanwhile_kind kind;
+	int64_t agent_id;       /* who did it; 0 for tamed itself */
+	char *agent_name;       /* malloc'd, may be NULL */
+	int64_t at;
+	int64_t message_id;     /* answered: the reply */
+	int64_t into;           /* merged: the ticket it went into */
+};
+/* Into *out what happened to ticket tid after event since (an id of
+ * store_intel_heads' *ev): an answer first (the customer has one),
+ * else the newest solve, close or merge; kind MEANWHILE_NONE when
+ * nothing did. Clear with store_meanwhile_clear. */
+enum tame_err store_intel_meanwhile(struct store *s, int64_t tid,
+    int64_t since, struct store_meanwhile *out);
+void store_meanwhile_clear(struct store_meanwhile *m);
+
 /* ---- similar cases ---- */
 
 /* Solved or closed tickets other than exclude with one of the newest
@@ -379,6 +407,8 @@ struct store_intel_ops {
 	    const char *text, int64_t since, int64_t *msg_id);
 	enum tame_err (*take)(struct store *s, int64_t tid, int64_t agent_id,
 	    int64_t now, int *taken);
+	enum tame_err (*meanwhile)(struct store *s, int64_t tid,
+	    int64_t since, struct store_meanwhile *out);
 	enum tame_err (*similar)(struct store *s, const char *match,
 	    int64_t exclude, size_t hits, size_t max,
 	    struct store_similar_hit *out, size_t *n);

@@ -670,6 +670,7 @@ const struct store_intel_ops store_sqlite_intel_ops = {
 	.answered = sq_intel_answered,
 	.same_reply = sq_intel_same_reply,
 	.take = sq_intel_take,
+	.meanwhile = sq_intel_meanwhile,
 	.similar = sq_intel_similar,
 	.case_get = sq_intel_case,
 };

@@ -53,6 +53,8 @@ enum tame_err sq_intel_same_reply(struct store *s, int64_t tid,
     const char *text, int64_t since, int64_t *msg_id);
 enum tame_err sq_intel_take(struct store *s, int64_t tid, int64_t agent_id,
     int64_t now, int *taken);
+enum tame_err sq_intel_meanwhile(struct store *s, int64_t tid,
+    int64_t since, struct store_meanwhile *out);
 enum tame_err sq_intel_similar(struct store *s, const char *match,
     int64_t exclude, size_t hits, size_t max, struct store_similar_hit *out,
     size_t *n);

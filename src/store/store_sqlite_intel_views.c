@@ -565,6 +565,49 @@ sq_intel_take(struct store *s, int64_t tid, int64_t agent_id, int64_t now,
 	return rc;
 }
 
+/* Field f of an event's data, NULL when the data is no JSON. */
+#define EV_DATA(f) "(CASE WHEN json_valid(e.data) THEN" \
+	" json_extract(e.data, '$." f "') END)"
+
+enum tame_err
+sq_intel_meanwhile(struct store *s, int64_t tid, int64_t since,
+    struct store_meanwhile *out)
+{
+	/* the events every change of these writes: "reply.sent" (whoever
+	 * sent it, a mass reply too), "ticket.updated" with a status
+	 * (PATCH, a bulk status change), "ticket.merged" with "into" on
+	 * the source. An answer is told first, whatever came after it. */
+	static const char sql[] = "SELECT CASE"
+	    " WHEN e.kind = 'reply.sent' THEN 1"
+	    " WHEN e.kind = 'ticket.merged' THEN 4"
+	    " WHEN " EV_DATA("status") " = 'closed' THEN 3 ELSE 2 END AS k,"
+	    " e.actor_agent_id, a.name, e.created_at,"
+	    " " EV_DATA("message_id") ", " EV_DATA("into")
+	    " FROM events e LEFT JOIN agents a ON a.id = e.actor_agent_id"
+	    " WHERE e.ticket_id = ?1 AND e.id > ?2 AND (e.kind = 'reply.sent'"
+	    " OR (e.kind = 'ticket.merged' AND " EV_DATA("into") " > 0)"
+	    " OR (e.kind = 'ticket.updated'"
+	    " AND " EV_DATA("status") " IN ('solved', 'closed')))"
+	    " ORDER BY k = 1 DESC, e.id DESC LIMIT 1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, since);
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		out->kind = (enum store_meanwhile_kind)
+		    sqlite3_column_int(st, 0);
+		out->agent_id = sqlite3_column_int64(st, 1);
+		out->at = sqlite3_column_int64(st, 3);
+		out->message_id = sqlite3_column_int64(st, 4);
+		out->into = sqlite3_column_int64(st, 5);
+		rc = sq_col_dup(st, 2, &out->agent_name);
+	}
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
 /* ---- similar cases ---- */
 
 enum tame_err

@@ -590,6 +590,87 @@ def test_bulk_reply_skips_merged_ticket(tame, sink):
     assert len(sink.messages) == 1
 
 
+def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
+        tame, sink):
+    """A colleague answers one of the checked customers, and solves
+    another ticket, while the bulk reply's dialog is open: the send
+    mails neither (the customer gets the colleague's answer only) and
+    names both with why; a customer who wrote again meanwhile still gets
+    the reply, and so does one answered before the dialog opened."""
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    people = ["Ann Alpha <ann@example.org>", "Bert Beta <bert@example.org>",
+              "Cleo Gamma <cleo@example.org>", "Dora Delta <dora@example.org>"]
+    tids = [new_ticket(tame, "Outage %d" % i, sender=p)["id"]
+            for i, p in enumerate(people)]
+    ann, bert, cleo, dora = tids
+    # answered before the agent looked: the agent's call, it goes
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % dora,
+                          {"text": "Looking into it."})
+    assert st == 201, ans
+    sink.wait_count(1)
+
+    st, _, look = bulk(tame, {"ticket_ids": tids, "action": "reply",
+                              "preview": True})
+    assert st == 200 and look["since_event_id"] > 0, look
+    assert sink.messages and len(sink.messages) == 1
+
+    # meanwhile: bob answers Bert, solves Cleo's ticket; Ann writes again
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % bert,
+                          {"text": "Fixed for you, Bert."})
+    assert st == 201, ans
+    st, _, ans = bob.call("PATCH", "/api/v1/tickets/%d" % cleo,
+                          {"status": "solved"})
+    assert st == 200, ans
+    tame.send_mail(make_message(sender=people[0],
+                                subject="Re: Outage 0 [#%d]" % ann,
+                                text="Any news?"))
+    wait_for(lambda: tame.ticket(ann)["message_count"] == 2)
+    sink.wait_count(2)
+
+    body = {"ticket_ids": tids, "action": "reply", "status": "solved",
+            "text": "Hi {{customer.first_name}}, it works again.",
+            "since_event_id": look["since_event_id"]}
+    key = str(uuid.uuid4())
+    st, _, ans = bulk(tame, body, key)
+    assert st == 200, ans
+    assert ans["succeeded"] == 2 and ans["failed"] == 0, ans
+    left = {x["ticket_id"]: x for x in ans["skipped"]}
+    assert sorted(left) == sorted([bert, cleo]), ans
+    assert left[bert]["reason"] == "answered_meanwhile"
+    assert left[bert]["by"] == {"id": bob_id, "name": "Agent bob"}
+    assert left[cleo]["reason"] == "solved_meanwhile"
+    assert left[cleo]["by"]["id"] == bob_id
+    res = {r["ticket_id"]: r for r in ans["results"]}
+    assert res[bert]["ok"] is False and \
+        res[bert]["skipped"] == "answered_meanwhile"
+    assert res[ann]["ok"] and res[dora]["ok"]
+
+    sink.wait_count(4)
+    settle(1)
+    to = lambda a: [m for m in sink.messages if m["rcpts"] == [a]]
+    assert len(sink.messages) == 4
+    assert len(to("ann@example.org")) == 1
+    assert len(to("dora@example.org")) == 2
+    assert [mail_text(m["msg"]).strip() for m in to("bert@example.org")] \
+        == ["Fixed for you, Bert."]
+    assert to("cleo@example.org") == []
+    # left untouched: not set to solved by the bulk reply, nothing added
+    assert tame.ticket(bert)["status"] == "pending"
+    assert [m["direction"] for m in tame.ticket(cleo)["messages"]] == ["in"]
+
+    # the same request again: the kept answer, nobody mailed twice
+    st, h, again = bulk(tame, body, key)
+    assert st == 200 and again == ans
+    assert h["Idempotent-Replayed"] == "true"
+    settle(0.5)
+    assert len(sink.messages) == 4
+
+    # a preview is only for a reply
+    st, _, err = bulk(tame, {"ticket_ids": tids, "action": "tag",
+                             "tag": "x", "preview": True})
+    assert_error(st, err, 400)
+
+
 # ---------------------------------------------------------------- followers
 
 def notes_of(api):

@@ -15,7 +15,7 @@ import random
 import re
 import time
 
-from conftest import (MAILBOX, assert_error, make_message, new_msgid,
+from conftest import (MAILBOX, Api, assert_error, make_message, new_msgid,
                       settle, strip_angle, wait_for)
 
 CARD_MAILS = [
@@ -803,6 +803,68 @@ def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
                                         "exclude": [card[0]]})
     rs = {r["ticket_id"]: r for r in pv["recipients"]}
     assert "same_customer_as" not in rs[again]
+
+
+def test_mass_reply_leaves_out_those_answered_or_solved_meanwhile(
+        tame, sink):
+    """While the "Reply to all" dialog is open a colleague answers one
+    customer, solves another's ticket and merges a third into the
+    fourth: the send (since_event_id of the preview) mails none of the
+    three, names each with why, and the others get theirs once."""
+    card, pw, ct, pt = setup_groups(tame)
+    grace, tok = tame.add_agent("grace@example.com")
+    other = Api(tame.http_port, tok)
+    path = "/api/v1/trends/%d/reply" % ct
+    st, _, look = tame.api("POST", path, {"text": "Hi", "preview": True})
+    assert st == 200 and look["count"] == 4, look
+    assert look["since_event_id"] > 0
+    shown = [r["ticket_id"] for r in look["recipients"]]
+
+    st, _, ans = other.call("POST", "/api/v1/tickets/%d/replies" % card[0],
+                            {"text": "Your card is on its way, Ann."})
+    assert st == 201, ans
+    st, _, ans = other.call("PATCH", "/api/v1/tickets/%d" % card[1],
+                            {"status": "solved"})
+    assert st == 200, ans
+    st, _, ans = other.call("POST", "/api/v1/tickets/%d/merge" % card[2],
+                            {"into": card[3]})
+    assert st == 200, ans
+    sink.wait_count(1, timeout=30)
+
+    req = {"text": "Hi {{customer.first_name}}, the cards are out.",
+           "ticket_ids": shown, "since_event_id": look["since_event_id"]}
+    key = {"Idempotency-Key": "trend-%d-meanwhile" % ct}
+    st, _, ans = tame.api("POST", path, req, headers=key)
+    assert st == 200, ans
+    assert [x["ticket_id"] for x in ans["sent"]] == [card[3]], ans
+    assert ans["failed"] == [] and ans["count"] == 1
+    left = {x["ticket_id"]: x for x in ans["skipped"]}
+    assert left[card[0]]["reason"] == "answered_meanwhile"
+    assert left[card[0]]["by"] == {"id": grace, "name": "Agent grace"}
+    assert left[card[1]]["reason"] == "solved_meanwhile"
+    assert left[card[2]]["reason"] == "merged_meanwhile"
+    assert left[card[2]]["into"] == card[3]
+    assert len(left) == 3
+
+    sink.wait_count(2, timeout=30)
+    settle(1.0)
+    rcpts = sorted(m["rcpts"][0] for m in sink.messages)
+    assert rcpts == ["ann@example.org", "dev@example.org"], rcpts
+    ann = [m["msg"] for m in sink.messages if m["rcpts"] == [
+        "ann@example.org"]]
+    assert ann[0].get_body(("plain",)).get_content().startswith(
+        "Your card is on its way")
+
+    # retried: the kept answer, nobody mailed again
+    st, h, again = tame.api("POST", path, req, headers=key)
+    assert st == 200 and again == ans
+    assert h.get("Idempotent-Replayed") == "true"
+    settle(1.0)
+    assert len(sink.messages) == 2
+
+    for bad in (-1, "1", 1.5):
+        st, _, body = tame.api("POST", path, dict(req, since_event_id=bad))
+        assert_error(st, body, 400)
 
 
 def test_mass_reply_assigns_unassigned_tickets_to_the_sender(tame, sink):
