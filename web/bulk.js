@@ -10,6 +10,10 @@
 // takes all of it back and opens the dialog again; tamed itself skips
 // a ticket that already has the very text (the same reply sent twice
 // by mistake), and the dialog leaves those answered lately unchecked.
+// The dialog's opening is the point the agent looks from (a preview's
+// since_event_id): tamed leaves out whoever a colleague answered, or
+// whose ticket was solved, closed or merged, after it, and the toast
+// says who and why (leftOut).
 
 import * as api from './api.js';
 import { h, fill, toast, modal, field, personName, warn, ago, undoMs,
@@ -24,9 +28,37 @@ function unknownPlaceholders(text) {
 		.map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
 }
 
-// Runs action body on ids; what: "assigned", "tagged"... Returns the
+// What happened to a ticket left out of a reply to many, after the
+// agent looked (tamed's "skipped"): "Bob Kim was answered by Grace".
+// name(id) names the ticket's customer.
+function meanwhile(x, name) {
+	const by = x.by && x.by.name ? ' by ' + x.by.name : '';
+	const who = name(x.ticket_id);
+	switch (x.reason) {
+	case 'answered_meanwhile':
+		return who + ' was answered' + by;
+	case 'merged_meanwhile':
+		return who + '’s ticket was merged into #' + x.into + by;
+	default:
+		return who + '’s ticket was ' + x.reason.replace(/_.*/, '') + by;
+	}
+}
+
+// The toast's words for the tickets a reply to many left out because
+// they changed after the agent looked, or '': "; 1 not sent: Bob Kim
+// was answered by Grace meanwhile". names: ticket id to customer name.
+export function leftOut(skipped, names) {
+	if (!skipped || !skipped.length)
+		return '';
+	const name = (id) => names.get(id) || '#' + id;
+	return '; ' + skipped.length + ' not sent: ' + skipped.map((x) =>
+		meanwhile(x, name) + ' meanwhile').join(', ');
+}
+
+// Runs action body on ids; what: "assigned", "tagged"... names (a
+// reply): ticket id to customer name, for those left out. Returns the
 // answer, or null when it failed as a whole.
-export async function run(ids, body, what) {
+export async function run(ids, body, what, names = new Map()) {
 	let r;
 	try {
 		r = await api.postOnce('/tickets/bulk', { ticket_ids: ids, ...body });
@@ -35,16 +67,17 @@ export async function run(ids, body, what) {
 			'this server cannot change many tickets at once.' : e.message));
 		return null;
 	}
-	const bad = r.results.filter((x) => !x.ok);
+	const bad = r.results.filter((x) => !x.ok && !x.skipped);
 	const had = r.results.filter((x) => x.already_sent).length;
 	toast(r.succeeded + ' of ' + ids.length + ' ticket' +
 		(ids.length === 1 ? '' : 's') + ' ' + what + (had ? ' (' + had +
-		' had this very text already: not sent again)' : '') + '.' +
+		' had this very text already: not sent again)' : '') +
+		leftOut(r.skipped, names) + '.' +
 		(bad.length ?
 		' Not: ' + bad.map((x) => '#' + x.ticket_id + ' (' +
 			((x.error && x.error.message) || 'failed') + ')').join(', ') :
-		''), { kind: bad.length ? 'bad' : '', timeout: bad.length ? 10000 :
-		4000 });
+		''), { kind: bad.length ? 'bad' : '', timeout: bad.length ||
+		(r.skipped && r.skipped.length) ? 10000 : 4000 });
 	return r;
 }
 
@@ -310,8 +343,25 @@ export function hold(what, send) {
 	});
 }
 
-// Reply to every selected ticket.
+// The point the agent looks at tickets from, for a reply to them:
+// tamed's newest event now, or null (a tamed without it: nothing is
+// checked).
+async function lookFrom(ids) {
+	try {
+		return (await api.post('/tickets/bulk', { ticket_ids: ids,
+			action: 'reply', preview: true })).since_event_id || null;
+	} catch (e) {
+		return null;
+	}
+}
+
+// Reply to every selected ticket. The dialog's opening is the point
+// the agent looks from: a ticket answered, solved, closed or merged
+// while they write, or in the seconds of Undo, is left out.
 export async function reply(ctx, tickets) {
+	const since = await lookFrom(tickets.map((t) => t.id));
+	const names = new Map(tickets.map((t) => [t.id, t.customer &&
+		(t.customer.name || t.customer.email)]));
 	let body = null;
 	for (;;) {
 		body = await replyDialog({
@@ -326,7 +376,8 @@ export async function reply(ctx, tickets) {
 		const ids = body.ticket_ids;
 		const r = await hold('the reply to ' + ids.length + ' customer' +
 			(ids.length === 1 ? '' : 's'), () => run(ids, { action: 'reply',
-			text: body.text, status: body.status }, 'answered'));
+			text: body.text, status: body.status, ...(since ?
+				{ since_event_id: since } : {}) }, 'answered', names));
 		if (r !== UNDONE)
 			return r;
 	}

@@ -118,6 +118,9 @@ export function head(t, onReply, changed) {
 // customers shown (ticket_ids), not to whoever joined the trend since.
 // Those answered lately start unchecked (bulk.js); the send waits the
 // seconds of Undo, which opens the dialog again with what was written.
+// The latest preview is the point the agent looks from
+// (since_event_id): tamed leaves out whoever is answered, solved,
+// closed or merged after it.
 export async function replyAll(id) {
 	let first;
 	try {
@@ -127,6 +130,9 @@ export async function replyAll(id) {
 		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
+	let since = first.since_event_id || null;
+	const names = new Map(first.recipients.map((r) => [r.ticket_id,
+		r.customer && (r.customer.name || r.customer.email)]));
 	const rcpt = (list) => list.map((r) => ({ ...r,
 		name: r.customer && r.customer.name,
 		email: r.customer && r.customer.email }));
@@ -143,22 +149,29 @@ export async function replyAll(id) {
 			title: 'Reply to everyone in this trend', again: body,
 			recipients: rcpt(first.recipients).map((r) => ({ ...r,
 				text: null, already_sent: null })),
-			preview: async (b) => rcpt((await api.post('/trends/' + id +
-				'/reply', { ...b, exclude: [], ticket_ids: undefined,
-				preview: true })).recipients),
+			preview: async (b) => {
+				const p = await api.post('/trends/' + id + '/reply',
+					{ ...b, exclude: [], ticket_ids: undefined,
+						preview: true });
+				since = p.since_event_id || since;
+				return rcpt(p.recipients);
+			},
 		});
 		if (!body)
 			return null;
 		const n = body.ticket_ids.length;
 		const r = await bulk.hold('the reply to ' + n + ' customer' +
-			(n === 1 ? '' : 's'), () => send(id, body));
+			(n === 1 ? '' : 's'), () => send(id, since ?
+			{ ...body, since_event_id: since } : body,
+			(left) => bulk.leftOut(left, names)));
 		if (r !== bulk.UNDONE)
 			return r;
 	}
 }
 
-// POSTs the mass reply body to trend id; says how it went.
-async function send(id, body) {
+// POSTs the mass reply body to trend id; says how it went (said: the
+// words for those tamed left out, bulk.leftOut).
+async function send(id, body, said) {
 	let r;
 	try {
 		r = await api.postOnce('/trends/' + id + '/reply', body);
@@ -171,7 +184,8 @@ async function send(id, body) {
 		' answered' + (r.failed && r.failed.length ? ', ' + r.failed.length +
 		' failed' : '') + (r.excluded.length ? ', ' + r.excluded.length +
 		' left out' : '') + (had ? ', ' + had + ' not again: they had ' +
-		'this very text already' : '') + '.', { kind: r.failed &&
-		r.failed.length ? 'bad' : '' });
+		'this very text already' : '') + said(r.skipped) + '.',
+	{ kind: r.failed && r.failed.length ? 'bad' : '',
+		timeout: r.skipped && r.skipped.length ? 10000 : 4000 });
 	return r;
 }

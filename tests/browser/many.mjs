@@ -38,6 +38,9 @@ test('bulk reply: three customers, three emails, each in its own thread',
 		const keys = [];
 		let lost = false;
 		await page.route('**/api/v1/tickets/bulk', async (route) => {
+			// the dialog's preview (the point it looks from) is no send
+			if (!route.request().headers()['idempotency-key'])
+				return route.continue();
 			keys.push(route.request().headers()['idempotency-key']);
 			if (lost)
 				return route.continue();
@@ -81,6 +84,56 @@ test('bulk reply: three customers, three emails, each in its own thread',
 		assertClean(seen);
 		await context.close();
 	});
+
+test('bulk reply: a customer a colleague answered while the dialog was ' +
+	'open is not mailed again, and the toast says so', async () => {
+	const people = [['Lena Lund', 'lena@example.org', 'Meanwhile one'],
+		['Milo Marsh', 'milo@example.org', 'Meanwhile two'],
+		['Nora Nagy', 'nora@example.org', 'Meanwhile three']];
+	const ids = await deliverAll(people);
+	const { page, seen, context } = await watchedPage(env.browser,
+		env.tamed);
+	await signIn(page, env.tamed, AGENT);
+	await searchFor(page, 'Meanwhile');
+	await page.waitForFunction(() =>
+		document.querySelectorAll('.row').length === 3);
+	await page.keyboard.press('*');
+	await page.waitForSelector('.bulkbar strong:text("3 selected")');
+	await page.keyboard.press('r');
+	await page.waitForSelector('dialog.modal #bulk-text');
+	assert.equal(await page.textContent('#bulk-send'), 'Send to 3 customers');
+	// Grace writes; meanwhile Ada answers Milo herself and solves Nora's
+	const before = env.sink.messages.length;
+	await env.tamed.api('POST', '/tickets/' + ids[1] + '/replies',
+		{ text: 'Milo, this is fixed for you.' });
+	await env.tamed.api('PATCH', '/tickets/' + ids[2], { status: 'solved' });
+	await page.fill('#bulk-text', 'Hello {{customer.first_name}}, ' +
+		'all fixed now.');
+	await page.click('#bulk-send');
+	// in the order of the rows
+	const said = await page.locator('.toast:has-text("1 of 3 tickets ' +
+		'answered; 2 not sent: ")').textContent({ timeout: 15000 });
+	assert.match(said, /Milo Marsh was answered by Ada Admin meanwhile/);
+	assert.match(said,
+		/Nora Nagy’s ticket was solved by Ada Admin meanwhile/);
+	await waitFor(() => mailsTo(before, 'lena@example.org').length === 1 &&
+		mailsTo(before, 'milo@example.org').length === 1,
+	{ what: 'the mails at the relay' });
+	await sleep(500);
+	assert.equal(mailsTo(before, 'milo@example.org').length, 1,
+		'Milo got a second answer');
+	assert.ok(/this is fixed for you/.test(mailsTo(before,
+		'milo@example.org')[0].raw));
+	assert.equal(mailsTo(before, 'nora@example.org').length, 0);
+	assertClean(seen);
+	await context.close();
+});
+
+// The mails the relay got after index from, to addr.
+function mailsTo(from, addr) {
+	return env.sink.messages.slice(from).filter((m) =>
+		m.to.some((r) => r.includes(addr)));
+}
 
 test('bulk with the keyboard: x, shift+x, *, assign, tag, status, merge',
 	async () => {
