@@ -351,6 +351,19 @@ export class TicketView {
 		const hide = this.unfolded ? 0 :
 			ms.slice(1).filter((m) => m.id <= this.foldedTo).length;
 		this.history(t.events || []);
+		// merged away while open: where the conversation went, and the
+		// draft with the agent
+		if (into && !ms.length) {
+			const to = into.data.into;
+			place(this.convEl, [h('p', { className: 'merged-note' },
+				'This conversation goes on in ', h('a', { href: '#/t/' + to,
+					onclick: () => this.takeDraft(to) }, '#' + to),
+				', which this ticket was merged into' + (this.composer
+					.textEl.value.trim() ? '; your draft goes with you.' :
+					'.'))]);
+			this.shown = now;
+			return;
+		}
 		place(this.convEl, hide ? [show(ms[0]), h('button', {
 			type: 'button', className: 'link earlier', 'data-key': 'earlier',
 			onclick: () => {
@@ -364,6 +377,16 @@ export class TicketView {
 		}, hide + ' earlier messages'), ...ms.slice(hide + 1).map(show)] :
 			ms.map(show));
 		this.shown = now;
+	}
+
+	// The draft of this ticket becomes ticket to's, unless it has one.
+	takeDraft(to) {
+		this.composer.saveDraft();
+		const d = drafts.get(this.id);
+		if (d && !drafts.get(to)) {
+			drafts.set(to, d);
+			drafts.delete(this.id);
+		}
 	}
 
 	async takeIt() {

@@ -135,3 +135,26 @@ test('the cursor\'s row stays under the eyes and the mouse when rows above ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('a ticket merged away while the agent writes says where its ' +
+	'conversation went, and the draft goes along', async () => {
+	const id = await env.tamed.deliver({ subject: 'Merged under me',
+		text: 'First question.' });
+	const into = await env.tamed.deliver({ subject: 'Kept one',
+		text: 'The same question again.' });
+	await env.tamed.quiet();
+	const { page, seen, context } = await openTicket(id);
+	await page.click('#composer-text');
+	await page.keyboard.type('Dear Carol, here is the answer.');
+	await env.tamed.api('POST', '/tickets/' + id + '/merge', { into });
+	const note = page.locator('.conversation .merged-note');
+	await note.waitFor();
+	assert.match(await note.textContent(), new RegExp('goes on in #' +
+		into + ', .*your draft goes with you'));
+	await note.locator('a').click();
+	await page.waitForSelector('.msg.in:has-text("The same question")');
+	assert.equal(await page.inputValue('#composer-text'),
+		'Dear Carol, here is the answer.');
+	assertClean(seen);
+	await context.close();
+});
