@@ -296,6 +296,19 @@ export class TicketView {
 		// what was merged away says where its conversation went
 		const into = (t.events || []).filter((e) => e.kind ===
 			'ticket.merged' && e.data && e.data.into).pop();
+		// the head as it was stays (an open trend menu, the subject shown
+		// whole)
+		const head = JSON.stringify([this.ctx.listHash, back, t.subject,
+			t.status, t.unparsed, t.tone, t.flags, t.trend, into &&
+			into.data.into]);
+		if (head !== this.head)
+			this.drawHead(t, back, into);
+		this.head = head;
+		this.renderActions();
+		this.drawConversation(t, into);
+	}
+
+	drawHead(t, back, into) {
 		fill(this.headEl,
 			h('a', {
 				href: withSelect(this.ctx.listHash, t.id),
@@ -320,7 +333,9 @@ export class TicketView {
 			h('button', { type: 'button', id: 'reply-top', className: 'small',
 				'aria-keyshortcuts': 'r', title: 'r',
 				onclick: () => this.composer.compose('reply') }, 'Reply'));
-		this.renderActions();
+	}
+
+	drawConversation(t, into) {
 		// A long thread shows its first message and its latest few; the
 		// ones between wait behind one button.
 		// A message as it was stays the element it was (see place()).

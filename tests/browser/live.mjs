@@ -101,6 +101,11 @@ test('the keyboard focus stays on its control when a colleague changes ' +
 		await noteBy(page, id, 'Colleague note ' + ++n);
 		assert.equal(await focused(), want, sel);
 	}
+	// the head stays as the agent left it: the subject shown whole
+	await page.click('.ticket-head h1 span');
+	await noteBy(page, id, 'Colleague note ' + ++n);
+	assert.match(await page.getAttribute('.ticket-head h1 span', 'class'),
+		/whole/);
 	assertClean(seen);
 	await context.close();
 });
