@@ -73,8 +73,10 @@ apply_opts(struct imap_conf *c, int argc, char **argv, int stored)
 	int code;
 
 	/* over stored settings, a URL without a password keeps the
-	 * stored one only for the same server and user */
-	if (url && (stored ? imap_conf_change_url(url, c, err, sizeof(err)) :
+	 * stored one only for the same server and user (with
+	 * --password-stdin one is on its way) */
+	if (url && (stored && !cli_flag(argc, argv, "--password-stdin") ?
+	    imap_conf_change_url(url, c, err, sizeof(err)) :
 	    imap_conf_parse_url(url, c, err, sizeof(err)))) {
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;

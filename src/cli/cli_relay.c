@@ -54,8 +54,10 @@ apply_opts(struct relay_conf *c, int argc, char **argv, int stored)
 	int code;
 
 	/* over a stored relay, a URL without a password keeps the stored
-	 * one only for the same server and user */
-	if (url && (stored ? relay_conf_change_url(url, c, err, sizeof(err)) :
+	 * one only for the same server and user (with --password-stdin
+	 * one is on its way) */
+	if (url && (stored && !cli_flag(argc, argv, "--password-stdin") ?
+	    relay_conf_change_url(url, c, err, sizeof(err)) :
 	    relay_conf_parse_url(url, c, err, sizeof(err)))) {
 		fprintf(stderr, "tame: %s\n", err);
 		return EX_DATAERR_;

@@ -223,7 +223,8 @@ on_closesocket(void *p, curl_socket_t fd)
 void
 imap_client_hangup(struct imap_client *c)
 {
-	if (c->fd != CURL_SOCKET_BAD)
+	/* (a client zeroed, never set up, has no socket: fd 0 is not its) */
+	if (c->easy && c->fd != CURL_SOCKET_BAD)
 		(void)shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -300,6 +301,7 @@ imap_client_free(struct imap_client *c)
 	buf_free(&c->url);
 	buf_free(&c->cmd);
 	memset(c, 0, sizeof(*c));
+	c->fd = CURL_SOCKET_BAD;
 }
 
 /* Starts a request: empties the answer, sets the URL from base, folder

@@ -111,6 +111,11 @@ def test_password_on_stdin_stays_out_of_the_command_line(tame, dovecot):
              "--password-stdin", stdin=b"not-it\n")
     wait_for(lambda: (imap_of(tame, "pw@example.com")["last_error"] or "")
              != "", 15, interval=0.2, what="the refused login shown")
+    # another user or server takes its password from stdin as well
+    other = "imap://ann@127.0.0.1:%d/INBOX" % dovecot.port
+    tame.cli("mailbox", "set", "--address", "pw@example.com", "--imap", other,
+             "--password-stdin", stdin=b"ann's secret\n")
+    assert imap_of(tame, "pw@example.com")["url"] == other
 
 
 def test_running_tamed_picks_up_a_new_mailbox(tame, dovecot):

@@ -658,7 +658,7 @@ def test_cli_sets_and_removes_the_relay(tame, sink, relay, cert):
     assert len(relay.messages) == 1
 
 
-def test_cli_takes_the_relay_password_on_stdin(tame, relay, cert):
+def test_cli_takes_the_relay_password_on_stdin(tame, sink, relay, cert):
     """--password-stdin: the first line of stdin is the relay's password,
     which the URL (and so the process list) leaves out."""
     r = tame.cli("mailbox", "add", "--address", OTHER, "--name", "Sales",
@@ -690,6 +690,14 @@ def test_cli_takes_the_relay_password_on_stdin(tame, relay, cert):
         delivery(tame, tid, out["id"])), what="the reply's error")
     assert "login refused" in d["error"], d
     assert len(relay.messages) == 1
+    # another server: its password on stdin too, not in the URL
+    from urllib.parse import quote
+    tame.cli("mailbox", "set", "--address", OTHER, "--relay",
+             "smtp://%s@127.0.0.1:%d?starttls" % (quote(USER, safe=""),
+                                                  sink.port),
+             "--password-stdin", stdin=b"another-one\n")
+    got = tame.get("/api/v1/mailboxes/%d" % mbid)["relay"]
+    assert got["port"] == sink.port and got["has_password"] is True, got
 
 
 class SilentServer:
