@@ -86,7 +86,13 @@ export function keepPlace(root, draw, anchor = null) {
 	const key = inside && focusKey(was);
 	const mark = anchor ? anchor() : inside ? was : null;
 	const top = mark ? mark.getBoundingClientRect().top : 0;
-	const scroller = mark && scrollerOf(mark);
+	// (what is taller than the screen, as the whole conversation
+	// focused when a ticket opens, is no place to hold: a head grown
+	// taller above it would be scrolled away)
+	let scroller = mark && scrollerOf(mark);
+	if (scroller && mark.getBoundingClientRect().height >
+	    scroller.clientHeight)
+		scroller = null;
 	draw();
 	if (key && document.activeElement !== was) {
 		const now = root.querySelector(key);

@@ -323,13 +323,30 @@ export class InboxView {
 			this.ctx.painted();
 	}
 
-	// The rows drawn again (a live change): the cursor's row stays where
-	// it was on the screen, under the agent's eyes and mouse, when rows
-	// above it come or go.
+	// The rows drawn again (a live change): the cursor's row, or the
+	// first row in sight when the cursor is not, stays where it was on
+	// the screen, under the agent's eyes and mouse, when rows above it
+	// come or go.
 	render(fresh) {
-		const id = this.selId;
+		const id = this.inSight();
 		keepPlace(this.listEl, () => this.draw(fresh),
 			() => id && document.getElementById('row-' + id));
+	}
+
+	inSight() {
+		const view = document.getElementById('main').getBoundingClientRect();
+		const seen = (e) => {
+			const r = e.getBoundingClientRect();
+			return r.bottom > view.top && r.top < view.bottom;
+		};
+		const cur = this.selId && document.getElementById('row-' +
+			this.selId);
+		if (cur && seen(cur))
+			return this.selId;
+		for (const row of this.listEl.children)
+			if (seen(row))
+				return Number(row.dataset.id);
+		return null;
 	}
 
 	draw(fresh) {

@@ -398,11 +398,12 @@ export class TicketView {
 		};
 		// what was folded when it opened stays folded, and no more: a
 		// message on the screen never goes behind the button
-		if (this.foldedTo === undefined)
-			this.foldedTo = ms.length > LONG_THREAD ?
-				ms[ms.length - 1 - LONG_KEEP].id : 0;
-		const hide = this.unfolded ? 0 :
-			ms.slice(1).filter((m) => m.id <= this.foldedTo).length;
+		if (!this.folded)
+			this.folded = new Set(ms.length > LONG_THREAD ? ms.slice(1,
+				ms.length - LONG_KEEP).map((m) => m.id) : []);
+		const hidden = this.unfolded ? [] :
+			ms.slice(1).filter((m) => this.folded.has(m.id));
+		const hide = hidden.length;
 		this.history(t.events || []);
 		// merged away while open: where the conversation went, and the
 		// draft with the agent
@@ -425,11 +426,13 @@ export class TicketView {
 				this.unfolded = true;
 				this.render();
 				// to the first message shown now, as the button is gone
-				const el = this.convEl.querySelector('#msg-' + ms[1].id);
+				const el = this.convEl.querySelector('#msg-' +
+					hidden[0].id);
 				el.tabIndex = -1;
 				el.focus();
 			},
-		}, hide + ' earlier messages'), ...ms.slice(hide + 1).map(show)] :
+		}, hide + ' earlier messages'), ...ms.slice(1).filter((m) =>
+			!this.folded.has(m.id)).map(show)] :
 			ms.map(show));
 		this.shown = now;
 	}

@@ -275,7 +275,14 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 		rc = TAME_EINVAL;
 		goto out;
 	}
-	/* what changed since the agent looked comes first: a ticket
+	/* this very text sent already (a mass reply sent twice): said as
+	 * such, not as an answer meanwhile */
+	if ((rc = reply_signed(s, ctx.ticket_id, r->text, &full)))
+		goto out;
+	text = buf_str(&full);
+	if ((rc = sent_before(s, r, ctx.ticket_id, text)))
+		goto out;
+	/* what changed since the agent looked comes next: a ticket
 	 * merged meanwhile is told as such, not as a stale merge */
 	if ((rc = changed_since(s, r)))
 		goto out;
@@ -299,11 +306,6 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 			cc[ncc++] = r->cc[i];
 	}
 	if (r->agent_id && (rc = store_agent_get(s, r->agent_id, &ag)))
-		goto out;
-	if ((rc = reply_signed(s, ctx.ticket_id, r->text, &full)))
-		goto out;
-	text = buf_str(&full);
-	if ((rc = sent_before(s, r, ctx.ticket_id, text)))
 		goto out;
 	domain = strchr(ctx.mailbox_address, '@');
 	domain = domain ? domain + 1 : "localhost";

@@ -172,3 +172,54 @@ test('a ticket merged away while the agent writes says where its ' +
 	assertClean(seen);
 	await context.close();
 });
+
+test('a ticket merged into an open, folded one hides nothing that was ' +
+	'shown', async () => {
+	const older = await env.tamed.deliver({ subject: 'Older one',
+		text: 'Written first, merged in later.' });
+	const id = await env.tamed.deliver({ subject: 'Long one',
+		text: 'The opening question.' });
+	for (let i = 1; i <= 8; i++)
+		await env.tamed.api('POST', '/tickets/' + id + '/notes',
+			{ text: 'Long note ' + i });
+	await env.tamed.quiet();
+	const { page, seen, context } = await openTicket(id);
+	const opening = page.locator('.msg.in', { hasText: 'opening question' });
+	assert.equal(await opening.isVisible(), true);
+	await env.tamed.api('POST', '/tickets/' + older + '/merge', { into: id });
+	await page.waitForSelector('.msg.in:has-text("merged in later")');
+	assert.equal(await opening.isVisible(), true);
+	assert.equal(await page.textContent('.conversation .earlier'),
+		'4 earlier messages');
+	assertClean(seen);
+	await context.close();
+});
+
+test('rows under the mouse stay put when the cursor is out of sight',
+	async () => {
+		const ids = [];
+		for (let i = 0; i < 40; i++)
+			ids.push(await env.tamed.deliver({ subject: 'Mousesteady ' + i,
+				text: 'Question ' + i }));
+		await env.tamed.quiet();
+		const { page, seen, context } = await openPage(
+			'/#/inbox/unassigned?q=Mousesteady&sort=oldest', null,
+			{ viewport: { width: 1280, height: 600 } });
+		await page.waitForSelector('#row-' + ids[39]);
+		// the cursor far down, the agent scrolled back to the top rows
+		await page.focus('.rows');
+		for (let i = 0; i < 36; i++)
+			await page.keyboard.press('j');
+		await page.waitForSelector('#row-' + ids[36] + '.selected');
+		await page.evaluate(() => { document.getElementById('main')
+			.scrollTop = 60; });
+		const under = '#row-' + ids[8];
+		const y = await topOf(page, under);
+		// a colleague solves one ticket below the mouse, above the cursor
+		await env.tamed.api('PATCH', '/tickets/' + ids[20],
+			{ status: 'solved' });
+		await page.waitForSelector('#row-' + ids[20], { state: 'detached' });
+		assert.equal(await topOf(page, under), y);
+		assertClean(seen);
+		await context.close();
+	});

@@ -664,6 +664,17 @@ def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
     assert h["Idempotent-Replayed"] == "true"
     settle(0.5)
     assert len(sink.messages) == 4
+    # sent again from another tab (no key): those it reached are told
+    # as sent already, not as answered meanwhile by the same agent
+    st, _, twice = bulk(tame, body)
+    assert st == 200, twice
+    res = {r["ticket_id"]: r for r in twice["results"]}
+    assert res[ann].get("already_sent") and res[dora].get("already_sent"), \
+        twice
+    assert sorted(x["ticket_id"] for x in twice["skipped"]) == \
+        sorted([bert, cleo]), twice
+    settle(0.5)
+    assert len(sink.messages) == 4
 
     # a preview is only for a reply
     st, _, err = bulk(tame, {"ticket_ids": tids, "action": "tag",
