@@ -30,6 +30,8 @@
  * reply_send leaves out, in each reply's own transaction, a ticket
  * answered by anyone, solved, closed or merged after it: listed in
  * "skipped" with why (http_desk_meanwhile), neither sent nor failed.
+ * The preview given that point answers the same list without sending
+ * (http_desk_left_out), for a dialog that follows its tickets live.
  *
  * A merge moves the messages, participants, tags and followers of the
  * source into the target (store_desk_merge), closes the source and
@@ -300,25 +302,52 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 /* A bulk reply's preview: sends nothing and answers the point the
  * agent looks from (since_event_id, store_intel_heads), which the send
  * then names so that a ticket answered, solved, closed or merged while
- * the dialog was open is left out. Only a reply has one. */
+ * the dialog was open is left out. Only a reply has one. Given the
+ * point of an earlier look, it also answers which of the b->n tickets
+ * the send would leave out ("skipped", the send's own check), so an
+ * open dialog can tell the agent before they send; the new point is
+ * read first, so what happens while the tickets are asked is after it
+ * and comes up again. */
 static void
-look(struct http_ctx *c, const json_t *body)
+look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 {
 	const char *act = json_body_str(body, "action");
-	int64_t msg, ev;
+	int64_t msg, ev, since;
+	json_t *ans, *left = NULL;
 	enum tame_err rc;
+	size_t i;
 
 	if (strcmp(act, "reply") != 0) {
 		http_error(c, 400, "invalid_field", "only action \"reply\" "
 		    "has a preview");
 		return;
 	}
-	if ((rc = store_intel_heads(c->store, &msg, &ev))) {
-		http_store_error(c, rc, "bulk");
-		return;
+	since = json_integer_value(json_object_get(body, "since_event_id"));
+	if ((rc = store_intel_heads(c->store, &msg, &ev)))
+		goto fail;
+	if (since > 0) {
+		if (!(left = json_array())) {
+			rc = TAME_ENOMEM;
+			goto fail;
+		}
+		for (i = 0; i < b->n; i++)
+			if ((rc = http_desk_left_out(c->store, b->ids[i], since,
+			    left, NULL)))
+				goto fail;
 	}
-	http_json(c, 200, json_pack("{s:s,s:b,s:I}", "action", "reply",
-	    "preview", 1, "since_event_id", (json_int_t)ev));
+	if (!(ans = json_pack("{s:s,s:b,s:I}", "action", "reply", "preview",
+	    1, "since_event_id", (json_int_t)ev)) || (left &&
+	    json_object_set(ans, "skipped", left))) {
+		json_decref(ans);
+		rc = TAME_ENOMEM;
+		goto fail;
+	}
+	http_json(c, 200, ans);
+	json_decref(left);
+	return;
+fail:
+	json_decref(left);
+	http_store_error(c, rc, "bulk");
 }
 
 /* Answers 400 for a field the action needs. Returns -1. */
@@ -486,7 +515,7 @@ http_bulk_tickets(struct http_ctx *c)
 	    &b->n))
 		goto out;
 	if (json_is_true(json_object_get(body, "preview"))) {
-		look(c, body);
+		look(c, body, b);
 		goto out;
 	}
 	if (read_action(c, body, b))

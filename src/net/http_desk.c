@@ -154,6 +154,27 @@ fail:
 }
 
 /* See http_desk.h. */
+enum tame_err
+http_desk_left_out(struct store *s, int64_t tid, int64_t since,
+    json_t *left, int *found)
+{
+	struct store_meanwhile mw;
+	enum tame_err rc;
+
+	if (found)
+		*found = 0;
+	if ((rc = store_intel_meanwhile(s, tid, since, &mw)) == TAME_OK &&
+	    mw.kind != MEANWHILE_NONE) {
+		if (json_array_append_new(left, http_desk_meanwhile(tid, &mw)))
+			rc = TAME_ENOMEM;
+		else if (found)
+			*found = 1;
+	}
+	store_meanwhile_clear(&mw);
+	return rc;
+}
+
+/* See http_desk.h. */
 const char *
 http_desk_merged(struct http_ctx *c, int64_t tid, const char *todo,
     char *buf, size_t n)

@@ -43,6 +43,13 @@ const char *http_desk_merged(struct http_ctx *c, int64_t tid,
  * solved_meanwhile, closed_meanwhile or merged_meanwhile. New
  * reference; NULL when out of memory. */
 json_t *http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m);
+/* The check a mass reply's send makes (store_intel_meanwhile), asked
+ * for ticket tid without sending: when it was answered, solved, closed
+ * or merged after event since, appends its http_desk_meanwhile entry
+ * to left and sets *found (may be NULL). So a dry run names the very
+ * tickets the send would leave out. */
+enum tame_err http_desk_left_out(struct store *s, int64_t tid,
+    int64_t since, json_t *left, int *found);
 
 /* Appends tpl with the placeholders of template.h expanded for ticket
  * tid, written by the calling agent, to out. TAME_ENOTFOUND (ticket). */

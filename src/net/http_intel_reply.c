@@ -37,7 +37,11 @@
  * transaction; a ticket that left the open set is asked too) and lists
  * it in "skipped" with why. A customer's own mail after it is no
  * reason: answering their follow-up with the others is the agent's
- * call.
+ * call. A preview naming the point of an earlier one answers the same
+ * "skipped" (http_desk_left_out, the send's check) beside the
+ * recipients it lists as ever, so an open dialog can mark them before
+ * the agent sends; its own since_event_id is read first, so a change
+ * while it asks comes up again after it.
  *
  * Every recipient's text is rendered and checked (not empty, not over
  * TAME_REPLY_TEXT_MAX) before the first is sent: a text that cannot go
@@ -177,27 +181,21 @@ static enum tame_err
 gone(struct http_ctx *c, const struct mass *m,
     const struct store_trend_rcpt *r, size_t n, json_t *failed, json_t *left)
 {
-	struct store_meanwhile mw;
 	enum tame_err rc;
 	size_t i, k;
-	int bad;
+	int found = 0;
 
 	for (i = 0; i < m->nonly; i++) {
 		for (k = 0; k < n && r[k].ticket_id != m->only[i]; k++)
 			;
 		if (k < n || listed(m->only, i, m->only[i]))
 			continue;
-		memset(&mw, 0, sizeof(mw));
-		if (m->since_event > 0 && (rc = store_intel_meanwhile(c->store,
-		    m->only[i], m->since_event, &mw)))
+		if (m->since_event > 0 && (rc = http_desk_left_out(c->store,
+		    m->only[i], m->since_event, left, &found)))
 			return rc;
-		bad = mw.kind != MEANWHILE_NONE ? json_array_append_new(left,
-		    http_desk_meanwhile(m->only[i], &mw)) :
-		    json_array_append_new(failed, json_pack("{s:I,s:s}",
-		    "ticket_id", (json_int_t)m->only[i], "error",
-		    "no longer an open ticket of this trend"));
-		store_meanwhile_clear(&mw);
-		if (bad)
+		if (!found && json_array_append_new(failed, json_pack(
+		    "{s:I,s:s}", "ticket_id", (json_int_t)m->only[i], "error",
+		    "no longer an open ticket of this trend")))
 			return TAME_ENOMEM;
 	}
 	return TAME_OK;
@@ -348,8 +346,10 @@ send_all(struct http_ctx *c, const struct mass *m,
 			    buf_str(&out), "warning", reply_addr_valid(
 			    r[i].email) ? NULL : "no mail can be written to "
 			    "this address: it will fail");
-			if (o && (rc = preview_flags(c, m, r, i, buf_str(&out),
-			    o))) {
+			if (o && ((rc = preview_flags(c, m, r, i, buf_str(&out),
+			    o)) || (m->since_event > 0 && (rc =
+			    http_desk_left_out(c->store, r[i].ticket_id,
+			    m->since_event, left, NULL))))) {
 				json_decref(o);
 				break;
 			}
@@ -472,16 +472,18 @@ http_intel_trend_reply(struct http_ctx *c)
 	    !(excl = json_array()) || !(had = json_array()) ||
 	    !(left = json_array()) ||
 	    (rc = send_all(c, &m, r, n, done, failed, excl, had, left)) ||
-	    (!m.preview && (rc = gone(c, &m, r, n, failed, left)))) {
+	    ((!m.preview || m.since_event > 0) &&
+	    (rc = gone(c, &m, r, n, failed, left)))) {
 		http_error(c, 500, "internal", "the mass reply failed");
 		goto forget;
 	}
 	if (!m.preview)
 		outbox_kick(c->outbox);
-	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O,s:I}", "trend_id",
-	    (json_int_t)id, "preview", 1, "count",
+	ans = m.preview ? json_pack("{s:I,s:b,s:I,s:O,s:O,s:I,s:O*}",
+	    "trend_id", (json_int_t)id, "preview", 1, "count",
 	    (json_int_t)json_array_size(done), "recipients", done, "excluded",
-	    excl, "since_event_id", (json_int_t)head_ev) :
+	    excl, "since_event_id", (json_int_t)head_ev, "skipped",
+	    m.since_event > 0 ? left : NULL) :
 	    json_pack("{s:I,s:b,s:I,s:O,s:O,s:O,s:O,s:O}", "trend_id",
 	    (json_int_t)id, "preview", 0, "count",
 	    (json_int_t)json_array_size(done), "sent", done, "failed", failed,

@@ -682,6 +682,65 @@ def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
     assert_error(st, err, 400)
 
 
+def test_bulk_reply_preview_names_tickets_answered_or_solved_since(
+        tame, sink):
+    """The bulk reply's dialog asks again while it is open: a preview
+    naming the point of the first one answers which of its tickets a
+    colleague answered or solved after it, with who, as the send would
+    leave them out; a customer's own mail is no reason; nothing is
+    sent; and its own point is newer, so asked from there nothing is
+    named twice."""
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    people = ["Ann Alpha <ann@example.org>", "Bert Beta <bert@example.org>",
+              "Cleo Gamma <cleo@example.org>"]
+    tids = [new_ticket(tame, "Outage %d" % i, sender=p)["id"]
+            for i, p in enumerate(people)]
+    ann, bert, cleo = tids
+    look = {"ticket_ids": tids, "action": "reply", "preview": True}
+    st, _, first = bulk(tame, look)
+    assert st == 200 and "skipped" not in first, first
+
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % bert,
+                          {"text": "Fixed for you, Bert."})
+    assert st == 201, ans
+    st, _, ans = bob.call("PATCH", "/api/v1/tickets/%d" % cleo,
+                          {"status": "solved"})
+    assert st == 200, ans
+    tame.send_mail(make_message(sender=people[0],
+                                subject="Re: Outage 0 [#%d]" % ann,
+                                text="Any news?"))
+    wait_for(lambda: tame.ticket(ann)["message_count"] == 2)
+    sink.wait_count(1)
+
+    st, _, again = bulk(tame, dict(look,
+                                   since_event_id=first["since_event_id"]))
+    assert st == 200, again
+    left = {x["ticket_id"]: x for x in again["skipped"]}
+    assert sorted(left) == [bert, cleo], again
+    assert left[bert]["reason"] == "answered_meanwhile"
+    assert left[bert]["by"] == {"id": bob_id, "name": "Agent bob"}
+    assert left[bert]["message_id"] > 0 and left[bert]["at"]
+    assert left[cleo]["reason"] == "solved_meanwhile"
+    assert left[cleo]["by"]["id"] == bob_id
+    assert again["since_event_id"] > first["since_event_id"]
+
+    # the send from the first point leaves out the very same
+    st, _, sent = bulk(tame, {"ticket_ids": tids, "action": "reply",
+                              "text": "It works again.",
+                              "since_event_id": first["since_event_id"]})
+    assert st == 200, sent
+    assert sent["skipped"] == again["skipped"], sent
+
+    st, _, later = bulk(tame, dict(look,
+                                   since_event_id=again["since_event_id"]))
+    assert st == 200, later
+    # only the send itself came after it: Ann was answered by it
+    assert [x["ticket_id"] for x in later["skipped"]] == [ann], later
+    sink.wait_count(2)
+    settle(0.5)
+    assert len(sink.messages) == 2
+
+
 # ---------------------------------------------------------------- followers
 
 def notes_of(api):

@@ -867,6 +867,53 @@ def test_mass_reply_leaves_out_those_answered_or_solved_meanwhile(
         assert_error(st, body, 400)
 
 
+def test_mass_reply_preview_names_those_answered_or_solved_since(
+        tame, sink):
+    """The "Reply to all" dialog asks again while it is open: a preview
+    naming the point of the first (and the tickets it showed) answers
+    which of them a colleague answered or solved after it, with who,
+    beside the recipients as ever; the solved one, no longer open, is
+    named too; nothing is sent."""
+    card, pw, ct, pt = setup_groups(tame)
+    grace, tok = tame.add_agent("grace@example.com")
+    other = Api(tame.http_port, tok)
+    path = "/api/v1/trends/%d/reply" % ct
+    st, _, look = tame.api("POST", path, {"text": "Hi", "preview": True})
+    assert st == 200 and look["count"] == 4, look
+    assert "skipped" not in look
+    shown = [r["ticket_id"] for r in look["recipients"]]
+
+    st, _, ans = other.call("POST", "/api/v1/tickets/%d/replies" % card[0],
+                            {"text": "Your card is on its way, Ann."})
+    assert st == 201, ans
+    st, _, ans = other.call("PATCH", "/api/v1/tickets/%d" % card[1],
+                            {"status": "solved"})
+    assert st == 200, ans
+    sink.wait_count(1, timeout=30)
+
+    st, _, again = tame.api("POST", path, {
+        "text": "Hi", "preview": True, "ticket_ids": shown,
+        "since_event_id": look["since_event_id"]})
+    assert st == 200, again
+    left = {x["ticket_id"]: x for x in again["skipped"]}
+    assert sorted(left) == sorted(card[:2]), again
+    assert left[card[0]]["reason"] == "answered_meanwhile"
+    assert left[card[0]]["by"] == {"id": grace, "name": "Agent grace"}
+    assert left[card[1]]["reason"] == "solved_meanwhile"
+    assert left[card[1]]["by"]["id"] == grace
+    assert again["since_event_id"] > look["since_event_id"]
+    # the recipients are listed as ever: the answered one, still open, too
+    assert card[0] in [r["ticket_id"] for r in again["recipients"]]
+    assert card[1] not in [r["ticket_id"] for r in again["recipients"]]
+
+    st, _, later = tame.api("POST", path, {
+        "text": "Hi", "preview": True, "ticket_ids": shown,
+        "since_event_id": again["since_event_id"]})
+    assert st == 200 and later["skipped"] == [], later
+    settle(0.5)
+    assert len(sink.messages) == 1
+
+
 def test_mass_reply_assigns_unassigned_tickets_to_the_sender(tame, sink):
     """After a mass reply each unassigned ticket is the sender's, so the
     customer's answer is in their Mine and notifies them; a ticket a
