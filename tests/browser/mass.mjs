@@ -172,3 +172,60 @@ async () => {
 		await context.close();
 	}
 });
+
+test('reply to all while a colleague works the trend: the open dialog ' +
+	'marks whom they answered or solved, unticked, the count follows, the ' +
+	'focus stays, and the send mails only the rest', async () => {
+	const people = [['Rita Reyes', 'rita@example.org'],
+		['Milo Marsh', 'milo.m@example.org'],
+		['Nils Noor', 'nils@example.org'],
+		['Tara Tamm', 'tara@example.org']];
+	const { ids, trend } = await wave('Printer queue stuck',
+		'Since this morning the printer queue is stuck, every job waits ' +
+		'and nothing comes out of the office printers.', people);
+	await env.tamed.quiet();
+	const { page, seen, context } = await openPage('/#/inbox/all');
+	await openDialog(page, trend, 4);
+	assert.equal(await page.textContent('#bulk-send'), 'Send to 4 customers');
+	await page.fill('#bulk-text', 'Hi {{customer.first_name}}, the ' +
+		'printers print again.');
+	// the agent is on Nils's row when his ticket is solved
+	await box(page, ids[2]).focus();
+	const before = env.sink.messages.length;
+	await env.tamed.api('POST', '/tickets/' + ids[1] + '/replies',
+		{ text: 'Milo, your printer is back.' });
+	await env.tamed.api('PATCH', '/tickets/' + ids[2], { status: 'solved' });
+	await page.waitForSelector('#bulk-rcpts li:has(input[value="' + ids[1] +
+		'"]) .why:text("answered by Ada Admin just now")');
+	await page.waitForSelector('#bulk-rcpts li:has(input[value="' + ids[2] +
+		'"]) .why:text("solved by Ada Admin just now")');
+	assert.equal(await box(page, ids[1]).isChecked(), false);
+	assert.equal(await box(page, ids[2]).isChecked(), false);
+	assert.equal(await page.textContent('#bulk-send'), 'Send to 2 customers');
+	assert.equal(await page.evaluate(() => document.activeElement.value),
+		String(ids[2]), 'the focus left the row');
+	assert.match(await page.textContent('dialog.modal [role=status]'),
+		/Milo Marsh was answered by Ada Admin meanwhile/);
+	// solved: it cannot be ticked again, by click or by key
+	assert.equal(await box(page, ids[2]).getAttribute('aria-disabled'),
+		'true');
+	await page.keyboard.press('Space');
+	assert.equal(await box(page, ids[2]).isEnabled(), false);
+	await box(page, ids[2]).click({ force: true });
+	assert.equal(await box(page, ids[2]).isChecked(), false);
+	assert.equal(await page.textContent('#bulk-send'), 'Send to 2 customers');
+	await page.click('#bulk-send');
+	// nobody named as left out by tamed: the dialog showed them
+	const said = await page.locator('.toast:has-text("2 customers ' +
+		'answered")').textContent({ timeout: 15000 });
+	assert.doesNotMatch(said, /not sent/);
+	await waitFor(() => mailsAfter(before, /printers print again/).length >=
+		2, { what: 'the mails at the relay' });
+	await sleep(500);
+	const got = mailsAfter(before, /printers print again/).map((m) =>
+		m.to.join());
+	assert.deepEqual(got.sort(), ['<rita@example.org>',
+		'<tara@example.org>']);
+	assertClean(seen);
+	await context.close();
+});
