@@ -126,7 +126,9 @@ read_body(struct http_ctx *c, const json_t *body, struct mass *m,
 		return -1;
 	}
 	m->preview = pv && json_is_true(pv);
-	if (ev && (!json_is_integer(ev) || json_integer_value(ev) < 0)) {
+	/* null, as the bulk reply takes it: no point, nothing checked */
+	if (ev && !json_is_null(ev) && (!json_is_integer(ev) ||
+	    json_integer_value(ev) < 0)) {
 		http_error(c, 400, "invalid_field",
 		    "field \"since_event_id\" must be an event id");
 		return -1;

@@ -865,6 +865,10 @@ def test_mass_reply_leaves_out_those_answered_or_solved_meanwhile(
     for bad in (-1, "1", 1.5):
         st, _, body = tame.api("POST", path, dict(req, since_event_id=bad))
         assert_error(st, body, 400)
+    # null is no point, as for the bulk reply: a preview as ever
+    st, _, body = tame.api("POST", path, dict(req, since_event_id=None,
+                                               preview=True))
+    assert st == 200 and "skipped" not in body, body
 
 
 def test_mass_reply_preview_names_those_answered_or_solved_since(
