@@ -13,23 +13,13 @@
 // The dialog's opening is the point the agent looks from (a preview's
 // since_event_id): tamed leaves out whoever a colleague answered, or
 // whose ticket was solved, closed or merged, after it, and the toast
-// says who and why (leftOut). While the dialog is open it hears the
-// live events of the tickets it lists and asks tamed again (the same
-// preview, from the same point): a recipient answered meanwhile is
-// unticked and says by whom (the agent may tick them again: the send
-// then looks from the newer point the agent has seen), one solved,
-// closed or merged cannot be ticked any more.
+// says who and why (leftOut).
 
 import * as api from './api.js';
 import { h, fill, toast, modal, field, personName, warn, ago, undoMs,
 	addr }
 	from './dom.js';
 import { PLACEHOLDERS } from './replies.js';
-import * as live from './live.js';
-
-// The live events of a burst (a colleague's reply writes several) are
-// asked about once, this long after the last.
-const LOOK_AGAIN_MS = 300;
 
 // The {{names}} in text that are no placeholder: they would go out as
 // written, to every customer.
@@ -52,15 +42,6 @@ function meanwhile(x, name) {
 	default:
 		return who + '’s ticket was ' + x.reason.replace(/_.*/, '') + by;
 	}
-}
-
-// The same beside the recipient in the open dialog: "answered by Ada
-// just now", "merged into #12 by Ada 2m ago".
-function changed(x) {
-	const by = x.by && x.by.name ? ' by ' + x.by.name : '';
-	const when = ago(x.at) === 'now' ? 'just now' : ago(x.at) + ' ago';
-	return (x.reason === 'merged_meanwhile' ? 'merged into #' + x.into :
-		x.reason.replace(/_.*/, '')) + by + ' ' + when;
 }
 
 // The toast's words for the tickets a reply to many left out because
@@ -190,14 +171,9 @@ function heldBack(r) {
 // same_customer_as}]: one answered lately starts unchecked, its reason
 // beside it. preview(body) (optional) answers the recipients with their
 // personalised "text". again: a body to start from (one taken back with
-// Undo). look (optional): {since, ask(ids, since)}, the point the agent
-// looks from and how to ask tamed which of ids changed after it (a
-// preview's {skipped, since_event_id}); asked when a live event names
-// one of them. Resolves with {text, status, exclude, ticket_ids (the
-// ones checked), since_event_id (the newest point whose changes the
-// dialog showed)} or null.
-export async function replyDialog({ title, recipients, preview, again,
-	look }) {
+// Undo). Resolves with {text, status, exclude, ticket_ids (the ones
+// checked)} or null.
+export async function replyDialog({ title, recipients, preview, again }) {
 	const text = h('textarea', { id: 'bulk-text', rows: 7,
 		placeholder: 'Hi {{customer.first_name}}, …' });
 	const saved = h('select', { id: 'bulk-saved', hidden: true,
@@ -235,57 +211,26 @@ export async function replyDialog({ title, recipients, preview, again,
 			send.textContent = n ? 'Send to ' + n + ' customer' +
 				(n === 1 ? '' : 's') : 'Send to nobody';
 	};
-	// what tamed says changed after the look, by ticket id: the row
-	// says it; an answered one may be ticked again, not the others
-	const marks = new Map();
-	let list = recipients;
-	// a row's reason, tick and whether it can be ticked, from the marks
-	// and the preview's flags; drawn in place, so the focus stays
-	const dress = (li, r) => {
-		const m = marks.get(r.ticket_id);
-		const why = m ? changed(m) : heldBack(r);
-		const shut = !!m && m.reason !== 'answered_meanwhile';
-		const box = li.querySelector('input');
-		const who = li.querySelector('.who');
-		let note = who.querySelector('.why');
-		li.className = why ? 'held' : '';
-		box.checked = !shut && (chosen.has(r.ticket_id) ?
-			chosen.get(r.ticket_id) : !why);
-		// aria-disabled, not disabled: a control disabled under the
-		// focus drops it to the page
-		if (shut)
-			box.setAttribute('aria-disabled', 'true');
-		else
-			box.removeAttribute('aria-disabled');
-		if (why && !note)
-			who.appendChild(note = h('small', { className: 'why' }));
-		if (note)
-			note.textContent = why;
-		if (note && !why)
-			note.remove();
-	};
-	const draw = (next) => fill(rows, (list = next).map((r) => {
-		const li = h('li', { dataset: { id: r.ticket_id } },
+	const draw = (list) => fill(rows, list.map((r) => {
+		const why = heldBack(r);
+		return h('li', { className: why ? 'held' : '' },
 			h('label', { className: 'check' }, h('input', { type: 'checkbox',
-				value: r.ticket_id,
-				onclick: (e) => {
-					if (e.target.getAttribute('aria-disabled'))
-						e.preventDefault();
-				},
+				value: r.ticket_id, checked: chosen.has(r.ticket_id) ?
+					chosen.get(r.ticket_id) : !why,
 				onchange: (e) => {
 					chosen.set(r.ticket_id, e.target.checked);
 					count();
 				} }),
 			h('span', { className: 'who' }, (r.name ? r.name + ' <' +
 				addr(r.email) + '>' : addr(r.email)) + ' — #' +
-				r.ticket_id + ' ' + (r.subject || ''))),
+				r.ticket_id + ' ' +
+				(r.subject || ''), why ? h('small', { className: 'why' },
+				why) : null)),
 			r.text ? h('button', { type: 'button', className: 'link small',
 				onclick: () => {
 					shown.hidden = false;
 					shown.textContent = r.text;
 				} }, 'see the text') : null);
-		dress(li, r);
-		return li;
 	}));
 	draw(recipients);
 	if (again) {
@@ -294,75 +239,6 @@ export async function replyDialog({ title, recipients, preview, again,
 	}
 	const exclude = () => Array.from(rows.querySelectorAll('input'))
 		.filter((c) => !c.checked).map((c) => Number(c.value));
-	// said once, politely, for a screen reader: the row says it too
-	const heard = h('p', { className: 'sr-only', role: 'status',
-		'aria-live': 'polite' });
-	let seen = look ? look.since : null;
-	let timer = null;
-	let asking = false;
-	let more = false;
-	let closed = false;
-	// tamed's answer r: new marks untick their rows (a new change is
-	// news even where the agent ticked the row again) and are said
-	const apply = (r) => {
-		const news = (r.skipped || []).filter((x) => {
-			const m = marks.get(x.ticket_id);
-			return !m || m.reason !== x.reason || m.at !== x.at;
-		});
-		if (r.since_event_id > seen)
-			seen = r.since_event_id;
-		if (!news.length)
-			return;
-		for (const x of news) {
-			marks.set(x.ticket_id, x);
-			chosen.set(x.ticket_id, false);
-		}
-		for (const li of rows.children) {
-			const one = list.find((x) => x.ticket_id ===
-				Number(li.dataset.id));
-			if (one && marks.has(one.ticket_id))
-				dress(li, one);
-		}
-		count();
-		const name = (id) => {
-			const r = list.find((x) => x.ticket_id === id);
-			return (r && (r.name || addr(r.email))) || '#' + id;
-		};
-		heard.textContent = news.map((x) => meanwhile(x, name) +
-			' meanwhile').join('. ') + '.';
-	};
-	// one question at a time; events heard meanwhile ask once more
-	const recheck = async () => {
-		if (asking) {
-			more = true;
-			return;
-		}
-		asking = true;
-		more = false;
-		let r = null;
-		try {
-			r = await look.ask(list.map((x) => x.ticket_id), look.since);
-		} catch (e) {
-			// the send checks again: nothing is lost but the early word
-		}
-		asking = false;
-		if (closed)
-			return;
-		if (r)
-			apply(r);
-		if (more)
-			recheck();
-	};
-	const off = look ? live.subscribe((ev) => {
-		if (ev.type !== 'reset' && !list.some((x) => x.ticket_id ===
-			ev.ticketId))
-			return;
-		clearTimeout(timer);
-		timer = setTimeout(recheck, LOOK_AGAIN_MS);
-	}) : () => {};
-	// opened again after Undo: what changed while it was closed
-	if (look && again)
-		recheck();
 	let warned = null;
 	const read = () => {
 		if (!text.value.trim()) {
@@ -386,7 +262,7 @@ export async function replyDialog({ title, recipients, preview, again,
 			return false;
 		}
 		return { text: text.value, status: st.value, exclude: exclude(),
-			ticket_ids: checked(), since_event_id: seen || undefined };
+			ticket_ids: checked() };
 	};
 	const buttons = [{ label: 'Send to each', primary: true, value: read }];
 	if (preview)
@@ -405,13 +281,12 @@ export async function replyDialog({ title, recipients, preview, again,
 			}
 			return false;
 		} });
-	const v = await modal(title, h('div', { className: 'form-grid wide' },
+	return modal(title, h('div', { className: 'form-grid wide' },
 		saved, field('Reply (each customer gets their own email in their ' +
 			'own thread)', text, 'placeholders: ' + PLACEHOLDERS.map((p) =>
 			'{{' + p + '}}').join(', ')),
 		field('Then', st),
-		h('fieldset', {}, h('legend', {}, 'Recipients'), rows), heard,
-		shown),
+		h('fieldset', {}, h('legend', {}, 'Recipients'), rows), shown),
 	buttons, (dlg) => {
 		dlg.classList.add('bulk-reply');
 		send = dlg.querySelector('.buttons button.primary');
@@ -419,10 +294,6 @@ export async function replyDialog({ title, recipients, preview, again,
 		count();
 		text.focus();
 	});
-	closed = true;
-	clearTimeout(timer);
-	off();
-	return v;
 }
 
 // Mass replies waiting for their Undo time to pass.
@@ -486,8 +357,7 @@ async function lookFrom(ids) {
 
 // Reply to every selected ticket. The dialog's opening is the point
 // the agent looks from: a ticket answered, solved, closed or merged
-// while they write is marked as it happens, and one the dialog did not
-// show yet (or changed in the seconds of Undo) is left out by tamed.
+// while they write, or in the seconds of Undo, is left out.
 export async function reply(ctx, tickets) {
 	const since = await lookFrom(tickets.map((t) => t.id));
 	const names = new Map(tickets.map((t) => [t.id, t.customer &&
@@ -500,18 +370,14 @@ export async function reply(ctx, tickets) {
 				name: t.customer && t.customer.name,
 				email: t.customer && t.customer.email,
 				subject: t.subject })),
-			look: since ? { since, ask: (ids, from) => api.post(
-				'/tickets/bulk', { ticket_ids: ids, action: 'reply',
-					preview: true, since_event_id: from }) } : null,
 		});
 		if (!body)
 			return null;
 		const ids = body.ticket_ids;
-		const at = body.since_event_id;
 		const r = await hold('the reply to ' + ids.length + ' customer' +
 			(ids.length === 1 ? '' : 's'), () => run(ids, { action: 'reply',
-			text: body.text, status: body.status, ...(at ?
-				{ since_event_id: at } : {}) }, 'answered', names));
+			text: body.text, status: body.status, ...(since ?
+				{ since_event_id: since } : {}) }, 'answered', names));
 		if (r !== UNDONE)
 			return r;
 	}

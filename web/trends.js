@@ -114,31 +114,23 @@ export function head(t, onReply, changed) {
 		'Reply to all…'));
 }
 
-// The text of a preview that only looks (who, and what changed): the
-// agent has written nothing yet.
-const LOOK_TEXT = 'Hi {{customer.first_name}},';
-
 // The mass reply to trend id: preview, exclusions, send to the
 // customers shown (ticket_ids), not to whoever joined the trend since.
 // Those answered lately start unchecked (bulk.js); the send waits the
 // seconds of Undo, which opens the dialog again with what was written.
 // The latest preview is the point the agent looks from
 // (since_event_id): tamed leaves out whoever is answered, solved,
-// closed or merged after it. The open dialog asks again, from the
-// first preview, when a live event names one of its tickets, and
-// marks them (bulk.js); the send looks from the newest point the
-// agent has seen, by a preview or by those marks.
+// closed or merged after it.
 export async function replyAll(id) {
 	let first;
 	try {
 		first = await api.post('/trends/' + id + '/reply',
-			{ text: LOOK_TEXT, preview: true });
+			{ text: 'Hi {{customer.first_name}},', preview: true });
 	} catch (e) {
 		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
-	const from = first.since_event_id || null;
-	let since = from;
+	let since = first.since_event_id || null;
 	const names = new Map(first.recipients.map((r) => [r.ticket_id,
 		r.customer && (r.customer.name || r.customer.email)]));
 	const rcpt = (list) => list.map((r) => ({ ...r,
@@ -164,18 +156,13 @@ export async function replyAll(id) {
 				since = p.since_event_id || since;
 				return rcpt(p.recipients);
 			},
-			look: from ? { since: from, ask: (ids, at) => api.post(
-				'/trends/' + id + '/reply', { text: LOOK_TEXT,
-					preview: true, ticket_ids: ids, since_event_id: at }) } :
-				null,
 		});
 		if (!body)
 			return null;
 		const n = body.ticket_ids.length;
-		const at = Math.max(since || 0, body.since_event_id || 0);
 		const r = await bulk.hold('the reply to ' + n + ' customer' +
-			(n === 1 ? '' : 's'), () => send(id, at ?
-			{ ...body, since_event_id: at } : body,
+			(n === 1 ? '' : 's'), () => send(id, since ?
+			{ ...body, since_event_id: since } : body,
 			(left) => bulk.leftOut(left, names)));
 		if (r !== bulk.UNDONE)
 			return r;
