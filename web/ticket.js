@@ -176,9 +176,6 @@ export class TicketView {
 			'aria-label': 'Ticket properties', role: 'group' });
 		this.convEl = h('section', { className: 'conversation',
 			'aria-label': 'Conversation', tabindex: '-1' });
-		this.newAboveEl = h('div', { className: 'new-above', hidden: true,
-			role: 'status' });
-		this.fresh = [];
 		this.customerEl = h('div', { 'aria-label': 'Customer' });
 		this.followEl = h('div', { hidden: true });
 		this.similarEl = h('div', { hidden: true });
@@ -187,7 +184,7 @@ export class TicketView {
 		fill(main, this.rootEl = h('div', { className: 'ticket' },
 			h('div', { className: 'ticket-main' }, this.headEl,
 				this.presenceEl, this.actionsEl, this.convEl,
-				this.newAboveEl, this.composer.el),
+				this.composer.el),
 			h('aside', { className: 'side' }, this.customerEl,
 				this.followEl, this.similarEl, this.historyEl)));
 	}
@@ -284,41 +281,6 @@ export class TicketView {
 	// and what they were looking at or typing kept where they were.
 	render() {
 		keepPlace(this.rootEl, () => this.draw());
-		this.tellNewAbove();
-	}
-
-	// Messages that came while the agent was writing further down, whose
-	// start is now above the screen: one button says so and takes the
-	// agent there.
-	tellNewAbove() {
-		const main = document.getElementById('main');
-		const edge = main.getBoundingClientRect().top;
-		const above = this.fresh.map((id) => document.getElementById('msg-' +
-			id)).filter((e) => e && e.getBoundingClientRect().top < edge);
-		if (!above.length)
-			return;
-		const first = above[0];
-		// gone once its start is in sight
-		const look = () => {
-			if (!first.isConnected || first.getBoundingClientRect().top >=
-			    main.getBoundingClientRect().top)
-				done();
-		};
-		const done = () => {
-			this.newAboveEl.hidden = true;
-			fill(this.newAboveEl);
-			main.removeEventListener('scroll', look);
-		};
-		main.addEventListener('scroll', look, { passive: true });
-		fill(this.newAboveEl, h('button', { type: 'button',
-			className: 'link small', onclick: () => {
-				done();
-				first.tabIndex = -1;
-				first.scrollIntoView({ block: 'start' });
-				first.focus({ preventScroll: true });
-			} }, (above.length === 1 ? 'A new message' : above.length +
-				' new messages') + ' above ↑'));
-		this.newAboveEl.hidden = false;
 	}
 
 	draw() {
@@ -418,8 +380,6 @@ export class TicketView {
 			this.shown = now;
 			return;
 		}
-		this.fresh = was.size ? ms.filter((m) => !was.has(m.id) &&
-			m.direction === 'in').map((m) => m.id) : [];
 		place(this.convEl, hide ? [show(ms[0]), h('button', {
 			type: 'button', className: 'link earlier', 'data-key': 'earlier',
 			onclick: () => {
