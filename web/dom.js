@@ -94,7 +94,10 @@ export function keepPlace(root, draw, anchor = null) {
 	    scroller.clientHeight)
 		scroller = null;
 	draw();
-	if (key && document.activeElement !== was) {
+	// only a focus lost with its element: draw() may have moved it on
+	// purpose
+	if (key && (!document.activeElement ||
+	    document.activeElement === document.body)) {
 		const now = root.querySelector(key);
 		if (now)
 			now.focus({ preventScroll: true });

@@ -442,10 +442,13 @@ export class TicketView {
 		});
 		// the bar is drawn again after every change, a colleague's too:
 		// a tag being typed stays, and the focus with the control used
-		// (the tag field for a tag's ×, the assignee for Assign to me)
+		// (render()'s keepPlace), but for a tag's ×, gone with its tag,
+		// and Assign to me, now disabled: to the tag field, the assignee
 		const typed = this.actionsEl.querySelector('#tag-input');
 		const was = document.activeElement;
-		const keep = this.actionsEl.contains(was) && (was.id || 'tag-input');
+		const moved = !this.actionsEl.contains(was) ? null : !was.id ?
+			'tag-input' : was.id === 'assign-me' && mine ? 'assignee' :
+			null;
 		fill(this.actionsEl,
 			h('button', {
 				type: 'button', id: 'assign-me', disabled: mine,
@@ -476,10 +479,8 @@ export class TicketView {
 		if (typed)
 			tagInput.value = typed.value;
 		this.tagsLoaded = false;
-		const el = keep && this.actionsEl.querySelector('#' + keep);
-		if (el)
-			(el.disabled ? this.actionsEl.querySelector('#assignee') :
-				el).focus();
+		if (moved)
+			this.actionsEl.querySelector('#' + moved).focus();
 	}
 
 	async knownTags() {
