@@ -276,9 +276,7 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 	/* left out, not failed: the customer has their answer, or the
 	 * ticket is done with, since the agent looked */
 	if (rc == TAME_ECONFLICT && mw.kind != MEANWHILE_NONE) {
-		o = http_desk_meanwhile(tid, &mw);
-		store_meanwhile_clear(&mw);
-		if (!o || json_array_append_new(b->skipped, o))
+		if (!(o = http_desk_meanwhile(b->skipped, tid, &mw)))
 			return NULL;
 		return json_pack("{s:I,s:b,s:O}", "ticket_id", (json_int_t)tid,
 		    "ok", 0, "skipped", json_object_get(o, "reason"));

@@ -129,7 +129,7 @@ http_desk_too_long(struct http_ctx *c, int64_t tid)
 
 /* See http_desk.h. */
 json_t *
-http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m)
+http_desk_meanwhile(json_t *left, int64_t tid, struct store_meanwhile *m)
 {
 	static const char *const reasons[] = { "", "answered_meanwhile",
 	    "solved_meanwhile", "closed_meanwhile", "merged_meanwhile" };
@@ -147,8 +147,10 @@ http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m)
 	if (o && m->kind == MEANWHILE_MERGED &&
 	    json_object_set_new(o, "into", json_integer(m->into)))
 		goto fail;
-	return o;
+	store_meanwhile_clear(m);
+	return o && json_array_append_new(left, o) == 0 ? o : NULL;
 fail:
+	store_meanwhile_clear(m);
 	json_decref(o);
 	return NULL;
 }
@@ -165,7 +167,7 @@ http_desk_left_out(struct store *s, int64_t tid, int64_t since,
 		*found = 0;
 	if ((rc = store_intel_meanwhile(s, tid, since, &mw)) == TAME_OK &&
 	    mw.kind != MEANWHILE_NONE) {
-		if (json_array_append_new(left, http_desk_meanwhile(tid, &mw)))
+		if (!http_desk_meanwhile(left, tid, &mw))
 			rc = TAME_ENOMEM;
 		else if (found)
 			*found = 1;

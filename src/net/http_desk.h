@@ -37,12 +37,14 @@ int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
 const char *http_desk_merged(struct http_ctx *c, int64_t tid,
     const char *todo, char *buf, size_t n);
 
-/* {ticket_id, reason, by:{id,name}|null, at, message_id?, into?} of
- * what happened to ticket tid after a mass reply's agent looked (m, a
- * kind other than MEANWHILE_NONE): reason is answered_meanwhile,
- * solved_meanwhile, closed_meanwhile or merged_meanwhile. New
- * reference; NULL when out of memory. */
-json_t *http_desk_meanwhile(int64_t tid, const struct store_meanwhile *m);
+/* Appends to left {ticket_id, reason, by:{id,name}|null, at,
+ * message_id?, into?}, what happened to ticket tid after a mass reply's
+ * agent looked (m, a kind other than MEANWHILE_NONE): reason is
+ * answered_meanwhile, solved_meanwhile, closed_meanwhile or
+ * merged_meanwhile; clears m. The entry (left holds it); NULL when out
+ * of memory. */
+json_t *http_desk_meanwhile(json_t *left, int64_t tid,
+    struct store_meanwhile *m);
 /* The check a mass reply's send makes (store_intel_meanwhile), asked
  * for ticket tid without sending: when it was answered, solved, closed
  * or merged after event since, appends its http_desk_meanwhile entry

@@ -176,12 +176,44 @@ excluded(const struct mass *m, int64_t tid)
 	    (m->only && !listed(m->only, m->nonly, tid));
 }
 
+/* 1 in *yes when a stale attempt of this request (m->resumed) already
+ * gave ticket tid this very text. */
+static enum tame_err
+sent_by_first(struct http_ctx *c, const struct mass *m, int64_t tid,
+    int *yes)
+{
+	struct buf out;
+	enum tame_err rc;
+
+	*yes = 0;
+	if (!m->resumed)
+		return TAME_OK;
+	buf_init(&out, TAME_REPLY_TEXT_MAX);
+	if ((rc = http_desk_render(c, tid, m->tpl, &out)) == TAME_OK)
+		rc = reply_already_sent(c->store, tid, c->agent.id, m->since,
+		    buf_str(&out), yes);
+	buf_free(&out);
+	return rc;
+}
+
+/* The "resumed" entry of done for ticket tid. */
+static enum tame_err
+add_resumed(json_t *done, int64_t tid)
+{
+	return json_array_append_new(done, json_pack("{s:I,s:n,s:b}",
+	    "ticket_id", (json_int_t)tid, "message_id", "resumed", 1)) ?
+	    TAME_ENOMEM : TAME_OK;
+}
+
 /* The tickets named that are no open ticket of the trend now got
- * nothing: those solved, closed or merged since the agent looked are
- * left out (left, with why), the others (moved out of the trend) fail. */
+ * nothing: those a stale attempt of this request answered (and solved)
+ * are done, "resumed"; those solved, closed or merged since the agent
+ * looked are left out (left, with why), the others (moved out of the
+ * trend) fail. */
 static enum tame_err
 gone(struct http_ctx *c, const struct mass *m,
-    const struct store_trend_rcpt *r, size_t n, json_t *failed, json_t *left)
+    const struct store_trend_rcpt *r, size_t n, json_t *done,
+    json_t *failed, json_t *left)
 {
 	enum tame_err rc;
 	size_t i, k;
@@ -192,6 +224,14 @@ gone(struct http_ctx *c, const struct mass *m,
 			;
 		if (k < n || listed(m->only, i, m->only[i]))
 			continue;
+		if (!m->preview && (rc = sent_by_first(c, m, m->only[i],
+		    &found)) && rc != TAME_ENOTFOUND)
+			return rc;
+		if (found) {
+			if ((rc = add_resumed(done, m->only[i])))
+				return rc;
+			continue;
+		}
 		if (m->since_event > 0 && (rc = http_desk_left_out(c->store,
 		    m->only[i], m->since_event, left, &found)))
 			return rc;
@@ -367,9 +407,8 @@ send_all(struct http_ctx *c, const struct mass *m,
 		    &already)))
 			break;
 		if (already) {
-			json_array_append_new(done, json_pack("{s:I,s:n,s:b}",
-			    "ticket_id", (json_int_t)r[i].ticket_id,
-			    "message_id", "resumed", 1));
+			if ((rc = add_resumed(done, r[i].ticket_id)))
+				break;
 			continue;
 		}
 		memset(&rq, 0, sizeof(rq));
@@ -389,11 +428,11 @@ send_all(struct http_ctx *c, const struct mass *m,
 		rq.meanwhile = &mw;
 		rc = reply_send(c->store, &rq, tame_now_ms(), &msg_id);
 		if (rc == TAME_ECONFLICT && mw.kind != MEANWHILE_NONE) {
-			rc = json_array_append_new(left, http_desk_meanwhile(
-			    r[i].ticket_id, &mw)) ? TAME_ENOMEM : TAME_OK;
-			store_meanwhile_clear(&mw);
-			if (rc)
+			if (!http_desk_meanwhile(left, r[i].ticket_id, &mw)) {
+				rc = TAME_ENOMEM;
 				break;
+			}
+			rc = TAME_OK;
 			continue;
 		}
 		store_meanwhile_clear(&mw);
@@ -475,7 +514,7 @@ http_intel_trend_reply(struct http_ctx *c)
 	    !(left = json_array()) ||
 	    (rc = send_all(c, &m, r, n, done, failed, excl, had, left)) ||
 	    ((!m.preview || m.since_event > 0) &&
-	    (rc = gone(c, &m, r, n, failed, left)))) {
+	    (rc = gone(c, &m, r, n, done, failed, left)))) {
 		http_error(c, 500, "internal", "the mass reply failed");
 		goto forget;
 	}

@@ -487,6 +487,23 @@ class Tame:
         self.stop()
         self.start(**kw)
 
+    def restart_mid_request(self, ago_ms=600000, kill=False):
+        """Stops tamed (SIGTERM, or SIGKILL with kill) and starts it
+        again as if it had stopped before answering the requests made
+        under an Idempotency-Key: their claims unanswered, made ago_ms
+        earlier."""
+        import sqlite3
+        if kill:
+            self.kill9()
+        else:
+            assert self.stop() == 0
+        db = sqlite3.connect(str(self.data / "tame.db"))
+        db.execute("UPDATE idempotency SET state = 0, body = NULL,"
+                   " claimed_at = claimed_at - ?", (ago_ms,))
+        db.commit()
+        db.close()
+        self.start()
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

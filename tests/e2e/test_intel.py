@@ -1334,3 +1334,44 @@ def test_register_of_customer_messages(tame):
         conn.close()
     assert '"sentiment":' in raw
     assert not re.search(r"\d\.\d{6,}", raw), raw[:400]
+
+
+def test_mass_reply_resumed_after_a_stop_names_its_own_sends_as_sent(
+        tame, sink):
+    """tamed stopped after a trend reply went out but before it answered:
+    the retry under the same Idempotency-Key, once the claim is stale,
+    mails nobody again and names each ticket the first attempt answered
+    as sent by it ("resumed"), not as answered meanwhile by someone (with
+    since_event_id) nor as failed (without). Before, the tickets it had
+    solved had left the trend's open set and came back as
+    answered_meanwhile by the sender themselves, or as failed."""
+    card, pw, ct, pt = setup_groups(tame)
+    path = "/api/v1/trends/%d/reply" % ct
+    st, _, look = tame.api("POST", path, {"text": "Hi", "preview": True})
+    assert st == 200 and look["count"] == 4, look
+    shown = [r["ticket_id"] for r in look["recipients"]]
+    for n, since in enumerate((look["since_event_id"], None)):
+        req = {"text": "Hi {{customer.first_name}}, take %d." % n,
+               "ticket_ids": shown, "since_event_id": since,
+               "status": "solved"}
+        key = {"Idempotency-Key": "trend-%d-resumed-%d" % (ct, n)}
+        for tid in shown if n else ():     # open again for the next take
+            st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                                  {"status": "open"})
+            assert st == 200, ans
+        wait_for(lambda: all(tame.ticket(t)["status"] in ("new", "open")
+                             and tame.ticket(t)["trend"]["id"] == ct
+                             for t in shown), 15,
+                 what="the trend's tickets open again")
+        st, _, first = tame.api("POST", path, req, headers=key)
+        assert st == 200 and first["count"] == 4, first
+        sink.wait_count(4 * (n + 1), timeout=30)
+        tame.restart_mid_request()
+        st, _, again = tame.api("POST", path, req, headers=key)
+        assert st == 200, again
+        settle(1.0)
+        assert len(sink.messages) == 4 * (n + 1)
+        assert again["failed"] == [] and again["skipped"] == [], again
+        assert sorted(x["ticket_id"] for x in again["sent"]) == sorted(
+            shown), again
+        assert all(x.get("resumed") for x in again["sent"]), again

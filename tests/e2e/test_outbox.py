@@ -389,7 +389,6 @@ def test_reply_retried_after_a_stop_mid_request_is_not_sent_again(
     the reply (signed by the mailbox or not) and answers 409
     already_sent, and says so again after. Before, with a signature the
     stored text never matched and the reply went twice."""
-    import sqlite3
     if signature:
         assert tame.api("PATCH", "/api/v1/mailboxes/%d" % tame.mailbox_id(),
                         {"signature": signature})[0] == 200
@@ -399,14 +398,8 @@ def test_reply_retried_after_a_stop_mid_request_is_not_sent_again(
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
                           headers=key)
     assert st == 201, ans
-    assert tame.stop() == 0
-    # as if it had stopped before answering, five minutes ago
-    db = sqlite3.connect(str(tame.data / "tame.db"))
-    db.execute("UPDATE idempotency SET state = 0, body = NULL,"
-               " claimed_at = claimed_at - 600000")
-    db.commit()
-    db.close()
-    tame.start()
+    # as if it had stopped before answering, ten minutes ago
+    tame.restart_mid_request()
     for _ in range(2):
         st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
                               body, headers=key)
@@ -420,20 +413,14 @@ def test_claim_of_a_killed_tamed_is_taken_over_at_once(tame, sink):
     """tamed killed in the middle of a request under an Idempotency-Key:
     the retry after the restart goes on at once (the claim died with
     that tamed), not 409 in_progress for five minutes."""
-    import sqlite3
     tid, _ = open_ticket(tame, "Killed mid-request")
     key = {"Idempotency-Key": "k-" + uuid.uuid4().hex}
     body = {"text": "Sent once after the crash."}
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
                           headers=key)
     assert st == 201, ans
-    tame.kill9()
     # as if it had died before answering: claimed a moment ago
-    db = sqlite3.connect(str(tame.data / "tame.db"))
-    db.execute("UPDATE idempotency SET state = 0, body = NULL")
-    db.commit()
-    db.close()
-    tame.start()
+    tame.restart_mid_request(ago_ms=0, kill=True)
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid, body,
                           headers=key)
     assert assert_error(st, ans, 409)["code"] == "already_sent", ans
