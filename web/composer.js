@@ -259,10 +259,12 @@ export class Composer {
 		this.ccNew.hidden = !fresh.length;
 	}
 
-	// The newest message of the ticket as shown.
+	// The newest message of the ticket as shown (the highest id: the
+	// list is in the order written, and imported history may have
+	// come in another).
 	newestIn() {
 		const t = this.view.t;
-		return t && t.messages.length ? t.messages.at(-1).id : null;
+		return t && Math.max(0, ...t.messages.map((m) => m.id)) || null;
 	}
 
 	input() {

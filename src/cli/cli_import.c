@@ -4,6 +4,16 @@
  * mbox (RFC 4155, split and unquoted by core/mbox.c): the file is
  * mapped, not read, so a large mbox costs no copy. Maildir: every file
  * in cur/ and new/.
+ *
+ * Order: mail is stored oldest first, so that a reply finds the message
+ * it answers and a thread reads in order: a Maildir by the delivery
+ * time that starts each file's name, an mbox by the time on each
+ * separator line (when its mail store received it). An archive is
+ * often not in that order: Gmail's Takeout is not, and an mbox made by
+ * joining an Inbox and a Sent folder is not. The mbox is split once
+ * before the workers start (its messages' places and times: 32 bytes a
+ * message), and sorted only when it is out of order; a message whose
+ * separator has no time keeps its place after the one before it.
  * Each message takes the same ingest path as SMTP (threading, dedupe by
  * Message-ID); batches of TAME_IMPORT_BATCH share one transaction.
  *
@@ -66,12 +76,22 @@ struct slot {
 	enum tame_err rc;          /* of reading or parsing */
 };
 
+/* One message of an mbox, still quoted, where it is in the mapping. */
+struct mbox_item {
+	const char *msg;
+	size_t len;
+	int64_t when_ms;             /* its separator's time, 0 if none */
+	int64_t key;                 /* the order it is stored in: when_ms,
+	                                or the one before's; then its place */
+};
+
 /* Where the messages come from: an mbox mapping or Maildir paths. */
 struct source {
 	const char *base;            /* mbox mapping, maplen bytes */
 	size_t maplen;
-	struct mbox_reader mb;
-	char **paths;                /* Maildir, in readdir order */
+	struct mbox_item *items;     /* its messages, oldest first */
+	size_t nitems, next_item;
+	char **paths;                /* Maildir, oldest first */
 	size_t npaths, next_path;
 };
 
@@ -204,6 +224,7 @@ import_worker(void *arg)
 {
 	struct importer *im = arg;
 	const char *msg = NULL, *path = NULL;
+	const struct mbox_item *it = NULL;
 	struct ingest_prep *old_ip;
 	struct slot *sl;
 	char *old_raw;
@@ -220,7 +241,11 @@ import_worker(void *arg)
 		if (im->stop || im->eof)
 			break;
 		if (im->src.base) {
-			more = mbox_next(&im->src.mb, &msg, &len);
+			if ((more = im->src.next_item < im->src.nitems)) {
+				it = &im->src.items[im->src.next_item++];
+				msg = it->msg;
+				len = it->len;
+			}
 		} else if ((more = im->src.next_path < im->src.npaths)) {
 			path = im->src.paths[im->src.next_path++];
 		}
@@ -243,8 +268,7 @@ import_worker(void *arg)
 
 		ingest_prep_free(old_ip);
 		free(old_raw);
-		sl->when_ms = im->src.base ? mbox_separator_ms(im->src.base,
-		    msg) : maildir_ms(path);
+		sl->when_ms = im->src.base ? it->when_ms : maildir_ms(path);
 
 		if (im->src.base) {
 			if (len > TAME_SMTP_MESSAGE_MAX)
@@ -413,6 +437,53 @@ import_run(struct importer *im)
 
 /* ---- sources ---- */
 
+/* qsort order of mbox items: by key, then by place in the file. */
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct mbox_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->msg < y->msg ? -1 : x->msg > y->msg;
+}
+
+/* Splits the mapped mbox into src->items, oldest first. */
+static enum tame_err
+mbox_items(struct source *src)
+{
+	struct mbox_reader mb;
+	struct mbox_item *it, *grown;
+	size_t cap = 0;
+	int64_t last = 0;
+	int sorted = 1;
+
+	mbox_open(&mb, src->base, src->maplen);
+	for (;;) {
+		if (src->nitems == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if (!(grown = realloc(src->items, cap * sizeof(*grown))))
+				return TAME_ENOMEM;
+			src->items = grown;
+		}
+		it = &src->items[src->nitems];
+		if (!mbox_next(&mb, &it->msg, &it->len))
+			break;
+		it->when_ms = mbox_separator_ms(src->base, it->msg);
+		it->key = it->when_ms ? it->when_ms : last;
+		if (it->key < last)
+			sorted = 0;
+		last = it->key;
+		src->nitems++;
+	}
+	if (!sorted) {
+		qsort(src->items, src->nitems, sizeof(*src->items), item_cmp);
+		/* read out of order now: no reading ahead for nothing */
+		madvise((void *)src->base, src->maplen, MADV_NORMAL);
+	}
+	return TAME_OK;
+}
+
 static enum tame_err
 source_mbox(struct importer *im, const char *path)
 {
@@ -456,8 +527,7 @@ source_mbox(struct importer *im, const char *path)
 		im->noinput = 1;
 		return TAME_EPARSE;
 	}
-	mbox_open(&im->src.mb, base, (size_t)st.st_size);
-	return TAME_OK;
+	return mbox_items(&im->src);
 }
 
 /* 1 for a Maildir file its mail program marked trashed (T) or a draft
@@ -586,6 +656,7 @@ source_close(struct source *src)
 
 	if (src->base)
 		munmap((void *)src->base, src->maplen);
+	free(src->items);
 	for (i = 0; i < src->npaths; i++)
 		free(src->paths[i]);
 	free(src->paths);
@@ -626,7 +697,7 @@ cli_import(struct store *s, const char *kind, const char *path,
 		rc = source_mbox(im, path);
 	else
 		rc = source_maildir(im, path);
-	if (rc == TAME_OK && (im->src.base || im->src.npaths))
+	if (rc == TAME_OK && (im->src.nitems || im->src.npaths))
 		rc = import_run(im);
 	if (rc == TAME_OK)
 		rc = import_flush(im);

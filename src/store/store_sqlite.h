@@ -295,7 +295,10 @@ enum tame_err store_sqlite_export_json(struct store *s, FILE *f);
 	" (SELECT count(*) FROM tickets t WHERE t.customer_id = c.id)"
 json_t *sq_customer_json(sqlite3_stmt *st);
 /* The ticket object of GET /tickets/ID, messages and events included
- * (store_sqlite_views.c; also used by the export). */
+ * (store_sqlite_views.c; also used by the export). The messages are in
+ * the order they were written (created_at, then id), which is not
+ * always the order they were stored: history imported in more than one
+ * go, a Sent folder after its Inbox. */
 enum tame_err sq_ticket_full(struct sq *q, int64_t id, json_t **out);
 
 #endif

@@ -586,7 +586,7 @@ sq_ticket_full(struct sq *q, int64_t id, json_t **out)
 	    "created_at, unparsed, auto_submitted, agent_id, delivery, "
 	    "delivery_error, (SELECT tone FROM message_tones WHERE "
 	    "message_id = messages.id) FROM messages WHERE ticket_id = ?1 "
-	    "ORDER BY id";
+	    "ORDER BY created_at, id";
 	static const char esql[] = "SELECT kind, actor_agent_id, data, "
 	    "created_at FROM events WHERE ticket_id = ?1 ORDER BY id";
 	sqlite3_stmt *st;

@@ -10,7 +10,8 @@ import { MAILBOX, APP_ROWS, waitFor } from './lib.mjs';
 import { env, assertClean, openPage, openTicket } from './fixture.mjs';
 
 // An mbox of mails { from (an address), subject, at (ms), text, id,
-// reply (the id answered) }, each dated at.
+// reply (the id answered), refs (the thread's ids, [reply] if not
+// given) }, each dated at.
 function mbox(mails) {
 	return mails.map((m) => {
 		const [w, d, mon, y, hms] = new Date(m.at).toUTCString()
@@ -21,7 +22,7 @@ function mbox(mails) {
 			'\nDate: ' + new Date(m.at).toUTCString().replace('GMT',
 				'+0000') + '\nMessage-ID: <' + m.id + '>\n' +
 			(m.reply ? 'In-Reply-To: <' + m.reply + '>\nReferences: <' +
-				m.reply + '>\n' : '') +
+				(m.refs || [m.reply]).join('> <') + '>\n' : '') +
 			'Content-Type: text/plain; charset=utf-8\n\n' + m.text + '\n\n';
 	}).join('');
 }
@@ -224,4 +225,36 @@ test('long waits read in months and years, in tamed\'s first rows as in ' +
 			await env.tamed.api('PATCH', '/tickets/' + id,
 				{ status: 'solved' });
 	}
+});
+
+test('a Sent folder imported after its Inbox: the thread reads in the ' +
+	'order written, and a reply to it asks about no newer message',
+async () => {
+	// the customer's two mails come in with the Inbox, the team's
+	// answer between them only with the Sent folder, stored last
+	const q = Date.UTC(2026, 2, 2, 9, 0), run = Date.now();
+	const ids = ['q', 'a', 'r'].map((x) => x + '.' + run + '@example.org');
+	env.tamed.importMbox(mbox([
+		{ from: 'eli@example.org', subject: 'Scanner Sentlater', at: q,
+			text: 'The scanner jams.', id: ids[0] },
+		{ from: 'eli@example.org', subject: 'Re: Scanner Sentlater',
+			at: q + 7200e3, text: 'Still jams after the update.',
+			id: ids[2], reply: ids[1], refs: ids.slice(0, 2) }]));
+	env.tamed.importMbox(mbox([
+		{ from: MAILBOX, subject: 'Re: Scanner Sentlater', at: q + 3600e3,
+			text: 'Please update the driver.', id: ids[1], reply: ids[0] }]));
+	const [id] = await found('Sentlater');
+	const { page, seen, context } = await openTicket(id);
+	assert.deepEqual(await page.$$eval('.msg', (ms) => ms.map((m) =>
+		m.classList.contains('in') ? 'in' : 'out')), ['in', 'out', 'in']);
+	const before = env.sink.messages.length;
+	await page.keyboard.press('r');
+	await page.keyboard.type('Which scanner model is it?');
+	await page.keyboard.press('Control+Enter');
+	await waitFor(() => env.sink.messages.slice(before).find((m) =>
+		m.raw.includes('Which scanner model')),
+	{ what: 'the reply, sent without a question' });
+	assert.equal(await page.$('dialog.modal'), null);
+	assertClean(seen);
+	await context.close();
 });

@@ -1,5 +1,6 @@
 """The `tame` command: deliver, import, export, backup."""
 
+import email.utils
 import json
 import os
 import shutil
@@ -434,6 +435,90 @@ def test_import_maildir_keeps_replies_with_their_thread(tame_data):
     ts = tame_data.tickets()
     assert len(ts) == 40, sorted(t["subject"] for t in ts)
     assert all(t["message_count"] == 2 for t in ts)
+
+
+def test_import_mbox_out_of_order_keeps_replies_with_their_thread(
+        tame_data):
+    """An mbox is stored in the order of its separator lines' times
+    (when the mail store received each message), so a reply joins the
+    message it answers and a thread reads in order, whatever order the
+    file has: Gmail's Takeout is not in order, nor is an Inbox and a
+    Sent folder joined. Before: file order, and each reply listed before
+    its message made a ticket of its own."""
+    import random
+    path = tame_data.dir / "takeout.mbox"
+    mails = []
+    for i in range(40):
+        t0 = 1700000000 + 1000 * i
+        mails.append((t0, "c%d@example.org" % i, MAILBOX,
+                      "Thread %d" % i, "q%d" % i, None))
+        mails.append((t0 + 300, MAILBOX, "c%d@example.org" % i,
+                      "Re: Thread %d" % i, "a%d" % i, "q%d" % i))
+        mails.append((t0 + 600, "c%d@example.org" % i, MAILBOX,
+                      "Re: Thread %d" % i, "r%d" % i, "a%d" % i))
+    random.Random(5).shuffle(mails)
+    with open(path, "w") as f:
+        for when, frm, to, subject, mid, irt in mails:
+            # Gmail's separator: a zone before the year
+            f.write("From 17%d@xxx %s\n" % (when, time.strftime(
+                "%a %b %d %H:%M:%S +0000 %Y", time.gmtime(when))))
+            f.write("From: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s@x.org>"
+                    "\n%sDate: %s\n\nText %s.\n\n" % (
+                        frm, to, subject, mid, "In-Reply-To: <%s@x.org>\n" %
+                        irt if irt else "", email.utils.formatdate(when),
+                        mid))
+    r = tame_data.cli("import", "mbox", path)
+    assert r.returncode == 0 and "120 stored" in r.err, r
+    tame_data.start()
+    ts = tame_data.tickets(status="any")
+    assert sorted(t["subject"] for t in ts) == sorted(
+        "Thread %d" % i for i in range(40)), sorted(
+        t["subject"] for t in ts)
+    for t in ts:
+        i = int(t["subject"].split()[1])
+        msgs = tame_data.ticket(t["id"])["messages"]
+        assert [m["message_id"] for m in msgs] == [
+            "q%d@x.org" % i, "a%d@x.org" % i, "r%d@x.org" % i], msgs
+        assert [m["direction"] for m in msgs] == ["in", "out", "in"]
+
+
+def test_sent_folder_imported_after_its_inbox_reads_in_order(tame_data):
+    """The Inbox imported first, its Sent folder after (as the README
+    says to): our answer is stored after the customer's follow-up to it,
+    but the ticket shows the conversation in the order it was written.
+    (The web app's reply to it: tests/browser/compose.mjs.)"""
+    tame = tame_data
+    box = {"inbox": [], "sent": []}
+    for mid, frm, to, irt, refs, day, where in (
+            ("q", "Ivy <ivy@example.org>", MAILBOX, None, "", 1, "inbox"),
+            ("a", "Support <%s>" % MAILBOX, "ivy@example.org", "q", "q", 2,
+             "sent"),
+            ("r", "Ivy <ivy@example.org>", MAILBOX, "a", "q a", 3, "inbox"),
+            ("c", "Ivy <ivy@example.org>", MAILBOX, "r", "q a r", 4,
+             "inbox")):
+        box[where].append(
+            "From x@example.org Mon Mar %02d 10:00:00 2021\n"
+            "From: %s\nTo: %s\nSubject: %sScanner jams\n"
+            "Message-ID: <%s@x.org>\n%s%s"
+            "Date: Mon, %d Mar 2021 10:00:00 +0000\n\nText %s.\n\n" % (
+                day, frm, to, "Re: " if irt else "", mid,
+                "In-Reply-To: <%s@x.org>\n" % irt if irt else "",
+                "References: %s\n" % " ".join("<%s@x.org>" % x for x in
+                                               refs.split()) if refs
+                else "", day, mid))
+    for where in ("inbox", "sent"):
+        path = tame.dir / (where + ".mbox")
+        path.write_text("".join(box[where]))
+        r = tame.cli("import", "mbox", path)
+        assert r.returncode == 0 and "%d stored" % len(box[where]) in r.err, r
+    tame.start()
+    ts = tame.tickets(status="any")
+    assert [t["subject"] for t in ts] == ["Scanner jams"], ts
+    t = tame.ticket(ts[0]["id"])
+    assert [m["message_id"] for m in t["messages"]] == [
+        "q@x.org", "a@x.org", "r@x.org", "c@x.org"], t["messages"]
+    assert [m["direction"] for m in t["messages"]] == [
+        "in", "out", "in", "in"]
 
 
 def test_import_is_history_not_new_mail(tame, sink):
