@@ -343,15 +343,16 @@ export function hold(what, send) {
 	});
 }
 
-// The point the agent looks at tickets from, for a reply to them:
-// tamed's newest event now, or null (a tamed without it: nothing is
-// checked).
+// The point the agent looks at tickets from, for a reply to them
+// (since_event_id: tamed's newest event now; none from a tamed without
+// it, and nothing is checked), and what tamed tells of each ticket
+// (recipients: answered lately, the customer's second ticket).
 async function lookFrom(ids) {
 	try {
-		return (await api.post('/tickets/bulk', { ticket_ids: ids,
-			action: 'reply', preview: true })).since_event_id || null;
+		return await api.post('/tickets/bulk', { ticket_ids: ids,
+			action: 'reply', preview: true });
 	} catch (e) {
-		return null;
+		return {};
 	}
 }
 
@@ -359,15 +360,18 @@ async function lookFrom(ids) {
 // the agent looks from: a ticket answered, solved, closed or merged
 // while they write, or in the seconds of Undo, is left out.
 export async function reply(ctx, tickets) {
-	const since = await lookFrom(tickets.map((t) => t.id));
+	const look = await lookFrom(tickets.map((t) => t.id));
+	const since = look.since_event_id;
+	const told = new Map((look.recipients || []).map((r) =>
+		[r.ticket_id, r]));
 	const names = new Map(tickets.map((t) => [t.id, t.customer &&
 		(t.customer.name || t.customer.email)]));
 	let body = null;
 	for (;;) {
 		body = await replyDialog({
 			title: 'Reply to ' + tickets.length + ' tickets', again: body,
-			recipients: tickets.map((t) => ({ ticket_id: t.id,
-				name: t.customer && t.customer.name,
+			recipients: tickets.map((t) => ({ ...told.get(t.id),
+				ticket_id: t.id, name: t.customer && t.customer.name,
 				email: t.customer && t.customer.email,
 				subject: t.subject })),
 		});

@@ -297,6 +297,45 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
 	return json_pack("{s:I,s:b}", "ticket_id", (json_int_t)tid, "ok", 1);
 }
 
+/* *out = [{ticket_id, and what http_desk_recent tells}] of the b->n
+ * tickets, in their order: the customers answered lately, and a second
+ * ticket of one customer, whom the dialog leaves unticked. A ticket not
+ * found is listed bare (the send fails it). */
+static enum tame_err
+recipients(struct http_ctx *c, const struct bulk *b, json_t **out)
+{
+	struct ticket_ref ref;
+	int64_t *cust;
+	enum tame_err rc = TAME_OK;
+	size_t i, k;
+	json_t *o;
+
+	if (!(*out = json_array()) || !(cust = calloc(b->n + 1,
+	    sizeof(*cust))))
+		return TAME_ENOMEM;
+	for (i = 0; i < b->n && rc == TAME_OK; i++) {
+		if (!(o = json_pack("{s:I}", "ticket_id", (json_int_t)b->ids[i]))
+		    || json_array_append_new(*out, o)) {
+			rc = TAME_ENOMEM;
+			break;
+		}
+		if ((rc = store_ticket_ref(c->store, b->ids[i], &ref)) ==
+		    TAME_ENOTFOUND) {
+			rc = TAME_OK;
+			continue;
+		}
+		if (rc)
+			break;
+		cust[i] = ref.customer_id;
+		for (k = 0; k < i && cust[k] != cust[i]; k++)
+			;
+		rc = http_desk_recent(c, b->ids[i], NULL, k < i ? b->ids[k] :
+		    0, o);
+	}
+	free(cust);
+	return rc;
+}
+
 /* A bulk reply's preview: sends nothing and answers the point the
  * agent looks from (since_event_id, store_intel_heads), which the send
  * then names so that a ticket answered, solved, closed or merged while
@@ -305,13 +344,14 @@ apply(struct http_ctx *c, struct bulk *b, int64_t tid)
  * the send would leave out ("skipped", the send's own check), so an
  * open dialog can tell the agent before they send; the new point is
  * read first, so what happens while the tickets are asked is after it
- * and comes up again. */
+ * and comes up again. Its "recipients" tell, ticket by ticket, who was
+ * answered lately and who is twice in the list (recipients()). */
 static void
 look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 {
 	const char *act = json_body_str(body, "action");
 	int64_t msg, ev, since;
-	json_t *ans, *left = NULL;
+	json_t *ans, *left = NULL, *who = NULL;
 	enum tame_err rc;
 	size_t i;
 
@@ -321,7 +361,8 @@ look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 		return;
 	}
 	since = json_integer_value(json_object_get(body, "since_event_id"));
-	if ((rc = store_intel_heads(c->store, &msg, &ev)))
+	if ((rc = store_intel_heads(c->store, &msg, &ev)) ||
+	    (rc = recipients(c, b, &who)))
 		goto fail;
 	if (since > 0) {
 		if (!(left = json_array())) {
@@ -333,18 +374,20 @@ look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 			    left, NULL)))
 				goto fail;
 	}
-	if (!(ans = json_pack("{s:s,s:b,s:I}", "action", "reply", "preview",
-	    1, "since_event_id", (json_int_t)ev)) || (left &&
-	    json_object_set(ans, "skipped", left))) {
+	if (!(ans = json_pack("{s:s,s:b,s:I,s:O}", "action", "reply",
+	    "preview", 1, "since_event_id", (json_int_t)ev, "recipients",
+	    who)) || (left && json_object_set(ans, "skipped", left))) {
 		json_decref(ans);
 		rc = TAME_ENOMEM;
 		goto fail;
 	}
 	http_json(c, 200, ans);
 	json_decref(left);
+	json_decref(who);
 	return;
 fail:
 	json_decref(left);
+	json_decref(who);
 	http_store_error(c, rc, "bulk");
 }
 

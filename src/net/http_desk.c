@@ -8,6 +8,7 @@
 #include "json_body.h"
 #include "../core/template.h"
 #include "../core/util.h"
+#include "../mail/reply.h"
 #include "../store/store.h"
 #include "../store/store_desk.h"
 #include "../tame_limits.h"
@@ -125,6 +126,51 @@ http_desk_too_long(struct http_ctx *c, int64_t tid)
 
 	http_error(c, 413, "too_large", "%s",
 	    http_desk_too_long_msg(tid, why, sizeof(why)));
+}
+
+/* {ticket_id, message_id, by:{id,name}, at} of a. New reference; NULL
+ * when out of memory. */
+static json_t *
+answered_json(const struct store_answered *a)
+{
+	char at[32];
+
+	tame_time_iso(a->at, at);
+	return json_pack("{s:I,s:I,s:{s:I,s:s?},s:s}", "ticket_id",
+	    (json_int_t)a->ticket_id, "message_id", (json_int_t)a->message_id,
+	    "by", "id", (json_int_t)a->agent_id, "name", a->agent_name, "at",
+	    at);
+}
+
+/* See http_desk.h. */
+enum tame_err
+http_desk_recent(struct http_ctx *c, int64_t tid, const char *text,
+    int64_t same_as, json_t *o)
+{
+	struct store_answered here, other;
+	struct buf full;
+	int64_t same = 0;
+	enum tame_err rc;
+	int64_t since = tame_now_ms() - reply_recent_ms();
+
+	buf_init(&full, TAME_REPLY_TEXT_MAX + TAME_SIGNATURE_MAX + 8);
+	if ((rc = store_intel_answered(c->store, tid, since, &here,
+	    &other)) || (text && ((rc = reply_signed(c->store, tid, text,
+	    &full)) || (rc = store_intel_same_reply(c->store, tid,
+	    buf_str(&full), since, &same)))))
+		goto out;
+	if ((here.ticket_id && json_object_set_new(o, "answered",
+	    answered_json(&here))) || (same && json_object_set_new(o,
+	    "already_sent", json_integer(same))) || (other.ticket_id &&
+	    json_object_set_new(o, "answered_elsewhere",
+	    answered_json(&other))) || (same_as && json_object_set_new(o,
+	    "same_customer_as", json_integer(same_as))))
+		rc = TAME_ENOMEM;
+out:
+	buf_free(&full);
+	store_answered_clear(&here);
+	store_answered_clear(&other);
+	return rc;
 }
 
 /* See http_desk.h. */

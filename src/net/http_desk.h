@@ -37,6 +37,18 @@ int http_desk_ids(struct http_ctx *c, const json_t *body, const char *key,
 const char *http_desk_merged(struct http_ctx *c, int64_t tid,
     const char *todo, char *buf, size_t n);
 
+/* Sets on o what a reply to many tells the agent of ticket tid before
+ * it goes, so the customers answered lately are seen before they are
+ * written to again: answered (a reply on this ticket in the last
+ * reply_recent_ms(), nothing from the customer since: {ticket_id,
+ * message_id, by:{id,name}, at}), already_sent (with text: the id of
+ * our reply with this very text, signed, which the send skips),
+ * answered_elsewhere (the same, on another ticket of the customer),
+ * same_customer_as (same_as when not 0: an earlier ticket of the same
+ * customer in this reply, who would get two mails). Each only when it
+ * is so. */
+enum tame_err http_desk_recent(struct http_ctx *c, int64_t tid,
+    const char *text, int64_t same_as, json_t *o);
 /* Appends to left {ticket_id, reason, by:{id,name}|null, at,
  * message_id?, into?}, what happened to ticket tid after a mass reply's
  * agent looked (m, a kind other than MEANWHILE_NONE): reason is

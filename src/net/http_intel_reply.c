@@ -290,66 +290,21 @@ check_all(struct http_ctx *c, const struct mass *m,
 	return rc ? -1 : 0;
 }
 
-/* {ticket_id, message_id, by:{id,name}, at} of a, or JSON null when
- * there is none. New reference; NULL when out of memory. */
-static json_t *
-answered_json(const struct store_answered *a)
-{
-	char at[32];
-
-	if (!a->ticket_id)
-		return json_null();
-	tame_time_iso(a->at, at);
-	return json_pack("{s:I,s:I,s:{s:I,s:s?},s:s}", "ticket_id",
-	    (json_int_t)a->ticket_id, "message_id", (json_int_t)a->message_id,
-	    "by", "id", (json_int_t)a->agent_id, "name", a->agent_name, "at",
-	    at);
-}
-
-/* What the preview says of recipient r[i] besides its text (o), so the
- * agent sees who was answered lately before writing again: answered
- * (on this ticket, nothing from the customer since), already_sent (this
- * very text, which the send skips), answered_elsewhere (the customer,
- * on another ticket), same_customer_as (an earlier recipient of this
- * reply is the same customer). Each only when it is so. */
+/* What the preview says of recipient r[i] besides its text (o): see
+ * http_desk_recent; same_customer_as is an earlier recipient of this
+ * reply who is the same customer. */
 static enum tame_err
 preview_flags(struct http_ctx *c, const struct mass *m,
     const struct store_trend_rcpt *r, size_t i, const char *text, json_t *o)
 {
-	struct store_answered here, other;
-	struct buf full;
-	int64_t same = 0;
-	enum tame_err rc;
 	size_t k;
-	int64_t since = tame_now_ms() - reply_recent_ms();
 
-	buf_init(&full, TAME_REPLY_TEXT_MAX + TAME_SIGNATURE_MAX + 8);
-	if ((rc = store_intel_answered(c->store, r[i].ticket_id, since,
-	    &here, &other)) ||
-	    (rc = reply_signed(c->store, r[i].ticket_id, text, &full)) ||
-	    (rc = store_intel_same_reply(c->store, r[i].ticket_id,
-	    buf_str(&full), since, &same)))
-		goto out;
-	if ((here.ticket_id && json_object_set_new(o, "answered",
-	    answered_json(&here))) || (same && json_object_set_new(o,
-	    "already_sent", json_integer(same))) || (other.ticket_id &&
-	    json_object_set_new(o, "answered_elsewhere",
-	    answered_json(&other)))) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
 	for (k = 0; k < i; k++)
 		if (r[k].customer_id == r[i].customer_id &&
 		    !excluded(m, r[k].ticket_id))
 			break;
-	if (k < i && json_object_set_new(o, "same_customer_as",
-	    json_integer(r[k].ticket_id)))
-		rc = TAME_ENOMEM;
-out:
-	buf_free(&full);
-	store_answered_clear(&here);
-	store_answered_clear(&other);
-	return rc;
+	return http_desk_recent(c, r[i].ticket_id, text, k < i ?
+	    r[k].ticket_id : 0, o);
 }
 
 /* Sends (or previews) to each recipient; fills the answer's arrays:

@@ -85,22 +85,28 @@ test('bulk reply: three customers, three emails, each in its own thread',
 		await context.close();
 	});
 
+// Grace's page with the three tickets a search for q finds selected
+// and the "reply to all" dialog open.
+async function replyToAll(q) {
+	const w = await watchedPage(env.browser, env.tamed);
+	await signIn(w.page, env.tamed, AGENT);
+	await searchFor(w.page, q);
+	await w.page.waitForFunction(() =>
+		document.querySelectorAll('.row').length === 3);
+	await w.page.keyboard.press('*');
+	await w.page.waitForSelector('.bulkbar strong:text("3 selected")');
+	await w.page.keyboard.press('r');
+	await w.page.waitForSelector('dialog.modal #bulk-text');
+	return w;
+}
+
 test('bulk reply: a customer a colleague answered while the dialog was ' +
 	'open is not mailed again, and the toast says so', async () => {
 	const people = [['Lena Lund', 'lena@example.org', 'Meanwhile one'],
 		['Milo Marsh', 'milo@example.org', 'Meanwhile two'],
 		['Nora Nagy', 'nora@example.org', 'Meanwhile three']];
 	const ids = await deliverAll(people);
-	const { page, seen, context } = await watchedPage(env.browser,
-		env.tamed);
-	await signIn(page, env.tamed, AGENT);
-	await searchFor(page, 'Meanwhile');
-	await page.waitForFunction(() =>
-		document.querySelectorAll('.row').length === 3);
-	await page.keyboard.press('*');
-	await page.waitForSelector('.bulkbar strong:text("3 selected")');
-	await page.keyboard.press('r');
-	await page.waitForSelector('dialog.modal #bulk-text');
+	const { page, seen, context } = await replyToAll('Meanwhile');
 	assert.equal(await page.textContent('#bulk-send'), 'Send to 3 customers');
 	// Grace writes; meanwhile Ada answers Milo herself and solves Nora's
 	const before = env.sink.messages.length;
@@ -125,6 +131,46 @@ test('bulk reply: a customer a colleague answered while the dialog was ' +
 	assert.ok(/this is fixed for you/.test(mailsTo(before,
 		'milo@example.org')[0].raw));
 	assert.equal(mailsTo(before, 'nora@example.org').length, 0);
+	assertClean(seen);
+	await context.close();
+});
+
+test('bulk reply: a customer answered lately and a customer\'s second ' +
+	'ticket start unchecked, each saying why', async () => {
+	const people = [['Pia Park', 'pia@example.org', 'Lately one'],
+		['Quinn Roe', 'quinn@example.org', 'Lately two'],
+		['Quinn Roe', 'quinn@example.org', 'Lately three']];
+	const ids = await deliverAll(people);
+	// Ada answered Pia a minute ago; Pia has not written since
+	await env.tamed.api('POST', '/tickets/' + ids[0] + '/replies',
+		{ text: 'Pia, it is fixed.', status: 'open' });
+	const { page, seen, context } = await replyToAll('Lately');
+	const box = (id) => page.locator('#bulk-rcpts input[value="' + id +
+		'"]');
+	const why = (id) => page.locator('#bulk-rcpts li:has(input[value="' +
+		id + '"]) .why').textContent();
+	assert.equal(await box(ids[0]).isChecked(), false);
+	assert.match(await why(ids[0]), /^answered by Ada Admin/);
+	// the one higher in the list gets it
+	const order = (await page.$$eval('#bulk-rcpts input', (xs) =>
+		xs.map((x) => Number(x.value)))).filter((id) => id !== ids[0]);
+	const [first, second] = order;
+	assert.deepEqual(order.slice().sort(), [ids[1], ids[2]].sort());
+	assert.equal(await box(first).isChecked(), true);
+	assert.equal(await box(second).isChecked(), false);
+	assert.equal(await why(second), 'also gets it on #' + first);
+	assert.equal(await page.textContent('#bulk-send'), 'Send to 1 customer');
+	const before = env.sink.messages.length;
+	await page.fill('#bulk-text', 'Hello {{customer.first_name}}, ' +
+		'fixed lately.');
+	await page.click('#bulk-send');
+	await page.waitForSelector('.toast:has-text("1 of 1 ticket")',
+		{ timeout: 15000 });
+	await waitFor(() => mailsTo(before, 'quinn@example.org').length === 1,
+		{ what: 'Quinn\'s one mail' });
+	await sleep(500);
+	assert.equal(mailsTo(before, 'quinn@example.org').length, 1);
+	assert.equal(mailsTo(before, 'pia@example.org').length, 0);
 	assertClean(seen);
 	await context.close();
 });

@@ -682,6 +682,45 @@ def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
     assert_error(st, err, 400)
 
 
+def test_bulk_reply_preview_tells_who_was_answered_lately_or_is_twice(
+        tame, sink):
+    """The bulk reply's dialog opens with tamed's word on each ticket,
+    as the trend reply's preview gives it: one a colleague answered an
+    hour ago (the customer silent since) is "answered", with who; a
+    customer's other ticket answered lately is "answered_elsewhere"; the
+    second ticket of one customer is "same_customer_as" the first, who
+    would get two mails; the others carry nothing."""
+    bob_id, bob = agent_api(tame, "bob@example.com")
+    ann1 = new_ticket(tame, "Printer", sender="Ann <ann@example.org>")["id"]
+    ann2 = new_ticket(tame, "Scanner", sender="Ann <ann@example.org>")["id"]
+    bert = new_ticket(tame, "Router", sender="Bert <bert@example.org>")["id"]
+    cleo = new_ticket(tame, "Modem", sender="Cleo <cleo@example.org>")["id"]
+    cleo2 = new_ticket(tame, "Modem 2", sender="Cleo <cleo@example.org>")[
+        "id"]
+    for tid in (bert, cleo2):
+        st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % tid,
+                              {"text": "On it.", "status": "open"})
+        assert st == 201, ans
+    tids = [ann1, ann2, bert, cleo]
+    st, _, look = bulk(tame, {"ticket_ids": tids, "action": "reply",
+                              "preview": True})
+    assert st == 200, look
+    told = {r["ticket_id"]: r for r in look["recipients"]}
+    assert [r["ticket_id"] for r in look["recipients"]] == tids
+    assert told[ann1] == {"ticket_id": ann1}
+    assert told[ann2] == {"ticket_id": ann2, "same_customer_as": ann1}
+    assert told[bert]["answered"]["by"] == {"id": bob_id,
+                                            "name": "Agent bob"}
+    assert told[bert]["answered"]["ticket_id"] == bert
+    assert told[cleo]["answered_elsewhere"]["ticket_id"] == cleo2
+    assert "answered" not in told[cleo]
+    # a ticket that is not there is listed bare: the send fails it
+    st, _, look = bulk(tame, {"ticket_ids": [ann1, 999999],
+                              "action": "reply", "preview": True})
+    assert st == 200 and look["recipients"][1] == {"ticket_id": 999999}, \
+        look
+
+
 def test_bulk_reply_preview_names_tickets_answered_or_solved_since(
         tame, sink):
     """The bulk reply's dialog asks again while it is open: a preview
