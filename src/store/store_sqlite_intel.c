@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/tone.h"
 #include "../core/util.h"
 #include "store_sqlite_intel.h"
 
@@ -281,14 +282,22 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	    " tone, words, abusive) VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
 	    " (message_id) DO UPDATE SET tone = excluded.tone,"
 	    " words = excluded.words, abusive = excluded.abusive";
+	/* the ticket's latest customer messages with a tone, newest
+	 * first: the ticket's tone is read from them (tone_ticket_pick) */
+	static const char last[] = "SELECT m.id, x.tone, m.created_at"
+	    " FROM messages m JOIN message_tones x ON x.message_id = m.id"
+	    " WHERE m.ticket_id = (SELECT ticket_id FROM messages"
+	    " WHERE id = ?1) AND m.direction = 0 ORDER BY m.id DESC"
+	    " LIMIT ?2";
 	static const char tsql[] = "UPDATE tickets SET tone = ?2 WHERE id ="
-	    " (SELECT ticket_id FROM messages WHERE id = ?1) AND NOT EXISTS"
-	    " (SELECT 1 FROM messages m JOIN message_tones x ON"
-	    " x.message_id = m.id WHERE m.ticket_id = tickets.id AND"
-	    " m.direction = 0 AND m.id > ?1)";
+	    " (SELECT ticket_id FROM messages WHERE id = ?1)";
+	char *tones[TONE_TICKET_MSGS] = { NULL };
+	long long at[TONE_TICKET_MSGS];
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
+	size_t n = 0, i;
+	int latest = 0;
 
 	st = sq_stmt(q, msql);
 	sq_bind_int(q, st, 1, msg_id);
@@ -297,10 +306,30 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	sq_bind_int(q, st, 4, abusive != 0);
 	if ((rc = sq_run(q, st)))
 		return rc;
-	st = sq_stmt(q, tsql);
+	/* only the latest customer message sets the ticket's tone */
+	st = sq_stmt(q, last);
 	sq_bind_int(q, st, 1, msg_id);
-	sq_bind_text(q, st, 2, tone);
-	return sq_run(q, st);
+	sq_bind_int(q, st, 2, TONE_TICKET_MSGS);
+	while (n < TONE_TICKET_MSGS && (rc = sq_row(q, st)) == TAME_OK) {
+		if (n == 0)
+			latest = sqlite3_column_int64(st, 0) == msg_id;
+		if ((rc = sq_col_dup(st, 1, &tones[n])))
+			break;
+		at[n++] = sqlite3_column_int64(st, 2);
+	}
+	sq_done(st);
+	if (rc == TAME_ENOTFOUND)
+		rc = TAME_OK;
+	if (rc == TAME_OK && latest) {
+		st = sq_stmt(q, tsql);
+		sq_bind_int(q, st, 1, msg_id);
+		sq_bind_text(q, st, 2, tones[tone_ticket_pick(
+		    (const char *const *)tones, at, n)]);
+		rc = sq_run(q, st);
+	}
+	for (i = 0; i < n; i++)
+		free(tones[i]);
+	return rc;
 }
 
 static enum tame_err

@@ -431,6 +431,48 @@ test_threads(void **state)
 	}
 }
 
+/* The ticket's tone from its latest customer messages: an earlier
+ * heated one (of the last three days) stays until a heated or cheerful
+ * one comes; an unreadable tone is calm. */
+static void
+test_ticket_pick(void **state)
+{
+	const char *angry = "{\"anger\":0.8,\"frustration\":0.3}";
+	const char *fed_up = "{\"anger\":0.2,\"frustration\":0.9}";
+	const char *rude = "{\"anger\":0.1,\"abusive\":true}";
+	const char *plain = "{\"anger\":0.1,\"frustration\":0.2,"
+	    "\"cheer\":0.1}";
+	const char *glad = "{\"cheer\":0.7}";
+	const char *hot = "{\"anger\":0.6}";
+	long long day = 24LL * 3600 * 1000, now = 100 * day;
+	long long at[3] = { now, now - day, now - 2 * day };
+	long long old[3] = { now, now - 4 * day, now - 5 * day };
+	const char *t[3];
+
+	(void)state;
+	t[0] = plain; t[1] = angry; t[2] = plain;
+	assert_int_equal(tone_ticket_pick(t, at, 3), 1);
+	t[1] = plain; t[2] = fed_up;       /* the most heated of the two */
+	assert_int_equal(tone_ticket_pick(t, at, 3), 2);
+	t[1] = angry;
+	assert_int_equal(tone_ticket_pick(t, at, 3), 2);
+	t[1] = rude;                       /* abusive is the most heated */
+	assert_int_equal(tone_ticket_pick(t, at, 3), 1);
+	assert_int_equal(tone_ticket_pick(t, old, 3), 0);
+	t[0] = glad;                       /* thanks calm it */
+	assert_int_equal(tone_ticket_pick(t, at, 3), 0);
+	t[0] = hot;                        /* heated itself: its own */
+	assert_int_equal(tone_ticket_pick(t, at, 3), 0);
+	t[0] = NULL;                       /* unreadable: calm */
+	assert_int_equal(tone_ticket_pick(t, at, 3), 1);
+	t[0] = "{not json";
+	assert_int_equal(tone_ticket_pick(t, at, 3), 1);
+	t[1] = "[]"; t[2] = plain;
+	assert_int_equal(tone_ticket_pick(t, at, 3), 0);
+	assert_int_equal(tone_ticket_pick(t, at, 1), 0);
+	assert_int_equal(tone_ticket_pick(t, at, 0), 0);
+}
+
 int
 main(void)
 {
@@ -452,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_register),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_ticket_pick),
 	};
 
 	return cmocka_run_group_tests_name("tone", tests, NULL, NULL);
