@@ -126,19 +126,20 @@ const char *tone_register_name(enum tone_register reg);
 #define TONE_SHOWN        0.5
 /* How far back an earlier heated message still colours a ticket. */
 #define TONE_CARRY_MS     (3LL * 24 * 3600 * 1000)
-/* How many customer messages the ticket's tone is read from. */
-#define TONE_TICKET_MSGS  3
+/* How many customer messages the ticket's tone is read from, at most. */
+#define TONE_TICKET_MSGS  10
 
 /*
  * The tone a ticket shows, from its latest customer messages: tones[0]
- * the latest, then the ones before it (JSON text as tone_to_json wrote
- * it; NULL or unreadable counts as calm), at[] their times in ms, n at
- * most TONE_TICKET_MSGS. The latest's, unless it is neither heated nor
- * cheerful and one before it, written at most TONE_CARRY_MS earlier,
- * is heated (angry, frustrated, or abusive): then the most heated of
- * those, with its words. So "Any news?" after an angry mail keeps the
- * ticket angry, and "Thanks, it works now" calms it. Returns the index
- * into tones.
+ * the latest (by when they were written), then the ones before it, newest
+ * first (JSON text as tone_to_json wrote it; NULL or unreadable counts
+ * as calm), at[] their times in ms, n at most TONE_TICKET_MSGS. The
+ * latest's, unless it is neither heated nor cheerful: then the most
+ * heated (angry, frustrated, or abusive) of the ones before it written
+ * at most TONE_CARRY_MS earlier and after the last cheerful one, with
+ * its words, when there is one. So "Any news?" and "Hello??" after an
+ * angry mail keep the ticket angry for three days, and "Thanks, it
+ * works now" calms it. Returns the index into tones.
  */
 size_t tone_ticket_pick(const char *const *tones, const long long *at,
     size_t n);

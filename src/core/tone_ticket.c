@@ -41,7 +41,11 @@ tone_ticket_pick(const char *const *tones, const long long *at, size_t n)
 	for (i = 1; i < n && i < TONE_TICKET_MSGS; i++) {
 		if (at[0] - at[i] > TONE_CARRY_MS)
 			break;
-		if ((h = heat(tones[i], &cheer)) >= TONE_SHOWN && h > best) {
+		h = heat(tones[i], &cheer);
+		/* a heated mail before a cheerful one was answered well */
+		if (h < TONE_SHOWN && cheer >= TONE_SHOWN)
+			break;
+		if (h >= TONE_SHOWN && h > best) {
 			best = h;
 			pick = i;
 		}

@@ -361,9 +361,16 @@ look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 		return;
 	}
 	since = json_integer_value(json_object_get(body, "since_event_id"));
-	if ((rc = store_intel_heads(c->store, &msg, &ev)) ||
-	    (rc = recipients(c, b, &who)))
+	if ((rc = store_intel_heads(c->store, &msg, &ev)))
 		goto fail;
+	/* what it tells of each ticket helps; the point looked from is
+	 * what keeps the send safe: a look that fails is left out */
+	if ((rc = recipients(c, b, &who))) {
+		tame_log(TAME_LOG_WARN, "http: bulk reply preview: %s",
+		    tame_strerror(rc));
+		json_decref(who);
+		who = NULL;
+	}
 	if (since > 0) {
 		if (!(left = json_array())) {
 			rc = TAME_ENOMEM;
@@ -374,7 +381,7 @@ look(struct http_ctx *c, const json_t *body, const struct bulk *b)
 			    left, NULL)))
 				goto fail;
 	}
-	if (!(ans = json_pack("{s:s,s:b,s:I,s:O}", "action", "reply",
+	if (!(ans = json_pack("{s:s,s:b,s:I,s:O*}", "action", "reply",
 	    "preview", 1, "since_event_id", (json_int_t)ev, "recipients",
 	    who)) || (left && json_object_set(ans, "skipped", left))) {
 		json_decref(ans);

@@ -282,13 +282,14 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	    " tone, words, abusive) VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
 	    " (message_id) DO UPDATE SET tone = excluded.tone,"
 	    " words = excluded.words, abusive = excluded.abusive";
-	/* the ticket's latest customer messages with a tone, newest
-	 * first: the ticket's tone is read from them (tone_ticket_pick) */
+	/* the ticket's latest customer messages with a tone, the last
+	 * written first (imported history may be stored out of order):
+	 * the ticket's tone is read from them (tone_ticket_pick) */
 	static const char last[] = "SELECT m.id, x.tone, m.created_at"
 	    " FROM messages m JOIN message_tones x ON x.message_id = m.id"
 	    " WHERE m.ticket_id = (SELECT ticket_id FROM messages"
-	    " WHERE id = ?1) AND m.direction = 0 ORDER BY m.id DESC"
-	    " LIMIT ?2";
+	    " WHERE id = ?1) AND m.direction = 0"
+	    " ORDER BY m.created_at DESC, m.id DESC LIMIT ?2";
 	static const char tsql[] = "UPDATE tickets SET tone = ?2 WHERE id ="
 	    " (SELECT ticket_id FROM messages WHERE id = ?1)";
 	char *tones[TONE_TICKET_MSGS] = { NULL };

@@ -433,7 +433,8 @@ test_threads(void **state)
 
 /* The ticket's tone from its latest customer messages: an earlier
  * heated one (of the last three days) stays until a heated or cheerful
- * one comes; an unreadable tone is calm. */
+ * one comes, however many plain ones come after it; an unreadable tone
+ * is calm. */
 static void
 test_ticket_pick(void **state)
 {
@@ -471,6 +472,15 @@ test_ticket_pick(void **state)
 	assert_int_equal(tone_ticket_pick(t, at, 3), 0);
 	assert_int_equal(tone_ticket_pick(t, at, 1), 0);
 	assert_int_equal(tone_ticket_pick(t, at, 0), 0);
+	/* chased three times: still angry; thanked after it: calm */
+	{
+		const char *u[5] = { plain, plain, plain, angry, plain };
+		long long w[5] = { now, now - 1, now - 2, now - 3, now - 4 };
+
+		assert_int_equal(tone_ticket_pick(u, w, 5), 3);
+		u[2] = glad;
+		assert_int_equal(tone_ticket_pick(u, w, 5), 0);
+	}
 }
 
 int
