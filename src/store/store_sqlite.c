@@ -274,6 +274,23 @@ sq_run(struct sq *q, sqlite3_stmt *st)
 	return rc;
 }
 
+/* See store_sqlite.h. */
+enum tame_err
+sq_prune(struct sq *q, const char *sql, int64_t before, int64_t now,
+    int64_t *last)
+{
+	sqlite3_stmt *st;
+	enum tame_err rc;
+
+	if (*last && now - *last < 3600 * 1000LL && now >= *last)
+		return TAME_OK;
+	st = sq_stmt(q, sql);
+	sq_bind_int(q, st, 1, before);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*last = now;
+	return rc;
+}
+
 /* Steps once. See store_sqlite.h. */
 enum tame_err
 sq_row(struct sq *q, sqlite3_stmt *st)
@@ -879,9 +896,18 @@ sqlite_session_add(struct store *s, const char *id_hash, int64_t agent_id,
 {
 	static const char sql[] = "INSERT INTO sessions(id_hash, agent_id, "
 	    "csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+	/* a session never signed out stays until it expires, then goes
+	 * with the next sign-in */
+	static const char gone[] = "DELETE FROM sessions"
+	    " WHERE expires_at <= ?1";
 	struct sq *q = SQ(s);
-	sqlite3_stmt *st = sq_stmt(q, sql);
+	sqlite3_stmt *st = sq_stmt(q, gone);
+	enum tame_err rc;
 
+	sq_bind_int(q, st, 1, now);
+	if ((rc = sq_run(q, st)))
+		return rc;
+	st = sq_stmt(q, sql);
 	sq_bind_text(q, st, 1, id_hash);
 	sq_bind_int(q, st, 2, agent_id);
 	sq_bind_text(q, st, 3, csrf);

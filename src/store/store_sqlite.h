@@ -44,6 +44,9 @@ struct sq {
 	int64_t fts_from;     /* lowest message id of that transaction not
 	                         yet in the search index; 0 = none */
 	struct sb_stemmer *stemmer; /* English, for a search's word forms */
+	int64_t idem_pruned;  /* when this connection last cleared out the
+	                         day-old Idempotency-Keys of every agent */
+	int64_t ack_pruned;   /* ... and the acknowledgement log */
 	struct sq_slot cache[SQ_CACHE_SLOTS];
 	struct sq_slot dyn[SQ_DYN_SLOTS];
 };
@@ -64,6 +67,13 @@ void sq_done(sqlite3_stmt *st);
 enum tame_err sq_err(struct sq *q, int src, const char *what);
 /* Runs a statement that returns no row, then sq_done(). */
 enum tame_err sq_run(struct sq *q, sqlite3_stmt *st);
+/* Housekeeping of a table that only its writers visit: runs sql (a
+ * DELETE with one parameter, bound to before) when *last is an hour or
+ * more before now, and sets *last. So rows nobody reads again (expired,
+ * or past their window) do not pile up, at the cost of one scan an hour
+ * a connection. */
+enum tame_err sq_prune(struct sq *q, const char *sql, int64_t before,
+    int64_t now, int64_t *last);
 /* Steps once: TAME_OK with a row ready, TAME_ENOTFOUND when there is
  * none, or an error. The caller calls sq_done() in every case. */
 enum tame_err sq_row(struct sq *q, sqlite3_stmt *st);

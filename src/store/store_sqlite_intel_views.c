@@ -335,6 +335,9 @@ sq_intel_idem_claim(struct store *s, int64_t agent_id, const char *key,
 {
 	static const char old[] = "DELETE FROM idempotency WHERE agent_id = ?1"
 	    " AND created_at < ?2";
+	/* and those of agents who send no more keys (hourly) */
+	static const char all[] = "DELETE FROM idempotency"
+	    " WHERE created_at < ?1";
 	static const char get[] = "SELECT request, state, status, body,"
 	    " created_at, claimed_at FROM idempotency WHERE agent_id = ?1"
 	    " AND key = ?2";
@@ -358,7 +361,8 @@ sq_intel_idem_claim(struct store *s, int64_t agent_id, const char *key,
 	st = sq_stmt(q, old);
 	sq_bind_int(q, st, 1, agent_id);
 	sq_bind_int(q, st, 2, now - IDEM_KEEP_MS);
-	if ((rc = sq_run(q, st)))
+	if ((rc = sq_run(q, st)) || (rc = sq_prune(q, all, now - IDEM_KEEP_MS,
+	    now, &q->idem_pruned)))
 		goto out;
 	st = sq_stmt(q, get);
 	sq_bind_int(q, st, 1, agent_id);

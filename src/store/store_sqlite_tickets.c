@@ -556,6 +556,9 @@ store_sqlite_event_add(struct store *s, int64_t ticket_id,
 }
 
 /* See store.h. */
+/* The acknowledgement log keeps a day (a window is an hour). */
+#define ACK_KEEP_MS (24 * 3600 * 1000LL)
+
 enum tame_err
 store_sqlite_ack_allow(struct store *s, int64_t mailbox_id,
     const char *sender, int64_t now, int64_t window_ms, int *allowed)
@@ -564,6 +567,8 @@ store_sqlite_ack_allow(struct store *s, int64_t mailbox_id,
 	    " WHERE mailbox_id = ?1 AND sender = ?2 AND sent_at > ?3 LIMIT 1";
 	static const char log[] = "INSERT INTO ack_log(mailbox_id, sender, "
 	    "sent_at) VALUES (?1, ?2, ?3)";
+	/* what is past every window is read no more (hourly) */
+	static const char old[] = "DELETE FROM ack_log WHERE sent_at < ?1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
@@ -586,6 +591,9 @@ store_sqlite_ack_allow(struct store *s, int64_t mailbox_id,
 	sq_bind_int(q, st, 3, now);
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*allowed = 1;
+	if (rc == TAME_OK)
+		rc = sq_prune(q, old, now - (window_ms > ACK_KEEP_MS ?
+		    window_ms : ACK_KEEP_MS), now, &q->ack_pruned);
 out:
 	return sq_tx_end(q, own, rc);
 }

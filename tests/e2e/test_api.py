@@ -1601,3 +1601,51 @@ def test_body_length_given_twice_is_400_and_closes(tame):
         assert data.count(b"HTTP/1.1 ") == 1, data
         assert b'"invalid_header"' in data
     assert tame.ticket(tid)["priority"] == "normal"
+
+
+def test_what_nobody_reads_again_is_cleared_away(tame, sink):
+    """Rows kept only for a while do not pile up over months of use: a
+    sign-in clears the sessions that expired without a sign-out, the
+    day-old Idempotency-Keys of every agent go (also of one who sends
+    none any more), and the acknowledgement log keeps a day."""
+    import sqlite3
+    import uuid
+    assert tame.api("PATCH", "/api/v1/mailboxes/%d" % tame.mailbox_id(),
+                    {"ack_enabled": True})[0] == 200
+    gone_id, _ = tame.add_agent("gone@example.com")
+    assert tame.stop() == 0
+    db = sqlite3.connect(str(tame.data / "tame.db"))
+    now = int(time.time() * 1000)
+    day = 24 * 3600 * 1000
+    for i in range(5):
+        db.execute("INSERT INTO sessions(id_hash, agent_id, csrf,"
+                   " created_at, expires_at) VALUES (?, 1, 'x', ?, ?)",
+                   ("old%d" % i, now - 20 * day, now - 6 * day))
+        db.execute("INSERT INTO idempotency(agent_id, key, request, state,"
+                   " created_at, claimed_at) VALUES (?, ?, 'r', 1, ?, ?)",
+                   (gone_id, "k%d" % i, now - 2 * day, now - 2 * day))
+        db.execute("INSERT INTO ack_log(mailbox_id, sender, sent_at)"
+                   " VALUES (1, ?, ?)", ("s%d@example.org" % i,
+                                         now - 2 * day))
+    db.commit()
+    db.close()
+    tame.start()
+    st, cookie, body, _ = login(tame)
+    assert st == 201 and cookie, body
+    tame.send_mail(sender="Nia <nia@example.org>", subject="Hello there")
+    tid = tame.wait_ticket("Hello there")["id"]
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/replies" % tid,
+                          {"text": "Hello Nia."},
+                          headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert st == 201, ans
+    sink.wait_count(2)
+    assert tame.stop() == 0
+    db = sqlite3.connect(str(tame.data / "tame.db"))
+    count = lambda sql: db.execute(sql).fetchone()[0]
+    assert count("SELECT count(*) FROM sessions WHERE id_hash LIKE"
+                 " 'old%'") == 0
+    assert count("SELECT count(*) FROM sessions") == 1
+    assert count("SELECT count(*) FROM idempotency WHERE agent_id = %d"
+                 % gone_id) == 0
+    assert count("SELECT count(*) FROM ack_log") == 1
+    db.close()
