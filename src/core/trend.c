@@ -333,6 +333,9 @@ trend_link_after(struct trend_index *ix, uint32_t ti, uint32_t s,
 	t->nmemb++;
 	if (x->flags & TS_WAITING)
 		t->nwait++;
+	/* its arrival is counted where it is, once (trend_leave) */
+	t->placed++;
+	trend_count(t, x->placed, 1);
 	for (i = 0; i < x->nterm && !rc; i++)
 		rc = centroid_add(ix, ti, x->term[i]);
 	centroid_norm(ix, t);
@@ -351,8 +354,6 @@ trend_join(struct trend_index *ix, uint32_t ti, uint32_t s, int64_t now)
 {
 	struct trend *t = &ix->tr[ti];
 
-	t->placed++;
-	trend_count(t, ix->ts[s].placed, 1);
 	if (now > t->last_seen)
 		t->last_seen = now;
 	if (now < t->first_seen)
@@ -379,26 +380,14 @@ trend_leave(struct trend_index *ix, uint32_t s)
 	t->nmemb--;
 	if (x->flags & TS_WAITING)
 		t->nwait--;
+	if (t->placed)
+		t->placed--;
+	trend_count(t, x->placed, -1);
 	for (i = 0; i < x->nterm; i++)
 		centroid_sub(ix, x->trend, x->term[i]);
 	centroid_norm(ix, t);
 	x->trend = NIL;
 	x->prev = x->next = NIL;
-}
-
-/* Adds the arrival counts of b to a. */
-static void
-rings_add(struct trend *a, const struct trend *b)
-{
-	uint32_t k;
-
-	ring_advance(a, b->t10, b->th);
-	for (k = 0; k < 6 && k <= b->t10; k++)
-		if (b->t10 - k + 6 > a->t10)
-			a->m10[(b->t10 - k) % 6] += b->m10[(b->t10 - k) % 6];
-	for (k = 0; k < 24 && k <= b->th; k++)
-		if (b->th - k + 24 > a->th)
-			a->h[(b->th - k) % 24] += b->h[(b->th - k) % 24];
 }
 
 /* Moves every member of trend from into trend into and frees from. */
@@ -420,8 +409,6 @@ trend_absorb(struct trend_index *ix, uint32_t into, uint32_t from)
 		ix->tr[into].first_seen = ix->tr[from].first_seen;
 	if (ix->tr[from].last_seen > ix->tr[into].last_seen)
 		ix->tr[into].last_seen = ix->tr[from].last_seen;
-	ix->tr[into].placed += ix->tr[from].placed;
-	rings_add(&ix->tr[into], &ix->tr[from]);
 	if ((rc = u64map_put(&ix->alias, ix->tr[from].id, ix->tr[into].id)))
 		return rc;
 	trend_free_if_empty(ix, from);

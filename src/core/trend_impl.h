@@ -69,7 +69,8 @@ struct trend {
 	uint16_t cc;       /* centroid capacity */
 	struct cterm *c;   /* sorted by term */
 	float norm;        /* |centroid| with the idf at its last change */
-	uint32_t placed;   /* tickets ever placed in it */
+	uint32_t placed;   /* its open tickets: an arrival is counted
+	                      where the ticket is (trend_link, trend_leave) */
 	uint32_t nwait;    /* open tickets waiting on their customer */
 	uint32_t flags;    /* enum trend_flag */
 	int64_t first_seen;

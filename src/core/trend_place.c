@@ -165,8 +165,6 @@ refine_one(struct trend_index *ix, uint32_t s)
 		return trend_link_after(ix, cur, s, prev);  /* where it was */
 	if ((rc = trend_link(ix, best, s)))
 		return rc;
-	trend_count(&ix->tr[cur], ix->ts[s].placed, -1);
-	trend_count(&ix->tr[best], ix->ts[s].placed, 1);
 	trend_free_if_empty(ix, cur);
 	return TAME_OK;
 }

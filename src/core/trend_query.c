@@ -470,9 +470,6 @@ trend_split(struct trend_index *ix, uint32_t id, const int64_t *tickets,
 		trend_leave(ix, s);
 		if (!(rc = trend_link(ix, nt, s)))
 			rc = pin_away(ix, s, id);
-		ix->tr[nt].placed++;
-		trend_count(&ix->tr[t], ix->ts[s].placed, -1);
-		trend_count(&ix->tr[nt], ix->ts[s].placed, 1);
 		moved++;
 	}
 	if (moved == 0) {
@@ -517,11 +514,8 @@ trend_move_out(struct trend_index *ix, int64_t ticket, uint32_t to,
 		if (dst == NIL)
 			return TAME_ENOMEM;
 		ix->tr[dst].flags |= TF_AGENT | TF_SOLO;
-		ix->tr[dst].placed = 1;
 	}
 	trend_leave(ix, s);
-	trend_count(&ix->tr[cur], ix->ts[s].placed, -1);
-	trend_count(&ix->tr[dst], ix->ts[s].placed, 1);
 	if ((rc = trend_link(ix, dst, s)) || (rc = pin_away(ix, s, from_id)) ||
 	    (rc = trend_pair_add(&ix->apart, &ix->napart, &ix->capart, from_id,
 	    ix->tr[dst].id)))

@@ -1406,3 +1406,37 @@ def test_ticket_keeps_an_angry_tone_through_a_plain_follow_up(tame):
     t = wait_tone(tame, tid, 3)
     assert t["tone"] == t["messages"][-1]["tone"], t["tone"]
     assert t["tone"]["cheer"] >= 0.5
+
+
+def test_trend_growth_counts_a_reopened_ticket_once(tame):
+    """A ticket solved and reopened again and again is one arrival, not
+    one each time: the trend's last hour, last day and usual rate stay
+    what four tickets make, and read the same after a restart. Before,
+    ten reopenings made the trend of four tickets "13 in the last hour",
+    rising."""
+    card, pw, ct, pt = setup_groups(tame)
+
+    def growth():
+        t = [x for x in trends(tame, 1) if x["id"] == ct]
+        return t[0] if t else None
+
+    first = wait_for(lambda: (lambda g: g if g and g["open_count"] == 4
+                              else None)(growth()), 15,
+                     what="the card trend")
+    assert first["growth"]["last_hour"] == 4, first
+    for _ in range(5):
+        for status, n in (("solved", 3), ("open", 4)):
+            st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % card[0],
+                                  {"status": status})
+            assert st == 200, ans
+            wait_for(lambda: (lambda g: g and g["open_count"] == n)(
+                growth()), 15, what="open count %d" % n)
+    g = growth()["growth"]
+    assert g["last_hour"] == 4 and g["last_day"] == 4, g
+    assert g["usual_per_hour"] == first["growth"]["usual_per_hour"], g
+    tame.restart()
+    again = wait_for(lambda: (lambda x: x if x and x["open_count"] == 4
+                              else None)(growth()), 20,
+                     what="the card trend after a restart")
+    assert again["growth"]["last_hour"] == 4, again
+    assert again["growth"]["usual_per_hour"] == g["usual_per_hour"], again
