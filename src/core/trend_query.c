@@ -159,8 +159,9 @@ fill_growth(const struct trend_index *ix, const struct trend *t, int64_t now,
 		age = 3600 * 1000; /* less than an hour old: per hour so far */
 	age_h = (double)age / 3600000.0;
 	o->usual_per_hour = t->placed / age_h;
-	o->growth = o->usual_per_hour > 0 ?
-	    (o->last_day / 24.0) / o->usual_per_hour : 0;
+	/* a trend younger than a day: its day so far */
+	o->growth = o->usual_per_hour > 0 ? (o->last_day / (age_h < 24.0 ?
+	    age_h : 24.0)) / o->usual_per_hour : 0;
 	o->rising = rising(t->placed, age_h, o->last_hour, 1.0) ||
 	    rising(t->placed, age_h, o->last_day, 24.0);
 }
