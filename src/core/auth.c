@@ -1,9 +1,42 @@
 /*
  * auth.c - libsodium wrappers. See auth.h.
  */
+#include <pthread.h>
 #include <string.h>
 #include <sodium.h>
 #include "auth.h"
+
+/*
+ * A password hash takes crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MB) for
+ * its moment: with one per HTTP thread, a burst of sign-ins (or of
+ * guesses) would take 64 MB a thread at once, 1 GB on a machine of 16
+ * cores. At most AUTH_HASHES_AT_ONCE run together; the others wait their
+ * turn, tens of milliseconds each.
+ */
+#define AUTH_HASHES_AT_ONCE 2
+
+static pthread_mutex_t hash_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hash_cv = PTHREAD_COND_INITIALIZER;
+static int hashing;
+
+static void
+hash_enter(void)
+{
+	pthread_mutex_lock(&hash_mu);
+	while (hashing >= AUTH_HASHES_AT_ONCE)
+		pthread_cond_wait(&hash_cv, &hash_mu);
+	hashing++;
+	pthread_mutex_unlock(&hash_mu);
+}
+
+static void
+hash_leave(void)
+{
+	pthread_mutex_lock(&hash_mu);
+	hashing--;
+	pthread_cond_signal(&hash_cv);
+	pthread_mutex_unlock(&hash_mu);
+}
 
 enum tame_err
 auth_init(void)
@@ -14,19 +47,27 @@ auth_init(void)
 enum tame_err
 auth_password_hash(const char *password, char *out)
 {
-	if (crypto_pwhash_str(out, password, strlen(password),
+	int rc;
+
+	hash_enter();
+	rc = crypto_pwhash_str(out, password, strlen(password),
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return TAME_ENOMEM;
-	return TAME_OK;
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	hash_leave();
+	return rc != 0 ? TAME_ENOMEM : TAME_OK;
 }
 
 int
 auth_password_verify(const char *hash, const char *password)
 {
+	int rc;
+
 	if (!hash || !password)
 		return 0;
-	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	hash_enter();
+	rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+	hash_leave();
+	return rc == 0;
 }
 
 void
