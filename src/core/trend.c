@@ -208,7 +208,7 @@ trend_new_slot(struct trend_index *ix, int64_t now)
 	}
 	t = &ix->tr[s];
 	memset(t, 0, sizeof(*t));
-	t->head = NIL;
+	t->head = t->tail = NIL;
 	t->id = ++ix->next_id;
 	t->first_seen = now;
 	t->last_seen = now;
@@ -326,6 +326,8 @@ trend_link_after(struct trend_index *ix, uint32_t ti, uint32_t s,
 	x->next = nx;
 	if (nx != NIL)
 		ix->ts[nx].prev = s;
+	else
+		t->tail = s;
 	if (after == NIL)
 		t->head = s;
 	else
@@ -377,6 +379,8 @@ trend_leave(struct trend_index *ix, uint32_t s)
 		t->head = x->next;
 	if (x->next != NIL)
 		ix->ts[x->next].prev = x->prev;
+	else
+		t->tail = x->prev;
 	t->nmemb--;
 	if (x->flags & TS_WAITING)
 		t->nwait--;

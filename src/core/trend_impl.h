@@ -65,6 +65,8 @@ struct trend {
 	uint32_t id;       /* public id; 0 when the slot is free */
 	uint32_t nmemb;    /* open tickets */
 	uint32_t head;     /* newest member (ticket slot) */
+	uint32_t tail;     /* oldest member: since when its open tickets
+	                      came, for the usual rate */
 	uint16_t nc;       /* centroid terms */
 	uint16_t cc;       /* centroid capacity */
 	struct cterm *c;   /* sorted by term */

@@ -154,7 +154,11 @@ fill_growth(const struct trend_index *ix, const struct trend *t, int64_t now,
 	rel = rel < 0 ? 0 : rel > UINT32_MAX ? UINT32_MAX : rel;
 	o->last_hour = trend_recent(t, (uint32_t)rel, 1);
 	o->last_day = trend_recent(t, (uint32_t)rel, 24);
-	age = now - t->first_seen;
+	/* the usual rate of the tickets it counts: its open ones, since
+	 * the oldest of them came (as a restart, which places only them,
+	 * would see it), not since the trend began */
+	age = now - (t->tail != NIL ? ix->t0 + (int64_t)ix->ts[t->tail]
+	    .placed * 1000 : t->first_seen);
 	if (age < 3600 * 1000)
 		age = 3600 * 1000; /* less than an hour old: per hour so far */
 	age_h = (double)age / 3600000.0;

@@ -21,7 +21,7 @@
 #include "../core/buf.h"
 #include "store_backend.h"
 
-#define SQ_CACHE_SLOTS 256   /* static statements; we have about 90 */
+#define SQ_CACHE_SLOTS 512   /* static statements; we have about 210 */
 #define SQ_DYN_SLOTS   64    /* run-time built statements */
 
 struct sq_slot {

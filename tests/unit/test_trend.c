@@ -157,6 +157,42 @@ test_rising(void **state)
 	trend_index_free(ix);
 }
 
+/* A steady trend, each ticket solved two hours after it came, for ten
+ * days: its usual rate is its open tickets' (one an hour), not spread
+ * over its ten days, so it is neither rising nor above its usual; and a
+ * ticket solved and reopened again and again is one arrival. */
+static void
+test_steady_and_reopened(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	struct trend_info ti;
+	uint32_t a;
+	int i, now = 239 * 60 + 30;
+
+	assert_non_null(ix);
+	for (i = 0; i < 240; i++) {
+		place(ix, i + 1, card[0], i * 60);
+		if (i >= 2)
+			assert_int_equal(trend_remove(ix, i - 1), TAME_OK);
+	}
+	a = trend_of(ix, 240);
+	assert_int_equal(trend_get(ix, a, T0 + now * 60000LL, &ti), TAME_OK);
+	assert_int_equal(ti.open, 2);
+	assert_true(ti.usual_per_hour > 0.6 && ti.usual_per_hour < 1.5);
+	assert_true(ti.growth > 0.4 && ti.growth < 2.0);
+	assert_false(ti.rising);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(trend_remove(ix, 240), TAME_OK);
+		place(ix, 240, card[0], 239 * 60);
+	}
+	assert_int_equal(trend_get(ix, trend_of(ix, 240), T0 + now * 60000LL,
+	    &ti), TAME_OK);
+	assert_int_equal(ti.open, 2);
+	assert_int_equal(ti.last_hour, 1);
+	assert_int_equal(ti.last_day, 2);
+	trend_index_free(ix);
+}
+
 static void
 test_remove_counts(void **state)
 {
@@ -476,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_similar_together),
 		cmocka_unit_test(test_remove_counts),
 		cmocka_unit_test(test_rising),
+		cmocka_unit_test(test_steady_and_reopened),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_waiting_counted),
 		cmocka_unit_test(test_list_rising_first),
