@@ -312,8 +312,10 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	sq_bind_int(q, st, 1, msg_id);
 	sq_bind_int(q, st, 2, TONE_TICKET_MSGS);
 	while (n < TONE_TICKET_MSGS && (rc = sq_row(q, st)) == TAME_OK) {
-		if (n == 0)
-			latest = sqlite3_column_int64(st, 0) == msg_id;
+		/* a message written before the latest: nothing to read */
+		if (n == 0 && !(latest = sqlite3_column_int64(st, 0) ==
+		    msg_id))
+			break;
 		if ((rc = sq_col_dup(st, 1, &tones[n])))
 			break;
 		at[n++] = sqlite3_column_int64(st, 2);

@@ -555,10 +555,10 @@ store_sqlite_event_add(struct store *s, int64_t ticket_id,
 	return rc;
 }
 
-/* See store.h. */
 /* The acknowledgement log keeps a day (a window is an hour). */
 #define ACK_KEEP_MS (24 * 3600 * 1000LL)
 
+/* See store.h. */
 enum tame_err
 store_sqlite_ack_allow(struct store *s, int64_t mailbox_id,
     const char *sender, int64_t now, int64_t window_ms, int *allowed)

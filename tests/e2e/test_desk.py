@@ -590,6 +590,21 @@ def test_bulk_reply_skips_merged_ticket(tame, sink):
     assert len(sink.messages) == 1
 
 
+def meanwhile(tame, bob, ann_sender, ann, bert, cleo):
+    """While a bulk reply's dialog is open: Bob answers Bert and solves
+    Cleo's ticket, and Ann (ann_sender) writes again."""
+    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % bert,
+                          {"text": "Fixed for you, Bert."})
+    assert st == 201, ans
+    st, _, ans = bob.call("PATCH", "/api/v1/tickets/%d" % cleo,
+                          {"status": "solved"})
+    assert st == 200, ans
+    tame.send_mail(make_message(sender=ann_sender,
+                                subject="Re: Outage 0 [#%d]" % ann,
+                                text="Any news?"))
+    wait_for(lambda: tame.ticket(ann)["message_count"] == 2)
+
+
 def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
         tame, sink):
     """A colleague answers one of the checked customers, and solves
@@ -615,16 +630,7 @@ def test_bulk_reply_leaves_out_tickets_answered_or_solved_meanwhile(
     assert sink.messages and len(sink.messages) == 1
 
     # meanwhile: bob answers Bert, solves Cleo's ticket; Ann writes again
-    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % bert,
-                          {"text": "Fixed for you, Bert."})
-    assert st == 201, ans
-    st, _, ans = bob.call("PATCH", "/api/v1/tickets/%d" % cleo,
-                          {"status": "solved"})
-    assert st == 200, ans
-    tame.send_mail(make_message(sender=people[0],
-                                subject="Re: Outage 0 [#%d]" % ann,
-                                text="Any news?"))
-    wait_for(lambda: tame.ticket(ann)["message_count"] == 2)
+    meanwhile(tame, bob, people[0], ann, bert, cleo)
     sink.wait_count(2)
 
     body = {"ticket_ids": tids, "action": "reply", "status": "solved",
@@ -739,16 +745,7 @@ def test_bulk_reply_preview_names_tickets_answered_or_solved_since(
     st, _, first = bulk(tame, look)
     assert st == 200 and "skipped" not in first, first
 
-    st, _, ans = bob.call("POST", "/api/v1/tickets/%d/replies" % bert,
-                          {"text": "Fixed for you, Bert."})
-    assert st == 201, ans
-    st, _, ans = bob.call("PATCH", "/api/v1/tickets/%d" % cleo,
-                          {"status": "solved"})
-    assert st == 200, ans
-    tame.send_mail(make_message(sender=people[0],
-                                subject="Re: Outage 0 [#%d]" % ann,
-                                text="Any news?"))
-    wait_for(lambda: tame.ticket(ann)["message_count"] == 2)
+    meanwhile(tame, bob, people[0], ann, bert, cleo)
     sink.wait_count(1)
 
     st, _, again = bulk(tame, dict(look,

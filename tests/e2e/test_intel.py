@@ -806,6 +806,16 @@ def test_mass_reply_preview_flags_the_customer_answered_elsewhere(tame):
     assert "same_customer_as" not in rs[again]
 
 
+def answer_and_solve(other, card):
+    """A colleague (other) answers Ann's card ticket and solves Bob's."""
+    st, _, ans = other.call("POST", "/api/v1/tickets/%d/replies" % card[0],
+                            {"text": "Your card is on its way, Ann."})
+    assert st == 201, ans
+    st, _, ans = other.call("PATCH", "/api/v1/tickets/%d" % card[1],
+                            {"status": "solved"})
+    assert st == 200, ans
+
+
 def test_mass_reply_leaves_out_those_answered_or_solved_meanwhile(
         tame, sink):
     """While the "Reply to all" dialog is open a colleague answers one
@@ -821,12 +831,7 @@ def test_mass_reply_leaves_out_those_answered_or_solved_meanwhile(
     assert look["since_event_id"] > 0
     shown = [r["ticket_id"] for r in look["recipients"]]
 
-    st, _, ans = other.call("POST", "/api/v1/tickets/%d/replies" % card[0],
-                            {"text": "Your card is on its way, Ann."})
-    assert st == 201, ans
-    st, _, ans = other.call("PATCH", "/api/v1/tickets/%d" % card[1],
-                            {"status": "solved"})
-    assert st == 200, ans
+    answer_and_solve(other, card)
     st, _, ans = other.call("POST", "/api/v1/tickets/%d/merge" % card[2],
                             {"into": card[3]})
     assert st == 200, ans
@@ -888,12 +893,7 @@ def test_mass_reply_preview_names_those_answered_or_solved_since(
     assert "skipped" not in look
     shown = [r["ticket_id"] for r in look["recipients"]]
 
-    st, _, ans = other.call("POST", "/api/v1/tickets/%d/replies" % card[0],
-                            {"text": "Your card is on its way, Ann."})
-    assert st == 201, ans
-    st, _, ans = other.call("PATCH", "/api/v1/tickets/%d" % card[1],
-                            {"status": "solved"})
-    assert st == 200, ans
+    answer_and_solve(other, card)
     sink.wait_count(1, timeout=30)
 
     st, _, again = tame.api("POST", path, {
