@@ -141,12 +141,12 @@ export class AgentsView {
 		h('td', {}, a.disabled ? h('span', { className: 'pill warn' },
 			'disabled') : 'active', ' ',
 		self ? null : h('button', {
-			type: 'button', className: 'small toggle',
+			className: 'small toggle',
 			onclick: () => change({ disabled: !a.disabled },
 				name + (a.disabled ? ' can sign in again.' :
 					' is disabled; their sessions ended.'), '.toggle'),
 		}, a.disabled ? 'Enable' : 'Disable'), ' ',
-		self ? null : h('button', { type: 'button', className: 'small reset',
+		self ? null : h('button', { className: 'small reset',
 			onclick: reset }, 'Reset password')),
 		h('td', { className: 'muted' }, timeEl(a.created_at)));
 	}
@@ -367,7 +367,7 @@ export class MailboxesView {
 				field('After import', after), field('Folder', folder),
 				field('Every (seconds)', secs)),
 			h('div', { className: 'buttons' },
-				h('button', { type: 'button', onclick: () => {
+				h('button', { onclick: () => {
 					if (!url.value.trim()) {
 						warn('Enter the server URL first.');
 						return;
@@ -375,7 +375,7 @@ export class MailboxesView {
 					save(body(), 'IMAP settings of ' + m.address +
 						' saved.');
 				} }, i ? 'Save IMAP' : 'Connect IMAP'),
-				i ? h('button', { type: 'button', onclick: async () => {
+				i ? h('button', { onclick: async () => {
 					out.textContent = 'Testing…';
 					try {
 						const r = await api.post('/mailboxes/' + m.id +
@@ -387,7 +387,7 @@ export class MailboxesView {
 						out.textContent = 'Failed: ' + e.message;
 					}
 				} }, 'Test connection') : null,
-				i ? h('button', { type: 'button', className: 'ghost',
+				i ? h('button', { className: 'ghost',
 					onclick: () => save({ imap: null }, 'IMAP disconnected ' +
 						'from ' + m.address + '.') }, 'Disconnect') : null),
 			out);
@@ -435,7 +435,7 @@ export class MailboxesView {
 			field('Trusted CA file', ca, 'for a relay with a self-signed ' +
 				'certificate; empty: the system CAs'),
 			h('div', { className: 'buttons' },
-				h('button', { type: 'button', onclick: () => {
+				h('button', { onclick: () => {
 					if (!url.value.trim()) {
 						warn('Enter the relay URL first.');
 						return;
@@ -444,12 +444,12 @@ export class MailboxesView {
 						ca_file: ca.value.trim() || null } },
 					'Relay of ' + m.address + ' saved.');
 				} }, r ? 'Save relay' : 'Use this relay'),
-				r ? h('button', { type: 'button', className: 'ghost',
+				r ? h('button', { className: 'ghost',
 					onclick: () => save({ relay: null }, m.address +
 						' sends through the global relay again.') },
 				'Use the global relay') : null),
 			h('div', { className: 'form-row' }, field('Test email to', to),
-				h('button', { type: 'button', className: 'test-send',
+				h('button', { className: 'test-send',
 					onclick: test }, 'Send test email')),
 			out);
 	}

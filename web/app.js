@@ -242,7 +242,7 @@ function renderNav(active) {
 	keepPlace($('views'), () => fill($('views'),
 		h('h2', { className: 'nav-title' }, 'Views'), items,
 		h('h2', { className: 'nav-title' }, 'Filters'), saved,
-		h('button', { type: 'button', className: 'link small new-filter',
+		h('button', { className: 'link small new-filter',
 			'aria-keyshortcuts': 'Shift+F', 'data-key': 'new-filter',
 			onclick: () => filters.edit(ctx) }, '+ New filter'),
 		boxes.length ? h('h2', { className: 'nav-title' }, 'Mailboxes') :

@@ -226,7 +226,7 @@ export async function replyDialog({ title, recipients, preview, again }) {
 				r.ticket_id + ' ' +
 				(r.subject || ''), why ? h('small', { className: 'why' },
 				why) : null)),
-			r.text ? h('button', { type: 'button', className: 'link small',
+			r.text ? h('button', { className: 'link small',
 				onclick: () => {
 					shown.hidden = false;
 					shown.textContent = r.text;

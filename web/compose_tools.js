@@ -64,7 +64,7 @@ export class ComposeTools {
 		this.changed = changed;
 		this.files = [];     // {filename, content_type, data, size}
 		const b = (label, title, kind) => h('button', {
-			type: 'button', className: 'ghost small fmt', title,
+			className: 'ghost small fmt', title,
 			'aria-label': title, onclick: () => mark(ta, kind) }, label);
 		this.input = h('input', { type: 'file', multiple: true,
 			hidden: true, id: 'composer-file',
@@ -73,7 +73,7 @@ export class ComposeTools {
 			b(h('b', {}, 'B'), 'Bold (Ctrl+B)', 'bold'),
 			b(h('i', {}, 'I'), 'Italic (Ctrl+I)', 'italic'),
 			b('• List', 'Bulleted list', 'list'),
-			h('button', { type: 'button', className: 'ghost small',
+			h('button', { className: 'ghost small',
 				id: 'attach', onclick: () => this.input.click() },
 			'Attach…'), this.input);
 		this.listEl = h('ul', { className: 'att-list', hidden: true,
@@ -142,7 +142,7 @@ export class ComposeTools {
 		this.listEl.hidden = !this.files.length;
 		fill(this.listEl, this.files.map((f, i) => h('li', {},
 			f.filename, h('span', { className: 'muted' }, ' ' + kb(f.size)),
-			h('button', { type: 'button', className: 'ghost small',
+			h('button', { className: 'ghost small',
 				'aria-label': 'Remove ' + f.filename, onclick: () => {
 					this.files.splice(i, 1);
 					this.draw();

@@ -100,9 +100,9 @@ export class Composer {
 		// knows one of its Message-IDs can write into the thread
 		this.ccNew = h('p', { className: 'small warn',
 			id: 'composer-cc-new', role: 'status', hidden: true });
-		this.replyTab = h('button', { type: 'button', className: 'tab',
+		this.replyTab = h('button', { className: 'tab',
 			onclick: () => this.compose('reply') }, 'Reply');
-		this.noteTab = h('button', { type: 'button', className: 'tab',
+		this.noteTab = h('button', { className: 'tab',
 			onclick: () => this.compose('note') }, 'Internal note');
 		// the customer's address is one nobody reads (a form's
 		// noreply@, a bounce's mailer-daemon@): the reply would be lost
@@ -119,7 +119,7 @@ export class Composer {
 		this.sigRow = h('label', { className: 'check muted small sig-row',
 			hidden: true }, this.sigBox, ' add my signature');
 		const btn = (label, cls, fn, title) => h('button', {
-			type: 'button', className: cls, onclick: fn, title,
+			className: cls, onclick: fn, title,
 		}, label);
 		this.replyButtons = h('div', { className: 'buttons' },
 			btn('Send & mark pending', 'primary',
@@ -136,7 +136,7 @@ export class Composer {
 			className: 'composer', 'aria-label': 'Composer' },
 		h('div', { className: 'tabs' }, this.replyTab, this.noteTab,
 			h('span', { className: 'spacer' }),
-			h('button', { type: 'button', className: 'ghost small',
+			h('button', { className: 'ghost small',
 				id: 'insert-reply', title: '/ at the start of a line, or i',
 				'aria-keyshortcuts': 'i',
 				onclick: () => this.insertSaved(false) }, 'Saved reply…')),

@@ -11,9 +11,13 @@ export const DRAFTS_KEY = 'tame.drafts';
 // fills data-*; dashed names (aria-*) and names the element has no
 // property for (role, tabindex, for) are set as attributes; the rest
 // as properties. Children may be nodes, strings, numbers, arrays,
-// null or false (skipped).
+// null or false (skipped). A button is type="button" unless attrs say
+// 'submit'.
 export function h(tag, attrs, ...children) {
 	const el = document.createElement(tag);
+	// a button submits its form only when it says so (type: 'submit')
+	if (tag === 'button')
+		el.type = 'button';
 	for (const [k, v] of Object.entries(attrs || {})) {
 		if (v === null || v === undefined || v === false)
 			continue;
@@ -280,7 +284,7 @@ export function toast(text, { actions = [], timeout = 4000,
 	};
 	for (const a of actions)
 		t.appendChild(h('button', {
-			type: 'button', className: 'link',
+			className: 'link',
 			onclick: () => { close(); a.run(); },
 		}, a.label));
 	box.appendChild(t);
@@ -341,7 +345,7 @@ export function modal(title, body, buttons, onOpen) {
 		h('h2', {}, title), body,
 		h('div', { className: 'buttons end' },
 			buttons.map((b) => h('button', {
-				type: 'button', className: b.primary ? 'primary' :
+				className: b.primary ? 'primary' :
 					b.danger ? 'danger' : '',
 				onclick: async () => {
 					let v = b.value;
@@ -350,7 +354,7 @@ export function modal(title, body, buttons, onOpen) {
 					done(v === undefined ? null : v);
 				},
 			}, b.label)),
-			h('button', { type: 'button', className: 'ghost',
+			h('button', { className: 'ghost',
 				onclick: () => done(null) }, 'Cancel')));
 		let settled = false;
 		const opener = document.activeElement;
@@ -516,7 +520,7 @@ export function menuKey(menu, e, close) {
 // drawn again meanwhile, see modal()).
 export function menuButton(label, items, attrs) {
 	const menu = h('div', { className: 'menu', role: 'menu', hidden: true });
-	const button = h('button', { type: 'button', 'aria-haspopup': 'menu',
+	const button = h('button', { 'aria-haspopup': 'menu',
 		'aria-expanded': 'false', ...attrs,
 		onclick: () => (menu.hidden ? open() : close(true)),
 		onkeydown: (e) => {
@@ -538,8 +542,7 @@ export function menuButton(label, items, attrs) {
 			button.focus();
 	};
 	const open = () => {
-		fill(menu, items.map((it) => h('button', { type: 'button',
-			role: 'menuitem', tabindex: '-1',
+		fill(menu, items.map((it) => h('button', { role: 'menuitem', tabindex: '-1',
 			onclick: () => {
 				close(true);
 				it.run();

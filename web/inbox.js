@@ -142,7 +142,7 @@ export class InboxView {
 			'aria-label': this.title + ' tickets',
 		});
 		this.moreEl = h('button', {
-			type: 'button', className: 'ghost more', hidden: true,
+			className: 'ghost more', hidden: true,
 			onclick: () => this.load({ more: true }),
 		}, 'Load more');
 		this.emptyEl = h('p', { className: 'empty', hidden: true });
@@ -175,7 +175,7 @@ export class InboxView {
 			fill(main, this.trendsEl, h('div', { className: 'list-head' },
 				this.allEl, this.titleEl, this.countEl,
 				trend ? null : this.extraEl,
-				f ? h('button', { type: 'button', className: 'link small',
+				f ? h('button', { className: 'link small',
 					onclick: () => filters.edit(this.ctx, { id: f.id }) },
 				'Edit filter') : null,
 				h('span', { className: 'spacer' }), prio,
@@ -444,8 +444,7 @@ export class InboxView {
 		this.barEl.hidden = n === 0;
 		if (!n)
 			return;
-		const b = (label, key, fn) => h('button', { type: 'button',
-			'aria-keyshortcuts': key, title: key, onclick: fn,
+		const b = (label, key, fn) => h('button', { 'aria-keyshortcuts': key, title: key, onclick: fn,
 			'data-key': 'bulk-' + label }, label);
 		keepPlace(this.barEl, () => fill(this.barEl, h('strong', {},
 			n + ' selected'),
@@ -457,7 +456,7 @@ export class InboxView {
 			b('Reply to all…', 'r', () => this.bulk('reply')),
 			this.trend ? b('Move out of trend…', null,
 				() => this.moveOut()) : null,
-			h('button', { type: 'button', className: 'ghost',
+			h('button', { className: 'ghost',
 				'aria-keyshortcuts': 'Escape', 'data-key': 'bulk-clear',
 				onclick: () => this.checkAll(false) }, 'Clear')));
 	}

@@ -177,7 +177,7 @@ function longText(text) {
 	}
 	fill(el, head + '…');
 	const more = h('button', {
-		type: 'button', className: 'link more-text',
+		className: 'link more-text',
 		onclick: () => {
 			el.replaceChildren(...text.match(/[^]{1,65536}/gu));
 			more.remove();
@@ -381,13 +381,13 @@ function remoteNote(urls, box, show) {
 			}, href) : u);
 		}));
 	const btn = h('button', {
-		type: 'button', className: 'link',
+		className: 'link',
 		onclick: () => { list.hidden = !list.hidden; },
 	}, urls.length + ' remote image' + (urls.length === 1 ? '' : 's') +
 		' not loaded');
 	const note = h('div', { className: 'remote muted' }, btn,
 		h('button', {
-			type: 'button', className: 'link show-remote',
+			className: 'link show-remote',
 			onclick: () => {
 				show();
 				note.replaceChildren(urls.length + ' remote image' +
@@ -403,7 +403,7 @@ function remoteNote(urls, box, show) {
 // The button that unfolds the quoted history of an HTML mail.
 function quoteToggle(toggle) {
 	const b = h('button', {
-		type: 'button', className: 'quote-toggle',
+		className: 'quote-toggle',
 		'aria-expanded': 'false', 'aria-label': 'Show quoted text',
 		onclick: () => {
 			toggle();
@@ -523,7 +523,7 @@ export function renderMessage(t, m, authorName) {
 					forwardSubject.test(m.subject || '')));
 		};
 		const toggle = h('button', {
-			type: 'button', className: 'link small',
+			className: 'link small',
 			onclick: () => {
 				asText = !asText;
 				toggle.textContent = asText ? 'Show HTML' : 'Show as text';

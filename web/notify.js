@@ -78,7 +78,7 @@ export async function open() {
 	await refresh();
 	const list = (last && last.notifications) || [];
 	const items = list.map((n) => h('li', { className: n.read ? '' :
-		'unread' }, h('button', { type: 'button', className: 'link',
+		'unread' }, h('button', { className: 'link',
 		onclick: (e) => e.target.closest('dialog').done(n) },
 	(n.actor ? n.actor.name + ' ' : '') + (KINDS[n.kind] || n.kind),
 	n.ticket ? ': #' + n.ticket.id + ' ' + (n.ticket.subject || '') : ''),

@@ -147,7 +147,7 @@ export class ProfileView {
 						file.click();
 					}
 				} }, 'Upload a picture…'), file,
-			me.avatar_url ? h('button', { type: 'button', className: 'ghost',
+			me.avatar_url ? h('button', { className: 'ghost',
 				onclick: () => this.upload(null) }, 'Remove') : null),
 		field('Signature, added below your replies', sig),
 		notes.length ? h('fieldset', {}, h('legend', {}, 'Notify me'),
@@ -187,8 +187,7 @@ export class ProfileView {
 				h('strong', {}, 'This browser') : 'Another browser',
 			h('span', { className: 'muted' }, ' since ',
 				timeEl(s.created_at), ', until ', timeEl(s.expires_at)),
-			s.current ? null : h('button', { type: 'button',
-				className: 'small end-session', onclick: async () => {
+			s.current ? null : h('button', { className: 'small end-session', onclick: async () => {
 					try {
 						await api.del('/sessions/' + s.id);
 						toast('That session is signed out.');

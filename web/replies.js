@@ -58,7 +58,7 @@ export class RepliesView {
 		fill(main, h('div', { className: 'page' },
 			h('div', { className: 'list-head' }, h('h1', {}, 'Saved replies'),
 				h('span', { className: 'spacer' }),
-				h('button', { type: 'button', className: 'primary',
+				h('button', { className: 'primary',
 					id: 'new-reply', 'aria-keyshortcuts': 'c',
 					onclick: () => this.edit(null) }, 'New saved reply')),
 			h('p', { className: 'muted' }, 'Insert one in the composer ' +
@@ -96,9 +96,9 @@ export class RepliesView {
 			h('span', { className: 'muted small' }, ' by ' +
 				personName(r.owner)),
 			h('span', { className: 'spacer' }),
-			may ? h('button', { type: 'button', className: 'small',
+			may ? h('button', { className: 'small',
 				onclick: () => this.edit(r) }, 'Edit') : null,
-			may ? h('button', { type: 'button', className: 'small ghost',
+			may ? h('button', { className: 'small ghost',
 				onclick: () => this.remove(r) }, 'Delete') : null),
 		h('div', { className: 'text' }, r.body));
 	}

@@ -122,8 +122,7 @@ export class Spell {
 		}
 		const w = this.words[i];
 		const mark = this.back.querySelectorAll('mark')[i];
-		const item = (label, run) => h('button', { type: 'button',
-			role: 'menuitem', onclick: run,
+		const item = (label, run) => h('button', { role: 'menuitem', onclick: run,
 			onkeydown: (e) => this.menuKey(e) }, label);
 		fill(this.menu, (w.suggestions || []).slice(0, 6).map((s) =>
 			item(s, () => this.replace(w, s))),

@@ -66,8 +66,7 @@ export class TagsView {
 			h('td', {}, form),
 			h('td', { className: 'num' }, String(t.count)),
 			h('td', { className: 'num' }, String(t.open)),
-			h('td', {}, this.admin ? h('button', { type: 'button',
-				className: 'small danger delete-tag',
+			h('td', {}, this.admin ? h('button', { className: 'small danger delete-tag',
 				onclick: () => this.remove(t) }, 'Delete') : null));
 	}
 

@@ -330,7 +330,7 @@ export class TicketView {
 				href: '#/t/' + into.data.into }, 'merged into #' +
 				into.data.into) : null,
 			// the composer is below the conversation, which may be long
-			h('button', { type: 'button', id: 'reply-top', className: 'small',
+			h('button', { id: 'reply-top', className: 'small',
 				'aria-keyshortcuts': 'r', title: 'r',
 				onclick: () => this.composer.compose('reply') }, 'Reply'));
 	}
@@ -381,7 +381,7 @@ export class TicketView {
 			return;
 		}
 		place(this.convEl, hide ? [show(ms[0]), h('button', {
-			type: 'button', className: 'link earlier', 'data-key': 'earlier',
+			className: 'link earlier', 'data-key': 'earlier',
 			onclick: () => {
 				this.unfolded = true;
 				this.render();
@@ -451,7 +451,7 @@ export class TicketView {
 			null;
 		fill(this.actionsEl,
 			h('button', {
-				type: 'button', id: 'assign-me', disabled: mine,
+				id: 'assign-me', disabled: mine,
 				'aria-keyshortcuts': 'a',
 				onclick: () => this.takeIt(),
 			}, mine ? 'Yours' : 'Assign to me'),
@@ -466,14 +466,14 @@ export class TicketView {
 				h('span', {}, 'Tags'),
 				t.tags.map((g) => h('span', { className: 'tag' }, g,
 					h('button', {
-						type: 'button', className: 'x',
+						className: 'x',
 						'aria-label': 'Remove tag ' + g,
 						onclick: () => this.change({
 							tags: t.tags.filter((x) => x !== g) }),
 					}, '×'))),
 				tagInput, h('datalist', { id: 'tags-known' })),
 			h('span', { className: 'spacer' }),
-			h('button', { type: 'button', id: 'merge', className: 'ghost',
+			h('button', { id: 'merge', className: 'ghost',
 				'aria-keyshortcuts': 'm', title: 'm',
 				onclick: () => this.merge() }, 'Merge into…'));
 		if (typed)
@@ -639,18 +639,16 @@ export class TicketView {
 		fill(this.followEl, h('h3', {}, 'Followers'),
 			list.length ? h('ul', { className: 'others followers' },
 				list.map((a) => h('li', {}, avatar(a, 'small'), ' ',
-					personName(a), h('button', { type: 'button',
-						className: 'x', 'aria-label': 'Remove ' +
+					personName(a), h('button', { className: 'x', 'aria-label': 'Remove ' +
 							personName(a) + ' from the followers',
 						onclick: () => this.follow(a.id, false) }, '×')))) :
 				h('p', { className: 'muted' }, 'Nobody follows this ticket.'),
 			h('div', { className: 'buttons' },
-				h('button', { type: 'button', className: 'small',
+				h('button', { className: 'small',
 					id: 'add-follower', 'aria-keyshortcuts': 'f',
 					title: 'f', onclick: () => this.addFollower() },
 				'Add a colleague…'),
-				following ? null : h('button', { type: 'button',
-					className: 'small ghost',
+				following ? null : h('button', { className: 'small ghost',
 					onclick: () => this.follow(me, true) }, 'Follow')));
 	}
 

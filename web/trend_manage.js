@@ -184,7 +184,7 @@ export class TrendsView {
 			onchange: () => this.load() });
 		this.tbody = h('tbody');
 		this.emptyEl = h('p', { className: 'muted', hidden: true });
-		this.moreEl = h('button', { type: 'button', className: 'ghost more',
+		this.moreEl = h('button', { className: 'ghost more',
 			hidden: true, onclick: () => {
 				this.shown = Infinity;
 				this.draw();

@@ -105,11 +105,11 @@ export function head(t, onReply, changed) {
 	return h('div', { className: 'trend-head' },
 		h('span', { className: 'muted answer', 'aria-label':
 			toAnswerSaid(t) }, toAnswer(t, ' open')), growth(t),
-		h('button', { type: 'button', className: 'small', id: 'trend-rename',
+		h('button', { className: 'small', id: 'trend-rename',
 			onclick: act((m) => m.rename(t)) }, 'Rename…'),
-		h('button', { type: 'button', className: 'small', id: 'trend-merge',
+		h('button', { className: 'small', id: 'trend-merge',
 			onclick: act((m) => m.mergeIn(t)) }, 'Merge a trend in…'),
-		h('button', { type: 'button', className: 'primary', id: 'reply-all',
+		h('button', { className: 'primary', id: 'reply-all',
 			'aria-keyshortcuts': 'Shift+R', onclick: onReply },
 		'Reply to all…'));
 }
