@@ -506,8 +506,9 @@ export class InboxView {
 			waiting ? 'waiting ' + ago(since, now) : t.status,
 			t.assignee ? 'assigned to ' + personName(t.assignee) :
 				'unassigned', t.priority + ' priority'].join(', ');
-		const chips = toneChips(t.tone, 1).concat(flagChips(t.flags)
-			.slice(0, 1));
+		// an earlier heated message shows while the latest one is plain
+		const chips = toneChips(t.tone_earlier || t.tone, 1)
+			.concat(flagChips(t.flags).slice(0, 1));
 		return h('li', {
 			id: 'row-' + t.id, role: 'option', 'aria-selected': 'false',
 			'aria-label': label + (chips.length ? ', ' + chips.map((c) =>

@@ -299,8 +299,8 @@ export class TicketView {
 		// the head as it was stays (an open trend menu, the subject shown
 		// whole)
 		const head = JSON.stringify([this.ctx.listHash, back, t.subject,
-			t.status, t.unparsed, t.tone, t.flags, t.trend, into &&
-			into.data.into]);
+			t.status, t.unparsed, t.tone, t.tone_earlier, t.flags, t.trend,
+			into && into.data.into]);
 		if (head !== this.head)
 			this.drawHead(t, back, into);
 		this.head = head;
@@ -324,7 +324,7 @@ export class TicketView {
 			h('span', { className: 'pill st-' + t.status }, t.status),
 			t.unparsed ? h('span', { className: 'pill warn' },
 				'could not be parsed') : null,
-			toneChips(t.tone, 3), flagChips(t.flags),
+			toneChips(t.tone_earlier || t.tone, 3), flagChips(t.flags),
 			t.trend ? trendChip(t, () => this.reload(true)) : null,
 			into ? h('a', { className: 'pill warn merged-into',
 				href: '#/t/' + into.data.into }, 'merged into #' +

@@ -120,25 +120,27 @@ const char *tone_dim_name(enum tone_dim dim);
 /* "formal" or "relaxed". */
 const char *tone_register_name(enum tone_register reg);
 
-/* ---- the tone a ticket shows (tone_ticket.c) ---- */
+/* ---- the earlier tone a ticket keeps (tone_ticket.c) ---- */
 
 /* A dimension counts from this score up, as the web app shows it. */
 #define TONE_SHOWN        0.5
 /* How far back an earlier heated message still colours a ticket. */
 #define TONE_CARRY_MS     (3LL * 24 * 3600 * 1000)
-/* How many customer messages the ticket's tone is read from, at most. */
+/* How many customer messages are read for it, at most. */
 #define TONE_TICKET_MSGS  10
 
 /*
- * The tone a ticket shows, from its latest customer messages: tones[0]
- * the latest (by when they were written), then the ones before it, newest
- * first (JSON text as tone_to_json wrote it; NULL or unreadable counts
- * as calm), at[] their times in ms, n at most TONE_TICKET_MSGS. The
- * latest's, unless it is neither heated nor cheerful: then the most
- * heated (angry, frustrated, or abusive) of the ones before it written
- * at most TONE_CARRY_MS earlier and after the last cheerful one, with
- * its words, when there is one. So "Any news?" and "Hello??" after an
- * angry mail keep the ticket angry for three days, and "Thanks, it
+ * A ticket's tone is its latest customer message's; beside it the
+ * ticket keeps an earlier heated one while the customer has not calmed
+ * (the API's tone_earlier, the one the web app shows). From tones[0]
+ * the latest (by when they were written), then the ones before it,
+ * newest first (JSON text as tone_to_json wrote it; NULL or unreadable
+ * counts as calm), at[] their times in ms, n at most TONE_TICKET_MSGS:
+ * 0 (none) unless the latest is neither heated nor cheerful; then the
+ * most heated (angry, frustrated, or abusive) of the ones before it
+ * written at most TONE_CARRY_MS earlier and after the last cheerful
+ * one, when there is one. So "Any news?" and "Hello??" after an angry
+ * mail keep the ticket showing angry for three days, and "Thanks, it
  * works now" calms it. Returns the index into tones.
  */
 size_t tone_ticket_pick(const char *const *tones, const long long *at,

@@ -1,6 +1,6 @@
 /*
- * tone_ticket.c - the tone a ticket shows, from its latest customer
- * messages. See tone.h.
+ * tone_ticket.c - the earlier heated tone a ticket keeps beside its
+ * latest customer message's. See tone.h.
  */
 #include <jansson.h>
 #include "tone.h"

@@ -291,11 +291,15 @@ chip(struct buf *chips, struct buf *said, const char *cls,
 static int
 row_chips(json_t *t, struct buf *chips, struct buf *said)
 {
-	json_t *tone = json_object_get(t, "tone"), *ev, *e, *f;
+	json_t *tone = json_object_get(t, "tone_earlier"), *ev, *e, *f;
 	const char *d, *kind, *name, *reason;
 	struct buf more, label;
 	int n = 0, d_i, words = 0;
 	size_t i;
+
+	/* an earlier heated message is shown while the latest is plain */
+	if (!json_is_object(tone))
+		tone = json_object_get(t, "tone");
 
 	buf_init(&more, FIRST_PAGE_MAX);
 	buf_init(&label, FIRST_PAGE_MAX);

@@ -541,6 +541,16 @@ static const char *const steps[] = {
 	"  AND NOT (a.notify_follows AND EXISTS (SELECT 1 FROM"
 	"  ticket_followers f WHERE f.ticket_id = NEW.ticket_id"
 	"  AND f.agent_id = a.id)); END;",
+	/* 20: a ticket's tone is its latest customer message's again
+	 * (issue 4); a heated message of the three days before a plain
+	 * latest one is kept beside it (tone_earlier, tone_ticket_pick).
+	 * Builds of schema 19 stored that one as the ticket's tone. */
+	"ALTER TABLE tickets ADD COLUMN tone_earlier TEXT;"
+	"UPDATE tickets SET tone = (SELECT x.tone FROM messages m"
+	" JOIN message_tones x ON x.message_id = m.id"
+	" WHERE m.ticket_id = tickets.id AND m.direction = 0"
+	" ORDER BY m.created_at DESC, m.id DESC LIMIT 1)"
+	" WHERE tone IS NOT NULL;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

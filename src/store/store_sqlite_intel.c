@@ -274,6 +274,22 @@ intel_heads(struct store *s, int64_t *msg, int64_t *ev)
 
 /* ---- writing what was found ---- */
 
+/* The earlier message's tone a ticket keeps beside its latest one's:
+ * tone (JSON text) with "message_id" added; NULL when out of memory or
+ * unreadable. */
+static char *
+tone_earlier(const char *tone, int64_t msg_id)
+{
+	json_t *t = tone ? json_loads(tone, 0, NULL) : NULL;
+	char *out = NULL;
+
+	if (json_is_object(t) && json_object_set_new(t, "message_id",
+	    json_integer(msg_id)) == 0)
+		out = json_dumps(t, JSON_COMPACT);
+	json_decref(t);
+	return out;
+}
+
 static enum tame_err
 intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
     int64_t words, int abusive)
@@ -284,20 +300,22 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	    " words = excluded.words, abusive = excluded.abusive";
 	/* the ticket's latest customer messages with a tone, the last
 	 * written first (imported history may be stored out of order):
-	 * the ticket's tone is read from them (tone_ticket_pick) */
+	 * the earlier tone is read from them (tone_ticket_pick) */
 	static const char last[] = "SELECT m.id, x.tone, m.created_at"
 	    " FROM messages m JOIN message_tones x ON x.message_id = m.id"
 	    " WHERE m.ticket_id = (SELECT ticket_id FROM messages"
 	    " WHERE id = ?1) AND m.direction = 0"
 	    " ORDER BY m.created_at DESC, m.id DESC LIMIT ?2";
-	static const char tsql[] = "UPDATE tickets SET tone = ?2 WHERE id ="
+	static const char tsql[] = "UPDATE tickets SET tone = ?2,"
+	    " tone_earlier = ?3 WHERE id ="
 	    " (SELECT ticket_id FROM messages WHERE id = ?1)";
-	char *tones[TONE_TICKET_MSGS] = { NULL };
+	char *tones[TONE_TICKET_MSGS] = { NULL }, *earlier = NULL;
 	long long at[TONE_TICKET_MSGS];
+	int64_t ids[TONE_TICKET_MSGS];
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
-	size_t n = 0, i;
+	size_t n = 0, i, pick;
 	int latest = 0;
 
 	st = sq_stmt(q, msql);
@@ -318,20 +336,28 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 			break;
 		if ((rc = sq_col_dup(st, 1, &tones[n])))
 			break;
+		ids[n] = sqlite3_column_int64(st, 0);
 		at[n++] = sqlite3_column_int64(st, 2);
 	}
 	sq_done(st);
 	if (rc == TAME_ENOTFOUND)
 		rc = TAME_OK;
 	if (rc == TAME_OK && latest) {
+		pick = tone_ticket_pick((const char *const *)tones, at, n);
+		if (pick > 0 && !(earlier = tone_earlier(tones[pick],
+		    ids[pick])))
+			rc = TAME_ENOMEM;
+	}
+	if (rc == TAME_OK && latest) {
 		st = sq_stmt(q, tsql);
 		sq_bind_int(q, st, 1, msg_id);
-		sq_bind_text(q, st, 2, tones[tone_ticket_pick(
-		    (const char *const *)tones, at, n)]);
+		sq_bind_text(q, st, 2, tone);
+		sq_bind_text(q, st, 3, earlier);
 		rc = sq_run(q, st);
 	}
 	for (i = 0; i < n; i++)
 		free(tones[i]);
+	free(earlier);
 	return rc;
 }
 

@@ -12,18 +12,20 @@
 #include "store_sqlite.h"
 
 /* Columns appended to a ticket row (alias t) for sq_intel_ticket_text:
- * trend id and label, tone, stored flags, and what the computed flags
+ * trend id and label, tone, stored flags, what the computed flags
  * need (status, message count, waiting since, the usual wait and the
- * threshold). */
+ * threshold) and the earlier tone. */
 #define SQ_INTEL_TICKET_COLS ", t.trend_id, (SELECT coalesce(tr.label,"	\
 	" tr.auto_label, '') FROM trends tr WHERE tr.id = t.trend_id),"	\
 	" t.tone, t.flags, t.status, t.message_count,"			\
 	" coalesce(t.last_customer_at, t.created_at),"			\
 	" (SELECT v FROM intel_state WHERE k = '" STORE_WAIT_USUAL_KEY "'),"	\
-	" (SELECT v FROM intel_state WHERE k = '" STORE_WAIT_FLAG_KEY "')"
-#define SQ_INTEL_TICKET_NCOLS 9
+	" (SELECT v FROM intel_state WHERE k = '" STORE_WAIT_FLAG_KEY "'),"	\
+	" t.tone_earlier"
+#define SQ_INTEL_TICKET_NCOLS 10
 
-/* Writes ,"trend":{id,label}|null,"tone":{...}|null,"flags":[...] from
+/* Writes ,"trend":{id,label}|null,"tone":{...}|null,
+ * "tone_earlier":{...}|null,"flags":[...] from
  * the SQ_INTEL_TICKET_COLS that start at column col. */
 void sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col);
 /* Appends the ticket list conditions of tq->trend_id and tq->flags

@@ -80,6 +80,8 @@ sq_intel_ticket_text(struct jw *w, sqlite3_stmt *st, int col)
 	}
 	sq_jw_lit(w, ",\"tone\":");
 	json_col(w, st, col + 2, '{');
+	sq_jw_lit(w, ",\"tone_earlier\":");
+	json_col(w, st, col + 9, '{');
 	sq_jw_lit(w, ",\"flags\":[");
 	/* the stored ones: an array "[{...},{...}]" without its brackets */
 	if (flags && nflags > 2 && flags[0] == '[' &&

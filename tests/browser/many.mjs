@@ -6,7 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { watchedPage, signIn, waitFor, sleep, AGENT } from './lib.mjs';
+import { watchedPage, signIn, waitFor, sleep, AGENT, makeMail } from
+	'./lib.mjs';
 import { env, assertClean, rowOf, deliverAll, trendOf } from
 	'./fixture.mjs';
 
@@ -382,7 +383,29 @@ test('tone chips with their words, outlier flags, similar solved cases',
 		await chip.waitFor();
 		assert.match(await chip.getAttribute('title'),
 			/angry.*UNACCEPTABLE.*furious/);
+		// a plain "any news?" after it: the ticket's tone is that mail's
+		// (the API's tone), the angry one still shows (tone_earlier) in
+		// the row and the head until the customer calms
+		const first = (await env.tamed.api('GET', '/tickets/' + id)).ticket
+			.messages[0];
+		await env.tamed.send(makeMail({ from: 'Kai Lund <kai@example.org>',
+			subject: 'Re: Toner cartridge jammed AGAIN',
+			text: 'Any news on this?',
+			headers: { 'In-Reply-To': '<' + first.message_id + '>' } }));
+		const now = await waitFor(async () => {
+			const t = (await env.tamed.api('GET', '/tickets/' + id)).ticket;
+			return t.tone_earlier ? t : null;
+		}, { timeout: 20000, interval: 200, what: 'the earlier tone' });
+		assert.equal(now.tone_earlier.message_id, first.id);
+		assert.ok(now.tone.anger < 0.5, JSON.stringify(now.tone));
+		await page.locator('#row-' + id + ' .count:has-text("2")').waitFor();
+		assert.match(await page.locator('#row-' + id + ' .chip.tone-anger')
+			.getAttribute('title'), /angry.*UNACCEPTABLE/);
 		await page.goto(env.tamed.url + '/#/t/' + id);
+		await page.waitForSelector('.ticket-head .chip.tone-anger');
+		assert.equal(await page.locator('.msg.in').count(), 2);
+		assert.equal(await page.locator('.msg.in').nth(1).locator('.chip')
+			.count(), 0);
 		await page.waitForSelector('.msg.in .chip.tone-anger');
 		// the solved case and how it was answered
 		const similar = page.locator('.similar li:has(a[href="#/t/' + old +

@@ -1379,34 +1379,40 @@ def test_mass_reply_resumed_after_a_stop_names_its_own_sends_as_sent(
 
 
 def test_ticket_keeps_an_angry_tone_through_a_plain_follow_up(tame):
-    """The ticket's tone is read from the customer's latest messages: a
-    plain "any news?" after an angry mail leaves the ticket angry, with
-    the angry mail's words (the message itself stays calm); a thankful
-    mail after it calms the ticket. Before, the ticket showed only its
-    latest customer message's tone, and a thread of angry mails ending
-    in a plain one read as calm."""
+    """A ticket's tone is its latest customer message's; a plain "any
+    news?" after an angry mail leaves the angry one beside it
+    (tone_earlier, with its message and words), and a thankful mail
+    after it clears that. The build before showed the angry mail's tone
+    as the ticket's own, so "tone" was no longer the latest message's
+    (and the composer's register hint read the older mail)."""
     first = make_message(
         sender="Max Mad <max@example.org>", subject="Export broken",
         text="This is the THIRD time I write!!! The export is still not "
              "working and nobody answers. This is unacceptable.\n")
     tame.send_mail(first)
     tid = ticket_of(tame, "Export broken")["id"]
-    angry = wait_tone(tame, tid)["tone"]
+    t = wait_tone(tame, tid)
+    angry = t["tone"]
     heat = lambda t: max(t["anger"], t["frustration"])
     assert heat(angry) >= 0.5, angry
+    assert t["tone_earlier"] is None
     follow_up(tame, first, "Any news on this? Could you have a look at "
                            "the export please.")
     t = wait_tone(tame, tid, 2)
     plain = t["messages"][-1]["tone"]
     assert heat(plain) < 0.5 and plain["cheer"] < 0.5, plain
-    assert t["tone"] == angry, t["tone"]
+    assert t["tone"] == plain, t["tone"]
+    assert t["tone_earlier"] == dict(angry,
+                                     message_id=t["messages"][0]["id"])
     listed = [x for x in tame.tickets() if x["id"] == tid][0]
-    assert listed["tone"] == angry
+    assert listed["tone"] == plain
+    assert listed["tone_earlier"] == t["tone_earlier"]
     follow_up(tame, first, "Thank you so much, the export works "
                            "perfectly now :)")
     t = wait_tone(tame, tid, 3)
     assert t["tone"] == t["messages"][-1]["tone"], t["tone"]
     assert t["tone"]["cheer"] >= 0.5
+    assert t["tone_earlier"] is None
 
 
 def test_trend_growth_counts_a_reopened_ticket_once(tame):

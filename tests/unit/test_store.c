@@ -20,6 +20,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/store_desk.h"
+#include "store/store_intel.h"
 #include "store/store_sqlite.h"
 #include "core/util.h"
 #include "tmpdir.h"
@@ -90,15 +91,14 @@ count_sql(struct fx *f, const char *sql)
 	return n;
 }
 
+/* Bob's message on ticket tid; answers its id. */
 static int64_t
-add_ticket(struct fx *f, const char *subject, const char *text,
+add_in(struct fx *f, int64_t tid, const char *subject, const char *text,
     const char *msgid, int64_t now)
 {
 	struct message_new m;
-	int64_t tid, mid;
+	int64_t mid;
 
-	assert_int_equal(store_ticket_create(f->s, f->mbox, f->cust, subject,
-	    TICKET_NEW, 0, now, &tid), TAME_OK);
 	memset(&m, 0, sizeof(m));
 	m.ticket_id = tid;
 	m.direction = MSG_IN;
@@ -110,6 +110,18 @@ add_ticket(struct fx *f, const char *subject, const char *text,
 	m.message_id = msgid;
 	m.created_at = now;
 	assert_int_equal(store_message_add(f->s, &m, &mid), TAME_OK);
+	return mid;
+}
+
+static int64_t
+add_ticket(struct fx *f, const char *subject, const char *text,
+    const char *msgid, int64_t now)
+{
+	int64_t tid;
+
+	assert_int_equal(store_ticket_create(f->s, f->mbox, f->cust, subject,
+	    TICKET_NEW, 0, now, &tid), TAME_OK);
+	add_in(f, tid, subject, text, msgid, now);
 	return tid;
 }
 
@@ -576,6 +588,9 @@ exec_sql(struct fx *f, const char *sql)
  * for a store taken back to an older version, whose later steps run
  * again at open: notify_followers_message is left for step 17 and 19
  * to drop. */
+/* Takes step 20 back (tickets.tone_earlier). */
+#define UNDO_20 "ALTER TABLE tickets DROP COLUMN tone_earlier;"
+
 #define UNDO_19 \
 	"DROP TRIGGER notify_assignee_undelivered;" \
 	"DROP TRIGGER notify_followers_message;" \
@@ -609,7 +624,7 @@ test_upgrade_from_13(void **state)
 	f->s = NULL;
 
 	/* back to the shape of version 13 */
-	exec_sql(f, UNDO_19 "DROP INDEX tickets_wait_active;"
+	exec_sql(f, UNDO_20 UNDO_19 "DROP INDEX tickets_wait_active;"
 	    "DROP INDEX tickets_prio_active;"
 	    "CREATE INDEX tickets_wait_active ON tickets("
 	    " coalesce(last_customer_at, created_at), id)"
@@ -707,7 +722,7 @@ test_upgrade_to_search_words(void **state)
 	assert_int_equal(count_sql(f, "SELECT count(*) FROM fts_pending"), 1);
 
 	/* back to the index of version 17 */
-	exec_sql(f, UNDO_19 "DROP TABLE messages_fts;"
+	exec_sql(f, UNDO_20 UNDO_19 "DROP TABLE messages_fts;"
 	    "CREATE VIRTUAL TABLE messages_fts USING fts5("
 	    " subject, text, content='messages', content_rowid='id',"
 	    " tokenize='unicode61 remove_diacritics 2');"
@@ -731,6 +746,38 @@ test_upgrade_to_search_words(void **state)
 	/* each message is in the index once */
 	assert_int_equal(count_sql(f, "SELECT count(*) FROM messages_fts"
 	    " WHERE messages_fts MATCH 'again'"), 1);
+}
+
+/* A store of schema 19 showed an earlier heated message's tone as its
+ * ticket's own: at open the ticket's tone is its latest customer
+ * message's again, and tone_earlier is there to keep the earlier one. */
+static void
+test_upgrade_to_tone_earlier(void **state)
+{
+	struct fx *f = *state;
+	int64_t tid, m1, m2;
+
+	tid = add_ticket(f, "Broken", "This is unacceptable", NULL, 100);
+	m1 = count_sql(f, "SELECT max(id) FROM messages");
+	m2 = add_in(f, tid, "Re: Broken", "Any news?", NULL, 200);
+	assert_int_equal(store_intel_message_tone(f->s, m1, "{\"anger\":0.9}",
+	    3, 0), TAME_OK);
+	assert_int_equal(store_intel_message_tone(f->s, m2, "{\"anger\":0.1}",
+	    2, 0), TAME_OK);
+	assert_int_equal(count_sql(f, "SELECT tone = '{\"anger\":0.1}' AND"
+	    " json_extract(tone_earlier, '$.message_id') = (SELECT min(id)"
+	    " FROM messages) FROM tickets"), 1);
+	store_close(f->s);
+	f->s = NULL;
+
+	/* as the build of schema 19 left it */
+	exec_sql(f, UNDO_20 "UPDATE tickets SET tone = '{\"anger\":0.9}';"
+	    "PRAGMA user_version = 19;");
+	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
+	assert_int_equal(count_sql(f, "PRAGMA user_version"),
+	    migrations_latest());
+	assert_int_equal(count_sql(f, "SELECT tone = '{\"anger\":0.1}' AND"
+	    " tone_earlier IS NULL FROM tickets"), 1);
 }
 
 /* A read transaction sees one snapshot; a write inside it (a bug of
@@ -1151,6 +1198,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_13, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_to_tone_earlier,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_transaction, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
