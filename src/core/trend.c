@@ -37,6 +37,7 @@ trend_index_new(const struct trend_params *p)
 	ix->ts_free = NIL;
 	ix->tr_free = NIL;
 	ix->t0 = -1;
+	ix->compact_at = TREND_COMPACT_MIN;
 	return ix;
 }
 

@@ -25,6 +25,10 @@
  * Memory: a fixed slot per open ticket (id, trend, list links, up to
  * TREND_TICKET_TERMS term ids), centroids truncated to their most
  * frequent terms, a dictionary of terms. trend_index_bytes() reports it.
+ * The dictionary keeps the terms of open tickets and those more than
+ * one ticket carried; a term seen once, in a ticket since solved, goes
+ * (trend_compact), so memory follows the open tickets and the
+ * vocabulary, not every word ever written.
  *
  * Threads: nothing here locks. The caller holds one mutex around every
  * call: the ingest writer calls trend_place() / trend_remove(), HTTP
@@ -192,5 +196,19 @@ size_t trend_index_tickets(const struct trend_index *ix);
 size_t trend_index_trends(const struct trend_index *ix);
 /* Bytes the index holds (its allocations, without malloc's overhead). */
 size_t trend_index_bytes(const struct trend_index *ix);
+/* Terms in the dictionary; the df of term s (the tickets placed that
+ * carried it), 0 when the dictionary has it not. */
+size_t trend_index_terms(const struct trend_index *ix);
+uint32_t trend_term_df(const struct trend_index *ix, const char *s);
+
+/* Drops the terms that no open ticket carries and that only one ticket
+ * ever did: most of a varied vocabulary, each a few dozen bytes. One
+ * that comes again counts from df 1, not 2: its idf moves by log 1.5,
+ * on a term that rare. trend_place() does this by itself when the
+ * dictionary has doubled since the last time and a quarter of it can
+ * go; this does it now, whatever goes. What the index answers for the
+ * tickets it holds stays the same. *dropped (may be NULL) gets how many
+ * terms went. TAME_ENOMEM, and then nothing changed. */
+enum tame_err trend_compact(struct trend_index *ix, size_t *dropped);
 
 #endif

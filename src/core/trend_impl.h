@@ -12,7 +12,10 @@
  * many of its open tickets carry it (kept sorted by term, at most
  * TREND_CENTROID_MAX terms). Each term of the dictionary has the list of
  * trends whose centroid holds it: the inverted index that gives the
- * candidates for a new ticket.
+ * candidates for a new ticket. The dictionary lets go, now and then, of
+ * the terms only one ticket ever carried that no open ticket keeps
+ * (trend_dict.c, compact()), so it does not grow with every word ever
+ * written; ids are renumbered in their order then.
  */
 #ifndef TAME_TREND_IMPL_H
 #define TAME_TREND_IMPL_H
@@ -28,6 +31,10 @@
 #define TREND_TICKET_TERMS 12
 /* Terms kept per centroid; the tail of a big trend is words seen once. */
 #define TREND_CENTROID_MAX 64
+
+/* Terms of the dictionary before it is first compacted (about 1 MB
+ * with their hash and strings); then each time it has doubled. */
+#define TREND_COMPACT_MIN 16384
 
 /* Open-addressing map from a 64-bit key to a 32-bit value (linear
  * probing, backward-shift deletion). */
@@ -119,6 +126,7 @@ struct trend_index {
 	uint32_t tmask;
 	struct buf strs;
 	uint64_t ndocs;         /* tickets ever placed */
+	uint32_t compact_at;    /* nterms for the next trend_dict_tend() */
 	/* tickets */
 	struct tslot *ts;
 	uint32_t nts, cts, ts_free; /* free list through .next */
@@ -163,6 +171,10 @@ double trend_idf(const struct trend_index *ix, uint32_t term);
 double trend_w(const struct trend_index *ix, uint32_t term);
 enum tame_err trend_post_add(struct term_ent *e, uint32_t t);
 void trend_post_del(struct term_ent *e, uint32_t t);
+/* Compacts the dictionary (trend_compact) when it has grown to
+ * compact_at terms, if enough of it can go, and sets the next mark.
+ * Term ids change: call it with none held outside the index. */
+void trend_dict_tend(struct trend_index *ix);
 
 /* trend.c, used by trend_place.c and trend_query.c */
 uint32_t trend_slot_of(const struct trend_index *ix, uint32_t id);

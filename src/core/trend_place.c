@@ -379,6 +379,7 @@ trend_place(struct trend_index *ix, int64_t ticket,
 	    (rc = merge_near(ix, t)))
 		return rc;
 	*trend = ix->tr[ix->ts[s].trend].id;
+	trend_dict_tend(ix);
 	return TAME_OK;
 fail:
 	if (ix->ts[s].trend == NIL) {

@@ -39,6 +39,10 @@
  * Not lower: it holds the store's write lock while it writes, and a
  * starved lock holder would stall the SMTP writer. */
 #define INTEL_NICE 5
+/* Words of the vocabulary before it is first pruned (a quarter of a MB),
+ * then each time it has doubled: each pruning reads the whole map, so
+ * it costs a few steps per word added. */
+#define VOCAB_PRUNE_MIN 16384
 
 static pthread_mutex_t the_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct intel *the_intel;
@@ -215,17 +219,41 @@ key_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+vocab_open(void *arg, int64_t tid)
+{
+	struct intel *in = arg;
+
+	return trend_of(in->ix, tid) != 0;
+}
+
+/* Under mu. Lets the vocabulary go of the words one solved ticket alone
+ * used, once it has doubled since the last time (see intel_df_prune):
+ * without this it holds every word ever written until a restart. The
+ * tickets counted stay counted (vocab_docs): the idf of the words kept
+ * is unchanged. */
+static void
+vocab_tend(struct intel *in)
+{
+	if (in->vocab.n < VOCAB_PRUNE_MIN || in->vocab.n < in->vocab_prune_at)
+		return;
+	(void)intel_df_prune(&in->vocab, vocab_open, in, NULL);
+	in->vocab_prune_at = 2 * in->vocab.n;
+}
+
 /* Under mu. See intel_impl.h. */
 enum tame_err
-intel_vocab_add(struct intel *in, const struct place_in *p)
+intel_vocab_add(struct intel *in, const struct place_in *p, int64_t tid)
 {
 	const struct text_doc *d[2] = { &p->subj, &p->body };
-	int64_t *k, df;
+	int64_t *k;
 	size_t n = 0, i, j, cap = p->subj.ntok + p->body.ntok;
 	enum tame_err rc = TAME_OK;
 
 	if (cap == 0)
 		return TAME_OK;
+	/* before this ticket's words are in: it is not placed yet */
+	vocab_tend(in);
 	if (!(k = malloc(cap * sizeof(*k))))
 		return TAME_ENOMEM;
 	for (j = 0; j < 2; j++)
@@ -238,9 +266,7 @@ intel_vocab_add(struct intel *in, const struct place_in *p)
 	for (i = 0; i < n && !rc; i++) {
 		if (i && k[i] == k[i - 1])
 			continue;
-		if (!intel_map_get(&in->vocab, k[i], &df))
-			df = 0;
-		rc = intel_map_put(&in->vocab, k[i], df + 1);
+		rc = intel_df_count(&in->vocab, k[i], tid);
 	}
 	in->vocab_docs++;
 	free(k);
@@ -255,9 +281,7 @@ intel_df(struct intel *in, const char *const *stems, size_t n, int64_t *df,
 
 	pthread_mutex_lock(&in->mu);
 	for (i = 0; i < n; i++)
-		if (!intel_map_get(&in->vocab, intel_stem_key(stems[i]),
-		    &df[i]))
-			df[i] = 0;
+		df[i] = intel_df_get(&in->vocab, intel_stem_key(stems[i]));
 	*ndocs = in->vocab_docs;
 	pthread_mutex_unlock(&in->mu);
 	return TAME_OK;
@@ -273,7 +297,7 @@ intel_place(struct intel *in, const struct store_intel_ticket *t,
 	enum tame_err rc;
 
 	*cur = 0;
-	if ((rc = intel_vocab_add(in, p)))
+	if ((rc = intel_vocab_add(in, p, t->id)))
 		return rc;
 	if ((rc = trend_place(in->ix, t->id, &p->in, t->created_at, &x)) ||
 	    !x)

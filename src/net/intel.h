@@ -73,7 +73,9 @@ enum tame_err intel_trend(struct intel *in, struct store *s, int64_t id,
 
 /* How many of the tickets this process has read (the open ones at
  * start, every new one since; *ndocs of them) use each of the stems
- * stems[0..n): df[i]. For weighing words by how telling they are. */
+ * stems[0..n): df[i]. For weighing words by how telling they are. A
+ * word of one ticket alone is forgotten some time after that ticket is
+ * solved, as a restart forgets it: its df starts again from 0. */
 enum tame_err intel_df(struct intel *in, const char *const *stems, size_t n,
     int64_t *df, int64_t *ndocs);
 

@@ -42,8 +42,10 @@ struct intel {
 	struct intel_map rec;
 	uint32_t *dirty;          /* index trends whose label to write */
 	size_t ndirty, cdirty;
-	struct intel_map vocab;   /* intel_stem_key(stem) -> tickets using it */
+	struct intel_map vocab;   /* intel_stem_key(stem) -> tickets using it
+	                           * (intel_df_count) */
 	int64_t vocab_docs;       /* tickets counted in vocab */
+	size_t vocab_prune_at;    /* vocab.n that prunes it next */
 
 	/* the thread's own */
 	struct store *store;
@@ -80,9 +82,11 @@ void intel_place_in_free(struct place_in *p);
  * into p). Uses the thread's text pipeline: the thread's own. */
 enum tame_err intel_analyse(struct intel *in,
     const struct store_intel_ticket *t, struct place_in *p);
-/* Under mu. Counts the distinct content stems of p's ticket in the
- * vocabulary of intel_df. */
-enum tame_err intel_vocab_add(struct intel *in, const struct place_in *p);
+/* Under mu. Counts the distinct content stems of p's ticket (id tid)
+ * in the vocabulary of intel_df, which lets go now and then of the
+ * words of a single ticket no longer in the index. */
+enum tame_err intel_vocab_add(struct intel *in, const struct place_in *p,
+    int64_t tid);
 /* Under mu. Places ticket t (read into p) and counts its words; an
  * agent's earlier placement into a trend that still lives is restored.
  * *cur gets its trend (0: none). */

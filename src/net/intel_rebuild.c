@@ -207,7 +207,7 @@ intel_rebuild(struct intel *in)
 				break;
 			x = 0;
 			pthread_mutex_lock(&in->mu);
-			if (!(rc = intel_vocab_add(in, &p)))
+			if (!(rc = intel_vocab_add(in, &p, t[i].id)))
 				rc = trend_place(in->ix, t[i].id, &p.in,
 				    t[i].created_at, &x);
 			cur = x ? trend_of(in->ix, t[i].id) : 0;

@@ -396,3 +396,53 @@ intel_map_free(struct intel_map *m)
 	free(m->val);
 	memset(m, 0, sizeof(*m));
 }
+
+/* ---- document frequencies ---- */
+
+enum tame_err
+intel_df_count(struct intel_map *m, int64_t key, int64_t doc)
+{
+	int64_t v;
+
+	if (!intel_map_get(m, key, &v))
+		return intel_map_put(m, key, doc > 0 ? -doc : 1);
+	return intel_map_put(m, key, (v < 0 ? 1 : v) + 1);
+}
+
+int64_t
+intel_df_get(const struct intel_map *m, int64_t key)
+{
+	int64_t v;
+
+	if (!intel_map_get(m, key, &v))
+		return 0;
+	return v < 0 ? 1 : v;
+}
+
+enum tame_err
+intel_df_prune(struct intel_map *m, int (*open)(void *arg, int64_t doc),
+    void *arg, size_t *dropped)
+{
+	struct intel_map g = { 0 };
+	size_t i, d = 0;
+	int64_t v;
+
+	for (i = 0; m->mask && i <= m->mask; i++) {
+		if (!m->key[i])
+			continue;
+		v = m->val[i];
+		if (v == 1 || (v < 0 && !open(arg, -v))) {
+			d++;
+			continue;
+		}
+		if (intel_map_put(&g, m->key[i], v)) {
+			intel_map_free(&g);
+			return TAME_ENOMEM;
+		}
+	}
+	intel_map_free(m);
+	*m = g;
+	if (dropped)
+		*dropped = d;
+	return TAME_OK;
+}

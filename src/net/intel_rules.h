@@ -2,7 +2,8 @@
  * intel_rules.h - the pure rules of the queue intelligence that tamed
  * applies around the core modules (text.h, tone.h, trend.h): outlier
  * flags and their reasons, the telling words and similarity score of
- * "similar cases", and a small id map. No I/O, no locks:
+ * "similar cases", a small id map and the document frequencies kept in
+ * one. No I/O, no locks:
  * tests/unit/test_intel.c calls them directly.
  */
 #ifndef TAME_INTEL_RULES_H
@@ -95,5 +96,24 @@ enum tame_err intel_map_put(struct intel_map *m, int64_t key, int64_t val);
 void intel_map_del(struct intel_map *m, int64_t key);
 void intel_map_free(struct intel_map *m);
 /* Iteration: slot i (0 <= i <= mask) holds an entry when key[i] != 0. */
+
+/* ---- document frequencies ---- */
+
+/* An intel_map from a stem key to how many documents use the stem. A
+ * stem one document alone uses keeps that document's id (stored as its
+ * negative), so that intel_df_prune() can tell whether the document is
+ * still open: most words of a varied vocabulary are such. */
+/* Counts document doc (an id > 0; 0 when unknown) as using key. */
+enum tame_err intel_df_count(struct intel_map *m, int64_t key, int64_t doc);
+/* The documents counted as using key, 0 when none. */
+int64_t intel_df_get(const struct intel_map *m, int64_t key);
+/* Rebuilds m without the keys of a single document for which
+ * open(arg, doc) answers 0 (or that is unknown): the word of one solved
+ * ticket is forgotten, as a restart forgets it, and should it come
+ * again it counts from 1. *dropped (may be NULL) gets how many went;
+ * the new map is sized for what is left. TAME_ENOMEM, and then m is
+ * unchanged. */
+enum tame_err intel_df_prune(struct intel_map *m,
+    int (*open)(void *arg, int64_t doc), void *arg, size_t *dropped);
 
 #endif

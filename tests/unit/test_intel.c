@@ -273,6 +273,50 @@ test_map(void **state)
 	assert_int_equal(intel_map_get(&m, 1024, &v), 0);
 }
 
+/* Documents 1..3 are open, the others solved. */
+static int
+open_doc(void *arg, int64_t doc)
+{
+	return doc >= 1 && doc <= 3;
+}
+
+/* Document frequencies: a word of one solved ticket goes at a pruning,
+ * a word of an open ticket or of two tickets stays, counts unchanged. */
+static void
+test_df_prune(void **state)
+{
+	struct intel_map m = { 0 };
+	size_t dropped, k;
+	int64_t i;
+
+	for (i = 1; i <= 3000; i++)
+		assert_int_equal(intel_df_count(&m, 100 + i, i), TAME_OK);
+	/* a word of tickets 1000 and 1001, one of an unknown ticket */
+	assert_int_equal(intel_df_count(&m, 100 + 1000, 1001), TAME_OK);
+	assert_int_equal(intel_df_count(&m, 7, 0), TAME_OK);
+	assert_int_equal(intel_df_get(&m, 101), 1);
+	assert_int_equal(intel_df_get(&m, 1100), 2);
+	assert_int_equal(intel_df_get(&m, 7), 1);
+	assert_int_equal(intel_df_get(&m, 5), 0);
+	k = m.mask;
+	assert_int_equal(intel_df_prune(&m, open_doc, NULL, &dropped),
+	    TAME_OK);
+	assert_int_equal(dropped, 3000 - 3);
+	assert_int_equal(m.n, 4);
+	assert_true(m.mask < k);
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(intel_df_get(&m, 100 + i), 1);
+	assert_int_equal(intel_df_get(&m, 104), 0);
+	assert_int_equal(intel_df_get(&m, 1100), 2);
+	assert_int_equal(intel_df_get(&m, 7), 0);
+	/* a word that comes again counts from 1, and on */
+	assert_int_equal(intel_df_count(&m, 104, 9), TAME_OK);
+	assert_int_equal(intel_df_count(&m, 101, 9), TAME_OK);
+	assert_int_equal(intel_df_get(&m, 104), 1);
+	assert_int_equal(intel_df_get(&m, 101), 2);
+	intel_map_free(&m);
+}
+
 int
 main(void)
 {
@@ -285,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_pick_by_idf),
 		cmocka_unit_test(test_similarity_share_of_weight),
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_df_prune),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

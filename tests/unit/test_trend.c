@@ -1,12 +1,14 @@
 /*
  * test_trend.c - the trend index of core/trend*.c: grouping of similar
- * tickets, removal, and that agents' renames, merges, splits and moves
- * are kept by the automatic grouping.
+ * tickets, removal, that agents' renames, merges, splits and moves are
+ * kept by the automatic grouping, and that compacting the dictionary
+ * changes none of it.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -505,6 +507,253 @@ test_bad_arguments(void **state)
 	trend_index_free(ix);
 }
 
+/* ---- the dictionary's compaction: two indexes are given the same
+ * tickets and the same agents' decisions, one is compacted, and both
+ * must answer alike for every open ticket and trend, before and after
+ * more tickets come; the terms dropped are the words of solved tickets
+ * nobody else wrote, and only those. */
+
+/* Places ticket (text s, at minute min) in a and in b, where it must
+ * land in the same trend. */
+static void
+place2(struct trend_index *a, struct trend_index *b, int64_t ticket,
+    const char *s, int min)
+{
+	assert_int_equal(place(b, ticket, s, min), place(a, ticket, s, min));
+}
+
+/* The stem the index keeps for word w. */
+static void
+stem_of(const char *w, char *out, size_t size)
+{
+	struct text_doc d;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, w, strlen(w), 1, &d), TAME_OK);
+	assert_true(d.nterm >= 1);
+	snprintf(out, size, "%s", text_doc_term(&d, 0));
+	text_doc_free(&d);
+}
+
+/* A made-up word, the n-th: nobody else writes it. */
+static void
+made_up(unsigned n, char *out, size_t size)
+{
+	static const char cons[] = "bdfgklmnprstvz", vow[] = "aiou";
+	size_t k = 0;
+
+	out[k++] = 'q';
+	do {
+		out[k++] = cons[n % 14];
+		out[k++] = vow[(n / 14) % 4];
+		n /= 56;
+	} while (n && k + 3 < size);
+	out[k++] = 'x';
+	out[k] = '\0';
+}
+
+/* A ticket of made-up words n..n+5 around everyday ones. */
+static void
+odd_text(unsigned n, char *out, size_t size)
+{
+	char w[6][32];
+	int i;
+
+	for (i = 0; i < 6; i++)
+		made_up(n + (unsigned)i, w[i], sizeof(w[i]));
+	snprintf(out, size, "my %s and %s %s stopped, the %s %s %s", w[0],
+	    w[1], w[2], w[3], w[4], w[5]);
+}
+
+static const char *pin[] = {
+	"My card PIN is blocked after three tries",
+	"PIN blocked, how do I unblock my card PIN",
+	"unblock PIN please, it is blocked",
+};
+
+/* Both indexes answer alike: every trend listed, with its words, label,
+ * samples and representative, the trends like it, and the trend of
+ * each ticket in tickets[0..n). */
+static void
+same_answers(const struct trend_index *a, const struct trend_index *b,
+    const int64_t *tickets, size_t n, int min)
+{
+	struct trend_info *la = NULL, *lb = NULL;
+	uint32_t ida[8], idb[8];
+	double sa[8], sb[8];
+	size_t na, nb, i, k, ka, kb;
+	int64_t now = T0 + min * 60000LL;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(trend_of(a, tickets[i]), trend_of(b,
+		    tickets[i]));
+	assert_int_equal(trend_list(a, 1, 1000, now, &la, &na), TAME_OK);
+	assert_int_equal(trend_list(b, 1, 1000, now, &lb, &nb), TAME_OK);
+	assert_int_equal(na, nb);
+	assert_true(na > 0);
+	for (i = 0; i < na; i++) {
+		assert_int_equal(la[i].id, lb[i].id);
+		assert_int_equal(la[i].open, lb[i].open);
+		assert_string_equal(la[i].label, lb[i].label);
+		for (k = 0; k < TREND_WORDS; k++)
+			assert_string_equal(la[i].words[k], lb[i].words[k]);
+		assert_int_equal(la[i].rep_ticket, lb[i].rep_ticket);
+		assert_int_equal(la[i].nsample, lb[i].nsample);
+		assert_memory_equal(la[i].sample, lb[i].sample,
+		    la[i].nsample * sizeof(la[i].sample[0]));
+		ka = trend_similar(a, la[i].id, 8, ida, sa);
+		kb = trend_similar(b, lb[i].id, 8, idb, sb);
+		assert_int_equal(ka, kb);
+		for (k = 0; k < ka; k++) {
+			assert_int_equal(ida[k], idb[k]);
+			assert_true(sa[k] == sb[k]);
+		}
+	}
+	free(la);
+	free(lb);
+}
+
+/* Tickets of three problems, with agents' decisions, beside tickets of
+ * made-up words that are solved; one index compacted, one not. */
+static void
+test_compact_answers_alike(void **state)
+{
+	struct trend_index *a = trend_index_new(NULL);
+	struct trend_index *b = trend_index_new(NULL);
+	int64_t open[64], split_out[] = { 103 }, t;
+	char txt[256], w[32], s[32];
+	uint32_t ct, rt, pt, nt;
+	size_t n = 0, i, dropped, before;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < 6; i++) {
+		place2(a, b, (int64_t)i + 1, card[i], (int)i);
+		open[n++] = (int64_t)i + 1;
+		/* between them, tickets of words nobody writes again */
+		odd_text((unsigned)i * 10, txt, sizeof(txt));
+		place2(a, b, (int64_t)i + 1001, txt, (int)i);
+	}
+	for (i = 0; i < 4; i++) {
+		place2(a, b, (int64_t)i + 101, rate[i], (int)i + 10);
+		open[n++] = (int64_t)i + 101;
+	}
+	for (i = 0; i < 3; i++) {
+		place2(a, b, (int64_t)i + 201, pin[i], (int)i + 20);
+		open[n++] = (int64_t)i + 201;
+	}
+	/* one made-up ticket stays open: its words must stay */
+	odd_text(500, txt, sizeof(txt));
+	place2(a, b, 300, txt, 25);
+	open[n++] = 300;
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(trend_remove(a, (int64_t)i + 1001), TAME_OK);
+		assert_int_equal(trend_remove(b, (int64_t)i + 1001), TAME_OK);
+	}
+	/* agents: a name, a split, a ticket moved out, a merge */
+	ct = trend_of(a, 1);
+	rt = trend_of(a, 101);
+	pt = trend_of(a, 201);
+	assert_true(ct && rt && pt && ct != rt && ct != pt);
+	assert_int_equal(trend_rename(a, ct, "Cards late"), TAME_OK);
+	assert_int_equal(trend_rename(b, ct, "Cards late"), TAME_OK);
+	assert_int_equal(trend_split(a, rt, split_out, 1, &nt), TAME_OK);
+	assert_int_equal(trend_split(b, rt, split_out, 1, &nt), TAME_OK);
+	assert_int_equal(trend_move_out(a, 6, 0, NULL), TAME_OK);
+	assert_int_equal(trend_move_out(b, 6, 0, NULL), TAME_OK);
+	assert_int_equal(trend_merge(a, ct, pt), TAME_OK);
+	assert_int_equal(trend_merge(b, ct, pt), TAME_OK);
+	same_answers(a, b, open, n, 30);
+
+	before = trend_index_terms(b);
+	assert_int_equal(trend_compact(b, &dropped), TAME_OK);
+	/* the six solved tickets' own words, and nothing else */
+	assert_true(dropped >= 6 * 6);
+	assert_int_equal(trend_index_terms(b), before - dropped);
+	assert_int_equal(trend_index_terms(a), before);
+	for (i = 0; i < 60; i++) {
+		made_up((unsigned)i, w, sizeof(w));
+		stem_of(w, s, sizeof(s));
+		assert_int_equal(trend_term_df(a, s), i % 10 < 6 ? 1 : 0);
+		assert_int_equal(trend_term_df(b, s), 0);
+	}
+	for (i = 500; i < 506; i++) {
+		made_up((unsigned)i, w, sizeof(w));
+		stem_of(w, s, sizeof(s));
+		assert_int_equal(trend_term_df(b, s), 1);
+	}
+	stem_of("arrived", s, sizeof(s));
+	assert_true(trend_term_df(b, s) >= 5);
+	assert_int_equal(trend_term_df(b, s), trend_term_df(a, s));
+	assert_int_equal(trend_term_df(b, "card"), trend_term_df(a, "card"));
+	same_answers(a, b, open, n, 30);
+
+	/* a second time finds nothing more to drop */
+	assert_int_equal(trend_compact(b, &dropped), TAME_OK);
+	assert_int_equal(dropped, 0);
+
+	/* more tickets: placed alike, refinement and merging included;
+	 * the pinned, the moved out and the split stay where agents put
+	 * them in both */
+	for (i = 0; i < 12; i++) {
+		t = (int64_t)i + 401;
+		place2(a, b, t, i % 3 == 0 ? card[i % 6] : i % 3 == 1 ?
+		    rate[i % 4] : pin[i % 3], 40 + (int)i);
+		open[n++] = t;
+	}
+	place2(a, b, 500, "a question about my postal address", 60);
+	open[n++] = 500;
+	same_answers(a, b, open, n, 61);
+	assert_int_not_equal(trend_of(b, 6), trend_of(b, 1));
+	assert_int_not_equal(trend_of(b, 103), trend_of(b, 101));
+
+	/* a dropped word that comes again counts from 1 */
+	made_up(0, w, sizeof(w));
+	stem_of(w, s, sizeof(s));
+	snprintf(txt, sizeof(txt), "the %s broke", w);
+	place(a, 600, txt, 70);
+	place(b, 600, txt, 70);
+	assert_int_equal(trend_term_df(a, s), 2);
+	assert_int_equal(trend_term_df(b, s), 1);
+	trend_index_free(a);
+	trend_index_free(b);
+}
+
+/* Placement compacts by itself: thousands of solved tickets of words
+ * nobody writes again leave a dictionary of bounded size, and what the
+ * open tickets hold stays. */
+static void
+test_compact_by_itself(void **state)
+{
+	struct trend_index *ix = trend_index_new(NULL);
+	struct trend_info ti;
+	char txt[256], w[32], s[32];
+	size_t most = 0, i;
+
+	assert_non_null(ix);
+	for (i = 0; i < 4; i++)
+		place(ix, (int64_t)i + 1, card[i], (int)i);
+	for (i = 0; i < 6000; i++) {
+		odd_text((unsigned)i * 6 + 1000, txt, sizeof(txt));
+		place(ix, (int64_t)i + 100, txt, 10 + (int)i / 10);
+		assert_int_equal(trend_remove(ix, (int64_t)i + 100), TAME_OK);
+		if (trend_index_terms(ix) > most)
+			most = trend_index_terms(ix);
+	}
+	/* 36,000 words went by; the dictionary is compacted at 16,384 */
+	assert_true(most < 16384);
+	made_up(1000, w, sizeof(w));
+	stem_of(w, s, sizeof(s));
+	assert_int_equal(trend_term_df(ix, s), 0);
+	assert_int_equal(trend_term_df(ix, "card"), 4);
+	assert_int_equal(trend_get(ix, trend_of(ix, 1), T0 + 700 * 60000LL,
+	    &ti), TAME_OK);
+	assert_int_equal(ti.open, 4);
+	assert_true(strstr(ti.label, "card") != NULL ||
+	    strstr(ti.label, "arrived") != NULL);
+	trend_index_free(ix);
+}
+
 int
 main(void)
 {
@@ -523,6 +772,8 @@ main(void)
 		cmocka_unit_test(test_rename_kept),
 		cmocka_unit_test(test_empty_and_big),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_compact_answers_alike),
+		cmocka_unit_test(test_compact_by_itself),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
