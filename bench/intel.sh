@@ -24,7 +24,7 @@ PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$W"; }
 trap cleanup EXIT INT TERM
 
-free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { $PY bench/free_port.py; }
 start_tamed() { # DATA [ENV=VAL] -> sets TPID HTTP SMTP
 	HTTP=$(free_port); SMTP=$(free_port)
 	env ${2:-TAME_INTEL=on} "$B/tamed" --data "$1" --http 127.0.0.1:$HTTP \

@@ -57,7 +57,7 @@ want() {
 	case ",$ONLY," in *",$1,"*) return 0 ;; esac
 	return 1
 }
-free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { $PY bench/free_port.py; }
 # Runs a command with its output shown and recorded; its exit status in RC.
 part() { { "$@" 2>&1; echo $? > "$W/rc"; } | tee -a "$OUT"; RC=$(cat "$W/rc"); }
 # The messages stored in data directory $1.

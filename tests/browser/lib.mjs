@@ -22,15 +22,39 @@ export const AGENT = { email: 'grace@example.com', name: 'Grace Hopper',
 	password: 'another long password' };
 export const MAILBOX = 'support@example.com';
 
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
+// A port nobody listens on, for a server started later. It is taken
+// below the kernel's ephemeral range: a port from that range, free when
+// asked, can be some client connection's source port by the time the
+// server binds it ("Address already in use").
+function portFloor() {
+	try {
+		return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range',
+			'utf8').split(/\s+/)[0]) || 32768;
+	} catch {
+		return 32768;
+	}
+}
+
+const given = new Set();
+
+export async function freePort() {
+	const top = Math.min(portFloor(), 65536);
+	for (;;) {
+		const want = top > 16000 ?
+			15000 + Math.floor(Math.random() * (top - 15000)) : 0;
+		const port = await new Promise((resolve) => {
+			const s = net.createServer();
+			s.on('error', () => resolve(null));
+			s.listen(want, '127.0.0.1', () => {
+				const { port } = s.address();
+				s.close(() => resolve(port));
+			});
 		});
-	});
+		if (port !== null && !given.has(port)) {
+			given.add(port);
+			return port;
+		}
+	}
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -18,6 +18,7 @@ import email.utils
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -60,14 +61,30 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 _GIVEN_PORTS = set()
 
 
+def _port_floor():
+    """The lowest port the kernel hands out to outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nobody listens on right now and that
-    this run has not handed out before: two calls in a row may otherwise
-    get the same port back from the kernel (one tamed once got it for
-    both --http and --lmtp)."""
+    this run has not handed out before (two calls in a row may otherwise
+    get the same one). It is taken below the kernel's ephemeral range:
+    a port from that range, free when asked, was once the source port of
+    some client's connection by the time tamed bound it ("Address
+    already in use")."""
+    top = min(_port_floor(), 65536)
     while True:
+        port = random.randrange(15000, top) if top > 16000 else 0
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
             port = s.getsockname()[1]
         if port not in _GIVEN_PORTS:
             _GIVEN_PORTS.add(port)
