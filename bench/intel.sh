@@ -24,9 +24,9 @@ PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$W"; }
 trap cleanup EXIT INT TERM
 
-free_port() { $PY bench/free_port.py; }
+free_port() { $PY bench/free_port.py "$@"; }
 start_tamed() { # DATA [ENV=VAL] -> sets TPID HTTP SMTP
-	HTTP=$(free_port); SMTP=$(free_port)
+	HTTP=$(free_port); SMTP=$(free_port "$HTTP")
 	env ${2:-TAME_INTEL=on} "$B/tamed" --data "$1" --http 127.0.0.1:$HTTP \
 	    --smtp 127.0.0.1:$SMTP 2>"$1/tamed.log" &
 	TPID=$!; PIDS="$PIDS $TPID"

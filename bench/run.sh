@@ -57,7 +57,7 @@ want() {
 	case ",$ONLY," in *",$1,"*) return 0 ;; esac
 	return 1
 }
-free_port() { $PY bench/free_port.py; }
+free_port() { $PY bench/free_port.py "$@"; }
 # Runs a command with its output shown and recorded; its exit status in RC.
 part() { { "$@" 2>&1; echo $? > "$W/rc"; } | tee -a "$OUT"; RC=$(cat "$W/rc"); }
 # The messages stored in data directory $1.
@@ -81,7 +81,7 @@ if want smtp || want intel; then
 fi
 
 launch_tamed() { # DATA -> sets TPID HTTP SMTP (kept when PORTS_SET=1)
-	[ "${PORTS_SET:-0}" = 1 ] || { HTTP=$(free_port); SMTP=$(free_port); }
+	[ "${PORTS_SET:-0}" = 1 ] || { HTTP=$(free_port); SMTP=$(free_port "$HTTP"); }
 	"$B/tamed" --data "$1" --http 127.0.0.1:$HTTP --smtp 127.0.0.1:$SMTP 2>"$1/tamed.log" &
 	TPID=$!; PIDS="$PIDS $TPID"
 }
@@ -241,7 +241,7 @@ if want store; then
 	# asking every 2 ms: wait_healthy runs curl, about 26 ms a try here,
 	# which made the figure step by 36 ms and took CPU from the start it
 	# timed, so it only confirms once the poller has seen the answer
-	HTTP=$(free_port); SMTP=$(free_port); PORTS_SET=1
+	HTTP=$(free_port); SMTP=$(free_port "$HTTP"); PORTS_SET=1
 	$PY - "$HTTP" > "$W/ready.txt" <<'PYEOF' &
 import http.client, sys, time
 port, end = int(sys.argv[1]), time.time() + 60

@@ -139,9 +139,10 @@ const char *tone_register_name(enum tone_register reg);
  * 0 (none) unless the latest is neither heated nor cheerful; then the
  * most heated (angry, frustrated, or abusive) of the ones before it
  * written at most TONE_CARRY_MS earlier and after the last cheerful
- * one, when there is one. So "Any news?" and "Hello??" after an angry
- * mail keep the ticket showing angry for three days, and "Thanks, it
- * works now" calms it. Returns the index into tones.
+ * one, when there is one. So "Any news?" and "Hello??" written within
+ * three days of an angry mail keep the ticket showing angry (until the
+ * customer writes again), and "Thanks, it works now" calms it. Returns
+ * the index into tones.
  */
 size_t tone_ticket_pick(const char *const *tones, const long long *at,
     size_t n);

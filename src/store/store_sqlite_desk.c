@@ -20,6 +20,7 @@
 #include "store_desk.h"
 #include "store_sqlite.h"
 #include "store_sqlite_desk.h"
+#include "store_sqlite_intel.h"
 #include "store_sqlite_settings.h"
 
 /* Saved replies in one list answer; a team's library is far smaller. */
@@ -314,6 +315,7 @@ merge(struct store *s, int64_t from, int64_t into, int64_t now)
 		" WHERE id = ?1 AND last_customer_at = 0",
 		/* The source: closed, empty, pointing at the target. */
 		"UPDATE tickets SET merged_into = ?1, message_count = 0,"
+		" tone = NULL, tone_earlier = NULL,"
 		" closed_at = CASE WHEN status = 4 THEN closed_at ELSE ?3 END,"
 		" status = 4, updated_at = ?3 WHERE id = ?2",
 	};
@@ -343,6 +345,8 @@ merge(struct store *s, int64_t from, int64_t into, int64_t now)
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if ((rc = run_pair(q, steps[i], into, from, now)))
 			goto out;
+	/* the target's tone: its latest customer message's of the two */
+	rc = sq_intel_ticket_tone(q, into, 0);
 out:
 	return sq_tx_end(q, own, rc);
 }

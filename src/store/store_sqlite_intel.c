@@ -290,6 +290,61 @@ tone_earlier(const char *tone, int64_t msg_id)
 	return out;
 }
 
+enum tame_err
+sq_intel_ticket_tone(struct sq *q, int64_t tid, int64_t msg_id)
+{
+	/* the ticket's latest customer messages with a tone, the last
+	 * written first (imported history may be stored out of order):
+	 * the earlier tone is read from them (tone_ticket_pick) */
+	static const char last[] = "SELECT m.id, x.tone, m.created_at"
+	    " FROM messages m JOIN message_tones x ON x.message_id = m.id"
+	    " WHERE m.ticket_id = ?1 AND m.direction = 0"
+	    " ORDER BY m.created_at DESC, m.id DESC LIMIT ?2";
+	static const char tsql[] = "UPDATE tickets SET tone = ?2,"
+	    " tone_earlier = ?3 WHERE id = ?1";
+	char *tones[TONE_TICKET_MSGS] = { NULL }, *earlier = NULL;
+	long long at[TONE_TICKET_MSGS];
+	int64_t ids[TONE_TICKET_MSGS];
+	sqlite3_stmt *st;
+	enum tame_err rc;
+	size_t n = 0, i, pick;
+
+	st = sq_stmt(q, last);
+	sq_bind_int(q, st, 1, tid);
+	sq_bind_int(q, st, 2, TONE_TICKET_MSGS);
+	while (n < TONE_TICKET_MSGS && (rc = sq_row(q, st)) == TAME_OK) {
+		ids[n] = sqlite3_column_int64(st, 0);
+		/* a message written before the latest: nothing changes */
+		if (n == 0 && msg_id > 0 && ids[0] != msg_id) {
+			sq_done(st);
+			return TAME_OK;
+		}
+		if ((rc = sq_col_dup(st, 1, &tones[n])))
+			break;
+		at[n++] = sqlite3_column_int64(st, 2);
+	}
+	sq_done(st);
+	if (rc == TAME_ENOTFOUND)
+		rc = TAME_OK;
+	if (rc == TAME_OK && n > 0) {
+		pick = tone_ticket_pick((const char *const *)tones, at, n);
+		if (pick > 0 && !(earlier = tone_earlier(tones[pick],
+		    ids[pick])))
+			rc = TAME_ENOMEM;
+	}
+	if (rc == TAME_OK) {
+		st = sq_stmt(q, tsql);
+		sq_bind_int(q, st, 1, tid);
+		sq_bind_text(q, st, 2, n > 0 ? tones[0] : NULL);
+		sq_bind_text(q, st, 3, earlier);
+		rc = sq_run(q, st);
+	}
+	for (i = 0; i < n; i++)
+		free(tones[i]);
+	free(earlier);
+	return rc;
+}
+
 static enum tame_err
 intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
     int64_t words, int abusive)
@@ -298,25 +353,12 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	    " tone, words, abusive) VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
 	    " (message_id) DO UPDATE SET tone = excluded.tone,"
 	    " words = excluded.words, abusive = excluded.abusive";
-	/* the ticket's latest customer messages with a tone, the last
-	 * written first (imported history may be stored out of order):
-	 * the earlier tone is read from them (tone_ticket_pick) */
-	static const char last[] = "SELECT m.id, x.tone, m.created_at"
-	    " FROM messages m JOIN message_tones x ON x.message_id = m.id"
-	    " WHERE m.ticket_id = (SELECT ticket_id FROM messages"
-	    " WHERE id = ?1) AND m.direction = 0"
-	    " ORDER BY m.created_at DESC, m.id DESC LIMIT ?2";
-	static const char tsql[] = "UPDATE tickets SET tone = ?2,"
-	    " tone_earlier = ?3 WHERE id ="
-	    " (SELECT ticket_id FROM messages WHERE id = ?1)";
-	char *tones[TONE_TICKET_MSGS] = { NULL }, *earlier = NULL;
-	long long at[TONE_TICKET_MSGS];
-	int64_t ids[TONE_TICKET_MSGS];
+	static const char tsql[] = "SELECT ticket_id FROM messages"
+	    " WHERE id = ?1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	enum tame_err rc;
-	size_t n = 0, i, pick;
-	int latest = 0;
+	int64_t tid;
 
 	st = sq_stmt(q, msql);
 	sq_bind_int(q, st, 1, msg_id);
@@ -325,40 +367,15 @@ intel_message_tone(struct store *s, int64_t msg_id, const char *tone,
 	sq_bind_int(q, st, 4, abusive != 0);
 	if ((rc = sq_run(q, st)))
 		return rc;
-	/* only the latest customer message sets the ticket's tone */
-	st = sq_stmt(q, last);
+	st = sq_stmt(q, tsql);
 	sq_bind_int(q, st, 1, msg_id);
-	sq_bind_int(q, st, 2, TONE_TICKET_MSGS);
-	while (n < TONE_TICKET_MSGS && (rc = sq_row(q, st)) == TAME_OK) {
-		/* a message written before the latest: nothing to read */
-		if (n == 0 && !(latest = sqlite3_column_int64(st, 0) ==
-		    msg_id))
-			break;
-		if ((rc = sq_col_dup(st, 1, &tones[n])))
-			break;
-		ids[n] = sqlite3_column_int64(st, 0);
-		at[n++] = sqlite3_column_int64(st, 2);
-	}
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		tid = sqlite3_column_int64(st, 0);
 	sq_done(st);
 	if (rc == TAME_ENOTFOUND)
-		rc = TAME_OK;
-	if (rc == TAME_OK && latest) {
-		pick = tone_ticket_pick((const char *const *)tones, at, n);
-		if (pick > 0 && !(earlier = tone_earlier(tones[pick],
-		    ids[pick])))
-			rc = TAME_ENOMEM;
-	}
-	if (rc == TAME_OK && latest) {
-		st = sq_stmt(q, tsql);
-		sq_bind_int(q, st, 1, msg_id);
-		sq_bind_text(q, st, 2, tone);
-		sq_bind_text(q, st, 3, earlier);
-		rc = sq_run(q, st);
-	}
-	for (i = 0; i < n; i++)
-		free(tones[i]);
-	free(earlier);
-	return rc;
+		return TAME_OK;
+	/* only the latest customer message sets the ticket's tone */
+	return rc ? rc : sq_intel_ticket_tone(q, tid, msg_id);
 }
 
 static enum tame_err

@@ -35,6 +35,14 @@ enum tame_err sq_intel_conds(const struct ticket_query *tq, struct buf *b);
  * that is not JSON). New reference, NULL when out of memory. */
 json_t *sq_intel_tone_json(sqlite3_stmt *st, int col);
 
+/* Sets ticket tid's tone (its latest customer message's) and
+ * tone_earlier (tone_ticket_pick) from its messages' stored tones; both
+ * NULL when none has one. With msg_id > 0, only when that message is
+ * the ticket's latest customer message with a tone (it was just
+ * read). */
+enum tame_err sq_intel_ticket_tone(struct sq *q, int64_t tid,
+    int64_t msg_id);
+
 /* store_sqlite_intel_views.c: the API's reads and the retries. */
 enum tame_err sq_intel_trend_rcpts(struct store *s, int64_t id, size_t max,
     struct store_trend_rcpt **out, size_t *n, int *more);

@@ -23,25 +23,27 @@ export const AGENT = { email: 'grace@example.com', name: 'Grace Hopper',
 export const MAILBOX = 'support@example.com';
 
 // A port nobody listens on, for a server started later. It is taken
-// below the kernel's ephemeral range: a port from that range, free when
-// asked, can be some client connection's source port by the time the
-// server binds it ("Address already in use").
-function portFloor() {
+// outside the kernel's ephemeral range (from 15000 up to it, or above it
+// when it starts lower): a port from that range, free when asked, can be
+// some client connection's source port by the time the server binds it
+// ("Address already in use"). tests/e2e/conftest.py does the same.
+function portSpan() {
+	let [lo, hi] = [32768, 60999];
 	try {
-		return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range',
-			'utf8').split(/\s+/)[0]) || 32768;
+		[lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range',
+			'utf8').trim().split(/\s+/).map(Number);
 	} catch {
-		return 32768;
+		// not Linux: the default range
 	}
+	return lo > 16000 ? [15000, lo] : hi < 64000 ? [hi + 1, 65536] : [0, 0];
 }
 
 const given = new Set();
 
 export async function freePort() {
-	const top = Math.min(portFloor(), 65536);
+	const [lo, hi] = portSpan();
 	for (;;) {
-		const want = top > 16000 ?
-			15000 + Math.floor(Math.random() * (top - 15000)) : 0;
+		const want = hi ? lo + Math.floor(Math.random() * (hi - lo)) : 0;
 		const port = await new Promise((resolve) => {
 			const s = net.createServer();
 			s.on('error', () => resolve(null));

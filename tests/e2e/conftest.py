@@ -61,25 +61,32 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 _GIVEN_PORTS = set()
 
 
-def _port_floor():
-    """The lowest port the kernel hands out to outgoing connections."""
+def port_span():
+    """Where to take ports to hand to a server started later: from 15000
+    up to the kernel's ephemeral range (ip_local_port_range), or above
+    it when it starts lower; (0, 0) when there is no room (any port)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+            lo, hi = (int(x) for x in f.read().split()[:2])
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    if lo > 16000:
+        return 15000, lo
+    if hi < 64000:
+        return hi + 1, 65536
+    return 0, 0
 
 
 def free_port():
     """A TCP port on 127.0.0.1 that nobody listens on right now and that
     this run has not handed out before (two calls in a row may otherwise
-    get the same one). It is taken below the kernel's ephemeral range:
+    get the same one). It is taken outside the kernel's ephemeral range:
     a port from that range, free when asked, was once the source port of
     some client's connection by the time tamed bound it ("Address
     already in use")."""
-    top = min(_port_floor(), 65536)
+    lo, hi = port_span()
     while True:
-        port = random.randrange(15000, top) if top > 16000 else 0
+        port = random.randrange(lo, hi) if hi else 0
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("127.0.0.1", port))

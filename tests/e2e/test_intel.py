@@ -1524,3 +1524,32 @@ def test_words_of_solved_tickets_do_not_pile_up(tame, tmp_path):
     tr = wait_for(one_trend, 15 * SLOW, what="the card mails in one trend")
     t = [x for x in trends(tame) if x["id"] == tr]
     assert t and "card" in t[0]["label"]["text"], t
+
+
+def test_merge_gives_the_target_its_latest_customer_tone(tame):
+    """Merging moves messages: the target's tone becomes the latest
+    customer message's of the two tickets, and the closed source has
+    none left. Before, both tickets kept the tones they had."""
+    calm = make_message(sender="Ann <ann@example.org>",
+                        subject="Invoice address",
+                        text="Could you change the address on my invoice "
+                             "to our new office, please?\n")
+    tame.send_mail(calm)
+    a = ticket_of(tame, "Invoice address")["id"]
+    wait_tone(tame, a)
+    angry = make_message(sender="Ann <ann@example.org>",
+                         subject="Invoice STILL wrong",
+                         text="This is unacceptable!!! The invoice is "
+                              "STILL wrong and nobody answers me.\n")
+    tame.send_mail(angry)
+    b = ticket_of(tame, "Invoice STILL wrong")["id"]
+    heated = wait_tone(tame, b)["tone"]
+    assert max(heated["anger"], heated["frustration"]) >= 0.5, heated
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % b,
+                          {"into": a})
+    assert st == 200, ans
+    t = tame.ticket(a)
+    assert t["tone"] == heated, t["tone"]
+    assert t["tone"] == t["messages"][-1]["tone"]
+    src = tame.ticket(b)
+    assert src["tone"] is None and src["tone_earlier"] is None
