@@ -1530,20 +1530,16 @@ def test_merge_gives_the_target_its_latest_customer_tone(tame):
     """Merging moves messages: the target's tone becomes the latest
     customer message's of the two tickets, and the closed source has
     none left. Before, both tickets kept the tones they had."""
-    calm = make_message(sender="Ann <ann@example.org>",
-                        subject="Invoice address",
-                        text="Could you change the address on my invoice "
-                             "to our new office, please?\n")
-    tame.send_mail(calm)
-    a = ticket_of(tame, "Invoice address")["id"]
-    wait_tone(tame, a)
-    angry = make_message(sender="Ann <ann@example.org>",
-                         subject="Invoice STILL wrong",
-                         text="This is unacceptable!!! The invoice is "
-                              "STILL wrong and nobody answers me.\n")
-    tame.send_mail(angry)
-    b = ticket_of(tame, "Invoice STILL wrong")["id"]
-    heated = wait_tone(tame, b)["tone"]
+    def ann(subject, text):
+        tame.send_mail(make_message(sender="Ann <ann@example.org>",
+                                    subject=subject, text=text))
+        return wait_tone(tame, ticket_of(tame, subject)["id"])
+
+    a = ann("Invoice address", "Could you change the address on my "
+            "invoice to our new office, please?\n")["id"]
+    b_t = ann("Invoice STILL wrong", "This is unacceptable!!! The invoice "
+              "is STILL wrong and nobody answers me.\n")
+    b, heated = b_t["id"], b_t["tone"]
     assert max(heated["anger"], heated["frustration"]) >= 0.5, heated
     st, _, ans = tame.api("POST", "/api/v1/tickets/%d/merge" % b,
                           {"into": a})
