@@ -17,7 +17,9 @@
  * route reads (TAME_REPLY_BODY_MAX, a reply with files) so a cut body
  * is recognised as too large (413) rather than parsed. The cap is the
  * instance's, so each handler checks its own smaller limit on the
- * buffered body (http_body).
+ * buffered body (http_body). A body over TAME_HTTP_BODY_MAX_ANON is
+ * buffered only for a signed-in agent: body_gate() answers anyone else
+ * 413 once the headers are in, before the body is read.
  *
  * Every answer carries the security headers (CSP, nosniff, no referrer,
  * no framing) through the instance's default headers.
@@ -28,6 +30,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -746,6 +749,129 @@ conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
 			per_ip_count(((const struct sockaddr_in *)
 			    ci->client_addr)->sin_addr.s_addr, -1);
 	}
+}
+
+/* The request handler ulfius gives libmicrohttpd (MHD_start_daemon
+ * below): it keeps a request's body in memory as it arrives, up to
+ * max_post_body_size (a reply with files, about 15 MB), and only then
+ * does dispatch() see who sent it. */
+static MHD_AccessHandlerCallback ulfius_handler;
+
+/* 1 if the request's body may be over TAME_HTTP_BODY_MAX_ANON: its
+ * Content-Length says so, is not a number, or there is none while
+ * Transfer-Encoding says the body comes in chunks. */
+static int
+body_may_be_large(struct MHD_Connection *con)
+{
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno || end == cl || *end || n > TAME_HTTP_BODY_MAX_ANON;
+}
+
+/* 1 if req (its headers and cookies in, its body not) comes with a
+ * live session or token; 1 as well when the store cannot say, so that
+ * dispatch() answers as it would. */
+static int
+signed_in(struct http_api *api, const struct _u_request *req,
+    const char *method)
+{
+	struct http_ctx c;
+	int ok;
+
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.method = method;
+	c.path = "/";
+	if (!(c.store = thread_store(api)))
+		return 1;
+	ok = http_session_live(&c);
+	store_settle(c.store);
+	agent_clear(&c.agent);
+	free(c.csrf);
+	return ok;
+}
+
+/* Answers 413 before the body is read; libmicrohttpd reads no more of
+ * the connection and closes it once the answer is sent. */
+static enum MHD_Result
+refuse_body(struct http_api *api, struct MHD_Connection *con,
+    const char *method, const char *url)
+{
+	static const char body[] = "{\"error\":{\"code\":\"too_large\","
+	    "\"message\":\"a body over 8 kB, or of no given length, is "
+	    "taken only from a signed-in agent\"}}";
+	const char **keys = u_map_enum_keys(api->inst.default_headers);
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+	size_t i;
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+	    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	for (i = 0; keys && keys[i]; i++)
+		MHD_add_response_header(r, keys[i],
+		    u_map_get(api->inst.default_headers, keys[i]));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ok = MHD_queue_response(con, MHD_HTTP_CONTENT_TOO_LARGE, r);
+	MHD_destroy_response(r);
+	tame_log(TAME_LOG_DEBUG, "http: %s %.200s -> 413 before its body "
+	    "(not signed in)", method, url);
+	return ok;
+}
+
+/* libmicrohttpd's handler of every request: ulfius' own, but that a
+ * request whose body may be over TAME_HTTP_BODY_MAX_ANON and that comes
+ * from nobody signed in (a login, a made-up token) is answered 413 as
+ * soon as its headers are in. ulfius' handler fills the request's
+ * headers and cookies at its first call, before any of the body. */
+static enum MHD_Result
+body_gate(void *cls, struct MHD_Connection *con, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_api *api = (struct http_api *)((char *)cls -
+	    offsetof(struct http_api, inst));
+	struct connection_info_struct *ci = *con_cls;
+	int first = ci && ci->callback_first_iteration;
+	enum MHD_Result r;
+
+	r = ulfius_handler(cls, con, url, method, version, upload_data,
+	    upload_data_size, con_cls);
+	if (!first || r != MHD_YES || !ci->request ||
+	    !body_may_be_large(con) || signed_in(api, ci->request, method))
+		return r;
+	return refuse_body(api, con, method, url);
+}
+
+/* ulfius starts libmicrohttpd through this function: defined here, in
+ * the program, it takes the place of libmicrohttpd's own for ulfius too,
+ * and starts the daemon with body_gate in front of ulfius' handler
+ * (which ulfius does not export). dh_cls is our instance's inst. */
+struct MHD_Daemon *
+MHD_start_daemon(unsigned int flags, uint16_t port,
+    MHD_AcceptPolicyCallback apc, void *apc_cls,
+    MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+{
+	struct MHD_Daemon *d;
+	va_list ap;
+
+	ulfius_handler = dh;
+	va_start(ap, dh_cls);
+	d = MHD_start_daemon_va(flags, port, apc, apc_cls, body_gate, dh_cls,
+	    ap);
+	va_end(ap);
+	return d;
 }
 
 /* Starts libmicrohttpd with flags; U_OK or an ulfius error. */

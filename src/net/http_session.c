@@ -246,30 +246,43 @@ unsafe_method(const char *m)
 	    strcmp(m, "OPTIONS") != 0;
 }
 
+/* The SHA-256 of the token of an Authorization header's value into
+ * hash: 0; -1 when it is not "Bearer TOKEN", -2 when the token is empty
+ * or too long. */
+static int
+bearer_hash(const char *hdr, char *hash)
+{
+	size_t len;
+
+	if (strncasecmp(hdr, "Bearer ", 7) != 0)
+		return -1;
+	for (hdr += 7; *hdr == ' '; hdr++)
+		;
+	len = strlen(hdr);
+	while (len > 0 && hdr[len - 1] == ' ')
+		len--;
+	if (len == 0 || len > TOKEN_MAX)
+		return -2;
+	auth_sha256_hex(hdr, len, hash);
+	return 0;
+}
+
 /* Looks up the agent of a bearer token. 0, or -1 after answering. */
 static int
 auth_bearer(struct http_ctx *c, const char *hdr, int64_t *agent_id)
 {
 	char hash[AUTH_HASH_HEX + 1];
 	enum tame_err rc;
-	size_t len;
+	int bad;
 
-	if (strncasecmp(hdr, "Bearer ", 7) != 0) {
-		http_error(c, 401, "unauthorized",
-		    "use \"Authorization: Bearer TOKEN\"");
+	if ((bad = bearer_hash(hdr, hash))) {
+		if (bad == -1)
+			http_error(c, 401, "unauthorized",
+			    "use \"Authorization: Bearer TOKEN\"");
+		else
+			http_error(c, 401, "unauthorized", "invalid token");
 		return -1;
 	}
-	hdr += 7;
-	while (*hdr == ' ')
-		hdr++;
-	len = strlen(hdr);
-	while (len > 0 && hdr[len - 1] == ' ')
-		len--;
-	if (len == 0 || len > TOKEN_MAX) {
-		http_error(c, 401, "unauthorized", "invalid token");
-		return -1;
-	}
-	auth_sha256_hex(hdr, len, hash);
 	rc = store_token_lookup(c->store, hash, agent_id);
 	if (rc == TAME_ENOTFOUND) {
 		http_error(c, 401, "unauthorized", "invalid token");
@@ -412,6 +425,19 @@ http_session_authenticate(struct http_ctx *c)
 	return 0;
 }
 
+/* 1 when agent_id is an enabled agent, then in c->agent; 0 otherwise. */
+static int
+enabled_agent(struct http_ctx *c, int64_t agent_id)
+{
+	if (store_agent_get(c->store, agent_id, &c->agent))
+		return 0;
+	if (c->agent.disabled) {
+		agent_clear(&c->agent);
+		return 0;
+	}
+	return 1;
+}
+
 int
 http_session_peek(struct http_ctx *c)
 {
@@ -420,13 +446,26 @@ http_session_peek(struct http_ctx *c)
 
 	if (!cookie || cookies_session(c, &agent_id))
 		return 0;
-	if (store_agent_get(c->store, agent_id, &c->agent))
-		return 0;
-	if (c->agent.disabled) {
-		agent_clear(&c->agent);
+	return enabled_agent(c, agent_id);
+}
+
+/* See http_session.h. */
+int
+http_session_live(struct http_ctx *c)
+{
+	const char *hdr = http_header(c, "Authorization");
+	char hash[AUTH_HASH_HEX + 1];
+	int64_t agent_id = 0;
+
+	if (hdr) {
+		if (bearer_hash(hdr, hash) ||
+		    store_token_lookup(c->store, hash, &agent_id))
+			return 0;
+	} else if (!u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE) ||
+	    cookies_session(c, &agent_id)) {
 		return 0;
 	}
-	return 1;
+	return enabled_agent(c, agent_id);
 }
 
 /* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error

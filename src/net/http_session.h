@@ -19,6 +19,10 @@ int http_session_authenticate(struct http_ctx *c);
  * session of an enabled agent (c->agent is that agent), 0 when it does
  * not or cannot be checked. Answers nothing. */
 int http_session_peek(struct http_ctx *c);
+/* Before a request's body is read: 1 when its bearer token, or else its
+ * session cookie, names a live credential of an enabled agent (c->agent
+ * is that agent), 0 otherwise. Checks no CSRF token; answers nothing. */
+int http_session_live(struct http_ctx *c);
 
 /* POST /api/v1/session {email,password}: 201 with the agent and the CSRF
  * token, Set-Cookie; 401 invalid_credentials; 429 too_many_attempts. */

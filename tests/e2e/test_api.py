@@ -1703,3 +1703,102 @@ def test_a_burst_of_sign_ins_takes_a_bounded_amount_of_memory(tame):
     peak = kb("VmHWM") - before
     assert peak < 200 * 1024, "peak %d MB over %d MB" % (
         peak // 1024, before // 1024)
+
+
+def _body_answer(port, head, body_bytes, src, timeout=10):
+    """Sends head (request line and headers) and then up to body_bytes
+    of a body; answers the status of what tamed said within timeout
+    seconds (None when nothing came) and the socket, still open."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(src, 0))
+    s.sendall(head)
+    s.settimeout(0.2)
+    chunk, sent, got = b" " * 65536, 0, b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and b"\r\n" not in got:
+        if sent < body_bytes:
+            try:
+                sent += s.send(chunk[:body_bytes - sent])
+            except (BlockingIOError, socket.timeout):
+                pass
+            except OSError:
+                sent = body_bytes      # closed on us: read what it said
+        try:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+        except socket.timeout:
+            pass
+        except OSError:
+            break
+    line = got.split(b"\r\n", 1)[0].split()
+    return (int(line[1]) if len(line) > 1 else None), got, s
+
+
+def test_big_bodies_without_a_login_are_refused_before_they_are_read(tame):
+    """A body is kept in memory while it arrives, up to the largest any
+    route takes (a reply with files, about 15 MB), and only then did
+    tamed look at who sent it: anyone, signed in or not (or with a made
+    up token), could make it hold 15 MB per connection, 256 connections
+    from one address, 1,024 in all - gigabytes, for nothing. A request
+    without a live session or token whose body is over 8 kB, or has no
+    Content-Length, is answered 413 now as soon as its headers are in,
+    and its body is not read; a signed-in agent's large body still
+    goes through."""
+    pid = tame.proc.pid
+
+    def rss_mb():
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+        return 0
+    size = 14 * 1024 * 1024
+    cases = [
+        ("/api/v1/session", {}),
+        ("/api/v1/tickets/1/notes", {}),
+        ("/api/v1/tickets/1/replies", {"Authorization": "Bearer " + "0" * 64}),
+        ("/api/v1/tickets/1/replies", {"Cookie": "tame_session=" + "1" * 64}),
+    ]
+    before = rss_mb()
+    socks = []
+    try:
+        for i in range(12):
+            path, extra = cases[i % len(cases)]
+            head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    "application/json\r\nContent-Length: %d\r\n%s\r\n" % (
+                        path, size, "".join("%s: %s\r\n" % kv
+                                            for kv in extra.items()))
+                    ).encode()
+            st, got, s = _body_answer(tame.http_port, head, 2 * 1024 * 1024,
+                                      "127.0.0.%d" % (i + 2), timeout=10)
+            socks.append(s)
+            assert st == 413, (path, extra, got[:300])
+            assert b'"too_large"' in got and b"nosniff" in got, got[:600]
+        # without a length, a body of unknown size: the same before login
+        st, got, s = _body_answer(
+            tame.http_port, b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked"
+            b"\r\n\r\n", 0, "127.0.0.20")
+        socks.append(s)
+        assert st == 413, got[:300]
+        # twelve connections held no 2 MB each, let alone 14
+        assert rss_mb() - before < 12, (before, rss_mb())
+    finally:
+        for s in socks:
+            s.close()
+    # a login and a signed-in agent's big body work as before
+    st, cookie, body, _ = login(tame)
+    assert st == 201, body
+    tame.send_mail(make_message(subject="Big note"))
+    tid = tame.wait_ticket("Big note")["id"]
+    text = "x" * (600 * 1024)
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                          {"text": text})
+    assert st == 201, ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                          {"text": text}, token=None, headers={
+                              "Cookie": "tame_session=" + cookie,
+                              "X-CSRF-Token": body["csrf_token"]})
+    assert st == 201, ans
+    assert tame.alive()
