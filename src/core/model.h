@@ -106,6 +106,12 @@ struct message_new {
 	                             out-of-office, a read receipt, a
 	                             delivery report): not the list's
 	                             preview nor the customer's last word */
+	int late;                 /* 1: written before a message its ticket
+	                             holds (that answer came first): not
+	                             the list's preview */
+	int orphan;               /* 1: its In-Reply-To names no message
+	                             held: the message it answers, when it
+	                             comes, looks for it (messages_orphan) */
 	int64_t created_at;
 	size_t preview_len;       /* bytes of text the list preview reads
 	                             (the new text, before quoted history

@@ -39,6 +39,11 @@
  * preview is 140 characters). */
 #define INGEST_PREVIEW_SCAN 1024
 
+/* Tickets started by answers to one message that came before it, read
+ * at most: a mail is seldom answered more than once or twice before it
+ * arrives. */
+#define INGEST_ANSWERS_MAX 8
+
 /* What ingest_prepare() works out before the store is involved. */
 struct ingest_prep {
 	struct mime_parsed p;
@@ -470,6 +475,66 @@ team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
 	return ok;
 }
 
+/* The tickets that answers to msgid, stored before it, started (the
+ * Sent folder imported before the Inbox, mail out of order), of those
+ * the mail's author or customer takes part in: as rule 2 of thread.h
+ * asks of a [#id], a mail joins no stranger's conversation (whoever
+ * names a Message-ID before it arrives would take it). Into out (room
+ * for INGEST_ANSWERS_MAX), their count in *n. */
+static enum tame_err
+early_answers(struct store *s, const char *msgid, const char *sender,
+    const char *cust, struct store_answer *out, size_t *n)
+{
+	struct store_answer all[INGEST_ANSWERS_MAX];
+	enum tame_err rc;
+	size_t i, k;
+	int yes;
+
+	*n = 0;
+	if ((rc = store_ticket_answers(s, msgid, all, INGEST_ANSWERS_MAX, &k)))
+		return rc;
+	for (i = 0; i < k; i++) {
+		if ((rc = store_participant_has(s, all[i].ticket_id, sender,
+		    &yes)))
+			return rc;
+		if (!yes && cust != sender && (rc = store_participant_has(s,
+		    all[i].ticket_id, cust, &yes)))
+			return rc;
+		if (yes)
+			out[(*n)++] = all[i];
+	}
+	return TAME_OK;
+}
+
+/* The other tickets early answers started are merged into tid, the
+ * mail's (the ticket of what it answers: that conversation began
+ * first); *first is lowered to the time of the earliest answer now in
+ * tid. A closed ticket takes in none but from an archive: an open one's
+ * customer would wait unseen. */
+static enum tame_err
+merge_answers(struct store *s, int64_t tid, const struct store_answer *ans,
+    size_t n, int archive, int64_t now, int64_t *first)
+{
+	struct ticket_ref ref;
+	enum tame_err rc;
+	size_t i;
+
+	if ((rc = store_ticket_ref(s, tid, &ref)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (ans[i].ticket_id != tid) {
+			if (!archive && ref.status == TICKET_CLOSED)
+				continue;
+			if ((rc = store_desk_merge_logged(s, ans[i].ticket_id,
+			    tid, 0, now)))
+				return rc;
+		}
+		if (ans[i].created_at < *first)
+			*first = ans[i].created_at;
+	}
+	return TAME_OK;
+}
+
 static enum tame_err
 ingest_parsed(struct store *s, const struct ingest_prep *ip,
     const char *msgid, const char *rcpts, int64_t raw_id, int64_t now,
@@ -484,11 +549,13 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	struct mailbox mb;
 	struct message_new m;
 	const char *ids[TAME_REFERENCES_MAX + 1];
+	struct store_answer ans[INGEST_ANSWERS_MAX];
 	int64_t tid = 0, customer_id, token, header_tid, agent_id = 0;
-	size_t nids, i;
+	int64_t first = INT64_MAX;
+	size_t nids, nans, i;
 	enum tame_err rc;
 	json_t *ev = NULL;
-	int ours;
+	int ours, began = 0, orphan;
 
 	/* mail from an archive is of its own time, not the import's: its
 	 * Date, or when that is missing, bad or in the future, the time
@@ -516,6 +583,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    &ti.token_sender_participant)))
 			goto out;
 	}
+	/* what it answers is not here (yet): when that comes, it finds
+	 * this one */
+	orphan = p->in_reply_to && !ti.has_header_match;
 	ti.automatic = p->auto_reply;
 	ti.archive = ip->archive;
 	thread_decide(&ti, &td);
@@ -527,6 +597,25 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		goto out;
 	/* through a Reply-To, its name: the From's is the form's */
 	cust_name = ours ? NULL : cust == sender ? au.name : p->reply_to_name;
+	/* answers to it came first and started tickets of their own: it
+	 * joins the first of them when it answers nothing we hold, and the
+	 * others are merged into its ticket. Not under a Message-ID
+	 * another mail had first: the answers name that one. */
+	if ((rc = early_answers(s, msgid == p->message_id ? msgid : NULL,
+	    sender, cust, ans, &nans)))
+		goto out;
+	if (nans && td.action != THREAD_APPEND) {
+		ti.has_token_match = 0;
+		if ((rc = store_ticket_ref(s, ans[0].ticket_id,
+		    &ti.header_ref)))
+			goto out;
+		ti.has_header_match = 1;
+		ti.late = began = 1;
+		thread_decide(&ti, &td);
+	}
+	if (nans && (rc = merge_answers(s, td.ticket_id, ans, nans,
+	    ip->archive, now, &first)))
+		goto out;
 	if ((rc = store_customer_upsert(s, cust, cust_name, now,
 	    &customer_id)))
 		goto out;
@@ -573,9 +662,19 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.unparsed = p->unparsed;
 	m.auto_submitted = au.automatic;
 	m.quiet = p->auto_reply;
+	m.orphan = orphan;
 	m.created_at = now;
 	m.preview_len = ip->new_len;
+	/* written before its answers, whenever it arrived: a thread reads
+	 * in order */
+	if ((m.late = first != INT64_MAX) && now >= first)
+		m.created_at = p->date_ms > 0 && p->date_ms < first ?
+		    p->date_ms : first - 1;
 	if ((rc = store_message_add(s, &m, &res->message_id)))
+		goto out;
+	/* the ticket its answer started begins with it now */
+	if (began && (rc = store_ticket_began(s, tid, p->subject,
+	    m.created_at)))
 		goto out;
 	if ((rc = store_attachments(s, res->message_id, p)))
 		goto out;

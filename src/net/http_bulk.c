@@ -148,25 +148,13 @@ out:
 static enum tame_err
 merge_one(struct http_ctx *c, int64_t from, int64_t into, int64_t now)
 {
-	json_t *a = json_pack("{s:I}", "into", (json_int_t)into);
-	json_t *b = json_pack("{s:I}", "from", (json_int_t)from);
 	enum tame_err rc;
 
-	if (!a || !b) {
-		rc = TAME_ENOMEM;
-		goto out;
-	}
 	if ((rc = store_begin(c->store)))
-		goto out;
-	if ((rc = store_desk_merge(c->store, from, into, now)) ||
-	    (rc = store_event_add(c->store, from, c->agent.id,
-	    "ticket.merged", a, now)) ||
-	    (rc = store_event_add(c->store, into, c->agent.id,
-	    "ticket.merged", b, now)) || (rc = store_commit(c->store)))
+		return rc;
+	if ((rc = store_desk_merge_logged(c->store, from, into, c->agent.id,
+	    now)) || (rc = store_commit(c->store)))
 		store_rollback(c->store);
-out:
-	json_decref(a);
-	json_decref(b);
 	return rc;
 }
 

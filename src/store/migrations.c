@@ -566,6 +566,21 @@ static const char *const steps[] = {
 	"  ORDER BY m.created_at DESC, m.id DESC LIMIT 1),"
 	" tone = (" LATEST_TONE ")"
 	" WHERE tone IS NOT NULL AND tone IS NOT (" LATEST_TONE ");",
+	/* 21: a message stored finds the answers to it that came first
+	 * (the Sent folder imported before the Inbox, mail out of order)
+	 * and the tickets they started (ingest.c): one probe a message,
+	 * nearly always empty. Only answers whose In-Reply-To named no
+	 * message held when they came (orphan) are indexed: an index of
+	 * every reply cost an import of replies about 12% of its rate; this
+	 * one holds the few that wait. Those of the store so far are found
+	 * once, here (a read of the messages, each a probe of the unique
+	 * Message-ID index). */
+	"ALTER TABLE messages ADD COLUMN orphan INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE messages SET orphan = 1 WHERE in_reply_to IS NOT NULL"
+	" AND NOT EXISTS (SELECT 1 FROM messages p"
+	"  WHERE p.message_id = messages.in_reply_to);"
+	"CREATE INDEX messages_orphan ON messages(in_reply_to)"
+	" WHERE orphan;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

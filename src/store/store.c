@@ -664,6 +664,25 @@ store_ticket_link(struct store *s, int64_t ticket_id, int64_t previous_id)
 }
 
 enum tame_err
+store_ticket_answers(struct store *s, const char *message_id,
+    struct store_answer *out, size_t max, size_t *n)
+{
+	REQUIRE(n);
+	*n = 0;
+	REQUIRE(out || max == 0);
+	if (!message_id || !*message_id || max == 0)
+		return TAME_OK;
+	return s->be->ticket_answers(s, message_id, out, max, n);
+}
+
+enum tame_err
+store_ticket_began(struct store *s, int64_t ticket_id, const char *subject,
+    int64_t created_at)
+{
+	return s->be->ticket_began(s, ticket_id, subject, created_at);
+}
+
+enum tame_err
 store_message_add(struct store *s, const struct message_new *m, int64_t *id)
 {
 	REQUIRE(m);

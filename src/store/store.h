@@ -257,6 +257,24 @@ enum tame_err store_ticket_create(struct store *s, int64_t mailbox_id,
 /* Links a new ticket to an earlier one (reply to a long-closed ticket). */
 enum tame_err store_ticket_link(struct store *s, int64_t ticket_id,
     int64_t previous_id);
+/* A stored message that answers one stored only now, and the ticket it
+ * started. */
+struct store_answer {
+	int64_t ticket_id;
+	int64_t created_at;       /* when the answer was written */
+};
+/* The stored messages whose In-Reply-To names message_id (it came after
+ * its answers: two imports, mail out of order; message_new.orphan) and
+ * that are still the first message of a ticket not merged into
+ * another: at most max into out, oldest ticket first, their count in
+ * *n. One index probe. */
+enum tame_err store_ticket_answers(struct store *s, const char *message_id,
+    struct store_answer *out, size_t max, size_t *n);
+/* The conversation of ticket_id begins with a message stored after it:
+ * the ticket takes that message's subject (an empty one changes
+ * nothing) and, if earlier, its time. TAME_ENOTFOUND. */
+enum tame_err store_ticket_began(struct store *s, int64_t ticket_id,
+    const char *subject, int64_t created_at);
 /* Adds a message, indexes subject and text for search, bumps the ticket's
  * message_count and updated_at (and last_customer_at for MSG_IN).
  * TAME_EEXIST if message_id is already stored. */

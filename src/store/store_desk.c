@@ -108,6 +108,24 @@ store_desk_merge(struct store *s, int64_t from, int64_t into, int64_t now)
 }
 
 enum tame_err
+store_desk_merge_logged(struct store *s, int64_t from, int64_t into,
+    int64_t actor, int64_t now)
+{
+	json_t *a = json_pack("{sI}", "into", (json_int_t)into);
+	json_t *b = json_pack("{sI}", "from", (json_int_t)from);
+	enum tame_err rc;
+
+	if (!a || !b)
+		rc = TAME_ENOMEM;
+	else if (!(rc = store_desk_merge(s, from, into, now)) &&
+	    !(rc = store_event_add(s, from, actor, "ticket.merged", a, now)))
+		rc = store_event_add(s, into, actor, "ticket.merged", b, now);
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+enum tame_err
 store_desk_merged_into(struct store *s, int64_t tid, int64_t *into)
 {
 	REQUIRE(s && OPS(s) && into);

@@ -71,6 +71,11 @@ enum tame_err store_desk_saved_reply_view(struct store *s, int64_t id,
  * TAME_ECONFLICT (either was merged already; store_errmsg says which). */
 enum tame_err store_desk_merge(struct store *s, int64_t from, int64_t into,
     int64_t now);
+/* store_desk_merge, and the events of it: "ticket.merged" on from
+ * ({"into": into}) and on into ({"from": from}), by agent actor (0 for
+ * none: tamed's own merge of a split conversation, ingest.c). */
+enum tame_err store_desk_merge_logged(struct store *s, int64_t from,
+    int64_t into, int64_t actor, int64_t now);
 /* *into = the ticket tid was merged into, 0 if none. TAME_ENOTFOUND. */
 enum tame_err store_desk_merged_into(struct store *s, int64_t tid,
     int64_t *into);

@@ -211,6 +211,11 @@ enum tame_err store_sqlite_ticket_create(struct store *s, int64_t mailbox_id,
     int unparsed, int64_t now, int64_t *id);
 enum tame_err store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
     int64_t previous_id);
+enum tame_err store_sqlite_ticket_answers(struct store *s,
+    const char *message_id, struct store_answer *out, size_t max,
+    size_t *n);
+enum tame_err store_sqlite_ticket_began(struct store *s, int64_t ticket_id,
+    const char *subject, int64_t created_at);
 enum tame_err store_sqlite_message_add(struct store *s,
     const struct message_new *m, int64_t *id);
 enum tame_err store_sqlite_attachment_add(struct store *s,

@@ -259,6 +259,61 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 	return rc;
 }
 
+/* The answer must still be its ticket's first message by time (a
+ * message that joined it later may have a lower id but not an earlier
+ * time): a ticket it only joined has a start of its own. Rows come off
+ * messages_orphan (migration 20); the ticket's other messages are read
+ * only for such a row, which is rare. See store.h. */
+enum tame_err
+store_sqlite_ticket_answers(struct store *s, const char *message_id,
+    struct store_answer *out, size_t max, size_t *n)
+{
+	static const char sql[] = "SELECT m.ticket_id, m.created_at"
+	    " FROM messages m JOIN tickets t ON t.id = m.ticket_id"
+	    " WHERE m.in_reply_to = ?1 AND m.orphan AND t.merged_into IS NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM messages e"
+	    "  WHERE e.ticket_id = m.ticket_id AND (e.created_at < m.created_at"
+	    "  OR (e.created_at = m.created_at AND e.id < m.id)))"
+	    " ORDER BY t.created_at, t.id LIMIT ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc = TAME_OK;
+
+	sq_bind_text(q, st, 1, message_id);
+	sq_bind_int(q, st, 2, (int64_t)max);
+	while (*n < max && (rc = sq_row(q, st)) == TAME_OK) {
+		out[*n].ticket_id = sqlite3_column_int64(st, 0);
+		out[*n].created_at = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
+}
+
+/* The subject is cut as store_sqlite_ticket_create cuts it. See
+ * store.h. */
+enum tame_err
+store_sqlite_ticket_began(struct store *s, int64_t ticket_id,
+    const char *subject, int64_t created_at)
+{
+	static const char sql[] = "UPDATE tickets SET"
+	    " subject = CASE WHEN ?2 = '' THEN subject ELSE ?2 END,"
+	    " created_at = min(created_at, ?3) WHERE id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if (!subject)
+		subject = "";
+	sq_bind_int(q, st, 1, ticket_id);
+	sq_bind_textn(q, st, 2, subject,
+	    utf8_cut(subject, strlen(subject), TAME_SUBJECT_MAX));
+	sq_bind_int(q, st, 3, created_at);
+	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
+		rc = TAME_ENOTFOUND;
+	return rc;
+}
+
 /* Row, search index and ticket counters in one save point; the message
  * added last, but for a note, gives the ticket its preview, and a
  * customer's its waiting time. Mail that answers ours by itself joining
@@ -266,7 +321,8 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
  * changes neither, nor tells the ticket's agents (messages.quiet, the
  * trigger notify_followers_message): the list shows what a person
  * wrote last (list mail is automatic too, but carries a person's
- * words). See store.h.
+ * words). Nor does a message stored after its answer (m->late): the
+ * answer is newer. See store.h.
  *
  * Inside a caller's transaction the search index is written at COMMIT
  * (store_sqlite_fts_flush), not here: FTS5 writes its pending terms out
@@ -282,13 +338,13 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	static const char ins[] = "INSERT INTO messages(ticket_id, "
 	    "direction, from_email, from_name, to_json, cc_json, subject, "
 	    "text, html, message_id, in_reply_to, refs, raw_id, agent_id, "
-	    "delivery, unparsed, auto_submitted, created_at, quiet) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	    "?15, ?16, ?17, ?18, ?19)";
+	    "delivery, unparsed, auto_submitted, created_at, quiet, orphan) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
-	    " preview = CASE WHEN ?5 OR (?6 AND message_count > 0)"
+	    " preview = CASE WHEN ?5 OR ?7 OR (?6 AND message_count > 0)"
 	    "  THEN preview ELSE ?2 END,"
 	    " updated_at = max(updated_at, ?1),"
 	    " last_customer_at = CASE WHEN ?3 AND NOT"
@@ -329,6 +385,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	sq_bind_int(q, st, 17, m->auto_submitted != 0);
 	sq_bind_int(q, st, 18, m->created_at);
 	sq_bind_int(q, st, 19, m->quiet != 0);
+	sq_bind_int(q, st, 20, m->orphan && m->in_reply_to);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	mrow = sqlite3_last_insert_rowid(q->db);
@@ -355,6 +412,7 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	 * what the customer or the team wrote last */
 	sq_bind_int(q, st, 5, m->direction == MSG_NOTE);
 	sq_bind_int(q, st, 6, m->quiet != 0);
+	sq_bind_int(q, st, 7, m->late != 0);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	if (sqlite3_changes(q->db) == 0) {

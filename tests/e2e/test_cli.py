@@ -482,21 +482,13 @@ def test_import_mbox_out_of_order_keeps_replies_with_their_thread(
         assert [m["direction"] for m in msgs] == ["in", "out", "in"]
 
 
-def test_sent_folder_imported_after_its_inbox_reads_in_order(tame_data):
-    """The Inbox imported first, its Sent folder after (as the README
-    says to): our answer is stored after the customer's follow-up to it,
-    but the ticket shows the conversation in the order it was written.
-    (The web app's reply to it: tests/browser/compose.mjs.)"""
-    tame = tame_data
-    box = {"inbox": [], "sent": []}
-    for mid, frm, to, irt, refs, day, where in (
-            ("q", "Ivy <ivy@example.org>", MAILBOX, None, "", 1, "inbox"),
-            ("a", "Support <%s>" % MAILBOX, "ivy@example.org", "q", "q", 2,
-             "sent"),
-            ("r", "Ivy <ivy@example.org>", MAILBOX, "a", "q a", 3, "inbox"),
-            ("c", "Ivy <ivy@example.org>", MAILBOX, "r", "q a r", 4,
-             "inbox")):
-        box[where].append(
+def mbox_of(mails):
+    """An mbox of (mid, from, to, in_reply_to, references, day) mails
+    about a scanner written on that day of March 2021; references is
+    the ids it names, space separated ("" for no References)."""
+    out = []
+    for mid, frm, to, irt, refs, day in mails:
+        out.append(
             "From x@example.org Mon Mar %02d 10:00:00 2021\n"
             "From: %s\nTo: %s\nSubject: %sScanner jams\n"
             "Message-ID: <%s@x.org>\n%s%s"
@@ -506,19 +498,74 @@ def test_sent_folder_imported_after_its_inbox_reads_in_order(tame_data):
                 "References: %s\n" % " ".join("<%s@x.org>" % x for x in
                                                refs.split()) if refs
                 else "", day, mid))
-    for where in ("inbox", "sent"):
-        path = tame.dir / (where + ".mbox")
-        path.write_text("".join(box[where]))
+    return "".join(out)
+
+
+def import_each(tame, boxes):
+    """Imports each (name, mails) of boxes as an mbox of its own
+    (mbox_of), in that order."""
+    for name, mails in boxes:
+        path = tame.dir / (name + ".mbox")
+        path.write_text(mbox_of(mails))
         r = tame.cli("import", "mbox", path)
-        assert r.returncode == 0 and "%d stored" % len(box[where]) in r.err, r
+        assert r.returncode == 0 and "%d stored" % len(mails) in r.err, r
+
+
+IVY = "Ivy <ivy@example.org>"
+OURS = "Support <%s>" % MAILBOX
+
+
+@pytest.mark.parametrize("with_refs", [True, False])
+def test_sent_folder_imported_after_its_inbox_reads_in_order(tame_data,
+                                                              with_refs):
+    """The Inbox imported first, its Sent folder after (as the README
+    says to): our answer is stored after the customer's follow-up to it,
+    but the ticket shows the conversation in the order it was written.
+    With In-Reply-To alone (no References), the follow-up made a ticket
+    of its own, our answer not being stored yet; the answer joins the
+    first ticket and the follow-up's is merged into it (before: two
+    tickets). (The web app's reply to it: tests/browser/compose.mjs.)"""
+    tame = tame_data
+    def refs(ids):
+        return ids if with_refs else ""
+    import_each(tame, (
+        ("inbox", [("q", IVY, MAILBOX, None, "", 1),
+                   ("r", IVY, MAILBOX, "a", refs("q a"), 3),
+                   ("c", IVY, MAILBOX, "r", refs("q a r"), 4)]),
+        ("sent", [("a", OURS, "ivy@example.org", "q", refs("q"), 2)])))
     tame.start()
-    ts = tame.tickets(status="any")
+    ts = [t for t in tame.tickets(status="any") if t["message_count"]]
     assert [t["subject"] for t in ts] == ["Scanner jams"], ts
     t = tame.ticket(ts[0]["id"])
     assert [m["message_id"] for m in t["messages"]] == [
         "q@x.org", "a@x.org", "r@x.org", "c@x.org"], t["messages"]
     assert [m["direction"] for m in t["messages"]] == [
         "in", "out", "in", "in"]
+    if not with_refs:
+        # the answer, joined after the follow-up, is not the newest
+        assert t["preview"].startswith("Text c."), t["preview"]
+
+
+def test_reply_imported_before_the_mail_it_answers_joins_it(tame_data):
+    """Three imports, newest first, each mail naming only the one it
+    answers (In-Reply-To, no References): the customer's follow-up, our
+    answer, then her first mail. The conversation is one ticket, read in
+    the order it was written, under the subject and time of its first
+    mail. Before: three tickets, one a mail."""
+    tame = tame_data
+    import_each(tame, (("later", [("r", IVY, MAILBOX, "a", "", 3)]),
+                       ("sent", [("a", OURS, "ivy@example.org", "q", "", 2)]),
+                       ("inbox", [("q", IVY, MAILBOX, None, "", 1)])))
+    tame.start()
+    ts = tame.tickets(status="any")
+    assert [t["subject"] for t in ts] == ["Scanner jams"], ts
+    t = tame.ticket(ts[0]["id"])
+    assert [m["message_id"] for m in t["messages"]] == [
+        "q@x.org", "a@x.org", "r@x.org"], t["messages"]
+    assert [m["direction"] for m in t["messages"]] == ["in", "out", "in"]
+    assert t["customer"]["email"] == "ivy@example.org"
+    assert t["created_at"].startswith("2021-03-01T10:00"), t["created_at"]
+    assert t["preview"].startswith("Text r."), t["preview"]
 
 
 def test_import_is_history_not_new_mail(tame, sink):

@@ -261,3 +261,41 @@ def test_list_preview_is_the_new_text_not_the_quote(tame, sink):
     wait_for(lambda: tame.ticket(tid)["message_count"] == 3)
     row = [t for t in tame.tickets() if t["id"] == tid][0]
     assert row["preview"] == "Version 2.3, sorry.", row["preview"]
+
+
+def test_reply_arriving_before_the_mail_it_answers_joins_it(tame):
+    """Mail may arrive out of order: the customer's follow-up, naming
+    only the mail it answers, comes before that mail. The first mail
+    joins the follow-up's ticket when it comes, and reads before it.
+    Before: a ticket each."""
+    first = make_message(sender="Gil <gil@example.org>",
+                         subject="VPN drops", text="It drops hourly.\n")
+    follow = make_message(sender="Gil <gil@example.org>",
+                          subject="Re: VPN drops", text="Any news?\n",
+                          headers={"In-Reply-To": first["Message-ID"]})
+    tame.send_mail(follow)
+    tid = tame.wait_ticket("Re: VPN drops")["id"]
+    tame.send_mail(first)
+    wait_for(lambda: tame.ticket(tid)["message_count"] == 2,
+             what="the first mail joining its follow-up's ticket")
+    assert [t["id"] for t in tame.tickets()] == [tid]
+    t = tame.ticket(tid)
+    assert t["subject"] == "VPN drops"
+    assert [m["message_id"] for m in t["messages"]] == [
+        strip_angle(first["Message-ID"]), strip_angle(follow["Message-ID"])]
+    assert t["preview"].startswith("Any news?"), t["preview"]
+
+
+def test_stranger_naming_a_mail_before_it_comes_does_not_take_it(tame):
+    """Someone who names a mail before it arrives (In-Reply-To) does not
+    draw it into their ticket: the mail joins only a ticket its author
+    (or its customer) takes part in."""
+    first = make_message(sender="hana@example.org", subject="Payroll export")
+    tame.send_mail(make_message(sender="eve@evil.example",
+                                subject="Re: Payroll export",
+                                headers={"In-Reply-To": first["Message-ID"]}))
+    eve = tame.wait_ticket("Re: Payroll export")["id"]
+    tame.send_mail(first)
+    tame.wait_ticket("Payroll export")
+    assert tame.ticket(eve)["message_count"] == 1
+    assert len(tame.tickets()) == 2

@@ -16,6 +16,7 @@
 #include "mail/mime.h"
 #include "mail/reply.h"
 #include "store/store.h"
+#include "store/store_desk.h"
 #include "tmpdir.h"
 
 struct fx {
@@ -248,6 +249,65 @@ test_ack_once_and_never_automatic(void **state)
 	assert_false(r.acked);
 }
 
+/* Mail that comes after its answers (two imports, mail out of order)
+ * joins the ticket the answer started, reads before it, reopens
+ * nothing; when it answers a ticket of its own, the answer's ticket is
+ * merged into that one, but not into a closed one. */
+static void
+test_answer_first(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result q, r, x, y, z;
+	int64_t into;
+	json_t *v, *msgs;
+	char st[16];
+
+	r = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
+	    "Message-ID: <r@example.org>\r\nIn-Reply-To: <q@example.org>"
+	    "\r\n\r\nAny news?\r\n");
+	assert_int_equal(store_ticket_set_status(f->s, r.ticket_id,
+	    TICKET_SOLVED, 5000), TAME_OK);
+	q = deliver(f, "From: ann@example.org\r\nSubject: Fan\r\n"
+	    "Message-ID: <q@example.org>\r\n\r\nThe fan is loud.\r\n");
+	assert_false(q.new_ticket);
+	assert_int_equal(q.ticket_id, r.ticket_id);
+	assert_string_equal(ticket_status(f, r.ticket_id, st, sizeof(st)),
+	    "solved");
+	assert_int_equal(store_ticket_view(f->s, r.ticket_id, &v), TAME_OK);
+	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    msgs, 0), "message_id")), "q@example.org");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    v, "ticket"), "subject")), "Fan");
+	json_decref(v);
+	/* an answer to the first mail, and one to it that came first */
+	y = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
+	    "Message-ID: <y@example.org>\r\nIn-Reply-To: <x@example.org>"
+	    "\r\n\r\nHello?\r\n");
+	assert_true(y.new_ticket);
+	x = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
+	    "Message-ID: <x@example.org>\r\nIn-Reply-To: <q@example.org>"
+	    "\r\n\r\nStill loud.\r\n");
+	assert_int_equal(x.ticket_id, r.ticket_id);
+	assert_int_equal(store_desk_merged_into(f->s, y.ticket_id, &into),
+	    TAME_OK);
+	assert_int_equal(into, r.ticket_id);
+	/* a closed ticket takes no open one in: the mail joins its answer */
+	assert_int_equal(store_ticket_set_status(f->s, r.ticket_id,
+	    TICKET_CLOSED, 5000), TAME_OK);
+	y = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
+	    "Message-ID: <y2@example.org>\r\nIn-Reply-To: <z@example.org>"
+	    "\r\n\r\nAgain?\r\n");
+	z = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
+	    "Message-ID: <z@example.org>\r\nIn-Reply-To: <x@example.org>"
+	    "\r\n\r\nLouder.\r\n");
+	assert_false(z.new_ticket);
+	assert_int_equal(z.ticket_id, y.ticket_id);
+	assert_int_equal(store_desk_merged_into(f->s, y.ticket_id, &into),
+	    TAME_OK);
+	assert_int_equal(into, 0);
+}
+
 int
 main(void)
 {
@@ -263,6 +323,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_once_and_never_automatic,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_first, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -584,13 +584,17 @@ exec_sql(struct fx *f, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Takes step 21 back (messages.orphan and its index). */
+#define UNDO_21 \
+	"DROP INDEX messages_orphan;" \
+	"ALTER TABLE messages DROP COLUMN orphan;"
+/* Takes step 20 back (tickets.tone_earlier), and the step after it. */
+#define UNDO_20 UNDO_21 "ALTER TABLE tickets DROP COLUMN tone_earlier;"
+
 /* Takes step 19 back (messages.quiet and the triggers that read it),
  * for a store taken back to an older version, whose later steps run
  * again at open: notify_followers_message is left for step 17 and 19
  * to drop. */
-/* Takes step 20 back (tickets.tone_earlier). */
-#define UNDO_20 "ALTER TABLE tickets DROP COLUMN tone_earlier;"
-
 #define UNDO_19 \
 	"DROP TRIGGER notify_assignee_undelivered;" \
 	"DROP TRIGGER notify_followers_message;" \
