@@ -34,8 +34,7 @@ thread_decide(const struct thread_input *in, struct thread_decision *out)
 	memset(out, 0, sizeof(*out));
 	out->action = THREAD_NEW_TICKET;
 	if (in->has_header_match)
-		decide_for(&in->header_ref, in->automatic || in->archive ||
-		    in->late, out);
+		decide_for(&in->header_ref, in->automatic || in->archive, out);
 	else if (in->has_token_match && in->token_sender_participant)
 		decide_for(&in->token_ref, in->automatic || in->archive, out);
 }

@@ -4,8 +4,8 @@
  * The rule, in order (DESIGN.md "Threading"):
  *  1. In-Reply-To / References naming a message we hold: that ticket.
  *     Else a message we hold that names this one in its In-Reply-To
- *     (the answer came first) and started a ticket this sender or
- *     customer takes part in: that ticket (ingest.c, late).
+ *     (the answer came first), whose author this one was from, to or
+ *     copied to, and that started a ticket: that ticket (ingest.c).
  *  2. The ticket token "[#123]" in the subject, but only when the sender
  *     is already a participant of ticket 123 (so a stranger cannot push
  *     mail into someone else's ticket by guessing numbers).
@@ -33,11 +33,6 @@ struct thread_input {
 	                                  nothing */
 	int archive;                   /* from an archive (tame import):
 	                                  the same */
-	int late;                      /* header_ref is the ticket an
-	                                  answer to it started, stored
-	                                  before it (two imports, mail out
-	                                  of order): the same, it is older
-	                                  than what the ticket holds */
 };
 
 enum thread_action {

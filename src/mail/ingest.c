@@ -475,37 +475,6 @@ team_mail(struct store *s, const struct mime_parsed *p, const char *sender,
 	return ok;
 }
 
-/* The tickets that answers to msgid, stored before it, started (the
- * Sent folder imported before the Inbox, mail out of order), of those
- * the mail's author or customer takes part in: as rule 2 of thread.h
- * asks of a [#id], a mail joins no stranger's conversation (whoever
- * names a Message-ID before it arrives would take it). Into out (room
- * for INGEST_ANSWERS_MAX), their count in *n. */
-static enum tame_err
-early_answers(struct store *s, const char *msgid, const char *sender,
-    const char *cust, struct store_answer *out, size_t *n)
-{
-	struct store_answer all[INGEST_ANSWERS_MAX];
-	enum tame_err rc;
-	size_t i, k;
-	int yes;
-
-	*n = 0;
-	if ((rc = store_ticket_answers(s, msgid, all, INGEST_ANSWERS_MAX, &k)))
-		return rc;
-	for (i = 0; i < k; i++) {
-		if ((rc = store_participant_has(s, all[i].ticket_id, sender,
-		    &yes)))
-			return rc;
-		if (!yes && cust != sender && (rc = store_participant_has(s,
-		    all[i].ticket_id, cust, &yes)))
-			return rc;
-		if (yes)
-			out[(*n)++] = all[i];
-	}
-	return TAME_OK;
-}
-
 /* The other tickets early answers started are merged into tid, the
  * mail's (the ticket of what it answers: that conversation began
  * first); *first is lowered to the time of the earliest answer now in
@@ -597,12 +566,16 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		goto out;
 	/* through a Reply-To, its name: the From's is the form's */
 	cust_name = ours ? NULL : cust == sender ? au.name : p->reply_to_name;
-	/* answers to it came first and started tickets of their own: it
-	 * joins the first of them when it answers nothing we hold, and the
-	 * others are merged into its ticket. Not under a Message-ID
-	 * another mail had first: the answers name that one. */
-	if ((rc = early_answers(s, msgid == p->message_id ? msgid : NULL,
-	    sender, cust, ans, &nans)))
+	/* answers to it came first (written by one it was from, to or
+	 * copied to) and started tickets of their own: it joins the first
+	 * of them when it answers nothing we hold, as any reply to that
+	 * ticket would (a solved one opens again, a closed one's starts a
+	 * new ticket), and the others are merged into its ticket. Not
+	 * under a Message-ID another mail had first: the answers name that
+	 * one. */
+	if ((rc = store_ticket_answers(s, msgid == p->message_id ? msgid :
+	    NULL, sender, ip->to_json, ip->cc_json, ans, INGEST_ANSWERS_MAX,
+	    &nans)))
 		goto out;
 	if (nans && td.action != THREAD_APPEND) {
 		ti.has_token_match = 0;
@@ -610,11 +583,11 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    &ti.header_ref)))
 			goto out;
 		ti.has_header_match = 1;
-		ti.late = began = 1;
 		thread_decide(&ti, &td);
+		began = td.action == THREAD_APPEND;
 	}
-	if (nans && (rc = merge_answers(s, td.ticket_id, ans, nans,
-	    ip->archive, now, &first)))
+	if (nans && td.action == THREAD_APPEND && (rc = merge_answers(s,
+	    td.ticket_id, ans, nans, ip->archive, now, &first)))
 		goto out;
 	if ((rc = store_customer_upsert(s, cust, cust_name, now,
 	    &customer_id)))
@@ -666,10 +639,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 	m.created_at = now;
 	m.preview_len = ip->new_len;
 	/* written before its answers, whenever it arrived: a thread reads
-	 * in order */
+	 * in order (not by its Date, which its sender chose) */
 	if ((m.late = first != INT64_MAX) && now >= first)
-		m.created_at = p->date_ms > 0 && p->date_ms < first ?
-		    p->date_ms : first - 1;
+		m.created_at = first - 1;
 	if ((rc = store_message_add(s, &m, &res->message_id)))
 		goto out;
 	/* the ticket its answer started begins with it now */

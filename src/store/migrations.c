@@ -573,12 +573,18 @@ static const char *const steps[] = {
 	 * message held when they came (orphan) are indexed: an index of
 	 * every reply cost an import of replies about 12% of its rate; this
 	 * one holds the few that wait. Those of the store so far are found
-	 * once, here (a read of the messages, each a probe of the unique
-	 * Message-ID index). */
+	 * once, here: only a ticket's first message can be one (read
+	 * through messages_ticket, not the whole table), whose In-Reply-To
+	 * names neither a message held (the unique Message-ID index) nor
+	 * an acknowledgement we sent (outbox_mail_id). */
 	"ALTER TABLE messages ADD COLUMN orphan INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE messages SET orphan = 1 WHERE in_reply_to IS NOT NULL"
+	"UPDATE messages SET orphan = 1 WHERE id IN (SELECT min(id)"
+	"  FROM messages GROUP BY ticket_id)"
+	" AND in_reply_to IS NOT NULL"
 	" AND NOT EXISTS (SELECT 1 FROM messages p"
-	"  WHERE p.message_id = messages.in_reply_to);"
+	"  WHERE p.message_id = messages.in_reply_to)"
+	" AND NOT EXISTS (SELECT 1 FROM outbox o"
+	"  WHERE o.mail_id = messages.in_reply_to);"
 	"CREATE INDEX messages_orphan ON messages(in_reply_to)"
 	" WHERE orphan;",
 };

@@ -665,6 +665,7 @@ store_ticket_link(struct store *s, int64_t ticket_id, int64_t previous_id)
 
 enum tame_err
 store_ticket_answers(struct store *s, const char *message_id,
+    const char *from, const char *to_json, const char *cc_json,
     struct store_answer *out, size_t max, size_t *n)
 {
 	REQUIRE(n);
@@ -672,7 +673,8 @@ store_ticket_answers(struct store *s, const char *message_id,
 	REQUIRE(out || max == 0);
 	if (!message_id || !*message_id || max == 0)
 		return TAME_OK;
-	return s->be->ticket_answers(s, message_id, out, max, n);
+	return s->be->ticket_answers(s, message_id, from, to_json, cc_json,
+	    out, max, n);
 }
 
 enum tame_err

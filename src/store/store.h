@@ -264,11 +264,13 @@ struct store_answer {
 	int64_t created_at;       /* when the answer was written */
 };
 /* The stored messages whose In-Reply-To names message_id (it came after
- * its answers: two imports, mail out of order; message_new.orphan) and
- * that are still the first message of a ticket not merged into
- * another: at most max into out, oldest ticket first, their count in
- * *n. One index probe. */
+ * its answers: two imports, mail out of order; message_new.orphan),
+ * written by one of the addresses of that message (from, or in the JSON
+ * arrays to_json and cc_json, which may be NULL), and that are still
+ * the first message of a ticket not merged into another: at most max
+ * into out, oldest ticket first, their count in *n. One index probe. */
 enum tame_err store_ticket_answers(struct store *s, const char *message_id,
+    const char *from, const char *to_json, const char *cc_json,
     struct store_answer *out, size_t max, size_t *n);
 /* The conversation of ticket_id begins with a message stored after it:
  * the ticket takes that message's subject (an empty one changes

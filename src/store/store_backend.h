@@ -129,7 +129,8 @@ struct store_backend {
 	enum tame_err (*ticket_link)(struct store *s, int64_t ticket_id,
 	    int64_t previous_id);
 	enum tame_err (*ticket_answers)(struct store *s,
-	    const char *message_id, struct store_answer *out, size_t max,
+	    const char *message_id, const char *from, const char *to_json,
+	    const char *cc_json, struct store_answer *out, size_t max,
 	    size_t *n);
 	enum tame_err (*ticket_began)(struct store *s, int64_t ticket_id,
 	    const char *subject, int64_t created_at);

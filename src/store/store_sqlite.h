@@ -212,8 +212,8 @@ enum tame_err store_sqlite_ticket_create(struct store *s, int64_t mailbox_id,
 enum tame_err store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
     int64_t previous_id);
 enum tame_err store_sqlite_ticket_answers(struct store *s,
-    const char *message_id, struct store_answer *out, size_t max,
-    size_t *n);
+    const char *message_id, const char *from, const char *to_json,
+    const char *cc_json, struct store_answer *out, size_t max, size_t *n);
 enum tame_err store_sqlite_ticket_began(struct store *s, int64_t ticket_id,
     const char *subject, int64_t created_at);
 enum tame_err store_sqlite_message_add(struct store *s,

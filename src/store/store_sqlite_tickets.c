@@ -259,18 +259,28 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 	return rc;
 }
 
-/* The answer must still be its ticket's first message by time (a
- * message that joined it later may have a lower id but not an earlier
- * time): a ticket it only joined has a start of its own. Rows come off
- * messages_orphan (migration 20); the ticket's other messages are read
- * only for such a row, which is rare. See store.h. */
+/* The answer's author must be one the message was from, to or copied
+ * to (the customer who wrote again, the team that answered, the
+ * customer who answered the team): whoever names a Message-ID before it
+ * arrives takes no stranger's mail into their ticket. The answer must
+ * still be its ticket's first message by time (a message that joined
+ * it later may have a lower id but not an earlier time): a ticket it
+ * only joined has a start of its own. Rows come off messages_orphan
+ * (migration 21); the ticket's other messages are read only for such a
+ * row, which is rare. See store.h. */
 enum tame_err
 store_sqlite_ticket_answers(struct store *s, const char *message_id,
+    const char *from, const char *to_json, const char *cc_json,
     struct store_answer *out, size_t max, size_t *n)
 {
 	static const char sql[] = "SELECT m.ticket_id, m.created_at"
 	    " FROM messages m JOIN tickets t ON t.id = m.ticket_id"
 	    " WHERE m.in_reply_to = ?1 AND m.orphan AND t.merged_into IS NULL"
+	    " AND (lower(m.from_email) = lower(?3)"
+	    "  OR lower(m.from_email) IN (SELECT lower(value) FROM"
+	    "  json_each(CASE WHEN json_valid(?4) THEN ?4 ELSE '[]' END))"
+	    "  OR lower(m.from_email) IN (SELECT lower(value) FROM"
+	    "  json_each(CASE WHEN json_valid(?5) THEN ?5 ELSE '[]' END)))"
 	    " AND NOT EXISTS (SELECT 1 FROM messages e"
 	    "  WHERE e.ticket_id = m.ticket_id AND (e.created_at < m.created_at"
 	    "  OR (e.created_at = m.created_at AND e.id < m.id)))"
@@ -281,6 +291,9 @@ store_sqlite_ticket_answers(struct store *s, const char *message_id,
 
 	sq_bind_text(q, st, 1, message_id);
 	sq_bind_int(q, st, 2, (int64_t)max);
+	sq_bind_text(q, st, 3, from);
+	sq_bind_text(q, st, 4, to_json);
+	sq_bind_text(q, st, 5, cc_json);
 	while (*n < max && (rc = sq_row(q, st)) == TAME_OK) {
 		out[*n].ticket_id = sqlite3_column_int64(st, 0);
 		out[*n].created_at = sqlite3_column_int64(st, 1);

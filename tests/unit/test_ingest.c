@@ -271,8 +271,9 @@ test_answer_first(void **state)
 	    "Message-ID: <q@example.org>\r\n\r\nThe fan is loud.\r\n");
 	assert_false(q.new_ticket);
 	assert_int_equal(q.ticket_id, r.ticket_id);
+	/* a customer's mail that arrives now is news, as any reply is */
 	assert_string_equal(ticket_status(f, r.ticket_id, st, sizeof(st)),
-	    "solved");
+	    "open");
 	assert_int_equal(store_ticket_view(f->s, r.ticket_id, &v), TAME_OK);
 	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
@@ -306,6 +307,32 @@ test_answer_first(void **state)
 	assert_int_equal(store_desk_merged_into(f->s, y.ticket_id, &into),
 	    TAME_OK);
 	assert_int_equal(into, 0);
+	/* an answer's closed ticket: the mail starts a ticket linked to it,
+	 * as a reply to a closed ticket does, and is not hidden in it */
+	y = deliver(f, "From: ann@example.org\r\nSubject: Re: Door\r\n"
+	    "Message-ID: <a2@example.org>\r\nIn-Reply-To: <w@example.org>"
+	    "\r\n\r\nAnd the door?\r\n");
+	assert_true(y.new_ticket);
+	assert_int_equal(store_ticket_set_status(f->s, y.ticket_id,
+	    TICKET_CLOSED, 5000), TAME_OK);
+	x = deliver(f, "From: ann@example.org\r\nSubject: Door\r\n"
+	    "Message-ID: <w@example.org>\r\n\r\nThe door squeaks.\r\n");
+	assert_true(x.new_ticket);
+	assert_string_equal(ticket_status(f, x.ticket_id, st, sizeof(st)),
+	    "new");
+	assert_int_equal(store_desk_merged_into(f->s, y.ticket_id, &into),
+	    TAME_OK);
+	assert_int_equal(into, 0);
+	/* an answer by someone the mail was neither from, to nor copied
+	 * to takes nothing */
+	y = deliver(f, "From: eve@example.net\r\nSubject: Re: Bill\r\n"
+	    "Message-ID: <e1@example.net>\r\nIn-Reply-To: <b@example.org>"
+	    "\r\n\r\nMine now.\r\n");
+	x = deliver(f, "From: ann@example.org\r\nTo: support@example.com"
+	    "\r\nSubject: Bill\r\nMessage-ID: <b@example.org>\r\n\r\n"
+	    "The bill is wrong.\r\n");
+	assert_true(x.new_ticket);
+	assert_int_not_equal(x.ticket_id, y.ticket_id);
 }
 
 int

@@ -98,15 +98,6 @@ test_reopen_and_closed(void **state)
 	in.header_ref = ref(3, TICKET_SOLVED);
 	thread_decide(&in, &d);
 	assert_int_equal(d.set_status, 0);
-	/* a mail that came after its answer is history of that ticket,
-	 * closed or not */
-	in.archive = 0;
-	in.late = 1;
-	thread_decide(&in, &d);
-	assert_int_equal(d.set_status, 0);
-	in.header_ref = ref(3, TICKET_CLOSED);
-	thread_decide(&in, &d);
-	assert_int_equal(d.action, THREAD_APPEND);
 }
 
 static void
