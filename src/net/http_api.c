@@ -18,8 +18,10 @@
  * is recognised as too large (413) rather than parsed. The cap is the
  * instance's, so each handler checks its own smaller limit on the
  * buffered body (http_body). A body over TAME_HTTP_BODY_MAX_ANON is
- * buffered only for a signed-in agent: body_gate() answers anyone else
- * 413 once the headers are in, before the body is read.
+ * buffered only for a signed-in agent: for anyone else body_gate()
+ * keeps no more than that (the rest is read and dropped), so the
+ * request is answered as one whose body was cut, 401 or 413, and holds
+ * no memory while it comes.
  *
  * Every answer carries the security headers (CSP, nosniff, no referrer,
  * no framing) through the instance's default headers.
@@ -725,6 +727,13 @@ per_ip_count(uint32_t ip, int d)
 	return rc;
 }
 
+/* A connection's own state (its socket context, conn_notify): whether
+ * the body of its request now coming is kept only up to
+ * TAME_HTTP_BODY_MAX_ANON. */
+struct conn_state {
+	int capped;
+};
+
 /* libmicrohttpd started or closed a connection the acceptor handed it.
  * One it could not start (out of memory) is closed without a word:
  * api->conns keeps counting it, so the acceptor sets conns to live
@@ -735,13 +744,16 @@ conn_notify(void *cls, struct MHD_Connection *con, void **ctx,
 {
 	struct http_api *api = cls;
 
-	(void)ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&api->live, 1);
-	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* without it, bodies are kept as ulfius keeps them */
+		*ctx = calloc(1, sizeof(struct conn_state));
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
+		free(*ctx);
+		*ctx = NULL;
 		atomic_fetch_sub(&api->live, 1);
 		atomic_fetch_sub(&api->conns, 1);
 		if (ci && ci->client_addr &&
@@ -776,9 +788,9 @@ body_may_be_large(struct MHD_Connection *con)
 	return errno || end == cl || *end || n > TAME_HTTP_BODY_MAX_ANON;
 }
 
-/* 1 if req (its headers and cookies in, its body not) comes with a
- * live session or token; 1 as well when the store cannot say, so that
- * dispatch() answers as it would. */
+/* http_session_live() of req (its headers and cookies in, its body
+ * not): > 0 when it comes with a live session or token, or the store
+ * cannot say (dispatch() answers as it would). */
 static int
 signed_in(struct http_api *api, const struct _u_request *req,
     const char *method)
@@ -799,42 +811,16 @@ signed_in(struct http_api *api, const struct _u_request *req,
 	return ok;
 }
 
-/* Answers 413 before the body is read; libmicrohttpd reads no more of
- * the connection and closes it once the answer is sent. */
-static enum MHD_Result
-refuse_body(struct http_api *api, struct MHD_Connection *con,
-    const char *method, const char *url)
-{
-	static const char body[] = "{\"error\":{\"code\":\"too_large\","
-	    "\"message\":\"a body over 8 kB, or of no given length, is "
-	    "taken only from a signed-in agent\"}}";
-	const char **keys = u_map_enum_keys(api->inst.default_headers);
-	struct MHD_Response *r;
-	enum MHD_Result ok;
-	size_t i;
-
-	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-	    MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	for (i = 0; keys && keys[i]; i++)
-		MHD_add_response_header(r, keys[i],
-		    u_map_get(api->inst.default_headers, keys[i]));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-	ok = MHD_queue_response(con, MHD_HTTP_CONTENT_TOO_LARGE, r);
-	MHD_destroy_response(r);
-	tame_log(TAME_LOG_DEBUG, "http: %s %.200s -> 413 before its body "
-	    "(not signed in)", method, url);
-	return ok;
-}
-
-/* libmicrohttpd's handler of every request: ulfius' own, but that a
- * request whose body may be over TAME_HTTP_BODY_MAX_ANON and that comes
- * from nobody signed in (a login, a made-up token) is answered 413 as
- * soon as its headers are in. ulfius' handler fills the request's
- * headers and cookies at its first call, before any of the body. */
+/* libmicrohttpd's handler of every request: ulfius' own, but that the
+ * body of a request that may be over TAME_HTTP_BODY_MAX_ANON and comes
+ * from nobody signed in (a login, a made-up or ended session or token)
+ * is kept only up to that: the rest is read and dropped, and ulfius
+ * dispatches a cut body, which its route answers 413 (the login) or
+ * the authentication 401, as for a small one. The connection stays as
+ * it would (an early answer and close would reach a browser still
+ * sending as a reset, not as the 401 that sends its agent to sign in).
+ * ulfius' handler fills the request's headers and cookies at its first
+ * call, before any of the body. */
 static enum MHD_Result
 body_gate(void *cls, struct MHD_Connection *con, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -843,15 +829,24 @@ body_gate(void *cls, struct MHD_Connection *con, const char *url,
 	struct http_api *api = (struct http_api *)((char *)cls -
 	    offsetof(struct http_api, inst));
 	struct connection_info_struct *ci = *con_cls;
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(con,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_state *cs = info ? info->socket_context : NULL;
 	int first = ci && ci->callback_first_iteration;
 	enum MHD_Result r;
 
+	if (cs && ci && !first && cs->capped && *upload_data_size > 0 &&
+	    ci->request && ci->request->binary_body_length >
+	    TAME_HTTP_BODY_MAX_ANON) {
+		*upload_data_size = 0;	/* read, and dropped */
+		return MHD_YES;
+	}
 	r = ulfius_handler(cls, con, url, method, version, upload_data,
 	    upload_data_size, con_cls);
-	if (!first || r != MHD_YES || !ci->request ||
-	    !body_may_be_large(con) || signed_in(api, ci->request, method))
-		return r;
-	return refuse_body(api, con, method, url);
+	if (cs && first && r == MHD_YES && ci->request)
+		cs->capped = body_may_be_large(con) &&
+		    signed_in(api, ci->request, method) <= 0;
+	return r;
 }
 
 /* ulfius starts libmicrohttpd through this function: defined here, in

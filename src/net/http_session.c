@@ -456,16 +456,22 @@ http_session_live(struct http_ctx *c)
 	const char *hdr = http_header(c, "Authorization");
 	char hash[AUTH_HASH_HEX + 1];
 	int64_t agent_id = 0;
+	enum tame_err rc;
 
 	if (hdr) {
-		if (bearer_hash(hdr, hash) ||
-		    store_token_lookup(c->store, hash, &agent_id))
-			return 0;
-	} else if (!u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE) ||
-	    cookies_session(c, &agent_id)) {
+		if (bearer_hash(hdr, hash))
+			return -1;
+		rc = store_token_lookup(c->store, hash, &agent_id);
+	} else if (!u_map_get(c->req->map_cookie, HTTP_SESSION_COOKIE)) {
 		return 0;
+	} else {
+		rc = cookies_session(c, &agent_id);
 	}
-	return enabled_agent(c, agent_id);
+	if (rc == TAME_ENOTFOUND || rc == TAME_EINVAL)
+		return -1;
+	if (rc)		/* the store cannot say: the request's handler will */
+		return 1;
+	return enabled_agent(c, agent_id) ? 1 : -1;
 }
 
 /* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error

@@ -21,7 +21,9 @@ int http_session_authenticate(struct http_ctx *c);
 int http_session_peek(struct http_ctx *c);
 /* Before a request's body is read: 1 when its bearer token, or else its
  * session cookie, names a live credential of an enabled agent (c->agent
- * is that agent), 0 otherwise. Checks no CSRF token; answers nothing. */
+ * is that agent) or the store cannot say, 0 when it has neither, -1
+ * when the one it has is not (or no longer) valid. Checks no CSRF
+ * token; answers nothing. */
 int http_session_live(struct http_ctx *c);
 
 /* POST /api/v1/session {email,password}: 201 with the agent and the CSRF

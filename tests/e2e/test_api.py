@@ -1705,35 +1705,30 @@ def test_a_burst_of_sign_ins_takes_a_bounded_amount_of_memory(tame):
         peak // 1024, before // 1024)
 
 
-def _body_answer(port, head, body_bytes, src, timeout=10):
-    """Sends head (request line and headers) and then up to body_bytes
-    of a body; answers the status of what tamed said within timeout
-    seconds (None when nothing came) and the socket, still open."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+def _send_but_last(port, head, body, src):
+    """Sends head (request line and headers) and all of body but its last
+    byte on a new connection from address src; answers the socket."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30,
                                  source_address=(src, 0))
     s.sendall(head)
-    s.settimeout(0.2)
-    chunk, sent, got = b" " * 65536, 0, b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and b"\r\n" not in got:
-        if sent < body_bytes:
-            try:
-                sent += s.send(chunk[:body_bytes - sent])
-            except (BlockingIOError, socket.timeout):
-                pass
-            except OSError:
-                sent = body_bytes      # closed on us: read what it said
-        try:
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
-        except socket.timeout:
-            pass
-        except OSError:
+    view = memoryview(body)
+    for i in range(0, len(body) - 1, 1 << 20):
+        s.sendall(view[i:min(i + (1 << 20), len(body) - 1)])
+    return s
+
+
+def _finish(s, body):
+    """Sends body's last byte on s; answers the status tamed says and
+    its whole answer."""
+    s.sendall(body[-1:])
+    got = b""
+    while b"\r\n\r\n" not in got or not got.endswith(b"}"):
+        d = s.recv(65536)
+        if not d:
             break
+        got += d
     line = got.split(b"\r\n", 1)[0].split()
-    return (int(line[1]) if len(line) > 1 else None), got, s
+    return (int(line[1]) if len(line) > 1 else None), got
 
 
 def test_big_bodies_without_a_login_are_refused_before_they_are_read(tame):
@@ -1743,9 +1738,11 @@ def test_big_bodies_without_a_login_are_refused_before_they_are_read(tame):
     up token), could make it hold 15 MB per connection, 256 connections
     from one address, 1,024 in all - gigabytes, for nothing. A request
     without a live session or token whose body is over 8 kB, or has no
-    Content-Length, is answered 413 now as soon as its headers are in,
-    and its body is not read; a signed-in agent's large body still
-    goes through."""
+    Content-Length, is kept only up to 8 kB now (the rest is read and
+    dropped), and answered as any cut body: 413 for a login, 401 for a
+    session or token that is not (or no longer) valid, so an agent whose
+    session ended while writing a long reply is sent to sign in; a
+    signed-in agent's large body still goes through."""
     pid = tame.proc.pid
 
     def rss_mb():
@@ -1754,38 +1751,44 @@ def test_big_bodies_without_a_login_are_refused_before_they_are_read(tame):
                 return int(line.split()[1]) // 1024
         return 0
     size = 14 * 1024 * 1024
+    plain = b"{" + b" " * (size - 2) + b"}"
+    part = b" " * (1 << 20)
+    chunked = (b"100000\r\n" + part + b"\r\n") * 14 + b"0\r\n\r\n"
     cases = [
-        ("/api/v1/session", {}),
-        ("/api/v1/tickets/1/notes", {}),
-        ("/api/v1/tickets/1/replies", {"Authorization": "Bearer " + "0" * 64}),
-        ("/api/v1/tickets/1/replies", {"Cookie": "tame_session=" + "1" * 64}),
+        ("/api/v1/session", {}, 413, b'"too_large"'),
+        ("/api/v1/tickets/1/notes", {}, 401, b'"unauthorized"'),
+        ("/api/v1/tickets/1/replies", {"Authorization": "Bearer " + "0" * 64},
+         401, b'"unauthorized"'),
+        ("/api/v1/tickets/1/replies", {"Cookie": "tame_session=" + "1" * 64},
+         401, b'"unauthorized"'),
     ]
     before = rss_mb()
-    socks = []
+    held = []
     try:
         for i in range(12):
-            path, extra = cases[i % len(cases)]
+            path, extra, want, code = cases[i % len(cases)]
             head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
                     "application/json\r\nContent-Length: %d\r\n%s\r\n" % (
                         path, size, "".join("%s: %s\r\n" % kv
                                             for kv in extra.items()))
                     ).encode()
-            st, got, s = _body_answer(tame.http_port, head, 2 * 1024 * 1024,
-                                      "127.0.0.%d" % (i + 2), timeout=10)
-            socks.append(s)
-            assert st == 413, (path, extra, got[:300])
-            assert b'"too_large"' in got and b"nosniff" in got, got[:600]
+            held.append((_send_but_last(tame.http_port, head, plain,
+                                        "127.0.0.%d" % (i + 2)), plain,
+                         want, code))
         # without a length, a body of unknown size: the same before login
-        st, got, s = _body_answer(
+        held.append((_send_but_last(
             tame.http_port, b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
             b"Content-Type: application/json\r\nTransfer-Encoding: chunked"
-            b"\r\n\r\n", 0, "127.0.0.20")
-        socks.append(s)
-        assert st == 413, got[:300]
-        # twelve connections held no 2 MB each, let alone 14
+            b"\r\n\r\n", chunked, "127.0.0.20"), chunked, 413,
+            b'"too_large"'))
+        # thirteen bodies of 14 MB all but sent: none of them is held
         assert rss_mb() - before < 12, (before, rss_mb())
+        for s, body, want, code in held:
+            st, got = _finish(s, body)
+            assert st == want, (want, got[:300])
+            assert code in got and b"nosniff" in got, got[:600]
     finally:
-        for s in socks:
+        for s, _, _, _ in held:
             s.close()
     # a login and a signed-in agent's big body work as before
     st, cookie, body, _ = login(tame)
@@ -1801,4 +1804,15 @@ def test_big_bodies_without_a_login_are_refused_before_they_are_read(tame):
                               "Cookie": "tame_session=" + cookie,
                               "X-CSRF-Token": body["csrf_token"]})
     assert st == 201, ans
+    # signed out meanwhile: the long note is answered as a short one
+    st, _, ans = tame.api("DELETE", "/api/v1/session", token=None, headers={
+        "Cookie": "tame_session=" + cookie,
+        "X-CSRF-Token": body["csrf_token"]})
+    assert st in (200, 204), ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
+                          {"text": text}, token=None, headers={
+                              "Cookie": "tame_session=" + cookie,
+                              "X-CSRF-Token": body["csrf_token"]})
+    assert st == 401, ans
+    assert ans["error"]["code"] == "unauthorized", ans
     assert tame.alive()
