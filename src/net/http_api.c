@@ -729,9 +729,10 @@ per_ip_count(uint32_t ip, int d)
 
 /* A connection's own state (its socket context, conn_notify): whether
  * the body of its request now coming is kept only up to
- * TAME_HTTP_BODY_MAX_ANON. */
+ * TAME_HTTP_BODY_MAX_ANON, and how much of it was dropped. */
 struct conn_state {
 	int capped;
+	size_t dropped;
 };
 
 /* libmicrohttpd started or closed a connection the acceptor handed it.
@@ -832,20 +833,28 @@ body_gate(void *cls, struct MHD_Connection *con, const char *url,
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(con,
 	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn_state *cs = info ? info->socket_context : NULL;
-	int first = ci && ci->callback_first_iteration;
+	int first = ci && ci->callback_first_iteration, capped;
 	enum MHD_Result r;
 
 	if (cs && ci && !first && cs->capped && *upload_data_size > 0 &&
 	    ci->request && ci->request->binary_body_length >
 	    TAME_HTTP_BODY_MAX_ANON) {
-		*upload_data_size = 0;	/* read, and dropped */
+		/* read, and dropped; no more than an agent may send */
+		if ((cs->dropped += *upload_data_size) > TAME_REPLY_BODY_MAX)
+			return MHD_NO;
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	r = ulfius_handler(cls, con, url, method, version, upload_data,
 	    upload_data_size, con_cls);
-	if (cs && first && r == MHD_YES && ci->request)
-		cs->capped = body_may_be_large(con) &&
-		    signed_in(api, ci->request, method) <= 0;
+	if (!first || r != MHD_YES || !ci->request)
+		return r;
+	capped = body_may_be_large(con) &&
+	    signed_in(api, ci->request, method) <= 0;
+	if (!cs)	/* no room to keep count: not a large body unseen */
+		return capped ? MHD_NO : r;
+	cs->capped = capped;
+	cs->dropped = 0;
 	return r;
 }
 

@@ -471,7 +471,9 @@ http_session_live(struct http_ctx *c)
 		return -1;
 	if (rc)		/* the store cannot say: the request's handler will */
 		return 1;
-	return enabled_agent(c, agent_id) ? 1 : -1;
+	if ((rc = store_agent_get(c->store, agent_id, &c->agent)))
+		return rc == TAME_ENOTFOUND ? -1 : 1;
+	return c->agent.disabled ? -1 : 1;
 }
 
 /* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error

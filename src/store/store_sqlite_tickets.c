@@ -262,7 +262,9 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
 /* The answer's author must be one the message was from, to or copied
  * to (the customer who wrote again, the team that answered, the
  * customer who answered the team): whoever names a Message-ID before it
- * arrives takes no stranger's mail into their ticket. The answer must
+ * arrives takes no stranger's mail into their ticket. Through To or Cc
+ * not as the team unless it is ours: incoming mail "From" a mailbox or
+ * an agent is anyone's to write. The answer must
  * still be its ticket's first message by time (a message that joined
  * it later may have a lower id but not an earlier time): a ticket it
  * only joined has a start of its own. Rows come off messages_orphan
@@ -277,10 +279,14 @@ store_sqlite_ticket_answers(struct store *s, const char *message_id,
 	    " FROM messages m JOIN tickets t ON t.id = m.ticket_id"
 	    " WHERE m.in_reply_to = ?1 AND m.orphan AND t.merged_into IS NULL"
 	    " AND (lower(m.from_email) = lower(?3)"
-	    "  OR lower(m.from_email) IN (SELECT lower(value) FROM"
+	    "  OR ((lower(m.from_email) IN (SELECT lower(value) FROM"
 	    "  json_each(CASE WHEN json_valid(?4) THEN ?4 ELSE '[]' END))"
 	    "  OR lower(m.from_email) IN (SELECT lower(value) FROM"
 	    "  json_each(CASE WHEN json_valid(?5) THEN ?5 ELSE '[]' END)))"
+	    "  AND (m.direction = 1 OR (NOT EXISTS (SELECT 1 FROM mailboxes b"
+	    "  WHERE lower(b.address) = lower(m.from_email)) AND NOT EXISTS"
+	    "  (SELECT 1 FROM agents a"
+	    "  WHERE lower(a.email) = lower(m.from_email))))))"
 	    " AND NOT EXISTS (SELECT 1 FROM messages e"
 	    "  WHERE e.ticket_id = m.ticket_id AND (e.created_at < m.created_at"
 	    "  OR (e.created_at = m.created_at AND e.id < m.id)))"

@@ -256,11 +256,26 @@ test_ack_once_and_never_automatic(void **state)
 static void
 test_answer_first(void **state)
 {
+	static const char *const stranger[][2] = {
+		{ "From: eve@example.net\r\nSubject: Re: Bill\r\n"
+		  "Message-ID: <e1@example.net>\r\nIn-Reply-To: "
+		  "<b@example.org>\r\n\r\nMine now.\r\n",
+		  "From: ann@example.org\r\nTo: support@example.com\r\n"
+		  "Subject: Bill\r\nMessage-ID: <b@example.org>\r\n\r\n"
+		  "The bill is wrong.\r\n" },
+		{ "From: support@example.com\r\nReply-To: eve@example.net"
+		  "\r\nSubject: Re: Lamp\r\nMessage-ID: <e2@example.net>"
+		  "\r\nIn-Reply-To: <c@example.org>\r\n\r\nMine too.\r\n",
+		  "From: hana@example.org\r\nTo: support@example.com\r\n"
+		  "Subject: Lamp\r\nMessage-ID: <c@example.org>\r\n\r\n"
+		  "The lamp flickers.\r\n" },
+	};
 	struct fx *f = *state;
 	struct ingest_result q, r, x, y, z;
 	int64_t into;
 	json_t *v, *msgs;
 	char st[16];
+	size_t i;
 
 	r = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
 	    "Message-ID: <r@example.org>\r\nIn-Reply-To: <q@example.org>"
@@ -324,15 +339,14 @@ test_answer_first(void **state)
 	    TAME_OK);
 	assert_int_equal(into, 0);
 	/* an answer by someone the mail was neither from, to nor copied
-	 * to takes nothing */
-	y = deliver(f, "From: eve@example.net\r\nSubject: Re: Bill\r\n"
-	    "Message-ID: <e1@example.net>\r\nIn-Reply-To: <b@example.org>"
-	    "\r\n\r\nMine now.\r\n");
-	x = deliver(f, "From: ann@example.org\r\nTo: support@example.com"
-	    "\r\nSubject: Bill\r\nMessage-ID: <b@example.org>\r\n\r\n"
-	    "The bill is wrong.\r\n");
-	assert_true(x.new_ticket);
-	assert_int_not_equal(x.ticket_id, y.ticket_id);
+	 * to takes nothing, nor one "from" our mailbox (anyone can write
+	 * that) */
+	for (i = 0; i < sizeof(stranger) / sizeof(stranger[0]); i++) {
+		y = deliver(f, stranger[i][0]);
+		x = deliver(f, stranger[i][1]);
+		assert_true(x.new_ticket);
+		assert_int_not_equal(x.ticket_id, y.ticket_id);
+	}
 }
 
 int
