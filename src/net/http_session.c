@@ -425,17 +425,21 @@ http_session_authenticate(struct http_ctx *c)
 	return 0;
 }
 
-/* 1 when agent_id is an enabled agent, then in c->agent; 0 otherwise. */
-static int
+/* TAME_OK when agent_id is an enabled agent, then in c->agent;
+ * TAME_ENOTFOUND when there is none or it is disabled; else the store's
+ * error. */
+static enum tame_err
 enabled_agent(struct http_ctx *c, int64_t agent_id)
 {
-	if (store_agent_get(c->store, agent_id, &c->agent))
-		return 0;
+	enum tame_err rc;
+
+	if ((rc = store_agent_get(c->store, agent_id, &c->agent)))
+		return rc;
 	if (c->agent.disabled) {
 		agent_clear(&c->agent);
-		return 0;
+		return TAME_ENOTFOUND;
 	}
-	return 1;
+	return TAME_OK;
 }
 
 int
@@ -446,7 +450,7 @@ http_session_peek(struct http_ctx *c)
 
 	if (!cookie || cookies_session(c, &agent_id))
 		return 0;
-	return enabled_agent(c, agent_id);
+	return enabled_agent(c, agent_id) == TAME_OK;
 }
 
 /* See http_session.h. */
@@ -467,13 +471,10 @@ http_session_live(struct http_ctx *c)
 	} else {
 		rc = cookies_session(c, &agent_id);
 	}
-	if (rc == TAME_ENOTFOUND || rc == TAME_EINVAL)
-		return -1;
-	if (rc)		/* the store cannot say: the request's handler will */
-		return 1;
-	if ((rc = store_agent_get(c->store, agent_id, &c->agent)))
-		return rc == TAME_ENOTFOUND ? -1 : 1;
-	return c->agent.disabled ? -1 : 1;
+	if (rc == TAME_OK)
+		rc = enabled_agent(c, agent_id);
+	/* a store that cannot say lets the request's handler say */
+	return rc == TAME_ENOTFOUND || rc == TAME_EINVAL ? -1 : 1;
 }
 
 /* {"agent":{...},"csrf_token":csrf|null} for agent id; NULL on error

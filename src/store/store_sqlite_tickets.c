@@ -212,6 +212,16 @@ store_sqlite_participant_has(struct store *s, int64_t ticket_id,
 
 /* ---- tickets and messages ---- */
 
+/* Binds subject (NULL as empty) cut to TAME_SUBJECT_MAX bytes. */
+static void
+bind_subject(struct sq *q, sqlite3_stmt *st, int i, const char *subject)
+{
+	if (!subject)
+		subject = "";
+	sq_bind_textn(q, st, i, subject,
+	    utf8_cut(subject, strlen(subject), TAME_SUBJECT_MAX));
+}
+
 /* mailbox_id or customer_id 0 stores "none". The subject is cut to
  * TAME_SUBJECT_MAX bytes. See store.h. */
 enum tame_err
@@ -227,12 +237,9 @@ store_sqlite_ticket_create(struct store *s, int64_t mailbox_id,
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
 
-	if (!subject)
-		subject = "";
 	sq_bind_id(q, st, 1, mailbox_id);
 	sq_bind_id(q, st, 2, customer_id);
-	sq_bind_textn(q, st, 3, subject,
-	    utf8_cut(subject, strlen(subject), TAME_SUBJECT_MAX));
+	bind_subject(q, st, 3, subject);
 	sq_bind_int(q, st, 4, status);
 	sq_bind_int(q, st, 5, unparsed != 0);
 	sq_bind_int(q, st, 6, now);
@@ -279,10 +286,10 @@ store_sqlite_ticket_answers(struct store *s, const char *message_id,
 	    " FROM messages m JOIN tickets t ON t.id = m.ticket_id"
 	    " WHERE m.in_reply_to = ?1 AND m.orphan AND t.merged_into IS NULL"
 	    " AND (lower(m.from_email) = lower(?3)"
-	    "  OR ((lower(m.from_email) IN (SELECT lower(value) FROM"
-	    "  json_each(CASE WHEN json_valid(?4) THEN ?4 ELSE '[]' END))"
-	    "  OR lower(m.from_email) IN (SELECT lower(value) FROM"
-	    "  json_each(CASE WHEN json_valid(?5) THEN ?5 ELSE '[]' END)))"
+	    "  OR (lower(m.from_email) IN (SELECT lower(value) FROM"
+	    "  json_each(CASE WHEN json_valid(?4) THEN ?4 ELSE '[]' END)"
+	    "  UNION ALL SELECT lower(value) FROM"
+	    "  json_each(CASE WHEN json_valid(?5) THEN ?5 ELSE '[]' END))"
 	    "  AND (m.direction = 1 OR (NOT EXISTS (SELECT 1 FROM mailboxes b"
 	    "  WHERE lower(b.address) = lower(m.from_email)) AND NOT EXISTS"
 	    "  (SELECT 1 FROM agents a"
@@ -322,11 +329,8 @@ store_sqlite_ticket_began(struct store *s, int64_t ticket_id,
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
 
-	if (!subject)
-		subject = "";
 	sq_bind_int(q, st, 1, ticket_id);
-	sq_bind_textn(q, st, 2, subject,
-	    utf8_cut(subject, strlen(subject), TAME_SUBJECT_MAX));
+	bind_subject(q, st, 2, subject);
 	sq_bind_int(q, st, 3, created_at);
 	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
 		rc = TAME_ENOTFOUND;
