@@ -109,9 +109,10 @@ struct message_new {
 	int late;                 /* 1: written before a message its ticket
 	                             holds (that answer came first): not
 	                             the list's preview */
-	int orphan;               /* 1: its In-Reply-To names no message
-	                             held: the message it answers, when it
-	                             comes, looks for it (messages_orphan) */
+	int orphan;               /* 1: its In-Reply-To and References
+	                             name no message held: the first of
+	                             those to come finds it by any of them
+	                             (message_waits) */
 	int64_t created_at;
 	size_t preview_len;       /* bytes of text the list preview reads
 	                             (the new text, before quoted history

@@ -552,9 +552,9 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		    &ti.token_sender_participant)))
 			goto out;
 	}
-	/* what it answers is not here (yet): when that comes, it finds
-	 * this one */
-	orphan = p->in_reply_to && !ti.has_header_match;
+	/* what it answers is not here (yet): when that or any mail it
+	 * names comes, it finds this one */
+	orphan = nids && !ti.has_header_match;
 	ti.automatic = p->auto_reply;
 	ti.archive = ip->archive;
 	thread_decide(&ti, &td);

@@ -587,6 +587,27 @@ static const char *const steps[] = {
 	"  WHERE o.mail_id = messages.in_reply_to);"
 	"CREATE INDEX messages_orphan ON messages(in_reply_to)"
 	" WHERE orphan;",
+	/* 22: an early answer is found by any id it names, not only its
+	 * In-Reply-To: a reply whose parent never comes (an answer from
+	 * another system, a forward) names the thread's first mail only in
+	 * its References. Its ids go to message_waits, which replaces
+	 * messages_orphan (filled from it: read through that index, not the
+	 * whole table). References are space-separated ids. */
+	"CREATE TABLE message_waits ("
+	" ref TEXT NOT NULL,"
+	" message_id INTEGER NOT NULL REFERENCES messages(id),"
+	" PRIMARY KEY (ref, message_id)) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO message_waits(ref, message_id)"
+	" SELECT in_reply_to, id FROM messages INDEXED BY messages_orphan"
+	" WHERE orphan;"
+	"WITH RECURSIVE r(id, ref, rest) AS ("
+	" SELECT id, '', refs || ' ' FROM messages INDEXED BY messages_orphan"
+	"  WHERE orphan AND refs IS NOT NULL"
+	" UNION ALL SELECT id, substr(rest, 1, instr(rest, ' ') - 1),"
+	"  substr(rest, instr(rest, ' ') + 1) FROM r WHERE rest <> '')"
+	" INSERT OR IGNORE INTO message_waits(ref, message_id)"
+	" SELECT ref, id FROM r WHERE ref <> '';"
+	"DROP INDEX messages_orphan;",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

@@ -263,8 +263,9 @@ struct store_answer {
 	int64_t ticket_id;
 	int64_t created_at;       /* when the answer was written */
 };
-/* The stored messages whose In-Reply-To names message_id (it came after
- * its answers: two imports, mail out of order; message_new.orphan),
+/* The stored messages whose In-Reply-To or References name message_id
+ * (it came after its answers: two imports, mail out of order, a
+ * parent that never came; message_new.orphan),
  * written by one of the addresses of that message (from, or in the JSON
  * arrays to_json and cc_json, which may be NULL), and that are still
  * the first message of a ticket not merged into another: at most max

@@ -274,8 +274,8 @@ store_sqlite_ticket_link(struct store *s, int64_t ticket_id,
  * an agent is anyone's to write. The answer must
  * still be its ticket's first message by time (a message that joined
  * it later may have a lower id but not an earlier time): a ticket it
- * only joined has a start of its own. Rows come off messages_orphan
- * (migration 21); the ticket's other messages are read only for such a
+ * only joined has a start of its own. Rows come off message_waits
+ * (migration 22); the ticket's other messages are read only for such a
  * row, which is rare. See store.h. */
 enum tame_err
 store_sqlite_ticket_answers(struct store *s, const char *message_id,
@@ -283,8 +283,9 @@ store_sqlite_ticket_answers(struct store *s, const char *message_id,
     struct store_answer *out, size_t max, size_t *n)
 {
 	static const char sql[] = "SELECT m.ticket_id, m.created_at"
-	    " FROM messages m JOIN tickets t ON t.id = m.ticket_id"
-	    " WHERE m.in_reply_to = ?1 AND m.orphan AND t.merged_into IS NULL"
+	    " FROM message_waits w JOIN messages m ON m.id = w.message_id"
+	    " JOIN tickets t ON t.id = m.ticket_id"
+	    " WHERE w.ref = ?1 AND t.merged_into IS NULL"
 	    " AND (lower(m.from_email) = lower(?3)"
 	    "  OR (lower(m.from_email) IN (SELECT lower(value) FROM"
 	    "  json_each(CASE WHEN json_valid(?4) THEN ?4 ELSE '[]' END)"
@@ -337,6 +338,35 @@ store_sqlite_ticket_began(struct store *s, int64_t ticket_id,
 	return rc;
 }
 
+/* Rows of message_waits for message mrow: in_reply_to and each id of
+ * refs (space-separated; either may be NULL). */
+static enum tame_err
+add_waits(struct sq *q, const char *sql, int64_t mrow,
+    const char *in_reply_to, const char *refs)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	const char *p = refs, *e;
+	enum tame_err rc = TAME_OK;
+
+	if (in_reply_to && *in_reply_to) {
+		sq_bind_text(q, st, 1, in_reply_to);
+		sq_bind_int(q, st, 2, mrow);
+		rc = sq_run(q, st);
+	}
+	while (rc == TAME_OK && p && *p) {
+		e = strchr(p, ' ');
+		if (!e)
+			e = p + strlen(p);
+		if (e > p) {
+			sq_bind_textn(q, st, 1, p, (size_t)(e - p));
+			sq_bind_int(q, st, 2, mrow);
+			rc = sq_run(q, st);
+		}
+		p = *e ? e + 1 : e;
+	}
+	return rc;
+}
+
 /* Row, search index and ticket counters in one save point; the message
  * added last, but for a note, gives the ticket its preview, and a
  * customer's its waiting time. Mail that answers ours by itself joining
@@ -365,6 +395,8 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 	static const char later[] = "INSERT INTO fts_pending(id) VALUES (?1)";
+	static const char wait[] = "INSERT OR IGNORE INTO"
+	    " message_waits(ref, message_id) VALUES (?1, ?2)";
 	static const char bump[] = "UPDATE tickets SET"
 	    " message_count = message_count + 1,"
 	    " preview = CASE WHEN ?5 OR ?7 OR (?6 AND message_count > 0)"
@@ -408,10 +440,14 @@ store_sqlite_message_add(struct store *s, const struct message_new *m,
 	sq_bind_int(q, st, 17, m->auto_submitted != 0);
 	sq_bind_int(q, st, 18, m->created_at);
 	sq_bind_int(q, st, 19, m->quiet != 0);
-	sq_bind_int(q, st, 20, m->orphan && m->in_reply_to);
+	sq_bind_int(q, st, 20, m->orphan != 0);
 	if ((rc = sq_run(q, st)))
 		goto out;
 	mrow = sqlite3_last_insert_rowid(q->db);
+	/* what it answers is not here: kept under every id it names */
+	if (m->orphan && (rc = add_waits(q, wait, mrow, m->in_reply_to,
+	    m->references)))
+		goto out;
 
 	if (q->defer_index) {
 		st = sq_stmt(q, later);

@@ -568,6 +568,25 @@ def test_reply_imported_before_the_mail_it_answers_joins_it(tame_data):
     assert t["preview"].startswith("Text r."), t["preview"]
 
 
+def test_mail_named_only_in_an_earlier_replys_references_joins_it(
+        tame_data):
+    """The answers of the team's old help desk are in no archive: the
+    customer's follow-up names our answer in In-Reply-To and her first
+    mail only in References. Her follow-up imported first, then the
+    Inbox with her first mail: one ticket, read in the order written,
+    under the first mail's subject. Before: two tickets."""
+    tame = tame_data
+    import_each(tame, (("later", [("r", IVY, MAILBOX, "old", "q old", 3)]),
+                       ("inbox", [("q", IVY, MAILBOX, None, "", 1)])))
+    tame.start()
+    ts = tame.tickets(status="any")
+    assert [t["subject"] for t in ts] == ["Scanner jams"], ts
+    t = tame.ticket(ts[0]["id"])
+    assert [m["message_id"] for m in t["messages"]] == [
+        "q@x.org", "r@x.org"], t["messages"]
+    assert t["created_at"].startswith("2021-03-01T10:00"), t["created_at"]
+
+
 def test_import_is_history_not_new_mail(tame, sink):
     """Imported mail is dated by its Date, acknowledges no one (before,
     every past sender got one), reopens nothing, and with --status its

@@ -249,6 +249,22 @@ test_ack_once_and_never_automatic(void **state)
 	assert_false(r.acked);
 }
 
+/* The ticket begins with the message msgid, under subject. */
+static void
+assert_begins(struct fx *f, int64_t tid, const char *msgid,
+    const char *subject)
+{
+	json_t *v, *msgs;
+
+	assert_int_equal(store_ticket_view(f->s, tid, &v), TAME_OK);
+	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    msgs, 0), "message_id")), msgid);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    v, "ticket"), "subject")), subject);
+	json_decref(v);
+}
+
 /* Mail that comes after its answers (two imports, mail out of order)
  * joins the ticket the answer started, reads before it, reopens
  * nothing; when it answers a ticket of its own, the answer's ticket is
@@ -273,7 +289,6 @@ test_answer_first(void **state)
 	struct fx *f = *state;
 	struct ingest_result q, r, x, y, z;
 	int64_t into;
-	json_t *v, *msgs;
 	char st[16];
 	size_t i;
 
@@ -289,13 +304,7 @@ test_answer_first(void **state)
 	/* a customer's mail that arrives now is news, as any reply is */
 	assert_string_equal(ticket_status(f, r.ticket_id, st, sizeof(st)),
 	    "open");
-	assert_int_equal(store_ticket_view(f->s, r.ticket_id, &v), TAME_OK);
-	msgs = json_object_get(json_object_get(v, "ticket"), "messages");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    msgs, 0), "message_id")), "q@example.org");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    v, "ticket"), "subject")), "Fan");
-	json_decref(v);
+	assert_begins(f, r.ticket_id, "q@example.org", "Fan");
 	/* an answer to the first mail, and one to it that came first */
 	y = deliver(f, "From: ann@example.org\r\nSubject: Re: Fan\r\n"
 	    "Message-ID: <y@example.org>\r\nIn-Reply-To: <x@example.org>"
@@ -349,6 +358,64 @@ test_answer_first(void **state)
 	}
 }
 
+/* An answer whose own parent never comes (an answer from another
+ * system, a forward) names the thread's first mail only in its
+ * References; a mail program may send References without In-Reply-To.
+ * The first mail, when it comes, joins the answer's ticket all the
+ * same; also on a store of schema 21, which kept only In-Reply-To. */
+static void
+test_answer_names_it_in_references(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result a, c;
+	sqlite3 *db;
+	char path[128];
+
+	c = deliver(f, "From: ann@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Re: Kettle\r\nMessage-ID: <k3@example.org>\r\n"
+	    "In-Reply-To: <k2@elsewhere.example>\r\nReferences: "
+	    "<k1@example.org> <k2@elsewhere.example>\r\n\r\nStill cold."
+	    "\r\n");
+	assert_true(c.new_ticket);
+	a = deliver(f, "From: ann@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Kettle\r\nMessage-ID: <k1@example.org>\r\n\r\n"
+	    "The kettle does not heat.\r\n");
+	assert_false(a.new_ticket);
+	assert_int_equal(a.ticket_id, c.ticket_id);
+	assert_begins(f, c.ticket_id, "k1@example.org", "Kettle");
+
+	c = deliver(f, "From: bo@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Re: Toaster\r\nMessage-ID: <t2@example.org>\r\n"
+	    "References: <t1@example.org>\r\n\r\nAny news?\r\n");
+	assert_true(c.new_ticket);
+	a = deliver(f, "From: bo@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Toaster\r\nMessage-ID: <t1@example.org>\r\n\r\n"
+	    "The toaster burns.\r\n");
+	assert_int_equal(a.ticket_id, c.ticket_id);
+
+	/* an answer stored by the build of schema 21 */
+	c = deliver(f, "From: cy@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Re: Lamp\r\nMessage-ID: <u3@example.org>\r\n"
+	    "In-Reply-To: <u2@elsewhere.example>\r\nReferences: "
+	    "<u1@example.org> <u2@elsewhere.example>\r\n\r\nStill dark."
+	    "\r\n");
+	store_close(f->s);
+	f->s = NULL;
+	snprintf(path, sizeof(path), "%s/tame.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE message_waits;"
+	    "CREATE INDEX messages_orphan ON messages(in_reply_to)"
+	    " WHERE orphan; PRAGMA user_version = 21;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
+	a = deliver(f, "From: cy@example.org\r\nTo: support@example.com\r\n"
+	    "Subject: Lamp\r\nMessage-ID: <u1@example.org>\r\n\r\n"
+	    "The lamp is dark.\r\n");
+	assert_int_equal(a.ticket_id, c.ticket_id);
+	assert_begins(f, c.ticket_id, "u1@example.org", "Lamp");
+}
+
 int
 main(void)
 {
@@ -366,6 +433,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_first, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_answer_names_it_in_references, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

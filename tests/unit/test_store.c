@@ -584,8 +584,13 @@ exec_sql(struct fx *f, const char *sql)
 	sqlite3_close(db);
 }
 
-/* Takes step 21 back (messages.orphan and its index). */
-#define UNDO_21 \
+/* Takes step 22 back (message_waits for messages_orphan). */
+#define UNDO_22 \
+	"DROP TABLE message_waits;" \
+	"CREATE INDEX messages_orphan ON messages(in_reply_to) WHERE orphan;"
+/* Takes step 21 back (messages.orphan and its index), and the step
+ * after it. */
+#define UNDO_21 UNDO_22 \
 	"DROP INDEX messages_orphan;" \
 	"ALTER TABLE messages DROP COLUMN orphan;"
 /* Takes step 20 back (tickets.tone_earlier), and the step after it. */
