@@ -29,6 +29,7 @@
 #include "net/http_api.h"
 #include "net/http_async.h"
 #include "net/http_events.h"
+#include "net/http_session.h"
 #include "net/imap_poll.h"
 #include "net/intel.h"
 #include "net/ingestq.h"
@@ -46,6 +47,7 @@ usage(int asked)
 	    "usage: tamed --data DIR [--http ADDR:PORT] [--smtp ADDR:PORT]\n"
 	    "             [--lmtp PATH|ADDR:PORT] [--relay URL] "
 	    "[--hostname NAME]\n"
+	    "             [--proxy ADDR[,ADDR...]]\n"
 	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n"
 	    "The relay may be given as TAME_RELAY in the environment instead,"
 	    "\nwhich keeps its password out of the process list.\n");
@@ -171,7 +173,7 @@ main(int argc, char **argv)
 {
 	const char *data = NULL, *http = "127.0.0.1:8080";
 	const char *smtp = "127.0.0.1:2525", *lmtp = NULL, *relay = NULL;
-	const char *hostname = "localhost";
+	const char *hostname = "localhost", *proxy = NULL;
 	struct store *s = NULL;
 	struct ingestq *q = NULL;
 	struct outbox *ob = NULL;
@@ -187,7 +189,7 @@ main(int argc, char **argv)
 	} opts[] = {
 		{ "--data", &data }, { "--http", &http }, { "--smtp", &smtp },
 		{ "--lmtp", &lmtp }, { "--relay", &relay },
-		{ "--hostname", &hostname },
+		{ "--hostname", &hostname }, { "--proxy", &proxy },
 	};
 	const size_t nopts = sizeof(opts) / sizeof(opts[0]);
 	sigset_t set;
@@ -245,6 +247,11 @@ main(int argc, char **argv)
 			    "relay without it keeps the replies waiting)",
 			    rc_.host);
 		relay_conf_clear(&rc_);
+	}
+	/* whose X-Forwarded-For names the client (the login throttle) */
+	if (proxy && http_session_proxies(proxy, why, sizeof(why))) {
+		fprintf(stderr, "tamed: bad --proxy: %s\n", why);
+		return 1;
 	}
 	if (getenv("TAME_LOG") && strcmp(getenv("TAME_LOG"), "debug") == 0)
 		tame_log_set_level(TAME_LOG_DEBUG);

@@ -46,6 +46,12 @@ struct throttle_slot {
 	                       so a clock stepped back holds no one longer */
 };
 
+/* Reverse proxies whose X-Forwarded-For is read (IPv4 as IPv4-mapped
+ * IPv6); set once before the server starts. */
+#define PROXIES_MAX 16
+static struct in6_addr proxies[PROXIES_MAX];
+static size_t nproxies;
+
 static struct throttle_slot throttle[THROTTLE_SLOTS];
 static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -167,30 +173,126 @@ throttle_clear(const char *key)
 	pthread_mutex_unlock(&throttle_lock);
 }
 
-/* The client's address as text ("unknown" if not IPv4/IPv6). */
+/* Reads the address of text s (len bytes, blanks around it allowed)
+ * into a, IPv4 as IPv4-mapped: 0, or -1 when it is none. */
+static int
+addr_parse(const char *s, size_t len, struct in6_addr *a)
+{
+	char tmp[INET6_ADDRSTRLEN];
+	struct in_addr v4;
+
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET, tmp, &v4) == 1) {
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(a->s6_addr + 12, &v4, 4);
+		return 0;
+	}
+	return inet_pton(AF_INET6, tmp, a) == 1 ? 0 : -1;
+}
+
+static int
+is_proxy(const struct in6_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < nproxies; i++)
+		if (memcmp(&proxies[i], a, sizeof(*a)) == 0)
+			return 1;
+	return 0;
+}
+
+/* See http_session.h. */
+int
+http_session_proxies(const char *list, char *why, size_t whylen)
+{
+	const char *p = list, *e;
+
+	nproxies = 0;
+	while (p && *p) {
+		e = p + strcspn(p, ",");
+		if (nproxies == PROXIES_MAX) {
+			snprintf(why, whylen, "more than %d proxies",
+			    PROXIES_MAX);
+			return -1;
+		}
+		if (addr_parse(p, (size_t)(e - p), &proxies[nproxies])) {
+			snprintf(why, whylen, "\"%.*s\" is not an IPv4 or "
+			    "IPv6 address", (int)(e - p > 64 ? 64 : e - p), p);
+			return -1;
+		}
+		nproxies++;
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* Of a request from a proxy, the client its X-Forwarded-For names: the
+ * last address that is not a proxy's (the ones before it are the
+ * client's own word). *a keeps the proxy's when the header is missing
+ * or unreadable there. */
+static void
+forwarded_for(const struct http_ctx *c, struct in6_addr *a)
+{
+	const char *h = http_header(c, "X-Forwarded-For"), *e;
+	struct in6_addr x;
+
+	if (!h)
+		return;
+	for (e = h + strlen(h); e > h; ) {
+		const char *b = e;
+
+		while (b > h && b[-1] != ',')
+			b--;
+		if (addr_parse(b, (size_t)(e - b), &x))
+			return;
+		*a = x;
+		if (!is_proxy(&x))
+			return;
+		e = b > h ? b - 1 : b;
+	}
+}
+
+/* The client's address as text ("unknown" if not IPv4/IPv6): the
+ * peer's, or behind one of our proxies the one it forwards for. */
 static void
 client_ip(const struct http_ctx *c, char *out, size_t len)
 {
 	const struct sockaddr *sa = c->req->client_address;
+	struct in6_addr a;
 
 	snprintf(out, len, "unknown");
 	if (!sa)
 		return;
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		if (!inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)len))
-			snprintf(out, len, "unknown");
+		memset(&a, 0, sizeof(a));
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(a.s6_addr + 12,
+		    &((const struct sockaddr_in *)sa)->sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6) {
-		struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		/* one key per /64, what one client holds: its addresses
-		 * within do not each get five guesses */
-		if (!IN6_IS_ADDR_V4MAPPED(&a))
-			memset(a.s6_addr + 8, 0, 8);
-		if (!inet_ntop(AF_INET6, &a, out, (socklen_t)len))
-			snprintf(out, len, "unknown");
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+	} else {
+		return;
 	}
+	if (nproxies && is_proxy(&a))
+		forwarded_for(c, &a);
+	if (IN6_IS_ADDR_V4MAPPED(&a)) {
+		if (!inet_ntop(AF_INET, a.s6_addr + 12, out, (socklen_t)len))
+			snprintf(out, len, "unknown");
+		return;
+	}
+	/* one key per /64, what one client holds: its addresses within do
+	 * not each get five guesses */
+	memset(a.s6_addr + 8, 0, 8);
+	if (!inet_ntop(AF_INET6, &a, out, (socklen_t)len))
+		snprintf(out, len, "unknown");
 }
 
 /* See http_session.h. */

@@ -36,6 +36,14 @@ void http_session_login(struct http_ctx *c);
  * A right password is then given to http_session_guessed. */
 int http_session_guess(struct http_ctx *c, const char *email);
 void http_session_guessed(struct http_ctx *c, const char *email);
+/* The reverse proxies in front of tamed (tamed --proxy): list is
+ * their IPv4 or IPv6 addresses, separated by commas. A request from one
+ * of them is from the address its X-Forwarded-For names last that is
+ * not a proxy of the list: the login throttle counts that client's
+ * guesses, not every agent's behind the proxy. X-Forwarded-For from
+ * any other peer is not read (anyone can write one). 0, or -1 with the
+ * reason in why. Called once, before the server starts. */
+int http_session_proxies(const char *list, char *why, size_t whylen);
 /* 1 when the browser reached tamed over HTTPS through a proxy
  * (X-Forwarded-Proto: https): the session cookie is then marked Secure,
  * so it never travels over plain HTTP. */

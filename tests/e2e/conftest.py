@@ -447,9 +447,11 @@ class Tame:
         return (int(ids[-1]) if ids else None), tok
 
     # -- the daemon
-    def start(self, relay=True, env=None, wait=True, preexec_fn=None):
-        """Starts tamed; preexec_fn runs in the child before it (to set
-        resource limits, say)."""
+    def start(self, relay=True, env=None, wait=True, preexec_fn=None,
+              args=()):
+        """Starts tamed, with args after its usual ones; preexec_fn runs
+        in the child before it (to set resource limits, say)."""
+        extra = list(args)
         assert self.proc is None or self.proc.poll() is not None
         args = [str(TAMED), "--data", str(self.data),
                 "--http", "127.0.0.1:%d" % self.http_port,
@@ -457,6 +459,7 @@ class Tame:
                 "--lmtp", "127.0.0.1:%d" % self.lmtp_port]
         if relay:
             args += ["--relay", "smtp://127.0.0.1:%d" % self.relay_port]
+        args += extra
         e = dict(os.environ)
         e.setdefault("TAME_RETRY_BASE_MS", str(RETRY_BASE_MS))
         e.update(env or {})

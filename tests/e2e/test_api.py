@@ -264,6 +264,52 @@ def test_wrong_password_and_throttle(tame):
     assert tame.get("/api/v1/tickets")
 
 
+def proxied_login(tame, client, email="guess@example.com",
+                  password="wrong password!"):
+    """A login as a reverse proxy on 127.0.0.1 passes it on for client:
+    the status."""
+    st, _, _ = tame.api("POST", "/api/v1/session",
+                        {"email": email, "password": password},
+                        token=None, headers={"X-Forwarded-For": client})
+    return st
+
+
+def test_behind_a_proxy_the_throttle_counts_each_client(tame):
+    """With --proxy, the address a proxy forwards for is the one whose
+    wrong passwords count: five from one client hold back that client,
+    not the team behind the same proxy (before, every agent had the
+    proxy's address). What a client writes into X-Forwarded-For itself
+    (the entries before the proxy's own) changes nothing; without
+    --proxy the header is not read at all."""
+    tame.stop()
+    tame.start(args=["--proxy", "192.0.2.1, 127.0.0.1"])
+    codes = [proxied_login(tame, "203.0.113.%d, 198.51.100.7" % i,
+                           email="guess%d@example.com" % i)
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    # the same client through a second proxy of ours
+    assert proxied_login(tame, "198.51.100.7, 192.0.2.1",
+                         email=ADMIN_EMAIL, password=ADMIN_PASSWORD) == 429
+    # a colleague behind the same proxy signs in
+    assert proxied_login(tame, "198.51.100.8", email=ADMIN_EMAIL,
+                         password=ADMIN_PASSWORD) == 201
+    # no header: the proxy's own address, not yet counted
+    assert proxied_login(tame, "", email=ADMIN_EMAIL,
+                         password=ADMIN_PASSWORD) == 201
+    tame.stop()
+    r = subprocess.run([str(TAMED), "--data", str(tame.data), "--proxy",
+                        "10.0.0.300"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1 and "bad --proxy" in r.stderr, r
+    tame.start()
+    codes = [proxied_login(tame, "198.51.100.%d" % i,
+                           email="other%d@example.com" % i)
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    assert proxied_login(tame, "198.51.100.9", email=ADMIN_EMAIL,
+                         password=ADMIN_PASSWORD) == 429
+
+
 def test_search_by_a_customers_address_lists_their_tickets(tame):
     """q with a customer's email address lists that customer's tickets
     (the text search took it for words and found none); an address no
