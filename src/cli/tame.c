@@ -1014,6 +1014,43 @@ cmd_deliver(struct store *s, int argc, char **argv)
 	return EX_OK_;
 }
 
+/* Opens the store of data for cmd into *s. The first program of a
+ * newer build to open a store upgrades its schema, which a tamed of an
+ * older build still serving it (a package updated, tamed not restarted
+ * yet) would go on using without knowing it: it stores mail the old way
+ * and fails agents' requests. So no command upgrades a store a tamed
+ * holds (tamed of this build does it when it starts), and a backup
+ * copies the store as it is: the copy to keep before an upgrade is of
+ * the old schema. TAME_EBUSY after saying so. */
+static enum tame_err
+open_store(const char *data, const char *cmd, struct store **s)
+{
+	int have = 0, want = 0, fd;
+	enum tame_err rc;
+
+	if (strcmp(cmd, "backup") == 0)
+		return store_open(data, STORE_AS_IS, s);
+	if (store_exists(data) != 1)
+		return store_open(data, 1, s);
+	if ((rc = store_open(data, STORE_AS_IS, s)))
+		return rc;
+	if ((rc = store_schema(*s, &have, &want)) || have >= want)
+		return rc;
+	store_close(*s);
+	*s = NULL;
+	if (store_lock_dir(data, &fd) == TAME_EBUSY) {
+		fprintf(stderr, "tame: the store in %s is of an older Tame "
+		    "(schema %d; this one upgrades it to %d) and a tamed is "
+		    "running on it: restart tamed with this build first, "
+		    "which upgrades the store, then run this again (tame "
+		    "backup copies it as it is)\n", data, have, want);
+		return TAME_EBUSY;
+	}
+	if (fd >= 0)
+		close(fd);
+	return store_open(data, 1, s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1074,7 +1111,7 @@ main(int argc, char **argv)
 	/* before any open: an open would read the old WAL */
 	if (strcmp(argv[0], "restore") == 0)
 		return cmd_restore(data, argv[1]);
-	if ((rc = store_open(data, 1, &s))) {
+	if ((rc = open_store(data, argv[0], &s))) {
 		fprintf(stderr, "tame: cannot open store in %s: %s\n", data,
 		    tame_strerror(rc));
 		/* only a busy store is worth trying again, but an MTA's

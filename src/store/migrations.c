@@ -660,7 +660,8 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	enum tame_err rc = TAME_OK;
 	char sql[64];
 	char *msg = NULL;
-	int v = 0, n = 0, src, intx = 0;
+	int v = 0, n = 0, src, intx = 0, from = 0;
+	int64_t t0 = 0;
 
 	err[0] = '\0';
 	if ((src = user_version(db, &v)) != SQLITE_OK) {
@@ -672,7 +673,7 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 		    "build (%d)", v, NSTEPS);
 		return TAME_ESTORE;
 	}
-	if (v == NSTEPS)
+	if (v == NSTEPS || apply < 0)
 		return TAME_OK;
 	if (!apply) {
 		snprintf(err, errlen, "schema version %d, need %d: run the "
@@ -699,7 +700,16 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 		rc = TAME_ESTORE;
 		goto out;
 	}
+	/* done by the process we waited for */
+	if (v == NSTEPS) {
+		if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)))
+			goto fail;
+		intx = 0;
+		goto out;
+	}
 	/* an upgrade may take a while (18 indexes every message again) */
+	from = v;
+	t0 = tame_mono_ms();
 	if (v > 0)
 		tame_log(TAME_LOG_INFO, "store: upgrading the schema from "
 		    "version %d to %d", v, NSTEPS);
@@ -718,6 +728,10 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 	if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)))
 		goto fail;
 	intx = 0;
+	if (from > 0)
+		tame_log(TAME_LOG_INFO, "store: schema upgraded from version "
+		    "%d to %d in %lld ms", from, NSTEPS,
+		    (long long)(tame_mono_ms() - t0));
 	goto out;
 fail:
 	snprintf(err, errlen, "migration to %d: %s", v + 1,

@@ -18,8 +18,9 @@ int migrations_latest(void);
 
 /* Brings db to migrations_latest(). With apply == 0 nothing is changed
  * and an older schema is an error (only the process that migrates may
- * open an old database). A schema newer than this build is always an
- * error. On failure a text is written to err (errlen bytes). */
+ * open an old database); with apply < 0 an older schema is left as it
+ * is. A schema newer than this build is always an error. On failure a
+ * text is written to err (errlen bytes). */
 enum tame_err migrations_run(sqlite3 *db, int apply, char *err, size_t errlen);
 
 #endif

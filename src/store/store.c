@@ -705,6 +705,12 @@ store_bulk_writer(struct store *s)
 }
 
 enum tame_err
+store_schema(struct store *s, int *have, int *want)
+{
+	return s->be->schema(s, have, want);
+}
+
+enum tame_err
 store_lazy_sync(struct store *s)
 {
 	return s->be->lazy_sync(s);

@@ -37,10 +37,16 @@ struct store;
 /* ---- connection, schema, transactions ---- */
 
 /* Opens the store in directory datadir. Applies pending schema migrations
- * when migrate is non-zero (tamed and tame do it once at start), and
- * only then creates tame.db (mode 0600) when there is none; the
- * directory must exist. *out is freed with store_close(). */
+ * when migrate is 1 (tamed and tame do it once at start), and only then
+ * creates tame.db (mode 0600) when there is none; the directory must
+ * exist. With 0 an older schema is an error; with STORE_AS_IS it is
+ * left as it is (a backup copies it so). *out is freed with
+ * store_close(). */
+#define STORE_AS_IS (-1)
 enum tame_err store_open(const char *datadir, int migrate, struct store **out);
+/* The schema version of the store open on s into *have, the one this
+ * build writes into *want: an open with migrate upgrades an older one. */
+enum tame_err store_schema(struct store *s, int *have, int *want);
 /* The file the store keeps in datadir (tame.db), into out (n bytes).
  * TAME_EINVAL when it does not fit. */
 enum tame_err store_file(const char *datadir, char *out, size_t n);

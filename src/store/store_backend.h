@@ -138,6 +138,7 @@ struct store_backend {
 	    const struct message_new *m, int64_t *id);
 	enum tame_err (*index_defer)(struct store *s, int defer);
 	enum tame_err (*bulk_writer)(struct store *s);
+	enum tame_err (*schema)(struct store *s, int *have, int *want);
 	enum tame_err (*lazy_sync)(struct store *s);
 	enum tame_err (*sync)(struct store *s);
 	int (*settle)(struct store *s);

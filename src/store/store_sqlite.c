@@ -453,9 +453,10 @@ sqlite_open(const char *datadir, int migrate, struct store **out)
 	/* only an open that sets up the schema makes the file: one of
 	 * tamed's many others finding none (removed while tamed runs) must
 	 * not put an empty store in its place */
-	created = migrate && access(path, F_OK) != 0 && errno == ENOENT;
+	created = migrate > 0 && access(path, F_OK) != 0 && errno == ENOENT;
 	src = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
-	    (migrate ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+	    (migrate > 0 ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+	    NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_err(q, src, path);
 		goto out;
@@ -515,6 +516,21 @@ out:
 	}
 	*out = &q->base;
 	return TAME_OK;
+}
+
+/* See store.h. */
+static enum tame_err
+sqlite_schema(struct store *s, int *have, int *want)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, "PRAGMA user_version");
+	enum tame_err rc;
+
+	*want = migrations_latest();
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*have = sqlite3_column_int(st, 0);
+	sq_done(st);
+	return rc;
 }
 
 /* A writer inserts all over the indexes (Message-IDs, customers), so a
@@ -1485,6 +1501,7 @@ const struct store_backend store_backend_sqlite = {
 	.message_add = store_sqlite_message_add,
 	.index_defer = store_sqlite_index_defer,
 	.bulk_writer = sqlite_bulk_writer,
+	.schema = sqlite_schema,
 	.lazy_sync = sqlite_lazy_sync,
 	.sync = sqlite_sync,
 	.settle = sqlite_settle,

@@ -809,6 +809,49 @@ def test_export_json_keeps_the_desk(tame):
         {"key": x["key"], "value": x["value"]} for x in doc["settings"]]
 
 
+def schema_of(path):
+    import sqlite3
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_no_upgrade_under_a_running_tamed_and_backup_keeps_the_schema(
+        tame):
+    """A package update puts a newer tame beside a tamed not restarted
+    yet: its first command upgraded the store's schema under that
+    tamed, which then failed agents' requests, and the backup meant to
+    be kept from before the upgrade was already of the new schema. Now
+    a command leaves an older store a tamed holds as it is (75, saying
+    to restart tamed), backup copies it as it is, and once tamed is
+    stopped the command upgrades it and the log says how long it took."""
+    import sqlite3
+    db_path = tame.data / "tame.db"
+    want = schema_of(db_path)
+    # the store as the build before schema 22 left it
+    db = sqlite3.connect(db_path)
+    db.executescript("DROP TABLE message_waits;"
+                     "CREATE INDEX messages_orphan ON messages(in_reply_to)"
+                     " WHERE orphan; PRAGMA user_version = %d;" % (want - 1))
+    db.close()
+    mail = make_message(subject="During the update").as_bytes()
+    r = tame.cli("deliver", "--to", MAILBOX, stdin=mail, check=False)
+    assert r.returncode == 75 and "restart tamed" in r.err, r
+    assert schema_of(db_path) == want - 1
+    bk = tame.dir / "before-upgrade.db"
+    assert tame.cli("backup", bk).returncode == 0
+    assert schema_of(bk) == want - 1
+    assert schema_of(db_path) == want - 1
+    tame.stop()
+    r = tame.cli("deliver", "--to", MAILBOX, stdin=mail)
+    assert r.returncode == 0, r
+    assert schema_of(db_path) == want
+    assert ("schema upgraded from version %d to %d in" % (want - 1, want)
+            in r.err), r.err
+
+
 def test_backup_is_readable_copy(tame):
     for s in ("Backup one", "Backup two"):
         tame.send_mail(make_message(subject=s))
