@@ -136,27 +136,26 @@ emit_ascii(const unsigned char *s, size_t n, size_t start,
 	return rc;
 }
 
-/* Calls fn with s[0..n) folded (see the file comment). */
-static int
-emit_folded(const unsigned char *s, size_t n, size_t start,
-    search_word_fn fn, void *ctx)
+long
+search_fold(const char *s, size_t n, int32_t *cp, size_t cap, size_t *need)
 {
 	const int opt = UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
 	    UTF8PROC_DECOMPOSE | UTF8PROC_IGNORE;
-	/* one more: utf8proc_reencode ends the UTF-8 with a NUL */
-	utf8proc_int32_t small[WORD_CPS + 1], *cp = small, base = 0;
+	utf8proc_int32_t base = 0;
 	utf8proc_ssize_t k, i, j;
-	int rc;
 
-	k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, WORD_CPS, opt);
-	if (k > WORD_CPS) {
-		if (!(cp = malloc(((size_t)k + 1) * sizeof(*cp))))
-			return -1;
-		k = utf8proc_decompose(s, (utf8proc_ssize_t)n, cp, k, opt);
-	}
-	if (k < 0) {	/* not reached: s is whole characters */
-		rc = fn(ctx, (const char *)s, n, start, start + n);
-		goto out;
+	if (need)
+		*need = 0;
+	if (cap > (size_t)PTRDIFF_MAX / sizeof(*cp) - 1)
+		cap = (size_t)PTRDIFF_MAX / sizeof(*cp) - 1;
+	k = utf8proc_decompose((const utf8proc_uint8_t *)s,
+	    (utf8proc_ssize_t)n, cp, (utf8proc_ssize_t)cap, opt);
+	if (k < 0)
+		return -1;
+	if ((size_t)k > cap) {
+		if (need)
+			*need = (size_t)k;
+		return -1;
 	}
 	for (i = j = 0; i < k; i++) {
 		if (char_class(cp[i]) != C_MARK)
@@ -165,12 +164,33 @@ emit_folded(const unsigned char *s, size_t n, size_t start,
 			continue;
 		cp[j++] = cp[i];
 	}
+	/* one more code point: utf8proc_reencode ends the UTF-8 with a NUL */
 	k = utf8proc_reencode(cp, j, UTF8PROC_COMPOSE);
-	if (k <= 0)	/* not reached: a word starts with a letter */
-		rc = k < 0 ? fn(ctx, (const char *)s, n, start, start + n) : 0;
+	return k < 0 ? -1 : (long)k;
+}
+
+/* Calls fn with s[0..n) folded (see the file comment). */
+static int
+emit_folded(const unsigned char *s, size_t n, size_t start,
+    search_word_fn fn, void *ctx)
+{
+	utf8proc_int32_t small[WORD_CPS + 1], *cp = small;
+	size_t need;
+	long k;
+	int rc;
+
+	k = search_fold((const char *)s, n, cp, WORD_CPS, &need);
+	if (k < 0 && need > WORD_CPS) {
+		if (!(cp = malloc((need + 1) * sizeof(*cp))))
+			return -1;
+		k = search_fold((const char *)s, n, cp, need, NULL);
+	}
+	if (k < 0)	/* not reached: s is whole characters */
+		rc = fn(ctx, (const char *)s, n, start, start + n);
+	else if (k == 0)	/* only default-ignorable characters */
+		rc = 0;
 	else
 		rc = fn(ctx, (const char *)cp, (size_t)k, start, start + n);
-out:
 	if (cp != small)
 		free(cp);
 	return rc;

@@ -21,12 +21,16 @@
  *   ABC123, half-width katakana full-width), full case folding (ß is
  *   ss, final sigma sigma), and marks dropped after letters of the
  *   alphabetic scripts up to Arabic (é, ё, ά, Arabic vowel signs) but
- *   kept after the Indic ones, where they are vowels.
+ *   kept after the Indic ones, where they are vowels; the kana voicing
+ *   marks (パ is not ハ) and the breve of Cyrillic й are kept too.
+ *   search_fold() is that rule, and the trend pipeline (text.c) folds
+ *   with it as well, so a word read off a trend label finds its tickets.
  */
 #ifndef TAME_SEARCH_WORDS_H
 #define TAME_SEARCH_WORDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Called for each word: its folded form (word, len; not terminated) and
  * where it stands in the text ([start, end) in bytes). Nonzero stops. */
@@ -38,6 +42,17 @@ typedef int (*search_word_fn)(void *ctx, const char *word, size_t len,
  * memory. */
 int search_words(const char *text, size_t len, search_word_fn fn,
     void *ctx);
+
+/* Folds s[0..n) (whole UTF-8 characters, any number of words) as the
+ * words above are folded, into cp, which has room for cap code points
+ * and one more. Returns the length in bytes of the folded text, which
+ * then starts cp as UTF-8 ended by a NUL (0 when nothing is left: a
+ * word of default-ignorable characters). Returns -1 when s is not
+ * UTF-8, or when its decomposition takes more than cap code points:
+ * then *need, when need is not NULL, says how many (0 for bad UTF-8),
+ * and a caller can try again with a buffer of that size. */
+long search_fold(const char *s, size_t n, int32_t *cp, size_t cap,
+    size_t *need);
 
 /* Whether text[0..len) holds at least one word. */
 int search_has_word(const char *text, size_t len);

@@ -8,16 +8,18 @@
 #include <strings.h>
 #include <utf8proc.h>
 #include <libstemmer.h>
+#include "search_words.h"
 #include "text.h"
 
 struct text_pipeline {
 	struct sb_stemmer *stem;
 };
 
-/* Folding of one word: compatibility composition, case fold, accents
- * stripped, default-ignorable code points (soft hyphen, ZWJ) dropped. */
-#define FOLD_OPTS (UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | \
-	UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE)
+/* Words are folded by search_fold(), the rule of the search index
+ * (search_words.h): compatibility forms, case fold, accents of the
+ * alphabetic scripts dropped (café is cafe) but not the marks that make
+ * another letter (パ, й), default-ignorable code points dropped. One
+ * rule for both, so a word on a trend label finds its tickets. */
 /* Folding can grow a word ("ß" -> "ss", ligatures): room for that. */
 #define FOLD_CP_MAX (TEXT_WORD_MAX * 3)
 
@@ -457,8 +459,8 @@ static enum tame_err
 emit_word(struct text_pipeline *tp, struct text_doc *d, const char *w,
     size_t wlen, size_t src_off, int digit, int brk)
 {
-	utf8proc_int32_t cp[FOLD_CP_MAX];
-	utf8proc_ssize_t n;
+	int32_t cp[FOLD_CP_MAX + 1];
+	long n;
 	struct text_token *t;
 	const sb_symbol *st;
 	const char *norm;
@@ -466,11 +468,7 @@ emit_word(struct text_pipeline *tp, struct text_doc *d, const char *w,
 	int slen;
 	enum tame_err rc;
 
-	n = utf8proc_decompose((const utf8proc_uint8_t *)w, (utf8proc_ssize_t)wlen,
-	    cp, FOLD_CP_MAX, FOLD_OPTS);
-	if (n <= 0 || n > FOLD_CP_MAX)
-		return TAME_OK;
-	n = utf8proc_reencode(cp, n, FOLD_OPTS);
+	n = search_fold(w, wlen, cp, FOLD_CP_MAX, NULL);
 	if (n <= 0)
 		return TAME_OK;
 	norm = (const char *)cp;
@@ -708,10 +706,11 @@ text_doc_stem(const struct text_doc *d, size_t i)
 enum tame_err
 text_fold(const char *s, size_t len, struct buf *out)
 {
-	utf8proc_uint8_t *dst = NULL;
+	int32_t small[FOLD_CP_MAX + 1], *cp = NULL;
 	utf8proc_int32_t c;
-	utf8proc_ssize_t n, m;
-	size_t i = 0, run;
+	utf8proc_ssize_t n;
+	size_t i = 0, run, need;
+	long m;
 	enum tame_err rc = TAME_OK;
 
 	while (i < len) {
@@ -725,21 +724,28 @@ text_fold(const char *s, size_t len, struct buf *out)
 			run += (size_t)n;
 		}
 		if (run > i) {
-			m = utf8proc_map((const utf8proc_uint8_t *)s + i,
-			    (utf8proc_ssize_t)(run - i), &dst, FOLD_OPTS);
+			m = search_fold(s + i, run - i, small, FOLD_CP_MAX,
+			    &need);
+			if (m < 0 && need > FOLD_CP_MAX) {
+				if (need > SIZE_MAX / sizeof(*cp) - 1 ||
+				    !(cp = malloc((need + 1) * sizeof(*cp)))) {
+					rc = TAME_ENOMEM;
+					goto out;
+				}
+				m = search_fold(s + i, run - i, cp, need, NULL);
+			}
 			if (m < 0) {
-				rc = m == UTF8PROC_ERROR_NOMEM ? TAME_ENOMEM : TAME_EINVAL;
+				rc = TAME_EINVAL;
 				goto out;
 			}
-			rc = buf_add(out, dst, (size_t)m);
-			free(dst);
-			dst = NULL;
-			if (rc)
+			if ((rc = buf_add(out, cp ? cp : small, (size_t)m)))
 				goto out;
+			free(cp);
+			cp = NULL;
 		}
 		i = run + 1; /* skip the invalid byte (or NUL) */
 	}
 out:
-	free(dst);
+	free(cp);
 	return rc;
 }

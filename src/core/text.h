@@ -8,8 +8,10 @@
  * line by line. text_analyse() then reads the new text (skipping `>`
  * lines still inside it, as in a bottom-posted reply) and splits it into
  * tokens on Unicode letter, mark and number categories (utf8proc); each
- * token is normalised (NFKC, case folded, accents stripped: "Élan" ->
- * "elan", "Straße" -> "strasse"), marked when it is an English stop word
+ * token is folded as the search index folds words (search_fold():
+ * compatibility forms, case folded, accents stripped: "Élan" -> "elan",
+ * "Straße" -> "strasse", but "パスワード" and "мой" kept as written, their
+ * marks making other letters), marked when it is an English stop word
  * or a number, and stemmed with the Snowball English stemmer
  * (libstemmer). Terms are what the trend index consumes: the stems of
  * the non-stop word tokens and the word pairs of adjacent ones in the
@@ -131,8 +133,9 @@ const char *text_doc_stem(const struct text_doc *d, size_t i);
 /* Whether the folded word w is an English stop word. */
 int text_is_stop(const char *w);
 
-/* Normalises the UTF-8 text s (len bytes) into out: NFKC, case folded,
- * marks stripped; invalid bytes are dropped. Appends to out.
+/* Normalises the UTF-8 text s (len bytes) into out as search_fold()
+ * does (NFKC, case folded, accents stripped); invalid bytes are
+ * dropped. Appends to out.
  * TAME_ETOOBIG past out's cap, TAME_ENOMEM. */
 enum tame_err text_fold(const char *s, size_t len, struct buf *out);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "core/search_words.h"
 #include "core/text.h"
 
 static struct text_pipeline *tp;
@@ -226,6 +227,88 @@ test_fold(void **state)
 	text_doc_free(&d);
 }
 
+/* Collects the folded words search_words() gives, one space between. */
+static int
+join_word(void *ctx, const char *word, size_t len, size_t start,
+    size_t end)
+{
+	struct buf *b = ctx;
+
+	(void)start; (void)end;
+	if (b->len && buf_add(b, " ", 1))
+		return 1;
+	return buf_add(b, word, len) != TAME_OK;
+}
+
+/* Trend labels and similar-case words are folded as search folds them:
+ * the marks that make another letter (kana voicing, Cyrillic й) stay,
+ * accents of Latin letters go, so a word copied from a label finds the
+ * tickets it names. */
+static void
+test_fold_as_search(void **state)
+{
+	static const struct { const char *in, *norm; } cases[] = {
+		{ "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc"
+		  "\xe3\x83\x89", "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf"
+		  "\xe3\x83\xbc\xe3\x83\x89" },		/* パスワード */
+		{ "\xe3\x82\xa2\xe3\x83\x97\xe3\x83\xaa\xe3\x81\x8c",
+		  "\xe3\x82\xa2\xe3\x83\x97\xe3\x83\xaa\xe3\x81\x8c" },
+		  						/* アプリが */
+		{ "\xef\xbe\x8a\xef\xbe\x9f\xef\xbd\xbd",
+		  "\xe3\x83\x91\xe3\x82\xb9" },		/* ﾊﾟｽ: パス */
+		{ "\xd0\x9c\xd0\xbe\xd0\xb9", "\xd0\xbc\xd0\xbe\xd0\xb9" },
+		  						/* Мой: мой */
+		{ "\xd0\x94\xd0\xbe\xd0\xb1\xd1\x80\xd1\x8b\xd0\xb9",
+		  "\xd0\xb4\xd0\xbe\xd0\xb1\xd1\x80\xd1\x8b\xd0\xb9" },
+		  						/* Добрый */
+		{ "\xd0\x81\xd0\xbb\xd0\xba\xd0\xb0",
+		  "\xd0\xb5\xd0\xbb\xd0\xba\xd0\xb0" },	/* Ёлка: елка */
+		{ "caf\xc3\xa9", "cafe" },
+		{ "R\xc3\xbc" "ckerstattung", "ruckerstattung" },
+	};
+	struct text_doc d;
+	struct buf b;
+	size_t i;
+
+	text_doc_init(&d);
+	buf_init(&b, 1024);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(text_analyse(tp, cases[i].in,
+		    strlen(cases[i].in), 0, &d), TAME_OK);
+		assert_int_equal(d.ntok, 1);
+		assert_string_equal(text_doc_norm(&d, 0), cases[i].norm);
+		buf_reset(&b);
+		assert_int_equal(text_fold(cases[i].in, strlen(cases[i].in),
+		    &b), TAME_OK);
+		assert_string_equal(buf_str(&b), cases[i].norm);
+	}
+	/* Word for word, the label's fold is the search's. */
+	{
+		const char *s = "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2"
+		    "\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5! "
+		    "\xd0\x93\xd0\xb4\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb9 "
+		    "\xd0\xb2\xd0\xbe\xd0\xb7\xd0\xb2\xd1\x80\xd0\xb0\xd1\x82? "
+		    "Cr\xc3\xa8me br\xc3\xbb" "l\xc3\xa9" "e";
+		struct buf t;
+
+		buf_init(&t, 1024);
+		buf_reset(&b);
+		assert_int_equal(search_words(s, strlen(s), join_word, &b), 0);
+		assert_int_equal(text_analyse(tp, s, strlen(s), 0, &d),
+		    TAME_OK);
+		for (i = 0; i < d.ntok; i++) {
+			if (i)
+				assert_int_equal(buf_add(&t, " ", 1), TAME_OK);
+			assert_int_equal(buf_addstr(&t, text_doc_norm(&d, i)),
+			    TAME_OK);
+		}
+		assert_string_equal(buf_str(&t), buf_str(&b));
+		buf_free(&t);
+	}
+	buf_free(&b);
+	text_doc_free(&d);
+}
+
 static void
 test_tokens_stems(void **state)
 {
@@ -332,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_closing_no_term),
 		cmocka_unit_test(test_only_quoted_and_empty),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_fold_as_search),
 		cmocka_unit_test(test_tokens_stems),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_bad_bytes_scripts),
