@@ -18,7 +18,10 @@
  *            "Thx"), slang and chat short forms ("gonna", "btw", "lol",
  *            "u"), contractions ("I'm", "can't"), emoji and smileys,
  *            single exclamation marks, lower-case sentence starts and a
- *            lower-case "i", a message with no capital at all
+ *            lower-case "i", a message with no capital at all (of the
+ *            scripts with letter case: Latin, Cyrillic, Greek; a text in
+ *            Japanese or Arabic has none to leave out, and "Hallo,\n\nik"
+ *            goes on the greeting's sentence)
  *
  * Each kind of sign counts up to a cap, so one long message of
  * contractions does not outweigh a "Dear ... Sincerely" letter. The
@@ -233,8 +236,50 @@ cues(const struct tone_text *tx, struct reg_acc *r)
 	}
 }
 
+/* The case of word t's first letter: 1 upper (or title) case, 0 lower
+ * case, -1 none. Only scripts with letter case tell a capital from a
+ * small letter: a word of kana, Han, Arabic or Hebrew is written in the
+ * one form its script has, so it is no sign of a relaxed writer. */
+static int
+first_case(const struct tone_text *tx, const struct tone_tok *t)
+{
+	const unsigned char *s = (const unsigned char *)tx->src + t->off;
+	utf8proc_int32_t cp;
+
+	if (t->len == 0)
+		return -1;
+	if (s[0] < 0x80)
+		return s[0] >= 'A' && s[0] <= 'Z' ? 1 :
+		    s[0] >= 'a' && s[0] <= 'z' ? 0 : -1;
+	if (utf8proc_iterate(s, (utf8proc_ssize_t)t->len, &cp) <= 0)
+		return -1;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LT:
+		return 1;
+	case UTF8PROC_CATEGORY_LL:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Whether token i starts a sentence: the first of the text or of a
+ * paragraph, or after a sentence's end; not after a comma, whatever
+ * the lines between ("Hallo,\n\nik heb ..." goes on the greeting's
+ * sentence). */
+static int
+sentence_start(const struct tone_text *tx, size_t i)
+{
+	if (i == 0)
+		return 1;
+	if (tx->t[i - 1].kind == TT_PUNCT && strcmp(tx->t[i - 1].low, ",") == 0)
+		return 0;
+	return tx->t[i].para || tone_tok_sentence_end(tx, i - 1);
+}
+
 /* Signs that are not words of a list: contractions, smileys, "!",
- * capitals, full sentences. */
+ * capitals (in any script that has them), full sentences. */
 static void
 habits(const struct tone_text *tx, struct reg_acc *r)
 {
@@ -244,8 +289,7 @@ habits(const struct tone_text *tx, struct reg_acc *r)
 	for (i = 0; i < tx->n; i++) {
 		const struct tone_tok *t = &tx->t[i];
 		const char *src = tx->src + t->off;
-		int first = i == 0 || t->para ||
-		    tone_tok_sentence_end(tx, i - 1);
+		int first = sentence_start(tx, i), fc;
 
 		if (first)
 			start = i;
@@ -262,8 +306,7 @@ habits(const struct tone_text *tx, struct reg_acc *r)
 			 * after at least four words */
 			if (t->low[0] == '.' && t->len == 1 && sentence_ok &&
 			    i >= start + 4 && tx->t[start].kind == TT_WORD &&
-			    tx->src[tx->t[start].off] >= 'A' &&
-			    tx->src[tx->t[start].off] <= 'Z')
+			    first_case(tx, &tx->t[start]) == 1)
 				count(r, K_FULL, 0, 0.2, 0, 0, "full sentences");
 			if (tone_tok_sentence_end(tx, i))
 				sentence_ok = 1;
@@ -271,15 +314,18 @@ habits(const struct tone_text *tx, struct reg_acc *r)
 		}
 		if (t->kind != TT_WORD)
 			continue;
-		letters++;
-		capitals += src[0] >= 'A' && src[0] <= 'Z';
+		/* words of a script without case say nothing either way */
+		if ((fc = first_case(tx, t)) >= 0) {
+			letters++;
+			capitals += fc == 1;
+		}
 		if (contraction(t->low))
 			count(r, K_CONTRACT, 1, 0.2, i, i + 1, NULL);
 		if (t->len == 1 && src[0] == 'i' && !lower_i) {
 			lower_i = 1;
 			count(r, K_LOWER, 1, 0.5, 0, 0, "lower-case i");
 		}
-		if (first && src[0] >= 'a' && src[0] <= 'z') {
+		if (first && fc == 0) {
 			sentence_ok = 0;
 			count(r, K_LOWER, 1, 0.3, 0, 0,
 			    "lower-case sentence starts");
