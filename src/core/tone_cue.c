@@ -47,11 +47,26 @@ struct cue {
 #define H TONE_CHEER
 #define X TONE_ABUSE
 
+/* Intensifiers between the "and" of a list and its insult: the fillers
+ * (tone_token.c) but the definite article and the words of "bunch of". */
+#define CONJ_FILL "*a|an|such|complete|total|totally|absolute|absolutely|" \
+	"utter|utterly|fucking|fuckin|bloody|freaking|frigging|damn|just|" \
+	"really|completely|entirely|truly|pure|very|fkn|effing|incredibly|" \
+	"stupid|useless "
+
 static const struct cue cues[] = {
 	/* abuse first: it must find room in the evidence */
 	{ "@YOUARE *@FILL @INSULT|@INSADJ", X, 1.0, 0 },
 	{ "are|r @YOU *@FILL @INSULT|@INSADJ", X, 1.0, 0 },
 	{ "@YOU *@FILL @INSULT", X, 1.0, 0 },
+	/* an insult that ends a list said of "you": "you are scammers and
+	 * idiots", "you guys are slow, lazy and stupid", "you scammers and
+	 * thieves"; after the "and" no article, so "you are right and the
+	 * idiots at the depot lost it" is about someone else */
+	{ "@YOUARE *@FILL @WORD *@WORD|@COMMA and|or " CONJ_FILL
+	  "@INSULT|@INSADJ", X, 1.0, 0 },
+	{ "@YOU @WORD ?@COMMA ?@WORD and|or " CONJ_FILL "@INSULT", X, 1.0,
+	  0 },
 	{ "your|ur *@FILL @INSULT|@INSADJ @TARGET", X, 1.0, 0 },
 	{ "your|ur|the ?@TARGET @TARGET @BE *@FILL @INSULT|@INSADJ", X, 1.0,
 	  0 },

@@ -19,7 +19,8 @@
 
 enum cls {
 	K_NONE, K_NOT, K_NUM, K_DAY, K_MONTH, K_TIME, K_YOU, K_YOUARE, K_BE,
-	K_INSULT, K_INSADJ, K_TARGET, K_SLUR, K_FILL, K_QQ, K_EXCL, K_COUNT
+	K_INSULT, K_INSADJ, K_TARGET, K_SLUR, K_FILL, K_QQ, K_EXCL, K_WORD,
+	K_COMMA, K_COUNT
 };
 
 static const struct {
@@ -41,6 +42,9 @@ static const struct {
 	[K_FILL] = { "FILL", TC_FILL },
 	[K_QQ] = { "QQ", TC_QEX },
 	[K_EXCL] = { "EXCL", TC_QEX },
+	/* not to start a pattern: they match nearly anything */
+	[K_WORD] = { "WORD", 0 },
+	[K_COMMA] = { "COMMA", TC_PUNCT },
 };
 
 static uint32_t
@@ -112,6 +116,11 @@ match_class(const struct tone_text *tx, size_t i, enum cls c)
 		return (b & TC_PUNCT) && strstr(tx->t[i].low, "??");
 	case K_EXCL:
 		return (b & TC_PUNCT) && strchr(tx->t[i].low, '!');
+	case K_WORD:
+		/* a word that does not turn what follows around */
+		return tx->t[i].kind == TT_WORD && !(b & NEGATES);
+	case K_COMMA:
+		return (b & TC_PUNCT) && strcmp(tx->t[i].low, ",") == 0;
 	default:
 		return (b & classes[c].gate) != 0;
 	}

@@ -266,6 +266,11 @@ test_abuse(void **state)
 		"You're such a moron, fix it.",
 		"What a bunch of clowns.",
 		"Your support team are complete idiots!",
+		/* an insult at the end of a list said of "you" */
+		"You are scammers and idiots.",
+		"You are scammers, liars and idiots.",
+		"You guys are slow, lazy and stupid.",
+		"You scammers and thieves!",
 	};
 	static const char *const not_abusive[] = {
 		"This stupid app is still not working, damn it.",
@@ -273,6 +278,11 @@ test_abuse(void **state)
 		"You guys are awesome!",
 		"The update is useless and the site is a mess. WTF?",
 		"> You are idiots\nThanks for the help!",
+		/* a list about a situation, or an insult at someone else */
+		"This damn app is slow and useless and the update is stupid.",
+		"You are right and the idiots at the depot lost it.",
+		"You are not scammers and idiots, I know that.",
+		"Thank you, you are kind and I was an idiot.",
 	};
 	struct tone t;
 	size_t i;
@@ -284,6 +294,9 @@ test_abuse(void **state)
 	}
 	t = tone_of(abusive[0]);
 	assert_true(has_evidence(&t, TONE_ABUSE, "You are useless idiots"));
+	t = tone_of(abusive[6]);
+	assert_true(has_evidence(&t, TONE_ABUSE,
+	    "You are scammers and idiots"));
 	for (i = 0; i < sizeof(not_abusive) / sizeof(not_abusive[0]); i++)
 		assert_false(tone_of(not_abusive[i]).abusive);
 }
