@@ -196,9 +196,13 @@ phrase(const char *p, size_t *len, const char **end)
  * dropped: a dash, a guillemet or an emoji alone would be an empty
  * phrase, which matches nothing ("Invoice 88123 – wrong amount" as
  * Outlook writes it found no ticket). *terms gets the number of words;
- * 0 means "match everything". */
+ * 0 with *none unset means "no query": in is empty or white space. 0
+ * with *none set means "nothing matches": something was typed, but no
+ * word ("€", "!!", an emoji alone), and a search for it lists nothing,
+ * not the whole queue. */
 static enum tame_err
-fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
+fts_query(struct sq *q, const char *in, struct buf *out, int *terms,
+    int *none)
 {
 	const char *p = in, *w;
 	enum tame_err rc = TAME_OK;
@@ -208,9 +212,11 @@ fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
 	int quoted;
 
 	*terms = 0;
+	*none = 0;
 	while (*p && *terms < FTS_TERMS_MAX) {
 		for (; *p && (n = next_cp(p, &cp)) && is_space(cp); p += n)
 			;
+		*none |= *p != '\0';
 		quoted = (w = phrase(p, &len, &p)) != NULL;
 		if (!quoted) {
 			for (w = p; *p && (n = next_cp(p, &cp)) && !is_space(cp);
@@ -240,6 +246,8 @@ fts_query(struct sq *q, const char *in, struct buf *out, int *terms)
 			return rc;
 		(*terms)++;
 	}
+	if (*terms)
+		*none = 0;
 	return rc;
 }
 
@@ -772,7 +780,7 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	enum search_plan plan = SEARCH_NONE;
 	int64_t below, last = 0, key_after = 0, id_after = 0, last_key = 0;
 	int terms = 0, n = 0, more = 0, sorted = tq->sort != TICKET_SORT_NEWEST;
-	int gave_up = 0;
+	int gave_up = 0, none = 0;
 	enum tame_err rc;
 
 	buf_init(&sql, 16 * 1024);
@@ -799,8 +807,13 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 		rc = TAME_ETOOBIG;
 		goto out;
 	}
-	if (tq->q && (rc = fts_query(q, tq->q, &match, &terms)))
+	if (tq->q && (rc = fts_query(q, tq->q, &match, &terms, &none)))
 		goto out;
+	if (none) {
+		sq_jw_lit(&w, "{\"tickets\":[],\"next_cursor\":null}");
+		rc = w.rc;
+		goto out;
+	}
 	if (terms && (rc = pending_hits(q, buf_str(&match))))
 		goto out;
 	/* Without filters every hit's ticket belongs on the page, so the

@@ -133,6 +133,24 @@ test('a search\'s count is read out once, not at every live update',
 		await context.close();
 	});
 
+test('a search of symbols alone shows no ticket, not the whole queue',
+	async () => {
+		const id = await env.tamed.deliver({ subject: 'Charged 120 euro',
+			text: 'You charged me 120 \u20ac twice!!' });
+		const { page, seen, context } = await openPage();
+		await page.waitForSelector(APP_ROWS + ' #row-' + id);
+		for (const typed of ['\u20ac', '!!', '\u{1F621}']) {
+			await search(page, typed);
+			await page.waitForSelector('h1:has-text("matching “' + typed +
+				'”")');
+			await page.waitForSelector('.empty:text("No ticket matches.")');
+			assert.equal(await page.locator(APP_ROWS + ' [id^="row-"]').count(),
+				0, typed);
+		}
+		assertClean(seen);
+		await context.close();
+	});
+
 test('a reply the relay refused says why, in text', async () => {
 	const id = await env.tamed.deliver({
 		from: 'Gone <refused@example.org>', subject: 'Bounce me',

@@ -399,8 +399,14 @@ def test_search_finds_words_as_customers_write_them(tame):
     assert found("\u5355") == [zh]
     assert found("\u5355\u8ba2") == []
     assert found("lam") == []
-    # symbols alone are no search: every ticket
-    assert len(found("\u2013 \U0001F600 \u00bb")) == len(ids)
+    # symbols alone have no word to search: no ticket, not the whole
+    # queue as if nothing were asked (a blank query is none, though)
+    for q in ("\u2013 \U0001F600 \u00bb", "\u20ac", "!!", "\U0001F621",
+              "-", '"\u20ac"'):
+        assert found(q) == [], q
+        st, _, ans = tame.api("GET", "/api/v1/tickets?q=" + urlquote(q))
+        assert st == 200 and ans == {"tickets": [], "next_cursor": None}, q
+    assert len(found(" ")) == len(ids)
 
 
 def test_search_finds_a_customer_by_name_part_of_address_or_domain(tame):

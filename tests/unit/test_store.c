@@ -937,10 +937,10 @@ test_tickets_list(void **state)
 	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 1);
 	q.q = "NEAR(printer word1) \"";   /* no such words, no error */
 	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 0);
-	q.q = "   ";
+	q.q = "   ";	/* blank: no search */
 	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 10);
-	q.q = "\"\"\" -- *";
-	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 10);
+	q.q = "\"\"\" -- *";	/* no word to search: nothing, not all */
+	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 0);
 	q.q = "common";
 	q.status_mask = (1u << TICKET_OPEN) | (1u << TICKET_PENDING);
 	assert_int_equal(list_ids(f, &q, ids, 20, NULL, 0), 3);
