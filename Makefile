@@ -57,8 +57,15 @@ LEX_INC := $(patsubst data/%.txt,$(B)/gen/%.inc,$(wildcard data/*_lexicon.txt))
 $(B)/gen/%_lexicon.inc: data/%_lexicon.txt scripts/lexicon.sh
 	@mkdir -p $(dir $@)
 	./scripts/lexicon.sh $< > $@.tmp && mv $@.tmp $@
+# Snowball's stop lists of the languages core/lang.c tells apart, from
+# Perl's Lingua::StopWords (scripts/stopwords.sh; Debian's
+# liblingua-stopwords-perl).
+STOP_LANGS := da de en es fi fr hu it nl no pt ru sv
+$(B)/gen/stopwords.inc: scripts/stopwords.sh
+	@mkdir -p $(dir $@)
+	./scripts/stopwords.sh $(STOP_LANGS) > $@.tmp && mv $@.tmp $@
 $(LIB_OBJ): ALL_CFLAGS += -I$(B)/gen
-$(LIB_OBJ): | $(LEX_INC)
+$(LIB_OBJ): | $(LEX_INC) $(B)/gen/stopwords.inc
 
 $(B)/tamed: $(B)/obj/src/tamed.o $(NET_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

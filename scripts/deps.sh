@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libgmime-3.0-dev libcurl4-gnutls-dev libsodium-dev libgumbo-dev
 libutf8proc-dev libstemmer-dev libhunspell-dev hunspell-en-us libzstd-dev zlib1g-dev
-libcmocka-dev python3 python3-pytest wrk curl esbuild
+liblingua-stopwords-perl libcmocka-dev python3 python3-pytest wrk curl esbuild
 chromium
 dovecot-imapd openssl"
 # The browser tests run on Node.js (playwright-core from npm); a machine

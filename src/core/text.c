@@ -1,18 +1,22 @@
 /*
  * text.c - the text pipeline: cut quoted history, signatures and footers,
- * then tokens, folding (utf8proc), stop words and Snowball stems
- * (libstemmer), terms and word pairs. See text.h for the model.
+ * then tokens, folding (utf8proc), the language (lang.c), stop words and
+ * Snowball stems (libstemmer), terms and word pairs. See text.h for the
+ * model.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <utf8proc.h>
 #include <libstemmer.h>
+#include "lang.h"
 #include "search_words.h"
 #include "text.h"
 
 struct text_pipeline {
-	struct sb_stemmer *stem;
+	/* one per language, made the first time a text needs it */
+	struct sb_stemmer *stem[LANG_COUNT];
+	unsigned tried; /* bit 1u << lang: sb_stemmer_new was called */
 };
 
 /* Words are folded by search_fold(), the rule of the search index
@@ -75,8 +79,9 @@ text_pipeline_new(void)
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return NULL;
-	tp->stem = sb_stemmer_new("english", NULL);
-	if (!tp->stem) {
+	tp->stem[LANG_EN] = sb_stemmer_new(lang_stemmer(LANG_EN), NULL);
+	tp->tried = 1u << LANG_EN;
+	if (!tp->stem[LANG_EN]) {
 		free(tp);
 		return NULL;
 	}
@@ -86,10 +91,29 @@ text_pipeline_new(void)
 void
 text_pipeline_free(struct text_pipeline *tp)
 {
+	int l;
+
 	if (!tp)
 		return;
-	sb_stemmer_delete(tp->stem);
+	for (l = 0; l < LANG_COUNT; l++)
+		if (tp->stem[l])
+			sb_stemmer_delete(tp->stem[l]);
 	free(tp);
+}
+
+/* The stemmer of l, made at its first use; English's when libstemmer
+ * cannot make it (no memory: the text is still read, stemmed as
+ * English). */
+static struct sb_stemmer *
+stemmer_of(struct text_pipeline *tp, enum lang l)
+{
+	if ((unsigned)l >= LANG_COUNT)
+		l = LANG_EN;
+	if (!tp->stem[l] && !(tp->tried & (1u << l))) {
+		tp->tried |= 1u << l;
+		tp->stem[l] = sb_stemmer_new(lang_stemmer(l), NULL);
+	}
+	return tp->stem[l] ? tp->stem[l] : tp->stem[LANG_EN];
 }
 
 /* ---- the cut ---------------------------------------------------------- */
@@ -401,6 +425,7 @@ doc_reset(struct text_doc *d)
 	d->nterm = 0;
 	d->nuni = 0;
 	d->truncated = 0;
+	d->lang = LANG_EN;
 	buf_reset(&d->arena);
 }
 
@@ -453,19 +478,19 @@ add_pair(struct text_doc *d, struct buf *pair, uint32_t a, uint32_t b,
 	return arena_add(d, pair->data, pair->len, off);
 }
 
-/* Folds the word w (wlen bytes of valid UTF-8), stems it and appends the
- * token. A word that folds to nothing is dropped. */
+/* Folds the word w (wlen bytes of valid UTF-8), appends the token and
+ * counts its vote for the language; stop_and_stem() finishes it once
+ * the language of the whole text is known. A word that folds to nothing
+ * is dropped. */
 static enum tame_err
-emit_word(struct text_pipeline *tp, struct text_doc *d, const char *w,
+emit_word(struct lang_votes *votes, struct text_doc *d, const char *w,
     size_t wlen, size_t src_off, int digit, int brk)
 {
 	int32_t cp[FOLD_CP_MAX + 1];
 	long n;
 	struct text_token *t;
-	const sb_symbol *st;
 	const char *norm;
 	size_t ncap;
-	int slen;
 	enum tame_err rc;
 
 	n = search_fold(w, wlen, cp, FOLD_CP_MAX, NULL);
@@ -489,26 +514,54 @@ emit_word(struct text_pipeline *tp, struct text_doc *d, const char *w,
 	t->norm_len = (uint16_t)n;
 	if ((rc = arena_add(d, norm, (size_t)n, &t->norm_off)))
 		return rc;
-	norm = d->arena.data + t->norm_off;
-	if (text_is_stop(norm))
-		t->flags |= TEXT_TOK_STOP;
 	if (digit)
 		t->flags |= TEXT_TOK_NUM;
+	else
+		lang_vote(votes, d->arena.data + t->norm_off);
 	if (brk)
 		t->flags |= TEXT_TOK_BREAK;
-	if (digit) {
-		t->stem_off = t->norm_off;
-		t->stem_len = t->norm_len;
-	} else {
-		st = sb_stemmer_stem(tp->stem, (const sb_symbol *)norm, (int)n);
+	d->ntok++;
+	return TAME_OK;
+}
+
+/* Marks the stop words of the tokens, English's and those of the text's
+ * language, and stems them with its stemmer. French and Italian lose
+ * an elided article first: "l'application" is "application". */
+static enum tame_err
+stop_and_stem(struct text_pipeline *tp, struct text_doc *d)
+{
+	struct sb_stemmer *sb = stemmer_of(tp, d->lang);
+	struct text_token *t;
+	const sb_symbol *st;
+	const char *norm;
+	size_t i, k;
+	int slen;
+	enum tame_err rc;
+
+	for (i = 0; i < d->ntok; i++) {
+		t = &d->tok[i];
+		norm = d->arena.data + t->norm_off;
+		if (d->lang != LANG_EN && (k = lang_elision(d->lang, norm))) {
+			t->norm_off += (uint32_t)k;
+			t->norm_len -= (uint16_t)k;
+			norm += k;
+		}
+		if (text_is_stop(norm) ||
+		    (d->lang != LANG_EN && lang_is_stop(d->lang, norm)))
+			t->flags |= TEXT_TOK_STOP;
+		if (t->flags & TEXT_TOK_NUM) {
+			t->stem_off = t->norm_off;
+			t->stem_len = t->norm_len;
+			continue;
+		}
+		st = sb_stemmer_stem(sb, (const sb_symbol *)norm, t->norm_len);
 		if (!st)
 			return TAME_ENOMEM;
-		slen = sb_stemmer_length(tp->stem);
+		slen = sb_stemmer_length(sb);
 		t->stem_len = (uint16_t)slen;
 		if ((rc = arena_add(d, st, (size_t)slen, &t->stem_off)))
 			return rc;
 	}
-	d->ntok++;
 	return TAME_OK;
 }
 
@@ -579,6 +632,14 @@ enum tame_err
 text_analyse(struct text_pipeline *tp, const char *s, size_t len, int cut,
     struct text_doc *d)
 {
+	return text_analyse_lang(tp, s, len, cut, LANG_EN, d);
+}
+
+enum tame_err
+text_analyse_lang(struct text_pipeline *tp, const char *s, size_t len,
+    int cut, enum lang hint, struct text_doc *d)
+{
+	struct lang_votes votes;
 	char w[TEXT_WORD_MAX + 4];
 	utf8proc_int32_t c, c2;
 	utf8proc_ssize_t n, n2;
@@ -588,6 +649,7 @@ text_analyse(struct text_pipeline *tp, const char *s, size_t len, int cut,
 	enum tame_err rc = TAME_OK;
 
 	doc_reset(d);
+	lang_votes_init(&votes);
 	if (!s)
 		len = 0;
 	end = cut ? text_cut(s, len, &d->cut) : len;
@@ -660,7 +722,8 @@ text_analyse(struct text_pipeline *tp, const char *s, size_t len, int cut,
 					d->truncated = 1;
 					break;
 				}
-				if ((rc = emit_word(tp, d, w, wlen, wstart, digit, brk)))
+				if ((rc = emit_word(&votes, d, w, wlen, wstart, digit,
+				    brk)))
 					goto out;
 				brk = 0;
 			}
@@ -674,7 +737,9 @@ text_analyse(struct text_pipeline *tp, const char *s, size_t len, int cut,
 			bol = 1;
 		i += (size_t)n;
 	}
-	rc = make_terms(d);
+	d->lang = lang_pick(&votes, hint);
+	if (!(rc = stop_and_stem(tp, d)))
+		rc = make_terms(d);
 out:
 	return rc;
 }

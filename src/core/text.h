@@ -11,11 +11,14 @@
  * token is folded as the search index folds words (search_fold():
  * compatibility forms, case folded, accents stripped: "Élan" -> "elan",
  * "Straße" -> "strasse", but "パスワード" and "мой" kept as written, their
- * marks making other letters), marked when it is an English stop word
- * or a number, and stemmed with the Snowball English stemmer
- * (libstemmer). Terms are what the trend index consumes: the stems of
- * the non-stop word tokens and the word pairs of adjacent ones in the
- * same sentence ("card arriv").
+ * marks making other letters). The language of the text is told from
+ * its function words (lang.h: English unless another language's are
+ * clearly more); each token is marked when it is a stop word (English's,
+ * and those of the text's language) or a number, and stemmed with the
+ * Snowball stemmer of the language (libstemmer). Terms are what the
+ * trend index consumes: the stems of the non-stop word tokens and the
+ * word pairs of adjacent ones in the same sentence ("card arriv";
+ * German "karte gesperrt" under "die Karte ist gesperrt").
  *
  * Work is bounded whatever the input: at most TEXT_TOKENS_MAX tokens are
  * read (the rest of a 1 MB paste is ignored and doc->truncated is set),
@@ -33,6 +36,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "err.h"
+#include "lang.h"
 
 /* Tokens read from one message: the first 2,000 words say what the
  * message is about; reading more only costs time on pasted logs. */
@@ -53,7 +57,7 @@ enum text_cut_kind {
 };
 
 enum text_tok_flag {
-	TEXT_TOK_STOP  = 1, /* an English stop word ("the", "not", "my") */
+	TEXT_TOK_STOP  = 1, /* a stop word ("the", "not", "my"; "die") */
 	TEXT_TOK_NUM   = 2, /* contains a digit ("2", "42nd", "113542617") */
 	TEXT_TOK_BREAK = 4  /* first token after a sentence end or a new line */
 };
@@ -81,12 +85,13 @@ struct text_doc {
 	size_t term_cap;
 	struct buf arena;         /* all the strings above */
 	int truncated;            /* TEXT_TOKENS_MAX was reached */
+	enum lang lang;           /* the language the words were read in */
 };
 
 struct text_pipeline;
 
-/* Creates a pipeline with its own English stemmer. Returns NULL when out
- * of memory. The caller frees it with text_pipeline_free(); use it from
+/* Creates a pipeline with its own stemmers (English's now, another
+ * language's at its first text). Returns NULL when out of memory. The caller frees it with text_pipeline_free(); use it from
  * one thread at a time. */
 struct text_pipeline *text_pipeline_new(void);
 void text_pipeline_free(struct text_pipeline *tp);
@@ -118,6 +123,11 @@ void text_doc_free(struct text_doc *d);
  * (then d holds no tokens). */
 enum tame_err text_analyse(struct text_pipeline *tp, const char *s,
     size_t len, int cut, struct text_doc *d);
+/* text_analyse() of a text that belongs with one in language hint: a
+ * subject with its message's language, which a subject of a few words
+ * seldom shows by itself (lang_pick). d->lang says what was taken. */
+enum tame_err text_analyse_lang(struct text_pipeline *tp, const char *s,
+    size_t len, int cut, enum lang hint, struct text_doc *d);
 
 /* Term i of d (0 <= i < d->nterm) as a NUL-terminated string owned by d
  * and valid until d changes. Unigrams are stems ("arriv"); pairs are two

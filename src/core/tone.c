@@ -17,11 +17,22 @@
  * no pile of cues reaches 1. The register is formal unless the customer
  * writes in a relaxed way and is not upset: an agent who errs should err
  * on the formal side (see the TAHT essay among the design texts).
+ *
+ * The word lists are English. A message in another language (lang.h:
+ * its function words say so clearly) keeps its signs - runs of "!!" and
+ * "??", CAPITALS, emoticons and emoji - and the few English words that
+ * other languages borrow as they are ("ASAP", "urgent", "deadline"),
+ * while its other words are read as words of no list: German "die",
+ * Spanish "sin" and "tardes", French "pain" are no feeling, and German
+ * "so", Spanish "no" no booster or negation. Its register is read from
+ * the whole text, as written.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "buf.h"
+#include "lang.h"
 #include "text.h"
 #include "tone.h"
 #include "tone_impl.h"
@@ -110,6 +121,73 @@ squash(double w)
 	return w <= 0.0 ? 0.0 : 1.0 - exp(-w);
 }
 
+/* English words a message in another language means as English does:
+ * urgency cues. */
+static const char *const borrowed[] = { "a.s.a.p", "asap", "deadline",
+	"deadlines", "emergency", "immediately", "urgency", "urgent",
+	"urgently" };
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, *(const char *const *)b);
+}
+
+/* The language of the words of tx (lang.h), folded as the trend index
+ * folds them. */
+static enum lang
+words_lang(const struct tone_text *tx)
+{
+	struct lang_votes v;
+	struct buf f;
+	const struct tone_tok *t;
+	const char *w;
+	size_t i, k;
+
+	lang_votes_init(&v);
+	buf_init(&f, TONE_WORD_MAX * 4);
+	for (i = 0; i < tx->n; i++) {
+		t = &tx->t[i];
+		if (t->kind != TT_WORD || t->wlen == 0)
+			continue;
+		w = t->low;
+		for (k = 0; k < t->wlen && (unsigned char)w[k] < 0x80; k++)
+			;
+		if (k < t->wlen) {
+			/* "für" is "fur" on the lists; lower-case ASCII folds
+			 * to itself */
+			buf_reset(&f);
+			if (text_fold(w, t->wlen, &f) || !f.data)
+				continue;
+			w = f.data;
+		}
+		lang_vote(&v, w);
+	}
+	buf_free(&f);
+	return lang_pick(&v, LANG_EN);
+}
+
+/* Makes the words of tx, but the borrowed ones, words of no list: each
+ * letter becomes a byte no list holds, so that a word keeps its length
+ * (a word in CAPITALS of five letters or more is still stress). */
+static void
+foreign_words(struct tone_text *tx)
+{
+	struct tone_tok *t;
+	size_t i;
+
+	for (i = 0; i < tx->n; i++) {
+		t = &tx->t[i];
+		if (t->kind != TT_WORD || t->wlen == 0 ||
+		    bsearch(t->low, borrowed, sizeof(borrowed) /
+		    sizeof(borrowed[0]), sizeof(borrowed[0]), str_cmp))
+			continue;
+		memset(t->low, 0x01, t->wlen);
+		t->hash = tone_hash(t->low, t->wlen);
+		t->cls = 0;
+	}
+}
+
 static void
 neutral(struct tone *out)
 {
@@ -124,6 +202,7 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	struct tone_text tx = { 0 };
 	struct tone_acc acc;
 	size_t nwords = TONE_SENTIMENT_EVIDENCE, i, all, body;
+	int foreign;
 	enum tame_err rc;
 
 	if (!out)
@@ -137,6 +216,8 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->truncated = tx.truncated;
 	if (tx.n == 0)
 		goto out;
+	if ((foreign = words_lang(&tx) != LANG_EN))
+		foreign_words(&tx);
 	/* a closing "Thanks," is politeness: the feelings are read before
 	 * it, the register from all of it */
 	all = tx.n;
@@ -161,6 +242,9 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->cheer = squash(acc.raw[TONE_CHEER]);
 	out->abusive = acc.raw[TONE_ABUSE] >= 1.0;
 	tx.n = all;
+	/* the register reads the words as written */
+	if (foreign && (rc = tone_tokenize(text, len, &tx)))
+		goto out;
 	tone_register_estimate(&tx, out);
 out:
 	if (rc) {

@@ -737,8 +737,8 @@ score(struct http_ctx *c, struct text_pipeline *tp,
 
 	text_doc_init(&ds);
 	text_doc_init(&db);
-	if (!(rc = text_analyse(tp, subj, strlen(subj), 0, &ds)) &&
-	    !(rc = text_analyse(tp, text, strlen(text), 1, &db)))
+	if (!(rc = text_analyse(tp, text, strlen(text), 1, &db)) &&
+	    !(rc = text_analyse_lang(tp, subj, strlen(subj), 0, db.lang, &ds)))
 		sc->score = intel_similarity(w, nw, docs, 2, sc->shared);
 	text_doc_free(&ds);
 	text_doc_free(&db);
@@ -773,10 +773,10 @@ http_intel_similar(struct http_ctx *c)
 		http_store_error(c, rc, "ticket");
 		goto out;
 	}
-	if (!(tp = text_pipeline_new()) ||
-	    text_analyse(tp, t.subject ? t.subject : "", t.subject ?
-	    strlen(t.subject) : 0, 0, &ds) || text_analyse(tp, t.text ?
-	    t.text : "", t.text ? strlen(t.text) : 0, 1, &db))
+	if (!(tp = text_pipeline_new()) || text_analyse(tp, t.text ?
+	    t.text : "", t.text ? strlen(t.text) : 0, 1, &db) ||
+	    text_analyse_lang(tp, t.subject ? t.subject : "", t.subject ?
+	    strlen(t.subject) : 0, 0, db.lang, &ds))
 		goto oom;
 	nw = ticket_words(&ds, &db, w);
 	for (i = 0; i < nw; i++)

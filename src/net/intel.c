@@ -200,9 +200,12 @@ intel_analyse(struct intel *in, const struct store_intel_ticket *t,
 	enum tame_err rc;
 
 	p->in.nterm = 0;
-	if ((rc = text_analyse(in->tp, subj, strlen(subj), 0, &p->subj)) ||
-	    (rc = text_analyse(in->tp, t->text ? t->text : "",
+	/* the message first: a subject of a few words is read in its
+	 * language ("Karte gesperrt" under a German mail) */
+	if ((rc = text_analyse(in->tp, t->text ? t->text : "",
 	    t->text ? strlen(t->text) : 0, 1, &p->body)) ||
+	    (rc = text_analyse_lang(in->tp, subj, strlen(subj), 0,
+	    p->body.lang, &p->subj)) ||
 	    (rc = terms_add(p, &p->subj, p->subj.nterm)) ||
 	    (rc = terms_add(p, &p->body, p->body.nuni)))
 		return rc;
