@@ -21,13 +21,14 @@
  * which say nothing about a problem and would make every German or
  * Dutch mail alike ("met vriendelijke groet"). Written as customers
  * write them; folded with the lists. Words that are also English words
- * ("dank", "salve", "lg") are left out: a short English text must stay
+ * ("salve", "lg") are left out: a short English text must stay
  * English. */
 static const char *const more_da[] = { "hej", "hilsen", "mvh", "tak",
 	"venlig", NULL };
-static const char *const more_de[] = { "bitte", "danke", "dankeschön",
-	"freundlichen", "geehrte", "geehrter", "geehrtes", "gruß", "grüße",
-	"grüßen", "hallo", "liebe", "lieber", "mfg", "vielen", NULL };
+static const char *const more_de[] = { "bitte", "dank", "danke",
+	"dankeschön", "freundlichen", "geehrte", "geehrter", "geehrtes",
+	"gruß", "grüße", "grüßen", "hallo", "liebe", "lieber", "mfg",
+	"vielen", NULL };
 static const char *const more_es[] = { "atentamente", "buenas", "buenos",
 	"días", "estimada", "estimado", "estimados", "gracias", "hola",
 	"noches", "saludos", "tardes", NULL };

@@ -966,6 +966,75 @@ def test_mass_reply_assigns_unassigned_tickets_to_the_sender(tame, sink):
 
 # ---------------------------------------------------------------- tone, flags
 
+GERMAN_CARD_MAILS = [
+    ("Jens Jung <jens@example.de>", "Karte gesperrt",
+     "Hallo, meine Karte ist seit gestern gesperrt und ich kann nicht "
+     "bezahlen. Was ist da los? Vielen Dank"),
+    ("Karin Kurz <karin@example.de>", "Meine Karte ist gesperrt",
+     "Guten Tag, die Karte ist gesperrt, wenn ich im Laden bezahlen will. "
+     "Das ist eine Frechheit, bitte entsperren Sie die Karte."),
+    ("Lars Lang <lars@example.de>", "Karte gesperrt?",
+     "Hallo, warum ist meine Karte gesperrt? Ich kann mich nicht "
+     "erinnern, dass ich etwas falsch gemacht habe."),
+    ("Mia Maier <mia@example.de>", "Gesperrte Karte",
+     "Die Karte wurde gesperrt und ich kann seit heute nicht mehr "
+     "bezahlen. Bitte die Karte entsperren."),
+]
+# German function words and greetings that made labels and similar-case
+# words before ('eine, frechheit, das ist')
+GERMAN_FUNCTION = {"die", "der", "das", "ist", "nicht", "ich", "mich",
+                   "kann", "wenn", "eine", "meine", "mein", "und",
+                   "hallo", "vielen", "dank", "bitte", "da", "was", "sie"}
+
+
+def test_german_mail_tone_neutral_and_grouped_without_function_words(tame):
+    """German 'die' is no English 'die': a German thank-you is not
+    negative, a German complaint not frustrated by its articles, and
+    German mails about one problem group under a label of content
+    words."""
+    tame.send_mail(sender="Uwe Ulm <uwe@example.de>",
+                   subject="Bestellung angekommen",
+                   text="Vielen Dank f\u00fcr die schnelle Hilfe, die "
+                        "Bestellung ist angekommen!\n")
+    tame.send_mail(sender="Vera Voss <vera@example.de>",
+                   subject="App geht nicht",
+                   text="Die App geht nicht. Die Bestellung ist weg. Die "
+                        "Karte auch. Was ist da los???\n")
+    send_all(tame, GERMAN_CARD_MAILS)
+    thanks = ticket_of(tame, "Bestellung angekommen")["id"]
+    app = ticket_of(tame, "App geht nicht")["id"]
+
+    t = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+        tame.ticket(thanks)), 10, what="tone on the German thank-you")
+    assert t["tone"]["sentiment"] >= 0, t["tone"]
+    assert t["tone"]["frustration"] < 0.1, t["tone"]
+    assert all(e["text"].lower() != "die" for e in t["tone"]["evidence"])
+    a = wait_for(lambda: (lambda x: x if x.get("tone") else None)(
+        tame.ticket(app)), 10, what="tone on the German complaint")
+    assert a["tone"]["sentiment"] >= 0, a["tone"]
+    assert a["tone"]["frustration"] < 0.5 and a["tone"]["anger"] < 0.5, \
+        a["tone"]
+    assert all(e["dimension"] != "sentiment" for e in a["tone"]["evidence"])
+
+    card = [ticket_of(tame, s)["id"] for _, s, _ in GERMAN_CARD_MAILS]
+
+    def one_trend():
+        ids = {wait_trend(tame, t)["trend"]["id"] for t in card}
+        return ids.pop() if len(ids) == 1 else None
+    tr = wait_for(one_trend, 15, what="the German card mails in one trend")
+    listed = {x["id"]: x for x in trends(tame)}
+    assert tr in listed, listed
+    label = listed[tr]["label"]
+    words = " ".join(label["words"]).split()
+    assert "karte" in words or "gesperrt" in words, label
+    assert not GERMAN_FUNCTION & set(words), label
+    assert not GERMAN_FUNCTION & set(re.split(r"[^\w]+",
+                                              label["text"].lower())), label
+    # similar cases are looked up by the words of the problem
+    sim = tame.get("/api/v1/tickets/%d/similar" % card[0])
+    assert sim["words"] and not GERMAN_FUNCTION & set(sim["words"]), sim
+
+
 def test_tone_of_angry_and_abusive_mail(tame):
     tame.send_mail(sender="Max Mad <max@example.org>",
                    subject="STILL NOT WORKING",

@@ -1,7 +1,8 @@
 /*
  * test_text.c - the text pipeline of core/text.c: what is cut away as
  * quoted history, signature or footer, folding, tokens, stems and word
- * pairs, and bad input (empty, invalid UTF-8, mixed scripts, 1 MB).
+ * pairs, other languages' stop words and stems, and bad input (empty,
+ * invalid UTF-8, mixed scripts, 1 MB).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -336,6 +337,67 @@ test_tokens_stems(void **state)
 	text_doc_free(&d);
 }
 
+/* A mail in another language: its function words and greetings are
+ * no terms, its words are stemmed by its own stemmer; English is read
+ * as before. */
+static void
+test_other_languages(void **state)
+{
+	static const char *const de_stop[] = { "die", "ist", "nicht", "das",
+		"eine", "wenn", "mich", "kann", "fur", "hallo", "vielen",
+		"dank", NULL };
+	const char *de = "Hallo, das ist eine Frechheit: die Karte ist "
+	    "gesperrt und ich kann mich nicht anmelden, wenn die App startet. "
+	    "Vielen Dank f\xc3\xbcr die Hilfe!";
+	const char *fr = "Bonjour, je n'ai pas re\xc3\xa7u le mot de passe, "
+	    "l'application ne marche pas avec mon compte.";
+	const char *nl = "Hoi, de app werkt niet. Met vriendelijke groet";
+	struct text_doc d;
+	size_t i;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, de, strlen(de), 1, &d), TAME_OK);
+	assert_int_equal(d.lang, LANG_DE);
+	for (i = 0; de_stop[i]; i++)
+		assert_false(has_term(&d, de_stop[i]));
+	/* German stems: "gesperrt" and "Karte" as the German stemmer has
+	 * them, the pair without the article between */
+	assert_true(has_term(&d, "kart"));
+	assert_true(has_term(&d, "frechheit"));
+	assert_true(has_term(&d, "kart gesperrt"));
+	assert_false(has_term(&d, "frechheit kart") && has_term(&d, "das ist"));
+
+	assert_int_equal(text_analyse(tp, fr, strlen(fr), 1, &d), TAME_OK);
+	assert_int_equal(d.lang, LANG_FR);
+	assert_true(has_term(&d, "mot pass"));
+	assert_true(has_term(&d, "appliqu"));   /* "l'application" */
+	assert_false(has_term(&d, "avec"));
+	assert_false(has_term(&d, "bonjour"));
+	assert_false(has_term(&d, "de"));
+	/* what the label shows: the word without its article */
+	for (i = 0; i < d.nterm; i++)
+		assert_null(strchr(text_doc_display(&d, i), '\''));
+
+	assert_int_equal(text_analyse(tp, nl, strlen(nl), 1, &d), TAME_OK);
+	assert_int_equal(d.lang, LANG_NL);
+	assert_true(has_term(&d, "app werkt"));
+	assert_false(has_term(&d, "groet"));
+	assert_false(has_term(&d, "vriendelijk"));
+	assert_false(has_term(&d, "met"));
+
+	/* English with a foreign name in it stays English */
+	assert_int_equal(text_analyse(tp, "The Die Hard box set never arrived",
+	    34, 1, &d), TAME_OK);
+	assert_int_equal(d.lang, LANG_EN);
+	assert_true(has_term(&d, "die"));
+	assert_true(has_term(&d, "arriv"));
+	/* a subject in its message's language */
+	assert_int_equal(text_analyse_lang(tp, "Karten gesperrt", 15, 0,
+	    LANG_DE, &d), TAME_OK);
+	assert_true(has_term(&d, "kart"));
+	text_doc_free(&d);
+}
+
 static void
 test_pairs(void **state)
 {
@@ -418,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_fold_as_search),
 		cmocka_unit_test(test_tokens_stems),
 		cmocka_unit_test(test_pairs),
+		cmocka_unit_test(test_other_languages),
 		cmocka_unit_test(test_bad_bytes_scripts),
 		cmocka_unit_test(test_megabyte),
 	};

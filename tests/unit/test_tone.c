@@ -1,7 +1,8 @@
 /*
  * test_tone.c - tone of customer messages: plain VADER against its
  * reference, Tame's sentiment rules, the cue dimensions with their
- * evidence, abuse, register, JSON, and bad input.
+ * evidence, abuse, register, JSON, text in other languages, and bad
+ * input.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -316,6 +317,47 @@ test_register(void **state)
 	assert_string_equal(tone_register_name(TONE_RELAXED), "relaxed");
 }
 
+/* German "die", Spanish "sin" and "tardes", French "pain" are no
+ * English feelings in a mail in those languages; its signs and the
+ * English urgency words it borrows still count. */
+static void
+test_other_languages(void **state)
+{
+	struct tone t;
+
+	t = tone_of("Vielen Dank f\xc3\xbcr die schnelle Hilfe, die Bestellung "
+	    "ist angekommen!");
+	assert_true(t.sentiment >= 0.0);
+	assert_true(t.frustration < 0.1 && t.anger < 0.1);
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "die"));
+	t = tone_of("Die App geht nicht. Die Bestellung ist weg. Die Karte "
+	    "auch. Was ist da los???");
+	assert_true(t.sentiment >= 0.0);
+	assert_true(t.frustration < TONE_SHOWN && t.anger < TONE_SHOWN);
+	t = tone_of("Muchas gracias, sin problemas, buenas tardes");
+	assert_true(t.sentiment >= 0.0);
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "sin"));
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "tardes"));
+	t = tone_of("Bonjour, le pain est arriv\xc3\xa9 froid, je ne suis pas "
+	    "content.");
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "pain"));
+	/* Dutch "die" is no feeling either */
+	t = tone_of("Die bestelling is niet aangekomen, ik wacht al een week.");
+	assert_true(t.sentiment >= 0.0);
+	/* signs and borrowed English cues */
+	t = tone_of("DRINGEND!!! Die App geht nicht, wir brauchen das ASAP, "
+	    "das ist eine Frechheit!!! :(");
+	assert_true(t.urgency >= 0.6);
+	assert_true(has_evidence(&t, TONE_URGENCY, "ASAP"));
+	assert_true(t.sentiment < 0.0);     /* the :( */
+	assert_true(t.frustration > 0.3 || t.anger > 0.3);
+	t = tone_of("Vielen Dank, das ist super \xf0\x9f\x98\x80");
+	assert_true(t.sentiment > 0.3);
+	/* English is read as before */
+	t = tone_of("Die Hard box set did not arrive.");
+	assert_true(has_evidence(&t, TONE_SENTIMENT, "Die"));
+}
+
 static void
 test_json(void **state)
 {
@@ -515,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_anger_capitals),
 		cmocka_unit_test(test_abuse),
 		cmocka_unit_test(test_register),
+		cmocka_unit_test(test_other_languages),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_ticket_pick),
