@@ -62,11 +62,14 @@ static const struct cue cues[] = {
 	/* an insult that ends a list said of "you": "you are scammers and
 	 * idiots", "you guys are slow, lazy and stupid", "you scammers and
 	 * thieves"; after the "and" no article, so "you are right and the
-	 * idiots at the depot lost it" is about someone else */
+	 * idiots at the depot lost it" is about someone else, and the
+	 * sentence ends there, so "you are right and stupid me forgot it"
+	 * or "you are quick and useless people at the bank are slow" is
+	 * not said of "you" */
 	{ "@YOUARE *@FILL @WORD *@WORD|@COMMA and|or " CONJ_FILL
-	  "@INSULT|@INSADJ", X, 1.0, 0 },
-	{ "@YOU @WORD ?@COMMA ?@WORD and|or " CONJ_FILL "@INSULT", X, 1.0,
-	  0 },
+	  "@INSULT|@INSADJ @END", X, 1.0, 0 },
+	{ "@YOU @WORD ?@COMMA ?@WORD and|or " CONJ_FILL "@INSULT @END", X,
+	  1.0, 0 },
 	{ "your|ur *@FILL @INSULT|@INSADJ @TARGET", X, 1.0, 0 },
 	{ "your|ur|the ?@TARGET @TARGET @BE *@FILL @INSULT|@INSADJ", X, 1.0,
 	  0 },

@@ -152,7 +152,9 @@ uint32_t tone_hash(const char *w, size_t n);
  * in '*', or a class: @NOT (not, don't, do not, never...), @NUM, @DAY,
  * @MONTH, @TIME, @YOU (you, you guys, y'all), @YOUARE, @BE, @INSULT,
  * @INSADJ, @TARGET, @SLUR, @FILL, @QQ (a ?? run), @EXCL (a ! run),
- * @WORD (any word but a negation; never first) and @COMMA. An
+ * @WORD (any word but a negation; never first), @COMMA and @END (takes
+ * no token: the text ends there, or punctuation or an emoji comes;
+ * never first). An
  * item starting with '?' is optional; with '*', it may repeat up to three
  * times or be absent. "still @NOT work*|fixed" matches "still doesn't
  * work" and "Still not fixed".

@@ -20,7 +20,7 @@
 enum cls {
 	K_NONE, K_NOT, K_NUM, K_DAY, K_MONTH, K_TIME, K_YOU, K_YOUARE, K_BE,
 	K_INSULT, K_INSADJ, K_TARGET, K_SLUR, K_FILL, K_QQ, K_EXCL, K_WORD,
-	K_COMMA, K_COUNT
+	K_COMMA, K_END, K_COUNT
 };
 
 static const struct {
@@ -45,6 +45,7 @@ static const struct {
 	/* not to start a pattern: they match nearly anything */
 	[K_WORD] = { "WORD", 0 },
 	[K_COMMA] = { "COMMA", TC_PUNCT },
+	[K_END] = { "END", 0 },
 };
 
 static uint32_t
@@ -151,6 +152,11 @@ match_one(const struct tone_patidx *ix, const struct tone_text *tx,
 	const struct tone_pitem *item = &ix->item[it];
 	size_t a, k, r;
 
+	/* @END looks at what comes and takes nothing */
+	if (item->nalt == 1 && ix->alt[item->alt].cls == K_END)
+		return i >= tx->n || tx->t[i].kind == TT_PUNCT ||
+		    tx->t[i].kind == TT_EMOJI ? match_items(ix, tx, i, it + 1,
+		    end) : NOMATCH;
 	if (i >= tx->n)
 		return NOMATCH;
 	for (a = item->alt; a < (size_t)item->alt + item->nalt; a++) {

@@ -272,6 +272,8 @@ test_abuse(void **state)
 		"You are scammers, liars and idiots.",
 		"You guys are slow, lazy and stupid.",
 		"You scammers and thieves!",
+		"you are liars and cheats and thieves",
+		"You are thieves and liars \xf0\x9f\x98\xa1",
 	};
 	static const char *const not_abusive[] = {
 		"This stupid app is still not working, damn it.",
@@ -284,6 +286,12 @@ test_abuse(void **state)
 		"You are right and the idiots at the depot lost it.",
 		"You are not scammers and idiots, I know that.",
 		"Thank you, you are kind and I was an idiot.",
+		/* the insult is said of what follows it */
+		"You are right and stupid me forgot my PIN, sorry.",
+		"You replied and idiot me deleted the mail. Sorry!",
+		"You are helpful and stupid questions are welcome?",
+		"You guys are quick and useless people at the other bank "
+		"are slow.",
 	};
 	struct tone t;
 	size_t i;
