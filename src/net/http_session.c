@@ -174,17 +174,29 @@ throttle_clear(const char *key)
 }
 
 /* Reads the address of text s (len bytes, blanks around it allowed)
- * into a, IPv4 as IPv4-mapped: 0, or -1 when it is none. */
+ * into a, IPv4 as IPv4-mapped: 0, or -1 when it is none. A port, as
+ * some proxies write it ("192.0.2.7:4711", "[2001:db8::7]:4711"), is
+ * left out. */
 static int
 addr_parse(const char *s, size_t len, struct in6_addr *a)
 {
 	char tmp[INET6_ADDRSTRLEN];
 	struct in_addr v4;
+	const char *e;
 
 	while (len && (*s == ' ' || *s == '\t'))
 		s++, len--;
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
+	if (len && *s == '[') {
+		if (!(e = memchr(s, ']', len)))
+			return -1;
+		len = (size_t)(e - s - 1);
+		s++;
+	} else if ((e = memchr(s, ':', len)) &&
+	    !memchr(e + 1, ':', len - (size_t)(e + 1 - s))) {
+		len = (size_t)(e - s);	/* IPv4 and its port */
+	}
 	if (len == 0 || len >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, s, len);
@@ -234,30 +246,47 @@ http_session_proxies(const char *list, char *why, size_t whylen)
 	return 0;
 }
 
+/* Walks the addresses of one X-Forwarded-For value h from its end:
+ * 1 when *a is the client (an address that is not a proxy's) or the
+ * walk must stop there (one that cannot be read), 0 to go on with the
+ * header before it. */
+static int
+forwarded_walk(const char *h, struct in6_addr *a)
+{
+	const char *e, *b;
+	struct in6_addr x;
+
+	for (e = h + strlen(h); e > h; e = b > h ? b - 1 : b) {
+		for (b = e; b > h && b[-1] != ','; b--)
+			;
+		if (addr_parse(b, (size_t)(e - b), &x))
+			return 1;
+		*a = x;
+		if (!is_proxy(&x))
+			return 1;
+	}
+	return 0;
+}
+
 /* Of a request from a proxy, the client its X-Forwarded-For names: the
  * last address that is not a proxy's (the ones before it are the
- * client's own word). *a keeps the proxy's when the header is missing
- * or unreadable there. */
+ * client's own word). ulfius keeps headers whose names differ in case
+ * apart ("x-forwarded-for" a client sent, the "X-Forwarded-For" its
+ * proxy added), in the order they came: they are read from the last.
+ * *a keeps the proxy's when there is none, or one cannot be read
+ * there. */
 static void
 forwarded_for(const struct http_ctx *c, struct in6_addr *a)
 {
-	const char *h = http_header(c, "X-Forwarded-For"), *e;
-	struct in6_addr x;
+	const char **keys = u_map_enum_keys(c->req->map_header);
+	int n = keys ? u_map_count(c->req->map_header) : 0;
+	const char *h;
 
-	if (!h)
-		return;
-	for (e = h + strlen(h); e > h; ) {
-		const char *b = e;
-
-		while (b > h && b[-1] != ',')
-			b--;
-		if (addr_parse(b, (size_t)(e - b), &x))
+	while (n-- > 0)
+		if (strcasecmp(keys[n], "X-Forwarded-For") == 0 &&
+		    (h = u_map_get(c->req->map_header, keys[n])) &&
+		    forwarded_walk(h, a))
 			return;
-		*a = x;
-		if (!is_proxy(&x))
-			return;
-		e = b > h ? b - 1 : b;
-	}
 }
 
 /* The client's address as text ("unknown" if not IPv4/IPv6): the

@@ -265,12 +265,13 @@ def test_wrong_password_and_throttle(tame):
 
 
 def proxied_login(tame, client, email="guess@example.com",
-                  password="wrong password!"):
-    """A login as a reverse proxy on 127.0.0.1 passes it on for client:
-    the status."""
+                  password="wrong password!", headers=None):
+    """A login as a reverse proxy on 127.0.0.1 passes it on for client
+    (or with headers): the status."""
     st, _, _ = tame.api("POST", "/api/v1/session",
                         {"email": email, "password": password},
-                        token=None, headers={"X-Forwarded-For": client})
+                        token=None,
+                        headers=headers or {"X-Forwarded-For": client})
     return st
 
 
@@ -296,6 +297,19 @@ def test_behind_a_proxy_the_throttle_counts_each_client(tame):
     # no header: the proxy's own address, not yet counted
     assert proxied_login(tame, "", email=ADMIN_EMAIL,
                          password=ADMIN_PASSWORD) == 201
+    # a header of the client's own, its name in other letters, before
+    # the one the proxy adds; and a proxy that writes the port
+    codes = [proxied_login(tame, None, email="mixed%d@example.com" % i,
+                           headers={"x-forwarded-for": "10.9.9.%d" % i,
+                                    "X-Forwarded-For": "198.51.100.50"})
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    codes = [proxied_login(tame, "198.51.100.60:%d" % (4000 + i),
+                           email="port%d@example.com" % i)
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    assert proxied_login(tame, "[2001:db8::7]:4711, 127.0.0.1",
+                         email=ADMIN_EMAIL, password=ADMIN_PASSWORD) == 201
     tame.stop()
     r = subprocess.run([str(TAMED), "--data", str(tame.data), "--proxy",
                         "10.0.0.300"], capture_output=True, text=True,
