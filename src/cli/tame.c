@@ -1038,16 +1038,17 @@ open_store(const char *data, const char *cmd, struct store **s)
 		return rc;
 	store_close(*s);
 	*s = NULL;
-	if (store_lock_dir(data, &fd) == TAME_EBUSY) {
+	if ((rc = store_lock_dir(data, &fd)) != TAME_OK) {
 		fprintf(stderr, "tame: the store in %s is of an older Tame "
-		    "(schema %d; this one upgrades it to %d) and a tamed is "
-		    "running on it: restart tamed with this build first, "
-		    "which upgrades the store, then run this again (tame "
-		    "backup copies it as it is)\n", data, have, want);
+		    "(schema %d; this one upgrades it to %d) and %s: restart "
+		    "tamed with this build first, which upgrades the store, "
+		    "then run this again (tame backup copies it as it is)\n",
+		    data, have, want, rc == TAME_EBUSY ? "a tamed is running "
+		    "on it" : "whether a tamed is running on it cannot be "
+		    "told (its tamed.lock cannot be opened)");
 		return TAME_EBUSY;
 	}
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	return store_open(data, 1, s);
 }
 

@@ -700,7 +700,13 @@ migrations_run(sqlite3 *db, int apply, char *err, size_t errlen)
 		rc = TAME_ESTORE;
 		goto out;
 	}
-	/* done by the process we waited for */
+	/* done by the process we waited for, or by a newer build */
+	if (v > NSTEPS) {
+		snprintf(err, errlen, "schema version %d is newer than this "
+		    "build (%d)", v, NSTEPS);
+		rc = TAME_ESTORE;
+		goto out;
+	}
 	if (v == NSTEPS) {
 		if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)))
 			goto fail;
