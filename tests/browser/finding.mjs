@@ -135,10 +135,12 @@ test('a search\'s count is read out once, not at every live update',
 
 test('a search of symbols alone shows no ticket, not the whole queue',
 	async () => {
-		const id = await env.tamed.deliver({ subject: 'Charged 120 euro',
+		await env.tamed.deliver({ subject: 'Charged 120 euro',
 			text: 'You charged me 120 \u20ac twice!!' });
 		const { page, seen, context } = await openPage();
-		await page.waitForSelector(APP_ROWS + ' #row-' + id);
+		/* the queue has rows (this one need not be on the first
+		 * screen of a long one) */
+		await page.waitForSelector(APP_ROWS + ' [id^="row-"]');
 		for (const typed of ['\u20ac', '!!', '\u{1F621}']) {
 			await search(page, typed);
 			await page.waitForSelector('h1:has-text("matching “' + typed +
