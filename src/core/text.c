@@ -64,6 +64,13 @@ stop_cmp(const void *a, const void *b)
 	return strcmp((const char *)a, *(const char *const *)b);
 }
 
+const char *const *
+text_stop_words(size_t *n)
+{
+	*n = sizeof(stop_words) / sizeof(stop_words[0]);
+	return stop_words;
+}
+
 int
 text_is_stop(const char *w)
 {
@@ -517,7 +524,11 @@ emit_word(struct lang_votes *votes, struct text_doc *d, const char *w,
 	if (digit)
 		t->flags |= TEXT_TOK_NUM;
 	else
-		lang_vote(votes, d->arena.data + t->norm_off);
+		/* a word that starts the text, a sentence or a line may be
+		 * written with a capital; within a sentence a capital
+		 * starts a name */
+		lang_vote(votes, d->arena.data + t->norm_off, w, wlen,
+		    brk || d->ntok == 0);
 	if (brk)
 		t->flags |= TEXT_TOK_BREAK;
 	d->ntok++;

@@ -142,6 +142,8 @@ const char *text_doc_stem(const struct text_doc *d, size_t i);
 
 /* Whether the folded word w is an English stop word. */
 int text_is_stop(const char *w);
+/* The list text_is_stop() reads (sorted by bytes), *n words long. */
+const char *const *text_stop_words(size_t *n);
 
 /* Normalises the UTF-8 text s (len bytes) into out as search_fold()
  * does (NFKC, case folded, accents stripped); invalid bytes are

@@ -134,7 +134,7 @@ str_cmp(const void *a, const void *b)
 }
 
 /* The language of the words of tx (lang.h), folded as the trend index
- * folds them. */
+ * folds them; a word starts a sentence after . ! ? or a new line. */
 static enum lang
 words_lang(const struct tone_text *tx)
 {
@@ -142,12 +142,21 @@ words_lang(const struct tone_text *tx)
 	struct buf f;
 	const struct tone_tok *t;
 	const char *w;
-	size_t i, k;
+	size_t i, k, end = 0;
+	int start = 1;
 
 	lang_votes_init(&v);
 	buf_init(&f, TONE_WORD_MAX * 4);
 	for (i = 0; i < tx->n; i++) {
 		t = &tx->t[i];
+		if (t->off > end && memchr(tx->src + end, '\n', t->off - end))
+			start = 1;
+		end = t->off + t->len;
+		if (t->kind == TT_PUNCT) {
+			if (tone_tok_sentence_end(tx, i))
+				start = 1;
+			continue;
+		}
 		if (t->kind != TT_WORD || t->wlen == 0)
 			continue;
 		w = t->low;
@@ -157,25 +166,35 @@ words_lang(const struct tone_text *tx)
 			/* "für" is "fur" on the lists; lower-case ASCII folds
 			 * to itself */
 			buf_reset(&f);
-			if (text_fold(w, t->wlen, &f) || !f.data)
+			if (text_fold(w, t->wlen, &f) || !f.data) {
+				start = 0;
 				continue;
+			}
 			w = f.data;
 		}
-		lang_vote(&v, w);
+		lang_vote(&v, w, tx->src + t->off, t->len, start);
+		start = 0;
 	}
 	buf_free(&f);
 	return lang_pick(&v, LANG_EN);
 }
 
-/* Makes the words of tx, but the borrowed ones, words of no list: each
- * letter becomes a byte no list holds, so that a word keeps its length
- * (a word in CAPITALS of five letters or more is still stress). */
-static void
-foreign_words(struct tone_text *tx)
+/* Points tx at a copy of its tokens in which the words, but the
+ * borrowed ones, are words of no list: each letter becomes a byte no
+ * list holds, so that a word keeps its length (a word in CAPITALS of
+ * five letters or more is still stress). The tokens as written stay
+ * where they were, for the register: *orig. TAME_ENOMEM. */
+static enum tame_err
+foreign_words(struct tone_text *tx, struct tone_tok **orig)
 {
 	struct tone_tok *t;
 	size_t i;
 
+	if (!(t = tone_scratch(TONE_SCRATCH_FOREIGN, tx->n * sizeof(*t))))
+		return TAME_ENOMEM;
+	memcpy(t, tx->t, tx->n * sizeof(*t));
+	*orig = tx->t;
+	tx->t = t;
 	for (i = 0; i < tx->n; i++) {
 		t = &tx->t[i];
 		if (t->kind != TT_WORD || t->wlen == 0 ||
@@ -186,6 +205,7 @@ foreign_words(struct tone_text *tx)
 		t->hash = tone_hash(t->low, t->wlen);
 		t->cls = 0;
 	}
+	return TAME_OK;
 }
 
 static void
@@ -201,8 +221,8 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	struct tone_sent_word words[TONE_SENTIMENT_EVIDENCE];
 	struct tone_text tx = { 0 };
 	struct tone_acc acc;
+	struct tone_tok *orig = NULL;
 	size_t nwords = TONE_SENTIMENT_EVIDENCE, i, all, body;
-	int foreign;
 	enum tame_err rc;
 
 	if (!out)
@@ -216,8 +236,8 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->truncated = tx.truncated;
 	if (tx.n == 0)
 		goto out;
-	if ((foreign = words_lang(&tx) != LANG_EN))
-		foreign_words(&tx);
+	if (words_lang(&tx) != LANG_EN && (rc = foreign_words(&tx, &orig)))
+		goto out;
 	/* a closing "Thanks," is politeness: the feelings are read before
 	 * it, the register from all of it */
 	all = tx.n;
@@ -243,8 +263,8 @@ tone_analyze(const char *text, size_t len, struct tone *out)
 	out->abusive = acc.raw[TONE_ABUSE] >= 1.0;
 	tx.n = all;
 	/* the register reads the words as written */
-	if (foreign && (rc = tone_tokenize(text, len, &tx)))
-		goto out;
+	if (orig)
+		tx.t = orig;
 	tone_register_estimate(&tx, out);
 out:
 	if (rc) {

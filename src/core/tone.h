@@ -92,9 +92,14 @@ struct tone {
 /*
  * Analyses len bytes of text (UTF-8; need not be NUL-terminated; invalid
  * bytes are skipped) into *out. Lines starting with '>' are quoted
- * history and ignored. Empty, unreadable or foreign-language text gives
- * a neutral tone. TAME_OK, TAME_EINVAL when out is NULL or text is NULL
- * with len > 0, TAME_ENOMEM; on error *out is neutral.
+ * history and ignored. Empty or unreadable text gives a neutral tone.
+ * Text in another language (lang.h: its function words clearly say so;
+ * names and short texts do not) is read by its signs - runs of "!!" and
+ * "??", CAPITALS, emoticons, emoji - and the English urgency words it
+ * borrows ("ASAP"), its other words as words of no list, so it has no
+ * English feeling ("die", "sin", "pain"); its register is read from
+ * the words as written. TAME_OK, TAME_EINVAL when out is NULL or text
+ * is NULL with len > 0, TAME_ENOMEM; on error *out is neutral.
  */
 enum tame_err tone_analyze(const char *text, size_t len, struct tone *out);
 

@@ -55,6 +55,7 @@ int tone_lex_selfcheck(void);
  * the allocator after every message made it map and fault the pages in
  * again each time, which cost more than the analysis itself. */
 enum tone_scratch_slot { TONE_SCRATCH_TOKENS, TONE_SCRATCH_SENTIMENT,
+	TONE_SCRATCH_FOREIGN, /* tone.c: the tokens of another language */
 	TONE_SCRATCH_COUNT };
 /* The calling thread's block of slot, grown to at least bytes (its
  * content kept, as realloc). NULL when out of memory (the old block

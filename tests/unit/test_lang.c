@@ -117,6 +117,86 @@ test_english_stays(void **state)
 	    "didn't come", LANG_EN), LANG_EN);
 }
 
+/* Terse English complaints signed or placed with foreign names: the
+ * particles of a name ("de los", "dos ... da", "van der", "del") and
+ * capitalised names ("Sean", "O'Brien") are no other language; the
+ * tone of these read neutral when they did. */
+static void
+test_english_names(void **state)
+{
+	static const char *const en[] = {
+		"Card blocked. Awful!\nSean O'Brien",
+		"Ma'am, O'Brien's card blocked. Terrible!",
+		"Terrible service, still no refund!\n\nMaria de los Santos",
+		"Refund never came, worst bank ever\nMaria dos Santos da Silva",
+		"Rubbish support. Utterly useless.\nK. van der Meer",
+		"Awful service!!\nSean Murphy, O'Hare Airport",
+		"Still waiting!!! Hotel del Coronado, San Diego, Las Palmas "
+		    "branch",
+		"D'Angelo here, y'all blocked my card again",
+		NULL
+	};
+	size_t i;
+
+	for (i = 0; en[i]; i++)
+		assert_int_equal(lang_of(en[i], LANG_EN), LANG_EN);
+	/* the customer's own language is still read, capitalised nouns
+	 * and "Sie" or not */
+	assert_int_equal(lang_of("Vielen Dank f\xc3\xbcr die schnelle Hilfe, "
+	    "die Bestellung ist angekommen!", LANG_EN), LANG_DE);
+	assert_int_equal(lang_of("Die App geht nicht. Die Bestellung ist weg. "
+	    "Die Karte auch. Was ist da los???", LANG_EN), LANG_DE);
+	assert_int_equal(lang_of("Hola, mi tarjeta fue rechazada y no "
+	    "s\xc3\xa9 por qu\xc3\xa9, \xc2\xbfme pueden ayudar?", LANG_EN),
+	    LANG_ES);
+	assert_int_equal(lang_of("Bonjour, je n'ai toujours pas re\xc3\xa7u "
+	    "mon remboursement, pouvez-vous v\xc3\xa9rifier ?", LANG_EN),
+	    LANG_FR);
+	assert_int_equal(lang_of("K\xc3\xb6nnen Sie mir bitte helfen? Meine "
+	    "Karte ist gesperrt.", LANG_EN), LANG_DE);
+}
+
+/* A name does not vote; at the start of a sentence or a line a
+ * capital is only a capital. */
+static void
+test_votes(void **state)
+{
+	struct lang_votes v;
+
+	lang_votes_init(&v);
+	lang_vote(&v, "sean", "Sean", 4, 0);
+	lang_vote(&v, "los", "Los", 3, 0);
+	assert_int_equal(v.hits[LANG_ES], 0);
+	assert_int_equal(v.words, 2);
+	lang_vote(&v, "los", "Los", 3, 1);
+	lang_vote(&v, "los", "los", 3, 0);
+	lang_vote(&v, "los", NULL, 0, 0);
+	assert_int_equal(v.only[LANG_ES], 3);
+	/* shouting is no name */
+	lang_vote(&v, "sind", "SIND", 4, 0);
+	assert_int_equal(v.only[LANG_DE], 1);
+	/* no elision: a capital after the apostrophe, or no French or
+	 * Italian elided word before it, at a start or not */
+	lang_votes_init(&v);
+	lang_vote(&v, "o'brien", "O'Brien", 7, 1);
+	lang_vote(&v, "o'hare", "O\xe2\x80\x99Hare", 8, 1);
+	lang_vote(&v, "d'angelo", "D'Angelo", 8, 1);
+	lang_vote(&v, "l'oreal", "L'Oreal", 7, 1);
+	lang_vote(&v, "ma'am", "Ma'am", 5, 1);
+	lang_vote(&v, "ma'am", "ma'am", 5, 0);
+	lang_vote(&v, "y'all", "y'all", 5, 0);
+	assert_int_equal(v.hits[LANG_FR] + v.hits[LANG_IT] + v.hits[LANG_ES],
+	    0);
+	/* French and Italian elisions vote for both, as their own */
+	lang_vote(&v, "l'application", "l'application", 13, 0);
+	lang_vote(&v, "qu'il", "Qu\xe2\x80\x99il", 7, 1);
+	assert_int_equal(v.only[LANG_FR], 2);
+	assert_int_equal(v.only[LANG_IT], 1);
+	lang_vote(&v, "dell'ordine", "dell'ordine", 11, 0);
+	assert_int_equal(v.only[LANG_IT], 2);
+	assert_int_equal(v.only[LANG_FR], 2);
+}
+
 static void
 test_hint(void **state)
 {
@@ -140,6 +220,9 @@ test_elision(void **state)
 	assert_int_equal(lang_elision(LANG_EN, "l'application"), 0);
 	assert_int_equal(lang_elision(LANG_FR, "l'"), 0);
 	assert_int_equal(lang_elision(LANG_FR, "colis"), 0);
+	assert_int_equal(lang_elision(LANG_IT, "quest'anno"), 6);
+	assert_int_equal(lang_elision(LANG_FR, "ma'am"), 0);
+	assert_int_equal(lang_elision(LANG_IT, "o'brien"), 0);
 }
 
 int
@@ -149,6 +232,8 @@ main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_languages),
 		cmocka_unit_test(test_english_stays),
+		cmocka_unit_test(test_english_names),
+		cmocka_unit_test(test_votes),
 		cmocka_unit_test(test_hint),
 		cmocka_unit_test(test_elision),
 	};

@@ -366,6 +366,63 @@ test_other_languages(void **state)
 	assert_true(has_evidence(&t, TONE_SENTIMENT, "Die"));
 }
 
+/* Terse English complaints signed with a name or naming a place are
+ * English: the particles of "Maria de los Santos" or "K. van der Meer"
+ * and the capitals of "Sean O'Brien" made them Spanish, Dutch or
+ * Italian, and their tone neutral. Read as the build before the
+ * languages read them. */
+static void
+test_english_with_names(void **state)
+{
+	static const struct {
+		const char *text, *word;
+	} en[] = {
+		{ "Card blocked. Awful!\nSean O'Brien", "Awful" },
+		{ "Ma'am, O'Brien's card blocked. Terrible!", "Terrible" },
+		{ "Terrible service, still no refund!\n\nMaria de los Santos",
+		    "Terrible" },
+		{ "Refund never came, worst bank ever\nMaria dos Santos da "
+		    "Silva", "worst" },
+		{ "Rubbish support. Utterly useless.\nK. van der Meer",
+		    "useless" },
+		{ "Awful service!!\nSean Murphy, O'Hare Airport", "Awful" },
+	};
+	struct tone t;
+	size_t i;
+
+	for (i = 0; i < sizeof(en) / sizeof(en[0]); i++) {
+		t = tone_of(en[i].text);
+		assert_true(t.sentiment < 0.0);
+		assert_true(has_evidence(&t, TONE_SENTIMENT, en[i].word));
+		assert_true(t.anger > 0.2);
+	}
+	t = tone_of("Still waiting!!! Hotel del Coronado, San Diego, Las "
+	    "Palmas branch");
+	assert_true(t.frustration >= TONE_SHOWN);
+	/* and the customers' own languages are still theirs */
+	t = tone_of("Hola, mi tarjeta fue rechazada y no s\xc3\xa9 por "
+	    "qu\xc3\xa9, \xc2\xbfme pueden ayudar?");
+	assert_true(t.sentiment >= 0.0);
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "no"));
+	t = tone_of("Bonjour, je n'ai toujours pas re\xc3\xa7u mon "
+	    "remboursement, pouvez-vous v\xc3\xa9rifier ?");
+	assert_true(t.sentiment >= 0.0);
+	t = tone_of("Die App geht nicht. Die Bestellung ist weg. Die Karte "
+	    "auch. Was ist da los???");
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "Die"));
+	t = tone_of("Vielen Dank f\xc3\xbcr die schnelle Hilfe, die "
+	    "Bestellung ist angekommen!");
+	assert_true(t.sentiment >= 0.0);
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "die"));
+	/* the register of another language reads its words as written,
+	 * the feelings not */
+	t = tone_of("hey guys, die App geht nicht mehr, ist das normal? thx "
+	    ":) lol");
+	assert_int_equal(t.reg, TONE_RELAXED);
+	assert_string_equal(t.reg_evidence[0], "hey");
+	assert_false(has_evidence(&t, TONE_SENTIMENT, "thx"));
+}
+
 static void
 test_json(void **state)
 {
@@ -566,6 +623,7 @@ main(void)
 		cmocka_unit_test(test_abuse),
 		cmocka_unit_test(test_register),
 		cmocka_unit_test(test_other_languages),
+		cmocka_unit_test(test_english_with_names),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_ticket_pick),
