@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "lang.h"
 #include "text.h"
+#include "util.h"
 #include "stopwords.inc"
 
 /* Tame's additions, as the English list of text.c has "hi", "hello",
@@ -112,17 +113,6 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(arena + x->off, arena + y->off);
 }
 
-/* FNV-1a of the NUL-terminated w. */
-static uint32_t
-word_hash(const char *w)
-{
-	uint32_t h = 2166136261u;
-
-	while (*w)
-		h = (h ^ (unsigned char)*w++) * 16777619u;
-	return h;
-}
-
 /* Adds the n words of list (or up to its NULL), each with bit, to the
  * table; *used bytes of the arena are taken. */
 static void
@@ -174,7 +164,7 @@ table_build(void)
 	}
 	/* open addressing, linear probing */
 	for (i = 0; i < ntable; i++) {
-		h = word_hash(arena + table[i].off) & (SLOTS - 1);
+		h = tame_str_hash(arena + table[i].off) & (SLOTS - 1);
 		while (slot[h])
 			h = (h + 1) & (SLOTS - 1);
 		slot[h] = (uint16_t)(i + 1);
@@ -193,7 +183,7 @@ lang_words_of(const char *w)
 	/* pthread_once() costs as much as the lookup itself */
 	if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE))
 		pthread_once(&table_once, table_build);
-	for (h = word_hash(w) & (SLOTS - 1); (e = slot[h]);
+	for (h = tame_str_hash(w) & (SLOTS - 1); (e = slot[h]);
 	    h = (h + 1) & (SLOTS - 1))
 		if (strcmp(w, arena + table[e - 1].off) == 0)
 			return table[e - 1].mask;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "trend_impl.h"
+#include "util.h"
 
 /* ---- maps ------------------------------------------------------------- */
 
@@ -120,16 +121,6 @@ trend_u64map_free(struct u64map *m)
 
 /* ---- dictionary ------------------------------------------------------- */
 
-static uint32_t
-str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 static enum tame_err
 thash_grow(struct trend_index *ix)
 {
@@ -171,7 +162,7 @@ trend_term_get(struct trend_index *ix, const char *s, const char *disp,
     uint32_t *out)
 {
 	struct term_ent *e;
-	uint32_t h = str_hash(s), i, ncap;
+	uint32_t h = tame_str_hash(s), i, ncap;
 	enum tame_err rc;
 
 	if (!ix->thash || (ix->nterms + 1) * 2 > ix->tmask + 1)
@@ -223,7 +214,7 @@ trend_term_df(const struct trend_index *ix, const char *s)
 
 	if (!ix->thash)
 		return 0;
-	i = term_slot(ix, s, str_hash(s));
+	i = term_slot(ix, s, tame_str_hash(s));
 	return ix->thash[i] ? ix->terms[ix->thash[i] - 1].df : 0;
 }
 

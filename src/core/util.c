@@ -64,6 +64,17 @@ tame_env_i64(const char *name, int64_t min, int64_t max, int64_t def)
 	return def;
 }
 
+/* See util.h. */
+uint32_t
+tame_str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
 char *
 tame_strdup(const char *s)
 {

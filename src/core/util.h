@@ -29,6 +29,8 @@ int64_t tame_env_i64(const char *name, int64_t min, int64_t max,
 
 /* strdup that accepts NULL (returns NULL). Caller frees. */
 char *tame_strdup(const char *s);
+/* FNV-1a of the NUL-terminated s: for the hash tables of words. */
+uint32_t tame_str_hash(const char *s);
 /* Duplicates at most n bytes and NUL-terminates. Caller frees. */
 char *tame_strndup(const char *s, size_t n);
 /* Lower-cases ASCII in place; returns s. */
