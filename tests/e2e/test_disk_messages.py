@@ -4,6 +4,7 @@ The message must name the cause (the disk), not what failed after it
 repeats must not be said once a second for as long as it lasts."""
 
 import signal
+import time
 
 from conftest import (fill, make_message, settle, tame_on_small_fs,
                       wait_for)
@@ -60,16 +61,29 @@ def test_intel_says_once_that_the_disk_is_full_and_once_it_is_over(
     with tame_on_small_fs(tmp_path, "4m") as tame:
         tame.send_mail(make_message(subject="Before"))
         tid = tame.wait_ticket("Before")["id"]
+        # the intelligence has read it (a round writing its findings
+        # when tamed is stopped holds the store's write lock)
+        wait_for(lambda: tame.ticket(tid).get("tone"), 15,
+                 what="the intelligence to read the first mail")
         # a mail that tamed has not read yet (it is stopped while
-        # `tame deliver` stores it), then a full disk
-        tame.proc.send_signal(signal.SIGSTOP)
-        try:
-            msg = make_message(subject="While full",
-                               text="This is urgent, please!\n")
-            tame.cli("deliver", stdin=msg.as_bytes())
-            fill(tame.dir / "filler")
-        finally:
-            tame.proc.send_signal(signal.SIGCONT)
+        # `tame deliver` stores it), then a full disk; stopped while
+        # it still wrote, tamed is let go on and stopped again
+        msg = make_message(subject="While full",
+                           text="This is urgent, please!\n")
+        for attempt in range(5):
+            tame.proc.send_signal(signal.SIGSTOP)
+            try:
+                r = tame.cli("deliver", stdin=msg.as_bytes(), check=False)
+                if r.returncode == 0:
+                    fill(tame.dir / "filler")
+                    break
+                assert r.returncode == 75 and "locked" in r.err, r
+            finally:
+                tame.proc.send_signal(signal.SIGCONT)
+            time.sleep(0.5)
+        else:
+            raise AssertionError("tame deliver found the store locked "
+                                 "five times")
         st, _, _ = tame.api("POST", "/api/v1/tickets/%d/notes" % tid,
                             {"text": "x" * 60000})
         assert st == 503
