@@ -12,6 +12,7 @@
 #include "lang.h"
 #include "search_words.h"
 #include "text.h"
+#include "util.h"
 
 struct text_pipeline {
 	/* one per language, made the first time a text needs it */
@@ -58,12 +59,6 @@ static const char *const stop_words[] = {
 	"you've", "your", "yours", "yourself", "yourselves",
 };
 
-static int
-stop_cmp(const void *a, const void *b)
-{
-	return strcmp((const char *)a, *(const char *const *)b);
-}
-
 const char *const *
 text_stop_words(size_t *n)
 {
@@ -75,7 +70,7 @@ int
 text_is_stop(const char *w)
 {
 	return bsearch(w, stop_words, sizeof(stop_words) / sizeof(stop_words[0]),
-	    sizeof(stop_words[0]), stop_cmp) != NULL;
+	    sizeof(stop_words[0]), tame_strp_cmp) != NULL;
 }
 
 struct text_pipeline *

@@ -36,6 +36,7 @@
 #include "text.h"
 #include "tone.h"
 #include "tone_impl.h"
+#include "util.h"
 
 /* Sentiment words shown as evidence, the strongest first. */
 #define TONE_SENTIMENT_EVIDENCE 4
@@ -127,12 +128,6 @@ static const char *const borrowed[] = { "a.s.a.p", "asap", "deadline",
 	"deadlines", "emergency", "immediately", "urgency", "urgent",
 	"urgently" };
 
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp((const char *)a, *(const char *const *)b);
-}
-
 /* The language of the words of tx (lang.h), folded as the trend index
  * folds them; a word starts a sentence after . ! ? or a new line. */
 static enum lang
@@ -199,7 +194,7 @@ foreign_words(struct tone_text *tx, struct tone_tok **orig)
 		t = &tx->t[i];
 		if (t->kind != TT_WORD || t->wlen == 0 ||
 		    bsearch(t->low, borrowed, sizeof(borrowed) /
-		    sizeof(borrowed[0]), sizeof(borrowed[0]), str_cmp))
+		    sizeof(borrowed[0]), sizeof(borrowed[0]), tame_strp_cmp))
 			continue;
 		memset(t->low, 0x01, t->wlen);
 		t->hash = tone_hash(t->low, t->wlen);

@@ -65,6 +65,13 @@ tame_env_i64(const char *name, int64_t min, int64_t max, int64_t def)
 }
 
 /* See util.h. */
+int
+tame_strp_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, *(const char *const *)elem);
+}
+
+/* See util.h. */
 uint32_t
 tame_str_hash(const char *s)
 {

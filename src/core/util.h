@@ -29,6 +29,9 @@ int64_t tame_env_i64(const char *name, int64_t min, int64_t max,
 
 /* strdup that accepts NULL (returns NULL). Caller frees. */
 char *tame_strdup(const char *s);
+/* bsearch()'s comparison of a string key with an element of a sorted
+ * array of const char * (the word lists). */
+int tame_strp_cmp(const void *key, const void *elem);
 /* FNV-1a of the NUL-terminated s: for the hash tables of words. */
 uint32_t tame_str_hash(const char *s);
 /* Duplicates at most n bytes and NUL-terminates. Caller frees. */

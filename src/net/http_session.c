@@ -173,6 +173,15 @@ throttle_clear(const char *key)
 	pthread_mutex_unlock(&throttle_lock);
 }
 
+/* a = the IPv4 address v4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+static void
+v4_mapped(struct in6_addr *a, const struct in_addr *v4)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[10] = a->s6_addr[11] = 0xff;
+	memcpy(a->s6_addr + 12, v4, 4);
+}
+
 /* Reads the address of text s (len bytes, blanks around it allowed)
  * into a, IPv4 as IPv4-mapped: 0, or -1 when it is none. A port, as
  * some proxies write it ("192.0.2.7:4711", "[2001:db8::7]:4711"), is
@@ -202,9 +211,7 @@ addr_parse(const char *s, size_t len, struct in6_addr *a)
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	if (inet_pton(AF_INET, tmp, &v4) == 1) {
-		memset(a, 0, sizeof(*a));
-		a->s6_addr[10] = a->s6_addr[11] = 0xff;
-		memcpy(a->s6_addr + 12, &v4, 4);
+		v4_mapped(a, &v4);
 		return 0;
 	}
 	return inet_pton(AF_INET6, tmp, a) == 1 ? 0 : -1;
@@ -301,10 +308,7 @@ client_ip(const struct http_ctx *c, char *out, size_t len)
 	if (!sa)
 		return;
 	if (sa->sa_family == AF_INET) {
-		memset(&a, 0, sizeof(a));
-		a.s6_addr[10] = a.s6_addr[11] = 0xff;
-		memcpy(a.s6_addr + 12,
-		    &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		v4_mapped(&a, &((const struct sockaddr_in *)sa)->sin_addr);
 	} else if (sa->sa_family == AF_INET6) {
 		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
 	} else {
