@@ -236,12 +236,6 @@ static const char *const elided_it[] = { "all", "c", "coll", "d", "dall",
 	"dell", "l", "m", "n", "nell", "nessun", "pell", "quell", "quest",
 	"s", "sull", "t", "un", "v" };
 
-static int
-str_cmp(const void *key, const void *e)
-{
-	return strcmp(key, *(const char *const *)e);
-}
-
 /* Bits of the languages of which pre is an elided word. */
 static unsigned
 elision_of(const char *pre)
@@ -249,10 +243,10 @@ elision_of(const char *pre)
 	unsigned m = 0;
 
 	if (bsearch(pre, elided_fr, sizeof(elided_fr) / sizeof(elided_fr[0]),
-	    sizeof(elided_fr[0]), str_cmp))
+	    sizeof(elided_fr[0]), tame_strp_cmp))
 		m |= 1u << LANG_FR;
 	if (bsearch(pre, elided_it, sizeof(elided_it) / sizeof(elided_it[0]),
-	    sizeof(elided_it[0]), str_cmp))
+	    sizeof(elided_it[0]), tame_strp_cmp))
 		m |= 1u << LANG_IT;
 	return m;
 }
