@@ -47,7 +47,7 @@ usage(int asked)
 	    "usage: tamed --data DIR [--http ADDR:PORT] [--smtp ADDR:PORT]\n"
 	    "             [--lmtp PATH|ADDR:PORT] [--relay URL] "
 	    "[--hostname NAME]\n"
-	    "             [--proxy ADDR[,ADDR...]]\n"
+	    "             [--proxy ADDR[/BITS][,ADDR[/BITS]...]]\n"
 	    "Defaults: --http 127.0.0.1:8080 --smtp 127.0.0.1:2525\n"
 	    "The relay may be given as TAME_RELAY in the environment instead,"
 	    "\nwhich keeps its password out of the process list.\n");

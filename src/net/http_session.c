@@ -17,6 +17,7 @@
  * that timing does not tell which emails are agents.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,7 +50,13 @@ struct throttle_slot {
 /* Reverse proxies whose X-Forwarded-For is read (IPv4 as IPv4-mapped
  * IPv6); set once before the server starts. */
 #define PROXIES_MAX 16
-static struct in6_addr proxies[PROXIES_MAX];
+/* An address or a range of them: the first bits of addr (IPv4 as
+ * IPv4-mapped, so an IPv4 /24 is bits 96 + 24). */
+struct proxy_net {
+	struct in6_addr addr;
+	unsigned bits;
+};
+static struct proxy_net proxies[PROXIES_MAX];
 static size_t nproxies;
 
 static struct throttle_slot throttle[THROTTLE_SLOTS];
@@ -217,14 +224,66 @@ addr_parse(const char *s, size_t len, struct in6_addr *a)
 	return inet_pton(AF_INET6, tmp, a) == 1 ? 0 : -1;
 }
 
+/* Whether a is in net: its first net->bits bits are net's. */
+static int
+in_net(const struct in6_addr *a, const struct proxy_net *net)
+{
+	unsigned whole = net->bits / 8, rest = net->bits % 8;
+	unsigned char mask;
+
+	if (memcmp(a->s6_addr, net->addr.s6_addr, whole) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (unsigned char)(0xff << (8 - rest));
+	return (a->s6_addr[whole] & mask) == (net->addr.s6_addr[whole] & mask);
+}
+
 static int
 is_proxy(const struct in6_addr *a)
 {
 	size_t i;
 
 	for (i = 0; i < nproxies; i++)
-		if (memcmp(&proxies[i], a, sizeof(*a)) == 0)
+		if (in_net(a, &proxies[i]))
 			return 1;
+	return 0;
+}
+
+/* Reads one entry of the --proxy list, s[0..len): an address, or a
+ * range as ADDR/BITS (192.0.2.0/24, 2001:db8::/48), into net. 0, or -1
+ * when it is neither, or the address has bits set past the prefix
+ * (192.0.2.7/24 is more likely a slip than the /24 it would mean). */
+static int
+net_parse(const char *s, size_t len, struct proxy_net *net)
+{
+	const char *slash = memchr(s, '/', len);
+	unsigned long bits;
+	size_t i;
+	char *end, num[4];
+
+	if (addr_parse(s, slash ? (size_t)(slash - s) : len, &net->addr))
+		return -1;
+	net->bits = 128;
+	if (!slash)
+		return 0;
+	len -= (size_t)(slash + 1 - s);
+	s = slash + 1;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(num) || !isdigit((unsigned char)*s))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	bits = strtoul(num, &end, 10);
+	if (*end || bits > (IN6_IS_ADDR_V4MAPPED(&net->addr) ? 32u : 128u))
+		return -1;
+	net->bits = (unsigned)bits +
+	    (IN6_IS_ADDR_V4MAPPED(&net->addr) ? 96u : 0u);
+	/* the host bits must be 0 */
+	for (i = net->bits; i < 128; i++)
+		if (net->addr.s6_addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
 	return 0;
 }
 
@@ -242,9 +301,10 @@ http_session_proxies(const char *list, char *why, size_t whylen)
 			    PROXIES_MAX);
 			return -1;
 		}
-		if (addr_parse(p, (size_t)(e - p), &proxies[nproxies])) {
+		if (net_parse(p, (size_t)(e - p), &proxies[nproxies])) {
 			snprintf(why, whylen, "\"%.*s\" is not an IPv4 or "
-			    "IPv6 address", (int)(e - p > 64 ? 64 : e - p), p);
+			    "IPv6 address or range (ADDR/BITS, no host bits "
+			    "set)", (int)(e - p > 64 ? 64 : e - p), p);
 			return -1;
 		}
 		nproxies++;

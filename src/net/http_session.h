@@ -37,7 +37,8 @@ void http_session_login(struct http_ctx *c);
 int http_session_guess(struct http_ctx *c, const char *email);
 void http_session_guessed(struct http_ctx *c, const char *email);
 /* The reverse proxies in front of tamed (tamed --proxy): list is
- * their IPv4 or IPv6 addresses, separated by commas. A request from one
+ * their IPv4 or IPv6 addresses or ranges (ADDR/BITS), separated by
+ * commas. A request from one
  * of them is from the address its X-Forwarded-For names last that is
  * not a proxy of the list: the login throttle counts that client's
  * guesses, not every agent's behind the proxy. X-Forwarded-For from

@@ -324,6 +324,36 @@ def test_behind_a_proxy_the_throttle_counts_each_client(tame):
                          password=ADMIN_PASSWORD) == 429
 
 
+def test_proxies_can_be_named_as_ranges(tame):
+    """--proxy takes ranges too (ADDR/BITS), as a proxy fleet or a
+    container network is given: a client behind two proxies of the
+    range is counted as itself, a colleague behind them is not held
+    back. A range with host bits set, or past the address's length, is
+    refused at start with the reason."""
+    tame.stop()
+    tame.start(args=["--proxy", "10.20.0.0/16,127.0.0.0/8,2001:db8::/32"])
+    codes = [proxied_login(tame, "198.51.100.77, 10.20.3.4, 10.20.9.1",
+                           email="range%d@example.com" % i)
+             for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    # just outside the range: that address is the client, not a proxy
+    assert proxied_login(tame, "198.51.100.77, 10.21.0.1",
+                         email=ADMIN_EMAIL, password=ADMIN_PASSWORD) == 201
+    assert proxied_login(tame, "198.51.100.78, 2001:db8:5::9",
+                         email=ADMIN_EMAIL, password=ADMIN_PASSWORD) == 201
+    assert proxied_login(tame, "198.51.100.77, 2001:db8:5::9",
+                         email=ADMIN_EMAIL, password=ADMIN_PASSWORD) == 429
+    tame.stop()
+    for bad in ("10.20.0.1/16", "10.0.0.0/33", "::/129", "10.0.0.0/",
+                "10.0.0.0/x"):
+        r = subprocess.run([str(TAMED), "--data", str(tame.data),
+                            "--proxy", bad], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1 and "bad --proxy" in r.stderr, (bad, r)
+        assert bad.split("/")[0] in r.stderr, r.stderr
+    tame.start()
+
+
 def test_search_by_a_customers_address_lists_their_tickets(tame):
     """q with a customer's email address lists that customer's tickets
     (the text search took it for words and found none); an address no
