@@ -346,8 +346,8 @@ http_admin_agent_patch(struct http_ctx *c)
 	};
 	char hash[AUTH_PWHASH_MAX];
 	struct agent target = { 0 };
-	int64_t id = agent_path_id(c);
-	json_t *body, *dis;
+	int64_t id = agent_path_id(c), now = tame_now_ms(), unassigned = 0;
+	json_t *body, *dis, *view = NULL;
 	int role, has_pw, disabled = -1, self = id == c->agent.id;
 	enum tame_err rc;
 
@@ -383,22 +383,41 @@ http_admin_agent_patch(struct http_ctx *c)
 		goto out;
 	/* a new password or a disabled account ends the sessions (but the
 	 * one making the request); API tokens stay, as they do for
-	 * POST /session/password (DELETE /agents/ID/tokens ends them) */
+	 * POST /session/password (DELETE /agents/ID/tokens ends them). The
+	 * role and disabled go through store_desk_agent_access, which keeps
+	 * an enabled admin in the same transaction and gives a disabled
+	 * agent's open tickets back to Unassigned. */
 	if ((rc = store_begin(c->store)))
 		goto fail;
 	if ((rc = store_agent_update(c->store, id, json_body_str(body, "name"),
-	    role, has_pw ? hash : NULL, disabled)) || ((has_pw ||
+	    -1, has_pw ? hash : NULL, -1)) || ((role >= 0 || disabled >= 0) &&
+	    (rc = store_desk_agent_access(c->store, id, role, disabled,
+	    c->agent.id, now, &unassigned))) || ((has_pw ||
 	    disabled == 1) && (rc = store_desk_sessions_end(c->store, id,
 	    self && c->via_cookie ? c->session_hash : NULL, NULL))) ||
 	    (has_pw && (rc = store_event_add(c->store, 0, c->agent.id,
 	    self ? "agent.password_changed" : "agent.password_reset", NULL,
-	    tame_now_ms()))) || (rc = store_commit(c->store))) {
+	    now))) || (rc = store_commit(c->store))) {
+		if (rc == TAME_ECONFLICT)
+			http_error(c, 409, "conflict", "%s",
+			    store_errmsg(c->store));
 		store_rollback(c->store);
+		if (rc == TAME_ECONFLICT)
+			goto out;
 		goto fail;
 	}
 	if (http_profile_apply(c, id, body))
 		goto out;
-	answer_view(c, 200, id, "agent", http_profile_agent_view);
+	if ((rc = http_profile_agent_view(c->store, id, &view)))
+		goto fail;
+	/* what a disable did with the agent's tickets */
+	if (disabled == 1 && json_object_set_new(view, "unassigned_tickets",
+	    json_integer((json_int_t)unassigned))) {
+		json_decref(view);
+		rc = TAME_ENOMEM;
+		goto fail;
+	}
+	http_json(c, 200, view);
 	goto out;
 fail:
 	http_store_error(c, rc, "agent");

@@ -302,6 +302,22 @@ store_desk_sessions_end(struct store *s, int64_t agent_id,
 	return OPS(s)->sessions_end(s, agent_id, keep_hash, ended);
 }
 
+enum tame_err
+store_desk_agent_access(struct store *s, int64_t id, int role, int disabled,
+    int64_t actor, int64_t now, int64_t *unassigned)
+{
+	int64_t dummy;
+
+	REQUIRE(s && OPS(s) && OPS(s)->agent_access && id > 0 &&
+	    (role == -1 || role == ROLE_AGENT || role == ROLE_ADMIN) &&
+	    disabled >= -1 && disabled <= 1);
+	if (!unassigned)
+		unassigned = &dummy;
+	*unassigned = 0;
+	return OPS(s)->agent_access(s, id, role, disabled, actor, now,
+	    unassigned);
+}
+
 /* ---- desk-wide settings ---- */
 
 enum tame_err

@@ -2,7 +2,7 @@
  * store_desk.h - what the agents' desk keeps beyond the mail spine:
  * saved replies, ticket merges and single tags, followers and
  * notifications, agents' profiles (signature, notification settings,
- * avatar) and their sessions.
+ * avatar), their sessions, and their access (role, disabled).
  *
  * Model: like store_intel.h, a table of functions of its own
  * (struct store_desk_ops) that each engine fills in and the backend
@@ -161,6 +161,23 @@ enum tame_err store_desk_sessions(struct store *s, int64_t agent_id,
 enum tame_err store_desk_sessions_end(struct store *s, int64_t agent_id,
     const char *keep_hash, int64_t *ended);
 
+/*
+ * Changes agent id's role (enum agent_role, -1 = keep) and disabled
+ * (1, 0, -1 = keep), keeping the rule that an enabled admin remains:
+ * when the change takes the last one away, nothing changes and the
+ * answer is TAME_ECONFLICT (store_errmsg() says why). The rule is
+ * checked inside the transaction that makes the change (the caller's,
+ * from store_begin(), or one of its own), so two admins who disable or
+ * demote each other at once cannot both succeed. A disable also sends
+ * the agent's tickets that are not solved or closed back to Unassigned,
+ * each with a "ticket.updated" event {"assignee_id":null,
+ * "disabled_agent_id":id} by actor (0: none, the command line);
+ * *unassigned (may be NULL) gets how many. Sessions are not ended here
+ * (store_desk_sessions_end). TAME_ENOTFOUND (agent).
+ */
+enum tame_err store_desk_agent_access(struct store *s, int64_t id, int role,
+    int disabled, int64_t actor, int64_t now, int64_t *unassigned);
+
 /* ---- desk-wide settings (migration 9) ---- */
 
 /* The text of setting key (malloc'd, caller frees) in *value;
@@ -235,6 +252,8 @@ struct store_desk_ops {
 	    size_t *n);
 	enum tame_err (*sessions_end)(struct store *s, int64_t agent_id,
 	    const char *keep_hash, int64_t *ended);
+	enum tame_err (*agent_access)(struct store *s, int64_t id, int role,
+	    int disabled, int64_t actor, int64_t now, int64_t *unassigned);
 	enum tame_err (*setting_get)(struct store *s, const char *key,
 	    char **value);
 	enum tame_err (*setting_set)(struct store *s, const char *key,

@@ -491,6 +491,7 @@ const struct store_desk_ops store_sqlite_desk_ops = {
 	.avatar_delete = sq_desk_avatar_delete,
 	.sessions = sq_desk_sessions,
 	.sessions_end = sq_desk_sessions_end,
+	.agent_access = sq_desk_agent_access,
 	.setting_get = store_sqlite_setting_get,
 	.setting_set = store_sqlite_setting_set,
 	.priority_raise = store_sqlite_priority_raise,

@@ -60,5 +60,7 @@ enum tame_err sq_desk_sessions(struct store *s, int64_t agent_id,
     int64_t now, size_t max, struct store_session_row **out, size_t *n);
 enum tame_err sq_desk_sessions_end(struct store *s, int64_t agent_id,
     const char *keep, int64_t *ended);
+enum tame_err sq_desk_agent_access(struct store *s, int64_t id, int role,
+    int disabled, int64_t actor, int64_t now, int64_t *unassigned);
 
 #endif

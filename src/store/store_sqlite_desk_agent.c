@@ -1,7 +1,8 @@
 /*
  * store_sqlite_desk_agent.c - the SQLite backend of what store_desk.h
  * keeps for each agent: followed tickets, notifications, the profile
- * (signature, notification settings), the avatar and the sessions.
+ * (signature, notification settings), the avatar, the sessions, and
+ * the role and disabled flag with the rule that keeps an enabled admin.
  *
  * Model: small tables of migration 5. Notifications of followed tickets
  * are written by the schema's triggers (migrations.c, step 5); this
@@ -438,4 +439,100 @@ sq_desk_sessions_end(struct store *s, int64_t agent_id, const char *keep,
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*ended = sqlite3_changes(q->db);
 	return rc;
+}
+
+/* ---- access: role and disabled ---- */
+
+/* *admins gets how many enabled admins there are. */
+static enum tame_err
+enabled_admins(struct sq *q, int64_t *admins)
+{
+	static const char sql[] = "SELECT count(*) FROM agents"
+	    " WHERE role = 1 AND NOT disabled";
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*admins = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	return rc;
+}
+
+/* Sends agent id's tickets that are not solved or closed back to
+ * Unassigned, the event first (it is read off the ticket's assignee);
+ * *n gets how many. */
+static enum tame_err
+unassign_all(struct sq *q, int64_t id, int64_t actor, int64_t now,
+    int64_t *n)
+{
+	static const char ev[] = "INSERT INTO events(ticket_id,"
+	    " actor_agent_id, kind, data, created_at)"
+	    " SELECT id, ?2, 'ticket.updated', json_object('assignee_id',"
+	    " NULL, 'disabled_agent_id', ?1), ?3 FROM tickets"
+	    " WHERE assignee_id = ?1 AND status < 3 ORDER BY id";
+	static const char upd[] = "UPDATE tickets SET assignee_id = NULL,"
+	    " updated_at = ?2 WHERE assignee_id = ?1 AND status < 3";
+	sqlite3_stmt *st = sq_stmt(q, ev);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, id);
+	sq_bind_id(q, st, 2, actor);
+	sq_bind_int(q, st, 3, now);
+	if ((rc = sq_run(q, st)))
+		return rc;
+	st = sq_stmt(q, upd);
+	sq_bind_int(q, st, 1, id);
+	sq_bind_int(q, st, 2, now);
+	if ((rc = sq_run(q, st)) == TAME_OK)
+		*n = sqlite3_changes(q->db);
+	return rc;
+}
+
+/* The check of the last admin runs after the change, in the same
+ * transaction, which holds the write lock from its start (BEGIN
+ * IMMEDIATE): of two admins who disable each other at once, the second
+ * sees the first's change. */
+enum tame_err
+sq_desk_agent_access(struct store *s, int64_t id, int role, int disabled,
+    int64_t actor, int64_t now, int64_t *unassigned)
+{
+	static const char get[] = "SELECT role = 1 AND NOT disabled"
+	    " FROM agents WHERE id = ?1";
+	static const char upd[] = "UPDATE agents SET"
+	    " role = CASE WHEN ?2 < 0 THEN role ELSE ?2 END,"
+	    " disabled = CASE WHEN ?3 < 0 THEN disabled ELSE ?3 END"
+	    " WHERE id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int64_t admins = 0;
+	enum tame_err rc;
+	int own, was_admin = 0;
+
+	if ((rc = sq_tx_begin(q, &own)))
+		return rc;
+	st = sq_stmt(q, get);
+	sq_bind_int(q, st, 1, id);
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		was_admin = sqlite3_column_int(st, 0);
+	sq_done(st);
+	if (rc)
+		goto out;
+	st = sq_stmt(q, upd);
+	sq_bind_int(q, st, 1, id);
+	sq_bind_int(q, st, 2, role);
+	sq_bind_int(q, st, 3, disabled);
+	if ((rc = sq_run(q, st)) || (rc = enabled_admins(q, &admins)))
+		goto out;
+	/* a store that has lost its admins already may still take other
+	 * changes; only taking the last one away is refused */
+	if (was_admin && admins == 0) {
+		store_set_errmsg(s, "this would leave no enabled admin: make "
+		    "another agent an admin first");
+		rc = TAME_ECONFLICT;
+		goto out;
+	}
+	if (disabled == 1)
+		rc = unassign_all(q, id, actor, now, unassigned);
+out:
+	return sq_tx_end(q, own, rc);
 }

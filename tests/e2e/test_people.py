@@ -1,0 +1,226 @@
+"""A team's people change: admins who disable or demote each other, an
+agent who leaves with tickets in hand - through the HTTP API, with mail
+in by SMTP."""
+
+import http.client
+import json
+import socket
+import threading
+
+from conftest import (ADMIN_EMAIL, SLOW, Api, assert_error,
+                      make_message, settle, wait_for)
+
+
+# ---------------------------------------------------------------- helpers
+
+def login(tame, email, password):
+    """Answers (status, session cookie header value or None)."""
+    st, h, body = tame.api("POST", "/api/v1/session",
+                           {"email": email, "password": password},
+                           token=None)
+    for sc in h.get_all("Set-Cookie") or []:
+        name, _, rest = sc.partition("=")
+        if name.strip() == "tame_session" and st == 201:
+            return st, "tame_session=" + rest.split(";")[0]
+    return st, None
+
+
+def agent_id(tame, email):
+    return [a["id"] for a in tame.get("/api/v1/agents")["agents"]
+            if a["email"] == email][0]
+
+
+def new_ticket(tame, subject, sender="Carol Customer <carol@example.org>"):
+    tame.send_mail(make_message(sender=sender, subject=subject,
+                                text="Hello, something is wrong.\n"))
+    return tame.wait_ticket(subject)["id"]
+
+
+def patch(tame, tid, **body):
+    st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, body)
+    assert st == 200, ans
+
+
+class Stream:
+    """GET /api/v1/events on a socket of its own, read in a thread."""
+
+    def __init__(self, tame, token):
+        self.sock = socket.create_connection(("127.0.0.1", tame.http_port),
+                                             timeout=60)
+        self.sock.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                           "Authorization: Bearer %s\r\n"
+                           "Connection: close\r\n\r\n" % token).encode())
+        self.data = b""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.data += chunk
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+
+
+def enabled_admins(viewer):
+    st, _, ans = viewer.call("GET", "/api/v1/agents")
+    assert st == 200, ans
+    return sorted(a["email"] for a in ans["agents"]
+                  if a["role"] == "admin" and not a["disabled"])
+
+
+# ---------------------------------------------------------------- admins
+
+def at_once(port, calls):
+    """Sends each (token, method, path, body) of calls on a connection
+    of its own, opened beforehand, all released at the same moment;
+    answers their statuses in order."""
+    gate = threading.Barrier(len(calls))
+    out = [None] * len(calls)
+
+    def run(i, tok, method, path, body):
+        conn = http.client.HTTPConnection("127.0.0.1", port,
+                                          timeout=30 * SLOW)
+        try:
+            conn.connect()
+            gate.wait()
+            conn.request(method, path, body=json.dumps(body),
+                         headers={"Authorization": "Bearer " + tok,
+                                  "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            ans = resp.read()
+            out[i] = (resp.status, json.loads(ans) if ans else None)
+        finally:
+            conn.close()
+
+    ths = [threading.Thread(target=run, args=(i,) + c)
+           for i, c in enumerate(calls)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    return out
+
+
+def test_admins_who_lock_each_other_out_at_once_leave_one(tame):
+    """Two admins who disable (or demote) each other at the same moment:
+    one of them wins, the other is refused (409, or 401/403 when the
+    first change came before the request was read), and an enabled
+    admin always remains. Before, both answered 200 and the desk had
+    no admin left (the rule was checked against the caller only)."""
+    a_id = tame.admin_id
+    b_id, b_tok = tame.add_agent("bea@example.com", role="admin")
+    _, c_tok = tame.add_agent("carl@example.com")
+    viewer = Api(tame.http_port, c_tok)
+    tok = {a_id: tame.token, b_id: b_tok}
+    for field, off, on in (("role", "agent", "admin"),
+                           ("disabled", True, False)):
+        for rnd in range(60):
+            got = at_once(tame.http_port, [
+                (tame.token, "PATCH", "/api/v1/agents/%d" % b_id,
+                 {field: off}),
+                (b_tok, "PATCH", "/api/v1/agents/%d" % a_id, {field: off})])
+            left = enabled_admins(viewer)
+            assert left, "%s round %d: no enabled admin left %r" % (
+                field, rnd, got)
+            assert sorted(st for st, _ in got)[0] == 200, got
+            assert [st for st, _ in got].count(200) == 1, got
+            for st, ans in got:
+                if st == 409:
+                    assert "no enabled admin" in ans["error"]["message"], ans
+                else:
+                    assert st in (200, 401, 403), (st, ans)
+            # the one left gives the other back what they had
+            keep = a_id if left == [ADMIN_EMAIL] else b_id
+            other = b_id if keep == a_id else a_id
+            st, _, ans = Api(tame.http_port, tok[keep]).call(
+                "PATCH", "/api/v1/agents/%d" % other, {field: on})
+            assert st == 200, ans
+    # alone, the last admin is still refused
+    assert tame.api("PATCH", "/api/v1/agents/%d" % b_id,
+                    {"role": "agent"})[0] == 200
+    st, _, ans = Api(tame.http_port, b_tok).call(
+        "PATCH", "/api/v1/agents/%d" % a_id, {"disabled": True})
+    assert_error(st, ans, 403)
+
+
+# ---------------------------------------------------------------- a leaver
+
+def test_disabled_agents_open_tickets_go_back_to_unassigned(tame):
+    """Disabling an agent sends their new, open and pending tickets back
+    to Unassigned in the same change, each with a history event naming
+    whom the admin disabled, and tells the live views; solved and
+    closed ones keep their assignee. The answer says how many went
+    back, a customer's answer then lands in Unassigned, and enabling
+    the agent again gives nothing back. Before, the tickets stayed with
+    the disabled agent, out of Unassigned and out of anyone's Mine."""
+    dan, _ = tame.add_agent("dan@example.com")
+    eve, _ = tame.add_agent("eve@example.com")
+    t_new = new_ticket(tame, "Leaver new")
+    t_open = new_ticket(tame, "Leaver open")
+    t_pend = new_ticket(tame, "Leaver pending",
+                        sender="Pat Pending <pat@example.org>")
+    t_solved = new_ticket(tame, "Leaver solved")
+    t_eve = new_ticket(tame, "Eve keeps this")
+    patch(tame, t_new, assignee_id=dan)
+    patch(tame, t_open, assignee_id=dan, status="open")
+    patch(tame, t_pend, assignee_id=dan, status="pending")
+    patch(tame, t_solved, assignee_id=dan, status="solved")
+    patch(tame, t_eve, assignee_id=eve, status="open")
+    s = Stream(tame, tame.token)
+    try:
+        wait_for(lambda: b"retry:" in s.data, what="the stream's start")
+        settle(1.5)
+        seen = s.data
+        st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                              {"disabled": True})
+        assert st == 200, ans
+        assert ans["disabled"] is True and ans["unassigned_tickets"] == 3
+        for t in (t_new, t_open, t_pend):
+            wait_for(lambda: (b'"ticket_id":%d' % t) in
+                     s.data[len(seen):], 10, what="ticket.updated of #%d" % t)
+    finally:
+        s.close()
+    back = {t["id"] for t in tame.get(
+        "/api/v1/tickets?assignee=none&limit=100")["tickets"]}
+    assert {t_new, t_open, t_pend} <= back, back
+    assert tame.ticket(t_solved)["assignee"]["id"] == dan
+    assert tame.ticket(t_eve)["assignee"]["id"] == eve
+    for t in (t_new, t_open, t_pend):
+        tk = tame.ticket(t)
+        assert tk["assignee"] is None
+        ev = tk["events"][-1]
+        assert ev["kind"] == "ticket.updated", ev
+        assert ev["actor_id"] == tame.admin_id
+        assert ev["data"] == {"assignee_id": None,
+                              "disabled_agent_id": dan}, ev
+    assert tame.ticket(t_open)["status"] == "open"
+    # the customer answers the pending one: it opens, in Unassigned
+    first = tame.ticket(t_pend)["messages"][0]["message_id"]
+    tame.send_mail(make_message(sender="Pat Pending <pat@example.org>",
+                                subject="Re: Leaver pending",
+                                text="Any news?\n",
+                                headers={"In-Reply-To": "<%s>" % first}))
+    wait_for(lambda: tame.ticket(t_pend)["message_count"] == 2, 10,
+             what="the answer")
+    assert tame.ticket(t_pend)["status"] == "open"
+    assert t_pend in {t["id"] for t in tame.get(
+        "/api/v1/tickets?assignee=none&limit=100")["tickets"]}
+    # enabling again gives nothing back; a plain change answers no count
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                          {"disabled": False})
+    assert st == 200 and "unassigned_tickets" not in ans, ans
+    assert tame.get("/api/v1/tickets?assignee=%d&limit=100"
+                    % dan)["tickets"] == []
+    # a disabled agent holding nothing: 0
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % eve,
+                          {"disabled": True})
+    assert st == 200 and ans["unassigned_tickets"] == 1, ans
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % eve,
+                          {"disabled": True})
+    assert st == 200 and ans["unassigned_tickets"] == 0, ans
