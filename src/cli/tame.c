@@ -5,6 +5,8 @@
  *   tame --data DIR user add --email E --name N --role admin|agent
  *                            --password-stdin
  *   tame --data DIR user password --email E --password-stdin
+ *   tame --data DIR user enable|disable --email E
+ *   tame --data DIR user role --email E admin|agent
  *   tame --data DIR token add --email E
  *   tame --data DIR token revoke --email E
  *   tame --data DIR mailbox add --address A --name N [--imap URL
@@ -63,6 +65,14 @@ usage_to(FILE *out, int code)
 	    "  user add --email E --name N --role admin|agent --password-stdin\n"
 	    "  user password --email E --password-stdin\n"
 	    "                                a new password; ends the sessions\n"
+	    "  user enable --email E         E can sign in again\n"
+	    "  user disable --email E        E cannot sign in; ends the "
+	    "sessions and\n"
+	    "                                sends E's open tickets back to "
+	    "Unassigned\n"
+	    "  user role --email E admin|agent\n"
+	    "                                (the last enabled admin stays "
+	    "one)\n"
 	    "  token add --email E           prints a new API token\n"
 	    "  token revoke --email E        ends every API token of E\n"
 	    "  mailbox add --address A --name N [--imap URL "
@@ -167,6 +177,9 @@ static const struct cmd_spec cmds[] = {
 	{ { "init", NULL }, 0, no_opts, no_opts },
 	{ { "user", "add" }, 0, user_vals, user_flags },
 	{ { "user", "password" }, 0, token_vals, user_flags },
+	{ { "user", "enable" }, 0, token_vals, no_opts },
+	{ { "user", "disable" }, 0, token_vals, no_opts },
+	{ { "user", "role" }, 1, token_vals, no_opts },
 	{ { "token", "add" }, 0, token_vals, no_opts },
 	{ { "token", "revoke" }, 0, token_vals, no_opts },
 	{ { "mailbox", "add" }, 0, mailbox_vals, mailbox_add_flags },
@@ -842,6 +855,68 @@ cmd_user_password(struct store *s, int argc, char **argv)
 	return cli_exit_code(rc);
 }
 
+/* user enable, user disable and user role: what an admin does on the
+ * Agents page, for a desk whose admins are all locked out (or gone).
+ * As there, the last enabled admin is not disabled or demoted, a
+ * disable ends the agent's sessions (tamed reads them from the store
+ * at each request) and sends their open tickets back to Unassigned;
+ * API tokens stay (token revoke ends them). */
+static int
+cmd_user_access(struct store *s, const char *what, int argc, char **argv)
+{
+	const char *email = cli_opt(argc, argv, "--email"), *role_s = NULL;
+	enum agent_role role = ROLE_AGENT;
+	struct agent a;
+	enum tame_err rc;
+	int64_t n = 0;
+	int i, code, disabled = -1;
+
+	if (strcmp(what, "role") == 0) {
+		/* the one plain argument: the word that is not an option
+		 * or its value */
+		for (i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "--email") == 0)
+				i++;
+			else
+				role_s = argv[i];
+		}
+		if (!role_s || agent_role_parse(role_s, &role)) {
+			fprintf(stderr, "tame: the role must be admin or agent, "
+			    "not \"%s\"\n", role_s ? role_s : "");
+			return EX_USAGE_;
+		}
+	} else
+		disabled = strcmp(what, "disable") == 0;
+	if ((code = email_agent(s, email, &a)))
+		return code;
+	if ((rc = store_begin(s)) ||
+	    (rc = store_desk_agent_access(s, a.id, role_s ? (int)role : -1,
+	    disabled, 0, tame_now_ms(), &n)) ||
+	    (disabled == 1 && (rc = store_desk_sessions_end(s, a.id, NULL,
+	    NULL))) || (rc = store_commit(s))) {
+		if (rc == TAME_ECONFLICT)
+			fprintf(stderr, "tame: %s is the last enabled admin: "
+			    "make another agent an admin first (tame user "
+			    "role --email E admin)\n", email);
+		else
+			fprintf(stderr, "tame: %s\n", store_errmsg(s));
+		store_rollback(s);
+		agent_clear(&a);
+		return cli_exit_code(rc);
+	}
+	if (disabled == 1)
+		fprintf(stderr, "tame: %s is disabled; their sessions ended and "
+		    "%lld open ticket%s went back to Unassigned\n", email,
+		    (long long)n, n == 1 ? "" : "s");
+	else if (disabled == 0)
+		fprintf(stderr, "tame: %s can sign in again\n", email);
+	else
+		fprintf(stderr, "tame: %s is now %s\n", email,
+		    role == ROLE_ADMIN ? "admin" : "agent");
+	agent_clear(&a);
+	return EX_OK_;
+}
+
 static int
 cmd_mailbox_add(struct store *s, int argc, char **argv)
 {
@@ -1128,6 +1203,10 @@ main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
 	    strcmp(argv[1], "password") == 0)
 		code = cmd_user_password(s, argc - 2, argv + 2);
+	else if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
+	    (strcmp(argv[1], "enable") == 0 ||
+	    strcmp(argv[1], "disable") == 0 || strcmp(argv[1], "role") == 0))
+		code = cmd_user_access(s, argv[1], argc - 2, argv + 2);
 	else if (argc >= 2 && strcmp(argv[0], "token") == 0 &&
 	    strcmp(argv[1], "add") == 0)
 		code = cmd_token_add(s, argc - 2, argv + 2);

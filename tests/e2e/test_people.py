@@ -1,5 +1,6 @@
 """A team's people change: admins who disable or demote each other, an
-agent who leaves with tickets in hand - through the HTTP API, with mail
+agent who leaves with tickets in hand, and the `tame user` commands that
+get a locked-out desk back - through the HTTP API and the CLI, with mail
 in by SMTP."""
 
 import http.client
@@ -7,7 +8,7 @@ import json
 import socket
 import threading
 
-from conftest import (ADMIN_EMAIL, SLOW, Api, assert_error,
+from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SLOW, Api, assert_error,
                       make_message, settle, wait_for)
 
 
@@ -224,3 +225,65 @@ def test_disabled_agents_open_tickets_go_back_to_unassigned(tame):
     st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % eve,
                           {"disabled": True})
     assert st == 200 and ans["unassigned_tickets"] == 0, ans
+
+
+# ---------------------------------------------------------------- the CLI
+
+def test_tame_user_enable_disable_and_role(tame):
+    """`tame user disable` does what the Agents page does: the agent's
+    sessions end (tamed reads them at each request), their open tickets
+    go back to Unassigned with an event without an actor. `user enable`
+    and `user role` get a desk whose admins are locked out back; none of
+    them disables or demotes the last enabled admin. Before, the CLI had
+    no way to enable or promote an agent."""
+    dan, _ = tame.add_agent("dan@example.com", password="dan password 1")
+    t = new_ticket(tame, "Dan's one")
+    patch(tame, t, assignee_id=dan, status="open")
+    st, cookie = login(tame, "dan@example.com", "dan password 1")
+    assert st == 201 and cookie
+    hdr = {"Cookie": cookie}
+    assert tame.api("GET", "/api/v1/session", token=None,
+                    headers=hdr)[0] == 200
+    r = tame.cli("user", "disable", "--email", "dan@example.com")
+    assert "1 open ticket went back to Unassigned" in r.err, r
+    st, _, ans = tame.api("GET", "/api/v1/session", token=None, headers=hdr)
+    assert_error(st, ans, 401)
+    assert login(tame, "dan@example.com", "dan password 1")[0] == 403
+    tk = tame.ticket(t)
+    assert tk["assignee"] is None
+    assert tk["events"][-1]["actor_id"] is None
+    assert tk["events"][-1]["data"] == {"assignee_id": None,
+                                        "disabled_agent_id": dan}
+    r = tame.cli("user", "enable", "--email", "DAN@example.com")
+    assert "can sign in again" in r.err, r
+    assert login(tame, "dan@example.com", "dan password 1")[0] == 201
+    assert tame.ticket(t)["assignee"] is None
+    # the only admin stays one, and enabled
+    r = tame.cli("user", "disable", "--email", ADMIN_EMAIL, check=False)
+    assert r.returncode == 65 and "last enabled admin" in r.err, r
+    r = tame.cli("user", "role", "--email", ADMIN_EMAIL, "agent",
+                 check=False)
+    assert r.returncode == 65 and "last enabled admin" in r.err, r
+    assert login(tame, ADMIN_EMAIL, ADMIN_PASSWORD)[0] == 201
+    # a second admin, then the first may go
+    r = tame.cli("user", "role", "--email", "dan@example.com", "admin")
+    assert "is now admin" in r.err, r
+    tame.cli("user", "disable", "--email", ADMIN_EMAIL)
+    assert login(tame, ADMIN_EMAIL, ADMIN_PASSWORD)[0] == 403
+    r = tame.cli("user", "role", "--email", "dan@example.com", "agent",
+                 check=False)
+    assert r.returncode == 65, r
+    tame.cli("user", "enable", "--email", ADMIN_EMAIL)
+    assert tame.get("/api/v1/agents/%d" % dan)["role"] == "admin"
+    # refusals: unknown agent, bad role, missing parts
+    r = tame.cli("user", "enable", "--email", "nobody@example.com",
+                 check=False)
+    assert r.returncode == 67 and "no agent" in r.err, r
+    r = tame.cli("user", "role", "--email", "dan@example.com", "boss",
+                 check=False)
+    assert r.returncode == 64 and "admin or agent" in r.err, r
+    for args in (("user", "role", "--email", "dan@example.com"),
+                 ("user", "disable"),
+                 ("user", "enable", "--email", "dan@example.com", "x")):
+        r = tame.cli(*args, check=False)
+        assert r.returncode == 64, (args, r)
