@@ -1,5 +1,6 @@
 // admin.js - the admin pages: agents (create with a role and password,
-// change the role, disable and enable, reset a password) and mailboxes
+// change the role, disable (asked first: their open tickets go back to
+// Unassigned) and enable, reset a password) and mailboxes
 // (name, acknowledgement on/off and its template, IMAP polling when
 // tamed knows it, the signature under its replies, the mailbox's own
 // outgoing relay and its test email).
@@ -31,6 +32,21 @@ function newOne(e, sel) {
 	if (el)
 		el.focus();
 	return !!el;
+}
+
+// How many tickets agent id holds that are not solved or closed, as
+// text ("3", "99+"), counted as the navigation counts its views; null
+// when that cannot be told.
+async function openTickets(id) {
+	const max = 100;
+	try {
+		const r = await api.get('/tickets' + api.qs({ assignee: id,
+			status: 'new,open,pending', limit: max }));
+		return r.next_cursor || r.tickets.length >= max ? (max - 1) + '+' :
+			String(r.tickets.length);
+	} catch (e) {
+		return null;
+	}
 }
 
 export class AgentsView {
@@ -97,10 +113,11 @@ export class AgentsView {
 		const self = a.id === this.ctx.me.id;
 		const name = personName(a);
 		// the control used keeps the focus when the list is drawn again
+		// done: the toast, or a function of the answer that makes it
 		const change = async (body, done, sel) => {
 			try {
-				await api.patch('/agents/' + a.id, body);
-				toast(done);
+				const ans = await api.patch('/agents/' + a.id, body);
+				toast(typeof done === 'function' ? done(ans) : done);
 			} catch (e) {
 				warn('Could not change ' + name + ': ' + e.message);
 			}
@@ -129,6 +146,29 @@ export class AgentsView {
 				change({ password: pw.value }, 'The password is reset; ' +
 					'their sessions ended.', '.reset');
 		};
+		// a disable is asked first, naming the tickets that go back to
+		// Unassigned with it (tamed counts them again as it does it)
+		const toggle = async () => {
+			if (a.disabled)
+				return change({ disabled: false }, name +
+					' can sign in again.', '.toggle');
+			const held = await openTickets(a.id);
+			if (!await modal('Disable ' + name + '?', [h('p', {},
+				held === null ? name + '\'s open tickets go back to ' +
+				'Unassigned.' : held === '0' ? name + ' holds no open ' +
+				'tickets.' : name + ' holds ' + held + ' open ticket' +
+				(held === '1' ? '; it goes' : 's; they go') +
+				' back to Unassigned.'), h('p', { className: 'muted' },
+				'Their sessions end at once. Enabling the account ' +
+				'again gives no ticket back.')],
+			[{ label: 'Disable', danger: true, value: true }]))
+				return;
+			change({ disabled: true }, (ans) => name + ' is disabled; ' +
+				'their sessions ended' + (ans.unassigned_tickets ? ' and ' +
+					ans.unassigned_tickets + ' ticket' +
+					(ans.unassigned_tickets === 1 ? '' : 's') +
+					' went back to Unassigned.' : '.'), '.toggle');
+		};
 		return h('tr', { dataset: { email: a.email },
 			className: a.disabled ? 'disabled' : '' },
 		h('td', { className: 'name', title: name }, name),
@@ -142,9 +182,7 @@ export class AgentsView {
 			'disabled') : 'active', ' ',
 		self ? null : h('button', {
 			className: 'small toggle',
-			onclick: () => change({ disabled: !a.disabled },
-				name + (a.disabled ? ' can sign in again.' :
-					' is disabled; their sessions ended.'), '.toggle'),
+			onclick: toggle,
 		}, a.disabled ? 'Enable' : 'Disable'), ' ',
 		self ? null : h('button', { className: 'small reset',
 			onclick: reset }, 'Reset password')),

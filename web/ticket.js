@@ -191,12 +191,16 @@ export class TicketView {
 
 	// What happened to the ticket, newest first, with who did it and
 	// the event's own words (a priority raised by its urgent tone says
-	// why, a renamed tag from what).
+	// why, a renamed tag from what, a ticket sent back to Unassigned
+	// whose assignee was disabled).
 	history(evs) {
 		const words = (d) => Object.entries(d || {}).map(([k, v]) =>
 			k === 'assignee_id' ? (v ? 'assigned to ' +
 				this.ctx.agentName(v) : 'unassigned') :
 				k === 'agent_id' ? this.ctx.agentName(v) :
+				// sent back to Unassigned by the assignee's disable
+				k === 'disabled_agent_id' ? 'as ' + this.ctx.agentName(v) +
+					' was disabled' :
 				Array.isArray(v) ? k + ': ' + (v.join(', ') || 'none') :
 					/_id$/.test(k) || v === null || typeof v === 'object' ?
 						'' : k.replace(/_/g, ' ') + ': ' + v)

@@ -61,6 +61,8 @@ test('admin: add an agent, change the role, disable and enable',
 		assert.equal((await login('a long new password')).status, 401);
 		assert.equal((await login('a brand new password')).status, 201);
 		await row.locator('button.toggle:text("Disable")').click();
+		await page.click('dialog.modal:has-text("Linus Lindqvist holds ' +
+			'no open tickets") button:text("Disable")');
 		await page.waitForSelector('tr[data-email="linus@example.com"] ' +
 			'.pill:text("disabled")');
 		assert.equal((await agentBy('linus@example.com')).disabled, true);
@@ -80,6 +82,53 @@ test('admin: add an agent, change the role, disable and enable',
 		const self = page.locator('tr[data-email="admin@example.com"]');
 		assert.equal(await self.locator('select.role').isDisabled(), true);
 		assert.equal(await self.locator('button.toggle').count(), 0);
+		assertClean(seen);
+		await context.close();
+	});
+
+test('admin: disabling an agent asks first, naming their open tickets',
+	async () => {
+		// Dan holds three open tickets and a solved one; before, Disable
+		// was one click, and the tickets stayed his where nobody looked
+		const dan = (await env.tamed.api('POST', '/agents', {
+			email: 'dan@example.com', name: 'Dan Dorsey', role: 'agent',
+			password: 'dan long password' })).id;
+		const ids = [];
+		for (const s of ['Leaver one', 'Leaver two', 'Leaver three',
+			'Leaver solved'])
+			ids.push(await env.tamed.deliver({ subject: s }));
+		for (const [i, id] of ids.entries())
+			await env.tamed.api('PATCH', '/tickets/' + id, { assignee_id: dan,
+				status: i === 3 ? 'solved' : 'open' });
+		const { page, seen, context } = await watchedPage(env.browser,
+			env.tamed);
+		await signIn(page, env.tamed);
+		await page.goto(env.tamed.url + '/#/admin/agents');
+		const row = page.locator('tr[data-email="dan@example.com"]');
+		await row.locator('button.toggle:text("Disable")').click();
+		const dlg = page.locator('dialog.modal');
+		await dlg.waitFor();
+		assert.match(await dlg.textContent(),
+			/Dan Dorsey holds 3 open tickets; they go back to Unassigned\./);
+		// Cancel changes nothing
+		await dlg.locator('button:text("Cancel")').click();
+		await dlg.waitFor({ state: 'detached' });
+		assert.equal((await agentBy('dan@example.com')).disabled, false);
+		const held = async () => (await env.tamed.api('GET', '/tickets?' +
+			'status=any&assignee=' + dan)).tickets.map((t) => t.id);
+		assert.equal((await held()).length, 4);
+		await row.locator('button.toggle:text("Disable")').click();
+		await page.click('dialog.modal button:text("Disable")');
+		await page.waitForSelector('.toast:has-text("3 tickets went back ' +
+			'to Unassigned")');
+		await page.waitForSelector('tr[data-email="dan@example.com"] ' +
+			'.pill:text("disabled")');
+		assert.deepEqual(await held(), [ids[3]]);
+		// the ticket's history says why it is nobody's now
+		await page.goto(env.tamed.url + '/#/t/' + ids[0]);
+		await page.click('details.history summary');
+		await page.waitForSelector('details.history li:has-text(' +
+			'"unassigned, as Dan Dorsey was disabled")');
 		assertClean(seen);
 		await context.close();
 	});
