@@ -10,8 +10,8 @@
 // the pages (the server refuses the changes to anyone else anyway).
 
 import * as api from './api.js';
-import { h, fill, toast, timeEl, personName, field, warn, modal }
-	from './dom.js';
+import { h, fill, toast, timeEl, personName, field, warn, modal,
+	plural } from './dom.js';
 
 function page(main, title, ...body) {
 	fill(main, h('div', { className: 'page' },
@@ -34,18 +34,15 @@ function newOne(e, sel) {
 	return !!el;
 }
 
-// How many tickets agent id holds that are not solved or closed, as
-// text ("3", "99+"), counted as the navigation counts its views; null
-// when that cannot be told.
+// How many tickets agent id holds that are not solved or closed ("3",
+// "100+"), or '' when that cannot be told.
 async function openTickets(id) {
-	const max = 100;
 	try {
 		const r = await api.get('/tickets' + api.qs({ assignee: id,
-			status: 'new,open,pending', limit: max }));
-		return r.next_cursor || r.tickets.length >= max ? (max - 1) + '+' :
-			String(r.tickets.length);
+			status: 'new,open,pending', limit: 100 }));
+		return r.tickets.length + (r.next_cursor ? '+' : '');
 	} catch (e) {
-		return null;
+		return '';
 	}
 }
 
@@ -152,22 +149,15 @@ export class AgentsView {
 			if (a.disabled)
 				return change({ disabled: false }, name +
 					' can sign in again.', '.toggle');
-			const held = await openTickets(a.id);
-			if (!await modal('Disable ' + name + '?', [h('p', {},
-				held === null ? name + '\'s open tickets go back to ' +
-				'Unassigned.' : held === '0' ? name + ' holds no open ' +
-				'tickets.' : name + ' holds ' + held + ' open ticket' +
-				(held === '1' ? '; it goes' : 's; they go') +
-				' back to Unassigned.'), h('p', { className: 'muted' },
-				'Their sessions end at once. Enabling the account ' +
-				'again gives no ticket back.')],
+			const n = await openTickets(a.id);
+			if (await modal('Disable ' + name + '?', [h('p', {}, name +
+				(n === '0' ? ' holds no open tickets.' : ' holds ' +
+				plural(n || 'any', 'open ticket') + (n === '1' ? '; it goes' :
+				'; they go') + ' back to Unassigned.') + ' Their sessions end at once.')],
 			[{ label: 'Disable', danger: true, value: true }]))
-				return;
-			change({ disabled: true }, (ans) => name + ' is disabled; ' +
-				'their sessions ended' + (ans.unassigned_tickets ? ' and ' +
-					ans.unassigned_tickets + ' ticket' +
-					(ans.unassigned_tickets === 1 ? '' : 's') +
-					' went back to Unassigned.' : '.'), '.toggle');
+				change({ disabled: true }, (r) => name + ' is ' +
+					'disabled; ' + plural(r.unassigned_tickets, 'ticket') +
+					' went back to Unassigned.', '.toggle');
 		};
 		return h('tr', { dataset: { email: a.email },
 			className: a.disabled ? 'disabled' : '' },

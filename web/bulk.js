@@ -17,8 +17,7 @@
 
 import * as api from './api.js';
 import { h, fill, toast, modal, field, personName, warn, ago, undoMs,
-	addr }
-	from './dom.js';
+	addr, plural } from './dom.js';
 import { PLACEHOLDERS } from './replies.js';
 
 // The {{names}} in text that are no placeholder: they would go out as
@@ -69,8 +68,8 @@ export async function run(ids, body, what, names = new Map()) {
 	}
 	const bad = r.results.filter((x) => !x.ok && !x.skipped);
 	const had = r.results.filter((x) => x.already_sent).length;
-	toast(r.succeeded + ' of ' + ids.length + ' ticket' +
-		(ids.length === 1 ? '' : 's') + ' ' + what + (had ? ' (' + had +
+	toast(r.succeeded + ' of ' + plural(ids.length, 'ticket') + ' ' +
+		what + (had ? ' (' + had +
 		' had this very text already: not sent again)' : '') +
 		leftOut(r.skipped, names) + '.' +
 		(bad.length ?
@@ -208,8 +207,8 @@ export async function replyDialog({ title, recipients, preview, again }) {
 	const count = () => {
 		const n = checked().length;
 		if (send)
-			send.textContent = n ? 'Send to ' + n + ' customer' +
-				(n === 1 ? '' : 's') : 'Send to nobody';
+			send.textContent = n ? 'Send to ' + plural(n, 'customer') :
+				'Send to nobody';
 	};
 	const draw = (list) => fill(rows, list.map((r) => {
 		const why = heldBack(r);
@@ -378,8 +377,8 @@ export async function reply(ctx, tickets) {
 		if (!body)
 			return null;
 		const ids = body.ticket_ids;
-		const r = await hold('the reply to ' + ids.length + ' customer' +
-			(ids.length === 1 ? '' : 's'), () => run(ids, { action: 'reply',
+		const r = await hold('the reply to ' +
+			plural(ids.length, 'customer'), () => run(ids, { action: 'reply',
 			text: body.text, status: body.status, ...(since ?
 				{ since_event_id: since } : {}) }, 'answered', names));
 		if (r !== UNDONE)

@@ -228,6 +228,9 @@ const IN_NAME = /[^\0- <>()[\]",;:]+[@\uff20\ufe6b][^\0- <>()[\]",;:]+/g;
 // A person's name, else their address. A name that holds an address
 // other than their own ("ceo@example.com" <x@evil.example>) would
 // pass for it: their address shows instead.
+// "1 ticket", "3 tickets", "100+ tickets" (n a number or its text).
+export const plural = (n, word) => n + ' ' + word + (+n === 1 ? '' : 's');
+
 export function personName(p) {
 	if (!p)
 		return '';

@@ -8,7 +8,7 @@
 // /tags/NAME). The server refuses the changes to anyone but an admin.
 
 import * as api from './api.js';
-import { h, fill, toast, modal, warn } from './dom.js';
+import { h, fill, toast, modal, warn, plural } from './dom.js';
 
 const path = (tag) => '/tags/' + encodeURIComponent(tag);
 
@@ -90,15 +90,15 @@ export class TagsView {
 			warn('Could not rename “' + t.tag + '”: ' + e.message);
 			return;
 		}
-		toast('“' + t.tag + '” is now “' + r.tag + '” on ' + r.tickets +
-			' ticket' + (r.tickets === 1 ? '' : 's') + '.');
+		toast('“' + t.tag + '” is now “' + r.tag + '” on ' +
+			plural(r.tickets, 'ticket') + '.');
 		this.load();
 	}
 
 	async remove(t) {
 		if (!await modal('Delete tag',
-			h('p', {}, 'Remove “' + t.tag + '” from ' + t.count +
-				' ticket' + (t.count === 1 ? '' : 's') + '?'),
+			h('p', {}, 'Remove “' + t.tag + '” from ' +
+				plural(t.count, 'ticket') + '?'),
 			[{ label: 'Delete', danger: true, value: true }]))
 			return;
 		try {
