@@ -15,6 +15,7 @@
 #include "http_admin.h"
 #include "http_avatar.h"
 #include "http_imap.h"
+#include "http_presence.h"
 #include "http_relay.h"
 #include "http_profile.h"
 #include "json_body.h"
@@ -406,6 +407,8 @@ http_admin_agent_patch(struct http_ctx *c)
 			goto out;
 		goto fail;
 	}
+	if (disabled == 1)
+		http_presence_forget(id);
 	if (http_profile_apply(c, id, body))
 		goto out;
 	if ((rc = http_profile_agent_view(c->store, id, &view)))

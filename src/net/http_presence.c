@@ -229,6 +229,19 @@ http_presence_all(struct http_ctx *c)
 	http_json(c, 200, arr ? json_pack("{s:o}", "presence", arr) : NULL);
 }
 
+/* See http_presence.h. */
+void
+http_presence_forget(int64_t agent_id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < TAME_PRESENCE_MAX; i++)
+		if (table[i].agent_id == agent_id)
+			table[i].ticket_id = 0;
+	pthread_mutex_unlock(&table_lock);
+}
+
 void
 http_presence_newer(struct http_ctx *c, int64_t newer, int reply)
 {

@@ -17,6 +17,11 @@ void http_presence_get(struct http_ctx *c);
 /* GET /api/v1/presence: every ticket someone is on, for the inbox. */
 void http_presence_all(struct http_ctx *c);
 
+/* Agent agent_id is on no ticket any more: disabled, they will not
+ * send the reply a colleague would otherwise wait for (their entries
+ * would show them "typing" until they expire). */
+void http_presence_forget(int64_t agent_id);
+
 /* For POST /tickets/ID/replies with since_message_id, which reply_send
  * found older than message newer (a colleague's reply when is_reply):
  * answers 409 new_message with newer's id. */
