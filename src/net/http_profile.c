@@ -270,7 +270,8 @@ out:
 int
 http_profile_check_current(struct http_ctx *c, const char *current)
 {
-	if (http_session_guess(c, c->agent.email ? c->agent.email : ""))
+	if (http_session_guess(c, c->agent.email ? c->agent.email : "",
+	    c->agent.pw_hash))
 		return -1;
 	if (!current || !c->agent.pw_hash || !c->agent.pw_hash[0] ||
 	    !auth_password_verify(c->agent.pw_hash, current)) {

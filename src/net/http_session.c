@@ -14,7 +14,10 @@
  * per email and per client address: after TAME_LOGIN_FAILS_MAX failures
  * within TAME_LOGIN_LOCK_SECONDS the key must wait out the window. An
  * unknown email costs the same argon2id verification as a known one so
- * that timing does not tell which emails are agents.
+ * that timing does not tell which emails are agents. An account's slot
+ * remembers which password its failures were guesses at: once that has
+ * changed (an admin's reset, `tame user password` in another process,
+ * both seen in the store), they count no more.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -45,6 +48,8 @@ struct throttle_slot {
 	int fails;
 	int64_t since;      /* monotonic ms of the window's first failure,
 	                       so a clock stepped back holds no one longer */
+	uint32_t pw;        /* of an account's key: tame_str_hash of its
+	                       password hash when counted, 0 for none */
 };
 
 /* Reverse proxies whose X-Forwarded-For is read (IPv4 as IPv4-mapped
@@ -120,23 +125,43 @@ throttle_new(const char *key, int64_t now, const struct throttle_slot *keep)
 	return t;
 }
 
+/* The password of account slot t (pw, see struct throttle_slot) has
+ * changed since its failures were counted: they were guesses at the old
+ * one and count no more, against the account nor (as far as there are
+ * as many) against address slot ip. Under the lock. */
+static void
+throttle_new_password(struct throttle_slot *t, struct throttle_slot *ip,
+    uint32_t pw, int64_t now)
+{
+	if (ip)
+		ip->fails -= ip->fails < t->fails ? ip->fails : t->fails;
+	t->fails = 0;
+	t->since = now;
+	t->pw = pw;
+}
+
 /* Counts a guess at a password for both keys before it is checked, so
  * that guesses sent at once cannot all pass the limit while the slow
- * hash runs. 1 (nothing counted, *wait the seconds left) when either
- * key has used up its failures in the current window, or when every
- * slot holds a lock. A refused guess makes no slot. */
+ * hash runs: k1 an account's, whose password hash is now pw (0: no
+ * account), k2 an address's. 1 (nothing counted, *wait the seconds
+ * left) when either key has used up its failures in the current
+ * window, or when every slot holds a lock. A refused guess makes no
+ * slot. */
 static int
-throttle_take(const char *k1, const char *k2, int64_t now, int64_t *wait)
+throttle_take(const char *k1, const char *k2, uint32_t pw, int64_t now,
+    int64_t *wait)
 {
 	const int64_t win = (int64_t)TAME_LOGIN_LOCK_SECONDS * 1000;
-	const char *keys[2] = { k1, k2 };
 	struct throttle_slot *t[2];
 	int locked = 0, i;
 
 	pthread_mutex_lock(&throttle_lock);
+	t[0] = throttle_find(k1);
+	t[1] = throttle_find(k2);
+	if (t[0] && t[0]->pw != pw)
+		throttle_new_password(t[0], t[1], pw, now);
 	for (i = 0; i < 2; i++) {
-		if ((t[i] = throttle_find(keys[i])) && now - t[i]->since >=
-		    win) {
+		if (t[i] && now - t[i]->since >= win) {
 			t[i]->fails = 0;
 			t[i]->since = now;
 		}
@@ -150,8 +175,10 @@ throttle_take(const char *k1, const char *k2, int64_t now, int64_t *wait)
 		locked = 1;
 		*wait = TAME_LOGIN_LOCK_SECONDS;
 	}
-	if (!locked)
+	if (!locked) {
+		t[0]->pw = pw;
 		t[0]->fails++, t[1]->fails++;
+	}
 	pthread_mutex_unlock(&throttle_lock);
 	return locked;
 }
@@ -399,7 +426,8 @@ http_session_secure(const struct http_ctx *c)
 
 /* See http_session.h. */
 int
-http_session_guess(struct http_ctx *c, const char *email)
+http_session_guess(struct http_ctx *c, const char *email,
+    const char *pw_hash)
 {
 	char ip[64], kmail[THROTTLE_KEY_MAX], kip[THROTTLE_KEY_MAX];
 	char retry[32];
@@ -409,7 +437,8 @@ http_session_guess(struct http_ctx *c, const char *email)
 	snprintf(kmail, sizeof(kmail), "e:%s", email);
 	snprintf(kip, sizeof(kip), "i:%s", ip);
 	tame_ascii_lower(kmail);
-	if (!throttle_take(kmail, kip, tame_mono_ms(), &wait))
+	if (!throttle_take(kmail, kip, pw_hash && *pw_hash ?
+	    tame_str_hash(pw_hash) : 0, tame_mono_ms(), &wait))
 		return 0;
 	snprintf(retry, sizeof(retry), "%lld", (long long)wait);
 	u_map_put(c->res->map_header, "Retry-After", retry);
@@ -714,14 +743,16 @@ http_session_login(struct http_ctx *c)
 	}
 	tame_ascii_lower(email);
 	client_ip(c, ip, sizeof(ip));
-	if (http_session_guess(c, email))
-		goto out;
-	pthread_once(&dummy_once, dummy_init);
+	/* the account first (no hash checked yet): the throttle asks
+	 * whether its password is still the one guessed at */
 	rc = store_agent_by_email(c->store, email, &a);
 	if (rc && rc != TAME_ENOTFOUND) {
 		http_store_error(c, rc, "agent lookup");
 		goto out;
 	}
+	if (http_session_guess(c, email, a.pw_hash))
+		goto out;
+	pthread_once(&dummy_once, dummy_init);
 	if (rc == TAME_OK && a.pw_hash && a.pw_hash[0])
 		ok = auth_password_verify(a.pw_hash, in.password);
 	else {

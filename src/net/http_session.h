@@ -33,8 +33,12 @@ void http_session_login(struct http_ctx *c);
  * one at a password change): counts the guess against the account and
  * the client's address, or answers 429 (with Retry-After) and returns
  * -1 when either has had TAME_LOGIN_FAILS_MAX wrong ones in the window.
- * A right password is then given to http_session_guessed. */
-int http_session_guess(struct http_ctx *c, const char *email);
+ * pw_hash is the account's password hash as the store has it now (NULL
+ * for no account): when it is not the one of the failures counted (a
+ * reset), they count no more. A right password is then given to
+ * http_session_guessed. */
+int http_session_guess(struct http_ctx *c, const char *email,
+    const char *pw_hash);
 void http_session_guessed(struct http_ctx *c, const char *email);
 /* The reverse proxies in front of tamed (tamed --proxy): list is
  * their IPv4 or IPv6 addresses or ranges (ADDR/BITS), separated by
