@@ -724,7 +724,11 @@ cmd_user_add(struct store *s, int argc, char **argv)
 		return EX_DATAERR_;
 	if ((code = password_stdin(hash)))
 		return code;
-	rc = store_agent_create(s, email, name, role, hash, tame_now_ms(), &id);
+	/* one transaction: a name checked is still free when written */
+	if ((rc = store_begin(s)) == TAME_OK && ((rc = store_agent_create(s,
+	    email, name, role, hash, tame_now_ms(), &id)) ||
+	    (rc = store_commit(s))))
+		store_rollback(s);
 	if (rc == TAME_EEXIST) {
 		fprintf(stderr, "tame: %s already exists\n", email);
 		return EX_DATAERR_;

@@ -3,7 +3,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include "model.h"
+#include "util.h"
 
 static const char *status_names[TICKET_STATUS_COUNT] = {
 	"new", "open", "pending", "solved", "closed"
@@ -104,6 +106,72 @@ agent_clear(struct agent *a)
 	free(a->name);
 	free(a->pw_hash);
 	memset(a, 0, sizeof(*a));
+}
+
+/* 1 for a character kept in a name that shows nothing by itself: the
+ * joiners ZWNJ and ZWJ and the variation selectors. */
+static int
+name_modifier(utf8proc_int32_t cp)
+{
+	return cp == 0x200c || cp == 0x200d || (cp >= 0xfe00 &&
+	    cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+/* See model.h. */
+char *
+agent_name_clean(const char *s)
+{
+	const utf8proc_uint8_t *p;
+	const utf8proc_property_t *prop;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+	char *t, *r = NULL;
+	size_t k = 0;
+	int space = 0, seen = 0;
+
+	if (!s || !tame_utf8_valid(s) || !(t = strdup(s)))
+		return NULL;
+	tame_bidi_strip(t);
+	/* in place: what is written never gets ahead of what is read */
+	for (p = (const utf8proc_uint8_t *)t; *p; p += n) {
+		if ((n = utf8proc_iterate(p, -1, &cp)) <= 0)
+			goto out;
+		prop = utf8proc_get_property(cp);
+		if (prop->category == UTF8PROC_CATEGORY_ZS ||
+		    prop->category == UTF8PROC_CATEGORY_ZL ||
+		    prop->category == UTF8PROC_CATEGORY_ZP ||
+		    prop->category == UTF8PROC_CATEGORY_CC) {
+			space = 1;
+			continue;
+		}
+		if (!name_modifier(cp) && (prop->ignorable ||
+		    prop->category == UTF8PROC_CATEGORY_CF))
+			continue;
+		if (space && k)
+			t[k++] = ' ';
+		space = 0;
+		seen |= !name_modifier(cp);
+		memmove(t + k, p, (size_t)n);
+		k += (size_t)n;
+	}
+	t[seen ? k : 0] = '\0';
+	r = tame_tag_norm(t);
+out:
+	free(t);
+	return r;
+}
+
+/* See model.h. */
+int
+agent_name_same(const char *a, const char *b)
+{
+	char *fa = (char *)utf8proc_NFKC_Casefold((const utf8proc_uint8_t *)a);
+	char *fb = (char *)utf8proc_NFKC_Casefold((const utf8proc_uint8_t *)b);
+	int same = fa && fb && strcmp(fa, fb) == 0;
+
+	free(fa);
+	free(fb);
+	return same;
 }
 
 void

@@ -62,6 +62,20 @@ struct agent {
 	int64_t created_at;
 };
 void agent_clear(struct agent *a);
+/* An agent's name as it is kept, from s (UTF-8): without bidi controls
+ * (tame_bidi_strip, as a mail's display name loses them: "<RLO>nimdA"
+ * would show as "Admin") or other invisible characters (Unicode's
+ * format and default-ignorable ones: U+200B, U+2060, U+FEFF, U+3164),
+ * each run of white space one space and none around it, in NFC
+ * (tame_tag_norm, as tags). The joiners U+200C/D and variation
+ * selectors stay, which Persian and Indic names and emoji need, but a
+ * name of nothing else is nothing. A new string (caller frees), "" when
+ * nothing visible is left; NULL when out of memory or s is not UTF-8. */
+char *agent_name_clean(const char *s);
+/* 1 if the cleaned names a and b are one name to a reader: the same
+ * but for case and compatibility forms ("ADA", "ada", fullwidth "Ａｄａ";
+ * utf8proc's NFKC_Casefold); 0 otherwise, and when out of memory. */
+int agent_name_same(const char *a, const char *b);
 
 struct mailbox {
 	int64_t id;

@@ -61,23 +61,14 @@ read_checked(struct http_ctx *c, const struct json_field *fields, size_t n)
 	return body;
 }
 
-/* 1 if s has something besides white space. */
-static int
-filled(const char *s)
-{
-	for (; s && *s; s++)
-		if (*s != ' ' && *s != '\t')
-			return 1;
-	return 0;
-}
-
-/* 0 if field key of body is absent or not blank; -1 after answering. */
+/* 0 if field key of body is absent or not blank (json_body_blank: an
+ * invisible character is blank too); -1 after answering. */
 static int
 not_blank(struct http_ctx *c, const json_t *body, const char *key)
 {
 	const char *s = json_body_str(body, key);
 
-	if (!s || filled(s))
+	if (!s || !json_body_blank(s))
 		return 0;
 	http_error(c, 400, "invalid_field", "field \"%s\" must not be empty",
 	    key);
@@ -238,6 +229,21 @@ http_admin_agent_get(struct http_ctx *c)
 	    http_profile_agent_view);
 }
 
+/* Answers rc of writing an agent: the store's own words for what a
+ * person chose (a name taken or invisible, an address that cannot be
+ * an agent's), http_store_error's otherwise. */
+static void
+agent_write_error(struct http_ctx *c, enum tame_err rc, const char *what)
+{
+	if (rc == TAME_ECONFLICT)
+		http_error(c, 409, "conflict", "%s", store_errmsg(c->store));
+	else if (rc == TAME_EINVAL || rc == TAME_ETOOBIG)
+		http_error(c, 400, "invalid_field", "%s",
+		    store_errmsg(c->store));
+	else
+		http_store_error(c, rc, what);
+}
+
 /* Number of UTF-8 characters in s (bytes that do not continue one). */
 static size_t
 utf8_chars(const char *s)
@@ -317,15 +323,19 @@ http_admin_agent_create(struct http_ctx *c)
 	    parse_role(c, body, &role) ||
 	    hash_password(c, body, hash, &has_pw))
 		goto out;
-	rc = store_agent_create(c->store, json_body_str(body, "email"),
+	if ((rc = store_begin(c->store)))
+		goto fail;
+	if ((rc = store_agent_create(c->store, json_body_str(body, "email"),
 	    json_body_str(body, "name"),
 	    role < 0 ? ROLE_AGENT : (enum agent_role)role, hash,
-	    tame_now_ms(), &id);
-	if (rc) {
-		http_store_error(c, rc, "agent with this email");
-		goto out;
+	    tame_now_ms(), &id)) || (rc = store_commit(c->store))) {
+		store_rollback(c->store);
+		goto fail;
 	}
 	answer_view(c, 201, id, "agent", store_agent_view);
+	goto out;
+fail:
+	agent_write_error(c, rc, "agent with this email");
 out:
 	json_decref(body);
 }
@@ -423,7 +433,7 @@ http_admin_agent_patch(struct http_ctx *c)
 	http_json(c, 200, view);
 	goto out;
 fail:
-	http_store_error(c, rc, "agent");
+	agent_write_error(c, rc, "agent");
 out:
 	agent_clear(&target);
 	json_decref(body);

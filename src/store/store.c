@@ -327,17 +327,88 @@ store_export_json(struct store *s, FILE *f)
 
 /* ---- agents, tokens, sessions (see store.h for each contract) ---- */
 
+/* name cleaned (agent_name_clean) into *out (caller frees) for agent
+ * id (0: a new one): TAME_EINVAL when nothing visible is left,
+ * TAME_ETOOBIG when it grew past TAME_FIELD_MAX, TAME_ECONFLICT when
+ * an enabled agent other than id is called so already (agent_name_same),
+ * each with a message for the person who chose it. Run in the
+ * transaction that writes it, so two cannot take one name at once. */
+static enum tame_err
+agent_name_take(struct store *s, int64_t id, const char *name, char **out)
+{
+	json_t *view = NULL, *a;
+	const char *other;
+	enum tame_err rc;
+	size_t i;
+
+	if (!(*out = agent_name_clean(name))) {
+		if (tame_utf8_valid(name))
+			return TAME_ENOMEM;
+		store_set_errmsg(s, "the name is not UTF-8");
+		return TAME_EINVAL;
+	}
+	if (!**out) {
+		store_set_errmsg(s, "the name must not be empty (invisible "
+		    "characters and bidi controls are left out of names)");
+		rc = TAME_EINVAL;
+		goto out;
+	}
+	if ((rc = check_field(s, "name", *out)) ||
+	    (rc = s->be->agents_view(s, &view)))
+		goto out;
+	json_array_foreach(json_object_get(view, "agents"), i, a) {
+		other = json_string_value(json_object_get(a, "name"));
+		if (json_integer_value(json_object_get(a, "id")) == id ||
+		    json_is_true(json_object_get(a, "disabled")) || !other ||
+		    !agent_name_same(other, *out))
+			continue;
+		store_set_errmsg(s, "another agent is called \"%s\" already; "
+		    "add an initial or a second name so that the team can "
+		    "tell the two apart", other);
+		rc = TAME_ECONFLICT;
+		break;
+	}
+out:
+	json_decref(view);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* TAME_EEXIST when an agent has email: said before anything about the
+ * name. */
+static enum tame_err
+agent_email_check(struct store *s, const char *email)
+{
+	struct agent a = { 0 };
+	enum tame_err rc;
+
+	rc = s->be->agent_by_email(s, email, &a);
+	agent_clear(&a);
+	if (rc != TAME_ENOTFOUND)
+		return rc == TAME_OK ? TAME_EEXIST : rc;
+	return TAME_OK;
+}
+
 enum tame_err
 store_agent_create(struct store *s, const char *email, const char *name,
     enum agent_role role, const char *pw_hash, int64_t now, int64_t *id)
 {
 	enum tame_err rc;
+	char *clean = NULL;
 
 	REQUIRE(email);
+	REQUIRE(name);
 	REQUIRE(id);
-	if ((rc = check_field(s, "email", email)))
+	if ((rc = check_field(s, "email", email)) ||
+	    (rc = agent_email_check(s, email)) ||
+	    (rc = agent_name_take(s, 0, name, &clean)))
 		return rc;
-	return s->be->agent_create(s, email, name, role, pw_hash, now, id);
+	rc = s->be->agent_create(s, email, clean, role, pw_hash, now, id);
+	free(clean);
+	return rc;
 }
 
 enum tame_err
@@ -359,7 +430,28 @@ enum tame_err
 store_agent_update(struct store *s, int64_t id, const char *name, int role,
     const char *pw_hash, int disabled)
 {
-	return s->be->agent_update(s, id, name, role, pw_hash, disabled);
+	struct agent cur = { 0 };
+	enum tame_err rc;
+	char *clean = NULL;
+
+	if (!name)
+		return s->be->agent_update(s, id, NULL, role, pw_hash,
+		    disabled);
+	/* a name kept as it is needs no check: two agents called alike
+	 * before names were checked can still save their profiles */
+	if ((rc = s->be->agent_get(s, id, &cur)))
+		return rc;
+	if (!(clean = agent_name_clean(name)) || !cur.name ||
+	    strcmp(clean, cur.name) != 0) {
+		free(clean);
+		if ((rc = agent_name_take(s, id, name, &clean)))
+			goto out;
+	}
+	rc = s->be->agent_update(s, id, clean, role, pw_hash, disabled);
+out:
+	free(clean);
+	agent_clear(&cur);
+	return rc;
 }
 
 enum tame_err

@@ -108,7 +108,11 @@ enum tame_err store_export_json(struct store *s, FILE *f);
 /* ---- agents, tokens, sessions ---- */
 
 /* Creates an agent; TAME_EEXIST if the email is taken. email is stored
- * lower-cased. pw_hash may be NULL (cannot log in). */
+ * lower-cased. name is stored cleaned (agent_name_clean):
+ * TAME_EINVAL when that leaves nothing, TAME_ECONFLICT when an enabled
+ * agent is called so already (agent_name_same), with the message to
+ * show. Call it in a transaction (store_begin), which makes the check
+ * and the write one. pw_hash may be NULL (cannot log in). */
 enum tame_err store_agent_create(struct store *s, const char *email,
     const char *name, enum agent_role role, const char *pw_hash,
     int64_t now, int64_t *id);
@@ -117,7 +121,8 @@ enum tame_err store_agent_get(struct store *s, int64_t id, struct agent *out);
 enum tame_err store_agent_by_email(struct store *s, const char *email,
     struct agent *out);
 /* Changes the given fields: name NULL = keep, role -1 = keep, pw_hash
- * NULL = keep, disabled -1 = keep. */
+ * NULL = keep, disabled -1 = keep. A name is cleaned and checked as by
+ * store_agent_create (but for the agent's own name, kept as it is). */
 enum tame_err store_agent_update(struct store *s, int64_t id,
     const char *name, int role, const char *pw_hash, int disabled);
 /* {"agents":[{id,email,name,role,disabled,created_at}]} */

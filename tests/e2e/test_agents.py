@@ -1,7 +1,10 @@
-"""A team's people: a password reset that lets a locked-out agent in
+"""A team's people: what an agent may be called (through the API and
+`tame user add`), a password reset that lets a locked-out agent in
 again, and a disabled agent's presence."""
 
-from conftest import ADMIN_EMAIL, Api, make_message
+import unicodedata
+
+from conftest import ADMIN_EMAIL, Api, assert_error, make_message
 
 
 def agent_api(tame, email, password="agent-password-1"):
@@ -10,9 +13,109 @@ def agent_api(tame, email, password="agent-password-1"):
     return aid, Api(tame.http_port, tok)
 
 
+def agent_of(ans):
+    """An agent as an answer holds it: bare, or as {"agent": {...}}."""
+    return ans.get("agent", ans) if isinstance(ans, dict) else ans
+
+
+def name_of(tame, aid):
+    return agent_of(tame.get("/api/v1/agents/%d" % aid))["name"]
+
+
+def create(tame, email, name, password="agent-password-1"):
+    return tame.api("POST", "/api/v1/agents",
+                    {"email": email, "name": name, "password": password})
+
+
 def login_status(tame, email, password):
     return tame.api("POST", "/api/v1/session",
                     {"email": email, "password": password}, token=None)[0]
+
+
+# ---------------------------------------------------------------- names
+
+def test_names_lose_bidi_controls_and_invisible_characters(tame):
+    """"<RLO>nimdA" showed as "Admin" in the Agents table; a name of a
+    zero-width space showed nothing; "  Pat Padded  " kept its spaces
+    and a decomposed é stayed two characters."""
+    aid, agent = agent_api(tame, "gao@example.com")
+    for sent, kept in (("\u202enimdA", "nimdA"),
+                       ("  Pat   Padded\u00a0 ", "Pat Padded"),
+                       ("Be\u0301rtrand\u200b", "B\u00e9rtrand"),
+                       ("\u2066Gao\u2069 \u9ad8\u4f1f", "Gao \u9ad8\u4f1f"),
+                       ("Pari\u200cvash", "Pari\u200cvash")):
+        st, _, ans = agent.call("PATCH", "/api/v1/agents/me",
+                                {"name": sent})
+        assert st == 200, (sent, ans)
+        assert agent_of(ans)["name"] == kept, sent
+        assert name_of(tame, aid) == kept
+        assert unicodedata.is_normalized("NFC", name_of(tame, aid))
+    for blank in ("\u200b", "\u202e\u200b\ufeff", "\u3164", " \u200d "):
+        st, _, ans = agent.call("PATCH", "/api/v1/agents/me",
+                                {"name": blank})
+        assert "must not be empty" in assert_error(st, ans, 400)["message"]
+        st, _, ans = create(tame, "x%d@example.com" % len(blank), blank)
+        assert "must not be empty" in assert_error(st, ans, 400)["message"]
+    assert name_of(tame, aid) == "Pari\u200cvash"
+    # an admin creating an agent: the same cleaning
+    st, _, ans = create(tame, "pat@example.com", "  \u202ePat  Padded ")
+    assert st == 201, ans
+    assert agent_of(ans)["name"] == "Pat Padded"
+
+
+def test_a_colleagues_name_is_refused(tame):
+    """Gao renamed themself "Ada Admin", and their notes carried it for
+    good; now a name another enabled agent has (in any case, and with
+    bidi controls or spaces around it) is refused with 409."""
+    gid, gao = agent_api(tame, "gao@example.com")
+    eid, eve = agent_api(tame, "eve@example.com")
+    for taken in ("Ada Admin", "ada admin", "\u202eAda  ADMIN ",
+                  "Agent eve", "\uff21da Admin"):
+        st, _, ans = gao.call("PATCH", "/api/v1/agents/me",
+                              {"name": taken})
+        err = assert_error(st, ans, 409)
+        assert err["code"] == "conflict"
+        assert "initial" in err["message"], err
+    assert name_of(tame, gid) == "Agent gao"
+    # an admin may not give it either: PATCH /agents/ID, POST /agents
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % gid,
+                          {"name": "Agent Eve"})
+    assert_error(st, ans, 409)
+    st, _, ans = create(tame, "ada2@example.com", "ADA ADMIN")
+    assert_error(st, ans, 409)
+    assert "ada2@example.com" not in [
+        a["email"] for a in tame.get("/api/v1/agents")["agents"]]
+    # one's own name, sent again or in other letters, is fine
+    st, _, ans = eve.call("PATCH", "/api/v1/agents/me", {"name": "Agent eve"})
+    assert st == 200, ans
+    st, _, ans = eve.call("PATCH", "/api/v1/agents/me", {"name": "Agent Eve"})
+    assert st == 200 and agent_of(ans)["name"] == "Agent Eve", ans
+    # with an initial, two Adas are two names
+    st, _, ans = gao.call("PATCH", "/api/v1/agents/me",
+                          {"name": "Ada B. Admin"})
+    assert st == 200, ans
+    # a disabled agent's name is free for a new colleague
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % eid,
+                          {"disabled": True})
+    assert st == 200, ans
+    st, _, ans = create(tame, "eve2@example.com", "Agent Eve")
+    assert st == 201, ans
+
+
+def test_cli_user_add_cleans_and_checks_the_name(tame):
+    r = tame.cli("user", "add", "--email", "bert@example.com", "--name",
+                 "ada ADMIN", "--password-stdin", stdin=b"bert-password\n",
+                 check=False)
+    assert r.returncode != 0 and "initial" in r.err, r
+    r = tame.cli("user", "add", "--email", "bert@example.com", "--name",
+                 "\u200b", "--password-stdin", stdin=b"bert-password\n",
+                 check=False)
+    assert r.returncode != 0 and "empty" in r.err, r
+    r = tame.cli("user", "add", "--email", "bert@example.com", "--name",
+                 " \u202eBert  Brown ", "--password-stdin",
+                 stdin=b"bert-password\n")
+    aid = int(r.out.split()[-1])
+    assert name_of(tame, aid) == "Bert Brown"
 
 
 # ---------------------------------------------------------------- resets
