@@ -174,6 +174,23 @@ agent_name_same(const char *a, const char *b)
 	return same;
 }
 
+/* See model.h. */
+const char *
+agent_email_problem(const char *email)
+{
+	const char *d = strrchr(email, '@');
+	size_t n;
+
+	if (!d || !*++d)
+		return "it has no domain";
+	n = strlen(d);
+	if (d[n - 1] == '.')
+		return "its domain ends in a dot";
+	if (d[0] == '.' || strstr(d, ".."))
+		return "its domain has an empty part (a dot too many)";
+	return NULL;
+}
+
 void
 mailbox_clear(struct mailbox *m)
 {

@@ -76,6 +76,12 @@ char *agent_name_clean(const char *s);
  * but for case and compatibility forms ("ADA", "ada", fullwidth "Ａｄａ";
  * utf8proc's NFKC_Casefold); 0 otherwise, and when out of memory. */
 int agent_name_same(const char *a, const char *b);
+/* Why email (an address reply_addr_valid takes) cannot be an agent's,
+ * or NULL when it can: its domain has an empty label, such as the
+ * trailing dot of "eve@team.test.", which RFC 5321's Domain does not
+ * allow and which would make a second account for eve@team.test.
+ * Static text. */
+const char *agent_email_problem(const char *email);
 
 struct mailbox {
 	int64_t id;

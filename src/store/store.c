@@ -377,19 +377,36 @@ out:
 	return rc;
 }
 
-/* TAME_EEXIST when an agent has email: said before anything about the
- * name. */
+/* TAME_EINVAL (with a message) when email cannot be a new agent's: see
+ * agent_email_problem, and a mailbox's address, whose mail tamed takes
+ * for the desk's own; TAME_EEXIST when an agent has it. */
 static enum tame_err
 agent_email_check(struct store *s, const char *email)
 {
+	struct mailbox mb = { 0 };
 	struct agent a = { 0 };
+	const char *why;
 	enum tame_err rc;
 
+	if ((why = agent_email_problem(email))) {
+		store_set_errmsg(s, "%s is not an email address: %s", email,
+		    why);
+		return TAME_EINVAL;
+	}
+	/* taken: said before anything about the name */
 	rc = s->be->agent_by_email(s, email, &a);
 	agent_clear(&a);
 	if (rc != TAME_ENOTFOUND)
 		return rc == TAME_OK ? TAME_EEXIST : rc;
-	return TAME_OK;
+	rc = s->be->mailbox_by_address(s, email, &mb);
+	mailbox_clear(&mb);
+	if (rc == TAME_OK) {
+		store_set_errmsg(s, "%s is the address of a mailbox of this "
+		    "desk; an agent needs an address of their own (mail from "
+		    "a mailbox's address is taken for the desk's own)", email);
+		return TAME_EINVAL;
+	}
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
 }
 
 enum tame_err

@@ -108,7 +108,9 @@ enum tame_err store_export_json(struct store *s, FILE *f);
 /* ---- agents, tokens, sessions ---- */
 
 /* Creates an agent; TAME_EEXIST if the email is taken. email is stored
- * lower-cased. name is stored cleaned (agent_name_clean):
+ * lower-cased; TAME_EINVAL (store_errmsg says why) for an address with
+ * an empty domain label (agent_email_problem: "eve@team.test.") or a
+ * mailbox's address. name is stored cleaned (agent_name_clean):
  * TAME_EINVAL when that leaves nothing, TAME_ECONFLICT when an enabled
  * agent is called so already (agent_name_same), with the message to
  * show. Call it in a transaction (store_begin), which makes the check

@@ -1,10 +1,10 @@
-"""A team's people: what an agent may be called (through the API and
-`tame user add`), a password reset that lets a locked-out agent in
-again, and a disabled agent's presence."""
+"""A team's people: what an agent may be called and which address they
+may have (through the API and `tame user add`), a password reset that
+lets a locked-out agent in again, and a disabled agent's presence."""
 
 import unicodedata
 
-from conftest import ADMIN_EMAIL, Api, assert_error, make_message
+from conftest import ADMIN_EMAIL, MAILBOX, Api, assert_error, make_message
 
 
 def agent_api(tame, email, password="agent-password-1"):
@@ -116,6 +116,37 @@ def test_cli_user_add_cleans_and_checks_the_name(tame):
                  stdin=b"bert-password\n")
     aid = int(r.out.split()[-1])
     assert name_of(tame, aid) == "Bert Brown"
+
+
+# ---------------------------------------------------------------- addresses
+
+def test_an_agents_address_is_neither_dotted_nor_a_mailbox(tame):
+    """eve@example.com. made a second account for eve@example.com; the
+    desk's own mailbox could be an agent's address."""
+    agent_api(tame, "eve@example.com")
+    for addr in ("eve@example.com.", "EVE@Example.Com.", "eve@example..com",
+                 "eve@.example.com"):
+        st, _, ans = create(tame, addr, "Eve Two")
+        err = assert_error(st, ans, 400)
+        assert "not an email address" in err["message"], err
+    st, _, ans = create(tame, "eve@example.com.", "Eve Two")
+    assert "ends in a dot" in ans["error"]["message"]
+    for addr in (MAILBOX, MAILBOX.upper()):
+        st, _, ans = create(tame, addr, "Support Person")
+        err = assert_error(st, ans, 400)
+        assert "mailbox" in err["message"], err
+    # the address taken is still said first, whatever the name
+    st, _, ans = create(tame, ADMIN_EMAIL.upper(), "Ada Admin")
+    assert "already exists" in assert_error(st, ans, 409)["message"]
+    r = tame.cli("user", "add", "--email", "bert@example.com.", "--name",
+                 "Bert", "--password-stdin", stdin=b"bert-password\n",
+                 check=False)
+    assert r.returncode != 0 and "ends in a dot" in r.err, r
+    r = tame.cli("user", "add", "--email", MAILBOX, "--name", "Bert",
+                 "--password-stdin", stdin=b"bert-password\n", check=False)
+    assert r.returncode != 0 and "mailbox" in r.err, r
+    emails = [a["email"] for a in tame.get("/api/v1/agents")["agents"]]
+    assert sorted(emails) == sorted([ADMIN_EMAIL, "eve@example.com"])
 
 
 # ---------------------------------------------------------------- resets

@@ -1,6 +1,6 @@
 /*
- * test_model.c - what src/core/model.c makes of an agent's name:
- * agent_name_clean, agent_name_same.
+ * test_model.c - what src/core/model.c makes of an agent's name and
+ * address: agent_name_clean, agent_name_same, agent_email_problem.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,12 +66,27 @@ test_name_same(void **state)
 	assert_false(agent_name_same("Ada", "Ad\xc3\xa1"));
 }
 
+static void
+test_email_problem(void **state)
+{
+	(void)state;
+	assert_null(agent_email_problem("eve@team.test"));
+	assert_null(agent_email_problem("admin@localhost"));
+	assert_null(agent_email_problem("e.v.e@sub.team.test"));
+	assert_non_null(agent_email_problem("eve@team.test."));
+	assert_non_null(agent_email_problem("eve@team..test"));
+	assert_non_null(agent_email_problem("eve@.team.test"));
+	assert_non_null(agent_email_problem("eve@"));
+	assert_non_null(agent_email_problem("eve"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_clean),
 		cmocka_unit_test(test_name_same),
+		cmocka_unit_test(test_email_problem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
