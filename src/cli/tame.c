@@ -898,7 +898,7 @@ cmd_user_access(struct store *s, const char *what, int argc, char **argv)
 	    disabled, 0, tame_now_ms(), &n)) ||
 	    (disabled == 1 && (rc = store_desk_sessions_end(s, a.id, NULL,
 	    NULL))) || (rc = store_commit(s))) {
-		if (rc == TAME_ECONFLICT)
+		if (rc == TAME_ECONFLICT && disabled != 0)
 			fprintf(stderr, "tame: %s is the last enabled admin: "
 			    "make another agent an admin first (tame user "
 			    "role --email E admin)\n", email);

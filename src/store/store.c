@@ -444,6 +444,21 @@ store_agent_by_email(struct store *s, const char *email, struct agent *out)
 }
 
 enum tame_err
+store_agent_name_free(struct store *s, int64_t id)
+{
+	struct agent cur = { 0 };
+	enum tame_err rc;
+	char *clean = NULL;
+
+	if ((rc = s->be->agent_get(s, id, &cur)) == TAME_OK && cur.name &&
+	    (rc = agent_name_take(s, id, cur.name, &clean)) == TAME_EINVAL)
+		rc = TAME_OK;	/* a name from before names were cleaned */
+	free(clean);
+	agent_clear(&cur);
+	return rc;
+}
+
+enum tame_err
 store_agent_update(struct store *s, int64_t id, const char *name, int role,
     const char *pw_hash, int disabled)
 {

@@ -118,6 +118,10 @@ enum tame_err store_export_json(struct store *s, FILE *f);
 enum tame_err store_agent_create(struct store *s, const char *email,
     const char *name, enum agent_role role, const char *pw_hash,
     int64_t now, int64_t *id);
+/* TAME_ECONFLICT (with a message) when an enabled agent other than id
+ * is called as id is (store_agent_create's rule): the check before a
+ * disabled agent is enabled again. In the caller's transaction. */
+enum tame_err store_agent_name_free(struct store *s, int64_t id);
 /* Fills *out (caller calls agent_clear). TAME_ENOTFOUND. */
 enum tame_err store_agent_get(struct store *s, int64_t id, struct agent *out);
 enum tame_err store_agent_by_email(struct store *s, const char *email,

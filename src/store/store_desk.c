@@ -307,6 +307,7 @@ store_desk_agent_access(struct store *s, int64_t id, int role, int disabled,
     int64_t actor, int64_t now, int64_t *unassigned)
 {
 	int64_t dummy;
+	enum tame_err rc;
 
 	REQUIRE(s && OPS(s) && OPS(s)->agent_access && id > 0 &&
 	    (role == -1 || role == ROLE_AGENT || role == ROLE_ADMIN) &&
@@ -314,6 +315,9 @@ store_desk_agent_access(struct store *s, int64_t id, int role, int disabled,
 	if (!unassigned)
 		unassigned = &dummy;
 	*unassigned = 0;
+	/* enabled again: no two enabled agents have one name */
+	if (disabled == 0 && (rc = store_agent_name_free(s, id)))
+		return rc;
 	return OPS(s)->agent_access(s, id, role, disabled, actor, now,
 	    unassigned);
 }

@@ -172,7 +172,9 @@ enum tame_err store_desk_sessions_end(struct store *s, int64_t agent_id,
  * the agent's tickets that are not solved or closed back to Unassigned,
  * each with a "ticket.updated" event {"assignee_id":null,
  * "disabled_agent_id":id} by actor (0: none, the command line);
- * *unassigned (may be NULL) gets how many. Sessions are not ended here
+ * *unassigned (may be NULL) gets how many. An agent enabled again
+ * whose name an enabled agent has taken meanwhile is refused with
+ * TAME_ECONFLICT (store_agent_name_free). Sessions are not ended here
  * (store_desk_sessions_end). TAME_ENOTFOUND (agent).
  */
 enum tame_err store_desk_agent_access(struct store *s, int64_t id, int role,

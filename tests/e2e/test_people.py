@@ -287,3 +287,42 @@ def test_tame_user_enable_disable_and_role(tame):
                  ("user", "enable", "--email", "dan@example.com", "x")):
         r = tame.cli(*args, check=False)
         assert r.returncode == 64, (args, r)
+
+
+def test_an_agent_enabled_again_keeps_names_apart(tame):
+    """A leaver's name is free while they are disabled; enabling them
+    again when a colleague has taken it is refused, by the API and the
+    CLI, so that no two enabled agents share a name (a note signed so is
+    one person's). Before, the second Dan Dorsey came back beside the
+    first."""
+    def add(email, name):
+        st, _, ans = tame.api("POST", "/api/v1/agents",
+                              {"email": email, "name": name,
+                               "role": "agent",
+                               "password": "agent-password-1"})
+        assert st == 201, ans
+        return ans["id"]
+
+    old = add("dan@example.com", "Dan Dorsey")
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % old,
+                          {"disabled": True})
+    assert st == 200, ans
+    new = add("dan.dorsey@example.com", "dan dorsey")
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % old,
+                          {"disabled": False})
+    assert assert_error(st, ans, 409)["code"] == "conflict"
+    assert "dan dorsey" in ans["error"]["message"], ans
+    r = tame.cli("user", "enable", "--email", "dan@example.com", check=False)
+    assert r.returncode == 65 and "dan dorsey" in r.err, r
+    assert "last enabled admin" not in r.err, r
+    assert tame.get("/api/v1/agents/%d" % old)["disabled"] is True
+    # renamed, the leaver comes back
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % old,
+                          {"name": "Dan Dorsey Sr."})
+    assert st == 200, ans
+    r = tame.cli("user", "enable", "--email", "dan@example.com")
+    assert "can sign in again" in r.err, r
+    names = {a["id"]: (a["name"], a["disabled"])
+             for a in tame.get("/api/v1/agents")["agents"]}
+    assert names[old] == ("Dan Dorsey Sr.", False)
+    assert names[new] == ("dan dorsey", False)
