@@ -608,6 +608,15 @@ static const char *const steps[] = {
 	" INSERT OR IGNORE INTO message_waits(ref, message_id)"
 	" SELECT ref, id FROM r WHERE ref <> '';"
 	"DROP INDEX messages_orphan;",
+
+	/* 23: a mailbox's tickets by status, as an assignee's are: the web
+	 * app counts each mailbox's open tickets (new, open, pending) on
+	 * every live change, in every browser, and with (mailbox_id, id)
+	 * a status few tickets have walked the whole mailbox (130-320 ms
+	 * at 180,000 tickets, where the other counts take 1-8). One index
+	 * in place of the other: a ticket's writes touch as many. */
+	"DROP INDEX tickets_mailbox;"
+	"CREATE INDEX tickets_mailbox ON tickets(mailbox_id, status, id);",
 };
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])))

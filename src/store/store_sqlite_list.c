@@ -8,9 +8,10 @@
  * filter has an index ending in id, so a page is read straight off an
  * index instead of sorting the matches:
  * - one status: (status, id);
- * - several statuses, or an assignee without a status: one small
- *   "ORDER BY id DESC LIMIT n" branch per status on (assignee_id,
- *   status, id) or (status, id), merged - at most 5 * (n + 1) rows;
+ * - several statuses, or an assignee or a mailbox without a status:
+ *   one small "ORDER BY id DESC LIMIT n" branch per status on
+ *   (assignee_id, status, id), (mailbox_id, status, id) or (status,
+ *   id), merged - at most 5 * (n + 1) rows;
  * - a search with filters and few hits (a name, an order number): the
  *   FTS5 index gives the matching messages, their tickets are then
  *   filtered and sorted, so the cost follows the number of hits;
@@ -424,8 +425,9 @@ page_ids_sql(const struct ticket_query *tq, unsigned mask,
 			return rc;
 		return buf_addstr(b, " ORDER BY t.id DESC LIMIT ?2");
 	}
-	if (nst == 0 && tq->assignee_id != 0) {
-		/* Walk (assignee_id, status, id) once per status. */
+	if (nst == 0 && (tq->assignee_id != 0 || tq->mailbox_id > 0)) {
+		/* Walk (assignee_id, status, id) or (mailbox_id, status,
+		 * id) once per status. */
 		mask = (1u << TICKET_STATUS_COUNT) - 1;
 		nst = TICKET_STATUS_COUNT;
 	}
@@ -457,8 +459,9 @@ page_ids_sql(const struct ticket_query *tq, unsigned mask,
 
 /* A page: its ids first, then the columns of just those rows. When one
  * index walk gives the page (no search, at most one status, no
- * assignee without a status), the columns are read on that walk: the
- * detour through a list of ids costs the busiest request a third. */
+ * assignee or mailbox without a status), the columns are read on that
+ * walk: the detour through a list of ids costs the busiest request a
+ * third. */
 static enum tame_err
 tickets_sql(const struct ticket_query *tq, unsigned mask,
     enum search_plan plan, struct buf *b)
@@ -467,7 +470,7 @@ tickets_sql(const struct ticket_query *tq, unsigned mask,
 	int i;
 
 	if (plan == SEARCH_NONE && (mask & (mask - 1)) == 0 &&
-	    !(mask == 0 && tq->assignee_id != 0)) {
+	    !(mask == 0 && (tq->assignee_id != 0 || tq->mailbox_id > 0))) {
 		if ((rc = buf_addstr(b, "SELECT " TICKET_COLS
 		    " FROM tickets t" TICKET_JOINS)) ||
 		    (rc = ticket_conds(tq, plan, b)))

@@ -1201,6 +1201,53 @@ def test_default_list_hides_solved_and_more_filters(tame):
     assert len(mb) == 3
 
 
+def test_a_mailboxs_tickets_by_status_page_after_page(tame):
+    """A mailbox's list, with no status, one, or several, gives the
+    tickets of that mailbox and no other, newest first, page after page
+    (the navigation counts each mailbox's open tickets this way; schema
+    23 reads them by mailbox and status)."""
+    tame.cli("mailbox", "add", "--address", "billing@example.com",
+             "--name", "Billing")
+    for i in range(14):
+        to = "billing@example.com" if i % 3 == 0 else MAILBOX
+        tame.send_mail(make_message(to=to, subject="Mb %02d" % i,
+                                    sender="c%d@example.org" % i),
+                       rcpts=[to])
+    wait_for(lambda: len(tame.tickets()) == 14)
+    every = tame.get("/api/v1/tickets?status=any&limit=100")["tickets"]
+    by_subject = {t["subject"]: t["id"] for t in every}
+    for i, status in ((1, "open"), (2, "pending"), (4, "solved"),
+                      (5, "open"), (6, "closed"), (7, "pending"),
+                      (9, "open"), (10, "solved")):
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" %
+                              by_subject["Mb %02d" % i], {"status": status})
+        assert st == 200, ans
+    every = tame.get("/api/v1/tickets?status=any&limit=100")["tickets"]
+    mbs = {t["mailbox_id"] for t in every}
+    assert len(mbs) == 2
+
+    def pages(query):
+        out, cursor = [], None
+        for _ in range(30):
+            q = query + ("&cursor=" + quote(cursor) if cursor else "")
+            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
+            assert st == 200, ans
+            out += [t["id"] for t in ans["tickets"]]
+            cursor = ans["next_cursor"]
+            if not cursor:
+                return out
+        raise AssertionError("too many pages")
+
+    for mb in mbs:
+        for status in ("any", "new,open,pending", "open", "new,solved",
+                       "pending,closed"):
+            want = [t["id"] for t in every if t["mailbox_id"] == mb and
+                    (status == "any" or t["status"] in status.split(","))]
+            assert want, (mb, status)
+            got = pages("status=%s&mailbox=%d&limit=2" % (status, mb))
+            assert got == sorted(want, reverse=True), (mb, status, got)
+
+
 def test_changes_are_events(tame):
     tame.send_mail(make_message(subject="Audit me"))
     tid = tame.wait_ticket("Audit me")["id"]
