@@ -114,7 +114,7 @@ ack_queue(struct store *s, const struct mailbox *mb, int64_t ticket_id,
 	if ((rc = mime_compose(&m, &raw)))
 		goto out;
 	if ((rc = store_outbox_add(s, 0, ticket_id, mb->address, a->to, mid,
-	    raw.data, raw.len, now, &item)))
+	    raw.data, raw.len, 0, now, &item)))
 		goto out;
 	*acked = 1;
 out:

@@ -377,7 +377,7 @@ reply_send(struct store *s, const struct reply_req *r, int64_t now,
 	}
 	if ((rc = store_outbox_add(s, *msg_id, ctx.ticket_id,
 	    ctx.mailbox_address, buf_str(&rcpts), NULL, raw.data, raw.len,
-	    now, &item)))
+	    r->once, now, &item)))
 		goto out;
 	if (st != ctx.status &&
 	    (rc = store_ticket_set_status(s, ctx.ticket_id, st, now)))

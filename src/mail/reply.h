@@ -53,7 +53,8 @@ struct reply_req {
 	 * reply's id in *same (may be NULL): the same mass reply sent twice
 	 * by mistake mails nobody twice. With take, an unassigned ticket
 	 * becomes the agent's, so the customer's answer lands in their
-	 * Mine and notifies them. */
+	 * Mine and notifies them. With once, the mail waits behind other
+	 * mail due in the outbox (store_outbox_add's mass). */
 	int once;
 	int take;
 	int64_t *same;

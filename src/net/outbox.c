@@ -132,7 +132,7 @@ on_sent(void *arg, const char *note, int first_refused, const char *later)
 	s->first_refused = first_refused;
 	if (*later && store_outbox_add(s->ob->store, 0, s->it->ticket_id,
 	    s->it->mail_from, later, NULL, s->it->raw.data, s->it->raw.len,
-	    tame_now_ms(), &id) == TAME_OK) {
+	    0, tame_now_ms(), &id) == TAME_OK) {
 		if (snprintf(more, sizeof(more), "%s; it is sent to %s again "
 		    "later", note, later) < 0)
 			more[0] = '\0';

@@ -985,14 +985,14 @@ store_changes_after(struct store *s, int64_t *ev_pos, int64_t *msg_pos,
 enum tame_err
 store_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
     const char *mail_from, const char *rcpts, const char *mail_id,
-    const char *raw, size_t len, int64_t now, int64_t *id)
+    const char *raw, size_t len, int mass, int64_t now, int64_t *id)
 {
 	REQUIRE(mail_from);
 	REQUIRE(rcpts);
 	REQUIRE(raw || len == 0);
 	REQUIRE(id);
 	return s->be->outbox_add(s, message_id, ticket_id, mail_from, rcpts,
-	    mail_id, raw, len, now, id);
+	    mail_id, raw, len, mass, now, id);
 }
 
 enum tame_err

@@ -469,11 +469,13 @@ void store_outbox_item_clear(struct outbox_item *it);
 
 /* mail_id: the Message-ID (without <>) of automatic mail that has no
  * message row (an acknowledgement), for store_outbox_ack_ticket; else
- * NULL. */
+ * NULL. mass: one of a mass reply's mails (to a trend, or the bulk
+ * reply), which go after every other mail due: a colleague's reply or
+ * an acknowledgement does not wait behind two thousand of them. */
 enum tame_err store_outbox_add(struct store *s, int64_t message_id,
     int64_t ticket_id, const char *mail_from, const char *rcpts,
-    const char *mail_id, const char *raw, size_t len, int64_t now,
-    int64_t *id);
+    const char *mail_id, const char *raw, size_t len, int mass,
+    int64_t now, int64_t *id);
 /* The ticket of the acknowledgement sent as Message-ID mail_id.
  * TAME_ENOTFOUND if none. */
 enum tame_err store_outbox_ack_ticket(struct store *s, const char *mail_id,

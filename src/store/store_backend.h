@@ -178,8 +178,8 @@ struct store_backend {
 
 	enum tame_err (*outbox_add)(struct store *s, int64_t message_id,
 	    int64_t ticket_id, const char *mail_from, const char *rcpts,
-	    const char *mail_id, const char *raw, size_t len, int64_t now,
-	    int64_t *id);
+	    const char *mail_id, const char *raw, size_t len, int mass,
+	    int64_t now, int64_t *id);
 	enum tame_err (*outbox_ack_ticket)(struct store *s,
 	    const char *mail_id, int64_t *ticket_id);
 	enum tame_err (*outbox_waiting)(struct store *s, int64_t *queued,

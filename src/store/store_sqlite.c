@@ -1254,11 +1254,11 @@ sqlite_raw_count(struct store *s, int64_t *n)
 static enum tame_err
 sqlite_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
     const char *mail_from, const char *rcpts, const char *mail_id,
-    const char *raw, size_t len, int64_t now, int64_t *id)
+    const char *raw, size_t len, int mass, int64_t now, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO outbox(message_id, ticket_id, "
-	    "mail_from, rcpts, raw, next_attempt_at, created_at, mail_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)";
+	    "mail_from, rcpts, raw, next_attempt_at, created_at, mail_id,"
+	    " mass) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
@@ -1270,6 +1270,7 @@ sqlite_outbox_add(struct store *s, int64_t message_id, int64_t ticket_id,
 	sq_bind_blob(q, st, 5, raw, len);
 	sq_bind_int(q, st, 6, now);
 	sq_bind_text(q, st, 7, mail_id);
+	sq_bind_int(q, st, 8, mass ? 1 : 0);
 	if ((rc = sq_run(q, st)) == TAME_OK)
 		*id = sqlite3_last_insert_rowid(q->db);
 	return rc;
@@ -1308,10 +1309,12 @@ sqlite_outbox_next(struct store *s, int64_t now, struct outbox_item *it,
 {
 	static const char due[] = "SELECT min(next_attempt_at) FROM outbox"
 	    " WHERE state = 'queued'";
+	/* a mass reply's mails after the others (outbox_mass) */
 	static const char sql[] = "SELECT id, message_id, ticket_id, "
 	    "mail_from, rcpts, raw, attempts, created_at FROM outbox"
+	    " INDEXED BY outbox_mass"
 	    " WHERE state = 'queued' AND next_attempt_at <= ?1"
-	    " ORDER BY next_attempt_at, id LIMIT 1";
+	    " ORDER BY mass, next_attempt_at, id LIMIT 1";
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
 	const void *p;

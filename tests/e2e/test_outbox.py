@@ -1173,3 +1173,32 @@ def test_health_says_when_replies_wait_or_the_disk_fills(tame_data):
     h = health()
     assert h["status"] == "degraded", h
     assert "MB free on the data directory's disk" in h["problems"][0], h
+
+
+def test_a_single_reply_goes_before_a_mass_replys_mails(tame_data):
+    """A colleague's reply does not wait behind a mass reply's mails:
+    when both are due, the outbox sends it first (a hosted relay taking
+    a few mails a second made that wait minutes behind two thousand).
+    Before, mail went in the order it was queued."""
+    tame_data.start(relay=False)
+    tids = [open_ticket(tame_data, "Wave %d" % i,
+                        sender="w%d@example.org" % i)[0] for i in range(4)]
+    st, _, ans = tame_data.api("POST", "/api/v1/tickets/bulk", {
+        "ticket_ids": tids, "action": "reply",
+        "text": "Hi {{customer.first_name}}, it is fixed."})
+    assert st == 200 and ans["succeeded"] == 4, ans
+    single, out = reply_without_relay(tame_data, "Just me")
+    assert tame_data.stop() == 0
+    sink = SmtpSink(tame_data.relay_port)
+    try:
+        tame_data.start()
+        msgs = sink.wait_count(5, timeout=20)
+        assert msgs[0]["rcpts"] == ["carol@example.org"], [
+            m["rcpts"] for m in msgs]
+        assert "[#%d]" % single in msgs[0]["msg"]["Subject"]
+        assert sorted(m["rcpts"][0] for m in msgs[1:]) == [
+            "w%d@example.org" % i for i in range(4)]
+        wait_for(lambda: delivery(tame_data, single, out["id"])["state"] ==
+                 "sent", what="the single reply marked sent")
+    finally:
+        sink.stop()
