@@ -657,7 +657,7 @@ ingest_parsed(struct store *s, const struct ingest_prep *ip,
 		json_decref(ev);
 		ev = json_pack("{ss}", "status", ticket_status_name(td.status));
 		if ((rc = store_event_add(s, tid, 0, "ticket.reopened", ev,
-		    now)))
+		    now)) || (rc = store_ticket_leave_disabled(s, tid, now)))
 			goto out;
 	}
 	am.p = p;

@@ -617,6 +617,18 @@ static const char *const steps[] = {
 	 * in place of the other: a ticket's writes touch as many. */
 	"DROP INDEX tickets_mailbox;"
 	"CREATE INDEX tickets_mailbox ON tickets(mailbox_id, status, id);"
+	/* Disabling an agent now gives their tickets that are not solved
+	 * or closed back to Unassigned (store_desk_agent_access): so do
+	 * those of agents disabled before, with the same event. */
+	"INSERT INTO events(ticket_id, actor_agent_id, kind, data,"
+	" created_at) SELECT t.id, NULL, 'ticket.updated',"
+	" json_object('assignee_id', NULL, 'disabled_agent_id',"
+	" t.assignee_id),"
+	" CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+	" FROM tickets t JOIN agents a ON a.id = t.assignee_id"
+	" WHERE a.disabled AND t.status < 3 ORDER BY t.id;"
+	"UPDATE tickets SET assignee_id = NULL WHERE status < 3 AND"
+	" assignee_id IN (SELECT id FROM agents WHERE disabled);"
 	/* A mass reply's mails (mass = 1) go after the others due: a
 	 * colleague's single reply waited behind two thousand of them, a
 	 * hosted relay taking a few a second made that minutes. The

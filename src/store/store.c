@@ -878,6 +878,12 @@ store_ticket_set_status(struct store *s, int64_t ticket_id,
 }
 
 enum tame_err
+store_ticket_leave_disabled(struct store *s, int64_t ticket_id, int64_t now)
+{
+	return s->be->ticket_leave_disabled(s, ticket_id, now);
+}
+
+enum tame_err
 store_message_set_delivery(struct store *s, int64_t msg_id,
     enum delivery_state st, const char *error)
 {

@@ -341,6 +341,12 @@ enum tame_err store_attachment_add(struct store *s, int64_t message_id,
     int is_inline, const void *data, size_t len, int64_t *id);
 enum tame_err store_ticket_set_status(struct store *s, int64_t ticket_id,
     enum ticket_status st, int64_t now);
+/* A ticket a customer's mail opens again goes back to Unassigned when
+ * its assignee is disabled (a leaver's solved ticket), with the event a
+ * disable writes ({"assignee_id":null,"disabled_agent_id":N}, no
+ * actor); otherwise nothing changes. */
+enum tame_err store_ticket_leave_disabled(struct store *s, int64_t ticket_id,
+    int64_t now);
 /* Marks an outbound message's delivery; error may be NULL. */
 enum tame_err store_message_set_delivery(struct store *s, int64_t msg_id,
     enum delivery_state st, const char *error);

@@ -150,6 +150,8 @@ struct store_backend {
 	    size_t len, int64_t *id);
 	enum tame_err (*ticket_set_status)(struct store *s, int64_t ticket_id,
 	    enum ticket_status st, int64_t now);
+	enum tame_err (*ticket_leave_disabled)(struct store *s,
+	    int64_t ticket_id, int64_t now);
 	enum tame_err (*message_set_delivery)(struct store *s, int64_t msg_id,
 	    enum delivery_state st, const char *error);
 	enum tame_err (*event_add)(struct store *s, int64_t ticket_id,

@@ -1511,6 +1511,7 @@ const struct store_backend store_backend_sqlite = {
 	.index_pending = store_sqlite_index_pending,
 	.attachment_add = store_sqlite_attachment_add,
 	.ticket_set_status = store_sqlite_ticket_set_status,
+	.ticket_leave_disabled = store_sqlite_ticket_leave_disabled,
 	.message_set_delivery = store_sqlite_message_set_delivery,
 	.event_add = store_sqlite_event_add,
 	.ack_allow = store_sqlite_ack_allow,

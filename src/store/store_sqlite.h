@@ -222,6 +222,8 @@ enum tame_err store_sqlite_attachment_add(struct store *s,
     int64_t message_id, const char *filename, const char *content_type,
     const char *content_id, int is_inline, const void *data, size_t len,
     int64_t *id);
+enum tame_err store_sqlite_ticket_leave_disabled(struct store *s,
+    int64_t ticket_id, int64_t now);
 enum tame_err store_sqlite_ticket_set_status(struct store *s,
     int64_t ticket_id, enum ticket_status st, int64_t now);
 enum tame_err store_sqlite_message_set_delivery(struct store *s,

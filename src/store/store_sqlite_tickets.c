@@ -627,6 +627,32 @@ store_sqlite_ticket_set_status(struct store *s, int64_t ticket_id,
 	return rc;
 }
 
+/* See store.h. The event first: it reads the assignee off the ticket. */
+enum tame_err
+store_sqlite_ticket_leave_disabled(struct store *s, int64_t ticket_id,
+    int64_t now)
+{
+	static const char ev[] = "INSERT INTO events(ticket_id,"
+	    " actor_agent_id, kind, data, created_at)"
+	    " SELECT t.id, NULL, 'ticket.updated', json_object('assignee_id',"
+	    " NULL, 'disabled_agent_id', t.assignee_id), ?2 FROM tickets t"
+	    " JOIN agents a ON a.id = t.assignee_id"
+	    " WHERE t.id = ?1 AND a.disabled";
+	static const char upd[] = "UPDATE tickets SET assignee_id = NULL"
+	    " WHERE id = ?1";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, ev);
+	enum tame_err rc;
+
+	sq_bind_int(q, st, 1, ticket_id);
+	sq_bind_int(q, st, 2, now);
+	if ((rc = sq_run(q, st)) || sqlite3_changes(q->db) == 0)
+		return rc;
+	st = sq_stmt(q, upd);
+	sq_bind_int(q, st, 1, ticket_id);
+	return sq_run(q, st);
+}
+
 /* See store.h. */
 enum tame_err
 store_sqlite_message_set_delivery(struct store *s, int64_t msg_id,

@@ -818,6 +818,47 @@ def schema_of(path):
         db.close()
 
 
+def schema_22(db_path, sql=""):
+    """Makes the store at db_path as a build of schema 22 left it (then
+    runs sql on it): what step 23 adds taken out again."""
+    import sqlite3
+    assert schema_of(db_path) == 23
+    db = sqlite3.connect(db_path)
+    db.executescript("DROP INDEX tickets_mailbox;"
+                     "CREATE INDEX tickets_mailbox ON tickets(mailbox_id, id);"
+                     "DROP INDEX outbox_mass;"
+                     "ALTER TABLE outbox DROP COLUMN mass;" + sql +
+                     "PRAGMA user_version = 22;")
+    db.close()
+
+
+def test_upgrade_gives_a_leavers_open_tickets_back_to_unassigned(tame):
+    """A store upgraded from before disabling sent tickets back: the
+    open tickets of an agent disabled then go to Unassigned, with the
+    event a disable writes; solved ones keep their assignee."""
+    dan, _ = tame.add_agent("dan@example.com")
+    ids = []
+    for subject in ("Dan open", "Dan solved"):
+        tame.send_mail(make_message(subject=subject))
+        ids.append(tame.wait_ticket(subject)["id"])
+    for tid, status in zip(ids, ("open", "solved")):
+        st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
+                              {"assignee_id": dan, "status": status})
+        assert st == 200, ans
+    tame.stop()
+    schema_22(tame.data / "tame.db",
+              "UPDATE agents SET disabled = 1 WHERE id = %d;" % dan)
+    tame.start()
+    opened, solved = tame.ticket(ids[0]), tame.ticket(ids[1])
+    assert opened["assignee"] is None
+    assert opened["events"][-1]["kind"] == "ticket.updated"
+    assert opened["events"][-1]["data"] == {"assignee_id": None,
+                                            "disabled_agent_id": dan}
+    assert solved["assignee"]["id"] == dan
+    none = tame.get("/api/v1/tickets?assignee=none")["tickets"]
+    assert ids[0] in [t["id"] for t in none]
+
+
 def test_no_upgrade_under_a_running_tamed_and_backup_keeps_the_schema(
         tame):
     """A package update puts a newer tame beside a tamed not restarted
@@ -830,12 +871,7 @@ def test_no_upgrade_under_a_running_tamed_and_backup_keeps_the_schema(
     import sqlite3
     db_path = tame.data / "tame.db"
     want = schema_of(db_path)
-    # the store as the build before schema 22 left it
-    db = sqlite3.connect(db_path)
-    db.executescript("DROP TABLE message_waits;"
-                     "CREATE INDEX messages_orphan ON messages(in_reply_to)"
-                     " WHERE orphan; PRAGMA user_version = %d;" % (want - 1))
-    db.close()
+    schema_22(db_path)
     mail = make_message(subject="During the update").as_bytes()
     r = tame.cli("deliver", "--to", MAILBOX, stdin=mail, check=False)
     assert r.returncode == 75 and "restart tamed" in r.err, r

@@ -326,3 +326,32 @@ def test_an_agent_enabled_again_keeps_names_apart(tame):
              for a in tame.get("/api/v1/agents")["agents"]}
     assert names[old] == ("Dan Dorsey Sr.", False)
     assert names[new] == ("dan dorsey", False)
+
+
+def test_a_leavers_solved_ticket_reopened_by_mail_goes_to_unassigned(tame):
+    """A disable leaves a leaver's solved tickets with them (history);
+    when the customer writes again, the ticket opens in Unassigned, not
+    on the leaver, who can no longer see it (before, it reopened on
+    them and nobody else was told)."""
+    dan, _ = tame.add_agent("dan@example.com")
+    mid = "<solved-dan@example.org>"
+    tame.send_mail(make_message(subject="Dan's solved one",
+                                message_id=mid))
+    t = tame.wait_ticket("Dan's solved one")["id"]
+    patch(tame, t, assignee_id=dan, status="solved")
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                          {"disabled": True})
+    assert st == 200 and ans["unassigned_tickets"] == 0, ans
+    assert tame.ticket(t)["assignee"]["id"] == dan
+    tame.send_mail(make_message(subject="Re: Dan's solved one",
+                                text="It broke again.\n",
+                                headers={"In-Reply-To": mid}))
+    wait_for(lambda: tame.ticket(t)["status"] == "open",
+             what="the ticket reopened")
+    tk = tame.ticket(t)
+    assert tk["assignee"] is None
+    ev = [e for e in tk["events"] if e["kind"] == "ticket.updated"][-1]
+    assert ev["data"] == {"assignee_id": None, "disabled_agent_id": dan}
+    assert ev["actor_id"] is None
+    none = tame.get("/api/v1/tickets?assignee=none")["tickets"]
+    assert t in [x["id"] for x in none]
