@@ -345,6 +345,7 @@ http_admin_agent_patch(struct http_ctx *c)
 {
 	static const struct json_field fields[] = {
 		{ "name", JF_LINE, 0, TAME_FIELD_MAX },
+		{ "email", JF_LINE, 0, TAME_FIELD_MAX },
 		{ "role", JF_LINE, 0, 16 },
 		{ "password", JF_TEXT, 0, PASSWORD_MAX },
 		{ "current", JF_TEXT, 0, PASSWORD_MAX },
@@ -359,6 +360,7 @@ http_admin_agent_patch(struct http_ctx *c)
 	struct agent target = { 0 };
 	int64_t id = agent_path_id(c), now = tame_now_ms(), unassigned = 0;
 	json_t *body, *dis, *view = NULL;
+	const char *email = NULL;
 	int role, has_pw, disabled = -1, self = id == c->agent.id;
 	enum tame_err rc;
 
@@ -368,11 +370,14 @@ http_admin_agent_patch(struct http_ctx *c)
 		return;
 	if ((dis = json_object_get(body, "disabled")))
 		disabled = json_is_true(dis);
-	if (parse_role(c, body, &role) || not_blank(c, body, "name"))
+	email = json_body_str(body, "email");
+	if (parse_role(c, body, &role) || not_blank(c, body, "name") ||
+	    (email && check_addr(c, body, "email")))
 		goto out;
-	if (c->agent.role != ROLE_ADMIN && (role >= 0 || disabled >= 0)) {
-		http_error(c, 403, "forbidden",
-		    "only an admin may change roles or disable accounts");
+	if (c->agent.role != ROLE_ADMIN && (role >= 0 || disabled >= 0 ||
+	    email)) {
+		http_error(c, 403, "forbidden", "only an admin may change "
+		    "roles, addresses or disable accounts");
 		goto out;
 	}
 	if (self && (disabled == 1 || (role >= 0 && role != ROLE_ADMIN &&
@@ -401,7 +406,9 @@ http_admin_agent_patch(struct http_ctx *c)
 	if ((rc = store_begin(c->store)))
 		goto fail;
 	if ((rc = store_agent_update(c->store, id, json_body_str(body, "name"),
-	    -1, has_pw ? hash : NULL, -1)) || ((role >= 0 || disabled >= 0) &&
+	    -1, has_pw ? hash : NULL, -1)) || (email &&
+	    (rc = store_agent_set_email(c->store, id, email))) ||
+	    ((role >= 0 || disabled >= 0) &&
 	    (rc = store_desk_agent_access(c->store, id, role, disabled,
 	    c->agent.id, now, &unassigned))) || ((has_pw ||
 	    disabled == 1) && (rc = store_desk_sessions_end(c->store, id,
@@ -433,7 +440,7 @@ http_admin_agent_patch(struct http_ctx *c)
 	http_json(c, 200, view);
 	goto out;
 fail:
-	agent_write_error(c, rc, "agent");
+	agent_write_error(c, rc, email ? "agent with this email" : "agent");
 out:
 	agent_clear(&target);
 	json_decref(body);

@@ -444,6 +444,28 @@ store_agent_by_email(struct store *s, const char *email, struct agent *out)
 }
 
 enum tame_err
+store_agent_set_email(struct store *s, int64_t id, const char *email)
+{
+	struct agent a = { 0 };
+	enum tame_err rc;
+	int same;
+
+	REQUIRE(email);
+	if ((rc = check_field(s, "email", email)))
+		return rc;
+	rc = s->be->agent_by_email(s, email, &a);
+	same = rc == TAME_OK && a.id == id;
+	agent_clear(&a);
+	if (rc == TAME_OK && !same)
+		return TAME_EEXIST;
+	if (rc != TAME_OK && rc != TAME_ENOTFOUND)
+		return rc;
+	if (!same && (rc = agent_email_check(s, email)))
+		return rc;
+	return s->be->agent_set_email(s, id, email);
+}
+
+enum tame_err
 store_agent_name_free(struct store *s, int64_t id)
 {
 	struct agent cur = { 0 };

@@ -131,6 +131,12 @@ enum tame_err store_agent_by_email(struct store *s, const char *email,
  * store_agent_create (but for the agent's own name, kept as it is). */
 enum tame_err store_agent_update(struct store *s, int64_t id,
     const char *name, int role, const char *pw_hash, int disabled);
+/* A new address for agent id (a new name, a new company domain): the
+ * rules of store_agent_create's (TAME_EINVAL with a message,
+ * TAME_EEXIST when another agent has it); the agent's own address in
+ * other letters is taken as it is. In the caller's transaction. */
+enum tame_err store_agent_set_email(struct store *s, int64_t id,
+    const char *email);
 /* {"agents":[{id,email,name,role,disabled,created_at}]} */
 enum tame_err store_agents_view(struct store *s, json_t **out);
 /* {id,email,name,role,disabled,created_at}; TAME_ENOTFOUND. */

@@ -56,6 +56,8 @@ struct store_backend {
 	    struct agent *out);
 	enum tame_err (*agent_update)(struct store *s, int64_t id,
 	    const char *name, int role, const char *pw_hash, int disabled);
+	enum tame_err (*agent_set_email)(struct store *s, int64_t id,
+	    const char *email);
 	enum tame_err (*agents_view)(struct store *s, json_t **out);
 	enum tame_err (*agent_view)(struct store *s, int64_t id, json_t **out);
 

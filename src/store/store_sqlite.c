@@ -858,6 +858,21 @@ sqlite_agent_update(struct store *s, int64_t id, const char *name, int role,
 }
 
 static enum tame_err
+sqlite_agent_set_email(struct store *s, int64_t id, const char *email)
+{
+	static const char sql[] = "UPDATE agents SET email = ?1 WHERE id = ?2";
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	sq_bind_lower(q, st, 1, email);
+	sq_bind_int(q, st, 2, id);
+	if ((rc = sq_run(q, st)) == TAME_OK && sqlite3_changes(q->db) == 0)
+		rc = TAME_ENOTFOUND;
+	return rc;
+}
+
+static enum tame_err
 sqlite_token_add(struct store *s, int64_t agent_id, const char *token_hash,
     int64_t now, int64_t *id)
 {
@@ -1460,6 +1475,7 @@ const struct store_backend store_backend_sqlite = {
 	.agent_get = sqlite_agent_get,
 	.agent_by_email = sqlite_agent_by_email,
 	.agent_update = sqlite_agent_update,
+	.agent_set_email = sqlite_agent_set_email,
 	.agents_view = store_sqlite_agents_view,
 	.agent_view = store_sqlite_agent_view,
 	.token_add = sqlite_token_add,

@@ -8,8 +8,8 @@ import json
 import socket
 import threading
 
-from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SLOW, Api, assert_error,
-                      make_message, settle, wait_for)
+from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
+                      assert_error, make_message, settle, wait_for)
 
 
 # ---------------------------------------------------------------- helpers
@@ -355,3 +355,49 @@ def test_a_leavers_solved_ticket_reopened_by_mail_goes_to_unassigned(tame):
     assert ev["actor_id"] is None
     none = tame.get("/api/v1/tickets?assignee=none")["tickets"]
     assert t in [x["id"] for x in none]
+
+
+def test_an_admin_changes_an_agents_address(tame):
+    """An agent whose address changes (a new name, a new company domain)
+    keeps their account: an admin sets the new address, the agent signs
+    in with it and keeps their tickets and sessions; the old address is
+    free. The rules of a new agent's address hold; an agent cannot
+    change their own. Before, the address could not be changed at
+    all."""
+    dan, dan_token = tame.add_agent("dan@example.com",
+                                    password="dan password 1")
+    t = new_ticket(tame, "Dan's")
+    patch(tame, t, assignee_id=dan)
+    st, cookie = login(tame, "dan@example.com", "dan password 1")
+    assert st == 201
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                          {"email": "Dan.Dorsey@NewCo.example"})
+    assert st == 200 and ans["email"] == "dan.dorsey@newco.example", ans
+    assert login(tame, "dan@example.com", "dan password 1")[0] == 401
+    assert login(tame, "dan.dorsey@newco.example", "dan password 1")[0] == 201
+    assert tame.api("GET", "/api/v1/session", token=None,
+                    headers={"Cookie": cookie})[0] == 200
+    assert tame.ticket(t)["assignee"]["id"] == dan
+    # the old address is free for someone else
+    st, _, ans = tame.api("POST", "/api/v1/agents",
+                          {"email": "dan@example.com", "name": "Eve Evans",
+                           "role": "agent", "password": "eve password 1"})
+    assert st == 201 and ans["id"] != dan, ans
+    for bad, status in (("dan@example.com", 409),
+                        (ADMIN_EMAIL.upper(), 409),
+                        ("dan@newco.example.", 400),
+                        (MAILBOX, 400),
+                        ("not an address", 400)):
+        st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                              {"email": bad})
+        assert_error(st, ans, status)
+    # one's own address in other letters is no change
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % dan,
+                          {"email": "DAN.DORSEY@newco.example"})
+    assert st == 200 and ans["email"] == "dan.dorsey@newco.example", ans
+    # an agent cannot change their own
+    st, _, ans = Api(tame.http_port, dan_token).call(
+        "PATCH", "/api/v1/agents/me", {"email": "me@elsewhere.example"})
+    assert_error(st, ans, 403)
+    assert tame.get("/api/v1/agents/%d" % dan)["email"] == (
+        "dan.dorsey@newco.example")
