@@ -264,16 +264,20 @@ enum search_plan {
 /* Hits scan_hits reads before it leaves the page to SEARCH_PROBE: about
  * 5 us a hit against 150 us a probe, and the probe plan reads one
  * ticket per 1/hit-rate tickets. */
-#ifndef SEARCH_SCAN_MAX
-#define SEARCH_SCAN_MAX 20000   /* tests build with a small value */
-#endif
+#define SEARCH_SCAN_MAX 20000
 
 /* Hits up to which collecting them beats probing tickets: collecting
  * costs about 1 us a hit, a probe about 150 us, and with many hits a
  * page needs few probes. */
-#ifndef SEARCH_DRIVE_MAX
-#define SEARCH_DRIVE_MAX 20000  /* tests build with a small value */
-#endif
+#define SEARCH_DRIVE_MAX 20000
+
+/* The two above, or TAME_SEARCH_SCAN_MAX and TAME_SEARCH_DRIVE_MAX
+ * from the environment (tests take every plan with a few tickets). */
+static int64_t
+search_max(const char *env, int64_t def)
+{
+	return tame_env_i64(env, 1, def, def);
+}
 
 /* Messages not yet in messages_fts wait in fts_pending (see
  * store_index_defer); a search must find them too. Before a search,
@@ -517,27 +521,35 @@ sorted_index(const struct ticket_query *tq, unsigned mask, int terms)
 	    "tickets_wait_active";
 }
 
+/* A search of a common word (dense: as many hits as search_plan counts
+ * at most) in a view of the active queue walks the queue's index in the
+ * view's order and probes each ticket's messages in the FTS5 index,
+ * stopping after a page, as the newest-first list does (SEARCH_PROBE):
+ * gathering every hit's ticket to sort them took 150-390 ms a page at
+ * 50,000 hits. A rarer word, or a narrower view, sorts its matches. */
 static enum tame_err
 sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
-    struct buf *b)
+    int dense, struct buf *b)
 {
 	const char *key = tq->sort == TICKET_SORT_PRIORITY ? SORT_PRIO :
 	    SORT_WAIT;
-	const char *ix = sorted_index(tq, mask, terms);
+	const char *ix = sorted_index(tq, mask, terms && !dense);
+	int probe = terms && ix;
 	enum tame_err rc;
 
 	if ((rc = buf_printf(b, "SELECT " TICKET_COLS ", %s FROM tickets t"
 	    "%s%s" TICKET_JOINS, key, ix ? " INDEXED BY " : "",
 	    ix ? ix : "")) ||
-	    (rc = ticket_conds(tq, SEARCH_NONE, b)) ||
+	    (rc = ticket_conds(tq, probe ? SEARCH_PROBE : SEARCH_NONE, b)) ||
 	    (ix && (rc = buf_addstr(b, " AND t.status < 3"))) ||
 	    (mask && (rc = status_in(mask, b))) ||
 	    (rc = buf_printf(b, " AND (%s > ?8 OR (%s = ?8 AND t.id > ?9))",
 	    key, key)))
 		return rc;
-	if (terms && (rc = buf_addstr(b, " AND (t.id IN (SELECT m.ticket_id"
-	    " FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE "
-	    "messages_fts MATCH ?7) OR t.id IN " PENDING_HITS ")")))
+	if (terms && !probe && (rc = buf_addstr(b, " AND (t.id IN (SELECT"
+	    " m.ticket_id FROM messages_fts f JOIN messages m ON m.id ="
+	    " f.rowid WHERE messages_fts MATCH ?7) OR t.id IN " PENDING_HITS
+	    ")")))
 		return rc;
 	return buf_printf(b, " ORDER BY %s, t.id LIMIT ?2", key);
 }
@@ -576,13 +588,14 @@ search_plan(struct sq *q, const char *match, enum search_plan *plan)
 {
 	static const char sql[] = "SELECT count(*) FROM (SELECT 1 FROM "
 	    "messages_fts WHERE messages_fts MATCH ?1 LIMIT ?2)";
+	int64_t drive = search_max("TAME_SEARCH_DRIVE_MAX", SEARCH_DRIVE_MAX);
 	sqlite3_stmt *st = sq_stmt(q, sql);
 	enum tame_err rc;
 
 	sq_bind_text(q, st, 1, match);
-	sq_bind_int(q, st, 2, SEARCH_DRIVE_MAX);
+	sq_bind_int(q, st, 2, drive);
 	if ((rc = sq_row(q, st)) == TAME_OK)
-		*plan = sqlite3_column_int64(st, 0) < SEARCH_DRIVE_MAX ?
+		*plan = sqlite3_column_int64(st, 0) < drive ?
 		    SEARCH_DRIVE : SEARCH_SCAN;
 	sq_done(st);
 	return rc;
@@ -668,8 +681,10 @@ scan_hits(struct sq *q, const struct ticket_query *tq, unsigned mask,
 	struct buf fsql;
 	struct jw w = { ids, TAME_OK };
 	int64_t mid, tid, kth, bound = INT64_MAX, bound_kth = 0;
+	int64_t most = search_max("TAME_SEARCH_SCAN_MAX", SEARCH_SCAN_MAX);
 	enum tame_err rc;
-	int i, seen = 0, pass;
+	int i, pass;
+	int64_t seen = 0;
 
 	*gave_up = 0;
 	top.n = 0;
@@ -716,7 +731,7 @@ scan_hits(struct sq *q, const struct ticket_query *tq, unsigned mask,
 	while ((rc = sq_row(q, hst)) == TAME_OK) {
 		mid = sqlite3_column_int64(hst, 0);
 		tid = sqlite3_column_int64(hst, 1);
-		if (++seen > SEARCH_SCAN_MAX) {
+		if (++seen > most) {
 			*gave_up = 1;
 			break;
 		}
@@ -783,7 +798,7 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	enum search_plan plan = SEARCH_NONE;
 	int64_t below, last = 0, key_after = 0, id_after = 0, last_key = 0;
 	int terms = 0, n = 0, more = 0, sorted = tq->sort != TICKET_SORT_NEWEST;
-	int gave_up = 0, none = 0;
+	int gave_up = 0, none = 0, dense = 0;
 	enum tame_err rc;
 
 	buf_init(&sql, 16 * 1024);
@@ -826,9 +841,13 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	    tq->mailbox_id == 0 && tq->customer_id == 0 && !tq->tag &&
 	    tq->trend_id == 0 && tq->flags == 0 && tq->priority_mask == 0)
 		plan = SEARCH_SCAN;
-	else if (!sorted && terms &&
-	    (rc = search_plan(q, buf_str(&match), &plan)))
+	else if (terms && (rc = search_plan(q, buf_str(&match), &plan)))
 		goto out;
+	/* a sorted page has its own plans (sorted_sql) */
+	if (sorted) {
+		dense = plan == SEARCH_SCAN;
+		plan = SEARCH_NONE;
+	}
 	if (plan == SEARCH_SCAN) {
 		if ((rc = scan_hits(q, tq, mask, buf_str(&match), below,
 		    &ids, &gave_up)))
@@ -842,7 +861,7 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 		sq_bind_text(q, st, 1, buf_str(&ids));
 		sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
 	} else {
-		if ((rc = sorted ? sorted_sql(tq, mask, terms, &sql) :
+		if ((rc = sorted ? sorted_sql(tq, mask, terms, dense, &sql) :
 		    tickets_sql(tq, mask, plan, &sql)))
 			goto out;
 		st = sq_stmt_dyn(q, buf_str(&sql));

@@ -1492,6 +1492,65 @@ def test_sorted_pages_same_through_the_active_index(tame):
     assert prio[:2] == [ids[0], ids[2]] and prio[2:4] == [ids[1], ids[4]]
 
 
+def test_search_plans_agree(tame):
+    """Every plan a search may take (collect the hits' tickets, scan the
+    newest hits, probe ticket after ticket; in a sorted view, sort the
+    hits or walk the queue's index probing each) gives the same pages:
+    run with the default thresholds, then with tiny ones
+    (TAME_SEARCH_DRIVE_MAX, TAME_SEARCH_SCAN_MAX) that send a few
+    tickets down the plans meant for tens of thousands."""
+    items = []
+    for i in range(24):
+        words = ["router"] if i % 3 else ["modem"]
+        if i % 4 == 0:
+            words.append("router modem")
+        items.append(("Net %02d" % i, "My %s stopped at %d." %
+                      (" and ".join(words), i), "n%d@example.org" % i))
+    ids = make_tickets(tame, items)
+    ordered = [ids["Net %02d" % i] for i in range(24)]
+    for n, tid in enumerate(ordered):
+        body = {}
+        if n % 5 == 1:
+            body["status"] = "solved"
+        elif n % 5 == 2:
+            body["status"] = "pending"
+        if n % 4 == 1:
+            body["priority"] = ["high", "urgent", "low"][n % 3]
+        if n % 6 == 0:
+            body["assignee_id"] = tame.admin_id
+        if body:
+            st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, body)
+            assert st == 200, ans
+
+    def pages(query):
+        out, cursor = [], None
+        for _ in range(40):
+            q = query + ("&cursor=" + quote(cursor) if cursor else "")
+            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
+            assert st == 200, ans
+            out += [t["id"] for t in ans["tickets"]]
+            cursor = ans["next_cursor"]
+            if not cursor:
+                return out
+        raise AssertionError("too many pages")
+
+    queries = []
+    for sort in ("", "&sort=oldest", "&sort=priority"):
+        for status in ("new,open,pending", "any", "open"):
+            for extra in ("", "&assignee=none", "&mailbox=%d" %
+                          tame.mailbox_id()):
+                for q in ("router", "modem", "router+modem", "stopped"):
+                    queries.append("status=%s%s%s&limit=3&q=%s" %
+                                   (status, extra, sort, q))
+    before = {q: pages(q) for q in queries}
+    assert len(before["status=any&limit=3&q=stopped"]) == 24
+    assert before["status=any&limit=3&q=modem"]
+    tame.restart(env={"TAME_SEARCH_DRIVE_MAX": "2",
+                      "TAME_SEARCH_SCAN_MAX": "2"})
+    for q in queries:
+        assert pages(q) == before[q], q
+
+
 def test_http_threads_setting(tame):
     """TAME_HTTP_THREADS sets how many threads answer HTTP; a value out of
     range is named in the log and the default taken: one thread per CPU
