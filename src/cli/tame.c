@@ -979,10 +979,6 @@ cmd_init(struct store *s)
 			return cli_exit_code(rc);
 		printf("mailbox: support@localhost\n");
 	}
-	if (store_agent_by_email(s, "admin@localhost", &a) == TAME_OK) {
-		agent_clear(&a);
-		return EX_OK_;
-	}
 	/* "the first admin, if none": a store with an admin of its own
 	 * gets no second one */
 	if ((rc = store_agents_view(s, &all)))
@@ -996,6 +992,15 @@ cmd_init(struct store *s)
 	json_decref(all);
 	if (have_admin)
 		return EX_OK_;
+	/* the first admin is there but disabled or made an agent: no
+	 * second one, but the way back */
+	if (store_agent_by_email(s, "admin@localhost", &a) == TAME_OK) {
+		agent_clear(&a);
+		fprintf(stderr, "tame: this desk has no enabled admin: tame "
+		    "user enable --email E, or tame user role --email E admin, "
+		    "gets one back\n");
+		return EX_OK_;
+	}
 	auth_token_new(tok);
 	memcpy(pw, tok, 16);
 	pw[16] = '\0';

@@ -401,3 +401,30 @@ def test_an_admin_changes_an_agents_address(tame):
     assert_error(st, ans, 403)
     assert tame.get("/api/v1/agents/%d" % dan)["email"] == (
         "dan.dorsey@newco.example")
+
+
+def test_tame_init_on_a_desk_without_an_enabled_admin_says_the_way_back(
+        tame_data):
+    """tame init makes the first admin (admin@localhost) when the desk
+    has no enabled admin; when that one is there but disabled too (a
+    store from before the last-admin rule) it now says how to get one
+    back, where it said nothing."""
+    import sqlite3
+
+    def disable_all():
+        db = sqlite3.connect(tame_data.data / "tame.db")
+        db.execute("UPDATE agents SET disabled = 1")
+        db.commit()
+        db.close()
+
+    assert tame_data.cli("init").out == ""     # Ada is an admin
+    disable_all()
+    r = tame_data.cli("init")
+    assert "admin: admin@localhost" in r.out and "password" in r.out, r
+    disable_all()
+    r = tame_data.cli("init")
+    assert r.returncode == 0 and "password" not in r.out, r
+    assert "no enabled admin" in r.err and "tame user enable" in r.err, r
+    tame_data.cli("user", "enable", "--email", "admin@localhost")
+    r = tame_data.cli("init")
+    assert r.err == "" and r.out == "", r
