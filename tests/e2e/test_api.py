@@ -91,6 +91,20 @@ def make_tickets(tame, items):
     return {t["subject"]: t["id"] for t in tame.tickets()}
 
 
+def pages(tame, query):
+    """The ticket ids of every page of GET /tickets?query, in order."""
+    out, cursor = [], None
+    for _ in range(50):
+        q = query + ("&cursor=" + quote(cursor) if cursor else "")
+        st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
+        assert st == 200, ans
+        out += [t["id"] for t in ans["tickets"]]
+        cursor = ans["next_cursor"]
+        if not cursor:
+            return out
+    raise AssertionError("too many pages")
+
+
 def test_health_is_public(tame):
     st, h, body = tame.api("GET", "/api/v1/health", token=None)
     assert st == 200
@@ -1226,25 +1240,13 @@ def test_a_mailboxs_tickets_by_status_page_after_page(tame):
     mbs = {t["mailbox_id"] for t in every}
     assert len(mbs) == 2
 
-    def pages(query):
-        out, cursor = [], None
-        for _ in range(30):
-            q = query + ("&cursor=" + quote(cursor) if cursor else "")
-            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
-            assert st == 200, ans
-            out += [t["id"] for t in ans["tickets"]]
-            cursor = ans["next_cursor"]
-            if not cursor:
-                return out
-        raise AssertionError("too many pages")
-
     for mb in mbs:
         for status in ("any", "new,open,pending", "open", "new,solved",
                        "pending,closed"):
             want = [t["id"] for t in every if t["mailbox_id"] == mb and
                     (status == "any" or t["status"] in status.split(","))]
             assert want, (mb, status)
-            got = pages("status=%s&mailbox=%d&limit=2" % (status, mb))
+            got = pages(tame, "status=%s&mailbox=%d&limit=2" % (status, mb))
             assert got == sorted(want, reverse=True), (mb, status, got)
 
 
@@ -1470,25 +1472,13 @@ def test_sorted_pages_same_through_the_active_index(tame):
         tame.api("PATCH", "/api/v1/tickets/%d" % i, {"status": "solved"})
     tame.api("PATCH", "/api/v1/tickets/%d" % ids[8], {"status": "pending"})
 
-    def pages(query):
-        out, cursor = [], None
-        for _ in range(20):
-            q = query + ("&cursor=" + quote(cursor) if cursor else "")
-            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
-            assert st == 200, ans
-            out += [t["id"] for t in ans["tickets"]]
-            cursor = ans["next_cursor"]
-            if not cursor:
-                return out
-        raise AssertionError("too many pages")
-
     for sort in ("oldest", "priority"):
         base = "status=new,open,pending&sort=%s&limit=3" % sort
-        walked = pages(base)                       # the active index
-        sorted_ = pages(base + "&mailbox=1")       # sorting the matches
+        walked = pages(tame, base)                 # the active index
+        sorted_ = pages(tame, base + "&mailbox=1")  # sorting the matches
         assert walked == sorted_, sort
         assert len(walked) == 10 and ids[6] not in walked
-    prio = pages("status=new,open,pending&sort=priority&limit=4")
+    prio = pages(tame, "status=new,open,pending&sort=priority&limit=4")
     assert prio[:2] == [ids[0], ids[2]] and prio[2:4] == [ids[1], ids[4]]
 
 
@@ -1522,18 +1512,6 @@ def test_search_plans_agree(tame):
             st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, body)
             assert st == 200, ans
 
-    def pages(query):
-        out, cursor = [], None
-        for _ in range(40):
-            q = query + ("&cursor=" + quote(cursor) if cursor else "")
-            st, _, ans = tame.api("GET", "/api/v1/tickets?" + q)
-            assert st == 200, ans
-            out += [t["id"] for t in ans["tickets"]]
-            cursor = ans["next_cursor"]
-            if not cursor:
-                return out
-        raise AssertionError("too many pages")
-
     queries = []
     for sort in ("", "&sort=oldest", "&sort=priority"):
         for status in ("new,open,pending", "any", "open"):
@@ -1542,13 +1520,13 @@ def test_search_plans_agree(tame):
                 for q in ("router", "modem", "router+modem", "stopped"):
                     queries.append("status=%s%s%s&limit=3&q=%s" %
                                    (status, extra, sort, q))
-    before = {q: pages(q) for q in queries}
+    before = {q: pages(tame, q) for q in queries}
     assert len(before["status=any&limit=3&q=stopped"]) == 24
     assert before["status=any&limit=3&q=modem"]
     tame.restart(env={"TAME_SEARCH_DRIVE_MAX": "2",
                       "TAME_SEARCH_SCAN_MAX": "2"})
     for q in queries:
-        assert pages(q) == before[q], q
+        assert pages(tame, q) == before[q], q
 
 
 def test_http_threads_setting(tame):
