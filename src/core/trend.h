@@ -17,8 +17,11 @@
  *
  * Agents' decisions are kept and nothing is learnt from them: a ticket
  * moved out of a trend is never put back into it (moved to a trend of
- * its own, that trend draws no other ticket by itself); trends an agent split
- * are never merged back together; a merge stays; a renamed trend keeps
+ * its own, that trend draws no other ticket by itself); a trend an agent
+ * made (split off, or a ticket moved out on its own) is never merged
+ * automatically, so trends an agent split are never merged back
+ * together, even after a restart that no longer knows which trend it
+ * came from; a merge stays; a renamed trend keeps
  * its name and absorbs, never dissolves, in automatic merges. Term
  * statistics count each placed ticket once, whatever agents do later.
  *
@@ -77,6 +80,29 @@ void trend_index_free(struct trend_index *ix);
  * TAME_EINVAL for ticket <= 0, TAME_ENOMEM. */
 enum tame_err trend_place(struct trend_index *ix, int64_t ticket,
     const struct trend_input *in, int64_t now, uint32_t *trend);
+
+/* How trend_restore() puts a ticket back. */
+enum trend_restore_flag {
+	TREND_RESTORE_PINNED = 1, /* an agent put the ticket there: it stays */
+	TREND_RESTORE_SPLIT = 2,  /* a new trend is one an agent split off */
+	TREND_RESTORE_SOLO = 4    /* ... or a ticket an agent moved out on
+	                           * its own (takes no other by itself) */
+};
+
+/* Puts ticket (an id > 0, not placed yet) back into the trend it had, as
+ * a restart reads it from the store: into trend into (merged ids
+ * resolve), or 0 for a new trend, which is the trend of the tickets put
+ * back into its id after it. Its terms are read and counted for the
+ * idf, and added to the trend's centroid and counts, as trend_place()
+ * does, but there is no search, no refinement and no merge: tickets put
+ * back in the order they were placed give back their trends, members
+ * and labels. flags: enum trend_restore_flag (SPLIT and SOLO only for a
+ * new trend). *trend gets the trend's id; a ticket without terms gets
+ * none (0). TAME_EINVAL for ticket <= 0, TAME_EEXIST if placed already,
+ * TAME_ENOTFOUND if into is unknown, TAME_ENOMEM. */
+enum tame_err trend_restore(struct trend_index *ix, int64_t ticket,
+    const struct trend_input *in, int64_t now, uint32_t into,
+    unsigned flags, uint32_t *trend);
 
 /* Takes ticket out of the index (solved, closed, deleted). Its trend
  * loses it; an empty trend disappears. TAME_ENOTFOUND if not placed. */

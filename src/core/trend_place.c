@@ -2,7 +2,8 @@
  * trend_place.c - placing a ticket in the trend index: reading its
  * terms, scoring it against the trends that share one (cosine over the
  * inverted index), bounded refinement of older placements and merging
- * of near-identical trends; removing a ticket and resolving ids.
+ * of near-identical trends; putting a ticket back into the trend it had
+ * (trend_restore); removing a ticket and resolving ids.
  * See trend.h for the model and trend_impl.h for the layout.
  */
 #include <math.h>
@@ -92,7 +93,7 @@ may_merge(const struct trend_index *ix, const struct trend *a,
 {
 	if ((a->flags & TF_NAMED) && (b->flags & TF_NAMED))
 		return 0;
-	if ((a->flags | b->flags) & TF_SOLO)
+	if ((a->flags | b->flags) & (TF_SOLO | TF_AGENT))
 		return 0;
 	return !trend_apart(ix, a->id, b->id);
 }
@@ -387,6 +388,57 @@ fail:
 		if (cur != NIL)
 			trend_free_if_empty(ix, cur);
 	}
+	return rc;
+}
+
+enum tame_err
+trend_restore(struct trend_index *ix, int64_t ticket,
+    const struct trend_input *in, int64_t now, uint32_t into,
+    unsigned flags, uint32_t *trend)
+{
+	uint32_t s, t = NIL;
+	int64_t rel;
+	enum tame_err rc;
+
+	*trend = 0;
+	if (ticket <= 0 || !in)
+		return TAME_EINVAL;
+	if (u64map_get(&ix->by_ticket, (uint64_t)ticket, &s))
+		return TAME_EEXIST;
+	if (into && (t = trend_slot_of(ix, trend_resolve(ix, into))) == NIL)
+		return TAME_ENOTFOUND;
+	if (ix->t0 < 0)
+		ix->t0 = now;
+	if ((rc = slot_new(ix, ticket, &s)))
+		return rc;
+	if ((rc = read_terms(ix, in, &ix->ts[s])) || ix->ts[s].nterm == 0)
+		goto fail;
+	rel = (now - ix->t0) / 1000;
+	ix->ts[s].placed = rel < 0 ? 0 : rel > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)rel;
+	if (flags & TREND_RESTORE_PINNED)
+		ix->ts[s].flags |= TS_PINNED;
+	if (t == NIL) {
+		if ((t = trend_new_slot(ix, now)) == NIL) {
+			rc = TAME_ENOMEM;
+			goto fail;
+		}
+		if (flags & (TREND_RESTORE_SPLIT | TREND_RESTORE_SOLO))
+			ix->tr[t].flags |= TF_AGENT;
+		if (flags & TREND_RESTORE_SOLO)
+			ix->tr[t].flags |= TF_SOLO;
+	}
+	if ((rc = trend_join(ix, t, s, now))) {
+		if (ix->ts[s].trend == NIL)
+			trend_free_if_empty(ix, t);
+		goto fail;
+	}
+	*trend = ix->tr[t].id;
+	trend_dict_tend(ix);
+	return TAME_OK;
+fail:
+	if (ix->ts[s].trend == NIL)
+		slot_free(ix, s);
 	return rc;
 }
 

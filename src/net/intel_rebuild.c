@@ -4,14 +4,17 @@
  * TAME_TREND_OPEN_MAX open tickets, and what agents decided about trends
  * is restored from the store. See intel.h and intel_impl.h.
  *
- * Restoring: the store keeps each ticket's trend, whether an agent put it
- * there (split off, moved out) and each trend's name and kind. Placing
- * the tickets again mostly finds the same groups; where the index
- * spreads one stored trend over several, they are merged back; tickets
- * an agent placed go back where the agent put them (a split trend is
- * split off again, a ticket moved out on its own gets a trend of its own
- * again), and names are given back. What still differs is written to the
- * store by the first round.
+ * Restoring: the store keeps each ticket's trend, whether an agent put
+ * it there (split off, moved out) and each trend's name and kind. Every
+ * ticket whose trend is stored goes back into that trend
+ * (trend_restore: its terms join the trend's centroid as placement
+ * would, with no search), in the order the tickets came, so a restart
+ * gives back the trends the store holds, under the same ids, with the
+ * same members and the labels they make. Placing them again instead
+ * gave other groups in another order: tickets moved to other trends and
+ * ids came to name other problems. Only the tickets with no stored
+ * trend (placed after the last write before a crash) are placed after
+ * the others, as new mail is; the first round writes their trends.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -94,91 +97,132 @@ out:
 
 /* ---- start-up: the index from the open tickets ---- */
 
-struct kept {
-	int64_t ticket;
-	int64_t db;             /* its trend in the store */
-	int pin;
-};
-
-/* Phase two of the rebuild (under mu): tickets an agent placed go back
- * where the agent put them, and the tickets of one stored trend that
- * the index spread over several come together again. */
-static void
-restore(struct intel *in, const struct kept *k, size_t n,
-    const struct intel_map *kind)
+/* The trend a stored ticket goes back into: its store id, through the
+ * merges the store recorded (the store moves a merged trend's tickets,
+ * so this is only for safety), as index trend *into (0: not made yet),
+ * and the trend_restore flags. */
+static int64_t
+stored_trend(struct intel *in, const struct store_intel_ticket *t,
+    const struct intel_map *kind, const struct intel_map *merged,
+    uint32_t *into, unsigned *flags)
 {
-	uint32_t cur, y, nt, raw;
-	int64_t kd;
-	size_t i;
+	int64_t db = t->trend_id, v;
+	int hop;
+
+	for (hop = 0; hop < 64 && intel_map_get(merged, db, &v); hop++)
+		db = v;
+	*into = intel_live_of(in, db);
+	*flags = t->trend_pin ? TREND_RESTORE_PINNED : 0;
+	if (intel_map_get(kind, db, &v))
+		*flags |= v == STORE_TREND_SOLO ? TREND_RESTORE_SOLO :
+		    v == STORE_TREND_SPLIT ? TREND_RESTORE_SPLIT : 0;
+	return db;
+}
+
+/* Under mu. Puts ticket t (read into p) back into its stored trend db. */
+static enum tame_err
+restore_one(struct intel *in, const struct store_intel_ticket *t,
+    const struct place_in *p, int64_t db, uint32_t into, unsigned flags)
+{
+	uint32_t x;
 	enum tame_err rc;
 
-	for (i = 0; i < n; i++) {
-		if (!(cur = trend_of(in->ix, k[i].ticket)) || k[i].db <= 0)
-			continue;
-		y = intel_live_of(in, k[i].db);
-		rc = TAME_OK;
-		if (k[i].pin && y && y != cur) {
-			rc = trend_move_out(in->ix, k[i].ticket, y, NULL);
-		} else if (k[i].pin && !y) {
-			nt = 0;
-			if (intel_map_get(kind, k[i].db, &kd) &&
-			    kd == STORE_TREND_SOLO) {
-				if ((rc = trend_move_out(in->ix, k[i].ticket,
-				    0, &nt)) == TAME_EEXIST)
-					rc = TAME_OK;
-			} else
-				rc = trend_split(in->ix, cur, &k[i].ticket, 1,
-				    &nt);
-			if (!rc && nt)
-				rc = intel_bind(in, nt, k[i].db);
-		} else if (!k[i].pin && !intel_db_of(in, cur)) {
-			if (y && y != cur)
-				rc = trend_merge(in->ix, y, cur);
-			else if (!y)
-				rc = intel_bind(in, cur, k[i].db);
-		}
-		if (rc)
-			tame_log(TAME_LOG_WARN, "intel: restoring ticket %lld:"
-			    " %s", (long long)k[i].ticket, tame_strerror(rc));
+	if ((rc = intel_vocab_add(in, p, t->id)) ||
+	    (rc = trend_restore(in->ix, t->id, &p->in, t->created_at, into,
+	    flags, &x)) || !x)
+		return rc;
+	(void)trend_set_waiting(in->ix, t->id, t->status == TICKET_PENDING);
+	if (!into) {
+		if ((rc = intel_bind(in, x, db)))
+			return rc;
+		/* its label is made again from the same members */
+		intel_dirty(in, x);
 	}
-	/* What the store holds, as the first round compares it: the trend
-	 * each stored id was bound to, not what that trend went into since.
-	 * Placing the tickets again may have merged it into another one;
-	 * the round then moves the tickets and records the merge. Into a
-	 * trend with no id of its own, it takes the stored id along, so a
-	 * trend keeps its id over a restart. */
-	for (i = 0; i < n; i++) {
-		raw = 0;
-		if (k[i].db > 0 && intel_map_get(&in->db2ix, k[i].db, &kd) &&
-		    (y = trend_resolve(in->ix, (uint32_t)kd)) != 0) {
-			raw = (uint32_t)kd;
-			if (!intel_db_of(in, y) && intel_bind(in, y, k[i].db))
-				tame_log(TAME_LOG_WARN, "intel: out of memory");
+	/* what the store holds: nothing to write */
+	return intel_map_put(&in->rec, t->id, x);
+}
+
+/* Reads the open tickets after *after, a batch at a time: the ones
+ * with a stored trend go back into it (pass 1; the others' ids into
+ * *later), or the ones listed in later are placed (pass 2). */
+static enum tame_err
+read_open(struct intel *in, int64_t after, int pass,
+    const struct intel_map *kind, const struct intel_map *merged,
+    int64_t **later, size_t *nlater, size_t *clater)
+{
+	struct store_intel_ticket *t = NULL;
+	struct place_in p;
+	size_t nt = 0, i, j = 0;
+	unsigned flags = 0;
+	uint32_t into = 0, cur;
+	int64_t db = 0;
+	enum tame_err rc;
+	int stop = 0;
+
+	intel_place_in_init(&p);
+	for (;;) {
+		if ((rc = store_intel_open_tickets(in->store, after, 1000,
+		    TAME_INTEL_TEXT_MAX, &t, &nt)) || nt == 0)
+			break;
+		for (i = 0; i < nt && !rc; i++) {
+			after = t[i].id;
+			if (t[i].automatic)
+				continue;
+			if (pass == 2) {
+				while (j < *nlater && (*later)[j] < t[i].id)
+					j++;
+				if (j == *nlater)
+					goto out;
+				if ((*later)[j] != t[i].id)
+					continue;
+			} else if (t[i].trend_id <= 0) {
+				if (intel_grow((void **)later, clater, *nlater,
+				    sizeof(**later)))
+					rc = TAME_ENOMEM;
+				else
+					(*later)[(*nlater)++] = t[i].id;
+				continue;
+			} else {
+				pthread_mutex_lock(&in->mu);
+				db = stored_trend(in, &t[i], kind, merged,
+				    &into, &flags);
+				pthread_mutex_unlock(&in->mu);
+			}
+			if ((rc = intel_analyse(in, &t[i], &p)))
+				break;
+			pthread_mutex_lock(&in->mu);
+			if (pass == 2)
+				rc = intel_place(in, &t[i], &p, &cur);
+			else
+				rc = restore_one(in, &t[i], &p, db, into,
+				    flags);
+			stop = in->stopping;
+			pthread_mutex_unlock(&in->mu);
 		}
-		cur = trend_of(in->ix, k[i].ticket);
-		if (cur && intel_map_put(&in->rec, k[i].ticket, raw) == TAME_OK)
-			intel_dirty(in, cur);
+		store_intel_tickets_free(t, nt);
+		t = NULL;
+		if (rc || stop)
+			break;
 	}
+out:
+	store_intel_tickets_free(t, nt);
+	intel_place_in_free(&p);
+	return rc;
 }
 
 /* See intel_impl.h. */
 enum tame_err
 intel_rebuild(struct intel *in)
 {
-	struct store_intel_ticket *t = NULL;
 	struct store_trend *dec = NULL;
-	struct intel_map kind = { 0 };
-	struct place_in p;
-	struct kept *k = NULL, *nk;
-	size_t nt = 0, nk_n = 0, ck = 0, ndec = 0, i;
-	int64_t after, t0 = tame_now_ms(), m, e;
+	struct intel_map kind = { 0 }, merged = { 0 };
+	size_t ndec = 0, nlater = 0, clater = 0, i;
+	int64_t *later = NULL, after, t0 = tame_now_ms(), m, e;
 	struct timespec c0, c1;
-	uint32_t cur, x;
+	uint32_t x;
 	enum tame_err rc;
-	int stop = 0;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	intel_place_in_init(&p);
 	pthread_mutex_lock(&in->mu);
 	rc = prime(in);
 	pthread_mutex_unlock(&in->mu);
@@ -190,57 +234,24 @@ intel_rebuild(struct intel *in)
 		in->ev_pos = e;
 	if ((rc = store_trends_decided(in->store, &dec, &ndec)))
 		goto out;
-	for (i = 0; i < ndec && !rc; i++)
+	for (i = 0; i < ndec && !rc; i++) {
 		rc = intel_map_put(&kind, dec[i].id, dec[i].kind);
-	if (rc || (rc = store_intel_open_from(in->store, TAME_TREND_OPEN_MAX,
-	    &after)))
-		goto out;
-	for (;;) {
-		if ((rc = store_intel_open_tickets(in->store, after, 1000,
-		    TAME_INTEL_TEXT_MAX, &t, &nt)) || nt == 0)
-			break;
-		for (i = 0; i < nt && !rc; i++) {
-			after = t[i].id;
-			if (t[i].automatic)
-				continue;
-			if ((rc = intel_analyse(in, &t[i], &p)))
-				break;
-			x = 0;
-			pthread_mutex_lock(&in->mu);
-			if (!(rc = intel_vocab_add(in, &p, t[i].id)))
-				rc = trend_place(in->ix, t[i].id, &p.in,
-				    t[i].created_at, &x);
-			cur = x ? trend_of(in->ix, t[i].id) : 0;
-			if (cur)
-				(void)trend_set_waiting(in->ix, t[i].id,
-				    t[i].status == TICKET_PENDING);
-			/* the first ticket of a stored trend names it */
-			if (!rc && cur && t[i].trend_id > 0 &&
-			    !t[i].trend_pin && !intel_db_of(in, cur) &&
-			    !intel_live_of(in, t[i].trend_id))
-				rc = intel_bind(in, cur, t[i].trend_id);
-			stop = in->stopping;
-			pthread_mutex_unlock(&in->mu);
-			if (rc || !cur)
-				continue;
-			if (intel_grow((void **)&k, &ck, nk_n, sizeof(*k))) {
-				rc = TAME_ENOMEM;
-				break;
-			}
-			nk = &k[nk_n++];
-			nk->ticket = t[i].id;
-			nk->db = t[i].trend_id;
-			nk->pin = t[i].trend_pin;
-		}
-		store_intel_tickets_free(t, nt);
-		t = NULL;
-		if (rc || stop)
-			goto out;
+		if (!rc && dec[i].merged_into > 0)
+			rc = intel_map_put(&merged, dec[i].id,
+			    dec[i].merged_into);
 	}
-	if (rc)
+	if (rc || (rc = store_intel_open_from(in->store, TAME_TREND_OPEN_MAX,
+	    &after)) || (rc = read_open(in, after, 1, &kind, &merged, &later,
+	    &nlater, &clater)))
+		goto out;
+	if (nlater && (rc = read_open(in, later[0] - 1, 2, &kind, &merged,
+	    &later, &nlater, &clater)))
 		goto out;
 	pthread_mutex_lock(&in->mu);
-	restore(in, k, nk_n, &kind);
+	if (in->stopping) {
+		pthread_mutex_unlock(&in->mu);
+		goto out;
+	}
 	for (i = 0; i < ndec; i++)
 		if (dec[i].label && (x = intel_live_of(in, dec[i].id)))
 			trend_rename(in->ix, x, dec[i].label);
@@ -249,19 +260,18 @@ intel_rebuild(struct intel *in)
 	pthread_mutex_unlock(&in->mu);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	tame_log(TAME_LOG_INFO, "intel: trend index of %zu open tickets in "
-	    "%zu trends (%zu kB) rebuilt in %lld ms (%lld ms of CPU)",
-	    trend_index_tickets(in->ix), trend_index_trends(in->ix),
-	    trend_index_bytes(in->ix) / 1024, (long long)(tame_now_ms() - t0),
+	    "%zu trends (%zu kB) rebuilt in %lld ms (%lld ms of CPU), %zu "
+	    "of them placed anew", trend_index_tickets(in->ix),
+	    trend_index_trends(in->ix), trend_index_bytes(in->ix) / 1024,
+	    (long long)(tame_now_ms() - t0),
 	    (long long)((c1.tv_sec - c0.tv_sec) * 1000 +
-	    (c1.tv_nsec - c0.tv_nsec) / 1000000));
+	    (c1.tv_nsec - c0.tv_nsec) / 1000000), nlater);
 out:
-	store_intel_tickets_free(t, nt);
 	for (i = 0; i < ndec; i++)
 		store_trend_clear(&dec[i]);
 	free(dec);
-	free(k);
+	free(later);
 	intel_map_free(&kind);
-	intel_place_in_free(&p);
+	intel_map_free(&merged);
 	return rc;
 }
-

@@ -1,7 +1,8 @@
 /*
  * test_trend.c - the trend index of core/trend*.c: grouping of similar
  * tickets, removal, that agents' renames, merges, splits and moves are
- * kept by the automatic grouping, and that compacting the dictionary
+ * kept by the automatic grouping, that a restart's trend_restore gives
+ * back the trends it is told, and that compacting the dictionary
  * changes none of it.
  */
 #include <stdarg.h>
@@ -507,6 +508,112 @@ test_bad_arguments(void **state)
 	trend_index_free(ix);
 }
 
+/* Puts ticket (text s, at minute min) back into trend into of ix
+ * (trend_restore); answers its trend. */
+static uint32_t
+restore(struct trend_index *ix, int64_t ticket, const char *s, int min,
+    uint32_t into, unsigned flags)
+{
+	struct text_doc d;
+	struct trend_input in;
+	const char *terms[256], *disp[256];
+	uint32_t t = 0;
+	size_t i;
+
+	text_doc_init(&d);
+	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
+	for (i = 0; i < d.nterm && i < 256; i++) {
+		terms[i] = text_doc_term(&d, i);
+		disp[i] = text_doc_display(&d, i);
+	}
+	in.terms = terms;
+	in.display = disp;
+	in.nterm = i;
+	assert_int_equal(trend_restore(ix, ticket, &in, T0 + min * 60000LL,
+	    into, flags, &t), TAME_OK);
+	text_doc_free(&d);
+	return t;
+}
+
+static const char *other[] = {
+	"I forgot my password and cannot log in",
+	"Password reset link does not work",
+	"My top up failed with an error",
+	"Can I get a refund for this purchase",
+	"The refund for my purchase has not come",
+};
+
+/* A restart puts every ticket back into the trend the store kept for it
+ * (trend_restore, in the order they came): the same groups, the same
+ * labels, and what agents did holds as before. Placing them again gave
+ * other groups. */
+static void
+test_restore_gives_back(void **state)
+{
+	struct trend_index *a = trend_index_new(NULL), *b;
+	struct trend_info ia, ib;
+	uint32_t map[64] = { 0 }, split = 0, solo = 0, ta, tb;
+	int64_t part[] = { 3, 9 };
+	unsigned flags;
+	int i;
+
+	assert_non_null(a);
+	for (i = 1; i <= 40; i++)
+		place(a, i, i % 3 == 0 ? card[i % 6] : i % 3 == 1 ?
+		    rate[i % 4] : other[i % 5], i);
+	assert_int_equal(trend_split(a, trend_of(a, 3), part, 2, &split),
+	    TAME_OK);
+	assert_int_equal(trend_move_out(a, 4, 0, &solo), TAME_OK);
+	assert_int_equal(trend_rename(a, trend_of(a, 1), "Rates"), TAME_OK);
+
+	assert_non_null(b = trend_index_new(NULL));
+	for (i = 1; i <= 40; i++) {
+		ta = trend_of(a, i);
+		assert_true(ta > 0 && ta < 64);
+		flags = i == 3 || i == 9 || i == 4 ? TREND_RESTORE_PINNED : 0;
+		flags |= ta == split ? TREND_RESTORE_SPLIT : ta == solo ?
+		    TREND_RESTORE_SOLO : 0;
+		tb = restore(b, i, i % 3 == 0 ? card[i % 6] : i % 3 == 1 ?
+		    rate[i % 4] : other[i % 5], i, map[ta], flags);
+		assert_true(tb != 0);
+		if (!map[ta])
+			map[ta] = tb;
+		assert_int_equal(tb, map[ta]);
+	}
+	assert_int_equal(trend_index_trends(b), trend_index_trends(a));
+	for (ta = 1; ta < 64; ta++) {
+		if (!map[ta])
+			continue;
+		assert_int_equal(trend_get(a, ta, T0, &ia), TAME_OK);
+		assert_int_equal(trend_get(b, map[ta], T0, &ib), TAME_OK);
+		assert_int_equal(ia.open, ib.open);
+		if (!ia.named)
+			assert_string_equal(ia.label, ib.label);
+	}
+	/* an agent's decisions hold: more of the same never joins the solo
+	 * ticket, the split trend is not merged back, pinned tickets stay */
+	for (i = 0; i < 64; i++)
+		place(b, 100 + i, card[i % 6], 50 + i);
+	assert_int_equal(trend_of(b, 4), map[solo]);
+	assert_int_equal(trend_tickets(b, map[solo], NULL, 0), 1);
+	assert_int_equal(trend_of(b, 3), map[split]);
+	assert_int_equal(trend_of(b, 9), map[split]);
+	assert_int_not_equal(trend_resolve(b, map[split]),
+	    trend_of(b, 100));
+
+	/* once only, into a trend that is there */
+	assert_int_equal(trend_restore(b, 3, &(struct trend_input){ other, NULL,
+	    1 }, T0, 0, 0, &tb), TAME_EEXIST);
+	assert_int_equal(trend_restore(b, 500, &(struct trend_input){ other,
+	    NULL, 1 }, T0, 4242, 0, &tb), TAME_ENOTFOUND);
+	assert_int_equal(trend_restore(b, 0, &(struct trend_input){ other,
+	    NULL, 1 }, T0, 0, 0, &tb), TAME_EINVAL);
+	assert_int_equal(tb, 0);
+	assert_int_equal(trend_of(b, 500), 0);
+	trend_index_free(a);
+	trend_index_free(b);
+}
+
 /* ---- the dictionary's compaction: two indexes are given the same
  * tickets and the same agents' decisions, one is compacted, and both
  * must answer alike for every open ticket and trend, before and after
@@ -770,6 +877,7 @@ main(void)
 		cmocka_unit_test(test_merge_kept),
 		cmocka_unit_test(test_split_kept),
 		cmocka_unit_test(test_rename_kept),
+		cmocka_unit_test(test_restore_gives_back),
 		cmocka_unit_test(test_empty_and_big),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_compact_answers_alike),
