@@ -67,7 +67,7 @@ export async function call(method, path, body, opts = {}) {
 }
 
 // A key for one action, kept while the same action is retried.
-export function newKey() {
+function newKey() {
 	return crypto.randomUUID ? crypto.randomUUID() :
 		Array.from(crypto.getRandomValues(new Uint8Array(16)),
 			(b) => b.toString(16).padStart(2, '0')).join('');

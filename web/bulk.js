@@ -2,10 +2,11 @@
 // reply to every selected ticket with one POST /tickets/bulk, and the
 // "reply to all" dialog shared with trends (trends.js).
 //
-// Model: one action is one request with its own Idempotency-Key
+// Model: one action is one request per 500 tickets (the most the API
+// takes), one after another, each with its own Idempotency-Key
 // (api.postOnce), so a retry after a lost answer never sends a reply
-// twice. The answer has one result per ticket; the toast says how many
-// went through and names the ones that did not. A reply to many waits
+// twice. The answers have one result per ticket; the toast says how many
+// of them all went through and names the ones that did not. A reply to many waits
 // the seconds a single reply does before it is POSTed (hold), so Undo
 // takes all of it back and opens the dialog again; tamed itself skips
 // a ticket that already has the very text (the same reply sent twice
@@ -54,17 +55,40 @@ export function leftOut(skipped, names) {
 		meanwhile(x, name) + ' meanwhile').join(', ');
 }
 
-// Runs action body on ids; what: "assigned", "tagged"... names (a
+// ids in the parts one POST /tickets/bulk takes (500 at most).
+function parts(ids) {
+	const all = [];
+	for (let i = 0; i < ids.length; i += 500)
+		all.push(ids.slice(i, i + 500));
+	return all;
+}
+
+// Runs action body on ids, part after part, each part one request with
+// its own Idempotency-Key; what: "assigned", "tagged"... names (a
 // reply): ticket id to customer name, for those left out. Returns the
-// answer, or null when it failed as a whole.
+// answers as one, or null when the first part failed as a whole (a
+// later part that fails stops the rest, and the toast says so).
 export async function run(ids, body, what, names = new Map()) {
-	let r;
-	try {
-		r = await api.postOnce('/tickets/bulk', { ticket_ids: ids, ...body });
-	} catch (e) {
-		warn('Nothing was ' + what + ': ' + (api.missing(e) ?
-			'this server cannot change many tickets at once.' : e.message));
-		return null;
+	const r = { results: [], succeeded: 0, skipped: [] };
+	let stop = '';
+	for (const part of parts(ids)) {
+		try {
+			const p = await api.postOnce('/tickets/bulk',
+				{ ticket_ids: part, ...body });
+			r.results.push(...p.results);
+			r.succeeded += p.succeeded;
+			r.skipped.push(...p.skipped || []);
+		} catch (e) {
+			const why = api.missing(e) ? 'this server cannot change ' +
+				'many tickets at once.' : e.message;
+			if (!r.results.length) {
+				warn('Nothing was ' + what + ': ' + why);
+				return null;
+			}
+			stop = ' The other ' + (ids.length - r.results.length) +
+				' were not: ' + why;
+			break;
+		}
 	}
 	const bad = r.results.filter((x) => !x.ok && !x.skipped);
 	const had = r.results.filter((x) => x.already_sent).length;
@@ -75,8 +99,8 @@ export async function run(ids, body, what, names = new Map()) {
 		(bad.length ?
 		' Not: ' + bad.map((x) => '#' + x.ticket_id + ' (' +
 			((x.error && x.error.message) || 'failed') + ')').join(', ') :
-		''), { kind: bad.length ? 'bad' : '', timeout: bad.length ||
-		(r.skipped && r.skipped.length) ? 10000 : 4000 });
+		'') + stop, { kind: bad.length || stop ? 'bad' : '', timeout:
+		bad.length || stop || r.skipped.length ? 10000 : 4000 });
 	return r;
 }
 
@@ -347,12 +371,19 @@ export function hold(what, send) {
 // it, and nothing is checked), and what tamed tells of each ticket
 // (recipients: answered lately, the customer's second ticket).
 async function lookFrom(ids) {
+	const r = { recipients: [] };
 	try {
-		return await api.post('/tickets/bulk', { ticket_ids: ids,
-			action: 'reply', preview: true });
+		for (const part of parts(ids)) {
+			const p = await api.post('/tickets/bulk', { ticket_ids: part,
+				action: 'reply', preview: true });
+			// the first part's point: what changed after it is seen
+			r.since_event_id = r.since_event_id || p.since_event_id;
+			r.recipients.push(...p.recipients || []);
+		}
 	} catch (e) {
 		return {};
 	}
+	return r;
 }
 
 // Reply to every selected ticket. The dialog's opening is the point

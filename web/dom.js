@@ -178,7 +178,7 @@ export function when(t) {
 }
 
 // "2026-12-02 14:41:07 UTC" for the time t: the same for every agent.
-export function utc(t) {
+function utc(t) {
 	return new Date(t).toISOString().slice(0, 19).replace('T', ' ') +
 		' UTC';
 }
@@ -242,7 +242,7 @@ export function personName(p) {
 // Up to two initials of a name or email: the first letter or digit of
 // its first and last words, not an invisible character, a mark or half
 // an emoji.
-export function initials(p) {
+function initials(p) {
 	const parts = personName(p).replace(/@.*/, '').split(/[\s._-]+/)
 		.map((w) => (w.match(/[\p{L}\p{N}]/u) || [''])[0]).filter(Boolean);
 	const a = parts[0] || '?';

@@ -12,11 +12,11 @@
 
 import * as api from './api.js';
 import { h, fill, keepPlace, ago, age, stamp, avatar, personName, toast,
-	warn, mayTake, flat } from './dom.js';
+	warn, mayTake, flat, plural } from './dom.js';
 import * as trends from './trends.js';
 import * as filters from './filters.js';
 import { toneChips, flagChips } from './tone.js';
-import { VIEWS, PAGE, SORTS, listPath } from './queue.js';
+import { VIEWS, PAGE, SORTS, listPath, pages } from './queue.js';
 
 export { VIEWS };
 
@@ -255,9 +255,13 @@ export class InboxView {
 		this.listEl.focus();
 	}
 
+	// (a trend too large for one reply is split first: drawn again
+	// even when the reply is not sent)
 	async replyAll() {
-		if (this.spec.trend && await trends.replyAll(this.spec.trend))
-			this.load({ quiet: true });
+		if (this.spec.trend) {
+			await trends.replyAll(this.spec.trend);
+			this.trendChanged();
+		}
 	}
 
 	// What a new saved filter starts from: this view's settings (or, in
@@ -289,13 +293,30 @@ export class InboxView {
 		this.ctx.navigate(base + (s ? '?' + s : ''));
 	}
 
+	// The first page, the next (more), or the rows shown again (a live
+	// change): as many as are shown, page by page, so that the agent's
+	// place and checks stay however far down the list they are; past
+	// the first page, the rows new ones pushed past the end too.
 	async load({ more = false, quiet = false } = {}) {
-		const limit = more ? PAGE :
-			Math.min(500, Math.max(PAGE, this.tickets.length));
+		const old = this.tickets;
+		const n = old.length;
+		const before = new Set(old.map((t) => t.id));
+		const path = (k, c) => listPath(this.params, this.sort, this.prio,
+			this.q, k, c);
 		let page;
 		try {
-			page = await api.get(listPath(this.params, this.sort, this.prio,
-				this.q, limit, more ? this.next : null));
+			page = await pages(api.get, path, more ? PAGE :
+				Math.max(PAGE, n), more ? this.next : null);
+			const t = page.tickets;
+			const lost = !more && n > PAGE && page.next_cursor &&
+				!t.some((x) => x.id === old[n - 1].id) &&
+				n - t.filter((x) => before.has(x.id)).length;
+			if (lost) {
+				const p = await pages(api.get, path, Math.min(PAGE, lost),
+					page.next_cursor);
+				page = { tickets: t.concat(p.tickets),
+					next_cursor: p.next_cursor };
+			}
 		} catch (e) {
 			if (!quiet)
 				warn('Could not load the tickets: ' + e.message);
@@ -305,11 +326,18 @@ export class InboxView {
 		}
 		if (this.destroyed)
 			return;
-		const before = new Set(this.tickets.map((t) => t.id));
 		const rows = page.tickets;
-		this.tickets = more ? this.tickets.concat(rows) : rows;
 		this.next = page.next_cursor;
-		const fresh = this.seen ? this.tickets.filter((t) =>
+		// the next page is drawn below the rows there, which stay
+		if (more) {
+			const add = rows.filter((t) => !before.has(t.id));
+			this.tickets = this.tickets.concat(add);
+			this.add(add);
+			this.drawChecks();
+			return;
+		}
+		this.tickets = rows;
+		const fresh = this.seen ? rows.filter((t) =>
 			!before.has(t.id)).map((t) => t.id) : [];
 		const first = !this.seen;
 		this.seen = true;
@@ -350,19 +378,13 @@ export class InboxView {
 	}
 
 	draw(fresh) {
-		const now = Date.now();
 		// assignees' avatars from the agents' list loaded once at sign-in
 		this.agentsById = new Map(this.ctx.agents.map((a) => [a.id, a]));
-		const rows = this.tickets.map((t) => this.row(t, now, fresh));
-		fill(this.listEl, rows);
-		rows.forEach((r) => this.drawHere(r));
-		this.ctx.list = this.tickets.map((t) => t.id);
-		this.drawCount();
-		this.moreEl.hidden = !this.next;
+		fill(this.listEl);
+		this.add(this.tickets, fresh);
 		this.emptyEl.hidden = this.tickets.length > 0;
 		this.emptyEl.textContent = this.q ? 'No ticket matches.' :
 			'Nothing here. The queue is tamed.';
-		this.name();
 		let i = this.tickets.findIndex((t) => t.id === this.selId);
 		if (i < 0)
 			i = Math.min(this.selIndex || 0, this.tickets.length - 1);
@@ -374,14 +396,28 @@ export class InboxView {
 		this.drawChecks();
 	}
 
+	// Rows for tickets list at the end of the list, and what counts them.
+	add(list, fresh = new Set()) {
+		const now = Date.now();
+		for (const t of list) {
+			const row = this.row(t, now, fresh);
+			this.listEl.append(row);
+			this.drawHere(row);
+		}
+		this.ctx.list = this.tickets.map((t) => t.id);
+		this.drawCount();
+		this.moreEl.hidden = !this.next;
+		this.name();
+	}
+
 	// How many rows: "12 tickets", "50+ tickets" before the next page
 	// is loaded; in a trend, whose head says how many it has, "50 of 161
 	// shown".
 	drawCount() {
 		const n = this.tickets.length;
 		this.countEl.textContent = this.trend && this.next ? n + ' of ' +
-			this.trend.open_count + ' shown' : n + (this.next ? '+' : '') +
-			' ticket' + (n === 1 ? '' : 's');
+			this.trend.open_count + ' shown' : plural(n + (this.next ? '+' :
+			''), 'ticket');
 	}
 
 	// The waiting times (and the long-wait colour) as time passes, with

@@ -19,7 +19,7 @@
 // "View original" opens the message as it arrived (.../raw), served as
 // sandboxed text/plain.
 
-import { h, timeEl, personName, addr } from './dom.js';
+import { h, timeEl, personName, addr, plural } from './dom.js';
 import { attachmentUrl } from './api.js';
 import { toneChips } from './tone.js';
 
@@ -29,7 +29,7 @@ const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 const remoteShown = new Set();
 
 // The URL of message mid of ticket tid as what: raw, html.
-export function messageUrl(tid, mid, what) {
+function messageUrl(tid, mid, what) {
 	return '/api/v1/tickets/' + encodeURIComponent(tid) + '/messages/' +
 		encodeURIComponent(mid) + '/' + what;
 }
@@ -254,7 +254,7 @@ function withCids(html, cids) {
 // header block (From:, Sent: in one paragraph or box) and all that
 // follows it. Marks them "tame-q", which folds as a blockquote does;
 // true if there was such a block with the customer's own words above.
-export function markOutlookHistory(d) {
+function markOutlookHistory(d) {
 	const walk = d.createTreeWalker(d.body, 1);
 	for (let el = walk.nextNode(); el; el = walk.nextNode()) {
 		if (!outlookFrom.test(el.textContent.trimStart()))
@@ -383,15 +383,14 @@ function remoteNote(urls, box, show) {
 	const btn = h('button', {
 		className: 'link',
 		onclick: () => { list.hidden = !list.hidden; },
-	}, urls.length + ' remote image' + (urls.length === 1 ? '' : 's') +
-		' not loaded');
+	}, plural(urls.length, 'remote image') + ' not loaded');
 	const note = h('div', { className: 'remote muted' }, btn,
 		h('button', {
 			className: 'link show-remote',
 			onclick: () => {
 				show();
-				note.replaceChildren(urls.length + ' remote image' +
-					(urls.length === 1 ? '' : 's') + ' shown');
+				note.replaceChildren(plural(urls.length, 'remote image') +
+					' shown');
 				// the focus stays here, not on the page
 				note.tabIndex = -1;
 				note.focus();

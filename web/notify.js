@@ -7,7 +7,7 @@
 // this tamed has no such endpoint the bell stays hidden.
 
 import * as api from './api.js';
-import { h, fill, ago, modal, warn } from './dom.js';
+import { h, fill, ago, modal, warn, plural } from './dom.js';
 
 const POLL_MS = 60000;
 const KINDS = {
@@ -45,8 +45,8 @@ async function refresh() {
 	bell.hidden = false;
 	const n = last.unread || 0;
 	bell.classList.toggle('unread', n > 0);
-	bell.setAttribute('aria-label', n + ' unread notification' +
-		(n === 1 ? '' : 's') + ' (N)');
+	bell.setAttribute('aria-label', plural(n, 'unread notification') +
+		' (N)');
 	bell.title = bell.getAttribute('aria-label');
 	fill(bell, n ? h('span', { className: 'badge' }, n > 99 ? '99+' : n) :
 		null);

@@ -54,6 +54,20 @@ export function listPath(p, sort, prio, q, limit, cursor) {
 	return '/tickets?' + u.toString();
 }
 
+// want rows of the list whose path(limit, cursor) is given, from
+// cursor on, asked for page by page (500 at most each) with get:
+// {tickets, next_cursor} as one page of them.
+export async function pages(get, path, want, cursor = null) {
+	let tickets = [];
+	do {
+		const p = await get(path(Math.min(500, want - tickets.length),
+			cursor));
+		tickets = tickets.concat(p.tickets);
+		cursor = p.next_cursor;
+	} while (cursor && tickets.length < want);
+	return { tickets, next_cursor: cursor };
+}
+
 // The path of the first page the hash's route shows when it is one of
 // VIEWS (#/inbox/ID, or no hash); null for every other route.
 export function firstListPath(hash) {

@@ -12,7 +12,7 @@
 // check switches itself off.
 
 import * as api from './api.js';
-import { h, fill, menuKey } from './dom.js';
+import { h, fill, menuKey, plural } from './dom.js';
 
 const DELAY_MS = 500;
 
@@ -77,8 +77,8 @@ export class Spell {
 			!this.ignored.has(w.word));
 		this.draw();
 		this.status.textContent = this.words.length ?
-			this.words.length + ' possible misspelling' +
-			(this.words.length === 1 ? '' : 's') + ' (F7 on a word)' : '';
+			plural(this.words.length, 'possible misspelling') +
+			' (F7 on a word)' : '';
 	}
 
 	draw() {

@@ -14,8 +14,8 @@
 
 import * as api from './api.js';
 import { h, fill, ago, toast, modal, field, warn, fuzzy, picker,
-	menuButton } from './dom.js';
-import { growth, toAnswer, toAnswerSaid } from './trends.js';
+	menuButton, plural } from './dom.js';
+import { growth, toAnswer, toAnswerSaid, left } from './trends.js';
 
 // Trends one answer of GET /trends holds without their samples.
 const ALL_MAX = 5000;
@@ -227,8 +227,7 @@ export class TrendsView {
 		if (this.destroyed)
 			return;
 		this.all = r.trends;
-		this.countEl.textContent = r.total + ' trend' +
-			(r.total === 1 ? '' : 's') + (r.total > r.trends.length ?
+		this.countEl.textContent = plural(r.total, 'trend') + (r.total > r.trends.length ?
 			', the first ' + r.trends.length + ' shown' : '');
 		document.title = 'Trends (' + r.total + ') · Tame';
 		this.draw();
@@ -245,8 +244,7 @@ export class TrendsView {
 			h('td', { className: 'label' }, h('a', { href: '#/trend/' + t.id,
 				'aria-label': t.label.text + ', ' + toAnswerSaid(t) },
 			t.label.text)),
-			h('td', { className: 'num' }, String(t.to_answer === undefined ?
-				t.open_count : t.to_answer)),
+			h('td', { className: 'num' }, String(left(t))),
 			h('td', { className: 'num' }, String(t.open_count)),
 			h('td', {}, growth(t, now)),
 			h('td', { className: 'muted' }, ago(t.first_seen, now)))));

@@ -12,7 +12,7 @@
 // loaded when first used.
 
 import * as api from './api.js';
-import { h, fill, ago, toast, warn } from './dom.js';
+import { h, fill, ago, toast, warn, plural } from './dom.js';
 
 const STRIP_MAX = 6;
 // Younger than this, a trend has no usual rate to compare with: what it
@@ -45,19 +45,23 @@ export function growth(t, now = Date.now()) {
 	}, (up ? '↑ ' : '+') + (g.last_day || 0) + ' today');
 }
 
+// How many of trend t's open tickets are still to answer (a tamed
+// without to_answer: all).
+export const left = (t) => t.to_answer === undefined ? t.open_count :
+	t.to_answer;
+
 // How many of trend t's open tickets are still to answer (the others
 // wait on their customer): "161 to answer", "2 to answer · 161" (unit
 // after the total).
 export function toAnswer(t, unit = '') {
-	const n = t.to_answer === undefined ? t.open_count : t.to_answer;
+	const n = left(t);
 	return n === t.open_count ? n + ' to answer' : (n ? n + ' to answer' :
 		'all answered') + ' · ' + t.open_count + unit;
 }
 
 // The same, in words for a screen reader.
 export function toAnswerSaid(t) {
-	const n = t.to_answer === undefined ? t.open_count : t.to_answer;
-	return n + ' of ' + t.open_count + ' open tickets to answer' +
+	return left(t) + ' of ' + t.open_count + ' open tickets to answer' +
 		((t.growth || {}).rising ? ', rising' : '');
 }
 
@@ -122,12 +126,16 @@ export function head(t, onReply, changed) {
 // (since_event_id): tamed leaves out whoever is answered, solved,
 // closed or merged after it.
 export async function replyAll(id) {
-	let first;
+	let first, bulk;
 	try {
 		first = await api.post('/trends/' + id + '/reply',
 			{ text: 'Hi {{customer.first_name}},', preview: true });
+		bulk = await import('./bulk.js');
 	} catch (e) {
-		warn('Cannot answer this trend: ' + e.message);
+		warn('Cannot answer this trend: ' + (e.code === 'too_many' ?
+			'one reply reaches 2,000 customers at most. Select the rows ' +
+			'to answer (* all shown) and use Reply to all in the bar.' :
+			e.message));
 		return null;
 	}
 	let since = first.since_event_id || null;
@@ -136,13 +144,6 @@ export async function replyAll(id) {
 	const rcpt = (list) => list.map((r) => ({ ...r,
 		name: r.customer && r.customer.name,
 		email: r.customer && r.customer.email }));
-	let bulk;
-	try {
-		bulk = await import('./bulk.js');
-	} catch (e) {
-		warn('Cannot answer this trend: ' + e.message);
-		return null;
-	}
 	let body = null;
 	for (;;) {
 		body = await bulk.replyDialog({
@@ -159,9 +160,8 @@ export async function replyAll(id) {
 		});
 		if (!body)
 			return null;
-		const n = body.ticket_ids.length;
-		const r = await bulk.hold('the reply to ' + n + ' customer' +
-			(n === 1 ? '' : 's'), () => send(id, since ?
+		const r = await bulk.hold('the reply to ' +
+			plural(body.ticket_ids.length, 'customer'), () => send(id, since ?
 			{ ...body, since_event_id: since } : body,
 			(left) => bulk.leftOut(left, names)));
 		if (r !== bulk.UNDONE)
@@ -180,8 +180,7 @@ async function send(id, body, said) {
 		return null;
 	}
 	const had = (r.already_sent || []).length;
-	toast(r.count + ' customer' + (r.count === 1 ? '' : 's') +
-		' answered' + (r.failed && r.failed.length ? ', ' + r.failed.length +
+	toast(plural(r.count, 'customer') + ' answered' + (r.failed && r.failed.length ? ', ' + r.failed.length +
 		' failed' : '') + (r.excluded.length ? ', ' + r.excluded.length +
 		' left out' : '') + (had ? ', ' + had + ' not again: they had ' +
 		'this very text already' : '') + said(r.skipped) + '.',

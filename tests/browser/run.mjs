@@ -18,5 +18,6 @@ import './finding.mjs';
 import './time.mjs';
 import './outliers.mjs';
 import './trends.mjs';
+import './scale.mjs';
 import './live.mjs';
 import './shots.mjs';
