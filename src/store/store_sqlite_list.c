@@ -8,10 +8,10 @@
  * filter has an index ending in id, so a page is read straight off an
  * index instead of sorting the matches:
  * - one status: (status, id);
- * - several statuses, or an assignee or a mailbox without a status:
- *   one small "ORDER BY id DESC LIMIT n" branch per status on
- *   (assignee_id, status, id), (mailbox_id, status, id) or (status,
- *   id), merged - at most 5 * (n + 1) rows;
+ * - several statuses, or an assignee without a status: one small
+ *   "ORDER BY id DESC LIMIT n" branch per status on (assignee_id,
+ *   status, id), (mailbox_id, status, id) or (status, id), merged - at
+ *   most 5 * (n + 1) rows;
  * - a search with filters and few hits (a name, an order number): the
  *   FTS5 index gives the matching messages, their tickets are then
  *   filtered and sorted, so the cost follows the number of hits;
@@ -359,6 +359,12 @@ priority_in(unsigned mask, struct buf *b)
 	return rc ? rc : buf_addstr(b, ")");
 }
 
+/* Ticket t has a message the search ?7 finds (a probe of the FTS5
+ * index, rowid by rowid), or one not indexed yet that it finds. */
+#define PROBE_COND " (EXISTS (SELECT 1 FROM messages m CROSS JOIN" \
+	" messages_fts f ON f.rowid = m.id WHERE m.ticket_id = t.id AND" \
+	" messages_fts MATCH ?7) OR t.id IN " PENDING_HITS ")"
+
 /* The WHERE terms every branch shares (bound as ?1 and ?3..?7). */
 static enum tame_err
 ticket_conds(const struct ticket_query *tq, enum search_plan plan,
@@ -382,10 +388,7 @@ ticket_conds(const struct ticket_query *tq, enum search_plan plan,
 	if (!rc && tq->priority_mask)
 		rc = priority_in(tq->priority_mask, b);
 	if (!rc && plan == SEARCH_PROBE)
-		rc = buf_addstr(b, " AND (EXISTS (SELECT 1 FROM messages m "
-		    "CROSS JOIN messages_fts f ON f.rowid = m.id WHERE "
-		    "m.ticket_id = t.id AND messages_fts MATCH ?7) OR "
-		    "t.id IN " PENDING_HITS ")");
+		rc = buf_addstr(b, " AND" PROBE_COND);
 	if (!rc)
 		rc = sq_intel_conds(tq, b);
 	return rc;
@@ -429,9 +432,8 @@ page_ids_sql(const struct ticket_query *tq, unsigned mask,
 			return rc;
 		return buf_addstr(b, " ORDER BY t.id DESC LIMIT ?2");
 	}
-	if (nst == 0 && (tq->assignee_id != 0 || tq->mailbox_id > 0)) {
-		/* Walk (assignee_id, status, id) or (mailbox_id, status,
-		 * id) once per status. */
+	if (nst == 0 && tq->assignee_id != 0) {
+		/* Walk (assignee_id, status, id) once per status. */
 		mask = (1u << TICKET_STATUS_COUNT) - 1;
 		nst = TICKET_STATUS_COUNT;
 	}
@@ -463,9 +465,8 @@ page_ids_sql(const struct ticket_query *tq, unsigned mask,
 
 /* A page: its ids first, then the columns of just those rows. When one
  * index walk gives the page (no search, at most one status, no
- * assignee or mailbox without a status), the columns are read on that
- * walk: the detour through a list of ids costs the busiest request a
- * third. */
+ * assignee without a status), the columns are read on that walk: the
+ * detour through a list of ids costs the busiest request a third. */
 static enum tame_err
 tickets_sql(const struct ticket_query *tq, unsigned mask,
     enum search_plan plan, struct buf *b)
@@ -474,7 +475,7 @@ tickets_sql(const struct ticket_query *tq, unsigned mask,
 	int i;
 
 	if (plan == SEARCH_NONE && (mask & (mask - 1)) == 0 &&
-	    !(mask == 0 && (tq->assignee_id != 0 || tq->mailbox_id > 0))) {
+	    !(mask == 0 && tq->assignee_id != 0)) {
 		if ((rc = buf_addstr(b, "SELECT " TICKET_COLS
 		    " FROM tickets t" TICKET_JOINS)) ||
 		    (rc = ticket_conds(tq, plan, b)))
@@ -526,7 +527,13 @@ sorted_index(const struct ticket_query *tq, unsigned mask, int terms)
  * view's order and probes each ticket's messages in the FTS5 index,
  * stopping after a page, as the newest-first list does (SEARCH_PROBE):
  * gathering every hit's ticket to sort them took 150-390 ms a page at
- * 50,000 hits. A rarer word, or a narrower view, sorts its matches. */
+ * 50,000 hits. The walk ends at (?10, ?11), DENSE_BUDGET(limit) tickets
+ * of the index on (dense_bound): a word found mostly in solved tickets
+ * would otherwise read the whole queue (10 s at 55,000 open tickets); a
+ * page it does not fill is asked again the other way (the caller). A
+ * rarer word, or a narrower view, sorts its matches. */
+#define DENSE_BUDGET(limit) ((int64_t)(limit) * 40 + 400)
+
 static enum tame_err
 sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
     int dense, struct buf *b)
@@ -546,12 +553,48 @@ sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
 	    (rc = buf_printf(b, " AND (%s > ?8 OR (%s = ?8 AND t.id > ?9))",
 	    key, key)))
 		return rc;
+	if (probe && (rc = buf_printf(b, " AND (%s < ?10 OR (%s = ?10 AND"
+	    " t.id <= ?11))", key, key)))
+		return rc;
 	if (terms && !probe && (rc = buf_addstr(b, " AND (t.id IN (SELECT"
 	    " m.ticket_id FROM messages_fts f JOIN messages m ON m.id ="
 	    " f.rowid WHERE messages_fts MATCH ?7) OR t.id IN " PENDING_HITS
 	    ")")))
 		return rc;
 	return buf_printf(b, " ORDER BY %s, t.id LIMIT ?2", key);
+}
+
+/* Where the walk of a dense search ends (sorted_sql): the key and id of
+ * the ticket DENSE_BUDGET(limit) entries of the queue's index after
+ * the cursor (key, id), read off the index alone; (INT64_MAX,
+ * INT64_MAX) when fewer are left. */
+static enum tame_err
+dense_bound(struct sq *q, const struct ticket_query *tq, int64_t key,
+    int64_t id, int64_t *bkey, int64_t *bid)
+{
+	const char *k = tq->sort == TICKET_SORT_PRIORITY ? SORT_PRIO :
+	    SORT_WAIT;
+	char sql[512];
+	sqlite3_stmt *st;
+	enum tame_err rc;
+
+	*bkey = *bid = INT64_MAX;
+	if (snprintf(sql, sizeof(sql), "SELECT %s, t.id FROM tickets t"
+	    " INDEXED BY %s WHERE t.status < 3 AND (%s > ?1 OR (%s = ?1 AND"
+	    " t.id > ?2)) ORDER BY %s, t.id LIMIT 1 OFFSET ?3", k,
+	    tq->sort == TICKET_SORT_PRIORITY ? "tickets_prio_active" :
+	    "tickets_wait_active", k, k, k) >= (int)sizeof(sql))
+		return TAME_ETOOBIG;
+	st = sq_stmt_dyn(q, sql);
+	sq_bind_int(q, st, 1, key);
+	sq_bind_int(q, st, 2, id);
+	sq_bind_int(q, st, 3, DENSE_BUDGET(tq->limit));
+	if ((rc = sq_row(q, st)) == TAME_OK) {
+		*bkey = sqlite3_column_int64(st, 0);
+		*bid = sqlite3_column_int64(st, 1);
+	}
+	sq_done(st);
+	return rc == TAME_ENOTFOUND ? TAME_OK : rc;
 }
 
 /* Parses a sorted page's cursor "KEY.ID". */
@@ -798,7 +841,9 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	enum search_plan plan = SEARCH_NONE;
 	int64_t below, last = 0, key_after = 0, id_after = 0, last_key = 0;
 	int terms = 0, n = 0, more = 0, sorted = tq->sort != TICKET_SORT_NEWEST;
-	int gave_up = 0, none = 0, dense = 0;
+	int gave_up = 0, none = 0, dense = 0, walk;
+	int64_t bkey = 0, bid = 0;
+	size_t mark;
 	enum tame_err rc;
 
 	buf_init(&sql, 16 * 1024);
@@ -855,6 +900,13 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 		if (gave_up)
 			plan = SEARCH_PROBE;
 	}
+	mark = out->len;
+again:
+	/* before the page's statement: both are of the dynamic cache */
+	walk = sorted && dense && terms && sorted_index(tq, mask, 0);
+	if (walk && (rc = dense_bound(q, tq, key_after, id_after, &bkey,
+	    &bid)))
+		goto out;
 	if (plan == SEARCH_SCAN) {
 		/* the page's ids are known: read their rows */
 		st = sq_stmt(q, scan_page);
@@ -881,6 +933,10 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	if (sorted) {
 		sq_bind_int(q, st, 8, key_after);
 		sq_bind_int(q, st, 9, id_after);
+		if (walk) {
+			sq_bind_int(q, st, 10, bkey);
+			sq_bind_int(q, st, 11, bid);
+		}
 	}
 	sq_jw_lit(&w, "{\"tickets\":[");
 	while ((rc = sq_row(q, st)) == TAME_OK) {
@@ -899,6 +955,19 @@ store_sqlite_tickets_view_text(struct store *s, const struct ticket_query *tq,
 	}
 	if (rc != TAME_OK && rc != TAME_ENOTFOUND)
 		goto out;
+	/* the walk of a dense search (sorted_sql) did not fill the page
+	 * within its budget: the hits' tickets, sorted, tell the rest */
+	if (dense && !more && rc == TAME_ENOTFOUND && w.rc == TAME_OK) {
+		sq_done(st);
+		st = NULL;
+		out->len = mark;
+		if (out->data)
+			out->data[mark] = '\0';
+		n = 0;
+		dense = 0;
+		buf_reset(&sql);
+		goto again;
+	}
 	sq_jw_lit(&w, "],\"next_cursor\":");
 	if (!more)
 		sq_jw_lit(&w, "null");

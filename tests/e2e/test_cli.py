@@ -824,8 +824,7 @@ def schema_22(db_path, sql=""):
     import sqlite3
     assert schema_of(db_path) == 23
     db = sqlite3.connect(db_path)
-    db.executescript("DROP INDEX tickets_mailbox;"
-                     "CREATE INDEX tickets_mailbox ON tickets(mailbox_id, id);"
+    db.executescript("DROP INDEX tickets_mailbox_status;"
                      "DROP INDEX outbox_mass;"
                      "ALTER TABLE outbox DROP COLUMN mass;" + sql +
                      "PRAGMA user_version = 22;")
@@ -835,7 +834,8 @@ def schema_22(db_path, sql=""):
 def test_upgrade_gives_a_leavers_open_tickets_back_to_unassigned(tame):
     """A store upgraded from before disabling sent tickets back: the
     open tickets of an agent disabled then go to Unassigned, with the
-    event a disable writes; solved ones keep their assignee."""
+    event a disable writes but no notification to their followers;
+    solved ones keep their assignee."""
     dan, _ = tame.add_agent("dan@example.com")
     ids = []
     for subject in ("Dan open", "Dan solved"):
@@ -845,10 +845,18 @@ def test_upgrade_gives_a_leavers_open_tickets_back_to_unassigned(tame):
         st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid,
                               {"assignee_id": dan, "status": status})
         assert st == 200, ans
+    st, _, ans = tame.api("POST", "/api/v1/tickets/%d/followers" % ids[0],
+                          {"agent_id": tame.admin_id})
+    assert st == 201, ans
+    unread = len(tame.get("/api/v1/notifications?unread=1")
+                 ["notifications"])
     tame.stop()
     schema_22(tame.data / "tame.db",
               "UPDATE agents SET disabled = 1 WHERE id = %d;" % dan)
     tame.start()
+    # no notification of a change made long ago
+    assert len(tame.get("/api/v1/notifications?unread=1")
+               ["notifications"]) == unread
     opened, solved = tame.ticket(ids[0]), tame.ticket(ids[1])
     assert opened["assignee"] is None
     assert opened["events"][-1]["kind"] == "ticket.updated"
