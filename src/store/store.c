@@ -472,7 +472,9 @@ store_agent_name_free(struct store *s, int64_t id)
 	enum tame_err rc;
 	char *clean = NULL;
 
+	/* an agent enabled already keeps the name they have */
 	if ((rc = s->be->agent_get(s, id, &cur)) == TAME_OK && cur.name &&
+	    cur.disabled &&
 	    (rc = agent_name_take(s, id, cur.name, &clean)) == TAME_EINVAL)
 		rc = TAME_OK;	/* a name from before names were cleaned */
 	free(clean);

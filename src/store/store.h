@@ -120,7 +120,8 @@ enum tame_err store_agent_create(struct store *s, const char *email,
     int64_t now, int64_t *id);
 /* TAME_ECONFLICT (with a message) when an enabled agent other than id
  * is called as id is (store_agent_create's rule): the check before a
- * disabled agent is enabled again. In the caller's transaction. */
+ * disabled agent is enabled again (none for one enabled already). In
+ * the caller's transaction. */
 enum tame_err store_agent_name_free(struct store *s, int64_t id);
 /* Fills *out (caller calls agent_clear). TAME_ENOTFOUND. */
 enum tame_err store_agent_get(struct store *s, int64_t id, struct agent *out);

@@ -533,6 +533,9 @@ sorted_index(const struct ticket_query *tq, unsigned mask, int terms)
  * page it does not fill is asked again the other way (the caller). A
  * rarer word, or a narrower view, sorts its matches. */
 #define DENSE_BUDGET(limit) ((int64_t)(limit) * 40 + 400)
+/* The environment's TAME_SEARCH_WALK_MAX (tests) or that. */
+#define DENSE_WALK(limit) tame_env_i64("TAME_SEARCH_WALK_MAX", 1, \
+	DENSE_BUDGET(limit), DENSE_BUDGET(limit))
 
 static enum tame_err
 sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
@@ -588,7 +591,7 @@ dense_bound(struct sq *q, const struct ticket_query *tq, int64_t key,
 	st = sq_stmt_dyn(q, sql);
 	sq_bind_int(q, st, 1, key);
 	sq_bind_int(q, st, 2, id);
-	sq_bind_int(q, st, 3, DENSE_BUDGET(tq->limit));
+	sq_bind_int(q, st, 3, DENSE_WALK(tq->limit));
 	if ((rc = sq_row(q, st)) == TAME_OK) {
 		*bkey = sqlite3_column_int64(st, 0);
 		*bid = sqlite3_column_int64(st, 1);

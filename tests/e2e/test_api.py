@@ -1485,10 +1485,12 @@ def test_sorted_pages_same_through_the_active_index(tame):
 def test_search_plans_agree(tame):
     """Every plan a search may take (collect the hits' tickets, scan the
     newest hits, probe ticket after ticket; in a sorted view, sort the
-    hits or walk the queue's index probing each) gives the same pages:
+    hits or walk the queue's index probing each, a page the walk does
+    not fill within its budget sorted after all) gives the same pages:
     run with the default thresholds, then with tiny ones
-    (TAME_SEARCH_DRIVE_MAX, TAME_SEARCH_SCAN_MAX) that send a few
-    tickets down the plans meant for tens of thousands."""
+    (TAME_SEARCH_DRIVE_MAX, TAME_SEARCH_SCAN_MAX, TAME_SEARCH_WALK_MAX)
+    that send a few tickets down the plans meant for tens of
+    thousands."""
     items = []
     for i in range(24):
         words = ["router"] if i % 3 else ["modem"]
@@ -1523,10 +1525,12 @@ def test_search_plans_agree(tame):
     before = {q: pages(tame, q) for q in queries}
     assert len(before["status=any&limit=3&q=stopped"]) == 24
     assert before["status=any&limit=3&q=modem"]
-    tame.restart(env={"TAME_SEARCH_DRIVE_MAX": "2",
-                      "TAME_SEARCH_SCAN_MAX": "2"})
-    for q in queries:
-        assert pages(tame, q) == before[q], q
+    for walk in ("1000", "2"):
+        tame.restart(env={"TAME_SEARCH_DRIVE_MAX": "2",
+                          "TAME_SEARCH_SCAN_MAX": "2",
+                          "TAME_SEARCH_WALK_MAX": walk})
+        for q in queries:
+            assert pages(tame, q) == before[q], (walk, q)
 
 
 def test_http_threads_setting(tame):

@@ -428,3 +428,25 @@ def test_tame_init_on_a_desk_without_an_enabled_admin_says_the_way_back(
     tame_data.cli("user", "enable", "--email", "admin@localhost")
     r = tame_data.cli("init")
     assert r.err == "" and r.out == "", r
+
+
+def test_enabling_an_enabled_agent_is_no_change(tame):
+    """A client that sends an agent's whole state ("disabled": false for
+    an agent enabled already) is not refused over a name two agents
+    shared from before names were checked."""
+    import sqlite3
+    st, _, ans = tame.api("POST", "/api/v1/agents",
+                          {"email": "kim@example.com", "name": "Kim Park",
+                           "role": "agent", "password": "kim password 1"})
+    assert st == 201, ans
+    kim = ans["id"]
+    tame.stop()
+    db = sqlite3.connect(tame.data / "tame.db")
+    db.execute("INSERT INTO agents(email, name, role, created_at)"
+               " VALUES ('kim.p@example.com', 'Kim Park', 0, 0)")
+    db.commit()
+    db.close()
+    tame.start()
+    st, _, ans = tame.api("PATCH", "/api/v1/agents/%d" % kim,
+                          {"disabled": False, "role": "agent"})
+    assert st == 200 and ans["disabled"] is False, ans
