@@ -438,8 +438,10 @@ struct ticket_patch {
 	int has_assignee;  int64_t assignee_id;   /* 0 = unassign */
 	int has_tags;      const char *const *tags; size_t ntags; /* replace */
 };
-/* Applies the patch; TAME_ENOTFOUND (ticket or assignee), TAME_ECONFLICT
- * (the ticket was merged into another; store_errmsg() names it). */
+/* Applies the patch; TAME_ENOTFOUND (ticket), TAME_ECONFLICT (the
+ * ticket was merged into another, or the assignee is no agent or a
+ * disabled one, checked in the patch's transaction; store_errmsg()
+ * says which). */
 enum tame_err store_ticket_update(struct store *s, int64_t id,
     const struct ticket_patch *p, int64_t now);
 

@@ -879,7 +879,8 @@ enum tame_err
 store_sqlite_ticket_update(struct store *s, int64_t id,
     const struct ticket_patch *p, int64_t now)
 {
-	static const char asql[] = "SELECT 1 FROM agents WHERE id = ?1";
+	static const char asql[] = "SELECT 1 FROM agents WHERE id = ?1"
+	    " AND NOT disabled";
 	static const char upd[] = "UPDATE tickets SET"
 	    " closed_at = CASE WHEN NOT ?1 THEN closed_at"
 	    "  WHEN ?2 <> 4 THEN NULL"
@@ -906,9 +907,17 @@ store_sqlite_ticket_update(struct store *s, int64_t id,
 		return rc;
 	if ((rc = sq_desk_ticket_unmerged(q, id)))
 		goto out;
+	/* checked again here: a disable of the same moment, which sends
+	 * the agent's tickets back to Unassigned, is not undone */
 	if (p->has_assignee && p->assignee_id > 0 &&
-	    (rc = exists(q, asql, p->assignee_id)))
+	    (rc = exists(q, asql, p->assignee_id))) {
+		if (rc == TAME_ENOTFOUND) {
+			store_set_errmsg(&q->base, "agent %lld is no active agent "
+			    "(disabled meanwhile)", (long long)p->assignee_id);
+			rc = TAME_ECONFLICT;
+		}
 		goto out;
+	}
 	st = sq_stmt(q, upd);
 	sq_bind_int(q, st, 1, p->has_status != 0);
 	sq_bind_int(q, st, 2, p->has_status ? p->status : 0);
