@@ -14,14 +14,14 @@ import { h, fill, toast, timeEl, personName, field, warn, modal,
 	plural } from './dom.js';
 
 function page(main, title, ...body) {
-	fill(main, h('div', { className: 'page' },
-		h('div', { className: 'list-head' }, h('h1', {}, title)), body));
+	fill(main, h('div', 'page',
+		h('div', 'list-head', h('h1', {}, title)), body));
 }
 
 function adminOnly(ctx, main, title) {
 	if (ctx.me.role === 'admin')
 		return false;
-	page(main, title, h('p', { className: 'muted' },
+	page(main, title, h('p', 'muted',
 		'Only an admin can change this.'));
 	return true;
 }
@@ -81,7 +81,7 @@ export class AgentsView {
 		field('Name', name), field('Email', email),
 		field('Password', pw, 'at least 8 characters'), field('Role', role),
 		h('button', { type: 'submit', className: 'primary' }, 'Add agent'));
-		page(main, 'Agents', h('table', { className: 'grid' },
+		page(main, 'Agents', h('table', 'grid',
 			h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Status',
 				'Since'].map((x) => h('th', {}, x)))), this.tbody), form,
 		urgencySettings());
@@ -168,7 +168,7 @@ export class AgentsView {
 			className: 'role', onchange: role,
 		}, ['agent', 'admin'].map((r) => h('option',
 			{ value: r, selected: a.role === r }, r)))),
-		h('td', {}, a.disabled ? h('span', { className: 'pill warn' },
+		h('td', {}, a.disabled ? h('span', 'pill warn',
 			'disabled') : 'active', ' ',
 		self ? null : h('button', {
 			className: 'small toggle',
@@ -176,7 +176,7 @@ export class AgentsView {
 		}, a.disabled ? 'Enable' : 'Disable'), ' ',
 		self ? null : h('button', { className: 'small reset',
 			onclick: reset }, 'Reset password')),
-		h('td', { className: 'muted' }, timeEl(a.created_at)));
+		h('td', 'muted', timeEl(a.created_at)));
 	}
 
 	destroy() {
@@ -192,7 +192,7 @@ export class MailboxesView {
 		this.ctx = ctx;
 		if (adminOnly(ctx, main, 'Mailboxes'))
 			return;
-		this.listEl = h('div', { className: 'cards one' });
+		this.listEl = h('div', 'cards one');
 		const address = h('input', { id: 'new-mailbox-address',
 			type: 'email', required: true });
 		const name = h('input', { id: 'new-mailbox-name', required: true });
@@ -265,7 +265,7 @@ export class MailboxesView {
 		const sig = h('textarea', { id: id + '-sig', rows: 2,
 			value: m.signature || '',
 			placeholder: 'The Example Support Team' });
-		const status = h('span', { className: 'muted' });
+		const status = h('span', 'muted');
 		const save = async (body, what) => {
 			// what the IMAP or relay part being saved holds is no
 			// longer "being typed" (the form's own fields: onsubmit)
@@ -325,7 +325,7 @@ export class MailboxesView {
 			} },
 		h('h2', {}, m.address),
 		field('Name', name),
-		h('label', { className: 'check' }, ack,
+		h('label', 'check', ack,
 			' Acknowledge new tickets automatically (at most one per ' +
 			'sender an hour)'),
 		field('Acknowledgement', tpl, 'placeholders as in saved replies'),
@@ -333,7 +333,7 @@ export class MailboxesView {
 			'from this mailbox') : null,
 		'imap' in m ? this.imap(m, save) : null,
 		'relay' in m ? this.relay(m, save) : null,
-		h('div', { className: 'buttons' },
+		h('div', 'buttons',
 			h('button', { type: 'submit', className: 'primary' }, 'Save'),
 			status));
 	}
@@ -387,14 +387,14 @@ export class MailboxesView {
 			after: after.value === 'move' ? 'move:' + folder.value.trim() :
 				after.value,
 			poll_interval_ms: Math.round(Number(secs.value) * 1000) } });
-		return h('fieldset', { className: 'imap' },
+		return h('fieldset', 'imap',
 			h('legend', {}, 'Fetch mail by IMAP'),
 			field('Server URL', url, i ? 'leave the password out to keep ' +
 				'the stored one' : null),
-			h('div', { className: 'form-row' },
+			h('div', 'form-row',
 				field('After import', after), field('Folder', folder),
 				field('Every (seconds)', secs)),
-			h('div', { className: 'buttons' },
+			h('div', 'buttons',
 				h('button', { onclick: () => {
 					if (!url.value.trim()) {
 						warn('Enter the server URL first.');
@@ -455,14 +455,14 @@ export class MailboxesView {
 			}
 			b.disabled = false;
 		};
-		return h('fieldset', { className: 'relay' },
+		return h('fieldset', 'relay',
 			h('legend', {}, 'Send mail through'),
 			field('SMTP relay URL', url, r ? 'leave the password out to ' +
 				'keep the stored one' : 'smtps:// for TLS, ?starttls to ' +
 				'require STARTTLS'),
 			field('Trusted CA file', ca, 'for a relay with a self-signed ' +
 				'certificate; empty: the system CAs'),
-			h('div', { className: 'buttons' },
+			h('div', 'buttons',
 				h('button', { onclick: () => {
 					if (!url.value.trim()) {
 						warn('Enter the relay URL first.');
@@ -476,7 +476,7 @@ export class MailboxesView {
 					onclick: () => save({ relay: null }, m.address +
 						' sends through the global relay again.') },
 				'Use the global relay') : null),
-			h('div', { className: 'form-row' }, field('Test email to', to),
+			h('div', 'form-row', field('Test email to', to),
 				h('button', { className: 'test-send',
 					onclick: test }, 'Send test email')),
 			out);
@@ -536,9 +536,9 @@ function urgencySettings() {
 	return h('section', { className: 'card', id: 'urgency-settings',
 		'aria-label': 'Urgency and priority' },
 	h('h2', {}, 'Urgency raises priority'),
-	h('label', { className: 'check' }, on, ' A customer message in an ' +
+	h('label', 'check', on, ' A customer message in an ' +
 		'urgent tone ("ASAP", a deadline) raises its ticket\'s priority'),
-	h('div', { className: 'form-row' },
+	h('div', 'form-row',
 		field('High from urgency', high, '0.05 to 1; "ASAP" alone is 0.63'),
 		field('Urgent from urgency', urgent, 'two strong signs: 0.86')),
 	status);

@@ -80,7 +80,7 @@ const ctx = {
 	},
 	// The signed-in agent changed (name, avatar).
 	onMe() {
-		fill($('me'), avatar(this.me), h('span', { className: 'me-name' },
+		fill($('me'), avatar(this.me), h('span', 'me-name',
 			personName(this.me)));
 	},
 	renderNav() {
@@ -240,14 +240,14 @@ function renderNav(active) {
 			active === id));
 	// (drawn again as the counts change: the focus stays on its link)
 	keepPlace($('views'), () => fill($('views'),
-		h('h2', { className: 'nav-title' }, 'Views'), items,
-		h('h2', { className: 'nav-title' }, 'Filters'), saved,
+		h('h2', 'nav-title', 'Views'), items,
+		h('h2', 'nav-title', 'Filters'), saved,
 		h('button', { className: 'link small new-filter',
 			'aria-keyshortcuts': 'Shift+F', 'data-key': 'new-filter',
 			onclick: () => filters.edit(ctx) }, '+ New filter'),
-		boxes.length ? h('h2', { className: 'nav-title' }, 'Mailboxes') :
+		boxes.length ? h('h2', 'nav-title', 'Mailboxes') :
 			null, boxes,
-		h('h2', { className: 'nav-title' }, 'Settings'), pages));
+		h('h2', 'nav-title', 'Settings'), pages));
 }
 
 function route() {

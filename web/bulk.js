@@ -153,7 +153,7 @@ export async function merge(tickets) {
 		warn('Select two tickets or more to merge.');
 		return null;
 	}
-	const radios = tickets.map((t, i) => h('label', { className: 'check' },
+	const radios = tickets.map((t, i) => h('label', 'check',
 		h('input', { type: 'radio', name: 'merge-into', value: t.id,
 			checked: i === 0 }),
 		' #' + t.id + ' ' + (t.subject || '') + ' — ' +
@@ -236,18 +236,18 @@ export async function replyDialog({ title, recipients, preview, again }) {
 	};
 	const draw = (list) => fill(rows, list.map((r) => {
 		const why = heldBack(r);
-		return h('li', { className: why ? 'held' : '' },
-			h('label', { className: 'check' }, h('input', { type: 'checkbox',
+		return h('li', why ? 'held' : '',
+			h('label', 'check', h('input', { type: 'checkbox',
 				value: r.ticket_id, checked: chosen.has(r.ticket_id) ?
 					chosen.get(r.ticket_id) : !why,
 				onchange: (e) => {
 					chosen.set(r.ticket_id, e.target.checked);
 					count();
 				} }),
-			h('span', { className: 'who' }, (r.name ? r.name + ' <' +
+			h('span', 'who', (r.name ? r.name + ' <' +
 				addr(r.email) + '>' : addr(r.email)) + ' — #' +
 				r.ticket_id + ' ' +
-				(r.subject || ''), why ? h('small', { className: 'why' },
+				(r.subject || ''), why ? h('small', 'why',
 				why) : null)),
 			r.text ? h('button', { className: 'link small',
 				onclick: () => {
@@ -304,7 +304,7 @@ export async function replyDialog({ title, recipients, preview, again }) {
 			}
 			return false;
 		} });
-	return modal(title, h('div', { className: 'form-grid wide' },
+	return modal(title, h('div', 'form-grid wide',
 		saved, field('Reply (each customer gets their own email in their ' +
 			'own thread)', text, 'placeholders: ' + PLACEHOLDERS.map((p) =>
 			'{{' + p + '}}').join(', ')),

@@ -69,7 +69,7 @@ export class ComposeTools {
 		this.input = h('input', { type: 'file', multiple: true,
 			hidden: true, id: 'composer-file',
 			onchange: () => this.add(this.input.files) });
-		this.el = h('div', { className: 'tool-row' },
+		this.el = h('div', 'tool-row',
 			b(h('b', {}, 'B'), 'Bold (Ctrl+B)', 'bold'),
 			b(h('i', {}, 'I'), 'Italic (Ctrl+I)', 'italic'),
 			b('• List', 'Bulleted list', 'list'),
@@ -141,7 +141,7 @@ export class ComposeTools {
 	draw() {
 		this.listEl.hidden = !this.files.length;
 		fill(this.listEl, this.files.map((f, i) => h('li', {},
-			f.filename, h('span', { className: 'muted' }, ' ' + kb(f.size)),
+			f.filename, h('span', 'muted', ' ' + kb(f.size)),
 			h('button', { className: 'ghost small',
 				'aria-label': 'Remove ' + f.filename, onclick: () => {
 					this.files.splice(i, 1);

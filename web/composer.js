@@ -109,7 +109,7 @@ export class Composer {
 		this.toWarn = h('p', { className: 'small warn',
 			id: 'composer-to-warn', role: 'status', hidden: true });
 		this.ccRow = h('div', {}, this.toWarn,
-			h('div', { className: 'cc-row' },
+			h('div', 'cc-row',
 				h('label', { for: 'composer-cc' }, 'Cc'), this.ccEl),
 			this.ccNew);
 		this.mentionEl = h('ul', { className: 'mentions', role: 'listbox',
@@ -121,7 +121,7 @@ export class Composer {
 		const btn = (label, cls, fn, title) => h('button', {
 			className: cls, onclick: fn, title,
 		}, label);
-		this.replyButtons = h('div', { className: 'buttons' },
+		this.replyButtons = h('div', 'buttons',
 			btn('Send & mark pending', 'primary',
 				() => this.submit('pending'), 'Ctrl+Enter'),
 			btn('Send & solve', '', () => this.submit('solved'),
@@ -134,8 +134,8 @@ export class Composer {
 			id: 'register-hint', hidden: true });
 		this.el = h('section', {
 			className: 'composer', 'aria-label': 'Composer' },
-		h('div', { className: 'tabs' }, this.replyTab, this.noteTab,
-			h('span', { className: 'spacer' }),
+		h('div', 'tabs', this.replyTab, this.noteTab,
+			h('span', 'spacer'),
 			h('button', { className: 'ghost small',
 				id: 'insert-reply', title: '/ at the start of a line, or i',
 				'aria-keyshortcuts': 'i',
@@ -143,7 +143,7 @@ export class Composer {
 		this.hintEl, this.tools.el, this.spell.el, this.mentionEl,
 		this.tools.listEl, this.ccRow,
 		this.sigRow,
-		h('div', { className: 'buttons' }, this.replyButtons,
+		h('div', 'buttons', this.replyButtons,
 			this.noteButtons));
 		this.tools.dropOn(this.el);
 		this.setMode('reply');
@@ -364,7 +364,7 @@ export class Composer {
 				e.preventDefault();
 				this.mention(a);
 			},
-		}, personName(a), h('span', { className: 'muted' }, ' ' + a.email))));
+		}, personName(a), h('span', 'muted', ' ' + a.email))));
 		for (const [k, v] of Object.entries({ role: 'combobox',
 			'aria-autocomplete': 'list', 'aria-controls': 'mention-list',
 			'aria-expanded': 'true',

@@ -6,7 +6,8 @@
 // them at sign-out).
 export const DRAFTS_KEY = 'tame.drafts';
 
-// h('div', {className: 'x', onclick: f}, child, 'text', ...): an element.
+// h('div', {className: 'x', onclick: f}, child, 'text', ...): an element;
+// h('div', 'x', ...) is h('div', {className: 'x'}, ...).
 // Attributes whose name starts with "on" become listeners; "dataset"
 // fills data-*; dashed names (aria-*) and names the element has no
 // property for (role, tabindex, for) are set as attributes; the rest
@@ -15,6 +16,8 @@ export const DRAFTS_KEY = 'tame.drafts';
 // 'submit'.
 export function h(tag, attrs, ...children) {
 	const el = document.createElement(tag);
+	if (typeof attrs === 'string')
+		attrs = { className: attrs };
 	// a button submits its form only when it says so (type: 'submit')
 	if (tag === 'button')
 		el.type = 'button';
@@ -276,7 +279,7 @@ export function toast(text, { actions = [], timeout = 4000,
 	const box = document.getElementById('toasts');
 	const from = document.activeElement;
 	let timer = null;
-	const t = h('div', { className: 'toast' + (kind ? ' ' + kind : '') },
+	const t = h('div', 'toast' + (kind ? ' ' + kind : ''),
 		h('span', {}, text));
 	const close = () => {
 		clearTimeout(timer);
@@ -323,8 +326,8 @@ export function typing(target) {
 
 // A labelled field: h('label') around a caption and the control.
 export function field(label, control, hint) {
-	return h('label', { className: 'field' }, h('span', {}, label),
-		control, hint ? h('small', { className: 'muted' }, hint) : null);
+	return h('label', 'field', h('span', {}, label),
+		control, hint ? h('small', 'muted', hint) : null);
 }
 
 // Whether to take ticket id from its assignee a: at once when nobody
@@ -346,7 +349,7 @@ export function modal(title, body, buttons, onOpen) {
 		const dlg = h('dialog', { className: 'modal',
 			'aria-label': title },
 		h('h2', {}, title), body,
-		h('div', { className: 'buttons end' },
+		h('div', 'buttons end',
 			buttons.map((b) => h('button', {
 				className: b.primary ? 'primary' :
 					b.danger ? 'danger' : '',
@@ -491,7 +494,7 @@ export function picker(title, all, o) {
 		}
 	});
 	draw();
-	return modal(title, h('div', { className: 'picker' }, o.intro, input,
+	return modal(title, h('div', 'picker', o.intro, input,
 		list), [{ label: o.button, primary: true,
 		value: () => shown[at] || false }], () => input.focus());
 }
@@ -532,7 +535,7 @@ export function menuButton(label, items, attrs) {
 				open();
 			}
 		} }, label);
-	const wrap = h('span', { className: 'menu-wrap' }, button, menu);
+	const wrap = h('span', 'menu-wrap', button, menu);
 	const away = (e) => {
 		if (!wrap.contains(e.target))
 			close(false);

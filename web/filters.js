@@ -218,7 +218,7 @@ export async function edit(ctx, seed = {}) {
 	const f = old || seed;
 	const name = h('input', { id: 'filter-name', required: true,
 		value: f.name || '' });
-	const boxes = STATUSES.map((s) => h('label', { className: 'check' },
+	const boxes = STATUSES.map((s) => h('label', 'check',
 		h('input', { type: 'checkbox', value: s,
 			checked: (f.status || ['new', 'open', 'pending']).includes(s) }),
 		' ' + s));
@@ -229,7 +229,7 @@ export async function edit(ctx, seed = {}) {
 				selected: String(f.assignee || '') === v }, l)));
 	const tag = h('input', { id: 'filter-tag', value: f.tag || '',
 		autocomplete: 'off' });
-	const prioBoxes = PRIORITIES.map((p) => h('label', { className: 'check' },
+	const prioBoxes = PRIORITIES.map((p) => h('label', 'check',
 		h('input', { type: 'checkbox', value: p, name: 'filter-priority',
 			checked: prios(f).includes(p) }), ' ' + p));
 	const q = h('input', { id: 'filter-q', value: f.q || '',
@@ -262,7 +262,7 @@ export async function edit(ctx, seed = {}) {
 	if (old)
 		buttons.push({ label: 'Delete', danger: true, value: 'delete' });
 	const r = await modal(old ? 'Change filter' : 'Save a filter',
-		h('div', { className: 'form-grid' }, field('Name', name),
+		h('div', 'form-grid', field('Name', name),
 			h('fieldset', {}, h('legend', {}, 'Status'), boxes),
 			field('Assignee', assignee), field('Tag', tag),
 			h('fieldset', {}, h('legend', {}, 'Priority (none: any)'),

@@ -125,7 +125,7 @@ export class InboxView {
 	}
 
 	build(main) {
-		this.countEl = h('span', { className: 'count-total muted' });
+		this.countEl = h('span', 'count-total muted');
 		const sort = h('select', {
 			id: 'sort', onchange: () => this.go({ sort: sort.value }),
 		}, SORTS.map(([id, label]) => h('option',
@@ -149,7 +149,7 @@ export class InboxView {
 		// a search in a view looks in that view; every ticket is a
 		// click away (a customer's answered tickets are not Unassigned)
 		this.titleEl = h('h1', {}, this.title,
-			this.q ? h('span', { className: 'muted' },
+			this.q ? h('span', 'muted',
 				' matching “' + this.q + '”') : null,
 			this.q && this.spec.view !== 'all' ? h('a', {
 				className: 'small all-search', href: '#/inbox/all?q=' +
@@ -162,7 +162,7 @@ export class InboxView {
 			onchange: () => this.checkAll(this.allEl.checked) });
 		this.barEl = h('div', { className: 'bulkbar', hidden: true,
 			role: 'toolbar', 'aria-label': 'Selected tickets' });
-		this.extraEl = h('span', { className: 'head-extra' });
+		this.extraEl = h('span', 'head-extra');
 		const f = this.spec.filter;
 		// a trend's head (what it has, what can be done to it) is a line
 		// of its own under the title
@@ -172,13 +172,13 @@ export class InboxView {
 		this.mount = () => {
 			this.mount = null;
 			delete main.dataset.first;
-			fill(main, this.trendsEl, h('div', { className: 'list-head' },
+			fill(main, this.trendsEl, h('div', 'list-head',
 				this.allEl, this.titleEl, this.countEl,
 				trend ? null : this.extraEl,
 				f ? h('button', { className: 'link small',
 					onclick: () => filters.edit(this.ctx, { id: f.id }) },
 				'Edit filter') : null,
-				h('span', { className: 'spacer' }), prio,
+				h('span', 'spacer'), prio,
 				h('label', { for: 'sort', className: 'muted' }, 'Sort'),
 				sort), trend ? this.extraEl : null,
 			this.barEl, this.listEl, this.emptyEl, this.moreEl);
@@ -570,14 +570,14 @@ export class InboxView {
 				this.check(t.id, e.target.checked, e.shiftKey);
 				this.listEl.focus();
 			} }),
-		h('span', { className: 'who' }, who),
-		h('span', { className: 'what' },
-			h('span', { className: 'subject' }, flat(t.subject) ||
+		h('span', 'who', who),
+		h('span', 'what',
+			h('span', 'subject', flat(t.subject) ||
 				'(no subject)'),
-			h('span', { className: 'preview' }, flat(t.preview))),
-		h('span', { className: 'tags' }, h('span', { className: 'here' }),
+			h('span', 'preview', flat(t.preview))),
+		h('span', 'tags', h('span', 'here'),
 			chips, (t.tags || []).slice(0,
-			3 - chips.length).map((g) => h('span', { className: 'tag' }, g))),
+			3 - chips.length).map((g) => h('span', 'tag', g))),
 		count,
 		h('span', {
 			className: 'wait' + (waiting && secs > LONG_WAIT_S ? ' long' :

@@ -199,7 +199,7 @@ function textBody(text, subject) {
 	if (cut < 0)
 		return body;
 	const folded = lines.slice(cut).join('\n').replace(/\s+$/, '');
-	return h('div', {}, body, h('details', { className: 'quoted' },
+	return h('div', {}, body, h('details', 'quoted',
 		h('summary', { 'aria-label': 'Show quoted text and signature' },
 			'···'), longText(folded)));
 }
@@ -384,7 +384,7 @@ function remoteNote(urls, box, show) {
 		className: 'link',
 		onclick: () => { list.hidden = !list.hidden; },
 	}, plural(urls.length, 'remote image') + ' not loaded');
-	const note = h('div', { className: 'remote muted' }, btn,
+	const note = h('div', 'remote muted', btn,
 		h('button', {
 			className: 'link show-remote',
 			onclick: () => {
@@ -430,7 +430,7 @@ function attachments(ticketId, list) {
 				}) : null,
 				h('a', { href: url, download: a.filename || 'attachment' },
 					a.filename || 'attachment'),
-				h('span', { className: 'muted' }, ' ' + size(a.size)));
+				h('span', 'muted', ' ' + size(a.size)));
 		}));
 }
 
@@ -450,11 +450,11 @@ function liveParts(m) {
 	return {
 		'm-tone': m.direction !== 'note' && m.direction !== 'out' ?
 			toneChips(m.tone, 3) : null,
-		'm-dl': dl ? h('span', { className: 'delivery ' + dl.state },
+		'm-dl': dl ? h('span', 'delivery ' + dl.state,
 			dl.state) : null,
 		// the relay's reason, as text a keyboard and a screen reader
 		// reach (a reply sent may say which Cc it was not delivered to)
-		'm-dl-error': dl && dl.error ? h('p', { className: 'warn small' },
+		'm-dl-error': dl && dl.error ? h('p', 'warn small',
 			({ failed: 'Not delivered: ', queued: 'Not sent yet: ' }[
 				dl.state] || '') + dl.error) : null,
 	};
@@ -481,19 +481,19 @@ export function renderMessage(t, m, authorName) {
 	if (m.cc && m.cc.length)
 		meta.push('cc ' + m.cc.map(addr).join(', '));
 	const live = liveParts(m);
-	const body = h('div', { className: 'body' });
+	const body = h('div', 'body');
 	const box = h('article', {
 		className: 'msg ' + kind, id: 'msg-' + m.id,
 		'aria-label': label + ' from ' + who,
 	},
 	h('header', {},
-		h('span', { className: 'kind' }, label),
-		h('strong', { className: 'from' }, who),
+		h('span', 'kind', label),
+		h('strong', 'from', who),
 		kind === 'in' && from && who !== from ? h('span',
-			{ className: 'muted' }, ' <' + from + '>') : null,
-		h('span', { className: 'm-tone' }, live['m-tone']),
-		h('span', { className: 'spacer' }),
-		h('span', { className: 'm-dl' }, live['m-dl']),
+			'muted', ' <' + from + '>') : null,
+		h('span', 'm-tone', live['m-tone']),
+		h('span', 'spacer'),
+		h('span', 'm-dl', live['m-dl']),
 		timeEl(m.created_at, 'muted'),
 		kind !== 'note' ? h('a', {
 			className: 'small original', href: messageUrl(t.id, m.id, 'raw'),
@@ -501,10 +501,10 @@ export function renderMessage(t, m, authorName) {
 			title: 'The message as it ' + (kind === 'in' ? 'arrived' :
 				'was sent') + ' (raw MIME)',
 		}, 'View original') : null),
-	meta.length ? h('div', { className: 'meta muted' }, meta.join(' · ')) :
+	meta.length ? h('div', 'meta muted', meta.join(' · ')) :
 		null,
-	h('div', { className: 'm-dl-error' }, live['m-dl-error']),
-	m.unparsed ? h('p', { className: 'warn' },
+	h('div', 'm-dl-error', live['m-dl-error']),
+	m.unparsed ? h('p', 'warn',
 		'This message could not be parsed; the raw mail is kept.') : null,
 	body,
 	attachments(t.id, m.attachments));

@@ -48,7 +48,7 @@ async function refresh() {
 	bell.setAttribute('aria-label', plural(n, 'unread notification') +
 		' (N)');
 	bell.title = bell.getAttribute('aria-label');
-	fill(bell, n ? h('span', { className: 'badge' }, n > 99 ? '99+' : n) :
+	fill(bell, n ? h('span', 'badge', n > 99 ? '99+' : n) :
 		null);
 }
 
@@ -77,15 +77,15 @@ export async function open() {
 		return;
 	await refresh();
 	const list = (last && last.notifications) || [];
-	const items = list.map((n) => h('li', { className: n.read ? '' :
-		'unread' }, h('button', { className: 'link',
+	const items = list.map((n) => h('li', n.read ? '' :
+		'unread', h('button', { className: 'link',
 		onclick: (e) => e.target.closest('dialog').done(n) },
 	(n.actor ? n.actor.name + ' ' : '') + (KINDS[n.kind] || n.kind),
 	n.ticket ? ': #' + n.ticket.id + ' ' + (n.ticket.subject || '') : ''),
-	h('span', { className: 'muted' }, ' ' + ago(n.created_at))));
+	h('span', 'muted', ' ' + ago(n.created_at))));
 	const r = await modal('Notifications', items.length ?
-		h('ul', { className: 'notes-list' }, items) :
-		h('p', { className: 'muted' }, 'Nothing new.'),
+		h('ul', 'notes-list', items) :
+		h('p', 'muted', 'Nothing new.'),
 	last && last.unread ? [{ label: 'Mark all read', value: 'read' }] : []);
 	if (r && r.id) {
 		api.post('/notifications/read', { ids: [r.id] }).then(refresh,

@@ -18,10 +18,10 @@ function card(title, ...body) {
 export class ProfileView {
 	constructor(ctx, main) {
 		this.ctx = ctx;
-		this.extra = h('div', { className: 'cards' });
-		fill(main, h('div', { className: 'page' },
-			h('div', { className: 'list-head' }, h('h1', {}, 'Your profile')),
-			h('div', { className: 'cards' }, this.nameCard(),
+		this.extra = h('div', 'cards');
+		fill(main, h('div', 'page',
+			h('div', 'list-head', h('h1', {}, 'Your profile')),
+			h('div', 'cards', this.nameCard(),
 				this.passwordCard()), this.extra));
 		this.loadExtra();
 	}
@@ -43,7 +43,7 @@ export class ProfileView {
 					warn('Not saved: ' + err.message);
 				}
 			} },
-		h('h2', {}, 'Name'), h('p', { className: 'muted' }, me.email),
+		h('h2', {}, 'Name'), h('p', 'muted', me.email),
 		field('Name customers and colleagues see', name),
 		h('button', { type: 'submit', className: 'primary' }, 'Save name'));
 	}
@@ -115,7 +115,7 @@ export class ProfileView {
 		const sig = h('textarea', { id: 'profile-signature', rows: 4,
 			value: p.signature || '',
 			placeholder: 'Best,\n' + personName(me) });
-		const box = (key, label) => h('label', { className: 'check' },
+		const box = (key, label) => h('label', 'check',
 			h('input', { type: 'checkbox', name: key, checked: !!p[key] }),
 			' ' + label);
 		const notes = [['notify_mentions', 'when someone @mentions me'],
@@ -139,7 +139,7 @@ export class ProfileView {
 				}
 			} },
 		h('h2', {}, 'Profile'),
-		h('div', { className: 'avatar-row' }, avatar(me, 'big'),
+		h('div', 'avatar-row', avatar(me, 'big'),
 			h('label', { htmlFor: 'avatar-file', className: 'button',
 				tabindex: '0', onkeydown: (e) => {
 					if (e.key === 'Enter' || e.key === ' ') {
@@ -182,10 +182,10 @@ export class ProfileView {
 		} catch (e) {
 			return null;
 		}
-		return card('Signed in', h('ul', { className: 'sessions' },
+		return card('Signed in', h('ul', 'sessions',
 			list.map((s) => h('li', {}, s.current ?
 				h('strong', {}, 'This browser') : 'Another browser',
-			h('span', { className: 'muted' }, ' since ',
+			h('span', 'muted', ' since ',
 				timeEl(s.created_at), ', until ', timeEl(s.expires_at)),
 			s.current ? null : h('button', { className: 'small end-session', onclick: async () => {
 					try {

@@ -41,8 +41,8 @@ export async function pick() {
 		score: (q, r) => Math.max(fuzzy(q, r.title) * 2,
 			fuzzy(q, r.body) > 999 ? 500 : 0),
 		row: (r) => [h('strong', {}, r.title), r.shared ? null :
-			h('span', { className: 'pill small' }, 'personal'),
-		h('div', { className: 'muted clip' }, r.body.slice(0, 140))] });
+			h('span', 'pill small', 'personal'),
+		h('div', 'muted clip', r.body.slice(0, 140))] });
 }
 
 // The reply r as ticket tid's customer would get it.
@@ -54,14 +54,14 @@ export async function render(r, tid) {
 export class RepliesView {
 	constructor(ctx, main) {
 		this.ctx = ctx;
-		this.listEl = h('div', { className: 'cards' });
-		fill(main, h('div', { className: 'page' },
-			h('div', { className: 'list-head' }, h('h1', {}, 'Saved replies'),
-				h('span', { className: 'spacer' }),
+		this.listEl = h('div', 'cards');
+		fill(main, h('div', 'page',
+			h('div', 'list-head', h('h1', {}, 'Saved replies'),
+				h('span', 'spacer'),
 				h('button', { className: 'primary',
 					id: 'new-reply', 'aria-keyshortcuts': 'c',
 					onclick: () => this.edit(null) }, 'New saved reply')),
-			h('p', { className: 'muted' }, 'Insert one in the composer ' +
+			h('p', 'muted', 'Insert one in the composer ' +
 				'with / at the start of a line. Placeholders: ' +
 				PLACEHOLDERS.map((p) => '{{' + p + '}}').join(' ')),
 			this.listEl));
@@ -73,7 +73,7 @@ export class RepliesView {
 		try {
 			all = await load();
 		} catch (e) {
-			fill(this.listEl, h('p', { className: 'muted' },
+			fill(this.listEl, h('p', 'muted',
 				api.missing(e) ? 'This server has no saved replies yet.' :
 					'Could not load the saved replies: ' + e.message));
 			return;
@@ -82,7 +82,7 @@ export class RepliesView {
 			return;
 		this.all = all;
 		fill(this.listEl, all.length ? all.map((r) => this.card(r)) :
-			h('p', { className: 'muted' }, 'None yet.'));
+			h('p', 'muted', 'None yet.'));
 	}
 
 	card(r) {
@@ -91,16 +91,16 @@ export class RepliesView {
 		return h('article', { className: 'card reply-card',
 			dataset: { title: r.title } },
 		h('header', {}, h('h2', {}, r.title),
-			h('span', { className: 'pill small' }, r.shared ? 'shared' :
+			h('span', 'pill small', r.shared ? 'shared' :
 				'personal'),
-			h('span', { className: 'muted small' }, ' by ' +
+			h('span', 'muted small', ' by ' +
 				personName(r.owner)),
-			h('span', { className: 'spacer' }),
+			h('span', 'spacer'),
 			may ? h('button', { className: 'small',
 				onclick: () => this.edit(r) }, 'Edit') : null,
 			may ? h('button', { className: 'small ghost',
 				onclick: () => this.remove(r) }, 'Delete') : null),
-		h('div', { className: 'text' }, r.body));
+		h('div', 'text', r.body));
 	}
 
 	async edit(r) {
@@ -130,10 +130,10 @@ export class RepliesView {
 			return true;
 		};
 		if (await modal(r ? 'Change saved reply' : 'New saved reply',
-			h('div', { className: 'form-grid wide' }, field('Title', title),
+			h('div', 'form-grid wide', field('Title', title),
 				field('Text', body, 'placeholders: ' + PLACEHOLDERS.map(
 					(p) => '{{' + p + '}}').join(' ')),
-				h('label', { className: 'check' }, shared,
+				h('label', 'check', shared,
 					' Shared with the team (otherwise only you see it)')),
 			[{ label: 'Save', primary: true, value: save }],
 			() => title.focus())) {

@@ -27,7 +27,7 @@ export class Spell {
 		this.menu = h('div', { className: 'spell-menu', role: 'menu',
 			hidden: true });
 		this.status = h('span', { className: 'sr-only', role: 'status' });
-		this.el = h('div', { className: 'spell-wrap' }, this.back, textarea,
+		this.el = h('div', 'spell-wrap', this.back, textarea,
 			this.menu, this.status);
 		textarea.classList.add('spell-ta');
 		textarea.addEventListener('input', () => this.changed());
@@ -90,8 +90,7 @@ export class Spell {
 		for (const w of this.words) {
 			if (w.offset < at)
 				continue;
-			parts.push(text.slice(at, w.offset), h('mark', {
-				className: 'misspelt' }, w.word));
+			parts.push(text.slice(at, w.offset), h('mark', 'misspelt', w.word));
 			at = w.offset + w.length;
 		}
 		// a trailing newline needs a character after it to take room
@@ -127,7 +126,7 @@ export class Spell {
 		fill(this.menu, (w.suggestions || []).slice(0, 6).map((s) =>
 			item(s, () => this.replace(w, s))),
 		w.suggestions && w.suggestions.length ? null :
-			h('span', { className: 'muted' }, 'No suggestions'),
+			h('span', 'muted', 'No suggestions'),
 		item('Ignore “' + w.word + '”', () => {
 			this.ignored.add(w.word);
 			this.words = this.words.filter((x) => x.word !== w.word);

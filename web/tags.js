@@ -20,11 +20,11 @@ export class TagsView {
 		this.empty = h('p', { className: 'muted', hidden: true },
 			'No ticket carries a tag yet.');
 		const admin = ctx.me.role === 'admin';
-		fill(main, h('div', { className: 'page tags-admin' },
-			h('div', { className: 'list-head' }, h('h1', {}, 'Tags')),
-			admin ? null : h('p', { className: 'muted' },
+		fill(main, h('div', 'page tags-admin',
+			h('div', 'list-head', h('h1', {}, 'Tags')),
+			admin ? null : h('p', 'muted',
 				'Only an admin can change this.'),
-			h('table', { className: 'grid' }, h('thead', {}, h('tr', {},
+			h('table', 'grid', h('thead', {}, h('tr', {},
 				['Tag', 'Tickets', 'Open', ''].map((x) => h('th', {}, x)))),
 			this.tbody), this.empty));
 		this.admin = admin;
@@ -64,8 +64,8 @@ export class TagsView {
 			disabled: !this.admin }, 'Rename'));
 		return h('tr', { dataset: { tag: t.tag } },
 			h('td', {}, form),
-			h('td', { className: 'num' }, String(t.count)),
-			h('td', { className: 'num' }, String(t.open)),
+			h('td', 'num', String(t.count)),
+			h('td', 'num', String(t.open)),
 			h('td', {}, this.admin ? h('button', { className: 'small danger delete-tag',
 				onclick: () => this.remove(t) }, 'Delete') : null));
 	}

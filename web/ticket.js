@@ -67,7 +67,7 @@ async function askNewer(ticketId, m, out) {
 			'The customer may not need yours.' : 'A new message arrived ' +
 			'on #' + ticketId + ' since you started writing. Your ' +
 			'reply may not answer it.'),
-		excerpt ? h('blockquote', { className: 'newer' }, excerpt) : null),
+		excerpt ? h('blockquote', 'newer', excerpt) : null),
 	[{ label: 'Review first', primary: true, value: 'review' },
 		{ label: 'Send anyway', value: 'send' }]);
 }
@@ -169,7 +169,7 @@ export class TicketView {
 	}
 
 	build(main) {
-		this.headEl = h('div', { className: 'ticket-head' });
+		this.headEl = h('div', 'ticket-head');
 		this.presenceEl = h('div', { className: 'presence-row',
 			role: 'status', 'aria-live': 'polite' });
 		this.actionsEl = h('div', { className: 'actions',
@@ -179,13 +179,13 @@ export class TicketView {
 		this.customerEl = h('div', { 'aria-label': 'Customer' });
 		this.followEl = h('div', { hidden: true });
 		this.similarEl = h('div', { hidden: true });
-		this.historyEl = h('details', { className: 'history' });
+		this.historyEl = h('details', 'history');
 		this.composer = new Composer(this);
-		fill(main, this.rootEl = h('div', { className: 'ticket' },
-			h('div', { className: 'ticket-main' }, this.headEl,
+		fill(main, this.rootEl = h('div', 'ticket',
+			h('div', 'ticket-main', this.headEl,
 				this.presenceEl, this.actionsEl, this.convEl,
 				this.composer.el),
-			h('aside', { className: 'side' }, this.customerEl,
+			h('aside', 'side', this.customerEl,
 				this.followEl, this.similarEl, this.historyEl)));
 	}
 
@@ -209,7 +209,7 @@ export class TicketView {
 			'History (' + evs.length +
 			')'), h('ol', {}, evs.slice().reverse().map((e) => {
 			const said = words(e.data);
-			return h('li', {}, h('span', { className: 'muted' },
+			return h('li', {}, h('span', 'muted',
 				timeEl(e.created_at), ' · ' + (e.actor_id ?
 					this.ctx.agentName(e.actor_id) : 'Tame') + ' · '),
 			e.kind.replace(/[._]/g, ' '), said ? ' (' + said + ')' : '');
@@ -263,7 +263,7 @@ export class TicketView {
 				this.ctx.ready]);
 		} catch (e) {
 			if (!quiet || e.status === 404)
-				fill(this.convEl, h('p', { className: 'error' },
+				fill(this.convEl, h('p', 'error',
 					e.status === 404 ? 'No ticket #' + this.id + '.' :
 						'Could not load the ticket: ' + e.message));
 			return;
@@ -324,9 +324,9 @@ export class TicketView {
 				h('span', { title: flat(t.subject),
 					onclick: (e) => e.target.classList.toggle('whole') },
 				flat(t.subject) || '(no subject)'),
-				h('span', { className: 'muted id' }, ' #' + t.id)),
-			h('span', { className: 'pill st-' + t.status }, t.status),
-			t.unparsed ? h('span', { className: 'pill warn' },
+				h('span', 'muted id', ' #' + t.id)),
+			h('span', 'pill st-' + t.status, t.status),
+			t.unparsed ? h('span', 'pill warn',
 				'could not be parsed') : null,
 			toneChips(t.tone_earlier || t.tone, 3), flagChips(t.flags),
 			t.trend ? trendChip(t, () => this.reload(true)) : null,
@@ -375,7 +375,7 @@ export class TicketView {
 		// draft with the agent
 		if (into && !ms.length) {
 			const to = into.data.into;
-			place(this.convEl, [h('p', { className: 'merged-note' },
+			place(this.convEl, [h('p', 'merged-note',
 				'This conversation goes on in ', h('a', { href: '#/t/' + to,
 					onclick: () => this.takeDraft(to) }, '#' + to),
 				', which this ticket was merged into' + (this.composer
@@ -419,7 +419,7 @@ export class TicketView {
 	renderActions() {
 		const t = this.t;
 		const sel = (id, label, options, value, onchange) => h('label',
-			{ className: 'field' }, h('span', {}, label),
+			'field', h('span', {}, label),
 			h('select', { id, onchange: (e) => onchange(e.target.value) },
 				options.map(([v, l]) => h('option',
 					{ value: v, selected: String(v) === String(value) }, l))));
@@ -466,9 +466,9 @@ export class TicketView {
 				(v) => this.change({ status: v })),
 			sel('priority', 'Priority', PRIORITIES.map((p) => [p, p]),
 				t.priority, (v) => this.change({ priority: v })),
-			h('div', { className: 'field tags-edit' },
+			h('div', 'field tags-edit',
 				h('span', {}, 'Tags'),
-				t.tags.map((g) => h('span', { className: 'tag' }, g,
+				t.tags.map((g) => h('span', 'tag', g,
 					h('button', {
 						className: 'x',
 						'aria-label': 'Remove tag ' + g,
@@ -476,7 +476,7 @@ export class TicketView {
 							tags: t.tags.filter((x) => x !== g) }),
 					}, '×'))),
 				tagInput, h('datalist', { id: 'tags-known' })),
-			h('span', { className: 'spacer' }),
+			h('span', 'spacer'),
 			h('button', { id: 'merge', className: 'ghost',
 				'aria-keyshortcuts': 'm', title: 'm',
 				onclick: () => this.merge() }, 'Merge into…'));
@@ -586,7 +586,7 @@ export class TicketView {
 	async loadCustomer() {
 		const c = this.t.customer;
 		if (!c) {
-			fill(this.customerEl, h('p', { className: 'muted' },
+			fill(this.customerEl, h('p', 'muted',
 				'No customer.'));
 			return;
 		}
@@ -605,24 +605,24 @@ export class TicketView {
 		if (this.destroyed)
 			return;
 		fill(this.customerEl,
-			h('div', { className: 'customer' }, avatar(info, 'big'),
+			h('div', 'customer', avatar(info, 'big'),
 				h('div', {},
 					h('h2', {}, personName(info)),
 					h('a', { href: mailto(info.email) }, addr(info.email)),
-					info.organization ? h('div', { className: 'muted' },
+					info.organization ? h('div', 'muted',
 						info.organization) : null,
-					info.created_at ? h('div', { className: 'muted' },
+					info.created_at ? h('div', 'muted',
 						'First wrote ', timeEl(info.created_at)) : null)),
 			h('h3', {}, 'Other tickets'),
-			others.length ? h('ul', { className: 'others' },
+			others.length ? h('ul', 'others',
 				others.map((o) => h('li', {},
 					h('a', { href: '#/t/' + o.id }, o.subject ||
 						'(no subject)'),
-					h('span', { className: 'pill small st-' + o.status },
+					h('span', 'pill small st-' + o.status,
 						o.status),
-					h('span', { className: 'muted' }, ' ' +
+					h('span', 'muted', ' ' +
 						ago(o.updated_at))))) :
-				h('p', { className: 'muted' }, 'None.'));
+				h('p', 'muted', 'None.'));
 	}
 
 	// Followers: colleagues told of every change ("add a colleague").
@@ -641,13 +641,13 @@ export class TicketView {
 		const following = list.some((a) => a.id === me);
 		this.followEl.hidden = false;
 		fill(this.followEl, h('h3', {}, 'Followers'),
-			list.length ? h('ul', { className: 'others followers' },
+			list.length ? h('ul', 'others followers',
 				list.map((a) => h('li', {}, avatar(a, 'small'), ' ',
 					personName(a), h('button', { className: 'x', 'aria-label': 'Remove ' +
 							personName(a) + ' from the followers',
 						onclick: () => this.follow(a.id, false) }, '×')))) :
-				h('p', { className: 'muted' }, 'Nobody follows this ticket.'),
-			h('div', { className: 'buttons' },
+				h('p', 'muted', 'Nobody follows this ticket.'),
+			h('div', 'buttons',
 				h('button', { className: 'small',
 					id: 'add-follower', 'aria-keyshortcuts': 'f',
 					title: 'f', onclick: () => this.addFollower() },
@@ -705,7 +705,7 @@ export class TicketView {
 			return;
 		this.similarEl.hidden = false;
 		fill(this.similarEl, h('h3', {}, 'Similar solved cases'),
-			r.similar.length ? h('ul', { className: 'similar' },
+			r.similar.length ? h('ul', 'similar',
 				r.similar.map((c) => h('li', {},
 					h('a', { href: '#/t/' + c.ticket_id }, c.subject ||
 						'#' + c.ticket_id),
@@ -714,9 +714,9 @@ export class TicketView {
 					c.match),
 					c.solved_reply ? h('details', {},
 						h('summary', {}, 'How it was answered'),
-						h('div', { className: 'text small' },
+						h('div', 'text small',
 							c.solved_reply.text)) : null))) :
-				h('p', { className: 'muted small' }, r.note || 'None.'));
+				h('p', 'muted small', r.note || 'None.'));
 	}
 
 	step(delta) {

@@ -26,7 +26,7 @@ const FLAGS = {
 // src/net/http_first.c draws it the same way.
 const chip = (cls, label, more, title = label + more) => h('span', {
 	className: 'chip ' + cls, title }, label,
-more ? h('span', { className: 'sr-only' }, more) : null);
+more ? h('span', 'sr-only', more) : null);
 
 // The tone's chips, strongest first; max: how many at most.
 export function toneChips(tone, max = 2) {

@@ -83,7 +83,7 @@ export async function mergeIn(t) {
 			hint: 'Type to find a trend', max: PICK_SHOWN,
 			key: (x) => 'merge-trend-' + x.id,
 			score: (q, x) => fuzzy(q, x.label.text),
-			intro: h('p', { className: 'muted' }, 'Every ticket of the ' +
+			intro: h('p', 'muted', 'Every ticket of the ' +
 				'trend you pick joins this one, solved ones too, and its ' +
 				'address leads here from now on (its name too, when this ' +
 				'one has none). The grouping never undoes a merge. The ' +
@@ -155,7 +155,7 @@ export function chip(tk, changed) {
 		if (await run(t))
 			changed();
 	};
-	return h('span', { className: 'trend-chip-wrap' },
+	return h('span', 'trend-chip-wrap',
 		h('a', { className: 'chip trend-chip', href: '#/trend/' +
 			tk.trend.id, title: 'Tickets about the same problem' },
 		'trend: ' + tk.trend.label),
@@ -176,7 +176,7 @@ export class TrendsView {
 		this.all = [];
 		this.timer = null;
 		this.shown = LIST_SHOWN;
-		this.countEl = h('span', { className: 'count-total muted' });
+		this.countEl = h('span', 'count-total muted');
 		this.findEl = h('input', { type: 'search', id: 'trends-find',
 			autocomplete: 'off', placeholder: 'Find a trend',
 			'aria-label': 'Find a trend', oninput: () => this.draw() });
@@ -189,18 +189,18 @@ export class TrendsView {
 				this.shown = Infinity;
 				this.draw();
 			} });
-		fill(main, h('div', { className: 'page trends-page' },
-			h('div', { className: 'list-head' }, h('h1', {}, 'Trends'),
-				this.countEl, h('span', { className: 'spacer' }),
+		fill(main, h('div', 'page trends-page',
+			h('div', 'list-head', h('h1', {}, 'Trends'),
+				this.countEl, h('span', 'spacer'),
 				this.findEl),
-			h('p', { className: 'muted' }, 'Tickets about the same ' +
+			h('p', 'muted', 'Tickets about the same ' +
 				'problem, grouped as they come in: the rising ones first ' +
 				'(↑), then those with the most to answer (the others ' +
 				'wait on their customer). Open one to rename it, merge ' +
 				'another into it, move tickets out or answer them all.'),
-			h('label', { className: 'check small' }, this.smallEl,
+			h('label', 'check small', this.smallEl,
 				' Trends of one or two tickets too'),
-			h('table', { className: 'grid trends-table' },
+			h('table', 'grid trends-table',
 				h('thead', {}, h('tr', {}, ['Trend', 'To answer', 'Open',
 					'Last day', 'First seen'].map((x) => h('th',
 					{ scope: 'col' }, x)))), this.tbody), this.emptyEl,
@@ -241,13 +241,13 @@ export class TrendsView {
 			t.label.text.toLowerCase().includes(q)) : this.all;
 		const now = Date.now();
 		fill(this.tbody, hits.slice(0, this.shown).map((t) => h('tr', {},
-			h('td', { className: 'label' }, h('a', { href: '#/trend/' + t.id,
+			h('td', 'label', h('a', { href: '#/trend/' + t.id,
 				'aria-label': t.label.text + ', ' + toAnswerSaid(t) },
 			t.label.text)),
-			h('td', { className: 'num' }, String(left(t))),
-			h('td', { className: 'num' }, String(t.open_count)),
+			h('td', 'num', String(left(t))),
+			h('td', 'num', String(t.open_count)),
 			h('td', {}, growth(t, now)),
-			h('td', { className: 'muted' }, ago(t.first_seen, now)))));
+			h('td', 'muted', ago(t.first_seen, now)))));
 		this.moreEl.hidden = hits.length <= this.shown;
 		this.moreEl.textContent = 'Show all ' + hits.length;
 		this.emptyEl.hidden = hits.length > 0;

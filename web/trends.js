@@ -12,7 +12,8 @@
 // loaded when first used.
 
 import * as api from './api.js';
-import { h, fill, ago, toast, warn, plural } from './dom.js';
+import { h, fill, ago, toast, warn, modal, plural } from './dom.js';
+import { pages, listPath } from './queue.js';
 
 const STRIP_MAX = 6;
 // Younger than this, a trend has no usual rate to compare with: what it
@@ -77,12 +78,12 @@ export async function strip(el) {
 	const list = r.trends;
 	const total = r.total === undefined ? list.length : r.total;
 	el.hidden = !list.length;
-	fill(el, h('span', { className: 'nav-title' }, 'Trends'),
+	fill(el, h('span', 'nav-title', 'Trends'),
 		list.map((t) => h('a', {
 			href: '#/trend/' + t.id, className: 'trend',
 			'aria-label': 'Trend ' + t.label.text + ', ' + toAnswerSaid(t),
-		}, h('span', { className: 'label' }, t.label.text),
-		h('span', { className: 'n' }, toAnswer(t)), growth(t))),
+		}, h('span', 'label', t.label.text),
+		h('span', 'n', toAnswer(t)), growth(t))),
 		total > list.length ? h('a', { href: '#/trends',
 			className: 'all-trends small' }, 'All ' + total + ' trends') :
 			null);
@@ -106,7 +107,7 @@ export async function manage(run) {
 // all.
 export function head(t, onReply, changed) {
 	const act = (run) => () => manage(run).then((r) => r && changed());
-	return h('div', { className: 'trend-head' },
+	return h('div', 'trend-head',
 		h('span', { className: 'muted answer', 'aria-label':
 			toAnswerSaid(t) }, toAnswer(t, ' open')), growth(t),
 		h('button', { className: 'small', id: 'trend-rename',
@@ -132,10 +133,9 @@ export async function replyAll(id) {
 			{ text: 'Hi {{customer.first_name}},', preview: true });
 		bulk = await import('./bulk.js');
 	} catch (e) {
-		warn('Cannot answer this trend: ' + (e.code === 'too_many' ?
-			'one reply reaches 2,000 customers at most. Select the rows ' +
-			'to answer (* all shown) and use Reply to all in the bar.' :
-			e.message));
+		if (e.code === 'too_many')
+			return splitOff(id);
+		warn('Cannot answer this trend: ' + e.message);
 		return null;
 	}
 	let since = first.since_event_id || null;
@@ -167,6 +167,31 @@ export async function replyAll(id) {
 		if (r !== bulk.UNDONE)
 			return r;
 	}
+}
+
+// Trend id, too large for one reply (tamed answers 2,000 open tickets
+// at most): after asking, the 2,000 of its tickets waiting longest go
+// into a trend of their own (POST /trends/ID/split), which is answered
+// then; the others stay, for the next reply.
+async function splitOff(id) {
+	if (!await modal('Answer this trend in parts', h('p', {}, 'One reply ' +
+		'reaches 2,000 customers at most. Split off the 2,000 waiting ' +
+		'longest into a trend of their own and answer them now? The ' +
+		'others stay here.'),
+	[{ label: 'Split off and answer', primary: true, value: true }]))
+		return null;
+	let r;
+	try {
+		const p = await pages(api.get, (n, c) => listPath({ status:
+			'new,open,pending', trend: id }, 'oldest', 'any', '', n, c),
+		2000);
+		r = await api.post('/trends/' + id + '/split',
+			{ ticket_ids: p.tickets.map((t) => t.id) });
+	} catch (e) {
+		warn('Not split: ' + e.message);
+		return null;
+	}
+	return replyAll(r.trend.id);
 }
 
 // POSTs the mass reply body to trend id; says how it went (said: the

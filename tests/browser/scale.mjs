@@ -137,14 +137,30 @@ describe('a list of thousands, in the web app', () => {
 		await context.close();
 	});
 
-	test('a trend of 2,010, too large for one reply, says how to answer ' +
-		'it in the app: its rows, from the bulk bar', async () => {
+	test('a trend of 2,010, too large for one reply, is answered in ' +
+		'parts: after asking, the 2,000 waiting longest are split off ' +
+		'and their reply opens', async () => {
 		const { page, seen, context } = await open('/#/trend/' + trend.id);
 		await page.waitForSelector('.trend-head .answer');
 		await page.click('#reply-all');
-		await page.waitForSelector('.toast:has-text("one reply reaches ' +
-			'2,000 customers at most. Select the rows to answer (* all ' +
-			'shown) and use Reply to all in the bar.")');
+		await page.click('dialog.modal:has-text("Answer this trend in ' +
+			'parts") button:text("Split off and answer")');
+		await waitFor(async () => await page.textContent('#bulk-send')
+			.catch(() => '') === 'Send to 2000 customers',
+		{ timeout: 30000, what: 'the reply to the 2,000 split off' });
+		await page.keyboard.press('Escape');
+		const all = (await tamed.api('GET', '/trends?samples=0')).trends;
+		const part = all.find((t) => t.id !== trend.id &&
+			t.open_count === 2000);
+		assert.ok(part, JSON.stringify(all.map((t) => [t.id,
+			t.open_count])));
+		const left = await tamed.api('GET', '/tickets?trend=' + trend.id +
+			'&status=new,open,pending&limit=50');
+		assert.equal(left.tickets.length, MANY - 2000);
+		// the newest stayed, for the next reply
+		for (const t of left.tickets)
+			assert.ok(Number(t.customer.email.match(/^c(\d+)@/)[1]) >= 2000,
+				t.customer.email);
 		assertClean(seen);
 		await context.close();
 	});
