@@ -158,13 +158,16 @@ throttle_take(const char *k1, const char *k2, uint32_t pw, int64_t now,
 	pthread_mutex_lock(&throttle_lock);
 	t[0] = throttle_find(k1);
 	t[1] = throttle_find(k2);
-	if (t[0] && t[0]->pw != pw)
-		throttle_new_password(t[0], t[1], pw, now);
-	for (i = 0; i < 2; i++) {
+	/* windows past first: a new password takes back only the failures
+	 * of the current one */
+	for (i = 0; i < 2; i++)
 		if (t[i] && now - t[i]->since >= win) {
 			t[i]->fails = 0;
 			t[i]->since = now;
 		}
+	if (t[0] && t[0]->pw != pw)
+		throttle_new_password(t[0], t[1], pw, now);
+	for (i = 0; i < 2; i++) {
 		if (t[i] && slot_locked(t[i], now)) {
 			locked = 1;
 			*wait = (t[i]->since + win - now + 999) / 1000;
