@@ -305,6 +305,19 @@ sq_row(struct sq *q, sqlite3_stmt *st)
 
 /* See store_sqlite.h. */
 enum tame_err
+sq_one_int(struct sq *q, const char *sql, int64_t *n)
+{
+	sqlite3_stmt *st = sq_stmt(q, sql);
+	enum tame_err rc;
+
+	if ((rc = sq_row(q, st)) == TAME_OK)
+		*n = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	return rc;
+}
+
+/* See store_sqlite.h. */
+enum tame_err
 sq_two_ints(struct sq *q, const char *sql, int64_t *a, int64_t *b)
 {
 	sqlite3_stmt *st = sq_stmt(q, sql);
@@ -1079,23 +1092,11 @@ sqlite_mailbox_update(struct store *s, int64_t id, const char *name,
 }
 
 static enum tame_err
-count_rows(struct sq *q, const char *sql, int64_t *n)
-{
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	if ((rc = sq_row(q, st)) == TAME_OK)
-		*n = sqlite3_column_int64(st, 0);
-	sq_done(st);
-	return rc;
-}
-
-static enum tame_err
 sqlite_mailbox_count(struct store *s, int64_t *n)
 {
 	static const char sql[] = "SELECT count(*) FROM mailboxes";
 
-	return count_rows(SQ(s), sql, n);
+	return sq_one_int(SQ(s), sql, n);
 }
 
 /* ---- customers ---- */
@@ -1261,7 +1262,7 @@ sqlite_raw_count(struct store *s, int64_t *n)
 {
 	static const char sql[] = "SELECT count(*) FROM raw_messages";
 
-	return count_rows(SQ(s), sql, n);
+	return sq_one_int(SQ(s), sql, n);
 }
 
 /* ---- outbox ---- */

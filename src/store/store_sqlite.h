@@ -81,6 +81,8 @@ enum tame_err sq_row(struct sq *q, sqlite3_stmt *st);
  * integers, into *a and *b. */
 enum tame_err sq_two_ints(struct sq *q, const char *sql, int64_t *a,
     int64_t *b);
+/* The same for one integer (a count), into *n. */
+enum tame_err sq_one_int(struct sq *q, const char *sql, int64_t *n);
 
 /* Binding helpers; a failure is kept and reported by the next run. */
 void sq_bind_int(struct sq *q, sqlite3_stmt *st, int i, int64_t v);

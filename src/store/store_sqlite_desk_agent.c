@@ -447,15 +447,8 @@ sq_desk_sessions_end(struct store *s, int64_t agent_id, const char *keep,
 static enum tame_err
 enabled_admins(struct sq *q, int64_t *admins)
 {
-	static const char sql[] = "SELECT count(*) FROM agents"
-	    " WHERE role = 1 AND NOT disabled";
-	sqlite3_stmt *st = sq_stmt(q, sql);
-	enum tame_err rc;
-
-	if ((rc = sq_row(q, st)) == TAME_OK)
-		*admins = sqlite3_column_int64(st, 0);
-	sq_done(st);
-	return rc;
+	return sq_one_int(q, "SELECT count(*) FROM agents"
+	    " WHERE role = 1 AND NOT disabled", admins);
 }
 
 /* Sends agent id's tickets that are not solved or closed back to

@@ -405,8 +405,9 @@ test_answer_names_it_in_references(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE message_waits;"
 	    "CREATE INDEX messages_orphan ON messages(in_reply_to)"
-	    " WHERE orphan; PRAGMA user_version = 21;", NULL, NULL, NULL),
-	    SQLITE_OK);
+	    " WHERE orphan; DROP INDEX tickets_mailbox_status;"
+	    " DROP INDEX outbox_mass; ALTER TABLE outbox DROP COLUMN mass;"
+	    " PRAGMA user_version = 21;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->dir, 1, &f->s), TAME_OK);
 	a = deliver(f, "From: cy@example.org\r\nTo: support@example.com\r\n"

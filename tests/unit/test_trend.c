@@ -35,6 +35,24 @@ teardown(void **state)
 	return 0;
 }
 
+/* The words of text s as trend input, in d, terms and disp (256 each). */
+static void
+input_of(const char *s, struct text_doc *d, const char **terms,
+    const char **disp, struct trend_input *in)
+{
+	size_t i;
+
+	text_doc_init(d);
+	assert_int_equal(text_analyse(tp, s, strlen(s), 1, d), TAME_OK);
+	for (i = 0; i < d->nterm && i < 256; i++) {
+		terms[i] = text_doc_term(d, i);
+		disp[i] = text_doc_display(d, i);
+	}
+	in->terms = terms;
+	in->display = disp;
+	in->nterm = i;
+}
+
 /* Places ticket with text s at minute `min` after T0; returns its trend. */
 static uint32_t
 place(struct trend_index *ix, int64_t ticket, const char *s, int min)
@@ -43,17 +61,8 @@ place(struct trend_index *ix, int64_t ticket, const char *s, int min)
 	struct trend_input in;
 	const char *terms[256], *disp[256];
 	uint32_t t = 0;
-	size_t i;
 
-	text_doc_init(&d);
-	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
-	for (i = 0; i < d.nterm && i < 256; i++) {
-		terms[i] = text_doc_term(&d, i);
-		disp[i] = text_doc_display(&d, i);
-	}
-	in.terms = terms;
-	in.display = disp;
-	in.nterm = i;
+	input_of(s, &d, terms, disp, &in);
 	assert_int_equal(trend_place(ix, ticket, &in, T0 + min * 60000LL, &t),
 	    TAME_OK);
 	text_doc_free(&d);
@@ -518,17 +527,8 @@ restore(struct trend_index *ix, int64_t ticket, const char *s, int min,
 	struct trend_input in;
 	const char *terms[256], *disp[256];
 	uint32_t t = 0;
-	size_t i;
 
-	text_doc_init(&d);
-	assert_int_equal(text_analyse(tp, s, strlen(s), 1, &d), TAME_OK);
-	for (i = 0; i < d.nterm && i < 256; i++) {
-		terms[i] = text_doc_term(&d, i);
-		disp[i] = text_doc_display(&d, i);
-	}
-	in.terms = terms;
-	in.display = disp;
-	in.nterm = i;
+	input_of(s, &d, terms, disp, &in);
 	assert_int_equal(trend_restore(ix, ticket, &in, T0 + min * 60000LL,
 	    into, flags, &t), TAME_OK);
 	text_doc_free(&d);
