@@ -632,6 +632,41 @@ def urlquote(s):
     return quote(s, safe="")
 
 
+class EventStream:
+    """GET /api/v1/events on a socket of its own, with headers (a
+    session cookie, a bearer token), read in a thread."""
+
+    def __init__(self, tame, headers):
+        self.sock = socket.create_connection(("127.0.0.1", tame.http_port),
+                                             timeout=60)
+        req = "GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+        req += "".join("%s: %s\r\n" % kv for kv in headers.items())
+        self.sock.sendall((req + "Connection: close\r\n\r\n").encode())
+        self.data = b""
+        self.closed = False
+        self.th = threading.Thread(target=self._read, daemon=True)
+        self.th.start()
+
+    def _read(self):
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.data += chunk
+        except OSError:
+            pass
+        self.closed = True
+
+    def status(self):
+        wait_for(lambda: b"\r\n" in self.data or self.closed, 10,
+                 what="the answer's status line")
+        return int(self.data.split(b" ", 2)[1])
+
+    def close(self):
+        self.sock.close()
+
+
 # ---------------------------------------------------------------- SMTP sink
 
 class SmtpSink:

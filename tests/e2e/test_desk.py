@@ -13,8 +13,8 @@ import uuid
 import pytest
 
 from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, Api,
-                      assert_error, make_message, settle, strip_angle,
-                      wait_for)
+                      EventStream, assert_error, make_message, settle,
+                      strip_angle, wait_for)
 
 
 # ---------------------------------------------------------------- helpers
@@ -1361,42 +1361,6 @@ def test_session_cookie_secure_behind_https_and_duplicates(tame):
     assert_error(st, ans, 401)
 
 
-class Stream:
-    """GET /api/v1/events on a socket of its own, read in a thread."""
-
-    def __init__(self, tame, headers):
-        import socket
-        import threading
-        self.sock = socket.create_connection(("127.0.0.1", tame.http_port),
-                                             timeout=60)
-        req = "GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
-        req += "".join("%s: %s\r\n" % kv for kv in headers.items())
-        self.sock.sendall((req + "Connection: close\r\n\r\n").encode())
-        self.data = b""
-        self.closed = False
-        self.th = threading.Thread(target=self._read, daemon=True)
-        self.th.start()
-
-    def _read(self):
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    break
-                self.data += chunk
-        except OSError:
-            pass
-        self.closed = True
-
-    def status(self):
-        wait_for(lambda: b"\r\n" in self.data or self.closed, 10,
-                 what="the answer's status line")
-        return int(self.data.split(b" ", 2)[1])
-
-    def close(self):
-        self.sock.close()
-
-
 def test_adding_a_follower_is_live_and_in_the_history(tame):
     """Adding (or removing) a follower reaches the live views - the added
     agent's notification count, colleagues' follower lists - as
@@ -1404,7 +1368,7 @@ def test_adding_a_follower_is_live_and_in_the_history(tame):
     nothing was sent until the ticket changed otherwise."""
     t = new_ticket(tame, "Follow live")["id"]
     bob_id, _ = agent_api(tame, "bob@example.com")
-    s = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    s = EventStream(tame, {"Authorization": "Bearer " + tame.token})
     try:
         assert s.status() == 200
         wait_for(lambda: b"retry:" in s.data, what="the stream's start")
@@ -1436,7 +1400,7 @@ def test_a_change_is_told_to_the_live_views_once(tame):
     again, and an agent reading it saw the page drawn again a second
     after every change (a colleague's note, a priority)."""
     t = new_ticket(tame, "Told once")["id"]
-    s = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    s = EventStream(tame, {"Authorization": "Bearer " + tame.token})
     try:
         assert s.status() == 200
         wait_for(lambda: b"retry:" in s.data, what="the stream's start")
@@ -1459,9 +1423,9 @@ def test_live_stream_ends_with_its_session_or_token(tame):
     went on telling of every ticket change."""
     bob_id, bob = agent_api(tame, "bob@example.com", password="bob password 1")
     st, web, _ = login(tame, "bob@example.com", "bob password 1")
-    by_cookie = Stream(tame, {"Cookie": web["Cookie"]})
-    by_token = Stream(tame, {"Authorization": "Bearer " + bob.token})
-    other = Stream(tame, {"Authorization": "Bearer " + tame.token})
+    by_cookie = EventStream(tame, {"Cookie": web["Cookie"]})
+    by_token = EventStream(tame, {"Authorization": "Bearer " + bob.token})
+    other = EventStream(tame, {"Authorization": "Bearer " + tame.token})
     try:
         for s in (by_cookie, by_token, other):
             assert s.status() == 200
@@ -1482,7 +1446,7 @@ def test_live_stream_ends_with_its_session_or_token(tame):
             s.close()
     # a disabled agent's stream ends too
     _, carol = agent_api(tame, "carol@example.com")
-    s = Stream(tame, {"Authorization": "Bearer " + carol.token})
+    s = EventStream(tame, {"Authorization": "Bearer " + carol.token})
     try:
         assert s.status() == 200
         carol_id = [a["id"] for a in tame.get("/api/v1/agents")["agents"]
@@ -1496,18 +1460,18 @@ def test_live_stream_ends_with_its_session_or_token(tame):
 
 def test_one_agent_cannot_take_every_live_stream(tame):
     _, bob = agent_api(tame, "bob@example.com")
-    mine = [Stream(tame, {"Authorization": "Bearer " + bob.token})
+    mine = [EventStream(tame, {"Authorization": "Bearer " + bob.token})
             for _ in range(16)]
     try:
         assert [s.status() for s in mine] == [200] * 16
-        extra = Stream(tame, {"Authorization": "Bearer " + bob.token})
+        extra = EventStream(tame, {"Authorization": "Bearer " + bob.token})
         try:
             assert extra.status() == 429
             assert b"too_many_streams" in extra.data or wait_for(
                 lambda: b"too_many_streams" in extra.data, 5)
         finally:
             extra.close()
-        admin = Stream(tame, {"Authorization": "Bearer " + tame.token})
+        admin = EventStream(tame, {"Authorization": "Bearer " + tame.token})
         try:
             assert admin.status() == 200
         finally:

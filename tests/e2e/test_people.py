@@ -5,11 +5,11 @@ in by SMTP."""
 
 import http.client
 import json
-import socket
 import threading
 
 from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, MAILBOX, SLOW, Api,
-                      assert_error, make_message, settle, wait_for)
+                      EventStream, assert_error, make_message, settle,
+                      wait_for)
 
 
 # ---------------------------------------------------------------- helpers
@@ -40,32 +40,6 @@ def new_ticket(tame, subject, sender="Carol Customer <carol@example.org>"):
 def patch(tame, tid, **body):
     st, _, ans = tame.api("PATCH", "/api/v1/tickets/%d" % tid, body)
     assert st == 200, ans
-
-
-class Stream:
-    """GET /api/v1/events on a socket of its own, read in a thread."""
-
-    def __init__(self, tame, token):
-        self.sock = socket.create_connection(("127.0.0.1", tame.http_port),
-                                             timeout=60)
-        self.sock.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
-                           "Authorization: Bearer %s\r\n"
-                           "Connection: close\r\n\r\n" % token).encode())
-        self.data = b""
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    break
-                self.data += chunk
-        except OSError:
-            pass
-
-    def close(self):
-        self.sock.close()
 
 
 def enabled_admins(viewer):
@@ -173,7 +147,7 @@ def test_disabled_agents_open_tickets_go_back_to_unassigned(tame):
     patch(tame, t_pend, assignee_id=dan, status="pending")
     patch(tame, t_solved, assignee_id=dan, status="solved")
     patch(tame, t_eve, assignee_id=eve, status="open")
-    s = Stream(tame, tame.token)
+    s = EventStream(tame, {"Authorization": "Bearer " + tame.token})
     try:
         wait_for(lambda: b"retry:" in s.data, what="the stream's start")
         settle(1.5)
