@@ -537,14 +537,16 @@ sorted_index(const struct ticket_query *tq, unsigned mask, int terms)
 #define DENSE_WALK(limit) tame_env_i64("TAME_SEARCH_WALK_MAX", 1, \
 	DENSE_BUDGET(limit), DENSE_BUDGET(limit))
 
+/* walk: the caller's choice to walk the queue's index (a dense search,
+ * a view that index serves: sorted_index(tq, mask, 0)). */
 static enum tame_err
 sorted_sql(const struct ticket_query *tq, unsigned mask, int terms,
-    int dense, struct buf *b)
+    int walk, struct buf *b)
 {
 	const char *key = tq->sort == TICKET_SORT_PRIORITY ? SORT_PRIO :
 	    SORT_WAIT;
-	const char *ix = sorted_index(tq, mask, terms && !dense);
-	int probe = terms && ix;
+	const char *ix = sorted_index(tq, mask, terms && !walk);
+	int probe = walk;
 	enum tame_err rc;
 
 	if ((rc = buf_printf(b, "SELECT " TICKET_COLS ", %s FROM tickets t"
@@ -916,7 +918,7 @@ again:
 		sq_bind_text(q, st, 1, buf_str(&ids));
 		sq_bind_int(q, st, 2, (int64_t)tq->limit + 1);
 	} else {
-		if ((rc = sorted ? sorted_sql(tq, mask, terms, dense, &sql) :
+		if ((rc = sorted ? sorted_sql(tq, mask, terms, walk, &sql) :
 		    tickets_sql(tq, mask, plan, &sql)))
 			goto out;
 		st = sq_stmt_dyn(q, buf_str(&sql));
@@ -960,7 +962,7 @@ again:
 		goto out;
 	/* the walk of a dense search (sorted_sql) did not fill the page
 	 * within its budget: the hits' tickets, sorted, tell the rest */
-	if (dense && !more && rc == TAME_ENOTFOUND && w.rc == TAME_OK) {
+	if (walk && !more && rc == TAME_ENOTFOUND && w.rc == TAME_OK) {
 		sq_done(st);
 		st = NULL;
 		out->len = mark;
