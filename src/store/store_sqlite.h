@@ -183,6 +183,16 @@ int store_sqlite_fts_register(sqlite3 *db);
  * agent, which would make "help" or an agent's name find every ticket
  * answered. Hence no FTS5 'rebuild', which would read the sender of
  * every message. */
+/* The event of a ticket sent back to Unassigned because its assignee
+ * is disabled, for the tickets t the rest of the statement picks (read
+ * before the assignee is cleared): actor and now are SQL (a parameter
+ * or NULL). A disable writes it for each of the agent's open tickets,
+ * a customer's mail for the leaver's ticket it opens again. */
+#define LEAVER_EVENT(actor, now) "INSERT INTO events(ticket_id," \
+	" actor_agent_id, kind, data, created_at) SELECT t.id, " actor "," \
+	" 'ticket.updated', json_object('assignee_id', NULL," \
+	" 'disabled_agent_id', t.assignee_id), " now " FROM tickets t"
+
 #define FTS_COLUMNS "(rowid, subject, text, from_name, from_email)"
 #define FTS_VALUES(m) m "id, " m "subject, " m "text, CASE WHEN " m \
 	"direction = 0 THEN " m "from_name END, CASE WHEN " m \

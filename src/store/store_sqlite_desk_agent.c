@@ -458,11 +458,8 @@ static enum tame_err
 unassign_all(struct sq *q, int64_t id, int64_t actor, int64_t now,
     int64_t *n)
 {
-	static const char ev[] = "INSERT INTO events(ticket_id,"
-	    " actor_agent_id, kind, data, created_at)"
-	    " SELECT id, ?2, 'ticket.updated', json_object('assignee_id',"
-	    " NULL, 'disabled_agent_id', ?1), ?3 FROM tickets"
-	    " WHERE assignee_id = ?1 AND status < 3 ORDER BY id";
+	static const char ev[] = LEAVER_EVENT("?2", "?3")
+	    " WHERE t.assignee_id = ?1 AND t.status < 3 ORDER BY t.id";
 	static const char upd[] = "UPDATE tickets SET assignee_id = NULL,"
 	    " updated_at = ?2 WHERE assignee_id = ?1 AND status < 3";
 	sqlite3_stmt *st = sq_stmt(q, ev);

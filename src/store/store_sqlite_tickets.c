@@ -632,10 +632,7 @@ enum tame_err
 store_sqlite_ticket_leave_disabled(struct store *s, int64_t ticket_id,
     int64_t now)
 {
-	static const char ev[] = "INSERT INTO events(ticket_id,"
-	    " actor_agent_id, kind, data, created_at)"
-	    " SELECT t.id, NULL, 'ticket.updated', json_object('assignee_id',"
-	    " NULL, 'disabled_agent_id', t.assignee_id), ?2 FROM tickets t"
+	static const char ev[] = LEAVER_EVENT("NULL", "?2")
 	    " JOIN agents a ON a.id = t.assignee_id"
 	    " WHERE t.id = ?1 AND a.disabled";
 	static const char upd[] = "UPDATE tickets SET assignee_id = NULL"
